@@ -1,0 +1,77 @@
+// swift-tools-version: 6.0
+// LEM Workbench: a terminal workbench for chatting with, LoRA-training, benchmarking and
+// inspecting small language models on CPU. Module layering is described in docs/ARCHITECTURE.md.
+import Foundation
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+/// Test targets whose folder holds Swift files; a module can land before its first tests do.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+func tests(_ name: String, _ dependencies: [Target.Dependency]) -> [Target] {
+    let folder = packageRoot.appendingPathComponent("Tests/\(name)").path
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    guard files.contains(where: { $0.hasSuffix(".swift") }) else { return [] }
+    return [.testTarget(name: name, dependencies: dependencies + ["TestSupport"], swiftSettings: strict)]
+}
+
+let package = Package(
+    name: "LEMWorkbench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lem", targets: ["LEMTUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages named in `providers`).
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CNCurses", pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]),
+
+        // File formats: safetensors, GGUF, MLX quantization, config.json.
+        .target(name: "LEMFormats", swiftSettings: strict),
+        // Kernels, tokenizers, chat templates, architectures, generation, attention capture.
+        .target(name: "LEMEngine", dependencies: ["LEMFormats", "COpenBLAS"], swiftSettings: strict),
+        // Scorers: pure functions of text, no model and no database.
+        .target(name: "LEMScoring", swiftSettings: strict),
+        // Results store (SQLite via GRDB), import/export, reports, benchmark runner, judge.
+        .target(
+            name: "LEMStore",
+            dependencies: ["LEMEngine", "LEMScoring", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // LoRA training: backward passes, optimizers, data, checkpoints, fuse.
+        .target(
+            name: "LEMTrainer",
+            dependencies: ["LEMEngine", "LEMFormats", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        // Widgets and view models rendering into a ScreenBuffer; no curses, no engine.
+        .target(name: "Panels", swiftSettings: strict),
+        // The `lem` executable: ncurses driver, event loop, headless subcommands.
+        .executableTarget(
+            name: "LEMTUI",
+            dependencies: [
+                "LEMEngine", "LEMFormats", "LEMScoring", "LEMStore", "LEMTrainer", "Panels", "CNCurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // Shared test helpers (checkClose, fixture and model locations).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+    ]
+        + tests("LEMFormatsTests", ["LEMFormats"])
+        + tests("LEMEngineTests", ["LEMEngine", "LEMFormats"])
+        + tests("LEMScoringTests", ["LEMScoring"])
+        + tests("LEMStoreTests", ["LEMStore", "LEMScoring", "LEMEngine"])
+        + tests("LEMTrainerTests", ["LEMTrainer", "LEMEngine", "LEMFormats"])
+        + tests("PanelsTests", ["Panels"])
+        + tests("LEMTUITests", [])
+)

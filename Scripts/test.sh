@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need (system packages, the two default models),
+# builds in release mode failing on any compiler warning in the project's own code, then runs
+# every test optimised (numeric tests on real models are 10-100x slower unoptimised).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash Scripts/setup.sh
+
+log=$(mktemp)
+swift build -c release 2>&1 | tee "$log" | grep -E 'error:|warning:|Compiling|Build complete' | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
+if grep -E "^$(pwd)/(Sources|Tests)/.*(warning|error):" "$log" >/dev/null; then
+  echo "test.sh: the release build has warnings or errors in the project's code:" >&2
+  grep -E "^$(pwd)/(Sources|Tests)/.*(warning|error):" "$log" >&2
+  exit 1
+fi
+grep -q 'Build complete' "$log" || { tail -40 "$log" >&2; exit 1; }
+
+swift test -c release -Xswiftc -enable-testing "$@"

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// The engine subcommands of `lem`, registered by the root command.
+enum EngineCommands {
+    static let all: [any ParsableCommand.Type] = []
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// The train subcommands of `lem`, registered by the root command.
+enum TrainCommands {
+    static let all: [any ParsableCommand.Type] = []
+}
