@@ -131,7 +131,7 @@ public struct ModelFiles: Sendable {
         let isQuantized = config.quantization != nil || raw.keys.contains { $0.hasSuffix(".scales") }
         var tensors: [String: any WeightTensor] = [:]
         if isQuantized {
-            tensors = try MLXQuantized.wrap(raw, config: config, origin: origin)
+            tensors = try MLXQuantized.wrap(raw, config: config)
         } else {
             for (name, t) in raw { tensors[name] = t }
         }
