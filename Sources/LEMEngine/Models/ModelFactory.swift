@@ -1,3 +1,4 @@
+import Foundation
 import LEMFormats
 
 /// Builds the right `LanguageModel` for a checkpoint from its `model_type`.
@@ -35,5 +36,17 @@ public enum ModelFactory {
             config.layerTypes.count == config.numHiddenLayers,
             "layer_types has \(config.layerTypes.count) entries for \(config.numHiddenLayers) layers")
         try require(config.maxPositionEmbeddings > 0, "max_position_embeddings must be positive")
+    }
+}
+
+extension ModelFactory {
+    /// Builds the model of an opened checkpoint (any format `ModelFiles` reads).
+    public static func makeModel(_ files: ModelFiles) throws -> any LanguageModel {
+        try makeModel(config: files.config, tensors: files.tensors, source: files.url.path)
+    }
+
+    /// Opens a model directory or `.gguf` file and builds its model.
+    public static func load(_ url: URL) throws -> any LanguageModel {
+        try makeModel(ModelFiles.open(url))
     }
 }
