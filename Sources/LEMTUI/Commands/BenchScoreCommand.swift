@@ -20,6 +20,9 @@ struct BenchScoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "Models to score (repeatable; default all).")
     var models: [String] = []
 
+    @Option(help: "JSON file overriding the built-in phrase patterns (see docs/SCORING.md).")
+    var patterns: String?
+
     func run() async throws {
         let store = try database.open()
         let names = scorers.isEmpty ? ["gsm8k"] : scorers
@@ -27,6 +30,13 @@ struct BenchScoreCommand: AsyncParsableCommand {
         for name in names {
             switch name {
             case "gsm8k": textScorers += GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }
+            case "lek-heuristic": textScorers.append(LEKHeuristic())
+            case "patterns":
+                let set = try PatternSet.load(overrides: patterns.map { URL(fileURLWithPath: $0) })
+                textScorers.append(PatternScorer(patterns: set))
+            case "grammar": textScorers.append(GrammarDifferential())
+            case "authority": textScorers.append(AuthorityDetector())
+            case "judge": continue
             default: throw ValidationError("unknown scorer `\(name)`")
             }
         }
