@@ -14,7 +14,9 @@ func tests(_ name: String, _ dependencies: [Target.Dependency]) -> [Target] {
     let folder = packageRoot.appendingPathComponent("Tests/\(name)").path
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     guard files.contains(where: { $0.hasSuffix(".swift") }) else { return [] }
-    return [.testTarget(name: name, dependencies: dependencies + ["TestSupport"], swiftSettings: strict)]
+    // Snapshot text files are test data read via #filePath, not resources.
+    let exclude = FileManager.default.fileExists(atPath: folder + "/Snapshots") ? ["Snapshots"] : []
+    return [.testTarget(name: name, dependencies: dependencies + ["TestSupport"], exclude: exclude, swiftSettings: strict)]
 }
 
 let package = Package(
