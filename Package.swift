@@ -31,12 +31,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // System libraries (Debian packages named in `providers`).
+        // System libraries (Debian packages named in `providers`). No pkgConfig: Debian's .pc files
+        // for both carry -D cflags that SwiftPM rejects with a warning; the shims declare what we use.
         .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas",
+            name: "COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(
-            name: "CNCurses", pkgConfig: "ncursesw",
+            name: "CNCurses",
             providers: [.apt(["libncursesw5-dev"])]),
 
         // File formats: safetensors, GGUF, MLX quantization, config.json.

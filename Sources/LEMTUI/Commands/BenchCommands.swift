@@ -28,10 +28,6 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-/// Prints to standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
 
 /// Turns store errors into a clean exit message instead of a stack of Swift types.
 func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
