@@ -52,8 +52,8 @@ def gemma3_config(name):
     head_dim, n_layers = 32, 4
     pattern = 4
     qpas = 24
-    scaled = name == "gemma3_tiny_scaled"
-    if name == "gemma3_tiny_lcpp":
+    scaled = name in ("gemma3_tiny_scaled", "gemma3_tiny_scaled_lcpp")
+    if name in ("gemma3_tiny_lcpp", "gemma3_tiny_scaled_lcpp"):
         # What llama.cpp's Gemma 3 graph can represent: 5 sliding + 1 full, 1/sqrt(head_dim).
         n_layers, pattern, qpas = 6, 6, head_dim
     layer_types = ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(n_layers)]
@@ -109,6 +109,7 @@ MODELS = {
     "gemma3_tiny": gemma3_config,
     "gemma3_tiny_scaled": gemma3_config,
     "gemma3_tiny_lcpp": gemma3_config,
+    "gemma3_tiny_scaled_lcpp": gemma3_config,
     "llama3_tiny": llama3_config,
     "qwen2_tiny": qwen2_config,
 }
@@ -270,7 +271,6 @@ def save(name):
         "greedy": {
             "new_tokens": NEW_TOKENS, "ids": r["new_ids"],
             "step_logits": f32_list(r["step_logits"]),
-            "full_logits": f32_list(r["full_all"]),
             "min_top2_gap": r["min_gap"],
         },
         "checks": {"incremental_vs_full_max_abs_diff": r["inc_diff"],
