@@ -41,7 +41,7 @@ MODELS = {
             "Explain in two sentences why the sky is blue.",
         ],
         "full_vectors": [0, 1, 2],
-        "transformers_full_vectors": True,
+        "transformers_full_vectors": True,  # for the prompts in full_vectors
     },
     "gemma3_270m": {
         "file": "gemma-3-270m-q4_k_m.gguf",

@@ -30,7 +30,8 @@ ENGINE = os.path.join(ROOT, "Tests", "Fixtures", "engine")
 SRC = os.environ.get("LLAMA_CPP_SRC", os.path.expanduser("~/.cache/lem-refs/src/llama-cpp-python/vendor/llama.cpp"))
 NAMES = ["gemma3_tiny_lcpp", "gemma3_tiny_scaled_lcpp", "llama3_tiny", "qwen2_tiny"]
 TYPES = ["f32", "q8_0"]
-F32_SKIP = {"gemma3_tiny_scaled_lcpp"}  # repository size: its Q8_0 file suffices
+# Repository size: the Gemma F32 files would be copies of model.safetensors; their Q8_0 files suffice.
+F32_SKIP = {"gemma3_tiny_lcpp", "gemma3_tiny_scaled_lcpp"}
 
 
 def f32_list(a):
