@@ -57,6 +57,25 @@ MODELS = {
 }
 
 
+def import_llama_cpp():
+    """llama_cpp from the venv, or else from the unpacked sdist plus its built libraries.
+
+    The sdist build on this machine was stopped after libllama/libggml were linked (the rest is
+    multimodal tooling); LEM_LLAMA_CPP_PY (sdist dir), LLAMA_CPP_LIB_PATH (dir with libllama.so)
+    and LEM_PYDEPS (extra site dir, e.g. diskcache) point at them."""
+    try:
+        import llama_cpp
+        return llama_cpp
+    except ImportError:
+        pass
+    base = os.path.expanduser("~/.cache/lem-refs")
+    sys.path.insert(0, os.environ.get("LEM_LLAMA_CPP_PY", base + "/src/llama-cpp-python"))
+    sys.path.insert(1, os.environ.get("LEM_PYDEPS", base + "/work/pydeps"))
+    os.environ.setdefault("LLAMA_CPP_LIB_PATH", base + "/work/lcpplib")
+    import llama_cpp
+    return llama_cpp
+
+
 def f32(x):
     return float(f"{float(x):.9g}")
 
@@ -74,8 +93,8 @@ def render_chat(template, user_text, bos, eos):
 
 
 def phase_llamacpp():
-    import llama_cpp
-    from llama_cpp import Llama
+    llama_cpp = import_llama_cpp()
+    Llama = llama_cpp.Llama
     for key, spec in MODELS.items():
         path = os.path.join(MODELS_DIR, spec["file"])
         llm = Llama(model_path=path, n_ctx=N_CTX, n_batch=N_CTX, logits_all=True, n_threads=2,
