@@ -14,8 +14,8 @@ Two phases, each in its own venv:
      stores its last-position logits and the difference from llama.cpp.
 
 Output: Tests/Fixtures/golden/<model>.json and raw little-endian float32 logit vectors
-<model>_p<k>_<tool>.f32 (full vocabulary; for Gemma 3 only llama.cpp's for prompt 0, to keep the
-repository small).
+<model>_p<k>_<tool>.f32 (full vocabulary; to keep the repository small: SmolLM2 llama.cpp all
+prompts, transformers prompt 0; Gemma 3 llama.cpp prompt 0 only).
 """
 import json
 import os
@@ -41,7 +41,7 @@ MODELS = {
             "Explain in two sentences why the sky is blue.",
         ],
         "full_vectors": [0, 1, 2],
-        "transformers_full_vectors": True,  # for the prompts in full_vectors
+        "transformers_full_vectors": [0],
     },
     "gemma3_270m": {
         "file": "gemma-3-270m-q4_k_m.gguf",
@@ -52,7 +52,7 @@ MODELS = {
             "The three primary colors are",
         ],
         "full_vectors": [0],
-        "transformers_full_vectors": False,  # 1 MB each: only its difference from llama.cpp is kept
+        "transformers_full_vectors": [],  # 1 MB each: only its difference from llama.cpp is kept
     },
 }
 
@@ -188,7 +188,7 @@ def phase_transformers():
             t = {"top50_ids": ti, "top50_logits": tv, "logits_file": None,
                  "argmax_same": ti[0] == entry["top50_ids"][0]}
             if entry["logits_file"]:
-                if spec["transformers_full_vectors"]:
+                if k in spec["transformers_full_vectors"]:
                     fn = f"{key}_p{k}_transformers.f32"
                     v.astype("<f4").tofile(os.path.join(OUT, fn))
                     t["logits_file"] = fn
