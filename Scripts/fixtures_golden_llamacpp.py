@@ -3,7 +3,7 @@
 
 Two phases, each in its own venv:
   1. ~/.cache/lem-refs/llamacpp/bin/python Scripts/fixtures_golden_llamacpp.py llamacpp
-       python 3.11, llama-cpp-python 0.3.x (built from the sdist), numpy, jinja2
+       python 3.11, llama-cpp-python 0.3.36 (built from the sdist), numpy, jinja2
      For 3 fixed prompts per model: the prompt text, llama.cpp's token ids (BOS added as the
      model's metadata asks), 32 greedy tokens (argmax; n_ctx 512, no repetition penalty; checked
      against llama-cpp-python's own sampler with top_k 1, temp 0, repeat_penalty 1.0) and the
@@ -11,7 +11,10 @@ Two phases, each in its own venv:
   2. ~/.cache/lem-refs/torch/bin/python Scripts/fixtures_golden_llamacpp.py transformers
        torch 2.13.0+cpu, transformers 5.23.0, gguf 0.19.0
      Loads the same GGUF with transformers (dequantized to float32), runs the same prompt ids and
-     stores its last-position logits and the difference from llama.cpp.
+     stores its last-position logits, the difference from llama.cpp, and its own greedy 32 tokens.
+
+If llama_cpp is not importable, import_llama_cpp() uses the unpacked sdist (its Python package)
+with the libllama/libggml built from it (see there); run phase 1 with the torch venv's python then.
 
 Output: Tests/Fixtures/golden/<model>.json and raw little-endian float32 logit vectors
 <model>_p<k>_<tool>.f32 (full vocabulary; to keep the repository small: SmolLM2 llama.cpp all
@@ -124,9 +127,11 @@ def phase_llamacpp():
             llm.reset()
             llm.eval(ids)
             last = np.array(llm.scores[len(ids) - 1], dtype=np.float32)
-            gen, stopped = [], False
+            gen, stopped, gaps = [], False, []
             step = last
             for _ in range(N_NEW):
+                top2 = np.sort(step)[-2:]
+                gaps.append(float(top2[1] - top2[0]))
                 nxt = int(np.argmax(step))
                 gen.append(nxt)
                 if llm.token_is_eog(nxt) if hasattr(llm, "token_is_eog") else nxt == eos:
@@ -148,6 +153,7 @@ def phase_llamacpp():
                 "generated_ids": gen,
                 "generated_text": llm.detokenize(gen).decode("utf-8", errors="replace"),
                 "stopped_at_eos": stopped,
+                "greedy_top2_gaps": gaps,
                 "sampler_agrees": check == gen,
                 "top50_ids": top_k(last)[0], "top50_logits": top_k(last)[1],
                 "logits_file": None,
@@ -183,10 +189,25 @@ def phase_transformers():
         for k, entry in enumerate(gold["prompts"]):
             ids = entry["prompt_ids"]
             with torch.no_grad():
-                v = model(torch.tensor([ids])).logits[0, -1].float().numpy()
+                out = model(torch.tensor([ids]), use_cache=True)
+                v = out.logits[0, -1].float().numpy()
+                step, gen, gaps = v, [], []
+                for _ in range(N_NEW):  # greedy with the KV cache, as for llama.cpp
+                    top2 = np.sort(step)[-2:]
+                    gaps.append(float(top2[1] - top2[0]))
+                    nxt = int(np.argmax(step))
+                    gen.append(nxt)
+                    if nxt == gold["eos_id"]:
+                        break
+                    out = model(torch.tensor([[nxt]]), past_key_values=out.past_key_values, use_cache=True)
+                    step = out.logits[0, -1].float().numpy()
             ti, tv = top_k(v)
+            same = 0
+            while same < min(len(gen), len(entry["generated_ids"])) and gen[same] == entry["generated_ids"][same]:
+                same += 1
             t = {"top50_ids": ti, "top50_logits": tv, "logits_file": None,
-                 "argmax_same": ti[0] == entry["top50_ids"][0]}
+                 "argmax_same": ti[0] == entry["top50_ids"][0],
+                 "generated_ids": gen, "greedy_top2_gaps": gaps, "generated_prefix_equal_to_llamacpp": same}
             if entry["logits_file"]:
                 if k in spec["transformers_full_vectors"]:
                     fn = f"{key}_p{k}_transformers.f32"
@@ -197,7 +218,7 @@ def phase_transformers():
             lc = dict(zip(entry["top50_ids"], entry["top50_logits"]))
             t["max_abs_diff_on_llamacpp_top50"] = max(abs(lc[i] - float(v[i])) for i in lc)
             entry["transformers"] = t
-            print(key, k, "argmax same", t["argmax_same"], "max diff top50", t["max_abs_diff_on_llamacpp_top50"],
+            print(key, k, "greedy prefix equal", same, "argmax same", t["argmax_same"], "max diff top50", t["max_abs_diff_on_llamacpp_top50"],
                   "full", t.get("max_abs_diff_full_vector"), flush=True)
         with open(path, "w") as f:
             json.dump(gold, f, indent=1)

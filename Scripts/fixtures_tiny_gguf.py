@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """GGUF exports of the tiny engine models, and llama.cpp's logits on them.
 
-Two phases, each in its own venv:
+Three phases:
   1. ~/.cache/lem-refs/torch/bin/python Scripts/fixtures_tiny_gguf.py write
        torch 2.13.0+cpu, and llama.cpp's own converter (convert_hf_to_gguf.py + gguf-py 0.19.0)
        from the llama-cpp-python sdist, unpacked at ~/.cache/lem-refs/src/llama-cpp-python
@@ -12,10 +12,17 @@ Two phases, each in its own venv:
      tiny byte tokenizer is written as a SentencePiece-style ("llama") vocab, ids 0 <pad>,
      1 <bos>, 2 <eos> (CONTROL), 3+b <0xHH> (BYTE), 259.. <unusedN> (UNUSED), scores 0.
   2. ~/.cache/lem-refs/llamacpp/bin/python Scripts/fixtures_tiny_gguf.py llamacpp
-       llama-cpp-python (same sdist), numpy
-     Runs llama.cpp on each GGUF with the reference input ids: logits of every prompt position,
+       llama-cpp-python 0.3.36 (same sdist), numpy
+     Quantizes llama3_tiny_k256's F32 file to Q4_K_M (llama_model_quantize), then runs llama.cpp
+     on each GGUF with the reference input ids (float32 KV cache): logits of every prompt position,
      a greedy continuation decoded through llama.cpp's KV cache and its step logits →
      <name>/reference_llamacpp_<type>.json.
+  3. ~/.cache/lem-refs/torch/bin/python Scripts/fixtures_tiny_gguf.py dequant
+     The float model with the GGUF's weights dequantized by gguf-py, run by transformers →
+     <name>/reference_dequant_<type>.json (Q8_0 and Q4_K files).
+Order: Scripts/fixtures_tiny_models.py, then write, llamacpp, dequant.
+If llama_cpp is not importable, import_llama_cpp() uses the unpacked sdist (its Python package)
+with the libllama/libggml built from it; phase 2 then runs with the torch venv's python too.
 """
 import ctypes
 import json
