@@ -7,10 +7,14 @@ Reference env (outside the repo): python3 -m venv ~/.cache/lem-refs/torch &&
   ~/.cache/lem-refs/torch/bin/pip install torch==2.13.0+cpu transformers==5.23.0 gguf==0.19.0 numpy==2.4.6
 Run: ~/.cache/lem-refs/torch/bin/python Scripts/fixtures_gguf_hf.py
 Writes Tests/Fixtures/formats/gguf_hf_<model>.safetensors: for each chosen tensor, the rows listed
-in the sidecar gguf_hf.json (name -> rows), and the config transformers derives.
+in the sidecar gguf_hf.json (name -> rows), and the config transformers derives; plus the
+config.json / generation_config.json that transformers writes for each model
+(Tests/Fixtures/formats/configs/<model>/), to test config parsing on real transformers-5 output.
 """
 import json
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import torch
@@ -68,6 +72,13 @@ for key, file in [("smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"), ("gemma3", "ge
                        "bos_token_id", "eos_token_id", "rope_theta", "rope_local_base_freq")}
     sidecar[key] = {"file": file, "rows": rows, "transformers_config": config,
                     "lm_head_tied": "lm_head.weight" not in sd or bool(torch.equal(sd["lm_head.weight"], sd["model.embed_tokens.weight"]))}
+    with tempfile.TemporaryDirectory() as tmp:
+        model.config.save_pretrained(tmp)
+        model.generation_config.save_pretrained(tmp)
+        dest = os.path.join(OUT, "configs", key)
+        os.makedirs(dest, exist_ok=True)
+        for name in ("config.json", "generation_config.json"):
+            shutil.copy(os.path.join(tmp, name), os.path.join(dest, name))
     path = os.path.join(OUT, f"gguf_hf_{key}.safetensors")
     save_safetensors(path, arrays, {"generator": "Scripts/fixtures_gguf_hf.py", "transformers": transformers.__version__})
     print(key, len(arrays), "tensors", os.path.getsize(path), "bytes")
