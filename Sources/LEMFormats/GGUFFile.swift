@@ -126,7 +126,8 @@ public struct GGUFFile: Sendable {
                     url, tensor: t.name,
                     "row length ne[0] = \(t.ne[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
             }
-            let bytes = count / type.blockSize * type.typeSize
+            let (bytes, tooBig) = (count / type.blockSize).multipliedReportingOverflow(by: type.typeSize)
+            guard !tooBig else { throw FormatError(url, tensor: t.name, "shape \(t.ne) is too large") }
             guard t.offset % UInt64(alignment) == 0 else {
                 throw FormatError(url, tensor: t.name, "data offset \(t.offset) is not a multiple of the alignment \(alignment)")
             }

@@ -64,10 +64,16 @@ extension ModelConfig {
         var kinds = [LayerKind](repeating: .fullAttention, count: layers)
         if isGemma {
             window = try int("attention.sliding_window") ?? 4096
-            let pattern = try int("attention.sliding_window_pattern") ?? 6
-            kinds = (0 ..< layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
-            if let flags = value("attention.sliding_window_pattern")?.array, flags.count == layers {
+            if let flags = value("attention.sliding_window_pattern")?.array {
+                // Newer converters may store one flag per layer (true = sliding).
+                guard flags.count == layers, flags.allSatisfy({ $0.bool != nil }) else {
+                    throw FormatError(url, "metadata '\(arch).attention.sliding_window_pattern' must have one bool per layer (\(layers))")
+                }
                 kinds = flags.map { $0.bool == true ? .slidingAttention : .fullAttention }
+            } else {
+                // llama.cpp's default for Gemma 3: 5 sliding layers, then 1 full.
+                let pattern = try int("attention.sliding_window_pattern") ?? 6
+                kinds = (0 ..< layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
             }
         }
 

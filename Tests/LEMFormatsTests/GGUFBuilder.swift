@@ -11,6 +11,7 @@ struct GGUFBuilder {
         case strings([String])
         case floats([Float])
         case nested([[UInt32]])
+        case bools([Bool])
     }
 
     struct Tensor {
@@ -45,6 +46,7 @@ struct GGUFBuilder {
         case .string(let s): return le(UInt32(8)) + str(s)
         case .strings(let a): return le(UInt32(9)) + le(UInt32(8)) + le(UInt64(a.count)) + a.flatMap(str)
         case .floats(let a): return le(UInt32(9)) + le(UInt32(6)) + le(UInt64(a.count)) + a.flatMap { le($0.bitPattern) }
+        case .bools(let a): return le(UInt32(9)) + le(UInt32(7)) + le(UInt64(a.count)) + a.map { $0 ? 1 : 0 }
         case .nested(let a):
             return le(UInt32(9)) + le(UInt32(9)) + le(UInt64(a.count))
                 + a.flatMap { inner in le(UInt32(4)) + le(UInt64(inner.count)) + inner.flatMap { le($0) } }

@@ -80,6 +80,21 @@ import Testing
         #expect(c.numKeyValueHeads == 2)
     }
 
+    @Test func gemmaPerLayerPatternFlags() throws {
+        let dir = TemporaryDirectory()
+        var b = GGUFBuilder()
+        b.metadata = [
+            ("general.architecture", .string("gemma3")), ("gemma3.block_count", .u32(3)),
+            ("gemma3.embedding_length", .u32(8)), ("gemma3.feed_forward_length", .u32(16)),
+            ("gemma3.attention.head_count", .u32(2)), ("gemma3.attention.sliding_window_pattern", .bools([true, false, true])),
+            ("tokenizer.ggml.tokens", .strings(["a", "b"])),
+        ]
+        b.f32Tensor("token_embd.weight", ne: [8, 2], [Float](repeating: 0, count: 16))
+        let m = try ModelFiles.open(dir.write("p.gguf", b.bytes()))
+        #expect(m.config.layerTypes == [.slidingAttention, .fullAttention, .slidingAttention])
+        #expect(m.config.headDim == 4 && m.config.tieWordEmbeddings)
+    }
+
     /// Each corrupt file fails with a message naming the file and the problem.
     @Test(arguments: ["magic", "version", "offset", "type", "blocks", "truncated", "alignment", "arch", "missing"])
     func corruptFilesNameFileAndProblem(_ which: String) throws {
