@@ -104,10 +104,24 @@ struct ConfigReader {
         }
     }
 
-    /// MLX's `quantization: {group_size, bits}` (or `quantization_config`), nil when absent.
+    /// The MLX quantization object: `quantization`, else an MLX-style `quantization_config`
+    /// (one with `group_size` and `bits` and no `quant_method`; transformers' GGUF, GPTQ or
+    /// bitsandbytes configs are not MLX's and are ignored).
+    func mlxQuantizationObject() throws -> [String: JSONValue]? {
+        if let q = try object("quantization") { return q }
+        guard let q = try object("quantization_config"), q["quant_method"] == nil,
+            q["group_size"] != nil, q["bits"] != nil
+        else { return nil }
+        return q
+    }
+
+    /// MLX's `quantization: {group_size, bits}`, nil when absent.
     func quantization() throws -> ModelConfig.Quantization? {
-        guard let q = try object("quantization") ?? object("quantization_config") else { return nil }
+        guard let q = try mlxQuantizationObject() else { return nil }
         let sub = ConfigReader(file: file, keys: q, prefix: "\(prefix)quantization.")
+        if let mode = try sub.string("mode"), mode != "affine" {
+            throw FormatError(file, "key '\(prefix)quantization.mode' is '\(mode)': only affine MLX quantization is supported")
+        }
         guard let group = try sub.int("group_size"), let bits = try sub.int("bits") else {
             throw FormatError(file, "key '\(prefix)quantization' needs integer 'group_size' and 'bits'")
         }
@@ -116,7 +130,7 @@ struct ConfigReader {
 
     /// Per-module overrides inside `quantization` (`"model.layers.0.mlp.down_proj": {group_size, bits}`).
     func quantizationOverrides() throws -> [String: ModelConfig.Quantization]? {
-        guard let q = try object("quantization") ?? object("quantization_config") else { return nil }
+        guard let q = try mlxQuantizationObject() else { return nil }
         var out: [String: ModelConfig.Quantization] = [:]
         for (module, v) in q {
             guard case .object(let o) = v else { continue }

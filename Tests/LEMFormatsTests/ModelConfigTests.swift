@@ -166,3 +166,30 @@ import Testing
         #expect(c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 32, bits: 8))
     }
 }
+
+/// Configs written by transformers 5.23 (`save_pretrained` of the models loaded from the installed
+/// GGUF files, Scripts/fixtures_gguf_hf.py) parse to the same values the GGUF metadata gives.
+@Suite struct TransformersWrittenConfigTests {
+    @Test func smolLM2() throws {
+        let c = try ModelConfig.load(directory: TestPaths.fixture("formats/configs/smollm2"))
+        #expect(c.modelType == "llama" && c.hiddenSize == 576 && c.numHiddenLayers == 30 && c.numKeyValueHeads == 3)
+        #expect(c.ropeTheta == 100_000 && c.tieWordEmbeddings && c.eosTokenIds == [2] && c.padTokenId == 2)
+        // transformers' GGUF quantization_config is not MLX quantization.
+        #expect(c.quantization == nil && Float(c.rmsNormEps) == Float(1e-5))
+    }
+
+    @Test func gemma3() throws {
+        let c = try ModelConfig.load(directory: TestPaths.fixture("formats/configs/gemma3"))
+        #expect(c.modelType == "gemma3_text" && c.hiddenSize == 640 && c.numHiddenLayers == 18 && c.headDim == 256)
+        #expect(c.ropeTheta == 1_000_000 && c.ropeLocalTheta == 10_000 && c.ropeScaling == .none)
+        #expect(c.slidingWindow == 512 && c.layerTypes.filter { $0 == .fullAttention }.count == 3)
+        #expect(c.tieWordEmbeddings && c.quantization == nil && Float(c.rmsNormEps) == Float(1e-6))
+        #expect(c.eosTokenIds.first == 1 && c.bosTokenId == 2)
+    }
+
+    @Test func nonAffineMLXModeIsRefused() {
+        let json = #"{"model_type": "llama", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "quantization": {"group_size": 32, "bits": 4, "mode": "mxfp4"}}"#
+        let m = errorMessage { _ = try ModelConfig(configJSON: Data(json.utf8), file: URL(fileURLWithPath: "/m/config.json")) }
+        #expect(m?.contains("'mxfp4'") == true)
+    }
+}
