@@ -28,10 +28,6 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-/// Prints to standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
 
 /// A failure worth one clear line (no usage text): ArgumentParser prints `Error: <description>`.
 struct CommandFailure: Error, CustomStringConvertible {
