@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LEMEngine
 import LEMScoring
 import Testing
 @testable import LEMStore
@@ -62,6 +63,13 @@ struct BenchRunnerTests {
         #expect(g.calls.count == 5)
         #expect(g.calls[0] == [PromptMessage(role: "user", content: "Axioms:\n1. A: s g\n\nquestion number 1\n\nKERNEL")])
         #expect(try scalar(reopened, "SELECT COUNT(*) FROM run", as: Int.self) == 2)
+    }
+
+    @Test("run settings convert to the engine's sampler parameters")
+    func sampling() {
+        let s = SamplingSettings(temperature: 0.7, topP: 0.9, topK: 40, minP: 0.05, repetitionPenalty: 1.1, seed: 9)
+        #expect(s.engineParameters == SamplingParameters(temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05,
+                                                         repetitionPenalty: 1.1, seed: 9))
     }
 
     @Test("a reader sees committed responses while a run is writing")

@@ -28,7 +28,6 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-
 /// A failure worth one clear line (no usage text): ArgumentParser prints `Error: <description>`.
 struct CommandFailure: Error, CustomStringConvertible {
     /// The message shown.
