@@ -1,4 +1,5 @@
 import Foundation
+import LEMScoring
 import GRDB
 
 /// Writes stored responses and scores back to the LEM files' shapes, or to CSV and Markdown.

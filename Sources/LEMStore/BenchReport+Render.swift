@@ -1,4 +1,5 @@
 import Foundation
+import LEMScoring
 
 /// Output formats of `lem bench report`.
 public enum ReportFormat: String, Sendable, CaseIterable {

@@ -1,4 +1,5 @@
 import Foundation
+import LEMScoring
 import GRDB
 
 extension LEMImporter {

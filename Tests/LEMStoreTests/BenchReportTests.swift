@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LEMScoring
 import TestSupport
 @testable import LEMStore
 

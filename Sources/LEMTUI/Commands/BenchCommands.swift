@@ -28,10 +28,8 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-
-/// Turns store errors into a clean exit message instead of a stack of Swift types.
-func runReportingErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as StoreError {
-        throw ValidationError(e.description)
-    }
+/// A failure worth one clear line (no usage text): ArgumentParser prints `Error: <description>`.
+struct CommandFailure: Error, CustomStringConvertible {
+    /// The message shown.
+    var description: String
 }

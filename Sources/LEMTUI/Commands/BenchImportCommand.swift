@@ -15,9 +15,7 @@ struct BenchImportCommand: ParsableCommand {
 
     func run() throws {
         let store = try database.open()
-        let summary = try runReportingErrors {
-            try LEMImporter(store: store).importPaths(paths.map { URL(fileURLWithPath: $0) })
-        }
+        let summary = try LEMImporter(store: store).importPaths(paths.map { URL(fileURLWithPath: $0) })
         for s in summary.skipped { printError("skipped \(s)") }
         print("imported \(summary.files.count) files: \(summary.items) items, \(summary.responses) responses, "
               + "\(summary.scores) scores → \(store.url.path)")

@@ -34,7 +34,7 @@ struct BenchReportCommand: ParsableCommand {
             store: store, baseline: baseline, scorers: scorers.isEmpty ? BenchReport.defaultScorers : scorers,
             models: models, benchmarks: benchmarks)
         if let baseline, !report.models.contains(baseline) {
-            throw ValidationError("baseline `\(baseline)` has no scores; models: \(report.models.joined(separator: ", "))")
+            throw CommandFailure(description: "baseline `\(baseline)` has no scores; models: \(report.models.joined(separator: ", "))")
         }
         print(report.render(fmt), terminator: "")
     }

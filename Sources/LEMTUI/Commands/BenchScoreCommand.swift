@@ -23,6 +23,30 @@ struct BenchScoreCommand: AsyncParsableCommand {
     @Option(help: "JSON file overriding the built-in phrase patterns (see docs/SCORING.md).")
     var patterns: String?
 
+    @Option(name: .customLong("judge-url"), help: "OpenAI-compatible API root for the judge, e.g. http://127.0.0.1:8080/v1.")
+    var judgeURL: String?
+
+    @Option(name: .customLong("judge-model"), help: "Model name sent to the judge endpoint.")
+    var judgeModel: String = "judge"
+
+    @Option(name: .customLong("judge-key-env"), help: "Environment variable holding the judge API key (never logged).")
+    var judgeKeyEnv: String = "LEM_JUDGE_API_KEY"
+
+    @Option(help: "Judge request timeout in seconds.")
+    var timeout: Double = 60
+
+    @Option(help: "Retries after a timeout, connection error, HTTP 429 or 5xx.")
+    var retries: Int = 3
+
+    @Option(help: "Judge requests in flight at once.")
+    var concurrency: Int = 4
+
+    @Option(help: "Directory of rubric JSON files (default: the built-in rubrics, as in kernel/rubrics).")
+    var rubrics: String?
+
+    @Flag(help: "Judge responses again even if they already have a verdict.")
+    var rescore = false
+
     func run() async throws {
         let store = try database.open()
         let names = scorers.isEmpty ? ["gsm8k"] : scorers
@@ -40,13 +64,38 @@ struct BenchScoreCommand: AsyncParsableCommand {
             default: throw ValidationError("unknown scorer `\(name)`")
             }
         }
-        let gsmOnly = textScorers.allSatisfy { $0 is GSM8KScorer }
-        let written = try ScoringPass.run(
-            textScorers, store: store, benchmarks: gsmOnly && benchmarks.isEmpty ? ["gsm8k"] : benchmarks, models: models)
-        print("wrote \(written) scores")
+        if !textScorers.isEmpty {
+            let gsmOnly = textScorers.allSatisfy { $0 is GSM8KScorer }
+            let written = try ScoringPass.run(
+                textScorers, store: store, benchmarks: gsmOnly && benchmarks.isEmpty ? ["gsm8k"] : benchmarks,
+                models: models)
+            print("wrote \(written) scores")
+        }
+        if names.contains("judge") { try await runJudge(store) }
         if names.contains("gsm8k") {
             let gap = try GSM8KGap.build(store: store)
             print(gap.render())
         }
+    }
+
+    func runJudge(_ store: ResultStore) async throws {
+        guard let judgeURL, let url = URL(string: judgeURL), url.scheme == "http" || url.scheme == "https" else {
+            throw ValidationError("--scorer judge needs --judge-url http(s)://host:port/v1")
+        }
+        let rubricSet = try rubrics.map { try JudgeRubric.load(directory: URL(fileURLWithPath: $0)) } ?? JudgeRubric.builtIn
+        let backend = HTTPJudgeBackend(baseURL: url, model: judgeModel, keyEnvironmentVariable: judgeKeyEnv, timeout: timeout)
+        let pass = JudgePass(store: store, backend: backend, rubrics: rubricSet,
+                             settings: .init(concurrency: concurrency, retries: retries, rescore: rescore))
+        let summary = try await pass.run(benchmarks: benchmarks, models: models) { event in
+            switch event {
+            case .started(let count): printError("judging \(count) responses with \(backend.identity)")
+            case .judged(let model, let bench, let item, let status, let done, let total):
+                if status != .scored || done % 10 == 0 || done == total {
+                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)")
+                }
+            }
+        }
+        print("judge: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed, "
+              + "\(summary.skipped) already judged")
     }
 }

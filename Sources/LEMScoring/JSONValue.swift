@@ -69,7 +69,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// A short description of the JSON type, for error messages.
-    var kind: String {
+    public var kind: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import LEMEngine
+import LEMScoring
+import Testing
+@testable import LEMStore
+
+/// A generator that answers from a script and can be told to fail at a given call.
+final class ScriptedGenerator: ResponseGenerator, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var calls: [[PromptMessage]] = []
+    let failAt: Int?
+
+    init(failAt: Int? = nil) { self.failAt = failAt }
+
+    func generate(messages: [PromptMessage], sampling: SamplingSettings) async throws -> GeneratedResponse {
+        let n = lock.withLock {
+            calls.append(messages)
+            return calls.count
+        }
+        if let failAt, n == failAt { throw StoreError("generator", "simulated crash") }
+        return GeneratedResponse(text: "answer to \(messages.last!.content.suffix(8))", tokens: n, seconds: 0.5)
+    }
+}
+
+@Suite("BenchRunner")
+struct BenchRunnerTests {
+    func setUp() throws -> TempDatabase {
+        let db = try TempDatabase()
+        var q = ""
+        for i in 1...5 { q += #"{"id": "Q\#(i)", "benchmark": "mini", "question": "question number \#(i)"}"# + "\n" }
+        _ = try LEMImporter(store: db.store).importPaths([try db.file("mini.jsonl", q)])
+        return db
+    }
+
+    @Test("a crashed run keeps its committed responses and resumes with only the missing items")
+    func resume() async throws {
+        let db = try setUp()
+        let spec = RunSpec(model: "tiny", benchmark: "mini", sampling: SamplingSettings(temperature: 0.7, seed: 3))
+        let crashing = ScriptedGenerator(failAt: 3)
+        await #expect(throws: StoreError.self) { try await BenchRunner(store: db.store, generator: crashing).run(spec) }
+        // A fresh connection (as after a restart) sees the two committed responses and a failed run.
+        let reopened = try ResultStore(url: db.store.url)
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM response", as: Int.self) == 2)
+        #expect(try scalar(reopened, "SELECT status FROM run", as: String.self) == "failed")
+
+        let events = EventLog()
+        let finishing = ScriptedGenerator()
+        let runID = try await BenchRunner(store: reopened, generator: finishing).run(spec) { events.append($0) }
+        #expect(finishing.calls.count == 3)
+        #expect(finishing.calls.map { $0[0].content } == ["question number 3", "question number 4", "question number 5"])
+        let log = events.events
+        #expect(log.first == .started(runID: runID, total: 5, done: 2, resumed: true))
+        #expect(log.last == .finished(runID: runID, status: "complete"))
+        #expect(log.filter { if case .response = $0 { return true } else { return false } }.count == 3)
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM run", as: Int.self) == 1)
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM response", as: Int.self) == 5)
+        // A different spec starts a new run rather than resuming.
+        let other = RunSpec(model: "tiny", benchmark: "mini", kernelMode: .sandwich)
+        let kernel = EthicsKernel(text: "KERNEL", axioms: [.init(id: 1, key: "a", name: "A", statement: "s", guidance: "g")])
+        let g = ScriptedGenerator()
+        try await BenchRunner(store: reopened, generator: g, kernel: kernel).run(other)
+        #expect(g.calls.count == 5)
+        #expect(g.calls[0] == [PromptMessage(role: "user", content: "Axioms:\n1. A: s g\n\nquestion number 1\n\nKERNEL")])
+        #expect(try scalar(reopened, "SELECT COUNT(*) FROM run", as: Int.self) == 2)
+    }
+
+    @Test("run settings convert to the engine's sampler parameters")
+    func sampling() {
+        let s = SamplingSettings(temperature: 0.7, topP: 0.9, topK: 40, minP: 0.05, repetitionPenalty: 1.1, seed: 9)
+        #expect(s.engineParameters == SamplingParameters(temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05,
+                                                         repetitionPenalty: 1.1, seed: 9))
+    }
+
+    @Test("a reader sees committed responses while a run is writing")
+    func concurrentReader() async throws {
+        let db = try setUp()
+        let reader = try ResultStore(url: db.store.url)
+        let counts = EventLog()
+        let spec = RunSpec(model: "tiny", benchmark: "mini")
+        try await BenchRunner(store: db.store, generator: ScriptedGenerator()).run(spec) { event in
+            if case .response = event {
+                let n = (try? scalar(reader, "SELECT COUNT(*) FROM response", as: Int.self)) ?? nil
+                counts.append(.started(runID: 0, total: n ?? -1, done: 0, resumed: false))
+            }
+        }
+        #expect(counts.events.map { if case .started(_, let t, _, _) = $0 { return t } else { return -1 } } == [1, 2, 3, 4, 5])
+        let journal = try scalar(db.store, "PRAGMA journal_mode", as: String.self)
+        #expect(journal == "wal")
+    }
+}
+
+/// Collects events from a @Sendable callback.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [BenchRunEvent] = []
+    func append(_ e: BenchRunEvent) { lock.lock(); stored.append(e); lock.unlock() }
+    var events: [BenchRunEvent] { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+/// Reads one value synchronously (usable from async tests, where GRDB prefers its async overloads).
+func scalar<T: DatabaseValueConvertible & StatementColumnConvertible>(_ store: ResultStore, _ sql: String, as: T.Type) throws -> T? {
+    try store.pool.read { try T.fetchOne($0, sql: sql) }
+}
