@@ -42,7 +42,7 @@ public indirect enum Normalizer: Sendable {
     }
 
     /// Parses a tokenizer.json `normalizer` object.
-    static func parse(_ json: JSONValue?, path: String) throws -> Normalizer? {
+    static func parse(_ json: TokenizerJSON?, path: String) throws -> Normalizer? {
         guard let obj = json, !obj.isNull else { return nil }
         guard let type = obj["type"]?.string else {
             throw TokenizerError.invalidFile(path: path, reason: "normalizer: expected an object with a \"type\"")

@@ -52,3 +52,5 @@ public struct StreamingDetokenizer: Sendable {
         return String(String.UnicodeScalarView(ts[k...]))
     }
 }
+
+extension StreamingDetokenizer: StreamingTextDecoder {}

@@ -21,8 +21,8 @@ extension Tokenizer {
     /// Builds a tokenizer from tokenizer.json bytes plus the optional tokenizer_config.json object.
     public static func parse(json data: Data, path: String, config: [String: Any]? = nil,
                              generationConfig: [String: Any]? = nil, chatTemplate: String? = nil) throws -> Tokenizer {
-        let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch {
+        let root: TokenizerJSON
+        do { root = try TokenizerJSON.parse(data) } catch {
             throw TokenizerError.invalidFile(path: path, reason: "not valid JSON: \(error)")
         }
         guard root.pairs != nil else {
@@ -94,7 +94,7 @@ extension Tokenizer {
     }
 
     /// Parses `model` (type BPE) with its vocabulary and merges ("a b" strings or [a, b] pairs).
-    static func parseBPE(_ obj: JSONValue, path: String) throws -> BPEModel {
+    static func parseBPE(_ obj: TokenizerJSON, path: String) throws -> BPEModel {
         let type = obj["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupported(path: path, feature: "model type \"\(type)\"") }
         guard let vocabJSON = obj["vocab"]?.pairs else {
@@ -153,7 +153,7 @@ extension Tokenizer {
         return table
     }
 
-    static func parseAddedTokens(_ json: JSONValue?, path: String) throws -> [AddedToken] {
+    static func parseAddedTokens(_ json: TokenizerJSON?, path: String) throws -> [AddedToken] {
         guard let list = json?.array else { return [] }
         return try list.enumerated().map { k, t in
             guard let id = t["id"]?.int, let content = t["content"]?.string else {
@@ -166,7 +166,7 @@ extension Tokenizer {
     }
 
     /// The ids a post-processor adds around a single sequence.
-    static func parsePostProcessor(_ json: JSONValue?, path: String, idOf: (String?) -> Int?) throws -> ([Int], [Int]) {
+    static func parsePostProcessor(_ json: TokenizerJSON?, path: String, idOf: (String?) -> Int?) throws -> ([Int], [Int]) {
         guard let obj = json, let type = obj["type"]?.string else { return ([], []) }
         switch type {
         case "ByteLevel": return ([], [])

@@ -87,23 +87,21 @@ public struct Tokenizer: Sendable {
     /// Encodes UTF-8 bytes, rejecting invalid UTF-8 with the offset of the first bad byte.
     public func encode(utf8 bytes: [UInt8], addSpecialTokens: Bool = true) throws -> [Int] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            var offset = 0
-            while offset < bytes.count, String(validating: bytes[..<(offset + 1)], as: UTF8.self) != nil
-                || Tokenizer.isIncompleteUTF8Prefix(bytes[..<(offset + 1)]) { offset += 1 }
-            throw TokenizerError.invalidUTF8(byteOffset: offset)
+            throw TokenizerError.invalidUTF8(byteOffset: Tokenizer.firstInvalidUTF8Offset(bytes))
         }
         return try encode(text, addSpecialTokens: addSpecialTokens)
     }
 
-    /// True when `bytes` ends with the start of a multi-byte sequence that is not yet complete.
-    static func isIncompleteUTF8Prefix(_ bytes: ArraySlice<UInt8>) -> Bool {
-        var k = bytes.endIndex - 1
-        var back = 0
-        while k >= bytes.startIndex, bytes[k] & 0xC0 == 0x80, back < 3 { k -= 1; back += 1 }
-        guard k >= bytes.startIndex else { return false }
-        let lead = bytes[k]
-        let need = lead >= 0xF0 && lead < 0xF5 ? 4 : lead >= 0xE0 && lead < 0xF0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 0
-        return need > back + 1 && String(validating: bytes[bytes.startIndex..<k], as: UTF8.self) != nil
+    /// The offset of the first byte that does not start a valid UTF-8 sequence.
+    static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int {
+        var i = 0
+        outer: while i < bytes.count {
+            for n in 1...4 where i + n <= bytes.count {
+                if String(validating: bytes[i..<(i + n)], as: UTF8.self) != nil { i += n; continue outer }
+            }
+            return i
+        }
+        return bytes.count
     }
 
     /// Encodes text into token ids.

@@ -3,7 +3,7 @@ import Foundation
 /// Errors raised while loading a tokenizer or encoding text with it.
 ///
 /// Every message names the file (or input) and what was expected, so a user can fix the cause.
-public enum TokenizerError: Error, CustomStringConvertible, Sendable {
+public enum TokenizerError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A tokenizer file is missing, unreadable or malformed.
     case invalidFile(path: String, reason: String)
     /// The file uses a tokenizer feature this implementation does not support.

@@ -5,16 +5,16 @@ import Foundation
 /// Foundation's JSONSerialization bridges objects to `[String: Any]`, whose keys compare by
 /// Unicode canonical equivalence, so `"é"` and `"e\u{301}"` — distinct tokens in real
 /// vocabularies — collide. This small parser keeps keys byte-exact, in file order.
-public indirect enum JSONValue: Sendable {
+public indirect enum TokenizerJSON: Sendable {
     case null
     case bool(Bool)
     case number(Double, isInteger: Bool)
     case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
+    case array([TokenizerJSON])
+    case object([(String, TokenizerJSON)])
 
     /// The member named `key` (first occurrence, compared byte for byte).
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> TokenizerJSON? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.0.utf8.elementsEqual(key.utf8) }?.1
     }
@@ -26,14 +26,14 @@ public indirect enum JSONValue: Sendable {
     /// The boolean value, if this is a boolean.
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
     /// The elements, if this is an array.
-    public var array: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
+    public var array: [TokenizerJSON]? { if case .array(let a) = self { return a }; return nil }
     /// The members in file order, if this is an object.
-    public var pairs: [(String, JSONValue)]? { if case .object(let p) = self { return p }; return nil }
+    public var pairs: [(String, TokenizerJSON)]? { if case .object(let p) = self { return p }; return nil }
     /// True for JSON null.
     public var isNull: Bool { if case .null = self { return true }; return false }
 
     /// Parses JSON text; errors give the byte offset.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    public static func parse(_ data: Data) throws -> TokenizerJSON {
         try data.withUnsafeBytes { raw in
             var p = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             p.skipSpace()
@@ -65,7 +65,7 @@ struct JSONParser {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    mutating func value() throws -> JSONValue {
+    mutating func value() throws -> TokenizerJSON {
         guard i < bytes.count else { throw error("unexpected end of input") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
@@ -73,7 +73,7 @@ struct JSONParser {
             guard depth < 512 else { throw error("nesting too deep") }
             defer { depth -= 1 }
             i += 1
-            var pairs: [(String, JSONValue)] = []
+            var pairs: [(String, TokenizerJSON)] = []
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
             while true {
@@ -96,7 +96,7 @@ struct JSONParser {
             guard depth < 512 else { throw error("nesting too deep") }
             defer { depth -= 1 }
             i += 1
-            var items: [JSONValue] = []
+            var items: [TokenizerJSON] = []
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
             while true {
@@ -123,7 +123,7 @@ struct JSONParser {
         }
     }
 
-    mutating func number() throws -> JSONValue {
+    mutating func number() throws -> TokenizerJSON {
         let start = i
         var isInteger = true
         while i < bytes.count {
