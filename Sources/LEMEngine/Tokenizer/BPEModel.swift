@@ -33,6 +33,9 @@ public struct BPEModel: Sendable {
     let scalarIds: [UInt32: Int]
     /// For byte-level vocabularies: the id of each byte's stand-in character, or -1.
     let byteLevelIds: [Int]
+    /// Characters that some piece has right before a `▁`: words may be split before every other
+    /// `▁` run without changing the result (see `metaspaceBlockers`).
+    public let metaspaceBlockers: Set<UInt32>
 
     /// Builds a model from its vocabulary and merge source.
     public init(vocab: [PieceKey: Int], pieces: [String], merges: MergeSource, byteFallback: Bool,
@@ -53,6 +56,7 @@ public struct BPEModel: Sendable {
         }
         scalarIds = scalars
         byteLevelIds = ByteLevel.byteToScalar.map { scalars[$0.value] ?? -1 }
+        metaspaceBlockers = BPEModel.metaspaceBlockers(pieces)
     }
 
     /// The id of a vocabulary piece (compared byte for byte).
@@ -126,11 +130,15 @@ public struct BPEModel: Sendable {
     /// Applies merges to `symbols` in place: lowest rank first, leftmost first among equal ranks.
     ///
     /// A heap of candidate pairs over a linked list keeps this O(n log n) even for long words.
-    func merge(_ symbols: inout [Int]) {
+    func merge(_ symbols: inout [Int], allowSmallPath: Bool = true) {
         let n = symbols.count
         if n < 2 { return }
         if n == 2 {
             if let m = lookup(symbols[0], symbols[1]) { symbols = [m.id] }
+            return
+        }
+        if allowSmallPath && n <= 24 {
+            mergeSmall(&symbols)
             return
         }
         var next = [Int](0..<n).map { $0 + 1 }  // (n) index of the following live symbol, n = none
@@ -157,6 +165,54 @@ public struct BPEModel: Sendable {
         var i = 0
         while i < n { out.append(symbols[i]); i = next[i] }
         symbols = out
+    }
+}
+
+extension BPEModel {
+    /// The plain loop for short words: repeatedly merge the lowest-ranked (then leftmost) pair.
+    ///
+    /// Same result as the heap version (its oracle in tests); cheaper below a few dozen symbols.
+    func mergeSmall(_ symbols: inout [Int]) {
+        var ranks = [UInt32](repeating: .max, count: max(symbols.count - 1, 0))  // (n-1) rank of pair i, i+1
+        var merged = [Int](repeating: -1, count: ranks.count)  // (n-1) id the pair merges into
+        for i in 0..<ranks.count {
+            if let m = lookup(symbols[i], symbols[i + 1]) { ranks[i] = m.rank; merged[i] = m.id }
+        }
+        while symbols.count > 1 {
+            var best = -1
+            var bestRank = UInt32.max
+            for i in 0..<ranks.count where ranks[i] < bestRank { bestRank = ranks[i]; best = i }
+            guard best >= 0 else { return }
+            symbols[best] = merged[best]
+            symbols.remove(at: best + 1)
+            ranks.remove(at: best)
+            merged.remove(at: best)
+            if best > 0 {
+                if let m = lookup(symbols[best - 1], symbols[best]) { ranks[best - 1] = m.rank; merged[best - 1] = m.id } else {
+                    ranks[best - 1] = .max
+                }
+            }
+            if best < ranks.count {
+                if let m = lookup(symbols[best], symbols[best + 1]) { ranks[best] = m.rank; merged[best] = m.id } else {
+                    ranks[best] = .max
+                }
+            }
+        }
+    }
+
+    /// The characters some vocabulary piece has right before a `▁` (other than `▁`). A merge can
+    /// only cross the start of a `▁` run preceded by one of these, so elsewhere text splits there
+    /// into words that merge independently (and can be cached).
+    static func metaspaceBlockers(_ pieces: [String]) -> Set<UInt32> {
+        var blockers = Set<UInt32>()
+        for piece in pieces {
+            var previous: Unicode.Scalar?
+            for s in piece.unicodeScalars {
+                if s == "\u{2581}", let p = previous, p != "\u{2581}" { blockers.insert(p.value) }
+                previous = s
+            }
+        }
+        return blockers
     }
 }
 
