@@ -133,21 +133,21 @@ public struct Tokenizer: Sendable {
             switch segment {
             case .token(let id): ids.append(id)
             case .text(let range):
-                if preTokenizer == nil && !byteLevelInput {
-                    // SentencePiece style without pre-tokenizer: merges never cross these ▁ run starts.
-                    let blockers = model.metaspaceBlockers
-                    var start = range.lowerBound
-                    for i in range where i > start && text[i] == "\u{2581}" && text[i - 1] != "\u{2581}"
-                        && !blockers.contains(text[i - 1].value) {
-                        encodeWord(Array(text[start..<i]), cache: &cache, into: &ids)
-                        start = i
-                    }
-                    if start < range.upperBound { encodeWord(Array(text[start..<range.upperBound]), cache: &cache, into: &ids) }
-                    continue
-                }
                 var words = [PreToken(scalars: Array(text[range]), atStart: atStart && range.lowerBound == 0)]
                 if let preTokenizer { words = preTokenizer.apply(words) }
-                for word in words { encodeWord(word.scalars, cache: &cache, into: &ids) }
+                for word in words {
+                    if byteLevelInput { encodeWord(word.scalars, cache: &cache, into: &ids); continue }
+                    // SentencePiece style: merges never cross these ▁ run starts, so split there and cache.
+                    let w = word.scalars
+                    let blockers = model.metaspaceBlockers
+                    var start = 0
+                    for i in 1..<max(w.count, 1) where w[i] == "\u{2581}" && w[i - 1] != "\u{2581}"
+                        && !blockers.contains(w[i - 1].value) {
+                        encodeWord(Array(w[start..<i]), cache: &cache, into: &ids)
+                        start = i
+                    }
+                    if start < w.count { encodeWord(Array(w[start...]), cache: &cache, into: &ids) }
+                }
             }
         }
     }
