@@ -2,5 +2,5 @@ import ArgumentParser
 
 /// The tokenizer subcommands of `lem`, registered by the root command.
 enum TokenizerCommands {
-    static let all: [any ParsableCommand.Type] = []
+    static let all: [any ParsableCommand.Type] = [TokenizeCommand.self, TemplateCommand.self]
 }
