@@ -65,6 +65,9 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var padTokenId: Int?
     /// MLX quantization parameters, nil for unquantized or GGUF models.
     public var quantization: Quantization?
+    /// MLX per-module quantization overrides (`quantization: {"model.layers.0.mlp.down_proj":
+    /// {group_size, bits}}`), keyed by module path; nil when the config has none.
+    public var quantizationOverrides: [String: Quantization]? = nil
 
     public init(
         modelType: String, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,

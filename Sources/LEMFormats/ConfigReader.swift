@@ -1,0 +1,131 @@
+import Foundation
+
+/// Typed access to one JSON object of a config file, with errors naming the file and the key.
+struct ConfigReader {
+    let file: URL
+    let keys: [String: JSONValue]
+    /// Prepended to key names in messages (`text_config.` for multimodal Gemma 3).
+    let prefix: String
+
+    private func wrongType(_ key: String, _ v: JSONValue, _ expected: String) -> FormatError {
+        FormatError(file, "key '\(prefix)\(key)' is \(v.kind), expected \(expected)")
+    }
+
+    func requiredString(_ key: String) throws -> String {
+        guard let s = try string(key) else { throw FormatError(file, "missing required key '\(prefix)\(key)'") }
+        return s
+    }
+
+    func requiredInt(_ key: String) throws -> Int {
+        guard let i = try int(key) else { throw FormatError(file, "missing required key '\(prefix)\(key)'") }
+        return i
+    }
+
+    /// nil when absent or null.
+    func string(_ key: String) throws -> String? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        guard let s = v.string else { throw wrongType(key, v, "a string") }
+        return s
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        guard let i = v.int else { throw wrongType(key, v, "an integer") }
+        return i
+    }
+
+    func double(_ key: String) throws -> Double? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        guard let d = v.double else { throw wrongType(key, v, "a number") }
+        return d
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        guard let b = v.bool else { throw wrongType(key, v, "true or false") }
+        return b
+    }
+
+    func object(_ key: String) throws -> [String: JSONValue]? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        guard let o = v.object else { throw wrongType(key, v, "an object") }
+        return o
+    }
+
+    func array(_ key: String) throws -> [JSONValue]? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        guard let a = v.array else { throw wrongType(key, v, "an array") }
+        return a
+    }
+
+    /// A token id given as an integer or a list of integers (`eos_token_id`).
+    func tokenIds(_ key: String) throws -> [Int]? {
+        guard let v = keys[key], !v.isNull else { return nil }
+        if let i = v.int { return [i] }
+        if let a = v.array {
+            let ids = a.compactMap(\.int)
+            if ids.count == a.count { return ids }
+        }
+        throw wrongType(key, v, "an integer or a list of integers")
+    }
+
+    /// One RoPE parameter set: `rope_type` (or `type`), `rope_theta`, scaling factors.
+    func ropeParameters(_ value: JSONValue, key: String) throws -> (theta: Double?, scaling: ModelConfig.RopeScaling) {
+        guard case .object(let o) = value else {
+            throw FormatError(file, "key '\(prefix)\(key)' is \(value.kind), expected an object")
+        }
+        let sub = ConfigReader(file: file, keys: o, prefix: "\(prefix)\(key).")
+        let theta = try sub.double("rope_theta")
+        let type = try sub.string("rope_type") ?? sub.string("type") ?? "default"
+        switch type {
+        case "default":
+            return (theta, .none)
+        case "linear":
+            guard let factor = try sub.double("factor") else {
+                throw FormatError(file, "missing required key '\(prefix)\(key).factor' for linear RoPE scaling")
+            }
+            return (theta, factor == 1 ? .none : .linear(factor: factor))
+        case "llama3":
+            func need(_ k: String) throws -> Double {
+                guard let v = try sub.double(k) else {
+                    throw FormatError(file, "missing required key '\(prefix)\(key).\(k)' for llama3 RoPE scaling")
+                }
+                return v
+            }
+            return (
+                theta,
+                .llama3(
+                    factor: try need("factor"), lowFreqFactor: try need("low_freq_factor"),
+                    highFreqFactor: try need("high_freq_factor"),
+                    originalMaxPositions: Int(try need("original_max_position_embeddings"))))
+        default:
+            throw FormatError(
+                file, "'\(prefix)\(key)': RoPE type '\(type)' is not supported (supported: default, linear, llama3)")
+        }
+    }
+
+    /// MLX's `quantization: {group_size, bits}` (or `quantization_config`), nil when absent.
+    func quantization() throws -> ModelConfig.Quantization? {
+        guard let q = try object("quantization") ?? object("quantization_config") else { return nil }
+        let sub = ConfigReader(file: file, keys: q, prefix: "\(prefix)quantization.")
+        guard let group = try sub.int("group_size"), let bits = try sub.int("bits") else {
+            throw FormatError(file, "key '\(prefix)quantization' needs integer 'group_size' and 'bits'")
+        }
+        return ModelConfig.Quantization(groupSize: group, bits: bits)
+    }
+
+    /// Per-module overrides inside `quantization` (`"model.layers.0.mlp.down_proj": {group_size, bits}`).
+    func quantizationOverrides() throws -> [String: ModelConfig.Quantization]? {
+        guard let q = try object("quantization") ?? object("quantization_config") else { return nil }
+        var out: [String: ModelConfig.Quantization] = [:]
+        for (module, v) in q {
+            guard case .object(let o) = v else { continue }
+            let sub = ConfigReader(file: file, keys: o, prefix: "\(prefix)quantization.\(module).")
+            guard let group = try sub.int("group_size"), let bits = try sub.int("bits") else {
+                throw FormatError(file, "key '\(prefix)quantization.\(module)' needs integer 'group_size' and 'bits'")
+            }
+            out[module] = ModelConfig.Quantization(groupSize: group, bits: bits)
+        }
+        return out.isEmpty ? nil : out
+    }
+}
