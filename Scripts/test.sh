@@ -15,4 +15,14 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*(warning|error):" "$log" >/dev/null; then
 fi
 grep -q 'Build complete' "$log" || { tail -40 "$log" >&2; exit 1; }
 
-swift test -c release -Xswiftc -enable-testing "$@"
+out=$(mktemp)
+set +e
+swift test -c release -Xswiftc -enable-testing "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for whoever reads the log: Swift Testing's per-test results counted.
+passed=$(grep -cE '^✔ Test .* passed' "$out" || true)
+failed=$(grep -cE '^✘ Test .* failed' "$out" || true)
+skipped=$(grep -cE '^➜ Test .* skipped' "$out" || true)
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

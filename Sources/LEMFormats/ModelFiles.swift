@@ -24,10 +24,16 @@ public struct ModelFiles: Sendable {
     public let tensors: [String: any WeightTensor]
     /// Safetensors `__metadata__` of all shards merged (empty for GGUF).
     public let metadata: [String: String]
+    /// The parsed GGUF file (metadata, tensor directory), nil for safetensors models.
+    public let gguf: GGUFFile?
 
     /// Assembles a model from already loaded parts (used by the loaders and by tests).
-    public init(url: URL, format: Format, config: ModelConfig, tensors: [String: any WeightTensor], metadata: [String: String] = [:]) {
+    public init(
+        url: URL, format: Format, config: ModelConfig, tensors: [String: any WeightTensor],
+        metadata: [String: String] = [:], gguf: GGUFFile? = nil
+    ) {
         self.url = url
+        self.gguf = gguf
         self.format = format
         self.config = config
         self.tensors = tensors
@@ -145,8 +151,3 @@ public struct ModelFiles: Sendable {
     }
 }
 
-extension ModelFiles {
-    static func openGGUF(_ url: URL) throws -> ModelFiles {
-        throw FormatError(url, "GGUF files are not supported yet")
-    }
-}

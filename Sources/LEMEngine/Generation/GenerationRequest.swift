@@ -1,0 +1,41 @@
+/// Everything one generation needs besides the model.
+public struct GenerationRequest: Sendable {
+    /// The prompt, already tokenized (chat template applied if any).
+    public var promptIds: [Int]
+    /// The most tokens to sample.
+    public var maxTokens: Int
+    /// Sampling settings (greedy by default).
+    public var sampling: SamplingParameters
+    /// Ids that end the run when sampled (normally the model's EOS ids).
+    public var stopTokenIds: Set<Int>
+    /// Strings that end the run when they appear in the generated text (not emitted).
+    public var stopStrings: [String]
+    /// Prompt tokens per forward pass during prefill; cancellation is checked between chunks.
+    public var prefillChunk: Int
+
+    /// Creates a request.
+    public init(
+        promptIds: [Int], maxTokens: Int = 256, sampling: SamplingParameters = .greedy,
+        stopTokenIds: Set<Int> = [], stopStrings: [String] = [], prefillChunk: Int = 128
+    ) {
+        self.promptIds = promptIds
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stopTokenIds = stopTokenIds
+        self.stopStrings = stopStrings
+        self.prefillChunk = prefillChunk
+    }
+}
+
+/// Errors a generation run can report before starting.
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    case emptyPrompt
+    case badParameter(String)
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "generate: the prompt has no tokens"
+        case .badParameter(let message): return "generate: \(message)"
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import COpenBLAS
+import Foundation
+import LEMFormats
+
+extension Kernels {
+    /// Rows of a weight decoded per block by `matmul`: the f32 tile is `matmulTileRows × in`.
+    public static let matmulTileRows = 64
+
+    /// `out = x Wᵀ (+ bias)` for `T` activation rows and a weight stored `[out, in]`: the naive
+    /// oracle.
+    ///
+    /// Each weight row is decoded once into `scratch` and dotted with all `T` inputs, so a
+    /// quantized matrix is never expanded as a whole.
+    public static func matmulNaive(
+        _ x: UnsafePointer<Float>,  // (T, in)
+        weight: any WeightTensor,  // [out, in]
+        bias: UnsafePointer<Float>?,  // (out)
+        tokens: Int,
+        scratch: UnsafeMutablePointer<Float>,  // (in)
+        out: UnsafeMutablePointer<Float>  // (T, out)
+    ) {
+        let inFeatures = weight.columns, outFeatures = weight.rows
+        for o in 0 ..< outFeatures {
+            weight.decodeRow(o, into: scratch)
+            let b = bias?[o] ?? 0
+            for t in 0 ..< tokens {
+                let xr = x + t * inFeatures
+                var dot: Float = 0
+                for i in 0 ..< inFeatures { dot += xr[i] * scratch[i] }
+                out[t * outFeatures + o] = dot + b
+            }
+        }
+    }
+
+    /// Threads a single-token matmul is split across (decode is bound by decoding weight rows).
+    public static let matmulWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+
+    /// `a · b` over `count` floats, eight lanes at a time.
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while i + 8 <= count {
+            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// `out = x Wᵀ (+ bias)` through OpenBLAS: blocks of `matmulTileRows` weight rows are decoded
+    /// into an f32 tile and multiplied with `cblas_sgemm`; `matmulNaive` is its oracle.
+    ///
+    /// Works for every encoding (f32 rows are copied into the tile, quantized rows decoded), and
+    /// only one tile is ever expanded at a time.
+    public static func matmul(
+        _ x: UnsafePointer<Float>,  // (T, in)
+        weight: any WeightTensor,  // [out, in]
+        bias: UnsafePointer<Float>?,  // (out)
+        tokens: Int,
+        tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
+        out: UnsafeMutablePointer<Float>  // (T, out)
+    ) {
+        let inFeatures = weight.columns, outFeatures = weight.rows
+        if tokens == 1 {
+            matvec(x, weight: weight, scratch: tile, out: out)
+        } else {
+            var start = 0
+            while start < outFeatures {
+                let rows = min(matmulTileRows, outFeatures - start)
+                for r in 0 ..< rows { weight.decodeRow(start + r, into: tile + r * inFeatures) }
+                // out[:, start ..< start + rows] = x(T, in) · tile(rows, in)ᵀ
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(rows), Int32(inFeatures), 1,
+                    x, Int32(inFeatures), tile, Int32(inFeatures), 0, out + start, Int32(outFeatures))
+                start += rows
+            }
+        }
+        if let bias {
+            for t in 0 ..< tokens {
+                let row = out + t * outFeatures
+                for o in 0 ..< outFeatures { row[o] += bias[o] }
+            }
+        }
+    }
+
+    /// `out = W x` for one token, the output rows split across `matmulWorkers` threads, each
+    /// decoding one weight row at a time into its own slice of `scratch`.
+    static func matvec(
+        _ x: UnsafePointer<Float>,  // (in)
+        weight: any WeightTensor,  // [out, in]
+        scratch: UnsafeMutablePointer<Float>,  // (matmulWorkers, in), fits in the matmul tile
+        out: UnsafeMutablePointer<Float>  // (out)
+    ) {
+        let inFeatures = weight.columns, outFeatures = weight.rows
+        let workers = min(matmulWorkers, max(1, outFeatures / 64))
+        let perWorker = (outFeatures + workers - 1) / workers
+        // Raw pointers are not Sendable; each worker writes disjoint rows of `out` and its own
+        // scratch row, so sharing them is safe.
+        let shared = SharedPointers(x: x, scratch: scratch, out: out)
+        let work = { @Sendable (w: Int) in
+            let row = shared.scratch + w * inFeatures
+            for o in (w * perWorker) ..< min(outFeatures, (w + 1) * perWorker) {
+                weight.decodeRow(o, into: row)
+                shared.out[o] = dot(shared.x, row, count: inFeatures)
+            }
+        }
+        if workers == 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        }
+    }
+}
+
+/// Pointers handed to worker threads that touch disjoint parts of them.
+private struct SharedPointers: @unchecked Sendable {
+    let x: UnsafePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+}

@@ -1,0 +1,84 @@
+import Foundation
+import LEMFormats
+
+extension Kernels {
+    /// The rotary inverse frequencies `1 / base^(2i / D)` for `i < D/2`, rescaled per `scaling`.
+    ///
+    /// Computed in f32 like transformers' `_compute_default_rope_parameters`; `.linear` divides
+    /// every frequency by the factor, `.llama3` follows `_compute_llama3_parameters` (long
+    /// wavelengths divided by the factor, short ones kept, a smooth blend in between).
+    public static func ropeInverseFrequencies(
+        headDim: Int, base: Double, scaling: ModelConfig.RopeScaling
+    ) -> [Float] {  // (D/2)
+        let half = headDim / 2
+        var inv = (0 ..< half).map { i -> Float in
+            1 / powf(Float(base), Float(2 * i) / Float(headDim))
+        }
+        switch scaling {
+        case .none:
+            break
+        case .linear(let factor):
+            inv = inv.map { $0 / Float(factor) }
+        case .llama3(let factor, let lowFreqFactor, let highFreqFactor, let originalMaxPositions):
+            let f = Float(factor), low = Float(lowFreqFactor), high = Float(highFreqFactor)
+            let oldContext = Float(originalMaxPositions)
+            let lowFreqWavelen = oldContext / low
+            let highFreqWavelen = oldContext / high
+            inv = inv.map { freq in
+                let wavelen = 2 * Float.pi / freq
+                let scaled = wavelen > lowFreqWavelen ? freq / f : freq
+                let isMedium = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen)
+                guard isMedium else { return scaled }
+                let smooth = (oldContext / wavelen - low) / (high - low)
+                return (1 - smooth) * scaled / f + smooth * scaled
+            }
+        }
+        return inv
+    }
+
+    /// Fills the cosine and sine tables for the given absolute positions.
+    ///
+    /// The angle is `Float(position) * invFreq[i]` rounded to f32 (as transformers' f32 matmul
+    /// does), then its cosine and sine are taken.
+    public static func ropeTable(
+        positions: UnsafePointer<Int>,  // (T)
+        count: Int,
+        inverseFrequencies invFreq: UnsafePointer<Float>,  // (D/2)
+        half: Int,
+        cos cosOut: UnsafeMutablePointer<Float>,  // (T, D/2)
+        sin sinOut: UnsafeMutablePointer<Float>  // (T, D/2)
+    ) {
+        for t in 0 ..< count {
+            let p = Float(positions[t])
+            for i in 0 ..< half {
+                let angle = Double(p * invFreq[i])
+                cosOut[t * half + i] = Float(Foundation.cos(angle))
+                sinOut[t * half + i] = Float(Foundation.sin(angle))
+            }
+        }
+    }
+
+    /// Rotates every head of `x` in place, NEOX / `rotate_half` style as transformers does.
+    ///
+    /// For head vector `v` with halves `a = v[..<D/2]`, `b = v[D/2...]`:
+    /// `a' = a cos - b sin`, `b' = b cos + a sin`.
+    public static func applyRope(
+        _ x: UnsafeMutablePointer<Float>,  // (T, heads, D)
+        tokens: Int, heads: Int, headDim: Int,
+        cos: UnsafePointer<Float>,  // (T, D/2)
+        sin: UnsafePointer<Float>  // (T, D/2)
+    ) {
+        let half = headDim / 2
+        for t in 0 ..< tokens {
+            let c = cos + t * half, s = sin + t * half
+            for h in 0 ..< heads {
+                let v = x + (t * heads + h) * headDim
+                for i in 0 ..< half {
+                    let a = v[i], b = v[i + half]
+                    v[i] = a * c[i] - b * s[i]
+                    v[i + half] = b * c[i] + a * s[i]
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LEMFormats
+
+/// Builds the right `LanguageModel` for a checkpoint from its `model_type`.
+public enum ModelFactory {
+    /// The `model_type` values this engine can run.
+    public static let supportedTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2"]
+
+    /// Builds a model from a config and HF-named tensors; unknown `model_type` → an error naming it.
+    public static func makeModel(
+        config: ModelConfig, tensors: [String: any WeightTensor], source: String
+    ) throws -> any LanguageModel {
+        let loader = WeightLoader(tensors: tensors, source: source)
+        switch config.modelType {
+        case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
+        case "llama", "mistral": return try Llama(config: config, loader: loader)
+        case "qwen2": return try Qwen2.load(config: config, loader: loader)
+        default: throw ModelError.unsupportedArchitecture(config.modelType, source: source)
+        }
+    }
+
+    /// Rejects configs whose sizes cannot describe a working transformer.
+    static func checkShapes(_ config: ModelConfig, source: String) throws {
+        func require(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ModelError.badConfig(message, source: source) }
+        }
+        try require(config.hiddenSize > 0 && config.intermediateSize > 0, "hidden and intermediate sizes must be positive")
+        try require(config.numHiddenLayers > 0, "num_hidden_layers must be positive")
+        try require(config.numAttentionHeads > 0 && config.numKeyValueHeads > 0, "head counts must be positive")
+        try require(
+            config.numAttentionHeads % config.numKeyValueHeads == 0,
+            "num_attention_heads \(config.numAttentionHeads) is not a multiple of num_key_value_heads \(config.numKeyValueHeads)")
+        try require(config.headDim > 0 && config.headDim % 2 == 0, "head_dim \(config.headDim) must be positive and even")
+        try require(config.vocabSize > 0, "vocab_size must be positive")
+        try require(
+            config.layerTypes.count == config.numHiddenLayers,
+            "layer_types has \(config.layerTypes.count) entries for \(config.numHiddenLayers) layers")
+        try require(config.maxPositionEmbeddings > 0, "max_position_embeddings must be positive")
+    }
+}
+
+extension ModelFactory {
+    /// Builds the model of an opened checkpoint (any format `ModelFiles` reads).
+    public static func makeModel(_ files: ModelFiles) throws -> any LanguageModel {
+        try makeModel(config: files.config, tensors: files.tensors, source: files.url.path)
+    }
+
+    /// Opens a model directory or `.gguf` file and builds its model.
+    public static func load(_ url: URL) throws -> any LanguageModel {
+        try makeModel(ModelFiles.open(url))
+    }
+}

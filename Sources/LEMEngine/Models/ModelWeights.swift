@@ -1,0 +1,75 @@
+import LEMFormats
+
+/// A linear layer `y = x Wᵀ + b` over a stored (possibly quantized) `[out, in]` weight.
+public struct Linear: Sendable {
+    /// `[out, in]`
+    public let weight: any WeightTensor
+    /// (out), nil when the layer has no bias.
+    public let bias: [Float]?
+
+    /// Output features.
+    public var outFeatures: Int { weight.rows }
+    /// Input features.
+    public var inFeatures: Int { weight.columns }
+
+    /// Applies the layer to `tokens` rows of `x` using `tile` as decode scratch.
+    public func callAsFunction(
+        _ x: UnsafePointer<Float>,  // (T, in)
+        tokens: Int,
+        tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
+        out: UnsafeMutablePointer<Float>  // (T, out)
+    ) {
+        if let bias {
+            bias.withUnsafeBufferPointer {
+                Kernels.matmul(x, weight: weight, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out)
+            }
+        } else {
+            Kernels.matmul(x, weight: weight, bias: nil, tokens: tokens, tile: tile, out: out)
+        }
+    }
+}
+
+/// Looks tensors up by their Hugging Face names and checks their shapes, so a bad file fails at
+/// load with the tensor's name rather than during a forward pass.
+public struct WeightLoader {
+    /// Every tensor of the model by name.
+    public let tensors: [String: any WeightTensor]
+    /// The file or directory the tensors came from, for error messages.
+    public let source: String
+
+    /// Creates a loader over `tensors` read from `source`.
+    public init(tensors: [String: any WeightTensor], source: String) {
+        self.tensors = tensors
+        self.source = source
+    }
+
+    /// The tensor `name`, which must have exactly `shape`.
+    public func tensor(_ name: String, shape: [Int]) throws -> any WeightTensor {
+        guard let t = tensors[name] else { throw ModelError.missingTensor(name, source: source) }
+        guard t.shape == shape else {
+            throw ModelError.badShape(tensor: name, shape: t.shape, expected: shape, source: source)
+        }
+        return t
+    }
+
+    /// A 1-D tensor of `count` elements decoded to f32 (norm weights, biases).
+    public func vector(_ name: String, count: Int) throws -> [Float] {
+        try tensor(name, shape: [count]).decodeAll()
+    }
+
+    /// The linear layer `<prefix>.weight` (`[out, in]`) and, when `bias`, `<prefix>.bias`.
+    public func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool = false) throws -> Linear {
+        Linear(
+            weight: try tensor(prefix + ".weight", shape: [out, inFeatures]),
+            bias: bias ? try vector(prefix + ".bias", count: out) : nil)
+    }
+
+    /// The output projection: `lm_head.weight`, or the token embedding when tied (or absent).
+    public func outputHead(config: ModelConfig, embedding: any WeightTensor) throws -> any WeightTensor {
+        if tensors["lm_head.weight"] != nil {
+            return try tensor("lm_head.weight", shape: [config.vocabSize, config.hiddenSize])
+        }
+        guard config.tieWordEmbeddings else { throw ModelError.missingTensor("lm_head.weight", source: source) }
+        return embedding
+    }
+}

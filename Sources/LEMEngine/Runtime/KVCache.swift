@@ -1,0 +1,89 @@
+import LEMFormats
+
+/// The per-sequence state of a model: one `LayerKVCache` per layer, the number of positions
+/// already processed, and the scratch buffers a forward pass works in.
+///
+/// Not thread-safe: one cache belongs to one sequence, used from one thread at a time (a
+/// `Generator` creates and uses its cache on its own queue).
+public final class KVCache {
+    /// One entry per transformer layer.
+    public let layers: [LayerKVCache]
+    /// Positions processed so far; the next token gets this position.
+    public private(set) var count: Int = 0
+    /// Scratch buffers reused by every forward pass on this cache.
+    public let workspace = Workspace()
+
+    /// Creates an empty cache for `config`: sliding layers get a ring buffer of the window size.
+    public init(config: ModelConfig) {
+        let kvDim = config.numKeyValueHeads * config.headDim
+        layers = (0 ..< config.numHiddenLayers).map { i in
+            let sliding = config.layerTypes.indices.contains(i) && config.layerTypes[i] == .slidingAttention
+            let window = sliding ? (config.slidingWindow ?? 0) : 0
+            return LayerKVCache(kvDim: kvDim, window: window)
+        }
+    }
+
+    /// Records that `tokens` more positions have been processed.
+    public func advance(by tokens: Int) { count += tokens }
+
+    /// Empties the cache so the next forward starts at position 0.
+    public func reset() {
+        count = 0
+        for layer in layers { layer.reset() }
+    }
+}
+
+/// Named scratch buffers for a forward pass, grown on demand and reused.
+public final class Workspace {
+    /// (T, C) residual stream.
+    public let hidden = FloatBuffer()
+    /// (T, C) normalized input of a sub-block.
+    public let normed = FloatBuffer()
+    /// (T, H, D)
+    public let queries = FloatBuffer()
+    /// (T, K, D)
+    public let keys = FloatBuffer()
+    /// (T, K, D)
+    public let values = FloatBuffer()
+    /// (T, H, D)
+    public let attention = FloatBuffer()
+    /// (T, C) output of a sub-block before the residual add.
+    public let projected = FloatBuffer()
+    /// (T, F)
+    public let gate = FloatBuffer()
+    /// (T, F)
+    public let up = FloatBuffer()
+    /// (T, D/2) for the global and the local rotary tables.
+    public let cosGlobal = FloatBuffer(), sinGlobal = FloatBuffer()
+    public let cosLocal = FloatBuffer(), sinLocal = FloatBuffer()
+    /// (S) attention scores of one query head.
+    public let scores = FloatBuffer()
+    /// (matmulTileRows, max in) decoded weight rows.
+    public let tile = FloatBuffer()
+    /// (T or 1, V)
+    public let logits = FloatBuffer()
+    /// (T) absolute positions of the chunk.
+    public var positions: [Int] = []
+
+    /// Creates empty buffers.
+    public init() {}
+
+    /// Grows every buffer for a chunk of `tokens` tokens of a model shaped like `config`.
+    public func reserve(tokens: Int, config: ModelConfig) {
+        let c = config.hiddenSize, qDim = config.numAttentionHeads * config.headDim
+        let kvDim = config.numKeyValueHeads * config.headDim, f = config.intermediateSize
+        let half = config.headDim / 2
+        hidden.reserve(tokens * c)
+        normed.reserve(tokens * c)
+        queries.reserve(tokens * qDim)
+        keys.reserve(tokens * kvDim)
+        values.reserve(tokens * kvDim)
+        attention.reserve(tokens * qDim)
+        projected.reserve(tokens * c)
+        gate.reserve(tokens * f)
+        up.reserve(tokens * f)
+        for b in [cosGlobal, sinGlobal, cosLocal, sinLocal] { b.reserve(tokens * half) }
+        tile.reserve(Kernels.matmulTileRows * max(c, qDim, f))
+        logits.reserve(tokens * config.vocabSize)
+    }
+}

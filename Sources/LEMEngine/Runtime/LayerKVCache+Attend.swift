@@ -1,0 +1,33 @@
+extension LayerKVCache {
+    /// Stores a chunk's keys and values, then attends the chunk's queries over everything this
+    /// layer may see (the chunk itself included).
+    ///
+    /// `positions` are the chunk's absolute positions, ending at `end - 1`.
+    func appendAndAttend(
+        queries: UnsafePointer<Float>,  // (T, H, D)
+        keys newKeys: UnsafePointer<Float>,  // (T, K, D)
+        values newValues: UnsafePointer<Float>,  // (T, K, D)
+        positions: [Int],  // (T)
+        heads: Int, kvHeads: Int, headDim: Int, scale: Float, softcap: Float,
+        scores: FloatBuffer,  // (S)
+        out: UnsafeMutablePointer<Float>  // (T, H, D)
+    ) {
+        let tokens = positions.count
+        let end = positions[tokens - 1] + 1
+        prepare(newTokens: tokens, end: end)
+        for t in 0 ..< tokens {
+            store(position: positions[t], key: newKeys + t * kvDim, value: newValues + t * kvDim)
+        }
+        let slots = min(capacity, end)
+        let scorePointer = scores.reserve(slots)
+        positions.withUnsafeBufferPointer { queryPositions in
+            self.positions.withUnsafeBufferPointer { keyPositions in
+                Kernels.attention(
+                    queries: queries, queryPositions: queryPositions.baseAddress!,
+                    keys: self.keys.pointer, values: self.values.pointer, keyPositions: keyPositions.baseAddress!,
+                    tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                    scale: scale, window: window, softcap: softcap, scores: scorePointer, out: out)
+            }
+        }
+    }
+}
