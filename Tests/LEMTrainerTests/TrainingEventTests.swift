@@ -16,7 +16,7 @@ import Testing
     @Test func lineFormat() {
         #expect(events[0].jsonLine == #"{"event":"validation","step":0,"val_loss":3.25,"val_time":1.5}"#)
         #expect(events[1].jsonLine.contains(#""it_per_sec":0.5"#))
-        #expect(events[1].jsonLine.contains(#""peak_mem_mb":812"#))
+        #expect(events[1].jsonLine.contains(#""peak_mem_mb":812.0"#))
         #expect(events[1].jsonLine.contains(#""trained_tokens":2405"#))
         #expect(events[2].jsonLine == #"{"event":"saved","path":"adapters/0000100_adapters.safetensors","step":100}"#)
     }

@@ -57,9 +57,38 @@ public enum TrainingEvent: Sendable, Equatable {
     }
 
     /// One line of `train-log.jsonl` (keys sorted, no newline).
+    ///
+    /// Numbers use Swift's shortest round-trip form, so a log read back gives the same values;
+    /// a non-finite number (a diverged loss) is written as `null`.
     public var jsonLine: String {
-        let data = (try? JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        let fields = jsonObject.sorted { $0.key < $1.key }.map { key, value -> String in
+            let text: String
+            switch value {
+            case let number as Int: text = String(number)
+            case let number as Double: text = number.isFinite ? "\(number)" : "null"
+            case let string as String: text = Self.quote(string)
+            default: text = "null"
+            }
+            return "\(Self.quote(key)):\(text)"
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
     }
 
     /// Parses one line of `train-log.jsonl`; `place` (`file:line`) names it in errors.
@@ -69,6 +98,7 @@ public enum TrainingEvent: Sendable, Equatable {
             throw bad("not a JSON object")
         }
         func number(_ key: String) throws -> Double {
+            if object[key] is NSNull { return .nan }
             guard let value = (object[key] as? NSNumber)?.doubleValue else { throw bad("missing number '\(key)'") }
             return value
         }
