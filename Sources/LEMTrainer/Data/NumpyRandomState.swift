@@ -5,7 +5,7 @@
 /// mlx_lm seeds numpy's global generator once with `seed` and every call to `iterate_batches`
 /// (each training epoch and each validation pass) draws one permutation from it; the trainer
 /// models that by sharing one `NumpyRandomState` across those calls in the same order.
-public struct NumpyRandomState: Sendable {
+public struct NumpyRandomState: RandomNumberGenerator, Sendable {
     private var key = [UInt32](repeating: 0, count: 624)
     private var position = 624
 
@@ -37,6 +37,11 @@ public struct NumpyRandomState: Sendable {
             key[i] = key[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1) != 0 ? matrix : 0)
         }
         position = 0
+    }
+
+    /// 64 random bits from two 32-bit outputs (high word first, as numpy's `next_uint64`).
+    public mutating func next() -> UInt64 {
+        (UInt64(nextUInt32()) << 32) | UInt64(nextUInt32())
     }
 
     /// A uniform integer in 0 ... maximum by masked rejection (numpy's `random_interval`).
