@@ -44,9 +44,12 @@ extension TrainableTransformer {
     /// Loss = Σ cross-entropy over the batch's unmasked targets ÷ their count (mlx_lm's
     /// `default_loss`); `mask` picks the exact targets or mlx_lm's extra padding target. Each
     /// row is run up to its last unmasked target (later positions cannot change the loss under a
-    /// causal mask). Dropout is not applied.
+    /// causal mask). Dropout is not applied. With `computeGradients` false only the forward runs
+    /// (validation) and the gradients are all zero.
     public func lossAndGradients(batch: TrainingBatch, mask kind: TrainingBatch.TargetMask = .exact,
-                                 adapter: LoRAAdapter) -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<T>]) {
+                                 adapter: LoRAAdapter, computeGradients: Bool = true)
+        -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<T>])
+    {
         let view = AdapterView(adapter)
         var gradients: [String: LoRAGradient<T>] = [:]
         for w in adapter.weights {
@@ -64,13 +67,14 @@ extension TrainableTransformer {
             let start = row * batch.width
             lossSum += sequence(inputs: Array(batch.tokens[start ..< start + n]),
                                 targets: Array(batch.tokens[start + 1 ..< start + n + 1]),
-                                mask: rowMask.prefix(n).map { T($0) }, normalizer: count, view: view, gradients: &gradients)
+                                mask: rowMask.prefix(n).map { T($0) }, normalizer: count, view: view,
+                                backward: computeGradients, gradients: &gradients)
         }
         return (lossSum / count, count, gradients)
     }
 
     /// Forward and backward of one sequence; returns its loss sum and adds its gradients.
-    func sequence(inputs: [Int], targets: [Int], mask: [T], normalizer: Double, view: AdapterView,
+    func sequence(inputs: [Int], targets: [Int], mask: [T], normalizer: Double, view: AdapterView, backward: Bool,
                   gradients: inout [String: LoRAGradient<T>]) -> Double {
         let n = inputs.count, c = config.hiddenSize, v = config.vocabSize
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
@@ -136,6 +140,7 @@ extension TrainableTransformer {
             logits = logits.map { cap * T.hyperbolicTangent($0 / cap) }
         }
         let loss = Kernels.crossEntropyForward(logits: logits, targets: targets, mask: mask, rows: n, vocabulary: v).lossSum
+        guard backward else { return loss }
 
         // Backward.
         var dLogits = zeros(n * v)

@@ -129,7 +129,8 @@ public struct LoRATraining: Sendable {
                                             limit: Int, random: inout NumpyRandomState) -> Double {
         var total = 0.0, count = 0.0
         for batch in batches.evaluationBatches(limit: limit, random: &random) {
-            let (loss, tokens, _) = model.lossAndGradients(batch: batch, mask: options.targetMask, adapter: adapter)
+            let (loss, tokens, _) = model.lossAndGradients(batch: batch, mask: options.targetMask, adapter: adapter,
+                                                           computeGradients: false)
             total += loss * tokens
             count += tokens
         }
