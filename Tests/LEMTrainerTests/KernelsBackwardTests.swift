@@ -184,13 +184,3 @@ import Testing
         #expect(abs(sum / count - log(2)) < 1e-15)
     }
 }
-
-extension Optional where Wrapped == [Double] {
-    /// Calls `body` with a pointer to the array's storage, or nil.
-    func withOptionalPointer<R>(_ body: (UnsafePointer<Double>?) -> R) -> R {
-        switch self {
-        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
-        case .none: return body(nil)
-        }
-    }
-}

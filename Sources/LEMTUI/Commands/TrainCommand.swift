@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import LEMEngine
+import LEMFormats
+import LEMTrainer
+
+/// `lem train`: LoRA fine-tuning with mlx_lm's flags and YAML config (`mlx_lm.lora`).
+///
+/// Flags override the YAML file, which overrides mlx_lm's defaults. The data folder and config
+/// are checked completely before the model is loaded, so a bad line or key stops the run first.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
+        discussion: """
+            The trainer is the reference implementation: exact gradients, naive loops. It trains tiny
+            models quickly; models of 100M+ parameters train very slowly today.
+            """)
+
+    @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config: String?
+    @Option(help: "Model directory (config.json + safetensors) or .gguf file.") var model: String?
+    @Flag(help: "Do training.") var train = false
+    @Option(help: "Folder with train.jsonl, valid.jsonl, test.jsonl.") var data: String?
+    @Option(help: "Fine-tuning type (only lora).") var fineTuneType: String?
+    @Option(help: "adam, adamw or sgd.") var optimizer: String?
+    @Flag(help: "Compute the loss on the completion / last assistant turn only.") var maskPrompt = false
+    @Option(help: "Blocks to adapt, from the last (-1 = all).") var numLayers: Int?
+    @Option(help: "Minibatch size.") var batchSize: Int?
+    @Option(help: "Iterations to train for.") var iters: Int?
+    @Option(help: "Validation batches, -1 for the whole set.") var valBatches: Int?
+    @Option(help: "Learning rate (ignored with an lr_schedule).") var learningRate: Double?
+    @Option(help: "Steps between loss reports.") var stepsPerReport: Int?
+    @Option(help: "Steps between validations.") var stepsPerEval: Int?
+    @Option(help: "Batches per optimizer update.") var gradAccumulationSteps: Int?
+    @Option(help: "Adapter weights to start from.") var resumeAdapterFile: String?
+    @Option(help: "Folder for adapters, checkpoints and train-log.jsonl.") var adapterPath: String?
+    @Option(help: "Save a checkpoint every N iterations.") var saveEvery: Int?
+    @Flag(help: "Evaluate on the test set after training.") var test = false
+    @Option(help: "Test batches, -1 for the whole set.") var testBatches: Int?
+    @Option(help: "Maximum sequence length; longer examples are truncated.") var maxSeqLength: Int?
+    @Flag(help: "Accepted for mlx_lm compatibility (activations are always kept).") var gradCheckpoint = false
+    @Option(help: "Seed for batch shuffling (numpy-compatible) and adapter initialisation.") var seed: Int?
+    @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity = false
+    @Option(help: "Clip gradients to this global norm (mlx_lm does not clip).") var maxGradNorm: Double?
+    @Option(help: "Also export the trained adapter in PEFT format to this folder.") var peftExport: String?
+
+    /// The configuration: defaults, then the YAML file, then the flags given.
+    func resolvedConfig() throws -> TrainingConfig {
+        var resolved = try config.map { try TrainingConfig(yamlFile: URL(fileURLWithPath: $0)) } ?? TrainingConfig()
+        func set(_ key: String, _ value: CustomStringConvertible?) throws {
+            guard let value else { return }
+            try resolved.set(key, to: .scalar(value.description, place: "--" + key.replacingOccurrences(of: "_", with: "-")))
+        }
+        try set("model", model)
+        try set("data", data)
+        try set("fine_tune_type", fineTuneType)
+        try set("optimizer", optimizer)
+        try set("num_layers", numLayers)
+        try set("batch_size", batchSize)
+        try set("iters", iters)
+        try set("val_batches", valBatches)
+        try set("learning_rate", learningRate)
+        try set("steps_per_report", stepsPerReport)
+        try set("steps_per_eval", stepsPerEval)
+        try set("grad_accumulation_steps", gradAccumulationSteps)
+        try set("resume_adapter_file", resumeAdapterFile)
+        try set("adapter_path", adapterPath)
+        try set("save_every", saveEvery)
+        try set("test_batches", testBatches)
+        try set("max_seq_length", maxSeqLength)
+        try set("seed", seed)
+        if train { try set("train", true) }
+        if test { try set("test", true) }
+        if maskPrompt { try set("mask_prompt", true) }
+        if gradCheckpoint { try set("grad_checkpoint", true) }
+        try resolved.validate()
+        return resolved
+    }
+
+    func run() throws {
+        let config = try resolvedConfig()
+        for key in config.ignoredKeys { printError("note: config key '\(key)' has no effect here") }
+        guard config.train || config.test else { throw ValidationError("give --train and/or --test (or train: true in the config)") }
+        guard let modelPath = config.model else { throw ValidationError("no model: give --model or model: in the config") }
+        guard let dataPath = config.data else { throw ValidationError("no data: give --data or data: in the config") }
+        let folder = try DatasetFolder(folder: URL(fileURLWithPath: dataPath))
+        try folder.validate(training: config.train, testing: config.test, batchSize: config.batchSize)
+
+        let modelURL = URL(fileURLWithPath: modelPath)
+        let files = try ModelFiles.open(modelURL)
+        let renderer = try TemplateRenderer(model: modelURL)
+        func tokenize(_ split: DatasetSplit?) throws -> [TokenizedExample] {
+            guard let split else { return [] }
+            let examples = try split.tokenize(with: renderer, maskPrompt: config.maskPrompt)
+            let long = examples.filter { $0.tokens.count > config.maxSeqLength }.count
+            if long > 0 {
+                printError("warning: \(long) of \(examples.count) examples in \(split.file.lastPathComponent) are longer than \(config.maxSeqLength) tokens and will be truncated")
+            }
+            return examples
+        }
+        let trainSet = try tokenize(config.train ? folder.train : nil)
+        let validSet = try tokenize(config.train ? folder.valid : nil)
+        let testSet = try tokenize(config.test ? folder.test : nil)
+        let transformer = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors, source: files.source)
+        let adapterFolder = URL(fileURLWithPath: config.adapterPath)
+        var adapter: LoRAAdapter
+        if let resume = config.resumeAdapterFile {
+            adapter = try LoRAAdapter(weightsFile: URL(fileURLWithPath: resume), parameters: config.loraParameters,
+                                      numLayers: config.numLayers)
+        } else if config.train {
+            var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
+            adapter = try transformer.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &random)
+        } else {
+            adapter = try LoRAAdapter(folder: adapterFolder)
+        }
+        let options = LoRATraining.Options(
+            batchOrder: mlxParity ? .mlxLMKeyCount : .tokenCount, targetMask: mlxParity ? .mlxLM : .exact,
+            maxGradNorm: maxGradNorm, outputFolder: adapterFolder)
+        let training = try LoRATraining(config: config, options: options)
+        if config.train {
+            let parameters = adapter.weights.reduce(0) { $0 + $1.a.count + $1.b.count }
+            printError("training \(parameters) LoRA parameters on \(trainSet.count) examples (\(validSet.count) validation)")
+            adapter = try training.run(model: transformer, adapter: adapter, train: trainSet, valid: validSet, onEvent: { event in
+                print(Self.describe(event))
+            })
+            if let peftExport { try adapter.writePEFT(to: URL(fileURLWithPath: peftExport), baseModel: modelPath) }
+        }
+        if config.test {
+            let batches = try BatchIterator(examples: testSet, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
+                                            order: options.batchOrder, name: "test")
+            var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
+            let loss = training.evaluate(model: transformer, adapter: adapter, batches: batches, limit: config.testBatches,
+                                         random: &random)
+            print(String(format: "Test loss %.3f, Test ppl %.3f.", loss, Foundation.exp(loss)))
+        }
+    }
+
+    /// One human-readable line per event, in mlx_lm's wording.
+    static func describe(_ event: TrainingEvent) -> String {
+        switch event {
+        case .trainReport(let r):
+            return String(format: "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
+                          r.step, r.loss, r.lr, r.itPerSec, r.tokensPerSec, r.trainedTokens, r.peakMemMB)
+        case .validation(let step, let loss, let time):
+            return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time)
+        case .saved(let step, let path): return "Iter \(step): Saved adapter weights to \(path)"
+        case .finished(_, let path): return "Saved final weights to \(path)"
+        case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// One dataset file (`train.jsonl`, `valid.jsonl` or `test.jsonl`), parsed and checked line by
+/// line as mlx_lm reads it.
+///
+/// The format is decided by the first record, in mlx_lm's order (`prompt` + `completion`, then
+/// `messages`, then `text`); every later record must carry that format's fields. Any line that
+/// is not valid JSON or lacks a field is an error naming the file and line, so a broken file
+/// stops the run before training starts. Blank lines are skipped (mlx_lm fails on them).
+public struct DatasetSplit: Sendable {
+    public let file: URL
+    public let format: TrainingExample.Format
+    public let records: [TrainingRecord]
+
+    /// The number of examples.
+    public var count: Int { records.count }
+
+    /// Reads and validates a `.jsonl` file.
+    public init(file: URL) throws {
+        self.file = file
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw DatasetError.badLine(file: file.path, line: 0, reason: "cannot read: \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DatasetError.badLine(file: file.path, line: 0, reason: "not UTF-8 text")
+        }
+        var records: [TrainingRecord] = []
+        var format: TrainingExample.Format?
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let record = try Self.parse(line: line, number: lineNumber, file: file.path, format: &format)
+            records.append(record)
+        }
+        self.format = format ?? .text
+        self.records = records
+    }
+
+    static func parse(line: Substring, number: Int, file: String, format: inout TrainingExample.Format?) throws -> TrainingRecord {
+        func bad(_ reason: String) -> DatasetError { .badLine(file: file, line: number, reason: reason) }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+        } catch {
+            throw bad("not valid JSON (\(Self.describe(error)))")
+        }
+        guard let record = object as? [String: Any] else { throw bad("expected a JSON object") }
+        if format == nil {
+            if record["prompt"] != nil && record["completion"] != nil {
+                format = .completion
+            } else if record["messages"] != nil {
+                format = .chat
+            } else if record["text"] != nil {
+                format = .text
+            } else {
+                throw bad("unsupported record with keys \(record.keys.sorted()); expected \"messages\", \"prompt\" + \"completion\" or \"text\"")
+            }
+        }
+        func string(_ key: String) throws -> String {
+            guard let value = record[key] else { throw bad("missing \"\(key)\" (the file's first record set the \(format!.rawValue) format)") }
+            guard let text = value as? String else { throw bad("\"\(key)\" must be a string") }
+            return text
+        }
+        let example: TrainingExample
+        switch format! {
+        case .completion:
+            example = .completion(prompt: try string("prompt"), completion: try string("completion"))
+        case .text:
+            example = .text(try string("text"))
+        case .chat:
+            guard let value = record["messages"] else { throw bad("missing \"messages\" (the file's first record set the chat format)") }
+            guard let list = value as? [Any], !list.isEmpty else { throw bad("\"messages\" must be a non-empty list") }
+            example = .chat(try list.enumerated().map { index, item in
+                guard let message = item as? [String: Any] else { throw bad("messages[\(index)] must be an object") }
+                guard let role = message["role"] as? String else { throw bad("messages[\(index)] needs a string \"role\"") }
+                guard let content = message["content"] as? String else {
+                    throw bad("messages[\(index)] needs a string \"content\"")
+                }
+                return TrainingMessage(role: role, content: content)
+            })
+        }
+        return TrainingRecord(line: number, example: example, keyCount: record.count)
+    }
+
+    private static func describe(_ error: Error) -> String {
+        let nsError = error as NSError
+        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+    }
+}
+
+/// A dataset folder in mlx_lm's layout: `train.jsonl`, `valid.jsonl`, `test.jsonl`, each
+/// optional except the training set when training.
+public struct DatasetFolder: Sendable {
+    public let folder: URL
+    public let train: DatasetSplit?
+    public let valid: DatasetSplit?
+    public let test: DatasetSplit?
+
+    /// Reads every split present; throws on the first bad line of any file.
+    public init(folder: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DatasetError.missingFolder(folder.path)
+        }
+        self.folder = folder
+        func split(_ name: String) throws -> DatasetSplit? {
+            let url = folder.appendingPathComponent("\(name).jsonl")
+            return FileManager.default.fileExists(atPath: url.path) ? try DatasetSplit(file: url) : nil
+        }
+        train = try split("train")
+        valid = try split("valid")
+        test = try split("test")
+    }
+
+    /// Checks the folder can serve a run: a non-empty training set when training, and every
+    /// split used holding at least one batch.
+    public func validate(training: Bool, testing: Bool, batchSize: Int) throws {
+        if training {
+            guard let train, train.count > 0 else { throw DatasetError.missingTrainingSet(folder: folder.path) }
+            try Self.requireBatch(train, batchSize)
+            if let valid, valid.count > 0 { try Self.requireBatch(valid, batchSize) }
+        }
+        if testing {
+            guard let test, test.count > 0 else {
+                throw DatasetError.badLine(file: folder.appendingPathComponent("test.jsonl").path, line: 0,
+                                           reason: "test set missing or empty; required by --test")
+            }
+            try Self.requireBatch(test, batchSize)
+        }
+    }
+
+    private static func requireBatch(_ split: DatasetSplit, _ batchSize: Int) throws {
+        guard split.count >= batchSize else {
+            throw DatasetError.tooFewExamples(file: split.file.path, count: split.count, batchSize: batchSize)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// What a training run reports as it goes: the value the UI receives through its callback or
+/// stream, and one line of `train-log.jsonl`.
+///
+/// Steps count completed optimizer iterations. A validation runs *before* the iteration it is
+/// scheduled at (mlx_lm validates at iteration 1, every `steps_per_eval`, and the last), so its
+/// `step` is the number of iterations completed when it ran: 0 for the first one.
+public enum TrainingEvent: Sendable, Equatable {
+    /// Averages over the iterations since the previous report.
+    case trainReport(TrainReport)
+    case validation(step: Int, valLoss: Double, valTime: Double)
+    case saved(step: Int, path: String)
+    case finished(step: Int, path: String)
+    case failed(step: Int, message: String)
+
+    /// A training-loss report (mlx_lm's `on_train_loss_report`).
+    public struct TrainReport: Sendable, Equatable {
+        public var step: Int
+        /// Mean of the per-iteration batch losses since the last report.
+        public var loss: Double
+        /// The learning rate of the last update.
+        public var lr: Double
+        public var itPerSec: Double
+        /// Loss tokens (unmasked targets) per second since the last report.
+        public var tokensPerSec: Double
+        /// Loss tokens trained on so far.
+        public var trainedTokens: Int
+        public var peakMemMB: Double
+
+        /// Creates a report.
+        public init(step: Int, loss: Double, lr: Double, itPerSec: Double, tokensPerSec: Double, trainedTokens: Int,
+                    peakMemMB: Double) {
+            self.step = step
+            self.loss = loss
+            self.lr = lr
+            self.itPerSec = itPerSec
+            self.tokensPerSec = tokensPerSec
+            self.trainedTokens = trainedTokens
+            self.peakMemMB = peakMemMB
+        }
+    }
+
+    /// The event's JSON object: `{"event": "train" | "validation" | "saved" | "finished" |
+    /// "failed", "step": ..., ...}` with snake_case fields.
+    public var jsonObject: [String: Any] {
+        switch self {
+        case .trainReport(let r):
+            return ["event": "train", "step": r.step, "loss": r.loss, "lr": r.lr, "it_per_sec": r.itPerSec,
+                    "tokens_per_sec": r.tokensPerSec, "trained_tokens": r.trainedTokens, "peak_mem_mb": r.peakMemMB]
+        case .validation(let step, let loss, let time):
+            return ["event": "validation", "step": step, "val_loss": loss, "val_time": time]
+        case .saved(let step, let path): return ["event": "saved", "step": step, "path": path]
+        case .finished(let step, let path): return ["event": "finished", "step": step, "path": path]
+        case .failed(let step, let message): return ["event": "failed", "step": step, "error": message]
+        }
+    }
+
+    /// One line of `train-log.jsonl` (keys sorted, no newline).
+    ///
+    /// Numbers use Swift's shortest round-trip form, so a log read back gives the same values;
+    /// a non-finite number (a diverged loss) is written as `null`.
+    public var jsonLine: String {
+        let fields = jsonObject.sorted { $0.key < $1.key }.map { key, value -> String in
+            let text: String
+            switch value {
+            case let number as Int: text = String(number)
+            case let number as Double: text = number.isFinite ? "\(number)" : "null"
+            case let string as String: text = Self.quote(string)
+            default: text = "null"
+            }
+            return "\(Self.quote(key)):\(text)"
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Parses one line of `train-log.jsonl`; `place` (`file:line`) names it in errors.
+    public init(jsonLine: String, place: String = "train-log.jsonl") throws {
+        func bad(_ reason: String) -> DatasetError { .badLine(file: place, line: 0, reason: reason) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any] else {
+            throw bad("not a JSON object")
+        }
+        func number(_ key: String) throws -> Double {
+            if object[key] is NSNull { return .nan }
+            guard let value = (object[key] as? NSNumber)?.doubleValue else { throw bad("missing number '\(key)'") }
+            return value
+        }
+        func string(_ key: String) throws -> String {
+            guard let value = object[key] as? String else { throw bad("missing string '\(key)'") }
+            return value
+        }
+        let step = Int(try number("step"))
+        switch try string("event") {
+        case "train":
+            self = .trainReport(TrainReport(
+                step: step, loss: try number("loss"), lr: try number("lr"), itPerSec: try number("it_per_sec"),
+                tokensPerSec: try number("tokens_per_sec"), trainedTokens: Int(try number("trained_tokens")),
+                peakMemMB: try number("peak_mem_mb")))
+        case "validation": self = .validation(step: step, valLoss: try number("val_loss"), valTime: try number("val_time"))
+        case "saved": self = .saved(step: step, path: try string("path"))
+        case "finished": self = .finished(step: step, path: try string("path"))
+        case "failed": self = .failed(step: step, message: try string("error"))
+        case let other: throw bad("unknown event '\(other)'")
+        }
+    }
+}

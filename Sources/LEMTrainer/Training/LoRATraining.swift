@@ -1,0 +1,148 @@
+import Foundation
+
+/// A LoRA training run with mlx_lm's loop: the same batch order (numpy-seeded), validation
+/// schedule, loss normalisation, gradient accumulation, optimizer and schedule semantics,
+/// report averages and save points, emitting `TrainingEvent`s as it goes.
+///
+/// The run is synchronous: call it on a background queue. `isCancelled` is polled after every
+/// iteration; a cancelled run saves the current adapter and ends with `.failed("cancelled")`.
+public struct LoRATraining: Sendable {
+    /// Choices mlx_lm does not expose, defaulting to the better behaviour; the `.mlxLM`
+    /// values reproduce mlx_lm 0.32's numbers exactly.
+    public struct Options: Sendable {
+        /// How examples are grouped into batches (default: by token count).
+        public var batchOrder: BatchOrder = .tokenCount
+        /// Which targets the loss counts (default: exactly the real next tokens).
+        public var targetMask: TrainingBatch.TargetMask = .exact
+        /// Global-norm gradient clipping before each update; nil (mlx_lm) for none.
+        public var maxGradNorm: Double?
+        /// Where adapters, checkpoints and `train-log.jsonl` go; nil writes nothing.
+        public var outputFolder: URL?
+        /// Creates the defaults.
+        public init(batchOrder: BatchOrder = .tokenCount, targetMask: TrainingBatch.TargetMask = .exact,
+                    maxGradNorm: Double? = nil, outputFolder: URL? = nil) {
+            self.batchOrder = batchOrder
+            self.targetMask = targetMask
+            self.maxGradNorm = maxGradNorm
+            self.outputFolder = outputFolder
+        }
+    }
+
+    public let config: TrainingConfig
+    public let options: Options
+
+    /// Prepares a run; throws when the config is out of range.
+    public init(config: TrainingConfig, options: Options = Options()) throws {
+        try config.validate()
+        self.config = config
+        self.options = options
+    }
+
+    /// Trains `adapter` on `train`, validating on `valid` (may be empty), and returns the
+    /// trained adapter. Every event also goes to `onEvent` (and to the log when writing files).
+    public func run<T: TrainingScalar>(
+        model: TrainableTransformer<T>, adapter initial: LoRAAdapter, train: [TokenizedExample], valid: [TokenizedExample],
+        isCancelled: @Sendable () -> Bool = { false }, onEvent: (TrainingEvent) -> Void = { _ in }
+    ) throws -> LoRAAdapter {
+        var adapter = initial
+        var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
+        var batches = try BatchIterator(examples: train, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
+                                        order: options.batchOrder, name: "train")
+        let validation = valid.isEmpty ? nil : try BatchIterator(
+            examples: valid, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength, order: options.batchOrder,
+            name: "valid")
+        var optimizer = try config.makeOptimizer()
+        let schedule = try config.makeSchedule()
+        var accumulator = try GradientAccumulator(steps: config.gradAccumulationSteps)
+        var parameters = adapter.weights.flatMap { [$0.a, $0.b] }
+        let log = try options.outputFolder.map { folder -> TrainLog in
+            try adapter.write(to: folder, config: config)
+            return try TrainLog(url: folder.appendingPathComponent("train-log.jsonl"))
+        }
+        func emit(_ event: TrainingEvent) throws {
+            try log?.append(event)
+            onEvent(event)
+        }
+
+        var losses = 0.0, tokens = 0.0, steps = 0, trainedTokens = 0, trainTime = 0.0
+        var learningRate = schedule.value(at: 0)
+        for it in 1 ... config.iters {
+            // mlx_lm fetches the batch before validating (its zip pulls the generator first).
+            let batch = batches.next(random: &random)
+            if let validation, it == 1 || it % config.stepsPerEval == 0 || it == config.iters {
+                let start = Date()
+                let loss = evaluate(model: model, adapter: adapter, batches: validation, limit: config.valBatches, random: &random)
+                try emit(.validation(step: it - 1, valLoss: loss, valTime: Date().timeIntervalSince(start)))
+            }
+            let start = Date()
+            let (loss, count, gradients) = model.lossAndGradients(batch: batch, mask: options.targetMask, adapter: adapter)
+            let flat = adapter.weights.flatMap { w -> [[Float]] in
+                let g = gradients[w.modulePath]!
+                return [g.a.map { Float($0) }, g.b.map { Float($0) }]
+            }
+            if var update = accumulator.add(flat) {
+                if let maxNorm = options.maxGradNorm { Gradients.clipGlobalNorm(&update, maxNorm: maxNorm) }
+                learningRate = schedule.value(at: optimizer.step)
+                optimizer.update(parameters: &parameters, gradients: update, learningRate: Float(learningRate))
+                for i in adapter.weights.indices {
+                    adapter.weights[i].a = parameters[2 * i]
+                    adapter.weights[i].b = parameters[2 * i + 1]
+                }
+            }
+            losses += loss
+            tokens += count
+            steps += 1
+            trainTime += Date().timeIntervalSince(start)
+
+            if it % config.stepsPerReport == 0 || it == config.iters {
+                trainedTokens += Int(tokens)
+                try emit(.trainReport(.init(
+                    step: it, loss: losses / Double(steps), lr: learningRate, itPerSec: Double(steps) / max(trainTime, 1e-9),
+                    tokensPerSec: tokens / max(trainTime, 1e-9), trainedTokens: trainedTokens, peakMemMB: Self.peakMemoryMB())))
+                losses = 0
+                tokens = 0
+                steps = 0
+                trainTime = 0
+            }
+            if it % config.saveEvery == 0, let folder = options.outputFolder {
+                let url = try adapter.writeCheckpoint(to: folder, step: it)
+                try emit(.saved(step: it, path: url.path))
+            }
+            if isCancelled() {
+                if let folder = options.outputFolder { try adapter.write(to: folder, config: config) }
+                try emit(.failed(step: it, message: "cancelled"))
+                return adapter
+            }
+        }
+        var path = ""
+        if let folder = options.outputFolder {
+            try adapter.write(to: folder, config: config)
+            path = folder.appendingPathComponent(LoRAAdapter.weightsFile).path
+        }
+        try emit(.finished(step: config.iters, path: path))
+        return adapter
+    }
+
+    /// mlx_lm's `evaluate`: Σ(batch loss · batch tokens) ÷ Σ tokens over up to `limit` batches
+    /// (-1 all) of one freshly permuted pass.
+    public func evaluate<T: TrainingScalar>(model: TrainableTransformer<T>, adapter: LoRAAdapter, batches: BatchIterator,
+                                            limit: Int, random: inout NumpyRandomState) -> Double {
+        var total = 0.0, count = 0.0
+        for batch in batches.evaluationBatches(limit: limit, random: &random) {
+            let (loss, tokens, _) = model.lossAndGradients(batch: batch, mask: options.targetMask, adapter: adapter,
+                                                           computeGradients: false)
+            total += loss * tokens
+            count += tokens
+        }
+        return count > 0 ? total / count : .nan
+    }
+
+    /// The process's peak resident memory in MB (`VmHWM`), 0 where unavailable.
+    static func peakMemoryMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kilobytes / 1024
+    }
+}
