@@ -45,6 +45,8 @@ public struct SafetensorsFile: Sendable {
         var entries: [(name: String, begin: Int, end: Int, shape: [Int], dtype: SafetensorsDType)] = []
         for (name, value) in header {
             if name == "__metadata__" {
+                // mlx writes `"__metadata__": null` in every adapters.safetensors it saves.
+                if case .null = value { continue }
                 guard case .object(let m) = value else { throw FormatError(url, "__metadata__ is not an object") }
                 for (k, v) in m {
                     guard let s = v.string else {

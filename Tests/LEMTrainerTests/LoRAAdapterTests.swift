@@ -25,12 +25,9 @@ import Testing
     }
 
     @Test func readsMLXLMAdapterFolder() throws {
-        // mlx_lm's trainer saves without metadata, which mlx writes as `"__metadata__": null`;
-        // LEMFormats' reader rejects that for now (reported), so this part is a known issue.
-        withKnownIssue("LEMFormats SafetensorsFile rejects \"__metadata__\": null", isIntermittent: true) {
-            let adapter = try LoRAAdapter(folder: TestPaths.fixture("trainer/mlx_adapter"))
-            #expect(adapter.weights.count == 14)
-        }
+        // mlx_lm's trainer saves without metadata, which mlx writes as `"__metadata__": null`.
+        let adapter = try LoRAAdapter(folder: TestPaths.fixture("trainer/mlx_adapter"))
+        #expect(adapter.weights.count == 14)
     }
 
     @Test func readsMLXLMAdapter() throws {
