@@ -1,23 +1,11 @@
 // swift-tools-version: 6.0
 // LEM Workbench: a terminal workbench for chatting with, LoRA-training, benchmarking and
 // inspecting small language models on CPU. Module layering is described in docs/ARCHITECTURE.md.
-import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
-
-/// Test targets whose folder holds Swift files; a module can land before its first tests do.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-func tests(_ name: String, _ dependencies: [Target.Dependency]) -> [Target] {
-    let folder = packageRoot.appendingPathComponent("Tests/\(name)").path
-    let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-    guard files.contains(where: { $0.hasSuffix(".swift") }) else { return [] }
-    // Snapshot text files are test data read via #filePath, not resources.
-    let exclude = FileManager.default.fileExists(atPath: folder + "/Snapshots") ? ["Snapshots"] : []
-    return [.testTarget(name: name, dependencies: dependencies + ["TestSupport"], exclude: exclude, swiftSettings: strict)]
-}
 
 let package = Package(
     name: "LEMWorkbench",
@@ -69,12 +57,18 @@ let package = Package(
 
         // Shared test helpers (checkClose, fixture and model locations).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+
+        .testTarget(name: "LEMFormatsTests", dependencies: ["LEMFormats", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LEMEngineTests", dependencies: ["LEMEngine", "LEMFormats", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LEMScoringTests", dependencies: ["LEMScoring", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LEMStoreTests", dependencies: ["LEMStore", "LEMScoring", "LEMEngine", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LEMTrainerTests", dependencies: ["LEMTrainer", "LEMEngine", "LEMFormats", "TestSupport"],
+            swiftSettings: strict),
+        // Snapshot text files are test data read via #filePath, not resources.
+        .testTarget(name: "PanelsTests", dependencies: ["Panels", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "LEMTUITests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
-        + tests("LEMFormatsTests", ["LEMFormats"])
-        + tests("LEMEngineTests", ["LEMEngine", "LEMFormats"])
-        + tests("LEMScoringTests", ["LEMScoring"])
-        + tests("LEMStoreTests", ["LEMStore", "LEMScoring", "LEMEngine"])
-        + tests("LEMTrainerTests", ["LEMTrainer", "LEMEngine", "LEMFormats"])
-        + tests("PanelsTests", ["Panels"])
-        + tests("LEMTUITests", [])
 )
