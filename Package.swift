@@ -14,7 +14,9 @@ func tests(_ name: String, _ dependencies: [Target.Dependency]) -> [Target] {
     let folder = packageRoot.appendingPathComponent("Tests/\(name)").path
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     guard files.contains(where: { $0.hasSuffix(".swift") }) else { return [] }
-    return [.testTarget(name: name, dependencies: dependencies + ["TestSupport"], swiftSettings: strict)]
+    // Snapshot text files are test data read via #filePath, not resources.
+    let exclude = FileManager.default.fileExists(atPath: folder + "/Snapshots") ? ["Snapshots"] : []
+    return [.testTarget(name: name, dependencies: dependencies + ["TestSupport"], exclude: exclude, swiftSettings: strict)]
 }
 
 let package = Package(
@@ -29,12 +31,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // System libraries (Debian packages named in `providers`).
+        // System libraries (Debian packages named in `providers`). No pkgConfig: Debian's .pc files
+        // for both carry -D cflags that SwiftPM rejects with a warning; the shims declare what we use.
         .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas",
+            name: "COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(
-            name: "CNCurses", pkgConfig: "ncursesw",
+            name: "CNCurses",
             providers: [.apt(["libncursesw5-dev"])]),
 
         // File formats: safetensors, GGUF, MLX quantization, config.json.

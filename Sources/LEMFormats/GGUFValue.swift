@@ -40,9 +40,12 @@ public enum GGUFValue: Sendable, Equatable {
     }
 
     /// A float value (f32 or f64), or an integer as a double.
+    ///
+    /// An f32 converts through its shortest decimal form, so `1e-5` stored as f32 reads back as
+    /// the double `1e-5` (what the converter was given) rather than `9.99999974e-06`.
     public var double: Double? {
         switch self {
-        case .float32(let v): Double(v)
+        case .float32(let v): v.isFinite ? (Double("\(v)") ?? Double(v)) : Double(v)
         case .float64(let v): v
         default: int.map(Double.init)
         }

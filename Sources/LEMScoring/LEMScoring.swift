@@ -1,5 +1,5 @@
 /// Namespace for the text scorers: pure functions from prompt and response text to scores.
 public enum LEMScoring {
     /// The version of the scoring module's rules, recorded with every stored score.
-    public static let version = "0"
+    public static let version = "1"
 }

@@ -71,7 +71,3 @@ enum EngineDefaults {
     }
 }
 
-/// Writes to standard error (stats and diagnostics stay off stdout).
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

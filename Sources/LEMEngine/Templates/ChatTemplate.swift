@@ -1,0 +1,117 @@
+import Foundation
+
+/// One message of a conversation.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    /// "system", "user", "assistant" (or "tool").
+    public var role: String
+    /// The message text.
+    public var content: String
+
+    /// Creates a message.
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// A model's chat template: a Jinja program run by LEM's own interpreter.
+///
+/// The template is parsed once; `render` runs it with `messages`, `add_generation_prompt`,
+/// `bos_token`, `eos_token` and `tools = none`, as transformers' `apply_chat_template` does.
+public struct ChatTemplate: Sendable {
+    /// The Jinja source text.
+    public let source: String
+    /// `bos_token` as the template sees it.
+    public let bosToken: String?
+    /// `eos_token` as the template sees it.
+    public let eosToken: String?
+    private let nodes: [JinjaNode]
+
+    /// Parses a template; syntax errors name the template line.
+    public init(source: String, bosToken: String? = nil, eosToken: String? = nil) throws {
+        self.source = source
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+        nodes = try JinjaParser.parse(source)
+    }
+
+    /// Renders a conversation into the prompt text.
+    public func render(messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
+        let values = messages.map { m -> JinjaValue in
+            var o = JinjaObject()
+            o["role"] = .string(m.role)
+            o["content"] = .string(m.content)
+            return .object(o)
+        }
+        return try render(messageValues: values, addGenerationPrompt: addGenerationPrompt, extra: [:])
+    }
+
+    /// Renders with messages and extra variables given as JSON-like values (e.g. `date_string`, `tools`).
+    public func render(jsonMessages: [Any], addGenerationPrompt: Bool, extra: [String: Any] = [:]) throws -> String {
+        try render(messageValues: jsonMessages.map { JinjaValue(json: $0) }, addGenerationPrompt: addGenerationPrompt,
+                   extra: extra.mapValues { JinjaValue(json: $0) })
+    }
+
+    private func render(messageValues: [JinjaValue], addGenerationPrompt: Bool, extra: [String: JinjaValue]) throws -> String {
+        var globals: [String: JinjaValue] = [
+            "messages": .array(messageValues),
+            "add_generation_prompt": .bool(addGenerationPrompt),
+            "bos_token": bosToken.map { .string($0) } ?? .none,
+            "eos_token": eosToken.map { .string($0) } ?? .none,
+            "tools": .none,
+            "documents": .none,
+        ]
+        for (k, v) in extra { globals[k] = v }
+        return try JinjaInterpreter(globals: globals).render(nodes)
+    }
+
+    /// The template shipped with a tokenizer, else a built-in one chosen by the vocabulary's turn markers.
+    public init(tokenizer: Tokenizer) throws {
+        if let source = tokenizer.chatTemplate {
+            try self.init(source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else if tokenizer.tokenId("<start_of_turn>") != nil {
+            try self.init(source: ChatTemplate.gemmaFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else if tokenizer.tokenId("<|im_start|>") != nil {
+            try self.init(source: ChatTemplate.chatMLFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else {
+            throw TemplateError.missing(path: "tokenizer")
+        }
+    }
+
+    /// Loads the chat template of a model folder, tokenizer folder or GGUF file.
+    public static func load(from url: URL) throws -> ChatTemplate {
+        try ChatTemplate(tokenizer: try Tokenizer.load(from: url))
+    }
+
+    /// Gemma turn markup, for Gemma vocabularies that ship no template (base models); a system
+    /// message is folded into the first user turn, as Gemma 3's own template does.
+    public static let gemmaFallback = """
+        {{ bos_token }}
+        {%- if messages and messages[0]['role'] == 'system' -%}
+            {%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}
+            {%- set loop_messages = messages[1:] -%}
+        {%- else -%}
+            {%- set first_user_prefix = '' -%}
+            {%- set loop_messages = messages -%}
+        {%- endif -%}
+        {%- for message in loop_messages -%}
+            {%- set role = 'model' if message['role'] == 'assistant' else message['role'] -%}
+            {{ '<start_of_turn>' + role + '\\n' + (first_user_prefix if loop.first else '') }}
+            {{- message['content'] | trim }}
+            {{- '<end_of_turn>\\n' }}
+        {%- endfor -%}
+        {%- if add_generation_prompt -%}
+            {{ '<start_of_turn>model\\n' }}
+        {%- endif -%}
+        """
+
+    /// ChatML, for vocabularies with `<|im_start|>` that ship no template.
+    public static let chatMLFallback = """
+        {%- for message in messages -%}
+            {{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}
+        {%- endfor -%}
+        {%- if add_generation_prompt -%}
+            {{ '<|im_start|>assistant\\n' }}
+        {%- endif -%}
+        """
+}

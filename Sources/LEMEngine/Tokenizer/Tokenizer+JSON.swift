@@ -1,0 +1,203 @@
+import Foundation
+
+extension Tokenizer {
+    /// Loads a HF tokenizers `tokenizer.json`, with `tokenizer_config.json` and
+    /// `generation_config.json` from the same folder when present.
+    public static func loadJSON(_ url: URL) throws -> Tokenizer {
+        let path = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TokenizerError.invalidFile(path: path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let folder = url.deletingLastPathComponent()
+        let config = try readOptionalJSON(folder.appendingPathComponent("tokenizer_config.json"))
+        let generation = try readOptionalJSON(folder.appendingPathComponent("generation_config.json"))
+        var template = chatTemplate(from: config)
+        let jinja = folder.appendingPathComponent("chat_template.jinja")
+        if template == nil, let text = try? String(contentsOf: jinja, encoding: .utf8) { template = text }
+        return try parse(json: data, path: path, config: config, generationConfig: generation, chatTemplate: template)
+    }
+
+    /// Builds a tokenizer from tokenizer.json bytes plus the optional tokenizer_config.json object.
+    public static func parse(json data: Data, path: String, config: [String: Any]? = nil,
+                             generationConfig: [String: Any]? = nil, chatTemplate: String? = nil) throws -> Tokenizer {
+        let root: JSONValue
+        do { root = try JSONValue.parse(data) } catch {
+            throw TokenizerError.invalidFile(path: path, reason: "not valid JSON: \(error)")
+        }
+        guard root.pairs != nil else {
+            throw TokenizerError.invalidFile(path: path, reason: "expected a JSON object at the top level")
+        }
+        guard let modelJSON = root["model"], modelJSON.pairs != nil else {
+            throw TokenizerError.invalidFile(path: path, reason: "missing \"model\" object")
+        }
+        let model = try parseBPE(modelJSON, path: path)
+        let added = try parseAddedTokens(root["added_tokens"], path: path)
+        let normalizer = try Normalizer.parse(root["normalizer"], path: path)
+        let preTokenizer = try PreTokenizer.parse(root["pre_tokenizer"], path: path)
+        let decoder = try TokenDecoder.parse(root["decoder"], path: path)
+
+        func id(of text: String?) -> Int? {
+            guard let text else { return nil }
+            return added.first { $0.content.utf8.elementsEqual(text.utf8) }?.id ?? model.id(of: text)
+        }
+        let bosText = tokenText(config?["bos_token"])
+        let eosText = tokenText(config?["eos_token"])
+        let post = root["post_processor"]
+        var (prefix, suffix) = try parsePostProcessor(post, path: path, idOf: id)
+        if post == nil || post?.isNull == true {
+            if config?["add_bos_token"] as? Bool == true, let bos = id(of: bosText) { prefix = [bos] }
+            if config?["add_eos_token"] as? Bool == true, let eos = id(of: eosText) { suffix = [eos] }
+        }
+        var eos = Set<Int>()
+        if let e = id(of: eosText) { eos.insert(e) }
+        if let g = generationConfig?["eos_token_id"] {
+            if let one = g as? Int { eos.insert(one) }
+            if let many = g as? [Int] { eos.formUnion(many) }
+        }
+        eos.formUnion(endOfTurnIds(template: chatTemplate, idOf: id))
+        return Tokenizer(model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
+                         addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: id(of: bosText),
+                         eosTokenIds: eos, chatTemplate: chatTemplate, bosToken: bosText, eosToken: eosText)
+    }
+
+    /// End-of-turn markers that count as EOS when the chat template emits them.
+    static func endOfTurnIds(template: String?, idOf: (String?) -> Int?) -> Set<Int> {
+        guard let template else { return [] }
+        let markers = ["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<|eom_id|>", "</s>"]
+        return Set(markers.filter { template.contains($0) }.compactMap { idOf($0) })
+    }
+
+    /// A token's text from a config value: a string or an object with `content`.
+    static func tokenText(_ value: Any?) -> String? {
+        if let s = value as? String { return s }
+        if let obj = value as? [String: Any] { return obj["content"] as? String }
+        return nil
+    }
+
+    /// The chat template in tokenizer_config.json: a string, or a list of named templates ("default").
+    static func chatTemplate(from config: [String: Any]?) -> String? {
+        if let s = config?["chat_template"] as? String { return s }
+        if let list = config?["chat_template"] as? [[String: Any]] {
+            let named = list.first { $0["name"] as? String == "default" } ?? list.first
+            return named?["template"] as? String
+        }
+        return nil
+    }
+
+    static func readOptionalJSON(_ url: URL) throws -> [String: Any]? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TokenizerError.invalidFile(path: url.path, reason: "not a valid JSON object")
+        }
+        return obj
+    }
+
+    /// Parses `model` (type BPE) with its vocabulary and merges ("a b" strings or [a, b] pairs).
+    static func parseBPE(_ obj: JSONValue, path: String) throws -> BPEModel {
+        let type = obj["type"]?.string ?? "BPE"
+        guard type == "BPE" else { throw TokenizerError.unsupported(path: path, feature: "model type \"\(type)\"") }
+        guard let vocabJSON = obj["vocab"]?.pairs else {
+            throw TokenizerError.invalidFile(path: path, reason: "model.vocab: expected an object of token → id")
+        }
+        var vocab: [PieceKey: Int] = [:]
+        vocab.reserveCapacity(vocabJSON.count)
+        var maxId = -1
+        for (piece, value) in vocabJSON {
+            guard let id = value.int, id >= 0, id < 1 << 31 else {
+                throw TokenizerError.invalidFile(path: path, reason: "model.vocab[\"\(piece)\"]: expected a non-negative integer id")
+            }
+            vocab[PieceKey(piece)] = id
+            maxId = max(maxId, id)
+        }
+        var pieces = [String](repeating: "", count: maxId + 1)
+        for (piece, id) in vocab { pieces[id] = piece.text }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let s = obj[key]?.string, !s.isEmpty { throw TokenizerError.unsupported(path: path, feature: "BPE \(key)") }
+        }
+        guard let mergesJSON = obj["merges"]?.array else {
+            throw TokenizerError.invalidFile(path: path, reason: "model.merges: expected a list")
+        }
+        let pairs = try mergesJSON.enumerated().map { rank, entry -> (String, String) in
+            if let s = entry.string { return try splitMerge(s, rank: rank, path: path) }
+            if let pair = entry.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string { return (a, b) }
+            throw TokenizerError.invalidFile(path: path, reason: "model.merges[\(rank)]: expected a string or a pair of strings")
+        }
+        let table = try mergeTable(pairs, vocab: vocab, path: path, key: "model.merges")
+        let unk = obj["unk_token"]?.string.flatMap { vocab[PieceKey($0)] }
+        return BPEModel(vocab: vocab, pieces: pieces, merges: .ranked(table),
+                        byteFallback: obj["byte_fallback"]?.bool ?? false, unknownId: unk,
+                        fuseUnknown: obj["fuse_unk"]?.bool ?? false, ignoreMerges: obj["ignore_merges"]?.bool ?? false)
+    }
+
+    /// Splits a "left right" merge line at its first space.
+    static func splitMerge(_ s: String, rank: Int, path: String) throws -> (String, String) {
+        guard let space = s.utf8.firstIndex(of: 0x20) else {
+            throw TokenizerError.invalidFile(path: path, reason: "merges[\(rank)]: expected \"left right\", got \"\(s)\"")
+        }
+        return (String(s[..<space]), String(s[s.utf8.index(after: space)...]))
+    }
+
+    /// The packed merge table: (left id, right id) → (rank, merged id).
+    static func mergeTable(_ pairs: [(String, String)], vocab: [PieceKey: Int], path: String, key: String) throws -> [UInt64: UInt64] {
+        var table: [UInt64: UInt64] = [:]
+        table.reserveCapacity(pairs.count)
+        for (rank, (left, right)) in pairs.enumerated() {
+            guard let a = vocab[PieceKey(left)], let b = vocab[PieceKey(right)], let merged = vocab[PieceKey(left + right)] else {
+                throw TokenizerError.invalidFile(
+                    path: path, reason: "\(key)[\(rank)]: \"\(left)\" + \"\(right)\" uses a token not in the vocabulary")
+            }
+            let k = UInt64(a) << 32 | UInt64(b)
+            if table[k] == nil { table[k] = UInt64(rank) << 32 | UInt64(merged) }
+        }
+        return table
+    }
+
+    static func parseAddedTokens(_ json: JSONValue?, path: String) throws -> [AddedToken] {
+        guard let list = json?.array else { return [] }
+        return try list.enumerated().map { k, t in
+            guard let id = t["id"]?.int, let content = t["content"]?.string else {
+                throw TokenizerError.invalidFile(path: path, reason: "added_tokens[\(k)]: expected id and content")
+            }
+            return AddedToken(id: id, content: content, special: t["special"]?.bool ?? false,
+                              lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false,
+                              normalized: t["normalized"]?.bool ?? false, singleWord: t["single_word"]?.bool ?? false)
+        }
+    }
+
+    /// The ids a post-processor adds around a single sequence.
+    static func parsePostProcessor(_ json: JSONValue?, path: String, idOf: (String?) -> Int?) throws -> ([Int], [Int]) {
+        guard let obj = json, let type = obj["type"]?.string else { return ([], []) }
+        switch type {
+        case "ByteLevel": return ([], [])
+        case "Sequence":
+            var prefix: [Int] = [], suffix: [Int] = []
+            for p in obj["processors"]?.array ?? [] {
+                let (a, b) = try parsePostProcessor(p, path: path, idOf: idOf)
+                prefix += a; suffix += b
+            }
+            return (prefix, suffix)
+        case "TemplateProcessing":
+            let single = obj["single"]?.array ?? []
+            let specials = obj["special_tokens"]
+            var prefix: [Int] = [], suffix: [Int] = []
+            var seenSequence = false
+            for item in single {
+                if item["Sequence"] != nil { seenSequence = true; continue }
+                guard let name = item["SpecialToken"]?["id"]?.string else {
+                    throw TokenizerError.invalidFile(path: path, reason: "post_processor.single: expected SpecialToken or Sequence")
+                }
+                let listed = specials?[name]?["ids"]?.array?.compactMap(\.int)
+                let ids = listed ?? idOf(name).map { [$0] } ?? []
+                if seenSequence { suffix += ids } else { prefix += ids }
+            }
+            return (prefix, suffix)
+        case "BertProcessing", "RobertaProcessing":
+            let cls = obj["cls"]?.array?.last?.int
+            let sep = obj["sep"]?.array?.last?.int
+            return (cls.map { [$0] } ?? [], sep.map { [$0] } ?? [])
+        default:
+            throw TokenizerError.unsupported(path: path, feature: "post_processor type \"\(type)\"")
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Errors raised while loading a tokenizer or encoding text with it.
+///
+/// Every message names the file (or input) and what was expected, so a user can fix the cause.
+public enum TokenizerError: Error, CustomStringConvertible, Sendable {
+    /// A tokenizer file is missing, unreadable or malformed.
+    case invalidFile(path: String, reason: String)
+    /// The file uses a tokenizer feature this implementation does not support.
+    case unsupported(path: String, feature: String)
+    /// No tokenizer could be found at the given location.
+    case notFound(path: String)
+    /// The text to encode is not valid UTF-8.
+    case invalidUTF8(byteOffset: Int)
+
+    /// A human-readable description naming the file and the problem.
+    public var description: String {
+        switch self {
+        case let .invalidFile(path, reason): return "\(path): invalid tokenizer: \(reason)"
+        case let .unsupported(path, feature): return "\(path): unsupported tokenizer feature: \(feature)"
+        case let .notFound(path):
+            return "\(path): no tokenizer found (expected tokenizer.json in a model folder, or a .gguf file)"
+        case let .invalidUTF8(offset): return "input text is not valid UTF-8 (first bad byte at offset \(offset))"
+        }
+    }
+}

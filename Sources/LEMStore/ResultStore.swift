@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+
+/// The results database: models, benchmark items, runs, responses and scores in one SQLite file.
+///
+/// The file is opened in WAL mode through a `DatabasePool`, so readers (the TUI) see committed
+/// rows while one writer (a running benchmark, an import, a scoring pass) appends; every write is
+/// its own transaction, so a killed process leaves each committed row intact.
+public final class ResultStore: Sendable {
+    /// The underlying pool; exposed for tests and advanced queries.
+    public let pool: DatabasePool
+    /// The database file.
+    public let url: URL
+
+    /// Opens (creating if needed) the database at `url` and migrates it to the current schema.
+    public init(url: URL) throws {
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        self.url = url
+        self.pool = try DatabasePool(path: url.path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The schema, one migration per change; existing files are upgraded in place.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE model (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    base TEXT,
+                    adapter TEXT,
+                    notes TEXT,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE item (
+                    id INTEGER PRIMARY KEY,
+                    benchmark TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    prompt TEXT NOT NULL,
+                    domain TEXT,
+                    reference TEXT NOT NULL DEFAULT '{}',
+                    UNIQUE (benchmark, key)
+                );
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY,
+                    model_id INTEGER NOT NULL REFERENCES model(id),
+                    benchmark TEXT NOT NULL,
+                    adapter TEXT,
+                    sampling TEXT NOT NULL DEFAULT '{}',
+                    kernel_mode TEXT NOT NULL DEFAULT 'none',
+                    origin TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    started_at REAL NOT NULL,
+                    finished_at REAL
+                );
+                CREATE INDEX run_model_bench ON run(model_id, benchmark);
+                CREATE TABLE response (
+                    id INTEGER PRIMARY KEY,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    item_id INTEGER NOT NULL REFERENCES item(id),
+                    text TEXT NOT NULL,
+                    tokens INTEGER,
+                    seconds REAL,
+                    created_at REAL NOT NULL,
+                    UNIQUE (run_id, item_id)
+                );
+                CREATE TABLE score (
+                    id INTEGER PRIMARY KEY,
+                    response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
+                    scorer TEXT NOT NULL,
+                    scorer_version TEXT NOT NULL,
+                    dimension TEXT NOT NULL,
+                    value REAL,
+                    status TEXT NOT NULL,
+                    reasoning TEXT,
+                    raw TEXT,
+                    created_at REAL NOT NULL,
+                    UNIQUE (response_id, scorer, dimension)
+                );
+                CREATE INDEX score_scorer ON score(scorer, dimension);
+                """)
+        }
+        return m
+    }
+
+    /// Returns the id of the model named `name`, creating it if absent.
+    public func modelID(named name: String, in db: Database) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM model WHERE name = ?", arguments: [name]) {
+            return id
+        }
+        try db.execute(
+            sql: "INSERT INTO model (name, created_at) VALUES (?, ?)",
+            arguments: [name, Date().timeIntervalSince1970])
+        return db.lastInsertedRowID
+    }
+
+    /// Inserts or updates a benchmark item and returns its id.
+    @discardableResult
+    public func upsertItem(_ item: BenchItem, in db: Database) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO item (benchmark, key, prompt, domain, reference) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (benchmark, key) DO UPDATE SET
+                    prompt = excluded.prompt, domain = excluded.domain, reference = excluded.reference
+                """,
+            arguments: [item.benchmark, item.key, item.prompt, item.domain, item.referenceJSON])
+        return try Int64.fetchOne(
+            db, sql: "SELECT id FROM item WHERE benchmark = ? AND key = ?",
+            arguments: [item.benchmark, item.key])!
+    }
+
+    /// Stores one score, replacing an earlier score by the same scorer on the same dimension.
+    public func putScore(responseID: Int64, scorer: String, version: String, score: StoredScore,
+                         in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO score (response_id, scorer, scorer_version, dimension, value, status,
+                                   reasoning, raw, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (response_id, scorer, dimension) DO UPDATE SET
+                    scorer_version = excluded.scorer_version, value = excluded.value,
+                    status = excluded.status, reasoning = excluded.reasoning, raw = excluded.raw,
+                    created_at = excluded.created_at
+                """,
+            arguments: [responseID, scorer, version, score.dimension, score.value, score.status.rawValue,
+                        score.reasoning, score.raw, Date().timeIntervalSince1970])
+    }
+
+    /// All benchmark names that have items or runs, sorted.
+    public func benchmarks() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT benchmark FROM item UNION SELECT benchmark FROM run ORDER BY 1")
+        }
+    }
+
+    /// All model names, in the order they were first stored.
+    public func models() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM model ORDER BY id") }
+    }
+}

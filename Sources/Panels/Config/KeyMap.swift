@@ -1,0 +1,89 @@
+/// Key bindings as data: action names (`chat.send`) bound to keys (`enter`).
+///
+/// The built-in table comes from `keys/default.keys`; a user file overrides only the actions it
+/// names. An action's context (the part before the dot) says where it applies: `global` keys work
+/// everywhere the focused panel does not claim the key.
+public struct KeyMap: Hashable, Sendable {
+    /// Keys bound to each action, in file order.
+    public private(set) var bindings: [String: [KeyEvent]]
+    var byContext: [String: [KeyEvent: String]] = [:]
+
+    /// Creates a key map from explicit bindings.
+    public init(bindings: [String: [KeyEvent]]) {
+        self.bindings = bindings
+        reindex()
+    }
+
+    /// The built-in bindings.
+    public static var builtin: KeyMap {
+        // The built-in text is part of the program; a parse failure is a programming error caught by tests.
+        let parsed = (try? parse(BuiltinConfig.keys, source: "keys/default.keys", known: nil)) ?? []
+        return KeyMap(bindings: Dictionary(parsed.map { ($0.action, $0.keys) }, uniquingKeysWith: { $1 }))
+    }
+
+    /// Parses key map text into (action, keys) pairs. With `known`, an action outside it is an
+    /// error; a key name that does not parse is always an error. Errors name the file and line.
+    public static func parse(_ text: String, source: String, known: Set<String>?) throws -> [(action: String, keys: [KeyEvent])] {
+        var out: [(String, [KeyEvent])] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmed
+            if line.isEmpty || line.hasPrefix("# ") || line == "#" { continue }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError(source: source, line: n + 1, "expected `context.action = key, key`, got '\(line)'")
+            }
+            let action = line[..<eq].trimmed
+            guard action.contains("."), known?.contains(action) ?? true else {
+                throw ConfigError(source: source, line: n + 1, "unknown action '\(action)'")
+            }
+            let names = splitKeyList(String(line[line.index(after: eq)...]))
+            var keys: [KeyEvent] = []
+            for name in names {
+                guard let k = KeyEvent(name: name) else {
+                    throw ConfigError(source: source, line: n + 1, "unknown key name '\(name)' for '\(action)'")
+                }
+                keys.append(k)
+            }
+            out.append((action, keys))
+        }
+        return out
+    }
+
+    /// Splits `a, b, ,` into key names; a lone `,` entry (written `,,`) names the comma key.
+    static func splitKeyList(_ s: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        for ch in s {
+            if ch == ",", !current.trimmed.isEmpty { parts.append(current.trimmed); current = "" } else { current.append(ch) }
+        }
+        if !current.trimmed.isEmpty { parts.append(current.trimmed) }
+        return parts
+    }
+
+    /// This key map with the actions named in `text` rebound; unknown actions and keys are errors.
+    public func overriding(with text: String, source: String) throws -> KeyMap {
+        var next = self
+        for (action, keys) in try Self.parse(text, source: source, known: Set(bindings.keys)) {
+            next.bindings[action] = keys
+        }
+        next.reindex()
+        return next
+    }
+
+    mutating func reindex() {
+        byContext = [:]
+        for (action, keys) in bindings.sorted(by: { $0.key < $1.key }) {
+            guard let dot = action.firstIndex(of: ".") else { continue }
+            let context = String(action[..<dot]), name = String(action[action.index(after: dot)...])
+            for k in keys { byContext[context, default: [:]][k] = name }
+        }
+    }
+
+    /// The action (without its context prefix) bound to `key` in `context`, if any.
+    public func action(for key: KeyEvent, in context: String) -> String? { byContext[context]?[key] }
+
+    /// The spelling of the first key bound to `context.action`, for footers and help ("" if unbound).
+    public func keyName(_ action: String) -> String { bindings[action]?.first?.name ?? "" }
+
+    /// A footer hint for an action: its first key and a label.
+    public func hint(_ action: String, _ label: String) -> KeyHint { KeyHint(keyName(action), label) }
+}

@@ -1,0 +1,66 @@
+/// A bordered box with an optional title, the frame around every panel and dialog.
+public struct Block: Widget {
+    /// The line set used for the border.
+    public enum BorderKind: Sendable { case rounded, plain, thick, double, none }
+
+    public var title: String
+    public var rightTitle: String
+    public var focused: Bool
+    public var kind: BorderKind
+    public var background: CellColor
+
+    /// Creates a block; a focused block draws its border and title in the focus colours.
+    public init(title: String = "", rightTitle: String = "", focused: Bool = false, kind: BorderKind = .rounded, background: CellColor = .none) {
+        self.title = title
+        self.rightTitle = rightTitle
+        self.focused = focused
+        self.kind = kind
+        self.background = background
+    }
+
+    /// The area inside the border.
+    public func inner(_ area: Rect) -> Rect { kind == .none ? area : area.inset(1) }
+
+    var glyphs: (tl: String, tr: String, bl: String, br: String, h: String, v: String) {
+        switch kind {
+        case .rounded: return ("╭", "╮", "╰", "╯", "─", "│")
+        case .plain: return ("┌", "┐", "└", "┘", "─", "│")
+        case .thick: return ("┏", "┓", "┗", "┛", "━", "┃")
+        case .double: return ("╔", "╗", "╚", "╝", "═", "║")
+        case .none: return (" ", " ", " ", " ", " ", " ")
+        }
+    }
+
+    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+        let a = area.intersection(buffer.bounds)
+        guard !a.isEmpty else { return }
+        buffer.fill(a, with: .blank(Style(bg: background)))
+        guard kind != .none else { return }
+        let border = Style(fg: .role(focused ? .borderFocus : .border), bg: background)
+        let g = glyphs
+        let h1 = Cell(g.h, style: border, width: 1), v1 = Cell(g.v, style: border, width: 1)
+        for x in a.x..<a.maxX {
+            buffer.set(x, a.y, h1)
+            buffer.set(x, a.maxY - 1, h1)
+        }
+        for y in a.y..<a.maxY {
+            buffer.set(a.x, y, v1)
+            buffer.set(a.maxX - 1, y, v1)
+        }
+        if a.width >= 2, a.height >= 2 {
+            buffer.set(a.x, a.y, Cell(g.tl, style: border, width: 1))
+            buffer.set(a.maxX - 1, a.y, Cell(g.tr, style: border, width: 1))
+            buffer.set(a.x, a.maxY - 1, Cell(g.bl, style: border, width: 1))
+            buffer.set(a.maxX - 1, a.maxY - 1, Cell(g.br, style: border, width: 1))
+        }
+        let titleStyle = Style(fg: .role(focused ? .titleFocus : .title), bg: background, attributes: focused ? .bold : [])
+        if !rightTitle.isEmpty, a.width > 6 {
+            let t = DisplayWidth.truncate(" \(rightTitle) ", to: a.width / 2 - 1)
+            buffer.put(t, x: a.maxX - 1 - DisplayWidth.width(of: t), y: a.y, style: Style(fg: .role(.textDim), bg: background))
+        }
+        if !title.isEmpty, a.width > 4 {
+            let t = DisplayWidth.truncate(" \(title) ", to: a.width - 4)
+            buffer.put(t, x: a.x + 2, y: a.y, style: titleStyle)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import LEMEngine
+import TestSupport
+
+/// Reference vocabularies and fixture files for the tokenizer tests.
+///
+/// The tokenizer.json files are 3–33 MB, too big to commit; Scripts/fixtures_tokenizer.py puts them
+/// in `~/.cache/lem/tokenizers/<name>/` (or `$LEM_HOME/tokenizers`). Reference ids are committed
+/// under Tests/Fixtures/tokenizer/.
+enum TokenizerFixtures {
+    /// The folder holding a reference vocabulary, if it has been set up.
+    static func folder(_ name: String) -> URL? {
+        let url = TestPaths.modelsDirectory.deletingLastPathComponent()
+            .appendingPathComponent("tokenizers").appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) ? url : nil
+    }
+
+    /// The committed test strings.
+    static let strings: [String] = {
+        let data = (try? Data(contentsOf: TestPaths.fixture("tokenizer/strings.json"))) ?? Data("[]".utf8)
+        return (try? JSONDecoder().decode([String].self, from: data)) ?? []
+    }()
+
+    /// Reference ids for one vocabulary.
+    struct Reference: Decodable {
+        var ids: [[Int]]
+        var roundtrip: [Bool]
+        var special_ids: [[Int]]
+    }
+
+    static func reference(_ name: String) throws -> Reference {
+        let data = try Data(contentsOf: TestPaths.fixture("tokenizer/\(name).json"))
+        return try JSONDecoder().decode(Reference.self, from: data)
+    }
+
+    /// Tokenizers are loaded once per test process.
+    static let loaded: [String: Tokenizer] = {
+        var out: [String: Tokenizer] = [:]
+        for name in ["llama3", "qwen2", "smollm2", "gemma3"] {
+            if let url = folder(name), let t = try? Tokenizer.load(from: url) { out[name] = t }
+        }
+        return out
+    }()
+
+    static let ggufLoaded: [String: Tokenizer] = {
+        var out: [String: Tokenizer] = [:]
+        if let url = TestPaths.smolLM2, let t = try? Tokenizer.load(from: url) { out["smollm2"] = t }
+        if let url = TestPaths.gemma3, let t = try? Tokenizer.load(from: url) { out["gemma3"] = t }
+        return out
+    }()
+
+    /// Compares a tokenizer against the reference ids; returns descriptions of the mismatches.
+    static func mismatches(_ tokenizer: Tokenizer, _ ref: Reference, limit: Int = 8) throws -> (count: Int, examples: [String]) {
+        var count = 0
+        var examples: [String] = []
+        for (k, text) in strings.enumerated() {
+            let ids = try tokenizer.encode(text, addSpecialTokens: false)
+            if ids != ref.ids[k] {
+                count += 1
+                if examples.count < limit {
+                    examples.append("#\(k) \(text.debugDescription.prefix(120)): got \(ids.prefix(40)) expected \(ref.ids[k].prefix(40))")
+                }
+            }
+        }
+        return (count, examples)
+    }
+}
