@@ -39,10 +39,15 @@ struct RealModelTests {
     static let smolGolden = LlamaCppGolden.load("smollm2")
     static let gemmaGolden = LlamaCppGolden.load("gemma3_270m")
 
-    /// Greedy continuation ids must equal llama.cpp's exactly; the prompt's last-position logits
-    /// are compared on llama.cpp's top 50 ids. llama.cpp quantizes activations to 8 bits for its
-    /// quantized dot products, so its logits differ from an f32-activation engine by a few
-    /// hundredths; transformers (the same GGUF dequantized to f32) must agree far more closely.
+    /// The prompt's last-position logits are compared with transformers (the same GGUF dequantized
+    /// to f32: the exact reference for an f32-activation engine) and with llama.cpp, on each one's
+    /// top-50 ids. llama.cpp quantizes activations to 8 bits inside its quantized dot products, so
+    /// its logits sit up to ~1.2 away from transformers' on these Q4 models (measured with the
+    /// fixture's own f32 vectors); the llama.cpp tolerance reflects that, not our error.
+    ///
+    /// Greedy continuation ids must equal llama.cpp's exactly, except when llama.cpp's first-step
+    /// margin (top-1 − top-2) is within twice its distance from us: then its choice is decided by
+    /// its own rounding, and we require only that our first token is one of its top two.
     func check(model url: URL, golden: LlamaCppGolden, name: String, llamaTol: Double, transformersTol: Double) throws {
         let model = try ModelFactory.load(url)
         let generator = Generator(model: model)
@@ -55,13 +60,21 @@ struct RealModelTests {
                 let vsTransformers = maxDiff(logits, ids: t.top50_ids, values: t.top50_logits)
                 line += ", vs transformers \(vsTransformers)"
                 #expect(vsTransformers <= transformersTol, "\(name) prompt \(k): vs transformers \(vsTransformers)")
+                #expect(Sampler.argmax(logits) == t.top50_ids[0], "\(name) prompt \(k): argmax differs from transformers")
             }
             var ids: [Int] = []
             let stop = Set([golden.eos_id].compactMap { $0 }).union(model.config.eosTokenIds)
             let stats = generator.run(
                 GenerationRequest(promptIds: prompt.prompt_ids, maxTokens: prompt.generated_ids.count, stopTokenIds: stop)
             ) { if case .token(let id, _) = $0 { ids.append(id) } }
-            #expect(ids == prompt.generated_ids, "\(name) prompt \(k): greedy ids differ from llama.cpp")
+            let margin = Double(prompt.top50_logits[0] - prompt.top50_logits[1])
+            if margin > 2 * vsLlama {
+                #expect(ids == prompt.generated_ids, "\(name) prompt \(k): greedy ids differ from llama.cpp")
+                line += ids == prompt.generated_ids ? "; greedy ids equal" : "; greedy ids DIFFER"
+            } else {
+                #expect(prompt.top50_ids[0 ..< 2].contains(ids.first ?? -1))
+                line += "; llama.cpp's first-step margin \(margin) is within its noise: ids not compared"
+            }
             if let stats { line += String(format: "; %.1f tok/s generation", stats.generationTokensPerSecond) }
             print(line)
         }
@@ -72,7 +85,7 @@ struct RealModelTests {
         .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"),
         .enabled(if: smolGolden != nil, "Tests/Fixtures/golden/smollm2.json missing"))
     func smolLM2() throws {
-        try check(model: TestPaths.smolLM2!, golden: Self.smolGolden!, name: "smollm2", llamaTol: 0.5, transformersTol: 2e-3)
+        try check(model: TestPaths.smolLM2!, golden: Self.smolGolden!, name: "smollm2", llamaTol: 1.5, transformersTol: 1e-3)
     }
 
     @Test(
@@ -80,6 +93,6 @@ struct RealModelTests {
         .enabled(if: TestPaths.gemma3 != nil, "Gemma 3 270M not installed: run Scripts/setup.sh"),
         .enabled(if: gemmaGolden != nil, "Tests/Fixtures/golden/gemma3_270m.json missing"))
     func gemma3() throws {
-        try check(model: TestPaths.gemma3!, golden: Self.gemmaGolden!, name: "gemma3", llamaTol: 0.5, transformersTol: 2e-3)
+        try check(model: TestPaths.gemma3!, golden: Self.gemmaGolden!, name: "gemma3", llamaTol: 1.5, transformersTol: 1e-3)
     }
 }
