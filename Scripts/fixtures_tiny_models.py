@@ -52,8 +52,8 @@ def gemma3_config(name):
     head_dim, n_layers = 32, 4
     pattern = 4
     qpas = 24
-    scaled = name == "gemma3_tiny_scaled"
-    if name == "gemma3_tiny_lcpp":
+    scaled = name in ("gemma3_tiny_scaled", "gemma3_tiny_scaled_lcpp")
+    if name in ("gemma3_tiny_lcpp", "gemma3_tiny_scaled_lcpp"):
         # What llama.cpp's Gemma 3 graph can represent: 5 sliding + 1 full, 1/sqrt(head_dim).
         n_layers, pattern, qpas = 6, 6, head_dim
     layer_types = ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(n_layers)]
@@ -81,9 +81,13 @@ def llama3_config(name):
     # frequency 1 is smoothed and frequencies 2..7 are divided by 8: all three llama3 regimes.
     scaling = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                "original_max_position_embeddings": 32}
+    dims = dict(hidden_size=64, intermediate_size=160, num_hidden_layers=3, num_key_value_heads=2, head_dim=16)
+    if name == "llama3_tiny_k256":
+        # Every matrix input dimension a multiple of 256, so that llama.cpp's Q4_K_M really uses
+        # Q4_K/Q6_K blocks (it falls back to other types otherwise).
+        dims = dict(hidden_size=256, intermediate_size=256, num_hidden_layers=1, num_key_value_heads=1, head_dim=64)
     cfg = transformers.LlamaConfig(
-        vocab_size=VOCAB, hidden_size=64, intermediate_size=160, num_hidden_layers=3,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=16, hidden_act="silu",
+        vocab_size=VOCAB, num_attention_heads=4, hidden_act="silu", **dims,
         max_position_embeddings=256, initializer_range=0.2, rms_norm_eps=1e-5,
         pad_token_id=0, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False,
         rope_parameters=dict(scaling, rope_theta=10_000.0), attention_bias=False, mlp_bias=False,
@@ -109,9 +113,15 @@ MODELS = {
     "gemma3_tiny": gemma3_config,
     "gemma3_tiny_scaled": gemma3_config,
     "gemma3_tiny_lcpp": gemma3_config,
+    "gemma3_tiny_scaled_lcpp": gemma3_config,
     "llama3_tiny": llama3_config,
     "qwen2_tiny": qwen2_config,
+    "llama3_tiny_k256": llama3_config,
 }
+# Too big to commit as float32 (1.8 MB): the HF directory stays outside the repository and only
+# reference.json (and, from Scripts/fixtures_tiny_gguf.py, the Q4_K GGUF) is committed.
+OUTSIDE = {"llama3_tiny_k256"}
+WORK = os.path.expanduser("~/.cache/lem-refs/work")
 
 
 def randomize(model, seed):
@@ -235,7 +245,7 @@ def build(name):
 
 def save(name):
     model, cfg, legacy, seed, input_ids, r = build(name)
-    out_dir = os.path.join(OUT, name)
+    out_dir = os.path.join(WORK if name in OUTSIDE else OUT, name)
     os.makedirs(out_dir, exist_ok=True)
     tensors = {k: v.detach().float().contiguous().clone() for k, v in model.state_dict().items()}
     if cfg.tie_word_embeddings:
@@ -270,7 +280,6 @@ def save(name):
         "greedy": {
             "new_tokens": NEW_TOKENS, "ids": r["new_ids"],
             "step_logits": f32_list(r["step_logits"]),
-            "full_logits": f32_list(r["full_all"]),
             "min_top2_gap": r["min_gap"],
         },
         "checks": {"incremental_vs_full_max_abs_diff": r["inc_diff"],
@@ -278,7 +287,9 @@ def save(name):
                    "prompt_logits_in_longer_forward_max_abs_diff": r["prompt_diff"],
                    "reload_max_abs_diff": reload_diff},
     }
-    with open(os.path.join(out_dir, "reference.json"), "w") as f:
+    ref_dir = os.path.join(OUT, name)
+    os.makedirs(ref_dir, exist_ok=True)
+    with open(os.path.join(ref_dir, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
     sizes = {fn: os.path.getsize(os.path.join(out_dir, fn)) for fn in os.listdir(out_dir)}
     print(name, "written:", sizes, "max |logit|", float(np.abs(r["full"]).max()), flush=True)
