@@ -45,9 +45,10 @@ struct RealModelTests {
     /// its logits sit up to ~1.2 away from transformers' on these Q4 models (measured with the
     /// fixture's own f32 vectors); the llama.cpp tolerance reflects that, not our error.
     ///
-    /// Greedy continuation ids must equal llama.cpp's exactly, except when llama.cpp's first-step
-    /// margin (top-1 − top-2) is within twice its distance from us: then its choice is decided by
-    /// its own rounding, and we require only that our first token is one of its top two.
+    /// Greedy continuation ids must equal llama.cpp's, except after a step where the two choices are
+    /// a near-tie for us (margin within twice llama.cpp's deviation): there llama.cpp's own rounding
+    /// decides. (Checked with transformers on Gemma 3: at llama.cpp's divergences its margins are
+    /// 0.012 and 0.041, and its teacher-forced argmax equals ours at all 32 steps.)
     func check(model url: URL, golden: LlamaCppGolden, name: String, llamaTol: Double, transformersTol: Double) throws {
         let model = try ModelFactory.load(url)
         let generator = Generator(model: model)
@@ -67,13 +68,20 @@ struct RealModelTests {
             let stats = generator.run(
                 GenerationRequest(promptIds: prompt.prompt_ids, maxTokens: prompt.generated_ids.count, stopTokenIds: stop)
             ) { if case .token(let id, _) = $0 { ids.append(id) } }
-            let margin = Double(prompt.top50_logits[0] - prompt.top50_logits[1])
-            if margin > 2 * vsLlama {
-                #expect(ids == prompt.generated_ids, "\(name) prompt \(k): greedy ids differ from llama.cpp")
-                line += ids == prompt.generated_ids ? "; greedy ids equal" : "; greedy ids DIFFER"
+            let golden = prompt.generated_ids
+            let common = zip(ids, golden).prefix { $0 == $1 }.count
+            if common == golden.count && ids.count == golden.count {
+                line += "; greedy ids equal (\(common))"
+            } else if common < min(ids.count, golden.count) {
+                // Allowed only at a near-tie: our own margin between our token and llama.cpp's
+                // must be within twice llama.cpp's measured deviation from us.
+                let context = prompt.prompt_ids + ids[..<common]
+                let l = try model.forward(tokens: Array(context), cache: model.makeCache(), logits: .last)
+                let ourMargin = Double(l[ids[common]] - l[golden[common]])
+                #expect(ourMargin <= 2 * vsLlama, "\(name) prompt \(k): diverges from llama.cpp at step \(common) with margin \(ourMargin)")
+                line += "; equal for \(common) tokens, then a near-tie (our margin \(ourMargin))"
             } else {
-                #expect(prompt.top50_ids[0 ..< 2].contains(ids.first ?? -1))
-                line += "; llama.cpp's first-step margin \(margin) is within its noise: ids not compared"
+                Issue.record("\(name) prompt \(k): \(ids.count) ids vs llama.cpp's \(golden.count)")
             }
             if let stats { line += String(format: "; %.1f tok/s generation", stats.generationTokensPerSecond) }
             print(line)
