@@ -25,8 +25,30 @@ struct TinyModelReference: Decodable {
 
     static func load(_ name: String) throws -> (URL, TinyModelReference) {
         let dir = TestPaths.fixture("engine/\(name)")
-        let data = try Data(contentsOf: dir.appendingPathComponent("reference.json"))
-        return (dir, try JSONDecoder().decode(TinyModelReference.self, from: data))
+        return (dir, try load(file: "engine/\(name)/reference.json"))
+    }
+
+    static func load(file: String) throws -> TinyModelReference {
+        let data = try Data(contentsOf: TestPaths.fixture(file))
+        return try JSONDecoder().decode(TinyModelReference.self, from: data)
+    }
+
+    /// Checks a model against this reference: all-position prompt logits, every KV-cached greedy
+    /// step, and the greedy ids; returns the worst differences (prompt, steps).
+    func check(_ model: any LanguageModel, tol: Double, label: String) throws -> (prompt: Double, steps: Double) {
+        let logits = try model.forward(tokens: inputIds, cache: model.makeCache(), logits: .all)
+        let flat = self.logits.flatMap { $0 }
+        #expect(checkClose(logits, flat, tol: tol, label: "\(label) prompt logits") == nil)
+        let cache = model.makeCache()
+        var step = try model.forward(tokens: inputIds, cache: cache, logits: .last)
+        var worst = 0.0
+        for (k, expected) in greedy.stepLogits.enumerated() {
+            worst = max(worst, compare(step, expected).maxAbs)
+            #expect(checkClose(step, expected, tol: tol, label: "\(label) step \(k)") == nil)
+            #expect(Sampler.argmax(step) == greedy.ids[k], "\(label) greedy id \(k)")
+            step = try model.forward(tokens: [greedy.ids[k]], cache: cache, logits: .last)
+        }
+        return (compare(logits, flat).maxAbs, worst)
     }
 }
 

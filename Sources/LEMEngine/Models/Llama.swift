@@ -57,8 +57,15 @@ public final class Llama: LanguageModel {
                 down: try loader.linear(p + "mlp.down_proj", out: c, in: f),
                 window: sliding ? (config.slidingWindow ?? 0) : 0)
         }
-        inverseFrequencies = Kernels.ropeInverseFrequencies(
+        var inverse = Kernels.ropeInverseFrequencies(
             headDim: config.headDim, base: config.ropeTheta, scaling: config.ropeScaling)
+        // llama.cpp's GGUFs carry llama3 scaling as per-frequency divisors (`rope_freqs.weight`,
+        // θ_i / factor_i) instead of config values; apply them unless the config already scales.
+        if config.ropeScaling == .none, loader.tensors["rope_freqs.weight"] != nil {
+            let factors = try loader.vector("rope_freqs.weight", count: config.headDim / 2)
+            inverse = zip(inverse, factors).map { $0 / $1 }
+        }
+        inverseFrequencies = inverse
     }
 
     /// Runs a chunk of tokens; see `LanguageModel.forward`.

@@ -25,25 +25,27 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let (files, lm) = try model.load()
         let parameters = try sampling.parameters()
-        let text = ids == nil || !printIds ? try? TextSupport(files: files) : nil
+        // Text is needed for --prompt; with --ids it is only used to print the output as text.
+        let text: TextSupport? = prompt != nil ? try TextSupport(files: files) : (printIds ? nil : try? TextSupport(files: files))
         let promptIds: [Int]
         if let ids {
             promptIds = try EngineDefaults.parseIds(ids)
-        } else {
-            let support = try TextSupport(files: files)
+        } else if let text {
             if chat {
                 var messages: [ChatTurn] = []
                 if let system { messages.append(ChatTurn(role: "system", content: system)) }
                 messages.append(ChatTurn(role: "user", content: prompt ?? ""))
-                promptIds = try support.chatPrompt(messages)
+                promptIds = try text.chatPrompt(messages)
             } else {
-                promptIds = try support.encode(prompt ?? "", addSpecialTokens: true)
+                promptIds = try text.encode(prompt ?? "", addSpecialTokens: true)
             }
+        } else {
+            throw ValidationError("give --prompt or --ids")
         }
         let generator = Generator(model: lm, makeDecoder: printIds ? nil : text?.decoderFactory)
         let request = GenerationRequest(
             promptIds: promptIds, maxTokens: sampling.maxTokens, sampling: parameters,
-            stopTokenIds: Set(text?.eosIds ?? []).union(lm.config.eosTokenIds),
+            stopTokenIds: Set(chat ? (text?.eosIds ?? []) : Array(text?.tokenizer.eosTokenIds ?? [])).union(lm.config.eosTokenIds),
             stopStrings: chat ? (text?.chatStopStrings ?? []) : [])
         var generated: [Int] = []
         var failure: (any Error)?
