@@ -33,9 +33,12 @@ extension Panel {
 
 /// Builds help lines from (action, description) pairs using the bound keys.
 func helpTable(_ keys: KeyMap, _ entries: [(String, String)]) -> [StyledLine] {
-    entries.map { action, text in
+    let names = entries.map { keys.bindings[$0.0]?.map(\.name).joined(separator: " ") ?? "" }
+    let column = min(24, (names.map { DisplayWidth.width(of: $0) }.max() ?? 0) + 2)
+    return zip(entries, names).map { entry, keyNames in
+        let text = entry.1
         var l = StyledLine()
-        l.append(DisplayWidth.pad(keys.bindings[action]?.map(\.name).joined(separator: " ") ?? "", to: 16), .role(.footerKey, .bold))
+        l.append(DisplayWidth.pad(keyNames, to: column), .role(.footerKey, .bold))
         l.append(text, .role(.text))
         return l
     }

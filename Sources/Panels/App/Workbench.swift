@@ -59,7 +59,8 @@ public struct Workbench {
         guard !screen.isEmpty else { return }
         let titles = [chat.title, train.title, bench.title, attention.title]
         Tabs(titles, selected: selected).render(into: &buffer, area: Rect(x: 0, y: 0, width: screen.width, height: 1))
-        let right = " ? help  : commands "
+        let typing = current.capturesText
+        let right = " \(keys.hint("global.help", "", whileTyping: typing).key) help  \(keys.hint("global.palette", "", whileTyping: typing).key) commands "
         if screen.width > 60 { buffer.put(right, x: screen.width - DisplayWidth.width(of: right), y: 0, style: .role(.textDim)) }
         let body = Self.bodyArea(screen)
         let focusedBody = overlay == nil

@@ -26,12 +26,13 @@ public struct ChatPanel: Panel {
     }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
-        if model.isGenerating { return [keys.hint("chat.cancel", "stop"), keys.hint("chat.scroll-up", "scroll"), keys.hint("global.help", "help")] }
+        if model.isGenerating { return [keys.hint("chat.cancel", "stop"), keys.hint("chat.scroll-up", "scroll"), keys.hint("global.help", "help", whileTyping: true)] }
         return [
             keys.hint("chat.send", editingIndex == nil ? "send" : "resend"), keys.hint("chat.newline", "newline"),
             keys.hint("chat.regenerate", "regenerate"), keys.hint("chat.edit-last", "edit"),
             keys.hint("chat.kernel-mode", "kernel"), keys.hint("chat.split", "compare"),
-            keys.hint("chat.toggle-side", "side"), keys.hint("global.palette", "commands"), keys.hint("global.quit", "quit"),
+            keys.hint("chat.toggle-side", "side"), keys.hint("global.palette", "commands", whileTyping: true),
+            keys.hint("global.next-panel", "panel", whileTyping: true), keys.hint("global.quit", "quit", whileTyping: true),
         ]
     }
 
