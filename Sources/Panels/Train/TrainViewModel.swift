@@ -22,6 +22,8 @@ public struct TrainViewModel: Hashable, Sendable {
     public var trainedTokens: Double?
     public var peakMemoryGB: Double?
     public var elapsed: Double?
+    /// The step at which `elapsed` was reported.
+    public var elapsedStep: Int?
     public var checkpoints: [LossPoint] = []   // step and (unused) value 0; paths in checkpointPaths
     public var checkpointPaths: [String] = []
     public var isRunning = false
@@ -34,7 +36,7 @@ public struct TrainViewModel: Hashable, Sendable {
     public mutating func apply(_ records: [TrainLogRecord]) {
         for r in records {
             if let t = r.totalSteps { totalSteps = t }
-            if let e = r.elapsed { elapsed = e }
+            if let e = r.elapsed, let s = r.step { elapsed = e; elapsedStep = s }
             switch r.type {
             case "train":
                 guard let s = r.step, let l = r.loss else { continue }
@@ -63,10 +65,10 @@ public struct TrainViewModel: Hashable, Sendable {
     /// The lowest validation loss so far.
     public var bestValidation: LossPoint? { validationLoss.filter { $0.value.isFinite }.min { $0.value < $1.value } }
 
-    /// The estimated seconds left, from elapsed time per step.
+    /// The estimated seconds left: remaining steps times the mean time per step so far.
     public var eta: Double? {
-        guard let total = totalSteps, let e = elapsed, step > 0, e > 0 else { return nil }
-        return Double(max(0, total - step)) * e / Double(step)
+        guard let total = totalSteps, let e = elapsed, let at = elapsedStep, at > 0, e > 0 else { return nil }
+        return Double(max(0, total - step)) * e / Double(at)
     }
 
     /// Exponential moving average with bias correction: s_t = α s_{t-1} + (1-α) x_t, divided by
