@@ -106,7 +106,10 @@ final class TerminalScreen {
                     return draw(frame)
                 }
                 var attrs = attributes(cell.style)
+                // Without colour, or with 8 colours where the selection tint maps to black, a
+                // highlighted background is shown reversed instead.
                 if depth == .none, cell.style.bg != .none, cell.style.bg != .role(.background) { attrs |= CursesConstants.reverse }
+                if depth == .ansi8, cell.style.bg == .role(.selection) { attrs |= CursesConstants.reverse }
                 var wide: [wchar_t] = cell.symbol.unicodeScalars.prefix(Int(CCHARW_MAX)).map { wchar_t(bitPattern: $0.value) }
                 if wide.isEmpty { wide = [32] }
                 wide.append(0)

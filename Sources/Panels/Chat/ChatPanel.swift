@@ -9,6 +9,8 @@ public struct ChatPanel: Panel {
     /// The user message being edited (Enter resends it), if any.
     public var editingIndex: Int?
     var spinnerFrame = 0
+    /// Rendered message bodies, reused across frames (Markdown rendering dominates frame time).
+    let bodyCache = MessageRenderCache()
 
     /// Creates the panel over a view model.
     public init(model: ChatViewModel = ChatViewModel()) { self.model = model }
@@ -85,8 +87,7 @@ public struct ChatPanel: Panel {
             if let s = m.stats { header.append("  " + s.summary, .role(.textDim)) }
             if m.wasCancelled { header.append("  [stopped]", .role(.warning)) }
             out += header.wrapped(to: width)
-            let base: Style = m.role == .user ? .role(.chatUser) : .role(m.role == .system ? .chatSystem : .chatAssistant)
-            out += MarkdownRenderer.render(m.text, width: width, base: base)
+            out += bodyCache.lines(for: m.text, role: m.role, width: width)
             if m.isStreaming, let last = out.indices.last, out[last].width < width { out[last].append("▌", .role(.accent)) }
         }
         if let e = model.error { out.append(StyledLine()); out += StyledLine("error: " + e, .role(.error, .bold)).wrapped(to: width) }
@@ -229,5 +230,32 @@ public struct ChatPanel: Panel {
             return .redraw
         default: return nil  // send/newline are handled by the input itself
         }
+    }
+}
+
+/// Remembers the rendered lines of message bodies by text, role and width, so a frame only
+/// renders the message that changed (the streaming one). Used from the UI thread only.
+final class MessageRenderCache {
+    struct Key: Hashable {
+        var text: String
+        var role: ChatRole
+        var width: Int
+    }
+    private var entries: [Key: [StyledLine]] = [:]
+    private var lastUsed: Set<Key> = []
+
+    func lines(for text: String, role: ChatRole, width: Int) -> [StyledLine] {
+        let key = Key(text: text, role: role, width: width)
+        lastUsed.insert(key)
+        if let hit = entries[key] { return hit }
+        let base: Style = role == .user ? .role(.chatUser) : .role(role == .system ? .chatSystem : .chatAssistant)
+        let lines = MarkdownRenderer.render(text, width: width, base: base)
+        // Drop stale entries (old streaming prefixes, old widths) once the cache grows.
+        if entries.count > 256 {
+            entries = entries.filter { lastUsed.contains($0.key) }
+            lastUsed = []
+        }
+        entries[key] = lines
+        return lines
     }
 }
