@@ -1,6 +1,87 @@
 import ArgumentParser
+import Foundation
+import Panels
 
 /// The workbench subcommands of `lem`, registered by the root command.
 enum WorkbenchCommands {
-    static let all: [any ParsableCommand.Type] = []
+    static let all: [any ParsableCommand.Type] = [WorkbenchCommand.self, BenchUICommand.self]
+}
+
+/// `lem workbench`: opens the terminal UI.
+struct WorkbenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workbench",
+        abstract: "Open the terminal workbench (chat, train, bench, attention).",
+        discussion: """
+            Until the engine, trainer and store are wired, chat, bench and attention show demo data \
+            (marked in the footer). --train-log follows a real train-log.jsonl as it grows.
+            Themes: \(Theme.builtinNames.joined(separator: ", ")), or your own in ~/.config/lem/themes/.
+            Key bindings: override them in ~/.config/lem/keys (see keys/default.keys).
+            """)
+
+    @Option(help: "Theme name (built-in or ~/.config/lem/themes/<name>.theme).")
+    var theme: String?
+
+    @Option(help: "A train-log.jsonl to follow in the Train panel.")
+    var trainLog: String?
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw ValidationError("lem workbench needs a terminal (stdin and stdout must be a TTY)")
+        }
+        let config = WorkbenchConfig.load(environment: env, themeName: theme)
+        var sources: [WorkbenchSource] = []
+        if let path = trainLog {
+            let url = URL(fileURLWithPath: path)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such train log: \(path)") }
+            sources.append(TrainLogFollower(url: url))
+        }
+        sources.append(DemoSource(includeTraining: trainLog == nil))
+        let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
+        try runner.run()
+    }
+}
+
+/// `lem bench-ui`: measures full-frame render time without a terminal.
+struct BenchUICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-ui",
+        abstract: "Measure full-frame render and diff time of every panel at a given size (demo data).")
+
+    @Option(help: "Screen width in cells.") var width = 200
+    @Option(help: "Screen height in cells.") var height = 60
+    @Option(help: "Frames per panel.") var frames = 300
+
+    func run() throws {
+        var wb = DemoSource.sampleWorkbench()
+        print("full-frame render at \(width)x\(height), \(frames) frames per panel (demo data)")
+        print("panel       mean ms   p50 ms   max ms   diff ms")
+        for panel in 0..<Workbench.panelCount {
+            wb.selected = panel
+            var previous = ScreenBuffer(width: width, height: height)
+            var times: [Double] = []
+            var diffTimes: [Double] = []
+            var changed = 0
+            for f in 0..<frames {
+                if panel == 0 { wb.chat.scrollBack = f % 7 }  // vary the frame a little
+                var frame = ScreenBuffer(width: width, height: height)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                wb.render(into: &frame)
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                // The driver's diff: compare every cell with the previous frame.
+                changed = 0
+                for i in frame.cells.indices where frame.cells[i] != previous.cells[i] { changed += 1 }
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                times.append(Double(t1 - t0) / 1e6)
+                diffTimes.append(Double(t2 - t1) / 1e6)
+                previous = frame
+            }
+            let sorted = times.sorted()
+            let mean = times.reduce(0, +) / Double(times.count)
+            let diffMean = diffTimes.reduce(0, +) / Double(diffTimes.count)
+            let name = wb.current.title.padding(toLength: 10, withPad: " ", startingAt: 0)
+            print(String(format: "%@ %8.3f %8.3f %8.3f %9.3f   (last diff: %d cells)", name, mean, sorted[sorted.count / 2], sorted.last!, diffMean, changed))
+        }
+    }
 }

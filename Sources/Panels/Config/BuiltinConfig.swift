@@ -183,7 +183,7 @@ modal.background = #1a1000
 # ~/.config/lem/keys) overrides only the actions it names. Key names: single characters,
 # enter, esc, tab, backtab, backspace, delete, up, down, left, right, home, end, pgup, pgdn,
 # space, f1-f24, with ctrl-, alt- or shift- in front.
-global.quit = q, ctrl-q
+global.quit = q, ctrl-q, ctrl-c
 global.help = ?, f1
 global.palette = :, ctrl-p
 global.next-panel = ctrl-right, alt-right

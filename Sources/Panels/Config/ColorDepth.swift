@@ -31,7 +31,7 @@ public enum ColorDepth: String, Hashable, Sendable {
     public static func ansi8(_ c: RGB) -> Int {
         let r = Int(c.r), g = Int(c.g), b = Int(c.b)
         let maxC = max(r, g, b), minC = min(r, g, b)
-        if maxC < 60 { return 0 }
+        if maxC < 100 { return 0 }  // dark tints (backgrounds) read best as black
         if maxC - minC < 40 { return maxC < 140 ? 0 : 7 }  // greys: dark ones read as black
         let t = (maxC + minC) / 2
         return (r > t ? 1 : 0) | (g > t ? 2 : 0) | (b > t ? 4 : 0)

@@ -84,6 +84,14 @@ public struct KeyMap: Hashable, Sendable {
     /// The spelling of the first key bound to `context.action`, for footers and help ("" if unbound).
     public func keyName(_ action: String) -> String { bindings[action]?.first?.name ?? "" }
 
-    /// A footer hint for an action: its first key and a label.
-    public func hint(_ action: String, _ label: String) -> KeyHint { KeyHint(keyName(action), label) }
+    /// A footer hint for an action: its first key and a label. With `whileTyping`, a key that a
+    /// text input would swallow (a plain character) is skipped in favour of a chord.
+    public func hint(_ action: String, _ label: String, whileTyping: Bool = false) -> KeyHint {
+        guard whileTyping, let all = bindings[action] else { return KeyHint(keyName(action), label) }
+        let usable = all.first { k in
+            if case .char = k.key { return !k.modifiers.isEmpty }
+            return true
+        }
+        return KeyHint(usable?.name ?? keyName(action), label)
+    }
 }

@@ -32,7 +32,7 @@ public struct TextInputState: Hashable, Sendable {
     /// Replaces the text and puts the cursor at its end.
     public mutating func setText(_ s: String) {
         let parts = s.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }
-        lines = multiline ? (parts.isEmpty ? [[]] : parts) : [Array(s.replacingNewlines())]
+        lines = multiline ? (parts.isEmpty ? [[]] : parts) : [Array(s.replacingNewlines)]
         row = lines.count - 1
         column = lines[row].count
     }
@@ -135,9 +135,6 @@ extension TextInputState.Outcome {
     static let handledNothing = TextInputState.Outcome.moved
 }
 
-extension String {
-    fileprivate func replacingNewlines() -> String { String(map { $0 == "\n" ? " " : $0 }) }
-}
 
 /// Draws a `TextInputState`: the lines around the cursor, the cursor as a reversed cell.
 public struct TextInput: Widget {

@@ -1,0 +1,251 @@
+/// The whole workbench screen: a tab bar, the selected panel, a footer of key hints, and
+/// overlays (help, command palette, quit confirmation, messages).
+///
+/// Pure state and rendering: the driver feeds it input and engine updates and draws the buffer.
+public struct Workbench {
+    public var chat = ChatPanel()
+    public var train = TrainPanel()
+    public var bench = BenchPanel()
+    public var attention = AttentionPanel()
+    public var selected = 0
+    public var keys: KeyMap
+    public var overlay: Overlay?
+    /// A one-line notice shown in the footer (config errors, demo-data warning).
+    public var notice: String?
+    /// Theme names offered by the palette's theme switcher.
+    public var themeNames: [String] = Theme.builtinNames
+
+    /// What is drawn over the panels.
+    public enum Overlay: Hashable, Sendable {
+        case help(offset: Int)
+        case palette(CommandPaletteState)
+        case confirmQuit
+        case message(title: String, text: String)
+    }
+
+    /// Creates a workbench with the given key map.
+    public init(keys: KeyMap = .builtin) { self.keys = keys }
+
+    public static let panelCount = 4
+
+    /// The focused panel as an existential (for read-only questions).
+    public var current: any Panel {
+        switch selected {
+        case 0: return chat
+        case 1: return train
+        case 2: return bench
+        default: return attention
+        }
+    }
+
+    /// Whether any panel has work running.
+    public var isBusy: Bool { chat.isBusy || train.isBusy || bench.isBusy || attention.isBusy }
+    /// Whether the loop should tick the animation timer.
+    public var isAnimating: Bool { chat.isAnimating || train.isAnimating || bench.isAnimating || attention.isAnimating }
+
+    // MARK: Layout
+
+    /// The area of the panel body for a screen.
+    public static func bodyArea(_ screen: Rect) -> Rect {
+        Rect(x: screen.x, y: screen.y + 1, width: screen.width, height: screen.height - 2)
+    }
+
+    // MARK: Rendering
+
+    /// Draws the whole screen into `buffer` (sized to the terminal).
+    public func render(into buffer: inout ScreenBuffer) {
+        let screen = buffer.bounds
+        buffer.fill(screen)
+        guard !screen.isEmpty else { return }
+        let titles = [chat.title, train.title, bench.title, attention.title]
+        Tabs(titles, selected: selected).render(into: &buffer, area: Rect(x: 0, y: 0, width: screen.width, height: 1))
+        let typing = current.capturesText
+        let right = " \(keys.hint("global.help", "", whileTyping: typing).key) help  \(keys.hint("global.palette", "", whileTyping: typing).key) commands "
+        if screen.width > 60 { buffer.put(right, x: screen.width - DisplayWidth.width(of: right), y: 0, style: .role(.textDim)) }
+        let body = Self.bodyArea(screen)
+        let focusedBody = overlay == nil
+        switch selected {
+        case 0: chat.render(into: &buffer, area: body, focused: focusedBody)
+        case 1: train.render(into: &buffer, area: body, focused: focusedBody)
+        case 2: bench.render(into: &buffer, area: body, focused: focusedBody)
+        default: attention.render(into: &buffer, area: body, focused: focusedBody)
+        }
+        if screen.height >= 2 {
+            let footer = Rect(x: 0, y: screen.height - 1, width: screen.width, height: 1)
+            if let n = notice {
+                buffer.fill(footer, with: .blank(Style(bg: .role(.footerBackground))))
+                buffer.put(" " + n, x: 0, y: footer.y, style: Style(fg: .role(.warning), bg: .role(.footerBackground)))
+            } else {
+                KeyHintBar(overlayHints ?? current.hints(keys: keys)).render(into: &buffer, area: footer)
+            }
+        }
+        switch overlay {
+        case .help(let offset):
+            Modal(title: "Help · \(current.title)", lines: helpLines, width: 72, offset: offset).render(into: &buffer, area: screen)
+        case .palette(let p):
+            p.render(into: &buffer, screen: screen)
+        case .confirmQuit:
+            ConfirmDialog(question: "Work is still running. Quit anyway?", confirmIntent: "quit").modal.render(into: &buffer, area: screen)
+        case .message(let title, let text):
+            Modal(title: title, lines: StyledLine(text, .role(.text)).wrapped(to: min(60, screen.width - 6)) + ["", StyledLine("Esc/Enter: close", .role(.textDim))], width: 64)
+                .render(into: &buffer, area: screen)
+        case nil: break
+        }
+    }
+
+    var overlayHints: [KeyHint]? {
+        switch overlay {
+        case .help: return [KeyHint("Esc", "close"), KeyHint("↑↓", "scroll")]
+        case .palette: return [KeyHint("Enter", "run"), KeyHint("↑↓", "select"), KeyHint("Esc", "close")]
+        case .confirmQuit: return [KeyHint("y", "quit"), KeyHint("n", "stay")]
+        case .message: return [KeyHint("Esc", "close")]
+        case nil: return nil
+        }
+    }
+
+    /// The help text: the panel's keys, then the global ones.
+    public var helpLines: [StyledLine] {
+        var lines: [StyledLine] = [StyledLine(current.title + " keys", .role(.heading, .bold))]
+        lines += current.helpLines(keys: keys)
+        lines += ["", StyledLine("Global keys", .role(.heading, .bold))]
+        lines += helpTable(keys, [
+            ("global.chat", "Chat panel"), ("global.train", "Train panel"), ("global.bench", "Bench panel"),
+            ("global.attention", "Attention panel"), ("global.next-panel", "next panel"), ("global.previous-panel", "previous panel"),
+            ("global.palette", "command palette"), ("global.theme", "next theme"), ("global.help", "this help"), ("global.quit", "quit"),
+        ])
+        lines += ["", StyledLine("Mouse: click a tab or row to select, wheel to scroll.", .role(.textDim))]
+        return lines
+    }
+
+    /// Commands offered by the palette.
+    public var paletteCommands: [PaletteCommand] {
+        var c = [
+            PaletteCommand(title: "Go to Chat", action: "global.chat", key: keys.keyName("global.chat")),
+            PaletteCommand(title: "Go to Train", action: "global.train", key: keys.keyName("global.train")),
+            PaletteCommand(title: "Go to Bench", action: "global.bench", key: keys.keyName("global.bench")),
+            PaletteCommand(title: "Go to Attention", action: "global.attention", key: keys.keyName("global.attention")),
+            PaletteCommand(title: "Help", action: "global.help", key: keys.keyName("global.help")),
+            PaletteCommand(title: "Chat: regenerate answer", action: "chat.regenerate", key: keys.keyName("chat.regenerate")),
+            PaletteCommand(title: "Chat: cycle kernel mode", action: "chat.kernel-mode", key: keys.keyName("chat.kernel-mode")),
+            PaletteCommand(title: "Chat: compare two answers", action: "chat.split", key: keys.keyName("chat.split")),
+            PaletteCommand(title: "Chat: clear conversation", action: "chat.clear", key: keys.keyName("chat.clear")),
+            PaletteCommand(title: "Train: toggle log scale", action: "train.log-scale", key: keys.keyName("train.log-scale")),
+            PaletteCommand(title: "Train: stop training", action: "train.stop", key: keys.keyName("train.stop")),
+            PaletteCommand(title: "Quit", action: "global.quit", key: keys.keyName("global.quit")),
+        ]
+        for t in themeNames { c.append(PaletteCommand(title: "Theme: \(t)", action: "theme:\(t)")) }
+        return c
+    }
+
+    // MARK: Input
+
+    /// Handles one input event for a screen of the given size; intents go to `emit`.
+    public mutating func handle(_ event: InputEvent, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        if let r = handleOverlay(event, screen: screen, emit: emit) { return r }
+        let body = Self.bodyArea(screen)
+        if case .mouse(let m) = event, m.y == 0, case .press = m.action {
+            for (i, r) in Tabs(["Chat", "Train", "Bench", "Attention"], selected: selected).hitRanges(x: 0).enumerated() where r.contains(m.x) {
+                selected = i
+                return .redraw
+            }
+            return .handled
+        }
+        var result = EventResult.ignored
+        switch selected {
+        case 0: result = chat.handle(event, area: body, keys: keys, emit: emit)
+        case 1: result = train.handle(event, area: body, keys: keys, emit: emit)
+        case 2: result = bench.handle(event, area: body, keys: keys, emit: emit)
+        default: result = attention.handle(event, area: body, keys: keys, emit: emit)
+        }
+        if result != .ignored { return result }
+        guard case .key(let k) = event else { return .ignored }
+        // A panel typing text keeps plain characters; global keys then need a modifier or F-key.
+        if current.capturesText, case .char = k.key, k.modifiers.isEmpty { return .ignored }
+        guard let action = keys.action(for: k, in: "global") else { return .ignored }
+        return runGlobal(action, emit: emit)
+    }
+
+    /// Runs a global action (also used by the palette).
+    public mutating func runGlobal(_ action: String, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        switch action {
+        case "quit":
+            if isBusy { overlay = .confirmQuit; return .redraw }
+            return .quit
+        case "help": overlay = .help(offset: 0); return .redraw
+        case "palette": overlay = .palette(CommandPaletteState(commands: paletteCommands)); return .redraw
+        case "next-panel": selected = (selected + 1) % Self.panelCount; return .redraw
+        case "previous-panel": selected = (selected + Self.panelCount - 1) % Self.panelCount; return .redraw
+        case "chat": selected = 0; return .redraw
+        case "train": selected = 1; return .redraw
+        case "bench": selected = 2; return .redraw
+        case "attention": selected = 3; return .redraw
+        case "theme":
+            emit(.setTheme(""))  // empty: the next theme in the list
+            return .redraw
+        default: return .ignored
+        }
+    }
+
+    mutating func handleOverlay(_ event: InputEvent, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult? {
+        guard let o = overlay else { return nil }
+        guard case .key(let k) = event else {
+            if case .mouse(let m) = event, case .help(let off) = o {
+                if m.action == .wheelDown { overlay = .help(offset: off + 3) }
+                if m.action == .wheelUp { overlay = .help(offset: max(0, off - 3)) }
+            }
+            return .redraw
+        }
+        switch o {
+        case .help(let off):
+            switch k.key {
+            case .down, .char("j"): overlay = .help(offset: off + 1)
+            case .up, .char("k"): overlay = .help(offset: max(0, off - 1))
+            case .pageDown: overlay = .help(offset: off + 10)
+            case .pageUp: overlay = .help(offset: max(0, off - 10))
+            default:
+                if keys.action(for: k, in: "global") == "quit" && k.modifiers.contains(.ctrl) { return runGlobal("quit", emit: emit) }
+                overlay = nil
+            }
+            return .redraw
+        case .palette(var p):
+            switch p.handle(k) {
+            case .none: overlay = .palette(p)
+            case .close: overlay = nil
+            case .run(let action):
+                overlay = nil
+                return runPaletteAction(action, screen: screen, emit: emit)
+            }
+            return .redraw
+        case .confirmQuit:
+            switch k.key {
+            case .char("y"), .char("Y"), .enter: return .quit
+            default: overlay = nil; return .redraw
+            }
+        case .message:
+            if k.key == .escape || k.key == .enter || k.key == .char("q") { overlay = nil }
+            return .redraw
+        }
+    }
+
+    mutating func runPaletteAction(_ action: String, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        if action.hasPrefix("theme:") { emit(.setTheme(String(action.dropFirst(6)))); return .redraw }
+        guard let dot = action.firstIndex(of: ".") else { return .redraw }
+        let context = String(action[..<dot]), name = String(action[action.index(after: dot)...])
+        if context == "global" { return runGlobal(name, emit: emit) }
+        // Replay the action's first key on its panel, so palette and keys behave the same.
+        guard let key = keys.bindings[action]?.first else { return .redraw }
+        let target = ["chat": 0, "train": 1, "bench": 2, "attention": 3][context] ?? selected
+        selected = target
+        let r = handle(.key(key), screen: screen, emit: emit)
+        return r == .ignored ? .redraw : r
+    }
+
+    /// Advances animations; returns whether a redraw is needed.
+    public mutating func tick() -> Bool {
+        var changed = chat.tick()
+        changed = train.tick() || changed
+        changed = bench.tick() || changed
+        changed = attention.tick() || changed
+        return changed
+    }
+}

@@ -1,0 +1,189 @@
+/// The attention panel: a layer × head overview coloured by a statistic, and the selected
+/// head's token × token map in half-block cells with token labels, a legend and a cursor that
+/// reads exact values.
+public struct AttentionPanel: Panel {
+    public var model: AttentionViewModel
+    /// Which part has the cursor.
+    public enum Focus: Hashable, Sendable { case grid, map }
+    public var focus = Focus.grid
+    public var gridLayer = 0
+    public var gridHead = 0
+    public var query = 0
+    public var key = 0
+
+    /// Creates the panel over a view model.
+    public init(model: AttentionViewModel = AttentionViewModel()) { self.model = model }
+
+    public var title: String { "Attention" }
+    public var keyContext: String { "attention" }
+
+    public func hints(keys: KeyMap) -> [KeyHint] {
+        [
+            KeyHint("←↑↓→", focus == .grid ? "choose head" : "move cursor"), keys.hint("attention.open", "load head"),
+            keys.hint("attention.switch", focus == .grid ? "to map" : "to grid"), keys.hint("attention.statistic", "statistic"),
+            keys.hint("global.help", "help"), keys.hint("global.quit", "quit"),
+        ]
+    }
+
+    public func helpLines(keys: KeyMap) -> [StyledLine] {
+        helpTable(keys, [
+            ("attention.up", "move up"), ("attention.down", "move down"), ("attention.left", "move left"), ("attention.right", "move right"),
+            ("attention.open", "load the selected head's map"), ("attention.switch", "switch between grid and map"),
+            ("attention.statistic", "cycle the grid statistic"),
+        ]) + ["", StyledLine("Map rows are query tokens, columns key tokens; each cell shows two rows (▀).", .role(.textDim))]
+    }
+
+    // MARK: Layout
+
+    func split(_ area: Rect) -> (grid: Rect, map: Rect) {
+        let gridWidth = min(area.width / 2, max(24, 5 + model.heads * 2 + 2))
+        return area.splitLeft(gridWidth)
+    }
+
+    /// The cell width of the map for `area`'s inner width (2 when it fits, else 1).
+    func mapCellWidth(_ inner: Rect) -> Int { inner.width - 10 >= model.tokens.count * 2 ? 2 : 1 }
+
+    // MARK: Rendering
+
+    public func render(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
+        guard !area.isEmpty else { return }
+        let (gridArea, mapArea) = split(area)
+        renderGrid(into: &buffer, area: gridArea, focused: focused && focus == .grid)
+        renderMap(into: &buffer, area: mapArea, focused: focused && focus == .map)
+    }
+
+    func renderGrid(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
+        let block = Block(title: "Heads · \(model.statistic)", focused: focused)
+        block.render(into: &buffer, area: area)
+        let inner = block.inner(area)
+        guard model.layers > 0, model.heads > 0, inner.height > 2, inner.width > 6 else {
+            if !inner.isEmpty { buffer.put("no capture", x: inner.x, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX) }
+            return
+        }
+        let range = model.statRange
+        let span = range.upperBound - range.lowerBound
+        let rowsVisible = min(model.layers, inner.height - 3)
+        let first = max(0, min(gridLayer - rowsVisible / 2, model.layers - rowsVisible))
+        for h in 0..<model.heads where 4 + h * 2 < inner.width {
+            buffer.put(h % 5 == 0 ? "\(h)" : "·", x: inner.x + 4 + h * 2, y: inner.y, style: .role(.textDim))
+        }
+        for r in 0..<rowsVisible {
+            let l = first + r
+            let y = inner.y + 1 + r
+            buffer.put(DisplayWidth.pad("L\(l)", to: 4), x: inner.x, y: y, style: .role(l == gridLayer ? .accent : .textDim))
+            for h in 0..<model.heads {
+                let x = inner.x + 4 + h * 2
+                guard x + 1 < inner.maxX else { break }
+                let v = model.stat(l, h)
+                let bg: CellColor = v.map { span > 0 ? .heat(fraction: Double(($0 - range.lowerBound) / span)) : .heat(0) } ?? .none
+                let isCursor = l == gridLayer && h == gridHead
+                let isLoaded = l == model.layer && h == model.head
+                let glyph = isCursor ? "▐▌" : (isLoaded ? "••" : "  ")
+                buffer.put(glyph, x: x, y: y, style: Style(fg: .role(.cursor), bg: bg, attributes: isCursor ? .bold : []))
+            }
+        }
+        let value = model.stat(gridLayer, gridHead).map { Fmt.value(Double($0)) } ?? "—"
+        buffer.put("L\(gridLayer) H\(gridHead): \(value)", x: inner.x, y: inner.maxY - 2, style: .role(.text), maxX: inner.maxX)
+        HeatLegend(low: Fmt.value(Double(range.lowerBound)), high: Fmt.value(Double(range.upperBound)))
+            .render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
+    }
+
+    func renderMap(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
+        let block = Block(title: "Layer \(model.layer) · head \(model.head)", rightTitle: "\(model.tokens.count) tokens", focused: focused)
+        block.render(into: &buffer, area: area)
+        let inner = block.inner(area)
+        let t = model.tokens.count
+        guard t > 0, inner.height >= 4, inner.width >= 14 else {
+            if !inner.isEmpty { buffer.put(t == 0 ? "no map loaded" : "(too small)", x: inner.x, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX) }
+            return
+        }
+        let labelWidth = 9
+        let cw = mapCellWidth(inner)
+        let plot = Rect(x: inner.x + labelWidth, y: inner.y + 1, width: inner.width - labelWidth, height: inner.height - 3)
+        let visCols = min(t, plot.width / cw)
+        let visRows = min(t, plot.height * 2)
+        let col0 = max(0, min(key - visCols / 2, t - visCols))
+        let row0 = max(0, min((query - visRows / 2) & ~1, t - visRows + (t - visRows) % 2))
+        // Sub-matrix of visible weights.
+        var values: [Float] = []
+        values.reserveCapacity(visRows * visCols)
+        for q in row0..<min(t, row0 + visRows) { for k in col0..<(col0 + visCols) { values.append(model.weight(q, k) ?? .nan) } }
+        let rows = min(t, row0 + visRows) - row0
+        let hi = max(Float(1e-6), values.filter(\.isFinite).max() ?? 1)
+        Heatmap(values: values, rows: rows, columns: visCols, range: 0...hi, cellWidth: cw,
+                cursor: focus == .map ? (query - row0, key - col0) : nil)
+            .render(into: &buffer, area: plot)
+        // Key labels on top: the first characters of each key token, cursor column highlighted.
+        for c in 0..<visCols {
+            let k = col0 + c
+            let label = DisplayWidth.truncate(Self.visible(model.tokens[k]), to: cw, ellipsis: "")
+            buffer.put(label, x: plot.x + c * cw, y: inner.y, style: .role(k == key ? .accent : .textDim, k == key ? .bold : []), maxX: plot.x + (c + 1) * cw)
+        }
+        // Query labels on the left: each cell row shows two tokens, the upper one's label.
+        for r in 0..<((rows + 1) / 2) {
+            let q = row0 + 2 * r
+            let mark = (query == q || query == q + 1)
+            let label = DisplayWidth.pad(DisplayWidth.truncate(Self.visible(model.tokens[q]), to: labelWidth - 1), to: labelWidth - 1)
+            buffer.put(label, x: inner.x, y: plot.y + r, style: .role(mark ? .accent : .textDim, mark ? .bold : []))
+        }
+        let v = model.weight(query, key).map { Fmt.fixed(Double($0), 4) } ?? "—"
+        let readout = "q\(query) '\(Self.visible(query < t ? model.tokens[query] : ""))' → k\(key) '\(Self.visible(key < t ? model.tokens[key] : ""))' = \(v)"
+        buffer.put(readout, x: inner.x, y: inner.maxY - 2, style: .role(.text, .bold), maxX: inner.maxX)
+        HeatLegend(low: "0", high: Fmt.fixed(Double(hi), 3)).render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
+    }
+
+    /// A token made printable: spaces as `·`, newlines as `⏎`, tabs as `⇥`.
+    public static func visible(_ token: String) -> String {
+        String(token.map { $0 == " " ? "·" : ($0 == "\n" ? "⏎" : ($0 == "\t" ? "⇥" : $0)) })
+    }
+
+    // MARK: Input
+
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        switch event {
+        case .mouse(let m):
+            guard case .press = m.action else { return .ignored }
+            let (gridArea, mapArea) = split(area)
+            if gridArea.contains(x: m.x, y: m.y) {
+                focus = .grid
+                let inner = Block().inner(gridArea)
+                let rowsVisible = min(model.layers, inner.height - 3)
+                let first = max(0, min(gridLayer - rowsVisible / 2, model.layers - rowsVisible))
+                let h = (m.x - inner.x - 4) / 2, l = first + (m.y - inner.y - 1)
+                if m.x >= inner.x + 4, m.y > inner.y, h < model.heads, l < model.layers, l >= 0 {
+                    gridLayer = l
+                    gridHead = h
+                    emit(.selectHead(layer: l, head: h))
+                }
+                return .redraw
+            }
+            if mapArea.contains(x: m.x, y: m.y) { focus = .map; return .redraw }
+            return .ignored
+        case .key(let k):
+            guard let action = keys.action(for: k, in: keyContext) else { return .ignored }
+            return perform(action, emit: emit)
+        }
+    }
+
+    mutating func perform(_ action: String, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        let t = model.tokens.count
+        switch (action, focus) {
+        case ("switch", _): focus = focus == .grid ? .map : .grid
+        case ("statistic", _):
+            guard let i = model.statistics.firstIndex(of: model.statistic), model.statistics.count > 1 else { return .handled }
+            emit(.selectStatistic(model.statistics[(i + 1) % model.statistics.count]))
+        case ("up", .grid): gridLayer = max(0, gridLayer - 1)
+        case ("down", .grid): gridLayer = min(max(0, model.layers - 1), gridLayer + 1)
+        case ("left", .grid): gridHead = max(0, gridHead - 1)
+        case ("right", .grid): gridHead = min(max(0, model.heads - 1), gridHead + 1)
+        case ("open", .grid): emit(.selectHead(layer: gridLayer, head: gridHead)); focus = .map
+        case ("up", .map): query = max(0, query - 1)
+        case ("down", .map): query = min(max(0, t - 1), query + 1)
+        case ("left", .map): key = max(0, key - 1)
+        case ("right", .map): key = min(max(0, t - 1), key + 1)
+        case ("open", .map): focus = .grid
+        default: return .ignored
+        }
+        return .redraw
+    }
+}

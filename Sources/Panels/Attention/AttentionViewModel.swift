@@ -1,0 +1,52 @@
+/// What the attention panel shows: a per-(layer, head) statistic and one head's T×T weights.
+public struct AttentionViewModel: Hashable, Sendable {
+    public var layers: Int
+    public var heads: Int
+    /// The statistic's name (e.g. "entropy").
+    public var statistic: String
+    /// Names of the statistics the source can compute (for cycling).
+    public var statistics: [String]
+    /// (layers, heads) statistic values, row-major.
+    public var stats: [Float]
+    /// The prompt's tokens (T).
+    public var tokens: [String]
+    /// The head whose map is loaded.
+    public var layer: Int
+    public var head: Int
+    /// (T, T) weights of the loaded head: row = query position, column = key position.
+    public var weights: [Float]
+
+    /// Creates a view model; sizes that do not match the arrays are treated as missing values.
+    public init(layers: Int = 0, heads: Int = 0, statistic: String = "entropy", statistics: [String] = ["entropy"], stats: [Float] = [],
+                tokens: [String] = [], layer: Int = 0, head: Int = 0, weights: [Float] = []) {
+        self.layers = layers
+        self.heads = heads
+        self.statistic = statistic
+        self.statistics = statistics
+        self.stats = stats
+        self.tokens = tokens
+        self.layer = layer
+        self.head = head
+        self.weights = weights
+    }
+
+    /// The statistic of (layer, head), nil when missing.
+    public func stat(_ l: Int, _ h: Int) -> Float? {
+        guard l >= 0, h >= 0, l < layers, h < heads, l * heads + h < stats.count else { return nil }
+        return stats[l * heads + h]
+    }
+
+    /// The weight of query `q` on key `k`, nil when missing.
+    public func weight(_ q: Int, _ k: Int) -> Float? {
+        let t = tokens.count
+        guard q >= 0, k >= 0, q < t, k < t, q * t + k < weights.count else { return nil }
+        return weights[q * t + k]
+    }
+
+    /// The finite range of the statistics (0...1 when empty or flat).
+    public var statRange: ClosedRange<Float> {
+        let finite = stats.filter(\.isFinite)
+        guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return 0...1 }
+        return lo...hi
+    }
+}

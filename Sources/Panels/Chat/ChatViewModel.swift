@@ -1,0 +1,142 @@
+/// Who wrote a chat message.
+public enum ChatRole: String, Hashable, Sendable { case system, user, assistant }
+
+/// Token counts and speeds of one generated turn.
+public struct TurnStats: Hashable, Sendable {
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var promptTokensPerSecond: Double
+    public var generationTokensPerSecond: Double
+
+    /// Creates turn statistics.
+    public init(promptTokens: Int, generatedTokens: Int, promptTokensPerSecond: Double, generationTokensPerSecond: Double) {
+        self.promptTokens = promptTokens
+        self.generatedTokens = generatedTokens
+        self.promptTokensPerSecond = promptTokensPerSecond
+        self.generationTokensPerSecond = generationTokensPerSecond
+    }
+
+    /// `12+34 tok · 250 tok/s prompt · 41.2 tok/s gen`.
+    public var summary: String {
+        "\(promptTokens)+\(generatedTokens) tok · \(Fmt.fixed(promptTokensPerSecond, 0)) tok/s prompt · \(Fmt.fixed(generationTokensPerSecond, 1)) tok/s gen"
+    }
+}
+
+/// One message of the conversation.
+public struct ChatMessage: Hashable, Sendable {
+    public var role: ChatRole
+    public var text: String
+    public var stats: TurnStats?
+    public var isStreaming: Bool
+    public var wasCancelled: Bool
+
+    /// Creates a message.
+    public init(role: ChatRole, text: String, stats: TurnStats? = nil, isStreaming: Bool = false, wasCancelled: Bool = false) {
+        self.role = role
+        self.text = text
+        self.stats = stats
+        self.isStreaming = isStreaming
+        self.wasCancelled = wasCancelled
+    }
+}
+
+/// Sampler settings shown in the side panel.
+public struct SamplerSettings: Hashable, Sendable {
+    public var temperature: Double
+    public var topP: Double
+    public var topK: Int
+    public var maxTokens: Int
+    public var seed: UInt64?
+
+    /// Creates sampler settings (defaults: greedy-ish chat settings).
+    public init(temperature: Double = 0.7, topP: Double = 0.9, topK: Int = 40, maxTokens: Int = 512, seed: UInt64? = nil) {
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.maxTokens = maxTokens
+        self.seed = seed
+    }
+}
+
+/// Two answers to the same prompt, tokenised, for the side-by-side view.
+public struct ChatComparison: Hashable, Sendable {
+    public var leftTitle: String
+    public var rightTitle: String
+    public var left: [String]
+    public var right: [String]
+
+    /// Creates a comparison of two token streams.
+    public init(leftTitle: String, rightTitle: String, left: [String], right: [String]) {
+        self.leftTitle = leftTitle
+        self.rightTitle = rightTitle
+        self.left = left
+        self.right = right
+    }
+
+    /// The index of the first token where the answers differ (nil when one is a prefix of the other
+    /// and both are equal so far).
+    public var firstDivergence: Int? {
+        for i in 0..<min(left.count, right.count) where left[i] != right[i] { return i }
+        return left.count == right.count ? nil : min(left.count, right.count)
+    }
+}
+
+/// Everything the chat panel shows: the conversation, generation state and the settings.
+public struct ChatViewModel: Hashable, Sendable {
+    public var messages: [ChatMessage] = []
+    public var model: String = "no model"
+    public var adapter: String?
+    public var sampler = SamplerSettings()
+    public var systemPrompt: String = ""
+    public var kernelMode: KernelMode = .none
+    public var comparison: ChatComparison?
+    public var error: String?
+
+    /// Creates an empty conversation.
+    public init(model: String = "no model", adapter: String? = nil) {
+        self.model = model
+        self.adapter = adapter
+    }
+
+    /// Whether an answer is streaming.
+    public var isGenerating: Bool { messages.last?.isStreaming ?? false }
+
+    /// Appends the user's message and an empty streaming answer.
+    public mutating func beginTurn(prompt: String) {
+        error = nil
+        messages.append(ChatMessage(role: .user, text: prompt))
+        messages.append(ChatMessage(role: .assistant, text: "", isStreaming: true))
+    }
+
+    /// Appends streamed text to the answer in progress.
+    public mutating func appendToken(_ text: String) {
+        guard let i = messages.indices.last, messages[i].isStreaming else { return }
+        messages[i].text += text
+    }
+
+    /// Ends the answer in progress with its statistics.
+    public mutating func finishTurn(stats: TurnStats?, cancelled: Bool = false) {
+        guard let i = messages.indices.last, messages[i].isStreaming else { return }
+        messages[i].isStreaming = false
+        messages[i].stats = stats
+        messages[i].wasCancelled = cancelled
+    }
+
+    /// Ends the answer in progress with an error.
+    public mutating func failTurn(_ message: String) {
+        finishTurn(stats: nil, cancelled: true)
+        error = message
+    }
+
+    /// Drops the last answer so it can be generated again; returns its prompt.
+    public mutating func dropLastAnswer() -> String? {
+        guard let last = messages.last, last.role == .assistant, !last.isStreaming else { return nil }
+        messages.removeLast()
+        guard let user = messages.last, user.role == .user else { return nil }
+        messages.removeLast()
+        return user.text
+    }
+
+    /// The index of the last user message.
+    public var lastUserIndex: Int? { messages.lastIndex { $0.role == .user } }
+}

@@ -1,0 +1,138 @@
+/// The training panel: status strip, braille loss chart (raw and smoothed train loss,
+/// validation loss, best-validation marker, linear/log y, zoom to the last N steps) and the
+/// learning-rate curve.
+public struct TrainPanel: Panel {
+    public var model: TrainViewModel
+    public var logScale = false
+    /// Show only the last N steps (nil: everything).
+    public var zoomLast: Int?
+    /// EMA factor for the smoothed train loss.
+    public var smoothing = 0.9
+    static let smoothingSteps = [0.0, 0.6, 0.9, 0.97]
+
+    /// Creates the panel over a view model.
+    public init(model: TrainViewModel = TrainViewModel()) { self.model = model }
+
+    public var title: String { "Train" }
+    public var keyContext: String { "train" }
+    public var isBusy: Bool { model.isRunning }
+
+    public func hints(keys: KeyMap) -> [KeyHint] {
+        [
+            keys.hint("train.log-scale", logScale ? "linear" : "log"), keys.hint("train.zoom-in", "zoom in"),
+            keys.hint("train.zoom-out", "zoom out"), keys.hint("train.zoom-reset", "all steps"),
+            keys.hint("train.smoothing", "smoothing \(Fmt.fixed(smoothing, 2))"), keys.hint("train.stop", "stop"),
+            keys.hint("global.help", "help"), keys.hint("global.quit", "quit"),
+        ]
+    }
+
+    public func helpLines(keys: KeyMap) -> [StyledLine] {
+        helpTable(keys, [
+            ("train.log-scale", "toggle log / linear y axis"), ("train.zoom-in", "show fewer, more recent steps"),
+            ("train.zoom-out", "show more steps"), ("train.zoom-reset", "show all steps"),
+            ("train.smoothing", "cycle EMA smoothing of the train loss"), ("train.stop", "stop training"),
+        ]) + ["", StyledLine("Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.", .role(.textDim))]
+    }
+
+    /// The step range currently shown.
+    public var stepRange: ClosedRange<Int>? {
+        guard let n = zoomLast, let last = model.trainLoss.last?.step ?? model.validationLoss.last?.step else { return nil }
+        return max(0, last - n)...max(last, 1)
+    }
+
+    public func render(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
+        guard !area.isEmpty else { return }
+        let (status, rest) = area.splitTop(min(4, area.height))
+        renderStatus(into: &buffer, area: status)
+        let lrHeight = rest.height >= 18 ? 7 : 0
+        let (lossArea, lrArea) = rest.splitBottom(lrHeight)
+        let lossBlock = Block(title: "Loss · \(model.runName)", rightTitle: legend, focused: focused)
+        lossBlock.render(into: &buffer, area: lossArea)
+        let smoothed = TrainViewModel.ema(model.trainLoss, alpha: smoothing)
+        var series = [ChartSeries(model.trainLoss, .role(.lossTrain))]
+        if smoothing > 0 { series.append(ChartSeries(smoothed, .role(.lossSmooth))) }
+        series.append(ChartSeries(model.validationLoss, .role(.lossVal)))
+        let markers = model.bestValidation.map { [ChartMarker($0, glyph: "◆", color: .role(.lossBest))] } ?? []
+        LineChart(series: series, markers: markers, logScale: logScale, stepRange: stepRange).render(into: &buffer, area: lossBlock.inner(lossArea))
+        if lrHeight > 0 {
+            let lrBlock = Block(title: "Learning rate")
+            lrBlock.render(into: &buffer, area: lrArea)
+            LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(into: &buffer, area: lrBlock.inner(lrArea))
+        }
+    }
+
+    var legend: String {
+        var s = "train"
+        if let last = model.trainLoss.last { s += " " + Fmt.value(last.value) }
+        if let v = model.validationLoss.last { s += " · val " + Fmt.value(v.value) }
+        if let b = model.bestValidation { s += " · best " + Fmt.value(b.value) + "@\(b.step)" }
+        if let n = zoomLast { s += " · last \(n)" }
+        return s
+    }
+
+    func renderStatus(into buffer: inout ScreenBuffer, area: Rect) {
+        let block = Block(title: model.isRunning ? "Training" : "Run", rightTitle: model.issues.isEmpty ? "" : "\(model.issues.count) bad log lines")
+        block.render(into: &buffer, area: area)
+        let inner = block.inner(area).inset(horizontal: 1, vertical: 0)
+        guard !inner.isEmpty else { return }
+        let total = model.totalSteps
+        let iter = "iter \(model.step)" + (total.map { "/\($0)" } ?? "")
+        var x = buffer.put(iter + "  ", x: inner.x, y: inner.y, style: .role(.text, .bold), maxX: inner.maxX)
+        let barWidth = max(0, min(30, inner.maxX - x - 40))
+        if let t = total, t > 0, barWidth > 4 {
+            let f = Double(model.step) / Double(t)
+            ProgressBar(fraction: f, label: Fmt.fixed(f * 100, 0) + "%").render(into: &buffer, area: Rect(x: x, y: inner.y, width: barWidth, height: 1))
+            x += barWidth + 2
+        }
+        var parts: [String] = []
+        if let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
+        if let t = model.tokensPerSecond { parts.append(Fmt.count(t) + " tok/s") }
+        if let t = model.trainedTokens { parts.append(Fmt.count(t) + " tokens") }
+        if let m = model.peakMemoryGB { parts.append("peak " + Fmt.fixed(m, 2) + " GB") }
+        buffer.put(parts.joined(separator: "  "), x: x, y: inner.y, style: .role(.text), maxX: inner.maxX)
+        if inner.height > 1 {
+            var l = StyledLine()
+            if let last = model.checkpoints.indices.last {
+                l.append("saved @\(model.checkpoints[last].step) ", .role(.success))
+                l.append(model.checkpointPaths[last], .role(.textDim))
+            } else if let issue = model.issues.last {
+                l.append(issue, .role(.warning))
+            } else {
+                l.append(model.trainLoss.isEmpty ? "waiting for the first loss…" : "no checkpoint yet", .role(.textDim))
+            }
+            buffer.put(l, x: inner.x, y: inner.y + 1, maxX: inner.maxX)
+        }
+    }
+
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        switch event {
+        case .mouse(let m):
+            if m.action == .wheelUp { return perform("zoom-in", emit: emit) }
+            if m.action == .wheelDown { return perform("zoom-out", emit: emit) }
+            return .ignored
+        case .key(let k):
+            guard let action = keys.action(for: k, in: keyContext) else { return .ignored }
+            return perform(action, emit: emit)
+        }
+    }
+
+    mutating func perform(_ action: String, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        let span = (model.trainLoss.last?.step ?? 0) - (model.trainLoss.first?.step ?? 0)
+        switch action {
+        case "log-scale": logScale.toggle()
+        case "zoom-in": zoomLast = max(10, (zoomLast ?? max(span, 10)) / 2)
+        case "zoom-out":
+            guard let z = zoomLast else { return .handled }
+            zoomLast = z * 2 >= span ? nil : z * 2
+        case "zoom-reset": zoomLast = nil
+        case "smoothing":
+            let i = Self.smoothingSteps.firstIndex(of: smoothing) ?? 0
+            smoothing = Self.smoothingSteps[(i + 1) % Self.smoothingSteps.count]
+        case "stop":
+            guard model.isRunning else { return .handled }
+            emit(.stopTraining)
+        default: return .ignored
+        }
+        return .redraw
+    }
+}

@@ -1,0 +1,83 @@
+import Panels
+import Testing
+
+@Suite struct PanelSnapshotTests {
+    static let tinySizes = [(0, 0), (1, 1), (3, 2), (10, 4), (20, 6)]
+
+    @Test func chatTranscriptStreamingAndSidePanel() {
+        let p = ChatPanel(model: PanelFixtures.chat())
+        assertSnapshot(renderPanel(p, width: 90, height: 30), "chat-90x30")
+        for (w, h) in Self.tinySizes { #expect(renderPanel(p, width: w, height: h).width == w) }
+    }
+
+    @Test func chatResizeKeepsLayoutValid() {
+        var p = ChatPanel(model: PanelFixtures.chat())
+        p.showsSide = false
+        assertSnapshot(renderPanel(p, width: 40, height: 16), "chat-40x16-noside")
+    }
+
+    @Test func chatComparisonMarksTheFirstDivergingToken() {
+        var m = PanelFixtures.chat()
+        m.comparison = ChatComparison(leftTitle: "base", rightTitle: "tuned", left: ["A", " cat", " sat", "."], right: ["A", " cat", " ran", "."])
+        #expect(m.comparison?.firstDivergence == 2)
+        #expect(ChatComparison(leftTitle: "", rightTitle: "", left: ["a"], right: ["a"]).firstDivergence == nil)
+        #expect(ChatComparison(leftTitle: "", rightTitle: "", left: ["a"], right: ["a", "b"]).firstDivergence == 1)
+        assertSnapshot(renderPanel(ChatPanel(model: m), width: 60, height: 12), "chat-compare")
+    }
+
+    @Test func trainChartStatusAndLearningRate() {
+        let p = TrainPanel(model: PanelFixtures.train())
+        #expect(p.model.bestValidation == LossPoint(step: 75, value: 3.1 - 0.75))
+        assertSnapshot(renderPanel(p, width: 80, height: 26), "train-80x26")
+        var log = p
+        log.logScale = true
+        log.zoomLast = 40
+        #expect(log.stepRange == 60...100)
+        assertSnapshot(renderPanel(log, width: 60, height: 14), "train-log-zoom")
+        for (w, h) in Self.tinySizes { _ = renderPanel(p, width: w, height: h) }
+    }
+
+    @Test func benchSummaryPromptsAndDetail() {
+        var p = BenchPanel(model: PanelFixtures.bench())
+        #expect(abs((p.model.delta(1, 0) ?? 0) - (p.model.mean(1, 0)! - p.model.mean(0, 0)!)) < 1e-12)
+        assertSnapshot(renderPanel(p, width: 70, height: 8), "bench-summary")
+        _ = press(&p, [KeyEvent(.tab)])
+        #expect(p.view == .prompts)
+        _ = press(&p, [.char("/"), .char("s"), .char("a"), .char("f"), KeyEvent(.enter)])
+        #expect(p.visiblePrompts.map(\.id) == ["p1", "p3", "p5"])
+        _ = press(&p, [.char("o"), .char("o")])  // id → benchmark → score
+        #expect(p.sort == .score)
+        #expect(p.visiblePrompts.map(\.id) == ["p5", "p3", "p1"])
+        assertSnapshot(renderPanel(p, width: 70, height: 8), "bench-prompts")
+        let (_, intents) = press(&p, [KeyEvent(.enter)])
+        #expect(intents == [.openPrompt(id: "p5")])
+        assertSnapshot(renderPanel(p, width: 70, height: 14), "bench-detail")
+        for (w, h) in Self.tinySizes { _ = renderPanel(p, width: w, height: h) }
+    }
+
+    @Test func benchHighlightsMarkEveryOccurrence() {
+        let lines = BenchPanel.highlighted("ab honest cd honest", spans: ["honest"], width: 40)
+        let marked = lines[0].spans.filter { $0.style.bg == .role(.highlight) }.map(\.text)
+        #expect(marked == ["honest", "honest"])
+    }
+
+    @Test func attentionGridMapLabelsAndReadout() {
+        var p = AttentionPanel(model: PanelFixtures.attention())
+        p.focus = .map
+        p.query = 3
+        p.key = 1
+        assertSnapshot(renderPanel(p, width: 70, height: 14), "attention-70x14")
+        for (w, h) in Self.tinySizes { _ = renderPanel(p, width: w, height: h) }
+    }
+
+    @Test func attentionKeysMoveCursorsAndSelectHeads() {
+        var p = AttentionPanel(model: PanelFixtures.attention())
+        let (_, intents) = press(&p, [KeyEvent(.down), KeyEvent(.right), KeyEvent(.right), KeyEvent(.enter)])
+        #expect(intents == [.selectHead(layer: 1, head: 2)])
+        #expect(p.focus == .map)
+        _ = press(&p, [KeyEvent(.down), KeyEvent(.down), KeyEvent(.right)])
+        #expect((p.query, p.key) == (2, 1))
+        let (_, stat) = press(&p, [.char("s")])
+        #expect(stat == [.selectStatistic("max")])
+    }
+}
