@@ -13,8 +13,10 @@ struct WorkbenchCommand: ParsableCommand {
         commandName: "workbench",
         abstract: "Open the terminal workbench (chat, train, bench, attention).",
         discussion: """
-            Until the engine, trainer and store are wired, chat, bench and attention show demo data \
-            (marked in the footer). --train-log follows a real train-log.jsonl as it grows.
+            Chat runs on the model given by --model (default: the installed SmolLM2-135M-Instruct). \
+            Bench, attention and (without --train-log) train still show demo data, marked "demo data" \
+            in the footer, until they are wired to the store, attention capture and trainer. \
+            --train-log follows a real train-log.jsonl as it grows.
             Themes: \(Theme.builtinNames.joined(separator: ", ")), or your own in ~/.config/lem/themes/.
             Key bindings: override them in ~/.config/lem/keys (see keys/default.keys).
             """)
@@ -24,6 +26,11 @@ struct WorkbenchCommand: ParsableCommand {
 
     @Option(help: "A train-log.jsonl to follow in the Train panel.")
     var trainLog: String?
+
+    @OptionGroup var model: ModelOption
+
+    @Flag(help: "Use canned demo replies in the Chat panel instead of a model.")
+    var demoChat = false
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -37,9 +44,27 @@ struct WorkbenchCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such train log: \(path)") }
             sources.append(TrainLogFollower(url: url))
         }
-        sources.append(DemoSource(includeTraining: trainLog == nil))
+        if !demoChat {
+            sources.append(EngineChatSource(modelURL: try model.resolvedURL(), kernelDirectory: Self.kernelDirectory()))
+        }
+        sources.append(DemoSource(includeTraining: trainLog == nil, includeChat: demoChat))
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
+    }
+}
+
+extension WorkbenchCommand {
+    /// The ethics kernel folder: `$LEM_HOME/kernel`, else `./kernel`, else the source checkout's.
+    static func kernelDirectory() -> URL? {
+        var candidates: [URL] = []
+        if let home = ProcessInfo.processInfo.environment["LEM_HOME"], !home.isEmpty {
+            candidates.append(URL(fileURLWithPath: home).appendingPathComponent("kernel"))
+        }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("kernel"))
+        candidates.append(
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("kernel"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("kernel.md").path) }
     }
 }
 

@@ -9,19 +9,27 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
     var name: String { "demo data" }
     var isDemo: Bool { true }
     let includeTraining: Bool
+    /// Whether the chat panel is the demo's too (false when a model is loaded by the engine).
+    let includeChat: Bool
     private let queue = DispatchQueue(label: "lem.workbench.demo")
     private let lock = NSLock()
     private var generation = 0  // bumped to cancel the streaming reply
     private var trainTimer: DispatchSourceTimer?
 
-    init(includeTraining: Bool) { self.includeTraining = includeTraining }
+    init(includeTraining: Bool, includeChat: Bool) {
+        self.includeTraining = includeTraining
+        self.includeChat = includeChat
+    }
 
     func start(inbox: EventInbox) {
         let bench = Self.benchModel()
         let attention = Self.attentionModel(layer: 0, head: 0, statistic: "entropy")
+        let includeChat = self.includeChat
         inbox.post { wb in
-            wb.chat.model = ChatViewModel(model: "demo (no engine yet)", adapter: nil)
-            wb.chat.model.systemPrompt = "You are a helpful assistant."
+            if includeChat {
+                wb.chat.model = ChatViewModel(model: "demo (no model loaded)", adapter: nil)
+                wb.chat.model.systemPrompt = "You are a helpful assistant."
+            }
             wb.bench.model = bench
             wb.attention.model = attention
         }
@@ -36,6 +44,7 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
     }
 
     func perform(_ intent: WorkbenchIntent, inbox: EventInbox) {
+        if !includeChat, intent.isChatIntent { return }
         switch intent {
         case .sendPrompt(let text):
             inbox.post { wb in wb.chat.model.beginTurn(prompt: text) }
@@ -253,5 +262,19 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+    }
+}
+
+extension WorkbenchIntent {
+    /// Whether the intent belongs to the chat panel (the engine source handles those when a model
+    /// is loaded).
+    var isChatIntent: Bool {
+        switch self {
+        case .sendPrompt, .cancelGeneration, .regenerate, .editAndResend, .setKernelMode, .compareLastPrompt,
+            .clearConversation:
+            return true
+        default:
+            return false
+        }
     }
 }
