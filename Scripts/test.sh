@@ -21,7 +21,7 @@ swift test -c release -Xswiftc -enable-testing "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for whoever reads the log: Swift Testing's per-test results counted.
-passed=$(grep -cE '^✔ Test .* passed' "$out" || true)
+passed=$(grep -E '^✔ Test .* passed' "$out" | grep -vc 'Test run with' || true)
 failed=$(grep -cE '^✘ Test .* failed' "$out" || true)
 skipped=$(grep -cE '^➜ Test .* skipped' "$out" || true)
 echo "tests: $passed passed, $failed failed, $skipped skipped"
