@@ -1,4 +1,5 @@
 import Foundation
+import LEMFormats
 
 /// A runtime value of the Jinja interpreter (Python semantics where chat templates rely on them).
 enum JinjaValue {
@@ -96,7 +97,7 @@ enum JinjaValue {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return JinjaValue.formatDouble(d)
-        case .string(let s): return JinjaValue.jsonString(s)
+        case .string(let s): return JSONText.quote(s)
         case .array(let a):
             if a.isEmpty { return "[]" }
             guard let indent else { return "[" + a.map { $0.json(indent: nil) }.joined(separator: ", ") + "]" }
@@ -106,33 +107,15 @@ enum JinjaValue {
         case .object(let o):
             if o.keys.isEmpty { return "{}" }
             guard let indent else {
-                return "{" + o.keys.map { JinjaValue.jsonString($0) + ": " + o.values[$0]!.json(indent: nil) }
+                return "{" + o.keys.map { JSONText.quote($0) + ": " + o.values[$0]!.json(indent: nil) }
                     .joined(separator: ", ") + "}"
             }
             let pad = String(repeating: " ", count: indent * (level + 1))
             let end = String(repeating: " ", count: indent * level)
-            return "{\n" + o.keys.map { pad + JinjaValue.jsonString($0) + ": " + o.values[$0]!.json(indent: indent, level: level + 1) }
+            return "{\n" + o.keys.map { pad + JSONText.quote($0) + ": " + o.values[$0]!.json(indent: indent, level: level + 1) }
                 .joined(separator: ",\n") + "\n" + end + "}"
         case .namespace, .callable: return "null"
         }
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 
     /// Python `==` for the value kinds templates compare.

@@ -1,4 +1,5 @@
 import Foundation
+import LEMFormats
 
 /// What a training run reports as it goes: the value the UI receives through its callback or
 /// stream, and one line of `train-log.jsonl`.
@@ -66,29 +67,12 @@ public enum TrainingEvent: Sendable, Equatable {
             switch value {
             case let number as Int: text = String(number)
             case let number as Double: text = number.isFinite ? "\(number)" : "null"
-            case let string as String: text = Self.quote(string)
+            case let string as String: text = JSONText.quote(string)
             default: text = "null"
             }
-            return "\(Self.quote(key)):\(text)"
+            return "\(JSONText.quote(key)):\(text)"
         }
         return "{" + fields.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string literal.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 
     /// Parses one line of `train-log.jsonl`; `place` (`file:line`) names it in errors.
