@@ -85,6 +85,7 @@ public final class ResultStore: Sendable {
                 CREATE INDEX score_scorer ON score(scorer, dimension);
                 """)
         }
+        ChatSessionStore.registerMigrations(&m)
         return m
     }
 

@@ -85,7 +85,7 @@ import Testing
             _ = try? s.run(["kill-server"])
             try? FileManager.default.removeItem(at: config)
         }
-        let command = "env XDG_CONFIG_HOME=\(config.path) TERM=xterm-256color \(Self.lem!.path) workbench; echo LEM-EXIT-$?; sleep 30"
+        let command = "env XDG_CONFIG_HOME=\(config.path) TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat; echo LEM-EXIT-$?; sleep 30"
         try s.run(["new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", command])
 
         var (ok, text) = s.wait(for: "Chat · ")
@@ -118,5 +118,59 @@ import Testing
         #expect(!text.contains("Benchmarks"), "UI left on the screen after exit:\n\(text)")
         let alternate = try s.run(["display-message", "-p", "-t", s.name, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(alternate == "0")
+    }
+
+    /// Chats with the real default model, finds the conversation in the sessions dialog, exports
+    /// it to Markdown, then reopens it in a second run of the program.
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    func chatIsSavedListedExportedAndReopened() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-sessions-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --store \(dir.path)/lem.sqlite"
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "110", "-y", "30", command + "; echo LEM-EXIT-$?; " + command + "; sleep 30"])
+        var (ok, text) = s.wait(for: "Ask something")
+        #expect(ok, "chat did not open:\n\(text)")
+        (ok, text) = s.wait(for: "loading", timeout: 0.5)
+        let deadline = Date().addingTimeInterval(30)
+        while s.screen().contains("loading"), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        try s.keys("Name a colour.", "Enter")
+        (ok, text) = s.wait(for: "tok/s gen", timeout: 3)
+        if !ok {
+            try s.keys("Escape")
+            (ok, text) = s.wait(for: "tok/s gen", timeout: 30)
+        }
+        #expect(ok, "no finished answer:\n\(text)")
+        try s.keys("F3")
+        (ok, text) = s.wait(for: "1 stored")
+        #expect(ok && text.contains("Name a colour."), "the session is not listed:\n\(text)")
+        try s.keys("e")
+        (ok, text) = s.wait(for: "exported")
+        #expect(ok, "no export notice:\n\(text)")
+        let exports = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("chats").path)) ?? []
+        #expect(exports.count == 1 && exports[0].hasSuffix(".md"), "exports: \(exports)")
+        if let f = exports.first {
+            let md = (try? String(contentsOf: dir.appendingPathComponent("chats/\(f)"), encoding: .utf8)) ?? ""
+            #expect(md.hasPrefix("# Name a colour.\n") && md.contains("## Assistant"), md)
+        }
+        try s.keys("Escape")
+        Thread.sleep(forTimeInterval: 0.3)
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-0")
+        #expect(ok, "lem did not exit:\n\(text)")
+        // Second run: the stored session opens again.
+        (ok, text) = s.wait(for: "Ask something")
+        try s.keys("F3")
+        (ok, text) = s.wait(for: "1 stored")
+        #expect(ok, "the second run does not list the session:\n\(text)")
+        try s.keys("Enter")
+        (ok, text) = s.wait(for: "▍You")
+        #expect(ok && text.contains("Name a colour.") && text.contains("▍Assistant"), "the session did not reopen:\n\(text)")
+        try s.keys("C-q")
     }
 }

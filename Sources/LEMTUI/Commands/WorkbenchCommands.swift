@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LEMStore
 import Panels
 
 /// The workbench subcommands of `lem`, registered by the root command.
@@ -13,10 +14,12 @@ struct WorkbenchCommand: ParsableCommand {
         commandName: "workbench",
         abstract: "Open the terminal workbench (chat, train, bench, attention).",
         discussion: """
-            Chat runs on the model given by --model (default: the installed SmolLM2-135M-Instruct). \
-            Bench, attention and (without --train-log) train still show demo data, marked "demo data" \
-            in the footer, until they are wired to the store, attention capture and trainer. \
-            --train-log follows a real train-log.jsonl as it grows.
+            Chat runs on the model given by --model (default: the installed SmolLM2-135M-Instruct); F2 \
+            picks another installed model or an adapter folder (under --adapters, default \
+            ~/.cache/lem/adapters and ./adapters), the sampler, system prompt and kernel mode; F3 lists \
+            the chat sessions saved in --store. Train starts LoRA runs in this process (n) or follows \
+            a train-log.jsonl (--train-log). Bench and attention still show demo data, marked \
+            "demo data" in the footer, until they are wired.
             Themes: \(Theme.builtinNames.joined(separator: ", ")), or your own in ~/.config/lem/themes/.
             Key bindings: override them in ~/.config/lem/keys (see keys/default.keys).
             """)
@@ -29,8 +32,17 @@ struct WorkbenchCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOption
 
-    @Flag(help: "Use canned demo replies in the Chat panel instead of a model.")
+    @Flag(help: "Use canned demo replies in the Chat panel (and a made-up training run) instead of a model.")
     var demoChat = false
+
+    @Option(help: "An adapter folder to chat with from the start.")
+    var adapter: String?
+
+    @Option(name: .customLong("adapters"), help: "A folder searched for adapter folders (repeatable; default ~/.cache/lem/adapters and ./adapters).")
+    var adapterRoots: [String] = []
+
+    @Option(help: "Results database where chat sessions are saved (default ~/.local/share/lem/lem.sqlite).")
+    var store: String?
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -45,9 +57,19 @@ struct WorkbenchCommand: ParsableCommand {
             sources.append(TrainLogFollower(url: url))
         }
         if !demoChat {
-            sources.append(EngineChatSource(modelURL: try model.resolvedURL(), kernelDirectory: Self.kernelDirectory()))
+            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            let roots = adapterRoots.isEmpty
+                ? ModelCatalog.defaultAdapterRoots(environment: env, currentDirectory: cwd)
+                : adapterRoots.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            let catalog = ModelCatalog(modelsDirectory: EngineDefaults.modelsDirectory, adapterRoots: roots)
+            let keeper = ChatSessionKeeper(databaseURL: store.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? LEMStore.defaultDatabaseURL)
+            sources.append(keeper)
+            sources.append(EngineChatSource(
+                modelURL: try model.resolvedURL(), adapterURL: adapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
+                kernelDirectory: Self.kernelDirectory(), catalog: catalog, sessions: keeper))
+            sources.append(TrainRunSource())
         }
-        sources.append(DemoSource(includeTraining: trainLog == nil, includeChat: demoChat))
+        sources.append(DemoSource(includeTraining: trainLog == nil && demoChat, includeChat: demoChat))
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
     }

@@ -88,9 +88,10 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
                 wb.attention.model = Self.attentionModel(layer: wb.attention.model.layer, head: wb.attention.model.head, statistic: name)
             }
         case .stopTraining:
+            guard includeTraining else { return }
             trainTimer?.cancel()
             inbox.post { wb in wb.train.model.apply([TrainLogRecord(type: "end")]) }
-        case .setBaseline, .openPrompt, .setTheme:
+        default:
             break
         }
     }
@@ -271,7 +272,8 @@ extension WorkbenchIntent {
     var isChatIntent: Bool {
         switch self {
         case .sendPrompt, .cancelGeneration, .regenerate, .editAndResend, .setKernelMode, .compareLastPrompt,
-            .clearConversation:
+            .clearConversation, .applyChatSettings, .listSessions, .newSession, .openSession, .renameSession, .deleteSession,
+            .exportSession, .chatWithAdapter:
             return true
         default:
             return false

@@ -129,6 +129,12 @@ public struct Workbench {
             PaletteCommand(title: "Chat: cycle kernel mode", action: "chat.kernel-mode", key: keys.keyName("chat.kernel-mode")),
             PaletteCommand(title: "Chat: compare two answers", action: "chat.split", key: keys.keyName("chat.split")),
             PaletteCommand(title: "Chat: clear conversation", action: "chat.clear", key: keys.keyName("chat.clear")),
+            PaletteCommand(title: "Chat: settings (model, adapter, sampler)", action: "chat.settings", key: keys.keyName("chat.settings")),
+            PaletteCommand(title: "Chat: sessions", action: "chat.sessions", key: keys.keyName("chat.sessions")),
+            PaletteCommand(title: "Chat: new session", action: "chat.new-session", key: keys.keyName("chat.new-session")),
+            PaletteCommand(title: "Train: new run", action: "train.new-run", key: keys.keyName("train.new-run")),
+            PaletteCommand(title: "Train: resume from the last adapter", action: "train.resume", key: keys.keyName("train.resume")),
+            PaletteCommand(title: "Train: chat with checkpoint", action: "train.chat-checkpoint", key: keys.keyName("train.chat-checkpoint")),
             PaletteCommand(title: "Train: toggle log scale", action: "train.log-scale", key: keys.keyName("train.log-scale")),
             PaletteCommand(title: "Train: stop training", action: "train.stop", key: keys.keyName("train.stop")),
             PaletteCommand(title: "Quit", action: "global.quit", key: keys.keyName("global.quit")),
@@ -141,6 +147,12 @@ public struct Workbench {
 
     /// Handles one input event for a screen of the given size; intents go to `emit`.
     public mutating func handle(_ event: InputEvent, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        // A notice lasts until the next key (the footer then shows the keys again).
+        if case .key = event, notice != nil, overlay == nil {
+            notice = nil
+            let r = handle(event, screen: screen, emit: emit)
+            return r == .ignored ? .redraw : r
+        }
         if let r = handleOverlay(event, screen: screen, emit: emit) { return r }
         let body = Self.bodyArea(screen)
         if case .mouse(let m) = event, m.y == 0, case .press = m.action {
@@ -153,7 +165,13 @@ public struct Workbench {
         var result = EventResult.ignored
         switch selected {
         case 0: result = chat.handle(event, area: body, keys: keys, emit: emit)
-        case 1: result = train.handle(event, area: body, keys: keys, emit: emit)
+        case 1:
+            var opensChat = false
+            result = train.handle(event, area: body, keys: keys) { intent in
+                if case .chatWithAdapter = intent { opensChat = true }
+                emit(intent)
+            }
+            if opensChat { selected = 0 }
         case 2: result = bench.handle(event, area: body, keys: keys, emit: emit)
         default: result = attention.handle(event, area: body, keys: keys, emit: emit)
         }

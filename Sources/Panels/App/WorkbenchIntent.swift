@@ -26,8 +26,24 @@ public enum WorkbenchIntent: Hashable, Sendable {
     /// Generate the last prompt with two configurations side by side.
     case compareLastPrompt
     case clearConversation
+    /// Model, adapter, split-view target, sampler, system prompt and kernel mode from the side panel.
+    case applyChatSettings(ChatSettings)
+    /// Ask for the stored sessions (the list arrives in `ChatViewModel.sessions`).
+    case listSessions
+    case newSession
+    case openSession(Int64)
+    case renameSession(Int64, String)
+    case deleteSession(Int64)
+    /// Write the session as Markdown next to the database and say where.
+    case exportSession(Int64)
     // Train
     case stopTraining
+    /// Start a run from the form (and an optional YAML config).
+    case startTraining(TrainRunRequest)
+    /// Start again from the last run's adapter.
+    case resumeTraining
+    /// Open the Chat panel on this adapter folder or checkpoint file.
+    case chatWithAdapter(String)
     // Bench
     case setBaseline(run: Int)
     case openPrompt(id: String)

@@ -8,6 +8,16 @@ public struct ChatPanel: Panel {
     public var showsSide = true
     /// The user message being edited (Enter resends it), if any.
     public var editingIndex: Int?
+    /// Where keys go: the prompt, the settings side panel, or the sessions dialog.
+    public var focus: ChatFocus = .input
+    /// The settings form while it is open.
+    public var settingsForm = FormState(fields: [])
+    /// Why the settings could not be applied (a number that does not parse).
+    public var settingsError: String?
+    /// The sessions dialog's selection, and its rename / delete-confirmation state.
+    public var sessionsTable = TableState()
+    public var sessionRename: TextInputState?
+    public var confirmDelete = false
     var spinnerFrame = 0
     /// Rendered message bodies, reused across frames (Markdown rendering dominates frame time).
     let bodyCache = MessageRenderCache()
@@ -17,7 +27,7 @@ public struct ChatPanel: Panel {
 
     public var title: String { "Chat" }
     public var keyContext: String { "chat" }
-    public var capturesText: Bool { true }
+    public var capturesText: Bool { focus == .input || settingsForm.editor != nil || sessionRename != nil }
     public var isBusy: Bool { model.isGenerating }
     public var isAnimating: Bool { model.isGenerating }
 
@@ -28,11 +38,14 @@ public struct ChatPanel: Panel {
     }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
+        if focus == .settings { return settingsHints }
+        if focus == .sessions { return sessionsHints }
         if model.isGenerating { return [keys.hint("chat.cancel", "stop"), keys.hint("chat.scroll-up", "scroll"), keys.hint("global.help", "help", whileTyping: true)] }
         return [
             keys.hint("chat.send", editingIndex == nil ? "send" : "resend"), keys.hint("chat.newline", "newline"),
             keys.hint("chat.regenerate", "regenerate"), keys.hint("chat.edit-last", "edit"),
             keys.hint("chat.kernel-mode", "kernel"), keys.hint("chat.split", "compare"),
+            keys.hint("chat.settings", "settings"), keys.hint("chat.sessions", "sessions"),
             keys.hint("chat.toggle-side", "side"), keys.hint("global.palette", "commands", whileTyping: true),
             keys.hint("global.next-panel", "panel", whileTyping: true), keys.hint("global.quit", "quit", whileTyping: true),
         ]
@@ -45,6 +58,8 @@ public struct ChatPanel: Panel {
             ("chat.edit-last", "edit the last prompt and resend"), ("chat.kernel-mode", "cycle kernel mode none/system/sandwich"),
             ("chat.split", "compare two answers side by side"), ("chat.toggle-side", "show/hide the settings panel"),
             ("chat.scroll-up", "scroll the transcript up"), ("chat.scroll-down", "scroll down"), ("chat.clear", "clear the conversation"),
+            ("chat.settings", "settings: model, adapter, compare target, sampler, system prompt, kernel"),
+            ("chat.sessions", "stored sessions: open, rename, delete, export to Markdown"), ("chat.new-session", "start a new session"),
         ]) + ["", StyledLine("Up/Down on the first/last input line walk the prompt history.", .role(.textDim))]
     }
 
@@ -59,8 +74,9 @@ public struct ChatPanel: Panel {
     func areas(_ area: Rect) -> Areas {
         var main = area
         var side: Rect? = nil
-        if showsSide, area.width >= 72 {
-            let (m, s) = area.splitRight(30)
+        let sideWidth = focus == .settings ? 40 : 30
+        if showsSide || focus == .settings, area.width >= sideWidth + 42 {
+            let (m, s) = area.splitRight(sideWidth)
             main = m
             side = s
         }
@@ -102,20 +118,32 @@ public struct ChatPanel: Panel {
     public func render(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         guard !area.isEmpty else { return }
         let a = areas(area)
+        if focus == .settings, a.side == nil {
+            renderSettings(into: &buffer, area: area, focused: focused)
+            return
+        }
         if let cmp = model.comparison {
             renderComparison(cmp, into: &buffer, area: a.transcript)
         } else {
             let block = Block(title: "Chat · \(model.model)", rightTitle: scrollBack > 0 ? "↑\(scrollBack)" : "", focused: false)
             block.render(into: &buffer, area: a.transcript)
-            let inner = block.inner(a.transcript).inset(horizontal: 1, vertical: 0)
+            var inner = block.inner(a.transcript).inset(horizontal: 1, vertical: 0)
+            if let status = model.status, inner.height > 1 {
+                inner.height -= 1
+                buffer.put("⟳ " + status, x: inner.x, y: inner.maxY, style: .role(.info), maxX: inner.maxX)
+            }
             let lines = transcriptLines(width: max(0, inner.width - 1))
             let offset = max(0, TextView.maxOffset(count: lines.count, height: inner.height) - scrollBack)
             TextView(lines, offset: offset).render(into: &buffer, area: inner)
         }
-        let inputBlock = Block(title: editingIndex == nil ? "Prompt" : "Edit prompt", rightTitle: model.isGenerating ? "Esc stops" : "", focused: focused)
+        let typing = focused && focus == .input
+        let inputBlock = Block(title: editingIndex == nil ? "Prompt" : "Edit prompt", rightTitle: model.isGenerating ? "Esc stops" : "", focused: typing)
         inputBlock.render(into: &buffer, area: a.input)
-        TextInput(input, focused: focused, placeholder: "Ask something…").render(into: &buffer, area: inputBlock.inner(a.input))
-        if let side = a.side { renderSide(into: &buffer, area: side) }
+        TextInput(input, focused: typing, placeholder: "Ask something…").render(into: &buffer, area: inputBlock.inner(a.input))
+        if let side = a.side {
+            if focus == .settings { renderSettings(into: &buffer, area: side, focused: focused) } else { renderSide(into: &buffer, area: side) }
+        }
+        if focus == .sessions { renderSessions(into: &buffer, area: area) }
     }
 
     func renderSide(into buffer: inout ScreenBuffer, area: Rect) {
@@ -127,7 +155,9 @@ public struct ChatPanel: Panel {
             StyledLine([StyledSpan(DisplayWidth.pad(k, to: 10), .role(.textDim)), StyledSpan(v, .role(role))])
         }
         var lines: [StyledLine] = [
-            kv("model", model.model, .accent), kv("adapter", model.adapter ?? "none"), StyledLine(),
+            kv("model", model.model, .accent), kv("adapter", model.adapter ?? "none"),
+            kv("compare", model.modelName(model.compareModelPath) + " + " + model.adapterName(model.compareAdapterPath)),
+            kv("session", model.sessionTitle ?? "unsaved"), StyledLine(),
             StyledLine("Sampler", .role(.heading, .bold)),
             kv("temp", Fmt.fixed(s.temperature, 2)), kv("top-p", Fmt.fixed(s.topP, 2)), kv("top-k", "\(s.topK)"),
             kv("max tok", "\(s.maxTokens)"), kv("seed", s.seed.map { "\($0)" } ?? "random"), StyledLine(),
@@ -147,7 +177,8 @@ public struct ChatPanel: Panel {
         let halves = Layout.split(area, .horizontal, [.fill(1), .fill(1)])
         let split = cmp.firstDivergence
         for (k, (title, tokens)) in [(cmp.leftTitle, cmp.left), (cmp.rightTitle, cmp.right)].enumerated() {
-            let block = Block(title: title, rightTitle: split.map { "diverges at token \($0)" } ?? "identical")
+            let right = split.map { "diverges at token \($0)" } ?? (cmp.isRunning ? "generating… identical so far" : "identical")
+            let block = Block(title: title, rightTitle: right)
             block.render(into: &buffer, area: halves[k])
             let inner = block.inner(halves[k]).inset(horizontal: 1, vertical: 0)
             var line = StyledLine()
@@ -171,9 +202,15 @@ public struct ChatPanel: Panel {
             }
             return a.input.contains(x: m.x, y: m.y) ? .redraw : .ignored
         case .key(let k):
+            if focus == .settings { return handleSettings(k, keys: keys, emit: emit) }
+            if focus == .sessions { return handleSessions(k, emit: emit) }
             let action = keys.action(for: k, in: keyContext)
             if let action, let r = perform(action, emit: emit) { return r }
-            if model.comparison != nil, k.key == .escape { model.comparison = nil; return .redraw }
+            if let cmp = model.comparison, k.key == .escape {
+                if cmp.isRunning { emit(.cancelGeneration) }
+                model.comparison = nil
+                return .redraw
+            }
             // Rebindable send/newline keys are translated into the input's own keys.
             let key = action == "send" ? KeyEvent(.enter) : action == "newline" ? KeyEvent(.enter, .alt) : k
             switch input.handle(key) {
@@ -217,11 +254,26 @@ public struct ChatPanel: Panel {
             emit(.setKernelMode(model.kernelMode.next))
             return .redraw
         case "split":
-            if model.comparison != nil { model.comparison = nil; return .redraw }
+            if let cmp = model.comparison {
+                if cmp.isRunning { emit(.cancelGeneration) }
+                model.comparison = nil
+                return .redraw
+            }
             guard !model.isGenerating, model.lastUserIndex != nil else { return .handled }
             emit(.compareLastPrompt)
             return .redraw
         case "toggle-side": showsSide.toggle(); return .redraw
+        case "settings": openSettings(); return .redraw
+        case "sessions":
+            focus = .sessions
+            sessionRename = nil
+            confirmDelete = false
+            emit(.listSessions)
+            return .redraw
+        case "new-session":
+            guard !model.isGenerating else { return .handled }
+            emit(.newSession)
+            return .redraw
         case "scroll-up": scrollBack += 10; return .redraw
         case "scroll-down": scrollBack = max(0, scrollBack - 10); return .redraw
         case "clear":
@@ -232,6 +284,9 @@ public struct ChatPanel: Panel {
         }
     }
 }
+
+/// Where the chat panel's keys go.
+public enum ChatFocus: Hashable, Sendable { case input, settings, sessions }
 
 /// Remembers the rendered lines of message bodies by text, role and width, so a frame only
 /// renders the message that changed (the streaming one). Used from the UI thread only.

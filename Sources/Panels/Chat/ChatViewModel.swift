@@ -64,20 +64,32 @@ public struct ChatComparison: Hashable, Sendable {
     public var rightTitle: String
     public var left: [String]
     public var right: [String]
+    /// The token ids of each side, when known; divergence is judged on ids then (two ids can
+    /// decode to the same text).
+    public var leftIds: [Int]
+    public var rightIds: [Int]
+    /// Whether the answers are still being generated.
+    public var isRunning: Bool
 
     /// Creates a comparison of two token streams.
-    public init(leftTitle: String, rightTitle: String, left: [String], right: [String]) {
+    public init(leftTitle: String, rightTitle: String, left: [String], right: [String], leftIds: [Int] = [], rightIds: [Int] = [], isRunning: Bool = false) {
         self.leftTitle = leftTitle
         self.rightTitle = rightTitle
         self.left = left
         self.right = right
+        self.leftIds = leftIds
+        self.rightIds = rightIds
+        self.isRunning = isRunning
     }
 
-    /// The index of the first token where the answers differ (nil when one is a prefix of the other
-    /// and both are equal so far).
+    /// The index of the first token where the answers differ (nil when both are equal so far);
+    /// while running, a side that is merely shorter does not count as diverging.
     public var firstDivergence: Int? {
-        for i in 0..<min(left.count, right.count) where left[i] != right[i] { return i }
-        return left.count == right.count ? nil : min(left.count, right.count)
+        let useIds = leftIds.count == left.count && rightIds.count == right.count && !(leftIds.isEmpty && rightIds.isEmpty)
+        for i in 0..<min(left.count, right.count) {
+            if useIds ? leftIds[i] != rightIds[i] : left[i] != right[i] { return i }
+        }
+        return left.count == right.count || isRunning ? nil : min(left.count, right.count)
     }
 }
 
@@ -91,6 +103,22 @@ public struct ChatViewModel: Hashable, Sendable {
     public var kernelMode: KernelMode = .none
     public var comparison: ChatComparison?
     public var error: String?
+    /// The loaded model's path and adapter path (nil before anything is loaded / no adapter).
+    public var modelPath: String?
+    public var adapterPath: String?
+    /// What the split view compares the current configuration with.
+    public var compareModelPath: String?
+    public var compareAdapterPath: String?
+    /// Installed models and adapter folders offered by the settings pickers.
+    public var availableModels: [ChatChoice] = []
+    public var availableAdapters: [ChatChoice] = []
+    /// A background-work status line ("loading SmolLM2…"), shown above the prompt.
+    public var status: String?
+    /// Stored sessions for the sessions dialog, newest first.
+    public var sessions: [ChatSessionSummary] = []
+    /// The stored session this conversation is saved to (nil until the first answer is saved).
+    public var sessionID: Int64?
+    public var sessionTitle: String?
 
     /// Creates an empty conversation.
     public init(model: String = "no model", adapter: String? = nil) {

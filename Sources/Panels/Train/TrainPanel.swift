@@ -9,16 +9,26 @@ public struct TrainPanel: Panel {
     /// EMA factor for the smoothed train loss.
     public var smoothing = 0.9
     static let smoothingSteps = [0.0, 0.6, 0.9, 0.97]
+    /// The new-run form while it is open.
+    public var form: FormState?
+    /// The checkpoint "chat with checkpoint" opens (an index into `model.checkpoints`; nil: the newest).
+    public var selectedCheckpoint: Int?
 
     /// Creates the panel over a view model.
     public init(model: TrainViewModel = TrainViewModel()) { self.model = model }
 
     public var title: String { "Train" }
     public var keyContext: String { "train" }
-    public var isBusy: Bool { model.isRunning }
+    public var isBusy: Bool { model.isRunning && model.isLocalRun }
+    public var capturesText: Bool { form?.editor != nil }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
-        [
+        if let f = form {
+            if f.editor != nil { return [KeyHint("Enter", "keep"), KeyHint("Esc", "undo")] }
+            return [KeyHint("↑↓", "field"), KeyHint("Enter", "edit / start"), KeyHint("Esc", "close")]
+        }
+        return [
+            keys.hint("train.new-run", "new run"), keys.hint("train.resume", "resume"), keys.hint("train.chat-checkpoint", "chat with checkpoint"),
             keys.hint("train.log-scale", logScale ? "linear" : "log"), keys.hint("train.zoom-in", "zoom in"),
             keys.hint("train.zoom-out", "zoom out"), keys.hint("train.zoom-reset", "all steps"),
             keys.hint("train.smoothing", "smoothing \(Fmt.fixed(smoothing, 2))"), keys.hint("train.stop", "stop"),
@@ -31,6 +41,9 @@ public struct TrainPanel: Panel {
             ("train.log-scale", "toggle log / linear y axis"), ("train.zoom-in", "show fewer, more recent steps"),
             ("train.zoom-out", "show more steps"), ("train.zoom-reset", "show all steps"),
             ("train.smoothing", "cycle EMA smoothing of the train loss"), ("train.stop", "stop training"),
+            ("train.new-run", "start a run from a form or a YAML config"), ("train.resume", "resume from the last run's adapter"),
+            ("train.previous-checkpoint", "select an earlier checkpoint"), ("train.next-checkpoint", "select a later checkpoint"),
+            ("train.chat-checkpoint", "chat with the selected checkpoint (opens Chat)"),
         ]) + ["", StyledLine("Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.", .role(.textDim))]
     }
 
@@ -53,12 +66,15 @@ public struct TrainPanel: Panel {
         if smoothing > 0 { series.append(ChartSeries(smoothed, .role(.lossSmooth))) }
         series.append(ChartSeries(model.validationLoss, .role(.lossVal)))
         let markers = model.bestValidation.map { [ChartMarker($0, glyph: "◆", color: .role(.lossBest))] } ?? []
-        LineChart(series: series, markers: markers, logScale: logScale, stepRange: stepRange).render(into: &buffer, area: lossBlock.inner(lossArea))
+        var allMarkers = markers
+        if let i = checkpointIndex { allMarkers.append(ChartMarker(LossPoint(step: model.checkpoints[i].step, value: nearestLoss(model.checkpoints[i].step)), glyph: "▼", color: .role(.accent))) }
+        LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange).render(into: &buffer, area: lossBlock.inner(lossArea))
         if lrHeight > 0 {
             let lrBlock = Block(title: "Learning rate")
             lrBlock.render(into: &buffer, area: lrArea)
             LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(into: &buffer, area: lrBlock.inner(lrArea))
         }
+        if let f = form { renderForm(f, into: &buffer, area: area, focused: focused) }
     }
 
     var legend: String {
@@ -92,8 +108,10 @@ public struct TrainPanel: Panel {
         buffer.put(parts.joined(separator: "  "), x: x, y: inner.y, style: .role(.text), maxX: inner.maxX)
         if inner.height > 1 {
             var l = StyledLine()
-            if let last = model.checkpoints.indices.last {
-                l.append("saved @\(model.checkpoints[last].step) ", .role(.success))
+            if let status = model.status {
+                l.append(status, .role(.info))
+            } else if let last = checkpointIndex {
+                l.append("checkpoint \(last + 1)/\(model.checkpoints.count) @\(model.checkpoints[last].step) ", .role(.success))
                 l.append(model.checkpointPaths[last], .role(.textDim))
             } else if let issue = model.issues.last {
                 l.append(issue, .role(.warning))
@@ -105,6 +123,7 @@ public struct TrainPanel: Panel {
     }
 
     public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        if form != nil, case .key(let k) = event { return handleForm(k, emit: emit) }
         switch event {
         case .mouse(let m):
             if m.action == .wheelUp { return perform("zoom-in", emit: emit) }
@@ -129,8 +148,21 @@ public struct TrainPanel: Panel {
             let i = Self.smoothingSteps.firstIndex(of: smoothing) ?? 0
             smoothing = Self.smoothingSteps[(i + 1) % Self.smoothingSteps.count]
         case "stop":
-            guard model.isRunning else { return .handled }
+            guard model.isRunning, model.isLocalRun else { return .handled }
             emit(.stopTraining)
+        case "new-run":
+            guard !(model.isRunning && model.isLocalRun) else { return .handled }
+            openForm()
+        case "resume":
+            guard !model.isRunning, model.adapterFolder != nil else { return .handled }
+            emit(.resumeTraining)
+        case "previous-checkpoint", "next-checkpoint":
+            guard let current = checkpointIndex else { return .handled }
+            let next = current + (action == "next-checkpoint" ? 1 : -1)
+            selectedCheckpoint = min(model.checkpoints.count - 1, max(0, next))
+        case "chat-checkpoint":
+            guard let i = checkpointIndex, !model.checkpointPaths[i].isEmpty else { return .handled }
+            emit(.chatWithAdapter(model.checkpointPaths[i]))
         default: return .ignored
         }
         return .redraw

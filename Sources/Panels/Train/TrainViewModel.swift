@@ -28,6 +28,16 @@ public struct TrainViewModel: Hashable, Sendable {
     public var checkpointPaths: [String] = []
     public var isRunning = false
     public var issues: [String] = []
+    /// Whether the run is ours (in-process: stop and resume apply) rather than a followed log.
+    public var isLocalRun = false
+    /// The adapter folder of the last in-process run, which resume starts from.
+    public var adapterFolder: String?
+    /// The last run's form values, offered again by the next form.
+    public var lastRequest: TrainRunRequest?
+    /// Installed models offered by the form.
+    public var availableModels: [ChatChoice] = []
+    /// A background-work line ("loading model…", "stopped: …").
+    public var status: String?
 
     /// Creates an empty model.
     public init(runName: String = "no run") { self.runName = runName }

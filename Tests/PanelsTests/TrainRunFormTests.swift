@@ -1,0 +1,75 @@
+import Panels
+import Testing
+
+@Suite struct TrainRunFormTests {
+    static func panel() -> TrainPanel {
+        var m = PanelFixtures.train()
+        m.availableModels = [ChatChoice(name: "smollm2", path: "/m/smollm2.gguf"), ChatChoice(name: "gemma3", path: "/m/gemma3")]
+        m.isRunning = false
+        return TrainPanel(model: m)
+    }
+
+    @Test func formStartsARunWithTypedValues() {
+        var p = Self.panel()
+        _ = press(&p, [.char("n")])
+        #expect(p.form != nil)
+        assertSnapshot(renderPanel(p, width: 80, height: 20), "train-form")
+        // config (blank), model → gemma3, data folder "data", iters 20
+        var keys: [KeyEvent] = [KeyEvent(.down), KeyEvent(.right), KeyEvent(.down), KeyEvent(.enter), .char("d"), .char("a"), .char("t"), .char("a"), KeyEvent(.enter)]
+        keys += [KeyEvent(.down), KeyEvent(.enter), KeyEvent(.char("u"), .ctrl), .char("2"), .char("0"), KeyEvent(.enter)]
+        keys += Array(repeating: KeyEvent(.down), count: 7) + [KeyEvent(.enter)]
+        let (_, intents) = press(&p, keys)
+        #expect(p.form == nil)
+        #expect(intents == [.startTraining(TrainRunRequest(values: [
+            "model": "/m/gemma3", "data": "data", "iters": "20", "learning_rate": "1e-5", "lora_rank": "8", "num_layers": "16",
+            "batch_size": "4", "max_seq_length": "2048", "adapter_path": "adapters",
+        ]))])
+    }
+
+    @Test func formReopensWithTheLastRunAndYAMLPath() {
+        var p = Self.panel()
+        p.model.lastRequest = TrainRunRequest(configPath: "lora.yaml", values: ["model": "/elsewhere/m", "iters": "5"])
+        p.openForm()
+        #expect(p.formRequest == TrainRunRequest(configPath: "lora.yaml", values: ["model": "/elsewhere/m", "iters": "5"]))
+        let (_, intents) = press(&p, [KeyEvent(.escape)])
+        #expect(intents.isEmpty && p.form == nil)
+        for (w, h) in PanelSnapshotTests.tinySizes { p.openForm(); _ = renderPanel(p, width: w, height: h) }
+    }
+
+    @Test func checkpointsAreSelectedAndOpenedInChat() {
+        var p = Self.panel()
+        var saved = TrainLogRecord(type: "saved", step: 50)
+        saved.path = "adapters/0000050_adapters.safetensors"
+        p.model.apply([saved])
+        // The newest checkpoint is selected first; [ goes back.
+        var (_, intents) = press(&p, [.char("c")])
+        #expect(intents == [.chatWithAdapter("adapters/0000050_adapters.safetensors")])
+        (_, intents) = press(&p, [.char("["), .char("["), .char("c")])
+        #expect(intents == [.chatWithAdapter("adapters/100.safetensors")])
+        assertSnapshot(renderPanel(p, width: 80, height: 12), "train-checkpoint")
+        // Resume needs a finished local run; stop needs a running one.
+        (_, intents) = press(&p, [.char("r"), .char("x")])
+        #expect(intents.isEmpty)
+        p.model.adapterFolder = "/tmp/adapters"
+        p.model.isLocalRun = true
+        (_, intents) = press(&p, [.char("r")])
+        #expect(intents == [.resumeTraining])
+        p.model.isRunning = true
+        #expect(p.isBusy)
+        (_, intents) = press(&p, [.char("x"), .char("n")])
+        #expect(intents == [.stopTraining] && p.form == nil, "no new run while one is running")
+    }
+
+    @Test func workbenchSwitchesToChatForACheckpointAndNoticesLastOneKey() {
+        var wb = Workbench()
+        wb.train = Self.panel()
+        wb.selected = 1
+        let screen = Rect(x: 0, y: 0, width: 100, height: 30)
+        var intents: [WorkbenchIntent] = []
+        _ = wb.handle(.key(.char("c")), screen: screen) { intents.append($0) }
+        #expect(wb.selected == 0 && intents == [.chatWithAdapter("adapters/100.safetensors")])
+        wb.notice = "loaded"
+        _ = wb.handle(.key(KeyEvent(.pageUp)), screen: screen) { _ in }
+        #expect(wb.notice == nil && wb.chat.scrollBack == 10, "the key that clears a notice still does its job")
+    }
+}
