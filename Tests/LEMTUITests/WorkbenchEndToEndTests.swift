@@ -156,7 +156,7 @@ import Testing
         #expect(exports.count == 1 && exports[0].hasSuffix(".md"), "exports: \(exports)")
         if let f = exports.first {
             let md = (try? String(contentsOf: dir.appendingPathComponent("chats/\(f)"), encoding: .utf8)) ?? ""
-            #expect(md.hasPrefix("# Name a colour.\n") && md.contains("## Assistant"), md)
+            #expect(md.hasPrefix("# Name a colour.\n") && md.contains("## Assistant"), "\(md)")
         }
         try s.keys("Escape")
         Thread.sleep(forTimeInterval: 0.3)

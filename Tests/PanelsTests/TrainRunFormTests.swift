@@ -30,7 +30,12 @@ import Testing
         var p = Self.panel()
         p.model.lastRequest = TrainRunRequest(configPath: "lora.yaml", values: ["model": "/elsewhere/m", "iters": "5"])
         p.openForm()
-        #expect(p.formRequest == TrainRunRequest(configPath: "lora.yaml", values: ["model": "/elsewhere/m", "iters": "5"]))
+        // The last run's values come back; fields it left blank get the form's defaults.
+        #expect(p.formRequest == TrainRunRequest(configPath: "lora.yaml", values: [
+            "model": "/elsewhere/m", "iters": "5", "learning_rate": "1e-5", "lora_rank": "8", "num_layers": "16", "batch_size": "4",
+            "max_seq_length": "2048", "adapter_path": "adapters",
+        ]))
+        #expect(p.form?.fields[1].kind == .choice(["/elsewhere/m", "/m/smollm2.gguf", "/m/gemma3"]))
         let (_, intents) = press(&p, [KeyEvent(.escape)])
         #expect(intents.isEmpty && p.form == nil)
         for (w, h) in PanelSnapshotTests.tinySizes { p.openForm(); _ = renderPanel(p, width: w, height: h) }

@@ -56,6 +56,9 @@ import Testing
         var wb = Workbench()
         wb.train.model.isRunning = true
         wb.selected = 1
+        // Following someone else's log does not hold the program; a run of ours does.
+        #expect(!wb.isBusy)
+        wb.train.model.isLocalRun = true
         #expect(send(&wb, [.char("q")]).0 == .redraw)
         #expect(wb.overlay == .confirmQuit)
         #expect(send(&wb, [.char("n")]).0 == .redraw)

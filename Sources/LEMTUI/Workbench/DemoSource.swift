@@ -153,6 +153,7 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
         let total = 600
         inbox.post { wb in
             wb.train.model = TrainViewModel(runName: "demo run")
+            wb.train.model.isLocalRun = true  // stoppable, and quitting asks first
             wb.train.model.apply([{ var r = TrainLogRecord(type: "start"); r.totalSteps = total; return r }()])
         }
         var step = 0

@@ -59,8 +59,10 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
             wb.chat.model = ChatViewModel(model: key.title, adapter: nil)
             wb.chat.model.modelPath = key.model
         }
-        // The pickers' lists are read off the UI thread too (listing opens every model's header).
-        loadQueue.async { [catalog] in
+        switchTo(key, inbox: inbox)
+        // The pickers' lists are read off the UI thread and beside the model load (listing opens
+        // every model's header).
+        DispatchQueue.global(qos: .utility).async { [catalog] in
             let models = catalog.models(including: URL(fileURLWithPath: key.model))
             let adapters = catalog.adapters()
             inbox.post { wb in
@@ -69,7 +71,6 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
                 wb.train.model.availableModels = models
             }
         }
-        switchTo(key, inbox: inbox)
     }
 
     func stop() { cancelCurrent() }
