@@ -26,6 +26,18 @@ import Testing
         #expect(m.eta == 40)  // 5 s after 10 steps → 0.5 s/step, 80 steps left
     }
 
+    @Test func readsTheTrainersOwnEventLines() {
+        let lines = [
+            #"{"event":"validation","step":0,"val_loss":2.5,"val_time":0.1}"#,
+            #"{"event":"train","it_per_sec":2,"loss":2.25,"lr":0.001,"peak_mem_mb":512,"step":10,"tokens_per_sec":100,"trained_tokens":640}"#,
+            #"{"event":"failed","error":"cancelled","step":13}"#,
+        ]
+        let (records, issues) = TrainLogParser.parse(lines, source: "train-log.jsonl")
+        #expect(issues.isEmpty)
+        #expect(records.map(\.type) == ["val", "train", "failed"])
+        #expect(records[1].peakMemoryGB == 0.5 && records[1].trainedTokens == 640 && records[1].learningRate == 0.001)
+    }
+
     @Test func badLinesAreReportedWithTheirLineNumbersAndSkipped() {
         let lines = [#"{"type": "train", "step": 1, "loss": 3}"#, "not json", #"{"type": "train", "step": 2}"#, #"{"foo": 1}"#, "[1,2]"]
         let (records, issues) = TrainLogParser.parse(lines, source: "run/train-log.jsonl", firstLine: 11)

@@ -35,9 +35,6 @@ struct WorkbenchCommand: ParsableCommand {
     @Flag(help: "Use canned demo replies in the Chat panel (and a made-up training run) instead of a model.")
     var demoChat = false
 
-    @Option(help: "An adapter folder to chat with from the start.")
-    var adapter: String?
-
     @Option(name: .customLong("adapters"), help: "A folder searched for adapter folders (repeatable; default ~/.cache/lem/adapters and ./adapters).")
     var adapterRoots: [String] = []
 
@@ -65,7 +62,7 @@ struct WorkbenchCommand: ParsableCommand {
             let keeper = ChatSessionKeeper(databaseURL: store.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? LEMStore.defaultDatabaseURL)
             sources.append(keeper)
             sources.append(EngineChatSource(
-                modelURL: try model.resolvedURL(), adapterURL: adapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
+                modelURL: try model.resolvedURL(), adapterURL: model.adapterPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
                 kernelDirectory: Self.kernelDirectory(), catalog: catalog, sessions: keeper))
             sources.append(TrainRunSource())
         }

@@ -198,10 +198,10 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
         return loaded
     }
 
-    /// Builds the model, with the adapter applied when one is given.
+    /// Builds the model, with the adapter (a folder or a checkpoint file) applied unfused.
     static func makeModel(_ files: ModelFiles, adapter: URL?) throws -> any LanguageModel {
         guard let adapter else { return try ModelFactory.makeModel(files) }
-        throw ValidationErrorText("adapters at inference are not in this engine build yet (\(adapter.path))")
+        return try ModelFactory.makeModel(files, adapter: try InferenceAdapter(folder: try AdapterFolder.resolve(adapter)))
     }
 
     func cancelCurrent() {

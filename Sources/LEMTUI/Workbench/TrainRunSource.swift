@@ -159,6 +159,11 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
                         wb.train.model.isRunning = false
                         wb.train.model.status = "finished: adapter in \(path)"
                     case .failed(let step, let message):
+                        // A stopped run saved its adapter: offer it to "chat with checkpoint".
+                        if message == "cancelled", !wb.train.model.checkpointPaths.contains(adapterFolder.path) {
+                            wb.train.model.checkpoints.append(LossPoint(step: step, value: 0))
+                            wb.train.model.checkpointPaths.append(adapterFolder.path)
+                        }
                         wb.train.model.isRunning = false
                         wb.train.model.status = "stopped at iteration \(step): \(message); r resumes"
                     default: break

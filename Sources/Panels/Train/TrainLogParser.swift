@@ -38,7 +38,7 @@ public struct TrainLogIssue: Hashable, Sendable, CustomStringConvertible {
 /// (`train`|`val`|`saved`|`start`|`end`|…; inferred as `val` when `val_loss` is present, else
 /// `train` when a loss is), `step` [`iter`, `iteration`], `loss` [`train_loss`, `val_loss`],
 /// `lr` [`learning_rate`], `tokens_per_sec` [`tokens_per_second`, `tok_per_sec`],
-/// `trained_tokens` [`tokens`], `peak_memory_gb` [`peak_mem`, `peak_memory`], `total_steps`
+/// `trained_tokens` [`tokens`], `peak_memory_gb` [`peak_mem`, `peak_memory`; `peak_mem_mb` in MB], `total_steps`
 /// [`iters`, `total`], `elapsed` [`time`] (seconds since start), `path`, `message`.
 /// Numbers may be JSON numbers or numeric strings. Blank lines are skipped; a bad line becomes an
 /// issue naming the file and line, and reading continues.
@@ -77,7 +77,7 @@ public enum TrainLogParser {
             r.learningRate = num("lr", "learning_rate")
             r.tokensPerSecond = num("tokens_per_sec", "tokens_per_second", "tok_per_sec")
             r.trainedTokens = num("trained_tokens", "tokens")
-            r.peakMemoryGB = num("peak_memory_gb", "peak_mem", "peak_memory")
+            r.peakMemoryGB = num("peak_memory_gb", "peak_mem", "peak_memory") ?? num("peak_mem_mb").map { $0 / 1024 }
             if let t = num("total_steps", "iters", "total") { r.totalSteps = Int(t) }
             r.elapsed = num("elapsed", "time")
             r.path = obj["path"] as? String
