@@ -152,7 +152,7 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
             wb.chat.model.modelPath = key.model
             wb.chat.model.adapterPath = key.adapter
             wb.chat.model.model = URL(fileURLWithPath: key.model).lastPathComponent
-            wb.chat.model.adapter = key.adapter.map { URL(fileURLWithPath: $0).lastPathComponent }
+            wb.chat.model.adapter = key.adapter.map { ModelCatalog.adapterName(URL(fileURLWithPath: $0)) }
             wb.chat.model.status = ready ? nil : "loading \(title)…"
         }
         guard !ready else { return }

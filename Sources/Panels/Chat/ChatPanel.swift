@@ -177,7 +177,7 @@ public struct ChatPanel: Panel {
         let halves = Layout.split(area, .horizontal, [.fill(1), .fill(1)])
         let split = cmp.firstDivergence
         for (k, (title, tokens)) in [(cmp.leftTitle, cmp.left), (cmp.rightTitle, cmp.right)].enumerated() {
-            let right = split.map { "diverges at token \($0)" } ?? (cmp.isRunning ? "generating" : "identical")
+            let right = split.map { "differs @\($0)" } ?? (cmp.isRunning ? "…" : "same")
             let block = Block(title: title, rightTitle: right)
             block.render(into: &buffer, area: halves[k])
             let inner = block.inner(halves[k]).inset(horizontal: 1, vertical: 0)
