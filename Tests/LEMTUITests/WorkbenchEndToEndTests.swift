@@ -150,7 +150,7 @@ import Testing
         (ok, text) = s.wait(for: "1 stored")
         #expect(ok && text.contains("Name a colour."), "the session is not listed:\n\(text)")
         try s.keys("e")
-        (ok, text) = s.wait(for: "exported")
+        (ok, text) = s.wait(for: "exported", timeout: 30)
         #expect(ok, "no export notice:\n\(text)")
         let exports = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("chats").path)) ?? []
         #expect(exports.count == 1 && exports[0].hasSuffix(".md"), "exports: \(exports)")
