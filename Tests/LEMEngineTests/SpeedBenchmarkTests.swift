@@ -1,5 +1,5 @@
 import Foundation
-import LEMEngine
+@testable import LEMEngine
 import LEMFormats
 import TestSupport
 import Testing
@@ -74,7 +74,8 @@ struct SpeedBenchmarkTests {
             peakRSSMB: 300, modelBytes: 1000, decodeBytesPerToken: 900)
         let json = report.json()
         #expect(json.hasPrefix("{\"prompt_tokens_per_s\": 256.000, \"gen_tokens_per_s\": 32.000, \"ttft_ms\": 510.000, \"peak_rss_mb\": 300.000, "))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        let object = try #require(parsed as? [String: Any])
         #expect(object["model"] as? String == "m \"q\".gguf")
         #expect(object["runs"] as? Int == 3)
         #expect((object["runs_gen_tokens_per_s"] as? [Double])?.count == 3)

@@ -10,7 +10,8 @@ import Testing
     /// Runs `lem` with `arguments`; returns (exit status, stdout, stderr).
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = try #require(Self.lem)
+        guard let lem = Self.lem else { throw CocoaError(.fileNoSuchFile) }
+        process.executableURL = lem
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -36,7 +37,8 @@ import Testing
         let positions = keys.map { line.range(of: $0)?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil })
         #expect(zip(positions, positions.dropFirst()).allSatisfy { $0! < $1! }, "keys out of order: \(line)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let parsed = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        let object = try #require(parsed as? [String: Any])
         #expect(object["prompt_tokens"] as? Int == 9)
         #expect(object["gen_tokens"] as? Int == 5)
         #expect(object["runs"] as? Int == 2)
@@ -65,8 +67,8 @@ import Testing
     func machineJSON() throws {
         let result = try run(["bench-speed", "--bandwidth", "--bandwidth-mib", "8", "--sgemm", "--shapes", "4x8x16", "--threads", "2", "--json"])
         #expect(result.status == 0, "stderr: \(result.err)")
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.out.utf8))
+        let object = try #require(parsed as? [String: Any])
         #expect((object["bandwidth_gb_per_s"] as? Double ?? 0) > 0)
         #expect(((object["sgemm_gflops"] as? [String: Any])?["4x8x16"] as? Double ?? 0) > 0)
         #expect(object["threads"] as? Int == 2)

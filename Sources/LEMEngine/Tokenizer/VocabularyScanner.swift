@@ -65,7 +65,14 @@ struct VocabularyScanner {
         p.i += 1
         var merges: [UInt64: UInt64] = [:]
         merges.reserveCapacity((range.count / 24) + 16)
-        var left: [UInt8] = [], right: [UInt8] = [], joined: [UInt8] = []
+        // Pieces without escapes are looked up in place; escaped ones are decoded into these.
+        var decoded: [UInt8] = []
+        var leftScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+        var rightScratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+        defer {
+            leftScratch.deallocate()
+            rightScratch.deallocate()
+        }
         var rank = 0
         func bad() -> TokenizerError {
             .invalidFile(path: path, reason: "model.merges[\(rank)]: expected a string or a pair of strings")
@@ -75,41 +82,42 @@ struct VocabularyScanner {
         while true {
             p.skipSpace()
             guard p.i < range.upperBound else { throw bad() }
+            let ids: (Int32?, Int32?, Int32?)
+            let describe: () -> (String, String)
             if bytes[p.i] == UInt8(ascii: "\"") {
-                guard (try? p.stringBytes(into: &joined)) != nil else { throw bad() }
-                guard let space = joined.firstIndex(of: 0x20) else {
-                    let text = String(decoding: joined, as: UTF8.self)
+                guard let raw = try? piece(&p, decoded: &decoded, scratch: &leftScratch) else { throw bad() }
+                guard let space = raw.firstIndex(of: 0x20) else {
+                    let text = String(decoding: raw, as: UTF8.self)
                     throw TokenizerError.invalidFile(path: path, reason: "merges[\(rank)]: expected \"left right\", got \"\(text)\"")
                 }
-                left.removeAll(keepingCapacity: true)
-                left.append(contentsOf: joined[..<space])
-                right.removeAll(keepingCapacity: true)
-                right.append(contentsOf: joined[(space + 1)...])
+                let l = UnsafeBufferPointer(rebasing: raw[..<space]), r = UnsafeBufferPointer(rebasing: raw[(space + 1)...])
+                ids = (table.id(of: l), table.id(of: r), table.id(of: l, r))
+                describe = { (String(decoding: l, as: UTF8.self), String(decoding: r, as: UTF8.self)) }
             } else if bytes[p.i] == UInt8(ascii: "[") {
                 p.i += 1
                 p.skipSpace()
-                guard (try? p.stringBytes(into: &left)) != nil else { throw bad() }
+                guard let l = try? piece(&p, decoded: &decoded, scratch: &leftScratch) else { throw bad() }
                 p.skipSpace()
                 guard p.i < range.upperBound, bytes[p.i] == UInt8(ascii: ",") else { throw bad() }
                 p.i += 1
                 p.skipSpace()
-                guard (try? p.stringBytes(into: &right)) != nil else { throw bad() }
+                guard let r = try? piece(&p, decoded: &decoded, scratch: &rightScratch) else { throw bad() }
                 p.skipSpace()
                 guard p.i < range.upperBound, bytes[p.i] == UInt8(ascii: "]") else { throw bad() }
                 p.i += 1
+                ids = (table.id(of: l), table.id(of: r), table.id(of: l, r))
+                describe = { (String(decoding: l, as: UTF8.self), String(decoding: r, as: UTF8.self)) }
             } else {
                 throw bad()
             }
-            joined.removeAll(keepingCapacity: true)
-            joined.append(contentsOf: left)
-            joined.append(contentsOf: right)
-            guard let a = table.id(of: left), let b = table.id(of: right), let m = table.id(of: joined) else {
-                let l = String(decoding: left, as: UTF8.self), r = String(decoding: right, as: UTF8.self)
+            guard let a = ids.0, let b = ids.1, let m = ids.2 else {
+                let (l, r) = describe()
                 throw TokenizerError.invalidFile(
                     path: path, reason: "model.merges[\(rank)]: \"\(l)\" + \"\(r)\" uses a token not in the vocabulary")
             }
             let key = UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
-            if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+            // One hash in the usual case; a repeated pair puts the first rank back.
+            if let first = merges.updateValue(UInt64(rank) << 32 | UInt64(UInt32(m)), forKey: key) { merges[key] = first }
             rank += 1
             p.skipSpace()
             guard p.i < range.upperBound else { throw TokenizerError.invalidFile(path: path, reason: "model.merges: unterminated list") }
@@ -119,25 +127,53 @@ struct VocabularyScanner {
         }
         return merges
     }
+
+    /// The string at `p.i`: its bytes in place in the file when it has no escapes, else decoded
+    /// (through `decoded`) into `scratch`, which grows as needed; the result is valid until
+    /// `scratch` is next used.
+    private func piece(
+        _ p: inout JSONParser, decoded: inout [UInt8], scratch: inout UnsafeMutableBufferPointer<UInt8>
+    ) throws -> UnsafeBufferPointer<UInt8> {
+        guard p.i < bytes.count, bytes[p.i] == UInt8(ascii: "\"") else { throw p.error("expected a string") }
+        var j = p.i + 1
+        while j < bytes.count, bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "\\") { j += 1 }
+        guard j < bytes.count else { throw p.error("unterminated string") }
+        if bytes[j] == UInt8(ascii: "\"") {
+            let start = p.i + 1
+            p.i = j + 1
+            return UnsafeBufferPointer(rebasing: bytes[start ..< j])
+        }
+        try p.stringBytes(into: &decoded)
+        if decoded.count > scratch.count {
+            scratch.deallocate()
+            scratch = .allocate(capacity: decoded.count)
+        }
+        _ = scratch.initialize(from: decoded)
+        return UnsafeBufferPointer(rebasing: scratch[..<decoded.count])
+    }
 }
 
 /// An open-addressing hash table from piece bytes to token id, its keys kept in one byte arena.
+///
+/// Each slot holds a 32-bit hash tag beside the entry index, so a probe only touches the arena
+/// when the tags agree; a key may be looked up as the concatenation of two buffers (a merge's
+/// left and right piece) without joining them.
 struct PieceTable {
     /// Every key's bytes, back to back.
     private(set) var arena: [UInt8] = []
-    /// Per entry: where its key starts in `arena`, its length and its id.
-    private(set) var starts: [Int32] = []
-    private(set) var lengths: [Int32] = []
+    /// Per entry: `start << 32 | length` of its key in `arena`.
+    private var spans: [UInt64] = []
+    /// Per entry: its id.
     private(set) var ids: [Int32] = []
-    /// Entry index + 1 per slot, 0 when empty; the count is a power of two.
-    private var slots: [Int32]
+    /// `tag << 32 | (entry + 1)` per slot, 0 when empty; the count is a power of two.
+    private var slots: [UInt64]
     private var mask: Int
 
     /// Creates an empty table sized for about `expectedCount` keys (it grows as needed).
     init(expectedCount: Int) {
         var capacity = 16
         while capacity < expectedCount * 2 { capacity <<= 1 }
-        slots = [Int32](repeating: 0, count: capacity)
+        slots = [UInt64](repeating: 0, count: capacity)
         mask = capacity - 1
     }
 
@@ -145,64 +181,90 @@ struct PieceTable {
     var count: Int { ids.count }
 
     /// The bytes of entry `e`.
-    func key(_ e: Int) -> ArraySlice<UInt8> { arena[Int(starts[e]) ..< Int(starts[e] + lengths[e])] }
-
-    /// FNV-1a over the bytes.
-    @inline(__always)
-    private static func hash(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    func key(_ e: Int) -> ArraySlice<UInt8> {
+        let start = Int(spans[e] >> 32), length = Int(spans[e] & 0xFFFF_FFFF)
+        return arena[start ..< start + length]
     }
 
-    /// The slot holding `key`, or the empty slot where it would go.
-    private func slot(of key: UnsafeBufferPointer<UInt8>) -> Int {
-        var s = Self.hash(key) & mask
-        while true {
-            let e = Int(slots[s]) - 1
-            if e < 0 { return s }
-            if Int(lengths[e]) == key.count {
-                let start = Int(starts[e])
-                let same = arena.withUnsafeBufferPointer { a in
-                    key.count == 0 || memcmp(a.baseAddress! + start, key.baseAddress!, key.count) == 0
+    /// FNV-1a over `a` then `b`, finished with a multiply-xorshift so both halves are mixed.
+    @inline(__always)
+    private static func hash(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for x in a { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+        h ^= h >> 32
+        h = h &* 0x9E37_79B9_7F4A_7C15
+        return h ^ (h >> 29)
+    }
+
+    /// The slot holding the key `a + b`, or the empty slot where it would go.
+    private func slot(of a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let h = Self.hash(a, b)
+        let tag = h >> 32
+        let length = a.count + b.count
+        return slots.withUnsafeBufferPointer { slots in
+            spans.withUnsafeBufferPointer { spans in
+                arena.withUnsafeBufferPointer { arena in
+                    var s = Int(truncatingIfNeeded: h) & mask
+                    while true {
+                        let v = slots[s]
+                        if v == 0 { return s }
+                        if v >> 32 == tag {
+                            let span = spans[Int(v & 0xFFFF_FFFF) - 1]
+                            if Int(span & 0xFFFF_FFFF) == length {
+                                if length == 0 { return s }
+                                let start = arena.baseAddress! + Int(span >> 32)
+                                if (a.isEmpty || memcmp(start, a.baseAddress!, a.count) == 0)
+                                    && (b.isEmpty || memcmp(start + a.count, b.baseAddress!, b.count) == 0)
+                                {
+                                    return s
+                                }
+                            }
+                        }
+                        s = (s + 1) & mask
+                    }
                 }
-                if same { return s }
             }
-            s = (s + 1) & mask
         }
     }
 
     /// Maps `key` to `id`, replacing the id of an existing key.
     mutating func insert(_ key: [UInt8], id: Int32) {
         if (count + 1) * 2 > slots.count { grow() }
-        let s = key.withUnsafeBufferPointer { slot(of: $0) }
-        let e = Int(slots[s]) - 1
-        if e >= 0 {
-            ids[e] = id
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        let s = key.withUnsafeBufferPointer { slot(of: $0, empty) }
+        if slots[s] != 0 {
+            ids[Int(slots[s] & 0xFFFF_FFFF) - 1] = id
             return
         }
-        starts.append(Int32(arena.count))
-        lengths.append(Int32(key.count))
+        let h = key.withUnsafeBufferPointer { Self.hash($0, empty) }
+        spans.append(UInt64(arena.count) << 32 | UInt64(key.count))
         ids.append(id)
         arena.append(contentsOf: key)
-        slots[s] = Int32(ids.count)
+        slots[s] = (h >> 32) << 32 | UInt64(ids.count)
     }
 
-    /// The id of `key`, if present.
-    func id(of key: [UInt8]) -> Int32? {
-        let e = key.withUnsafeBufferPointer { Int(slots[slot(of: $0)]) - 1 }
-        return e >= 0 ? ids[e] : nil
+    /// The id of the key `a + b` (`b` empty by default), if present.
+    func id(of a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)) -> Int32? {
+        let v = slots[slot(of: a, b)]
+        return v == 0 ? nil : ids[Int(v & 0xFFFF_FFFF) - 1]
     }
 
     private mutating func grow() {
         let capacity = slots.count * 2
-        slots = [Int32](repeating: 0, count: capacity)
-        mask = capacity - 1
-        for e in 0 ..< ids.count {
-            let s = arena.withUnsafeBufferPointer { a in
-                slot(of: UnsafeBufferPointer(rebasing: a[Int(starts[e]) ..< Int(starts[e] + lengths[e])]))
+        var fresh = [UInt64](repeating: 0, count: capacity)
+        let newMask = capacity - 1
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        arena.withUnsafeBufferPointer { arena in
+            for e in 0 ..< ids.count {
+                let start = Int(spans[e] >> 32), length = Int(spans[e] & 0xFFFF_FFFF)
+                let h = Self.hash(UnsafeBufferPointer(rebasing: arena[start ..< start + length]), empty)
+                var s = Int(truncatingIfNeeded: h) & newMask
+                while fresh[s] != 0 { s = (s + 1) & newMask }
+                fresh[s] = (h >> 32) << 32 | UInt64(e + 1)
             }
-            slots[s] = Int32(e + 1)
         }
+        slots = fresh
+        mask = newMask
     }
 }
