@@ -6,7 +6,7 @@ struct LEM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lem",
         abstract: "LEM Workbench: chat with, train, benchmark and inspect small language models on CPU.",
-        subcommands: EngineCommands.all + TokenizerCommands.all + BenchCommands.all + TrainCommands.all
+        subcommands: EngineCommands.all + TokenizerCommands.all + BenchCommands.all + TrainCommands.all + PerformanceCommands.all
             + WorkbenchCommands.all,
         defaultSubcommand: WorkbenchCommand.self
     )

@@ -1,6 +1,7 @@
 import Foundation
 import LEMEngine
 import TestSupport
+import Testing
 
 /// Reference vocabularies and fixture files for the tokenizer tests.
 ///
@@ -14,6 +15,16 @@ enum TokenizerFixtures {
             .appendingPathComponent("tokenizers").appendingPathComponent(name)
         return FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path) ? url : nil
     }
+
+    /// The reference vocabularies whose tokenizer.json is installed.
+    static let installedNames: [String] = ["llama3", "qwen2", "smollm2", "gemma3"].filter { folder($0) != nil }
+
+    /// The vocabularies whose GGUF model (with its embedded tokenizer) is installed.
+    static let installedGGUFNames: [String] = [("smollm2", TestPaths.smolLM2), ("gemma3", TestPaths.gemma3)]
+        .filter { $0.1 != nil }.map(\.0)
+
+    /// Why a test over real vocabularies did not run.
+    static let missingReason: Comment = "no reference tokenizer.json installed: run Scripts/fixtures_tokenizer.py"
 
     /// The committed test strings.
     static let strings: [String] = {

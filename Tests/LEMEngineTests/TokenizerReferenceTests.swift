@@ -1,18 +1,16 @@
 import Foundation
-import LEMEngine
+@testable import LEMEngine
 import TestSupport
 import Testing
 
 /// Token ids and round trips against HF tokenizers on real vocabularies.
 @Suite("Tokenizer reference ids")
 struct TokenizerReferenceTests {
-    static let names = ["llama3", "qwen2", "smollm2", "gemma3"]
-
-    @Test("tokenizer.json encodes like HF tokenizers", arguments: names)
+    @Test(
+        "tokenizer.json encodes like HF tokenizers",
+        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        arguments: TokenizerFixtures.installedNames)
     func jsonIds(name: String) throws {
-        guard TokenizerFixtures.folder(name) != nil else {
-            print("skip \(name): run Scripts/fixtures_tokenizer.py to install its tokenizer.json"); return
-        }
         let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
         let ref = try TokenizerFixtures.reference(name)
         #expect(TokenizerFixtures.strings.count >= 2000)
@@ -20,18 +18,24 @@ struct TokenizerReferenceTests {
         #expect(count == 0, "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))")
     }
 
-    @Test("post-processor adds the reference BOS/EOS", arguments: names)
+    @Test(
+        "post-processor adds the reference BOS/EOS",
+        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        arguments: TokenizerFixtures.installedNames)
     func specialIds(name: String) throws {
-        guard let tokenizer = TokenizerFixtures.loaded[name] else { return }
+        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
         let ref = try TokenizerFixtures.reference(name)
         for (k, expected) in ref.special_ids.enumerated() {
             #expect(try tokenizer.encode(TokenizerFixtures.strings[k]) == expected, "\(name) #\(k)")
         }
     }
 
-    @Test("decode(encode(s)) == s where HF round-trips", arguments: names)
+    @Test(
+        "decode(encode(s)) == s where HF round-trips",
+        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        arguments: TokenizerFixtures.installedNames)
     func roundTrip(name: String) throws {
-        guard let tokenizer = TokenizerFixtures.loaded[name] else { return }
+        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
         let ref = try TokenizerFixtures.reference(name)
         var failures: [String] = []
         for (k, text) in TokenizerFixtures.strings.enumerated() where ref.roundtrip[k] {
@@ -41,10 +45,11 @@ struct TokenizerReferenceTests {
         #expect(failures.isEmpty, "\(name): \(failures.count) round-trip failures:\n\(failures.prefix(8).joined(separator: "\n"))")
     }
 
-    @Test("GGUF-embedded tokenizer gives the tokenizer.json ids", arguments: ["smollm2", "gemma3"])
+    @Test(
+        "GGUF-embedded tokenizer gives the tokenizer.json ids",
+        .enabled(if: !TokenizerFixtures.installedGGUFNames.isEmpty, "no GGUF model installed: run Scripts/setup.sh"),
+        arguments: TokenizerFixtures.installedGGUFNames)
     func ggufIds(name: String) throws {
-        let installed = name == "gemma3" ? TestPaths.gemma3 : TestPaths.smolLM2
-        guard installed != nil else { print("skip \(name) GGUF: not installed, run Scripts/setup.sh"); return }
         let tokenizer = try #require(TokenizerFixtures.ggufLoaded[name])
         let ref = try TokenizerFixtures.reference(name)
         let (count, examples) = try TokenizerFixtures.mismatches(tokenizer, ref)
@@ -52,5 +57,53 @@ struct TokenizerReferenceTests {
         for (k, expected) in ref.special_ids.prefix(20).enumerated() {
             #expect(try tokenizer.encode(TokenizerFixtures.strings[k]) == expected, "\(name) GGUF BOS #\(k)")
         }
+    }
+
+    @Test(
+        "Gemma 3 tokenizer.json (SentencePiece-style BPE) and its GGUF give the same ids",
+        .enabled(
+            if: TokenizerFixtures.folder("gemma3") != nil && TestPaths.gemma3 != nil,
+            "needs ~/.cache/lem/tokenizers/gemma3 (Scripts/fixtures_tokenizer.py) and the Gemma 3 GGUF (Scripts/setup.sh)"))
+    func gemmaJSONMatchesGGUF() throws {
+        let json = try #require(TokenizerFixtures.loaded["gemma3"], "gemma3 tokenizer.json failed to load")
+        let gguf = try #require(TokenizerFixtures.ggufLoaded["gemma3"], "gemma3 GGUF tokenizer failed to load")
+        #expect(json.vocabSize == gguf.vocabSize)
+        // The committed strings plus longer mixed passages: whitespace runs, indentation, digits,
+        // byte-fallback characters, special-token text and markup.
+        let extra = [
+            "  leading spaces,\ttabs\tand\n\nblank lines  \n",
+            "def f(x):\n    return x ** 2  # square\n\n\nclass A:\n\tpass",
+            "Prices: 3.14159, 1,000,000 and 2026-11-23T13:45:00Z; ratio 7/8.",
+            "<start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\n",
+            "混合テキスト with English, العربية, हिन्दी, 한국어 and emoji 🧪🧬🇯🇵 in one line.",
+            "\u{1F600}\u{0301}\u{200D}\u{FE0F} zero width\u{200B}joiners and \u{00A0}nbsp",
+            String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40),
+        ]
+        var differing: [String] = []
+        for text in TokenizerFixtures.strings + extra {
+            for special in [false, true] {
+                let a = try json.encode(text, addSpecialTokens: special), b = try gguf.encode(text, addSpecialTokens: special)
+                if a != b { differing.append("\(text.debugDescription.prefix(80)) special=\(special): json \(a.prefix(20)) gguf \(b.prefix(20))") }
+            }
+        }
+        #expect(differing.isEmpty, "\(differing.count) texts differ:\n\(differing.prefix(8).joined(separator: "\n"))")
+    }
+
+    @Test(
+        "the vocabulary scanner builds the same tables as the generic JSON tree",
+        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        arguments: TokenizerFixtures.installedNames)
+    func scannerMatchesTree(name: String) throws {
+        let url = try #require(TokenizerFixtures.folder(name)).appendingPathComponent("tokenizer.json")
+        let data = try Data(contentsOf: url)
+        let fast = try Tokenizer.parse(json: data, path: url.path)
+        let tree = try Tokenizer.parse(json: data, path: url.path, scanVocabulary: false)
+        #expect(fast.model.pieces == tree.model.pieces)
+        #expect(fast.model.vocab == tree.model.vocab)
+        guard case .ranked(let a) = fast.model.merges, case .ranked(let b) = tree.model.merges else {
+            Issue.record("\(name): expected ranked merges")
+            return
+        }
+        #expect(a == b)
     }
 }

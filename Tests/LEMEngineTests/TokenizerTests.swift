@@ -74,9 +74,12 @@ struct TokenizerTests {
         #expect(pieces.contains("😀") || pieces.contains(" 😀"))
     }
 
-    @Test("streaming on real vocabularies matches decode", arguments: ["llama3", "qwen2", "smollm2", "gemma3"])
+    @Test(
+        "streaming on real vocabularies matches decode",
+        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        arguments: TokenizerFixtures.installedNames)
     func streamingReal(name: String) throws {
-        guard let t = TokenizerFixtures.loaded[name] else { return }
+        let t = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
         for text in ["Hello 👨‍👩‍👧‍👦 世界! é", "日本語のテキスト\n\tcode()", "ﬁ ḁ̴̛̙ ٣٤٥ 🇫🇷"] {
             let ids = try t.encode(text)
             var stream = StreamingDetokenizer(tokenizer: t, skipSpecialTokens: true)
@@ -120,6 +123,20 @@ struct TokenizerTests {
         #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["ab"]}}"#).contains("expected \"left right\""))
         #expect(message(#"{"model": {"type": "Unigram", "vocab": []}}"#).contains("unsupported tokenizer feature: model type \"Unigram\""))
         #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}"#).contains("non-negative"))
+        // The vocabulary scanner's own errors (model.vocab and model.merges skip the JSON tree).
+        #expect(message(#"{"model": {"type": "BPE", "vocab": ["a"], "merges": []}}"#).contains("model.vocab: expected an object"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 1.5}, "merges": []}}"#).contains("model.vocab[\"a\"]"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0 "b": 1}, "merges": []}}"#).contains("expected ',' or '}'"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}}}"#).contains("model.merges: expected a list"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [7]}}"#).contains("model.merges[0]: expected a string or a pair"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}}"#).contains("model.merges[0]"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [["a", "b"]]}}"#).contains("\"a\" + \"b\" uses a token not in the vocabulary"))
+        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0, "merges": []}}"#).contains("not valid JSON"))
+        var badUTF8 = Array(#"{"model": {"type": "BPE", "vocab": {"a"#.utf8)
+        badUTF8 += [0xFF] + Array(#"": 0}, "merges": []}}"#.utf8)
+        do { _ = try Tokenizer.parse(json: Data(badUTF8), path: "bad.json"); Issue.record("invalid UTF-8 accepted") } catch {
+            #expect("\(error)".contains("invalid UTF-8"))
+        }
         let pre = #"{"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated"}"#
         #expect(message(#"{"pre_tokenizer": \#(pre), "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#).contains("Split regex"))
         #expect(throws: TokenizerError.self) { try Tokenizer.load(from: URL(fileURLWithPath: "/nonexistent/model")) }
@@ -133,7 +150,9 @@ struct TokenizerTests {
         #expect(try t.encode(utf8: Array("ab".utf8)) == [262, 261])
     }
 
-    @Test("GGUF vocabularies expose BOS, EOS and end-of-turn ids")
+    @Test(
+        "GGUF vocabularies expose BOS, EOS and end-of-turn ids",
+        .enabled(if: !TokenizerFixtures.installedGGUFNames.isEmpty, "no GGUF model installed: run Scripts/setup.sh"))
     func ggufSpecials() throws {
         if let t = TokenizerFixtures.ggufLoaded["smollm2"] {
             #expect(t.tokenId("<|im_end|>").map { t.eosTokenIds.contains($0) } == true)

@@ -32,8 +32,9 @@ extension Kernels {
         }
     }
 
-    /// Threads a single-token matmul is split across (decode is bound by decoding weight rows).
-    public static let matmulWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    /// Threads a single-token matmul is split across (decode is bound by decoding weight rows):
+    /// `EngineThreads.count`, at most one scratch row per tile row.
+    public static var matmulWorkers: Int { min(EngineThreads.count, matmulTileRows) }
 
     /// `a · b` over `count` floats, eight lanes at a time.
     @inline(__always)

@@ -19,10 +19,17 @@ extension Tokenizer {
     }
 
     /// Builds a tokenizer from tokenizer.json bytes plus the optional tokenizer_config.json object.
+    ///
+    /// `scanVocabulary: false` builds the vocabulary and merges from a generic JSON tree instead
+    /// of `VocabularyScanner` — slower, kept as the tests' oracle.
     public static func parse(json data: Data, path: String, config: [String: Any]? = nil,
-                             generationConfig: [String: Any]? = nil, chatTemplate: String? = nil) throws -> Tokenizer {
+                             generationConfig: [String: Any]? = nil, chatTemplate: String? = nil,
+                             scanVocabulary: Bool = true) throws -> Tokenizer {
         let root: TokenizerJSON
-        do { root = try TokenizerJSON.parse(data) } catch {
+        let skipped: [String: Range<Int>]
+        do {
+            (root, skipped) = try TokenizerJSON.parse(data, skipping: scanVocabulary ? ["model.vocab", "model.merges"] : [])
+        } catch {
             throw TokenizerError.invalidFile(path: path, reason: "not valid JSON: \(error)")
         }
         guard root.pairs != nil else {
@@ -31,7 +38,7 @@ extension Tokenizer {
         guard let modelJSON = root["model"], modelJSON.pairs != nil else {
             throw TokenizerError.invalidFile(path: path, reason: "missing \"model\" object")
         }
-        let model = try parseBPE(modelJSON, path: path)
+        let model = try parseBPE(modelJSON, path: path, data: data, skipped: skipped)
         let added = try parseAddedTokens(root["added_tokens"], path: path)
         let normalizer = try Normalizer.parse(root["normalizer"], path: path)
         let preTokenizer = try PreTokenizer.parse(root["pre_tokenizer"], path: path)
@@ -93,10 +100,46 @@ extension Tokenizer {
         return obj
     }
 
-    /// Parses `model` (type BPE) with its vocabulary and merges ("a b" strings or [a, b] pairs).
-    static func parseBPE(_ obj: TokenizerJSON, path: String) throws -> BPEModel {
+    /// Parses `model` (type BPE) with its vocabulary and merges ("a b" strings or [a, b] pairs):
+    /// scanned from `data` when the parse left them as `skipped` byte ranges, else from the tree.
+    static func parseBPE(_ obj: TokenizerJSON, path: String, data: Data, skipped: [String: Range<Int>]) throws -> BPEModel {
         let type = obj["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupported(path: path, feature: "model type \"\(type)\"") }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let s = obj[key]?.string, !s.isEmpty { throw TokenizerError.unsupported(path: path, feature: "BPE \(key)") }
+        }
+        let vocab: [PieceKey: Int], pieces: [String], table: [UInt64: UInt64]
+        if let vocabRange = skipped["model.vocab"] {
+            (vocab, pieces, table) = try data.withUnsafeBytes { raw in
+                let scanner = VocabularyScanner(bytes: raw.bindMemory(to: UInt8.self), path: path)
+                let (pieceTable, maxId) = try scanner.vocabulary(vocabRange)
+                var pieces = [String](repeating: "", count: maxId + 1)
+                var vocab: [PieceKey: Int] = [:]
+                vocab.reserveCapacity(pieceTable.count)
+                for e in 0 ..< pieceTable.count {
+                    guard let text = String(validating: pieceTable.key(e), as: UTF8.self) else {
+                        throw TokenizerError.invalidFile(path: path, reason: "model.vocab: invalid UTF-8 in token \(pieceTable.ids[e])")
+                    }
+                    let id = Int(pieceTable.ids[e])
+                    vocab[PieceKey(text)] = id
+                    pieces[id] = text
+                }
+                guard let mergesRange = skipped["model.merges"] else {
+                    throw TokenizerError.invalidFile(path: path, reason: "model.merges: expected a list")
+                }
+                return (vocab, pieces, try scanner.merges(mergesRange, pieces: pieceTable))
+            }
+        } else {
+            (vocab, pieces, table) = try parseBPETables(obj, path: path)
+        }
+        let unk = obj["unk_token"]?.string.flatMap { vocab[PieceKey($0)] }
+        return BPEModel(vocab: vocab, pieces: pieces, merges: .ranked(table),
+                        byteFallback: obj["byte_fallback"]?.bool ?? false, unknownId: unk,
+                        fuseUnknown: obj["fuse_unk"]?.bool ?? false, ignoreMerges: obj["ignore_merges"]?.bool ?? false)
+    }
+
+    /// The vocabulary, pieces and merge table read from a parsed tree (the scanner's oracle).
+    static func parseBPETables(_ obj: TokenizerJSON, path: String) throws -> ([PieceKey: Int], [String], [UInt64: UInt64]) {
         guard let vocabJSON = obj["vocab"]?.pairs else {
             throw TokenizerError.invalidFile(path: path, reason: "model.vocab: expected an object of token → id")
         }
@@ -112,9 +155,6 @@ extension Tokenizer {
         }
         var pieces = [String](repeating: "", count: maxId + 1)
         for (piece, id) in vocab { pieces[id] = piece.text }
-        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let s = obj[key]?.string, !s.isEmpty { throw TokenizerError.unsupported(path: path, feature: "BPE \(key)") }
-        }
         guard let mergesJSON = obj["merges"]?.array else {
             throw TokenizerError.invalidFile(path: path, reason: "model.merges: expected a list")
         }
@@ -123,11 +163,7 @@ extension Tokenizer {
             if let pair = entry.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string { return (a, b) }
             throw TokenizerError.invalidFile(path: path, reason: "model.merges[\(rank)]: expected a string or a pair of strings")
         }
-        let table = try mergeTable(pairs, vocab: vocab, path: path, key: "model.merges")
-        let unk = obj["unk_token"]?.string.flatMap { vocab[PieceKey($0)] }
-        return BPEModel(vocab: vocab, pieces: pieces, merges: .ranked(table),
-                        byteFallback: obj["byte_fallback"]?.bool ?? false, unknownId: unk,
-                        fuseUnknown: obj["fuse_unk"]?.bool ?? false, ignoreMerges: obj["ignore_merges"]?.bool ?? false)
+        return (vocab, pieces, try mergeTable(pairs, vocab: vocab, path: path, key: "model.merges"))
     }
 
     /// Splits a "left right" merge line at its first space.

@@ -34,13 +34,21 @@ public indirect enum TokenizerJSON: Sendable {
 
     /// Parses JSON text; errors give the byte offset.
     public static func parse(_ data: Data) throws -> TokenizerJSON {
+        try parse(data, skipping: []).value
+    }
+
+    /// Parses JSON text, but leaves the members at the dotted `skipping` paths (e.g.
+    /// `model.vocab`) unparsed: they read as `null` and their byte ranges in `data` are returned,
+    /// for a purpose-built scanner. Errors give the byte offset.
+    static func parse(_ data: Data, skipping: Set<String>) throws -> (value: TokenizerJSON, skipped: [String: Range<Int>]) {
         try data.withUnsafeBytes { raw in
             var p = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
+            p.skipPaths = skipping
             p.skipSpace()
             let v = try p.value()
             p.skipSpace()
             guard p.i == p.bytes.count else { throw p.error("trailing characters") }
-            return v
+            return (v, p.skipped)
         }
     }
 }
@@ -56,6 +64,12 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
     var depth = 0
+    /// Dotted member paths whose values are skipped, not parsed (see `TokenizerJSON.parse(_:skipping:)`).
+    var skipPaths: Set<String> = []
+    /// Byte ranges of the skipped values, by path.
+    var skipped: [String: Range<Int>] = [:]
+    /// Keys of the objects being parsed, outermost first (tracked only while `skipPaths` is set).
+    var path: [String] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -84,7 +98,21 @@ struct JSONParser {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 i += 1
                 skipSpace()
-                pairs.append((key, try value()))
+                if !skipPaths.isEmpty {
+                    let dotted = (path + [key]).joined(separator: ".")
+                    if skipPaths.contains(dotted) {
+                        let start = i
+                        try skipValue()
+                        skipped[dotted] = start ..< i
+                        pairs.append((key, .null))
+                    } else {
+                        path.append(key)
+                        defer { path.removeLast() }
+                        pairs.append((key, try value()))
+                    }
+                } else {
+                    pairs.append((key, try value()))
+                }
                 skipSpace()
                 guard i < bytes.count else { throw error("unterminated object") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -114,6 +142,96 @@ struct JSONParser {
         case UInt8(ascii: "n"): try literal("null"); return .null
         default: return try number()
         }
+    }
+
+    /// Moves past one JSON value without building it: strings (escapes included) and the
+    /// brackets nested inside arrays and objects are matched, scalars skipped to the next
+    /// delimiter. Only bracket balance is checked; the scanner that reads the range later
+    /// validates the content.
+    mutating func skipValue() throws {
+        let start = i
+        var nesting = 0
+        repeat {
+            guard i < bytes.count else { throw Failure(offset: start, message: "unterminated value") }
+            switch bytes[i] {
+            case UInt8(ascii: "\""):
+                i += 1
+                while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
+                    i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard i < bytes.count else { throw Failure(offset: start, message: "unterminated string") }
+                i += 1
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                nesting += 1
+                i += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                guard nesting > 0 else { throw error("unexpected bracket") }
+                nesting -= 1
+                i += 1
+            default:
+                if nesting == 0 {
+                    // A scalar at the top of the skipped value: up to the next delimiter.
+                    while i < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]")].contains(bytes[i]) { i += 1 }
+                    return
+                }
+                i += 1
+            }
+        } while nesting > 0
+    }
+
+    /// Reads a string at `i` (which must be a quote) into `out` as raw UTF-8 bytes with escapes
+    /// resolved, without validating the UTF-8 or making a `String`.
+    mutating func stringBytes(into out: inout [UInt8]) throws {
+        let start = i
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string") }
+        i += 1
+        out.removeAll(keepingCapacity: true)
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                i += 1
+                return
+            }
+            if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
+            i += 1
+            guard i < bytes.count else { break }
+            let e = bytes[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "u"):
+                var v = try hex4()
+                if v >= 0xD800 && v < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                    i += 2
+                    let low = try hex4()
+                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+                }
+                let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(scalar).utf8))
+            default: out.append(e)
+            }
+        }
+        throw Failure(offset: start, message: "unterminated string")
+    }
+
+    /// Reads a non-negative integer at `i`; nil (with `i` unchanged) when there is none or it
+    /// has a fraction, exponent or sign.
+    mutating func unsignedInteger() -> Int? {
+        let start = i
+        var value = 0
+        while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39, value < 1 << 40 {
+            value = value * 10 + Int(bytes[i] - 0x30)
+            i += 1
+        }
+        if i == start || (i < bytes.count && [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[i])) {
+            i = start
+            return nil
+        }
+        return value
     }
 
     mutating func literal(_ word: String) throws {

@@ -1,0 +1,76 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs the built `lem bench-speed` on a committed tiny model and checks what it prints: the
+/// counts asked for and the JSON shape of issue 4 — never the timings.
+@Suite struct BenchSpeedCommandTests {
+    static let lem = WorkbenchEndToEndTests.lem
+
+    /// Runs `lem` with `arguments`; returns (exit status, stdout, stderr).
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        guard let lem = Self.lem else { throw CocoaError(.fileNoSuchFile) }
+        process.executableURL = lem
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
+    func jsonOnTinyModel() throws {
+        let model = TestPaths.fixture("engine/gemma3_tiny-mlx4").path
+        let result = try run([
+            "bench-speed", "--model", model, "--prompt-tokens", "9", "--gen-tokens", "5", "--runs", "2",
+            "--threads", "1", "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.err)")
+        let line = result.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line.hasPrefix("{\"prompt_tokens_per_s\": "))
+        let keys = ["\"prompt_tokens_per_s\"", "\"gen_tokens_per_s\"", "\"ttft_ms\"", "\"peak_rss_mb\""]
+        let positions = keys.map { line.range(of: $0)?.lowerBound }
+        #expect(positions.allSatisfy { $0 != nil })
+        #expect(zip(positions, positions.dropFirst()).allSatisfy { $0! < $1! }, "keys out of order: \(line)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        let object = try #require(parsed as? [String: Any])
+        #expect(object["prompt_tokens"] as? Int == 9)
+        #expect(object["gen_tokens"] as? Int == 5)
+        #expect(object["runs"] as? Int == 2)
+        #expect(object["threads"] as? Int == 1)
+        #expect((object["peak_rss_mb"] as? Double ?? 0) > 0)
+        for key in ["prompt_tokens_per_s", "gen_tokens_per_s", "ttft_ms"] {
+            #expect((object[key] as? Double ?? 0) > 0, "\(key) in \(line)")
+        }
+    }
+
+    @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
+    func textAndBadSizes() throws {
+        let model = TestPaths.fixture("engine/gemma3_tiny").path
+        let text = try run(["bench-speed", "--model", model, "--prompt-tokens", "4", "--gen-tokens", "2", "--runs", "1"])
+        #expect(text.status == 0, "stderr: \(text.err)")
+        #expect(text.out.contains("generation       2 tokens"))
+        let tooLong = try run(["bench-speed", "--model", model, "--prompt-tokens", "100000", "--gen-tokens", "2"])
+        #expect(tooLong.status != 0)
+        #expect(tooLong.err.contains("context"))
+        let badShape = try run(["bench-speed", "--sgemm", "--shapes", "12x3"])
+        #expect(badShape.status != 0)
+        #expect(badShape.err.contains("TOKENSxINxOUT"))
+    }
+
+    @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
+    func machineJSON() throws {
+        let result = try run(["bench-speed", "--bandwidth", "--bandwidth-mib", "8", "--sgemm", "--shapes", "4x8x16", "--threads", "2", "--json"])
+        #expect(result.status == 0, "stderr: \(result.err)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.out.utf8))
+        let object = try #require(parsed as? [String: Any])
+        #expect((object["bandwidth_gb_per_s"] as? Double ?? 0) > 0)
+        #expect(((object["sgemm_gflops"] as? [String: Any])?["4x8x16"] as? Double ?? 0) > 0)
+        #expect(object["threads"] as? Int == 2)
+    }
+}
