@@ -32,6 +32,9 @@ struct WorkbenchCommand: ParsableCommand {
     @Flag(help: "Use canned demo replies in the Chat panel instead of a model.")
     var demoChat = false
 
+    @Option(help: "A second model whose attention the Attention panel compares with (same tokens).")
+    var attentionCompare: String?
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
@@ -46,8 +49,10 @@ struct WorkbenchCommand: ParsableCommand {
         }
         if !demoChat {
             sources.append(EngineChatSource(modelURL: try model.resolvedURL(), kernelDirectory: Self.kernelDirectory()))
+            let compare = attentionCompare.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            sources.append(EngineAttentionSource(modelURL: try model.resolvedURL(), compareURL: compare))
         }
-        sources.append(DemoSource(includeTraining: trainLog == nil, includeChat: demoChat))
+        sources.append(DemoSource(includeTraining: trainLog == nil, includeChat: demoChat, includeAttention: demoChat))
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
     }
