@@ -10,12 +10,16 @@ public enum ModelFactory {
     public static func makeModel(
         config: ModelConfig, tensors: [String: any WeightTensor], source: String
     ) throws -> any LanguageModel {
-        let loader = WeightLoader(tensors: tensors, source: source)
+        try makeModel(config: config, loader: WeightLoader(tensors: tensors, source: source))
+    }
+
+    /// Builds a model whose linear layers are made by `loader` (which may carry an adapter).
+    static func makeModel(config: ModelConfig, loader: WeightLoader) throws -> any LanguageModel {
         switch config.modelType {
         case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
         case "llama", "mistral": return try Llama(config: config, loader: loader)
         case "qwen2": return try Qwen2.load(config: config, loader: loader)
-        default: throw ModelError.unsupportedArchitecture(config.modelType, source: source)
+        default: throw ModelError.unsupportedArchitecture(config.modelType, source: loader.source)
         }
     }
 

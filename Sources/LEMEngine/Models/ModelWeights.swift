@@ -6,6 +6,8 @@ public struct Linear: Sendable {
     public let weight: any WeightTensor
     /// (out), nil when the layer has no bias.
     public let bias: [Float]?
+    /// An unfused LoRA/DoRA term applied after the base product, nil without an adapter.
+    public var adapter: LinearAdapter? = nil
 
     /// Output features.
     public var outFeatures: Int { weight.rows }
@@ -26,6 +28,7 @@ public struct Linear: Sendable {
         } else {
             Kernels.matmul(x, weight: weight, bias: nil, tokens: tokens, tile: tile, out: out)
         }
+        if let adapter { adapter.apply(x, tokens: tokens, bias: bias, out: out) }
     }
 }
 
@@ -36,6 +39,10 @@ public struct WeightLoader {
     public let tensors: [String: any WeightTensor]
     /// The file or directory the tensors came from, for error messages.
     public let source: String
+    /// The adapter whose modules `linear` attaches, and the strength its scale is multiplied by.
+    public var adapter: (adapter: InferenceAdapter, strength: Float)? = nil
+    /// The adapter modules `linear` has attached, so leftovers can be reported.
+    let adapterClaims = AdapterClaims()
 
     /// Creates a loader over `tensors` read from `source`.
     public init(tensors: [String: any WeightTensor], source: String) {
@@ -59,9 +66,11 @@ public struct WeightLoader {
 
     /// The linear layer `<prefix>.weight` (`[out, in]`) and, when `bias`, `<prefix>.bias`.
     public func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool = false) throws -> Linear {
-        Linear(
+        var layer = Linear(
             weight: try tensor(prefix + ".weight", shape: [out, inFeatures]),
             bias: bias ? try vector(prefix + ".bias", count: out) : nil)
+        layer.adapter = try linearAdapter(prefix, weight: layer.weight)
+        return layer
     }
 
     /// The output projection: `lm_head.weight`, or the token embedding when tied (or absent).

@@ -7,6 +7,10 @@ import LEMFormats
 struct ModelOption: ParsableArguments {
     @Option(name: .long, help: "A .gguf file or a model directory (config.json + safetensors). Default: the installed SmolLM2.")
     var model: String?
+    @Option(name: .customLong("adapter-path"), help: "A LoRA/DoRA adapter folder (mlx_lm adapters.safetensors or PEFT adapter_model.safetensors) applied unfused.")
+    var adapterPath: String?
+    @Option(name: .customLong("adapter-scale"), help: "Multiplies the adapter's own scale: 1 = as trained, 0 = the base model.")
+    var adapterScale: Float = 1
 
     /// The model path: `--model`, else the installed default model.
     func resolvedURL() throws -> URL {
@@ -18,10 +22,13 @@ struct ModelOption: ParsableArguments {
         return url
     }
 
-    /// Opens the checkpoint and builds its model.
+    /// Opens the checkpoint and builds its model, with `--adapter-path` applied when given.
     func load() throws -> (files: ModelFiles, model: any LanguageModel) {
         let files = try ModelFiles.open(try resolvedURL())
-        return (files, try ModelFactory.makeModel(files))
+        guard let adapterPath else { return (files, try ModelFactory.makeModel(files)) }
+        guard adapterScale.isFinite else { throw ValidationError("--adapter-scale must be a finite number") }
+        let adapter = try InferenceAdapter(folder: URL(fileURLWithPath: (adapterPath as NSString).expandingTildeInPath))
+        return (files, try ModelFactory.makeModel(files, adapter: adapter, adapterScale: adapterScale))
     }
 }
 

@@ -1,0 +1,139 @@
+import Foundation
+import LEMFormats
+
+extension InferenceAdapter {
+    /// The tensors of one adapted module gathered from a file, before shape checks.
+    struct Parts {
+        var a: SafetensorsTensor?
+        var b: SafetensorsTensor?
+        var magnitude: SafetensorsTensor?
+    }
+
+    /// Reads an mlx_lm folder: `adapters.safetensors` + `adapter_config.json`.
+    init(mlxFolder folder: URL, config: [String: Any]) throws {
+        let configURL = folder.appendingPathComponent(Self.configFile)
+        let url = folder.appendingPathComponent(Self.mlxWeightsFile)
+        let typeName = config["fine_tune_type"] as? String ?? "lora"
+        guard let type = FineTuneType(rawValue: typeName) else {
+            throw FormatError(configURL, "fine_tune_type '\(typeName)' is not an adapter (expected lora or dora)")
+        }
+        guard let lora = config["lora_parameters"] as? [String: Any], let scale = (lora["scale"] as? NSNumber)?.floatValue else {
+            throw FormatError(configURL, "missing 'lora_parameters.scale'")
+        }
+        let file = try SafetensorsFile(url: url)
+        var parts: [String: Parts] = [:]
+        for name in file.names {
+            let tensor = try file.tensor(name)
+            if name.hasSuffix(".lora_a") {
+                parts[String(name.dropLast(7)), default: Parts()].a = tensor
+            } else if name.hasSuffix(".lora_b") {
+                parts[String(name.dropLast(7)), default: Parts()].b = tensor
+            } else if name.hasSuffix(".m") {
+                parts[String(name.dropLast(2)), default: Parts()].magnitude = tensor
+            } else {
+                throw FormatError(url, tensor: name, "not an adapter tensor (expected <module>.lora_a, .lora_b or, for DoRA, .m)")
+            }
+        }
+        var modules: [String: Module] = [:]
+        for (path, part) in parts {
+            guard let a = part.a, let b = part.b else {
+                throw FormatError(url, tensor: path, "has only one of lora_a / lora_b")
+            }
+            let av = try Self.matrix(a, file: url), bv = try Self.matrix(b, file: url)
+            let inputs = a.shape[0], rank = a.shape[1], outputs = b.shape[1]
+            guard b.shape[0] == rank else {
+                throw FormatError(url, tensor: path, "lora_a \(a.shape) (in, r) and lora_b \(b.shape) (r, out) disagree on the rank")
+            }
+            let magnitude = try Self.magnitude(part.magnitude, type: type, outputs: outputs, path: path, url: url)
+            modules[Self.canonicalPath(path)] = Module(
+                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale, a: av, b: bv, magnitude: magnitude)
+        }
+        self.init(weightsFile: url, format: .mlx, fineTuneType: type, modules: modules)
+    }
+
+    /// Reads a Hugging Face PEFT folder: `adapter_model.safetensors` + `adapter_config.json`.
+    init(peftFolder folder: URL, config: [String: Any]) throws {
+        let configURL = folder.appendingPathComponent(Self.configFile)
+        let url = folder.appendingPathComponent(Self.peftWeightsFile)
+        if let type = config["peft_type"] as? String, type != "LORA" {
+            throw FormatError(configURL, "peft_type '\(type)' is not supported (expected LORA)")
+        }
+        guard let r = (config["r"] as? NSNumber)?.doubleValue, r > 0, let alpha = (config["lora_alpha"] as? NSNumber)?.doubleValue else {
+            throw FormatError(configURL, "needs a positive 'r' and a number 'lora_alpha'")
+        }
+        for key in ["rank_pattern", "alpha_pattern"] {
+            if let pattern = config[key] as? [String: Any], !pattern.isEmpty {
+                throw FormatError(configURL, "'\(key)' (per-module ranks or alphas) is not supported")
+            }
+        }
+        if config["fan_in_fan_out"] as? Bool == true {
+            throw FormatError(configURL, "'fan_in_fan_out: true' (Conv1D bases) is not supported")
+        }
+        if config["lora_bias"] as? Bool == true {
+            throw FormatError(configURL, "'lora_bias: true' (a bias on lora_B) is not supported")
+        }
+        let rslora = config["use_rslora"] as? Bool ?? false
+        let type: FineTuneType = config["use_dora"] as? Bool == true ? .dora : .lora
+        // matches PEFT LoraLayer.update_layer: scaling = alpha / r, or alpha / sqrt(r) with rsLoRA
+        let scale = Float(rslora ? alpha / r.squareRoot() : alpha / r)
+        let file = try SafetensorsFile(url: url)
+        var parts: [String: Parts] = [:]
+        for name in file.names {
+            let tensor = try file.tensor(name)
+            var stem = name
+            if stem.hasPrefix("base_model.model.") { stem = String(stem.dropFirst("base_model.model.".count)) }
+            if stem.hasSuffix(".lora_A.weight") {
+                parts[String(stem.dropLast(14)), default: Parts()].a = tensor
+            } else if stem.hasSuffix(".lora_B.weight") {
+                parts[String(stem.dropLast(14)), default: Parts()].b = tensor
+            } else if stem.hasSuffix(".lora_magnitude_vector") {
+                parts[String(stem.dropLast(22)), default: Parts()].magnitude = tensor
+            } else if stem.hasSuffix(".lora_magnitude_vector.weight") {
+                parts[String(stem.dropLast(29)), default: Parts()].magnitude = tensor
+            } else {
+                throw FormatError(url, tensor: name, "not a LoRA tensor (expected <module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)")
+            }
+        }
+        var modules: [String: Module] = [:]
+        for (path, part) in parts {
+            guard let a = part.a, let b = part.b else {
+                throw FormatError(url, tensor: path, "has only one of lora_A / lora_B")
+            }
+            let at = try Self.matrix(a, file: url), bt = try Self.matrix(b, file: url)
+            let rank = a.shape[0], inputs = a.shape[1], outputs = b.shape[0]
+            guard b.shape[1] == rank else {
+                throw FormatError(url, tensor: path, "lora_A \(a.shape) (r, in) and lora_B \(b.shape) (out, r) disagree on the rank")
+            }
+            let magnitude = try Self.magnitude(part.magnitude, type: type, outputs: outputs, path: path, url: url)
+            // PEFT stores Aᵀ (r, in) and Bᵀ (out, r); transpose into mlx_lm's A (in, r), B (r, out).
+            modules[Self.canonicalPath(path)] = Module(
+                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale,
+                a: Self.transpose(at, rows: rank, columns: inputs), b: Self.transpose(bt, rows: outputs, columns: rank),
+                magnitude: magnitude)
+        }
+        self.init(weightsFile: url, format: .peft, fineTuneType: type, modules: modules)
+    }
+
+    /// Checks and decodes a DoRA magnitude: required for DoRA, forbidden for LoRA, shape (out).
+    static func magnitude(_ tensor: SafetensorsTensor?, type: FineTuneType, outputs: Int, path: String, url: URL) throws -> [Float]? {
+        switch (type, tensor) {
+        case (.lora, nil): return nil
+        case (.lora, .some(let m)):
+            throw FormatError(url, tensor: m.name, "a DoRA magnitude in an adapter whose config says LoRA")
+        case (.dora, nil):
+            throw FormatError(url, tensor: path, "DoRA adapter without a magnitude vector")
+        case (.dora, .some(let m)):
+            guard m.elementCount == outputs, m.shape.count == 1 || (m.shape.count == 2 && m.shape.contains(1)) else {
+                throw FormatError(url, tensor: m.name, "magnitude has shape \(m.shape), expected [\(outputs)]")
+            }
+            return m.decodeAll()
+        }
+    }
+
+    /// The transpose of a row-major (rows, columns) matrix.
+    static func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: x.count)
+        for r in 0 ..< rows { for c in 0 ..< columns { result[c * rows + r] = x[r * columns + c] } }
+        return result
+    }
+}
