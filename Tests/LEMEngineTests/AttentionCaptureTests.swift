@@ -108,3 +108,25 @@ struct AttentionCaptureTests {
         #expect(bytes == 4 * (4 * 4 * 210 + 4 * 20 * 2 * 32))
     }
 }
+
+@Suite("Attention comparison with an adapter")
+struct AttentionAdapterComparisonTests {
+    @Test("a LoRA adapter changes the maps; at scale 0 it changes nothing")
+    func adapterChangesAttention() throws {
+        let ref = try AttentionReference.load("gemma3_tiny")
+        let base = try ModelFactory.load(TestPaths.fixture("engine/gemma3_tiny"))
+        let folder = TestPaths.fixture("adapters/gemma3_lora")
+        let adapted = try ModelFactory.load(TestPaths.fixture("engine/gemma3_tiny"), adapterFolder: folder)
+        let off = try ModelFactory.load(TestPaths.fixture("engine/gemma3_tiny"), adapterFolder: folder, adapterScale: 0)
+        let a = try AttentionAnalysis(capture: AttentionRunner.capture(model: base, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
+        let b = try AttentionAnalysis(capture: AttentionRunner.capture(model: adapted, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
+        let z = try AttentionAnalysis(capture: AttentionRunner.capture(model: off, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
+        let changed = try AttentionComparison(a, b)
+        let top = try #require(changed.ranked.first)
+        #expect(top.mapMeanAbsDiff > 1e-4)
+        #expect(changed.ranked.map(\.mapMeanAbsDiff) == changed.ranked.map(\.mapMeanAbsDiff).sorted(by: >))
+        let unchanged = try AttentionComparison(a, z)
+        #expect(unchanged.heads.allSatisfy { $0.mapMaxAbsDiff < 1e-6 })
+        print("gemma3_lora: most changed head L\(top.layer) H\(top.head), mean |ΔP| \(top.mapMeanAbsDiff)")
+    }
+}

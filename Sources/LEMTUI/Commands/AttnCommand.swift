@@ -24,6 +24,8 @@ struct AttnCommand: ParsableCommand {
     @Option(help: "Only this head in the output.") var head: Int?
     @Flag(help: "Include the full probability maps (JSON only).") var maps = false
     @Option(help: "A second model to compare with on the same tokens.") var compareModel: String?
+    @Option(help: "An adapter folder to compare with: applied to --compare-model, else to --model (without --adapter-path).")
+    var compareAdapter: String?
     @Option(help: "Greedy tokens to generate and analyse after the prompt.") var generate: Int = 0
     @Option(help: "Cap on analysed tokens (maps need heads × T × T floats per layer).") var maxTokens: Int = AttentionCapture.defaultMaxTokens
     @Option(help: "Output format: json, csv or text.") var format: String = "json"
@@ -49,15 +51,17 @@ struct AttnCommand: ParsableCommand {
         let stopIds = Set(support?.eosIds ?? []).union(config.eosTokenIds)
         let (capture, allIds) = try AttentionRunner.capture(
             model: lm, ids: promptIds, generate: generate, stopIds: stopIds, maxTokens: maxTokens)
-        let needMaps = maps || compareModel != nil
+        let needMaps = maps || compareModel != nil || compareAdapter != nil
         let analysis = try AttentionAnalysis(capture: capture, ids: allIds, keepMaps: needMaps)
         var comparison: (String, AttentionComparison)?
-        if let other = compareModel {
-            let url = URL(fileURLWithPath: (other as NSString).expandingTildeInPath)
-            let otherModel = try ModelFactory.makeModel(try ModelFiles.open(url))
+        if compareModel != nil || compareAdapter != nil {
+            let url = compareModel.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? files.url
+            let adapterURL = compareAdapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            let otherModel = try ModelFactory.load(url, adapterFolder: adapterURL)
             let (otherCapture, _) = try AttentionRunner.capture(model: otherModel, ids: allIds, maxTokens: maxTokens)
             let b = try AttentionAnalysis(capture: otherCapture, ids: allIds, keepMaps: true)
-            comparison = (url.lastPathComponent, try AttentionComparison(analysis, b))
+            let label = url.lastPathComponent + (adapterURL.map { " + " + $0.lastPathComponent } ?? "")
+            comparison = (label, try AttentionComparison(analysis, b))
         }
         let tokens = allIds.map { id in support.map { $0.tokenizer.decode([id]) } ?? "<\(id)>" }
         let report = AttentionReport(

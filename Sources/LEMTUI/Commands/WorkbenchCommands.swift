@@ -32,7 +32,7 @@ struct WorkbenchCommand: ParsableCommand {
     @Flag(help: "Use canned demo replies in the Chat panel instead of a model.")
     var demoChat = false
 
-    @Option(help: "A second model whose attention the Attention panel compares with (same tokens).")
+    @Option(help: "A second model, or an adapter folder for --model, whose attention the Attention panel compares with.")
     var attentionCompare: String?
 
     func run() throws {

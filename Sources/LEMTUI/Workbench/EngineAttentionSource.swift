@@ -58,7 +58,10 @@ final class EngineAttentionSource: WorkbenchSource, @unchecked Sendable {
                 let files = try ModelFiles.open(modelURL)
                 let model = try ModelFactory.makeModel(files)
                 let text = try? TextSupport(files: files)
-                let other = try compareURL.map { try ModelFactory.makeModel(try ModelFiles.open($0)) }
+                // A second model, or an adapter folder applied to the first model.
+                let other = try compareURL.map { url in
+                    Self.isAdapterFolder(url) ? try ModelFactory.load(modelURL, adapterFolder: url) : try ModelFactory.load(url)
+                }
                 if let other, other.config.numHiddenLayers != model.config.numHiddenLayers
                     || other.config.numAttentionHeads != model.config.numAttentionHeads || other.config.vocabSize != model.config.vocabSize {
                     throw ValidationErrorText("the second model's shape (layers, heads, vocabulary) differs from the first")
@@ -107,6 +110,13 @@ final class EngineAttentionSource: WorkbenchSource, @unchecked Sendable {
             }
         default:
             break
+        }
+    }
+
+    /// Whether `url` is a LoRA/DoRA adapter folder rather than a model.
+    static func isAdapterFolder(_ url: URL) -> Bool {
+        ["adapters.safetensors", "adapter_model.safetensors"].contains {
+            FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path)
         }
     }
 
