@@ -7,7 +7,7 @@ struct LEM: AsyncParsableCommand {
         commandName: "lem",
         abstract: "LEM Workbench: chat with, train, benchmark and inspect small language models on CPU.",
         subcommands: EngineCommands.all + TokenizerCommands.all + BenchCommands.all + TrainCommands.all + PerformanceCommands.all
-            + WorkbenchCommands.all,
+            + WorkbenchCommands.all + AttentionCommands.all,
         defaultSubcommand: WorkbenchCommand.self
     )
 }

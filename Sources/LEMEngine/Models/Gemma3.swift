@@ -118,6 +118,8 @@ public final class Gemma3: LanguageModel {
             Kernels.rmsNorm(k, weight: layer.kNorm, offset: 1, eps: eps, rows: t * kvHeads, channels: d, out: k)
             Kernels.applyRope(q, tokens: t, heads: heads, headDim: d, cos: local ? cosL : cosG, sin: local ? sinL : sinG)
             Kernels.applyRope(k, tokens: t, heads: kvHeads, headDim: d, cos: local ? cosL : cosG, sin: local ? sinL : sinG)
+            try cache.capture?.record(
+                layer: li, queries: q, keys: k, tokens: t, start: cache.count, scale: scale, softcap: softcap, window: layer.window)
             cache.layers[li].appendAndAttend(
                 queries: q, keys: k, values: v, positions: ws.positions, heads: heads, kvHeads: kvHeads,
                 headDim: d, scale: scale, softcap: softcap, scores: ws.scores, out: att)

@@ -103,6 +103,8 @@ public final class Llama: LanguageModel {
             layer.v(n, tokens: t, tile: tile, out: v)
             Kernels.applyRope(q, tokens: t, heads: heads, headDim: d, cos: cosT, sin: sinT)
             Kernels.applyRope(k, tokens: t, heads: kvHeads, headDim: d, cos: cosT, sin: sinT)
+            try cache.capture?.record(
+                layer: li, queries: q, keys: k, tokens: t, start: cache.count, scale: scale, softcap: 0, window: layer.window)
             cache.layers[li].appendAndAttend(
                 queries: q, keys: k, values: v, positions: ws.positions, heads: heads, kvHeads: kvHeads,
                 headDim: d, scale: scale, softcap: 0, scores: ws.scores, out: att)

@@ -12,6 +12,8 @@ public final class KVCache {
     public private(set) var count: Int = 0
     /// Scratch buffers reused by every forward pass on this cache.
     public let workspace = Workspace()
+    /// Opt-in attention capture, fed by each layer right after RoPE; nil (no cost) when off.
+    public var capture: AttentionCapture?
 
     /// Creates an empty cache for `config`: sliding layers get a ring buffer of the window size.
     public init(config: ModelConfig) {

@@ -41,6 +41,9 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(help: "Results database where chat sessions are saved (default ~/.local/share/lem/lem.sqlite).")
     var store: String?
 
+    @Option(help: "A second model, or an adapter folder for --model, whose attention the Attention panel compares with.")
+    var attentionCompare: String?
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
@@ -65,8 +68,10 @@ struct WorkbenchCommand: ParsableCommand {
                 modelURL: try model.resolvedURL(), adapterURL: model.adapterPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
                 kernelDirectory: Self.kernelDirectory(), catalog: catalog, sessions: keeper))
             sources.append(TrainRunSource())
+            let compare = attentionCompare.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+            sources.append(EngineAttentionSource(modelURL: try model.resolvedURL(), compareURL: compare))
         }
-        sources.append(DemoSource(includeTraining: trainLog == nil && demoChat, includeChat: demoChat))
+        sources.append(DemoSource(includeTraining: trainLog == nil && demoChat, includeChat: demoChat, includeAttention: demoChat))
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
     }

@@ -16,22 +16,26 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
     private var generation = 0  // bumped to cancel the streaming reply
     private var trainTimer: DispatchSourceTimer?
 
-    init(includeTraining: Bool, includeChat: Bool) {
+    /// Whether the attention panel is the demo's too (false when the engine analyses attention).
+    let includeAttention: Bool
+
+    init(includeTraining: Bool, includeChat: Bool, includeAttention: Bool = true) {
         self.includeTraining = includeTraining
         self.includeChat = includeChat
+        self.includeAttention = includeAttention
     }
 
     func start(inbox: EventInbox) {
         let bench = Self.benchModel()
         let attention = Self.attentionModel(layer: 0, head: 0, statistic: "entropy")
-        let includeChat = self.includeChat
+        let includeChat = self.includeChat, includeAttention = self.includeAttention
         inbox.post { wb in
             if includeChat {
                 wb.chat.model = ChatViewModel(model: "demo (no model loaded)", adapter: nil)
                 wb.chat.model.systemPrompt = "You are a helpful assistant."
             }
             wb.bench.model = bench
-            wb.attention.model = attention
+            if includeAttention { wb.attention.model = attention }
         }
         if includeTraining { startTraining(inbox: inbox) }
     }
@@ -45,6 +49,7 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
 
     func perform(_ intent: WorkbenchIntent, inbox: EventInbox) {
         if !includeChat, intent.isChatIntent { return }
+        if !includeAttention, intent.isAttentionIntent { return }
         switch intent {
         case .sendPrompt(let text):
             inbox.post { wb in wb.chat.model.beginTurn(prompt: text) }

@@ -50,6 +50,10 @@ public enum WorkbenchIntent: Hashable, Sendable {
     // Attention
     case selectHead(layer: Int, head: Int)
     case selectStatistic(String)
+    /// Analyse this text's attention; empty: the last chat prompt.
+    case analyzeAttention(String)
+    /// Switch the Attention panel between the first run and its difference from the second.
+    case toggleAttentionDifference
     // Application
     case setTheme(String)
 }

@@ -10,17 +10,24 @@ public struct AttentionPanel: Panel {
     public var gridHead = 0
     public var query = 0
     public var key = 0
+    /// The prompt being typed (`attention.prompt`), analysed on Enter.
+    public var promptInput = TextInputState()
+    public var isEditingPrompt = false
 
     /// Creates the panel over a view model.
     public init(model: AttentionViewModel = AttentionViewModel()) { self.model = model }
 
     public var title: String { "Attention" }
     public var keyContext: String { "attention" }
+    public var capturesText: Bool { isEditingPrompt }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
-        [
+        if isEditingPrompt { return [KeyHint("Enter", "analyse"), KeyHint("Esc", "cancel")] }
+        return [
             KeyHint("←↑↓→", focus == .grid ? "choose head" : "move cursor"), keys.hint("attention.open", "load head"),
             keys.hint("attention.switch", focus == .grid ? "to map" : "to grid"), keys.hint("attention.statistic", "statistic"),
+            keys.hint("attention.prompt", "prompt"), keys.hint("attention.run", "chat prompt"),
+            keys.hint("attention.compare", model.showsDifference ? "first run" : "difference"),
             keys.hint("global.help", "help"), keys.hint("global.quit", "quit"),
         ]
     }
@@ -29,13 +36,25 @@ public struct AttentionPanel: Panel {
         helpTable(keys, [
             ("attention.up", "move up"), ("attention.down", "move down"), ("attention.left", "move left"), ("attention.right", "move right"),
             ("attention.open", "load the selected head's map"), ("attention.switch", "switch between grid and map"),
-            ("attention.statistic", "cycle the grid statistic"),
-        ]) + ["", StyledLine("Map rows are query tokens, columns key tokens; each cell shows two rows (▀).", .role(.textDim))]
+            ("attention.statistic", "cycle the grid statistic"), ("attention.prompt", "type a prompt to analyse (Enter runs it)"),
+            ("attention.run", "analyse the last chat prompt"),
+            ("attention.compare", "toggle the difference from the second model/adapter"),
+        ]) + ["", StyledLine("Map rows are query tokens, columns key tokens; each cell shows two rows (▀).", .role(.textDim)),
+              StyledLine("Difference mode: the grid shows each head's mean |ΔP|, the map |B − A|, most changed heads listed.", .role(.textDim))]
     }
 
     // MARK: Layout
 
-    func split(_ area: Rect) -> (grid: Rect, map: Rect) {
+    /// Whether the one-line prompt/status strip is shown above the grid and map.
+    var showsStrip: Bool { isEditingPrompt || !model.prompt.isEmpty || model.status != nil || model.compareLabel != nil }
+
+    /// The strip (possibly empty) and the area below it.
+    func stripSplit(_ area: Rect) -> (strip: Rect, body: Rect) {
+        showsStrip && area.height > 4 ? area.splitTop(1) : (Rect(x: area.x, y: area.y, width: 0, height: 0), area)
+    }
+
+    func split(_ full: Rect) -> (grid: Rect, map: Rect) {
+        let area = stripSplit(full).body
         let gridWidth = min(area.width / 2, max(24, 5 + model.heads * 2 + 2))
         return area.splitLeft(gridWidth)
     }
@@ -48,8 +67,33 @@ public struct AttentionPanel: Panel {
     public func render(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         guard !area.isEmpty else { return }
         let (gridArea, mapArea) = split(area)
+        renderStrip(into: &buffer, area: stripSplit(area).strip)
         renderGrid(into: &buffer, area: gridArea, focused: focused && focus == .grid)
         renderMap(into: &buffer, area: mapArea, focused: focused && focus == .map)
+    }
+
+    func renderStrip(into buffer: inout ScreenBuffer, area: Rect) {
+        guard !area.isEmpty else { return }
+        let label = isEditingPrompt ? "prompt› " : "prompt: "
+        buffer.put(label, x: area.x, y: area.y, style: .role(.accent, .bold), maxX: area.maxX)
+        let x = area.x + DisplayWidth.width(of: label)
+        var right = ""
+        if let status = model.status { right = status } else if let c = model.compareLabel {
+            right = model.showsDifference ? "Δ vs \(c)" : "B: \(c)"
+        }
+        let rightWidth = min(DisplayWidth.width(of: right), max(0, area.width / 2))
+        let textArea = Rect(x: x, y: area.y, width: max(0, area.maxX - x - rightWidth - 1), height: 1)
+        if isEditingPrompt {
+            TextInput(promptInput, focused: true, placeholder: "type a prompt, Enter analyses it").render(into: &buffer, area: textArea)
+        } else {
+            let shown = model.prompt.isEmpty ? "(none: p types one, r uses the last chat prompt)" : Self.visible(model.prompt)
+            buffer.put(shown, x: textArea.x, y: area.y, style: .role(model.prompt.isEmpty ? .textDim : .text), maxX: textArea.maxX)
+        }
+        if rightWidth > 0 {
+            let isError = model.status?.hasPrefix("error") ?? false
+            buffer.put(DisplayWidth.truncate(right, to: rightWidth), x: area.maxX - rightWidth, y: area.y,
+                       style: .role(isError ? .error : .textDim), maxX: area.maxX)
+        }
     }
 
     func renderGrid(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
@@ -82,6 +126,16 @@ public struct AttentionPanel: Panel {
                 buffer.put(glyph, x: x, y: y, style: Style(fg: .role(.cursor), bg: bg, attributes: isCursor ? .bold : []))
             }
         }
+        // In difference mode, the heads that changed most, under the grid while there is room.
+        var y = inner.y + 1 + rowsVisible
+        if !model.ranked.isEmpty, y < inner.maxY - 3 {
+            buffer.put("most changed:", x: inner.x, y: y, style: .role(.textDim, .bold), maxX: inner.maxX)
+            y += 1
+            for r in model.ranked where y < inner.maxY - 2 {
+                buffer.put("L\(r.layer) H\(r.head) \(Fmt.value(Double(r.value)))", x: inner.x + 1, y: y, style: .role(.text), maxX: inner.maxX)
+                y += 1
+            }
+        }
         let value = model.stat(gridLayer, gridHead).map { Fmt.value(Double($0)) } ?? "—"
         buffer.put("L\(gridLayer) H\(gridHead): \(value)", x: inner.x, y: inner.maxY - 2, style: .role(.text), maxX: inner.maxX)
         HeatLegend(low: Fmt.value(Double(range.lowerBound)), high: Fmt.value(Double(range.upperBound)))
@@ -89,7 +143,7 @@ public struct AttentionPanel: Panel {
     }
 
     func renderMap(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
-        let block = Block(title: "Layer \(model.layer) · head \(model.head)", rightTitle: "\(model.tokens.count) tokens", focused: focused)
+        let block = Block(title: "Layer \(model.layer) · head \(model.head)" + (model.showsDifference ? " · |B−A|" : ""), rightTitle: "\(model.tokens.count) tokens", focused: focused)
         block.render(into: &buffer, area: area)
         let inner = block.inner(area)
         let t = model.tokens.count
@@ -160,6 +214,21 @@ public struct AttentionPanel: Panel {
             if mapArea.contains(x: m.x, y: m.y) { focus = .map; return .redraw }
             return .ignored
         case .key(let k):
+            if isEditingPrompt {
+                switch k.key {
+                case .escape: isEditingPrompt = false
+                default:
+                    switch promptInput.handle(k) {
+                    case .ignored: return .ignored
+                    case .moved, .edited: break
+                    case .submitted(let text):
+                        guard !text.trimmed.isEmpty else { return .redraw }
+                        isEditingPrompt = false
+                        emit(.analyzeAttention(text))
+                    }
+                }
+                return .redraw
+            }
             guard let action = keys.action(for: k, in: keyContext) else { return .ignored }
             return perform(action, emit: emit)
         }
@@ -182,6 +251,9 @@ public struct AttentionPanel: Panel {
         case ("left", .map): key = max(0, key - 1)
         case ("right", .map): key = min(max(0, t - 1), key + 1)
         case ("open", .map): focus = .grid
+        case ("prompt", _): isEditingPrompt = true
+        case ("run", _): emit(.analyzeAttention(""))
+        case ("compare", _): emit(.toggleAttentionDifference)
         default: return .ignored
         }
         return .redraw

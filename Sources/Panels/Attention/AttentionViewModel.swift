@@ -14,7 +14,32 @@ public struct AttentionViewModel: Hashable, Sendable {
     public var layer: Int
     public var head: Int
     /// (T, T) weights of the loaded head: row = query position, column = key position.
+    /// In difference mode: |B − A| of the two runs' maps.
     public var weights: [Float]
+    /// The text being analysed (empty when none yet).
+    public var prompt: String = ""
+    /// Progress or error text from the source ("analysing…", "cannot …"), nil when idle.
+    public var status: String? = nil
+    /// The second model/adapter to compare with, nil when the source has none.
+    public var compareLabel: String? = nil
+    /// Whether the grid and map show the difference from the second run instead of the first run.
+    public var showsDifference = false
+    /// Heads ranked by change (largest first), filled in difference mode.
+    public var ranked: [RankedHead] = []
+
+    /// One head of the ranking by change.
+    public struct RankedHead: Hashable, Sendable {
+        public var layer: Int
+        public var head: Int
+        /// The change measure (map mean absolute difference).
+        public var value: Float
+        /// Creates a ranking entry.
+        public init(layer: Int, head: Int, value: Float) {
+            self.layer = layer
+            self.head = head
+            self.value = value
+        }
+    }
 
     /// Creates a view model; sizes that do not match the arrays are treated as missing values.
     public init(layers: Int = 0, heads: Int = 0, statistic: String = "entropy", statistics: [String] = ["entropy"], stats: [Float] = [],

@@ -236,5 +236,8 @@ attention.right = right, l
 attention.switch = tab
 attention.open = enter
 attention.statistic = s
+attention.prompt = p
+attention.run = r
+attention.compare = c
 """#
 }
