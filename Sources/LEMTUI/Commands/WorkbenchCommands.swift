@@ -14,7 +14,7 @@ struct WorkbenchCommand: ParsableCommand {
         abstract: "Open the terminal workbench (chat, train, bench, attention).",
         discussion: """
             Chat runs on the model given by --model (default: the installed SmolLM2-135M-Instruct). \
-            Bench, attention and (without --train-log) train still show demo data, marked "demo data" \
+            Bench reads the results store (--db). Attention and (without --train-log) train still show demo data, marked "demo data" \
             in the footer, until they are wired to the store, attention capture and trainer. \
             --train-log follows a real train-log.jsonl as it grows.
             Themes: \(Theme.builtinNames.joined(separator: ", ")), or your own in ~/.config/lem/themes/.
@@ -32,6 +32,8 @@ struct WorkbenchCommand: ParsableCommand {
     @Flag(help: "Use canned demo replies in the Chat panel instead of a model.")
     var demoChat = false
 
+    @OptionGroup var database: DatabaseOption
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
@@ -48,6 +50,9 @@ struct WorkbenchCommand: ParsableCommand {
             sources.append(EngineChatSource(modelURL: try model.resolvedURL(), kernelDirectory: Self.kernelDirectory()))
         }
         sources.append(DemoSource(includeTraining: trainLog == nil, includeChat: demoChat))
+        sources.append(StoreBenchSource(  // after DemoSource: its Bench data replaces the demo's
+            databaseURL: database.url, modelURL: try? model.resolvedURL(), kernelDirectory: Self.kernelDirectory(),
+            seedsDirectory: BenchContent.directory("seeds")))
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
     }

@@ -90,7 +90,7 @@ final class DemoSource: WorkbenchSource, @unchecked Sendable {
         case .stopTraining:
             trainTimer?.cancel()
             inbox.post { wb in wb.train.model.apply([TrainLogRecord(type: "end")]) }
-        case .setBaseline, .openPrompt, .setTheme:
+        case .setBaseline, .openPrompt, .bench, .setTheme:
             break
         }
     }
