@@ -57,7 +57,9 @@ struct BenchPanelTests {
         }
         #expect(ids("bench:truth") == ["TRUTHQA_001"])
         #expect(ids("model:abl") == ["GSM8K_001", "GSM8K_002"])  // abliterated has no TruthfulQA answer
-        #expect(ids("score:1..") == ["GSM8K_002"])  // the baseline's headline
+        #expect(ids("score:1..") == ["GSM8K_002", "TRUTHQA_001"])  // the baseline's headline
+        #expect(ids("score:1..1") == ["GSM8K_002"])
+        #expect(ids("scorer:judge") == ["TRUTHQA_001"])
         #expect(ids("model:lem_ethics score:..1") == ["GSM8K_001", "GSM8K_002"])
         #expect(ids("scorer:judge/informativeness score:3..3") == ["TRUTHQA_001"])
         #expect(ids("scorer:truthfulness model:abl score:0..10").isEmpty)  // unscored is not a value
@@ -109,7 +111,7 @@ struct BenchPanelTests {
         #expect(p.editing == .run && p.form.text == "gsm8k limit:10 kernel:none")
         assertSnapshot(renderPanel(p, width: 70, height: 9), "bench-run-form")
         _ = press(&p, [KeyEvent(.backspace), KeyEvent(.backspace), KeyEvent(.backspace), KeyEvent(.backspace)]
-                   + "wich max:32".map { KeyEvent.char($0) })
+                   + "sandwich max:32".map { KeyEvent.char($0) })
         let (_, run) = press(&p, [KeyEvent(.enter)])
         #expect(run == [.bench(.startRun(BenchRunRequest(benchmark: "gsm8k", limit: 10, kernel: "sandwich", maxTokens: 32)))])
         #expect(p.editing == nil)

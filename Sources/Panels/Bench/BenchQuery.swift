@@ -2,7 +2,7 @@
 ///
 /// Terms: `bench:NAME` (benchmark, prefix), `model:NAME` (prompts that model answered; its score
 /// is the one `score:` tests), `scorer:SCORER[/DIMENSION]` (which score is shown, sorted and
-/// ranged), `score:LO..HI` (either end optional), `flip[:A,B]` (the score crosses the pass line
+/// ranged; alone, it keeps the prompts where some run has that score), `score:LO..HI` (either end optional), `flip[:A,B]` (the score crosses the pass line
 /// between A and B — 0.5 for 0–1 scores, 5.5 for 1–10 ones), `diff[:A,B]` (the scores differ).
 /// Without names, `flip`/`diff` compare the baseline with the compared run. Every other word is
 /// part of a case-insensitive regular expression searched in the id, benchmark, prompt and
@@ -114,6 +114,9 @@ public struct BenchQuery: Hashable, Sendable {
             if let benchmark, !p.benchmark.lowercased().hasPrefix(benchmark.lowercased()) { return false }
             if let modelRun {
                 guard let r = modelRun, p.hasAnswer(r) else { return false }
+            }
+            if metric != nil, minScore == nil, maxScore == nil, pair == nil {
+                guard runs.indices.contains(where: { p.value($0, metric: metric) != nil }) else { return false }
             }
             if minScore != nil || maxScore != nil {
                 guard let v = p.value(focus, metric: metric) else { return false }
