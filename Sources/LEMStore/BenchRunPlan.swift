@@ -96,6 +96,12 @@ public struct BenchRunPlan: Sendable {
                     progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
         try validate()
         let runner = BenchRunner(store: store, generator: EngineResponseGenerator(model: model), kernel: kernel)
-        return try await runner.run(spec, limit: limit, progress: progress)
+        let runID = try await runner.run(spec, limit: limit, progress: progress)
+        if benchmark == "gsm8k" {
+            // As on import: GSM8K answers are scored by the three extraction rules right away.
+            _ = try ScoringPass.run(GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, store: store,
+                                    benchmarks: ["gsm8k"], models: [spec.model])
+        }
+        return runID
     }
 }

@@ -166,7 +166,11 @@ public struct BenchPanel: Panel {
             return
         }
         var columns = [TableColumn("Run", .min(12))]
-        for b in model.benchmarks { columns.append(TableColumn(b, .fixed(max(18, DisplayWidth.width(of: b))), alignRight: true)) }
+        // Columns share what the Run column leaves, so a wide paper table never overruns the border.
+        let fit = max(8, (inner.width - 14 - model.benchmarks.count) / max(1, model.benchmarks.count))
+        for b in model.benchmarks {
+            columns.append(TableColumn(b, .fixed(min(max(18, DisplayWidth.width(of: b)), fit)), alignRight: true))
+        }
         let rows: [[StyledSpan]] = model.runs.indices.map { r in
             var row = [StyledSpan((r == model.baseline ? "★ " : (r == compareRun ? "▸ " : "  ")) + model.runs[r], .role(.text))]
             for b in model.benchmarks.indices {
