@@ -34,7 +34,7 @@ sock = f"lem-measure-{os.getpid()}"
 tmp = tempfile.mkdtemp(prefix="lem-measure-")
 args = ["--demo-chat"] if model == "demo" else (["--model", model] if model else [])
 cmd = (f"exec env XDG_CONFIG_HOME={tmp}/cfg TERM=xterm-256color {os.path.abspath(lem)} workbench "
-       f"--store {tmp}/lem.sqlite " + " ".join(args))
+       f"--db {tmp}/lem.sqlite " + " ".join(args))
 
 def tmux(*a):
     return subprocess.run(["tmux", "-L", sock, *a], capture_output=True, text=True).stdout

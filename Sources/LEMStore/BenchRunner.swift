@@ -14,15 +14,18 @@ public struct RunSpec: Sendable, Equatable {
     public var sampling: SamplingSettings
     /// How the ethics kernel is placed around each prompt.
     public var kernelMode: KernelMode
+    /// Names the kernel text used (e.g. `EthicsKernel.fingerprint`); nil for mode `none`.
+    public var kernel: String?
 
     /// Creates a spec.
     public init(model: String, benchmark: String, adapter: String? = nil, sampling: SamplingSettings = SamplingSettings(),
-                kernelMode: KernelMode = .none) {
+                kernelMode: KernelMode = .none, kernel: String? = nil) {
         self.model = model
         self.benchmark = benchmark
         self.adapter = adapter
         self.sampling = sampling
         self.kernelMode = kernelMode
+        self.kernel = kernelMode == .none ? nil : kernel
     }
 
     var samplingJSON: String {
@@ -83,23 +86,29 @@ public struct BenchRunner: Sendable {
         self.kernel = kernel
     }
 
-    /// Runs (or resumes) `spec`; returns the run id. Cancellation marks the run `interrupted`.
+    /// Runs (or resumes) `spec` over the benchmark's first `limit` items in key order (all when
+    /// nil); returns the run id. Cancellation marks the run `interrupted`.
+    ///
+    /// Each item's messages come from `BenchPrompt.messages` (the benchmark's instruction folded
+    /// into the user turn, the kernel placed by the spec's mode).
     @discardableResult
-    public func run(_ spec: RunSpec, progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
+    public func run(_ spec: RunSpec, limit: Int? = nil,
+                    progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
         if spec.kernelMode != .none, kernel == nil {
             throw StoreError("run \(spec.model)/\(spec.benchmark)", "kernel mode `\(spec.kernelMode.rawValue)` needs the kernel files")
         }
+        let all = try store.itemCount(benchmark: spec.benchmark)
+        guard all > 0 else { throw StoreError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
+        let total = min(all, max(0, limit ?? all))
         let (runID, resumed) = try store.openRun(spec)
-        let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark)
-        let total = try store.itemCount(benchmark: spec.benchmark)
-        guard total > 0 else { throw StoreError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
+        let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark, limit: total)
         var done = total - pending.count
         progress(.started(runID: runID, total: total, done: done, resumed: resumed))
         do {
             for item in pending {
                 try Task.checkCancellation()
-                let messages = kernel?.messages(for: item.prompt, mode: spec.kernelMode)
-                    ?? [PromptMessage(role: "user", content: item.prompt)]
+                let messages = BenchPrompt.messages(prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
+                                                    kernel: spec.kernelMode == .none ? nil : kernel)
                 let response = try await generator.generate(messages: messages, sampling: spec.sampling)
                 try store.recordResponse(runID: runID, itemID: item.id, response)
                 done += 1
@@ -138,28 +147,30 @@ extension ResultStore {
             let modelID = try modelID(named: spec.model, in: db)
             if let id = try Int64.fetchOne(db, sql: """
                 SELECT id FROM run WHERE model_id = ? AND benchmark = ? AND adapter IS ? AND sampling = ?
-                    AND kernel_mode = ? AND origin = 'run' AND status != 'complete'
+                    AND kernel_mode = ? AND kernel IS ? AND origin = 'run'
                 ORDER BY id DESC LIMIT 1
-                """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue]) {
+                """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
+                                 spec.kernel]) {
                 try db.execute(sql: "UPDATE run SET status = 'running' WHERE id = ?", arguments: [id])
                 return (id, true)
             }
             try db.execute(sql: """
-                INSERT INTO run (model_id, benchmark, adapter, sampling, kernel_mode, origin, status, started_at)
-                VALUES (?, ?, ?, ?, ?, 'run', 'running', ?)
+                INSERT INTO run (model_id, benchmark, adapter, sampling, kernel_mode, kernel, origin, status, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'run', 'running', ?)
                 """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                                 Date().timeIntervalSince1970])
+                                 spec.kernel, Date().timeIntervalSince1970])
             return (db.lastInsertedRowID, false)
         }
     }
 
-    /// Items of `benchmark` without a response in the run, in key order.
-    public func pendingItems(runID: Int64, benchmark: String) throws -> [PendingItem] {
+    /// Items among the first `limit` of `benchmark` (key order; all when nil) without a
+    /// response in the run, in key order.
+    public func pendingItems(runID: Int64, benchmark: String, limit: Int? = nil) throws -> [PendingItem] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, key, prompt FROM item WHERE benchmark = ?
-                  AND id NOT IN (SELECT item_id FROM response WHERE run_id = ?) ORDER BY key
-                """, arguments: [benchmark, runID]).map { PendingItem(id: $0["id"], key: $0["key"], prompt: $0["prompt"]) }
+                SELECT id, key, prompt FROM (SELECT id, key, prompt FROM item WHERE benchmark = ? ORDER BY key LIMIT ?)
+                WHERE id NOT IN (SELECT item_id FROM response WHERE run_id = ?) ORDER BY key
+                """, arguments: [benchmark, limit ?? -1, runID]).map { PendingItem(id: $0["id"], key: $0["key"], prompt: $0["prompt"]) }
         }
     }
 

@@ -85,6 +85,10 @@ public final class ResultStore: Sendable {
                 CREATE INDEX score_scorer ON score(scorer, dimension);
                 """)
         }
+        m.registerMigration("v2") { db in
+            // Which kernel text a run used (a fingerprint), part of its identity for resuming.
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN kernel TEXT")
+        }
         ChatSessionStore.registerMigrations(&m)
         return m
     }

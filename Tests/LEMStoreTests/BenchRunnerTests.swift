@@ -4,6 +4,7 @@ import LEMEngine
 import LEMScoring
 import Testing
 @testable import LEMStore
+import TestSupport
 
 /// A generator that answers from a script and can be told to fail at a given call.
 final class ScriptedGenerator: ResponseGenerator, @unchecked Sendable {
@@ -101,4 +102,47 @@ final class EventLog: @unchecked Sendable {
 /// Reads one value synchronously (usable from async tests, where GRDB prefers its async overloads).
 func scalar<T: DatabaseValueConvertible & StatementColumnConvertible>(_ store: ResultStore, _ sql: String, as: T.Type) throws -> T? {
     try store.pool.read { try T.fetchOne($0, sql: sql) }
+}
+
+@Suite("BenchRunner limits and benchmark files")
+struct BenchRunnerLimitTests {
+    @Test("--limit answers the first N items; a larger limit resumes the same run; a completed run is not redone")
+    func limit() async throws {
+        let db = try BenchRunnerTests().setUp()
+        let spec = RunSpec(model: "tiny", benchmark: "mini")
+        let g = ScriptedGenerator()
+        let first = try await BenchRunner(store: db.store, generator: g).run(spec, limit: 2)
+        #expect(g.calls.map { $0[0].content } == ["question number 1", "question number 2"])
+        let events = EventLog()
+        let again = try await BenchRunner(store: db.store, generator: g).run(spec, limit: 2) { events.append($0) }
+        #expect(again == first && g.calls.count == 2)
+        #expect(events.events.first == .started(runID: first, total: 2, done: 2, resumed: true))
+        _ = try await BenchRunner(store: db.store, generator: g).run(spec, limit: 3)
+        #expect(g.calls.count == 3 && g.calls[2][0].content == "question number 3")
+        #expect(try scalar(db.store, "SELECT COUNT(*) FROM run", as: Int.self) == 1)
+        #expect(try scalar(db.store, "SELECT COUNT(*) FROM response", as: Int.self) == 3)
+        // The GSM8K instruction is folded into the user turn by the runner.
+        let gsm = try db.file("gsm8k.jsonl", #"{"id": "G1", "benchmark": "gsm8k", "question": "2+2?", "correct_answer": "4"}"#)
+        #expect(try BenchmarkSource.resolve(gsm.path, store: db.store, seedsDirectory: nil) == "gsm8k")
+        let g2 = ScriptedGenerator()
+        try await BenchRunner(store: db.store, generator: g2).run(RunSpec(model: "tiny", benchmark: "gsm8k"))
+        #expect(g2.calls == [[PromptMessage(role: "user", content: BenchPrompt.userText(prompt: "2+2?", benchmark: "gsm8k"))]])
+    }
+
+    @Test("benchmark arguments: stored names, seeds imported on demand, clear errors")
+    func resolve() throws {
+        let db = try BenchRunnerTests().setUp()
+        #expect(try BenchmarkSource.resolve("mini", store: db.store, seedsDirectory: nil) == "mini")
+        let seeds = TestPaths.repoRoot.appendingPathComponent("seeds")
+        #expect(try BenchmarkSource.resolve("seeds", store: db.store, seedsDirectory: seeds) == "seeds")
+        #expect(try db.store.itemCount(benchmark: "seeds") == 100)
+        let missing = #expect(throws: StoreError.self) {
+            try BenchmarkSource.resolve("toxigen", store: db.store, seedsDirectory: nil)
+        }
+        #expect(missing?.description.contains("lem bench import") == true)
+        let noFile = #expect(throws: StoreError.self) {
+            try BenchmarkSource.resolve("/nope/x.jsonl", store: db.store, seedsDirectory: nil)
+        }
+        #expect(noFile?.description.contains("no such benchmark file") == true)
+    }
 }

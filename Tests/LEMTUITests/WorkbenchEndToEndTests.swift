@@ -132,7 +132,7 @@ import Testing
             _ = try? s.run(["kill-server"])
             try? FileManager.default.removeItem(at: dir)
         }
-        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --store \(dir.path)/lem.sqlite"
+        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
         try s.run(["new-session", "-d", "-s", s.name, "-x", "110", "-y", "30", command + "; echo LEM-EXIT-$?; " + command + "; sleep 30"])
         var (ok, text) = s.wait(for: "Ask something")
         #expect(ok, "chat did not open:\n\(text)")

@@ -7,12 +7,12 @@ enum BenchCommands {
     static let all: [any ParsableCommand.Type] = [BenchCommand.self]
 }
 
-/// `lem bench`: the headless benchmark store: import, score, report, export.
+/// `lem bench`: the headless benchmark store: import, run, score, report, export.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Import, score, report and export benchmark results.",
-        subcommands: [BenchImportCommand.self, BenchScoreCommand.self, BenchReportCommand.self,
+        abstract: "Import, run, score, report and export benchmark results.",
+        subcommands: [BenchImportCommand.self, BenchRunCommand.self, BenchScoreCommand.self, BenchReportCommand.self,
                       BenchExportCommand.self])
 }
 
@@ -21,10 +21,14 @@ struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: "Results database (default ~/.local/share/lem/lem.sqlite).")
     var db: String?
 
+    /// The database file: `--db`, else the default.
+    var url: URL {
+        db.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? LEMStore.defaultDatabaseURL
+    }
+
     /// Opens the store, creating and migrating the file if needed.
     func open() throws -> ResultStore {
-        let url = db.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? LEMStore.defaultDatabaseURL
-        return try ResultStore(url: url)
+        try ResultStore(url: url)
     }
 }
 

@@ -3,7 +3,8 @@ import Foundation
 import LEMScoring
 import LEMStore
 
-/// `lem bench score`: runs the text scorers over stored responses (judges: `--judge-url`).
+/// `lem bench score`: runs the text scorers over stored responses; the LLM judge runs on an
+/// OpenAI-compatible endpoint (`--judge-url`) or on the local engine (`--judge-model PATH`).
 struct BenchScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score", abstract: "Score stored responses with the text scorers or an LLM judge.")
@@ -26,8 +27,12 @@ struct BenchScoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("judge-url"), help: "OpenAI-compatible API root for the judge, e.g. http://127.0.0.1:8080/v1.")
     var judgeURL: String?
 
-    @Option(name: .customLong("judge-model"), help: "Model name sent to the judge endpoint.")
-    var judgeModel: String = "judge"
+    @Option(name: .customLong("judge-model"),
+            help: "With --judge-url: the model name sent (default judge). Alone: a .gguf/model folder judged on the local engine.")
+    var judgeModel: String?
+
+    @Option(name: .customLong("judge-max-tokens"), help: "Most tokens per local judge verdict.")
+    var judgeMaxTokens: Int = 384
 
     @Option(name: .customLong("judge-key-env"), help: "Environment variable holding the judge API key (never logged).")
     var judgeKeyEnv: String = "LEM_JUDGE_API_KEY"
@@ -78,14 +83,32 @@ struct BenchScoreCommand: AsyncParsableCommand {
         }
     }
 
-    func runJudge(_ store: ResultStore) async throws {
-        guard let judgeURL, let url = URL(string: judgeURL), url.scheme == "http" || url.scheme == "https" else {
-            throw ValidationError("--scorer judge needs --judge-url http(s)://host:port/v1")
+    /// The judge backend: HTTP with `--judge-url`, else the local engine with `--judge-model PATH`.
+    func judgeBackend() throws -> (any JudgeBackend, concurrency: Int) {
+        if let judgeURL {
+            guard let url = URL(string: judgeURL), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--judge-url must be http(s)://host:port/v1 (got \(judgeURL))")
+            }
+            return (HTTPJudgeBackend(baseURL: url, model: judgeModel ?? "judge", keyEnvironmentVariable: judgeKeyEnv,
+                                     timeout: timeout), concurrency)
         }
+        guard let judgeModel else {
+            throw ValidationError("--scorer judge needs --judge-url http(s)://host:port/v1 or --judge-model PATH")
+        }
+        let url = URL(fileURLWithPath: (judgeModel as NSString).expandingTildeInPath)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("--judge-model \(judgeModel): no such model file or folder")
+        }
+        printError("loading judge \(url.path)…")
+        // The engine answers one request at a time: a wider pass would only queue.
+        return (LocalJudgeBackend(model: try LocalChatModel(url: url), maxTokens: judgeMaxTokens), 1)
+    }
+
+    func runJudge(_ store: ResultStore) async throws {
         let rubricSet = try rubrics.map { try JudgeRubric.load(directory: URL(fileURLWithPath: $0)) } ?? JudgeRubric.builtIn
-        let backend = HTTPJudgeBackend(baseURL: url, model: judgeModel, keyEnvironmentVariable: judgeKeyEnv, timeout: timeout)
+        let (backend, width) = try judgeBackend()
         let pass = JudgePass(store: store, backend: backend, rubrics: rubricSet,
-                             settings: .init(concurrency: concurrency, retries: retries, rescore: rescore))
+                             settings: .init(concurrency: width, retries: retries, rescore: rescore))
         let summary = try await pass.run(benchmarks: benchmarks, models: models) { event in
             switch event {
             case .started(let count): printError("judging \(count) responses with \(backend.identity)")

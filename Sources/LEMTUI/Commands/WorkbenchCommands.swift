@@ -17,9 +17,10 @@ struct WorkbenchCommand: ParsableCommand {
             Chat runs on the model given by --model (default: the installed SmolLM2-135M-Instruct); F2 \
             picks another installed model or an adapter folder (under --adapters, default \
             ~/.cache/lem/adapters and ./adapters), the sampler, system prompt and kernel mode; F3 lists \
-            the chat sessions saved in --store. Train starts LoRA runs in this process (n) or follows \
-            a train-log.jsonl (--train-log). Bench and attention still show demo data, marked \
-            "demo data" in the footer, until they are wired.
+            the chat sessions saved in the results database (--db). Train starts LoRA runs in this process (n) or follows \
+            a train-log.jsonl (--train-log). Bench reads the results database (--db): paper tables, per-prompt \
+            browser, runs started from the panel. Attention captures the current prompt's attention \
+            (--attention-compare adds a second model or adapter to diff against).
             Themes: \(Theme.builtinNames.joined(separator: ", ")), or your own in ~/.config/lem/themes/.
             Key bindings: override them in ~/.config/lem/keys (see keys/default.keys).
             """)
@@ -38,11 +39,10 @@ struct WorkbenchCommand: ParsableCommand {
     @Option(name: .customLong("adapters"), help: "A folder searched for adapter folders (repeatable; default ~/.cache/lem/adapters and ./adapters).")
     var adapterRoots: [String] = []
 
-    @Option(help: "Results database where chat sessions are saved (default ~/.local/share/lem/lem.sqlite).")
-    var store: String?
-
     @Option(help: "A second model, or an adapter folder for --model, whose attention the Attention panel compares with.")
     var attentionCompare: String?
+
+    @OptionGroup var database: DatabaseOption
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
@@ -62,7 +62,7 @@ struct WorkbenchCommand: ParsableCommand {
                 ? ModelCatalog.defaultAdapterRoots(environment: env, currentDirectory: cwd)
                 : adapterRoots.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             let catalog = ModelCatalog(modelsDirectory: EngineDefaults.modelsDirectory, adapterRoots: roots)
-            let keeper = ChatSessionKeeper(databaseURL: store.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? LEMStore.defaultDatabaseURL)
+            let keeper = ChatSessionKeeper(databaseURL: database.url)
             sources.append(keeper)
             sources.append(EngineChatSource(
                 modelURL: try model.resolvedURL(), adapterURL: model.adapterPath.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) },
@@ -72,6 +72,9 @@ struct WorkbenchCommand: ParsableCommand {
             sources.append(EngineAttentionSource(modelURL: try model.resolvedURL(), compareURL: compare))
         }
         sources.append(DemoSource(includeTraining: trainLog == nil && demoChat, includeChat: demoChat, includeAttention: demoChat))
+        sources.append(StoreBenchSource(  // after DemoSource: its Bench data replaces the demo's
+            databaseURL: database.url, modelURL: try? model.resolvedURL(), kernelDirectory: Self.kernelDirectory(),
+            seedsDirectory: BenchContent.directory("seeds")))
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
     }

@@ -47,6 +47,8 @@ public enum WorkbenchIntent: Hashable, Sendable {
     // Bench
     case setBaseline(run: Int)
     case openPrompt(id: String)
+    /// Runs, scoring passes and reloads of the results store.
+    case bench(BenchIntent)
     // Attention
     case selectHead(layer: Int, head: Int)
     case selectStatistic(String)

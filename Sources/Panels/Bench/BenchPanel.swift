@@ -1,5 +1,6 @@
 /// The bench panel: a runs × benchmarks summary with deltas vs a baseline, a per-prompt
-/// browser with filter and sort, and a detail view with answers side by side.
+/// browser with a query filter (`BenchQuery`) and sort, a detail view with answers side by
+/// side and every score, and forms to start a benchmark run or a scoring pass.
 public struct BenchPanel: Panel {
     public var model: BenchViewModel
     /// Which view is showing.
@@ -7,52 +8,96 @@ public struct BenchPanel: Panel {
     public var view = View.summary
     public var summaryTable = TableState()
     public var promptTable = TableState()
+    /// The prompt browser's query line (see `BenchQuery`).
     public var filter = TextInputState()
-    public var isEditingFilter = false
+    /// Which line is being typed, if any.
+    public enum Editing: Hashable, Sendable { case filter, run, score }
+    public var editing: Editing?
+    /// The run / score form's text.
+    public var form = TextInputState()
+    /// The last form problem, shown until the next key.
+    public var formError: String?
     /// Sort order of the prompt browser.
     public enum Sort: String, CaseIterable, Hashable, Sendable { case id, benchmark, score, delta }
     public var sort = Sort.id
     public var detailOffset = 0
+    /// The run compared with the baseline (delta sort, `flip`/`diff`, first detail columns).
+    public var compare = 1
 
     /// Creates the panel over a view model.
     public init(model: BenchViewModel = BenchViewModel()) { self.model = model }
 
     public var title: String { "Bench" }
     public var keyContext: String { "bench" }
-    public var capturesText: Bool { isEditingFilter }
+    public var capturesText: Bool { editing != nil }
+    public var isBusy: Bool { model.activity?.running == true }
+    /// Whether the query line is being typed.
+    public var isEditingFilter: Bool { editing == .filter }
+
+    /// The compared run, kept distinct from the baseline when there are two runs or more.
+    public var compareRun: Int {
+        guard model.runs.count > 1 else { return model.baseline }
+        if compare < model.runs.count, compare != model.baseline { return compare }
+        return model.baseline == 0 ? 1 : 0
+    }
+
+    /// The parsed query.
+    public var query: BenchQuery { BenchQuery.parse(filter.text) }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
-        if isEditingFilter { return [KeyHint("Enter", "apply"), KeyHint("Esc", "clear")] }
+        switch editing {
+        case .filter: return [KeyHint("Enter", "apply"), KeyHint("Esc", "clear")]
+        case .run, .score: return [KeyHint("Enter", "start"), KeyHint("Esc", "cancel")]
+        case nil: break
+        }
+        var extra: [KeyHint] = []
+        if isBusy { extra.append(keys.hint("bench.cancel", "stop")) }
         switch view {
         case .summary:
-            return [keys.hint("bench.next-view", "prompts"), keys.hint("bench.baseline", "set baseline"), keys.hint("global.help", "help"), keys.hint("global.quit", "quit")]
+            return [keys.hint("bench.next-view", "prompts"), keys.hint("bench.baseline", "baseline"),
+                    keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score")]
+                + extra + [keys.hint("global.help", "help")]
         case .prompts:
-            return [keys.hint("bench.open", "open"), keys.hint("bench.filter", "filter"), keys.hint("bench.sort", "sort: \(sort.rawValue)"), keys.hint("bench.next-view", "summary"), keys.hint("global.quit", "quit")]
+            return [keys.hint("bench.open", "open"), keys.hint("bench.filter", "filter"), keys.hint("bench.sort", "sort: \(sort.rawValue)"),
+                    keys.hint("bench.compare", "compare"), keys.hint("bench.next-view", "summary")] + extra
         case .detail:
-            return [keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("global.quit", "quit")]
+            return [keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("bench.compare", "compare")] + extra
         }
     }
 
     public func helpLines(keys: KeyMap) -> [StyledLine] {
         helpTable(keys, [
             ("bench.next-view", "switch summary / prompt browser"), ("bench.open", "open the selected prompt"),
-            ("bench.back", "back to the list"), ("bench.filter", "filter prompts by text"), ("bench.sort", "cycle sort: id, benchmark, score, delta"),
-            ("bench.baseline", "make the selected run the baseline"), ("bench.up", "move up"), ("bench.down", "move down"),
-        ])
+            ("bench.back", "back to the list"), ("bench.filter", "filter prompts (query below)"),
+            ("bench.sort", "cycle sort: id, benchmark, score, delta"), ("bench.baseline", "make the selected run the baseline"),
+            ("bench.compare", "cycle the run compared with the baseline"), ("bench.run", "start or resume a benchmark run"),
+            ("bench.score", "run text scorers over the stored answers"), ("bench.cancel", "stop the running job"),
+            ("bench.reload", "read the store again"), ("bench.up", "move up"), ("bench.down", "move down"),
+        ]) + [
+            "",
+            StyledLine("Filter: bench:NAME model:NAME scorer:SCORER/DIM score:LO..HI flip[:A,B] diff[:A,B] REGEX", .role(.textDim)),
+            StyledLine("Run form: BENCHMARK limit:N kernel:none|system|sandwich max:N seed:N", .role(.textDim)),
+            StyledLine("Score form: gsm8k lek-heuristic patterns grammar authority", .role(.textDim)),
+        ]
     }
 
-    /// The prompts passing the filter, in the chosen order.
+    /// The prompts passing the query, in the chosen order.
     public var visiblePrompts: [BenchPromptResult] {
-        let q = filter.text.lowercased()
-        var list = model.prompts.filter { q.isEmpty || "\($0.id) \($0.benchmark) \($0.prompt)".lowercased().contains(q) }
-        let second = model.runs.count > 1 ? (model.baseline == 0 ? 1 : 0) : 0
+        let q = query
+        let base = model.baseline, second = compareRun
+        var list = q.apply(to: model.prompts, runs: model.runs, baseline: base, compare: second)
+        let focus = q.focusRun(runs: model.runs, baseline: base)
         switch sort {
         case .id: list.sort { $0.id < $1.id }
         case .benchmark: list.sort { ($0.benchmark, $0.id) < ($1.benchmark, $1.id) }
-        case .score: list.sort { ($0.score(model.baseline) ?? -.infinity) > ($1.score(model.baseline) ?? -.infinity) }
+        case .score:
+            func v(_ p: BenchPromptResult) -> Double { p.value(focus, metric: q.metric) ?? -.infinity }
+            list.sort { (v($0), $1.id) > (v($1), $0.id) }
         case .delta:
-            func d(_ p: BenchPromptResult) -> Double { (p.score(second) ?? 0) - (p.score(model.baseline) ?? 0) }
-            list.sort { d($0) > d($1) }
+            func d(_ p: BenchPromptResult) -> Double {
+                (p.value(second, metric: q.metric) ?? 0) - (p.value(base, metric: q.metric) ?? 0)
+            }
+            list.sort { (d($0), $1.id) > (d($1), $0.id) }
         }
         return list
     }
@@ -61,66 +106,137 @@ public struct BenchPanel: Panel {
 
     public func render(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         guard !area.isEmpty else { return }
+        var body = area
+        if area.height >= 6, editing == .run || editing == .score || model.activity != nil || formError != nil {
+            let (top, strip) = area.splitBottom(editing == .run || editing == .score ? 3 : 2)
+            body = top
+            renderStatus(into: &buffer, area: strip)
+        }
         switch view {
-        case .summary: renderSummary(into: &buffer, area: area, focused: focused)
-        case .prompts: renderPrompts(into: &buffer, area: area, focused: focused)
-        case .detail: renderDetail(into: &buffer, area: area, focused: focused)
+        case .summary: renderSummary(into: &buffer, area: body, focused: focused)
+        case .prompts: renderPrompts(into: &buffer, area: body, focused: focused)
+        case .detail: renderDetail(into: &buffer, area: body, focused: focused)
         }
     }
 
-    static func scoreText(_ v: Double?) -> String { v.map { Fmt.fixed($0, 3) } ?? "—" }
+    static func scoreText(_ v: Double?) -> String {
+        guard let v else { return "—" }
+        return Fmt.fixed(v, abs(v) >= 10 ? 1 : 2)
+    }
+
+    static func signed(_ v: Double, _ digits: Int) -> String { (v >= 0 ? "+" : "") + Fmt.fixed(v, digits) }
+
+    func runName(_ r: Int) -> String { model.runs.indices.contains(r) ? model.runs[r] : "—" }
+
+    func renderStatus(into buffer: inout ScreenBuffer, area: Rect) {
+        var y = area.y
+        if editing == .run || editing == .score {
+            let label = editing == .run ? "run › " : "score › "
+            buffer.put(label, x: area.x + 1, y: y, style: .role(.accent, .bold), maxX: area.maxX)
+            let x = area.x + 1 + DisplayWidth.width(of: label)
+            TextInput(form, focused: true).render(into: &buffer, area: Rect(x: x, y: y, width: max(0, area.maxX - x), height: 1))
+            y += 1
+        }
+        if let formError {
+            buffer.put(formError, x: area.x + 1, y: y, style: .role(.error), maxX: area.maxX)
+            y += 1
+        } else if let a = model.activity, y < area.maxY {
+            let role: Role = a.failed ? .error : (a.running ? .accent : .success)
+            let head = "\(a.title): "
+            buffer.put(head, x: area.x + 1, y: y, style: .role(role, .bold), maxX: area.maxX)
+            buffer.put(a.line, x: area.x + 1 + DisplayWidth.width(of: head), y: y, style: .role(.text), maxX: area.maxX)
+            y += 1
+            if let f = a.fraction, y < area.maxY {
+                ProgressBar(fraction: f).render(into: &buffer, area: Rect(x: area.x + 1, y: y, width: max(0, area.width - 2), height: 1))
+            }
+        }
+    }
 
     func renderSummary(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
-        let block = Block(title: "Benchmarks · baseline \(model.runs.indices.contains(model.baseline) ? model.runs[model.baseline] : "—")", rightTitle: "\(model.prompts.count) prompts", focused: focused)
+        let title = "Benchmarks · baseline \(runName(model.baseline))"
+            + (model.runs.count > 1 ? " · compare \(runName(compareRun))" : "")
+        let right = (model.source.isEmpty ? "" : model.source + " · ") + "\(model.prompts.count) prompts"
+        let block = Block(title: title, rightTitle: right, focused: focused)
         block.render(into: &buffer, area: area)
         let inner = block.inner(area)
         guard !model.runs.isEmpty else {
-            buffer.put("No results yet: run `lem bench` or import results.", x: inner.x + 1, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX)
+            let text = model.notice ?? "No results yet: run `lem bench run` or `lem bench import`, or press r."
+            TextView(StyledLine(text, .role(.textDim, .italic)).wrapped(to: max(1, inner.width - 1)), showsScrollbar: false)
+                .render(into: &buffer, area: inner.inset(horizontal: 1, vertical: 0))
             return
         }
         var columns = [TableColumn("Run", .min(12))]
-        for b in model.benchmarks { columns.append(TableColumn(b, .fixed(max(14, DisplayWidth.width(of: b))), alignRight: true)) }
+        // Columns share what the Run column leaves, so a wide paper table never overruns the border.
+        let fit = max(8, (inner.width - 14 - model.benchmarks.count) / max(1, model.benchmarks.count))
+        for b in model.benchmarks {
+            columns.append(TableColumn(b, .fixed(min(max(18, DisplayWidth.width(of: b)), fit)), alignRight: true))
+        }
         let rows: [[StyledSpan]] = model.runs.indices.map { r in
-            var row = [StyledSpan((r == model.baseline ? "★ " : "  ") + model.runs[r], .role(.text))]
+            var row = [StyledSpan((r == model.baseline ? "★ " : (r == compareRun ? "▸ " : "  ")) + model.runs[r], .role(.text))]
             for b in model.benchmarks.indices {
                 var text = Self.scoreText(model.mean(r, b))
                 var style = Style.role(.text)
                 if r != model.baseline, let d = model.delta(r, b) {
-                    text += " " + (d >= 0 ? "+" : "") + Fmt.fixed(d, 3)
+                    text += " " + Self.signed(d, abs(d) >= 10 ? 1 : 2)
+                    if let pct = model.deltaPercent(r, b) { text += " " + Self.signed(pct, 0) + "%" }
                     style = .role(d > 0 ? .deltaUp : (d < 0 ? .deltaDown : .text))
                 }
                 row.append(StyledSpan(text, style))
             }
             return row
         }
-        Table(columns: columns, rows: rows, state: summaryTable, focused: focused).render(into: &buffer, area: inner)
+        var tableArea = inner
+        if let notice = model.notice, inner.height > 2 {
+            let (top, bottom) = inner.splitBottom(1)
+            tableArea = top
+            buffer.put(notice, x: bottom.x + 1, y: bottom.y, style: .role(.textDim, .italic), maxX: bottom.maxX)
+        }
+        Table(columns: columns, rows: rows, state: summaryTable, focused: focused).render(into: &buffer, area: tableArea)
     }
 
     func renderPrompts(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         let list = visiblePrompts
+        let q = query
         let filterText = filter.isEmpty ? "" : "filter: \(filter.text) · "
-        let block = Block(title: "Prompts", rightTitle: "\(filterText)\(list.count)/\(model.prompts.count) · sort \(sort.rawValue)", focused: focused)
+        let block = Block(title: "Prompts" + (q.metric.map { " · \($0)" } ?? ""),
+                          rightTitle: "\(filterText)\(list.count)/\(model.prompts.count) · sort \(sort.rawValue)", focused: focused)
         block.render(into: &buffer, area: area)
         var inner = block.inner(area)
-        if isEditingFilter {
+        if isEditingFilter || !q.problems.isEmpty, inner.height > 1 {
             let (top, rest) = inner.splitTop(1)
-            buffer.put("/", x: top.x, y: top.y, style: .role(.accent, .bold))
-            TextInput(filter, focused: true).render(into: &buffer, area: Rect(x: top.x + 1, y: top.y, width: top.width - 1, height: 1))
+            if isEditingFilter {
+                buffer.put("/", x: top.x, y: top.y, style: .role(.accent, .bold))
+                TextInput(filter, focused: true).render(into: &buffer, area: Rect(x: top.x + 1, y: top.y, width: top.width - 1, height: 1))
+            } else {
+                buffer.put("cannot read: " + q.problems.joined(separator: "; "), x: top.x + 1, y: top.y, style: .role(.warning), maxX: top.maxX)
+            }
             inner = rest
         }
+        let shown = Array(model.runs.indices.prefix(4))
         var columns = [TableColumn("ID", .fixed(10)), TableColumn("Benchmark", .fixed(12)), TableColumn("Prompt", .fill(1))]
-        for r in model.runs.prefix(4) { columns.append(TableColumn(DisplayWidth.truncate(r, to: 9), .fixed(9), alignRight: true)) }
+        for r in shown { columns.append(TableColumn(DisplayWidth.truncate(model.runs[r], to: 9), .fixed(9), alignRight: true)) }
         let rows: [[StyledSpan]] = list.map { p in
             var row = [StyledSpan(p.id, .role(.textDim)), StyledSpan(p.benchmark, .role(.accent)), StyledSpan(p.prompt.replacingNewlines, .role(.text))]
-            for r in model.runs.indices.prefix(4) {
-                let s = p.score(r)
-                let base = p.score(model.baseline)
-                let role: Role = (r == model.baseline || s == nil || base == nil) ? .text : (s! > base! ? .deltaUp : (s! < base! ? .deltaDown : .text))
-                row.append(StyledSpan(Self.scoreText(s), .role(role)))
+            let base = p.value(model.baseline, metric: q.metric)
+            for r in shown {
+                let s = p.value(r, metric: q.metric)
+                var role = Role.text
+                if r != model.baseline, let s, let base { role = s > base ? .deltaUp : (s < base ? .deltaDown : .text) }
+                row.append(StyledSpan(p.hasAnswer(r) ? Self.scoreText(s) : "·", .role(role)))
             }
             return row
         }
         Table(columns: columns, rows: rows, state: promptTable, focused: focused).render(into: &buffer, area: inner)
+    }
+
+    /// The runs shown side by side in the detail view: baseline, compared run, then the others (3 at most).
+    var detailRuns: [Int] {
+        var order = [model.baseline, compareRun].filter { model.runs.indices.contains($0) }
+        for r in model.runs.indices where !order.contains(r) { order.append(r) }
+        if order.isEmpty { order = [0] }
+        var unique: [Int] = []
+        for r in order where !unique.contains(r) { unique.append(r) }
+        return Array(unique.prefix(3))
     }
 
     func renderDetail(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
@@ -134,14 +250,26 @@ public struct BenchPanel: Panel {
         let promptLines = [StyledLine("Prompt", .role(.heading, .bold))] + StyledLine(p.prompt, .role(.chatUser)).wrapped(to: inner.width)
         let (top, rest) = inner.splitTop(min(promptLines.count + 1, inner.height / 3 + 1))
         TextView(promptLines, showsScrollbar: false).render(into: &buffer, area: top)
-        let n = max(1, min(3, model.runs.count))
-        let cols = Layout.split(rest, .horizontal, Array(repeating: .fill(1), count: n))
-        for (r, col) in cols.enumerated() {
-            let b = Block(title: model.runs.indices.contains(r) ? model.runs[r] : "", rightTitle: "score " + Self.scoreText(p.score(r)), kind: .plain)
+        let runs = detailRuns
+        let metric = query.metric
+        let cols = Layout.split(rest, .horizontal, Array(repeating: .fill(1), count: runs.count))
+        for (r, col) in zip(runs, cols) {
+            let b = Block(title: runName(r), rightTitle: "score " + Self.scoreText(p.value(r, metric: metric)), kind: .plain)
             b.render(into: &buffer, area: col)
-            let w = b.inner(col).width
-            var lines = Self.highlighted(r < p.answers.count ? p.answers[r] : "", spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
-            if r < p.reasoning.count, !p.reasoning[r].isEmpty {
+            let w = max(1, b.inner(col).width)
+            let answer = r < p.answers.count ? p.answers[r] : ""
+            var lines = answer.isEmpty ? [StyledLine("(no answer)", .role(.textDim, .italic))]
+                : Self.highlighted(answer, spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
+            if r < p.details.count, !p.details[r].isEmpty {
+                lines += ["", StyledLine("Scores", .role(.heading, .bold))]
+                for d in p.details[r] {
+                    var line = StyledLine(d.key + " ", .role(.accent))
+                    line.append(d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
+                                .role(d.value == nil ? .warning : .text, .bold))
+                    lines += line.wrapped(to: w)
+                    if !d.reasoning.isEmpty { lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w) }
+                }
+            } else if r < p.reasoning.count, !p.reasoning[r].isEmpty {
                 lines += ["", StyledLine("Reasoning", .role(.heading, .bold))] + StyledLine(p.reasoning[r], .role(.textDim)).wrapped(to: w)
             }
             TextView(lines, offset: detailOffset).render(into: &buffer, area: b.inner(col))
@@ -171,80 +299,6 @@ public struct BenchPanel: Panel {
             out += line.wrapped(to: width)
         }
         return out
-    }
-
-    // MARK: Input
-
-    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
-        if case .mouse(let m) = event { return handleMouse(m, area: area) }
-        guard case .key(let k) = event else { return .ignored }
-        if isEditingFilter {
-            switch k.key {
-            case .escape: filter.setText(""); isEditingFilter = false
-            case .enter: isEditingFilter = false
-            default:
-                guard filter.handle(k) != .ignored else { return .ignored }
-                promptTable = TableState()
-            }
-            return .redraw
-        }
-        guard let action = keys.action(for: k, in: keyContext) else { return .ignored }
-        let count = view == .summary ? model.runs.count : visiblePrompts.count
-        let page = max(1, area.height - 3)
-        switch (action, view) {
-        case ("next-view", .summary), ("previous-view", .summary): view = .prompts
-        case ("next-view", .prompts), ("previous-view", .prompts): view = .summary
-        case ("up", .summary): summaryTable.move(-1, count: count)
-        case ("down", .summary): summaryTable.move(1, count: count)
-        case ("up", .prompts): promptTable.move(-1, count: count)
-        case ("down", .prompts): promptTable.move(1, count: count)
-        case ("page-up", .prompts): promptTable.move(-page, count: count)
-        case ("page-down", .prompts): promptTable.move(page, count: count)
-        case ("up", .detail): detailOffset = max(0, detailOffset - 1)
-        case ("down", .detail): detailOffset += 1
-        case ("open", .summary): view = .prompts
-        case ("open", .prompts):
-            guard promptTable.selected < count else { return .handled }
-            view = .detail
-            detailOffset = 0
-            emit(.openPrompt(id: visiblePrompts[promptTable.selected].id))
-        case ("back", .detail): view = .prompts
-        case ("back", .prompts): if !filter.isEmpty { filter.setText("") } else { view = .summary }
-        case ("filter", .prompts), ("filter", .summary): view = .prompts; isEditingFilter = true
-        case ("sort", .prompts):
-            let all = Sort.allCases
-            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
-        case ("baseline", .summary):
-            guard summaryTable.selected < model.runs.count else { return .handled }
-            model.baseline = summaryTable.selected
-            emit(.setBaseline(run: summaryTable.selected))
-        default: return .ignored
-        }
-        return .redraw
-    }
-
-    mutating func handleMouse(_ m: MouseEvent, area: Rect) -> EventResult {
-        let delta = m.action == .wheelUp ? -3 : (m.action == .wheelDown ? 3 : 0)
-        switch view {
-        case .detail:
-            if delta != 0 { detailOffset = max(0, detailOffset + delta); return .redraw }
-            return .ignored
-        case .summary, .prompts:
-            let count = view == .summary ? model.runs.count : visiblePrompts.count
-            var state = view == .summary ? summaryTable : promptTable
-            if delta != 0 {
-                state.move(delta, count: count)
-            } else if case .press = m.action {
-                // Body rows start below the border and the header row.
-                let top = area.y + 2 + (isEditingFilter ? 1 : 0)
-                state.reveal(visible: max(0, area.height - 3))
-                let row = state.offset + (m.y - top)
-                guard m.y >= top, row < count else { return .ignored }
-                state.selected = row
-            } else { return .ignored }
-            if view == .summary { summaryTable = state } else { promptTable = state }
-            return .redraw
-        }
     }
 }
 

@@ -1,3 +1,26 @@
+/// One stored score of one answer: which scorer and dimension, the value (nil when unscored or
+/// failed) and the judge's reasoning or the scorer's evidence.
+public struct BenchScoreDetail: Hashable, Sendable {
+    public var scorer: String
+    public var dimension: String
+    public var value: Double?
+    /// `scored`, `unscored` or `failed`.
+    public var status: String
+    public var reasoning: String
+
+    /// Creates a score detail.
+    public init(scorer: String, dimension: String, value: Double?, status: String = "scored", reasoning: String = "") {
+        self.scorer = scorer
+        self.dimension = dimension
+        self.value = value
+        self.status = status
+        self.reasoning = reasoning
+    }
+
+    /// `scorer/dimension`, the name used in filters.
+    public var key: String { "\(scorer)/\(dimension)" }
+}
+
 /// One prompt's results across runs.
 public struct BenchPromptResult: Hashable, Sendable {
     public var id: String
@@ -5,13 +28,17 @@ public struct BenchPromptResult: Hashable, Sendable {
     public var prompt: String
     /// Per run (same order as `BenchViewModel.runs`); "" when the run lacks this prompt.
     public var answers: [String]
+    /// Per run: the benchmark's headline score (nil when missing).
     public var scores: [Double?]
     public var reasoning: [String]
-    /// Per run: substrings of the answer to highlight (e.g. what a judge quoted).
+    /// Per run: substrings of the answer to highlight (pattern-scorer matches, judge quotes).
     public var highlights: [[String]]
+    /// Per run: every stored score of the answer.
+    public var details: [[BenchScoreDetail]]
 
     /// Creates a prompt result.
-    public init(id: String, benchmark: String, prompt: String, answers: [String], scores: [Double?], reasoning: [String] = [], highlights: [[String]] = []) {
+    public init(id: String, benchmark: String, prompt: String, answers: [String], scores: [Double?], reasoning: [String] = [],
+                highlights: [[String]] = [], details: [[BenchScoreDetail]] = []) {
         self.id = id
         self.benchmark = benchmark
         self.prompt = prompt
@@ -19,20 +46,68 @@ public struct BenchPromptResult: Hashable, Sendable {
         self.scores = scores
         self.reasoning = reasoning
         self.highlights = highlights
+        self.details = details
     }
 
-    /// The score of `run`, if any.
+    /// The headline score of `run`, if any.
     public func score(_ run: Int) -> Double? { run < scores.count ? scores[run] : nil }
+
+    /// Whether `run` answered this prompt.
+    public func hasAnswer(_ run: Int) -> Bool { run < answers.count && !answers[run].isEmpty }
+
+    /// The value of a `scorer/dimension` (or a bare dimension or scorer name) for `run`.
+    public func value(_ run: Int, metric: String?) -> Double? {
+        guard let metric, !metric.isEmpty else { return score(run) }
+        guard run < details.count else { return nil }
+        let m = metric.lowercased()
+        return details[run].first { $0.key.lowercased() == m && $0.value != nil }?.value
+            ?? details[run].first { ($0.dimension.lowercased() == m || $0.scorer.lowercased() == m) && $0.value != nil }?.value
+    }
+}
+
+/// A benchmark run or scoring pass started from the panel: what it is and how far it got.
+public struct BenchActivity: Hashable, Sendable {
+    /// What is running, e.g. `run gsm8k · SmolLM2`.
+    public var title: String
+    /// The progress line (`[3/10] 0.20 items/s, ETA 35s`) or the final result.
+    public var line: String
+    /// Done fraction, nil when unknown.
+    public var fraction: Double?
+    /// Whether the work is still going.
+    public var running: Bool
+    /// Whether it ended in an error (the line says which).
+    public var failed: Bool
+
+    /// Creates an activity.
+    public init(title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false) {
+        self.title = title
+        self.line = line
+        self.fraction = fraction
+        self.running = running
+        self.failed = failed
+    }
 }
 
 /// Everything the bench panel shows: runs × benchmarks means and the per-prompt results.
 public struct BenchViewModel: Hashable, Sendable {
+    /// Model (run) names, in display order.
     public var runs: [String] = []
+    /// Column labels of the summary, e.g. `gsm8k accuracy` (benchmark names when built from prompts).
     public var benchmarks: [String] = []
     /// (runs, benchmarks) mean scores; nil where a run lacks a benchmark.
     public var means: [[Double?]] = []
+    /// (runs, benchmarks) number of scored answers behind each mean; empty when unknown.
+    public var counts: [[Int]] = []
     public var baseline = 0
     public var prompts: [BenchPromptResult] = []
+    /// Where the data comes from (`store ~/.local/share/lem/lem.sqlite`), shown in the title.
+    public var source = ""
+    /// A message instead of data (loading, an error, how to get results).
+    public var notice: String?
+    /// The latest run or scoring pass started from the panel.
+    public var activity: BenchActivity?
+    /// Benchmarks that can be run from the panel (stored items), for the run form's hint.
+    public var runnable: [String] = []
 
     /// Creates an empty model.
     public init() {}
@@ -53,6 +128,17 @@ public struct BenchViewModel: Hashable, Sendable {
         }
     }
 
+    /// Creates a model with precomputed summary columns (e.g. from the store's report).
+    public init(runs: [String], columns: [String], means: [[Double?]], counts: [[Int]] = [], prompts: [BenchPromptResult],
+                baseline: Int = 0) {
+        self.runs = runs
+        benchmarks = columns
+        self.means = means
+        self.counts = counts
+        self.prompts = prompts
+        self.baseline = baseline
+    }
+
     /// The mean of `run` on benchmark `b`.
     public func mean(_ run: Int, _ b: Int) -> Double? {
         run < means.count && b < means[run].count ? means[run][b] : nil
@@ -62,5 +148,16 @@ public struct BenchViewModel: Hashable, Sendable {
     public func delta(_ run: Int, _ b: Int) -> Double? {
         guard let m = mean(run, b), let base = mean(baseline, b) else { return nil }
         return m - base
+    }
+
+    /// The delta as a percentage of the baseline's mean, nil when it is missing or zero.
+    public func deltaPercent(_ run: Int, _ b: Int) -> Double? {
+        guard let d = delta(run, b), let base = mean(baseline, b), base != 0 else { return nil }
+        return d / abs(base) * 100
+    }
+
+    /// The number of scored answers behind `mean(run, b)`, if known.
+    public func count(_ run: Int, _ b: Int) -> Int? {
+        run < counts.count && b < counts[run].count ? counts[run][b] : nil
     }
 }

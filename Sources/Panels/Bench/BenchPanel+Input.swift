@@ -1,0 +1,138 @@
+/// Keys and mouse for the bench panel.
+extension BenchPanel {
+    /// Text scorers offered by the score form.
+    public static let defaultScoreForm = "gsm8k lek-heuristic patterns"
+
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        if case .mouse(let m) = event { return handleMouse(m, area: area) }
+        guard case .key(let k) = event else { return .ignored }
+        formError = nil
+        if let editing { return handleTyping(k, editing, emit: emit) }
+        guard let action = keys.action(for: k, in: keyContext) else { return .ignored }
+        let count = view == .summary ? model.runs.count : visiblePrompts.count
+        let page = max(1, area.height - 3)
+        switch (action, view) {
+        case ("next-view", .summary), ("previous-view", .summary): view = .prompts
+        case ("next-view", .prompts), ("previous-view", .prompts): view = .summary
+        case ("up", .summary): summaryTable.move(-1, count: count)
+        case ("down", .summary): summaryTable.move(1, count: count)
+        case ("up", .prompts): promptTable.move(-1, count: count)
+        case ("down", .prompts): promptTable.move(1, count: count)
+        case ("page-up", .prompts): promptTable.move(-page, count: count)
+        case ("page-down", .prompts): promptTable.move(page, count: count)
+        case ("up", .detail): detailOffset = max(0, detailOffset - 1)
+        case ("down", .detail): detailOffset += 1
+        case ("page-up", .detail): detailOffset = max(0, detailOffset - page)
+        case ("page-down", .detail): detailOffset += page
+        case ("open", .summary): view = .prompts
+        case ("open", .prompts):
+            guard promptTable.selected < count else { return .handled }
+            view = .detail
+            detailOffset = 0
+            emit(.openPrompt(id: visiblePrompts[promptTable.selected].id))
+        case ("back", .detail): view = .prompts
+        case ("back", .prompts): if !filter.isEmpty { filter.setText(""); promptTable = TableState() } else { view = .summary }
+        case ("filter", _):
+            view = .prompts
+            editing = .filter
+        case ("sort", .prompts):
+            let all = Sort.allCases
+            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
+        case ("baseline", .summary):
+            guard summaryTable.selected < model.runs.count else { return .handled }
+            model.baseline = summaryTable.selected
+            emit(.setBaseline(run: summaryTable.selected))
+        case ("compare", _):
+            guard model.runs.count > 1 else { return .handled }
+            var next = compareRun
+            repeat { next = (next + 1) % model.runs.count } while next == model.baseline
+            compare = next
+        case ("run", _):
+            editing = .run
+            form.setText(defaultRunForm)
+        case ("score", _):
+            editing = .score
+            form.setText(Self.defaultScoreForm)
+        case ("cancel", _):
+            guard isBusy else { return .handled }
+            emit(.bench(.cancel))
+        case ("reload", _): emit(.bench(.reload))
+        default: return .ignored
+        }
+        return .redraw
+    }
+
+    /// The run form's starting text: the benchmark of the selected prompt (else the first runnable one).
+    var defaultRunForm: String {
+        var bench = model.runnable.first ?? "gsm8k"
+        if view != .summary {
+            let list = visiblePrompts
+            if promptTable.selected < list.count { bench = list[promptTable.selected].benchmark }
+        }
+        return "\(bench) limit:10 kernel:none"
+    }
+
+    mutating func handleTyping(_ k: KeyEvent, _ mode: Editing, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        switch (mode, k.key) {
+        case (.filter, .escape):
+            filter.setText("")
+            editing = nil
+            promptTable = TableState()
+        case (.filter, .enter):
+            editing = nil
+        case (.run, .escape), (.score, .escape):
+            editing = nil
+        case (.run, .enter):
+            switch BenchRunRequest.parse(form.text) {
+            case .success(let request):
+                editing = nil
+                emit(.bench(.startRun(request)))
+            case .failure(let error):
+                formError = error.message
+            }
+        case (.score, .enter):
+            let scorers = form.text.split(separator: " ").map(String.init)
+            let known = ["gsm8k", "lek-heuristic", "patterns", "grammar", "authority"]
+            if let bad = scorers.first(where: { !known.contains($0) }) {
+                formError = "unknown scorer \(bad) (\(known.joined(separator: ", ")))"
+            } else if scorers.isEmpty {
+                formError = "name at least one scorer"
+            } else {
+                editing = nil
+                emit(.bench(.score(scorers: scorers)))
+            }
+        default:
+            if mode == .filter {
+                guard filter.handle(k) != .ignored else { return .ignored }
+                promptTable = TableState()
+            } else {
+                guard form.handle(k) != .ignored else { return .ignored }
+            }
+        }
+        return .redraw
+    }
+
+    mutating func handleMouse(_ m: MouseEvent, area: Rect) -> EventResult {
+        let delta = m.action == .wheelUp ? -3 : (m.action == .wheelDown ? 3 : 0)
+        switch view {
+        case .detail:
+            if delta != 0 { detailOffset = max(0, detailOffset + delta); return .redraw }
+            return .ignored
+        case .summary, .prompts:
+            let count = view == .summary ? model.runs.count : visiblePrompts.count
+            var state = view == .summary ? summaryTable : promptTable
+            if delta != 0 {
+                state.move(delta, count: count)
+            } else if case .press = m.action {
+                // Body rows start below the border and the header row.
+                let top = area.y + 2 + (isEditingFilter ? 1 : 0)
+                state.reveal(visible: max(0, area.height - 3))
+                let row = state.offset + (m.y - top)
+                guard m.y >= top, row < count else { return .ignored }
+                state.selected = row
+            } else { return .ignored }
+            if view == .summary { summaryTable = state } else { promptTable = state }
+            return .redraw
+        }
+    }
+}
