@@ -137,6 +137,7 @@ struct TrainCommand: ParsableCommand {
             printError("training \(parameters) LoRA parameters on \(trainSet.count) examples (\(validSet.count) validation)")
             adapter = try training.run(model: transformer, adapter: adapter, train: trainSet, valid: validSet, onEvent: { event in
                 print(Self.describe(event))
+                fflush(nil)  // one line per event even when stdout is a file or pipe
             })
             if let peftExport { try adapter.writePEFT(to: URL(fileURLWithPath: peftExport), baseModel: modelPath) }
         }
