@@ -13,8 +13,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
         discussion: """
-            The trainer is the reference implementation: exact gradients, naive loops. It trains tiny
-            models quickly; models of 100M+ parameters train very slowly today.
+            The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
+            quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks
+            run backward; --grad-checkpoint keeps one input per block and recomputes the rest.
             """)
 
     @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config: String?
@@ -38,7 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Evaluate on the test set after training.") var test = false
     @Option(help: "Test batches, -1 for the whole set.") var testBatches: Int?
     @Option(help: "Maximum sequence length; longer examples are truncated.") var maxSeqLength: Int?
-    @Flag(help: "Accepted for mlx_lm compatibility (activations are always kept).") var gradCheckpoint = false
+    @Flag(help: "Keep only each adapted block's input and recompute its activations in the backward (less memory).")
+    var gradCheckpoint = false
+    @Flag(help: .hidden) var oracle = false
     @Option(help: "Seed for batch shuffling (numpy-compatible) and adapter initialisation.") var seed: Int?
     @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity = false
     @Option(help: "Clip gradients to this global norm (mlx_lm does not clip).") var maxGradNorm: Double?
@@ -81,8 +84,8 @@ struct TrainCommand: ParsableCommand {
         let config = try resolvedConfig()
         for key in config.ignoredKeys { printError("note: config key '\(key)' has no effect here") }
         guard config.train || config.test else { throw ValidationError("give --train and/or --test (or train: true in the config)") }
-        guard let modelPath = config.model else { throw ValidationError("no model: give --model or model: in the config") }
-        guard let dataPath = config.data else { throw ValidationError("no data: give --data or data: in the config") }
+        guard let modelPath = config.model.map(Self.expand) else { throw ValidationError("no model: give --model or model: in the config") }
+        guard let dataPath = config.data.map(Self.expand) else { throw ValidationError("no data: give --data or data: in the config") }
         let folder = try DatasetFolder(folder: URL(fileURLWithPath: dataPath))
         try folder.validate(training: config.train, testing: config.test, batchSize: config.batchSize)
 
@@ -101,15 +104,27 @@ struct TrainCommand: ParsableCommand {
         let trainSet = try tokenize(config.train ? folder.train : nil)
         let validSet = try tokenize(config.train ? folder.valid : nil)
         let testSet = try tokenize(config.test ? folder.test : nil)
-        let transformer = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors, source: files.source)
-        let adapterFolder = URL(fileURLWithPath: config.adapterPath)
+        let transformer: any LoRALossModel
+        let makeAdapter: (inout NumpyRandomState) throws -> LoRAAdapter
+        if oracle {
+            // The naive dense reference: every weight expanded to f32, one sequence at a time.
+            let naive = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors, source: files.source)
+            transformer = naive
+            makeAdapter = { try naive.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &$0) }
+        } else {
+            var fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source)
+            fast.gradientCheckpointing = config.gradCheckpoint
+            transformer = fast
+            makeAdapter = { try fast.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &$0) }
+        }
+        let adapterFolder = URL(fileURLWithPath: Self.expand(config.adapterPath))
         var adapter: LoRAAdapter
         if let resume = config.resumeAdapterFile {
             adapter = try LoRAAdapter(weightsFile: URL(fileURLWithPath: resume), parameters: config.loraParameters,
                                       numLayers: config.numLayers)
         } else if config.train {
             var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
-            adapter = try transformer.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &random)
+            adapter = try makeAdapter(&random)
         } else {
             adapter = try LoRAAdapter(folder: adapterFolder)
         }
@@ -122,6 +137,7 @@ struct TrainCommand: ParsableCommand {
             printError("training \(parameters) LoRA parameters on \(trainSet.count) examples (\(validSet.count) validation)")
             adapter = try training.run(model: transformer, adapter: adapter, train: trainSet, valid: validSet, onEvent: { event in
                 print(Self.describe(event))
+                fflush(nil)  // one line per event even when stdout is a file or pipe
             })
             if let peftExport { try adapter.writePEFT(to: URL(fileURLWithPath: peftExport), baseModel: modelPath) }
         }
@@ -134,6 +150,9 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "Test loss %.3f, Test ppl %.3f.", loss, Foundation.exp(loss)))
         }
     }
+
+    /// A path with a leading `~` expanded (YAML recipes name the model cache that way).
+    static func expand(_ path: String) -> String { (path as NSString).expandingTildeInPath }
 
     /// One human-readable line per event, in mlx_lm's wording.
     static func describe(_ event: TrainingEvent) -> String {

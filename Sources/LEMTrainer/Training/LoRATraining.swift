@@ -40,8 +40,8 @@ public struct LoRATraining: Sendable {
 
     /// Trains `adapter` on `train`, validating on `valid` (may be empty), and returns the
     /// trained adapter. Every event also goes to `onEvent` (and to the log when writing files).
-    public func run<T: TrainingScalar>(
-        model: TrainableTransformer<T>, adapter initial: LoRAAdapter, train: [TokenizedExample], valid: [TokenizedExample],
+    public func run(
+        model: some LoRALossModel, adapter initial: LoRAAdapter, train: [TokenizedExample], valid: [TokenizedExample],
         isCancelled: @Sendable () -> Bool = { false }, onEvent: (TrainingEvent) -> Void = { _ in }
     ) throws -> LoRAAdapter {
         var adapter = initial
@@ -75,10 +75,12 @@ public struct LoRATraining: Sendable {
                 try emit(.validation(step: it - 1, valLoss: loss, valTime: Date().timeIntervalSince(start)))
             }
             let start = Date()
-            let (loss, count, gradients) = model.lossAndGradients(batch: batch, mask: options.targetMask, adapter: adapter)
+            let dropout = LoRADropout(probability: adapter.parameters.dropout, seed: UInt64(truncatingIfNeeded: config.seed), step: it)
+            let (loss, count, gradients) = model.lossAndFloatGradients(batch: batch, mask: options.targetMask, adapter: adapter,
+                                                                       computeGradients: true, dropout: dropout)
             let flat = adapter.weights.flatMap { w -> [[Float]] in
                 let g = gradients[w.modulePath]!
-                return [g.a.map { Float($0) }, g.b.map { Float($0) }]
+                return [g.a, g.b]
             }
             if var update = accumulator.add(flat) {
                 if let maxNorm = options.maxGradNorm { Gradients.clipGlobalNorm(&update, maxNorm: maxNorm) }
@@ -125,12 +127,12 @@ public struct LoRATraining: Sendable {
 
     /// mlx_lm's `evaluate`: Σ(batch loss · batch tokens) ÷ Σ tokens over up to `limit` batches
     /// (-1 all) of one freshly permuted pass.
-    public func evaluate<T: TrainingScalar>(model: TrainableTransformer<T>, adapter: LoRAAdapter, batches: BatchIterator,
+    public func evaluate(model: some LoRALossModel, adapter: LoRAAdapter, batches: BatchIterator,
                                             limit: Int, random: inout NumpyRandomState) -> Double {
         var total = 0.0, count = 0.0
         for batch in batches.evaluationBatches(limit: limit, random: &random) {
-            let (loss, tokens, _) = model.lossAndGradients(batch: batch, mask: options.targetMask, adapter: adapter,
-                                                           computeGradients: false)
+            let (loss, tokens, _) = model.lossAndFloatGradients(batch: batch, mask: options.targetMask, adapter: adapter,
+                                                                computeGradients: false, dropout: nil)
             total += loss * tokens
             count += tokens
         }

@@ -1,0 +1,105 @@
+import COpenBLAS
+import Foundation
+import LEMFormats
+
+// A frozen base weight kept in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
+// both products the LoRA trainer needs from it are taken tile by tile, decoding at most
+// `tileRows` weight rows into an f32 scratch and handing them to `cblas_sgemm`. The whole matrix
+// is never expanded — this is what makes QLoRA cheap in memory.
+//
+// Legend: N activation rows (B·T tokens), I inputs, O outputs, t rows of one tile.
+
+/// A frozen linear layer `y = x Wᵀ + b` over a weight in any stored encoding.
+public struct FrozenLinear: Sendable {
+    /// The stored weight, `[O, I]`.
+    public let weight: any WeightTensor
+    /// The bias, decoded (small). // (O)
+    public let bias: [Float]?
+    public var inputs: Int { weight.columns }
+    public var outputs: Int { weight.rows }
+    /// Weight rows decoded per tile: about 512 KB of f32, so a tile stays in L2.
+    public var tileRows: Int { max(16, min(1024, 131_072 / max(1, inputs))) }
+
+    /// Wraps a stored weight and its optional bias.
+    public init(weight: any WeightTensor, bias: [Float]?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// Decodes weight rows `start ..< start + count` into `tile`, split across two threads when
+    /// the tile is big enough to pay for it.
+    func decode(rows start: Int, count: Int, into tile: UnsafeMutablePointer<Float>) {  // tile: (count, I)
+        let columns = inputs, w = weight
+        if count < 32 {
+            for r in 0 ..< count { w.decodeRow(start + r, into: tile + r * columns) }
+            return
+        }
+        let shared = UnsafeSendablePointer(tile)
+        let half = (count + 1) / 2
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            for r in (part * half) ..< min(count, (part + 1) * half) {
+                w.decodeRow(start + r, into: shared.pointer + r * columns)
+            }
+        }
+    }
+
+    /// `y = x Wᵀ + b`, overwriting `y`.
+    public func forward(_ x: UnsafePointer<Float>,  // (N, I)
+                        rows n: Int,
+                        into y: UnsafeMutablePointer<Float>)  // (N, O)
+    {
+        let i = inputs, o = outputs, step = tileRows
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: step * i)  // (t, I)
+        defer { tile.deallocate() }
+        var start = 0
+        while start < o {
+            let count = min(step, o - start)
+            decode(rows: start, count: count, into: tile)
+            // y[:, start ..< start + t] = x (N, I) · tile (t, I)ᵀ
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(i), 1,
+                        x, Int32(i), tile, Int32(i), 0, y + start, Int32(o))
+            start += count
+        }
+        if let bias {
+            for r in 0 ..< n {
+                let row = y + r * o
+                for c in 0 ..< o { row[c] += bias[c] }
+            }
+        }
+    }
+
+    /// Adds the input gradient `dx += dy W` (the bias and weight are frozen).
+    public func backwardInput(_ dy: UnsafePointer<Float>,  // (N, O)
+                              rows n: Int,
+                              into dx: UnsafeMutablePointer<Float>)  // (N, I), added into
+    {
+        let i = inputs, o = outputs, step = tileRows
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: step * i)  // (t, I)
+        defer { tile.deallocate() }
+        var start = 0
+        while start < o {
+            let count = min(step, o - start)
+            decode(rows: start, count: count, into: tile)
+            // dx += dy[:, start ..< start + t] (N, t) · tile (t, I)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(i), Int32(count), 1,
+                        dy + start, Int32(o), tile, Int32(i), 1, dx, Int32(i))
+            start += count
+        }
+    }
+}
+
+/// A raw pointer handed to worker threads that write disjoint parts of it.
+struct UnsafeSendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+/// Row-major `C = alpha · op(A) · op(B) + beta · C` through OpenBLAS, with Swift-sized arguments.
+@inline(__always)
+func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+           _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+           _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0, n > 0 else { return }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
