@@ -117,7 +117,9 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
         let renderer = try TemplateRenderer(model: modelURL)
         let trainSet = try folder.train?.tokenize(with: renderer, maskPrompt: config.maskPrompt) ?? []
         let validSet = try folder.valid?.tokenize(with: renderer, maskPrompt: config.maskPrompt) ?? []
-        let transformer = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors, source: files.source)
+        // The fast QLoRA model (base weights stay in their stored encoding), as `lem train` uses.
+        var transformer = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source)
+        transformer.gradientCheckpointing = config.gradCheckpoint
         var adapter: LoRAAdapter
         if let resume = config.resumeAdapterFile {
             adapter = try LoRAAdapter(weightsFile: URL(fileURLWithPath: resume), parameters: config.loraParameters, numLayers: config.numLayers)
