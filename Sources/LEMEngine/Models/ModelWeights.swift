@@ -6,6 +6,15 @@ public struct Linear: Sendable {
     public let weight: any WeightTensor
     /// (out), nil when the layer has no bias.
     public let bias: [Float]?
+    /// The weight resolved for the C kernels once (nil: decoded row by row).
+    public let kernel: MatrixKernel?
+
+    /// A layer over `weight` with an optional `bias`.
+    public init(weight: any WeightTensor, bias: [Float]?) {
+        self.weight = weight
+        self.bias = bias
+        kernel = MatrixKernel(weight)
+    }
 
     /// Output features.
     public var outFeatures: Int { weight.rows }
@@ -21,10 +30,11 @@ public struct Linear: Sendable {
     ) {
         if let bias {
             bias.withUnsafeBufferPointer {
-                Kernels.matmul(x, weight: weight, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out)
+                Kernels.matmul(
+                    x, weight: weight, kernel: kernel, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out)
             }
         } else {
-            Kernels.matmul(x, weight: weight, bias: nil, tokens: tokens, tile: tile, out: out)
+            Kernels.matmul(x, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: tile, out: out)
         }
     }
 }
