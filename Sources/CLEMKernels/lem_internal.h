@@ -81,5 +81,7 @@ float lem_dot_row_avx2(const lem_matrix *m, int32_t stored, const lem_act *a);
 void lem_quantize_act_scalar(lem_act *a);
 void lem_quantize_act_avx2(lem_act *a);
 int lem_cpu_has_avx2(void);
+/// a · b over n floats.
+float lem_dot_f32_avx2(const float *a, const float *b, int32_t n);
 
 #endif

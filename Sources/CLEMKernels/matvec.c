@@ -3,7 +3,41 @@
 #include "lem_internal.h"
 #include <stdatomic.h>
 
+#include <stdlib.h>
+
 static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2
+static int q8_state = -1;    // -1 unknown, 0 exact f32, 1 8-bit activations
+
+int lem_q8_activations(void) {
+    int s = __atomic_load_n(&q8_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        const char *env = getenv("LEM_Q8_ACTIVATIONS");
+        s = env && env[0] == '1';
+        __atomic_store_n(&q8_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+void lem_set_q8_activations(int enabled) { __atomic_store_n(&q8_state, enabled ? 1 : 0, __ATOMIC_RELAXED); }
+
+static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
+
+/// Exact f32 rows [r0, r1): each row dequantized into `row`, then dotted with the f32 input.
+static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, float *row) {
+    int simd = lem_simd_enabled();
+    for (int32_t r = r0; r < r1; r++) {
+        lem_dequantize_row(m, r, row);
+        if (simd) {
+            out[r - r0] = lem_dot_f32_avx2(row, a->x, m->cols);
+        } else {
+            float s = 0;
+            for (int32_t i = 0; i < m->cols; i++) s += row[i] * a->x[i];
+            out[r - r0] = s;
+        }
+    }
+}
+
+enum { LEM_EXACT_MAX_COLS = 16384 };
 
 int lem_simd_enabled(void) {
     int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
@@ -31,10 +65,14 @@ int lem_format_supported(int32_t format, int32_t cols) {
 void lem_quantize_act(lem_act *a) {
     if (lem_simd_enabled()) lem_quantize_act_avx2(a);
     else lem_quantize_act_scalar(a);
+    a->q8 = 1;
 }
 
 void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
-    if (lem_simd_enabled()) {
+    if (!is_float(m->format) && !a->q8 && m->cols <= LEM_EXACT_MAX_COLS) {
+        float row[LEM_EXACT_MAX_COLS];
+        exact_rows(m, a, out, r0, r1, row);
+    } else if (lem_simd_enabled()) {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
@@ -58,7 +96,8 @@ static void matvec_task(void *ctx, int32_t worker, int32_t workers) {
     (void)worker;
     (void)workers;
     matvec_job *job = (matvec_job *)ctx;
-    int simd = lem_simd_enabled();
+    int simd = lem_simd_enabled(), q8 = job->a->q8;
+    float row[LEM_EXACT_MAX_COLS];
     for (;;) {
         int32_t c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
         if (c >= job->total_chunks) break;
@@ -68,7 +107,9 @@ static void matvec_task(void *ctx, int32_t worker, int32_t workers) {
         int32_t r0 = (c - job->chunk_start[mi]) * job->chunk;
         int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
         float *out = job->outs[mi];
-        if (simd) {
+        if (!q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
+            exact_rows(m, job->a, out + r0, r0, r1, row);
+        } else if (simd) {
             for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_avx2(m, lem_stored_row(m, r), job->a);
         } else {
             for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_scalar(m, lem_stored_row(m, r), job->a);

@@ -43,12 +43,14 @@ private func checkKernel(
     let rows = kernel.rows, cols = kernel.columns
     var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
     var row = [Float](repeating: 0, count: cols)
-    var fast = [Float](repeating: 0, count: rows), serial = fast, scalar = fast
+    var fast = [Float](repeating: 0, count: rows), serial = fast, scalar = fast, exact = fast
     x.withUnsafeBufferPointer { xp in
-        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &fast)
-        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial)
+        // Exact mode first (f32 activations): only summation order differs from decode-then-dot.
+        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, q8: false)
+        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &fast, q8: true)
+        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, q8: true)
         Kernels.setSIMDEnabled(false)
-        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar)
+        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, q8: true)
         Kernels.setSIMDEnabled(true)
     }
     var worst = 0.0
@@ -57,6 +59,11 @@ private func checkKernel(
         var naive = 0.0
         for i in 0 ..< cols { naive += Double(row[i]) * Double(x[i]) }
         let bound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: kernel.quantizesActivation) }
+        let exactBound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: false) }
+        if abs(Double(exact[r]) - naive) > exactBound {
+            Issue.record("\(label) exact row \(r): \(exact[r]) vs naive \(naive), bound \(exactBound)")
+            return
+        }
         for (name, v) in [("pooled", fast[r]), ("serial", serial[r]), ("scalar", scalar[r])] {
             let err = abs(Double(v) - naive)
             worst = max(worst, err / bound)
@@ -203,7 +210,7 @@ struct QuantizedMatvecTests {
             let x = Self.activation(t.columns, seed: 13)
             var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: t.columns))
             var out = [Float](repeating: 0, count: t.rows)
-            x.withUnsafeBufferPointer { Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out) }
+            x.withUnsafeBufferPointer { Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, q8: true) }
             var row = [Float](repeating: 0, count: t.columns)
             for r in stride(from: 0, to: t.rows, by: 997) {
                 t.decodeRow(r, into: &row)

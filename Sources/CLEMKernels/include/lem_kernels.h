@@ -56,6 +56,7 @@ typedef struct {
     int8_t *q;        // (cols) 8-bit values, q = round(x / d) per block of 32
     float *d;         // (cols / 32) block scales, max|x| / 127
     float *s;         // (cols / 32) d · Σ q per block (the dequantized block sum)
+    int32_t q8;       // 1: quantized formats use q/d/s; 0: exact f32 against x
 } lem_act;
 
 /// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)`).
@@ -63,10 +64,17 @@ int lem_simd_enabled(void);
 /// Forces the scalar kernels (0) or re-enables AVX2 when the CPU has it (1); for tests.
 void lem_set_simd(int enabled);
 
+/// The default activation mode: whether quantized formats are dotted against the 8-bit activation (1, llama.cpp's way:
+/// fastest, logits move by the activation rounding) or exactly in f32 (0, the default: each row
+/// dequantized into a stack buffer, then an f32 dot). `LEM_Q8_ACTIVATIONS=1` sets 1 at start.
+int lem_q8_activations(void);
+/// Sets the activation mode described at `lem_q8_activations`.
+void lem_set_q8_activations(int enabled);
+
 /// Whether `format` can be read with `cols` columns (block multiples).
 int lem_format_supported(int32_t format, int32_t cols);
 
-/// Quantizes `a->x` into `a->q`, `a->d`, `a->s` (needs cols % 32 == 0).
+/// Quantizes `a->x` into `a->q`, `a->d`, `a->s` (needs cols % 32 == 0) and sets `a->q8`.
 void lem_quantize_act(lem_act *a);
 
 /// out[r - r0] = row(r) · x for stored-logical rows r in [r0, r1).

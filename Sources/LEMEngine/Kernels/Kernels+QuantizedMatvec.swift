@@ -22,12 +22,20 @@ extension Kernels {
     /// Forces the portable kernels (false) or re-enables AVX2 where the CPU has it; for tests.
     public static func setSIMDEnabled(_ on: Bool) { lem_set_simd(on ? 1 : 0) }
 
+    /// Whether quantized weights are dotted against the activation rounded to 8-bit blocks
+    /// (llama.cpp's way, fastest; logits move by ~0.1) rather than exactly in f32 (the default,
+    /// which the reference tests hold to 1e-4). `LEM_Q8_ACTIVATIONS=1` turns it on at start.
+    public static var q8Activations: Bool { lem_q8_activations() != 0 }
+
+    /// Sets `q8Activations`.
+    public static func setQ8Activations(_ on: Bool) { lem_set_q8_activations(on ? 1 : 0) }
+
     /// Prepares the activation `x` in `scratch` (quantized to 8-bit blocks when `quantize`) and
     /// hands the C descriptor to `body`.
     @inline(__always)
     static func withActivation<R>(
         _ x: UnsafePointer<Float>,  // (in)
-        columns: Int, quantize: Bool,
+        columns: Int, quantize: Bool, q8: Bool,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
         _ body: (UnsafePointer<lem_act>) -> R
     ) -> R {
@@ -38,7 +46,7 @@ extension Kernels {
         act.d = scratch
         act.s = scratch + blocks
         act.q = UnsafeMutableRawPointer(scratch + 2 * blocks).assumingMemoryBound(to: Int8.self)
-        if quantize { lem_quantize_act(&act) }
+        if quantize && q8 { lem_quantize_act(&act) }
         return withUnsafePointer(to: &act) { body($0) }
     }
 
@@ -48,9 +56,10 @@ extension Kernels {
         _ x: UnsafePointer<Float>,  // (in)
         kernel: MatrixKernel,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
-        out: UnsafeMutablePointer<Float>  // (out)
+        out: UnsafeMutablePointer<Float>,  // (out)
+        q8: Bool = Kernels.q8Activations
     ) {
-        withActivation(x, columns: kernel.columns, quantize: kernel.quantizesActivation, scratch: scratch) { act in
+        withActivation(x, columns: kernel.columns, quantize: kernel.quantizesActivation, q8: q8, scratch: scratch) { act in
             withUnsafePointer(to: kernel.matrix) { m in lem_matvec(m, act, out) }
         }
         withExtendedLifetime(kernel.owner) {}
@@ -62,9 +71,10 @@ extension Kernels {
         _ x: UnsafePointer<Float>,  // (in)
         kernel: MatrixKernel,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
-        out: UnsafeMutablePointer<Float>  // (out)
+        out: UnsafeMutablePointer<Float>,  // (out)
+        q8: Bool = Kernels.q8Activations
     ) {
-        withActivation(x, columns: kernel.columns, quantize: kernel.quantizesActivation, scratch: scratch) { act in
+        withActivation(x, columns: kernel.columns, quantize: kernel.quantizesActivation, q8: q8, scratch: scratch) { act in
             withUnsafePointer(to: kernel.matrix) { m in lem_matvec_rows(m, act, out, 0, m.pointee.rows) }
         }
         withExtendedLifetime(kernel.owner) {}
