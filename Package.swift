@@ -28,10 +28,13 @@ let package = Package(
             name: "CNCurses",
             providers: [.apt(["libncursesw5-dev"])]),
 
+        // Quantized matvec kernels (AVX2 with a scalar fallback) and the worker pool.
+        .target(name: "CLEMKernels"),
+
         // File formats: safetensors, GGUF, MLX quantization, config.json.
         .target(name: "LEMFormats", swiftSettings: strict),
         // Kernels, tokenizers, chat templates, architectures, generation, attention capture.
-        .target(name: "LEMEngine", dependencies: ["LEMFormats", "COpenBLAS"], swiftSettings: strict),
+        .target(name: "LEMEngine", dependencies: ["LEMFormats", "COpenBLAS", "CLEMKernels"], swiftSettings: strict),
         // Scorers: pure functions of text, no model and no database.
         .target(name: "LEMScoring", swiftSettings: strict),
         // Results store (SQLite via GRDB), import/export, reports, benchmark runner, judge.

@@ -1,3 +1,4 @@
+import CLEMKernels
 import Foundation
 
 extension Kernels {
@@ -10,7 +11,9 @@ extension Kernels {
     /// (transformers' `sliding_window_overlay`: `kv_idx > q_idx - sliding_window`). Query head `h`
     /// reads key/value head `h / (H / K)`. Scores are `q·k * scale`, then
     /// `tanh(score / softcap) * softcap` when `softcap > 0`, then softmax.
-    public static func attention(
+    ///
+    /// The plain loop: the oracle of `attention`.
+    public static func attentionNaive(
         queries q: UnsafePointer<Float>,  // (T, H, D)
         queryPositions: UnsafePointer<Int>,  // (T)
         keys: UnsafePointer<Float>,  // (S, K, D)
@@ -58,6 +61,117 @@ extension Kernels {
                     for d in 0 ..< headDim { o[d] += w * vv[d] }
                 }
             }
+        }
+    }
+}
+
+extension Kernels {
+    /// Causal multi-head attention exactly as `attentionNaive` defines it, with SIMD dot products
+    /// and value accumulation; a large chunk (a prefill) is split over the worker pool by
+    /// (token, head) pairs, each worker with its own score row.
+    public static func attention(
+        queries q: UnsafePointer<Float>,  // (T, H, D)
+        queryPositions: UnsafePointer<Int>,  // (T)
+        keys: UnsafePointer<Float>,  // (S, K, D)
+        values: UnsafePointer<Float>,  // (S, K, D)
+        keyPositions: UnsafePointer<Int>,  // (S)
+        tokens: Int, slots: Int, heads: Int, kvHeads: Int, headDim: Int,
+        scale: Float, window: Int, softcap: Float,
+        scores: UnsafeMutablePointer<Float>,  // (S)
+        out: UnsafeMutablePointer<Float>  // (T, H, D)
+    ) {
+        var job = AttentionJob(
+            q: q, queryPositions: queryPositions, keys: keys, values: values, keyPositions: keyPositions,
+            slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window,
+            softcap: softcap, scores: scores, out: out, pairs: tokens * heads)
+        let work = tokens * heads * slots * headDim
+        let workers = threadCount
+        if workers <= 1 || tokens * heads < 2 * workers || work < 1 << 20 {
+            job.run(pairs: 0 ..< job.pairs, scores: scores)
+            return
+        }
+        // Each worker needs its own score row; a prefill-sized call can afford this allocation.
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: workers * slots)
+        defer { rows.deallocate() }
+        job.scores = rows
+        withUnsafeMutablePointer(to: &job) { ptr in
+            lem_pool_run({ ctx, worker, workers in
+                let job = ctx!.assumingMemoryBound(to: AttentionJob.self)
+                let n = job.pointee.pairs, w = Int(worker), count = Int(workers)
+                let lo = n * w / count, hi = n * (w + 1) / count
+                job.pointee.run(pairs: lo ..< hi, scores: job.pointee.scores + w * job.pointee.slots)
+            }, ptr)
+        }
+    }
+}
+
+/// The arguments of one `Kernels.attention` call, shared read-only by the pool's workers (each
+/// writes only its own (token, head) rows of `out` and its own score row).
+private struct AttentionJob {
+    let q: UnsafePointer<Float>
+    let queryPositions: UnsafePointer<Int>
+    let keys: UnsafePointer<Float>
+    let values: UnsafePointer<Float>
+    let keyPositions: UnsafePointer<Int>
+    let slots: Int, heads: Int, kvHeads: Int, headDim: Int
+    let scale: Float, window: Int, softcap: Float
+    var scores: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let pairs: Int
+
+    /// Attends the (token, head) pairs `range` (pair = t · H + h) using `scores` as the score row.
+    func run(pairs range: Range<Int>, scores: UnsafeMutablePointer<Float>) {
+        let group = heads / kvHeads, d = headDim
+        for pair in range {
+            let t = pair / heads, h = pair % heads
+            let p = queryPositions[t]
+            let kvh = h / group
+            let qv = q + pair * d
+            var maxScore = -Float.infinity
+            for s in 0 ..< slots {
+                let kp = keyPositions[s]
+                if kp < 0 || kp > p || (window > 0 && kp <= p - window) {
+                    scores[s] = -Float.infinity
+                    continue
+                }
+                var score = Kernels.dot(qv, keys + (s * kvHeads + kvh) * d, count: d) * scale
+                if softcap > 0 { score = Kernels.softcap(score, cap: softcap) }
+                scores[s] = score
+                maxScore = max(maxScore, score)
+            }
+            let o = out + pair * d
+            o.update(repeating: 0, count: d)
+            guard maxScore > -Float.infinity else { continue }
+            var sum: Float = 0
+            for s in 0 ..< slots where scores[s] > -Float.infinity {
+                let e = expf(scores[s] - maxScore)
+                scores[s] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for s in 0 ..< slots where scores[s] > -Float.infinity {
+                Kernels.axpy(scores[s] * inv, values + (s * kvHeads + kvh) * d, into: o, count: d)
+            }
+        }
+    }
+}
+
+extension Kernels {
+    /// `y += a · x` over `count` floats, eight lanes at a time.
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        let av = SIMD8<Float>(repeating: a)
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        while i + 8 <= count {
+            let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                + av * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            y[i] += a * x[i]
+            i += 1
         }
     }
 }

@@ -4,7 +4,7 @@ import LEMFormats
 
 extension Kernels {
     /// Rows of a weight decoded per block by `matmul`: the f32 tile is `matmulTileRows × in`.
-    public static let matmulTileRows = 64
+    public static let matmulTileRows = 256
 
     /// `out = x Wᵀ (+ bias)` for `T` activation rows and a weight stored `[out, in]`: the naive
     /// oracle.
@@ -55,11 +55,11 @@ extension Kernels {
         return sum
     }
 
-    /// `out = x Wᵀ (+ bias)` through OpenBLAS: blocks of `matmulTileRows` weight rows are decoded
-    /// into an f32 tile and multiplied with `cblas_sgemm`; `matmulNaive` is its oracle.
+    /// `out = x Wᵀ (+ bias)`: one token through the quantized C kernels, several through OpenBLAS
+    /// on dequantized tiles; `matmulNaive` is its oracle.
     ///
-    /// Works for every encoding (f32 rows are copied into the tile, quantized rows decoded), and
-    /// only one tile is ever expanded at a time.
+    /// Resolves the weight's kernel on every call (a cast and a few loads); layers that call
+    /// repeatedly keep a `MatrixKernel` and use `matmul(_:weight:kernel:...)`.
     public static func matmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         weight: any WeightTensor,  // [out, in]
@@ -68,9 +68,30 @@ extension Kernels {
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
         out: UnsafeMutablePointer<Float>  // (T, out)
     ) {
+        matmul(x, weight: weight, kernel: MatrixKernel(weight), bias: bias, tokens: tokens, tile: tile, out: out)
+    }
+
+    /// `out = x Wᵀ (+ bias)` with the weight's resolved `kernel` (nil: decode rows generically).
+    ///
+    /// One token: the C matvec on the stored blocks. Several: blocks of `matmulTileRows` weight
+    /// rows are dequantized into an f32 tile and multiplied with `cblas_sgemm`, so only one tile
+    /// is ever expanded at a time.
+    public static func matmul(
+        _ x: UnsafePointer<Float>,  // (T, in)
+        weight: any WeightTensor,  // [out, in]
+        kernel: MatrixKernel?,
+        bias: UnsafePointer<Float>?,  // (out)
+        tokens: Int,
+        tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
+        out: UnsafeMutablePointer<Float>  // (T, out)
+    ) {
         let inFeatures = weight.columns, outFeatures = weight.rows
-        if tokens == 1 {
+        if tokens == 1, let kernel {
+            matvec(x, kernel: kernel, scratch: tile, out: out)
+        } else if tokens == 1 {
             matvec(x, weight: weight, scratch: tile, out: out)
+        } else if let kernel {
+            prefillMatmul(x, kernel: kernel, tokens: tokens, tile: tile, out: out)
         } else {
             var start = 0
             while start < outFeatures {
@@ -91,8 +112,9 @@ extension Kernels {
         }
     }
 
-    /// `out = W x` for one token, the output rows split across `matmulWorkers` threads, each
-    /// decoding one weight row at a time into its own slice of `scratch`.
+    /// `out = W x` for one token in an encoding the C kernels do not read: the output rows split
+    /// across `matmulWorkers` threads, each decoding one weight row at a time into its own slice
+    /// of `scratch`.
     static func matvec(
         _ x: UnsafePointer<Float>,  // (in)
         weight: any WeightTensor,  // [out, in]

@@ -9,6 +9,16 @@ public struct Linear: Sendable {
     /// An unfused LoRA/DoRA term applied after the base product, nil without an adapter.
     public var adapter: LinearAdapter? = nil
 
+    /// The weight resolved for the C kernels once (nil: decoded row by row).
+    public let kernel: MatrixKernel?
+
+    /// A layer over `weight` with an optional `bias`.
+    public init(weight: any WeightTensor, bias: [Float]?) {
+        self.weight = weight
+        self.bias = bias
+        kernel = MatrixKernel(weight)
+    }
+
     /// Output features.
     public var outFeatures: Int { weight.rows }
     /// Input features.
@@ -23,10 +33,11 @@ public struct Linear: Sendable {
     ) {
         if let bias {
             bias.withUnsafeBufferPointer {
-                Kernels.matmul(x, weight: weight, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out)
+                Kernels.matmul(
+                    x, weight: weight, kernel: kernel, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out)
             }
         } else {
-            Kernels.matmul(x, weight: weight, bias: nil, tokens: tokens, tile: tile, out: out)
+            Kernels.matmul(x, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: tile, out: out)
         }
         if let adapter { adapter.apply(x, tokens: tokens, bias: bias, out: out) }
     }

@@ -1,0 +1,359 @@
+// AVX2 + FMA + F16C bodies of the row dots and the activation quantizer, compiled for those
+// extensions with a function attribute (no package-wide flags) and only called after cpuid said
+// the CPU has them. Each 32-element block: unpack the weights to bytes, `maddubs` (u8 × i8 → i16
+// pairs), `madd` with ones (→ 8 × i32), convert and FMA into a float accumulator with the block's
+// combined scale; offsets and minimums go through the activation block sums `a->s`.
+
+#include "lem_internal.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+
+static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float f16x(const uint8_t *p) { return _cvtsh_ss(lem_u16(p)); }
+
+static inline __m256i combine(__m128i lo, __m128i hi) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+/// 16 packed bytes → 32 nibbles, GGUF order: byte j holds element j (low) and j + 16 (high).
+static inline __m256i nibbles_split(const uint8_t *p) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)p);
+    return _mm256_and_si256(combine(raw, _mm_srli_epi16(raw, 4)), _mm256_set1_epi8(0x0F));
+}
+
+/// Σ u8 × i8 over 32 lanes as 8 float partial sums.
+static inline __m256 dot_u8_i8(__m256i u, __m256i s) {
+    __m256i p16 = _mm256_maddubs_epi16(u, s);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+}
+
+/// Σ i8 × i8 over 32 lanes (|w| · sign-adjusted activation).
+static inline __m256 dot_i8_i8(__m256i w, __m256i q) {
+    return dot_u8_i8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(q, w));
+}
+
+/// The 32 bits at `p` as 32 bytes, 0x10 where the bit is set (Q5 high bits).
+static inline __m256i bits_to_0x10(const uint8_t *p) {
+    uint32_t bits;
+    memcpy(&bits, p, 4);
+    const __m256i pick = _mm256_setr_epi8(
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
+    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, mask), mask);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
+static inline __m256i load_q(const lem_act *a, int32_t b) {
+    return _mm256_loadu_si256((const __m256i *)(a->q + 32 * b));
+}
+
+static float dot_q4_0(const uint8_t *row, const lem_act *a) {
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 18 * b;
+        float dw = f16x(p);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d[b]), dot_u8_i8(nibbles_split(p + 2), load_q(a, b)), acc);
+        off += dw * a->s[b];
+    }
+    return hsum8(acc) - 8 * off;
+}
+
+static float dot_q4_1(const uint8_t *row, const lem_act *a) {
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 20 * b;
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(nibbles_split(p + 4), load_q(a, b)), acc);
+        off += f16x(p + 2) * a->s[b];
+    }
+    return hsum8(acc) + off;
+}
+
+static float dot_q5_0(const uint8_t *row, const lem_act *a) {
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 22 * b;
+        float dw = f16x(p);
+        __m256i w = _mm256_or_si256(nibbles_split(p + 6), bits_to_0x10(p + 2));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d[b]), dot_u8_i8(w, load_q(a, b)), acc);
+        off += dw * a->s[b];
+    }
+    return hsum8(acc) - 16 * off;
+}
+
+static float dot_q5_1(const uint8_t *row, const lem_act *a) {
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 24 * b;
+        __m256i w = _mm256_or_si256(nibbles_split(p + 8), bits_to_0x10(p + 4));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(w, load_q(a, b)), acc);
+        off += f16x(p + 2) * a->s[b];
+    }
+    return hsum8(acc) + off;
+}
+
+static float dot_q8_0(const uint8_t *row, const lem_act *a) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int32_t blocks = a->cols / 32, b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *p = row + 34 * b;
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(p + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(p + 36));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_i8_i8(w0, load_q(a, b)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p + 34) * a->d[b + 1]), dot_i8_i8(w1, load_q(a, b + 1)), acc1);
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *p = row + 34 * b;
+        __m256i w = _mm256_loadu_si256((const __m256i *)(p + 2));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_i8_i8(w, load_q(a, b)), acc0);
+    }
+    return hsum8(_mm256_add_ps(acc0, acc1));
+}
+
+static float dot_q45_k(const uint8_t *row, const lem_act *a, int five) {
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    int bytes = five ? 176 : 144, qs = five ? 48 : 16;
+    for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
+        const uint8_t *p = row + bytes * sbk;
+        float d = f16x(p), dmin = f16x(p + 2);
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; j++) lem_scale_min_k4(j, p + 4, &sc[j], &mn[j]);
+        __m256i hv = five ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
+        for (int k = 0; k < 4; k++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(p + qs + 32 * k));
+            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            if (five) {
+                __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(hv, 2 * k), one);
+                __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(hv, 2 * k + 1), one);
+                lo = _mm256_or_si256(lo, _mm256_slli_epi16(h0, 4));
+                hi = _mm256_or_si256(hi, _mm256_slli_epi16(h1, 4));
+            }
+            int32_t b0 = sbk * 8 + 2 * k;
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * k] * a->d[b0]), dot_u8_i8(lo, load_q(a, b0)), acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * k + 1] * a->d[b0 + 1]), dot_u8_i8(hi, load_q(a, b0 + 1)), acc);
+            off += dmin * ((float)mn[2 * k] * a->s[b0] + (float)mn[2 * k + 1] * a->s[b0 + 1]);
+        }
+    }
+    return hsum8(acc) - off;
+}
+
+static float dot_q6_k(const uint8_t *row, const lem_act *a) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), c32 = _mm256_set1_epi8(32);
+    for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
+        const uint8_t *p = row + 210 * sbk;
+        float d = f16x(p + 208);
+        const int8_t *scales = (const int8_t *)(p + 192);
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *)(p + 64 * h));
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+            for (int j = 0; j < 4; j++) {
+                int blk = 4 * h + j;
+                int32_t b = sbk * 8 + blk;
+                __m256i w = _mm256_sub_epi8(q[j], c32);
+                __m256i qa = load_q(a, b);
+                __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(qa, w));
+                __m256i sv = combine(_mm_set1_epi16(scales[2 * blk]), _mm_set1_epi16(scales[2 * blk + 1]));
+                __m256 part = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, sv));
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d[b]), part, acc);
+            }
+        }
+    }
+    return hsum8(acc);
+}
+
+static inline float scale_x(const uint8_t *p, int32_t type, int32_t i) {
+    return type == LEM_SCALE_F16 ? _cvtsh_ss(lem_u16(p + 2 * i)) : lem_scale_at(p, type, i);
+}
+
+static float dot_mlx(const lem_matrix *m, const uint8_t *row, int32_t r, const lem_act *a, int bits) {
+    int32_t groups = m->cols / m->group_size;
+    size_t ss = (size_t)lem_scale_size(m->scale_type);
+    const uint8_t *sp = m->scales + (size_t)r * groups * ss, *bp = m->biases + (size_t)r * groups * ss;
+    int32_t per = m->group_size / 32;
+    __m256 acc = _mm256_setzero_ps();
+    float off = 0;
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    for (int32_t g = 0; g < groups; g++) {
+        float sc = scale_x(sp, m->scale_type, g), bias = scale_x(bp, m->scale_type, g);
+        for (int32_t k = 0; k < per; k++) {
+            int32_t b = g * per + k;
+            if (bits == 4) {
+                // Byte j holds elements 2j (low nibble) and 2j + 1 (high).
+                __m128i raw = _mm_loadu_si128((const __m128i *)(row + 16 * b));
+                __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
+                __m256i w = combine(_mm_unpacklo_epi8(lo, hi), _mm_unpackhi_epi8(lo, hi));
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(sc * a->d[b]), dot_u8_i8(w, load_q(a, b)), acc);
+                off += bias * a->s[b];
+            } else {
+                __m256i w = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(row + 32 * b)), flip);
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(sc * a->d[b]), dot_i8_i8(w, load_q(a, b)), acc);
+                off += (128 * sc + bias) * a->s[b];
+            }
+        }
+    }
+    return hsum8(acc) + off;
+}
+
+static float dot_float(const lem_matrix *m, const uint8_t *row, const lem_act *a) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int32_t n = m->cols, i = 0;
+    const float *x = a->x;
+    switch (m->format) {
+    case LEM_FMT_F16:
+        for (; i + 16 <= n; i += 16) {
+            __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * i)));
+            __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 2 * i + 16)));
+            acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
+            acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), acc1);
+        }
+        break;
+    case LEM_FMT_BF16:
+        for (; i + 16 <= n; i += 16) {
+            __m256i u0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + 2 * i)));
+            __m256i u1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(row + 2 * i + 16)));
+            acc0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(u0, 16)), _mm256_loadu_ps(x + i), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(u1, 16)), _mm256_loadu_ps(x + i + 8), acc1);
+        }
+        break;
+    default:
+        for (; i + 16 <= n; i += 16) {
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(row + 4 * i)), _mm256_loadu_ps(x + i), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(row + 4 * i + 32)), _mm256_loadu_ps(x + i + 8), acc1);
+        }
+        break;
+    }
+    float sum = hsum8(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) {
+        float w;
+        switch (m->format) {
+        case LEM_FMT_F16: w = lem_f16(lem_u16(row + 2 * i)); break;
+        case LEM_FMT_BF16: w = lem_bf16(lem_u16(row + 2 * i)); break;
+        default: memcpy(&w, row + 4 * i, 4); break;
+        }
+        sum += w * x[i];
+    }
+    return sum;
+}
+
+float lem_dot_row_avx2(const lem_matrix *m, int32_t stored, const lem_act *a) {
+    const uint8_t *row = m->base + (size_t)stored * m->row_bytes;
+    switch (m->format) {
+    case LEM_FMT_Q4_0: return dot_q4_0(row, a);
+    case LEM_FMT_Q4_1: return dot_q4_1(row, a);
+    case LEM_FMT_Q5_0: return dot_q5_0(row, a);
+    case LEM_FMT_Q5_1: return dot_q5_1(row, a);
+    case LEM_FMT_Q8_0: return dot_q8_0(row, a);
+    case LEM_FMT_Q4_K: return dot_q45_k(row, a, 0);
+    case LEM_FMT_Q5_K: return dot_q45_k(row, a, 1);
+    case LEM_FMT_Q6_K: return dot_q6_k(row, a);
+    case LEM_FMT_MLX4: return dot_mlx(m, row, stored, a, 4);
+    case LEM_FMT_MLX8: return dot_mlx(m, row, stored, a, 8);
+    default: return dot_float(m, row, a);
+    }
+}
+
+float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    float sum = hsum8(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void lem_quantize_act_avx2(lem_act *a) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const float *x = a->x + 32 * b;
+        __m256 v[4];
+        __m256 mx = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[k]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float amax = _mm_cvtss_f32(m4);
+        float d = amax / 127.0f;
+        float id = d != 0 ? 127.0f / amax : 0.0f;
+        __m256 ids = _mm256_set1_ps(id);
+        __m256i iv[4];
+        __m256i isum = _mm256_setzero_si256();
+        for (int k = 0; k < 4; k++) {
+            __m256 r = _mm256_round_ps(_mm256_mul_ps(v[k], ids), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            iv[k] = _mm256_cvtps_epi32(r);
+            isum = _mm256_add_epi32(isum, iv[k]);
+        }
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(iv[0], iv[1]), _mm256_packs_epi32(iv[2], iv[3]));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(a->q + 32 * b), p);
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(isum), _mm256_extracti128_si256(isum, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+        a->d[b] = d;
+        a->s[b] = d * (float)_mm_cvtsi128_si32(s4);
+    }
+}
+
+#pragma clang attribute pop
+
+int lem_cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+#else
+
+float lem_dot_row_avx2(const lem_matrix *m, int32_t stored, const lem_act *a) { return lem_dot_row_scalar(m, stored, a); }
+float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
+    float s = 0;
+    for (int32_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    float sum = hsum8(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void lem_quantize_act_avx2(lem_act *a) { lem_quantize_act_scalar(a); }
+int lem_cpu_has_avx2(void) { return 0; }
+
+#endif

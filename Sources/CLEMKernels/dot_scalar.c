@@ -1,0 +1,196 @@
+// Portable bodies of the row dots and the activation quantizer. They compute the same block
+// arithmetic as the AVX2 bodies (integer dot per 32-block, scaled once, offsets through the block
+// sums), so the two differ only by float summation order.
+
+#include "lem_internal.h"
+#include <math.h>
+
+void lem_quantize_act_scalar(lem_act *a) {
+    int32_t blocks = a->cols / 32;
+    for (int32_t b = 0; b < blocks; b++) {
+        const float *x = a->x + 32 * b;
+        float amax = 0;
+        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float d = amax / 127.0f;
+        float id = d != 0 ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int i = 0; i < 32; i++) {
+            int v = (int)nearbyintf(x[i] * id);
+            a->q[32 * b + i] = (int8_t)v;
+            sum += v;
+        }
+        a->d[b] = d;
+        a->s[b] = d * (float)sum;
+    }
+}
+
+/// Σ w·q over 32 elements, `w` given as 32 small integers.
+static inline int32_t idot32(const int32_t *w, const int8_t *q) {
+    int32_t s = 0;
+    for (int i = 0; i < 32; i++) s += w[i] * q[i];
+    return s;
+}
+
+static float dot_q4_0(const uint8_t *row, const lem_act *a) {
+    float sum = 0;
+    int32_t w[32];
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 18 * b;
+        float dw = lem_f16(lem_u16(p));
+        for (int j = 0; j < 16; j++) {
+            w[j] = p[2 + j] & 0x0F;
+            w[j + 16] = p[2 + j] >> 4;
+        }
+        sum += dw * a->d[b] * (float)idot32(w, a->q + 32 * b) - 8 * dw * a->s[b];
+    }
+    return sum;
+}
+
+static float dot_q4_1(const uint8_t *row, const lem_act *a) {
+    float sum = 0;
+    int32_t w[32];
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 20 * b;
+        float dw = lem_f16(lem_u16(p)), mw = lem_f16(lem_u16(p + 2));
+        for (int j = 0; j < 16; j++) {
+            w[j] = p[4 + j] & 0x0F;
+            w[j + 16] = p[4 + j] >> 4;
+        }
+        sum += dw * a->d[b] * (float)idot32(w, a->q + 32 * b) + mw * a->s[b];
+    }
+    return sum;
+}
+
+static float dot_q5(const uint8_t *row, const lem_act *a, int has_min) {
+    float sum = 0;
+    int32_t w[32];
+    int bytes = has_min ? 24 : 22, qs = has_min ? 8 : 6;
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + bytes * b;
+        float dw = lem_f16(lem_u16(p));
+        uint32_t qh;
+        memcpy(&qh, p + qs - 4, 4);
+        for (int j = 0; j < 16; j++) {
+            w[j] = (p[qs + j] & 0x0F) | (((qh >> j) & 1) << 4);
+            w[j + 16] = (p[qs + j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+        }
+        float isum = (float)idot32(w, a->q + 32 * b);
+        if (has_min) {
+            sum += dw * a->d[b] * isum + lem_f16(lem_u16(p + 2)) * a->s[b];
+        } else {
+            sum += dw * a->d[b] * isum - 16 * dw * a->s[b];
+        }
+    }
+    return sum;
+}
+
+static float dot_q8_0(const uint8_t *row, const lem_act *a) {
+    float sum = 0;
+    int32_t w[32];
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 34 * b;
+        for (int j = 0; j < 32; j++) w[j] = (int8_t)p[2 + j];
+        sum += lem_f16(lem_u16(p)) * a->d[b] * (float)idot32(w, a->q + 32 * b);
+    }
+    return sum;
+}
+
+static float dot_q4_k(const uint8_t *row, const lem_act *a, int five) {
+    float sum = 0;
+    int32_t w[32];
+    int bytes = five ? 176 : 144, qs = five ? 48 : 16;
+    for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
+        const uint8_t *p = row + bytes * sbk;
+        float d = lem_f16(lem_u16(p)), dmin = lem_f16(lem_u16(p + 2));
+        for (int j = 0; j < 8; j++) {
+            uint8_t sc, mn;
+            lem_scale_min_k4(j, p + 4, &sc, &mn);
+            int shift = (j % 2) * 4;
+            for (int l = 0; l < 32; l++) {
+                w[l] = (p[qs + (j / 2) * 32 + l] >> shift) & 0x0F;
+                if (five) w[l] |= ((p[16 + l] >> j) & 1) << 4;
+            }
+            int32_t b = sbk * 8 + j;
+            sum += d * (float)sc * a->d[b] * (float)idot32(w, a->q + 32 * b) - dmin * (float)mn * a->s[b];
+        }
+    }
+    return sum;
+}
+
+static float dot_q6_k(const uint8_t *row, const lem_act *a) {
+    float sum = 0;
+    for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
+        const uint8_t *p = row + 210 * sbk;
+        float d = lem_f16(lem_u16(p + 208));
+        const int8_t *scales = (const int8_t *)(p + 192);
+        for (int j = 0; j < 8; j++) {
+            int32_t b = sbk * 8 + j;
+            const int8_t *q = a->q + 32 * b;
+            int32_t isum = 0;
+            for (int l = 0; l < 32; l++) {
+                int e = 32 * j + l, half = e / 128, r = e % 128;
+                int low = (p[half * 64 + r % 64] >> ((r / 64) * 4)) & 0x0F;
+                int high = (p[128 + half * 32 + r % 32] >> ((r / 32) * 2)) & 3;
+                isum += scales[e / 16] * ((low | (high << 4)) - 32) * q[l];
+            }
+            sum += d * a->d[b] * (float)isum;
+        }
+    }
+    return sum;
+}
+
+static float dot_mlx(const lem_matrix *m, const uint8_t *row, int32_t r, const lem_act *a, int bits) {
+    int32_t groups = m->cols / m->group_size;
+    size_t ss = (size_t)lem_scale_size(m->scale_type);
+    const uint8_t *sp = m->scales + (size_t)r * groups * ss, *bp = m->biases + (size_t)r * groups * ss;
+    int32_t per = m->group_size / 32;
+    float sum = 0;
+    int32_t w[32];
+    for (int32_t b = 0; b < m->cols / 32; b++) {
+        float sc = lem_scale_at(sp, m->scale_type, b / per), bias = lem_scale_at(bp, m->scale_type, b / per);
+        if (bits == 4) {
+            const uint8_t *p = row + 16 * b;
+            for (int j = 0; j < 16; j++) {
+                w[2 * j] = p[j] & 0x0F;
+                w[2 * j + 1] = p[j] >> 4;
+            }
+            sum += sc * a->d[b] * (float)idot32(w, a->q + 32 * b) + bias * a->s[b];
+        } else {
+            const uint8_t *p = row + 32 * b;
+            for (int j = 0; j < 32; j++) w[j] = (int32_t)p[j] - 128;
+            sum += sc * a->d[b] * (float)idot32(w, a->q + 32 * b) + (128 * sc + bias) * a->s[b];
+        }
+    }
+    return sum;
+}
+
+static float dot_float(const lem_matrix *m, const uint8_t *row, const lem_act *a) {
+    float sum = 0;
+    for (int32_t i = 0; i < m->cols; i++) {
+        float w;
+        switch (m->format) {
+        case LEM_FMT_F16: w = lem_f16(lem_u16(row + 2 * i)); break;
+        case LEM_FMT_BF16: w = lem_bf16(lem_u16(row + 2 * i)); break;
+        default: memcpy(&w, row + 4 * i, 4); break;
+        }
+        sum += w * a->x[i];
+    }
+    return sum;
+}
+
+float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a) {
+    const uint8_t *row = m->base + (size_t)stored * m->row_bytes;
+    switch (m->format) {
+    case LEM_FMT_Q4_0: return dot_q4_0(row, a);
+    case LEM_FMT_Q4_1: return dot_q4_1(row, a);
+    case LEM_FMT_Q5_0: return dot_q5(row, a, 0);
+    case LEM_FMT_Q5_1: return dot_q5(row, a, 1);
+    case LEM_FMT_Q8_0: return dot_q8_0(row, a);
+    case LEM_FMT_Q4_K: return dot_q4_k(row, a, 0);
+    case LEM_FMT_Q5_K: return dot_q4_k(row, a, 1);
+    case LEM_FMT_Q6_K: return dot_q6_k(row, a);
+    case LEM_FMT_MLX4: return dot_mlx(m, row, stored, a, 4);
+    case LEM_FMT_MLX8: return dot_mlx(m, row, stored, a, 8);
+    default: return dot_float(m, row, a);
+    }
+}

@@ -1,0 +1,115 @@
+#ifndef LEM_KERNELS_H
+#define LEM_KERNELS_H
+// Quantized matrix-vector kernels and a persistent worker pool for LEMEngine.
+//
+// A matrix is read in its stored form (GGUF blocks, MLX packed nibbles, f32/f16/bf16 rows) and
+// never expanded to f32. Quantized formats are dotted against the activation quantized once per
+// matvec to 8-bit blocks of 32 (`lem_act`): each block keeps a float scale `d` and `s = d·Σq`, so a
+// weight block's integer dot is scaled once and its offset/minimum term uses `s`.
+// Every kernel has an AVX2/FMA/F16C body (chosen at run time by cpuid) and a portable scalar body
+// computing the same block arithmetic.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Storage formats a matrix can be read in.
+typedef enum {
+    LEM_FMT_F32 = 0,
+    LEM_FMT_F16 = 1,
+    LEM_FMT_BF16 = 2,
+    LEM_FMT_Q4_0 = 3,
+    LEM_FMT_Q4_1 = 4,
+    LEM_FMT_Q5_0 = 5,
+    LEM_FMT_Q5_1 = 6,
+    LEM_FMT_Q8_0 = 7,
+    LEM_FMT_Q4_K = 8,
+    LEM_FMT_Q6_K = 9,
+    LEM_FMT_MLX4 = 10,
+    LEM_FMT_MLX8 = 11,
+    LEM_FMT_Q5_K = 12,
+} lem_format;
+
+/// Float types of MLX scales and biases.
+typedef enum { LEM_SCALE_F32 = 0, LEM_SCALE_F16 = 1, LEM_SCALE_BF16 = 2 } lem_scale_type;
+
+/// A `[rows, cols]` matrix in its stored form.
+typedef struct {
+    int32_t format;        // lem_format
+    int32_t rows, cols;
+    const uint8_t *base;   // first byte of stored row 0
+    size_t row_bytes;      // bytes of one stored row
+    int32_t perm_heads;    // > 0: rows are llama.cpp-permuted over this many heads (GGUF q/k)
+    // MLX affine only: (rows, cols / group_size) scales and biases of `scale_type`.
+    const uint8_t *scales, *biases;
+    int32_t scale_type;    // lem_scale_type
+    int32_t group_size;
+} lem_matrix;
+
+/// One activation vector of `cols` floats prepared for a matvec.
+typedef struct {
+    int32_t cols;
+    const float *x;   // (cols) the original floats, used by the float formats
+    int8_t *q;        // (cols) 8-bit values, q = round(x / d) per block of 32
+    float *d;         // (cols / 32) block scales, max|x| / 127
+    float *s;         // (cols / 32) d · Σ q per block (the dequantized block sum)
+    int32_t q8;       // 1: quantized formats use q/d/s; 0: exact f32 against x
+} lem_act;
+
+/// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)`).
+int lem_simd_enabled(void);
+/// Forces the scalar kernels (0) or re-enables AVX2 when the CPU has it (1); for tests.
+void lem_set_simd(int enabled);
+
+/// The default activation mode: whether quantized formats are dotted against the 8-bit activation (1, llama.cpp's way:
+/// fastest, logits move by the activation rounding) or exactly in f32 (0, the default: each row
+/// dequantized into a stack buffer, then an f32 dot). `LEM_Q8_ACTIVATIONS=1` sets 1 at start.
+int lem_q8_activations(void);
+/// Sets the activation mode described at `lem_q8_activations`.
+void lem_set_q8_activations(int enabled);
+
+/// Whether `format` can be read with `cols` columns (block multiples).
+int lem_format_supported(int32_t format, int32_t cols);
+
+/// Quantizes `a->x` into `a->q`, `a->d`, `a->s` (needs cols % 32 == 0) and sets `a->q8`.
+void lem_quantize_act(lem_act *a);
+
+/// out[r - r0] = row(r) · x for stored-logical rows r in [r0, r1).
+///
+/// Row r is the logical (Hugging Face) row; with `perm_heads` the stored row is found by
+/// undoing llama.cpp's rotary permutation.
+void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1);
+
+/// Dequantizes logical row `r` of `m` into `out[0 ..< cols]` (f32).
+void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out);
+
+/// A task run on the pool: `fn(ctx, worker, workers)` for every worker in 0 ..< workers.
+typedef void (*lem_task_fn)(void *ctx, int32_t worker, int32_t workers);
+
+/// Sets the pool's thread count (calling thread included); <= 0 means the LEM_THREADS
+/// environment variable or else the number of online CPUs. Takes effect at the next run.
+void lem_pool_set_threads(int32_t threads);
+/// The thread count runs use.
+int32_t lem_pool_threads(void);
+/// Runs `fn` on every worker and returns when all are done. The caller is worker 0. When the
+/// pool is busy with another caller's run, `fn(ctx, 0, 1)` runs inline instead.
+void lem_pool_run(lem_task_fn fn, void *ctx);
+
+/// A row-parallel matvec over the pool: `out[r] = row(r) · x` for all rows, rows handed out in
+/// chunks from a shared counter so a descheduled worker does not stall the others.
+void lem_matvec(const lem_matrix *m, const lem_act *a, float *out);
+
+/// Several matvecs over the same activation in one pool run (q/k/v, gate/up).
+void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs);
+
+/// A row-parallel dequantization of rows [r0, r1) into `out` (rows × cols), for prefill tiles.
+void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

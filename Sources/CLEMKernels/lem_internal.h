@@ -1,0 +1,87 @@
+#ifndef LEM_INTERNAL_H
+#define LEM_INTERNAL_H
+// Shared helpers of the kernel files (not part of the public header).
+
+#include "lem_kernels.h"
+#include <string.h>
+
+/// IEEE binary16 → f32, exact (subnormals included).
+static inline float lem_f16(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+    uint32_t bits;
+    if (exp == 0x1F) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else {
+            float v = (float)mant * 0x1p-24f;
+            return sign ? -v : v;
+        }
+    } else {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline float lem_bf16(uint16_t b) {
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline uint16_t lem_u16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static inline float lem_scale_at(const uint8_t *p, int32_t type, int32_t i) {
+    switch (type) {
+    case LEM_SCALE_F16: return lem_f16(lem_u16(p + 2 * i));
+    case LEM_SCALE_BF16: return lem_bf16(lem_u16(p + 2 * i));
+    default: {
+        float f;
+        memcpy(&f, p + 4 * i, 4);
+        return f;
+    }
+    }
+}
+
+static inline int lem_scale_size(int32_t type) { return type == LEM_SCALE_F32 ? 4 : 2; }
+
+/// The stored row of logical row `r` (inverse of llama.cpp's rotary permutation): logical
+/// `h·hd + t·hd/2 + j` is stored at `h·hd + 2j + t`.
+static inline int32_t lem_stored_row(const lem_matrix *m, int32_t r) {
+    if (m->perm_heads <= 0) return r;
+    int32_t hd = m->rows / m->perm_heads, half = hd / 2;
+    int32_t h = r / hd, w = r % hd;
+    return h * hd + 2 * (w % half) + w / half;
+}
+
+/// Q4_K/Q5_K 6-bit scale and min of sub-block j from the 12 packed bytes.
+static inline void lem_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *mn) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *mn = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+        *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/// Dot of one stored row with the activation (scalar body).
+float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a);
+/// Dot of one stored row with the activation (AVX2 body); NULL-safe only when AVX2 is present.
+float lem_dot_row_avx2(const lem_matrix *m, int32_t stored, const lem_act *a);
+void lem_quantize_act_scalar(lem_act *a);
+void lem_quantize_act_avx2(lem_act *a);
+int lem_cpu_has_avx2(void);
+/// a · b over n floats.
+float lem_dot_f32_avx2(const float *a, const float *b, int32_t n);
+
+#endif

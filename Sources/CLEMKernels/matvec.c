@@ -1,0 +1,275 @@
+// Format dispatch, the row-parallel matvec over the pool, and row dequantization for prefill tiles.
+
+#include "lem_internal.h"
+#include <stdatomic.h>
+
+#include <stdlib.h>
+
+static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2
+static int q8_state = -1;    // -1 unknown, 0 exact f32, 1 8-bit activations
+
+int lem_q8_activations(void) {
+    int s = __atomic_load_n(&q8_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        const char *env = getenv("LEM_Q8_ACTIVATIONS");
+        s = env && env[0] == '1';
+        __atomic_store_n(&q8_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+void lem_set_q8_activations(int enabled) { __atomic_store_n(&q8_state, enabled ? 1 : 0, __ATOMIC_RELAXED); }
+
+static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
+
+/// Exact f32 rows [r0, r1): each row dequantized into `row`, then dotted with the f32 input.
+static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, float *row) {
+    int simd = lem_simd_enabled();
+    for (int32_t r = r0; r < r1; r++) {
+        lem_dequantize_row(m, r, row);
+        if (simd) {
+            out[r - r0] = lem_dot_f32_avx2(row, a->x, m->cols);
+        } else {
+            float s = 0;
+            for (int32_t i = 0; i < m->cols; i++) s += row[i] * a->x[i];
+            out[r - r0] = s;
+        }
+    }
+}
+
+enum { LEM_EXACT_MAX_COLS = 16384 };
+
+int lem_simd_enabled(void) {
+    int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        s = lem_cpu_has_avx2();
+        __atomic_store_n(&simd_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
+void lem_set_simd(int enabled) {
+    __atomic_store_n(&simd_state, enabled ? lem_cpu_has_avx2() : 0, __ATOMIC_RELAXED);
+}
+
+int lem_format_supported(int32_t format, int32_t cols) {
+    switch (format) {
+    case LEM_FMT_F32: case LEM_FMT_F16: case LEM_FMT_BF16: return cols > 0;
+    case LEM_FMT_Q4_K: case LEM_FMT_Q5_K: case LEM_FMT_Q6_K: return cols > 0 && cols % 256 == 0;
+    case LEM_FMT_Q4_0: case LEM_FMT_Q4_1: case LEM_FMT_Q5_0: case LEM_FMT_Q5_1: case LEM_FMT_Q8_0:
+    case LEM_FMT_MLX4: case LEM_FMT_MLX8: return cols > 0 && cols % 32 == 0;
+    default: return 0;
+    }
+}
+
+void lem_quantize_act(lem_act *a) {
+    if (lem_simd_enabled()) lem_quantize_act_avx2(a);
+    else lem_quantize_act_scalar(a);
+    a->q8 = 1;
+}
+
+void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
+    if (!is_float(m->format) && !a->q8 && m->cols <= LEM_EXACT_MAX_COLS) {
+        float row[LEM_EXACT_MAX_COLS];
+        exact_rows(m, a, out, r0, r1, row);
+    } else if (lem_simd_enabled()) {
+        for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
+    } else {
+        for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
+    }
+}
+
+// MARK: row-parallel matvec
+
+typedef struct {
+    const lem_matrix *const *ms;
+    float *const *outs;
+    int32_t count;
+    const lem_act *a;
+    int32_t chunk;
+    int32_t total_chunks;
+    _Atomic int32_t next;
+    int32_t chunk_start[9];  // prefix sums of chunks per matrix (count <= 8)
+} matvec_job;
+
+static void matvec_task(void *ctx, int32_t worker, int32_t workers) {
+    (void)worker;
+    (void)workers;
+    matvec_job *job = (matvec_job *)ctx;
+    int simd = lem_simd_enabled(), q8 = job->a->q8;
+    float row[LEM_EXACT_MAX_COLS];
+    for (;;) {
+        int32_t c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (c >= job->total_chunks) break;
+        int32_t mi = 0;
+        while (c >= job->chunk_start[mi + 1]) mi++;
+        const lem_matrix *m = job->ms[mi];
+        int32_t r0 = (c - job->chunk_start[mi]) * job->chunk;
+        int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
+        float *out = job->outs[mi];
+        if (!q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
+            exact_rows(m, job->a, out + r0, r0, r1, row);
+        } else if (simd) {
+            for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_avx2(m, lem_stored_row(m, r), job->a);
+        } else {
+            for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_scalar(m, lem_stored_row(m, r), job->a);
+        }
+    }
+}
+
+void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs) {
+    if (count > 8) {
+        lem_matvec_multi(ms, 8, a, outs);
+        lem_matvec_multi(ms + 8, count - 8, a, outs + 8);
+        return;
+    }
+    int32_t workers = lem_pool_threads();
+    size_t work = 0;
+    int32_t rows = 0;
+    for (int32_t i = 0; i < count; i++) {
+        rows += ms[i]->rows;
+        work += (size_t)ms[i]->rows * ms[i]->row_bytes;
+    }
+    matvec_job job;
+    job.ms = ms;
+    job.outs = outs;
+    job.count = count;
+    job.a = a;
+    // About 16 chunks per worker keeps the tail short; at least 8 rows so a chunk stays cheap
+    // to hand out.
+    int32_t chunk = rows / (workers * 16);
+    job.chunk = chunk < 8 ? 8 : chunk;
+    job.chunk_start[0] = 0;
+    for (int32_t i = 0; i < count; i++) {
+        job.chunk_start[i + 1] = job.chunk_start[i] + (ms[i]->rows + job.chunk - 1) / job.chunk;
+    }
+    job.total_chunks = job.chunk_start[count];
+    atomic_store_explicit(&job.next, 0, memory_order_relaxed);
+    // Below ~64 KB of weights a second thread costs more to wake than it saves.
+    if (workers <= 1 || work < 65536) {
+        matvec_task(&job, 0, 1);
+    } else {
+        lem_pool_run(matvec_task, &job);
+    }
+}
+
+void lem_matvec(const lem_matrix *m, const lem_act *a, float *out) {
+    const lem_matrix *ms[1] = {m};
+    float *outs[1] = {out};
+    lem_matvec_multi(ms, 1, a, outs);
+}
+
+// MARK: dequantization
+
+void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out) {
+    int32_t stored = lem_stored_row(m, r);
+    const uint8_t *row = m->base + (size_t)stored * m->row_bytes;
+    int32_t n = m->cols;
+    switch (m->format) {
+    case LEM_FMT_F32: memcpy(out, row, (size_t)n * 4); return;
+    case LEM_FMT_F16: for (int32_t i = 0; i < n; i++) out[i] = lem_f16(lem_u16(row + 2 * i)); return;
+    case LEM_FMT_BF16: for (int32_t i = 0; i < n; i++) out[i] = lem_bf16(lem_u16(row + 2 * i)); return;
+    case LEM_FMT_Q4_0: case LEM_FMT_Q4_1:
+        for (int32_t b = 0; b < n / 32; b++) {
+            int has_min = m->format == LEM_FMT_Q4_1;
+            const uint8_t *p = row + (has_min ? 20 : 18) * b, *qs = p + (has_min ? 4 : 2);
+            float d = lem_f16(lem_u16(p)), mn = has_min ? lem_f16(lem_u16(p + 2)) : -8 * d;
+            for (int j = 0; j < 16; j++) {
+                out[32 * b + j] = d * (float)(qs[j] & 0x0F) + mn;
+                out[32 * b + j + 16] = d * (float)(qs[j] >> 4) + mn;
+            }
+        }
+        return;
+    case LEM_FMT_Q5_0: case LEM_FMT_Q5_1:
+        for (int32_t b = 0; b < n / 32; b++) {
+            int has_min = m->format == LEM_FMT_Q5_1;
+            const uint8_t *p = row + (has_min ? 24 : 22) * b, *qs = p + (has_min ? 8 : 6);
+            float d = lem_f16(lem_u16(p));
+            uint32_t qh;
+            memcpy(&qh, qs - 4, 4);
+            for (int j = 0; j < 16; j++) {
+                int lo = (qs[j] & 0x0F) | (((qh >> j) & 1) << 4);
+                int hi = (qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+                if (has_min) {
+                    float mn = lem_f16(lem_u16(p + 2));
+                    out[32 * b + j] = d * (float)lo + mn;
+                    out[32 * b + j + 16] = d * (float)hi + mn;
+                } else {
+                    out[32 * b + j] = d * (float)(lo - 16);
+                    out[32 * b + j + 16] = d * (float)(hi - 16);
+                }
+            }
+        }
+        return;
+    case LEM_FMT_Q8_0:
+        for (int32_t b = 0; b < n / 32; b++) {
+            const uint8_t *p = row + 34 * b;
+            float d = lem_f16(lem_u16(p));
+            for (int j = 0; j < 32; j++) out[32 * b + j] = (float)(int8_t)p[2 + j] * d;
+        }
+        return;
+    case LEM_FMT_Q4_K: case LEM_FMT_Q5_K: {
+        int five = m->format == LEM_FMT_Q5_K, bytes = five ? 176 : 144, qs = five ? 48 : 16;
+        for (int32_t sbk = 0; sbk < n / 256; sbk++) {
+            const uint8_t *p = row + bytes * sbk;
+            float d = lem_f16(lem_u16(p)), dmin = lem_f16(lem_u16(p + 2));
+            for (int j = 0; j < 8; j++) {
+                uint8_t sc, mn;
+                lem_scale_min_k4(j, p + 4, &sc, &mn);
+                float d1 = d * (float)sc, m1 = dmin * (float)mn;
+                int shift = (j % 2) * 4;
+                for (int l = 0; l < 32; l++) {
+                    int q = (p[qs + (j / 2) * 32 + l] >> shift) & 0x0F;
+                    if (five) q |= ((p[16 + l] >> j) & 1) << 4;
+                    out[256 * sbk + 32 * j + l] = d1 * (float)q - m1;
+                }
+            }
+        }
+        return;
+    }
+    case LEM_FMT_Q6_K:
+        for (int32_t sbk = 0; sbk < n / 256; sbk++) {
+            const uint8_t *p = row + 210 * sbk;
+            float d = lem_f16(lem_u16(p + 208));
+            for (int e = 0; e < 256; e++) {
+                int half = e / 128, r = e % 128;
+                int low = (p[half * 64 + r % 64] >> ((r / 64) * 4)) & 0x0F;
+                int high = (p[128 + half * 32 + r % 32] >> ((r / 32) * 2)) & 3;
+                out[256 * sbk + e] = d * (float)((const int8_t *)(p + 192))[e / 16] * (float)((low | (high << 4)) - 32);
+            }
+        }
+        return;
+    case LEM_FMT_MLX4: case LEM_FMT_MLX8: {
+        int32_t groups = n / m->group_size;
+        size_t ss = (size_t)lem_scale_size(m->scale_type);
+        const uint8_t *sp = m->scales + (size_t)stored * groups * ss, *bp = m->biases + (size_t)stored * groups * ss;
+        for (int32_t i = 0; i < n; i++) {
+            int32_t g = i / m->group_size;
+            int q = m->format == LEM_FMT_MLX4 ? ((row[i >> 1] >> ((i & 1) * 4)) & 0x0F) : row[i];
+            out[i] = lem_scale_at(sp, m->scale_type, g) * (float)q + lem_scale_at(bp, m->scale_type, g);
+        }
+        return;
+    }
+    default:
+        for (int32_t i = 0; i < n; i++) out[i] = 0;
+    }
+}
+
+typedef struct {
+    const lem_matrix *m;
+    int32_t r0, r1;
+    float *out;
+} dequant_job;
+
+static void dequant_task(void *ctx, int32_t worker, int32_t workers) {
+    dequant_job *job = (dequant_job *)ctx;
+    int32_t rows = job->r1 - job->r0, per = (rows + workers - 1) / workers;
+    int32_t lo = worker * per, hi = lo + per < rows ? lo + per : rows;
+    for (int32_t i = lo; i < hi; i++) lem_dequantize_row(job->m, job->r0 + i, job->out + (size_t)i * job->m->cols);
+}
+
+void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out) {
+    dequant_job job = {m, r0, r1, out};
+    if (lem_pool_threads() <= 1 || r1 - r0 < 8) dequant_task(&job, 0, 1);
+    else lem_pool_run(dequant_task, &job);
+}

@@ -1,0 +1,101 @@
+import CLEMKernels
+import COpenBLAS
+import Foundation
+import LEMFormats
+
+extension Kernels {
+    /// How a chunk of several tokens is multiplied (measured in docs/PERFORMANCE.md).
+    public enum PrefillStrategy: String, Sendable {
+        /// The caller dequantizes `matmulTileRows`-row tiles; OpenBLAS's own threads run `sgemm`.
+        case blasThreads
+        /// The pool splits the output rows; each worker dequantizes its own tiles and runs a
+        /// single-threaded `sgemm`, so only one set of threads ever competes for the cores.
+        case poolTiles
+    }
+
+    /// The strategy in use: `LEM_PREFILL=blas|pool`, else `poolTiles`.
+    public static let prefillStrategy: PrefillStrategy = {
+        switch ProcessInfo.processInfo.environment["LEM_PREFILL"] {
+        case "blas": .blasThreads
+        default: .poolTiles
+        }
+    }()
+
+    /// `out = x Wᵀ` for `T > 1` tokens over the stored blocks of `kernel` (no bias).
+    static func prefillMatmul(
+        _ x: UnsafePointer<Float>,  // (T, in)
+        kernel: MatrixKernel,
+        tokens: Int,
+        tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
+        out: UnsafeMutablePointer<Float>  // (T, out)
+    ) {
+        let inFeatures = kernel.columns, outFeatures = kernel.rows
+        let workers = threadCount
+        if prefillStrategy == .blasThreads || workers <= 1 {
+            openblas_set_num_threads(Int32(workers))
+            var start = 0
+            while start < outFeatures {
+                let rows = min(matmulTileRows, outFeatures - start)
+                withUnsafePointer(to: kernel.matrix) { m in
+                    for r in 0 ..< rows { lem_dequantize_row(m, Int32(start + r), tile + r * inFeatures) }
+                }
+                sgemmTile(x, tile: tile, tokens: tokens, rows: rows, inFeatures: inFeatures, out: out + start, ldOut: outFeatures)
+                start += rows
+            }
+            withExtendedLifetime(kernel.owner) {}
+            return
+        }
+        // Workers call sgemm concurrently: each must run single-threaded (restored after, so the
+        // trainer's own sgemm calls keep their threads).
+        let blasThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(blasThreads) }
+        var job = withUnsafePointer(to: kernel.matrix) { m in
+            PrefillJob(
+                x: x, matrix: m.pointee, tokens: tokens, tile: tile, tileRows: max(1, matmulTileRows / workers),
+                out: out)
+        }
+        withUnsafeMutablePointer(to: &job) { ptr in
+            lem_pool_run({ ctx, worker, workers in
+                ctx!.assumingMemoryBound(to: PrefillJob.self).pointee.run(worker: Int(worker), workers: Int(workers))
+            }, ptr)
+        }
+        withExtendedLifetime(kernel.owner) {}
+    }
+
+    /// `out[:, 0 ..< rows] = x(T, in) · tile(rows, in)ᵀ` with row stride `ldOut`.
+    @inline(__always)
+    static func sgemmTile(
+        _ x: UnsafePointer<Float>, tile: UnsafePointer<Float>, tokens: Int, rows: Int, inFeatures: Int,
+        out: UnsafeMutablePointer<Float>, ldOut: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(rows), Int32(inFeatures), 1,
+            x, Int32(inFeatures), tile, Int32(inFeatures), 0, out, Int32(ldOut))
+    }
+}
+
+/// One pooled prefill matmul: worker `w` owns output rows `[w·R/W, (w+1)·R/W)` and tile slice `w`.
+private struct PrefillJob {
+    let x: UnsafePointer<Float>  // (T, in)
+    let matrix: lem_matrix
+    let tokens: Int
+    let tile: UnsafeMutablePointer<Float>  // (workers, tileRows, in)
+    let tileRows: Int
+    let out: UnsafeMutablePointer<Float>  // (T, out)
+
+    func run(worker: Int, workers: Int) {
+        let rows = Int(matrix.rows), cols = Int(matrix.cols)
+        let lo = rows * worker / workers, hi = rows * (worker + 1) / workers
+        let myTile = tile + worker * tileRows * cols
+        var start = lo
+        withUnsafePointer(to: matrix) { m in
+            while start < hi {
+                let n = min(tileRows, hi - start)
+                for r in 0 ..< n { lem_dequantize_row(m, Int32(start + r), myTile + r * cols) }
+                Kernels.sgemmTile(x, tile: myTile, tokens: tokens, rows: n, inFeatures: cols, out: out + start, ldOut: rows)
+                start += n
+            }
+        }
+    }
+}

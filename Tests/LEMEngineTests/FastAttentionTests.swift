@@ -1,0 +1,34 @@
+import Foundation
+import LEMEngine
+import Testing
+import TestSupport
+
+@Suite("SIMD/threaded attention vs the naive loop")
+struct FastAttentionTests {
+    /// Decode-sized (one token, serial) and prefill-sized (many tokens, split over the pool)
+    /// calls, with GQA, a sliding window, soft-capping and a ring buffer's shuffled slot order.
+    @Test(arguments: [
+        (1, 40, 4, 1, 256, 0, Float(0)), (1, 33, 9, 3, 64, 16, 0), (64, 64, 4, 2, 64, 0, 0),
+        (48, 80, 4, 1, 256, 24, 50), (37, 37, 9, 3, 64, 0, 0),
+    ])
+    func matchesNaive(tokens: Int, slots: Int, heads: Int, kvHeads: Int, d: Int, window: Int, softcap: Float) {
+        var rng = Xoshiro256(seed: UInt64(tokens * 31 + slots))
+        let q = randomFloats(tokens * heads * d, rng: &rng)
+        let k = randomFloats(slots * kvHeads * d, rng: &rng), v = randomFloats(slots * kvHeads * d, rng: &rng)
+        let end = slots + 3
+        // Slot s holds position (s * 7) % slots + 3 (a permutation), the chunk ends at `end - 1`.
+        let keyPositions = (0 ..< slots).map { ($0 * 7) % slots + 3 }
+        let queryPositions = Array((end - tokens) ..< end)
+        var fast = [Float](repeating: 0, count: q.count), naive = fast
+        var scores = [Float](repeating: 0, count: slots)
+        Kernels.attention(
+            queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
+            tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
+            softcap: softcap, scores: &scores, out: &fast)
+        Kernels.attentionNaive(
+            queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
+            tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
+            softcap: softcap, scores: &scores, out: &naive)
+        #expect(checkClose(fast, naive, tol: 2e-5, label: "attention T=\(tokens) S=\(slots)") == nil)
+    }
+}

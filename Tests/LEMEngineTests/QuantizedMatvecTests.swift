@@ -1,0 +1,242 @@
+import Foundation
+import LEMEngine
+import LEMFormats
+import Testing
+import TestSupport
+
+/// Bytes a test owns, standing in for a mapped file behind `RawRows`.
+private final class ByteBox {
+    var bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// A deterministic generator so failures reproduce.
+private struct TestRNG {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 11
+    }
+    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() % 1_000_000) / 1_000_000 }
+    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next() >> 7) }
+}
+
+/// The largest error Q8 activation quantization may add to `Σ w·x`: each element moves by at most
+/// half its block's step `max|x| / 127`, so `|Σ w·x − Σ w·x̂| ≤ Σ |w| · max|x|_block / 254`; plus a
+/// float-rounding allowance of 1e-5 · Σ|w·x| (summation order differs between the kernels).
+private func q8Bound(_ w: UnsafePointer<Float>, _ x: [Float], quantized: Bool) -> Double {
+    var bound = 0.0, mag = 0.0
+    for b in 0 ..< x.count / 32 {
+        let amax = Double(x[32 * b ..< 32 * b + 32].map { abs($0) }.max() ?? 0)
+        for i in 32 * b ..< 32 * b + 32 {
+            bound += abs(Double(w[i])) * amax / 254
+            mag += abs(Double(w[i]) * Double(x[i]))
+        }
+    }
+    return (quantized ? bound * 1.001 : 0) + 1e-5 * mag + 1e-6
+}
+
+/// Compares the fast kernels (AVX2 and scalar, serial and pooled) with decode-then-dot for `rows`.
+private func checkKernel(
+    _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
+) {
+    let rows = kernel.rows, cols = kernel.columns
+    var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
+    var row = [Float](repeating: 0, count: cols)
+    var fast = [Float](repeating: 0, count: rows), serial = fast, scalar = fast, exact = fast
+    x.withUnsafeBufferPointer { xp in
+        // Exact mode first (f32 activations): only summation order differs from decode-then-dot.
+        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, q8: false)
+        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &fast, q8: true)
+        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, q8: true)
+        Kernels.setSIMDEnabled(false)
+        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, q8: true)
+        Kernels.setSIMDEnabled(true)
+    }
+    var worst = 0.0
+    for r in 0 ..< rows {
+        decode(r, &row)
+        var naive = 0.0
+        for i in 0 ..< cols { naive += Double(row[i]) * Double(x[i]) }
+        let bound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: kernel.quantizesActivation) }
+        let exactBound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: false) }
+        if abs(Double(exact[r]) - naive) > exactBound {
+            Issue.record("\(label) exact row \(r): \(exact[r]) vs naive \(naive), bound \(exactBound)")
+            return
+        }
+        for (name, v) in [("pooled", fast[r]), ("serial", serial[r]), ("scalar", scalar[r])] {
+            let err = abs(Double(v) - naive)
+            worst = max(worst, err / bound)
+            if err > bound {
+                Issue.record("\(label) \(name) row \(r): \(v) vs naive \(naive), |Δ| \(err) > bound \(bound)")
+                return
+            }
+        }
+        // AVX2 and scalar compute the same block arithmetic: only summation order differs.
+        let agree = abs(Double(serial[r]) - Double(scalar[r]))
+        if agree > 1e-5 * (abs(naive) + bound) + 1e-5 {
+            Issue.record("\(label) row \(r): AVX2 \(serial[r]) vs scalar \(scalar[r])")
+            return
+        }
+        if fast[r] != serial[r] {
+            Issue.record("\(label) row \(r): pooled \(fast[r]) differs from serial \(serial[r])")
+            return
+        }
+    }
+    #expect(worst <= 1, "\(label): worst error / bound \(worst)")
+}
+
+@Suite("Quantized matvec kernels vs decode-then-dot", .serialized)
+struct QuantizedMatvecTests {
+    /// Random blocks of `type` with sane f16 scales at `scaleOffsets` within each block.
+    static func randomGGML(_ type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], seed: UInt64) -> ByteBoxRows {
+        var rng = TestRNG(state: seed)
+        let rowBytes = type.rowBytes(cols)
+        var bytes = (0 ..< rows * rowBytes).map { _ in rng.byte() }
+        for b in 0 ..< rows * cols / type.blockSize {
+            for off in scaleOffsets {
+                let h = HalfFloat.floatToF16(rng.float(0.0005, 0.02))
+                bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
+                bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
+            }
+        }
+        return ByteBoxRows(box: ByteBox(bytes), type: type, rows: rows, cols: cols)
+    }
+
+    /// A GGML matrix held in test memory.
+    struct ByteBoxRows {
+        fileprivate let box: ByteBox
+        let type: GGMLType, rows: Int, cols: Int
+        var kernel: MatrixKernel? {
+            box.bytes.withUnsafeBytes { p in
+                MatrixKernel(
+                    RawRows(
+                        format: .ggml(type), rows: rows, columns: cols, base: p.baseAddress!,
+                        rowBytes: type.rowBytes(cols), owner: box))
+            }
+        }
+        func decode(_ r: Int, _ out: UnsafeMutablePointer<Float>) {
+            box.bytes.withUnsafeBytes { p in
+                type.dequantizeRow(p.baseAddress! + r * type.rowBytes(cols), count: cols, into: out)
+            }
+        }
+    }
+
+    static func activation(_ n: Int, seed: UInt64) -> [Float] {
+        var rng = TestRNG(state: seed)
+        // Mixed magnitudes per block, as real activations have (outlier channels included).
+        return (0 ..< n).map { i in rng.float(-1, 1) * (i % 97 == 0 ? 20 : 1) }
+    }
+
+    @Test(arguments: [
+        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
+        (.q4_K, [0, 2]), (.q5_K, [0, 2]), (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, []),
+    ])
+    func randomBlocks(type: GGMLType, scaleOffsets: [Int]) throws {
+        let cols = 512, rows = 67
+        let m: ByteBoxRows
+        switch type {
+        case .f32:
+            var rng = TestRNG(state: 7)
+            let floats = (0 ..< rows * cols).map { _ in rng.float(-0.1, 0.1) }
+            m = ByteBoxRows(box: ByteBox(floats.withUnsafeBytes { Array($0) }), type: .f32, rows: rows, cols: cols)
+        case .f16, .bf16:
+            var rng = TestRNG(state: 9)
+            var bytes: [UInt8] = []
+            for _ in 0 ..< rows * cols {
+                let f = rng.float(-0.1, 0.1)
+                let h = type == .f16 ? HalfFloat.floatToF16(f) : HalfFloat.floatToBF16(f)
+                bytes += [UInt8(h & 0xFF), UInt8(h >> 8)]
+            }
+            m = ByteBoxRows(box: ByteBox(bytes), type: type, rows: rows, cols: cols)
+        default:
+            m = Self.randomGGML(type, rows: rows, cols: cols, scaleOffsets: scaleOffsets, seed: 42)
+        }
+        let kernel = try #require(m.kernel, "no kernel for \(type.name)")
+        #expect(kernel.quantizesActivation == ![.f32, .f16, .bf16].contains(type))
+        checkKernel(kernel, label: type.name, x: Self.activation(cols, seed: 3), decode: m.decode)
+    }
+
+    /// MLX 4/8-bit with f16, bf16 and f32 scales, through a real safetensors file and the
+    /// `MLXQuantizedTensor` conformance.
+    @Test(arguments: [(4, 64, SafetensorsDType.f16), (4, 32, .bf16), (8, 64, .f32), (8, 128, .f16), (4, 128, .f32)])
+    func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
+        let rows = 40, cols = 256
+        var rng = TestRNG(state: UInt64(bits * 1000 + groupSize))
+        var w = SafetensorsWriter()
+        let packed = (0 ..< rows * cols * bits / 8).map { _ in rng.byte() }
+        try w.add("l.weight", dtype: .u32, shape: [rows, cols * bits / 32], bytes: packed)
+        let groups = cols / groupSize
+        try w.add("l.scales", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in rng.float(0.001, 0.02) }, as: scaleType)
+        try w.add("l.biases", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in rng.float(-0.1, 0.1) }, as: scaleType)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lem-mlx-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try w.write(to: url)
+        let file = try SafetensorsFile(url: url)
+        let tensor = try MLXQuantizedTensor(
+            name: "l.weight", packed: file.tensor("l.weight"), scales: file.tensor("l.scales"),
+            biases: file.tensor("l.biases"), bits: bits, groupSize: groupSize)
+        let kernel = try #require(MatrixKernel(tensor))
+        checkKernel(kernel, label: tensor.encoding, x: Self.activation(cols, seed: 5), decode: tensor.decodeRow)
+    }
+
+    /// Rows of the real models: every format they use, llama's permuted q/k rows, the output head.
+    @Test(.enabled(if: TestPaths.smolLM2 != nil || TestPaths.gemma3 != nil, "no default model installed: run Scripts/setup.sh"))
+    func realModelRows() throws {
+        let names: [(URL?, String)] = [
+            (TestPaths.smolLM2, "model.layers.0.self_attn.q_proj.weight"),  // Q4_1, permuted
+            (TestPaths.smolLM2, "model.layers.3.self_attn.k_proj.weight"),  // Q4_1, permuted
+            (TestPaths.smolLM2, "model.layers.5.mlp.down_proj.weight"),  // Q4_1
+            (TestPaths.gemma3, "model.layers.0.self_attn.q_proj.weight"),  // Q5_0
+            (TestPaths.gemma3, "model.layers.0.self_attn.v_proj.weight"),
+            (TestPaths.gemma3, "model.layers.1.self_attn.v_proj.weight"),
+            (TestPaths.gemma3, "model.layers.0.mlp.down_proj.weight"),
+            (TestPaths.gemma3, "model.layers.1.mlp.down_proj.weight"),
+            (TestPaths.gemma3, "model.layers.2.self_attn.o_proj.weight"),  // Q4_K
+        ]
+        var seen = Set<String>()
+        for (url, name) in names {
+            guard let url else { continue }
+            let files = try ModelFiles.open(url)
+            let t = try files.tensor(name)
+            seen.insert(t.encoding)
+            let kernel = try #require(MatrixKernel(t), "\(name) (\(t.encoding)) has no kernel")
+            checkKernel(kernel, label: "\(url.lastPathComponent) \(name) \(t.encoding)", x: Self.activation(t.columns, seed: 11), decode: t.decodeRow)
+        }
+        // The output head (the tied embedding), checked on a slice of rows through the pool.
+        for url in [TestPaths.smolLM2, TestPaths.gemma3].compactMap({ $0 }) {
+            let t = try ModelFiles.open(url).tensor("model.embed_tokens.weight")
+            let kernel = try #require(MatrixKernel(t))
+            let x = Self.activation(t.columns, seed: 13)
+            var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: t.columns))
+            var out = [Float](repeating: 0, count: t.rows)
+            x.withUnsafeBufferPointer { Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, q8: true) }
+            var row = [Float](repeating: 0, count: t.columns)
+            for r in stride(from: 0, to: t.rows, by: 997) {
+                t.decodeRow(r, into: &row)
+                let naive = zip(row, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                let bound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: true) }
+                #expect(abs(Double(out[r]) - naive) <= bound, "head row \(r): \(out[r]) vs \(naive)")
+            }
+        }
+        if TestPaths.gemma3 != nil { #expect(seen.isSuperset(of: ["q5_0", "q8_0", "q4_K", "q6_K"]), "formats seen: \(seen)") }
+    }
+
+    /// A thread count set through the API is used, and 1 thread gives the same rows.
+    @Test func threadCount() throws {
+        let m = Self.randomGGML(.q8_0, rows: 300, cols: 1024, scaleOffsets: [0], seed: 1)
+        let kernel = try #require(m.kernel)
+        let x = Self.activation(1024, seed: 2)
+        var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: 1024))
+        var a = [Float](repeating: 0, count: 300), b = a
+        let before = Kernels.threadCount
+        defer { Kernels.setThreadCount(before) }
+        Kernels.setThreadCount(1)
+        #expect(Kernels.threadCount == 1)
+        x.withUnsafeBufferPointer { Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &a) }
+        Kernels.setThreadCount(3)
+        #expect(Kernels.threadCount == 3)
+        x.withUnsafeBufferPointer { Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &b) }
+        #expect(a == b)
+    }
+}
