@@ -98,13 +98,24 @@ struct InferenceAdapterTests {
             #expect(error.message.contains("adapter_model.safetensors"))
             #expect(error.message.contains("model.layers.0.self_attn.q_proj"))
         }
-        // Llama has 3 layers, Qwen2 2: layer 2's modules are unknown to Qwen2.
+        // A module the model does not have (Qwen2 tiny has 2 layers), with shapes that would fit.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-adapter-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(#"{"fine_tune_type": "lora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
+            .write(to: dir.appendingPathComponent("adapter_config.json"))
+        var writer = SafetensorsWriter()
+        for layer in [1, 5] {
+            try writer.add("model.layers.\(layer).self_attn.q_proj.lora_a", shape: [64, 1], floats: [Float](repeating: 0.1, count: 64))
+            try writer.add("model.layers.\(layer).self_attn.q_proj.lora_b", shape: [1, 64], floats: [Float](repeating: 0.1, count: 64))
+        }
+        try writer.write(to: dir.appendingPathComponent("adapters.safetensors"))
         do {
-            _ = try ModelFactory.load(TestPaths.fixture("engine/qwen2_tiny"), adapterFolder: TestPaths.fixture("adapters/llama3_lora_partial/mlx"))
+            _ = try ModelFactory.load(TestPaths.fixture("engine/qwen2_tiny"), adapterFolder: dir)
             Issue.record("expected an unknown-module error")
         } catch let error as FormatError {
             #expect(error.message.contains("adapters.safetensors"))
-            #expect(error.message.contains("model.layers.2."))
+            #expect(error.message.contains("model.layers.5.self_attn.q_proj"))
         }
     }
 

@@ -20,6 +20,9 @@ public struct LoRAAdapter: Sendable, Equatable {
         self.weights = weights.sorted { ($0.layer, $0.module) < ($1.layer, $1.module) }
     }
 
+    /// mlx_lm's `fine_tune_type`: `dora` when the layers carry magnitudes, else `lora`.
+    public var fineTuneType: String { weights.contains { $0.magnitude != nil } ? "dora" : "lora" }
+
     /// The adapter weights file name inside an adapter folder.
     public static let weightsFile = "adapters.safetensors"
     /// The adapter config file name inside an adapter folder.
@@ -37,6 +40,7 @@ public struct LoRAAdapter: Sendable, Equatable {
         for w in weights {
             try writer.add("\(w.modulePath).lora_a", shape: [w.inputs, w.rank], floats: w.a)
             try writer.add("\(w.modulePath).lora_b", shape: [w.rank, w.outputs], floats: w.b)
+            if let m = w.magnitude { try writer.add("\(w.modulePath).m", shape: [w.outputs], floats: m) }
         }
         return writer
     }
@@ -68,7 +72,7 @@ public struct LoRAAdapter: Sendable, Equatable {
         var dictionary = config?.mlxLMDictionary ?? [:]
         var lora: [String: Any] = ["rank": parameters.rank, "scale": parameters.scale, "dropout": parameters.dropout]
         if let keys = parameters.keys { lora["keys"] = keys }
-        dictionary["fine_tune_type"] = "lora"
+        dictionary["fine_tune_type"] = fineTuneType
         dictionary["num_layers"] = numLayers
         dictionary["lora_parameters"] = lora
         try Self.writeJSON(dictionary, to: folder.appendingPathComponent(Self.configFile))

@@ -14,6 +14,8 @@ public struct LoRAWeights: Sendable, Equatable {
     public var a: [Float]
     /// `lora_b`. // (R, O)
     public var b: [Float]
+    /// DoRA's per-output magnitude `m` (mlx_lm `<module>.m`), nil for plain LoRA. // (O)
+    public var magnitude: [Float]? = nil
 
     /// Creates adapter weights; the buffers must hold `inputs·rank` and `rank·outputs` values.
     public init(layer: Int, module: String, inputs: Int, outputs: Int, rank: Int, a: [Float], b: [Float]) {
