@@ -133,7 +133,7 @@ import Testing
             try? FileManager.default.removeItem(at: dir)
         }
         let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "110", "-y", "30", command + "; echo LEM-EXIT-$?; " + command + "; sleep 30"])
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "110", "-y", "30", command + "; echo LEM-EXIT-$?; sleep 3; " + command + "; sleep 30"])
         var (ok, text) = s.wait(for: "Ask something")
         #expect(ok, "chat did not open:\n\(text)")
         (ok, text) = s.wait(for: "loading", timeout: 0.5)
@@ -161,6 +161,7 @@ import Testing
         try s.keys("Escape")
         Thread.sleep(forTimeInterval: 0.3)
         try s.keys("C-q")
+        // The second run starts 3 s after the exit line, so the line is on screen until then.
         (ok, text) = s.wait(for: "LEM-EXIT-0")
         #expect(ok, "lem did not exit:\n\(text)")
         // Second run: the stored session opens again.

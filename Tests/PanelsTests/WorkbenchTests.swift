@@ -37,6 +37,34 @@ import Testing
         #expect(regen == [.regenerate])
     }
 
+    @Test func benchRowJumpsToChatAndAttention() throws {
+        var wb = Workbench()
+        wb.bench.model = PanelFixtures.bench()
+        wb.selected = 2
+        _ = send(&wb, [KeyEvent(.tab)])  // the prompt browser
+        let row = try #require(wb.bench.visiblePrompts.first)
+        let (_, toChat) = send(&wb, [KeyEvent(.char("c"), .alt)])
+        #expect(wb.selected == 0)
+        #expect(wb.chat.input.text == row.prompt)
+        let expected = row.benchmark == "gsm8k" || row.benchmark == "seeds" ? 512 : 256
+        guard case .applyChatSettings(let settings)? = toChat.first else {
+            Issue.record("expected chat settings, got \(toChat)")
+            return
+        }
+        #expect(settings.sampler.temperature == 0.3)
+        #expect(settings.sampler.maxTokens == expected)
+
+        wb.selected = 2
+        let (_, toAttention) = send(&wb, [KeyEvent(.char("a"), .alt)])
+        #expect(wb.selected == 3)
+        guard case .analyzeAttentionTurn(let user, let answer)? = toAttention.first else {
+            Issue.record("expected an attention turn, got \(toAttention)")
+            return
+        }
+        #expect(user == row.prompt)
+        #expect(answer != nil && row.answers.contains(answer!))
+    }
+
     @Test func helpPaletteAndQuit() {
         var wb = Workbench()
         wb.selected = 1

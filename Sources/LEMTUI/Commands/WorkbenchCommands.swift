@@ -33,7 +33,7 @@ struct WorkbenchCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOption
 
-    @Flag(help: "Use canned demo replies in the Chat panel (and a made-up training run) instead of a model.")
+    @Flag(help: "Show canned demo data in every panel (chat replies, a made-up training run, bench and attention) instead of a model.")
     var demoChat = false
 
     @Option(name: .customLong("adapters"), help: "A folder searched for adapter folders (repeatable; default ~/.cache/lem/adapters and ./adapters).")
@@ -71,10 +71,14 @@ struct WorkbenchCommand: ParsableCommand {
             let compare = attentionCompare.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
             sources.append(EngineAttentionSource(modelURL: try model.resolvedURL(), compareURL: compare))
         }
-        sources.append(DemoSource(includeTraining: trainLog == nil && demoChat, includeChat: demoChat, includeAttention: demoChat))
-        sources.append(StoreBenchSource(  // after DemoSource: its Bench data replaces the demo's
-            databaseURL: database.url, modelURL: try? model.resolvedURL(), kernelDirectory: Self.kernelDirectory(),
-            seedsDirectory: BenchContent.directory("seeds")))
+        if demoChat {
+            // Every panel on canned data (the footer says "demo data").
+            sources.append(DemoSource(includeTraining: trainLog == nil, includeChat: true, includeAttention: true))
+        } else {
+            sources.append(StoreBenchSource(
+                databaseURL: database.url, modelURL: try? model.resolvedURL(), kernelDirectory: Self.kernelDirectory(),
+                seedsDirectory: BenchContent.directory("seeds")))
+        }
         let runner = try WorkbenchRunner(config: config, sources: sources, environment: env)
         try runner.run()
     }

@@ -98,6 +98,12 @@ final class EngineAttentionSource: WorkbenchSource, @unchecked Sendable {
                 wb.attention.model.prompt = source.user + (source.answer.map { " ⇒ " + $0 } ?? "")
                 analyse(user: source.user, answer: source.answer, chat: typed.isEmpty, inbox: inbox)
             }
+        case .analyzeAttentionTurn(let user, let answer):
+            inbox.post { [self] wb in
+                wb.attention.model.status = "analysing…"
+                wb.attention.model.prompt = user + (answer.map { " ⇒ " + $0 } ?? "")
+                analyse(user: user, answer: answer, chat: true, inbox: inbox)
+            }
         case .selectHead(let layer, let head):
             update(inbox: inbox) { $0.layer = layer; $0.head = head }
         case .selectStatistic(let name):
@@ -242,7 +248,7 @@ extension WorkbenchIntent {
     /// Whether the intent belongs to the Attention panel.
     var isAttentionIntent: Bool {
         switch self {
-        case .selectHead, .selectStatistic, .analyzeAttention, .toggleAttentionDifference: return true
+        case .selectHead, .selectStatistic, .analyzeAttention, .analyzeAttentionTurn, .toggleAttentionDifference: return true
         default: return false
         }
     }

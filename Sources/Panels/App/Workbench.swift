@@ -172,7 +172,16 @@ public struct Workbench {
                 emit(intent)
             }
             if opensChat { selected = 0 }
-        case 2: result = bench.handle(event, area: body, keys: keys, emit: emit)
+        case 2:
+            // Jumps to another panel are applied after the bench panel has finished with the key.
+            var jumps: [WorkbenchIntent] = []
+            result = bench.handle(event, area: body, keys: keys) { intent in
+                switch intent {
+                case .openInChat, .analyzeAttentionTurn: jumps.append(intent)
+                default: emit(intent)
+                }
+            }
+            for jump in jumps { self.jump(jump, emit: emit) }
         default: result = attention.handle(event, area: body, keys: keys, emit: emit)
         }
         if result != .ignored { return result }
@@ -181,6 +190,27 @@ public struct Workbench {
         if current.capturesText, case .char = k.key, k.modifiers.isEmpty { return .ignored }
         guard let action = keys.action(for: k, in: "global") else { return .ignored }
         return runGlobal(action, emit: emit)
+    }
+
+    /// Carries a benchmark row to Chat (prompt in the input, the benchmark's sampling) or to
+    /// Attention (the prompt and its answer analysed as a chat turn).
+    mutating func jump(_ intent: WorkbenchIntent, emit: (WorkbenchIntent) -> Void) {
+        switch intent {
+        case .openInChat(let prompt, let temperature, let maxTokens):
+            selected = 0
+            chat.focus = .input
+            chat.input.setText(prompt)
+            var settings = chat.model.settings
+            settings.sampler.temperature = temperature
+            settings.sampler.maxTokens = maxTokens
+            emit(.applyChatSettings(settings))
+            notice = "prompt from the benchmark: Enter sends it (temperature \(temperature), \(maxTokens) tokens)"
+        case .analyzeAttentionTurn:
+            selected = 3
+            emit(intent)
+        default:
+            emit(intent)
+        }
     }
 
     /// Runs a global action (also used by the palette).

@@ -47,6 +47,8 @@ public enum WorkbenchIntent: Hashable, Sendable {
     // Bench
     case setBaseline(run: Int)
     case openPrompt(id: String)
+    /// Open Chat with this prompt in the input and the benchmark's sampling (temperature, max tokens).
+    case openInChat(prompt: String, temperature: Double, maxTokens: Int)
     /// Runs, scoring passes and reloads of the results store.
     case bench(BenchIntent)
     // Attention
@@ -54,6 +56,8 @@ public enum WorkbenchIntent: Hashable, Sendable {
     case selectStatistic(String)
     /// Analyse this text's attention; empty: the last chat prompt.
     case analyzeAttention(String)
+    /// Analyse a chat turn (user prompt, optional answer) rendered with the chat template.
+    case analyzeAttentionTurn(user: String, answer: String?)
     /// Switch the Attention panel between the first run and its difference from the second.
     case toggleAttentionDifference
     // Application

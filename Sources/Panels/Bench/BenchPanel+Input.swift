@@ -57,9 +57,32 @@ extension BenchPanel {
             guard isBusy else { return .handled }
             emit(.bench(.cancel))
         case ("reload", _): emit(.bench(.reload))
+        case ("to-chat", .prompts), ("to-chat", .detail):
+            guard let row = selectedPrompt else { return .handled }
+            emit(.openInChat(prompt: row.prompt, temperature: BenchPanel.benchTemperature,
+                             maxTokens: BenchPanel.benchMaxTokens(row.benchmark)))
+        case ("to-attention", .prompts), ("to-attention", .detail):
+            guard let row = selectedPrompt else { return .handled }
+            let answer = row.answers.indices.contains(compareRun) && !row.answers[compareRun].isEmpty
+                ? row.answers[compareRun] : row.answers.first { !$0.isEmpty }
+            emit(.analyzeAttentionTurn(user: row.prompt, answer: answer))
         default: return .ignored
         }
         return .redraw
+    }
+
+    /// The prompt under the cursor in the browser (and the one the detail view shows).
+    var selectedPrompt: BenchPromptResult? {
+        let list = visiblePrompts
+        return promptTable.selected < list.count ? list[promptTable.selected] : nil
+    }
+
+    /// The LEM scripts' sampling temperature for benchmark answers.
+    public static let benchTemperature = 0.3
+
+    /// The LEM scripts' answer length: 512 new tokens for GSM8K and the seeds, 256 otherwise.
+    public static func benchMaxTokens(_ benchmark: String) -> Int {
+        benchmark == "gsm8k" || benchmark == "seeds" ? 512 : 256
     }
 
     /// The run form's starting text: the benchmark of the selected prompt (else the first runnable one).

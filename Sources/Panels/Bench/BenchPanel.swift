@@ -59,9 +59,11 @@ public struct BenchPanel: Panel {
                 + extra + [keys.hint("global.help", "help")]
         case .prompts:
             return [keys.hint("bench.open", "open"), keys.hint("bench.filter", "filter"), keys.hint("bench.sort", "sort: \(sort.rawValue)"),
-                    keys.hint("bench.compare", "compare"), keys.hint("bench.next-view", "summary")] + extra
+                    keys.hint("bench.compare", "compare"), keys.hint("bench.to-chat", "chat"),
+                    keys.hint("bench.to-attention", "attention"), keys.hint("bench.next-view", "summary")] + extra
         case .detail:
-            return [keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("bench.compare", "compare")] + extra
+            return [keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("bench.compare", "compare"),
+                    keys.hint("bench.to-chat", "chat"), keys.hint("bench.to-attention", "attention")] + extra
         }
     }
 
@@ -72,7 +74,8 @@ public struct BenchPanel: Panel {
             ("bench.sort", "cycle sort: id, benchmark, score, delta"), ("bench.baseline", "make the selected run the baseline"),
             ("bench.compare", "cycle the run compared with the baseline"), ("bench.run", "start or resume a benchmark run"),
             ("bench.score", "run text scorers over the stored answers"), ("bench.cancel", "stop the running job"),
-            ("bench.reload", "read the store again"), ("bench.up", "move up"), ("bench.down", "move down"),
+            ("bench.reload", "read the store again"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
+            ("bench.to-attention", "show the prompt and its answer in Attention"), ("bench.up", "move up"), ("bench.down", "move down"),
         ]) + [
             "",
             StyledLine("Filter: bench:NAME model:NAME scorer:SCORER/DIM score:LO..HI flip[:A,B] diff[:A,B] REGEX", .role(.textDim)),
