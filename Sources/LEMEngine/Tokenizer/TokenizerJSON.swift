@@ -195,25 +195,7 @@ struct JSONParser {
             if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
             i += 1
             guard i < bytes.count else { break }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "u"):
-                var v = try hex4()
-                if v >= 0xD800 && v < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
-                    i += 2
-                    let low = try hex4()
-                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-                }
-                let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(scalar).utf8))
-            default: out.append(e)
-            }
+            try appendEscape(to: &out)
         }
         throw Failure(offset: start, message: "unterminated string")
     }
@@ -259,6 +241,30 @@ struct JSONParser {
         return .number(d, isInteger: isInteger)
     }
 
+    /// Resolves the escape whose letter is at `i` (just after a backslash), appending its UTF-8
+    /// bytes to `out`; a `\uD8xx\uDCxx` surrogate pair becomes one scalar.
+    mutating func appendEscape(to out: inout [UInt8]) throws {
+        let e = bytes[i]
+        i += 1
+        switch e {
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "u"):
+            var v = try hex4()
+            if v >= 0xD800 && v < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                i += 2
+                let low = try hex4()
+                v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+            }
+            let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
+            out.append(contentsOf: Array(String(scalar).utf8))
+        default: out.append(e)
+        }
+    }
+
     mutating func hex4() throws -> UInt32 {
         guard i + 4 <= bytes.count,
               let v = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<(i + 4)]), as: UTF8.self), radix: 16) else {
@@ -291,25 +297,7 @@ struct JSONParser {
             if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
             i += 1
             guard i < bytes.count else { break }
-            let e = bytes[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "u"):
-                var v = try hex4()
-                if v >= 0xD800 && v < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
-                    i += 2
-                    let low = try hex4()
-                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-                }
-                let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(scalar).utf8))
-            default: out.append(e)
-            }
+            try appendEscape(to: &out)
         }
         throw Failure(offset: start, message: "unterminated string")
     }
