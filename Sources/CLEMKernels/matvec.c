@@ -5,7 +5,10 @@
 
 #include <stdlib.h>
 
-static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2
+static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2 (what the CPU has)
+// The portable kernels forced on for the calling thread only, so a test comparing them with the
+// AVX2 path cannot change the numbers of another test running at the same time.
+static _Thread_local int simd_forced_off = 0;
 static int q8_state = -1;    // -1 unknown, 0 exact f32, 1 8-bit activations
 
 int lem_q8_activations(void) {
@@ -23,8 +26,7 @@ void lem_set_q8_activations(int enabled) { __atomic_store_n(&q8_state, enabled ?
 static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
 
 /// Exact f32 rows [r0, r1): each row dequantized into `row`, then dotted with the f32 input.
-static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, float *row) {
-    int simd = lem_simd_enabled();
+static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, float *row, int simd) {
     for (int32_t r = r0; r < r1; r++) {
         lem_dequantize_row(m, r, row);
         if (simd) {
@@ -40,6 +42,7 @@ static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_
 enum { LEM_EXACT_MAX_COLS = 16384 };
 
 int lem_simd_enabled(void) {
+    if (simd_forced_off) return 0;
     int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
     if (s < 0) {
         s = lem_cpu_has_avx2();
@@ -48,9 +51,7 @@ int lem_simd_enabled(void) {
     return s;
 }
 
-void lem_set_simd(int enabled) {
-    __atomic_store_n(&simd_state, enabled ? lem_cpu_has_avx2() : 0, __ATOMIC_RELAXED);
-}
+void lem_set_simd(int enabled) { simd_forced_off = !enabled; }
 
 int lem_format_supported(int32_t format, int32_t cols) {
     switch (format) {
@@ -71,7 +72,7 @@ void lem_quantize_act(lem_act *a) {
 void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
     if (!is_float(m->format) && !a->q8 && m->cols <= LEM_EXACT_MAX_COLS) {
         float row[LEM_EXACT_MAX_COLS];
-        exact_rows(m, a, out, r0, r1, row);
+        exact_rows(m, a, out, r0, r1, row, lem_simd_enabled());
     } else if (lem_simd_enabled()) {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
     } else {
@@ -90,13 +91,14 @@ typedef struct {
     int32_t total_chunks;
     _Atomic int32_t next;
     int32_t chunk_start[9];  // prefix sums of chunks per matrix (count <= 8)
+    int simd;                // the caller's kernel choice, used by every worker
 } matvec_job;
 
 static void matvec_task(void *ctx, int32_t worker, int32_t workers) {
     (void)worker;
     (void)workers;
     matvec_job *job = (matvec_job *)ctx;
-    int simd = lem_simd_enabled(), q8 = job->a->q8;
+    int simd = job->simd, q8 = job->a->q8;
     float row[LEM_EXACT_MAX_COLS];
     for (;;) {
         int32_t c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
@@ -108,7 +110,7 @@ static void matvec_task(void *ctx, int32_t worker, int32_t workers) {
         int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
         float *out = job->outs[mi];
         if (!q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
-            exact_rows(m, job->a, out + r0, r0, r1, row);
+            exact_rows(m, job->a, out + r0, r0, r1, row, simd);
         } else if (simd) {
             for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_avx2(m, lem_stored_row(m, r), job->a);
         } else {
@@ -135,6 +137,7 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.outs = outs;
     job.count = count;
     job.a = a;
+    job.simd = lem_simd_enabled();
     // About 16 chunks per worker keeps the tail short; at least 8 rows so a chunk stays cheap
     // to hand out.
     int32_t chunk = rows / (workers * 16);

@@ -59,9 +59,10 @@ typedef struct {
     int32_t q8;       // 1: quantized formats use q/d/s; 0: exact f32 against x
 } lem_act;
 
-/// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)`).
+/// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)` on this thread).
 int lem_simd_enabled(void);
-/// Forces the scalar kernels (0) or re-enables AVX2 when the CPU has it (1); for tests.
+/// Forces the scalar kernels (0) or re-enables AVX2 when the CPU has it (1) for matvecs started on
+/// the calling thread only, so one test comparing the two paths cannot change another's numbers.
 void lem_set_simd(int enabled);
 
 /// The default activation mode: whether quantized formats are dotted against the 8-bit activation (1, llama.cpp's way:

@@ -19,7 +19,8 @@ extension Kernels {
     /// Whether the AVX2 kernels are in use (false: the portable scalar kernels).
     public static var simdEnabled: Bool { lem_simd_enabled() != 0 }
 
-    /// Forces the portable kernels (false) or re-enables AVX2 where the CPU has it; for tests.
+    /// Forces the portable kernels (false) or re-enables AVX2 where the CPU has it, for matvecs
+    /// started on the calling thread only (tests compare the two paths on their own thread).
     public static func setSIMDEnabled(_ on: Bool) { lem_set_simd(on ? 1 : 0) }
 
     /// Whether quantized weights are dotted against the activation rounded to 8-bit blocks
