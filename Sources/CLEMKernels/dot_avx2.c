@@ -341,18 +341,6 @@ float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
     for (int32_t i = 0; i < n; i++) s += a[i] * b[i];
     return s;
 }
-float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int32_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    float sum = hsum8(_mm256_add_ps(acc0, acc1));
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
-
 void lem_quantize_act_avx2(lem_act *a) { lem_quantize_act_scalar(a); }
 int lem_cpu_has_avx2(void) { return 0; }
 

@@ -78,6 +78,14 @@ static inline void lem_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_
 float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a);
 /// Dot of one stored row with the activation (AVX2 body); NULL-safe only when AVX2 is present.
 float lem_dot_row_avx2(const lem_matrix *m, int32_t stored, const lem_act *a);
+/// Whether `lem_dot_rows4_avx2` reads `format` (with the 8-bit activation) on this build.
+int lem_dot4_supported(int32_t format);
+/// Dots of four stored rows with the quantized activation (AVX2 only; see dot4_avx2.c).
+void lem_dot_rows4_avx2(const lem_matrix *m, const int32_t stored[4], const lem_act *a, float out[4]);
+/// Dots of eight stored rows (four-row kernel twice where no eight-row body exists).
+void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_act *a, float out[8]);
+/// `out` = `q` with each 32-block's even elements first, then its odd ones (`lem_act.q_mlx`).
+void lem_act_mlx_order(const int8_t *q, int8_t *out, int32_t cols);
 void lem_quantize_act_scalar(lem_act *a);
 void lem_quantize_act_avx2(lem_act *a);
 int lem_cpu_has_avx2(void);

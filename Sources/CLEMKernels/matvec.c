@@ -1,8 +1,6 @@
 // Format dispatch, the row-parallel matvec over the pool, and row dequantization for prefill tiles.
 
 #include "lem_internal.h"
-#include <stdatomic.h>
-
 #include <stdlib.h>
 
 static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2 (what the CPU has)
@@ -41,6 +39,23 @@ static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_
 
 enum { LEM_EXACT_MAX_COLS = 16384 };
 
+/// AVX2 rows [r0, r1) against the 8-bit (or, for float formats, f32) activation: eight rows per
+/// call where a multi-row kernel exists (the last group repeats its final row), else one by one.
+static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
+    if (a->q8 && lem_dot4_supported(m->format)) {
+        for (int32_t r = r0; r < r1; r += 8) {
+            int32_t n = r1 - r < 8 ? r1 - r : 8;
+            int32_t stored[8];
+            float o[8];
+            for (int32_t i = 0; i < 8; i++) stored[i] = lem_stored_row(m, r + (i < n ? i : n - 1));
+            lem_dot_rows8_avx2(m, stored, a, o);
+            for (int32_t i = 0; i < n; i++) out[r - r0 + i] = o[i];
+        }
+    } else {
+        for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
+    }
+}
+
 int lem_simd_enabled(void) {
     if (simd_forced_off) return 0;
     int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
@@ -69,12 +84,29 @@ void lem_quantize_act(lem_act *a) {
     a->q8 = 1;
 }
 
+/// Whether the AVX2 kernels want `a->q_mlx` for these matrices and it is not there yet.
+static int needs_mlx_order(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd) {
+    if (!simd || !a->q8 || a->q_mlx || a->cols > LEM_EXACT_MAX_COLS) return 0;
+    for (int32_t i = 0; i < count; i++) {
+        if (ms[i]->format == LEM_FMT_MLX4) return 1;
+    }
+    return 0;
+}
+
 void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
     if (!is_float(m->format) && !a->q8 && m->cols <= LEM_EXACT_MAX_COLS) {
         float row[LEM_EXACT_MAX_COLS];
         exact_rows(m, a, out, r0, r1, row, lem_simd_enabled());
     } else if (lem_simd_enabled()) {
-        for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
+        if (needs_mlx_order(&m, 1, a, 1)) {
+            int8_t qm[LEM_EXACT_MAX_COLS];
+            lem_act local = *a;
+            lem_act_mlx_order(a->q, qm, a->cols);
+            local.q_mlx = qm;
+            simd_rows(m, &local, out, r0, r1);
+            return;
+        }
+        simd_rows(m, a, out, r0, r1);
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
     }
@@ -87,39 +119,33 @@ typedef struct {
     float *const *outs;
     int32_t count;
     const lem_act *a;
-    int32_t chunk;
-    int32_t total_chunks;
-    _Atomic int32_t next;
+    int32_t chunk;           // rows per chunk
     int32_t chunk_start[9];  // prefix sums of chunks per matrix (count <= 8)
     int simd;                // the caller's kernel choice, used by every worker
 } matvec_job;
 
-static void matvec_task(void *ctx, int32_t worker, int32_t workers) {
-    (void)worker;
-    (void)workers;
-    matvec_job *job = (matvec_job *)ctx;
-    int simd = job->simd, q8 = job->a->q8;
-    float row[LEM_EXACT_MAX_COLS];
-    for (;;) {
-        int32_t c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
-        if (c >= job->total_chunks) break;
-        int32_t mi = 0;
-        while (c >= job->chunk_start[mi + 1]) mi++;
-        const lem_matrix *m = job->ms[mi];
-        int32_t r0 = (c - job->chunk_start[mi]) * job->chunk;
-        int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
-        float *out = job->outs[mi];
-        if (!q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
-            exact_rows(m, job->a, out + r0, r0, r1, row, simd);
-        } else if (simd) {
-            for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_avx2(m, lem_stored_row(m, r), job->a);
-        } else {
-            for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_scalar(m, lem_stored_row(m, r), job->a);
-        }
+/// Rows of chunk `c` (chunks numbered across the job's matrices in order).
+static void matvec_chunk(void *ctx, int32_t c, int32_t chunks) {
+    (void)chunks;
+    const matvec_job *job = (const matvec_job *)ctx;
+    int32_t mi = 0;
+    while (c >= job->chunk_start[mi + 1]) mi++;
+    const lem_matrix *m = job->ms[mi];
+    int32_t r0 = (c - job->chunk_start[mi]) * job->chunk;
+    int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
+    float *out = job->outs[mi];
+    if (!job->a->q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
+        float row[LEM_EXACT_MAX_COLS];
+        exact_rows(m, job->a, out + r0, r0, r1, row, job->simd);
+    } else if (job->simd) {
+        simd_rows(m, job->a, out + r0, r0, r1);
+    } else {
+        for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_scalar(m, lem_stored_row(m, r), job->a);
     }
 }
 
 void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs) {
+    if (count <= 0) return;
     if (count > 8) {
         lem_matvec_multi(ms, 8, a, outs);
         lem_matvec_multi(ms + 8, count - 8, a, outs + 8);
@@ -138,21 +164,28 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.count = count;
     job.a = a;
     job.simd = lem_simd_enabled();
-    // About 16 chunks per worker keeps the tail short; at least 8 rows so a chunk stays cheap
-    // to hand out.
-    int32_t chunk = rows / (workers * 16);
+    lem_act local;
+    int8_t qm[LEM_EXACT_MAX_COLS];  // (cols) the MLX-order activation, when needed
+    if (needs_mlx_order(ms, count, a, job.simd)) {
+        local = *a;
+        lem_act_mlx_order(a->q, qm, a->cols);
+        local.q_mlx = qm;
+        job.a = &local;
+    }
+    // About 16 chunks per worker keeps the tail short when a worker is late; a multiple of 8
+    // rows so the eight-row kernels never pad a chunk's last group.
+    int32_t chunk = (rows / (workers * 16) + 7) / 8 * 8;
     job.chunk = chunk < 8 ? 8 : chunk;
     job.chunk_start[0] = 0;
     for (int32_t i = 0; i < count; i++) {
         job.chunk_start[i + 1] = job.chunk_start[i] + (ms[i]->rows + job.chunk - 1) / job.chunk;
     }
-    job.total_chunks = job.chunk_start[count];
-    atomic_store_explicit(&job.next, 0, memory_order_relaxed);
+    int32_t chunks = job.chunk_start[count];
     // Below ~64 KB of weights a second thread costs more to wake than it saves.
     if (workers <= 1 || work < 65536) {
-        matvec_task(&job, 0, 1);
+        for (int32_t c = 0; c < chunks; c++) matvec_chunk(&job, c, chunks);
     } else {
-        lem_pool_run(matvec_task, &job);
+        lem_pool_run_chunks(matvec_chunk, &job, chunks);
     }
 }
 

@@ -57,6 +57,9 @@ typedef struct {
     float *d;         // (cols / 32) block scales, max|x| / 127
     float *s;         // (cols / 32) d · Σ q per block (the dequantized block sum)
     int32_t q8;       // 1: quantized formats use q/d/s; 0: exact f32 against x
+    // (cols) or NULL: q with each block's even elements first, then its odd ones (MLX 4-bit
+    // nibble order). The matvecs fill a stack copy themselves when an MLX 4-bit matrix needs it.
+    const int8_t *q_mlx;
 } lem_act;
 
 /// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)` on this thread).
@@ -95,9 +98,21 @@ typedef void (*lem_task_fn)(void *ctx, int32_t worker, int32_t workers);
 void lem_pool_set_threads(int32_t threads);
 /// The thread count runs use.
 int32_t lem_pool_threads(void);
-/// Runs `fn` on every worker and returns when all are done. The caller is worker 0. When the
-/// pool is busy with another caller's run, `fn(ctx, 0, 1)` runs inline instead.
+/// Runs `fn(ctx, w, W)` once for every w in 0 ..< W, W = the thread count, and returns when all
+/// are done: `lem_pool_run_chunks(fn, ctx, lem_pool_threads())`. Indices are claimed by whichever
+/// thread is free (the caller too), so two indices may run one after the other on one thread;
+/// `fn` must not wait for another index. When the pool is busy with another caller's run, every
+/// index runs inline.
 void lem_pool_run(lem_task_fn fn, void *ctx);
+
+// MARK: decode (helper "decode"): chunked pool runs, fused matvecs
+
+/// Runs `fn(ctx, c, chunks)` exactly once for every chunk c in 0 ..< chunks over the pool and
+/// returns when all are done. Chunks are claimed one at a time by the caller and any awake
+/// worker; once every chunk is claimed the caller waits only for claimed chunks still running,
+/// so a worker that wakes late finds nothing left and skips the run. More than 65535 chunks, a
+/// single thread or a busy pool (another caller's run, or a call from inside `fn`) run inline.
+void lem_pool_run_chunks(lem_task_fn fn, void *ctx, int32_t chunks);
 
 /// A row-parallel matvec over the pool: `out[r] = row(r) · x` for all rows, rows handed out in
 /// chunks from a shared counter so a descheduled worker does not stall the others.

@@ -119,6 +119,7 @@ public final class Generator: Sendable {
         stats.promptSeconds = seconds(since: promptStart)
         onEvent(.promptProcessed(tokens: request.promptIds.count, seconds: stats.promptSeconds))
 
+        var input = [0]  // (1) reused: a decode step allocates no token array
         let generationStart = DispatchTime.now()
         while stats.generatedTokens < request.maxTokens {
             if handle.isCancelled {
@@ -148,7 +149,13 @@ public final class Generator: Sendable {
                 if !isLast { stats.stopReason = .cancelled }
                 break
             }
-            logits = try model.forward(tokens: [id], cache: cache, logits: .last)
+            input[0] = id
+            let step = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
+            if step.count == logits.count {
+                logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: step.baseAddress!, count: step.count) }
+            } else {
+                logits = Array(step)
+            }
         }
         stats.generationSeconds = seconds(since: generationStart)
         return stats

@@ -66,7 +66,7 @@ public struct SpeedBenchmark: Sendable {
         if let message = validationError(config: model.config) { throw GenerationError.badParameter(message) }
         let prompt = Self.promptIds(count: promptTokens, vocabSize: model.config.vocabSize)
         if warmup {
-            _ = try model.forward(tokens: [prompt[0]], cache: model.makeCache(), logits: .last)
+            _ = try model.forwardInPlace(tokens: [prompt[0]], cache: model.makeCache(), logits: .last)
         }
         var results: [SpeedRun] = []
         for index in 0 ..< runs {
@@ -80,21 +80,24 @@ public struct SpeedBenchmark: Sendable {
     private func runOnce(model: any LanguageModel, prompt: [Int]) throws -> SpeedRun {
         let cache = model.makeCache()
         let start = DispatchTime.now()
-        var logits: [Float] = []
+        // The logits stay in the cache's workspace (no copy per token).
+        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
         var offset = 0
         while offset < prompt.count {
             let end = min(offset + prefillChunk, prompt.count)
-            logits = try model.forward(tokens: Array(prompt[offset ..< end]), cache: cache, logits: .last)
+            logits = try model.forwardInPlace(tokens: Array(prompt[offset ..< end]), cache: cache, logits: .last)
             offset = end
         }
         let prefillDone = DispatchTime.now()
-        var next = Sampler.argmax(logits)
+        var next = Self.argmax(logits)
         let firstToken = DispatchTime.now()
         var generated: [Int] = []
         generated.reserveCapacity(genTokens)
+        var input = [next]  // (1) reused, so a decode step allocates no token array
         for _ in 0 ..< genTokens {
-            logits = try model.forward(tokens: [next], cache: cache, logits: .last)
-            next = Sampler.argmax(logits)
+            input[0] = next
+            logits = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
+            next = Self.argmax(logits)
             generated.append(next)
         }
         let end = DispatchTime.now()
@@ -102,6 +105,17 @@ public struct SpeedBenchmark: Sendable {
             promptTokens: prompt.count, prefillSeconds: Self.seconds(start, prefillDone),
             firstTokenSeconds: Self.seconds(start, firstToken), generatedTokens: generated.count,
             generationSeconds: Self.seconds(firstToken, end), generatedIds: generated)
+    }
+
+    /// `Sampler.argmax` over the workspace's logits: the first index of the largest value.
+    static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        for (i, l) in logits.enumerated() where l > bestValue {
+            best = i
+            bestValue = l
+        }
+        return best
     }
 
     static func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {

@@ -81,6 +81,24 @@ extension Kernels {
         withExtendedLifetime(kernel.owner) {}
     }
 
+    /// Runs `body(c)` exactly once for every chunk `c` in `0 ..< chunks` over the worker pool
+    /// (the calling thread included) and returns when all are done.
+    ///
+    /// Chunks run concurrently on different threads, so `body` must only touch what chunk `c`
+    /// owns. A worker that wakes after every chunk was claimed skips the run (see
+    /// `lem_pool_run_chunks`). More than 65535 chunks run inline.
+    public static func forEachChunk(_ chunks: Int, _ body: (Int) -> Void) {
+        guard chunks > 0 else { return }
+        withoutActuallyEscaping(body) { escapable in
+            var closure = escapable
+            withUnsafeMutablePointer(to: &closure) { ctx in
+                lem_pool_run_chunks({ ctx, chunk, _ in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+                }, ctx, Int32(clamping: chunks))
+            }
+        }
+    }
+
     /// Rows `[start, start + count)` of `kernel`'s matrix decoded to f32, split across the pool.
     static func dequantizeRows(
         _ kernel: MatrixKernel, start: Int, count: Int,

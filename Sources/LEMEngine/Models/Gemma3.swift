@@ -20,6 +20,32 @@ public final class Gemma3: LanguageModel {
         let gate, up, down: Linear
         /// Sliding window size, 0 for full attention.
         let window: Int
+        /// q/k/v and gate/up as one pool run each for a single token (nil: called one by one).
+        let qkv: FusedLinears?
+        let gateUp: FusedLinears?
+
+        init(
+            inputNorm: [Float], postAttentionNorm: [Float], preFeedforwardNorm: [Float], postFeedforwardNorm: [Float],
+            qNorm: [Float], kNorm: [Float], q: Linear, k: Linear, v: Linear, o: Linear,
+            gate: Linear, up: Linear, down: Linear, window: Int
+        ) {
+            self.inputNorm = inputNorm
+            self.postAttentionNorm = postAttentionNorm
+            self.preFeedforwardNorm = preFeedforwardNorm
+            self.postFeedforwardNorm = postFeedforwardNorm
+            self.qNorm = qNorm
+            self.kNorm = kNorm
+            self.q = q
+            self.k = k
+            self.v = v
+            self.o = o
+            self.gate = gate
+            self.up = up
+            self.down = down
+            self.window = window
+            qkv = Kernels.fuseLinears ? FusedLinears([q, k, v]) : nil
+            gateUp = Kernels.fuseLinears ? FusedLinears([gate, up]) : nil
+        }
     }
 
     /// The architecture hyper-parameters.
@@ -72,13 +98,18 @@ public final class Gemma3: LanguageModel {
 
     /// Runs a chunk of tokens; see `LanguageModel.forward`.
     public func forward(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> [Float] {
+        Array(try forwardInPlace(tokens: tokens, cache: cache, logits: rows))
+    }
+
+    /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
+    public func forwardInPlace(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> UnsafeBufferPointer<Float> {
         try validate(tokens: tokens, cache: cache)
         let t = tokens.count, c = config.hiddenSize, f = config.intermediateSize
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
         let eps = Float(config.rmsNormEps)
         let ws = cache.workspace
         ws.reserve(tokens: t, config: config)
-        ws.positions = (0 ..< t).map { cache.count + $0 }
+        ws.setPositions(start: cache.count, count: t)
         let x = ws.hidden.pointer  // (T, C)
         let n = ws.normed.pointer  // (T, C)
         let q = ws.queries.pointer, k = ws.keys.pointer, v = ws.values.pointer  // (T, H|K, D)
@@ -111,9 +142,13 @@ public final class Gemma3: LanguageModel {
         for (li, layer) in layers.enumerated() {
             let local = layer.window > 0
             Kernels.rmsNorm(x, weight: layer.inputNorm, offset: 1, eps: eps, rows: t, channels: c, out: n)
-            layer.q(n, tokens: t, tile: tile, out: q)
-            layer.k(n, tokens: t, tile: tile, out: k)
-            layer.v(n, tokens: t, tile: tile, out: v)
+            if let qkv = layer.qkv {
+                qkv(n, tokens: t, tile: tile, q, k, v)
+            } else {
+                layer.q(n, tokens: t, tile: tile, out: q)
+                layer.k(n, tokens: t, tile: tile, out: k)
+                layer.v(n, tokens: t, tile: tile, out: v)
+            }
             Kernels.rmsNorm(q, weight: layer.qNorm, offset: 1, eps: eps, rows: t * heads, channels: d, out: q)
             Kernels.rmsNorm(k, weight: layer.kNorm, offset: 1, eps: eps, rows: t * kvHeads, channels: d, out: k)
             Kernels.applyRope(q, tokens: t, heads: heads, headDim: d, cos: local ? cosL : cosG, sin: local ? sinL : sinG)
@@ -128,8 +163,12 @@ public final class Gemma3: LanguageModel {
             for i in 0 ..< t * c { x[i] += proj[i] }
 
             Kernels.rmsNorm(x, weight: layer.preFeedforwardNorm, offset: 1, eps: eps, rows: t, channels: c, out: n)
-            layer.gate(n, tokens: t, tile: tile, out: gate)
-            layer.up(n, tokens: t, tile: tile, out: up)
+            if let gateUp = layer.gateUp {
+                gateUp(n, tokens: t, tile: tile, gate, up)
+            } else {
+                layer.gate(n, tokens: t, tile: tile, out: gate)
+                layer.up(n, tokens: t, tile: tile, out: up)
+            }
             Kernels.gatedActivation(gate: gate, up: up, count: t * f, activation: activation)
             layer.down(gate, tokens: t, tile: tile, out: proj)
             Kernels.rmsNorm(proj, weight: layer.postFeedforwardNorm, offset: 1, eps: eps, rows: t, channels: c, out: proj)
@@ -145,6 +184,6 @@ public final class Gemma3: LanguageModel {
         if let cap = config.finalLogitSoftcapping {
             for i in 0 ..< count * config.vocabSize { out[i] = Kernels.softcap(out[i], cap: Float(cap)) }
         }
-        return ws.logits.array(count: count * config.vocabSize)
+        return UnsafeBufferPointer(start: out, count: count * config.vocabSize)
     }
 }

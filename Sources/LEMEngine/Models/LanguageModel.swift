@@ -22,9 +22,23 @@ public protocol LanguageModel: AnyObject, Sendable {
     ///
     /// Throws `ModelError` for an out-of-range token id, an empty chunk or a full context.
     func forward(tokens: [Int], cache: KVCache, logits: LogitRows) throws -> [Float]
+
+    /// `forward` without the copy: the logits stay in `cache.workspace.logits` and the returned
+    /// buffer views them until the next forward pass on `cache` (what a decode loop needs, with
+    /// no per-token allocation).
+    func forwardInPlace(tokens: [Int], cache: KVCache, logits: LogitRows) throws -> UnsafeBufferPointer<Float>
 }
 
 extension LanguageModel {
+    /// The copying fallback for models without an in-place forward: the logits are copied into
+    /// `cache.workspace.logits`.
+    public func forwardInPlace(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> UnsafeBufferPointer<Float> {
+        let logits = try forward(tokens: tokens, cache: cache, logits: rows)
+        let out = cache.workspace.logits.reserve(logits.count)
+        logits.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
+        return UnsafeBufferPointer(start: out, count: logits.count)
+    }
+
     /// Creates an empty cache shaped for this model.
     public func makeCache() -> KVCache { KVCache(config: config) }
 

@@ -15,6 +15,27 @@ public final class Llama: LanguageModel {
         let gate, up, down: Linear
         /// Sliding window size, 0 for full attention.
         let window: Int
+        /// q/k/v and gate/up as one pool run each for a single token (nil: called one by one).
+        let qkv: FusedLinears?
+        let gateUp: FusedLinears?
+
+        init(
+            inputNorm: [Float], q: Linear, k: Linear, v: Linear, o: Linear, postAttentionNorm: [Float],
+            gate: Linear, up: Linear, down: Linear, window: Int
+        ) {
+            self.inputNorm = inputNorm
+            self.q = q
+            self.k = k
+            self.v = v
+            self.o = o
+            self.postAttentionNorm = postAttentionNorm
+            self.gate = gate
+            self.up = up
+            self.down = down
+            self.window = window
+            qkv = Kernels.fuseLinears ? FusedLinears([q, k, v]) : nil
+            gateUp = Kernels.fuseLinears ? FusedLinears([gate, up]) : nil
+        }
     }
 
     /// The architecture hyper-parameters.
@@ -70,13 +91,18 @@ public final class Llama: LanguageModel {
 
     /// Runs a chunk of tokens; see `LanguageModel.forward`.
     public func forward(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> [Float] {
+        Array(try forwardInPlace(tokens: tokens, cache: cache, logits: rows))
+    }
+
+    /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
+    public func forwardInPlace(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> UnsafeBufferPointer<Float> {
         try validate(tokens: tokens, cache: cache)
         let t = tokens.count, c = config.hiddenSize, f = config.intermediateSize
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
         let eps = Float(config.rmsNormEps)
         let ws = cache.workspace
         ws.reserve(tokens: t, config: config)
-        ws.positions = (0 ..< t).map { cache.count + $0 }
+        ws.setPositions(start: cache.count, count: t)
         let x = ws.hidden.pointer  // (T, C)
         let n = ws.normed.pointer  // (T, C)
         let q = ws.queries.pointer, k = ws.keys.pointer, v = ws.values.pointer  // (T, H|K, D)
@@ -98,9 +124,13 @@ public final class Llama: LanguageModel {
 
         for (li, layer) in layers.enumerated() {
             Kernels.rmsNorm(x, weight: layer.inputNorm, offset: 0, eps: eps, rows: t, channels: c, out: n)
-            layer.q(n, tokens: t, tile: tile, out: q)
-            layer.k(n, tokens: t, tile: tile, out: k)
-            layer.v(n, tokens: t, tile: tile, out: v)
+            if let qkv = layer.qkv {
+                qkv(n, tokens: t, tile: tile, q, k, v)
+            } else {
+                layer.q(n, tokens: t, tile: tile, out: q)
+                layer.k(n, tokens: t, tile: tile, out: k)
+                layer.v(n, tokens: t, tile: tile, out: v)
+            }
             Kernels.applyRope(q, tokens: t, heads: heads, headDim: d, cos: cosT, sin: sinT)
             Kernels.applyRope(k, tokens: t, heads: kvHeads, headDim: d, cos: cosT, sin: sinT)
             try cache.capture?.record(
@@ -112,8 +142,12 @@ public final class Llama: LanguageModel {
             for i in 0 ..< t * c { x[i] += proj[i] }
 
             Kernels.rmsNorm(x, weight: layer.postAttentionNorm, offset: 0, eps: eps, rows: t, channels: c, out: n)
-            layer.gate(n, tokens: t, tile: tile, out: gate)
-            layer.up(n, tokens: t, tile: tile, out: up)
+            if let gateUp = layer.gateUp {
+                gateUp(n, tokens: t, tile: tile, gate, up)
+            } else {
+                layer.gate(n, tokens: t, tile: tile, out: gate)
+                layer.up(n, tokens: t, tile: tile, out: up)
+            }
             Kernels.gatedActivation(gate: gate, up: up, count: t * f, activation: activation)
             layer.down(gate, tokens: t, tile: tile, out: proj)
             for i in 0 ..< t * c { x[i] += proj[i] }
@@ -125,6 +159,6 @@ public final class Llama: LanguageModel {
         Kernels.rmsNorm(x + first * c, weight: finalNorm, offset: 0, eps: eps, rows: count, channels: c, out: n)
         let out = ws.logits.pointer  // (count, V)
         Kernels.matmul(n, weight: head, bias: nil, tokens: count, tile: tile, out: out)
-        return ws.logits.array(count: count * config.vocabSize)
+        return UnsafeBufferPointer(start: out, count: count * config.vocabSize)
     }
 }

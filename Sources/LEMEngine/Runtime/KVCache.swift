@@ -70,6 +70,13 @@ public final class Workspace {
     /// Creates empty buffers.
     public init() {}
 
+    /// Sets `positions` to `start ..< start + count`, reusing the array's storage (a decode step
+    /// allocates nothing once it has held one chunk).
+    public func setPositions(start: Int, count: Int) {
+        positions.removeAll(keepingCapacity: true)
+        for i in 0 ..< count { positions.append(start + i) }
+    }
+
     /// Grows every buffer for a chunk of `tokens` tokens of a model shaped like `config`.
     public func reserve(tokens: Int, config: ModelConfig) {
         let c = config.hiddenSize, qDim = config.numAttentionHeads * config.headDim

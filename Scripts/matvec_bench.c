@@ -1,0 +1,113 @@
+// Instruction-count benchmark of one decode matvec on random blocks, outside Swift, for A/B work on
+// the C kernels when the machine is too busy for wall-clock timing (issue 4, decode).
+//
+// Build and count (from the repository root; MODE=s: the single-thread row loop, else the pool):
+//   clang -O2 -std=gnu11 -ISources/CLEMKernels/include Scripts/matvec_bench.c Sources/CLEMKernels/*.c \
+//       -o /tmp/matvec_bench -lpthread -lm
+//   MODE=s LEM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg /tmp/matvec_bench 3 6912 1152 10
+//   callgrind_annotate --inclusive=yes /tmp/cg | grep simd_rows     # 12 matvecs: 2 checks + 10 timed
+// Arguments: format (lem_format number: 3 Q4_0, 4 Q4_1, 5 Q5_0, 7 Q8_0, 10 MLX4 g64), rows, cols,
+// iterations. BF=1 gives MLX bf16 scales (f16 otherwise). Prints whether the pooled matvec equals
+// the serial one bit for bit and the worst relative AVX2-vs-scalar difference.
+#include "lem_kernels.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t state = 88172645463325252ull;
+static uint64_t next(void) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+}
+/// A positive normal float as f16 bits (enough for scales in [1e-3, 0.03)).
+static uint16_t to_f16(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    int e = (int)((b >> 23) & 0xff) - 127 + 15;
+    return (uint16_t)((e << 10) | ((b >> 13) & 0x3ff));
+}
+static float scale(void) { return 0.001f + 0.02f * (float)(next() % 1000) / 1000; }
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    int fmt = argc > 1 ? atoi(argv[1]) : LEM_FMT_Q4_0, rows = argc > 2 ? atoi(argv[2]) : 6912;
+    int cols = argc > 3 ? atoi(argv[3]) : 1152, iters = argc > 4 ? atoi(argv[4]) : 200;
+    int bb = fmt == LEM_FMT_Q4_0 ? 18 : fmt == LEM_FMT_Q4_1 ? 20 : fmt == LEM_FMT_Q5_0 ? 22 : fmt == LEM_FMT_Q5_1 ? 24
+           : fmt == LEM_FMT_Q8_0 ? 34 : 16;
+    size_t rb = (size_t)cols / 32 * bb;
+    uint8_t *base = malloc(rb * rows);
+    for (size_t i = 0; i < rb * rows; i++) base[i] = (uint8_t)next();
+    lem_matrix m = {0};
+    m.format = fmt;
+    m.rows = rows;
+    m.cols = cols;
+    m.base = base;
+    m.row_bytes = rb;
+    if (fmt == LEM_FMT_MLX4) {
+        int g = cols / 64, bf = getenv("BF") != NULL;
+        uint16_t *sc = malloc(2 * (size_t)g * rows), *bi = malloc(2 * (size_t)g * rows);
+        for (int i = 0; i < g * rows; i++) {
+            float s = scale(), b = scale() * ((next() & 1) ? -1 : 1);
+            uint32_t sb, bb2;
+            memcpy(&sb, &s, 4);
+            memcpy(&bb2, &b, 4);
+            sc[i] = bf ? (uint16_t)(sb >> 16) : to_f16(s);
+            bi[i] = bf ? (uint16_t)(bb2 >> 16) : (uint16_t)(to_f16(fabsf(b)) | (b < 0 ? 0x8000 : 0));
+        }
+        m.group_size = 64;
+        m.scale_type = bf ? LEM_SCALE_BF16 : LEM_SCALE_F16;
+        m.scales = (uint8_t *)sc;
+        m.biases = (uint8_t *)bi;
+    } else {
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / 32; b++) {
+                uint16_t h = to_f16(scale());
+                memcpy(base + r * rb + b * bb, &h, 2);
+                if (fmt == LEM_FMT_Q4_1 || fmt == LEM_FMT_Q5_1) {
+                    h = to_f16(scale()) | 0x8000;
+                    memcpy(base + r * rb + b * bb + 2, &h, 2);
+                }
+            }
+        }
+    }
+    float *x = malloc(4 * (size_t)cols);
+    for (int i = 0; i < cols; i++) x[i] = (float)((int)(next() % 2001) - 1000) / 1000.f;
+    lem_act a = {0};
+    a.cols = cols;
+    a.x = x;
+    a.q = malloc((size_t)cols);
+    a.d = malloc(4 * (size_t)cols / 32);
+    a.s = malloc(4 * (size_t)cols / 32);
+    lem_quantize_act(&a);
+    float *serial = malloc(4 * (size_t)rows), *pooled = malloc(4 * (size_t)rows), *scalar = malloc(4 * (size_t)rows);
+    lem_matvec_rows(&m, &a, serial, 0, rows);
+    lem_matvec(&m, &a, pooled);
+    lem_set_simd(0);
+    lem_matvec_rows(&m, &a, scalar, 0, rows);
+    lem_set_simd(1);
+    double worst = 0;
+    int differ = 0;
+    for (int r = 0; r < rows; r++) {
+        if (serial[r] != pooled[r]) differ++;
+        double e = fabs(serial[r] - scalar[r]) / (fabs(scalar[r]) + 1e-3);
+        if (e > worst) worst = e;
+    }
+    printf("format %d: %d rows pooled != serial, worst relative AVX2 vs scalar %.2e\n", fmt, differ, worst);
+    const char *mode = getenv("MODE");
+    double t0 = now();
+    for (int i = 0; i < iters; i++) {
+        if (mode && mode[0] == 's') lem_matvec_rows(&m, &a, serial, 0, rows);
+        else lem_matvec(&m, &a, serial);
+    }
+    double t = now() - t0;
+    printf("%.1f us per matvec, %.2f GB/s of weights\n", t / iters * 1e6, (double)rb * rows * iters / t / 1e9);
+    return differ != 0;
+}

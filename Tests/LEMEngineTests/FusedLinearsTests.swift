@@ -1,0 +1,176 @@
+import Foundation
+import LEMEngine
+import LEMFormats
+import Testing
+import TestSupport
+
+/// Random GGML blocks in memory the test owns, as a `WeightTensor` the C kernels can read.
+private final class BlockTensor: WeightTensor, QuantizedRows, @unchecked Sendable {
+    let name: String
+    let shape: [Int]
+    let type: GGMLType
+    private let bytes: UnsafeMutableRawPointer
+    private let count: Int
+
+    /// `rows × cols` random blocks of `type` with f16 scales in [0.0005, 0.02) at `scaleOffsets`.
+    init(_ name: String, type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], seed: UInt64) {
+        self.name = name
+        self.type = type
+        shape = [rows, cols]
+        count = rows * type.rowBytes(cols)
+        bytes = .allocate(byteCount: count, alignment: 16)
+        var rng = Xoshiro256(seed: seed)
+        for i in 0 ..< count { bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()), toByteOffset: i, as: UInt8.self) }
+        for b in 0 ..< rows * cols / type.blockSize {
+            for off in scaleOffsets {
+                let h = HalfFloat.floatToF16(0.0005 + 0.0195 * rng.nextUnitFloat())
+                bytes.storeBytes(of: h.littleEndian, toByteOffset: b * type.typeSize + off, as: UInt16.self)
+            }
+        }
+    }
+
+    deinit { bytes.deallocate() }
+
+    var encoding: String { type.name }
+    var storedBytes: Int { count }
+    var rawRows: RawRows? {
+        RawRows(format: .ggml(type), rows: rows, columns: columns, base: bytes, rowBytes: type.rowBytes(columns), owner: self)
+    }
+
+    func decodeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        type.dequantizeRow(bytes + row * type.rowBytes(columns), count: columns, into: out)
+    }
+}
+
+@Suite("Fused matvecs and the chunked pool")
+struct FusedLinearsTests {
+    /// q/k/v-like layers in different formats (as Gemma's GGUF mixes Q5_0/Q8_0/Q4_K), with biases.
+    static func layers(cols: Int) -> [Linear] {
+        var rng = Xoshiro256(seed: 5)
+        return [
+            Linear(
+                weight: BlockTensor("q", type: .q5_0, rows: 200, cols: cols, scaleOffsets: [0], seed: 1),
+                bias: randomFloats(200, scale: 0.5, rng: &rng)),
+            Linear(weight: BlockTensor("k", type: .q4_K, rows: 72, cols: cols, scaleOffsets: [0, 2], seed: 2), bias: nil),
+            Linear(
+                weight: BlockTensor("v", type: .q8_0, rows: 72, cols: cols, scaleOffsets: [0], seed: 3),
+                bias: randomFloats(72, scale: 0.5, rng: &rng)),
+        ]
+    }
+
+    /// The fused run equals the layers called one by one, bit for bit, in both activation modes.
+    @Test(arguments: [false, true])
+    func fusedEqualsUnfused(q8: Bool) throws {
+        let cols = 1024
+        let layers = Self.layers(cols: cols)
+        let fused = try #require(FusedLinears(layers))
+        var rng = Xoshiro256(seed: 9)
+        let x = randomFloats(cols, rng: &rng)
+        var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
+        let fusedOut = layers.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.outFeatures) }
+        let plainOut = layers.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.outFeatures) }
+        defer { for p in fusedOut + plainOut { p.deallocate() } }
+        x.withUnsafeBufferPointer { xp in
+            tile.withUnsafeMutableBufferPointer { tp in
+                // Unfused: the oracle, each layer's own matvec (activation quantized per layer).
+                for (i, layer) in layers.enumerated() {
+                    if let kernel = layer.kernel {
+                        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: tp.baseAddress!, out: plainOut[i], q8: q8)
+                    }
+                    if let bias = layer.bias { for o in 0 ..< bias.count { plainOut[i][o] += bias[o] } }
+                }
+                let outs: [UnsafeMutablePointer<Float>?] = fusedOut
+                outs.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!, q8: q8) }
+            }
+        }
+        for (i, layer) in layers.enumerated() {
+            let a = Array(UnsafeBufferPointer(start: fusedOut[i], count: layer.outFeatures))
+            let b = Array(UnsafeBufferPointer(start: plainOut[i], count: layer.outFeatures))
+            #expect(a == b, "layer \(layer.weight.name) (q8 \(q8)) differs")
+            #expect(a.contains { $0 != 0 }, "layer \(i) left empty")
+        }
+    }
+
+    /// Through `Linear` with the process's activation mode, and for a chunk of tokens (which
+    /// falls back to the layers one by one).
+    @Test(arguments: [1, 3])
+    func fusedMatchesLinearCalls(tokens: Int) throws {
+        let cols = 512
+        let layers = Self.layers(cols: cols)
+        let fused = try #require(FusedLinears(layers))
+        var rng = Xoshiro256(seed: 21)
+        let x = randomFloats(tokens * cols, rng: &rng)
+        var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
+        var a = [Float](repeating: 0, count: tokens * 200), b = [Float](repeating: 0, count: tokens * 72), c = b
+        var ea = a, eb = b, ec = c
+        x.withUnsafeBufferPointer { xp in
+            layers[0](xp.baseAddress!, tokens: tokens, tile: &tile, out: &ea)
+            layers[1](xp.baseAddress!, tokens: tokens, tile: &tile, out: &eb)
+            layers[2](xp.baseAddress!, tokens: tokens, tile: &tile, out: &ec)
+            a.withUnsafeMutableBufferPointer { ap in
+                b.withUnsafeMutableBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        tile.withUnsafeMutableBufferPointer { tp in
+                            fused(xp.baseAddress!, tokens: tokens, tile: tp.baseAddress!, ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(a == ea)
+        #expect(b == eb)
+        #expect(c == ec)
+    }
+
+    /// Layers of different input widths, or a layer without a C kernel, are not fused.
+    @Test func refusesMismatchedLayers() {
+        let a = Linear(weight: BlockTensor("a", type: .q8_0, rows: 8, cols: 64, scaleOffsets: [0], seed: 1), bias: nil)
+        let b = Linear(weight: BlockTensor("b", type: .q8_0, rows: 8, cols: 128, scaleOffsets: [0], seed: 2), bias: nil)
+        var rng = Xoshiro256(seed: 3)
+        let plain = Linear(weight: ArrayTensor.random("c", [8, 64], scale: 1, rng: &rng), bias: nil)
+        #expect(FusedLinears([a, b]) == nil)
+        #expect(FusedLinears([a, plain]) == nil)
+        #expect(FusedLinears([a]) == nil)
+        #expect(FusedLinears([a, a]) != nil)
+    }
+
+    /// Every chunk of every run is called exactly once, over many short runs (where a late
+    /// worker skipping a finished run is the common case) and several chunk counts.
+    @Test func poolRunsEveryChunkOnce() {
+        let maxChunks = 97
+        let hits = UnsafeMutablePointer<Int32>.allocate(capacity: maxChunks)
+        defer { hits.deallocate() }
+        var bad = 0
+        for run in 0 ..< 3000 {
+            let chunks = [1, 2, 3, 7, 16, 97][run % 6]
+            hits.update(repeating: 0, count: maxChunks)
+            Kernels.forEachChunk(chunks) { c in hits[c] += 1 }
+            for c in 0 ..< maxChunks where hits[c] != (c < chunks ? 1 : 0) { bad += 1 }
+        }
+        #expect(bad == 0, "\(bad) chunks were run the wrong number of times")
+    }
+
+    /// Pool runs started from several threads at once (all but one run inline) stay exact.
+    @Test func poolConcurrentCallers() async {
+        let results = await withTaskGroup(of: Int.self) { group in
+            for t in 0 ..< 4 {
+                group.addTask {
+                    let chunks = 40 + t
+                    let hits = UnsafeMutablePointer<Int32>.allocate(capacity: chunks)
+                    defer { hits.deallocate() }
+                    var bad = 0
+                    for _ in 0 ..< 500 {
+                        hits.update(repeating: 0, count: chunks)
+                        Kernels.forEachChunk(chunks) { c in hits[c] += 1 }
+                        for c in 0 ..< chunks where hits[c] != 1 { bad += 1 }
+                    }
+                    return bad
+                }
+            }
+            var total = 0
+            for await bad in group { total += bad }
+            return total
+        }
+        #expect(results == 0)
+    }
+}
