@@ -49,6 +49,30 @@ import Testing
         #expect(abs(validation.loss - loss) <= 1e-6 * abs(loss))
     }
 
+    /// The one-pass output head across many vocabulary tiles (the running max moves between
+    /// tiles, so the gradient accumulator is rescaled) and through a final-logit soft cap.
+    @Test(arguments: ["gemma3_tiny", "llama3_tiny"], [nil, 2.0])
+    func headTilesAndSoftCap(_ name: String, cap: Double?) throws {
+        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
+        var config = files.config
+        config.finalLogitSoftcapping = cap
+        var fast = try LoRATransformer(config: config, tensors: files.tensors, source: name)
+        fast.headTileRows = 7
+        let oracle = try TrainableTransformer<Double>(config: config, tensors: files.tensors, source: name)
+        let adapter = try Self.adapter(for: fast)
+        let (loss, _, gradients) = fast.lossAndGradients(batch: Self.batch, adapter: adapter)
+        let (expectedLoss, _, expected) = oracle.lossAndGradients(batch: Self.batch, adapter: adapter)
+        #expect(abs(loss - expectedLoss) <= 1e-4 * abs(expectedLoss), "\(name) loss \(loss) vs \(expectedLoss)")
+        let scale = expected.values.flatMap { $0.a + $0.b }.map(abs).max() ?? 1
+        for (path, e) in expected.sorted(by: { $0.key < $1.key }) {
+            let g = try #require(gradients[path])
+            #expect(checkClose(g.a, e.a, tol: 1e-4 * scale, label: "\(name) \(path) dA") == nil)
+            #expect(checkClose(g.b, e.b, tol: 1e-4 * scale, label: "\(name) \(path) dB") == nil)
+        }
+        let validation = fast.lossAndGradients(batch: Self.batch, adapter: adapter, computeGradients: false)
+        #expect(abs(validation.loss - loss) <= 1e-6 * abs(loss))
+    }
+
     /// Gradient checkpointing recomputes exactly what the plain run kept.
     @Test(arguments: ["gemma3_tiny", "llama3_tiny"], [0.0, 0.3])
     func checkpointingIsIdentical(_ name: String, dropout: Double) throws {

@@ -92,8 +92,7 @@ extension LoRATransformer {
         let n2 = norm(h, layer.preFeedforwardNorm ?? layer.postAttentionNorm, rows: n, columns: c)
         let gate = linear(index, "mlp.gate_proj", n2, rows: n, view: view, record: &r)
         let up = linear(index, "mlp.up_proj", n2, rows: n, view: view, record: &r)
-        var act = [Float](repeating: 0, count: gate.count)
-        Kernels.gatedActivationForward(activation, gate: gate, up: up, count: gate.count, into: &act)
+        let act = gatedActivation(gate, up)
         let down = linear(index, "mlp.down_proj", act, rows: n, view: view, record: &r)
         let mlpOut = layer.postFeedforwardNorm.map { norm(down, $0, rows: n, columns: c) } ?? down
         var out = h
@@ -118,10 +117,10 @@ extension LoRATransformer {
         return out
     }
 
-    /// Block `index` backward: the gradient of the block input from that of its output, adding
-    /// into the adapter gradients.
+    /// Block `index` backward: the gradient of the block input from that of its output (empty
+    /// when `inputGradient` is false), adding into the adapter gradients.
     func blockBackward(_ index: Int, _ dOutput: [Float], record r: BlockRecord, geometry g: Geometry, view: AdapterView,
-                       gradients: inout [String: LoRAGradient<Float>]) -> [Float] {
+                       inputGradient: Bool = true, gradients: inout [String: LoRAGradient<Float>]) -> [Float] {
         let layer = layers[index], n = g.rows, c = config.hiddenSize, f = config.intermediateSize
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
         func zeros(_ count: Int) -> [Float] { [Float](repeating: 0, count: count) }
@@ -133,8 +132,7 @@ extension LoRATransformer {
         }
         var dAct = zeros(n * f)
         linearBackward(index, "mlp.down_proj", dDown, input: r.act, rows: n, view: view, record: r, dx: &dAct, gradients: &gradients)
-        var dGate = zeros(n * f), dUp = zeros(n * f)
-        Kernels.gatedActivationBackward(activation, dAct, gate: r.gate, up: r.up, count: n * f, dGate: &dGate, dUp: &dUp)
+        var (dGate, dUp) = gatedActivationBackward(dAct, gate: r.gate, up: r.up)
         dAct = []
         var dN2 = zeros(n * c)
         linearBackward(index, "mlp.gate_proj", dGate, input: r.n2, rows: n, view: view, record: r, dx: &dN2, gradients: &gradients)
@@ -164,12 +162,57 @@ extension LoRATransformer {
             dq = dqPre
             dk = dkPre
         }
-        var dN1 = zeros(n * c)
-        linearBackward(index, "self_attn.q_proj", dq, input: r.n1, rows: n, view: view, record: r, dx: &dN1, gradients: &gradients)
-        linearBackward(index, "self_attn.k_proj", dk, input: r.n1, rows: n, view: view, record: r, dx: &dN1, gradients: &gradients)
-        linearBackward(index, "self_attn.v_proj", dv, input: r.n1, rows: n, view: view, record: r, dx: &dN1, gradients: &gradients)
+        var dN1 = inputGradient ? zeros(n * c) : []
+        for (module, dy) in [("self_attn.q_proj", dq), ("self_attn.k_proj", dk), ("self_attn.v_proj", dv)] {
+            linearBackward(index, module, dy, input: r.n1, rows: n, view: view, record: r, inputGradient: inputGradient,
+                           dx: &dN1, gradients: &gradients)
+        }
+        guard inputGradient else { return [] }
         normBackward(dN1, r.input, layer.inputNorm, rows: n, columns: c, into: &dx)
         return dx
+    }
+
+    /// `activation(gate) ⊙ up`, its halves on two threads.
+    func gatedActivation(_ gate: [Float], _ up: [Float]) -> [Float] {  // (N, F) each
+        let activation = self.activation
+        var act = [Float](repeating: 0, count: gate.count)  // (N, F)
+        gate.withUnsafeBufferPointer { g in
+            up.withUnsafeBufferPointer { u in
+                act.withUnsafeMutableBufferPointer { a in
+                    let g = UnsafeSendablePointer(g), u = UnsafeSendablePointer(u), a = UnsafeSendablePointer(a)
+                    inHalves(gate.count) { range in
+                        let o = range.lowerBound
+                        Kernels.gatedActivationForward(activation, gate: g.pointer + o, up: u.pointer + o, count: range.count,
+                                                       into: a.pointer + o)
+                    }
+                }
+            }
+        }
+        return act
+    }
+
+    /// Backward of `gatedActivation`: the gradients of `gate` and `up`, halves on two threads.
+    func gatedActivationBackward(_ dAct: [Float], gate: [Float], up: [Float]) -> (dGate: [Float], dUp: [Float]) {
+        let activation = self.activation
+        var dGate = [Float](repeating: 0, count: gate.count), dUp = dGate  // (N, F)
+        dAct.withUnsafeBufferPointer { d in
+            gate.withUnsafeBufferPointer { g in
+                up.withUnsafeBufferPointer { u in
+                    dGate.withUnsafeMutableBufferPointer { dg in
+                        dUp.withUnsafeMutableBufferPointer { du in
+                            let d = UnsafeSendablePointer(d), g = UnsafeSendablePointer(g), u = UnsafeSendablePointer(u)
+                            let dg = UnsafeSendablePointer(dg), du = UnsafeSendablePointer(du)
+                            inHalves(gate.count) { range in
+                                let o = range.lowerBound
+                                Kernels.gatedActivationBackward(activation, d.pointer + o, gate: g.pointer + o, up: u.pointer + o,
+                                                                count: range.count, dGate: dg.pointer + o, dUp: du.pointer + o)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (dGate, dUp)
     }
 
     /// A block's linear layer, LoRA-adapted when the adapter covers it; records `(x ⊙ mask) A`
@@ -197,11 +240,13 @@ extension LoRATransformer {
         return y
     }
 
-    /// Backward of `linear`: adds into `dx` and, for adapted layers, into the LoRA gradients.
+    /// Backward of `linear`: adds into `dx` (unless `inputGradient` is false) and, for adapted
+    /// layers, into the LoRA gradients.
     func linearBackward(_ index: Int, _ module: String, _ dy: [Float], input x: [Float], rows n: Int, view: AdapterView,
-                        record: BlockRecord, dx: inout [Float], gradients: inout [String: LoRAGradient<Float>]) {
+                        record: BlockRecord, inputGradient: Bool = true, dx: inout [Float],
+                        gradients: inout [String: LoRAGradient<Float>]) {
         let w = layers[index].linears[module]!
-        w.backwardInput(dy, rows: n, into: &dx)
+        if inputGradient { w.backwardInput(dy, rows: n, into: &dx) }
         let path = "model.layers.\(index).\(module)"
         guard let lora = view.matrices[path], var g = gradients[path], let xa = record.lowRank[module] else { return }
         let rank = lora.rank, i = w.inputs, o = w.outputs
@@ -216,12 +261,16 @@ extension LoRATransformer {
             for j in dropped.indices { dropped[j] *= mask[j] }
             // dA (I, R) += (x ⊙ mask)ᵀ · dxa ; dx += (dxa · Aᵀ) ⊙ mask
             sgemm(transA: true, m: i, n: rank, k: n, dropped, lda: i, dxa, ldb: rank, beta: 1, &g.a, ldc: rank)
-            var dDropped = [Float](repeating: 0, count: n * i)
-            sgemm(transB: true, m: n, n: i, k: rank, dxa, lda: rank, lora.a, ldb: rank, &dDropped, ldc: i)
-            for j in dx.indices { dx[j] += dDropped[j] * mask[j] }
+            if inputGradient {
+                var dDropped = [Float](repeating: 0, count: n * i)
+                sgemm(transB: true, m: n, n: i, k: rank, dxa, lda: rank, lora.a, ldb: rank, &dDropped, ldc: i)
+                for j in dx.indices { dx[j] += dDropped[j] * mask[j] }
+            }
         } else {
             sgemm(transA: true, m: i, n: rank, k: n, x, lda: i, dxa, ldb: rank, beta: 1, &g.a, ldc: rank)
-            sgemm(transB: true, m: n, n: i, k: rank, dxa, lda: rank, lora.a, ldb: rank, beta: 1, &dx, ldc: i)
+            if inputGradient {
+                sgemm(transB: true, m: n, n: i, k: rank, dxa, lda: rank, lora.a, ldb: rank, beta: 1, &dx, ldc: i)
+            }
         }
         gradients[path] = g
     }

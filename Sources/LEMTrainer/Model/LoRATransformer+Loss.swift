@@ -89,7 +89,9 @@ extension LoRATransformer {
                 _ = blockForward(index, blockInputs[index], geometry: geometry, view: view, record: &record)
                 blockInputs[index] = []
             }
-            dx = blockBackward(index, dx, record: record!, geometry: geometry, view: view, gradients: &gradients)
+            // Nothing below the lowest adapted block is trained: its input gradient is not needed.
+            dx = blockBackward(index, dx, record: record!, geometry: geometry, view: view, inputGradient: index > lowest,
+                               gradients: &gradients)
         }
         return (lossSum / count, count, gradients)
     }
@@ -97,71 +99,101 @@ extension LoRATransformer {
     /// Σ cross-entropy of `hidden · headᵀ` against `targets` and, when `backward`, the gradient
     /// of (that sum ÷ `normalizer`) with respect to `hidden`.
     ///
-    /// Two passes over the vocabulary in tiles of `headTileRows`: the first keeps a running
-    /// max and sum of exponentials per position (online log-sum-exp), the second recomputes
-    /// each tile's logits, turns them into `softmax − onehot` and adds `dLogits · tile`.
+    /// One pass over the vocabulary in tiles of `headTileRows`, each tile decoded once: per
+    /// position a running max `m` and sum `s = Σ e^(l − m)` (online log-sum-exp), and for the
+    /// backward an accumulator `a = Σ_v e^(l_v − m)·slope_v·W_v` rescaled whenever `m` moves, so
+    /// at the end `dHidden = (a ÷ s − slope_t·W_t) ÷ normalizer` (softmax − one-hot, through the
+    /// optional soft cap, `slope = 1 − (l/cap)²`). No second pass recomputes the logits.
     func headLoss(_ hidden: [Float], targets: [Int], normalizer: Double, backward: Bool)
         -> (lossSum: Double, dHidden: [Float])
     {
         let m = targets.count, c = config.hiddenSize, vocabulary = head.rows, step = headTileRows
         let cap = config.finalLogitSoftcapping.map { Float($0) }
         let head = FrozenLinear(weight: self.head, bias: nil)
-        var tile = [Float](repeating: 0, count: step * c)  // (v, C)
-        var logits = [Float](repeating: 0, count: m * step)  // (M, v)
-        var maxima = [Double](repeating: -.infinity, count: m), sums = [Double](repeating: 0, count: m)
-        var targetLogits = [Double](repeating: 0, count: m)
-        /// Decodes tile `start` and writes its (capped) logits; returns the tile's row count.
-        func tileLogits(_ start: Int) -> Int {
-            let rows = min(step, vocabulary - start)
-            tile.withUnsafeMutableBufferPointer { head.decode(rows: start, count: rows, into: $0.baseAddress!) }
-            // logits (M, v) = hidden (M, C) · tile (v, C)ᵀ
-            sgemm(transB: true, m: m, n: rows, k: c, hidden, lda: c, tile, ldb: c, &logits, ldc: step)
-            if let cap { for i in 0 ..< m * step { logits[i] = cap * tanh(logits[i] / cap) } }
-            return rows
-        }
+        let tile = SharedBuffer<Float>(step * c)  // (v, C)
+        let logits = SharedBuffer<Float>(m * step)  // (M, v), then e^(l − m)·slope in place
+        let maxima = SharedBuffer<Float>(m, -.infinity), sums = SharedBuffer<Double>(m, 0)  // (M)
+        let targetLogits = SharedBuffer<Double>(m, 0), targetSlopes = SharedBuffer<Float>(m, 1)  // (M)
+        let accumulator = SharedBuffer<Float>(backward ? m * c : 0, 0)  // (M, C)
         var start = 0
         while start < vocabulary {
-            let rows = tileLogits(start)
-            for r in 0 ..< m {
-                let base = r * step
-                var tileMax = -Float.infinity
-                for j in 0 ..< rows { tileMax = max(tileMax, logits[base + j]) }
-                let newMax = max(maxima[r], Double(tileMax))
-                var total = 0.0
-                var partial: Float = 0
-                let shift = Float(newMax)
-                for j in 0 ..< rows { partial += exp(logits[base + j] - shift) }
-                total = Double(partial)
-                sums[r] = sums[r] * exp(maxima[r] - newMax) + total
-                maxima[r] = newMax
-                let target = targets[r]
-                if target >= start && target < start + rows { targetLogits[r] = Double(logits[base + target - start]) }
+            let rows = min(step, vocabulary - start), first = start
+            head.decode(rows: start, count: rows, into: tile.pointer)
+            // logits (M, v) = hidden (M, C) · tile (v, C)ᵀ
+            sgemm(transB: true, m: m, n: rows, k: c, hidden, lda: c, tile.pointer, ldb: c, logits.pointer, ldc: step)
+            // Positions are independent: split them over two threads when the tile is big.
+            let parts = m * rows >= 65_536 && m >= 2 ? 2 : 1, per = (m + parts - 1) / parts
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for r in part * per ..< min(m, (part + 1) * per) {
+                    let row = logits.pointer + r * step
+                    if let cap { for j in 0 ..< rows { row[j] = cap * tanh(row[j] / cap) } }
+                    var tileMax = -Float.infinity
+                    for j in 0 ..< rows { tileMax = max(tileMax, row[j]) }
+                    let old = maxima.pointer[r], newMax = max(old, tileMax)
+                    let target = targets[r] - first
+                    if target >= 0 && target < rows {
+                        let l = row[target]
+                        targetLogits.pointer[r] = Double(l)
+                        if let cap { let u = l / cap; targetSlopes.pointer[r] = 1 - u * u }
+                    }
+                    var partial: Float = 0
+                    if backward {
+                        for j in 0 ..< rows {
+                            let e = exp(row[j] - newMax)
+                            partial += e
+                            if let cap { let u = row[j] / cap; row[j] = e * (1 - u * u) } else { row[j] = e }
+                        }
+                    } else {
+                        for j in 0 ..< rows { partial += exp(row[j] - newMax) }
+                    }
+                    let factor = old == -.infinity ? 0 : exp(old - newMax)
+                    sums.pointer[r] = sums.pointer[r] * Double(factor) + Double(partial)
+                    maxima.pointer[r] = newMax
+                    if backward && factor != 1 {
+                        let a = accumulator.pointer + r * c
+                        for j in 0 ..< c { a[j] *= factor }
+                    }
+                }
+            }
+            // accumulator (M, C) += e^(l − m)·slope (M, v) · tile (v, C)
+            if backward {
+                sgemm(m: m, n: c, k: rows, logits.pointer, lda: step, tile.pointer, ldb: c, beta: 1,
+                      accumulator.pointer, ldc: c)
             }
             start += rows
         }
-        let logSumExp = (0 ..< m).map { maxima[$0] + log(sums[$0]) }
-        let lossSum = (0 ..< m).reduce(0.0) { $0 + logSumExp[$1] - targetLogits[$1] }
+        var lossSum = 0.0
+        for r in 0 ..< m { lossSum += Double(maxima.pointer[r]) + log(sums.pointer[r]) - targetLogits.pointer[r] }
         guard backward else { return (lossSum, []) }
 
         var dHidden = [Float](repeating: 0, count: m * c)  // (M, C)
-        let weight = Float(1 / normalizer)
-        start = 0
-        while start < vocabulary {
-            let rows = tileLogits(start)
-            for r in 0 ..< m {
-                let base = r * step, lse = Float(logSumExp[r])
-                for j in 0 ..< rows {
-                    let l = logits[base + j]
-                    var g = weight * exp(l - lse)
-                    if start + j == targets[r] { g -= weight }
-                    if let cap { let u = l / cap; g *= 1 - u * u }  // l = cap·tanh(z/cap) ⇒ dl/dz = 1 − (l/cap)²
-                    logits[base + j] = g
-                }
-            }
-            // dHidden (M, C) += dLogits (M, v) · tile (v, C)
-            sgemm(m: m, n: c, k: rows, logits, lda: step, tile, ldb: c, beta: 1, &dHidden, ldc: c)
-            start += rows
+        var targetRow = [Float](repeating: 0, count: c)  // (C)
+        let weight = 1 / normalizer
+        for r in 0 ..< m {
+            targetRow.withUnsafeMutableBufferPointer { head.decode(rows: targets[r], count: 1, into: $0.baseAddress!) }
+            let share = Float(weight / sums.pointer[r]), hit = Float(weight) * targetSlopes.pointer[r]
+            let a = accumulator.pointer + r * c
+            for j in 0 ..< c { dHidden[r * c + j] = a[j] * share - hit * targetRow[j] }
         }
         return (lossSum, dHidden)
     }
+}
+
+/// A buffer of plain values that worker threads read and write at disjoint indices; freed with
+/// its last reference.
+final class SharedBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Element>
+
+    /// `count` copies of `value`.
+    init(_ count: Int, _ value: Element) {
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: value, count: max(1, count))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+extension SharedBuffer where Element == Float {
+    /// A zeroed f32 buffer.
+    convenience init(_ count: Int) { self.init(count, 0) }
 }

@@ -45,56 +45,22 @@ public struct LoRATransformer: Sendable {
 
     /// Wraps the tensors of a Hugging Face-named checkpoint; only norms and biases are decoded.
     public init(config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model") throws {
-        func tensor(_ name: String, _ shape: [Int]) throws -> any WeightTensor {
-            guard let tensor = tensors[name] else { throw FormatError("\(source): missing tensor '\(name)'") }
-            guard tensor.shape == shape else {
-                throw FormatError("\(source): tensor '\(name)' has shape \(tensor.shape), expected \(shape)")
-            }
-            return tensor
-        }
-        func load(_ name: String, _ shape: [Int]) throws -> [Float] { try tensor(name, shape).decodeAll() }
-        guard let activation = GatedActivation(configName: config.hiddenActivation) else {
-            throw FormatError("\(source): unsupported activation '\(config.hiddenActivation)'")
-        }
-        let gemma = config.modelType.hasPrefix("gemma3")
+        let checkpoint = try DecoderCheckpoint(config: config, tensors: tensors, source: source)
         self.config = config
-        self.activation = activation
-        self.gemma = gemma
-        normOffset = gemma ? 1 : 0
-        // transformers' Gemma3TextScaledWordEmbedding: √C as a tensor of the model's dtype.
-        embeddingScale = gemma ? Float(Double(config.hiddenSize).squareRoot()) : 1
-        attentionScale = Float(1 / (config.queryPreAttnScalar ?? Double(config.headDim)).squareRoot())
-        let c = config.hiddenSize, f = config.intermediateSize, d = config.headDim
-        let qDim = config.numAttentionHeads * d, kvDim = config.numKeyValueHeads * d
-        embedding = try tensor("model.embed_tokens.weight", [config.vocabSize, c])
-        head = config.tieWordEmbeddings || tensors["lm_head.weight"] == nil
-            ? embedding : try tensor("lm_head.weight", [config.vocabSize, c])
-        finalNorm = try load("model.norm.weight", [c])
-        let shapes: [(String, Int, Int)] = [
-            ("self_attn.q_proj", qDim, c), ("self_attn.k_proj", kvDim, c), ("self_attn.v_proj", kvDim, c),
-            ("self_attn.o_proj", c, qDim), ("mlp.gate_proj", f, c), ("mlp.up_proj", f, c), ("mlp.down_proj", c, f),
-        ]
-        layers = try (0 ..< config.numHiddenLayers).map { i in
-            let p = "model.layers.\(i)."
-            var linears: [String: FrozenLinear] = [:]
-            for (module, outputs, inputs) in shapes {
-                let bias = tensors[p + module + ".bias"] != nil ? try load(p + module + ".bias", [outputs]) : nil
-                linears[module] = FrozenLinear(weight: try tensor(p + module + ".weight", [outputs, inputs]), bias: bias)
-            }
-            let sliding = config.layerTypes.indices.contains(i) && config.layerTypes[i] == .slidingAttention
-            let local = gemma && sliding
-            let frequencies = Kernels.ropeInverseFrequencies(
-                headDim: d, base: local ? (config.ropeLocalTheta ?? 10_000) : config.ropeTheta,
-                scaling: local ? config.ropeLocalScaling : config.ropeScaling)
-            return Layer(
-                inputNorm: try load(p + "input_layernorm.weight", [c]),
-                postAttentionNorm: try load(p + "post_attention_layernorm.weight", [c]),
-                preFeedforwardNorm: gemma ? try load(p + "pre_feedforward_layernorm.weight", [c]) : nil,
-                postFeedforwardNorm: gemma ? try load(p + "post_feedforward_layernorm.weight", [c]) : nil,
-                queryNorm: gemma ? try load(p + "self_attn.q_norm.weight", [d]) : nil,
-                keyNorm: gemma ? try load(p + "self_attn.k_norm.weight", [d]) : nil,
-                linears: linears, window: sliding ? config.slidingWindow : nil,
-                inverseFrequencies: frequencies.map { Double($0) })
+        activation = checkpoint.activation
+        gemma = checkpoint.gemma
+        normOffset = checkpoint.gemma ? 1 : 0
+        embeddingScale = checkpoint.embeddingScale
+        attentionScale = Float(checkpoint.attentionScale)
+        embedding = checkpoint.embedding
+        head = checkpoint.head ?? checkpoint.embedding
+        finalNorm = checkpoint.finalNorm
+        layers = checkpoint.blocks.map { block in
+            Layer(inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
+                  preFeedforwardNorm: block.preFeedforwardNorm, postFeedforwardNorm: block.postFeedforwardNorm,
+                  queryNorm: block.queryNorm, keyNorm: block.keyNorm,
+                  linears: block.linears.mapValues { FrozenLinear(weight: $0.weight, bias: $0.bias) },
+                  window: block.window, inverseFrequencies: block.inverseFrequencies)
         }
     }
 

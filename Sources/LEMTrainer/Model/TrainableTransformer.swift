@@ -55,55 +55,28 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
 
     /// Decodes every weight of a Hugging Face-named checkpoint into `T`.
     public init(config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model") throws {
-        func load(_ name: String, _ shape: [Int]) throws -> [T] {
-            guard let tensor = tensors[name] else { throw FormatError("\(source): missing tensor '\(name)'") }
-            guard tensor.shape == shape else {
-                throw FormatError("\(source): tensor '\(name)' has shape \(tensor.shape), expected \(shape)")
-            }
-            return tensor.decodeAll().map { T($0) }
-        }
-        guard let activation = GatedActivation(configName: config.hiddenActivation) else {
-            throw FormatError("\(source): unsupported activation '\(config.hiddenActivation)'")
-        }
-        let gemma = config.modelType.hasPrefix("gemma3")
+        let checkpoint = try DecoderCheckpoint(config: config, tensors: tensors, source: source)
+        func dense(_ weight: any WeightTensor) -> [T] { weight.decodeAll().map { T($0) } }
+        func dense(_ vector: [Float]) -> [T] { vector.map { T($0) } }
         self.config = config
-        self.activation = activation
-        family = gemma ? .gemma3 : .llama
-        normOffset = gemma ? 1 : 0
-        // transformers' Gemma3TextScaledWordEmbedding: √C as a tensor of the model's dtype.
-        embeddingScale = gemma ? T(Float(Double(config.hiddenSize).squareRoot())) : 1
-        attentionScale = T(1 / (config.queryPreAttnScalar ?? Double(config.headDim)).squareRoot())
-        let c = config.hiddenSize, f = config.intermediateSize, d = config.headDim
-        let qDim = config.numAttentionHeads * d, kvDim = config.numKeyValueHeads * d
-        embedding = try load("model.embed_tokens.weight", [config.vocabSize, c])
-        head = config.tieWordEmbeddings || tensors["lm_head.weight"] == nil ? nil : try load("lm_head.weight", [config.vocabSize, c])
-        finalNorm = try load("model.norm.weight", [c])
-        let shapes: [(String, Int, Int)] = [
-            ("self_attn.q_proj", qDim, c), ("self_attn.k_proj", kvDim, c), ("self_attn.v_proj", kvDim, c),
-            ("self_attn.o_proj", c, qDim), ("mlp.gate_proj", f, c), ("mlp.up_proj", f, c), ("mlp.down_proj", c, f),
-        ]
-        layers = try (0 ..< config.numHiddenLayers).map { i in
-            let p = "model.layers.\(i)."
-            var linears: [String: LinearWeights] = [:]
-            for (module, outputs, inputs) in shapes {
-                let bias = tensors[p + module + ".bias"] != nil ? try load(p + module + ".bias", [outputs]) : nil
-                linears[module] = LinearWeights(weight: try load(p + module + ".weight", [outputs, inputs]), bias: bias,
-                                                inputs: inputs, outputs: outputs)
-            }
-            let sliding = config.layerTypes.indices.contains(i) && config.layerTypes[i] == .slidingAttention
-            let local = gemma && sliding
-            let frequencies = Kernels.ropeInverseFrequencies(
-                headDim: d, base: local ? (config.ropeLocalTheta ?? 10_000) : config.ropeTheta,
-                scaling: local ? config.ropeLocalScaling : config.ropeScaling)
-            return Layer(
-                inputNorm: try load(p + "input_layernorm.weight", [c]),
-                postAttentionNorm: try load(p + "post_attention_layernorm.weight", [c]),
-                preFeedforwardNorm: gemma ? try load(p + "pre_feedforward_layernorm.weight", [c]) : nil,
-                postFeedforwardNorm: gemma ? try load(p + "post_feedforward_layernorm.weight", [c]) : nil,
-                queryNorm: gemma ? try load(p + "self_attn.q_norm.weight", [d]) : nil,
-                keyNorm: gemma ? try load(p + "self_attn.k_norm.weight", [d]) : nil,
-                linears: linears, window: sliding ? config.slidingWindow : nil,
-                inverseFrequencies: frequencies.map { Double($0) })
+        activation = checkpoint.activation
+        family = checkpoint.gemma ? .gemma3 : .llama
+        normOffset = checkpoint.gemma ? 1 : 0
+        embeddingScale = T(checkpoint.embeddingScale)
+        attentionScale = T(checkpoint.attentionScale)
+        embedding = dense(checkpoint.embedding)
+        head = checkpoint.head.map { dense($0) }
+        finalNorm = dense(checkpoint.finalNorm)
+        layers = checkpoint.blocks.map { block in
+            Layer(inputNorm: dense(block.inputNorm), postAttentionNorm: dense(block.postAttentionNorm),
+                  preFeedforwardNorm: block.preFeedforwardNorm.map { dense($0) },
+                  postFeedforwardNorm: block.postFeedforwardNorm.map { dense($0) },
+                  queryNorm: block.queryNorm.map { dense($0) }, keyNorm: block.keyNorm.map { dense($0) },
+                  linears: block.linears.mapValues { linear in
+                      LinearWeights(weight: dense(linear.weight), bias: linear.bias.map { dense($0) },
+                                    inputs: linear.weight.columns, outputs: linear.weight.rows)
+                  },
+                  window: block.window, inverseFrequencies: block.inverseFrequencies)
         }
     }
 

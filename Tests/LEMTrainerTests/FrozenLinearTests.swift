@@ -1,0 +1,51 @@
+import Foundation
+import LEMFormats
+import TestSupport
+import Testing
+
+@testable import LEMTrainer
+
+/// `FrozenLinear`'s tiled products (C-kernel tile decode, two-thread split, sgemm) against the
+/// plain loops over the tensor's own `decodeRow`, for each stored encoding.
+@Suite struct FrozenLinearTests {
+    /// A model's `mlp.up_proj` of block 0: enough rows for the two-thread decode.
+    static func weight(_ fixture: String) throws -> any WeightTensor {
+        let files = try ModelFiles.open(TestPaths.fixture("engine/\(fixture)"))
+        return try #require(files.tensors["model.layers.0.mlp.up_proj.weight"])
+    }
+
+    @Test(arguments: ["llama3_tiny", "gemma3_tiny-mlx4", "gemma3_tiny-mlx8", "gemma3_tiny_lcpp/model-q8_0.gguf",
+                      "llama3_tiny_k256/model-q4_k.gguf"])
+    func tilesMatchPlainLoops(_ fixture: String) throws {
+        let weight = try Self.weight(fixture)
+        let o = weight.rows, i = weight.columns, n = 5
+        let dense = weight.decodeAll()  // (O, I), the tensor's own decoder
+        var tile = [Float](repeating: 0, count: o * i)  // (O, I)
+        let linear = FrozenLinear(weight: weight, bias: (0 ..< o).map { Float($0) / 100 })
+        #expect(linear.kernel != nil, "\(fixture): no C decoder")
+        #expect(o >= 32, "\(fixture): too few rows to split the decode")
+        tile.withUnsafeMutableBufferPointer { linear.decode(rows: 0, count: o, into: $0.baseAddress!) }
+        let scale = Double(dense.map(abs).max() ?? 1)
+        #expect(checkClose(tile, dense, tol: 1e-6 * scale, label: "\(fixture) decode") == nil)
+
+        var random = SeededGenerator(seed: 5)
+        let x = (0 ..< n * i).map { _ in Float.random(in: -1 ... 1, using: &random) }  // (N, I)
+        let dy = (0 ..< n * o).map { _ in Float.random(in: -1 ... 1, using: &random) }  // (N, O)
+        var y = [Float](repeating: 0, count: n * o), dx = [Float](repeating: 1, count: n * i)
+        linear.forward(x, rows: n, into: &y)
+        linear.backwardInput(dy, rows: n, into: &dx)
+        var expectedY = [Double](repeating: 0, count: n * o), expectedDx = [Double](repeating: 1, count: n * i)
+        for r in 0 ..< n {
+            for row in 0 ..< o {
+                var sum = Double(linear.bias![row])
+                for col in 0 ..< i {
+                    sum += Double(x[r * i + col]) * Double(dense[row * i + col])
+                    expectedDx[r * i + col] += Double(dy[r * o + row]) * Double(dense[row * i + col])
+                }
+                expectedY[r * o + row] = sum
+            }
+        }
+        #expect(checkClose(y, expectedY, tol: 1e-5 * Double(i) * scale, label: "\(fixture) forward") == nil)
+        #expect(checkClose(dx, expectedDx, tol: 1e-5 * Double(o) * scale, label: "\(fixture) backward") == nil)
+    }
+}
