@@ -15,7 +15,7 @@ extension WorkbenchEndToEndTests {
         p.executableURL = lem!
         p.arguments = args
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(getpid())-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        guard FileManager.default.createFile(atPath: out.path, contents: nil) else { return (-1, "cannot create \(out.path)") }
         defer { try? FileManager.default.removeItem(at: out) }
         let handle = try FileHandle(forWritingTo: out)
         p.standardOutput = handle
@@ -57,7 +57,7 @@ extension WorkbenchEndToEndTests {
     /// Opens the workbench on `dir/lem.sqlite` and switches to the Bench panel's summary.
     static func openBench(_ s: Session, _ dir: URL, extra: String = "") throws -> (Bool, String) {
         let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(lem!.path) workbench --db \(dir.path)/lem.sqlite \(extra)"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "130", "-y", "34", command + "; echo LEM-EXIT-$?; sleep 30"])
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "170", "-y", "34", command + "; echo LEM-EXIT-$?; sleep 30"])
         var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
         guard ok else { return (false, text) }
         try s.keys("M-3")
