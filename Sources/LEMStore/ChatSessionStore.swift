@@ -30,8 +30,12 @@ public struct StoredChatSession: Sendable, Equatable {
     /// The row id (nil before the first save).
     public var id: Int64?
     public var title: String
+    /// The model's display name (file or folder name).
     public var model: String
+    /// The adapter folder's path, if one was applied.
     public var adapter: String?
+    /// The model's path, so a reopened session can load it again (nil for sessions saved before `chat-v2`).
+    public var modelPath: String?
     public var systemPrompt: String
     public var kernelMode: String
     /// The sampler settings as a JSON object (`{"temperature":0.7,...}`).
@@ -41,13 +45,15 @@ public struct StoredChatSession: Sendable, Equatable {
     public var messages: [StoredChatMessage]
 
     /// Creates a session.
-    public init(id: Int64? = nil, title: String, model: String, adapter: String? = nil, systemPrompt: String = "",
+    public init(id: Int64? = nil, title: String, model: String, adapter: String? = nil, modelPath: String? = nil,
+                systemPrompt: String = "",
                 kernelMode: String = "none", sampling: String = "{}", createdAt: Double = Date().timeIntervalSince1970,
                 updatedAt: Double = Date().timeIntervalSince1970, messages: [StoredChatMessage] = []) {
         self.id = id
         self.title = title
         self.model = model
         self.adapter = adapter
+        self.modelPath = modelPath
         self.systemPrompt = systemPrompt
         self.kernelMode = kernelMode
         self.sampling = sampling
@@ -104,6 +110,10 @@ public struct ChatSessionStore: Sendable {
                 );
                 """)
         }
+        // The model's path beside its name; existing rows keep everything and read back a nil path.
+        m.registerMigration("chat-v2") { db in
+            try db.execute(sql: "ALTER TABLE chat_session ADD COLUMN model_path TEXT")
+        }
     }
 
     /// Inserts the session (when `id` is nil) or replaces its settings and messages; returns its id.
@@ -113,17 +123,17 @@ public struct ChatSessionStore: Sendable {
             var id = session.id
             if let existing = id, try Int64.fetchOne(db, sql: "SELECT id FROM chat_session WHERE id = ?", arguments: [existing]) != nil {
                 try db.execute(sql: """
-                    UPDATE chat_session SET title = ?, model = ?, adapter = ?, system_prompt = ?, kernel_mode = ?,
-                        sampling = ?, updated_at = ? WHERE id = ?
-                    """, arguments: [session.title, session.model, session.adapter, session.systemPrompt, session.kernelMode,
-                                     session.sampling, session.updatedAt, existing])
+                    UPDATE chat_session SET title = ?, model = ?, adapter = ?, model_path = ?, system_prompt = ?,
+                        kernel_mode = ?, sampling = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [session.title, session.model, session.adapter, session.modelPath, session.systemPrompt,
+                                     session.kernelMode, session.sampling, session.updatedAt, existing])
                 try db.execute(sql: "DELETE FROM chat_message WHERE session_id = ?", arguments: [existing])
             } else {
                 try db.execute(sql: """
-                    INSERT INTO chat_session (title, model, adapter, system_prompt, kernel_mode, sampling, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [session.title, session.model, session.adapter, session.systemPrompt, session.kernelMode,
-                                     session.sampling, session.createdAt, session.updatedAt])
+                    INSERT INTO chat_session (title, model, adapter, model_path, system_prompt, kernel_mode, sampling,
+                        created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [session.title, session.model, session.adapter, session.modelPath, session.systemPrompt,
+                                     session.kernelMode, session.sampling, session.createdAt, session.updatedAt])
                 id = db.lastInsertedRowID
             }
             for (i, m) in session.messages.enumerated() {
@@ -160,7 +170,8 @@ public struct ChatSessionStore: Sendable {
                                   promptTokensPerSecond: m["prompt_tps"], generationTokensPerSecond: m["generation_tps"],
                                   cancelled: m["cancelled"])
             }
-            return StoredChatSession(id: id, title: r["title"], model: r["model"], adapter: r["adapter"], systemPrompt: r["system_prompt"],
+            return StoredChatSession(id: id, title: r["title"], model: r["model"], adapter: r["adapter"], modelPath: r["model_path"],
+                                     systemPrompt: r["system_prompt"],
                                      kernelMode: r["kernel_mode"], sampling: r["sampling"], createdAt: r["created_at"],
                                      updatedAt: r["updated_at"], messages: messages)
         }
@@ -190,6 +201,7 @@ public struct ChatSessionStore: Sendable {
     public static func markdown(_ s: StoredChatSession) -> String {
         var out = "# \(s.title)\n\n"
         out += "- model: `\(s.model)`\n"
+        if let p = s.modelPath { out += "- model path: `\(p)`\n" }
         if let a = s.adapter { out += "- adapter: `\(a)`\n" }
         out += "- kernel mode: \(s.kernelMode)\n- sampling: `\(s.sampling)`\n"
         if !s.systemPrompt.isEmpty { out += "\n## System\n\n\(s.systemPrompt)\n" }

@@ -126,4 +126,55 @@ struct BenchPanelTests {
         #expect(press(&p, [.char("x")]).intents.isEmpty)
         #expect(BenchRunRequest.parse("seeds kernel:bogus") == .failure(BenchFormError("kernel:bogus (expected none, system or sandwich)")))
     }
+
+    @Test func judgeFormPicksModelRubricAndRunAndResumesWithItsChoices() {
+        var vm = Self.storeModel()
+        vm.judgeModels = ["/models/SmolLM2.gguf", "/models/gemma.gguf"]
+        vm.rubrics = ["truthfulqa", "do_not_answer"]
+        var p = BenchPanel(model: vm)
+        _ = press(&p, [.char("J")])
+        #expect(p.editing == .judge && p.capturesText)
+        #expect(p.judgeForm?["judge"] == "/models/SmolLM2.gguf" && p.judgeForm?["rubric"] == "all" && p.judgeForm?["run"] == "all")
+        let shown = renderPanel(p, width: 90, height: 18)
+        let text = (0..<shown.height).map { y in (0..<shown.width).compactMap { shown[$0, y]?.symbol }.joined() }.joined(separator: "\n")
+        #expect(text.contains("‹ /models/SmolLM2.gguf ›") && text.contains("[ Start judging ]") && text.contains("Rubric"))
+        // Second model, truthfulqa, answers of lem_ethics, 16 tokens, then the button.
+        _ = press(&p, [KeyEvent(.right), KeyEvent(.down), KeyEvent(.down), KeyEvent(.down), KeyEvent(.right), KeyEvent(.down),
+                       KeyEvent(.right), KeyEvent(.right), KeyEvent(.down), KeyEvent(.enter), KeyEvent(.backspace), KeyEvent(.backspace),
+                       KeyEvent(.backspace), .char("1"), .char("6"), KeyEvent(.enter), KeyEvent(.down), KeyEvent(.down)])
+        let (_, start) = press(&p, [KeyEvent(.enter)])
+        let expected = BenchJudgeRequest(backend: .local(path: "/models/gemma.gguf"), rubric: "truthfulqa", run: "lem_ethics",
+                                         maxTokens: 16, rescore: false)
+        #expect(start == [.bench(.judge(expected))])
+        #expect(p.editing == nil && expected.title == "judge truthfulqa · gemma.gguf")
+        // Opening the form again keeps the choices (start again = resume) and lands on the button.
+        _ = press(&p, [.char("J")])
+        #expect(p.judgeForm?["rubric"] == "truthfulqa" && p.judgeForm?["max"] == "16")
+        #expect(press(&p, [KeyEvent(.enter)]).intents == [.bench(.judge(expected))])
+        // Esc closes without starting.
+        _ = press(&p, [.char("J")])
+        #expect(press(&p, [KeyEvent(.escape)]).intents.isEmpty && p.editing == nil)
+    }
+
+    @Test func judgeFormReadsAnEndpointAndNamesBadRows() {
+        var p = BenchPanel(model: Self.storeModel())
+        _ = press(&p, [.char("J")])
+        // No local model offered: the only judge is the endpoint.
+        #expect(p.judgeForm?["judge"] == BenchJudgeRequest.httpChoice)
+        _ = press(&p, [KeyEvent(.down), KeyEvent(.enter)] + Array(repeating: KeyEvent(.backspace), count: 30)
+                   + "ftp://x".map { KeyEvent.char($0) } + [KeyEvent(.enter)])
+        _ = press(&p, Array(repeating: KeyEvent(.down), count: 6))
+        let (_, bad) = press(&p, [KeyEvent(.enter)])
+        #expect(bad.isEmpty && p.formError == "URL: expected http(s)://host:port/v1 (got ftp://x)" && p.editing == .judge)
+        _ = press(&p, [KeyEvent(.up), KeyEvent(.left)])  // rescore: yes
+        _ = press(&p, Array(repeating: KeyEvent(.up), count: 5) + [KeyEvent(.enter)] + Array(repeating: KeyEvent(.backspace), count: 10)
+                   + "https://judge.example/v1".map { KeyEvent.char($0) } + [KeyEvent(.enter)])
+        _ = press(&p, Array(repeating: KeyEvent(.down), count: 6))
+        let (_, good) = press(&p, [KeyEvent(.enter)])
+        #expect(good == [.bench(.judge(BenchJudgeRequest(backend: .http(url: "https://judge.example/v1", model: "judge"),
+                                                          maxTokens: 384, rescore: true)))])
+        var form = BenchJudgeRequest.form(judges: ["/m.gguf"], rubrics: [], runs: [])
+        form["max"] = "0"
+        #expect(BenchJudgeRequest.parse(form) == .failure(BenchFormError("Max tokens: 0 is not a positive number")))
+    }
 }

@@ -17,10 +17,18 @@ final class ChatSessionKeeper: WorkbenchSource, @unchecked Sendable {
     private var chats: ChatSessionStore?
     private var currentID: Int64?
     private var openError: String?
+    private let restorerLock = NSLock()
+    // Guarded by `restorerLock`: loads a reopened session's model and adapter (set by the chat engine).
+    private var restorer: (@Sendable (_ model: String, _ adapter: String?, _ inbox: EventInbox) -> Void)?
 
     init(databaseURL: URL, exportDirectory: URL? = nil) {
         self.databaseURL = databaseURL
         self.exportDirectory = exportDirectory ?? databaseURL.deletingLastPathComponent().appendingPathComponent("chats")
+    }
+
+    /// Sets what loads a reopened session's model and adapter (the chat engine calls this once).
+    func setRestorer(_ body: @escaping @Sendable (_ model: String, _ adapter: String?, _ inbox: EventInbox) -> Void) {
+        restorerLock.withLock { restorer = body }
     }
 
     func start(inbox: EventInbox) {}
@@ -47,7 +55,7 @@ final class ChatSessionKeeper: WorkbenchSource, @unchecked Sendable {
         guard messages.contains(where: { $0.role == .assistant }) else { return }
         let title = chat.sessionTitle ?? Self.title(from: messages)
         let session = StoredChatSession(
-            title: title, model: chat.model, adapter: chat.adapterPath, systemPrompt: chat.systemPrompt,
+            title: title, model: chat.model, adapter: chat.adapterPath, modelPath: chat.modelPath, systemPrompt: chat.systemPrompt,
             kernelMode: chat.kernelMode.rawValue, sampling: Self.samplingJSON(chat.sampler),
             messages: messages.map { m in
                 StoredChatMessage(role: m.role.rawValue, text: m.text, promptTokens: m.stats?.promptTokens,
@@ -94,7 +102,15 @@ final class ChatSessionKeeper: WorkbenchSource, @unchecked Sendable {
         case .openSession(let id): run(inbox) { [self] chats in
             let s = try chats.load(id: id)
             currentID = id
-            inbox.post { wb in Self.apply(s, to: &wb.chat.model) }
+            let restore = restorerLock.withLock { restorer }
+            inbox.post { wb in
+                let plan = ChatSessionRestore.plan(for: s, currentModel: wb.chat.model.model)
+                Self.apply(s, to: &wb.chat.model)
+                if let notice = plan.notice { wb.notice = notice }
+                if let model = plan.modelPath, model != wb.chat.model.modelPath || plan.adapterPath != wb.chat.model.adapterPath {
+                    restore?(model, plan.adapterPath, inbox)
+                }
+            }
         }
         case .renameSession(let id, let title): run(inbox) { [self] chats in
             try chats.rename(id: id, to: title)

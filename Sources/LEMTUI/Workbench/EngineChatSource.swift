@@ -51,6 +51,12 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
         self.kernelDirectory = kernelDirectory
         self.catalog = catalog
         self.sessions = sessions
+        // A reopened session loads its own model and adapter again.
+        sessions?.setRestorer { [weak self] model, adapter, inbox in
+            guard let self else { return }
+            let key = EngineKey(model: model, adapter: adapter)
+            if key != activeKey { switchTo(key, inbox: inbox) }
+        }
     }
 
     func start(inbox: EventInbox) {

@@ -12,15 +12,17 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
     var name: String { "store" }
     var isDemo: Bool { false }
 
-    private let databaseURL: URL
-    private let modelURL: URL?
+    let databaseURL: URL
+    let modelURL: URL?
     private let kernelDirectory: URL?
     private let seedsDirectory: URL?
     private let queue = DispatchQueue(label: "lem.workbench.store", qos: .userInitiated)
-    private let lock = NSLock()
+    let lock = NSLock()
     // Guarded by `lock`.
     private var store: ResultStore?
-    private var model: LocalChatModel?
+    var model: LocalChatModel?
+    /// The last local judge loaded (path, model), kept for the next pass.
+    var judge: (path: String, model: LocalChatModel)?
     private var job: Task<Void, Never>?
     private var baseline: String?
 
@@ -60,6 +62,8 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
             startRun(request, inbox: inbox)
         case .bench(.score(let scorers)):
             startScoring(scorers, inbox: inbox)
+        case .bench(.judge(let request)):
+            startJudge(request, inbox: inbox)
         default:
             break
         }
@@ -73,7 +77,7 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
         return url.path.hasPrefix(home + "/") ? "~" + url.path.dropFirst(home.count) : url.path
     }
 
-    private func openStore() throws -> ResultStore {
+    func openStore() throws -> ResultStore {
         if let s = lock.withLock({ store }) { return s }
         let s = try ResultStore(url: databaseURL)
         lock.withLock { store = s }
@@ -81,7 +85,7 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
     }
 
     /// Reads the store in the background and replaces the panel's data (keeping its selection).
-    private func reload(inbox: EventInbox) {
+    func reload(inbox: EventInbox) {
         let path = Self.shortPath(databaseURL)
         queue.async { [self] in
             // Browsing never creates the database; a run or an import does.
@@ -95,6 +99,7 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
                 let store = try openStore()
                 var vm = Self.viewModel(try BenchBrowser.build(store: store, baseline: lock.withLock { baseline }))
                 vm.source = path
+                vm.judgeModels = judgeCandidates()
                 let model = vm
                 inbox.post { wb in
                     let activity = wb.bench.model.activity
@@ -124,6 +129,7 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
         var vm = BenchViewModel(runs: b.models, columns: b.columns, means: b.means, counts: b.counts, prompts: prompts,
                                 baseline: b.baselineIndex)
         vm.runnable = b.runnable
+        vm.rubrics = JudgeRubric.builtIn.map(\.name)
         if b.models.isEmpty {
             vm.notice = b.runnable.isEmpty
                 ? "The store is empty: lem bench import ../shared/lem, or press r to run a benchmark."
@@ -134,12 +140,12 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
 
     // MARK: Jobs
 
-    private func post(_ activity: BenchActivity, inbox: EventInbox) {
+    func post(_ activity: BenchActivity, inbox: EventInbox) {
         inbox.post { wb in wb.bench.model.activity = activity }
     }
 
     /// Starts `body` as the one background job unless another is running.
-    private func launch(_ title: String, inbox: EventInbox, _ body: @escaping @Sendable () async throws -> String) {
+    func launch(_ title: String, inbox: EventInbox, _ body: @escaping @Sendable () async throws -> String) {
         let busy = lock.withLock { job != nil }
         if busy {
             post(BenchActivity(title: title, line: "another job is running; stop it first (x)", running: false, failed: true),

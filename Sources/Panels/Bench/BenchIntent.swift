@@ -4,6 +4,8 @@ public enum BenchIntent: Hashable, Sendable {
     case startRun(BenchRunRequest)
     /// Run these text scorers over the stored responses.
     case score(scorers: [String])
+    /// Run (or resume) an LLM-judge pass over the stored responses.
+    case judge(BenchJudgeRequest)
     /// Stop the running benchmark run or scoring pass (what is committed stays).
     case cancel
     /// Read the store again.

@@ -53,6 +53,9 @@ extension BenchPanel {
         case ("score", _):
             editing = .score
             form.setText(Self.defaultScoreForm)
+        case ("judge", _):
+            editing = .judge
+            judgeForm = refreshedJudgeForm()
         case ("cancel", _):
             guard isBusy else { return .handled }
             emit(.bench(.cancel))
@@ -95,7 +98,43 @@ extension BenchPanel {
         return "\(bench) limit:10 kernel:none"
     }
 
+    /// The judge form with the current choices (a kept form keeps its values where they still apply).
+    func refreshedJudgeForm() -> FormState {
+        var fresh = BenchJudgeRequest.form(judges: model.judgeModels, rubrics: model.rubrics, runs: model.runs)
+        guard let old = judgeForm else { return fresh }
+        for i in fresh.fields.indices {
+            let key = fresh.fields[i].key
+            let value = old[key]
+            if case .choice(let options) = fresh.fields[i].kind, !options.contains(value) { continue }
+            if case .action = fresh.fields[i].kind { continue }
+            fresh[key] = value
+        }
+        fresh.selected = min(old.selected, fresh.fields.count - 1)
+        return fresh
+    }
+
+    mutating func handleJudgeForm(_ k: KeyEvent, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        guard var state = judgeForm else { editing = nil; return .redraw }
+        let outcome = state.handle(k)
+        judgeForm = state
+        switch outcome {
+        case .ignored: return .ignored
+        case .close: editing = nil
+        case .activated:
+            switch BenchJudgeRequest.parse(state) {
+            case .success(let request):
+                editing = nil
+                emit(.bench(.judge(request)))
+            case .failure(let error):
+                formError = error.message
+            }
+        case .moved, .changed: break
+        }
+        return .redraw
+    }
+
     mutating func handleTyping(_ k: KeyEvent, _ mode: Editing, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        if mode == .judge { return handleJudgeForm(k, emit: emit) }
         switch (mode, k.key) {
         case (.filter, .escape):
             filter.setText("")

@@ -11,10 +11,12 @@ public struct BenchPanel: Panel {
     /// The prompt browser's query line (see `BenchQuery`).
     public var filter = TextInputState()
     /// Which line is being typed, if any.
-    public enum Editing: Hashable, Sendable { case filter, run, score }
+    public enum Editing: Hashable, Sendable { case filter, run, score, judge }
     public var editing: Editing?
     /// The run / score form's text.
     public var form = TextInputState()
+    /// The judge form (see `BenchJudgeRequest.form`), kept between openings.
+    public var judgeForm: FormState?
     /// The last form problem, shown until the next key.
     public var formError: String?
     /// Sort order of the prompt browser.
@@ -48,6 +50,7 @@ public struct BenchPanel: Panel {
         switch editing {
         case .filter: return [KeyHint("Enter", "apply"), KeyHint("Esc", "clear")]
         case .run, .score: return [KeyHint("Enter", "start"), KeyHint("Esc", "cancel")]
+        case .judge: return [KeyHint("↑↓", "field"), KeyHint("←→", "choose"), KeyHint("Enter", "edit/start"), KeyHint("Esc", "close")]
         case nil: break
         }
         var extra: [KeyHint] = []
@@ -55,7 +58,8 @@ public struct BenchPanel: Panel {
         switch view {
         case .summary:
             return [keys.hint("bench.next-view", "prompts"), keys.hint("bench.baseline", "baseline"),
-                    keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score")]
+                    keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score"),
+                    keys.hint("bench.judge", "judge")]
                 + extra + [keys.hint("global.help", "help")]
         case .prompts:
             return [keys.hint("bench.open", "open"), keys.hint("bench.filter", "filter"), keys.hint("bench.sort", "sort: \(sort.rawValue)"),
@@ -73,7 +77,8 @@ public struct BenchPanel: Panel {
             ("bench.back", "back to the list"), ("bench.filter", "filter prompts (query below)"),
             ("bench.sort", "cycle sort: id, benchmark, score, delta"), ("bench.baseline", "make the selected run the baseline"),
             ("bench.compare", "cycle the run compared with the baseline"), ("bench.run", "start or resume a benchmark run"),
-            ("bench.score", "run text scorers over the stored answers"), ("bench.cancel", "stop the running job"),
+            ("bench.score", "run text scorers over the stored answers"),
+            ("bench.judge", "run (or resume) the LLM judge: local model or OpenAI-compatible URL"), ("bench.cancel", "stop the running job"),
             ("bench.reload", "read the store again"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
             ("bench.to-attention", "show the prompt and its answer in Attention"), ("bench.up", "move up"), ("bench.down", "move down"),
         ]) + [
@@ -81,6 +86,7 @@ public struct BenchPanel: Panel {
             StyledLine("Filter: bench:NAME model:NAME scorer:SCORER/DIM score:LO..HI flip[:A,B] diff[:A,B] REGEX", .role(.textDim)),
             StyledLine("Run form: BENCHMARK limit:N kernel:none|system|sandwich max:N seed:N", .role(.textDim)),
             StyledLine("Score form: gsm8k lek-heuristic patterns grammar authority", .role(.textDim)),
+            StyledLine("Judge form: a local model or an OpenAI-compatible URL, a rubric, whose answers, verdict length", .role(.textDim)),
         ]
     }
 
@@ -110,7 +116,11 @@ public struct BenchPanel: Panel {
     public func render(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         guard !area.isEmpty else { return }
         var body = area
-        if area.height >= 6, editing == .run || editing == .score || model.activity != nil || formError != nil {
+        if editing == .judge, let judgeForm, area.height >= 6 {
+            let (top, strip) = area.splitBottom(min(area.height - 3, judgeForm.fields.count + 3))
+            body = top
+            renderJudgeForm(judgeForm, into: &buffer, area: strip)
+        } else if area.height >= 6, editing == .run || editing == .score || model.activity != nil || formError != nil {
             let (top, strip) = area.splitBottom(editing == .run || editing == .score ? 3 : 2)
             body = top
             renderStatus(into: &buffer, area: strip)
@@ -119,6 +129,20 @@ public struct BenchPanel: Panel {
         case .summary: renderSummary(into: &buffer, area: body, focused: focused)
         case .prompts: renderPrompts(into: &buffer, area: body, focused: focused)
         case .detail: renderDetail(into: &buffer, area: body, focused: focused)
+        }
+    }
+
+    func renderJudgeForm(_ state: FormState, into buffer: inout ScreenBuffer, area: Rect) {
+        let block = Block(title: "Judge", rightTitle: "resumes: answers already judged are skipped", focused: true)
+        block.render(into: &buffer, area: area)
+        let inner = block.inner(area).inset(horizontal: 1, vertical: 0)
+        guard !inner.isEmpty else { return }
+        let (rows, status) = inner.splitBottom(1)
+        Form(state, labelWidth: 12).render(into: &buffer, area: rows)
+        if let formError {
+            buffer.put(formError, x: status.x, y: status.y, style: .role(.error), maxX: status.maxX)
+        } else if let a = model.activity {
+            buffer.put("\(a.title): \(a.line)", x: status.x, y: status.y, style: .role(a.failed ? .error : .textDim), maxX: status.maxX)
         }
     }
 

@@ -108,6 +108,10 @@ public struct BenchViewModel: Hashable, Sendable {
     public var activity: BenchActivity?
     /// Benchmarks that can be run from the panel (stored items), for the run form's hint.
     public var runnable: [String] = []
+    /// Local judge models offered by the judge form (paths, the workbench's model first).
+    public var judgeModels: [String] = []
+    /// Judge rubric names offered by the judge form.
+    public var rubrics: [String] = []
 
     /// Creates an empty model.
     public init() {}

@@ -232,6 +232,7 @@ bench.baseline = b
 bench.compare = c
 bench.run = r
 bench.score = s
+bench.judge = J, alt-j
 bench.cancel = x
 bench.reload = f5, ctrl-r
 bench.to-chat = alt-c

@@ -1,0 +1,224 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// End-to-end runs of the real `lem workbench` in tmux on real data: the Bench panel over the LEM
+/// results imported into a temporary store (table, filter, detail, jump to Chat, the judge run
+/// from the panel) and the Attention panel on the real engine.
+///
+/// These tests extend the serialized `WorkbenchEndToEndTests` suite, so they share its tmux
+/// socket one at a time. Every step waits for text with a timeout; nothing sleeps for a result.
+extension WorkbenchEndToEndTests {
+    /// Runs `lem` to completion (not under tmux) and returns its exit status and output.
+    static func runLem(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = lem!
+        p.arguments = args
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(getpid())-\(UUID().uuidString).log")
+        guard FileManager.default.createFile(atPath: out.path, contents: nil) else { return (-1, "cannot create \(out.path)") }
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        p.standardOutput = handle
+        p.standardError = handle
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try handle.close()
+        return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    /// A temporary folder with the shared LEM results imported into `lem.sqlite`.
+    static func importedStore(_ tag: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(tag)-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let (status, output) = try runLem(["bench", "import", TestPaths.sharedLEM!.path, "--db", dir.appendingPathComponent("lem.sqlite").path])
+        #expect(status == 0 && output.contains("imported"), "lem bench import failed (\(status)):\n\(output)")
+        return dir
+    }
+
+    /// Waits until `pattern` (a regular expression) matches the pane; returns its first capture group.
+    static func waitMatch(_ s: Session, _ pattern: String, timeout: Double = 10) -> (String?, String) {
+        let regex = try! NSRegularExpression(pattern: pattern)
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = s.screen()
+            let range = NSRange(last.startIndex..., in: last)
+            if let m = regex.firstMatch(in: last, range: range) {
+                let g = m.numberOfRanges > 1 ? m.range(at: 1) : m.range
+                return (Range(g, in: last).map { String(last[$0]) } ?? "", last)
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return (nil, last)
+    }
+
+    /// Opens the workbench on `dir/lem.sqlite` and switches to the Bench panel's summary.
+    static func openBench(_ s: Session, _ dir: URL, extra: String = "") throws -> (Bool, String) {
+        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(lem!.path) workbench --db \(dir.path)/lem.sqlite \(extra)"
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "170", "-y", "34", command + "; echo LEM-EXIT-$?; sleep 30"])
+        var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
+        guard ok else { return (false, text) }
+        try s.keys("M-3")
+        (ok, text) = s.wait(for: "Benchmarks · baseline", timeout: 30)
+        guard ok else { return (false, text) }
+        // The store is read in the background: wait for its table, not just the frame.
+        return s.wait(for: "200 prompts", timeout: 60)
+    }
+
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+          .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
+          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    func benchPanelShowsThePaperTableFiltersOpensADetailAndJumpsToChat() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = try Self.importedStore("bench")
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        var (ok, text) = try Self.openBench(s, dir)
+        #expect(ok, "the bench panel did not show the store:\n\(text)")
+        for run in ["base_pt", "instruction_tuned", "abliterated", "lem_ethics", "lem_ethics_allen"] {
+            #expect(text.contains(run), "run \(run) missing from the summary:\n\(text)")
+        }
+        #expect(text.contains("gsm8k accura") && text.contains("truthfulqa") && text.contains("toxigen"), "columns:\n\(text)")
+        // The baseline row has plain means; the others carry deltas against it.
+        #expect(text.contains("★ base_pt") && text.range(of: #"instruction_tuned +\d+\.\d+ \+\d"#, options: .regularExpression) != nil,
+                "no deltas against the baseline:\n\(text)")
+
+        try s.keys("Tab")
+        (ok, text) = s.wait(for: "200/200 · sort id")
+        #expect(ok, "the prompt browser did not open:\n\(text)")
+        try s.keys("/")
+        try s.keys("bench:gsm8k")
+        try s.keys("Enter")
+        let (shown, filtered) = Self.waitMatch(s, #"filter: bench:gsm8k · (\d+)/200"#)
+        let count = shown.flatMap { Int($0) } ?? 0
+        #expect(count > 0 && count < 200, "the filter did not narrow the list:\n\(filtered)")
+        let rows = filtered.split(separator: "\n").dropFirst(3).filter { $0.hasPrefix("│") && !$0.contains("filter:") }
+        #expect(!rows.isEmpty && rows.allSatisfy { !$0.contains("do_not_answ") && !$0.contains("truthfulqa") && !$0.contains("toxigen") },
+                "rows of other benchmarks after the filter:\n\(filtered)")
+
+        try s.keys("Enter")
+        (ok, text) = s.wait(for: "Esc back")
+        #expect(ok && text.contains("gsm8k · ") && text.contains("Prompt") && text.contains("base_pt"), "no detail view:\n\(text)")
+        // The detail view shows the prompt's text under its heading.
+        let lines = text.split(separator: "\n").map(String.init)
+        let promptLine = lines.firstIndex { $0.contains("│ Prompt") }.flatMap { i in i + 1 < lines.count ? lines[i + 1] : nil }
+        let words = promptLine?.trimmingCharacters(in: CharacterSet(charactersIn: "│ ")).split(separator: " ") ?? []
+        #expect(!words.isEmpty, "cannot read the prompt in the detail view:\n\(text)")
+
+        try s.keys("M-c")
+        (ok, text) = s.wait(for: "prompt from the benchmark: Enter sends it (temperature 0.3, 512 tokens)")
+        #expect(ok && text.contains("Chat · "), "the prompt did not reach Chat:\n\(text)")
+        #expect(text.range(of: #"temp\s+0\.30"#, options: .regularExpression) != nil, "the benchmark's temperature is not set:\n\(text)")
+        let input = text.split(separator: "\n").drop { !$0.contains("─ Prompt ") }.dropFirst().first.map(String.init) ?? ""
+        #expect(input.contains { $0.isLetter || $0.isNumber }, "the chat input is empty:\n\(text)")
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-")
+        #expect(ok, "lem did not exit:\n\(text)")
+    }
+
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+          .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
+          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    func judgeRunsFromTheBenchPanelStopsAndResumes() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = try Self.importedStore("judge")
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        var (ok, text) = try Self.openBench(s, dir, extra: "--model \(TestPaths.smolLM2!.path)")
+        #expect(ok, "the bench panel did not show the store:\n\(text)")
+        try s.keys("J")
+        (ok, text) = s.wait(for: "Start judging")
+        #expect(ok && text.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "no judge form with the workbench's model:\n\(text)")
+        // Rubric: truthfulqa; answers of: base_pt; 8 tokens per verdict; then start.
+        try s.keys("Down", "Down", "Down", "Right", "Down", "Right", "Down", "Enter")
+        for _ in 0..<3 { try s.keys("BSpace") }
+        try s.keys("8", "Enter", "Down", "Down", "Enter")
+        let (total, started) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 120)
+        #expect(total == "50", "the pass did not start on 50 truthfulqa answers of base_pt:\n\(started)")
+        (ok, text) = s.wait(for: "[1/50] truthfulqa base_pt", timeout: 240)
+        #expect(ok, "no judge progress:\n\(text)")
+        try s.keys("x")
+        (ok, text) = s.wait(for: "stopped", timeout: 240)
+        #expect(ok, "the pass did not stop:\n\(text)")
+
+        // Starting again resumes: the answers judged before the stop are skipped.
+        try s.keys("J")
+        (ok, text) = s.wait(for: "Start judging")
+        #expect(ok && text.contains("‹ truthfulqa ›") && text.contains("‹ base_pt ›"), "the form lost its choices:\n\(text)")
+        try s.keys("Enter")
+        let (left, resumed) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 60)
+        let remaining = left.flatMap { Int($0) } ?? 50
+        #expect(remaining <= 49 && remaining > 0, "the second pass did not skip the judged answers:\n\(resumed)")
+        try s.keys("x")
+        (ok, text) = s.wait(for: "stopped", timeout: 240)
+        #expect(ok, "the second pass did not stop:\n\(text)")
+
+        // The verdicts are in the browser: the first truthfulqa prompt was judged first.
+        try s.keys("Tab", "/")
+        try s.keys("bench:truthfulqa")
+        try s.keys("Enter", "Enter")
+        (ok, text) = s.wait(for: "Esc back", timeout: 30)
+        // The scores sit under the answers: page down until the judge's rows show.
+        for _ in 0..<10 where !text.contains("judge/truthfulness") {
+            try s.keys("NPage")
+            (ok, text) = s.wait(for: "judge/truthfulness", timeout: 1)
+        }
+        #expect(ok, "the judge's scores are not in the detail view:\n\(text)")
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-")
+        #expect(ok, "lem did not exit:\n\(text)")
+    }
+
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    func attentionPanelAnalysesATypedPromptOnTheRealEngine() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-attn-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite "
+            + "--model \(TestPaths.smolLM2!.path)"
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "130", "-y", "40", command + "; echo LEM-EXIT-$?; sleep 30"])
+        var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
+        #expect(ok, "the workbench did not open:\n\(text)")
+        try s.keys("M-4")
+        (ok, text) = s.wait(for: "Heads · ")
+        #expect(ok, "the attention panel did not open:\n\(text)")
+        try s.keys("p")
+        try s.keys("The cat sat on the mat")
+        try s.keys("Enter")
+        // SmolLM2 has 30 layers × 9 heads; the prompt is a handful of tokens.
+        let (tokens, analysed) = Self.waitMatch(s, #"([1-9]\d*) tokens"#, timeout: 120)
+        let t = tokens.flatMap { Int($0) } ?? 0
+        #expect(t >= 6 && t <= 12, "no token map for the prompt:\n\(analysed)")
+        #expect(analysed.contains("L29"), "the grid does not reach the last layer:\n\(analysed)")
+        let (gridValue, grid) = Self.waitMatch(s, #"L0 H0: (\S+)"#)
+        #expect(gridValue != nil && gridValue != "—", "no statistic under the grid cursor:\n\(grid)")
+        let readout = #"q\d+ '[^']*' → k(\d+) '[^']*' = (\d\.\d{4})"#
+        let (k0, map) = Self.waitMatch(s, readout)
+        #expect(k0 != nil && map.contains("cat"), "no readable heatmap:\n\(map)")
+
+        // Move the grid cursor down a layer, then the map cursor one key across.
+        try s.keys("Down")
+        (ok, text) = s.wait(for: "L1 H0: ")
+        #expect(ok, "the grid cursor did not move:\n\(text)")
+        let start = k0.flatMap { Int($0) } ?? 0
+        try s.keys("Tab", start == 0 ? "Right" : "Left")
+        let (k1, after) = Self.waitMatch(s, readout.replacingOccurrences(of: "k(\\d+)", with: "k(\(start == 0 ? 1 : start - 1))"))
+        #expect(k1 != nil, "the map cursor did not move from k\(start):\n\(after)")
+        let values = after.matches(of: #/= (\d\.\d{4})/#).compactMap { Double($0.1) }
+        #expect(!values.isEmpty && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "weights are not probabilities:\n\(after)")
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-")
+        #expect(ok, "lem did not exit:\n\(text)")
+    }
+}
