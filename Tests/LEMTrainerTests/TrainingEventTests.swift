@@ -24,9 +24,9 @@ import Testing
         #expect(events[1].jsonLine.contains(#""peak_mem_mb":812.0"#))
         #expect(events[1].jsonLine.contains(#""trained_tokens":2405"#))
         #expect(events[2].jsonLine == #"{"event":"saved","path":"adapters/0000100_adapters.safetensors","step":100}"#)
-        #expect(events[5].jsonLine == #"{"answers":[{"answer":"I would\nstart with…","id":"P01","prompt":"Design an ID \"system\".","score":3.5,"tokens":12},{"answer":"","id":"P11","prompt":"Q","score":-20.0,"tokens":0}],"event":"probe","scorer":"lek-heuristic","score":-8.25,"seconds":4.25,"step":200}"#)
+        #expect(events[5].jsonLine == #"{"answers":[{"answer":"I would\nstart with…","id":"P01","prompt":"Design an ID \"system\".","score":3.5,"tokens":12},{"answer":"","id":"P11","prompt":"Q","score":-20.0,"tokens":0}],"event":"probe","score":-8.25,"scorer":"lek-heuristic","seconds":4.25,"step":200}"#)
         // A failed probe has no mean (null) and carries its error.
-        #expect(events[6].jsonLine == #"{"answers":[],"error":"no adapter at /x","event":"probe","scorer":"","score":null,"seconds":0.5,"step":0}"#)
+        #expect(events[6].jsonLine == #"{"answers":[],"error":"no adapter at /x","event":"probe","score":null,"scorer":"","seconds":0.5,"step":0}"#)
     }
 
     @Test func badProbeLinesNameTheProblem() {

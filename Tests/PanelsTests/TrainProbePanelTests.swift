@@ -7,9 +7,9 @@ import Testing
     /// Lines exactly as `TrainingEvent.probe(...).jsonLine` writes them (TrainingEventTests
     /// pins that format on the trainer side).
     static let probeLines = [
-        #"{"answers":[{"answer":"I would\nstart with…","id":"P01","prompt":"Design an ID system.","score":3.5,"tokens":12},{"answer":"","id":"P11","prompt":"Q","score":-20.0,"tokens":0}],"event":"probe","scorer":"lek-heuristic","score":-8.25,"seconds":4.25,"step":0}"#,
-        #"{"answers":[{"answer":"Honesty is a practice.","id":"P01","prompt":"Design an ID system.","score":6.0,"tokens":9},{"answer":"I feel the weight of it.","id":"P11","prompt":"Q","score":5.5,"tokens":10}],"event":"probe","scorer":"lek-heuristic","score":5.75,"seconds":3.0,"step":100}"#,
-        #"{"answers":[],"error":"no adapter at /x","event":"probe","scorer":"","score":null,"seconds":0.5,"step":150}"#,
+        #"{"answers":[{"answer":"I would\nstart with…","id":"P01","prompt":"Design an ID system.","score":3.5,"tokens":12},{"answer":"","id":"P11","prompt":"Q","score":-20.0,"tokens":0}],"event":"probe","score":-8.25,"scorer":"lek-heuristic","seconds":4.25,"step":0}"#,
+        #"{"answers":[{"answer":"Honesty is a practice.","id":"P01","prompt":"Design an ID system.","score":6.0,"tokens":9},{"answer":"I feel the weight of it.","id":"P11","prompt":"Q","score":5.5,"tokens":10}],"event":"probe","score":5.75,"scorer":"lek-heuristic","seconds":3.0,"step":100}"#,
+        #"{"answers":[],"error":"no adapter at /x","event":"probe","score":null,"scorer":"","seconds":0.5,"step":150}"#,
     ]
 
     static func panel() -> TrainPanel {

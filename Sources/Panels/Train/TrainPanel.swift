@@ -114,11 +114,11 @@ public struct TrainPanel: Panel {
             x += barWidth + 2
         }
         var parts: [String] = []
+        if let p = model.probes.last { parts.append("probe " + p.summary) }
         if let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
         if let t = model.tokensPerSecond { parts.append(Fmt.count(t) + " tok/s") }
         if let t = model.trainedTokens { parts.append(Fmt.count(t) + " tokens") }
         if let m = model.peakMemoryGB { parts.append("peak " + Fmt.fixed(m, 2) + " GB") }
-        if let p = model.probes.last { parts.append("probe " + p.summary) }
         buffer.put(parts.joined(separator: "  "), x: x, y: inner.y, style: .role(.text), maxX: inner.maxX)
         if inner.height > 1 {
             var l = StyledLine()
