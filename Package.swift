@@ -72,6 +72,6 @@ let package = Package(
             swiftSettings: strict),
         // Snapshot text files are test data read via #filePath, not resources.
         .testTarget(name: "PanelsTests", dependencies: ["Panels", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "LEMTUITests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LEMTUITests", dependencies: ["TestSupport", "LEMScoring", "LEMTrainer", "Panels"], swiftSettings: strict),
     ]
 )

@@ -46,6 +46,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity = false
     @Option(help: "Clip gradients to this global norm (mlx_lm does not clip).") var maxGradNorm: Double?
     @Option(help: "Also export the trained adapter in PEFT format to this folder.") var peftExport: String?
+    @Option(help: "Probe every N saves: answer a few prompts with the checkpoint and score them (LEK heuristic); 0 = off.")
+    var probeEvery: Int?
+    @Option(help: "Probe prompts: a seeds JSON array, JSONL with 'prompt', or one prompt per line.") var probePrompts: String?
+    @Option(help: "Without --probe-prompts: probe with this many seed prompts, spread across domains (default 5).")
+    var probeSeeds: Int?
+    @Option(help: "New tokens per probe answer, greedy (default 96).") var probeMaxTokens: Int?
 
     /// The configuration: defaults, then the YAML file, then the flags given.
     func resolvedConfig() throws -> TrainingConfig {
@@ -72,6 +78,10 @@ struct TrainCommand: ParsableCommand {
         try set("test_batches", testBatches)
         try set("max_seq_length", maxSeqLength)
         try set("seed", seed)
+        try set("probe_every", probeEvery)
+        try set("probe_prompts", probePrompts)
+        try set("probe_seeds", probeSeeds)
+        try set("probe_max_tokens", probeMaxTokens)
         if train { try set("train", true) }
         if test { try set("test", true) }
         if maskPrompt { try set("mask_prompt", true) }
@@ -90,6 +100,8 @@ struct TrainCommand: ParsableCommand {
         try folder.validate(training: config.train, testing: config.test, batchSize: config.batchSize)
 
         let modelURL = URL(fileURLWithPath: modelPath)
+        let adapterFolder = URL(fileURLWithPath: Self.expand(config.adapterPath))
+        let probe = try config.train ? CheckpointProbe.make(config: config, model: modelURL, outputFolder: adapterFolder) : nil
         let files = try ModelFiles.open(modelURL)
         let renderer = try TemplateRenderer(model: modelURL)
         func tokenize(_ split: DatasetSplit?) throws -> [TokenizedExample] {
@@ -117,7 +129,6 @@ struct TrainCommand: ParsableCommand {
             transformer = fast
             makeAdapter = { try fast.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &$0) }
         }
-        let adapterFolder = URL(fileURLWithPath: Self.expand(config.adapterPath))
         var adapter: LoRAAdapter
         if let resume = config.resumeAdapterFile {
             adapter = try LoRAAdapter(weightsFile: URL(fileURLWithPath: resume), parameters: config.loraParameters,
@@ -130,7 +141,7 @@ struct TrainCommand: ParsableCommand {
         }
         let options = LoRATraining.Options(
             batchOrder: mlxParity ? .mlxLMKeyCount : .tokenCount, targetMask: mlxParity ? .mlxLM : .exact,
-            maxGradNorm: maxGradNorm, outputFolder: adapterFolder)
+            maxGradNorm: maxGradNorm, outputFolder: adapterFolder, probe: probe)
         let training = try LoRATraining(config: config, options: options)
         if config.train {
             let parameters = adapter.weights.reduce(0) { $0 + $1.a.count + $1.b.count }
@@ -165,6 +176,11 @@ struct TrainCommand: ParsableCommand {
         case .saved(let step, let path): return "Iter \(step): Saved adapter weights to \(path)"
         case .finished(_, let path): return "Saved final weights to \(path)"
         case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
+        case .probe(let p):
+            let score = p.answers.isEmpty ? "none" : String(format: "%.3f", p.meanScore)
+            var line = "Iter \(p.step): Probe score \(score) (\(p.scorer), \(p.answers.count) prompts, " + String(format: "%.1fs)", p.seconds)
+            if let error = p.error { line += ": " + error }
+            return line
         }
     }
 }

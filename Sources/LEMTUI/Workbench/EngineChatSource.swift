@@ -125,8 +125,8 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
                 let key = EngineKey(model: model, adapter: s.adapterPath)
                 if key != activeKey { switchTo(key, inbox: inbox) }
             }
-        case .chatWithAdapter(let path):
-            let key = EngineKey(model: activeKey.model, adapter: path)
+        case .chatWithAdapter(let path, let model):
+            let key = EngineKey(model: model ?? activeKey.model, adapter: path)
             inbox.post { wb in
                 if !wb.chat.model.availableAdapters.contains(where: { $0.path == path }) {
                     wb.chat.model.availableAdapters.append(ChatChoice(name: ModelCatalog.adapterName(URL(fileURLWithPath: path)), path: path))

@@ -106,8 +106,10 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
         try folder.validate(training: true, testing: false, batchSize: config.batchSize)
         let adapterFolder = URL(fileURLWithPath: config.adapterPath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
         let runName = adapterFolder.lastPathComponent
+        let probe = try CheckpointProbe.make(config: config, model: URL(fileURLWithPath: modelPath), outputFolder: adapterFolder)
         inbox.post { wb in
             wb.train.model.runName = runName
+            wb.train.model.baseModelPath = modelPath
             wb.train.model.totalSteps = config.iters
             wb.train.model.adapterFolder = adapterFolder.path
             wb.train.model.status = "loading \(URL(fileURLWithPath: modelPath).lastPathComponent) and tokenizing…"
@@ -132,9 +134,14 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
         lock.unlock()
         let long = trainSet.filter { $0.tokens.count > config.maxSeqLength }.count
         let note = long > 0 ? " (\(long) examples truncated to \(config.maxSeqLength) tokens)" : ""
-        inbox.post { wb in wb.train.model.status = "training on \(trainSet.count) examples, \(validSet.count) validation\(note)…" }
-        let training = try LoRATraining(config: config, options: LoRATraining.Options(outputFolder: adapterFolder))
+        let prompts = probe?.answers.prompts.count ?? 0
+        inbox.post { wb in
+            wb.train.model.status = prompts > 0 ? "probing the starting weights with \(prompts) prompts…"
+                : "training on \(trainSet.count) examples, \(validSet.count) validation\(note)…"
+        }
+        let training = try LoRATraining(config: config, options: LoRATraining.Options(outputFolder: adapterFolder, probe: probe))
         let start = Date()
+        var saves = 0
         _ = try training.run(
             model: transformer, adapter: adapter, train: trainSet, valid: validSet,
             isCancelled: { [self] in
@@ -143,6 +150,8 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
                 return cancelled
             },
             onEvent: { event in
+                if case .saved = event { saves += 1 }
+                let probing = probe.map { saves > 0 && saves % $0.every == 0 } ?? false
                 let elapsed = Date().timeIntervalSince(start)
                 let (records, _) = TrainLogParser.parse([event.jsonLine], source: "trainer")
                 inbox.post { wb in
@@ -153,6 +162,11 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
                     }
                     wb.train.model.apply(records)
                     switch event {
+                    case .saved(let step, _):
+                        if probing, let probe {
+                            wb.train.model.status = "probing the checkpoint at iteration \(step) (\(probe.answers.prompts.count) prompts)…"
+                        }
+                    case .probe(let p): wb.train.model.status = p.error.map { "probe at iteration \(p.step): \($0)" }
                     case .finished(let step, let path):
                         if !wb.train.model.checkpointPaths.contains(path) {
                             wb.train.model.checkpoints.append(LossPoint(step: step, value: 0))

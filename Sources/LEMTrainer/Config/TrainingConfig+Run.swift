@@ -17,6 +17,9 @@ extension TrainingConfig {
         try atLeast(testBatches, -1, "test_batches")
         try atLeast(numLayers, -1, "num_layers")
         try atLeast(loraParameters.rank, 1, "lora_parameters.rank")
+        try atLeast(probeEvery, 0, "probe_every")
+        try atLeast(probeSeeds, 1, "probe_seeds")
+        try atLeast(probeMaxTokens, 1, "probe_max_tokens")
         guard (0 ..< 1).contains(loraParameters.dropout) else {
             throw TrainingConfigError.invalid(key: "lora_parameters.dropout", reason: "must be in [0, 1), got \(loraParameters.dropout)")
         }

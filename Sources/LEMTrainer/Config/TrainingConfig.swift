@@ -78,6 +78,15 @@ public struct TrainingConfig: Sendable, Equatable {
     public var lrSchedule: ScheduleConfig?
     public var loraParameters = LoRAParameters()
     public var maskPrompt = false
+    /// Probe every this many saves (0: no probes); not an mlx_lm key.
+    public var probeEvery = 0
+    /// A prompts file for probes (seeds JSON array, JSONL with `prompt`, or one prompt per
+    /// line); nil: `probeSeeds` prompts from the seeds folder.
+    public var probePrompts: String?
+    /// Seed prompts to probe with when no prompts file is given (spread across domains).
+    public var probeSeeds = 5
+    /// New tokens per probe answer (greedy).
+    public var probeMaxTokens = 96
     /// Accepted mlx_lm keys that have no effect here (reporting services, allocator tuning).
     public private(set) var ignoredKeys: [String] = []
 
@@ -117,6 +126,7 @@ public struct TrainingConfig: Sendable, Equatable {
             case "lr_schedule": lrSchedule = nil
             case "model": model = nil
             case "data": data = nil
+            case "probe_prompts": probePrompts = nil
             default:
                 guard Self.knownKeys.contains(key) || Self.ignorable.contains(key) else {
                     throw TrainingConfigError.unknownKey(key: key, place: value.place)
@@ -159,6 +169,10 @@ public struct TrainingConfig: Sendable, Equatable {
         case "lr_schedule": try setSchedule(value)
         case "lora_parameters": try setLoRA(value)
         case "mask_prompt": maskPrompt = try value.bool(key)
+        case "probe_every": probeEvery = try value.int(key)
+        case "probe_prompts": probePrompts = try value.string(key)
+        case "probe_seeds": probeSeeds = try value.int(key)
+        case "probe_max_tokens": probeMaxTokens = try value.int(key)
         case "hf_dataset":
             throw TrainingConfigError.unsupported(key: key, reason: "datasets are read from a local folder (data: path)")
         default:

@@ -14,6 +14,8 @@ public enum TrainingEvent: Sendable, Equatable {
     case saved(step: Int, path: String)
     case finished(step: Int, path: String)
     case failed(step: Int, message: String)
+    /// Answers to the probe prompts scored after a save (or at step 0, the baseline).
+    case probe(ProbeReport)
 
     /// A training-loss report (mlx_lm's `on_train_loss_report`).
     public struct TrainReport: Sendable, Equatable {
@@ -43,7 +45,11 @@ public enum TrainingEvent: Sendable, Equatable {
     }
 
     /// The event's JSON object: `{"event": "train" | "validation" | "saved" | "finished" |
-    /// "failed", "step": ..., ...}` with snake_case fields.
+    /// "failed" | "probe", "step": ..., ...}` with snake_case fields.
+    ///
+    /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
+    /// "scorer", "seconds", "answers": [{"id", "prompt", "answer", "score", "tokens"}],
+    /// "error" (only when it failed or stopped early)}`.
     public var jsonObject: [String: Any] {
         switch self {
         case .trainReport(let r):
@@ -54,6 +60,15 @@ public enum TrainingEvent: Sendable, Equatable {
         case .saved(let step, let path): return ["event": "saved", "step": step, "path": path]
         case .finished(let step, let path): return ["event": "finished", "step": step, "path": path]
         case .failed(let step, let message): return ["event": "failed", "step": step, "error": message]
+        case .probe(let p):
+            var object: [String: Any] = [
+                "event": "probe", "step": p.step, "score": p.meanScore, "scorer": p.scorer, "seconds": p.seconds,
+                "answers": p.answers.map { a -> [String: Any] in
+                    ["id": a.id, "prompt": a.prompt, "answer": a.answer, "score": a.score, "tokens": a.tokens]
+                },
+            ]
+            if let error = p.error { object["error"] = error }
+            return object
         }
     }
 
@@ -61,18 +76,21 @@ public enum TrainingEvent: Sendable, Equatable {
     ///
     /// Numbers use Swift's shortest round-trip form, so a log read back gives the same values;
     /// a non-finite number (a diverged loss) is written as `null`.
-    public var jsonLine: String {
-        let fields = jsonObject.sorted { $0.key < $1.key }.map { key, value -> String in
-            let text: String
-            switch value {
-            case let number as Int: text = String(number)
-            case let number as Double: text = number.isFinite ? "\(number)" : "null"
-            case let string as String: text = JSONText.quote(string)
-            default: text = "null"
-            }
-            return "\(JSONText.quote(key)):\(text)"
+    public var jsonLine: String { Self.encode(jsonObject) }
+
+    /// JSON text for the values `jsonObject` holds (objects with sorted keys, arrays, numbers,
+    /// strings); anything else is `null`.
+    static func encode(_ value: Any) -> String {
+        switch value {
+        case let number as Int: return String(number)
+        case let number as Double: return number.isFinite ? "\(number)" : "null"
+        case let string as String: return JSONText.quote(string)
+        case let array as [Any]: return "[" + array.map(encode).joined(separator: ",") + "]"
+        case let object as [String: Any]:
+            let fields = object.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(encode($0.value))" }
+            return "{" + fields.joined(separator: ",") + "}"
+        default: return "null"
         }
-        return "{" + fields.joined(separator: ",") + "}"
     }
 
     /// Parses one line of `train-log.jsonl`; `place` (`file:line`) names it in errors.
@@ -101,6 +119,18 @@ public enum TrainingEvent: Sendable, Equatable {
         case "saved": self = .saved(step: step, path: try string("path"))
         case "finished": self = .finished(step: step, path: try string("path"))
         case "failed": self = .failed(step: step, message: try string("error"))
+        case "probe":
+            guard let list = object["answers"] as? [Any] else { throw bad("missing array 'answers'") }
+            var answers: [ProbeReport.Answer] = []
+            for (i, item) in list.enumerated() {
+                guard let a = item as? [String: Any], let id = a["id"] as? String, let prompt = a["prompt"] as? String,
+                    let answer = a["answer"] as? String, let score = (a["score"] as? NSNumber)?.doubleValue,
+                    let tokens = (a["tokens"] as? NSNumber)?.intValue
+                else { throw bad("answers[\(i)]: expected {id, prompt, answer, score, tokens}") }
+                answers.append(.init(id: id, prompt: prompt, answer: answer, score: score, tokens: tokens))
+            }
+            self = .probe(ProbeReport(step: step, scorer: try string("scorer"), answers: answers, seconds: try number("seconds"),
+                                      error: object["error"] as? String))
         case let other: throw bad("unknown event '\(other)'")
         }
     }

@@ -18,13 +18,17 @@ public struct LoRATraining: Sendable {
         public var maxGradNorm: Double?
         /// Where adapters, checkpoints and `train-log.jsonl` go; nil writes nothing.
         public var outputFolder: URL?
+        /// Answers and scores probe prompts at step 0 and after every `probe.every`-th save
+        /// (and with the final adapter); needs `outputFolder`. Nil: no probes.
+        public var probe: (any TrainingProbe)?
         /// Creates the defaults.
         public init(batchOrder: BatchOrder = .tokenCount, targetMask: TrainingBatch.TargetMask = .exact,
-                    maxGradNorm: Double? = nil, outputFolder: URL? = nil) {
+                    maxGradNorm: Double? = nil, outputFolder: URL? = nil, probe: (any TrainingProbe)? = nil) {
             self.batchOrder = batchOrder
             self.targetMask = targetMask
             self.maxGradNorm = maxGradNorm
             self.outputFolder = outputFolder
+            self.probe = probe
         }
     }
 
@@ -63,6 +67,14 @@ public struct LoRATraining: Sendable {
             try log?.append(event)
             onEvent(event)
         }
+        var lastProbe: Int?
+        func probe(step: Int, checkpoint: URL?) throws {
+            guard let probe = options.probe, options.outputFolder != nil else { return }
+            lastProbe = step
+            try emit(.probe(Self.runProbe(probe, step: step, checkpoint: checkpoint, isCancelled: isCancelled)))
+        }
+        try probe(step: 0, checkpoint: nil)
+        var saves = 0
 
         var losses = 0.0, tokens = 0.0, steps = 0, trainedTokens = 0, trainTime = 0.0
         var learningRate = schedule.value(at: 0)
@@ -109,6 +121,8 @@ public struct LoRATraining: Sendable {
             if it % config.saveEvery == 0, let folder = options.outputFolder {
                 let url = try adapter.writeCheckpoint(to: folder, step: it)
                 try emit(.saved(step: it, path: url.path))
+                saves += 1
+                if let every = options.probe?.every, saves % max(every, 1) == 0 { try probe(step: it, checkpoint: url) }
             }
             if isCancelled() {
                 if let folder = options.outputFolder { try adapter.write(to: folder, config: config) }
@@ -120,9 +134,21 @@ public struct LoRATraining: Sendable {
         if let folder = options.outputFolder {
             try adapter.write(to: folder, config: config)
             path = folder.appendingPathComponent(LoRAAdapter.weightsFile).path
+            if lastProbe != config.iters { try probe(step: config.iters, checkpoint: URL(fileURLWithPath: path)) }
         }
         try emit(.finished(step: config.iters, path: path))
         return adapter
+    }
+
+    /// Runs one probe; a thrown error becomes the report's message, so that a probe never
+    /// fails the run.
+    static func runProbe(_ probe: any TrainingProbe, step: Int, checkpoint: URL?, isCancelled: @Sendable () -> Bool) -> ProbeReport {
+        let start = Date()
+        do {
+            return try probe.probe(step: step, checkpoint: checkpoint, isCancelled: isCancelled)
+        } catch {
+            return ProbeReport(step: step, scorer: "", answers: [], seconds: Date().timeIntervalSince(start), error: "\(error)")
+        }
     }
 
     /// mlx_lm's `evaluate`: Σ(batch loss · batch tokens) ÷ Σ tokens over up to `limit` batches

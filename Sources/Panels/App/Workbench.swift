@@ -167,6 +167,7 @@ public struct Workbench {
         case 0: result = chat.handle(event, area: body, keys: keys, emit: emit)
         case 1:
             var opensChat = false
+            train.chatModelPath = chat.model.modelPath
             result = train.handle(event, area: body, keys: keys) { intent in
                 if case .chatWithAdapter = intent { opensChat = true }
                 emit(intent)

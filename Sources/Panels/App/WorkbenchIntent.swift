@@ -42,8 +42,9 @@ public enum WorkbenchIntent: Hashable, Sendable {
     case startTraining(TrainRunRequest)
     /// Start again from the last run's adapter.
     case resumeTraining
-    /// Open the Chat panel on this adapter folder or checkpoint file.
-    case chatWithAdapter(String)
+    /// Open the Chat panel on this adapter folder or checkpoint file, over `model` (the run's
+    /// base model; nil: Chat's current model).
+    case chatWithAdapter(String, model: String? = nil)
     // Bench
     case setBaseline(run: Int)
     case openPrompt(id: String)

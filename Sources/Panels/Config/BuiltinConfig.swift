@@ -218,6 +218,7 @@ train.resume = r
 train.previous-checkpoint = [
 train.next-checkpoint = ]
 train.chat-checkpoint = c
+train.probe-answers = p
 bench.next-view = tab
 bench.previous-view = backtab
 bench.up = up, k

@@ -2,7 +2,7 @@ import Foundation
 
 /// One line of a training log (`train-log.jsonl`), with whatever fields it had.
 public struct TrainLogRecord: Hashable, Sendable {
-    /// `train`, `val`, `saved`, `start`, `end`, or another type (kept, ignored by the chart).
+    /// `train`, `val`, `saved`, `probe`, `start`, `end`, or another type (kept, ignored by the chart).
     public var type: String
     public var step: Int?
     public var loss: Double?
@@ -15,6 +15,8 @@ public struct TrainLogRecord: Hashable, Sendable {
     public var elapsed: Double?
     public var path: String?
     public var message: String?
+    /// A `probe` line's scores and answers.
+    public var probe: TrainProbe?
 
     /// Creates a record of the given type.
     public init(type: String, step: Int? = nil, loss: Double? = nil) {
@@ -39,7 +41,9 @@ public struct TrainLogIssue: Hashable, Sendable, CustomStringConvertible {
 /// `train` when a loss is), `step` [`iter`, `iteration`], `loss` [`train_loss`, `val_loss`],
 /// `lr` [`learning_rate`], `tokens_per_sec` [`tokens_per_second`, `tok_per_sec`],
 /// `trained_tokens` [`tokens`], `peak_memory_gb` [`peak_mem`, `peak_memory`; `peak_mem_mb` in MB], `total_steps`
-/// [`iters`, `total`], `elapsed` [`time`] (seconds since start), `path`, `message`.
+/// [`iters`, `total`], `elapsed` [`time`] (seconds since start), `path`, `message` [`error`].
+/// A `probe` line (written by `lem train --probe-every`) carries `score` (the mean, or null),
+/// `scorer`, `seconds`, `error` and `answers` (`[{id, prompt, answer, score, tokens}]`).
 /// Numbers may be JSON numbers or numeric strings. Blank lines are skipped; a bad line becomes an
 /// issue naming the file and line, and reading continues.
 public enum TrainLogParser {
@@ -81,7 +85,28 @@ public enum TrainLogParser {
             if let t = num("total_steps", "iters", "total") { r.totalSteps = Int(t) }
             r.elapsed = num("elapsed", "time")
             r.path = obj["path"] as? String
-            r.message = obj["message"] as? String
+            r.message = obj["message"] as? String ?? obj["error"] as? String
+            if r.type == "probe" {
+                guard let step = r.step else {
+                    issues.append(TrainLogIssue(source: source, line: n, reason: "probe record needs 'step'"))
+                    continue
+                }
+                var answers: [TrainProbe.Answer] = []
+                var bad: Int?
+                for (j, item) in ((obj["answers"] as? [Any]) ?? []).enumerated() {
+                    guard let a = item as? [String: Any], let answer = a["answer"] as? String else { bad = j; break }
+                    let score = (a["score"] as? NSNumber).map(\.doubleValue)
+                    answers.append(TrainProbe.Answer(id: a["id"] as? String ?? "#\(j + 1)", prompt: a["prompt"] as? String ?? "",
+                                                     answer: answer, score: score, tokens: (a["tokens"] as? NSNumber)?.intValue))
+                }
+                if let j = bad {
+                    issues.append(TrainLogIssue(source: source, line: n, reason: "probe answers[\(j)] needs an 'answer' string"))
+                    continue
+                }
+                let mean = num("score").flatMap { $0.isFinite ? $0 : nil }
+                r.probe = TrainProbe(step: step, score: mean, scorer: obj["scorer"] as? String, answers: answers,
+                                     error: obj["error"] as? String, seconds: num("seconds"))
+            }
             if (r.type == "train" || r.type == "val"), r.loss == nil || r.step == nil {
                 issues.append(TrainLogIssue(source: source, line: n, reason: "\(r.type) record needs 'step' and 'loss'"))
                 continue

@@ -26,9 +26,11 @@ extension TrainPanel {
                         "max_seq_length": "2048", "adapter_path": "adapters"]
         for (key, label) in Self.formKeys {
             let value = key == "config" ? (last?.configPath ?? "") : (last?.values[key] ?? defaults[key] ?? "")
-            if key == "model", !model.availableModels.isEmpty {
+            if key == "model", !model.availableModels.isEmpty || chatModelPath != nil {
+                // Default: the last run's model, else the one Chat has loaded, else the first installed.
+                let chosen = value.isEmpty ? (chatModelPath ?? model.availableModels[0].path) : value
                 let names = model.availableModels.map(\.path)
-                fields.append(FormField(key, label, value.isEmpty ? names[0] : value, .choice(names.contains(value) || value.isEmpty ? names : [value] + names)))
+                fields.append(FormField(key, label, chosen, .choice(names.contains(chosen) ? names : [chosen] + names)))
             } else {
                 fields.append(FormField(key, label, value))
             }

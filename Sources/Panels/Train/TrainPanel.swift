@@ -1,6 +1,6 @@
 /// The training panel: status strip, braille loss chart (raw and smoothed train loss,
-/// validation loss, best-validation marker, linear/log y, zoom to the last N steps) and the
-/// learning-rate curve.
+/// validation loss, best-validation marker, linear/log y, zoom to the last N steps), the probe
+/// score chart beside it when the run probes, and the learning-rate curve.
 public struct TrainPanel: Panel {
     public var model: TrainViewModel
     public var logScale = false
@@ -13,6 +13,10 @@ public struct TrainPanel: Panel {
     public var form: FormState?
     /// The checkpoint "chat with checkpoint" opens (an index into `model.checkpoints`; nil: the newest).
     public var selectedCheckpoint: Int?
+    /// The probe answers viewer while it is open.
+    public var probeViewer: ProbeViewer?
+    /// The model the Chat panel has loaded (set by the workbench): the form's default model.
+    public var chatModelPath: String?
 
     /// Creates the panel over a view model.
     public init(model: TrainViewModel = TrainViewModel()) { self.model = model }
@@ -23,12 +27,16 @@ public struct TrainPanel: Panel {
     public var capturesText: Bool { form?.editor != nil }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
+        if probeViewer != nil {
+            return [KeyHint("←→", "probe"), KeyHint("↑↓", "scroll"), KeyHint("Esc", "close")]
+        }
         if let f = form {
             if f.editor != nil { return [KeyHint("Enter", "keep"), KeyHint("Esc", "undo")] }
             return [KeyHint("↑↓", "field"), KeyHint("Enter", "edit / start"), KeyHint("Esc", "close")]
         }
         return [
             keys.hint("train.new-run", "new run"), keys.hint("train.resume", "resume"), keys.hint("train.chat-checkpoint", "chat with checkpoint"),
+            keys.hint("train.probe-answers", "probe answers"),
             keys.hint("train.log-scale", logScale ? "linear" : "log"), keys.hint("train.zoom-in", "zoom in"),
             keys.hint("train.zoom-out", "zoom out"), keys.hint("train.zoom-reset", "all steps"),
             keys.hint("train.smoothing", "smoothing \(Fmt.fixed(smoothing, 2))"), keys.hint("train.stop", "stop"),
@@ -44,7 +52,9 @@ public struct TrainPanel: Panel {
             ("train.new-run", "start a run from a form or a YAML config"), ("train.resume", "resume from the last run's adapter"),
             ("train.previous-checkpoint", "select an earlier checkpoint"), ("train.next-checkpoint", "select a later checkpoint"),
             ("train.chat-checkpoint", "chat with the selected checkpoint (opens Chat)"),
-        ]) + ["", StyledLine("Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.", .role(.textDim))]
+            ("train.probe-answers", "show the last probe's answers and scores (←→ other probes)"),
+        ]) + ["", StyledLine("Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.", .role(.textDim)),
+              StyledLine("Probe chart (runs with probe_every): mean heuristic score of the probe answers per probed save.", .role(.textDim))]
     }
 
     /// The step range currently shown.
@@ -58,7 +68,9 @@ public struct TrainPanel: Panel {
         let (status, rest) = area.splitTop(min(4, area.height))
         renderStatus(into: &buffer, area: status)
         let lrHeight = rest.height >= 18 ? 7 : 0
-        let (lossArea, lrArea) = rest.splitBottom(lrHeight)
+        let (chartArea, lrArea) = rest.splitBottom(lrHeight)
+        let (lossArea, probeArea) = chartArea.splitRight(Self.probeChartWidth(chartArea.width, hasProbes: !model.probes.isEmpty))
+        if !probeArea.isEmpty { renderProbeChart(into: &buffer, area: probeArea) }
         let lossBlock = Block(title: "Loss · \(model.runName)", rightTitle: legend, focused: focused)
         lossBlock.render(into: &buffer, area: lossArea)
         let smoothed = TrainViewModel.ema(model.trainLoss, alpha: smoothing)
@@ -75,6 +87,7 @@ public struct TrainPanel: Panel {
             LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(into: &buffer, area: lrBlock.inner(lrArea))
         }
         if let f = form { renderForm(f, into: &buffer, area: area, focused: focused) }
+        if let v = probeViewer { renderProbeViewer(v, into: &buffer, area: area) }
     }
 
     var legend: String {
@@ -101,6 +114,7 @@ public struct TrainPanel: Panel {
             x += barWidth + 2
         }
         var parts: [String] = []
+        if let p = model.probes.last { parts.append("probe " + p.summary) }
         if let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
         if let t = model.tokensPerSecond { parts.append(Fmt.count(t) + " tok/s") }
         if let t = model.trainedTokens { parts.append(Fmt.count(t) + " tokens") }
@@ -123,6 +137,7 @@ public struct TrainPanel: Panel {
     }
 
     public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+        if probeViewer != nil, case .key(let k) = event { return handleProbeViewer(k) }
         if form != nil, case .key(let k) = event { return handleForm(k, emit: emit) }
         switch event {
         case .mouse(let m):
@@ -162,7 +177,10 @@ public struct TrainPanel: Panel {
             selectedCheckpoint = min(model.checkpoints.count - 1, max(0, next))
         case "chat-checkpoint":
             guard let i = checkpointIndex, !model.checkpointPaths[i].isEmpty else { return .handled }
-            emit(.chatWithAdapter(model.checkpointPaths[i]))
+            emit(.chatWithAdapter(model.checkpointPaths[i], model: model.baseModelPath))
+        case "probe-answers":
+            guard !model.probes.isEmpty else { return .handled }
+            openProbeViewer()
         default: return .ignored
         }
         return .redraw

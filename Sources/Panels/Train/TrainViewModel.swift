@@ -26,6 +26,8 @@ public struct TrainViewModel: Hashable, Sendable {
     public var elapsedStep: Int?
     public var checkpoints: [LossPoint] = []   // step and (unused) value 0; paths in checkpointPaths
     public var checkpointPaths: [String] = []
+    /// Every probe of the run, in log order.
+    public var probes: [TrainProbe] = []
     public var isRunning = false
     public var issues: [String] = []
     /// Whether the run is ours (in-process: stop and resume apply) rather than a followed log.
@@ -63,6 +65,8 @@ public struct TrainViewModel: Hashable, Sendable {
             case "saved":
                 checkpoints.append(LossPoint(step: r.step ?? step, value: 0))
                 checkpointPaths.append(r.path ?? "")
+            case "probe":
+                if let p = r.probe { probes.append(p) }
             case "start":
                 isRunning = true
             case "end", "finished", "done":
@@ -71,6 +75,15 @@ public struct TrainViewModel: Hashable, Sendable {
             }
         }
     }
+
+    /// The probes' mean scores (failed probes left out).
+    public var probeScores: [LossPoint] {
+        probes.compactMap { p in p.score.map { LossPoint(step: p.step, value: $0) } }
+    }
+
+    /// The base model of the run shown (the in-process run's model), which "chat with
+    /// checkpoint" loads the adapter onto; nil for a followed log (Chat's current model).
+    public var baseModelPath: String?
 
     /// The lowest validation loss so far.
     public var bestValidation: LossPoint? { validationLoss.filter { $0.value.isFinite }.min { $0.value < $1.value } }
