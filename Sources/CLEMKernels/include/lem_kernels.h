@@ -124,6 +124,23 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
 /// A row-parallel dequantization of rows [r0, r1) into `out` (rows × cols), for prefill tiles.
 void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out);
 
+// MARK: prefill (several tokens at once; Sources/CLEMKernels/prefill.c)
+
+/// out[t·ldo + j] = x[t] · w[j] for t < tokens, j < rows: x (tokens, k) and w (rows, k) both
+/// row-major f32. AVX2 register blocks of 4 tokens × 3 rows, or plain loops when the portable
+/// kernels are forced on this thread.
+void lem_gemm_nt(const float *x, int32_t tokens, int32_t k, const float *w, int32_t rows, float *out, int32_t ldo);
+
+/// Dequantizes logical row `r` of `m` into `out[0 ..< cols]` like `lem_dequantize_row`, with
+/// loops the compiler vectorizes for Q4_K/Q5_K/Q6_K/Q5_0/Q5_1/MLX (AVX2 when `simd`), the
+/// other formats through `lem_dequantize_row` (Sources/CLEMKernels/prefill_dequant.c).
+void lem_dequantize_row_tile(const lem_matrix *m, int32_t r, float *out, int simd);
+
+/// out(tokens, m->rows) = x(tokens, m->cols) · mᵀ over the pool: each worker dequantizes chunks
+/// of rows (≤ 256 KiB of f32, from a shared counter) into its slice of `tile`
+/// (tile_rows, m->cols), then runs `lem_gemm_nt` on all tokens. No OpenBLAS.
+void lem_prefill_matmul(const lem_matrix *m, const float *x, int32_t tokens, float *tile, int32_t tile_rows, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,13 +11,17 @@ extension Kernels {
         /// The pool splits the output rows; each worker dequantizes its own tiles and runs a
         /// single-threaded `sgemm`, so only one set of threads ever competes for the cores.
         case poolTiles
+        /// No OpenBLAS: the pool hands out L2-sized chunks of rows; each worker dequantizes its
+        /// chunk once and runs the C register-blocked kernel (`lem_gemm_nt`) over all tokens.
+        case fusedGemm
     }
 
-    /// The strategy in use: `LEM_PREFILL=blas|pool`, else `poolTiles`.
+    /// The strategy in use: `LEM_PREFILL=blas|pool|gemm`, else `fusedGemm`.
     public static let prefillStrategy: PrefillStrategy = {
         switch ProcessInfo.processInfo.environment["LEM_PREFILL"] {
         case "blas": .blasThreads
-        default: .poolTiles
+        case "pool": .poolTiles
+        default: .fusedGemm
         }
     }()
 
@@ -27,11 +31,19 @@ extension Kernels {
         kernel: MatrixKernel,
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
-        out: UnsafeMutablePointer<Float>  // (T, out)
+        out: UnsafeMutablePointer<Float>,  // (T, out)
+        strategy: PrefillStrategy = prefillStrategy
     ) {
         let inFeatures = kernel.columns, outFeatures = kernel.rows
         let workers = threadCount
-        if prefillStrategy == .blasThreads || workers <= 1 {
+        if strategy == .fusedGemm {
+            withUnsafePointer(to: kernel.matrix) { m in
+                lem_prefill_matmul(m, x, Int32(tokens), tile, Int32(matmulTileRows), out)
+            }
+            withExtendedLifetime(kernel.owner) {}
+            return
+        }
+        if strategy == .blasThreads || workers <= 1 {
             openblas_set_num_threads(Int32(workers))
             var start = 0
             while start < outFeatures {
