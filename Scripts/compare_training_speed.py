@@ -16,6 +16,8 @@ Run:
   PYTHONPATH=~/.cache/lem-refs/trainfast/peft-site $PY Scripts/compare_training_speed.py convert
   PYTHONPATH=~/.cache/lem-refs/trainfast/peft-site $PY Scripts/compare_training_speed.py torch --data DIR
   ~/.cache/lem-refs/trainer/bin/python Scripts/compare_training_speed.py mlx --data DIR
+The mlx side links the float32 folder into ~/.cache/lem-refs/trainverify/gemma3-270m-mlx with the
+Gemma turn template added (mlx_lm needs a chat template) and passes rank/scale in a YAML config.
 """
 import argparse
 import json
@@ -134,13 +136,56 @@ def run_torch(args):
     print(json.dumps(result))
 
 
+# The Gemma turn format `render` writes, as a chat template for mlx_lm (the float32 copy of the
+# base GGUF has none and mlx_lm, unlike lem, does not fall back to one).
+GEMMA_TURNS = ("{{ bos_token }}{% for m in messages %}<start_of_turn>"
+               "{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
+               "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+
+
+def mlx_model_dir():
+    """HF_DIR's files linked into a folder whose tokenizer_config.json carries GEMMA_TURNS."""
+    folder = os.path.expanduser("~/.cache/lem-refs/trainverify/gemma3-270m-mlx")
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(HF_DIR):
+        link = os.path.join(folder, name)
+        if name != "tokenizer_config.json" and not os.path.exists(link):
+            os.symlink(os.path.join(HF_DIR, name), link)
+    config = json.load(open(os.path.join(HF_DIR, "tokenizer_config.json")))
+    config["chat_template"] = GEMMA_TURNS
+    json.dump(config, open(os.path.join(folder, "tokenizer_config.json"), "w"), indent=2)
+    return folder
+
+
+# `mlx_lm lora` with a callback printing every train report as a JSON line (its console
+# rounds tokens/s to an integer).
+MLX_CHILD = """
+import json, sys
+from mlx_lm import lora
+from mlx_lm.tuner.callbacks import TrainingCallback
+class Report(TrainingCallback):
+    def on_train_loss_report(self, info):
+        print("REPORT " + json.dumps(info), flush=True)
+original = lora.run
+lora.run = lambda args, training_callback=None: original(args, Report())
+sys.argv = ["mlx_lm.lora"] + sys.argv[1:]
+lora.main()
+"""
+
+
 def run_mlx(args):
-    import yaml  # noqa: F401  (mlx_lm needs it)
-    adapter = os.path.expanduser("~/.cache/lem-refs/trainfast/mlx-adapter")
-    cmd = [sys.executable, "-m", "mlx_lm", "lora", "--model", HF_DIR, "--train", "--data", args.data,
+    import yaml
+    work = os.path.expanduser("~/.cache/lem-refs/trainverify")
+    os.makedirs(work, exist_ok=True)
+    adapter = os.path.join(work, "mlx-adapter")
+    config = os.path.join(work, "mlx-lora.yaml")
+    with open(config, "w") as f:
+        yaml.safe_dump({"lora_parameters": {"rank": args.rank, "scale": args.scale, "dropout": 0.0}, "seed": args.seed}, f)
+    cmd = [sys.executable, "-c", MLX_CHILD, "-c", config, "--model", mlx_model_dir(), "--train", "--data", args.data,
            "--num-layers", str(args.num_layers), "--batch-size", str(args.batch_size), "--iters", str(args.iters),
            "--max-seq-length", str(args.max_seq_length), "--learning-rate", str(args.learning_rate),
-           "--steps-per-report", "5", "--steps-per-eval", "100000", "--val-batches", "1", "--adapter-path", adapter]
+           "--steps-per-report", str(args.steps_per_report), "--steps-per-eval", "100000", "--val-batches", "1",
+           "--adapter-path", adapter]
     if args.grad_checkpoint:
         cmd.append("--grad-checkpoint")
     if args.mask_prompt:
@@ -149,9 +194,13 @@ def run_mlx(args):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     print(proc.stdout[-3000:], proc.stderr[-2000:])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    rates = [float(l.split("Tokens/sec ")[1].split(",")[0]) for l in proc.stdout.splitlines() if "Tokens/sec" in l]
+    reports = [json.loads(l[len("REPORT "):]) for l in proc.stdout.splitlines() if l.startswith("REPORT ")]
+    rates = [r["tokens_per_second"] for r in reports]
+    peaks = [r["peak_memory"] for r in reports]
+    # The first report includes the warm-up step; average the others when there are any.
     result = {"tool": "mlx_lm", "tokens_per_sec": sum(rates[1:]) / max(1, len(rates) - 1) if len(rates) > 1 else (rates or [0])[0],
-              "peak_mb": children, "wall_s": time.time() - start}
+              "reports_tokens_per_sec": rates, "peak_mb": children, "mlx_peak_mem_gb": max(peaks or [0]),
+              "wall_s": time.time() - start, "returncode": proc.returncode}
     print(json.dumps(result))
 
 
@@ -167,6 +216,7 @@ def main():
     parser.add_argument("--max-seq-length", type=int, default=256)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps-per-report", type=int, default=2, help="mlx_lm's report interval (mlx side)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grad-checkpoint", action="store_true")
     parser.add_argument("--no-mask-prompt", dest="mask_prompt", action="store_false")

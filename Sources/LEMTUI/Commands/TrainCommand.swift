@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Model directory (config.json + safetensors) or .gguf file.") var model: String?
     @Flag(help: "Do training.") var train = false
     @Option(help: "Folder with train.jsonl, valid.jsonl, test.jsonl.") var data: String?
-    @Option(help: "Fine-tuning type (only lora).") var fineTuneType: String?
+    @Option(help: "Fine-tuning type: lora or dora (DoRA trains a per-output magnitude too).") var fineTuneType: String?
     @Option(help: "adam, adamw or sgd.") var optimizer: String?
     @Flag(help: "Compute the loss on the completion / last assistant turn only.") var maskPrompt = false
     @Option(help: "Blocks to adapt, from the last (-1 = all).") var numLayers: Int?

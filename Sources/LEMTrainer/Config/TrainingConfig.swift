@@ -141,8 +141,8 @@ public struct TrainingConfig: Sendable, Equatable {
         case "test": test = try value.bool(key)
         case "fine_tune_type":
             fineTuneType = try value.string(key)
-            guard fineTuneType == "lora" else {
-                throw TrainingConfigError.unsupported(key: key, reason: "only 'lora' is implemented, got '\(fineTuneType)'")
+            guard fineTuneType == "lora" || fineTuneType == "dora" else {
+                throw TrainingConfigError.unsupported(key: key, reason: "expected 'lora' or 'dora', got '\(fineTuneType)'")
             }
         case "optimizer":
             let name = try value.string(key).lowercased()

@@ -9,6 +9,10 @@ public protocol LoRALossModel: Sendable {
     func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                computeGradients: Bool, dropout: LoRADropout?)
         -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>])
+
+    /// DoRA's initial magnitude of a block's linear layer: the row norms `‖W[o, :]‖` of its
+    /// frozen base weight (mlx_lm `DoRALinear.set_linear`). // (O)
+    func baseRowNorms(layer: Int, module: String) throws -> [Float]
 }
 
 extension LoRATransformer: LoRALossModel {
@@ -29,6 +33,6 @@ extension TrainableTransformer: LoRALossModel {
     {
         let (loss, tokens, gradients) = lossAndGradients(batch: batch, mask: mask, adapter: adapter,
                                                          computeGradients: computeGradients)
-        return (loss, tokens, gradients.mapValues { LoRAGradient(a: $0.a.map { Float($0) }, b: $0.b.map { Float($0) }) })
+        return (loss, tokens, gradients.mapValues { LoRAGradient(a: $0.a.map { Float($0) }, b: $0.b.map { Float($0) }, m: $0.m?.map { Float($0) }) })
     }
 }

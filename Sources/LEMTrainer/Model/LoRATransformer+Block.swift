@@ -13,6 +13,8 @@ extension LoRATransformer {
         var matrices: [String: (a: [Float], b: [Float], rank: Int)]
         var scale: Float
         var dropout: LoRADropout?
+        /// DoRA layers' magnitudes and row norms (LoRATransformer+DoRA.swift).
+        var dora: [String: DoRAState<Float>] = [:]
 
         init(_ adapter: LoRAAdapter, dropout: LoRADropout?) {
             matrices = [:]
@@ -46,6 +48,7 @@ extension LoRATransformer {
         var down: [Float] = []  // (N, C)
         var lowRank: [String: [Float]] = [:]  // module → (N, R)
         var dropoutMasks: [String: [Float]] = [:]  // module → (N, I)
+        var doraOutputs: [String: [Float]] = [:]  // DoRA module → y0 (N, O)
     }
 
     func norm(_ x: [Float], _ w: [Float], rows: Int, columns: Int) -> [Float] {
@@ -236,18 +239,22 @@ extension LoRATransformer {
         // y += scale · xa (N, R) · B (R, O)
         sgemm(m: n, n: w.outputs, k: lora.rank, alpha: view.scale, xa, lda: lora.rank, lora.b, ldb: w.outputs, beta: 1,
               &y, ldc: w.outputs)
+        if let dora = view.dora["model.layers.\(index).\(module)"] {
+            doraForward(&y, state: dora, bias: w.bias, module: module, record: &record)
+        }
         record.lowRank[module] = xa
         return y
     }
 
     /// Backward of `linear`: adds into `dx` (unless `inputGradient` is false) and, for adapted
-    /// layers, into the LoRA gradients.
-    func linearBackward(_ index: Int, _ module: String, _ dy: [Float], input x: [Float], rows n: Int, view: AdapterView,
+    /// layers, into the LoRA (and DoRA magnitude) gradients.
+    func linearBackward(_ index: Int, _ module: String, _ dOut: [Float], input x: [Float], rows n: Int, view: AdapterView,
                         record: BlockRecord, inputGradient: Bool = true, dx: inout [Float],
                         gradients: inout [String: LoRAGradient<Float>]) {
         let w = layers[index].linears[module]!
-        if inputGradient { w.backwardInput(dy, rows: n, into: &dx) }
         let path = "model.layers.\(index).\(module)"
+        let dy = doraBackward(dOut, path: path, module: module, view: view, record: record, gradients: &gradients)
+        if inputGradient { w.backwardInput(dy, rows: n, into: &dx) }
         guard let lora = view.matrices[path], var g = gradients[path], let xa = record.lowRank[module] else { return }
         let rank = lora.rank, i = w.inputs, o = w.outputs
         gradients[path] = nil  // keep `g` uniquely referenced while it is written

@@ -17,12 +17,10 @@ extension LoRATransformer {
                                  computeGradients: Bool = true, dropout: LoRADropout? = nil)
         -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>])
     {
-        let view = AdapterView(adapter, dropout: computeGradients ? dropout : nil)
+        var view = AdapterView(adapter, dropout: computeGradients ? dropout : nil)
+        view.dora = doraStates(adapter)
         var gradients: [String: LoRAGradient<Float>] = [:]
-        for w in adapter.weights {
-            gradients[w.modulePath] = LoRAGradient(a: [Float](repeating: 0, count: w.a.count),
-                                                   b: [Float](repeating: 0, count: w.b.count))
-        }
+        for w in adapter.weights { gradients[w.modulePath] = .zeros(for: w) }
         let positions = batch.width - 1, b = batch.batchSize
         let fullMask = batch.targetMask(kind)  // (B, width − 1)
         let count = Double(fullMask.reduce(0, +))

@@ -8,6 +8,8 @@ import LEMEngine
 public struct LoRAGradient<T: TrainingScalar>: Sendable {
     public var a: [T]  // (I, R)
     public var b: [T]  // (R, O)
+    /// DoRA: the gradient of the magnitude `m`, nil for LoRA. // (O)
+    public var m: [T]? = nil
 }
 
 extension TrainableTransformer {
@@ -15,6 +17,8 @@ extension TrainableTransformer {
     struct AdapterView {
         var matrices: [String: (a: [T], b: [T], rank: Int)]
         var scale: T
+        /// DoRA layers' magnitudes and row norms (TrainableTransformer+DoRA.swift).
+        var dora: [String: DoRAState<T>] = [:]
 
         init(_ adapter: LoRAAdapter) {
             matrices = [:]
@@ -37,6 +41,7 @@ extension TrainableTransformer {
         var gate: [T] = [], up: [T] = [], act: [T] = []  // (n, F)
         var down: [T] = []  // (n, C)
         var lowRank: [String: [T]] = [:]  // module → (n, R)
+        var doraOutputs: [String: [T]] = [:]  // DoRA module → y0 (n, O)
     }
 
     /// The mlx_lm loss of a batch and its gradient with respect to every adapter matrix.
@@ -50,11 +55,10 @@ extension TrainableTransformer {
                                  adapter: LoRAAdapter, computeGradients: Bool = true)
         -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<T>])
     {
-        let view = AdapterView(adapter)
+        var view = AdapterView(adapter)
+        view.dora = doraStates(adapter)
         var gradients: [String: LoRAGradient<T>] = [:]
-        for w in adapter.weights {
-            gradients[w.modulePath] = LoRAGradient(a: [T](repeating: 0, count: w.a.count), b: [T](repeating: 0, count: w.b.count))
-        }
+        for w in adapter.weights { gradients[w.modulePath] = .zeros(for: w) }
         let positions = batch.width - 1
         let mask = batch.targetMask(kind)
         let count = Double(mask.reduce(0, +))
@@ -216,15 +220,17 @@ extension TrainableTransformer {
                                       dropoutMask: nil, rows: rows, inputs: w.inputs, outputs: w.outputs, rank: lora.rank,
                                       xa: &xa, into: &y)
         }
+        if let dora = view.dora[path] { doraForward(&y, state: dora, bias: w.bias, module: module, record: &record) }
         record.lowRank[module] = xa
         return y
     }
 
     /// Backward of `linear`: adds into `dx` and, for adapted layers, into the LoRA gradients.
-    func linearBackward(_ index: Int, _ module: String, _ dy: [T], input x: [T], rows: Int, view: AdapterView,
+    func linearBackward(_ index: Int, _ module: String, _ dOut: [T], input x: [T], rows: Int, view: AdapterView,
                         record: BlockRecord, dx: inout [T], gradients: inout [String: LoRAGradient<T>]) {
         let w = layers[index].linears[module]!
         let path = "model.layers.\(index).\(module)"
+        let dy = doraBackward(dOut, path: path, module: module, view: view, record: record, gradients: &gradients)
         guard let lora = view.matrices[path], var g = gradients[path], let xa = record.lowRank[module] else {
             Kernels.linearBackward(dy, input: x, weight: w.weight, rows: rows, inputs: w.inputs, outputs: w.outputs,
                                    dx: &dx, dWeight: nil, dBias: nil)

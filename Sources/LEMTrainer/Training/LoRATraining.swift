@@ -48,7 +48,7 @@ public struct LoRATraining: Sendable {
         model: some LoRALossModel, adapter initial: LoRAAdapter, train: [TokenizedExample], valid: [TokenizedExample],
         isCancelled: @Sendable () -> Bool = { false }, onEvent: (TrainingEvent) -> Void = { _ in }
     ) throws -> LoRAAdapter {
-        var adapter = initial
+        var adapter = try preparedAdapter(initial, model: model)
         var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
         var batches = try BatchIterator(examples: train, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
                                         order: options.batchOrder, name: "train")
@@ -58,7 +58,7 @@ public struct LoRATraining: Sendable {
         var optimizer = try config.makeOptimizer()
         let schedule = try config.makeSchedule()
         var accumulator = try GradientAccumulator(steps: config.gradAccumulationSteps)
-        var parameters = adapter.weights.flatMap { [$0.a, $0.b] }
+        var parameters = adapter.trainableParameters
         let log = try options.outputFolder.map { folder -> TrainLog in
             try adapter.write(to: folder, config: config)
             return try TrainLog(url: folder.appendingPathComponent("train-log.jsonl"))
@@ -90,18 +90,12 @@ public struct LoRATraining: Sendable {
             let dropout = LoRADropout(probability: adapter.parameters.dropout, seed: UInt64(truncatingIfNeeded: config.seed), step: it)
             let (loss, count, gradients) = model.lossAndFloatGradients(batch: batch, mask: options.targetMask, adapter: adapter,
                                                                        computeGradients: true, dropout: dropout)
-            let flat = adapter.weights.flatMap { w -> [[Float]] in
-                let g = gradients[w.modulePath]!
-                return [g.a, g.b]
-            }
+            let flat = adapter.flatGradients(gradients)
             if var update = accumulator.add(flat) {
                 if let maxNorm = options.maxGradNorm { Gradients.clipGlobalNorm(&update, maxNorm: maxNorm) }
                 learningRate = schedule.value(at: optimizer.step)
                 optimizer.update(parameters: &parameters, gradients: update, learningRate: Float(learningRate))
-                for i in adapter.weights.indices {
-                    adapter.weights[i].a = parameters[2 * i]
-                    adapter.weights[i].b = parameters[2 * i + 1]
-                }
+                adapter.setTrainableParameters(parameters)
             }
             losses += loss
             tokens += count
