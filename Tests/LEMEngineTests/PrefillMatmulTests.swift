@@ -4,23 +4,6 @@ import LEMFormats
 import Testing
 import TestSupport
 
-/// Bytes a test owns, standing in for a mapped file behind `RawRows`.
-private final class PrefillBytes {
-    let bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-}
-
-/// A deterministic generator so failures reproduce.
-private struct PrefillRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 11
-    }
-    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() % 1_000_000) / 1_000_000 }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next() >> 7) }
-}
-
 /// Runs every prefill strategy on `kernel` for `tokens` rows of `x` and checks each output against
 /// a double-precision decode-then-dot: `|fast − naive| ≤ 1e-5 · Σ|w·x| + 1e-6` (f32 summation
 /// order is the only difference; the prefill path never rounds the activation).
@@ -29,7 +12,7 @@ private func checkPrefill(
     decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     let rows = kernel.rows, cols = kernel.columns
-    var rng = PrefillRNG(state: seed)
+    var rng = TestRNG(state: seed)
     // Mixed magnitudes per block, as real activations have (outlier channels included).
     let x = (0 ..< tokens * cols).map { i in rng.float(-1, 1) * (i % 97 == 0 ? 20 : 1) }  // (T, in)
     var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)  // (matmulTileRows, in)
@@ -75,8 +58,8 @@ private func checkPrefill(
 @Suite("Prefill matmul strategies vs decode-then-dot")
 struct PrefillMatmulTests {
     /// Random blocks of `type` with sane f16 scales at `scaleOffsets` within each block.
-    private static func ggml(_ type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], seed: UInt64) -> (MatrixKernel?, PrefillBytes) {
-        var rng = PrefillRNG(state: seed)
+    private static func ggml(_ type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], seed: UInt64) -> (MatrixKernel?, TestBytes) {
+        var rng = TestRNG(state: seed)
         var bytes: [UInt8]
         switch type {
         case .f32:
@@ -98,7 +81,7 @@ struct PrefillMatmulTests {
                 }
             }
         }
-        let box = PrefillBytes(bytes)
+        let box = TestBytes(bytes)
         let kernel = box.bytes.withUnsafeBytes { p in
             MatrixKernel(
                 RawRows(format: .ggml(type), rows: rows, columns: cols, base: p.baseAddress!, rowBytes: type.rowBytes(cols), owner: box))
@@ -140,7 +123,7 @@ struct PrefillMatmulTests {
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (8, 32, .bf16)])
     func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
         let rows = 40, cols = 256
-        var rng = PrefillRNG(state: UInt64(bits * 1000 + groupSize))
+        var rng = TestRNG(state: UInt64(bits * 1000 + groupSize))
         var w = SafetensorsWriter()
         try w.add("l.weight", dtype: .u32, shape: [rows, cols * bits / 32], bytes: (0 ..< rows * cols * bits / 8).map { _ in rng.byte() })
         let groups = cols / groupSize
@@ -178,7 +161,7 @@ struct PrefillMatmulTests {
 
             // The public entry point with a bias, against the naive oracle.
             let tokens = 9
-            var rng = PrefillRNG(state: 17)
+            var rng = TestRNG(state: 17)
             let x = (0 ..< tokens * t.columns).map { _ in rng.float(-1, 1) }  // (T, in)
             let bias = (0 ..< t.rows).map { _ in rng.float(-1, 1) }  // (out)
             var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * t.columns)

@@ -4,23 +4,6 @@ import LEMFormats
 import Testing
 import TestSupport
 
-/// Bytes a test owns, standing in for a mapped file behind `RawRows`.
-private final class ByteBox {
-    var bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-}
-
-/// A deterministic generator so failures reproduce.
-private struct TestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return state >> 11
-    }
-    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() % 1_000_000) / 1_000_000 }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next() >> 7) }
-}
-
 /// The largest error Q8 activation quantization may add to `Σ w·x`: each element moves by at most
 /// half its block's step `max|x| / 127`, so `|Σ w·x − Σ w·x̂| ≤ Σ |w| · max|x|_block / 254`; plus a
 /// float-rounding allowance of 1e-5 · Σ|w·x| (summation order differs between the kernels).
@@ -100,12 +83,12 @@ struct QuantizedMatvecTests {
                 bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
             }
         }
-        return ByteBoxRows(box: ByteBox(bytes), type: type, rows: rows, cols: cols)
+        return ByteBoxRows(box: TestBytes(bytes), type: type, rows: rows, cols: cols)
     }
 
     /// A GGML matrix held in test memory.
     struct ByteBoxRows {
-        fileprivate let box: ByteBox
+        fileprivate let box: TestBytes
         let type: GGMLType, rows: Int, cols: Int
         var kernel: MatrixKernel? {
             box.bytes.withUnsafeBytes { p in
@@ -139,7 +122,7 @@ struct QuantizedMatvecTests {
         case .f32:
             var rng = TestRNG(state: 7)
             let floats = (0 ..< rows * cols).map { _ in rng.float(-0.1, 0.1) }
-            m = ByteBoxRows(box: ByteBox(floats.withUnsafeBytes { Array($0) }), type: .f32, rows: rows, cols: cols)
+            m = ByteBoxRows(box: TestBytes(floats.withUnsafeBytes { Array($0) }), type: .f32, rows: rows, cols: cols)
         case .f16, .bf16:
             var rng = TestRNG(state: 9)
             var bytes: [UInt8] = []
@@ -148,7 +131,7 @@ struct QuantizedMatvecTests {
                 let h = type == .f16 ? HalfFloat.floatToF16(f) : HalfFloat.floatToBF16(f)
                 bytes += [UInt8(h & 0xFF), UInt8(h >> 8)]
             }
-            m = ByteBoxRows(box: ByteBox(bytes), type: type, rows: rows, cols: cols)
+            m = ByteBoxRows(box: TestBytes(bytes), type: type, rows: rows, cols: cols)
         default:
             m = Self.randomGGML(type, rows: rows, cols: cols, scaleOffsets: scaleOffsets, seed: 42)
         }

@@ -90,7 +90,7 @@ import Testing
         ("batch_size: two\n", "'batch_size'", "config.yaml:1"),
         ("lr_schedule:\n  name: cosine\n  arguments: [1e-5, 10]\n", "lr_schedule.name", "unknown schedule"),
         ("optimizer_config:\n  adam:\n    weight_decay: 0.1\n", "optimizer_config.adam.weight_decay", "unknown"),
-        ("fine_tune_type: dora\n", "fine_tune_type", "only 'lora'"),
+        ("fine_tune_type: full\n", "fine_tune_type", "expected 'lora' or 'dora'"),
         ("batch_size: [1\n", "config.yaml", "not valid YAML"),
     ])
     func errorsNameTheKey(yaml: String, key: String, detail: String) {
