@@ -41,8 +41,23 @@ enum { LEM_EXACT_MAX_COLS = 16384 };
 
 /// AVX2 rows [r0, r1) against the 8-bit (or, for float formats, f32) activation: eight rows per
 /// call where a multi-row kernel exists (the last group repeats its final row), else one by one.
+static int dot8_state = -1;  // -1 unknown, 0 one-row kernels (default), 1 eight-row kernels (LEM_DOT8=1)
+
+/// Whether the eight-row kernels are used where they exist. Off unless `LEM_DOT8=1`: they run 34–62 %
+/// fewer instructions, but measured wall time was no better on SmolLM2 and 20 % worse on Gemma 3
+/// 270M's Q8_0 head (docs/PERFORMANCE.md, "Decode path work").
+static int dot8_enabled(void) {
+    int s = __atomic_load_n(&dot8_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        const char *env = getenv("LEM_DOT8");
+        s = env && env[0] == '1';
+        __atomic_store_n(&dot8_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
 static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
-    if (a->q8 && lem_dot4_supported(m->format)) {
+    if (a->q8 && lem_dot4_supported(m->format) && dot8_enabled()) {
         for (int32_t r = r0; r < r1; r += 8) {
             int32_t n = r1 - r < 8 ? r1 - r : 8;
             int32_t stored[8];
