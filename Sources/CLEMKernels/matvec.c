@@ -45,7 +45,7 @@ static int dot8_state = -1;  // -1 unknown, 0 one-row kernels (default), 1 eight
 
 /// Whether the eight-row kernels are used where they exist. Off unless `LEM_DOT8=1`: they run 34–62 %
 /// fewer instructions, but measured wall time was no better on SmolLM2 and 20 % worse on Gemma 3
-/// 270M's Q8_0 head (docs/PERFORMANCE.md, "Decode path work").
+/// 270M (docs/PERFORMANCE.md, "Decode path work").
 static int dot8_enabled(void) {
     int s = __atomic_load_n(&dot8_state, __ATOMIC_RELAXED);
     if (s < 0) {
