@@ -13,9 +13,46 @@ public protocol LoRALossModel: Sendable {
     /// DoRA's initial magnitude of a block's linear layer: the row norms `‖W[o, :]‖` of its
     /// frozen base weight (mlx_lm `DoRALinear.set_linear`). // (O)
     func baseRowNorms(layer: Int, module: String) throws -> [Float]
+
+    /// The number of transformer blocks.
+    var blockCount: Int { get }
+
+    /// The input/output sizes of block `layer`'s linear `module`; nil when there is none.
+    func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)?
+}
+
+extension LoRALossModel {
+    /// A fresh adapter over the last `numLayers` blocks (-1 = all) and `modules` (all seven
+    /// linear layers when nil), initialised as mlx_lm does.
+    public func makeAdapter(parameters: TrainingConfig.LoRAParameters, numLayers: Int,
+                            using random: inout some RandomNumberGenerator) throws -> LoRAAdapter {
+        var trainingConfig = TrainingConfig()
+        trainingConfig.numLayers = numLayers
+        let adapted = try trainingConfig.adaptedLayers(layerCount: blockCount)
+        let modules = parameters.keys ?? LoRATargets.allLinear
+        var weights: [LoRAWeights] = []
+        for layer in adapted {
+            for module in modules {
+                guard let shape = linearShape(layer: layer, module: module) else {
+                    throw TrainingConfigError.invalid(key: "lora_parameters.keys", reason: "no linear layer '\(module)' in a block")
+                }
+                weights.append(.initialized(layer: layer, module: module, inputs: shape.inputs, outputs: shape.outputs,
+                                            rank: parameters.rank, using: &random))
+            }
+        }
+        return LoRAAdapter(parameters: parameters, numLayers: numLayers, weights: weights)
+    }
 }
 
 extension LoRATransformer: LoRALossModel {
+    /// The number of transformer blocks.
+    public var blockCount: Int { layers.count }
+
+    /// The input/output sizes of block `layer`'s linear `module`.
+    public func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)? {
+        layers[layer].linears[module].map { ($0.inputs, $0.outputs) }
+    }
+
     /// Forwards to `lossAndGradients`.
     public func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                       computeGradients: Bool, dropout: LoRADropout?)
@@ -26,6 +63,14 @@ extension LoRATransformer: LoRALossModel {
 }
 
 extension TrainableTransformer: LoRALossModel {
+    /// The number of transformer blocks.
+    public var blockCount: Int { layers.count }
+
+    /// The input/output sizes of block `layer`'s linear `module`.
+    public func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)? {
+        layers[layer].linears[module].map { ($0.inputs, $0.outputs) }
+    }
+
     /// Forwards to `lossAndGradients` and converts the gradients to Float (no dropout).
     public func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                       computeGradients: Bool, dropout: LoRADropout?)

@@ -63,25 +63,4 @@ public struct LoRATransformer: Sendable {
                   window: block.window, inverseFrequencies: block.inverseFrequencies)
         }
     }
-
-    /// A fresh adapter over the last `numLayers` blocks (-1 = all) and `modules` (all seven
-    /// linear layers when nil), initialised as mlx_lm does.
-    public func makeAdapter(parameters: TrainingConfig.LoRAParameters, numLayers: Int,
-                            using random: inout some RandomNumberGenerator) throws -> LoRAAdapter {
-        var trainingConfig = TrainingConfig()
-        trainingConfig.numLayers = numLayers
-        let adapted = try trainingConfig.adaptedLayers(layerCount: layers.count)
-        let modules = parameters.keys ?? LoRATargets.allLinear
-        var weights: [LoRAWeights] = []
-        for layer in adapted {
-            for module in modules {
-                guard let linear = layers[layer].linears[module] else {
-                    throw TrainingConfigError.invalid(key: "lora_parameters.keys", reason: "no linear layer '\(module)' in a block")
-                }
-                weights.append(.initialized(layer: layer, module: module, inputs: linear.inputs, outputs: linear.outputs,
-                                            rank: parameters.rank, using: &random))
-            }
-        }
-        return LoRAAdapter(parameters: parameters, numLayers: numLayers, weights: weights)
-    }
 }
