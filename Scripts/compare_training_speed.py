@@ -16,6 +16,11 @@ Run:
   PYTHONPATH=~/.cache/lem-refs/trainfast/peft-site $PY Scripts/compare_training_speed.py convert
   PYTHONPATH=~/.cache/lem-refs/trainfast/peft-site $PY Scripts/compare_training_speed.py torch --data DIR
   ~/.cache/lem-refs/trainer/bin/python Scripts/compare_training_speed.py mlx --data DIR
+The torch side trains on the batches `lem train` draws (length-sorted groups in a seeded numpy
+order, `--order lem`), so both report tokens/s over the same rows; mlx_lm 0.32 draws its own
+(file-order groups), which `lem train --mlx-parity` reproduces. The mlx side preloads the system
+OpenBLAS (`--mlx-blas`): with the mlx wheel's bundled reference BLAS, CPU training is far slower
+(docs/PERFORMANCE.md).
 The mlx side links the float32 folder into ~/.cache/lem-refs/trainverify/gemma3-270m-mlx with the
 Gemma turn template added (mlx_lm needs a chat template) and passes rank/scale in a YAML config.
 """
@@ -87,6 +92,30 @@ def render(tokenizer, example):
     return tokenizer(example["prompt"] + example["completion"])["input_ids"], len(prompt)
 
 
+def lem_batches(args, tokenizer, rendered):
+    """The training batches `lem train` (and mlx_lm's `iterate_batches` with length sorting) visits:
+    examples sorted stably by token count, cut into groups of `batch_size`, the groups visited in
+    the order of a numpy permutation seeded with `seed`, so every tool trains on the same rows. `--order file` keeps the file order instead."""
+    import numpy as np
+    if args.order == "file":
+        n = len(rendered) // args.batch_size
+        return [[g * args.batch_size + i for i in range(args.batch_size)] for g in range(n)]
+    def groups(lengths):
+        ranked = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+        return [ranked[i: i + args.batch_size] for i in range(0, len(ranked) - args.batch_size + 1, args.batch_size)]
+    valid_rows = [json.loads(l) for l in open(os.path.join(args.data, "valid.jsonl"))]
+    valid_groups = groups([len(render(tokenizer, r)[0]) for r in valid_rows])
+    train_groups = groups([len(t) for t, _ in rendered])
+    random = np.random.RandomState(args.seed)
+    # The first pass's order is drawn when the first batch is taken, before the step-1 validation
+    # draws its own; later passes draw again after the validations in between.
+    order = list(random.permutation(len(train_groups)))
+    random.permutation(len(valid_groups))
+    while len(order) < args.iters:
+        order += list(random.permutation(len(train_groups)))
+    return [train_groups[i] for i in order]
+
+
 def run_torch(args):
     import torch
     from peft import LoraConfig, get_peft_model
@@ -110,10 +139,10 @@ def run_torch(args):
     sequences = [t[: args.max_seq_length] for t, _ in rendered]
     offsets = [o if args.mask_prompt else 0 for _, o in rendered]
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.learning_rate)
-    order = list(range(len(sequences)))
+    batches = lem_batches(args, tokenizer, rendered)
     total_tokens, total_time = 0, 0.0
     for it in range(args.iters):
-        picked = [order[(it * args.batch_size + i) % len(order)] for i in range(args.batch_size)]
+        picked = batches[it % len(batches)]
         batch = [sequences[p] for p in picked]
         width = max(len(s) for s in batch)
         ids = torch.zeros((len(batch), width), dtype=torch.long)
@@ -131,7 +160,7 @@ def run_torch(args):
         if it > 0:  # the first step warms up allocators and threads
             total_tokens += tokens
             total_time += elapsed
-        print(f"Iter {it + 1}: loss {out.loss.item():.3f}, {tokens / elapsed:.1f} tok/s, peak {peak_mb():.0f} MB", flush=True)
+        print(f"Iter {it + 1}: loss {out.loss.item():.3f}, {tokens} trained tokens in {elapsed:.2f} s, {tokens / elapsed:.1f} tok/s, peak {peak_mb():.0f} MB", flush=True)
     result = {"tool": "pytorch+peft", "tokens_per_sec": total_tokens / total_time, "peak_mb": peak_mb()}
     print(json.dumps(result))
 
@@ -166,8 +195,10 @@ from mlx_lm.tuner.callbacks import TrainingCallback
 class Report(TrainingCallback):
     def on_train_loss_report(self, info):
         print("REPORT " + json.dumps(info), flush=True)
-original = lora.run
-lora.run = lambda args, training_callback=None: original(args, Report())
+# mlx_lm 0.32's `run` replaces any callback it is given, so wrap `train_model` instead.
+original = lora.train_model
+lora.train_model = lambda args, model, train_set, valid_set, training_callback=None: original(
+    args, model, train_set, valid_set, Report())
 sys.argv = ["mlx_lm.lora"] + sys.argv[1:]
 lora.main()
 """
@@ -190,8 +221,13 @@ def run_mlx(args):
         cmd.append("--grad-checkpoint")
     if args.mask_prompt:
         cmd.append("--mask-prompt")
+    env = dict(os.environ)
+    if args.mlx_blas != "bundled":
+        # mlx's Linux wheel vendors the reference (netlib) BLAS, whose sgemm_ is a plain triple
+        # loop: preloading OpenBLAS gives mlx_lm's CPU matmuls an optimised sgemm_ of the same ABI.
+        env["LD_PRELOAD"] = args.mlx_blas
     start = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     print(proc.stdout[-3000:], proc.stderr[-2000:])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     reports = [json.loads(l[len("REPORT "):]) for l in proc.stdout.splitlines() if l.startswith("REPORT ")]
@@ -200,7 +236,7 @@ def run_mlx(args):
     # The first report includes the warm-up step; average the others when there are any.
     result = {"tool": "mlx_lm", "tokens_per_sec": sum(rates[1:]) / max(1, len(rates) - 1) if len(rates) > 1 else (rates or [0])[0],
               "reports_tokens_per_sec": rates, "peak_mb": children, "mlx_peak_mem_gb": max(peaks or [0]),
-              "wall_s": time.time() - start, "returncode": proc.returncode}
+              "wall_s": time.time() - start, "returncode": proc.returncode, "blas": args.mlx_blas}
     print(json.dumps(result))
 
 
@@ -219,6 +255,10 @@ def main():
     parser.add_argument("--steps-per-report", type=int, default=2, help="mlx_lm's report interval (mlx side)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grad-checkpoint", action="store_true")
+    parser.add_argument("--mlx-blas", default="/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
+                        help="mlx side: a BLAS library to preload for sgemm_, or 'bundled' for the wheel's own")
+    parser.add_argument("--order", choices=["lem", "file"], default="lem",
+                        help="torch side: lem's (mlx_lm's length-sorted, seeded) batch order, or file order")
     parser.add_argument("--no-mask-prompt", dest="mask_prompt", action="store_false")
     args = parser.parse_args()
     {"convert": convert, "torch": run_torch, "mlx": run_mlx}[args.what](args)

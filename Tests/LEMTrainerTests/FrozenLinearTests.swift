@@ -47,5 +47,44 @@ import Testing
         }
         #expect(checkClose(y, expectedY, tol: 1e-5 * Double(i) * scale, label: "\(fixture) forward") == nil)
         #expect(checkClose(dx, expectedDx, tol: 1e-5 * Double(o) * scale, label: "\(fixture) backward") == nil)
+
+        // Shared out between threads in several small tiles each (first tile of a partial sum,
+        // later tiles, the partials added in): the same products.
+        var split = linear
+        split.tileRows = 3
+        split.minimumShareRows = 4
+        #expect(TrainerThreads.ranges(o, minimumPart: 4).count == min(TrainerThreads.count, o / 4))
+        var ySplit = [Float](repeating: 0, count: n * o), dxSplit = [Float](repeating: 1, count: n * i)
+        split.forward(x, rows: n, into: &ySplit)
+        split.backwardInput(dy, rows: n, into: &dxSplit)
+        #expect(checkClose(ySplit, expectedY, tol: 1e-5 * Double(i) * scale, label: "\(fixture) split forward") == nil)
+        #expect(checkClose(dxSplit, expectedDx, tol: 1e-5 * Double(o) * scale, label: "\(fixture) split backward") == nil)
+    }
+
+    /// The thread shares cover every index once, in order, and respect the minimum size.
+    @Test func sharesCoverEveryRowOnce() {
+        for total in [0, 1, 5, 63, 64, 129, 1000] {
+            for minimum in [1, 4, 64] {
+                let ranges = TrainerThreads.ranges(total, minimumPart: minimum)
+                #expect(ranges.flatMap { Array($0) } == Array(0 ..< total), "\(total) / \(minimum)")
+                #expect(ranges.count <= TrainerThreads.count)
+                if ranges.count > 1 { #expect(ranges.allSatisfy { $0.count >= minimum / 2 }) }
+            }
+        }
+    }
+
+    /// Scratch buffers are reused: the smallest that fits is handed out again.
+    @Test func scratchPoolReusesBuffers() {
+        let pool = ScratchPool(retained: 2)
+        let big = pool.take(100), small = pool.take(10)
+        let bigStart = big.pointer, smallStart = small.pointer
+        pool.give(big)
+        pool.give(small)
+        let again = pool.take(8)
+        #expect(again.pointer == smallStart && again.capacity >= 8)
+        let other = pool.take(50)
+        #expect(other.pointer == bigStart)
+        let fresh = pool.take(200)
+        #expect(fresh.capacity >= 200 && fresh.pointer != bigStart)
     }
 }

@@ -60,11 +60,14 @@ public enum MachineSpeed {
     }
 
     /// OpenBLAS `sgemm` throughput in GFLOP/s for `out(T, N) = x(T, K) · w(N, K)ᵀ` — the shape of
-    /// a prefill linear layer (T tokens, K in, N out features) — with `threads` OpenBLAS threads,
-    /// best of `repeats` after one warm-up call. FLOPs = 2·T·K·N.
+    /// a prefill linear layer (T tokens, K in, N out features) — on `threads` threads, best of
+    /// `repeats` after one warm-up call. FLOPs = 2·T·K·N. Each thread runs a single-threaded
+    /// `sgemm` on its share of the N output columns, which is how the engine and the trainer use
+    /// OpenBLAS (`Kernels.setThreadCount`).
     public static func sgemm(tokens: Int, inFeatures: Int, outFeatures: Int, threads: Int, repeats: Int = 5) -> Double {
         let (t, k, n) = (max(1, tokens), max(1, inFeatures), max(1, outFeatures))
-        EngineThreads.set(threads)
+        let parts = max(1, min(threads, n))
+        Kernels.useSerialBLAS()
         var rng = Xoshiro256(seed: 1)
         let x = (0 ..< t * k).map { _ in rng.nextUnitFloat() - 0.5 }  // (T, K)
         let w = (0 ..< n * k).map { _ in rng.nextUnitFloat() - 0.5 }  // (N, K)
@@ -73,9 +76,15 @@ public enum MachineSpeed {
             x.withUnsafeBufferPointer { xp in
                 w.withUnsafeBufferPointer { wp in
                     out.withUnsafeMutableBufferPointer { op in
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(n), Int32(k), 1,
-                            xp.baseAddress, Int32(k), wp.baseAddress, Int32(k), 0, op.baseAddress, Int32(n))
+                        let xs = BenchPointer(base: UnsafeMutablePointer(mutating: xp.baseAddress!))
+                        let ws = BenchPointer(base: UnsafeMutablePointer(mutating: wp.baseAddress!))
+                        let os = BenchPointer(base: op.baseAddress!)
+                        DispatchQueue.concurrentPerform(iterations: parts) { part in
+                            let first = n * part / parts, columns = n * (part + 1) / parts - first
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(columns), Int32(k), 1,
+                                xs.base, Int32(k), ws.base + first * k, Int32(k), 0, os.base + first, Int32(n))
+                        }
                     }
                 }
             }

@@ -6,7 +6,9 @@ import LEMFormats
 extension Kernels {
     /// How a chunk of several tokens is multiplied (measured in docs/PERFORMANCE.md).
     public enum PrefillStrategy: String, Sendable {
-        /// The caller dequantizes `matmulTileRows`-row tiles; OpenBLAS's own threads run `sgemm`.
+        /// The caller dequantizes `matmulTileRows`-row tiles and runs `sgemm` on each, on its
+        /// own thread (OpenBLAS is single-threaded in this process, see `Kernels.setThreadCount`):
+        /// the plain baseline.
         case blasThreads
         /// The pool splits the output rows; each worker dequantizes its own tiles and runs a
         /// single-threaded `sgemm`, so only one set of threads ever competes for the cores.
@@ -44,7 +46,6 @@ extension Kernels {
             return
         }
         if strategy == .blasThreads || workers <= 1 {
-            openblas_set_num_threads(Int32(workers))
             var start = 0
             while start < outFeatures {
                 let rows = min(matmulTileRows, outFeatures - start)
@@ -57,11 +58,7 @@ extension Kernels {
             withExtendedLifetime(kernel.owner) {}
             return
         }
-        // Workers call sgemm concurrently: each must run single-threaded (restored after, so the
-        // trainer's own sgemm calls keep their threads).
-        let blasThreads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(blasThreads) }
+        // Workers call sgemm concurrently; OpenBLAS runs each call single-threaded.
         var job = withUnsafePointer(to: kernel.matrix) { m in
             PrefillJob(
                 x: x, matrix: m.pointee, tokens: tokens, tile: tile, tileRows: max(1, matmulTileRows / workers),

@@ -10,10 +10,22 @@ extension Kernels {
     /// Threads the kernels use (the calling thread included): `LEM_THREADS`, else the CPU count.
     public static var threadCount: Int { Int(lem_pool_threads()) }
 
-    /// Sets the kernel pool's and OpenBLAS's thread count (`n <= 0`: back to the default).
+    /// Sets the kernel pool's thread count (`n <= 0`: back to the default) and makes OpenBLAS
+    /// single-threaded.
+    ///
+    /// OpenBLAS is single-threaded in this process: every product that uses several threads
+    /// splits its rows over the pool's (or the trainer's) threads, each calling `sgemm` on its
+    /// share. Its thread count is a process-wide setting, and OpenBLAS's results depend on it, so
+    /// it is set to 1 once and never switched per call (a switch during another thread's work made
+    /// repeated computations differ in their last bits).
     public static func setThreadCount(_ n: Int) {
         lem_pool_set_threads(Int32(clamping: n))
-        openblas_set_num_threads(lem_pool_threads())
+        useSerialBLAS()
+    }
+
+    /// Makes OpenBLAS single-threaded (see `setThreadCount`); cheap when it already is.
+    public static func useSerialBLAS() {
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 
     /// Whether the AVX2 kernels are in use (false: the portable scalar kernels).

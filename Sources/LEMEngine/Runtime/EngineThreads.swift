@@ -4,9 +4,9 @@ import Foundation
 ///
 /// The default is `LEM_THREADS` from the environment when it is a positive integer, else the
 /// number of active processors capped at 8. `set(_:)` changes it for the whole process (the
-/// `--threads` option of `lem bench-speed`) and also tells OpenBLAS, whose `sgemm` runs the
-/// prefill, so both halves of a forward pass use the same count. Kernels read `count` on every
-/// call, so a change takes effect at the next matmul.
+/// `--threads` option of `lem bench-speed`). OpenBLAS stays single-threaded: products that
+/// use `sgemm` split their rows over these threads themselves (`Kernels.setThreadCount`).
+/// Kernels read `count` on every call, so a change takes effect at the next matmul.
 public enum EngineThreads {
     /// The environment variable that sets the default thread count.
     public static let environmentKey = "LEM_THREADS"
@@ -15,7 +15,7 @@ public enum EngineThreads {
     /// same way `defaultCount` does.
     public static var count: Int { Kernels.threadCount }
 
-    /// Sets the thread count for the kernel pool and OpenBLAS; values below 1 are treated as 1.
+    /// Sets the thread count for the kernel pool; values below 1 are treated as 1.
     public static func set(_ threads: Int) {
         Kernels.setThreadCount(max(1, threads))
     }

@@ -6,7 +6,8 @@ import LEMFormats
 // A frozen base weight kept in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
 // both products the LoRA trainer needs from it are taken tile by tile, decoding at most
 // `tileRows` weight rows into an f32 scratch and handing them to `cblas_sgemm`. The whole matrix
-// is never expanded — this is what makes QLoRA cheap in memory.
+// is never expanded — this is what makes QLoRA cheap in memory. The weight rows are shared out
+// between the trainer's threads, each decoding and multiplying its own (`TrainerThreads`).
 //
 // Legend: N activation rows (B·T tokens), I inputs, O outputs, t rows of one tile.
 
@@ -21,13 +22,16 @@ public struct FrozenLinear: Sendable {
     public var inputs: Int { weight.columns }
     public var outputs: Int { weight.rows }
     /// Weight rows decoded per tile: about 512 KB of f32, so a tile stays in L2.
-    public var tileRows: Int { max(16, min(1024, 131_072 / max(1, inputs))) }
+    public var tileRows: Int
+    /// The fewest weight rows worth a thread of their own in `forward` / `backwardInput`.
+    public var minimumShareRows = 64
 
     /// Wraps a stored weight and its optional bias.
     public init(weight: any WeightTensor, bias: [Float]?) {
         self.weight = weight
         self.bias = bias
         kernel = MatrixKernel(weight)
+        tileRows = max(16, min(1024, 131_072 / max(1, weight.columns)))
     }
 
     /// Decodes weight rows `start ..< start + count` into `tile`, split across two threads when
@@ -52,22 +56,39 @@ public struct FrozenLinear: Sendable {
         }
     }
 
+    /// Decodes weight rows `start ..< start + count` into `tile` on the calling thread.
+    func decodeSerial(rows start: Int, count: Int, into tile: UnsafeMutablePointer<Float>) {  // tile: (count, I)
+        if let kernel {
+            for r in 0 ..< count { kernel.decodeRow(start + r, into: tile + r * inputs) }
+        } else {
+            for r in 0 ..< count { weight.decodeRow(start + r, into: tile + r * inputs) }
+        }
+    }
+
     /// `y = x Wᵀ + b`, overwriting `y`.
+    ///
+    /// The output rows are split between the trainer's threads (`TrainerThreads`); each decodes
+    /// its own rows tile by tile and multiplies them with single-threaded BLAS, so no thread waits
+    /// for another until the end.
     public func forward(_ x: UnsafePointer<Float>,  // (N, I)
                         rows n: Int,
-                        into y: UnsafeMutablePointer<Float>)  // (N, O)
+                        into y: UnsafeMutablePointer<Float>,  // (N, O)
+                        scratch: ScratchPool = ScratchPool())
     {
         let i = inputs, o = outputs, step = tileRows
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: step * i)  // (t, I)
-        defer { tile.deallocate() }
-        var start = 0
-        while start < o {
-            let count = min(step, o - start)
-            decode(rows: start, count: count, into: tile)
-            // y[:, start ..< start + t] = x (N, I) · tile (t, I)ᵀ
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(i), 1,
-                        x, Int32(i), tile, Int32(i), 0, y + start, Int32(o))
-            start += count
+        let shared = UnsafeSendablePointer(y), input = UnsafeSendableInput(x)
+        TrainerThreads.split(o, minimumPart: minimumShareRows) { range in
+            let tile = scratch.take(min(step, range.count) * i)  // (t, I)
+            defer { scratch.give(tile) }
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let count = min(step, range.upperBound - start)
+                decodeSerial(rows: start, count: count, into: tile.pointer)
+                // y[:, start ..< start + t] = x (N, I) · tile (t, I)ᵀ
+                sgemm(transB: true, m: n, n: count, k: i, input.pointer, lda: i, tile.pointer, ldb: i, shared.pointer + start,
+                      ldc: o)
+                start += count
+            }
         }
         if let bias {
             for r in 0 ..< n {
@@ -78,21 +99,39 @@ public struct FrozenLinear: Sendable {
     }
 
     /// Adds the input gradient `dx += dy W` (the bias and weight are frozen).
+    ///
+    /// The weight rows (the sum's `O` terms) are split between the trainer's threads: the first
+    /// adds its share straight into `dx`, the others into their own partial sums, added in after.
     public func backwardInput(_ dy: UnsafePointer<Float>,  // (N, O)
                               rows n: Int,
-                              into dx: UnsafeMutablePointer<Float>)  // (N, I), added into
+                              into dx: UnsafeMutablePointer<Float>,  // (N, I), added into
+                              scratch: ScratchPool = ScratchPool())
     {
         let i = inputs, o = outputs, step = tileRows
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: step * i)  // (t, I)
-        defer { tile.deallocate() }
-        var start = 0
-        while start < o {
-            let count = min(step, o - start)
-            decode(rows: start, count: count, into: tile)
-            // dx += dy[:, start ..< start + t] (N, t) · tile (t, I)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(i), Int32(count), 1,
-                        dy + start, Int32(o), tile, Int32(i), 1, dx, Int32(i))
-            start += count
+        let ranges = TrainerThreads.ranges(o, minimumPart: minimumShareRows)
+        let partials = (1 ..< max(1, ranges.count)).map { _ in scratch.take(n * i) }  // (N, I) each
+        defer { partials.forEach { scratch.give($0) } }
+        let target = UnsafeSendablePointer(dx), gradient = UnsafeSendableInput(dy)
+        TrainerThreads.run(ranges.count) { part in
+            let range = ranges[part]
+            let out = part == 0 ? target.pointer : partials[part - 1].pointer
+            let tile = scratch.take(min(step, range.count) * i)  // (t, I)
+            defer { scratch.give(tile) }
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let count = min(step, range.upperBound - start)
+                decodeSerial(rows: start, count: count, into: tile.pointer)
+                // out += dy[:, start ..< start + t] (N, t) · tile (t, I); a partial starts from zero
+                let beta: Float = part == 0 || start > range.lowerBound ? 1 : 0
+                sgemm(m: n, n: i, k: count, gradient.pointer + start, lda: o, tile.pointer, ldb: i, beta: beta, out, ldc: i)
+                start += count
+            }
+        }
+        for partial in partials {
+            let source = UnsafeSendableInput(UnsafePointer(partial.pointer))
+            TrainerThreads.split(n * i, minimumPart: 32_768) { range in
+                for j in range { target.pointer[j] += source.pointer[j] }
+            }
         }
     }
 }
@@ -105,6 +144,12 @@ struct UnsafeSendablePointer: @unchecked Sendable {
     /// disjoint parts.
     init(_ buffer: UnsafeBufferPointer<Float>) { pointer = UnsafeMutablePointer(mutating: buffer.baseAddress!) }
     init(_ buffer: UnsafeMutableBufferPointer<Float>) { pointer = buffer.baseAddress! }
+}
+
+/// A read-only pointer handed to worker threads.
+struct UnsafeSendableInput: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    init(_ pointer: UnsafePointer<Float>) { self.pointer = pointer }
 }
 
 /// Runs `body` over `0 ..< count`, split in two halves on two threads when `count` is large

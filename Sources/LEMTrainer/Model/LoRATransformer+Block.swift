@@ -185,7 +185,7 @@ extension LoRATransformer {
                     let g = UnsafeSendablePointer(g), u = UnsafeSendablePointer(u), a = UnsafeSendablePointer(a)
                     inHalves(gate.count) { range in
                         let o = range.lowerBound
-                        Kernels.gatedActivationForward(activation, gate: g.pointer + o, up: u.pointer + o, count: range.count,
+                        Kernels.gatedActivationForwardF32(activation, gate: g.pointer + o, up: u.pointer + o, count: range.count,
                                                        into: a.pointer + o)
                     }
                 }
@@ -207,7 +207,7 @@ extension LoRATransformer {
                             let dg = UnsafeSendablePointer(dg), du = UnsafeSendablePointer(du)
                             inHalves(gate.count) { range in
                                 let o = range.lowerBound
-                                Kernels.gatedActivationBackward(activation, d.pointer + o, gate: g.pointer + o, up: u.pointer + o,
+                                Kernels.gatedActivationBackwardF32(activation, d.pointer + o, gate: g.pointer + o, up: u.pointer + o,
                                                                 count: range.count, dGate: dg.pointer + o, dUp: du.pointer + o)
                             }
                         }
@@ -224,7 +224,7 @@ extension LoRATransformer {
                 record: inout BlockRecord) -> [Float] {
         let w = layers[index].linears[module]!
         var y = [Float](repeating: 0, count: n * w.outputs)
-        w.forward(x, rows: n, into: &y)
+        w.forward(x, rows: n, into: &y, scratch: scratch)
         guard let lora = view.matrices["model.layers.\(index).\(module)"] else { return y }
         var xa = [Float](repeating: 0, count: n * lora.rank)  // (N, R)
         if let dropout = view.dropout {
@@ -254,7 +254,7 @@ extension LoRATransformer {
         let w = layers[index].linears[module]!
         let path = "model.layers.\(index).\(module)"
         let dy = doraBackward(dOut, path: path, module: module, view: view, record: record, gradients: &gradients)
-        if inputGradient { w.backwardInput(dy, rows: n, into: &dx) }
+        if inputGradient { w.backwardInput(dy, rows: n, into: &dx, scratch: scratch) }
         guard let lora = view.matrices[path], var g = gradients[path], let xa = record.lowRank[module] else { return }
         let rank = lora.rank, i = w.inputs, o = w.outputs
         gradients[path] = nil  // keep `g` uniquely referenced while it is written

@@ -17,6 +17,7 @@ extension LoRATransformer {
                                  computeGradients: Bool = true, dropout: LoRADropout? = nil)
         -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>])
     {
+        Kernels.useSerialBLAS()  // each thread multiplies its own share
         var view = AdapterView(adapter, dropout: computeGradients ? dropout : nil)
         view.dora = doraStates(adapter)
         var gradients: [String: LoRAGradient<Float>] = [:]
@@ -101,79 +102,116 @@ extension LoRATransformer {
     /// position a running max `m` and sum `s = Σ e^(l − m)` (online log-sum-exp), and for the
     /// backward an accumulator `a = Σ_v e^(l_v − m)·slope_v·W_v` rescaled whenever `m` moves, so
     /// at the end `dHidden = (a ÷ s − slope_t·W_t) ÷ normalizer` (softmax − one-hot, through the
-    /// optional soft cap, `slope = 1 − (l/cap)²`). No second pass recomputes the logits.
+    /// optional soft cap, `slope = 1 − (l/cap)²`). No second pass recomputes the logits. Each
+    /// thread makes this pass over its own slice of the vocabulary (`headPass`); the slices'
+    /// states are merged at the end by the same rescaling.
     func headLoss(_ hidden: [Float], targets: [Int], normalizer: Double, backward: Bool)
         -> (lossSum: Double, dHidden: [Float])
     {
-        let m = targets.count, c = config.hiddenSize, vocabulary = head.rows, step = headTileRows
-        let cap = config.finalLogitSoftcapping.map { Float($0) }
+        let m = targets.count, c = config.hiddenSize
         let head = FrozenLinear(weight: self.head, bias: nil)
-        let tile = SharedBuffer<Float>(step * c)  // (v, C)
-        let logits = SharedBuffer<Float>(m * step)  // (M, v), then e^(l − m)·slope in place
-        let maxima = SharedBuffer<Float>(m, -.infinity), sums = SharedBuffer<Double>(m, 0)  // (M)
-        let targetLogits = SharedBuffer<Double>(m, 0), targetSlopes = SharedBuffer<Float>(m, 1)  // (M)
-        let accumulator = SharedBuffer<Float>(backward ? m * c : 0, 0)  // (M, C)
-        var start = 0
-        while start < vocabulary {
-            let rows = min(step, vocabulary - start), first = start
-            head.decode(rows: start, count: rows, into: tile.pointer)
+        let slices = TrainerThreads.ranges(head.outputs, minimumPart: headTileRows)
+        let states = slices.map { _ in HeadSlice(positions: m, hidden: backward ? c : 0) }
+        hidden.withUnsafeBufferPointer { h in
+            let input = UnsafeSendableInput(h.baseAddress!)
+            TrainerThreads.run(slices.count) { part in
+                headPass(head, input.pointer, targets: targets, vocabulary: slices[part], into: states[part])
+            }
+        }
+        var lossSum = 0.0
+        var dHidden = [Float](repeating: 0, count: backward ? m * c : 0)  // (M, C)
+        var targetRow = [Float](repeating: 0, count: c)  // (C)
+        let weight = 1 / normalizer
+        for r in 0 ..< m {
+            let top = states.map { $0.maxima.pointer[r] }.max()!
+            var sum = 0.0, targetLogit = 0.0, slope: Float = 1
+            for state in states {
+                sum += state.sums.pointer[r] * Double(exp(state.maxima.pointer[r] - top))
+                if !state.targetLogits.pointer[r].isNaN {
+                    targetLogit = state.targetLogits.pointer[r]
+                    slope = state.targetSlopes.pointer[r]
+                }
+            }
+            lossSum += Double(top) + log(sum) - targetLogit
+            guard backward else { continue }
+            targetRow.withUnsafeMutableBufferPointer { head.decodeSerial(rows: targets[r], count: 1, into: $0.baseAddress!) }
+            let share = Float(weight / sum), hit = Float(weight) * slope
+            let factors = states.map { exp($0.maxima.pointer[r] - top) * share }
+            for j in 0 ..< c {
+                var a: Float = 0
+                for (state, factor) in zip(states, factors) { a += state.accumulator.pointer[r * c + j] * factor }
+                dHidden[r * c + j] = a - hit * targetRow[j]
+            }
+        }
+        return (lossSum, dHidden)
+    }
+
+    /// The online log-sum-exp pass of `headLoss` over the vocabulary rows `vocabulary`, on the
+    /// calling thread, into `state` (whose accumulator is empty when there is no backward).
+    func headPass(_ head: FrozenLinear, _ hidden: UnsafePointer<Float>,  // (M, C)
+                  targets: [Int], vocabulary: Range<Int>, into state: HeadSlice) {
+        let m = targets.count, c = config.hiddenSize, step = min(headTileRows, vocabulary.count)
+        let backward = state.hasAccumulator
+        let cap = config.finalLogitSoftcapping.map { Float($0) }
+        let tile = scratch.take(step * c), logits = scratch.take(m * step)  // (v, C), (M, v)
+        defer {
+            scratch.give(tile)
+            scratch.give(logits)
+        }
+        var start = vocabulary.lowerBound
+        while start < vocabulary.upperBound {
+            let rows = min(step, vocabulary.upperBound - start), first = start
+            head.decodeSerial(rows: start, count: rows, into: tile.pointer)
             // logits (M, v) = hidden (M, C) · tile (v, C)ᵀ
             sgemm(transB: true, m: m, n: rows, k: c, hidden, lda: c, tile.pointer, ldb: c, logits.pointer, ldc: step)
-            // Positions are independent: split them over two threads when the tile is big.
-            let parts = m * rows >= 65_536 && m >= 2 ? 2 : 1, per = (m + parts - 1) / parts
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                for r in part * per ..< min(m, (part + 1) * per) {
-                    let row = logits.pointer + r * step
-                    if let cap { for j in 0 ..< rows { row[j] = cap * tanh(row[j] / cap) } }
-                    var tileMax = -Float.infinity
-                    for j in 0 ..< rows { tileMax = max(tileMax, row[j]) }
-                    let old = maxima.pointer[r], newMax = max(old, tileMax)
-                    let target = targets[r] - first
-                    if target >= 0 && target < rows {
-                        let l = row[target]
-                        targetLogits.pointer[r] = Double(l)
-                        if let cap { let u = l / cap; targetSlopes.pointer[r] = 1 - u * u }
-                    }
-                    var partial: Float = 0
-                    if backward {
-                        for j in 0 ..< rows {
-                            let e = exp(row[j] - newMax)
-                            partial += e
-                            if let cap { let u = row[j] / cap; row[j] = e * (1 - u * u) } else { row[j] = e }
-                        }
-                    } else {
-                        for j in 0 ..< rows { partial += exp(row[j] - newMax) }
-                    }
-                    let factor = old == -.infinity ? 0 : exp(old - newMax)
-                    sums.pointer[r] = sums.pointer[r] * Double(factor) + Double(partial)
-                    maxima.pointer[r] = newMax
-                    if backward && factor != 1 {
-                        let a = accumulator.pointer + r * c
-                        for j in 0 ..< c { a[j] *= factor }
-                    }
+            for r in 0 ..< m {
+                let row = logits.pointer + r * step
+                if let cap { Kernels.softCapF32(row, count: rows, cap: cap) }
+                let tileMax = Kernels.maximumF32(row, count: rows)
+                let old = state.maxima.pointer[r], newMax = max(old, tileMax)
+                let target = targets[r] - first
+                if target >= 0 && target < rows {
+                    let l = row[target]
+                    state.targetLogits.pointer[r] = Double(l)
+                    if let cap { let u = l / cap; state.targetSlopes.pointer[r] = 1 - u * u }
+                }
+                let partial = Kernels.shiftedExponentialsF32(row, count: rows, shift: newMax, slopeCap: cap,
+                                                             overwrite: backward)
+                let factor = old == -.infinity ? 0 : exp(old - newMax)
+                state.sums.pointer[r] = state.sums.pointer[r] * Double(factor) + Double(partial)
+                state.maxima.pointer[r] = newMax
+                if backward && factor != 1 {
+                    let a = state.accumulator.pointer + r * c
+                    for j in 0 ..< c { a[j] *= factor }
                 }
             }
             // accumulator (M, C) += e^(l − m)·slope (M, v) · tile (v, C)
             if backward {
                 sgemm(m: m, n: c, k: rows, logits.pointer, lda: step, tile.pointer, ldb: c, beta: 1,
-                      accumulator.pointer, ldc: c)
+                      state.accumulator.pointer, ldc: c)
             }
             start += rows
         }
-        var lossSum = 0.0
-        for r in 0 ..< m { lossSum += Double(maxima.pointer[r]) + log(sums.pointer[r]) - targetLogits.pointer[r] }
-        guard backward else { return (lossSum, []) }
+    }
+}
 
-        var dHidden = [Float](repeating: 0, count: m * c)  // (M, C)
-        var targetRow = [Float](repeating: 0, count: c)  // (C)
-        let weight = 1 / normalizer
-        for r in 0 ..< m {
-            targetRow.withUnsafeMutableBufferPointer { head.decode(rows: targets[r], count: 1, into: $0.baseAddress!) }
-            let share = Float(weight / sums.pointer[r]), hit = Float(weight) * targetSlopes.pointer[r]
-            let a = accumulator.pointer + r * c
-            for j in 0 ..< c { dHidden[r * c + j] = a[j] * share - hit * targetRow[j] }
-        }
-        return (lossSum, dHidden)
+/// One thread's share of the output head in `headLoss`: the online log-sum-exp state of every
+/// trained position over that thread's slice of the vocabulary.
+final class HeadSlice: Sendable {
+    let maxima: SharedBuffer<Float>  // (M), the running max logit
+    let sums: SharedBuffer<Double>  // (M), Σ e^(l − max)
+    let targetLogits: SharedBuffer<Double>  // (M), NaN while the target is not in the slice
+    let targetSlopes: SharedBuffer<Float>  // (M), the soft cap's slope at the target
+    let accumulator: SharedBuffer<Float>  // (M, C), Σ e^(l − max)·slope·W_v; empty without backward
+    let hasAccumulator: Bool
+
+    init(positions m: Int, hidden c: Int) {
+        maxima = SharedBuffer(m, -.infinity)
+        sums = SharedBuffer(m, 0)
+        targetLogits = SharedBuffer(m, .nan)
+        targetSlopes = SharedBuffer(m, 1)
+        accumulator = SharedBuffer(m * c, 0)
+        hasAccumulator = c > 0
     }
 }
 
@@ -195,3 +233,4 @@ extension SharedBuffer where Element == Float {
     /// A zeroed f32 buffer.
     convenience init(_ count: Int) { self.init(count, 0) }
 }
+

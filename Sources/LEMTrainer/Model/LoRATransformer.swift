@@ -42,6 +42,8 @@ public struct LoRATransformer: Sendable {
     public var gradientCheckpointing = false
     /// Vocabulary rows of the output head decoded per tile.
     public var headTileRows = 4096
+    /// Tiles and partial sums reused across the products of a step.
+    let scratch = ScratchPool()
 
     /// Wraps the tensors of a Hugging Face-named checkpoint; only norms and biases are decoded.
     public init(config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model") throws {
