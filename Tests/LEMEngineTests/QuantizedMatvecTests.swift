@@ -140,6 +140,19 @@ struct QuantizedMatvecTests {
         checkKernel(kernel, label: type.name, x: Self.activation(cols, seed: 3), decode: m.decode)
     }
 
+    /// An odd number of 32-blocks per row (17 and 1): the AVX2 kernels run even and odd blocks on
+    /// two accumulator chains, so the lone last block takes their tail path.
+    @Test(arguments: [
+        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
+    ])
+    func oddBlockCount(type: GGMLType, scaleOffsets: [Int]) throws {
+        for cols in [544, 32] {
+            let m = Self.randomGGML(type, rows: 23, cols: cols, scaleOffsets: scaleOffsets, seed: 17)
+            let kernel = try #require(m.kernel, "no kernel for \(type.name)")
+            checkKernel(kernel, label: "\(type.name) cols \(cols)", x: Self.activation(cols, seed: 19), decode: m.decode)
+        }
+    }
+
     /// MLX 4/8-bit with f16, bf16 and f32 scales, through a real safetensors file and the
     /// `MLXQuantizedTensor` conformance.
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (4, 32, .bf16), (8, 64, .f32), (8, 128, .f16), (4, 128, .f32)])
