@@ -19,8 +19,19 @@ private func q8Bound(_ w: UnsafePointer<Float>, _ x: [Float], quantized: Bool) -
     return (quantized ? bound * 1.001 : 0) + 1e-5 * mag + 1e-6
 }
 
-/// Compares the fast kernels (AVX2 and scalar, serial and pooled) with decode-then-dot for `rows`.
+/// Compares the fast kernels (AVX2 and scalar, serial and pooled) with decode-then-dot for `rows`,
+/// once with the eight-row AVX2 kernels and once with the one-row ones.
 private func checkKernel(
+    _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
+) {
+    for eight in [true, false] {
+        Kernels.setRowGroupKernels(eight)
+        checkKernelOnce(kernel, label: "\(label) \(eight ? "eight-row" : "one-row")", x: x, decode: decode)
+    }
+    Kernels.setRowGroupKernels(nil)
+}
+
+private func checkKernelOnce(
     _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     let rows = kernel.rows, cols = kernel.columns
