@@ -276,8 +276,9 @@ int lem_dot4_supported(int32_t format) {
 void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_act *a, float out[8]) {
     const uint8_t *r[8];
     for (int i = 0; i < 8; i++) r[i] = m->base + (size_t)stored[i] * m->row_bytes;
-    // The next group's rows, when they follow in memory and exist (no read past the matrix: a
-    // prefetch never faults, but stays inside the mapping anyway).
+    // The next group's rows, when this group's rows are contiguous and a next group exists. The
+    // last slice may run up to a line per block past that group (harmless: a prefetch never
+    // faults and reads nothing into the result).
     int32_t blocks = a->cols / 32, next = stored[7] + 1;
     prefetch8 f = {(const char *)(m->base + (size_t)next * m->row_bytes), 0};
     if (stored[7] - stored[0] == 7 && next + 8 <= m->rows) f.lines = (int32_t)((8 * m->row_bytes / 64 + blocks - 1) / blocks);
