@@ -6,8 +6,9 @@
 //       -o /tmp/matvec_bench -lpthread -lm
 //   MODE=s LEM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg /tmp/matvec_bench 3 6912 1152 10
 //   callgrind_annotate --inclusive=yes /tmp/cg | grep simd_rows     # 12 matvecs: 2 checks + 10 timed
-// Arguments: format (lem_format number: 3 Q4_0, 4 Q4_1, 5 Q5_0, 7 Q8_0, 10 MLX4 g64), rows, cols,
-// iterations. BF=1 gives MLX bf16 scales (f16 otherwise). Prints whether the pooled matvec equals
+// Arguments: format (lem_format number: 3 Q4_0, 4 Q4_1, 5 Q5_0, 7 Q8_0, 8 Q4_K, 9 Q6_K, 10 MLX4 g64), rows, cols,
+// iterations. CPUTIME=1 times the calling thread's CPU time instead of the wall clock (serial mode on
+// a busy machine). BF=1 gives MLX bf16 scales (f16 otherwise). Prints whether the pooled matvec equals
 // the serial one bit for bit and the worst relative AVX2-vs-scalar difference.
 #include "lem_kernels.h"
 #include <math.h>
@@ -31,9 +32,10 @@ static uint16_t to_f16(float f) {
     return (uint16_t)((e << 10) | ((b >> 13) & 0x3ff));
 }
 static float scale(void) { return 0.001f + 0.02f * (float)(next() % 1000) / 1000; }
+/// Wall clock, or with CPUTIME=1 the calling thread's CPU time (MODE=s on a busy machine).
 static double now(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(getenv("CPUTIME") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -42,7 +44,9 @@ int main(int argc, char **argv) {
     int cols = argc > 3 ? atoi(argv[3]) : 1152, iters = argc > 4 ? atoi(argv[4]) : 200;
     int bb = fmt == LEM_FMT_Q4_0 ? 18 : fmt == LEM_FMT_Q4_1 ? 20 : fmt == LEM_FMT_Q5_0 ? 22 : fmt == LEM_FMT_Q5_1 ? 24
            : fmt == LEM_FMT_Q8_0 ? 34 : 16;
-    size_t rb = (size_t)cols / 32 * bb;
+    int kq = fmt == LEM_FMT_Q4_K || fmt == LEM_FMT_Q6_K;  // 256-element super-blocks
+    if (kq) bb = fmt == LEM_FMT_Q4_K ? 144 : 210;
+    size_t rb = kq ? (size_t)cols / 256 * bb : (size_t)cols / 32 * bb;
     uint8_t *base = malloc(rb * rows);
     for (size_t i = 0; i < rb * rows; i++) base[i] = (uint8_t)next();
     lem_matrix m = {0};
@@ -66,6 +70,19 @@ int main(int argc, char **argv) {
         m.scale_type = bf ? LEM_SCALE_BF16 : LEM_SCALE_F16;
         m.scales = (uint8_t *)sc;
         m.biases = (uint8_t *)bi;
+    } else if (kq) {
+        // Super-block scales: Q4_K d and dmin at bytes 0 and 2, Q6_K d at byte 208.
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / 256; b++) {
+                uint8_t *p = base + r * rb + b * bb;
+                uint16_t h = to_f16(scale() * 0.1f);
+                memcpy(p + (fmt == LEM_FMT_Q4_K ? 0 : 208), &h, 2);
+                if (fmt == LEM_FMT_Q4_K) {
+                    h = to_f16(scale() * 0.1f);
+                    memcpy(p + 2, &h, 2);
+                }
+            }
+        }
     } else {
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < cols / 32; b++) {

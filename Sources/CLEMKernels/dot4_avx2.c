@@ -78,10 +78,26 @@ static inline __m256 f16x8(const uint8_t *const p[8], size_t off) {
     return _mm256_cvtph_ps(v);
 }
 
+/// The next eight rows' bytes, fetched a slice per block: eight interleaved row streams defeat the
+/// hardware prefetcher on DRAM-resident matrices (measured: 35 % slower than one row at a time on a
+/// 44 MB Q8_0 matrix, 20 % faster when it sits in cache), so the kernel streams the next group
+/// itself. `pf` is the byte after this group's last row (rows are stored in order), `lines` the
+/// 64-byte lines to touch per block.
+typedef struct {
+    const char *pf;
+    int32_t lines;
+} prefetch8;
+
+static inline void prefetch_next(prefetch8 f, int32_t b) {
+    const char *p = f.pf + (size_t)64 * f.lines * b;
+    for (int32_t i = 0; i < f.lines; i++) _mm_prefetch(p + 64 * i, _MM_HINT_T0);
+}
+
 /// Eight-row Q4_0 / Q4_1 / Q5_0 / Q5_1 (see `dot4_legacy`).
-static inline __m256 dot8_legacy(const uint8_t *const r[8], const lem_act *a, int bytes, int qs, int qh, int has_min, float zero) {
+static inline __m256 dot8_legacy(const uint8_t *const r[8], const lem_act *a, int bytes, int qs, int qh, int has_min, float zero, prefetch8 f) {
     __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
     for (int32_t b = 0; b < a->cols / 32; b++) {
+        prefetch_next(f, b);
         const uint8_t *p[8];
         for (int i = 0; i < 8; i++) p[i] = r[i] + bytes * b;
         __m256i q = load_q(a, b);
@@ -99,9 +115,10 @@ static inline __m256 dot8_legacy(const uint8_t *const r[8], const lem_act *a, in
     return has_min ? _mm256_add_ps(acc, off) : _mm256_fnmadd_ps(_mm256_set1_ps(zero), off, acc);
 }
 
-static inline __m256 dot8_q8_0(const uint8_t *const r[8], const lem_act *a) {
+static inline __m256 dot8_q8_0(const uint8_t *const r[8], const lem_act *a, prefetch8 f) {
     __m256 acc = _mm256_setzero_ps();
     for (int32_t b = 0; b < a->cols / 32; b++) {
+        prefetch_next(f, b);
         const uint8_t *p[8];
         for (int i = 0; i < 8; i++) p[i] = r[i] + 34 * b;
         __m256i q = load_q(a, b);
@@ -128,7 +145,7 @@ static inline __m256 mlx8_scales(const uint8_t *const s[8], int32_t type, int32_
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16));  // bf16 → f32
 }
 
-static inline __m256 dot8_mlx4(const lem_matrix *m, const uint8_t *const r[8], const int32_t stored[8], const lem_act *a) {
+static inline __m256 dot8_mlx4(const lem_matrix *m, const uint8_t *const r[8], const int32_t stored[8], const lem_act *a, prefetch8 f) {
     int32_t groups = m->cols / m->group_size, per = m->group_size / 32;
     size_t gs = (size_t)groups * (size_t)lem_scale_size(m->scale_type);
     const uint8_t *sp[8], *bp[8];
@@ -141,6 +158,7 @@ static inline __m256 dot8_mlx4(const lem_matrix *m, const uint8_t *const r[8], c
         __m256 sc = mlx8_scales(sp, m->scale_type, g), bias = mlx8_scales(bp, m->scale_type, g);
         for (int32_t k = 0; k < per; k++) {
             int32_t b = g * per + k;
+            prefetch_next(f, b);
             __m256i q = load_q(a, b);
             __m256i d[8];
             if (a->q_mlx) {
@@ -258,14 +276,20 @@ int lem_dot4_supported(int32_t format) {
 void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_act *a, float out[8]) {
     const uint8_t *r[8];
     for (int i = 0; i < 8; i++) r[i] = m->base + (size_t)stored[i] * m->row_bytes;
+    // The next group's rows, when this group's rows are contiguous and a next group exists. The
+    // last slice may run up to a line per block past that group (harmless: a prefetch never
+    // faults and reads nothing into the result).
+    int32_t blocks = a->cols / 32, next = stored[7] + 1;
+    prefetch8 f = {(const char *)(m->base + (size_t)next * m->row_bytes), 0};
+    if (stored[7] - stored[0] == 7 && next + 8 <= m->rows) f.lines = (int32_t)((8 * m->row_bytes / 64 + blocks - 1) / blocks);
     __m256 v;
     switch (m->format) {
-    case LEM_FMT_Q4_0: v = dot8_legacy(r, a, 18, 2, 0, 0, 8); break;
-    case LEM_FMT_Q4_1: v = dot8_legacy(r, a, 20, 4, 0, 1, 0); break;
-    case LEM_FMT_Q5_0: v = dot8_legacy(r, a, 22, 6, 2, 0, 16); break;
-    case LEM_FMT_Q5_1: v = dot8_legacy(r, a, 24, 8, 4, 1, 0); break;
-    case LEM_FMT_Q8_0: v = dot8_q8_0(r, a); break;
-    default: v = dot8_mlx4(m, r, stored, a); break;
+    case LEM_FMT_Q4_0: v = dot8_legacy(r, a, 18, 2, 0, 0, 8, f); break;
+    case LEM_FMT_Q4_1: v = dot8_legacy(r, a, 20, 4, 0, 1, 0, f); break;
+    case LEM_FMT_Q5_0: v = dot8_legacy(r, a, 22, 6, 2, 0, 16, f); break;
+    case LEM_FMT_Q5_1: v = dot8_legacy(r, a, 24, 8, 4, 1, 0, f); break;
+    case LEM_FMT_Q8_0: v = dot8_q8_0(r, a, f); break;
+    default: v = dot8_mlx4(m, r, stored, a, f); break;
     }
     _mm256_storeu_ps(out, v);
 }
@@ -305,21 +329,6 @@ void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_
 int lem_dot4_supported(int32_t format) {
     (void)format;
     return 0;
-}
-
-void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_act *a, float out[8]) {
-    const uint8_t *r[8];
-    for (int i = 0; i < 8; i++) r[i] = m->base + (size_t)stored[i] * m->row_bytes;
-    __m256 v;
-    switch (m->format) {
-    case LEM_FMT_Q4_0: v = dot8_legacy(r, a, 18, 2, 0, 0, 8); break;
-    case LEM_FMT_Q4_1: v = dot8_legacy(r, a, 20, 4, 0, 1, 0); break;
-    case LEM_FMT_Q5_0: v = dot8_legacy(r, a, 22, 6, 2, 0, 16); break;
-    case LEM_FMT_Q5_1: v = dot8_legacy(r, a, 24, 8, 4, 1, 0); break;
-    case LEM_FMT_Q8_0: v = dot8_q8_0(r, a); break;
-    default: v = dot8_mlx4(m, r, stored, a); break;
-    }
-    _mm256_storeu_ps(out, v);
 }
 
 void lem_dot_rows4_avx2(const lem_matrix *m, const int32_t stored[4], const lem_act *a, float out[4]) {

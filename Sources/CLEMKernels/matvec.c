@@ -41,23 +41,29 @@ enum { LEM_EXACT_MAX_COLS = 16384 };
 
 /// AVX2 rows [r0, r1) against the 8-bit (or, for float formats, f32) activation: eight rows per
 /// call where a multi-row kernel exists (the last group repeats its final row), else one by one.
-static int dot8_state = -1;  // -1 unknown, 0 one-row kernels (default), 1 eight-row kernels (LEM_DOT8=1)
+static int dot8_state = -1;  // -1 unknown, 0 one-row kernels (LEM_DOT8=0), 1 eight-row kernels (default)
+// The calling thread's choice set by `lem_set_dot8` (-1: the process default), so a test can
+// compare both kernels without changing another test's numbers; a pooled matvec passes it on.
+static _Thread_local int dot8_forced = -1;
 
-/// Whether the eight-row kernels are used where they exist. Off unless `LEM_DOT8=1`: they run 34–62 %
-/// fewer instructions, but measured wall time was no better on SmolLM2 and 20 % worse on Gemma 3
-/// 270M (docs/PERFORMANCE.md, "Decode path work").
+/// Whether the eight-row kernels are used where they exist. On unless `LEM_DOT8=0`: with the
+/// next group's rows prefetched they beat the one-row kernels (docs/PERFORMANCE.md, "Decode,
+/// session 4"); without the prefetch they lost on DRAM-resident matrices.
 static int dot8_enabled(void) {
+    if (dot8_forced >= 0) return dot8_forced;
     int s = __atomic_load_n(&dot8_state, __ATOMIC_RELAXED);
     if (s < 0) {
         const char *env = getenv("LEM_DOT8");
-        s = env && env[0] == '1';
+        s = !(env && env[0] == '0');
         __atomic_store_n(&dot8_state, s, __ATOMIC_RELAXED);
     }
     return s;
 }
 
-static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
-    if (a->q8 && lem_dot4_supported(m->format) && dot8_enabled()) {
+void lem_set_dot8(int enabled) { dot8_forced = enabled < 0 ? -1 : enabled != 0; }
+
+static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
+    if (a->q8 && dot8 && lem_dot4_supported(m->format)) {
         for (int32_t r = r0; r < r1; r += 8) {
             int32_t n = r1 - r < 8 ? r1 - r : 8;
             int32_t stored[8];
@@ -118,10 +124,10 @@ void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t 
             lem_act local = *a;
             lem_act_mlx_order(a->q, qm, a->cols);
             local.q_mlx = qm;
-            simd_rows(m, &local, out, r0, r1);
+            simd_rows(m, &local, out, r0, r1, dot8_enabled());
             return;
         }
-        simd_rows(m, a, out, r0, r1);
+        simd_rows(m, a, out, r0, r1, dot8_enabled());
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
     }
@@ -137,6 +143,7 @@ typedef struct {
     int32_t chunk;           // rows per chunk
     int32_t chunk_start[9];  // prefix sums of chunks per matrix (count <= 8)
     int simd;                // the caller's kernel choice, used by every worker
+    int dot8;                // the caller's row-group choice, likewise
 } matvec_job;
 
 /// Rows of chunk `c` (chunks numbered across the job's matrices in order).
@@ -153,7 +160,7 @@ static void matvec_chunk(void *ctx, int32_t c, int32_t chunks) {
         float row[LEM_EXACT_MAX_COLS];
         exact_rows(m, job->a, out + r0, r0, r1, row, job->simd);
     } else if (job->simd) {
-        simd_rows(m, job->a, out + r0, r0, r1);
+        simd_rows(m, job->a, out + r0, r0, r1, job->dot8);
     } else {
         for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_scalar(m, lem_stored_row(m, r), job->a);
     }
@@ -179,6 +186,7 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.count = count;
     job.a = a;
     job.simd = lem_simd_enabled();
+    job.dot8 = dot8_enabled();
     lem_act local;
     int8_t qm[LEM_EXACT_MAX_COLS];  // (cols) the MLX-order activation, when needed
     if (needs_mlx_order(ms, count, a, job.simd)) {

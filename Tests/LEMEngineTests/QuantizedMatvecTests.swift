@@ -19,8 +19,19 @@ private func q8Bound(_ w: UnsafePointer<Float>, _ x: [Float], quantized: Bool) -
     return (quantized ? bound * 1.001 : 0) + 1e-5 * mag + 1e-6
 }
 
-/// Compares the fast kernels (AVX2 and scalar, serial and pooled) with decode-then-dot for `rows`.
+/// Compares the fast kernels (AVX2 and scalar, serial and pooled) with decode-then-dot for `rows`,
+/// once with the eight-row AVX2 kernels and once with the one-row ones.
 private func checkKernel(
+    _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
+) {
+    for eight in [true, false] {
+        Kernels.setRowGroupKernels(eight)
+        checkKernelOnce(kernel, label: "\(label) \(eight ? "eight-row" : "one-row")", x: x, decode: decode)
+    }
+    Kernels.setRowGroupKernels(nil)
+}
+
+private func checkKernelOnce(
     _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     let rows = kernel.rows, cols = kernel.columns
@@ -138,6 +149,19 @@ struct QuantizedMatvecTests {
         let kernel = try #require(m.kernel, "no kernel for \(type.name)")
         #expect(kernel.quantizesActivation == ![.f32, .f16, .bf16].contains(type))
         checkKernel(kernel, label: type.name, x: Self.activation(cols, seed: 3), decode: m.decode)
+    }
+
+    /// An odd number of 32-blocks per row (17 and 1): the AVX2 kernels run even and odd blocks on
+    /// two accumulator chains, so the lone last block takes their tail path.
+    @Test(arguments: [
+        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
+    ])
+    func oddBlockCount(type: GGMLType, scaleOffsets: [Int]) throws {
+        for cols in [544, 32] {
+            let m = Self.randomGGML(type, rows: 23, cols: cols, scaleOffsets: scaleOffsets, seed: 17)
+            let kernel = try #require(m.kernel, "no kernel for \(type.name)")
+            checkKernel(kernel, label: "\(type.name) cols \(cols)", x: Self.activation(cols, seed: 19), decode: m.decode)
+        }
     }
 
     /// MLX 4/8-bit with f16, bf16 and f32 scales, through a real safetensors file and the

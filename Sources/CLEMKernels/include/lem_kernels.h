@@ -68,6 +68,11 @@ int lem_simd_enabled(void);
 /// the calling thread only, so one test comparing the two paths cannot change another's numbers.
 void lem_set_simd(int enabled);
 
+// Decode row groups (issue 4, session 4).
+/// Eight-row dot kernels (1), one-row kernels (0) or the process default (-1: eight-row unless
+/// `LEM_DOT8=0`) for matvecs started on the calling thread only (pooled workers follow the caller).
+void lem_set_dot8(int enabled);
+
 /// The default activation mode: whether quantized formats are dotted against the 8-bit activation (1, llama.cpp's way:
 /// fastest, logits move by the activation rounding) or exactly in f32 (0, the default: each row
 /// dequantized into a stack buffer, then an f32 dot). `LEM_Q8_ACTIVATIONS=1` sets 1 at start.

@@ -35,6 +35,11 @@ extension Kernels {
     /// started on the calling thread only (tests compare the two paths on their own thread).
     public static func setSIMDEnabled(_ on: Bool) { lem_set_simd(on ? 1 : 0) }
 
+    /// Chooses the AVX2 decode kernels for matvecs started on the calling thread only: eight rows
+    /// per call (true), one row (false), or the process default (nil: eight rows unless
+    /// `LEM_DOT8=0`). Pooled workers follow the caller, so a test can compare both.
+    public static func setRowGroupKernels(_ eight: Bool?) { lem_set_dot8(eight.map { $0 ? 1 : 0 } ?? -1) }
+
     /// Whether quantized weights are dotted against the activation rounded to 8-bit blocks
     /// (llama.cpp's way, fastest; logits move by ~0.1) rather than exactly in f32 (the default,
     /// which the reference tests hold to 1e-4). `LEM_Q8_ACTIVATIONS=1` turns it on at start.
