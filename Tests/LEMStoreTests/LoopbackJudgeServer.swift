@@ -35,6 +35,7 @@ final class LoopbackJudgeServer: @unchecked Sendable {
     private var received: [Request] = []
     private var inFlight = 0
     private var peak = 0
+    private var stopped = false
 
     /// Requests received so far.
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
@@ -68,13 +69,20 @@ final class LoopbackJudgeServer: @unchecked Sendable {
     /// The API root to give the backend.
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
 
-    /// Stops accepting connections.
+    /// Stops accepting connections. Safe to call more than once (the tests' `defer` and `deinit`
+    /// both do): only the first call shuts the socket down, and the socket is closed by the
+    /// accept loop once it has left `accept`, so its descriptor number cannot be reused by
+    /// another test's file or server while this one might still touch it.
     func stop() {
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        lock.lock()
+        let first = !stopped
+        stopped = true
+        lock.unlock()
+        if first { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
+        defer { close(fd) }
         while true {
             let client = accept(fd, nil, nil)
             if client < 0 { return }
