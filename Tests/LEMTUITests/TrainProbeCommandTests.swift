@@ -102,4 +102,43 @@ import Testing
         #expect(result.err.contains("probes.jsonl:2"), "stderr: \(result.err)")
         #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("adapters/train-log.jsonl").path))
     }
+
+    /// Ctrl-C during `lem train`: the run saves its adapter after the current iteration, logs
+    /// the stop and exits with 130; the saved adapter loads.
+    @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
+    func interruptSavesAndExits130() throws {
+        let data = try dataFolder()
+        defer { try? FileManager.default.removeItem(at: data) }
+        let adapters = data.appendingPathComponent("adapters")
+        let process = Process()
+        process.executableURL = Self.lem
+        process.arguments = [
+            "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters",
+            "100000", "--batch-size", "1", "--num-layers", "1", "--save-every", "100000", "--steps-per-report", "1",
+            "--steps-per-eval", "100000", "--val-batches", "1", "--adapter-path", adapters.path,
+        ]
+        process.currentDirectoryURL = TestPaths.repoRoot
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait for the first report, then interrupt.
+        var text = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !text.contains("Train loss"), Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(text.contains("Train loss"), "no report before the deadline: \(text)")
+        kill(process.processIdentifier, SIGINT)
+        text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "status \(process.terminationStatus)")
+        #expect(text.contains("stopped: cancelled"), "stdout: \(text)")
+        let events = try TrainLog.read(adapters.appendingPathComponent("train-log.jsonl"))
+        guard case .failed(let step, "cancelled") = events.last else { Issue.record("last event: \(String(describing: events.last))"); return }
+        #expect(step >= 1 && step < 100000)
+        _ = try LoRAAdapter(folder: adapters)
+    }
 }

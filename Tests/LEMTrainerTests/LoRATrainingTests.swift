@@ -77,6 +77,7 @@ import Testing
                 #expect(a.step == b.step && a.trainedTokens == b.trainedTokens && a.lr == b.lr)
                 #expect(abs(a.loss - b.loss) <= 1e-12 * abs(b.loss) && abs(a.itPerSec - b.itPerSec) <= 1e-12 * b.itPerSec)
             case (.validation(let s, let l, _), .validation(let t, let m, _)): #expect(s == t && abs(l - m) <= 1e-12 * abs(m))
+            case (.best(let s, let l, let p), .best(let t, let m, let q)): #expect(s == t && p == q && abs(l - m) <= 1e-12 * abs(m))
             default: #expect(read == emitted)
             }
         }
@@ -96,5 +97,50 @@ import Testing
             model: model, adapter: adapter, train: examples, valid: [], isCancelled: { true }, onEvent: { events.append($0) })
         #expect(events.last == .failed(step: 1, message: "cancelled"))
         #expect(!events.contains { if case .validation = $0 { true } else { false } })
+    }
+
+    /// Every new best validation writes `best/`, whose adapter gives exactly that loss again;
+    /// with a patience of 2 a diverging run (a far too large learning rate) ends two validations
+    /// after its best, with the last weights in the output folder.
+    @Test func keepsTheBestAdapterAndStopsEarly() throws {
+        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
+        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        var config = try config()
+        config.iters = 40
+        config.stepsPerEval = 2
+        config.lrSchedule = nil
+        config.learningRate = 0.5
+        config.earlyStoppingPatience = 2
+        var random = SeededGenerator(seed: 4)
+        let adapter = try model.makeAdapter(parameters: config.loraParameters, numLayers: 1, using: &random)
+        let train = (0 ..< 4).map { i in TokenizedExample(tokens: Array(3 ..< 10 + i), offset: 0) }
+        let valid = (0 ..< 2).map { i in TokenizedExample(tokens: Array(5 ..< 12 + i), offset: 0) }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("lem-best-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let training = try LoRATraining(config: config, options: .init(outputFolder: output))
+        var events: [TrainingEvent] = []
+        let final = try training.run(model: model, adapter: adapter, train: train, valid: valid, onEvent: { events.append($0) })
+
+        let validations = events.compactMap { if case .validation(let step, let loss, _) = $0 { (step, loss) } else { nil } }
+        let bests = events.compactMap { if case .best(let step, let loss, _) = $0 { (step, loss) } else { nil } }
+        let best = try #require(validations.min { $0.1 < $1.1 })
+        #expect(bests.last?.0 == best.0 && bests.last?.1 == best.1)
+        #expect(bests.map(\.1) == bests.map(\.1).sorted(by: >), "each best beats the previous")
+        // Stopped two validations after the best, well before the last iteration.
+        let afterBest = validations.filter { $0.0 > best.0 }
+        #expect(afterBest.count == 2 && afterBest.allSatisfy { $0.1 >= best.1 })
+        guard case .finished(let step, let path) = events.last else { Issue.record("last event \(String(describing: events.last))"); return }
+        #expect(step == validations.last!.0 && step < config.iters)
+        #expect(path == output.appendingPathComponent(LoRAAdapter.weightsFile).path)
+        #expect(try LoRAAdapter(folder: output) == final)
+        // The kept adapter reproduces the best loss; the final one the last validation's.
+        let batches = try BatchIterator(examples: valid, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength)
+        func loss(_ a: LoRAAdapter) -> Double {
+            var random = NumpyRandomState(seed: 0)
+            return training.evaluate(model: model, adapter: a, batches: batches, limit: -1, random: &random)
+        }
+        let kept = try LoRAAdapter(folder: output.appendingPathComponent(LoRATraining.bestFolder))
+        #expect(abs(loss(kept) - best.1) <= 1e-12 * abs(best.1), "best/ gives \(loss(kept)), the run saw \(best.1)")
+        #expect(abs(loss(final) - validations.last!.1) <= 1e-12 * abs(validations.last!.1))
     }
 }

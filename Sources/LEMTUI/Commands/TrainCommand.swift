@@ -46,6 +46,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity = false
     @Option(help: "Clip gradients to this global norm (mlx_lm does not clip).") var maxGradNorm: Double?
     @Option(help: "Also export the trained adapter in PEFT format to this folder.") var peftExport: String?
+    @Option(help: "Stop after this many validations in a row without a new best validation loss (0 = never). The best adapter is always kept in <adapter-path>/best/.")
+    var earlyStoppingPatience: Int?
     @Option(help: "Probe every N saves: answer a few prompts with the checkpoint and score them (LEK heuristic); 0 = off.")
     var probeEvery: Int?
     @Option(help: "Probe prompts: a seeds JSON array, JSONL with 'prompt', or one prompt per line.") var probePrompts: String?
@@ -82,6 +84,7 @@ struct TrainCommand: ParsableCommand {
         try set("probe_prompts", probePrompts)
         try set("probe_seeds", probeSeeds)
         try set("probe_max_tokens", probeMaxTokens)
+        try set("early_stopping_patience", earlyStoppingPatience)
         if train { try set("train", true) }
         if test { try set("test", true) }
         if maskPrompt { try set("mask_prompt", true) }
@@ -146,10 +149,24 @@ struct TrainCommand: ParsableCommand {
         if config.train {
             let parameters = adapter.weights.reduce(0) { $0 + $1.a.count + $1.b.count }
             printError("training \(parameters) LoRA parameters on \(trainSet.count) examples (\(validSet.count) validation)")
-            adapter = try training.run(model: transformer, adapter: adapter, train: trainSet, valid: validSet, onEvent: { event in
+            // Ctrl-C: the run saves its adapter after the current iteration and stops (exit 130);
+            // a second Ctrl-C quits at once (the last save is on disk).
+            let stop = StopFlag()
+            let interrupts = InterruptWatch { count in
+                if count == 1 {
+                    printError("stopping after this iteration… (Ctrl-C again to quit at once)")
+                    stop.set()
+                } else {
+                    Foundation.exit(130)
+                }
+            }
+            defer { interrupts.stop() }
+            adapter = try training.run(model: transformer, adapter: adapter, train: trainSet, valid: validSet,
+                                       isCancelled: { stop.isSet }, onEvent: { event in
                 print(Self.describe(event))
                 fflush(nil)  // one line per event even when stdout is a file or pipe
             })
+            if stop.isSet { throw ExitCode(130) }
             if let peftExport { try adapter.writePEFT(to: URL(fileURLWithPath: peftExport), baseModel: modelPath) }
         }
         if config.test {
@@ -174,6 +191,8 @@ struct TrainCommand: ParsableCommand {
         case .validation(let step, let loss, let time):
             return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time)
         case .saved(let step, let path): return "Iter \(step): Saved adapter weights to \(path)"
+        case .best(let step, let loss, let path):
+            return String(format: "Iter %d: Best validation loss %.3f so far, adapter kept in ", step + 1, loss) + path
         case .finished(_, let path): return "Saved final weights to \(path)"
         case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
         case .probe(let p):
@@ -183,4 +202,16 @@ struct TrainCommand: ParsableCommand {
             return line
         }
     }
+}
+
+/// A flag one thread sets and another polls.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Whether `set()` was called.
+    var isSet: Bool { lock.withLock { value } }
+
+    /// Raises the flag.
+    func set() { lock.withLock { value = true } }
 }

@@ -20,6 +20,7 @@ extension TrainingConfig {
         try atLeast(probeEvery, 0, "probe_every")
         try atLeast(probeSeeds, 1, "probe_seeds")
         try atLeast(probeMaxTokens, 1, "probe_max_tokens")
+        try atLeast(earlyStoppingPatience, 0, "early_stopping_patience")
         guard (0 ..< 1).contains(loraParameters.dropout) else {
             throw TrainingConfigError.invalid(key: "lora_parameters.dropout", reason: "must be in [0, 1), got \(loraParameters.dropout)")
         }

@@ -87,6 +87,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var probeSeeds = 5
     /// New tokens per probe answer (greedy).
     public var probeMaxTokens = 96
+    /// Stop when this many validations in a row do not beat the best validation loss (0: never);
+    /// not an mlx_lm key.
+    public var earlyStoppingPatience = 0
     /// Accepted mlx_lm keys that have no effect here (reporting services, allocator tuning).
     public private(set) var ignoredKeys: [String] = []
 
@@ -173,6 +176,7 @@ public struct TrainingConfig: Sendable, Equatable {
         case "probe_prompts": probePrompts = try value.string(key)
         case "probe_seeds": probeSeeds = try value.int(key)
         case "probe_max_tokens": probeMaxTokens = try value.int(key)
+        case "early_stopping_patience": earlyStoppingPatience = try value.int(key)
         case "hf_dataset":
             throw TrainingConfigError.unsupported(key: key, reason: "datasets are read from a local folder (data: path)")
         default:

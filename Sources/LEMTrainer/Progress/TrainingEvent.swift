@@ -12,6 +12,8 @@ public enum TrainingEvent: Sendable, Equatable {
     case trainReport(TrainReport)
     case validation(step: Int, valLoss: Double, valTime: Double)
     case saved(step: Int, path: String)
+    /// A validation beat every earlier one; the adapter it validated was written to `path`.
+    case best(step: Int, valLoss: Double, path: String)
     case finished(step: Int, path: String)
     case failed(step: Int, message: String)
     /// Answers to the probe prompts scored after a save (or at step 0, the baseline).
@@ -44,7 +46,7 @@ public enum TrainingEvent: Sendable, Equatable {
         }
     }
 
-    /// The event's JSON object: `{"event": "train" | "validation" | "saved" | "finished" |
+    /// The event's JSON object: `{"event": "train" | "validation" | "saved" | "best" | "finished" |
     /// "failed" | "probe", "step": ..., ...}` with snake_case fields.
     ///
     /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
@@ -58,6 +60,7 @@ public enum TrainingEvent: Sendable, Equatable {
         case .validation(let step, let loss, let time):
             return ["event": "validation", "step": step, "val_loss": loss, "val_time": time]
         case .saved(let step, let path): return ["event": "saved", "step": step, "path": path]
+        case .best(let step, let loss, let path): return ["event": "best", "step": step, "val_loss": loss, "path": path]
         case .finished(let step, let path): return ["event": "finished", "step": step, "path": path]
         case .failed(let step, let message): return ["event": "failed", "step": step, "error": message]
         case .probe(let p):
@@ -117,6 +120,7 @@ public enum TrainingEvent: Sendable, Equatable {
                 peakMemMB: try number("peak_mem_mb")))
         case "validation": self = .validation(step: step, valLoss: try number("val_loss"), valTime: try number("val_time"))
         case "saved": self = .saved(step: step, path: try string("path"))
+        case "best": self = .best(step: step, valLoss: try number("val_loss"), path: try string("path"))
         case "finished": self = .finished(step: step, path: try string("path"))
         case "failed": self = .failed(step: step, message: try string("error"))
         case "probe":

@@ -6,6 +6,11 @@ import Foundation
 ///
 /// The run is synchronous: call it on a background queue. `isCancelled` is polled after every
 /// iteration; a cancelled run saves the current adapter and ends with `.failed("cancelled")`.
+///
+/// Beyond mlx_lm: every validation that beats the best loss so far writes the adapter to
+/// `<output>/best/` (a loadable adapter folder, announced as a `.best` event), and with
+/// `early_stopping_patience` N > 0 the run ends after N validations in a row without a new best
+/// (the last weights are saved as usual; the best stay in `best/`).
 public struct LoRATraining: Sendable {
     /// Choices mlx_lm does not expose, defaulting to the better behaviour; the `.mlxLM`
     /// values reproduce mlx_lm 0.32's numbers exactly.
@@ -78,6 +83,8 @@ public struct LoRATraining: Sendable {
 
         var losses = 0.0, tokens = 0.0, steps = 0, trainedTokens = 0, trainTime = 0.0
         var learningRate = schedule.value(at: 0)
+        var best = Double.infinity, sinceBest = 0
+        var finalStep = config.iters
         for it in 1 ... config.iters {
             // mlx_lm fetches the batch before validating (its zip pulls the generator first).
             let batch = batches.next(random: &random)
@@ -85,6 +92,22 @@ public struct LoRATraining: Sendable {
                 let start = Date()
                 let loss = evaluate(model: model, adapter: adapter, batches: validation, limit: config.valBatches, random: &random)
                 try emit(.validation(step: it - 1, valLoss: loss, valTime: Date().timeIntervalSince(start)))
+                if loss < best {
+                    best = loss
+                    sinceBest = 0
+                    if let folder = options.outputFolder {
+                        let bestFolder = folder.appendingPathComponent(Self.bestFolder)
+                        try adapter.write(to: bestFolder, config: config)
+                        try emit(.best(step: it - 1, valLoss: loss,
+                                       path: bestFolder.appendingPathComponent(LoRAAdapter.weightsFile).path))
+                    }
+                } else {
+                    sinceBest += 1
+                    if config.earlyStoppingPatience > 0 && sinceBest >= config.earlyStoppingPatience {
+                        finalStep = it - 1  // the weights validated here are the last ones
+                        break
+                    }
+                }
             }
             let start = Date()
             let dropout = LoRADropout(probability: adapter.parameters.dropout, seed: UInt64(truncatingIfNeeded: config.seed), step: it)
@@ -128,11 +151,14 @@ public struct LoRATraining: Sendable {
         if let folder = options.outputFolder {
             try adapter.write(to: folder, config: config)
             path = folder.appendingPathComponent(LoRAAdapter.weightsFile).path
-            if lastProbe != config.iters { try probe(step: config.iters, checkpoint: URL(fileURLWithPath: path)) }
+            if lastProbe != finalStep { try probe(step: finalStep, checkpoint: URL(fileURLWithPath: path)) }
         }
-        try emit(.finished(step: config.iters, path: path))
+        try emit(.finished(step: finalStep, path: path))
         return adapter
     }
+
+    /// The sub-folder of the output folder that holds the best-validation adapter.
+    public static let bestFolder = "best"
 
     /// Runs one probe; a thrown error becomes the report's message, so that a probe never
     /// fails the run.
