@@ -147,8 +147,10 @@ struct TrainCommand: ParsableCommand {
             maxGradNorm: maxGradNorm, outputFolder: adapterFolder, probe: probe)
         let training = try LoRATraining(config: config, options: options)
         if config.train {
-            let parameters = adapter.weights.reduce(0) { $0 + $1.a.count + $1.b.count }
-            printError("training \(parameters) LoRA parameters on \(trainSet.count) examples (\(validSet.count) validation)")
+            // DoRA also trains one magnitude per output row of each adapted layer (B is R × O).
+            let dora = config.fineTuneType == "dora"
+            let parameters = adapter.weights.reduce(0) { $0 + $1.a.count + $1.b.count + (dora ? $1.b.count / max(1, $1.rank) : 0) }
+            printError("training \(parameters) \(dora ? "DoRA" : "LoRA") parameters on \(trainSet.count) examples (\(validSet.count) validation)")
             // Ctrl-C: the run saves its adapter after the current iteration and stops (exit 130);
             // a second Ctrl-C quits at once (the last save is on disk).
             let stop = StopFlag()

@@ -65,6 +65,21 @@ public struct FrozenLinear: Sendable {
         }
     }
 
+    /// Decodes the weight rows `range` a tile of at most `tileRows` at a time, on the calling
+    /// thread, into a scratch tile, and hands each to `body` as (first row, row count, tile).
+    func forEachTile(_ range: Range<Int>, scratch: ScratchPool,
+                     _ body: (_ start: Int, _ count: Int, _ tile: UnsafePointer<Float>) -> Void) {
+        let tile = scratch.take(min(tileRows, range.count) * inputs)  // (t, I)
+        defer { scratch.give(tile) }
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let count = min(tileRows, range.upperBound - start)
+            decodeSerial(rows: start, count: count, into: tile.pointer)
+            body(start, count, tile.pointer)
+            start += count
+        }
+    }
+
     /// `y = x Wᵀ + b`, overwriting `y`.
     ///
     /// The output rows are split between the trainer's threads (`TrainerThreads`); each decodes
@@ -75,19 +90,12 @@ public struct FrozenLinear: Sendable {
                         into y: UnsafeMutablePointer<Float>,  // (N, O)
                         scratch: ScratchPool = ScratchPool())
     {
-        let i = inputs, o = outputs, step = tileRows
+        let i = inputs, o = outputs
         let shared = UnsafeSendablePointer(y), input = UnsafeSendableInput(x)
         TrainerThreads.split(o, minimumPart: minimumShareRows) { range in
-            let tile = scratch.take(min(step, range.count) * i)  // (t, I)
-            defer { scratch.give(tile) }
-            var start = range.lowerBound
-            while start < range.upperBound {
-                let count = min(step, range.upperBound - start)
-                decodeSerial(rows: start, count: count, into: tile.pointer)
+            forEachTile(range, scratch: scratch) { start, count, tile in
                 // y[:, start ..< start + t] = x (N, I) · tile (t, I)ᵀ
-                sgemm(transB: true, m: n, n: count, k: i, input.pointer, lda: i, tile.pointer, ldb: i, shared.pointer + start,
-                      ldc: o)
-                start += count
+                sgemm(transB: true, m: n, n: count, k: i, input.pointer, lda: i, tile, ldb: i, shared.pointer + start, ldc: o)
             }
         }
         if let bias {
@@ -107,7 +115,7 @@ public struct FrozenLinear: Sendable {
                               into dx: UnsafeMutablePointer<Float>,  // (N, I), added into
                               scratch: ScratchPool = ScratchPool())
     {
-        let i = inputs, o = outputs, step = tileRows
+        let i = inputs, o = outputs
         let ranges = TrainerThreads.ranges(o, minimumPart: minimumShareRows)
         let partials = (1 ..< max(1, ranges.count)).map { _ in scratch.take(n * i) }  // (N, I) each
         defer { partials.forEach { scratch.give($0) } }
@@ -115,16 +123,10 @@ public struct FrozenLinear: Sendable {
         TrainerThreads.run(ranges.count) { part in
             let range = ranges[part]
             let out = part == 0 ? target.pointer : partials[part - 1].pointer
-            let tile = scratch.take(min(step, range.count) * i)  // (t, I)
-            defer { scratch.give(tile) }
-            var start = range.lowerBound
-            while start < range.upperBound {
-                let count = min(step, range.upperBound - start)
-                decodeSerial(rows: start, count: count, into: tile.pointer)
+            forEachTile(range, scratch: scratch) { start, count, tile in
                 // out += dy[:, start ..< start + t] (N, t) · tile (t, I); a partial starts from zero
                 let beta: Float = part == 0 || start > range.lowerBound ? 1 : 0
-                sgemm(m: n, n: i, k: count, gradient.pointer + start, lda: o, tile.pointer, ldb: i, beta: beta, out, ldc: i)
-                start += count
+                sgemm(m: n, n: i, k: count, gradient.pointer + start, lda: o, tile, ldb: i, beta: beta, out, ldc: i)
             }
         }
         for partial in partials {
