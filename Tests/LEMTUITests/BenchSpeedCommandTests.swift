@@ -5,23 +5,10 @@ import Testing
 /// Runs the built `lem bench-speed` on a committed tiny model and checks what it prints: the
 /// counts asked for and the JSON shape of issue 4 — never the timings.
 @Suite struct BenchSpeedCommandTests {
-    static let lem = WorkbenchEndToEndTests.lem
+    static let lem = LemCommand.binary
 
-    /// Runs `lem` with `arguments`; returns (exit status, stdout, stderr).
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        guard let lem = Self.lem else { throw CocoaError(.fileNoSuchFile) }
-        process.executableURL = lem
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
+    /// Runs `lem` to the end; returns (exit status, stdout, stderr).
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try LemCommand.run(arguments) }
 
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func jsonOnTinyModel() throws {

@@ -9,24 +9,10 @@ import Testing
 /// saved checkpoints; each logged score is the LEK heuristic's real score of the logged answer;
 /// the log reads back the same through the trainer's reader and the Train panel's parser.
 @Suite struct TrainProbeCommandTests {
-    static let lem = WorkbenchEndToEndTests.lem
+    static let lem = LemCommand.binary
 
-    /// Runs `lem` from the repository root; returns (exit status, stdout, stderr).
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        guard let lem = Self.lem else { throw CocoaError(.fileNoSuchFile) }
-        process.executableURL = lem
-        process.arguments = arguments
-        process.currentDirectoryURL = TestPaths.repoRoot
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
+    /// Runs `lem` to the end; returns (exit status, stdout, stderr).
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try LemCommand.run(arguments) }
 
     /// A data folder of short text examples.
     func dataFolder() throws -> URL {

@@ -29,8 +29,8 @@ public struct Sampler: Sendable {
         }
     }
 
-    /// The index of the largest value (the first one on ties).
-    public static func argmax(_ logits: [Float]) -> Int {
+    /// The offset of the largest value (the first one on ties).
+    public static func argmax<Logits: Collection<Float>>(_ logits: Logits) -> Int {
         var best = 0
         var bestValue = -Float.infinity
         for (i, l) in logits.enumerated() where l > bestValue {

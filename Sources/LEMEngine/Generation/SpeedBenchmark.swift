@@ -89,7 +89,7 @@ public struct SpeedBenchmark: Sendable {
             offset = end
         }
         let prefillDone = DispatchTime.now()
-        var next = Self.argmax(logits)
+        var next = Sampler.argmax(logits)
         let firstToken = DispatchTime.now()
         var generated: [Int] = []
         generated.reserveCapacity(genTokens)
@@ -97,7 +97,7 @@ public struct SpeedBenchmark: Sendable {
         for _ in 0 ..< genTokens {
             input[0] = next
             logits = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
-            next = Self.argmax(logits)
+            next = Sampler.argmax(logits)
             generated.append(next)
         }
         let end = DispatchTime.now()
@@ -107,16 +107,6 @@ public struct SpeedBenchmark: Sendable {
             generationSeconds: Self.seconds(firstToken, end), generatedIds: generated)
     }
 
-    /// `Sampler.argmax` over the workspace's logits: the first index of the largest value.
-    static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        for (i, l) in logits.enumerated() where l > bestValue {
-            best = i
-            bestValue = l
-        }
-        return best
-    }
 
     static func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
         Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e9

@@ -1,0 +1,26 @@
+import Foundation
+import TestSupport
+
+/// Runs the built `lem` (the one beside the test runner, else `.build/<config>/lem`) from the
+/// repository root, for the command tests.
+enum LemCommand {
+    /// The binary, nil when it is not built.
+    static let binary = WorkbenchEndToEndTests.lem
+
+    /// Runs `lem arguments` to the end; returns (exit status, stdout, stderr).
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        guard let lem = binary else { throw CocoaError(.fileNoSuchFile) }
+        process.executableURL = lem
+        process.arguments = arguments
+        process.currentDirectoryURL = TestPaths.repoRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
