@@ -61,6 +61,11 @@ public struct HTTPJudgeBackend: JudgeBackend {
         return content
     }
 
+    /// The deadline timers' queue. A queue of its own (unlike `DispatchQueue.global()`) gets a
+    /// thread even while long `concurrentPerform` work — the trainer's, in the same process —
+    /// holds every thread of the global pool, so a timeout fires on time.
+    private static let deadlines = DispatchQueue(label: "lem.judge.deadlines")
+
     /// Sends a request with a hard deadline: the task is cancelled when `timeout` passes.
     private func send(_ request: URLRequest) async throws -> (Data, Int) {
         let box = TaskBox()
@@ -82,7 +87,7 @@ public struct HTTPJudgeBackend: JudgeBackend {
             }
             box.task = task
             task.resume()
-            DispatchQueue.global().asyncAfter(deadline: .now() + deadline) { box.expire() }
+            Self.deadlines.asyncAfter(deadline: .now() + deadline) { box.expire() }
         }
     }
 }
