@@ -7,7 +7,7 @@
 //   MODE=s LEM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg /tmp/matvec_bench 3 6912 1152 10
 //   callgrind_annotate --inclusive=yes /tmp/cg | grep simd_rows     # 12 matvecs: 2 checks + 10 timed
 // Arguments: format (lem_format number: 3 Q4_0, 4 Q4_1, 5 Q5_0, 7 Q8_0, 8 Q4_K, 9 Q6_K, 10 MLX4 g64), rows, cols,
-// iterations. CPUTIME=1 times the calling thread's CPU time instead of the wall clock (serial mode on
+// iterations. X8=1 uses the row-interleaved copy (checked bit for bit against the stored layout). CPUTIME=1 times the calling thread's CPU time instead of the wall clock (serial mode on
 // a busy machine). BF=1 gives MLX bf16 scales (f16 otherwise). Prints whether the pooled matvec equals
 // the serial one bit for bit and the worst relative AVX2-vs-scalar difference.
 #include "lem_kernels.h"
@@ -104,6 +104,27 @@ int main(int argc, char **argv) {
     a.d = malloc(4 * (size_t)cols / 32);
     a.s = malloc(4 * (size_t)cols / 32);
     lem_quantize_act(&a);
+    // X8=1: compare against and time the row-interleaved copy (dot_x8.c) instead.
+    if (getenv("X8")) {
+        float *plain = malloc(4 * (size_t)rows), *inter = malloc(4 * (size_t)rows);
+        lem_matvec_rows(&m, &a, plain, 0, rows);
+        uint8_t *x8 = malloc(lem_x8_bytes(&m) + 1);
+        lem_x8_pack(&m, x8);
+        m.x8 = x8;
+        m.x8_rows = rows / 8 * 8;
+        lem_matvec_rows(&m, &a, inter, 0, rows);
+        int bad = 0;
+        for (int r = 0; r < rows; r++) bad += plain[r] != inter[r];
+        float *row1 = malloc(4 * (size_t)cols), *row2 = malloc(4 * (size_t)cols);
+        for (int r = 0; r < rows; r += rows / 7 + 1) {
+            lem_dequantize_row(&m, r, row1);
+            lem_matrix plain_m = m;
+            plain_m.x8 = NULL;
+            lem_dequantize_row(&plain_m, r, row2);
+            bad += memcmp(row1, row2, 4 * (size_t)cols) != 0;
+        }
+        printf("interleaved: %d rows or dequantized rows differ from the stored layout's\n", bad);
+    }
     float *serial = malloc(4 * (size_t)rows), *pooled = malloc(4 * (size_t)rows), *scalar = malloc(4 * (size_t)rows);
     lem_matvec_rows(&m, &a, serial, 0, rows);
     lem_matvec(&m, &a, pooled);

@@ -86,6 +86,11 @@ void lem_dot_rows4_avx2(const lem_matrix *m, const int32_t stored[4], const lem_
 void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_act *a, float out[8]);
 /// `out` = `q` with each 32-block's even elements first, then its odd ones (`lem_act.q_mlx`).
 void lem_act_mlx_order(const int8_t *q, int8_t *out, int32_t cols);
+/// `qb`: every 4 bytes of `q` repeated in eight 32-bit lanes (8 · cols bytes; dot_x8.c).
+void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols);
+/// Dots of interleaved group `group` (logical rows 8·group ..< +8) with `a` (needs `a->qb`, or
+/// `a->qb_mlx` for MLX 4-bit); AVX2 only, the portable build dots the stored rows instead.
+void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
 void lem_quantize_act_scalar(lem_act *a);
 void lem_quantize_act_avx2(lem_act *a);
 int lem_cpu_has_avx2(void);

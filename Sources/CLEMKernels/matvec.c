@@ -1,6 +1,7 @@
 // Format dispatch, the row-parallel matvec over the pool, and row dequantization for prefill tiles.
 
 #include "lem_internal.h"
+#include <pthread.h>
 #include <stdlib.h>
 
 static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2 (what the CPU has)
@@ -62,7 +63,8 @@ static int dot8_enabled(void) {
 
 void lem_set_dot8(int enabled) { dot8_forced = enabled < 0 ? -1 : enabled != 0; }
 
-static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
+/// Rows [r0, r1) from the stored layout.
+static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
     if (a->q8 && dot8 && lem_dot4_supported(m->format)) {
         for (int32_t r = r0; r < r1; r += 8) {
             int32_t n = r1 - r < 8 ? r1 - r : 8;
@@ -75,6 +77,105 @@ static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
     }
+}
+
+/// Whether the interleaved kernel can run `m` against `a` (its broadcast activation is there).
+static int x8_ready(const lem_matrix *m, const lem_act *a) {
+    return m->x8 && a->q8 && (m->format == LEM_FMT_MLX4 ? a->qb_mlx != NULL : a->qb != NULL);
+}
+
+static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
+    int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
+    if (dot8 && g0 < g1 && x8_ready(m, a)) {
+        stored_rows(m, a, out, r0, 8 * g0, dot8);
+        for (int32_t g = g0; g < g1; g++) lem_dot_x8_avx2(m, g, a, out + 8 * g - r0);
+        stored_rows(m, a, out + 8 * g1 - r0, 8 * g1, r1, dot8);
+    } else {
+        stored_rows(m, a, out, r0, r1, dot8);
+    }
+}
+
+// The calling thread's broadcast activations (`lem_act.qb`, `qb_mlx`), grown on demand and
+// freed when the thread ends, so a matvec allocates nothing once a thread has seen its widest
+// activation.
+typedef struct {
+    int8_t *qb, *qb_mlx;
+    size_t cap;
+} broadcast_buffers;
+
+static pthread_key_t broadcast_key;
+static pthread_once_t broadcast_once = PTHREAD_ONCE_INIT;
+
+static void broadcast_free(void *p) {
+    broadcast_buffers *b = (broadcast_buffers *)p;
+    free(b->qb);
+    free(b->qb_mlx);
+    free(b);
+}
+
+static void broadcast_key_make(void) { (void)pthread_key_create(&broadcast_key, broadcast_free); }
+
+static broadcast_buffers *broadcast_for(int32_t cols) {
+    (void)pthread_once(&broadcast_once, broadcast_key_make);
+    broadcast_buffers *b = (broadcast_buffers *)pthread_getspecific(broadcast_key);
+    if (!b) {
+        b = (broadcast_buffers *)calloc(1, sizeof *b);
+        if (!b || pthread_setspecific(broadcast_key, b) != 0) {
+            free(b);
+            return NULL;
+        }
+    }
+    size_t need = 8 * (size_t)cols;
+    if (b->cap < need) {
+        int8_t *q = (int8_t *)malloc(need), *qm = (int8_t *)malloc(need);
+        if (!q || !qm) {
+            free(q);
+            free(qm);
+            return NULL;
+        }
+        free(b->qb);
+        free(b->qb_mlx);
+        b->qb = q;
+        b->qb_mlx = qm;
+        b->cap = need;
+    }
+    return b;
+}
+
+/// Fills `local` (a copy of `a`) with what the AVX2 kernels want for these matrices and is not
+/// there yet: the MLX-order activation in `qm`, the broadcast activations; 0 when nothing was
+/// needed (then `local` is not used). Without memory for the broadcasts the matrices' stored
+/// layout is read instead.
+static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd, lem_act *local, int8_t *qm) {
+    if (!simd || !a->q8 || a->cols > LEM_EXACT_MAX_COLS) return 0;
+    int mlx = 0, x8 = 0, x8_mlx = 0;
+    for (int32_t i = 0; i < count; i++) {
+        int is_mlx = ms[i]->format == LEM_FMT_MLX4;
+        mlx |= is_mlx;
+        if (ms[i]->x8) {
+            if (is_mlx) x8_mlx = 1;
+            else x8 = 1;
+        }
+    }
+    mlx = mlx && !a->q_mlx;
+    x8 = x8 && !a->qb;
+    x8_mlx = x8_mlx && !a->qb_mlx;
+    if (!mlx && !x8 && !x8_mlx) return 0;
+    *local = *a;
+    if (mlx) {
+        lem_act_mlx_order(a->q, qm, a->cols);
+        local->q_mlx = qm;
+    }
+    broadcast_buffers *b = x8 || x8_mlx ? broadcast_for(a->cols) : NULL;
+    if (b && x8) {
+        lem_act_broadcast(a->q, b->qb, a->cols);
+        local->qb = b->qb;
+    }
+    if (b && x8_mlx) {
+        lem_act_broadcast(local->q_mlx, b->qb_mlx, a->cols);
+        local->qb_mlx = b->qb_mlx;
+    }
+    return 1;
 }
 
 int lem_simd_enabled(void) {
@@ -105,29 +206,15 @@ void lem_quantize_act(lem_act *a) {
     a->q8 = 1;
 }
 
-/// Whether the AVX2 kernels want `a->q_mlx` for these matrices and it is not there yet.
-static int needs_mlx_order(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd) {
-    if (!simd || !a->q8 || a->q_mlx || a->cols > LEM_EXACT_MAX_COLS) return 0;
-    for (int32_t i = 0; i < count; i++) {
-        if (ms[i]->format == LEM_FMT_MLX4) return 1;
-    }
-    return 0;
-}
-
 void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
     if (!is_float(m->format) && !a->q8 && m->cols <= LEM_EXACT_MAX_COLS) {
         float row[LEM_EXACT_MAX_COLS];
         exact_rows(m, a, out, r0, r1, row, lem_simd_enabled());
     } else if (lem_simd_enabled()) {
-        if (needs_mlx_order(&m, 1, a, 1)) {
-            int8_t qm[LEM_EXACT_MAX_COLS];
-            lem_act local = *a;
-            lem_act_mlx_order(a->q, qm, a->cols);
-            local.q_mlx = qm;
-            simd_rows(m, &local, out, r0, r1, dot8_enabled());
-            return;
-        }
-        simd_rows(m, a, out, r0, r1, dot8_enabled());
+        int8_t qm[LEM_EXACT_MAX_COLS];
+        lem_act local;
+        int prepared = prepare_act(&m, 1, a, 1, &local, qm);
+        simd_rows(m, prepared ? &local : a, out, r0, r1, dot8_enabled());
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
     }
@@ -189,12 +276,7 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.dot8 = dot8_enabled();
     lem_act local;
     int8_t qm[LEM_EXACT_MAX_COLS];  // (cols) the MLX-order activation, when needed
-    if (needs_mlx_order(ms, count, a, job.simd)) {
-        local = *a;
-        lem_act_mlx_order(a->q, qm, a->cols);
-        local.q_mlx = qm;
-        job.a = &local;
-    }
+    if (prepare_act(ms, count, a, job.simd, &local, qm)) job.a = &local;
     // About 16 chunks per worker keeps the tail short when a worker is late; a multiple of 8
     // rows so the eight-row kernels never pad a chunk's last group.
     int32_t chunk = (rows / (workers * 16) + 7) / 8 * 8;
@@ -220,7 +302,18 @@ void lem_matvec(const lem_matrix *m, const lem_act *a, float *out) {
 
 // MARK: dequantization
 
+/// Bytes of a row-view buffer: the widest stored row `lem_x8_row_view` rebuilds on the stack.
+enum { LEM_X8_VIEW_BYTES = 20480 };
+
 void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out) {
+    if (m->x8 && r < m->x8_rows) {
+        uint8_t tmp[LEM_X8_VIEW_BYTES];
+        lem_matrix view;
+        if (lem_x8_row_view(m, r, tmp, sizeof tmp, &view)) {
+            lem_dequantize_row(&view, 0, out);
+            return;
+        }
+    }
     int32_t stored = lem_stored_row(m, r);
     const uint8_t *row = m->base + (size_t)stored * m->row_bytes;
     int32_t n = m->cols;

@@ -152,6 +152,16 @@ static int deq_row_avx2(const lem_matrix *m, int32_t r, float *out) { return deq
 #endif
 
 void lem_dequantize_row_tile(const lem_matrix *m, int32_t r, float *out, int simd) {
+    if (m->x8 && r < m->x8_rows) {
+        // An interleaved matrix: rebuild the stored row from the copy (the original pages may
+        // have been released) and decode that.
+        uint8_t tmp[20480];
+        lem_matrix view;
+        if (lem_x8_row_view(m, r, tmp, sizeof tmp, &view)) {
+            lem_dequantize_row_tile(&view, 0, out, simd);
+            return;
+        }
+    }
     int done = simd ? deq_row_avx2(m, r, out) : deq_row(m, r, out);
     if (!done) lem_dequantize_row(m, r, out);
 }

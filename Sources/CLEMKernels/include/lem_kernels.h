@@ -47,6 +47,11 @@ typedef struct {
     const uint8_t *scales, *biases;
     int32_t scale_type;    // lem_scale_type
     int32_t group_size;
+    // NULL, or the row-interleaved copy of logical rows [0, x8_rows) (x8_rows a multiple of 8;
+    // `lem_x8_pack`, Sources/CLEMKernels/dot_x8.c): decode reads it instead of `base`, and so
+    // does row dequantization. `base` (and MLX scales/biases) must stay valid for the rows after.
+    const uint8_t *x8;
+    int32_t x8_rows;
 } lem_matrix;
 
 /// One activation vector of `cols` floats prepared for a matvec.
@@ -60,6 +65,9 @@ typedef struct {
     // (cols) or NULL: q with each block's even elements first, then its odd ones (MLX 4-bit
     // nibble order). The matvecs fill a stack copy themselves when an MLX 4-bit matrix needs it.
     const int8_t *q_mlx;
+    // (8 · cols) or NULL: for every 4 bytes of q (of q_mlx), those bytes repeated in all eight
+    // 32-bit lanes, the operand of the interleaved kernels. The matvecs fill them when needed.
+    const int8_t *qb, *qb_mlx;
 } lem_act;
 
 /// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)` on this thread).
@@ -128,6 +136,22 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
 
 /// A row-parallel dequantization of rows [r0, r1) into `out` (rows × cols), for prefill tiles.
 void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out);
+
+// MARK: row-interleaved copies for decode (issue 4, session 5; Sources/CLEMKernels/dot_x8.c)
+
+/// Whether `m`'s format has an interleaved layout (Q4_0, Q4_1, MLX 4-bit).
+int lem_x8_supported(const lem_matrix *m);
+/// Bytes of the interleaved copy of `m`'s first rows / 8 · 8 logical rows (0: none possible).
+size_t lem_x8_bytes(const lem_matrix *m);
+/// Writes that copy into `dst` (`lem_x8_bytes(m)` bytes, any alignment) over the pool. Rows are
+/// taken in logical order (a GGUF head permutation is undone), bytes moved, never re-quantized.
+void lem_x8_pack(const lem_matrix *m, uint8_t *dst);
+/// Builds in `view` a one-row matrix over `tmp` holding logical row `r` of `m` as stored bytes,
+/// read back from `m->x8` (1), or returns 0 when `r` is not in the copy or `tmp` is too small.
+int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_bytes, lem_matrix *view);
+/// Asks the kernel to drop the resident pages wholly inside [p, p + n) (MADV_PAGEOUT): file
+/// pages are re-read on the next touch, anonymous ones at worst swapped, never lost.
+void lem_release_pages(const void *p, size_t n);
 
 // MARK: prefill (several tokens at once; Sources/CLEMKernels/prefill.c)
 

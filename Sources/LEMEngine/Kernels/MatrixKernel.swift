@@ -20,10 +20,21 @@ public struct MatrixKernel: @unchecked Sendable {
     /// Input columns.
     public var columns: Int { Int(matrix.cols) }
 
-    /// Resolves `weight`, or nil when no fast kernel reads its encoding.
+    /// Resolves `weight`, or nil when no fast kernel reads its encoding. An `InterleavedWeight`
+    /// gives its kernel over the interleaved copy.
     public init?(_ weight: any WeightTensor) {
+        if let interleaved = weight as? InterleavedWeight {
+            self = interleaved.kernel
+            return
+        }
         guard let raw = (weight as? any QuantizedRows)?.rawRows else { return nil }
         self.init(raw)
+    }
+
+    init(matrix: lem_matrix, owner: AnyObject, quantizesActivation: Bool) {
+        self.matrix = matrix
+        self.owner = owner
+        self.quantizesActivation = quantizesActivation
     }
 
     /// Resolves stored rows, or nil when no fast kernel reads their format.

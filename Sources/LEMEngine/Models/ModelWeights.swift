@@ -43,6 +43,11 @@ public struct Linear: Sendable {
     }
 }
 
+/// The matrices a `WeightLoader` has interleaved, by name.
+final class InterleavedTensors {
+    var byName: [String: any WeightTensor] = [:]
+}
+
 /// Looks tensors up by their Hugging Face names and checks their shapes, so a bad file fails at
 /// load with the tensor's name rather than during a forward pass.
 public struct WeightLoader {
@@ -54,6 +59,10 @@ public struct WeightLoader {
     public var adapter: (adapter: InferenceAdapter, strength: Float)? = nil
     /// The adapter modules `linear` has attached, so leftovers can be reported.
     let adapterClaims = AdapterClaims()
+    /// Whether `tensor` hands out matrices interleaved for decode (`InterleavedWeight`).
+    public var interleave = Kernels.interleaveWeights
+    /// The interleaved matrices handed out so far, so a name asked for twice is packed once.
+    let interleaved = InterleavedTensors()
 
     /// Creates a loader over `tensors` read from `source`.
     public init(tensors: [String: any WeightTensor], source: String) {
@@ -67,7 +76,11 @@ public struct WeightLoader {
         guard t.shape == shape else {
             throw ModelError.badShape(tensor: name, shape: t.shape, expected: shape, source: source)
         }
-        return t
+        guard interleave, shape.count == 2 else { return t }
+        if let done = interleaved.byName[name] { return done }
+        let weight = InterleavedWeight.wrapping(t)
+        interleaved.byName[name] = weight
+        return weight
     }
 
     /// A 1-D tensor of `count` elements decoded to f32 (norm weights, biases).
