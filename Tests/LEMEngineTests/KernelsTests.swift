@@ -42,6 +42,34 @@ struct KernelsTests {
         }
     }
 
+    /// The eight-lane gated activations (`exp8`) against the libm oracle and double precision:
+    /// tiny, ordinary, large and huge gates (where e^x clamps), and a 5-element tail.
+    @Test("gated activations, eight lanes, match libm and double precision", arguments: [Activation.geluTanh, .silu])
+    func gatedActivationFast(activation: Activation) {
+        var gates: [Float] = [0, -0, 1e-30, -1e-7, 3e-4, 120, -120, 1e4, -1e4, 88, -88, 44, -44]
+        gates += stride(from: -12.0, through: 12.0, by: 0.0137).map { Float($0) }
+        gates += [0.5, -0.25, 7, -3, 2]  // makes the count not a multiple of 8
+        let up = gates.indices.map { Float(($0 % 7) - 3) * 0.5 + 0.1 }
+        var fast = gates, naive = gates
+        up.withUnsafeBufferPointer { u in
+            Kernels.gatedActivation(gate: &fast, up: u.baseAddress!, count: gates.count, activation: activation)
+            Kernels.gatedActivationNaive(gate: &naive, up: u.baseAddress!, count: gates.count, activation: activation)
+        }
+        for i in gates.indices {
+            let x = Double(gates[i])
+            let exact: Double = switch activation {
+            case .geluTanh: 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+            case .silu: x / (1 + exp(-x))
+            }
+            // Relative error, plus for GELU's left tail (1 + tanh u near 0) half an ulp of 2 on
+            // 1 + tanh u, as float tanh has there: |x · up| · 3e-7.
+            let want = exact * Double(up[i]), tol = 2e-6 * abs(want) + 3e-7 * abs(x * Double(up[i])) + 1e-30
+            #expect(abs(Double(fast[i]) - want) <= tol, "x \(x): fast \(fast[i]) vs \(want)")
+            #expect(abs(Double(fast[i]) - Double(naive[i])) <= 2 * tol, "x \(x): fast \(fast[i]) vs libm \(naive[i])")
+            #expect(fast[i].isFinite)
+        }
+    }
+
     @Test("softmax is stable for large inputs and matches double precision")
     func softmax() {
         let x: [Float] = [1000, 1001, 999, -50]

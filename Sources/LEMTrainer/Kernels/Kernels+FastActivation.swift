@@ -1,37 +1,13 @@
 import Foundation
 import LEMEngine
 
-// The fast trainer's f32 gated activations, eight lanes at a time with a polynomial e^x instead
-// of a libm call per element (the scalar `tanhf`/`expm1f` loop was ~5 % of a training step).
+// The fast trainer's f32 gated activations, eight lanes at a time with a polynomial e^x
+// (`Kernels.exp8`, LEMEngine) instead of a libm call per element (the scalar `tanhf`/`expm1f`
+// loop was ~5 % of a training step).
 // `gatedActivationForward` / `gatedActivationBackward` (generic, libm) are their oracles.
 // Legend: N rows, F feed-forward size; n = N·F elements.
 
 extension Kernels {
-    /// `e^x` for eight floats: Cody–Waite reduction by ln 2 and a degree-6 polynomial (Cephes'
-    /// `expf` coefficients), within ~2 ulp on [−87, 88]; inputs are clamped to that range. The
-    /// rounding of x·log₂e to an integer and its conversion use the 1.5·2²³ shifter trick (the
-    /// generic SIMD rounding and int conversions compile to per-lane library calls).
-    @inline(__always)
-    static func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
-        var x = input.replacing(with: low, where: input .< low)
-        x.replace(with: high, where: x .> high)
-        let shifter = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer
-        let shifted = x * 1.442_695_04 + shifter
-        let n = shifted - shifter  // round(x·log₂e)
-        var r = x - n * 0.693_359_375
-        r = r + n * 2.121_944_4e-4
-        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 0.166_666_655
-        p = p * r + 0.500_000_01
-        let y = p * r * r + r + 1
-        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000  // n as an integer
-        return y * unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
-    }
-
     /// `activation`'s value and derivative for eight inputs (the formulas of `activate`).
     @inline(__always)
     static func activate8(_ activation: GatedActivation, _ x: SIMD8<Float>) -> (value: SIMD8<Float>, derivative: SIMD8<Float>) {
@@ -51,18 +27,6 @@ extension Kernels {
             let sigma = 1 / (1 + exp8(-x))
             return (x * sigma, sigma * (1 + x * (1 - sigma)))
         }
-    }
-
-    /// Eight floats from `p + i` (no alignment needed).
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    /// Stores eight floats at `p + i` (no alignment needed).
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
-        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
     /// f32 `h = activation(gate) ⊙ up`, eight elements at a time (the tail through `activate`).
