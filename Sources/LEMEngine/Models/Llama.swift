@@ -101,7 +101,7 @@ public final class Llama: LanguageModel {
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
         let eps = Float(config.rmsNormEps)
         let ws = cache.workspace
-        ws.reserve(tokens: t, config: config)
+        ws.reserve(tokens: t, config: config, logits: rows)
         ws.setPositions(start: cache.count, count: t)
         let x = ws.hidden.pointer  // (T, C)
         let n = ws.normed.pointer  // (T, C)

@@ -77,8 +77,10 @@ public final class Workspace {
         for i in 0 ..< count { positions.append(start + i) }
     }
 
-    /// Grows every buffer for a chunk of `tokens` tokens of a model shaped like `config`.
-    public func reserve(tokens: Int, config: ModelConfig) {
+    /// Grows every buffer for a chunk of `tokens` tokens of a model shaped like `config`; the
+    /// logits for the rows `logits` asks for only (a 512-token prompt asking for its last row
+    /// would otherwise reserve 512 × 262144 floats, 0.5 GB, on Gemma 3).
+    public func reserve(tokens: Int, config: ModelConfig, logits rows: LogitRows = .all) {
         let c = config.hiddenSize, qDim = config.numAttentionHeads * config.headDim
         let kvDim = config.numKeyValueHeads * config.headDim, f = config.intermediateSize
         let half = config.headDim / 2
@@ -93,6 +95,6 @@ public final class Workspace {
         up.reserve(tokens * f)
         for b in [cosGlobal, sinGlobal, cosLocal, sinLocal] { b.reserve(tokens * half) }
         tile.reserve(Kernels.matmulTileRows * max(c, qDim, f))
-        logits.reserve(tokens * config.vocabSize)
+        logits.reserve((rows == .all ? tokens : 1) * config.vocabSize)
     }
 }
