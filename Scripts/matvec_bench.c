@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
         float *plain = malloc(4 * (size_t)rows), *inter = malloc(4 * (size_t)rows);
         lem_matvec_rows(&m, &a, plain, 0, rows);
         uint8_t *x8 = malloc(lem_x8_bytes(&m) + 1);
-        lem_x8_pack(&m, x8);
+        lem_x8_pack(&m, x8, 0);
         m.x8 = x8;
         m.x8_rows = rows / 8 * 8;
         lem_matvec_rows(&m, &a, inter, 0, rows);

@@ -107,6 +107,7 @@ struct InterleavedWeightTests {
     /// stored rows), one block per row, permuted q/k rows.
     @Test(arguments: [
         (GGMLType.q4_0, 67, 512, nil), (.q4_1, 67, 544, nil), (.q4_0, 16, 32, nil), (.q4_1, 64, 256, 4), (.q4_0, 96, 128, 3),
+        (.q8_0, 67, 512, nil), (.q8_0, 24, 64, 2),
     ] as [(GGMLType, Int, Int, Int?)])
     func ggufEqualsStoredLayout(type: GGMLType, rows: Int, cols: Int, heads: Int?) throws {
         let w = StoredBlocks(type, rows: rows, cols: cols, heads: heads, seed: UInt64(rows * cols))
@@ -145,8 +146,8 @@ struct InterleavedWeightTests {
     /// Formats without a layout stay as loaded; a wrapped weight reports the original's name,
     /// shape, encoding and stored rows.
     @Test func wrappingRules() throws {
-        let q8 = StoredBlocks(.q8_0, rows: 16, cols: 64, seed: 1)
-        #expect(!(InterleavedWeight.wrapping(q8, enabled: true) is InterleavedWeight))
+        let q5 = StoredBlocks(.q5_0, rows: 16, cols: 64, seed: 1)
+        #expect(!(InterleavedWeight.wrapping(q5, enabled: true) is InterleavedWeight))
         let q4 = StoredBlocks(.q4_0, rows: 16, cols: 64, seed: 2)
         #expect(!(InterleavedWeight.wrapping(q4, enabled: false) is InterleavedWeight))
         let few = StoredBlocks(.q4_0, rows: 7, cols: 64, seed: 3)
@@ -159,7 +160,7 @@ struct InterleavedWeightTests {
         #expect(again.kernel.matrix.x8 == wrapped.kernel.matrix.x8, "an interleaved weight is not packed twice")
     }
 
-    /// q/k/v-like layers mixing an interleaved Q4_0, a stored Q8_0 and an interleaved MLX 4-bit
+    /// q/k/v-like layers mixing an interleaved Q4_0, a stored Q5_0 and an interleaved MLX 4-bit
     /// matrix in one fused pool run (both broadcast activations built once) equal the stored
     /// layouts' layers one by one.
     @Test func fusedMixedLayouts() throws {
@@ -167,7 +168,7 @@ struct InterleavedWeightTests {
         let (mlx, url) = try mlxTensor(rows: 40, cols: cols, groupSize: 64, scales: .bf16, seed: 4)
         defer { try? FileManager.default.removeItem(at: url) }
         let weights: [any WeightTensor] = [
-            StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q8_0, rows: 24, cols: cols, seed: 6), mlx,
+            StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q5_0, rows: 24, cols: cols, seed: 6), mlx,
         ]
         let plain = weights.map { Linear(weight: $0, bias: nil) }
         let inter = weights.map { Linear(weight: InterleavedWeight.wrapping($0, enabled: true), bias: nil) }
@@ -195,7 +196,7 @@ struct InterleavedWeightTests {
         }
     }
 
-    /// SmolLM2 (Q4_1 layers, permuted q/k, Q8_0 head) built with and without interleaving gives
+    /// SmolLM2 (Q4_1 layers, permuted q/k, Q8_0 embedding and head) built with and without interleaving gives
     /// the same logits bit for bit through prefill and decode. The interleaved build releases the
     /// file pages it copied; the other build reads them back from the file.
     @Test(.enabled(if: TestPaths.smolLM2 != nil, "no default model installed: run Scripts/setup.sh"))

@@ -139,13 +139,15 @@ void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out
 
 // MARK: row-interleaved copies for decode (issue 4, session 5; Sources/CLEMKernels/dot_x8.c)
 
-/// Whether `m`'s format has an interleaved layout (Q4_0, Q4_1, MLX 4-bit).
+/// Whether `m`'s format has an interleaved layout (Q4_0, Q4_1, Q8_0, MLX 4-bit).
 int lem_x8_supported(const lem_matrix *m);
 /// Bytes of the interleaved copy of `m`'s first rows / 8 · 8 logical rows (0: none possible).
 size_t lem_x8_bytes(const lem_matrix *m);
 /// Writes that copy into `dst` (`lem_x8_bytes(m)` bytes, any alignment) over the pool. Rows are
 /// taken in logical order (a GGUF head permutation is undone), bytes moved, never re-quantized.
-void lem_x8_pack(const lem_matrix *m, uint8_t *dst);
+/// With `release`, the stored rows' pages (and MLX scales/biases) are released as they are
+/// copied (`lem_release_pages`), so the two are never both resident in full.
+void lem_x8_pack(const lem_matrix *m, uint8_t *dst, int release);
 /// Builds in `view` a one-row matrix over `tmp` holding logical row `r` of `m` as stored bytes,
 /// read back from `m->x8` (1), or returns 0 when `r` is not in the copy or `tmp` is too small.
 int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_bytes, lem_matrix *view);

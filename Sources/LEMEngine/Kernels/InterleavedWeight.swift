@@ -17,7 +17,7 @@ final class InterleavedStorage: @unchecked Sendable {
 }
 
 extension MatrixKernel {
-    /// This matrix with a row-interleaved copy for decode (Q4_0, Q4_1, MLX 4-bit; see
+    /// This matrix with a row-interleaved copy for decode (Q4_0, Q4_1, Q8_0, MLX 4-bit; see
     /// Sources/CLEMKernels/dot_x8.c), or nil when its format has none or it has fewer than 8 rows.
     ///
     /// The copy has the stored size (bytes are moved, not re-quantized). Matvecs, row decoding
@@ -30,17 +30,8 @@ extension MatrixKernel {
         guard byteCount > 0 else { return nil }
         let storage = InterleavedStorage(byteCount: byteCount, original: owner)
         let packed = storage.bytes.assumingMemoryBound(to: UInt8.self)
-        withUnsafePointer(to: &m) { lem_x8_pack($0, packed) }
+        withUnsafePointer(to: &m) { lem_x8_pack($0, packed, releaseOriginal ? 1 : 0) }
         let rows = Int(m.rows) / 8 * 8
-        if releaseOriginal, m.perm_heads == 0 || rows == Int(m.rows) {
-            // Logical rows [0, rows) are stored rows [0, rows) (or a permutation of all rows).
-            lem_release_pages(m.base, rows * m.row_bytes)
-            if m.format == Int32(LEM_FMT_MLX4.rawValue) {
-                let scaleBytes = Int(m.cols / m.group_size) * (m.scale_type == Int32(LEM_SCALE_F32.rawValue) ? 4 : 2)
-                lem_release_pages(m.scales, rows * scaleBytes)
-                lem_release_pages(m.biases, rows * scaleBytes)
-            }
-        }
         m.x8 = UnsafePointer(packed)
         m.x8_rows = Int32(rows)
         return MatrixKernel(matrix: m, owner: storage, quantizesActivation: quantizesActivation)
@@ -79,7 +70,7 @@ public struct InterleavedWeight: WeightTensor, QuantizedRows {
 }
 
 extension Kernels {
-    /// Whether models built from now on interleave their Q4_0 / Q4_1 / MLX 4-bit matrices for
+    /// Whether models built from now on interleave their Q4_0 / Q4_1 / Q8_0 / MLX 4-bit matrices for
     /// decode: on when the AVX2 kernels run, unless `LEM_X8=0` (read once; for A/B speed runs).
     public static let interleaveWeights: Bool = {
         if let value = getenv("LEM_X8"), String(cString: value) == "0" { return false }
