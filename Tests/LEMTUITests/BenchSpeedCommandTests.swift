@@ -10,6 +10,19 @@ import Testing
     /// Runs `lem` to the end; returns (exit status, stdout, stderr).
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try LemCommand.run(arguments) }
 
+    /// The row-interleaved decode copies (Q4_1 layers, Q8_0 embedding and head) and the stored
+    /// layout give the same greedy tokens with 8-bit activations, the CLI's default mode.
+    @Test(.enabled(if: lem != nil && TestPaths.smolLM2 != nil, "lem or the default SmolLM2 model is missing"))
+    func interleavedGreedyIdsUnchanged() throws {
+        let model = try #require(TestPaths.smolLM2).path
+        let arguments = ["generate", "--model", model, "--ids", "1,504,3032,282,253,1345", "--max-tokens", "24", "--print-ids"]
+        let stored = try LemCommand.run(arguments, environment: ["LEM_X8": "0", "LEM_Q8_ACTIVATIONS": "1", "LEM_THREADS": "2"])
+        let interleaved = try LemCommand.run(arguments, environment: ["LEM_X8": "1", "LEM_Q8_ACTIVATIONS": "1", "LEM_THREADS": "2"])
+        #expect(stored.status == 0 && interleaved.status == 0, "stderr: \(stored.err) \(interleaved.err)")
+        #expect(stored.out.contains("[") && stored.out.split(separator: ",").count == 24, "ids: \(stored.out)")
+        #expect(interleaved.out == stored.out)
+    }
+
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func jsonOnTinyModel() throws {
         let model = TestPaths.fixture("engine/gemma3_tiny-mlx4").path

@@ -7,12 +7,16 @@ enum LemCommand {
     /// The binary, nil when it is not built.
     static let binary = WorkbenchEndToEndTests.lem
 
-    /// Runs `lem arguments` to the end; returns (exit status, stdout, stderr).
-    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    /// Runs `lem arguments` to the end, with `environment` added to this process's; returns
+    /// (exit status, stdout, stderr).
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         guard let lem = binary else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = lem
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
