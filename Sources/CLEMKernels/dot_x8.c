@@ -13,6 +13,7 @@
 // moved, never re-quantized, so sizes equal the stored sizes):
 //   Q4_0  [8 × f16 d][4 × 32 B]                 vector v: bytes 4v..4v+3 of each row's 16 nibble bytes
 //   Q4_1  [8 × f16 d][8 × f16 m][4 × 32 B]
+//   Q5_0  [8 × f16 d][8 × u32 high bits][4 × 32 B]
 //   Q8_0  [8 × f16 d][8 × 32 B]                 vector v: bytes 4v..4v+3 of each row's 32 weights
 //   MLX 4-bit, per group of `group_size` columns: [8 scales][8 biases] then per block [4 × 32 B]
 // A GGUF nibble byte j holds columns j (low) and j + 16 (high), so vector v's low nibbles meet
@@ -34,7 +35,7 @@
 
 int lem_x8_supported(const lem_matrix *m) {
     switch (m->format) {
-    case LEM_FMT_Q4_0: case LEM_FMT_Q4_1: case LEM_FMT_Q8_0: return m->cols % 32 == 0;
+    case LEM_FMT_Q4_0: case LEM_FMT_Q4_1: case LEM_FMT_Q5_0: case LEM_FMT_Q8_0: return m->cols % 32 == 0;
     case LEM_FMT_MLX4: return m->group_size > 0 && m->group_size % 32 == 0 && m->cols % m->group_size == 0;
     default: return 0;
     }
@@ -52,14 +53,23 @@ size_t lem_x8_bytes(const lem_matrix *m) {
     return (size_t)(m->rows / 8) * 8 * x8_row_bytes(m);
 }
 
-/// Block bytes of the GGUF formats: header (scales) per row, then the weight bytes.
-static void gguf_layout(int32_t format, int *bytes, int *header) {
+/// A GGUF block: its bytes, then its header fields (scale, minimum, high bits) in order, each
+/// `size[k]` bytes; the weight bytes follow the header. In the copy field k becomes eight rows'
+/// values side by side (8 · size[k] bytes), then come the weight vectors.
+typedef struct {
+    int bytes, fields, size[2];
+} gguf_block;
+
+static gguf_block gguf_layout(int32_t format) {
     switch (format) {
-    case LEM_FMT_Q4_0: *bytes = 18; *header = 2; break;
-    case LEM_FMT_Q8_0: *bytes = 34; *header = 2; break;
-    default: *bytes = 20; *header = 4; break;  // Q4_1
+    case LEM_FMT_Q4_0: return (gguf_block){18, 1, {2, 0}};
+    case LEM_FMT_Q8_0: return (gguf_block){34, 1, {2, 0}};
+    case LEM_FMT_Q5_0: return (gguf_block){22, 2, {2, 4}};
+    default: return (gguf_block){20, 2, {2, 2}};  // Q4_1
     }
 }
+
+static int gguf_header(gguf_block l) { return l.size[0] + (l.fields > 1 ? l.size[1] : 0); }
 
 /// Writes group `g` (logical rows 8g ..< 8g + 8) of `m` into `dst`.
 static void pack_group(const lem_matrix *m, int32_t g, uint8_t *dst) {
@@ -88,16 +98,15 @@ static void pack_group(const lem_matrix *m, int32_t g, uint8_t *dst) {
         }
         return;
     }
-    int bytes, header;
-    gguf_layout(m->format, &bytes, &header);
-    int vectors = (bytes - header) / 4;
+    gguf_block l = gguf_layout(m->format);
+    int header = gguf_header(l), vectors = (l.bytes - header) / 4;
     for (int32_t b = 0; b < m->cols / 32; b++) {
         for (int i = 0; i < 8; i++) {
-            const uint8_t *p = row[i] + (size_t)bytes * b;
-            for (int h = 0; h < header / 2; h++) memcpy(dst + 16 * h + 2 * i, p + 2 * h, 2);
+            const uint8_t *p = row[i] + (size_t)l.bytes * b;
+            for (int f = 0, at = 0; f < l.fields; at += l.size[f], f++) memcpy(dst + 8 * at + l.size[f] * i, p + at, (size_t)l.size[f]);
             for (int v = 0; v < vectors; v++) memcpy(dst + 8 * header + 32 * v + 4 * i, p + header + 4 * v, 4);
         }
-        dst += 8 * bytes;
+        dst += 8 * l.bytes;
     }
 }
 
@@ -175,14 +184,13 @@ int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_byt
         view->biases = bi;
         return 1;
     }
-    int bytes, header;
-    gguf_layout(m->format, &bytes, &header);
-    int vectors = (bytes - header) / 4;
+    gguf_block l = gguf_layout(m->format);
+    int header = gguf_header(l), vectors = (l.bytes - header) / 4;
     for (int32_t b = 0; b < m->cols / 32; b++) {
-        uint8_t *p = tmp + (size_t)bytes * b;
-        for (int h = 0; h < header / 2; h++) memcpy(p + 2 * h, src + 16 * h + 2 * i, 2);
+        uint8_t *p = tmp + (size_t)l.bytes * b;
+        for (int f = 0, at = 0; f < l.fields; at += l.size[f], f++) memcpy(p + at, src + 8 * at + l.size[f] * i, (size_t)l.size[f]);
         for (int v = 0; v < vectors; v++) memcpy(p + header + 4 * v, src + 8 * header + 32 * v + 4 * i, 4);
-        src += 8 * bytes;
+        src += 8 * l.bytes;
     }
     return 1;
 }
@@ -263,6 +271,49 @@ static inline __m256 x8_q4(const uint8_t *g, const lem_act *a, int has_min) {
     return has_min ? _mm256_add_ps(acc, off) : _mm256_fnmadd_ps(_mm256_set1_ps(8), off, acc);
 }
 
+/// For vector v's low (h = 0) and high (h = 1) nibbles: per 32-bit lane, the index of the lane's
+/// byte holding bits 4v .. 4v+3 (+16) of the Q5_0 high bits, repeated four times.
+#define Q5_P4(x) x, x, x, x
+#define Q5_PICK(b) {Q5_P4(b), Q5_P4(b + 4), Q5_P4(b + 8), Q5_P4(b + 12), Q5_P4(b), Q5_P4(b + 4), Q5_P4(b + 8), Q5_P4(b + 12)}
+static const int8_t q5_pick[4][2][32] = {
+    {Q5_PICK(0), Q5_PICK(2)}, {Q5_PICK(0), Q5_PICK(2)}, {Q5_PICK(1), Q5_PICK(3)}, {Q5_PICK(1), Q5_PICK(3)}};
+
+/// The Q5_0 high bits of vector v for eight rows: `qh` holds row i's 32 bits in lane i; byte j
+/// of lane i becomes 0x10 when bit 4v + j (low nibbles, `h` = 0) or 16 + 4v + j (high nibbles)
+/// is set.
+static inline __m256i q5_high(__m256i qh, int v, int h, __m256i mask) {
+    __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(qh, _mm256_loadu_si256((const __m256i *)q5_pick[v][h])), mask);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(bits, mask), _mm256_set1_epi8(0x10));
+}
+
+/// Q5_0: `[8 × f16 d][8 × u32 high bits][4 × 32 B nibbles]` per block; values q − 16. A 16-bit
+/// lane adds four u5 × i8 pairs per chain: at most 4 · 2 · 31 · 127 = 31496, so low and high
+/// nibbles keep separate chains and meet in 32 bits.
+static inline __m256 x8_q5_0(const uint8_t *g, const lem_act *a) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i even = _mm256_set1_epi32(0x08040201), odd = _mm256_set1_epi32((int)0x80402010u);
+    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
+    for (int32_t b = 0; b < a->cols / 32; b++, g += 176) {
+        prefetch_ahead(g);
+        const int8_t *qb = a->qb + 256 * b;
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(g + 16));
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+        for (int v = 0; v < 4; v++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(g + 48 + 32 * v));
+            __m256i mask = v % 2 ? odd : even;
+            __m256i lo = _mm256_or_si256(_mm256_and_si256(raw, m4), q5_high(qh, v, 0, mask));
+            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), q5_high(qh, v, 1, mask));
+            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(qb + 32 * v))));
+            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(qb + 32 * (4 + v)))));
+        }
+        __m256i s = _mm256_add_epi32(_mm256_madd_epi16(s0, ones), _mm256_madd_epi16(s1, ones));
+        __m256 dw = scales8(g, LEM_SCALE_F16);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[b])), _mm256_cvtepi32_ps(s), acc);
+        off = _mm256_fmadd_ps(dw, _mm256_set1_ps(a->s[b]), off);
+    }
+    return _mm256_fnmadd_ps(_mm256_set1_ps(16), off, acc);
+}
+
 /// Q8_0: vector v's lane i holds row i's weights 4v .. 4v+3, against the activation's chunk v.
 /// A pair of i8 products is at most 2 · 128 · 127 < 32767 (the sign moved onto the activation).
 static inline __m256 x8_q8_0(const uint8_t *g, const lem_act *a) {
@@ -311,6 +362,7 @@ void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float
     switch (m->format) {
     case LEM_FMT_Q4_0: v = x8_q4(g, a, 0); break;
     case LEM_FMT_Q4_1: v = x8_q4(g, a, 1); break;
+    case LEM_FMT_Q5_0: v = x8_q5_0(g, a); break;
     case LEM_FMT_Q8_0: v = x8_q8_0(g, a); break;
     default: v = x8_mlx4(m, g, a); break;
     }

@@ -20,7 +20,7 @@ private final class StoredBlocks: WeightTensor, QuantizedRows, @unchecked Sendab
         var rng = Xoshiro256(seed: seed)
         var b = (0 ..< rows * type.rowBytes(cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         for block in 0 ..< rows * cols / 32 {
-            for off in type == .q4_1 ? [0, 2] : [0] {
+            for off in type == .q4_1 || type == .q5_1 ? [0, 2] : [0] {
                 var h = HalfFloat.floatToF16(0.0005 + 0.0195 * rng.nextUnitFloat())
                 if off == 2 && rng.next() % 2 == 0 { h |= 0x8000 }  // negative minimums too
                 b[block * type.typeSize + off] = UInt8(h & 0xFF)
@@ -107,7 +107,7 @@ struct InterleavedWeightTests {
     /// stored rows), one block per row, permuted q/k rows.
     @Test(arguments: [
         (GGMLType.q4_0, 67, 512, nil), (.q4_1, 67, 544, nil), (.q4_0, 16, 32, nil), (.q4_1, 64, 256, 4), (.q4_0, 96, 128, 3),
-        (.q8_0, 67, 512, nil), (.q8_0, 24, 64, 2),
+        (.q8_0, 67, 512, nil), (.q8_0, 24, 64, 2), (.q5_0, 67, 544, nil), (.q5_0, 32, 64, 2), (.q5_0, 8, 32, nil),
     ] as [(GGMLType, Int, Int, Int?)])
     func ggufEqualsStoredLayout(type: GGMLType, rows: Int, cols: Int, heads: Int?) throws {
         let w = StoredBlocks(type, rows: rows, cols: cols, heads: heads, seed: UInt64(rows * cols))
@@ -146,7 +146,7 @@ struct InterleavedWeightTests {
     /// Formats without a layout stay as loaded; a wrapped weight reports the original's name,
     /// shape, encoding and stored rows.
     @Test func wrappingRules() throws {
-        let q5 = StoredBlocks(.q5_0, rows: 16, cols: 64, seed: 1)
+        let q5 = StoredBlocks(.q5_1, rows: 16, cols: 64, seed: 1)
         #expect(!(InterleavedWeight.wrapping(q5, enabled: true) is InterleavedWeight))
         let q4 = StoredBlocks(.q4_0, rows: 16, cols: 64, seed: 2)
         #expect(!(InterleavedWeight.wrapping(q4, enabled: false) is InterleavedWeight))
@@ -160,7 +160,7 @@ struct InterleavedWeightTests {
         #expect(again.kernel.matrix.x8 == wrapped.kernel.matrix.x8, "an interleaved weight is not packed twice")
     }
 
-    /// q/k/v-like layers mixing an interleaved Q4_0, a stored Q5_0 and an interleaved MLX 4-bit
+    /// q/k/v-like layers mixing an interleaved Q4_0, a stored Q5_1 and an interleaved MLX 4-bit
     /// matrix in one fused pool run (both broadcast activations built once) equal the stored
     /// layouts' layers one by one.
     @Test func fusedMixedLayouts() throws {
@@ -168,7 +168,7 @@ struct InterleavedWeightTests {
         let (mlx, url) = try mlxTensor(rows: 40, cols: cols, groupSize: 64, scales: .bf16, seed: 4)
         defer { try? FileManager.default.removeItem(at: url) }
         let weights: [any WeightTensor] = [
-            StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q5_0, rows: 24, cols: cols, seed: 6), mlx,
+            StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q5_1, rows: 24, cols: cols, seed: 6), mlx,
         ]
         let plain = weights.map { Linear(weight: $0, bias: nil) }
         let inter = weights.map { Linear(weight: InterleavedWeight.wrapping($0, enabled: true), bias: nil) }

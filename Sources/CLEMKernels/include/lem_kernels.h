@@ -139,7 +139,7 @@ void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out
 
 // MARK: row-interleaved copies for decode (issue 4, session 5; Sources/CLEMKernels/dot_x8.c)
 
-/// Whether `m`'s format has an interleaved layout (Q4_0, Q4_1, Q8_0, MLX 4-bit).
+/// Whether `m`'s format has an interleaved layout (Q4_0, Q4_1, Q5_0, Q8_0, MLX 4-bit).
 int lem_x8_supported(const lem_matrix *m);
 /// Bytes of the interleaved copy of `m`'s first rows / 8 · 8 logical rows (0: none possible).
 size_t lem_x8_bytes(const lem_matrix *m);

@@ -17,7 +17,7 @@ final class InterleavedStorage: @unchecked Sendable {
 }
 
 extension MatrixKernel {
-    /// This matrix with a row-interleaved copy for decode (Q4_0, Q4_1, Q8_0, MLX 4-bit; see
+    /// This matrix with a row-interleaved copy for decode (Q4_0, Q4_1, Q5_0, Q8_0, MLX 4-bit; see
     /// Sources/CLEMKernels/dot_x8.c), or nil when its format has none or it has fewer than 8 rows.
     ///
     /// The copy has the stored size (bytes are moved, not re-quantized). Matvecs, row decoding
@@ -70,7 +70,7 @@ public struct InterleavedWeight: WeightTensor, QuantizedRows {
 }
 
 extension Kernels {
-    /// Whether models built from now on interleave their Q4_0 / Q4_1 / Q8_0 / MLX 4-bit matrices for
+    /// Whether models built from now on interleave their Q4_0 / Q4_1 / Q5_0 / Q8_0 / MLX 4-bit matrices for
     /// decode: on when the AVX2 kernels run, unless `LEM_X8=0` (read once; for A/B speed runs).
     public static let interleaveWeights: Bool = {
         if let value = getenv("LEM_X8"), String(cString: value) == "0" { return false }
