@@ -5,11 +5,13 @@ import TestSupport
 
 @Suite("SIMD/threaded attention vs the naive loop")
 struct FastAttentionTests {
-    /// Decode-sized (one token, serial) and prefill-sized (many tokens, split over the pool)
-    /// calls, with GQA, a sliding window, soft-capping and a ring buffer's shuffled slot order.
+    /// Decode-sized (one token: serial over a short cache, split over a long one) and
+    /// prefill-sized (many tokens, split over the pool) calls, with GQA, a sliding window, soft-capping and a ring buffer's shuffled slot order.
     @Test(arguments: [
         (1, 40, 4, 1, 256, 0, Float(0)), (1, 33, 9, 3, 64, 16, 0), (64, 64, 4, 2, 64, 0, 0),
         (48, 80, 4, 1, 256, 24, 50), (37, 37, 9, 3, 64, 0, 0),
+        // One token over a long cache: split over the pool with the caller's score rows.
+        (1, 300, 4, 1, 256, 0, 0), (1, 700, 9, 3, 64, 512, 0), (1, 400, 4, 1, 256, 128, 30),
     ])
     func matchesNaive(tokens: Int, slots: Int, heads: Int, kvHeads: Int, d: Int, window: Int, softcap: Float) {
         var rng = Xoshiro256(seed: UInt64(tokens * 31 + slots))
@@ -20,11 +22,12 @@ struct FastAttentionTests {
         let keyPositions = (0 ..< slots).map { ($0 * 7) % slots + 3 }
         let queryPositions = Array((end - tokens) ..< end)
         var fast = [Float](repeating: 0, count: q.count), naive = fast
-        var scores = [Float](repeating: 0, count: slots)
+        let rows = tokens == 1 ? Kernels.threadCount : 1
+        var scores = [Float](repeating: 0, count: rows * slots)
         Kernels.attention(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
-            softcap: softcap, scores: &scores, out: &fast)
+            softcap: softcap, scores: &scores, scoreRows: rows, out: &fast)
         Kernels.attentionNaive(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,

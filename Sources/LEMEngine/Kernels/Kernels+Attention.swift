@@ -67,8 +67,10 @@ extension Kernels {
 
 extension Kernels {
     /// Causal multi-head attention exactly as `attentionNaive` defines it, with SIMD dot products
-    /// and value accumulation; a large chunk (a prefill) is split over the worker pool by
-    /// (token, head) pairs, each worker with its own score row.
+    /// and value accumulation; a chunk with enough work (a prefill, or one token's heads over a
+    /// long enough cache) is split over the worker pool by (token, head) pairs, each worker with
+    /// its own score row: row w of `scores` when it holds `scoreRows` ≥ workers rows, else a
+    /// fresh buffer. A pair's arithmetic does not depend on the split.
     public static func attention(
         queries q: UnsafePointer<Float>,  // (T, H, D)
         queryPositions: UnsafePointer<Int>,  // (T)
@@ -77,7 +79,8 @@ extension Kernels {
         keyPositions: UnsafePointer<Int>,  // (S)
         tokens: Int, slots: Int, heads: Int, kvHeads: Int, headDim: Int,
         scale: Float, window: Int, softcap: Float,
-        scores: UnsafeMutablePointer<Float>,  // (S)
+        scores: UnsafeMutablePointer<Float>,  // (scoreRows, S)
+        scoreRows: Int = 1,
         out: UnsafeMutablePointer<Float>  // (T, H, D)
     ) {
         var job = AttentionJob(
@@ -86,13 +89,16 @@ extension Kernels {
             softcap: softcap, scores: scores, out: out, pairs: tokens * heads)
         let work = tokens * heads * slots * headDim
         let workers = threadCount
-        if workers <= 1 || tokens * heads < 2 * workers || work < 1 << 20 {
+        // Below ~64k multiply-adds (a short cache) waking a worker costs more than it saves.
+        if workers <= 1 || tokens * heads < workers || work < 1 << 16 {
             job.run(pairs: 0 ..< job.pairs, scores: scores)
             return
         }
-        // Each worker needs its own score row; a prefill-sized call can afford this allocation.
-        let rows = UnsafeMutablePointer<Float>.allocate(capacity: workers * slots)
-        defer { rows.deallocate() }
+        // Each worker needs its own score row: the caller's when it has them (decode allocates
+        // nothing), else a buffer a prefill-sized call can afford.
+        let own = scoreRows >= workers
+        let rows = own ? scores : UnsafeMutablePointer<Float>.allocate(capacity: workers * slots)
+        defer { if !own { rows.deallocate() } }
         job.scores = rows
         withUnsafeMutablePointer(to: &job) { ptr in
             lem_pool_run({ ctx, worker, workers in

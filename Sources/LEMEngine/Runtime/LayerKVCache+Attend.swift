@@ -9,7 +9,7 @@ extension LayerKVCache {
         values newValues: UnsafePointer<Float>,  // (T, K, D)
         positions: [Int],  // (T)
         heads: Int, kvHeads: Int, headDim: Int, scale: Float, softcap: Float,
-        scores: FloatBuffer,  // (S)
+        scores: FloatBuffer,  // (threads, S)
         out: UnsafeMutablePointer<Float>  // (T, H, D)
     ) {
         let tokens = positions.count
@@ -19,14 +19,15 @@ extension LayerKVCache {
             store(position: positions[t], key: newKeys + t * kvDim, value: newValues + t * kvDim)
         }
         let slots = min(capacity, end)
-        let scorePointer = scores.reserve(slots)
+        let scoreRows = max(1, Kernels.threadCount)
+        let scorePointer = scores.reserve(scoreRows * slots)
         positions.withUnsafeBufferPointer { queryPositions in
             self.positions.withUnsafeBufferPointer { keyPositions in
                 Kernels.attention(
                     queries: queries, queryPositions: queryPositions.baseAddress!,
                     keys: self.keys.pointer, values: self.values.pointer, keyPositions: keyPositions.baseAddress!,
                     tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                    scale: scale, window: window, softcap: softcap, scores: scorePointer, out: out)
+                    scale: scale, window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows, out: out)
             }
         }
     }
