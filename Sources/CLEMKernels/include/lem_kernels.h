@@ -155,6 +155,17 @@ int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_byt
 /// pages are re-read on the next touch, anonymous ones at worst swapped, never lost.
 void lem_release_pages(const void *p, size_t n);
 
+// MARK: attention (Sources/CLEMKernels/attention.c)
+
+/// One query row `q` (d floats) attending the cache: slot s's key and value rows start at
+/// `keys + s · stride` and `values + s · stride`, at position `key_pos[s]` (< 0: empty). Slots
+/// after `pos`, or at or before `pos − window` when `window` > 0, are masked. Scores are scaled by
+/// `scale`, soft-capped when `softcap` > 0, max-subtracted and exponentiated in `scores` (slots);
+/// `out` (d) receives the weighted sum of value rows.
+void lem_attend_row(const float *q, const float *keys, const float *values, size_t stride, const intptr_t *key_pos,
+                    int32_t slots, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap,
+                    float *scores, float *out);
+
 // MARK: prefill (several tokens at once; Sources/CLEMKernels/prefill.c)
 
 /// out[t·ldo + j] = x[t] · w[j] for t < tokens, j < rows: x (tokens, k) and w (rows, k) both

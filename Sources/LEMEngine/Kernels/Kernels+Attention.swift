@@ -125,59 +125,16 @@ private struct AttentionJob {
     let out: UnsafeMutablePointer<Float>
     let pairs: Int
 
-    /// Attends the (token, head) pairs `range` (pair = t · H + h) using `scores` as the score row.
+    /// Attends the (token, head) pairs `range` (pair = t · H + h) using `scores` as the score row
+    /// (`lem_attend_row`: AVX2 + FMA dot products and value accumulation where the CPU has them).
     func run(pairs range: Range<Int>, scores: UnsafeMutablePointer<Float>) {
         let group = heads / kvHeads, d = headDim
         for pair in range {
             let t = pair / heads, h = pair % heads
-            let p = queryPositions[t]
             let kvh = h / group
-            let qv = q + pair * d
-            var maxScore = -Float.infinity
-            for s in 0 ..< slots {
-                let kp = keyPositions[s]
-                if kp < 0 || kp > p || (window > 0 && kp <= p - window) {
-                    scores[s] = -Float.infinity
-                    continue
-                }
-                var score = Kernels.dot(qv, keys + (s * kvHeads + kvh) * d, count: d) * scale
-                if softcap > 0 { score = Kernels.softcap(score, cap: softcap) }
-                scores[s] = score
-                maxScore = max(maxScore, score)
-            }
-            let o = out + pair * d
-            o.update(repeating: 0, count: d)
-            guard maxScore > -Float.infinity else { continue }
-            var sum: Float = 0
-            for s in 0 ..< slots where scores[s] > -Float.infinity {
-                let e = expf(scores[s] - maxScore)
-                scores[s] = e
-                sum += e
-            }
-            let inv = 1 / sum
-            for s in 0 ..< slots where scores[s] > -Float.infinity {
-                Kernels.axpy(scores[s] * inv, values + (s * kvHeads + kvh) * d, into: o, count: d)
-            }
-        }
-    }
-}
-
-extension Kernels {
-    /// `y += a · x` over `count` floats, eight lanes at a time.
-    @inline(__always)
-    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        let av = SIMD8<Float>(repeating: a)
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        while i + 8 <= count {
-            let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                + av * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            y[i] += a * x[i]
-            i += 1
+            lem_attend_row(
+                q + pair * d, keys + kvh * d, values + kvh * d, kvHeads * d, keyPositions, Int32(slots), Int32(d),
+                queryPositions[t], window, scale, softcap, scores, out + pair * d)
         }
     }
 }

@@ -1,0 +1,110 @@
+// One query row's causal attention over a KV cache (issue 4, session 5).
+//
+// The Swift loop this replaces compiled to 128-bit SSE without FMA (Swift code here is built
+// for baseline x86-64; only these C files carry AVX2 `target` attributes, chosen by cpuid), and
+// was a third of SmolLM2's decode time at a 600-token context. Same arithmetic as
+// `Kernels.attentionNaive`: masked slots score −∞ and are skipped, max-subtracted `expf`, the
+// normalised weights accumulate the value rows in slot order.
+
+#include "lem_internal.h"
+#include <math.h>
+
+/// Whether slot `s` (at position `kp`) is visible from position `p`.
+static inline int visible(intptr_t kp, intptr_t p, intptr_t window) {
+    return kp >= 0 && kp <= p && !(window > 0 && kp <= p - window);
+}
+
+static inline float dot_scalar(const float *a, const float *b, int32_t n) {
+    float s = 0;
+    for (int32_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
+    for (int32_t i = 0; i < n; i++) y[i] += w * x[i];
+}
+
+/// The row's scores (−∞ where masked); returns their maximum.
+#define SCORE_PASS(DOT)                                                             \
+    float max_score = -INFINITY;                                                    \
+    for (int32_t s = 0; s < slots; s++) {                                           \
+        if (!visible(key_pos[s], pos, window)) {                                    \
+            scores[s] = -INFINITY;                                                  \
+            continue;                                                               \
+        }                                                                           \
+        float score = DOT(q, keys + (size_t)s * stride, d) * scale;                 \
+        if (softcap > 0) score = tanhf(score / softcap) * softcap;                  \
+        scores[s] = score;                                                          \
+        if (score > max_score) max_score = score;                                   \
+    }
+
+/// Exponentials, their sum, and the weighted value rows into `out`.
+#define VALUE_PASS(AXPY)                                                            \
+    for (int32_t i = 0; i < d; i++) out[i] = 0;                                     \
+    if (max_score == -INFINITY) return;                                             \
+    float sum = 0;                                                                  \
+    for (int32_t s = 0; s < slots; s++) {                                           \
+        if (scores[s] == -INFINITY) continue;                                       \
+        float e = expf(scores[s] - max_score);                                      \
+        scores[s] = e;                                                              \
+        sum += e;                                                                   \
+    }                                                                               \
+    float inv = 1 / sum;                                                            \
+    for (int32_t s = 0; s < slots; s++) {                                           \
+        if (scores[s] == -INFINITY) continue;                                       \
+        AXPY(scores[s] * inv, values + (size_t)s * stride, out, d);                 \
+    }
+
+#define ATTEND_PARAMS                                                                                              \
+    const float *q, const float *keys, const float *values, size_t stride, const intptr_t *key_pos, int32_t slots, \
+        int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, float *out
+
+static void attend_scalar(ATTEND_PARAMS) {
+    SCORE_PASS(dot_scalar)
+    VALUE_PASS(axpy_scalar)
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+
+static inline float dot_avx2(const float *a, const float *b, int32_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    __m256 s = _mm256_add_ps(s0, s1);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float r = _mm_cvtss_f32(h);
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+static inline void axpy_avx2(float w, const float *x, float *y, int32_t n) {
+    __m256 vw = _mm256_set1_ps(w);
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(vw, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += w * x[i];
+}
+
+/// The whole row in one AVX2 function, so the dot products and value updates inline.
+static void attend_avx2(ATTEND_PARAMS) {
+    SCORE_PASS(dot_avx2)
+    VALUE_PASS(axpy_avx2)
+}
+
+#pragma clang attribute pop
+#else
+static void attend_avx2(ATTEND_PARAMS) { attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out); }
+#endif
+
+void lem_attend_row(ATTEND_PARAMS) {
+    if (lem_simd_enabled()) attend_avx2(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+    else attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+}
