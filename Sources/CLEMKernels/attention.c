@@ -59,6 +59,53 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
     const float *q, const float *keys, const float *values, size_t stride, const intptr_t *key_pos, int32_t slots, \
         int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, float *out
 
+/// Slots [s0, s1) for the `group` query heads at `q` (group × d) that share one KV head: per head
+/// g, m[g] = the largest visible score (−∞: none), l[g] = Σ e^{score − m[g]} and out[g] = that
+/// weighted sum of value rows, unnormalised. Scores go to `scores` (group × (s1 − s0)). Each key
+/// and value row is read once for the whole group.
+#define PARTIAL_BODY(DOT, AXPY)                                                                  \
+    int32_t n = s1 - s0;                                                                          \
+    for (int32_t g = 0; g < group; g++) m[g] = -INFINITY;                                         \
+    for (int32_t s = s0; s < s1; s++) {                                                           \
+        int seen = visible(key_pos[s], pos, window);                                              \
+        const float *k = keys + (size_t)s * stride;                                               \
+        for (int32_t g = 0; g < group; g++) {                                                     \
+            float score = -INFINITY;                                                              \
+            if (seen) {                                                                           \
+                score = DOT(q + (size_t)g * d, k, d) * scale;                                     \
+                if (softcap > 0) score = tanhf(score / softcap) * softcap;                        \
+                if (score > m[g]) m[g] = score;                                                   \
+            }                                                                                     \
+            scores[(size_t)g * n + (s - s0)] = score;                                             \
+        }                                                                                         \
+    }                                                                                             \
+    for (int32_t i = 0; i < group * d; i++) out[i] = 0;                                           \
+    for (int32_t g = 0; g < group; g++) {                                                         \
+        l[g] = 0;                                                                                 \
+        if (m[g] == -INFINITY) continue;                                                          \
+        float *row = scores + (size_t)g * n;                                                      \
+        for (int32_t j = 0; j < n; j++) {                                                         \
+            if (row[j] == -INFINITY) continue;                                                    \
+            row[j] = expf(row[j] - m[g]);                                                         \
+            l[g] += row[j];                                                                       \
+        }                                                                                         \
+    }                                                                                             \
+    for (int32_t s = s0; s < s1; s++) {                                                           \
+        const float *v = values + (size_t)s * stride;                                             \
+        for (int32_t g = 0; g < group; g++) {                                                     \
+            float w = scores[(size_t)g * n + (s - s0)];                                           \
+            if (m[g] == -INFINITY || w == -INFINITY) continue;                                    \
+            AXPY(w, v, out + (size_t)g * d, d);                                                   \
+        }                                                                                         \
+    }
+
+#define PARTIAL_PARAMS                                                                                                  \
+    const float *q, int32_t group, const float *keys, const float *values, size_t stride, const intptr_t *key_pos,      \
+        int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, \
+        float *out, float *m, float *l
+
+static void partial_scalar(PARTIAL_PARAMS) { PARTIAL_BODY(dot_scalar, axpy_scalar) }
+
 static void attend_scalar(ATTEND_PARAMS) {
     SCORE_PASS(dot_scalar)
     VALUE_PASS(axpy_scalar)
@@ -93,6 +140,8 @@ static inline void axpy_avx2(float w, const float *x, float *y, int32_t n) {
     for (; i < n; i++) y[i] += w * x[i];
 }
 
+static void partial_avx2(PARTIAL_PARAMS) { PARTIAL_BODY(dot_avx2, axpy_avx2) }
+
 /// The whole row in one AVX2 function, so the dot products and value updates inline.
 static void attend_avx2(ATTEND_PARAMS) {
     SCORE_PASS(dot_avx2)
@@ -101,10 +150,16 @@ static void attend_avx2(ATTEND_PARAMS) {
 
 #pragma clang attribute pop
 #else
+static void partial_avx2(PARTIAL_PARAMS) { partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l); }
 static void attend_avx2(ATTEND_PARAMS) { attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out); }
 #endif
 
 void lem_attend_row(ATTEND_PARAMS) {
     if (lem_simd_enabled()) attend_avx2(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
     else attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+}
+
+void lem_attend_partial(PARTIAL_PARAMS) {
+    if (lem_simd_enabled()) partial_avx2(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
+    else partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
 }

@@ -23,15 +23,17 @@ struct FastAttentionTests {
         let queryPositions = Array((end - tokens) ..< end)
         var fast = [Float](repeating: 0, count: q.count), naive = fast
         let rows = tokens == 1 ? Kernels.threadCount : 1
-        var scores = [Float](repeating: 0, count: rows * slots)
+        var scores = [Float](
+            repeating: 0, count: rows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
         Kernels.attention(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
             softcap: softcap, scores: &scores, scoreRows: rows, out: &fast)
+        var naiveScores = [Float](repeating: 0, count: slots)
         Kernels.attentionNaive(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
-            softcap: softcap, scores: &scores, out: &naive)
+            softcap: softcap, scores: &naiveScores, out: &naive)
         #expect(checkClose(fast, naive, tol: 2e-5, label: "attention T=\(tokens) S=\(slots)") == nil)
         // The portable C body (on this thread; pooled workers keep their own setting).
         var portable = naive

@@ -166,6 +166,15 @@ void lem_attend_row(const float *q, const float *keys, const float *values, size
                     int32_t slots, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap,
                     float *scores, float *out);
 
+/// One token's attention for the `group` query heads at `q` (group × d) sharing one KV head, over
+/// slots [s0, s1) only (a share of the cache for one thread): per head g, `m[g]` = the largest
+/// visible score (−∞: none visible), `l[g]` = Σ e^{score − m[g]} and `out` (group × d) that
+/// weighted sum of value rows, not yet divided by l; `scores` (group × (s1 − s0)) is scratch.
+/// Shares are merged by rescaling with e^{m_share − m}. Each key and value row is read once.
+void lem_attend_partial(const float *q, int32_t group, const float *keys, const float *values, size_t stride,
+                        const intptr_t *key_pos, int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window,
+                        float scale, float softcap, float *scores, float *out, float *m, float *l);
+
 // MARK: prefill (several tokens at once; Sources/CLEMKernels/prefill.c)
 
 /// out[t·ldo + j] = x[t] · w[j] for t < tokens, j < rows: x (tokens, k) and w (rows, k) both

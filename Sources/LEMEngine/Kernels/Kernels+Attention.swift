@@ -66,11 +66,20 @@ extension Kernels {
 }
 
 extension Kernels {
-    /// Causal multi-head attention exactly as `attentionNaive` defines it, with SIMD dot products
-    /// and value accumulation; a chunk with enough work (a prefill, or one token's heads over a
-    /// long enough cache) is split over the worker pool by (token, head) pairs, each worker with
-    /// its own score row: row w of `scores` when it holds `scoreRows` ≥ workers rows, else a
-    /// fresh buffer. A pair's arithmetic does not depend on the split.
+    /// Floats of one worker's row of the attention scratch (`attention`'s `scores`): a score row
+    /// per query head of a KV group, then the partial outputs and softmax statistics of the
+    /// decode split.
+    public static func attentionScratchRow(slots: Int, heads: Int, kvHeads: Int, headDim: Int) -> Int {
+        (heads / max(1, kvHeads)) * slots + heads * (headDim + 2)
+    }
+
+    /// Causal multi-head attention exactly as `attentionNaive` defines it, with AVX2 dot products
+    /// and value accumulation (`attention.c`). Work is split over the worker pool when there is
+    /// enough of it: a chunk of tokens (a prefill) by (token, head) pairs, each worker with its own
+    /// score row; one token over a long cache by slots, each worker attending every head over its
+    /// share of the cache (each key and value row read once per KV group), the shares merged by
+    /// their softmax statistics. `scores` holds `scoreRows` rows of `attentionScratchRow` floats;
+    /// with fewer rows than workers a prefill allocates its own and a token runs on one thread.
     public static func attention(
         queries q: UnsafePointer<Float>,  // (T, H, D)
         queryPositions: UnsafePointer<Int>,  // (T)
@@ -79,7 +88,7 @@ extension Kernels {
         keyPositions: UnsafePointer<Int>,  // (S)
         tokens: Int, slots: Int, heads: Int, kvHeads: Int, headDim: Int,
         scale: Float, window: Int, softcap: Float,
-        scores: UnsafeMutablePointer<Float>,  // (scoreRows, S)
+        scores: UnsafeMutablePointer<Float>,  // (scoreRows, attentionScratchRow)
         scoreRows: Int = 1,
         out: UnsafeMutablePointer<Float>  // (T, H, D)
     ) {
@@ -89,24 +98,77 @@ extension Kernels {
             softcap: softcap, scores: scores, out: out, pairs: tokens * heads)
         let work = tokens * heads * slots * headDim
         let workers = threadCount
+        let own = scoreRows >= workers
         // Below ~64k multiply-adds (a short cache) waking a worker costs more than it saves.
+        if workers > 1, tokens == 1, own, work >= 1 << 16, slots >= 2 * workers {
+            attendSplitBySlots(job, workers: workers)
+            return
+        }
         if workers <= 1 || tokens * heads < workers || work < 1 << 16 {
             job.run(pairs: 0 ..< job.pairs, scores: scores)
             return
         }
-        // Each worker needs its own score row: the caller's when it has them (decode allocates
-        // nothing), else a buffer a prefill-sized call can afford.
-        let own = scoreRows >= workers
+        // Each worker needs its own score row: the caller's when it has them, else a buffer a
+        // prefill-sized call can afford.
+        let stride = own ? attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim) : slots
         let rows = own ? scores : UnsafeMutablePointer<Float>.allocate(capacity: workers * slots)
         defer { if !own { rows.deallocate() } }
         job.scores = rows
+        job.scoreStride = stride
         withUnsafeMutablePointer(to: &job) { ptr in
             lem_pool_run({ ctx, worker, workers in
                 let job = ctx!.assumingMemoryBound(to: AttentionJob.self)
                 let n = job.pointee.pairs, w = Int(worker), count = Int(workers)
                 let lo = n * w / count, hi = n * (w + 1) / count
-                job.pointee.run(pairs: lo ..< hi, scores: job.pointee.scores + w * job.pointee.slots)
+                job.pointee.run(pairs: lo ..< hi, scores: job.pointee.scores + w * job.pointee.scoreStride)
             }, ptr)
+        }
+    }
+
+    /// One token: worker w attends every head over slots [S·w/W, S·(w+1)/W) into its scratch row
+    /// (`lem_attend_partial`), then the caller merges the shares: with M = max_w m_w,
+    /// out = Σ_w e^{m_w − M} o_w / Σ_w e^{m_w − M} l_w.
+    private static func attendSplitBySlots(_ job: AttentionJob, workers: Int) {
+        var job = job
+        let heads = job.heads, d = job.headDim, group = heads / job.kvHeads
+        let row = attentionScratchRow(slots: job.slots, heads: heads, kvHeads: job.kvHeads, headDim: d)
+        job.scoreStride = row
+        withUnsafeMutablePointer(to: &job) { ptr in
+            lem_pool_run({ ctx, worker, workers in
+                let job = ctx!.assumingMemoryBound(to: AttentionJob.self).pointee
+                let w = Int(worker), count = Int(workers), group = job.heads / job.kvHeads, d = job.headDim
+                let s0 = job.slots * w / count, s1 = job.slots * (w + 1) / count
+                let scratch = job.scores + w * job.scoreStride
+                let partial = scratch + group * job.slots  // (H, D), then m (H), then l (H)
+                let m = partial + job.heads * d, l = m + job.heads
+                for kvh in 0 ..< job.kvHeads {
+                    let h0 = kvh * group
+                    lem_attend_partial(
+                        job.q + h0 * d, Int32(group), job.keys + kvh * d, job.values + kvh * d, job.kvHeads * d,
+                        job.keyPositions, Int32(s0), Int32(s1), Int32(d), job.queryPositions[0], job.window, job.scale,
+                        job.softcap, scratch, partial + h0 * d, m + h0, l + h0)
+                }
+            }, ptr)
+        }
+        // Merge on the caller (a few hundred floats per head).
+        let base = job.scores + group * job.slots
+        for h in 0 ..< heads {
+            var top = -Float.infinity
+            for w in 0 ..< workers { top = max(top, base[w * row + heads * d + h]) }
+            let o = job.out + h * d
+            o.update(repeating: 0, count: d)
+            guard top > -Float.infinity else { continue }
+            var total: Float = 0
+            for w in 0 ..< workers {
+                let share = base + w * row
+                let mw = share[heads * d + h]
+                guard mw > -Float.infinity else { continue }
+                let factor = expf(mw - top)
+                total += factor * share[heads * d + heads + h]
+                for i in 0 ..< d { o[i] += factor * share[h * d + i] }
+            }
+            let inv = 1 / total
+            for i in 0 ..< d { o[i] *= inv }
         }
     }
 }
@@ -122,6 +184,8 @@ private struct AttentionJob {
     let slots: Int, heads: Int, kvHeads: Int, headDim: Int
     let scale: Float, window: Int, softcap: Float
     var scores: UnsafeMutablePointer<Float>
+    /// Floats between two workers' score rows.
+    var scoreStride = 0
     let out: UnsafeMutablePointer<Float>
     let pairs: Int
 

@@ -58,7 +58,7 @@ public final class Workspace {
     /// (T, D/2) for the global and the local rotary tables.
     public let cosGlobal = FloatBuffer(), sinGlobal = FloatBuffer()
     public let cosLocal = FloatBuffer(), sinLocal = FloatBuffer()
-    /// (threads, S) attention scores: one row per pool thread.
+    /// (threads, Kernels.attentionScratchRow) attention scratch: one row per pool thread.
     public let scores = FloatBuffer()
     /// (matmulTileRows, max in) decoded weight rows.
     public let tile = FloatBuffer()

@@ -9,7 +9,7 @@ extension LayerKVCache {
         values newValues: UnsafePointer<Float>,  // (T, K, D)
         positions: [Int],  // (T)
         heads: Int, kvHeads: Int, headDim: Int, scale: Float, softcap: Float,
-        scores: FloatBuffer,  // (threads, S)
+        scores: FloatBuffer,  // (threads, Kernels.attentionScratchRow)
         out: UnsafeMutablePointer<Float>  // (T, H, D)
     ) {
         let tokens = positions.count
@@ -20,7 +20,8 @@ extension LayerKVCache {
         }
         let slots = min(capacity, end)
         let scoreRows = max(1, Kernels.threadCount)
-        let scorePointer = scores.reserve(scoreRows * slots)
+        let scorePointer = scores.reserve(
+            scoreRows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim))
         positions.withUnsafeBufferPointer { queryPositions in
             self.positions.withUnsafeBufferPointer { keyPositions in
                 Kernels.attention(
