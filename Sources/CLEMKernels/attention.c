@@ -116,22 +116,7 @@ static void attend_scalar(ATTEND_PARAMS) {
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
-static inline float dot_avx2(const float *a, const float *b, int32_t n) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    int32_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    }
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    __m256 s = _mm256_add_ps(s0, s1);
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float r = _mm_cvtss_f32(h);
-    for (; i < n; i++) r += a[i] * b[i];
-    return r;
-}
+#include "lem_avx2.h"
 
 static inline void axpy_avx2(float w, const float *x, float *y, int32_t n) {
     __m256 vw = _mm256_set1_ps(w);
@@ -140,11 +125,11 @@ static inline void axpy_avx2(float w, const float *x, float *y, int32_t n) {
     for (; i < n; i++) y[i] += w * x[i];
 }
 
-static void partial_avx2(PARTIAL_PARAMS) { PARTIAL_BODY(dot_avx2, axpy_avx2) }
+static void partial_avx2(PARTIAL_PARAMS) { PARTIAL_BODY(lem_dot_f32_inline, axpy_avx2) }
 
 /// The whole row in one AVX2 function, so the dot products and value updates inline.
 static void attend_avx2(ATTEND_PARAMS) {
-    SCORE_PASS(dot_avx2)
+    SCORE_PASS(lem_dot_f32_inline)
     VALUE_PASS(axpy_avx2)
 }
 

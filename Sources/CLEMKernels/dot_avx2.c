@@ -11,12 +11,7 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "lem_avx2.h"
 
 static inline float f16x(const uint8_t *p) { return _cvtsh_ss(lem_u16(p)); }
 
@@ -80,7 +75,7 @@ static float dot_q4_0(const uint8_t *row, const lem_act *a) {
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d[b]), dot_u8_i8(nibbles_split(p + 2), load_q(a, b)), acc0);
         off0 += dw * a->s[b];
     }
-    return hsum8(_mm256_add_ps(acc0, acc1)) - 8 * (off0 + off1);
+    return lem_hsum8(_mm256_add_ps(acc0, acc1)) - 8 * (off0 + off1);
 }
 
 static float dot_q4_1(const uint8_t *row, const lem_act *a) {
@@ -99,7 +94,7 @@ static float dot_q4_1(const uint8_t *row, const lem_act *a) {
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(nibbles_split(p + 4), load_q(a, b)), acc0);
         off0 += f16x(p + 2) * a->s[b];
     }
-    return hsum8(_mm256_add_ps(acc0, acc1)) + (off0 + off1);
+    return lem_hsum8(_mm256_add_ps(acc0, acc1)) + (off0 + off1);
 }
 
 /// One Q5_0 (`has_min` 0: offset 16) or Q5_1 block's scaled integer dot; its offset term goes to `off`.
@@ -119,7 +114,7 @@ static inline float dot_q5(const uint8_t *row, const lem_act *a, int has_min) {
         acc1 = q5_block(row + bytes * (b + 1), a, b + 1, has_min, acc1, &off1);
     }
     if (b < blocks) acc0 = q5_block(row + bytes * b, a, b, has_min, acc0, &off0);
-    float sum = hsum8(_mm256_add_ps(acc0, acc1));
+    float sum = lem_hsum8(_mm256_add_ps(acc0, acc1));
     return has_min ? sum + (off0 + off1) : sum - 16 * (off0 + off1);
 }
 
@@ -142,7 +137,7 @@ static float dot_q8_0(const uint8_t *row, const lem_act *a) {
         __m256i w = _mm256_loadu_si256((const __m256i *)(p + 2));
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_i8_i8(w, load_q(a, b)), acc0);
     }
-    return hsum8(_mm256_add_ps(acc0, acc1));
+    return lem_hsum8(_mm256_add_ps(acc0, acc1));
 }
 
 static float dot_q45_k(const uint8_t *row, const lem_act *a, int five) {
@@ -171,7 +166,7 @@ static float dot_q45_k(const uint8_t *row, const lem_act *a, int five) {
             off += dmin * ((float)mn[2 * k] * a->s[b0] + (float)mn[2 * k + 1] * a->s[b0 + 1]);
         }
     }
-    return hsum8(_mm256_add_ps(acc, acc1)) - off;
+    return lem_hsum8(_mm256_add_ps(acc, acc1)) - off;
 }
 
 static float dot_q6_k(const uint8_t *row, const lem_act *a) {
@@ -205,7 +200,7 @@ static float dot_q6_k(const uint8_t *row, const lem_act *a) {
             }
         }
     }
-    return hsum8(_mm256_add_ps(acc[0], acc[1]));
+    return lem_hsum8(_mm256_add_ps(acc[0], acc[1]));
 }
 
 static inline float scale_x(const uint8_t *p, int32_t type, int32_t i) {
@@ -255,7 +250,7 @@ static inline __attribute__((always_inline)) float dot_mlx(const lem_matrix *m, 
             off0 += o * a->s[b];
         }
     }
-    return hsum8(_mm256_add_ps(acc0, acc1)) + (off0 + off1);
+    return lem_hsum8(_mm256_add_ps(acc0, acc1)) + (off0 + off1);
 }
 
 static float dot_float(const lem_matrix *m, const uint8_t *row, const lem_act *a) {
@@ -286,7 +281,7 @@ static float dot_float(const lem_matrix *m, const uint8_t *row, const lem_act *a
         }
         break;
     }
-    float sum = hsum8(_mm256_add_ps(acc0, acc1));
+    float sum = lem_hsum8(_mm256_add_ps(acc0, acc1));
     for (; i < n; i++) {
         float w;
         switch (m->format) {
@@ -323,7 +318,7 @@ float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
     }
-    float sum = hsum8(_mm256_add_ps(acc0, acc1));
+    float sum = lem_hsum8(_mm256_add_ps(acc0, acc1));
     for (; i < n; i++) sum += a[i] * b[i];
     return sum;
 }

@@ -123,6 +123,7 @@ static void pack_task(void *ctx, int32_t worker, int32_t workers) {
 }
 
 void lem_x8_pack(const lem_matrix *m, uint8_t *dst, int release) {
+    int file = release == 2;
     if (lem_x8_bytes(m) == 0) return;
     int32_t groups = m->rows / 8;
     // Without a row permutation group g reads stored rows 8g ..< 8g + 8 only, so the source can
@@ -139,17 +140,17 @@ void lem_x8_pack(const lem_matrix *m, uint8_t *dst, int release) {
         if (!release) continue;
         if (slices) {
             size_t r0 = (size_t)8 * g0, r1 = (size_t)8 * g1;
-            lem_release_pages(m->base + r0 * m->row_bytes, (r1 - r0) * m->row_bytes);
+            lem_release_pages(m->base + r0 * m->row_bytes, (r1 - r0) * m->row_bytes, file);
             if (ss) {
-                lem_release_pages(m->scales + r0 * ss, (r1 - r0) * ss);
-                lem_release_pages(m->biases + r0 * ss, (r1 - r0) * ss);
+                lem_release_pages(m->scales + r0 * ss, (r1 - r0) * ss, file);
+                lem_release_pages(m->biases + r0 * ss, (r1 - r0) * ss, file);
             }
         } else if (g1 == groups && groups * 8 == m->rows) {
             // Permuted rows: every stored row was read by now.
-            lem_release_pages(m->base, (size_t)m->rows * m->row_bytes);
+            lem_release_pages(m->base, (size_t)m->rows * m->row_bytes, file);
             if (ss) {
-                lem_release_pages(m->scales, (size_t)m->rows * ss);
-                lem_release_pages(m->biases, (size_t)m->rows * ss);
+                lem_release_pages(m->scales, (size_t)m->rows * ss, file);
+                lem_release_pages(m->biases, (size_t)m->rows * ss, file);
             }
         }
     }
@@ -195,17 +196,21 @@ int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_byt
     return 1;
 }
 
-void lem_release_pages(const void *p, size_t n) {
-#ifdef MADV_PAGEOUT
-    // Only the whole pages inside [p, p + n): a neighbour's bytes on a shared page stay. On a
-    // file mapping the pages are re-read on the next touch; anonymous pages are never discarded
-    // by MADV_PAGEOUT (at worst swapped), so no data can be lost whatever `p` points into.
+void lem_release_pages(const void *p, size_t n, int file_mapping) {
+    // Only the whole pages inside [p, p + n): a neighbour's bytes on a shared page stay.
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)p + page - 1) / page * page, hi = ((uintptr_t)p + n) / page * page;
-    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_PAGEOUT);
-#else
-    (void)p;
-    (void)n;
+    if (hi <= lo) return;
+    if (file_mapping) {
+        // A read-only private file mapping: dropping the pages loses nothing (a later touch
+        // reads the file again), and unlike MADV_PAGEOUT it also drops pages another process
+        // (llama.cpp in the comparison script, a second lem) has mapped too.
+        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        return;
+    }
+#ifdef MADV_PAGEOUT
+    // Any other memory: anonymous pages are never discarded by MADV_PAGEOUT (at worst swapped).
+    (void)madvise((void *)lo, hi - lo, MADV_PAGEOUT);
 #endif
 }
 

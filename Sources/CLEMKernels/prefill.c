@@ -32,27 +32,7 @@ static void gemm_nt_scalar(const float *x, int32_t T, int32_t K, const float *w,
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-
-static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/// One dot of K floats: eight lanes twice, then the tail.
-static inline float dot1(const float *a, const float *b, int32_t K) {
-    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
-    int32_t k = 0;
-    for (; k + 16 <= K; k += 16) {
-        c0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), c0);
-        c1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), c1);
-    }
-    for (; k + 8 <= K; k += 8) c0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), c0);
-    float s = hsum(_mm256_add_ps(c0, c1));
-    for (; k < K; k++) s += a[k] * b[k];
-    return s;
-}
+#include "lem_avx2.h"
 
 /// 4 tokens × 3 rows: 12 accumulators + 3 weight vectors + 1 activation = the 16 ymm registers.
 static inline void block4x3(const float *x, int32_t K, const float *w, float *out, int32_t ldo) {
@@ -81,8 +61,8 @@ static inline void block4x3(const float *x, int32_t K, const float *w, float *ou
         c32 = _mm256_fmadd_ps(a, b2, c32);
     }
     float r[4][3] = {
-        {hsum(c00), hsum(c01), hsum(c02)}, {hsum(c10), hsum(c11), hsum(c12)},
-        {hsum(c20), hsum(c21), hsum(c22)}, {hsum(c30), hsum(c31), hsum(c32)}};
+        {lem_hsum8(c00), lem_hsum8(c01), lem_hsum8(c02)}, {lem_hsum8(c10), lem_hsum8(c11), lem_hsum8(c12)},
+        {lem_hsum8(c20), lem_hsum8(c21), lem_hsum8(c22)}, {lem_hsum8(c30), lem_hsum8(c31), lem_hsum8(c32)}};
     for (; k < K; k++) {
         const float xs[4] = {x0[k], x1[k], x2[k], x3[k]}, ws[3] = {w0[k], w1[k], w2[k]};
         for (int i = 0; i < 4; i++)
@@ -103,7 +83,7 @@ static inline void block1x3(const float *x, int32_t K, const float *w, float *ou
         c1 = _mm256_fmadd_ps(a, _mm256_loadu_ps(w1 + k), c1);
         c2 = _mm256_fmadd_ps(a, _mm256_loadu_ps(w2 + k), c2);
     }
-    float s0 = hsum(c0), s1 = hsum(c1), s2 = hsum(c2);
+    float s0 = lem_hsum8(c0), s1 = lem_hsum8(c1), s2 = lem_hsum8(c2);
     for (; k < K; k++) {
         s0 += x[k] * w0[k];
         s1 += x[k] * w1[k];
@@ -128,7 +108,7 @@ static void gemm_nt_avx2(const float *x, int32_t T, int32_t K, const float *w, i
         for (int32_t j = 0; j < r3; j += 3) block1x3(xt, K, w + (size_t)j * K, ot + j);
     }
     for (int32_t t = 0; t < T; t++)
-        for (int32_t j = r3; j < R; j++) out[(size_t)t * ldo + j] = dot1(x + (size_t)t * K, w + (size_t)j * K, K);
+        for (int32_t j = r3; j < R; j++) out[(size_t)t * ldo + j] = lem_dot_f32_inline(x + (size_t)t * K, w + (size_t)j * K, K);
 }
 
 #pragma clang attribute pop

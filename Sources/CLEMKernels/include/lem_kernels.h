@@ -145,15 +145,17 @@ int lem_x8_supported(const lem_matrix *m);
 size_t lem_x8_bytes(const lem_matrix *m);
 /// Writes that copy into `dst` (`lem_x8_bytes(m)` bytes, any alignment) over the pool. Rows are
 /// taken in logical order (a GGUF head permutation is undone), bytes moved, never re-quantized.
-/// With `release`, the stored rows' pages (and MLX scales/biases) are released as they are
-/// copied (`lem_release_pages`), so the two are never both resident in full.
+/// With `release` (1: any memory, 2: a read-only private file mapping), the stored rows' pages
+/// (and MLX scales/biases) are released as they are copied (`lem_release_pages`), so the two are
+/// never both resident in full.
 void lem_x8_pack(const lem_matrix *m, uint8_t *dst, int release);
 /// Builds in `view` a one-row matrix over `tmp` holding logical row `r` of `m` as stored bytes,
 /// read back from `m->x8` (1), or returns 0 when `r` is not in the copy or `tmp` is too small.
 int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_bytes, lem_matrix *view);
-/// Asks the kernel to drop the resident pages wholly inside [p, p + n) (MADV_PAGEOUT): file
-/// pages are re-read on the next touch, anonymous ones at worst swapped, never lost.
-void lem_release_pages(const void *p, size_t n);
+/// Asks the kernel to drop the resident pages wholly inside [p, p + n): MADV_DONTNEED when the
+/// range is in a read-only private file mapping (`file_mapping`; re-read on the next touch),
+/// else MADV_PAGEOUT (anonymous pages at worst swapped, never lost).
+void lem_release_pages(const void *p, size_t n, int file_mapping);
 
 // MARK: attention (Sources/CLEMKernels/attention.c)
 

@@ -30,7 +30,9 @@ extension MatrixKernel {
         guard byteCount > 0 else { return nil }
         let storage = InterleavedStorage(byteCount: byteCount, original: owner)
         let packed = storage.bytes.assumingMemoryBound(to: UInt8.self)
-        withUnsafePointer(to: &m) { lem_x8_pack($0, packed, releaseOriginal ? 1 : 0) }
+        // MappedFile is a read-only private mapping: its pages can simply be dropped.
+        let release: Int32 = releaseOriginal ? (owner is MappedFile ? 2 : 1) : 0
+        withUnsafePointer(to: &m) { lem_x8_pack($0, packed, release) }
         let rows = Int(m.rows) / 8 * 8
         m.x8 = UnsafePointer(packed)
         m.x8_rows = Int32(rows)

@@ -1,0 +1,30 @@
+#ifndef LEM_AVX2_H
+#define LEM_AVX2_H
+// AVX2 helpers shared by the kernel files, for functions compiled with the AVX2 + FMA target to
+// inline (include after `#pragma clang attribute push(... target("avx2,fma...") ...)`).
+#include <immintrin.h>
+#include <stdint.h>
+
+/// The sum of eight floats: halves, then pairs, then the last two.
+static inline float lem_hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// a · b over n floats: sixteen at a time on two accumulators, then eight, then the tail.
+static inline float lem_dot_f32_inline(const float *a, const float *b, int32_t n) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        c0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), c0);
+        c1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), c1);
+    }
+    for (; k + 8 <= n; k += 8) c0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), c0);
+    float s = lem_hsum8(_mm256_add_ps(c0, c1));
+    for (; k < n; k++) s += a[k] * b[k];
+    return s;
+}
+
+#endif
