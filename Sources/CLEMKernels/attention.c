@@ -133,9 +133,95 @@ static void attend_avx2(ATTEND_PARAMS) {
     VALUE_PASS(axpy_avx2)
 }
 
+#define ROWS4_PARAMS                                                                                            \
+    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys, const float *values,     \
+        size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d, intptr_t window, float scale,         \
+        float softcap, float *scores, float *out, size_t ostride
+
+/// Up to four query rows of one head against the cache, each key and value row loaded once for
+/// all of them. Per row the arithmetic (and its order) is `attend_avx2`'s: the dot products
+/// accumulate as `lem_dot_f32_inline` does, the value rows are added in slot order.
+static void rows4_avx2(ROWS4_PARAMS) {
+    const float *qr[4];
+    float mx[4], *sr[4];
+    for (int r = 0; r < 4; r++) {
+        qr[r] = q + (size_t)(r < n ? r : 0) * qstride;  // spare lanes repeat row 0, ignored
+        sr[r] = scores + (size_t)r * (size_t)slots;
+        mx[r] = -INFINITY;
+    }
+    for (int32_t s = 0; s < slots; s++) {
+        int vis[4], any = 0;
+        for (int r = 0; r < 4; r++) {
+            vis[r] = r < n && visible(key_pos[s], pos[r < n ? r : 0], window);
+            any |= vis[r];
+        }
+        if (!any) {
+            for (int r = 0; r < n; r++) sr[r][s] = -INFINITY;
+            continue;
+        }
+        const float *k = keys + (size_t)s * stride;
+        __m256 c0[4], c1[4];
+        for (int r = 0; r < 4; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+        int32_t i = 0;
+        for (; i + 16 <= d; i += 16) {
+            __m256 k0 = _mm256_loadu_ps(k + i), k1 = _mm256_loadu_ps(k + i + 8);
+            for (int r = 0; r < 4; r++) {
+                c0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(qr[r] + i), k0, c0[r]);
+                c1[r] = _mm256_fmadd_ps(_mm256_loadu_ps(qr[r] + i + 8), k1, c1[r]);
+            }
+        }
+        for (; i + 8 <= d; i += 8) {
+            __m256 k0 = _mm256_loadu_ps(k + i);
+            for (int r = 0; r < 4; r++) c0[r] = _mm256_fmadd_ps(_mm256_loadu_ps(qr[r] + i), k0, c0[r]);
+        }
+        for (int r = 0; r < n; r++) {
+            if (!vis[r]) {
+                sr[r][s] = -INFINITY;
+                continue;
+            }
+            float dot = lem_hsum8(_mm256_add_ps(c0[r], c1[r]));
+            for (int32_t j = i; j < d; j++) dot += qr[r][j] * k[j];
+            float score = dot * scale;
+            if (softcap > 0) score = tanhf(score / softcap) * softcap;
+            sr[r][s] = score;
+            if (score > mx[r]) mx[r] = score;
+        }
+    }
+    float inv[4] = {0, 0, 0, 0};
+    for (int r = 0; r < n; r++) {
+        float *o = out + (size_t)r * ostride;
+        for (int32_t j = 0; j < d; j++) o[j] = 0;
+        if (mx[r] == -INFINITY) continue;
+        float sum = 0;
+        for (int32_t s = 0; s < slots; s++) {
+            if (sr[r][s] == -INFINITY) continue;
+            float e = expf(sr[r][s] - mx[r]);
+            sr[r][s] = e;
+            sum += e;
+        }
+        inv[r] = 1 / sum;
+    }
+    for (int32_t s = 0; s < slots; s++) {
+        const float *v = values + (size_t)s * stride;
+        for (int r = 0; r < n; r++) {
+            if (mx[r] == -INFINITY || sr[r][s] == -INFINITY) continue;
+            axpy_avx2(sr[r][s] * inv[r], v, out + (size_t)r * ostride, d);
+        }
+    }
+}
+
 #pragma clang attribute pop
 #else
 static void partial_avx2(PARTIAL_PARAMS) { partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l); }
+#define ROWS4_PARAMS                                                                                            \
+    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys, const float *values,     \
+        size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d, intptr_t window, float scale,         \
+        float softcap, float *scores, float *out, size_t ostride
+static void rows4_avx2(ROWS4_PARAMS) {
+    for (int32_t r = 0; r < n; r++)
+        attend_scalar(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
+                      scores, out + (size_t)r * ostride);
+}
 static void attend_avx2(ATTEND_PARAMS) { attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out); }
 #endif
 
@@ -147,4 +233,14 @@ void lem_attend_row(ATTEND_PARAMS) {
 void lem_attend_partial(PARTIAL_PARAMS) {
     if (lem_simd_enabled()) partial_avx2(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
     else partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
+}
+
+void lem_attend_rows4(ROWS4_PARAMS) {
+    if (n == 1 || !lem_simd_enabled()) {
+        for (int32_t r = 0; r < n; r++)
+            lem_attend_row(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
+                           scores, out + (size_t)r * ostride);
+        return;
+    }
+    rows4_avx2(q, qstride, n, pos, keys, values, stride, key_pos, slots, d, window, scale, softcap, scores, out, ostride);
 }

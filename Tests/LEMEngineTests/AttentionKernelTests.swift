@@ -46,7 +46,7 @@ struct AttentionKernelTests {
         let k = randomFloats(slots * kvHeads * d, rng: &rng)
         let v = randomFloats(slots * kvHeads * d, rng: &rng)
         var out = [Float](repeating: 0, count: q.count)
-        var scores = [Float](repeating: 0, count: slots)
+        var scores = [Float](repeating: 0, count: Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
         Kernels.attention(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: Array(0 ..< slots),
             tokens: queryPositions.count, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d,
@@ -64,7 +64,7 @@ struct AttentionKernelTests {
         let q = randomFloats(heads * d, rng: &rng)
         let k = randomFloats(slots * d, rng: &rng), v = randomFloats(slots * d, rng: &rng)
         var outA = [Float](repeating: 0, count: q.count), outB = outA
-        var scores = [Float](repeating: 0, count: slots + 1)
+        var scores = [Float](repeating: 0, count: Kernels.attentionScratchRow(slots: slots + 1, heads: heads, kvHeads: kvHeads, headDim: d))
         Kernels.attention(
             queries: q, queryPositions: [4], keys: k, values: v, keyPositions: [0, 1, 2, 3, 4], tokens: 1,
             slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.5, window: 0, softcap: 0,

@@ -45,4 +45,30 @@ struct FastAttentionTests {
         Kernels.setSIMDEnabled(true)
         #expect(checkClose(portable, naive, tol: 2e-5, label: "portable attention T=\(tokens) S=\(slots)") == nil)
     }
+
+    /// Four rows of a head at a time (a chunk's path) give each row exactly what attending it
+    /// alone gives, tails of 1–3 rows and masked diagonal slots included.
+    @Test(arguments: [(13, 20, 9, 3, 64, 0), (6, 30, 4, 1, 256, 8), (3, 9, 2, 2, 40, 0)])
+    func fourRowsEqualOneRow(tokens: Int, slots: Int, heads: Int, kvHeads: Int, d: Int, window: Int) {
+        var rng = Xoshiro256(seed: UInt64(tokens * 7 + d))
+        let q = randomFloats(tokens * heads * d, rng: &rng)
+        let k = randomFloats(slots * kvHeads * d, rng: &rng), v = randomFloats(slots * kvHeads * d, rng: &rng)
+        let keyPositions = Array(0 ..< slots), queryPositions = Array((slots - tokens) ..< slots)
+        var scores = [Float](repeating: 0, count: Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
+        var chunk = [Float](repeating: 0, count: q.count), single = chunk
+        Kernels.attention(
+            queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
+            tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.3, window: window,
+            softcap: 0, scores: &scores, out: &chunk)
+        for t in 0 ..< tokens {
+            let row = Array(q[(t * heads * d) ..< ((t + 1) * heads * d)])
+            var out = [Float](repeating: 0, count: heads * d)
+            Kernels.attention(
+                queries: row, queryPositions: [queryPositions[t]], keys: k, values: v, keyPositions: keyPositions,
+                tokens: 1, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.3, window: window,
+                softcap: 0, scores: &scores, out: &out)
+            single.replaceSubrange((t * heads * d) ..< ((t + 1) * heads * d), with: out)
+        }
+        #expect(chunk == single)
+    }
 }

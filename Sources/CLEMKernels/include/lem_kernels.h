@@ -168,6 +168,13 @@ void lem_attend_row(const float *q, const float *keys, const float *values, size
                     int32_t slots, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap,
                     float *scores, float *out);
 
+/// `lem_attend_row` for `n` ≤ 4 query rows of one head (row r at `q + r · qstride`, position
+/// `pos[r]`, output at `out + r · ostride`) together, each key and value row loaded once for all
+/// of them; `scores` holds 4 · slots floats. Each row's result equals `lem_attend_row`'s.
+void lem_attend_rows4(const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys,
+                      const float *values, size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d,
+                      intptr_t window, float scale, float softcap, float *scores, float *out, size_t ostride);
+
 /// One token's attention for the `group` query heads at `q` (group × d) sharing one KV head, over
 /// slots [s0, s1) only (a share of the cache for one thread): per head g, `m[g]` = the largest
 /// visible score (−∞: none visible), `l[g]` = Σ e^{score − m[g]} and `out` (group × d) that

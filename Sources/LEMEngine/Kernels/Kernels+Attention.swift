@@ -70,13 +70,14 @@ extension Kernels {
     /// per query head of a KV group, then the partial outputs and softmax statistics of the
     /// decode split.
     public static func attentionScratchRow(slots: Int, heads: Int, kvHeads: Int, headDim: Int) -> Int {
-        (heads / max(1, kvHeads)) * slots + heads * (headDim + 2)
+        max(heads / max(1, kvHeads), 4) * slots + heads * (headDim + 2)
     }
 
     /// Causal multi-head attention exactly as `attentionNaive` defines it, with AVX2 dot products
-    /// and value accumulation (`attention.c`). Work is split over the worker pool when there is
-    /// enough of it: a chunk of tokens (a prefill) by (token, head) pairs, each worker with its own
-    /// score row; one token over a long cache by slots, each worker attending every head over its
+    /// and value accumulation (`attention.c`), four tokens of a head at a time (each key and value
+    /// row loaded once for them). Work is split over the worker pool when there is enough of it: a
+    /// chunk of tokens (a prefill) by (four tokens, head) units, each worker with its own scratch
+    /// row; one token over a long cache by slots, each worker attending every head over its
     /// share of the cache (each key and value row read once per KV group), the shares merged by
     /// their softmax statistics. `scores` holds `scoreRows` rows of `attentionScratchRow` floats;
     /// with fewer rows than workers a prefill allocates its own and a token runs on one thread.
@@ -95,7 +96,7 @@ extension Kernels {
         var job = AttentionJob(
             q: q, queryPositions: queryPositions, keys: keys, values: values, keyPositions: keyPositions,
             slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window,
-            softcap: softcap, scores: scores, out: out, pairs: tokens * heads)
+            softcap: softcap, scores: scores, out: out, tokens: tokens)
         let work = tokens * heads * slots * headDim
         let workers = threadCount
         let own = scoreRows >= workers
@@ -104,23 +105,23 @@ extension Kernels {
             attendSplitBySlots(job, workers: workers)
             return
         }
-        if workers <= 1 || tokens * heads < workers || work < 1 << 16 {
-            job.run(pairs: 0 ..< job.pairs, scores: scores)
+        if workers <= 1 || job.units < workers || work < 1 << 16 {
+            job.run(units: 0 ..< job.units, scores: scores)
             return
         }
         // Each worker needs its own score row: the caller's when it has them, else a buffer a
         // prefill-sized call can afford.
-        let stride = own ? attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim) : slots
-        let rows = own ? scores : UnsafeMutablePointer<Float>.allocate(capacity: workers * slots)
+        let stride = own ? attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim) : 4 * slots
+        let rows = own ? scores : UnsafeMutablePointer<Float>.allocate(capacity: workers * 4 * slots)
         defer { if !own { rows.deallocate() } }
         job.scores = rows
         job.scoreStride = stride
         withUnsafeMutablePointer(to: &job) { ptr in
             lem_pool_run({ ctx, worker, workers in
                 let job = ctx!.assumingMemoryBound(to: AttentionJob.self)
-                let n = job.pointee.pairs, w = Int(worker), count = Int(workers)
+                let n = job.pointee.units, w = Int(worker), count = Int(workers)
                 let lo = n * w / count, hi = n * (w + 1) / count
-                job.pointee.run(pairs: lo ..< hi, scores: job.pointee.scores + w * job.pointee.scoreStride)
+                job.pointee.run(units: lo ..< hi, scores: job.pointee.scores + w * job.pointee.scoreStride)
             }, ptr)
         }
     }
@@ -187,18 +188,22 @@ private struct AttentionJob {
     /// Floats between two workers' score rows.
     var scoreStride = 0
     let out: UnsafeMutablePointer<Float>
-    let pairs: Int
+    /// Query rows (tokens).
+    let tokens: Int
+    /// Work units: (block of four tokens, head), unit = block · H + h.
+    var units: Int { (tokens + 3) / 4 * heads }
 
-    /// Attends the (token, head) pairs `range` (pair = t · H + h) using `scores` as the score row
-    /// (`lem_attend_row`: AVX2 + FMA dot products and value accumulation where the CPU has them).
-    func run(pairs range: Range<Int>, scores: UnsafeMutablePointer<Float>) {
+    /// Attends the units `range` (unit = b · H + h: tokens 4b ..< 4b + 4 of head h) with `scores`
+    /// (4 · slots floats) as scratch (`lem_attend_rows4`).
+    func run(units range: Range<Int>, scores: UnsafeMutablePointer<Float>) {
         let group = heads / kvHeads, d = headDim
-        for pair in range {
-            let t = pair / heads, h = pair % heads
-            let kvh = h / group
-            lem_attend_row(
-                q + pair * d, keys + kvh * d, values + kvh * d, kvHeads * d, keyPositions, Int32(slots), Int32(d),
-                queryPositions[t], window, scale, softcap, scores, out + pair * d)
+        for unit in range {
+            let t0 = unit / heads * 4, h = unit % heads
+            let kvh = h / group, n = min(4, tokens - t0)
+            let row = (t0 * heads + h) * d
+            lem_attend_rows4(
+                q + row, heads * d, Int32(n), queryPositions + t0, keys + kvh * d, values + kvh * d, kvHeads * d,
+                keyPositions, Int32(slots), Int32(d), window, scale, softcap, scores, out + row, heads * d)
         }
     }
 }
