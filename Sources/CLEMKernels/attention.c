@@ -1,4 +1,5 @@
-// One query row's causal attention over a KV cache (issue 4, session 5).
+// Causal attention over a KV cache (issue 4, session 5): one query row, up to four rows of a
+// head together (a chunk), or one token's heads over a share of the cache (the decode split).
 //
 // The Swift loop this replaces compiled to 128-bit SSE without FMA (Swift code here is built
 // for baseline x86-64; only these C files carry AVX2 `target` attributes, chosen by cpuid), and
@@ -8,6 +9,12 @@
 
 #include "lem_internal.h"
 #include <math.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define HAS_AVX2_BODIES 1
+#else
+#define HAS_AVX2_BODIES 0
+#endif
 
 /// Whether slot `s` (at position `kp`) is visible from position `p`.
 static inline int visible(intptr_t kp, intptr_t p, intptr_t window) {
@@ -104,6 +111,11 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
         int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, \
         float *out, float *m, float *l
 
+#define ROWS4_PARAMS                                                                                            \
+    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys, const float *values,     \
+        size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d, intptr_t window, float scale,         \
+        float softcap, float *scores, float *out, size_t ostride
+
 static void partial_scalar(PARTIAL_PARAMS) { PARTIAL_BODY(dot_scalar, axpy_scalar) }
 
 static void attend_scalar(ATTEND_PARAMS) {
@@ -111,7 +123,7 @@ static void attend_scalar(ATTEND_PARAMS) {
     VALUE_PASS(axpy_scalar)
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
+#if HAS_AVX2_BODIES
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
@@ -133,10 +145,6 @@ static void attend_avx2(ATTEND_PARAMS) {
     VALUE_PASS(axpy_avx2)
 }
 
-#define ROWS4_PARAMS                                                                                            \
-    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys, const float *values,     \
-        size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d, intptr_t window, float scale,         \
-        float softcap, float *scores, float *out, size_t ostride
 
 /// Up to four query rows of one head against the cache, each key and value row loaded once for
 /// all of them. Per row the arithmetic (and its order) is `attend_avx2`'s: the dot products
@@ -211,36 +219,36 @@ static void rows4_avx2(ROWS4_PARAMS) {
 }
 
 #pragma clang attribute pop
-#else
-static void partial_avx2(PARTIAL_PARAMS) { partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l); }
-#define ROWS4_PARAMS                                                                                            \
-    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys, const float *values,     \
-        size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d, intptr_t window, float scale,         \
-        float softcap, float *scores, float *out, size_t ostride
-static void rows4_avx2(ROWS4_PARAMS) {
-    for (int32_t r = 0; r < n; r++)
-        attend_scalar(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
-                      scores, out + (size_t)r * ostride);
-}
-static void attend_avx2(ATTEND_PARAMS) { attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out); }
 #endif
 
 void lem_attend_row(ATTEND_PARAMS) {
-    if (lem_simd_enabled()) attend_avx2(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
-    else attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+#if HAS_AVX2_BODIES
+    if (lem_simd_enabled()) {
+        attend_avx2(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+        return;
+    }
+#endif
+    attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
 }
 
 void lem_attend_partial(PARTIAL_PARAMS) {
-    if (lem_simd_enabled()) partial_avx2(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
-    else partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
+#if HAS_AVX2_BODIES
+    if (lem_simd_enabled()) {
+        partial_avx2(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
+        return;
+    }
+#endif
+    partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
 }
 
 void lem_attend_rows4(ROWS4_PARAMS) {
-    if (n == 1 || !lem_simd_enabled()) {
-        for (int32_t r = 0; r < n; r++)
-            lem_attend_row(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
-                           scores, out + (size_t)r * ostride);
+#if HAS_AVX2_BODIES
+    if (n > 1 && lem_simd_enabled()) {
+        rows4_avx2(q, qstride, n, pos, keys, values, stride, key_pos, slots, d, window, scale, softcap, scores, out, ostride);
         return;
     }
-    rows4_avx2(q, qstride, n, pos, keys, values, stride, key_pos, slots, d, window, scale, softcap, scores, out, ostride);
+#endif
+    for (int32_t r = 0; r < n; r++)
+        lem_attend_row(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
+                       scores, out + (size_t)r * ostride);
 }

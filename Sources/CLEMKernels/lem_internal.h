@@ -88,6 +88,9 @@ void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_
 void lem_act_mlx_order(const int8_t *q, int8_t *out, int32_t cols);
 /// `qb`: every 4 bytes of `q` repeated in eight 32-bit lanes (8 · cols bytes; dot_x8.c).
 void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols);
+/// Bytes of a stack buffer that `lem_x8_row_view` rebuilds any stored row of at most
+/// 16384 columns (matvec.c's LEM_EXACT_MAX_COLS) into (Q8_0: 17408 bytes).
+enum { LEM_X8_VIEW_BYTES = 20480 };
 /// Dots of interleaved group `group` (logical rows 8·group ..< +8) with `a` (needs `a->qb`, or
 /// `a->qb_mlx` for MLX 4-bit); AVX2 only, the portable build dots the stored rows instead.
 void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);

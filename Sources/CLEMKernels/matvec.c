@@ -302,9 +302,6 @@ void lem_matvec(const lem_matrix *m, const lem_act *a, float *out) {
 
 // MARK: dequantization
 
-/// Bytes of a row-view buffer: the widest stored row `lem_x8_row_view` rebuilds on the stack.
-enum { LEM_X8_VIEW_BYTES = 20480 };
-
 void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out) {
     if (m->x8 && r < m->x8_rows) {
         uint8_t tmp[LEM_X8_VIEW_BYTES];

@@ -155,7 +155,7 @@ void lem_dequantize_row_tile(const lem_matrix *m, int32_t r, float *out, int sim
     if (m->x8 && r < m->x8_rows) {
         // An interleaved matrix: rebuild the stored row from the copy (the original pages may
         // have been released) and decode that.
-        uint8_t tmp[20480];
+        uint8_t tmp[LEM_X8_VIEW_BYTES];
         lem_matrix view;
         if (lem_x8_row_view(m, r, tmp, sizeof tmp, &view)) {
             lem_dequantize_row_tile(&view, 0, out, simd);
