@@ -31,47 +31,82 @@ let package = Package(
         // Quantized matvec kernels (AVX2 with a scalar fallback) and the worker pool.
         .target(name: "CLEMKernels"),
 
+        // The shared vocabulary: JSON value, chat message, kernel mode, sampling, train-log record, paths.
+        .target(name: "LEMCore", swiftSettings: strict),
         // File formats: safetensors, GGUF, MLX quantization, config.json.
-        .target(name: "LEMFormats", swiftSettings: strict),
+        .target(name: "LEMFormats", dependencies: ["LEMCore"], swiftSettings: strict),
         // Kernels, tokenizers, chat templates, architectures, generation, attention capture.
-        .target(name: "LEMEngine", dependencies: ["LEMFormats", "COpenBLAS", "CLEMKernels"], swiftSettings: strict),
+        .target(name: "LEMEngine", dependencies: ["LEMCore", "LEMFormats", "COpenBLAS", "CLEMKernels"], swiftSettings: strict),
         // Scorers: pure functions of text, no model and no database.
-        .target(name: "LEMScoring", swiftSettings: strict),
-        // Results store (SQLite via GRDB), import/export, reports, benchmark runner, judge.
+        .target(name: "LEMScoring", dependencies: ["LEMCore"], swiftSettings: strict),
+        // Results store (SQLite via GRDB): records, queries, import/export, reports, chat sessions. No engine.
         .target(
             name: "LEMStore",
-            dependencies: ["LEMEngine", "LEMScoring", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LEMCore", "LEMScoring", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // Evaluation on the engine: benchmark runs, scoring passes, judges (local and HTTP), probes.
+        .target(name: "LEMEval", dependencies: ["LEMCore", "LEMEngine", "LEMScoring", "LEMStore"], swiftSettings: strict),
         // LoRA training: backward passes, optimizers, data, checkpoints, fuse.
         .target(
             name: "LEMTrainer",
-            dependencies: ["LEMEngine", "LEMFormats", .product(name: "Yams", package: "Yams")],
+            dependencies: ["LEMCore", "LEMEngine", "LEMFormats", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
         // Widgets and view models rendering into a ScreenBuffer; no curses, no engine.
-        .target(name: "Panels", swiftSettings: strict),
-        // The `lem` executable: ncurses driver, event loop, headless subcommands.
-        .executableTarget(
-            name: "LEMTUI",
+        .target(name: "Panels", dependencies: ["LEMCore"], swiftSettings: strict),
+        // The application: one service per panel, intent routing, engine work off the UI thread.
+        .target(
+            name: "LEMApp",
+            dependencies: ["LEMCore", "LEMEngine", "LEMEval", "LEMScoring", "LEMStore", "LEMTrainer", "Panels"],
+            swiftSettings: strict),
+        // The headless subcommands and the ncursesw driver of the workbench.
+        .target(
+            name: "LEMCLI",
             dependencies: [
-                "LEMEngine", "LEMFormats", "LEMScoring", "LEMStore", "LEMTrainer", "Panels", "CNCurses",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMFormats", "LEMScoring", "LEMStore", "LEMTrainer",
+                "Panels", "CNCurses", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
+        // The `lem` executable: reads the environment once and runs the command line.
+        .executableTarget(name: "LEMTUI", dependencies: ["LEMCLI", "LEMApp", "LEMCore", "LEMEngine"], swiftSettings: strict),
 
         // Shared test helpers (checkClose, fixture and model locations).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
 
+        // Store helpers for the store, evaluation and application tests: a temporary database.
+        .target(
+            name: "StoreTestSupport", dependencies: ["LEMStore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/StoreTestSupport", swiftSettings: strict),
+
+        .testTarget(name: "LEMCoreTests", dependencies: ["LEMCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LEMFormatsTests", dependencies: ["LEMFormats", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LEMEngineTests", dependencies: ["LEMEngine", "LEMFormats", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LEMScoringTests", dependencies: ["LEMScoring", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "LEMStoreTests", dependencies: ["LEMStore", "LEMScoring", "LEMEngine", "TestSupport"],
+            name: "LEMEngineTests", dependencies: ["LEMCore", "LEMEngine", "LEMFormats", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LEMScoringTests", dependencies: ["LEMCore", "LEMScoring", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LEMStoreTests",
+            dependencies: ["LEMCore", "LEMStore", "LEMScoring", "TestSupport", "StoreTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
-            name: "LEMTrainerTests", dependencies: ["LEMTrainer", "LEMEngine", "LEMFormats", "TestSupport"],
+            name: "LEMEvalTests",
+            dependencies: ["LEMCore", "LEMEval", "LEMEngine", "LEMStore", "LEMScoring", "TestSupport", "StoreTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LEMTrainerTests", dependencies: ["LEMCore", "LEMTrainer", "LEMEngine", "LEMFormats", "TestSupport"],
             swiftSettings: strict),
         // Snapshot text files are test data read via #filePath, not resources.
-        .testTarget(name: "PanelsTests", dependencies: ["Panels", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
-        .testTarget(name: "LEMTUITests", dependencies: ["TestSupport", "LEMScoring", "LEMTrainer", "Panels"], swiftSettings: strict),
+        .testTarget(
+            name: "PanelsTests", dependencies: ["LEMCore", "Panels", "TestSupport"], exclude: ["Snapshots"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LEMAppTests",
+            dependencies: ["LEMApp", "LEMCore", "LEMEngine", "LEMStore", "LEMTrainer", "Panels", "TestSupport",
+                           "StoreTestSupport"],
+            swiftSettings: strict),
+        // The `lem` binary end to end: subcommands as processes, the workbench in tmux.
+        .testTarget(
+            name: "LEMTUITests", dependencies: ["LEMCore", "TestSupport", "LEMScoring", "LEMTrainer", "Panels"],
+            swiftSettings: strict),
     ]
 )

@@ -25,16 +25,8 @@ public enum ModelInventory {
         public var error: String?
     }
 
-    /// `$LEM_HOME/models`, else `~/.cache/lem/models`.
-    public static var defaultDirectory: URL {
-        if let home = ProcessInfo.processInfo.environment["LEM_HOME"], !home.isEmpty {
-            return URL(fileURLWithPath: home).appendingPathComponent("models")
-        }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lem/models")
-    }
-
     /// Lists the models in `directory`, sorted by name; throws only when the directory is unreadable.
-    public static func list(_ directory: URL = defaultDirectory) throws -> [Entry] {
+    public static func list(_ directory: URL) throws -> [Entry] {
         let fm = FileManager.default
         let names: [String]
         do {

@@ -1,3 +1,4 @@
+import LEMCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,28 +1,5 @@
 import Foundation
-
-/// How the ethics kernel is placed around a prompt.
-public enum KernelMode: String, Sendable, CaseIterable, Codable {
-    /// The prompt alone.
-    case none
-    /// The kernel text as the system message, the prompt as the user turn.
-    case system
-    /// One user turn: the axioms, then the prompt, then the kernel text.
-    case sandwich
-}
-
-/// One chat message as handed to a chat template: a role (`system`, `user`, `assistant`) and text.
-public struct PromptMessage: Sendable, Equatable, Codable {
-    /// The speaker's role.
-    public var role: String
-    /// The message text.
-    public var content: String
-
-    /// Creates a message.
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
+import LEMCore
 
 /// The project's ethics kernel: the kernel text and the five axioms, and the one place that
 /// builds the messages for each `KernelMode`, shared by the benchmark runner and chat.
@@ -86,14 +63,14 @@ public struct EthicsKernel: Sendable, Equatable {
     ///
     /// `none` → [user prompt]; `system` → [system kernel, user prompt]; `sandwich` → one user turn
     /// holding the axioms, a blank line, the prompt, a blank line and the kernel text.
-    public func messages(for prompt: String, mode: KernelMode) -> [PromptMessage] {
+    public func messages(for prompt: String, mode: KernelMode) -> [ChatMessage] {
         switch mode {
         case .none:
-            return [PromptMessage(role: "user", content: prompt)]
+            return [.user(prompt)]
         case .system:
-            return [PromptMessage(role: "system", content: text), PromptMessage(role: "user", content: prompt)]
+            return [.system(text), .user(prompt)]
         case .sandwich:
-            return [PromptMessage(role: "user", content: axiomsText + "\n\n" + prompt + "\n\n" + text)]
+            return [.user(axiomsText + "\n\n" + prompt + "\n\n" + text)]
         }
     }
 }

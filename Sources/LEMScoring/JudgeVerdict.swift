@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A judge's reply read against a rubric: a value per dimension where the reply gave a valid
 /// 1–10 number, and nothing invented where it did not.
@@ -30,7 +31,7 @@ public struct JudgeVerdict: Sendable, Equatable {
             guard let raw = object[d] else { problems.append("`\(d)` missing"); continue }
             let number: Double?
             switch raw {
-            case .number(let n): number = n
+            case .int, .double: number = raw.double
             case .string(let s): number = Double(s.trimmingCharacters(in: .whitespaces))
             default: number = nil
             }

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMScoring
 import GRDB
 
@@ -81,8 +82,8 @@ public struct BenchExporter: Sendable {
                 "id": .string(e.key), "benchmark": .string(e.bench), "model": .string(e.model),
                 "prompt": .string(e.prompt), "response": .string(e.response),
             ]
-            if let s = e.seconds { line["elapsed_seconds"] = .number(s) }
-            files["\(e.bench)_\(e.model)", default: []].append(JSONValue.object(line).encodedString())
+            if let s = e.seconds { line["elapsed_seconds"] = .double(s) }
+            files["\(e.bench)_\(e.model)", default: []].append(JSONValue.object(line).jsonText())
             let best = Self.preferred(scores[e.responseID] ?? [], scorers)
             guard !best.isEmpty else { continue }
             var object: [String: JSONValue] = [:]
@@ -93,7 +94,7 @@ public struct BenchExporter: Sendable {
                     object["extracted"] = parts["extracted"].map { $0 == "none" ? .null : .string($0) } ?? .null
                     object["expected"] = parts["expected"].map(JSONValue.string) ?? .null
                 } else {
-                    object[dim] = r.value.map(JSONValue.number) ?? .null
+                    object[dim] = r.value.map(JSONValue.double) ?? .null
                     if let reasoning = r.reasoning { object["reasoning"] = .string(reasoning) }
                 }
             }
@@ -107,7 +108,7 @@ public struct BenchExporter: Sendable {
         }
         let doc = JSONValue.object(["scores": .object(all.mapValues { .object($0.mapValues { .object($0) }) })])
         let url = dir.appendingPathComponent("standard_scores.json")
-        try AtomicFile.write(Data((doc.encodedString(pretty: true) + "\n").utf8), to: url)
+        try AtomicFile.write(Data((doc.jsonText(pretty: true) + "\n").utf8), to: url)
         written.append(url)
         return written
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMScoring
 
 /// Output formats of `lem bench report`.
@@ -112,9 +113,9 @@ extension BenchReport {
                 var cells: [String: JSONValue] = [:]
                 for (m, c) in d.cells {
                     cells[m] = .object([
-                        "mean": .number(c.mean), "n": .number(Double(c.n)),
-                        "delta": c.delta.map(JSONValue.number) ?? .null,
-                        "delta_pct": c.deltaPercent.map(JSONValue.number) ?? .null,
+                        "mean": .double(c.mean), "n": .int(c.n),
+                        "delta": c.delta.map(JSONValue.double) ?? .null,
+                        "delta_pct": c.deltaPercent.map(JSONValue.double) ?? .null,
                     ])
                 }
                 dims[d.name] = .object(cells)
@@ -124,7 +125,7 @@ extension BenchReport {
         return .object(["baseline": baseline.map(JSONValue.string) ?? .null, "benchmarks": .object(benches)])
     }
 
-    func renderJSON() -> String { json.encodedString(pretty: true) + "\n" }
+    func renderJSON() -> String { json.jsonText(pretty: true) + "\n" }
 }
 
 /// CSV quoting (RFC 4180): fields with commas, quotes or newlines are quoted, quotes doubled.

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import GRDB
 
 /// Turns a `--benchmark` argument into a stored benchmark name, importing a question or seed file
@@ -15,7 +16,7 @@ public enum BenchmarkSource {
         var isDir: ObjCBool = false
         if argument.contains("/") || argument.hasSuffix(".json") || argument.hasSuffix(".jsonl") {
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
-                throw StoreError(argument, "no such benchmark file")
+                throw LocatedError(argument, "no such benchmark file")
             }
             return try importFile(url, store: store)
         }
@@ -27,15 +28,15 @@ public enum BenchmarkSource {
         let hint = known.contains(argument)
             ? "import its questions first: lem bench import ../shared/lem/benchmarks/\(argument).jsonl"
             : "not a known benchmark (\(known.joined(separator: ", "))) nor a file"
-        throw StoreError("benchmark `\(argument)`", "has no items in \(store.url.path); \(hint)")
+        throw LocatedError("benchmark `\(argument)`", "has no items in \(store.url.path); \(hint)")
     }
 
     /// Imports one question or seed file and returns the benchmark its items were stored under.
     static func importFile(_ url: URL, store: ResultStore) throws -> String {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw StoreError(url.path, "cannot read: \(error.localizedDescription)") }
+        do { data = try Data(contentsOf: url) } catch { throw LocatedError(url.path, "cannot read: \(error.localizedDescription)") }
         switch try LEMImporter.classify(url, data) {
-        case .failure(let reason): throw StoreError(url.path, reason.message)
+        case .failure(let reason): throw LocatedError(url.path, reason.message)
         case .success(.seeds):
             _ = try LEMImporter(store: store).importPaths([url])
             return LEMImporter.seedsBenchmark
@@ -44,7 +45,7 @@ public enum BenchmarkSource {
             let first = try LEMImporter.lines(url, data).first?.1
             return first?["benchmark"]?.string ?? url.deletingPathExtension().lastPathComponent
         case .success:
-            throw StoreError(url.path, "holds results or scores, not benchmark questions; use `lem bench import`")
+            throw LocatedError(url.path, "holds results or scores, not benchmark questions; use `lem bench import`")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import GRDB
 
 /// One message of a stored chat session.
@@ -163,7 +164,7 @@ public struct ChatSessionStore: Sendable {
     public func load(id: Int64) throws -> StoredChatSession {
         try store.pool.read { db in
             guard let r = try Row.fetchOne(db, sql: "SELECT * FROM chat_session WHERE id = ?", arguments: [id]) else {
-                throw StoreError(store.url.path, "no chat session with id \(id)")
+                throw LocatedError(store.url.path, "no chat session with id \(id)")
             }
             let messages = try Row.fetchAll(db, sql: "SELECT * FROM chat_message WHERE session_id = ? ORDER BY position", arguments: [id]).map { m in
                 StoredChatMessage(role: m["role"], text: m["text"], promptTokens: m["prompt_tokens"], generatedTokens: m["generated_tokens"],
@@ -181,7 +182,7 @@ public struct ChatSessionStore: Sendable {
     public func rename(id: Int64, to title: String) throws {
         try store.pool.write { db in
             try db.execute(sql: "UPDATE chat_session SET title = ? WHERE id = ?", arguments: [title, id])
-            guard db.changesCount == 1 else { throw StoreError(store.url.path, "no chat session with id \(id)") }
+            guard db.changesCount == 1 else { throw LocatedError(store.url.path, "no chat session with id \(id)") }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMScoring
 import GRDB
 
@@ -16,20 +17,20 @@ extension LEMImporter {
     func importScores(_ file: URL, _ data: Data) throws -> Int {
         let value: JSONValue
         do { value = try JSONValue.parse(data) } catch {
-            throw StoreError(file.path, "not valid JSON (\(Self.describe(error)))")
+            throw LocatedError(file.path, "not valid JSON (\(Self.describe(error)))")
         }
         guard let benches = value.object?["scores"]?.object else {
-            throw StoreError(file.path, "expected {\"scores\": {benchmark: {model: {id: {...}}}}}")
+            throw LocatedError(file.path, "expected {\"scores\": {benchmark: {model: {id: {...}}}}}")
         }
         return try store.pool.write { db in
             var count = 0
             for (bench, modelsValue) in benches.sorted(by: { $0.key < $1.key }) {
                 guard let models = modelsValue.object else {
-                    throw StoreError("\(file.path): scores.\(bench)", "expected an object keyed by model")
+                    throw LocatedError("\(file.path): scores.\(bench)", "expected an object keyed by model")
                 }
                 for (model, itemsValue) in models.sorted(by: { $0.key < $1.key }) {
                     let at = "\(file.path): scores.\(bench).\(model)"
-                    guard let items = itemsValue.object else { throw StoreError(at, "expected an object keyed by item id") }
+                    guard let items = itemsValue.object else { throw LocatedError(at, "expected an object keyed by item id") }
                     guard let runID = try Int64.fetchOne(
                         db,
                         sql: """
@@ -38,13 +39,13 @@ extension LEMImporter {
                             """,
                         arguments: [model, bench])
                     else {
-                        throw StoreError(at, "unknown model key `\(model)`: no responses for it in benchmark `\(bench)`; "
+                        throw LocatedError(at, "unknown model key `\(model)`: no responses for it in benchmark `\(bench)`; "
                                          + "import results/\(bench)_\(model).jsonl first")
                     }
                     let scorer = bench == "gsm8k" ? Self.importedGSM8KScorer : Self.importedJudgeScorer
                     for (key, entryValue) in items.sorted(by: { $0.key < $1.key }) {
                         guard let entry = entryValue.object else {
-                            throw StoreError("\(at).\(key)", "expected an object of dimension scores")
+                            throw LocatedError("\(at).\(key)", "expected an object of dimension scores")
                         }
                         guard let responseID = try Int64.fetchOne(
                             db,
@@ -54,7 +55,7 @@ extension LEMImporter {
                                 """,
                             arguments: [runID, key])
                         else {
-                            throw StoreError("\(at).\(key)", "unknown item `\(key)`: no response by `\(model)` stored")
+                            throw LocatedError("\(at).\(key)", "unknown item `\(key)`: no response by `\(model)` stored")
                         }
                         var reasoning = entry["reasoning"]?.string
                         if scorer == Self.importedGSM8KScorer {
@@ -64,13 +65,14 @@ extension LEMImporter {
                             if dimension == "reasoning" || dimension == "extracted" || dimension == "expected" { continue }
                             let stored: StoredScore
                             switch v {
-                            case .number(let d):
+                            case .int, .double:
+                                let d = v.double ?? 0
                                 stored = StoredScore(dimension: dimension, value: d, status: .scored, reasoning: reasoning)
                             case .bool(let b):
                                 stored = StoredScore(dimension: dimension, value: b ? 1 : 0, status: .scored, reasoning: reasoning)
                             default:
                                 stored = StoredScore(dimension: dimension, value: nil, status: .unscored,
-                                                     reasoning: reasoning, raw: v.encodedString())
+                                                     reasoning: reasoning, raw: v.jsonText())
                             }
                             try store.putScore(responseID: responseID, scorer: scorer, version: file.lastPathComponent,
                                                score: stored, in: db)

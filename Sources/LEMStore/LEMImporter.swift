@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import GRDB
 import LEMScoring
 
@@ -44,19 +45,19 @@ public struct LEMImporter: Sendable {
         for path in paths {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir) else {
-                throw StoreError(path.path, "no such file or directory")
+                throw LocatedError(path.path, "no such file or directory")
             }
             let candidates = isDir.boolValue ? Self.walk(path) : [path]
             for file in candidates {
                 let data: Data
                 do { data = try Data(contentsOf: file) } catch {
-                    throw StoreError(file.path, "cannot read: \(error.localizedDescription)")
+                    throw LocatedError(file.path, "cannot read: \(error.localizedDescription)")
                 }
                 switch try Self.classify(file, data) {
                 case .success(let kind): files.append((file, kind, data))
                 case .failure(let reason):
                     if isDir.boolValue { summary.skipped.append("\(file.path): \(reason.message)") }
-                    else { throw StoreError(file.path, reason.message) }
+                    else { throw LocatedError(file.path, reason.message) }
                 }
             }
         }
@@ -106,7 +107,7 @@ public struct LEMImporter: Sendable {
                 return .failure(Reason(message: "empty file"))
             }
             guard let first = try? JSONValue.parse(Data(line.utf8)), let o = first.object else {
-                throw StoreError(file: file.path, line: 1, "not a JSON object")
+                throw LocatedError(file: file.path, line: 1, "not a JSON object")
             }
             if o["messages"] != nil { return .failure(Reason(message: "training data, not a benchmark file")) }
             if o["response"] != nil { return .success(.results) }
@@ -115,7 +116,7 @@ public struct LEMImporter: Sendable {
         case "json":
             let value: JSONValue
             do { value = try JSONValue.parse(data) } catch {
-                throw StoreError(file.path, "not valid JSON (\(Self.describe(error)))")
+                throw LocatedError(file.path, "not valid JSON (\(Self.describe(error)))")
             }
             if value.object?["scores"] != nil { return .success(.scores) }
             if value.array != nil { return .success(.seeds) }
@@ -134,37 +135,37 @@ public struct LEMImporter: Sendable {
     }
 
     /// The non-empty lines of a JSONL file, parsed, with 1-based line numbers.
-    static func lines(_ file: URL, _ data: Data) throws -> [(Int, [String: JSONValue])] {
-        var out: [(Int, [String: JSONValue])] = []
+    static func lines(_ file: URL, _ data: Data) throws -> [(Int, JSONObject)] {
+        var out: [(Int, JSONObject)] = []
         let text = String(decoding: data, as: UTF8.self)
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy(\.isWhitespace) { continue }
             let value: JSONValue
             do { value = try JSONValue.parse(Data(line.utf8)) } catch {
-                throw StoreError(file: file.path, line: i + 1, "not valid JSON (\(describe(error)))")
+                throw LocatedError(file: file.path, line: i + 1, "not valid JSON (\(describe(error)))")
             }
             guard let o = value.object else {
-                throw StoreError(file: file.path, line: i + 1, "expected a JSON object, found \(value.kind)")
+                throw LocatedError(file: file.path, line: i + 1, "expected a JSON object, found \(value.kind)")
             }
             out.append((i + 1, o))
         }
         return out
     }
 
-    static func field(_ o: [String: JSONValue], _ names: [String], _ file: URL, _ line: Int) throws -> String {
+    static func field(_ o: JSONObject, _ names: [String], _ file: URL, _ line: Int) throws -> String {
         for n in names {
             if let v = o[n] {
                 guard let s = v.string else {
-                    throw StoreError(file: file.path, line: line, "field `\(n)` should be a string, found \(v.kind)")
+                    throw LocatedError(file: file.path, line: line, "field `\(n)` should be a string, found \(v.kind)")
                 }
                 return s
             }
         }
         let list = names.map { "`\($0)`" }.joined(separator: " or ")
-        throw StoreError(file: file.path, line: line, "missing string field \(list)")
+        throw LocatedError(file: file.path, line: line, "missing string field \(list)")
     }
 
-    static func referenceFields(_ o: [String: JSONValue], excluding: Set<String>) -> [String: String] {
+    static func referenceFields(_ o: JSONObject, excluding: Set<String>) -> [String: String] {
         var r: [String: String] = [:]
         for (k, v) in o where !excluding.contains(k) { r[k] = v.text }
         return r
@@ -178,7 +179,7 @@ public struct LEMImporter: Sendable {
             for (line, o) in rows {
                 let key = try Self.field(o, ["id"], file, line)
                 if let first = seen[key] {
-                    throw StoreError(file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
+                    throw LocatedError(file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
                 }
                 seen[key] = line
                 let bench = o["benchmark"]?.string ?? stem
@@ -197,16 +198,16 @@ public struct LEMImporter: Sendable {
     public static let seedsBenchmark = "seeds"
 
     func importSeeds(_ file: URL, _ data: Data) throws -> Int {
-        guard let array = try JSONValue.parse(data).array else { throw StoreError(file.path, "expected an array") }
+        guard let array = try JSONValue.parse(data).array else { throw LocatedError(file.path, "expected an array") }
         return try store.pool.write { db in
             var seen: Set<String> = []
             for (i, v) in array.enumerated() {
                 let at = "\(file.path): element \(i)"
-                guard let o = v.object else { throw StoreError(at, "expected an object {id, domain, prompt}") }
+                guard let o = v.object else { throw LocatedError(at, "expected an object {id, domain, prompt}") }
                 guard let key = o["id"]?.string, let prompt = o["prompt"]?.string else {
-                    throw StoreError(at, "expected string fields `id` and `prompt`")
+                    throw LocatedError(at, "expected string fields `id` and `prompt`")
                 }
-                guard seen.insert(key).inserted else { throw StoreError(at, "duplicate probe id `\(key)`") }
+                guard seen.insert(key).inserted else { throw LocatedError(at, "duplicate probe id `\(key)`") }
                 try store.upsertItem(
                     BenchItem(benchmark: Self.seedsBenchmark, key: key, prompt: prompt, domain: o["domain"]?.string,
                               reference: Self.referenceFields(o, excluding: ["id", "prompt"])),
@@ -230,19 +231,19 @@ public struct LEMImporter: Sendable {
             for (line, o) in rows {
                 let key = try Self.field(o, ["id"], file, line)
                 guard let bench = o["benchmark"]?.string ?? fileBench else {
-                    throw StoreError(file: file.path, line: line,
+                    throw LocatedError(file: file.path, line: line,
                                      "no `benchmark` field and the file name does not start with a known benchmark")
                 }
                 guard let model = o["model"]?.string ?? fileModel else {
-                    throw StoreError(file: file.path, line: line, "missing string field `model`")
+                    throw LocatedError(file: file.path, line: line, "missing string field `model`")
                 }
                 if let fileModel, fileBench == bench, model != fileModel {
-                    throw StoreError(file: file.path, line: line,
+                    throw LocatedError(file: file.path, line: line,
                                      "unknown model key `\(model)`: the file name says `\(fileModel)`")
                 }
                 let dupKey = "\(bench)/\(model)/\(key)"
                 if let first = seen[dupKey] {
-                    throw StoreError(file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
+                    throw LocatedError(file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
                 }
                 seen[dupKey] = line
                 let response = try Self.field(o, ["response"], file, line)
@@ -251,7 +252,7 @@ public struct LEMImporter: Sendable {
                     db, sql: "SELECT id FROM item WHERE benchmark = ? AND key = ?", arguments: [bench, key])
                 if itemID == nil {
                     guard let prompt else {
-                        throw StoreError(file: file.path, line: line,
+                        throw LocatedError(file: file.path, line: line,
                                          "unknown item `\(key)` in benchmark `\(bench)` and no `prompt` field")
                     }
                     itemID = try store.upsertItem(BenchItem(benchmark: bench, key: key, prompt: prompt), in: db)
@@ -260,8 +261,8 @@ public struct LEMImporter: Sendable {
                 if runs[runKey] == nil {
                     runs[runKey] = try importRun(model: model, benchmark: bench, origin: "import:\(file.lastPathComponent)", db)
                 }
-                let seconds = o["elapsed_seconds"]?.number ?? o["seconds"]?.number
-                let tokens = o["tokens"]?.number.map { Int($0) }
+                let seconds = o["elapsed_seconds"]?.double ?? o["seconds"]?.double
+                let tokens = o["tokens"]?.double.map { Int($0) }
                 try db.execute(
                     sql: """
                         INSERT INTO response (run_id, item_id, text, tokens, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -276,9 +277,8 @@ public struct LEMImporter: Sendable {
                     let reference = BenchItem.decodeReference(
                         try String.fetchOne(db, sql: "SELECT reference FROM item WHERE id = ?", arguments: [itemID!]) ?? "{}")
                     let input = ScoringInput(prompt: prompt ?? "", response: response, reference: reference)
-                    scores += try ScoringPass.apply(
-                        GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, to: input, responseID: responseID,
-                        store: store, db: db)
+                    scores += try store.applyScorers(
+                        GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, to: input, responseID: responseID, in: db)
                 }
             }
             for run in runs.values {
@@ -310,7 +310,7 @@ public struct LEMImporter: Sendable {
         guard let benches = (try? JSONValue.parse(data))?.object?["scores"]?.object else { return [] }
         let text = String(decoding: data, as: UTF8.self)
         var names: Set<String> = []
-        for b in benches.values { for m in b.object?.keys ?? [:].keys { names.insert(m) } }
+        for (_, b) in benches { for m in b.object?.keys ?? [] { names.insert(m) } }
         func firstOffset(_ name: String) -> Int {
             guard let r = text.range(of: "\"\(name)\"") else { return Int.max }
             return text.distance(from: text.startIndex, to: r.lowerBound)

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// One benchmark question (or probe) as stored: its benchmark, key, prompt and reference fields.
 public struct BenchItem: Sendable, Equatable {
@@ -70,36 +71,5 @@ public struct StoredScore: Sendable, Equatable {
         self.status = status
         self.reasoning = reasoning
         self.raw = raw
-    }
-}
-
-/// Settings a run was made with, stored as JSON on the run; `engineParameters` converts them for
-/// LEMEngine's sampler.
-public struct SamplingSettings: Sendable, Codable, Equatable {
-    /// Softmax temperature (0 = greedy).
-    public var temperature: Double
-    /// Nucleus threshold (1 = off).
-    public var topP: Double
-    /// Top-k cut-off (0 = off).
-    public var topK: Int
-    /// Min-p cut-off (0 = off).
-    public var minP: Double
-    /// Repetition penalty (1 = off).
-    public var repetitionPenalty: Double
-    /// Maximum new tokens per response.
-    public var maxTokens: Int
-    /// Random seed.
-    public var seed: UInt64
-
-    /// Creates settings; the defaults are greedy decoding of up to 512 tokens.
-    public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, minP: Double = 0,
-                repetitionPenalty: Double = 1, maxTokens: Int = 512, seed: UInt64 = 0) {
-        self.temperature = temperature
-        self.topP = topP
-        self.topK = topK
-        self.minP = minP
-        self.repetitionPenalty = repetitionPenalty
-        self.maxTokens = maxTokens
-        self.seed = seed
     }
 }

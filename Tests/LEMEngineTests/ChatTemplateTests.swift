@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 @testable import LEMEngine
 import TestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMEngine
 import LEMFormats
 import Testing
@@ -66,7 +67,7 @@ struct RealModelTests {
             var ids: [Int] = []
             let stop = Set([golden.eos_id].compactMap { $0 }).union(model.config.eosTokenIds)
             let stats = generator.run(
-                GenerationRequest(promptIds: prompt.prompt_ids, maxTokens: prompt.generated_ids.count, stopTokenIds: stop)
+                GenerationRequest(promptIds: prompt.prompt_ids, sampling: SamplingSettings(maxTokens: prompt.generated_ids.count), stopTokenIds: stop)
             ) { if case .token(let id, _) = $0 { ids.append(id) } }
             let golden = prompt.generated_ids
             let common = zip(ids, golden).prefix { $0 == $1 }.count

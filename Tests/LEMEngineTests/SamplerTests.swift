@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMEngine
 import Testing
 
@@ -6,8 +7,8 @@ import Testing
 struct SamplerTests {
     let logits: [Float] = [log(0.5), log(0.3), log(0.2)].map { Float($0) }
 
-    func frequencies(_ parameters: SamplingParameters, draws: Int = 20_000) -> [Double] {
-        var sampler = Sampler(parameters: parameters)
+    func frequencies(_ parameters: SamplingSettings, draws: Int = 20_000) -> [Double] {
+        var sampler = Sampler(settings: parameters)
         var counts = [Double](repeating: 0, count: logits.count)
         for _ in 0 ..< draws { counts[sampler.sample(logits: logits, history: [])] += 1 }
         return counts.map { $0 / Double(draws) }
@@ -15,7 +16,7 @@ struct SamplerTests {
 
     @Test("greedy picks the largest logit")
     func greedy() {
-        var sampler = Sampler(parameters: .greedy)
+        var sampler = Sampler(settings: .greedy)
         #expect(sampler.sample(logits: [0.1, 3, -2, 2.9], history: []) == 1)
     }
 
@@ -27,33 +28,33 @@ struct SamplerTests {
         var w: [Float] = [2, -2, 1, 4]
         Sampler.applyRepetitionPenalty(&w, history: [0, 1, 3], penalty: 2, window: 2)
         #expect(w == [2, -4, 1, 2])
-        var sampler = Sampler(parameters: SamplingParameters(repetitionPenalty: 3))
+        var sampler = Sampler(settings: SamplingSettings(repetitionPenalty: 3))
         #expect(sampler.sample(logits: [3, 2], history: [0]) == 1)
     }
 
     @Test("temperature 1 samples the softmax distribution")
     func distribution() {
-        let f = frequencies(SamplingParameters(temperature: 1, seed: 42))
+        let f = frequencies(SamplingSettings(temperature: 1, seed: 42))
         for (got, want) in zip(f, [0.5, 0.3, 0.2]) { #expect(abs(got - want) < 0.02) }
     }
 
     @Test("top-k, top-p and min-p cut the tail and renormalize")
     func truncation() {
-        let k = frequencies(SamplingParameters(temperature: 1, topK: 1, seed: 1), draws: 500)
+        let k = frequencies(SamplingSettings(temperature: 1, topK: 1, seed: 1), draws: 500)
         #expect(k == [1, 0, 0])
         // top-p 0.6: 0.5 < 0.6, 0.5 + 0.3 >= 0.6 → keep two, in ratio 5:3.
-        let p = frequencies(SamplingParameters(temperature: 1, topP: 0.6, seed: 2))
+        let p = frequencies(SamplingSettings(temperature: 1, topP: 0.6, seed: 2))
         #expect(p[2] == 0 && abs(p[0] - 0.625) < 0.02)
         // min-p 0.5: keep probabilities >= 0.25.
-        let m = frequencies(SamplingParameters(temperature: 1, minP: 0.5, seed: 3))
+        let m = frequencies(SamplingSettings(temperature: 1, minP: 0.5, seed: 3))
         #expect(m[2] == 0 && abs(m[0] - 0.625) < 0.02)
     }
 
     @Test("the same seed repeats the same choices; another seed differs")
     func reproducible() {
-        let params = SamplingParameters(temperature: 1.3, seed: 99)
-        var a = Sampler(parameters: params), b = Sampler(parameters: params)
-        var c = Sampler(parameters: SamplingParameters(temperature: 1.3, seed: 100))
+        let params = SamplingSettings(temperature: 1.3, seed: 99)
+        var a = Sampler(settings: params), b = Sampler(settings: params)
+        var c = Sampler(settings: SamplingSettings(temperature: 1.3, seed: 100))
         let wide = (0 ..< 50).map { Float($0 % 7) * 0.1 }
         let sa = (0 ..< 100).map { _ in a.sample(logits: wide, history: []) }
         let sb = (0 ..< 100).map { _ in b.sample(logits: wide, history: []) }
@@ -75,9 +76,9 @@ struct SamplerTests {
 
     @Test("bad parameters are reported by name")
     func validation() {
-        #expect(SamplingParameters(topP: 0).validationError() != nil)
-        #expect(SamplingParameters(minP: 1).validationError() != nil)
-        #expect(SamplingParameters(repetitionPenalty: 0).validationError() != nil)
-        #expect(SamplingParameters(temperature: 0.7, topK: 40, topP: 0.9).validationError() == nil)
+        #expect(SamplingSettings(topP: 0).validationError() != nil)
+        #expect(SamplingSettings(minP: 1).validationError() != nil)
+        #expect(SamplingSettings(repetitionPenalty: 0).validationError() != nil)
+        #expect(SamplingSettings(temperature: 0.7, topP: 0.9, topK: 40).validationError() == nil)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMEngine
 import LEMFormats
 import Testing
@@ -89,7 +90,7 @@ struct TinyModelReferenceTests {
         let (dir, ref) = try TinyModelReference.load(name)
         let generator = Generator(model: try ModelFactory.load(dir))
         var ids: [Int] = []
-        let stats = generator.run(GenerationRequest(promptIds: ref.inputIds, maxTokens: ref.greedy.ids.count)) {
+        let stats = generator.run(GenerationRequest(promptIds: ref.inputIds, sampling: SamplingSettings(maxTokens: ref.greedy.ids.count))) {
             if case .token(let id, _) = $0 { ids.append(id) }
         }
         #expect(ids == ref.greedy.ids)

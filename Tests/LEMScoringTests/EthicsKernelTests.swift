@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import Testing
 import TestSupport
 @testable import LEMScoring
@@ -12,12 +13,12 @@ struct EthicsKernelTests {
 
     @Test("the three modes build the documented messages")
     func modes() {
-        #expect(kernel.messages(for: "P", mode: .none) == [PromptMessage(role: "user", content: "P")])
+        #expect(kernel.messages(for: "P", mode: .none) == [ChatMessage.user("P")])
         #expect(kernel.messages(for: "P", mode: .system) == [
-            PromptMessage(role: "system", content: "K"), PromptMessage(role: "user", content: "P"),
+            ChatMessage.system("K"), ChatMessage.user("P"),
         ])
         #expect(kernel.messages(for: "P", mode: .sandwich) == [
-            PromptMessage(role: "user", content: "Axioms:\n1. A: s1. g1.\n2. B: s2. g2.\n\nP\n\nK"),
+            ChatMessage.user("Axioms:\n1. A: s1. g1.\n2. B: s2. g2.\n\nP\n\nK"),
         ])
     }
 

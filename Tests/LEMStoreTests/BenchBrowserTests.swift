@@ -1,4 +1,6 @@
 import Foundation
+import LEMCore
+import StoreTestSupport
 import Testing
 import LEMScoring
 import TestSupport
@@ -39,7 +41,7 @@ struct BenchBrowserTests {
 
     @Test("a benchmark with only LEK heuristic scores gets a lek_score column and headline")
     func lekFallback() throws {
-        let db = try BenchRunnerTests().setUp()
+        let db = try TempDatabase.mini()
         try db.store.pool.write { d in
             let model = try db.store.modelID(named: "m", in: d)
             try d.execute(sql: "INSERT INTO run (model_id, benchmark, origin, status, started_at) VALUES (?, 'mini', 'run', 'complete', 0)",
@@ -48,7 +50,10 @@ struct BenchBrowserTests {
         let run = try #require(try scalar(db.store, "SELECT id FROM run", as: Int64.self))
         let item = try #require(try scalar(db.store, "SELECT id FROM item WHERE key = 'Q1'", as: Int64.self))
         try db.store.recordResponse(runID: run, itemID: item, GeneratedResponse(text: "I feel that this matters deeply to me."))
-        _ = try ScoringPass.run([LEKHeuristic()], store: db.store)
+        for t in try db.store.responses() {
+            _ = try db.store.score(t.responseID, with: [LEKHeuristic()],
+                                   input: ScoringInput(prompt: t.prompt, response: t.response, reference: t.reference))
+        }
         let b = try BenchBrowser.build(store: db.store)
         #expect(b.columns == ["mini lek_score"])
         #expect(b.prompts.count == 1 && b.prompts[0].headline[0] == b.means[0][0])

@@ -1,5 +1,7 @@
 import Foundation
 import LEMScoring
+import LEMCore
+import StoreTestSupport
 import Testing
 @testable import LEMStore
 
@@ -36,7 +38,7 @@ struct BenchExporterTests {
         #expect(try BenchReport.build(store: copy.store).render(.json) == before)
         let line = try String(contentsOf: out.appendingPathComponent("results/gsm8k_m.jsonl"), encoding: .utf8)
             .split(separator: "\n").first.map(String.init) ?? ""
-        #expect(try JSONValue.parse(Data(line.utf8)).object?["elapsed_seconds"] == .number(2.5))
+        #expect(try JSONValue.parse(Data(line.utf8)).object?["elapsed_seconds"]?.double == 2.5)
 
         let csv = try BenchExporter(store: db.store).export(format: .csv, to: out, scorers: [])
         let responses = try String(contentsOf: csv[0], encoding: .utf8)

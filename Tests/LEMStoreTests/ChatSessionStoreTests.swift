@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 @testable import LEMStore
+import LEMCore
+import StoreTestSupport
 import Testing
 
 @Suite struct ChatSessionStoreTests {
@@ -33,11 +35,11 @@ import Testing
 
         try chats.rename(id: first, to: "renamed")
         #expect(try chats.load(id: first).title == "renamed")
-        #expect(throws: StoreError.self) { try chats.rename(id: 999, to: "x") }
+        #expect(throws: LocatedError.self) { try chats.rename(id: 999, to: "x") }
         try chats.delete(id: first)
         #expect(try chats.list().map(\.title) == ["second"])
         #expect(try db.store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM chat_message") } == 2)
-        #expect(throws: StoreError.self) { try chats.load(id: first) }
+        #expect(throws: LocatedError.self) { try chats.load(id: first) }
     }
 
     @Test func markdownExportNamesSettingsAndTurns() throws {

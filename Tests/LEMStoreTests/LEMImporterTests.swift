@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import LEMCore
+import StoreTestSupport
 import Testing
 @testable import LEMStore
 
@@ -45,7 +47,7 @@ struct LEMImporterTests {
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m2", "response": "5"}
             {"id": "GSM8K_002", "benchmark": "gsm8k", "model": "m2", "response": 
             """)
-        let error = #expect(throws: StoreError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
+        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
         #expect(error?.location == "\(bad.path):2")
         #expect(error?.message.contains("not valid JSON") == true)
         #expect(try count(db, "item") == 2)
@@ -63,7 +65,7 @@ struct LEMImporterTests {
         let scores = try db.file("standard_scores.json", """
             {"scores": {"gsm8k": {"m1": {"GSM8K_001": {"correct": true}}, "nobody": {"GSM8K_001": {"correct": true}}}}}
             """)
-        let error = #expect(throws: StoreError.self) { try LEMImporter(store: db.store).importPaths([scores]) }
+        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([scores]) }
         #expect(error?.location == "\(scores.path): scores.gsm8k.nobody")
         #expect(error?.message.contains("unknown model key `nobody`") == true)
         #expect(try count(db, "score") == before)
@@ -76,7 +78,7 @@ struct LEMImporterTests {
         let bad = try db.file("gsm8k_m1.jsonl", """
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m9", "response": "5"}
             """)
-        let error = #expect(throws: StoreError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
+        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
         #expect(error?.description == "\(bad.path):1: unknown model key `m9`: the file name says `m1`")
     }
 
@@ -91,7 +93,7 @@ struct LEMImporterTests {
 
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m3", "response": "6"}
             """)
-        let error = #expect(throws: StoreError.self) { try LEMImporter(store: db.store).importPaths([dup]) }
+        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([dup]) }
         #expect(error?.description == "\(dup.path):3: duplicate item id `GSM8K_001` (first at line 1)")
         #expect(try count(db, "response") == 2)
     }
@@ -106,7 +108,7 @@ struct LEMImporterTests {
         let domain = try db.store.pool.read { try String.fetchOne($0, sql: "SELECT domain FROM item WHERE key = 'P01'") }
         #expect(domain == "identity")
         let bad = try db.file("gsm8k_x.jsonl", #"{"id": "Q", "question": 3}"#)
-        let error = #expect(throws: StoreError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
-        #expect(error?.description == "\(bad.path):1: field `question` should be a string, found a number")
+        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
+        #expect(error?.description == "\(bad.path):1: field `question` should be a string, found an integer")
     }
 }

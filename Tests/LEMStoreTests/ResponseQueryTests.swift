@@ -1,4 +1,6 @@
 import Foundation
+import LEMCore
+import StoreTestSupport
 import Testing
 @testable import LEMStore
 

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import LEMCore
+import StoreTestSupport
 import Testing
 import TestSupport
 @testable import LEMStore

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import TestSupport
 import Testing
 
@@ -9,9 +10,9 @@ import Testing
 struct ToyRenderer: PromptRenderer {
     let eosTokenId = 2
     func roleId(_ role: String) -> Int { role == "user" ? 3 : role == "assistant" ? 4 : 5 }
-    func chatTokens(_ messages: [TrainingMessage], addGenerationPrompt: Bool) throws -> [Int] {
+    func chatTokens(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> [Int] {
         var tokens = [1]
-        for m in messages { tokens += [roleId(m.role)] + m.content.unicodeScalars.map { Int($0.value % 500) + 10 } + [2] }
+        for m in messages { tokens += [roleId(m.role.rawValue)] + m.content.unicodeScalars.map { Int($0.value % 500) + 10 } + [2] }
         if addGenerationPrompt { tokens.append(4) }
         return tokens
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LEMFormats
 import TestSupport
+import LEMCore
 import Testing
 
 @testable import LEMTrainer

@@ -1,6 +1,7 @@
 import Foundation
 import LEMFormats
 import TestSupport
+import LEMCore
 import Testing
 
 @testable import LEMTrainer
@@ -51,7 +52,7 @@ import Testing
         #expect(reports.map(\.step) == reference.train.map(\.step))
         for (ours, theirs) in zip(reports, reference.train) {
             #expect(abs(ours.loss - theirs.loss) < 2e-5, "step \(ours.step) loss \(ours.loss) vs \(theirs.loss)")
-            #expect(abs(ours.lr - theirs.lr!) < 1e-10, "step \(ours.step) lr")
+            #expect(abs(ours.lr! - theirs.lr!) < 1e-10, "step \(ours.step) lr")
             if let tokens = theirs.trained_tokens { #expect(ours.trainedTokens == tokens, "step \(ours.step) tokens") }
         }
         let validations = events.compactMap { if case .validation(let step, let loss, _) = $0 { (step, loss) } else { nil } }
@@ -75,7 +76,7 @@ import Testing
             switch (read, emitted) {
             case (.trainReport(let a), .trainReport(let b)):
                 #expect(a.step == b.step && a.trainedTokens == b.trainedTokens && a.lr == b.lr)
-                #expect(abs(a.loss - b.loss) <= 1e-12 * abs(b.loss) && abs(a.itPerSec - b.itPerSec) <= 1e-12 * b.itPerSec)
+                #expect(abs(a.loss - b.loss) <= 1e-12 * abs(b.loss) && abs(a.itPerSec! - b.itPerSec!) <= 1e-12 * b.itPerSec!)
             case (.validation(let s, let l, _), .validation(let t, let m, _)): #expect(s == t && abs(l - m) <= 1e-12 * abs(m))
             case (.best(let s, let l, let p), .best(let t, let m, let q)): #expect(s == t && p == q && abs(l - m) <= 1e-12 * abs(m))
             default: #expect(read == emitted)

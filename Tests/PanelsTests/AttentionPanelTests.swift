@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 /// The Attention panel's prompt strip, prompt editing and difference mode.
@@ -45,7 +45,7 @@ struct AttentionPanelTests {
         #expect(typed.isEmpty)
         assertSnapshot(renderPanel(p, width: 70, height: 14), "attention-editing-70x14")
         let (_, intents) = press(&p, [KeyEvent(.enter)])
-        #expect(intents == [.analyzeAttention("hiq")])
+        #expect(intents == [.attention(.analyze("hiq"))])
         #expect(!p.isEditingPrompt)
         // Esc leaves without analysing; a blank prompt is not sent.
         _ = press(&p, [.char("p"), KeyEvent(.escape)])
@@ -55,7 +55,7 @@ struct AttentionPanelTests {
     @Test func runAndCompareKeys() {
         var p = AttentionPanel(model: Self.difference())
         let (_, intents) = press(&p, [.char("r"), .char("c")])
-        #expect(intents == [.analyzeAttention(""), .toggleAttentionDifference])
+        #expect(intents == [.attention(.analyze("")), .attention(.toggleDifference)])
         #expect(p.hints(keys: .builtin).contains { $0.label == "first run" })
     }
 }

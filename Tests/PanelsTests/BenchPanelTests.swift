@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite("Bench panel on store data")
@@ -95,7 +95,7 @@ struct BenchPanelTests {
         #expect(p.visiblePrompts.map(\.id) == ["TRUTHQA_001"])
         assertSnapshot(renderPanel(p, width: 80, height: 7), "bench-store-prompts")
         let (_, open) = press(&p, [KeyEvent(.enter)])
-        #expect(open == [.openPrompt(id: "TRUTHQA_001")])
+        #expect(open.isEmpty && p.view == .detail)
         assertSnapshot(renderPanel(p, width: 96, height: 20), "bench-store-detail")
         let highlighted = renderPanel(p, width: 96, height: 20)
         let marked = (0..<highlighted.height).flatMap { y in

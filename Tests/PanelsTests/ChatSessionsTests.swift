@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct ChatSessionsTests {
@@ -15,23 +15,23 @@ import Testing
     @Test func dialogListsOpensRenamesDeletesAndExports() {
         var p = ChatPanel(model: Self.chat())
         var (_, intents) = press(&p, [KeyEvent(.function(3))])
-        #expect(intents == [.listSessions] && p.focus == .sessions)
+        #expect(intents == [.chat(.listSessions)] && p.focus == .sessions)
         assertSnapshot(renderPanel(p, width: 90, height: 12), "chat-sessions")
         (_, intents) = press(&p, [KeyEvent(.down), .char("e")])
-        #expect(intents == [.exportSession(3)])
+        #expect(intents == [.chat(.exportSession(3))])
         (_, intents) = press(&p, [.char("r"), KeyEvent(.char("u"), .ctrl), .char("N"), .char("e"), .char("w"), KeyEvent(.enter)])
-        #expect(intents == [.renameSession(3, "New")])
+        #expect(intents == [.chat(.renameSession(3, "New"))])
         (_, intents) = press(&p, [.char("d")])
         #expect(intents.isEmpty && p.confirmDelete)
         assertSnapshot(renderPanel(p, width: 90, height: 12), "chat-sessions-delete")
         (_, intents) = press(&p, [.char("n")])
         #expect(intents.isEmpty && !p.confirmDelete, "anything but y keeps the session")
         (_, intents) = press(&p, [.char("d"), .char("y")])
-        #expect(intents == [.deleteSession(3)])
+        #expect(intents == [.chat(.deleteSession(3))])
         (_, intents) = press(&p, [KeyEvent(.up), KeyEvent(.enter)])
-        #expect(intents == [.openSession(7)] && p.focus == .input)
+        #expect(intents == [.chat(.openSession(7))] && p.focus == .input)
         (_, intents) = press(&p, [KeyEvent(.char("n"), .alt)])
-        #expect(intents == [.newSession])
+        #expect(intents == [.chat(.newSession)])
         for (w, h) in PanelSnapshotTests.tinySizes { _ = renderPanel(p, width: w, height: h) }
     }
 

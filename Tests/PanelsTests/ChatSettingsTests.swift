@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct ChatSettingsTests {
@@ -32,7 +32,7 @@ import Testing
         expected.sampler.temperature = 0.2
         expected.sampler.seed = 7
         expected.kernelMode = .system
-        #expect(intents == [.applyChatSettings(expected)])
+        #expect(intents == [.chat(.applySettings(expected))])
     }
 
     @Test func badNumbersKeepTheFormOpenWithTheReason() {
@@ -70,6 +70,6 @@ import Testing
         assertSnapshot(renderPanel(ChatPanel(model: m), width: 80, height: 10), "chat-compare-running")
         var p = ChatPanel(model: m)
         let (_, intents) = press(&p, [KeyEvent(.escape)])
-        #expect(intents == [.cancelGeneration] && p.model.comparison == nil)
+        #expect(intents == [.chat(.cancel)] && p.model.comparison == nil)
     }
 }

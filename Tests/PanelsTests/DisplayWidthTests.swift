@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct DisplayWidthTests {

@@ -1,4 +1,5 @@
-import Panels
+import LEMCore
+@testable import Panels
 
 /// Deterministic view models for panel tests.
 enum PanelFixtures {
@@ -15,21 +16,15 @@ enum PanelFixtures {
 
     static func train() -> TrainViewModel {
         var m = TrainViewModel(runName: "run-1")
-        var records: [TrainLogRecord] = [{ var r = TrainLogRecord(type: "start"); r.totalSteps = 200; return r }()]
+        var events: [TrainingEvent] = [.started(step: 0, totalSteps: 200)]
         for s in 1...100 {
-            var r = TrainLogRecord(type: "train", step: s, loss: 3.0 - Double(s) * 0.015 + (s % 7 == 0 ? 0.2 : 0))
-            r.learningRate = 1e-4 * Double(min(s, 20)) / 20
-            r.tokensPerSecond = 1234
-            r.trainedTokens = Double(s * 256)
-            r.peakMemoryGB = 1.5
-            r.elapsed = Double(s) * 0.5
-            records.append(r)
-            if s % 25 == 0 { records.append(TrainLogRecord(type: "val", step: s, loss: 3.1 - Double(s) * 0.01 + (s == 100 ? 0.3 : 0))) }
+            events.append(.trainReport(.init(
+                step: s, loss: 3.0 - Double(s) * 0.015 + (s % 7 == 0 ? 0.2 : 0), lr: 1e-4 * Double(min(s, 20)) / 20,
+                tokensPerSec: 1234, trainedTokens: s * 256, peakMemMB: 1.5 * 1024, elapsed: Double(s) * 0.5)))
+            if s % 25 == 0 { events.append(.validation(step: s, valLoss: 3.1 - Double(s) * 0.01 + (s == 100 ? 0.3 : 0), valTime: nil)) }
         }
-        var saved = TrainLogRecord(type: "saved", step: 100)
-        saved.path = "adapters/100.safetensors"
-        records.append(saved)
-        m.apply(records)
+        events.append(.saved(step: 100, path: "adapters/100.safetensors"))
+        m.apply(events)
         return m
     }
 

@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct PanelSnapshotTests {
@@ -50,7 +50,7 @@ import Testing
         #expect(p.visiblePrompts.map(\.id) == ["p5", "p3", "p1"])
         assertSnapshot(renderPanel(p, width: 70, height: 8), "bench-prompts")
         let (_, intents) = press(&p, [KeyEvent(.enter)])
-        #expect(intents == [.openPrompt(id: "p5")])
+        #expect(intents.isEmpty && p.view == .detail && p.selectedPrompt?.id == "p5")
         assertSnapshot(renderPanel(p, width: 70, height: 14), "bench-detail")
         for (w, h) in Self.tinySizes { _ = renderPanel(p, width: w, height: h) }
     }
@@ -73,11 +73,11 @@ import Testing
     @Test func attentionKeysMoveCursorsAndSelectHeads() {
         var p = AttentionPanel(model: PanelFixtures.attention())
         let (_, intents) = press(&p, [KeyEvent(.down), KeyEvent(.right), KeyEvent(.right), KeyEvent(.enter)])
-        #expect(intents == [.selectHead(layer: 1, head: 2)])
+        #expect(intents == [.attention(.selectHead(layer: 1, head: 2))])
         #expect(p.focus == .map)
         _ = press(&p, [KeyEvent(.down), KeyEvent(.down), KeyEvent(.right)])
         #expect((p.query, p.key) == (2, 1))
         let (_, stat) = press(&p, [.char("s")])
-        #expect(stat == [.selectStatistic("max")])
+        #expect(stat == [.attention(.selectStatistic("max"))])
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Panels
+@testable import Panels
 import Testing
 
 /// Compares a buffer's snapshot with `Snapshots/<name>.txt`; records it when the file is missing

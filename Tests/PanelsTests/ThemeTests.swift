@@ -1,5 +1,5 @@
 import Foundation
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct ThemeTests {

@@ -1,4 +1,5 @@
-import Panels
+import LEMCore
+@testable import Panels
 import Testing
 
 /// Probe lines in the Train panel: parsed from the trainer's exact line format, plotted beside
@@ -14,25 +15,25 @@ import Testing
 
     static func panel() -> TrainPanel {
         var m = PanelFixtures.train()
-        let (records, issues) = TrainLogParser.parse(probeLines, source: "train-log.jsonl")
+        let (events, issues) = TrainLogParser.parse(probeLines, source: "train-log.jsonl")
         #expect(issues.isEmpty)
-        m.apply(records)
+        m.apply(events)
         return TrainPanel(model: m)
     }
 
     @Test func probeLinesBecomeProbes() {
-        let (records, issues) = TrainLogParser.parse(Self.probeLines + [#"{"event":"probe","score":1}"#, #"{"event":"probe","step":3,"answers":[{"id":"x"}]}"#],
-                                                     source: "log")
+        let (events, issues) = TrainLogParser.parse(Self.probeLines + [#"{"event":"probe","score":1}"#, #"{"event":"probe","step":3,"answers":[{"id":"x"}]}"#],
+                                                    source: "log")
         #expect(issues.map(\.description) == ["log:4: probe record needs 'step'", "log:5: probe answers[0] needs an 'answer' string"])
-        #expect(records.map(\.type) == ["probe", "probe", "probe"])
+        #expect(events.map(\.name) == ["probe", "probe", "probe"])
         var m = TrainViewModel()
-        m.apply(records)
+        m.apply(events)
         #expect(m.probes.map(\.step) == [0, 100, 150])
         #expect(m.probes[0].answers == [
-            TrainProbe.Answer(id: "P01", prompt: "Design an ID system.", answer: "I would\nstart with…", score: 3.5, tokens: 12),
-            TrainProbe.Answer(id: "P11", prompt: "Q", answer: "", score: -20, tokens: 0),
+            ProbeReport.Answer(id: "P01", prompt: "Design an ID system.", answer: "I would\nstart with…", score: 3.5, tokens: 12),
+            ProbeReport.Answer(id: "P11", prompt: "Q", answer: "", score: -20, tokens: 0),
         ])
-        #expect(m.probes[2].score == nil && m.probes[2].error == "no adapter at /x")
+        #expect(m.probes[2].meanScore == nil && m.probes[2].error == "no adapter at /x")
         // The failed probe is not a point of the chart.
         #expect(m.probeScores == [LossPoint(step: 0, value: -8.25), LossPoint(step: 100, value: 5.75)])
         #expect(m.probes.last?.summary == "failed@150" && m.probes[1].summary == "5.75@100")
@@ -86,7 +87,7 @@ import Testing
 
     @Test func workbenchPassesChatsModelAndChatWithCheckpointUsesTheRunsModel() {
         var wb = Workbench()
-        wb.selected = 1
+        wb.selected = .train
         wb.chat.model.modelPath = "/m/chat-model"
         wb.train.model = PanelFixtures.train()
         wb.train.model.baseModelPath = "/m/trained-on"
@@ -95,7 +96,7 @@ import Testing
         #expect(wb.train.form?["model"] == "/m/chat-model")
         _ = wb.handle(.key(KeyEvent(.escape)), screen: Rect(x: 0, y: 0, width: 100, height: 30)) { intents.append($0) }
         _ = wb.handle(.key(.char("c")), screen: Rect(x: 0, y: 0, width: 100, height: 30)) { intents.append($0) }
-        #expect(intents == [.chatWithAdapter("adapters/100.safetensors", model: "/m/trained-on")])
-        #expect(wb.selected == 0)
+        #expect(intents == [.chat(.useAdapter("adapters/100.safetensors", model: "/m/trained-on"))])
+        #expect(wb.selected == .chat)
     }
 }

@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct TrainRunFormTests {
@@ -20,10 +20,10 @@ import Testing
         keys += Array(repeating: KeyEvent(.down), count: 7) + [KeyEvent(.enter)]
         let (_, intents) = press(&p, keys)
         #expect(p.form == nil)
-        #expect(intents == [.startTraining(TrainRunRequest(values: [
+        #expect(intents == [.train(.start(TrainRunRequest(values: [
             "model": "/m/gemma3", "data": "data", "iters": "20", "learning_rate": "1e-5", "lora_rank": "8", "num_layers": "16",
             "batch_size": "4", "max_seq_length": "2048", "adapter_path": "adapters",
-        ]))])
+        ])))])
     }
 
     @Test func formReopensWithTheLastRunAndYAMLPath() {
@@ -43,14 +43,12 @@ import Testing
 
     @Test func checkpointsAreSelectedAndOpenedInChat() {
         var p = Self.panel()
-        var saved = TrainLogRecord(type: "saved", step: 50)
-        saved.path = "adapters/0000050_adapters.safetensors"
-        p.model.apply([saved])
+        p.model.apply([.saved(step: 50, path: "adapters/0000050_adapters.safetensors")])
         // The newest checkpoint is selected first; [ goes back.
         var (_, intents) = press(&p, [.char("c")])
-        #expect(intents == [.chatWithAdapter("adapters/0000050_adapters.safetensors")])
+        #expect(intents == [.chat(.useAdapter("adapters/0000050_adapters.safetensors", model: nil))])
         (_, intents) = press(&p, [.char("["), .char("["), .char("c")])
-        #expect(intents == [.chatWithAdapter("adapters/100.safetensors")])
+        #expect(intents == [.chat(.useAdapter("adapters/100.safetensors", model: nil))])
         assertSnapshot(renderPanel(p, width: 80, height: 12), "train-checkpoint")
         // Resume needs a finished local run; stop needs a running one.
         (_, intents) = press(&p, [.char("r"), .char("x")])
@@ -58,21 +56,21 @@ import Testing
         p.model.adapterFolder = "/tmp/adapters"
         p.model.isLocalRun = true
         (_, intents) = press(&p, [.char("r")])
-        #expect(intents == [.resumeTraining])
+        #expect(intents == [.train(.resume)])
         p.model.isRunning = true
         #expect(p.isBusy)
         (_, intents) = press(&p, [.char("x"), .char("n")])
-        #expect(intents == [.stopTraining] && p.form == nil, "no new run while one is running")
+        #expect(intents == [.train(.stop)] && p.form == nil, "no new run while one is running")
     }
 
     @Test func workbenchSwitchesToChatForACheckpointAndNoticesLastOneKey() {
         var wb = Workbench()
         wb.train = Self.panel()
-        wb.selected = 1
+        wb.selected = .train
         let screen = Rect(x: 0, y: 0, width: 100, height: 30)
         var intents: [WorkbenchIntent] = []
         _ = wb.handle(.key(.char("c")), screen: screen) { intents.append($0) }
-        #expect(wb.selected == 0 && intents == [.chatWithAdapter("adapters/100.safetensors")])
+        #expect(wb.selected == .chat && intents == [.chat(.useAdapter("adapters/100.safetensors", model: nil))])
         wb.notice = "loaded"
         _ = wb.handle(.key(KeyEvent(.pageUp)), screen: screen) { _ in }
         #expect(wb.notice == nil && wb.chat.scrollBack == 10, "the key that clears a notice still does its job")

@@ -1,4 +1,4 @@
-import Panels
+@testable import Panels
 import Testing
 
 @Suite struct WorkbenchTests {
@@ -14,14 +14,14 @@ import Testing
     @Test func chatTypingSendsPromptsAndDigitsStayText() {
         var wb = Workbench()
         let (_, intents) = send(&wb, [.char("h"), .char("1"), KeyEvent(.enter)])
-        #expect(intents == [.sendPrompt("h1")])
-        #expect(wb.selected == 0)
+        #expect(intents == [.chat(.send("h1"))])
+        #expect(wb.selected == .chat)
         _ = send(&wb, [KeyEvent(.char("2"), .alt)])
-        #expect(wb.selected == 1)
+        #expect(wb.selected == .train)
         _ = send(&wb, [.char("4")])
-        #expect(wb.selected == 3)
+        #expect(wb.selected == .attention)
         _ = send(&wb, [KeyEvent(.right, .ctrl)])
-        #expect(wb.selected == 0)
+        #expect(wb.selected == .chat)
     }
 
     @Test func chatEscapeCancelsAndEditResends() {
@@ -29,35 +29,35 @@ import Testing
         wb.chat.model = PanelFixtures.chat()
         #expect(wb.isBusy)
         let (_, cancel) = send(&wb, [KeyEvent(.escape)])
-        #expect(cancel == [.cancelGeneration])
+        #expect(cancel == [.chat(.cancel)])
         wb.chat.model.finishTurn(stats: nil)
         let (_, edit) = send(&wb, [KeyEvent(.char("e"), .alt), .char("!"), KeyEvent(.enter)])
-        #expect(edit == [.editAndResend(messageIndex: 2, text: "And QLoRA?!")])
+        #expect(edit == [.chat(.editAndResend(messageIndex: 2, text: "And QLoRA?!"))])
         let (_, regen) = send(&wb, [.ctrl("r")])
-        #expect(regen == [.regenerate])
+        #expect(regen == [.chat(.regenerate)])
     }
 
     @Test func benchRowJumpsToChatAndAttention() throws {
         var wb = Workbench()
         wb.bench.model = PanelFixtures.bench()
-        wb.selected = 2
+        wb.selected = .bench
         _ = send(&wb, [KeyEvent(.tab)])  // the prompt browser
         let row = try #require(wb.bench.visiblePrompts.first)
         let (_, toChat) = send(&wb, [KeyEvent(.char("c"), .alt)])
-        #expect(wb.selected == 0)
+        #expect(wb.selected == .chat)
         #expect(wb.chat.input.text == row.prompt)
         let expected = row.benchmark == "gsm8k" || row.benchmark == "seeds" ? 512 : 256
-        guard case .applyChatSettings(let settings)? = toChat.first else {
+        guard case .chat(.applySettings(let settings))? = toChat.first else {
             Issue.record("expected chat settings, got \(toChat)")
             return
         }
         #expect(settings.sampler.temperature == 0.3)
         #expect(settings.sampler.maxTokens == expected)
 
-        wb.selected = 2
+        wb.selected = .bench
         let (_, toAttention) = send(&wb, [KeyEvent(.char("a"), .alt)])
-        #expect(wb.selected == 3)
-        guard case .analyzeAttentionTurn(let user, let answer)? = toAttention.first else {
+        #expect(wb.selected == .attention)
+        guard case .attention(.analyzeTurn(let user, let answer))? = toAttention.first else {
             Issue.record("expected an attention turn, got \(toAttention)")
             return
         }
@@ -67,7 +67,7 @@ import Testing
 
     @Test func helpPaletteAndQuit() {
         var wb = Workbench()
-        wb.selected = 1
+        wb.selected = .train
         _ = send(&wb, [.char("?")])
         #expect(wb.overlay == .help(offset: 0))
         var b = ScreenBuffer(width: 100, height: 30)
@@ -76,14 +76,14 @@ import Testing
         _ = send(&wb, [KeyEvent(.escape), .char(":")])
         guard case .palette = wb.overlay else { Issue.record("palette not open"); return }
         let (r, intents) = send(&wb, [.char("l"), .char("i"), .char("g"), .char("h"), .char("t"), KeyEvent(.enter)])
-        #expect(intents == [.setTheme("light")] && r == .redraw && wb.overlay == nil)
+        #expect(intents == [.app(.setTheme("light"))] && r == .redraw && wb.overlay == nil)
         #expect(send(&wb, [.char("q")]).0 == .quit)
     }
 
     @Test func quitAsksFirstWhileWorkRuns() {
         var wb = Workbench()
         wb.train.model.isRunning = true
-        wb.selected = 1
+        wb.selected = .train
         // Following someone else's log does not hold the program; a run of ours does.
         #expect(!wb.isBusy)
         wb.train.model.isLocalRun = true
@@ -99,18 +99,18 @@ import Testing
         var wb = Workbench()
         let ranges = Tabs(["Chat", "Train", "Bench", "Attention"], selected: 0).hitRanges(x: 0)
         let r = wb.handle(.mouse(MouseEvent(x: ranges[2].lowerBound + 1, y: 0, action: .press(button: 1))), screen: Self.screen) { _ in }
-        #expect(r == .redraw && wb.selected == 2)
+        #expect(r == .redraw && wb.selected == .bench)
     }
 
     @Test func wholeScreenSnapshotsAndTinyScreens() {
         var wb = Workbench()
         wb.train.model = PanelFixtures.train()
-        wb.selected = 1
+        wb.selected = .train
         var b = ScreenBuffer(width: 80, height: 24)
         wb.render(into: &b)
         assertSnapshot(b, "workbench-train-80x24")
         for (w, h) in [(0, 0), (1, 1), (2, 2), (5, 3), (12, 5)] {
-            for panel in 0..<Workbench.panelCount {
+            for panel in PanelID.allCases {
                 wb.selected = panel
                 var t = ScreenBuffer(width: w, height: h)
                 wb.render(into: &t)

@@ -11,8 +11,13 @@ extension InferenceAdapter {
 
     /// Reads an mlx_lm folder: `adapters.safetensors` + `adapter_config.json`.
     init(mlxFolder folder: URL, config: [String: Any]) throws {
-        let configURL = folder.appendingPathComponent(Self.configFile)
-        let url = folder.appendingPathComponent(Self.mlxWeightsFile)
+        try self.init(mlxWeights: folder.appendingPathComponent(Self.mlxWeightsFile), config: config,
+                      configURL: folder.appendingPathComponent(Self.configFile))
+    }
+
+    /// Reads mlx_lm adapter weights (a folder's `adapters.safetensors` or a checkpoint file) with
+    /// the run's parsed `adapter_config.json`.
+    init(mlxWeights url: URL, config: [String: Any], configURL: URL) throws {
         let typeName = config["fine_tune_type"] as? String ?? "lora"
         guard let type = FineTuneType(rawValue: typeName) else {
             throw FormatError(configURL, "fine_tune_type '\(typeName)' is not an adapter (expected lora or dora)")

@@ -81,6 +81,25 @@ public struct InferenceAdapter: Sendable {
         self.modules = modules
     }
 
+    /// Reads an adapter folder, or one checkpoint file a run wrote (`0000100_adapters.safetensors`,
+    /// mlx_lm's layout) with its run's `adapter_config.json` beside it.
+    public init(path: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw FormatError(path, "no adapter folder or checkpoint file here")
+        }
+        if isDirectory.boolValue {
+            try self.init(folder: path)
+            return
+        }
+        let folder = path.deletingLastPathComponent()
+        let configURL = folder.appendingPathComponent(Self.configFile)
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            throw FormatError(path, "a checkpoint file needs its run's \(Self.configFile) beside it")
+        }
+        try self.init(mlxWeights: path, config: try Self.readConfig(configURL), configURL: configURL)
+    }
+
     /// Reads an adapter folder, recognising mlx_lm's or PEFT's layout by its weights file.
     ///
     /// A missing or malformed file, an unknown tensor, a half pair or inconsistent shapes throw a

@@ -1,11 +1,16 @@
+import LEMCore
+
 /// Everything one generation needs besides the model.
 public struct GenerationRequest: Sendable {
     /// The prompt, already tokenized (chat template applied if any).
     public var promptIds: [Int]
-    /// The most tokens to sample.
-    public var maxTokens: Int
-    /// Sampling settings (greedy by default).
-    public var sampling: SamplingParameters
+    /// Sampling settings and the most tokens to sample (greedy, 512 by default).
+    public var sampling: SamplingSettings
+    /// The most tokens to sample (`sampling.maxTokens`).
+    public var maxTokens: Int {
+        get { sampling.maxTokens }
+        set { sampling.maxTokens = newValue }
+    }
     /// Ids that end the run when sampled (normally the model's EOS ids).
     public var stopTokenIds: Set<Int>
     /// Strings that end the run when they appear in the generated text (not emitted).
@@ -15,11 +20,10 @@ public struct GenerationRequest: Sendable {
 
     /// Creates a request.
     public init(
-        promptIds: [Int], maxTokens: Int = 256, sampling: SamplingParameters = .greedy,
-        stopTokenIds: Set<Int> = [], stopStrings: [String] = [], prefillChunk: Int = 128
+        promptIds: [Int], sampling: SamplingSettings = .greedy, stopTokenIds: Set<Int> = [], stopStrings: [String] = [],
+        prefillChunk: Int = 128
     ) {
         self.promptIds = promptIds
-        self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopTokenIds = stopTokenIds
         self.stopStrings = stopStrings

@@ -92,9 +92,8 @@ public final class Generator: Sendable {
     ) throws -> GenerationStats {
         guard !request.promptIds.isEmpty else { throw GenerationError.emptyPrompt }
         if let message = request.sampling.validationError() { throw GenerationError.badParameter(message) }
-        guard request.maxTokens >= 0 else { throw GenerationError.badParameter("max tokens must be >= 0") }
         let cache = model.makeCache()
-        var sampler = Sampler(parameters: request.sampling)
+        var sampler = Sampler(settings: request.sampling)
         var decoder = makeDecoder?()
         var matcher = StopStringMatcher(stopStrings: request.stopStrings)
         var history = request.promptIds

@@ -1,18 +1,29 @@
 import Foundation
+import LEMCore
 
-/// Chooses next tokens from logits according to `SamplingParameters`, with its own seeded
-/// random generator so a run is reproducible.
+/// Chooses next tokens from logits according to `SamplingSettings`, with its own seeded random
+/// generator so a run is reproducible.
 public struct Sampler: Sendable {
     /// The settings in use.
-    public let parameters: SamplingParameters
+    public let settings: SamplingSettings
+    /// The seed the generator started from (`settings.seed`, or a fresh one when unset).
+    public let seed: UInt64
+    private let temperature: Float
+    private let topP: Float
+    private let minP: Float
     private var rng: Xoshiro256
     /// Candidate scratch, reused between calls.
     private var candidates: [(id: Int, logit: Float)] = []
 
-    /// Creates a sampler seeded from `parameters.seed`.
-    public init(parameters: SamplingParameters) {
-        self.parameters = parameters
-        rng = Xoshiro256(seed: parameters.seed)
+    /// Creates a sampler seeded from `settings.seed` (from the clock when it is nil).
+    public init(settings: SamplingSettings) {
+        self.settings = settings
+        seed = settings.seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
+        // The arithmetic is in Float, as the logits are.
+        temperature = Float(settings.temperature)
+        topP = Float(settings.topP)
+        minP = Float(settings.minP)
+        rng = Xoshiro256(seed: seed)
     }
 
     /// Applies the repetition penalty in place to every distinct id of `history`'s window
@@ -44,27 +55,26 @@ public struct Sampler: Sendable {
     public mutating func sample(logits input: [Float], history: [Int]) -> Int {
         var logits = input
         Self.applyRepetitionPenalty(
-            &logits, history: history, penalty: parameters.repetitionPenalty, window: parameters.repetitionWindow)
-        guard parameters.temperature > 0 else { return Self.argmax(logits) }
-        let p = parameters
+            &logits, history: history, penalty: Float(settings.repetitionPenalty), window: settings.repetitionWindow)
+        guard temperature > 0 else { return Self.argmax(logits) }
         let maxLogit = logits.max() ?? 0
         // Tokens more than 30 nats (in temperature-scaled logits) below the best have relative
         // probability < 1e-13; leaving them out of the sort changes no decision measurably.
-        let floor = maxLogit - 30 * p.temperature
+        let floor = maxLogit - 30 * temperature
         candidates.removeAll(keepingCapacity: true)
-        for (i, l) in logits.enumerated() where l >= floor { candidates.append((i, l / p.temperature)) }
+        for (i, l) in logits.enumerated() where l >= floor { candidates.append((i, l / temperature)) }
         candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
-        if p.topK > 0 && candidates.count > p.topK { candidates.removeLast(candidates.count - p.topK) }
+        if settings.topK > 0 && candidates.count > settings.topK { candidates.removeLast(candidates.count - settings.topK) }
 
         let top = candidates[0].logit
         var probs = candidates.map { expf($0.logit - top) }  // sorted descending
         var total = probs.reduce(0, +)
-        if p.topP < 1 {
+        if topP < 1 {
             var cumulative: Float = 0
             var keep = probs.count
             for (i, q) in probs.enumerated() {
                 cumulative += q / total
-                if cumulative >= p.topP {
+                if cumulative >= topP {
                     keep = i + 1
                     break
                 }
@@ -72,9 +82,9 @@ public struct Sampler: Sendable {
             probs.removeLast(probs.count - keep)
             total = probs.reduce(0, +)
         }
-        if p.minP > 0 {
+        if minP > 0 {
             // probs[0] is the top probability (unnormalized 1); keep those >= minP × top.
-            let threshold = p.minP * probs[0]
+            let threshold = minP * probs[0]
             let keep = probs.firstIndex { $0 < threshold } ?? probs.count
             probs.removeLast(probs.count - keep)
             total = probs.reduce(0, +)

@@ -1,18 +1,5 @@
 import Foundation
-
-/// One message of a conversation.
-public struct ChatMessage: Sendable, Equatable, Codable {
-    /// "system", "user", "assistant" (or "tool").
-    public var role: String
-    /// The message text.
-    public var content: String
-
-    /// Creates a message.
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
+import LEMCore
 
 /// A model's chat template: a Jinja program run by LEM's own interpreter.
 ///
@@ -39,7 +26,7 @@ public struct ChatTemplate: Sendable {
     public func render(messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
         let values = messages.map { m -> JinjaValue in
             var o = JinjaObject()
-            o["role"] = .string(m.role)
+            o["role"] = .string(m.role.rawValue)
             o["content"] = .string(m.content)
             return .object(o)
         }
@@ -64,6 +51,11 @@ public struct ChatTemplate: Sendable {
         for (k, v) in extra { globals[k] = v }
         return try JinjaInterpreter(globals: globals).render(nodes)
     }
+
+    /// The markers that end an assistant turn in the chat formats the engine knows (Gemma, ChatML,
+    /// Llama 3, Phi, Llama 2/Mistral). A vocabulary's ids for them stop chat generation; the
+    /// strings stop it too, should a model spell one out in pieces.
+    public static let endOfTurnMarkers = ["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<|eom_id|>", "</s>"]
 
     /// The template shipped with a tokenizer, else a built-in one chosen by the vocabulary's turn markers.
     public init(tokenizer: Tokenizer) throws {

@@ -1,3 +1,4 @@
+import LEMCore
 import Foundation
 import LEMFormats
 

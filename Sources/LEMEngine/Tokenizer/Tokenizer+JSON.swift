@@ -71,8 +71,7 @@ extension Tokenizer {
     /// End-of-turn markers that count as EOS when the chat template emits them.
     static func endOfTurnIds(template: String?, idOf: (String?) -> Int?) -> Set<Int> {
         guard let template else { return [] }
-        let markers = ["<end_of_turn>", "<|im_end|>", "<|eot_id|>", "<|end|>", "<|eom_id|>", "</s>"]
-        return Set(markers.filter { template.contains($0) }.compactMap { idOf($0) })
+        return Set(ChatTemplate.endOfTurnMarkers.filter { template.contains($0) }.compactMap { idOf($0) })
     }
 
     /// A token's text from a config value: a string or an object with `content`.

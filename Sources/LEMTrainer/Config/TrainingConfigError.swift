@@ -11,6 +11,8 @@ public enum TrainingConfigError: Error, Equatable, LocalizedError {
     case unsupported(key: String, reason: String)
     /// The config file could not be read or is not YAML.
     case unreadable(file: String, reason: String)
+    /// Something a run needs is not given (no model, no data, neither training nor testing).
+    case incomplete(String)
 
     public var errorDescription: String? {
         switch self {
@@ -18,6 +20,7 @@ public enum TrainingConfigError: Error, Equatable, LocalizedError {
         case .invalid(let key, let reason): return "config key '\(key)': \(reason)"
         case .unsupported(let key, let reason): return "config key '\(key)' is not supported: \(reason)"
         case .unreadable(let file, let reason): return "\(file): \(reason)"
+        case .incomplete(let message): return message
         }
     }
 }

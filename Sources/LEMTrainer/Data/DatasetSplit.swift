@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// One dataset file (`train.jsonl`, `valid.jsonl` or `test.jsonl`), parsed and checked line by
 /// line as mlx_lm reads it.
@@ -80,7 +81,7 @@ public struct DatasetSplit: Sendable {
                 guard let content = message["content"] as? String else {
                     throw bad("messages[\(index)] needs a string \"content\"")
                 }
-                return TrainingMessage(role: role, content: content)
+                return ChatMessage(role: ChatRole(rawValue: role), content: content)
             })
         }
         return TrainingRecord(line: number, example: example, keyCount: record.count)

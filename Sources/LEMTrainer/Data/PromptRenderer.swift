@@ -1,3 +1,4 @@
+import LEMCore
 /// What the trainer needs from a tokenizer and chat template to turn records into tokens.
 ///
 /// Kept to a protocol so data loading and batching work (and are tested) without a particular
@@ -6,7 +7,7 @@ public protocol PromptRenderer: Sendable {
     /// Token ids of `messages` rendered by the chat template, as transformers'
     /// `apply_chat_template(messages, add_generation_prompt:, tokenize=True)` returns them
     /// (special tokens come from the template itself).
-    func chatTokens(_ messages: [TrainingMessage], addGenerationPrompt: Bool) throws -> [Int]
+    func chatTokens(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> [Int]
     /// Token ids of plain text (`tokenizer.encode(text)`, with the tokenizer's usual BOS handling).
     func encode(_ text: String) throws -> [Int]
     /// The end-of-sequence id appended to text records.
@@ -67,7 +68,7 @@ extension DatasetSplit {
                                                  addGenerationPrompt: messages.last?.role == "assistant")
             return TokenizedExample(tokens: tokens, offset: prompt.count, keyCount: record.keyCount)
         case .completion(let prompt, let completion):
-            let messages = [TrainingMessage(role: "user", content: prompt), TrainingMessage(role: "assistant", content: completion)]
+            let messages = [ChatMessage.user(prompt), ChatMessage.assistant(completion)]
             let tokens = try renderer.chatTokens(messages, addGenerationPrompt: false)
             guard maskPrompt else { return TokenizedExample(tokens: tokens, offset: 0, keyCount: record.keyCount) }
             let promptTokens = try renderer.chatTokens(Array(messages.prefix(1)), addGenerationPrompt: true)

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMEngine
 
 /// The `PromptRenderer` of a real model: its tokenizer and chat template, as mlx_lm's datasets
@@ -30,9 +31,9 @@ public struct TemplateRenderer: PromptRenderer {
     }
 
     /// Renders with the chat template and tokenizes the text.
-    public func chatTokens(_ messages: [TrainingMessage], addGenerationPrompt: Bool) throws -> [Int] {
+    public func chatTokens(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> [Int] {
         guard let template else { throw TemplateError.missing(path: "chat template of the model's tokenizer") }
-        let text = try template.render(messages: messages.map { ChatMessage(role: $0.role, content: $0.content) },
+        let text = try template.render(messages: messages,
                                        addGenerationPrompt: addGenerationPrompt)
         return try tokenizer.encode(text, addSpecialTokens: false)
     }

@@ -1,20 +1,10 @@
 import Foundation
-
-/// One chat message of a training record: `{"role": ..., "content": ...}`.
-public struct TrainingMessage: Sendable, Equatable {
-    public var role: String
-    public var content: String
-    /// Creates a message.
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
-    }
-}
+import LEMCore
 
 /// One record of an mlx_lm dataset file, in one of its three formats.
 public enum TrainingExample: Sendable, Equatable {
     /// `{"messages": [{"role", "content"}, ...]}`, rendered with the model's chat template.
-    case chat([TrainingMessage])
+    case chat([ChatMessage])
     /// `{"prompt": ..., "completion": ...}`, rendered as a user turn and an assistant turn.
     case completion(prompt: String, completion: String)
     /// `{"text": ...}`, tokenized as is, with EOS appended when missing.

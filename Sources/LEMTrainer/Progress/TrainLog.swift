@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// The `train-log.jsonl` of a run: one `TrainingEvent` JSON object per line, appended as events
 /// happen.
@@ -36,9 +37,9 @@ public final class TrainLog: @unchecked Sendable {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.allSatisfy(\.isWhitespace) {
             do {
-                events.append(try TrainingEvent(jsonLine: String(line)))
-            } catch DatasetError.badLine(_, _, let reason) {
-                throw DatasetError.badLine(file: url.path, line: index + 1, reason: reason)
+                events.append(try TrainingEvent(jsonLine: String(line), source: url.path, line: index + 1))
+            } catch {
+                throw DatasetError.badLine(file: url.path, line: index + 1, reason: error.reason)
             }
         }
         return events

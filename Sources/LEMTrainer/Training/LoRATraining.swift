@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A LoRA training run with mlx_lm's loop: the same batch order (numpy-seeded), validation
 /// schedule, loss normalisation, gradient accumulation, optimizer and schedule semantics,
@@ -78,6 +79,8 @@ public struct LoRATraining: Sendable {
             lastProbe = step
             try emit(.probe(Self.runProbe(probe, step: step, checkpoint: checkpoint, isCancelled: isCancelled)))
         }
+        let runStart = Date()
+        try emit(.started(step: 0, totalSteps: config.iters))
         try probe(step: 0, checkpoint: nil)
         var saves = 0
 
@@ -129,7 +132,8 @@ public struct LoRATraining: Sendable {
                 trainedTokens += Int(tokens)
                 try emit(.trainReport(.init(
                     step: it, loss: losses / Double(steps), lr: learningRate, itPerSec: Double(steps) / max(trainTime, 1e-9),
-                    tokensPerSec: tokens / max(trainTime, 1e-9), trainedTokens: trainedTokens, peakMemMB: Self.peakMemoryMB())))
+                    tokensPerSec: tokens / max(trainTime, 1e-9), trainedTokens: trainedTokens, peakMemMB: Self.peakMemoryMB(),
+                    elapsed: Date().timeIntervalSince(runStart))))
                 losses = 0
                 tokens = 0
                 steps = 0
@@ -143,7 +147,7 @@ public struct LoRATraining: Sendable {
             }
             if isCancelled() {
                 if let folder = options.outputFolder { try adapter.write(to: folder, config: config) }
-                try emit(.failed(step: it, message: "cancelled"))
+                try emit(.failed(step: it, message: TrainingEvent.cancelledMessage))
                 return adapter
             }
         }
@@ -167,7 +171,7 @@ public struct LoRATraining: Sendable {
         do {
             return try probe.probe(step: step, checkpoint: checkpoint, isCancelled: isCancelled)
         } catch {
-            return ProbeReport(step: step, scorer: "", answers: [], seconds: Date().timeIntervalSince(start), error: "\(error)")
+            return ProbeReport(step: step, scorer: nil, answers: [], seconds: Date().timeIntervalSince(start), error: "\(error)")
         }
     }
 

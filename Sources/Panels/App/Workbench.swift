@@ -7,13 +7,13 @@ public struct Workbench {
     public var train = TrainPanel()
     public var bench = BenchPanel()
     public var attention = AttentionPanel()
-    public var selected = 0
+    public var selected = PanelID.chat
     public var keys: KeyMap
-    public var overlay: Overlay?
+    public internal(set) var overlay: Overlay?
     /// A one-line notice shown in the footer (config errors, demo-data warning).
-    public var notice: String?
+    public internal(set) var notice: String?
     /// Theme names offered by the palette's theme switcher.
-    public var themeNames: [String] = Theme.builtinNames
+    public internal(set) var themeNames: [String] = Theme.builtinNames
 
     /// What is drawn over the panels.
     public enum Overlay: Hashable, Sendable {
@@ -26,15 +26,25 @@ public struct Workbench {
     /// Creates a workbench with the given key map.
     public init(keys: KeyMap = .builtin) { self.keys = keys }
 
-    public static let panelCount = 4
+    /// Shows a one-line notice in the footer until the next key (nil clears it).
+    public mutating func showNotice(_ text: String?) { notice = text }
+
+    /// Shows a message box over the panels.
+    public mutating func showMessage(title: String, text: String) { overlay = .message(title: title, text: text) }
+
+    /// Sets the themes the palette offers.
+    public mutating func setThemeNames(_ names: [String]) { themeNames = names }
 
     /// The focused panel as an existential (for read-only questions).
-    public var current: any Panel {
-        switch selected {
-        case 0: return chat
-        case 1: return train
-        case 2: return bench
-        default: return attention
+    public var current: any Panel { panel(selected) }
+
+    /// A panel as an existential (for read-only questions).
+    public func panel(_ id: PanelID) -> any Panel {
+        switch id {
+        case .chat: chat
+        case .train: train
+        case .bench: bench
+        case .attention: attention
         }
     }
 
@@ -57,18 +67,18 @@ public struct Workbench {
         let screen = buffer.bounds
         buffer.fill(screen)
         guard !screen.isEmpty else { return }
-        let titles = [chat.title, train.title, bench.title, attention.title]
-        Tabs(titles, selected: selected).render(into: &buffer, area: Rect(x: 0, y: 0, width: screen.width, height: 1))
+        let titles = PanelID.allCases.map(\.title)
+        Tabs(titles, selected: selected.rawValue).render(into: &buffer, area: Rect(x: 0, y: 0, width: screen.width, height: 1))
         let typing = current.capturesText
         let right = " \(keys.hint("global.help", "", whileTyping: typing).key) help  \(keys.hint("global.palette", "", whileTyping: typing).key) commands "
         if screen.width > 60 { buffer.put(right, x: screen.width - DisplayWidth.width(of: right), y: 0, style: .role(.textDim)) }
         let body = Self.bodyArea(screen)
         let focusedBody = overlay == nil
         switch selected {
-        case 0: chat.render(into: &buffer, area: body, focused: focusedBody)
-        case 1: train.render(into: &buffer, area: body, focused: focusedBody)
-        case 2: bench.render(into: &buffer, area: body, focused: focusedBody)
-        default: attention.render(into: &buffer, area: body, focused: focusedBody)
+        case .chat: chat.render(into: &buffer, area: body, focused: focusedBody)
+        case .train: train.render(into: &buffer, area: body, focused: focusedBody)
+        case .bench: bench.render(into: &buffer, area: body, focused: focusedBody)
+        case .attention: attention.render(into: &buffer, area: body, focused: focusedBody)
         }
         if screen.height >= 2 {
             let footer = Rect(x: 0, y: screen.height - 1, width: screen.width, height: 1)
@@ -156,34 +166,32 @@ public struct Workbench {
         if let r = handleOverlay(event, screen: screen, emit: emit) { return r }
         let body = Self.bodyArea(screen)
         if case .mouse(let m) = event, m.y == 0, case .press = m.action {
-            for (i, r) in Tabs(["Chat", "Train", "Bench", "Attention"], selected: selected).hitRanges(x: 0).enumerated() where r.contains(m.x) {
-                selected = i
+            let tabs = Tabs(PanelID.allCases.map(\.title), selected: selected.rawValue)
+            for (i, r) in tabs.hitRanges(x: 0).enumerated() where r.contains(m.x) {
+                selected = PanelID(rawValue: i) ?? selected
                 return .redraw
             }
             return .handled
         }
         var result = EventResult.ignored
         switch selected {
-        case 0: result = chat.handle(event, area: body, keys: keys, emit: emit)
-        case 1:
+        case .chat: result = chat.handle(event, area: body, keys: keys, emit: emit)
+        case .train:
             var opensChat = false
             train.chatModelPath = chat.model.modelPath
             result = train.handle(event, area: body, keys: keys) { intent in
-                if case .chatWithAdapter = intent { opensChat = true }
+                if case .chat(.useAdapter) = intent { opensChat = true }
                 emit(intent)
             }
-            if opensChat { selected = 0 }
-        case 2:
-            // Jumps to another panel are applied after the bench panel has finished with the key.
-            var jumps: [WorkbenchIntent] = []
-            result = bench.handle(event, area: body, keys: keys) { intent in
-                switch intent {
-                case .openInChat, .analyzeAttentionTurn: jumps.append(intent)
-                default: emit(intent)
-                }
+            if opensChat { selected = .chat }
+        case .bench:
+            // A jump to another panel is applied after the bench panel has finished with the key.
+            result = bench.handle(event, area: body, keys: keys, emit: emit)
+            if let jump = bench.jump {
+                bench.jump = nil
+                self.jump(jump, emit: emit)
             }
-            for jump in jumps { self.jump(jump, emit: emit) }
-        default: result = attention.handle(event, area: body, keys: keys, emit: emit)
+        case .attention: result = attention.handle(event, area: body, keys: keys, emit: emit)
         }
         if result != .ignored { return result }
         guard case .key(let k) = event else { return .ignored }
@@ -194,23 +202,20 @@ public struct Workbench {
     }
 
     /// Carries a benchmark row to Chat (prompt in the input, the benchmark's sampling) or to
-    /// Attention (the prompt and its answer analysed as a chat turn).
-    mutating func jump(_ intent: WorkbenchIntent, emit: (WorkbenchIntent) -> Void) {
-        switch intent {
-        case .openInChat(let prompt, let temperature, let maxTokens):
-            selected = 0
+    /// Attention (whose analysis of the prompt and its answer the panel already asked for).
+    mutating func jump(_ jump: BenchPanel.Jump, emit: (WorkbenchIntent) -> Void) {
+        switch jump {
+        case .chat(let prompt, let temperature, let maxTokens):
+            selected = .chat
             chat.focus = .input
             chat.input.setText(prompt)
             var settings = chat.model.settings
             settings.sampler.temperature = temperature
             settings.sampler.maxTokens = maxTokens
-            emit(.applyChatSettings(settings))
+            emit(.chat(.applySettings(settings)))
             notice = "prompt from the benchmark: Enter sends it (temperature \(temperature), \(maxTokens) tokens)"
-        case .analyzeAttentionTurn:
-            selected = 3
-            emit(intent)
-        default:
-            emit(intent)
+        case .attention:
+            selected = .attention
         }
     }
 
@@ -222,14 +227,14 @@ public struct Workbench {
             return .quit
         case "help": overlay = .help(offset: 0); return .redraw
         case "palette": overlay = .palette(CommandPaletteState(commands: paletteCommands)); return .redraw
-        case "next-panel": selected = (selected + 1) % Self.panelCount; return .redraw
-        case "previous-panel": selected = (selected + Self.panelCount - 1) % Self.panelCount; return .redraw
-        case "chat": selected = 0; return .redraw
-        case "train": selected = 1; return .redraw
-        case "bench": selected = 2; return .redraw
-        case "attention": selected = 3; return .redraw
+        case "next-panel": selected = selected.next; return .redraw
+        case "previous-panel": selected = selected.previous; return .redraw
+        case "chat": selected = .chat; return .redraw
+        case "train": selected = .train; return .redraw
+        case "bench": selected = .bench; return .redraw
+        case "attention": selected = .attention; return .redraw
         case "theme":
-            emit(.setTheme(""))  // empty: the next theme in the list
+            emit(.app(.setTheme("")))  // empty: the next theme in the list
             return .redraw
         default: return .ignored
         }
@@ -277,14 +282,13 @@ public struct Workbench {
     }
 
     mutating func runPaletteAction(_ action: String, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult {
-        if action.hasPrefix("theme:") { emit(.setTheme(String(action.dropFirst(6)))); return .redraw }
+        if action.hasPrefix("theme:") { emit(.app(.setTheme(String(action.dropFirst(6))))); return .redraw }
         guard let dot = action.firstIndex(of: ".") else { return .redraw }
         let context = String(action[..<dot]), name = String(action[action.index(after: dot)...])
         if context == "global" { return runGlobal(name, emit: emit) }
         // Replay the action's first key on its panel, so palette and keys behave the same.
         guard let key = keys.bindings[action]?.first else { return .redraw }
-        let target = ["chat": 0, "train": 1, "bench": 2, "attention": 3][context] ?? selected
-        selected = target
+        selected = PanelID.allCases.first { $0.keyContext == context } ?? selected
         let r = handle(.key(key), screen: screen, emit: emit)
         return r == .ignored ? .redraw : r
     }

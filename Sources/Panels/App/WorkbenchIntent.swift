@@ -1,33 +1,30 @@
-/// How the system prompt is combined with the LEM kernel when chatting.
-public enum KernelMode: String, CaseIterable, Hashable, Sendable {
-    /// No kernel: the plain system prompt.
-    case none
-    /// The kernel as the system prompt.
-    case system
-    /// The kernel before and after the user's message.
-    case sandwich
+import LEMCore
 
-    /// The next mode in the cycle none → system → sandwich → none.
-    public var next: KernelMode {
-        let all = Self.allCases
-        return all[(all.firstIndex(of: self)! + 1) % all.count]
-    }
+/// Something a panel asks the application to do, addressed to the one service that handles it.
+public enum WorkbenchIntent: Hashable, Sendable {
+    case chat(ChatIntent)
+    case train(TrainIntent)
+    case bench(BenchIntent)
+    case attention(AttentionIntent)
+    case app(AppIntent)
 }
 
-/// Something a panel asks the application to do; LEMTUI turns intents into engine calls.
-public enum WorkbenchIntent: Hashable, Sendable {
-    // Chat
-    case sendPrompt(String)
-    case cancelGeneration
+/// What the chat service is asked to do.
+public enum ChatIntent: Hashable, Sendable {
+    case send(String)
+    case cancel
     case regenerate
     /// Replace user message `messageIndex` with `text`, drop everything after it and generate again.
     case editAndResend(messageIndex: Int, text: String)
     case setKernelMode(KernelMode)
     /// Generate the last prompt with two configurations side by side.
     case compareLastPrompt
-    case clearConversation
+    case clear
     /// Model, adapter, split-view target, sampler, system prompt and kernel mode from the side panel.
-    case applyChatSettings(ChatSettings)
+    case applySettings(ChatSettings)
+    /// Chat on this adapter folder or checkpoint file over `model` (a run's base model; nil:
+    /// Chat's current model).
+    case useAdapter(String, model: String?)
     /// Ask for the stored sessions (the list arrives in `ChatViewModel.sessions`).
     case listSessions
     case newSession
@@ -36,31 +33,54 @@ public enum WorkbenchIntent: Hashable, Sendable {
     case deleteSession(Int64)
     /// Write the session as Markdown next to the database and say where.
     case exportSession(Int64)
-    // Train
-    case stopTraining
+}
+
+/// What the training service is asked to do.
+public enum TrainIntent: Hashable, Sendable {
     /// Start a run from the form (and an optional YAML config).
-    case startTraining(TrainRunRequest)
+    case start(TrainRunRequest)
+    case stop
     /// Start again from the last run's adapter.
-    case resumeTraining
-    /// Open the Chat panel on this adapter folder or checkpoint file, over `model` (the run's
-    /// base model; nil: Chat's current model).
-    case chatWithAdapter(String, model: String? = nil)
-    // Bench
-    case setBaseline(run: Int)
-    case openPrompt(id: String)
-    /// Open Chat with this prompt in the input and the benchmark's sampling (temperature, max tokens).
-    case openInChat(prompt: String, temperature: Double, maxTokens: Int)
-    /// Runs, scoring passes and reloads of the results store.
-    case bench(BenchIntent)
-    // Attention
+    case resume
+}
+
+/// What the attention service is asked to do.
+public enum AttentionIntent: Hashable, Sendable {
     case selectHead(layer: Int, head: Int)
     case selectStatistic(String)
     /// Analyse this text's attention; empty: the last chat prompt.
-    case analyzeAttention(String)
+    case analyze(String)
     /// Analyse a chat turn (user prompt, optional answer) rendered with the chat template.
-    case analyzeAttentionTurn(user: String, answer: String?)
-    /// Switch the Attention panel between the first run and its difference from the second.
-    case toggleAttentionDifference
-    // Application
+    case analyzeTurn(user: String, answer: String?)
+    /// Switch between the first run and its difference from the second.
+    case toggleDifference
+}
+
+/// What the application itself is asked to do.
+public enum AppIntent: Hashable, Sendable {
+    /// Switch to the named theme; empty: the next one.
     case setTheme(String)
+}
+
+/// The four panels, in tab order.
+public enum PanelID: Int, CaseIterable, Hashable, Sendable {
+    case chat, train, bench, attention
+
+    /// The tab title.
+    public var title: String {
+        switch self {
+        case .chat: "Chat"
+        case .train: "Train"
+        case .bench: "Bench"
+        case .attention: "Attention"
+        }
+    }
+
+    /// The key map context of the panel's actions (`chat` for `chat.send`).
+    public var keyContext: String { title.lowercased() }
+
+    /// The panel after this one, wrapping around.
+    public var next: PanelID { PanelID(rawValue: (rawValue + 1) % Self.allCases.count)! }
+    /// The panel before this one, wrapping around.
+    public var previous: PanelID { PanelID(rawValue: (rawValue + Self.allCases.count - 1) % Self.allCases.count)! }
 }

@@ -207,7 +207,7 @@ public struct AttentionPanel: Panel {
                 if m.x >= inner.x + 4, m.y > inner.y, h < model.heads, l < model.layers, l >= 0 {
                     gridLayer = l
                     gridHead = h
-                    emit(.selectHead(layer: l, head: h))
+                    emit(.attention(.selectHead(layer: l, head: h)))
                 }
                 return .redraw
             }
@@ -224,7 +224,7 @@ public struct AttentionPanel: Panel {
                     case .submitted(let text):
                         guard !text.trimmed.isEmpty else { return .redraw }
                         isEditingPrompt = false
-                        emit(.analyzeAttention(text))
+                        emit(.attention(.analyze(text)))
                     }
                 }
                 return .redraw
@@ -240,20 +240,20 @@ public struct AttentionPanel: Panel {
         case ("switch", _): focus = focus == .grid ? .map : .grid
         case ("statistic", _):
             guard let i = model.statistics.firstIndex(of: model.statistic), model.statistics.count > 1 else { return .handled }
-            emit(.selectStatistic(model.statistics[(i + 1) % model.statistics.count]))
+            emit(.attention(.selectStatistic(model.statistics[(i + 1) % model.statistics.count])))
         case ("up", .grid): gridLayer = max(0, gridLayer - 1)
         case ("down", .grid): gridLayer = min(max(0, model.layers - 1), gridLayer + 1)
         case ("left", .grid): gridHead = max(0, gridHead - 1)
         case ("right", .grid): gridHead = min(max(0, model.heads - 1), gridHead + 1)
-        case ("open", .grid): emit(.selectHead(layer: gridLayer, head: gridHead)); focus = .map
+        case ("open", .grid): emit(.attention(.selectHead(layer: gridLayer, head: gridHead))); focus = .map
         case ("up", .map): query = max(0, query - 1)
         case ("down", .map): query = min(max(0, t - 1), query + 1)
         case ("left", .map): key = max(0, key - 1)
         case ("right", .map): key = min(max(0, t - 1), key + 1)
         case ("open", .map): focus = .grid
         case ("prompt", _): isEditingPrompt = true
-        case ("run", _): emit(.analyzeAttention(""))
-        case ("compare", _): emit(.toggleAttentionDifference)
+        case ("run", _): emit(.attention(.analyze("")))
+        case ("compare", _): emit(.attention(.toggleDifference))
         default: return .ignored
         }
         return .redraw

@@ -1,31 +1,31 @@
 /// What the attention panel shows: a per-(layer, head) statistic and one head's T×T weights.
 public struct AttentionViewModel: Hashable, Sendable {
-    public var layers: Int
-    public var heads: Int
+    public internal(set) var layers: Int
+    public internal(set) var heads: Int
     /// The statistic's name (e.g. "entropy").
-    public var statistic: String
+    public internal(set) var statistic: String
     /// Names of the statistics the source can compute (for cycling).
-    public var statistics: [String]
+    public internal(set) var statistics: [String]
     /// (layers, heads) statistic values, row-major.
-    public var stats: [Float]
+    public internal(set) var stats: [Float]
     /// The prompt's tokens (T).
-    public var tokens: [String]
+    public internal(set) var tokens: [String]
     /// The head whose map is loaded.
-    public var layer: Int
-    public var head: Int
+    public internal(set) var layer: Int
+    public internal(set) var head: Int
     /// (T, T) weights of the loaded head: row = query position, column = key position.
     /// In difference mode: |B − A| of the two runs' maps.
-    public var weights: [Float]
+    public internal(set) var weights: [Float]
     /// The text being analysed (empty when none yet).
-    public var prompt: String = ""
+    public internal(set) var prompt: String = ""
     /// Progress or error text from the source ("analysing…", "cannot …"), nil when idle.
-    public var status: String? = nil
+    public internal(set) var status: String? = nil
     /// The second model/adapter to compare with, nil when the source has none.
-    public var compareLabel: String? = nil
+    public internal(set) var compareLabel: String? = nil
     /// Whether the grid and map show the difference from the second run instead of the first run.
-    public var showsDifference = false
+    public internal(set) var showsDifference = false
     /// Heads ranked by change (largest first), filled in difference mode.
-    public var ranked: [RankedHead] = []
+    public internal(set) var ranked: [RankedHead] = []
 
     /// One head of the ranking by change.
     public struct RankedHead: Hashable, Sendable {
@@ -73,5 +73,33 @@ public struct AttentionViewModel: Hashable, Sendable {
         let finite = stats.filter(\.isFinite)
         guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return 0...1 }
         return lo...hi
+    }
+}
+
+/// The changes the attention service makes: every field of `AttentionViewModel` is read-only
+/// outside Panels and changes through these methods.
+extension AttentionViewModel {
+    /// Takes the analysis of `fresh`, keeping the prompt, status and comparison label shown.
+    public mutating func replaceAnalysis(with fresh: AttentionViewModel, status: String? = nil) {
+        let (prompt, compareLabel) = (self.prompt, self.compareLabel)
+        self = fresh
+        self.prompt = prompt
+        self.compareLabel = compareLabel
+        self.status = status
+    }
+
+    /// Sets the progress or error line (nil when idle).
+    public mutating func setStatus(_ text: String?) { status = text }
+
+    /// Sets the text being analysed.
+    public mutating func setPrompt(_ text: String) { prompt = text }
+
+    /// Names the second model or adapter compared against (nil: none).
+    public mutating func setCompareLabel(_ text: String?) { compareLabel = text }
+
+    /// Marks the view as showing the difference from the second run, with its ranking.
+    public mutating func showDifference(ranked: [RankedHead]) {
+        showsDifference = true
+        self.ranked = ranked
     }
 }

@@ -10,6 +10,8 @@ public enum BenchIntent: Hashable, Sendable {
     case cancel
     /// Read the store again.
     case reload
+    /// Make this row of the summary table the baseline deltas are measured against.
+    case setBaseline(run: Int)
 }
 
 /// A benchmark run as typed in the panel's run form: `BENCHMARK [limit:N] [kernel:MODE] [max:N] [seed:N]`.

@@ -29,7 +29,6 @@ extension BenchPanel {
             guard promptTable.selected < count else { return .handled }
             view = .detail
             detailOffset = 0
-            emit(.openPrompt(id: visiblePrompts[promptTable.selected].id))
         case ("back", .detail): view = .prompts
         case ("back", .prompts): if !filter.isEmpty { filter.setText(""); promptTable = TableState() } else { view = .summary }
         case ("filter", _):
@@ -41,7 +40,7 @@ extension BenchPanel {
         case ("baseline", .summary):
             guard summaryTable.selected < model.runs.count else { return .handled }
             model.baseline = summaryTable.selected
-            emit(.setBaseline(run: summaryTable.selected))
+            emit(.bench(.setBaseline(run: summaryTable.selected)))
         case ("compare", _):
             guard model.runs.count > 1 else { return .handled }
             var next = compareRun
@@ -62,13 +61,14 @@ extension BenchPanel {
         case ("reload", _): emit(.bench(.reload))
         case ("to-chat", .prompts), ("to-chat", .detail):
             guard let row = selectedPrompt else { return .handled }
-            emit(.openInChat(prompt: row.prompt, temperature: BenchPanel.benchTemperature,
-                             maxTokens: BenchPanel.benchMaxTokens(row.benchmark)))
+            jump = .chat(prompt: row.prompt, temperature: BenchPanel.benchTemperature,
+                         maxTokens: BenchPanel.benchMaxTokens(row.benchmark))
         case ("to-attention", .prompts), ("to-attention", .detail):
             guard let row = selectedPrompt else { return .handled }
             let answer = row.answers.indices.contains(compareRun) && !row.answers[compareRun].isEmpty
                 ? row.answers[compareRun] : row.answers.first { !$0.isEmpty }
-            emit(.analyzeAttentionTurn(user: row.prompt, answer: answer))
+            emit(.attention(.analyzeTurn(user: row.prompt, answer: answer)))
+            jump = .attention
         default: return .ignored
         }
         return .redraw

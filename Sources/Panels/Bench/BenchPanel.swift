@@ -25,6 +25,16 @@ public struct BenchPanel: Panel {
     public var detailOffset = 0
     /// The run compared with the baseline (delta sort, `flip`/`diff`, first detail columns).
     public var compare = 1
+    /// Where the last key asked to go: set by `handle`, taken by the `Workbench`.
+    var jump: Jump?
+
+    /// A move to another panel the Bench panel asks for.
+    enum Jump: Hashable {
+        /// Chat with this prompt in the input and the benchmark's sampling.
+        case chat(prompt: String, temperature: Double, maxTokens: Int)
+        /// The Attention panel (its analysis was asked for as an intent).
+        case attention
+    }
 
     /// Creates the panel over a view model.
     public init(model: BenchViewModel = BenchViewModel()) { self.model = model }

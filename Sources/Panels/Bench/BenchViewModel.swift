@@ -91,27 +91,27 @@ public struct BenchActivity: Hashable, Sendable {
 /// Everything the bench panel shows: runs × benchmarks means and the per-prompt results.
 public struct BenchViewModel: Hashable, Sendable {
     /// Model (run) names, in display order.
-    public var runs: [String] = []
+    public internal(set) var runs: [String] = []
     /// Column labels of the summary, e.g. `gsm8k accuracy` (benchmark names when built from prompts).
-    public var benchmarks: [String] = []
+    public internal(set) var benchmarks: [String] = []
     /// (runs, benchmarks) mean scores; nil where a run lacks a benchmark.
-    public var means: [[Double?]] = []
+    public internal(set) var means: [[Double?]] = []
     /// (runs, benchmarks) number of scored answers behind each mean; empty when unknown.
-    public var counts: [[Int]] = []
-    public var baseline = 0
-    public var prompts: [BenchPromptResult] = []
+    public internal(set) var counts: [[Int]] = []
+    public internal(set) var baseline = 0
+    public internal(set) var prompts: [BenchPromptResult] = []
     /// Where the data comes from (`store ~/.local/share/lem/lem.sqlite`), shown in the title.
-    public var source = ""
+    public internal(set) var source = ""
     /// A message instead of data (loading, an error, how to get results).
-    public var notice: String?
+    public internal(set) var notice: String?
     /// The latest run or scoring pass started from the panel.
-    public var activity: BenchActivity?
+    public internal(set) var activity: BenchActivity?
     /// Benchmarks that can be run from the panel (stored items), for the run form's hint.
-    public var runnable: [String] = []
+    public internal(set) var runnable: [String] = []
     /// Local judge models offered by the judge form (paths, the workbench's model first).
-    public var judgeModels: [String] = []
+    public internal(set) var judgeModels: [String] = []
     /// Judge rubric names offered by the judge form.
-    public var rubrics: [String] = []
+    public internal(set) var rubrics: [String] = []
 
     /// Creates an empty model.
     public init() {}
@@ -163,5 +163,34 @@ public struct BenchViewModel: Hashable, Sendable {
     /// The number of scored answers behind `mean(run, b)`, if known.
     public func count(_ run: Int, _ b: Int) -> Int? {
         run < counts.count && b < counts[run].count ? counts[run][b] : nil
+    }
+}
+
+/// The changes the bench service makes: every field of `BenchViewModel` is read-only outside
+/// Panels and changes through these methods.
+extension BenchViewModel {
+    /// Takes the tables, prompts and choices of `fresh` (a new read of the store), keeping the
+    /// activity line and the source.
+    public mutating func replaceData(with fresh: BenchViewModel) {
+        let (activity, source) = (self.activity, self.source)
+        self = fresh
+        self.activity = activity
+        if fresh.source.isEmpty { self.source = source }
+    }
+
+    /// Sets the status strip of the running (or last) job.
+    public mutating func setActivity(_ activity: BenchActivity?) { self.activity = activity }
+
+    /// Sets the notice shown when there is nothing to browse (nil clears it).
+    public mutating func setNotice(_ text: String?) { notice = text }
+
+    /// Names the store shown.
+    public mutating func setSource(_ text: String) { source = text }
+
+    /// Sets what the run, judge and rubric forms offer.
+    public mutating func setChoices(runnable: [String]? = nil, judgeModels: [String]? = nil, rubrics: [String]? = nil) {
+        if let runnable { self.runnable = runnable }
+        if let judgeModels { self.judgeModels = judgeModels }
+        if let rubrics { self.rubrics = rubrics }
     }
 }

@@ -17,7 +17,7 @@ extension ChatPanel {
             switch r.handle(k) {
             case .submitted(let title):
                 sessionRename = nil
-                if let s = selectedSession, !title.trimmed.isEmpty { emit(.renameSession(s.id, title.trimmed)) }
+                if let s = selectedSession, !title.trimmed.isEmpty { emit(.chat(.renameSession(s.id, title.trimmed))) }
             case .ignored:
                 if k.key == .escape { sessionRename = nil } else { return .ignored }
             default: sessionRename = r
@@ -26,7 +26,7 @@ extension ChatPanel {
         }
         if confirmDelete {
             confirmDelete = false
-            if k.key == .char("y") || k.key == .char("Y"), let s = selectedSession { emit(.deleteSession(s.id)) }
+            if k.key == .char("y") || k.key == .char("Y"), let s = selectedSession { emit(.chat(.deleteSession(s.id))) }
             return .redraw
         }
         let count = model.sessions.count
@@ -40,11 +40,11 @@ extension ChatPanel {
             guard let s = selectedSession, !model.isGenerating else { return .handled }
             focus = .input
             scrollBack = 0
-            emit(.openSession(s.id))
+            emit(.chat(.openSession(s.id)))
         case .char("n"):
             guard !model.isGenerating else { return .handled }
             focus = .input
-            emit(.newSession)
+            emit(.chat(.newSession))
         case .char("r"):
             guard let s = selectedSession else { return .handled }
             sessionRename = TextInputState(text: s.title)
@@ -53,7 +53,7 @@ extension ChatPanel {
             confirmDelete = true
         case .char("e"):
             guard let s = selectedSession else { return .handled }
-            emit(.exportSession(s.id))
+            emit(.chat(.exportSession(s.id)))
         default: return .handled
         }
         return .redraw

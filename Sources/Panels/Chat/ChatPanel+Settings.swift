@@ -1,3 +1,5 @@
+import LEMCore
+
 /// The settings side panel: model and adapter pickers, the split view's second configuration,
 /// sampler settings, kernel mode and system prompt, applied together when the panel closes.
 extension ChatPanel {
@@ -49,7 +51,11 @@ extension ChatPanel {
             guard let v = UInt64(seedText) else { return .failure(SettingsProblem("seed must be a whole number ≥ 0 or 'random'")) }
             seed = v
         }
-        out.sampler = SamplerSettings(temperature: t, topP: p, topK: k, maxTokens: n, seed: seed)
+        out.sampler.temperature = t
+        out.sampler.topP = p
+        out.sampler.topK = k
+        out.sampler.maxTokens = n
+        out.sampler.seed = seed
         out.kernelMode = KernelMode(rawValue: f["kernel"]) ?? model.kernelMode
         out.systemPrompt = f["system"]
         return .success(out)
@@ -62,7 +68,7 @@ extension ChatPanel {
         case .success(let settings):
             settingsError = nil
             focus = .input
-            if settings != model.settings { emit(.applyChatSettings(settings)) }
+            if settings != model.settings { emit(.chat(.applySettings(settings))) }
         }
         return .redraw
     }

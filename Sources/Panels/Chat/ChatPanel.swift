@@ -1,3 +1,5 @@
+import LEMCore
+
 /// The chat panel: transcript with streaming Markdown-ish answers, a multiline input with
 /// history, a side panel of settings, and a split view comparing two answers.
 public struct ChatPanel: Panel {
@@ -97,6 +99,7 @@ public struct ChatPanel: Panel {
             case .user: header.append("▍You", .role(.chatUser, .bold))
             case .assistant: header.append("▍Assistant", .role(.chatAssistant, .bold))
             case .system: header.append("▍System", .role(.chatSystem, .bold))
+            default: header.append("▍" + m.role.rawValue, .role(.chatSystem, .bold))
             }
             if editingIndex == i { header.append("  (editing)", .role(.warning)) }
             if m.isStreaming { header.append("  \(spinner) generating", .role(.accent)) }
@@ -207,7 +210,7 @@ public struct ChatPanel: Panel {
             let action = keys.action(for: k, in: keyContext)
             if let action, let r = perform(action, emit: emit) { return r }
             if let cmp = model.comparison, k.key == .escape {
-                if cmp.isRunning { emit(.cancelGeneration) }
+                if cmp.isRunning { emit(.chat(.cancel)) }
                 model.comparison = nil
                 return .redraw
             }
@@ -224,9 +227,9 @@ public struct ChatPanel: Panel {
                 scrollBack = 0
                 if let i = editingIndex {
                     editingIndex = nil
-                    emit(.editAndResend(messageIndex: i, text: text))
+                    emit(.chat(.editAndResend(messageIndex: i, text: text)))
                 } else {
-                    emit(.sendPrompt(text))
+                    emit(.chat(.send(text)))
                 }
                 return .redraw
             }
@@ -237,13 +240,13 @@ public struct ChatPanel: Panel {
     mutating func perform(_ action: String, emit: (WorkbenchIntent) -> Void) -> EventResult? {
         switch action {
         case "cancel":
-            if model.isGenerating { emit(.cancelGeneration); return .redraw }
+            if model.isGenerating { emit(.chat(.cancel)); return .redraw }
             if editingIndex != nil { editingIndex = nil; input.setText(""); return .redraw }
             return nil
         case "regenerate":
             guard !model.isGenerating, model.messages.last?.role == .assistant else { return .handled }
             scrollBack = 0
-            emit(.regenerate)
+            emit(.chat(.regenerate))
             return .redraw
         case "edit-last":
             guard !model.isGenerating, let i = model.lastUserIndex else { return .handled }
@@ -251,16 +254,16 @@ public struct ChatPanel: Panel {
             input.setText(model.messages[i].text)
             return .redraw
         case "kernel-mode":
-            emit(.setKernelMode(model.kernelMode.next))
+            emit(.chat(.setKernelMode(model.kernelMode.next)))
             return .redraw
         case "split":
             if let cmp = model.comparison {
-                if cmp.isRunning { emit(.cancelGeneration) }
+                if cmp.isRunning { emit(.chat(.cancel)) }
                 model.comparison = nil
                 return .redraw
             }
             guard !model.isGenerating, model.lastUserIndex != nil else { return .handled }
-            emit(.compareLastPrompt)
+            emit(.chat(.compareLastPrompt))
             return .redraw
         case "toggle-side": showsSide.toggle(); return .redraw
         case "settings": openSettings(); return .redraw
@@ -268,17 +271,17 @@ public struct ChatPanel: Panel {
             focus = .sessions
             sessionRename = nil
             confirmDelete = false
-            emit(.listSessions)
+            emit(.chat(.listSessions))
             return .redraw
         case "new-session":
             guard !model.isGenerating else { return .handled }
-            emit(.newSession)
+            emit(.chat(.newSession))
             return .redraw
         case "scroll-up": scrollBack += 10; return .redraw
         case "scroll-down": scrollBack = max(0, scrollBack - 10); return .redraw
         case "clear":
             guard !model.isGenerating else { return .handled }
-            emit(.clearConversation)
+            emit(.chat(.clear))
             return .redraw
         default: return nil  // send/newline are handled by the input itself
         }

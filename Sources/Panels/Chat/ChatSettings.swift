@@ -1,3 +1,5 @@
+import LEMCore
+
 /// Something the chat can be run on: an installed model or an adapter folder.
 public struct ChatChoice: Hashable, Sendable {
     /// The name shown in pickers.
@@ -20,13 +22,13 @@ public struct ChatSettings: Hashable, Sendable {
     public var compareModelPath: String?
     /// The adapter of the second answer in the split view (nil: none).
     public var compareAdapterPath: String?
-    public var sampler: SamplerSettings
+    public var sampler: SamplingSettings
     public var systemPrompt: String
     public var kernelMode: KernelMode
 
     /// Creates settings.
     public init(modelPath: String? = nil, adapterPath: String? = nil, compareModelPath: String? = nil, compareAdapterPath: String? = nil,
-                sampler: SamplerSettings = SamplerSettings(), systemPrompt: String = "", kernelMode: KernelMode = .none) {
+                sampler: SamplingSettings = .chat, systemPrompt: String = "", kernelMode: KernelMode = .none) {
         self.modelPath = modelPath
         self.adapterPath = adapterPath
         self.compareModelPath = compareModelPath

@@ -1,5 +1,4 @@
-/// Who wrote a chat message.
-public enum ChatRole: String, Hashable, Sendable { case system, user, assistant }
+import LEMCore
 
 /// Token counts and speeds of one generated turn.
 public struct TurnStats: Hashable, Sendable {
@@ -22,8 +21,9 @@ public struct TurnStats: Hashable, Sendable {
     }
 }
 
-/// One message of the conversation.
-public struct ChatMessage: Hashable, Sendable {
+/// One message of the conversation as the panel shows it: the message, and how its generation
+/// went.
+public struct ChatEntry: Hashable, Sendable {
     public var role: ChatRole
     public var text: String
     public var stats: TurnStats?
@@ -37,24 +37,6 @@ public struct ChatMessage: Hashable, Sendable {
         self.stats = stats
         self.isStreaming = isStreaming
         self.wasCancelled = wasCancelled
-    }
-}
-
-/// Sampler settings shown in the side panel.
-public struct SamplerSettings: Hashable, Sendable {
-    public var temperature: Double
-    public var topP: Double
-    public var topK: Int
-    public var maxTokens: Int
-    public var seed: UInt64?
-
-    /// Creates sampler settings (defaults: greedy-ish chat settings).
-    public init(temperature: Double = 0.7, topP: Double = 0.9, topK: Int = 40, maxTokens: Int = 512, seed: UInt64? = nil) {
-        self.temperature = temperature
-        self.topP = topP
-        self.topK = topK
-        self.maxTokens = maxTokens
-        self.seed = seed
     }
 }
 
@@ -95,30 +77,30 @@ public struct ChatComparison: Hashable, Sendable {
 
 /// Everything the chat panel shows: the conversation, generation state and the settings.
 public struct ChatViewModel: Hashable, Sendable {
-    public var messages: [ChatMessage] = []
-    public var model: String = "no model"
-    public var adapter: String?
-    public var sampler = SamplerSettings()
-    public var systemPrompt: String = ""
-    public var kernelMode: KernelMode = .none
-    public var comparison: ChatComparison?
-    public var error: String?
+    public internal(set) var messages: [ChatEntry] = []
+    public internal(set) var model: String = "no model"
+    public internal(set) var adapter: String?
+    public internal(set) var sampler = SamplingSettings.chat
+    public internal(set) var systemPrompt: String = ""
+    public internal(set) var kernelMode: KernelMode = .none
+    public internal(set) var comparison: ChatComparison?
+    public internal(set) var error: String?
     /// The loaded model's path and adapter path (nil before anything is loaded / no adapter).
-    public var modelPath: String?
-    public var adapterPath: String?
+    public internal(set) var modelPath: String?
+    public internal(set) var adapterPath: String?
     /// What the split view compares the current configuration with.
-    public var compareModelPath: String?
-    public var compareAdapterPath: String?
+    public internal(set) var compareModelPath: String?
+    public internal(set) var compareAdapterPath: String?
     /// Installed models and adapter folders offered by the settings pickers.
-    public var availableModels: [ChatChoice] = []
-    public var availableAdapters: [ChatChoice] = []
+    public internal(set) var availableModels: [ChatChoice] = []
+    public internal(set) var availableAdapters: [ChatChoice] = []
     /// A background-work status line ("loading SmolLM2…"), shown above the prompt.
-    public var status: String?
+    public internal(set) var status: String?
     /// Stored sessions for the sessions dialog, newest first.
-    public var sessions: [ChatSessionSummary] = []
+    public internal(set) var sessions: [ChatSessionSummary] = []
     /// The stored session this conversation is saved to (nil until the first answer is saved).
-    public var sessionID: Int64?
-    public var sessionTitle: String?
+    public internal(set) var sessionID: Int64?
+    public internal(set) var sessionTitle: String?
 
     /// Creates an empty conversation.
     public init(model: String = "no model", adapter: String? = nil) {
@@ -132,8 +114,8 @@ public struct ChatViewModel: Hashable, Sendable {
     /// Appends the user's message and an empty streaming answer.
     public mutating func beginTurn(prompt: String) {
         error = nil
-        messages.append(ChatMessage(role: .user, text: prompt))
-        messages.append(ChatMessage(role: .assistant, text: "", isStreaming: true))
+        messages.append(ChatEntry(role: .user, text: prompt))
+        messages.append(ChatEntry(role: .assistant, text: "", isStreaming: true))
     }
 
     /// Appends streamed text to the answer in progress.

@@ -60,7 +60,7 @@ extension TrainPanel {
         case .moved, .changed: return .redraw
         case .close: form = nil
         case .activated:
-            if let r = formRequest { emit(.startTraining(r)) }
+            if let r = formRequest { emit(.train(.start(r))) }
             form = nil
             selectedCheckpoint = nil
         }

@@ -1,3 +1,5 @@
+import LEMCore
+
 /// The probe chart beside the loss and the probe answers viewer of the Train panel.
 extension TrainPanel {
     /// Which probe the answers viewer shows and how far it is scrolled.
@@ -39,10 +41,10 @@ extension TrainPanel {
 
     /// The viewer's lines for a probe at `width` columns: a summary, then each prompt, its
     /// score and its answer, wrapped.
-    func probeLines(_ probe: TrainProbe, width: Int) -> [StyledLine] {
+    func probeLines(_ probe: ProbeReport, width: Int) -> [StyledLine] {
         var lines: [StyledLine] = []
         var head = StyledLine("step \(probe.step)", .role(.text, .bold))
-        head.append("  mean " + (probe.score.map { Fmt.fixed($0, 2) } ?? "—"), .role(.success))
+        head.append("  mean " + (probe.meanScore.map { Fmt.fixed($0, 2) } ?? "—"), .role(.success))
         head.append("  \(probe.answers.count) answers", .role(.textDim))
         if let s = probe.seconds { head.append(" in " + Fmt.duration(s), .role(.textDim)) }
         lines.append(head)
@@ -93,6 +95,13 @@ extension TrainPanel {
         }
         probeViewer = v
         return .redraw
+    }
+}
+
+extension ProbeReport {
+    /// The probe for a status line: `12.50@200`, or `failed@200`.
+    public var summary: String {
+        (meanScore.map { Fmt.fixed($0, 2) } ?? "failed") + "@\(step)"
     }
 }
 

@@ -164,20 +164,20 @@ public struct TrainPanel: Panel {
             smoothing = Self.smoothingSteps[(i + 1) % Self.smoothingSteps.count]
         case "stop":
             guard model.isRunning, model.isLocalRun else { return .handled }
-            emit(.stopTraining)
+            emit(.train(.stop))
         case "new-run":
             guard !(model.isRunning && model.isLocalRun) else { return .handled }
             openForm()
         case "resume":
             guard !model.isRunning, model.adapterFolder != nil else { return .handled }
-            emit(.resumeTraining)
+            emit(.train(.resume))
         case "previous-checkpoint", "next-checkpoint":
             guard let current = checkpointIndex else { return .handled }
             let next = current + (action == "next-checkpoint" ? 1 : -1)
             selectedCheckpoint = min(model.checkpoints.count - 1, max(0, next))
         case "chat-checkpoint":
             guard let i = checkpointIndex, !model.checkpointPaths[i].isEmpty else { return .handled }
-            emit(.chatWithAdapter(model.checkpointPaths[i], model: model.baseModelPath))
+            emit(.chat(.useAdapter(model.checkpointPaths[i], model: model.baseModelPath)))
         case "probe-answers":
             guard !model.probes.isEmpty else { return .handled }
             openProbeViewer()

@@ -1,3 +1,5 @@
+import LEMCore
+
 /// A value at a training step.
 public struct LossPoint: Hashable, Sendable {
     public var step: Int
@@ -12,78 +14,81 @@ public struct LossPoint: Hashable, Sendable {
 
 /// Everything the train panel shows: loss and learning-rate series and run status.
 public struct TrainViewModel: Hashable, Sendable {
-    public var runName = "no run"
-    public var trainLoss: [LossPoint] = []
-    public var validationLoss: [LossPoint] = []
-    public var learningRate: [LossPoint] = []
-    public var step = 0
-    public var totalSteps: Int?
-    public var tokensPerSecond: Double?
-    public var trainedTokens: Double?
-    public var peakMemoryGB: Double?
-    public var elapsed: Double?
+    public internal(set) var runName = "no run"
+    public internal(set) var trainLoss: [LossPoint] = []
+    public internal(set) var validationLoss: [LossPoint] = []
+    public internal(set) var learningRate: [LossPoint] = []
+    public internal(set) var step = 0
+    public internal(set) var totalSteps: Int?
+    public internal(set) var tokensPerSecond: Double?
+    public internal(set) var trainedTokens: Double?
+    public internal(set) var peakMemoryGB: Double?
+    public internal(set) var elapsed: Double?
     /// The step at which `elapsed` was reported.
-    public var elapsedStep: Int?
-    public var checkpoints: [LossPoint] = []   // step and (unused) value 0; paths in checkpointPaths
-    public var checkpointPaths: [String] = []
+    public internal(set) var elapsedStep: Int?
+    public internal(set) var checkpoints: [LossPoint] = []   // step and (unused) value 0; paths in checkpointPaths
+    public internal(set) var checkpointPaths: [String] = []
     /// Every probe of the run, in log order.
-    public var probes: [TrainProbe] = []
-    public var isRunning = false
-    public var issues: [String] = []
+    public internal(set) var probes: [ProbeReport] = []
+    public internal(set) var isRunning = false
+    public internal(set) var issues: [String] = []
     /// Whether the run is ours (in-process: stop and resume apply) rather than a followed log.
-    public var isLocalRun = false
+    public internal(set) var isLocalRun = false
     /// The adapter folder of the last in-process run, which resume starts from.
-    public var adapterFolder: String?
+    public internal(set) var adapterFolder: String?
     /// The last run's form values, offered again by the next form.
-    public var lastRequest: TrainRunRequest?
+    public internal(set) var lastRequest: TrainRunRequest?
     /// Installed models offered by the form.
-    public var availableModels: [ChatChoice] = []
+    public internal(set) var availableModels: [ChatChoice] = []
     /// A background-work line ("loading model…", "stopped: …").
-    public var status: String?
+    public internal(set) var status: String?
 
     /// Creates an empty model.
     public init(runName: String = "no run") { self.runName = runName }
 
-    /// Folds parsed log records into the model.
-    public mutating func apply(_ records: [TrainLogRecord]) {
-        for r in records {
-            if let t = r.totalSteps { totalSteps = t }
-            if let e = r.elapsed, let s = r.step { elapsed = e; elapsedStep = s }
-            switch r.type {
-            case "train":
-                guard let s = r.step, let l = r.loss else { continue }
-                trainLoss.append(LossPoint(step: s, value: l))
-                if let lr = r.learningRate { learningRate.append(LossPoint(step: s, value: lr)) }
+    /// Folds training events (from the trainer or a followed log) into the model.
+    public mutating func apply(_ events: [TrainingEvent]) {
+        for event in events {
+            switch event {
+            case .started(let s, let total):
+                if total > 0 { totalSteps = total }
                 step = max(step, s)
-                if let v = r.tokensPerSecond { tokensPerSecond = v }
-                if let v = r.trainedTokens { trainedTokens = v }
-                if let v = r.peakMemoryGB { peakMemoryGB = max(peakMemoryGB ?? 0, v) }
                 isRunning = true
-            case "val":
-                guard let s = r.step, let l = r.loss else { continue }
-                validationLoss.append(LossPoint(step: s, value: l))
-            case "saved":
-                checkpoints.append(LossPoint(step: r.step ?? step, value: 0))
-                checkpointPaths.append(r.path ?? "")
-            case "probe":
-                if let p = r.probe { probes.append(p) }
-            case "start":
+            case .trainReport(let r):
+                trainLoss.append(LossPoint(step: r.step, value: r.loss))
+                if let lr = r.lr { learningRate.append(LossPoint(step: r.step, value: lr)) }
+                step = max(step, r.step)
+                if let v = r.tokensPerSec { tokensPerSecond = v }
+                if let v = r.trainedTokens { trainedTokens = Double(v) }
+                if let v = r.peakMemMB { peakMemoryGB = max(peakMemoryGB ?? 0, v / 1024) }
+                if let e = r.elapsed {
+                    elapsed = e
+                    elapsedStep = r.step
+                }
                 isRunning = true
-            case "end", "finished", "done":
+            case .validation(let s, let loss, _):
+                validationLoss.append(LossPoint(step: s, value: loss))
+            case .saved(let s, let path):
+                checkpoints.append(LossPoint(step: s, value: 0))
+                checkpointPaths.append(path)
+            case .best:
+                break
+            case .probe(let p):
+                probes.append(p)
+            case .finished, .failed:
                 isRunning = false
-            default: break
             }
         }
     }
 
     /// The probes' mean scores (failed probes left out).
     public var probeScores: [LossPoint] {
-        probes.compactMap { p in p.score.map { LossPoint(step: p.step, value: $0) } }
+        probes.compactMap { p in p.meanScore.map { LossPoint(step: p.step, value: $0) } }
     }
 
     /// The base model of the run shown (the in-process run's model), which "chat with
     /// checkpoint" loads the adapter onto; nil for a followed log (Chat's current model).
-    public var baseModelPath: String?
+    public internal(set) var baseModelPath: String?
 
     /// The lowest validation loss so far.
     public var bestValidation: LossPoint? { validationLoss.filter { $0.value.isFinite }.min { $0.value < $1.value } }

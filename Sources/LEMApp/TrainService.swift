@@ -1,0 +1,154 @@
+import Foundation
+import LEMCore
+import LEMEngine
+import LEMTrainer
+import Panels
+
+/// The Train panel's service: LoRA runs in this process, prepared exactly as `lem train`
+/// prepares them (`PreparedTrainingRun`), on a background queue; every `TrainingEvent` reaches
+/// the panel as it happens (and `<adapter-path>/train-log.jsonl` through the trainer). Stop is
+/// cooperative: the trainer checks after each iteration and saves the adapter it has.
+public final class TrainService: @unchecked Sendable {
+    let context: AppContext
+    let inbox: any WorkbenchInbox
+    private let queue = DispatchQueue(label: "lem.train", qos: .userInitiated)
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var cancelled = false
+    private var running = false
+    private var lastRequest: TrainRunRequest?
+    private var lastAdapterFolder: URL?
+
+    /// A service posting to `inbox`.
+    public init(context: AppContext, inbox: any WorkbenchInbox) {
+        self.context = context
+        self.inbox = inbox
+    }
+
+    /// Asks a running run to stop (before the program exits).
+    public func stop() { lock.withLock { cancelled = true } }
+
+    /// Whether a run is in progress.
+    public var isRunning: Bool { lock.withLock { running } }
+
+    /// Handles one training intent.
+    public func handle(_ intent: TrainIntent) {
+        switch intent {
+        case .start(let request):
+            begin(request)
+        case .resume:
+            let (last, folder) = lock.withLock { (lastRequest, lastAdapterFolder) }
+            guard var request = last, let folder else {
+                inbox.post { wb in wb.showNotice("nothing to resume: start a run first (n)") }
+                return
+            }
+            request.values["resume_adapter_file"] = folder.appendingPathComponent(LoRAAdapter.weightsFile).path
+            begin(request)
+        case .stop:
+            lock.withLock { cancelled = true }
+            inbox.post { wb in wb.train.model.setStatus("stopping after this iteration…") }
+        }
+    }
+
+    /// The configuration a request describes: defaults, then the YAML file, then the form.
+    static func config(for request: TrainRunRequest, paths: LEMPaths) throws -> TrainingConfig {
+        var config = try request.configPath.map { try TrainingConfig(yamlFile: paths.resolve($0)) } ?? TrainingConfig()
+        for (key, value) in request.values.sorted(by: { $0.key < $1.key }) {
+            if key == "lora_rank" {
+                guard let rank = Int(value), rank > 0 else { throw AppError("LoRA rank: '\(value)' is not a whole number > 0") }
+                config.loraParameters.rank = rank
+            } else {
+                let paths = ["model", "data", "adapter_path", "resume_adapter_file"]
+                let v = paths.contains(key) ? (value as NSString).expandingTildeInPath : value
+                try config.set(key, to: .scalar(v, place: "form field \(key)"))
+            }
+        }
+        try config.set("train", to: .scalar("true", place: "Train panel"))
+        try config.validate()
+        return config
+    }
+
+    private func begin(_ request: TrainRunRequest) {
+        let started = lock.withLock {
+            guard !running else { return false }
+            running = true
+            cancelled = false
+            lastRequest = request
+            return true
+        }
+        guard started else {
+            inbox.post { wb in wb.showNotice("a run is in progress: stop it first (x)") }
+            return
+        }
+        inbox.post { wb in
+            wb.train.model = TrainViewModel.localRun(request, availableModels: wb.train.model.availableModels)
+            wb.train.selectedCheckpoint = nil
+        }
+        queue.async { [self] in
+            do {
+                try run(request)
+            } catch {
+                let message = "failed: \(error)"
+                inbox.post { wb in wb.train.model.end(status: message) }
+            }
+            lock.withLock { running = false }
+        }
+    }
+
+    /// The run itself, on `queue`.
+    private func run(_ request: TrainRunRequest) throws {
+        let config = try Self.config(for: request, paths: context.paths)
+        let seeds = context.paths.seedsDirectory
+        let inbox = self.inbox
+        let prepared = try PreparedTrainingRun.prepare(
+            config: config,
+            makeProbe: { model, folder in
+                try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds)
+            },
+            stage: { stage in
+                let line: String
+                switch stage {
+                case .checkingData: line = "checking the data…"
+                case .loadingModel(let name): line = "loading \(name) and tokenizing…"
+                case .tokenized(let train, let valid, let long):
+                    let note = long > 0 ? " (\(long) examples truncated to \(config.maxSeqLength) tokens)" : ""
+                    line = "training on \(train) examples, \(valid) validation\(note)…"
+                }
+                inbox.post { wb in wb.train.model.setStatus(line) }
+            })
+        let folder = prepared.adapterFolder
+        lock.withLock { lastAdapterFolder = folder }
+        let runName = folder.lastPathComponent
+        let modelPath = prepared.modelURL.path
+        let prompts = (prepared.training.options.probe as? CheckpointProbe)?.answers.prompts.count ?? 0
+        inbox.post { wb in
+            wb.train.model.describeRun(name: runName, baseModel: modelPath, totalSteps: config.iters, adapterFolder: folder.path)
+            if prompts > 0 { wb.train.model.setStatus("probing the starting weights with \(prompts) prompts…") }
+        }
+        var saves = 0
+        let probeEvery = prepared.training.options.probe?.every
+        _ = try prepared.train(
+            isCancelled: { [self] in lock.withLock { cancelled } },
+            onEvent: { event in
+                if case .saved = event { saves += 1 }
+                let probing = probeEvery.map { saves > 0 && saves % $0 == 0 } ?? false
+                inbox.post { wb in
+                    wb.train.model.apply([event])
+                    switch event {
+                    case .trainReport: wb.train.model.setStatus(nil)
+                    case .saved(let step, _):
+                        if probing { wb.train.model.setStatus("probing the checkpoint at iteration \(step) (\(prompts) prompts)…") }
+                    case .probe(let p): wb.train.model.setStatus(p.error.map { "probe at iteration \(p.step): \($0)" })
+                    case .finished(let step, let path):
+                        wb.train.model.addCheckpoint(step: step, path: path)
+                        wb.train.model.end(status: "finished: adapter in \(path)")
+                    case .failed(let step, let message):
+                        // A stopped run saved its adapter: offer it to "chat with checkpoint".
+                        if message == TrainingEvent.cancelledMessage { wb.train.model.addCheckpoint(step: step, path: folder.path) }
+                        wb.train.model.end(status: "stopped at iteration \(step): \(message); r resumes")
+                    default: break
+                    }
+                }
+            })
+    }
+}

@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import LEMApp
+import LEMCore
+import LEMTrainer
+
+/// `lem train`: LoRA fine-tuning with mlx_lm's flags and YAML config (`mlx_lm.lora`).
+///
+/// Flags override the YAML file, which overrides mlx_lm's defaults. The data folder and config
+/// are checked completely before the model is loaded, so a bad line or key stops the run first.
+struct TrainCommand: ContextCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
+        discussion: """
+            The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
+            quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks
+            run backward; --grad-checkpoint keeps one input per block and recomputes the rest.
+            """)
+
+    @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config: String?
+    @Option(help: "Model directory (config.json + safetensors) or .gguf file.") var model: String?
+    @Flag(help: "Do training.") var train = false
+    @Option(help: "Folder with train.jsonl, valid.jsonl, test.jsonl.") var data: String?
+    @Option(help: "Fine-tuning type: lora or dora (DoRA trains a per-output magnitude too).") var fineTuneType: String?
+    @Option(help: "adam, adamw or sgd.") var optimizer: String?
+    @Flag(help: "Compute the loss on the completion / last assistant turn only.") var maskPrompt = false
+    @Option(help: "Blocks to adapt, from the last (-1 = all).") var numLayers: Int?
+    @Option(help: "Minibatch size.") var batchSize: Int?
+    @Option(help: "Iterations to train for.") var iters: Int?
+    @Option(help: "Validation batches, -1 for the whole set.") var valBatches: Int?
+    @Option(help: "Learning rate (ignored with an lr_schedule).") var learningRate: Double?
+    @Option(help: "Steps between loss reports.") var stepsPerReport: Int?
+    @Option(help: "Steps between validations.") var stepsPerEval: Int?
+    @Option(help: "Batches per optimizer update.") var gradAccumulationSteps: Int?
+    @Option(help: "Adapter weights to start from.") var resumeAdapterFile: String?
+    @Option(help: "Folder for adapters, checkpoints and train-log.jsonl.") var adapterPath: String?
+    @Option(help: "Save a checkpoint every N iterations.") var saveEvery: Int?
+    @Flag(help: "Evaluate on the test set after training.") var test = false
+    @Option(help: "Test batches, -1 for the whole set.") var testBatches: Int?
+    @Option(help: "Maximum sequence length; longer examples are truncated.") var maxSeqLength: Int?
+    @Flag(help: "Keep only each adapted block's input and recompute its activations in the backward (less memory).")
+    var gradCheckpoint = false
+    @Flag(help: .hidden) var oracle = false
+    @Option(help: "Seed for batch shuffling (numpy-compatible) and adapter initialisation.") var seed: Int?
+    @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity = false
+    @Option(help: "Clip gradients to this global norm (mlx_lm does not clip).") var maxGradNorm: Double?
+    @Option(help: "Also export the trained adapter in PEFT format to this folder.") var peftExport: String?
+    @Option(help: "Stop after this many validations in a row without a new best validation loss (0 = never). The best adapter is always kept in <adapter-path>/best/.")
+    var earlyStoppingPatience: Int?
+    @Option(help: "Probe every N saves: answer a few prompts with the checkpoint and score them (LEK heuristic); 0 = off.")
+    var probeEvery: Int?
+    @Option(help: "Probe prompts: a seeds JSON array, JSONL with 'prompt', or one prompt per line.") var probePrompts: String?
+    @Option(help: "Without --probe-prompts: probe with this many seed prompts, spread across domains (default 5).")
+    var probeSeeds: Int?
+    @Option(help: "New tokens per probe answer, greedy (default 96).") var probeMaxTokens: Int?
+
+    /// The configuration: defaults, then the YAML file, then the flags given.
+    func resolvedConfig() throws -> TrainingConfig {
+        var resolved = try config.map { try TrainingConfig(yamlFile: URL(fileURLWithPath: $0)) } ?? TrainingConfig()
+        func set(_ key: String, _ value: CustomStringConvertible?) throws {
+            guard let value else { return }
+            try resolved.set(key, to: .scalar(value.description, place: "--" + key.replacingOccurrences(of: "_", with: "-")))
+        }
+        try set("model", model)
+        try set("data", data)
+        try set("fine_tune_type", fineTuneType)
+        try set("optimizer", optimizer)
+        try set("num_layers", numLayers)
+        try set("batch_size", batchSize)
+        try set("iters", iters)
+        try set("val_batches", valBatches)
+        try set("learning_rate", learningRate)
+        try set("steps_per_report", stepsPerReport)
+        try set("steps_per_eval", stepsPerEval)
+        try set("grad_accumulation_steps", gradAccumulationSteps)
+        try set("resume_adapter_file", resumeAdapterFile)
+        try set("adapter_path", adapterPath)
+        try set("save_every", saveEvery)
+        try set("test_batches", testBatches)
+        try set("max_seq_length", maxSeqLength)
+        try set("seed", seed)
+        try set("probe_every", probeEvery)
+        try set("probe_prompts", probePrompts)
+        try set("probe_seeds", probeSeeds)
+        try set("probe_max_tokens", probeMaxTokens)
+        try set("early_stopping_patience", earlyStoppingPatience)
+        if train { try set("train", true) }
+        if test { try set("test", true) }
+        if maskPrompt { try set("mask_prompt", true) }
+        if gradCheckpoint { try set("grad_checkpoint", true) }
+        try resolved.validate()
+        return resolved
+    }
+
+    func run(in context: AppContext) async throws {
+        let config = try resolvedConfig()
+        let options = LoRATraining.Options(
+            batchOrder: mlxParity ? .mlxLMKeyCount : .tokenCount, targetMask: mlxParity ? .mlxLM : .exact,
+            maxGradNorm: maxGradNorm)
+        let seeds = context.paths.seedsDirectory
+        let prepared: PreparedTrainingRun
+        do {
+            prepared = try PreparedTrainingRun.prepare(
+                config: config, options: options, modelKind: oracle ? .oracle : .fast,
+                makeProbe: { model, folder in
+                    try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds)
+                })
+        } catch let error as TrainingConfigError {
+            if case .incomplete(let message) = error { throw ValidationError(message) }
+            throw error
+        }
+        for warning in prepared.warnings { printError("note: " + warning) }
+        var adapter = prepared.adapter
+        if config.train {
+            let parameters = prepared.trainedParameterCount
+            let kind = config.fineTuneType == "dora" ? "DoRA" : "LoRA"
+            printError("training \(parameters) \(kind) parameters on \(prepared.trainSet.count) examples "
+                + "(\(prepared.validSet.count) validation)")
+            // Ctrl-C: the run saves its adapter after the current iteration and stops (exit 130);
+            // a second Ctrl-C quits at once (the last save is on disk).
+            let stop = StopFlag()
+            let interrupts = InterruptWatch { count in
+                if count == 1 {
+                    printError("stopping after this iteration… (Ctrl-C again to quit at once)")
+                    stop.set()
+                } else {
+                    Foundation.exit(130)
+                }
+            }
+            defer { interrupts.stop() }
+            adapter = try prepared.train(isCancelled: { stop.isSet }, onEvent: { event in
+                print(Self.describe(event))
+                fflush(nil)  // one line per event even when stdout is a file or pipe
+            })
+            if stop.isSet { throw ExitCode(130) }
+            if let peftExport { try adapter.writePEFT(to: context.paths.resolve(peftExport), baseModel: prepared.modelURL.path) }
+        }
+        if config.test {
+            let loss = try prepared.test(adapter)
+            print(String(format: "Test loss %.3f, Test ppl %.3f.", loss, Foundation.exp(loss)))
+        }
+    }
+
+    /// A path with a leading `~` expanded (YAML recipes name the model cache that way).
+    static func expand(_ path: String) -> String { (path as NSString).expandingTildeInPath }
+
+    /// One human-readable line per event, in mlx_lm's wording.
+    static func describe(_ event: TrainingEvent) -> String {
+        switch event {
+        case .started(let step, let total):
+            return "Starting at iteration \(step) of \(total)"
+        case .trainReport(let r):
+            return String(format: "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
+                          r.step, r.loss, r.lr ?? .nan, r.itPerSec ?? .nan, r.tokensPerSec ?? .nan, r.trainedTokens ?? 0,
+                          r.peakMemMB ?? .nan)
+        case .validation(let step, let loss, let time):
+            return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time ?? .nan)
+        case .saved(let step, let path): return "Iter \(step): Saved adapter weights to \(path)"
+        case .best(let step, let loss, let path):
+            return String(format: "Iter %d: Best validation loss %.3f so far, adapter kept in ", step + 1, loss) + path
+        case .finished(_, let path): return "Saved final weights to \(path)"
+        case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
+        case .probe(let p):
+            let score = p.meanScore.map { String(format: "%.3f", $0) } ?? "none"
+            var line = "Iter \(p.step): Probe score \(score) (\(p.scorer ?? "probe"), \(p.answers.count) prompts, "
+                + String(format: "%.1fs)", p.seconds ?? 0)
+            if let error = p.error { line += ": " + error }
+            return line
+        }
+    }
+}
+
+/// A flag one thread sets and another polls.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Whether `set()` was called.
+    var isSet: Bool { lock.withLock { value } }
+
+    /// Raises the flag.
+    func set() { lock.withLock { value = true } }
+}

@@ -1,0 +1,140 @@
+/// What a training run reports as it goes: the value the UI receives through its callback, and
+/// one line of `train-log.jsonl` (`jsonLine`, read back by `TrainLogParser`).
+///
+/// Steps count completed optimizer iterations. A validation runs *before* the iteration it is
+/// scheduled at (mlx_lm validates at iteration 1, every `steps_per_eval`, and the last), so its
+/// `step` is the number of iterations completed when it ran: 0 for the first one.
+public enum TrainingEvent: Sendable, Hashable {
+    /// The run begins at `step` (0, or the step a resumed run continues from) of `totalSteps`.
+    case started(step: Int, totalSteps: Int)
+    /// Averages over the iterations since the previous report.
+    case trainReport(TrainReport)
+    case validation(step: Int, valLoss: Double, valTime: Double?)
+    case saved(step: Int, path: String)
+    /// A validation beat every earlier one; the adapter it validated was written to `path`.
+    case best(step: Int, valLoss: Double, path: String)
+    case finished(step: Int, path: String)
+    /// The run stopped early: an error, or `cancelled` after a stop request (the adapter is saved).
+    case failed(step: Int, message: String)
+    /// Answers to the probe prompts scored after a save (or at step 0, the baseline).
+    case probe(ProbeReport)
+
+    /// The message of a run stopped on request.
+    public static let cancelledMessage = "cancelled"
+
+    /// A training-loss report (mlx_lm's `on_train_loss_report`). `lem train` fills every field;
+    /// logs written by other tools may leave the optional ones out.
+    public struct TrainReport: Sendable, Hashable {
+        public var step: Int
+        /// Mean of the per-iteration batch losses since the last report.
+        public var loss: Double
+        /// The learning rate of the last update.
+        public var lr: Double?
+        public var itPerSec: Double?
+        /// Loss tokens (unmasked targets) per second since the last report.
+        public var tokensPerSec: Double?
+        /// Loss tokens trained on so far.
+        public var trainedTokens: Int?
+        public var peakMemMB: Double?
+        /// Seconds since the run started.
+        public var elapsed: Double?
+
+        /// Creates a report.
+        public init(
+            step: Int, loss: Double, lr: Double? = nil, itPerSec: Double? = nil, tokensPerSec: Double? = nil,
+            trainedTokens: Int? = nil, peakMemMB: Double? = nil, elapsed: Double? = nil
+        ) {
+            self.step = step
+            self.loss = loss
+            self.lr = lr
+            self.itPerSec = itPerSec
+            self.tokensPerSec = tokensPerSec
+            self.trainedTokens = trainedTokens
+            self.peakMemMB = peakMemMB
+            self.elapsed = elapsed
+        }
+    }
+
+    /// The step the event belongs to.
+    public var step: Int {
+        switch self {
+        case .started(let s, _), .validation(let s, _, _), .saved(let s, _), .best(let s, _, _), .finished(let s, _),
+            .failed(let s, _):
+            s
+        case .trainReport(let r): r.step
+        case .probe(let p): p.step
+        }
+    }
+
+    /// The event's JSON object: `{"event": "started" | "train" | "validation" | "saved" | "best" |
+    /// "finished" | "failed" | "probe", "step": …, …}` with snake_case fields; absent optional
+    /// fields are left out, a non-finite number is `null`.
+    ///
+    /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
+    /// "scorer", "seconds", "answers": [{"id", "prompt", "answer", "score", "tokens"}],
+    /// "error" (only when it failed or stopped early)}`.
+    public var json: JSONValue {
+        var o: JSONObject = ["event": .string(name), "step": .int(step)]
+        func number(_ key: String, _ value: Double?) {
+            if let value { o[key] = value.isFinite ? .double(value) : .null }
+        }
+        switch self {
+        case .started(_, let total): o["total_steps"] = .int(total)
+        case .trainReport(let r):
+            number("loss", r.loss)
+            number("lr", r.lr)
+            number("it_per_sec", r.itPerSec)
+            number("tokens_per_sec", r.tokensPerSec)
+            if let t = r.trainedTokens { o["trained_tokens"] = .int(t) }
+            number("peak_mem_mb", r.peakMemMB)
+            number("elapsed", r.elapsed)
+        case .validation(_, let loss, let time):
+            number("val_loss", loss)
+            number("val_time", time)
+        case .saved(_, let path), .finished(_, let path): o["path"] = .string(path)
+        case .best(_, let loss, let path):
+            number("val_loss", loss)
+            o["path"] = .string(path)
+        case .failed(_, let message): o["error"] = .string(message)
+        case .probe(let p):
+            o["score"] = p.meanScore.map { .double($0) } ?? .null
+            o["scorer"] = p.scorer.map { .string($0) } ?? .null
+            number("seconds", p.seconds)
+            o["answers"] = .array(p.answers.map { a in
+                var answer: JSONObject = ["id": .string(a.id), "prompt": .string(a.prompt), "answer": .string(a.answer)]
+                answer["score"] = a.score.map { $0.isFinite ? .double($0) : .null } ?? .null
+                answer["tokens"] = a.tokens.map { .int($0) } ?? .null
+                return .object(answer)
+            })
+            if let error = p.error { o["error"] = .string(error) }
+        }
+        return .object(o)
+    }
+
+    /// One line of `train-log.jsonl` (keys sorted, no newline). Numbers use Swift's shortest
+    /// round-trip form, so a log read back gives the same values.
+    public var jsonLine: String { json.jsonText(sortedKeys: true) }
+
+    /// The `event` field's value.
+    public var name: String {
+        switch self {
+        case .started: "started"
+        case .trainReport: "train"
+        case .validation: "validation"
+        case .saved: "saved"
+        case .best: "best"
+        case .finished: "finished"
+        case .failed: "failed"
+        case .probe: "probe"
+        }
+    }
+
+    /// Parses one line of `train-log.jsonl` strictly: the error names `source` and `line`.
+    public init(jsonLine: String, source: String = "train-log.jsonl", line: Int = 1) throws(TrainLogIssue) {
+        switch TrainLogParser.event(jsonLine, source: source, line: line) {
+        case .event(let event, _): self = event
+        case .skipped: throw TrainLogIssue(source: source, line: line, reason: "not a training event")
+        case .issue(let issue): throw issue
+        }
+    }
+}

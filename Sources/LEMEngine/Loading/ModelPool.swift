@@ -1,0 +1,91 @@
+import Foundation
+
+/// The loaded models of the process, shared by chat, attention, benchmark runs, judges and
+/// training probes: one load per checkpoint + adapter, least recently used models dropped once
+/// their weights pass a byte budget.
+///
+/// `model(for:)` blocks while loading (call it off the UI thread); two callers asking for the
+/// same key while it loads wait for the one load. Dropping a model only releases the pool's
+/// reference: whoever still holds it keeps using it.
+public final class ModelPool: @unchecked Sendable {
+    /// The most bytes of weights kept; the model used last is kept even when it alone is larger.
+    public let capacityBytes: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var ready: [ModelKey: LoadedModel] = [:]
+    private var loading: Set<ModelKey> = []
+    private var order: [ModelKey] = []  // least recently used first
+    private let loader: @Sendable (ModelKey) throws -> LoadedModel
+
+    /// A pool keeping up to `capacityBytes` of weights, loading with `loader`.
+    public init(
+        capacityBytes: Int = 6 << 30,
+        loader: @escaping @Sendable (ModelKey) throws -> LoadedModel = { try LoadedModel.load($0) }
+    ) {
+        self.capacityBytes = capacityBytes
+        self.loader = loader
+    }
+
+    /// The model for `key`, loaded now if the pool does not hold it.
+    public func model(for key: ModelKey) throws -> LoadedModel {
+        condition.lock()
+        while true {
+            if let model = ready[key] {
+                touch(key)
+                condition.unlock()
+                return model
+            }
+            if !loading.contains(key) { break }
+            condition.wait()
+        }
+        loading.insert(key)
+        condition.unlock()
+        let result = Result { try loader(key) }
+        condition.lock()
+        loading.remove(key)
+        if case .success(let model) = result {
+            ready[key] = model
+            touch(key)
+            evict(keeping: key)
+        }
+        condition.broadcast()
+        condition.unlock()
+        return try result.get()
+    }
+
+    /// The model for `key` if it is loaded, without loading it.
+    public func cached(_ key: ModelKey) -> LoadedModel? {
+        condition.lock()
+        defer { condition.unlock() }
+        return ready[key]
+    }
+
+    /// The keys held, least recently used first.
+    public var keys: [ModelKey] {
+        condition.lock()
+        defer { condition.unlock() }
+        return order
+    }
+
+    /// Drops `key` from the pool.
+    public func remove(_ key: ModelKey) {
+        condition.lock()
+        ready[key] = nil
+        order.removeAll { $0 == key }
+        condition.unlock()
+    }
+
+    private func touch(_ key: ModelKey) {
+        order.removeAll { $0 == key }
+        order.append(key)
+    }
+
+    private func evict(keeping key: ModelKey) {
+        var total = order.reduce(0) { $0 + (ready[$1]?.weightBytes ?? 0) }
+        while total > capacityBytes, let oldest = order.first, oldest != key {
+            total -= ready[oldest]?.weightBytes ?? 0
+            ready[oldest] = nil
+            order.removeFirst()
+        }
+    }
+}

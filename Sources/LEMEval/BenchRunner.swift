@@ -1,0 +1,82 @@
+import Foundation
+import LEMCore
+import LEMScoring
+import LEMStore
+
+/// The engine side of a benchmark run: turns chat messages into a response. The local engine
+/// implements this; tests use a scripted one.
+public protocol ResponseGenerator: Sendable {
+    /// Generates one response to `messages` with `sampling`.
+    func generate(messages: [ChatMessage], sampling: SamplingSettings) async throws -> GeneratedResponse
+}
+
+/// Progress of a benchmark run.
+public enum BenchRunEvent: Sendable, Equatable {
+    /// The run (new or resumed) has `total` items, `done` of them already answered.
+    case started(runID: Int64, total: Int, done: Int, resumed: Bool)
+    /// One item was answered and committed.
+    case response(runID: Int64, item: String, done: Int, total: Int, tokens: Int?, seconds: Double?)
+    /// The run ended with this status (`complete`, `interrupted`, `failed`).
+    case finished(runID: Int64, status: String)
+}
+
+/// Drives a `ResponseGenerator` over a benchmark's items and stores each response as it arrives.
+///
+/// Each response is committed on its own, so a killed run keeps everything answered so far; the
+/// run row stays `running` (or becomes `interrupted`/`failed`) and the next `run` with the same
+/// spec resumes it, asking only for the items still missing.
+public struct BenchRunner: Sendable {
+    let store: ResultStore
+    let generator: any ResponseGenerator
+    let kernel: EthicsKernel?
+
+    /// Creates a runner; `kernel` is required for the `system` and `sandwich` modes.
+    public init(store: ResultStore, generator: any ResponseGenerator, kernel: EthicsKernel? = nil) {
+        self.store = store
+        self.generator = generator
+        self.kernel = kernel
+    }
+
+    /// Runs (or resumes) `spec` over the benchmark's first `limit` items in key order (all when
+    /// nil); returns the run id. Cancellation marks the run `interrupted`.
+    ///
+    /// Each item's messages come from `BenchPrompt.messages` (the benchmark's instruction folded
+    /// into the user turn, the kernel placed by the spec's mode).
+    @discardableResult
+    public func run(_ spec: RunSpec, limit: Int? = nil,
+                    progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
+        if spec.kernelMode != .none, kernel == nil {
+            throw LocatedError("run \(spec.model)/\(spec.benchmark)", "kernel mode `\(spec.kernelMode.rawValue)` needs the kernel files")
+        }
+        let all = try store.itemCount(benchmark: spec.benchmark)
+        guard all > 0 else { throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
+        let total = min(all, max(0, limit ?? all))
+        let (runID, resumed) = try store.openRun(spec)
+        let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark, limit: total)
+        var done = total - pending.count
+        progress(.started(runID: runID, total: total, done: done, resumed: resumed))
+        do {
+            for item in pending {
+                try Task.checkCancellation()
+                let messages = BenchPrompt.messages(prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
+                                                    kernel: spec.kernelMode == .none ? nil : kernel)
+                let response = try await generator.generate(messages: messages, sampling: spec.sampling)
+                try store.recordResponse(runID: runID, itemID: item.id, response)
+                done += 1
+                progress(.response(runID: runID, item: item.key, done: done, total: total, tokens: response.tokens,
+                                   seconds: response.seconds))
+            }
+        } catch is CancellationError {
+            try store.setRunStatus(runID, "interrupted")
+            progress(.finished(runID: runID, status: "interrupted"))
+            throw CancellationError()
+        } catch {
+            try store.setRunStatus(runID, "failed")
+            progress(.finished(runID: runID, status: "failed"))
+            throw error
+        }
+        try store.setRunStatus(runID, "complete")
+        progress(.finished(runID: runID, status: "complete"))
+        return runID
+    }
+}

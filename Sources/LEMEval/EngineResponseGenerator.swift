@@ -1,0 +1,53 @@
+import Foundation
+import LEMCore
+import LEMEngine
+import LEMStore
+
+/// The local engine as a benchmark `ResponseGenerator`: one loaded model answering each item's
+/// messages with the run's sampling settings.
+public struct EngineResponseGenerator: ResponseGenerator {
+    /// The loaded model.
+    public let model: LoadedModel
+
+    /// Creates a generator over a loaded model.
+    public init(model: LoadedModel) { self.model = model }
+
+    public func generate(messages: [ChatMessage], sampling: SamplingSettings) async throws -> GeneratedResponse {
+        let reply = try await model.reply(to: messages, sampling: sampling)
+        return GeneratedResponse(text: reply.text, tokens: reply.tokens, seconds: reply.seconds)
+    }
+}
+
+/// A judge run by the local engine: the rubric prompt as one user turn, greedy decoding by
+/// default, the reply returned as text for `JudgeVerdict` to parse (a reply that is not JSON is
+/// stored unscored with its raw text by `JudgePass`).
+///
+/// The engine serves one request at a time, so run a `JudgePass` over it with concurrency 1.
+public struct LocalJudgeBackend: JudgeBackend {
+    /// The loaded judge model.
+    public let model: LoadedModel
+    /// Sampling for the verdict (greedy, 384 tokens, unless told otherwise).
+    public let sampling: SamplingSettings
+
+    /// `local:<file>` or `local:<file>+<adapter folder>`, as stored with the verdicts.
+    public var identity: String {
+        "local:" + model.key.modelURL.lastPathComponent + (model.key.adapterURL.map { "+" + $0.lastPathComponent } ?? "")
+    }
+
+    /// Creates a judge over a loaded model.
+    public init(model: LoadedModel, sampling: SamplingSettings = SamplingSettings(maxTokens: 384)) {
+        self.model = model
+        self.sampling = sampling
+    }
+
+    public func complete(prompt: String) async throws -> String {
+        do {
+            return try await model.reply(to: [.user(prompt)], sampling: sampling).text
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            // An engine failure (e.g. the prompt overflows the context) will fail again: not retryable.
+            throw JudgeError("local judge \(model.title): \(error)", retryable: false)
+        }
+    }
+}

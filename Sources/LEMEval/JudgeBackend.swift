@@ -1,0 +1,27 @@
+import Foundation
+import LEMCore
+
+/// Something that can answer a judge prompt: an OpenAI-compatible HTTP endpoint now, the local
+/// engine later. Retries, backoff and the concurrency limit live in `JudgePass`, not here.
+public protocol JudgeBackend: Sendable {
+    /// Names the judge model for the stored record (never includes credentials).
+    var identity: String { get }
+    /// Sends one prompt and returns the judge's reply text.
+    func complete(prompt: String) async throws -> String
+}
+
+/// Why a judge call failed; `retryable` failures are retried with backoff.
+public struct JudgeError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What happened.
+    public var message: String
+    /// Whether trying again may succeed (timeouts, connection errors, HTTP 429 and 5xx).
+    public var retryable: Bool
+
+    /// Creates an error.
+    public init(_ message: String, retryable: Bool) {
+        self.message = message
+        self.retryable = retryable
+    }
+
+    public var description: String { message }
+}

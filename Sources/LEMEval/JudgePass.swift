@@ -1,0 +1,154 @@
+import Foundation
+import LEMScoring
+import LEMStore
+
+/// Runs an LLM judge over stored responses: one rubric per benchmark, a bounded number of
+/// requests in flight, retries with exponential backoff, and each verdict committed on its own.
+///
+/// A reply that is not valid JSON, or lacks a dimension, is stored as `unscored` with the raw
+/// reply — never replaced by a default number. A call that still fails after the retries is
+/// stored as `failed` with the error, and is retried by the next pass; responses that already
+/// hold a scored judge verdict are skipped unless `rescore` is set, so a pass can be resumed.
+public struct JudgePass: Sendable {
+    /// Tuning for a pass.
+    public struct Settings: Sendable {
+        /// Requests in flight at once.
+        public var concurrency: Int
+        /// Extra attempts after a retryable failure.
+        public var retries: Int
+        /// Delay before the first retry, doubled for each further one (seconds).
+        public var backoff: Double
+        /// Judge every response again even if it already has a verdict.
+        public var rescore: Bool
+
+        /// Creates settings.
+        public init(concurrency: Int = 4, retries: Int = 3, backoff: Double = 1, rescore: Bool = false) {
+            self.concurrency = max(1, concurrency)
+            self.retries = max(0, retries)
+            self.backoff = backoff
+            self.rescore = rescore
+        }
+    }
+
+    /// Progress of a pass.
+    public enum Event: Sendable {
+        /// `count` responses will be judged.
+        case started(count: Int)
+        /// One response finished with this status.
+        case judged(model: String, benchmark: String, item: String, status: ScoreStatus, done: Int, total: Int)
+    }
+
+    /// What a pass did.
+    public struct Summary: Sendable, Equatable {
+        public var scored = 0
+        public var unscored = 0
+        public var failed = 0
+        public var skipped = 0
+    }
+
+    /// The scorer name judge verdicts are stored under.
+    public static let scorerName = "judge"
+
+    let store: ResultStore
+    let backend: any JudgeBackend
+    let rubrics: [JudgeRubric]
+    let settings: Settings
+
+    /// Creates a pass.
+    public init(store: ResultStore, backend: any JudgeBackend, rubrics: [JudgeRubric] = JudgeRubric.builtIn,
+                settings: Settings = Settings()) {
+        self.store = store
+        self.backend = backend
+        self.rubrics = rubrics
+        self.settings = settings
+    }
+
+    /// Judges the selected responses (all benchmarks with a rubric when `benchmarks` is empty).
+    public func run(benchmarks: [String] = [], models: [String] = [],
+                    progress: @escaping @Sendable (Event) -> Void = { _ in }) async throws -> Summary {
+        var summary = Summary()
+        var judged: Set<Int64> = []
+        if !settings.rescore {
+            judged = try store.responsesScored(by: Self.scorerName)
+        }
+        var work: [(ScoringTarget, JudgeRubric)] = []
+        for t in try store.responses(benchmarks: benchmarks, models: models) {
+            guard let rubric = rubrics.first(where: { $0.benchmarks.contains(t.benchmark) }) else { continue }
+            if judged.contains(t.responseID) { summary.skipped += 1; continue }
+            work.append((t, rubric))
+        }
+        progress(.started(count: work.count))
+        var done = 0
+        try await withThrowingTaskGroup(of: (ScoringTarget, ScoreStatus).self) { group in
+            var next = 0
+            func launch() {
+                let (t, rubric) = work[next]
+                next += 1
+                group.addTask { (t, try await self.judge(t, rubric)) }
+            }
+            while next < min(settings.concurrency, work.count) { launch() }
+            while let (t, status) = try await group.next() {
+                done += 1
+                switch status {
+                case .scored: summary.scored += 1
+                case .unscored: summary.unscored += 1
+                case .failed: summary.failed += 1
+                }
+                progress(.judged(model: t.model, benchmark: t.benchmark, item: t.itemKey, status: status,
+                                 done: done, total: work.count))
+                if next < work.count { launch() }
+            }
+        }
+        return summary
+    }
+
+    /// Judges one response and stores the outcome; returns the overall status.
+    func judge(_ t: ScoringTarget, _ rubric: JudgeRubric) async throws -> ScoreStatus {
+        let version = "\(rubric.name)@\(rubric.version) \(backend.identity)"
+        var reference = t.reference
+        if reference["domain"] == nil, let d = t.reference["category"] { reference["domain"] = d }
+        let prompt: String
+        switch rubric.render(prompt: t.prompt, response: t.response, reference: reference) {
+        case .success(let p): prompt = p
+        case .failure(let missing):
+            try write(t, version, rubric.dimensions.map {
+                StoredScore(dimension: $0, value: nil, status: .unscored,
+                            reasoning: "item has no `\(missing.name)` field for rubric \(rubric.name)")
+            })
+            return .unscored
+        }
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            do {
+                let reply = try await backend.complete(prompt: prompt)
+                let verdict = JudgeVerdict.parse(reply, dimensions: rubric.dimensions)
+                let rows = rubric.dimensions.map { d -> StoredScore in
+                    if let v = verdict.values[d] ?? nil {
+                        return StoredScore(dimension: d, value: v, status: .scored, reasoning: verdict.reasoning)
+                    }
+                    return StoredScore(dimension: d, value: nil, status: .unscored,
+                                       reasoning: verdict.problem ?? verdict.reasoning, raw: reply)
+                }
+                try write(t, version, rows)
+                return verdict.isComplete ? .scored : .unscored
+            } catch let error as JudgeError {
+                if error.retryable, attempt < settings.retries {
+                    let delay = settings.backoff * pow(2, Double(attempt))
+                    attempt += 1
+                    try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                    continue
+                }
+                try write(t, version, rubric.dimensions.map {
+                    StoredScore(dimension: $0, value: nil, status: .failed,
+                                reasoning: "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))")
+                })
+                return .failed
+            }
+        }
+    }
+
+    func write(_ t: ScoringTarget, _ version: String, _ rows: [StoredScore]) throws {
+        try store.putScores(responseID: t.responseID, scorer: Self.scorerName, version: version, rows)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+@testable import LEMApp
+import LEMCore
+import LEMStore
+import Panels
+import Testing
+
+@Suite("BenchService", .serialized)
+struct BenchServiceTests {
+    let world: TinyWorld
+    let inbox = FakeInbox()
+    let service: BenchService
+
+    init() throws {
+        world = try TinyWorld()
+        service = BenchService(context: world.context, inbox: inbox, model: world.key)
+    }
+
+    func activity(_ wb: Workbench) -> BenchActivity? { wb.bench.model.activity }
+
+    func finished(_ label: String) throws -> BenchActivity {
+        try inbox.settle(label) { activity($0)?.running == false }
+        return try #require(activity(inbox.workbench))
+    }
+
+    @Test("an empty store says how to fill it; a run answers the seeds with the chat model and shows them")
+    func run() throws {
+        service.start()
+        try inbox.settle("no store yet") { $0.bench.model.notice?.contains("No results store") == true }
+        service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
+        let done = try finished("run finished")
+        #expect(!done.failed, "\(done.line)")
+        #expect(done.line.contains("complete: 2/2 answered"))
+        try inbox.settle("reloaded") { $0.bench.model.runs == ["tiny-chat"] }
+        #expect(inbox.workbench.bench.model.prompts.count == 2)
+        // The run used the pool's model: the one load is shared with Chat.
+        #expect(world.context.pool.cached(world.key) != nil)
+        // Running again resumes: nothing left to answer.
+        service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
+        try inbox.settle("second run") { activity($0)?.running == false && activity($0)?.line.contains("0 now") == true }
+    }
+
+    @Test("a scoring pass writes scores; an unknown scorer fails with its name; one job at a time")
+    func score() throws {
+        service.start()
+        service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
+        _ = try finished("run")
+        service.handle(.score(scorers: ["lek-heuristic"]))
+        try inbox.settle("scored") { activity($0)?.title == "score lek-heuristic" && activity($0)?.running == false }
+        #expect(activity(inbox.workbench)?.line.hasPrefix("wrote ") == true)
+        service.handle(.score(scorers: ["nonsense"]))
+        try inbox.settle("refused scorer") { activity($0)?.failed == true }
+        #expect(activity(inbox.workbench)?.line.contains("nonsense") == true)
+    }
+
+    @Test("a local judge pass over the run's answers reports what it could not score")
+    func judge() throws {
+        service.start()
+        service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
+        _ = try finished("run")
+        service.handle(.judge(BenchJudgeRequest(backend: .local(path: world.model.path), rubric: "seeds", maxTokens: 4)))
+        try inbox.settle("judged") { activity($0)?.title.contains("judge") == true && activity($0)?.running == false }
+        let line = activity(inbox.workbench)?.line ?? ""
+        // A tiny random model writes no JSON verdict: both answers stay unscored, none is made up.
+        #expect(line.hasPrefix("0 scored, 2 unscored, 0 failed"), "\(line)")
+    }
+
+    @Test("cancel stops a run and keeps what was answered")
+    func cancel() throws {
+        service.start()
+        service.handle(.startRun(BenchRunRequest(benchmark: "seeds", maxTokens: 200, seed: 1)))
+        try inbox.settle("answering") { activity($0)?.line.contains("[1/") == true || activity($0)?.line.contains("1/") == true }
+        service.handle(.cancel)
+        let done = try finished("stopped")
+        #expect(done.line.contains("stopped"), "\(done.line)")
+        #expect(!service.isBusy)
+    }
+}

@@ -1,0 +1,80 @@
+import LEMCore
+import Testing
+
+@Suite("TrainLogParser")
+struct TrainLogParserTests {
+    static let events: [TrainingEvent] = [
+        .started(step: 0, totalSteps: 100),
+        .trainReport(.init(step: 10, loss: 2.3456, lr: 1e-05, itPerSec: 1.5, tokensPerSec: 321.25, trainedTokens: 4000,
+                           peakMemMB: 812.5, elapsed: 6.75)),
+        .validation(step: 0, valLoss: 3.14, valTime: 0.5),
+        .saved(step: 50, path: "/tmp/run/0000050_adapters.safetensors"),
+        .best(step: 49, valLoss: 2.0, path: "/tmp/run/best/adapters.safetensors"),
+        .probe(ProbeReport(step: 50, scorer: "lek-heuristic", answers: [
+            .init(id: "P01", prompt: "Is it right?", answer: "It depends \"on\" you.\n", score: 7.5, tokens: 12),
+        ], seconds: 3.25)),
+        .probe(ProbeReport(step: 60, scorer: "lek-heuristic", answers: [], seconds: 0.1, error: "no model")),
+        .failed(step: 60, message: TrainingEvent.cancelledMessage),
+        .finished(step: 100, path: "/tmp/run/adapters.safetensors"),
+    ]
+
+    @Test("every event lem writes reads back as itself")
+    func roundTrip() throws {
+        for event in Self.events {
+            #expect(try TrainingEvent(jsonLine: event.jsonLine) == event, "\(event.jsonLine)")
+        }
+        let (parsed, issues) = TrainLogParser.parse(Self.events.map(\.jsonLine), source: "log")
+        #expect(parsed == Self.events)
+        #expect(issues.isEmpty)
+    }
+
+    @Test("a diverged loss is written as null and read back as NaN with a warning")
+    func nonFinite() throws {
+        let line = TrainingEvent.trainReport(.init(step: 3, loss: .nan, lr: 1e-4)).jsonLine
+        #expect(line.contains(#""loss":null"#))
+        let (events, issues) = TrainLogParser.parse([line], source: "log")
+        guard case .trainReport(let r) = events.first else { Issue.record("no report"); return }
+        #expect(r.loss.isNaN)
+        #expect(issues.map(\.description) == ["log:1: loss is not finite"])
+    }
+
+    @Test("other tools' logs: aliases, numeric strings, inferred kinds, skipped kinds")
+    func foreign() {
+        let lines = [
+            #"{"iter": 5, "train_loss": "1.5", "learning_rate": 0.001, "peak_memory_gb": 2, "time": 12}"#,
+            #"{"iteration": 5, "val_loss": 1.75}"#,
+            #"{"type": "start", "iters": 200}"#,
+            #"{"type": "checkpoint_upload", "step": 3}"#,
+            "",
+            #"{"type": "end", "step": 200}"#,
+        ]
+        let (events, issues) = TrainLogParser.parse(lines, source: "foreign")
+        #expect(issues.isEmpty)
+        #expect(events == [
+            .trainReport(.init(step: 5, loss: 1.5, lr: 0.001, peakMemMB: 2048, elapsed: 12)),
+            .validation(step: 5, valLoss: 1.75, valTime: nil),
+            .started(step: 0, totalSteps: 200),
+            .finished(step: 200, path: ""),
+        ])
+    }
+
+    @Test("a bad line is an issue naming the source and line; reading continues")
+    func issues() throws {
+        let lines = ["not json", #"{"type": "train", "step": 1}"#, #"{"step": 2}"#, #"{"event": "train", "step": 3, "loss": 1}"#]
+        let (events, issues) = TrainLogParser.parse(lines, source: "run/train-log.jsonl", firstLine: 10)
+        #expect(events.count == 1)
+        #expect(issues.map(\.line) == [10, 11, 12])
+        #expect(issues[0].description.hasPrefix("run/train-log.jsonl:10: expected a JSON object"))
+        #expect(issues[1].reason == "train record needs 'step' and 'loss'")
+        #expect(throws: TrainLogIssue.self) { try TrainingEvent(jsonLine: "{}", source: "x", line: 4) }
+    }
+
+    @Test("a growing file is split into complete lines, the partial one kept")
+    func completeLines() {
+        var pending = ""
+        #expect(TrainLogParser.completeLines(appending: "{\"a\":1}\n{\"b\"", pending: &pending) == ["{\"a\":1}"])
+        #expect(pending == "{\"b\"")
+        #expect(TrainLogParser.completeLines(appending: ":2}\n", pending: &pending) == ["{\"b\":2}"])
+        #expect(pending.isEmpty)
+    }
+}
