@@ -128,9 +128,12 @@ extension Kernels {
     }
 }
 
-/// The MLP activation functions the supported architectures use.
-public enum Activation: String, Sendable {
-    case geluTanh
+/// The activation of a gated feed-forward block, `act(gate) * up`: the one list the engine's
+/// architectures and the trainer share.
+public enum Activation: String, Sendable, CaseIterable {
+    /// transformers `gelu_pytorch_tanh` (Gemma): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    case geluTanh = "gelu_pytorch_tanh"
+    /// `silu` (Llama, Qwen2): x·σ(x).
     case silu
 
     /// Maps a config `hidden_act` name to an activation, nil when unsupported.

@@ -9,14 +9,14 @@ public struct Workbench {
     public var attention = AttentionPanel()
     public var selected = PanelID.chat
     public var keys: KeyMap
-    public internal(set) var overlay: Overlay?
+    var overlay: Overlay?
     /// A one-line notice shown in the footer (config errors, demo-data warning).
     public internal(set) var notice: String?
     /// Theme names offered by the palette's theme switcher.
     public internal(set) var themeNames: [String] = Theme.builtinNames
 
     /// What is drawn over the panels.
-    public enum Overlay: Hashable, Sendable {
+    enum Overlay: Hashable, Sendable {
         case help(offset: Int)
         case palette(CommandPaletteState)
         case confirmQuit
@@ -128,7 +128,7 @@ public struct Workbench {
     }
 
     /// Commands offered by the palette.
-    public var paletteCommands: [PaletteCommand] {
+    var paletteCommands: [PaletteCommand] {
         var c = [
             PaletteCommand(title: "Go to Chat", action: "global.chat", key: keys.keyName("global.chat")),
             PaletteCommand(title: "Go to Train", action: "global.train", key: keys.keyName("global.train")),

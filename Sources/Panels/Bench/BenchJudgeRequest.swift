@@ -38,7 +38,7 @@ public struct BenchJudgeRequest: Hashable, Sendable {
 
     /// The judge form: judge (the offered local models, then the HTTP endpoint), endpoint URL and
     /// model name, rubric, run, verdict length, rescore, and the start button.
-    public static func form(judges: [String], rubrics: [String], runs: [String]) -> FormState {
+    static func form(judges: [String], rubrics: [String], runs: [String]) -> FormState {
         let judgeOptions = judges + [httpChoice]
         return FormState(fields: [
             FormField("judge", "Judge", judgeOptions[0], .choice(judgeOptions)),
@@ -53,7 +53,7 @@ public struct BenchJudgeRequest: Hashable, Sendable {
     }
 
     /// Reads the judge form; the error names the row that is wrong.
-    public static func parse(_ form: FormState) -> Result<BenchJudgeRequest, BenchFormError> {
+    static func parse(_ form: FormState) -> Result<BenchJudgeRequest, BenchFormError> {
         let judge = form["judge"]
         let backend: Backend
         if judge == httpChoice {

@@ -6,8 +6,8 @@ public struct BenchPanel: Panel {
     /// Which view is showing.
     public enum View: Hashable, Sendable { case summary, prompts, detail }
     public var view = View.summary
-    public var summaryTable = TableState()
-    public var promptTable = TableState()
+    var summaryTable = TableState()
+    var promptTable = TableState()
     /// The prompt browser's query line (see `BenchQuery`).
     public var filter = TextInputState()
     /// Which line is being typed, if any.
@@ -16,7 +16,7 @@ public struct BenchPanel: Panel {
     /// The run / score form's text.
     public var form = TextInputState()
     /// The judge form (see `BenchJudgeRequest.form`), kept between openings.
-    public var judgeForm: FormState?
+    var judgeForm: FormState?
     /// The last form problem, shown until the next key.
     public var formError: String?
     /// Sort order of the prompt browser.

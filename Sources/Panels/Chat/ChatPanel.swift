@@ -13,11 +13,11 @@ public struct ChatPanel: Panel {
     /// Where keys go: the prompt, the settings side panel, or the sessions dialog.
     public var focus: ChatFocus = .input
     /// The settings form while it is open.
-    public var settingsForm = FormState(fields: [])
+    var settingsForm = FormState(fields: [])
     /// Why the settings could not be applied (a number that does not parse).
     public var settingsError: String?
     /// The sessions dialog's selection, and its rename / delete-confirmation state.
-    public var sessionsTable = TableState()
+    var sessionsTable = TableState()
     public var sessionRename: TextInputState?
     public var confirmDelete = false
     var spinnerFrame = 0

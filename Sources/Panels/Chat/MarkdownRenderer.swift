@@ -1,9 +1,9 @@
 /// Renders Markdown-ish text into wrapped styled lines: `#` headings, `**bold**`, `` `code` ``,
 /// `-`/`*`/`1.` lists, fenced code blocks (an unclosed fence, as while streaming, stays code)
 /// and blank lines.
-public enum MarkdownRenderer {
+enum MarkdownRenderer {
     /// The rendered lines of `text` at `width` columns, on top of `base` style.
-    public static func render(_ text: String, width: Int, base: Style = .role(.text)) -> [StyledLine] {
+    static func render(_ text: String, width: Int, base: Style = .role(.text)) -> [StyledLine] {
         guard width > 0 else { return [] }
         var out: [StyledLine] = []
         var inCode = false
@@ -61,7 +61,7 @@ public enum MarkdownRenderer {
 
     /// Splits a line into spans for `**bold**` and `` `code` `` (markers removed; unmatched
     /// markers are kept as text).
-    public static func inline(_ text: String, base: Style) -> [StyledSpan] {
+    static func inline(_ text: String, base: Style) -> [StyledSpan] {
         var spans: [StyledSpan] = []
         var current = ""
         var bold = false, code = false
@@ -92,9 +92,9 @@ public enum MarkdownRenderer {
 }
 
 /// Small number formatting helpers (no Foundation in Panels).
-public enum Fmt {
+enum Fmt {
     /// `v` with `digits` decimals (rounded half away from zero).
-    public static func fixed(_ v: Double, _ digits: Int) -> String {
+    static func fixed(_ v: Double, _ digits: Int) -> String {
         guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         var p = 1.0
         for _ in 0..<digits { p *= 10 }
@@ -111,7 +111,7 @@ public enum Fmt {
     }
 
     /// A compact count: 950, 12.3k, 4.56M.
-    public static func count(_ v: Double) -> String {
+    static func count(_ v: Double) -> String {
         let a = abs(v)
         if a >= 1e9 { return fixed(v / 1e9, 2) + "G" }
         if a >= 1e6 { return fixed(v / 1e6, 2) + "M" }
@@ -120,7 +120,7 @@ public enum Fmt {
     }
 
     /// A duration as `1h02m`, `3m05s` or `12s`.
-    public static func duration(_ seconds: Double) -> String {
+    static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "--" }
         let s = Int(seconds.rounded())
         if s >= 3600 { return "\(s / 3600)h" + pad2(s % 3600 / 60) + "m" }
@@ -131,7 +131,7 @@ public enum Fmt {
     static func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     /// A loss or other small quantity with 4 significant-ish digits.
-    public static func value(_ v: Double) -> String {
+    static func value(_ v: Double) -> String {
         let a = abs(v)
         if a == 0 { return "0" }
         if a >= 100 { return fixed(v, 1) }

@@ -2,12 +2,12 @@
 ///
 /// Fixed and percentage parts are served first (shrunk proportionally when they do not fit);
 /// `min` parts get at least their minimum; the remainder is shared between `fill` parts by weight.
-public enum Layout {
+enum Layout {
     /// The direction in which a rectangle is cut.
-    public enum Direction: Sendable { case horizontal, vertical }
+    enum Direction: Sendable { case horizontal, vertical }
 
     /// How much of the available length one part wants.
-    public enum Constraint: Hashable, Sendable {
+    enum Constraint: Hashable, Sendable {
         case fixed(Int)
         case percent(Int)
         case min(Int)
@@ -15,7 +15,7 @@ public enum Layout {
     }
 
     /// Cuts `area` into parts along `direction`, one per constraint, covering the whole length.
-    public static func split(_ area: Rect, _ direction: Direction, _ constraints: [Constraint]) -> [Rect] {
+    static func split(_ area: Rect, _ direction: Direction, _ constraints: [Constraint]) -> [Rect] {
         let total = direction == .horizontal ? area.width : area.height
         let lengths = distribute(total, constraints)
         var out: [Rect] = []
@@ -31,7 +31,7 @@ public enum Layout {
     }
 
     /// The lengths of the parts: they sum to `total` when any part can grow, never exceed it.
-    public static func distribute(_ total: Int, _ constraints: [Constraint]) -> [Int] {
+    static func distribute(_ total: Int, _ constraints: [Constraint]) -> [Int] {
         guard total > 0, !constraints.isEmpty else { return Array(repeating: 0, count: constraints.count) }
         var lengths = constraints.map { c -> Int in
             switch c {

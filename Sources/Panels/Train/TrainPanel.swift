@@ -10,7 +10,7 @@ public struct TrainPanel: Panel {
     public var smoothing = 0.9
     static let smoothingSteps = [0.0, 0.6, 0.9, 0.97]
     /// The new-run form while it is open.
-    public var form: FormState?
+    var form: FormState?
     /// The checkpoint "chat with checkpoint" opens (an index into `model.checkpoints`; nil: the newest).
     public var selectedCheckpoint: Int?
     /// The probe answers viewer while it is open.

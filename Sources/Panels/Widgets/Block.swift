@@ -1,16 +1,16 @@
 /// A bordered box with an optional title, the frame around every panel and dialog.
-public struct Block: Widget {
+struct Block: Widget {
     /// The line set used for the border.
-    public enum BorderKind: Sendable { case rounded, plain, thick, double, none }
+    enum BorderKind: Sendable { case rounded, plain, thick, double, none }
 
-    public var title: String
-    public var rightTitle: String
-    public var focused: Bool
-    public var kind: BorderKind
-    public var background: CellColor
+    var title: String
+    var rightTitle: String
+    var focused: Bool
+    var kind: BorderKind
+    var background: CellColor
 
     /// Creates a block; a focused block draws its border and title in the focus colours.
-    public init(title: String = "", rightTitle: String = "", focused: Bool = false, kind: BorderKind = .rounded, background: CellColor = .none) {
+    init(title: String = "", rightTitle: String = "", focused: Bool = false, kind: BorderKind = .rounded, background: CellColor = .none) {
         self.title = title
         self.rightTitle = rightTitle
         self.focused = focused
@@ -19,7 +19,7 @@ public struct Block: Widget {
     }
 
     /// The area inside the border.
-    public func inner(_ area: Rect) -> Rect { kind == .none ? area : area.inset(1) }
+    func inner(_ area: Rect) -> Rect { kind == .none ? area : area.inset(1) }
 
     var glyphs: (tl: String, tr: String, bl: String, br: String, h: String, v: String) {
         switch kind {
@@ -31,7 +31,7 @@ public struct Block: Widget {
         }
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         let a = area.intersection(buffer.bounds)
         guard !a.isEmpty else { return }
         buffer.fill(a, with: .blank(Style(bg: background)))

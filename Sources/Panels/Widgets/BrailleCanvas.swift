@@ -1,13 +1,13 @@
 /// A drawing surface of braille dots: each cell holds a 2×4 grid of dots, so a W×H cell area has
 /// 2W×4H points. Each cell takes the colour of the last series drawn into it.
-public struct BrailleCanvas: Widget {
-    public let columns: Int
-    public let rows: Int
+struct BrailleCanvas: Widget {
+    let columns: Int
+    let rows: Int
     var dots: [UInt8]          // (rows, columns) dot bits, Unicode braille order
     var colors: [CellColor]    // (rows, columns)
 
     /// Creates an empty canvas of `columns`×`rows` cells.
-    public init(columns: Int, rows: Int) {
+    init(columns: Int, rows: Int) {
         self.columns = max(0, columns)
         self.rows = max(0, rows)
         dots = Array(repeating: 0, count: self.columns * self.rows)
@@ -15,14 +15,14 @@ public struct BrailleCanvas: Widget {
     }
 
     /// Width and height in dots.
-    public var dotWidth: Int { columns * 2 }
-    public var dotHeight: Int { rows * 4 }
+    var dotWidth: Int { columns * 2 }
+    var dotHeight: Int { rows * 4 }
 
     /// Bit for the dot at (dx, dy) inside a cell: braille numbering 1-4-2-5-3-6-7-8.
     static let bits: [[UInt8]] = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
 
     /// Sets the dot at (px, py) (origin top-left); points outside are ignored.
-    public mutating func set(_ px: Int, _ py: Int, _ color: CellColor) {
+    mutating func set(_ px: Int, _ py: Int, _ color: CellColor) {
         guard px >= 0, py >= 0, px < dotWidth, py < dotHeight else { return }
         let i = (py / 4) * columns + px / 2
         dots[i] |= Self.bits[py % 4][px % 2]
@@ -30,7 +30,7 @@ public struct BrailleCanvas: Widget {
     }
 
     /// Draws a straight line between two dot positions (Bresenham).
-    public mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ color: CellColor) {
+    mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ color: CellColor) {
         var x = x0, y = y0
         let dx = abs(x1 - x0), dy = -abs(y1 - y0)
         let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
@@ -47,7 +47,7 @@ public struct BrailleCanvas: Widget {
     }
 
     /// Draws a polyline through points given in dot coordinates (NaN points break the line).
-    public mutating func polyline(_ points: [(Double, Double)], _ color: CellColor) {
+    mutating func polyline(_ points: [(Double, Double)], _ color: CellColor) {
         var prev: (Int, Int)? = nil
         for (x, y) in points {
             guard x.isFinite, y.isFinite, abs(x) < 1e7, abs(y) < 1e7 else { prev = nil; continue }
@@ -57,7 +57,7 @@ public struct BrailleCanvas: Widget {
         }
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         for r in 0..<min(rows, area.height) {
             for c in 0..<min(columns, area.width) {
                 let d = dots[r * columns + c]

@@ -1,11 +1,11 @@
 /// One command in the palette: what it is called, the action it runs and its key.
-public struct PaletteCommand: Hashable, Sendable {
-    public var title: String
-    public var action: String
-    public var key: String
+struct PaletteCommand: Hashable, Sendable {
+    var title: String
+    var action: String
+    var key: String
 
     /// Creates a command entry.
-    public init(title: String, action: String, key: String = "") {
+    init(title: String, action: String, key: String = "") {
         self.title = title
         self.action = action
         self.key = key
@@ -13,17 +13,17 @@ public struct PaletteCommand: Hashable, Sendable {
 }
 
 /// The command palette: a query box over a fuzzy-filtered list of commands.
-public struct CommandPaletteState: Hashable, Sendable {
-    public var commands: [PaletteCommand]
-    public var query = TextInputState()
-    public var table = TableState()
+struct CommandPaletteState: Hashable, Sendable {
+    var commands: [PaletteCommand]
+    var query = TextInputState()
+    var table = TableState()
 
     /// Creates a palette over `commands`.
-    public init(commands: [PaletteCommand]) { self.commands = commands }
+    init(commands: [PaletteCommand]) { self.commands = commands }
 
     /// Whether `needle`'s characters occur in `hay` in order (case-insensitive), with a score
     /// that prefers contiguous and early matches; nil when they do not.
-    public static func fuzzyScore(_ needle: String, in hay: String) -> Int? {
+    static func fuzzyScore(_ needle: String, in hay: String) -> Int? {
         let n = Array(needle.lowercased()), h = Array(hay.lowercased())
         if n.isEmpty { return 0 }
         var score = 0, j = 0, last = -2
@@ -37,17 +37,17 @@ public struct CommandPaletteState: Hashable, Sendable {
     }
 
     /// The commands matching the query, best first.
-    public var matches: [PaletteCommand] {
+    var matches: [PaletteCommand] {
         let q = query.text
         return commands.compactMap { c in Self.fuzzyScore(q, in: c.title).map { (c, $0) } }
             .sorted { $0.1 > $1.1 }.map(\.0)
     }
 
     /// The outcome of a key in the palette.
-    public enum Outcome: Hashable, Sendable { case none, close, run(String) }
+    enum Outcome: Hashable, Sendable { case none, close, run(String) }
 
     /// Applies a key: typing filters, Up/Down select, Enter runs, Esc closes.
-    public mutating func handle(_ e: KeyEvent) -> Outcome {
+    mutating func handle(_ e: KeyEvent) -> Outcome {
         let m = matches
         switch e.key {
         case .escape: return .close
@@ -63,7 +63,7 @@ public struct CommandPaletteState: Hashable, Sendable {
     }
 
     /// Draws the palette near the top of `screen`.
-    public func render(into buffer: inout ScreenBuffer, screen: Rect) {
+    func render(into buffer: inout ScreenBuffer, screen: Rect) {
         let m = matches
         let w = min(64, screen.width - 2)
         let h = min(m.count + 4, max(5, screen.height / 2))

@@ -1,7 +1,7 @@
 /// One row of a form: a labelled value that is typed, picked from a list, or a button.
-public struct FormField: Hashable, Sendable {
+struct FormField: Hashable, Sendable {
     /// How the value is edited.
-    public enum Kind: Hashable, Sendable {
+    enum Kind: Hashable, Sendable {
         /// Free text (Enter starts and ends editing).
         case text
         /// One of the given options (Left/Right or Enter cycle; the value is the option).
@@ -11,13 +11,13 @@ public struct FormField: Hashable, Sendable {
     }
 
     /// The name the owner reads the value by.
-    public var key: String
-    public var label: String
-    public var value: String
-    public var kind: Kind
+    var key: String
+    var label: String
+    var value: String
+    var kind: Kind
 
     /// Creates a field.
-    public init(_ key: String, _ label: String, _ value: String = "", _ kind: Kind = .text) {
+    init(_ key: String, _ label: String, _ value: String = "", _ kind: Kind = .text) {
         self.key = key
         self.label = label
         self.value = value
@@ -30,14 +30,14 @@ public struct FormField: Hashable, Sendable {
 /// Keys: Up/Down (Tab/Shift-Tab) select a row; Left/Right cycle a choice; Enter edits a text
 /// row (Enter again keeps the edit, Esc drops it), cycles a choice or activates a button; Esc
 /// outside an edit closes the form.
-public struct FormState: Hashable, Sendable {
-    public var fields: [FormField]
-    public var selected = 0
+struct FormState: Hashable, Sendable {
+    var fields: [FormField]
+    var selected = 0
     /// The text being typed into the selected row, while editing.
-    public var editor: TextInputState?
+    var editor: TextInputState?
 
     /// What a key did.
-    public enum Outcome: Hashable, Sendable {
+    enum Outcome: Hashable, Sendable {
         case ignored, moved
         /// The value of the named field changed.
         case changed(String)
@@ -48,16 +48,16 @@ public struct FormState: Hashable, Sendable {
     }
 
     /// Creates a form over `fields`.
-    public init(fields: [FormField]) { self.fields = fields }
+    init(fields: [FormField]) { self.fields = fields }
 
     /// The value of the field named `key` (empty when there is none).
-    public subscript(key: String) -> String {
+    subscript(key: String) -> String {
         get { fields.first { $0.key == key }?.value ?? "" }
         set { if let i = fields.firstIndex(where: { $0.key == key }) { fields[i].value = newValue } }
     }
 
     /// Applies a key.
-    public mutating func handle(_ e: KeyEvent) -> Outcome {
+    mutating func handle(_ e: KeyEvent) -> Outcome {
         guard fields.indices.contains(selected) else { return e.key == .escape ? .close : .ignored }
         if var ed = editor {
             switch e.key {
@@ -100,19 +100,19 @@ public struct FormState: Hashable, Sendable {
 
 /// Draws a form: one row per field, label then value; the selected row highlighted, a choice
 /// shown as `‹ value ›`, a button as `[ label ]`, the row being edited as a text input.
-public struct Form: Widget {
-    public var state: FormState
-    public var focused: Bool
-    public var labelWidth: Int
+struct Form: Widget {
+    var state: FormState
+    var focused: Bool
+    var labelWidth: Int
 
     /// Creates a form view.
-    public init(_ state: FormState, focused: Bool = true, labelWidth: Int = 12) {
+    init(_ state: FormState, focused: Bool = true, labelWidth: Int = 12) {
         self.state = state
         self.focused = focused
         self.labelWidth = labelWidth
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         let first = max(0, state.selected - area.height + 1)
         for row in 0..<area.height {

@@ -1,17 +1,17 @@
 /// A matrix drawn with half-block cells: each cell shows two vertically stacked values, the
 /// upper one as the foreground of `▀` and the lower one as its background, so an area of H rows
 /// shows 2H matrix rows. Values are mapped linearly from `range` onto the theme's heat scale.
-public struct Heatmap: Widget {
-    public var values: [Float]   // (rows, columns) row-major
-    public var rows: Int
-    public var columns: Int
-    public var range: ClosedRange<Float>
-    public var cellWidth: Int
+struct Heatmap: Widget {
+    var values: [Float]   // (rows, columns) row-major
+    var rows: Int
+    var columns: Int
+    var range: ClosedRange<Float>
+    var cellWidth: Int
     /// The highlighted matrix cell (row, column), drawn reversed.
-    public var cursor: (row: Int, column: Int)?
+    var cursor: (row: Int, column: Int)?
 
     /// Creates a heatmap of a `rows`×`columns` row-major matrix; `cellWidth` columns per value.
-    public init(values: [Float], rows: Int, columns: Int, range: ClosedRange<Float>, cellWidth: Int = 1, cursor: (row: Int, column: Int)? = nil) {
+    init(values: [Float], rows: Int, columns: Int, range: ClosedRange<Float>, cellWidth: Int = 1, cursor: (row: Int, column: Int)? = nil) {
         self.values = values
         self.rows = rows
         self.columns = columns
@@ -21,7 +21,7 @@ public struct Heatmap: Widget {
     }
 
     /// The heat colour of one value (NaN and missing values map to the low end).
-    public func color(_ v: Float) -> CellColor {
+    func color(_ v: Float) -> CellColor {
         let span = range.upperBound - range.lowerBound
         guard span > 0, v.isFinite else { return .heat(v.isFinite && v >= range.upperBound ? 255 : 0) }
         return .heat(fraction: Double((v - range.lowerBound) / span))
@@ -32,7 +32,7 @@ public struct Heatmap: Widget {
         return values[r * columns + c]
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         let visibleCols = min(columns, area.width / cellWidth)
         let visibleRows = min((rows + 1) / 2, area.height)
@@ -56,17 +56,17 @@ public struct Heatmap: Widget {
 }
 
 /// A horizontal colour-scale legend: the heat gradient with the low and high labels.
-public struct HeatLegend: Widget {
-    public var low: String
-    public var high: String
+struct HeatLegend: Widget {
+    var low: String
+    var high: String
 
     /// Creates a legend labelled with the scale's ends.
-    public init(low: String, high: String) {
+    init(low: String, high: String) {
         self.low = low
         self.high = high
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         var x = buffer.put(low + " ", x: area.x, y: area.y, style: .role(.textDim), maxX: area.maxX)
         let barWidth = max(0, min(24, area.maxX - x - DisplayWidth.width(of: high) - 1))

@@ -1,25 +1,25 @@
 import Foundation
 
 /// One line on a chart.
-public struct ChartSeries: Hashable, Sendable {
-    public var points: [LossPoint]
-    public var color: CellColor
+struct ChartSeries: Hashable, Sendable {
+    var points: [LossPoint]
+    var color: CellColor
 
     /// Creates a series.
-    public init(_ points: [LossPoint], _ color: CellColor) {
+    init(_ points: [LossPoint], _ color: CellColor) {
         self.points = points
         self.color = color
     }
 }
 
 /// A single glyph placed at a data point on top of the lines (e.g. the best validation loss).
-public struct ChartMarker: Hashable, Sendable {
-    public var point: LossPoint
-    public var glyph: String
-    public var color: CellColor
+struct ChartMarker: Hashable, Sendable {
+    var point: LossPoint
+    var glyph: String
+    var color: CellColor
 
     /// Creates a marker.
-    public init(_ point: LossPoint, glyph: String, color: CellColor) {
+    init(_ point: LossPoint, glyph: String, color: CellColor) {
         self.point = point
         self.glyph = glyph
         self.color = color
@@ -28,16 +28,16 @@ public struct ChartMarker: Hashable, Sendable {
 
 /// A braille line chart with a y axis (linear or log10) labelled on the left and the step range
 /// labelled below. Series are drawn in order; later ones win shared cells.
-public struct LineChart: Widget {
-    public var series: [ChartSeries]
-    public var markers: [ChartMarker]
-    public var logScale: Bool
+struct LineChart: Widget {
+    var series: [ChartSeries]
+    var markers: [ChartMarker]
+    var logScale: Bool
     /// Steps shown; nil: all data.
-    public var stepRange: ClosedRange<Int>?
-    public var labelWidth: Int
+    var stepRange: ClosedRange<Int>?
+    var labelWidth: Int
 
     /// Creates a chart.
-    public init(series: [ChartSeries], markers: [ChartMarker] = [], logScale: Bool = false, stepRange: ClosedRange<Int>? = nil, labelWidth: Int = 8) {
+    init(series: [ChartSeries], markers: [ChartMarker] = [], logScale: Bool = false, stepRange: ClosedRange<Int>? = nil, labelWidth: Int = 8) {
         self.series = series
         self.markers = markers
         self.logScale = logScale
@@ -52,7 +52,7 @@ public struct LineChart: Widget {
     }
 
     /// The x and y extents of the visible data (y already transformed), or nil without data.
-    public func extents() -> (x: ClosedRange<Int>, y: ClosedRange<Double>)? {
+    func extents() -> (x: ClosedRange<Int>, y: ClosedRange<Double>)? {
         let all = series.flatMap(\.points)
         guard !all.isEmpty else { return nil }
         let xr = stepRange ?? ((all.map(\.step).min()!)...(all.map(\.step).max()!))
@@ -63,7 +63,7 @@ public struct LineChart: Widget {
         return (xr, (lo - pad)...(hi + pad))
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard area.width > labelWidth + 2, area.height >= 3 else {
             if !area.isEmpty { buffer.put("(too small)", x: area.x, y: area.y, style: .role(.textDim), maxX: area.maxX) }
             return

@@ -1,12 +1,12 @@
 /// A dialog drawn over the screen: a centred bordered box with a title and text lines.
-public struct Modal: Widget {
-    public var title: String
-    public var lines: [StyledLine]
-    public var width: Int
-    public var offset: Int
+struct Modal: Widget {
+    var title: String
+    var lines: [StyledLine]
+    var width: Int
+    var offset: Int
 
     /// Creates a dialog at most `width` columns wide showing `lines` from `offset`.
-    public init(title: String, lines: [StyledLine], width: Int = 60, offset: Int = 0) {
+    init(title: String, lines: [StyledLine], width: Int = 60, offset: Int = 0) {
         self.title = title
         self.lines = lines
         self.width = width
@@ -14,11 +14,11 @@ public struct Modal: Widget {
     }
 
     /// The box this dialog occupies within `screen`.
-    public func frame(in screen: Rect) -> Rect {
+    func frame(in screen: Rect) -> Rect {
         screen.centered(width: min(width, screen.width - 2), height: min(lines.count + 2, screen.height - 2))
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         let box = frame(in: area)
         guard box.width >= 3, box.height >= 3 else { return }
         let block = Block(title: title, focused: true, kind: .rounded, background: .role(.modalBackground))
@@ -30,18 +30,18 @@ public struct Modal: Widget {
 }
 
 /// A yes/no question shown as a modal; `y`/Enter confirms, `n`/Esc declines.
-public struct ConfirmDialog: Hashable, Sendable {
-    public var question: String
-    public var confirmIntent: String
+struct ConfirmDialog: Hashable, Sendable {
+    var question: String
+    var confirmIntent: String
 
     /// Creates a question whose confirmation triggers the named action.
-    public init(question: String, confirmIntent: String) {
+    init(question: String, confirmIntent: String) {
         self.question = question
         self.confirmIntent = confirmIntent
     }
 
     /// The dialog widget.
-    public var modal: Modal {
+    var modal: Modal {
         Modal(title: "Confirm", lines: [StyledLine(question, .role(.text)), "", StyledLine("y / Enter: yes    n / Esc: no", .role(.textDim))], width: max(34, DisplayWidth.width(of: question) + 6))
     }
 }

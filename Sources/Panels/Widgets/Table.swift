@@ -1,11 +1,11 @@
 /// A table column: header, width constraint and alignment.
-public struct TableColumn: Hashable, Sendable {
-    public var title: String
-    public var width: Layout.Constraint
-    public var alignRight: Bool
+struct TableColumn: Hashable, Sendable {
+    var title: String
+    var width: Layout.Constraint
+    var alignRight: Bool
 
     /// Creates a column.
-    public init(_ title: String, _ width: Layout.Constraint, alignRight: Bool = false) {
+    init(_ title: String, _ width: Layout.Constraint, alignRight: Bool = false) {
         self.title = title
         self.width = width
         self.alignRight = alignRight
@@ -13,24 +13,24 @@ public struct TableColumn: Hashable, Sendable {
 }
 
 /// Selection and scroll position of a table, kept by the panel between frames.
-public struct TableState: Hashable, Sendable {
-    public var selected: Int
-    public var offset: Int
+struct TableState: Hashable, Sendable {
+    var selected: Int
+    var offset: Int
 
     /// Creates a state with the first row selected.
-    public init(selected: Int = 0, offset: Int = 0) {
+    init(selected: Int = 0, offset: Int = 0) {
         self.selected = selected
         self.offset = offset
     }
 
     /// Moves the selection by `delta` rows within `count` rows.
-    public mutating func move(_ delta: Int, count: Int) {
+    mutating func move(_ delta: Int, count: Int) {
         guard count > 0 else { selected = 0; return }
         selected = min(count - 1, max(0, selected + delta))
     }
 
     /// Adjusts the offset so the selection is visible in `visible` rows.
-    public mutating func reveal(visible: Int) {
+    mutating func reveal(visible: Int) {
         guard visible > 0 else { return }
         if selected < offset { offset = selected }
         if selected >= offset + visible { offset = selected - visible + 1 }
@@ -39,14 +39,14 @@ public struct TableState: Hashable, Sendable {
 }
 
 /// A table with a header row, column constraints, a highlighted selected row and a scrollbar.
-public struct Table: Widget {
-    public var columns: [TableColumn]
-    public var rows: [[StyledSpan]]
-    public var state: TableState
-    public var focused: Bool
+struct Table: Widget {
+    var columns: [TableColumn]
+    var rows: [[StyledSpan]]
+    var state: TableState
+    var focused: Bool
 
     /// Creates a table; every row should have one span per column (missing cells are blank).
-    public init(columns: [TableColumn], rows: [[StyledSpan]], state: TableState, focused: Bool = true) {
+    init(columns: [TableColumn], rows: [[StyledSpan]], state: TableState, focused: Bool = true) {
         self.columns = columns
         self.rows = rows
         self.state = state
@@ -54,9 +54,9 @@ public struct Table: Widget {
     }
 
     /// The number of body rows that fit in `area` (the header takes one).
-    public static func visibleRows(in area: Rect) -> Int { max(0, area.height - 1) }
+    static func visibleRows(in area: Rect) -> Int { max(0, area.height - 1) }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         let needsBar = rows.count > Self.visibleRows(in: area) && area.width > 2
         let body = needsBar ? area.splitRight(1).rest : area

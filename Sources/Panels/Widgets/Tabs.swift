@@ -1,16 +1,16 @@
 /// A row of tab titles with the selected one highlighted.
-public struct Tabs: Widget {
-    public var titles: [String]
-    public var selected: Int
+struct Tabs: Widget {
+    var titles: [String]
+    var selected: Int
 
     /// Creates a tab bar.
-    public init(_ titles: [String], selected: Int) {
+    init(_ titles: [String], selected: Int) {
         self.titles = titles
         self.selected = selected
     }
 
     /// The column ranges of each title when drawn from `x`, for mouse hit testing.
-    public func hitRanges(x: Int) -> [Range<Int>] {
+    func hitRanges(x: Int) -> [Range<Int>] {
         var out: [Range<Int>] = []
         var cx = x
         for (i, t) in titles.enumerated() {
@@ -21,7 +21,7 @@ public struct Tabs: Widget {
         return out
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         var cx = area.x
         for (i, t) in titles.enumerated() {
@@ -34,13 +34,13 @@ public struct Tabs: Widget {
 }
 
 /// Key hints shown in the footer: each key name followed by what it does.
-public struct KeyHintBar: Widget {
-    public var hints: [KeyHint]
+struct KeyHintBar: Widget {
+    var hints: [KeyHint]
 
     /// Creates a footer from hints, drawn left to right until the width runs out.
-    public init(_ hints: [KeyHint]) { self.hints = hints }
+    init(_ hints: [KeyHint]) { self.hints = hints }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         buffer.fill(Rect(x: area.x, y: area.y, width: area.width, height: 1), with: .blank(Style(bg: .role(.footerBackground))))
         var cx = area.x

@@ -1,12 +1,12 @@
 /// Scrollable styled text: lines drawn from a first visible line, optionally with a scrollbar.
-public struct TextView: Widget {
-    public var lines: [StyledLine]
-    public var offset: Int
-    public var showsScrollbar: Bool
-    public var base: Style
+struct TextView: Widget {
+    var lines: [StyledLine]
+    var offset: Int
+    var showsScrollbar: Bool
+    var base: Style
 
     /// Creates a view showing `lines` starting at line `offset` (clamped).
-    public init(_ lines: [StyledLine], offset: Int = 0, showsScrollbar: Bool = true, base: Style = .plain) {
+    init(_ lines: [StyledLine], offset: Int = 0, showsScrollbar: Bool = true, base: Style = .plain) {
         self.lines = lines
         self.offset = offset
         self.showsScrollbar = showsScrollbar
@@ -14,9 +14,9 @@ public struct TextView: Widget {
     }
 
     /// The largest useful offset for `count` lines in a view of `height` rows.
-    public static func maxOffset(count: Int, height: Int) -> Int { max(0, count - height) }
+    static func maxOffset(count: Int, height: Int) -> Int { max(0, count - height) }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         let needsBar = showsScrollbar && lines.count > area.height && area.width > 1
         let textArea = needsBar ? area.splitRight(1).rest : area
@@ -34,20 +34,20 @@ public struct TextView: Widget {
 }
 
 /// A vertical scrollbar: a track with a thumb sized and placed by the visible fraction.
-public struct Scrollbar: Widget {
-    public var total: Int
-    public var visible: Int
-    public var offset: Int
+struct Scrollbar: Widget {
+    var total: Int
+    var visible: Int
+    var offset: Int
 
     /// Creates a scrollbar for `visible` of `total` rows starting at `offset`.
-    public init(total: Int, visible: Int, offset: Int) {
+    init(total: Int, visible: Int, offset: Int) {
         self.total = total
         self.visible = visible
         self.offset = offset
     }
 
     /// The thumb's first row and length within a track of `height` rows.
-    public func thumb(height: Int) -> (start: Int, length: Int) {
+    func thumb(height: Int) -> (start: Int, length: Int) {
         guard total > visible, height > 0 else { return (0, height) }
         let length = max(1, height * visible / total)
         let maxStart = height - length
@@ -55,7 +55,7 @@ public struct Scrollbar: Widget {
         return (start, length)
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         let (s, l) = thumb(height: area.height)
         for row in 0..<area.height {
@@ -66,17 +66,17 @@ public struct Scrollbar: Widget {
 }
 
 /// A horizontal progress bar with eighth-block resolution and an optional label.
-public struct ProgressBar: Widget {
-    public var fraction: Double
-    public var label: String
+struct ProgressBar: Widget {
+    var fraction: Double
+    var label: String
 
     /// Creates a bar filled to `fraction` (clamped to 0...1).
-    public init(fraction: Double, label: String = "") {
+    init(fraction: Double, label: String = "") {
         self.fraction = fraction.isFinite ? min(1, max(0, fraction)) : 0
         self.label = label
     }
 
-    public func render(into buffer: inout ScreenBuffer, area: Rect) {
+    func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
         let eighths = Int((fraction * Double(area.width * 8)).rounded(.down))
         let partials = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
