@@ -178,8 +178,7 @@ static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act
     return 1;
 }
 
-int lem_simd_enabled(void) {
-    if (simd_forced_off) return 0;
+int lem_cpu_simd(void) {
     int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
     if (s < 0) {
         s = lem_cpu_has_avx2();
@@ -187,6 +186,8 @@ int lem_simd_enabled(void) {
     }
     return s;
 }
+
+int lem_simd_enabled(void) { return !simd_forced_off && lem_cpu_simd(); }
 
 void lem_set_simd(int enabled) { simd_forced_off = !enabled; }
 

@@ -70,6 +70,9 @@ typedef struct {
     const int8_t *qb, *qb_mlx;
 } lem_act;
 
+/// Whether this CPU has AVX2 + FMA + F16C (cpuid, read once): the AVX2 kernels run only then.
+int lem_cpu_simd(void);
+
 /// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)` on this thread).
 int lem_simd_enabled(void);
 /// Forces the scalar kernels (0) or re-enables AVX2 when the CPU has it (1) for matvecs started on

@@ -28,6 +28,9 @@ extension Kernels {
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 
+    /// Whether this CPU has the AVX2 + FMA + F16C instructions the fast kernels need.
+    public static var cpuHasSIMD: Bool { lem_cpu_simd() != 0 }
+
     /// Whether the AVX2 kernels are in use (false: the portable scalar kernels).
     public static var simdEnabled: Bool { lem_simd_enabled() != 0 }
 
