@@ -27,14 +27,17 @@ public struct AnswerProbe: Sendable {
     public let prompts: [ProbePrompt]
     /// New tokens per answer.
     public let maxTokens: Int
+    /// The engine options the probe's model runs with.
+    public let options: EngineOptions
     /// The scorer's name, stored with the scores.
     public static let scorerName = LEKHeuristic().name
 
-    /// Creates a probe over a base model.
-    public init(model: URL, prompts: [ProbePrompt], maxTokens: Int) {
+    /// Creates a probe over a base model, run with `options`.
+    public init(model: URL, prompts: [ProbePrompt], maxTokens: Int, options: EngineOptions = EngineOptions()) {
         self.model = model
         self.prompts = prompts
         self.maxTokens = maxTokens
+        self.options = options
     }
 
     /// The score a probe gives an answer: the LEK heuristic composite.
@@ -47,7 +50,8 @@ public struct AnswerProbe: Sendable {
     public func run(adapterFolder: URL?, isCancelled: @Sendable () -> Bool = { false }) throws
         -> (answers: [Answer], cancelled: Bool) {
         let files = try ModelFiles.open(model)
-        let engine = try ModelFactory.makeModel(files, adapter: try adapterFolder.map { try InferenceAdapter(folder: $0) })
+        let engine = try ModelFactory.makeModel(
+            files, adapter: try adapterFolder.map { try InferenceAdapter(folder: $0) }, options: options)
         let chat = try LocalChatModel(model: engine, tokenizerURL: model)
         var answers: [Answer] = []
         for prompt in prompts {

@@ -81,11 +81,13 @@ public struct BenchRunPlan: Sendable {
         if let limit, limit < 1 { throw StoreError("--limit", "must be at least 1") }
     }
 
-    /// Loads the model once, with the LoRA/DoRA adapter applied unfused when one is given.
-    public func loadModel() throws -> LocalChatModel {
-        guard let adapterURL else { return try LocalChatModel(url: modelURL) }
+    /// Loads the model once, to run with `options`, with the LoRA/DoRA adapter applied unfused
+    /// when one is given.
+    public func loadModel(options: EngineOptions = EngineOptions()) throws -> LocalChatModel {
+        guard let adapterURL else { return try LocalChatModel(url: modelURL, options: options) }
         guard adapterScale.isFinite else { throw StoreError("--adapter-scale", "must be a finite number") }
-        let model = try ModelFactory.load(modelURL, adapterFolder: adapterURL, adapterScale: adapterScale)
+        let model = try ModelFactory.load(
+            modelURL, adapterFolder: adapterURL, adapterScale: adapterScale, options: options)
         return try LocalChatModel(model: model, tokenizerURL: modelURL,
                                   name: modelURL.lastPathComponent + "+" + adapterURL.standardizedFileURL.lastPathComponent)
     }

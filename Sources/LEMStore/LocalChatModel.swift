@@ -33,9 +33,9 @@ public final class LocalChatModel: Sendable {
         generator = Generator(model: model) { StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true) }
     }
 
-    /// Loads a `.gguf` file or model folder.
-    public convenience init(url: URL) throws {
-        try self.init(model: try ModelFactory.load(url), tokenizerURL: url)
+    /// Loads a `.gguf` file or model folder, to run with `options`.
+    public convenience init(url: URL, options: EngineOptions = EngineOptions()) throws {
+        try self.init(model: try ModelFactory.load(url, options: options), tokenizerURL: url)
     }
 
     /// Ids that end a reply: the tokenizer's and config's EOS ids and the end-of-turn markers.

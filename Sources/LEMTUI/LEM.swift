@@ -18,14 +18,23 @@ struct LEM: AsyncParsableCommand {
     )
 }
 
-/// The executable's entry point: picks the kernels' activation mode, then runs `LEM`.
+/// The executable's entry point: reads the engine options from the environment, then runs `LEM`.
 ///
-/// The library default is the exact f32 path (the reference tests hold it to transformers); the
-/// program defaults to llama.cpp's 8-bit activations unless `LEM_Q8_ACTIVATIONS` says otherwise.
+/// The environment is read here once (`EngineOptions(environment:)`): the library default is the
+/// exact f32 path (the reference tests hold it to transformers), the program's is llama.cpp's
+/// 8-bit activations unless `LEM_Q8_ACTIVATIONS=0`. A value it cannot read stops the program with
+/// a message naming the variable. The thread count goes to the kernel pool; the commands build
+/// their models with `EngineDefaults.options`.
 @main
 enum LEMMain {
     static func main() async {
-        if ProcessInfo.processInfo.environment["LEM_Q8_ACTIVATIONS"] == nil { Kernels.setQ8Activations(true) }
+        do {
+            EngineDefaults.options = try EngineOptions(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            printError("lem: \(error)")
+            exit(64)  // EX_USAGE, as for a bad argument
+        }
+        EngineThreads.apply(EngineDefaults.options)
         await LEM.main()
     }
 }

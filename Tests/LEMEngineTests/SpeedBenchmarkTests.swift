@@ -114,14 +114,13 @@ struct SpeedBenchmarkTests {
         #expect(perToken > 0 && perToken <= files.tensors.values.reduce(0) { $0 + $1.storedBytes })
     }
 
-    @Test("LEM_THREADS sets the default thread count; junk falls back")
+    @Test("options without a thread count leave the pool's as it is")
     func threadDefaults() {
-        #expect(EngineThreads.defaultCount(environment: ["LEM_THREADS": "3"]) == 3)
-        let fallback = EngineThreads.defaultCount(environment: [:])
-        #expect(fallback >= 1 && fallback <= 8)
-        #expect(EngineThreads.defaultCount(environment: ["LEM_THREADS": "0"]) == fallback)
-        #expect(EngineThreads.defaultCount(environment: ["LEM_THREADS": "two"]) == fallback)
-        #expect(EngineThreads.count >= 1)
+        let before = EngineThreads.count
+        #expect(before >= 1)
+        EngineThreads.apply(EngineOptions())
+        #expect(EngineThreads.count == before)
+        #expect(EngineOptions().resolved.threads == before)
     }
 
     @Test("machine measurements return positive figures on tiny sizes")

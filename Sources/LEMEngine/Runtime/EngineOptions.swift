@@ -114,12 +114,11 @@ extension EngineOptions {
         if let on = try flag("LEM_DOT8") { eightRowKernels = on }
         if let on = try flag("LEM_FUSED_MATVEC") { fuseMatvecs = on }
         if let text = value("LEM_PREFILL") {
-            switch text {
-            case "gemm": prefill = .fusedGemm
-            case "pool": prefill = .poolTiles
-            case "blas": prefill = .blasThreads
-            default: throw EnvironmentError(variable: "LEM_PREFILL", value: environment["LEM_PREFILL"]!, expected: "gemm, pool or blas")
+            guard let strategy = Kernels.PrefillStrategy(variableValue: text) else {
+                throw EnvironmentError(
+                    variable: "LEM_PREFILL", value: environment["LEM_PREFILL"]!, expected: "gemm, pool or blas")
             }
+            prefill = strategy
         }
     }
 
@@ -129,13 +128,27 @@ extension EngineOptions {
         var variables = [
             "LEM_Q8_ACTIVATIONS": q8Activations ? "1" : "0", "LEM_X8": interleaveWeights ? "1" : "0",
             "LEM_DOT8": eightRowKernels ? "1" : "0", "LEM_FUSED_MATVEC": fuseMatvecs ? "1" : "0",
+            "LEM_PREFILL": prefill.variableValue,
         ]
-        switch prefill {
-        case .fusedGemm: variables["LEM_PREFILL"] = "gemm"
-        case .poolTiles: variables["LEM_PREFILL"] = "pool"
-        case .blasThreads: variables["LEM_PREFILL"] = "blas"
-        }
         if let threads { variables["LEM_THREADS"] = String(threads) }
         return variables
+    }
+}
+
+extension Kernels.PrefillStrategy {
+    /// The strategy's `LEM_PREFILL` value: gemm, pool or blas.
+    public var variableValue: String {
+        switch self {
+        case .fusedGemm: "gemm"
+        case .poolTiles: "pool"
+        case .blasThreads: "blas"
+        }
+    }
+
+    /// The strategy a `LEM_PREFILL` value names, nil for any other text.
+    public init?(variableValue: String) {
+        let strategies: [Self] = [.fusedGemm, .poolTiles, .blasThreads]
+        guard let strategy = strategies.first(where: { $0.variableValue == variableValue }) else { return nil }
+        self = strategy
     }
 }

@@ -57,7 +57,7 @@ struct AttnCommand: ParsableCommand {
         if compareModel != nil || compareAdapter != nil {
             let url = compareModel.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? files.url
             let adapterURL = compareAdapter.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
-            let otherModel = try ModelFactory.load(url, adapterFolder: adapterURL)
+            let otherModel = try ModelFactory.load(url, adapterFolder: adapterURL, options: EngineDefaults.options)
             let (otherCapture, _) = try AttentionRunner.capture(model: otherModel, ids: allIds, maxTokens: maxTokens)
             let b = try AttentionAnalysis(capture: otherCapture, ids: allIds, keepMaps: true)
             let label = url.lastPathComponent + (adapterURL.map { " + " + $0.lastPathComponent } ?? "")

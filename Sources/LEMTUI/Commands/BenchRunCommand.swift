@@ -60,7 +60,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
         printError("loading \(modelURL.path)…")
-        let loaded = try plan.loadModel()
+        let loaded = try plan.loadModel(options: EngineDefaults.options)
         printError("\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "
                    + "max \(spec.sampling.maxTokens) tokens, seed \(seed) → \(store.url.path)")
 

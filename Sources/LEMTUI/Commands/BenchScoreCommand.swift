@@ -101,7 +101,8 @@ struct BenchScoreCommand: AsyncParsableCommand {
         }
         printError("loading judge \(url.path)…")
         // The engine answers one request at a time: a wider pass would only queue.
-        return (LocalJudgeBackend(model: try LocalChatModel(url: url), maxTokens: judgeMaxTokens), 1)
+        let judge = try LocalChatModel(url: url, options: EngineDefaults.options)
+        return (LocalJudgeBackend(model: judge, maxTokens: judgeMaxTokens), 1)
     }
 
     func runJudge(_ store: ResultStore) async throws {

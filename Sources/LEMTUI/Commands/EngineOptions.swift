@@ -22,13 +22,16 @@ struct ModelOption: ParsableArguments {
         return url
     }
 
-    /// Opens the checkpoint and builds its model, with `--adapter-path` applied when given.
+    /// Opens the checkpoint and builds its model with the run's engine options
+    /// (`EngineDefaults.options`), with `--adapter-path` applied when given.
     func load() throws -> (files: ModelFiles, model: any LanguageModel) {
         let files = try ModelFiles.open(try resolvedURL())
-        guard let adapterPath else { return (files, try ModelFactory.makeModel(files)) }
+        let options = EngineDefaults.options
+        guard let adapterPath else { return (files, try ModelFactory.makeModel(files, options: options)) }
         guard adapterScale.isFinite else { throw ValidationError("--adapter-scale must be a finite number") }
         let adapter = try InferenceAdapter(folder: URL(fileURLWithPath: (adapterPath as NSString).expandingTildeInPath))
-        return (files, try ModelFactory.makeModel(files, adapter: adapter, adapterScale: adapterScale))
+        let model = try ModelFactory.makeModel(files, adapter: adapter, adapterScale: adapterScale, options: options)
+        return (files, model)
     }
 }
 
@@ -53,8 +56,12 @@ struct SamplingOptions: ParsableArguments {
     }
 }
 
-/// Where models live by default.
+/// Where models live by default, and the engine options every model of this run is built with.
 enum EngineDefaults {
+    /// The engine options of this run, from the environment: set once by `LEMMain.main` before
+    /// the command line is parsed (no other thread exists yet), only read afterwards.
+    nonisolated(unsafe) static var options = EngineOptions()
+
     /// `$LEM_HOME/models`, else `~/.cache/lem/models`.
     static var modelsDirectory: URL {
         if let home = ProcessInfo.processInfo.environment["LEM_HOME"], !home.isEmpty {

@@ -27,7 +27,9 @@ struct CheckpointProbe: TrainingProbe {
             }
             prompts = try ProbePrompt.seeds(directory: seeds, count: config.probeSeeds)
         }
-        return CheckpointProbe(every: config.probeEvery, answers: AnswerProbe(model: model, prompts: prompts, maxTokens: config.probeMaxTokens),
+        let answers = AnswerProbe(
+            model: model, prompts: prompts, maxTokens: config.probeMaxTokens, options: EngineDefaults.options)
+        return CheckpointProbe(every: config.probeEvery, answers: answers,
                                startFolder: config.resumeAdapterFile == nil ? nil : outputFolder)
     }
 

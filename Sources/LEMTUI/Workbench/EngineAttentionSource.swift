@@ -56,11 +56,14 @@ final class EngineAttentionSource: WorkbenchSource, @unchecked Sendable {
         queue.async { [self] in
             do {
                 let files = try ModelFiles.open(modelURL)
-                let model = try ModelFactory.makeModel(files)
+                let options = EngineDefaults.options
+                let model = try ModelFactory.makeModel(files, options: options)
                 let text = try? TextSupport(files: files)
                 // A second model, or an adapter folder applied to the first model.
                 let other = try compareURL.map { url in
-                    Self.isAdapterFolder(url) ? try ModelFactory.load(modelURL, adapterFolder: url) : try ModelFactory.load(url)
+                    Self.isAdapterFolder(url)
+                        ? try ModelFactory.load(modelURL, adapterFolder: url, options: options)
+                        : try ModelFactory.load(url, options: options)
                 }
                 if let other, other.config.numHiddenLayers != model.config.numHiddenLayers
                     || other.config.numAttentionHeads != model.config.numAttentionHeads || other.config.vocabSize != model.config.vocabSize {

@@ -206,8 +206,10 @@ final class EngineChatSource: WorkbenchSource, @unchecked Sendable {
 
     /// Builds the model, with the adapter (a folder or a checkpoint file) applied unfused.
     static func makeModel(_ files: ModelFiles, adapter: URL?) throws -> any LanguageModel {
-        guard let adapter else { return try ModelFactory.makeModel(files) }
-        return try ModelFactory.makeModel(files, adapter: try InferenceAdapter(folder: try AdapterFolder.resolve(adapter)))
+        let options = EngineDefaults.options
+        guard let adapter else { return try ModelFactory.makeModel(files, options: options) }
+        return try ModelFactory.makeModel(
+            files, adapter: try InferenceAdapter(folder: try AdapterFolder.resolve(adapter)), options: options)
     }
 
     func cancelCurrent() {

@@ -41,7 +41,7 @@ extension StoreBenchSource {
                 loaded = cached
             } else {
                 post(BenchActivity(title: title, line: "loading judge \(url.lastPathComponent)…"), inbox: inbox)
-                loaded = try LocalChatModel(url: url)
+                loaded = try LocalChatModel(url: url, options: EngineDefaults.options)
                 lock.withLock { judge = (url.path, loaded) }
             }
             return (LocalJudgeBackend(model: loaded, maxTokens: request.maxTokens), 1)

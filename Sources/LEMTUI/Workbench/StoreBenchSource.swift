@@ -188,7 +188,7 @@ final class StoreBenchSource: WorkbenchSource, @unchecked Sendable {
                 loaded = m
             } else {
                 post(BenchActivity(title: title, line: "loading \(modelURL.lastPathComponent)…"), inbox: inbox)
-                loaded = try plan.loadModel()
+                loaded = try plan.loadModel(options: EngineDefaults.options)
                 lock.withLock { model = loaded }
             }
             let meter = RunMeter()
