@@ -127,7 +127,8 @@ struct TrainCommand: ParsableCommand {
             transformer = naive
             makeAdapter = { try naive.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &$0) }
         } else {
-            var fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source)
+            var fast = try LoRATransformer(
+                config: files.config, tensors: files.tensors, source: files.source, options: EngineDefaults.options)
             fast.gradientCheckpointing = config.gradCheckpoint
             transformer = fast
             makeAdapter = { try fast.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &$0) }

@@ -120,7 +120,8 @@ final class TrainRunSource: WorkbenchSource, @unchecked Sendable {
         let trainSet = try folder.train?.tokenize(with: renderer, maskPrompt: config.maskPrompt) ?? []
         let validSet = try folder.valid?.tokenize(with: renderer, maskPrompt: config.maskPrompt) ?? []
         // The fast QLoRA model (base weights stay in their stored encoding), as `lem train` uses.
-        var transformer = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source)
+        var transformer = try LoRATransformer(
+            config: files.config, tensors: files.tensors, source: files.source, options: EngineDefaults.options)
         transformer.gradientCheckpointing = config.gradCheckpoint
         var adapter: LoRAAdapter
         if let resume = config.resumeAdapterFile {
