@@ -59,9 +59,11 @@ struct BenchSpeedCommand: ParsableCommand {
                     result.promptTokensPerSecond, result.timeToFirstTokenMs, result.generationTokensPerSecond))
             }
         }
+        var options = lm.options.resolved
+        options.threads = threadCount  // --threads, when given, over LEM_THREADS
         let report = SpeedReport(
             model: files.url.path, encodings: SpeedReport.encodings(of: files.tensors), threads: threadCount,
-            loadSeconds: loadSeconds, runs: runs, peakRSSMB: SpeedReport.peakResidentMB(),
+            options: options, loadSeconds: loadSeconds, runs: runs, peakRSSMB: SpeedReport.peakResidentMB(),
             modelBytes: files.tensors.values.reduce(0) { $0 + $1.storedBytes },
             decodeBytesPerToken: SpeedReport.decodeBytesPerToken(tensors: files.tensors, config: files.config))
         print(json ? report.json() : report.text())
