@@ -30,8 +30,8 @@ import Testing
 
     /// Forward and backward of both activations, a length that leaves a scalar tail, inputs
     /// large enough to saturate tanh and the sigmoid.
-    @Test(arguments: GatedActivation.allCases)
-    func gatedActivationMatchesOracle(_ activation: GatedActivation) {
+    @Test(arguments: Activation.allCases)
+    func gatedActivationMatchesOracle(_ activation: Activation) {
         let n = 1003
         let gate = Self.inputs(n, range: -12 ... 12, seed: 2), up = Self.inputs(n, range: -2 ... 2, seed: 3)
         let dh = Self.inputs(n, range: -1 ... 1, seed: 4)

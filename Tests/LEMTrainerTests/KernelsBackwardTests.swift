@@ -60,8 +60,8 @@ import Testing
         #expect(abs(y[base + 3] - (x[base] * sin(1) + x[base + 3] * cos(1))) < 1e-15)
     }
 
-    @Test(arguments: GatedActivation.allCases)
-    func activation(_ activation: GatedActivation) {
+    @Test(arguments: Activation.allCases)
+    func activation(_ activation: Activation) {
         let x = randomValues(20, seed: 6, in: -4 ... 4)
         let r = randomValues(20, seed: 7)
         func forward(_ x: [Double]) -> [Double] {
@@ -81,13 +81,13 @@ import Testing
         #expect(abs(y[0] - 0.5 * (1 + tanh((2 / Double.pi).squareRoot() * 1.044715))) < 1e-15)
         Kernels.activationForward(.silu, [1.0], count: 1, into: &y)
         #expect(abs(y[0] - 1 / (1 + exp(-1))) < 1e-15)
-        #expect(GatedActivation(configName: "gelu_pytorch_tanh") == .geluTanh)
-        #expect(GatedActivation(configName: "silu") == .silu)
-        #expect(GatedActivation(configName: "relu") == nil)
+        #expect(Activation(configName: "gelu_pytorch_tanh") == .geluTanh)
+        #expect(Activation(configName: "silu") == .silu)
+        #expect(Activation(configName: "relu") == nil)
     }
 
-    @Test(arguments: GatedActivation.allCases)
-    func gatedActivation(_ activation: GatedActivation) {
+    @Test(arguments: Activation.allCases)
+    func gatedActivation(_ activation: Activation) {
         let n = 12
         let gate = randomValues(n, seed: 8, in: -3 ... 3), up = randomValues(n, seed: 9, in: -3 ... 3)
         let r = randomValues(n, seed: 10)

@@ -128,9 +128,11 @@ extension Kernels {
     }
 }
 
-/// The MLP activation functions the supported architectures use.
-public enum Activation: String, Sendable {
+/// The MLP activation functions the supported architectures use (inference and training).
+public enum Activation: String, Sendable, CaseIterable {
+    /// transformers `gelu_pytorch_tanh` (Gemma): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
     case geluTanh
+    /// `silu` (Llama, Qwen2): x·σ(x).
     case silu
 
     /// Maps a config `hidden_act` name to an activation, nil when unsupported.

@@ -5,7 +5,7 @@ import LEMEngine
 extension Kernels {
     /// Gradient of `activationForward`: adds `act'(x)·dy` into `dx`.
     public static func activationBackward<T: TrainingScalar>(
-        _ activation: GatedActivation,
+        _ activation: Activation,
         _ dy: UnsafePointer<T>,  // (n)
         input x: UnsafePointer<T>,  // (n)
         count n: Int,
@@ -17,7 +17,7 @@ extension Kernels {
     /// Gradients of `gatedActivationForward` (`h = act(gate)·up`):
     /// `dgate += dh·up·act'(gate)`, `dup += dh·act(gate)`.
     public static func gatedActivationBackward<T: TrainingScalar>(
-        _ activation: GatedActivation,
+        _ activation: Activation,
         _ dh: UnsafePointer<T>,  // (N, F)
         gate: UnsafePointer<T>,  // (N, F)
         up: UnsafePointer<T>,  // (N, F)

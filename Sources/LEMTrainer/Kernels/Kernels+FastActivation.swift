@@ -10,7 +10,7 @@ import LEMEngine
 extension Kernels {
     /// `activation`'s value and derivative for eight inputs (the formulas of `activate`).
     @inline(__always)
-    static func activate8(_ activation: GatedActivation, _ x: SIMD8<Float>) -> (value: SIMD8<Float>, derivative: SIMD8<Float>) {
+    static func activate8(_ activation: Activation, _ x: SIMD8<Float>) -> (value: SIMD8<Float>, derivative: SIMD8<Float>) {
         switch activation {
         case .geluTanh:
             let c: Float = 0.797_884_560_802_865_4  // √(2/π)
@@ -31,7 +31,7 @@ extension Kernels {
 
     /// f32 `h = activation(gate) ⊙ up`, eight elements at a time (the tail through `activate`).
     public static func gatedActivationForwardF32(
-        _ activation: GatedActivation,
+        _ activation: Activation,
         gate: UnsafePointer<Float>,  // (n)
         up: UnsafePointer<Float>,  // (n)
         count n: Int,
@@ -47,7 +47,7 @@ extension Kernels {
     /// f32 backward of `gatedActivationForwardF32`: `dGate += dh ⊙ up ⊙ activation′(gate)`,
     /// `dUp += dh ⊙ activation(gate)`.
     public static func gatedActivationBackwardF32(
-        _ activation: GatedActivation,
+        _ activation: Activation,
         _ dh: UnsafePointer<Float>,  // (n)
         gate: UnsafePointer<Float>,  // (n)
         up: UnsafePointer<Float>,  // (n)

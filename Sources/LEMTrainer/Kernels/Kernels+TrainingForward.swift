@@ -10,23 +10,6 @@ import LEMEngine
 // H query heads, K key/value heads, D head dim, F feed-forward size, V vocabulary,
 // I linear input size, O linear output size, R LoRA rank.
 
-/// The activation of a gated feed-forward block: `act(gate) * up`.
-public enum GatedActivation: String, Sendable, CaseIterable {
-    /// transformers `gelu_pytorch_tanh` (Gemma): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
-    case geluTanh = "gelu_pytorch_tanh"
-    /// `silu` (Llama, Qwen2): x·σ(x).
-    case silu
-
-    /// Maps a config's `hidden_act` / `hidden_activation` string, nil when unsupported.
-    public init?(configName: String) {
-        switch configName {
-        case "gelu_pytorch_tanh", "gelu_tanh", "gelu_new", "gelu_fast": self = .geluTanh
-        case "silu", "swish": self = .silu
-        default: return nil
-        }
-    }
-}
-
 extension Kernels {
     /// RMS normalisation of each row: `y = x / √(mean(x²) + eps) · (offset + w)`.
     ///
@@ -135,7 +118,7 @@ extension Kernels {
 
     /// Applies an activation elementwise.
     public static func activationForward<T: TrainingScalar>(
-        _ activation: GatedActivation,
+        _ activation: Activation,
         _ x: UnsafePointer<T>,  // (n)
         count n: Int,
         into y: UnsafeMutablePointer<T>  // (n)
@@ -145,7 +128,7 @@ extension Kernels {
 
     /// The gated feed-forward product `h = act(gate) · up`, elementwise.
     public static func gatedActivationForward<T: TrainingScalar>(
-        _ activation: GatedActivation,
+        _ activation: Activation,
         gate: UnsafePointer<T>,  // (N, F)
         up: UnsafePointer<T>,  // (N, F)
         count n: Int,
@@ -156,7 +139,7 @@ extension Kernels {
 
     /// An activation's value and derivative at `x`.
     @inline(__always)
-    static func activate<T: TrainingScalar>(_ activation: GatedActivation, _ x: T) -> (value: T, derivative: T) {
+    static func activate<T: TrainingScalar>(_ activation: Activation, _ x: T) -> (value: T, derivative: T) {
         switch activation {
         case .geluTanh:
             // d/dx 0.5x(1 + tanh u), u = c(x + 0.044715x³): 0.5(1 + t) + 0.5x(1 − t²)·c(1 + 3·0.044715x²)

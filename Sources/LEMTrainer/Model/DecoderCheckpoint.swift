@@ -30,7 +30,7 @@ struct DecoderCheckpoint {
         var inverseFrequencies: [Double]  // (D/2)
     }
 
-    let activation: GatedActivation
+    let activation: Activation
     let gemma: Bool
     /// transformers' Gemma3TextScaledWordEmbedding: √C as a tensor of the model's dtype (f32).
     let embeddingScale: Float
@@ -53,7 +53,7 @@ struct DecoderCheckpoint {
             return tensor
         }
         func load(_ name: String, _ shape: [Int]) throws -> [Float] { try tensor(name, shape).decodeAll() }
-        guard let activation = GatedActivation(configName: config.hiddenActivation) else {
+        guard let activation = Activation(configName: config.hiddenActivation) else {
             throw FormatError("\(source): unsupported activation '\(config.hiddenActivation)'")
         }
         let gemma = config.modelType.hasPrefix("gemma3")

@@ -37,7 +37,7 @@ public struct LoRATransformer: Sendable {
     let normOffset: Float
     let embeddingScale: Float
     let attentionScale: Float
-    let activation: GatedActivation
+    let activation: Activation
     /// Keep only each adapted block's input and recompute its activations in the backward.
     public var gradientCheckpointing = false
     /// Vocabulary rows of the output head decoded per tile.

@@ -51,7 +51,7 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
     let normOffset: T
     let embeddingScale: T
     let attentionScale: T
-    let activation: GatedActivation
+    let activation: Activation
 
     /// Decodes every weight of a Hugging Face-named checkpoint into `T`.
     public init(config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model") throws {
