@@ -26,6 +26,9 @@ enum TokenizerFixtures {
     /// Why a test over real vocabularies did not run.
     static let missingReason: Comment = "no reference tokenizer.json installed: run Scripts/fixtures_tokenizer.py"
 
+    /// The tests over `installedNames` run only when at least one is installed.
+    static var whenInstalled: ConditionTrait { .enabled(if: !installedNames.isEmpty, missingReason) }
+
     /// The committed test strings.
     static let strings: [String] = {
         let data = (try? Data(contentsOf: TestPaths.fixture("tokenizer/strings.json"))) ?? Data("[]".utf8)

@@ -8,7 +8,7 @@ import Testing
 struct TokenizerReferenceTests {
     @Test(
         "tokenizer.json encodes like HF tokenizers",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func jsonIds(name: String) throws {
         let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
@@ -20,7 +20,7 @@ struct TokenizerReferenceTests {
 
     @Test(
         "post-processor adds the reference BOS/EOS",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func specialIds(name: String) throws {
         let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
@@ -32,7 +32,7 @@ struct TokenizerReferenceTests {
 
     @Test(
         "decode(encode(s)) == s where HF round-trips",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func roundTrip(name: String) throws {
         let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
@@ -91,7 +91,7 @@ struct TokenizerReferenceTests {
 
     @Test(
         "the vocabulary scanner builds the same tables as the generic JSON tree",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func scannerMatchesTree(name: String) throws {
         let url = try #require(TokenizerFixtures.folder(name)).appendingPathComponent("tokenizer.json")
