@@ -71,7 +71,10 @@ extension LoRADecoder {
                             inverseFrequencies: layer.inverseFrequencies)
         Kernels.ropeForward(&k, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
                             inverseFrequencies: layer.inverseFrequencies)
-        let (attention, probabilities) = self.attention(query: q, key: k, value: v, geometry: g, window: layer.window)
+        var attention = [Scalar](repeating: 0, count: n * heads * d)  // (N, H·D)
+        var probabilities = [Scalar](repeating: 0, count: g.batch * heads * g.tokens * g.tokens)  // (B, H, T, T)
+        self.attention(query: q, key: k, value: v, geometry: g, window: layer.window, output: &attention,
+                       probabilities: &probabilities)
         let attentionOut = linear(index, "self_attn.o_proj", attention, rows: n, view: view, record: &r)
         let residual = layer.attentionOutputNorm.map { norm(attentionOut, $0, rows: n, columns: c) } ?? attentionOut
         var h = x
@@ -140,9 +143,8 @@ extension LoRADecoder {
         var dAttention = zeros(n * heads * d)
         linearBackward(index, "self_attn.o_proj", dOut, input: r.attention, rows: n, view: view, record: r,
                        dx: &dAttention, gradients: &gradients)
-        let attentionGradients = attentionBackward(dAttention, record: r, geometry: g, window: layer.window)
-        var dq = attentionGradients.dQuery, dk = attentionGradients.dKey
-        let dv = attentionGradients.dValue
+        var dq = zeros(n * heads * d), dk = zeros(n * kvHeads * d), dv = zeros(n * kvHeads * d)
+        attentionBackward(dAttention, record: r, geometry: g, window: layer.window, dQuery: &dq, dKey: &dk, dValue: &dv)
         Kernels.ropeBackward(&dq, tokens: n, heads: heads, headDim: d, positions: g.positions,
                              inverseFrequencies: layer.inverseFrequencies)
         Kernels.ropeBackward(&dk, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,

@@ -31,14 +31,15 @@ protocol LoRADecoder {
                             view: AdapterView<Scalar>, record: BlockRecord<Scalar>, inputGradient: Bool,
                             dx: inout [Scalar], gradients: inout [String: LoRAGradient<Scalar>])
 
-    /// Causal attention of every batch row (`window` nil for full attention): the output
-    /// (N, H·D) and the probabilities (B, H, T, T).
-    func attention(query: [Scalar], key: [Scalar], value: [Scalar], geometry: BatchGeometry, window: Int?)
-        -> (output: [Scalar], probabilities: [Scalar])
+    /// Causal attention of every batch row (`window` nil for full attention) into the zeroed
+    /// `output` (N, H·D) and `probabilities` (B, H, T, T).
+    func attention(query: [Scalar], key: [Scalar], value: [Scalar], geometry: BatchGeometry, window: Int?,
+                   output: inout [Scalar], probabilities: inout [Scalar])
 
-    /// Backward of `attention` from the output gradient and the recorded activations.
-    func attentionBackward(_ dOutput: [Scalar], record: BlockRecord<Scalar>, geometry: BatchGeometry, window: Int?)
-        -> (dQuery: [Scalar], dKey: [Scalar], dValue: [Scalar])
+    /// Backward of `attention` from the output gradient and the recorded activations, into the
+    /// zeroed `dQuery` (N, H, D), `dKey` and `dValue` (N, K, D).
+    func attentionBackward(_ dOutput: [Scalar], record: BlockRecord<Scalar>, geometry: BatchGeometry, window: Int?,
+                           dQuery: inout [Scalar], dKey: inout [Scalar], dValue: inout [Scalar])
 
     /// `activation(gate) ⊙ up`. // (N, F) each
     func gatedActivation(_ gate: [Scalar], _ up: [Scalar]) -> [Scalar]

@@ -73,31 +73,22 @@ extension LoRATransformer: LoRADecoder {
     }
 
     /// Every batch row's causal attention, (row, head) pairs shared out between threads.
-    func attention(query: [Float], key: [Float], value: [Float], geometry g: BatchGeometry, window: Int?)
-        -> (output: [Float], probabilities: [Float])
-    {
-        let heads = config.numAttentionHeads, d = config.headDim
-        var output = [Float](repeating: 0, count: g.rows * heads * d)  // (N, H·D)
-        var probabilities = [Float](repeating: 0, count: g.batch * heads * g.tokens * g.tokens)  // (B, H, T, T)
+    func attention(query: [Float], key: [Float], value: [Float], geometry g: BatchGeometry, window: Int?,
+                   output: inout [Float], probabilities: inout [Float]) {
         Kernels.batchedAttentionForward(query: query, key: key, value: value, batch: g.batch, tokens: g.tokens,
-                                        heads: heads, kvHeads: config.numKeyValueHeads, headDim: d,
-                                        scale: attentionScale, window: window, output: &output,
+                                        heads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads,
+                                        headDim: config.headDim, scale: attentionScale, window: window, output: &output,
                                         probabilities: &probabilities)
-        return (output, probabilities)
     }
 
     /// Backward of `attention` from the saved probabilities (zero outside the mask, so the
     /// window is not needed again).
-    func attentionBackward(_ dOutput: [Float], record r: BlockRecord<Float>, geometry g: BatchGeometry, window: Int?)
-        -> (dQuery: [Float], dKey: [Float], dValue: [Float])
-    {
-        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim, n = g.rows
-        var dq = [Float](repeating: 0, count: n * heads * d)  // (N, H, D)
-        var dk = [Float](repeating: 0, count: n * kvHeads * d), dv = dk  // (N, K, D)
+    func attentionBackward(_ dOutput: [Float], record r: BlockRecord<Float>, geometry g: BatchGeometry, window: Int?,
+                           dQuery: inout [Float], dKey: inout [Float], dValue: inout [Float]) {
         Kernels.batchedAttentionBackward(dOutput, query: r.query, key: r.key, value: r.value, probabilities: r.probabilities,
-                                         batch: g.batch, tokens: g.tokens, heads: heads, kvHeads: kvHeads, headDim: d,
-                                         scale: attentionScale, dQuery: &dq, dKey: &dk, dValue: &dv)
-        return (dq, dk, dv)
+                                         batch: g.batch, tokens: g.tokens, heads: config.numAttentionHeads,
+                                         kvHeads: config.numKeyValueHeads, headDim: config.headDim,
+                                         scale: attentionScale, dQuery: &dQuery, dKey: &dKey, dValue: &dValue)
     }
 
     /// `activation(gate) ⊙ up`, its halves on two threads.

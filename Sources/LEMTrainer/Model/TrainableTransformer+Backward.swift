@@ -131,31 +131,22 @@ extension TrainableTransformer: LoRADecoder {
         gradients[path] = g
     }
 
-    /// Causal attention of the one sequence.
-    func attention(query: [T], key: [T], value: [T], geometry g: BatchGeometry, window: Int?)
-        -> (output: [T], probabilities: [T])
-    {
+    /// Causal attention of the one sequence (probabilities (H, n, n)).
+    func attention(query: [T], key: [T], value: [T], geometry g: BatchGeometry, window: Int?,
+                   output: inout [T], probabilities: inout [T]) {
         precondition(g.batch == 1, "the oracle runs one sequence at a time")
-        let n = g.tokens, heads = config.numAttentionHeads, d = config.headDim
-        var output = [T](repeating: 0, count: n * heads * d)  // (n, H·D)
-        var probabilities = [T](repeating: 0, count: heads * n * n)  // (H, n, n)
-        Kernels.attentionForward(query: query, key: key, value: value, tokens: n, heads: heads,
-                                 kvHeads: config.numKeyValueHeads, headDim: d, scale: attentionScale, window: window,
-                                 output: &output, probabilities: &probabilities)
-        return (output, probabilities)
+        Kernels.attentionForward(query: query, key: key, value: value, tokens: g.tokens, heads: config.numAttentionHeads,
+                                 kvHeads: config.numKeyValueHeads, headDim: config.headDim, scale: attentionScale,
+                                 window: window, output: &output, probabilities: &probabilities)
     }
 
     /// Backward of `attention` from the saved probabilities.
-    func attentionBackward(_ dOutput: [T], record r: BlockRecord<T>, geometry g: BatchGeometry, window: Int?)
-        -> (dQuery: [T], dKey: [T], dValue: [T])
-    {
-        let n = g.tokens, heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
-        var dq = [T](repeating: 0, count: n * heads * d)  // (n, H, D)
-        var dk = [T](repeating: 0, count: n * kvHeads * d), dv = dk  // (n, K, D)
+    func attentionBackward(_ dOutput: [T], record r: BlockRecord<T>, geometry g: BatchGeometry, window: Int?,
+                           dQuery: inout [T], dKey: inout [T], dValue: inout [T]) {
         Kernels.attentionBackward(dOutput, query: r.query, key: r.key, value: r.value, probabilities: r.probabilities,
-                                  tokens: n, heads: heads, kvHeads: kvHeads, headDim: d, scale: attentionScale,
-                                  window: window, dQuery: &dq, dKey: &dk, dValue: &dv)
-        return (dq, dk, dv)
+                                  tokens: g.tokens, heads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads,
+                                  headDim: config.headDim, scale: attentionScale, window: window, dQuery: &dQuery,
+                                  dKey: &dKey, dValue: &dValue)
     }
 
     /// `activation(gate) ⊙ up` with the plain kernel.
