@@ -47,6 +47,11 @@ enum TokenizerFixtures {
         return try JSONDecoder().decode(Reference.self, from: data)
     }
 
+    /// The installed tokenizer `name` and its reference ids.
+    static func loadedWithReference(_ name: String) throws -> (Tokenizer, Reference) {
+        (try #require(loaded[name], "\(name) failed to load"), try reference(name))
+    }
+
     /// Tokenizers are loaded once per test process.
     static let loaded: [String: Tokenizer] = {
         var out: [String: Tokenizer] = [:]

@@ -11,8 +11,7 @@ struct TokenizerReferenceTests {
         TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func jsonIds(name: String) throws {
-        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
-        let ref = try TokenizerFixtures.reference(name)
+        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         #expect(TokenizerFixtures.strings.count >= 2000)
         let (count, examples) = try TokenizerFixtures.mismatches(tokenizer, ref)
         #expect(count == 0, "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))")
@@ -23,8 +22,7 @@ struct TokenizerReferenceTests {
         TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func specialIds(name: String) throws {
-        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
-        let ref = try TokenizerFixtures.reference(name)
+        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         for (k, expected) in ref.special_ids.enumerated() {
             #expect(try tokenizer.encode(TokenizerFixtures.strings[k]) == expected, "\(name) #\(k)")
         }
@@ -35,8 +33,7 @@ struct TokenizerReferenceTests {
         TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func roundTrip(name: String) throws {
-        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
-        let ref = try TokenizerFixtures.reference(name)
+        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         var failures: [String] = []
         for (k, text) in TokenizerFixtures.strings.enumerated() where ref.roundtrip[k] {
             let decoded = tokenizer.decode(try tokenizer.encode(text, addSpecialTokens: false))
