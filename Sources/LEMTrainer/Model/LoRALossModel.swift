@@ -45,14 +45,6 @@ extension LoRALossModel {
 }
 
 extension LoRATransformer: LoRALossModel {
-    /// The number of transformer blocks.
-    public var blockCount: Int { layers.count }
-
-    /// The input/output sizes of block `layer`'s linear `module`.
-    public func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)? {
-        layers[layer].linears[module].map { ($0.inputs, $0.outputs) }
-    }
-
     /// Forwards to `lossAndGradients`.
     public func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                       computeGradients: Bool, dropout: LoRADropout?)
@@ -63,14 +55,6 @@ extension LoRATransformer: LoRALossModel {
 }
 
 extension TrainableTransformer: LoRALossModel {
-    /// The number of transformer blocks.
-    public var blockCount: Int { layers.count }
-
-    /// The input/output sizes of block `layer`'s linear `module`.
-    public func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)? {
-        layers[layer].linears[module].map { ($0.inputs, $0.outputs) }
-    }
-
     /// Forwards to `lossAndGradients` and converts the gradients to Float (no dropout).
     public func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                       computeGradients: Bool, dropout: LoRADropout?)
