@@ -1,8 +1,9 @@
 import Foundation
+import LEMFormats
 
 /// A problem with the training configuration (YAML file or command-line flags), naming the key
 /// and, for YAML, the file and line.
-public enum TrainingConfigError: Error, Equatable, LocalizedError {
+public enum TrainingConfigError: Error, Equatable, LocalizedError, CustomStringConvertible {
     /// A key that mlx_lm's config does not have.
     case unknownKey(key: String, place: String)
     /// A known key with a value of the wrong type or out of range.
@@ -12,7 +13,13 @@ public enum TrainingConfigError: Error, Equatable, LocalizedError {
     /// The config file could not be read or is not YAML.
     case unreadable(file: String, reason: String)
 
-    public var errorDescription: String? {
+    /// The message: at most 4 KB, control characters escaped.
+    public var errorDescription: String? { ErrorText.bounded(text) }
+
+    /// The same message, for string interpolation.
+    public var description: String { ErrorText.bounded(text) }
+
+    private var text: String {
         switch self {
         case .unknownKey(let key, let place): return "\(place): unknown config key '\(key)'"
         case .invalid(let key, let reason): return "config key '\(key)': \(reason)"
