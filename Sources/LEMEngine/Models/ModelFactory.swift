@@ -29,6 +29,11 @@ public enum ModelFactory {
             if !ok { throw ModelError.badConfig(message, source: source) }
         }
         try require(config.hiddenSize > 0 && config.intermediateSize > 0, "hidden and intermediate sizes must be positive")
+        // The readers check these too; a config built in code must not overflow `heads · headDim`.
+        let sizes = [config.hiddenSize, config.intermediateSize, config.numAttentionHeads, config.numKeyValueHeads,
+                     config.headDim, config.vocabSize]
+        try require(sizes.allSatisfy { $0 <= ModelConfig.maxDimension } && config.numHiddenLayers <= ModelConfig.maxLayers,
+                    "sizes must be at most \(ModelConfig.maxDimension) and layers at most \(ModelConfig.maxLayers)")
         try require(config.numHiddenLayers > 0, "num_hidden_layers must be positive")
         try require(config.numAttentionHeads > 0 && config.numKeyValueHeads > 0, "head counts must be positive")
         try require(
