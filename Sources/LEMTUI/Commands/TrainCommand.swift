@@ -147,6 +147,10 @@ struct TrainCommand: ParsableCommand {
             maxGradNorm: maxGradNorm, outputFolder: adapterFolder, probe: probe)
         let training = try LoRATraining(config: config, options: options)
         if config.train {
+            for warning in LoRATraining.warnings(config: config, adapter: adapter, model: transformer,
+                                                 hasValidation: validSet.count > 0) {
+                printError("warning: \(warning)")
+            }
             // DoRA also trains one magnitude per output row of each adapted layer (B is R × O).
             let dora = config.fineTuneType == "dora"
             let parameters = adapter.weights.reduce(0) { $0 + $1.a.count + $1.b.count + (dora ? $1.b.count / max(1, $1.rank) : 0) }
@@ -197,6 +201,7 @@ struct TrainCommand: ParsableCommand {
             return String(format: "Iter %d: Best validation loss %.3f so far, adapter kept in ", step + 1, loss) + path
         case .finished(_, let path): return "Saved final weights to \(path)"
         case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
+        case .warning(let step, let message): return "Iter \(step): warning: \(message)"
         case .probe(let p):
             let score = p.answers.isEmpty ? "none" : String(format: "%.3f", p.meanScore)
             var line = "Iter \(p.step): Probe score \(score) (\(p.scorer), \(p.answers.count) prompts, " + String(format: "%.1fs)", p.seconds)

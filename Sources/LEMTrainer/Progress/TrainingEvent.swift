@@ -18,6 +18,9 @@ public enum TrainingEvent: Sendable, Equatable {
     case failed(step: Int, message: String)
     /// Answers to the probe prompts scored after a save (or at step 0, the baseline).
     case probe(ProbeReport)
+    /// Something that lets the run go on but likely makes it useless (no validation set, no
+    /// token trained, a NaN validation loss, no layer adapted).
+    case warning(step: Int, message: String)
 
     /// A training-loss report (mlx_lm's `on_train_loss_report`).
     public struct TrainReport: Sendable, Equatable {
@@ -47,7 +50,7 @@ public enum TrainingEvent: Sendable, Equatable {
     }
 
     /// The event's JSON object: `{"event": "train" | "validation" | "saved" | "best" | "finished" |
-    /// "failed" | "probe", "step": ..., ...}` with snake_case fields.
+    /// "failed" | "warning" | "probe", "step": ..., ...}` with snake_case fields.
     ///
     /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
     /// "scorer", "seconds", "answers": [{"id", "prompt", "answer", "score", "tokens"}],
@@ -63,6 +66,7 @@ public enum TrainingEvent: Sendable, Equatable {
         case .best(let step, let loss, let path): return ["event": "best", "step": step, "val_loss": loss, "path": path]
         case .finished(let step, let path): return ["event": "finished", "step": step, "path": path]
         case .failed(let step, let message): return ["event": "failed", "step": step, "error": message]
+        case .warning(let step, let message): return ["event": "warning", "step": step, "message": message]
         case .probe(let p):
             var object: [String: Any] = [
                 "event": "probe", "step": p.step, "score": p.meanScore, "scorer": p.scorer, "seconds": p.seconds,
@@ -123,6 +127,7 @@ public enum TrainingEvent: Sendable, Equatable {
         case "best": self = .best(step: step, valLoss: try number("val_loss"), path: try string("path"))
         case "finished": self = .finished(step: step, path: try string("path"))
         case "failed": self = .failed(step: step, message: try string("error"))
+        case "warning": self = .warning(step: step, message: try string("message"))
         case "probe":
             guard let list = object["answers"] as? [Any] else { throw bad("missing array 'answers'") }
             var answers: [ProbeReport.Answer] = []
