@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lem", targets: ["LEMTUI"]),
+        // The parsers' fuzz targets, for the fuzzing package under Fuzz/.
+        .library(name: "LEMFuzzTargets", targets: ["LEMFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,6 +60,11 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Every parser a downloaded file reaches, driven with arbitrary bytes (Fuzz/ and the tests).
+        .target(
+            name: "LEMFuzzTargets", dependencies: ["LEMEngine", "LEMFormats", "LEMScoring", "LEMTrainer"],
+            swiftSettings: strict),
+
         // Shared test helpers (checkClose, fixture and model locations).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
 
@@ -72,6 +79,7 @@ let package = Package(
             swiftSettings: strict),
         // Snapshot text files are test data read via #filePath, not resources.
         .testTarget(name: "PanelsTests", dependencies: ["Panels", "TestSupport"], exclude: ["Snapshots"], swiftSettings: strict),
+        .testTarget(name: "LEMFuzzTargetsTests", dependencies: ["LEMFuzzTargets", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LEMTUITests", dependencies: ["TestSupport", "LEMScoring", "LEMTrainer", "Panels"], swiftSettings: strict),
     ]
 )
