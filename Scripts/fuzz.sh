@@ -7,6 +7,8 @@
 # own seeded mutation harness (no libFuzzer). Seeds: Fuzz/Corpus/TARGET (Scripts/fuzz_corpus.py).
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
+# File-based targets write each input to a scratch file: keep it in memory where possible.
+[ -d /dev/shm ] && export TMPDIR=/dev/shm
 target=${1:?target or all}; seconds=${2:?seconds}; engine=${3:-libfuzzer}
 targets=$target
 [ "$target" = all ] && targets="gguf safetensors config tokenizer jinja jsonl yaml judge"

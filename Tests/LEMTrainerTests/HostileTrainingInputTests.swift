@@ -1,5 +1,7 @@
 import Foundation
+import LEMFormats
 @testable import LEMTrainer
+import TestSupport
 import Testing
 
 /// Minimal reproducers of hostile training inputs: YAML alias bombs, deep nesting, CRLF and
@@ -60,5 +62,35 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let unreadable = message { _ = try DatasetSplit(file: folder) }
         #expect(unreadable.hasPrefix(folder.path + ": cannot read"), "\(unreadable)")
+    }
+
+    @Test("a LoRA rank of 10^9 is refused before A and B are allocated")
+    func hugeRank() throws {
+        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
+        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        var random = SystemRandomNumberGenerator()
+        let m = message {
+            _ = try model.makeAdapter(parameters: .init(rank: 1_000_000_000, scale: 20), numLayers: 1, using: &random)
+        }
+        #expect(m.contains("lora_parameters.rank") && m.contains("1000000000"), "\(m)")
+    }
+
+    @Test("warnings: no validation set, num_layers 0, a resumed adapter over other layers")
+    func warnings() throws {
+        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
+        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        var random = SystemRandomNumberGenerator()
+        let adapter = try model.makeAdapter(parameters: .init(rank: 2, scale: 20), numLayers: 1, using: &random)
+        var config = TrainingConfig()
+        config.numLayers = 1
+        #expect(LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: true).isEmpty)
+        let noValid = LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: false)
+        #expect(noValid.count == 1 && noValid[0].contains("no validation set"))
+        config.numLayers = -1
+        let other = LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: true)
+        #expect(model.blockCount == 1 || other.first?.contains("the adapter adapts layers") == true, "\(other)")
+        config.numLayers = 0
+        #expect(LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: true)
+            .contains { $0.contains("num_layers is 0") })
     }
 }
