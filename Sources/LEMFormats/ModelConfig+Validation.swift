@@ -5,7 +5,7 @@ import Foundation
 /// A model's files come from strangers: a head count of zero divides by zero, a layer count of
 /// 10⁹ reserves gigabytes, a NaN epsilon poisons every norm. Both readers (config.json and GGUF)
 /// run these checks, with errors naming the file and the key as that format spells it;
-/// `checkLayers(against:)` then holds the layer count to the tensors actually present.
+/// `layerCount(in:)` lets the model factory hold the layer count to the tensors actually present.
 extension ModelConfig {
     /// The largest width, head count, head size or vocabulary accepted (2²⁴; real models stay
     /// below 2¹⁹), so products of two sizes can never overflow.
@@ -35,9 +35,6 @@ extension ModelConfig {
         guard (1 ... Self.maxLayers).contains(numHiddenLayers) else {
             throw bad(.layers, numHiddenLayers, "an integer from 1 to \(Self.maxLayers)")
         }
-        guard numKeyValueHeads <= numAttentionHeads else {
-            throw bad(.kvHeads, numKeyValueHeads, "at most the \(numAttentionHeads) attention heads")
-        }
         guard maxPositionEmbeddings >= 1 else { throw bad(.maxPositions, maxPositionEmbeddings, "a positive integer") }
         if let w = slidingWindow, w < 1 { throw bad(.slidingWindow, w, "a positive integer") }
         guard rmsNormEps.isFinite, rmsNormEps >= 0 else { throw bad(.rmsNormEps, rmsNormEps, "a finite number >= 0") }
@@ -63,9 +60,10 @@ extension ModelConfig {
         }
     }
 
-    /// Throws unless the tensors hold every layer the configuration states (`model.layers.N.`
-    /// names up to `numHiddenLayers − 1`), so no array is sized by a count the file cannot back.
-    public func checkLayers(against tensorNames: some Sequence<String>, file: URL, key: String) throws {
+    /// The layers `tensorNames` hold: one more than the largest N of a `model.layers.N.` name
+    /// (0 when there is none). A model is built only when this covers `numHiddenLayers`, so no
+    /// array is sized by a count the file cannot back.
+    public static func layerCount(in tensorNames: some Sequence<String>) -> Int {
         var highest = -1
         for name in tensorNames where name.hasPrefix("model.layers.") {
             let rest = name.utf8.dropFirst("model.layers.".utf8.count)
@@ -73,9 +71,6 @@ extension ModelConfig {
             guard digits.count <= 9, let n = Int(String(decoding: digits, as: UTF8.self)) else { continue }
             highest = max(highest, n)
         }
-        guard numHiddenLayers <= highest + 1 else {
-            throw FormatError(
-                file, "\(key) is \(numHiddenLayers) but the weights hold \(highest + 1) layer\(highest == 0 ? "" : "s")")
-        }
+        return highest + 1
     }
 }

@@ -9,9 +9,6 @@ extension ModelFiles {
         let gguf = try GGUFFile(url: url)
         let config = try ModelConfig(gguf: gguf)
         let arch = gguf.architecture ?? ""
-        try config.checkLayers(
-            against: gguf.tensorInfos.map { GGUFNames.hfName($0.name, architecture: arch) ?? $0.name }, file: url,
-            key: "metadata '\(arch).block_count'")
         var tensors: [String: any WeightTensor] = [:]
         for info in gguf.tensorInfos {
             let hf = GGUFNames.hfName(info.name, architecture: arch) ?? info.name

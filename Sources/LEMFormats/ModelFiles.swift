@@ -145,8 +145,6 @@ public struct ModelFiles: Sendable {
         for (name, t) in tensors {
             if let hf = textModelName(name) { renamed[hf] = t }
         }
-        try config.checkLayers(
-            against: renamed.keys, file: dir.appendingPathComponent("config.json"), key: "num_hidden_layers")
         return ModelFiles(
             url: dir, format: isQuantized ? .mlxQuantized : .safetensors, config: config, tensors: renamed,
             metadata: metadata)

@@ -48,14 +48,11 @@ import Testing
         #expect(zero.contains("llama.rope.freq_base"), "\(zero)")
     }
 
-    @Test("a GGUF whose block_count exceeds its blocks is refused before the model is built")
-    func blockCountAgainstTensors() throws {
-        let url = gguf {
-            set(&$0, "llama.block_count", .u32(40_000))
-            $0.f32Tensor("blk.0.attn_norm.weight", ne: [8], [Float](repeating: 1, count: 8))
-        }
-        let m = errorMessage { _ = try ModelFiles.open(url) } ?? "no error"
-        #expect(m.contains("llama.block_count") && m.contains("40000") && m.contains("1 layer"), "\(m)")
+    @Test("the layers the weights hold")
+    func layerCount() {
+        #expect(ModelConfig.layerCount(in: ["model.layers.0.a", "model.layers.11.b", "lm_head.weight"]) == 12)
+        #expect(ModelConfig.layerCount(in: ["model.embed_tokens.weight", "model.layers.x.y"]) == 0)
+        #expect(ModelConfig.layerCount(in: ["model.layers.99999999999999999999.a"]) == 0)
     }
 
     @Test("overlapping GGUF tensor spans, also through a changed type")

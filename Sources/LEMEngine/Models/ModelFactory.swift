@@ -15,6 +15,15 @@ public enum ModelFactory {
 
     /// Builds a model whose linear layers are made by `loader` (which may carry an adapter).
     static func makeModel(config: ModelConfig, loader: WeightLoader) throws -> any LanguageModel {
+        if supportedTypes.contains(config.modelType) {
+            // Layers are built in a loop sized by the config: hold it to the weights first.
+            let present = ModelConfig.layerCount(in: loader.tensors.keys)
+            guard config.numHiddenLayers <= present else {
+                throw ModelError.badConfig(
+                    "num_hidden_layers (block_count) is \(config.numHiddenLayers) but the weights hold \(present) layers",
+                    source: loader.source)
+            }
+        }
         switch config.modelType {
         case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
         case "llama", "mistral": return try Llama(config: config, loader: loader)
