@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
 # File-based targets write each input to a scratch file: keep it in memory where possible.
 [ -d /dev/shm ] && export TMPDIR=/dev/shm
+# Swift's own crash backtracer would take the signal before libFuzzer could save the input.
+export SWIFT_BACKTRACE=enable=no
 target=${1:?target or all}; seconds=${2:?seconds}; engine=${3:-libfuzzer}
 targets=$target
 [ "$target" = all ] && targets="gguf safetensors config tokenizer jinja jsonl yaml judge"

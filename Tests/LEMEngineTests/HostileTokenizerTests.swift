@@ -43,4 +43,13 @@ import Testing
             #expect(throws: TokenizerError.self) { _ = try Tokenizer(gguf: v, path: "/m/x.gguf") }
         }
     }
+
+    @Test("a high surrogate escape followed by a non-surrogate escape (fuzzer finding: overflow trap)")
+    func loneSurrogate() throws {
+        let json = tokenizer(vocab: #""a": 0, "\uD800\u0041": 1"#)
+        let t = try Tokenizer.parse(json: Data(json.utf8), path: "/m/tokenizer.json", scanVocabulary: false)
+        #expect(t.tokenString(1) == "\u{FFFD}A")
+        let scanned = try Tokenizer.parse(json: Data(json.utf8), path: "/m/tokenizer.json")
+        #expect(scanned.tokenString(1) == "\u{FFFD}A")
+    }
 }
