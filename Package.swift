@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // LEM Workbench: a terminal workbench for chatting with, LoRA-training, benchmarking and
 // inspecting small language models on CPU. Module layering is described in docs/ARCHITECTURE.md.
 import PackageDescription
@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // HTTP server of `lem serve` (SwiftNIO underneath); only LEMServe and LEMCLI link it. The
+        // ConfigurationSupport trait (swift-configuration) is left off: nothing here reads it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`). No pkgConfig: Debian's .pc files
@@ -60,11 +65,19 @@ let package = Package(
             name: "LEMApp",
             dependencies: ["LEMCore", "LEMEngine", "LEMEval", "LEMScoring", "LEMStore", "LEMTrainer", "Panels"],
             swiftSettings: strict),
+        // `lem serve`: the engine behind an OpenAI-compatible HTTP API (Hummingbird on SwiftNIO).
+        .target(
+            name: "LEMServe",
+            dependencies: [
+                "LEMCore", "LEMEngine", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         // The headless subcommands and the ncursesw driver of the workbench.
         .target(
             name: "LEMCLI",
             dependencies: [
-                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMFormats", "LEMScoring", "LEMStore", "LEMTrainer",
+                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMFormats", "LEMScoring", "LEMServe", "LEMStore", "LEMTrainer",
                 "Panels", "CNCurses", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -112,6 +125,11 @@ let package = Package(
                            "StoreTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "LEMFuzzTargetsTests", dependencies: ["LEMFuzzTargets", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LEMServeTests",
+            dependencies: ["LEMCore", "LEMEngine", "LEMEval", "LEMServe", "LEMStore", "TestSupport", "StoreTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         // The `lem` binary end to end: subcommands as processes, the workbench in tmux.
         .testTarget(
             name: "LEMTUITests", dependencies: ["LEMCore", "TestSupport", "LEMScoring", "LEMTrainer", "Panels"],

@@ -23,6 +23,10 @@ public struct BenchRunPlan: Sendable {
     public var maxTokens: Int?
     /// Sampling seed.
     public var seed: UInt64
+    /// A remote OpenAI-compatible engine answering instead of the local one; nil: local.
+    public var remote: RemoteResponseGenerator?
+    /// Items asked at once (remote engines; the local engine answers one at a time).
+    public var concurrency: Int = 1
 
     /// Creates a plan.
     public init(model: ModelKey, modelName: String? = nil, benchmark: String, limit: Int? = nil,
@@ -50,7 +54,7 @@ public struct BenchRunPlan: Sendable {
                 benchmark: benchmark,
                 adapter: model.adapter.map { $0 + (model.scale == 1 ? "" : " ×\(model.scale)") },
                 sampling: BenchPrompt.sampling(for: benchmark, maxTokens: maxTokens, seed: seed),
-                kernelMode: kernelMode, kernel: kernelMode == .none ? nil : kernel?.fingerprint)
+                kernelMode: kernelMode, kernel: kernelMode == .none ? nil : kernel?.fingerprint, engine: remote?.engine)
     }
 
     /// Sets the kernel mode by name (`none`, `system`, `sandwich`), loading the kernel from
@@ -71,14 +75,29 @@ public struct BenchRunPlan: Sendable {
         if let maxTokens, maxTokens < 1 { throw LocatedError("--max-tokens", "must be at least 1") }
         if !model.scale.isFinite { throw LocatedError("--adapter-scale", "must be a finite number") }
         if let limit, limit < 1 { throw LocatedError("--limit", "must be at least 1") }
+        if concurrency < 1 { throw LocatedError("--concurrency", "must be at least 1") }
     }
 
     /// Runs or resumes the plan on a loaded model, committing each answer as it arrives.
     @discardableResult
     public func run(store: ResultStore, model loaded: LoadedModel,
                     progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
+        try await run(store: store, generator: EngineResponseGenerator(model: loaded), concurrency: 1, progress: progress)
+    }
+
+    /// Runs or resumes the plan on its remote engine (`remote` must be set).
+    @discardableResult
+    public func runRemote(store: ResultStore, progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws
+        -> Int64
+    {
+        guard let remote else { throw LocatedError("--engine-url", "no remote engine given") }
+        return try await run(store: store, generator: remote, concurrency: concurrency, progress: progress)
+    }
+
+    private func run(store: ResultStore, generator: any ResponseGenerator, concurrency: Int,
+                     progress: @escaping @Sendable (BenchRunEvent) -> Void) async throws -> Int64 {
         try validate()
-        let runner = BenchRunner(store: store, generator: EngineResponseGenerator(model: loaded), kernel: kernel)
+        let runner = BenchRunner(store: store, generator: generator, kernel: kernel, concurrency: concurrency)
         let runID = try await runner.run(spec, limit: limit, progress: progress)
         if benchmark == "gsm8k" {
             // As on import: GSM8K answers are scored by the three extraction rules right away.

@@ -29,12 +29,15 @@ public struct BenchRunner: Sendable {
     let store: ResultStore
     let generator: any ResponseGenerator
     let kernel: EthicsKernel?
+    let concurrency: Int
 
-    /// Creates a runner; `kernel` is required for the `system` and `sandwich` modes.
-    public init(store: ResultStore, generator: any ResponseGenerator, kernel: EthicsKernel? = nil) {
+    /// Creates a runner; `kernel` is required for the `system` and `sandwich` modes. Up to
+    /// `concurrency` items are asked at once (a remote server serves several; the local engine one).
+    public init(store: ResultStore, generator: any ResponseGenerator, kernel: EthicsKernel? = nil, concurrency: Int = 1) {
         self.store = store
         self.generator = generator
         self.kernel = kernel
+        self.concurrency = max(1, concurrency)
     }
 
     /// Runs (or resumes) `spec` over the benchmark's first `limit` items in key order (all when
@@ -56,15 +59,30 @@ public struct BenchRunner: Sendable {
         var done = total - pending.count
         progress(.started(runID: runID, total: total, done: done, resumed: resumed))
         do {
-            for item in pending {
-                try Task.checkCancellation()
-                let messages = BenchPrompt.messages(prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
-                                                    kernel: spec.kernelMode == .none ? nil : kernel)
-                let response = try await generator.generate(messages: messages, sampling: spec.sampling)
-                try store.recordResponse(runID: runID, itemID: item.id, response)
-                done += 1
-                progress(.response(runID: runID, item: item.key, done: done, total: total, tokens: response.tokens,
-                                   seconds: response.seconds))
+            // Up to `concurrency` items in flight; each answer is committed as it arrives.
+            try await withThrowingTaskGroup(of: (PendingItem, GeneratedResponse).self) { group in
+                var next = 0
+                func launch() {
+                    let item = pending[next]
+                    next += 1
+                    let messages = BenchPrompt.messages(prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
+                                                        kernel: spec.kernelMode == .none ? nil : kernel)
+                    group.addTask {
+                        try Task.checkCancellation()
+                        return (item, try await generator.generate(messages: messages, sampling: spec.sampling))
+                    }
+                }
+                while next < min(concurrency, pending.count) { launch() }
+                while let (item, response) = try await group.next() {
+                    try store.recordResponse(runID: runID, itemID: item.id, response)
+                    done += 1
+                    progress(.response(runID: runID, item: item.key, done: done, total: total, tokens: response.tokens,
+                                       seconds: response.seconds))
+                    if next < pending.count {
+                        try Task.checkCancellation()
+                        launch()
+                    }
+                }
             }
         } catch is CancellationError {
             try store.setRunStatus(runID, "interrupted")

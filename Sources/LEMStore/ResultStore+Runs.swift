@@ -16,16 +16,19 @@ public struct RunSpec: Sendable, Equatable {
     public var kernelMode: KernelMode
     /// Names the kernel text used (e.g. `EthicsKernel.fingerprint`); nil for mode `none`.
     public var kernel: String?
+    /// The remote engine that answered (`openai:<API root> model=<name>`); nil for the local engine.
+    public var engine: String?
 
     /// Creates a spec.
     public init(model: String, benchmark: String, adapter: String? = nil, sampling: SamplingSettings = .greedy,
-                kernelMode: KernelMode = .none, kernel: String? = nil) {
+                kernelMode: KernelMode = .none, kernel: String? = nil, engine: String? = nil) {
         self.model = model
         self.benchmark = benchmark
         self.adapter = adapter
         self.sampling = sampling
         self.kernelMode = kernelMode
         self.kernel = kernelMode == .none ? nil : kernel
+        self.engine = engine
     }
 
     /// The sampling settings as stored on the run (sorted keys): part of the run's identity.
@@ -70,18 +73,19 @@ extension ResultStore {
             let modelID = try modelID(named: spec.model, in: db)
             if let id = try Int64.fetchOne(db, sql: """
                 SELECT id FROM run WHERE model_id = ? AND benchmark = ? AND adapter IS ? AND sampling = ?
-                    AND kernel_mode = ? AND kernel IS ? AND origin = 'run'
+                    AND kernel_mode = ? AND kernel IS ? AND engine IS ? AND origin = 'run'
                 ORDER BY id DESC LIMIT 1
                 """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                                 spec.kernel]) {
+                                 spec.kernel, spec.engine]) {
                 try db.execute(sql: "UPDATE run SET status = 'running' WHERE id = ?", arguments: [id])
                 return (id, true)
             }
             try db.execute(sql: """
-                INSERT INTO run (model_id, benchmark, adapter, sampling, kernel_mode, kernel, origin, status, started_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'run', 'running', ?)
+                INSERT INTO run (model_id, benchmark, adapter, sampling, kernel_mode, kernel, engine, origin, status,
+                                 started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'run', 'running', ?)
                 """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                                 spec.kernel, Date().timeIntervalSince1970])
+                                 spec.kernel, spec.engine, Date().timeIntervalSince1970])
             return (db.lastInsertedRowID, false)
         }
     }
@@ -118,6 +122,23 @@ extension ResultStore {
         try pool.write { db in
             try db.execute(sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
                            arguments: [status, status == "running" ? nil : Date().timeIntervalSince1970, runID])
+        }
+    }
+
+    /// A stored run's model name, benchmark and engine; nil when there is no run `runID`.
+    public func runSummary(_ runID: Int64) throws -> (model: String, benchmark: String, engine: String?)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT model.name AS model, run.benchmark AS benchmark, run.engine AS engine
+                FROM run JOIN model ON model.id = run.model_id WHERE run.id = ?
+                """, arguments: [runID]).map { ($0["model"], $0["benchmark"], $0["engine"]) }
+        }
+    }
+
+    /// The row id of `benchmark`'s item `key`, nil when there is none.
+    public func itemID(benchmark: String, key: String) throws -> Int64? {
+        try pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM item WHERE benchmark = ? AND key = ?", arguments: [benchmark, key])
         }
     }
 }

@@ -89,6 +89,10 @@ public final class ResultStore: Sendable {
             // Which kernel text a run used (a fingerprint), part of its identity for resuming.
             try db.execute(sql: "ALTER TABLE run ADD COLUMN kernel TEXT")
         }
+        m.registerMigration("run-engine") { db in
+            // The remote engine that answered a run (nil: the local engine), part of its identity.
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN engine TEXT")
+        }
         ChatSessionStore.registerMigrations(&m)
         return m
     }

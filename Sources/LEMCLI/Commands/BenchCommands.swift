@@ -6,5 +6,5 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Import, run, score, report and export benchmark results.",
         subcommands: [BenchImportCommand.self, BenchRunCommand.self, BenchScoreCommand.self, BenchReportCommand.self,
-                      BenchExportCommand.self])
+                      BenchExportCommand.self, BenchExportBatchCommand.self, BenchImportBatchCommand.self])
 }

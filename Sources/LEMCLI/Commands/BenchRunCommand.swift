@@ -46,27 +46,55 @@ struct BenchRunCommand: ContextCommand {
     @Option(name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
     var maxTokens: Int?
 
+    @Option(name: .customLong("engine-url"),
+            help: "Answer on an OpenAI-compatible server instead (its API root, e.g. http://127.0.0.1:8080/v1).")
+    var engineURL: String?
+
+    @Option(name: .customLong("engine-model"), help: "The server's model name (default: the first of its /v1/models).")
+    var engineModel: String?
+
+    @Option(name: .customLong("engine-key-env"), help: "Environment variable holding the server's API key.")
+    var engineKeyEnv: String = "LEM_ENGINE_API_KEY"
+
+    @Option(help: "Items asked at once on --engine-url (the local engine answers one at a time).")
+    var concurrency: Int = 1
+
     func run(in context: AppContext) async throws {
         guard let mode = KernelMode(rawValue: kernel) else {
             throw ValidationError("--kernel must be none, system or sandwich (got \(kernel))")
         }
+        if engineURL == nil && (engineModel != nil || concurrency != 1) {
+            throw ValidationError("--engine-model and --concurrency need --engine-url")
+        }
         let store = try database.open(in: context)
-        let key = try model.key(in: context)
         let name = try BenchRunCommand.benchmarkName(benchmark, store: store, seeds: context.paths.seedsDirectory)
         var kernelText: EthicsKernel?
         if mode != .none { kernelText = try Self.kernel(file: kernelFile, paths: context.paths) }
-        let plan = BenchRunPlan(
-            model: key, modelName: modelName, benchmark: name, limit: limit, kernelMode: mode,
-            kernel: kernelText, maxTokens: maxTokens, seed: seed)
+        let remote = try await engineURL.map { try await remoteEngine($0, context: context) }
+        let key = try remote.map { ModelKey(model: $0.model) } ?? model.key(in: context)
+        var plan = BenchRunPlan(
+            model: key, modelName: modelName ?? remote.map { $0.model + (mode == .none ? "" : "+" + mode.rawValue) },
+            benchmark: name, limit: limit, kernelMode: mode, kernel: kernelText, maxTokens: maxTokens, seed: seed)
+        plan.remote = remote
+        plan.concurrency = concurrency
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
-        printError("loading \(key.title)…")
-        let loaded = try context.load(key)
+        let loaded: LoadedModel?
+        if remote == nil {
+            printError("loading \(key.title)…")
+            loaded = try context.load(key)
+        } else {
+            loaded = nil
+        }
         printError("\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "
-                   + "max \(spec.sampling.maxTokens) tokens, seed \(seed) → \(store.url.path)")
+                   + "max \(spec.sampling.maxTokens) tokens, seed \(seed)"
+                   + (remote.map { ", \($0.engine), \(concurrency) at once" } ?? "") + " → \(store.url.path)")
 
         let meter = ProgressMeter()
-        let task = Task { try await plan.run(store: store, model: loaded) { meter.report($0) } }
+        let task = Task {
+            if let loaded { return try await plan.run(store: store, model: loaded) { meter.report($0) } }
+            return try await plan.runRemote(store: store) { meter.report($0) }
+        }
         let interrupts = InterruptWatch { count in
             if count == 1 {
                 meter.finishLine()
@@ -88,6 +116,27 @@ struct BenchRunCommand: ContextCommand {
                        + "command again to resume")
             throw ExitCode(130)
         }
+    }
+
+    /// The remote engine `--engine-url` names; without `--engine-model`, the first model the
+    /// server lists.
+    func remoteEngine(_ url: String, context: AppContext) async throws -> RemoteResponseGenerator {
+        guard let root = URL(string: url), let scheme = root.scheme, ["http", "https"].contains(scheme), root.host != nil else {
+            throw ValidationError("--engine-url \(url): expected an http(s) URL such as http://127.0.0.1:8080/v1")
+        }
+        let client = OpenAIClient(baseURL: root, apiKey: context.variable(engineKeyEnv), timeout: 600)
+        if let engineModel { return RemoteResponseGenerator(client: client, model: engineModel) }
+        let reply: OpenAIClient.Reply
+        do {
+            reply = try await client.get("models")
+            try client.check(reply, path: "models")
+        } catch let error as OpenAIClientError {
+            throw CommandFailure(description: "--engine-url: \(error.message)")
+        }
+        guard let first = reply.json?["data"]?.array?.first?["id"]?.string else {
+            throw CommandFailure(description: "--engine-url \(url): /models lists no model; give --engine-model")
+        }
+        return RemoteResponseGenerator(client: client, model: first)
     }
 
     /// `--benchmark`: a name or file, as `BenchmarkSource.resolve`, with the seeds folder found.

@@ -23,6 +23,16 @@ public struct GenerationStats: Sendable, Equatable {
     /// Why the run ended.
     public var stopReason: StopReason
 
+    /// Stats with every field given.
+    public init(promptTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
+                stopReason: StopReason) {
+        self.promptTokens = promptTokens
+        self.generatedTokens = generatedTokens
+        self.promptSeconds = promptSeconds
+        self.generationSeconds = generationSeconds
+        self.stopReason = stopReason
+    }
+
     /// Prompt tokens per second of prefill.
     public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
     /// Generated tokens per second (each needs one decode step after the first).
