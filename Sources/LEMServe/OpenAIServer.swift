@@ -37,7 +37,9 @@ public struct OpenAIServer: Sendable {
         router.post("/v1/completions") { request, _ in try await completion(request, chat: false) }
 
         var logger = Logger(label: "lem.serve")
-        logger.logLevel = .error
+        // Request errors go to the client; embedded (tests), cancelling the task is the normal
+        // stop, which Hummingbird would log as an error.
+        logger.logLevel = handleSignals ? .error : .critical
         let idle = TimeAmount.milliseconds(Int64(configuration.idleTimeout * 1000))
         let app = Application(
             router: router, server: .http1(configuration: .init(idleTimeout: idle)),

@@ -232,4 +232,19 @@ struct OpenAIServerTests {
         #expect(ContinuousClock.now - start < .seconds(5))
         #expect(try await server.raw("/health", body: "", method: "GET").status == 200)
     }
+
+    @Test("SmolLM2: a greedy chat answer over HTTP equals the engine's (what `lem generate --chat` prints)",
+          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2-135M-Instruct not installed: run Scripts/setup.sh"))
+    func smolLM2Greedy() async throws {
+        let model = try LoadedModel.load(ModelKey(model: try #require(TestPaths.smolLM2)))
+        let server = try await ServerHarness.start(ServedModels(base: model, baseName: "smol"))
+        defer { Task { await server.stop() } }
+        let reply = try await server.client.chat(
+            model: "smol", messages: [.user("What is the capital of France?")], temperature: 0, maxTokens: 24)
+        let request = try model.chatRequest(messages: [.user("What is the capital of France?")],
+                                            sampling: SamplingSettings(maxTokens: 24))
+        let (expected, _) = Self.engineText(model, request)
+        #expect(reply.content == expected)
+        #expect(!expected.isEmpty)
+    }
 }

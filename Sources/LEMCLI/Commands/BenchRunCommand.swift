@@ -70,7 +70,8 @@ struct BenchRunCommand: ContextCommand {
         let name = try BenchRunCommand.benchmarkName(benchmark, store: store, seeds: context.paths.seedsDirectory)
         var kernelText: EthicsKernel?
         if mode != .none { kernelText = try Self.kernel(file: kernelFile, paths: context.paths) }
-        let remote = try await engineURL.map { try await remoteEngine($0, context: context) }
+        var remote: RemoteResponseGenerator?
+        if let engineURL { remote = try await remoteEngine(engineURL, context: context) }
         let key = try remote.map { ModelKey(model: $0.model) } ?? model.key(in: context)
         var plan = BenchRunPlan(
             model: key, modelName: modelName ?? remote.map { $0.model + (mode == .none ? "" : "+" + mode.rawValue) },
