@@ -183,36 +183,20 @@ public final class BenchService: @unchecked Sendable {
         }
     }
 
-    /// The scorers a scoring pass names; an unknown name is an error.
-    static func scorers(named names: [String]) throws -> [any TextScorer] {
-        var scorers: [any TextScorer] = []
-        for name in names {
-            switch name {
-            case "gsm8k": scorers += GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }
-            case "lek-heuristic": scorers.append(LEKHeuristic())
-            case "patterns": scorers.append(PatternScorer())
-            case "grammar": scorers.append(GrammarDifferential())
-            case "authority": scorers.append(AuthorityDetector())
-            default: throw AppError("unknown scorer \(name)")
-            }
-        }
-        return scorers
-    }
-
     private func startScoring(_ names: [String]) {
         let title = "score " + names.joined(separator: " ")
         launch(title) { [self] in
             let store = try openStore()
-            let scorers = try Self.scorers(named: names)
-            let gsmOnly = scorers.allSatisfy { $0 is GSM8KScorer }
-            let written = try ScoringPass.run(scorers, store: store, benchmarks: gsmOnly ? ["gsm8k"] : []) { [self] done, total in
+            let scorers = try ScoringPass.scorers(named: names)
+            // Each scorer scores only the benchmarks it is made for; the summary says what it skipped.
+            let summary = try ScoringPass.run(scorers, store: store) { [self] done, total in
                 if done % 20 == 0 || done == total {
                     post(BenchActivity(title: title, line: "[\(done)/\(total)] responses",
                                        fraction: total > 0 ? Double(done) / Double(total) : nil))
                 }
             }
             try Task.checkCancellation()
-            return "wrote \(written) scores"
+            return (["wrote \(summary.written) scores for \(summary.responses) answers"] + summary.notes).joined(separator: "; ")
         }
     }
 }
