@@ -293,21 +293,25 @@ public struct BenchPanel: Panel {
         for (r, col) in zip(runs, cols) {
             let b = Block(title: runName(r), rightTitle: "score " + Self.scoreText(p.value(r, metric: metric)), kind: .plain)
             b.render(into: &buffer, area: col)
-            let w = max(1, b.inner(col).width)
             let answer = r < p.answers.count ? p.answers[r] : ""
-            var lines = answer.isEmpty ? [StyledLine("(no answer)", .role(.textDim, .italic))]
-                : Self.highlighted(answer, spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
-            if r < p.details.count, !p.details[r].isEmpty {
-                lines += ["", StyledLine("Scores", .role(.heading, .bold))]
-                for d in p.details[r] {
-                    var line = StyledLine(d.key + " ", .role(.accent))
-                    line.append(d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
-                                .role(d.value == nil ? .warning : .text, .bold))
-                    lines += line.wrapped(to: w)
-                    if !d.reasoning.isEmpty { lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w) }
+            // Laid out narrower when a scrollbar is needed, so it never hides a column of text.
+            let lines = TextView.fitting(b.inner(col)) { w in
+                var lines = answer.isEmpty ? [StyledLine("(no answer)", .role(.textDim, .italic))]
+                    : Self.highlighted(answer, spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
+                if r < p.details.count, !p.details[r].isEmpty {
+                    lines += ["", StyledLine("Scores", .role(.heading, .bold))]
+                    for d in p.details[r] {
+                        var line = StyledLine(d.key + " ", .role(.accent))
+                        line.append(d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
+                                    .role(d.value == nil ? .warning : .text, .bold))
+                        lines += line.wrapped(to: w)
+                        if !d.reasoning.isEmpty { lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w) }
+                    }
+                } else if r < p.reasoning.count, !p.reasoning[r].isEmpty {
+                    lines += ["", StyledLine("Reasoning", .role(.heading, .bold))]
+                        + StyledLine(p.reasoning[r], .role(.textDim)).wrapped(to: w)
                 }
-            } else if r < p.reasoning.count, !p.reasoning[r].isEmpty {
-                lines += ["", StyledLine("Reasoning", .role(.heading, .bold))] + StyledLine(p.reasoning[r], .role(.textDim)).wrapped(to: w)
+                return lines
             }
             TextView(lines, offset: detailOffset).render(into: &buffer, area: b.inner(col))
         }

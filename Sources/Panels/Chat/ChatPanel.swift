@@ -167,7 +167,7 @@ public struct ChatPanel: Panel {
             kv("kernel", model.kernelMode.rawValue, model.kernelMode == .none ? .text : .warning), StyledLine(),
             StyledLine("System prompt", .role(.heading, .bold)),
         ]
-        lines += StyledLine(model.systemPrompt.isEmpty ? "(none)" : model.systemPrompt, .role(.chatSystem)).wrapped(to: inner.width)
+        lines += StyledLine(model.systemPrompt.isEmpty ? "(none)" : model.systemPrompt, .role(.chatSystem)).wrapped(to: max(1, inner.width - 1))
         if let last = model.messages.last(where: { $0.stats != nil })?.stats {
             lines += [StyledLine(), StyledLine("Last turn", .role(.heading, .bold)),
                 kv("prompt", "\(last.promptTokens) tok"), kv("answer", "\(last.generatedTokens) tok"),
@@ -189,7 +189,7 @@ public struct ChatPanel: Panel {
                 let style: Style = i == split ? Style(fg: .role(.diverge), attributes: [.bold, .underline]) : (split.map { i > $0 } ?? false ? .role(.textDim) : .role(.text))
                 line.append(i == split ? "▶" + t : t, style)
             }
-            TextView(line.wrapped(to: inner.width)).render(into: &buffer, area: inner)
+            TextView(TextView.fitting(inner) { line.wrapped(to: $0) }).render(into: &buffer, area: inner)
         }
     }
 

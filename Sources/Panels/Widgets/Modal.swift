@@ -24,7 +24,7 @@ struct Modal: Widget {
         let block = Block(title: title, focused: true, kind: .rounded, background: .role(.modalBackground))
         block.render(into: &buffer, area: box)
         let inner = block.inner(box).inset(horizontal: 1, vertical: 0)
-        let wrapped = lines.flatMap { $0.spans.isEmpty ? [$0] : $0.wrapped(to: inner.width) }
+        let wrapped = TextView.fitting(inner) { w in lines.flatMap { $0.spans.isEmpty ? [$0] : $0.wrapped(to: w) } }
         TextView(wrapped, offset: offset, base: Style(bg: .role(.modalBackground))).render(into: &buffer, area: inner)
     }
 }
