@@ -96,13 +96,13 @@ public final class AttentionService: @unchecked Sendable {
                     wb.attention.model.setStatus("error: no chat prompt yet; press p to type one")
                     return
                 }
-                wb.attention.model.setStatus("analysing…")
+                wb.attention.model.setStatus(AttentionViewModel.capturingStatus)
                 wb.attention.model.setPrompt(source.user + (source.answer.map { " ⇒ " + $0 } ?? ""))
                 analyse(user: source.user, answer: source.answer, chat: typed.isEmpty)
             }
         case .analyzeTurn(let user, let answer):
             inbox.post { [self] wb in
-                wb.attention.model.setStatus("analysing…")
+                wb.attention.model.setStatus(AttentionViewModel.capturingStatus)
                 wb.attention.model.setPrompt(user + (answer.map { " ⇒ " + $0 } ?? ""))
                 analyse(user: user, answer: answer, chat: true)
             }

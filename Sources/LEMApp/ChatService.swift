@@ -66,8 +66,8 @@ public final class ChatService: @unchecked Sendable {
         case .send(let text):
             inbox.post { [self] wb in
                 // One generation at a time: a second prompt is refused, not queued behind it.
-                guard !wb.chat.model.isGenerating, wb.chat.model.comparison?.isRunning != true else {
-                    wb.showNotice("an answer is still being generated: wait for it, or Esc stops it")
+                guard !wb.chat.model.isAnswering else {
+                    wb.showNotice(ChatViewModel.busyNotice)
                     return
                 }
                 wb.chat.model.beginTurn(prompt: text)

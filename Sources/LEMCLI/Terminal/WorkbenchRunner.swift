@@ -41,7 +41,8 @@ final class WorkbenchRunner {
         controller.start()
         var frame = ScreenBuffer(width: 0, height: 0)
         var dirty = true
-        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.wakeFD, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.wakeFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: screen.resizeFD, events: Int16(POLLIN), revents: 0)]
         var lastTick = DispatchTime.now()
         loop: while true {
             for u in inbox.drain() { u(&workbench); dirty = true }
@@ -60,7 +61,12 @@ final class WorkbenchRunner {
             for i in fds.indices { fds[i].revents = 0 }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno != EINTR { throw WorkbenchError("poll failed: errno \(errno)") }
-            // Input (also after EINTR: a SIGWINCH makes curses report KEY_RESIZE).
+            // A window-size change wakes the loop through its pipe (the signal may have gone to
+            // another thread); curses then reports KEY_RESIZE on the next read.
+            if fds[2].revents != 0 {
+                screen.drainResizes()
+                dirty = true
+            }
             for input in screen.readEvents() {
                 switch input {
                 case .resize:

@@ -7,8 +7,9 @@ public protocol Panel {
     var keyContext: String { get }
     /// Whether plain character keys go to a text input (so single-character global keys do not fire).
     var capturesText: Bool { get }
-    /// Whether work this panel shows is running (quitting asks first).
-    var isBusy: Bool { get }
+    /// The work this panel shows that is still running, one short phrase each ("an answer in
+    /// Chat"); quitting asks first and names it.
+    var runningWork: [String] { get }
     /// Whether the panel animates and wants timer ticks.
     var isAnimating: Bool { get }
 
@@ -26,7 +27,9 @@ public protocol Panel {
 
 extension Panel {
     public var capturesText: Bool { false }
-    public var isBusy: Bool { false }
+    public var runningWork: [String] { [] }
+    /// Whether work this panel shows is running.
+    public var isBusy: Bool { !runningWork.isEmpty }
     public var isAnimating: Bool { false }
     public mutating func tick() -> Bool { false }
 }

@@ -20,6 +20,7 @@ public struct AttentionPanel: Panel {
     public var title: String { "Attention" }
     public var keyContext: String { "attention" }
     public var capturesText: Bool { isEditingPrompt }
+    public var runningWork: [String] { model.isCapturing ? ["an attention capture"] : [] }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
         if isEditingPrompt { return [KeyHint("Enter", "analyse"), KeyHint("Esc", "cancel")] }
@@ -213,6 +214,10 @@ public struct AttentionPanel: Panel {
             }
             if mapArea.contains(x: m.x, y: m.y) { focus = .map; return .redraw }
             return .ignored
+        case .paste(let text):
+            guard isEditingPrompt else { return .ignored }
+            promptInput.insert(text)
+            return .redraw
         case .key(let k):
             if isEditingPrompt {
                 switch k.key {

@@ -5,6 +5,7 @@ extension BenchPanel {
 
     public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
         if case .mouse(let m) = event { return handleMouse(m, area: area) }
+        if case .paste(let text) = event { return paste(text) }
         guard case .key(let k) = event else { return .ignored }
         formError = nil
         if let editing { return handleTyping(k, editing, emit: emit) }
@@ -70,6 +71,21 @@ extension BenchPanel {
             emit(.attention(.analyzeTurn(user: row.prompt, answer: answer)))
             jump = .attention
         default: return .ignored
+        }
+        return .redraw
+    }
+
+    /// Inserts pasted text into the line or form row being typed.
+    mutating func paste(_ text: String) -> EventResult {
+        switch editing {
+        case .filter:
+            filter.insert(text)
+            promptTable = TableState()
+        case .run, .score: form.insert(text)
+        case .judge:
+            guard var f = judgeForm, f.paste(text) else { return .ignored }
+            judgeForm = f
+        case nil: return .ignored
         }
         return .redraw
     }

@@ -42,7 +42,10 @@ public struct BenchPanel: Panel {
     public var title: String { "Bench" }
     public var keyContext: String { "bench" }
     public var capturesText: Bool { editing != nil }
-    public var isBusy: Bool { model.activity?.running == true }
+    public var runningWork: [String] {
+        guard let a = model.activity, a.running else { return [] }
+        return ["\(a.title) in Bench"]
+    }
     /// Whether the query line is being typed.
     public var isEditingFilter: Bool { editing == .filter }
 

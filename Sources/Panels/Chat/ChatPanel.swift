@@ -30,7 +30,11 @@ public struct ChatPanel: Panel {
     public var title: String { "Chat" }
     public var keyContext: String { "chat" }
     public var capturesText: Bool { focus == .input || settingsForm.editor != nil || sessionRename != nil }
-    public var isBusy: Bool { model.isGenerating }
+    public var runningWork: [String] {
+        if model.isGenerating { return ["an answer in Chat"] }
+        if model.comparison?.isRunning == true { return ["the split-view answers in Chat"] }
+        return []
+    }
     public var isAnimating: Bool { model.isGenerating }
 
     public mutating func tick() -> Bool {
@@ -204,6 +208,16 @@ public struct ChatPanel: Panel {
                 if m.action == .wheelDown { scrollBack = max(0, scrollBack - 3); return .redraw }
             }
             return a.input.contains(x: m.x, y: m.y) ? .redraw : .ignored
+        case .paste(let text):
+            switch focus {
+            case .input: return input.insert(text) ? .redraw : .handled
+            case .settings: return settingsForm.paste(text) ? .redraw : .ignored
+            case .sessions:
+                guard var r = sessionRename else { return .ignored }
+                r.insert(text)
+                sessionRename = r
+                return .redraw
+            }
         case .key(let k):
             if focus == .settings { return handleSettings(k, keys: keys, emit: emit) }
             if focus == .sessions { return handleSessions(k, emit: emit) }

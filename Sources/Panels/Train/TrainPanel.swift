@@ -23,7 +23,10 @@ public struct TrainPanel: Panel {
 
     public var title: String { "Train" }
     public var keyContext: String { "train" }
-    public var isBusy: Bool { model.isRunning && model.isLocalRun }
+    public var runningWork: [String] {
+        guard model.isRunning, model.isLocalRun else { return [] }
+        return ["training \(model.runName) (iteration \(model.step)\(model.totalSteps.map { " of \($0)" } ?? ""))"]
+    }
     public var capturesText: Bool { form?.editor != nil }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
@@ -140,6 +143,10 @@ public struct TrainPanel: Panel {
         if probeViewer != nil, case .key(let k) = event { return handleProbeViewer(k) }
         if form != nil, case .key(let k) = event { return handleForm(k, emit: emit) }
         switch event {
+        case .paste(let text):
+            guard var f = form, f.paste(text) else { return .ignored }
+            form = f
+            return .redraw
         case .mouse(let m):
             if m.action == .wheelUp { return perform("zoom-in", emit: emit) }
             if m.action == .wheelDown { return perform("zoom-out", emit: emit) }

@@ -56,6 +56,14 @@ struct FormState: Hashable, Sendable {
         set { if let i = fields.firstIndex(where: { $0.key == key }) { fields[i].value = newValue } }
     }
 
+    /// Inserts pasted text into the row being edited; false when no row is being edited.
+    mutating func paste(_ text: String) -> Bool {
+        guard var ed = editor else { return false }
+        ed.insert(text)
+        editor = ed
+        return true
+    }
+
     /// Applies a key.
     mutating func handle(_ e: KeyEvent) -> Outcome {
         guard fields.indices.contains(selected) else { return e.key == .escape ? .close : .ignored }
