@@ -21,7 +21,8 @@ extension WorkbenchEndToEndTests {
     /// Starts the demo workbench in the session at `width`×`height`.
     static func openDemo(_ s: Session, _ dir: URL, width: Int = 100, height: Int = 30, term: String = "xterm-256color",
                          extraEnv: String = "") throws {
-        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=\(term) \(extraEnv) \(lem!.path) workbench --demo-chat "
+        // The test runner may run with NO_COLOR set; these runs are about colour.
+        let command = "env -u NO_COLOR XDG_CONFIG_HOME=\(dir.path)/cfg TERM=\(term) \(extraEnv) \(lem!.path) workbench --demo-chat "
             + "--train-log \(dir.path)/train-log.jsonl; echo LEM-EXIT-$?; sleep 30"
         try s.run(["new-session", "-d", "-s", s.name, "-x", "\(width)", "-y", "\(height)", command])
     }
@@ -92,6 +93,82 @@ extension WorkbenchEndToEndTests {
         try s.keys("C-q")
         (ok, text) = s.wait(for: "LEM-EXIT-0")
         #expect(ok, "lem did not exit:\n\(text)")
+    }
+
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    func anEightColourTerminalNeverDrawsTextBlack() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = try Self.driverFolder("ansi8")
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        try Self.openDemo(s, dir, term: "xterm")
+        var (ok, text) = s.wait(for: "Ask something")
+        #expect(ok, "chat did not open:\n\(text)")
+        for panel in ["M-1", "M-3", "M-4"] {
+            try s.keys(panel)
+            Thread.sleep(forTimeInterval: 0.5)
+            let styled = try s.run(["capture-pane", "-p", "-e", "-t", s.name])
+            // SGR 30 is a black foreground: invisible on the dark screens most terminals have.
+            let black = try NSRegularExpression(pattern: "\u{1b}\\[(?:[0-9;]*;)?30(?:;[0-9;]*)?m")
+            let hits = black.numberOfMatches(in: styled, range: NSRange(styled.startIndex..., in: styled))
+            #expect(hits == 0, "black text on \(panel):\n\(styled.replacingOccurrences(of: "\u{1b}", with: "⎋"))")
+        }
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-0")
+        #expect(ok, "lem did not exit:\n\(text)")
+    }
+
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    func underNoColorTheAttentionMapIsShaded() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = try Self.driverFolder("nocolor")
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        try Self.openDemo(s, dir, extraEnv: "NO_COLOR=1")
+        var (ok, text) = s.wait(for: "Ask something")
+        #expect(ok, "chat did not open:\n\(text)")
+        try s.keys("M-4")
+        (ok, text) = s.wait(for: "Layer 0 · head 0")
+        // Shade characters carry the weights in the map, the head grid and both legends.
+        let shades = text.filter { "░▒▓█".contains($0) }.count
+        #expect(ok && shades >= 20, "no shaded heat map under NO_COLOR:\n\(text)")
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-0")
+        #expect(ok, "lem did not exit:\n\(text)")
+    }
+
+    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    func ctrlTSaysWhichThemeIsOnAndTheNextStartKeepsIt() throws {
+        let s = Session(tmux: Self.tmux!)
+        let dir = try Self.driverFolder("theme")
+        defer {
+            _ = try? s.run(["kill-server"])
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let run = "env -u NO_COLOR XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat "
+            + "--train-log \(dir.path)/train-log.jsonl"
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "100", "-y", "30",
+                   run + "; echo LEM-EXIT-$?; sleep 2; " + run + "; sleep 30"])
+        var (ok, text) = s.wait(for: "Ask something")
+        #expect(ok, "chat did not open:\n\(text)")
+        try s.keys("C-t")
+        (ok, text) = s.wait(for: "theme light (2/4) · remembered in")
+        #expect(ok, "no notice saying which theme is on:\n\(text)")
+        let saved = (try? String(contentsOf: dir.appendingPathComponent("cfg/lem/theme"), encoding: .utf8)) ?? ""
+        #expect(saved == "name = light\n", "theme file: \(saved)")
+        try s.keys("C-q")
+        (ok, text) = s.wait(for: "LEM-EXIT-0")
+        #expect(ok, "lem did not exit:\n\(text)")
+        // The second start opens in the light theme: its own white background (xterm 231).
+        Thread.sleep(forTimeInterval: 2.5)
+        (ok, text) = s.wait(for: "Ask something")
+        let styled = try s.run(["capture-pane", "-p", "-e", "-t", s.name])
+        #expect(ok && styled.contains("48;5;231"), "the second start is not in the light theme:\n\(styled.prefix(600))")
+        try s.keys("C-q")
     }
 
     @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))

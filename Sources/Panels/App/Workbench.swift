@@ -32,6 +32,10 @@ public struct Workbench {
     /// Shows a message box over the panels.
     public mutating func showMessage(title: String, text: String) { overlay = .message(title: title, text: text) }
 
+    /// Tells the panels how many colours the terminal shows: without colour, heat maps are
+    /// drawn with shade characters.
+    public mutating func setColorDepth(_ depth: ColorDepth) { attention.monochrome = depth == .none }
+
     /// Sets the themes the palette offers.
     public mutating func setThemeNames(_ names: [String]) { themeNames = names }
 
