@@ -34,6 +34,7 @@ final class WorkbenchRunner {
     /// Runs until the user quits; the terminal is restored on return and on fatal signals.
     func run() throws {
         let screen = try TerminalScreen(theme: config.theme, environment: environment)
+        workbench.setColorDepth(screen.depth)
         defer {
             controller.stop()
             screen.shutdown()
@@ -100,7 +101,17 @@ final class WorkbenchRunner {
         case .app(.setTheme(let name)):
             config.selectTheme(name.isEmpty ? config.nextThemeName() : name)
             screen.setTheme(config.theme)
-            workbench.showNotice(nil)
+            // Say which theme is on, and keep it for the next start.
+            let chosen = config.theme.name
+            let place = "\(config.themeNames.firstIndex(of: chosen).map { $0 + 1 } ?? 0)/\(config.themeNames.count)"
+            do {
+                let file = try WorkbenchConfig.rememberTheme(chosen, in: config.directory).path
+                let home = environment["HOME"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
+                let shown = !home.isEmpty && file.hasPrefix(home + "/") ? "~" + file.dropFirst(home.count) : file
+                workbench.showNotice("theme \(chosen) (\(place)) · remembered in \(shown)")
+            } catch {
+                workbench.showNotice("theme \(chosen) (\(place)) · cannot remember it: \(error.localizedDescription)")
+            }
         case .chat, .train, .bench, .attention:
             controller.handle(intent)
         }
