@@ -176,7 +176,7 @@ public struct AttentionPanel: Panel {
         var right = "\(t) tokens"
         if window.rows < t || window.cols < t {
             // Token positions count from 0, as in the readout (q3 → k1).
-            right = "q \(window.row0)–\(window.row0 + window.rows - 1) · k \(window.col0)–\(window.col0 + window.cols - 1) of \(t)"
+            right = "q \(window.row0)–\(window.row0 + window.rows - 1) · k \(window.col0)–\(window.col0 + window.cols - 1) of \(t) tokens"
         }
         let block = Block(title: "Layer \(model.layer) · head \(model.head)" + (model.showsDifference ? " · |B−A|" : ""),
                           rightTitle: right, focused: focused)

@@ -70,7 +70,7 @@ public struct BenchPanel: Panel {
         if isBusy { extra.append(keys.hint("bench.cancel", "stop")) }
         switch view {
         case .summary:
-            return [keys.hint("bench.next-view", "prompts"), keys.hint("bench.baseline", "baseline"),
+            return [keys.hint("bench.next-view", "prompts"), KeyHint("←→", "columns"), keys.hint("bench.baseline", "baseline"),
                     keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score"),
                     keys.hint("bench.judge", "judge")]
                 + extra + [keys.hint("global.help", "help")]
@@ -92,7 +92,8 @@ public struct BenchPanel: Panel {
             ("bench.compare", "cycle the run compared with the baseline"), ("bench.run", "start or resume a benchmark run"),
             ("bench.score", "run text scorers over the stored answers"),
             ("bench.judge", "run (or resume) the LLM judge: local model or OpenAI-compatible URL"), ("bench.cancel", "stop the running job"),
-            ("bench.reload", "read the store again"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
+            ("bench.reload", "read the store again"), ("bench.scroll-left", "scroll the table's columns left"),
+            ("bench.scroll-right", "scroll the table's columns right"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
             ("bench.to-attention", "show the prompt and its answer in Attention"), ("bench.up", "move up"), ("bench.down", "move down"),
         ]) + [
             "",
@@ -205,33 +206,8 @@ public struct BenchPanel: Panel {
                 .render(into: &buffer, area: inner.inset(horizontal: 1, vertical: 0))
             return
         }
-        var columns = [TableColumn("Run", .min(12))]
-        // Columns share what the Run column leaves, so a wide paper table never overruns the border.
-        let fit = max(8, (inner.width - 14 - model.benchmarks.count) / max(1, model.benchmarks.count))
-        for b in model.benchmarks {
-            columns.append(TableColumn(b, .fixed(min(max(18, DisplayWidth.width(of: b)), fit)), alignRight: true))
-        }
-        let rows: [[StyledSpan]] = model.runs.indices.map { r in
-            var row = [StyledSpan((r == model.baseline ? "★ " : (r == compareRun ? "▸ " : "  ")) + model.runs[r], .role(.text))]
-            for b in model.benchmarks.indices {
-                var text = Self.scoreText(model.mean(r, b))
-                var style = Style.role(.text)
-                if r != model.baseline, let d = model.delta(r, b) {
-                    text += " " + Self.signed(d, abs(d) >= 10 ? 1 : 2)
-                    if let pct = model.deltaPercent(r, b) { text += " " + Self.signed(pct, 0) + "%" }
-                    style = .role(d > 0 ? .deltaUp : (d < 0 ? .deltaDown : .text))
-                }
-                row.append(StyledSpan(text, style))
-            }
-            return row
-        }
-        var tableArea = inner
-        if let notice = model.notice, inner.height > 2 {
-            let (top, bottom) = inner.splitBottom(1)
-            tableArea = top
-            buffer.put(notice, x: bottom.x + 1, y: bottom.y, style: .role(.textDim, .italic), maxX: bottom.maxX)
-        }
-        Table(columns: columns, rows: rows, state: summaryTable, focused: focused).render(into: &buffer, area: tableArea)
+        render(summaryTableModel(width: inner.width), state: summaryTable, focused: focused, into: &buffer, area: inner,
+               notice: model.notice)
     }
 
     func renderPrompts(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
@@ -252,21 +228,7 @@ public struct BenchPanel: Panel {
             }
             inner = rest
         }
-        let shown = Array(model.runs.indices.prefix(4))
-        var columns = [TableColumn("ID", .fixed(10)), TableColumn("Benchmark", .fixed(12)), TableColumn("Prompt", .fill(1))]
-        for r in shown { columns.append(TableColumn(DisplayWidth.truncate(model.runs[r], to: 9), .fixed(9), alignRight: true)) }
-        let rows: [[StyledSpan]] = list.map { p in
-            var row = [StyledSpan(p.id, .role(.textDim)), StyledSpan(p.benchmark, .role(.accent)), StyledSpan(p.prompt.replacingNewlines, .role(.text))]
-            let base = p.value(model.baseline, metric: q.metric)
-            for r in shown {
-                let s = p.value(r, metric: q.metric)
-                var role = Role.text
-                if r != model.baseline, let s, let base { role = s > base ? .deltaUp : (s < base ? .deltaDown : .text) }
-                row.append(StyledSpan(p.hasAnswer(r) ? Self.scoreText(s) : "·", .role(role)))
-            }
-            return row
-        }
-        Table(columns: columns, rows: rows, state: promptTable, focused: focused).render(into: &buffer, area: inner)
+        render(promptTableModel(list, width: inner.width), state: promptTable, focused: focused, into: &buffer, area: inner)
     }
 
     /// The runs shown side by side in the detail view: baseline, compared run, then the others (3 at most).

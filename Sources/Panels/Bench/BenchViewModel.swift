@@ -88,6 +88,23 @@ public struct BenchActivity: Hashable, Sendable {
     }
 }
 
+/// One column of the summary: a benchmark's dimension, from its label `benchmark dimension`
+/// (`gsm8k accuracy`). Accuracy (GSM8K's `correct`) is a percentage; other dimensions are scores.
+public struct BenchColumn: Hashable, Sendable {
+    public var benchmark: String
+    public var dimension: String
+
+    /// The column a summary label names; a label without a dimension is the benchmark's mean.
+    public init(label: String) {
+        let parts = label.split(separator: " ", maxSplits: 1).map(String.init)
+        benchmark = parts.first ?? ""
+        dimension = parts.count > 1 ? parts[1] : "mean"
+    }
+
+    /// Whether values are percentages: shown with `%`, differences in percentage points.
+    public var isPercent: Bool { dimension == "accuracy" }
+}
+
 /// Everything the bench panel shows: runs × benchmarks means and the per-prompt results.
 public struct BenchViewModel: Hashable, Sendable {
     /// Model (run) names, in display order.
@@ -142,6 +159,9 @@ public struct BenchViewModel: Hashable, Sendable {
         self.prompts = prompts
         self.baseline = baseline
     }
+
+    /// The summary's columns (one per label in `benchmarks`).
+    public var columns: [BenchColumn] { benchmarks.map(BenchColumn.init(label:)) }
 
     /// The mean of `run` on benchmark `b`.
     public func mean(_ run: Int, _ b: Int) -> Double? {
