@@ -103,16 +103,22 @@ int main(int argc, char **argv) {
     a.q = malloc((size_t)cols);
     a.d = malloc(4 * (size_t)cols / 32);
     a.s = malloc(4 * (size_t)cols / 32);
-    lem_quantize_act(&a);
+    // The kernel choices the engine passes per call (its EngineOptions): AVX2 where the CPU has it,
+    // 8-bit activations, eight-row kernels unless LEM_DOT8=0; LEM_THREADS sizes the pool.
+    const char *dot8 = getenv("LEM_DOT8"), *threads = getenv("LEM_THREADS");
+    lem_options opt = {.simd = 1, .q8 = 1, .dot8 = !(dot8 && dot8[0] == '0')}, portable = opt;
+    portable.simd = 0;
+    if (threads) lem_pool_set_threads(atoi(threads));
+    lem_prepare_act(&a, opt);
     // X8=1: compare against and time the row-interleaved copy (dot_x8.c) instead.
     if (getenv("X8")) {
         float *plain = malloc(4 * (size_t)rows), *inter = malloc(4 * (size_t)rows);
-        lem_matvec_rows(&m, &a, plain, 0, rows);
+        lem_matvec_rows(&m, &a, plain, 0, rows, opt);
         uint8_t *x8 = malloc(lem_x8_bytes(&m) + 1);
         lem_x8_pack(&m, x8, 0);
         m.x8 = x8;
         m.x8_rows = rows / 8 * 8;
-        lem_matvec_rows(&m, &a, inter, 0, rows);
+        lem_matvec_rows(&m, &a, inter, 0, rows, opt);
         int bad = 0;
         for (int r = 0; r < rows; r++) bad += plain[r] != inter[r];
         float *row1 = malloc(4 * (size_t)cols), *row2 = malloc(4 * (size_t)cols);
@@ -126,11 +132,9 @@ int main(int argc, char **argv) {
         printf("interleaved: %d rows or dequantized rows differ from the stored layout's\n", bad);
     }
     float *serial = malloc(4 * (size_t)rows), *pooled = malloc(4 * (size_t)rows), *scalar = malloc(4 * (size_t)rows);
-    lem_matvec_rows(&m, &a, serial, 0, rows);
-    lem_matvec(&m, &a, pooled);
-    lem_set_simd(0);
-    lem_matvec_rows(&m, &a, scalar, 0, rows);
-    lem_set_simd(1);
+    lem_matvec_rows(&m, &a, serial, 0, rows, opt);
+    lem_matvec(&m, &a, pooled, opt);
+    lem_matvec_rows(&m, &a, scalar, 0, rows, portable);
     double worst = 0;
     int differ = 0;
     for (int r = 0; r < rows; r++) {
@@ -142,8 +146,8 @@ int main(int argc, char **argv) {
     const char *mode = getenv("MODE");
     double t0 = now();
     for (int i = 0; i < iters; i++) {
-        if (mode && mode[0] == 's') lem_matvec_rows(&m, &a, serial, 0, rows);
-        else lem_matvec(&m, &a, serial);
+        if (mode && mode[0] == 's') lem_matvec_rows(&m, &a, serial, 0, rows, opt);
+        else lem_matvec(&m, &a, serial, opt);
     }
     double t = now() - t0;
     printf("%.1f us per matvec, %.2f GB/s of weights\n", t / iters * 1e6, (double)rb * rows * iters / t / 1e9);

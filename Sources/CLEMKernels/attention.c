@@ -221,34 +221,36 @@ static void rows4_avx2(ROWS4_PARAMS) {
 #pragma clang attribute pop
 #endif
 
-void lem_attend_row(ATTEND_PARAMS) {
+void lem_attend_row(ATTEND_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
-    if (lem_simd_enabled()) {
+    if (lem_use_simd(opt)) {
         attend_avx2(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
         return;
     }
 #endif
+    (void)opt;
     attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
 }
 
-void lem_attend_partial(PARTIAL_PARAMS) {
+void lem_attend_partial(PARTIAL_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
-    if (lem_simd_enabled()) {
+    if (lem_use_simd(opt)) {
         partial_avx2(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
         return;
     }
 #endif
+    (void)opt;
     partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
 }
 
-void lem_attend_rows4(ROWS4_PARAMS) {
+void lem_attend_rows4(ROWS4_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
-    if (n > 1 && lem_simd_enabled()) {
+    if (n > 1 && lem_use_simd(opt)) {
         rows4_avx2(q, qstride, n, pos, keys, values, stride, key_pos, slots, d, window, scale, softcap, scores, out, ostride);
         return;
     }
 #endif
     for (int32_t r = 0; r < n; r++)
         lem_attend_row(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
-                       scores, out + (size_t)r * ostride);
+                       scores, out + (size_t)r * ostride, opt);
 }

@@ -97,6 +97,8 @@ void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float
 void lem_quantize_act_scalar(lem_act *a);
 void lem_quantize_act_avx2(lem_act *a);
 int lem_cpu_has_avx2(void);
+/// Whether a call with `opt` runs the AVX2 bodies: it may, and the CPU has them.
+static inline int lem_use_simd(lem_options opt) { return opt.simd && lem_cpu_simd(); }
 /// a · b over n floats.
 float lem_dot_f32_avx2(const float *a, const float *b, int32_t n);
 

@@ -4,23 +4,18 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-static int simd_state = -1;  // -1 unknown, 0 scalar, 1 AVX2 (what the CPU has)
-// The portable kernels forced on for the calling thread only, so a test comparing them with the
-// AVX2 path cannot change the numbers of another test running at the same time.
-static _Thread_local int simd_forced_off = 0;
-static int q8_state = -1;    // -1 unknown, 0 exact f32, 1 8-bit activations
+// What the CPU has: -1 not asked yet, 0 scalar only, 1 AVX2 + FMA + F16C. A cache of a fact
+// about the machine, not a mode: what a call does is its `lem_options`.
+static int simd_state = -1;
 
-int lem_q8_activations(void) {
-    int s = __atomic_load_n(&q8_state, __ATOMIC_RELAXED);
+int lem_cpu_simd(void) {
+    int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
     if (s < 0) {
-        const char *env = getenv("LEM_Q8_ACTIVATIONS");
-        s = env && env[0] == '1';
-        __atomic_store_n(&q8_state, s, __ATOMIC_RELAXED);
+        s = lem_cpu_has_avx2();
+        __atomic_store_n(&simd_state, s, __ATOMIC_RELAXED);
     }
     return s;
 }
-
-void lem_set_q8_activations(int enabled) { __atomic_store_n(&q8_state, enabled ? 1 : 0, __ATOMIC_RELAXED); }
 
 static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
 
@@ -40,30 +35,11 @@ static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_
 
 enum { LEM_EXACT_MAX_COLS = 16384 };
 
-/// AVX2 rows [r0, r1) against the 8-bit (or, for float formats, f32) activation: eight rows per
-/// call where a multi-row kernel exists (the last group repeats its final row), else one by one.
-static int dot8_state = -1;  // -1 unknown, 0 one-row kernels (LEM_DOT8=0), 1 eight-row kernels (default)
-// The calling thread's choice set by `lem_set_dot8` (-1: the process default), so a test can
-// compare both kernels without changing another test's numbers; a pooled matvec passes it on.
-static _Thread_local int dot8_forced = -1;
-
-/// Whether the eight-row kernels are used where they exist. On unless `LEM_DOT8=0`: with the
-/// next group's rows prefetched they beat the one-row kernels (docs/PERFORMANCE.md, "Decode,
-/// session 4"); without the prefetch they lost on DRAM-resident matrices.
-static int dot8_enabled(void) {
-    if (dot8_forced >= 0) return dot8_forced;
-    int s = __atomic_load_n(&dot8_state, __ATOMIC_RELAXED);
-    if (s < 0) {
-        const char *env = getenv("LEM_DOT8");
-        s = !(env && env[0] == '0');
-        __atomic_store_n(&dot8_state, s, __ATOMIC_RELAXED);
-    }
-    return s;
-}
-
-void lem_set_dot8(int enabled) { dot8_forced = enabled < 0 ? -1 : enabled != 0; }
-
-/// Rows [r0, r1) from the stored layout.
+/// AVX2 rows [r0, r1) from the stored layout against the 8-bit (or, for float formats, f32)
+/// activation: eight rows per call where a multi-row kernel exists and `dot8` (the last group
+/// repeats its final row), else one by one. With the next group's rows prefetched the eight-row
+/// kernels beat the one-row ones (docs/PERFORMANCE.md, "Decode, session 4"); without the prefetch
+/// they lost on DRAM-resident matrices.
 static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
     if (a->q8 && dot8 && lem_dot4_supported(m->format)) {
         for (int32_t r = r0; r < r1; r += 8) {
@@ -178,18 +154,6 @@ static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act
     return 1;
 }
 
-int lem_simd_enabled(void) {
-    if (simd_forced_off) return 0;
-    int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
-    if (s < 0) {
-        s = lem_cpu_has_avx2();
-        __atomic_store_n(&simd_state, s, __ATOMIC_RELAXED);
-    }
-    return s;
-}
-
-void lem_set_simd(int enabled) { simd_forced_off = !enabled; }
-
 int lem_format_supported(int32_t format, int32_t cols) {
     switch (format) {
     case LEM_FMT_F32: case LEM_FMT_F16: case LEM_FMT_BF16: return cols > 0;
@@ -200,21 +164,26 @@ int lem_format_supported(int32_t format, int32_t cols) {
     }
 }
 
-void lem_quantize_act(lem_act *a) {
-    if (lem_simd_enabled()) lem_quantize_act_avx2(a);
+void lem_prepare_act(lem_act *a, lem_options opt) {
+    if (!opt.q8) {
+        a->q8 = 0;
+        return;
+    }
+    if (lem_use_simd(opt)) lem_quantize_act_avx2(a);
     else lem_quantize_act_scalar(a);
     a->q8 = 1;
 }
 
-void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1) {
+void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, lem_options opt) {
+    int simd = lem_use_simd(opt);
     if (!is_float(m->format) && !a->q8 && m->cols <= LEM_EXACT_MAX_COLS) {
         float row[LEM_EXACT_MAX_COLS];
-        exact_rows(m, a, out, r0, r1, row, lem_simd_enabled());
-    } else if (lem_simd_enabled()) {
+        exact_rows(m, a, out, r0, r1, row, simd);
+    } else if (simd) {
         int8_t qm[LEM_EXACT_MAX_COLS];
         lem_act local;
         int prepared = prepare_act(&m, 1, a, 1, &local, qm);
-        simd_rows(m, prepared ? &local : a, out, r0, r1, dot8_enabled());
+        simd_rows(m, prepared ? &local : a, out, r0, r1, opt.dot8);
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
     }
@@ -229,7 +198,7 @@ typedef struct {
     const lem_act *a;
     int32_t chunk;           // rows per chunk
     int32_t chunk_start[9];  // prefix sums of chunks per matrix (count <= 8)
-    int simd;                // the caller's kernel choice, used by every worker
+    int simd;                // the caller's kernel choice (`lem_options`), used by every worker
     int dot8;                // the caller's row-group choice, likewise
 } matvec_job;
 
@@ -253,11 +222,12 @@ static void matvec_chunk(void *ctx, int32_t c, int32_t chunks) {
     }
 }
 
-void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs) {
+void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs,
+                      lem_options opt) {
     if (count <= 0) return;
     if (count > 8) {
-        lem_matvec_multi(ms, 8, a, outs);
-        lem_matvec_multi(ms + 8, count - 8, a, outs + 8);
+        lem_matvec_multi(ms, 8, a, outs, opt);
+        lem_matvec_multi(ms + 8, count - 8, a, outs + 8, opt);
         return;
     }
     int32_t workers = lem_pool_threads();
@@ -272,8 +242,8 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.outs = outs;
     job.count = count;
     job.a = a;
-    job.simd = lem_simd_enabled();
-    job.dot8 = dot8_enabled();
+    job.simd = lem_use_simd(opt);
+    job.dot8 = opt.dot8 != 0;
     lem_act local;
     int8_t qm[LEM_EXACT_MAX_COLS];  // (cols) the MLX-order activation, when needed
     if (prepare_act(ms, count, a, job.simd, &local, qm)) job.a = &local;
@@ -294,10 +264,10 @@ void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act 
     }
 }
 
-void lem_matvec(const lem_matrix *m, const lem_act *a, float *out) {
+void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options opt) {
     const lem_matrix *ms[1] = {m};
     float *outs[1] = {out};
-    lem_matvec_multi(ms, 1, a, outs);
+    lem_matvec_multi(ms, 1, a, outs, opt);
 }
 
 // MARK: dequantization

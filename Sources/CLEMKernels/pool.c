@@ -61,12 +61,9 @@ static struct {
     .park_cond = PTHREAD_COND_INITIALIZER,
 };
 
+/// One thread per online CPU (the caller passes any other count; LEMEngine's `EngineOptions`
+/// reads `LEM_THREADS`).
 static int32_t default_threads(void) {
-    const char *env = getenv("LEM_THREADS");
-    if (env) {
-        int v = atoi(env);
-        if (v > 0) return v > LEM_MAX_THREADS ? LEM_MAX_THREADS : v;
-    }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) n = 1;
     return n > LEM_MAX_THREADS ? LEM_MAX_THREADS : (int32_t)n;

@@ -118,8 +118,9 @@ static void gemm_nt_avx2(const float *x, int32_t T, int32_t K, const float *w, i
 }
 #endif
 
-void lem_gemm_nt(const float *x, int32_t tokens, int32_t k, const float *w, int32_t rows, float *out, int32_t ldo) {
-    if (lem_simd_enabled()) gemm_nt_avx2(x, tokens, k, w, rows, out, ldo);
+void lem_gemm_nt(const float *x, int32_t tokens, int32_t k, const float *w, int32_t rows, float *out, int32_t ldo,
+                 lem_options opt) {
+    if (lem_use_simd(opt)) gemm_nt_avx2(x, tokens, k, w, rows, out, ldo);
     else gemm_nt_scalar(x, tokens, k, w, rows, out, ldo);
 }
 
@@ -135,7 +136,7 @@ typedef struct {
     int32_t chunks;
     int32_t max_workers; // tile slices available
     _Atomic int32_t next;
-    int simd;
+    int simd;            // the caller's kernel choice, used by every worker
 } prefill_job;
 
 static void prefill_task(void *ctx, int32_t worker, int32_t workers) {
@@ -155,7 +156,8 @@ static void prefill_task(void *ctx, int32_t worker, int32_t workers) {
     }
 }
 
-void lem_prefill_matmul(const lem_matrix *m, const float *x, int32_t tokens, float *tile, int32_t tile_rows, float *out) {
+void lem_prefill_matmul(const lem_matrix *m, const float *x, int32_t tokens, float *tile, int32_t tile_rows, float *out,
+                        lem_options opt) {
     int32_t K = m->cols, N = m->rows;
     int32_t workers = lem_pool_threads();
     if (workers > tile_rows) workers = tile_rows;
@@ -176,7 +178,7 @@ void lem_prefill_matmul(const lem_matrix *m, const float *x, int32_t tokens, flo
     job.chunk_rows = rows;
     job.chunks = (N + rows - 1) / rows;
     job.max_workers = workers;
-    job.simd = lem_simd_enabled();
+    job.simd = lem_use_simd(opt);
     atomic_store_explicit(&job.next, 0, memory_order_relaxed);
     if (workers <= 1 || job.chunks <= 1) prefill_task(&job, 0, 1);
     else lem_pool_run(prefill_task, &job);

@@ -1,5 +1,6 @@
 import Foundation
 import LEMCore
+import LEMEngine
 import LEMEval
 import LEMTrainer
 
@@ -17,7 +18,10 @@ public struct CheckpointProbe: TrainingProbe {
 
     /// The probe a configuration asks for, or nil when `probe_every` is 0. Reads the prompts
     /// now, so a bad prompts file stops the run before the model is loaded.
-    public static func make(config: TrainingConfig, model: URL, outputFolder: URL, seedsDirectory: URL?) throws -> CheckpointProbe? {
+    public static func make(
+        config: TrainingConfig, model: URL, outputFolder: URL, seedsDirectory: URL?,
+        load: @escaping @Sendable (ModelKey) throws -> LoadedModel = { try LoadedModel.load($0) }
+    ) throws -> CheckpointProbe? {
         guard config.probeEvery > 0 else { return nil }
         let prompts: [ProbePrompt]
         if let file = config.probePrompts {
@@ -28,7 +32,8 @@ public struct CheckpointProbe: TrainingProbe {
             }
             prompts = try ProbePrompt.seeds(directory: seeds, count: config.probeSeeds)
         }
-        return CheckpointProbe(every: config.probeEvery, answers: AnswerProbe(model: model, prompts: prompts, maxTokens: config.probeMaxTokens),
+        let answers = AnswerProbe(model: model, prompts: prompts, maxTokens: config.probeMaxTokens, load: load)
+        return CheckpointProbe(every: config.probeEvery, answers: answers,
                                startFolder: config.resumeAdapterFile == nil ? nil : outputFolder)
     }
 

@@ -100,10 +100,12 @@ public final class TrainService: @unchecked Sendable {
         let config = try Self.config(for: request, paths: context.paths)
         let seeds = context.paths.seedsDirectory
         let inbox = self.inbox
+        let context = self.context
         let prepared = try PreparedTrainingRun.prepare(
-            config: config,
+            config: config, engineOptions: context.engineOptions,
             makeProbe: { model, folder in
-                try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds)
+                try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds,
+                                         load: { try context.load($0) })
             },
             stage: { stage in
                 let line: String

@@ -8,10 +8,17 @@ import LEMCore
 import LEMEngine
 
 let environment = ProcessInfo.processInfo.environment
-// The library default is the exact f32 path (the reference tests hold it to transformers); the
-// program defaults to llama.cpp's 8-bit activations unless LEM_Q8_ACTIVATIONS says otherwise.
-if environment["LEM_Q8_ACTIVATIONS"] == nil { Kernels.setQ8Activations(true) }
+let options: EngineOptions
+do {
+    // The program's default is llama.cpp's 8-bit activations unless LEM_Q8_ACTIVATIONS=0; a value
+    // it cannot read stops here with a message naming the variable.
+    options = try EngineOptions(environment: environment)
+} catch {
+    FileHandle.standardError.write(Data("lem: \(error)\n".utf8))
+    exit(64)  // EX_USAGE, as for a bad argument
+}
+EngineThreads.apply(options)
 let paths = LEMPaths(
     environment: environment, currentDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-let context = AppContext(paths: paths, environment: environment)
+let context = AppContext(paths: paths, environment: environment, engineOptions: options)
 await LEMCommandLine.main(arguments: Array(CommandLine.arguments.dropFirst()), context: context)

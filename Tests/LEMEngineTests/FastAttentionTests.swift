@@ -35,14 +35,12 @@ struct FastAttentionTests {
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
             softcap: softcap, scores: &naiveScores, out: &naive)
         #expect(checkClose(fast, naive, tol: 2e-5, label: "attention T=\(tokens) S=\(slots)") == nil)
-        // The portable C body (on this thread; pooled workers keep their own setting).
+        // The portable C body, on the caller and every pooled worker alike.
         var portable = naive
-        Kernels.setSIMDEnabled(false)
         Kernels.attention(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
-            softcap: softcap, scores: &scores, scoreRows: rows, out: &portable)
-        Kernels.setSIMDEnabled(true)
+            softcap: softcap, scores: &scores, scoreRows: rows, out: &portable, options: EngineOptions(simd: false))
         #expect(checkClose(portable, naive, tol: 2e-5, label: "portable attention T=\(tokens) S=\(slots)") == nil)
     }
 

@@ -44,17 +44,20 @@ private final class BlockTensor: WeightTensor, QuantizedRows, @unchecked Sendabl
 
 @Suite("Fused matvecs and the chunked pool")
 struct FusedLinearsTests {
-    /// q/k/v-like layers in different formats (as Gemma's GGUF mixes Q5_0/Q8_0/Q4_K), with biases.
-    static func layers(cols: Int) -> [Linear] {
+    /// q/k/v-like layers in different formats (as Gemma's GGUF mixes Q5_0/Q8_0/Q4_K), with biases,
+    /// run with `options`.
+    static func layers(cols: Int, options: EngineOptions = EngineOptions()) -> [Linear] {
         var rng = Xoshiro256(seed: 5)
         return [
             Linear(
                 weight: BlockTensor("q", type: .q5_0, rows: 200, cols: cols, scaleOffsets: [0], seed: 1),
-                bias: randomFloats(200, scale: 0.5, rng: &rng)),
-            Linear(weight: BlockTensor("k", type: .q4_K, rows: 72, cols: cols, scaleOffsets: [0, 2], seed: 2), bias: nil),
+                bias: randomFloats(200, scale: 0.5, rng: &rng), options: options),
+            Linear(
+                weight: BlockTensor("k", type: .q4_K, rows: 72, cols: cols, scaleOffsets: [0, 2], seed: 2), bias: nil,
+                options: options),
             Linear(
                 weight: BlockTensor("v", type: .q8_0, rows: 72, cols: cols, scaleOffsets: [0], seed: 3),
-                bias: randomFloats(72, scale: 0.5, rng: &rng)),
+                bias: randomFloats(72, scale: 0.5, rng: &rng), options: options),
         ]
     }
 
@@ -62,7 +65,8 @@ struct FusedLinearsTests {
     @Test(arguments: [false, true])
     func fusedEqualsUnfused(q8: Bool) throws {
         let cols = 1024
-        let layers = Self.layers(cols: cols)
+        let options = EngineOptions(q8Activations: q8)
+        let layers = Self.layers(cols: cols, options: options)
         let fused = try #require(FusedLinears(layers))
         var rng = Xoshiro256(seed: 9)
         let x = randomFloats(cols, rng: &rng)
@@ -75,12 +79,13 @@ struct FusedLinearsTests {
                 // Unfused: the oracle, each layer's own matvec (activation quantized per layer).
                 for (i, layer) in layers.enumerated() {
                     if let kernel = layer.kernel {
-                        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: tp.baseAddress!, out: plainOut[i], q8: q8)
+                        Kernels.matvec(
+                            xp.baseAddress!, kernel: kernel, scratch: tp.baseAddress!, out: plainOut[i], options: options)
                     }
                     if let bias = layer.bias { for o in 0 ..< bias.count { plainOut[i][o] += bias[o] } }
                 }
                 let outs: [UnsafeMutablePointer<Float>?] = fusedOut
-                outs.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!, q8: q8) }
+                outs.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!) }
             }
         }
         for (i, layer) in layers.enumerated() {
@@ -91,12 +96,12 @@ struct FusedLinearsTests {
         }
     }
 
-    /// Through `Linear` with the process's activation mode, and for a chunk of tokens (which
-    /// falls back to the layers one by one).
+    /// Through `Linear` with the layers' options, and for a chunk of tokens (which falls back to
+    /// the layers one by one).
     @Test(arguments: [1, 3])
     func fusedMatchesLinearCalls(tokens: Int) throws {
         let cols = 512
-        let layers = Self.layers(cols: cols)
+        let layers = Self.layers(cols: cols, options: EngineOptions(q8Activations: true))
         let fused = try #require(FusedLinears(layers))
         var rng = Xoshiro256(seed: 21)
         let x = randomFloats(tokens * cols, rng: &rng)
@@ -122,13 +127,15 @@ struct FusedLinearsTests {
         #expect(c == ec)
     }
 
-    /// Layers of different input widths, or a layer without a C kernel, are not fused.
+    /// Layers of different input widths or options, or a layer without a C kernel, are not fused.
     @Test func refusesMismatchedLayers() {
         let a = Linear(weight: BlockTensor("a", type: .q8_0, rows: 8, cols: 64, scaleOffsets: [0], seed: 1), bias: nil)
         let b = Linear(weight: BlockTensor("b", type: .q8_0, rows: 8, cols: 128, scaleOffsets: [0], seed: 2), bias: nil)
+        let q8 = Linear(weight: a.weight, bias: nil, options: EngineOptions(q8Activations: true))
         var rng = Xoshiro256(seed: 3)
         let plain = Linear(weight: ArrayTensor.random("c", [8, 64], scale: 1, rng: &rng), bias: nil)
         #expect(FusedLinears([a, b]) == nil)
+        #expect(FusedLinears([a, q8]) == nil)
         #expect(FusedLinears([a, plain]) == nil)
         #expect(FusedLinears([a]) == nil)
         #expect(FusedLinears([a, a]) != nil)

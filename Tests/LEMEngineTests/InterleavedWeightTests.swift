@@ -72,20 +72,21 @@ private func mlxTensor(rows: Int, cols: Int, groupSize: Int, scales: Safetensors
 private struct KernelOutputs: Equatable {
     var pooled: [Float], serial: [Float], exact: [Float], scalar: [Float], prefill: [Float], decoded: [[Float]]
 
-    init(_ kernel: MatrixKernel, weight: any WeightTensor, x: [Float], tokens: Int) {
+    init(_ kernel: MatrixKernel, weight: any WeightTensor, x: [Float], tokens: Int, eightRowKernels: Bool = true) {
         let n = kernel.rows, cols = kernel.columns
         var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
         var pooled = [Float](repeating: 0, count: n), serial = pooled, exact = pooled, scalar = pooled
         var prefill = [Float](repeating: 0, count: tokens * n)
         var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
         let xs = (0 ..< tokens).flatMap { t in x.map { $0 * Float(t + 1) } }
+        let q8 = EngineOptions(q8Activations: true, eightRowKernels: eightRowKernels)
+        let exactOptions = EngineOptions(eightRowKernels: eightRowKernels)
+        let portable = EngineOptions(simd: false, q8Activations: true, eightRowKernels: eightRowKernels)
         x.withUnsafeBufferPointer { xp in
-            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &pooled, q8: true)
-            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, q8: true)
-            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, q8: false)
-            Kernels.setSIMDEnabled(false)
-            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, q8: true)
-            Kernels.setSIMDEnabled(true)
+            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &pooled, options: q8)
+            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8)
+            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, options: exactOptions)
+            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable)
         }
         xs.withUnsafeBufferPointer { xp in
             Kernels.matmul(xp.baseAddress!, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: &tile, out: &prefill)
@@ -117,11 +118,10 @@ struct InterleavedWeightTests {
         var rng = Xoshiro256(seed: 3)
         let x = randomFloats(cols, rng: &rng)
         for eight in [true, false] {
-            Kernels.setRowGroupKernels(eight)
-            let a = KernelOutputs(plain, weight: w, x: x, tokens: 5), b = KernelOutputs(x8, weight: w, x: x, tokens: 5)
+            let a = KernelOutputs(plain, weight: w, x: x, tokens: 5, eightRowKernels: eight)
+            let b = KernelOutputs(x8, weight: w, x: x, tokens: 5, eightRowKernels: eight)
             #expect(a == b, "\(type.name) \(rows)×\(cols) heads \(heads ?? 0), eight-row \(eight)")
         }
-        Kernels.setRowGroupKernels(nil)
         // The stored rows themselves, decoded in Swift, are what the copy gives back.
         var row = [Float](repeating: 0, count: cols), expected = row
         for r in 0 ..< rows {
@@ -144,19 +144,28 @@ struct InterleavedWeightTests {
     }
 
     /// Formats without a layout stay as loaded; a wrapped weight reports the original's name,
-    /// shape, encoding and stored rows.
+    /// shape, encoding and stored rows. A loader interleaves only when its options ask for it.
     @Test func wrappingRules() throws {
         let q5 = StoredBlocks(.q5_1, rows: 16, cols: 64, seed: 1)
-        #expect(!(InterleavedWeight.wrapping(q5, enabled: true) is InterleavedWeight))
+        #expect(!(InterleavedWeight.wrapping(q5) is InterleavedWeight))
         let q4 = StoredBlocks(.q4_0, rows: 16, cols: 64, seed: 2)
-        #expect(!(InterleavedWeight.wrapping(q4, enabled: false) is InterleavedWeight))
+        let tensors: [String: any WeightTensor] = ["w": q4]
+        let off = WeightLoader(tensors: tensors, source: "test", options: EngineOptions(interleaveWeights: false))
+        let stored = try off.tensor("w", shape: [16, 64])
+        #expect(!off.interleaves && !(stored is InterleavedWeight))
+        let scalar = WeightLoader(tensors: tensors, source: "test", options: EngineOptions(simd: false))
+        #expect(!scalar.interleaves, "the scalar kernels do not read the copy")
+        let on = WeightLoader(tensors: tensors, source: "test")
+        let copied = try on.tensor("w", shape: [16, 64])
+        #expect(on.interleaves == Kernels.cpuHasSIMD)
+        #expect((copied is InterleavedWeight) == Kernels.cpuHasSIMD)
         let few = StoredBlocks(.q4_0, rows: 7, cols: 64, seed: 3)
-        #expect(!(InterleavedWeight.wrapping(few, enabled: true) is InterleavedWeight))
-        let wrapped = try #require(InterleavedWeight.wrapping(q4, enabled: true) as? InterleavedWeight)
+        #expect(!(InterleavedWeight.wrapping(few) is InterleavedWeight))
+        let wrapped = try #require(InterleavedWeight.wrapping(q4) as? InterleavedWeight)
         #expect(wrapped.shape == q4.shape && wrapped.encoding == "q4_0" && wrapped.storedBytes == q4.storedBytes)
         #expect(wrapped.rawRows?.base == q4.rawRows?.base)
         #expect(MatrixKernel(wrapped)?.matrix.x8 != nil)
-        let again = try #require(InterleavedWeight.wrapping(wrapped, enabled: true) as? InterleavedWeight)
+        let again = try #require(InterleavedWeight.wrapping(wrapped) as? InterleavedWeight)
         #expect(again.kernel.matrix.x8 == wrapped.kernel.matrix.x8, "an interleaved weight is not packed twice")
     }
 
@@ -170,8 +179,9 @@ struct InterleavedWeightTests {
         let weights: [any WeightTensor] = [
             StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q5_1, rows: 24, cols: cols, seed: 6), mlx,
         ]
-        let plain = weights.map { Linear(weight: $0, bias: nil) }
-        let inter = weights.map { Linear(weight: InterleavedWeight.wrapping($0, enabled: true), bias: nil) }
+        let q8 = EngineOptions(q8Activations: true)
+        let plain = weights.map { Linear(weight: $0, bias: nil, options: q8) }
+        let inter = weights.map { Linear(weight: InterleavedWeight.wrapping($0), bias: nil, options: q8) }
         #expect(inter.map { $0.kernel?.matrix.x8 != nil } == [true, false, true])
         let fused = try #require(FusedLinears(inter))
         var rng = Xoshiro256(seed: 10)
@@ -183,10 +193,10 @@ struct InterleavedWeightTests {
         x.withUnsafeBufferPointer { xp in
             tile.withUnsafeMutableBufferPointer { tp in
                 for (i, layer) in plain.enumerated() {
-                    Kernels.matvec(xp.baseAddress!, kernel: layer.kernel!, scratch: tp.baseAddress!, out: outs[i], q8: true)
+                    Kernels.matvec(xp.baseAddress!, kernel: layer.kernel!, scratch: tp.baseAddress!, out: outs[i], options: q8)
                 }
                 let o: [UnsafeMutablePointer<Float>?] = fusedOuts
-                o.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!, q8: true) }
+                o.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!) }
             }
         }
         for (i, layer) in plain.enumerated() {
@@ -197,19 +207,16 @@ struct InterleavedWeightTests {
     }
 
     /// SmolLM2 (Q4_1 layers, permuted q/k, Q8_0 embedding and head) built with and without interleaving gives
-    /// the same logits bit for bit through prefill and decode. The interleaved build releases the
-    /// file pages it copied; the other build reads them back from the file.
-    @Test(.enabled(if: TestPaths.smolLM2 != nil, "no default model installed: run Scripts/setup.sh"))
-    func realModelLogitsUnchanged() throws {
+    /// the same logits bit for bit through prefill and decode, with exact and with 8-bit
+    /// activations. The interleaved build releases the file pages it copied; the other build
+    /// reads them back from the file.
+    @Test(
+        .enabled(if: TestPaths.smolLM2 != nil, "no default model installed: run Scripts/setup.sh"),
+        arguments: [false, true])
+    func realModelLogitsUnchanged(q8: Bool) throws {
         let files = try ModelFiles.open(try #require(TestPaths.smolLM2))
-        var plainLoader = WeightLoader(tensors: files.tensors, source: files.url.path)
-        plainLoader.interleave = false
-        var interLoader = WeightLoader(tensors: files.tensors, source: files.url.path)
-        interLoader.interleave = true
-        let inter = try ModelFactory.makeModel(config: files.config, loader: interLoader)
-        let plain = try ModelFactory.makeModel(config: files.config, loader: plainLoader)
-        // The process's activation mode only: it is process-wide, and switching it here would
-        // change the numbers of tests running alongside (the kernel tests above cover both).
+        let inter = try ModelFactory.makeModel(files, options: EngineOptions(q8Activations: q8, interleaveWeights: true))
+        let plain = try ModelFactory.makeModel(files, options: EngineOptions(q8Activations: q8, interleaveWeights: false))
         let (a, b) = (plain.makeCache(), inter.makeCache())
         var la = try plain.forward(tokens: [1, 504, 3032, 282, 253, 1345], cache: a, logits: .all)
         var lb = try inter.forward(tokens: [1, 504, 3032, 282, 253, 1345], cache: b, logits: .all)

@@ -63,7 +63,7 @@ struct ModelPoolTests {
     @Test("a failed load is reported to every waiter and tried again on the next request")
     func failures() throws {
         let loader = CountingLoader(bytes: 1)
-        let pool = ModelPool(loader: loader.load)
+        let pool = ModelPool(capacityBytes: 1 << 30, loader: loader.load)
         let bad = ModelKey(model: URL(fileURLWithPath: "/m/missing"))
         #expect(throws: ModelError.self) { try pool.model(for: bad) }
         #expect(throws: ModelError.self) { try pool.model(for: bad) }

@@ -37,11 +37,10 @@ private func checkPrefill(
     ]
     for (name, strategy, simd) in runs {
         var out = [Float](repeating: .nan, count: tokens * rows)  // (T, out)
-        Kernels.setSIMDEnabled(simd)
+        let options = EngineOptions(simd: simd, prefill: strategy)
         x.withUnsafeBufferPointer { xp in
-            Kernels.prefillMatmul(xp.baseAddress!, kernel: kernel, tokens: tokens, tile: &tile, out: &out, strategy: strategy)
+            Kernels.prefillMatmul(xp.baseAddress!, kernel: kernel, tokens: tokens, tile: &tile, out: &out, options: options)
         }
-        Kernels.setSIMDEnabled(true)
         var worst = 0.0
         for i in 0 ..< tokens * rows {
             let err = abs(Double(out[i]) - naive[i])

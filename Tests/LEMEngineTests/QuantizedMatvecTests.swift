@@ -25,27 +25,28 @@ private func checkKernel(
     _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     for eight in [true, false] {
-        Kernels.setRowGroupKernels(eight)
-        checkKernelOnce(kernel, label: "\(label) \(eight ? "eight-row" : "one-row")", x: x, decode: decode)
+        checkKernelOnce(
+            kernel, label: "\(label) \(eight ? "eight-row" : "one-row")", x: x, eightRowKernels: eight, decode: decode)
     }
-    Kernels.setRowGroupKernels(nil)
 }
 
 private func checkKernelOnce(
-    _ kernel: MatrixKernel, label: String, x: [Float], decode: (Int, UnsafeMutablePointer<Float>) -> Void
+    _ kernel: MatrixKernel, label: String, x: [Float], eightRowKernels: Bool,
+    decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     let rows = kernel.rows, cols = kernel.columns
     var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
     var row = [Float](repeating: 0, count: cols)
     var fast = [Float](repeating: 0, count: rows), serial = fast, scalar = fast, exact = fast
+    let q8 = EngineOptions(q8Activations: true, eightRowKernels: eightRowKernels)
+    var portable = q8
+    portable.simd = false
     x.withUnsafeBufferPointer { xp in
         // Exact mode first (f32 activations): only summation order differs from decode-then-dot.
-        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, q8: false)
-        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &fast, q8: true)
-        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, q8: true)
-        Kernels.setSIMDEnabled(false)
-        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, q8: true)
-        Kernels.setSIMDEnabled(true)
+        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, options: EngineOptions())
+        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &fast, options: q8)
+        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8)
+        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable)
     }
     var worst = 0.0
     for r in 0 ..< rows {
@@ -217,7 +218,10 @@ struct QuantizedMatvecTests {
             let x = Self.activation(t.columns, seed: 13)
             var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: t.columns))
             var out = [Float](repeating: 0, count: t.rows)
-            x.withUnsafeBufferPointer { Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, q8: true) }
+            x.withUnsafeBufferPointer {
+                Kernels.matvec(
+                    $0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: EngineOptions(q8Activations: true))
+            }
             var row = [Float](repeating: 0, count: t.columns)
             for r in stride(from: 0, to: t.rows, by: 997) {
                 t.decodeRow(r, into: &row)

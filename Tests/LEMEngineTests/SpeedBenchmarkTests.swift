@@ -70,8 +70,9 @@ struct SpeedBenchmarkTests {
             promptTokens: 128, prefillSeconds: 0.5, firstTokenSeconds: 0.51, generatedTokens: 64,
             generationSeconds: 2, generatedIds: [])
         let report = SpeedReport(
-            model: "m \"q\".gguf", encodings: ["q4_K", "f32"], threads: 2, loadSeconds: 0.1, runs: [run, run, run],
-            peakRSSMB: 300, modelBytes: 1000, decodeBytesPerToken: 900)
+            model: "m \"q\".gguf", encodings: ["q4_K", "f32"], threads: 2,
+            options: EngineOptions(q8Activations: true, eightRowKernels: false, prefill: .poolTiles), loadSeconds: 0.1,
+            runs: [run, run, run], peakRSSMB: 300, modelBytes: 1000, decodeBytesPerToken: 900)
         let json = report.json()
         #expect(json.hasPrefix("{\"prompt_tokens_per_s\": 256.000, \"gen_tokens_per_s\": 32.000, \"ttft_ms\": 510.000, \"peak_rss_mb\": 300.000, "))
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8))
@@ -80,7 +81,13 @@ struct SpeedBenchmarkTests {
         #expect(object["runs"] as? Int == 3)
         #expect((object["runs_gen_tokens_per_s"] as? [Double])?.count == 3)
         #expect(object["decode_bytes_per_token"] as? Int == 900)
+        let options = try #require(object["options"] as? [String: Any])
+        #expect(options["q8_activations"] as? Bool == true && options["dot8"] as? Bool == false)
+        #expect(options["simd"] as? Bool == true && options["x8"] as? Bool == true)
+        #expect(options["fused_matvec"] as? Bool == true && options["prefill"] as? String == "pool")
         #expect(report.text().contains("32.0 tok/s"))
+        let kernels = "kernels          AVX2, 8-bit activations, x8 copies, fused matvecs, one-row decode, prefill pool"
+        #expect(report.text().contains(kernels))
     }
 
     @Test("median of odd and even counts")
@@ -114,14 +121,13 @@ struct SpeedBenchmarkTests {
         #expect(perToken > 0 && perToken <= files.tensors.values.reduce(0) { $0 + $1.storedBytes })
     }
 
-    @Test("LEM_THREADS sets the default thread count; junk falls back")
+    @Test("options without a thread count leave the pool's as it is")
     func threadDefaults() {
-        #expect(EngineThreads.defaultCount(environment: ["LEM_THREADS": "3"]) == 3)
-        let fallback = EngineThreads.defaultCount(environment: [:])
-        #expect(fallback >= 1 && fallback <= 8)
-        #expect(EngineThreads.defaultCount(environment: ["LEM_THREADS": "0"]) == fallback)
-        #expect(EngineThreads.defaultCount(environment: ["LEM_THREADS": "two"]) == fallback)
-        #expect(EngineThreads.count >= 1)
+        let before = EngineThreads.count
+        #expect(before >= 1)
+        EngineThreads.apply(EngineOptions())
+        #expect(EngineThreads.count == before)
+        #expect(EngineOptions().resolved.threads == before)
     }
 
     @Test("machine measurements return positive figures on tiny sizes")

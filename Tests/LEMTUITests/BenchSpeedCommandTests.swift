@@ -49,6 +49,37 @@ import Testing
         }
     }
 
+    /// The report names the engine options the environment gave (`EngineOptions(environment:)`),
+    /// and a value the program cannot read stops it with the variable's name.
+    @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
+    func optionsFromEnvironment() throws {
+        let model = TestPaths.fixture("engine/llama3_tiny-mlx4").path
+        let arguments = ["bench-speed", "--model", model, "--prompt-tokens", "6", "--gen-tokens", "2", "--runs", "1", "--json"]
+        func options(_ environment: [String: String]) throws -> [String: Any] {
+            let result = try LemCommand.run(arguments, environment: environment)
+            #expect(result.status == 0, "stderr: \(result.err)")
+            let parsed = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+            #expect(parsed?["threads"] as? Int == Int(environment["LEM_THREADS"] ?? "0"))
+            return try #require(parsed?["options"] as? [String: Any], "no options in \(result.out)")
+        }
+        let off = try options([
+            "LEM_Q8_ACTIVATIONS": "0", "LEM_X8": "0", "LEM_DOT8": "0", "LEM_FUSED_MATVEC": "0", "LEM_PREFILL": "pool",
+            "LEM_THREADS": "2",
+        ])
+        #expect(off["q8_activations"] as? Bool == false && off["x8"] as? Bool == false)
+        #expect(off["dot8"] as? Bool == false && off["fused_matvec"] as? Bool == false && off["prefill"] as? String == "pool")
+        let on = try options([
+            "LEM_Q8_ACTIVATIONS": "1", "LEM_X8": "1", "LEM_DOT8": "1", "LEM_FUSED_MATVEC": "1", "LEM_PREFILL": "gemm",
+            "LEM_THREADS": "1",
+        ])
+        #expect(on["q8_activations"] as? Bool == true && on["dot8"] as? Bool == true && on["fused_matvec"] as? Bool == true)
+        #expect(on["x8"] as? Bool == on["simd"] as? Bool, "x8 copies whenever the AVX2 kernels run")
+        #expect(on["prefill"] as? String == "gemm")
+        let bad = try LemCommand.run(arguments, environment: ["LEM_X8": "2"])
+        #expect(bad.status != 0)
+        #expect(bad.err.contains("LEM_X8") && bad.err.contains("0 or 1"), "stderr: \(bad.err)")
+    }
+
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func textAndBadSizes() throws {
         let model = TestPaths.fixture("engine/gemma3_tiny").path

@@ -1,4 +1,5 @@
 import Foundation
+import LEMEngine
 import LEMFormats
 import TestSupport
 import Testing
@@ -53,7 +54,7 @@ import Testing
         var split = linear
         split.tileRows = 3
         split.minimumShareRows = 4
-        #expect(TrainerThreads.ranges(o, minimumPart: 4).count == min(TrainerThreads.count, o / 4))
+        #expect(split.threads.ranges(o, minimumPart: 4).count == min(split.threads.count, o / 4))
         var ySplit = [Float](repeating: 0, count: n * o), dxSplit = [Float](repeating: 1, count: n * i)
         split.forward(x, rows: n, into: &ySplit)
         split.backwardInput(dy, rows: n, into: &dxSplit)
@@ -61,14 +62,21 @@ import Testing
         #expect(checkClose(dxSplit, expectedDx, tol: 1e-5 * Double(o) * scale, label: "\(fixture) split backward") == nil)
     }
 
-    /// The thread shares cover every index once, in order, and respect the minimum size.
-    @Test func sharesCoverEveryRowOnce() {
-        for total in [0, 1, 5, 63, 64, 129, 1000] {
-            for minimum in [1, 4, 64] {
-                let ranges = TrainerThreads.ranges(total, minimumPart: minimum)
-                #expect(ranges.flatMap { Array($0) } == Array(0 ..< total), "\(total) / \(minimum)")
-                #expect(ranges.count <= TrainerThreads.count)
-                if ranges.count > 1 { #expect(ranges.allSatisfy { $0.count >= minimum / 2 }) }
+    /// The thread shares cover every index once, in order, and respect the minimum size; the
+    /// count is the options' (else the kernel pool's).
+    @Test func sharesCoverEveryRowOnce() throws {
+        #expect(TrainerThreads(EngineOptions(threads: 3)).count == 3)
+        #expect(TrainerThreads(EngineOptions()).count == max(1, Kernels.threadCount))
+        let linear = FrozenLinear(weight: try Self.weight("llama3_tiny"), bias: nil, options: EngineOptions(threads: 5))
+        #expect(linear.threads.count == 5)
+        for threads in [TrainerThreads(EngineOptions()), TrainerThreads(EngineOptions(threads: 3))] {
+            for total in [0, 1, 5, 63, 64, 129, 1000] {
+                for minimum in [1, 4, 64] {
+                    let ranges = threads.ranges(total, minimumPart: minimum)
+                    #expect(ranges.flatMap { Array($0) } == Array(0 ..< total), "\(total) / \(minimum)")
+                    #expect(ranges.count <= threads.count)
+                    if ranges.count > 1 { #expect(ranges.allSatisfy { $0.count >= minimum / 2 }) }
+                }
             }
         }
     }

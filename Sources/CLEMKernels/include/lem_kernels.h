@@ -6,8 +6,9 @@
 // never expanded to f32. Quantized formats are dotted against the activation quantized once per
 // matvec to 8-bit blocks of 32 (`lem_act`): each block keeps a float scale `d` and `s = d·Σq`, so a
 // weight block's integer dot is scaled once and its offset/minimum term uses `s`.
-// Every kernel has an AVX2/FMA/F16C body (chosen at run time by cpuid) and a portable scalar body
-// computing the same block arithmetic.
+// Every kernel has an AVX2/FMA/F16C body and a portable scalar body computing the same block
+// arithmetic; each call says which it may use (`lem_options`), the AVX2 one running only where
+// cpuid reports it.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -70,35 +71,32 @@ typedef struct {
     const int8_t *qb, *qb_mlx;
 } lem_act;
 
-/// Whether the AVX2 + FMA + F16C kernels are used (cpuid, unless `lem_set_simd(0)` on this thread).
-int lem_simd_enabled(void);
-/// Forces the scalar kernels (0) or re-enables AVX2 when the CPU has it (1) for matvecs started on
-/// the calling thread only, so one test comparing the two paths cannot change another's numbers.
-void lem_set_simd(int enabled);
+/// What one kernel call may do, chosen by its caller (LEMEngine's `EngineOptions`) and passed to
+/// every entry point that has a choice, pooled workers included. The kernels keep no mode of their
+/// own, so two callers can take different paths over the same data at the same time.
+typedef struct {
+    int32_t simd;  // 1: the AVX2 + FMA + F16C bodies, where the CPU has them; 0: the portable scalar bodies
+    int32_t q8;    // 1: quantized formats are dotted against the 8-bit activation (llama.cpp's way: fastest,
+                   // logits move by the activation rounding); 0: exactly in f32 (each row dequantized into a
+                   // stack buffer, then an f32 dot)
+    int32_t dot8;  // 1: the AVX2 decode dots eight rows per call where such a kernel exists; 0: one row
+} lem_options;
 
-// Decode row groups (issue 4, session 4).
-/// Eight-row dot kernels (1), one-row kernels (0) or the process default (-1: eight-row unless
-/// `LEM_DOT8=0`) for matvecs started on the calling thread only (pooled workers follow the caller).
-void lem_set_dot8(int enabled);
-
-/// The default activation mode: whether quantized formats are dotted against the 8-bit activation (1, llama.cpp's way:
-/// fastest, logits move by the activation rounding) or exactly in f32 (0, the default: each row
-/// dequantized into a stack buffer, then an f32 dot). `LEM_Q8_ACTIVATIONS=1` sets 1 at start.
-int lem_q8_activations(void);
-/// Sets the activation mode described at `lem_q8_activations`.
-void lem_set_q8_activations(int enabled);
+/// Whether this CPU has AVX2 + FMA + F16C (cpuid, read once): `simd` takes effect only then.
+int lem_cpu_simd(void);
 
 /// Whether `format` can be read with `cols` columns (block multiples).
 int lem_format_supported(int32_t format, int32_t cols);
 
-/// Quantizes `a->x` into `a->q`, `a->d`, `a->s` (needs cols % 32 == 0) and sets `a->q8`.
-void lem_quantize_act(lem_act *a);
+/// Prepares `a` for quantized formats under `opt`: with `opt.q8`, quantizes `a->x` into `a->q`,
+/// `a->d`, `a->s` (needs cols % 32 == 0) and sets `a->q8`; else clears `a->q8` (the exact f32 path).
+void lem_prepare_act(lem_act *a, lem_options opt);
 
 /// out[r - r0] = row(r) · x for stored-logical rows r in [r0, r1).
 ///
 /// Row r is the logical (Hugging Face) row; with `perm_heads` the stored row is found by
-/// undoing llama.cpp's rotary permutation.
-void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1);
+/// undoing llama.cpp's rotary permutation. Runs on the calling thread.
+void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, lem_options opt);
 
 /// Dequantizes logical row `r` of `m` into `out[0 ..< cols]` (f32).
 void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out);
@@ -106,8 +104,8 @@ void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out);
 /// A task run on the pool: `fn(ctx, worker, workers)` for every worker in 0 ..< workers.
 typedef void (*lem_task_fn)(void *ctx, int32_t worker, int32_t workers);
 
-/// Sets the pool's thread count (calling thread included); <= 0 means the LEM_THREADS
-/// environment variable or else the number of online CPUs. Takes effect at the next run.
+/// Sets the pool's thread count (calling thread included, at most 64); <= 0 means the number of
+/// online CPUs, the count until one is set. Takes effect at the next run.
 void lem_pool_set_threads(int32_t threads);
 /// The thread count runs use.
 int32_t lem_pool_threads(void);
@@ -129,10 +127,11 @@ void lem_pool_run_chunks(lem_task_fn fn, void *ctx, int32_t chunks);
 
 /// A row-parallel matvec over the pool: `out[r] = row(r) · x` for all rows, rows handed out in
 /// chunks from a shared counter so a descheduled worker does not stall the others.
-void lem_matvec(const lem_matrix *m, const lem_act *a, float *out);
+void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options opt);
 
 /// Several matvecs over the same activation in one pool run (q/k/v, gate/up).
-void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs);
+void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs,
+                      lem_options opt);
 
 /// A row-parallel dequantization of rows [r0, r1) into `out` (rows × cols), for prefill tiles.
 void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out);
@@ -166,14 +165,15 @@ void lem_release_pages(const void *p, size_t n, int file_mapping);
 /// `out` (d) receives the weighted sum of value rows.
 void lem_attend_row(const float *q, const float *keys, const float *values, size_t stride, const intptr_t *key_pos,
                     int32_t slots, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap,
-                    float *scores, float *out);
+                    float *scores, float *out, lem_options opt);
 
 /// `lem_attend_row` for `n` ≤ 4 query rows of one head (row r at `q + r · qstride`, position
 /// `pos[r]`, output at `out + r · ostride`) together, each key and value row loaded once for all
 /// of them; `scores` holds 4 · slots floats. Each row's result equals `lem_attend_row`'s.
 void lem_attend_rows4(const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys,
                       const float *values, size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d,
-                      intptr_t window, float scale, float softcap, float *scores, float *out, size_t ostride);
+                      intptr_t window, float scale, float softcap, float *scores, float *out, size_t ostride,
+                      lem_options opt);
 
 /// One token's attention for the `group` query heads at `q` (group × d) sharing one KV head, over
 /// slots [s0, s1) only (a share of the cache for one thread): per head g, `m[g]` = the largest
@@ -182,24 +182,26 @@ void lem_attend_rows4(const float *q, size_t qstride, int32_t n, const intptr_t 
 /// Shares are merged by rescaling with e^{m_share − m}. Each key and value row is read once.
 void lem_attend_partial(const float *q, int32_t group, const float *keys, const float *values, size_t stride,
                         const intptr_t *key_pos, int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window,
-                        float scale, float softcap, float *scores, float *out, float *m, float *l);
+                        float scale, float softcap, float *scores, float *out, float *m, float *l, lem_options opt);
 
 // MARK: prefill (several tokens at once; Sources/CLEMKernels/prefill.c)
 
 /// out[t·ldo + j] = x[t] · w[j] for t < tokens, j < rows: x (tokens, k) and w (rows, k) both
-/// row-major f32. AVX2 register blocks of 4 tokens × 3 rows, or plain loops when the portable
-/// kernels are forced on this thread.
-void lem_gemm_nt(const float *x, int32_t tokens, int32_t k, const float *w, int32_t rows, float *out, int32_t ldo);
+/// row-major f32. AVX2 register blocks of 4 tokens × 3 rows, or plain loops without `opt.simd`.
+void lem_gemm_nt(const float *x, int32_t tokens, int32_t k, const float *w, int32_t rows, float *out, int32_t ldo,
+                 lem_options opt);
 
 /// Dequantizes logical row `r` of `m` into `out[0 ..< cols]` like `lem_dequantize_row`, with
-/// loops the compiler vectorizes for Q4_K/Q5_K/Q6_K/Q5_0/Q5_1/MLX (AVX2 when `simd`), the
-/// other formats through `lem_dequantize_row` (Sources/CLEMKernels/prefill_dequant.c).
+/// loops the compiler vectorizes for Q4_K/Q5_K/Q6_K/Q5_0/Q5_1/MLX (AVX2 when `simd`, which must
+/// be 0 unless `lem_cpu_simd()`), the other formats through `lem_dequantize_row`
+/// (Sources/CLEMKernels/prefill_dequant.c).
 void lem_dequantize_row_tile(const lem_matrix *m, int32_t r, float *out, int simd);
 
 /// out(tokens, m->rows) = x(tokens, m->cols) · mᵀ over the pool: each worker dequantizes chunks
 /// of rows (≤ 256 KiB of f32, from a shared counter) into its slice of `tile`
 /// (tile_rows, m->cols), then runs `lem_gemm_nt` on all tokens. No OpenBLAS.
-void lem_prefill_matmul(const lem_matrix *m, const float *x, int32_t tokens, float *tile, int32_t tile_rows, float *out);
+void lem_prefill_matmul(const lem_matrix *m, const float *x, int32_t tokens, float *tile, int32_t tile_rows, float *out,
+                        lem_options opt);
 
 #ifdef __cplusplus
 }

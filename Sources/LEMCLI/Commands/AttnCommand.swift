@@ -58,7 +58,7 @@ struct AttnCommand: ContextCommand {
         if compareModel != nil || compareAdapter != nil {
             let url = compareModel.map { context.paths.resolve($0) } ?? loaded.key.modelURL
             let adapterURL = compareAdapter.map { context.paths.resolve($0) }
-            let otherModel = try LoadedModel.load(ModelKey(model: url, adapter: adapterURL), requireTokenizer: false).model
+            let otherModel = try context.load(ModelKey(model: url, adapter: adapterURL), requireTokenizer: false).model
             let (otherCapture, _) = try AttentionRunner.capture(model: otherModel, ids: allIds, maxTokens: maxTokens)
             let b = try AttentionAnalysis(capture: otherCapture, ids: allIds, keepMaps: true)
             let label = url.lastPathComponent + (adapterURL.map { " + " + $0.lastPathComponent } ?? "")

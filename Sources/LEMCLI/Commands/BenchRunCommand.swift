@@ -61,7 +61,7 @@ struct BenchRunCommand: ContextCommand {
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
         printError("loading \(key.title)…")
-        let loaded = try LoadedModel.load(key)
+        let loaded = try context.load(key)
         printError("\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "
                    + "max \(spec.sampling.maxTokens) tokens, seed \(seed) → \(store.url.path)")
 

@@ -99,7 +99,7 @@ struct BenchScoreCommand: ContextCommand {
         }
         printError("loading judge \(url.path)…")
         // The engine answers one request at a time: a wider pass would only queue.
-        let loaded = try LoadedModel.load(ModelKey(model: url))
+        let loaded = try context.load(ModelKey(model: url))
         return (LocalJudgeBackend(model: loaded, sampling: SamplingSettings(maxTokens: judgeMaxTokens)), 1)
     }
 

@@ -51,9 +51,10 @@ struct BenchSpeedCommand: ContextCommand {
         let start = DispatchTime.now()
         let key = try model.key(in: context)
         let files = try ModelFiles.open(key.modelURL)
+        let options = context.engineOptions
         let lm = try key.adapterURL.map {
-            try ModelFactory.makeModel(files, adapter: try InferenceAdapter(path: $0), adapterScale: key.scale)
-        } ?? ModelFactory.makeModel(files)
+            try ModelFactory.makeModel(files, adapter: try InferenceAdapter(path: $0), adapterScale: key.scale, options: options)
+        } ?? ModelFactory.makeModel(files, options: options)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let benchmark = SpeedBenchmark(
             promptTokens: promptTokens, genTokens: genTokens, runs: runs, prefillChunk: prefillChunk)
@@ -65,9 +66,11 @@ struct BenchSpeedCommand: ContextCommand {
                     result.promptTokensPerSecond, result.timeToFirstTokenMs, result.generationTokensPerSecond))
             }
         }
+        var inEffect = lm.options.resolved
+        inEffect.threads = threadCount  // --threads, when given, over LEM_THREADS
         let report = SpeedReport(
             model: files.url.path, encodings: SpeedReport.encodings(of: files.tensors), threads: threadCount,
-            loadSeconds: loadSeconds, runs: runs, peakRSSMB: SpeedReport.peakResidentMB(),
+            options: inEffect, loadSeconds: loadSeconds, runs: runs, peakRSSMB: SpeedReport.peakResidentMB(),
             modelBytes: files.tensors.values.reduce(0) { $0 + $1.storedBytes },
             decodeBytesPerToken: SpeedReport.decodeBytesPerToken(tensors: files.tensors, config: files.config))
         print(json ? report.json() : report.text())

@@ -33,7 +33,7 @@ struct ModelOption: ParsableArguments {
     /// Loads the model (with `--adapter-path` applied when given); a missing tokenizer is an
     /// error only when `requireTokenizer`.
     func load(in context: AppContext, requireTokenizer: Bool = true) throws -> LoadedModel {
-        try LoadedModel.load(try key(in: context), requireTokenizer: requireTokenizer)
+        try context.load(try key(in: context), requireTokenizer: requireTokenizer)
     }
 }
 

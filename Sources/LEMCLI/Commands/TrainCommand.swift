@@ -102,9 +102,10 @@ struct TrainCommand: ContextCommand {
         let prepared: PreparedTrainingRun
         do {
             prepared = try PreparedTrainingRun.prepare(
-                config: config, options: options, modelKind: oracle ? .oracle : .fast,
+                config: config, options: options, modelKind: oracle ? .oracle : .fast, engineOptions: context.engineOptions,
                 makeProbe: { model, folder in
-                    try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds)
+                    try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds,
+                                             load: { try context.load($0) })
                 })
         } catch let error as TrainingConfigError {
             if case .incomplete(let message) = error { throw ValidationError(message) }

@@ -8,9 +8,12 @@ final class AdapterClaims {
 
 extension WeightLoader {
     /// Creates a loader that attaches `adapter`'s modules (scale multiplied by `strength`) to the
-    /// linear layers it builds.
-    public init(tensors: [String: any WeightTensor], source: String, adapter: InferenceAdapter?, strength: Float = 1) {
-        self.init(tensors: tensors, source: source)
+    /// linear layers it builds, for a model run with `options`.
+    public init(
+        tensors: [String: any WeightTensor], source: String, adapter: InferenceAdapter?, strength: Float = 1,
+        options: EngineOptions = EngineOptions()
+    ) {
+        self.init(tensors: tensors, source: source, options: options)
         if let adapter { self.adapter = (adapter, strength) }
     }
 

@@ -11,6 +11,8 @@ public struct SpeedReport: Sendable {
     public var encodings: [String]
     /// Engine threads during the runs.
     public var threads: Int
+    /// The engine options the model ran with, as they took effect (`EngineOptions.resolved`).
+    public var options: EngineOptions
     /// Seconds to open the model and build it.
     public var loadSeconds: Double
     /// Every timed run.
@@ -24,12 +26,13 @@ public struct SpeedReport: Sendable {
 
     /// Creates a report.
     public init(
-        model: String, encodings: [String], threads: Int, loadSeconds: Double, runs: [SpeedRun], peakRSSMB: Double,
-        modelBytes: Int, decodeBytesPerToken: Int
+        model: String, encodings: [String], threads: Int, options: EngineOptions, loadSeconds: Double, runs: [SpeedRun],
+        peakRSSMB: Double, modelBytes: Int, decodeBytesPerToken: Int
     ) {
         self.model = model
         self.encodings = encodings
         self.threads = threads
+        self.options = options
         self.loadSeconds = loadSeconds
         self.runs = runs
         self.peakRSSMB = peakRSSMB
@@ -65,6 +68,7 @@ public struct SpeedReport: Sendable {
             ("model", JSONText.quote(model)),
             ("encodings", "[" + encodings.map(JSONText.quote).joined(separator: ", ") + "]"),
             ("threads", String(threads)),
+            ("options", optionsJSON),
             ("prompt_tokens", String(runs.first?.promptTokens ?? 0)),
             ("gen_tokens", String(runs.first?.generatedTokens ?? 0)),
             ("runs", String(runs.count)),
@@ -86,6 +90,7 @@ public struct SpeedReport: Sendable {
             model            \(model)
             encodings        \(encodings.joined(separator: ", "))
             threads          \(threads)
+            kernels          \(kernelSummary)
             load             \(f(loadSeconds, 2)) s
             prompt           \(runs.first?.promptTokens ?? 0) tokens: \(f(promptTokensPerSecond)) tok/s (runs: \(runs.map { f($0.promptTokensPerSecond) }.joined(separator: ", ")))
             time to first    \(f(timeToFirstTokenMs)) ms
@@ -97,6 +102,28 @@ public struct SpeedReport: Sendable {
 }
 
 extension SpeedReport {
+    /// The options as one JSON object: `simd`, `q8_activations`, `x8`, `fused_matvec`, `dot8`
+    /// (booleans) and `prefill` (gemm, pool or blas).
+    var optionsJSON: String {
+        let fields = [
+            ("simd", String(options.simd)), ("q8_activations", String(options.q8Activations)),
+            ("x8", String(options.interleaveWeights)), ("fused_matvec", String(options.fuseMatvecs)),
+            ("dot8", String(options.eightRowKernels)), ("prefill", JSONText.quote(options.prefill.variableValue)),
+        ]
+        return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+    }
+
+    /// The options in a few words, e.g. `AVX2, 8-bit activations, x8 copies, fused matvecs,
+    /// eight-row decode, prefill gemm`.
+    var kernelSummary: String {
+        [
+            options.simd ? "AVX2" : "scalar", options.q8Activations ? "8-bit activations" : "f32 activations",
+            options.interleaveWeights ? "x8 copies" : "stored layout",
+            options.fuseMatvecs ? "fused matvecs" : "unfused",
+            options.eightRowKernels ? "eight-row decode" : "one-row decode", "prefill \(options.prefill.variableValue)",
+        ].joined(separator: ", ")
+    }
+
     /// Stored bytes one decode step reads: every matrix and vector in full, except the token
     /// embedding, of which only one row is read — unless it doubles as the output head (tied),
     /// which reads it whole. Dividing a DRAM read bandwidth by this gives the decode bound.

@@ -19,19 +19,24 @@ public final class FusedLinears: @unchecked Sendable {
     private let pointers: UnsafeMutablePointer<UnsafePointer<lem_matrix>?>
     /// Whether any layer needs the 8-bit activation.
     private let quantizes: Bool
+    /// The layers' options, in the C kernels' form.
+    private let options: lem_options
     /// Keeps the mapped bytes of every layer alive.
     private let owners: [AnyObject]
 
-    /// Groups `layers` (2 to 8, same input width, each with a C kernel); nil otherwise, and the
-    /// caller keeps calling them one by one.
+    /// Groups `layers` (2 to 8, same input width and options, each with a C kernel); nil
+    /// otherwise, and the caller keeps calling them one by one.
     public init?(_ layers: [Linear]) {
         guard (2 ... 8).contains(layers.count), let first = layers.first else { return nil }
         var kernels: [MatrixKernel] = []
         for layer in layers {
-            guard let kernel = layer.kernel, layer.inFeatures == first.inFeatures else { return nil }
+            guard let kernel = layer.kernel, layer.inFeatures == first.inFeatures, layer.options == first.options else {
+                return nil
+            }
             kernels.append(kernel)
         }
         self.layers = layers
+        options = first.options.kernel
         matrices = .allocate(capacity: kernels.count)
         pointers = .allocate(capacity: kernels.count)
         for (i, kernel) in kernels.enumerated() {
@@ -51,23 +56,22 @@ public final class FusedLinears: @unchecked Sendable {
     /// `out_i = layer_i(x)` for `tokens` rows; `outs` gives one output per layer, in order.
     ///
     /// `tile` is the matmul scratch (`(matmulTileRows, in)`), which also holds the quantized
-    /// activation of a single token.
+    /// activation of a single token. The layers' options choose the kernels.
     public func callAsFunction(
         _ x: UnsafePointer<Float>,  // (T, in)
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
-        outs: UnsafePointer<UnsafeMutablePointer<Float>?>,  // (count) each (T, out_i)
-        q8: Bool = Kernels.q8Activations
+        outs: UnsafePointer<UnsafeMutablePointer<Float>?>  // (count) each (T, out_i)
     ) {
         guard tokens == 1 else {
             for (i, layer) in layers.enumerated() { layer(x, tokens: tokens, tile: tile, out: outs[i]!) }
             return
         }
-        let count = layers.count
+        let count = layers.count, options = self.options
         Kernels.withActivation(
-            x, columns: layers[0].inFeatures, quantize: quantizes, q8: q8, scratch: tile
+            x, columns: layers[0].inFeatures, quantize: quantizes, options: options, scratch: tile
         ) { act in
-            lem_matvec_multi(pointers, Int32(count), act, outs)
+            lem_matvec_multi(pointers, Int32(count), act, outs, options)
         }
         withExtendedLifetime(owners) {}
         for (i, layer) in layers.enumerated() {
@@ -103,13 +107,4 @@ public final class FusedLinears: @unchecked Sendable {
             self(x, tokens: tokens, tile: tile, outs: UnsafePointer(outs.baseAddress!))
         }
     }
-}
-
-extension Kernels {
-    /// Whether models built from now on group q/k/v and gate/up into `FusedLinears` for decode:
-    /// on unless `LEM_FUSED_MATVEC=0` (read once; for A/B speed runs against the unfused path).
-    public static let fuseLinears: Bool = {
-        guard let value = getenv("LEM_FUSED_MATVEC") else { return true }
-        return String(cString: value) != "0"
-    }()
 }

@@ -51,10 +51,11 @@ public struct InterleavedWeight: WeightTensor, QuantizedRows {
     /// The kernel over the interleaved copy.
     public let kernel: MatrixKernel
 
-    /// Interleaves `weight` when `Kernels.interleaveWeights` is on and its format has a layout;
-    /// otherwise returns it unchanged.
-    public static func wrapping(_ weight: any WeightTensor, enabled: Bool = Kernels.interleaveWeights) -> any WeightTensor {
-        guard enabled, weight.shape.count == 2, !(weight is InterleavedWeight),
+    /// Interleaves `weight` when its format has a layout; otherwise returns it unchanged.
+    /// `WeightLoader` calls it for the models whose options ask for it
+    /// (`EngineOptions.interleaveWeights`, with the AVX2 kernels that read the copy).
+    public static func wrapping(_ weight: any WeightTensor) -> any WeightTensor {
+        guard weight.shape.count == 2, !(weight is InterleavedWeight),
             let kernel = MatrixKernel(weight)?.interleaved(releaseOriginal: true)
         else { return weight }
         return InterleavedWeight(original: weight, kernel: kernel)
@@ -69,13 +70,4 @@ public struct InterleavedWeight: WeightTensor, QuantizedRows {
     public func decodeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         kernel.decodeRow(row, into: out)
     }
-}
-
-extension Kernels {
-    /// Whether models built from now on interleave their Q4_0 / Q4_1 / Q5_0 / Q8_0 / MLX 4-bit matrices for
-    /// decode: on when the AVX2 kernels run, unless `LEM_X8=0` (read once; for A/B speed runs).
-    public static let interleaveWeights: Bool = {
-        if let value = getenv("LEM_X8"), String(cString: value) == "0" { return false }
-        return lem_simd_enabled() != 0
-    }()
 }

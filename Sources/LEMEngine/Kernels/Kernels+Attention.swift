@@ -81,6 +81,7 @@ extension Kernels {
     /// share of the cache (each key and value row read once per KV group), the shares merged by
     /// their softmax statistics. `scores` holds `scoreRows` rows of `attentionScratchRow` floats;
     /// with fewer rows than workers a prefill allocates its own and a token runs on one thread.
+    /// `options.simd` chooses the C bodies (AVX2 or portable) for every worker.
     public static func attention(
         queries q: UnsafePointer<Float>,  // (T, H, D)
         queryPositions: UnsafePointer<Int>,  // (T)
@@ -91,12 +92,13 @@ extension Kernels {
         scale: Float, window: Int, softcap: Float,
         scores: UnsafeMutablePointer<Float>,  // (scoreRows, attentionScratchRow)
         scoreRows: Int = 1,
-        out: UnsafeMutablePointer<Float>  // (T, H, D)
+        out: UnsafeMutablePointer<Float>,  // (T, H, D)
+        options: EngineOptions = EngineOptions()
     ) {
         var job = AttentionJob(
             q: q, queryPositions: queryPositions, keys: keys, values: values, keyPositions: keyPositions,
             slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window,
-            softcap: softcap, scores: scores, out: out, tokens: tokens)
+            softcap: softcap, scores: scores, out: out, tokens: tokens, options: options.kernel)
         let work = tokens * heads * slots * headDim
         let workers = threadCount
         let own = scoreRows >= workers
@@ -147,7 +149,7 @@ extension Kernels {
                     lem_attend_partial(
                         job.q + h0 * d, Int32(group), job.keys + kvh * d, job.values + kvh * d, job.kvHeads * d,
                         job.keyPositions, Int32(s0), Int32(s1), Int32(d), job.queryPositions[0], job.window, job.scale,
-                        job.softcap, scratch, partial + h0 * d, m + h0, l + h0)
+                        job.softcap, scratch, partial + h0 * d, m + h0, l + h0, job.options)
                 }
             }, ptr)
         }
@@ -190,6 +192,8 @@ private struct AttentionJob {
     let out: UnsafeMutablePointer<Float>
     /// Query rows (tokens).
     let tokens: Int
+    /// The caller's kernel choices, used by every worker.
+    let options: lem_options
     /// Work units: (block of four tokens, head), unit = block · H + h.
     var units: Int { (tokens + 3) / 4 * heads }
 
@@ -203,7 +207,7 @@ private struct AttentionJob {
             let row = (t0 * heads + h) * d
             lem_attend_rows4(
                 q + row, heads * d, Int32(n), queryPositions + t0, keys + kvh * d, values + kvh * d, kvHeads * d,
-                keyPositions, Int32(slots), Int32(d), window, scale, softcap, scores, out + row, heads * d)
+                keyPositions, Int32(slots), Int32(d), window, scale, softcap, scores, out + row, heads * d, options)
         }
     }
 }

@@ -66,16 +66,19 @@ extension Kernels {
         bias: UnsafePointer<Float>?,  // (out)
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
-        out: UnsafeMutablePointer<Float>  // (T, out)
+        out: UnsafeMutablePointer<Float>,  // (T, out)
+        options: EngineOptions = EngineOptions()
     ) {
-        matmul(x, weight: weight, kernel: MatrixKernel(weight), bias: bias, tokens: tokens, tile: tile, out: out)
+        matmul(
+            x, weight: weight, kernel: MatrixKernel(weight), bias: bias, tokens: tokens, tile: tile, out: out,
+            options: options)
     }
 
     /// `out = x Wᵀ (+ bias)` with the weight's resolved `kernel` (nil: decode rows generically).
     ///
-    /// One token: the C matvec on the stored blocks. Several: blocks of `matmulTileRows` weight
-    /// rows are dequantized into an f32 tile and multiplied with `cblas_sgemm`, so only one tile
-    /// is ever expanded at a time.
+    /// One token: the C matvec on the stored blocks. Several: `prefillMatmul` with the strategy of
+    /// `options`, or (without a kernel) blocks of `matmulTileRows` weight rows dequantized into an
+    /// f32 tile and multiplied with `cblas_sgemm`, so only one tile is ever expanded at a time.
     public static func matmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         weight: any WeightTensor,  // [out, in]
@@ -83,15 +86,16 @@ extension Kernels {
         bias: UnsafePointer<Float>?,  // (out)
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
-        out: UnsafeMutablePointer<Float>  // (T, out)
+        out: UnsafeMutablePointer<Float>,  // (T, out)
+        options: EngineOptions = EngineOptions()
     ) {
         let inFeatures = weight.columns, outFeatures = weight.rows
         if tokens == 1, let kernel {
-            matvec(x, kernel: kernel, scratch: tile, out: out)
+            matvec(x, kernel: kernel, scratch: tile, out: out, options: options)
         } else if tokens == 1 {
             matvec(x, weight: weight, scratch: tile, out: out)
         } else if let kernel {
-            prefillMatmul(x, kernel: kernel, tokens: tokens, tile: tile, out: out)
+            prefillMatmul(x, kernel: kernel, tokens: tokens, tile: tile, out: out, options: options)
         } else {
             var start = 0
             while start < outFeatures {

@@ -4,7 +4,8 @@ import Foundation
 import LEMFormats
 
 extension Kernels {
-    /// How a chunk of several tokens is multiplied (measured in docs/PERFORMANCE.md).
+    /// How a chunk of several tokens is multiplied (measured in docs/PERFORMANCE.md; chosen by
+    /// `EngineOptions.prefill`, `LEM_PREFILL=gemm|pool|blas` in the program).
     public enum PrefillStrategy: String, Sendable {
         /// The caller dequantizes `matmulTileRows`-row tiles and runs `sgemm` on each, on its
         /// own thread (OpenBLAS is single-threaded in this process, see `Kernels.setThreadCount`):
@@ -18,29 +19,22 @@ extension Kernels {
         case fusedGemm
     }
 
-    /// The strategy in use: `LEM_PREFILL=blas|pool|gemm`, else `fusedGemm`.
-    public static let prefillStrategy: PrefillStrategy = {
-        switch ProcessInfo.processInfo.environment["LEM_PREFILL"] {
-        case "blas": .blasThreads
-        case "pool": .poolTiles
-        default: .fusedGemm
-        }
-    }()
-
-    /// `out = x Wᵀ` for `T > 1` tokens over the stored blocks of `kernel` (no bias).
+    /// `out = x Wᵀ` for `T > 1` tokens over the stored blocks of `kernel` (no bias), by
+    /// `options.prefill` (the fused GEMM with `options.simd` choosing its body).
     static func prefillMatmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         kernel: MatrixKernel,
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
         out: UnsafeMutablePointer<Float>,  // (T, out)
-        strategy: PrefillStrategy = prefillStrategy
+        options: EngineOptions = EngineOptions()
     ) {
         let inFeatures = kernel.columns, outFeatures = kernel.rows
         let workers = threadCount
+        let strategy = options.prefill
         if strategy == .fusedGemm {
             withUnsafePointer(to: kernel.matrix) { m in
-                lem_prefill_matmul(m, x, Int32(tokens), tile, Int32(matmulTileRows), out)
+                lem_prefill_matmul(m, x, Int32(tokens), tile, Int32(matmulTileRows), out, options.kernel)
             }
             withExtendedLifetime(kernel.owner) {}
             return

@@ -7,7 +7,8 @@ extension Kernels {
     /// block scales and sums `(2, columns / 32)` then the 8-bit values `(columns)` bytes.
     public static func activationScratchFloats(columns: Int) -> Int { 2 * (columns / 32) + (columns + 3) / 4 }
 
-    /// Threads the kernels use (the calling thread included): `LEM_THREADS`, else the CPU count.
+    /// Threads the kernels use (the calling thread included): the pool's count, one per online
+    /// CPU unless set (`setThreadCount`, `EngineThreads`).
     public static var threadCount: Int { Int(lem_pool_threads()) }
 
     /// Sets the kernel pool's thread count (`n <= 0`: back to the default) and makes OpenBLAS
@@ -28,32 +29,15 @@ extension Kernels {
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 
-    /// Whether the AVX2 kernels are in use (false: the portable scalar kernels).
-    public static var simdEnabled: Bool { lem_simd_enabled() != 0 }
+    /// Whether this CPU has the AVX2 + FMA + F16C instructions the fast kernels need.
+    public static var cpuHasSIMD: Bool { lem_cpu_simd() != 0 }
 
-    /// Forces the portable kernels (false) or re-enables AVX2 where the CPU has it, for matvecs
-    /// started on the calling thread only (tests compare the two paths on their own thread).
-    public static func setSIMDEnabled(_ on: Bool) { lem_set_simd(on ? 1 : 0) }
-
-    /// Chooses the AVX2 decode kernels for matvecs started on the calling thread only: eight rows
-    /// per call (true), one row (false), or the process default (nil: eight rows unless
-    /// `LEM_DOT8=0`). Pooled workers follow the caller, so a test can compare both.
-    public static func setRowGroupKernels(_ eight: Bool?) { lem_set_dot8(eight.map { $0 ? 1 : 0 } ?? -1) }
-
-    /// Whether quantized weights are dotted against the activation rounded to 8-bit blocks
-    /// (llama.cpp's way, fastest; logits move by ~0.1) rather than exactly in f32 (the default,
-    /// which the reference tests hold to 1e-4). `LEM_Q8_ACTIVATIONS=1` turns it on at start.
-    public static var q8Activations: Bool { lem_q8_activations() != 0 }
-
-    /// Sets `q8Activations`.
-    public static func setQ8Activations(_ on: Bool) { lem_set_q8_activations(on ? 1 : 0) }
-
-    /// Prepares the activation `x` in `scratch` (quantized to 8-bit blocks when `quantize`) and
-    /// hands the C descriptor to `body`.
+    /// Prepares the activation `x` in `scratch` (quantized to 8-bit blocks when the matrices
+    /// `quantize` and the options ask for 8-bit activations) and hands the C descriptor to `body`.
     @inline(__always)
     static func withActivation<R>(
         _ x: UnsafePointer<Float>,  // (in)
-        columns: Int, quantize: Bool, q8: Bool,
+        columns: Int, quantize: Bool, options: lem_options,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
         _ body: (UnsafePointer<lem_act>) -> R
     ) -> R {
@@ -64,36 +48,39 @@ extension Kernels {
         act.d = scratch
         act.s = scratch + blocks
         act.q = UnsafeMutableRawPointer(scratch + 2 * blocks).assumingMemoryBound(to: Int8.self)
-        if quantize && q8 { lem_quantize_act(&act) }
+        if quantize { lem_prepare_act(&act, options) }
         return withUnsafePointer(to: &act) { body($0) }
     }
 
-    /// `out = W x` for one token with the C kernels: `x` is quantized once to 8-bit blocks (for
-    /// quantized formats), then the rows are split across the worker pool.
+    /// `out = W x` for one token with the C kernels: for quantized formats with
+    /// `options.q8Activations`, `x` is quantized once to 8-bit blocks; then the rows are split
+    /// across the worker pool, every worker taking the paths `options` chooses.
     public static func matvec(
         _ x: UnsafePointer<Float>,  // (in)
         kernel: MatrixKernel,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
         out: UnsafeMutablePointer<Float>,  // (out)
-        q8: Bool = Kernels.q8Activations
+        options: EngineOptions = EngineOptions()
     ) {
-        withActivation(x, columns: kernel.columns, quantize: kernel.quantizesActivation, q8: q8, scratch: scratch) { act in
-            withUnsafePointer(to: kernel.matrix) { m in lem_matvec(m, act, out) }
+        let opt = options.kernel, quantize = kernel.quantizesActivation
+        withActivation(x, columns: kernel.columns, quantize: quantize, options: opt, scratch: scratch) { act in
+            withUnsafePointer(to: kernel.matrix) { m in lem_matvec(m, act, out, opt) }
         }
         withExtendedLifetime(kernel.owner) {}
     }
 
-    /// `out = W x` computed by one thread over rows `[0, rows)`, AVX2 or scalar as configured;
-    /// the single-threaded form of `matvec`, for tests and measurements.
+    /// `out = W x` computed by the calling thread alone over rows `[0, rows)`; the
+    /// single-threaded form of `matvec`, for tests and measurements.
     public static func matvecSerial(
         _ x: UnsafePointer<Float>,  // (in)
         kernel: MatrixKernel,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
         out: UnsafeMutablePointer<Float>,  // (out)
-        q8: Bool = Kernels.q8Activations
+        options: EngineOptions = EngineOptions()
     ) {
-        withActivation(x, columns: kernel.columns, quantize: kernel.quantizesActivation, q8: q8, scratch: scratch) { act in
-            withUnsafePointer(to: kernel.matrix) { m in lem_matvec_rows(m, act, out, 0, m.pointee.rows) }
+        let opt = options.kernel, quantize = kernel.quantizesActivation
+        withActivation(x, columns: kernel.columns, quantize: quantize, options: opt, scratch: scratch) { act in
+            withUnsafePointer(to: kernel.matrix) { m in lem_matvec_rows(m, act, out, 0, m.pointee.rows, opt) }
         }
         withExtendedLifetime(kernel.owner) {}
     }
@@ -123,5 +110,12 @@ extension Kernels {
     ) {
         withUnsafePointer(to: kernel.matrix) { m in lem_dequantize_rows(m, Int32(start), Int32(start + count), out) }
         withExtendedLifetime(kernel.owner) {}
+    }
+}
+
+extension EngineOptions {
+    /// The per-call choices in the C kernels' form (`lem_options`).
+    var kernel: lem_options {
+        lem_options(simd: simd ? 1 : 0, q8: q8Activations ? 1 : 0, dot8: eightRowKernels ? 1 : 0)
     }
 }

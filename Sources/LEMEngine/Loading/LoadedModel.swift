@@ -31,11 +31,14 @@ public final class LoadedModel: Sendable {
     /// Runs generations, one at a time, on its own queue.
     public let generator: Generator
 
-    /// Loads `key`'s checkpoint, tokenizer and template and applies its adapter.
+    /// Loads `key`'s checkpoint, tokenizer and template and applies its adapter; the model runs
+    /// with `options`.
     ///
     /// Errors name the file and what was wrong (`ModelFiles`, `InferenceAdapter`, `Tokenizer`).
     /// A tokenizer that cannot be read is an error unless `requireTokenizer` is false.
-    public static func load(_ key: ModelKey, requireTokenizer: Bool = true) throws -> LoadedModel {
+    public static func load(_ key: ModelKey, options: EngineOptions = EngineOptions(), requireTokenizer: Bool = true) throws
+        -> LoadedModel
+    {
         let start = DispatchTime.now().uptimeNanoseconds
         let files = try ModelFiles.open(key.modelURL)
         let model: any LanguageModel
@@ -44,9 +47,9 @@ public final class LoadedModel: Sendable {
             guard key.scale.isFinite else { throw FormatError(adapterURL, "adapter scale must be a finite number") }
             let adapter = try InferenceAdapter(path: adapterURL)
             adapterBytes = adapter.modules.values.reduce(0) { $0 + 4 * ($1.a.count + $1.b.count) }
-            model = try ModelFactory.makeModel(files, adapter: adapter, adapterScale: key.scale)
+            model = try ModelFactory.makeModel(files, adapter: adapter, adapterScale: key.scale, options: options)
         } else {
-            model = try ModelFactory.makeModel(files)
+            model = try ModelFactory.makeModel(files, options: options)
         }
         let tokenizer: Tokenizer?
         do {

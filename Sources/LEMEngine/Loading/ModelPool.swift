@@ -17,11 +17,13 @@ public final class ModelPool: @unchecked Sendable {
     private var order: [ModelKey] = []  // least recently used first
     private let loader: @Sendable (ModelKey) throws -> LoadedModel
 
+    /// A pool keeping up to `capacityBytes` of weights, loading models to run with `options`.
+    public convenience init(capacityBytes: Int = 6 << 30, options: EngineOptions = EngineOptions()) {
+        self.init(capacityBytes: capacityBytes) { try LoadedModel.load($0, options: options) }
+    }
+
     /// A pool keeping up to `capacityBytes` of weights, loading with `loader`.
-    public init(
-        capacityBytes: Int = 6 << 30,
-        loader: @escaping @Sendable (ModelKey) throws -> LoadedModel = { try LoadedModel.load($0) }
-    ) {
+    public init(capacityBytes: Int, loader: @escaping @Sendable (ModelKey) throws -> LoadedModel) {
         self.capacityBytes = capacityBytes
         self.loader = loader
     }

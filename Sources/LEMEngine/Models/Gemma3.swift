@@ -20,14 +20,15 @@ public final class Gemma3: LanguageModel {
         let gate, up, down: Linear
         /// Sliding window size, 0 for full attention.
         let window: Int
-        /// q/k/v and gate/up as one pool run each for a single token (nil: called one by one).
+        /// q/k/v and gate/up as one pool run each for a single token (nil: called one by one,
+        /// as when `fuse` — the options' `fuseMatvecs` — is off).
         let qkv: FusedLinears?
         let gateUp: FusedLinears?
 
         init(
             inputNorm: [Float], postAttentionNorm: [Float], preFeedforwardNorm: [Float], postFeedforwardNorm: [Float],
             qNorm: [Float], kNorm: [Float], q: Linear, k: Linear, v: Linear, o: Linear,
-            gate: Linear, up: Linear, down: Linear, window: Int
+            gate: Linear, up: Linear, down: Linear, window: Int, fuse: Bool
         ) {
             self.inputNorm = inputNorm
             self.postAttentionNorm = postAttentionNorm
@@ -43,13 +44,15 @@ public final class Gemma3: LanguageModel {
             self.up = up
             self.down = down
             self.window = window
-            qkv = Kernels.fuseLinears ? FusedLinears([q, k, v]) : nil
-            gateUp = Kernels.fuseLinears ? FusedLinears([gate, up]) : nil
+            qkv = fuse ? FusedLinears([q, k, v]) : nil
+            gateUp = fuse ? FusedLinears([gate, up]) : nil
         }
     }
 
     /// The architecture hyper-parameters.
     public let config: ModelConfig
+    /// The options the model was built with and runs with.
+    public let options: EngineOptions
     let embedding: any WeightTensor  // [V, C]
     let head: any WeightTensor  // [V, C]
     let finalNorm: [Float]  // (C)
@@ -65,6 +68,7 @@ public final class Gemma3: LanguageModel {
         }
         try ModelFactory.checkShapes(config, source: loader.source)
         self.config = config
+        options = loader.options
         self.activation = activation
         let c = config.hiddenSize, f = config.intermediateSize, d = config.headDim
         let qDim = config.numAttentionHeads * d, kvDim = config.numKeyValueHeads * d
@@ -88,7 +92,7 @@ public final class Gemma3: LanguageModel {
                 gate: try loader.linear(p + "mlp.gate_proj", out: f, in: c),
                 up: try loader.linear(p + "mlp.up_proj", out: f, in: c),
                 down: try loader.linear(p + "mlp.down_proj", out: c, in: f),
-                window: sliding ? (config.slidingWindow ?? 0) : 0)
+                window: sliding ? (config.slidingWindow ?? 0) : 0, fuse: loader.options.fuseMatvecs)
         }
         globalFrequencies = Kernels.ropeInverseFrequencies(
             headDim: d, base: config.ropeTheta, scaling: config.ropeScaling)
@@ -157,7 +161,7 @@ public final class Gemma3: LanguageModel {
                 layer: li, queries: q, keys: k, tokens: t, start: cache.count, scale: scale, softcap: softcap, window: layer.window)
             cache.layers[li].appendAndAttend(
                 queries: q, keys: k, values: v, positions: ws.positions, heads: heads, kvHeads: kvHeads,
-                headDim: d, scale: scale, softcap: softcap, scores: ws.scores, out: att)
+                headDim: d, scale: scale, softcap: softcap, scores: ws.scores, out: att, options: options)
             layer.o(att, tokens: t, tile: tile, out: proj)
             Kernels.rmsNorm(proj, weight: layer.postAttentionNorm, offset: 1, eps: eps, rows: t, channels: c, out: proj)
             for i in 0 ..< t * c { x[i] += proj[i] }
@@ -180,7 +184,7 @@ public final class Gemma3: LanguageModel {
         let count = t - first
         Kernels.rmsNorm(x + first * c, weight: finalNorm, offset: 1, eps: eps, rows: count, channels: c, out: n)
         let out = ws.logits.pointer  // (count, V)
-        Kernels.matmul(n, weight: head, bias: nil, tokens: count, tile: tile, out: out)
+        Kernels.matmul(n, weight: head, bias: nil, tokens: count, tile: tile, out: out, options: options)
         if let cap = config.finalLogitSoftcapping {
             for i in 0 ..< count * config.vocabSize { out[i] = Kernels.softcap(out[i], cap: Float(cap)) }
         }

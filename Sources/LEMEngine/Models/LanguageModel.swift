@@ -16,6 +16,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// The architecture hyper-parameters.
     var config: ModelConfig { get }
 
+    /// The options it was built with and runs every forward pass with (kernel paths, layout).
+    var options: EngineOptions { get }
+
     /// Runs `tokens` (a prefill or one decode step) at positions `cache.count ..< cache.count + T`,
     /// appends their keys and values to `cache`, and returns logits row-major: `(T, V)` for
     /// `.all`, `(1, V)` for `.last`.

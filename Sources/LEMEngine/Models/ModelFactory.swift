@@ -6,14 +6,17 @@ public enum ModelFactory {
     /// The `model_type` values this engine can run.
     public static let supportedTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2"]
 
-    /// Builds a model from a config and HF-named tensors; unknown `model_type` → an error naming it.
+    /// Builds a model from a config and HF-named tensors, to run with `options`; unknown
+    /// `model_type` → an error naming it.
     public static func makeModel(
-        config: ModelConfig, tensors: [String: any WeightTensor], source: String
+        config: ModelConfig, tensors: [String: any WeightTensor], source: String,
+        options: EngineOptions = EngineOptions()
     ) throws -> any LanguageModel {
-        try makeModel(config: config, loader: WeightLoader(tensors: tensors, source: source))
+        try makeModel(config: config, loader: WeightLoader(tensors: tensors, source: source, options: options))
     }
 
-    /// Builds a model whose linear layers are made by `loader` (which may carry an adapter).
+    /// Builds a model whose linear layers are made by `loader` (which may carry an adapter), with
+    /// the loader's options.
     static func makeModel(config: ModelConfig, loader: WeightLoader) throws -> any LanguageModel {
         switch config.modelType {
         case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
@@ -44,13 +47,15 @@ public enum ModelFactory {
 }
 
 extension ModelFactory {
-    /// Builds the model of an opened checkpoint (any format `ModelFiles` reads).
-    public static func makeModel(_ files: ModelFiles) throws -> any LanguageModel {
-        try makeModel(config: files.config, tensors: files.tensors, source: files.url.path)
+    /// Builds the model of an opened checkpoint (any format `ModelFiles` reads) for `options`.
+    public static func makeModel(
+        _ files: ModelFiles, options: EngineOptions = EngineOptions()
+    ) throws -> any LanguageModel {
+        try makeModel(config: files.config, tensors: files.tensors, source: files.url.path, options: options)
     }
 
-    /// Opens a model directory or `.gguf` file and builds its model.
-    public static func load(_ url: URL) throws -> any LanguageModel {
-        try makeModel(ModelFiles.open(url))
+    /// Opens a model directory or `.gguf` file and builds its model for `options`.
+    public static func load(_ url: URL, options: EngineOptions = EngineOptions()) throws -> any LanguageModel {
+        try makeModel(ModelFiles.open(url), options: options)
     }
 }

@@ -11,11 +11,14 @@ public struct Linear: Sendable {
 
     /// The weight resolved for the C kernels once (nil: decoded row by row).
     public let kernel: MatrixKernel?
+    /// The options its products run with (the model's).
+    public let options: EngineOptions
 
-    /// A layer over `weight` with an optional `bias`.
-    public init(weight: any WeightTensor, bias: [Float]?) {
+    /// A layer over `weight` with an optional `bias`, run with `options`.
+    public init(weight: any WeightTensor, bias: [Float]?, options: EngineOptions = EngineOptions()) {
         self.weight = weight
         self.bias = bias
+        self.options = options
         kernel = MatrixKernel(weight)
     }
 
@@ -34,10 +37,12 @@ public struct Linear: Sendable {
         if let bias {
             bias.withUnsafeBufferPointer {
                 Kernels.matmul(
-                    x, weight: weight, kernel: kernel, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out)
+                    x, weight: weight, kernel: kernel, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out,
+                    options: options)
             }
         } else {
-            Kernels.matmul(x, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: tile, out: out)
+            Kernels.matmul(
+                x, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: tile, out: out, options: options)
         }
         if let adapter { adapter.apply(x, tokens: tokens, bias: bias, out: out) }
     }
@@ -59,15 +64,21 @@ public struct WeightLoader {
     public var adapter: (adapter: InferenceAdapter, strength: Float)? = nil
     /// The adapter modules `linear` has attached, so leftovers can be reported.
     let adapterClaims = AdapterClaims()
-    /// Whether `tensor` hands out matrices interleaved for decode (`InterleavedWeight`).
-    public var interleave = Kernels.interleaveWeights
+    /// The options of the model being built: its layers run with them, and they decide the
+    /// layout `tensor` hands out.
+    public let options: EngineOptions
+    /// Whether `tensor` hands out matrices interleaved for decode (`InterleavedWeight`): asked for
+    /// by the options, and the AVX2 kernels that read the copy run on this CPU.
+    public let interleaves: Bool
     /// The interleaved matrices handed out so far, so a name asked for twice is packed once.
     let interleaved = InterleavedTensors()
 
-    /// Creates a loader over `tensors` read from `source`.
-    public init(tensors: [String: any WeightTensor], source: String) {
+    /// Creates a loader over `tensors` read from `source` for a model run with `options`.
+    public init(tensors: [String: any WeightTensor], source: String, options: EngineOptions = EngineOptions()) {
         self.tensors = tensors
         self.source = source
+        self.options = options
+        interleaves = options.resolved.interleaveWeights
     }
 
     /// The tensor `name`, which must have exactly `shape`.
@@ -76,7 +87,7 @@ public struct WeightLoader {
         guard t.shape == shape else {
             throw ModelError.badShape(tensor: name, shape: t.shape, expected: shape, source: source)
         }
-        guard interleave, shape.count == 2 else { return t }
+        guard interleaves, shape.count == 2 else { return t }
         if let done = interleaved.byName[name] { return done }
         let weight = InterleavedWeight.wrapping(t)
         interleaved.byName[name] = weight
@@ -92,7 +103,7 @@ public struct WeightLoader {
     public func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool = false) throws -> Linear {
         var layer = Linear(
             weight: try tensor(prefix + ".weight", shape: [out, inFeatures]),
-            bias: bias ? try vector(prefix + ".bias", count: out) : nil)
+            bias: bias ? try vector(prefix + ".bias", count: out) : nil, options: options)
         layer.adapter = try linearAdapter(prefix, weight: layer.weight)
         return layer
     }

@@ -2,7 +2,8 @@ extension LayerKVCache {
     /// Stores a chunk's keys and values, then attends the chunk's queries over everything this
     /// layer may see (the chunk itself included).
     ///
-    /// `positions` are the chunk's absolute positions, ending at `end - 1`.
+    /// `positions` are the chunk's absolute positions, ending at `end - 1`; `options` are the
+    /// model's (`Kernels.attention`).
     func appendAndAttend(
         queries: UnsafePointer<Float>,  // (T, H, D)
         keys newKeys: UnsafePointer<Float>,  // (T, K, D)
@@ -10,7 +11,8 @@ extension LayerKVCache {
         positions: [Int],  // (T)
         heads: Int, kvHeads: Int, headDim: Int, scale: Float, softcap: Float,
         scores: FloatBuffer,  // (threads, Kernels.attentionScratchRow)
-        out: UnsafeMutablePointer<Float>  // (T, H, D)
+        out: UnsafeMutablePointer<Float>,  // (T, H, D)
+        options: EngineOptions
     ) {
         let tokens = positions.count
         let end = positions[tokens - 1] + 1
@@ -28,7 +30,8 @@ extension LayerKVCache {
                     queries: queries, queryPositions: queryPositions.baseAddress!,
                     keys: self.keys.pointer, values: self.values.pointer, keyPositions: keyPositions.baseAddress!,
                     tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                    scale: scale, window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows, out: out)
+                    scale: scale, window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows,
+                    out: out, options: options)
             }
         }
     }

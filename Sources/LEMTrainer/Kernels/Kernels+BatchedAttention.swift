@@ -9,20 +9,22 @@ import LEMEngine
 
 extension Kernels {
     /// Forward of causal grouped-query attention with an optional sliding window, every row of
-    /// the batch at positions 0 ..< T; writes the output and the probabilities.
+    /// the batch at positions 0 ..< T; writes the output and the probabilities. The (row, head)
+    /// pairs are shared out between the threads of `options`.
     public static func batchedAttentionForward(
         query q: UnsafePointer<Float>,  // (B, T, H, D)
         key k: UnsafePointer<Float>,  // (B, T, K, D)
         value v: UnsafePointer<Float>,  // (B, T, K, D)
         batch: Int, tokens t: Int, heads: Int, kvHeads: Int, headDim d: Int, scale: Float, window: Int?,
         output out: UnsafeMutablePointer<Float>,  // (B, T, H, D)
-        probabilities p: UnsafeMutablePointer<Float>  // (B, H, T, T), zero outside the mask
+        probabilities p: UnsafeMutablePointer<Float>,  // (B, H, T, T), zero outside the mask
+        options: EngineOptions = EngineOptions()
     ) {
         let group = heads / kvHeads, qStride = heads * d, kStride = kvHeads * d
         let q = UnsafeSendableInput(q), k = UnsafeSendableInput(k), v = UnsafeSendableInput(v)
         let out = UnsafeSendablePointer(out), p = UnsafeSendablePointer(p)
         // The (row, head) pairs are independent: one share of them per thread.
-        TrainerThreads.split(batch * heads, minimumPart: 1) { pairs in
+        TrainerThreads(options).split(batch * heads, minimumPart: 1) { pairs in
             for pair in pairs {
                 let b = pair / heads, h = pair % heads, kvh = h / group
                 let qh = q.pointer + b * t * qStride + h * d, kh = k.pointer + b * t * kStride + kvh * d
@@ -57,7 +59,8 @@ extension Kernels {
     /// (query heads sharing a key/value head accumulate there).
     ///
     /// With dP = dO Vᵀ: dV += Pᵀ dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dQ = scale·dS K,
-    /// dK += scale·dSᵀ Q.
+    /// dK += scale·dSᵀ Q. The (row, key/value head) pairs are shared out between the threads of
+    /// `options`.
     public static func batchedAttentionBackward(
         _ dOut: UnsafePointer<Float>,  // (B, T, H, D)
         query q: UnsafePointer<Float>,  // (B, T, H, D)
@@ -67,7 +70,8 @@ extension Kernels {
         batch: Int, tokens t: Int, heads: Int, kvHeads: Int, headDim d: Int, scale: Float,
         dQuery: UnsafeMutablePointer<Float>,  // (B, T, H, D), overwritten
         dKey: UnsafeMutablePointer<Float>,  // (B, T, K, D), added into
-        dValue: UnsafeMutablePointer<Float>  // (B, T, K, D), added into
+        dValue: UnsafeMutablePointer<Float>,  // (B, T, K, D), added into
+        options: EngineOptions = EngineOptions()
     ) {
         let group = heads / kvHeads, qStride = heads * d, kStride = kvHeads * d
         let dOut = UnsafeSendableInput(dOut), q = UnsafeSendableInput(q), k = UnsafeSendableInput(k)
@@ -75,7 +79,7 @@ extension Kernels {
         let dQuery = UnsafeSendablePointer(dQuery), dKey = UnsafeSendablePointer(dKey), dValue = UnsafeSendablePointer(dValue)
         // Query heads sharing a key/value head add into the same dK/dV: one share of the
         // (row, key/value head) pairs per thread, their query heads in order.
-        TrainerThreads.split(batch * kvHeads, minimumPart: 1) { pairs in
+        TrainerThreads(options).split(batch * kvHeads, minimumPart: 1) { pairs in
             let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * t)  // (T, T)
             defer { dp.deallocate() }
             for pair in pairs {

@@ -25,11 +25,14 @@ public struct FrozenLinear: Sendable {
     public var tileRows: Int
     /// The fewest weight rows worth a thread of their own in `forward` / `backwardInput`.
     public var minimumShareRows = 64
+    /// The threads its products are shared out between.
+    let threads: TrainerThreads
 
-    /// Wraps a stored weight and its optional bias.
-    public init(weight: any WeightTensor, bias: [Float]?) {
+    /// Wraps a stored weight and its optional bias; products use the threads of `options`.
+    public init(weight: any WeightTensor, bias: [Float]?, options: EngineOptions = EngineOptions()) {
         self.weight = weight
         self.bias = bias
+        threads = TrainerThreads(options)
         kernel = MatrixKernel(weight)
         tileRows = max(16, min(1024, 131_072 / max(1, weight.columns)))
     }
@@ -92,7 +95,7 @@ public struct FrozenLinear: Sendable {
     {
         let i = inputs, o = outputs
         let shared = UnsafeSendablePointer(y), input = UnsafeSendableInput(x)
-        TrainerThreads.split(o, minimumPart: minimumShareRows) { range in
+        threads.split(o, minimumPart: minimumShareRows) { range in
             forEachTile(range, scratch: scratch) { start, count, tile in
                 // y[:, start ..< start + t] = x (N, I) · tile (t, I)ᵀ
                 sgemm(transB: true, m: n, n: count, k: i, input.pointer, lda: i, tile, ldb: i, shared.pointer + start, ldc: o)
@@ -116,11 +119,11 @@ public struct FrozenLinear: Sendable {
                               scratch: ScratchPool = ScratchPool())
     {
         let i = inputs, o = outputs
-        let ranges = TrainerThreads.ranges(o, minimumPart: minimumShareRows)
+        let ranges = threads.ranges(o, minimumPart: minimumShareRows)
         let partials = (1 ..< max(1, ranges.count)).map { _ in scratch.take(n * i) }  // (N, I) each
         defer { partials.forEach { scratch.give($0) } }
         let target = UnsafeSendablePointer(dx), gradient = UnsafeSendableInput(dy)
-        TrainerThreads.run(ranges.count) { part in
+        threads.run(ranges.count) { part in
             let range = ranges[part]
             let out = part == 0 ? target.pointer : partials[part - 1].pointer
             forEachTile(range, scratch: scratch) { start, count, tile in
@@ -131,7 +134,7 @@ public struct FrozenLinear: Sendable {
         }
         for partial in partials {
             let source = UnsafeSendableInput(UnsafePointer(partial.pointer))
-            TrainerThreads.split(n * i, minimumPart: 32_768) { range in
+            threads.split(n * i, minimumPart: 32_768) { range in
                 for j in range { target.pointer[j] += source.pointer[j] }
             }
         }

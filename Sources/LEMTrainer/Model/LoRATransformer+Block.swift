@@ -87,7 +87,7 @@ extension LoRATransformer {
         var probabilities = [Float](repeating: 0, count: g.batch * heads * g.tokens * g.tokens)
         Kernels.batchedAttentionForward(query: q, key: k, value: v, batch: g.batch, tokens: g.tokens, heads: heads,
                                         kvHeads: kvHeads, headDim: d, scale: attentionScale, window: layer.window,
-                                        output: &attention, probabilities: &probabilities)
+                                        output: &attention, probabilities: &probabilities, options: options)
         let attentionOut = linear(index, "self_attn.o_proj", attention, rows: n, view: view, record: &r)
         let residual = gemma ? norm(attentionOut, layer.postAttentionNorm, rows: n, columns: c) : attentionOut
         var h = x
@@ -155,7 +155,7 @@ extension LoRATransformer {
         var dq = zeros(n * heads * d), dk = zeros(n * kvHeads * d), dv = zeros(n * kvHeads * d)
         Kernels.batchedAttentionBackward(dAttention, query: r.query, key: r.key, value: r.value, probabilities: r.probabilities,
                                          batch: g.batch, tokens: g.tokens, heads: heads, kvHeads: kvHeads, headDim: d,
-                                         scale: attentionScale, dQuery: &dq, dKey: &dk, dValue: &dv)
+                                         scale: attentionScale, dQuery: &dq, dKey: &dk, dValue: &dv, options: options)
         Kernels.ropeBackward(&dq, tokens: n, heads: heads, headDim: d, positions: g.positions, inverseFrequencies: layer.inverseFrequencies)
         Kernels.ropeBackward(&dk, tokens: n, heads: kvHeads, headDim: d, positions: g.positions, inverseFrequencies: layer.inverseFrequencies)
         if let qn = layer.queryNorm, let kn = layer.keyNorm {

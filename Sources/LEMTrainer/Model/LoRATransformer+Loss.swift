@@ -109,12 +109,13 @@ extension LoRATransformer {
         -> (lossSum: Double, dHidden: [Float])
     {
         let m = targets.count, c = config.hiddenSize
-        let head = FrozenLinear(weight: self.head, bias: nil)
-        let slices = TrainerThreads.ranges(head.outputs, minimumPart: headTileRows)
+        let head = FrozenLinear(weight: self.head, bias: nil, options: options)
+        let threads = TrainerThreads(options)
+        let slices = threads.ranges(head.outputs, minimumPart: headTileRows)
         let states = slices.map { _ in HeadSlice(positions: m, hidden: backward ? c : 0) }
         hidden.withUnsafeBufferPointer { h in
             let input = UnsafeSendableInput(h.baseAddress!)
-            TrainerThreads.run(slices.count) { part in
+            threads.run(slices.count) { part in
                 headPass(head, input.pointer, targets: targets, vocabulary: slices[part], into: states[part])
             }
         }

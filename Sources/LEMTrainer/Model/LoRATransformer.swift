@@ -28,6 +28,8 @@ public struct LoRATransformer: Sendable {
     }
 
     public let config: ModelConfig
+    /// The engine options its products run with: the trainer uses their thread count.
+    public let options: EngineOptions
     let embedding: any WeightTensor  // [V, C]
     /// The output head: `lm_head.weight`, or the embedding when tied.
     let head: any WeightTensor  // [V, C]
@@ -46,9 +48,14 @@ public struct LoRATransformer: Sendable {
     let scratch = ScratchPool()
 
     /// Wraps the tensors of a Hugging Face-named checkpoint; only norms and biases are decoded.
-    public init(config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model") throws {
+    /// Its products are shared out between the threads of `options`.
+    public init(
+        config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model",
+        options: EngineOptions = EngineOptions()
+    ) throws {
         let checkpoint = try DecoderCheckpoint(config: config, tensors: tensors, source: source)
         self.config = config
+        self.options = options
         activation = checkpoint.activation
         gemma = checkpoint.gemma
         normOffset = checkpoint.gemma ? 1 : 0
@@ -61,7 +68,7 @@ public struct LoRATransformer: Sendable {
             Layer(inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
                   preFeedforwardNorm: block.preFeedforwardNorm, postFeedforwardNorm: block.postFeedforwardNorm,
                   queryNorm: block.queryNorm, keyNorm: block.keyNorm,
-                  linears: block.linears.mapValues { FrozenLinear(weight: $0.weight, bias: $0.bias) },
+                  linears: block.linears.mapValues { FrozenLinear(weight: $0.weight, bias: $0.bias, options: options) },
                   window: block.window, inverseFrequencies: block.inverseFrequencies)
         }
     }

@@ -2,20 +2,27 @@ import Dispatch
 import Foundation
 import LEMEngine
 
-/// How the fast trainer spreads its work over the CPU.
+/// How the fast trainer spreads its work over the CPU: over `EngineOptions.threads` threads.
 ///
 /// OpenBLAS runs single-threaded (`Kernels.useSerialBLAS`) and the trainer cuts each big product
 /// into one share per thread (output rows of a linear layer, a slice of the vocabulary, a batch row):
 /// every thread decodes and multiplies its own share, and nobody waits until the end. With
 /// OpenBLAS's own threads, every call was a fork and join, and its idle threads spun in
 /// `sched_yield` against the trainer's decode and activation threads.
-enum TrainerThreads {
-    /// Threads to use: the engine's kernel thread count (`LEM_THREADS`, else the CPU count).
-    static var count: Int { max(1, Kernels.threadCount) }
+struct TrainerThreads: Sendable {
+    /// The options' thread count; nil: the engine's kernel pool's, read at each product.
+    let threads: Int?
+
+    /// The threads `options` ask for.
+    init(_ options: EngineOptions) { threads = options.threads }
+
+    /// Threads to use (≥ 1): the options' count, else the engine's kernel pool's (one per online
+    /// CPU unless the program set it).
+    var count: Int { max(1, threads ?? Kernels.threadCount) }
 
     /// `0 ..< total` cut into at most `count` contiguous, non-empty ranges of at least
     /// `minimumPart` elements (a single range when `total` is small).
-    static func ranges(_ total: Int, minimumPart: Int) -> [Range<Int>] {
+    func ranges(_ total: Int, minimumPart: Int) -> [Range<Int>] {
         guard total > 0 else { return [] }
         let parts = max(1, min(count, total / max(1, minimumPart)))
         let per = (total + parts - 1) / parts
@@ -23,13 +30,13 @@ enum TrainerThreads {
     }
 
     /// Runs `body(0 ..< parts)`, concurrently when there is more than one part.
-    static func run(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+    func run(_ parts: Int, _ body: @Sendable (Int) -> Void) {
         if parts == 1 { return body(0) }
         if parts > 1 { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
     }
 
     /// Runs `body` over `ranges(total, minimumPart:)`, one range per thread.
-    static func split(_ total: Int, minimumPart: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    func split(_ total: Int, minimumPart: Int, _ body: @Sendable (Range<Int>) -> Void) {
         let parts = ranges(total, minimumPart: minimumPart)
         run(parts.count) { body(parts[$0]) }
     }

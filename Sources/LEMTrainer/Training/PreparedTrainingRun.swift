@@ -1,5 +1,6 @@
 import Foundation
 import LEMCore
+import LEMEngine
 import LEMFormats
 
 /// A training run checked and loaded, ready to train or test: the one preparation `lem train`
@@ -47,6 +48,7 @@ public struct PreparedTrainingRun: Sendable {
     /// - `options`: batching and clipping choices; its `outputFolder` and `probe` are set here.
     public static func prepare(
         config: TrainingConfig, options: LoRATraining.Options = LoRATraining.Options(), modelKind: ModelKind = .fast,
+        engineOptions: EngineOptions = EngineOptions(),
         makeProbe: (_ model: URL, _ outputFolder: URL) throws -> (any TrainingProbe)? = { _, _ in nil },
         stage: (Stage) -> Void = { _ in }
     ) throws -> PreparedTrainingRun {
@@ -101,7 +103,8 @@ public struct PreparedTrainingRun: Sendable {
                 try naive.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &random)
             }
         case .fast:
-            var fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source)
+            var fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source,
+                                           options: engineOptions)
             fast.gradientCheckpointing = config.gradCheckpoint
             model = fast
             adapter = try Self.startingAdapter(config, adapterFolder) {
