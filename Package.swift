@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lem", targets: ["LEMTUI"]),
+        // The parsers' fuzz targets, for the fuzzing package under Fuzz/.
+        .library(name: "LEMFuzzTargets", targets: ["LEMFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -69,6 +71,11 @@ let package = Package(
         // The `lem` executable: reads the environment once and runs the command line.
         .executableTarget(name: "LEMTUI", dependencies: ["LEMCLI", "LEMApp", "LEMCore", "LEMEngine"], swiftSettings: strict),
 
+        // Every parser a downloaded file reaches, driven with arbitrary bytes (Fuzz/ and the tests).
+        .target(
+            name: "LEMFuzzTargets", dependencies: ["LEMCore", "LEMEngine", "LEMFormats", "LEMScoring", "LEMTrainer"],
+            swiftSettings: strict),
+
         // Shared test helpers (checkClose, fixture and model locations).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
 
@@ -104,6 +111,7 @@ let package = Package(
             dependencies: ["LEMApp", "LEMCore", "LEMEngine", "LEMStore", "LEMTrainer", "Panels", "TestSupport",
                            "StoreTestSupport"],
             swiftSettings: strict),
+        .testTarget(name: "LEMFuzzTargetsTests", dependencies: ["LEMFuzzTargets", "TestSupport"], swiftSettings: strict),
         // The `lem` binary end to end: subcommands as processes, the workbench in tmux.
         .testTarget(
             name: "LEMTUITests", dependencies: ["LEMCore", "TestSupport", "LEMScoring", "LEMTrainer", "Panels"],

@@ -14,12 +14,7 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
-/// 16 packed bytes → 32 nibbles, GGUF order: byte j holds element j (low) and j + 16 (high).
-static inline __m256i nib_gguf(const uint8_t *p) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)p);
-    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(raw), _mm_srli_epi16(raw, 4), 1);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
+#include "lem_avx2.h"
 
 /// 16 packed bytes → 32 nibbles, MLX order: byte j holds elements 2j (low) and 2j + 1 (high).
 static inline __m256i nib_mlx(const uint8_t *p) {
@@ -27,19 +22,6 @@ static inline __m256i nib_mlx(const uint8_t *p) {
     __m128i raw = _mm_loadu_si128((const __m128i *)p);
     __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
     return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi8(lo, hi)), _mm_unpackhi_epi8(lo, hi), 1);
-}
-
-/// The 32 bits at `p` as 32 bytes, 0x10 where the bit is set (Q5 high bits).
-static inline __m256i hbits(const uint8_t *p) {
-    uint32_t bits;
-    memcpy(&bits, p, 4);
-    const __m256i pick = _mm256_setr_epi8(
-        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
-    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, mask), mask);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
 
 /// u8 × i8 over 32 lanes → 8 i32 partial sums.
@@ -103,8 +85,8 @@ static inline __m256 dot8_legacy(const uint8_t *const r[8], const lem_act *a, in
         __m256i q = load_q(a, b);
         __m256i d[8];
         for (int i = 0; i < 8; i++) {
-            __m256i w = nib_gguf(p[i] + qs);
-            if (qh) w = _mm256_or_si256(w, hbits(p[i] + qh));
+            __m256i w = lem_nibbles_gguf(p[i] + qs);
+            if (qh) w = _mm256_or_si256(w, lem_bits_to_0x10(p[i] + qh));
             d[i] = mad_u8(w, q);
         }
         __m256 ints = sum8(d);
@@ -165,7 +147,7 @@ static inline __m256 dot8_mlx4(const lem_matrix *m, const uint8_t *const r[8], c
                 // Low nibbles are the even elements, high the odd: split GGUF-style against
                 // the activation in that order (exact integer sums, same result).
                 __m256i qm = _mm256_loadu_si256((const __m256i *)(a->q_mlx + 32 * b));
-                for (int i = 0; i < 8; i++) d[i] = mad_u8(nib_gguf(r[i] + 16 * b), qm);
+                for (int i = 0; i < 8; i++) d[i] = mad_u8(lem_nibbles_gguf(r[i] + 16 * b), qm);
             } else {
                 for (int i = 0; i < 8; i++) d[i] = mad_u8(nib_mlx(r[i] + 16 * b), q);
             }
@@ -191,12 +173,12 @@ static inline __m128 dot4_legacy(const uint8_t *const r[4], const lem_act *a, in
     for (int32_t b = 0; b < a->cols / 32; b++) {
         const uint8_t *p[4] = {r[0] + bytes * b, r[1] + bytes * b, r[2] + bytes * b, r[3] + bytes * b};
         __m256i q = load_q(a, b);
-        __m256i w0 = nib_gguf(p[0] + qs), w1 = nib_gguf(p[1] + qs), w2 = nib_gguf(p[2] + qs), w3 = nib_gguf(p[3] + qs);
+        __m256i w0 = lem_nibbles_gguf(p[0] + qs), w1 = lem_nibbles_gguf(p[1] + qs), w2 = lem_nibbles_gguf(p[2] + qs), w3 = lem_nibbles_gguf(p[3] + qs);
         if (qh) {
-            w0 = _mm256_or_si256(w0, hbits(p[0] + qh));
-            w1 = _mm256_or_si256(w1, hbits(p[1] + qh));
-            w2 = _mm256_or_si256(w2, hbits(p[2] + qh));
-            w3 = _mm256_or_si256(w3, hbits(p[3] + qh));
+            w0 = _mm256_or_si256(w0, lem_bits_to_0x10(p[0] + qh));
+            w1 = _mm256_or_si256(w1, lem_bits_to_0x10(p[1] + qh));
+            w2 = _mm256_or_si256(w2, lem_bits_to_0x10(p[2] + qh));
+            w3 = _mm256_or_si256(w3, lem_bits_to_0x10(p[3] + qh));
         }
         __m128 ints = sum4(mad_u8(w0, q), mad_u8(w1, q), mad_u8(w2, q), mad_u8(w3, q));
         __m128 dw = f16x4(p, 0);

@@ -19,12 +19,6 @@ static inline __m256i combine(__m128i lo, __m128i hi) {
     return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
-/// 16 packed bytes → 32 nibbles, GGUF order: byte j holds element j (low) and j + 16 (high).
-static inline __m256i nibbles_split(const uint8_t *p) {
-    __m128i raw = _mm_loadu_si128((const __m128i *)p);
-    return _mm256_and_si256(combine(raw, _mm_srli_epi16(raw, 4)), _mm256_set1_epi8(0x0F));
-}
-
 /// Σ u8 × i8 over 32 lanes as 8 float partial sums.
 static inline __m256 dot_u8_i8(__m256i u, __m256i s) {
     __m256i p16 = _mm256_maddubs_epi16(u, s);
@@ -34,19 +28,6 @@ static inline __m256 dot_u8_i8(__m256i u, __m256i s) {
 /// Σ i8 × i8 over 32 lanes (|w| · sign-adjusted activation).
 static inline __m256 dot_i8_i8(__m256i w, __m256i q) {
     return dot_u8_i8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(q, w));
-}
-
-/// The 32 bits at `p` as 32 bytes, 0x10 where the bit is set (Q5 high bits).
-static inline __m256i bits_to_0x10(const uint8_t *p) {
-    uint32_t bits;
-    memcpy(&bits, p, 4);
-    const __m256i pick = _mm256_setr_epi8(
-        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
-    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, mask), mask);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
 
 static inline __m256i load_q(const lem_act *a, int32_t b) {
@@ -64,15 +45,15 @@ static float dot_q4_0(const uint8_t *row, const lem_act *a) {
     for (; b + 1 < blocks; b += 2) {
         const uint8_t *p = row + 18 * b;
         float d0 = f16x(p), d1 = f16x(p + 18);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a->d[b]), dot_u8_i8(nibbles_split(p + 2), load_q(a, b)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a->d[b + 1]), dot_u8_i8(nibbles_split(p + 20), load_q(a, b + 1)), acc1);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a->d[b]), dot_u8_i8(lem_nibbles_gguf(p + 2), load_q(a, b)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a->d[b + 1]), dot_u8_i8(lem_nibbles_gguf(p + 20), load_q(a, b + 1)), acc1);
         off0 += d0 * a->s[b];
         off1 += d1 * a->s[b + 1];
     }
     if (b < blocks) {
         const uint8_t *p = row + 18 * b;
         float dw = f16x(p);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d[b]), dot_u8_i8(nibbles_split(p + 2), load_q(a, b)), acc0);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d[b]), dot_u8_i8(lem_nibbles_gguf(p + 2), load_q(a, b)), acc0);
         off0 += dw * a->s[b];
     }
     return lem_hsum8(_mm256_add_ps(acc0, acc1)) - 8 * (off0 + off1);
@@ -84,14 +65,14 @@ static float dot_q4_1(const uint8_t *row, const lem_act *a) {
     int32_t blocks = a->cols / 32, b = 0;
     for (; b + 1 < blocks; b += 2) {
         const uint8_t *p = row + 20 * b;
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(nibbles_split(p + 4), load_q(a, b)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p + 20) * a->d[b + 1]), dot_u8_i8(nibbles_split(p + 24), load_q(a, b + 1)), acc1);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(lem_nibbles_gguf(p + 4), load_q(a, b)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p + 20) * a->d[b + 1]), dot_u8_i8(lem_nibbles_gguf(p + 24), load_q(a, b + 1)), acc1);
         off0 += f16x(p + 2) * a->s[b];
         off1 += f16x(p + 22) * a->s[b + 1];
     }
     if (b < blocks) {
         const uint8_t *p = row + 20 * b;
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(nibbles_split(p + 4), load_q(a, b)), acc0);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16x(p) * a->d[b]), dot_u8_i8(lem_nibbles_gguf(p + 4), load_q(a, b)), acc0);
         off0 += f16x(p + 2) * a->s[b];
     }
     return lem_hsum8(_mm256_add_ps(acc0, acc1)) + (off0 + off1);
@@ -100,7 +81,7 @@ static float dot_q4_1(const uint8_t *row, const lem_act *a) {
 /// One Q5_0 (`has_min` 0: offset 16) or Q5_1 block's scaled integer dot; its offset term goes to `off`.
 static inline __m256 q5_block(const uint8_t *p, const lem_act *a, int32_t b, int has_min, __m256 acc, float *off) {
     float dw = f16x(p);
-    __m256i w = _mm256_or_si256(nibbles_split(p + (has_min ? 8 : 6)), bits_to_0x10(p + (has_min ? 4 : 2)));
+    __m256i w = _mm256_or_si256(lem_nibbles_gguf(p + (has_min ? 8 : 6)), lem_bits_to_0x10(p + (has_min ? 4 : 2)));
     *off += (has_min ? f16x(p + 2) : dw) * a->s[b];
     return _mm256_fmadd_ps(_mm256_set1_ps(dw * a->d[b]), dot_u8_i8(w, load_q(a, b)), acc);
 }
@@ -218,7 +199,7 @@ static inline __m256 mlx_block(const uint8_t *row, const lem_act *a, int32_t b, 
     }
     if (a->q_mlx) {
         __m256i q = _mm256_loadu_si256((const __m256i *)(a->q_mlx + 32 * b));
-        return _mm256_fmadd_ps(d, dot_u8_i8(nibbles_split(row + 16 * b), q), acc);
+        return _mm256_fmadd_ps(d, dot_u8_i8(lem_nibbles_gguf(row + 16 * b), q), acc);
     }
     const __m128i m4 = _mm_set1_epi8(0x0F);
     __m128i raw = _mm_loadu_si128((const __m128i *)(row + 16 * b));

@@ -4,6 +4,27 @@
 // inline (include after `#pragma clang attribute push(... target("avx2,fma...") ...)`).
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
+
+/// 16 packed bytes → 32 nibbles, GGUF order: byte j holds element j (low) and j + 16 (high).
+static inline __m256i lem_nibbles_gguf(const uint8_t *p) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)p);
+    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(raw), _mm_srli_epi16(raw, 4), 1);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+/// The 32 bits at `p` as 32 bytes, 0x10 where the bit is set (Q5 high bits).
+static inline __m256i lem_bits_to_0x10(const uint8_t *p) {
+    uint32_t bits;
+    memcpy(&bits, p, 4);
+    const __m256i pick = _mm256_setr_epi8(
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
+    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, mask), mask);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
 
 /// The sum of eight floats: halves, then pairs, then the last two.
 static inline float lem_hsum8(__m256 v) {

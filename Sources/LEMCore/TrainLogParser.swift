@@ -18,7 +18,7 @@ public struct TrainLogIssue: Error, Hashable, Sendable, CustomStringConvertible 
 /// by other tools.
 ///
 /// Each line is one JSON object. The kind is `event` or `type` (`started`/`start`, `train`,
-/// `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `probe`;
+/// `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `warning`, `probe`;
 /// without one, `val` when `val_loss` is present, else `train` when a loss is; other kinds are
 /// skipped). Fields, aliases in brackets: `step` [`iter`, `iteration`], `loss` [`train_loss`;
 /// `val_loss` for validations], `lr` [`learning_rate`], `it_per_sec`, `tokens_per_sec`
@@ -123,6 +123,7 @@ public enum TrainLogParser {
             return .event(.best(step: step ?? 0, valLoss: loss, path: path), warning: nil)
         case "finished", "end", "done": return .event(.finished(step: step ?? 0, path: path), warning: nil)
         case "failed", "error": return .event(.failed(step: step ?? 0, message: message ?? "failed"), warning: nil)
+        case "warning": return .event(.warning(step: step ?? 0, message: message ?? ""), warning: nil)
         case "probe":
             guard let step else { return issue("probe record needs 'step'") }
             var answers: [ProbeReport.Answer] = []

@@ -18,6 +18,9 @@ public enum TrainingEvent: Sendable, Hashable {
     case failed(step: Int, message: String)
     /// Answers to the probe prompts scored after a save (or at step 0, the baseline).
     case probe(ProbeReport)
+    /// Something that lets the run go on but likely makes it useless (no token trained, a NaN
+    /// validation loss).
+    case warning(step: Int, message: String)
 
     /// The message of a run stopped on request.
     public static let cancelledMessage = "cancelled"
@@ -59,7 +62,7 @@ public enum TrainingEvent: Sendable, Hashable {
     public var step: Int {
         switch self {
         case .started(let s, _), .validation(let s, _, _), .saved(let s, _), .best(let s, _, _), .finished(let s, _),
-            .failed(let s, _):
+            .failed(let s, _), .warning(let s, _):
             s
         case .trainReport(let r): r.step
         case .probe(let p): p.step
@@ -67,7 +70,7 @@ public enum TrainingEvent: Sendable, Hashable {
     }
 
     /// The event's JSON object: `{"event": "started" | "train" | "validation" | "saved" | "best" |
-    /// "finished" | "failed" | "probe", "step": …, …}` with snake_case fields; absent optional
+    /// "finished" | "failed" | "warning" | "probe", "step": …, …}` with snake_case fields; absent optional
     /// fields are left out, a non-finite number is `null`.
     ///
     /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
@@ -96,6 +99,7 @@ public enum TrainingEvent: Sendable, Hashable {
             number("val_loss", loss)
             o["path"] = .string(path)
         case .failed(_, let message): o["error"] = .string(message)
+        case .warning(_, let message): o["message"] = .string(message)
         case .probe(let p):
             o["score"] = p.meanScore.map { .double($0) } ?? .null
             o["scorer"] = p.scorer.map { .string($0) } ?? .null
@@ -125,6 +129,7 @@ public enum TrainingEvent: Sendable, Hashable {
         case .best: "best"
         case .finished: "finished"
         case .failed: "failed"
+        case .warning: "warning"
         case .probe: "probe"
         }
     }

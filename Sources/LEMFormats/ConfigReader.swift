@@ -97,11 +97,20 @@ struct ConfigReader {
                 .llama3(
                     factor: try need("factor"), lowFreqFactor: try need("low_freq_factor"),
                     highFreqFactor: try need("high_freq_factor"),
-                    originalMaxPositions: Int(try need("original_max_position_embeddings"))))
+                    originalMaxPositions: try wholeNumber(need("original_max_position_embeddings"),
+                                                          key: "\(prefix)\(key).original_max_position_embeddings")))
         default:
             throw FormatError(
                 file, "'\(prefix)\(key)': RoPE type '\(type)' is not supported (supported: default, linear, llama3)")
         }
+    }
+
+    /// A float setting that must be a whole number an `Int` holds (no trap on NaN or 1e300).
+    func wholeNumber(_ v: Double, key: String) throws -> Int {
+        guard v.isFinite, v.rounded() == v, let i = Int(exactly: v) else {
+            throw FormatError(file, "key '\(key)' is \(v), expected a whole number")
+        }
+        return i
     }
 
     /// The MLX quantization object: `quantization`, else an MLX-style `quantization_config`

@@ -115,34 +115,22 @@ extension GGMLType {
                 let dl = d * Float(scale)
                 out[e] = dl * Float(low - (high != 0 ? 0 : 4))
             }
-        case .q4_K:
-            // d, dmin, scales[12], qs[128]; 8 sub-blocks of 32: y = d*sc*q - dmin*m.
+        case .q4_K, .q5_K:
+            // d, dmin, scales[12], qs[128] (Q5_K: qh[32] before qs, bit sb of qh[l] is the 5th
+            // bit); 8 sub-blocks of 32: y = d*sc*q - dmin*m.
+            let fiveBits = self == .q5_K
             let d = Self.f16(p, 0)
             let dmin = Self.f16(p, 2)
             let scales = p + 4
+            let qs = fiveBits ? 48 : 16
             for sb in 0 ..< 8 {
                 let (sc, m) = Self.scaleMinK4(sb, scales)
                 let d1 = d * Float(sc)
                 let m1 = dmin * Float(m)
                 let shift = UInt8((sb % 2) * 4)
                 for l in 0 ..< 32 {
-                    let q = (Self.u8(p, 16 + (sb / 2) * 32 + l) >> shift) & 0x0F
-                    out[sb * 32 + l] = d1 * Float(q) - m1
-                }
-            }
-        case .q5_K:
-            // d, dmin, scales[12], qh[32], qs[128]; bit sb of qh[l] is the 5th bit.
-            let d = Self.f16(p, 0)
-            let dmin = Self.f16(p, 2)
-            let scales = p + 4
-            for sb in 0 ..< 8 {
-                let (sc, m) = Self.scaleMinK4(sb, scales)
-                let d1 = d * Float(sc)
-                let m1 = dmin * Float(m)
-                let shift = UInt8((sb % 2) * 4)
-                for l in 0 ..< 32 {
-                    let low = (Self.u8(p, 48 + (sb / 2) * 32 + l) >> shift) & 0x0F
-                    let high = (Self.u8(p, 16 + l) >> UInt8(sb)) & 1
+                    let low = (Self.u8(p, qs + (sb / 2) * 32 + l) >> shift) & 0x0F
+                    let high = fiveBits ? (Self.u8(p, 16 + l) >> UInt8(sb)) & 1 : 0
                     out[sb * 32 + l] = d1 * Float(low | (high << 4)) - m1
                 }
             }

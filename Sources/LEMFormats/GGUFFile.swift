@@ -66,10 +66,11 @@ public struct GGUFFile: Sendable {
         var keys: [String] = []
         for _ in 0 ..< Int(kvCount) {
             let key = try r.string(what: "metadata key")
-            let type = try r.u32(what: "type of metadata '\(key)'")
-            let value = try r.value(type: type, key: key, depth: 0)
+            let shown = ErrorText.clip(key)  // the key as messages quote it
+            let type = try r.u32(what: "type of metadata '\(shown)'")
+            let value = try r.value(type: type, key: shown, depth: 0)
             if metadata.updateValue(value, forKey: key) != nil {
-                throw FormatError(url, "metadata key '\(key)' appears twice")
+                throw FormatError(url, "metadata key '\(shown)' appears twice")
             }
             keys.append(key)
         }
@@ -88,18 +89,19 @@ public struct GGUFFile: Sendable {
         var raw: [(name: String, ne: [Int], type: UInt32, offset: UInt64)] = []
         for i in 0 ..< Int(tensorCount) {
             let name = try r.string(what: "name of tensor \(i)")
-            let nDims = try r.u32(what: "n_dims of tensor '\(name)'")
+            let shown = ErrorText.clip(name)
+            let nDims = try r.u32(what: "n_dims of tensor '\(shown)'")
             guard (1 ... 8).contains(nDims) else {
                 throw FormatError(url, tensor: name, "has \(nDims) dimensions (expected 1 to 8)")
             }
             var ne: [Int] = []
             for d in 0 ..< Int(nDims) {
-                let n = try r.u64(what: "ne[\(d)] of tensor '\(name)'")
+                let n = try r.u64(what: "ne[\(d)] of tensor '\(shown)'")
                 guard n <= UInt64(Int32.max) * 64 else { throw FormatError(url, tensor: name, "dimension \(d) is \(n), too large") }
                 ne.append(Int(n))
             }
-            let type = try r.u32(what: "type of tensor '\(name)'")
-            let offset = try r.u64(what: "offset of tensor '\(name)'")
+            let type = try r.u32(what: "type of tensor '\(shown)'")
+            let offset = try r.u64(what: "offset of tensor '\(shown)'")
             raw.append((name, ne, type, offset))
         }
         let dataOffset = (r.position + alignment - 1) / alignment * alignment
@@ -115,12 +117,14 @@ public struct GGUFFile: Sendable {
             guard type.isDecodable else {
                 throw FormatError(url, tensor: t.name, "ggml type \(type.name) is not a storage type this reader decodes")
             }
-            var count = 1
+            // Zero dimensions count as 1 here, so no partial product (rows, columns) can overflow.
+            var nonzero = 1
             for n in t.ne {
-                let (p, o) = count.multipliedReportingOverflow(by: n)
+                let (p, o) = nonzero.multipliedReportingOverflow(by: max(n, 1))
                 guard !o else { throw FormatError(url, tensor: t.name, "shape \(t.ne) overflows") }
-                count = p
+                nonzero = p
             }
+            let count = t.ne.contains(0) ? 0 : nonzero
             guard t.ne[0] % type.blockSize == 0 else {
                 throw FormatError(
                     url, tensor: t.name,
@@ -131,12 +135,24 @@ public struct GGUFFile: Sendable {
             guard t.offset % UInt64(alignment) == 0 else {
                 throw FormatError(url, tensor: t.name, "data offset \(t.offset) is not a multiple of the alignment \(alignment)")
             }
-            guard t.offset <= UInt64(file.size), Int(t.offset) + dataOffset + bytes <= file.size else {
+            guard dataOffset <= file.size, t.offset <= UInt64(file.size - dataOffset),
+                bytes <= file.size - dataOffset - Int(t.offset)
+            else {
                 throw FormatError(
                     url, tensor: t.name,
-                    "data [\(t.offset), \(t.offset + UInt64(bytes))) relative to the data section at \(dataOffset) extends beyond the file (\(file.size) bytes)")
+                    "data [\(t.offset), \(t.offset.addingReportingOverflow(UInt64(bytes)).partialValue)) relative to the data section at \(dataOffset) extends beyond the file (\(file.size) bytes)")
             }
             infos.append(TensorInfo(name: t.name, ne: t.ne, type: type, offset: dataOffset + Int(t.offset), byteCount: bytes))
+        }
+        // Spans must not overlap (a changed type or shape could make two tensors share bytes).
+        var previous: TensorInfo?
+        for t in infos.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
+            if let p = previous, t.offset < p.offset + p.byteCount {
+                throw FormatError(
+                    url, tensor: t.name,
+                    "data at \(t.offset) overlaps tensor '\(ErrorText.clip(p.name))' (bytes \(p.offset) to \(p.offset + p.byteCount))")
+            }
+            if previous == nil || t.offset + t.byteCount > previous!.offset + previous!.byteCount { previous = t }
         }
         self.tensorInfos = infos
     }

@@ -61,6 +61,9 @@ extension ModelConfig {
         guard heads > 0, layers > 0, hidden > 0 else {
             throw FormatError(file, "hidden_size, num_hidden_layers and num_attention_heads must be positive")
         }
+        guard layers <= Self.maxLayers else {
+            throw FormatError(file, "key '\(reader.prefix)num_hidden_layers' is \(layers), expected at most \(Self.maxLayers)")
+        }
         let kvHeads = try reader.int("num_key_value_heads") ?? d.kvHeads ?? heads
         let headDim = try reader.int("head_dim") ?? d.headDim ?? hidden / heads
         let eps = try reader.double("rms_norm_eps") ?? d.rmsNormEps
@@ -162,6 +165,28 @@ extension ModelConfig {
             padTokenId: reader.keys["pad_token_id"] == nil ? d.pad : try reader.int("pad_token_id"),
             quantization: try reader.quantization())
         self.quantizationOverrides = try reader.quantizationOverrides()
+        let prefix = reader.prefix
+        try validate(file: file) { field in
+            let name: String
+            switch field {
+            case .hidden: name = "hidden_size"
+            case .intermediate: name = "intermediate_size"
+            case .layers: name = "num_hidden_layers"
+            case .heads: name = "num_attention_heads"
+            case .kvHeads: name = "num_key_value_heads"
+            case .headDim: name = "head_dim"
+            case .vocab: name = "vocab_size"
+            case .maxPositions: name = "max_position_embeddings"
+            case .slidingWindow: name = "sliding_window"
+            case .rmsNormEps: name = "rms_norm_eps"
+            case .ropeTheta: name = "rope_theta"
+            case .ropeLocalTheta: name = "rope_local_base_freq"
+            case .queryPreAttnScalar: name = "query_pre_attn_scalar"
+            case .finalSoftcap: name = "final_logit_softcapping"
+            case .attnSoftcap: name = "attn_logit_softcapping"
+            }
+            return "key '\(prefix)\(name)'"
+        }
     }
 }
 

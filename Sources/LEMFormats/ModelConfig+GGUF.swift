@@ -43,6 +43,9 @@ extension ModelConfig {
         guard heads > 0, layers > 0, hidden > 0 else {
             throw FormatError(url, "embedding_length, block_count and attention.head_count must be positive")
         }
+        guard layers <= Self.maxLayers else {
+            throw FormatError(url, "metadata '\(arch).block_count' is \(layers), expected at most \(Self.maxLayers)")
+        }
         let kvHeads = try int("attention.head_count_kv") ?? heads
         let headDim = try int("attention.key_length") ?? hidden / heads
         let eps = try double("attention.layer_norm_rms_epsilon") ?? 1e-5
@@ -103,5 +106,23 @@ extension ModelConfig {
             attentionBias: modelType == "qwen2" || tensorNames.contains("blk.0.attn_q.bias"),
             bosTokenId: gguf.int("tokenizer.ggml.bos_token_id"), eosTokenIds: eos,
             padTokenId: gguf.int("tokenizer.ggml.padding_token_id"), quantization: nil)
+        try validate(file: url) { field in
+            switch field {
+            case .hidden: return "metadata '\(arch).embedding_length'"
+            case .intermediate: return "metadata '\(arch).feed_forward_length'"
+            case .layers: return "metadata '\(arch).block_count'"
+            case .heads: return "metadata '\(arch).attention.head_count'"
+            case .kvHeads: return "metadata '\(arch).attention.head_count_kv'"
+            case .headDim, .queryPreAttnScalar: return "metadata '\(arch).attention.key_length'"
+            case .vocab: return "the vocabulary size (tokenizer.ggml.tokens, \(arch).vocab_size or token_embd.weight)"
+            case .maxPositions: return "metadata '\(arch).context_length'"
+            case .slidingWindow: return "metadata '\(arch).attention.sliding_window'"
+            case .rmsNormEps: return "metadata '\(arch).attention.layer_norm_rms_epsilon'"
+            case .ropeTheta: return "metadata '\(arch).rope.freq_base'"
+            case .ropeLocalTheta: return "the local RoPE base"
+            case .finalSoftcap: return "metadata '\(arch).final_logit_softcapping'"
+            case .attnSoftcap: return "metadata '\(arch).attn_logit_softcapping'"
+            }
+        }
     }
 }

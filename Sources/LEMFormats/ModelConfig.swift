@@ -108,3 +108,15 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         self.quantization = quantization
     }
 }
+
+extension ModelConfig {
+    /// Whether layer `index` attends within a sliding window (`layer_types`).
+    public func isSliding(layer index: Int) -> Bool {
+        layerTypes.indices.contains(index) && layerTypes[index] == .slidingAttention
+    }
+
+    /// Layer `index`'s attention window: `slidingWindow` for a sliding layer, nil for a full one.
+    public func window(layer index: Int) -> Int? {
+        isSliding(layer: index) ? slidingWindow : nil
+    }
+}

@@ -81,12 +81,14 @@ public struct SafetensorsFile: Sendable {
                     url, tensor: name,
                     "data_offsets [\(begin), \(end)] extend beyond the data region (\(dataSize) bytes)")
             }
-            var count = 1
+            // Zero dimensions count as 1 here, so no partial product (rows, columns) can overflow.
+            var nonzero = 1
             for d in shape {
-                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                let (p, overflow) = nonzero.multipliedReportingOverflow(by: max(d, 1))
                 guard !overflow else { throw FormatError(url, tensor: name, "shape \(shape) overflows") }
-                count = p
+                nonzero = p
             }
+            let count = shape.contains(0) ? 0 : nonzero
             let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
             guard !overflow, bytes == end - begin else {
                 throw FormatError(

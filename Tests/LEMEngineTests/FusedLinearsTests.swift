@@ -70,29 +70,11 @@ struct FusedLinearsTests {
         let fused = try #require(FusedLinears(layers))
         var rng = Xoshiro256(seed: 9)
         let x = randomFloats(cols, rng: &rng)
-        var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
-        let fusedOut = layers.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.outFeatures) }
-        let plainOut = layers.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.outFeatures) }
-        defer { for p in fusedOut + plainOut { p.deallocate() } }
-        x.withUnsafeBufferPointer { xp in
-            tile.withUnsafeMutableBufferPointer { tp in
-                // Unfused: the oracle, each layer's own matvec (activation quantized per layer).
-                for (i, layer) in layers.enumerated() {
-                    if let kernel = layer.kernel {
-                        Kernels.matvec(
-                            xp.baseAddress!, kernel: kernel, scratch: tp.baseAddress!, out: plainOut[i], options: options)
-                    }
-                    if let bias = layer.bias { for o in 0 ..< bias.count { plainOut[i][o] += bias[o] } }
-                }
-                let outs: [UnsafeMutablePointer<Float>?] = fusedOut
-                outs.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!) }
-            }
-        }
+        // Unfused: the oracle, each layer's own matvec (activation quantized per layer).
+        let expected = separateOutputs(layers, x: x), actual = fusedOutputs(fused, x: x)
         for (i, layer) in layers.enumerated() {
-            let a = Array(UnsafeBufferPointer(start: fusedOut[i], count: layer.outFeatures))
-            let b = Array(UnsafeBufferPointer(start: plainOut[i], count: layer.outFeatures))
-            #expect(a == b, "layer \(layer.weight.name) (q8 \(q8)) differs")
-            #expect(a.contains { $0 != 0 }, "layer \(i) left empty")
+            #expect(actual[i] == expected[i], "layer \(layer.weight.name) (q8 \(q8)) differs")
+            #expect(actual[i].contains { $0 != 0 }, "layer \(i) left empty")
         }
     }
 

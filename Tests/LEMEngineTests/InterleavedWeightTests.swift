@@ -54,40 +54,23 @@ private final class StoredBlocks: WeightTensor, QuantizedRows, @unchecked Sendab
 /// An MLX 4-bit matrix written to a safetensors file and read back.
 private func mlxTensor(rows: Int, cols: Int, groupSize: Int, scales: SafetensorsDType, seed: UInt64) throws -> (MLXQuantizedTensor, URL) {
     var rng = Xoshiro256(seed: seed)
-    var w = SafetensorsWriter()
-    try w.add("l.weight", dtype: .u32, shape: [rows, cols / 8], bytes: (0 ..< rows * cols / 2).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-    let groups = cols / groupSize
-    try w.add("l.scales", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in 0.001 + 0.02 * rng.nextUnitFloat() }, as: scales)
-    try w.add("l.biases", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in 0.2 * rng.nextUnitFloat() - 0.1 }, as: scales)
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lem-x8-\(UUID().uuidString).safetensors")
-    try w.write(to: url)
-    let file = try SafetensorsFile(url: url)
-    let tensor = try MLXQuantizedTensor(
-        name: "l.weight", packed: file.tensor("l.weight"), scales: file.tensor("l.scales"), biases: file.tensor("l.biases"),
-        bits: 4, groupSize: groupSize)
-    return (tensor, url)
+    let packed = (0 ..< rows * cols / 2).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let groups = rows * cols / groupSize
+    let s = (0 ..< groups).map { _ in 0.001 + 0.02 * rng.nextUnitFloat() }
+    let b = (0 ..< groups).map { _ in 0.2 * rng.nextUnitFloat() - 0.1 }
+    return try temporaryMLXTensor(
+        rows: rows, cols: cols, bits: 4, groupSize: groupSize, scaleType: scales, packed: packed, scales: s, biases: b)
 }
 
 /// Everything a kernel computes, for comparing two kernels over the same logical matrix.
 private struct KernelOutputs: Equatable {
-    var pooled: [Float], serial: [Float], exact: [Float], scalar: [Float], prefill: [Float], decoded: [[Float]]
+    var matvec: MatvecPaths, prefill: [Float], decoded: [[Float]]
 
     init(_ kernel: MatrixKernel, weight: any WeightTensor, x: [Float], tokens: Int, eightRowKernels: Bool = true) {
         let n = kernel.rows, cols = kernel.columns
-        var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
-        var pooled = [Float](repeating: 0, count: n), serial = pooled, exact = pooled, scalar = pooled
         var prefill = [Float](repeating: 0, count: tokens * n)
         var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
         let xs = (0 ..< tokens).flatMap { t in x.map { $0 * Float(t + 1) } }
-        let q8 = EngineOptions(q8Activations: true, eightRowKernels: eightRowKernels)
-        let exactOptions = EngineOptions(eightRowKernels: eightRowKernels)
-        let portable = EngineOptions(simd: false, q8Activations: true, eightRowKernels: eightRowKernels)
-        x.withUnsafeBufferPointer { xp in
-            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &pooled, options: q8)
-            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8)
-            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, options: exactOptions)
-            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable)
-        }
         xs.withUnsafeBufferPointer { xp in
             Kernels.matmul(xp.baseAddress!, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: &tile, out: &prefill)
         }
@@ -97,7 +80,7 @@ private struct KernelOutputs: Equatable {
             kernel.decodeRow(r, into: &row)
             decoded.append(row)
         }
-        (self.pooled, self.serial, self.exact, self.scalar, self.prefill, self.decoded) = (pooled, serial, exact, scalar, prefill, decoded)
+        (matvec, self.prefill, self.decoded) = (MatvecPaths(kernel, x: x, eightRowKernels: eightRowKernels), prefill, decoded)
     }
 }
 
@@ -186,24 +169,8 @@ struct InterleavedWeightTests {
         let fused = try #require(FusedLinears(inter))
         var rng = Xoshiro256(seed: 10)
         let x = randomFloats(cols, rng: &rng)
-        var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
-        let outs = plain.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.outFeatures) }
-        let fusedOuts = plain.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.outFeatures) }
-        defer { for p in outs + fusedOuts { p.deallocate() } }
-        x.withUnsafeBufferPointer { xp in
-            tile.withUnsafeMutableBufferPointer { tp in
-                for (i, layer) in plain.enumerated() {
-                    Kernels.matvec(xp.baseAddress!, kernel: layer.kernel!, scratch: tp.baseAddress!, out: outs[i], options: q8)
-                }
-                let o: [UnsafeMutablePointer<Float>?] = fusedOuts
-                o.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!) }
-            }
-        }
-        for (i, layer) in plain.enumerated() {
-            let a = Array(UnsafeBufferPointer(start: outs[i], count: layer.outFeatures))
-            let b = Array(UnsafeBufferPointer(start: fusedOuts[i], count: layer.outFeatures))
-            #expect(a == b, "layer \(i)")
-        }
+        let expected = separateOutputs(plain, x: x), actual = fusedOutputs(fused, x: x)
+        for i in plain.indices { #expect(actual[i] == expected[i], "layer \(i)") }
     }
 
     /// SmolLM2 (Q4_1 layers, permuted q/k, Q8_0 embedding and head) built with and without interleaving gives

@@ -122,19 +122,9 @@ struct PrefillMatmulTests {
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (8, 32, .bf16)])
     func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
         let rows = 40, cols = 256
-        var rng = TestRNG(state: UInt64(bits * 1000 + groupSize))
-        var w = SafetensorsWriter()
-        try w.add("l.weight", dtype: .u32, shape: [rows, cols * bits / 32], bytes: (0 ..< rows * cols * bits / 8).map { _ in rng.byte() })
-        let groups = cols / groupSize
-        try w.add("l.scales", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in rng.float(0.001, 0.02) }, as: scaleType)
-        try w.add("l.biases", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in rng.float(-0.1, 0.1) }, as: scaleType)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lem-prefill-\(UUID().uuidString).safetensors")
+        let (tensor, url) = try QuantizedMatvecTests.mlxTensor(
+            rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType)
         defer { try? FileManager.default.removeItem(at: url) }
-        try w.write(to: url)
-        let file = try SafetensorsFile(url: url)
-        let tensor = try MLXQuantizedTensor(
-            name: "l.weight", packed: file.tensor("l.weight"), scales: file.tensor("l.scales"),
-            biases: file.tensor("l.biases"), bits: bits, groupSize: groupSize)
         let kernel = try #require(MatrixKernel(tensor))
         checkPrefill(kernel, label: tensor.encoding, tokens: 6, seed: 3, decode: tensor.decodeRow)
     }

@@ -35,19 +35,10 @@ private func checkKernelOnce(
     decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
     let rows = kernel.rows, cols = kernel.columns
-    var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
     var row = [Float](repeating: 0, count: cols)
-    var fast = [Float](repeating: 0, count: rows), serial = fast, scalar = fast, exact = fast
-    let q8 = EngineOptions(q8Activations: true, eightRowKernels: eightRowKernels)
-    var portable = q8
-    portable.simd = false
-    x.withUnsafeBufferPointer { xp in
-        // Exact mode first (f32 activations): only summation order differs from decode-then-dot.
-        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, options: EngineOptions())
-        Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &fast, options: q8)
-        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8)
-        Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable)
-    }
+    // The exact mode (f32 activations) differs from decode-then-dot only in summation order.
+    let paths = MatvecPaths(kernel, x: x, eightRowKernels: eightRowKernels)
+    let (fast, serial, scalar, exact) = (paths.pooled, paths.serial, paths.scalar, paths.exact)
     var worst = 0.0
     for r in 0 ..< rows {
         decode(r, &row)
@@ -96,6 +87,22 @@ struct QuantizedMatvecTests {
             }
         }
         return ByteBoxRows(box: TestBytes(bytes), type: type, rows: rows, cols: cols)
+    }
+
+    /// A random MLX affine matrix (packed bytes, scales, biases drawn in that order from one
+    /// generator seeded by `bits` and `groupSize`) through a temporary safetensors file; the
+    /// caller removes `url`.
+    static func mlxTensor(
+        rows: Int, cols: Int, bits: Int, groupSize: Int, scaleType: SafetensorsDType
+    ) throws -> (tensor: MLXQuantizedTensor, url: URL) {
+        var rng = TestRNG(state: UInt64(bits * 1000 + groupSize))
+        let packed = (0 ..< rows * cols * bits / 8).map { _ in rng.byte() }
+        let groups = rows * cols / groupSize
+        let scales = (0 ..< groups).map { _ in rng.float(0.001, 0.02) }
+        let biases = (0 ..< groups).map { _ in rng.float(-0.1, 0.1) }
+        return try temporaryMLXTensor(
+            rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType, packed: packed,
+            scales: scales, biases: biases)
     }
 
     /// A GGML matrix held in test memory.
@@ -170,20 +177,8 @@ struct QuantizedMatvecTests {
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (4, 32, .bf16), (8, 64, .f32), (8, 128, .f16), (4, 128, .f32)])
     func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
         let rows = 40, cols = 256
-        var rng = TestRNG(state: UInt64(bits * 1000 + groupSize))
-        var w = SafetensorsWriter()
-        let packed = (0 ..< rows * cols * bits / 8).map { _ in rng.byte() }
-        try w.add("l.weight", dtype: .u32, shape: [rows, cols * bits / 32], bytes: packed)
-        let groups = cols / groupSize
-        try w.add("l.scales", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in rng.float(0.001, 0.02) }, as: scaleType)
-        try w.add("l.biases", shape: [rows, groups], floats: (0 ..< rows * groups).map { _ in rng.float(-0.1, 0.1) }, as: scaleType)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lem-mlx-\(UUID().uuidString).safetensors")
+        let (tensor, url) = try Self.mlxTensor(rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType)
         defer { try? FileManager.default.removeItem(at: url) }
-        try w.write(to: url)
-        let file = try SafetensorsFile(url: url)
-        let tensor = try MLXQuantizedTensor(
-            name: "l.weight", packed: file.tensor("l.weight"), scales: file.tensor("l.scales"),
-            biases: file.tensor("l.biases"), bits: bits, groupSize: groupSize)
         let kernel = try #require(MatrixKernel(tensor))
         checkKernel(kernel, label: tensor.encoding, x: Self.activation(cols, seed: 5), decode: tensor.decodeRow)
     }

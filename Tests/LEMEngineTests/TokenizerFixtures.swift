@@ -26,6 +26,9 @@ enum TokenizerFixtures {
     /// Why a test over real vocabularies did not run.
     static let missingReason: Comment = "no reference tokenizer.json installed: run Scripts/fixtures_tokenizer.py"
 
+    /// The tests over `installedNames` run only when at least one is installed.
+    static var whenInstalled: ConditionTrait { .enabled(if: !installedNames.isEmpty, missingReason) }
+
     /// The committed test strings.
     static let strings: [String] = {
         let data = (try? Data(contentsOf: TestPaths.fixture("tokenizer/strings.json"))) ?? Data("[]".utf8)
@@ -42,6 +45,11 @@ enum TokenizerFixtures {
     static func reference(_ name: String) throws -> Reference {
         let data = try Data(contentsOf: TestPaths.fixture("tokenizer/\(name).json"))
         return try JSONDecoder().decode(Reference.self, from: data)
+    }
+
+    /// The installed tokenizer `name` and its reference ids.
+    static func loadedWithReference(_ name: String) throws -> (Tokenizer, Reference) {
+        (try #require(loaded[name], "\(name) failed to load"), try reference(name))
     }
 
     /// Tokenizers are loaded once per test process.

@@ -8,11 +8,10 @@ import Testing
 struct TokenizerReferenceTests {
     @Test(
         "tokenizer.json encodes like HF tokenizers",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func jsonIds(name: String) throws {
-        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
-        let ref = try TokenizerFixtures.reference(name)
+        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         #expect(TokenizerFixtures.strings.count >= 2000)
         let (count, examples) = try TokenizerFixtures.mismatches(tokenizer, ref)
         #expect(count == 0, "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))")
@@ -20,11 +19,10 @@ struct TokenizerReferenceTests {
 
     @Test(
         "post-processor adds the reference BOS/EOS",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func specialIds(name: String) throws {
-        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
-        let ref = try TokenizerFixtures.reference(name)
+        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         for (k, expected) in ref.special_ids.enumerated() {
             #expect(try tokenizer.encode(TokenizerFixtures.strings[k]) == expected, "\(name) #\(k)")
         }
@@ -32,11 +30,10 @@ struct TokenizerReferenceTests {
 
     @Test(
         "decode(encode(s)) == s where HF round-trips",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func roundTrip(name: String) throws {
-        let tokenizer = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")
-        let ref = try TokenizerFixtures.reference(name)
+        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         var failures: [String] = []
         for (k, text) in TokenizerFixtures.strings.enumerated() where ref.roundtrip[k] {
             let decoded = tokenizer.decode(try tokenizer.encode(text, addSpecialTokens: false))
@@ -91,7 +88,7 @@ struct TokenizerReferenceTests {
 
     @Test(
         "the vocabulary scanner builds the same tables as the generic JSON tree",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func scannerMatchesTree(name: String) throws {
         let url = try #require(TokenizerFixtures.folder(name)).appendingPathComponent("tokenizer.json")

@@ -77,7 +77,7 @@ struct TokenizerTests {
 
     @Test(
         "streaming on real vocabularies matches decode",
-        .enabled(if: !TokenizerFixtures.installedNames.isEmpty, TokenizerFixtures.missingReason),
+        TokenizerFixtures.whenInstalled,
         arguments: TokenizerFixtures.installedNames)
     func streamingReal(name: String) throws {
         let t = try #require(TokenizerFixtures.loaded[name], "\(name) failed to load")

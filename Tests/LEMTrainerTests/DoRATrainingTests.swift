@@ -10,18 +10,6 @@ import Testing
 /// the PyTorch-autograd + PEFT fixtures (Scripts/fixtures_trainer_backward.py dora), the
 /// magnitude gradient against finite differences, and the loop's magnitude handling.
 @Suite struct DoRATrainingTests {
-    struct Reference: Decodable {
-        struct Example: Decodable { var tokens: [Int]; var offset: Int }
-        struct Gradient: Decodable { var a: [Double]; var b: [Double]; var m: [Double] }
-        var rank: Int
-        var scale: Double
-        var num_layers: Int
-        var examples: [Example]
-        var loss: Double
-        var tokens: Int
-        var gradients: [String: Gradient]
-    }
-
     /// `LoRATransformerTests.adapter` (non-zero B) with magnitudes at the base row norms × U(0.8, 1.2),
     /// so `m / n` differs from 1 in every row.
     static func doraAdapter(for model: LoRATransformer) throws -> LoRAAdapter {
@@ -38,74 +26,53 @@ import Testing
     /// Fast DoRA loss and every a / b / m gradient vs the Float64 oracle on the same tensors.
     @Test(arguments: ["llama3_tiny", "gemma3_tiny", "qwen2_tiny", "llama3_tiny-mlx4", "gemma3_tiny-mlx4"])
     func fastMatchesOracle(_ name: String) throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        let fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: name)
-        let oracle = try TrainableTransformer<Double>(config: files.config, tensors: files.tensors, source: name)
+        let fast = try TinyModels.fast(name)
         let adapter = try Self.doraAdapter(for: fast)
         #expect(adapter.fineTuneType == "dora")
         let batch = LoRATransformerTests.batch
-        let (loss, tokens, gradients) = fast.lossAndGradients(batch: batch, adapter: adapter)
-        let (expectedLoss, expectedTokens, expected) = oracle.lossAndGradients(batch: batch, adapter: adapter)
-        #expect(tokens == expectedTokens)
-        #expect(abs(loss - expectedLoss) <= 1e-4 * abs(expectedLoss), "\(name) loss \(loss) vs \(expectedLoss)")
-        var scale = 0.0
-        for g in expected.values { for v in g.a + g.b + (g.m ?? []) { scale = max(scale, abs(v)) } }
-        for (path, e) in expected.sorted(by: { $0.key < $1.key }) {
-            let g = try #require(gradients[path])
+        let (loss, expected) = try expectFastMatchesOracle(fast, TinyModels.oracle(name), batch: batch, adapter: adapter,
+                                                           label: "\(name) DoRA")
+        for (path, e) in expected {
             let em = try #require(e.m, "\(path): the oracle gave no magnitude gradient")
-            let gm = try #require(g.m, "\(path): the fast model gave no magnitude gradient")
             #expect(em.contains(where: { $0 != 0 }))
-            #expect(checkClose(g.a, e.a, tol: 1e-4 * scale, label: "\(name) \(path) dA") == nil)
-            #expect(checkClose(g.b, e.b, tol: 1e-4 * scale, label: "\(name) \(path) dB") == nil)
-            #expect(checkClose(gm, em, tol: 1e-4 * scale, label: "\(name) \(path) dm") == nil)
         }
-        // DoRA changes the loss (m ≠ n), and validation gives the same loss as training.
+        // DoRA changes the loss (m ≠ n).
         var lora = adapter
         for i in lora.weights.indices { lora.weights[i].magnitude = nil }
         #expect(abs(fast.lossAndGradients(batch: batch, adapter: lora, computeGradients: false).loss - loss) > 1e-3)
-        let validation = fast.lossAndGradients(batch: batch, adapter: adapter, computeGradients: false)
-        #expect(abs(validation.loss - loss) <= 1e-6 * abs(loss))
     }
 
     /// The whole-model PyTorch autograd reference (checked against PEFT's DoRA by the script):
     /// the Float64 oracle within 2e-5 and the fast path within 1e-3 of the largest gradient.
     @Test(arguments: ["llama3_tiny", "gemma3_tiny", "qwen2_tiny"])
     func matchesPyTorch(_ name: String) throws {
-        let folder = TestPaths.fixture("trainer/backward_dora/\(name)")
-        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        let adapter = try LoRAAdapter(weightsFile: folder.appendingPathComponent("adapters.safetensors"),
-                                      parameters: .init(rank: reference.rank, scale: reference.scale), numLayers: reference.num_layers)
+        let (reference, adapter, batch) = try BackwardReference.load("backward_dora", name)
         #expect(adapter.fineTuneType == "dora")
-        let batch = TrainingBatch(reference.examples.map { TokenizedExample(tokens: $0.tokens, offset: $0.offset) }, maxSeqLength: 2048)
-        var scale = 0.0
-        for g in reference.gradients.values { for v in g.a + g.b + g.m { scale = max(scale, abs(v)) } }
-        let fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: name)
-        let oracle = try TrainableTransformer<Double>(config: files.config, tensors: files.tensors, source: name)
+        let expected = reference.expected
+        #expect(expected.values.allSatisfy { $0.m != nil })
+        let scale = largestGradient(expected)
+        let fast = try TinyModels.fast(name)
+        let oracle: TrainableTransformer<Double> = try TinyModels.oracle(name)
         let runs: [(String, (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>]), Double)] = [
             ("fast", fast.lossAndGradients(batch: batch, adapter: adapter), 1e-3),
-            ("oracle", oracle.lossAndFloatGradients(batch: batch, mask: .exact, adapter: adapter, computeGradients: true, dropout: nil), 2e-5),
+            ("oracle", oracle.lossAndFloatGradients(batch: batch, mask: .exact, adapter: adapter, computeGradients: true,
+                                                    dropout: nil), 2e-5),
         ]
         for (label, run, tolerance) in runs {
             #expect(Int(run.tokens) == reference.tokens)
-            #expect(abs(run.loss - reference.loss) <= tolerance * abs(reference.loss), "\(name) \(label) loss \(run.loss) vs \(reference.loss)")
+            #expect(abs(run.loss - reference.loss) <= tolerance * abs(reference.loss),
+                    "\(name) \(label) loss \(run.loss) vs \(reference.loss)")
             #expect(run.gradients.count == reference.gradients.count)
-            for (path, e) in reference.gradients.sorted(by: { $0.key < $1.key }) {
-                let g = try #require(run.gradients[path], "\(label) \(path)")
-                let tol = tolerance * scale
-                #expect(checkClose(g.a, e.a, tol: tol, label: "\(name) \(label) \(path) dA") == nil)
-                #expect(checkClose(g.b, e.b, tol: tol, label: "\(name) \(label) \(path) dB") == nil)
-                #expect(checkClose(g.m ?? [], e.m, tol: tol, label: "\(name) \(label) \(path) dm") == nil)
-            }
+            let tol = tolerance * scale
+            try expectGradients(run.gradients, match: expected, tolA: tol, tolB: tol, tolM: tol, label: "\(name) \(label)")
         }
     }
 
     /// The loss depends on m only through the output rescale (the norms do not involve m), so
     /// central differences of the Float64 oracle's loss give dm exactly (up to O(h²)).
     @Test func magnitudeGradientMatchesFiniteDifferences() throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
-        let fast = try LoRATransformer(config: files.config, tensors: files.tensors)
-        let oracle = try TrainableTransformer<Double>(config: files.config, tensors: files.tensors)
+        let fast = try TinyModels.fast("qwen2_tiny")
+        let oracle: TrainableTransformer<Double> = try TinyModels.oracle("qwen2_tiny")
         let adapter = try Self.doraAdapter(for: fast)
         let batch = LoRATransformerTests.batch
         let gradients = oracle.lossAndGradients(batch: batch, adapter: adapter).gradients
@@ -129,8 +96,7 @@ import Testing
 
     /// Gradient checkpointing recomputes DoRA's y0 too: bit-identical gradients.
     @Test func checkpointingIsIdentical() throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/gemma3_tiny"))
-        var model = try LoRATransformer(config: files.config, tensors: files.tensors)
+        var model = try TinyModels.fast("gemma3_tiny")
         let adapter = try Self.doraAdapter(for: model)
         let plain = model.lossAndGradients(batch: LoRATransformerTests.batch, adapter: adapter)
         model.gradientCheckpointing = true
@@ -145,8 +111,7 @@ import Testing
     /// `fine_tune_type: dora` starts a fresh adapter at m = ‖W‖ (so the first loss is the base
     /// model's), trains m, and writes an mlx_lm DoRA folder that resumes with its magnitudes.
     @Test func loopTrainsAndSavesTheMagnitude() throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
-        let model = try LoRATransformer(config: files.config, tensors: files.tensors)
+        let model = try TinyModels.fast("qwen2_tiny")
         var config = try TrainingConfig(yaml: """
             fine_tune_type: dora
             num_layers: 1
@@ -175,7 +140,7 @@ import Testing
 
         var events: [TrainingEvent] = []
         let trained = try training.run(model: model, adapter: fresh, train: examples, valid: [], onEvent: { events.append($0) })
-        let losses = events.compactMap { if case .trainReport(let r) = $0 { r.loss } else { nil } }
+        let losses = events.trainReports.map(\.loss)
         #expect(losses.count == 4 && losses.last! < losses.first!, "\(losses)")
         for (before, after) in zip(prepared.weights, trained.weights) {
             #expect(after.magnitude != nil && after.magnitude != before.magnitude, "\(after.modulePath): m was not trained")

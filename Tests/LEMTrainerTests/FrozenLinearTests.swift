@@ -11,8 +11,7 @@ import Testing
 @Suite struct FrozenLinearTests {
     /// A model's `mlp.up_proj` of block 0: enough rows for the two-thread decode.
     static func weight(_ fixture: String) throws -> any WeightTensor {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(fixture)"))
-        return try #require(files.tensors["model.layers.0.mlp.up_proj.weight"])
+        try #require(TinyModels.files(fixture).tensors["model.layers.0.mlp.up_proj.weight"])
     }
 
     @Test(arguments: ["llama3_tiny", "gemma3_tiny-mlx4", "gemma3_tiny-mlx8", "gemma3_tiny_lcpp/model-q8_0.gguf",

@@ -11,8 +11,8 @@ import Testing
 /// Adam, the same initial adapter; on a 4-bit MLX base (QLoRA) and with DoRA on the f32 and the
 /// 4-bit base. Every step's loss and every validation loss within 1e-3 relative.
 @Suite struct LoRATrainingParityTests {
-    struct Reference: Decodable {
-        struct Report: Decodable { var step: Int; var loss: Double; var lr: Double?; var trained_tokens: Int? }
+    /// The run's settings, read from the same `reference.json` as its `TrajectoryReference`.
+    struct Setup: Decodable {
         struct Config: Decodable {
             var seed: Int, num_layers: Int, batch_size: Int, iters: Int, steps_per_eval: Int
             var learning_rate: Double, rank: Int, scale: Double
@@ -20,19 +20,15 @@ import Testing
         var model: String
         var fine_tune_type: String
         var config: Config
-        var train_examples: [[Int]]
-        var valid_examples: [[Int]]
-        var train: [Report]
-        var validation: [Report]
     }
 
     @Test(arguments: ["mlx4", "dora", "dora_mlx4"])
     func matchesMLXLM(_ variant: String) throws {
         let folder = TestPaths.fixture("trainer/trajectory_\(variant)")
-        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
-        let c = reference.config
+        let reference = try TrajectoryReference.load(folder), setup = try TrajectoryReference.load(folder, as: Setup.self)
+        let c = setup.config
         let config = try TrainingConfig(yaml: """
-            fine_tune_type: \(reference.fine_tune_type)
+            fine_tune_type: \(setup.fine_tune_type)
             seed: \(c.seed)
             num_layers: \(c.num_layers)
             batch_size: \(c.batch_size)
@@ -45,18 +41,14 @@ import Testing
             lora_parameters: {rank: \(c.rank), scale: \(c.scale), dropout: 0.0}
             """)
         #expect(reference.train_examples.count == c.batch_size, "the batch must be the whole training set")
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(reference.model)"))
-        let model = try LoRATransformer(config: files.config, tensors: files.tensors, source: reference.model)
+        let model = try TinyModels.fast(setup.model)
         let initial = try LoRAAdapter(weightsFile: folder.appendingPathComponent("adapters_init.safetensors"),
                                       parameters: config.loraParameters, numLayers: c.num_layers)
-        #expect(initial.fineTuneType == reference.fine_tune_type)
+        #expect(initial.fineTuneType == setup.fine_tune_type)
         let training = try LoRATraining(config: config, options: .init(batchOrder: .mlxLMKeyCount, targetMask: .mlxLM))
-        var events: [TrainingEvent] = []
-        let trained = try training.run(
-            model: model, adapter: initial, train: reference.train_examples.map { TokenizedExample(tokens: $0, offset: 0) },
-            valid: reference.valid_examples.map { TokenizedExample(tokens: $0, offset: 0) }, onEvent: { events.append($0) })
+        let (trained, events) = try reference.run(training, model: model, from: initial)
 
-        let reports = events.compactMap { if case .trainReport(let r) = $0 { r } else { nil } }
+        let reports = events.trainReports
         #expect(reports.map(\.step) == reference.train.map(\.step))
         #expect(reports.count == 20)
         var worst = 0.0
@@ -68,7 +60,7 @@ import Testing
         }
         // The run must move: the last loss is well below the first.
         #expect(reference.train.last!.loss < 0.9 * reference.train.first!.loss)
-        let validations = events.compactMap { if case .validation(let step, let loss, _) = $0 { (step, loss) } else { nil } }
+        let validations = events.validations
         #expect(validations.map(\.0) == reference.validation.map(\.step))
         for ((step, loss), theirs) in zip(validations, reference.validation) {
             #expect(abs(loss - theirs.loss) <= 1e-3 * abs(theirs.loss), "\(variant) validation at \(step): \(loss) vs \(theirs.loss)")

@@ -9,14 +9,6 @@ import Testing
 /// A whole training run against mlx_lm 0.32.2 on the tiny Llama (Scripts/fixtures_trainer_trajectory.py):
 /// same batches, validation points, losses, learning rates and final adapter.
 @Suite struct LoRATrainingTests {
-    struct Reference: Decodable {
-        struct Report: Decodable { var step: Int; var loss: Double; var lr: Double?; var trained_tokens: Int? }
-        var train_examples: [[Int]]
-        var valid_examples: [[Int]]
-        var train: [Report]
-        var validation: [Report]
-    }
-
     func config() throws -> TrainingConfig {
         try TrainingConfig(yaml: """
             seed: 3
@@ -34,28 +26,24 @@ import Testing
 
     @Test func matchesMLXLMTrajectory() throws {
         let folder = TestPaths.fixture("trainer/trajectory")
-        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
-        let files = try ModelFiles.open(TestPaths.fixture("engine/llama3_tiny"))
-        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        let reference = try TrajectoryReference.load(folder)
+        let model = try TinyModels.oracle("llama3_tiny", as: Float.self)
         let config = try config()
         let initial = try LoRAAdapter(weightsFile: folder.appendingPathComponent("adapters_init.safetensors"),
                                       parameters: config.loraParameters, numLayers: 2)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("lem-train-\(UUID().uuidString)")
         let training = try LoRATraining(config: config, options: .init(batchOrder: .mlxLMKeyCount, targetMask: .mlxLM,
                                                                          outputFolder: output))
-        var events: [TrainingEvent] = []
-        let trained = try training.run(
-            model: model, adapter: initial, train: reference.train_examples.map { TokenizedExample(tokens: $0, offset: 0) },
-            valid: reference.valid_examples.map { TokenizedExample(tokens: $0, offset: 0) }, onEvent: { events.append($0) })
+        let (trained, events) = try reference.run(training, model: model, from: initial)
 
-        let reports = events.compactMap { if case .trainReport(let r) = $0 { r } else { nil } }
+        let reports = events.trainReports
         #expect(reports.map(\.step) == reference.train.map(\.step))
         for (ours, theirs) in zip(reports, reference.train) {
             #expect(abs(ours.loss - theirs.loss) < 2e-5, "step \(ours.step) loss \(ours.loss) vs \(theirs.loss)")
             #expect(abs(ours.lr! - theirs.lr!) < 1e-10, "step \(ours.step) lr")
             if let tokens = theirs.trained_tokens { #expect(ours.trainedTokens == tokens, "step \(ours.step) tokens") }
         }
-        let validations = events.compactMap { if case .validation(let step, let loss, _) = $0 { (step, loss) } else { nil } }
+        let validations = events.validations
         #expect(validations.map(\.0) == reference.validation.map(\.step))
         for ((step, loss), theirs) in zip(validations, reference.validation) {
             #expect(abs(loss - theirs.loss) < 2e-5, "validation at \(step): \(loss) vs \(theirs.loss)")
@@ -86,8 +74,7 @@ import Testing
     }
 
     @Test func cancellationStopsAfterTheCurrentIteration() throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
-        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        let model = try TinyModels.oracle("qwen2_tiny", as: Float.self)
         var config = try config()
         config.iters = 50
         var random = SeededGenerator(seed: 4)
@@ -104,8 +91,7 @@ import Testing
     /// with a patience of 2 a diverging run (a far too large learning rate) ends two validations
     /// after its best, with the last weights in the output folder.
     @Test func keepsTheBestAdapterAndStopsEarly() throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
-        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        let model = try TinyModels.oracle("qwen2_tiny", as: Float.self)
         var config = try config()
         config.iters = 40
         config.stepsPerEval = 2
@@ -122,7 +108,7 @@ import Testing
         var events: [TrainingEvent] = []
         let final = try training.run(model: model, adapter: adapter, train: train, valid: valid, onEvent: { events.append($0) })
 
-        let validations = events.compactMap { if case .validation(let step, let loss, _) = $0 { (step, loss) } else { nil } }
+        let validations = events.validations
         let bests = events.compactMap { if case .best(let step, let loss, _) = $0 { (step, loss) } else { nil } }
         let best = try #require(validations.min { $0.1 < $1.1 })
         #expect(bests.last?.0 == best.0 && bests.last?.1 == best.1)

@@ -29,55 +29,27 @@ import Testing
     @Test(arguments: ["llama3_tiny", "gemma3_tiny", "qwen2_tiny", "gemma3_tiny-mlx4", "llama3_tiny-mlx4",
                       "gemma3_tiny_lcpp/model-q8_0.gguf"])
     func matchesOracle(_ name: String) throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        let fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: name)
-        let oracle = try TrainableTransformer<Double>(config: files.config, tensors: files.tensors, source: name)
-        let adapter = try Self.adapter(for: fast)
-        let (loss, tokens, gradients) = fast.lossAndGradients(batch: Self.batch, adapter: adapter)
-        let (expectedLoss, expectedTokens, expected) = oracle.lossAndGradients(batch: Self.batch, adapter: adapter)
-        #expect(tokens == expectedTokens)
-        #expect(abs(loss - expectedLoss) <= 1e-4 * abs(expectedLoss), "\(name) loss \(loss) vs \(expectedLoss)")
-        let scale = expected.values.flatMap { $0.a + $0.b }.map(abs).max() ?? 1
-        #expect(scale > 0)
-        for (path, e) in expected.sorted(by: { $0.key < $1.key }) {
-            let g = try #require(gradients[path])
-            #expect(checkClose(g.a, e.a, tol: 1e-4 * scale, label: "\(name) \(path) dA") == nil)
-            #expect(checkClose(g.b, e.b, tol: 1e-4 * scale, label: "\(name) \(path) dB") == nil)
-        }
-        // Validation (no gradients) gives the same loss.
-        let validation = fast.lossAndGradients(batch: Self.batch, adapter: adapter, computeGradients: false)
-        #expect(abs(validation.loss - loss) <= 1e-6 * abs(loss))
+        let fast = try TinyModels.fast(name)
+        try expectFastMatchesOracle(fast, TinyModels.oracle(name), batch: Self.batch, adapter: Self.adapter(for: fast),
+                                    label: name)
     }
 
     /// The one-pass output head across many vocabulary tiles (the running max moves between
     /// tiles, so the gradient accumulator is rescaled) and through a final-logit soft cap.
     @Test(arguments: ["gemma3_tiny", "llama3_tiny"], [nil, 2.0])
     func headTilesAndSoftCap(_ name: String, cap: Double?) throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        var config = files.config
+        var config = try TinyModels.files(name).config
         config.finalLogitSoftcapping = cap
-        var fast = try LoRATransformer(config: config, tensors: files.tensors, source: name)
+        var fast = try TinyModels.fast(name, config: config)
         fast.headTileRows = 7
-        let oracle = try TrainableTransformer<Double>(config: config, tensors: files.tensors, source: name)
-        let adapter = try Self.adapter(for: fast)
-        let (loss, _, gradients) = fast.lossAndGradients(batch: Self.batch, adapter: adapter)
-        let (expectedLoss, _, expected) = oracle.lossAndGradients(batch: Self.batch, adapter: adapter)
-        #expect(abs(loss - expectedLoss) <= 1e-4 * abs(expectedLoss), "\(name) loss \(loss) vs \(expectedLoss)")
-        let scale = expected.values.flatMap { $0.a + $0.b }.map(abs).max() ?? 1
-        for (path, e) in expected.sorted(by: { $0.key < $1.key }) {
-            let g = try #require(gradients[path])
-            #expect(checkClose(g.a, e.a, tol: 1e-4 * scale, label: "\(name) \(path) dA") == nil)
-            #expect(checkClose(g.b, e.b, tol: 1e-4 * scale, label: "\(name) \(path) dB") == nil)
-        }
-        let validation = fast.lossAndGradients(batch: Self.batch, adapter: adapter, computeGradients: false)
-        #expect(abs(validation.loss - loss) <= 1e-6 * abs(loss))
+        try expectFastMatchesOracle(fast, TinyModels.oracle(name, config: config), batch: Self.batch,
+                                    adapter: Self.adapter(for: fast), label: "\(name) cap \(String(describing: cap))")
     }
 
     /// Gradient checkpointing recomputes exactly what the plain run kept.
     @Test(arguments: ["gemma3_tiny", "llama3_tiny"], [0.0, 0.3])
     func checkpointingIsIdentical(_ name: String, dropout: Double) throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        var model = try LoRATransformer(config: files.config, tensors: files.tensors, source: name)
+        var model = try TinyModels.fast(name)
         let adapter = try Self.adapter(for: model, dropout: dropout)
         let drop = LoRADropout(probability: dropout, seed: 3, step: 5)
         let plain = model.lossAndGradients(batch: Self.batch, adapter: adapter, dropout: drop)
@@ -92,25 +64,14 @@ import Testing
     /// The PyTorch-autograd whole-model fixtures pass through the fast path too.
     @Test(arguments: ["llama3_tiny", "gemma3_tiny", "qwen2_tiny"])
     func matchesPyTorch(_ name: String) throws {
-        let folder = TestPaths.fixture("trainer/backward/\(name)")
-        let reference = try JSONDecoder().decode(TrainableTransformerTests.Reference.self,
-                                                 from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        let model = try LoRATransformer(config: files.config, tensors: files.tensors, source: name)
-        let adapter = try LoRAAdapter(weightsFile: folder.appendingPathComponent("adapters.safetensors"),
-                                      parameters: .init(rank: reference.rank, scale: reference.scale),
-                                      numLayers: reference.num_layers)
-        let batch = TrainingBatch(reference.examples.map { TokenizedExample(tokens: $0.tokens, offset: $0.offset) }, maxSeqLength: 2048)
-        let (loss, tokens, gradients) = model.lossAndGradients(batch: batch, adapter: adapter)
+        let (reference, adapter, batch) = try BackwardReference.load("backward", name)
+        let (loss, tokens, gradients) = try TinyModels.fast(name).lossAndGradients(batch: batch, adapter: adapter)
         #expect(tokens == Double(reference.tokens))
         #expect(abs(loss - reference.loss) <= 1e-3 * abs(reference.loss), "\(name) loss \(loss) vs \(reference.loss)")
-        let scaleA = reference.gradients.values.flatMap(\.a).map(abs).max() ?? 1
-        let scaleB = reference.gradients.values.flatMap(\.b).map(abs).max() ?? 1
-        for (path, expected) in reference.gradients.sorted(by: { $0.key < $1.key }) {
-            let actual = try #require(gradients[path], "no gradient for \(path)")
-            #expect(checkClose(actual.a, expected.a, tol: 1e-3 * scaleA, label: "\(name) \(path) dA") == nil)
-            #expect(checkClose(actual.b, expected.b, tol: 1e-3 * scaleB, label: "\(name) \(path) dB") == nil)
-        }
+        let expected = reference.expected
+        let scaleA = expected.values.flatMap(\.a).map(abs).max() ?? 1
+        let scaleB = expected.values.flatMap(\.b).map(abs).max() ?? 1
+        try expectGradients(gradients, match: expected, tolA: 1e-3 * scaleA, tolB: 1e-3 * scaleB, label: name)
     }
 
     /// Dropout follows mlx_lm: only the LoRA input is masked, kept values scale by 1/(1−p), the
@@ -127,8 +88,7 @@ import Testing
 
         // With B = 0 the adapted output equals the base output whatever the mask, so dropout
         // changes the gradients (through x ⊙ mask) but not the loss.
-        let files = try ModelFiles.open(TestPaths.fixture("engine/llama3_tiny"))
-        let model = try LoRATransformer(config: files.config, tensors: files.tensors)
+        let model = try TinyModels.fast("llama3_tiny")
         var random = SeededGenerator(seed: 2)
         let adapter = try model.makeAdapter(parameters: .init(rank: 4, scale: 2, dropout: 0.5), numLayers: 1, using: &random)
         let plain = model.lossAndGradients(batch: Self.batch, adapter: adapter)

@@ -8,38 +8,17 @@ import Testing
 /// The whole-model LoRA backward against PyTorch autograd on the tiny Llama, Gemma 3 and Qwen2
 /// fixtures (Tests/Fixtures/trainer/backward, from Scripts/fixtures_trainer_backward.py).
 @Suite struct TrainableTransformerTests {
-    struct Reference: Decodable {
-        struct Example: Decodable { var tokens: [Int]; var offset: Int }
-        struct Gradient: Decodable { var a: [Double]; var b: [Double] }
-        var rank: Int
-        var scale: Double
-        var num_layers: Int
-        var examples: [Example]
-        var loss: Double
-        var tokens: Int
-        var gradients: [String: Gradient]
-    }
-
     func check<T: TrainingScalar>(_ name: String, as _: T.Type, tolerance: Double) throws {
-        let folder = TestPaths.fixture("trainer/backward/\(name)")
-        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
-        let files = try ModelFiles.open(TestPaths.fixture("engine/\(name)"))
-        let model = try TrainableTransformer<T>(config: files.config, tensors: files.tensors, source: name)
-        let adapter = try LoRAAdapter(weightsFile: folder.appendingPathComponent("adapters.safetensors"),
-                                      parameters: .init(rank: reference.rank, scale: reference.scale),
-                                      numLayers: reference.num_layers)
+        let (reference, adapter, batch) = try BackwardReference.load("backward", name)
+        let model = try TinyModels.oracle(name, as: T.self)
         #expect(adapter.weights.count == reference.gradients.count)
-        let batch = TrainingBatch(reference.examples.map { TokenizedExample(tokens: $0.tokens, offset: $0.offset) }, maxSeqLength: 2048)
         let (loss, tokens, gradients) = model.lossAndGradients(batch: batch, mask: .exact, adapter: adapter)
         #expect(tokens == Double(reference.tokens))
         #expect(abs(loss - reference.loss) < 1e-5 * tolerance / 1e-5, "\(name) loss \(loss) vs \(reference.loss)")
-        let scaleA = reference.gradients.values.flatMap(\.a).map(abs).max() ?? 1
-        let scaleB = reference.gradients.values.flatMap(\.b).map(abs).max() ?? 1
-        for (path, expected) in reference.gradients.sorted(by: { $0.key < $1.key }) {
-            let actual = try #require(gradients[path], "no gradient for \(path)")
-            #expect(checkClose(actual.a, expected.a, tol: tolerance * scaleA, label: "\(name) \(path) dA") == nil)
-            #expect(checkClose(actual.b, expected.b, tol: tolerance * scaleB, label: "\(name) \(path) dB") == nil)
-        }
+        let expected = reference.expected
+        let scaleA = expected.values.flatMap(\.a).map(abs).max() ?? 1
+        let scaleB = expected.values.flatMap(\.b).map(abs).max() ?? 1
+        try expectGradients(gradients, match: expected, tolA: tolerance * scaleA, tolB: tolerance * scaleB, label: name)
     }
 
     // The reference is float32-accurate (transformers keeps RMSNorm and RoPE in f32), hence the
@@ -55,8 +34,7 @@ import Testing
     }
 
     @Test func adapterCoversTheLastLayers() throws {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/llama3_tiny"))
-        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        let model = try TinyModels.oracle("llama3_tiny", as: Float.self)
         var random = SeededGenerator(seed: 1)
         let adapter = try model.makeAdapter(parameters: .init(rank: 4, scale: 20), numLayers: 2, using: &random)
         #expect(adapter.weights.count == 14)

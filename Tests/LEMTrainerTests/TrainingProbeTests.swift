@@ -35,8 +35,7 @@ import Testing
 
     func run(iters: Int, saveEvery: Int, probe: RecordingProbe, cancelled: @escaping @Sendable () -> Bool = { false }) throws
         -> (events: [TrainingEvent], folder: URL) {
-        let files = try ModelFiles.open(TestPaths.fixture("engine/qwen2_tiny"))
-        let model = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors)
+        let model = try TinyModels.oracle("qwen2_tiny", as: Float.self)
         var config = TrainingConfig()
         config.iters = iters
         config.saveEvery = saveEvery

@@ -111,7 +111,8 @@ struct TrainCommand: ContextCommand {
             if case .incomplete(let message) = error { throw ValidationError(message) }
             throw error
         }
-        for warning in prepared.warnings { printError("note: " + warning) }
+        for key in config.ignoredKeys { printError("note: config key '\(key)' has no effect here") }
+        for warning in prepared.warnings { printError("warning: " + warning) }
         var adapter = prepared.adapter
         if config.train {
             let parameters = prepared.trainedParameterCount
@@ -162,6 +163,7 @@ struct TrainCommand: ContextCommand {
             return String(format: "Iter %d: Best validation loss %.3f so far, adapter kept in ", step + 1, loss) + path
         case .finished(_, let path): return "Saved final weights to \(path)"
         case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
+        case .warning(let step, let message): return "Iter \(step): warning: \(message)"
         case .probe(let p):
             let score = p.meanScore.map { String(format: "%.3f", $0) } ?? "none"
             var line = "Iter \(p.step): Probe score \(score) (\(p.scorer ?? "probe"), \(p.answers.count) prompts, "

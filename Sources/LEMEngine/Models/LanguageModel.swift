@@ -50,6 +50,16 @@ extension LanguageModel {
         try forward(tokens: tokens, cache: cache, logits: .all)
     }
 
+    /// Checks a chunk (`validate`) and readies the cache's workspace for it: buffers grown for
+    /// `T` tokens and the rows `logits` asks for, positions set to `cache.count ..< cache.count + T`.
+    func workspace(for tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> Workspace {
+        try validate(tokens: tokens, cache: cache)
+        let ws = cache.workspace
+        ws.reserve(tokens: tokens.count, config: config, logits: rows)
+        ws.setPositions(start: cache.count, count: tokens.count)
+        return ws
+    }
+
     /// Checks a chunk before a forward pass: non-empty, ids in the vocabulary, within the context.
     func validate(tokens: [Int], cache: KVCache) throws {
         guard !tokens.isEmpty else { throw ModelError.emptyInput }
@@ -81,9 +91,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupportedArchitecture(let name, let source):
-            return "\(source): unsupported model_type '\(name)' (supported: \(ModelFactory.supportedTypes.joined(separator: ", ")))"
+            return "\(source): unsupported model_type '\(ErrorText.clip(name))' (supported: \(ModelFactory.supportedTypes.joined(separator: ", ")))"
         case .unsupportedActivation(let name, let source):
-            return "\(source): unsupported hidden activation '\(name)' (expected gelu_pytorch_tanh or silu)"
+            return "\(source): unsupported hidden activation '\(ErrorText.clip(name))' (expected gelu_pytorch_tanh or silu)"
         case .missingTensor(let name, let source):
             return "\(source): missing tensor '\(name)'"
         case .badShape(let name, let shape, let expected, let source):

@@ -9,34 +9,10 @@ import LEMFormats
 /// RoPE uses `rope_theta` with the configured scaling (llama3 or linear).
 public final class Llama: LanguageModel {
     struct Layer: Sendable {
-        let inputNorm: [Float]  // (C)
-        let q, k, v, o: Linear
-        let postAttentionNorm: [Float]  // (C)
-        let gate, up, down: Linear
-        /// Sliding window size, 0 for full attention.
-        let window: Int
-        /// q/k/v and gate/up as one pool run each for a single token (nil: called one by one,
-        /// as when `fuse` — the options' `fuseMatvecs` — is off).
-        let qkv: FusedLinears?
-        let gateUp: FusedLinears?
-
-        init(
-            inputNorm: [Float], q: Linear, k: Linear, v: Linear, o: Linear, postAttentionNorm: [Float],
-            gate: Linear, up: Linear, down: Linear, window: Int, fuse: Bool
-        ) {
-            self.inputNorm = inputNorm
-            self.q = q
-            self.k = k
-            self.v = v
-            self.o = o
-            self.postAttentionNorm = postAttentionNorm
-            self.gate = gate
-            self.up = up
-            self.down = down
-            self.window = window
-            qkv = fuse ? FusedLinears([q, k, v]) : nil
-            gateUp = fuse ? FusedLinears([gate, up]) : nil
-        }
+        let inputNorm: RMSNorm  // (C)
+        let attention: AttentionBlock
+        let postAttentionNorm: RMSNorm  // (C)
+        let mlp: GatedMLP
     }
 
     /// The architecture hyper-parameters.
@@ -44,43 +20,34 @@ public final class Llama: LanguageModel {
     /// The options the model was built with and runs with.
     public let options: EngineOptions
     let embedding: any WeightTensor  // [V, C]
-    let head: any WeightTensor  // [V, C]
-    let finalNorm: [Float]  // (C)
+    let head: OutputHead
     let layers: [Layer]
     let inverseFrequencies: [Float]  // (D/2)
-    let activation: Activation
 
     /// Builds the model from HF-named tensors, checking every shape against `config`.
     ///
     /// `attentionBias` forces q/k/v biases on (Qwen2); otherwise `config.attentionBias` decides.
     public init(config: ModelConfig, loader: WeightLoader, attentionBias: Bool? = nil) throws {
-        guard let activation = Activation(configName: config.hiddenActivation) else {
-            throw ModelError.unsupportedActivation(config.hiddenActivation, source: loader.source)
-        }
+        let activation = try GatedMLP.activation(config, source: loader.source)
         try ModelFactory.checkShapes(config, source: loader.source)
         self.config = config
         options = loader.options
-        self.activation = activation
-        let c = config.hiddenSize, f = config.intermediateSize
-        let qDim = config.numAttentionHeads * config.headDim, kvDim = config.numKeyValueHeads * config.headDim
-        let bias = attentionBias ?? config.attentionBias
+        let c = config.hiddenSize
+        let scale = 1 / Float(config.headDim).squareRoot()  // matches transformers LlamaAttention: head_dim^-0.5
         embedding = try loader.tensor("model.embed_tokens.weight", shape: [config.vocabSize, c])
-        head = try loader.outputHead(config: config, embedding: embedding)
-        finalNorm = try loader.vector("model.norm.weight", count: c)
+        head = OutputHead(
+            weight: try loader.outputHead(config: config, embedding: embedding),
+            norm: try loader.rmsNorm("model.norm.weight", count: c, offset: 0, config: config), softcap: nil,
+            options: loader.options)
         layers = try (0 ..< config.numHiddenLayers).map { i in
             let p = "model.layers.\(i)."
-            let sliding = config.layerTypes.indices.contains(i) && config.layerTypes[i] == .slidingAttention
             return Layer(
-                inputNorm: try loader.vector(p + "input_layernorm.weight", count: c),
-                q: try loader.linear(p + "self_attn.q_proj", out: qDim, in: c, bias: bias),
-                k: try loader.linear(p + "self_attn.k_proj", out: kvDim, in: c, bias: bias),
-                v: try loader.linear(p + "self_attn.v_proj", out: kvDim, in: c, bias: bias),
-                o: try loader.linear(p + "self_attn.o_proj", out: c, in: qDim),
-                postAttentionNorm: try loader.vector(p + "post_attention_layernorm.weight", count: c),
-                gate: try loader.linear(p + "mlp.gate_proj", out: f, in: c),
-                up: try loader.linear(p + "mlp.up_proj", out: f, in: c),
-                down: try loader.linear(p + "mlp.down_proj", out: c, in: f),
-                window: sliding ? (config.slidingWindow ?? 0) : 0, fuse: loader.options.fuseMatvecs)
+                inputNorm: try loader.rmsNorm(p + "input_layernorm.weight", count: c, offset: 0, config: config),
+                attention: try AttentionBlock(
+                    loader, layer: i, config: config, bias: attentionBias ?? config.attentionBias, scale: scale),
+                postAttentionNorm: try loader.rmsNorm(
+                    p + "post_attention_layernorm.weight", count: c, offset: 0, config: config),
+                mlp: try GatedMLP(loader, layer: i, config: config, activation: activation))
         }
         var inverse = Kernels.ropeInverseFrequencies(
             headDim: config.headDim, base: config.ropeTheta, scaling: config.ropeScaling)
@@ -99,70 +66,29 @@ public final class Llama: LanguageModel {
     }
 
     /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
-    public func forwardInPlace(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> UnsafeBufferPointer<Float> {
-        try validate(tokens: tokens, cache: cache)
-        let t = tokens.count, c = config.hiddenSize, f = config.intermediateSize
-        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
-        let eps = Float(config.rmsNormEps)
-        let ws = cache.workspace
-        ws.reserve(tokens: t, config: config, logits: rows)
-        ws.setPositions(start: cache.count, count: t)
+    public func forwardInPlace(
+        tokens: [Int], cache: KVCache, logits rows: LogitRows
+    ) throws -> UnsafeBufferPointer<Float> {
+        let ws = try workspace(for: tokens, cache: cache, logits: rows)
+        let t = tokens.count, c = config.hiddenSize
         let x = ws.hidden.pointer  // (T, C)
         let n = ws.normed.pointer  // (T, C)
-        let q = ws.queries.pointer, k = ws.keys.pointer, v = ws.values.pointer  // (T, H|K, D)
-        let att = ws.attention.pointer  // (T, H, D)
         let proj = ws.projected.pointer  // (T, C)
-        let gate = ws.gate.pointer, up = ws.up.pointer  // (T, F)
-        let tile = ws.tile.pointer
-        let cosT = ws.cosGlobal.pointer, sinT = ws.sinGlobal.pointer  // (T, D/2)
 
         for (i, id) in tokens.enumerated() { embedding.decodeRow(id, into: x + i * c) }
-        ws.positions.withUnsafeBufferPointer { pos in
-            inverseFrequencies.withUnsafeBufferPointer { inv in
-                Kernels.ropeTable(
-                    positions: pos.baseAddress!, count: t, inverseFrequencies: inv.baseAddress!, half: d / 2,
-                    cos: cosT, sin: sinT)
-            }
-        }
-        let scale = 1 / Float(d).squareRoot()  // matches transformers LlamaAttention: head_dim^-0.5
+        let rope = RotaryTable(
+            cos: ws.cosGlobal, sin: ws.sinGlobal, positions: ws.positions, inverseFrequencies: inverseFrequencies)
 
         for (li, layer) in layers.enumerated() {
-            Kernels.rmsNorm(x, weight: layer.inputNorm, offset: 0, eps: eps, rows: t, channels: c, out: n)
-            if let qkv = layer.qkv {
-                qkv(n, tokens: t, tile: tile, q, k, v)
-            } else {
-                layer.q(n, tokens: t, tile: tile, out: q)
-                layer.k(n, tokens: t, tile: tile, out: k)
-                layer.v(n, tokens: t, tile: tile, out: v)
-            }
-            Kernels.applyRope(q, tokens: t, heads: heads, headDim: d, cos: cosT, sin: sinT)
-            Kernels.applyRope(k, tokens: t, heads: kvHeads, headDim: d, cos: cosT, sin: sinT)
-            try cache.capture?.record(
-                layer: li, queries: q, keys: k, tokens: t, start: cache.count, scale: scale, softcap: 0, window: layer.window)
-            cache.layers[li].appendAndAttend(
-                queries: q, keys: k, values: v, positions: ws.positions, heads: heads, kvHeads: kvHeads,
-                headDim: d, scale: scale, softcap: 0, scores: ws.scores, out: att, options: options)
-            layer.o(att, tokens: t, tile: tile, out: proj)
+            layer.inputNorm(x, rows: t, out: n)
+            try layer.attention(n, tokens: t, layer: li, cache: cache, rope: rope, out: proj)
             for i in 0 ..< t * c { x[i] += proj[i] }
 
-            Kernels.rmsNorm(x, weight: layer.postAttentionNorm, offset: 0, eps: eps, rows: t, channels: c, out: n)
-            if let gateUp = layer.gateUp {
-                gateUp(n, tokens: t, tile: tile, gate, up)
-            } else {
-                layer.gate(n, tokens: t, tile: tile, out: gate)
-                layer.up(n, tokens: t, tile: tile, out: up)
-            }
-            Kernels.gatedActivation(gate: gate, up: up, count: t * f, activation: activation)
-            layer.down(gate, tokens: t, tile: tile, out: proj)
+            layer.postAttentionNorm(x, rows: t, out: n)
+            layer.mlp(n, tokens: t, workspace: ws, out: proj)
             for i in 0 ..< t * c { x[i] += proj[i] }
         }
         cache.advance(by: t)
-
-        let first = rows == .all ? 0 : t - 1
-        let count = t - first
-        Kernels.rmsNorm(x + first * c, weight: finalNorm, offset: 0, eps: eps, rows: count, channels: c, out: n)
-        let out = ws.logits.pointer  // (count, V)
-        Kernels.matmul(n, weight: head, bias: nil, tokens: count, tile: tile, out: out, options: options)
-        return UnsafeBufferPointer(start: out, count: count * config.vocabSize)
+        return head(x, tokens: t, rows: rows, workspace: ws)
     }
 }

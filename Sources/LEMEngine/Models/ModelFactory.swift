@@ -18,6 +18,15 @@ public enum ModelFactory {
     /// Builds a model whose linear layers are made by `loader` (which may carry an adapter), with
     /// the loader's options.
     static func makeModel(config: ModelConfig, loader: WeightLoader) throws -> any LanguageModel {
+        if supportedTypes.contains(config.modelType) {
+            // Layers are built in a loop sized by the config: hold it to the weights first.
+            let present = ModelConfig.layerCount(in: loader.tensors.keys)
+            guard config.numHiddenLayers <= present else {
+                throw ModelError.badConfig(
+                    "num_hidden_layers (block_count) is \(config.numHiddenLayers) but the weights hold \(present) layers",
+                    source: loader.source)
+            }
+        }
         switch config.modelType {
         case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
         case "llama", "mistral": return try Llama(config: config, loader: loader)
@@ -32,6 +41,11 @@ public enum ModelFactory {
             if !ok { throw ModelError.badConfig(message, source: source) }
         }
         try require(config.hiddenSize > 0 && config.intermediateSize > 0, "hidden and intermediate sizes must be positive")
+        // The readers check these too; a config built in code must not overflow `heads · headDim`.
+        let sizes = [config.hiddenSize, config.intermediateSize, config.numAttentionHeads, config.numKeyValueHeads,
+                     config.headDim, config.vocabSize]
+        try require(sizes.allSatisfy { $0 <= ModelConfig.maxDimension } && config.numHiddenLayers <= ModelConfig.maxLayers,
+                    "sizes must be at most \(ModelConfig.maxDimension) and layers at most \(ModelConfig.maxLayers)")
         try require(config.numHiddenLayers > 0, "num_hidden_layers must be positive")
         try require(config.numAttentionHeads > 0 && config.numKeyValueHeads > 0, "head counts must be positive")
         try require(

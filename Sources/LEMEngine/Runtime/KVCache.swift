@@ -19,9 +19,7 @@ public final class KVCache {
     public init(config: ModelConfig) {
         let kvDim = config.numKeyValueHeads * config.headDim
         layers = (0 ..< config.numHiddenLayers).map { i in
-            let sliding = config.layerTypes.indices.contains(i) && config.layerTypes[i] == .slidingAttention
-            let window = sliding ? (config.slidingWindow ?? 0) : 0
-            return LayerKVCache(kvDim: kvDim, window: window)
+            LayerKVCache(kvDim: kvDim, window: config.window(layer: i) ?? 0)
         }
     }
 

@@ -12,14 +12,33 @@ public struct ChatTemplate: Sendable {
     public let bosToken: String?
     /// `eos_token` as the template sees it.
     public let eosToken: String?
+    /// Where the template was read (`<folder>/tokenizer_config.json: chat_template`, a GGUF
+    /// key); errors start with it. nil for templates given as text.
+    public let origin: String?
+    /// The limits rendering runs under (templates come with downloaded files).
+    public let limits: JinjaLimits
     private let nodes: [JinjaNode]
 
-    /// Parses a template; syntax errors name the template line.
-    public init(source: String, bosToken: String? = nil, eosToken: String? = nil) throws {
+    /// Parses a template; syntax errors name the template line (and `origin`, when given).
+    public init(source: String, bosToken: String? = nil, eosToken: String? = nil, origin: String? = nil,
+                limits: JinjaLimits = .standard) throws {
         self.source = source
         self.bosToken = bosToken
         self.eosToken = eosToken
-        nodes = try JinjaParser.parse(source)
+        self.origin = origin
+        self.limits = limits
+        do {
+            nodes = try JinjaParser.parse(source, limits: limits)
+        } catch let error as TemplateError {
+            throw Self.located(error, origin)
+        }
+    }
+
+    /// `error` naming `origin`, when there is one.
+    private static func located(_ error: TemplateError, _ origin: String?) -> TemplateError {
+        guard let origin else { return error }
+        if case .missing = error { return error }
+        return .inTemplate(source: origin, error.withoutSource)
     }
 
     /// Renders a conversation into the prompt text.
@@ -49,7 +68,11 @@ public struct ChatTemplate: Sendable {
             "documents": .none,
         ]
         for (k, v) in extra { globals[k] = v }
-        return try JinjaInterpreter(globals: globals).render(nodes)
+        do {
+            return try JinjaInterpreter(globals: globals, limits: limits).render(nodes)
+        } catch let error as TemplateError {
+            throw Self.located(error, origin)
+        }
     }
 
     /// The markers that end an assistant turn in the chat formats the engine knows (Gemma, ChatML,
@@ -60,7 +83,8 @@ public struct ChatTemplate: Sendable {
     /// The template shipped with a tokenizer, else a built-in one chosen by the vocabulary's turn markers.
     public init(tokenizer: Tokenizer) throws {
         if let source = tokenizer.chatTemplate {
-            try self.init(source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+            try self.init(source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken,
+                          origin: tokenizer.chatTemplateSource ?? "chat template")
         } else if tokenizer.tokenId("<start_of_turn>") != nil {
             try self.init(source: ChatTemplate.gemmaFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else if tokenizer.tokenId("<|im_start|>") != nil {

@@ -1,3 +1,5 @@
+import LEMFormats
+
 /// Splits a Jinja template into text and tags, applying whitespace control the way transformers
 /// configures Jinja for chat templates (`trim_blocks=True`, `lstrip_blocks=True`, `{%-`/`-%}`).
 enum JinjaLexer {
@@ -79,14 +81,11 @@ enum JinjaLexer {
                 var k = i
                 var found = false
                 while k + 1 < s.count {
-                    if s[k] == "{" && s[k + 1] == "%" {
-                        var t = JinjaTokenizer(scalars: s, position: k + 2 + (s[k + 2] == "-" ? 1 : 0), line: line)
-                        if let toks = try? t.tokens(until: "%"), toks == [.name("endraw")] {
-                            out.append(.text(String(String.UnicodeScalarView(s[i..<k]))))
-                            i = t.position
-                            found = true
-                            break
-                        }
+                    if s[k] == "{" && s[k + 1] == "%", let end = endRawTag(s, after: k + 2) {
+                        out.append(.text(String(String.UnicodeScalarView(s[i..<k]))))
+                        i = end
+                        found = true
+                        break
                     }
                     k += 1
                 }
@@ -97,6 +96,22 @@ enum JinjaLexer {
         }
         flushText()
         return out
+    }
+
+    /// The position after `[-] endraw [-]%}` starting at `k` (just after `{%`), nil if there is
+    /// none. Looks at a bounded stretch, so scanning a long raw block stays linear.
+    private static func endRawTag(_ s: [Unicode.Scalar], after k: Int) -> Int? {
+        var j = k
+        if j < s.count, s[j] == "-" || s[j] == "+" { j += 1 }
+        while j < s.count, s[j] == " " || s[j] == "\t" || s[j] == "\n" || s[j] == "\r" { j += 1 }
+        for c in "endraw".unicodeScalars {
+            guard j < s.count, s[j] == c else { return nil }
+            j += 1
+        }
+        while j < s.count, s[j] == " " || s[j] == "\t" || s[j] == "\n" || s[j] == "\r" { j += 1 }
+        if j < s.count, s[j] == "-" || s[j] == "+" { j += 1 }
+        guard j + 1 < s.count, s[j] == "%", s[j + 1] == "}" else { return nil }
+        return j + 2
     }
 }
 
@@ -152,7 +167,15 @@ struct JinjaTokenizer {
                     while k < s.count, s[k].value >= 48 && s[k].value <= 57 { k += 1 }
                 }
                 let text = String(String.UnicodeScalarView(s[position..<k])).replacingOccurrences(of: "_", with: "")
-                out.append(isFloat ? .float(Double(text) ?? 0) : .int(Int(text) ?? 0))
+                if isFloat {
+                    out.append(.float(Double(text) ?? 0))
+                } else {
+                    guard let value = Int(text) else {
+                        throw TemplateError.syntax(
+                            line: line, message: "integer literal \(ErrorText.clip(text, limit: 40)) does not fit in 64 bits")
+                    }
+                    out.append(.int(value))
+                }
                 position = k
                 continue
             }
@@ -173,7 +196,7 @@ struct JinjaTokenizer {
                     break
                 }
             }
-            if !matched { throw TemplateError.syntax(line: line, message: "unexpected character \"\(Character(c))\"") }
+            if !matched { throw TemplateError.syntax(line: line, message: "unexpected character \"\(ErrorText.clip(String(c)))\"") }
         }
         throw TemplateError.syntax(line: startLine, message: "tag opened here is never closed")
     }

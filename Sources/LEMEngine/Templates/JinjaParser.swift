@@ -1,15 +1,24 @@
+import LEMFormats
+
 /// Parses lexed template pieces into a node tree (recursive descent, Jinja's precedence).
 struct JinjaParser {
     private let pieces: [JinjaLexer.Piece]
     private var index = 0
+    /// Most blocks inside one another, and most expression nesting (`JinjaLimits.maxNesting`).
+    private let maxNesting: Int
+    private var blockDepth = 0
 
-    init(pieces: [JinjaLexer.Piece]) { self.pieces = pieces }
+    init(pieces: [JinjaLexer.Piece], maxNesting: Int = JinjaLimits.standard.maxNesting) {
+        self.pieces = pieces
+        self.maxNesting = maxNesting
+    }
 
-    /// Parses a whole template.
-    static func parse(_ source: String) throws -> [JinjaNode] {
-        var parser = JinjaParser(pieces: try JinjaLexer.pieces(source))
+    /// Parses a whole template; nesting past `limits.maxNesting` is a syntax error, so the tree
+    /// the interpreter walks (and frees) is never deeper than that.
+    static func parse(_ source: String, limits: JinjaLimits = .standard) throws -> [JinjaNode] {
+        var parser = JinjaParser(pieces: try JinjaLexer.pieces(source), maxNesting: limits.maxNesting)
         let (nodes, end) = try parser.parseNodes(until: [])
-        if let end { throw TemplateError.syntax(line: end.line, message: "unexpected {% \(end.keyword) %}") }
+        if let end { throw TemplateError.syntax(line: end.line, message: "unexpected {% \(ErrorText.clip(end.keyword)) %}") }
         return nodes
     }
 
@@ -23,7 +32,7 @@ struct JinjaParser {
             switch piece {
             case .text(let t): nodes.append(.text(t))
             case let .output(tokens, line):
-                var e = ExprParser(tokens: tokens, line: line)
+                var e = ExprParser(tokens: tokens, line: line, maxNesting: maxNesting)
                 let expr = try e.parseExpression()
                 try e.expectEnd()
                 nodes.append(.output(expr, line: line))
@@ -32,6 +41,11 @@ struct JinjaParser {
                     throw TemplateError.syntax(line: line, message: "expected a statement keyword after {%")
                 }
                 if terminators.contains(keyword) { return (nodes, (keyword, tokens, line)) }
+                guard blockDepth < maxNesting else {
+                    throw TemplateError.syntax(line: line, message: "blocks nested deeper than \(maxNesting)")
+                }
+                blockDepth += 1
+                defer { blockDepth -= 1 }
                 nodes.append(try parseStatement(keyword, tokens, line))
             }
         }
@@ -52,7 +66,7 @@ struct JinjaParser {
     }
 
     private mutating func parseStatement(_ keyword: String, _ tokens: [JinjaToken], _ line: Int) throws -> JinjaNode {
-        var e = ExprParser(tokens: Array(tokens.dropFirst()), line: line)
+        var e = ExprParser(tokens: Array(tokens.dropFirst()), line: line, maxNesting: maxNesting)
         switch keyword {
         case "if":
             var branches: [(JinjaExpr, [JinjaNode])] = []
@@ -64,7 +78,7 @@ struct JinjaParser {
                 branches.append((condition, body))
                 guard let end else { break }
                 if end.keyword == "elif" {
-                    var c = ExprParser(tokens: Array(end.tokens.dropFirst()), line: end.line)
+                    var c = ExprParser(tokens: Array(end.tokens.dropFirst()), line: end.line, maxNesting: maxNesting)
                     condition = try c.parseExpression()
                     try c.expectEnd()
                     continue
@@ -132,20 +146,34 @@ struct JinjaParser {
             // transformers' assistant-mask extension: renders its body unchanged.
             return .block(try parseNodes(until: ["endgeneration"]).0)
         default:
-            throw TemplateError.syntax(line: line, message: "unsupported statement {% \(keyword) %}")
+            throw TemplateError.syntax(line: line, message: "unsupported statement {% \(ErrorText.clip(keyword)) %}")
         }
     }
 }
 
 /// Parses one expression from a tag's tokens.
+///
+/// `nesting` counts the levels the tree being built has reached: one per parenthesis, bracket,
+/// unary operator and per link of an operator, postfix or filter chain (a chain of n links is a
+/// tree n deep). Past `maxNesting` the expression is a syntax error, as Python Jinja's parser
+/// and compiler run out of recursion at about the same depth.
 struct ExprParser {
     let tokens: [JinjaToken]
     let line: Int
     var i = 0
+    let maxNesting: Int
+    private var nesting = 0
 
-    init(tokens: [JinjaToken], line: Int) {
+    init(tokens: [JinjaToken], line: Int, maxNesting: Int = JinjaLimits.standard.maxNesting) {
         self.tokens = tokens
         self.line = line
+        self.maxNesting = maxNesting
+    }
+
+    /// One more level of nesting (restored by the caller).
+    private mutating func deeper() throws {
+        nesting += 1
+        guard nesting <= maxNesting else { throw error("expression nested deeper than \(maxNesting) levels") }
     }
 
     var atEnd: Bool { i >= tokens.count }
@@ -174,8 +202,8 @@ struct ExprParser {
 
     func describe(_ t: JinjaToken) -> String {
         switch t {
-        case .name(let n): return "'\(n)'"
-        case .string(let s): return "string \"\(s)\""
+        case .name(let n): return "'\(ErrorText.clip(n))'"
+        case .string(let s): return "string \"\(ErrorText.clip(s))\""
         case .int(let v): return "\(v)"
         case .float(let v): return "\(v)"
         case .op(let o): return "'\(o)'"
@@ -192,6 +220,9 @@ struct ExprParser {
     }
 
     mutating func parseExpression(allowConditional: Bool = true) throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
+        try deeper()
         let value = try parseOr()
         guard allowConditional, accept(.name("if")) else { return value }
         let condition = try parseOr()
@@ -201,32 +232,46 @@ struct ExprParser {
     }
 
     private mutating func parseOr() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parseAnd()
-        while accept(.name("or")) { left = .binary("or", left, try parseAnd()) }
+        while accept(.name("or")) { try deeper(); left = .binary("or", left, try parseAnd()) }
         return left
     }
 
     private mutating func parseAnd() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parseNot()
-        while accept(.name("and")) { left = .binary("and", left, try parseNot()) }
+        while accept(.name("and")) { try deeper(); left = .binary("and", left, try parseNot()) }
         return left
     }
 
     private mutating func parseNot() throws -> JinjaExpr {
-        if accept(.name("not")) { return .unary("not", try parseNot()) }
+        if accept(.name("not")) {
+            let saved = nesting
+            defer { nesting = saved }
+            try deeper()
+            return .unary("not", try parseNot())
+        }
         return try parseCompare()
     }
 
     private mutating func parseCompare() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parseMath1()
         while true {
             if case .op(let o)? = peek, ["==", "!=", "<", ">", "<=", ">="].contains(o) {
                 i += 1
+                try deeper()
                 left = .binary(o, left, try parseMath1())
             } else if accept(.name("in")) {
+                try deeper()
                 left = .binary("in", left, try parseMath1())
             } else if peek == .name("not"), i + 1 < tokens.count, tokens[i + 1] == .name("in") {
                 i += 2
+                try deeper()
                 left = .binary("not in", left, try parseMath1())
             } else {
                 return left
@@ -235,38 +280,50 @@ struct ExprParser {
     }
 
     private mutating func parseMath1() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parseConcat()
         while case .op(let o)? = peek, o == "+" || o == "-" {
             i += 1
+            try deeper()
             left = .binary(o, left, try parseConcat())
         }
         return left
     }
 
     private mutating func parseConcat() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parseMath2()
-        while accept(.op("~")) { left = .binary("~", left, try parseMath2()) }
+        while accept(.op("~")) { try deeper(); left = .binary("~", left, try parseMath2()) }
         return left
     }
 
     private mutating func parseMath2() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parsePow()
         while case .op(let o)? = peek, ["*", "/", "//", "%"].contains(o) {
             i += 1
+            try deeper()
             left = .binary(o, left, try parsePow())
         }
         return left
     }
 
     private mutating func parsePow() throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var left = try parseUnary()
-        while accept(.op("**")) { left = .binary("**", left, try parseUnary()) }
+        while accept(.op("**")) { try deeper(); left = .binary("**", left, try parseUnary()) }
         return left
     }
 
     private mutating func parseUnary() throws -> JinjaExpr {
-        if accept(.op("-")) { return .unary("-", try parseUnary()) }
-        if accept(.op("+")) { return try parseUnary() }
+        let saved = nesting
+        defer { nesting = saved }
+        if accept(.op("-")) { try deeper(); return .unary("-", try parseUnary()) }
+        if accept(.op("+")) { try deeper(); return try parseUnary() }
         var node = try parsePrimary()
         node = try parsePostfix(node)
         return try parseFilterExpr(node)
@@ -315,8 +372,11 @@ struct ExprParser {
     }
 
     private mutating func parsePostfix(_ start: JinjaExpr) throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var node = start
         while true {
+            if peek == .op(".") || peek == .op("[") || peek == .op("(") { try deeper() }
             if accept(.op(".")) {
                 if case .int(let k)? = peek { i += 1; node = .index(node, .int(k)); continue }
                 node = .attribute(node, try name())
@@ -369,8 +429,11 @@ struct ExprParser {
     }
 
     private mutating func parseFilterExpr(_ start: JinjaExpr) throws -> JinjaExpr {
+        let saved = nesting
+        defer { nesting = saved }
         var node = start
         while true {
+            if peek == .op("|") || peek == .name("is") || peek == .op("(") { try deeper() }
             if accept(.op("|")) {
                 let filterName = try name()
                 var args: [JinjaExpr] = [], kwargs: [(String, JinjaExpr)] = []

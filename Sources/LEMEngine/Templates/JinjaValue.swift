@@ -11,6 +11,8 @@ enum JinjaValue {
     case double(Double)
     case string(String)
     case array([JinjaValue])
+    /// `range(...)`, kept lazy: iterated and indexed without building the list.
+    case range(JinjaRange)
     case object(JinjaObject)
     case namespace(JinjaNamespace)
     case callable(JinjaCallable)
@@ -24,6 +26,7 @@ enum JinjaValue {
         case .double(let d): return d != 0
         case .string(let s): return !s.isEmpty
         case .array(let a): return !a.isEmpty
+        case .range(let r): return r.count > 0
         case .object(let o): return !o.keys.isEmpty
         case .namespace, .callable: return true
         }
@@ -31,32 +34,47 @@ enum JinjaValue {
 
     var isUndefined: Bool { if case .undefined = self { return true }; return false }
 
-    /// Text as `{{ }}` prints it (Python `str`).
-    var display: String {
+    /// Appends the text `{{ }}` prints (Python `str`) to `out`.
+    func writeDisplay(to out: inout JinjaTextSink) throws(JinjaLimitExceeded) {
         switch self {
-        case .undefined: return ""
-        case .string(let s): return s
-        default: return repr
+        case .undefined: return
+        case .string(let s): try out.append(s)
+        default: try writeRepr(to: &out)
         }
     }
 
-    /// Python `repr`-like text (strings quoted), used inside containers.
-    var repr: String {
+    /// Appends Python `repr`-like text (strings quoted, as inside containers) to `out`.
+    func writeRepr(to out: inout JinjaTextSink) throws(JinjaLimitExceeded) {
         switch self {
-        case .undefined: return ""
-        case .none: return "None"
-        case .bool(let b): return b ? "True" : "False"
-        case .int(let i): return String(i)
-        case .double(let d): return JinjaValue.formatDouble(d)
+        case .undefined: return
+        case .none: try out.append("None")
+        case .bool(let b): try out.append(b ? "True" : "False")
+        case .int(let i): try out.append(String(i))
+        case .double(let d): try out.append(JinjaValue.formatDouble(d))
         case .string(let s):
             let quote = s.contains("'") && !s.contains("\"") ? "\"" : "'"
             var body = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
             if quote == "'" { body = body.replacingOccurrences(of: "'", with: "\\'") }
-            return quote + body + quote
-        case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
-        case .object(let o): return "{" + o.keys.map { "'\($0)': \(o.values[$0]!.repr)" }.joined(separator: ", ") + "}"
-        case .namespace: return "<Namespace>"
-        case .callable(let c): return "<function \(c.name)>"
+            try out.append(quote + body + quote)
+        case .array(let a):
+            try out.append("[")
+            for (k, item) in a.enumerated() {
+                if k > 0 { try out.append(", ") }
+                try item.writeRepr(to: &out)
+            }
+            try out.append("]")
+        case .range(let r): try out.append(r.description)
+        case .object(let o):
+            try out.append("{")
+            for (k, key) in o.keys.enumerated() {
+                if k > 0 { try out.append(", ") }
+                try JinjaValue.string(key).writeRepr(to: &out)
+                try out.append(": ")
+                try o.values[key]!.writeRepr(to: &out)
+            }
+            try out.append("}")
+        case .namespace: try out.append("<Namespace>")
+        case .callable(let c): try out.append("<function \(c.name)>")
         }
     }
 
@@ -91,43 +109,89 @@ enum JinjaValue {
         }
     }
 
-    /// JSON text (Python `json.dumps` defaults: `", "` and `": "` separators, non-ASCII kept).
-    func json(indent: Int?, level: Int = 0) -> String {
+    /// Appends JSON text (Python `json.dumps` defaults: `", "` and `": "` separators, non-ASCII
+    /// kept; a negative indent indents by nothing, as `json.dumps` does).
+    func writeJSON(to out: inout JinjaTextSink, indent: Int?, level: Int = 0) throws(JinjaLimitExceeded) {
+        func newline(_ depth: Int) throws(JinjaLimitExceeded) {
+            guard let indent else { return }
+            let width = max(0, indent).multipliedReportingOverflow(by: depth)
+            guard !width.overflow, width.partialValue <= out.remaining else { throw out.overflow() }
+            try out.append("\n" + String(repeating: " ", count: width.partialValue))
+        }
         switch self {
-        case .undefined, .none: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return JinjaValue.formatDouble(d)
-        case .string(let s): return JSONText.quote(s)
+        case .undefined, .none: try out.append("null")
+        case .bool(let b): try out.append(b ? "true" : "false")
+        case .int(let i): try out.append(String(i))
+        case .double(let d): try out.append(JinjaValue.formatDouble(d))
+        case .string(let s): try out.append(JSONText.quote(s))
         case .array(let a):
-            if a.isEmpty { return "[]" }
-            guard let indent else { return "[" + a.map { $0.json(indent: nil) }.joined(separator: ", ") + "]" }
-            let pad = String(repeating: " ", count: indent * (level + 1))
-            let end = String(repeating: " ", count: indent * level)
-            return "[\n" + a.map { pad + $0.json(indent: indent, level: level + 1) }.joined(separator: ",\n") + "\n" + end + "]"
-        case .object(let o):
-            if o.keys.isEmpty { return "{}" }
-            guard let indent else {
-                return "{" + o.keys.map { JSONText.quote($0) + ": " + o.values[$0]!.json(indent: nil) }
-                    .joined(separator: ", ") + "}"
+            if a.isEmpty { try out.append("[]"); return }
+            try out.append("[")
+            for (k, item) in a.enumerated() {
+                if k > 0 { try out.append(indent == nil ? ", " : ",") }
+                try newline(level + 1)
+                try item.writeJSON(to: &out, indent: indent, level: level + 1)
             }
-            let pad = String(repeating: " ", count: indent * (level + 1))
-            let end = String(repeating: " ", count: indent * level)
-            return "{\n" + o.keys.map { pad + JSONText.quote($0) + ": " + o.values[$0]!.json(indent: indent, level: level + 1) }
-                .joined(separator: ",\n") + "\n" + end + "}"
-        case .namespace, .callable: return "null"
+            try newline(level)
+            try out.append("]")
+        case .object(let o):
+            if o.keys.isEmpty { try out.append("{}"); return }
+            try out.append("{")
+            for (k, key) in o.keys.enumerated() {
+                if k > 0 { try out.append(indent == nil ? ", " : ",") }
+                try newline(level + 1)
+                try out.append(JSONText.quote(key) + ": ")
+                try o.values[key]!.writeJSON(to: &out, indent: indent, level: level + 1)
+            }
+            try newline(level)
+            try out.append("}")
+        case .range, .namespace, .callable: try out.append("null")
         }
     }
 
-    /// Python `==` for the value kinds templates compare.
-    static func equal(_ a: JinjaValue, _ b: JinjaValue) -> Bool {
+    /// Whether lists and dicts nest deeper than `limit` inside this value. Every item looked at
+    /// takes one from `visits`; once it is below zero the answer is `true` and the caller reports
+    /// the work limit instead (shared sub-lists make a value's unfolded size unbounded).
+    func nestsDeeper(than limit: Int, visits: inout Int) -> Bool {
+        switch self {
+        case .array(let a):
+            guard limit > 0 else { return true }
+            for item in a {
+                visits -= 1
+                if visits < 0 || item.nestsDeeper(than: limit - 1, visits: &visits) { return true }
+            }
+            return false
+        case .object(let o):
+            guard limit > 0 else { return true }
+            for item in o.values.values {
+                visits -= 1
+                if visits < 0 || item.nestsDeeper(than: limit - 1, visits: &visits) { return true }
+            }
+            return false
+        default: return false
+        }
+    }
+
+    /// Python `==` for the value kinds templates compare. Every pair compared takes one from
+    /// `visits`; below zero the comparison stops (`false`) and the caller reports the work limit.
+    static func equal(_ a: JinjaValue, _ b: JinjaValue, visits: inout Int) -> Bool {
+        visits -= 1
+        guard visits >= 0 else { return false }
         switch (a, b) {
         case (.undefined, .undefined), (.none, .none): return true
         case let (.bool(x), .bool(y)): return x == y
         case let (.string(x), .string(y)): return x == y
-        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+        case let (.array(x), .array(y)):
+            guard x.count == y.count else { return false }
+            for (p, q) in zip(x, y) where !equal(p, q, visits: &visits) { return false }
+            return true
+        case let (.range(x), .range(y)):
+            return x.count == y.count && (x.count == 0 || x.start == y.start && (x.count == 1 || x.step == y.step))
         case let (.object(x), .object(y)):
-            return Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { equal(x.values[$0]!, y.values[$0]!) }
+            guard Set(x.keys) == Set(y.keys) else { return false }
+            for key in x.keys where !equal(x.values[key]!, y.values[key]!, visits: &visits) { return false }
+            return true
+        case let (.int(x), .int(y)): return x == y
         default:
             if let x = a.number, let y = b.number { return x == y }
             return false
@@ -154,6 +218,7 @@ enum JinjaValue {
         case .double: return "float"
         case .string: return "str"
         case .array: return "list"
+        case .range: return "range"
         case .object: return "dict"
         case .namespace: return "Namespace"
         case .callable: return "function"
@@ -186,4 +251,61 @@ final class JinjaNamespace {
 struct JinjaCallable {
     let name: String
     let call: ([JinjaValue], [(String, JinjaValue)]) throws -> JinjaValue
+}
+
+/// A lazy `range(start, stop, step)` (Python semantics; `count` fits an `Int`).
+struct JinjaRange: Equatable, CustomStringConvertible {
+    let start: Int
+    let stop: Int
+    let step: Int
+    let count: Int
+
+    /// nil when `step` is zero or the range has more than `Int.max` items.
+    init?(start: Int, stop: Int, step: Int) {
+        guard step != 0 else { return nil }
+        self.start = start
+        self.stop = stop
+        self.step = step
+        // The distance between two Ints always fits a UInt.
+        let span: UInt, stride = step.magnitude
+        if step > 0 { span = start < stop ? UInt(bitPattern: stop &- start) : 0 } else {
+            span = start > stop ? UInt(bitPattern: start &- stop) : 0
+        }
+        let n = span == 0 ? 0 : (span - 1) / stride + 1
+        guard let count = Int(exactly: n) else { return nil }
+        self.count = count
+    }
+
+    /// Item `k` (0 ≤ k < count); it lies between start and stop, so it cannot overflow.
+    func item(_ k: Int) -> Int { start &+ k &* step }
+
+    /// Whether `value` is one of the items.
+    func contains(_ value: Int) -> Bool {
+        guard count > 0 else { return false }
+        let last = item(count - 1)
+        guard value >= min(start, last), value <= max(start, last) else { return false }
+        let offset = UInt(bitPattern: step > 0 ? value &- start : start &- value)
+        return offset % step.magnitude == 0
+    }
+
+    /// Python's `repr`: `range(0, 3)`, `range(0, 10, 3)`.
+    var description: String { step == 1 ? "range(\(start), \(stop))" : "range(\(start), \(stop), \(step))" }
+}
+
+/// Text being built under a byte limit (the output, a `join`, a `repr`).
+struct JinjaTextSink {
+    private(set) var text = ""
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Bytes still allowed.
+    var remaining: Int { limit - text.utf8.count }
+
+    mutating func append(_ s: String) throws(JinjaLimitExceeded) {
+        guard s.utf8.count <= remaining else { throw overflow() }
+        text += s
+    }
+
+    func overflow() -> JinjaLimitExceeded { JinjaLimitExceeded("text longer than \(limit) bytes") }
 }

@@ -46,6 +46,12 @@ extension Tokenizer {
     /// "gpt2" vocabularies are byte-level BPE with ranked merges and the pre-tokenizer named by `pre`.
     public init(gguf v: GGUFTokenizerValues, path: String = "<gguf>") throws {
         let count = v.tokens.count
+        for (key, id) in [("bos_token_id", v.bosId), ("eos_token_id", v.eosId), ("unknown_token_id", v.unknownId)] {
+            if let id, !(0 ..< count).contains(id) {
+                throw TokenizerError.invalidFile(
+                    path: path, reason: "tokenizer.ggml.\(key) is \(id), outside the vocabulary of \(count) tokens")
+            }
+        }
         var vocab: [PieceKey: Int] = [:]
         vocab.reserveCapacity(count)
         for (id, piece) in v.tokens.enumerated() where vocab[PieceKey(piece)] == nil { vocab[PieceKey(piece)] = id }
@@ -98,11 +104,12 @@ extension Tokenizer {
         if let e = v.eosId { eos.insert(e) }
         let idOf: (String?) -> Int? = { text in text.flatMap { vocab[PieceKey($0)] } }
         eos.formUnion(Tokenizer.endOfTurnIds(template: v.chatTemplate, idOf: idOf))
-        let bosText = v.bosId.flatMap { $0 < count ? v.tokens[$0] : nil }
-        let eosText = v.eosId.flatMap { $0 < count ? v.tokens[$0] : nil }
+        let bosText = v.bosId.map { v.tokens[$0] }
+        let eosText = v.eosId.map { v.tokens[$0] }
         self.init(model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
                   addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: v.bosId, eosTokenIds: eos,
-                  chatTemplate: v.chatTemplate, bosToken: bosText, eosToken: eosText)
+                  chatTemplate: v.chatTemplate, chatTemplateSource: v.chatTemplate.map { _ in path + ": tokenizer.chat_template" },
+                  bosToken: bosText, eosToken: eosText)
     }
 
     /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name.

@@ -1,4 +1,5 @@
 import Foundation
+import LEMFormats
 
 extension Tokenizer {
     /// Loads a HF tokenizers `tokenizer.json`, with `tokenizer_config.json` and
@@ -13,9 +14,14 @@ extension Tokenizer {
         let config = try readOptionalJSON(folder.appendingPathComponent("tokenizer_config.json"))
         let generation = try readOptionalJSON(folder.appendingPathComponent("generation_config.json"))
         var template = chatTemplate(from: config)
+        var templateSource = template.map { _ in folder.appendingPathComponent("tokenizer_config.json").path + ": chat_template" }
         let jinja = folder.appendingPathComponent("chat_template.jinja")
-        if template == nil, let text = try? String(contentsOf: jinja, encoding: .utf8) { template = text }
-        return try parse(json: data, path: path, config: config, generationConfig: generation, chatTemplate: template)
+        if template == nil, let text = try? String(contentsOf: jinja, encoding: .utf8) {
+            template = text
+            templateSource = jinja.path
+        }
+        return try parse(json: data, path: path, config: config, generationConfig: generation, chatTemplate: template,
+                         chatTemplateSource: templateSource)
     }
 
     /// Builds a tokenizer from tokenizer.json bytes plus the optional tokenizer_config.json object.
@@ -24,7 +30,7 @@ extension Tokenizer {
     /// of `VocabularyScanner` — slower, kept as the tests' oracle.
     public static func parse(json data: Data, path: String, config: [String: Any]? = nil,
                              generationConfig: [String: Any]? = nil, chatTemplate: String? = nil,
-                             scanVocabulary: Bool = true) throws -> Tokenizer {
+                             chatTemplateSource: String? = nil, scanVocabulary: Bool = true) throws -> Tokenizer {
         let root: TokenizerJSON
         let skipped: [String: Range<Int>]
         do {
@@ -40,6 +46,12 @@ extension Tokenizer {
         }
         let model = try parseBPE(modelJSON, path: path, data: data, skipped: skipped)
         let added = try parseAddedTokens(root["added_tokens"], path: path)
+        // Added tokens extend the id table up to the largest id: keep it near the real vocabulary.
+        let idLimit = model.pieces.count + added.count + 65_536
+        for (k, t) in added.enumerated() where !(0 ..< idLimit).contains(t.id) {
+            throw TokenizerError.invalidFile(
+                path: path, reason: "added_tokens[\(k)]: id \(t.id) is outside 0..<\(idLimit) (the vocabulary has \(model.pieces.count) tokens)")
+        }
         let normalizer = try Normalizer.parse(root["normalizer"], path: path)
         let preTokenizer = try PreTokenizer.parse(root["pre_tokenizer"], path: path)
         let decoder = try TokenDecoder.parse(root["decoder"], path: path)
@@ -65,7 +77,8 @@ extension Tokenizer {
         eos.formUnion(endOfTurnIds(template: chatTemplate, idOf: id))
         return Tokenizer(model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
                          addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: id(of: bosText),
-                         eosTokenIds: eos, chatTemplate: chatTemplate, bosToken: bosText, eosToken: eosText)
+                         eosTokenIds: eos, chatTemplate: chatTemplate, chatTemplateSource: chatTemplateSource,
+                         bosToken: bosText, eosToken: eosText)
     }
 
     /// End-of-turn markers that count as EOS when the chat template emits them.
@@ -112,7 +125,9 @@ extension Tokenizer {
             (vocab, pieces, table) = try data.withUnsafeBytes { raw in
                 let scanner = VocabularyScanner(bytes: raw.bindMemory(to: UInt8.self), path: path)
                 let (pieceTable, maxId) = try scanner.vocabulary(vocabRange)
+                try checkIdRange(maxId: maxId, entries: pieceTable.count, path: path)
                 var pieces = [String](repeating: "", count: maxId + 1)
+                var taken = [Bool](repeating: false, count: maxId + 1)
                 var vocab: [PieceKey: Int] = [:]
                 vocab.reserveCapacity(pieceTable.count)
                 for e in 0 ..< pieceTable.count {
@@ -120,6 +135,8 @@ extension Tokenizer {
                         throw TokenizerError.invalidFile(path: path, reason: "model.vocab: invalid UTF-8 in token \(pieceTable.ids[e])")
                     }
                     let id = Int(pieceTable.ids[e])
+                    guard !taken[id] else { throw duplicateId(id, text, pieces[id], path: path) }
+                    taken[id] = true
                     vocab[PieceKey(text)] = id
                     pieces[id] = text
                 }
@@ -152,8 +169,14 @@ extension Tokenizer {
             vocab[PieceKey(piece)] = id
             maxId = max(maxId, id)
         }
+        try checkIdRange(maxId: maxId, entries: vocab.count, path: path)
         var pieces = [String](repeating: "", count: maxId + 1)
-        for (piece, id) in vocab { pieces[id] = piece.text }
+        var taken = [Bool](repeating: false, count: maxId + 1)
+        for (piece, id) in vocab {
+            guard !taken[id] else { throw duplicateId(id, piece.text, pieces[id], path: path) }
+            taken[id] = true
+            pieces[id] = piece.text
+        }
         guard let mergesJSON = obj["merges"]?.array else {
             throw TokenizerError.invalidFile(path: path, reason: "model.merges: expected a list")
         }
@@ -163,6 +186,19 @@ extension Tokenizer {
             throw TokenizerError.invalidFile(path: path, reason: "model.merges[\(rank)]: expected a string or a pair of strings")
         }
         return (vocab, pieces, try mergeTable(pairs, vocab: vocab, path: path, key: "model.merges"))
+    }
+
+    /// Vocabulary ids may leave holes, but not more holes than pieces: the id table is sized by
+    /// the largest id, so an id of 2³⁰ in a small file would otherwise cost gigabytes.
+    static func checkIdRange(maxId: Int, entries: Int, path: String) throws {
+        guard maxId < 2 * entries + 1024 else {
+            throw TokenizerError.invalidFile(
+                path: path, reason: "model.vocab: id \(maxId) is far beyond the \(entries) tokens listed")
+        }
+    }
+
+    static func duplicateId(_ id: Int, _ a: String, _ b: String, path: String) -> TokenizerError {
+        .invalidFile(path: path, reason: "model.vocab: id \(id) is given to both \"\(ErrorText.clip(b))\" and \"\(ErrorText.clip(a))\"")
     }
 
     /// Splits a "left right" merge line at its first space.

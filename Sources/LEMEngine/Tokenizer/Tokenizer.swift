@@ -31,6 +31,8 @@ public struct Tokenizer: Sendable {
     public let vocabSize: Int
     /// The chat template text shipped with the tokenizer, if any.
     public let chatTemplate: String?
+    /// Where `chatTemplate` was read: a file and key, or a GGUF file and key.
+    public let chatTemplateSource: String?
     /// BOS text as chat templates see it (`bos_token`).
     public let bosToken: String?
     /// EOS text as chat templates see it (`eos_token`).
@@ -39,7 +41,8 @@ public struct Tokenizer: Sendable {
     /// Assembles a tokenizer from its parts.
     init(model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer?, decoder: TokenDecoder?,
          addedTokens: [AddedToken], prefixIds: [Int], suffixIds: [Int], bosTokenId: Int?,
-         eosTokenIds: Set<Int>, chatTemplate: String?, bosToken: String?, eosToken: String?) {
+         eosTokenIds: Set<Int>, chatTemplate: String?, chatTemplateSource: String? = nil, bosToken: String?,
+         eosToken: String?) {
         self.model = model
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
@@ -61,6 +64,7 @@ public struct Tokenizer: Sendable {
         self.bosTokenId = bosTokenId
         self.eosTokenIds = eosTokenIds
         self.chatTemplate = chatTemplate
+        self.chatTemplateSource = chatTemplateSource
         self.bosToken = bosToken
         self.eosToken = eosToken
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LEMFormats
 
 /// Errors raised while loading a tokenizer or encoding text with it.
 ///
@@ -13,8 +14,11 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The text to encode is not valid UTF-8.
     case invalidUTF8(byteOffset: Int)
 
-    /// A human-readable description naming the file and the problem.
-    public var description: String {
+    /// A human-readable description naming the file and the problem (at most 4 KB, control
+    /// characters escaped).
+    public var description: String { ErrorText.bounded(text) }
+
+    private var text: String {
         switch self {
         case let .invalidFile(path, reason): return "\(path): invalid tokenizer: \(reason)"
         case let .unsupported(path, feature): return "\(path): unsupported tokenizer feature: \(feature)"

@@ -255,9 +255,14 @@ struct JSONParser {
         case UInt8(ascii: "u"):
             var v = try hex4()
             if v >= 0xD800 && v < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                let next = i
                 i += 2
                 let low = try hex4()
-                v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+                if low >= 0xDC00 && low < 0xE000 {
+                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    i = next  // a lone high surrogate (U+FFFD below); the next escape stands alone
+                }
             }
             let scalar = Unicode.Scalar(v) ?? "\u{FFFD}"
             out.append(contentsOf: Array(String(scalar).utf8))

@@ -46,11 +46,3 @@ extension LoRAGradient {
                      m: weights.magnitude.map { _ in [T](repeating: 0, count: weights.outputs) })
     }
 }
-
-/// One DoRA layer during a step: the magnitude `m` and the row norms `n = ‖W + s·(A B)ᵀ‖`
-/// (constants for the gradient, recomputed from the current A and B at every step).
-struct DoRAState<T: TrainingScalar>: Sendable {
-    var magnitude: [T]  // (O)
-    var norms: [T]  // (O)
-    var outputs: Int { norms.count }
-}

@@ -28,7 +28,28 @@ public indirect enum ConfigValue: Sendable, Equatable {
 
     /// Converts a composed YAML node, recording `file:line` of each value.
     init(node: Node, file: String) throws {
+        var walk = YAMLWalk()
+        try self.init(node: node, file: file, walk: &walk)
+    }
+
+    /// What a conversion has seen: the node count (a backstop to `preflight`'s alias check).
+    struct YAMLWalk {
+        var nodes = 0
+    }
+
+    /// The most nodes a config document may have (mlx_lm configs have under a hundred).
+    static let maxNodes = 10_000
+    /// The most bytes a config document may have.
+    static let maxBytes = 1 << 20
+    /// The deepest nesting of flow lists and maps (`[[[...]]]`) accepted.
+    static let maxFlowDepth = 64
+
+    private init(node: Node, file: String, walk: inout YAMLWalk) throws {
         let place = "\(file):\(node.mark?.line ?? 0)"
+        walk.nodes += 1
+        guard walk.nodes <= Self.maxNodes else {
+            throw TrainingConfigError.unreadable(file: place, reason: "more than \(Self.maxNodes) values in one config")
+        }
         switch node {
         case .scalar(let scalar):
             // `~`, `null` and an empty plain scalar are YAML nulls.
@@ -38,14 +59,14 @@ public indirect enum ConfigValue: Sendable, Equatable {
                 self = .scalar(scalar.string, place: place)
             }
         case .sequence(let sequence):
-            self = .list(try sequence.map { try ConfigValue(node: $0, file: file) }, place: place)
+            self = .list(try sequence.map { try ConfigValue(node: $0, file: file, walk: &walk) }, place: place)
         case .mapping(let mapping):
             var pairs: [(key: String, value: ConfigValue)] = []
             for (key, value) in mapping {
                 guard let name = key.string else {
                     throw TrainingConfigError.unreadable(file: place, reason: "mapping keys must be strings")
                 }
-                pairs.append((name, try ConfigValue(node: value, file: file)))
+                pairs.append((name, try ConfigValue(node: value, file: file, walk: &walk)))
             }
             self = .map(pairs, place: place)
         case .alias:
@@ -53,8 +74,14 @@ public indirect enum ConfigValue: Sendable, Equatable {
         }
     }
 
-    /// Parses a YAML document whose top level is a mapping.
+    /// Parses a YAML document whose top level is a mapping. Aliases are refused (a "billion
+    /// laughs" document expands exponentially); size and flow nesting are bounded before the
+    /// YAML parser, which recurses once per level, sees the text.
     static func parseYAML(_ text: String, file: String) throws -> [(key: String, value: ConfigValue)] {
+        guard text.utf8.count <= maxBytes else {
+            throw TrainingConfigError.unreadable(file: file, reason: "\(text.utf8.count) bytes, more than a config may have (\(maxBytes))")
+        }
+        if let (line, reason) = preflight(text) { throw TrainingConfigError.unreadable(file: "\(file):\(line)", reason: reason) }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -66,6 +93,41 @@ public indirect enum ConfigValue: Sendable, Equatable {
             throw TrainingConfigError.unreadable(file: file, reason: "the top level must be a mapping of option names to values")
         }
         return pairs
+    }
+
+    /// The first line with an alias (`*name` where a value starts) or with `[`/`{` nested past
+    /// `maxFlowDepth`, outside quotes and comments, and why. Checked on the text because Yams
+    /// hands aliases back as copies of the anchored node, indistinguishable once composed.
+    /// Brackets inside plain scalars are counted too, which only makes the check stricter.
+    static func preflight(_ text: String) -> (line: Int, reason: String)? {
+        var depth = 0, line = 1
+        var quote: UInt8? = nil
+        var comment = false
+        var previous: UInt8 = 0x20, lastToken: UInt8 = 0x0A  // the last byte that was not a space
+        for byte in text.utf8 {
+            defer {
+                previous = byte
+                if byte != 0x20 && byte != 0x09 { lastToken = byte }
+            }
+            if byte == 0x0A { line += 1; comment = false; continue }
+            if comment { continue }
+            if let q = quote {
+                if byte == q && !(q == 0x22 && previous == 0x5C) { quote = nil }
+                continue
+            }
+            switch byte {
+            case 0x22, 0x27: quote = byte
+            case 0x23 where previous == 0x20 || previous == 0x09 || previous == 0x0A: comment = true
+            case 0x2A where [0x0A, 0x3A, 0x2D, 0x5B, 0x7B, 0x2C, 0x3F].contains(lastToken):
+                return (line, "YAML aliases (*name) are not supported")
+            case 0x5B, 0x7B:
+                depth += 1
+                if depth > maxFlowDepth { return (line, "lists or maps nested deeper than \(maxFlowDepth)") }
+            case 0x5D, 0x7D: depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return nil
     }
 
     func int(_ key: String) throws -> Int {

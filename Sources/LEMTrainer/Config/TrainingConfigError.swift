@@ -1,8 +1,9 @@
 import Foundation
+import LEMFormats
 
 /// A problem with the training configuration (YAML file or command-line flags), naming the key
 /// and, for YAML, the file and line.
-public enum TrainingConfigError: Error, Equatable, LocalizedError {
+public enum TrainingConfigError: Error, Equatable, LocalizedError, CustomStringConvertible {
     /// A key that mlx_lm's config does not have.
     case unknownKey(key: String, place: String)
     /// A known key with a value of the wrong type or out of range.
@@ -14,7 +15,13 @@ public enum TrainingConfigError: Error, Equatable, LocalizedError {
     /// Something a run needs is not given (no model, no data, neither training nor testing).
     case incomplete(String)
 
-    public var errorDescription: String? {
+    /// The message: at most 4 KB, control characters escaped.
+    public var errorDescription: String? { ErrorText.bounded(text) }
+
+    /// The same message, for string interpolation.
+    public var description: String { ErrorText.bounded(text) }
+
+    private var text: String {
         switch self {
         case .unknownKey(let key, let place): return "\(place): unknown config key '\(key)'"
         case .invalid(let key, let reason): return "config key '\(key)': \(reason)"

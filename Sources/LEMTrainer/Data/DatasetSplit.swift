@@ -25,16 +25,22 @@ public struct DatasetSplit: Sendable {
         } catch {
             throw DatasetError.badLine(file: file.path, line: 0, reason: "cannot read: \(error.localizedDescription)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DatasetError.badLine(file: file.path, line: 0, reason: "not UTF-8 text")
-        }
         var records: [TrainingRecord] = []
         var format: TrainingExample.Format?
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines end at LF; a CR before it is dropped (Python's json.loads, which mlx_lm uses,
+        // accepts the CRLF lines Windows editors write). Each line is decoded on its own, so a
+        // bad byte is reported on its line.
+        for bytes in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
+            let content = bytes.last == 0x0D ? bytes.dropLast() : bytes
+            guard let line = String(validating: content, as: UTF8.self) else {
+                let offset = Self.firstInvalidUTF8(content)
+                throw DatasetError.badLine(file: file.path, line: lineNumber,
+                                           reason: "not UTF-8 text (bad byte at column \(offset + 1))")
+            }
             if line.allSatisfy(\.isWhitespace) { continue }
-            let record = try Self.parse(line: line, number: lineNumber, file: file.path, format: &format)
+            let record = try Self.parse(line: Substring(line), number: lineNumber, file: file.path, format: &format)
             records.append(record)
         }
         self.format = format ?? .text
@@ -85,6 +91,19 @@ public struct DatasetSplit: Sendable {
             })
         }
         return TrainingRecord(line: number, example: example, keyCount: record.count)
+    }
+
+    /// The offset of the first byte that does not start or continue a valid UTF-8 sequence.
+    static func firstInvalidUTF8(_ bytes: some Collection<UInt8>) -> Int {
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let s): offset += UTF8.width(s)
+            case .emptyInput, .error: return offset
+            }
+        }
     }
 
     private static func describe(_ error: Error) -> String {

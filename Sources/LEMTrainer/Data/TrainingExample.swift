@@ -1,5 +1,6 @@
 import Foundation
 import LEMCore
+import LEMFormats
 
 /// One record of an mlx_lm dataset file, in one of its three formats.
 public enum TrainingExample: Sendable, Equatable {
@@ -35,7 +36,7 @@ public struct TrainingRecord: Sendable, Equatable {
 }
 
 /// A problem with a dataset folder or file, naming the file and line.
-public enum DatasetError: Error, Equatable, LocalizedError {
+public enum DatasetError: Error, Equatable, LocalizedError, CustomStringConvertible {
     /// A line that is not a JSON object of the file's format.
     case badLine(file: String, line: Int, reason: String)
     /// `train.jsonl` is missing or empty.
@@ -47,9 +48,15 @@ public enum DatasetError: Error, Equatable, LocalizedError {
     /// The chat template or tokenizer failed on a record.
     case rendering(file: String, line: Int, reason: String)
 
-    public var errorDescription: String? {
+    /// The message: at most 4 KB, control characters escaped; line 0 means the whole file.
+    public var errorDescription: String? { ErrorText.bounded(text) }
+
+    /// The same message, for string interpolation.
+    public var description: String { ErrorText.bounded(text) }
+
+    private var text: String {
         switch self {
-        case .badLine(let file, let line, let reason): return "\(file):\(line): \(reason)"
+        case .badLine(let file, let line, let reason): return line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)"
         case .missingTrainingSet(let folder): return "\(folder): train.jsonl is missing or empty; a training set is required"
         case .tooFewExamples(let file, let count, let batchSize):
             return "\(file): \(count) examples, fewer than the batch size \(batchSize)"

@@ -32,6 +32,13 @@ extension Double: TrainingScalar {
     @inlinable public static func hyperbolicTangent(_ x: Double) -> Double { tanhDouble(x) }
 }
 
+extension TrainingScalar {
+    /// `values` in this type: the same array for Float, converted element by element otherwise.
+    static func converting(_ values: [Float]) -> [Self] {
+        values as? [Self] ?? values.map { Self($0) }
+    }
+}
+
 // Free functions so the static members above do not shadow the C library names.
 @usableFromInline func expFloat(_ x: Float) -> Float { exp(x) }
 @usableFromInline func logFloat(_ x: Float) -> Float { log(x) }

@@ -10,24 +10,12 @@ import LEMFormats
 /// size, D head dim, O/I a linear layer's output/input size.
 struct DecoderCheckpoint {
     /// One linear layer's stored weight `[O, I]` and decoded bias `(O)`.
-    struct Linear {
+    struct Linear: BlockLinear {
+        typealias Scalar = Float
         var weight: any WeightTensor
         var bias: [Float]?
-    }
-
-    /// The tensors and per-layer settings of one block.
-    struct Block {
-        var inputNorm: [Float]  // (C)
-        /// Llama: the pre-MLP norm; Gemma 3: the norm of the attention output.
-        var postAttentionNorm: [Float]  // (C)
-        var preFeedforwardNorm: [Float]?  // (C), Gemma 3
-        var postFeedforwardNorm: [Float]?  // (C), Gemma 3
-        var queryNorm: [Float]?  // (D), Gemma 3
-        var keyNorm: [Float]?  // (D), Gemma 3
-        /// Keyed by block-relative module path (`self_attn.q_proj`, ...).
-        var linears: [String: Linear]
-        var window: Int?
-        var inverseFrequencies: [Double]  // (D/2)
+        var inputs: Int { weight.columns }
+        var outputs: Int { weight.rows }
     }
 
     let activation: Activation
@@ -40,7 +28,7 @@ struct DecoderCheckpoint {
     /// `lm_head.weight`, nil when the head is tied to the embedding.
     let head: (any WeightTensor)?  // [V, C]
     let finalNorm: [Float]  // (C)
-    let blocks: [Block]
+    let blocks: [DecoderBlock<Float, Linear>]
 
     /// Finds and checks every tensor `config` calls for; a missing or misshapen one is an error
     /// naming `source`.
@@ -78,19 +66,21 @@ struct DecoderCheckpoint {
                 let bias = tensors[p + module + ".bias"] != nil ? try load(p + module + ".bias", [outputs]) : nil
                 linears[module] = Linear(weight: try tensor(p + module + ".weight", [outputs, inputs]), bias: bias)
             }
-            let sliding = config.layerTypes.indices.contains(i) && config.layerTypes[i] == .slidingAttention
+            let sliding = config.isSliding(layer: i)
             let local = gemma && sliding
             let frequencies = Kernels.ropeInverseFrequencies(
                 headDim: d, base: local ? (config.ropeLocalTheta ?? 10_000) : config.ropeTheta,
                 scaling: local ? config.ropeLocalScaling : config.ropeScaling)
-            return Block(
-                inputNorm: try load(p + "input_layernorm.weight", [c]),
-                postAttentionNorm: try load(p + "post_attention_layernorm.weight", [c]),
-                preFeedforwardNorm: gemma ? try load(p + "pre_feedforward_layernorm.weight", [c]) : nil,
-                postFeedforwardNorm: gemma ? try load(p + "post_feedforward_layernorm.weight", [c]) : nil,
+            let inputNorm = try load(p + "input_layernorm.weight", [c])
+            let postAttentionNorm = try load(p + "post_attention_layernorm.weight", [c])
+            return DecoderBlock(
+                inputNorm: inputNorm,
+                attentionOutputNorm: gemma ? postAttentionNorm : nil,
+                mlpInputNorm: gemma ? try load(p + "pre_feedforward_layernorm.weight", [c]) : postAttentionNorm,
+                mlpOutputNorm: gemma ? try load(p + "post_feedforward_layernorm.weight", [c]) : nil,
                 queryNorm: gemma ? try load(p + "self_attn.q_norm.weight", [d]) : nil,
                 keyNorm: gemma ? try load(p + "self_attn.k_norm.weight", [d]) : nil,
-                linears: linears, window: sliding ? config.slidingWindow : nil,
+                linears: linears, window: config.window(layer: i),
                 inverseFrequencies: frequencies.map { Double($0) })
         }
     }

@@ -36,6 +36,14 @@ extension LoRALossModel {
                 guard let shape = linearShape(layer: layer, module: module) else {
                     throw TrainingConfigError.invalid(key: "lora_parameters.keys", reason: "no linear layer '\(module)' in a block")
                 }
+                // A and B hold rank · (in + out) floats: a rank past the layer's smaller side adds
+                // nothing a full update would not, and a huge one could not be allocated.
+                guard parameters.rank <= min(shape.inputs, shape.outputs) else {
+                    throw TrainingConfigError.invalid(
+                        key: "lora_parameters.rank",
+                        reason: "\(parameters.rank) is larger than \(module) (\(shape.inputs) → \(shape.outputs)) allows; "
+                            + "at most \(min(shape.inputs, shape.outputs))")
+                }
                 weights.append(.initialized(layer: layer, module: module, inputs: shape.inputs, outputs: shape.outputs,
                                             rank: parameters.rank, using: &random))
             }
@@ -45,14 +53,6 @@ extension LoRALossModel {
 }
 
 extension LoRATransformer: LoRALossModel {
-    /// The number of transformer blocks.
-    public var blockCount: Int { layers.count }
-
-    /// The input/output sizes of block `layer`'s linear `module`.
-    public func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)? {
-        layers[layer].linears[module].map { ($0.inputs, $0.outputs) }
-    }
-
     /// Forwards to `lossAndGradients`.
     public func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                       computeGradients: Bool, dropout: LoRADropout?)
@@ -63,14 +63,6 @@ extension LoRATransformer: LoRALossModel {
 }
 
 extension TrainableTransformer: LoRALossModel {
-    /// The number of transformer blocks.
-    public var blockCount: Int { layers.count }
-
-    /// The input/output sizes of block `layer`'s linear `module`.
-    public func linearShape(layer: Int, module: String) -> (inputs: Int, outputs: Int)? {
-        layers[layer].linears[module].map { ($0.inputs, $0.outputs) }
-    }
-
     /// Forwards to `lossAndGradients` and converts the gradients to Float (no dropout).
     public func lossAndFloatGradients(batch: TrainingBatch, mask: TrainingBatch.TargetMask, adapter: LoRAAdapter,
                                       computeGradients: Bool, dropout: LoRADropout?)

@@ -18,8 +18,7 @@ extension LoRATransformer {
         -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>])
     {
         Kernels.useSerialBLAS()  // each thread multiplies its own share
-        var view = AdapterView(adapter, dropout: computeGradients ? dropout : nil)
-        view.dora = doraStates(adapter)
+        let view = adapterView(adapter, dropout: computeGradients ? dropout : nil)
         var gradients: [String: LoRAGradient<Float>] = [:]
         for w in adapter.weights { gradients[w.modulePath] = .zeros(for: w) }
         let positions = batch.width - 1, b = batch.batchSize
@@ -29,7 +28,7 @@ extension LoRATransformer {
         let t = 1 + (0 ..< b).compactMap { row in
             fullMask[row * positions ..< (row + 1) * positions].lastIndex(where: { $0 != 0 }).map { $0 - row * positions }
         }.max()!
-        let geometry = Geometry(batch: b, tokens: t, positions: (0 ..< b * t).map { $0 % t })
+        let geometry = BatchGeometry(batch: b, tokens: t)
         let n = geometry.rows, c = config.hiddenSize
         var inputs = [Int](), targets = [Int](), trained = [Int]()  // (N), (N), (M) row indices
         for row in 0 ..< b {
@@ -48,18 +47,18 @@ extension LoRATransformer {
         if embeddingScale != 1 { for i in x.indices { x[i] *= embeddingScale } }
         let adaptedLayers = Set(adapter.weights.map(\.layer))
         let lowest = computeGradients ? (adaptedLayers.min() ?? layers.count) : layers.count
-        var records = [BlockRecord?](repeating: nil, count: layers.count)
+        var records = [BlockRecord<Float>?](repeating: nil, count: layers.count)
         var blockInputs = [[Float]](repeating: [], count: layers.count)
         for index in layers.indices {
             if index < lowest {
-                var none: BlockRecord? = nil
+                var none: BlockRecord<Float>? = nil
                 x = blockForward(index, x, geometry: geometry, view: view, record: &none)
             } else if gradientCheckpointing {
                 blockInputs[index] = x
-                var none: BlockRecord? = nil
+                var none: BlockRecord<Float>? = nil
                 x = blockForward(index, x, geometry: geometry, view: view, record: &none)
             } else {
-                var record: BlockRecord? = BlockRecord()
+                var record: BlockRecord<Float>? = BlockRecord()
                 x = blockForward(index, x, geometry: geometry, view: view, record: &record)
                 records[index] = record
             }

@@ -11,31 +11,15 @@ import LEMFormats
 /// adapted blocks are run backward; with gradient checkpointing only each adapted block's input
 /// is kept and the block is recomputed during the backward. The output head is applied to the
 /// trained positions only, a vocabulary tile at a time, so (tokens × vocabulary) logits never
-/// exist at once. `TrainableTransformer` is its oracle.
+/// exist at once. `TrainableTransformer` is its oracle; the block's structure is shared with it
+/// (`LoRADecoder`).
 public struct LoRATransformer: Sendable {
-    struct Layer: Sendable {
-        var inputNorm: [Float]  // (C)
-        /// Llama: the pre-MLP norm; Gemma 3: the norm of the attention output.
-        var postAttentionNorm: [Float]  // (C)
-        var preFeedforwardNorm: [Float]?  // (C), Gemma 3
-        var postFeedforwardNorm: [Float]?  // (C), Gemma 3
-        var queryNorm: [Float]?  // (D), Gemma 3
-        var keyNorm: [Float]?  // (D), Gemma 3
-        /// Keyed by block-relative module path (`self_attn.q_proj`, ...).
-        var linears: [String: FrozenLinear]
-        var window: Int?
-        var inverseFrequencies: [Double]  // (D/2)
-    }
-
     public let config: ModelConfig
-    /// The engine options its products run with: the trainer uses their thread count.
-    public let options: EngineOptions
     let embedding: any WeightTensor  // [V, C]
     /// The output head: `lm_head.weight`, or the embedding when tied.
     let head: any WeightTensor  // [V, C]
     let finalNorm: [Float]  // (C)
-    let layers: [Layer]
-    let gemma: Bool
+    let layers: [DecoderBlock<Float, FrozenLinear>]
     let normOffset: Float
     let embeddingScale: Float
     let attentionScale: Float
@@ -47,6 +31,9 @@ public struct LoRATransformer: Sendable {
     /// Tiles and partial sums reused across the products of a step.
     let scratch = ScratchPool()
 
+    /// The engine options its products run with: the trainer uses their thread count.
+    public let options: EngineOptions
+
     /// Wraps the tensors of a Hugging Face-named checkpoint; only norms and biases are decoded.
     /// Its products are shared out between the threads of `options`.
     public init(
@@ -57,19 +44,12 @@ public struct LoRATransformer: Sendable {
         self.config = config
         self.options = options
         activation = checkpoint.activation
-        gemma = checkpoint.gemma
         normOffset = checkpoint.gemma ? 1 : 0
         embeddingScale = checkpoint.embeddingScale
         attentionScale = Float(checkpoint.attentionScale)
         embedding = checkpoint.embedding
         head = checkpoint.head ?? checkpoint.embedding
         finalNorm = checkpoint.finalNorm
-        layers = checkpoint.blocks.map { block in
-            Layer(inputNorm: block.inputNorm, postAttentionNorm: block.postAttentionNorm,
-                  preFeedforwardNorm: block.preFeedforwardNorm, postFeedforwardNorm: block.postFeedforwardNorm,
-                  queryNorm: block.queryNorm, keyNorm: block.keyNorm,
-                  linears: block.linears.mapValues { FrozenLinear(weight: $0.weight, bias: $0.bias, options: options) },
-                  window: block.window, inverseFrequencies: block.inverseFrequencies)
-        }
+        layers = checkpoint.blocks.map { block in block.map { FrozenLinear(weight: $0.weight, bias: $0.bias, options: options) } }
     }
 }

@@ -9,7 +9,9 @@ import LEMFormats
 /// Built from the naive training kernels (`Kernels+TrainingForward.swift`) so every step has a
 /// finite-difference-checked backward; the whole is checked against PyTorch autograd. It runs
 /// one sequence at a time and decodes every weight to `T`, so it is meant for tiny models and as
-/// the oracle of a faster trainer, not for training 270M-parameter models quickly.
+/// the oracle of a faster trainer, not for training 270M-parameter models quickly. The block's
+/// structure is shared with the fast model (`LoRADecoder`); what the oracle checks of it is every
+/// product, attention and activation, computed here with the plain kernels.
 public struct TrainableTransformer<T: TrainingScalar>: Sendable {
     /// The layer arrangement, which differs between model families.
     public enum Family: Sendable {
@@ -20,25 +22,13 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
         case gemma3
     }
 
-    struct LinearWeights: Sendable {
+    /// A block's linear layer decoded to `T`.
+    struct LinearWeights: BlockLinear {
+        typealias Scalar = T
         var weight: [T]  // (O, I)
         var bias: [T]?  // (O)
         var inputs: Int
         var outputs: Int
-    }
-
-    struct Layer: Sendable {
-        var inputNorm: [T]  // (C)
-        /// Llama: the pre-MLP norm; Gemma 3: the norm of the attention output.
-        var postAttentionNorm: [T]  // (C)
-        var preFeedforwardNorm: [T]?  // (C), Gemma 3
-        var postFeedforwardNorm: [T]?  // (C), Gemma 3
-        var queryNorm: [T]?  // (D), Gemma 3
-        var keyNorm: [T]?  // (D), Gemma 3
-        /// Keyed by block-relative module path (`self_attn.q_proj`, ...).
-        var linears: [String: LinearWeights]
-        var window: Int?
-        var inverseFrequencies: [Double]  // (D/2)
     }
 
     public let config: ModelConfig
@@ -47,7 +37,7 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
     /// The output head, nil when tied to the embedding.
     let head: [T]?  // (V, C)
     let finalNorm: [T]  // (C)
-    let layers: [Layer]
+    let layers: [DecoderBlock<T, LinearWeights>]
     let normOffset: T
     let embeddingScale: T
     let attentionScale: T
@@ -57,7 +47,6 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
     public init(config: ModelConfig, tensors: [String: any WeightTensor], source: String = "model") throws {
         let checkpoint = try DecoderCheckpoint(config: config, tensors: tensors, source: source)
         func dense(_ weight: any WeightTensor) -> [T] { weight.decodeAll().map { T($0) } }
-        func dense(_ vector: [Float]) -> [T] { vector.map { T($0) } }
         self.config = config
         activation = checkpoint.activation
         family = checkpoint.gemma ? .gemma3 : .llama
@@ -66,17 +55,12 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
         attentionScale = T(checkpoint.attentionScale)
         embedding = dense(checkpoint.embedding)
         head = checkpoint.head.map { dense($0) }
-        finalNorm = dense(checkpoint.finalNorm)
+        finalNorm = checkpoint.finalNorm.map { T($0) }
         layers = checkpoint.blocks.map { block in
-            Layer(inputNorm: dense(block.inputNorm), postAttentionNorm: dense(block.postAttentionNorm),
-                  preFeedforwardNorm: block.preFeedforwardNorm.map { dense($0) },
-                  postFeedforwardNorm: block.postFeedforwardNorm.map { dense($0) },
-                  queryNorm: block.queryNorm.map { dense($0) }, keyNorm: block.keyNorm.map { dense($0) },
-                  linears: block.linears.mapValues { linear in
-                      LinearWeights(weight: dense(linear.weight), bias: linear.bias.map { dense($0) },
-                                    inputs: linear.weight.columns, outputs: linear.weight.rows)
-                  },
-                  window: block.window, inverseFrequencies: block.inverseFrequencies)
+            block.map { linear in
+                LinearWeights(weight: dense(linear.weight), bias: linear.bias.map { $0.map { T($0) } },
+                              inputs: linear.inputs, outputs: linear.outputs)
+            }
         }
     }
 

@@ -83,6 +83,7 @@ public struct LoRATraining: Sendable {
         try emit(.started(step: 0, totalSteps: config.iters))
         try probe(step: 0, checkpoint: nil)
         var saves = 0
+        var allTokens = 0.0, warnedNaN = false
 
         var losses = 0.0, tokens = 0.0, steps = 0, trainedTokens = 0, trainTime = 0.0
         var learningRate = schedule.value(at: 0)
@@ -95,6 +96,11 @@ public struct LoRATraining: Sendable {
                 let start = Date()
                 let loss = evaluate(model: model, adapter: adapter, batches: validation, limit: config.valBatches, random: &random)
                 try emit(.validation(step: it - 1, valLoss: loss, valTime: Date().timeIntervalSince(start)))
+                if loss.isNaN && !warnedNaN {
+                    warnedNaN = true
+                    try emit(.warning(step: it - 1, message: "validation loss is NaN: the validation batches have no "
+                        + "unmasked target token (check mask_prompt and max_seq_length), or training diverged"))
+                }
                 if loss < best {
                     best = loss
                     sinceBest = 0
@@ -125,6 +131,7 @@ public struct LoRATraining: Sendable {
             }
             losses += loss
             tokens += count
+            allTokens += count
             steps += 1
             trainTime += Date().timeIntervalSince(start)
 
@@ -151,6 +158,10 @@ public struct LoRATraining: Sendable {
                 return adapter
             }
         }
+        if allTokens == 0 {
+            try emit(.warning(step: finalStep, message: "0 tokens trained: every target token was masked or cut "
+                + "(check mask_prompt, max_seq_length and the data); the adapter is unchanged"))
+        }
         var path = ""
         if let folder = options.outputFolder {
             try adapter.write(to: folder, config: config)
@@ -159,6 +170,28 @@ public struct LoRATraining: Sendable {
         }
         try emit(.finished(step: finalStep, path: path))
         return adapter
+    }
+
+    /// Warnings about a run that can start but likely teaches nothing, for the front ends to show
+    /// before they start it (the run itself warns, as `.warning` events, about a NaN validation
+    /// loss and about training no token at all).
+    public static func warnings(config: TrainingConfig, adapter: LoRAAdapter, model: some LoRALossModel,
+                                hasValidation: Bool) -> [String] {
+        var out: [String] = []
+        if config.numLayers == 0 { out.append("num_layers is 0: no layer is adapted, so nothing is trained") }
+        if !hasValidation {
+            out.append("no validation set (valid.jsonl missing or empty): no validation loss, no best/ adapter, "
+                + "no early stopping")
+        }
+        if let expected = try? config.adaptedLayers(layerCount: model.blockCount) {
+            let present = Set(adapter.weights.map(\.layer))
+            if !adapter.weights.isEmpty, present != Set(expected) {
+                let list = present.sorted().map(String.init).joined(separator: ", ")
+                out.append("the adapter adapts layers [\(list)] but num_layers \(config.numLayers) selects "
+                    + "\(expected.lowerBound)..<\(expected.upperBound) of \(model.blockCount)")
+            }
+        }
+        return out
     }
 
     /// The sub-folder of the output folder that holds the best-validation adapter.

@@ -38,7 +38,8 @@ public struct PreparedTrainingRun: Sendable {
     /// The starting adapter (fresh, resumed, or the folder's for a test-only run).
     public let adapter: LoRAAdapter
     public let training: LoRATraining
-    /// Notes for the user: truncated examples, config keys with no effect.
+    /// What the user should know before the run: truncated examples, no validation set, no
+    /// layer adapted, a resumed adapter over other layers (`LoRATraining.warnings`).
     public let warnings: [String]
 
     /// Checks and loads everything a run of `config` needs.
@@ -74,7 +75,7 @@ public struct PreparedTrainingRun: Sendable {
         stage(.loadingModel(modelURL.lastPathComponent))
         let files = try ModelFiles.open(modelURL)
         let renderer = try TemplateRenderer(model: modelURL)
-        var warnings = config.ignoredKeys.map { "config key '\($0)' has no effect here" }
+        var warnings: [String] = []
         var truncated = 0
         func tokenize(_ split: DatasetSplit?, _ used: Bool) throws -> [TokenizedExample] {
             guard used, let split else { return [] }
@@ -110,6 +111,9 @@ public struct PreparedTrainingRun: Sendable {
             adapter = try Self.startingAdapter(config, adapterFolder) {
                 try fast.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &random)
             }
+        }
+        if config.train {
+            warnings += LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: !validSet.isEmpty)
         }
         return PreparedTrainingRun(
             config: config, adapterFolder: adapterFolder, modelURL: modelURL, trainSet: trainSet, validSet: validSet,

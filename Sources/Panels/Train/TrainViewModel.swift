@@ -77,6 +77,8 @@ public struct TrainViewModel: Hashable, Sendable {
                 probes.append(p)
             case .finished, .failed:
                 isRunning = false
+            case .warning(let s, let message):
+                issues.append("warning at iteration \(s): \(message)")
             }
         }
     }

@@ -1,0 +1,96 @@
+import LEMFormats
+
+/// The self-attention sub-block of one decoder layer, as every supported architecture computes
+/// it: `o(attend(rope(norm?(q(x))), rope(norm?(k(x))), v(x)))` over the layer's KV cache.
+///
+/// What an architecture chooses is given at load: q/k/v biases (Qwen2), per-head q/k RMSNorms
+/// (Gemma 3), the score scale and soft-cap, the sliding window; the rotary table is chosen per
+/// call (Gemma 3's sliding layers use the local base). For a single token q/k/v run as one pool
+/// run (`FusedLinears`). Legend: T tokens, C hidden, H query heads, K key/value heads, D head dim.
+struct AttentionBlock: Sendable {
+    let q, k, v, o: Linear
+    /// q/k/v as one pool run for a single token (nil: called one by one).
+    let qkv: FusedLinears?
+    /// Per-head norms of q and k before RoPE (Gemma 3), nil when the architecture has none. // (D)
+    let queryNorm, keyNorm: RMSNorm?
+    let heads, kvHeads, headDim: Int
+    /// Multiplies q·k before the softmax.
+    let scale: Float
+    /// Score soft-capping `cap · tanh(s / cap)`, 0 for none.
+    let softcap: Float
+    /// Sliding window size, 0 for full attention.
+    let window: Int
+    /// The kernels' options (the model's).
+    let options: EngineOptions
+
+    /// Loads layer `index`'s `self_attn.{q,k,v,o}_proj` (q/k/v with biases when `bias`) and,
+    /// when `headNormOffset` is given, `self_attn.{q,k}_norm` in that convention.
+    init(
+        _ loader: WeightLoader, layer index: Int, config: ModelConfig, bias: Bool, headNormOffset: Float? = nil,
+        scale: Float, softcap: Float = 0
+    ) throws {
+        let p = "model.layers.\(index).self_attn.", c = config.hiddenSize, d = config.headDim
+        let qDim = config.numAttentionHeads * d, kvDim = config.numKeyValueHeads * d
+        func headNorm(_ name: String) throws -> RMSNorm? {
+            try headNormOffset.map { try loader.rmsNorm(p + name + ".weight", count: d, offset: $0, config: config) }
+        }
+        queryNorm = try headNorm("q_norm")
+        keyNorm = try headNorm("k_norm")
+        q = try loader.linear(p + "q_proj", out: qDim, in: c, bias: bias)
+        k = try loader.linear(p + "k_proj", out: kvDim, in: c, bias: bias)
+        v = try loader.linear(p + "v_proj", out: kvDim, in: c, bias: bias)
+        o = try loader.linear(p + "o_proj", out: c, in: qDim)
+        qkv = FusedLinears.forDecode([q, k, v], options: loader.options)
+        options = loader.options
+        heads = config.numAttentionHeads
+        kvHeads = config.numKeyValueHeads
+        headDim = d
+        self.scale = scale
+        self.softcap = softcap
+        window = config.window(layer: index) ?? 0
+    }
+
+    /// Attends `tokens` rows of `x` (the normed residual) to layer `index`'s cache (appending
+    /// their keys and values), writing the output projection to `out`.
+    ///
+    /// Works in `cache.workspace` (queries, keys, values, attention, tile, scores); feeds the
+    /// attention capture, when on, right after RoPE.
+    func callAsFunction(
+        _ x: UnsafePointer<Float>,  // (T, C)
+        tokens t: Int, layer index: Int, cache: KVCache, rope: RotaryTable,
+        out: UnsafeMutablePointer<Float>  // (T, C)
+    ) throws {
+        let ws = cache.workspace
+        let q = ws.queries.pointer, k = ws.keys.pointer, v = ws.values.pointer  // (T, H|K, D)
+        let att = ws.attention.pointer  // (T, H, D)
+        let tile = ws.tile.pointer
+        if let qkv {
+            qkv(x, tokens: t, tile: tile, q, k, v)
+        } else {
+            self.q(x, tokens: t, tile: tile, out: q)
+            self.k(x, tokens: t, tile: tile, out: k)
+            self.v(x, tokens: t, tile: tile, out: v)
+        }
+        if let queryNorm, let keyNorm {
+            queryNorm(q, rows: t * heads, out: q)
+            keyNorm(k, rows: t * kvHeads, out: k)
+        }
+        Kernels.applyRope(q, tokens: t, heads: heads, headDim: headDim, cos: rope.cos, sin: rope.sin)
+        Kernels.applyRope(k, tokens: t, heads: kvHeads, headDim: headDim, cos: rope.cos, sin: rope.sin)
+        try cache.capture?.record(
+            layer: index, queries: q, keys: k, tokens: t, start: cache.count, scale: scale, softcap: softcap,
+            window: window)
+        cache.layers[index].appendAndAttend(
+            queries: q, keys: k, values: v, positions: ws.positions, heads: heads, kvHeads: kvHeads,
+            headDim: headDim, scale: scale, softcap: softcap, scores: ws.scores, out: att, options: options)
+        o(att, tokens: t, tile: tile, out: out)
+    }
+}
+
+extension FusedLinears {
+    /// `layers` grouped for decode when the model's options fuse them (`fuseMatvecs`), else nil:
+    /// the one place the blocks decide it.
+    static func forDecode(_ layers: [Linear], options: EngineOptions) -> FusedLinears? {
+        options.fuseMatvecs ? FusedLinears(layers) : nil
+    }
+}

@@ -1,0 +1,18 @@
+/// The rotary cosines and sines of one chunk's positions for one RoPE base, filled into the
+/// workspace once per forward pass and read by every layer that uses that base.
+struct RotaryTable {
+    let cos: UnsafeMutablePointer<Float>  // (T, D/2)
+    let sin: UnsafeMutablePointer<Float>  // (T, D/2)
+
+    /// Fills `cos` and `sin` for `positions` from `inverseFrequencies` (`Kernels.ropeTable`).
+    init(cos: FloatBuffer, sin: FloatBuffer, positions: [Int], inverseFrequencies: [Float]) {  // (T), (D/2)
+        let cosOut = cos.pointer, sinOut = sin.pointer
+        positions.withUnsafeBufferPointer { pos in
+            Kernels.ropeTable(
+                positions: pos.baseAddress!, count: pos.count, inverseFrequencies: inverseFrequencies,
+                half: inverseFrequencies.count, cos: cosOut, sin: sinOut)
+        }
+        self.cos = cosOut
+        self.sin = sinOut
+    }
+}
