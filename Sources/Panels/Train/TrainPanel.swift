@@ -11,6 +11,12 @@ public struct TrainPanel: Panel {
     static let smoothingSteps = [0.0, 0.6, 0.9, 0.97]
     /// The new-run form while it is open.
     var form: FormState?
+    /// The form rows the user typed in or picked (they win over the YAML file).
+    var formTyped: Set<String> = []
+    /// The form rows whose values came from the YAML file.
+    var fromConfig: Set<String> = []
+    /// Why the YAML file entered in the form cannot be used, if it cannot.
+    var formNote: String?
     /// The checkpoint "chat with checkpoint" opens (an index into `model.checkpoints`; nil: the newest).
     public var selectedCheckpoint: Int?
     /// The probe answers viewer while it is open.
@@ -38,7 +44,9 @@ public struct TrainPanel: Panel {
             return [KeyHint("↑↓", "field"), KeyHint("Enter", "edit / start"), KeyHint("Esc", "close")]
         }
         return [
-            keys.hint("train.new-run", "new run"), keys.hint("train.resume", "resume"), keys.hint("train.chat-checkpoint", "chat with checkpoint"),
+            keys.hint("train.new-run", "new run"), keys.hint("train.resume", "resume"),
+            KeyHint(keys.keyName("train.previous-checkpoint") + keys.keyName("train.next-checkpoint"), "checkpoint"),
+            keys.hint("train.chat-checkpoint", "chat with checkpoint"),
             keys.hint("train.probe-answers", "probe answers"),
             keys.hint("train.log-scale", logScale ? "linear" : "log"), keys.hint("train.zoom-in", "zoom in"),
             keys.hint("train.zoom-out", "zoom out"), keys.hint("train.zoom-reset", "all steps"),
@@ -85,7 +93,7 @@ public struct TrainPanel: Panel {
         if let i = checkpointIndex { allMarkers.append(ChartMarker(LossPoint(step: model.checkpoints[i].step, value: nearestLoss(model.checkpoints[i].step)), glyph: "▼", color: .role(.accent))) }
         LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange).render(into: &buffer, area: lossBlock.inner(lossArea))
         if lrHeight > 0 {
-            let lrBlock = Block(title: "Learning rate")
+            let lrBlock = Block(title: "Learning rate", rightTitle: model.learningRate.last.map { Fmt.value($0.value) } ?? "")
             lrBlock.render(into: &buffer, area: lrArea)
             LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(into: &buffer, area: lrBlock.inner(lrArea))
         }
@@ -125,7 +133,13 @@ public struct TrainPanel: Panel {
         buffer.put(parts.joined(separator: "  "), x: x, y: inner.y, style: .role(.text), maxX: inner.maxX)
         if inner.height > 1 {
             var l = StyledLine()
-            if let status = model.status {
+            if let chosen = selectedCheckpoint, chosen < model.checkpoints.count {
+                // A checkpoint picked with [ or ] shows until the next run, whatever else goes on.
+                l.append("◀ checkpoint \(chosen + 1)/\(model.checkpoints.count) @\(model.checkpoints[chosen].step) ▶ ", .role(.accent, .bold))
+                l.append(model.checkpointPaths[chosen], .role(.text))
+            } else if model.isValidating {
+                l.append("validating at iteration \(model.step)…", .role(.info))
+            } else if let status = model.status {
                 l.append(status, .role(.info))
             } else if let last = checkpointIndex {
                 l.append("checkpoint \(last + 1)/\(model.checkpoints.count) @\(model.checkpoints[last].step) ", .role(.success))
