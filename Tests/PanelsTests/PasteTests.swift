@@ -50,3 +50,34 @@ import Testing
         #expect(p.query.text == "theme")
     }
 }
+
+/// One generation at a time: a prompt, a regenerate or an edit while an answer (or the split
+/// view's answers) runs is refused with a notice, and the typed prompt is kept.
+@Suite struct OneAnswerAtATimeTests {
+    static let screen = Rect(x: 0, y: 0, width: 100, height: 30)
+
+    @Test func enterWhileAnsweringKeepsThePromptAndSaysWhy() {
+        var wb = Workbench()
+        wb.chat.model.beginTurn(prompt: "first")
+        var intents: [WorkbenchIntent] = []
+        _ = wb.handle(.paste("second\nprompt"), screen: Self.screen) { intents.append($0) }
+        _ = wb.handle(.key(KeyEvent(.enter)), screen: Self.screen) { intents.append($0) }
+        #expect(intents.isEmpty)
+        #expect(wb.chat.input.text == "second\nprompt")
+        #expect(wb.notice == ChatViewModel.busyNotice)
+        // The split view's answers count as running too, for Enter and for regenerate.
+        wb = Workbench()
+        wb.chat.model.beginTurn(prompt: "q")
+        wb.chat.model.finishTurn(stats: nil)
+        wb.chat.model.beginComparison(leftTitle: "A", rightTitle: "B")
+        _ = wb.handle(.key(.ctrl("r")), screen: Self.screen) { intents.append($0) }
+        #expect(intents.isEmpty && wb.notice == ChatViewModel.busyNotice)
+        _ = wb.handle(.key(.char("x")), screen: Self.screen) { intents.append($0) }
+        _ = wb.handle(.key(KeyEvent(.enter)), screen: Self.screen) { intents.append($0) }
+        #expect(intents.isEmpty && wb.chat.input.text == "x" && wb.notice == ChatViewModel.busyNotice)
+        // Once the answers are in, the same Enter sends.
+        wb.chat.model.endComparison()
+        _ = wb.handle(.key(KeyEvent(.enter)), screen: Self.screen) { intents.append($0) }
+        #expect(intents == [.chat(.send("x"))])
+    }
+}

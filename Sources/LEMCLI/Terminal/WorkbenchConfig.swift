@@ -24,6 +24,8 @@ struct WorkbenchConfig {
         let keysURL = dir.appendingPathComponent("keys")
         if let text = try? String(contentsOf: keysURL, encoding: .utf8) {
             do { keys = try keys.overriding(with: text, source: keysURL.path) } catch { problems.append("\(error)") }
+            // The built-in table has no conflicts, so any is the file's doing.
+            problems += keys.conflicts().map { "\(keysURL.path): \($0)" }
         }
         let overridesURL = dir.appendingPathComponent("theme")
         let overrides = try? String(contentsOf: overridesURL, encoding: .utf8)

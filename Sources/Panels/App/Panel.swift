@@ -34,9 +34,13 @@ extension Panel {
     public mutating func tick() -> Bool { false }
 }
 
-/// Builds help lines from (action, description) pairs using the bound keys.
-func helpTable(_ keys: KeyMap, _ entries: [(String, String)]) -> [StyledLine] {
-    let names = entries.map { keys.bindings[$0.0]?.map(\.name).joined(separator: " ") ?? "" }
+/// Builds help lines from (action, description) pairs using the bound keys; only keys that
+/// `works` accepts are listed ("—" when none of an action's keys works here).
+func helpTable(_ keys: KeyMap, _ entries: [(String, String)], works: (KeyEvent) -> Bool = { _ in true }) -> [StyledLine] {
+    let names = entries.map { entry -> String in
+        let usable = (keys.bindings[entry.0] ?? []).filter(works).map(\.name)
+        return usable.isEmpty ? "—" : usable.joined(separator: " ")
+    }
     let column = min(24, (names.map { DisplayWidth.width(of: $0) }.max() ?? 0) + 2)
     return zip(entries, names).map { entry, keyNames in
         let text = entry.1

@@ -125,16 +125,31 @@ public struct Workbench {
         }
     }
 
-    /// The help text: the panel's keys, then the global ones.
+    /// Whether a global key does its action in the focused panel now: not when the panel binds
+    /// the key itself, nor when it is a plain character (or an editing key) and the panel takes
+    /// typed text.
+    func globalKeyWorks(_ k: KeyEvent) -> Bool {
+        if keys.action(for: k, in: current.keyContext) != nil { return false }
+        guard current.capturesText else { return true }
+        if case .char = k.key, k.modifiers.isEmpty { return false }
+        return !KeyMap.editingKeys.contains(k)
+    }
+
+    /// The help text: the panel's keys, then the global ones that work here (while text is typed,
+    /// only the chords; a key the panel binds itself is left out).
     public var helpLines: [StyledLine] {
         var lines: [StyledLine] = [StyledLine(current.title + " keys", .role(.heading, .bold))]
         lines += current.helpLines(keys: keys)
         lines += ["", StyledLine("Global keys", .role(.heading, .bold))]
-        lines += helpTable(keys, [
+        let global = [
             ("global.chat", "Chat panel"), ("global.train", "Train panel"), ("global.bench", "Bench panel"),
             ("global.attention", "Attention panel"), ("global.next-panel", "next panel"), ("global.previous-panel", "previous panel"),
             ("global.palette", "command palette"), ("global.theme", "next theme"), ("global.help", "this help"), ("global.quit", "quit"),
-        ])
+        ]
+        lines += helpTable(keys, global, works: globalKeyWorks)
+        if current.capturesText {
+            lines.append(StyledLine("While typing, plain keys type text: the keys above are the ones that work.", .role(.textDim)))
+        }
         lines += ["", StyledLine("Mouse: click a tab or row to select, wheel to scroll.", .role(.textDim))]
         return lines
     }
@@ -193,7 +208,12 @@ public struct Workbench {
         }
         var result = EventResult.ignored
         switch selected {
-        case .chat: result = chat.handle(event, area: body, keys: keys, emit: emit)
+        case .chat:
+            result = chat.handle(event, area: body, keys: keys, emit: emit)
+            if let said = chat.footerNotice {
+                chat.footerNotice = nil
+                notice = said
+            }
         case .train:
             var opensChat = false
             train.chatModelPath = chat.model.modelPath

@@ -23,6 +23,9 @@ public struct ChatPanel: Panel {
     var spinnerFrame = 0
     /// Rendered message bodies, reused across frames (Markdown rendering dominates frame time).
     let bodyCache = MessageRenderCache()
+    /// A message for the footer from the last key (a prompt refused while an answer runs); the
+    /// workbench takes it.
+    var footerNotice: String?
 
     /// Creates the panel over a view model.
     public init(model: ChatViewModel = ChatViewModel()) { self.model = model }
@@ -220,7 +223,7 @@ public struct ChatPanel: Panel {
             }
         case .key(let k):
             if focus == .settings { return handleSettings(k, keys: keys, emit: emit) }
-            if focus == .sessions { return handleSessions(k, emit: emit) }
+            if focus == .sessions { return handleSessions(k, keys: keys, emit: emit) }
             let action = keys.action(for: k, in: keyContext)
             if let action, let r = perform(action, emit: emit) { return r }
             if let cmp = model.comparison, k.key == .escape {
@@ -234,8 +237,10 @@ public struct ChatPanel: Panel {
             case .ignored: return .ignored
             case .moved, .edited: return .redraw
             case .submitted(let text):
-                guard !text.trimmed.isEmpty, !model.isGenerating else {
+                guard !text.trimmed.isEmpty, !model.isAnswering else {
+                    // One generation at a time: the prompt stays in the input, and the footer says why.
                     if !text.isEmpty { input.setText(text) }
+                    if model.isAnswering, !text.trimmed.isEmpty { footerNotice = ChatViewModel.busyNotice }
                     return .redraw
                 }
                 scrollBack = 0
@@ -258,12 +263,13 @@ public struct ChatPanel: Panel {
             if editingIndex != nil { editingIndex = nil; input.setText(""); return .redraw }
             return nil
         case "regenerate":
-            guard !model.isGenerating, model.messages.last?.role == .assistant else { return .handled }
+            guard !model.isAnswering else { footerNotice = ChatViewModel.busyNotice; return .redraw }
+            guard model.messages.last?.role == .assistant else { return .handled }
             scrollBack = 0
             emit(.chat(.regenerate))
             return .redraw
         case "edit-last":
-            guard !model.isGenerating, let i = model.lastUserIndex else { return .handled }
+            guard !model.isAnswering, let i = model.lastUserIndex else { return .handled }
             editingIndex = i
             input.setText(model.messages[i].text)
             return .redraw
