@@ -33,6 +33,10 @@ struct BenchServiceTests {
         #expect(done.line.contains("complete: 2/2 answered"))
         try inbox.settle("reloaded") { $0.bench.model.runs == ["tiny-chat"] }
         #expect(inbox.workbench.bench.model.prompts.count == 2)
+        // F5 reads the store again and says so, even when nothing changed.
+        #expect(inbox.workbench.notice == nil)
+        service.handle(.reload)
+        try inbox.settle("reload announced") { $0.notice?.hasSuffix("again: 1 run, 2 prompts") == true }
         // The run used the pool's model: the one load is shared with Chat.
         #expect(world.context.pool.cached(world.key) != nil)
         // Running again resumes: nothing left to answer.
@@ -60,9 +64,18 @@ struct BenchServiceTests {
         _ = try finished("run")
         service.handle(.judge(BenchJudgeRequest(backend: .local(path: world.model.path), rubric: "seeds", maxTokens: 4)))
         try inbox.settle("judged") { activity($0)?.title.contains("judge") == true && activity($0)?.running == false }
-        let line = activity(inbox.workbench)?.line ?? ""
-        // A tiny random model writes no JSON verdict: both answers stay unscored, none is made up.
-        #expect(line.hasPrefix("0 scored, 2 unscored, 0 failed"), "\(line)")
+        let done = try #require(activity(inbox.workbench))
+        // A tiny random model writes no JSON verdict: both answers stay unscored, none is made up,
+        // and the panel says why and that the judge is too small to trust.
+        #expect(done.line.hasPrefix("0 scored, 2 unscored, 0 failed"), "\(done.line)")
+        #expect(done.line.contains("not scored: reply holds no JSON object: 2 of 2"), "\(done.line)")
+        #expect(done.warning?.contains("parameters; models under 1 B seldom write the rubric's JSON verdict") == true,
+                "\(done.warning ?? "no warning")")
+        var screen = ScreenBuffer(width: 100, height: 24)
+        inbox.workbench.selected = .bench
+        inbox.workbench.render(into: &screen)
+        let text = screen.lines.joined(separator: "\n")
+        #expect(text.contains("no JSON object: 2 of 2") && text.contains("warning: small judge: tiny-chat has about"), "\(text)")
     }
 
     @Test("cancel stops a run and keeps what was answered")

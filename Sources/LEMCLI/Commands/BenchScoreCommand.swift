@@ -108,16 +108,17 @@ struct BenchScoreCommand: ContextCommand {
         let (backend, width) = try judgeBackend(context: context)
         let pass = JudgePass(store: store, backend: backend, rubrics: rubricSet,
                              settings: .init(concurrency: width, retries: retries, rescore: rescore))
+        if let caveat = backend.caveat { printError("warning: \(caveat)") }
         let summary = try await pass.run(benchmarks: benchmarks, models: models) { event in
             switch event {
             case .started(let count): printError("judging \(count) responses with \(backend.identity)")
-            case .judged(let model, let bench, let item, let status, let done, let total):
+            case .judged(let model, let bench, let item, let status, let reason, let done, let total):
                 if status != .scored || done % 10 == 0 || done == total {
-                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)")
+                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)" + (reason.map { " (\($0))" } ?? ""))
                 }
             }
         }
-        print("judge: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed, "
-              + "\(summary.skipped) already judged")
+        print("judge: \(summary)")
+        if summary.unscored > 0, let caveat = backend.caveat { printError("warning: \(caveat)") }
     }
 }

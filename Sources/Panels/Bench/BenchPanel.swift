@@ -135,7 +135,8 @@ public struct BenchPanel: Panel {
             body = top
             renderJudgeForm(judgeForm, into: &buffer, area: strip)
         } else if area.height >= 6, editing == .run || editing == .score || model.activity != nil || formError != nil {
-            let (top, strip) = area.splitBottom(editing == .run || editing == .score ? 3 : 2)
+            let warns = model.activity?.warning != nil && formError == nil && area.height >= 10
+            let (top, strip) = area.splitBottom((editing == .run || editing == .score ? 3 : 2) + (warns ? 1 : 0))
             body = top
             renderStatus(into: &buffer, area: strip)
         }
@@ -156,7 +157,9 @@ public struct BenchPanel: Panel {
         if let formError {
             buffer.put(formError, x: status.x, y: status.y, style: .role(.error), maxX: status.maxX)
         } else if let a = model.activity {
-            buffer.put("\(a.title): \(a.line)", x: status.x, y: status.y, style: .role(a.failed ? .error : .textDim), maxX: status.maxX)
+            // The caution first: a summary that long would hide it.
+            let text = a.warning.map { "warning: " + $0 } ?? "\(a.title): \(a.line)"
+            buffer.put(text, x: status.x, y: status.y, style: .role(a.warning != nil ? .warning : a.failed ? .error : .textDim), maxX: status.maxX)
         }
     }
 
@@ -185,10 +188,19 @@ public struct BenchPanel: Panel {
             let role: Role = a.failed ? .error : (a.running ? .accent : .success)
             let head = "\(a.title): "
             buffer.put(head, x: area.x + 1, y: y, style: .role(role, .bold), maxX: area.maxX)
-            buffer.put(a.line, x: area.x + 1 + DisplayWidth.width(of: head), y: y, style: .role(.text), maxX: area.maxX)
-            y += 1
-            if let f = a.fraction, y < area.maxY {
+            let x = area.x + 1 + DisplayWidth.width(of: head)
+            // A finished job's result may be long (why answers stay unscored): it wraps into the
+            // progress bar's row, which it no longer needs.
+            let rows = a.running ? 1 : max(1, area.maxY - y - (a.warning != nil ? 1 : 0))
+            let wrapped = StyledLine(a.line, .role(.text)).wrapped(to: max(1, area.maxX - x))
+            for (i, l) in wrapped.prefix(rows).enumerated() { buffer.put(l, x: x, y: y + i, maxX: area.maxX) }
+            y += a.running ? 1 : min(rows, wrapped.count)
+            if a.running, let f = a.fraction, y < area.maxY {
                 ProgressBar(fraction: f).render(into: &buffer, area: Rect(x: area.x + 1, y: y, width: max(0, area.width - 2), height: 1))
+                y += 1
+            }
+            if let w = a.warning, y < area.maxY {
+                buffer.put("warning: " + w, x: area.x + 1, y: area.maxY - 1, style: .role(.warning), maxX: area.maxX)
             }
         }
     }

@@ -77,14 +77,19 @@ public struct BenchActivity: Hashable, Sendable {
     public var running: Bool
     /// Whether it ended in an error (the line says which).
     public var failed: Bool
+    /// A caution shown under the line while the job runs and after it ends (a judge model too
+    /// small to be trusted).
+    public var warning: String?
 
     /// Creates an activity.
-    public init(title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false) {
+    public init(title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false,
+                warning: String? = nil) {
         self.title = title
         self.line = line
         self.fraction = fraction
         self.running = running
         self.failed = failed
+        self.warning = warning
     }
 }
 
