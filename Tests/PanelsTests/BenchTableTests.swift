@@ -74,4 +74,15 @@ struct BenchTableTests {
         let wide = screen(p, 200, 50).lines.joined(separator: "\n")
         for r in Self.runs { #expect(wide.contains(r)) }
     }
+
+    @Test func theDetailViewShowsEveryRunThatFitsAndNamesTheOthers() {
+        var p = BenchPanel(model: Self.model())
+        p.view = .detail
+        let wide = screen(p, 200, 50).lines.joined(separator: "\n")
+        for r in Self.runs { #expect(wide.contains("─ \(r) ─"), "\(r) missing at 200 columns") }
+        #expect(!wide.contains("of 5 runs"))
+        let narrow = screen(p, 80, 24).lines.joined(separator: "\n")
+        #expect(narrow.contains("3 of 5 runs · c another · Esc back"), "\(narrow)")
+        #expect(!narrow.contains("─ lem_ethics_allen ─"))
+    }
 }

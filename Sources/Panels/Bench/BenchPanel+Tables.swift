@@ -72,6 +72,9 @@ extension BenchPanel {
         return TableModel(columns: columns, rows: cells, frozen: 1, legend: legend)
     }
 
+    /// The prompt browser's cell for a run without an answer (a score it lacks is `—`).
+    static let noAnswer = "n/a"
+
     /// The prompt browser for `width` cells: id, benchmark, prompt, then every run's score
     /// (run names shortened when they would squeeze the prompt below a readable width).
     func promptTableModel(_ list: [BenchPromptResult], width: Int) -> TableModel {
@@ -92,12 +95,12 @@ extension BenchPanel {
                 let s = p.value(r, metric: metric)
                 var role = Role.text
                 if r != model.baseline, let s, let base { role = s > base ? .deltaUp : (s < base ? .deltaDown : .text) }
-                row.append(StyledSpan(p.hasAnswer(r) ? Self.scoreText(s) : "·", .role(role)))
+                row.append(StyledSpan(p.hasAnswer(r) ? Self.scoreText(s) : Self.noAnswer, .role(p.hasAnswer(r) ? role : .textDim)))
             }
             return row
         }
         var legend = names.legend
-        if list.contains(where: { p in runs.indices.contains { !p.hasAnswer($0) } }) { legend.append("· no answer") }
+        if list.contains(where: { p in runs.indices.contains { !p.hasAnswer($0) } }) { legend.append("\(Self.noAnswer) no answer") }
         return TableModel(columns: columns, rows: rows, frozen: 1, legend: legend)
     }
 

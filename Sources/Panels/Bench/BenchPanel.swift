@@ -243,28 +243,35 @@ public struct BenchPanel: Panel {
         render(promptTableModel(list, width: inner.width), state: promptTable, focused: focused, into: &buffer, area: inner)
     }
 
-    /// The runs shown side by side in the detail view: baseline, compared run, then the others (3 at most).
-    var detailRuns: [Int] {
+    /// The narrowest answer column the detail view makes.
+    static let detailColumnWidth = 24
+
+    /// The runs shown side by side in the detail view `width` columns wide: baseline, compared
+    /// run, then the others, as many as get `detailColumnWidth` columns each (every run at 200).
+    func detailRuns(width: Int) -> [Int] {
         var order = [model.baseline, compareRun].filter { model.runs.indices.contains($0) }
         for r in model.runs.indices where !order.contains(r) { order.append(r) }
         if order.isEmpty { order = [0] }
         var unique: [Int] = []
         for r in order where !unique.contains(r) { unique.append(r) }
-        return Array(unique.prefix(3))
+        return Array(unique.prefix(max(1, width / Self.detailColumnWidth)))
     }
 
     func renderDetail(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         let list = visiblePrompts
         guard promptTable.selected < list.count else { return }
         let p = list[promptTable.selected]
-        let block = Block(title: "\(p.benchmark) · \(p.id)", rightTitle: "Esc back", focused: focused)
+        let inner = Block(title: "").inner(area).inset(horizontal: 1, vertical: 0)
+        let runs = detailRuns(width: inner.width)
+        // Runs that do not fit are named, with the key that brings them in.
+        let hidden = model.runs.count - runs.count
+        let right = (hidden > 0 ? "\(runs.count) of \(model.runs.count) runs · c another · " : "") + "Esc back"
+        let block = Block(title: "\(p.benchmark) · \(p.id)", rightTitle: right, focused: focused)
         block.render(into: &buffer, area: area)
-        let inner = block.inner(area).inset(horizontal: 1, vertical: 0)
         guard !inner.isEmpty else { return }
         let promptLines = [StyledLine("Prompt", .role(.heading, .bold))] + StyledLine(p.prompt, .role(.chatUser)).wrapped(to: inner.width)
         let (top, rest) = inner.splitTop(min(promptLines.count + 1, inner.height / 3 + 1))
         TextView(promptLines, showsScrollbar: false).render(into: &buffer, area: top)
-        let runs = detailRuns
         let metric = query.metric
         let cols = Layout.split(rest, .horizontal, Array(repeating: .fill(1), count: runs.count))
         for (r, col) in zip(runs, cols) {

@@ -1,9 +1,10 @@
 /// Short, unique stand-ins for names that do not fit a column header, explained by a legend
-/// line (`DNA do_not_answer · info informativeness`).
+/// line (`DNA do_not_answer · inform. informativeness`).
 ///
 /// A name that fits is kept. A name of several words (`_`, `-`, `.` or space between them) is
-/// shortened to its initials (`do_not_answer` → `DNA`), a single word to its first letters
-/// (`informativeness` → `inform`); a clash with another short form gets a number.
+/// shortened to its initials (`do_not_answer` → `DNA`), a single word to its first six letters
+/// and a full stop (`informativeness` → `inform.`, never a cut word that reads as a typo); a
+/// clash with another short form gets a number.
 struct Abbreviations: Hashable, Sendable {
     /// The short form of every name given (the name itself when it fits).
     private(set) var short: [String: String] = [:]
@@ -38,7 +39,7 @@ struct Abbreviations: Hashable, Sendable {
     /// Whether any name was shortened.
     var isEmpty: Bool { shortened.isEmpty }
 
-    /// `short name` pairs for the legend, e.g. `["DNA do_not_answer", "inform informativeness"]`.
+    /// `short name` pairs for the legend, e.g. `["DNA do_not_answer", "inform. informativeness"]`.
     var legend: [String] { shortened.map { "\(short[$0] ?? $0) \($0)" } }
 
     /// The initials of a name of several words, else its first letters.
@@ -48,6 +49,7 @@ struct Abbreviations: Hashable, Sendable {
             let initials = String(words.compactMap(\.first)).uppercased()
             return DisplayWidth.truncate(initials, to: width, ellipsis: "")
         }
-        return DisplayWidth.truncate(name, to: width, ellipsis: "")
+        guard width >= 2 else { return DisplayWidth.truncate(name, to: width, ellipsis: "") }
+        return DisplayWidth.truncate(name, to: min(width - 1, 6), ellipsis: "") + "."
     }
 }
