@@ -61,7 +61,9 @@ struct BenchServiceTests {
     func judge() throws {
         service.start()
         service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
-        _ = try finished("run")
+        let run = try finished("run")
+        #expect(!run.failed && run.line.contains("2/2 answered"), "\(run.line)")
+        try inbox.settle("job cleared") { _ in !service.isBusy }
         service.handle(.judge(BenchJudgeRequest(backend: .local(path: world.model.path), rubric: "seeds", maxTokens: 4)))
         try inbox.settle("judged") { activity($0)?.title.contains("judge") == true && activity($0)?.running == false }
         let done = try #require(activity(inbox.workbench))
