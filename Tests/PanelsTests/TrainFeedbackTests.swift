@@ -33,6 +33,13 @@ import Testing
         #expect(p.hints(keys: .builtin).contains(KeyHint("[]", "checkpoint")))
     }
 
+    @Test func aStoppedRunShowsNoETA() {
+        var m = PanelFixtures.train()
+        #expect(m.isRunning && text(TrainPanel(model: m)).contains("ETA 50s"))
+        m.apply([.failed(step: 100, message: TrainingEvent.cancelledMessage)])
+        #expect(!text(TrainPanel(model: m)).contains("ETA"))
+    }
+
     @Test func aConstantLearningRateIsLabelledWithItsValueNotPlusMinusAHalf() {
         var m = TrainViewModel(runName: "r")
         m.apply([.started(step: 0, totalSteps: 3)] + (1...3).map { .trainReport(.init(step: $0, loss: 2, lr: 1e-5)) })

@@ -126,7 +126,8 @@ public struct TrainPanel: Panel {
         }
         var parts: [String] = []
         if let p = model.probes.last { parts.append("probe " + p.summary) }
-        if let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
+        // An estimate only while the run goes: a stopped run's last one would mislead.
+        if model.isRunning, let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
         if let t = model.tokensPerSecond { parts.append(Fmt.count(t) + " tok/s") }
         if let t = model.trainedTokens { parts.append(Fmt.count(t) + " tokens") }
         if let m = model.peakMemoryGB { parts.append("peak " + Fmt.fixed(m, 2) + " GB") }
