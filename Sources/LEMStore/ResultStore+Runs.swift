@@ -66,7 +66,7 @@ public struct PendingItem: Sendable, Equatable {
 extension ResultStore {
     /// The unfinished run matching `spec`, or a new one; returns its id and whether it was resumed.
     public func openRun(_ spec: RunSpec) throws -> (Int64, Bool) {
-        try pool.write { db in
+        try write { db in
             let modelID = try modelID(named: spec.model, in: db)
             if let id = try Int64.fetchOne(db, sql: """
                 SELECT id FROM run WHERE model_id = ? AND benchmark = ? AND adapter IS ? AND sampling = ?
@@ -89,7 +89,7 @@ extension ResultStore {
     /// Items among the first `limit` of `benchmark` (key order; all when nil) without a
     /// response in the run, in key order.
     public func pendingItems(runID: Int64, benchmark: String, limit: Int? = nil) throws -> [PendingItem] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, key, prompt FROM (SELECT id, key, prompt FROM item WHERE benchmark = ? ORDER BY key LIMIT ?)
                 WHERE id NOT IN (SELECT item_id FROM response WHERE run_id = ?) ORDER BY key
@@ -99,12 +99,12 @@ extension ResultStore {
 
     /// The number of items in a benchmark.
     public func itemCount(benchmark: String) throws -> Int {
-        try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM item WHERE benchmark = ?", arguments: [benchmark]) ?? 0 }
+        try read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM item WHERE benchmark = ?", arguments: [benchmark]) ?? 0 }
     }
 
     /// Commits one response of a run.
     public func recordResponse(runID: Int64, itemID: Int64, _ r: GeneratedResponse) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 INSERT INTO response (run_id, item_id, text, tokens, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, item_id) DO UPDATE SET text = excluded.text, tokens = excluded.tokens,
@@ -115,7 +115,7 @@ extension ResultStore {
 
     /// Sets a run's status (`running`, `interrupted`, `failed`, `complete`).
     public func setRunStatus(_ runID: Int64, _ status: String) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
                            arguments: [status, status == "running" ? nil : Date().timeIntervalSince1970, runID])
         }

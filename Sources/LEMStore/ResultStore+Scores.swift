@@ -38,19 +38,19 @@ extension ResultStore {
 
     /// Scores one stored response with each scorer in one transaction; returns the scores written.
     public func score(_ responseID: Int64, with scorers: [any TextScorer], input: ScoringInput) throws -> Int {
-        try pool.write { db in try applyScorers(scorers, to: input, responseID: responseID, in: db) }
+        try write { db in try applyScorers(scorers, to: input, responseID: responseID, in: db) }
     }
 
     /// Writes a response's scores from one scorer in one transaction.
     public func putScores(responseID: Int64, scorer: String, version: String, _ scores: [StoredScore]) throws {
-        try pool.write { db in
+        try write { db in
             for s in scores { try putScore(responseID: responseID, scorer: scorer, version: version, score: s, in: db) }
         }
     }
 
     /// Responses that hold a verdict of `scorer` that did not fail.
     public func responsesScored(by scorer: String) throws -> Set<Int64> {
-        try pool.read { db in
+        try read { db in
             Set(try Int64.fetchAll(db, sql: """
                 SELECT DISTINCT response_id FROM score WHERE scorer = ? AND status != 'failed'
                 """, arguments: [scorer]))
@@ -59,7 +59,7 @@ extension ResultStore {
 
     /// Responses of the latest run of each model × benchmark, filtered (empty filter = all).
     public func responses(benchmarks: [String] = [], models: [String] = []) throws -> [ScoringTarget] {
-        try pool.read { db in
+        try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT response.id AS rid, model.name AS model, run.benchmark AS bench, item.key AS key,
                        item.prompt AS prompt, response.text AS text, item.reference AS ref
