@@ -41,10 +41,29 @@ extension ResultStore {
         try write { db in try applyScorers(scorers, to: input, responseID: responseID, in: db) }
     }
 
-    /// Writes a response's scores from one scorer in one transaction.
-    public func putScores(responseID: Int64, scorer: String, version: String, _ scores: [StoredScore]) throws {
+    /// Writes a response's scores from one scorer in one transaction, with the judge's raw reply
+    /// kept once for all of them (`judgeReply`); nil drops a reply an earlier verdict kept.
+    public func putScores(responseID: Int64, scorer: String, version: String, _ scores: [StoredScore],
+                          reply: String? = nil) throws {
         try write { db in
             for s in scores { try putScore(responseID: responseID, scorer: scorer, version: version, score: s, in: db) }
+            if let reply {
+                try db.execute(sql: """
+                    INSERT INTO judge_reply (response_id, scorer, text, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (response_id, scorer) DO UPDATE SET text = excluded.text, created_at = excluded.created_at
+                    """, arguments: [responseID, scorer, reply, Date().timeIntervalSince1970])
+            } else {
+                try db.execute(sql: "DELETE FROM judge_reply WHERE response_id = ? AND scorer = ?",
+                               arguments: [responseID, scorer])
+            }
+        }
+    }
+
+    /// The raw reply `scorer` (a judge) gave for a response, as kept by `putScores`.
+    public func judgeReply(responseID: Int64, scorer: String) throws -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT text FROM judge_reply WHERE response_id = ? AND scorer = ?",
+                                arguments: [responseID, scorer])
         }
     }
 

@@ -113,6 +113,23 @@ public final class ResultStore: Sendable {
             try db.execute(sql: "ALTER TABLE run ADD COLUMN kernel TEXT")
         }
         ChatSessionStore.registerMigrations(&m)
+        m.registerMigration("v3-judge-reply") { db in
+            // A judge's raw reply, kept once per response and scorer (it was copied into every
+            // dimension's `score.raw`). `score.raw` stays for an imported value that is not a number.
+            try db.execute(sql: """
+                CREATE TABLE judge_reply (
+                    response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
+                    scorer TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (response_id, scorer)
+                );
+                INSERT INTO judge_reply (response_id, scorer, text, created_at)
+                    SELECT response_id, scorer, raw, MAX(created_at) FROM score
+                    WHERE scorer = 'judge' AND raw IS NOT NULL GROUP BY response_id, scorer;
+                UPDATE score SET raw = NULL WHERE scorer = 'judge' AND raw IS NOT NULL;
+                """)
+        }
         return m
     }
 
