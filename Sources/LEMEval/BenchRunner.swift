@@ -24,7 +24,9 @@ public enum BenchRunEvent: Sendable, Equatable {
 ///
 /// Each response is committed on its own, so a killed run keeps everything answered so far; the
 /// run row stays `running` (or becomes `interrupted`/`failed`) and the next `run` with the same
-/// spec resumes it, asking only for the items still missing.
+/// spec resumes it, asking only for the items still missing. A runner claims its run
+/// (`ResultStore.claimRun`) for as long as it answers, so a second runner of the same run —
+/// another `lem bench run`, or the Bench panel — refuses instead of answering everything again.
 public struct BenchRunner: Sendable {
     let store: ResultStore
     let generator: any ResponseGenerator
@@ -52,6 +54,14 @@ public struct BenchRunner: Sendable {
         guard all > 0 else { throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
         let total = min(all, max(0, limit ?? all))
         let (runID, resumed) = try store.openRun(spec)
+        // One runner per run: a second `lem bench run` of the same command would otherwise answer
+        // every item again beside the first.
+        guard let claim = try store.claimRun(runID) else {
+            throw LocatedError(store.url.path, "run \(runID) (\(spec.model) on \(spec.benchmark)) is being answered by "
+                               + "another process; wait for it to finish (or stop it), then run the same command "
+                               + "again to resume")
+        }
+        defer { claim.release() }
         let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark, limit: total)
         var done = total - pending.count
         progress(.started(runID: runID, total: total, done: done, resumed: resumed))
