@@ -67,8 +67,11 @@ extension BenchService {
                 }
             }
             try Task.checkCancellation()
-            return "\(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed, "
+            let line = "\(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed, "
                 + "\(summary.skipped) already judged"
+            // Failed verdicts show the job as failed; the next pass retries them.
+            if summary.failed > 0 { throw AppError(line + " (judging again with J retries the failed ones)") }
+            return line
         }
     }
 }
