@@ -39,6 +39,19 @@ public struct BenchRunner: Sendable {
         self.kernel = kernel
     }
 
+    /// Throws now when `spec`'s run is being answered by another runner, so that a caller can
+    /// refuse before loading a model; `run` checks again when it claims the run.
+    public static func checkUnclaimed(_ spec: RunSpec, store: ResultStore) throws {
+        guard let runID = try store.existingRun(spec) else { return }
+        guard let claim = try store.claimRun(runID) else { throw claimed(runID, spec, store) }
+        claim.release()
+    }
+
+    static func claimed(_ runID: Int64, _ spec: RunSpec, _ store: ResultStore) -> LocatedError {
+        LocatedError(store.url.path, "run \(runID) (\(spec.model) on \(spec.benchmark)) is being answered by another "
+                     + "process; wait for it to finish (or stop it), then run the same command again to resume")
+    }
+
     /// Runs (or resumes) `spec` over the benchmark's first `limit` items in key order (all when
     /// nil); returns the run id. Cancellation marks the run `interrupted`.
     ///
@@ -56,11 +69,7 @@ public struct BenchRunner: Sendable {
         let (runID, resumed) = try store.openRun(spec)
         // One runner per run: a second `lem bench run` of the same command would otherwise answer
         // every item again beside the first.
-        guard let claim = try store.claimRun(runID) else {
-            throw LocatedError(store.url.path, "run \(runID) (\(spec.model) on \(spec.benchmark)) is being answered by "
-                               + "another process; wait for it to finish (or stop it), then run the same command "
-                               + "again to resume")
-        }
+        guard let claim = try store.claimRun(runID) else { throw Self.claimed(runID, spec, store) }
         defer { claim.release() }
         let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark, limit: total)
         var done = total - pending.count

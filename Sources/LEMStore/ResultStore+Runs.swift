@@ -64,16 +64,26 @@ public struct PendingItem: Sendable, Equatable {
 }
 
 extension ResultStore {
+    /// The latest run made with `spec`, if any (what `openRun` would resume).
+    public func existingRun(_ spec: RunSpec) throws -> Int64? {
+        try read { db in try existingRun(spec, in: db) }
+    }
+
+    private func existingRun(_ spec: RunSpec, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT run.id FROM run JOIN model ON model.id = run.model_id
+            WHERE model.name = ? AND run.benchmark = ? AND run.adapter IS ? AND run.sampling = ?
+                AND run.kernel_mode = ? AND run.kernel IS ? AND run.origin = 'run'
+            ORDER BY run.id DESC LIMIT 1
+            """, arguments: [spec.model, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
+                             spec.kernel])
+    }
+
     /// The unfinished run matching `spec`, or a new one; returns its id and whether it was resumed.
     public func openRun(_ spec: RunSpec) throws -> (Int64, Bool) {
         try write { db in
             let modelID = try modelID(named: spec.model, in: db)
-            if let id = try Int64.fetchOne(db, sql: """
-                SELECT id FROM run WHERE model_id = ? AND benchmark = ? AND adapter IS ? AND sampling = ?
-                    AND kernel_mode = ? AND kernel IS ? AND origin = 'run'
-                ORDER BY id DESC LIMIT 1
-                """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                                 spec.kernel]) {
+            if let id = try existingRun(spec, in: db) {
                 try db.execute(sql: "UPDATE run SET status = 'running' WHERE id = ?", arguments: [id])
                 return (id, true)
             }

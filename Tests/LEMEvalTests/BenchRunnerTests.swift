@@ -123,6 +123,8 @@ struct BenchRunnerClaimTests {
         let message = refused?.description ?? ""
         #expect(message.hasPrefix(db.store.url.path + ": run 1 (tiny on mini) is being answered by another process"))
         #expect(second.calls.isEmpty)
+        // The check a caller makes before loading a model says the same.
+        #expect(throws: LocatedError.self) { try BenchRunner.checkUnclaimed(spec, store: other) }
 
         gated.open()
         let runID = try await first.value
@@ -132,6 +134,7 @@ struct BenchRunnerClaimTests {
         #expect(try scalar(other, "SELECT status FROM run", as: String.self) == "complete")
 
         // The claim ends with the first runner: the second now resumes the run, finding it done.
+        try BenchRunner.checkUnclaimed(spec, store: other)
         let again = try await BenchRunner(store: other, generator: second).run(spec)
         #expect(again == runID && second.calls.isEmpty)
     }
