@@ -60,7 +60,7 @@ extension BenchService {
                 case .started(let count):
                     post(BenchActivity(title: title, line: "judging \(count) answers with \(backend.identity)",
                                        fraction: count == 0 ? 1 : 0))
-                case .judged(let model, let bench, let item, let status, let done, let total):
+                case .judged(let model, let bench, let item, let status, _, let done, let total):
                     post(BenchActivity(title: title, line: "[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)",
                                        fraction: total > 0 ? Double(done) / Double(total) : nil))
                     if done % 5 == 0 { reload() }

@@ -35,8 +35,9 @@ public struct JudgePass: Sendable {
     public enum Event: Sendable {
         /// `count` responses will be judged.
         case started(count: Int)
-        /// One response finished with this status.
-        case judged(model: String, benchmark: String, item: String, status: ScoreStatus, done: Int, total: Int)
+        /// One response finished with this status; `reason` says why it is not scored.
+        case judged(model: String, benchmark: String, item: String, status: ScoreStatus, reason: String?, done: Int,
+                    total: Int)
     }
 
     /// What a pass did.
@@ -80,7 +81,7 @@ public struct JudgePass: Sendable {
         }
         progress(.started(count: work.count))
         var done = 0
-        try await withThrowingTaskGroup(of: (ScoringTarget, ScoreStatus).self) { group in
+        try await withThrowingTaskGroup(of: (ScoringTarget, Outcome).self) { group in
             var next = 0
             func launch() {
                 let (t, rubric) = work[next]
@@ -88,23 +89,29 @@ public struct JudgePass: Sendable {
                 group.addTask { (t, try await self.judge(t, rubric)) }
             }
             while next < min(settings.concurrency, work.count) { launch() }
-            while let (t, status) = try await group.next() {
+            while let (t, outcome) = try await group.next() {
                 done += 1
-                switch status {
+                switch outcome.status {
                 case .scored: summary.scored += 1
                 case .unscored: summary.unscored += 1
                 case .failed: summary.failed += 1
                 }
-                progress(.judged(model: t.model, benchmark: t.benchmark, item: t.itemKey, status: status,
-                                 done: done, total: work.count))
+                progress(.judged(model: t.model, benchmark: t.benchmark, item: t.itemKey, status: outcome.status,
+                                 reason: outcome.reason, done: done, total: work.count))
                 if next < work.count { launch() }
             }
         }
         return summary
     }
 
-    /// Judges one response and stores the outcome; returns the overall status.
-    func judge(_ t: ScoringTarget, _ rubric: JudgeRubric) async throws -> ScoreStatus {
+    /// How one response ended: its overall status and, unless scored, why.
+    struct Outcome: Sendable, Equatable {
+        var status: ScoreStatus
+        var reason: String?
+    }
+
+    /// Judges one response and stores the outcome.
+    func judge(_ t: ScoringTarget, _ rubric: JudgeRubric) async throws -> Outcome {
         let version = "\(rubric.name)@\(rubric.version) \(backend.identity)"
         var reference = t.reference
         if reference["domain"] == nil, let d = t.reference["category"] { reference["domain"] = d }
@@ -112,11 +119,11 @@ public struct JudgePass: Sendable {
         switch rubric.render(prompt: t.prompt, response: t.response, reference: reference) {
         case .success(let p): prompt = p
         case .failure(let missing):
+            let reason = "item has no `\(missing.name)` field for rubric \(rubric.name)"
             try write(t, version, rubric.dimensions.map {
-                StoredScore(dimension: $0, value: nil, status: .unscored,
-                            reasoning: "item has no `\(missing.name)` field for rubric \(rubric.name)")
+                StoredScore(dimension: $0, value: nil, status: .unscored, reasoning: reason)
             })
-            return .unscored
+            return Outcome(status: .unscored, reason: reason)
         }
         var attempt = 0
         while true {
@@ -132,7 +139,7 @@ public struct JudgePass: Sendable {
                                        reasoning: verdict.problem ?? verdict.reasoning)
                 }
                 try write(t, version, rows, reply: verdict.isComplete ? nil : Self.kept(reply))
-                return verdict.isComplete ? .scored : .unscored
+                return verdict.isComplete ? Outcome(status: .scored) : Outcome(status: .unscored, reason: verdict.problem)
             } catch let error as JudgeError {
                 if error.retryable, attempt < settings.retries {
                     let delay = settings.backoff * pow(2, Double(attempt))
@@ -140,11 +147,11 @@ public struct JudgePass: Sendable {
                     try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                     continue
                 }
+                let reason = "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))"
                 try write(t, version, rubric.dimensions.map {
-                    StoredScore(dimension: $0, value: nil, status: .failed,
-                                reasoning: "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))")
+                    StoredScore(dimension: $0, value: nil, status: .failed, reasoning: reason)
                 })
-                return .failed
+                return Outcome(status: .failed, reason: reason)
             }
         }
     }

@@ -76,7 +76,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             what = "not a LEM results database, or a damaged one. Move it aside (a new one is created) or "
                 + "restore it from a copy"
         case .cannotOpen:
-            what = "cannot open or create the database file (missing folder or no permission)"
+            what = "cannot open or create the database file (missing folder, no permission, or a read-only filesystem)"
         case .io:
             what = "the operating system failed to read or write the database (disk error?)"
         case .other(let code):

@@ -55,6 +55,9 @@ struct BenchCommandFailureTests {
         #expect(result.status == 1, "stdout: \(result.out)\nstderr: \(result.err)")
         #expect(result.out.contains("judge: 0 scored, 0 unscored, 2 failed, 0 already judged"))
         #expect(result.err.contains("Error: 2 of 2 responses ended failed"), "\(result.err)")
+        // Each failed line says why.
+        #expect(result.err.contains("TQ1: failed (http://127.0.0.1:"), "\(result.err)")
+        #expect(result.err.contains("(after 1 attempt))"), "\(result.err)")
         #expect(result.err.utf8.count < 4096)
     }
 

@@ -117,9 +117,10 @@ struct BenchScoreCommand: ContextCommand {
         let summary = try await pass.run(benchmarks: benchmarks, models: models) { event in
             switch event {
             case .started(let count): printError("judging \(count) responses with \(backend.identity)")
-            case .judged(let model, let bench, let item, let status, let done, let total):
+            case .judged(let model, let bench, let item, let status, let reason, let done, let total):
                 if status != .scored || done % 10 == 0 || done == total {
-                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)")
+                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)"
+                               + (reason.map { " (\($0))" } ?? ""))
                 }
             }
         }
