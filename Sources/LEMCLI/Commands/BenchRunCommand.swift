@@ -80,6 +80,7 @@ struct BenchRunCommand: ContextCommand {
         plan.concurrency = concurrency
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
+        try plan.checkUnclaimed(store: store)  // before loading: a claimed run is refused at once
         let loaded: LoadedModel?
         if remote == nil {
             printError("loading \(key.title)…")
