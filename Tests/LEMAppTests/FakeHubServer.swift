@@ -48,13 +48,17 @@ final class FakeHubServer: @unchecked Sendable {
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(listener, 16) == 0 else { throw AppTestError("fake hub: cannot listen") }
+        guard bound == 0, listen(listener, 16) == 0 else {
+            close(listener)
+            throw AppTestError("fake hub: cannot listen")
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) }
         }
         port = UInt16(bigEndian: addr.sin_port)
-        let thread = Thread { [self] in acceptLoop() }
+        let fd = listener
+        let thread = Thread { [self] in acceptLoop(fd) }
         thread.start()
     }
 
@@ -66,9 +70,16 @@ final class FakeHubServer: @unchecked Sendable {
         return log
     }
 
+    /// Closes the listening socket once (a second close could hit a descriptor another test
+    /// opened meanwhile).
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        lock.lock()
+        let fd = listener
+        listener = -1
+        lock.unlock()
+        guard fd >= 0 else { return }
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
     }
 
     deinit { stop() }
@@ -78,9 +89,13 @@ final class FakeHubServer: @unchecked Sendable {
         "b" + SHA256.hex(Array("blob \(data.count)\0".utf8) + Array(data)).prefix(39)
     }
 
-    private func acceptLoop() {
+    private func acceptLoop(_ fd: Int32) {
         while true {
-            let client = accept(listener, nil, nil)
+            lock.lock()
+            let stopped = listener < 0
+            lock.unlock()
+            if stopped { return }
+            let client = accept(fd, nil, nil)
             if client < 0 { return }
             let t = Thread { [self] in
                 handle(client)
