@@ -26,7 +26,8 @@ import numpy as np
 from mlx_lm import load
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixtures_mlx import ENGINE, SOFTCAP_NOTE, f32_list, run  # noqa: E402
+from fixture_util import f32_list  # noqa: E402
+from fixtures_mlx import ENGINE, SOFTCAP_NOTE, run  # noqa: E402
 
 SOURCE = "gemma3_tiny"  # 4 layers, hidden 64, intermediate 128: every input dimension divides 64
 VARIANTS = {
