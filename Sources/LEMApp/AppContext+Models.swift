@@ -25,6 +25,15 @@ extension AppContext {
         return local
     }
 
+    /// A training config's `model:` value with a repository id in the Hugging Face cache replaced
+    /// by its snapshot path (mlx_lm recipes name models `ORG/NAME`); anything else unchanged, for
+    /// the trainer to report.
+    public func cachedModelPath(_ spec: String) -> String {
+        let local = paths.resolve((spec as NSString).expandingTildeInPath)
+        if FileManager.default.fileExists(atPath: local.path) { return spec }
+        return ((try? hubCache.resolve(spec)) ?? nil)?.path ?? spec
+    }
+
     /// The model catalog the pickers use: the models folder, the Hugging Face cache and the
     /// adapter folders under `adapterRoots` (default: `paths.adapterRoots`).
     public func modelCatalog(adapterRoots: [URL]? = nil) -> ModelCatalog {

@@ -40,6 +40,10 @@ import Testing
         } catch {
             #expect("\(error)".contains("Hugging Face cache") && "\(error)".contains("lem pull org/other"), "\(error)")
         }
+        // A training config's model: ORG/NAME becomes the snapshot; other values stay.
+        #expect(world.context.cachedModelPath("org/tiny-chat") == snapshot.path)
+        #expect(world.context.cachedModelPath("org/other") == "org/other")
+        #expect(world.context.cachedModelPath(world.model.path) == world.model.path)
         // A plain missing path is left for the loader to report.
         #expect(try world.context.resolveModel("no/such/dir").path.hasSuffix("no/such/dir"))
         // The loaded model works through the snapshot's symlinks.
