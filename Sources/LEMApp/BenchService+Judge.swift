@@ -17,7 +17,7 @@ extension BenchService {
 
     /// Local judge models for the form: the workbench's model first, then the installed ones.
     func judgeCandidates() -> [String] {
-        let catalog = ModelCatalog(modelsDirectory: context.paths.models, adapterRoots: [])
+        let catalog = context.modelCatalog(adapterRoots: [])
         var out: [String] = []
         if let model { out.append(model.model) }
         for choice in catalog.models() where !out.contains(choice.path) { out.append(choice.path) }
@@ -33,7 +33,7 @@ extension BenchService {
             }
             return (HTTPJudgeBackend(baseURL: u, model: name, apiKey: context.variable(Self.judgeKeyVariable), timeout: 60), 4)
         case .local(let path):
-            let url = context.paths.resolve(path)
+            let url = try context.resolveModel(path)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw AppError("judge model \(path): no such model file or folder")
             }

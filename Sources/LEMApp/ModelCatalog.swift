@@ -2,25 +2,30 @@ import Foundation
 import LEMFormats
 import Panels
 
-/// What the pickers offer: the installed models (`ModelInventory` over the models folder) and
-/// adapter folders (any folder holding `adapters.safetensors` or `adapter_model.safetensors`)
-/// under the adapter roots.
+/// What the pickers offer: the installed models (`ModelInventory` over the models folder, then
+/// the Hugging Face cache's snapshots) and adapter folders (any folder holding
+/// `adapters.safetensors` or `adapter_model.safetensors`) under the adapter roots.
 public struct ModelCatalog: Sendable {
     public let modelsDirectory: URL
+    /// The Hugging Face cache listed after the models folder, nil to leave it out.
+    public let hubCache: HubCache?
     public let adapterRoots: [URL]
     /// How deep below a root adapter folders are looked for.
     static let maxDepth = 3
     static let adapterFiles = ["adapters.safetensors", "adapter_model.safetensors"]
 
-    /// A catalog of `modelsDirectory` and the adapter folders below `adapterRoots`.
-    public init(modelsDirectory: URL, adapterRoots: [URL]) {
+    /// A catalog of `modelsDirectory`, `hubCache` and the adapter folders below `adapterRoots`.
+    public init(modelsDirectory: URL, hubCache: HubCache? = nil, adapterRoots: [URL]) {
         self.modelsDirectory = modelsDirectory
+        self.hubCache = hubCache
         self.adapterRoots = adapterRoots
     }
 
-    /// The installed models (those that open), plus `including` when it is elsewhere.
+    /// The installed models that open (models folder first, then the Hugging Face cache, named
+    /// `ORG/NAME`), plus `including` when it is elsewhere.
     public func models(including extra: URL? = nil) -> [ChatChoice] {
-        let entries = (try? ModelInventory.list(modelsDirectory)) ?? []
+        let entries = ((try? ModelInventory.list(modelsDirectory)) ?? [])
+            + (hubCache.map { ModelInventory.list(hubCache: $0) } ?? [])
         var out = entries.filter { $0.error == nil }.map { ChatChoice(name: $0.name, path: $0.url.path) }
         if let extra, !out.contains(where: { $0.path == extra.path }) {
             out.insert(ChatChoice(name: extra.lastPathComponent, path: extra.path), at: 0)

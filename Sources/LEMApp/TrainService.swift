@@ -170,7 +170,9 @@ public final class TrainService: @unchecked Sendable {
 
     /// The run itself, on `queue`.
     private func run(_ request: TrainRunRequest) throws {
-        let config = try Self.config(for: request, paths: context.paths)
+        var resolved = try Self.config(for: request, paths: context.paths)
+        resolved.model = resolved.model.map(context.cachedModelPath)  // model: ORG/NAME, as mlx_lm takes it
+        let config = resolved
         let seeds = context.paths.seedsDirectory
         let inbox = self.inbox
         let context = self.context

@@ -32,8 +32,7 @@ public final class WorkbenchController: @unchecked Sendable {
         follower = trainLog.map { TrainLogFollower(url: $0, inbox: inbox) }
         switch mode {
         case .live(let model, let compare):
-            let catalog = ModelCatalog(modelsDirectory: context.paths.models,
-                                       adapterRoots: adapterRoots ?? context.paths.adapterRoots)
+            let catalog = context.modelCatalog(adapterRoots: adapterRoots)
             let sessions = ChatSessions(databaseURL: context.database, inbox: inbox)
             chat = ChatService(context: context, inbox: inbox, model: model, catalog: catalog, sessions: sessions)
             train = TrainService(context: context, inbox: inbox)

@@ -9,6 +9,8 @@ import Foundation
 ///   reference vocabularies live there.
 /// - `configDirectory`: `$XDG_CONFIG_HOME/lem`, else `~/.config/lem` (themes, key bindings).
 /// - `database`: `~/.local/share/lem/lem.sqlite`.
+/// - `huggingFaceCache`: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+///   `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub` (huggingface_hub's order).
 /// - content folders: the first of `$LEM_HOME/<name>`, `./<name>` and the source checkout's
 ///   `<name>` that exists.
 public struct LEMPaths: Sendable, Equatable {
@@ -24,12 +26,16 @@ public struct LEMPaths: Sendable, Equatable {
     public var configDirectory: URL
     /// The source checkout the executable was built from, when it is still there.
     public var sourceCheckout: URL?
+    /// The Hugging Face Hub cache (`models--ORG--NAME/snapshots/…`), where transformers and
+    /// mlx_lm download models and `lem pull` writes.
+    public var huggingFaceCache: URL
 
     /// The checkout holding this file when it was compiled (content folders fall back to it).
     public static let buildCheckout: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Paths for an environment (`HOME`, `LEM_HOME`, `XDG_CONFIG_HOME`) and working folder.
+    /// Paths for an environment (`HOME`, `LEM_HOME`, `XDG_CONFIG_HOME`, `HF_HUB_CACHE`, `HF_HOME`,
+    /// `XDG_CACHE_HOME`) and working folder.
     public init(
         environment: [String: String], currentDirectory: URL,
         sourceCheckout: URL? = LEMPaths.buildCheckout
@@ -49,6 +55,12 @@ public struct LEMPaths: Sendable, Equatable {
         } else {
             configDirectory = userHome.appendingPathComponent(".config/lem")
         }
+        func variable(_ name: String) -> URL? {
+            environment[name].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
+        }
+        let hfHome = variable("HF_HOME")
+            ?? (variable("XDG_CACHE_HOME") ?? userHome.appendingPathComponent(".cache")).appendingPathComponent("huggingface")
+        huggingFaceCache = variable("HF_HUB_CACHE") ?? variable("HUGGINGFACE_HUB_CACHE") ?? hfHome.appendingPathComponent("hub")
         self.currentDirectory = currentDirectory
         self.sourceCheckout = sourceCheckout.flatMap {
             FileManager.default.fileExists(atPath: $0.appendingPathComponent("Package.swift").path) ? $0 : nil

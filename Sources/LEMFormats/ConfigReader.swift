@@ -2,66 +2,87 @@ import Foundation
 import LEMCore
 
 /// Typed access to one JSON object of a config file, with errors naming the file and the key.
+///
+/// A key absent from the object reads as its entry in `defaults` (transformers' class defaults,
+/// `ConfigDefaults`); a key present as `null` reads as absent.
 struct ConfigReader {
     let file: URL
     let keys: JSONObject
     /// Prepended to key names in messages (`text_config.` for multimodal Gemma 3).
     let prefix: String
+    /// Values for absent keys.
+    var defaults: JSONObject = [:]
+    /// The transformers class `defaults` comes from, named when a required key has no default.
+    var defaultsName: String? = nil
+
+    /// The stated value of `key`, else its default; nil when neither exists.
+    func value(_ key: String) -> JSONValue? { keys[key] ?? defaults[key] }
+
+    private func missing(_ key: String) -> FormatError {
+        if let v = keys[key], v.isNull { return FormatError(file, "key '\(prefix)\(key)' is null, expected a value") }
+        let why = defaultsName.map { " (\($0) has no default for it)" } ?? ""
+        return FormatError(file, "missing required key '\(prefix)\(key)'\(why)")
+    }
 
     private func wrongType(_ key: String, _ v: JSONValue, _ expected: String) -> FormatError {
         FormatError(file, "key '\(prefix)\(key)' is \(v.kind), expected \(expected)")
     }
 
     func requiredString(_ key: String) throws -> String {
-        guard let s = try string(key) else { throw FormatError(file, "missing required key '\(prefix)\(key)'") }
+        guard let s = try string(key) else { throw missing(key) }
         return s
     }
 
     func requiredInt(_ key: String) throws -> Int {
-        guard let i = try int(key) else { throw FormatError(file, "missing required key '\(prefix)\(key)'") }
+        guard let i = try int(key) else { throw missing(key) }
         return i
+    }
+
+    func requiredDouble(_ key: String) throws -> Double {
+        guard let d = try double(key) else { throw missing(key) }
+        return d
     }
 
     /// nil when absent or null.
     func string(_ key: String) throws -> String? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         guard let s = v.string else { throw wrongType(key, v, "a string") }
         return s
     }
 
     func int(_ key: String) throws -> Int? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         guard let i = v.int else { throw wrongType(key, v, "an integer") }
         return i
     }
 
     func double(_ key: String) throws -> Double? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         guard let d = v.double else { throw wrongType(key, v, "a number") }
         return d
     }
 
     func bool(_ key: String) throws -> Bool? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         guard let b = v.bool else { throw wrongType(key, v, "true or false") }
         return b
     }
 
     func object(_ key: String) throws -> JSONObject? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         guard let o = v.object else { throw wrongType(key, v, "an object") }
         return o
     }
 
     func array(_ key: String) throws -> [JSONValue]? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         guard let a = v.array else { throw wrongType(key, v, "an array") }
         return a
     }
 
     /// A token id given as an integer or a list of integers (`eos_token_id`).
     func tokenIds(_ key: String) throws -> [Int]? {
-        guard let v = keys[key], !v.isNull else { return nil }
+        guard let v = value(key), !v.isNull else { return nil }
         if let i = v.int { return [i] }
         if let a = v.array {
             let ids = a.compactMap(\.int)
@@ -128,14 +149,7 @@ struct ConfigReader {
     /// MLX's `quantization: {group_size, bits}`, nil when absent.
     func quantization() throws -> ModelConfig.Quantization? {
         guard let q = try mlxQuantizationObject() else { return nil }
-        let sub = ConfigReader(file: file, keys: q, prefix: "\(prefix)quantization.")
-        if let mode = try sub.string("mode"), mode != "affine" {
-            throw FormatError(file, "key '\(prefix)quantization.mode' is '\(mode)': only affine MLX quantization is supported")
-        }
-        guard let group = try sub.int("group_size"), let bits = try sub.int("bits") else {
-            throw FormatError(file, "key '\(prefix)quantization' needs integer 'group_size' and 'bits'")
-        }
-        return ModelConfig.Quantization(groupSize: group, bits: bits)
+        return try mlxQuantizationEntry(q, key: "quantization")
     }
 
     /// Per-module overrides inside `quantization` (`"model.layers.0.mlp.down_proj": {group_size, bits}`).
@@ -144,12 +158,25 @@ struct ConfigReader {
         var out: [String: ModelConfig.Quantization] = [:]
         for (module, v) in q {
             guard case .object(let o) = v else { continue }
-            let sub = ConfigReader(file: file, keys: o, prefix: "\(prefix)quantization.\(module).")
-            guard let group = try sub.int("group_size"), let bits = try sub.int("bits") else {
-                throw FormatError(file, "key '\(prefix)quantization.\(module)' needs integer 'group_size' and 'bits'")
-            }
-            out[module] = ModelConfig.Quantization(groupSize: group, bits: bits)
+            out[module] = try mlxQuantizationEntry(o, key: "quantization.\(module)")
         }
         return out.isEmpty ? nil : out
+    }
+
+    /// One `{group_size, bits, mode}` entry read as mlx does: `mlx.nn.quantize` hands a
+    /// per-module entry to `to_quantized(**entry)`, whose null or absent `group_size` and `bits`
+    /// become the mode's defaults (affine: 64 and 4) — not the top-level entry's. mlx_lm
+    /// `convert --quant-predicate mixed_4_6` without `--q-group-size` writes such entries.
+    func mlxQuantizationEntry(_ entry: JSONObject, key: String) throws -> ModelConfig.Quantization {
+        let sub = ConfigReader(file: file, keys: entry, prefix: "\(prefix)\(key).")
+        if let mode = try sub.string("mode"), mode != "affine" {
+            throw FormatError(file, "key '\(prefix)\(key).mode' is '\(mode)': only affine MLX quantization is supported")
+        }
+        let group = try sub.int("group_size") ?? ModelConfig.Quantization.mlxDefaultGroupSize
+        let bits = try sub.int("bits") ?? ModelConfig.Quantization.mlxDefaultBits
+        guard group > 0, bits > 0 else {
+            throw FormatError(file, "key '\(prefix)\(key)' has group_size \(group) and bits \(bits), expected positive values")
+        }
+        return ModelConfig.Quantization(groupSize: group, bits: bits)
     }
 }

@@ -6,9 +6,9 @@ import LEMCore
 /// Supported `model_type`s: `gemma3_text`, `gemma3` (the text part under `text_config`), `llama`,
 /// `mistral`, `qwen2`. Both transformers-5 keys (`rope_parameters`, `layer_types`) and the older
 /// ones (`rope_theta`, `rope_local_base_freq`, `rope_scaling`, `sliding_window_pattern`) are read.
-/// Keys a config may omit take the defaults of transformers' config classes (Gemma3TextConfig,
-/// LlamaConfig, MistralConfig, Qwen2Config); the sizes that define a model (`hidden_size`,
-/// `intermediate_size`, `num_hidden_layers`, `num_attention_heads`, `vocab_size`) are required.
+/// Keys a config leaves out take the defaults of transformers' config class for the type
+/// (`ConfigDefaults`: Gemma3TextConfig, LlamaConfig, MistralConfig, Qwen2Config), as
+/// transformers and mlx_lm do for the short configs transformers 4.x saved.
 extension ModelConfig {
     /// The `model_type`s this module can map.
     public static let supportedModelTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2"]
@@ -30,21 +30,27 @@ extension ModelConfig {
         guard case .object(let root) = try JSONValue.parse(data, file: file) else {
             throw FormatError(file, "expected a JSON object at the top level")
         }
-        var reader = ConfigReader(file: file, keys: root, prefix: "")
-        let topType = try reader.requiredString("model_type")
+        let topReader = ConfigReader(file: file, keys: root, prefix: "")
+        let topType = try topReader.requiredString("model_type")
         var modelType = topType
+        var keys = root
+        var prefix = ""
         if topType == "gemma3" {
-            // Multimodal Gemma 3: the language model's settings live under text_config.
-            guard case .object(let text) = root["text_config"] ?? .null else {
-                throw FormatError(file, "model_type 'gemma3' needs an object 'text_config'")
-            }
-            // Token ids, tying and quantization may be stated at the top level only.
+            // Multimodal Gemma 3: the language model's settings live under text_config (absent or
+            // null: all of Gemma3TextConfig's defaults, as Gemma3Config does).
+            let text = try topReader.object("text_config") ?? [:]
+            // Token ids stated at the top level win (transformers' GenerationConfig.from_model_config
+            // reads text_config's only where the top level leaves them unset); tying and
+            // quantization may be stated at the top level only.
             var merged = text
-            for key in ["eos_token_id", "bos_token_id", "pad_token_id", "tie_word_embeddings", "quantization"]
-            where merged[key] == nil {
+            for key in ["eos_token_id", "bos_token_id", "pad_token_id"] {
+                if let v = root[key], !v.isNull { merged[key] = v }
+            }
+            for key in ["tie_word_embeddings", "quantization"] where merged[key] == nil {
                 if let v = root[key] { merged[key] = v }
             }
-            reader = ConfigReader(file: file, keys: merged, prefix: "text_config.")
+            keys = merged
+            prefix = "text_config."
             modelType = "gemma3_text"
         }
         guard ["gemma3_text", "llama", "mistral", "qwen2"].contains(modelType) else {
@@ -52,7 +58,9 @@ extension ModelConfig {
                 file,
                 "unsupported model_type '\(topType)' (supported: \(Self.supportedModelTypes.joined(separator: ", ")))")
         }
-        let d = ArchitectureDefaults(modelType)
+        let reader = ConfigReader(
+            file: file, keys: keys, prefix: prefix, defaults: ConfigDefaults.table(for: modelType),
+            defaultsName: ConfigDefaults.className(for: modelType))
 
         let hidden = try reader.requiredInt("hidden_size")
         let intermediate = try reader.requiredInt("intermediate_size")
@@ -65,17 +73,19 @@ extension ModelConfig {
         guard layers <= Self.maxLayers else {
             throw FormatError(file, "key '\(reader.prefix)num_hidden_layers' is \(layers), expected at most \(Self.maxLayers)")
         }
-        let kvHeads = try reader.int("num_key_value_heads") ?? d.kvHeads ?? heads
-        let headDim = try reader.int("head_dim") ?? d.headDim ?? hidden / heads
-        let eps = try reader.double("rms_norm_eps") ?? d.rmsNormEps
-        let maxPos = try reader.int("max_position_embeddings") ?? d.maxPositions
-        let tie = try reader.bool("tie_word_embeddings") ?? d.tieWordEmbeddings
-        let act = try reader.string("hidden_activation") ?? reader.string("hidden_act") ?? d.activation
+        // transformers: a null (or, for Llama, absent) num_key_value_heads means one per head,
+        // a null or absent head_dim hidden_size / num_attention_heads.
+        let kvHeads = try reader.int("num_key_value_heads") ?? heads
+        let headDim = try reader.int("head_dim") ?? hidden / heads
+        let eps = try reader.requiredDouble("rms_norm_eps")
+        let maxPos = try reader.requiredInt("max_position_embeddings")
+        let tie = try reader.bool("tie_word_embeddings") ?? false
+        let act = try reader.string("hidden_activation") ?? reader.requiredString("hidden_act")
         let attentionBias = modelType == "qwen2" ? true : (try reader.bool("attention_bias") ?? false)
 
-        // RoPE: transformers 5 `rope_parameters` (flat, or per layer type), else the older keys.
-        var theta = d.ropeTheta
-        var localTheta: Double? = d.ropeLocalTheta
+        // RoPE: transformers 5 `rope_parameters` (flat, or per layer type) over the older keys.
+        var theta = try reader.requiredDouble("rope_theta")
+        var localTheta: Double? = modelType == "gemma3_text" ? try reader.requiredDouble("rope_local_base_freq") : nil
         var scaling = RopeScaling.none
         var localScaling = RopeScaling.none
         if let params = try reader.object("rope_parameters") {
@@ -95,12 +105,8 @@ extension ModelConfig {
                 theta = p.theta ?? theta
                 scaling = p.scaling
             }
-        } else {
-            theta = try reader.double("rope_theta") ?? theta
-            if modelType == "gemma3_text" { localTheta = try reader.double("rope_local_base_freq") ?? localTheta }
-            if let rs = reader.keys["rope_scaling"], !rs.isNull {
-                scaling = try reader.ropeParameters(rs, key: "rope_scaling").scaling
-            }
+        } else if let rs = reader.value("rope_scaling"), !rs.isNull {
+            scaling = try reader.ropeParameters(rs, key: "rope_scaling").scaling
         }
 
         // Sliding windows and the per-layer attention kinds.
@@ -108,16 +114,16 @@ extension ModelConfig {
         var kinds: [LayerKind]
         switch modelType {
         case "gemma3_text":
-            window = try reader.int("sliding_window") ?? 4096
-            let pattern = try reader.int("sliding_window_pattern") ?? reader.int("_sliding_window_pattern") ?? 6
+            window = try reader.requiredInt("sliding_window")
+            let pattern = try reader.int("_sliding_window_pattern") ?? reader.requiredInt("sliding_window_pattern")
             kinds = (0 ..< layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
         case "mistral":
-            window = reader.keys["sliding_window"] == nil ? 4096 : try reader.int("sliding_window")
+            window = try reader.int("sliding_window")  // null: full attention everywhere
             kinds = Array(repeating: window == nil ? .fullAttention : .slidingAttention, count: layers)
         case "qwen2":
             let use = try reader.bool("use_sliding_window") ?? false
-            window = use ? (try reader.int("sliding_window") ?? 4096) : nil
-            let maxWindowLayers = try reader.int("max_window_layers") ?? 28
+            window = use ? try reader.requiredInt("sliding_window") : nil
+            let maxWindowLayers = try reader.requiredInt("max_window_layers")
             kinds = (0 ..< layers).map { window != nil && $0 >= maxWindowLayers ? .slidingAttention : .fullAttention }
         default:
             kinds = Array(repeating: .fullAttention, count: layers)
@@ -139,7 +145,7 @@ extension ModelConfig {
         }
         if !kinds.contains(.slidingAttention) && modelType != "gemma3_text" { window = nil }
 
-        var eos = try reader.tokenIds("eos_token_id") ?? d.eos
+        var eos = try reader.tokenIds("eos_token_id") ?? []
         if let gen = generationConfig {
             let genURL = file.deletingLastPathComponent().appendingPathComponent("generation_config.json")
             guard case .object(let g) = try JSONValue.parse(gen, file: genURL) else {
@@ -157,16 +163,15 @@ extension ModelConfig {
             rmsNormEps: eps, ropeTheta: theta, ropeLocalTheta: modelType == "gemma3_text" ? localTheta : nil,
             ropeScaling: scaling, ropeLocalScaling: localScaling, maxPositionEmbeddings: maxPos,
             slidingWindow: window, layerTypes: kinds,
-            queryPreAttnScalar: modelType == "gemma3_text" ? (try reader.double("query_pre_attn_scalar") ?? 256) : nil,
+            queryPreAttnScalar: modelType == "gemma3_text" ? try reader.requiredDouble("query_pre_attn_scalar") : nil,
             finalLogitSoftcapping: try reader.double("final_logit_softcapping"),
             attnLogitSoftcapping: try reader.double("attn_logit_softcapping"),
             tieWordEmbeddings: tie, hiddenActivation: act, attentionBias: attentionBias,
-            bosTokenId: reader.keys["bos_token_id"] == nil ? d.bos : try reader.int("bos_token_id"),
+            bosTokenId: try reader.int("bos_token_id"),
             eosTokenIds: eos,
-            padTokenId: reader.keys["pad_token_id"] == nil ? d.pad : try reader.int("pad_token_id"),
+            padTokenId: try reader.int("pad_token_id"),
             quantization: try reader.quantization())
         self.quantizationOverrides = try reader.quantizationOverrides()
-        let prefix = reader.prefix
         try validate(file: file) { field in
             let name: String
             switch field {
@@ -186,37 +191,7 @@ extension ModelConfig {
             case .finalSoftcap: name = "final_logit_softcapping"
             case .attnSoftcap: name = "attn_logit_softcapping"
             }
-            return "key '\(prefix)\(name)'"
-        }
-    }
-}
-
-/// transformers' defaults for keys a config may omit, per architecture.
-private struct ArchitectureDefaults {
-    var kvHeads: Int?  // nil: same as attention heads
-    var headDim: Int?  // nil: hidden / heads
-    var rmsNormEps = 1e-6
-    var maxPositions: Int
-    var tieWordEmbeddings = false
-    var activation = "silu"
-    var ropeTheta = 10_000.0
-    var ropeLocalTheta: Double? = nil
-    var bos: Int?
-    var eos: [Int]
-    var pad: Int? = nil
-
-    init(_ modelType: String) {
-        switch modelType {
-        case "gemma3_text":  // Gemma3TextConfig
-            kvHeads = 4; headDim = 256; maxPositions = 131_072; tieWordEmbeddings = true
-            activation = "gelu_pytorch_tanh"; ropeTheta = 1_000_000; ropeLocalTheta = 10_000
-            bos = 2; eos = [1]; pad = 0
-        case "mistral":  // MistralConfig
-            kvHeads = 8; maxPositions = 4096 * 32; bos = 1; eos = [2]
-        case "qwen2":  // Qwen2Config
-            maxPositions = 32_768; bos = nil; eos = []
-        default:  // LlamaConfig
-            maxPositions = 2048; bos = 1; eos = [2]
+            return "key '\(reader.prefix)\(name)'"
         }
     }
 }

@@ -20,6 +20,9 @@ public struct ModelConfig: Sendable, Equatable, Codable {
 
     /// Affine group quantization as MLX stores it (`quantization: {group_size, bits}`).
     public struct Quantization: Sendable, Equatable, Codable {
+        /// mlx's affine defaults, taken by an entry whose `group_size` or `bits` is null.
+        public static let mlxDefaultGroupSize = 64
+        public static let mlxDefaultBits = 4
         public var groupSize: Int
         public var bits: Int
         public init(groupSize: Int, bits: Int) {

@@ -1,8 +1,11 @@
 import Foundation
 
-/// The models installed in a directory, described for `lem models`.
+/// The models installed in a directory or in the Hugging Face cache, described for `lem models`
+/// and the model pickers.
 ///
-/// A model is a `.gguf` file or a sub-directory holding `config.json`. Each is opened (headers
+/// A model is a `.gguf` file or a sub-directory holding `config.json`; in the Hugging Face cache,
+/// the latest snapshot of each repository (`HubCache`), named `ORG/NAME` (`ORG/NAME/FILE.gguf`
+/// when a snapshot holds GGUF files). Each is opened (headers
 /// only: tensors stay mapped, nothing is decoded) to report its architecture, parameter count,
 /// size on disk and quantization; one that fails to open is listed with its error instead.
 public enum ModelInventory {
@@ -23,6 +26,8 @@ public enum ModelInventory {
         public var quantization: String
         /// Why the model could not be opened, nil when it could.
         public var error: String?
+        /// Whether the model sits in the Hugging Face cache (named by its repository id).
+        public var inHubCache: Bool = false
     }
 
     /// Lists the models in `directory`, sorted by name; throws only when the directory is unreadable.
@@ -47,6 +52,19 @@ public enum ModelInventory {
             }
         }
         return entries
+    }
+
+    /// The models in the Hugging Face cache, latest snapshot per repository, sorted by name;
+    /// an absent or unreadable cache lists nothing.
+    public static func list(hubCache: HubCache) -> [Entry] {
+        hubCache.snapshots().flatMap { snap in
+            HubCache.models(in: snap).map { url in
+                let name = url == snap.url ? snap.repo : "\(snap.repo)/\(url.lastPathComponent)"
+                var entry = describe(url, name: name)
+                entry.inHubCache = true
+                return entry
+            }
+        }
     }
 
     /// Opens one model and summarizes it (never throws: failures go into `error`).
@@ -94,15 +112,18 @@ public enum ModelInventory {
         12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 32: "BF16",
     ]
 
-    /// Bytes of a file, or of every regular file under a directory.
+    /// Bytes of a file, or of every regular file under a directory; symbolic links (a Hugging
+    /// Face snapshot's links to its blobs) count as the file they point to.
     static func diskSize(_ url: URL) -> Int {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else { return 0 }
-        if !isDir.boolValue { return (try? fm.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
+        if !isDir.boolValue {
+            return (try? fm.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)[.size] as? Int) ?? 0
+        }
         var total = 0
         for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] {
-            let attrs = try? fm.attributesOfItem(atPath: url.appendingPathComponent(name).path)
+            let attrs = try? fm.attributesOfItem(atPath: url.appendingPathComponent(name).resolvingSymlinksInPath().path)
             if attrs?[.type] as? FileAttributeType == .typeRegular { total += attrs?[.size] as? Int ?? 0 }
         }
         return total

@@ -24,6 +24,19 @@ struct LEMPathsTests {
             == "/h/.cache/lem")
     }
 
+    @Test("the Hugging Face cache: HF_HUB_CACHE, else HF_HOME/hub, else XDG_CACHE_HOME, else ~/.cache")
+    func huggingFaceCache() {
+        func cache(_ env: [String: String]) -> String {
+            LEMPaths(environment: ["HOME": "/home/u"].merging(env) { $1 }, currentDirectory: cwd, sourceCheckout: nil)
+                .huggingFaceCache.path
+        }
+        #expect(cache([:]) == "/home/u/.cache/huggingface/hub")
+        #expect(cache(["XDG_CACHE_HOME": "/xdg"]) == "/xdg/huggingface/hub")
+        #expect(cache(["HF_HOME": "/hf", "XDG_CACHE_HOME": "/xdg"]) == "/hf/hub")
+        #expect(cache(["HF_HUB_CACHE": "/hub", "HF_HOME": "/hf"]) == "/hub")
+        #expect(cache(["HF_HUB_CACHE": "", "HF_HOME": "/hf"]) == "/hf/hub")
+    }
+
     @Test("paths resolve against the working folder, ~ against the home folder")
     func resolve() {
         let paths = LEMPaths(environment: ["HOME": "/home/u"], currentDirectory: cwd, sourceCheckout: nil)

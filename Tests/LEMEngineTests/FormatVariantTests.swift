@@ -26,6 +26,13 @@ struct FormatVariantTests {
         ("gemma3_tiny-mlx4", "gemma3_tiny-mlx4/reference_mlx.json"),
         ("gemma3_tiny-mlx8", "gemma3_tiny-mlx8/reference_mlx.json"),
         ("gemma3_tiny_scaled-mlx4", "gemma3_tiny_scaled-mlx4/reference_mlx.json"),
+        // MLX mixed precision (per-module entries with "group_size": null) and 5-bit:
+        // Scripts/fixtures_mlx_mixed.py; together they cover 2, 3, 4, 5 and 6 bits.
+        ("gemma3_tiny-mixed26", "gemma3_tiny-mixed26/reference_mlx.json"),
+        ("gemma3_tiny-mixed34", "gemma3_tiny-mixed34/reference_mlx.json"),
+        ("gemma3_tiny-mixed36", "gemma3_tiny-mixed36/reference_mlx.json"),
+        ("gemma3_tiny-mixed46", "gemma3_tiny-mixed46/reference_mlx.json"),
+        ("gemma3_tiny-mlx5", "gemma3_tiny-mlx5/reference_mlx.json"),
     ]
 
     @Test("prompt logits, cached steps and greedy ids match the reference to 1e-4", arguments: cases)

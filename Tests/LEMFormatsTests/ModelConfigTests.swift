@@ -75,8 +75,10 @@ import Testing
             """
         let c = try parse(json)
         #expect(c.modelType == "gemma3_text" && c.hiddenSize == 2560 && c.eosTokenIds == [1, 106])
-        #expect(errorMessage { _ = try parse(#"{"model_type": "gemma3", "text_config": {"hidden_size": 8}}"#) }?
-            .contains("'text_config.intermediate_size'") == true)
+        let noFactor = errorMessage {
+            _ = try parse(#"{"model_type": "gemma3", "text_config": {"rope_scaling": {"rope_type": "linear"}}}"#)
+        }
+        #expect(noFactor?.contains("'text_config.rope_scaling.factor'") == true, "\(noFactor ?? "")")
     }
 
     /// SmolLM2-135M-Instruct's config.json.
@@ -138,10 +140,8 @@ import Testing
     }
 
     @Test func errorsNameTheFileAndTheKey() {
-        let missing = errorMessage {
-            _ = try parse(#"{"model_type": "llama", "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4}"#)
-        }
-        #expect(missing?.contains("/models/x/config.json") == true && missing?.contains("'hidden_size'") == true, "\(missing ?? "")")
+        let missing = errorMessage { _ = try parse(#"{"hidden_size": 8, "num_hidden_layers": 1}"#) }
+        #expect(missing?.contains("/models/x/config.json") == true && missing?.contains("'model_type'") == true, "\(missing ?? "")")
         let unknown = errorMessage { _ = try parse(#"{"model_type": "gpt_neox"}"#) }
         #expect(unknown?.contains("config.json") == true && unknown?.contains("'gpt_neox'") == true, "\(unknown ?? "")")
         let wrongType = errorMessage {
@@ -164,6 +164,32 @@ import Testing
         let c = try parse(json)
         #expect(c.quantization == ModelConfig.Quantization(groupSize: 64, bits: 4))
         #expect(c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 32, bits: 8))
+    }
+
+    /// mlx_lm convert --quant-predicate mixed_4_6 (no --q-group-size) writes null group sizes;
+    /// mlx reads them as its affine default 64, whatever the top-level entry says.
+    @Test func mlxMixedNullGroupSize() throws {
+        let json = """
+            {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1,
+             "num_attention_heads": 4, "vocab_size": 10,
+             "quantization": {"group_size": 32, "bits": 4, "mode": "affine",
+               "model.layers.0.mlp.down_proj": {"group_size": null, "bits": 6, "mode": "affine"},
+               "model.layers.0.self_attn.v_proj": {"bits": 3}}}
+            """
+        let c = try parse(json)
+        #expect(c.quantization == ModelConfig.Quantization(groupSize: 32, bits: 4))
+        #expect(c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 64, bits: 6))
+        #expect(c.quantizationOverrides?["model.layers.0.self_attn.v_proj"] == ModelConfig.Quantization(groupSize: 64, bits: 3))
+        let nullTop = try parse(json.replacingOccurrences(of: #""group_size": 32, "bits": 4"#, with: #""group_size": null, "bits": null"#))
+        #expect(nullTop.quantization == ModelConfig.Quantization(groupSize: 64, bits: 4))
+        let badMode = errorMessage {
+            _ = try parse(json.replacingOccurrences(of: #""bits": 6, "mode": "affine""#, with: #""bits": 6, "mode": "mxfp4""#))
+        }
+        #expect(badMode?.contains("'quantization.model.layers.0.mlp.down_proj.mode' is 'mxfp4'") == true, "\(badMode ?? "")")
+        // The fixture mlx_lm wrote.
+        let mixed = try ModelConfig.load(directory: TestPaths.fixture("engine/gemma3_tiny-mixed46"))
+        #expect(mixed.quantizationOverrides?.values.allSatisfy { $0.groupSize == 64 } == true)
+        #expect(Set(mixed.quantizationOverrides?.values.map(\.bits) ?? []) == [4, 6])
     }
 }
 

@@ -56,7 +56,7 @@ struct AttnCommand: ContextCommand {
         let analysis = try AttentionAnalysis(capture: capture, ids: allIds, keepMaps: needMaps)
         var comparison: (String, AttentionComparison)?
         if compareModel != nil || compareAdapter != nil {
-            let url = compareModel.map { context.paths.resolve($0) } ?? loaded.key.modelURL
+            let url = try compareModel.map { try context.resolveModel($0) } ?? loaded.key.modelURL
             let adapterURL = compareAdapter.map { context.paths.resolve($0) }
             let otherModel = try context.load(ModelKey(model: url, adapter: adapterURL), requireTokenizer: false).model
             let (otherCapture, _) = try AttentionRunner.capture(model: otherModel, ids: allIds, maxTokens: maxTokens)

@@ -93,7 +93,7 @@ struct BenchScoreCommand: ContextCommand {
         guard let judgeModel else {
             throw ValidationError("--scorer judge needs --judge-url http(s)://host:port/v1 or --judge-model PATH")
         }
-        let url = context.paths.resolve(judgeModel)
+        let url = try context.resolveModel(judgeModel)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("--judge-model \(judgeModel): no such model file or folder")
         }

@@ -7,7 +7,7 @@ import LEMStore
 
 /// Options shared by the engine subcommands: which model to load.
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: "A .gguf file or a model directory (config.json + safetensors). Default: the installed SmolLM2.")
+    @Option(name: .long, help: "A .gguf file, a model directory (config.json + safetensors), or ORG/NAME in the Hugging Face cache. Default: the installed SmolLM2.")
     var model: String?
     @Option(name: .customLong("adapter-path"), help: "A LoRA/DoRA adapter folder (mlx_lm adapters.safetensors or PEFT adapter_model.safetensors) applied unfused.")
     var adapterPath: String?
@@ -16,7 +16,7 @@ struct ModelOption: ParsableArguments {
 
     /// The model path: `--model`, else the installed default model.
     func modelURL(in context: AppContext) throws -> URL {
-        if let model { return context.paths.resolve(model) }
+        if let model { return try context.resolveModel(model) }
         let url = context.paths.defaultModel
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("no --model given and the default model \(url.path) is not installed (run Scripts/setup.sh)")

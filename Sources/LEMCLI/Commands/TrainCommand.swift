@@ -19,7 +19,7 @@ struct TrainCommand: ContextCommand {
             """)
 
     @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config: String?
-    @Option(help: "Model directory (config.json + safetensors) or .gguf file.") var model: String?
+    @Option(help: "Model directory (config.json + safetensors), .gguf file, or ORG/NAME in the Hugging Face cache.") var model: String?
     @Flag(help: "Do training.") var train = false
     @Option(help: "Folder with train.jsonl, valid.jsonl, test.jsonl.") var data: String?
     @Option(help: "Fine-tuning type: lora or dora (DoRA trains a per-output magnitude too).") var fineTuneType: String?
@@ -94,7 +94,9 @@ struct TrainCommand: ContextCommand {
     }
 
     func run(in context: AppContext) async throws {
-        let config = try resolvedConfig()
+        var resolved = try resolvedConfig()
+        resolved.model = resolved.model.map(context.cachedModelPath)  // model: ORG/NAME, as mlx_lm takes it
+        let config = resolved
         let options = LoRATraining.Options(
             batchOrder: mlxParity ? .mlxLMKeyCount : .tokenCount, targetMask: mlxParity ? .mlxLM : .exact,
             maxGradNorm: maxGradNorm)

@@ -58,7 +58,7 @@ struct WorkbenchCommand: ContextCommand {
             mode = .demo
         } else {
             let key = try model.key(in: context)
-            mode = .live(model: key, compare: attentionCompare.map { AttentionService.compareKey(context.paths.resolve($0), base: key) })
+            mode = .live(model: key, compare: try attentionCompare.map { AttentionService.compareKey(try context.resolveModel($0), base: key) })
         }
         let roots = adapterRoots.isEmpty ? nil : adapterRoots.map { context.paths.resolve($0) }
         let runner = try WorkbenchRunner(config: config, environment: context.environment) { inbox in
