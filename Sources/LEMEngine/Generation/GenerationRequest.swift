@@ -17,12 +17,16 @@ public struct GenerationRequest: Sendable {
     public var stopStrings: [String]
     /// Prompt tokens per forward pass during prefill; cancellation is checked between chunks.
     public var prefillChunk: Int
+    /// Whether the run may start from a prefix in the generator's prefix cache and leave its own
+    /// state there (default true; false computes everything, as a cold measurement needs).
+    public var reusePrefix: Bool
 
     /// Creates a request.
     public init(
         promptIds: [Int], sampling: SamplingSettings = .greedy, stopTokenIds: Set<Int> = [], stopStrings: [String] = [],
-        prefillChunk: Int = 128
+        prefillChunk: Int = 128, reusePrefix: Bool = true
     ) {
+        self.reusePrefix = reusePrefix
         self.promptIds = promptIds
         self.sampling = sampling
         self.stopTokenIds = stopTokenIds
