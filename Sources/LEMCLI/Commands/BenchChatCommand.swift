@@ -26,11 +26,13 @@ struct BenchChatCommand: ContextCommand {
     @Flag(help: "Use the ethics kernel (kernel/kernel.md) as the system prompt.") var kernel = false
     @Option(help: "A text file to use as the system prompt.") var systemFile: String?
     @Option(help: "reuse, replay or both.") var mode: String = "both"
+    @Option(help: "Conversations per mode; each turn's median is reported.") var runs: Int = 1
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {
         if turns < 1 { throw ValidationError("--turns must be at least 1") }
         if replyTokens < 1 { throw ValidationError("--reply-tokens must be at least 1") }
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if !["reuse", "replay", "both"].contains(mode) { throw ValidationError("--mode must be reuse, replay or both") }
         if kernel && systemFile != nil { throw ValidationError("give --kernel or --system-file, not both") }
     }
@@ -52,18 +54,23 @@ struct BenchChatCommand: ContextCommand {
         var fields: [(String, String)] = [
             ("model", JSONText.quote(loaded.key.modelURL.lastPathComponent)), ("threads", String(EngineThreads.count)),
             ("turns", String(turns)), ("reply_tokens", String(replyTokens)), ("system", system == nil ? "false" : "true"),
+            ("runs", String(runs)),
         ]
         var cpu: [String: Double] = [:]
         for reuse in [true, false] where mode == "both" || mode == (reuse ? "reuse" : "replay") {
             let name = reuse ? "reuse" : "replay"
             if !json { printError("\(name):") }
-            let results = try benchmark.run(model: loaded, reuse: reuse) { r in
-                if !json {
-                    printError(String(
-                        format: "  turn %2d: prompt %5d tokens (%5d reused), ttft %8.1f ms, %3d generated, cpu %.2f s",
-                        r.turn, r.promptTokens, r.reusedTokens, r.timeToFirstTokenMs, r.generatedTokens, r.cpuSeconds))
-                }
+            var all: [[ChatTurnResult]] = []
+            for _ in 0 ..< runs {
+                all.append(try benchmark.run(model: loaded, reuse: reuse) { r in
+                    if !json {
+                        printError(String(
+                            format: "  turn %2d: prompt %5d tokens (%5d reused), ttft %8.1f ms, %3d generated, cpu %.2f s",
+                            r.turn, r.promptTokens, r.reusedTokens, r.timeToFirstTokenMs, r.generatedTokens, r.cpuSeconds))
+                    }
+                })
             }
+            let results = Self.medians(all)
             let first = results[0].timeToFirstTokenMs, last = results[results.count - 1].timeToFirstTokenMs
             cpu[name] = results.reduce(0) { $0 + $1.cpuSeconds } / Double(results.count)
             fields.append(("\(name)_ttft_ms", "[" + results.map { String(format: "%.1f", $0.timeToFirstTokenMs) }.joined(separator: ", ") + "]"))
@@ -84,5 +91,22 @@ struct BenchChatCommand: ContextCommand {
             if !json { print(String(format: "CPU per turn saved by reuse: %.1f %%", saving)) }
         }
         if json { print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}") }
+    }
+
+    /// Per turn, the first run's counts with the median TTFT, wall and CPU time over the runs.
+    static func medians(_ runs: [[ChatTurnResult]]) -> [ChatTurnResult] {
+        func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted.count % 2 == 1
+                ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        }
+        return runs[0].indices.map { i in
+            var r = runs[0][i]
+            let turn = runs.map { $0[i] }
+            r.timeToFirstTokenMs = median(turn.map(\.timeToFirstTokenMs))
+            r.wallSeconds = median(turn.map(\.wallSeconds))
+            r.cpuSeconds = median(turn.map(\.cpuSeconds))
+            return r
+        }
     }
 }

@@ -112,6 +112,7 @@ public final class Generator: Sendable {
         /// recomputes the sampled tokens from it as a prefill would.
         var promptEnd: KVSnapshot?
         var prefillChunk = 128
+        var keepAnswer = true
     }
 
     /// Where a prefill chunk starting at `offset` ends: at most `chunk` tokens, at `stop` when the
@@ -147,6 +148,7 @@ public final class Generator: Sendable {
         }
         state.cache = request.reusePrefix ? cache : nil
         state.prefillChunk = max(2, request.prefillChunk)
+        state.keepAnswer = request.keepAnswer
         state.fed = Array(prompt[..<offset])
         var sampler = Sampler(settings: request.sampling)
         var decoder = makeDecoder?()
@@ -228,8 +230,8 @@ public final class Generator: Sendable {
     /// the 8-bit activation rounding, ~0.1 in the logits; in f32 by the order of the sums,
     /// ~1e-5), so the sampled tokens are recomputed from the prompt's end as one prefill before
     /// they are kept: a later prompt that repeats them then continues exactly as its fresh prefill
-    /// would. This runs after the answer, off its critical path. Should the prompt's end not be
-    /// restorable at the needed length, only it is kept.
+    /// would. This runs after the answer, off its critical path. Only the prompt's end is kept when
+    /// the request does not keep its answer, or the prompt's end cannot be restored where needed.
     private func keep(_ state: RunState) {
         guard let prefixCache, let prefixScope, let cache = state.cache, cache.count == state.fed.count,
             !state.fed.isEmpty
@@ -239,6 +241,7 @@ public final class Generator: Sendable {
             return
         }
         prefixCache.insert(promptEnd, scope: prefixScope)
+        guard state.keepAnswer else { return }
         // At least two tokens per forward, so the recomputation is a prefill.
         let start = min(promptEnd.count, state.fed.count - 2)
         guard start >= 0, promptEnd.canRestore(length: start) else { return }

@@ -148,8 +148,15 @@ public final class LoadedModel: Sendable {
     /// The generation waits its turn on the model's queue; the caller is suspended, not blocked,
     /// and cancelling its task stops the generation before the next token and throws
     /// `CancellationError`, so a partial answer is never taken for a finished one.
-    public func reply(to messages: [ChatMessage], sampling: SamplingSettings) async throws -> Reply {
-        try await run(try chatRequest(messages: messages, sampling: sampling))
+    ///
+    /// `continues` says whether a later prompt will extend this conversation (a chat: the answer is
+    /// kept in the prefix cache too) or not (a benchmark item, a judge's verdict: only the prompt).
+    public func reply(to messages: [ChatMessage], sampling: SamplingSettings, continues: Bool = true) async throws
+        -> Reply
+    {
+        var request = try chatRequest(messages: messages, sampling: sampling)
+        request.keepAnswer = continues
+        return try await run(request)
     }
 
     /// Runs `request` to the end and returns the text.
