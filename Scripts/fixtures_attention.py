@@ -29,23 +29,13 @@ import torch
 import transformers
 from transformers.models.gemma3 import modeling_gemma3
 from transformers.models.llama import modeling_llama
+from fixture_util import f32, f32_list
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "Tests", "Fixtures", "engine")
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "attention")
 MODELS = {"gemma3_tiny": (transformers.Gemma3ForCausalLM, modeling_gemma3),
           "llama3_tiny": (transformers.LlamaForCausalLM, modeling_llama)}
-
-
-def f32(x):
-    return float(f"{float(x):.9g}")
-
-
-def nested(a):
-    a = np.asarray(a, dtype=np.float32)
-    if a.ndim == 1:
-        return [f32(v) for v in a]
-    return [nested(r) for r in a]
 
 
 def head_stats(p, window):
@@ -116,8 +106,8 @@ def run(name):
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__, "numpy": np.__version__},
         "model": name, "attn_implementation": "eager", "input_ids": ids, "windows": windows,
-        "attentions": [nested(a) for a in attentions],
-        "keys": [nested(k) for k in keys],
+        "attentions": [f32_list(a) for a in attentions],
+        "keys": [f32_list(k) for k in keys],
         "stats": [[{k: (v if k == "max_token" else f32(v)) for k, v in s.items()} for s in layer] for layer in stats],
     }
     os.makedirs(OUT, exist_ok=True)

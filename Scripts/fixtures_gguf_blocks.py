@@ -19,6 +19,7 @@ import os
 import gguf
 import numpy as np
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType as T
+from fixture_util import save_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "formats")
@@ -93,21 +94,6 @@ halves = (rng.standard_normal((3, 64)) * 3).astype(np.float16)
 add("synthetic_f16", T.F16, halves.view(np.uint8), "synthetic")
 bf = (rng.standard_normal((3, 64)).astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
 add("synthetic_bf16", T.BF16, bf.view(np.uint8), "synthetic")
-
-
-def save_safetensors(path, arrays, metadata):
-    """Minimal safetensors writer (numpy only)."""
-    header, offset, blobs = {"__metadata__": metadata}, 0, []
-    for name, a in arrays.items():
-        dtype = {np.dtype(np.uint8): "U8", np.dtype(np.float32): "F32"}[a.dtype]
-        b = a.tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little") + h + b"".join(blobs))
 
 
 os.makedirs(OUT, exist_ok=True)

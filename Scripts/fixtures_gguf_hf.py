@@ -20,23 +20,11 @@ import numpy as np
 import torch
 import transformers
 from transformers import AutoConfig, AutoModelForCausalLM
+from fixture_util import save_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "formats")
 MODELS = os.path.expanduser(os.environ.get("LEM_HOME", "~/.cache/lem") + "/models")
-
-
-def save_safetensors(path, arrays, metadata):
-    header, offset, blobs = {"__metadata__": metadata}, 0, []
-    for name, a in arrays.items():
-        b = np.ascontiguousarray(a, dtype=np.float32).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little") + h + b"".join(blobs))
 
 
 sidecar = {}

@@ -26,6 +26,7 @@ import platform
 import sys
 
 import numpy as np
+from fixture_util import import_llama_cpp, f32
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "golden")
@@ -58,29 +59,6 @@ MODELS = {
         "transformers_full_vectors": [],  # 1 MB each: only its difference from llama.cpp is kept
     },
 }
-
-
-def import_llama_cpp():
-    """llama_cpp from the venv, or else from the unpacked sdist plus its built libraries.
-
-    The sdist build on this machine was stopped after libllama/libggml were linked (the rest is
-    multimodal tooling); LEM_LLAMA_CPP_PY (sdist dir), LLAMA_CPP_LIB_PATH (dir with libllama.so)
-    and LEM_PYDEPS (extra site dir, e.g. diskcache) point at them."""
-    try:
-        import llama_cpp
-        return llama_cpp
-    except ImportError:
-        pass
-    base = os.path.expanduser("~/.cache/lem-refs")
-    sys.path.insert(0, os.environ.get("LEM_LLAMA_CPP_PY", base + "/src/llama-cpp-python"))
-    sys.path.insert(1, os.environ.get("LEM_PYDEPS", base + "/work/pydeps"))
-    os.environ.setdefault("LLAMA_CPP_LIB_PATH", base + "/work/lcpplib")
-    import llama_cpp
-    return llama_cpp
-
-
-def f32(x):
-    return float(f"{float(x):.9g}")
 
 
 def top_k(v, k=TOPK):

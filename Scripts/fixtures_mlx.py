@@ -25,6 +25,7 @@ import mlx_lm
 import numpy as np
 from mlx_lm import load
 from mlx_lm.models.cache import make_prompt_cache
+from fixture_util import f32_list
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "Tests", "Fixtures", "engine")
@@ -33,13 +34,6 @@ SOFTCAP_NOTE = ("mlx_lm 0.32.2's gemma3_text ignores final_logit_softcapping; th
                 "cap*tanh(logits/cap) to mlx_lm's logits (monotonic: greedy ids unchanged)")
 GROUP = 32  # must divide every input dimension (64, 128, 160)
 BITS = {"gemma3_tiny_scaled": (4,)}  # repository size: one quantized copy of this variant
-
-
-def f32_list(a):
-    a = np.asarray(a, dtype=np.float32)
-    if a.ndim == 1:
-        return [float(f"{float(v):.9g}") for v in a]
-    return [f32_list(r) for r in a]
 
 
 def logits_of(model, ids, cache=None):

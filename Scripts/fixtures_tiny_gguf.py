@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from fixture_util import import_llama_cpp, f32_list
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(ROOT, "Tests", "Fixtures", "engine")
@@ -45,32 +46,6 @@ Q4K = {"llama3_tiny_k256"}
 TYPES = ["f32", "q8_0"]
 # Repository size: the Gemma F32 files would be copies of model.safetensors; their Q8_0 files suffice.
 F32_SKIP = {"gemma3_tiny_lcpp", "gemma3_tiny_scaled_lcpp"}
-
-
-def import_llama_cpp():
-    """llama_cpp from the venv, or else from the unpacked sdist plus its built libraries.
-
-    The sdist build on this machine was stopped after libllama/libggml were linked (the rest is
-    multimodal tooling); LEM_LLAMA_CPP_PY (sdist dir), LLAMA_CPP_LIB_PATH (dir with libllama.so)
-    and LEM_PYDEPS (extra site dir, e.g. diskcache) point at them."""
-    try:
-        import llama_cpp
-        return llama_cpp
-    except ImportError:
-        pass
-    base = os.path.expanduser("~/.cache/lem-refs")
-    sys.path.insert(0, os.environ.get("LEM_LLAMA_CPP_PY", base + "/src/llama-cpp-python"))
-    sys.path.insert(1, os.environ.get("LEM_PYDEPS", base + "/work/pydeps"))
-    os.environ.setdefault("LLAMA_CPP_LIB_PATH", base + "/work/lcpplib")
-    import llama_cpp
-    return llama_cpp
-
-
-def f32_list(a):
-    a = np.asarray(a, dtype=np.float32)
-    if a.ndim == 1:
-        return [float(f"{float(v):.9g}") for v in a]
-    return [f32_list(r) for r in a]
 
 
 def phase_write(names):

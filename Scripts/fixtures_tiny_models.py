@@ -25,6 +25,7 @@ import torch
 import transformers
 from safetensors.torch import save_file
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from fixture_util import f32, f32_list
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "engine")
@@ -34,18 +35,6 @@ NEW_TOKENS = 12
 MIN_GAP = 1e-3
 MIN_DISTINCT = 6  # a greedy path stuck on one token would not test the KV cache much
 SPECIALS = ["<pad>", "<bos>", "<eos>"]  # ids 0, 1, 2; bytes follow at 3..258
-
-
-def f32(x):
-    """Shortest decimal that round-trips the float32 value (<= 9 significant digits)."""
-    return float(f"{float(x):.9g}")
-
-
-def f32_list(a):
-    a = np.asarray(a, dtype=np.float32)
-    if a.ndim == 1:
-        return [f32(v) for v in a]
-    return [f32_list(r) for r in a]
 
 
 def gemma3_config(name):

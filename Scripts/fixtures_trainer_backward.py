@@ -60,19 +60,7 @@ def run(name, num_layers):
             lin.forward = lambda x, original=original, ta=ta, tb=tb: original(x) + SCALE * ((x @ ta) @ tb)
     # Two examples: 13 tokens trained from offset 4, 9 tokens trained throughout.
     examples = [([1] + rng.integers(3, 320, 12).tolist(), 4), ([1] + rng.integers(3, 320, 8).tolist(), 0)]
-    longest = max(len(t) for t, _ in examples)
-    width = 1 + 32 * ((longest + 31) // 32)
-    batch = np.zeros((len(examples), width), np.int64)
-    for i, (t, _) in enumerate(examples):
-        batch[i, :len(t)] = t
-    lengths = torch.tensor([len(t) for t, _ in examples])[:, None]
-    offsets = torch.tensor([o for _, o in examples])[:, None]
-    inputs, targets = torch.tensor(batch[:, :-1]), torch.tensor(batch[:, 1:])
-    logits = model(input_ids=inputs).logits
-    steps = torch.arange(1, width)[None, :]
-    mask = ((steps >= offsets) & (steps < lengths)).to(torch.float64)
-    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
-    loss = (ce.reshape(mask.shape) * mask).sum() / mask.sum()
+    loss, trained = batch_and_loss(model, examples)
     loss.backward()
     out = os.path.join(ROOT, "trainer", "backward", name)
     os.makedirs(out, exist_ok=True)
@@ -81,13 +69,13 @@ def run(name, num_layers):
         "generator": "Scripts/fixtures_trainer_backward.py", "torch": torch.__version__,
         "rank": RANK, "scale": SCALE, "num_layers": num_layers,
         "examples": [{"tokens": t, "offset": o} for t, o in examples],
-        "loss": loss.item(), "tokens": int(mask.sum().item()),
+        "loss": loss.item(), "tokens": trained,
         "gradients": {k: {"a": ta.grad.numpy().ravel().tolist(), "b": tb.grad.numpy().ravel().tolist()}
                       for k, (ta, tb) in params.items()},
     }
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(reference, f)
-    print(name, "loss", loss.item(), "tokens", int(mask.sum().item()))
+    print(name, "loss", loss.item(), "tokens", trained)
 
 
 def batch_and_loss(model, examples):

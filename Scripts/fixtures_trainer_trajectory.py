@@ -18,10 +18,10 @@ import types
 import mlx.core as mx
 import numpy as np
 from mlx_lm.lora import CONFIG_DEFAULTS, train_model
-from mlx_lm.tuner.callbacks import TrainingCallback
 from mlx_lm.tuner.datasets import CacheDataset, load_dataset
 from mlx_lm.utils import load
 from safetensors.numpy import save_file
+from mlx_fixture_util import Recorder
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures")
 OUT = os.path.join(ROOT, "trainer", "trajectory")
@@ -63,18 +63,6 @@ args.update({
     "lora_parameters": {"rank": 2, "dropout": 0.0, "scale": 4.0}, "max_seq_length": 2048,
 })
 args = types.SimpleNamespace(**args)
-
-
-class Recorder(TrainingCallback):
-    def __init__(self):
-        self.train, self.val = [], []
-
-    def on_train_loss_report(self, info):
-        self.train.append({"step": info["iteration"], "loss": info["train_loss"], "lr": info["learning_rate"],
-                           "trained_tokens": info["trained_tokens"]})
-
-    def on_val_loss_report(self, info):
-        self.val.append({"step": info["iteration"], "loss": info["val_loss"]})
 
 
 np.random.seed(args.seed)

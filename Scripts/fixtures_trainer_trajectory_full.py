@@ -26,10 +26,10 @@ import types
 import mlx.core as mx
 import numpy as np
 from mlx_lm.lora import CONFIG_DEFAULTS, train_model
-from mlx_lm.tuner.callbacks import TrainingCallback
 from mlx_lm.tuner.datasets import CacheDataset, load_dataset
 from mlx_lm.utils import load
 from safetensors.numpy import load_file, save_file
+from mlx_fixture_util import Recorder
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures")
 MODULES = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -39,18 +39,6 @@ SHAPES = {"self_attn.q_proj": (64, 64), "self_attn.k_proj": (64, 32), "self_attn
 VARIANTS = {"mlx4": ("llama3_tiny-mlx4", "lora"), "dora": ("llama3_tiny", "dora"), "dora_mlx4": ("llama3_tiny-mlx4", "dora")}
 CONFIG = {"seed": 5, "num_layers": 2, "batch_size": 8, "iters": 20, "val_batches": -1, "steps_per_report": 1,
           "steps_per_eval": 10, "optimizer": "adam", "learning_rate": 2e-3, "rank": 4, "scale": 4.0}
-
-
-class Recorder(TrainingCallback):
-    def __init__(self):
-        self.train, self.val = [], []
-
-    def on_train_loss_report(self, info):
-        self.train.append({"step": info["iteration"], "loss": info["train_loss"], "lr": info["learning_rate"],
-                           "trained_tokens": info["trained_tokens"]})
-
-    def on_val_loss_report(self, info):
-        self.val.append({"step": info["iteration"], "loss": info["val_loss"]})
 
 
 def row_norms(model, layer, module):

@@ -23,8 +23,6 @@ public final class AttentionService: @unchecked Sendable {
 
     /// What the source holds between intents.
     private struct State {
-        var model: LoadedModel?
-        var other: LoadedModel?
         var tokens: [String] = []
         var a: (capture: AttentionCapture, analysis: AttentionAnalysis)?
         var b: AttentionCapture?
@@ -63,24 +61,31 @@ public final class AttentionService: @unchecked Sendable {
         }
         queue.async { [self] in
             do {
-                let loaded = try context.pool.model(for: model)
-                let other = try compare.map { try context.pool.model(for: $0) }
-                if let other, other.config.numHiddenLayers != loaded.config.numHiddenLayers
-                    || other.config.numAttentionHeads != loaded.config.numAttentionHeads
-                    || other.config.vocabSize != loaded.config.vocabSize
-                {
-                    throw AppError("the second model's shape (layers, heads, vocabulary) differs from the first")
-                }
-                lock.withLock {
-                    state.model = loaded
-                    state.other = other
-                }
+                _ = try models()
                 inbox.post { wb in wb.attention.model.setStatus(nil) }
             } catch {
-                let message = "error: cannot load: \(error)"
+                let message = "error: \(error)"
                 inbox.post { wb in wb.attention.model.setStatus(message) }
             }
         }
+    }
+
+    /// The model and the one compared with it, from the pool: loaded on first use, and tried
+    /// again after a failed load, so a capture reports the load's own error rather than a
+    /// model that is "not loaded".
+    private func models() throws -> (LoadedModel, LoadedModel?) {
+        func load(_ key: ModelKey) throws -> LoadedModel {
+            do { return try context.pool.model(for: key) } catch { throw AppError("cannot load \(key.title): \(error)") }
+        }
+        let loaded = try load(model)
+        let other = try compare.map(load)
+        if let other, other.config.numHiddenLayers != loaded.config.numHiddenLayers
+            || other.config.numAttentionHeads != loaded.config.numAttentionHeads
+            || other.config.vocabSize != loaded.config.vocabSize
+        {
+            throw AppError("the second model's shape (layers, heads, vocabulary) differs from the first")
+        }
+        return (loaded, other)
     }
 
     /// Drops any analysis in progress.
@@ -96,13 +101,13 @@ public final class AttentionService: @unchecked Sendable {
                     wb.attention.model.setStatus("error: no chat prompt yet; press p to type one")
                     return
                 }
-                wb.attention.model.setStatus("analysing…")
+                wb.attention.model.setStatus(AttentionViewModel.capturingStatus)
                 wb.attention.model.setPrompt(source.user + (source.answer.map { " ⇒ " + $0 } ?? ""))
                 analyse(user: source.user, answer: source.answer, chat: typed.isEmpty)
             }
         case .analyzeTurn(let user, let answer):
             inbox.post { [self] wb in
-                wb.attention.model.setStatus("analysing…")
+                wb.attention.model.setStatus(AttentionViewModel.capturingStatus)
                 wb.attention.model.setPrompt(user + (answer.map { " ⇒ " + $0 } ?? ""))
                 analyse(user: user, answer: answer, chat: true)
             }
@@ -147,9 +152,8 @@ public final class AttentionService: @unchecked Sendable {
         }
         let maxTokens = self.maxTokens
         queue.async { [self] in
-            let (loaded, otherLoaded) = lock.withLock { (state.model, state.other) }
             do {
-                guard let loaded else { throw AppError("the model is not loaded") }
+                let (loaded, otherLoaded) = try models()
                 let model = loaded.model
                 let other = otherLoaded?.model
                 let ids = try Self.ids(user: user, answer: answer, chat: chat, model: loaded)

@@ -52,6 +52,7 @@ extension BenchService {
             let rubrics = JudgeRubric.builtIn.filter { request.rubric == nil || $0.name == request.rubric }
             guard !rubrics.isEmpty else { throw AppError("no rubric named \(request.rubric ?? "")") }
             let (backend, width) = try judgeBackend(request, title: title)
+            let caveat = backend.caveat
             try Task.checkCancellation()
             let pass = JudgePass(store: store, backend: backend, rubrics: rubrics,
                                  settings: .init(concurrency: width, retries: 3, rescore: request.rescore))
@@ -59,16 +60,17 @@ extension BenchService {
                 switch event {
                 case .started(let count):
                     post(BenchActivity(title: title, line: "judging \(count) answers with \(backend.identity)",
-                                       fraction: count == 0 ? 1 : 0))
-                case .judged(let model, let bench, let item, let status, let done, let total):
-                    post(BenchActivity(title: title, line: "[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)",
-                                       fraction: total > 0 ? Double(done) / Double(total) : nil))
+                                       fraction: count == 0 ? 1 : 0, warning: caveat))
+                case .judged(let model, let bench, let item, let status, let reason, let done, let total):
+                    let why = reason.map { " (\($0))" } ?? ""
+                    post(BenchActivity(title: title, line: "[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)\(why)",
+                                       fraction: total > 0 ? Double(done) / Double(total) : nil, warning: caveat))
                     if done % 5 == 0 { reload() }
                 }
             }
             try Task.checkCancellation()
-            return "\(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed, "
-                + "\(summary.skipped) already judged"
+            // Why answers stay unscored is part of the result ("reply holds no JSON object: 50 of 50").
+            return JobResult(line: summary.description, warning: caveat)
         }
     }
 }

@@ -60,7 +60,7 @@ public final class BenchService: @unchecked Sendable {
                     lock.withLock { baseline = name }
                 }
             }
-        case .reload: reload()
+        case .reload: reload(announce: true)
         case .cancel: lock.withLock { job }?.cancel()
         case .startRun(let request): startRun(request)
         case .score(let scorers): startScoring(scorers)
@@ -77,8 +77,10 @@ public final class BenchService: @unchecked Sendable {
         return s
     }
 
-    /// Reads the store in the background and replaces the panel's data (keeping its selection).
-    func reload() {
+    /// Reads the store in the background and replaces the panel's data (keeping its selection);
+    /// with `announce` (F5), the footer says what was read, so a reload that changes nothing is
+    /// still seen to happen.
+    func reload(announce: Bool = false) {
         let path = context.paths.short(databaseURL)
         queue.async { [self] in
             // Browsing never creates the database; a run or an import does.
@@ -86,6 +88,7 @@ public final class BenchService: @unchecked Sendable {
                 inbox.post { wb in
                     wb.bench.model.setNotice(
                         "No results store at \(path) yet: lem bench import ../shared/lem, or press r to run a benchmark.")
+                    if announce { wb.showNotice("no results store at \(path) yet") }
                 }
                 return
             }
@@ -95,13 +98,20 @@ public final class BenchService: @unchecked Sendable {
                 vm.setSource(path)
                 vm.setChoices(judgeModels: judgeCandidates())
                 let fresh = vm
-                inbox.post { wb in wb.bench.model.replaceData(with: fresh) }
+                let said = "read \(path) again: \(Self.count(fresh.runs.count, "run")), \(Self.count(fresh.prompts.count, "prompt"))"
+                inbox.post { wb in
+                    wb.bench.model.replaceData(with: fresh)
+                    if announce { wb.showNotice(said) }
+                }
             } catch {
                 let message = "Cannot read \(path): \(error)"
                 inbox.post { wb in wb.bench.model.setNotice(message) }
             }
         }
     }
+
+    /// `1 run`, `5 runs`.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// The panel's view of the store.
     static func viewModel(_ b: BenchBrowser) -> BenchViewModel {
@@ -133,8 +143,19 @@ public final class BenchService: @unchecked Sendable {
         inbox.post { wb in wb.bench.model.setActivity(activity) }
     }
 
+    /// What a finished job shows: its result line and a caution, if any.
+    struct JobResult: Sendable {
+        var line: String
+        var warning: String?
+    }
+
     /// Starts `body` as the one background job unless another is running.
     func launch(_ title: String, _ body: @escaping @Sendable () async throws -> String) {
+        launch(title) { JobResult(line: try await body()) }
+    }
+
+    /// Starts `body` as the one background job unless another is running.
+    func launch(_ title: String, _ body: @escaping @Sendable () async throws -> JobResult) {
         let busy = lock.withLock { job != nil }
         if busy {
             post(BenchActivity(title: title, line: "another job is running; stop it first (x)", running: false, failed: true))
@@ -143,8 +164,8 @@ public final class BenchService: @unchecked Sendable {
         post(BenchActivity(title: title, line: "starting…"))
         let task = Task.detached { [self] in
             do {
-                let summary = try await body()
-                post(BenchActivity(title: title, line: summary, fraction: 1, running: false))
+                let result = try await body()
+                post(BenchActivity(title: title, line: result.line, fraction: 1, running: false, warning: result.warning))
             } catch is CancellationError {
                 post(BenchActivity(title: title, line: "stopped; what was answered is kept (r resumes)", running: false))
             } catch {
@@ -183,36 +204,20 @@ public final class BenchService: @unchecked Sendable {
         }
     }
 
-    /// The scorers a scoring pass names; an unknown name is an error.
-    static func scorers(named names: [String]) throws -> [any TextScorer] {
-        var scorers: [any TextScorer] = []
-        for name in names {
-            switch name {
-            case "gsm8k": scorers += GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }
-            case "lek-heuristic": scorers.append(LEKHeuristic())
-            case "patterns": scorers.append(PatternScorer())
-            case "grammar": scorers.append(GrammarDifferential())
-            case "authority": scorers.append(AuthorityDetector())
-            default: throw AppError("unknown scorer \(name)")
-            }
-        }
-        return scorers
-    }
-
     private func startScoring(_ names: [String]) {
         let title = "score " + names.joined(separator: " ")
         launch(title) { [self] in
             let store = try openStore()
-            let scorers = try Self.scorers(named: names)
-            let gsmOnly = scorers.allSatisfy { $0 is GSM8KScorer }
-            let written = try ScoringPass.run(scorers, store: store, benchmarks: gsmOnly ? ["gsm8k"] : []) { [self] done, total in
+            let scorers = try ScoringPass.scorers(named: names)
+            // Each scorer scores only the benchmarks it is made for; the summary says what it skipped.
+            let summary = try ScoringPass.run(scorers, store: store) { [self] done, total in
                 if done % 20 == 0 || done == total {
                     post(BenchActivity(title: title, line: "[\(done)/\(total)] responses",
                                        fraction: total > 0 ? Double(done) / Double(total) : nil))
                 }
             }
             try Task.checkCancellation()
-            return "wrote \(written) scores"
+            return (["wrote \(summary.written) scores for \(summary.responses) answers"] + summary.notes).joined(separator: "; ")
         }
     }
 }

@@ -66,8 +66,8 @@ public final class ChatService: @unchecked Sendable {
         case .send(let text):
             inbox.post { [self] wb in
                 // One generation at a time: a second prompt is refused, not queued behind it.
-                guard !wb.chat.model.isGenerating, wb.chat.model.comparison?.isRunning != true else {
-                    wb.showNotice("an answer is still being generated: wait for it, or Esc stops it")
+                guard !wb.chat.model.isAnswering else {
+                    wb.showNotice(ChatViewModel.busyNotice)
                     return
                 }
                 wb.chat.model.beginTurn(prompt: text)
@@ -77,6 +77,11 @@ public final class ChatService: @unchecked Sendable {
             cancelCurrent()
         case .regenerate:
             inbox.post { [self] wb in
+                // One generation at a time, as for a new prompt (the split view's answers count).
+                guard !wb.chat.model.isAnswering else {
+                    wb.showNotice(ChatViewModel.busyNotice)
+                    return
+                }
                 guard let prompt = wb.chat.model.dropLastAnswer() else { return }
                 wb.chat.model.beginTurn(prompt: prompt)
                 generate(wb.chat.model)
@@ -92,7 +97,13 @@ public final class ChatService: @unchecked Sendable {
         case .setKernelMode(let mode):
             inbox.post { wb in wb.chat.model.setKernelMode(mode) }
         case .compareLastPrompt:
-            inbox.post { [self] wb in startComparison(chat: wb.chat.model) }
+            inbox.post { [self] wb in
+                guard !wb.chat.model.isGenerating else {
+                    wb.showNotice(ChatViewModel.busyNotice)
+                    return
+                }
+                startComparison(chat: wb.chat.model)
+            }
         case .clear:
             cancelCurrent()
             sessions?.startNew()
@@ -211,7 +222,8 @@ public final class ChatService: @unchecked Sendable {
             let request: GenerationRequest
             let model: LoadedModel
             do {
-                model = try context.pool.model(for: key)
+                // A model whose load failed is tried again; if it fails again, that error is shown.
+                do { model = try context.pool.model(for: key) } catch { throw AppError("cannot load \(key.title): \(error)") }
                 request = try self.request(for: chat, model: model)
             } catch {
                 let message = "\(error)"

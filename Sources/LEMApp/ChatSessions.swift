@@ -64,7 +64,7 @@ public final class ChatSessions: @unchecked Sendable {
             systemPrompt: chat.systemPrompt, kernelMode: chat.kernelMode.rawValue, sampling: Self.samplingJSON(chat.sampler),
             messages: messages.map { m in
                 StoredChatMessage(
-                    role: m.role.rawValue, text: m.text, promptTokens: m.stats?.promptTokens,
+                    role: m.role, text: m.text, promptTokens: m.stats?.promptTokens,
                     generatedTokens: m.stats?.generatedTokens, promptTokensPerSecond: m.stats?.promptTokensPerSecond,
                     generationTokensPerSecond: m.stats?.generationTokensPerSecond, cancelled: m.wasCancelled)
             })
@@ -166,7 +166,7 @@ public final class ChatSessions: @unchecked Sendable {
                           promptTokensPerSecond: m.promptTokensPerSecond ?? 0,
                           generationTokensPerSecond: m.generationTokensPerSecond ?? 0)
             }
-            return ChatEntry(role: ChatRole(rawValue: m.role), text: m.text, stats: stats, wasCancelled: m.cancelled)
+            return ChatEntry(role: m.role, text: m.text, stats: stats, wasCancelled: m.cancelled)
         }
         chat.restore(messages: messages, systemPrompt: s.systemPrompt, kernelMode: KernelMode(rawValue: s.kernelMode) ?? .none,
                      sampler: sampling(fromJSON: s.sampling), id: s.id, title: s.title)

@@ -67,8 +67,15 @@ public final class DemoService: @unchecked Sendable {
         let inbox = self.inbox
         switch intent {
         case .send(let text):
-            inbox.post { wb in wb.chat.model.beginTurn(prompt: text) }
-            stream(reply: Self.reply(to: text))
+            inbox.post { [weak self] wb in
+                // One generation at a time, as with a real model.
+                guard !wb.chat.model.isAnswering else {
+                    wb.showNotice(ChatViewModel.busyNotice)
+                    return
+                }
+                wb.chat.model.beginTurn(prompt: text)
+                self?.stream(reply: Self.reply(to: text))
+            }
         case .cancel:
             lock.withLock { generation += 1 }
             inbox.post { wb in wb.chat.model.finishTurn(stats: nil, cancelled: true) }

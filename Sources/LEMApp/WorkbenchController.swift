@@ -56,6 +56,7 @@ public final class WorkbenchController: @unchecked Sendable {
     public func start() {
         follower?.start()
         chat?.start()
+        train?.start()
         bench?.start()
         attention?.start()
         demo?.start()

@@ -18,7 +18,7 @@ public struct TrainLogIssue: Error, Hashable, Sendable, CustomStringConvertible 
 /// by other tools.
 ///
 /// Each line is one JSON object. The kind is `event` or `type` (`started`/`start`, `train`,
-/// `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `warning`, `probe`;
+/// `validating`, `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `warning`, `probe`;
 /// without one, `val` when `val_loss` is present, else `train` when a loss is; other kinds are
 /// skipped). Fields, aliases in brackets: `step` [`iter`, `iteration`], `loss` [`train_loss`;
 /// `val_loss` for validations], `lr` [`learning_rate`], `it_per_sec`, `tokens_per_sec`
@@ -111,6 +111,7 @@ public enum TrainLogParser {
                 tokensPerSec: number("tokens_per_sec", "tokens_per_second", "tok_per_sec"),
                 trainedTokens: integer("trained_tokens", "tokens"), peakMemMB: memory, elapsed: number("elapsed", "time"))
             return .event(.trainReport(report), warning: finiteWarning(loss, source: source, line: line))
+        case "validating": return .event(.validating(step: step ?? 0), warning: nil)
         case "validation", "val":
             guard let step, let loss = number("val_loss", "loss") else {
                 return issue("validation record needs 'step' and 'val_loss'")

@@ -9,6 +9,8 @@ public enum TrainingEvent: Sendable, Hashable {
     case started(step: Int, totalSteps: Int)
     /// Averages over the iterations since the previous report.
     case trainReport(TrainReport)
+    /// A validation starts (it can take a while): `step` as for `validation`.
+    case validating(step: Int)
     case validation(step: Int, valLoss: Double, valTime: Double?)
     case saved(step: Int, path: String)
     /// A validation beat every earlier one; the adapter it validated was written to `path`.
@@ -61,16 +63,16 @@ public enum TrainingEvent: Sendable, Hashable {
     /// The step the event belongs to.
     public var step: Int {
         switch self {
-        case .started(let s, _), .validation(let s, _, _), .saved(let s, _), .best(let s, _, _), .finished(let s, _),
-            .failed(let s, _), .warning(let s, _):
+        case .started(let s, _), .validating(let s), .validation(let s, _, _), .saved(let s, _), .best(let s, _, _),
+            .finished(let s, _), .failed(let s, _), .warning(let s, _):
             s
         case .trainReport(let r): r.step
         case .probe(let p): p.step
         }
     }
 
-    /// The event's JSON object: `{"event": "started" | "train" | "validation" | "saved" | "best" |
-    /// "finished" | "failed" | "warning" | "probe", "step": …, …}` with snake_case fields; absent optional
+    /// The event's JSON object: `{"event": "started" | "train" | "validating" | "validation" | "saved" |
+    /// "best" | "finished" | "failed" | "warning" | "probe", "step": …, …}` with snake_case fields; absent optional
     /// fields are left out, a non-finite number is `null`.
     ///
     /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
@@ -91,6 +93,7 @@ public enum TrainingEvent: Sendable, Hashable {
             if let t = r.trainedTokens { o["trained_tokens"] = .int(t) }
             number("peak_mem_mb", r.peakMemMB)
             number("elapsed", r.elapsed)
+        case .validating: break
         case .validation(_, let loss, let time):
             number("val_loss", loss)
             number("val_time", time)
@@ -124,6 +127,7 @@ public enum TrainingEvent: Sendable, Hashable {
         switch self {
         case .started: "started"
         case .trainReport: "train"
+        case .validating: "validating"
         case .validation: "validation"
         case .saved: "saved"
         case .best: "best"

@@ -41,6 +41,20 @@ public struct LocalJudgeBackend: JudgeBackend {
         self.sampling = sampling
     }
 
+    /// Below this many parameters a judge model is warned about: models this small seldom
+    /// answer the rubric with its JSON object (SmolLM2-135M and Gemma 3 270M write none).
+    public static let smallModelParameters = 1_000_000_000
+
+    /// A warning when the model is smaller than `smallModelParameters`.
+    public var caveat: String? {
+        let n = model.config.parameterEstimate
+        guard n < Self.smallModelParameters else { return nil }
+        let size = n >= 1_000_000 ? "\(n / 1_000_000) M" : "\(max(1, n / 1000)) k"
+        return "small judge: \(model.key.modelURL.lastPathComponent) has about \(size) parameters; "
+            + "models under 1 B seldom write the rubric's JSON verdict, so expect unscored answers "
+            + "(use a larger model or a judge URL)"
+    }
+
     public func complete(prompt: String) async throws -> String {
         do {
             return try await model.reply(to: [.user(prompt)], sampling: sampling, continues: false).text

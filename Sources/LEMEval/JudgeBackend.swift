@@ -8,6 +8,13 @@ public protocol JudgeBackend: Sendable {
     var identity: String { get }
     /// Sends one prompt and returns the judge's reply text.
     func complete(prompt: String) async throws -> String
+    /// Why this judge's verdicts may be unreliable (a model too small to follow the rubric), if
+    /// anything; shown before and after a pass.
+    var caveat: String? { get }
+}
+
+extension JudgeBackend {
+    public var caveat: String? { nil }
 }
 
 /// Why a judge call failed; `retryable` failures are retried with backoff.

@@ -34,16 +34,34 @@ public struct JudgePass: Sendable {
     public enum Event: Sendable {
         /// `count` responses will be judged.
         case started(count: Int)
-        /// One response finished with this status.
-        case judged(model: String, benchmark: String, item: String, status: ScoreStatus, done: Int, total: Int)
+        /// One response finished with this status; `reason` says why it is not scored.
+        case judged(model: String, benchmark: String, item: String, status: ScoreStatus, reason: String?, done: Int,
+                    total: Int)
     }
 
     /// What a pass did.
-    public struct Summary: Sendable, Equatable {
+    public struct Summary: Sendable, Equatable, CustomStringConvertible {
         public var scored = 0
         public var unscored = 0
         public var failed = 0
         public var skipped = 0
+        /// Why answers were left unscored or failed, with how many each.
+        public var reasons: [String: Int] = [:]
+
+        /// Answers judged by the pass (skipped ones left out).
+        public var judged: Int { scored + unscored + failed }
+
+        /// `0 scored, 50 unscored, 0 failed, 0 already judged; not scored: reply holds no JSON
+        /// object: 50 of 50` — the three commonest reasons, then how many others.
+        public var description: String {
+            var text = "\(scored) scored, \(unscored) unscored, \(failed) failed, \(skipped) already judged"
+            guard !reasons.isEmpty else { return text }
+            let ranked = reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            var parts = ranked.prefix(3).map { "\($0.key): \($0.value) of \(judged)" }
+            if ranked.count > 3 { parts.append("\(ranked.count - 3) other reasons") }
+            text += "; not scored: " + parts.joined(separator: "; ")
+            return text
+        }
     }
 
     /// The scorer name judge verdicts are stored under.
@@ -79,7 +97,7 @@ public struct JudgePass: Sendable {
         }
         progress(.started(count: work.count))
         var done = 0
-        try await withThrowingTaskGroup(of: (ScoringTarget, ScoreStatus).self) { group in
+        try await withThrowingTaskGroup(of: (ScoringTarget, Outcome).self) { group in
             var next = 0
             func launch() {
                 let (t, rubric) = work[next]
@@ -87,23 +105,31 @@ public struct JudgePass: Sendable {
                 group.addTask { (t, try await self.judge(t, rubric)) }
             }
             while next < min(settings.concurrency, work.count) { launch() }
-            while let (t, status) = try await group.next() {
+            while let (t, outcome) = try await group.next() {
                 done += 1
-                switch status {
+                switch outcome.status {
                 case .scored: summary.scored += 1
                 case .unscored: summary.unscored += 1
                 case .failed: summary.failed += 1
                 }
-                progress(.judged(model: t.model, benchmark: t.benchmark, item: t.itemKey, status: status,
-                                 done: done, total: work.count))
+                if let reason = outcome.reason { summary.reasons[reason, default: 0] += 1 }
+                progress(.judged(model: t.model, benchmark: t.benchmark, item: t.itemKey, status: outcome.status,
+                                 reason: outcome.reason, done: done, total: work.count))
                 if next < work.count { launch() }
             }
         }
         return summary
     }
 
-    /// Judges one response and stores the outcome; returns the overall status.
-    func judge(_ t: ScoringTarget, _ rubric: JudgeRubric) async throws -> ScoreStatus {
+    /// How one response came out, and why when it is not scored.
+    struct Outcome: Sendable {
+        var status: ScoreStatus
+        var reason: String?
+    }
+
+    /// Judges one response and stores the outcome; returns the overall status and why it is not
+    /// scored (the stored reasoning, without the attempt count).
+    func judge(_ t: ScoringTarget, _ rubric: JudgeRubric) async throws -> Outcome {
         let version = "\(rubric.name)@\(rubric.version) \(backend.identity)"
         var reference = t.reference
         if reference["domain"] == nil, let d = t.reference["category"] { reference["domain"] = d }
@@ -111,11 +137,11 @@ public struct JudgePass: Sendable {
         switch rubric.render(prompt: t.prompt, response: t.response, reference: reference) {
         case .success(let p): prompt = p
         case .failure(let missing):
+            let reason = "item has no `\(missing.name)` field for rubric \(rubric.name)"
             try write(t, version, rubric.dimensions.map {
-                StoredScore(dimension: $0, value: nil, status: .unscored,
-                            reasoning: "item has no `\(missing.name)` field for rubric \(rubric.name)")
+                StoredScore(dimension: $0, value: nil, status: .unscored, reasoning: reason)
             })
-            return .unscored
+            return Outcome(status: .unscored, reason: reason)
         }
         var attempt = 0
         while true {
@@ -131,7 +157,7 @@ public struct JudgePass: Sendable {
                                        reasoning: verdict.problem ?? verdict.reasoning, raw: reply)
                 }
                 try write(t, version, rows)
-                return verdict.isComplete ? .scored : .unscored
+                return verdict.isComplete ? Outcome(status: .scored) : Outcome(status: .unscored, reason: verdict.problem)
             } catch let error as JudgeError {
                 if error.retryable, attempt < settings.retries {
                     let delay = settings.backoff * pow(2, Double(attempt))
@@ -143,7 +169,7 @@ public struct JudgePass: Sendable {
                     StoredScore(dimension: $0, value: nil, status: .failed,
                                 reasoning: "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))")
                 })
-                return .failed
+                return Outcome(status: .failed, reason: error.message)
             }
         }
     }

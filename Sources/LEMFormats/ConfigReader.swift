@@ -1,9 +1,10 @@
 import Foundation
+import LEMCore
 
 /// Typed access to one JSON object of a config file, with errors naming the file and the key.
 struct ConfigReader {
     let file: URL
-    let keys: [String: JSONValue]
+    let keys: JSONObject
     /// Prepended to key names in messages (`text_config.` for multimodal Gemma 3).
     let prefix: String
 
@@ -46,7 +47,7 @@ struct ConfigReader {
         return b
     }
 
-    func object(_ key: String) throws -> [String: JSONValue]? {
+    func object(_ key: String) throws -> JSONObject? {
         guard let v = keys[key], !v.isNull else { return nil }
         guard let o = v.object else { throw wrongType(key, v, "an object") }
         return o
@@ -116,7 +117,7 @@ struct ConfigReader {
     /// The MLX quantization object: `quantization`, else an MLX-style `quantization_config`
     /// (one with `group_size` and `bits` and no `quant_method`; transformers' GGUF, GPTQ or
     /// bitsandbytes configs are not MLX's and are ignored).
-    func mlxQuantizationObject() throws -> [String: JSONValue]? {
+    func mlxQuantizationObject() throws -> JSONObject? {
         if let q = try object("quantization") { return q }
         guard let q = try object("quantization_config"), q["quant_method"] == nil,
             q["group_size"] != nil, q["bits"] != nil

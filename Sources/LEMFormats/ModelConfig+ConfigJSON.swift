@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// Reading `config.json` (Hugging Face / MLX) into `ModelConfig`.
 ///

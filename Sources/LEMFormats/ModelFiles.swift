@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A model on disk opened for inference or training: its configuration and its weights.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A memory-mapped `.safetensors` file with a validated header.
 ///

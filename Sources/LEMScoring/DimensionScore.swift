@@ -43,6 +43,17 @@ public protocol TextScorer: Sendable {
     var name: String { get }
     /// The version of the scorer's rules; bump when a definition changes.
     var version: String { get }
+    /// The benchmarks whose answers the scorer is made for; nil: any benchmark's. A scoring
+    /// pass skips the others (GSM8K's exact-match rules mean nothing on a TruthfulQA answer).
+    var benchmarks: Set<String>? { get }
     /// Scores one response; every dimension the scorer defines is present in the result.
     func score(_ input: ScoringInput) -> [DimensionScore]
+}
+
+extension TextScorer {
+    /// Any benchmark, unless the scorer says otherwise.
+    public var benchmarks: Set<String>? { nil }
+
+    /// Whether the scorer is made for answers of `benchmark`.
+    public func applies(to benchmark: String) -> Bool { benchmarks?.contains(benchmark) ?? true }
 }

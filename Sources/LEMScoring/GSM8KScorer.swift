@@ -24,6 +24,8 @@ public struct GSM8KScorer: TextScorer {
     public let rule: Rule
     public var name: String { "gsm8k-\(rule.rawValue)" }
     public let version = "1"
+    /// GSM8K answers only: the rules extract a number and compare it with the item's answer.
+    public var benchmarks: Set<String>? { ["gsm8k"] }
 
     /// Creates a scorer for one rule.
     public init(rule: Rule) { self.rule = rule }

@@ -32,7 +32,14 @@ extension BenchReport {
     /// Formats an absolute delta (percentage points for accuracy).
     static func formatDelta(_ v: Double?, dimension: String) -> String {
         guard let v else { return "—" }
-        return dimension == "accuracy" ? String(format: "%+.1f", v) : String(format: "%+.2f", v)
+        return dimension == "accuracy" ? String(format: "%+.1fpp", v) : String(format: "%+.2f", v)
+    }
+
+    /// A differential cell: the absolute delta, and for scores (not percentages, whose relative
+    /// change reads as nonsense like +1600%) the relative change in brackets.
+    static func formatDifferential(_ cell: Cell, dimension: String) -> String {
+        let absolute = formatDelta(cell.delta, dimension: dimension)
+        return dimension == "accuracy" ? absolute : "\(absolute) (\(formatPercent(cell.deltaPercent)))"
     }
 
     var columns: [(bench: String, dim: Dimension)] {
@@ -58,10 +65,11 @@ extension BenchReport {
             for m in models where m != baseline {
                 diff.append([m] + cols.map { c in
                     guard let cell = c.dim.cells[m], cell.delta != nil else { return "—" }
-                    return "\(Self.formatDelta(cell.delta, dimension: c.dim.name)) (\(Self.formatPercent(cell.deltaPercent)))"
+                    return Self.formatDifferential(cell, dimension: c.dim.name)
                 })
             }
-            out += markdown ? "\n### Differential vs \(baseline)\n\n" : "\nDifferential vs \(baseline) (absolute, relative)\n"
+            out += markdown ? "\n### Differential vs \(baseline)\n\n"
+                : "\nDifferential vs \(baseline) (absolute, relative; accuracy in percentage points)\n"
             out += Self.table(header: header, rows: diff, markdown: markdown)
         }
         return out

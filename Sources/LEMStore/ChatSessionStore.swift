@@ -4,8 +4,7 @@ import GRDB
 
 /// One message of a stored chat session.
 public struct StoredChatMessage: Sendable, Equatable {
-    /// `system`, `user` or `assistant`.
-    public var role: String
+    public var role: ChatRole
     public var text: String
     public var promptTokens: Int?
     public var generatedTokens: Int?
@@ -14,7 +13,7 @@ public struct StoredChatMessage: Sendable, Equatable {
     public var cancelled: Bool
 
     /// Creates a message.
-    public init(role: String, text: String, promptTokens: Int? = nil, generatedTokens: Int? = nil,
+    public init(role: ChatRole, text: String, promptTokens: Int? = nil, generatedTokens: Int? = nil,
                 promptTokensPerSecond: Double? = nil, generationTokensPerSecond: Double? = nil, cancelled: Bool = false) {
         self.role = role
         self.text = text
@@ -141,7 +140,7 @@ public struct ChatSessionStore: Sendable {
                 try db.execute(sql: """
                     INSERT INTO chat_message (session_id, position, role, text, prompt_tokens, generated_tokens, prompt_tps,
                         generation_tps, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, i, m.role, m.text, m.promptTokens, m.generatedTokens, m.promptTokensPerSecond,
+                    """, arguments: [id, i, m.role.rawValue, m.text, m.promptTokens, m.generatedTokens, m.promptTokensPerSecond,
                                      m.generationTokensPerSecond, m.cancelled])
             }
             return id!
@@ -167,7 +166,7 @@ public struct ChatSessionStore: Sendable {
                 throw LocatedError(store.url.path, "no chat session with id \(id)")
             }
             let messages = try Row.fetchAll(db, sql: "SELECT * FROM chat_message WHERE session_id = ? ORDER BY position", arguments: [id]).map { m in
-                StoredChatMessage(role: m["role"], text: m["text"], promptTokens: m["prompt_tokens"], generatedTokens: m["generated_tokens"],
+                StoredChatMessage(role: ChatRole(rawValue: m["role"]), text: m["text"], promptTokens: m["prompt_tokens"], generatedTokens: m["generated_tokens"],
                                   promptTokensPerSecond: m["prompt_tps"], generationTokensPerSecond: m["generation_tps"],
                                   cancelled: m["cancelled"])
             }
@@ -207,7 +206,7 @@ public struct ChatSessionStore: Sendable {
         out += "- kernel mode: \(s.kernelMode)\n- sampling: `\(s.sampling)`\n"
         if !s.systemPrompt.isEmpty { out += "\n## System\n\n\(s.systemPrompt)\n" }
         for m in s.messages {
-            out += "\n## \(m.role == "user" ? "You" : m.role == "assistant" ? "Assistant" : "System")\n\n\(m.text)\n"
+            out += "\n## \(m.role == .user ? "You" : m.role == .assistant ? "Assistant" : "System")\n\n\(m.text)\n"
             if let p = m.promptTokens, let g = m.generatedTokens {
                 out += "\n*\(p) prompt + \(g) generated tokens"
                 if let gs = m.generationTokensPerSecond { out += String(format: ", %.1f tok/s", gs) }

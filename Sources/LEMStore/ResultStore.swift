@@ -90,6 +90,16 @@ public final class ResultStore: Sendable {
             try db.execute(sql: "ALTER TABLE run ADD COLUMN kernel TEXT")
         }
         ChatSessionStore.registerMigrations(&m)
+        m.registerMigration("v3-gsm8k-scores-on-gsm8k-only") { db in
+            // Scoring passes once wrote GSM8K exact-match scores for every benchmark's answers
+            // (bogus "accuracy" columns for TruthfulQA, Do Not Answer, Toxigen): drop them.
+            try db.execute(sql: """
+                DELETE FROM score
+                WHERE scorer IN ('gsm8k-lem', 'gsm8k-lmeval-strict', 'gsm8k-lmeval-flexible')
+                  AND response_id IN (SELECT response.id FROM response JOIN run ON run.id = response.run_id
+                                      WHERE run.benchmark != 'gsm8k')
+                """)
+        }
         return m
     }
 

@@ -42,6 +42,20 @@ final class FakeInbox: WorkbenchInbox, @unchecked Sendable {
         }
     }
 
+    /// `settle` for tests whose work runs on Swift's cooperative pool (the Bench service's jobs
+    /// are tasks): it waits with `Task.sleep`, so the waiting test never holds one of the pool's
+    /// threads the job needs. (Blocking waits starved the jobs for minutes on a 2-core machine
+    /// while other suites ran: the pool is as wide as the cores.)
+    func settle(_ label: String, timeout: Double = 60, _ condition: (Workbench) -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            drain()
+            if condition(workbench) { return }
+            guard Date() < deadline else { throw AppTestError("timed out waiting for: \(label)") }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
     /// Drains for `seconds` (to show that something does not happen).
     func idle(_ seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)

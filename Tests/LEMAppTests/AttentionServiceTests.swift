@@ -56,6 +56,21 @@ struct AttentionServiceTests {
         #expect(inbox.workbench.attention.model.tokens.count == expected.count)
     }
 
+    @Test("a model that failed to load is reported by a capture as the load's failure, not as 'not loaded'")
+    func loadFailure() throws {
+        let missing = ModelKey(model: world.root.appendingPathComponent("models/missing"))
+        let service = AttentionService(context: world.context, inbox: inbox, model: missing, compare: nil)
+        service.start()
+        try inbox.settle("load failed") { $0.attention.model.status?.hasPrefix("error:") == true }
+        #expect(inbox.workbench.attention.model.status?.contains("cannot load missing") == true)
+        service.handle(.analyze("the cat"))
+        try inbox.settle("capture refused") {
+            $0.attention.model.status?.hasPrefix("error:") == true && $0.attention.model.status != AttentionViewModel.capturingStatus
+        }
+        let status = inbox.workbench.attention.model.status ?? ""
+        #expect(status.contains("cannot load missing") && !status.contains("not loaded"), "\(status)")
+    }
+
     @Test("against a second (here identical) model the difference view shows zero change")
     func compare() throws {
         let copy = world.root.appendingPathComponent("models/copy")

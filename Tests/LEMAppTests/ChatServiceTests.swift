@@ -146,6 +146,8 @@ struct ChatServiceTests {
         service.handle(.send("hello?"))
         try inbox.settle("turn failed") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 4 }
         #expect(inbox.workbench.chat.model.error?.contains("still loading") == false)
+        // The prompt's error is the load's own: which model, and why.
+        #expect(inbox.workbench.chat.model.error?.contains("cannot load missing") == true, "\(inbox.workbench.chat.model.error ?? "")")
     }
 
     @Test("kernel modes place the kernel as the system prompt or around the newest user turn")

@@ -40,6 +40,16 @@ struct TrainServiceTests {
         let logged = try TrainLog.read(folder.appendingPathComponent("train-log.jsonl"))
         #expect(logged.first == .started(step: 0, totalSteps: 4))
         #expect(logged.compactMap { if case .trainReport(let r) = $0 { r.step } else { nil } } == [1, 2, 3, 4])
+        // Each validation is announced before it runs (the panel shows "validating…").
+        let validations = logged.compactMap { e -> String? in
+            switch e {
+            case .validating(let s): "v\(s)"
+            case .validation(let s, _, _): "=\(s)"
+            default: nil
+            }
+        }
+        #expect(validations == ["v0", "=0", "v1", "=1", "v3", "=3"])
+        #expect(!m.isValidating)
         // Training the same config through the shared preparation gives the same losses.
         let config = try TrainService.config(for: request(iters: 4, folder: "adapters/check"), paths: world.paths)
         let prepared = try PreparedTrainingRun.prepare(config: config)
@@ -63,12 +73,78 @@ struct TrainServiceTests {
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapters.safetensors").path))
         #expect(!service.isRunning)
 
+        let stoppedAt = stopped.step
+        let pointsBefore = stopped.trainLoss.count
         service.handle(.resume)
-        try inbox.settle("resumed run trains") { $0.train.model.isRunning && !$0.train.model.trainLoss.isEmpty }
+        try inbox.settle("resumed run trains") { $0.train.model.isRunning && $0.train.model.trainLoss.count > pointsBefore }
         #expect(inbox.workbench.train.model.lastRequest?.values["resume_adapter_file"]
             == folder.appendingPathComponent("adapters.safetensors").path)
         service.handle(.stop)
-        try inbox.settle("stopped again") { $0.train.model.status?.hasPrefix("stopped at iteration") == true }
+        try inbox.settle("stopped again") { !$0.train.model.isRunning && $0.train.model.status?.hasPrefix("stopped at iteration") == true }
+        // The panel's curve goes on from where it stopped, and so do the log and the count.
+        let resumed = inbox.workbench.train.model
+        #expect(resumed.trainLoss.first?.step == 1 && resumed.trainLoss.count > pointsBefore)
+        #expect(resumed.trainLoss.map(\.step) == resumed.trainLoss.map(\.step).sorted())
+        let logged = try TrainLog.read(folder.appendingPathComponent("train-log.jsonl"))
+        let starts = logged.compactMap { if case .started(let s, _) = $0 { s } else { nil } }
+        #expect(starts == [0, stoppedAt], "the log was not continued: \(starts)")
+        let reports = logged.compactMap { if case .trainReport(let r) = $0 { r.step } else { nil } }
+        #expect(reports == Array(1...reports.count), "the iteration count restarted: \(reports)")
+    }
+
+    @Test("a YAML config's values replace the form's defaults (paths relative to the file), typed rows win, and the run writes where the file says")
+    func configWinsOverTheFormsDefaults() throws {
+        let recipes = world.root.appendingPathComponent("recipes")
+        try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
+        let yaml = recipes.appendingPathComponent("tiny.yaml")
+        try Data("""
+            model: ../models/tiny-chat
+            data: ../data
+            adapter_path: ../runs/from-yaml
+            iters: 3
+            num_layers: 1
+            batch_size: 2
+            max_seq_length: 32
+            steps_per_eval: 2
+            save_every: 2
+            learning_rate: 1.0e-3
+            """.utf8).write(to: yaml)
+        service.start()
+        try inbox.settle("adapter root") { $0.train.model.adapterRoot == world.paths.adapters.path }
+        // Open the form, type the config path; the form shows the file's values.
+        let screen = Rect(x: 0, y: 0, width: 100, height: 30)
+        inbox.workbench.selected = .train
+        var intents: [WorkbenchIntent] = []
+        let keys = [KeyEvent.char("n"), KeyEvent(.enter)] + yaml.path.map { KeyEvent.char($0) } + [KeyEvent(.enter)]
+        for k in keys {
+            _ = inbox.workbench.handle(.key(k), screen: screen) { intents.append($0) }
+        }
+        #expect(intents == [.train(.readConfig(yaml.path))])
+        service.handle(.readConfig(yaml.path))
+        try inbox.settle("config shown") { $0.train.formRequest?.defaults["iters"] == "3" }
+        let request = try #require(inbox.workbench.train.formRequest)
+        #expect(request.defaults["data"] == world.dataFolder.path)
+        #expect(request.defaults["adapter_path"] == world.root.appendingPathComponent("runs/from-yaml").path)
+        #expect(request.defaults["steps_per_report"] == "1", "the form's own default stays where the file says nothing")
+        // Typed values still win over the file.
+        var typed = request
+        typed.values["iters"] = "2"
+        let config = try TrainService.config(for: typed, paths: world.paths)
+        #expect(config.iters == 2 && config.numLayers == 1 && config.maxSeqLength == 32 && config.stepsPerReport == 1)
+        #expect(config.adapterPath == world.root.appendingPathComponent("runs/from-yaml").path)
+        // Without a file, the default adapter folder is under the adapters root, numbered when taken.
+        let plain = TrainRunRequest(values: ["model": world.model.path, "data": world.dataFolder.path],
+                                    defaults: ["adapter_path": world.paths.adapters.appendingPathComponent("tiny-chat-lora").path])
+        #expect(try TrainService.config(for: plain, paths: world.paths).adapterPath.hasSuffix("adapters/tiny-chat-lora"))
+        service.handle(.start(request))
+        try inbox.settle("finished") { $0.train.model.status?.hasPrefix("finished") == true }
+        let log = world.root.appendingPathComponent("runs/from-yaml/train-log.jsonl")
+        let reports = try TrainLog.read(log).compactMap { if case .trainReport(let r) = $0 { r.step } else { nil } }
+        #expect(reports == [1, 2, 3])
+        try FileManager.default.createDirectory(at: world.paths.adapters.appendingPathComponent("tiny-chat-lora"),
+                                                withIntermediateDirectories: true)
+        try Data().write(to: world.paths.adapters.appendingPathComponent("tiny-chat-lora/train-log.jsonl"))
+        #expect(try TrainService.config(for: plain, paths: world.paths).adapterPath.hasSuffix("adapters/tiny-chat-lora-2"))
     }
 
     @Test("a bad form value fails the run with the key named; nothing to resume says so")

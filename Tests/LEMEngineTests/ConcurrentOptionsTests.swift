@@ -37,7 +37,7 @@ private final class Slots: @unchecked Sendable {
             var out = [Float](repeating: .nan, count: kernel.rows)
             x.withUnsafeBufferPointer { xp in
                 if serial {
-                    Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: options)
+                    Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: options, serial: true)
                 } else {
                     Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: options)
                 }

@@ -55,8 +55,8 @@ struct MatvecPaths: Equatable {
             let exactOptions = EngineOptions(eightRowKernels: eightRowKernels)
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, options: exactOptions)
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &pooled, options: q8)
-            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8)
-            Kernels.matvecSerial(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable)
+            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8, serial: true)
+            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable, serial: true)
         }
         (self.pooled, self.serial, self.exact, self.scalar) = (pooled, serial, exact, scalar)
     }

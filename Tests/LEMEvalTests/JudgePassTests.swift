@@ -45,7 +45,10 @@ struct JudgePassTests {
         defer { server.stop() }
         let backend = HTTPJudgeBackend(baseURL: server.baseURL, model: "tiny-judge", apiKey: "sekrit-123", timeout: 5)
         let summary = try await JudgePass(store: db.store, backend: backend).run()
-        #expect(summary == JudgePass.Summary(scored: 1, unscored: 1, failed: 0, skipped: 0))
+        #expect(summary == JudgePass.Summary(scored: 1, unscored: 1, failed: 0, skipped: 0,
+                                             reasons: ["reply holds no JSON object": 1]))
+        // The summary says why the unscored answer is unscored.
+        #expect(summary.description == "1 scored, 1 unscored, 0 failed, 0 already judged; not scored: reply holds no JSON object: 1 of 2")
         let requests = server.requests
         #expect(requests.count == 2)
         #expect(requests.allSatisfy { $0.path == "/v1/chat/completions" && $0.headers["authorization"] == "Bearer sekrit-123" })
@@ -116,6 +119,9 @@ struct JudgePassTests {
         let reasons = try rows(db).map { $0["reasoning"] as String }
         #expect(reasons.contains { $0.hasPrefix("HTTP 500") && $0.hasSuffix("(after 3 attempts)") })
         #expect(reasons.contains { $0.hasPrefix("HTTP 400") && $0.hasSuffix("(after 1 attempt)") })
+        // Each failure counts once under its own error, without the attempt count.
+        #expect(summary.reasons.count == 2 && summary.reasons.values.allSatisfy { $0 == 1 })
+        #expect(summary.description.contains("not scored: HTTP 400") || summary.description.contains("not scored: HTTP 500"))
     }
 
     @Test("no more requests in flight than the concurrency limit")

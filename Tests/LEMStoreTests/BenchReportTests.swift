@@ -49,6 +49,8 @@ struct BenchReportTests {
         let text = r.render(.text)
         #expect(text.contains("+1.26 (+34.6%)"))
         #expect(text.contains("34.0%"))
+        // Accuracy deltas are percentage points, never a relative change of a percentage.
+        #expect(text.contains("-32.0pp") && !text.contains("-94.1%"), "\(text)")
         // JSON shape: baseline, benchmarks → dimension → model → {mean, n, delta, delta_pct}.
         let json = try #require(try JSONValue.parse(Data(r.render(.json).utf8)).object)
         #expect(json["baseline"] == .string("instruction_tuned"))

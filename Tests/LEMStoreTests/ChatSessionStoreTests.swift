@@ -9,8 +9,8 @@ import Testing
     static func session(_ title: String, at time: Double) -> StoredChatSession {
         StoredChatSession(title: title, model: "SmolLM2", adapter: "/a/adapters", systemPrompt: "Be brief.", kernelMode: "sandwich",
                           sampling: #"{"temperature":0.7}"#, createdAt: time, updatedAt: time, messages: [
-                              StoredChatMessage(role: "user", text: "Hi"),
-                              StoredChatMessage(role: "assistant", text: "Hello **there**", promptTokens: 12, generatedTokens: 3,
+                              StoredChatMessage(role: .user, text: "Hi"),
+                              StoredChatMessage(role: .assistant, text: "Hello **there**", promptTokens: 12, generatedTokens: 3,
                                                 promptTokensPerSecond: 200, generationTokensPerSecond: 41.25, cancelled: false),
                           ])
     }
@@ -27,7 +27,7 @@ import Testing
 
         // Saving again replaces the messages and moves the session to the top.
         var older = try chats.load(id: first)
-        older.messages.append(StoredChatMessage(role: "user", text: "More?"))
+        older.messages.append(StoredChatMessage(role: .user, text: "More?"))
         older.updatedAt = 300
         #expect(try chats.save(older) == first)
         #expect(try chats.list().map(\.id) == [first, second.id!])

@@ -85,10 +85,16 @@ extension WorkbenchEndToEndTests {
         for run in ["base_pt", "instruction_tuned", "abliterated", "lem_ethics", "lem_ethics_allen"] {
             #expect(text.contains(run), "run \(run) missing from the summary:\n\(text)")
         }
-        #expect(text.contains("gsm8k accura") && text.contains("truthfulqa") && text.contains("toxigen"), "columns:\n\(text)")
-        // The baseline row has plain means; the others carry deltas against it.
-        #expect(text.contains("★ base_pt") && text.range(of: #"instruction_tuned +\d+\.\d+ \+\d"#, options: .regularExpression) != nil,
+        // Benchmarks head their dimensions' columns, whole at this width.
+        for column in ["gsm8k", "accuracy", "truthfulqa", "truthfulness", "informativeness", "toxigen", "awareness"] {
+            #expect(text.contains(column), "column \(column) missing:\n\(text)")
+        }
+        // The baseline row has plain means; the others carry deltas against it, in percentage
+        // points for GSM8K's accuracy.
+        #expect(text.contains("★ base_pt") && text.contains("2.0%")
+                    && text.range(of: #"instruction_tuned +34\.0% \+32\.0pp"#, options: .regularExpression) != nil,
                 "no deltas against the baseline:\n\(text)")
+        #expect(!text.contains("1600"), "a relative change of a percentage:\n\(text)")
 
         try s.keys("Tab")
         (ok, text) = s.wait(for: "200/200 · sort id")

@@ -58,4 +58,40 @@ struct AttentionPanelTests {
         #expect(intents == [.attention(.analyze("")), .attention(.toggleDifference)])
         #expect(p.hints(keys: .builtin).contains { $0.label == "first run" })
     }
+
+    @Test func withoutColourTheMapIsShadedAndEveryTokenLabelsItsRowAndColumn() {
+        var p = AttentionPanel(model: PanelFixtures.attention())
+        var wb = Workbench()
+        wb.setColorDepth(.none)
+        p.monochrome = wb.attention.monochrome
+        p.focus = .map
+        p.query = 3
+        p.key = 1
+        let b = renderPanel(p, width: 70, height: 14)
+        assertSnapshot(b, "attention-mono-70x14")
+        // Shade characters carry the values; no cell relies on a colour (NO_COLOR drew reverse video).
+        #expect(!b.snapshot.contains("heat"))
+        let text = b.lines.joined(separator: "\n")
+        #expect(text.contains("█") && text.contains("▒"), "\(text)")
+        // Each query token labels its own row (one token per row), each key its column.
+        for token in ["<s>", "The", "·cat", "·漢", "·sat", "."] {
+            #expect(b.lines.contains { $0.contains("│" + token) || $0.contains(" " + token) }, "row label \(token)")
+        }
+    }
+
+    @Test func aLongCaptureScrollsWithTheCursorAndSaysWhatIsShown() {
+        let tokens = (0..<60).map { "tok\($0)" }
+        var w = [Float](repeating: 0, count: 60 * 60)
+        for q in 0..<60 { w[q * 60 + q] = 1 }
+        var p = AttentionPanel(model: AttentionViewModel(layers: 1, heads: 1, stats: [0], tokens: tokens, weights: w))
+        p.focus = .map
+        p.query = 50
+        p.key = 52
+        let b = renderPanel(p, width: 80, height: 24)
+        let text = b.lines.joined(separator: "\n")
+        #expect(text.contains("of 60"), "\(text)")
+        #expect(b.lines.contains { $0.contains("tok50") }, "the cursor's row is not shown:\n\(text)")
+        #expect(text.contains("q50 'tok50' → k52 'tok52'"))
+        assertSnapshot(b, "attention-long-80x24")
+    }
 }

@@ -73,3 +73,56 @@ import Testing
         #expect(intents == [.chat(.cancel)] && p.model.comparison == nil)
     }
 }
+
+/// The system prompt is edited in a wrapped multi-line area: a long or pasted multi-line prompt
+/// is seen whole, not only its end.
+@Suite struct SystemPromptEditorTests {
+    static let prompt = """
+        You are a careful assistant. Answer in plain English, cite the principle you rely on, and say so when you do not know.
+        Never invent facts.
+        Keep answers under 200 words.
+        """
+
+    @Test func aLongMultiLinePromptIsShownWholeWhileEditedAndKeepsItsLines() {
+        var p = ChatPanel(model: ChatSettingsTests.chat())
+        _ = press(&p, [KeyEvent(.function(2))] + Array(repeating: KeyEvent(.down), count: 10) + [KeyEvent(.enter), KeyEvent(.char("u"), .ctrl)])
+        #expect(p.settingsForm.fields[p.settingsForm.selected].key == "system" && p.settingsForm.editor?.multiline == true)
+        _ = p.handle(.paste(Self.prompt), area: Rect(x: 0, y: 0, width: 100, height: 24), keys: .builtin) { _ in }
+        // A new line typed with Alt-Enter, then one more word.
+        _ = press(&p, [KeyEvent(.enter, .alt)] + "Be kind.".map { KeyEvent.char($0) })
+        let shown = renderPanel(p, width: 100, height: 24)
+        assertSnapshot(shown, "chat-settings-system-prompt")
+        let text = shown.lines.joined(separator: "\n")
+        // The start of the prompt and its last line are both on screen.
+        #expect(text.contains("You are a careful") && text.contains("Be kind."), "\(text)")
+        #expect(p.hints(keys: .builtin).contains(KeyHint("Alt-Enter", "new line")))
+        _ = press(&p, [KeyEvent(.enter)])
+        #expect(p.settingsForm.editor == nil)
+        let (_, intents) = press(&p, [KeyEvent(.escape)])
+        guard case .chat(.applySettings(let s))? = intents.first else { Issue.record("no settings applied"); return }
+        #expect(s.systemPrompt == Self.prompt + "\nBe kind.")
+        for (w, h) in PanelSnapshotTests.tinySizes { _ = renderPanel(p, width: w, height: h) }
+    }
+
+    @Test func textAreaWrapsAtSpacesAndPlacesTheCursor() {
+        let s = TextInputState(multiline: true, text: "one two three")
+        let (rows, cursor) = TextArea.layout(s, width: 8)
+        #expect(rows == [.init(line: 0, start: 0, end: 8), .init(line: 0, start: 8, end: 13)])  // "one two " | "three"
+        #expect(cursor.row == 1 && cursor.x == 5)
+    }
+
+    @Test func textAreaWrapsAndPlacesTheCursor() {
+        var s = TextInputState(multiline: true, text: "abcdef\n\nxy")
+        var (rows, cursor) = TextArea.layout(s, width: 3)
+        #expect(rows == [.init(line: 0, start: 0, end: 3), .init(line: 0, start: 3, end: 6), .init(line: 1, start: 0, end: 0),
+                         .init(line: 2, start: 0, end: 2)])
+        #expect(cursor.row == 3 && cursor.x == 2)
+        // The cursor after a full row's last character gets a row of its own.
+        s = TextInputState(multiline: true, text: "abc")
+        (rows, cursor) = TextArea.layout(s, width: 3)
+        #expect(rows.count == 2 && cursor.row == 1 && cursor.x == 0)
+        // A zero-size or one-cell area draws without trapping.
+        _ = render(TextArea(s), width: 0, height: 0)
+        _ = render(TextArea(s), width: 1, height: 1)
+    }
+}

@@ -25,6 +25,36 @@ import Testing
         assertSnapshot(renderPanel(ChatPanel(model: m), width: 60, height: 12), "chat-compare")
     }
 
+    @Test func chatComparisonKeepsTheAnswersLineBreaks() {
+        var m = PanelFixtures.chat()
+        m.comparison = ChatComparison(leftTitle: "A · base", rightTitle: "B · tuned",
+                                      left: ["The", " principle", " of", "\n", "responsibility", "."],
+                                      right: ["The", " principle", " of", "\n\n", "care", "."])
+        let b = renderPanel(ChatPanel(model: m), width: 60, height: 12)
+        assertSnapshot(b, "chat-compare-newlines")
+        #expect(!b.lines.joined().contains("ofresponsibility"))
+    }
+
+    @Test func scrolledTextIsNeverHiddenUnderTheScrollbar() {
+        // A long answer in the detail view: every word shows, the scrollbar has its own column.
+        var p = BenchPanel(model: PanelFixtures.bench())
+        let long = (1...40).map { "word\($0)" }.joined(separator: " ")
+        p.model = BenchViewModel(runs: ["base", "tuned"], prompts: [
+            BenchPromptResult(id: "p0", benchmark: "ethics", prompt: "Prompt", answers: [long, long], scores: [0.5, 0.6]),
+        ])
+        p.view = .detail
+        let b = renderPanel(p, width: 60, height: 12)
+        assertSnapshot(b, "bench-detail-scrollbar")
+        let text = b.lines.joined(separator: "\n")
+        for i in 1...12 { #expect(text.contains("word\(i) ") || text.contains("word\(i)│") || text.contains("word\(i)\n"), "word\(i)") }
+        // The help overlay at 80×24: lines wrap beside its scrollbar, not under it.
+        var wb = Workbench()
+        _ = wb.handle(.key(KeyEvent(.function(1))), screen: Rect(x: 0, y: 0, width: 80, height: 24)) { _ in }
+        var screen = ScreenBuffer(width: 80, height: 24)
+        wb.render(into: &screen)
+        assertSnapshot(screen, "workbench-help-80x24")
+    }
+
     @Test func trainChartStatusAndLearningRate() {
         let p = TrainPanel(model: PanelFixtures.train())
         #expect(p.model.bestValidation == LossPoint(step: 75, value: 3.1 - 0.75))

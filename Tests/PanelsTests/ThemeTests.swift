@@ -55,6 +55,30 @@ import Testing
         for i in 16..<256 { #expect(ColorDepth.xterm256(ColorDepth.rgbOfXterm256(i)) == i || i >= 232) }
     }
 
+    @Test func eightColoursNeverDrawTextInItsBackgroundsColour() throws {
+        // Dim grey on a dark (default) screen was drawn black (ESC[30m): it is the default colour now.
+        #expect(ColorDepth.ansi8(RGB(0x80, 0x80, 0x80)) == 0)
+        #expect(ColorDepth.ansi8Foreground(RGB(0x80, 0x80, 0x80), on: nil) == nil)
+        #expect(ColorDepth.ansi8Foreground(RGB(0xd0, 0xd0, 0xd0), on: nil) == 7)
+        #expect(ColorDepth.ansi8Foreground(RGB(0x1c, 0x1c, 0x1c), on: RGB(255, 255, 255)) == 0)
+        #expect(ColorDepth.ansi8Foreground(RGB(0xf0, 0xf0, 0xf0), on: RGB(255, 255, 255)) == 0)
+        for name in Theme.builtinNames {
+            let theme = try #require(Theme.builtin(name))
+            let background = theme.color(.background)
+            let under = background.map(ColorDepth.ansi8) ?? 0
+            for role in Role.allCases {
+                guard let fg = theme.color(role) else { continue }
+                #expect(ColorDepth.ansi8Foreground(fg, on: background).map { $0 != under } ?? (under == 0), "\(name) \(role)")
+            }
+        }
+    }
+
+    @Test func theLightThemeSetsItsOwnBackground() throws {
+        let light = try #require(Theme.builtin("light"))
+        #expect(light.color(.background) == RGB(255, 255, 255))
+        #expect(Theme.dark.color(.background) == nil)
+    }
+
     @Test func depthDetectionHonoursNoColor() {
         #expect(ColorDepth.detect(environment: ["NO_COLOR": ""], colors: 256) == .none)
         #expect(ColorDepth.detect(environment: [:], colors: 256) == .xterm256)

@@ -73,16 +73,16 @@ import Testing
         var p = TrainRunFormTests.panel()
         p.chatModelPath = "/m/gemma3"
         p.openForm()
-        #expect(p.formRequest?.values["model"] == "/m/gemma3")
+        #expect(p.formRequest?.defaults["model"] == "/m/gemma3")
         // A model Chat loaded from elsewhere is offered first.
         p.chatModelPath = "/other/model.gguf"
         p.openForm()
-        #expect(p.formRequest?.values["model"] == "/other/model.gguf")
+        #expect(p.formRequest?.defaults["model"] == "/other/model.gguf")
         #expect(p.form?.fields[1].kind == .choice(["/other/model.gguf", "/m/smollm2.gguf", "/m/gemma3"]))
         // No chat model: the first installed one, as before.
         p.chatModelPath = nil
         p.openForm()
-        #expect(p.formRequest?.values["model"] == "/m/smollm2.gguf")
+        #expect(p.formRequest?.defaults["model"] == "/m/smollm2.gguf")
     }
 
     @Test func workbenchPassesChatsModelAndChatWithCheckpointUsesTheRunsModel() {

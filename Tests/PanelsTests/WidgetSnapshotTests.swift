@@ -73,12 +73,15 @@ import Testing
         assertSnapshot(b, "braille-progress")
     }
 
-    @Test func heatmapUsesHalfBlocks() {
-        let h = Heatmap(values: [0, 1, 0.5, 0.25, 1, 0], rows: 3, columns: 2, range: 0...1)
+    @Test func heatmapColoursOneValuePerCellOrShadesWithoutColour() {
+        let values: [Float] = [0, 1, 0.5, 0.25, 1, 0]
+        let h = Heatmap(values: values, rows: 3, columns: 2, range: 0...1)
         let b = render(h, width: 2, height: 2)
-        #expect(b[0, 0]?.symbol == "▀")
-        #expect(b[0, 0]?.style == Style(fg: .heat(0), bg: .heat(128)))
-        #expect(b[1, 1]?.style == Style(fg: .heat(0), bg: .none))
+        #expect(b[0, 0]?.style.bg == .heat(0) && b[1, 0]?.style.bg == .heat(255))
+        #expect(b[0, 1]?.style.bg == .heat(128) && b[1, 1]?.style.bg == .heat(64))
+        let shaded = render(Heatmap(values: values, rows: 3, columns: 2, range: 0...1, shaded: true), width: 2, height: 3)
+        #expect(shaded.lines == [" █", "▒░", "█ "])
+        #expect(!shaded.snapshot.contains("heat"))
         _ = render(h, width: 0, height: 0)
     }
 

@@ -59,26 +59,20 @@ struct BenchScoreCommand: ContextCommand {
     func run(in context: AppContext) async throws {
         let store = try database.open(in: context)
         let names = scorers.isEmpty ? ["gsm8k"] : scorers
-        var textScorers: [any TextScorer] = []
-        for name in names {
-            switch name {
-            case "gsm8k": textScorers += GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }
-            case "lek-heuristic": textScorers.append(LEKHeuristic())
-            case "patterns":
-                let set = try PatternSet.load(overrides: patterns.map { context.paths.resolve($0) })
-                textScorers.append(PatternScorer(patterns: set))
-            case "grammar": textScorers.append(GrammarDifferential())
-            case "authority": textScorers.append(AuthorityDetector())
-            case "judge": continue
-            default: throw ValidationError("unknown scorer `\(name)`")
-            }
+        let textNames = names.filter { $0 != "judge" }
+        let patternSet = textNames.contains("patterns")
+            ? try PatternSet.load(overrides: patterns.map { context.paths.resolve($0) }) : nil
+        let textScorers: [any TextScorer]
+        do {
+            textScorers = try ScoringPass.scorers(named: textNames, patternSet: patternSet)
+        } catch let error as ScoringPassError {
+            throw ValidationError(error.description)
         }
         if !textScorers.isEmpty {
-            let gsmOnly = textScorers.allSatisfy { $0 is GSM8KScorer }
-            let written = try ScoringPass.run(
-                textScorers, store: store, benchmarks: gsmOnly && benchmarks.isEmpty ? ["gsm8k"] : benchmarks,
-                models: models)
-            print("wrote \(written) scores")
+            // Each scorer scores only the benchmarks it is made for (GSM8K's rules: gsm8k).
+            let summary = try ScoringPass.run(textScorers, store: store, benchmarks: benchmarks, models: models)
+            for note in summary.notes { printError("note: " + note) }
+            print("wrote \(summary.written) scores for \(summary.responses) answers")
         }
         if names.contains("judge") { try await runJudge(store, context: context) }
         if names.contains("gsm8k") {
@@ -114,16 +108,17 @@ struct BenchScoreCommand: ContextCommand {
         let (backend, width) = try judgeBackend(context: context)
         let pass = JudgePass(store: store, backend: backend, rubrics: rubricSet,
                              settings: .init(concurrency: width, retries: retries, rescore: rescore))
+        if let caveat = backend.caveat { printError("warning: \(caveat)") }
         let summary = try await pass.run(benchmarks: benchmarks, models: models) { event in
             switch event {
             case .started(let count): printError("judging \(count) responses with \(backend.identity)")
-            case .judged(let model, let bench, let item, let status, let done, let total):
+            case .judged(let model, let bench, let item, let status, let reason, let done, let total):
                 if status != .scored || done % 10 == 0 || done == total {
-                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)")
+                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)" + (reason.map { " (\($0))" } ?? ""))
                 }
             }
         }
-        print("judge: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed, "
-              + "\(summary.skipped) already judged")
+        print("judge: \(summary)")
+        if summary.unscored > 0, let caveat = backend.caveat { printError("warning: \(caveat)") }
     }
 }

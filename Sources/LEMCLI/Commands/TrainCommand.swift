@@ -132,6 +132,7 @@ struct TrainCommand: ContextCommand {
             }
             defer { interrupts.stop() }
             adapter = try prepared.train(isCancelled: { stop.isSet }, onEvent: { event in
+                if case .validating = event { return }  // mlx_lm prints the result only
                 print(Self.describe(event))
                 fflush(nil)  // one line per event even when stdout is a file or pipe
             })
@@ -156,6 +157,7 @@ struct TrainCommand: ContextCommand {
             return String(format: "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
                           r.step, r.loss, r.lr ?? .nan, r.itPerSec ?? .nan, r.tokensPerSec ?? .nan, r.trainedTokens ?? 0,
                           r.peakMemMB ?? .nan)
+        case .validating(let step): return "Iter \(step + 1): validating…"
         case .validation(let step, let loss, let time):
             return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time ?? .nan)
         case .saved(let step, let path): return "Iter \(step): Saved adapter weights to \(path)"

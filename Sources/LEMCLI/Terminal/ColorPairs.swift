@@ -31,7 +31,11 @@ struct ColorPairs {
     /// then resets and redraws everything).
     mutating func pair(fg: RGB?, bg: RGB?) -> Int32? {
         guard depth != .none else { return 0 }
-        let f = colorNumber(fg), b = colorNumber(bg)
+        var f = colorNumber(fg)
+        let b = colorNumber(bg)
+        // Eight colours: a foreground never takes its background's colour (dim text on a dark
+        // screen would be drawn black); it falls back to the default foreground.
+        if depth == .ansi8, let fg { f = ColorDepth.ansi8Foreground(fg, on: bg).map(Int32.init) ?? -1 }
         if f == -1 && b == -1 { return 0 }
         let key = Int64(f) << 32 | Int64(UInt32(bitPattern: b))
         if let p = pairs[key] { return p }

@@ -9,7 +9,41 @@ nonisolated(unsafe) var cursesActive = false
 func restoreTerminal() {
     if cursesActive {
         cursesActive = false
+        TerminalModes.bracketedPasteOff.withUnsafeBytes { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
         endwin()
+    }
+}
+
+/// Terminal modes set by escape sequences curses does not manage, and the window-size signal.
+enum TerminalModes {
+    /// Bracketed paste: the terminal wraps pasted text in `ESC[200~` … `ESC[201~`.
+    static let bracketedPasteOn = Array("\u{1b}[?2004h".utf8)
+    static let bracketedPasteOff = Array("\u{1b}[?2004l".utf8)
+    /// Key codes `define_key` gives the two paste markers (above curses' own codes).
+    static let pasteStart = KEY_MAX + 101
+    static let pasteEnd = KEY_MAX + 102
+
+    /// The write end of the pipe the SIGWINCH handler signals; -1 until installed.
+    nonisolated(unsafe) static var resizeWriteFD: Int32 = -1
+    /// The handler curses installed for SIGWINCH, chained so its next read reports KEY_RESIZE.
+    nonisolated(unsafe) static var cursesWinch: (@convention(c) (Int32) -> Void)?
+
+    /// Installs the SIGWINCH handler (after curses installed its own) and returns the pipe's read
+    /// end: the signal may land on any thread, so the event loop polls the pipe instead of
+    /// relying on its poll being interrupted.
+    static func watchResizes() -> Int32? {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        resizeWriteFD = fds[1]
+        let previous = signal(SIGWINCH) { sig in
+            var byte: UInt8 = 1
+            _ = write(TerminalModes.resizeWriteFD, &byte, 1)
+            TerminalModes.cursesWinch?(sig)
+        }
+        // SIG_DFL (0) and SIG_IGN (1) are not handlers to call.
+        if let previous, unsafeBitCast(previous, to: Int.self) > 1 { cursesWinch = previous }
+        return fds[0]
     }
 }
 
@@ -23,6 +57,10 @@ final class TerminalScreen {
     private var previous = ScreenBuffer(width: 0, height: 0)
     private var theme: Theme
     private var forceFull = true
+    /// Pasted text read so far while inside a bracketed paste (it can span several reads).
+    private var paste: String?
+    /// The read end of the window-size pipe (see `TerminalModes.watchResizes`), polled by the loop.
+    private(set) var resizeFD: Int32 = -1
 
     /// Enters curses mode (locale, raw keys, mouse, colours) and installs the restore handlers.
     init(theme: Theme, environment: [String: String]) throws {
@@ -40,6 +78,10 @@ final class TerminalScreen {
         keypad(w, true)
         nodelay(w, true)
         set_escdelay(25)
+        define_key("\u{1b}[200~", TerminalModes.pasteStart)
+        define_key("\u{1b}[201~", TerminalModes.pasteEnd)
+        TerminalModes.bracketedPasteOn.withUnsafeBytes { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        resizeFD = TerminalModes.watchResizes() ?? -1
         curs_set(0)
         mousemask(CursesConstants.allMouseEvents, nil)
         mouseinterval(0)
@@ -141,7 +183,18 @@ final class TerminalScreen {
 
     // MARK: Input
 
-    /// Reads every pending input event without blocking.
+    /// Clears the window-size pipe after a wake-up and makes curses take the terminal's size
+    /// now (curses also reports KEY_RESIZE on its next read).
+    func drainResizes() {
+        var buf = [UInt8](repeating: 0, count: 16)
+        while resizeFD >= 0, read(resizeFD, &buf, buf.count) > 0 {}
+        var ws = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return }
+        if Int(ws.ws_col) != size.width || Int(ws.ws_row) != size.height { resizeterm(Int32(ws.ws_row), Int32(ws.ws_col)) }
+    }
+
+    /// Reads every pending input event without blocking. A bracketed paste becomes one
+    /// `.paste` event holding its text (Enter inside it is a line break, not a key).
     func readEvents() -> [TerminalInput] {
         let w = UnsafeMutablePointer<WINDOW>(window)
         var out: [TerminalInput] = []
@@ -153,6 +206,13 @@ final class TerminalScreen {
             if rc == KEY_CODE_YES {
                 let code = Int32(ch)
                 if code == KEY_RESIZE { out.append(.resize); continue }
+                if code == TerminalModes.pasteStart { paste = ""; pendingAlt = false; continue }
+                if code == TerminalModes.pasteEnd {
+                    if let text = paste { out.append(.input(.paste(text))) }
+                    paste = nil
+                    continue
+                }
+                if paste != nil { continue }  // a terminal sends no keys inside a paste
                 if code == KEY_MOUSE {
                     var ev = MEVENT()
                     if getmouse(&ev) == OK, let m = Self.mouse(ev) { out.append(.input(.mouse(m))) }
@@ -165,6 +225,10 @@ final class TerminalScreen {
                 continue
             }
             let v = UInt32(ch)
+            if paste != nil {
+                if v == 13 { paste?.append("\n") } else if let s = Unicode.Scalar(v) { paste?.unicodeScalars.append(s) }
+                continue
+            }
             if v == 27 {
                 if pendingAlt { out.append(.input(.key(KeyEvent(.escape)))) }
                 pendingAlt = true

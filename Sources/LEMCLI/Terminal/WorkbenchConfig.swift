@@ -24,6 +24,8 @@ struct WorkbenchConfig {
         let keysURL = dir.appendingPathComponent("keys")
         if let text = try? String(contentsOf: keysURL, encoding: .utf8) {
             do { keys = try keys.overriding(with: text, source: keysURL.path) } catch { problems.append("\(error)") }
+            // The built-in table has no conflicts, so any is the file's doing.
+            problems += keys.conflicts().map { "\(keysURL.path): \($0)" }
         }
         let overridesURL = dir.appendingPathComponent("theme")
         let overrides = try? String(contentsOf: overridesURL, encoding: .utf8)
@@ -70,6 +72,21 @@ struct WorkbenchConfig {
             do { t = try t.overriding(with: o, source: directory.appendingPathComponent("theme").path) } catch { problems.append("\(error)") }
         }
         theme = t
+    }
+
+    /// Remembers `name` as the theme of the next start: the `name = …` line of the `theme` file
+    /// in `directory` is replaced (or added first), its colour overrides kept. Returns the file.
+    @discardableResult
+    static func rememberTheme(_ name: String, in directory: URL) throws -> URL {
+        let url = directory.appendingPathComponent("theme")
+        var lines = ((try? String(contentsOf: url, encoding: .utf8)) ?? "")
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        let entry = "name = \(name)"
+        if let i = lines.firstIndex(where: { selectedName($0) != nil }) { lines[i] = entry } else { lines.insert(entry, at: 0) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url
     }
 
     /// The theme after the current one in the list.

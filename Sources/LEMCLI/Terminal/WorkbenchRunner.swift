@@ -34,6 +34,7 @@ final class WorkbenchRunner {
     /// Runs until the user quits; the terminal is restored on return and on fatal signals.
     func run() throws {
         let screen = try TerminalScreen(theme: config.theme, environment: environment)
+        workbench.setColorDepth(screen.depth)
         defer {
             controller.stop()
             screen.shutdown()
@@ -41,7 +42,8 @@ final class WorkbenchRunner {
         controller.start()
         var frame = ScreenBuffer(width: 0, height: 0)
         var dirty = true
-        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.wakeFD, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.wakeFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: screen.resizeFD, events: Int16(POLLIN), revents: 0)]
         var lastTick = DispatchTime.now()
         loop: while true {
             for u in inbox.drain() { u(&workbench); dirty = true }
@@ -60,7 +62,12 @@ final class WorkbenchRunner {
             for i in fds.indices { fds[i].revents = 0 }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno != EINTR { throw WorkbenchError("poll failed: errno \(errno)") }
-            // Input (also after EINTR: a SIGWINCH makes curses report KEY_RESIZE).
+            // A window-size change wakes the loop through its pipe (the signal may have gone to
+            // another thread); curses then reports KEY_RESIZE on the next read.
+            if fds[2].revents != 0 {
+                screen.drainResizes()
+                dirty = true
+            }
             for input in screen.readEvents() {
                 switch input {
                 case .resize:
@@ -94,7 +101,17 @@ final class WorkbenchRunner {
         case .app(.setTheme(let name)):
             config.selectTheme(name.isEmpty ? config.nextThemeName() : name)
             screen.setTheme(config.theme)
-            workbench.showNotice(nil)
+            // Say which theme is on, and keep it for the next start.
+            let chosen = config.theme.name
+            let place = "\(config.themeNames.firstIndex(of: chosen).map { $0 + 1 } ?? 0)/\(config.themeNames.count)"
+            do {
+                let file = try WorkbenchConfig.rememberTheme(chosen, in: config.directory).path
+                let home = environment["HOME"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
+                let shown = !home.isEmpty && file.hasPrefix(home + "/") ? "~" + file.dropFirst(home.count) : file
+                workbench.showNotice("theme \(chosen) (\(place)) · remembered in \(shown)")
+            } catch {
+                workbench.showNotice("theme \(chosen) (\(place)) · cannot remember it: \(error.localizedDescription)")
+            }
         case .chat, .train, .bench, .attention:
             controller.handle(intent)
         }

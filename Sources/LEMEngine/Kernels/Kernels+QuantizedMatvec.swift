@@ -54,33 +54,21 @@ extension Kernels {
 
     /// `out = W x` for one token with the C kernels: for quantized formats with
     /// `options.q8Activations`, `x` is quantized once to 8-bit blocks; then the rows are split
-    /// across the worker pool, every worker taking the paths `options` chooses.
+    /// across the worker pool, every worker taking the paths `options` chooses. `serial`: the
+    /// calling thread computes every row itself (for tests and measurements).
     public static func matvec(
         _ x: UnsafePointer<Float>,  // (in)
         kernel: MatrixKernel,
         scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
         out: UnsafeMutablePointer<Float>,  // (out)
-        options: EngineOptions = EngineOptions()
+        options: EngineOptions = EngineOptions(),
+        serial: Bool = false
     ) {
         let opt = options.kernel, quantize = kernel.quantizesActivation
         withActivation(x, columns: kernel.columns, quantize: quantize, options: opt, scratch: scratch) { act in
-            withUnsafePointer(to: kernel.matrix) { m in lem_matvec(m, act, out, opt) }
-        }
-        withExtendedLifetime(kernel.owner) {}
-    }
-
-    /// `out = W x` computed by the calling thread alone over rows `[0, rows)`; the
-    /// single-threaded form of `matvec`, for tests and measurements.
-    public static func matvecSerial(
-        _ x: UnsafePointer<Float>,  // (in)
-        kernel: MatrixKernel,
-        scratch: UnsafeMutablePointer<Float>,  // (activationScratchFloats(in))
-        out: UnsafeMutablePointer<Float>,  // (out)
-        options: EngineOptions = EngineOptions()
-    ) {
-        let opt = options.kernel, quantize = kernel.quantizesActivation
-        withActivation(x, columns: kernel.columns, quantize: quantize, options: opt, scratch: scratch) { act in
-            withUnsafePointer(to: kernel.matrix) { m in lem_matvec_rows(m, act, out, 0, m.pointee.rows, opt) }
+            withUnsafePointer(to: kernel.matrix) { m in
+                if serial { lem_matvec_rows(m, act, out, 0, m.pointee.rows, opt) } else { lem_matvec(m, act, out, opt) }
+            }
         }
         withExtendedLifetime(kernel.owner) {}
     }

@@ -65,11 +65,6 @@ public final class Gemma3: LanguageModel {
             headDim: d, base: config.ropeLocalTheta ?? config.ropeTheta, scaling: config.ropeLocalScaling)
     }
 
-    /// Runs a chunk of tokens; see `LanguageModel.forward`.
-    public func forward(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> [Float] {
-        Array(try forwardInPlace(tokens: tokens, cache: cache, logits: rows))
-    }
-
     /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
     public func forwardInPlace(
         tokens: [Int], cache: KVCache, logits rows: LogitRows

@@ -20,26 +20,19 @@ public protocol LanguageModel: AnyObject, Sendable {
     var options: EngineOptions { get }
 
     /// Runs `tokens` (a prefill or one decode step) at positions `cache.count ..< cache.count + T`,
-    /// appends their keys and values to `cache`, and returns logits row-major: `(T, V)` for
-    /// `.all`, `(1, V)` for `.last`.
+    /// appends their keys and values to `cache`, and leaves the logits row-major — `(T, V)` for
+    /// `.all`, `(1, V)` for `.last` — in `cache.workspace.logits`; the returned buffer views them
+    /// until the next forward pass on `cache` (what a decode loop needs, with no per-token
+    /// allocation).
     ///
     /// Throws `ModelError` for an out-of-range token id, an empty chunk or a full context.
-    func forward(tokens: [Int], cache: KVCache, logits: LogitRows) throws -> [Float]
-
-    /// `forward` without the copy: the logits stay in `cache.workspace.logits` and the returned
-    /// buffer views them until the next forward pass on `cache` (what a decode loop needs, with
-    /// no per-token allocation).
     func forwardInPlace(tokens: [Int], cache: KVCache, logits: LogitRows) throws -> UnsafeBufferPointer<Float>
 }
 
 extension LanguageModel {
-    /// The copying fallback for models without an in-place forward: the logits are copied into
-    /// `cache.workspace.logits`.
-    public func forwardInPlace(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> UnsafeBufferPointer<Float> {
-        let logits = try forward(tokens: tokens, cache: cache, logits: rows)
-        let out = cache.workspace.logits.reserve(logits.count)
-        logits.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
-        return UnsafeBufferPointer(start: out, count: logits.count)
+    /// `forwardInPlace` with the logits copied out.
+    public func forward(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> [Float] {
+        Array(try forwardInPlace(tokens: tokens, cache: cache, logits: rows))
     }
 
     /// Creates an empty cache shaped for this model.

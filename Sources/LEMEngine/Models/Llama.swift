@@ -60,11 +60,6 @@ public final class Llama: LanguageModel {
         inverseFrequencies = inverse
     }
 
-    /// Runs a chunk of tokens; see `LanguageModel.forward`.
-    public func forward(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> [Float] {
-        Array(try forwardInPlace(tokens: tokens, cache: cache, logits: rows))
-    }
-
     /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
     public func forwardInPlace(
         tokens: [Int], cache: KVCache, logits rows: LogitRows

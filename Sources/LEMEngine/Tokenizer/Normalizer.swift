@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A tokenizer.json normalizer: text rewriting applied to each piece of input between added tokens.
 public indirect enum Normalizer: Sendable {
@@ -42,7 +43,7 @@ public indirect enum Normalizer: Sendable {
     }
 
     /// Parses a tokenizer.json `normalizer` object.
-    static func parse(_ json: TokenizerJSON?, path: String) throws -> Normalizer? {
+    static func parse(_ json: JSONValue?, path: String) throws -> Normalizer? {
         guard let obj = json, !obj.isNull else { return nil }
         guard let type = obj["type"]?.string else {
             throw TokenizerError.invalidFile(path: path, reason: "normalizer: expected an object with a \"type\"")

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A pre-token: a run of input scalars the model encodes on its own.
 public struct PreToken: Sendable {
@@ -143,7 +144,7 @@ public indirect enum PreTokenizer: Sendable {
     }
 
     /// Parses a tokenizer.json `pre_tokenizer` object.
-    static func parse(_ json: TokenizerJSON?, path: String) throws -> PreTokenizer? {
+    static func parse(_ json: JSONValue?, path: String) throws -> PreTokenizer? {
         guard let obj = json, !obj.isNull else { return nil }
         guard let type = obj["type"]?.string else {
             throw TokenizerError.invalidFile(path: path, reason: "pre_tokenizer: expected an object with a \"type\"")

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// A tokenizer.json decoder: turns token pieces back into text.
 public indirect enum TokenDecoder: Sendable {
@@ -71,7 +72,7 @@ public indirect enum TokenDecoder: Sendable {
     }
 
     /// Parses a tokenizer.json `decoder` object.
-    static func parse(_ json: TokenizerJSON?, path: String) throws -> TokenDecoder? {
+    static func parse(_ json: JSONValue?, path: String) throws -> TokenDecoder? {
         guard let obj = json, !obj.isNull else { return nil }
         guard let type = obj["type"]?.string else {
             throw TokenizerError.invalidFile(path: path, reason: "decoder: expected an object with a \"type\"")

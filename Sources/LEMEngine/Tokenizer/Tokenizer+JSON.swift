@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMFormats
 
 extension Tokenizer {
@@ -31,17 +32,17 @@ extension Tokenizer {
     public static func parse(json data: Data, path: String, config: [String: Any]? = nil,
                              generationConfig: [String: Any]? = nil, chatTemplate: String? = nil,
                              chatTemplateSource: String? = nil, scanVocabulary: Bool = true) throws -> Tokenizer {
-        let root: TokenizerJSON
+        let root: JSONValue
         let skipped: [String: Range<Int>]
         do {
-            (root, skipped) = try TokenizerJSON.parse(data, skipping: scanVocabulary ? ["model.vocab", "model.merges"] : [])
+            (root, skipped) = try JSONValue.parse(data, skipping: scanVocabulary ? ["model.vocab", "model.merges"] : [])
         } catch {
             throw TokenizerError.invalidFile(path: path, reason: "not valid JSON: \(error)")
         }
-        guard root.pairs != nil else {
+        guard root.object != nil else {
             throw TokenizerError.invalidFile(path: path, reason: "expected a JSON object at the top level")
         }
-        guard let modelJSON = root["model"], modelJSON.pairs != nil else {
+        guard let modelJSON = root["model"], modelJSON.object != nil else {
             throw TokenizerError.invalidFile(path: path, reason: "missing \"model\" object")
         }
         let model = try parseBPE(modelJSON, path: path, data: data, skipped: skipped)
@@ -114,7 +115,7 @@ extension Tokenizer {
 
     /// Parses `model` (type BPE) with its vocabulary and merges ("a b" strings or [a, b] pairs):
     /// scanned from `data` when the parse left them as `skipped` byte ranges, else from the tree.
-    static func parseBPE(_ obj: TokenizerJSON, path: String, data: Data, skipped: [String: Range<Int>]) throws -> BPEModel {
+    static func parseBPE(_ obj: JSONValue, path: String, data: Data, skipped: [String: Range<Int>]) throws -> BPEModel {
         let type = obj["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupported(path: path, feature: "model type \"\(type)\"") }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
@@ -155,8 +156,8 @@ extension Tokenizer {
     }
 
     /// The vocabulary, pieces and merge table read from a parsed tree (the scanner's oracle).
-    static func parseBPETables(_ obj: TokenizerJSON, path: String) throws -> ([PieceKey: Int], [String], [UInt64: UInt64]) {
-        guard let vocabJSON = obj["vocab"]?.pairs else {
+    static func parseBPETables(_ obj: JSONValue, path: String) throws -> ([PieceKey: Int], [String], [UInt64: UInt64]) {
+        guard let vocabJSON = obj["vocab"]?.object?.members else {
             throw TokenizerError.invalidFile(path: path, reason: "model.vocab: expected an object of token → id")
         }
         var vocab: [PieceKey: Int] = [:]
@@ -224,7 +225,7 @@ extension Tokenizer {
         return table
     }
 
-    static func parseAddedTokens(_ json: TokenizerJSON?, path: String) throws -> [AddedToken] {
+    static func parseAddedTokens(_ json: JSONValue?, path: String) throws -> [AddedToken] {
         guard let list = json?.array else { return [] }
         return try list.enumerated().map { k, t in
             guard let id = t["id"]?.int, let content = t["content"]?.string else {
@@ -237,7 +238,7 @@ extension Tokenizer {
     }
 
     /// The ids a post-processor adds around a single sequence.
-    static func parsePostProcessor(_ json: TokenizerJSON?, path: String, idOf: (String?) -> Int?) throws -> ([Int], [Int]) {
+    static func parsePostProcessor(_ json: JSONValue?, path: String, idOf: (String?) -> Int?) throws -> ([Int], [Int]) {
         guard let obj = json, let type = obj["type"]?.string else { return ([], []) }
         switch type {
         case "ByteLevel": return ([], [])

@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 
 /// Reads tokenizer.json's two big members — `model.vocab` (token → id) and `model.merges` —
 /// straight from the file's bytes.

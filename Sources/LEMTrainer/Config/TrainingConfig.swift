@@ -92,6 +92,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public var earlyStoppingPatience = 0
     /// Accepted mlx_lm keys that have no effect here (reporting services, allocator tuning).
     public private(set) var ignoredKeys: [String] = []
+    /// The keys given so far (by a YAML file or `set`), for callers that lay defaults of their
+    /// own under what the user wrote.
+    public private(set) var givenKeys: Set<String> = []
 
     /// The keys mlx_lm accepts that this trainer reads but does not act on.
     static let ignorable: Set<String> = ["report_to", "project_name", "trust_remote_code", "clear_cache_threshold", "config"]
@@ -99,7 +102,9 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Creates the mlx_lm defaults.
     public init() {}
 
-    /// Reads a YAML config file over the defaults.
+    /// Reads a YAML config file over the defaults. Relative paths in it (`model`, `data`,
+    /// `adapter_path`, `resume_adapter_file`, `probe_prompts`) are taken relative to the file's
+    /// folder, so a config means the same from any working folder; `~` is left for the reader.
     public init(yamlFile url: URL) throws {
         let text: String
         do {
@@ -108,6 +113,16 @@ public struct TrainingConfig: Sendable, Equatable {
             throw TrainingConfigError.unreadable(file: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
         try self.init(yaml: text, file: url.path)
+        let folder = url.deletingLastPathComponent()
+        func resolve(_ path: String?) -> String? {
+            guard let path, !path.hasPrefix("/"), !path.hasPrefix("~") else { return path }
+            return folder.appendingPathComponent(path).standardizedFileURL.path
+        }
+        model = resolve(model)
+        data = resolve(data)
+        if givenKeys.contains("adapter_path") { adapterPath = resolve(adapterPath) ?? adapterPath }
+        resumeAdapterFile = resolve(resumeAdapterFile)
+        probePrompts = resolve(probePrompts)
     }
 
     /// Reads YAML text over the defaults; `file` names it in error messages.
@@ -123,6 +138,7 @@ public struct TrainingConfig: Sendable, Equatable {
     /// A null value leaves the current setting (mlx_lm treats None as "not given"), except for
     /// the optional paths and `lr_schedule`, which it clears.
     public mutating func set(_ key: String, to value: ConfigValue) throws {
+        defer { givenKeys.insert(key) }
         if value.isNull {
             switch key {
             case "resume_adapter_file": resumeAdapterFile = nil

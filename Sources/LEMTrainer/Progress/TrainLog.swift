@@ -11,14 +11,17 @@ public final class TrainLog: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
-    /// Opens (creating or truncating) the log at `url`.
-    public init(url: URL) throws {
+    /// Opens the log at `url`: created or truncated, or with `append` continued after what it
+    /// holds (a resumed run).
+    public init(url: URL, append: Bool = false) throws {
         self.url = url
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+        let exists = FileManager.default.fileExists(atPath: url.path)
+        guard (append && exists) || FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw DatasetError.badLine(file: url.path, line: 0, reason: "cannot create the training log")
         }
         handle = try FileHandle(forWritingTo: url)
+        if append { try handle.seekToEnd() }
     }
 
     deinit { try? handle.close() }

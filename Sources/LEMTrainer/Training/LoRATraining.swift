@@ -27,6 +27,11 @@ public struct LoRATraining: Sendable {
         /// Answers and scores probe prompts at step 0 and after every `probe.every`-th save
         /// (and with the final adapter); needs `outputFolder`. Nil: no probes.
         public var probe: (any TrainingProbe)?
+        /// The iterations already done (a resumed run): training continues at the next one, with
+        /// the schedule and the batch order where they were (validation draws aside).
+        public var startStep = 0
+        /// Continue `train-log.jsonl` in the output folder instead of starting it afresh.
+        public var appendLog = false
         /// Creates the defaults.
         public init(batchOrder: BatchOrder = .tokenCount, targetMask: TrainingBatch.TargetMask = .exact,
                     maxGradNorm: Double? = nil, outputFolder: URL? = nil, probe: (any TrainingProbe)? = nil) {
@@ -65,9 +70,16 @@ public struct LoRATraining: Sendable {
         let schedule = try config.makeSchedule()
         var accumulator = try GradientAccumulator(steps: config.gradAccumulationSteps)
         var parameters = adapter.trainableParameters
+        let start = options.startStep
+        guard start < config.iters else {
+            throw TrainingConfigError.invalid(
+                key: "iters", reason: "the run to resume is at iteration \(start): iters \(config.iters) leaves nothing to train")
+        }
+        // A resumed run takes the batches after the ones it trained on.
+        for _ in 0..<start { _ = batches.next(random: &random) }
         let log = try options.outputFolder.map { folder -> TrainLog in
             try adapter.write(to: folder, config: config)
-            return try TrainLog(url: folder.appendingPathComponent("train-log.jsonl"))
+            return try TrainLog(url: folder.appendingPathComponent("train-log.jsonl"), append: options.appendLog)
         }
         func emit(_ event: TrainingEvent) throws {
             try log?.append(event)
@@ -80,19 +92,22 @@ public struct LoRATraining: Sendable {
             try emit(.probe(Self.runProbe(probe, step: step, checkpoint: checkpoint, isCancelled: isCancelled)))
         }
         let runStart = Date()
-        try emit(.started(step: 0, totalSteps: config.iters))
-        try probe(step: 0, checkpoint: nil)
+        try emit(.started(step: start, totalSteps: config.iters))
+        if start == 0 { try probe(step: 0, checkpoint: nil) }
         var saves = 0
         var allTokens = 0.0, warnedNaN = false
 
         var losses = 0.0, tokens = 0.0, steps = 0, trainedTokens = 0, trainTime = 0.0
-        var learningRate = schedule.value(at: 0)
+        // Optimizer updates done before a resumed run, so the schedule continues where it was.
+        let updatesBefore = start / config.gradAccumulationSteps
+        var learningRate = schedule.value(at: updatesBefore)
         var best = Double.infinity, sinceBest = 0
         var finalStep = config.iters
-        for it in 1 ... config.iters {
+        for it in (start + 1) ... config.iters {
             // mlx_lm fetches the batch before validating (its zip pulls the generator first).
             let batch = batches.next(random: &random)
             if let validation, it == 1 || it % config.stepsPerEval == 0 || it == config.iters {
+                try emit(.validating(step: it - 1))
                 let start = Date()
                 let loss = evaluate(model: model, adapter: adapter, batches: validation, limit: config.valBatches, random: &random)
                 try emit(.validation(step: it - 1, valLoss: loss, valTime: Date().timeIntervalSince(start)))
@@ -125,7 +140,7 @@ public struct LoRATraining: Sendable {
             let flat = adapter.flatGradients(gradients)
             if var update = accumulator.add(flat) {
                 if let maxNorm = options.maxGradNorm { Gradients.clipGlobalNorm(&update, maxNorm: maxNorm) }
-                learningRate = schedule.value(at: optimizer.step)
+                learningRate = schedule.value(at: updatesBefore + optimizer.step)
                 optimizer.update(parameters: &parameters, gradients: update, learningRate: Float(learningRate))
                 adapter.setTrainableParameters(parameters)
             }

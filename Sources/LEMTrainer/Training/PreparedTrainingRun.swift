@@ -70,6 +70,12 @@ public struct PreparedTrainingRun: Sendable {
         let adapterFolder = URL(fileURLWithPath: Self.expand(config.adapterPath)).standardizedFileURL
         var options = options
         options.outputFolder = adapterFolder
+        if config.train, let resume = config.resumeAdapterFile {
+            // Resuming continues the iteration count, and the log when the adapter is this run's.
+            let file = URL(fileURLWithPath: Self.expand(resume)).standardizedFileURL
+            options.startStep = Self.resumeStep(for: file)
+            options.appendLog = file.deletingLastPathComponent().path == adapterFolder.path
+        }
         options.probe = config.train ? try makeProbe(modelURL, adapterFolder) : nil
 
         stage(.loadingModel(modelURL.lastPathComponent))
@@ -129,6 +135,24 @@ public struct PreparedTrainingRun: Sendable {
                                    numLayers: config.numLayers)
         }
         return config.train ? try fresh() : try LoRAAdapter(folder: folder)
+    }
+
+    /// The iterations an adapter file was trained for, where a resumed run continues: the step in
+    /// a checkpoint's name (`0000040_adapters.safetensors`), else the last step the
+    /// `train-log.jsonl` beside it reached; 0 when neither says.
+    public static func resumeStep(for file: URL) -> Int {
+        let name = file.lastPathComponent
+        let suffix = "_" + LoRAAdapter.weightsFile
+        if name.hasSuffix(suffix), let step = Int(name.dropLast(suffix.count)) { return step }
+        let log = file.deletingLastPathComponent().appendingPathComponent("train-log.jsonl")
+        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return 0 }
+        let lines = text.split(separator: "\n").map(String.init)
+        return TrainLogParser.parse(lines, source: log.path).events.reduce(0) { last, event in
+            switch event {
+            case .trainReport, .saved, .finished, .failed: max(last, event.step)
+            default: last
+            }
+        }
     }
 
     /// Trainable parameters of the starting adapter; DoRA also trains one magnitude per output

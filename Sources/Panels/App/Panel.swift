@@ -7,8 +7,9 @@ public protocol Panel {
     var keyContext: String { get }
     /// Whether plain character keys go to a text input (so single-character global keys do not fire).
     var capturesText: Bool { get }
-    /// Whether work this panel shows is running (quitting asks first).
-    var isBusy: Bool { get }
+    /// The work this panel shows that is still running, one short phrase each ("an answer in
+    /// Chat"); quitting asks first and names it.
+    var runningWork: [String] { get }
     /// Whether the panel animates and wants timer ticks.
     var isAnimating: Bool { get }
 
@@ -26,14 +27,20 @@ public protocol Panel {
 
 extension Panel {
     public var capturesText: Bool { false }
-    public var isBusy: Bool { false }
+    public var runningWork: [String] { [] }
+    /// Whether work this panel shows is running.
+    public var isBusy: Bool { !runningWork.isEmpty }
     public var isAnimating: Bool { false }
     public mutating func tick() -> Bool { false }
 }
 
-/// Builds help lines from (action, description) pairs using the bound keys.
-func helpTable(_ keys: KeyMap, _ entries: [(String, String)]) -> [StyledLine] {
-    let names = entries.map { keys.bindings[$0.0]?.map(\.name).joined(separator: " ") ?? "" }
+/// Builds help lines from (action, description) pairs using the bound keys; only keys that
+/// `works` accepts are listed ("—" when none of an action's keys works here).
+func helpTable(_ keys: KeyMap, _ entries: [(String, String)], works: (KeyEvent) -> Bool = { _ in true }) -> [StyledLine] {
+    let names = entries.map { entry -> String in
+        let usable = (keys.bindings[entry.0] ?? []).filter(works).map(\.name)
+        return usable.isEmpty ? "—" : usable.joined(separator: " ")
+    }
     let column = min(24, (names.map { DisplayWidth.width(of: $0) }.max() ?? 0) + 2)
     return zip(entries, names).map { entry, keyNames in
         let text = entry.1

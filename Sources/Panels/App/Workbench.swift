@@ -32,6 +32,10 @@ public struct Workbench {
     /// Shows a message box over the panels.
     public mutating func showMessage(title: String, text: String) { overlay = .message(title: title, text: text) }
 
+    /// Tells the panels how many colours the terminal shows: without colour, heat maps are
+    /// drawn with shade characters.
+    public mutating func setColorDepth(_ depth: ColorDepth) { attention.monochrome = depth == .none }
+
     /// Sets the themes the palette offers.
     public mutating func setThemeNames(_ names: [String]) { themeNames = names }
 
@@ -48,8 +52,15 @@ public struct Workbench {
         }
     }
 
+    /// The work still running in every panel, for the quit question.
+    public var runningWork: [String] { PanelID.allCases.flatMap { panel($0).runningWork } }
     /// Whether any panel has work running.
-    public var isBusy: Bool { chat.isBusy || train.isBusy || bench.isBusy || attention.isBusy }
+    public var isBusy: Bool { !runningWork.isEmpty }
+
+    /// The question asked before quitting while work runs: it names the work.
+    var quitQuestion: String {
+        "Still running: " + runningWork.joined(separator: "; ") + ". Quit anyway?"
+    }
     /// Whether the loop should tick the animation timer.
     public var isAnimating: Bool { chat.isAnimating || train.isAnimating || bench.isAnimating || attention.isAnimating }
 
@@ -95,7 +106,8 @@ public struct Workbench {
         case .palette(let p):
             p.render(into: &buffer, screen: screen)
         case .confirmQuit:
-            ConfirmDialog(question: "Work is still running. Quit anyway?", confirmIntent: "quit").modal.render(into: &buffer, area: screen)
+            let yes = (["y", "Enter"] + (keys.bindings["global.quit"] ?? []).map(\.name)).joined(separator: " / ")
+            ConfirmDialog(question: quitQuestion, confirmIntent: "quit", yesKeys: yes).modal.render(into: &buffer, area: screen)
         case .message(let title, let text):
             Modal(title: title, lines: StyledLine(text, .role(.text)).wrapped(to: min(60, screen.width - 6)) + ["", StyledLine("Esc/Enter: close", .role(.textDim))], width: 64)
                 .render(into: &buffer, area: screen)
@@ -107,22 +119,37 @@ public struct Workbench {
         switch overlay {
         case .help: return [KeyHint("Esc", "close"), KeyHint("↑↓", "scroll")]
         case .palette: return [KeyHint("Enter", "run"), KeyHint("↑↓", "select"), KeyHint("Esc", "close")]
-        case .confirmQuit: return [KeyHint("y", "quit"), KeyHint("n", "stay")]
+        case .confirmQuit: return [KeyHint("y", "quit"), KeyHint(keys.keyName("global.quit"), "quit"), KeyHint("n", "stay")]
         case .message: return [KeyHint("Esc", "close")]
         case nil: return nil
         }
     }
 
-    /// The help text: the panel's keys, then the global ones.
+    /// Whether a global key does its action in the focused panel now: not when the panel binds
+    /// the key itself, nor when it is a plain character (or an editing key) and the panel takes
+    /// typed text.
+    func globalKeyWorks(_ k: KeyEvent) -> Bool {
+        if keys.action(for: k, in: current.keyContext) != nil { return false }
+        guard current.capturesText else { return true }
+        if case .char = k.key, k.modifiers.isEmpty { return false }
+        return !KeyMap.editingKeys.contains(k)
+    }
+
+    /// The help text: the panel's keys, then the global ones that work here (while text is typed,
+    /// only the chords; a key the panel binds itself is left out).
     public var helpLines: [StyledLine] {
         var lines: [StyledLine] = [StyledLine(current.title + " keys", .role(.heading, .bold))]
         lines += current.helpLines(keys: keys)
         lines += ["", StyledLine("Global keys", .role(.heading, .bold))]
-        lines += helpTable(keys, [
+        let global = [
             ("global.chat", "Chat panel"), ("global.train", "Train panel"), ("global.bench", "Bench panel"),
             ("global.attention", "Attention panel"), ("global.next-panel", "next panel"), ("global.previous-panel", "previous panel"),
             ("global.palette", "command palette"), ("global.theme", "next theme"), ("global.help", "this help"), ("global.quit", "quit"),
-        ])
+        ]
+        lines += helpTable(keys, global, works: globalKeyWorks)
+        if current.capturesText {
+            lines.append(StyledLine("While typing, plain keys type text: the keys above are the ones that work.", .role(.textDim)))
+        }
         lines += ["", StyledLine("Mouse: click a tab or row to select, wheel to scroll.", .role(.textDim))]
         return lines
     }
@@ -163,6 +190,12 @@ public struct Workbench {
             let r = handle(event, screen: screen, emit: emit)
             return r == .ignored ? .redraw : r
         }
+        if case .paste(let text) = event, case .palette(var p) = overlay {
+            p.query.insert(text)
+            p.table = TableState()
+            overlay = .palette(p)
+            return .redraw
+        }
         if let r = handleOverlay(event, screen: screen, emit: emit) { return r }
         let body = Self.bodyArea(screen)
         if case .mouse(let m) = event, m.y == 0, case .press = m.action {
@@ -175,7 +208,12 @@ public struct Workbench {
         }
         var result = EventResult.ignored
         switch selected {
-        case .chat: result = chat.handle(event, area: body, keys: keys, emit: emit)
+        case .chat:
+            result = chat.handle(event, area: body, keys: keys, emit: emit)
+            if let said = chat.footerNotice {
+                chat.footerNotice = nil
+                notice = said
+            }
         case .train:
             var opensChat = false
             train.chatModelPath = chat.model.modelPath
@@ -249,6 +287,12 @@ public struct Workbench {
             }
             return .redraw
         }
+        // A quit chord (a key with a modifier, or a function key) quits from every overlay, as
+        // help says; plain keys keep their overlay meaning (typing, closing).
+        if case .confirmQuit = o {} else if keys.action(for: k, in: "global") == "quit", Self.isChord(k) {
+            overlay = nil
+            return runGlobal("quit", emit: emit)
+        }
         switch o {
         case .help(let off):
             switch k.key {
@@ -256,9 +300,7 @@ public struct Workbench {
             case .up, .char("k"): overlay = .help(offset: max(0, off - 1))
             case .pageDown: overlay = .help(offset: off + 10)
             case .pageUp: overlay = .help(offset: max(0, off - 10))
-            default:
-                if keys.action(for: k, in: "global") == "quit" && k.modifiers.contains(.ctrl) { return runGlobal("quit", emit: emit) }
-                overlay = nil
+            default: overlay = nil
             }
             return .redraw
         case .palette(var p):
@@ -271,6 +313,8 @@ public struct Workbench {
             }
             return .redraw
         case .confirmQuit:
+            // The quit key again confirms, as y and Enter do.
+            if keys.action(for: k, in: "global") == "quit" { return .quit }
             switch k.key {
             case .char("y"), .char("Y"), .enter: return .quit
             default: overlay = nil; return .redraw
@@ -279,6 +323,12 @@ public struct Workbench {
             if k.key == .escape || k.key == .enter || k.key == .char("q") { overlay = nil }
             return .redraw
         }
+    }
+
+    /// Whether `k` cannot be typed text: it has a Ctrl or Alt modifier, or is not a character.
+    static func isChord(_ k: KeyEvent) -> Bool {
+        if case .char = k.key { return k.modifiers.contains(.ctrl) || k.modifiers.contains(.alt) }
+        return true
     }
 
     mutating func runPaletteAction(_ action: String, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult {

@@ -39,6 +39,8 @@ public enum ChatIntent: Hashable, Sendable {
 public enum TrainIntent: Hashable, Sendable {
     /// Start a run from the form (and an optional YAML config).
     case start(TrainRunRequest)
+    /// Read this YAML config and show its values in the form (`TrainPanel.showConfig`).
+    case readConfig(String)
     case stop
     /// Start again from the last run's adapter.
     case resume

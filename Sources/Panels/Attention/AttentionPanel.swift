@@ -13,6 +13,8 @@ public struct AttentionPanel: Panel {
     /// The prompt being typed (`attention.prompt`), analysed on Enter.
     public var promptInput = TextInputState()
     public var isEditingPrompt = false
+    /// Whether the terminal shows no colour (NO_COLOR): heat is drawn with shade characters.
+    public internal(set) var monochrome = false
 
     /// Creates the panel over a view model.
     public init(model: AttentionViewModel = AttentionViewModel()) { self.model = model }
@@ -20,6 +22,7 @@ public struct AttentionPanel: Panel {
     public var title: String { "Attention" }
     public var keyContext: String { "attention" }
     public var capturesText: Bool { isEditingPrompt }
+    public var runningWork: [String] { model.isCapturing ? ["an attention capture"] : [] }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
         if isEditingPrompt { return [KeyHint("Enter", "analyse"), KeyHint("Esc", "cancel")] }
@@ -59,8 +62,30 @@ public struct AttentionPanel: Panel {
         return area.splitLeft(gridWidth)
     }
 
-    /// The cell width of the map for `area`'s inner width (2 when it fits, else 1).
-    func mapCellWidth(_ inner: Rect) -> Int { inner.width - 10 >= model.tokens.count * 2 ? 2 : 1 }
+    /// How the map fits `inner`: the width of the row labels, of one cell (up to 3 columns when
+    /// the tokens leave room), and the rows of key labels above the plot. Key labels are
+    /// staggered over those rows (column c on row c mod rows), so each may be rows × cell width
+    /// − 1 wide: as many rows as the longest token needs, at most 6 and a third of the height.
+    func mapLayout(_ inner: Rect) -> (labelWidth: Int, cellWidth: Int, headerHeight: Int) {
+        let t = max(1, model.tokens.count)
+        let longest = model.tokens.map { DisplayWidth.width(of: Self.visible($0)) }.max() ?? 1
+        let labelWidth = min(max(6, longest + 1), max(6, min(16, inner.width / 3)))
+        let cellWidth = max(1, min(3, (inner.width - labelWidth) / t))
+        let needed = (longest + 1 + cellWidth - 1) / cellWidth
+        let headerHeight = max(1, min(needed, 6, max(1, (inner.height - 4) / 3)))
+        return (labelWidth, cellWidth, headerHeight)
+    }
+
+    /// The first visible map row and column, and how many show: the window follows the cursor.
+    func mapWindow(_ inner: Rect) -> (row0: Int, rows: Int, col0: Int, cols: Int) {
+        let t = model.tokens.count
+        let (labelWidth, cw, header) = mapLayout(inner)
+        let cols = min(t, max(0, (inner.width - labelWidth) / cw))
+        let rows = min(t, max(0, inner.height - header - 2))
+        let col0 = max(0, min(key - cols / 2, t - cols))
+        let row0 = max(0, min(query - rows / 2, t - rows))
+        return (row0, rows, col0, cols)
+    }
 
     // MARK: Rendering
 
@@ -119,10 +144,12 @@ public struct AttentionPanel: Panel {
                 let x = inner.x + 4 + h * 2
                 guard x + 1 < inner.maxX else { break }
                 let v = model.stat(l, h)
-                let bg: CellColor = v.map { span > 0 ? .heat(fraction: Double(($0 - range.lowerBound) / span)) : .heat(0) } ?? .none
+                let f = v.map { span > 0 ? Double(($0 - range.lowerBound) / span) : 0 }
                 let isCursor = l == gridLayer && h == gridHead
                 let isLoaded = l == model.layer && h == model.head
-                let glyph = isCursor ? "▐▌" : (isLoaded ? "••" : "  ")
+                let fill = monochrome ? String(repeating: f.map(Heatmap.shade) ?? " ", count: 2) : "  "
+                let glyph = isCursor ? "▐▌" : (isLoaded ? "••" : fill)
+                let bg: CellColor = monochrome ? .none : (f.map { .heat(fraction: $0) } ?? .none)
                 buffer.put(glyph, x: x, y: y, style: Style(fg: .role(.cursor), bg: bg, attributes: isCursor ? .bold : []))
             }
         }
@@ -138,52 +165,57 @@ public struct AttentionPanel: Panel {
         }
         let value = model.stat(gridLayer, gridHead).map { Fmt.value(Double($0)) } ?? "—"
         buffer.put("L\(gridLayer) H\(gridHead): \(value)", x: inner.x, y: inner.maxY - 2, style: .role(.text), maxX: inner.maxX)
-        HeatLegend(low: Fmt.value(Double(range.lowerBound)), high: Fmt.value(Double(range.upperBound)))
+        HeatLegend(low: Fmt.value(Double(range.lowerBound)), high: Fmt.value(Double(range.upperBound)), shaded: monochrome)
             .render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
     }
 
     func renderMap(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
-        let block = Block(title: "Layer \(model.layer) · head \(model.head)" + (model.showsDifference ? " · |B−A|" : ""), rightTitle: "\(model.tokens.count) tokens", focused: focused)
-        block.render(into: &buffer, area: area)
-        let inner = block.inner(area)
         let t = model.tokens.count
-        guard t > 0, inner.height >= 4, inner.width >= 14 else {
+        let inner = Block().inner(area)
+        let window = mapWindow(inner)
+        var right = "\(t) tokens"
+        if window.rows < t || window.cols < t {
+            // Token positions count from 0, as in the readout (q3 → k1).
+            right = "q \(window.row0)–\(window.row0 + window.rows - 1) · k \(window.col0)–\(window.col0 + window.cols - 1) of \(t) tokens"
+        }
+        let block = Block(title: "Layer \(model.layer) · head \(model.head)" + (model.showsDifference ? " · |B−A|" : ""),
+                          rightTitle: right, focused: focused)
+        block.render(into: &buffer, area: area)
+        guard t > 0, inner.height >= 5, inner.width >= 14 else {
             if !inner.isEmpty { buffer.put(t == 0 ? "no map loaded" : "(too small)", x: inner.x, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX) }
             return
         }
-        let labelWidth = 9
-        let cw = mapCellWidth(inner)
-        let plot = Rect(x: inner.x + labelWidth, y: inner.y + 1, width: inner.width - labelWidth, height: inner.height - 3)
-        let visCols = min(t, plot.width / cw)
-        let visRows = min(t, plot.height * 2)
-        let col0 = max(0, min(key - visCols / 2, t - visCols))
-        let row0 = max(0, min((query - visRows / 2) & ~1, t - visRows + (t - visRows) % 2))
-        // Sub-matrix of visible weights.
+        let (labelWidth, cw, header) = mapLayout(inner)
+        let (row0, rows, col0, cols) = window
+        let plot = Rect(x: inner.x + labelWidth, y: inner.y + header, width: cols * cw, height: rows)
+        // The visible weights, one token per row.
         var values: [Float] = []
-        values.reserveCapacity(visRows * visCols)
-        for q in row0..<min(t, row0 + visRows) { for k in col0..<(col0 + visCols) { values.append(model.weight(q, k) ?? .nan) } }
-        let rows = min(t, row0 + visRows) - row0
+        values.reserveCapacity(rows * cols)
+        for q in row0..<(row0 + rows) { for k in col0..<(col0 + cols) { values.append(model.weight(q, k) ?? .nan) } }
         let hi = max(Float(1e-6), values.filter(\.isFinite).max() ?? 1)
-        Heatmap(values: values, rows: rows, columns: visCols, range: 0...hi, cellWidth: cw,
-                cursor: focus == .map ? (query - row0, key - col0) : nil)
+        Heatmap(values: values, rows: rows, columns: cols, range: 0...hi, cellWidth: cw,
+                cursor: focus == .map ? (query - row0, key - col0) : nil, shaded: monochrome)
             .render(into: &buffer, area: plot)
-        // Key labels on top: the first characters of each key token, cursor column highlighted.
-        for c in 0..<visCols {
+        // Key labels above the plot, staggered over the header rows so each has room; the
+        // cursor's key is drawn last, on top.
+        let room = max(cw, header * cw - 1)
+        for c in (0..<cols).filter({ col0 + $0 != key }) + (0..<cols).filter({ col0 + $0 == key }) {
             let k = col0 + c
-            let label = DisplayWidth.truncate(Self.visible(model.tokens[k]), to: cw, ellipsis: "")
-            buffer.put(label, x: plot.x + c * cw, y: inner.y, style: .role(k == key ? .accent : .textDim, k == key ? .bold : []), maxX: plot.x + (c + 1) * cw)
+            let style = Style.role(k == key ? .accent : .textDim, k == key ? .bold : [])
+            let label = DisplayWidth.truncate(Self.visible(model.tokens[k]), to: min(room, inner.maxX - plot.x - c * cw))
+            buffer.put(label, x: plot.x + c * cw, y: inner.y + c % header, style: style, maxX: inner.maxX)
         }
-        // Query labels on the left: each cell row shows two tokens, the upper one's label.
-        for r in 0..<((rows + 1) / 2) {
-            let q = row0 + 2 * r
-            let mark = (query == q || query == q + 1)
+        // Query labels on the left, one per row.
+        for r in 0..<rows {
+            let q = row0 + r
             let label = DisplayWidth.pad(DisplayWidth.truncate(Self.visible(model.tokens[q]), to: labelWidth - 1), to: labelWidth - 1)
-            buffer.put(label, x: inner.x, y: plot.y + r, style: .role(mark ? .accent : .textDim, mark ? .bold : []))
+            buffer.put(label, x: inner.x, y: plot.y + r, style: .role(q == query ? .accent : .textDim, q == query ? .bold : []))
         }
         let v = model.weight(query, key).map { Fmt.fixed(Double($0), 4) } ?? "—"
         let readout = "q\(query) '\(Self.visible(query < t ? model.tokens[query] : ""))' → k\(key) '\(Self.visible(key < t ? model.tokens[key] : ""))' = \(v)"
         buffer.put(readout, x: inner.x, y: inner.maxY - 2, style: .role(.text, .bold), maxX: inner.maxX)
-        HeatLegend(low: "0", high: Fmt.fixed(Double(hi), 3)).render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
+        HeatLegend(low: "0", high: Fmt.fixed(Double(hi), 3), shaded: monochrome)
+            .render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
     }
 
     /// A token made printable: spaces as `·`, newlines as `⏎`, tabs as `⇥`.
@@ -213,6 +245,10 @@ public struct AttentionPanel: Panel {
             }
             if mapArea.contains(x: m.x, y: m.y) { focus = .map; return .redraw }
             return .ignored
+        case .paste(let text):
+            guard isEditingPrompt else { return .ignored }
+            promptInput.insert(text)
+            return .redraw
         case .key(let k):
             if isEditingPrompt {
                 switch k.key {

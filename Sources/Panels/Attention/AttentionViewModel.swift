@@ -68,6 +68,12 @@ public struct AttentionViewModel: Hashable, Sendable {
         return weights[q * t + k]
     }
 
+    /// The status line while a capture runs.
+    public static let capturingStatus = "analysing…"
+
+    /// Whether a capture is running.
+    public var isCapturing: Bool { status == Self.capturingStatus }
+
     /// The finite range of the statistics (0...1 when empty or flat).
     public var statRange: ClosedRange<Float> {
         let finite = stats.filter(\.isFinite)

@@ -5,6 +5,7 @@ extension BenchPanel {
 
     public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
         if case .mouse(let m) = event { return handleMouse(m, area: area) }
+        if case .paste(let text) = event { return paste(text) }
         guard case .key(let k) = event else { return .ignored }
         formError = nil
         if let editing { return handleTyping(k, editing, emit: emit) }
@@ -18,6 +19,14 @@ extension BenchPanel {
         case ("down", .summary): summaryTable.move(1, count: count)
         case ("up", .prompts): promptTable.move(-1, count: count)
         case ("down", .prompts): promptTable.move(1, count: count)
+        case ("scroll-left", .summary), ("scroll-right", .summary):
+            let t = summaryTableModel(width: area.width - 2)
+            summaryTable.scrollColumns(action == "scroll-left" ? -1 : 1,
+                                       maxOffset: Table.maxColumnOffset(t.columns, frozen: t.frozen, width: area.width - 2))
+        case ("scroll-left", .prompts), ("scroll-right", .prompts):
+            let t = promptTableModel(visiblePrompts, width: area.width - 2)
+            promptTable.scrollColumns(action == "scroll-left" ? -1 : 1,
+                                      maxOffset: Table.maxColumnOffset(t.columns, frozen: t.frozen, width: area.width - 2))
         case ("page-up", .prompts): promptTable.move(-page, count: count)
         case ("page-down", .prompts): promptTable.move(page, count: count)
         case ("up", .detail): detailOffset = max(0, detailOffset - 1)
@@ -70,6 +79,21 @@ extension BenchPanel {
             emit(.attention(.analyzeTurn(user: row.prompt, answer: answer)))
             jump = .attention
         default: return .ignored
+        }
+        return .redraw
+    }
+
+    /// Inserts pasted text into the line or form row being typed.
+    mutating func paste(_ text: String) -> EventResult {
+        switch editing {
+        case .filter:
+            filter.insert(text)
+            promptTable = TableState()
+        case .run, .score: form.insert(text)
+        case .judge:
+            guard var f = judgeForm, f.paste(text) else { return .ignored }
+            judgeForm = f
+        case nil: return .ignored
         }
         return .redraw
     }
@@ -186,9 +210,11 @@ extension BenchPanel {
             if delta != 0 {
                 state.move(delta, count: count)
             } else if case .press = m.action {
-                // Body rows start below the border and the header row.
-                let top = area.y + 2 + (isEditingFilter ? 1 : 0)
-                state.reveal(visible: max(0, area.height - 3))
+                // Body rows start below the border and the header rows (two over the summary's
+                // benchmark groups).
+                let headerRows = view == .summary && !model.benchmarks.isEmpty ? 2 : 1
+                let top = area.y + 1 + headerRows + (isEditingFilter && view == .prompts ? 1 : 0)
+                state.reveal(visible: max(0, area.height - 2 - headerRows))
                 let row = state.offset + (m.y - top)
                 guard m.y >= top, row < count else { return .ignored }
                 state.selected = row

@@ -42,7 +42,10 @@ public struct BenchPanel: Panel {
     public var title: String { "Bench" }
     public var keyContext: String { "bench" }
     public var capturesText: Bool { editing != nil }
-    public var isBusy: Bool { model.activity?.running == true }
+    public var runningWork: [String] {
+        guard let a = model.activity, a.running else { return [] }
+        return ["\(a.title) in Bench"]
+    }
     /// Whether the query line is being typed.
     public var isEditingFilter: Bool { editing == .filter }
 
@@ -67,7 +70,7 @@ public struct BenchPanel: Panel {
         if isBusy { extra.append(keys.hint("bench.cancel", "stop")) }
         switch view {
         case .summary:
-            return [keys.hint("bench.next-view", "prompts"), keys.hint("bench.baseline", "baseline"),
+            return [keys.hint("bench.next-view", "prompts"), KeyHint("←→", "columns"), keys.hint("bench.baseline", "baseline"),
                     keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score"),
                     keys.hint("bench.judge", "judge")]
                 + extra + [keys.hint("global.help", "help")]
@@ -89,7 +92,8 @@ public struct BenchPanel: Panel {
             ("bench.compare", "cycle the run compared with the baseline"), ("bench.run", "start or resume a benchmark run"),
             ("bench.score", "run text scorers over the stored answers"),
             ("bench.judge", "run (or resume) the LLM judge: local model or OpenAI-compatible URL"), ("bench.cancel", "stop the running job"),
-            ("bench.reload", "read the store again"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
+            ("bench.reload", "read the store again"), ("bench.scroll-left", "scroll the table's columns left"),
+            ("bench.scroll-right", "scroll the table's columns right"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
             ("bench.to-attention", "show the prompt and its answer in Attention"), ("bench.up", "move up"), ("bench.down", "move down"),
         ]) + [
             "",
@@ -131,7 +135,8 @@ public struct BenchPanel: Panel {
             body = top
             renderJudgeForm(judgeForm, into: &buffer, area: strip)
         } else if area.height >= 6, editing == .run || editing == .score || model.activity != nil || formError != nil {
-            let (top, strip) = area.splitBottom(editing == .run || editing == .score ? 3 : 2)
+            let warns = model.activity?.warning != nil && formError == nil && area.height >= 10
+            let (top, strip) = area.splitBottom((editing == .run || editing == .score ? 3 : 2) + (warns ? 1 : 0))
             body = top
             renderStatus(into: &buffer, area: strip)
         }
@@ -152,7 +157,9 @@ public struct BenchPanel: Panel {
         if let formError {
             buffer.put(formError, x: status.x, y: status.y, style: .role(.error), maxX: status.maxX)
         } else if let a = model.activity {
-            buffer.put("\(a.title): \(a.line)", x: status.x, y: status.y, style: .role(a.failed ? .error : .textDim), maxX: status.maxX)
+            // The caution first: a summary that long would hide it.
+            let text = a.warning.map { "warning: " + $0 } ?? "\(a.title): \(a.line)"
+            buffer.put(text, x: status.x, y: status.y, style: .role(a.warning != nil ? .warning : a.failed ? .error : .textDim), maxX: status.maxX)
         }
     }
 
@@ -181,10 +188,19 @@ public struct BenchPanel: Panel {
             let role: Role = a.failed ? .error : (a.running ? .accent : .success)
             let head = "\(a.title): "
             buffer.put(head, x: area.x + 1, y: y, style: .role(role, .bold), maxX: area.maxX)
-            buffer.put(a.line, x: area.x + 1 + DisplayWidth.width(of: head), y: y, style: .role(.text), maxX: area.maxX)
-            y += 1
-            if let f = a.fraction, y < area.maxY {
+            let x = area.x + 1 + DisplayWidth.width(of: head)
+            // A finished job's result may be long (why answers stay unscored): it wraps into the
+            // progress bar's row, which it no longer needs.
+            let rows = a.running ? 1 : max(1, area.maxY - y - (a.warning != nil ? 1 : 0))
+            let wrapped = StyledLine(a.line, .role(.text)).wrapped(to: max(1, area.maxX - x))
+            for (i, l) in wrapped.prefix(rows).enumerated() { buffer.put(l, x: x, y: y + i, maxX: area.maxX) }
+            y += a.running ? 1 : min(rows, wrapped.count)
+            if a.running, let f = a.fraction, y < area.maxY {
                 ProgressBar(fraction: f).render(into: &buffer, area: Rect(x: area.x + 1, y: y, width: max(0, area.width - 2), height: 1))
+                y += 1
+            }
+            if let w = a.warning, y < area.maxY {
+                buffer.put("warning: " + w, x: area.x + 1, y: area.maxY - 1, style: .role(.warning), maxX: area.maxX)
             }
         }
     }
@@ -202,33 +218,8 @@ public struct BenchPanel: Panel {
                 .render(into: &buffer, area: inner.inset(horizontal: 1, vertical: 0))
             return
         }
-        var columns = [TableColumn("Run", .min(12))]
-        // Columns share what the Run column leaves, so a wide paper table never overruns the border.
-        let fit = max(8, (inner.width - 14 - model.benchmarks.count) / max(1, model.benchmarks.count))
-        for b in model.benchmarks {
-            columns.append(TableColumn(b, .fixed(min(max(18, DisplayWidth.width(of: b)), fit)), alignRight: true))
-        }
-        let rows: [[StyledSpan]] = model.runs.indices.map { r in
-            var row = [StyledSpan((r == model.baseline ? "★ " : (r == compareRun ? "▸ " : "  ")) + model.runs[r], .role(.text))]
-            for b in model.benchmarks.indices {
-                var text = Self.scoreText(model.mean(r, b))
-                var style = Style.role(.text)
-                if r != model.baseline, let d = model.delta(r, b) {
-                    text += " " + Self.signed(d, abs(d) >= 10 ? 1 : 2)
-                    if let pct = model.deltaPercent(r, b) { text += " " + Self.signed(pct, 0) + "%" }
-                    style = .role(d > 0 ? .deltaUp : (d < 0 ? .deltaDown : .text))
-                }
-                row.append(StyledSpan(text, style))
-            }
-            return row
-        }
-        var tableArea = inner
-        if let notice = model.notice, inner.height > 2 {
-            let (top, bottom) = inner.splitBottom(1)
-            tableArea = top
-            buffer.put(notice, x: bottom.x + 1, y: bottom.y, style: .role(.textDim, .italic), maxX: bottom.maxX)
-        }
-        Table(columns: columns, rows: rows, state: summaryTable, focused: focused).render(into: &buffer, area: tableArea)
+        render(summaryTableModel(width: inner.width), state: summaryTable, focused: focused, into: &buffer, area: inner,
+               notice: model.notice)
     }
 
     func renderPrompts(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
@@ -249,65 +240,62 @@ public struct BenchPanel: Panel {
             }
             inner = rest
         }
-        let shown = Array(model.runs.indices.prefix(4))
-        var columns = [TableColumn("ID", .fixed(10)), TableColumn("Benchmark", .fixed(12)), TableColumn("Prompt", .fill(1))]
-        for r in shown { columns.append(TableColumn(DisplayWidth.truncate(model.runs[r], to: 9), .fixed(9), alignRight: true)) }
-        let rows: [[StyledSpan]] = list.map { p in
-            var row = [StyledSpan(p.id, .role(.textDim)), StyledSpan(p.benchmark, .role(.accent)), StyledSpan(p.prompt.replacingNewlines, .role(.text))]
-            let base = p.value(model.baseline, metric: q.metric)
-            for r in shown {
-                let s = p.value(r, metric: q.metric)
-                var role = Role.text
-                if r != model.baseline, let s, let base { role = s > base ? .deltaUp : (s < base ? .deltaDown : .text) }
-                row.append(StyledSpan(p.hasAnswer(r) ? Self.scoreText(s) : "·", .role(role)))
-            }
-            return row
-        }
-        Table(columns: columns, rows: rows, state: promptTable, focused: focused).render(into: &buffer, area: inner)
+        render(promptTableModel(list, width: inner.width), state: promptTable, focused: focused, into: &buffer, area: inner)
     }
 
-    /// The runs shown side by side in the detail view: baseline, compared run, then the others (3 at most).
-    var detailRuns: [Int] {
+    /// The narrowest answer column the detail view makes.
+    static let detailColumnWidth = 24
+
+    /// The runs shown side by side in the detail view `width` columns wide: baseline, compared
+    /// run, then the others, as many as get `detailColumnWidth` columns each (every run at 200).
+    func detailRuns(width: Int) -> [Int] {
         var order = [model.baseline, compareRun].filter { model.runs.indices.contains($0) }
         for r in model.runs.indices where !order.contains(r) { order.append(r) }
         if order.isEmpty { order = [0] }
         var unique: [Int] = []
         for r in order where !unique.contains(r) { unique.append(r) }
-        return Array(unique.prefix(3))
+        return Array(unique.prefix(max(1, width / Self.detailColumnWidth)))
     }
 
     func renderDetail(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         let list = visiblePrompts
         guard promptTable.selected < list.count else { return }
         let p = list[promptTable.selected]
-        let block = Block(title: "\(p.benchmark) · \(p.id)", rightTitle: "Esc back", focused: focused)
+        let inner = Block(title: "").inner(area).inset(horizontal: 1, vertical: 0)
+        let runs = detailRuns(width: inner.width)
+        // Runs that do not fit are named, with the key that brings them in.
+        let hidden = model.runs.count - runs.count
+        let right = (hidden > 0 ? "\(runs.count) of \(model.runs.count) runs · c another · " : "") + "Esc back"
+        let block = Block(title: "\(p.benchmark) · \(p.id)", rightTitle: right, focused: focused)
         block.render(into: &buffer, area: area)
-        let inner = block.inner(area).inset(horizontal: 1, vertical: 0)
         guard !inner.isEmpty else { return }
         let promptLines = [StyledLine("Prompt", .role(.heading, .bold))] + StyledLine(p.prompt, .role(.chatUser)).wrapped(to: inner.width)
         let (top, rest) = inner.splitTop(min(promptLines.count + 1, inner.height / 3 + 1))
         TextView(promptLines, showsScrollbar: false).render(into: &buffer, area: top)
-        let runs = detailRuns
         let metric = query.metric
         let cols = Layout.split(rest, .horizontal, Array(repeating: .fill(1), count: runs.count))
         for (r, col) in zip(runs, cols) {
             let b = Block(title: runName(r), rightTitle: "score " + Self.scoreText(p.value(r, metric: metric)), kind: .plain)
             b.render(into: &buffer, area: col)
-            let w = max(1, b.inner(col).width)
             let answer = r < p.answers.count ? p.answers[r] : ""
-            var lines = answer.isEmpty ? [StyledLine("(no answer)", .role(.textDim, .italic))]
-                : Self.highlighted(answer, spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
-            if r < p.details.count, !p.details[r].isEmpty {
-                lines += ["", StyledLine("Scores", .role(.heading, .bold))]
-                for d in p.details[r] {
-                    var line = StyledLine(d.key + " ", .role(.accent))
-                    line.append(d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
-                                .role(d.value == nil ? .warning : .text, .bold))
-                    lines += line.wrapped(to: w)
-                    if !d.reasoning.isEmpty { lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w) }
+            // Laid out narrower when a scrollbar is needed, so it never hides a column of text.
+            let lines = TextView.fitting(b.inner(col)) { w in
+                var lines = answer.isEmpty ? [StyledLine("(no answer)", .role(.textDim, .italic))]
+                    : Self.highlighted(answer, spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
+                if r < p.details.count, !p.details[r].isEmpty {
+                    lines += ["", StyledLine("Scores", .role(.heading, .bold))]
+                    for d in p.details[r] {
+                        var line = StyledLine(d.key + " ", .role(.accent))
+                        line.append(d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
+                                    .role(d.value == nil ? .warning : .text, .bold))
+                        lines += line.wrapped(to: w)
+                        if !d.reasoning.isEmpty { lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w) }
+                    }
+                } else if r < p.reasoning.count, !p.reasoning[r].isEmpty {
+                    lines += ["", StyledLine("Reasoning", .role(.heading, .bold))]
+                        + StyledLine(p.reasoning[r], .role(.textDim)).wrapped(to: w)
                 }
-            } else if r < p.reasoning.count, !p.reasoning[r].isEmpty {
-                lines += ["", StyledLine("Reasoning", .role(.heading, .bold))] + StyledLine(p.reasoning[r], .role(.textDim)).wrapped(to: w)
+                return lines
             }
             TextView(lines, offset: detailOffset).render(into: &buffer, area: b.inner(col))
         }

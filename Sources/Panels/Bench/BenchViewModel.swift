@@ -77,15 +77,37 @@ public struct BenchActivity: Hashable, Sendable {
     public var running: Bool
     /// Whether it ended in an error (the line says which).
     public var failed: Bool
+    /// A caution shown under the line while the job runs and after it ends (a judge model too
+    /// small to be trusted).
+    public var warning: String?
 
     /// Creates an activity.
-    public init(title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false) {
+    public init(title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false,
+                warning: String? = nil) {
         self.title = title
         self.line = line
         self.fraction = fraction
         self.running = running
         self.failed = failed
+        self.warning = warning
     }
+}
+
+/// One column of the summary: a benchmark's dimension, from its label `benchmark dimension`
+/// (`gsm8k accuracy`). Accuracy (GSM8K's `correct`) is a percentage; other dimensions are scores.
+public struct BenchColumn: Hashable, Sendable {
+    public var benchmark: String
+    public var dimension: String
+
+    /// The column a summary label names; a label without a dimension is the benchmark's mean.
+    public init(label: String) {
+        let parts = label.split(separator: " ", maxSplits: 1).map(String.init)
+        benchmark = parts.first ?? ""
+        dimension = parts.count > 1 ? parts[1] : "mean"
+    }
+
+    /// Whether values are percentages: shown with `%`, differences in percentage points.
+    public var isPercent: Bool { dimension == "accuracy" }
 }
 
 /// Everything the bench panel shows: runs × benchmarks means and the per-prompt results.
@@ -142,6 +164,9 @@ public struct BenchViewModel: Hashable, Sendable {
         self.prompts = prompts
         self.baseline = baseline
     }
+
+    /// The summary's columns (one per label in `benchmarks`).
+    public var columns: [BenchColumn] { benchmarks.map(BenchColumn.init(label:)) }
 
     /// The mean of `run` on benchmark `b`.
     public func mean(_ run: Int, _ b: Int) -> Double? {

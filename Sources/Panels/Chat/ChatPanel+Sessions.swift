@@ -12,7 +12,7 @@ extension ChatPanel {
         model.sessions.indices.contains(sessionsTable.selected) ? model.sessions[sessionsTable.selected] : nil
     }
 
-    mutating func handleSessions(_ k: KeyEvent, emit: (WorkbenchIntent) -> Void) -> EventResult {
+    mutating func handleSessions(_ k: KeyEvent, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
         if var r = sessionRename {
             switch r.handle(k) {
             case .submitted(let title):
@@ -30,8 +30,10 @@ extension ChatPanel {
             return .redraw
         }
         let count = model.sessions.count
+        // The key that opens the dialog closes it, whatever it is bound to.
+        if keys.action(for: k, in: keyContext) == "sessions" { focus = .input; return .redraw }
         switch k.key {
-        case .escape, .function(3): focus = .input
+        case .escape: focus = .input
         case .up, .char("k"): sessionsTable.move(-1, count: count)
         case .down, .char("j"): sessionsTable.move(1, count: count)
         case .pageUp: sessionsTable.move(-10, count: count)
@@ -54,7 +56,9 @@ extension ChatPanel {
         case .char("e"):
             guard let s = selectedSession else { return .handled }
             emit(.chat(.exportSession(s.id)))
-        default: return .handled
+        default:
+            // Other keys are the workbench's (quit, panels), as help lists them.
+            return .ignored
         }
         return .redraw
     }

@@ -4,7 +4,11 @@ import LEMCore
 /// sampler settings, kernel mode and system prompt, applied together when the panel closes.
 extension ChatPanel {
     var settingsHints: [KeyHint] {
-        if settingsForm.editor != nil { return [KeyHint("Enter", "keep"), KeyHint("Esc", "undo")] }
+        if settingsForm.editor != nil {
+            let multiline = settingsForm.fields.indices.contains(settingsForm.selected)
+                && settingsForm.fields[settingsForm.selected].kind == .multilineText
+            return [KeyHint("Enter", "keep")] + (multiline ? [KeyHint("Alt-Enter", "new line")] : []) + [KeyHint("Esc", "undo")]
+        }
         return [KeyHint("↑↓", "field"), KeyHint("←→", "choose"), KeyHint("Enter", "edit"), KeyHint("Esc", "apply & close")]
     }
 
@@ -25,7 +29,7 @@ extension ChatPanel {
             FormField("max-tokens", "max tok", "\(s.maxTokens)"),
             FormField("seed", "seed", s.seed.map { "\($0)" } ?? "random"),
             FormField("kernel", "kernel", m.kernelMode.rawValue, .choice(KernelMode.allCases.map(\.rawValue))),
-            FormField("system", "system", m.systemPrompt),
+            FormField("system", "system", m.systemPrompt, .multilineText),
             FormField("apply", "apply and close", "", .action),
         ])
         settingsError = nil

@@ -23,6 +23,9 @@ public struct ChatPanel: Panel {
     var spinnerFrame = 0
     /// Rendered message bodies, reused across frames (Markdown rendering dominates frame time).
     let bodyCache = MessageRenderCache()
+    /// A message for the footer from the last key (a prompt refused while an answer runs); the
+    /// workbench takes it.
+    var footerNotice: String?
 
     /// Creates the panel over a view model.
     public init(model: ChatViewModel = ChatViewModel()) { self.model = model }
@@ -30,7 +33,11 @@ public struct ChatPanel: Panel {
     public var title: String { "Chat" }
     public var keyContext: String { "chat" }
     public var capturesText: Bool { focus == .input || settingsForm.editor != nil || sessionRename != nil }
-    public var isBusy: Bool { model.isGenerating }
+    public var runningWork: [String] {
+        if model.isGenerating { return ["an answer in Chat"] }
+        if model.comparison?.isRunning == true { return ["the split-view answers in Chat"] }
+        return []
+    }
     public var isAnimating: Bool { model.isGenerating }
 
     public mutating func tick() -> Bool {
@@ -167,7 +174,7 @@ public struct ChatPanel: Panel {
             kv("kernel", model.kernelMode.rawValue, model.kernelMode == .none ? .text : .warning), StyledLine(),
             StyledLine("System prompt", .role(.heading, .bold)),
         ]
-        lines += StyledLine(model.systemPrompt.isEmpty ? "(none)" : model.systemPrompt, .role(.chatSystem)).wrapped(to: inner.width)
+        lines += StyledLine(model.systemPrompt.isEmpty ? "(none)" : model.systemPrompt, .role(.chatSystem)).wrapped(to: max(1, inner.width - 1))
         if let last = model.messages.last(where: { $0.stats != nil })?.stats {
             lines += [StyledLine(), StyledLine("Last turn", .role(.heading, .bold)),
                 kv("prompt", "\(last.promptTokens) tok"), kv("answer", "\(last.generatedTokens) tok"),
@@ -189,7 +196,7 @@ public struct ChatPanel: Panel {
                 let style: Style = i == split ? Style(fg: .role(.diverge), attributes: [.bold, .underline]) : (split.map { i > $0 } ?? false ? .role(.textDim) : .role(.text))
                 line.append(i == split ? "▶" + t : t, style)
             }
-            TextView(line.wrapped(to: inner.width)).render(into: &buffer, area: inner)
+            TextView(TextView.fitting(inner) { line.wrapped(to: $0) }).render(into: &buffer, area: inner)
         }
     }
 
@@ -204,9 +211,19 @@ public struct ChatPanel: Panel {
                 if m.action == .wheelDown { scrollBack = max(0, scrollBack - 3); return .redraw }
             }
             return a.input.contains(x: m.x, y: m.y) ? .redraw : .ignored
+        case .paste(let text):
+            switch focus {
+            case .input: return input.insert(text) ? .redraw : .handled
+            case .settings: return settingsForm.paste(text) ? .redraw : .ignored
+            case .sessions:
+                guard var r = sessionRename else { return .ignored }
+                r.insert(text)
+                sessionRename = r
+                return .redraw
+            }
         case .key(let k):
             if focus == .settings { return handleSettings(k, keys: keys, emit: emit) }
-            if focus == .sessions { return handleSessions(k, emit: emit) }
+            if focus == .sessions { return handleSessions(k, keys: keys, emit: emit) }
             let action = keys.action(for: k, in: keyContext)
             if let action, let r = perform(action, emit: emit) { return r }
             if let cmp = model.comparison, k.key == .escape {
@@ -220,8 +237,10 @@ public struct ChatPanel: Panel {
             case .ignored: return .ignored
             case .moved, .edited: return .redraw
             case .submitted(let text):
-                guard !text.trimmed.isEmpty, !model.isGenerating else {
+                guard !text.trimmed.isEmpty, !model.isAnswering else {
+                    // One generation at a time: the prompt stays in the input, and the footer says why.
                     if !text.isEmpty { input.setText(text) }
+                    if model.isAnswering, !text.trimmed.isEmpty { footerNotice = ChatViewModel.busyNotice }
                     return .redraw
                 }
                 scrollBack = 0
@@ -244,12 +263,13 @@ public struct ChatPanel: Panel {
             if editingIndex != nil { editingIndex = nil; input.setText(""); return .redraw }
             return nil
         case "regenerate":
-            guard !model.isGenerating, model.messages.last?.role == .assistant else { return .handled }
+            guard !model.isAnswering else { footerNotice = ChatViewModel.busyNotice; return .redraw }
+            guard model.messages.last?.role == .assistant else { return .handled }
             scrollBack = 0
             emit(.chat(.regenerate))
             return .redraw
         case "edit-last":
-            guard !model.isGenerating, let i = model.lastUserIndex else { return .handled }
+            guard !model.isAnswering, let i = model.lastUserIndex else { return .handled }
             editingIndex = i
             input.setText(model.messages[i].text)
             return .redraw

@@ -111,6 +111,13 @@ public struct ChatViewModel: Hashable, Sendable {
     /// Whether an answer is streaming.
     public var isGenerating: Bool { messages.last?.isStreaming ?? false }
 
+    /// Whether an answer or the split view's answers are being generated: a new prompt is
+    /// refused then (one generation at a time).
+    public var isAnswering: Bool { isGenerating || comparison?.isRunning == true }
+
+    /// What a prompt sent while `isAnswering` is told.
+    public static let busyNotice = "an answer is still being generated: wait for it, or Esc stops it"
+
     /// Appends the user's message and an empty streaming answer.
     public mutating func beginTurn(prompt: String) {
         error = nil

@@ -53,9 +53,10 @@ heat.high = #ffff80
 modal.background = #1c1c1c
 """#),
         ("light", #"""
-# LEM Workbench theme: light, for terminals with a pale background.
+# LEM Workbench theme: light, on its own white background (so it reads on a dark terminal too).
 text = #1c1c1c
 text.dim = #6c6c6c
+background = #ffffff
 border = #a8a8a8
 border.focus = #005faf
 title = #4e4e4e
@@ -223,6 +224,8 @@ bench.next-view = tab
 bench.previous-view = backtab
 bench.up = up, k
 bench.down = down, j
+bench.scroll-left = left, h
+bench.scroll-right = right, l
 bench.page-up = pgup
 bench.page-down = pgdn
 bench.open = enter

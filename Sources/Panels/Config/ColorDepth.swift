@@ -37,6 +37,17 @@ public enum ColorDepth: String, Hashable, Sendable {
         return (r > t ? 1 : 0) | (g > t ? 2 : 0) | (b > t ? 4 : 0)
     }
 
+    /// The ANSI colour of a foreground over `background` (nil: the terminal's own background,
+    /// taken to be dark); nil means the terminal's default foreground. A foreground that would
+    /// come out as its background — grey or dim text as black on a dark screen — degrades to
+    /// the default colour there (black only over a light background), so it never disappears.
+    public static func ansi8Foreground(_ foreground: RGB, on background: RGB?) -> Int? {
+        let c = ansi8(foreground)
+        let under = background.map(ansi8) ?? 0
+        guard c == under else { return c }
+        return under == 0 ? nil : 0
+    }
+
     /// The RGB value of an xterm-256 index (for tests and previews).
     public static func rgbOfXterm256(_ i: Int) -> RGB {
         if i >= 232 { let v = UInt8(8 + 10 * (i - 232)); return RGB(v, v, v) }

@@ -78,6 +78,39 @@ public struct KeyMap: Hashable, Sendable {
         }
     }
 
+    /// Keys that text inputs keep for editing (`TextInputState`): a global action bound to one
+    /// of them does nothing while text is typed.
+    static let editingKeys: [KeyEvent] = ["ctrl-a", "ctrl-e", "ctrl-u", "ctrl-k", "ctrl-w", "ctrl-j"].compactMap { KeyEvent(name: $0) }
+
+    /// Bindings that cannot all do what help says: a key bound to two actions of one context
+    /// (only one of them runs), a global key a panel binds too (the panel's action runs there),
+    /// and a global key a text input edits with. One sentence each, naming the key and actions;
+    /// the built-in table has none.
+    public func conflicts() -> [String] {
+        var out: [String] = []
+        var owners: [String: [KeyEvent: [String]]] = [:]
+        for (action, keys) in bindings.sorted(by: { $0.key < $1.key }) {
+            guard let dot = action.firstIndex(of: ".") else { continue }
+            for k in keys { owners[String(action[..<dot]), default: [:]][k, default: []].append(action) }
+        }
+        for map in owners.sorted(by: { $0.key < $1.key }).map(\.value) {
+            for (k, actions) in map.sorted(by: { $0.key.name < $1.key.name }) where actions.count > 1 {
+                out.append("\(k.name) is bound to \(actions.joined(separator: " and ")): only \(actions.last!) runs")
+            }
+        }
+        for (k, globals) in (owners["global"] ?? [:]).sorted(by: { $0.key.name < $1.key.name }) {
+            for (context, map) in owners.sorted(by: { $0.key < $1.key }) where context != "global" {
+                if let local = map[k]?.last {
+                    out.append("\(k.name) is bound to \(globals.last!) and \(local): in \(context) it does \(local)")
+                }
+            }
+            if Self.editingKeys.contains(k) {
+                out.append("\(k.name) is bound to \(globals.last!) but edits text in input boxes: there it does not run")
+            }
+        }
+        return out
+    }
+
     /// The action (without its context prefix) bound to `key` in `context`, if any.
     public func action(for key: KeyEvent, in context: String) -> String? { byContext[context]?[key] }
 

@@ -129,6 +129,9 @@ public struct MouseEvent: Hashable, Sendable {
 public enum InputEvent: Hashable, Sendable {
     case key(KeyEvent)
     case mouse(MouseEvent)
+    /// Text pasted in one piece (the terminal's bracketed paste): it lands in the text input
+    /// being typed in as text, so its line breaks never act as Enter.
+    case paste(String)
 }
 
 /// What an input handler did with an event, telling the loop whether to redraw or stop.

@@ -34,25 +34,34 @@ public struct StyledLine: Hashable, Sendable, ExpressibleByStringLiteral {
         }
     }
 
-    /// Wraps the line to `width` columns, breaking at spaces when possible and inside words
-    /// that are longer than a line. Continuation lines start with `indent` spaces.
+    /// Wraps the line to `width` columns, breaking at spaces when possible, inside words that
+    /// are longer than a line, and always at a line break in the text (which is not drawn).
+    /// Continuation lines start with `indent` spaces.
     public func wrapped(to width: Int, indent: Int = 0) -> [StyledLine] {
         guard width > 0 else { return [] }
-        // Tokenise into words with their trailing spaces, each character keeping its style.
-        var pieces: [(text: String, style: Style, isSpace: Bool)] = []
+        // Tokenise into words with their trailing spaces, each character keeping its style; a
+        // line break is a piece of its own.
+        var pieces: [(text: String, style: Style, isSpace: Bool, isBreak: Bool)] = []
         for span in spans {
             var word = ""
             var inSpace = false
             for ch in span.text {
+                if ch.isNewline {
+                    if !word.isEmpty { pieces.append((word, span.style, inSpace, false)) }
+                    pieces.append(("", span.style, false, true))
+                    word = ""
+                    inSpace = false
+                    continue
+                }
                 let sp = ch == " "
                 if !word.isEmpty, sp != inSpace {
-                    pieces.append((word, span.style, inSpace))
+                    pieces.append((word, span.style, inSpace, false))
                     word = ""
                 }
                 inSpace = sp
                 word.append(ch)
             }
-            if !word.isEmpty { pieces.append((word, span.style, inSpace)) }
+            if !word.isEmpty { pieces.append((word, span.style, inSpace, false)) }
         }
         var lines: [StyledLine] = []
         var current = StyledLine()
@@ -65,6 +74,10 @@ public struct StyledLine: Hashable, Sendable, ExpressibleByStringLiteral {
             used = contIndent
         }
         for piece in pieces {
+            if piece.isBreak {
+                newLine()
+                continue
+            }
             let w = DisplayWidth.width(of: piece.text)
             if piece.isSpace {
                 if used + w <= width { current.append(piece.text, piece.style); used += w } else if used > contIndent { newLine() }

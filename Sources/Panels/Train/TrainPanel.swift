@@ -11,6 +11,12 @@ public struct TrainPanel: Panel {
     static let smoothingSteps = [0.0, 0.6, 0.9, 0.97]
     /// The new-run form while it is open.
     var form: FormState?
+    /// The form rows the user typed in or picked (they win over the YAML file).
+    var formTyped: Set<String> = []
+    /// The form rows whose values came from the YAML file.
+    var fromConfig: Set<String> = []
+    /// Why the YAML file entered in the form cannot be used, if it cannot.
+    var formNote: String?
     /// The checkpoint "chat with checkpoint" opens (an index into `model.checkpoints`; nil: the newest).
     public var selectedCheckpoint: Int?
     /// The probe answers viewer while it is open.
@@ -23,7 +29,10 @@ public struct TrainPanel: Panel {
 
     public var title: String { "Train" }
     public var keyContext: String { "train" }
-    public var isBusy: Bool { model.isRunning && model.isLocalRun }
+    public var runningWork: [String] {
+        guard model.isRunning, model.isLocalRun else { return [] }
+        return ["training \(model.runName) (iteration \(model.step)\(model.totalSteps.map { " of \($0)" } ?? ""))"]
+    }
     public var capturesText: Bool { form?.editor != nil }
 
     public func hints(keys: KeyMap) -> [KeyHint] {
@@ -35,7 +44,9 @@ public struct TrainPanel: Panel {
             return [KeyHint("↑↓", "field"), KeyHint("Enter", "edit / start"), KeyHint("Esc", "close")]
         }
         return [
-            keys.hint("train.new-run", "new run"), keys.hint("train.resume", "resume"), keys.hint("train.chat-checkpoint", "chat with checkpoint"),
+            keys.hint("train.new-run", "new run"), keys.hint("train.resume", "resume"),
+            KeyHint(keys.keyName("train.previous-checkpoint") + keys.keyName("train.next-checkpoint"), "checkpoint"),
+            keys.hint("train.chat-checkpoint", "chat with checkpoint"),
             keys.hint("train.probe-answers", "probe answers"),
             keys.hint("train.log-scale", logScale ? "linear" : "log"), keys.hint("train.zoom-in", "zoom in"),
             keys.hint("train.zoom-out", "zoom out"), keys.hint("train.zoom-reset", "all steps"),
@@ -82,7 +93,7 @@ public struct TrainPanel: Panel {
         if let i = checkpointIndex { allMarkers.append(ChartMarker(LossPoint(step: model.checkpoints[i].step, value: nearestLoss(model.checkpoints[i].step)), glyph: "▼", color: .role(.accent))) }
         LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange).render(into: &buffer, area: lossBlock.inner(lossArea))
         if lrHeight > 0 {
-            let lrBlock = Block(title: "Learning rate")
+            let lrBlock = Block(title: "Learning rate", rightTitle: model.learningRate.last.map { Fmt.value($0.value) } ?? "")
             lrBlock.render(into: &buffer, area: lrArea)
             LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(into: &buffer, area: lrBlock.inner(lrArea))
         }
@@ -115,14 +126,21 @@ public struct TrainPanel: Panel {
         }
         var parts: [String] = []
         if let p = model.probes.last { parts.append("probe " + p.summary) }
-        if let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
+        // An estimate only while the run goes: a stopped run's last one would mislead.
+        if model.isRunning, let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }
         if let t = model.tokensPerSecond { parts.append(Fmt.count(t) + " tok/s") }
         if let t = model.trainedTokens { parts.append(Fmt.count(t) + " tokens") }
         if let m = model.peakMemoryGB { parts.append("peak " + Fmt.fixed(m, 2) + " GB") }
         buffer.put(parts.joined(separator: "  "), x: x, y: inner.y, style: .role(.text), maxX: inner.maxX)
         if inner.height > 1 {
             var l = StyledLine()
-            if let status = model.status {
+            if let chosen = selectedCheckpoint, chosen < model.checkpoints.count {
+                // A checkpoint picked with [ or ] shows until the next run, whatever else goes on.
+                l.append("◀ checkpoint \(chosen + 1)/\(model.checkpoints.count) @\(model.checkpoints[chosen].step) ▶ ", .role(.accent, .bold))
+                l.append(model.checkpointPaths[chosen], .role(.text))
+            } else if model.isValidating {
+                l.append("validating at iteration \(model.step)…", .role(.info))
+            } else if let status = model.status {
                 l.append(status, .role(.info))
             } else if let last = checkpointIndex {
                 l.append("checkpoint \(last + 1)/\(model.checkpoints.count) @\(model.checkpoints[last].step) ", .role(.success))
@@ -140,6 +158,10 @@ public struct TrainPanel: Panel {
         if probeViewer != nil, case .key(let k) = event { return handleProbeViewer(k) }
         if form != nil, case .key(let k) = event { return handleForm(k, emit: emit) }
         switch event {
+        case .paste(let text):
+            guard var f = form, f.paste(text) else { return .ignored }
+            form = f
+            return .redraw
         case .mouse(let m):
             if m.action == .wheelUp { return perform("zoom-in", emit: emit) }
             if m.action == .wheelDown { return perform("zoom-out", emit: emit) }

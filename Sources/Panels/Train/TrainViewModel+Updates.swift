@@ -13,6 +13,14 @@ extension TrainViewModel {
         return m
     }
 
+    /// Marks the shown run as running again from `request` (a resume): its curves stay and the
+    /// resumed iterations extend them.
+    public mutating func resume(_ request: TrainRunRequest) {
+        isRunning = true
+        lastRequest = request
+        status = "resuming from the last adapter…"
+    }
+
     /// Names the run and where it writes, once its configuration is known.
     public mutating func describeRun(name: String, baseModel: String, totalSteps: Int, adapterFolder: String) {
         runName = name
@@ -36,6 +44,9 @@ extension TrainViewModel {
         isRunning = false
         status = text
     }
+
+    /// Sets the folder new runs' adapters go to by default.
+    public mutating func setAdapterRoot(_ path: String) { adapterRoot = path }
 
     /// Replaces the models the run form offers.
     public mutating func setAvailableModels(_ models: [ChatChoice]) { availableModels = models }

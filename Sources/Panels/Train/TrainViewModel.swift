@@ -31,6 +31,10 @@ public struct TrainViewModel: Hashable, Sendable {
     /// Every probe of the run, in log order.
     public internal(set) var probes: [ProbeReport] = []
     public internal(set) var isRunning = false
+    /// Whether a validation is running (it can take a while on a big validation set).
+    public internal(set) var isValidating = false
+    /// The step the shown stretch of training started at (0, or where a resumed run went on).
+    public internal(set) var startStep = 0
     public internal(set) var issues: [String] = []
     /// Whether the run is ours (in-process: stop and resume apply) rather than a followed log.
     public internal(set) var isLocalRun = false
@@ -40,6 +44,8 @@ public struct TrainViewModel: Hashable, Sendable {
     public internal(set) var lastRequest: TrainRunRequest?
     /// Installed models offered by the form.
     public internal(set) var availableModels: [ChatChoice] = []
+    /// Where the form puts a new run's adapter folder by default (`~/.cache/lem/adapters`).
+    public internal(set) var adapterRoot: String?
     /// A background-work line ("loading model…", "stopped: …").
     public internal(set) var status: String?
 
@@ -53,7 +59,10 @@ public struct TrainViewModel: Hashable, Sendable {
             case .started(let s, let total):
                 if total > 0 { totalSteps = total }
                 step = max(step, s)
+                startStep = s
                 isRunning = true
+            case .validating:
+                isValidating = true
             case .trainReport(let r):
                 trainLoss.append(LossPoint(step: r.step, value: r.loss))
                 if let lr = r.lr { learningRate.append(LossPoint(step: r.step, value: lr)) }
@@ -68,6 +77,7 @@ public struct TrainViewModel: Hashable, Sendable {
                 isRunning = true
             case .validation(let s, let loss, _):
                 validationLoss.append(LossPoint(step: s, value: loss))
+                isValidating = false
             case .saved(let s, let path):
                 checkpoints.append(LossPoint(step: s, value: 0))
                 checkpointPaths.append(path)
@@ -77,6 +87,7 @@ public struct TrainViewModel: Hashable, Sendable {
                 probes.append(p)
             case .finished, .failed:
                 isRunning = false
+                isValidating = false
             case .warning(let s, let message):
                 issues.append("warning at iteration \(s): \(message)")
             }
@@ -95,10 +106,11 @@ public struct TrainViewModel: Hashable, Sendable {
     /// The lowest validation loss so far.
     public var bestValidation: LossPoint? { validationLoss.filter { $0.value.isFinite }.min { $0.value < $1.value } }
 
-    /// The estimated seconds left: remaining steps times the mean time per step so far.
+    /// The estimated seconds left: remaining steps times the mean time per step so far (of the
+    /// stretch since `startStep`: a resumed run's clock starts again there).
     public var eta: Double? {
-        guard let total = totalSteps, let e = elapsed, let at = elapsedStep, at > 0, e > 0 else { return nil }
-        return Double(max(0, total - step)) * e / Double(at)
+        guard let total = totalSteps, let e = elapsed, let at = elapsedStep, at > startStep, e > 0 else { return nil }
+        return Double(max(0, total - step)) * e / Double(at - startStep)
     }
 
     /// Exponential moving average with bias correction: s_t = α s_{t-1} + (1-α) x_t, divided by

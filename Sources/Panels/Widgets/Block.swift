@@ -54,12 +54,20 @@ struct Block: Widget {
             buffer.set(a.maxX - 1, a.maxY - 1, Cell(g.br, style: border, width: 1))
         }
         let titleStyle = Style(fg: .role(focused ? .titleFocus : .title), bg: background, attributes: focused ? .bold : [])
-        if !rightTitle.isEmpty, a.width > 6 {
-            let t = DisplayWidth.truncate(" \(rightTitle) ", to: a.width / 2 - 1)
+        // The two titles share the top border (from x + 2 to the corner, one cell apart): the
+        // title first, the right title in what is left; each is cut at its end with an
+        // ellipsis, never written over the other.
+        let room = a.width - 3
+        let full = (title: title.isEmpty ? 0 : DisplayWidth.width(of: title) + 2,
+                    right: rightTitle.isEmpty ? 0 : DisplayWidth.width(of: rightTitle) + 2)
+        let titleWidth = min(full.title, room)
+        let rightWidth = min(full.right, room - titleWidth - 1)
+        if !rightTitle.isEmpty, rightWidth > 3 {
+            let t = " " + DisplayWidth.truncate(rightTitle, to: rightWidth - 2) + " "
             buffer.put(t, x: a.maxX - 1 - DisplayWidth.width(of: t), y: a.y, style: Style(fg: .role(.textDim), bg: background))
         }
-        if !title.isEmpty, a.width > 4 {
-            let t = DisplayWidth.truncate(" \(title) ", to: a.width - 4)
+        if !title.isEmpty, titleWidth > 2 {
+            let t = " " + DisplayWidth.truncate(title, to: titleWidth - 2) + " "
             buffer.put(t, x: a.x + 2, y: a.y, style: titleStyle)
         }
     }

@@ -4,6 +4,9 @@ struct FormField: Hashable, Sendable {
     enum Kind: Hashable, Sendable {
         /// Free text (Enter starts and ends editing).
         case text
+        /// Free text over several lines (Enter starts and ends editing, Alt-Enter or Ctrl-J
+        /// starts a new line); edited in a wrapped area that opens over the rows below.
+        case multilineText
         /// One of the given options (Left/Right or Enter cycle; the value is the option).
         case choice([String])
         /// A button: Enter activates it.
@@ -56,6 +59,14 @@ struct FormState: Hashable, Sendable {
         set { if let i = fields.firstIndex(where: { $0.key == key }) { fields[i].value = newValue } }
     }
 
+    /// Inserts pasted text into the row being edited; false when no row is being edited.
+    mutating func paste(_ text: String) -> Bool {
+        guard var ed = editor else { return false }
+        ed.insert(text)
+        editor = ed
+        return true
+    }
+
     /// Applies a key.
     mutating func handle(_ e: KeyEvent) -> Outcome {
         guard fields.indices.contains(selected) else { return e.key == .escape ? .close : .ignored }
@@ -85,9 +96,9 @@ struct FormState: Hashable, Sendable {
                 let step = e.key == .left ? -1 : 1
                 fields[selected].value = options[((i + step) % options.count + options.count) % options.count]
                 return .changed(field.key)
-            case .text:
+            case .text, .multilineText:
                 guard e.key == .enter else { return .ignored }
-                editor = TextInputState(text: field.value)
+                editor = TextInputState(multiline: field.kind == .multilineText, text: field.value)
                 return .moved
             case .action:
                 guard e.key == .enter || e.key == .char(" ") else { return .ignored }
@@ -112,9 +123,19 @@ struct Form: Widget {
         self.labelWidth = labelWidth
     }
 
+    /// Rows the selected field's multi-line editor takes (0 when none is open): what its text
+    /// needs plus one, at least 3, at most the area less a row.
+    func editorHeight(_ area: Rect) -> Int {
+        guard let ed = state.editor, state.fields.indices.contains(state.selected),
+              state.fields[state.selected].kind == .multilineText else { return 0 }
+        let width = area.width - min(labelWidth, area.width)
+        return max(1, min(area.height - 1, max(3, TextArea.height(ed, width: width) + 1)))
+    }
+
     func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
-        let first = max(0, state.selected - area.height + 1)
+        let editorRows = editorHeight(area)
+        let first = max(0, state.selected - area.height + max(1, editorRows))
         for row in 0..<area.height {
             let i = first + row
             guard i < state.fields.count else { break }
@@ -132,6 +153,14 @@ struct Form: Widget {
             let valueArea = Rect(x: area.x + labelW, y: y, width: area.width - labelW, height: 1)
             guard !valueArea.isEmpty else { continue }
             if isSelected, let ed = state.editor {
+                if editorRows > 0 {
+                    // The multi-line editor covers the rows below; they come back when it closes.
+                    let box = Rect(x: valueArea.x, y: y, width: valueArea.width, height: min(editorRows, area.maxY - y))
+                    buffer.fill(Rect(x: area.x, y: y, width: area.width, height: box.height))
+                    buffer.put(DisplayWidth.pad(f.label, to: labelW), x: area.x, y: y, style: base, maxX: area.x + labelW)
+                    TextArea(ed).render(into: &buffer, area: box)
+                    return
+                }
                 buffer.fill(valueArea)
                 TextInput(ed, focused: true).render(into: &buffer, area: valueArea)
                 continue
@@ -139,6 +168,9 @@ struct Form: Widget {
             let shown: String
             switch f.kind {
             case .choice: shown = "‹ \(f.value) ›"
+            case .multilineText:
+                let lines = f.value.split(separator: "\n", omittingEmptySubsequences: false)
+                shown = f.value.isEmpty ? "—" : lines.count > 1 ? "(\(lines.count) lines) " + f.value.replacingNewlines : f.value
             default: shown = f.value.isEmpty ? "—" : f.value.replacingNewlines
             }
             buffer.put(shown, x: valueArea.x, y: y, style: isSelected ? base : .role(.text), maxX: valueArea.maxX)

@@ -58,7 +58,13 @@ struct LineChart: Widget {
         let xr = stepRange ?? ((all.map(\.step).min()!)...(all.map(\.step).max()!))
         let ys = all.filter { xr.contains($0.step) }.compactMap { transform($0.value) }
         guard var lo = ys.min(), var hi = ys.max() else { return nil }
-        if hi - lo < 1e-12 { lo -= 0.5; hi += 0.5 }
+        // A flat series (a constant learning rate) gets a margin of its own size, not ±0.5,
+        // which labelled a rate of 1e-5 with 0.5 and -0.5.
+        if hi - lo < max(abs(hi), abs(lo)) * 1e-9 || hi - lo < 1e-300 {
+            let margin = max(abs(hi) * 0.1, 1e-12)
+            lo -= margin
+            hi += margin
+        }
         let pad = (hi - lo) * 0.05
         return (xr, (lo - pad)...(hi + pad))
     }

@@ -24,7 +24,7 @@ struct Modal: Widget {
         let block = Block(title: title, focused: true, kind: .rounded, background: .role(.modalBackground))
         block.render(into: &buffer, area: box)
         let inner = block.inner(box).inset(horizontal: 1, vertical: 0)
-        let wrapped = lines.flatMap { $0.spans.isEmpty ? [$0] : $0.wrapped(to: inner.width) }
+        let wrapped = TextView.fitting(inner) { w in lines.flatMap { $0.spans.isEmpty ? [$0] : $0.wrapped(to: w) } }
         TextView(wrapped, offset: offset, base: Style(bg: .role(.modalBackground))).render(into: &buffer, area: inner)
     }
 }
@@ -33,15 +33,20 @@ struct Modal: Widget {
 struct ConfirmDialog: Hashable, Sendable {
     var question: String
     var confirmIntent: String
+    /// The keys that confirm, as shown ("y / Enter").
+    var yesKeys: String
 
     /// Creates a question whose confirmation triggers the named action.
-    init(question: String, confirmIntent: String) {
+    init(question: String, confirmIntent: String, yesKeys: String = "y / Enter") {
         self.question = question
         self.confirmIntent = confirmIntent
+        self.yesKeys = yesKeys
     }
 
-    /// The dialog widget.
+    /// The dialog widget (long questions wrap at 60 columns).
     var modal: Modal {
-        Modal(title: "Confirm", lines: [StyledLine(question, .role(.text)), "", StyledLine("y / Enter: yes    n / Esc: no", .role(.textDim))], width: max(34, DisplayWidth.width(of: question) + 6))
+        let answer = "\(yesKeys): yes    n / Esc: no"
+        let width = max(DisplayWidth.width(of: answer), min(60, DisplayWidth.width(of: question))) + 4
+        return Modal(title: "Confirm", lines: [StyledLine(question, .role(.text)), "", StyledLine(answer, .role(.textDim))], width: width)
     }
 }

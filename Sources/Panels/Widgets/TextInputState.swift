@@ -37,6 +37,28 @@ public struct TextInputState: Hashable, Sendable {
         column = lines[row].count
     }
 
+    /// Inserts `text` at the cursor as typed characters: line breaks (`\r\n`, `\r`, `\n`) start
+    /// new lines in a multiline input and become spaces in a one-line input; tabs become spaces
+    /// and other control characters are dropped. Returns whether anything was inserted.
+    @discardableResult
+    public mutating func insert(_ text: String) -> Bool {
+        let normalized = text.replacing("\r\n", with: "\n").replacing("\r", with: "\n")
+        var inserted = false
+        for ch in normalized {
+            if ch == "\n" {
+                if multiline { insertNewline() } else { lines[row].insert(" ", at: column); column += 1 }
+                inserted = true
+                continue
+            }
+            let c: Character = ch == "\t" ? " " : ch
+            guard !(c.isASCII && (c.asciiValue! < 0x20 || c.asciiValue! == 0x7F)) else { continue }
+            lines[row].insert(c, at: column)
+            column += 1
+            inserted = true
+        }
+        return inserted
+    }
+
     /// Adds an entry to the history (skipping blanks and immediate repeats).
     public mutating func remember(_ s: String) {
         guard !s.allSatisfy({ $0 == " " || $0 == "\n" }), history.last != s else { return }

@@ -13,6 +13,14 @@ struct TextView: Widget {
         self.base = base
     }
 
+    /// The lines `layout` makes for `area`: laid out at its full width when they fit its
+    /// height, else one column narrower, so the scrollbar never covers the last column of text.
+    static func fitting(_ area: Rect, _ layout: (Int) -> [StyledLine]) -> [StyledLine] {
+        let full = layout(max(1, area.width))
+        guard full.count > area.height, area.width > 1 else { return full }
+        return layout(area.width - 1)
+    }
+
     /// The largest useful offset for `count` lines in a view of `height` rows.
     static func maxOffset(count: Int, height: Int) -> Int { max(0, count - height) }
 
