@@ -156,6 +156,30 @@ struct PrefixCacheTests {
         #expect(prefixes.tokens(scope: scope).contains(shared))
     }
 
+    @Test("independent prompts sharing a start (a kernel, a rubric) reuse it and keep no per-prompt state")
+    func independentPrompts() throws {
+        let model = try ModelFactory.load(TestPaths.fixture("engine/llama3_tiny"))
+        let prefixes = PrefixCache(capacityBytes: 64 << 20)
+        let scope = PrefixCache.scope(for: ModelKey(model: "llama3_tiny"))
+        let cached = Generator(model: model, prefixCache: prefixes, scope: scope)
+        let cold = Generator(model: model)
+        let v = model.config.vocabSize
+        let kernel = Self.tokens(14, vocab: v, seed: 20)
+        var reused: [Int] = []
+        for item in 0 ..< 5 {
+            let request = GenerationRequest(
+                promptIds: kernel + Self.tokens(5, vocab: v, seed: 30 + item), sampling: SamplingSettings(maxTokens: 5),
+                keepAnswer: false)
+            let a = Self.run(cached, request), b = Self.run(cold, request)
+            #expect(a.ids == b.ids, "item \(item)")
+            reused.append(a.stats?.reusedTokens ?? -1)
+        }
+        // The first prompt is kept whole (its end: the answer is not); later ones restore the
+        // shared start from it and add nothing.
+        #expect(reused == [0, 14, 14, 14, 14])
+        #expect(prefixes.statistics.entries == 1)
+    }
+
     @Test("entries are scoped per load, covered entries dropped, the byte bound kept least recently used")
     func matchingScopesAndBound() throws {
         let model = try RandomModels.model("llama", sliding: false)

@@ -113,6 +113,8 @@ public final class Generator: Sendable {
         var promptEnd: KVSnapshot?
         var prefillChunk = 128
         var keepAnswer = true
+        /// Prompt tokens restored from the cache.
+        var restored = 0
     }
 
     /// Where a prefill chunk starting at `offset` ends: at most `chunk` tokens, at `stop` when the
@@ -149,6 +151,7 @@ public final class Generator: Sendable {
         state.cache = request.reusePrefix ? cache : nil
         state.prefillChunk = max(2, request.prefillChunk)
         state.keepAnswer = request.keepAnswer
+        state.restored = offset
         state.fed = Array(prompt[..<offset])
         var sampler = Sampler(settings: request.sampling)
         var decoder = makeDecoder?()
@@ -236,6 +239,11 @@ public final class Generator: Sendable {
         guard let prefixCache, let prefixScope, let cache = state.cache, cache.count == state.fed.count,
             !state.fed.isEmpty
         else { return }
+        // Independent prompts: a start they share is already kept (the entry restored from, or the
+        // snapshot where they diverged); keeping each whole prompt would fill the cache with
+        // states no later prompt restores. Only a prompt that found nothing is kept, in case
+        // later ones share its start.
+        if !state.keepAnswer, state.restored > 0 { return }
         guard let promptEnd = state.promptEnd, state.fed.count > promptEnd.count else {
             prefixCache.insert(KVSnapshot(cache: cache, tokens: state.fed), scope: prefixScope)
             return
