@@ -70,6 +70,8 @@ extension BenchService {
             }
             try Task.checkCancellation()
             // Why answers stay unscored is part of the result ("reply holds no JSON object: 50 of 50").
+            // Failed verdicts show the job as failed; the next pass retries them.
+            if summary.failed > 0 { throw AppError("\(summary) (judging again with J retries the failed ones)") }
             return JobResult(line: summary.description, warning: caveat)
         }
     }

@@ -191,6 +191,7 @@ public final class BenchService: @unchecked Sendable {
                                     seed: request.seed)
             try plan.setKernelMode(named: request.kernel, directory: context.paths.kernelDirectory)
             try plan.validate()
+            try plan.checkUnclaimed(store: store)
             if context.pool.cached(model) == nil { post(BenchActivity(title: title, line: "loading \(model.title)…")) }
             let loaded = try context.pool.model(for: model)
             let meter = RunMeter()

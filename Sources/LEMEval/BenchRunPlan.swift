@@ -73,6 +73,12 @@ public struct BenchRunPlan: Sendable {
         if let limit, limit < 1 { throw LocatedError("--limit", "must be at least 1") }
     }
 
+    /// Throws when the plan's run is being answered by another process (checked again when the
+    /// run starts); call it before loading the model.
+    public func checkUnclaimed(store: ResultStore) throws {
+        try BenchRunner.checkUnclaimed(spec, store: store)
+    }
+
     /// Runs or resumes the plan on a loaded model, committing each answer as it arrives.
     @discardableResult
     public func run(store: ResultStore, model loaded: LoadedModel,

@@ -24,7 +24,9 @@ public enum BenchRunEvent: Sendable, Equatable {
 ///
 /// Each response is committed on its own, so a killed run keeps everything answered so far; the
 /// run row stays `running` (or becomes `interrupted`/`failed`) and the next `run` with the same
-/// spec resumes it, asking only for the items still missing.
+/// spec resumes it, asking only for the items still missing. A runner claims its run
+/// (`ResultStore.claimRun`) for as long as it answers, so a second runner of the same run —
+/// another `lem bench run`, or the Bench panel — refuses instead of answering everything again.
 public struct BenchRunner: Sendable {
     let store: ResultStore
     let generator: any ResponseGenerator
@@ -35,6 +37,19 @@ public struct BenchRunner: Sendable {
         self.store = store
         self.generator = generator
         self.kernel = kernel
+    }
+
+    /// Throws now when `spec`'s run is being answered by another runner, so that a caller can
+    /// refuse before loading a model; `run` checks again when it claims the run.
+    public static func checkUnclaimed(_ spec: RunSpec, store: ResultStore) throws {
+        guard let runID = try store.existingRun(spec) else { return }
+        guard let claim = try store.claimRun(runID) else { throw claimed(runID, spec, store) }
+        claim.release()
+    }
+
+    static func claimed(_ runID: Int64, _ spec: RunSpec, _ store: ResultStore) -> LocatedError {
+        LocatedError(store.url.path, "run \(runID) (\(spec.model) on \(spec.benchmark)) is being answered by another "
+                     + "process; wait for it to finish (or stop it), then run the same command again to resume")
     }
 
     /// Runs (or resumes) `spec` over the benchmark's first `limit` items in key order (all when
@@ -52,6 +67,10 @@ public struct BenchRunner: Sendable {
         guard all > 0 else { throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
         let total = min(all, max(0, limit ?? all))
         let (runID, resumed) = try store.openRun(spec)
+        // One runner per run: a second `lem bench run` of the same command would otherwise answer
+        // every item again beside the first.
+        guard let claim = try store.claimRun(runID) else { throw Self.claimed(runID, spec, store) }
+        defer { claim.release() }
         let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark, limit: total)
         var done = total - pending.count
         progress(.started(runID: runID, total: total, done: done, resumed: resumed))

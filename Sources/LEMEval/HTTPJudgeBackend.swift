@@ -1,4 +1,5 @@
 import Foundation
+import LEMFormats
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -19,34 +20,41 @@ public struct HTTPJudgeBackend: JudgeBackend {
     public let temperature: Double
     /// Maximum tokens requested for the reply.
     public let maxTokens: Int
+    /// The most bytes of a reply body read; a longer reply fails the call (see `BoundedHTTPClient`).
+    public let maxReplyBytes: Int
     private let apiKey: String?
+    private let client = BoundedHTTPClient()
+
+    /// The default `maxReplyBytes`: a verdict of `maxTokens` tokens is a few kilobytes, so a
+    /// reply past 4 MiB is not one.
+    public static let defaultMaxReplyBytes = 4 << 20
 
     public var identity: String { "\(model)@\(endpoint.host ?? endpoint.absoluteString)" }
 
     /// Creates a backend sending `apiKey` (if any) as a bearer token.
     public init(baseURL: URL, model: String, apiKey: String? = nil, timeout: Double = 60,
-                temperature: Double = 0, maxTokens: Int = 512) {
+                temperature: Double = 0, maxTokens: Int = 512, maxReplyBytes: Int = defaultMaxReplyBytes) {
         endpoint = baseURL.path.hasSuffix("/chat/completions") ? baseURL : baseURL.appendingPathComponent("chat/completions")
         self.model = model
         self.timeout = timeout
         self.temperature = temperature
         self.maxTokens = maxTokens
+        self.maxReplyBytes = max(1, maxReplyBytes)
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public func complete(prompt: String) async throws -> String {
-        var request = URLRequest(url: endpoint, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
+        var headers = [("Content-Type", "application/json"), ("Accept", "application/json")]
+        if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
         let body: [String: Any] = [
             "model": model, "temperature": temperature, "max_tokens": maxTokens,
             "messages": [["role": "user", "content": prompt]],
         ]
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        let (data, status) = try await send(request)
+        let json = try JSONSerialization.data(withJSONObject: body)
+        let (data, status) = try await client.post(endpoint, headers: headers, body: json, limit: maxReplyBytes,
+                                                   timeout: timeout)
         guard (200..<300).contains(status) else {
-            let snippet = String(decoding: data.prefix(200), as: UTF8.self)
+            let snippet = ErrorText.clip(String(decoding: data.prefix(400), as: UTF8.self), limit: 200)
             throw JudgeError("HTTP \(status) from \(endpoint.absoluteString): \(snippet)",
                              retryable: status == 429 || status >= 500)
         }
@@ -59,61 +67,5 @@ public struct HTTPJudgeBackend: JudgeBackend {
             return String(decoding: data, as: UTF8.self)
         }
         return content
-    }
-
-    /// The deadline timers' queue. A queue of its own (unlike `DispatchQueue.global()`) gets a
-    /// thread even while long `concurrentPerform` work — the trainer's, in the same process —
-    /// holds every thread of the global pool, so a timeout fires on time.
-    private static let deadlines = DispatchQueue(label: "lem.judge.deadlines")
-
-    /// Sends a request with a hard deadline: the task is cancelled when `timeout` passes.
-    private func send(_ request: URLRequest) async throws -> (Data, Int) {
-        let box = TaskBox()
-        let deadline = timeout
-        let url = endpoint.absoluteString
-        return try await withCheckedThrowingContinuation { continuation in
-            let task = URLSession.shared.dataTask(with: request) { data, response, error in
-                guard box.finish() else { return }
-                if let error {
-                    let ns = error as NSError
-                    if ns.code == NSURLErrorTimedOut || box.timedOut {
-                        continuation.resume(throwing: JudgeError("timed out after \(deadline) s: \(url)", retryable: true))
-                    } else {
-                        continuation.resume(throwing: JudgeError("\(url): \(ns.localizedDescription)", retryable: true))
-                    }
-                    return
-                }
-                continuation.resume(returning: (data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
-            }
-            box.task = task
-            task.resume()
-            Self.deadlines.asyncAfter(deadline: .now() + deadline) { box.expire() }
-        }
-    }
-}
-
-/// Shares one data task between its completion handler and the deadline timer.
-private final class TaskBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    private(set) var timedOut = false
-    var task: URLSessionDataTask?
-
-    /// Marks the call finished; false when it already was.
-    func finish() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
-    }
-
-    /// Cancels the task if it has not finished; its completion then reports a timeout.
-    func expire() {
-        lock.lock()
-        let pending = !done
-        if pending { timedOut = true }
-        let t = task
-        lock.unlock()
-        if pending { t?.cancel() }
     }
 }

@@ -6,7 +6,8 @@ import LEMStore
 /// requests in flight, retries with exponential backoff, and each verdict committed on its own.
 ///
 /// A reply that is not valid JSON, or lacks a dimension, is stored as `unscored` with the raw
-/// reply — never replaced by a default number. A call that still fails after the retries is
+/// reply kept once for the response (at most `maxKeptReplyBytes`) — never replaced by a
+/// default number. A call that still fails after the retries is
 /// stored as `failed` with the error, and is retried by the next pass; responses that already
 /// hold a scored judge verdict are skipped unless `rescore` is set, so a pass can be resumed.
 public struct JudgePass: Sendable {
@@ -122,13 +123,13 @@ public struct JudgePass: Sendable {
     }
 
     /// How one response came out, and why when it is not scored.
-    struct Outcome: Sendable {
+    struct Outcome: Sendable, Equatable {
         var status: ScoreStatus
         var reason: String?
     }
 
     /// Judges one response and stores the outcome; returns the overall status and why it is not
-    /// scored (the stored reasoning, without the attempt count).
+    /// scored (the stored reasoning).
     func judge(_ t: ScoringTarget, _ rubric: JudgeRubric) async throws -> Outcome {
         let version = "\(rubric.name)@\(rubric.version) \(backend.identity)"
         var reference = t.reference
@@ -154,9 +155,9 @@ public struct JudgePass: Sendable {
                         return StoredScore(dimension: d, value: v, status: .scored, reasoning: verdict.reasoning)
                     }
                     return StoredScore(dimension: d, value: nil, status: .unscored,
-                                       reasoning: verdict.problem ?? verdict.reasoning, raw: reply)
+                                       reasoning: verdict.problem ?? verdict.reasoning)
                 }
-                try write(t, version, rows)
+                try write(t, version, rows, reply: verdict.isComplete ? nil : Self.kept(reply))
                 return verdict.isComplete ? Outcome(status: .scored) : Outcome(status: .unscored, reason: verdict.problem)
             } catch let error as JudgeError {
                 if error.retryable, attempt < settings.retries {
@@ -165,16 +166,30 @@ public struct JudgePass: Sendable {
                     try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                     continue
                 }
+                let reason = "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))"
                 try write(t, version, rubric.dimensions.map {
-                    StoredScore(dimension: $0, value: nil, status: .failed,
-                                reasoning: "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))")
+                    StoredScore(dimension: $0, value: nil, status: .failed, reasoning: reason)
                 })
-                return Outcome(status: .failed, reason: error.message)
+                return Outcome(status: .failed, reason: reason)
             }
         }
     }
 
-    func write(_ t: ScoringTarget, _ version: String, _ rows: [StoredScore]) throws {
-        try store.putScores(responseID: t.responseID, scorer: Self.scorerName, version: version, rows)
+    func write(_ t: ScoringTarget, _ version: String, _ rows: [StoredScore], reply: String? = nil) throws {
+        try store.putScores(responseID: t.responseID, scorer: Self.scorerName, version: version, rows, reply: reply)
+    }
+
+    /// The most bytes of an unreadable reply kept in the store: enough to see what the judge
+    /// did, bounded whatever the backend lets through.
+    public static let maxKeptReplyBytes = 64 << 10
+
+    /// `reply` cut to `maxKeptReplyBytes` (on a character boundary) with a note of the rest.
+    static func kept(_ reply: String) -> String {
+        let bytes = reply.utf8.count
+        guard bytes > maxKeptReplyBytes else { return reply }
+        var end = reply.utf8.index(reply.utf8.startIndex, offsetBy: maxKeptReplyBytes)
+        while reply.utf8[end] & 0xC0 == 0x80 { end = reply.utf8.index(before: end) }  // not mid-character
+        let head = String(reply[..<end])
+        return head + "\n… (\(bytes - head.utf8.count) more bytes not kept)"
     }
 }

@@ -93,7 +93,7 @@ public struct BenchBrowser: Sendable {
             for m in patterns.matches(in: r.response) where !seen.contains(m.text) { seen.append(m.text) }
             prompts[pi].highlights[mi] = seen
         }
-        let runnable = try store.pool.read { try String.fetchAll($0, sql: "SELECT DISTINCT benchmark FROM item ORDER BY 1") }
+        let runnable = try store.read { try String.fetchAll($0, sql: "SELECT DISTINCT benchmark FROM item ORDER BY 1") }
         return BenchBrowser(models: models, columns: columns, means: means, counts: counts, prompts: prompts,
                             runnable: runnable, baselineIndex: baseline.flatMap { models.firstIndex(of: $0) } ?? 0)
     }

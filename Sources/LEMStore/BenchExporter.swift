@@ -31,7 +31,7 @@ public struct BenchExporter: Sendable {
     }
 
     func load(scorers: [String]) throws -> ([Entry], [Int64: [ScoreRow]]) {
-        try store.pool.read { db in
+        try store.read { db in
             let entries = try Row.fetchAll(db, sql: """
                 SELECT run.benchmark AS bench, model.name AS model, item.key AS key, item.prompt AS prompt,
                        response.text AS text, response.seconds AS seconds, response.id AS rid

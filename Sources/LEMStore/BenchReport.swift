@@ -62,7 +62,7 @@ public struct BenchReport: Sendable {
     /// Builds the report from the store.
     public static func build(store: ResultStore, baseline: String? = nil, scorers: [String] = defaultScorers,
                              models selected: [String] = [], benchmarks selectedBenches: [String] = []) throws -> BenchReport {
-        let rows = try store.pool.read { db in
+        let rows = try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT run.benchmark AS bench, model.name AS model, model.id AS mid, score.scorer AS scorer,
                        score.dimension AS dim, SUM(score.value) AS total, COUNT(score.value) AS n

@@ -119,7 +119,7 @@ public struct ChatSessionStore: Sendable {
     /// Inserts the session (when `id` is nil) or replaces its settings and messages; returns its id.
     @discardableResult
     public func save(_ session: StoredChatSession) throws -> Int64 {
-        try store.pool.write { db in
+        try store.write { db in
             var id = session.id
             if let existing = id, try Int64.fetchOne(db, sql: "SELECT id FROM chat_session WHERE id = ?", arguments: [existing]) != nil {
                 try db.execute(sql: """
@@ -149,7 +149,7 @@ public struct ChatSessionStore: Sendable {
 
     /// Every session, most recently changed first.
     public func list() throws -> [ChatSessionListing] {
-        try store.pool.read { db in
+        try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT s.id, s.title, s.model, s.updated_at, (SELECT COUNT(*) FROM chat_message m WHERE m.session_id = s.id) AS n
                 FROM chat_session s ORDER BY s.updated_at DESC, s.id DESC
@@ -161,7 +161,7 @@ public struct ChatSessionStore: Sendable {
 
     /// The session with this id and its messages in order.
     public func load(id: Int64) throws -> StoredChatSession {
-        try store.pool.read { db in
+        try store.read { db in
             guard let r = try Row.fetchOne(db, sql: "SELECT * FROM chat_session WHERE id = ?", arguments: [id]) else {
                 throw LocatedError(store.url.path, "no chat session with id \(id)")
             }
@@ -179,7 +179,7 @@ public struct ChatSessionStore: Sendable {
 
     /// Gives a session a new title.
     public func rename(id: Int64, to title: String) throws {
-        try store.pool.write { db in
+        try store.write { db in
             try db.execute(sql: "UPDATE chat_session SET title = ? WHERE id = ?", arguments: [title, id])
             guard db.changesCount == 1 else { throw LocatedError(store.url.path, "no chat session with id \(id)") }
         }
@@ -187,7 +187,7 @@ public struct ChatSessionStore: Sendable {
 
     /// Deletes a session and its messages.
     public func delete(id: Int64) throws {
-        try store.pool.write { db in
+        try store.write { db in
             try db.execute(sql: "DELETE FROM chat_session WHERE id = ?", arguments: [id])
         }
     }

@@ -12,7 +12,7 @@ public struct GSM8KGap: Sendable {
 
     /// Reads the stored GSM8K scores of each model's latest run.
     public static func build(store: ResultStore) throws -> GSM8KGap {
-        let rows = try store.pool.read { db in
+        let rows = try store.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT model.name AS model, score.scorer AS scorer, AVG(score.value) * 100 AS acc
                 FROM score JOIN response ON response.id = score.response_id

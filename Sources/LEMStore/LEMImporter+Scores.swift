@@ -22,7 +22,7 @@ extension LEMImporter {
         guard let benches = value.object?["scores"]?.object else {
             throw LocatedError(file.path, "expected {\"scores\": {benchmark: {model: {id: {...}}}}}")
         }
-        return try store.pool.write { db in
+        return try store.write { db in
             var count = 0
             for (bench, modelsValue) in benches.sorted(by: { $0.key < $1.key }) {
                 guard let models = modelsValue.object else {

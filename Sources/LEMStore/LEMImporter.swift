@@ -65,7 +65,7 @@ public struct LEMImporter: Sendable {
         // Register models in the order a score file lists them, so reports follow that order.
         for (file, kind, data) in files where kind == .scores {
             let names = Self.modelKeysInTextOrder(data)
-            try store.pool.write { db in
+            try store.write { db in
                 for name in names { _ = try store.modelID(named: name, in: db) }
             }
             _ = file
@@ -174,7 +174,7 @@ public struct LEMImporter: Sendable {
     func importQuestions(_ file: URL, _ data: Data) throws -> Int {
         let rows = try Self.lines(file, data)
         let stem = file.deletingPathExtension().lastPathComponent
-        return try store.pool.write { db in
+        return try store.write { db in
             var seen: [String: Int] = [:]
             for (line, o) in rows {
                 let key = try Self.field(o, ["id"], file, line)
@@ -199,7 +199,7 @@ public struct LEMImporter: Sendable {
 
     func importSeeds(_ file: URL, _ data: Data) throws -> Int {
         guard let array = try JSONValue.parse(data).array else { throw LocatedError(file.path, "expected an array") }
-        return try store.pool.write { db in
+        return try store.write { db in
             var seen: Set<String> = []
             for (i, v) in array.enumerated() {
                 let at = "\(file.path): element \(i)"
@@ -220,7 +220,7 @@ public struct LEMImporter: Sendable {
     func importResults(_ file: URL, _ data: Data) throws -> (Int, Int) {
         let rows = try Self.lines(file, data)
         let stem = file.deletingPathExtension().lastPathComponent
-        return try store.pool.write { db in
+        return try store.write { db in
             let known = try String.fetchAll(db, sql: "SELECT DISTINCT benchmark FROM item")
             // `<bench>_<model>`: the longest known benchmark name that prefixes the stem.
             let fileBench = known.filter { stem.hasPrefix($0 + "_") }.max { $0.count < $1.count }

@@ -60,7 +60,8 @@ public struct StoredScore: Sendable, Equatable {
     public var status: ScoreStatus
     /// The judge's reasoning or the scorer's evidence.
     public var reasoning: String?
-    /// The raw judge reply, kept when it could not be parsed.
+    /// An imported value that is not a number, as JSON text. (A judge's raw reply is kept once
+    /// per response, not per dimension: `ResultStore.putScores(..., reply:)`.)
     public var raw: String?
 
     /// Creates a stored score.

@@ -79,7 +79,7 @@ extension ResultStore {
     /// Responses of each model's latest run per benchmark matching `filter`, ordered by
     /// benchmark, item and model, with all their scores.
     public func promptRows(_ filter: ResponseFilter) throws -> [PromptRow] {
-        try pool.read { db in
+        try read { db in
             var sql = """
                 SELECT response.id AS rid, model.name AS model, run.benchmark AS bench, item.key AS key,
                        item.domain AS domain, item.prompt AS prompt, response.text AS text, response.seconds AS seconds

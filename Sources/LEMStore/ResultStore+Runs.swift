@@ -64,16 +64,26 @@ public struct PendingItem: Sendable, Equatable {
 }
 
 extension ResultStore {
+    /// The latest run made with `spec`, if any (what `openRun` would resume).
+    public func existingRun(_ spec: RunSpec) throws -> Int64? {
+        try read { db in try existingRun(spec, in: db) }
+    }
+
+    private func existingRun(_ spec: RunSpec, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: """
+            SELECT run.id FROM run JOIN model ON model.id = run.model_id
+            WHERE model.name = ? AND run.benchmark = ? AND run.adapter IS ? AND run.sampling = ?
+                AND run.kernel_mode = ? AND run.kernel IS ? AND run.origin = 'run'
+            ORDER BY run.id DESC LIMIT 1
+            """, arguments: [spec.model, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
+                             spec.kernel])
+    }
+
     /// The unfinished run matching `spec`, or a new one; returns its id and whether it was resumed.
     public func openRun(_ spec: RunSpec) throws -> (Int64, Bool) {
-        try pool.write { db in
+        try write { db in
             let modelID = try modelID(named: spec.model, in: db)
-            if let id = try Int64.fetchOne(db, sql: """
-                SELECT id FROM run WHERE model_id = ? AND benchmark = ? AND adapter IS ? AND sampling = ?
-                    AND kernel_mode = ? AND kernel IS ? AND origin = 'run'
-                ORDER BY id DESC LIMIT 1
-                """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                                 spec.kernel]) {
+            if let id = try existingRun(spec, in: db) {
                 try db.execute(sql: "UPDATE run SET status = 'running' WHERE id = ?", arguments: [id])
                 return (id, true)
             }
@@ -89,7 +99,7 @@ extension ResultStore {
     /// Items among the first `limit` of `benchmark` (key order; all when nil) without a
     /// response in the run, in key order.
     public func pendingItems(runID: Int64, benchmark: String, limit: Int? = nil) throws -> [PendingItem] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, key, prompt FROM (SELECT id, key, prompt FROM item WHERE benchmark = ? ORDER BY key LIMIT ?)
                 WHERE id NOT IN (SELECT item_id FROM response WHERE run_id = ?) ORDER BY key
@@ -99,12 +109,12 @@ extension ResultStore {
 
     /// The number of items in a benchmark.
     public func itemCount(benchmark: String) throws -> Int {
-        try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM item WHERE benchmark = ?", arguments: [benchmark]) ?? 0 }
+        try read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM item WHERE benchmark = ?", arguments: [benchmark]) ?? 0 }
     }
 
     /// Commits one response of a run.
     public func recordResponse(runID: Int64, itemID: Int64, _ r: GeneratedResponse) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 INSERT INTO response (run_id, item_id, text, tokens, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, item_id) DO UPDATE SET text = excluded.text, tokens = excluded.tokens,
@@ -115,7 +125,7 @@ extension ResultStore {
 
     /// Sets a run's status (`running`, `interrupted`, `failed`, `complete`).
     public func setRunStatus(_ runID: Int64, _ status: String) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
                            arguments: [status, status == "running" ? nil : Date().timeIntervalSince1970, runID])
         }

@@ -38,19 +38,38 @@ extension ResultStore {
 
     /// Scores one stored response with each scorer in one transaction; returns the scores written.
     public func score(_ responseID: Int64, with scorers: [any TextScorer], input: ScoringInput) throws -> Int {
-        try pool.write { db in try applyScorers(scorers, to: input, responseID: responseID, in: db) }
+        try write { db in try applyScorers(scorers, to: input, responseID: responseID, in: db) }
     }
 
-    /// Writes a response's scores from one scorer in one transaction.
-    public func putScores(responseID: Int64, scorer: String, version: String, _ scores: [StoredScore]) throws {
-        try pool.write { db in
+    /// Writes a response's scores from one scorer in one transaction, with the judge's raw reply
+    /// kept once for all of them (`judgeReply`); nil drops a reply an earlier verdict kept.
+    public func putScores(responseID: Int64, scorer: String, version: String, _ scores: [StoredScore],
+                          reply: String? = nil) throws {
+        try write { db in
             for s in scores { try putScore(responseID: responseID, scorer: scorer, version: version, score: s, in: db) }
+            if let reply {
+                try db.execute(sql: """
+                    INSERT INTO judge_reply (response_id, scorer, text, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (response_id, scorer) DO UPDATE SET text = excluded.text, created_at = excluded.created_at
+                    """, arguments: [responseID, scorer, reply, Date().timeIntervalSince1970])
+            } else {
+                try db.execute(sql: "DELETE FROM judge_reply WHERE response_id = ? AND scorer = ?",
+                               arguments: [responseID, scorer])
+            }
+        }
+    }
+
+    /// The raw reply `scorer` (a judge) gave for a response, as kept by `putScores`.
+    public func judgeReply(responseID: Int64, scorer: String) throws -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT text FROM judge_reply WHERE response_id = ? AND scorer = ?",
+                                arguments: [responseID, scorer])
         }
     }
 
     /// Responses that hold a verdict of `scorer` that did not fail.
     public func responsesScored(by scorer: String) throws -> Set<Int64> {
-        try pool.read { db in
+        try read { db in
             Set(try Int64.fetchAll(db, sql: """
                 SELECT DISTINCT response_id FROM score WHERE scorer = ? AND status != 'failed'
                 """, arguments: [scorer]))
@@ -59,7 +78,7 @@ extension ResultStore {
 
     /// Responses of the latest run of each model × benchmark, filtered (empty filter = all).
     public func responses(benchmarks: [String] = [], models: [String] = []) throws -> [ScoringTarget] {
-        try pool.read { db in
+        try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT response.id AS rid, model.name AS model, run.benchmark AS bench, item.key AS key,
                        item.prompt AS prompt, response.text AS text, item.reference AS ref

@@ -13,15 +13,38 @@ public final class ResultStore: Sendable {
     public let url: URL
 
     /// Opens (creating if needed) the database at `url` and migrates it to the current schema.
-    public init(url: URL) throws {
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    ///
+    /// A writer waits up to `busyTimeout` seconds for another process's lock before failing.
+    /// Failures are `StoreError`s naming the file.
+    public init(url: URL, busyTimeout: Double = 10) throws {
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw StoreError(path: url.path, kind: .cannotOpen,
+                             detail: "cannot create its folder: \((error as NSError).localizedDescription)")
+        }
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         self.url = url
-        self.pool = try DatabasePool(path: url.path, configuration: config)
-        try Self.migrator.migrate(pool)
+        do {
+            self.pool = try DatabasePool(path: url.path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError.wrapping(error, path: url.path)
+        }
+    }
+
+    /// Runs `body` in a read transaction; database failures become `StoreError`s naming the file.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw StoreError.wrapping(error, path: url.path) }
+    }
+
+    /// Runs `body` in a write transaction (committed when it returns); database failures become
+    /// `StoreError`s naming the file.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch { throw StoreError.wrapping(error, path: url.path) }
     }
 
     /// The schema, one migration per change; existing files are upgraded in place.
@@ -100,6 +123,23 @@ public final class ResultStore: Sendable {
                                       WHERE run.benchmark != 'gsm8k')
                 """)
         }
+        m.registerMigration("v3-judge-reply") { db in
+            // A judge's raw reply, kept once per response and scorer (it was copied into every
+            // dimension's `score.raw`). `score.raw` stays for an imported value that is not a number.
+            try db.execute(sql: """
+                CREATE TABLE judge_reply (
+                    response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
+                    scorer TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (response_id, scorer)
+                );
+                INSERT INTO judge_reply (response_id, scorer, text, created_at)
+                    SELECT response_id, scorer, raw, MAX(created_at) FROM score
+                    WHERE scorer = 'judge' AND raw IS NOT NULL GROUP BY response_id, scorer;
+                UPDATE score SET raw = NULL WHERE scorer = 'judge' AND raw IS NOT NULL;
+                """)
+        }
         return m
     }
 
@@ -148,7 +188,7 @@ public final class ResultStore: Sendable {
 
     /// All benchmark names that have items or runs, sorted.
     public func benchmarks() throws -> [String] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(
                 db, sql: "SELECT benchmark FROM item UNION SELECT benchmark FROM run ORDER BY 1")
         }
@@ -156,6 +196,6 @@ public final class ResultStore: Sendable {
 
     /// All model names, in the order they were first stored.
     public func models() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM model ORDER BY id") }
+        try read { db in try String.fetchAll(db, sql: "SELECT name FROM model ORDER BY id") }
     }
 }

@@ -26,7 +26,10 @@ struct ChatTemplateLimitsTests {
                        sourceLocation: SourceLocation = #_sourceLocation) {
         let started = Date()
         let message = failure(source, limits: limits)
-        #expect(message?.contains(fragment) == true, "\(message ?? "rendered")", sourceLocation: sourceLocation)
+        // `a|b`: either fragment (the step limit and its time backstop race on a loaded machine).
+        let fragments = fragment.split(separator: "|").map(String.init)
+        #expect(fragments.contains { message?.contains($0) == true }, "\(message ?? "rendered")",
+                sourceLocation: sourceLocation)
         #expect(message?.hasPrefix("model/tokenizer_config.json: chat_template: chat template line ") == true,
                 "\(message ?? "rendered")", sourceLocation: sourceLocation)
         #expect((message?.utf8.count ?? 0) <= 4096, sourceLocation: sourceLocation)
@@ -116,10 +119,10 @@ struct ChatTemplateLimitsTests {
                       "text longer than")
         expectFailure("{{ 'a' * 10000000000 }}", "text longer than")
         expectFailure("{{ range(100000000) | join(',') }}", "more than")
-        expectFailure("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "evaluation steps")
+        expectFailure("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "evaluation steps|took longer than")
         expectFailure("{{ [1] * 10000000000 }}", "more than")
-        expectFailure("{% set x = [0] * 1000000 %}{% set y = [x] * 1000000 %}{{ y | unique | length }}", "steps")
-        expectFailure("{% set x = [0] * 1000000 %}{% set y = [x] * 1000000 %}{{ y == y }}", "steps")
+        expectFailure("{% set x = [0] * 1000000 %}{% set y = [x] * 1000000 %}{{ y | unique | length }}", "steps|took longer than")
+        expectFailure("{% set x = [0] * 1000000 %}{% set y = [x] * 1000000 %}{{ y == y }}", "steps|took longer than")
         expectFailure("{% set x = [0] * 1000000 %}{% set y = [x] * 1000000 %}{{ y }}", "text longer than")
         expectFailure("{% set s = 'a' * 1000000 %}{{ s.replace('a', s) }}", "text longer than")
         expectFailure("{% set ns = namespace(x=[]) %}{% for i in range(100) %}{% set ns.x = [ns.x] %}{% endfor %}",

@@ -81,6 +81,79 @@ struct BenchRunnerTests {
     }
 }
 
+/// A generator whose answers wait until `open()`: holds a runner in the middle of its run.
+final class GatedGenerator: ResponseGenerator, @unchecked Sendable {
+    private let lock = NSLock()
+    private var isOpen = false
+    private var count = 0
+
+    /// Calls so far.
+    var calls: Int { lock.withLock { count } }
+
+    func generate(messages: [ChatMessage], sampling: SamplingSettings) async throws -> GeneratedResponse {
+        lock.withLock { count += 1 }
+        while !lock.withLock({ isOpen }) { try await Task.sleep(nanoseconds: 2_000_000) }
+        return GeneratedResponse(text: "gated answer", tokens: 1)
+    }
+
+    /// Lets every waiting and later call answer.
+    func open() { lock.withLock { isOpen = true } }
+}
+
+@Suite("BenchRunner, two runners on one run")
+struct BenchRunnerClaimTests {
+    @Test("a second runner of a run refuses while the first answers; the run is answered once")
+    func secondRunnerRefuses() async throws {
+        let db = try TempDatabase.mini()
+        let spec = RunSpec(model: "tiny", benchmark: "mini")
+        let gated = GatedGenerator()
+        let first = Task { try await BenchRunner(store: db.store, generator: gated).run(spec) }
+        defer { gated.open() }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while gated.calls == 0, clock.now < deadline { try await Task.sleep(nanoseconds: 2_000_000) }
+        #expect(gated.calls == 1)
+
+        // Another runner with its own connection to the same file, as a second `lem bench run` has.
+        let other = try ResultStore(url: db.store.url)
+        let second = ScriptedGenerator()
+        let refused = await #expect(throws: LocatedError.self) {
+            try await BenchRunner(store: other, generator: second).run(spec)
+        }
+        let message = refused?.description ?? ""
+        #expect(message.hasPrefix(db.store.url.path + ": run 1 (tiny on mini) is being answered by another process"))
+        #expect(second.calls.isEmpty)
+        // The check a caller makes before loading a model says the same.
+        #expect(throws: LocatedError.self) { try BenchRunner.checkUnclaimed(spec, store: other) }
+
+        gated.open()
+        let runID = try await first.value
+        #expect(gated.calls == 5)
+        #expect(try scalar(other, "SELECT COUNT(*) FROM response", as: Int.self) == 5)
+        #expect(try scalar(other, "SELECT COUNT(*) FROM run", as: Int.self) == 1)
+        #expect(try scalar(other, "SELECT status FROM run", as: String.self) == "complete")
+
+        // The claim ends with the first runner: the second now resumes the run, finding it done.
+        try BenchRunner.checkUnclaimed(spec, store: other)
+        let again = try await BenchRunner(store: other, generator: second).run(spec)
+        #expect(again == runID && second.calls.isEmpty)
+    }
+
+    @Test("claims are per run and end when released")
+    func claims() throws {
+        let db = try TempDatabase.mini()
+        let other = try ResultStore(url: db.store.url)
+        let one = try #require(try db.store.claimRun(1))
+        #expect(try other.claimRun(1) == nil)
+        let two = try #require(try other.claimRun(2))
+        one.release()
+        one.release()
+        let again = try #require(try other.claimRun(1))
+        again.release()
+        two.release()
+    }
+}
+
 /// Collects events from a @Sendable callback.
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()

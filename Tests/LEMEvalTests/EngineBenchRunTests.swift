@@ -107,7 +107,10 @@ struct EngineBenchRunTests {
         }
         #expect(rows.count == 4)
         #expect(rows.allSatisfy { ($0["value"] as Double?) == nil && $0["status"] == "unscored" })
-        #expect(rows.allSatisfy { !(($0["raw"] as String?) ?? "").isEmpty })
+        let replies = try syncRead(db.store) {
+            try Row.fetchAll($0, sql: "SELECT response_id, text FROM judge_reply WHERE scorer = 'judge'")
+        }
+        #expect(replies.count == 2 && replies.allSatisfy { !($0["text"] as String).isEmpty })
         #expect(rows.allSatisfy { ($0["scorer_version"] as String).hasSuffix("local:SmolLM2-135M-Instruct.Q4_1.gguf") })
         // The stored raw text is the judge's exact reply to that prompt (greedy, reproducible).
         let rubric = try #require(JudgeRubric.builtIn.first { $0.benchmarks.contains("truthfulqa") })
@@ -119,7 +122,7 @@ struct EngineBenchRunTests {
             return
         }
         let reply = try await judge.complete(prompt: prompt)
-        #expect(rows.first { $0["response_id"] == t.responseID }?["raw"] == reply)
+        #expect(try db.store.judgeReply(responseID: t.responseID, scorer: JudgePass.scorerName) == reply)
     }
 }
 

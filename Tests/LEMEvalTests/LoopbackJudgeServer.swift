@@ -19,6 +19,12 @@ final class LoopbackJudgeServer: @unchecked Sendable {
         case status(Int, String)
         /// Waits, then replies (or just closes the connection when `then` is nil).
         case delay(Double, then: String?)
+        /// 200 with `bytes` bytes of filler written as the client reads them, with or without a
+        /// Content-Length header (without, the body ends when the connection closes).
+        case stream(bytes: Int, declareLength: Bool)
+        /// 200 with a chat-completions body whose content is `text`, sent in chunked encoding
+        /// in pieces of `piece` bytes; the connection then stays open until the server stops.
+        case chunked(String, piece: Int)
     }
 
     /// One request as received.
@@ -36,11 +42,14 @@ final class LoopbackJudgeServer: @unchecked Sendable {
     private var inFlight = 0
     private var peak = 0
     private var stopped = false
+    private var sentBodyBytes = 0
 
     /// Requests received so far.
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
     /// The largest number of requests handled at the same time.
     var peakConcurrency: Int { lock.lock(); defer { lock.unlock() }; return peak }
+    /// Body bytes of `.stream` replies the clients accepted.
+    var streamedBytes: Int { lock.lock(); defer { lock.unlock() }; return sentBodyBytes }
 
     init(handler: @escaping @Sendable (Int, Request) -> Reply) throws {
         self.handler = handler
@@ -134,22 +143,56 @@ final class LoopbackJudgeServer: @unchecked Sendable {
         case .status(let code, let body):
             write(client, code, body)
         case .delay(let seconds, let then):
-            Thread.sleep(forTimeInterval: seconds)
-            if let then { write(client, 200, then) }
+            // Sleeps in short steps so that `stop()` ends a long delay (and its thread) at once.
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end, !lock.withLock({ stopped }) { Thread.sleep(forTimeInterval: 0.02) }
+            if let then, !lock.withLock({ stopped }) { write(client, 200, then) }
+        case .stream(let bytes, let declareLength):
+            stream(client, bytes: bytes, declareLength: declareLength)
+        case .chunked(let text, let piece):
+            let json = try! JSONSerialization.data(withJSONObject: ["choices": [["message": ["content": text]]]])
+            var wire = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            var rest = Array(json)[...]
+            while !rest.isEmpty {
+                let part = rest.prefix(piece)
+                rest = rest.dropFirst(piece)
+                wire += String(part.count, radix: 16) + ";ext=1\r\n" + String(decoding: part, as: UTF8.self) + "\r\n"
+            }
+            guard sendAll(client, Array((wire + "0\r\n\r\n").utf8)) else { return }
+            while !lock.withLock({ stopped }) { Thread.sleep(forTimeInterval: 0.02) }
         }
+    }
+
+    private func stream(_ client: Int32, bytes: Int, declareLength: Bool) {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + (declareLength ? "Content-Length: \(bytes)\r\n" : "") + "Connection: close\r\n\r\n"
+        guard sendAll(client, Array(head.utf8)) else { return }
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
+        var left = bytes
+        while left > 0 {
+            let part = Array(chunk.prefix(left))
+            guard sendAll(client, part) else { return }
+            lock.lock(); sentBodyBytes += part.count; lock.unlock()
+            left -= part.count
+        }
+    }
+
+    /// Sends every byte; false when the peer stopped reading (closed the connection).
+    private func sendAll(_ client: Int32, _ all: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < all.count {
+            let n = all[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            sent += n
+        }
+        return true
     }
 
     private func write(_ client: Int32, _ status: Int, _ body: String) {
         let bytes = Array(body.utf8)
         let text = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n"
             + "Connection: close\r\n\r\n"
-        let all = Array(text.utf8) + bytes
-        var sent = 0
-        while sent < all.count {
-            let n = all[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            sent += n
-        }
+        _ = sendAll(client, Array(text.utf8) + bytes)
     }
 
     deinit { stop() }

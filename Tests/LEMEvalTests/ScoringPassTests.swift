@@ -79,7 +79,7 @@ struct ScoringPassTests {
         let report = try BenchReport.build(store: db.store)
         #expect(report.benchmarks.map(\.name) == ["gsm8k", "truthfulqa"])
         // Reopen as a store from before the migration.
-        try db.store.pool.write { try $0.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v3-%'") }
+        try db.store.pool.write { try $0.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v3-gsm8k-scores-on-gsm8k-only'") }
         let reopened = try ResultStore(url: db.store.url)
         let pairs = try reopened.pool.read { db in
             try String.fetchAll(db, sql: """

@@ -60,6 +60,7 @@ struct BenchRunCommand: ContextCommand {
             kernel: kernelText, maxTokens: maxTokens, seed: seed)
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
+        try plan.checkUnclaimed(store: store)  // before loading: a claimed run is refused at once
         printError("loading \(key.title)…")
         let loaded = try context.load(key)
         printError("\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "

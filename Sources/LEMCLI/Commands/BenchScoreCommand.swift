@@ -120,5 +120,12 @@ struct BenchScoreCommand: ContextCommand {
         }
         print("judge: \(summary)")
         if summary.unscored > 0, let caveat = backend.caveat { printError("warning: \(caveat)") }
+        if summary.failed > 0 {
+            // Failed verdicts are stored as failed (never as a number) and retried by the next pass;
+            // the exit status says the pass did not finish its work.
+            throw CommandFailure(description: "\(summary.failed) of \(summary.scored + summary.unscored + summary.failed) "
+                                 + "responses ended failed (see the [n/total] lines above for why); run the same "
+                                 + "command again to retry them")
+        }
     }
 }
