@@ -15,7 +15,8 @@ struct LEM: AsyncParsableCommand {
         subcommands: [
             WorkbenchCommand.self, GenerateCommand.self, LogitsCommand.self, ChatCommand.self, ModelsCommand.self,
             TokenizeCommand.self, TemplateCommand.self, BenchCommand.self, TrainCommand.self, FuseCommand.self,
-            BenchSpeedCommand.self, BenchUICommand.self, AttnCommand.self, ServeCommand.self, PullCommand.self,
+            BenchSpeedCommand.self, BenchChatCommand.self, BenchUICommand.self, AttnCommand.self, ServeCommand.self,
+            PullCommand.self,
         ],
         defaultSubcommand: WorkbenchCommand.self
     )

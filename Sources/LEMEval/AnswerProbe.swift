@@ -58,7 +58,8 @@ public struct AnswerProbe: Sendable {
         var answers: [Answer] = []
         for prompt in prompts {
             if isCancelled() { return (answers, true) }
-            let request = try chat.chatRequest(messages: [.user(prompt.prompt)], sampling: SamplingSettings(maxTokens: maxTokens))
+            var request = try chat.chatRequest(messages: [.user(prompt.prompt)], sampling: SamplingSettings(maxTokens: maxTokens))
+            request.keepAnswer = false  // independent prompts: only their shared start is worth keeping
             let handle = GenerationHandle()
             var text = ""
             var failure: (any Error)?

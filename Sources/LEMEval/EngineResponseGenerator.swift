@@ -13,7 +13,8 @@ public struct EngineResponseGenerator: ResponseGenerator {
     public init(model: LoadedModel) { self.model = model }
 
     public func generate(messages: [ChatMessage], sampling: SamplingSettings) async throws -> GeneratedResponse {
-        let reply = try await model.reply(to: messages, sampling: sampling)
+        // Items are independent: the prompt (the kernel, the instruction) is worth keeping, not the answer.
+        let reply = try await model.reply(to: messages, sampling: sampling, continues: false)
         return GeneratedResponse(text: reply.text, tokens: reply.tokens, seconds: reply.seconds)
     }
 }
@@ -56,7 +57,7 @@ public struct LocalJudgeBackend: JudgeBackend {
 
     public func complete(prompt: String) async throws -> String {
         do {
-            return try await model.reply(to: [.user(prompt)], sampling: sampling).text
+            return try await model.reply(to: [.user(prompt)], sampling: sampling, continues: false).text
         } catch let error as CancellationError {
             throw error
         } catch {

@@ -55,6 +55,35 @@ struct ChatServiceTests {
         #expect(inbox.workbench.chat.model.sessionTitle == "hello")
     }
 
+    @Test("turn 2 restores the conversation so far from the pool's prefix cache and answers as a cold run")
+    func secondTurnReusesPrefix() throws {
+        try started()
+        service.handle(.applySettings(greedy(5)))
+        service.handle(.send("hello"))
+        try inbox.settle("first answer") { wb in
+            wb.chat.model.messages.count == 2 && !wb.chat.model.isGenerating && wb.chat.model.messages[1].stats != nil
+        }
+        let prefixes = try #require(world.context.pool.prefixCache)
+        let before = prefixes.statistics.reusedTokens
+        service.handle(.send("and again"))
+        try inbox.settle("second answer") { wb in
+            wb.chat.model.messages.count == 4 && !wb.chat.model.isGenerating && wb.chat.model.messages[3].stats != nil
+        }
+        let chat = inbox.workbench.chat.model
+        let loaded = try world.context.pool.model(for: world.key)
+        // At least the first turn's prompt (bar the token the reply's text may merge with) came
+        // from the cache rather than being computed again.
+        let first = try loaded.promptIds(messages: [.user("hello")])
+        #expect(prefixes.statistics.reusedTokens - before >= first.count - 1)
+        var request = try loaded.chatRequest(
+            messages: [.user("hello"), .assistant(chat.messages[1].text), .user("and again")],
+            sampling: SamplingSettings(maxTokens: 5, seed: 1))
+        request.reusePrefix = false
+        var cold = ""
+        loaded.generator.run(request) { if case .token(_, let piece) = $0 { cold += piece } }
+        #expect(chat.messages[3].text == cold)
+    }
+
     @Test("the model is loaded once: the pool hands the same weights to a second consumer")
     func sharedLoad() throws {
         try started()

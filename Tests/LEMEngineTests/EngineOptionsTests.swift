@@ -13,6 +13,7 @@ import Testing
         #expect(options.fuseMatvecs)
         #expect(options.eightRowKernels)
         #expect(options.prefill == .fusedGemm)
+        #expect(options.prefixCacheBytes == 512 << 20)
     }
 
     /// No variable set: the program's defaults, which differ from the library's only in 8-bit
@@ -39,6 +40,8 @@ import Testing
         #expect(try read("LEM_PREFILL", "gemm").prefill == .fusedGemm)
         #expect(try read("LEM_PREFILL", "pool").prefill == .poolTiles)
         #expect(try read("LEM_PREFILL", "blas").prefill == .blasThreads)
+        #expect(try read("LEM_PREFIX_CACHE_MB", "0").prefixCacheBytes == 0)
+        #expect(try read("LEM_PREFIX_CACHE_MB", " 64 ").prefixCacheBytes == 64 << 20)
         // One variable changes only its own field.
         var expected = EngineOptions(q8Activations: true)
         expected.eightRowKernels = false
@@ -51,6 +54,7 @@ import Testing
             EngineOptions(),
             EngineOptions(threads: 5, q8Activations: true, interleaveWeights: false, prefill: .poolTiles),
             EngineOptions(fuseMatvecs: false, eightRowKernels: false, prefill: .blasThreads),
+            EngineOptions(prefixCacheBytes: 0), EngineOptions(prefixCacheBytes: 3 << 20),
         ]
         for options in samples { #expect(try EngineOptions(environment: options.environment) == options) }
     }
@@ -62,7 +66,8 @@ import Testing
             ("LEM_THREADS", "-3", "positive integer"), ("LEM_THREADS", "4x", "positive integer"),
             ("LEM_Q8_ACTIVATIONS", "yes", "0 or 1"), ("LEM_X8", "2", "0 or 1"), ("LEM_DOT8", "true", "0 or 1"),
             ("LEM_FUSED_MATVEC", "off", "0 or 1"), ("LEM_PREFILL", "gem", "gemm, pool or blas"),
-            ("LEM_PREFILL", "GEMM", "gemm, pool or blas"),
+            ("LEM_PREFILL", "GEMM", "gemm, pool or blas"), ("LEM_PREFIX_CACHE_MB", "-1", "MiB"),
+            ("LEM_PREFIX_CACHE_MB", "1.5", "MiB"),
         ]
         for (name, value, expected) in cases {
             do throws(EngineOptions.EnvironmentError) {

@@ -22,6 +22,8 @@ public struct GenerationStats: Sendable, Equatable {
     public var generationSeconds: Double
     /// Why the run ended.
     public var stopReason: StopReason
+    /// Prompt tokens restored from the prefix cache rather than computed.
+    public var reusedTokens: Int = 0
 
     /// Stats with every field given.
     public init(promptTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
@@ -33,8 +35,13 @@ public struct GenerationStats: Sendable, Equatable {
         self.stopReason = stopReason
     }
 
-    /// Prompt tokens per second of prefill.
-    public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
+    /// Prompt tokens computed by the prefill (`promptTokens − reusedTokens`).
+    public var computedPromptTokens: Int { promptTokens - reusedTokens }
+
+    /// Prompt tokens computed per second of prefill.
+    public var promptTokensPerSecond: Double {
+        promptSeconds > 0 ? Double(computedPromptTokens) / promptSeconds : 0
+    }
     /// Generated tokens per second (each needs one decode step after the first).
     public var generationTokensPerSecond: Double {
         generationSeconds > 0 ? Double(generatedTokens) / generationSeconds : 0
@@ -43,7 +50,8 @@ public struct GenerationStats: Sendable, Equatable {
     /// A one-line human summary, e.g. for stderr.
     public var summary: String {
         let p = String(format: "%.1f", promptTokensPerSecond), g = String(format: "%.1f", generationTokensPerSecond)
-        return "prompt: \(promptTokens) tokens, \(p) tok/s; generated: \(generatedTokens) tokens, \(g) tok/s; stop: \(stopReason)"
+        let reused = reusedTokens > 0 ? " (\(reusedTokens) reused)" : ""
+        return "prompt: \(promptTokens) tokens\(reused), \(p) tok/s; generated: \(generatedTokens) tokens, \(g) tok/s; stop: \(stopReason)"
     }
 }
 

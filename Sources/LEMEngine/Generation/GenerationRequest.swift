@@ -17,12 +17,22 @@ public struct GenerationRequest: Sendable {
     public var stopStrings: [String]
     /// Prompt tokens per forward pass during prefill; cancellation is checked between chunks.
     public var prefillChunk: Int
+    /// Whether the run may start from a prefix in the generator's prefix cache and leave its own
+    /// state there (default true; false computes everything, as a cold measurement needs).
+    public var reusePrefix: Bool
+    /// Whether the sampled tokens are kept in the prefix cache too, beside the prompt (default
+    /// true): worth it when the next prompt continues this one (a chat), where it saves
+    /// recomputing the answer; not for independent prompts (benchmark items, judge verdicts),
+    /// since keeping them means recomputing them once as a prefill after the run (`Generator`).
+    public var keepAnswer: Bool
 
     /// Creates a request.
     public init(
         promptIds: [Int], sampling: SamplingSettings = .greedy, stopTokenIds: Set<Int> = [], stopStrings: [String] = [],
-        prefillChunk: Int = 128
+        prefillChunk: Int = 128, reusePrefix: Bool = true, keepAnswer: Bool = true
     ) {
+        self.reusePrefix = reusePrefix
+        self.keepAnswer = keepAnswer
         self.promptIds = promptIds
         self.sampling = sampling
         self.stopTokenIds = stopTokenIds

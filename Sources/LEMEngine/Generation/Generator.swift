@@ -26,20 +26,32 @@ public final class GenerationHandle: @unchecked Sendable {
 
 /// Runs generations on a background queue and streams their events.
 ///
-/// Each run gets a fresh `KVCache`, prefills the prompt in chunks, then samples one token per
-/// forward pass until an EOS id, a stop string, `maxTokens` or cancellation (checked between
-/// forward passes). Events arrive on the generator's queue in order.
+/// A run starts from the longest prefix of its prompt the prefix cache can restore (when the
+/// generator has one and the request allows it), else from an empty `KVCache`; it prefills the
+/// rest in chunks, then samples one token per forward pass until an EOS id, a stop string,
+/// `maxTokens` or cancellation (checked between forward passes), and leaves a snapshot of what it
+/// computed in the cache for the next run. Events arrive on the generator's queue in order.
 public final class Generator: Sendable {
     /// The model generating.
     public let model: any LanguageModel
     /// Makes a fresh text decoder per run; nil reports empty text for every token.
     public let makeDecoder: (@Sendable () -> any StreamingTextDecoder)?
+    /// Where runs find and leave computed prefixes, nil for none.
+    public let prefixCache: PrefixCache?
+    /// This model's entries in `prefixCache`.
+    public let prefixScope: PrefixCache.Scope?
     private let queue: DispatchQueue
 
-    /// Creates a generator for `model`, decoding text with decoders from `makeDecoder`.
-    public init(model: any LanguageModel, makeDecoder: (@Sendable () -> any StreamingTextDecoder)? = nil) {
+    /// Creates a generator for `model`, decoding text with decoders from `makeDecoder` and
+    /// reusing prefixes through `prefixCache` under `scope` (both or neither).
+    public init(
+        model: any LanguageModel, makeDecoder: (@Sendable () -> any StreamingTextDecoder)? = nil,
+        prefixCache: PrefixCache? = nil, scope: PrefixCache.Scope? = nil
+    ) {
         self.model = model
         self.makeDecoder = makeDecoder
+        self.prefixCache = scope == nil ? nil : prefixCache
+        prefixScope = prefixCache == nil ? nil : scope
         queue = DispatchQueue(label: "lem.generator", qos: .userInitiated)
     }
 
@@ -78,8 +90,12 @@ public final class Generator: Sendable {
         onEvent: (GenerationEvent) -> Void
     ) -> GenerationStats? {
         do {
-            let stats = try generate(request, handle: handle, onEvent: onEvent)
+            var state = RunState()
+            let stats = try generate(request, handle: handle, state: &state, onEvent: onEvent)
             onEvent(.finished(stats))
+            // After the event, so the copy does not delay the answer; the next run on this queue
+            // sees the entry.
+            keep(state)
             return stats
         } catch {
             onEvent(.failed(error))
@@ -87,36 +103,83 @@ public final class Generator: Sendable {
         }
     }
 
+    /// What a run computed, for the prefix cache.
+    private struct RunState {
+        var cache: KVCache?
+        /// The tokens `cache` holds, in order.
+        var fed: [Int] = []
+        /// The state at the end of the prompt, taken before the first decode step: `keep`
+        /// recomputes the sampled tokens from it as a prefill would.
+        var promptEnd: KVSnapshot?
+        var prefillChunk = 128
+        var keepAnswer = true
+        /// Prompt tokens restored from the cache.
+        var restored = 0
+    }
+
+    /// Where a prefill chunk starting at `offset` ends: at most `chunk` tokens, at `stop` when the
+    /// chunk would cross it, and never leaving a lone last token — a one-token forward is a decode
+    /// step, which with 8-bit activations computes differently from a prefill, so a prompt's
+    /// state would depend on where it was split.
+    static func chunkEnd(offset: Int, count: Int, chunk: Int, stop: Int? = nil) -> Int {
+        var end = min(offset + chunk, count)
+        if let stop, offset < stop { end = min(end, stop) }
+        if count - end == 1, end - offset >= 3 { end -= 1 }
+        return end
+    }
+
     private func generate(
-        _ request: GenerationRequest, handle: GenerationHandle, onEvent: (GenerationEvent) -> Void
+        _ request: GenerationRequest, handle: GenerationHandle, state: inout RunState,
+        onEvent: (GenerationEvent) -> Void
     ) throws -> GenerationStats {
         guard !request.promptIds.isEmpty else { throw GenerationError.emptyPrompt }
         if let message = request.sampling.validationError() { throw GenerationError.badParameter(message) }
-        let cache = model.makeCache()
+        let prompt = request.promptIds
+        var cache = model.makeCache()
+        var offset = 0
+        var branch: Int?  // a prefix other prompts share: snapshot it when the prefill reaches it
+        if request.reusePrefix, let prefixCache, let prefixScope {
+            // The last two prompt tokens are always computed: the last one's logits start the
+            // sampling, and two make a prefill, never a decode step (`chunkEnd`).
+            let match = prefixCache.lookup(prompt, scope: prefixScope, limit: max(0, prompt.count - 2))
+            if let snapshot = match.snapshot {
+                cache = snapshot.restore(length: match.length, config: model.config)
+                offset = match.length
+            }
+            if match.shared >= offset + 2 { branch = match.shared }
+        }
+        state.cache = request.reusePrefix ? cache : nil
+        state.prefillChunk = max(2, request.prefillChunk)
+        state.keepAnswer = request.keepAnswer
+        state.restored = offset
+        state.fed = Array(prompt[..<offset])
         var sampler = Sampler(settings: request.sampling)
         var decoder = makeDecoder?()
         var matcher = StopStringMatcher(stopStrings: request.stopStrings)
-        var history = request.promptIds
+        var history = prompt
         var stats = GenerationStats(
-            promptTokens: request.promptIds.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
-            stopReason: .maxTokens)
+            promptTokens: prompt.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
+            stopReason: .maxTokens, reusedTokens: offset)
 
         // Prefill in chunks so cancellation stays prompt on long prompts.
         let promptStart = DispatchTime.now()
         var logits: [Float] = []
-        var offset = 0
         let chunk = max(1, request.prefillChunk)
-        while offset < request.promptIds.count {
+        while offset < prompt.count {
             if handle.isCancelled {
                 stats.stopReason = .cancelled
                 return stats
             }
-            let end = min(offset + chunk, request.promptIds.count)
-            logits = try model.forward(tokens: Array(request.promptIds[offset ..< end]), cache: cache, logits: .last)
+            let end = Self.chunkEnd(offset: offset, count: prompt.count, chunk: chunk, stop: branch)
+            logits = try model.forward(tokens: Array(prompt[offset ..< end]), cache: cache, logits: .last)
+            state.fed += prompt[offset ..< end]
             offset = end
+            if offset == branch, let prefixCache, let prefixScope {
+                prefixCache.insert(KVSnapshot(cache: cache, tokens: state.fed), scope: prefixScope)
+            }
         }
         stats.promptSeconds = seconds(since: promptStart)
-        onEvent(.promptProcessed(tokens: request.promptIds.count, seconds: stats.promptSeconds))
+        onEvent(.promptProcessed(tokens: prompt.count, seconds: stats.promptSeconds))
 
         var input = [0]  // (1) reused: a decode step allocates no token array
         let generationStart = DispatchTime.now()
@@ -148,8 +211,12 @@ public final class Generator: Sendable {
                 if !isLast { stats.stopReason = .cancelled }
                 break
             }
+            if state.cache != nil, state.promptEnd == nil {
+                state.promptEnd = KVSnapshot(cache: cache, tokens: state.fed)
+            }
             input[0] = id
             let step = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
+            state.fed.append(id)
             if step.count == logits.count {
                 logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: step.baseAddress!, count: step.count) }
             } else {
@@ -158,6 +225,46 @@ public final class Generator: Sendable {
         }
         stats.generationSeconds = seconds(since: generationStart)
         return stats
+    }
+
+    /// Leaves what a run computed in the prefix cache.
+    ///
+    /// A decode step's keys and values differ from what a prefill of the same tokens computes (by
+    /// the 8-bit activation rounding, ~0.1 in the logits; in f32 by the order of the sums,
+    /// ~1e-5), so the sampled tokens are recomputed from the prompt's end as one prefill before
+    /// they are kept: a later prompt that repeats them then continues exactly as its fresh prefill
+    /// would. This runs after the answer, off its critical path. Only the prompt's end is kept when
+    /// the request does not keep its answer, or the prompt's end cannot be restored where needed.
+    private func keep(_ state: RunState) {
+        guard let prefixCache, let prefixScope, let cache = state.cache, cache.count == state.fed.count,
+            !state.fed.isEmpty
+        else { return }
+        // Independent prompts: a start they share is already kept (the entry restored from, or the
+        // snapshot where they diverged); keeping each whole prompt would fill the cache with
+        // states no later prompt restores. Only a prompt that found nothing is kept, in case
+        // later ones share its start.
+        if !state.keepAnswer, state.restored > 0 { return }
+        guard let promptEnd = state.promptEnd, state.fed.count > promptEnd.count else {
+            prefixCache.insert(KVSnapshot(cache: cache, tokens: state.fed), scope: prefixScope)
+            return
+        }
+        prefixCache.insert(promptEnd, scope: prefixScope)
+        guard state.keepAnswer else { return }
+        // At least two tokens per forward, so the recomputation is a prefill.
+        let start = min(promptEnd.count, state.fed.count - 2)
+        guard start >= 0, promptEnd.canRestore(length: start) else { return }
+        let rebuilt = promptEnd.restore(length: start, config: model.config)
+        var offset = start
+        do {
+            while offset < state.fed.count {
+                let end = Self.chunkEnd(offset: offset, count: state.fed.count, chunk: state.prefillChunk)
+                _ = try model.forwardInPlace(tokens: Array(state.fed[offset ..< end]), cache: rebuilt, logits: .last)
+                offset = end
+            }
+        } catch {
+            return
+        }
+        prefixCache.insert(KVSnapshot(cache: rebuilt, tokens: state.fed), scope: prefixScope)
     }
 
     private func seconds(since start: DispatchTime) -> Double {

@@ -32,13 +32,15 @@ public final class LoadedModel: Sendable {
     public let generator: Generator
 
     /// Loads `key`'s checkpoint, tokenizer and template and applies its adapter; the model runs
-    /// with `options`.
+    /// with `options` and keeps computed prefixes in `prefixCache` (a pool's), or in its own cache
+    /// of `options.prefixCacheBytes` when nil.
     ///
     /// Errors name the file and what was wrong (`ModelFiles`, `InferenceAdapter`, `Tokenizer`).
     /// A tokenizer that cannot be read is an error unless `requireTokenizer` is false.
-    public static func load(_ key: ModelKey, options: EngineOptions = EngineOptions(), requireTokenizer: Bool = true) throws
-        -> LoadedModel
-    {
+    public static func load(
+        _ key: ModelKey, options: EngineOptions = EngineOptions(), requireTokenizer: Bool = true,
+        prefixCache: PrefixCache? = nil
+    ) throws -> LoadedModel {
         let start = DispatchTime.now().uptimeNanoseconds
         let files = try ModelFiles.open(key.modelURL)
         let model: any LanguageModel
@@ -59,11 +61,17 @@ public final class LoadedModel: Sendable {
         }
         let weightBytes = files.tensors.values.reduce(0) { $0 + $1.storedBytes } + adapterBytes
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return LoadedModel(key: key, model: model, tokenizer: tokenizer, weightBytes: weightBytes, loadSeconds: seconds)
+        return LoadedModel(
+            key: key, model: model, tokenizer: tokenizer, weightBytes: weightBytes, loadSeconds: seconds,
+            prefixCache: prefixCache)
     }
 
-    /// Wraps an already built model (tests, tools) with its tokenizer.
-    public init(key: ModelKey, model: any LanguageModel, tokenizer: Tokenizer?, weightBytes: Int = 0, loadSeconds: Double = 0) {
+    /// Wraps an already built model (tests, tools) with its tokenizer; computed prefixes go to
+    /// `prefixCache`, or to a cache of its own of `model.options.prefixCacheBytes` when nil.
+    public init(
+        key: ModelKey, model: any LanguageModel, tokenizer: Tokenizer?, weightBytes: Int = 0, loadSeconds: Double = 0,
+        prefixCache: PrefixCache? = nil
+    ) {
         self.key = key
         self.model = model
         self.tokenizer = tokenizer
@@ -78,11 +86,18 @@ public final class LoadedModel: Sendable {
         chatStopIds = stops
         self.weightBytes = weightBytes
         self.loadSeconds = loadSeconds
-        generator = Generator(model: model) { [tokenizer] () -> any StreamingTextDecoder in
-            guard let tokenizer else { return NoText() }
-            return StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true)
-        }
+        let bytes = model.options.prefixCacheBytes
+        let prefixes = prefixCache ?? (bytes > 0 ? PrefixCache(capacityBytes: bytes) : nil)
+        generator = Generator(
+            model: model,
+            makeDecoder: { [tokenizer] () -> any StreamingTextDecoder in
+                guard let tokenizer else { return NoText() }
+                return StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true)
+            }, prefixCache: prefixes, scope: PrefixCache.scope(for: key))
     }
+
+    /// Where this model's computed prefixes are kept, nil when none are.
+    public var prefixCache: PrefixCache? { generator.prefixCache }
 
     /// The model's display name (`model.gguf + run/adapters`).
     public var title: String { key.title }
@@ -133,8 +148,15 @@ public final class LoadedModel: Sendable {
     /// The generation waits its turn on the model's queue; the caller is suspended, not blocked,
     /// and cancelling its task stops the generation before the next token and throws
     /// `CancellationError`, so a partial answer is never taken for a finished one.
-    public func reply(to messages: [ChatMessage], sampling: SamplingSettings) async throws -> Reply {
-        try await run(try chatRequest(messages: messages, sampling: sampling))
+    ///
+    /// `continues` says whether a later prompt will extend this conversation (a chat: the answer is
+    /// kept in the prefix cache too) or not (a benchmark item, a judge's verdict: only the prompt).
+    public func reply(to messages: [ChatMessage], sampling: SamplingSettings, continues: Bool = true) async throws
+        -> Reply
+    {
+        var request = try chatRequest(messages: messages, sampling: sampling)
+        request.keepAnswer = continues
+        return try await run(request)
     }
 
     /// Runs `request` to the end and returns the text.

@@ -16,15 +16,26 @@ public final class ModelPool: @unchecked Sendable {
     private var loading: Set<ModelKey> = []
     private var order: [ModelKey] = []  // least recently used first
     private let loader: @Sendable (ModelKey) throws -> LoadedModel
+    /// The computed prefixes of the pool's models (`options.prefixCacheBytes` of them), nil when
+    /// the loader keeps its own; a model's entries go when the pool drops it.
+    public let prefixCache: PrefixCache?
 
-    /// A pool keeping up to `capacityBytes` of weights, loading models to run with `options`.
+    /// A pool keeping up to `capacityBytes` of weights, loading models to run with `options`,
+    /// which share one prefix cache of `options.prefixCacheBytes`.
     public convenience init(capacityBytes: Int = 6 << 30, options: EngineOptions = EngineOptions()) {
-        self.init(capacityBytes: capacityBytes) { try LoadedModel.load($0, options: options) }
+        let prefixes = options.prefixCacheBytes > 0 ? PrefixCache(capacityBytes: options.prefixCacheBytes) : nil
+        self.init(capacityBytes: capacityBytes, prefixCache: prefixes) {
+            try LoadedModel.load($0, options: options, prefixCache: prefixes)
+        }
     }
 
-    /// A pool keeping up to `capacityBytes` of weights, loading with `loader`.
-    public init(capacityBytes: Int, loader: @escaping @Sendable (ModelKey) throws -> LoadedModel) {
+    /// A pool keeping up to `capacityBytes` of weights, loading with `loader`; `prefixCache` is
+    /// the one the loader's models use, if any, so the pool can drop a model's entries with it.
+    public init(
+        capacityBytes: Int, prefixCache: PrefixCache? = nil, loader: @escaping @Sendable (ModelKey) throws -> LoadedModel
+    ) {
         self.capacityBytes = capacityBytes
+        self.prefixCache = prefixCache
         self.loader = loader
     }
 
@@ -75,6 +86,7 @@ public final class ModelPool: @unchecked Sendable {
         ready[key] = nil
         order.removeAll { $0 == key }
         condition.unlock()
+        prefixCache?.remove(model: key)
     }
 
     private func touch(_ key: ModelKey) {
@@ -88,6 +100,7 @@ public final class ModelPool: @unchecked Sendable {
             total -= ready[oldest]?.weightBytes ?? 0
             ready[oldest] = nil
             order.removeFirst()
+            prefixCache?.remove(model: oldest)
         }
     }
 }

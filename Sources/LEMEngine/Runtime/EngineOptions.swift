@@ -9,7 +9,7 @@ import Foundation
 /// kernel pool (`EngineThreads.apply`). `EngineOptions()` is the library default: exact f32
 /// activations, the mode the reference tests hold to transformers. The `lem` program reads its
 /// options from the environment once (`init(environment:)`), where 8-bit activations are on.
-public struct EngineOptions: Sendable, Equatable {
+public struct EngineOptions: Sendable, Hashable {
     /// Threads of the kernel pool, the calling thread included; nil (default): the pool's count,
     /// one per online CPU (at most 64) unless set. Process-wide: `EngineThreads.apply` hands it to
     /// the pool, and the trainer splits its products over this many threads. `LEM_THREADS`.
@@ -35,12 +35,21 @@ public struct EngineOptions: Sendable, Equatable {
     public var eightRowKernels: Bool
     /// How a chunk of several tokens is multiplied (default `.fusedGemm`). `LEM_PREFILL`.
     public var prefill: Kernels.PrefillStrategy
+    /// The most bytes of computed prefixes kept for reuse (`PrefixCache`): one cache per model
+    /// pool, or per model loaded outside a pool; 0 keeps none. Default 512 MiB.
+    /// `LEM_PREFIX_CACHE_MB` (in MiB).
+    public var prefixCacheBytes: Int
+
+    /// The default `prefixCacheBytes`: 512 MiB.
+    public static let defaultPrefixCacheBytes = 512 << 20
 
     /// Options with the given fields; every default is the library default described at the field.
     public init(
         threads: Int? = nil, simd: Bool = true, q8Activations: Bool = false, interleaveWeights: Bool = true,
-        fuseMatvecs: Bool = true, eightRowKernels: Bool = true, prefill: Kernels.PrefillStrategy = .fusedGemm
+        fuseMatvecs: Bool = true, eightRowKernels: Bool = true, prefill: Kernels.PrefillStrategy = .fusedGemm,
+        prefixCacheBytes: Int = EngineOptions.defaultPrefixCacheBytes
     ) {
+        self.prefixCacheBytes = max(0, prefixCacheBytes)
         self.threads = threads
         self.simd = simd
         self.q8Activations = q8Activations
@@ -78,13 +87,15 @@ extension EngineOptions {
     /// The environment variables `init(environment:)` reads.
     public static let environmentVariables = [
         "LEM_THREADS", "LEM_Q8_ACTIVATIONS", "LEM_X8", "LEM_DOT8", "LEM_FUSED_MATVEC", "LEM_PREFILL",
+        "LEM_PREFIX_CACHE_MB",
     ]
 
     /// The options of the `lem` program: the library defaults with 8-bit activations on, then each
     /// variable of `environment` that is set and not empty.
     ///
     /// `LEM_THREADS` a positive integer; `LEM_Q8_ACTIVATIONS`, `LEM_X8`, `LEM_DOT8`,
-    /// `LEM_FUSED_MATVEC` 0 or 1; `LEM_PREFILL` gemm, pool or blas (surrounding spaces ignored).
+    /// `LEM_FUSED_MATVEC` 0 or 1; `LEM_PREFILL` gemm, pool or blas; `LEM_PREFIX_CACHE_MB` a
+    /// whole number of MiB, 0 for none (surrounding spaces ignored).
     /// Any other value throws, naming the variable and what it may be. Only the dictionary given
     /// is read, never the process's environment.
     public init(environment: [String: String]) throws(EnvironmentError) {
@@ -120,6 +131,14 @@ extension EngineOptions {
             }
             prefill = strategy
         }
+        if let text = value("LEM_PREFIX_CACHE_MB") {
+            guard let mib = Int(text), mib >= 0, mib <= 1 << 30 else {
+                throw EnvironmentError(
+                    variable: "LEM_PREFIX_CACHE_MB", value: environment["LEM_PREFIX_CACHE_MB"]!,
+                    expected: "a whole number of MiB (0 keeps no prefixes)")
+            }
+            prefixCacheBytes = mib << 20
+        }
     }
 
     /// The variables that give these options through `init(environment:)` (SIMD has none: it is
@@ -128,7 +147,7 @@ extension EngineOptions {
         var variables = [
             "LEM_Q8_ACTIVATIONS": q8Activations ? "1" : "0", "LEM_X8": interleaveWeights ? "1" : "0",
             "LEM_DOT8": eightRowKernels ? "1" : "0", "LEM_FUSED_MATVEC": fuseMatvecs ? "1" : "0",
-            "LEM_PREFILL": prefill.variableValue,
+            "LEM_PREFILL": prefill.variableValue, "LEM_PREFIX_CACHE_MB": String(prefixCacheBytes >> 20),
         ]
         if let threads { variables["LEM_THREADS"] = String(threads) }
         return variables

@@ -1,0 +1,120 @@
+import LEMFormats
+
+/// An immutable copy of a `KVCache` after some tokens: what a later generation restores instead
+/// of recomputing those tokens (`PrefixCache`).
+///
+/// Each layer keeps the positions its cache still held, in position order: every position for a
+/// full-attention layer, the ring's contents for a sliding one. Restoring copies the rows into a
+/// fresh cache (copy on use), so the snapshot stays intact for the next user.
+///
+/// A sliding layer of window `W` restored at length `L` needs positions `L − W + 1 ..< L` (what the
+/// next query can see); a snapshot whose ring has dropped some of them cannot serve `L` — the
+/// rule `canRestore(length:)` states. Legend: N positions held, K key/value heads, D head dim.
+public final class KVSnapshot: Sendable {
+    /// One layer's held rows.
+    public struct Layer: Sendable {
+        /// Sliding window size, 0 for full attention.
+        public let window: Int
+        /// The first position held; the layer holds `first ..< count` of the snapshot.
+        public let first: Int
+        /// (N, K, D)
+        public let keys: [Float]
+        /// (N, K, D)
+        public let values: [Float]
+
+        /// The shortest length this layer can be restored at (every length up to the snapshot's
+        /// count when it holds position 0).
+        var shortestRestorable: Int { first == 0 ? 0 : first + window - 1 }
+    }
+
+    /// The tokens whose keys and values these are (position i holds `tokens[i]`).
+    public let tokens: [Int]
+    /// One entry per transformer layer.
+    public let layers: [Layer]
+    /// Floats per token and layer (key/value heads × head dim).
+    public let kvDim: Int
+
+    /// Positions held: `tokens.count`.
+    public var count: Int { tokens.count }
+
+    /// Bytes of keys and values held.
+    public var bytes: Int { layers.reduce(0) { $0 + 4 * ($1.keys.count + $1.values.count) } + 8 * tokens.count }
+
+    /// Copies `cache`'s state; `tokens` must be the tokens it has processed (`cache.count` of them).
+    public init(cache: KVCache, tokens: [Int]) {
+        precondition(tokens.count == cache.count, "KVSnapshot: \(tokens.count) tokens for a cache of \(cache.count)")
+        self.tokens = tokens
+        kvDim = cache.layers.first?.kvDim ?? 0
+        layers = cache.layers.map { $0.snapshot(end: tokens.count) }
+    }
+
+    /// Whether a cache restored at `length` (≤ `count`) continues exactly as the original did:
+    /// every sliding layer either holds position 0 or still holds the `window − 1` positions before
+    /// `length` (length 0, the empty cache, always).
+    public func canRestore(length: Int) -> Bool {
+        guard length >= 0, length <= count else { return false }
+        return length == 0 || layers.allSatisfy { length >= $0.shortestRestorable }
+    }
+
+    /// Whether every length this snapshot can restore, `other` can restore too (`other` extending
+    /// this snapshot's tokens): then this one is redundant.
+    func isCovered(by other: KVSnapshot) -> Bool {
+        guard other.count >= count, other.tokens.starts(with: tokens) else { return false }
+        for (mine, theirs) in zip(layers, other.layers) where theirs.first > 0 {
+            guard mine.first >= theirs.first else { return false }
+        }
+        return true
+    }
+
+    /// A fresh cache for `config` holding this snapshot's first `length` positions.
+    ///
+    /// Precondition: `canRestore(length:)` and a config of the same shape.
+    public func restore(length: Int, config: ModelConfig) -> KVCache {
+        precondition(canRestore(length: length), "KVSnapshot.restore: length \(length) cannot be restored")
+        let cache = KVCache(config: config)
+        precondition(cache.layers.count == layers.count && cache.layers.first?.kvDim ?? 0 == kvDim,
+                     "KVSnapshot.restore: the cache is shaped for another model")
+        for (layer, held) in zip(cache.layers, layers) {
+            layer.restore(held, length: length)
+        }
+        cache.advance(by: length)
+        return cache
+    }
+}
+
+extension LayerKVCache {
+    /// The positions this layer holds before `end`, in position order.
+    func snapshot(end: Int) -> KVSnapshot.Layer {
+        var first = end
+        // Positions are stored in order, so what is held is a run ending at end − 1.
+        while first > 0, capacity > 0, positions[(first - 1) % capacity] == first - 1 { first -= 1 }
+        let n = end - first
+        var k = [Float](repeating: 0, count: n * kvDim), v = [Float](repeating: 0, count: n * kvDim)
+        k.withUnsafeMutableBufferPointer { kb in
+            v.withUnsafeMutableBufferPointer { vb in
+                for i in 0 ..< n {
+                    let slot = (first + i) % capacity
+                    (kb.baseAddress! + i * kvDim).update(from: keys.pointer + slot * kvDim, count: kvDim)
+                    (vb.baseAddress! + i * kvDim).update(from: values.pointer + slot * kvDim, count: kvDim)
+                }
+            }
+        }
+        return KVSnapshot.Layer(window: window, first: first, keys: k, values: v)
+    }
+
+    /// Fills this (empty) layer with `held`'s positions before `length` that a query at
+    /// `length` or later can see.
+    func restore(_ held: KVSnapshot.Layer, length: Int) {
+        let from = window > 0 ? max(held.first, length - window + 1, 0) : held.first
+        guard length > from else { return }
+        prepare(newTokens: 1, end: length)
+        held.keys.withUnsafeBufferPointer { k in
+            held.values.withUnsafeBufferPointer { v in
+                for p in from ..< length {
+                    let row = (p - held.first) * kvDim
+                    store(position: p, key: k.baseAddress! + row, value: v.baseAddress! + row)
+                }
+            }
+        }
+    }
+}
