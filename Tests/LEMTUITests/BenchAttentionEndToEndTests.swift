@@ -214,7 +214,9 @@ extension WorkbenchEndToEndTests {
         let (tokens, analysed) = Self.waitMatch(s, #"([1-9]\d*) tokens"#, timeout: 120)
         let t = tokens.flatMap { Int($0) } ?? 0
         #expect(t >= 6 && t <= 12, "no token map for the prompt:\n\(analysed)")
-        #expect(analysed.contains("L29"), "the grid does not reach the last layer:\n\(analysed)")
+        // The token count can show before the grid's last row is drawn: wait for it.
+        let (reachesLast, lastText) = s.wait(for: "L29", timeout: 60)
+        #expect(reachesLast, "the grid does not reach the last layer:\n\(lastText)")
         let (gridValue, grid) = Self.waitMatch(s, #"L0 H0: (\S+)"#)
         #expect(gridValue != nil && gridValue != "—", "no statistic under the grid cursor:\n\(grid)")
         let readout = #"q\d+ '[^']*' → k(\d+) '[^']*' = (\d\.\d{4})"#

@@ -27,7 +27,8 @@ public struct GenerationStats: Sendable, Equatable {
 
     /// Stats with every field given.
     public init(promptTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
-                stopReason: StopReason) {
+                stopReason: StopReason, reusedTokens: Int = 0) {
+        self.reusedTokens = reusedTokens
         self.promptTokens = promptTokens
         self.generatedTokens = generatedTokens
         self.promptSeconds = promptSeconds
