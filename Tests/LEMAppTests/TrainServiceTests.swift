@@ -71,6 +71,9 @@ struct TrainServiceTests {
         let folder = world.root.appendingPathComponent("adapters/run")
         #expect(stopped.checkpointPaths.contains(folder.path))
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("adapters.safetensors").path))
+        // The panel hears "stopped" from inside the run; the service is free once the run returns.
+        let deadline = Date().addingTimeInterval(30)
+        while service.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(!service.isRunning)
 
         let stoppedAt = stopped.step
