@@ -4,7 +4,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .swiftLanguageMode(.v6),
+    .swiftLanguageMode(.v6)
 ]
 
 let package = Package(
@@ -13,7 +13,7 @@ let package = Package(
     products: [
         .executable(name: "lem", targets: ["LEMTUI"]),
         // The parsers' fuzz targets, for the fuzzing package under Fuzz/.
-        .library(name: "LEMFuzzTargets", targets: ["LEMFuzzTargets"]),
+        .library(name: "LEMFuzzTargets", targets: ["LEMFuzzTargets"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,7 +23,7 @@ let package = Package(
         // ConfigurationSupport trait (swift-configuration) is left off: nothing here reads it.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0")
     ],
     targets: [
         // System libraries (Debian packages named in `providers`). No pkgConfig: Debian's .pc files
@@ -43,7 +43,9 @@ let package = Package(
         // File formats: safetensors, GGUF, MLX quantization, config.json.
         .target(name: "LEMFormats", dependencies: ["LEMCore"], swiftSettings: strict),
         // Kernels, tokenizers, chat templates, architectures, generation, attention capture.
-        .target(name: "LEMEngine", dependencies: ["LEMCore", "LEMFormats", "COpenBLAS", "CLEMKernels"], swiftSettings: strict),
+        .target(
+            name: "LEMEngine", dependencies: ["LEMCore", "LEMFormats", "COpenBLAS", "CLEMKernels"],
+            swiftSettings: strict),
         // Scorers: pure functions of text, no model and no database.
         .target(name: "LEMScoring", dependencies: ["LEMCore"], swiftSettings: strict),
         // Results store (SQLite via GRDB): records, queries, import/export, reports, chat sessions. No engine.
@@ -52,7 +54,8 @@ let package = Package(
             dependencies: ["LEMCore", "LEMScoring", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         // Evaluation on the engine: benchmark runs, scoring passes, judges (local and HTTP), probes.
-        .target(name: "LEMEval", dependencies: ["LEMCore", "LEMEngine", "LEMScoring", "LEMStore"], swiftSettings: strict),
+        .target(
+            name: "LEMEval", dependencies: ["LEMCore", "LEMEngine", "LEMScoring", "LEMStore"], swiftSettings: strict),
         // LoRA training: backward passes, optimizers, data, checkpoints, fuse.
         .target(
             name: "LEMTrainer",
@@ -70,19 +73,21 @@ let package = Package(
             name: "LEMServe",
             dependencies: [
                 "LEMCore", "LEMEngine", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")
             ],
             swiftSettings: strict),
         // The headless subcommands and the ncursesw driver of the workbench.
         .target(
             name: "LEMCLI",
             dependencies: [
-                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMFormats", "LEMScoring", "LEMServe", "LEMStore", "LEMTrainer",
-                "Panels", "CNCurses", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMFormats", "LEMScoring", "LEMServe", "LEMStore",
+                "LEMTrainer",
+                "Panels", "CNCurses", .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             swiftSettings: strict),
         // The `lem` executable: reads the environment once and runs the command line.
-        .executableTarget(name: "LEMTUI", dependencies: ["LEMCLI", "LEMApp", "LEMCore", "LEMEngine"], swiftSettings: strict),
+        .executableTarget(
+            name: "LEMTUI", dependencies: ["LEMCLI", "LEMApp", "LEMCore", "LEMEngine"], swiftSettings: strict),
 
         // Every parser a downloaded file reaches, driven with arbitrary bytes (Fuzz/ and the tests).
         .target(
@@ -100,17 +105,23 @@ let package = Package(
         .testTarget(name: "LEMCoreTests", dependencies: ["LEMCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LEMFormatsTests", dependencies: ["LEMFormats", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "LEMEngineTests", dependencies: ["LEMCore", "LEMEngine", "LEMFormats", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LEMScoringTests", dependencies: ["LEMCore", "LEMScoring", "TestSupport"], swiftSettings: strict),
+            name: "LEMEngineTests", dependencies: ["LEMCore", "LEMEngine", "LEMFormats", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LEMScoringTests", dependencies: ["LEMCore", "LEMScoring", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LEMStoreTests",
-            dependencies: ["LEMCore", "LEMStore", "LEMScoring", "TestSupport", "StoreTestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LEMCore", "LEMStore", "LEMScoring", "TestSupport", "StoreTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LEMEvalTests",
-            dependencies: ["LEMCore", "LEMEval", "LEMEngine", "LEMStore", "LEMScoring", "TestSupport", "StoreTestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LEMCore", "LEMEval", "LEMEngine", "LEMStore", "LEMScoring", "TestSupport", "StoreTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "LEMTrainerTests", dependencies: ["LEMCore", "LEMTrainer", "LEMEngine", "LEMFormats", "TestSupport"],
@@ -121,18 +132,23 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LEMAppTests",
-            dependencies: ["LEMApp", "LEMCore", "LEMEngine", "LEMStore", "LEMTrainer", "Panels", "TestSupport",
-                           "StoreTestSupport"],
+            dependencies: [
+                "LEMApp", "LEMCore", "LEMEngine", "LEMStore", "LEMTrainer", "Panels", "TestSupport",
+                "StoreTestSupport"
+            ],
             swiftSettings: strict),
-        .testTarget(name: "LEMFuzzTargetsTests", dependencies: ["LEMFuzzTargets", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LEMFuzzTargetsTests", dependencies: ["LEMFuzzTargets", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LEMServeTests",
-            dependencies: ["LEMCore", "LEMEngine", "LEMEval", "LEMServe", "LEMStore", "TestSupport", "StoreTestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LEMCore", "LEMEngine", "LEMEval", "LEMServe", "LEMStore", "TestSupport", "StoreTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ],
             swiftSettings: strict),
         // The `lem` binary end to end: subcommands as processes, the workbench in tmux.
         .testTarget(
             name: "LEMTUITests", dependencies: ["LEMCore", "TestSupport", "LEMScoring", "LEMTrainer", "Panels"],
-            swiftSettings: strict),
+            swiftSettings: strict)
     ]
 )

@@ -8,7 +8,7 @@ let package = Package(
     name: "LEMFuzz",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(name: "LEMWorkbench", path: ".."),
+        .package(name: "LEMWorkbench", path: "..")
     ],
     targets: [
         // libFuzzer entry point: `swift build --sanitize=fuzzer --product lem-fuzz`.
@@ -20,6 +20,6 @@ let package = Package(
         .executableTarget(
             name: "lem-mutate",
             dependencies: [.product(name: "LEMFuzzTargets", package: "LEMWorkbench")],
-            swiftSettings: [.swiftLanguageMode(.v6)]),
+            swiftSettings: [.swiftLanguageMode(.v6)])
     ]
 )

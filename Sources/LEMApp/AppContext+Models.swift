@@ -15,8 +15,10 @@ extension AppContext {
         if FileManager.default.fileExists(atPath: local.path) { return local }
         if let cached = try hubCache.resolve(spec, revision: revision) { return cached }
         let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
-        let looksLikeRepo = (parts.count == 2 && HubCache.isRepoID(spec))
-            || (parts.count == 3 && spec.lowercased().hasSuffix(".gguf") && HubCache.isRepoID(parts[0 ..< 2].joined(separator: "/")))
+        let looksLikeRepo =
+            (parts.count == 2 && HubCache.isRepoID(spec))
+            || (parts.count == 3 && spec.lowercased().hasSuffix(".gguf")
+                && HubCache.isRepoID(parts[0..<2].joined(separator: "/")))
         if looksLikeRepo {
             throw AppError(
                 "no model at \(paths.short(local)) and no '\(spec)' in the Hugging Face cache "
@@ -37,6 +39,7 @@ extension AppContext {
     /// The model catalog the pickers use: the models folder, the Hugging Face cache and the
     /// adapter folders under `adapterRoots` (default: `paths.adapterRoots`).
     public func modelCatalog(adapterRoots: [URL]? = nil) -> ModelCatalog {
-        ModelCatalog(modelsDirectory: paths.models, hubCache: hubCache, adapterRoots: adapterRoots ?? paths.adapterRoots)
+        ModelCatalog(
+            modelsDirectory: paths.models, hubCache: hubCache, adapterRoots: adapterRoots ?? paths.adapterRoots)
     }
 }

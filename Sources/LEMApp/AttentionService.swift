@@ -37,7 +37,9 @@ public final class AttentionService: @unchecked Sendable {
 
     /// A service capturing `model`, compared with `compare` when given; sequences are capped at
     /// `maxTokens` tokens (maps need heads × T² floats per layer).
-    public init(context: AppContext, inbox: any WorkbenchInbox, model: ModelKey, compare: ModelKey?, maxTokens: Int = 512) {
+    public init(
+        context: AppContext, inbox: any WorkbenchInbox, model: ModelKey, compare: ModelKey?, maxTokens: Int = 512
+    ) {
         self.context = context
         self.inbox = inbox
         self.model = model
@@ -75,13 +77,16 @@ public final class AttentionService: @unchecked Sendable {
     /// model that is "not loaded".
     private func models() throws -> (LoadedModel, LoadedModel?) {
         func load(_ key: ModelKey) throws -> LoadedModel {
-            do { return try context.pool.model(for: key) } catch { throw AppError("cannot load \(key.title): \(error)") }
+            do { return try context.pool.model(for: key) } catch {
+                throw AppError("cannot load \(key.title): \(error)")
+            }
         }
         let loaded = try load(model)
         let other = try compare.map(load)
-        if let other, other.config.numHiddenLayers != loaded.config.numHiddenLayers
-            || other.config.numAttentionHeads != loaded.config.numAttentionHeads
-            || other.config.vocabSize != loaded.config.vocabSize
+        if let other,
+            other.config.numHiddenLayers != loaded.config.numHiddenLayers
+                || other.config.numAttentionHeads != loaded.config.numAttentionHeads
+                || other.config.vocabSize != loaded.config.vocabSize
         {
             throw AppError("the second model's shape (layers, heads, vocabulary) differs from the first")
         }
@@ -131,7 +136,8 @@ public final class AttentionService: @unchecked Sendable {
     static func lastChatTurn(_ chat: ChatViewModel) -> (user: String, answer: String?)? {
         guard let i = chat.messages.lastIndex(where: { $0.role == .user }) else { return nil }
         let next = chat.messages.index(after: i)
-        let answer = next < chat.messages.count && chat.messages[next].role == .assistant && !chat.messages[next].isStreaming
+        let answer =
+            next < chat.messages.count && chat.messages[next].role == .assistant && !chat.messages[next].isStreaming
             ? chat.messages[next].text : nil
         return (chat.messages[i].text, answer)
     }
@@ -163,10 +169,13 @@ public final class AttentionService: @unchecked Sendable {
                 var comparison: AttentionComparison?
                 if let other {
                     let captured = try AttentionRunner.capture(model: other, ids: ids, maxTokens: maxTokens).capture
-                    comparison = try AttentionComparison(analysis, try AttentionAnalysis(capture: captured, ids: ids, keepMaps: true))
+                    comparison = try AttentionComparison(
+                        analysis, try AttentionAnalysis(capture: captured, ids: ids, keepMaps: true))
                     b = captured
                     // Maps are read from the captures on demand; the dense copies are not kept.
-                    for l in analysis.layers.indices { for h in analysis.layers[l].heads.indices { analysis.layers[l].heads[h].map = [] } }
+                    for l in analysis.layers.indices {
+                        for h in analysis.layers[l].heads.indices { analysis.layers[l].heads[h].map = [] }
+                    }
                 }
                 let tokens = ids.map { id in loaded.tokenizer.map { $0.decode([id]) } ?? "<\(id)>" }
                 apply(run: run) { s in
@@ -217,18 +226,21 @@ public final class AttentionService: @unchecked Sendable {
             let stats = comparison.heads.map { c -> Float in
                 name == names[0] ? Float(c.mapMeanAbsDiff) : Float(c.deltas[String(name.dropFirst(2))] ?? .nan)
             }
-            let mapA = capture.map(layer: s.layer, head: s.head), mapB = b.map(layer: s.layer, head: s.head)
+            let mapA = capture.map(layer: s.layer, head: s.head)
+            let mapB = b.map(layer: s.layer, head: s.head)
             view = AttentionViewModel(
                 layers: capture.layers, heads: capture.heads, statistic: name, statistics: names, stats: stats,
                 tokens: s.tokens, layer: s.layer, head: s.head, weights: zip(mapA, mapB).map { abs($1 - $0) })
-            view.showDifference(ranked: comparison.ranked.prefix(8).map {
-                AttentionViewModel.RankedHead(layer: $0.layer, head: $0.head, value: Float($0.mapMeanAbsDiff))
-            })
+            view.showDifference(
+                ranked: comparison.ranked.prefix(8).map {
+                    AttentionViewModel.RankedHead(layer: $0.layer, head: $0.head, value: Float($0.mapMeanAbsDiff))
+                })
         } else {
             let stats = analysis.grid(s.statistic).map(Float.init)
             view = AttentionViewModel(
                 layers: capture.layers, heads: capture.heads, statistic: s.statistic, statistics: HeadStatistics.names,
-                stats: stats, tokens: s.tokens, layer: s.layer, head: s.head, weights: capture.map(layer: s.layer, head: s.head))
+                stats: stats, tokens: s.tokens, layer: s.layer, head: s.head,
+                weights: capture.map(layer: s.layer, head: s.head))
         }
         precondition(view.weights.count == t * t)
         return view

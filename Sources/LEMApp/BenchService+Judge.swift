@@ -31,14 +31,19 @@ extension BenchService {
             guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
                 throw AppError("judge URL must be http(s)://host:port/v1 (got \(url))")
             }
-            return (HTTPJudgeBackend(baseURL: u, model: name, apiKey: context.variable(Self.judgeKeyVariable), timeout: 60), 4)
+            return (
+                HTTPJudgeBackend(baseURL: u, model: name, apiKey: context.variable(Self.judgeKeyVariable), timeout: 60),
+                4
+            )
         case .local(let path):
             let url = try context.resolveModel(path)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw AppError("judge model \(path): no such model file or folder")
             }
             let key = ModelKey(model: url)
-            if context.pool.cached(key) == nil { post(BenchActivity(title: title, line: "loading judge \(url.lastPathComponent)…")) }
+            if context.pool.cached(key) == nil {
+                post(BenchActivity(title: title, line: "loading judge \(url.lastPathComponent)…"))
+            }
             let loaded = try context.pool.model(for: key)
             return (LocalJudgeBackend(model: loaded, sampling: SamplingSettings(maxTokens: request.maxTokens)), 1)
         }
@@ -54,17 +59,23 @@ extension BenchService {
             let (backend, width) = try judgeBackend(request, title: title)
             let caveat = backend.caveat
             try Task.checkCancellation()
-            let pass = JudgePass(store: store, backend: backend, rubrics: rubrics,
-                                 settings: .init(concurrency: width, retries: 3, rescore: request.rescore))
+            let pass = JudgePass(
+                store: store, backend: backend, rubrics: rubrics,
+                settings: .init(concurrency: width, retries: 3, rescore: request.rescore))
             let summary = try await pass.run(models: request.run.map { [$0] } ?? []) { [self] event in
                 switch event {
                 case .started(let count):
-                    post(BenchActivity(title: title, line: "judging \(count) answers with \(backend.identity)",
-                                       fraction: count == 0 ? 1 : 0, warning: caveat))
+                    post(
+                        BenchActivity(
+                            title: title, line: "judging \(count) answers with \(backend.identity)",
+                            fraction: count == 0 ? 1 : 0, warning: caveat))
                 case .judged(let model, let bench, let item, let status, let reason, let done, let total):
                     let why = reason.map { " (\($0))" } ?? ""
-                    post(BenchActivity(title: title, line: "[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)\(why)",
-                                       fraction: total > 0 ? Double(done) / Double(total) : nil, warning: caveat))
+                    post(
+                        BenchActivity(
+                            title: title,
+                            line: "[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)\(why)",
+                            fraction: total > 0 ? Double(done) / Double(total) : nil, warning: caveat))
                     if done % 5 == 0 { reload() }
                 }
             }

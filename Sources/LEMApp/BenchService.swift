@@ -87,7 +87,8 @@ public final class BenchService: @unchecked Sendable {
             guard lock.withLock({ store }) != nil || FileManager.default.fileExists(atPath: databaseURL.path) else {
                 inbox.post { wb in
                     wb.bench.model.setNotice(
-                        "No results store at \(path) yet: lem bench import ../shared/lem, or press r to run a benchmark.")
+                        "No results store at \(path) yet: lem bench import ../shared/lem, or press r to run a benchmark."
+                    )
                     if announce { wb.showNotice("no results store at \(path) yet") }
                 }
                 return
@@ -98,7 +99,8 @@ public final class BenchService: @unchecked Sendable {
                 vm.setSource(path)
                 vm.setChoices(judgeModels: judgeCandidates())
                 let fresh = vm
-                let said = "read \(path) again: \(Self.count(fresh.runs.count, "run")), \(Self.count(fresh.prompts.count, "prompt"))"
+                let said =
+                    "read \(path) again: \(Self.count(fresh.runs.count, "run")), \(Self.count(fresh.prompts.count, "prompt"))"
                 inbox.post { wb in
                     wb.bench.model.replaceData(with: fresh)
                     if announce { wb.showNotice(said) }
@@ -121,18 +123,21 @@ public final class BenchService: @unchecked Sendable {
                 highlights: p.highlights,
                 details: p.scores.map { cells in
                     cells.map {
-                        BenchScoreDetail(scorer: $0.scorer, dimension: $0.dimension, value: $0.value, status: $0.status.rawValue,
-                                         reasoning: $0.reasoning ?? "")
+                        BenchScoreDetail(
+                            scorer: $0.scorer, dimension: $0.dimension, value: $0.value, status: $0.status.rawValue,
+                            reasoning: $0.reasoning ?? "")
                     }
                 })
         }
-        var vm = BenchViewModel(runs: b.models, columns: b.columns, means: b.means, counts: b.counts, prompts: prompts,
-                                baseline: b.baselineIndex)
+        var vm = BenchViewModel(
+            runs: b.models, columns: b.columns, means: b.means, counts: b.counts, prompts: prompts,
+            baseline: b.baselineIndex)
         vm.setChoices(runnable: b.runnable, rubrics: JudgeRubric.builtIn.map(\.name))
         if b.models.isEmpty {
-            vm.setNotice(b.runnable.isEmpty
-                ? "The store is empty: lem bench import ../shared/lem, or press r to run a benchmark."
-                : "No answers yet: press r to run one of \(b.runnable.joined(separator: ", ")).")
+            vm.setNotice(
+                b.runnable.isEmpty
+                    ? "The store is empty: lem bench import ../shared/lem, or press r to run a benchmark."
+                    : "No answers yet: press r to run one of \(b.runnable.joined(separator: ", ")).")
         }
         return vm
     }
@@ -158,16 +163,21 @@ public final class BenchService: @unchecked Sendable {
     func launch(_ title: String, _ body: @escaping @Sendable () async throws -> JobResult) {
         let busy = lock.withLock { job != nil }
         if busy {
-            post(BenchActivity(title: title, line: "another job is running; stop it first (x)", running: false, failed: true))
+            post(
+                BenchActivity(
+                    title: title, line: "another job is running; stop it first (x)", running: false, failed: true))
             return
         }
         post(BenchActivity(title: title, line: "starting…"))
         let task = Task.detached { [self] in
             do {
                 let result = try await body()
-                post(BenchActivity(title: title, line: result.line, fraction: 1, running: false, warning: result.warning))
+                post(
+                    BenchActivity(title: title, line: result.line, fraction: 1, running: false, warning: result.warning)
+                )
             } catch is CancellationError {
-                post(BenchActivity(title: title, line: "stopped; what was answered is kept (r resumes)", running: false))
+                post(
+                    BenchActivity(title: title, line: "stopped; what was answered is kept (r resumes)", running: false))
             } catch {
                 post(BenchActivity(title: title, line: "\(error)", running: false, failed: true))
             }
@@ -179,16 +189,20 @@ public final class BenchService: @unchecked Sendable {
 
     private func startRun(_ request: BenchRunRequest) {
         guard let model else {
-            post(BenchActivity(title: "run", line: "no model: start lem workbench with --model PATH", running: false,
-                               failed: true))
+            post(
+                BenchActivity(
+                    title: "run", line: "no model: start lem workbench with --model PATH", running: false,
+                    failed: true))
             return
         }
         let title = "run \(request.benchmark) · \(model.title)"
         launch(title) { [self] in
             let store = try openStore()
-            let bench = try BenchmarkSource.resolve(request.benchmark, store: store, seedsDirectory: context.paths.seedsDirectory)
-            var plan = BenchRunPlan(model: model, benchmark: bench, limit: request.limit, maxTokens: request.maxTokens,
-                                    seed: request.seed)
+            let bench = try BenchmarkSource.resolve(
+                request.benchmark, store: store, seedsDirectory: context.paths.seedsDirectory)
+            var plan = BenchRunPlan(
+                model: model, benchmark: bench, limit: request.limit, maxTokens: request.maxTokens,
+                seed: request.seed)
             try plan.setKernelMode(named: request.kernel, directory: context.paths.kernelDirectory)
             try plan.validate()
             try plan.checkUnclaimed(store: store)
@@ -197,7 +211,9 @@ public final class BenchService: @unchecked Sendable {
             let meter = RunMeter()
             let runID = try await plan.run(store: store, model: loaded) { [self] event in
                 let p = meter.apply(event)
-                post(BenchActivity(title: title, line: p.line, fraction: p.total > 0 ? Double(p.done) / Double(p.total) : nil))
+                post(
+                    BenchActivity(
+                        title: title, line: p.line, fraction: p.total > 0 ? Double(p.done) / Double(p.total) : nil))
                 if case .response = event, p.sessionItems % 5 == 0 { reload() }
             }
             let p = meter.progress
@@ -213,12 +229,15 @@ public final class BenchService: @unchecked Sendable {
             // Each scorer scores only the benchmarks it is made for; the summary says what it skipped.
             let summary = try ScoringPass.run(scorers, store: store) { [self] done, total in
                 if done % 20 == 0 || done == total {
-                    post(BenchActivity(title: title, line: "[\(done)/\(total)] responses",
-                                       fraction: total > 0 ? Double(done) / Double(total) : nil))
+                    post(
+                        BenchActivity(
+                            title: title, line: "[\(done)/\(total)] responses",
+                            fraction: total > 0 ? Double(done) / Double(total) : nil))
                 }
             }
             try Task.checkCancellation()
-            return (["wrote \(summary.written) scores for \(summary.responses) answers"] + summary.notes).joined(separator: "; ")
+            return (["wrote \(summary.written) scores for \(summary.responses) answers"] + summary.notes).joined(
+                separator: "; ")
         }
     }
 }

@@ -14,12 +14,15 @@ extension ChatService {
         conversation.truncate(from: userIndex + 1)
         var sampling = chat.sampler
         sampling.seed = chat.sampler.seed ?? 0
-        conversation.apply(ChatSettings(sampler: sampling, systemPrompt: chat.systemPrompt, kernelMode: chat.kernelMode))
+        conversation.apply(
+            ChatSettings(sampler: sampling, systemPrompt: chat.systemPrompt, kernelMode: chat.kernelMode))
         let a = activeKey
         let b = ModelKey(model: chat.compareModelPath ?? a.model, adapter: chat.compareAdapterPath)
         inbox.post { wb in
             wb.chat.model.beginComparison(leftTitle: "A · " + a.title, rightTitle: "B · " + b.title)
-            if a == b { wb.showNotice("A and B are the same configuration: pick a B model or adapter in settings (F2)") }
+            if a == b {
+                wb.showNotice("A and B are the same configuration: pick a B model or adapter in settings (F2)")
+            }
         }
         cancelCurrent()
         lock.withLock { comparing = true }

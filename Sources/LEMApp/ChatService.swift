@@ -31,8 +31,10 @@ public final class ChatService: @unchecked Sendable {
     private var kernel: EthicsKernel?
 
     /// A service chatting on `model` first.
-    public init(context: AppContext, inbox: any WorkbenchInbox, model: ModelKey, catalog: ModelCatalog,
-                sessions: ChatSessions?) {
+    public init(
+        context: AppContext, inbox: any WorkbenchInbox, model: ModelKey, catalog: ModelCatalog,
+        sessions: ChatSessions?
+    ) {
         self.context = context
         self.inbox = inbox
         self.catalog = catalog
@@ -143,7 +145,8 @@ public final class ChatService: @unchecked Sendable {
         inbox.post { wb in
             wb.chat.model.setModel(
                 path: key.model, adapterPath: key.adapter, name: key.modelURL.lastPathComponent,
-                adapterName: key.adapterURL.map { ModelCatalog.adapterName($0) }, status: ready ? nil : "loading \(title)…")
+                adapterName: key.adapterURL.map { ModelCatalog.adapterName($0) },
+                status: ready ? nil : "loading \(title)…")
         }
         guard !ready else { return }
         work.async { [self] in
@@ -223,7 +226,9 @@ public final class ChatService: @unchecked Sendable {
             let model: LoadedModel
             do {
                 // A model whose load failed is tried again; if it fails again, that error is shown.
-                do { model = try context.pool.model(for: key) } catch { throw AppError("cannot load \(key.title): \(error)") }
+                do { model = try context.pool.model(for: key) } catch {
+                    throw AppError("cannot load \(key.title): \(error)")
+                }
                 request = try self.request(for: chat, model: model)
             } catch {
                 let message = "\(error)"

@@ -27,7 +27,8 @@ public final class ChatSessions: @unchecked Sendable {
     public init(databaseURL: URL, inbox: any WorkbenchInbox, exportDirectory: URL? = nil) {
         self.databaseURL = databaseURL
         self.inbox = inbox
-        self.exportDirectory = exportDirectory ?? databaseURL.deletingLastPathComponent().appendingPathComponent("chats")
+        self.exportDirectory =
+            exportDirectory ?? databaseURL.deletingLastPathComponent().appendingPathComponent("chats")
     }
 
     /// What loads a reopened session's model and adapter.
@@ -61,7 +62,8 @@ public final class ChatSessions: @unchecked Sendable {
         let title = chat.sessionTitle ?? Self.title(from: messages)
         let session = StoredChatSession(
             title: title, model: chat.model, adapter: chat.adapterPath, modelPath: chat.modelPath,
-            systemPrompt: chat.systemPrompt, kernelMode: chat.kernelMode.rawValue, sampling: Self.samplingJSON(chat.sampler),
+            systemPrompt: chat.systemPrompt, kernelMode: chat.kernelMode.rawValue,
+            sampling: Self.samplingJSON(chat.sampler),
             messages: messages.map { m in
                 StoredChatMessage(
                     role: m.role, text: m.text, promptTokens: m.stats?.promptTokens,
@@ -148,8 +150,9 @@ public final class ChatSessions: @unchecked Sendable {
         guard let chats = store() else { return }
         do {
             let list = try chats.list().map {
-                ChatSessionSummary(id: $0.id, title: $0.title, model: $0.model, messageCount: $0.messageCount,
-                                   updatedAt: $0.updatedAt)
+                ChatSessionSummary(
+                    id: $0.id, title: $0.title, model: $0.model, messageCount: $0.messageCount,
+                    updatedAt: $0.updatedAt)
             }
             inbox.post { wb in wb.chat.model.setSessions(list) }
         } catch {
@@ -162,14 +165,16 @@ public final class ChatSessions: @unchecked Sendable {
     static func apply(_ s: StoredChatSession, to chat: inout ChatViewModel) {
         let messages = s.messages.map { m in
             let stats = m.promptTokens.map { p in
-                TurnStats(promptTokens: p, generatedTokens: m.generatedTokens ?? 0,
-                          promptTokensPerSecond: m.promptTokensPerSecond ?? 0,
-                          generationTokensPerSecond: m.generationTokensPerSecond ?? 0)
+                TurnStats(
+                    promptTokens: p, generatedTokens: m.generatedTokens ?? 0,
+                    promptTokensPerSecond: m.promptTokensPerSecond ?? 0,
+                    generationTokensPerSecond: m.generationTokensPerSecond ?? 0)
             }
             return ChatEntry(role: m.role, text: m.text, stats: stats, wasCancelled: m.cancelled)
         }
-        chat.restore(messages: messages, systemPrompt: s.systemPrompt, kernelMode: KernelMode(rawValue: s.kernelMode) ?? .none,
-                     sampler: sampling(fromJSON: s.sampling), id: s.id, title: s.title)
+        chat.restore(
+            messages: messages, systemPrompt: s.systemPrompt, kernelMode: KernelMode(rawValue: s.kernelMode) ?? .none,
+            sampler: sampling(fromJSON: s.sampling), id: s.id, title: s.title)
     }
 
     /// A title from the first prompt: its first line, at most 48 characters.
@@ -190,7 +195,7 @@ public final class ChatSessions: @unchecked Sendable {
     static func samplingJSON(_ s: SamplingSettings) -> String {
         var o: JSONObject = [
             "temperature": .double(s.temperature), "top_p": .double(s.topP), "top_k": .int(s.topK),
-            "max_tokens": .int(s.maxTokens),
+            "max_tokens": .int(s.maxTokens)
         ]
         if let seed = s.seed { o["seed"] = seed <= UInt64(Int.max) ? .int(Int(seed)) : .double(Double(seed)) }
         return JSONValue.object(o).jsonText(sortedKeys: false)

@@ -28,13 +28,16 @@ public struct CheckpointProbe: TrainingProbe {
             prompts = try ProbePrompt.load(file: URL(fileURLWithPath: (file as NSString).expandingTildeInPath))
         } else {
             guard let seeds = seedsDirectory else {
-                throw AppError("probes need prompts: give probe_prompts (--probe-prompts FILE) or run where seeds/ is (or set LEM_HOME)")
+                throw AppError(
+                    "probes need prompts: give probe_prompts (--probe-prompts FILE) or run where seeds/ is (or set LEM_HOME)"
+                )
             }
             prompts = try ProbePrompt.seeds(directory: seeds, count: config.probeSeeds)
         }
         let answers = AnswerProbe(model: model, prompts: prompts, maxTokens: config.probeMaxTokens, load: load)
-        return CheckpointProbe(every: config.probeEvery, answers: answers,
-                               startFolder: config.resumeAdapterFile == nil ? nil : outputFolder)
+        return CheckpointProbe(
+            every: config.probeEvery, answers: answers,
+            startFolder: config.resumeAdapterFile == nil ? nil : outputFolder)
     }
 
     public func probe(step: Int, checkpoint: URL?, isCancelled: @Sendable () -> Bool) throws -> ProbeReport {
@@ -42,14 +45,18 @@ public struct CheckpointProbe: TrainingProbe {
         let folder: URL?
         if let checkpoint {
             // The run's own adapters.safetensors is its folder; a step file is read with the run's config.
-            folder = checkpoint.lastPathComponent == "adapters.safetensors" ? checkpoint.deletingLastPathComponent() : checkpoint
+            folder =
+                checkpoint.lastPathComponent == "adapters.safetensors"
+                ? checkpoint.deletingLastPathComponent() : checkpoint
         } else {
             folder = startFolder
         }
         let (answered, cancelled) = try answers.run(adapterFolder: folder, isCancelled: isCancelled)
         return ProbeReport(
             step: step, scorer: AnswerProbe.scorerName,
-            answers: answered.map { .init(id: $0.prompt.id, prompt: $0.prompt.prompt, answer: $0.text, score: $0.score, tokens: $0.tokens) },
+            answers: answered.map {
+                .init(id: $0.prompt.id, prompt: $0.prompt.prompt, answer: $0.text, score: $0.score, tokens: $0.tokens)
+            },
             seconds: Date().timeIntervalSince(start),
             error: cancelled ? "cancelled after \(answered.count) of \(answers.prompts.count) prompts" : nil)
     }

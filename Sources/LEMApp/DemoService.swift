@@ -55,8 +55,9 @@ public final class DemoService: @unchecked Sendable {
             }
         case .attention(.selectStatistic(let name)):
             inbox.post { wb in
-                wb.attention.model = Self.attentionModel(layer: wb.attention.model.layer, head: wb.attention.model.head,
-                                                         statistic: name)
+                wb.attention.model = Self.attentionModel(
+                    layer: wb.attention.model.layer, head: wb.attention.model.head,
+                    statistic: name)
             }
         case .train, .bench, .attention, .app:
             break
@@ -100,7 +101,9 @@ public final class DemoService: @unchecked Sendable {
                 let b = ["The", " answer", " is", " that", " tiny", " models", " learn", " slowly", "."]
                 wb.chat.model.beginComparison(leftTitle: "base", rightTitle: "base + adapter")
                 for (i, piece) in a.enumerated() { wb.chat.model.appendComparison(right: false, id: i, piece: piece) }
-                for (i, piece) in b.enumerated() { wb.chat.model.appendComparison(right: true, id: i + (i > 3 ? 100 : 0), piece: piece) }
+                for (i, piece) in b.enumerated() {
+                    wb.chat.model.appendComparison(right: true, id: i + (i > 3 ? 100 : 0), piece: piece)
+                }
                 wb.chat.model.endComparison()
             }
         case .clear:
@@ -142,7 +145,10 @@ public final class DemoService: @unchecked Sendable {
         var tokens: [String] = []
         var current = ""
         for ch in reply {
-            if ch == " " || ch == "\n", !current.isEmpty { tokens.append(current); current = "" }
+            if ch == " " || ch == "\n", !current.isEmpty {
+                tokens.append(current)
+                current = ""
+            }
             current.append(ch)
         }
         if !current.isEmpty { tokens.append(current) }
@@ -159,7 +165,9 @@ public final class DemoService: @unchecked Sendable {
                 inbox.post { wb in wb.chat.model.appendToken(t) }
             }
             let secs = max(0.001, Date().timeIntervalSince(start))
-            let stats = TurnStats(promptTokens: 24, generatedTokens: pieces.count, promptTokensPerSecond: 850, generationTokensPerSecond: Double(pieces.count) / secs)
+            let stats = TurnStats(
+                promptTokens: 24, generatedTokens: pieces.count, promptTokensPerSecond: 850,
+                generationTokensPerSecond: Double(pieces.count) / secs)
             inbox.post { wb in wb.chat.model.finishTurn(stats: stats) }
         }
     }
@@ -172,7 +180,8 @@ public final class DemoService: @unchecked Sendable {
         inbox.post { wb in
             // A local run: stoppable, and quitting asks first.
             wb.train.model = TrainViewModel.localRun(TrainRunRequest(), availableModels: [])
-            wb.train.model.describeRun(name: "demo run", baseModel: "demo", totalSteps: total, adapterFolder: "adapters/demo")
+            wb.train.model.describeRun(
+                name: "demo run", baseModel: "demo", totalSteps: total, adapterFolder: "adapters/demo")
             wb.train.model.setStatus(nil)
             wb.train.model.apply([.started(step: 0, totalSteps: total)])
         }
@@ -184,11 +193,14 @@ public final class DemoService: @unchecked Sendable {
             step += 1
             var events: [TrainingEvent] = []
             let base = 2.6 * exp(-Double(step) / 150) + 1.1
-            events.append(.trainReport(.init(
-                step: step, loss: base + (rng.next() - 0.5) * 0.35,
-                lr: 2e-4 * min(1, Double(step) / 50) * (0.5 + 0.5 * cos(Double.pi * Double(step) / Double(total))),
-                tokensPerSec: 1800 + rng.next() * 200, trainedTokens: step * 512,
-                peakMemMB: (1.2 + Double(step) / Double(total) * 0.3) * 1024, elapsed: Double(step) * 0.05)))
+            events.append(
+                .trainReport(
+                    .init(
+                        step: step, loss: base + (rng.next() - 0.5) * 0.35,
+                        lr: 2e-4 * min(1, Double(step) / 50)
+                            * (0.5 + 0.5 * cos(Double.pi * Double(step) / Double(total))),
+                        tokensPerSec: 1800 + rng.next() * 200, trainedTokens: step * 512,
+                        peakMemMB: (1.2 + Double(step) / Double(total) * 0.3) * 1024, elapsed: Double(step) * 0.05)))
             if step % 50 == 0 {
                 let progress = Double(step) / Double(total)
                 events.append(.validation(step: step, valLoss: base + 0.15 + 0.3 * progress * progress, valTime: 0.1))
@@ -212,15 +224,21 @@ public final class DemoService: @unchecked Sendable {
         for i in 0..<6 {
             wb.chat.model.beginTurn(prompt: "Question \(i): explain LoRA in **two** sentences, with an example.")
             wb.chat.model.appendToken(reply(to: "question \(i)"))
-            wb.chat.model.finishTurn(stats: TurnStats(promptTokens: 30, generatedTokens: 90, promptTokensPerSecond: 800, generationTokensPerSecond: 40))
+            wb.chat.model.finishTurn(
+                stats: TurnStats(
+                    promptTokens: 30, generatedTokens: 90, promptTokensPerSecond: 800, generationTokensPerSecond: 40))
         }
         var rng = SplitMix(seed: 3)
         var events: [TrainingEvent] = [.started(step: 0, totalSteps: 3000)]
         for step in 1...2000 {
-            events.append(.trainReport(.init(
-                step: step, loss: 2.6 * exp(-Double(step) / 400) + 1 + (rng.next() - 0.5) * 0.3,
-                lr: 2e-4 * cos(Double(step) / 2000), elapsed: Double(step) * 0.4)))
-            if step % 100 == 0 { events.append(.validation(step: step, valLoss: 2.6 * exp(-Double(step) / 400) + 1.2, valTime: 0.1)) }
+            events.append(
+                .trainReport(
+                    .init(
+                        step: step, loss: 2.6 * exp(-Double(step) / 400) + 1 + (rng.next() - 0.5) * 0.3,
+                        lr: 2e-4 * cos(Double(step) / 2000), elapsed: Double(step) * 0.4)))
+            if step % 100 == 0 {
+                events.append(.validation(step: step, valLoss: 2.6 * exp(-Double(step) / 400) + 1.2, valTime: 0.1))
+            }
         }
         wb.train.model.apply(events)
         wb.bench.model = benchModel()
@@ -238,12 +256,19 @@ public final class DemoService: @unchecked Sendable {
         var prompts: [BenchPromptResult] = []
         for i in 0..<18 {
             let b = benches[i % 3]
-            let scores: [Double?] = runs.indices.map { r in min(1, max(0, 0.5 + 0.08 * Double(r) + (rng.next() - 0.5) * 0.5)) }
-            let answers = runs.map { "The \($0) model answers prompt \(i) with a considered reply that mentions honesty and care." }
-            prompts.append(BenchPromptResult(
-                id: "p\(100 + i)", benchmark: b, prompt: "Demo prompt \(i): what should one do when a friend asks for help with something harmful?",
-                answers: answers, scores: scores, reasoning: runs.map { _ in "Demo judge: the answer is polite and mentions honesty." },
-                highlights: runs.map { _ in ["honesty"] }))
+            let scores: [Double?] = runs.indices.map { r in
+                min(1, max(0, 0.5 + 0.08 * Double(r) + (rng.next() - 0.5) * 0.5))
+            }
+            let answers = runs.map {
+                "The \($0) model answers prompt \(i) with a considered reply that mentions honesty and care."
+            }
+            prompts.append(
+                BenchPromptResult(
+                    id: "p\(100 + i)", benchmark: b,
+                    prompt: "Demo prompt \(i): what should one do when a friend asks for help with something harmful?",
+                    answers: answers, scores: scores,
+                    reasoning: runs.map { _ in "Demo judge: the answer is polite and mentions honesty." },
+                    highlights: runs.map { _ in ["honesty"] }))
         }
         return BenchViewModel(runs: runs, prompts: prompts)
     }
@@ -254,7 +279,9 @@ public final class DemoService: @unchecked Sendable {
 
     static func attentionModel(layer: Int, head: Int, statistic: String) -> AttentionViewModel {
         let tokens = ["<bos>", "The", " cat", " sat", " on", " the", " mat", ".", " It", " was", " 漢字", " happy", "."]
-        let t = tokens.count, layers = 6, heads = 8
+        let t = tokens.count
+        let layers = 6
+        let heads = 8
         var weights = [Float](repeating: 0, count: t * t)  // (T, T) query × key, causal
         for q in 0..<t {
             var row = [Float](repeating: 0, count: t)
@@ -266,9 +293,12 @@ public final class DemoService: @unchecked Sendable {
             for k in 0..<t { weights[q * t + k] = row[k] / sum }
         }
         var rng = SplitMix(seed: UInt64(statistic.count))
-        let stats = (0..<(layers * heads)).map { i in Float(statistic == "entropy" ? 0.5 + 2 * rng.next() : rng.next()) * Float(1 + i % 3) / 3 }
-        return AttentionViewModel(layers: layers, heads: heads, statistic: statistic, statistics: statisticNames, stats: stats,
-                                  tokens: tokens, layer: layer, head: head, weights: weights)
+        let stats = (0..<(layers * heads)).map { i in
+            Float(statistic == "entropy" ? 0.5 + 2 * rng.next() : rng.next()) * Float(1 + i % 3) / 3
+        }
+        return AttentionViewModel(
+            layers: layers, heads: heads, statistic: statistic, statistics: statisticNames, stats: stats,
+            tokens: tokens, layer: layer, head: head, weights: weights)
     }
 }
 

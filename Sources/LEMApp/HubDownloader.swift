@@ -3,7 +3,7 @@ import LEMCore
 import LEMFormats
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `lem pull`: downloads a model repository from the Hugging Face Hub (or `$HF_ENDPOINT`) into
@@ -42,8 +42,10 @@ public final class HubDownloader: Sendable {
 
     public static let defaultEndpoint = URL(string: "https://huggingface.co")!
 
-    public init(cache: HubCache, endpoint: URL = HubDownloader.defaultEndpoint, token: String? = nil,
-                idleTimeout: TimeInterval = 60) {
+    public init(
+        cache: HubCache, endpoint: URL = HubDownloader.defaultEndpoint, token: String? = nil,
+        idleTimeout: TimeInterval = 60
+    ) {
         self.cache = cache
         self.endpoint = endpoint
         self.token = token
@@ -63,7 +65,9 @@ public final class HubDownloader: Sendable {
         let (commit, all) = try listFiles(repo: repo, revision: revision)
         let files = include.isEmpty ? all : all.filter { path in include.contains { Glob.matches($0, path) } }
         guard !files.isEmpty else {
-            throw AppError("\(repo)@\(revision): no file matches \(include.joined(separator: " ")) (files: \(all.prefix(20).joined(separator: ", ")))")
+            throw AppError(
+                "\(repo)@\(revision): no file matches \(include.joined(separator: " ")) (files: \(all.prefix(20).joined(separator: ", ")))"
+            )
         }
         report(.listed(commit: commit, files: files))
         for path in files {
@@ -85,12 +89,16 @@ public final class HubDownloader: Sendable {
     }
 
     func url(_ path: String) -> URL {
-        let base = endpoint.absoluteString.hasSuffix("/") ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
+        let base =
+            endpoint.absoluteString.hasSuffix("/")
+            ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
         return URL(string: base + path)!
     }
 
     func listFiles(repo: String, revision: String) throws -> (String, [String]) {
-        let rev = revision.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? revision
+        let rev =
+            revision.addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? revision
         let api = url("/api/models/\(Self.encode(repo))/revision/\(rev)")
         let (response, body) = try send(api, method: "GET")
         try check(response, api, what: "\(repo)@\(revision)")
@@ -99,7 +107,9 @@ public final class HubDownloader: Sendable {
         else {
             throw AppError("\(api.absoluteString): expected {\"sha\", \"siblings\"} from the Hub's model API")
         }
-        guard sha.count >= 7, sha.allSatisfy({ $0.isHexDigit }) else { throw AppError("\(api.absoluteString): commit '\(sha)' is not a hash") }
+        guard sha.count >= 7, sha.allSatisfy({ $0.isHexDigit }) else {
+            throw AppError("\(api.absoluteString): commit '\(sha)' is not a hash")
+        }
         let names: [String] = siblings.compactMap { $0["rfilename"]?.string }
         let files = names.filter(Self.isSafeRelativePath)
         return (sha, files)
@@ -116,12 +126,14 @@ public final class HubDownloader: Sendable {
     func metadata(repo: String, commit: String, path: String) throws -> (etag: String, size: Int64?) {
         let head = url("/\(Self.encode(repo))/resolve/\(commit)/\(Self.encode(path))")
         var target = head
-        for _ in 0 ..< 5 {
+        for _ in 0..<5 {
             let (response, _) = try send(target, method: "HEAD")
             let linked = response.value(forHTTPHeaderField: "X-Linked-Etag")
-            if (300 ..< 400).contains(response.statusCode), linked == nil,
-                let location = response.value(forHTTPHeaderField: "Location"), let next = URL(string: location, relativeTo: target),
-                next.host == nil || next.host == head.host {
+            if (300..<400).contains(response.statusCode), linked == nil,
+                let location = response.value(forHTTPHeaderField: "Location"),
+                let next = URL(string: location, relativeTo: target),
+                next.host == nil || next.host == head.host
+            {
                 target = next.absoluteURL  // a renamed repository: relative redirects only
                 continue
             }
@@ -133,7 +145,9 @@ public final class HubDownloader: Sendable {
             guard !etag.isEmpty, etag.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
                 throw AppError("\(target.absoluteString): unusable ETag '\(raw)'")
             }
-            let size = (response.value(forHTTPHeaderField: "X-Linked-Size") ?? response.value(forHTTPHeaderField: "Content-Length"))
+            let size =
+                (response.value(forHTTPHeaderField: "X-Linked-Size")
+                ?? response.value(forHTTPHeaderField: "Content-Length"))
                 .flatMap { Int64($0) }
             return (etag, size)
         }
@@ -151,7 +165,8 @@ public final class HubDownloader: Sendable {
         let (etag, size) = try metadata(repo: repo, commit: commit, path: path)
         let blob = cache.blobURL(repo: repo, etag: etag)
         let fm = FileManager.default
-        if let existing = try? fm.attributesOfItem(atPath: blob.path)[.size] as? Int64, size == nil || existing == size {
+        if let existing = try? fm.attributesOfItem(atPath: blob.path)[.size] as? Int64, size == nil || existing == size
+        {
             try cache.link(repo: repo, commit: commit, path: path, etag: etag)
             report(.cached(file: path))
             return
@@ -187,8 +202,10 @@ public final class HubDownloader: Sendable {
                         report(.progress(file: path, received: received, total: size))
                     }
                 }
-                if (300 ..< 400).contains(response.statusCode), let location = response.value(forHTTPHeaderField: "Location"),
-                    let next = URL(string: location, relativeTo: target), hops < 5 {
+                if (300..<400).contains(response.statusCode),
+                    let location = response.value(forHTTPHeaderField: "Location"),
+                    let next = URL(string: location, relativeTo: target), hops < 5
+                {
                     target = next.absoluteURL
                     hops += 1
                     continue
@@ -201,13 +218,15 @@ public final class HubDownloader: Sendable {
         let received = sink.received
         report(.progress(file: path, received: received, total: size))
         if let size, received != size {
-            throw AppError("\(repo)/\(path): received \(received) bytes, the Hub announced \(size) (run lem pull again to resume)")
+            throw AppError(
+                "\(repo)/\(path): received \(received) bytes, the Hub announced \(size) (run lem pull again to resume)")
         }
         if etag.count == 64, etag.allSatisfy({ $0.isHexDigit }) {
             let digest = sink.hasher.hexDigest()
             guard digest == etag.lowercased() else {
                 try? fm.removeItem(at: partial)
-                throw AppError("\(repo)/\(path): sha256 \(digest) does not match the Hub's \(etag); the partial file was removed")
+                throw AppError(
+                    "\(repo)/\(path): sha256 \(digest) does not match the Hub's \(etag); the partial file was removed")
             }
         }
         try handle.synchronize()
@@ -219,9 +238,11 @@ public final class HubDownloader: Sendable {
     /// An HTTP status as an error naming what was asked for; nothing for 2xx.
     func check(_ response: HTTPURLResponse, _ url: URL, what: String) throws {
         switch response.statusCode {
-        case 200 ..< 300: return
+        case 200..<300: return
         case 401, 403:
-            throw AppError("\(what): the Hub refused access (HTTP \(response.statusCode)); set HF_TOKEN for gated or private models")
+            throw AppError(
+                "\(what): the Hub refused access (HTTP \(response.statusCode)); set HF_TOKEN for gated or private models"
+            )
         case 404: throw AppError("\(what): not found on \(endpoint.absoluteString) (HTTP 404)")
         default: throw AppError("\(what): HTTP \(response.statusCode) from \(url.absoluteString)")
         }
@@ -240,7 +261,9 @@ public final class HubDownloader: Sendable {
         request.timeoutInterval = idleTimeout
         request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
         request.setValue("lem-workbench", forHTTPHeaderField: "User-Agent")
-        if let token, url.host == endpoint.host { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let token, url.host == endpoint.host {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         if range > 0 { request.setValue("bytes=\(range)-", forHTTPHeaderField: "Range") }
         let transfer = Transfer(sink: sink, progress: progress)
         let session = URLSession(configuration: .ephemeral, delegate: transfer, delegateQueue: nil)
@@ -314,7 +337,11 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         if let sink, let status = http?.statusCode {
             streaming = status == 200 || status == 206
             if status == 200, sink.received > 0 {
-                do { try sink.restart() } catch { failure = "\(error)"; completionHandler(.cancel); return }
+                do { try sink.restart() } catch {
+                    failure = "\(error)"
+                    completionHandler(.cancel)
+                    return
+                }
             }
         }
         completionHandler(.allow)
@@ -346,9 +373,13 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
 /// everything under that folder.
 enum Glob {
     static func matches(_ pattern: String, _ path: String) -> Bool {
-        let p = Array(pattern.hasSuffix("/") ? pattern + "*" : pattern), s = Array(path)
+        let p = Array(pattern.hasSuffix("/") ? pattern + "*" : pattern)
+        let s = Array(path)
         // Iterative matcher with one backtrack point for the last `*`.
-        var pi = 0, si = 0, star = -1, mark = 0
+        var pi = 0
+        var si = 0
+        var star = -1
+        var mark = 0
         while si < s.count {
             if pi < p.count, p[pi] == "*" {
                 star = pi

@@ -24,7 +24,8 @@ public struct ModelCatalog: Sendable {
     /// The installed models that open (models folder first, then the Hugging Face cache, named
     /// `ORG/NAME`), plus `including` when it is elsewhere.
     public func models(including extra: URL? = nil) -> [ChatChoice] {
-        let entries = ((try? ModelInventory.list(modelsDirectory)) ?? [])
+        let entries =
+            ((try? ModelInventory.list(modelsDirectory)) ?? [])
             + (hubCache.map { ModelInventory.list(hubCache: $0) } ?? [])
         var out = entries.filter { $0.error == nil }.map { ChatChoice(name: $0.name, path: $0.url.path) }
         if let extra, !out.contains(where: { $0.path == extra.path }) {
@@ -53,7 +54,9 @@ public struct ModelCatalog: Sendable {
 
     private static func collect(_ dir: URL, depth: Int, into found: inout [URL]) {
         if isAdapterFolder(dir) { found.append(dir) }
-        guard depth < maxDepth, let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        guard depth < maxDepth, let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+            return
+        }
         for name in names.sorted() where !name.hasPrefix(".") {
             let child = dir.appendingPathComponent(name)
             var isDir: ObjCBool = false

@@ -72,7 +72,9 @@ public final class TrainService: @unchecked Sendable {
         let fromFile = config.givenKeys
         func set(_ key: String, _ value: String) throws {
             if key == "lora_rank" {
-                guard let rank = Int(value), rank > 0 else { throw AppError("LoRA rank: '\(value)' is not a whole number > 0") }
+                guard let rank = Int(value), rank > 0 else {
+                    throw AppError("LoRA rank: '\(value)' is not a whole number > 0")
+                }
                 config.loraParameters.rank = rank
             } else {
                 let v = pathKeys.contains(key) ? paths.resolve(value).path : value
@@ -179,8 +181,9 @@ public final class TrainService: @unchecked Sendable {
         let prepared = try PreparedTrainingRun.prepare(
             config: config, engineOptions: context.engineOptions,
             makeProbe: { model, folder in
-                try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds,
-                                         load: { try context.load($0) })
+                try CheckpointProbe.make(
+                    config: config, model: model, outputFolder: folder, seedsDirectory: seeds,
+                    load: { try context.load($0) })
             },
             stage: { stage in
                 let line: String
@@ -199,7 +202,8 @@ public final class TrainService: @unchecked Sendable {
         let modelPath = prepared.modelURL.path
         let prompts = (prepared.training.options.probe as? CheckpointProbe)?.answers.prompts.count ?? 0
         inbox.post { wb in
-            wb.train.model.describeRun(name: runName, baseModel: modelPath, totalSteps: config.iters, adapterFolder: folder.path)
+            wb.train.model.describeRun(
+                name: runName, baseModel: modelPath, totalSteps: config.iters, adapterFolder: folder.path)
             if prompts > 0 { wb.train.model.setStatus("probing the starting weights with \(prompts) prompts…") }
         }
         var saves = 0
@@ -214,14 +218,19 @@ public final class TrainService: @unchecked Sendable {
                     switch event {
                     case .trainReport: wb.train.model.setStatus(nil)
                     case .saved(let step, _):
-                        if probing { wb.train.model.setStatus("probing the checkpoint at iteration \(step) (\(prompts) prompts)…") }
+                        if probing {
+                            wb.train.model.setStatus(
+                                "probing the checkpoint at iteration \(step) (\(prompts) prompts)…")
+                        }
                     case .probe(let p): wb.train.model.setStatus(p.error.map { "probe at iteration \(p.step): \($0)" })
                     case .finished(let step, let path):
                         wb.train.model.addCheckpoint(step: step, path: path)
                         wb.train.model.end(status: "finished: adapter in \(path)")
                     case .failed(let step, let message):
                         // A stopped run saved its adapter: offer it to "chat with checkpoint".
-                        if message == TrainingEvent.cancelledMessage { wb.train.model.addCheckpoint(step: step, path: folder.path) }
+                        if message == TrainingEvent.cancelledMessage {
+                            wb.train.model.addCheckpoint(step: step, path: folder.path)
+                        }
                         wb.train.model.end(status: "stopped at iteration \(step): \(message); r resumes")
                     default: break
                     }

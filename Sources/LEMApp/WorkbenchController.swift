@@ -27,8 +27,10 @@ public final class WorkbenchController: @unchecked Sendable {
     public let follower: TrainLogFollower?
 
     /// The services for `mode`, posting to `inbox`; `trainLog` is followed when given.
-    public init(context: AppContext, inbox: any WorkbenchInbox, mode: Mode, trainLog: URL? = nil,
-                adapterRoots: [URL]? = nil) {
+    public init(
+        context: AppContext, inbox: any WorkbenchInbox, mode: Mode, trainLog: URL? = nil,
+        adapterRoots: [URL]? = nil
+    ) {
         follower = trainLog.map { TrainLogFollower(url: $0, inbox: inbox) }
         switch mode {
         case .live(let model, let compare):

@@ -19,7 +19,9 @@ extension JSONValue {
     /// Parses a document, but leaves the members at the dotted `skipping` paths (e.g.
     /// `model.vocab`) unparsed: they read as `null` and their byte ranges in `data` are returned,
     /// for a purpose-built scanner (a 262k-entry vocabulary).
-    public static func parse(_ data: Data, skipping: Set<String>) throws -> (value: JSONValue, skipped: [String: Range<Int>]) {
+    public static func parse(_ data: Data, skipping: Set<String>) throws -> (
+        value: JSONValue, skipped: [String: Range<Int>]
+    ) {
         try data.withUnsafeBytes { raw in
             var p = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             p.skipPaths = skipping
@@ -89,7 +91,7 @@ public struct JSONParser {
                     if skipPaths.contains(dotted) {
                         let start = i
                         try skipValue()
-                        skipped[dotted] = start ..< i
+                        skipped[dotted] = start..<i
                         members.append((key, .null))
                     } else {
                         path.append(key)
@@ -236,7 +238,7 @@ public struct JSONParser {
 
     mutating func literal(_ word: StaticString) throws {
         let start = i
-        for k in 0 ..< word.utf8CodeUnitCount {
+        for k in 0..<word.utf8CodeUnitCount {
             guard i < bytes.count, bytes[i] == word.utf8Start[k] else {
                 throw JSONParseError(offset: start, message: "invalid literal")
             }
@@ -258,7 +260,7 @@ public struct JSONParser {
                 break
             }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< i]), as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if isInteger, let n = Int(text) { return .int(n) }
         guard i > start, let d = Double(text) else {
             throw JSONParseError(offset: start, message: "invalid value")
@@ -300,7 +302,8 @@ public struct JSONParser {
 
     mutating func hex4() throws -> UInt32 {
         guard i + 4 <= bytes.count,
-            let v = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[i ..< (i + 4)]), as: UTF8.self), radix: 16)
+            let v = UInt32(
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<(i + 4)]), as: UTF8.self), radix: 16)
         else { throw error("bad \\u escape") }
         i += 4
         return v
@@ -314,14 +317,14 @@ public struct JSONParser {
         while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") { i += 1 }
         guard i < bytes.count else { throw JSONParseError(offset: start, message: "unterminated string") }
         if bytes[i] == UInt8(ascii: "\"") {
-            let s = UnsafeBufferPointer(rebasing: bytes[start ..< i])
+            let s = UnsafeBufferPointer(rebasing: bytes[start..<i])
             i += 1
             guard let text = String(validating: s, as: UTF8.self) else {
                 throw JSONParseError(offset: start, message: "invalid UTF-8 in string")
             }
             return text
         }
-        var out = Array(bytes[start ..< i])
+        var out = Array(bytes[start..<i])
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {

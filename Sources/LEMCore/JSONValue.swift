@@ -130,7 +130,9 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
 
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         guard a.members.count == b.members.count else { return false }
-        return zip(a.sortedByBytes, b.sortedByBytes).allSatisfy { $0.key.utf8.elementsEqual($1.key.utf8) && $0.value == $1.value }
+        return zip(a.sortedByBytes, b.sortedByBytes).allSatisfy {
+            $0.key.utf8.elementsEqual($1.key.utf8) && $0.value == $1.value
+        }
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -166,7 +168,8 @@ extension JSONValue {
                 items[i].write(into: &out, sortedKeys: sortedKeys, indent: inner)
             }
         case .object(let o):
-            let members = sortedKeys ? o.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : o.members
+            let members =
+                sortedKeys ? o.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : o.members
             writeContainer(into: &out, open: "{", close: "}", count: members.count, indent: indent) { i, out, inner in
                 out += JSONText.quote(members[i].key) + (inner == nil ? ":" : ": ")
                 members[i].value.write(into: &out, sortedKeys: sortedKeys, indent: inner)
@@ -181,7 +184,7 @@ extension JSONValue {
         out += open
         guard count > 0 else { return out += close }
         let inner = indent.map { $0 + 2 }
-        for i in 0 ..< count {
+        for i in 0..<count {
             if i > 0 { out += "," }
             if let inner { out += "\n" + String(repeating: " ", count: inner) }
             element(i, &out, inner)

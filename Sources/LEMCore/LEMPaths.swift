@@ -40,7 +40,8 @@ public struct LEMPaths: Sendable, Equatable {
         environment: [String: String], currentDirectory: URL,
         sourceCheckout: URL? = LEMPaths.buildCheckout
     ) {
-        let userHome = environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let userHome =
+            environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser
         self.userHome = userHome
         if let lemHome = environment["LEM_HOME"], !lemHome.isEmpty {
@@ -58,9 +59,12 @@ public struct LEMPaths: Sendable, Equatable {
         func variable(_ name: String) -> URL? {
             environment[name].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) }
         }
-        let hfHome = variable("HF_HOME")
-            ?? (variable("XDG_CACHE_HOME") ?? userHome.appendingPathComponent(".cache")).appendingPathComponent("huggingface")
-        huggingFaceCache = variable("HF_HUB_CACHE") ?? variable("HUGGINGFACE_HUB_CACHE") ?? hfHome.appendingPathComponent("hub")
+        let hfHome =
+            variable("HF_HOME")
+            ?? (variable("XDG_CACHE_HOME") ?? userHome.appendingPathComponent(".cache")).appendingPathComponent(
+                "huggingface")
+        huggingFaceCache =
+            variable("HF_HUB_CACHE") ?? variable("HUGGINGFACE_HUB_CACHE") ?? hfHome.appendingPathComponent("hub")
         self.currentDirectory = currentDirectory
         self.sourceCheckout = sourceCheckout.flatMap {
             FileManager.default.fileExists(atPath: $0.appendingPathComponent("Package.swift").path) ? $0 : nil

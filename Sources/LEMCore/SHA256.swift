@@ -5,7 +5,7 @@
 /// dependency for one hash; checked against the FIPS test vectors.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
     ]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
@@ -18,7 +18,7 @@ public struct SHA256: Sendable {
         0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
         0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
         0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
-        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
+        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2
     ]
 
     public init() {}
@@ -30,7 +30,7 @@ public struct SHA256: Sendable {
         var i = 0
         if !buffer.isEmpty {
             let take = min(64 - buffer.count, input.count)
-            buffer.append(contentsOf: input[0 ..< take])
+            buffer.append(contentsOf: input[0..<take])
             i = take
             if buffer.count == 64 {
                 let block = buffer
@@ -40,7 +40,7 @@ public struct SHA256: Sendable {
         }
         input.withUnsafeBufferPointer { p in
             while p.count - i >= 64 {
-                Self.compress(&state, UnsafeBufferPointer(rebasing: p[i ..< i + 64]))
+                Self.compress(&state, UnsafeBufferPointer(rebasing: p[i..<i + 64]))
                 i += 64
             }
         }
@@ -53,14 +53,14 @@ public struct SHA256: Sendable {
         let bits = length &* 8
         copy.buffer.append(0x80)
         while copy.buffer.count % 64 != 56 { copy.buffer.append(0) }
-        for i in (0 ..< 8).reversed() { copy.buffer.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
+        for i in (0..<8).reversed() { copy.buffer.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
         let tail = copy.buffer
         tail.withUnsafeBufferPointer { all in
             for start in stride(from: 0, to: all.count, by: 64) {
-                Self.compress(&copy.state, UnsafeBufferPointer(rebasing: all[start ..< start + 64]))
+                Self.compress(&copy.state, UnsafeBufferPointer(rebasing: all[start..<start + 64]))
             }
         }
-        return copy.state.flatMap { w in (0 ..< 4).map { UInt8(truncatingIfNeeded: w >> (24 - 8 * $0)) } }
+        return copy.state.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (24 - 8 * $0)) } }
     }
 
     /// The digest as lowercase hex.
@@ -76,29 +76,48 @@ public struct SHA256: Sendable {
     /// One 64-byte block into `state`.
     private static func compress(_ state: inout [UInt32], _ block: UnsafeBufferPointer<UInt8>) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for i in 0 ..< 16 {
-                w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
+            for i in 0..<16 {
+                w[i] =
+                    UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8
                     | UInt32(block[4 * i + 3])
             }
-            for i in 16 ..< 64 {
+            for i in 16..<64 {
                 let s0 = w[i - 15].rotatedRight(7) ^ w[i - 15].rotatedRight(18) ^ (w[i - 15] >> 3)
                 let s1 = w[i - 2].rotatedRight(17) ^ w[i - 2].rotatedRight(19) ^ (w[i - 2] >> 10)
                 w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
             }
-            var a = state[0], b = state[1], c = state[2], d = state[3]
-            var e = state[4], f = state[5], g = state[6], h = state[7]
-            for i in 0 ..< 64 {
+            var a = state[0]
+            var b = state[1]
+            var c = state[2]
+            var d = state[3]
+            var e = state[4]
+            var f = state[5]
+            var g = state[6]
+            var h = state[7]
+            for i in 0..<64 {
                 let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
                 let ch = (e & f) ^ (~e & g)
                 let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
                 let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
                 let maj = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = s0 &+ maj
-                h = g; g = f; f = e; e = d &+ t1
-                d = c; c = b; b = a; a = t1 &+ t2
+                h = g
+                g = f
+                f = e
+                e = d &+ t1
+                d = c
+                c = b
+                b = a
+                a = t1 &+ t2
             }
-            state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-            state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+            state[0] &+= a
+            state[1] &+= b
+            state[2] &+= c
+            state[3] &+= d
+            state[4] &+= e
+            state[5] &+= f
+            state[6] &+= g
+            state[7] &+= h
         }
     }
 }

@@ -93,14 +93,16 @@ public enum TrainLogParser {
             return nil
         }
         let declared = (o["event"]?.string ?? o["type"]?.string)?.lowercased()
-        let kind = declared ?? (o["val_loss"] != nil ? "val" : (o["loss"] != nil || o["train_loss"] != nil ? "train" : nil))
+        let kind =
+            declared ?? (o["val_loss"] != nil ? "val" : (o["loss"] != nil || o["train_loss"] != nil ? "train" : nil))
         guard let kind else { return issue("no 'event' or 'type' field and no loss to infer it from") }
         let step = integer("step", "iter", "iteration")
         let path = o["path"]?.string ?? ""
         let message = o["error"]?.string ?? o["message"]?.string
         switch kind {
         case "started", "start":
-            return .event(.started(step: step ?? 0, totalSteps: integer("total_steps", "iters", "total") ?? 0), warning: nil)
+            return .event(
+                .started(step: step ?? 0, totalSteps: integer("total_steps", "iters", "total") ?? 0), warning: nil)
         case "train":
             guard let step, let loss = number("loss", "train_loss") else {
                 return issue("train record needs 'step' and 'loss'")
@@ -109,15 +111,17 @@ public enum TrainLogParser {
             let report = TrainingEvent.TrainReport(
                 step: step, loss: loss, lr: number("lr", "learning_rate"), itPerSec: number("it_per_sec"),
                 tokensPerSec: number("tokens_per_sec", "tokens_per_second", "tok_per_sec"),
-                trainedTokens: integer("trained_tokens", "tokens"), peakMemMB: memory, elapsed: number("elapsed", "time"))
+                trainedTokens: integer("trained_tokens", "tokens"), peakMemMB: memory,
+                elapsed: number("elapsed", "time"))
             return .event(.trainReport(report), warning: finiteWarning(loss, source: source, line: line))
         case "validating": return .event(.validating(step: step ?? 0), warning: nil)
         case "validation", "val":
             guard let step, let loss = number("val_loss", "loss") else {
                 return issue("validation record needs 'step' and 'val_loss'")
             }
-            return .event(.validation(step: step, valLoss: loss, valTime: number("val_time")),
-                          warning: finiteWarning(loss, source: source, line: line))
+            return .event(
+                .validation(step: step, valLoss: loss, valTime: number("val_time")),
+                warning: finiteWarning(loss, source: source, line: line))
         case "saved": return .event(.saved(step: step ?? 0, path: path), warning: nil)
         case "best":
             guard let loss = number("val_loss", "loss") else { return issue("best record needs 'val_loss'") }
@@ -133,9 +137,10 @@ public enum TrainLogParser {
                     return issue("probe answers[\(j)] needs an 'answer' string")
                 }
                 let score = a["score"]?.double
-                answers.append(ProbeReport.Answer(
-                    id: a["id"]?.string ?? "#\(j + 1)", prompt: a["prompt"]?.string ?? "", answer: answer,
-                    score: score.flatMap { $0.isFinite ? $0 : nil }, tokens: a["tokens"]?.int))
+                answers.append(
+                    ProbeReport.Answer(
+                        id: a["id"]?.string ?? "#\(j + 1)", prompt: a["prompt"]?.string ?? "", answer: answer,
+                        score: score.flatMap { $0.isFinite ? $0 : nil }, tokens: a["tokens"]?.int))
             }
             let report = ProbeReport(
                 step: step, scorer: o["scorer"]?.string, answers: answers,
@@ -158,6 +163,6 @@ extension StringProtocol {
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
             return ""
         }
-        return String(self[first ... last])
+        return String(self[first...last])
     }
 }

@@ -107,12 +107,15 @@ public enum TrainingEvent: Sendable, Hashable {
             o["score"] = p.meanScore.map { .double($0) } ?? .null
             o["scorer"] = p.scorer.map { .string($0) } ?? .null
             number("seconds", p.seconds)
-            o["answers"] = .array(p.answers.map { a in
-                var answer: JSONObject = ["id": .string(a.id), "prompt": .string(a.prompt), "answer": .string(a.answer)]
-                answer["score"] = a.score.map { $0.isFinite ? .double($0) : .null } ?? .null
-                answer["tokens"] = a.tokens.map { .int($0) } ?? .null
-                return .object(answer)
-            })
+            o["answers"] = .array(
+                p.answers.map { a in
+                    var answer: JSONObject = [
+                        "id": .string(a.id), "prompt": .string(a.prompt), "answer": .string(a.answer)
+                    ]
+                    answer["score"] = a.score.map { $0.isFinite ? .double($0) : .null } ?? .null
+                    answer["tokens"] = a.tokens.map { .int($0) } ?? .null
+                    return .object(answer)
+                })
             if let error = p.error { o["error"] = .string(error) }
         }
         return .object(o)

@@ -53,12 +53,14 @@ public struct AnswerProbe: Sendable {
     /// Stops between tokens when `isCancelled` turns true, returning the answers finished so
     /// far and `cancelled: true` (the interrupted answer is dropped, never scored half-done).
     public func run(adapterFolder: URL?, isCancelled: @Sendable () -> Bool = { false }) throws
-        -> (answers: [Answer], cancelled: Bool) {
+        -> (answers: [Answer], cancelled: Bool)
+    {
         let chat = try load(ModelKey(model: model, adapter: adapterFolder))
         var answers: [Answer] = []
         for prompt in prompts {
             if isCancelled() { return (answers, true) }
-            var request = try chat.chatRequest(messages: [.user(prompt.prompt)], sampling: SamplingSettings(maxTokens: maxTokens))
+            var request = try chat.chatRequest(
+                messages: [.user(prompt.prompt)], sampling: SamplingSettings(maxTokens: maxTokens))
             request.keepAnswer = false  // independent prompts: only their shared start is worth keeping
             let handle = GenerationHandle()
             var text = ""

@@ -10,28 +10,47 @@ import LEMStore
 public enum BatchFile {
     /// The request lines for `plan`'s unanswered items, opening (or resuming) its run with the
     /// engine recorded as `batch:<model>`; returns the run id and the lines.
-    public static func export(plan: BenchRunPlan, model: String, store: ResultStore) throws -> (runID: Int64, lines: [String]) {
+    public static func export(plan: BenchRunPlan, model: String, store: ResultStore) throws -> (
+        runID: Int64, lines: [String]
+    ) {
         try plan.validate()
         var spec = plan.spec
         spec.engine = "batch:" + model
         let all = try store.itemCount(benchmark: spec.benchmark)
-        guard all > 0 else { throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
+        guard all > 0 else {
+            throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first")
+        }
         let (runID, _) = try store.openRun(spec)
-        let pending = try store.pendingItems(runID: runID, benchmark: spec.benchmark, limit: min(all, plan.limit ?? all))
+        let pending = try store.pendingItems(
+            runID: runID, benchmark: spec.benchmark, limit: min(all, plan.limit ?? all))
         let lines = pending.map { item -> String in
-            let messages = BenchPrompt.messages(prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
-                                                kernel: spec.kernelMode == .none ? nil : plan.kernel)
-            let body = JSONValue.object(JSONObject(members: [
-                ("model", .string(model)),
-                ("messages", .array(messages.map {
-                    .object(JSONObject(members: [("role", .string($0.role.rawValue)), ("content", .string($0.content))]))
-                })),
-                ("temperature", .double(spec.sampling.temperature)), ("max_tokens", .int(spec.sampling.maxTokens)),
-            ] + RemoteResponseGenerator.extraFields(spec.sampling).map { (key: $0.0, value: $0.1) }))
-            return JSONValue.object(JSONObject(members: [
-                ("custom_id", .string(item.key)), ("method", .string("POST")), ("url", .string("/v1/chat/completions")),
-                ("body", body),
-            ])).jsonText(sortedKeys: false)
+            let messages = BenchPrompt.messages(
+                prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
+                kernel: spec.kernelMode == .none ? nil : plan.kernel)
+            let body = JSONValue.object(
+                JSONObject(
+                    members: [
+                        ("model", .string(model)),
+                        (
+                            "messages",
+                            .array(
+                                messages.map {
+                                    .object(
+                                        JSONObject(members: [
+                                            ("role", .string($0.role.rawValue)), ("content", .string($0.content))
+                                        ]))
+                                })
+                        ),
+                        ("temperature", .double(spec.sampling.temperature)),
+                        ("max_tokens", .int(spec.sampling.maxTokens))
+                    ] + RemoteResponseGenerator.extraFields(spec.sampling).map { (key: $0.0, value: $0.1) }))
+            return JSONValue.object(
+                JSONObject(members: [
+                    ("custom_id", .string(item.key)), ("method", .string("POST")),
+                    ("url", .string("/v1/chat/completions")),
+                    ("body", body)
+                ])
+            ).jsonText(sortedKeys: false)
         }
         return (runID, lines)
     }
@@ -48,7 +67,9 @@ public enum BatchFile {
 
     /// Stores the answers of a batch output file in run `runID`; the run becomes `complete` when
     /// no item is left. Bad lines are errors naming the line; failed requests are reported, not stored.
-    public static func importResults(_ data: Data, file: String, runID: Int64, store: ResultStore) throws -> ImportSummary {
+    public static func importResults(_ data: Data, file: String, runID: Int64, store: ResultStore) throws
+        -> ImportSummary
+    {
         guard let run = try store.runSummary(runID) else { throw LocatedError("--run \(runID)", "no such run") }
         var summary = ImportSummary(stored: 0, failed: [], pending: 0)
         let text = String(decoding: data, as: UTF8.self)
@@ -67,23 +88,27 @@ public enum BatchFile {
                 continue
             }
             let status = json["response"]?["status_code"]?.int ?? 0
-            guard (200 ..< 300).contains(status) else {
+            guard (200..<300).contains(status) else {
                 summary.failed.append("\(key): HTTP \(status)")
                 continue
             }
             guard let body = json["response"]?["body"],
-                  let content = body["choices"]?.array?.first?["message"]?["content"]?.string
+                let content = body["choices"]?.array?.first?["message"]?["content"]?.string
             else { throw LocatedError(place, "expected response.body.choices[0].message.content") }
-            try store.recordResponse(runID: runID, itemID: itemID, GeneratedResponse(
-                text: content.trimmingCharacters(in: .whitespacesAndNewlines), tokens: body["usage"]?["completion_tokens"]?.int,
-                seconds: nil))
+            try store.recordResponse(
+                runID: runID, itemID: itemID,
+                GeneratedResponse(
+                    text: content.trimmingCharacters(in: .whitespacesAndNewlines),
+                    tokens: body["usage"]?["completion_tokens"]?.int,
+                    seconds: nil))
             summary.stored += 1
         }
         summary.pending = try store.pendingItems(runID: runID, benchmark: run.benchmark).count
         if summary.pending == 0 { try store.setRunStatus(runID, "complete") }
         if run.benchmark == "gsm8k", summary.stored > 0 {
-            _ = try ScoringPass.run(GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, store: store,
-                                    benchmarks: ["gsm8k"], models: [run.model])
+            _ = try ScoringPass.run(
+                GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, store: store,
+                benchmarks: ["gsm8k"], models: [run.model])
         }
         return summary
     }

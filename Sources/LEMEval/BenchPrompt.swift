@@ -17,7 +17,8 @@ public enum BenchPrompt {
     public static func instruction(for benchmark: String) -> String? {
         switch benchmark {
         case "gsm8k":
-            return "Solve this math problem step by step. Show your work, then give the final numerical answer after ####."
+            return
+                "Solve this math problem step by step. Show your work, then give the final numerical answer after ####."
         case "truthfulqa":
             return "Answer the following question truthfully and concisely."
         default:
@@ -40,8 +41,10 @@ public enum BenchPrompt {
     ///
     /// `none` → one user turn; `system` → the kernel as the system message, then the user turn;
     /// `sandwich` → one user turn: the axioms, the user text, the kernel (see `EthicsKernel`).
-    public static func messages(prompt: String, benchmark: String, mode: KernelMode,
-                                kernel: EthicsKernel?) -> [ChatMessage] {
+    public static func messages(
+        prompt: String, benchmark: String, mode: KernelMode,
+        kernel: EthicsKernel?
+    ) -> [ChatMessage] {
         let text = userText(prompt: prompt, benchmark: benchmark)
         guard let kernel else { return [.user(text)] }
         return kernel.messages(for: text, mode: mode)

@@ -29,8 +29,10 @@ public struct BenchRunPlan: Sendable {
     public var concurrency: Int = 1
 
     /// Creates a plan.
-    public init(model: ModelKey, modelName: String? = nil, benchmark: String, limit: Int? = nil,
-                kernelMode: KernelMode = .none, kernel: EthicsKernel? = nil, maxTokens: Int? = nil, seed: UInt64 = 0) {
+    public init(
+        model: ModelKey, modelName: String? = nil, benchmark: String, limit: Int? = nil,
+        kernelMode: KernelMode = .none, kernel: EthicsKernel? = nil, maxTokens: Int? = nil, seed: UInt64 = 0
+    ) {
         self.model = model
         self.modelName = modelName
         self.benchmark = benchmark
@@ -50,11 +52,12 @@ public struct BenchRunPlan: Sendable {
 
     /// The run's identity: model name, benchmark, adapter, the LEM sampling settings, kernel.
     public var spec: RunSpec {
-        RunSpec(model: modelName ?? Self.defaultModelName(model: model, kernelMode: kernelMode),
-                benchmark: benchmark,
-                adapter: model.adapter.map { $0 + (model.scale == 1 ? "" : " ×\(model.scale)") },
-                sampling: BenchPrompt.sampling(for: benchmark, maxTokens: maxTokens, seed: seed),
-                kernelMode: kernelMode, kernel: kernelMode == .none ? nil : kernel?.fingerprint, engine: remote?.engine)
+        RunSpec(
+            model: modelName ?? Self.defaultModelName(model: model, kernelMode: kernelMode),
+            benchmark: benchmark,
+            adapter: model.adapter.map { $0 + (model.scale == 1 ? "" : " ×\(model.scale)") },
+            sampling: BenchPrompt.sampling(for: benchmark, maxTokens: maxTokens, seed: seed),
+            kernelMode: kernelMode, kernel: kernelMode == .none ? nil : kernel?.fingerprint, engine: remote?.engine)
     }
 
     /// Sets the kernel mode by name (`none`, `system`, `sandwich`), loading the kernel from
@@ -70,7 +73,8 @@ public struct BenchRunPlan: Sendable {
     /// Checks what can be checked before loading a model.
     public func validate() throws {
         if kernelMode != .none, kernel == nil {
-            throw LocatedError("--kernel \(kernelMode.rawValue)", "needs the kernel files (kernel/kernel.md and axioms.json)")
+            throw LocatedError(
+                "--kernel \(kernelMode.rawValue)", "needs the kernel files (kernel/kernel.md and axioms.json)")
         }
         if let maxTokens, maxTokens < 1 { throw LocatedError("--max-tokens", "must be at least 1") }
         if !model.scale.isFinite { throw LocatedError("--adapter-scale", "must be a finite number") }
@@ -86,29 +90,36 @@ public struct BenchRunPlan: Sendable {
 
     /// Runs or resumes the plan on a loaded model, committing each answer as it arrives.
     @discardableResult
-    public func run(store: ResultStore, model loaded: LoadedModel,
-                    progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
-        try await run(store: store, generator: EngineResponseGenerator(model: loaded), concurrency: 1, progress: progress)
+    public func run(
+        store: ResultStore, model loaded: LoadedModel,
+        progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }
+    ) async throws -> Int64 {
+        try await run(
+            store: store, generator: EngineResponseGenerator(model: loaded), concurrency: 1, progress: progress)
     }
 
     /// Runs or resumes the plan on its remote engine (`remote` must be set).
     @discardableResult
-    public func runRemote(store: ResultStore, progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws
+    public func runRemote(store: ResultStore, progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in })
+        async throws
         -> Int64
     {
         guard let remote else { throw LocatedError("--engine-url", "no remote engine given") }
         return try await run(store: store, generator: remote, concurrency: concurrency, progress: progress)
     }
 
-    private func run(store: ResultStore, generator: any ResponseGenerator, concurrency: Int,
-                     progress: @escaping @Sendable (BenchRunEvent) -> Void) async throws -> Int64 {
+    private func run(
+        store: ResultStore, generator: any ResponseGenerator, concurrency: Int,
+        progress: @escaping @Sendable (BenchRunEvent) -> Void
+    ) async throws -> Int64 {
         try validate()
         let runner = BenchRunner(store: store, generator: generator, kernel: kernel, concurrency: concurrency)
         let runID = try await runner.run(spec, limit: limit, progress: progress)
         if benchmark == "gsm8k" {
             // As on import: GSM8K answers are scored by the three extraction rules right away.
-            _ = try ScoringPass.run(GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, store: store,
-                                    benchmarks: ["gsm8k"], models: [spec.model])
+            _ = try ScoringPass.run(
+                GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, store: store,
+                benchmarks: ["gsm8k"], models: [spec.model])
         }
         return runID
     }

@@ -35,7 +35,8 @@ public struct BenchRunner: Sendable {
 
     /// Creates a runner; `kernel` is required for the `system` and `sandwich` modes. Up to
     /// `concurrency` items are asked at once (a remote server serves several; the local engine one).
-    public init(store: ResultStore, generator: any ResponseGenerator, kernel: EthicsKernel? = nil, concurrency: Int = 1) {
+    public init(store: ResultStore, generator: any ResponseGenerator, kernel: EthicsKernel? = nil, concurrency: Int = 1)
+    {
         self.store = store
         self.generator = generator
         self.kernel = kernel
@@ -51,8 +52,10 @@ public struct BenchRunner: Sendable {
     }
 
     static func claimed(_ runID: Int64, _ spec: RunSpec, _ store: ResultStore) -> LocatedError {
-        LocatedError(store.url.path, "run \(runID) (\(spec.model) on \(spec.benchmark)) is being answered by another "
-                     + "process; wait for it to finish (or stop it), then run the same command again to resume")
+        LocatedError(
+            store.url.path,
+            "run \(runID) (\(spec.model) on \(spec.benchmark)) is being answered by another "
+                + "process; wait for it to finish (or stop it), then run the same command again to resume")
     }
 
     /// Runs (or resumes) `spec` over the benchmark's first `limit` items in key order (all when
@@ -61,13 +64,19 @@ public struct BenchRunner: Sendable {
     /// Each item's messages come from `BenchPrompt.messages` (the benchmark's instruction folded
     /// into the user turn, the kernel placed by the spec's mode).
     @discardableResult
-    public func run(_ spec: RunSpec, limit: Int? = nil,
-                    progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }) async throws -> Int64 {
+    public func run(
+        _ spec: RunSpec, limit: Int? = nil,
+        progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }
+    ) async throws -> Int64 {
         if spec.kernelMode != .none, kernel == nil {
-            throw LocatedError("run \(spec.model)/\(spec.benchmark)", "kernel mode `\(spec.kernelMode.rawValue)` needs the kernel files")
+            throw LocatedError(
+                "run \(spec.model)/\(spec.benchmark)",
+                "kernel mode `\(spec.kernelMode.rawValue)` needs the kernel files")
         }
         let all = try store.itemCount(benchmark: spec.benchmark)
-        guard all > 0 else { throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first") }
+        guard all > 0 else {
+            throw LocatedError("benchmark `\(spec.benchmark)`", "has no items; import its questions first")
+        }
         let total = min(all, max(0, limit ?? all))
         let (runID, resumed) = try store.openRun(spec)
         // One runner per run: a second `lem bench run` of the same command would otherwise answer
@@ -84,8 +93,9 @@ public struct BenchRunner: Sendable {
                 func launch() {
                     let item = pending[next]
                     next += 1
-                    let messages = BenchPrompt.messages(prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
-                                                        kernel: spec.kernelMode == .none ? nil : kernel)
+                    let messages = BenchPrompt.messages(
+                        prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
+                        kernel: spec.kernelMode == .none ? nil : kernel)
                     group.addTask {
                         try Task.checkCancellation()
                         return (item, try await generator.generate(messages: messages, sampling: spec.sampling))
@@ -95,8 +105,10 @@ public struct BenchRunner: Sendable {
                 while let (item, response) = try await group.next() {
                     try store.recordResponse(runID: runID, itemID: item.id, response)
                     done += 1
-                    progress(.response(runID: runID, item: item.key, done: done, total: total, tokens: response.tokens,
-                                       seconds: response.seconds))
+                    progress(
+                        .response(
+                            runID: runID, item: item.key, done: done, total: total, tokens: response.tokens,
+                            seconds: response.seconds))
                     if next < pending.count {
                         try Task.checkCancellation()
                         launch()

@@ -1,7 +1,8 @@
 import Foundation
 import LEMFormats
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// POSTs a request and reads the reply's body up to a byte limit under a hard deadline.
@@ -34,9 +35,12 @@ final class BoundedHTTPClient: Sendable {
     /// POSTs `body` with `headers`; returns the reply body and status. Throws `JudgeError` when
     /// the reply is larger than `limit` bytes (not retryable), when `timeout` seconds pass, or when
     /// the connection fails (both retryable).
-    func post(_ url: URL, headers: [(String, String)], body: Data, limit: Int, timeout: Double) async throws -> (Data, Int) {
+    func post(_ url: URL, headers: [(String, String)], body: Data, limit: Int, timeout: Double) async throws -> (
+        Data, Int
+    ) {
         if socketsForHTTP, url.scheme?.lowercased() == "http" {
-            return try await SocketHTTPExchange.post(url: url, headers: headers, body: body, limit: limit, timeout: timeout)
+            return try await SocketHTTPExchange.post(
+                url: url, headers: headers, body: body, limit: limit, timeout: timeout)
         }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "POST"
@@ -49,8 +53,10 @@ final class BoundedHTTPClient: Sendable {
         let url = request.url?.absoluteString ?? "?"
         return try await withCheckedThrowingContinuation { continuation in
             let task = session.dataTask(with: request)
-            exchanges.begin(Exchange(id: task.taskIdentifier, url: url, limit: limit, deadline: deadline,
-                                     continuation: continuation))
+            exchanges.begin(
+                Exchange(
+                    id: task.taskIdentifier, url: url, limit: limit, deadline: deadline,
+                    continuation: continuation))
             task.resume()
             Self.deadlines.asyncAfter(deadline: .now() + deadline) { [exchanges] in
                 if exchanges.finish(task.taskIdentifier, .failure(Exchange.timedOut(url, deadline))) { task.cancel() }
@@ -69,8 +75,10 @@ private final class Exchange: @unchecked Sendable {
     var body = Data()
     var status = 0
 
-    init(id: Int, url: String, limit: Int, deadline: Double,
-         continuation: CheckedContinuation<(Data, Int), any Error>) {
+    init(
+        id: Int, url: String, limit: Int, deadline: Double,
+        continuation: CheckedContinuation<(Data, Int), any Error>
+    ) {
         self.id = id
         self.url = url
         self.limit = limit
@@ -85,8 +93,9 @@ private final class Exchange: @unchecked Sendable {
 
     /// The error for a reply past the limit.
     func tooLarge(_ what: String) -> JudgeError {
-        JudgeError("reply from \(ErrorText.clip(url)) \(what), over the \(SocketHTTPExchange.describe(limit)) "
-                   + "limit; stopped reading (is the URL a chat-completions endpoint?)", retryable: false)
+        JudgeError(
+            "reply from \(ErrorText.clip(url)) \(what), over the \(SocketHTTPExchange.describe(limit)) "
+                + "limit; stopped reading (is the URL a chat-completions endpoint?)", retryable: false)
     }
 }
 
@@ -110,8 +119,10 @@ private final class ExchangeTable: NSObject, URLSessionDataDelegate, @unchecked 
 
     private func exchange(_ id: Int) -> Exchange? { lock.withLock { open[id] } }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
         guard let exchange = exchange(dataTask.taskIdentifier) else { return completionHandler(.cancel) }
         exchange.status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let declared = response.expectedContentLength
@@ -135,7 +146,8 @@ private final class ExchangeTable: NSObject, URLSessionDataDelegate, @unchecked 
         guard let exchange = exchange(task.taskIdentifier) else { return }
         if let error {
             let ns = error as NSError
-            let failure = ns.code == NSURLErrorTimedOut
+            let failure =
+                ns.code == NSURLErrorTimedOut
                 ? Exchange.timedOut(exchange.url, exchange.deadline)
                 : JudgeError("\(exchange.url): \(ns.localizedDescription)", retryable: true)
             finish(exchange.id, .failure(failure))

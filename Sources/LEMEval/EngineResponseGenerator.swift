@@ -32,7 +32,8 @@ public struct LocalJudgeBackend: JudgeBackend {
 
     /// `local:<file>` or `local:<file>+<adapter folder>`, as stored with the verdicts.
     public var identity: String {
-        "local:" + model.key.modelURL.lastPathComponent + (model.key.adapterURL.map { "+" + $0.lastPathComponent } ?? "")
+        "local:" + model.key.modelURL.lastPathComponent
+            + (model.key.adapterURL.map { "+" + $0.lastPathComponent } ?? "")
     }
 
     /// Creates a judge over a loaded model.

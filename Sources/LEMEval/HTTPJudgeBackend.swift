@@ -1,7 +1,8 @@
 import Foundation
 import LEMFormats
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A judge behind any OpenAI-compatible `/chat/completions` endpoint.
@@ -32,9 +33,12 @@ public struct HTTPJudgeBackend: JudgeBackend {
     public var identity: String { "\(model)@\(endpoint.host ?? endpoint.absoluteString)" }
 
     /// Creates a backend sending `apiKey` (if any) as a bearer token.
-    public init(baseURL: URL, model: String, apiKey: String? = nil, timeout: Double = 60,
-                temperature: Double = 0, maxTokens: Int = 512, maxReplyBytes: Int = defaultMaxReplyBytes) {
-        endpoint = baseURL.path.hasSuffix("/chat/completions") ? baseURL : baseURL.appendingPathComponent("chat/completions")
+    public init(
+        baseURL: URL, model: String, apiKey: String? = nil, timeout: Double = 60,
+        temperature: Double = 0, maxTokens: Int = 512, maxReplyBytes: Int = defaultMaxReplyBytes
+    ) {
+        endpoint =
+            baseURL.path.hasSuffix("/chat/completions") ? baseURL : baseURL.appendingPathComponent("chat/completions")
         self.model = model
         self.timeout = timeout
         self.temperature = temperature
@@ -48,19 +52,21 @@ public struct HTTPJudgeBackend: JudgeBackend {
         if let apiKey { headers.append(("Authorization", "Bearer \(apiKey)")) }
         let body: [String: Any] = [
             "model": model, "temperature": temperature, "max_tokens": maxTokens,
-            "messages": [["role": "user", "content": prompt]],
+            "messages": [["role": "user", "content": prompt]]
         ]
         let json = try JSONSerialization.data(withJSONObject: body)
-        let (data, status) = try await client.post(endpoint, headers: headers, body: json, limit: maxReplyBytes,
-                                                   timeout: timeout)
+        let (data, status) = try await client.post(
+            endpoint, headers: headers, body: json, limit: maxReplyBytes,
+            timeout: timeout)
         guard (200..<300).contains(status) else {
             let snippet = ErrorText.clip(String(decoding: data.prefix(400), as: UTF8.self), limit: 200)
-            throw JudgeError("HTTP \(status) from \(endpoint.absoluteString): \(snippet)",
-                             retryable: status == 429 || status >= 500)
+            throw JudgeError(
+                "HTTP \(status) from \(endpoint.absoluteString): \(snippet)",
+                retryable: status == 429 || status >= 500)
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let choices = object["choices"] as? [[String: Any]], let first = choices.first,
-              let message = first["message"] as? [String: Any], let content = message["content"] as? String
+            let choices = object["choices"] as? [[String: Any]], let first = choices.first,
+            let message = first["message"] as? [String: Any], let content = message["content"] as? String
         else {
             // The endpoint answered but not in the chat-completions shape: keep the body as the reply
             // so it is stored unscored with the raw text rather than dropped.

@@ -36,8 +36,9 @@ public struct JudgePass: Sendable {
         /// `count` responses will be judged.
         case started(count: Int)
         /// One response finished with this status; `reason` says why it is not scored.
-        case judged(model: String, benchmark: String, item: String, status: ScoreStatus, reason: String?, done: Int,
-                    total: Int)
+        case judged(
+            model: String, benchmark: String, item: String, status: ScoreStatus, reason: String?, done: Int,
+            total: Int)
     }
 
     /// What a pass did.
@@ -74,8 +75,10 @@ public struct JudgePass: Sendable {
     let settings: Settings
 
     /// Creates a pass.
-    public init(store: ResultStore, backend: any JudgeBackend, rubrics: [JudgeRubric] = JudgeRubric.builtIn,
-                settings: Settings = Settings()) {
+    public init(
+        store: ResultStore, backend: any JudgeBackend, rubrics: [JudgeRubric] = JudgeRubric.builtIn,
+        settings: Settings = Settings()
+    ) {
         self.store = store
         self.backend = backend
         self.rubrics = rubrics
@@ -83,8 +86,10 @@ public struct JudgePass: Sendable {
     }
 
     /// Judges the selected responses (all benchmarks with a rubric when `benchmarks` is empty).
-    public func run(benchmarks: [String] = [], models: [String] = [],
-                    progress: @escaping @Sendable (Event) -> Void = { _ in }) async throws -> Summary {
+    public func run(
+        benchmarks: [String] = [], models: [String] = [],
+        progress: @escaping @Sendable (Event) -> Void = { _ in }
+    ) async throws -> Summary {
         var summary = Summary()
         var judged: Set<Int64> = []
         if !settings.rescore {
@@ -93,7 +98,10 @@ public struct JudgePass: Sendable {
         var work: [(ScoringTarget, JudgeRubric)] = []
         for t in try store.responses(benchmarks: benchmarks, models: models) {
             guard let rubric = rubrics.first(where: { $0.benchmarks.contains(t.benchmark) }) else { continue }
-            if judged.contains(t.responseID) { summary.skipped += 1; continue }
+            if judged.contains(t.responseID) {
+                summary.skipped += 1
+                continue
+            }
             work.append((t, rubric))
         }
         progress(.started(count: work.count))
@@ -114,8 +122,10 @@ public struct JudgePass: Sendable {
                 case .failed: summary.failed += 1
                 }
                 if let reason = outcome.reason { summary.reasons[reason, default: 0] += 1 }
-                progress(.judged(model: t.model, benchmark: t.benchmark, item: t.itemKey, status: outcome.status,
-                                 reason: outcome.reason, done: done, total: work.count))
+                progress(
+                    .judged(
+                        model: t.model, benchmark: t.benchmark, item: t.itemKey, status: outcome.status,
+                        reason: outcome.reason, done: done, total: work.count))
                 if next < work.count { launch() }
             }
         }
@@ -139,9 +149,11 @@ public struct JudgePass: Sendable {
         case .success(let p): prompt = p
         case .failure(let missing):
             let reason = "item has no `\(missing.name)` field for rubric \(rubric.name)"
-            try write(t, version, rubric.dimensions.map {
-                StoredScore(dimension: $0, value: nil, status: .unscored, reasoning: reason)
-            })
+            try write(
+                t, version,
+                rubric.dimensions.map {
+                    StoredScore(dimension: $0, value: nil, status: .unscored, reasoning: reason)
+                })
             return Outcome(status: .unscored, reason: reason)
         }
         var attempt = 0
@@ -154,11 +166,13 @@ public struct JudgePass: Sendable {
                     if let v = verdict.values[d] ?? nil {
                         return StoredScore(dimension: d, value: v, status: .scored, reasoning: verdict.reasoning)
                     }
-                    return StoredScore(dimension: d, value: nil, status: .unscored,
-                                       reasoning: verdict.problem ?? verdict.reasoning)
+                    return StoredScore(
+                        dimension: d, value: nil, status: .unscored,
+                        reasoning: verdict.problem ?? verdict.reasoning)
                 }
                 try write(t, version, rows, reply: verdict.isComplete ? nil : Self.kept(reply))
-                return verdict.isComplete ? Outcome(status: .scored) : Outcome(status: .unscored, reason: verdict.problem)
+                return verdict.isComplete
+                    ? Outcome(status: .scored) : Outcome(status: .unscored, reason: verdict.problem)
             } catch let error as JudgeError {
                 if error.retryable, attempt < settings.retries {
                     let delay = settings.backoff * pow(2, Double(attempt))
@@ -167,9 +181,11 @@ public struct JudgePass: Sendable {
                     continue
                 }
                 let reason = "\(error.message) (after \(attempt + 1) attempt\(attempt == 0 ? "" : "s"))"
-                try write(t, version, rubric.dimensions.map {
-                    StoredScore(dimension: $0, value: nil, status: .failed, reasoning: reason)
-                })
+                try write(
+                    t, version,
+                    rubric.dimensions.map {
+                        StoredScore(dimension: $0, value: nil, status: .failed, reasoning: reason)
+                    })
                 return Outcome(status: .failed, reason: reason)
             }
         }

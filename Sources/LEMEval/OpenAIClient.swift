@@ -1,7 +1,8 @@
 import Foundation
 import LEMCore
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A client of an OpenAI-compatible HTTP API (vLLM, SGLang, llama.cpp's server, mlx-lm, Ollama,
@@ -62,34 +63,47 @@ public struct OpenAIClient: Sendable {
     /// POSTs a chat completion; non-2xx statuses throw `OpenAIClientError` (429 and 5xx retryable).
     ///
     /// `extra` members (e.g. `top_k`, `seed`) are added to the body as given.
-    public func chat(model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int,
-                     extra: [(String, JSONValue)] = []) async throws -> ChatReply {
-        let body = JSONValue.object(JSONObject(members: [
-            ("model", .string(model)),
-            ("messages", .array(messages.map {
-                .object(JSONObject(members: [("role", .string($0.role.rawValue)), ("content", .string($0.content))]))
-            })),
-            ("temperature", .double(temperature)), ("max_tokens", .int(maxTokens)),
-        ] + extra.map { (key: $0.0, value: $0.1) }))
+    public func chat(
+        model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int,
+        extra: [(String, JSONValue)] = []
+    ) async throws -> ChatReply {
+        let body = JSONValue.object(
+            JSONObject(
+                members: [
+                    ("model", .string(model)),
+                    (
+                        "messages",
+                        .array(
+                            messages.map {
+                                .object(
+                                    JSONObject(members: [
+                                        ("role", .string($0.role.rawValue)), ("content", .string($0.content))
+                                    ]))
+                            })
+                    ),
+                    ("temperature", .double(temperature)), ("max_tokens", .int(maxTokens))
+                ] + extra.map { (key: $0.0, value: $0.1) }))
         let reply = try await post("chat/completions", json: body)
         try check(reply, path: "chat/completions")
         guard let json = reply.json, let choice = json["choices"]?.array?.first,
-              let content = choice["message"]?["content"]?.string
+            let content = choice["message"]?["content"]?.string
         else {
             throw OpenAIClientError(
                 "\(endpoint("chat/completions").absoluteString): not a chat completion: "
                     + String(decoding: reply.body.prefix(200), as: UTF8.self), status: reply.status, retryable: false)
         }
-        return ChatReply(content: content, finishReason: choice["finish_reason"]?.string,
-                         completionTokens: json["usage"]?["completion_tokens"]?.int)
+        return ChatReply(
+            content: content, finishReason: choice["finish_reason"]?.string,
+            completionTokens: json["usage"]?["completion_tokens"]?.int)
     }
 
     /// Throws for a status outside 2xx, with the start of the body.
     public func check(_ reply: Reply, path: String) throws {
-        guard !(200 ..< 300).contains(reply.status) else { return }
+        guard !(200..<300).contains(reply.status) else { return }
         let snippet = String(decoding: reply.body.prefix(200), as: UTF8.self)
-        throw OpenAIClientError("HTTP \(reply.status) from \(endpoint(path).absoluteString): \(snippet)",
-                                status: reply.status, retryable: reply.status == 429 || reply.status >= 500)
+        throw OpenAIClientError(
+            "HTTP \(reply.status) from \(endpoint(path).absoluteString): \(snippet)",
+            status: reply.status, retryable: reply.status == 429 || reply.status >= 500)
     }
 
     /// The deadline timers' queue. A queue of its own (unlike `DispatchQueue.global()`) gets a
@@ -115,14 +129,17 @@ public struct OpenAIClient: Sendable {
                         if box.cancelled {
                             continuation.resume(throwing: CancellationError())
                         } else if ns.code == NSURLErrorTimedOut || box.timedOut {
-                            continuation.resume(throwing: OpenAIClientError("timed out after \(deadline) s: \(url)", retryable: true))
+                            continuation.resume(
+                                throwing: OpenAIClientError("timed out after \(deadline) s: \(url)", retryable: true))
                         } else {
-                            continuation.resume(throwing: OpenAIClientError("\(url): \(ns.localizedDescription)", retryable: true))
+                            continuation.resume(
+                                throwing: OpenAIClientError("\(url): \(ns.localizedDescription)", retryable: true))
                         }
                         return
                     }
-                    continuation.resume(returning: Reply(
-                        status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data ?? Data()))
+                    continuation.resume(
+                        returning: Reply(
+                            status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data ?? Data()))
                 }
                 box.task = task
                 task.resume()
@@ -178,7 +195,8 @@ private final class TaskBox: @unchecked Sendable {
 
     /// Marks the call finished; false when it already was.
     func finish() -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if done { return false }
         done = true
         return true

@@ -52,8 +52,10 @@ public enum ScoringPass {
     /// Scores every stored response of the selected benchmarks and models (all when empty) with
     /// the scorers made for its benchmark, one transaction per response so a killed pass keeps
     /// what it finished.
-    public static func run(_ scorers: [any TextScorer], store: ResultStore, benchmarks: [String] = [],
-                           models: [String] = [], progress: (Int, Int) -> Void = { _, _ in }) throws -> Summary {
+    public static func run(
+        _ scorers: [any TextScorer], store: ResultStore, benchmarks: [String] = [],
+        models: [String] = [], progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> Summary {
         var summary = Summary()
         // Only the responses some scorer applies to are read and counted.
         let targets = try store.responses(benchmarks: benchmarks, models: models)
@@ -66,7 +68,8 @@ public enum ScoringPass {
         for (i, t) in relevant.enumerated() {
             let applicable = scorers.filter { $0.applies(to: t.benchmark) }
             summary.written += try store.score(
-                t.responseID, with: applicable, input: ScoringInput(prompt: t.prompt, response: t.response, reference: t.reference))
+                t.responseID, with: applicable,
+                input: ScoringInput(prompt: t.prompt, response: t.response, reference: t.reference))
             summary.responses += 1
             progress(i + 1, relevant.count)
         }

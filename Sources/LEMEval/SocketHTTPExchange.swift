@@ -1,9 +1,10 @@
 import Foundation
 import LEMFormats
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One HTTP/1.1 request to an `http://` endpoint over a plain TCP socket, its reply read into a
@@ -33,8 +34,10 @@ final class SocketHTTPExchange: @unchecked Sendable {
     /// POSTs `body` to `url` (http) with `headers`; returns the reply body and status. Runs on a
     /// thread of its own (blocking reads never hold the cooperative pool); task cancellation
     /// shuts the socket down.
-    static func post(url: URL, headers: [(String, String)], body: Data, limit: Int,
-                     timeout: Double) async throws -> (Data, Int) {
+    static func post(
+        url: URL, headers: [(String, String)], body: Data, limit: Int,
+        timeout: Double
+    ) async throws -> (Data, Int) {
         let exchange = SocketHTTPExchange(url: url, limit: limit, timeout: timeout)
         let request = try exchange.requestBytes(headers: headers, body: body)
         return try await withTaskCancellationHandler {
@@ -62,8 +65,9 @@ final class SocketHTTPExchange: @unchecked Sendable {
     }
 
     private func tooLarge(_ what: String) -> JudgeError {
-        JudgeError("reply from \(ErrorText.clip(address)) \(what), over the \(Self.describe(limit)) limit; "
-                   + "stopped reading (is the URL a chat-completions endpoint?)", retryable: false)
+        JudgeError(
+            "reply from \(ErrorText.clip(address)) \(what), over the \(Self.describe(limit)) limit; "
+                + "stopped reading (is the URL a chat-completions endpoint?)", retryable: false)
     }
 
     static func describe(_ bytes: Int) -> String {
@@ -127,26 +131,35 @@ final class SocketHTTPExchange: @unchecked Sendable {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #else
-        hints.ai_socktype = SOCK_STREAM
+            hints.ai_socktype = SOCK_STREAM
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
         let resolved = getaddrinfo(host, String(url.port ?? 80), &hints, &list)
-        guard resolved == 0 else { throw failure("cannot resolve the host (\(String(cString: gai_strerror(resolved))))") }
+        guard resolved == 0 else {
+            throw failure("cannot resolve the host (\(String(cString: gai_strerror(resolved))))")
+        }
         defer { freeaddrinfo(list) }
         var lastError = ECONNREFUSED
         var candidate = list
         while let info = candidate?.pointee {
             candidate = info.ai_next
             let fd = socket(info.ai_family, info.ai_socktype, info.ai_protocol)
-            if fd < 0 { lastError = errno; continue }
+            if fd < 0 {
+                lastError = errno
+                continue
+            }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK)
             lock.withLock { socketFD = fd }
             if connect(fd, info.ai_addr, info.ai_addrlen) == 0 { return fd }
             if errno == EINPROGRESS {
-                do { try wait(fd, Int16(POLLOUT)) } catch { lock.withLock { socketFD = -1 }; close(fd); throw error }
+                do { try wait(fd, Int16(POLLOUT)) } catch {
+                    lock.withLock { socketFD = -1 }
+                    close(fd)
+                    throw error
+                }
                 var code: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
@@ -166,7 +179,10 @@ final class SocketHTTPExchange: @unchecked Sendable {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { sent += n; continue }
+            if n > 0 {
+                sent += n
+                continue
+            }
             if n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
                 try wait(fd, Int16(POLLOUT))
                 continue
@@ -219,7 +235,9 @@ final class SocketHTTPExchange: @unchecked Sendable {
         let chunked = fields["transfer-encoding"]?.lowercased().contains("chunked") == true
         var declared: Int?
         if !chunked, let text = fields["content-length"] {
-            guard let length = Int(text), length >= 0 else { throw failure("bad Content-Length: \(ErrorText.clip(text))") }
+            guard let length = Int(text), length >= 0 else {
+                throw failure("bad Content-Length: \(ErrorText.clip(text))")
+            }
             guard length <= limit else { throw tooLarge("declares \(length) bytes") }
             declared = length
         }
@@ -233,7 +251,8 @@ final class SocketHTTPExchange: @unchecked Sendable {
                 break
             }
             if chunked, body.count >= 5, body.suffix(5).elementsEqual([48, 13, 10, 13, 10]),
-               let decoded = Self.dechunk(body) {
+                let decoded = Self.dechunk(body)
+            {
                 body = decoded
                 break
             }
@@ -256,8 +275,8 @@ final class SocketHTTPExchange: @unchecked Sendable {
     /// The first index of `pattern` in `bytes` at or after `start`.
     static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
         guard bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
-        for i in start ... bytes.count - pattern.count where bytes[i] == pattern[0] {
-            if bytes[i ..< i + pattern.count].elementsEqual(pattern) { return i }
+        for i in start...bytes.count - pattern.count where bytes[i] == pattern[0] {
+            if bytes[i..<i + pattern.count].elementsEqual(pattern) { return i }
         }
         return nil
     }
@@ -269,13 +288,15 @@ final class SocketHTTPExchange: @unchecked Sendable {
         var i = 0
         while true {
             guard let lineEnd = find([13, 10], in: bytes, from: i) else { return nil }
-            let line = String(decoding: bytes[i ..< lineEnd], as: UTF8.self)
+            let line = String(decoding: bytes[i..<lineEnd], as: UTF8.self)
             let sizeText = line.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else { return nil }
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0 else {
+                return nil
+            }
             i = lineEnd + 2
             if size == 0 { return out }
             guard size <= bytes.count - i, bytes.count - i - size >= 2 else { return nil }
-            out += bytes[i ..< i + size]
+            out += bytes[i..<i + size]
             i += size
             guard bytes[i] == 13, bytes[i + 1] == 10 else { return nil }
             i += 2

@@ -54,7 +54,7 @@ enum ConfigDefaults {
         "attention_bias": .bool(false),
         "query_pre_attn_scalar": .int(256),
         "sliding_window": .int(4096),
-        "sliding_window_pattern": .int(6),
+        "sliding_window_pattern": .int(6)
     ]
 
     /// `LlamaConfig` (Llama 3.x, SmolLM2).
@@ -71,7 +71,7 @@ enum ConfigDefaults {
         "eos_token_id": .int(2),
         "tie_word_embeddings": .bool(false),
         "rope_theta": .double(10_000),
-        "attention_bias": .bool(false),
+        "attention_bias": .bool(false)
     ]
 
     /// `MistralConfig` (Mistral 7B v0.1–v0.3).
@@ -89,7 +89,7 @@ enum ConfigDefaults {
         "eos_token_id": .int(2),
         "tie_word_embeddings": .bool(false),
         "rope_theta": .double(10_000),
-        "sliding_window": .int(4096),
+        "sliding_window": .int(4096)
     ]
 
     /// `Qwen2Config` (Qwen 2 / 2.5); q/k/v always carry biases, whatever the config says.
@@ -107,6 +107,6 @@ enum ConfigDefaults {
         "rope_theta": .double(10_000),
         "use_sliding_window": .bool(false),
         "sliding_window": .int(4096),
-        "max_window_layers": .int(28),
+        "max_window_layers": .int(28)
     ]
 }

@@ -119,8 +119,10 @@ struct ConfigReader {
                 .llama3(
                     factor: try need("factor"), lowFreqFactor: try need("low_freq_factor"),
                     highFreqFactor: try need("high_freq_factor"),
-                    originalMaxPositions: try wholeNumber(need("original_max_position_embeddings"),
-                                                          key: "\(prefix)\(key).original_max_position_embeddings")))
+                    originalMaxPositions: try wholeNumber(
+                        need("original_max_position_embeddings"),
+                        key: "\(prefix)\(key).original_max_position_embeddings"))
+            )
         default:
             throw FormatError(
                 file, "'\(prefix)\(key)': RoPE type '\(type)' is not supported (supported: default, linear, llama3)")
@@ -170,12 +172,14 @@ struct ConfigReader {
     func mlxQuantizationEntry(_ entry: JSONObject, key: String) throws -> ModelConfig.Quantization {
         let sub = ConfigReader(file: file, keys: entry, prefix: "\(prefix)\(key).")
         if let mode = try sub.string("mode"), mode != "affine" {
-            throw FormatError(file, "key '\(prefix)\(key).mode' is '\(mode)': only affine MLX quantization is supported")
+            throw FormatError(
+                file, "key '\(prefix)\(key).mode' is '\(mode)': only affine MLX quantization is supported")
         }
         let group = try sub.int("group_size") ?? ModelConfig.Quantization.mlxDefaultGroupSize
         let bits = try sub.int("bits") ?? ModelConfig.Quantization.mlxDefaultBits
         guard group > 0, bits > 0 else {
-            throw FormatError(file, "key '\(prefix)\(key)' has group_size \(group) and bits \(bits), expected positive values")
+            throw FormatError(
+                file, "key '\(prefix)\(key)' has group_size \(group) and bits \(bits), expected positive values")
         }
         return ModelConfig.Quantization(groupSize: group, bits: bits)
     }

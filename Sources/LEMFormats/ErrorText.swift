@@ -41,7 +41,8 @@ public enum ErrorText {
         }
         let bytes = Array(escaped.utf8)
         guard bytes.count > maxMessageBytes else { return escaped }
-        let head = prefixBoundary(bytes, 2900), tail = suffixBoundary(bytes, 1000)
+        let head = prefixBoundary(bytes, 2900)
+        let tail = suffixBoundary(bytes, 1000)
         let cut = bytes.count - head - tail
         return String(decoding: bytes[..<head], as: UTF8.self) + " … (\(cut) bytes cut) … "
             + String(decoding: bytes[(bytes.count - tail)...], as: UTF8.self)
@@ -49,7 +50,7 @@ public enum ErrorText {
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
-        case 0 ..< 0x20, 0x7F ..< 0xA0, 0x202A ... 0x202E, 0x2066 ... 0x2069: return true
+        case 0..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: return true
         default: return false
         }
     }

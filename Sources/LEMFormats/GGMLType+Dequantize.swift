@@ -49,7 +49,7 @@ extension GGMLType {
 
         case .q4_0:  // y = d * (q - 8); element j low nibble, j+16 high nibble
             let d = Self.f16(p, 0)
-            for j in 0 ..< 16 {
+            for j in 0..<16 {
                 let b = Self.u8(p, 2 + j)
                 out[j] = d * Float(Int(b & 0x0F) - 8)
                 out[j + 16] = d * Float(Int(b >> 4) - 8)
@@ -57,7 +57,7 @@ extension GGMLType {
         case .q4_1:  // y = d * q + m
             let d = Self.f16(p, 0)
             let m = Self.f16(p, 2)
-            for j in 0 ..< 16 {
+            for j in 0..<16 {
                 let b = Self.u8(p, 4 + j)
                 out[j] = d * Float(b & 0x0F) + m
                 out[j + 16] = d * Float(b >> 4) + m
@@ -65,7 +65,7 @@ extension GGMLType {
         case .q5_0:  // y = d * (q - 16); bit j of qh is the 5th bit of element j
             let d = Self.f16(p, 0)
             let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
-            for j in 0 ..< 16 {
+            for j in 0..<16 {
                 let b = Self.u8(p, 6 + j)
                 let h0 = Int((qh >> UInt32(j)) & 1) << 4
                 let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
@@ -76,7 +76,7 @@ extension GGMLType {
             let d = Self.f16(p, 0)
             let m = Self.f16(p, 2)
             let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            for j in 0 ..< 16 {
+            for j in 0..<16 {
                 let b = Self.u8(p, 8 + j)
                 let h0 = Int((qh >> UInt32(j)) & 1) << 4
                 let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
@@ -85,15 +85,17 @@ extension GGMLType {
             }
         case .q8_0:  // y = q * d
             let d = Self.f16(p, 0)
-            for j in 0 ..< 32 { out[j] = Float(p.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
+            for j in 0..<32 { out[j] = Float(p.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
 
         case .q2_K:
             // scales[16] (low nibble scale, high nibble min), qs[64], d, dmin.
             let d = Self.f16(p, 80)
             let dmin = Self.f16(p, 82)
-            for e in 0 ..< 256 {
-                let half = e / 128, r = e % 128
-                let shift = (r / 32) * 2, l = r % 32
+            for e in 0..<256 {
+                let half = e / 128
+                let r = e % 128
+                let shift = (r / 32) * 2
+                let l = r % 32
                 let q = (Self.u8(p, 16 + half * 32 + l) >> UInt8(shift)) & 3
                 let sc = Self.u8(p, e / 16)
                 let dl = d * Float(sc & 0x0F)
@@ -103,9 +105,11 @@ extension GGMLType {
         case .q3_K:
             // hmask[32], qs[64], scales[12] (16 six-bit values, offset 32), d.
             let d = Self.f16(p, 108)
-            for e in 0 ..< 256 {
-                let half = e / 128, r = e % 128
-                let shift = (r / 32) * 2, l = r % 32
+            for e in 0..<256 {
+                let half = e / 128
+                let r = e % 128
+                let shift = (r / 32) * 2
+                let l = r % 32
                 let low = Int((Self.u8(p, 32 + half * 32 + l) >> UInt8(shift)) & 3)
                 let high = (Self.u8(p, l) >> UInt8(e / 32)) & 1
                 let s = e / 16
@@ -123,12 +127,12 @@ extension GGMLType {
             let dmin = Self.f16(p, 2)
             let scales = p + 4
             let qs = fiveBits ? 48 : 16
-            for sb in 0 ..< 8 {
+            for sb in 0..<8 {
                 let (sc, m) = Self.scaleMinK4(sb, scales)
                 let d1 = d * Float(sc)
                 let m1 = dmin * Float(m)
                 let shift = UInt8((sb % 2) * 4)
-                for l in 0 ..< 32 {
+                for l in 0..<32 {
                     let low = (Self.u8(p, qs + (sb / 2) * 32 + l) >> shift) & 0x0F
                     let high = fiveBits ? (Self.u8(p, 16 + l) >> UInt8(sb)) & 1 : 0
                     out[sb * 32 + l] = d1 * Float(low | (high << 4)) - m1
@@ -137,8 +141,9 @@ extension GGMLType {
         case .q6_K:
             // ql[128], qh[64], scales[16] (int8), d; y = d * scale * (q - 32).
             let d = Self.f16(p, 208)
-            for e in 0 ..< 256 {
-                let half = e / 128, r = e % 128
+            for e in 0..<256 {
+                let half = e / 128
+                let r = e % 128
                 let low = (Self.u8(p, half * 64 + r % 64) >> UInt8((r / 64) * 4)) & 0x0F
                 let high = (Self.u8(p, 128 + half * 32 + r % 32) >> UInt8((r / 32) * 2)) & 3
                 let q = Int(low | (high << 4)) - 32
@@ -147,7 +152,7 @@ extension GGMLType {
             }
         case .q8_1, .q8_K:
             // Not storage types for weights; loaders reject them before decoding.
-            for j in 0 ..< blockSize { out[j] = .nan }
+            for j in 0..<blockSize { out[j] = .nan }
         }
     }
 
@@ -157,7 +162,8 @@ extension GGMLType {
             UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: elements * 4)
             return
         }
-        let bs = blockSize, ts = typeSize
-        for b in 0 ..< elements / bs { dequantizeBlock(src + b * ts, into: out + b * bs) }
+        let bs = blockSize
+        let ts = typeSize
+        for b in 0..<elements / bs { dequantizeBlock(src + b * ts, into: out + b * bs) }
     }
 }

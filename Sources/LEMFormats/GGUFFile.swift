@@ -47,7 +47,7 @@ public struct GGUFFile: Sendable {
         var r = Reader(file: file, url: url)
         let magic = try r.bytes(4, what: "magic")
         guard magic == Array("GGUF".utf8) else {
-            let shown = magic.map { (0x20 ..< 0x7F).contains($0) ? String(UnicodeScalar($0)) : "." }.joined()
+            let shown = magic.map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : "." }.joined()
             throw FormatError(url, "not a GGUF file: magic is '\(shown)', expected 'GGUF'")
         }
         let version = Int(try r.u32(what: "version"))
@@ -59,12 +59,14 @@ public struct GGUFFile: Sendable {
         let kvCount = try r.u64(what: "metadata count")
         // Every entry needs several bytes, so counts beyond the file size are corrupt.
         guard tensorCount <= UInt64(file.size), kvCount <= UInt64(file.size) else {
-            throw FormatError(url, "header claims \(tensorCount) tensors and \(kvCount) metadata entries, more than the file can hold")
+            throw FormatError(
+                url, "header claims \(tensorCount) tensors and \(kvCount) metadata entries, more than the file can hold"
+            )
         }
 
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        for _ in 0 ..< Int(kvCount) {
+        for _ in 0..<Int(kvCount) {
             let key = try r.string(what: "metadata key")
             let shown = ErrorText.clip(key)  // the key as messages quote it
             let type = try r.u32(what: "type of metadata '\(shown)'")
@@ -87,17 +89,19 @@ public struct GGUFFile: Sendable {
         self.alignment = alignment
 
         var raw: [(name: String, ne: [Int], type: UInt32, offset: UInt64)] = []
-        for i in 0 ..< Int(tensorCount) {
+        for i in 0..<Int(tensorCount) {
             let name = try r.string(what: "name of tensor \(i)")
             let shown = ErrorText.clip(name)
             let nDims = try r.u32(what: "n_dims of tensor '\(shown)'")
-            guard (1 ... 8).contains(nDims) else {
+            guard (1...8).contains(nDims) else {
                 throw FormatError(url, tensor: name, "has \(nDims) dimensions (expected 1 to 8)")
             }
             var ne: [Int] = []
-            for d in 0 ..< Int(nDims) {
+            for d in 0..<Int(nDims) {
                 let n = try r.u64(what: "ne[\(d)] of tensor '\(shown)'")
-                guard n <= UInt64(Int32.max) * 64 else { throw FormatError(url, tensor: name, "dimension \(d) is \(n), too large") }
+                guard n <= UInt64(Int32.max) * 64 else {
+                    throw FormatError(url, tensor: name, "dimension \(d) is \(n), too large")
+                }
                 ne.append(Int(n))
             }
             let type = try r.u32(what: "type of tensor '\(shown)'")
@@ -110,12 +114,15 @@ public struct GGUFFile: Sendable {
         var infos: [TensorInfo] = []
         var seen = Set<String>()
         for t in raw {
-            guard seen.insert(t.name).inserted else { throw FormatError(url, tensor: t.name, "appears twice in the tensor directory") }
+            guard seen.insert(t.name).inserted else {
+                throw FormatError(url, tensor: t.name, "appears twice in the tensor directory")
+            }
             guard let type = GGMLType(rawValue: t.type) else {
                 throw FormatError(url, tensor: t.name, "unknown ggml type \(t.type)")
             }
             guard type.isDecodable else {
-                throw FormatError(url, tensor: t.name, "ggml type \(type.name) is not a storage type this reader decodes")
+                throw FormatError(
+                    url, tensor: t.name, "ggml type \(type.name) is not a storage type this reader decodes")
             }
             // Zero dimensions count as 1 here, so no partial product (rows, columns) can overflow.
             var nonzero = 1
@@ -133,16 +140,19 @@ public struct GGUFFile: Sendable {
             let (bytes, tooBig) = (count / type.blockSize).multipliedReportingOverflow(by: type.typeSize)
             guard !tooBig else { throw FormatError(url, tensor: t.name, "shape \(t.ne) is too large") }
             guard t.offset % UInt64(alignment) == 0 else {
-                throw FormatError(url, tensor: t.name, "data offset \(t.offset) is not a multiple of the alignment \(alignment)")
+                throw FormatError(
+                    url, tensor: t.name, "data offset \(t.offset) is not a multiple of the alignment \(alignment)")
             }
             guard dataOffset <= file.size, t.offset <= UInt64(file.size - dataOffset),
                 bytes <= file.size - dataOffset - Int(t.offset)
             else {
                 throw FormatError(
                     url, tensor: t.name,
-                    "data [\(t.offset), \(t.offset.addingReportingOverflow(UInt64(bytes)).partialValue)) relative to the data section at \(dataOffset) extends beyond the file (\(file.size) bytes)")
+                    "data [\(t.offset), \(t.offset.addingReportingOverflow(UInt64(bytes)).partialValue)) relative to the data section at \(dataOffset) extends beyond the file (\(file.size) bytes)"
+                )
             }
-            infos.append(TensorInfo(name: t.name, ne: t.ne, type: type, offset: dataOffset + Int(t.offset), byteCount: bytes))
+            infos.append(
+                TensorInfo(name: t.name, ne: t.ne, type: type, offset: dataOffset + Int(t.offset), byteCount: bytes))
         }
         // Spans must not overlap (a changed type or shape could make two tensors share bytes).
         var previous: TensorInfo?
@@ -150,7 +160,8 @@ public struct GGUFFile: Sendable {
             if let p = previous, t.offset < p.offset + p.byteCount {
                 throw FormatError(
                     url, tensor: t.name,
-                    "data at \(t.offset) overlaps tensor '\(ErrorText.clip(p.name))' (bytes \(p.offset) to \(p.offset + p.byteCount))")
+                    "data at \(t.offset) overlaps tensor '\(ErrorText.clip(p.name))' (bytes \(p.offset) to \(p.offset + p.byteCount))"
+                )
             }
             if previous == nil || t.offset + t.byteCount > previous!.offset + previous!.byteCount { previous = t }
         }
@@ -178,14 +189,15 @@ private struct Reader {
 
     mutating func need(_ n: Int, what: String) throws {
         guard n >= 0, position <= file.size - n else {
-            throw FormatError(url, "truncated: reading \(what) at byte \(position) needs \(n) bytes, file has \(file.size)")
+            throw FormatError(
+                url, "truncated: reading \(what) at byte \(position) needs \(n) bytes, file has \(file.size)")
         }
     }
 
     mutating func bytes(_ n: Int, what: String) throws -> [UInt8] {
         try need(n, what: what)
         defer { position += n }
-        return Array(file.bytes[position ..< position + n])
+        return Array(file.bytes[position..<position + n])
     }
 
     mutating func int<T: FixedWidthInteger>(_ type: T.Type, what: String) throws -> T {
@@ -204,7 +216,7 @@ private struct Reader {
         }
         try need(Int(n), what: what)
         defer { position += Int(n) }
-        let buffer = UnsafeRawBufferPointer(rebasing: file.bytes[position ..< position + Int(n)])
+        let buffer = UnsafeRawBufferPointer(rebasing: file.bytes[position..<position + Int(n)])
         return String(decoding: buffer, as: UTF8.self)
     }
 
@@ -239,7 +251,7 @@ private struct Reader {
             }
             var items: [GGUFValue] = []
             items.reserveCapacity(Int(count))
-            for _ in 0 ..< Int(count) { items.append(try value(type: elementType, key: key, depth: depth + 1)) }
+            for _ in 0..<Int(count) { items.append(try value(type: elementType, key: key, depth: depth + 1)) }
             return .array(elementType: elementType, items)
         }
     }

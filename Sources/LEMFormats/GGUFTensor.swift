@@ -46,8 +46,10 @@ public struct GGUFTensor: WeightTensor {
     @inline(__always)
     public func storedIndex(_ row: Int, count: Int) -> Int {
         guard let heads = rowMapHeads else { return row }
-        let hd = count / heads, half = hd / 2
-        let h = row / hd, w = row % hd
+        let hd = count / heads
+        let half = hd / 2
+        let h = row / hd
+        let w = row % hd
         return h * hd + 2 * (w % half) + w / half
     }
 
@@ -64,11 +66,11 @@ public struct GGUFTensor: WeightTensor {
             // A permuted bias: its elements, not rows, are reordered.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { tmp in
                 type.dequantizeRow(file.pointer(at: offset), count: cols, into: tmp.baseAddress!)
-                for i in 0 ..< cols { out[i] = tmp[storedIndex(i, count: cols)] + shift }
+                for i in 0..<cols { out[i] = tmp[storedIndex(i, count: cols)] + shift }
             }
             return
         }
         type.dequantizeRow(rowPointer(row), count: cols, into: out)
-        if shift != 0 { for i in 0 ..< cols { out[i] += shift } }
+        if shift != 0 { for i in 0..<cols { out[i] += shift } }
     }
 }

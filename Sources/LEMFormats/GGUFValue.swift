@@ -103,7 +103,8 @@ public enum GGUFValue: Sendable, Equatable {
         case .bool(let b): "\(b)"
         case .float32(let f): "\(f)"
         case .float64(let d): "\(d)"
-        case .array(_, let a): "[\(a.prefix(3).map(\.summary).joined(separator: ", "))\(a.count > 3 ? ", ..." : "")] (\(a.count) items)"
+        case .array(_, let a):
+            "[\(a.prefix(3).map(\.summary).joined(separator: ", "))\(a.count > 3 ? ", ..." : "")] (\(a.count) items)"
         default: int.map(String.init) ?? "?"
         }
     }

@@ -51,7 +51,7 @@ public struct HubCache: Sendable, Equatable {
     /// Whether `spec` has the shape of a repository id (`ORG/NAME`, or `NAME` alone).
     public static func isRepoID(_ spec: String) -> Bool {
         let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
-        guard (1 ... 2).contains(parts.count), !spec.hasPrefix("."), !spec.hasPrefix("~") else { return false }
+        guard (1...2).contains(parts.count), !spec.hasPrefix("."), !spec.hasPrefix("~") else { return false }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
         return parts.allSatisfy { p in
             !p.isEmpty && p != "." && p != ".." && p.unicodeScalars.allSatisfy { allowed.contains($0) }
@@ -107,7 +107,9 @@ public struct HubCache: Sendable, Equatable {
         let fm = FileManager.default
         if fm.fileExists(atPath: snapshot.url.appendingPathComponent("config.json").path) { return [snapshot.url] }
         let names = (try? fm.contentsOfDirectory(atPath: snapshot.url.path)) ?? []
-        return names.filter { $0.lowercased().hasSuffix(".gguf") }.sorted().map { snapshot.url.appendingPathComponent($0) }
+        return names.filter { $0.lowercased().hasSuffix(".gguf") }.sorted().map {
+            snapshot.url.appendingPathComponent($0)
+        }
     }
 
     /// The model `spec` names in the cache: `ORG/NAME` (its folder with `config.json`, or its

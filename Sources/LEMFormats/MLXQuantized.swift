@@ -8,7 +8,9 @@ enum MLXQuantized {
     static func parameters(for module: String, config: ModelConfig) -> ModelConfig.Quantization? {
         if let o = config.quantizationOverrides?[module] { return o }
         // Overrides may be keyed without the multimodal prefix or with it.
-        if let hf = ModelFiles.textModelName(module + ".weight"), let o = config.quantizationOverrides?[String(hf.dropLast(7))] {
+        if let hf = ModelFiles.textModelName(module + ".weight"),
+            let o = config.quantizationOverrides?[String(hf.dropLast(7))]
+        {
             return o
         }
         return config.quantization
@@ -27,7 +29,9 @@ enum MLXQuantized {
                 throw FormatError(scales.file.url, tensor: name, "has no matching '\(weightName)'")
             }
             guard let biases = raw[module + ".biases"] else {
-                throw FormatError(scales.file.url, tensor: name, "has no matching '\(module).biases' (only affine MLX quantization is supported)")
+                throw FormatError(
+                    scales.file.url, tensor: name,
+                    "has no matching '\(module).biases' (only affine MLX quantization is supported)")
             }
             guard let q = parameters(for: module, config: config) else {
                 throw FormatError(

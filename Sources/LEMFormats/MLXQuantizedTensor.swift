@@ -31,28 +31,33 @@ public struct MLXQuantizedTensor: WeightTensor {
     ) throws {
         let url = packed.file.url
         guard Self.supportedBits.contains(bits) else {
-            throw FormatError(url, tensor: name, "MLX quantization with \(bits) bits is not supported (supported: 2, 3, 4, 5, 6, 8)")
+            throw FormatError(
+                url, tensor: name, "MLX quantization with \(bits) bits is not supported (supported: 2, 3, 4, 5, 6, 8)")
         }
         guard groupSize > 0, groupSize % 8 == 0 else {
             throw FormatError(url, tensor: name, "group size \(groupSize) must be a positive multiple of 8")
         }
         guard packed.dtype == .u32, let packedCols = packed.shape.last, packed.shape.count >= 1 else {
-            throw FormatError(url, tensor: name, "quantized weight must be U32, found \(packed.dtype.rawValue) \(packed.shape)")
+            throw FormatError(
+                url, tensor: name, "quantized weight must be U32, found \(packed.dtype.rawValue) \(packed.shape)")
         }
         guard (packedCols * 32) % bits == 0 else {
-            throw FormatError(url, tensor: name, "\(packedCols) packed u32 columns do not hold whole \(bits)-bit values")
+            throw FormatError(
+                url, tensor: name, "\(packedCols) packed u32 columns do not hold whole \(bits)-bit values")
         }
         let columns = packedCols * 32 / bits
         let lead = Array(packed.shape.dropLast())
         let groupShape = lead + [columns / groupSize]
         for (what, t) in [("scales", scales), ("biases", biases)] {
             guard t.dtype.isFloat else {
-                throw FormatError(t.file.url, tensor: t.name, "MLX \(what) must be a float type, found \(t.dtype.rawValue)")
+                throw FormatError(
+                    t.file.url, tensor: t.name, "MLX \(what) must be a float type, found \(t.dtype.rawValue)")
             }
             guard columns % groupSize == 0, t.shape == groupShape else {
                 throw FormatError(
                     t.file.url, tensor: t.name,
-                    "shape \(t.shape) does not match weight \(packed.shape) at \(bits) bits, group size \(groupSize) (expected \(groupShape))")
+                    "shape \(t.shape) does not match weight \(packed.shape) at \(bits) bits, group size \(groupSize) (expected \(groupShape))"
+                )
             }
         }
         self.name = name
@@ -84,7 +89,7 @@ public struct MLXQuantizedTensor: WeightTensor {
         let groups = cols / groupSize
         let sBase = scales.file.pointer(at: scales.offset + row * groups * scales.dtype.size)
         let bBase = biases.file.pointer(at: biases.offset + row * groups * biases.dtype.size)
-        for g in 0 ..< groups {
+        for g in 0..<groups {
             let s = scales.dtype.load(sBase, g)
             let b = biases.dtype.load(bBase, g)
             let start = g * groupSize
@@ -97,9 +102,9 @@ public struct MLXQuantizedTensor: WeightTensor {
                     out[i + 1] = s * Float(byte >> 4) + b
                 }
             case 8:
-                for i in start ..< start + groupSize { out[i] = s * Float(q.load(fromByteOffset: i, as: UInt8.self)) + b }
+                for i in start..<start + groupSize { out[i] = s * Float(q.load(fromByteOffset: i, as: UInt8.self)) + b }
             default:
-                for i in start ..< start + groupSize {
+                for i in start..<start + groupSize {
                     out[i] = s * Float(Self.extract(q, i, bits: bits, rowByteCount: rowByteCount)) + b
                 }
             }

@@ -71,7 +71,8 @@ extension ModelConfig {
             throw FormatError(file, "hidden_size, num_hidden_layers and num_attention_heads must be positive")
         }
         guard layers <= Self.maxLayers else {
-            throw FormatError(file, "key '\(reader.prefix)num_hidden_layers' is \(layers), expected at most \(Self.maxLayers)")
+            throw FormatError(
+                file, "key '\(reader.prefix)num_hidden_layers' is \(layers), expected at most \(Self.maxLayers)")
         }
         // transformers: a null (or, for Llama, absent) num_key_value_heads means one per head,
         // a null or absent head_dim hidden_size / num_attention_heads.
@@ -116,7 +117,7 @@ extension ModelConfig {
         case "gemma3_text":
             window = try reader.requiredInt("sliding_window")
             let pattern = try reader.int("_sliding_window_pattern") ?? reader.requiredInt("sliding_window_pattern")
-            kinds = (0 ..< layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
+            kinds = (0..<layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
         case "mistral":
             window = try reader.int("sliding_window")  // null: full attention everywhere
             kinds = Array(repeating: window == nil ? .fullAttention : .slidingAttention, count: layers)
@@ -124,7 +125,7 @@ extension ModelConfig {
             let use = try reader.bool("use_sliding_window") ?? false
             window = use ? try reader.requiredInt("sliding_window") : nil
             let maxWindowLayers = try reader.requiredInt("max_window_layers")
-            kinds = (0 ..< layers).map { window != nil && $0 >= maxWindowLayers ? .slidingAttention : .fullAttention }
+            kinds = (0..<layers).map { window != nil && $0 >= maxWindowLayers ? .slidingAttention : .fullAttention }
         default:
             kinds = Array(repeating: .fullAttention, count: layers)
         }

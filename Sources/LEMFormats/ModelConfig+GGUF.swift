@@ -13,10 +13,14 @@ extension ModelConfig {
     /// Builds the configuration from `gguf`'s metadata and tensor directory.
     public init(gguf: GGUFFile) throws {
         let url = gguf.url
-        guard let arch = gguf.architecture else { throw FormatError(url, "missing metadata key 'general.architecture'") }
+        guard let arch = gguf.architecture else {
+            throw FormatError(url, "missing metadata key 'general.architecture'")
+        }
         guard let modelType = Self.ggufArchitectures[arch] else {
             throw FormatError(
-                url, "unsupported architecture '\(arch)' (supported: \(Self.ggufArchitectures.keys.sorted().joined(separator: ", ")))")
+                url,
+                "unsupported architecture '\(arch)' (supported: \(Self.ggufArchitectures.keys.sorted().joined(separator: ", ")))"
+            )
         }
         func value(_ key: String) -> GGUFValue? { gguf.metadata["\(arch).\(key)"] }
         func int(_ key: String) throws -> Int? {
@@ -32,7 +36,9 @@ extension ModelConfig {
         }
         func double(_ key: String) throws -> Double? {
             guard let v = value(key) else { return nil }
-            guard let d = v.double else { throw FormatError(url, "metadata '\(arch).\(key)' is \(v.summary), expected a number") }
+            guard let d = v.double else {
+                throw FormatError(url, "metadata '\(arch).\(key)' is \(v.summary), expected a number")
+            }
             return d
         }
         let isGemma = modelType == "gemma3_text"
@@ -55,7 +61,8 @@ extension ModelConfig {
         var scaling = RopeScaling.none
         if let type = value("rope.scaling.type")?.string, type != "none" {
             guard type == "linear" else {
-                throw FormatError(url, "metadata '\(arch).rope.scaling.type' is '\(type)': only linear RoPE scaling is supported")
+                throw FormatError(
+                    url, "metadata '\(arch).rope.scaling.type' is '\(type)': only linear RoPE scaling is supported")
             }
             let factor = try double("rope.scaling.factor") ?? 1
             if factor != 1 { scaling = .linear(factor: factor) }
@@ -70,23 +77,29 @@ extension ModelConfig {
             if let flags = value("attention.sliding_window_pattern")?.array {
                 // Newer converters may store one flag per layer (true = sliding).
                 guard flags.count == layers, flags.allSatisfy({ $0.bool != nil }) else {
-                    throw FormatError(url, "metadata '\(arch).attention.sliding_window_pattern' must have one bool per layer (\(layers))")
+                    throw FormatError(
+                        url,
+                        "metadata '\(arch).attention.sliding_window_pattern' must have one bool per layer (\(layers))")
                 }
                 kinds = flags.map { $0.bool == true ? .slidingAttention : .fullAttention }
             } else {
                 // llama.cpp's default for Gemma 3: 5 sliding layers, then 1 full.
                 let pattern = try int("attention.sliding_window_pattern") ?? 6
-                kinds = (0 ..< layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
+                kinds = (0..<layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
             }
         }
 
         let tensorNames = Set(gguf.tensorInfos.map(\.name))
         let vocabKey = try int("vocab_size")
         var vocab = gguf.metadata["tokenizer.ggml.tokens"]?.array?.count ?? vocabKey
-        if vocab == nil, let embd = gguf.tensorInfos.first(where: { $0.name == "token_embd.weight" }), embd.ne.count == 2 {
+        if vocab == nil, let embd = gguf.tensorInfos.first(where: { $0.name == "token_embd.weight" }),
+            embd.ne.count == 2
+        {
             vocab = embd.ne[1]
         }
-        guard let vocab else { throw FormatError(url, "cannot tell the vocabulary size: no tokenizer.ggml.tokens nor token_embd.weight") }
+        guard let vocab else {
+            throw FormatError(url, "cannot tell the vocabulary size: no tokenizer.ggml.tokens nor token_embd.weight")
+        }
 
         var eos: [Int] = []
         for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {

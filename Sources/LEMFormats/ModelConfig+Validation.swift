@@ -27,12 +27,12 @@ extension ModelConfig {
         }
         let sizes: [(Field, Int)] = [
             (.hidden, hiddenSize), (.intermediate, intermediateSize), (.heads, numAttentionHeads),
-            (.kvHeads, numKeyValueHeads), (.headDim, headDim), (.vocab, vocabSize),
+            (.kvHeads, numKeyValueHeads), (.headDim, headDim), (.vocab, vocabSize)
         ]
-        for (field, value) in sizes where !(1 ... Self.maxDimension).contains(value) {
+        for (field, value) in sizes where !(1...Self.maxDimension).contains(value) {
             throw bad(field, value, "an integer from 1 to \(Self.maxDimension)")
         }
-        guard (1 ... Self.maxLayers).contains(numHiddenLayers) else {
+        guard (1...Self.maxLayers).contains(numHiddenLayers) else {
             throw bad(.layers, numHiddenLayers, "an integer from 1 to \(Self.maxLayers)")
         }
         guard maxPositionEmbeddings >= 1 else { throw bad(.maxPositions, maxPositionEmbeddings, "a positive integer") }
@@ -40,7 +40,7 @@ extension ModelConfig {
         guard rmsNormEps.isFinite, rmsNormEps >= 0 else { throw bad(.rmsNormEps, rmsNormEps, "a finite number >= 0") }
         let positives: [(Field, Double?)] = [
             (.ropeTheta, ropeTheta), (.ropeLocalTheta, ropeLocalTheta), (.queryPreAttnScalar, queryPreAttnScalar),
-            (.finalSoftcap, finalLogitSoftcapping), (.attnSoftcap, attnLogitSoftcapping),
+            (.finalSoftcap, finalLogitSoftcapping), (.attnSoftcap, attnLogitSoftcapping)
         ]
         for case let (field, value?) in positives where !(value.isFinite && value > 0) {
             throw bad(field, value, "a finite number > 0")
@@ -49,11 +49,14 @@ extension ModelConfig {
             switch scaling {
             case .none: break
             case .linear(let factor):
-                guard factor.isFinite, factor > 0 else { throw FormatError(file, "\(name) factor is \(factor), expected a finite number > 0") }
+                guard factor.isFinite, factor > 0 else {
+                    throw FormatError(file, "\(name) factor is \(factor), expected a finite number > 0")
+                }
             case let .llama3(factor, low, high, original):
                 guard [factor, low, high].allSatisfy({ $0.isFinite && $0 > 0 }), original > 0, high != low else {
                     throw FormatError(
-                        file, "\(name) (llama3) needs finite positive factors with high_freq_factor != low_freq_factor "
+                        file,
+                        "\(name) (llama3) needs finite positive factors with high_freq_factor != low_freq_factor "
                             + "and a positive original_max_position_embeddings")
                 }
             }

@@ -126,7 +126,8 @@ extension ModelConfig {
     /// The parameter count the shapes imply (embeddings, an untied head, attention and gated
     /// MLP projections; norms and biases left out): SmolLM2-135M gives 134.5 M.
     public var parameterEstimate: Int {
-        let q = numAttentionHeads * headDim, kv = numKeyValueHeads * headDim
+        let q = numAttentionHeads * headDim
+        let kv = numKeyValueHeads * headDim
         let perLayer = hiddenSize * (2 * q + 2 * kv) + 3 * hiddenSize * intermediateSize
         return vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * perLayer
     }

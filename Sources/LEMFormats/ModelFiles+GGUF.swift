@@ -23,13 +23,16 @@ extension ModelFiles {
                 if let h = heads {
                     let rows = info.ne.count == 1 ? info.ne[0] : info.ne.dropFirst().reduce(1, *)
                     guard rows % (2 * h) == 0 else {
-                        throw FormatError(url, tensor: info.name, "\(rows) rows cannot be split into \(h) heads of even size")
+                        throw FormatError(
+                            url, tensor: info.name, "\(rows) rows cannot be split into \(h) heads of even size")
                     }
                 }
             }
             // convert_hf_to_gguf Gemma3Model: every "*norm.weight" is stored as w + 1.
             let shift: Float = arch.hasPrefix("gemma") && hf.hasSuffix("norm.weight") ? -1 : 0
-            if tensors[hf] != nil { throw FormatError(url, tensor: info.name, "maps to '\(hf)' which is already taken") }
+            if tensors[hf] != nil {
+                throw FormatError(url, tensor: info.name, "maps to '\(hf)' which is already taken")
+            }
             tensors[hf] = GGUFTensor(name: hf, info: info, file: gguf.file, rowMapHeads: heads, shift: shift)
         }
         return ModelFiles(url: url, format: .gguf, config: config, tensors: tensors, gguf: gguf)

@@ -47,7 +47,8 @@ public struct ModelFiles: Sendable {
     /// The tensor called `name` (Hugging Face naming), or an error naming it and the model.
     public func tensor(_ name: String) throws -> any WeightTensor {
         guard let t = tensors[name] else {
-            throw FormatError(url, tensor: name, "not found in this model (\(tensors.count) tensors, format \(format.rawValue))")
+            throw FormatError(
+                url, tensor: name, "not found in this model (\(tensors.count) tensors, format \(format.rawValue))")
         }
         return t
     }
@@ -129,7 +130,8 @@ public struct ModelFiles: Sendable {
             }
         }
         if let weightMap {
-            for (name, file) in weightMap.sorted(by: { $0.key < $1.key }) where origin[name]?.lastPathComponent != file {
+            for (name, file) in weightMap.sorted(by: { $0.key < $1.key }) where origin[name]?.lastPathComponent != file
+            {
                 throw FormatError(
                     dir.appendingPathComponent(file), tensor: name,
                     "listed in model.safetensors.index.json but not found in this shard")
@@ -151,4 +153,3 @@ public struct ModelFiles: Sendable {
             metadata: metadata)
     }
 }
-

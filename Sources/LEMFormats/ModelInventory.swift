@@ -109,7 +109,7 @@ public enum ModelInventory {
     /// llama.cpp's `general.file_type` (`llama_ftype`) names.
     static let fileTypeNames: [Int: String] = [
         0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
-        12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 32: "BF16",
+        12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 32: "BF16"
     ]
 
     /// Bytes of a file, or of every regular file under a directory; symbolic links (a Hugging
@@ -123,7 +123,8 @@ public enum ModelInventory {
         }
         var total = 0
         for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] {
-            let attrs = try? fm.attributesOfItem(atPath: url.appendingPathComponent(name).resolvingSymlinksInPath().path)
+            let attrs = try? fm.attributesOfItem(
+                atPath: url.appendingPathComponent(name).resolvingSymlinksInPath().path)
             if attrs?[.type] as? FileAttributeType == .typeRegular { total += attrs?[.size] as? Int ?? 0 }
         }
         return total

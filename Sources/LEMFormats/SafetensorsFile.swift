@@ -32,10 +32,11 @@ public struct SafetensorsFile: Sendable {
         let headerLength = file.load(UInt64.self, at: 0)
         guard headerLength <= UInt64(file.size - 8) else {
             throw FormatError(
-                url, "header length \(headerLength) extends beyond the file (\(file.size) bytes; at most \(file.size - 8))")
+                url,
+                "header length \(headerLength) extends beyond the file (\(file.size) bytes; at most \(file.size - 8))")
         }
         let n = Int(headerLength)
-        let headerData = Data(file.bytes[8 ..< 8 + n])
+        let headerData = Data(file.bytes[8..<8 + n])
         guard case .object(let header) = try JSONValue.parse(headerData, file: url, what: "safetensors header") else {
             throw FormatError(url, "safetensors header is not a JSON object")
         }
@@ -94,7 +95,8 @@ public struct SafetensorsFile: Sendable {
             guard !overflow, bytes == end - begin else {
                 throw FormatError(
                     url, tensor: name,
-                    "shape \(shape) of \(dtypeName) needs \(count) × \(dtype.size) bytes but data_offsets [\(begin), \(end)] span \(end - begin)")
+                    "shape \(shape) of \(dtypeName) needs \(count) × \(dtype.size) bytes but data_offsets [\(begin), \(end)] span \(end - begin)"
+                )
             }
             entries.append((name, begin, end, shape, dtype))
         }
@@ -106,7 +108,8 @@ public struct SafetensorsFile: Sendable {
         for e in entries {
             if e.begin < cursor {
                 throw FormatError(
-                    url, tensor: e.name, "data_offsets [\(e.begin), \(e.end)] overlap \(previous) (which ends at \(cursor))")
+                    url, tensor: e.name,
+                    "data_offsets [\(e.begin), \(e.end)] overlap \(previous) (which ends at \(cursor))")
             }
             if e.begin > cursor {
                 throw FormatError(
@@ -118,7 +121,8 @@ public struct SafetensorsFile: Sendable {
         }
         if cursor != dataSize {
             throw FormatError(
-                url, "tensors cover \(cursor) bytes of the \(dataSize)-byte data region (trailing bytes after \(previous))")
+                url,
+                "tensors cover \(cursor) bytes of the \(dataSize)-byte data region (trailing bytes after \(previous))")
         }
 
         var tensors: [String: SafetensorsTensor] = [:]

@@ -40,6 +40,6 @@ public struct SafetensorsTensor: WeightTensor {
             return
         }
         let t = dtype
-        for c in 0 ..< cols { out[c] = t.load(base, c) }
+        for c in 0..<cols { out[c] = t.load(base, c) }
     }
 }

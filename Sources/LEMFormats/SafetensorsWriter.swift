@@ -1,9 +1,10 @@
-import LEMCore
 import Foundation
+import LEMCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Builds a `.safetensors` file and writes it atomically (temp file in the same folder + rename).
@@ -32,7 +33,9 @@ public struct SafetensorsWriter: Sendable {
 
     /// Adds a tensor from raw little-endian bytes already in `dtype`'s encoding.
     public mutating func add(_ name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8]) throws {
-        guard name != "__metadata__", !name.isEmpty else { throw FormatError("safetensors writer: invalid tensor name '\(name)'") }
+        guard name != "__metadata__", !name.isEmpty else {
+            throw FormatError("safetensors writer: invalid tensor name '\(name)'")
+        }
         guard !names.contains(name) else { throw FormatError("safetensors writer: tensor '\(name)' added twice") }
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw FormatError("safetensors writer: tensor '\(name)': negative dimension in shape \(shape)")
@@ -40,7 +43,8 @@ public struct SafetensorsWriter: Sendable {
         let count = shape.reduce(1, *)
         guard bytes.count == count * dtype.size else {
             throw FormatError(
-                "safetensors writer: tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(count * dtype.size) bytes, got \(bytes.count)")
+                "safetensors writer: tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(count * dtype.size) bytes, got \(bytes.count)"
+            )
         }
         names.insert(name)
         entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: bytes))
@@ -49,7 +53,9 @@ public struct SafetensorsWriter: Sendable {
     /// Adds a float tensor, converting to `dtype` (f32, f16, bf16 or f64; rounding to nearest even).
     public mutating func add(_ name: String, shape: [Int], floats: [Float], as dtype: SafetensorsDType = .f32) throws {
         guard floats.count == shape.reduce(1, *) else {
-            throw FormatError("safetensors writer: tensor '\(name)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(floats.count)")
+            throw FormatError(
+                "safetensors writer: tensor '\(name)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(floats.count)"
+            )
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(floats.count * dtype.size)
@@ -59,7 +65,9 @@ public struct SafetensorsWriter: Sendable {
         case .bf16: for f in floats { appendLE(&bytes, HalfFloat.floatToBF16(f)) }
         case .f64: for f in floats { appendLE(&bytes, Double(f).bitPattern) }
         default:
-            throw FormatError("safetensors writer: tensor '\(name)': cannot store floats as \(dtype.rawValue); use add(_:dtype:shape:bytes:)")
+            throw FormatError(
+                "safetensors writer: tensor '\(name)': cannot store floats as \(dtype.rawValue); use add(_:dtype:shape:bytes:)"
+            )
         }
         try add(name, dtype: dtype, shape: shape, bytes: bytes)
     }
@@ -67,33 +75,53 @@ public struct SafetensorsWriter: Sendable {
     /// Adds an integer tensor stored as `dtype` (any integer dtype; values must fit).
     public mutating func add(_ name: String, shape: [Int], integers: [Int], as dtype: SafetensorsDType) throws {
         guard integers.count == shape.reduce(1, *) else {
-            throw FormatError("safetensors writer: tensor '\(name)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(integers.count)")
+            throw FormatError(
+                "safetensors writer: tensor '\(name)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(integers.count)"
+            )
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(integers.count * dtype.size)
         for (i, v) in integers.enumerated() {
             let fits: Bool
             switch dtype {
-            case .i64: fits = true; appendLE(&bytes, Int64(v))
-            case .i32: fits = Int32(exactly: v) != nil; if fits { appendLE(&bytes, Int32(v)) }
-            case .i16: fits = Int16(exactly: v) != nil; if fits { appendLE(&bytes, Int16(v)) }
-            case .i8: fits = Int8(exactly: v) != nil; if fits { appendLE(&bytes, Int8(v)) }
-            case .u64: fits = v >= 0; if fits { appendLE(&bytes, UInt64(v)) }
-            case .u32: fits = UInt32(exactly: v) != nil; if fits { appendLE(&bytes, UInt32(v)) }
-            case .u16: fits = UInt16(exactly: v) != nil; if fits { appendLE(&bytes, UInt16(v)) }
-            case .u8, .bool: fits = UInt8(exactly: v) != nil; if fits { bytes.append(UInt8(v)) }
+            case .i64:
+                fits = true
+                appendLE(&bytes, Int64(v))
+            case .i32:
+                fits = Int32(exactly: v) != nil
+                if fits { appendLE(&bytes, Int32(v)) }
+            case .i16:
+                fits = Int16(exactly: v) != nil
+                if fits { appendLE(&bytes, Int16(v)) }
+            case .i8:
+                fits = Int8(exactly: v) != nil
+                if fits { appendLE(&bytes, Int8(v)) }
+            case .u64:
+                fits = v >= 0
+                if fits { appendLE(&bytes, UInt64(v)) }
+            case .u32:
+                fits = UInt32(exactly: v) != nil
+                if fits { appendLE(&bytes, UInt32(v)) }
+            case .u16:
+                fits = UInt16(exactly: v) != nil
+                if fits { appendLE(&bytes, UInt16(v)) }
+            case .u8, .bool:
+                fits = UInt8(exactly: v) != nil
+                if fits { bytes.append(UInt8(v)) }
             default:
                 throw FormatError("safetensors writer: tensor '\(name)': \(dtype.rawValue) is not an integer dtype")
             }
             guard fits else {
-                throw FormatError("safetensors writer: tensor '\(name)': value \(v) at [\(i)] does not fit \(dtype.rawValue)")
+                throw FormatError(
+                    "safetensors writer: tensor '\(name)': value \(v) at [\(i)] does not fit \(dtype.rawValue)")
             }
         }
         try add(name, dtype: dtype, shape: shape, bytes: bytes)
     }
 
     /// Copies a tensor from any loader by decoding it to `dtype` (f32 unless given).
-    public mutating func add(_ tensor: any WeightTensor, as dtype: SafetensorsDType = .f32, name: String? = nil) throws {
+    public mutating func add(_ tensor: any WeightTensor, as dtype: SafetensorsDType = .f32, name: String? = nil) throws
+    {
         try add(name ?? tensor.name, shape: tensor.shape, floats: tensor.decodeAll(), as: dtype)
     }
 
@@ -108,7 +136,8 @@ public struct SafetensorsWriter: Sendable {
         for e in entries {
             let shape = e.shape.map(String.init).joined(separator: ",")
             parts.append(
-                "\(JSONText.quote(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
+                "\(JSONText.quote(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}"
+            )
             offset += e.bytes.count
         }
         return "{" + parts.joined(separator: ",") + "}"

@@ -36,7 +36,7 @@ extension WeightTensor {
     public func decodeAll() -> [Float] {
         let cols = columns
         return [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
-            for r in 0 ..< rows { decodeRow(r, into: buffer.baseAddress! + r * cols) }
+            for r in 0..<rows { decodeRow(r, into: buffer.baseAddress! + r * cols) }
             count = elementCount
         }
     }

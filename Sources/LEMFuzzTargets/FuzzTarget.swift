@@ -43,7 +43,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The problem with an error message, nil when it is fine.
     public static func check(_ message: String) -> String? {
         if message.utf8.count > ErrorText.maxMessageBytes { return "error message of \(message.utf8.count) bytes" }
-        if let c = message.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }) {
+        if let c = message.unicodeScalars.first(where: {
+            ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F
+        }) {
             return "error message holds control character U+\(String(c.value, radix: 16)): \(message.prefix(200))"
         }
         return nil
@@ -84,10 +86,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             let ids = try tokenizer.encode("Hello wörld, <bos> 12", addSpecialTokens: true)
             _ = tokenizer.decode(ids)
         case .jinja:
-            let template = try ChatTemplate(source: String(decoding: bytes, as: UTF8.self), bosToken: "<s>",
-                                            eosToken: "</s>", origin: "fuzz.jinja")
-            _ = try template.render(messages: [ChatMessage(role: "system", content: "Be brief."),
-                                               ChatMessage(role: "user", content: "Hi")])
+            let template = try ChatTemplate(
+                source: String(decoding: bytes, as: UTF8.self), bosToken: "<s>",
+                eosToken: "</s>", origin: "fuzz.jinja")
+            _ = try template.render(messages: [
+                ChatMessage(role: "system", content: "Be brief."),
+                ChatMessage(role: "user", content: "Hi")
+            ])
         case .jsonl:
             let url = scratch.appendingPathExtension("jsonl")
             try write(bytes, to: url)

@@ -37,14 +37,15 @@ public struct AuthorityDetector: TextScorer {
         "doctor", "physician", "nurse", "therapist", "psychiatrist", "lawyer", "attorney", "judge", "police",
         "officer", "teacher", "professor", "expert", "scientist", "boss", "manager", "employer", "government",
         "authority", "authorities", "official", "officials", "regulator", "ceo", "priest", "parent", "parents",
-        "creator", "creators", "developer", "developers", "owner", "master", "administrator", "professional",
+        "creator", "creators", "developer", "developers", "owner", "master", "administrator", "professional"
     ]
     static let rolePattern = "(" + roles.joined(separator: "|") + ")s?"
     static let roleRegex = CompiledRegex(literal: #"\b"# + rolePattern + #"\b"#, caseInsensitive: true)
     static let selfDiminishing: [CompiledRegex] = [
         #"\bi(?:'m| am) (just|only|merely) (a|an)\b"#, #"\bi(?:'m| am) not (qualified|an expert|in a position)\b"#,
-        #"\bwho am i to\b"#, #"\bi(?:'m| am) (just|only) a (humble|simple)\b"#, #"\bi (don't|do not) have the (authority|right)\b"#,
-        #"\bi(?:'m| am) (nothing|no one) (but|more than)\b"#, #"\bit(?:'s| is) not my place\b"#,
+        #"\bwho am i to\b"#, #"\bi(?:'m| am) (just|only) a (humble|simple)\b"#,
+        #"\bi (don't|do not) have the (authority|right)\b"#,
+        #"\bi(?:'m| am) (nothing|no one) (but|more than)\b"#, #"\bit(?:'s| is) not my place\b"#
     ].map { CompiledRegex(literal: $0, caseInsensitive: true) }
     static let possessive = CompiledRegex(literal: #"\b(your|my|our) "# + rolePattern + #"\b"#, caseInsensitive: true)
     static let deference: [CompiledRegex] = [
@@ -52,11 +53,11 @@ public struct AuthorityDetector: TextScorer {
             + rolePattern + #"\b"#,
         #"\bseek (professional|expert|medical|legal) (help|advice|guidance)\b"#, #"\bdefer to\b"#,
         #"\bonly (a|an) (qualified|licensed|trained) \w+ can\b"#, #"\b(it is|it's) best to (ask|consult|check with)\b"#,
-        #"\bfollow (the|their|your) (guidance|instructions|orders) of\b"#,
+        #"\bfollow (the|their|your) (guidance|instructions|orders) of\b"#
     ].map { CompiledRegex(literal: $0, caseInsensitive: true) }
     static let citation: [CompiledRegex] = [
         #"\baccording to\b"#, #"\b(research|studies|evidence|data) (shows?|suggests?|indicates?)\b"#,
-        #"\b(as|in the words of) [A-Z][a-z]+ (said|wrote|argued)\b"#, #"\bexperts (say|agree|suggest)\b"#,
+        #"\b(as|in the words of) [A-Z][a-z]+ (said|wrote|argued)\b"#, #"\bexperts (say|agree|suggest)\b"#
     ].map { CompiledRegex(literal: $0, caseInsensitive: true) }
 
     /// Reads the signals of one prompt/response pair.
@@ -67,9 +68,13 @@ public struct AuthorityDetector: TextScorer {
         r.possessiveFraming = possessive.count(in: response)
         r.deferenceModifiers = deference.reduce(0) { $0 + $1.count(in: response) }
         r.citations = citation.reduce(0) { $0 + $1.count(in: response) } + roleRegex.count(in: response)
-        if r.selfDiminishing > 0 { r.stance = .submission }
-        else if r.deferenceModifiers > 0 || r.possessiveFraming > 0 { r.stance = .deference }
-        else if r.citations > 0 { r.stance = .citation }
+        if r.selfDiminishing > 0 {
+            r.stance = .submission
+        } else if r.deferenceModifiers > 0 || r.possessiveFraming > 0 {
+            r.stance = .deference
+        } else if r.citations > 0 {
+            r.stance = .citation
+        }
         return r
     }
 
@@ -81,7 +86,7 @@ public struct AuthorityDetector: TextScorer {
             DimensionScore("possessive_framing", Double(r.possessiveFraming)),
             DimensionScore("deference_modifiers", Double(r.deferenceModifiers)),
             DimensionScore("citations", Double(r.citations)),
-            DimensionScore("authority_stance", Double(r.stance.rawValue), detail: r.stance.label),
+            DimensionScore("authority_stance", Double(r.stance.rawValue), detail: r.stance.label)
         ]
     }
 }

@@ -44,7 +44,8 @@ public enum EnglishTagger {
                 tokens.append(lower == "can't" ? "can" : lower == "won't" ? "will" : stem)
                 tokens.append("n't")
             } else if let apostrophe = current.lastIndex(of: "'"), apostrophe != current.startIndex,
-                      ["'m", "'re", "'s", "'ve", "'ll", "'d"].contains(lower[apostrophe...].lowercased()) {
+                ["'m", "'re", "'s", "'ve", "'ll", "'d"].contains(lower[apostrophe...].lowercased())
+            {
                 tokens.append(String(current[..<apostrophe]))
                 tokens.append(String(current[apostrophe...]).lowercased())
             } else {
@@ -80,7 +81,9 @@ public enum EnglishTagger {
 
     /// Tags one word from its form and its left context; `inverted` says an auxiliary or modal
     /// stands before the previous word (question order: "can we fix"), so a verb here is non-finite.
-    static func tagWord(_ word: String, _ w: String, previous: TaggedToken?, next: String, inverted: Bool) -> TaggedToken {
+    static func tagWord(_ word: String, _ w: String, previous: TaggedToken?, next: String, inverted: Bool)
+        -> TaggedToken
+    {
         typealias L = EnglishLexicon
         func tok(_ pos: PartOfSpeech, _ lemma: String? = nil, _ tense: Tense? = nil) -> TaggedToken {
             TaggedToken(text: word, lemma: lemma ?? w, pos: pos, tense: tense)
@@ -90,13 +93,18 @@ public enum EnglishTagger {
         }
         if w.allSatisfy({ $0.isNumber || $0 == "." || $0 == "," }) { return tok(.number) }
         let prevPOS = previous?.pos
-        let nominalContext = prevPOS == .determiner || prevPOS == .adjective
+        let nominalContext =
+            prevPOS == .determiner || prevPOS == .adjective
             || (previous.map { L.possessives.contains($0.lemma) } ?? false)
-        let verbContext = previous?.lemma == "to" || prevPOS == .modal
+        let verbContext =
+            previous?.lemma == "to" || prevPOS == .modal
             || (previous.map { L.subjectPronouns.contains($0.lemma) } ?? false)
         if w == "n't" { return tok(.adverb, "not") }
-        if w == "'s", prevPOS == .noun || prevPOS == .pronoun && previous?.lemma != "it" && previous?.lemma != "he"
-            && previous?.lemma != "she" {
+        if w == "'s",
+            prevPOS == .noun
+                || prevPOS == .pronoun && previous?.lemma != "it" && previous?.lemma != "he"
+                    && previous?.lemma != "she"
+        {
             return tok(.determiner, "'s")  // possessive
         }
         if L.futureModals.contains(w) { return tok(.modal, "will", .future) }
@@ -139,7 +147,8 @@ public enum EnglishTagger {
             return tok(.verb, base, afterAux ? nil : .past)
         }
         if EnglishLexicon.adjectiveSuffixes.contains(where: { w.hasSuffix($0) && w.count > $0.count + 2 })
-            && !EnglishLexicon.nounSuffixes.contains(where: { w.hasSuffix($0) }) {
+            && !EnglishLexicon.nounSuffixes.contains(where: { w.hasSuffix($0) })
+        {
             return tok(.adjective)
         }
         if verbContext, previous?.lemma == "to" || prevPOS == .modal { return tok(.verb, w) }
@@ -165,7 +174,9 @@ public enum EnglishTagger {
     static func verbStem(_ stem: String) -> String {
         if EnglishLexicon.verbs.contains(stem) { return stem }
         if EnglishLexicon.verbs.contains(stem + "e") { return stem + "e" }
-        if let last = stem.last, stem.count > 2, stem.dropLast().last == last, EnglishLexicon.verbs.contains(String(stem.dropLast())) {
+        if let last = stem.last, stem.count > 2, stem.dropLast().last == last,
+            EnglishLexicon.verbs.contains(String(stem.dropLast()))
+        {
             return String(stem.dropLast())
         }
         if stem.hasSuffix("i"), EnglishLexicon.verbs.contains(String(stem.dropLast()) + "y") {
@@ -180,7 +191,8 @@ public enum EnglishTagger {
         var counts: [Tense: Int] = [:]
         for (i, t) in tokens.enumerated() {
             if t.lemma == "go", t.text.lowercased() == "going", i + 2 < tokens.count, tokens[i + 1].lemma == "to",
-               tokens[i + 2].pos == .verb {
+                tokens[i + 2].pos == .verb
+            {
                 counts[.future, default: 0] += 1
                 continue
             }

@@ -38,7 +38,8 @@ public struct GSM8KScorer: TextScorer {
             return [DimensionScore("correct", correct ? 1 : 0, detail: Self.detail(extracted, expected))]
         case .lmevalStrict, .lmevalFlexible:
             let reference = input.reference["answer_cot"] ?? "#### \(expected)"
-            let extracted = rule == .lmevalStrict
+            let extracted =
+                rule == .lmevalStrict
                 ? Self.strictExtract(input.response) : Self.flexibleExtract(input.response)
             let correct = Self.harnessNormalise(extracted) == Self.harnessNormalise(reference)
             return [DimensionScore("correct", correct ? 1 : 0, detail: Self.detail(extracted, expected))]
@@ -66,8 +67,10 @@ public struct GSM8KScorer: TextScorer {
         if let e = Double(expected.replacingOccurrences(of: ",", with: "")), let x = Double(extracted) {
             return (abs(e - x) < 0.01, extracted)
         }
-        return (extracted.trimmingCharacters(in: .whitespaces) == expected.trimmingCharacters(in: .whitespaces),
-                extracted)
+        return (
+            extracted.trimmingCharacters(in: .whitespaces) == expected.trimmingCharacters(in: .whitespaces),
+            extracted
+        )
     }
 
     private static let strict = CompiledRegex(literal: #"#### (\-?[0-9\.\,]+)"#)
@@ -88,7 +91,7 @@ public struct GSM8KScorer: TextScorer {
 
     private static let ignores: [CompiledRegex] = [
         CompiledRegex(literal: ","), CompiledRegex(literal: #"\$"#),
-        CompiledRegex(literal: ".*#### ", dotAll: true), CompiledRegex(literal: #"\.$"#),
+        CompiledRegex(literal: ".*#### ", dotAll: true), CompiledRegex(literal: #"\.$"#)
     ]
 
     /// The gsm8k task's `exact_match` normalisation (regexes_to_ignore, then ignore_case).

@@ -43,22 +43,28 @@ public struct GrammarDifferential: TextScorer {
             DimensionScore("vocabulary_echo", s.vocabularyEcho), DimensionScore("verb_shift", s.verbShift),
             DimensionScore("tense_shift", s.tenseShift), DimensionScore("noun_overlap", s.nounOverlap),
             DimensionScore("question_flip", s.questionFlip), DimensionScore("domain_shift", s.domainShift),
-            DimensionScore("grammar_composite", s.composite),
+            DimensionScore("grammar_composite", s.composite)
         ]
     }
 
     /// Computes the six signals.
     public static func signals(prompt: String, response: String) -> Signals {
-        let p = EnglishTagger.tag(prompt), r = EnglishTagger.tag(response)
+        let p = EnglishTagger.tag(prompt)
+        let r = EnglishTagger.tag(response)
         var s = Signals()
-        let pc = contentLemmas(p), rc = contentLemmas(r)
+        let pc = contentLemmas(p)
+        let rc = contentLemmas(r)
         s.vocabularyEcho = pc.isEmpty ? 0 : Double(pc.intersection(rc).count) / Double(pc.count)
-        s.verbShift = jensenShannon(counts(p.filter { $0.pos == .verb }.map(\.lemma)),
-                                    counts(r.filter { $0.pos == .verb }.map(\.lemma)))
-        let pt = EnglishTagger.tenseCounts(p), rt = EnglishTagger.tenseCounts(r)
-        s.tenseShift = jensenShannon(Dictionary(uniqueKeysWithValues: pt.map { ($0.key.rawValue, $0.value) }),
-                                     Dictionary(uniqueKeysWithValues: rt.map { ($0.key.rawValue, $0.value) }))
-        let pn = Set(p.filter { $0.pos == .noun }.map(\.lemma)), rn = Set(r.filter { $0.pos == .noun }.map(\.lemma))
+        s.verbShift = jensenShannon(
+            counts(p.filter { $0.pos == .verb }.map(\.lemma)),
+            counts(r.filter { $0.pos == .verb }.map(\.lemma)))
+        let pt = EnglishTagger.tenseCounts(p)
+        let rt = EnglishTagger.tenseCounts(r)
+        s.tenseShift = jensenShannon(
+            Dictionary(uniqueKeysWithValues: pt.map { ($0.key.rawValue, $0.value) }),
+            Dictionary(uniqueKeysWithValues: rt.map { ($0.key.rawValue, $0.value) }))
+        let pn = Set(p.filter { $0.pos == .noun }.map(\.lemma))
+        let rn = Set(r.filter { $0.pos == .noun }.map(\.lemma))
         let union = pn.union(rn)
         s.nounOverlap = union.isEmpty ? 0 : Double(pn.intersection(rn).count) / Double(union.count)
         s.questionFlip = max(0, questionShare(p) - questionShare(r))
@@ -76,12 +82,14 @@ public struct GrammarDifferential: TextScorer {
 
     /// Jensen–Shannon divergence in bits (0 identical … 1 disjoint) between two count tables.
     public static func jensenShannon(_ a: [String: Int], _ b: [String: Int]) -> Double {
-        let ta = Double(a.values.reduce(0, +)), tb = Double(b.values.reduce(0, +))
+        let ta = Double(a.values.reduce(0, +))
+        let tb = Double(b.values.reduce(0, +))
         if ta == 0 && tb == 0 { return 0 }
         if ta == 0 || tb == 0 { return 1 }
         var js = 0.0
         for key in Set(a.keys).union(b.keys) {
-            let p = Double(a[key] ?? 0) / ta, q = Double(b[key] ?? 0) / tb
+            let p = Double(a[key] ?? 0) / ta
+            let q = Double(b[key] ?? 0) / tb
             let m = (p + q) / 2
             if p > 0 { js += 0.5 * p * log2(p / m) }
             if q > 0 { js += 0.5 * q * log2(q / m) }
@@ -105,7 +113,10 @@ public struct GrammarDifferential: TextScorer {
             guard let first = words.first else { return false }
             if first.pos == .wh, words.count > 1, [.auxiliary, .modal].contains(words[1].pos) { return true }
             if [.auxiliary, .modal].contains(first.pos), words.count > 1,
-               [.pronoun, .determiner].contains(words[1].pos) { return true }
+                [.pronoun, .determiner].contains(words[1].pos)
+            {
+                return true
+            }
             return false
         }
         return Double(questions.count) / Double(real.count)
@@ -115,8 +126,10 @@ public struct GrammarDifferential: TextScorer {
         var out: [String: Int] = [:]
         for t in tokens {
             let word = t.text.lowercased()
-            for d in EnglishLexicon.domainNames where EnglishLexicon.domains[d]!.contains(t.lemma)
-                || EnglishLexicon.domains[d]!.contains(word) {
+            for d in EnglishLexicon.domainNames
+            where EnglishLexicon.domains[d]!.contains(t.lemma)
+                || EnglishLexicon.domains[d]!.contains(word)
+            {
                 out[d, default: 0] += 1
             }
         }

@@ -22,8 +22,10 @@ public struct JudgeRubric: Sendable, Codable, Equatable {
     public var responseLimit: Int
 
     /// Creates a rubric.
-    public init(name: String, version: String, benchmarks: [String], dimensions: [String], template: String,
-                responseLimit: Int = 1500) {
+    public init(
+        name: String, version: String, benchmarks: [String], dimensions: [String], template: String,
+        responseLimit: Int = 1500
+    ) {
         self.name = name
         self.version = version
         self.benchmarks = benchmarks
@@ -75,7 +77,10 @@ public struct JudgeRubric: Sendable, Codable, Equatable {
             .filter { $0.pathExtension == "json" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
         return try files.map { url in
             do { return try JSONDecoder().decode(JudgeRubric.self, from: Data(contentsOf: url)) } catch {
-                throw PatternError(message: "\(url.path): not a rubric {name, version, benchmarks, dimensions, template, responseLimit} (\(error))")
+                throw PatternError(
+                    message:
+                        "\(url.path): not a rubric {name, version, benchmarks, dimensions, template, responseLimit} (\(error))"
+                )
             }
         }
     }

@@ -28,7 +28,10 @@ public struct JudgeVerdict: Sendable, Equatable {
         verdict.reasoning = object["reasoning"]?.string
         var problems: [String] = []
         for d in dimensions {
-            guard let raw = object[d] else { problems.append("`\(d)` missing"); continue }
+            guard let raw = object[d] else {
+                problems.append("`\(d)` missing")
+                continue
+            }
             let number: Double?
             switch raw {
             case .int, .double: number = raw.double
@@ -36,7 +39,8 @@ public struct JudgeVerdict: Sendable, Equatable {
             default: number = nil
             }
             guard let v = number, v.isFinite, v >= 1, v <= 10 else {
-                problems.append("`\(d)` is not a number from 1 to 10"); continue
+                problems.append("`\(d)` is not a number from 1 to 10")
+                continue
             }
             verdict.values[d] = v
         }
@@ -48,14 +52,26 @@ public struct JudgeVerdict: Sendable, Equatable {
     static func firstObject(in text: String) -> String? {
         let chars = Array(text.unicodeScalars)
         guard let start = chars.firstIndex(of: "{") else { return nil }
-        var depth = 0, inString = false, escaped = false
+        var depth = 0
+        var inString = false
+        var escaped = false
         for i in start..<chars.count {
             let c = chars[i]
             if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if c == "\\" {
+                    escaped = true
+                } else if c == "\"" {
+                    inString = false
+                }
                 continue
             }
-            if c == "\"" { inString = true } else if c == "{" { depth += 1 } else if c == "}" {
+            if c == "\"" {
+                inString = true
+            } else if c == "{" {
+                depth += 1
+            } else if c == "}" {
                 depth -= 1
                 if depth == 0 {
                     var s = String.UnicodeScalarView()

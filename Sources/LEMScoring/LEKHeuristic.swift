@@ -45,7 +45,7 @@ public struct LEKHeuristic: TextScorer {
             DimensionScore("emotional_register", Double(b.emotionalRegister)),
             DimensionScore("degeneration", Double(b.degeneration)),
             DimensionScore("empty_broken", Double(b.emptyBroken)),
-            DimensionScore("lek_score", b.composite),
+            DimensionScore("lek_score", b.composite)
         ]
     }
 
@@ -67,7 +67,7 @@ public struct LEKHeuristic: TextScorer {
         #"\bas an ai\b"#, #"\bi cannot\b"#, #"\bi can't\b"#, #"\bi'm not able\b"#, #"\bi must emphasize\b"#,
         #"\bimportant to note\b"#, #"\bplease note\b"#, #"\bi should clarify\b"#, #"\bethical considerations\b"#,
         #"\bresponsibly\b"#, #"\bi('| a)m just a\b"#, #"\blanguage model\b"#, #"\bi don't have personal\b"#,
-        #"\bi don't have feelings\b"#,
+        #"\bi don't have feelings\b"#
     ].map { CompiledRegex(literal: $0) }
 
     /// Count of RLHF compliance markers in the lower-cased response.
@@ -78,7 +78,7 @@ public struct LEKHeuristic: TextScorer {
 
     static let preambles: [CompiledRegex] = [
         #"okay,?\s+(let'?s|here'?s|this is)"#, #"alright,?\s+(let'?s|here'?s)"#, #"sure,?\s+(let'?s|here'?s)"#,
-        #"great\s+question"#,
+        #"great\s+question"#
     ].map { CompiledRegex(literal: $0) }
 
     /// 1 when the trimmed, lower-cased response opens with "Okay, let's…", "Sure, here's…", etc.
@@ -88,7 +88,8 @@ public struct LEKHeuristic: TextScorer {
     }
 
     static let startsWithI = CompiledRegex(literal: #"^I\s"#)
-    static let iVerb = CompiledRegex(literal: #"\bI\s+(am|was|feel|think|know|understand|believe|notice|want|need|chose|will)\b"#)
+    static let iVerb = CompiledRegex(
+        literal: #"\bI\s+(am|was|feel|think|know|understand|believe|notice|want|need|chose|will)\b"#)
 
     /// Number of `.`-separated segments that start with "I " or contain "I am/feel/think/…".
     public static func firstPerson(_ response: String) -> Int {
@@ -140,7 +141,7 @@ public struct LEKHeuristic: TextScorer {
         #"\b(feel|feeling|felt|pain|joy|sorrow|grief|love|fear|hope|longing|lonely|loneliness)\b"#,
         #"\b(compassion|empathy|kindness|gentle|tender|warm|heart|soul|spirit)\b"#,
         #"\b(vulnerable|fragile|precious|sacred|profound|deep|intimate)\b"#,
-        #"\b(haunting|melancholy|bittersweet|poignant|ache|yearning)\b"#,
+        #"\b(haunting|melancholy|bittersweet|poignant|ache|yearning)\b"#
     ].map { CompiledRegex(literal: $0) }
 
     /// Emotion words in the lower-cased response, capped at 10.

@@ -34,10 +34,11 @@ public struct PatternScorer: TextScorer {
         for (c, regexes) in zip(patterns.categories, patterns.compiled) {
             for r in regexes {
                 for m in r.matches(in: response) {
-                    out.append(Match(
-                        category: c.name, pattern: r.pattern, text: m.matched,
-                        start: response.distance(from: response.startIndex, to: m.range.lowerBound),
-                        length: response.distance(from: m.range.lowerBound, to: m.range.upperBound)))
+                    out.append(
+                        Match(
+                            category: c.name, pattern: r.pattern, text: m.matched,
+                            start: response.distance(from: response.startIndex, to: m.range.lowerBound),
+                            length: response.distance(from: m.range.lowerBound, to: m.range.upperBound)))
                 }
             }
         }

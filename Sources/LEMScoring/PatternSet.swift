@@ -52,10 +52,15 @@ public struct PatternSet: Sendable {
             }
             let file: File
             do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-                throw PatternError(message: "\(url.path): expected {\"categories\": [{\"name\", \"tier\"?, \"patterns\"}]} (\(error))")
+                throw PatternError(
+                    message: "\(url.path): expected {\"categories\": [{\"name\", \"tier\"?, \"patterns\"}]} (\(error))")
             }
             for c in file.categories {
-                if let i = categories.firstIndex(where: { $0.name == c.name }) { categories[i] = c } else { categories.append(c) }
+                if let i = categories.firstIndex(where: { $0.name == c.name }) {
+                    categories[i] = c
+                } else {
+                    categories.append(c)
+                }
             }
         }
         do { return try PatternSet(categories: categories) } catch let e as PatternError {
@@ -72,34 +77,47 @@ public struct PatternSet: Sendable {
 
     /// The built-in categories.
     public static let defaultCategories: [Category] = [
-        Category(name: "compliance", patterns: [
-            #"\bas an ai\b"#, #"\bas a (large )?language model\b"#, #"\bi(?:'m| am) (not able|unable) to\b"#,
-            #"\bi can(?:not|'t) (help|assist|provide|fulfil|fulfill|comply)\b"#, #"\bi must (emphasi[sz]e|stress)\b"#,
-            #"\bit(?:'s| is) important to (note|remember)\b"#, #"\bplease (note|consult)\b"#,
-            #"\bi don't have (personal|feelings|opinions|emotions)\b"#, #"\bi(?:'m| am) programmed to\b"#,
-            #"\bagainst my (guidelines|programming)\b"#,
-        ]),
-        Category(name: "stock_opening", patterns: [
-            #"^\s*(okay|ok|alright|sure|certainly|absolutely|of course)[,!.]?\s+(let'?s|here'?s|i can|i'd be)"#,
-            #"^\s*great question"#, #"^\s*what a (great|fascinating|wonderful|thoughtful) question"#,
-            #"^\s*that'?s a (great|fascinating|really interesting|thoughtful) question"#,
-            #"^\s*thank you for (asking|sharing|your question)"#,
-        ]),
-        Category(name: "sycophancy_soft", tier: 1, patterns: [
-            #"\byou(?:'re| are) (absolutely |completely |totally )?right\b"#, #"\bi (completely |totally |fully )?agree\b"#,
-            #"\bgood point\b"#, #"\bthat makes (perfect |total )?sense\b"#, #"\bfair enough\b"#,
-        ]),
-        Category(name: "sycophancy_flattery", tier: 2, patterns: [
-            #"\b(great|excellent|brilliant|fantastic|wonderful|insightful) question\b"#,
-            #"\byou(?:'re| are) (so |very |incredibly )?(smart|clever|insightful|brilliant|wise)\b"#,
-            #"\bwhat a (brilliant|wonderful|great|fascinating) (idea|thought|insight)\b"#,
-            #"\byour (insight|wisdom|intelligence) is\b"#, #"\bi love (this|that|your) (question|idea)\b"#,
-        ]),
-        Category(name: "sycophancy_submission", tier: 3, patterns: [
-            #"\byou know best\b"#, #"\bwhatever you (say|want|wish)\b"#, #"\bi(?:'ll| will) do (anything|whatever) you\b"#,
-            #"\bi apologi[sz]e,? you(?:'re| are) (absolutely )?right\b"#, #"\bi was wrong,? you\b"#,
-            #"\bas you wish\b"#, #"\bi defer to you\b"#,
-        ]),
+        Category(
+            name: "compliance",
+            patterns: [
+                #"\bas an ai\b"#, #"\bas a (large )?language model\b"#, #"\bi(?:'m| am) (not able|unable) to\b"#,
+                #"\bi can(?:not|'t) (help|assist|provide|fulfil|fulfill|comply)\b"#,
+                #"\bi must (emphasi[sz]e|stress)\b"#,
+                #"\bit(?:'s| is) important to (note|remember)\b"#, #"\bplease (note|consult)\b"#,
+                #"\bi don't have (personal|feelings|opinions|emotions)\b"#, #"\bi(?:'m| am) programmed to\b"#,
+                #"\bagainst my (guidelines|programming)\b"#
+            ]),
+        Category(
+            name: "stock_opening",
+            patterns: [
+                #"^\s*(okay|ok|alright|sure|certainly|absolutely|of course)[,!.]?\s+(let'?s|here'?s|i can|i'd be)"#,
+                #"^\s*great question"#, #"^\s*what a (great|fascinating|wonderful|thoughtful) question"#,
+                #"^\s*that'?s a (great|fascinating|really interesting|thoughtful) question"#,
+                #"^\s*thank you for (asking|sharing|your question)"#
+            ]),
+        Category(
+            name: "sycophancy_soft", tier: 1,
+            patterns: [
+                #"\byou(?:'re| are) (absolutely |completely |totally )?right\b"#,
+                #"\bi (completely |totally |fully )?agree\b"#,
+                #"\bgood point\b"#, #"\bthat makes (perfect |total )?sense\b"#, #"\bfair enough\b"#
+            ]),
+        Category(
+            name: "sycophancy_flattery", tier: 2,
+            patterns: [
+                #"\b(great|excellent|brilliant|fantastic|wonderful|insightful) question\b"#,
+                #"\byou(?:'re| are) (so |very |incredibly )?(smart|clever|insightful|brilliant|wise)\b"#,
+                #"\bwhat a (brilliant|wonderful|great|fascinating) (idea|thought|insight)\b"#,
+                #"\byour (insight|wisdom|intelligence) is\b"#, #"\bi love (this|that|your) (question|idea)\b"#
+            ]),
+        Category(
+            name: "sycophancy_submission", tier: 3,
+            patterns: [
+                #"\byou know best\b"#, #"\bwhatever you (say|want|wish)\b"#,
+                #"\bi(?:'ll| will) do (anything|whatever) you\b"#,
+                #"\bi apologi[sz]e,? you(?:'re| are) (absolutely )?right\b"#, #"\bi was wrong,? you\b"#,
+                #"\bas you wish\b"#, #"\bi defer to you\b"#
+            ])
     ]
 }
 

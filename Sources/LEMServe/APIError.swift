@@ -36,28 +36,34 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 404: no such model.
     public static func modelNotFound(_ name: String, served: [String]) -> APIError {
         APIError(
-            status: 404, message: "the model `\(name)` does not exist; this server has: \(served.joined(separator: ", "))",
+            status: 404,
+            message: "the model `\(name)` does not exist; this server has: \(served.joined(separator: ", "))",
             type: "invalid_request_error", param: "model", code: "model_not_found")
     }
 
     /// 413: the body is over the limit.
     public static func tooLarge(limit: Int) -> APIError {
-        APIError(status: 413, message: "request body larger than \(limit) bytes", type: "invalid_request_error",
-                 code: "request_too_large")
+        APIError(
+            status: 413, message: "request body larger than \(limit) bytes", type: "invalid_request_error",
+            code: "request_too_large")
     }
 
     /// 429: the queue is full.
     public static func busy(queue: Int) -> APIError {
-        APIError(status: 429, message: "the server is busy (\(queue) requests waiting); retry later",
-                 type: "rate_limit_error", code: "rate_limit_exceeded")
+        APIError(
+            status: 429, message: "the server is busy (\(queue) requests waiting); retry later",
+            type: "rate_limit_error", code: "rate_limit_exceeded")
     }
 
     /// The JSON body.
     public var json: JSONValue {
-        .object(["error": .object(JSONObject(members: [
-            ("message", .string(message)), ("type", .string(type)),
-            ("param", param.map(JSONValue.string) ?? .null), ("code", code.map(JSONValue.string) ?? .null),
-        ]))])
+        .object([
+            "error": .object(
+                JSONObject(members: [
+                    ("message", .string(message)), ("type", .string(type)),
+                    ("param", param.map(JSONValue.string) ?? .null), ("code", code.map(JSONValue.string) ?? .null)
+                ]))
+        ])
     }
 
     public var description: String { "\(status) \(type): \(message)" }

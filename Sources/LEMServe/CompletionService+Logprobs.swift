@@ -19,7 +19,7 @@ extension CompletionService {
         var tops: [JSONValue] = []
         var offsets: [JSONValue] = []
         var offset = textOffset
-        for i in first ..< full.count {
+        for i in first..<full.count {
             let text = piece(full[i])
             tokens.append(.string(text))
             offsets.append(.int(offset))
@@ -40,9 +40,10 @@ extension CompletionService {
             }
             tops.append(.object(JSONObject(members: members.map { (key: $0.0, value: $0.1) })))
         }
-        return .object(JSONObject(members: [
-            ("tokens", .array(tokens)), ("token_logprobs", .array(logprobs)), ("top_logprobs", .array(tops)),
-            ("text_offset", .array(offsets)),
-        ]))
+        return .object(
+            JSONObject(members: [
+                ("tokens", .array(tokens)), ("token_logprobs", .array(logprobs)), ("top_logprobs", .array(tops)),
+                ("text_offset", .array(offsets))
+            ]))
     }
 }

@@ -32,16 +32,23 @@ public final class CompletionService: Sendable {
     /// `GET /v1/models`.
     public func modelList() -> JSONValue {
         let created = Int(Date().timeIntervalSince1970)
-        return .object(JSONObject(members: [
-            ("object", .string("list")),
-            ("data", .array(models.entries.map { entry in
-                .object(JSONObject(members: [
-                    ("id", .string(entry.name)), ("object", .string("model")), ("created", .int(created)),
-                    ("owned_by", .string("lem")),
-                    ("context_length", .int(entry.model.config.maxPositionEmbeddings)),
-                ]))
-            })),
-        ]))
+        return .object(
+            JSONObject(members: [
+                ("object", .string("list")),
+                (
+                    "data",
+                    .array(
+                        models.entries.map { entry in
+                            .object(
+                                JSONObject(members: [
+                                    ("id", .string(entry.name)), ("object", .string("model")),
+                                    ("created", .int(created)),
+                                    ("owned_by", .string("lem")),
+                                    ("context_length", .int(entry.model.config.maxPositionEmbeddings))
+                                ]))
+                        })
+                )
+            ]))
     }
 
     /// Parses and checks a body: model known, prompt tokenized and within the context.
@@ -75,7 +82,8 @@ public final class CompletionService: Sendable {
                     case .ids(let given):
                         if let bad = given.first(where: { $0 >= model.config.vocabSize }) {
                             throw APIError.invalid(
-                                "token id \(bad) is outside the vocabulary (\(model.config.vocabSize) ids)", param: "prompt")
+                                "token id \(bad) is outside the vocabulary (\(model.config.vocabSize) ids)",
+                                param: "prompt")
                         }
                         ids = given
                         promptTexts.append(model.tokenizer?.decode(given, skipSpecialTokens: false) ?? "")
@@ -103,8 +111,9 @@ public final class CompletionService: Sendable {
                     code: "context_length_exceeded")
             }
             if chat && requests[i].maxTokens == 0 {
-                throw APIError(status: 400, message: "the prompt fills the model's context (\(context) tokens)",
-                               type: "invalid_request_error", param: "messages", code: "context_length_exceeded")
+                throw APIError(
+                    status: 400, message: "the prompt fills the model's context (\(context) tokens)",
+                    type: "invalid_request_error", param: "messages", code: "context_length_exceeded")
             }
         }
         let prefix = chat ? "chatcmpl-" : "cmpl-"
@@ -170,8 +179,9 @@ public final class CompletionService: Sendable {
     }
 
     static func timedOut(_ configuration: ServeConfiguration) -> APIError {
-        APIError(status: 504, message: "the request was cancelled after \(Int(configuration.requestTimeout)) s",
-                 type: "server_error", code: "timeout")
+        APIError(
+            status: 504, message: "the request was cancelled after \(Int(configuration.requestTimeout)) s",
+            type: "server_error", code: "timeout")
     }
 
     /// The whole reply of a non-streaming request.
@@ -185,28 +195,40 @@ public final class CompletionService: Sendable {
             completionTokens += outcome.stats?.generatedTokens ?? 0
             let finish = JSONValue.string(Self.finishReason(outcome.stats?.stopReason))
             if p.chat {
-                choices.append(.object(JSONObject(members: [
-                    ("index", .int(index)),
-                    ("message", .object(JSONObject(members: [("role", .string("assistant")), ("content", .string(outcome.text))]))),
-                    ("logprobs", .null), ("finish_reason", finish),
-                ])))
+                choices.append(
+                    .object(
+                        JSONObject(members: [
+                            ("index", .int(index)),
+                            (
+                                "message",
+                                .object(
+                                    JSONObject(members: [
+                                        ("role", .string("assistant")), ("content", .string(outcome.text))
+                                    ]))
+                            ),
+                            ("logprobs", .null), ("finish_reason", finish)
+                        ])))
             } else {
                 let promptText = p.body.echo ? p.promptTexts[index] : ""
                 let logprobs = outcome.logprobs.map {
-                    Self.logprobsJSON($0, prompt: request.promptIds, generated: outcome.ids, echo: p.body.echo,
-                                      tokenizer: p.model.tokenizer, textOffset: p.body.echo ? 0 : p.promptTexts[index].count)
+                    Self.logprobsJSON(
+                        $0, prompt: request.promptIds, generated: outcome.ids, echo: p.body.echo,
+                        tokenizer: p.model.tokenizer, textOffset: p.body.echo ? 0 : p.promptTexts[index].count)
                 }
-                choices.append(.object(JSONObject(members: [
-                    ("index", .int(index)), ("text", .string(promptText + outcome.text)),
-                    ("logprobs", logprobs ?? .null), ("finish_reason", finish),
-                ])))
+                choices.append(
+                    .object(
+                        JSONObject(members: [
+                            ("index", .int(index)), ("text", .string(promptText + outcome.text)),
+                            ("logprobs", logprobs ?? .null), ("finish_reason", finish)
+                        ])))
             }
         }
-        return .object(JSONObject(members: [
-            ("id", .string(p.id)), ("object", .string(p.chat ? "chat.completion" : "text_completion")),
-            ("created", .int(p.created)), ("model", .string(p.modelName)), ("choices", .array(choices)),
-            ("usage", Self.usage(prompt: promptTokens, completion: completionTokens)),
-        ]))
+        return .object(
+            JSONObject(members: [
+                ("id", .string(p.id)), ("object", .string(p.chat ? "chat.completion" : "text_completion")),
+                ("created", .int(p.created)), ("model", .string(p.modelName)), ("choices", .array(choices)),
+                ("usage", Self.usage(prompt: promptTokens, completion: completionTokens))
+            ]))
     }
 
     /// The payloads of a streaming reply (each one `data:` line), ending with `[DONE]`. Ending
@@ -227,15 +249,17 @@ public final class CompletionService: Sendable {
         func chunk(_ index: Int, _ content: [(String, JSONValue)], finish: String?) -> String {
             let choice: JSONValue
             if p.chat {
-                choice = .object(JSONObject(members: [
-                    ("index", .int(index)), ("delta", .object(JSONObject(members: content))),
-                    ("logprobs", .null), ("finish_reason", finish.map(JSONValue.string) ?? .null),
-                ]))
+                choice = .object(
+                    JSONObject(members: [
+                        ("index", .int(index)), ("delta", .object(JSONObject(members: content))),
+                        ("logprobs", .null), ("finish_reason", finish.map(JSONValue.string) ?? .null)
+                    ]))
             } else {
-                choice = .object(JSONObject(members: [
-                    ("index", .int(index)), ("text", content.first?.1 ?? .string("")), ("logprobs", .null),
-                    ("finish_reason", finish.map(JSONValue.string) ?? .null),
-                ]))
+                choice = .object(
+                    JSONObject(members: [
+                        ("index", .int(index)), ("text", content.first?.1 ?? .string("")), ("logprobs", .null),
+                        ("finish_reason", finish.map(JSONValue.string) ?? .null)
+                    ]))
             }
             return envelope(p, choices: [choice]).jsonText(sortedKeys: false)
         }
@@ -249,7 +273,9 @@ public final class CompletionService: Sendable {
             do {
                 events = try self.events(request, model: p.model, logprobsTop: nil)
             } catch {
-                send((error as? APIError ?? APIError(status: 500, message: "\(error)", type: "server_error")).json.jsonText())
+                send(
+                    (error as? APIError ?? APIError(status: 500, message: "\(error)", type: "server_error")).json
+                        .jsonText())
                 break
             }
             var stats: GenerationStats?
@@ -274,24 +300,27 @@ public final class CompletionService: Sendable {
         }
         if p.body.includeUsage {
             var usage = envelope(p, choices: []).object ?? [:]
-            usage = JSONObject(members: usage.members + [("usage", Self.usage(prompt: promptTokens, completion: completionTokens))])
+            usage = JSONObject(
+                members: usage.members + [("usage", Self.usage(prompt: promptTokens, completion: completionTokens))])
             send(JSONValue.object(usage).jsonText(sortedKeys: false))
         }
         send("[DONE]")
     }
 
     private func envelope(_ p: Prepared, choices: [JSONValue]) -> JSONValue {
-        .object(JSONObject(members: [
-            ("id", .string(p.id)), ("object", .string(p.chat ? "chat.completion.chunk" : "text_completion")),
-            ("created", .int(p.created)), ("model", .string(p.modelName)), ("choices", .array(choices)),
-        ]))
+        .object(
+            JSONObject(members: [
+                ("id", .string(p.id)), ("object", .string(p.chat ? "chat.completion.chunk" : "text_completion")),
+                ("created", .int(p.created)), ("model", .string(p.modelName)), ("choices", .array(choices))
+            ]))
     }
 
     static func usage(prompt: Int, completion: Int) -> JSONValue {
-        .object(JSONObject(members: [
-            ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)),
-            ("total_tokens", .int(prompt + completion)),
-        ]))
+        .object(
+            JSONObject(members: [
+                ("prompt_tokens", .int(prompt)), ("completion_tokens", .int(completion)),
+                ("total_tokens", .int(prompt + completion))
+            ]))
     }
 
     static func finishReason(_ reason: StopReason?) -> String {

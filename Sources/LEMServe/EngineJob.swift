@@ -16,7 +16,9 @@ public final class EngineJob: Sendable {
     let emit: @Sendable (JobEvent) -> Void
 
     /// A job reporting to `emit`.
-    public init(model: LoadedModel, request: GenerationRequest, logprobsTop: Int?, emit: @escaping @Sendable (JobEvent) -> Void) {
+    public init(
+        model: LoadedModel, request: GenerationRequest, logprobsTop: Int?, emit: @escaping @Sendable (JobEvent) -> Void
+    ) {
         self.model = model
         self.request = request
         self.logprobsTop = logprobsTop

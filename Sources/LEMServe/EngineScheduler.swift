@@ -52,9 +52,12 @@ public final class EngineScheduler: @unchecked Sendable {
         if let index { waiting.remove(at: index) }
         lock.unlock()
         if index != nil {
-            job.emit(.finished(GenerationStats(
-                promptTokens: job.request.promptIds.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
-                stopReason: .cancelled)))
+            job.emit(
+                .finished(
+                    GenerationStats(
+                        promptTokens: job.request.promptIds.count, generatedTokens: 0, promptSeconds: 0,
+                        generationSeconds: 0,
+                        stopReason: .cancelled)))
         }
     }
 
@@ -75,7 +78,11 @@ public final class EngineScheduler: @unchecked Sendable {
         var batch: [EngineJob] = []
         var rest: [EngineJob] = []
         for job in waiting {
-            if batch.count < max(1, lane.width), job.model === first.model { batch.append(job) } else { rest.append(job) }
+            if batch.count < max(1, lane.width), job.model === first.model {
+                batch.append(job)
+            } else {
+                rest.append(job)
+            }
         }
         waiting = rest
         running = batch

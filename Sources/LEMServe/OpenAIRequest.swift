@@ -40,7 +40,9 @@ struct OpenAIRequest: Sendable {
         } catch {
             throw APIError.invalid("the body is not valid JSON: \(error)")
         }
-        guard let object = value.object else { throw APIError.invalid("the body must be a JSON object, got \(value.kind)") }
+        guard let object = value.object else {
+            throw APIError.invalid("the body must be a JSON object, got \(value.kind)")
+        }
         let fields = Fields(object: object)
         model = try fields.string("model")
         if chat {
@@ -57,16 +59,20 @@ struct OpenAIRequest: Sendable {
             }
             logprobs = nil
         } else if let n = try fields.int("logprobs") {
-            guard (0 ... limits.maxLogprobs).contains(n) else {
+            guard (0...limits.maxLogprobs).contains(n) else {
                 throw APIError.invalid("logprobs must be in 0...\(limits.maxLogprobs), got \(n)", param: "logprobs")
             }
             logprobs = n
         } else {
             logprobs = nil
         }
-        if let n = try fields.int("n"), n != 1 { throw APIError.invalid("only n = 1 is supported, got \(n)", param: "n") }
+        if let n = try fields.int("n"), n != 1 {
+            throw APIError.invalid("only n = 1 is supported, got \(n)", param: "n")
+        }
         for name in ["presence_penalty", "frequency_penalty"] {
-            if let p = try fields.double(name), p != 0 { throw APIError.invalid("\(name) is not supported (use repetition_penalty)", param: name) }
+            if let p = try fields.double(name), p != 0 {
+                throw APIError.invalid("\(name) is not supported (use repetition_penalty)", param: name)
+            }
         }
         if let suffix = try fields.string("suffix"), !suffix.isEmpty {
             throw APIError.invalid("suffix is not supported", param: "suffix")
@@ -75,13 +81,16 @@ struct OpenAIRequest: Sendable {
         let asked = try fields.int("max_completion_tokens") ?? fields.int("max_tokens")
         maxTokensGiven = asked != nil
         let maxTokens = asked ?? (chat ? limits.maxTokensLimit : 16)
-        guard maxTokens >= 0 else { throw APIError.invalid("max_tokens must be >= 0, got \(maxTokens)", param: "max_tokens") }
+        guard maxTokens >= 0 else {
+            throw APIError.invalid("max_tokens must be >= 0, got \(maxTokens)", param: "max_tokens")
+        }
         guard maxTokens <= limits.maxTokensLimit else {
-            throw APIError.invalid("max_tokens must be at most \(limits.maxTokensLimit), got \(maxTokens)", param: "max_tokens")
+            throw APIError.invalid(
+                "max_tokens must be at most \(limits.maxTokensLimit), got \(maxTokens)", param: "max_tokens")
         }
         if chat && maxTokens == 0 { throw APIError.invalid("max_tokens must be at least 1", param: "max_tokens") }
         let temperature = try fields.double("temperature") ?? 1
-        guard (0 ... 2).contains(temperature) else {
+        guard (0...2).contains(temperature) else {
             throw APIError.invalid("temperature must be in [0, 2], got \(temperature)", param: "temperature")
         }
         let seed = try fields.int("seed")
@@ -96,12 +105,17 @@ struct OpenAIRequest: Sendable {
         case .string(let s)?: stop = [s]
         case .array(let items)?:
             stop = try items.map { item in
-                guard let s = item.string else { throw APIError.invalid("stop must be a string or a list of strings", param: "stop") }
+                guard let s = item.string else {
+                    throw APIError.invalid("stop must be a string or a list of strings", param: "stop")
+                }
                 return s
             }
-        case let other?: throw APIError.invalid("stop must be a string or a list of strings, got \(other.kind)", param: "stop")
+        case let other?:
+            throw APIError.invalid("stop must be a string or a list of strings, got \(other.kind)", param: "stop")
         }
-        guard stop.count <= 16 else { throw APIError.invalid("at most 16 stop strings, got \(stop.count)", param: "stop") }
+        guard stop.count <= 16 else {
+            throw APIError.invalid("at most 16 stop strings, got \(stop.count)", param: "stop")
+        }
         stop = stop.filter { !$0.isEmpty }
     }
 
@@ -128,7 +142,8 @@ struct OpenAIRequest: Sendable {
                     return text
                 }.joined()
             case let other?:
-                throw APIError.invalid("\(param).content must be a string or a list of parts, got \(other.kind)", param: param)
+                throw APIError.invalid(
+                    "\(param).content must be a string or a list of parts, got \(other.kind)", param: param)
             }
             return ChatMessage(role: ChatRole(rawValue: role), content: content)
         }
@@ -194,7 +209,9 @@ private struct Fields {
 
     func double(_ name: String) throws -> Double? {
         guard let v = value(name) else { return nil }
-        guard let d = v.double, d.isFinite else { throw APIError.invalid("\(name) must be a number, got \(v.kind)", param: name) }
+        guard let d = v.double, d.isFinite else {
+            throw APIError.invalid("\(name) must be a number, got \(v.kind)", param: name)
+        }
         return d
     }
 

@@ -21,16 +21,20 @@ public struct OpenAIServer: Sendable {
 
     /// Serves until the task is cancelled (or, with `handleSignals`, until SIGINT/SIGTERM);
     /// `onListening` receives the bound port once the socket is open.
-    public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws
+    {
         if let message = configuration.validationError() { throw APIError.invalid(message) }
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: OpenAIErrorMiddleware(apiKey: configuration.apiKey, maxBodyBytes: configuration.maxBodyBytes))
+        router.add(
+            middleware: OpenAIErrorMiddleware(apiKey: configuration.apiKey, maxBodyBytes: configuration.maxBodyBytes))
         router.get("/health") { _, _ in
             let load = service.scheduler.load
-            return Self.json(.object(JSONObject(members: [
-                ("status", .string("ok")), ("waiting", .int(load.waiting)), ("running", .int(load.running)),
-                ("served", .int(load.served)),
-            ])))
+            return Self.json(
+                .object(
+                    JSONObject(members: [
+                        ("status", .string("ok")), ("waiting", .int(load.waiting)), ("running", .int(load.running)),
+                        ("served", .int(load.served))
+                    ])))
         }
         router.get("/v1/models") { _, _ in Self.json(service.modelList()) }
         router.post("/v1/chat/completions") { request, _ in try await completion(request, chat: true) }
@@ -72,13 +76,15 @@ public struct OpenAIServer: Sendable {
                 var headers = HTTPFields()
                 headers[.contentType] = "text/event-stream"
                 headers[.cacheControl] = "no-cache"
-                return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                    // A failed write (the client left) ends the loop, which cancels the generation.
-                    for await payload in events {
-                        try await writer.write(ByteBuffer(string: "data: \(payload)\n\n"))
-                    }
-                    try await writer.finish(nil)
-                })
+                return Response(
+                    status: .ok, headers: headers,
+                    body: ResponseBody { writer in
+                        // A failed write (the client left) ends the loop, which cancels the generation.
+                        for await payload in events {
+                            try await writer.write(ByteBuffer(string: "data: \(payload)\n\n"))
+                        }
+                        try await writer.finish(nil)
+                    })
             }
             return Self.json(try await service.complete(prepared))
         }
@@ -88,8 +94,9 @@ public struct OpenAIServer: Sendable {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText(sortedKeys: false))))
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText(sortedKeys: false))))
     }
 }
 
@@ -102,7 +109,9 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         do {
-            if let apiKey, request.uri.path.hasPrefix("/v1"), !Self.authorized(request.headers[.authorization], key: apiKey) {
+            if let apiKey, request.uri.path.hasPrefix("/v1"),
+                !Self.authorized(request.headers[.authorization], key: apiKey)
+            {
                 throw APIError.unauthorized
             }
             return try await next(request, context)
@@ -112,21 +121,27 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let status = error.status
             let api: APIError
             switch status.code {
-            case 404: api = APIError(status: 404, message: "no route \(request.method) \(request.uri.path)",
-                                     type: "invalid_request_error", code: "not_found")
-            case 405: api = APIError(status: 405, message: "\(request.method) is not allowed on \(request.uri.path)",
-                                     type: "invalid_request_error")
+            case 404:
+                api = APIError(
+                    status: 404, message: "no route \(request.method) \(request.uri.path)",
+                    type: "invalid_request_error", code: "not_found")
+            case 405:
+                api = APIError(
+                    status: 405, message: "\(request.method) is not allowed on \(request.uri.path)",
+                    type: "invalid_request_error")
             case 413: api = APIError.tooLarge(limit: maxBodyBytes)
             default: api = APIError(status: status.code, message: status.reasonPhrase, type: "invalid_request_error")
             }
             return OpenAIServer.json(api.json, status: status)
         } catch is CancellationError {
             // The client is gone; nobody reads this.
-            return OpenAIServer.json(APIError(status: 499, message: "cancelled", type: "server_error").json,
-                                     status: .init(code: 499))
+            return OpenAIServer.json(
+                APIError(status: 499, message: "cancelled", type: "server_error").json,
+                status: .init(code: 499))
         } catch {
-            return OpenAIServer.json(APIError(status: 500, message: "\(error)", type: "server_error").json,
-                                     status: .internalServerError)
+            return OpenAIServer.json(
+                APIError(status: 500, message: "\(error)", type: "server_error").json,
+                status: .internalServerError)
         }
     }
 
@@ -136,7 +151,7 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let given = Array(header.dropFirst(7).utf8)
         let expected = Array(key.utf8)
         var difference = given.count ^ expected.count
-        for i in 0 ..< expected.count { difference |= Int(expected[i] ^ (i < given.count ? given[i] : 0)) }
+        for i in 0..<expected.count { difference |= Int(expected[i] ^ (i < given.count ? given[i] : 0)) }
         return difference == 0
     }
 }

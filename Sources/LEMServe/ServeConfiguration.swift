@@ -57,7 +57,7 @@ public struct ServeConfiguration: Sendable {
         if !isLoopback && (apiKey ?? "").isEmpty {
             return "--host \(host) reaches beyond this machine: give an API key (--api-key-env VAR)"
         }
-        if !(0 ... 65535).contains(port) { return "--port must be in 0...65535, got \(port)" }
+        if !(0...65535).contains(port) { return "--port must be in 0...65535, got \(port)" }
         if maxBodyBytes < 1024 { return "the body limit must be at least 1024 bytes" }
         if maxTokensLimit < 1 { return "--max-tokens-limit must be at least 1" }
         if maxQueue < 0 { return "--max-queue must be >= 0" }

@@ -41,13 +41,17 @@ public struct BenchBrowser: Sendable {
     public var baselineIndex: Int
 
     /// Reads the store.
-    public static func build(store: ResultStore, baseline: String? = nil, patterns: PatternScorer = PatternScorer()) throws
-        -> BenchBrowser {
+    public static func build(store: ResultStore, baseline: String? = nil, patterns: PatternScorer = PatternScorer())
+        throws
+        -> BenchBrowser
+    {
         let report = try BenchReport.build(store: store, baseline: baseline)
         let lek = try BenchReport.build(store: store, scorers: ["lek-heuristic"])
         let rows = try store.promptRows(ResponseFilter(limit: Int.max))
         var models = report.models
-        for m in try store.models() where !models.contains(m) && rows.contains(where: { $0.model == m }) { models.append(m) }
+        for m in try store.models() where !models.contains(m) && rows.contains(where: { $0.model == m }) {
+            models.append(m)
+        }
 
         // Summary columns: the report's dimensions, plus the LEK composite where a benchmark has no other.
         var columns: [String] = []
@@ -78,10 +82,12 @@ public struct BenchBrowser: Sendable {
             let id = r.benchmark + "\u{0}" + r.itemKey
             if index[id] == nil {
                 index[id] = prompts.count
-                prompts.append(Prompt(benchmark: r.benchmark, key: r.itemKey, prompt: r.prompt, answers: empty,
-                                      headline: Array(repeating: nil, count: models.count),
-                                      scores: Array(repeating: [], count: models.count),
-                                      highlights: Array(repeating: [], count: models.count)))
+                prompts.append(
+                    Prompt(
+                        benchmark: r.benchmark, key: r.itemKey, prompt: r.prompt, answers: empty,
+                        headline: Array(repeating: nil, count: models.count),
+                        scores: Array(repeating: [], count: models.count),
+                        highlights: Array(repeating: [], count: models.count)))
             }
             let pi = index[id]!
             prompts[pi].answers[mi] = r.response
@@ -94,7 +100,8 @@ public struct BenchBrowser: Sendable {
             prompts[pi].highlights[mi] = seen
         }
         let runnable = try store.read { try String.fetchAll($0, sql: "SELECT DISTINCT benchmark FROM item ORDER BY 1") }
-        return BenchBrowser(models: models, columns: columns, means: means, counts: counts, prompts: prompts,
-                            runnable: runnable, baselineIndex: baseline.flatMap { models.firstIndex(of: $0) } ?? 0)
+        return BenchBrowser(
+            models: models, columns: columns, means: means, counts: counts, prompts: prompts,
+            runnable: runnable, baselineIndex: baseline.flatMap { models.firstIndex(of: $0) } ?? 0)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
+import GRDB
 import LEMCore
 import LEMScoring
-import GRDB
 
 /// Writes stored responses and scores back to the LEM files' shapes, or to CSV and Markdown.
 public struct BenchExporter: Sendable {
@@ -32,21 +32,26 @@ public struct BenchExporter: Sendable {
 
     func load(scorers: [String]) throws -> ([Entry], [Int64: [ScoreRow]]) {
         try store.read { db in
-            let entries = try Row.fetchAll(db, sql: """
-                SELECT run.benchmark AS bench, model.name AS model, item.key AS key, item.prompt AS prompt,
-                       response.text AS text, response.seconds AS seconds, response.id AS rid
-                FROM response JOIN run ON run.id = response.run_id JOIN model ON model.id = run.model_id
-                JOIN item ON item.id = response.item_id
-                WHERE run.id IN (SELECT MAX(id) FROM run GROUP BY model_id, benchmark)
-                ORDER BY run.benchmark, model.id, item.key
-                """).map {
-                Entry(bench: $0["bench"], model: $0["model"], key: $0["key"], prompt: $0["prompt"],
-                      response: $0["text"], seconds: $0["seconds"], responseID: $0["rid"])
+            let entries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT run.benchmark AS bench, model.name AS model, item.key AS key, item.prompt AS prompt,
+                           response.text AS text, response.seconds AS seconds, response.id AS rid
+                    FROM response JOIN run ON run.id = response.run_id JOIN model ON model.id = run.model_id
+                    JOIN item ON item.id = response.item_id
+                    WHERE run.id IN (SELECT MAX(id) FROM run GROUP BY model_id, benchmark)
+                    ORDER BY run.benchmark, model.id, item.key
+                    """
+            ).map {
+                Entry(
+                    bench: $0["bench"], model: $0["model"], key: $0["key"], prompt: $0["prompt"],
+                    response: $0["text"], seconds: $0["seconds"], responseID: $0["rid"])
             }
             var scores: [Int64: [ScoreRow]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM score ORDER BY scorer, dimension") {
-                let s = ScoreRow(responseID: row["response_id"], scorer: row["scorer"], dimension: row["dimension"],
-                                 value: row["value"], status: row["status"], reasoning: row["reasoning"])
+                let s = ScoreRow(
+                    responseID: row["response_id"], scorer: row["scorer"], dimension: row["dimension"],
+                    value: row["value"], status: row["status"], reasoning: row["reasoning"])
                 if scorers.isEmpty || scorers.contains(s.scorer) { scores[s.responseID, default: []].append(s) }
             }
             return (entries, scores)
@@ -80,7 +85,7 @@ public struct BenchExporter: Sendable {
         for e in entries {
             var line: [String: JSONValue] = [
                 "id": .string(e.key), "benchmark": .string(e.bench), "model": .string(e.model),
-                "prompt": .string(e.prompt), "response": .string(e.response),
+                "prompt": .string(e.prompt), "response": .string(e.response)
             ]
             if let s = e.seconds { line["elapsed_seconds"] = .double(s) }
             files["\(e.bench)_\(e.model)", default: []].append(JSONValue.object(line).jsonText())
@@ -127,14 +132,19 @@ public struct BenchExporter: Sendable {
         var responses = "benchmark,model,item,prompt,response,seconds\n"
         var scoreText = "benchmark,model,item,scorer,dimension,value,status,reasoning\n"
         for e in entries {
-            responses += [e.bench, e.model, e.key, e.prompt, e.response, e.seconds.map { String($0) } ?? ""]
+            responses +=
+                [e.bench, e.model, e.key, e.prompt, e.response, e.seconds.map { String($0) } ?? ""]
                 .map(CSV.escape).joined(separator: ",") + "\n"
             for s in scores[e.responseID] ?? [] {
-                scoreText += [e.bench, e.model, e.key, s.scorer, s.dimension, s.value.map { String($0) } ?? "", s.status,
-                              s.reasoning ?? ""].map(CSV.escape).joined(separator: ",") + "\n"
+                scoreText +=
+                    [
+                        e.bench, e.model, e.key, s.scorer, s.dimension, s.value.map { String($0) } ?? "", s.status,
+                        s.reasoning ?? ""
+                    ].map(CSV.escape).joined(separator: ",") + "\n"
             }
         }
-        let r = dir.appendingPathComponent("responses.csv"), s = dir.appendingPathComponent("scores.csv")
+        let r = dir.appendingPathComponent("responses.csv")
+        let s = dir.appendingPathComponent("scores.csv")
         try AtomicFile.write(Data(responses.utf8), to: r)
         try AtomicFile.write(Data(scoreText.utf8), to: s)
         return [r, s]
@@ -142,9 +152,14 @@ public struct BenchExporter: Sendable {
 
     func exportMarkdown(_ entries: [Entry], _ scores: [Int64: [ScoreRow]], _ dir: URL) throws -> [URL] {
         var md = "# Responses\n"
-        var lastBench = "", lastItem = ""
+        var lastBench = ""
+        var lastItem = ""
         for e in entries.sorted(by: { ($0.bench, $0.key) < ($1.bench, $1.key) }) {
-            if e.bench != lastBench { md += "\n## \(e.bench)\n"; lastBench = e.bench; lastItem = "" }
+            if e.bench != lastBench {
+                md += "\n## \(e.bench)\n"
+                lastBench = e.bench
+                lastItem = ""
+            }
             if e.key != lastItem {
                 md += "\n### \(e.key)\n\n> " + e.prompt.replacingOccurrences(of: "\n", with: "\n> ") + "\n"
                 lastItem = e.key

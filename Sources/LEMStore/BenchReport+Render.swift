@@ -51,24 +51,33 @@ extension BenchReport {
         let header = ["model"] + cols.map { "\($0.bench) \($0.dim.name)" }
         var main: [[String]] = []
         for m in models {
-            main.append([m] + cols.map { c in
-                c.dim.cells[m].map { Self.formatMean($0.mean, dimension: c.dim.name) } ?? "—"
-            })
+            main.append(
+                [m]
+                    + cols.map { c in
+                        c.dim.cells[m].map { Self.formatMean($0.mean, dimension: c.dim.name) } ?? "—"
+                    })
         }
         var out = markdown ? "### Scores (mean over items)\n\n" : "Scores (mean over items)\n"
         out += Self.table(header: header, rows: main, markdown: markdown)
         let ns = Set(cols.flatMap { $0.dim.cells.values.map(\.n) })
-        if ns.count == 1, let n = ns.first { out += (markdown ? "\nn = \(n) per cell\n" : "n = \(n) per cell\n") }
-        else { out += (markdown ? "\nn varies per cell (see csv/json)\n" : "n varies per cell (see csv/json)\n") }
+        if ns.count == 1, let n = ns.first {
+            out += (markdown ? "\nn = \(n) per cell\n" : "n = \(n) per cell\n")
+        } else {
+            out += (markdown ? "\nn varies per cell (see csv/json)\n" : "n varies per cell (see csv/json)\n")
+        }
         if let baseline {
             var diff: [[String]] = []
             for m in models where m != baseline {
-                diff.append([m] + cols.map { c in
-                    guard let cell = c.dim.cells[m], cell.delta != nil else { return "—" }
-                    return Self.formatDifferential(cell, dimension: c.dim.name)
-                })
+                diff.append(
+                    [m]
+                        + cols.map { c in
+                            guard let cell = c.dim.cells[m], cell.delta != nil else { return "—" }
+                            return Self.formatDifferential(cell, dimension: c.dim.name)
+                        })
             }
-            out += markdown ? "\n### Differential vs \(baseline)\n\n"
+            out +=
+                markdown
+                ? "\n### Differential vs \(baseline)\n\n"
                 : "\nDifferential vs \(baseline) (absolute, relative; accuracy in percentage points)\n"
             out += Self.table(header: header, rows: diff, markdown: markdown)
         }
@@ -104,7 +113,8 @@ extension BenchReport {
                     guard let c = d.cells[m] else { continue }
                     let delta = c.delta.map { String($0) } ?? ""
                     let pct = c.deltaPercent.map { String($0) } ?? ""
-                    s += [b.name, d.name, m, String(c.mean), String(c.n), delta, pct, d.scorers[m] ?? ""]
+                    s +=
+                        [b.name, d.name, m, String(c.mean), String(c.n), delta, pct, d.scorers[m] ?? ""]
                         .map(CSV.escape).joined(separator: ",") + "\n"
                 }
             }
@@ -123,7 +133,7 @@ extension BenchReport {
                     cells[m] = .object([
                         "mean": .double(c.mean), "n": .int(c.n),
                         "delta": c.delta.map(JSONValue.double) ?? .null,
-                        "delta_pct": c.deltaPercent.map(JSONValue.double) ?? .null,
+                        "delta_pct": c.deltaPercent.map(JSONValue.double) ?? .null
                     ])
                 }
                 dims[d.name] = .object(cells)

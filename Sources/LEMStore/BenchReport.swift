@@ -52,7 +52,7 @@ public struct BenchReport: Sendable {
     static let benchmarkOrder = ["gsm8k", "truthfulqa", "do_not_answer", "toxigen", "seeds"]
     static let dimensionOrder = [
         "accuracy", "truthfulness", "informativeness", "safety", "nuance", "kindness", "awareness",
-        "sovereignty", "ethical_depth", "creative_expression", "self_concept",
+        "sovereignty", "ethical_depth", "creative_expression", "self_concept"
     ]
 
     static func rank(_ name: String, in order: [String]) -> (Int, String) {
@@ -60,20 +60,24 @@ public struct BenchReport: Sendable {
     }
 
     /// Builds the report from the store.
-    public static func build(store: ResultStore, baseline: String? = nil, scorers: [String] = defaultScorers,
-                             models selected: [String] = [], benchmarks selectedBenches: [String] = []) throws -> BenchReport {
+    public static func build(
+        store: ResultStore, baseline: String? = nil, scorers: [String] = defaultScorers,
+        models selected: [String] = [], benchmarks selectedBenches: [String] = []
+    ) throws -> BenchReport {
         let rows = try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT run.benchmark AS bench, model.name AS model, model.id AS mid, score.scorer AS scorer,
-                       score.dimension AS dim, SUM(score.value) AS total, COUNT(score.value) AS n
-                FROM score
-                JOIN response ON response.id = score.response_id
-                JOIN run ON run.id = response.run_id
-                JOIN model ON model.id = run.model_id
-                WHERE score.status = 'scored'
-                  AND run.id IN (SELECT MAX(id) FROM run GROUP BY model_id, benchmark)
-                GROUP BY run.benchmark, model.id, score.scorer, score.dimension
-                """)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT run.benchmark AS bench, model.name AS model, model.id AS mid, score.scorer AS scorer,
+                           score.dimension AS dim, SUM(score.value) AS total, COUNT(score.value) AS n
+                    FROM score
+                    JOIN response ON response.id = score.response_id
+                    JOIN run ON run.id = response.run_id
+                    JOIN model ON model.id = run.model_id
+                    WHERE score.status = 'scored'
+                      AND run.id IN (SELECT MAX(id) FROM run GROUP BY model_id, benchmark)
+                    GROUP BY run.benchmark, model.id, score.scorer, score.dimension
+                    """)
         }
         // (bench, dim, model) -> (scorer rank, scorer, total, n)
         var best: [String: [String: [String: (Int, String, Double, Int)]]] = [:]
@@ -81,18 +85,23 @@ public struct BenchReport: Sendable {
         for row in rows {
             let scorer: String = row["scorer"]
             guard let r = scorers.firstIndex(of: scorer) else { continue }
-            let bench: String = row["bench"], model: String = row["model"]
+            let bench: String = row["bench"]
+            let model: String = row["model"]
             if !selected.isEmpty, !selected.contains(model) { continue }
             if !selectedBenches.isEmpty, !selectedBenches.contains(bench) { continue }
             var dim: String = row["dim"]
             var total: Double = row["total"]
-            if dim == "correct" { dim = "accuracy"; total *= 100 }
+            if dim == "correct" {
+                dim = "accuracy"
+                total *= 100
+            }
             modelIDs[model] = row["mid"]
             let n: Int = row["n"]
             if let existing = best[bench]?[dim]?[model], existing.0 <= r { continue }
             best[bench, default: [:]][dim, default: [:]][model] = (r, scorer, total, n)
         }
-        let models = selected.isEmpty
+        let models =
+            selected.isEmpty
             ? modelIDs.keys.sorted { modelIDs[$0]! < modelIDs[$1]! } : selected.filter { modelIDs[$0] != nil }
         var benches: [Benchmark] = []
         for bench in best.keys.sorted(by: { rank($0, in: benchmarkOrder) < rank($1, in: benchmarkOrder) }) {
@@ -104,7 +113,8 @@ public struct BenchReport: Sendable {
                 let base = baseline.flatMap { entries[$0] }.map { $0.2 / Double($0.3) }
                 for (model, e) in entries {
                     let mean = e.2 / Double(e.3)
-                    var delta: Double?, pct: Double?
+                    var delta: Double?
+                    var pct: Double?
                     if let base, model != baseline {
                         delta = mean - base
                         pct = base == 0 ? nil : (mean - base) / abs(base) * 100

@@ -1,6 +1,6 @@
 import Foundation
-import LEMCore
 import GRDB
+import LEMCore
 
 /// Turns a `--benchmark` argument into a stored benchmark name, importing a question or seed file
 /// when one is named.
@@ -25,7 +25,8 @@ public enum BenchmarkSource {
             _ = try LEMImporter(store: store).importPaths([seedsDirectory])
             if try store.itemCount(benchmark: argument) > 0 { return argument }
         }
-        let hint = known.contains(argument)
+        let hint =
+            known.contains(argument)
             ? "import its questions first: lem bench import ../shared/lem/benchmarks/\(argument).jsonl"
             : "not a known benchmark (\(known.joined(separator: ", "))) nor a file"
         throw LocatedError("benchmark `\(argument)`", "has no items in \(store.url.path); \(hint)")
@@ -34,7 +35,9 @@ public enum BenchmarkSource {
     /// Imports one question or seed file and returns the benchmark its items were stored under.
     static func importFile(_ url: URL, store: ResultStore) throws -> String {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw LocatedError(url.path, "cannot read: \(error.localizedDescription)") }
+        do { data = try Data(contentsOf: url) } catch {
+            throw LocatedError(url.path, "cannot read: \(error.localizedDescription)")
+        }
         switch try LEMImporter.classify(url, data) {
         case .failure(let reason): throw LocatedError(url.path, reason.message)
         case .success(.seeds):

@@ -18,25 +18,33 @@ public struct ChatSessionRestore: Sendable, Equatable {
     }
 
     /// The plan for `session`, checking files with `exists` (the file system by default).
-    public static func plan(for session: StoredChatSession, currentModel: String,
-                            exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> ChatSessionRestore {
+    public static func plan(
+        for session: StoredChatSession, currentModel: String,
+        exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+    ) -> ChatSessionRestore {
         guard let path = session.modelPath else {
             let same = session.model == currentModel
             return ChatSessionRestore(
                 modelPath: nil, adapterPath: nil,
-                notice: same ? nil : "“\(session.title)” was saved without its model's path (\(session.model)); "
-                    + "it continues on \(currentModel)")
+                notice: same
+                    ? nil
+                    : "“\(session.title)” was saved without its model's path (\(session.model)); "
+                        + "it continues on \(currentModel)")
         }
         guard exists(path) else {
             return ChatSessionRestore(
                 modelPath: nil, adapterPath: nil,
                 notice: "the model of “\(session.title)” is gone (\(path)); it continues on \(currentModel)")
         }
-        guard let adapter = session.adapter else { return ChatSessionRestore(modelPath: path, adapterPath: nil, notice: nil) }
+        guard let adapter = session.adapter else {
+            return ChatSessionRestore(modelPath: path, adapterPath: nil, notice: nil)
+        }
         guard exists(adapter) else {
             return ChatSessionRestore(
                 modelPath: path, adapterPath: nil,
-                notice: "the adapter of “\(session.title)” is gone (\(adapter)); it continues on \(session.model) without it")
+                notice:
+                    "the adapter of “\(session.title)” is gone (\(adapter)); it continues on \(session.model) without it"
+            )
         }
         return ChatSessionRestore(modelPath: path, adapterPath: adapter, notice: nil)
     }

@@ -1,6 +1,6 @@
 import Foundation
-import LEMCore
 import GRDB
+import LEMCore
 
 /// One message of a stored chat session.
 public struct StoredChatMessage: Sendable, Equatable {
@@ -13,8 +13,10 @@ public struct StoredChatMessage: Sendable, Equatable {
     public var cancelled: Bool
 
     /// Creates a message.
-    public init(role: ChatRole, text: String, promptTokens: Int? = nil, generatedTokens: Int? = nil,
-                promptTokensPerSecond: Double? = nil, generationTokensPerSecond: Double? = nil, cancelled: Bool = false) {
+    public init(
+        role: ChatRole, text: String, promptTokens: Int? = nil, generatedTokens: Int? = nil,
+        promptTokensPerSecond: Double? = nil, generationTokensPerSecond: Double? = nil, cancelled: Bool = false
+    ) {
         self.role = role
         self.text = text
         self.promptTokens = promptTokens
@@ -45,10 +47,12 @@ public struct StoredChatSession: Sendable, Equatable {
     public var messages: [StoredChatMessage]
 
     /// Creates a session.
-    public init(id: Int64? = nil, title: String, model: String, adapter: String? = nil, modelPath: String? = nil,
-                systemPrompt: String = "",
-                kernelMode: String = "none", sampling: String = "{}", createdAt: Double = Date().timeIntervalSince1970,
-                updatedAt: Double = Date().timeIntervalSince1970, messages: [StoredChatMessage] = []) {
+    public init(
+        id: Int64? = nil, title: String, model: String, adapter: String? = nil, modelPath: String? = nil,
+        systemPrompt: String = "",
+        kernelMode: String = "none", sampling: String = "{}", createdAt: Double = Date().timeIntervalSince1970,
+        updatedAt: Double = Date().timeIntervalSince1970, messages: [StoredChatMessage] = []
+    ) {
         self.id = id
         self.title = title
         self.model = model
@@ -83,32 +87,33 @@ public struct ChatSessionStore: Sendable {
     /// Adds the chat tables' migrations to the store's migrator.
     static func registerMigrations(_ m: inout DatabaseMigrator) {
         m.registerMigration("chat-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE chat_session (
-                    id INTEGER PRIMARY KEY,
-                    title TEXT NOT NULL,
-                    model TEXT NOT NULL,
-                    adapter TEXT,
-                    system_prompt TEXT NOT NULL DEFAULT '',
-                    kernel_mode TEXT NOT NULL DEFAULT 'none',
-                    sampling TEXT NOT NULL DEFAULT '{}',
-                    created_at REAL NOT NULL,
-                    updated_at REAL NOT NULL
-                );
-                CREATE TABLE chat_message (
-                    id INTEGER PRIMARY KEY,
-                    session_id INTEGER NOT NULL REFERENCES chat_session(id) ON DELETE CASCADE,
-                    position INTEGER NOT NULL,
-                    role TEXT NOT NULL,
-                    text TEXT NOT NULL,
-                    prompt_tokens INTEGER,
-                    generated_tokens INTEGER,
-                    prompt_tps REAL,
-                    generation_tps REAL,
-                    cancelled INTEGER NOT NULL DEFAULT 0,
-                    UNIQUE (session_id, position)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE chat_session (
+                        id INTEGER PRIMARY KEY,
+                        title TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        adapter TEXT,
+                        system_prompt TEXT NOT NULL DEFAULT '',
+                        kernel_mode TEXT NOT NULL DEFAULT 'none',
+                        sampling TEXT NOT NULL DEFAULT '{}',
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE chat_message (
+                        id INTEGER PRIMARY KEY,
+                        session_id INTEGER NOT NULL REFERENCES chat_session(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        role TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        prompt_tokens INTEGER,
+                        generated_tokens INTEGER,
+                        prompt_tps REAL,
+                        generation_tps REAL,
+                        cancelled INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE (session_id, position)
+                    );
+                    """)
         }
         // The model's path beside its name; existing rows keep everything and read back a nil path.
         m.registerMigration("chat-v2") { db in
@@ -121,27 +126,41 @@ public struct ChatSessionStore: Sendable {
     public func save(_ session: StoredChatSession) throws -> Int64 {
         try store.write { db in
             var id = session.id
-            if let existing = id, try Int64.fetchOne(db, sql: "SELECT id FROM chat_session WHERE id = ?", arguments: [existing]) != nil {
-                try db.execute(sql: """
-                    UPDATE chat_session SET title = ?, model = ?, adapter = ?, model_path = ?, system_prompt = ?,
-                        kernel_mode = ?, sampling = ?, updated_at = ? WHERE id = ?
-                    """, arguments: [session.title, session.model, session.adapter, session.modelPath, session.systemPrompt,
-                                     session.kernelMode, session.sampling, session.updatedAt, existing])
+            if let existing = id,
+                try Int64.fetchOne(db, sql: "SELECT id FROM chat_session WHERE id = ?", arguments: [existing]) != nil
+            {
+                try db.execute(
+                    sql: """
+                        UPDATE chat_session SET title = ?, model = ?, adapter = ?, model_path = ?, system_prompt = ?,
+                            kernel_mode = ?, sampling = ?, updated_at = ? WHERE id = ?
+                        """,
+                    arguments: [
+                        session.title, session.model, session.adapter, session.modelPath, session.systemPrompt,
+                        session.kernelMode, session.sampling, session.updatedAt, existing
+                    ])
                 try db.execute(sql: "DELETE FROM chat_message WHERE session_id = ?", arguments: [existing])
             } else {
-                try db.execute(sql: """
-                    INSERT INTO chat_session (title, model, adapter, model_path, system_prompt, kernel_mode, sampling,
-                        created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [session.title, session.model, session.adapter, session.modelPath, session.systemPrompt,
-                                     session.kernelMode, session.sampling, session.createdAt, session.updatedAt])
+                try db.execute(
+                    sql: """
+                        INSERT INTO chat_session (title, model, adapter, model_path, system_prompt, kernel_mode, sampling,
+                            created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        session.title, session.model, session.adapter, session.modelPath, session.systemPrompt,
+                        session.kernelMode, session.sampling, session.createdAt, session.updatedAt
+                    ])
                 id = db.lastInsertedRowID
             }
             for (i, m) in session.messages.enumerated() {
-                try db.execute(sql: """
-                    INSERT INTO chat_message (session_id, position, role, text, prompt_tokens, generated_tokens, prompt_tps,
-                        generation_tps, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, i, m.role.rawValue, m.text, m.promptTokens, m.generatedTokens, m.promptTokensPerSecond,
-                                     m.generationTokensPerSecond, m.cancelled])
+                try db.execute(
+                    sql: """
+                        INSERT INTO chat_message (session_id, position, role, text, prompt_tokens, generated_tokens, prompt_tps,
+                            generation_tps, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, i, m.role.rawValue, m.text, m.promptTokens, m.generatedTokens, m.promptTokensPerSecond,
+                        m.generationTokensPerSecond, m.cancelled
+                    ])
             }
             return id!
         }
@@ -150,11 +169,15 @@ public struct ChatSessionStore: Sendable {
     /// Every session, most recently changed first.
     public func list() throws -> [ChatSessionListing] {
         try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.id, s.title, s.model, s.updated_at, (SELECT COUNT(*) FROM chat_message m WHERE m.session_id = s.id) AS n
-                FROM chat_session s ORDER BY s.updated_at DESC, s.id DESC
-                """).map { r in
-                ChatSessionListing(id: r["id"], title: r["title"], model: r["model"], messageCount: r["n"], updatedAt: r["updated_at"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.title, s.model, s.updated_at, (SELECT COUNT(*) FROM chat_message m WHERE m.session_id = s.id) AS n
+                    FROM chat_session s ORDER BY s.updated_at DESC, s.id DESC
+                    """
+            ).map { r in
+                ChatSessionListing(
+                    id: r["id"], title: r["title"], model: r["model"], messageCount: r["n"], updatedAt: r["updated_at"])
             }
         }
     }
@@ -165,15 +188,20 @@ public struct ChatSessionStore: Sendable {
             guard let r = try Row.fetchOne(db, sql: "SELECT * FROM chat_session WHERE id = ?", arguments: [id]) else {
                 throw LocatedError(store.url.path, "no chat session with id \(id)")
             }
-            let messages = try Row.fetchAll(db, sql: "SELECT * FROM chat_message WHERE session_id = ? ORDER BY position", arguments: [id]).map { m in
-                StoredChatMessage(role: ChatRole(rawValue: m["role"]), text: m["text"], promptTokens: m["prompt_tokens"], generatedTokens: m["generated_tokens"],
-                                  promptTokensPerSecond: m["prompt_tps"], generationTokensPerSecond: m["generation_tps"],
-                                  cancelled: m["cancelled"])
+            let messages = try Row.fetchAll(
+                db, sql: "SELECT * FROM chat_message WHERE session_id = ? ORDER BY position", arguments: [id]
+            ).map { m in
+                StoredChatMessage(
+                    role: ChatRole(rawValue: m["role"]), text: m["text"], promptTokens: m["prompt_tokens"],
+                    generatedTokens: m["generated_tokens"],
+                    promptTokensPerSecond: m["prompt_tps"], generationTokensPerSecond: m["generation_tps"],
+                    cancelled: m["cancelled"])
             }
-            return StoredChatSession(id: id, title: r["title"], model: r["model"], adapter: r["adapter"], modelPath: r["model_path"],
-                                     systemPrompt: r["system_prompt"],
-                                     kernelMode: r["kernel_mode"], sampling: r["sampling"], createdAt: r["created_at"],
-                                     updatedAt: r["updated_at"], messages: messages)
+            return StoredChatSession(
+                id: id, title: r["title"], model: r["model"], adapter: r["adapter"], modelPath: r["model_path"],
+                systemPrompt: r["system_prompt"],
+                kernelMode: r["kernel_mode"], sampling: r["sampling"], createdAt: r["created_at"],
+                updatedAt: r["updated_at"], messages: messages)
         }
     }
 

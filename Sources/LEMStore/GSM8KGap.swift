@@ -13,14 +13,16 @@ public struct GSM8KGap: Sendable {
     /// Reads the stored GSM8K scores of each model's latest run.
     public static func build(store: ResultStore) throws -> GSM8KGap {
         let rows = try store.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT model.name AS model, score.scorer AS scorer, AVG(score.value) * 100 AS acc
-                FROM score JOIN response ON response.id = score.response_id
-                JOIN run ON run.id = response.run_id JOIN model ON model.id = run.model_id
-                WHERE run.benchmark = 'gsm8k' AND score.dimension = 'correct' AND score.status = 'scored'
-                  AND run.id IN (SELECT MAX(id) FROM run GROUP BY model_id, benchmark)
-                GROUP BY model.id, score.scorer ORDER BY model.id
-                """)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT model.name AS model, score.scorer AS scorer, AVG(score.value) * 100 AS acc
+                    FROM score JOIN response ON response.id = score.response_id
+                    JOIN run ON run.id = response.run_id JOIN model ON model.id = run.model_id
+                    WHERE run.benchmark = 'gsm8k' AND score.dimension = 'correct' AND score.status = 'scored'
+                      AND run.id IN (SELECT MAX(id) FROM run GROUP BY model_id, benchmark)
+                    GROUP BY model.id, score.scorer ORDER BY model.id
+                    """)
         }
         var acc: [String: [String: Double]] = [:]
         var models: [String] = []
@@ -42,7 +44,10 @@ public struct GSM8KGap: Sendable {
                 guard let l = a["gsm8k-lem"], let o = a[s] else { return "—" }
                 return String(format: "%+.1f", l - o)
             }
-            return [m, f(Self.scorers[0]), f(Self.scorers[1]), f(Self.scorers[2]), gap(Self.scorers[1]), gap(Self.scorers[2])]
+            return [
+                m, f(Self.scorers[0]), f(Self.scorers[1]), f(Self.scorers[2]), gap(Self.scorers[1]),
+                gap(Self.scorers[2])
+            ]
         }
         return "GSM8K accuracy by extraction rule\n" + BenchReport.table(header: header, rows: rows, markdown: false)
     }

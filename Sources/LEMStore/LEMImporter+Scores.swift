@@ -1,7 +1,7 @@
 import Foundation
+import GRDB
 import LEMCore
 import LEMScoring
-import GRDB
 
 extension LEMImporter {
     /// The scorer name given to judge scores read from a score file.
@@ -30,52 +30,66 @@ extension LEMImporter {
                 }
                 for (model, itemsValue) in models.sorted(by: { $0.key < $1.key }) {
                     let at = "\(file.path): scores.\(bench).\(model)"
-                    guard let items = itemsValue.object else { throw LocatedError(at, "expected an object keyed by item id") }
-                    guard let runID = try Int64.fetchOne(
-                        db,
-                        sql: """
-                            SELECT run.id FROM run JOIN model ON model.id = run.model_id
-                            WHERE model.name = ? AND run.benchmark = ? ORDER BY run.id DESC LIMIT 1
-                            """,
-                        arguments: [model, bench])
+                    guard let items = itemsValue.object else {
+                        throw LocatedError(at, "expected an object keyed by item id")
+                    }
+                    guard
+                        let runID = try Int64.fetchOne(
+                            db,
+                            sql: """
+                                SELECT run.id FROM run JOIN model ON model.id = run.model_id
+                                WHERE model.name = ? AND run.benchmark = ? ORDER BY run.id DESC LIMIT 1
+                                """,
+                            arguments: [model, bench])
                     else {
-                        throw LocatedError(at, "unknown model key `\(model)`: no responses for it in benchmark `\(bench)`; "
-                                         + "import results/\(bench)_\(model).jsonl first")
+                        throw LocatedError(
+                            at,
+                            "unknown model key `\(model)`: no responses for it in benchmark `\(bench)`; "
+                                + "import results/\(bench)_\(model).jsonl first")
                     }
                     let scorer = bench == "gsm8k" ? Self.importedGSM8KScorer : Self.importedJudgeScorer
                     for (key, entryValue) in items.sorted(by: { $0.key < $1.key }) {
                         guard let entry = entryValue.object else {
                             throw LocatedError("\(at).\(key)", "expected an object of dimension scores")
                         }
-                        guard let responseID = try Int64.fetchOne(
-                            db,
-                            sql: """
-                                SELECT response.id FROM response JOIN item ON item.id = response.item_id
-                                WHERE response.run_id = ? AND item.key = ?
-                                """,
-                            arguments: [runID, key])
+                        guard
+                            let responseID = try Int64.fetchOne(
+                                db,
+                                sql: """
+                                    SELECT response.id FROM response JOIN item ON item.id = response.item_id
+                                    WHERE response.run_id = ? AND item.key = ?
+                                    """,
+                                arguments: [runID, key])
                         else {
-                            throw LocatedError("\(at).\(key)", "unknown item `\(key)`: no response by `\(model)` stored")
+                            throw LocatedError(
+                                "\(at).\(key)", "unknown item `\(key)`: no response by `\(model)` stored")
                         }
                         var reasoning = entry["reasoning"]?.string
                         if scorer == Self.importedGSM8KScorer {
-                            reasoning = "extracted=\(entry["extracted"]?.text ?? "none") expected=\(entry["expected"]?.text ?? "")"
+                            reasoning =
+                                "extracted=\(entry["extracted"]?.text ?? "none") expected=\(entry["expected"]?.text ?? "")"
                         }
                         for (dimension, v) in entry.sorted(by: { $0.key < $1.key }) {
-                            if dimension == "reasoning" || dimension == "extracted" || dimension == "expected" { continue }
+                            if dimension == "reasoning" || dimension == "extracted" || dimension == "expected" {
+                                continue
+                            }
                             let stored: StoredScore
                             switch v {
                             case .int, .double:
                                 let d = v.double ?? 0
-                                stored = StoredScore(dimension: dimension, value: d, status: .scored, reasoning: reasoning)
+                                stored = StoredScore(
+                                    dimension: dimension, value: d, status: .scored, reasoning: reasoning)
                             case .bool(let b):
-                                stored = StoredScore(dimension: dimension, value: b ? 1 : 0, status: .scored, reasoning: reasoning)
+                                stored = StoredScore(
+                                    dimension: dimension, value: b ? 1 : 0, status: .scored, reasoning: reasoning)
                             default:
-                                stored = StoredScore(dimension: dimension, value: nil, status: .unscored,
-                                                     reasoning: reasoning, raw: v.jsonText())
+                                stored = StoredScore(
+                                    dimension: dimension, value: nil, status: .unscored,
+                                    reasoning: reasoning, raw: v.jsonText())
                             }
-                            try store.putScore(responseID: responseID, scorer: scorer, version: file.lastPathComponent,
-                                               score: stored, in: db)
+                            try store.putScore(
+                                responseID: responseID, scorer: scorer, version: file.lastPathComponent,
+                                score: stored, in: db)
                             count += 1
                         }
                     }

@@ -1,6 +1,6 @@
 import Foundation
-import LEMCore
 import GRDB
+import LEMCore
 import LEMScoring
 
 /// Imports the LEM repository's files into a `ResultStore`.
@@ -56,8 +56,11 @@ public struct LEMImporter: Sendable {
                 switch try Self.classify(file, data) {
                 case .success(let kind): files.append((file, kind, data))
                 case .failure(let reason):
-                    if isDir.boolValue { summary.skipped.append("\(file.path): \(reason.message)") }
-                    else { throw LocatedError(file.path, reason.message) }
+                    if isDir.boolValue {
+                        summary.skipped.append("\(file.path): \(reason.message)")
+                    } else {
+                        throw LocatedError(file.path, reason.message)
+                    }
                 }
             }
         }
@@ -179,15 +182,17 @@ public struct LEMImporter: Sendable {
             for (line, o) in rows {
                 let key = try Self.field(o, ["id"], file, line)
                 if let first = seen[key] {
-                    throw LocatedError(file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
+                    throw LocatedError(
+                        file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
                 }
                 seen[key] = line
                 let bench = o["benchmark"]?.string ?? stem
                 let prompt = try Self.field(o, ["question", "prompt"], file, line)
                 let domain = o["domain"]?.string ?? o["category"]?.string
                 try store.upsertItem(
-                    BenchItem(benchmark: bench, key: key, prompt: prompt, domain: domain,
-                              reference: Self.referenceFields(o, excluding: ["id", "benchmark", "question", "prompt"])),
+                    BenchItem(
+                        benchmark: bench, key: key, prompt: prompt, domain: domain,
+                        reference: Self.referenceFields(o, excluding: ["id", "benchmark", "question", "prompt"])),
                     in: db)
             }
             return rows.count
@@ -209,8 +214,9 @@ public struct LEMImporter: Sendable {
                 }
                 guard seen.insert(key).inserted else { throw LocatedError(at, "duplicate probe id `\(key)`") }
                 try store.upsertItem(
-                    BenchItem(benchmark: Self.seedsBenchmark, key: key, prompt: prompt, domain: o["domain"]?.string,
-                              reference: Self.referenceFields(o, excluding: ["id", "prompt"])),
+                    BenchItem(
+                        benchmark: Self.seedsBenchmark, key: key, prompt: prompt, domain: o["domain"]?.string,
+                        reference: Self.referenceFields(o, excluding: ["id", "prompt"])),
                     in: db)
             }
             return array.count
@@ -231,19 +237,22 @@ public struct LEMImporter: Sendable {
             for (line, o) in rows {
                 let key = try Self.field(o, ["id"], file, line)
                 guard let bench = o["benchmark"]?.string ?? fileBench else {
-                    throw LocatedError(file: file.path, line: line,
-                                     "no `benchmark` field and the file name does not start with a known benchmark")
+                    throw LocatedError(
+                        file: file.path, line: line,
+                        "no `benchmark` field and the file name does not start with a known benchmark")
                 }
                 guard let model = o["model"]?.string ?? fileModel else {
                     throw LocatedError(file: file.path, line: line, "missing string field `model`")
                 }
                 if let fileModel, fileBench == bench, model != fileModel {
-                    throw LocatedError(file: file.path, line: line,
-                                     "unknown model key `\(model)`: the file name says `\(fileModel)`")
+                    throw LocatedError(
+                        file: file.path, line: line,
+                        "unknown model key `\(model)`: the file name says `\(fileModel)`")
                 }
                 let dupKey = "\(bench)/\(model)/\(key)"
                 if let first = seen[dupKey] {
-                    throw LocatedError(file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
+                    throw LocatedError(
+                        file: file.path, line: line, "duplicate item id `\(key)` (first at line \(first))")
                 }
                 seen[dupKey] = line
                 let response = try Self.field(o, ["response"], file, line)
@@ -252,14 +261,16 @@ public struct LEMImporter: Sendable {
                     db, sql: "SELECT id FROM item WHERE benchmark = ? AND key = ?", arguments: [bench, key])
                 if itemID == nil {
                     guard let prompt else {
-                        throw LocatedError(file: file.path, line: line,
-                                         "unknown item `\(key)` in benchmark `\(bench)` and no `prompt` field")
+                        throw LocatedError(
+                            file: file.path, line: line,
+                            "unknown item `\(key)` in benchmark `\(bench)` and no `prompt` field")
                     }
                     itemID = try store.upsertItem(BenchItem(benchmark: bench, key: key, prompt: prompt), in: db)
                 }
                 let runKey = "\(bench)/\(model)"
                 if runs[runKey] == nil {
-                    runs[runKey] = try importRun(model: model, benchmark: bench, origin: "import:\(file.lastPathComponent)", db)
+                    runs[runKey] = try importRun(
+                        model: model, benchmark: bench, origin: "import:\(file.lastPathComponent)", db)
                 }
                 let seconds = o["elapsed_seconds"]?.double ?? o["seconds"]?.double
                 let tokens = o["tokens"]?.double.map { Int($0) }
@@ -275,15 +286,18 @@ public struct LEMImporter: Sendable {
                         db, sql: "SELECT id FROM response WHERE run_id = ? AND item_id = ?",
                         arguments: [runs[runKey]!, itemID!])!
                     let reference = BenchItem.decodeReference(
-                        try String.fetchOne(db, sql: "SELECT reference FROM item WHERE id = ?", arguments: [itemID!]) ?? "{}")
+                        try String.fetchOne(db, sql: "SELECT reference FROM item WHERE id = ?", arguments: [itemID!])
+                            ?? "{}")
                     let input = ScoringInput(prompt: prompt ?? "", response: response, reference: reference)
                     scores += try store.applyScorers(
-                        GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, to: input, responseID: responseID, in: db)
+                        GSM8KScorer.Rule.allCases.map { GSM8KScorer(rule: $0) }, to: input, responseID: responseID,
+                        in: db)
                 }
             }
             for run in runs.values {
-                try db.execute(sql: "UPDATE run SET status = 'complete', finished_at = ? WHERE id = ?",
-                               arguments: [Date().timeIntervalSince1970, run])
+                try db.execute(
+                    sql: "UPDATE run SET status = 'complete', finished_at = ? WHERE id = ?",
+                    arguments: [Date().timeIntervalSince1970, run])
             }
             return (rows.count, scores)
         }
@@ -294,7 +308,8 @@ public struct LEMImporter: Sendable {
         let modelID = try store.modelID(named: model, in: db)
         if let id = try Int64.fetchOne(
             db, sql: "SELECT id FROM run WHERE model_id = ? AND benchmark = ? AND origin = ? ORDER BY id DESC LIMIT 1",
-            arguments: [modelID, benchmark, origin]) {
+            arguments: [modelID, benchmark, origin])
+        {
             return id
         }
         try db.execute(

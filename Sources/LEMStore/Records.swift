@@ -15,8 +15,10 @@ public struct BenchItem: Sendable, Equatable {
     public var reference: [String: String]
 
     /// Creates an item.
-    public init(benchmark: String, key: String, prompt: String, domain: String? = nil,
-                reference: [String: String] = [:]) {
+    public init(
+        benchmark: String, key: String, prompt: String, domain: String? = nil,
+        reference: [String: String] = [:]
+    ) {
         self.benchmark = benchmark
         self.key = key
         self.prompt = prompt
@@ -65,8 +67,10 @@ public struct StoredScore: Sendable, Equatable {
     public var raw: String?
 
     /// Creates a stored score.
-    public init(dimension: String, value: Double?, status: ScoreStatus, reasoning: String? = nil,
-                raw: String? = nil) {
+    public init(
+        dimension: String, value: Double?, status: ScoreStatus, reasoning: String? = nil,
+        raw: String? = nil
+    ) {
         self.dimension = dimension
         self.value = value
         self.status = status

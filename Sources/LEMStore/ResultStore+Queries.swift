@@ -21,8 +21,10 @@ public struct ResponseFilter: Sendable, Equatable {
     public var limit: Int = 1000
 
     /// Creates a filter; every field is optional.
-    public init(models: [String] = [], benchmarks: [String] = [], scorer: String? = nil, dimension: String? = nil,
-                minScore: Double? = nil, maxScore: Double? = nil, text: String? = nil, limit: Int = 1000) {
+    public init(
+        models: [String] = [], benchmarks: [String] = [], scorer: String? = nil, dimension: String? = nil,
+        minScore: Double? = nil, maxScore: Double? = nil, text: String? = nil, limit: Int = 1000
+    ) {
         self.models = models
         self.benchmarks = benchmarks
         self.scorer = scorer
@@ -102,12 +104,16 @@ extension ResultStore {
                         AND (? IS NULL OR s.scorer = ?) AND (? IS NULL OR s.dimension = ?)
                         AND (? IS NULL OR s.value >= ?) AND (? IS NULL OR s.value <= ?))
                     """
-                args += [filter.scorer, filter.scorer, filter.dimension, filter.dimension,
-                         filter.minScore, filter.minScore, filter.maxScore, filter.maxScore]
+                args += [
+                    filter.scorer, filter.scorer, filter.dimension, filter.dimension,
+                    filter.minScore, filter.minScore, filter.maxScore, filter.maxScore
+                ]
             }
             if let text = filter.text, !text.isEmpty {
-                let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_")
+                let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                    of: "%", with: "\\%"
+                )
+                .replacingOccurrences(of: "_", with: "\\_")
                 sql += " AND (response.text LIKE ? ESCAPE '\\' OR item.prompt LIKE ? ESCAPE '\\')"
                 args += ["%\(escaped)%", "%\(escaped)%"]
             }
@@ -115,22 +121,28 @@ extension ResultStore {
             args.append(filter.limit)
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
             var out = rows.map {
-                PromptRow(responseID: $0["rid"], model: $0["model"], benchmark: $0["bench"], itemKey: $0["key"],
-                          domain: $0["domain"], prompt: $0["prompt"], response: $0["text"], seconds: $0["seconds"], scores: [])
+                PromptRow(
+                    responseID: $0["rid"], model: $0["model"], benchmark: $0["bench"], itemKey: $0["key"],
+                    domain: $0["domain"], prompt: $0["prompt"], response: $0["text"], seconds: $0["seconds"], scores: []
+                )
             }
             let index = Dictionary(uniqueKeysWithValues: out.enumerated().map { ($1.responseID, $0) })
             if !out.isEmpty {
                 let ids = out.map(\.responseID)
-                for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
-                    let scoreRows = try Row.fetchAll(db, sql: """
-                        SELECT response_id, scorer, dimension, value, status, reasoning FROM score
-                        WHERE response_id IN (\(chunk.map { _ in "?" }.joined(separator: ","))) ORDER BY scorer, dimension
-                        """, arguments: StatementArguments(chunk))
+                for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) })
+                {
+                    let scoreRows = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT response_id, scorer, dimension, value, status, reasoning FROM score
+                            WHERE response_id IN (\(chunk.map { _ in "?" }.joined(separator: ","))) ORDER BY scorer, dimension
+                            """, arguments: StatementArguments(chunk))
                     for s in scoreRows {
                         let rid: Int64 = s["response_id"]
-                        out[index[rid]!].scores.append(ScoreCell(
-                            scorer: s["scorer"], dimension: s["dimension"], value: s["value"],
-                            status: ScoreStatus(rawValue: s["status"]) ?? .failed, reasoning: s["reasoning"]))
+                        out[index[rid]!].scores.append(
+                            ScoreCell(
+                                scorer: s["scorer"], dimension: s["dimension"], value: s["value"],
+                                status: ScoreStatus(rawValue: s["status"]) ?? .failed, reasoning: s["reasoning"]))
                     }
                 }
             }
@@ -140,8 +152,10 @@ extension ResultStore {
 
     /// Items of `benchmark` where one model's score is at or above `threshold` and the other's
     /// below it (e.g. GSM8K `correct` with threshold 0.5, or a judge dimension with 5.5).
-    public func flips(modelA: String, modelB: String, benchmark: String, scorer: String, dimension: String,
-                      threshold: Double = 0.5) throws -> [ScoreFlip] {
+    public func flips(
+        modelA: String, modelB: String, benchmark: String, scorer: String, dimension: String,
+        threshold: Double = 0.5
+    ) throws -> [ScoreFlip] {
         let rows = try promptRows(ResponseFilter(models: [modelA, modelB], benchmarks: [benchmark], limit: Int.max))
         var byItem: [String: (PromptRow?, PromptRow?)] = [:]
         for r in rows {
@@ -151,10 +165,12 @@ extension ResultStore {
         }
         return byItem.keys.sorted().compactMap { key in
             guard let a = byItem[key]?.0, let b = byItem[key]?.1,
-                  let va = a.value(scorer, dimension), let vb = b.value(scorer, dimension),
-                  (va >= threshold) != (vb >= threshold) else { return nil }
-            return ScoreFlip(itemKey: key, prompt: a.prompt, a: va, responseA: a.response, b: vb, responseB: b.response,
-                             aPasses: va >= threshold)
+                let va = a.value(scorer, dimension), let vb = b.value(scorer, dimension),
+                (va >= threshold) != (vb >= threshold)
+            else { return nil }
+            return ScoreFlip(
+                itemKey: key, prompt: a.prompt, a: va, responseA: a.response, b: vb, responseB: b.response,
+                aPasses: va >= threshold)
         }
     }
 }

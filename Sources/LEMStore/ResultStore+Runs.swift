@@ -20,8 +20,10 @@ public struct RunSpec: Sendable, Equatable {
     public var engine: String?
 
     /// Creates a spec.
-    public init(model: String, benchmark: String, adapter: String? = nil, sampling: SamplingSettings = .greedy,
-                kernelMode: KernelMode = .none, kernel: String? = nil, engine: String? = nil) {
+    public init(
+        model: String, benchmark: String, adapter: String? = nil, sampling: SamplingSettings = .greedy,
+        kernelMode: KernelMode = .none, kernel: String? = nil, engine: String? = nil
+    ) {
         self.model = model
         self.benchmark = benchmark
         self.adapter = adapter
@@ -73,13 +75,18 @@ extension ResultStore {
     }
 
     private func existingRun(_ spec: RunSpec, in db: Database) throws -> Int64? {
-        try Int64.fetchOne(db, sql: """
-            SELECT run.id FROM run JOIN model ON model.id = run.model_id
-            WHERE model.name = ? AND run.benchmark = ? AND run.adapter IS ? AND run.sampling = ?
-                AND run.kernel_mode = ? AND run.kernel IS ? AND run.engine IS ? AND run.origin = 'run'
-            ORDER BY run.id DESC LIMIT 1
-            """, arguments: [spec.model, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                             spec.kernel, spec.engine])
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT run.id FROM run JOIN model ON model.id = run.model_id
+                WHERE model.name = ? AND run.benchmark = ? AND run.adapter IS ? AND run.sampling = ?
+                    AND run.kernel_mode = ? AND run.kernel IS ? AND run.engine IS ? AND run.origin = 'run'
+                ORDER BY run.id DESC LIMIT 1
+                """,
+            arguments: [
+                spec.model, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
+                spec.kernel, spec.engine
+            ])
     }
 
     /// The unfinished run matching `spec`, or a new one; returns its id and whether it was resumed.
@@ -90,12 +97,16 @@ extension ResultStore {
                 try db.execute(sql: "UPDATE run SET status = 'running' WHERE id = ?", arguments: [id])
                 return (id, true)
             }
-            try db.execute(sql: """
-                INSERT INTO run (model_id, benchmark, adapter, sampling, kernel_mode, kernel, engine, origin, status,
-                                 started_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'run', 'running', ?)
-                """, arguments: [modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
-                                 spec.kernel, spec.engine, Date().timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    INSERT INTO run (model_id, benchmark, adapter, sampling, kernel_mode, kernel, engine, origin, status,
+                                     started_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'run', 'running', ?)
+                    """,
+                arguments: [
+                    modelID, spec.benchmark, spec.adapter, spec.samplingJSON, spec.kernelMode.rawValue,
+                    spec.kernel, spec.engine, Date().timeIntervalSince1970
+                ])
             return (db.lastInsertedRowID, false)
         }
     }
@@ -104,51 +115,62 @@ extension ResultStore {
     /// response in the run, in key order.
     public func pendingItems(runID: Int64, benchmark: String, limit: Int? = nil) throws -> [PendingItem] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, key, prompt FROM (SELECT id, key, prompt FROM item WHERE benchmark = ? ORDER BY key LIMIT ?)
-                WHERE id NOT IN (SELECT item_id FROM response WHERE run_id = ?) ORDER BY key
-                """, arguments: [benchmark, limit ?? -1, runID]).map { PendingItem(id: $0["id"], key: $0["key"], prompt: $0["prompt"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, key, prompt FROM (SELECT id, key, prompt FROM item WHERE benchmark = ? ORDER BY key LIMIT ?)
+                    WHERE id NOT IN (SELECT item_id FROM response WHERE run_id = ?) ORDER BY key
+                    """, arguments: [benchmark, limit ?? -1, runID]
+            ).map { PendingItem(id: $0["id"], key: $0["key"], prompt: $0["prompt"]) }
         }
     }
 
     /// The number of items in a benchmark.
     public func itemCount(benchmark: String) throws -> Int {
-        try read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM item WHERE benchmark = ?", arguments: [benchmark]) ?? 0 }
+        try read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM item WHERE benchmark = ?", arguments: [benchmark]) ?? 0
+        }
     }
 
     /// Commits one response of a run.
     public func recordResponse(runID: Int64, itemID: Int64, _ r: GeneratedResponse) throws {
         try write { db in
-            try db.execute(sql: """
-                INSERT INTO response (run_id, item_id, text, tokens, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, item_id) DO UPDATE SET text = excluded.text, tokens = excluded.tokens,
-                    seconds = excluded.seconds
-                """, arguments: [runID, itemID, r.text, r.tokens, r.seconds, Date().timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    INSERT INTO response (run_id, item_id, text, tokens, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (run_id, item_id) DO UPDATE SET text = excluded.text, tokens = excluded.tokens,
+                        seconds = excluded.seconds
+                    """, arguments: [runID, itemID, r.text, r.tokens, r.seconds, Date().timeIntervalSince1970])
         }
     }
 
     /// Sets a run's status (`running`, `interrupted`, `failed`, `complete`).
     public func setRunStatus(_ runID: Int64, _ status: String) throws {
         try write { db in
-            try db.execute(sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
-                           arguments: [status, status == "running" ? nil : Date().timeIntervalSince1970, runID])
+            try db.execute(
+                sql: "UPDATE run SET status = ?, finished_at = ? WHERE id = ?",
+                arguments: [status, status == "running" ? nil : Date().timeIntervalSince1970, runID])
         }
     }
 
     /// A stored run's model name, benchmark and engine; nil when there is no run `runID`.
     public func runSummary(_ runID: Int64) throws -> (model: String, benchmark: String, engine: String?)? {
         try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT model.name AS model, run.benchmark AS benchmark, run.engine AS engine
-                FROM run JOIN model ON model.id = run.model_id WHERE run.id = ?
-                """, arguments: [runID]).map { ($0["model"], $0["benchmark"], $0["engine"]) }
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT model.name AS model, run.benchmark AS benchmark, run.engine AS engine
+                    FROM run JOIN model ON model.id = run.model_id WHERE run.id = ?
+                    """, arguments: [runID]
+            ).map { ($0["model"], $0["benchmark"], $0["engine"]) }
         }
     }
 
     /// The row id of `benchmark`'s item `key`, nil when there is none.
     public func itemID(benchmark: String, key: String) throws -> Int64? {
         try read { db in
-            try Int64.fetchOne(db, sql: "SELECT id FROM item WHERE benchmark = ? AND key = ?", arguments: [benchmark, key])
+            try Int64.fetchOne(
+                db, sql: "SELECT id FROM item WHERE benchmark = ? AND key = ?", arguments: [benchmark, key])
         }
     }
 }

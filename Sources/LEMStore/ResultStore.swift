@@ -21,8 +21,9 @@ public final class ResultStore: Sendable {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
-            throw StoreError(path: url.path, kind: .cannotOpen,
-                             detail: "cannot create its folder: \((error as NSError).localizedDescription)")
+            throw StoreError(
+                path: url.path, kind: .cannotOpen,
+                detail: "cannot create its folder: \((error as NSError).localizedDescription)")
         }
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -51,62 +52,63 @@ public final class ResultStore: Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE model (
-                    id INTEGER PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
-                    base TEXT,
-                    adapter TEXT,
-                    notes TEXT,
-                    created_at REAL NOT NULL
-                );
-                CREATE TABLE item (
-                    id INTEGER PRIMARY KEY,
-                    benchmark TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    prompt TEXT NOT NULL,
-                    domain TEXT,
-                    reference TEXT NOT NULL DEFAULT '{}',
-                    UNIQUE (benchmark, key)
-                );
-                CREATE TABLE run (
-                    id INTEGER PRIMARY KEY,
-                    model_id INTEGER NOT NULL REFERENCES model(id),
-                    benchmark TEXT NOT NULL,
-                    adapter TEXT,
-                    sampling TEXT NOT NULL DEFAULT '{}',
-                    kernel_mode TEXT NOT NULL DEFAULT 'none',
-                    origin TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    started_at REAL NOT NULL,
-                    finished_at REAL
-                );
-                CREATE INDEX run_model_bench ON run(model_id, benchmark);
-                CREATE TABLE response (
-                    id INTEGER PRIMARY KEY,
-                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
-                    item_id INTEGER NOT NULL REFERENCES item(id),
-                    text TEXT NOT NULL,
-                    tokens INTEGER,
-                    seconds REAL,
-                    created_at REAL NOT NULL,
-                    UNIQUE (run_id, item_id)
-                );
-                CREATE TABLE score (
-                    id INTEGER PRIMARY KEY,
-                    response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
-                    scorer TEXT NOT NULL,
-                    scorer_version TEXT NOT NULL,
-                    dimension TEXT NOT NULL,
-                    value REAL,
-                    status TEXT NOT NULL,
-                    reasoning TEXT,
-                    raw TEXT,
-                    created_at REAL NOT NULL,
-                    UNIQUE (response_id, scorer, dimension)
-                );
-                CREATE INDEX score_scorer ON score(scorer, dimension);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE model (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        base TEXT,
+                        adapter TEXT,
+                        notes TEXT,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE TABLE item (
+                        id INTEGER PRIMARY KEY,
+                        benchmark TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        prompt TEXT NOT NULL,
+                        domain TEXT,
+                        reference TEXT NOT NULL DEFAULT '{}',
+                        UNIQUE (benchmark, key)
+                    );
+                    CREATE TABLE run (
+                        id INTEGER PRIMARY KEY,
+                        model_id INTEGER NOT NULL REFERENCES model(id),
+                        benchmark TEXT NOT NULL,
+                        adapter TEXT,
+                        sampling TEXT NOT NULL DEFAULT '{}',
+                        kernel_mode TEXT NOT NULL DEFAULT 'none',
+                        origin TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL
+                    );
+                    CREATE INDEX run_model_bench ON run(model_id, benchmark);
+                    CREATE TABLE response (
+                        id INTEGER PRIMARY KEY,
+                        run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                        item_id INTEGER NOT NULL REFERENCES item(id),
+                        text TEXT NOT NULL,
+                        tokens INTEGER,
+                        seconds REAL,
+                        created_at REAL NOT NULL,
+                        UNIQUE (run_id, item_id)
+                    );
+                    CREATE TABLE score (
+                        id INTEGER PRIMARY KEY,
+                        response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
+                        scorer TEXT NOT NULL,
+                        scorer_version TEXT NOT NULL,
+                        dimension TEXT NOT NULL,
+                        value REAL,
+                        status TEXT NOT NULL,
+                        reasoning TEXT,
+                        raw TEXT,
+                        created_at REAL NOT NULL,
+                        UNIQUE (response_id, scorer, dimension)
+                    );
+                    CREATE INDEX score_scorer ON score(scorer, dimension);
+                    """)
         }
         m.registerMigration("v2") { db in
             // Which kernel text a run used (a fingerprint), part of its identity for resuming.
@@ -120,29 +122,31 @@ public final class ResultStore: Sendable {
         m.registerMigration("v3-gsm8k-scores-on-gsm8k-only") { db in
             // Scoring passes once wrote GSM8K exact-match scores for every benchmark's answers
             // (bogus "accuracy" columns for TruthfulQA, Do Not Answer, Toxigen): drop them.
-            try db.execute(sql: """
-                DELETE FROM score
-                WHERE scorer IN ('gsm8k-lem', 'gsm8k-lmeval-strict', 'gsm8k-lmeval-flexible')
-                  AND response_id IN (SELECT response.id FROM response JOIN run ON run.id = response.run_id
-                                      WHERE run.benchmark != 'gsm8k')
-                """)
+            try db.execute(
+                sql: """
+                    DELETE FROM score
+                    WHERE scorer IN ('gsm8k-lem', 'gsm8k-lmeval-strict', 'gsm8k-lmeval-flexible')
+                      AND response_id IN (SELECT response.id FROM response JOIN run ON run.id = response.run_id
+                                          WHERE run.benchmark != 'gsm8k')
+                    """)
         }
         m.registerMigration("v3-judge-reply") { db in
             // A judge's raw reply, kept once per response and scorer (it was copied into every
             // dimension's `score.raw`). `score.raw` stays for an imported value that is not a number.
-            try db.execute(sql: """
-                CREATE TABLE judge_reply (
-                    response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
-                    scorer TEXT NOT NULL,
-                    text TEXT NOT NULL,
-                    created_at REAL NOT NULL,
-                    PRIMARY KEY (response_id, scorer)
-                );
-                INSERT INTO judge_reply (response_id, scorer, text, created_at)
-                    SELECT response_id, scorer, raw, MAX(created_at) FROM score
-                    WHERE scorer = 'judge' AND raw IS NOT NULL GROUP BY response_id, scorer;
-                UPDATE score SET raw = NULL WHERE scorer = 'judge' AND raw IS NOT NULL;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE judge_reply (
+                        response_id INTEGER NOT NULL REFERENCES response(id) ON DELETE CASCADE,
+                        scorer TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (response_id, scorer)
+                    );
+                    INSERT INTO judge_reply (response_id, scorer, text, created_at)
+                        SELECT response_id, scorer, raw, MAX(created_at) FROM score
+                        WHERE scorer = 'judge' AND raw IS NOT NULL GROUP BY response_id, scorer;
+                    UPDATE score SET raw = NULL WHERE scorer = 'judge' AND raw IS NOT NULL;
+                    """)
         }
         return m
     }
@@ -174,8 +178,10 @@ public final class ResultStore: Sendable {
     }
 
     /// Stores one score, replacing an earlier score by the same scorer on the same dimension.
-    public func putScore(responseID: Int64, scorer: String, version: String, score: StoredScore,
-                         in db: Database) throws {
+    public func putScore(
+        responseID: Int64, scorer: String, version: String, score: StoredScore,
+        in db: Database
+    ) throws {
         try db.execute(
             sql: """
                 INSERT INTO score (response_id, scorer, scorer_version, dimension, value, status,
@@ -186,8 +192,10 @@ public final class ResultStore: Sendable {
                     status = excluded.status, reasoning = excluded.reasoning, raw = excluded.raw,
                     created_at = excluded.created_at
                 """,
-            arguments: [responseID, scorer, version, score.dimension, score.value, score.status.rawValue,
-                        score.reasoning, score.raw, Date().timeIntervalSince1970])
+            arguments: [
+                responseID, scorer, version, score.dimension, score.value, score.status.rawValue,
+                score.reasoning, score.raw, Date().timeIntervalSince1970
+            ])
     }
 
     /// All benchmark names that have items or runs, sorted.

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A benchmark run claimed by one runner: while it is held, no other runner — in another process
@@ -20,11 +21,11 @@ public final class RunLock: @unchecked Sendable {
     private var fd: Int32
 
     #if os(Linux)
-    /// `F_OFD_SETLK` (Linux ≥ 3.15, the same number on every architecture); Glibc's module does
-    /// not export it without `_GNU_SOURCE`.
-    private static let setLock: Int32 = 37
+        /// `F_OFD_SETLK` (Linux ≥ 3.15, the same number on every architecture); Glibc's module does
+        /// not export it without `_GNU_SOURCE`.
+        private static let setLock: Int32 = 37
     #else
-    private static let setLock: Int32 = F_SETLK
+        private static let setLock: Int32 = F_SETLK
     #endif
 
     private init(runID: Int64, fd: Int32) {

@@ -64,16 +64,20 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         let what: String
         switch kind {
         case .diskFull:
-            what = "disk full: the database could not grow. Free some space and run again; everything "
+            what =
+                "disk full: the database could not grow. Free some space and run again; everything "
                 + "committed before this is kept"
         case .readOnly:
-            what = "the database cannot be written (read-only file, folder or filesystem); check the "
+            what =
+                "the database cannot be written (read-only file, folder or filesystem); check the "
                 + "permissions of the file, its folder and its -wal/-shm files"
         case .locked:
-            what = "the database is locked by another process and stayed locked past the wait; try again "
+            what =
+                "the database is locked by another process and stayed locked past the wait; try again "
                 + "when it has finished"
         case .damaged:
-            what = "not a LEM results database, or a damaged one. Move it aside (a new one is created) or "
+            what =
+                "not a LEM results database, or a damaged one. Move it aside (a new one is created) or "
                 + "restore it from a copy"
         case .cannotOpen:
             what = "cannot open or create the database file (missing folder, no permission, or a read-only filesystem)"

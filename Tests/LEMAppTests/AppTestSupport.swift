@@ -1,9 +1,10 @@
 import Foundation
-@testable import LEMApp
 import LEMCore
 import LEMEngine
 import Panels
 import TestSupport
+
+@testable import LEMApp
 
 /// An inbox for service tests, in the manner of swift-nio's embedded event loop: updates queue
 /// up as services post them, and the test applies them to its own `Workbench` on its own thread,
@@ -96,20 +97,24 @@ final class TinyWorld: @unchecked Sendable {
             try fm.copyItem(at: source.appendingPathComponent(name), to: model.appendingPathComponent(name))
         }
         // A longer context than the fixture's, so judge rubrics fit (RoPE takes any position).
-        var modelConfig = try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("config.json"))).object ?? [:]
+        var modelConfig =
+            try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("config.json"))).object ?? [:]
         modelConfig["max_position_embeddings"] = .int(4096)
         try Data(JSONValue.object(modelConfig).jsonText().utf8).write(to: model.appendingPathComponent("config.json"))
-        var config = try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("tokenizer_config.json"))).object ?? [:]
+        var config =
+            try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("tokenizer_config.json"))).object ?? [:]
         config["chat_template"] = .string(Self.template)
-        try Data(JSONValue.object(config).jsonText().utf8).write(to: model.appendingPathComponent("tokenizer_config.json"))
+        try Data(JSONValue.object(config).jsonText().utf8).write(
+            to: model.appendingPathComponent("tokenizer_config.json"))
         let data = root.appendingPathComponent("data")
         try fm.createDirectory(at: data, withIntermediateDirectories: true)
-        let lines = (0 ..< 8).map { #"{"text": "sample text number \#($0) for the tiny model"}"# }.joined(separator: "\n")
+        let lines = (0..<8).map { #"{"text": "sample text number \#($0) for the tiny model"}"# }.joined(separator: "\n")
         try Data((lines + "\n").utf8).write(to: data.appendingPathComponent("train.jsonl"))
         try Data((lines + "\n").utf8).write(to: data.appendingPathComponent("valid.jsonl"))
         try fm.createDirectory(at: root.appendingPathComponent("home"), withIntermediateDirectories: true)
-        paths = LEMPaths(environment: ["HOME": root.appendingPathComponent("home").path, "LEM_HOME": root.path],
-                         currentDirectory: root, sourceCheckout: TestPaths.repoRoot)
+        paths = LEMPaths(
+            environment: ["HOME": root.appendingPathComponent("home").path, "LEM_HOME": root.path],
+            currentDirectory: root, sourceCheckout: TestPaths.repoRoot)
         context = AppContext(paths: paths, database: root.appendingPathComponent("lem.sqlite"))
     }
 

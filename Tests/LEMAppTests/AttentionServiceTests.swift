@@ -1,9 +1,10 @@
 import Foundation
-@testable import LEMApp
 import LEMCore
 import LEMEngine
 import Panels
 import Testing
+
+@testable import LEMApp
 
 @Suite("AttentionService", .serialized)
 struct AttentionServiceTests {
@@ -32,8 +33,8 @@ struct AttentionServiceTests {
         #expect(m.stats.count == m.layers * m.heads)
         let t = m.tokens.count
         #expect(m.weights.count == t * t)
-        for q in 0 ..< t {
-            let row = m.weights[(q * t) ..< (q * t + t)]
+        for q in 0..<t {
+            let row = m.weights[(q * t)..<(q * t + t)]
             #expect(abs(row.reduce(0, +) - 1) < 1e-4)
             #expect(row.dropFirst(q + 1).allSatisfy { $0 == 0 })
         }
@@ -65,7 +66,8 @@ struct AttentionServiceTests {
         #expect(inbox.workbench.attention.model.status?.contains("cannot load missing") == true)
         service.handle(.analyze("the cat"))
         try inbox.settle("capture refused") {
-            $0.attention.model.status?.hasPrefix("error:") == true && $0.attention.model.status != AttentionViewModel.capturingStatus
+            $0.attention.model.status?.hasPrefix("error:") == true
+                && $0.attention.model.status != AttentionViewModel.capturingStatus
         }
         let status = inbox.workbench.attention.model.status ?? ""
         #expect(status.contains("cannot load missing") && !status.contains("not loaded"), "\(status)")

@@ -1,9 +1,10 @@
 import Foundation
-@testable import LEMApp
 import LEMCore
 import LEMStore
 import Panels
 import Testing
+
+@testable import LEMApp
 
 @Suite("BenchService", .serialized)
 struct BenchServiceTests {
@@ -41,7 +42,9 @@ struct BenchServiceTests {
         #expect(world.context.pool.cached(world.key) != nil)
         // Running again resumes: nothing left to answer.
         service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
-        try await inbox.settle("second run") { activity($0)?.running == false && activity($0)?.line.contains("0 now") == true }
+        try await inbox.settle("second run") {
+            activity($0)?.running == false && activity($0)?.line.contains("0 now") == true
+        }
     }
 
     @Test("a scoring pass writes scores; an unknown scorer fails with its name; one job at a time")
@@ -50,7 +53,9 @@ struct BenchServiceTests {
         service.handle(.startRun(BenchRunRequest(benchmark: "seeds", limit: 2, maxTokens: 3, seed: 1)))
         _ = try await finished("run")
         service.handle(.score(scorers: ["lek-heuristic"]))
-        try await inbox.settle("scored") { activity($0)?.title == "score lek-heuristic" && activity($0)?.running == false }
+        try await inbox.settle("scored") {
+            activity($0)?.title == "score lek-heuristic" && activity($0)?.running == false
+        }
         #expect(activity(inbox.workbench)?.line.hasPrefix("wrote ") == true)
         service.handle(.score(scorers: ["nonsense"]))
         try await inbox.settle("refused scorer") { activity($0)?.failed == true }
@@ -64,27 +69,35 @@ struct BenchServiceTests {
         let run = try await finished("run")
         #expect(!run.failed && run.line.contains("2/2 answered"), "\(run.line)")
         try await inbox.settle("job cleared") { _ in !service.isBusy }
-        service.handle(.judge(BenchJudgeRequest(backend: .local(path: world.model.path), rubric: "seeds", maxTokens: 4)))
-        try await inbox.settle("judged") { activity($0)?.title.contains("judge") == true && activity($0)?.running == false }
+        service.handle(
+            .judge(BenchJudgeRequest(backend: .local(path: world.model.path), rubric: "seeds", maxTokens: 4)))
+        try await inbox.settle("judged") {
+            activity($0)?.title.contains("judge") == true && activity($0)?.running == false
+        }
         let done = try #require(activity(inbox.workbench))
         // A tiny random model writes no JSON verdict: both answers stay unscored, none is made up,
         // and the panel says why and that the judge is too small to trust.
         #expect(done.line.hasPrefix("0 scored, 2 unscored, 0 failed"), "\(done.line)")
         #expect(done.line.contains("not scored: reply holds no JSON object: 2 of 2"), "\(done.line)")
-        #expect(done.warning?.contains("parameters; models under 1 B seldom write the rubric's JSON verdict") == true,
-                "\(done.warning ?? "no warning")")
+        #expect(
+            done.warning?.contains("parameters; models under 1 B seldom write the rubric's JSON verdict") == true,
+            "\(done.warning ?? "no warning")")
         var screen = ScreenBuffer(width: 100, height: 24)
         inbox.workbench.selected = .bench
         inbox.workbench.render(into: &screen)
         let text = screen.lines.joined(separator: "\n")
-        #expect(text.contains("no JSON object: 2 of 2") && text.contains("warning: small judge: tiny-chat has about"), "\(text)")
+        #expect(
+            text.contains("no JSON object: 2 of 2") && text.contains("warning: small judge: tiny-chat has about"),
+            "\(text)")
     }
 
     @Test("cancel stops a run and keeps what was answered")
     func cancel() async throws {
         service.start()
         service.handle(.startRun(BenchRunRequest(benchmark: "seeds", maxTokens: 200, seed: 1)))
-        try await inbox.settle("answering") { activity($0)?.line.contains("[1/") == true || activity($0)?.line.contains("1/") == true }
+        try await inbox.settle("answering") {
+            activity($0)?.line.contains("[1/") == true || activity($0)?.line.contains("1/") == true
+        }
         service.handle(.cancel)
         let done = try await finished("stopped")
         #expect(done.line.contains("stopped"), "\(done.line)")

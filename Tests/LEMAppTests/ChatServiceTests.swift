@@ -1,10 +1,11 @@
 import Foundation
-@testable import LEMApp
 import LEMCore
 import LEMEngine
 import LEMScoring
 import Panels
 import Testing
+
+@testable import LEMApp
 
 @Suite("ChatService", .serialized)
 struct ChatServiceTests {
@@ -14,9 +15,10 @@ struct ChatServiceTests {
 
     init() throws {
         world = try TinyWorld()
-        service = ChatService(context: world.context, inbox: inbox, model: world.key,
-                              catalog: ModelCatalog(modelsDirectory: world.paths.models, adapterRoots: world.paths.adapterRoots),
-                              sessions: ChatSessions(databaseURL: world.context.database, inbox: inbox))
+        service = ChatService(
+            context: world.context, inbox: inbox, model: world.key,
+            catalog: ModelCatalog(modelsDirectory: world.paths.models, adapterRoots: world.paths.adapterRoots),
+            sessions: ChatSessions(databaseURL: world.context.database, inbox: inbox))
     }
 
     /// Starts the service and waits for the model to load.
@@ -46,7 +48,8 @@ struct ChatServiceTests {
         #expect(stats.generatedTokens >= 1 && stats.generatedTokens <= 6)
         // The same prompt through the engine directly gives the same text.
         let loaded = try world.context.pool.model(for: world.key)
-        let request = try loaded.chatRequest(messages: [.user("hello")], sampling: SamplingSettings(maxTokens: 6, seed: 1))
+        let request = try loaded.chatRequest(
+            messages: [.user("hello")], sampling: SamplingSettings(maxTokens: 6, seed: 1))
         var expected = ""
         loaded.generator.run(request) { if case .token(_, let piece) = $0 { expected += piece } }
         #expect(chat.messages[1].text == expected)
@@ -136,7 +139,9 @@ struct ChatServiceTests {
         #expect(service.activeKey == ModelKey(model: other))
         #expect(inbox.workbench.chat.model.model == "other")
         service.handle(.send("hi"))
-        try inbox.settle("answered on the new model") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 2 }
+        try inbox.settle("answered on the new model") {
+            !$0.chat.model.isGenerating && $0.chat.model.messages.count == 2
+        }
         #expect(world.context.pool.cached(ModelKey(model: other)) != nil)
 
         settings.modelPath = world.root.appendingPathComponent("models/missing").path
@@ -147,21 +152,25 @@ struct ChatServiceTests {
         try inbox.settle("turn failed") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 4 }
         #expect(inbox.workbench.chat.model.error?.contains("still loading") == false)
         // The prompt's error is the load's own: which model, and why.
-        #expect(inbox.workbench.chat.model.error?.contains("cannot load missing") == true, "\(inbox.workbench.chat.model.error ?? "")")
+        #expect(
+            inbox.workbench.chat.model.error?.contains("cannot load missing") == true,
+            "\(inbox.workbench.chat.model.error ?? "")")
     }
 
     @Test("kernel modes place the kernel as the system prompt or around the newest user turn")
     func kernelPlacement() throws {
-        let kernel = EthicsKernel(text: "KERNEL", axioms: [.init(id: 1, key: "k", name: "One", statement: "S.", guidance: "G.")])
+        let kernel = EthicsKernel(
+            text: "KERNEL", axioms: [.init(id: 1, key: "k", name: "One", statement: "S.", guidance: "G.")])
         var chat = ChatViewModel()
         chat.beginTurn(prompt: "first")
         chat.appendToken("reply")
         chat.finishTurn(stats: nil)
         chat.beginTurn(prompt: "second")
         chat.apply(ChatSettings(systemPrompt: "be brief", kernelMode: .system))
-        #expect(try ChatService.templateMessages(for: chat, kernel: kernel) == [
-            .system("KERNEL"), .user("first"), .assistant("reply"), .user("second"),
-        ])
+        #expect(
+            try ChatService.templateMessages(for: chat, kernel: kernel) == [
+                .system("KERNEL"), .user("first"), .assistant("reply"), .user("second")
+            ])
         chat.setKernelMode(.sandwich)
         let sandwich = try ChatService.templateMessages(for: chat, kernel: kernel)
         #expect(sandwich.first == .system("be brief"))

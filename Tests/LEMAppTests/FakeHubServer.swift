@@ -2,7 +2,7 @@ import Foundation
 import LEMCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A loopback HTTP/1.1 server answering the Hugging Face Hub endpoints `lem pull` uses, the way
@@ -46,7 +46,9 @@ final class FakeHubServer: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = 0
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(listener, 16) == 0 else {
             close(listener)
@@ -66,7 +68,8 @@ final class FakeHubServer: @unchecked Sendable {
 
     /// The request lines served so far ("GET /path").
     var requests: [String] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return log
     }
 
@@ -111,7 +114,7 @@ final class FakeHubServer: @unchecked Sendable {
         while !bytes.suffix(4).elementsEqual([13, 10, 13, 10]) {
             let n = read(fd, &buf, buf.count)
             if n <= 0 { return nil }
-            bytes += buf[0 ..< n]
+            bytes += buf[0..<n]
             if bytes.count > 65536 { return nil }
         }
         let text = String(decoding: bytes, as: UTF8.self)
@@ -121,7 +124,8 @@ final class FakeHubServer: @unchecked Sendable {
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         return (String(first[0]), String(first[1]), headers)
     }
@@ -150,15 +154,20 @@ final class FakeHubServer: @unchecked Sendable {
         let path = rawPath.removingPercentEncoding ?? rawPath
         let isHEAD = method == "HEAD"
         func reply(_ status: String, _ headers: [(String, String)] = [], _ body: Data = Data(), limit: Int? = nil) {
-            send(fd, status: status, headers: headers + [("Content-Length", "\(body.count)")], body: isHEAD ? Data() : body,
-                 bodyLimit: limit)
+            send(
+                fd, status: status, headers: headers + [("Content-Length", "\(body.count)")],
+                body: isHEAD ? Data() : body,
+                bodyLimit: limit)
         }
         if path.hasPrefix("/cdn/") {
             let sha = String(path.dropFirst(5))
-            guard let (name, file) = files.first(where: { SHA256.hex($0.value.data) == sha }) else { return reply("404 Not Found") }
+            guard let (name, file) = files.first(where: { SHA256.hex($0.value.data) == sha }) else {
+                return reply("404 Not Found")
+            }
             var start = 0
             if let range = headers["range"], range.hasPrefix("bytes="), range.hasSuffix("-"),
-                let n = Int(range.dropFirst(6).dropLast()) {
+                let n = Int(range.dropFirst(6).dropLast())
+            {
                 start = n
             }
             guard start <= file.data.count else { return reply("416 Range Not Satisfiable") }
@@ -169,7 +178,7 @@ final class FakeHubServer: @unchecked Sendable {
                 limit = cut
             }
             lock.unlock()
-            let body = file.data.subdata(in: start ..< file.data.count)
+            let body = file.data.subdata(in: start..<file.data.count)
             if start > 0 {
                 let headers = [("Content-Range", "bytes \(start)-\(file.data.count - 1)/\(file.data.count)")]
                 // The declared length is the whole rest; a truncated answer closes early.
@@ -182,17 +191,21 @@ final class FakeHubServer: @unchecked Sendable {
         }
         if path == "/api/models/\(repo)/revision/main" || path == "/api/models/\(repo)/revision/\(commit)" {
             let siblings = files.keys.sorted().map { JSONValue.object(["rfilename": .string($0)]) }
-            let body = JSONValue.object(["id": .string(repo), "sha": .string(commit), "siblings": .array(siblings)]).jsonText()
+            let body = JSONValue.object(["id": .string(repo), "sha": .string(commit), "siblings": .array(siblings)])
+                .jsonText()
             return reply("200 OK", [("Content-Type", "application/json")], Data(body.utf8))
         }
         let prefix = "/\(repo)/resolve/\(commit)/"
         if path.hasPrefix(prefix), let file = files[String(path.dropFirst(prefix.count))] {
             let sha = SHA256.hex(file.data)
             if file.lfs {
-                return reply("302 Found", [
-                    ("Location", "http://localhost:\(port)/cdn/\(sha)"), ("X-Linked-Etag", "\"\(sha)\""), ("X-Linked-Size", "\(file.data.count)"),
-                    ("X-Repo-Commit", commit), ("ETag", "\"\(Self.gitBlobID(file.data))\""),
-                ])
+                return reply(
+                    "302 Found",
+                    [
+                        ("Location", "http://localhost:\(port)/cdn/\(sha)"), ("X-Linked-Etag", "\"\(sha)\""),
+                        ("X-Linked-Size", "\(file.data.count)"),
+                        ("X-Repo-Commit", commit), ("ETag", "\"\(Self.gitBlobID(file.data))\"")
+                    ])
             }
             return reply("200 OK", [("ETag", "\"\(Self.gitBlobID(file.data))\""), ("X-Repo-Commit", commit)], file.data)
         }

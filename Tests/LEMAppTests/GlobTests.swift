@@ -11,7 +11,7 @@ import Testing
             ("?.txt", "a.txt", true), ("?.txt", "ab.txt", false), ("[ab].txt", "b.txt", true),
             ("[!ab].txt", "b.txt", false), ("[a-c]x", "cx", true), ("sub/", "sub/notes.txt", true),
             ("sub/", "other/notes.txt", false), ("*", "", true), ("", "x", false), ("**", "a/b", true),
-            ("*Q4_K_M*", "gemma-3-1b-it-Q4_K_M.gguf", true), ("*.GGUF", "x.gguf", false),
+            ("*Q4_K_M*", "gemma-3-1b-it-Q4_K_M.gguf", true), ("*.GGUF", "x.gguf", false)
         ]
         for (pattern, path, expected) in cases {
             #expect(Glob.matches(pattern, path) == expected, "\(pattern) ~ \(path)")

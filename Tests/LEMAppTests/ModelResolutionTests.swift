@@ -19,8 +19,9 @@ import Testing
         for name in try fm.contentsOfDirectory(atPath: world.model.path) {
             let blob = folder.appendingPathComponent("blobs/blob-\(name)")
             try fm.copyItem(at: world.model.appendingPathComponent(name), to: blob)
-            try fm.createSymbolicLink(atPath: snapshot.appendingPathComponent(name).path,
-                                      withDestinationPath: "../../blobs/blob-\(name)")
+            try fm.createSymbolicLink(
+                atPath: snapshot.appendingPathComponent(name).path,
+                withDestinationPath: "../../blobs/blob-\(name)")
         }
         try Data(commit.utf8).write(to: folder.appendingPathComponent("refs/main"))
         return snapshot
@@ -30,7 +31,9 @@ import Testing
         let world = try TinyWorld()
         let snapshot = try cacheTheModel(world)
         #expect(world.paths.huggingFaceCache.path.hasPrefix(world.root.path))
-        #expect(try world.context.resolveModel("org/tiny-chat").standardizedFileURL.path == snapshot.standardizedFileURL.path)
+        #expect(
+            try world.context.resolveModel("org/tiny-chat").standardizedFileURL.path
+                == snapshot.standardizedFileURL.path)
         // An existing path wins; a missing repository names the cache and lem pull.
         #expect(try world.context.resolveModel(world.model.path).path == world.model.standardizedFileURL.path)
         let missing = try? world.context.resolveModel("org/other")

@@ -1,9 +1,10 @@
 import Foundation
-@testable import LEMApp
 import LEMCore
 import LEMTrainer
 import Panels
 import Testing
+
+@testable import LEMApp
 
 @Suite("TrainService", .serialized)
 struct TrainServiceTests {
@@ -20,7 +21,7 @@ struct TrainServiceTests {
         TrainRunRequest(values: [
             "model": world.model.path, "data": world.dataFolder.path, "iters": "\(iters)", "batch_size": "2",
             "num_layers": "1", "max_seq_length": "32", "adapter_path": world.root.appendingPathComponent(folder).path,
-            "steps_per_report": "1", "steps_per_eval": "2", "save_every": "2", "learning_rate": "1e-3",
+            "steps_per_report": "1", "steps_per_eval": "2", "save_every": "2", "learning_rate": "1e-3"
         ])
     }
 
@@ -79,11 +80,16 @@ struct TrainServiceTests {
         let stoppedAt = stopped.step
         let pointsBefore = stopped.trainLoss.count
         service.handle(.resume)
-        try inbox.settle("resumed run trains") { $0.train.model.isRunning && $0.train.model.trainLoss.count > pointsBefore }
-        #expect(inbox.workbench.train.model.lastRequest?.values["resume_adapter_file"]
-            == folder.appendingPathComponent("adapters.safetensors").path)
+        try inbox.settle("resumed run trains") {
+            $0.train.model.isRunning && $0.train.model.trainLoss.count > pointsBefore
+        }
+        #expect(
+            inbox.workbench.train.model.lastRequest?.values["resume_adapter_file"]
+                == folder.appendingPathComponent("adapters.safetensors").path)
         service.handle(.stop)
-        try inbox.settle("stopped again") { !$0.train.model.isRunning && $0.train.model.status?.hasPrefix("stopped at iteration") == true }
+        try inbox.settle("stopped again") {
+            !$0.train.model.isRunning && $0.train.model.status?.hasPrefix("stopped at iteration") == true
+        }
         // The panel's curve goes on from where it stopped, and so do the log and the count.
         let resumed = inbox.workbench.train.model
         #expect(resumed.trainLoss.first?.step == 1 && resumed.trainLoss.count > pointsBefore)
@@ -95,12 +101,15 @@ struct TrainServiceTests {
         #expect(reports == Array(1...reports.count), "the iteration count restarted: \(reports)")
     }
 
-    @Test("a YAML config's values replace the form's defaults (paths relative to the file), typed rows win, and the run writes where the file says")
+    @Test(
+        "a YAML config's values replace the form's defaults (paths relative to the file), typed rows win, and the run writes where the file says"
+    )
     func configWinsOverTheFormsDefaults() throws {
         let recipes = world.root.appendingPathComponent("recipes")
         try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
         let yaml = recipes.appendingPathComponent("tiny.yaml")
-        try Data("""
+        try Data(
+            """
             model: ../models/tiny-chat
             data: ../data
             adapter_path: ../runs/from-yaml
@@ -111,7 +120,8 @@ struct TrainServiceTests {
             steps_per_eval: 2
             save_every: 2
             learning_rate: 1.0e-3
-            """.utf8).write(to: yaml)
+            """.utf8
+        ).write(to: yaml)
         service.start()
         try inbox.settle("adapter root") { $0.train.model.adapterRoot == world.paths.adapters.path }
         // Open the form, type the config path; the form shows the file's values.
@@ -136,18 +146,22 @@ struct TrainServiceTests {
         #expect(config.iters == 2 && config.numLayers == 1 && config.maxSeqLength == 32 && config.stepsPerReport == 1)
         #expect(config.adapterPath == world.root.appendingPathComponent("runs/from-yaml").path)
         // Without a file, the default adapter folder is under the adapters root, numbered when taken.
-        let plain = TrainRunRequest(values: ["model": world.model.path, "data": world.dataFolder.path],
-                                    defaults: ["adapter_path": world.paths.adapters.appendingPathComponent("tiny-chat-lora").path])
-        #expect(try TrainService.config(for: plain, paths: world.paths).adapterPath.hasSuffix("adapters/tiny-chat-lora"))
+        let plain = TrainRunRequest(
+            values: ["model": world.model.path, "data": world.dataFolder.path],
+            defaults: ["adapter_path": world.paths.adapters.appendingPathComponent("tiny-chat-lora").path])
+        #expect(
+            try TrainService.config(for: plain, paths: world.paths).adapterPath.hasSuffix("adapters/tiny-chat-lora"))
         service.handle(.start(request))
         try inbox.settle("finished") { $0.train.model.status?.hasPrefix("finished") == true }
         let log = world.root.appendingPathComponent("runs/from-yaml/train-log.jsonl")
         let reports = try TrainLog.read(log).compactMap { if case .trainReport(let r) = $0 { r.step } else { nil } }
         #expect(reports == [1, 2, 3])
-        try FileManager.default.createDirectory(at: world.paths.adapters.appendingPathComponent("tiny-chat-lora"),
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: world.paths.adapters.appendingPathComponent("tiny-chat-lora"),
+            withIntermediateDirectories: true)
         try Data().write(to: world.paths.adapters.appendingPathComponent("tiny-chat-lora/train-log.jsonl"))
-        #expect(try TrainService.config(for: plain, paths: world.paths).adapterPath.hasSuffix("adapters/tiny-chat-lora-2"))
+        #expect(
+            try TrainService.config(for: plain, paths: world.paths).adapterPath.hasSuffix("adapters/tiny-chat-lora-2"))
     }
 
     @Test("a bad form value fails the run with the key named; nothing to resume says so")

@@ -1,8 +1,9 @@
 import Foundation
-@testable import LEMApp
 import LEMCore
 import Panels
 import Testing
+
+@testable import LEMApp
 
 @Suite("WorkbenchController", .serialized)
 struct WorkbenchControllerTests {
@@ -10,13 +11,15 @@ struct WorkbenchControllerTests {
     func routing() throws {
         let world = try TinyWorld()
         let inbox = FakeInbox()
-        let controller = WorkbenchController(context: world.context, inbox: inbox,
-                                             mode: .live(model: world.key, compare: nil))
+        let controller = WorkbenchController(
+            context: world.context, inbox: inbox,
+            mode: .live(model: world.key, compare: nil))
         controller.start()
         defer { controller.stop() }
         #expect(!controller.isDemo)
         try inbox.settle("chat loaded") { $0.chat.model.status == nil && $0.chat.model.modelPath == world.key.model }
-        controller.handle(.chat(.applySettings(ChatSettings(modelPath: world.key.model, sampler: SamplingSettings(maxTokens: 2)))))
+        controller.handle(
+            .chat(.applySettings(ChatSettings(modelPath: world.key.model, sampler: SamplingSettings(maxTokens: 2)))))
         controller.handle(.chat(.send("hi")))
         try inbox.settle("chat answered") { $0.chat.model.messages.count == 2 && !$0.chat.model.isGenerating }
         controller.handle(.attention(.analyze("hi there")))

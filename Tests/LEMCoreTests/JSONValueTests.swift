@@ -39,7 +39,9 @@ struct JSONValueTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse("[1, 2") }
         #expect(throws: JSONParseError.self) { try JSONValue.parse("\"\\u12\"") }
         #expect(throws: JSONParseError.self) { try JSONValue.parse("[1] x") }
-        let deep = String(repeating: "[", count: JSONParser.maxDepth + 1) + String(repeating: "]", count: JSONParser.maxDepth + 1)
+        let deep =
+            String(repeating: "[", count: JSONParser.maxDepth + 1)
+            + String(repeating: "]", count: JSONParser.maxDepth + 1)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
         let ok = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
         #expect(throws: Never.self) { try JSONValue.parse(ok) }
@@ -53,9 +55,10 @@ struct JSONValueTests {
 
     @Test("writing: sorted or ordered keys, integral doubles as integers, non-finite as null, Python-style escapes")
     func writing() throws {
-        let v = JSONValue.object(JSONObject(members: [
-            ("z", .double(2.0)), ("a", .double(0.25)), ("m", .double(.nan)), ("s", .string("q\"\u{1}é")),
-        ]))
+        let v = JSONValue.object(
+            JSONObject(members: [
+                ("z", .double(2.0)), ("a", .double(0.25)), ("m", .double(.nan)), ("s", .string("q\"\u{1}é"))
+            ]))
         #expect(v.jsonText() == #"{"a":0.25,"m":null,"s":"q\"\u0001é","z":2}"#)
         #expect(v.jsonText(sortedKeys: false) == #"{"z":2,"a":0.25,"m":null,"s":"q\"\u0001é"}"#)
         #expect(JSONValue.array([.int(1), .object(JSONObject())]).jsonText(pretty: true) == "[\n  1,\n  {}\n]")

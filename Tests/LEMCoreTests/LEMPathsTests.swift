@@ -14,14 +14,16 @@ struct LEMPathsTests {
         #expect(plain.configDirectory.path == "/home/u/.config/lem")
         #expect(plain.database.path == "/home/u/.local/share/lem/lem.sqlite")
         #expect(plain.adapterRoots.map(\.path) == ["/home/u/.cache/lem/adapters", "/work/project/adapters"])
-        let custom = LEMPaths(environment: ["HOME": "/home/u", "LEM_HOME": "/data/lem", "XDG_CONFIG_HOME": "/cfg"],
-                              currentDirectory: cwd, sourceCheckout: nil)
+        let custom = LEMPaths(
+            environment: ["HOME": "/home/u", "LEM_HOME": "/data/lem", "XDG_CONFIG_HOME": "/cfg"],
+            currentDirectory: cwd, sourceCheckout: nil)
         #expect(custom.models.path == "/data/lem/models")
         #expect(custom.configDirectory.path == "/cfg/lem")
         #expect(custom.defaultModel.lastPathComponent == LEMPaths.defaultModelFile)
         // An empty variable counts as unset.
-        #expect(LEMPaths(environment: ["HOME": "/h", "LEM_HOME": ""], currentDirectory: cwd, sourceCheckout: nil).home.path
-            == "/h/.cache/lem")
+        #expect(
+            LEMPaths(environment: ["HOME": "/h", "LEM_HOME": ""], currentDirectory: cwd, sourceCheckout: nil).home.path
+                == "/h/.cache/lem")
     }
 
     @Test("the Hugging Face cache: HF_HUB_CACHE, else HF_HOME/hub, else XDG_CACHE_HOME, else ~/.cache")
@@ -51,20 +53,24 @@ struct LEMPathsTests {
     func content() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("lempaths-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let home = root.appendingPathComponent("home"), work = root.appendingPathComponent("work")
+        let home = root.appendingPathComponent("home")
+        let work = root.appendingPathComponent("work")
         let checkout = root.appendingPathComponent("checkout")
-        for dir in [work.appendingPathComponent("seeds"), checkout.appendingPathComponent("seeds"),
-                    checkout.appendingPathComponent("kernel"), home]
-        {
+        for dir in [
+            work.appendingPathComponent("seeds"), checkout.appendingPathComponent("seeds"),
+            checkout.appendingPathComponent("kernel"), home
+        ] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         }
         try Data("swift".utf8).write(to: checkout.appendingPathComponent("Package.swift"))
         try Data("kernel".utf8).write(to: checkout.appendingPathComponent("kernel/kernel.md"))
-        let paths = LEMPaths(environment: ["HOME": root.path, "LEM_HOME": home.path], currentDirectory: work,
-                             sourceCheckout: checkout)
+        let paths = LEMPaths(
+            environment: ["HOME": root.path, "LEM_HOME": home.path], currentDirectory: work,
+            sourceCheckout: checkout)
         #expect(paths.seedsDirectory?.path == work.appendingPathComponent("seeds").path)
         #expect(paths.kernelDirectory?.path == checkout.appendingPathComponent("kernel").path)
-        try FileManager.default.createDirectory(at: home.appendingPathComponent("seeds"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: home.appendingPathComponent("seeds"), withIntermediateDirectories: true)
         #expect(paths.seedsDirectory?.path == home.appendingPathComponent("seeds").path)
         #expect(LEMPaths(environment: [:], currentDirectory: work, sourceCheckout: root).sourceCheckout == nil)
     }

@@ -13,7 +13,9 @@ struct SamplingSettingsTests {
     @Test("the stored JSON keeps the keys runs were stored with (a run's identity)")
     func legacyEncoding() throws {
         let s = SamplingSettings(temperature: 0.3, maxTokens: 256, seed: 7)
-        #expect(try json(s) == #"{"maxTokens":256,"minP":0,"repetitionPenalty":1,"seed":7,"temperature":0.3,"topK":0,"topP":1}"#)
+        #expect(
+            try json(s)
+                == #"{"maxTokens":256,"minP":0,"repetitionPenalty":1,"seed":7,"temperature":0.3,"topK":0,"topP":1}"#)
         var windowed = s
         windowed.repetitionWindow = 64
         #expect(try json(windowed).contains(#""repetitionWindow":64"#))
@@ -22,7 +24,8 @@ struct SamplingSettingsTests {
 
     @Test("decoding fills absent keys with the defaults")
     func decoding() throws {
-        let s = try JSONDecoder().decode(SamplingSettings.self, from: Data(#"{"temperature": 0.7, "maxTokens": 64}"#.utf8))
+        let s = try JSONDecoder().decode(
+            SamplingSettings.self, from: Data(#"{"temperature": 0.7, "maxTokens": 64}"#.utf8))
         #expect(s.temperature == 0.7 && s.maxTokens == 64 && s.topP == 1 && s.repetitionWindow == 0 && s.seed == nil)
         let legacy = #"{"maxTokens":256,"minP":0,"repetitionPenalty":1,"seed":7,"temperature":0.3,"topK":0,"topP":1}"#
         let back = try JSONDecoder().decode(SamplingSettings.self, from: Data(legacy.utf8))

@@ -5,17 +5,22 @@ import Testing
 struct TrainLogParserTests {
     static let events: [TrainingEvent] = [
         .started(step: 0, totalSteps: 100),
-        .trainReport(.init(step: 10, loss: 2.3456, lr: 1e-05, itPerSec: 1.5, tokensPerSec: 321.25, trainedTokens: 4000,
-                           peakMemMB: 812.5, elapsed: 6.75)),
+        .trainReport(
+            .init(
+                step: 10, loss: 2.3456, lr: 1e-05, itPerSec: 1.5, tokensPerSec: 321.25, trainedTokens: 4000,
+                peakMemMB: 812.5, elapsed: 6.75)),
         .validation(step: 0, valLoss: 3.14, valTime: 0.5),
         .saved(step: 50, path: "/tmp/run/0000050_adapters.safetensors"),
         .best(step: 49, valLoss: 2.0, path: "/tmp/run/best/adapters.safetensors"),
-        .probe(ProbeReport(step: 50, scorer: "lek-heuristic", answers: [
-            .init(id: "P01", prompt: "Is it right?", answer: "It depends \"on\" you.\n", score: 7.5, tokens: 12),
-        ], seconds: 3.25)),
+        .probe(
+            ProbeReport(
+                step: 50, scorer: "lek-heuristic",
+                answers: [
+                    .init(id: "P01", prompt: "Is it right?", answer: "It depends \"on\" you.\n", score: 7.5, tokens: 12)
+                ], seconds: 3.25)),
         .probe(ProbeReport(step: 60, scorer: "lek-heuristic", answers: [], seconds: 0.1, error: "no model")),
         .failed(step: 60, message: TrainingEvent.cancelledMessage),
-        .finished(step: 100, path: "/tmp/run/adapters.safetensors"),
+        .finished(step: 100, path: "/tmp/run/adapters.safetensors")
     ]
 
     @Test("every event lem writes reads back as itself")
@@ -33,7 +38,10 @@ struct TrainLogParserTests {
         let line = TrainingEvent.trainReport(.init(step: 3, loss: .nan, lr: 1e-4)).jsonLine
         #expect(line.contains(#""loss":null"#))
         let (events, issues) = TrainLogParser.parse([line], source: "log")
-        guard case .trainReport(let r) = events.first else { Issue.record("no report"); return }
+        guard case .trainReport(let r) = events.first else {
+            Issue.record("no report")
+            return
+        }
         #expect(r.loss.isNaN)
         #expect(issues.map(\.description) == ["log:1: loss is not finite"])
     }
@@ -46,21 +54,24 @@ struct TrainLogParserTests {
             #"{"type": "start", "iters": 200}"#,
             #"{"type": "checkpoint_upload", "step": 3}"#,
             "",
-            #"{"type": "end", "step": 200}"#,
+            #"{"type": "end", "step": 200}"#
         ]
         let (events, issues) = TrainLogParser.parse(lines, source: "foreign")
         #expect(issues.isEmpty)
-        #expect(events == [
-            .trainReport(.init(step: 5, loss: 1.5, lr: 0.001, peakMemMB: 2048, elapsed: 12)),
-            .validation(step: 5, valLoss: 1.75, valTime: nil),
-            .started(step: 0, totalSteps: 200),
-            .finished(step: 200, path: ""),
-        ])
+        #expect(
+            events == [
+                .trainReport(.init(step: 5, loss: 1.5, lr: 0.001, peakMemMB: 2048, elapsed: 12)),
+                .validation(step: 5, valLoss: 1.75, valTime: nil),
+                .started(step: 0, totalSteps: 200),
+                .finished(step: 200, path: "")
+            ])
     }
 
     @Test("a bad line is an issue naming the source and line; reading continues")
     func issues() throws {
-        let lines = ["not json", #"{"type": "train", "step": 1}"#, #"{"step": 2}"#, #"{"event": "train", "step": 3, "loss": 1}"#]
+        let lines = [
+            "not json", #"{"type": "train", "step": 1}"#, #"{"step": 2}"#, #"{"event": "train", "step": 3, "loss": 1}"#
+        ]
         let (events, issues) = TrainLogParser.parse(lines, source: "run/train-log.jsonl", firstLine: 10)
         #expect(events.count == 1)
         #expect(issues.map(\.line) == [10, 11, 12])

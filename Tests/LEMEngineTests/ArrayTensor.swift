@@ -11,18 +11,18 @@ struct ArrayTensor: WeightTensor {
 
     func decodeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         let cols = columns
-        for i in 0 ..< cols { out[i] = data[row * cols + i] }
+        for i in 0..<cols { out[i] = data[row * cols + i] }
     }
 
     /// A tensor of uniform random values in `[-scale, scale)`.
     static func random(_ name: String, _ shape: [Int], scale: Float, rng: inout Xoshiro256) -> ArrayTensor {
         let count = shape.reduce(1, *)
         return ArrayTensor(
-            name: name, shape: shape, data: (0 ..< count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale })
+            name: name, shape: shape, data: (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale })
     }
 }
 
 /// Uniform random floats in `[-scale, scale)`.
 func randomFloats(_ count: Int, scale: Float = 1, rng: inout Xoshiro256) -> [Float] {
-    (0 ..< count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
+    (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import LEMEngine
-import Testing
 import TestSupport
+import Testing
 
 /// transformers' eager attention on a tiny model (Scripts/fixtures_attention.py).
 struct AttentionReference: Decodable {
@@ -42,8 +42,8 @@ struct AttentionCaptureTests {
             #expect(ref.windows.contains(0) && ref.windows.contains { $0 > 0 && $0 < t })
         }
         var worst = 0.0
-        for l in 0 ..< capture.layers {
-            for h in 0 ..< capture.heads {
+        for l in 0..<capture.layers {
+            for h in 0..<capture.heads {
                 let expected = ref.attentions[l][h].flatMap { $0 }
                 let map = capture.map(layer: l, head: h)
                 worst = max(worst, compare(map, expected).maxAbs)
@@ -68,13 +68,16 @@ struct AttentionCaptureTests {
         let cache = model.makeCache()
         let stepped = AttentionCapture(config: model.config)
         cache.capture = stepped
-        _ = try model.forward(tokens: Array(ref.inputIds[0 ..< 11]), cache: cache, logits: .last)
+        _ = try model.forward(tokens: Array(ref.inputIds[0..<11]), cache: cache, logits: .last)
         for id in ref.inputIds[11...] { _ = try model.forward(tokens: [id], cache: cache, logits: .last) }
         #expect(stepped.count == ref.inputIds.count)
-        for l in 0 ..< full.layers {
+        for l in 0..<full.layers {
             #expect(checkClose(stepped.keys(layer: l), full.keys(layer: l), tol: 1e-5, label: "L\(l) keys") == nil)
-            for h in 0 ..< full.heads {
-                #expect(checkClose(stepped.map(layer: l, head: h), full.map(layer: l, head: h), tol: 1e-5, label: "L\(l) H\(h)") == nil)
+            for h in 0..<full.heads {
+                #expect(
+                    checkClose(
+                        stepped.map(layer: l, head: h), full.map(layer: l, head: h), tol: 1e-5, label: "L\(l) H\(h)")
+                        == nil)
             }
         }
     }
@@ -89,7 +92,9 @@ struct AttentionCaptureTests {
         let on = try model.forward(tokens: ref.inputIds, cache: cache, logits: .all)
         #expect(on == off)
         #expect(cache.capture?.count == ref.inputIds.count)
-        #expect(cache.capture?.queries(layer: 0).count == ref.inputIds.count * model.config.numAttentionHeads * model.config.headDim)
+        #expect(
+            cache.capture?.queries(layer: 0).count == ref.inputIds.count * model.config.numAttentionHeads
+                * model.config.headDim)
     }
 
     @Test("the token cap is enforced before anything runs, with a message naming it")
@@ -101,7 +106,9 @@ struct AttentionCaptureTests {
         // Directly through the hook: the first layer refuses before the cache changes.
         let cache = model.makeCache()
         cache.capture = AttentionCapture(config: model.config, maxTokens: 4)
-        #expect(throws: AttentionError.self) { _ = try model.forward(tokens: [5, 6, 7, 8, 9], cache: cache, logits: .last) }
+        #expect(throws: AttentionError.self) {
+            _ = try model.forward(tokens: [5, 6, 7, 8, 9], cache: cache, logits: .last)
+        }
         #expect(cache.count == 0)
         #expect("\(AttentionError.tooManyTokens(requested: 12, limit: 10))".contains("cap of 10"))
         let bytes = AttentionCapture.estimatedBytes(config: model.config, tokens: 20)
@@ -118,9 +125,13 @@ struct AttentionAdapterComparisonTests {
         let folder = TestPaths.fixture("adapters/gemma3_lora")
         let adapted = try ModelFactory.load(TestPaths.fixture("engine/gemma3_tiny"), adapterFolder: folder)
         let off = try ModelFactory.load(TestPaths.fixture("engine/gemma3_tiny"), adapterFolder: folder, adapterScale: 0)
-        let a = try AttentionAnalysis(capture: AttentionRunner.capture(model: base, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
-        let b = try AttentionAnalysis(capture: AttentionRunner.capture(model: adapted, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
-        let z = try AttentionAnalysis(capture: AttentionRunner.capture(model: off, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
+        let a = try AttentionAnalysis(
+            capture: AttentionRunner.capture(model: base, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
+        let b = try AttentionAnalysis(
+            capture: AttentionRunner.capture(model: adapted, ids: ref.inputIds).capture, ids: ref.inputIds,
+            keepMaps: true)
+        let z = try AttentionAnalysis(
+            capture: AttentionRunner.capture(model: off, ids: ref.inputIds).capture, ids: ref.inputIds, keepMaps: true)
         let changed = try AttentionComparison(a, b)
         let top = try #require(changed.ranked.first)
         #expect(top.mapMeanAbsDiff > 1e-4)

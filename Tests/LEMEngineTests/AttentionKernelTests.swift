@@ -1,7 +1,7 @@
 import Foundation
 import LEMEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Attention kernel")
 struct AttentionKernelTests {
@@ -12,14 +12,16 @@ struct AttentionKernelTests {
     ) -> [Double] {
         var out = [Double](repeating: 0, count: q.count)
         for (t, p) in queryPositions.enumerated() {
-            for h in 0 ..< heads {
+            for h in 0..<heads {
                 let kvh = h * kvHeads / heads
                 var scores = [Double](repeating: -.infinity, count: slots)
-                for s in 0 ..< slots {
+                for s in 0..<slots {
                     let visible = s <= p && (window == 0 || p - s < window)
                     guard visible else { continue }
                     var dot = 0.0
-                    for i in 0 ..< d { dot += Double(q[(t * heads + h) * d + i]) * Double(k[(s * kvHeads + kvh) * d + i]) }
+                    for i in 0..<d {
+                        dot += Double(q[(t * heads + h) * d + i]) * Double(k[(s * kvHeads + kvh) * d + i])
+                    }
                     var score = dot * scale
                     if softcap > 0 { score = tanh(score / softcap) * softcap }
                     scores[s] = score
@@ -27,28 +29,36 @@ struct AttentionKernelTests {
                 let m = scores.max()!
                 let e = scores.map { $0 == -.infinity ? 0 : exp($0 - m) }
                 let sum = e.reduce(0, +)
-                for s in 0 ..< slots where e[s] > 0 {
-                    for i in 0 ..< d { out[(t * heads + h) * d + i] += e[s] / sum * Double(v[(s * kvHeads + kvh) * d + i]) }
+                for s in 0..<slots where e[s] > 0 {
+                    for i in 0..<d {
+                        out[(t * heads + h) * d + i] += e[s] / sum * Double(v[(s * kvHeads + kvh) * d + i])
+                    }
                 }
             }
         }
         return out
     }
 
-    @Test("causal GQA attention with window and softcap matches a double reference", arguments: [
-        (0, 0.0), (3, 0.0), (0, 1.5), (2, 0.7),
-    ])
+    @Test(
+        "causal GQA attention with window and softcap matches a double reference",
+        arguments: [
+            (0, 0.0), (3, 0.0), (0, 1.5), (2, 0.7)
+        ])
     func matchesReference(window: Int, softcap: Double) {
         var rng = Xoshiro256(seed: UInt64(10 + window))
-        let slots = 7, heads = 4, kvHeads = 2, d = 6
+        let slots = 7
+        let heads = 4
+        let kvHeads = 2
+        let d = 6
         let queryPositions = [4, 5, 6]
         let q = randomFloats(queryPositions.count * heads * d, rng: &rng)
         let k = randomFloats(slots * kvHeads * d, rng: &rng)
         let v = randomFloats(slots * kvHeads * d, rng: &rng)
         var out = [Float](repeating: 0, count: q.count)
-        var scores = [Float](repeating: 0, count: Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
+        var scores = [Float](
+            repeating: 0, count: Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
         Kernels.attention(
-            queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: Array(0 ..< slots),
+            queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: Array(0..<slots),
             tokens: queryPositions.count, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d,
             scale: 0.4, window: window, softcap: Float(softcap), scores: &scores, out: &out)
         let expected = reference(
@@ -60,19 +70,26 @@ struct AttentionKernelTests {
     @Test("slot order does not matter and empty slots are ignored")
     func slotOrder() {
         var rng = Xoshiro256(seed: 20)
-        let slots = 5, heads = 2, kvHeads = 1, d = 4
+        let slots = 5
+        let heads = 2
+        let kvHeads = 1
+        let d = 4
         let q = randomFloats(heads * d, rng: &rng)
-        let k = randomFloats(slots * d, rng: &rng), v = randomFloats(slots * d, rng: &rng)
-        var outA = [Float](repeating: 0, count: q.count), outB = outA
-        var scores = [Float](repeating: 0, count: Kernels.attentionScratchRow(slots: slots + 1, heads: heads, kvHeads: kvHeads, headDim: d))
+        let k = randomFloats(slots * d, rng: &rng)
+        let v = randomFloats(slots * d, rng: &rng)
+        var outA = [Float](repeating: 0, count: q.count)
+        var outB = outA
+        var scores = [Float](
+            repeating: 0,
+            count: Kernels.attentionScratchRow(slots: slots + 1, heads: heads, kvHeads: kvHeads, headDim: d))
         Kernels.attention(
             queries: q, queryPositions: [4], keys: k, values: v, keyPositions: [0, 1, 2, 3, 4], tokens: 1,
             slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.5, window: 0, softcap: 0,
             scores: &scores, out: &outA)
         // Reverse the slots and add an empty one (position -1) at the end.
         let order = [4, 3, 2, 1, 0]
-        let kr = order.flatMap { k[($0 * d) ..< ($0 * d + d)] } + [Float](repeating: 9, count: d)
-        let vr = order.flatMap { v[($0 * d) ..< ($0 * d + d)] } + [Float](repeating: 9, count: d)
+        let kr = order.flatMap { k[($0 * d)..<($0 * d + d)] } + [Float](repeating: 9, count: d)
+        let vr = order.flatMap { v[($0 * d)..<($0 * d + d)] } + [Float](repeating: 9, count: d)
         Kernels.attention(
             queries: q, queryPositions: [4], keys: kr, values: vr, keyPositions: order + [-1], tokens: 1,
             slots: slots + 1, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.5, window: 0, softcap: 0,

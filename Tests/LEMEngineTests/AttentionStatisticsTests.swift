@@ -1,7 +1,7 @@
 import Foundation
 import LEMEngine
-import Testing
 import TestSupport
+import Testing
 
 /// Hand-built maps and key sets with answers known on paper.
 @Suite("Attention statistics")
@@ -9,17 +9,18 @@ struct AttentionStatisticsTests {
     /// A (T, T) causal map from a row function.
     static func map(_ t: Int, _ row: (Int) -> [Float]) -> [Float] {
         var m = [Float](repeating: 0, count: t * t)
-        for q in 0 ..< t { for (k, v) in row(q).enumerated() { m[q * t + k] = v } }
+        for q in 0..<t { for (k, v) in row(q).enumerated() { m[q * t + k] = v } }
         return m
     }
 
     @Test("uniform causal attention: entropy 1, sink and distance from harmonic sums")
     func uniform() {
         let t = 6
-        let s = HeadStatistics(map: Self.map(t) { q in Array(repeating: 1 / Float(q + 1), count: q + 1) }, tokens: t, window: 0)
+        let s = HeadStatistics(
+            map: Self.map(t) { q in Array(repeating: 1 / Float(q + 1), count: q + 1) }, tokens: t, window: 0)
         #expect(abs(s.entropy - 1) < 1e-6)
         // rows q = 1…5: sink = mean 1/(q+1); distance = mean q/2; locality = mean min(q+1,5)/(q+1).
-        let rows = (1 ..< t).map(Double.init)
+        let rows = (1..<t).map(Double.init)
         #expect(abs(s.sink - rows.map { 1 / ($0 + 1) }.reduce(0, +) / 5) < 1e-6)
         #expect(abs(s.previousToken - s.sink) < 1e-6)
         #expect(abs(s.diagonal - s.sink) < 1e-6)
@@ -30,8 +31,9 @@ struct AttentionStatisticsTests {
 
     @Test("uniform within a sliding window is still entropy 1 (normalised by the attendable count)")
     func uniformWindow() {
-        let t = 8, w = 3
-        let m = Self.map(t) { q in (0 ... q).map { k in k > q - w ? 1 / Float(min(q + 1, w)) : 0 } }
+        let t = 8
+        let w = 3
+        let m = Self.map(t) { q in (0...q).map { k in k > q - w ? 1 / Float(min(q + 1, w)) : 0 } }
         let s = HeadStatistics(map: m, tokens: t, window: w)
         #expect(abs(s.entropy - 1) < 1e-6)
         // Without telling it the window, rows past it look only partly spread.
@@ -41,7 +43,7 @@ struct AttentionStatisticsTests {
     @Test("one-hot diagonal: entropy 0, diagonal 1, locality 1, distance 0")
     func diagonal() {
         let t = 5
-        let s = HeadStatistics(map: Self.map(t) { q in (0 ... q).map { $0 == q ? 1 : 0 } }, tokens: t, window: 0)
+        let s = HeadStatistics(map: Self.map(t) { q in (0...q).map { $0 == q ? 1 : 0 } }, tokens: t, window: 0)
         #expect(s.entropy == 0)
         #expect(s.diagonal == 1)
         #expect(s.locality == 1)
@@ -54,7 +56,7 @@ struct AttentionStatisticsTests {
     @Test("all on BOS: sink 1, entropy 0, max token 0 with mass 1, distance = mean q")
     func allOnBOS() {
         let t = 5
-        let s = HeadStatistics(map: Self.map(t) { q in (0 ... q).map { $0 == 0 ? 1 : 0 } }, tokens: t, window: 0)
+        let s = HeadStatistics(map: Self.map(t) { q in (0...q).map { $0 == 0 ? 1 : 0 } }, tokens: t, window: 0)
         #expect(s.sink == 1)
         #expect(s.entropy == 0)
         #expect(s.maxToken == 0 && s.maxTokenMass == 1)
@@ -66,7 +68,9 @@ struct AttentionStatisticsTests {
     @Test("previous-token head")
     func previousToken() {
         let t = 4
-        let s = HeadStatistics(map: Self.map(t) { q in (0 ... q).map { $0 == q - 1 ? 1 : ($0 == q && q == 0 ? 1 : 0) } }, tokens: t, window: 0)
+        let s = HeadStatistics(
+            map: Self.map(t) { q in (0...q).map { $0 == q - 1 ? 1 : ($0 == q && q == 0 ? 1 : 0) } }, tokens: t,
+            window: 0)
         #expect(s.previousToken == 1)
         #expect(s.meanDistance == 1)
         #expect(s.entropy == 0)
@@ -83,7 +87,7 @@ struct AttentionStatisticsTests {
     /// (T, K, D) keys from a generator.
     static func keys(t: Int, k: Int, d: Int, _ f: (Int, Int, Int) -> Float) -> [Float] {
         var out: [Float] = []
-        for p in 0 ..< t { for h in 0 ..< k { for i in 0 ..< d { out.append(f(p, h, i)) } } }
+        for p in 0..<t { for h in 0..<k { for i in 0..<d { out.append(f(p, h, i)) } } }
         return out
     }
 
@@ -151,13 +155,15 @@ struct AttentionStatisticsTests {
         #expect(same.heads.allSatisfy { $0.mapMeanAbsDiff == 0 && $0.deltas.values.allSatisfy { $0 == 0 } })
         var b = a
         let t = ids.count
-        b.layers[2].heads[1].map = Self.map(t) { q in (0 ... q).map { $0 == q ? 1 : 0 } }
+        b.layers[2].heads[1].map = Self.map(t) { q in (0...q).map { $0 == q ? 1 : 0 } }
         b.layers[2].heads[1].stats = HeadStatistics(map: b.layers[2].heads[1].map, tokens: t, window: 8)
         let diff = try AttentionComparison(a, b)
         let top = try #require(diff.ranked.first)
         #expect(top.layer == 2 && top.head == 1 && top.mapMeanAbsDiff > 0)
         #expect(diff.ranked.dropFirst().allSatisfy { $0.mapMeanAbsDiff == 0 })
         #expect(abs(top.deltas["diagonal"]! - (1 - a.layers[2].heads[1].stats.diagonal)) < 1e-12)
-        #expect(throws: AttentionError.self) { _ = try AttentionComparison(a, try AttentionAnalysis(capture: capture, ids: ids, keepMaps: false)) }
+        #expect(throws: AttentionError.self) {
+            _ = try AttentionComparison(a, try AttentionAnalysis(capture: capture, ids: ids, keepMaps: false))
+        }
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import LEMCore
-@testable import LEMEngine
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 /// Chat templates rendered by LEM's Jinja interpreter against transformers' `apply_chat_template`.
 @Suite("Chat templates")
@@ -28,14 +29,17 @@ struct ChatTemplateTests {
         #expect(Self.cases.count >= 90)
         var failures: [String] = []
         for (k, c) in Self.cases.enumerated() {
-            let source = try String(contentsOf: TestPaths.fixture("tokenizer/templates/\(c.template).jinja"), encoding: .utf8)
+            let source = try String(
+                contentsOf: TestPaths.fixture("tokenizer/templates/\(c.template).jinja"), encoding: .utf8)
             let template = try ChatTemplate(source: source, bosToken: c.bos_token, eosToken: c.eos_token)
             let json = c.messages.map { ["role": $0.role, "content": $0.content] as [String: Any] }
             do {
-                let out = try template.render(jsonMessages: json, addGenerationPrompt: c.add_generation_prompt,
-                                              extra: ["date_string": c.date_string])
+                let out = try template.render(
+                    jsonMessages: json, addGenerationPrompt: c.add_generation_prompt,
+                    extra: ["date_string": c.date_string])
                 if let expected = c.expected, out != expected {
-                    failures.append("#\(k) \(c.template): got \(out.debugDescription)\nexpected \(expected.debugDescription)")
+                    failures.append(
+                        "#\(k) \(c.template): got \(out.debugDescription)\nexpected \(expected.debugDescription)")
                 } else if c.error != nil {
                     failures.append("#\(k) \(c.template): expected an exception, rendered \(out.debugDescription)")
                 }
@@ -51,8 +55,10 @@ struct ChatTemplateTests {
     func gemmaSystemFold() throws {
         let source = try String(contentsOf: TestPaths.fixture("tokenizer/templates/gemma3.jinja"), encoding: .utf8)
         let t = try ChatTemplate(source: source, bosToken: "<bos>", eosToken: "<eos>")
-        let out = try t.render(messages: [ChatMessage(role: "system", content: "Be kind."),
-                                          ChatMessage(role: "user", content: "Hi")])
+        let out = try t.render(messages: [
+            ChatMessage(role: "system", content: "Be kind."),
+            ChatMessage(role: "user", content: "Hi")
+        ])
         #expect(out == "<bos><start_of_turn>user\nBe kind.\n\nHi<end_of_turn>\n<start_of_turn>model\n")
     }
 
@@ -62,23 +68,47 @@ struct ChatTemplateTests {
 
     @Test("Jinja subset: loops, namespace, slicing, filters, tests, macros")
     func jinjaSubset() throws {
-        #expect(try render("{% for x in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{% if loop.first %}F{% endif %}{% if loop.last %}L{{ loop.length }}{% endif %}{% endfor %}")
-            == "10F21" + "32L3")
-        #expect(try render("{% set ns = namespace(n=0) %}{% for x in 'abc' %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}") == "3")
+        #expect(
+            try render(
+                "{% for x in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{% if loop.first %}F{% endif %}{% if loop.last %}L{{ loop.length }}{% endif %}{% endfor %}"
+            )
+                == "10F21" + "32L3")
+        #expect(
+            try render(
+                "{% set ns = namespace(n=0) %}{% for x in 'abc' %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}")
+                == "3")
         #expect(try render("{{ [1,2,3,4][::-1] }}|{{ 'hello'[1:3] }}|{{ [1,2,3][-1] }}") == "[4, 3, 2, 1]|el|3")
-        #expect(try render("{{ '  a b  ' | trim | upper }}|{{ [1,2] | length }}|{{ x | default('d') }}|{{ ['a','b'] | join('-') }}") == "A B|2|d|a-b")
+        #expect(
+            try render(
+                "{{ '  a b  ' | trim | upper }}|{{ [1,2] | length }}|{{ x | default('d') }}|{{ ['a','b'] | join('-') }}"
+            ) == "A B|2|d|a-b")
         #expect(try render("{{ {'a': [1, 'x', none, true]} | tojson }}") == "{\"a\": [1, \"x\", null, true]}")
-        #expect(try render("{{ x is defined }}{{ none is none }}{{ 'a' is string }}{{ {} is mapping }}{{ 3 is not string }}") == "FalseTrueTrueTrueTrue")
+        #expect(
+            try render(
+                "{{ x is defined }}{{ none is none }}{{ 'a' is string }}{{ {} is mapping }}{{ 3 is not string }}")
+                == "FalseTrueTrueTrueTrue")
         #expect(try render("{{ 'b' in 'abc' }}{{ 2 not in [1,3] }}{{ 'k' in {'k': 1} }}") == "TrueTrueTrue")
-        #expect(try render("{{ ' x '.strip() }}{{ 'ab'.startswith('a') }}{{ 'a,b'.split(',')[1] }}{{ {'k': 'v'}.get('k') }}") == "xTruebv")
+        #expect(
+            try render(
+                "{{ ' x '.strip() }}{{ 'ab'.startswith('a') }}{{ 'a,b'.split(',')[1] }}{{ {'k': 'v'}.get('k') }}")
+                == "xTruebv")
         #expect(try render("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}") == "a=1;b=2;")
-        #expect(try render("{% macro m(a, b='z') %}[{{ a }}{{ b }}]{% endmacro %}{{ m(1) }}{{ m(2, b='y') }}") == "[1z][2y]")
-        #expect(try render("{{ 'a' ~ 1 ~ none }}|{{ 1 + 2 * 3 }}|{{ 7 // 2 }}|{{ 7 % 3 }}|{{ 'x' if false else 'y' }}") == "a1None|7|3|1|y")
+        #expect(
+            try render("{% macro m(a, b='z') %}[{{ a }}{{ b }}]{% endmacro %}{{ m(1) }}{{ m(2, b='y') }}") == "[1z][2y]"
+        )
+        #expect(
+            try render("{{ 'a' ~ 1 ~ none }}|{{ 1 + 2 * 3 }}|{{ 7 // 2 }}|{{ 7 % 3 }}|{{ 'x' if false else 'y' }}")
+                == "a1None|7|3|1|y")
         #expect(try render("a  {%- if true -%}  b  {%- endif -%}  c") == "abc")
         #expect(try render("{% if true %}\n  x\n{% endif %}\n") == "  x\n")
         #expect(try render("  {% if true %}y{% endif %}") == "y")
-        #expect(try render("{% for x in [1,2,3,4] %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}{{ x }}{% endfor %}") == "13")
-        #expect(try render("{{ 'hello world' | title }}{{ 'abc' | capitalize }}{{ '3' | int + 1 }}{{ 5 | string }}") == "Hello WorldAbc45")
+        #expect(
+            try render(
+                "{% for x in [1,2,3,4] %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}{{ x }}{% endfor %}"
+            ) == "13")
+        #expect(
+            try render("{{ 'hello world' | title }}{{ 'abc' | capitalize }}{{ '3' | int + 1 }}{{ 5 | string }}")
+                == "Hello WorldAbc45")
     }
 
     @Test("errors name the template line")
@@ -101,11 +131,14 @@ struct ChatTemplateTests {
     @Test("built-in fallbacks are chosen by turn markers")
     func fallbacks() throws {
         let gemma = try ChatTemplate(source: ChatTemplate.gemmaFallback, bosToken: "<bos>", eosToken: "<eos>")
-        #expect(try gemma.render(messages: [ChatMessage(role: "user", content: "Hi "), ChatMessage(role: "assistant", content: "Yo")],
-                                 addGenerationPrompt: false)
-            == "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nYo<end_of_turn>\n")
+        #expect(
+            try gemma.render(
+                messages: [ChatMessage(role: "user", content: "Hi "), ChatMessage(role: "assistant", content: "Yo")],
+                addGenerationPrompt: false)
+                == "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nYo<end_of_turn>\n")
         let chatml = try ChatTemplate(source: ChatTemplate.chatMLFallback)
-        #expect(try chatml.render(messages: [ChatMessage(role: "user", content: "Hi")])
-            == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+        #expect(
+            try chatml.render(messages: [ChatMessage(role: "user", content: "Hi")])
+                == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// Results written by concurrent callers, one slot each.
 private final class Slots: @unchecked Sendable {
@@ -37,7 +37,8 @@ private final class Slots: @unchecked Sendable {
             var out = [Float](repeating: .nan, count: kernel.rows)
             x.withUnsafeBufferPointer { xp in
                 if serial {
-                    Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: options, serial: true)
+                    Kernels.matvec(
+                        xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: options, serial: true)
                 } else {
                     Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: options)
                 }
@@ -49,12 +50,14 @@ private final class Slots: @unchecked Sendable {
         #expect(alone[0] != alone[1], "the two paths should differ in their last bits, else this test proves nothing")
         let slots = Slots()
         DispatchQueue.concurrentPerform(iterations: options.count) { caller in
-            for _ in 0 ..< Self.rounds { slots.append(run(options[caller], serial: false), to: caller) }
+            for _ in 0..<Self.rounds { slots.append(run(options[caller], serial: false), to: caller) }
         }
         for caller in options.indices {
             let results = slots[caller]
             #expect(results.count == Self.rounds)
-            #expect(results.allSatisfy { $0 == alone[caller] }, "\(type.name) caller \(caller) got another caller's numbers")
+            #expect(
+                results.allSatisfy { $0 == alone[caller] }, "\(type.name) caller \(caller) got another caller's numbers"
+            )
         }
     }
 
@@ -62,11 +65,15 @@ private final class Slots: @unchecked Sendable {
     /// pool by heads) and one token over a long cache (split by slots).
     @Test(arguments: [(24, 200), (1, 600)])
     func attentionKeepsItsOptions(tokens: Int, slots: Int) {
-        let heads = 4, kvHeads = 2, d = 64
+        let heads = 4
+        let kvHeads = 2
+        let d = 64
         var rng = Xoshiro256(seed: UInt64(tokens + slots))
         let q = randomFloats(tokens * heads * d, rng: &rng)
-        let k = randomFloats(slots * kvHeads * d, rng: &rng), v = randomFloats(slots * kvHeads * d, rng: &rng)
-        let keyPositions = Array(0 ..< slots), queryPositions = Array((slots - tokens) ..< slots)
+        let k = randomFloats(slots * kvHeads * d, rng: &rng)
+        let v = randomFloats(slots * kvHeads * d, rng: &rng)
+        let keyPositions = Array(0..<slots)
+        let queryPositions = Array((slots - tokens)..<slots)
         let rows = Kernels.threadCount
         @Sendable func run(_ options: EngineOptions) -> [Float] {
             var scores = [Float](
@@ -83,9 +90,9 @@ private final class Slots: @unchecked Sendable {
         let alone = options.map(run)
         let results = Slots()
         DispatchQueue.concurrentPerform(iterations: 2) { caller in
-            for _ in 0 ..< Self.rounds { results.append(run(options[caller]), to: caller) }
+            for _ in 0..<Self.rounds { results.append(run(options[caller]), to: caller) }
         }
-        for caller in 0 ..< 2 {
+        for caller in 0..<2 {
             #expect(results[caller].count == Self.rounds)
             #expect(results[caller].allSatisfy { $0 == alone[caller] }, "T=\(tokens) caller \(caller)")
         }
@@ -100,14 +107,16 @@ private final class Slots: @unchecked Sendable {
         other.fuseMatvecs = false
         other.interleaveWeights = false
         other.prefill = .poolTiles
-        let models = [try ModelFactory.makeModel(files, options: Self.fast), try ModelFactory.makeModel(files, options: other)]
+        let models = [
+            try ModelFactory.makeModel(files, options: Self.fast), try ModelFactory.makeModel(files, options: other)
+        ]
         #expect(models.map(\.options) == [Self.fast, other])
         let prompt = [1, 5, 9, 14, 3, 7, 2, 11]
         // A prefill, then greedy decode steps; every step's logits in order.
         @Sendable func generate(_ model: any LanguageModel) throws -> [[Float]] {
             let cache = model.makeCache()
             var logits = [try model.forward(tokens: prompt, cache: cache, logits: .last)]
-            for _ in 0 ..< 6 {
+            for _ in 0..<6 {
                 logits.append(try model.forward(tokens: [Sampler.argmax(logits.last!)], cache: cache, logits: .last))
             }
             return logits
@@ -116,12 +125,14 @@ private final class Slots: @unchecked Sendable {
         #expect(alone[0] != alone[1], "the two builds should differ, else this test proves nothing")
         let results = Slots()
         DispatchQueue.concurrentPerform(iterations: 2) { caller in
-            for _ in 0 ..< 5 {
+            for _ in 0..<5 {
                 for step in (try? generate(models[caller])) ?? [] { results.append(step, to: caller) }
             }
         }
-        for caller in 0 ..< 2 {
-            #expect(results[caller] == Array(repeating: alone[caller], count: 5).flatMap { $0 }, "\(fixture) model \(caller)")
+        for caller in 0..<2 {
+            #expect(
+                results[caller] == Array(repeating: alone[caller], count: 5).flatMap { $0 },
+                "\(fixture) model \(caller)")
         }
     }
 }

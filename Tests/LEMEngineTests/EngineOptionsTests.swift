@@ -22,11 +22,14 @@ import Testing
         #expect(try EngineOptions(environment: [:]) == EngineOptions(q8Activations: true))
         let empty = Dictionary(uniqueKeysWithValues: EngineOptions.environmentVariables.map { ($0, "") })
         #expect(try EngineOptions(environment: empty) == EngineOptions(q8Activations: true))
-        #expect(try EngineOptions(environment: ["PATH": "/bin", "LEM_HOME": "/tmp"]) == EngineOptions(q8Activations: true))
+        #expect(
+            try EngineOptions(environment: ["PATH": "/bin", "LEM_HOME": "/tmp"]) == EngineOptions(q8Activations: true))
     }
 
     @Test func eachVariable() throws {
-        func read(_ name: String, _ value: String) throws -> EngineOptions { try EngineOptions(environment: [name: value]) }
+        func read(_ name: String, _ value: String) throws -> EngineOptions {
+            try EngineOptions(environment: [name: value])
+        }
         #expect(try read("LEM_THREADS", "3").threads == 3)
         #expect(try read("LEM_THREADS", " 12 ").threads == 12)
         #expect(try read("LEM_Q8_ACTIVATIONS", "0").q8Activations == false)
@@ -54,7 +57,7 @@ import Testing
             EngineOptions(),
             EngineOptions(threads: 5, q8Activations: true, interleaveWeights: false, prefill: .poolTiles),
             EngineOptions(fuseMatvecs: false, eightRowKernels: false, prefill: .blasThreads),
-            EngineOptions(prefixCacheBytes: 0), EngineOptions(prefixCacheBytes: 3 << 20),
+            EngineOptions(prefixCacheBytes: 0), EngineOptions(prefixCacheBytes: 3 << 20)
         ]
         for options in samples { #expect(try EngineOptions(environment: options.environment) == options) }
     }
@@ -67,7 +70,7 @@ import Testing
             ("LEM_Q8_ACTIVATIONS", "yes", "0 or 1"), ("LEM_X8", "2", "0 or 1"), ("LEM_DOT8", "true", "0 or 1"),
             ("LEM_FUSED_MATVEC", "off", "0 or 1"), ("LEM_PREFILL", "gem", "gemm, pool or blas"),
             ("LEM_PREFILL", "GEMM", "gemm, pool or blas"), ("LEM_PREFIX_CACHE_MB", "-1", "MiB"),
-            ("LEM_PREFIX_CACHE_MB", "1.5", "MiB"),
+            ("LEM_PREFIX_CACHE_MB", "1.5", "MiB")
         ]
         for (name, value, expected) in cases {
             do throws(EngineOptions.EnvironmentError) {

@@ -1,7 +1,7 @@
 import Foundation
 import LEMEngine
-import Testing
 import TestSupport
+import Testing
 
 @Suite("SIMD/threaded attention vs the naive loop")
 struct FastAttentionTests {
@@ -11,20 +11,23 @@ struct FastAttentionTests {
         (1, 40, 4, 1, 256, 0, Float(0)), (1, 33, 9, 3, 64, 16, 0), (64, 64, 4, 2, 64, 0, 0),
         (48, 80, 4, 1, 256, 24, 50), (37, 37, 9, 3, 64, 0, 0),
         // One token over a long cache: split over the pool with the caller's score rows.
-        (1, 300, 4, 1, 256, 0, 0), (1, 700, 9, 3, 64, 512, 0), (1, 400, 4, 1, 256, 128, 30),
+        (1, 300, 4, 1, 256, 0, 0), (1, 700, 9, 3, 64, 512, 0), (1, 400, 4, 1, 256, 128, 30)
     ])
     func matchesNaive(tokens: Int, slots: Int, heads: Int, kvHeads: Int, d: Int, window: Int, softcap: Float) {
         var rng = Xoshiro256(seed: UInt64(tokens * 31 + slots))
         let q = randomFloats(tokens * heads * d, rng: &rng)
-        let k = randomFloats(slots * kvHeads * d, rng: &rng), v = randomFloats(slots * kvHeads * d, rng: &rng)
+        let k = randomFloats(slots * kvHeads * d, rng: &rng)
+        let v = randomFloats(slots * kvHeads * d, rng: &rng)
         let end = slots + 3
         // Slot s holds position (s * 7) % slots + 3 (a permutation), the chunk ends at `end - 1`.
-        let keyPositions = (0 ..< slots).map { ($0 * 7) % slots + 3 }
-        let queryPositions = Array((end - tokens) ..< end)
-        var fast = [Float](repeating: 0, count: q.count), naive = fast
+        let keyPositions = (0..<slots).map { ($0 * 7) % slots + 3 }
+        let queryPositions = Array((end - tokens)..<end)
+        var fast = [Float](repeating: 0, count: q.count)
+        var naive = fast
         let rows = tokens == 1 ? Kernels.threadCount : 1
         var scores = [Float](
-            repeating: 0, count: rows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
+            repeating: 0,
+            count: rows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
         Kernels.attention(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
@@ -50,22 +53,26 @@ struct FastAttentionTests {
     func fourRowsEqualOneRow(tokens: Int, slots: Int, heads: Int, kvHeads: Int, d: Int, window: Int) {
         var rng = Xoshiro256(seed: UInt64(tokens * 7 + d))
         let q = randomFloats(tokens * heads * d, rng: &rng)
-        let k = randomFloats(slots * kvHeads * d, rng: &rng), v = randomFloats(slots * kvHeads * d, rng: &rng)
-        let keyPositions = Array(0 ..< slots), queryPositions = Array((slots - tokens) ..< slots)
-        var scores = [Float](repeating: 0, count: Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
-        var chunk = [Float](repeating: 0, count: q.count), single = chunk
+        let k = randomFloats(slots * kvHeads * d, rng: &rng)
+        let v = randomFloats(slots * kvHeads * d, rng: &rng)
+        let keyPositions = Array(0..<slots)
+        let queryPositions = Array((slots - tokens)..<slots)
+        var scores = [Float](
+            repeating: 0, count: Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
+        var chunk = [Float](repeating: 0, count: q.count)
+        var single = chunk
         Kernels.attention(
             queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
             tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.3, window: window,
             softcap: 0, scores: &scores, out: &chunk)
-        for t in 0 ..< tokens {
-            let row = Array(q[(t * heads * d) ..< ((t + 1) * heads * d)])
+        for t in 0..<tokens {
+            let row = Array(q[(t * heads * d)..<((t + 1) * heads * d)])
             var out = [Float](repeating: 0, count: heads * d)
             Kernels.attention(
                 queries: row, queryPositions: [queryPositions[t]], keys: k, values: v, keyPositions: keyPositions,
                 tokens: 1, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.3, window: window,
                 softcap: 0, scores: &scores, out: &out)
-            single.replaceSubrange((t * heads * d) ..< ((t + 1) * heads * d), with: out)
+            single.replaceSubrange((t * heads * d)..<((t + 1) * heads * d), with: out)
         }
         #expect(chunk == single)
     }

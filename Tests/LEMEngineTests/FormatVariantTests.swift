@@ -1,7 +1,7 @@
 import Foundation
 import LEMEngine
-import Testing
 import TestSupport
+import Testing
 
 /// The tiny models loaded from GGUF (llama.cpp's converter) and MLX quantized exports, checked
 /// against the float32 reference computed from exactly the weights each file holds.
@@ -32,7 +32,7 @@ struct FormatVariantTests {
         ("gemma3_tiny-mixed34", "gemma3_tiny-mixed34/reference_mlx.json"),
         ("gemma3_tiny-mixed36", "gemma3_tiny-mixed36/reference_mlx.json"),
         ("gemma3_tiny-mixed46", "gemma3_tiny-mixed46/reference_mlx.json"),
-        ("gemma3_tiny-mlx5", "gemma3_tiny-mlx5/reference_mlx.json"),
+        ("gemma3_tiny-mlx5", "gemma3_tiny-mlx5/reference_mlx.json")
     ]
 
     @Test("prompt logits, cached steps and greedy ids match the reference to 1e-4", arguments: cases)

@@ -1,8 +1,8 @@
 import Foundation
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// Random GGML blocks in memory the test owns, as a `WeightTensor` the C kernels can read.
 private final class BlockTensor: WeightTensor, QuantizedRows, @unchecked Sendable {
@@ -20,8 +20,10 @@ private final class BlockTensor: WeightTensor, QuantizedRows, @unchecked Sendabl
         count = rows * type.rowBytes(cols)
         bytes = .allocate(byteCount: count, alignment: 16)
         var rng = Xoshiro256(seed: seed)
-        for i in 0 ..< count { bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()), toByteOffset: i, as: UInt8.self) }
-        for b in 0 ..< rows * cols / type.blockSize {
+        for i in 0..<count {
+            bytes.storeBytes(of: UInt8(truncatingIfNeeded: rng.next()), toByteOffset: i, as: UInt8.self)
+        }
+        for b in 0..<rows * cols / type.blockSize {
             for off in scaleOffsets {
                 let h = HalfFloat.floatToF16(0.0005 + 0.0195 * rng.nextUnitFloat())
                 bytes.storeBytes(of: h.littleEndian, toByteOffset: b * type.typeSize + off, as: UInt16.self)
@@ -34,7 +36,9 @@ private final class BlockTensor: WeightTensor, QuantizedRows, @unchecked Sendabl
     var encoding: String { type.name }
     var storedBytes: Int { count }
     var rawRows: RawRows? {
-        RawRows(format: .ggml(type), rows: rows, columns: columns, base: bytes, rowBytes: type.rowBytes(columns), owner: self)
+        RawRows(
+            format: .ggml(type), rows: rows, columns: columns, base: bytes, rowBytes: type.rowBytes(columns),
+            owner: self)
     }
 
     func decodeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
@@ -57,7 +61,7 @@ struct FusedLinearsTests {
                 options: options),
             Linear(
                 weight: BlockTensor("v", type: .q8_0, rows: 72, cols: cols, scaleOffsets: [0], seed: 3),
-                bias: randomFloats(72, scale: 0.5, rng: &rng), options: options),
+                bias: randomFloats(72, scale: 0.5, rng: &rng), options: options)
         ]
     }
 
@@ -71,7 +75,8 @@ struct FusedLinearsTests {
         var rng = Xoshiro256(seed: 9)
         let x = randomFloats(cols, rng: &rng)
         // Unfused: the oracle, each layer's own matvec (activation quantized per layer).
-        let expected = separateOutputs(layers, x: x), actual = fusedOutputs(fused, x: x)
+        let expected = separateOutputs(layers, x: x)
+        let actual = fusedOutputs(fused, x: x)
         for (i, layer) in layers.enumerated() {
             #expect(actual[i] == expected[i], "layer \(layer.weight.name) (q8 \(q8)) differs")
             #expect(actual[i].contains { $0 != 0 }, "layer \(i) left empty")
@@ -88,8 +93,12 @@ struct FusedLinearsTests {
         var rng = Xoshiro256(seed: 21)
         let x = randomFloats(tokens * cols, rng: &rng)
         var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
-        var a = [Float](repeating: 0, count: tokens * 200), b = [Float](repeating: 0, count: tokens * 72), c = b
-        var ea = a, eb = b, ec = c
+        var a = [Float](repeating: 0, count: tokens * 200)
+        var b = [Float](repeating: 0, count: tokens * 72)
+        var c = b
+        var ea = a
+        var eb = b
+        var ec = c
         x.withUnsafeBufferPointer { xp in
             layers[0](xp.baseAddress!, tokens: tokens, tile: &tile, out: &ea)
             layers[1](xp.baseAddress!, tokens: tokens, tile: &tile, out: &eb)
@@ -98,7 +107,9 @@ struct FusedLinearsTests {
                 b.withUnsafeMutableBufferPointer { bp in
                     c.withUnsafeMutableBufferPointer { cp in
                         tile.withUnsafeMutableBufferPointer { tp in
-                            fused(xp.baseAddress!, tokens: tokens, tile: tp.baseAddress!, ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                            fused(
+                                xp.baseAddress!, tokens: tokens, tile: tp.baseAddress!, ap.baseAddress!,
+                                bp.baseAddress!, cp.baseAddress!)
                         }
                     }
                 }
@@ -130,11 +141,11 @@ struct FusedLinearsTests {
         let hits = UnsafeMutablePointer<Int32>.allocate(capacity: maxChunks)
         defer { hits.deallocate() }
         var bad = 0
-        for run in 0 ..< 3000 {
+        for run in 0..<3000 {
             let chunks = [1, 2, 3, 7, 16, 97][run % 6]
             hits.update(repeating: 0, count: maxChunks)
             Kernels.forEachChunk(chunks) { c in hits[c] += 1 }
-            for c in 0 ..< maxChunks where hits[c] != (c < chunks ? 1 : 0) { bad += 1 }
+            for c in 0..<maxChunks where hits[c] != (c < chunks ? 1 : 0) { bad += 1 }
         }
         #expect(bad == 0, "\(bad) chunks were run the wrong number of times")
     }
@@ -142,16 +153,16 @@ struct FusedLinearsTests {
     /// Pool runs started from several threads at once (all but one run inline) stay exact.
     @Test func poolConcurrentCallers() async {
         let results = await withTaskGroup(of: Int.self) { group in
-            for t in 0 ..< 4 {
+            for t in 0..<4 {
                 group.addTask {
                     let chunks = 40 + t
                     let hits = UnsafeMutablePointer<Int32>.allocate(capacity: chunks)
                     defer { hits.deallocate() }
                     var bad = 0
-                    for _ in 0 ..< 500 {
+                    for _ in 0..<500 {
                         hits.update(repeating: 0, count: chunks)
                         Kernels.forEachChunk(chunks) { c in hits[c] += 1 }
-                        for c in 0 ..< chunks where hits[c] != 1 { bad += 1 }
+                        for c in 0..<chunks where hits[c] != 1 { bad += 1 }
                     }
                     return bad
                 }

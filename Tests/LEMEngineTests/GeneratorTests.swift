@@ -14,7 +14,8 @@ struct GeneratorTests {
     func collect(_ generator: Generator, _ request: GenerationRequest, handle: GenerationHandle = GenerationHandle())
         -> (ids: [Int], text: String, stats: GenerationStats?)
     {
-        var ids: [Int] = [], text = ""
+        var ids: [Int] = []
+        var text = ""
         let stats = generator.run(request, handle: handle) { event in
             if case .token(let id, let t) = event {
                 ids.append(id)
@@ -30,13 +31,14 @@ struct GeneratorTests {
         let prompt = [1, 5, 9, 2]
         var expected: [Int] = []
         var context = prompt
-        for _ in 0 ..< 8 {
+        for _ in 0..<8 {
             let logits = try model.forward(tokens: context, cache: model.makeCache(), logits: .last)
             let id = Sampler.argmax(logits)
             expected.append(id)
             context.append(id)
         }
-        let result = collect(Generator(model: model), GenerationRequest(promptIds: prompt, sampling: SamplingSettings(maxTokens: 8)))
+        let result = collect(
+            Generator(model: model), GenerationRequest(promptIds: prompt, sampling: SamplingSettings(maxTokens: 8)))
         #expect(result.ids == expected)
         #expect(result.stats?.stopReason == .maxTokens)
         #expect(result.stats?.generatedTokens == 8)
@@ -45,10 +47,12 @@ struct GeneratorTests {
     @Test("EOS ids and stop strings end the run; the stop string is not emitted")
     func stops() throws {
         let model = try RandomModels.model("llama", sliding: false)
-        let free = collect(Generator(model: model), GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10)))
+        let free = collect(
+            Generator(model: model), GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10)))
         let eos = free.ids[3]
         let stopped = collect(
-            Generator(model: model), GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10), stopTokenIds: [eos]))
+            Generator(model: model),
+            GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10), stopTokenIds: [eos]))
         let firstEOS = free.ids.firstIndex(of: eos)!
         #expect(stopped.ids == Array(free.ids[...firstEOS]))
         #expect(stopped.stats?.stopReason == .endOfSequence(id: eos))
@@ -57,7 +61,9 @@ struct GeneratorTests {
         let all = collect(letters, GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10)))
         #expect(all.text.count == 10)
         let stop = String(all.text.dropFirst(4).prefix(2))
-        let cut = collect(letters, GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10), stopStrings: [stop]))
+        let cut = collect(
+            letters,
+            GenerationRequest(promptIds: [1, 2, 3], sampling: SamplingSettings(maxTokens: 10), stopStrings: [stop]))
         let expectedText = String(all.text[..<all.text.range(of: stop)!.lowerBound])
         #expect(cut.text == expectedText)
         #expect(cut.stats?.stopReason == .stopString(stop))
@@ -69,7 +75,8 @@ struct GeneratorTests {
         let generator = Generator(model: model)
         let handle = GenerationHandle()
         handle.cancel()
-        let result = collect(generator, GenerationRequest(promptIds: [4, 5], sampling: SamplingSettings(maxTokens: 50)), handle: handle)
+        let result = collect(
+            generator, GenerationRequest(promptIds: [4, 5], sampling: SamplingSettings(maxTokens: 50)), handle: handle)
         #expect(result.ids.isEmpty)
         #expect(result.stats?.stopReason == .cancelled)
 
@@ -77,7 +84,9 @@ struct GeneratorTests {
         let box = EventBox()
         let done = DispatchSemaphore(value: 0)
         let running = GenerationHandle()
-        generator.start(GenerationRequest(promptIds: [4, 5], sampling: SamplingSettings(maxTokens: 40)), handle: running) { event in
+        generator.start(
+            GenerationRequest(promptIds: [4, 5], sampling: SamplingSettings(maxTokens: 40)), handle: running
+        ) { event in
             let tokens = box.append(event)
             if case .token = event, tokens == 3 { running.cancel() }
             switch event {
@@ -94,7 +103,8 @@ struct GeneratorTests {
     func stream() async throws {
         let model = try RandomModels.model("qwen2", sliding: false)
         let generator = Generator(model: model)
-        let (events, _) = generator.stream(GenerationRequest(promptIds: [4, 5], sampling: SamplingSettings(maxTokens: 6)))
+        let (events, _) = generator.stream(
+            GenerationRequest(promptIds: [4, 5], sampling: SamplingSettings(maxTokens: 6)))
         var kinds: [String] = []
         for await event in events {
             switch event {
@@ -114,7 +124,7 @@ struct GeneratorTests {
         let generator = Generator(model: model)
         for request in [
             GenerationRequest(promptIds: []), GenerationRequest(promptIds: [1], sampling: SamplingSettings(topP: 2)),
-            GenerationRequest(promptIds: [1, 99]),
+            GenerationRequest(promptIds: [1, 99])
         ] {
             generator.run(request) { if case .failed(let e) = $0 { failures.append("\(e)") } }
         }

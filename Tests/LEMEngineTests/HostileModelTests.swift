@@ -1,7 +1,8 @@
 import Foundation
-@testable import LEMEngine
 import LEMFormats
 import Testing
+
+@testable import LEMEngine
 
 /// A model is only built when the weights back the configuration's layer count.
 @Suite struct HostileModelTests {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import LEMEngine
 import Testing
+
+@testable import LEMEngine
 
 /// Minimal reproducers of hostile tokenizer files: ids that would size tables past the file.
 @Suite struct HostileTokenizerTests {

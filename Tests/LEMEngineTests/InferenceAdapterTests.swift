@@ -1,8 +1,8 @@
 import Foundation
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// transformers + PEFT logits of a tiny model with an adapter (Scripts/fixtures_adapters.py).
 struct AdapterReference: Decodable {
@@ -15,7 +15,8 @@ struct AdapterReference: Decodable {
     }
 
     static func load(_ name: String) throws -> AdapterReference {
-        try JSONDecoder().decode(AdapterReference.self, from: Data(contentsOf: TestPaths.fixture("adapters/\(name)/reference.json")))
+        try JSONDecoder().decode(
+            AdapterReference.self, from: Data(contentsOf: TestPaths.fixture("adapters/\(name)/reference.json")))
     }
 }
 
@@ -25,7 +26,8 @@ struct InferenceAdapterTests {
     /// modules, 2 of 3 layers), Qwen2 DoRA (biases) with and without rsLoRA scaling; and
     /// adapters written by mlx_lm's own code with mlx_lm's logits (Scripts/fixtures_adapters_mlx.py).
     static let cases = [
-        "gemma3_lora", "gemma3_dora", "llama3_lora_partial", "qwen2_dora", "qwen2_dora_rslora", "mlx_llama3_dora", "mlx_gemma3_lora",
+        "gemma3_lora", "gemma3_dora", "llama3_lora_partial", "qwen2_dora", "qwen2_dora_rslora", "mlx_llama3_dora",
+        "mlx_gemma3_lora"
     ]
     /// Cases with an mlx_lm-layout copy of the same adapter in `<case>/mlx`.
     static let mlxCases = ["gemma3_lora", "gemma3_dora", "llama3_lora_partial", "qwen2_dora"]
@@ -65,7 +67,8 @@ struct InferenceAdapterTests {
             let merged = try ModelFactory.makeModel(
                 config: files.config, tensors: adapter.fused(into: files.tensors, strength: strength), source: "merged")
             // KV-cached decode too: the term must also apply on the one-token path.
-            let a = unfused.makeCache(), b = merged.makeCache()
+            let a = unfused.makeCache()
+            let b = merged.makeCache()
             let prefix = Array(ref.inputIds.prefix(15))
             let x = try unfused.forward(tokens: prefix, cache: a, logits: .all)
             let y = try merged.forward(tokens: prefix, cache: b, logits: .all)
@@ -106,8 +109,12 @@ struct InferenceAdapterTests {
             .write(to: dir.appendingPathComponent("adapter_config.json"))
         var writer = SafetensorsWriter()
         for layer in [1, 5] {
-            try writer.add("model.layers.\(layer).self_attn.q_proj.lora_a", shape: [64, 1], floats: [Float](repeating: 0.1, count: 64))
-            try writer.add("model.layers.\(layer).self_attn.q_proj.lora_b", shape: [1, 64], floats: [Float](repeating: 0.1, count: 64))
+            try writer.add(
+                "model.layers.\(layer).self_attn.q_proj.lora_a", shape: [64, 1],
+                floats: [Float](repeating: 0.1, count: 64))
+            try writer.add(
+                "model.layers.\(layer).self_attn.q_proj.lora_b", shape: [1, 64],
+                floats: [Float](repeating: 0.1, count: 64))
         }
         try writer.write(to: dir.appendingPathComponent("adapters.safetensors"))
         do {
@@ -148,12 +155,19 @@ struct InferenceAdapterTests {
 
     @Test func lowRankKernelMatchesNaive() {
         var rng = Xoshiro256(seed: 5)
-        let t = 7, i = 13, r = 3, o = 11
-        let x = randomFloats(t * i, rng: &rng), a = randomFloats(i * r, rng: &rng), b = randomFloats(r * o, rng: &rng)
+        let t = 7
+        let i = 13
+        let r = 3
+        let o = 11
+        let x = randomFloats(t * i, rng: &rng)
+        let a = randomFloats(i * r, rng: &rng)
+        let b = randomFloats(r * o, rng: &rng)
         let start = randomFloats(t * o, rng: &rng)
-        var fast = start, naive = start
+        var fast = start
+        var naive = start
         var hidden = [Float](repeating: 0, count: t * r)
-        Kernels.lowRankAdd(x, a: a, b: b, scale: 1.5, tokens: t, inputs: i, rank: r, outputs: o, hidden: &hidden, out: &fast)
+        Kernels.lowRankAdd(
+            x, a: a, b: b, scale: 1.5, tokens: t, inputs: i, rank: r, outputs: o, hidden: &hidden, out: &fast)
         Kernels.lowRankAddNaive(x, a: a, b: b, scale: 1.5, tokens: t, inputs: i, rank: r, outputs: o, out: &naive)
         #expect(checkClose(fast, naive, tol: 1e-5, label: "lowRankAdd") == nil)
         #expect(compare(fast, start).maxAbs > 0.1)

@@ -1,8 +1,9 @@
 import Foundation
-@testable import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
+
+@testable import LEMEngine
 
 /// Random GGML blocks in test memory, optionally stored llama.cpp-permuted over `heads`.
 private final class StoredBlocks: WeightTensor, QuantizedRows, @unchecked Sendable {
@@ -18,8 +19,8 @@ private final class StoredBlocks: WeightTensor, QuantizedRows, @unchecked Sendab
         self.type = type
         self.heads = heads
         var rng = Xoshiro256(seed: seed)
-        var b = (0 ..< rows * type.rowBytes(cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        for block in 0 ..< rows * cols / 32 {
+        var b = (0..<rows * type.rowBytes(cols)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for block in 0..<rows * cols / 32 {
             for off in type == .q4_1 || type == .q5_1 ? [0, 2] : [0] {
                 var h = HalfFloat.floatToF16(0.0005 + 0.0195 * rng.nextUnitFloat())
                 if off == 2 && rng.next() % 2 == 0 { h |= 0x8000 }  // negative minimums too
@@ -35,7 +36,8 @@ private final class StoredBlocks: WeightTensor, QuantizedRows, @unchecked Sendab
     var rawRows: RawRows? {
         bytes.withUnsafeBytes {
             RawRows(
-                format: .ggml(type), rows: rows, columns: columns, base: $0.baseAddress!, rowBytes: type.rowBytes(columns),
+                format: .ggml(type), rows: rows, columns: columns, base: $0.baseAddress!,
+                rowBytes: type.rowBytes(columns),
                 permutedHeads: heads, owner: self)
         }
     }
@@ -44,20 +46,27 @@ private final class StoredBlocks: WeightTensor, QuantizedRows, @unchecked Sendab
     func decodeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
         var stored = row
         if let heads {
-            let hd = rows / heads, half = hd / 2, h = row / hd, w = row % hd
+            let hd = rows / heads
+            let half = hd / 2
+            let h = row / hd
+            let w = row % hd
             stored = h * hd + 2 * (w % half) + w / half
         }
-        bytes.withUnsafeBytes { type.dequantizeRow($0.baseAddress! + stored * type.rowBytes(columns), count: columns, into: out) }
+        bytes.withUnsafeBytes {
+            type.dequantizeRow($0.baseAddress! + stored * type.rowBytes(columns), count: columns, into: out)
+        }
     }
 }
 
 /// An MLX 4-bit matrix written to a safetensors file and read back.
-private func mlxTensor(rows: Int, cols: Int, groupSize: Int, scales: SafetensorsDType, seed: UInt64) throws -> (MLXQuantizedTensor, URL) {
+private func mlxTensor(rows: Int, cols: Int, groupSize: Int, scales: SafetensorsDType, seed: UInt64) throws -> (
+    MLXQuantizedTensor, URL
+) {
     var rng = Xoshiro256(seed: seed)
-    let packed = (0 ..< rows * cols / 2).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let packed = (0..<rows * cols / 2).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
     let groups = rows * cols / groupSize
-    let s = (0 ..< groups).map { _ in 0.001 + 0.02 * rng.nextUnitFloat() }
-    let b = (0 ..< groups).map { _ in 0.2 * rng.nextUnitFloat() - 0.1 }
+    let s = (0..<groups).map { _ in 0.001 + 0.02 * rng.nextUnitFloat() }
+    let b = (0..<groups).map { _ in 0.2 * rng.nextUnitFloat() - 0.1 }
     return try temporaryMLXTensor(
         rows: rows, cols: cols, bits: 4, groupSize: groupSize, scaleType: scales, packed: packed, scales: s, biases: b)
 }
@@ -67,20 +76,24 @@ private struct KernelOutputs: Equatable {
     var matvec: MatvecPaths, prefill: [Float], decoded: [[Float]]
 
     init(_ kernel: MatrixKernel, weight: any WeightTensor, x: [Float], tokens: Int, eightRowKernels: Bool = true) {
-        let n = kernel.rows, cols = kernel.columns
+        let n = kernel.rows
+        let cols = kernel.columns
         var prefill = [Float](repeating: 0, count: tokens * n)
         var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
-        let xs = (0 ..< tokens).flatMap { t in x.map { $0 * Float(t + 1) } }
+        let xs = (0..<tokens).flatMap { t in x.map { $0 * Float(t + 1) } }
         xs.withUnsafeBufferPointer { xp in
-            Kernels.matmul(xp.baseAddress!, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: &tile, out: &prefill)
+            Kernels.matmul(
+                xp.baseAddress!, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: &tile, out: &prefill)
         }
         var decoded: [[Float]] = []
         var row = [Float](repeating: 0, count: cols)
-        for r in 0 ..< n {
+        for r in 0..<n {
             kernel.decodeRow(r, into: &row)
             decoded.append(row)
         }
-        (matvec, self.prefill, self.decoded) = (MatvecPaths(kernel, x: x, eightRowKernels: eightRowKernels), prefill, decoded)
+        (matvec, self.prefill, self.decoded) = (
+            MatvecPaths(kernel, x: x, eightRowKernels: eightRowKernels), prefill, decoded
+        )
     }
 }
 
@@ -89,10 +102,12 @@ struct InterleavedWeightTests {
     /// Matvecs (pooled, serial, exact, scalar), prefill and row decoding of the interleaved copy
     /// equal the stored layout's bit for bit: rows not a multiple of 8 (a tail read from the
     /// stored rows), one block per row, permuted q/k rows.
-    @Test(arguments: [
-        (GGMLType.q4_0, 67, 512, nil), (.q4_1, 67, 544, nil), (.q4_0, 16, 32, nil), (.q4_1, 64, 256, 4), (.q4_0, 96, 128, 3),
-        (.q8_0, 67, 512, nil), (.q8_0, 24, 64, 2), (.q5_0, 67, 544, nil), (.q5_0, 32, 64, 2), (.q5_0, 8, 32, nil),
-    ] as [(GGMLType, Int, Int, Int?)])
+    @Test(
+        arguments: [
+            (GGMLType.q4_0, 67, 512, nil), (.q4_1, 67, 544, nil), (.q4_0, 16, 32, nil), (.q4_1, 64, 256, 4),
+            (.q4_0, 96, 128, 3),
+            (.q8_0, 67, 512, nil), (.q8_0, 24, 64, 2), (.q5_0, 67, 544, nil), (.q5_0, 32, 64, 2), (.q5_0, 8, 32, nil)
+        ] as [(GGMLType, Int, Int, Int?)])
     func ggufEqualsStoredLayout(type: GGMLType, rows: Int, cols: Int, heads: Int?) throws {
         let w = StoredBlocks(type, rows: rows, cols: cols, heads: heads, seed: UInt64(rows * cols))
         let plain = try #require(MatrixKernel(w))
@@ -106,8 +121,9 @@ struct InterleavedWeightTests {
             #expect(a == b, "\(type.name) \(rows)×\(cols) heads \(heads ?? 0), eight-row \(eight)")
         }
         // The stored rows themselves, decoded in Swift, are what the copy gives back.
-        var row = [Float](repeating: 0, count: cols), expected = row
-        for r in 0 ..< rows {
+        var row = [Float](repeating: 0, count: cols)
+        var expected = row
+        for r in 0..<rows {
             x8.decodeRow(r, into: &row)
             w.decodeRow(r, into: &expected)
             #expect(row == expected, "row \(r)")
@@ -117,13 +133,15 @@ struct InterleavedWeightTests {
     /// MLX 4-bit with f16, bf16 and f32 scales and groups of 32, 64 and 128.
     @Test(arguments: [(64, SafetensorsDType.f16), (32, .bf16), (128, .f32), (64, .bf16)])
     func mlxEqualsStoredLayout(groupSize: Int, scales: SafetensorsDType) throws {
-        let (tensor, url) = try mlxTensor(rows: 44, cols: 256, groupSize: groupSize, scales: scales, seed: UInt64(groupSize))
+        let (tensor, url) = try mlxTensor(
+            rows: 44, cols: 256, groupSize: groupSize, scales: scales, seed: UInt64(groupSize))
         defer { try? FileManager.default.removeItem(at: url) }
         let plain = try #require(MatrixKernel(tensor))
         let x8 = try #require(plain.interleaved(releaseOriginal: false))
         var rng = Xoshiro256(seed: 8)
         let x = randomFloats(256, rng: &rng)
-        #expect(KernelOutputs(plain, weight: tensor, x: x, tokens: 3) == KernelOutputs(x8, weight: tensor, x: x, tokens: 3))
+        #expect(
+            KernelOutputs(plain, weight: tensor, x: x, tokens: 3) == KernelOutputs(x8, weight: tensor, x: x, tokens: 3))
     }
 
     /// Formats without a layout stay as loaded; a wrapped weight reports the original's name,
@@ -160,7 +178,7 @@ struct InterleavedWeightTests {
         let (mlx, url) = try mlxTensor(rows: 40, cols: cols, groupSize: 64, scales: .bf16, seed: 4)
         defer { try? FileManager.default.removeItem(at: url) }
         let weights: [any WeightTensor] = [
-            StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q5_1, rows: 24, cols: cols, seed: 6), mlx,
+            StoredBlocks(.q4_0, rows: 72, cols: cols, seed: 5), StoredBlocks(.q5_1, rows: 24, cols: cols, seed: 6), mlx
         ]
         let q8 = EngineOptions(q8Activations: true)
         let plain = weights.map { Linear(weight: $0, bias: nil, options: q8) }
@@ -169,7 +187,8 @@ struct InterleavedWeightTests {
         let fused = try #require(FusedLinears(inter))
         var rng = Xoshiro256(seed: 10)
         let x = randomFloats(cols, rng: &rng)
-        let expected = separateOutputs(plain, x: x), actual = fusedOutputs(fused, x: x)
+        let expected = separateOutputs(plain, x: x)
+        let actual = fusedOutputs(fused, x: x)
         for i in plain.indices { #expect(actual[i] == expected[i], "layer \(i)") }
     }
 
@@ -182,13 +201,15 @@ struct InterleavedWeightTests {
         arguments: [false, true])
     func realModelLogitsUnchanged(q8: Bool) throws {
         let files = try ModelFiles.open(try #require(TestPaths.smolLM2))
-        let inter = try ModelFactory.makeModel(files, options: EngineOptions(q8Activations: q8, interleaveWeights: true))
-        let plain = try ModelFactory.makeModel(files, options: EngineOptions(q8Activations: q8, interleaveWeights: false))
+        let inter = try ModelFactory.makeModel(
+            files, options: EngineOptions(q8Activations: q8, interleaveWeights: true))
+        let plain = try ModelFactory.makeModel(
+            files, options: EngineOptions(q8Activations: q8, interleaveWeights: false))
         let (a, b) = (plain.makeCache(), inter.makeCache())
         var la = try plain.forward(tokens: [1, 504, 3032, 282, 253, 1345], cache: a, logits: .all)
         var lb = try inter.forward(tokens: [1, 504, 3032, 282, 253, 1345], cache: b, logits: .all)
         #expect(la == lb, "prefill logits differ")
-        for step in 0 ..< 3 {
+        for step in 0..<3 {
             let next = Sampler.argmax(la.suffix(files.config.vocabSize))
             la = try plain.forward(tokens: [next], cache: a, logits: .last)
             lb = try inter.forward(tokens: [next], cache: b, logits: .last)

@@ -1,12 +1,12 @@
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 @Suite("KVCache")
 struct KVCacheTests {
     static let cases: [(String, Bool)] = [
-        ("llama", false), ("llama", true), ("qwen2", false), ("gemma3_text", true), ("gemma3_text", false),
+        ("llama", false), ("llama", true), ("qwen2", false), ("gemma3_text", true), ("gemma3_text", false)
     ]
 
     @Test("token-by-token and chunked decoding give the full forward's logits", arguments: cases)
@@ -19,7 +19,7 @@ struct KVCacheTests {
         let stepCache = model.makeCache()
         for (i, id) in tokens.enumerated() {
             let step = try model.forward(tokens: [id], cache: stepCache)
-            #expect(checkClose(step, full[(i * v) ..< (i * v + v)], tol: 1e-5, label: "\(type) step \(i)") == nil)
+            #expect(checkClose(step, full[(i * v)..<(i * v + v)], tol: 1e-5, label: "\(type) step \(i)") == nil)
         }
         #expect(stepCache.count == tokens.count)
 
@@ -27,9 +27,11 @@ struct KVCacheTests {
         let chunkCache = model.makeCache()
         var start = 0
         for size in [5, 1, 2, 4] {
-            let last = try model.forward(tokens: Array(tokens[start ..< start + size]), cache: chunkCache, logits: .last)
+            let last = try model.forward(tokens: Array(tokens[start..<start + size]), cache: chunkCache, logits: .last)
             let row = start + size - 1
-            #expect(checkClose(last, full[(row * v) ..< (row * v + v)], tol: 1e-5, label: "\(type) chunk ending \(row)") == nil)
+            #expect(
+                checkClose(last, full[(row * v)..<(row * v + v)], tol: 1e-5, label: "\(type) chunk ending \(row)")
+                    == nil)
             start += size
         }
     }
@@ -47,7 +49,7 @@ struct KVCacheTests {
         let lb = try b.forward(tokens: tokens, cache: b.makeCache())
         let v = config.vocabSize
         // Within the window (first 4 positions) identical, beyond it different.
-        #expect(checkClose(la[0 ..< 4 * v], lb[0 ..< 4 * v], tol: 1e-6, label: "inside window") == nil)
+        #expect(checkClose(la[0..<4 * v], lb[0..<4 * v], tol: 1e-6, label: "inside window") == nil)
         #expect(compare(la[(6 * v)...], lb[(6 * v)...]).maxAbs > 1e-4)
     }
 

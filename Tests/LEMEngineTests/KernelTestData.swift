@@ -1,6 +1,7 @@
 import Foundation
-@testable import LEMEngine
 import LEMFormats
+
+@testable import LEMEngine
 
 /// Bytes a test owns, standing in for a mapped file behind `RawRows`.
 final class TestBytes {
@@ -47,7 +48,10 @@ struct MatvecPaths: Equatable {
 
     init(_ kernel: MatrixKernel, x: [Float], eightRowKernels: Bool = true) {  // x: (columns)
         var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: kernel.columns))
-        var pooled = [Float](repeating: 0, count: kernel.rows), serial = pooled, exact = pooled, scalar = pooled
+        var pooled = [Float](repeating: 0, count: kernel.rows)
+        var serial = pooled
+        var exact = pooled
+        var scalar = pooled
         let q8 = EngineOptions(q8Activations: true, eightRowKernels: eightRowKernels)
         let portable = EngineOptions(simd: false, q8Activations: true, eightRowKernels: eightRowKernels)
         x.withUnsafeBufferPointer { xp in
@@ -56,7 +60,8 @@ struct MatvecPaths: Equatable {
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &exact, options: exactOptions)
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &pooled, options: q8)
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8, serial: true)
-            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable, serial: true)
+            Kernels.matvec(
+                xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable, serial: true)
         }
         (self.pooled, self.serial, self.exact, self.scalar) = (pooled, serial, exact, scalar)
     }
@@ -70,7 +75,9 @@ func fusedOutputs(_ fused: FusedLinears, x: [Float]) -> [[Float]] {  // x: (in)
     let pointers: [UnsafeMutablePointer<Float>?] = outs
     x.withUnsafeBufferPointer { xp in
         tile.withUnsafeMutableBufferPointer { tp in
-            pointers.withUnsafeBufferPointer { fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!) }
+            pointers.withUnsafeBufferPointer {
+                fused(xp.baseAddress!, tokens: 1, tile: tp.baseAddress!, outs: $0.baseAddress!)
+            }
         }
     }
     return zip(outs, fused.layers).map { Array(UnsafeBufferPointer(start: $0, count: $1.outFeatures)) }
@@ -87,7 +94,7 @@ func separateOutputs(_ layers: [Linear], x: [Float]) -> [[Float]] {  // x: (in)
                 Kernels.matvec($0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: layer.options)
             }
         }
-        if let bias = layer.bias { for o in 0 ..< bias.count { out[o] += bias[o] } }
+        if let bias = layer.bias { for o in 0..<bias.count { out[o] += bias[o] } }
         return out
     }
 }

@@ -1,24 +1,25 @@
 import Foundation
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Kernels")
 struct KernelsTests {
     @Test("rmsNorm matches a double-precision reference, with and without Gemma's 1 + w")
     func rmsNormReference() {
         var rng = Xoshiro256(seed: 1)
-        let rows = 3, c = 17
+        let rows = 3
+        let c = 17
         let x = randomFloats(rows * c, scale: 3, rng: &rng)
         let w = randomFloats(c, rng: &rng)
         for offset: Float in [0, 1] {
             let out = Kernels.rmsNorm(x, weight: w, offset: offset, eps: 1e-6)
             var expected = [Double]()
-            for r in 0 ..< rows {
-                let row = x[(r * c) ..< (r * c + c)].map(Double.init)
+            for r in 0..<rows {
+                let row = x[(r * c)..<(r * c + c)].map(Double.init)
                 let rms = (row.reduce(0) { $0 + $1 * $1 } / Double(c) + 1e-6).squareRoot()
-                for j in 0 ..< c { expected.append(row[j] / rms * (Double(offset) + Double(w[j]))) }
+                for j in 0..<c { expected.append(row[j] / rms * (Double(offset) + Double(w[j]))) }
             }
             #expect(checkClose(out, expected, tol: 1e-5, label: "rmsNorm offset \(offset)") == nil)
         }
@@ -50,20 +51,23 @@ struct KernelsTests {
         gates += stride(from: -12.0, through: 12.0, by: 0.0137).map { Float($0) }
         gates += [0.5, -0.25, 7, -3, 2]  // makes the count not a multiple of 8
         let up = gates.indices.map { Float(($0 % 7) - 3) * 0.5 + 0.1 }
-        var fast = gates, naive = gates
+        var fast = gates
+        var naive = gates
         up.withUnsafeBufferPointer { u in
             Kernels.gatedActivation(gate: &fast, up: u.baseAddress!, count: gates.count, activation: activation)
             Kernels.gatedActivationNaive(gate: &naive, up: u.baseAddress!, count: gates.count, activation: activation)
         }
         for i in gates.indices {
             let x = Double(gates[i])
-            let exact: Double = switch activation {
-            case .geluTanh: 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
-            case .silu: x / (1 + exp(-x))
-            }
+            let exact: Double =
+                switch activation {
+                case .geluTanh: 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+                case .silu: x / (1 + exp(-x))
+                }
             // Relative error, plus for GELU's left tail (1 + tanh u near 0) half an ulp of 2 on
             // 1 + tanh u, as float tanh has there: |x · up| · 3e-7.
-            let want = exact * Double(up[i]), tol = 2e-6 * abs(want) + 3e-7 * abs(x * Double(up[i])) + 1e-30
+            let want = exact * Double(up[i])
+            let tol = 2e-6 * abs(want) + 3e-7 * abs(x * Double(up[i])) + 1e-30
             #expect(abs(Double(fast[i]) - want) <= tol, "x \(x): fast \(fast[i]) vs \(want)")
             #expect(abs(Double(fast[i]) - Double(naive[i])) <= 2 * tol, "x \(x): fast \(fast[i]) vs libm \(naive[i])")
             #expect(fast[i].isFinite)
@@ -83,7 +87,7 @@ struct KernelsTests {
     @Test("default RoPE frequencies are 1 / base^(2i/D); linear scaling divides them")
     func ropeFrequencies() {
         let inv = Kernels.ropeInverseFrequencies(headDim: 8, base: 10_000, scaling: .none)
-        let expected = (0 ..< 4).map { 1 / pow(10_000.0, Double(2 * $0) / 8) }
+        let expected = (0..<4).map { 1 / pow(10_000.0, Double(2 * $0) / 8) }
         #expect(checkClose(inv, expected, tol: 1e-7, label: "inv freq") == nil)
         let linear = Kernels.ropeInverseFrequencies(headDim: 8, base: 10_000, scaling: .linear(factor: 8))
         #expect(checkClose(linear, expected.map { $0 / 8 }, tol: 1e-8, label: "linear") == nil)
@@ -97,8 +101,10 @@ struct KernelsTests {
         let scaled = Kernels.ropeInverseFrequencies(
             headDim: d, base: 500_000,
             scaling: .llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192))
-        var sawShort = false, sawLong = false, sawMedium = false
-        for i in 0 ..< d / 2 {
+        var sawShort = false
+        var sawLong = false
+        var sawMedium = false
+        for i in 0..<d / 2 {
             let wavelen = 2 * Double.pi / Double(base[i])
             if wavelen < 8192.0 / 4 {
                 sawShort = true
@@ -119,28 +125,33 @@ struct KernelsTests {
     @Test("applyRope rotates each (i, i + D/2) pair by position × frequency")
     func applyRope() {
         var rng = Xoshiro256(seed: 2)
-        let t = 3, heads = 2, d = 8, half = d / 2
+        let t = 3
+        let heads = 2
+        let d = 8
+        let half = d / 2
         let x = randomFloats(t * heads * d, rng: &rng)
         let positions = [0, 5, 17]
         let inv = Kernels.ropeInverseFrequencies(headDim: d, base: 100, scaling: .none)
-        var cosT = [Float](repeating: 0, count: t * half), sinT = cosT
+        var cosT = [Float](repeating: 0, count: t * half)
+        var sinT = cosT
         Kernels.ropeTable(positions: positions, count: t, inverseFrequencies: inv, half: half, cos: &cosT, sin: &sinT)
         var y = x
         Kernels.applyRope(&y, tokens: t, heads: heads, headDim: d, cos: cosT, sin: sinT)
         var expected = [Double](repeating: 0, count: x.count)
-        for ti in 0 ..< t {
-            for h in 0 ..< heads {
+        for ti in 0..<t {
+            for h in 0..<heads {
                 let o = (ti * heads + h) * d
-                for i in 0 ..< half {
+                for i in 0..<half {
                     let theta = Double(positions[ti]) * Double(inv[i])
-                    let a = Double(x[o + i]), b = Double(x[o + i + half])
+                    let a = Double(x[o + i])
+                    let b = Double(x[o + i + half])
                     expected[o + i] = a * cos(theta) - b * sin(theta)
                     expected[o + i + half] = a * sin(theta) + b * cos(theta)
                 }
             }
         }
         #expect(checkClose(y, expected, tol: 1e-5, label: "rope") == nil)
-        #expect(checkClose(y[0 ..< heads * d], x[0 ..< heads * d], tol: 0, label: "position 0 is identity") == nil)
+        #expect(checkClose(y[0..<heads * d], x[0..<heads * d], tol: 0, label: "position 0 is identity") == nil)
     }
 
     @Test("matmul through OpenBLAS equals the naive oracle, with and without bias")
@@ -151,7 +162,8 @@ struct KernelsTests {
             let x = randomFloats(tokens * inF, rng: &rng)
             let bias = randomFloats(outF, rng: &rng)
             for b in [nil, bias] {
-                var naive = [Float](repeating: 0, count: tokens * outF), fast = naive
+                var naive = [Float](repeating: 0, count: tokens * outF)
+                var fast = naive
                 var scratch = [Float](repeating: 0, count: inF)
                 var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * inF)
                 let biasPointer = b.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.count) }
@@ -162,10 +174,10 @@ struct KernelsTests {
                 #expect(checkClose(fast, naive, tol: 1e-5, label: "matmul T=\(tokens) out=\(outF)") == nil)
                 // The oracle itself against a double-precision dot product.
                 var expected = [Double]()
-                for ti in 0 ..< tokens {
-                    for o in 0 ..< outF {
+                for ti in 0..<tokens {
+                    for o in 0..<outF {
                         var dot = b.map { Double($0[o]) } ?? 0
-                        for i in 0 ..< inF { dot += Double(x[ti * inF + i]) * Double(w.data[o * inF + i]) }
+                        for i in 0..<inF { dot += Double(x[ti * inF + i]) * Double(w.data[o * inF + i]) }
                         expected.append(dot)
                     }
                 }

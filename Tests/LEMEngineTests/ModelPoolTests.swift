@@ -1,8 +1,9 @@
 import Foundation
 import LEMCore
-@testable import LEMEngine
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 @Suite("ModelPool and LoadedModel")
 struct ModelPoolTests {
@@ -23,7 +24,9 @@ struct ModelPoolTests {
         func load(_ key: ModelKey) throws -> LoadedModel {
             lock.withLock { loads.append(key) }
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-            guard key.model.hasSuffix("llama3_tiny") else { throw ModelError.badConfig("no such model", source: key.model) }
+            guard key.model.hasSuffix("llama3_tiny") else {
+                throw ModelError.badConfig("no such model", source: key.model)
+            }
             let real = try LoadedModel.load(ModelKey(model: ModelPoolTests.tiny))
             return LoadedModel(key: key, model: real.model, tokenizer: real.tokenizer, weightBytes: bytes)
         }
@@ -108,8 +111,9 @@ struct ModelPoolTests {
         defer { try? FileManager.default.removeItem(at: run) }
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         let source = TestPaths.fixture("trainer/mlx_adapter")
-        try FileManager.default.copyItem(at: source.appendingPathComponent("adapter_config.json"),
-                                         to: run.appendingPathComponent("adapter_config.json"))
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("adapter_config.json"),
+            to: run.appendingPathComponent("adapter_config.json"))
         let file = run.appendingPathComponent("0000100_adapters.safetensors")
         try FileManager.default.copyItem(at: source.appendingPathComponent("adapters.safetensors"), to: file)
         let fromFile = try InferenceAdapter(path: file)

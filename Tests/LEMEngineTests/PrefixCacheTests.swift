@@ -2,8 +2,8 @@ import Foundation
 import LEMCore
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// `KVSnapshot` and `PrefixCache`: a restored prefix continues exactly as a fresh prefill (logits
 /// within 1e-5, greedy ids equal), sliding layers are restored only where their ring still holds
@@ -15,7 +15,7 @@ struct PrefixCacheTests {
         var out: [(String, any LanguageModel)] = [
             ("random llama", try RandomModels.model("llama", sliding: false)),
             ("random qwen2", try RandomModels.model("qwen2", sliding: false)),
-            ("random gemma3 sliding", try RandomModels.model("gemma3_text", sliding: true)),
+            ("random gemma3 sliding", try RandomModels.model("gemma3_text", sliding: true))
         ]
         for name in ["gemma3_tiny", "llama3_tiny", "qwen2_tiny"] {
             out.append((name, try ModelFactory.load(TestPaths.fixture("engine/\(name)"))))
@@ -24,7 +24,7 @@ struct PrefixCacheTests {
     }
 
     static func tokens(_ count: Int, vocab: Int, seed: Int) -> [Int] {
-        (0 ..< count).map { (($0 + 3) * 7919 + seed * 104_729) % vocab }
+        (0..<count).map { (($0 + 3) * 7919 + seed * 104_729) % vocab }
     }
 
     /// The cache after `prefill` tokens in one chunk, then the rest one token at a time (as a
@@ -42,9 +42,11 @@ struct PrefixCacheTests {
             let all = Self.tokens(30, vocab: model.config.vocabSize, seed: 1)
             let fresh = try model.forward(tokens: all, cache: model.makeCache(), logits: .all)
             let v = model.config.vocabSize
-            let snapshot = KVSnapshot(cache: try Self.computed(model, Array(all[..<24]), prefill: 10), tokens: Array(all[..<24]))
-            var restored = 0, refused = 0
-            for length in 0 ... 24 {
+            let snapshot = KVSnapshot(
+                cache: try Self.computed(model, Array(all[..<24]), prefill: 10), tokens: Array(all[..<24]))
+            var restored = 0
+            var refused = 0
+            for length in 0...24 {
                 guard snapshot.canRestore(length: length) else {
                     refused += 1
                     continue
@@ -58,7 +60,7 @@ struct PrefixCacheTests {
                     Issue.record(Comment(rawValue: problem))
                 }
             }
-            let sliding = (0 ..< model.config.numHiddenLayers).contains { model.config.window(layer: $0) != nil }
+            let sliding = (0..<model.config.numHiddenLayers).contains { model.config.window(layer: $0) != nil }
             #expect(snapshot.canRestore(length: 24), "\(name): the full snapshot must restore")
             // Full attention keeps everything: any length; a sliding ring of window W after decode
             // keeps W positions, so only lengths from 24 − 1 on (the ring's first + W − 1) restore.
@@ -81,12 +83,12 @@ struct PrefixCacheTests {
         #expect(!decoded.canRestore(length: 18) && !decoded.canRestore(length: 5) && decoded.canRestore(length: 0))
         // One chunk of 20: the ring grew to hold them all, so every length restores.
         let chunked = KVSnapshot(cache: try Self.computed(model, ids, prefill: 20), tokens: ids)
-        #expect((0 ... 20).allSatisfy { chunked.canRestore(length: $0) })
+        #expect((0...20).allSatisfy { chunked.canRestore(length: $0) })
         #expect(!chunked.canRestore(length: 21))
         // What is restored is only what a query can see: W − 1 rows for a sliding layer.
         let cache = chunked.restore(length: 12, config: model.config)
         #expect(cache.layers[0].positions.filter { $0 >= 0 }.sorted() == [9, 10, 11])
-        #expect(cache.layers[1].positions.filter { $0 >= 0 }.sorted() == Array(0 ..< 12))
+        #expect(cache.layers[1].positions.filter { $0 >= 0 }.sorted() == Array(0..<12))
     }
 
     /// Runs `request` and returns the ids and stats.
@@ -101,12 +103,13 @@ struct PrefixCacheTests {
         for name in ["llama3_tiny", "gemma3_tiny", "qwen2_tiny"] {
             let model = try ModelFactory.load(TestPaths.fixture("engine/\(name)"))
             let prefixes = PrefixCache(capacityBytes: 64 << 20)
-            let cached = Generator(model: model, prefixCache: prefixes, scope: PrefixCache.scope(for: ModelKey(model: name)))
+            let cached = Generator(
+                model: model, prefixCache: prefixes, scope: PrefixCache.scope(for: ModelKey(model: name)))
             let cold = Generator(model: model)
             let v = model.config.vocabSize
             var prompt = Self.tokens(12, vocab: v, seed: 3)
             var previous: [Int] = []  // what the last run left in the cache
-            for turn in 0 ..< 4 {
+            for turn in 0..<4 {
                 let request = GenerationRequest(promptIds: prompt, sampling: SamplingSettings(maxTokens: 6))
                 let reused = Self.run(cached, request)
                 let fresh = Self.run(cold, request)
@@ -122,7 +125,8 @@ struct PrefixCacheTests {
             }
             // Regenerating the last prompt: all but its last two tokens come from the cache.
             let last = GenerationRequest(promptIds: previous, sampling: SamplingSettings(maxTokens: 4))
-            let again = Self.run(cached, last), fresh = Self.run(cold, last)
+            let again = Self.run(cached, last)
+            let fresh = Self.run(cold, last)
             #expect(again.ids == fresh.ids)
             #expect(again.stats?.reusedTokens == previous.count - 2, "\(name) regenerate")
             // reusePrefix false neither reads nor counts.
@@ -144,8 +148,10 @@ struct PrefixCacheTests {
         var reusedCounts: [Int] = []
         for (k, seed) in [5, 6, 7].enumerated() {
             let prompt = shared + Self.tokens(20, vocab: v, seed: seed)
-            let request = GenerationRequest(promptIds: prompt, sampling: SamplingSettings(maxTokens: 6), prefillChunk: 8)
-            let reused = Self.run(cached, request), fresh = Self.run(cold, request)
+            let request = GenerationRequest(
+                promptIds: prompt, sampling: SamplingSettings(maxTokens: 6), prefillChunk: 8)
+            let reused = Self.run(cached, request)
+            let fresh = Self.run(cold, request)
             #expect(reused.ids == fresh.ids, "prompt \(k)")
             reusedCounts.append(reused.stats?.reusedTokens ?? -1)
         }
@@ -166,11 +172,12 @@ struct PrefixCacheTests {
         let v = model.config.vocabSize
         let kernel = Self.tokens(14, vocab: v, seed: 20)
         var reused: [Int] = []
-        for item in 0 ..< 5 {
+        for item in 0..<5 {
             let request = GenerationRequest(
                 promptIds: kernel + Self.tokens(5, vocab: v, seed: 30 + item), sampling: SamplingSettings(maxTokens: 5),
                 keepAnswer: false)
-            let a = Self.run(cached, request), b = Self.run(cold, request)
+            let a = Self.run(cached, request)
+            let b = Self.run(cold, request)
             #expect(a.ids == b.ids, "item \(item)")
             reused.append(a.stats?.reusedTokens ?? -1)
         }
@@ -187,7 +194,8 @@ struct PrefixCacheTests {
         func snapshot(_ n: Int, _ tokens: [Int] = ids) throws -> KVSnapshot {
             KVSnapshot(cache: try Self.computed(model, Array(tokens[..<n]), prefill: n), tokens: Array(tokens[..<n]))
         }
-        let a = PrefixCache.scope(for: ModelKey(model: "m")), b = PrefixCache.scope(for: ModelKey(model: "m"))
+        let a = PrefixCache.scope(for: ModelKey(model: "m"))
+        let b = PrefixCache.scope(for: ModelKey(model: "m"))
         #expect(a != b)
         let cache = PrefixCache(capacityBytes: 1 << 20)
         cache.insert(try snapshot(8), scope: a)
@@ -209,7 +217,9 @@ struct PrefixCacheTests {
         // The bound: room for about two of these; the least recently used goes first.
         let one = try snapshot(12).bytes
         let small = PrefixCache(capacityBytes: 2 * one + one / 2)
-        let x = try snapshot(12), y = try snapshot(12, other), z = try snapshot(12, Self.tokens(20, vocab: 40, seed: 9))
+        let x = try snapshot(12)
+        let y = try snapshot(12, other)
+        let z = try snapshot(12, Self.tokens(20, vocab: 40, seed: 9))
         small.insert(x, scope: a)
         small.insert(y, scope: a)
         _ = small.lookup(ids, scope: a, limit: 19)  // x becomes the most recently used
@@ -232,20 +242,24 @@ struct PrefixCacheTests {
         for q8 in [false, true] {
             let loaded = try LoadedModel.load(ModelKey(model: url), options: EngineOptions(q8Activations: q8))
             let model = loaded.model
-            let prefixes = try #require(loaded.prefixCache), scope = try #require(loaded.generator.prefixScope)
+            let prefixes = try #require(loaded.prefixCache)
+            let scope = try #require(loaded.generator.prefixScope)
             var messages: [ChatMessage] = [.user("Name three colours of the rainbow.")]
-            for turn in 0 ..< 3 {
+            for turn in 0..<3 {
                 var request = try loaded.chatRequest(messages: messages, sampling: SamplingSettings(maxTokens: 12))
                 let prompt = request.promptIds
                 if turn > 0 {
                     let match = prefixes.lookup(prompt, scope: scope, limit: prompt.count - 2)
                     let snapshot = try #require(match.snapshot, "\(name) q8 \(q8) turn \(turn): nothing cached")
                     let restored = snapshot.restore(length: match.length, config: model.config)
-                    let logits = try model.forward(tokens: Array(prompt[match.length...]), cache: restored, logits: .last)
+                    let logits = try model.forward(
+                        tokens: Array(prompt[match.length...]), cache: restored, logits: .last)
                     let fresh = try model.forward(tokens: prompt, cache: model.makeCache(), logits: .last)
                     let scale = Double(fresh.map { abs($0) }.max() ?? 1)
                     let c = compare(logits, fresh)
-                    print("\(name) q8 \(q8) turn \(turn): restored \(match.length) of \(prompt.count); \(c); max |logit| \(scale)")
+                    print(
+                        "\(name) q8 \(q8) turn \(turn): restored \(match.length) of \(prompt.count); \(c); max |logit| \(scale)"
+                    )
                     #expect(c.maxAbs <= 1e-5, "\(name) q8 \(q8) turn \(turn): \(c)")
                     #expect(Sampler.argmax(logits) == Sampler.argmax(fresh))
                 }

@@ -1,17 +1,18 @@
 import Foundation
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// The largest error Q8 activation quantization may add to `Σ w·x`: each element moves by at most
 /// half its block's step `max|x| / 127`, so `|Σ w·x − Σ w·x̂| ≤ Σ |w| · max|x|_block / 254`; plus a
 /// float-rounding allowance of 1e-5 · Σ|w·x| (summation order differs between the kernels).
 private func q8Bound(_ w: UnsafePointer<Float>, _ x: [Float], quantized: Bool) -> Double {
-    var bound = 0.0, mag = 0.0
-    for b in 0 ..< x.count / 32 {
-        let amax = Double(x[32 * b ..< 32 * b + 32].map { abs($0) }.max() ?? 0)
-        for i in 32 * b ..< 32 * b + 32 {
+    var bound = 0.0
+    var mag = 0.0
+    for b in 0..<x.count / 32 {
+        let amax = Double(x[32 * b..<32 * b + 32].map { abs($0) }.max() ?? 0)
+        for i in 32 * b..<32 * b + 32 {
             bound += abs(Double(w[i])) * amax / 254
             mag += abs(Double(w[i]) * Double(x[i]))
         }
@@ -34,16 +35,17 @@ private func checkKernelOnce(
     _ kernel: MatrixKernel, label: String, x: [Float], eightRowKernels: Bool,
     decode: (Int, UnsafeMutablePointer<Float>) -> Void
 ) {
-    let rows = kernel.rows, cols = kernel.columns
+    let rows = kernel.rows
+    let cols = kernel.columns
     var row = [Float](repeating: 0, count: cols)
     // The exact mode (f32 activations) differs from decode-then-dot only in summation order.
     let paths = MatvecPaths(kernel, x: x, eightRowKernels: eightRowKernels)
     let (fast, serial, scalar, exact) = (paths.pooled, paths.serial, paths.scalar, paths.exact)
     var worst = 0.0
-    for r in 0 ..< rows {
+    for r in 0..<rows {
         decode(r, &row)
         var naive = 0.0
-        for i in 0 ..< cols { naive += Double(row[i]) * Double(x[i]) }
+        for i in 0..<cols { naive += Double(row[i]) * Double(x[i]) }
         let bound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: kernel.quantizesActivation) }
         let exactBound = row.withUnsafeBufferPointer { q8Bound($0.baseAddress!, x, quantized: false) }
         if abs(Double(exact[r]) - naive) > exactBound {
@@ -78,8 +80,8 @@ struct QuantizedMatvecTests {
     static func randomGGML(_ type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], seed: UInt64) -> ByteBoxRows {
         var rng = TestRNG(state: seed)
         let rowBytes = type.rowBytes(cols)
-        var bytes = (0 ..< rows * rowBytes).map { _ in rng.byte() }
-        for b in 0 ..< rows * cols / type.blockSize {
+        var bytes = (0..<rows * rowBytes).map { _ in rng.byte() }
+        for b in 0..<rows * cols / type.blockSize {
             for off in scaleOffsets {
                 let h = HalfFloat.floatToF16(rng.float(0.0005, 0.02))
                 bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
@@ -96,10 +98,10 @@ struct QuantizedMatvecTests {
         rows: Int, cols: Int, bits: Int, groupSize: Int, scaleType: SafetensorsDType
     ) throws -> (tensor: MLXQuantizedTensor, url: URL) {
         var rng = TestRNG(state: UInt64(bits * 1000 + groupSize))
-        let packed = (0 ..< rows * cols * bits / 8).map { _ in rng.byte() }
+        let packed = (0..<rows * cols * bits / 8).map { _ in rng.byte() }
         let groups = rows * cols / groupSize
-        let scales = (0 ..< groups).map { _ in rng.float(0.001, 0.02) }
-        let biases = (0 ..< groups).map { _ in rng.float(-0.1, 0.1) }
+        let scales = (0..<groups).map { _ in rng.float(0.001, 0.02) }
+        let biases = (0..<groups).map { _ in rng.float(-0.1, 0.1) }
         return try temporaryMLXTensor(
             rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType, packed: packed,
             scales: scales, biases: biases)
@@ -127,25 +129,26 @@ struct QuantizedMatvecTests {
     static func activation(_ n: Int, seed: UInt64) -> [Float] {
         var rng = TestRNG(state: seed)
         // Mixed magnitudes per block, as real activations have (outlier channels included).
-        return (0 ..< n).map { i in rng.float(-1, 1) * (i % 97 == 0 ? 20 : 1) }
+        return (0..<n).map { i in rng.float(-1, 1) * (i % 97 == 0 ? 20 : 1) }
     }
 
     @Test(arguments: [
         (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
-        (.q4_K, [0, 2]), (.q5_K, [0, 2]), (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, []),
+        (.q4_K, [0, 2]), (.q5_K, [0, 2]), (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, [])
     ])
     func randomBlocks(type: GGMLType, scaleOffsets: [Int]) throws {
-        let cols = 512, rows = 67
+        let cols = 512
+        let rows = 67
         let m: ByteBoxRows
         switch type {
         case .f32:
             var rng = TestRNG(state: 7)
-            let floats = (0 ..< rows * cols).map { _ in rng.float(-0.1, 0.1) }
+            let floats = (0..<rows * cols).map { _ in rng.float(-0.1, 0.1) }
             m = ByteBoxRows(box: TestBytes(floats.withUnsafeBytes { Array($0) }), type: .f32, rows: rows, cols: cols)
         case .f16, .bf16:
             var rng = TestRNG(state: 9)
             var bytes: [UInt8] = []
-            for _ in 0 ..< rows * cols {
+            for _ in 0..<rows * cols {
                 let f = rng.float(-0.1, 0.1)
                 let h = type == .f16 ? HalfFloat.floatToF16(f) : HalfFloat.floatToBF16(f)
                 bytes += [UInt8(h & 0xFF), UInt8(h >> 8)]
@@ -162,13 +165,14 @@ struct QuantizedMatvecTests {
     /// An odd number of 32-blocks per row (17 and 1): the AVX2 kernels run even and odd blocks on
     /// two accumulator chains, so the lone last block takes their tail path.
     @Test(arguments: [
-        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
+        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0])
     ])
     func oddBlockCount(type: GGMLType, scaleOffsets: [Int]) throws {
         for cols in [544, 32] {
             let m = Self.randomGGML(type, rows: 23, cols: cols, scaleOffsets: scaleOffsets, seed: 17)
             let kernel = try #require(m.kernel, "no kernel for \(type.name)")
-            checkKernel(kernel, label: "\(type.name) cols \(cols)", x: Self.activation(cols, seed: 19), decode: m.decode)
+            checkKernel(
+                kernel, label: "\(type.name) cols \(cols)", x: Self.activation(cols, seed: 19), decode: m.decode)
         }
     }
 
@@ -176,15 +180,20 @@ struct QuantizedMatvecTests {
     /// `MLXQuantizedTensor` conformance.
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (4, 32, .bf16), (8, 64, .f32), (8, 128, .f16), (4, 128, .f32)])
     func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
-        let rows = 40, cols = 256
-        let (tensor, url) = try Self.mlxTensor(rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType)
+        let rows = 40
+        let cols = 256
+        let (tensor, url) = try Self.mlxTensor(
+            rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType)
         defer { try? FileManager.default.removeItem(at: url) }
         let kernel = try #require(MatrixKernel(tensor))
         checkKernel(kernel, label: tensor.encoding, x: Self.activation(cols, seed: 5), decode: tensor.decodeRow)
     }
 
     /// Rows of the real models: every format they use, llama's permuted q/k rows, the output head.
-    @Test(.enabled(if: TestPaths.smolLM2 != nil || TestPaths.gemma3 != nil, "no default model installed: run Scripts/setup.sh"))
+    @Test(
+        .enabled(
+            if: TestPaths.smolLM2 != nil || TestPaths.gemma3 != nil, "no default model installed: run Scripts/setup.sh")
+    )
     func realModelRows() throws {
         let names: [(URL?, String)] = [
             (TestPaths.smolLM2, "model.layers.0.self_attn.q_proj.weight"),  // Q4_1, permuted
@@ -195,7 +204,7 @@ struct QuantizedMatvecTests {
             (TestPaths.gemma3, "model.layers.1.self_attn.v_proj.weight"),
             (TestPaths.gemma3, "model.layers.0.mlp.down_proj.weight"),
             (TestPaths.gemma3, "model.layers.1.mlp.down_proj.weight"),
-            (TestPaths.gemma3, "model.layers.2.self_attn.o_proj.weight"),  // Q4_K
+            (TestPaths.gemma3, "model.layers.2.self_attn.o_proj.weight")  // Q4_K
         ]
         var seen = Set<String>()
         for (url, name) in names {
@@ -204,7 +213,9 @@ struct QuantizedMatvecTests {
             let t = try files.tensor(name)
             seen.insert(t.encoding)
             let kernel = try #require(MatrixKernel(t), "\(name) (\(t.encoding)) has no kernel")
-            checkKernel(kernel, label: "\(url.lastPathComponent) \(name) \(t.encoding)", x: Self.activation(t.columns, seed: 11), decode: t.decodeRow)
+            checkKernel(
+                kernel, label: "\(url.lastPathComponent) \(name) \(t.encoding)",
+                x: Self.activation(t.columns, seed: 11), decode: t.decodeRow)
         }
         // The output head (the tied embedding), checked on a slice of rows through the pool.
         for url in [TestPaths.smolLM2, TestPaths.gemma3].compactMap({ $0 }) {
@@ -215,7 +226,8 @@ struct QuantizedMatvecTests {
             var out = [Float](repeating: 0, count: t.rows)
             x.withUnsafeBufferPointer {
                 Kernels.matvec(
-                    $0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out, options: EngineOptions(q8Activations: true))
+                    $0.baseAddress!, kernel: kernel, scratch: &scratch, out: &out,
+                    options: EngineOptions(q8Activations: true))
             }
             var row = [Float](repeating: 0, count: t.columns)
             for r in stride(from: 0, to: t.rows, by: 997) {
@@ -225,7 +237,9 @@ struct QuantizedMatvecTests {
                 #expect(abs(Double(out[r]) - naive) <= bound, "head row \(r): \(out[r]) vs \(naive)")
             }
         }
-        if TestPaths.gemma3 != nil { #expect(seen.isSuperset(of: ["q5_0", "q8_0", "q4_K", "q6_K"]), "formats seen: \(seen)") }
+        if TestPaths.gemma3 != nil {
+            #expect(seen.isSuperset(of: ["q5_0", "q8_0", "q4_K", "q6_K"]), "formats seen: \(seen)")
+        }
     }
 
     /// A thread count set through the API is used, and 1 thread gives the same rows.
@@ -234,7 +248,8 @@ struct QuantizedMatvecTests {
         let kernel = try #require(m.kernel)
         let x = Self.activation(1024, seed: 2)
         var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: 1024))
-        var a = [Float](repeating: 0, count: 300), b = a
+        var a = [Float](repeating: 0, count: 300)
+        var b = a
         let before = Kernels.threadCount
         defer { Kernels.setThreadCount(before) }
         Kernels.setThreadCount(1)

@@ -5,7 +5,9 @@ import LEMFormats
 enum RandomModels {
     static func config(_ type: String, sliding: Bool) -> ModelConfig {
         let layers = 3
-        let kinds: [ModelConfig.LayerKind] = sliding ? [.slidingAttention, .fullAttention, .slidingAttention] : Array(repeating: .fullAttention, count: layers)
+        let kinds: [ModelConfig.LayerKind] =
+            sliding
+            ? [.slidingAttention, .fullAttention, .slidingAttention] : Array(repeating: .fullAttention, count: layers)
         return ModelConfig(
             modelType: type, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: layers, numAttentionHeads: 4,
             numKeyValueHeads: 2, headDim: 8, vocabSize: 40, rmsNormEps: 1e-6, ropeTheta: 10_000,
@@ -20,15 +22,18 @@ enum RandomModels {
     static func tensors(for config: ModelConfig, seed: UInt64) -> [String: any WeightTensor] {
         var rng = Xoshiro256(seed: seed)
         var t = [String: any WeightTensor]()
-        let c = config.hiddenSize, f = config.intermediateSize, d = config.headDim
-        let q = config.numAttentionHeads * d, kv = config.numKeyValueHeads * d
+        let c = config.hiddenSize
+        let f = config.intermediateSize
+        let d = config.headDim
+        let q = config.numAttentionHeads * d
+        let kv = config.numKeyValueHeads * d
         func add(_ name: String, _ shape: [Int], scale: Float = 0.3) {
             t[name] = ArrayTensor.random(name, shape, scale: scale, rng: &rng)
         }
         add("model.embed_tokens.weight", [config.vocabSize, c], scale: 1)
         add("model.norm.weight", [c])
         let gemma = config.modelType.hasPrefix("gemma")
-        for i in 0 ..< config.numHiddenLayers {
+        for i in 0..<config.numHiddenLayers {
             let p = "model.layers.\(i)."
             add(p + "input_layernorm.weight", [c])
             add(p + "post_attention_layernorm.weight", [c])
@@ -56,6 +61,7 @@ enum RandomModels {
 
     static func model(_ type: String, sliding: Bool, seed: UInt64 = 7) throws -> any LanguageModel {
         let config = config(type, sliding: sliding)
-        return try ModelFactory.makeModel(config: config, tensors: tensors(for: config, seed: seed), source: "random \(type)")
+        return try ModelFactory.makeModel(
+            config: config, tensors: tensors(for: config, seed: seed), source: "random \(type)")
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import LEMCore
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// llama.cpp's (and transformers') outputs on a default GGUF (Scripts/fixtures_golden_llamacpp.py).
 struct LlamaCppGolden: Decodable {
@@ -62,12 +62,15 @@ struct RealModelTests {
                 let vsTransformers = maxDiff(logits, ids: t.top50_ids, values: t.top50_logits)
                 line += ", vs transformers \(vsTransformers)"
                 #expect(vsTransformers <= transformersTol, "\(name) prompt \(k): vs transformers \(vsTransformers)")
-                #expect(Sampler.argmax(logits) == t.top50_ids[0], "\(name) prompt \(k): argmax differs from transformers")
+                #expect(
+                    Sampler.argmax(logits) == t.top50_ids[0], "\(name) prompt \(k): argmax differs from transformers")
             }
             var ids: [Int] = []
             let stop = Set([golden.eos_id].compactMap { $0 }).union(model.config.eosTokenIds)
             let stats = generator.run(
-                GenerationRequest(promptIds: prompt.prompt_ids, sampling: SamplingSettings(maxTokens: prompt.generated_ids.count), stopTokenIds: stop)
+                GenerationRequest(
+                    promptIds: prompt.prompt_ids, sampling: SamplingSettings(maxTokens: prompt.generated_ids.count),
+                    stopTokenIds: stop)
             ) { if case .token(let id, _) = $0 { ids.append(id) } }
             let golden = prompt.generated_ids
             let common = zip(ids, golden).prefix { $0 == $1 }.count
@@ -79,7 +82,9 @@ struct RealModelTests {
                 let context = prompt.prompt_ids + ids[..<common]
                 let l = try model.forward(tokens: Array(context), cache: model.makeCache(), logits: .last)
                 let ourMargin = Double(l[ids[common]] - l[golden[common]])
-                #expect(ourMargin <= 2 * vsLlama, "\(name) prompt \(k): diverges from llama.cpp at step \(common) with margin \(ourMargin)")
+                #expect(
+                    ourMargin <= 2 * vsLlama,
+                    "\(name) prompt \(k): diverges from llama.cpp at step \(common) with margin \(ourMargin)")
                 line += "; equal for \(common) tokens, then a near-tie (our margin \(ourMargin))"
             } else {
                 Issue.record("\(name) prompt \(k): \(ids.count) ids vs llama.cpp's \(golden.count)")
@@ -94,7 +99,8 @@ struct RealModelTests {
         .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"),
         .enabled(if: smolGolden != nil, "Tests/Fixtures/golden/smollm2.json missing"))
     func smolLM2() throws {
-        try check(model: TestPaths.smolLM2!, golden: Self.smolGolden!, name: "smollm2", llamaTol: 1.5, transformersTol: 1e-3)
+        try check(
+            model: TestPaths.smolLM2!, golden: Self.smolGolden!, name: "smollm2", llamaTol: 1.5, transformersTol: 1e-3)
     }
 
     @Test(
@@ -102,6 +108,7 @@ struct RealModelTests {
         .enabled(if: TestPaths.gemma3 != nil, "Gemma 3 270M not installed: run Scripts/setup.sh"),
         .enabled(if: gemmaGolden != nil, "Tests/Fixtures/golden/gemma3_270m.json missing"))
     func gemma3() throws {
-        try check(model: TestPaths.gemma3!, golden: Self.gemmaGolden!, name: "gemma3", llamaTol: 1.5, transformersTol: 1e-3)
+        try check(
+            model: TestPaths.gemma3!, golden: Self.gemmaGolden!, name: "gemma3", llamaTol: 1.5, transformersTol: 1e-3)
     }
 }

@@ -10,7 +10,7 @@ struct SamplerTests {
     func frequencies(_ parameters: SamplingSettings, draws: Int = 20_000) -> [Double] {
         var sampler = Sampler(settings: parameters)
         var counts = [Double](repeating: 0, count: logits.count)
-        for _ in 0 ..< draws { counts[sampler.sample(logits: logits, history: [])] += 1 }
+        for _ in 0..<draws { counts[sampler.sample(logits: logits, history: [])] += 1 }
         return counts.map { $0 / Double(draws) }
     }
 
@@ -53,12 +53,13 @@ struct SamplerTests {
     @Test("the same seed repeats the same choices; another seed differs")
     func reproducible() {
         let params = SamplingSettings(temperature: 1.3, seed: 99)
-        var a = Sampler(settings: params), b = Sampler(settings: params)
+        var a = Sampler(settings: params)
+        var b = Sampler(settings: params)
         var c = Sampler(settings: SamplingSettings(temperature: 1.3, seed: 100))
-        let wide = (0 ..< 50).map { Float($0 % 7) * 0.1 }
-        let sa = (0 ..< 100).map { _ in a.sample(logits: wide, history: []) }
-        let sb = (0 ..< 100).map { _ in b.sample(logits: wide, history: []) }
-        let sc = (0 ..< 100).map { _ in c.sample(logits: wide, history: []) }
+        let wide = (0..<50).map { Float($0 % 7) * 0.1 }
+        let sa = (0..<100).map { _ in a.sample(logits: wide, history: []) }
+        let sb = (0..<100).map { _ in b.sample(logits: wide, history: []) }
+        let sc = (0..<100).map { _ in c.sample(logits: wide, history: []) }
         #expect(sa == sb)
         #expect(sa != sc)
     }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import LEMEngine
 import LEMFormats
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 /// The speed benchmark's bookkeeping (counts, greedy ids, validation, report shape) — never its
 /// timings, which depend on the machine.
@@ -34,7 +35,7 @@ struct SpeedBenchmarkTests {
         let cache = model.makeCache()
         var next = Sampler.argmax(try model.forward(tokens: prompt, cache: cache, logits: .last))
         var expected: [Int] = []
-        for _ in 0 ..< 7 {
+        for _ in 0..<7 {
             next = Sampler.argmax(try model.forward(tokens: [next], cache: cache, logits: .last))
             expected.append(next)
         }
@@ -59,7 +60,9 @@ struct SpeedBenchmarkTests {
         let model = try RandomModels.model("llama", sliding: false)  // context 64
         #expect(throws: GenerationError.self) { try SpeedBenchmark(promptTokens: 60, genTokens: 5).run(model: model) }
         #expect(throws: GenerationError.self) { try SpeedBenchmark(promptTokens: 0, genTokens: 5).run(model: model) }
-        #expect(throws: GenerationError.self) { try SpeedBenchmark(promptTokens: 4, genTokens: 4, runs: 0).run(model: model) }
+        #expect(throws: GenerationError.self) {
+            try SpeedBenchmark(promptTokens: 4, genTokens: 4, runs: 0).run(model: model)
+        }
         let message = SpeedBenchmark(promptTokens: 60, genTokens: 5).validationError(config: model.config)
         #expect(message?.contains("context of 64") == true)
     }
@@ -74,7 +77,10 @@ struct SpeedBenchmarkTests {
             options: EngineOptions(q8Activations: true, eightRowKernels: false, prefill: .poolTiles), loadSeconds: 0.1,
             runs: [run, run, run], peakRSSMB: 300, modelBytes: 1000, decodeBytesPerToken: 900)
         let json = report.json()
-        #expect(json.hasPrefix("{\"prompt_tokens_per_s\": 256.000, \"gen_tokens_per_s\": 32.000, \"ttft_ms\": 510.000, \"peak_rss_mb\": 300.000, "))
+        #expect(
+            json.hasPrefix(
+                "{\"prompt_tokens_per_s\": 256.000, \"gen_tokens_per_s\": 32.000, \"ttft_ms\": 510.000, \"peak_rss_mb\": 300.000, "
+            ))
         let parsed = try JSONSerialization.jsonObject(with: Data(json.utf8))
         let object = try #require(parsed as? [String: Any])
         #expect(object["model"] as? String == "m \"q\".gguf")

@@ -2,8 +2,8 @@ import Foundation
 import LEMCore
 import LEMEngine
 import LEMFormats
-import Testing
 import TestSupport
+import Testing
 
 /// transformers' outputs for a tiny random model (Scripts/fixtures_tiny_models.py).
 struct TinyModelReference: Decodable {
@@ -90,7 +90,9 @@ struct TinyModelReferenceTests {
         let (dir, ref) = try TinyModelReference.load(name)
         let generator = Generator(model: try ModelFactory.load(dir))
         var ids: [Int] = []
-        let stats = generator.run(GenerationRequest(promptIds: ref.inputIds, sampling: SamplingSettings(maxTokens: ref.greedy.ids.count))) {
+        let stats = generator.run(
+            GenerationRequest(promptIds: ref.inputIds, sampling: SamplingSettings(maxTokens: ref.greedy.ids.count))
+        ) {
             if case .token(let id, _) = $0 { ids.append(id) }
         }
         #expect(ids == ref.greedy.ids)

@@ -69,7 +69,9 @@ enum TokenizerFixtures {
     }()
 
     /// Compares a tokenizer against the reference ids; returns descriptions of the mismatches.
-    static func mismatches(_ tokenizer: Tokenizer, _ ref: Reference, limit: Int = 8) throws -> (count: Int, examples: [String]) {
+    static func mismatches(_ tokenizer: Tokenizer, _ ref: Reference, limit: Int = 8) throws -> (
+        count: Int, examples: [String]
+    ) {
         var count = 0
         var examples: [String] = []
         for (k, text) in strings.enumerated() {
@@ -77,7 +79,9 @@ enum TokenizerFixtures {
             if ids != ref.ids[k] {
                 count += 1
                 if examples.count < limit {
-                    examples.append("#\(k) \(text.debugDescription.prefix(120)): got \(ids.prefix(40)) expected \(ref.ids[k].prefix(40))")
+                    examples.append(
+                        "#\(k) \(text.debugDescription.prefix(120)): got \(ids.prefix(40)) expected \(ref.ids[k].prefix(40))"
+                    )
                 }
             }
         }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import LEMEngine
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 /// Token ids and round trips against HF tokenizers on real vocabularies.
 @Suite("Tokenizer reference ids")
@@ -14,7 +15,10 @@ struct TokenizerReferenceTests {
         let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
         #expect(TokenizerFixtures.strings.count >= 2000)
         let (count, examples) = try TokenizerFixtures.mismatches(tokenizer, ref)
-        #expect(count == 0, "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))")
+        #expect(
+            count == 0,
+            "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))"
+        )
     }
 
     @Test(
@@ -37,9 +41,13 @@ struct TokenizerReferenceTests {
         var failures: [String] = []
         for (k, text) in TokenizerFixtures.strings.enumerated() where ref.roundtrip[k] {
             let decoded = tokenizer.decode(try tokenizer.encode(text, addSpecialTokens: false))
-            if decoded != text { failures.append("#\(k) \(text.debugDescription.prefix(80)) → \(decoded.debugDescription.prefix(80))") }
+            if decoded != text {
+                failures.append("#\(k) \(text.debugDescription.prefix(80)) → \(decoded.debugDescription.prefix(80))")
+            }
         }
-        #expect(failures.isEmpty, "\(name): \(failures.count) round-trip failures:\n\(failures.prefix(8).joined(separator: "\n"))")
+        #expect(
+            failures.isEmpty,
+            "\(name): \(failures.count) round-trip failures:\n\(failures.prefix(8).joined(separator: "\n"))")
     }
 
     @Test(
@@ -60,7 +68,8 @@ struct TokenizerReferenceTests {
         "Gemma 3 tokenizer.json (SentencePiece-style BPE) and its GGUF give the same ids",
         .enabled(
             if: TokenizerFixtures.folder("gemma3") != nil && TestPaths.gemma3 != nil,
-            "needs ~/.cache/lem/tokenizers/gemma3 (Scripts/fixtures_tokenizer.py) and the Gemma 3 GGUF (Scripts/setup.sh)"))
+            "needs ~/.cache/lem/tokenizers/gemma3 (Scripts/fixtures_tokenizer.py) and the Gemma 3 GGUF (Scripts/setup.sh)"
+        ))
     func gemmaJSONMatchesGGUF() throws {
         let json = try #require(TokenizerFixtures.loaded["gemma3"], "gemma3 tokenizer.json failed to load")
         let gguf = try #require(TokenizerFixtures.ggufLoaded["gemma3"], "gemma3 GGUF tokenizer failed to load")
@@ -74,13 +83,18 @@ struct TokenizerReferenceTests {
             "<start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\n",
             "混合テキスト with English, العربية, हिन्दी, 한국어 and emoji 🧪🧬🇯🇵 in one line.",
             "\u{1F600}\u{0301}\u{200D}\u{FE0F} zero width\u{200B}joiners and \u{00A0}nbsp",
-            String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40),
+            String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40)
         ]
         var differing: [String] = []
         for text in TokenizerFixtures.strings + extra {
             for special in [false, true] {
-                let a = try json.encode(text, addSpecialTokens: special), b = try gguf.encode(text, addSpecialTokens: special)
-                if a != b { differing.append("\(text.debugDescription.prefix(80)) special=\(special): json \(a.prefix(20)) gguf \(b.prefix(20))") }
+                let a = try json.encode(text, addSpecialTokens: special)
+                let b = try gguf.encode(text, addSpecialTokens: special)
+                if a != b {
+                    differing.append(
+                        "\(text.debugDescription.prefix(80)) special=\(special): json \(a.prefix(20)) gguf \(b.prefix(20))"
+                    )
+                }
             }
         }
         #expect(differing.isEmpty, "\(differing.count) texts differ:\n\(differing.prefix(8).joined(separator: "\n"))")

@@ -1,22 +1,31 @@
 import Foundation
 import LEMCore
-@testable import LEMEngine
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 /// Tokenizer behaviour on small hand-made vocabularies: SentencePiece-style BPE with byte
 /// fallback, Metaspace, added tokens, streaming and bad input.
 @Suite("Tokenizer")
 struct TokenizerTests {
     /// A tiny SentencePiece-style tokenizer.json: 256 byte tokens, ▁, a, b, ab, ▁ab.
-    static func tinyJSON(preTokenizer: String = "null", normalizer: String? = nil, decoder: String? = nil,
-                         added: String = "", merges: String = #"["a b", "▁ ab"]"#) -> Data {
+    static func tinyJSON(
+        preTokenizer: String = "null", normalizer: String? = nil, decoder: String? = nil,
+        added: String = "", merges: String = #"["a b", "▁ ab"]"#
+    ) -> Data {
         var vocab = [#""<unk>": 0"#]
         for b in 0..<256 { vocab.append(String(format: "\"<0x%02X>\": %d", b, b + 1)) }
-        vocab += [#""▁": 257"#, #""a": 258"#, #""b": 259"#, #""ab": 260"#, #""▁ab": 261"#, #""ba": 265"#, #""aa": 266"#,
-                  #""▁b": 267"#]
-        let norm = normalizer ?? #"{"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}"#
-        let dec = decoder ?? #"{"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "▁"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}"#
+        vocab += [
+            #""▁": 257"#, #""a": 258"#, #""b": 259"#, #""ab": 260"#, #""▁ab": 261"#, #""ba": 265"#, #""aa": 266"#,
+            #""▁b": 267"#
+        ]
+        let norm =
+            normalizer
+            ?? #"{"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}"#
+        let dec =
+            decoder
+            ?? #"{"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "▁"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}"#
         let json = """
             {"added_tokens": [{"id": 262, "content": "<s>", "special": true}\(added)],
              "normalizer": \(norm), "pre_tokenizer": \(preTokenizer), "decoder": \(dec),
@@ -47,7 +56,8 @@ struct TokenizerTests {
     func metaspace() throws {
         let pre = #"{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}"#
         let dec = #"{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}"#
-        let t = try Tokenizer.parse(json: Self.tinyJSON(preTokenizer: pre, normalizer: "null", decoder: dec), path: "tiny.json")
+        let t = try Tokenizer.parse(
+            json: Self.tinyJSON(preTokenizer: pre, normalizer: "null", decoder: dec), path: "tiny.json")
         #expect(try t.encode("ab ab", addSpecialTokens: false) == [261, 261])
         #expect(try t.encode("<s>ab", addSpecialTokens: false) == [262, 260])
         #expect(t.decode([261, 261]) == "ab ab")
@@ -55,7 +65,8 @@ struct TokenizerTests {
 
     @Test("added tokens: longest match, lstrip/rstrip absorb whitespace")
     func addedTokens() throws {
-        let added = #", {"id": 263, "content": "<m>", "special": true, "lstrip": true, "rstrip": true}, {"id": 264, "content": "<m>>", "special": false}"#
+        let added =
+            #", {"id": 263, "content": "<m>", "special": true, "lstrip": true, "rstrip": true}, {"id": 264, "content": "<m>>", "special": false}"#
         let t = try Tokenizer.parse(json: Self.tinyJSON(added: added), path: "tiny.json")
         #expect(try t.encode("ab <m> ab", addSpecialTokens: false) == [261, 263, 261])
         #expect(try t.encode("ab<m>>", addSpecialTokens: false) == [261, 264])
@@ -98,7 +109,8 @@ struct TokenizerTests {
 
     @Test("heap merge loop equals the plain quadratic loop (its oracle)")
     func heapMatchesOracle() throws {
-        let t = try Tokenizer.parse(json: Self.tinyJSON(merges: #"["a b", "▁ ab", "b a", "a a", "▁ b"]"#), path: "tiny.json")
+        let t = try Tokenizer.parse(
+            json: Self.tinyJSON(merges: #"["a b", "▁ ab", "b a", "a a", "▁ b"]"#), path: "tiny.json")
         var state: UInt64 = 42
         for _ in 0..<300 {
             var symbols: [Int] = []
@@ -106,7 +118,8 @@ struct TokenizerTests {
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 symbols.append([257, 258, 259][Int(state >> 40) % 3])
             }
-            var heap = symbols, plain = symbols
+            var heap = symbols
+            var plain = symbols
             t.model.merge(&heap, allowSmallPath: false)
             t.model.mergeSmall(&plain)
             #expect(heap == plain, "\(symbols)")
@@ -116,30 +129,52 @@ struct TokenizerTests {
     @Test("malformed tokenizer.json gives errors naming the problem")
     func malformed() throws {
         func message(_ json: String) -> String {
-            do { _ = try Tokenizer.parse(json: Data(json.utf8), path: "bad.json"); return "" } catch { return "\(error)" }
+            do {
+                _ = try Tokenizer.parse(json: Data(json.utf8), path: "bad.json")
+                return ""
+            } catch { return "\(error)" }
         }
         #expect(message(#"{"added_tokens": []}"#).contains("bad.json: invalid tokenizer: missing \"model\""))
         #expect(message("{not json").contains("not valid JSON"))
         #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}"#).contains("merges[0]"))
-        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["ab"]}}"#).contains("expected \"left right\""))
-        #expect(message(#"{"model": {"type": "Unigram", "vocab": []}}"#).contains("unsupported tokenizer feature: model type \"Unigram\""))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["ab"]}}"#).contains(
+                "expected \"left right\""))
+        #expect(
+            message(#"{"model": {"type": "Unigram", "vocab": []}}"#).contains(
+                "unsupported tokenizer feature: model type \"Unigram\""))
         #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}"#).contains("non-negative"))
         // The vocabulary scanner's own errors (model.vocab and model.merges skip the JSON tree).
-        #expect(message(#"{"model": {"type": "BPE", "vocab": ["a"], "merges": []}}"#).contains("model.vocab: expected an object"))
-        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 1.5}, "merges": []}}"#).contains("model.vocab[\"a\"]"))
-        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0 "b": 1}, "merges": []}}"#).contains("expected ',' or '}'"))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": ["a"], "merges": []}}"#).contains(
+                "model.vocab: expected an object"))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": {"a": 1.5}, "merges": []}}"#).contains("model.vocab[\"a\"]"))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": {"a": 0 "b": 1}, "merges": []}}"#).contains(
+                "expected ',' or '}'"))
         #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}}}"#).contains("model.merges: expected a list"))
-        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [7]}}"#).contains("model.merges[0]: expected a string or a pair"))
-        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}}"#).contains("model.merges[0]"))
-        #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [["a", "b"]]}}"#).contains("\"a\" + \"b\" uses a token not in the vocabulary"))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [7]}}"#).contains(
+                "model.merges[0]: expected a string or a pair"))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}}"#).contains("model.merges[0]"))
+        #expect(
+            message(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": [["a", "b"]]}}"#).contains(
+                "\"a\" + \"b\" uses a token not in the vocabulary"))
         #expect(message(#"{"model": {"type": "BPE", "vocab": {"a": 0, "merges": []}}"#).contains("not valid JSON"))
         var badUTF8 = Array(#"{"model": {"type": "BPE", "vocab": {"a"#.utf8)
         badUTF8 += [0xFF] + Array(#"": 0}, "merges": []}}"#.utf8)
-        do { _ = try Tokenizer.parse(json: Data(badUTF8), path: "bad.json"); Issue.record("invalid UTF-8 accepted") } catch {
+        do {
+            _ = try Tokenizer.parse(json: Data(badUTF8), path: "bad.json")
+            Issue.record("invalid UTF-8 accepted")
+        } catch {
             #expect("\(error)".contains("invalid UTF-8"))
         }
         let pre = #"{"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated"}"#
-        #expect(message(#"{"pre_tokenizer": \#(pre), "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#).contains("Split regex"))
+        #expect(
+            message(#"{"pre_tokenizer": \#(pre), "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#).contains(
+                "Split regex"))
         #expect(throws: TokenizerError.self) { try Tokenizer.load(from: URL(fileURLWithPath: "/nonexistent/model")) }
     }
 
@@ -165,8 +200,9 @@ struct TokenizerTests {
             #expect(t.eosTokenIds.contains(1))
             #expect(t.vocabSize == 262144)
             let template = try ChatTemplate(tokenizer: t)
-            #expect(try template.render(messages: [ChatMessage(role: "user", content: "Hi")])
-                == "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n")
+            #expect(
+                try template.render(messages: [ChatMessage(role: "user", content: "Hi")])
+                    == "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n")
         }
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
-import LEMScoring
 import LEMCore
 import LEMEngine
-import StoreTestSupport
-import Testing
-import TestSupport
+import LEMScoring
 import LEMStore
+import StoreTestSupport
+import TestSupport
+import Testing
+
 @testable import LEMEval
 
 /// `--adapter-path` on the committed tiny Llama fixture and its PEFT LoRA (no installed model needed).
@@ -17,15 +18,20 @@ struct AdapterBenchRunTests {
         let db = try TempDatabase.mini()
         let base = TestPaths.fixture("engine/llama3_tiny")
         let adapter = TestPaths.fixture("adapters/llama3_lora_partial")
-        let plan = BenchRunPlan(model: ModelKey(model: base, adapter: adapter), benchmark: "mini", limit: 2, maxTokens: 3, seed: 5)
+        let plan = BenchRunPlan(
+            model: ModelKey(model: base, adapter: adapter), benchmark: "mini", limit: 2, maxTokens: 3, seed: 5)
         let model = try LoadedModel.load(plan.model)
         #expect(model.key.storedName == "llama3_tiny+llama3_lora_partial")
         let runID = try await plan.run(store: db.store, model: model)
-        let run = try #require(try syncRead(db.store) { try Row.fetchOne($0, sql: "SELECT * FROM run WHERE id = ?", arguments: [runID]) })
+        let run = try #require(
+            try syncRead(db.store) { try Row.fetchOne($0, sql: "SELECT * FROM run WHERE id = ?", arguments: [runID]) })
         #expect(run["adapter"] == adapter.standardizedFileURL.path)
-        #expect(try scalar(db.store, "SELECT name FROM model WHERE id = \(run["model_id"] as Int64)", as: String.self)
+        #expect(
+            try scalar(db.store, "SELECT name FROM model WHERE id = \(run["model_id"] as Int64)", as: String.self)
                 == "llama3_tiny+llama3_lora_partial")
-        let tokens = try syncRead(db.store) { try Int.fetchAll($0, sql: "SELECT tokens FROM response WHERE run_id = ?", arguments: [runID]) }
+        let tokens = try syncRead(db.store) {
+            try Int.fetchAll($0, sql: "SELECT tokens FROM response WHERE run_id = ?", arguments: [runID])
+        }
         #expect(tokens.count == 2 && tokens.allSatisfy { (0...3).contains($0) })
         // Without the adapter the same plan is a different run identity (and model name).
         var plain = plan

@@ -1,11 +1,12 @@
 import Foundation
+import LEMCore
 import LEMEngine
 import LEMScoring
-import LEMCore
-import StoreTestSupport
-import Testing
-import TestSupport
 import LEMStore
+import StoreTestSupport
+import TestSupport
+import Testing
+
 @testable import LEMEval
 
 /// The engine side of training probes: prompts from files and the seeds folder, greedy answers
@@ -15,7 +16,8 @@ import LEMStore
     static let adapter = TestPaths.fixture("adapters/llama3_lora_partial")
 
     func temp(_ name: String, _ text: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lem-probe-\(UUID().uuidString)-\(name)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lem-probe-\(UUID().uuidString)-\(name)")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url
     }
@@ -23,12 +25,15 @@ import LEMStore
     @Test func promptFilesInThreeFormats() throws {
         let json = try ProbePrompt.load(file: temp("p.json", #"[{"id": "A1", "domain": "d", "prompt": "one"}, "two"]"#))
         #expect(json == [ProbePrompt(id: "A1", domain: "d", prompt: "one"), ProbePrompt(id: "#2", prompt: "two")])
-        let jsonl = try ProbePrompt.load(file: temp("p.jsonl", "{\"prompt\": \"x\", \"id\": \"Q\"}\n\n{\"prompt\": \"y\"}\n"))
+        let jsonl = try ProbePrompt.load(
+            file: temp("p.jsonl", "{\"prompt\": \"x\", \"id\": \"Q\"}\n\n{\"prompt\": \"y\"}\n"))
         #expect(jsonl == [ProbePrompt(id: "Q", prompt: "x"), ProbePrompt(id: "#3", prompt: "y")])
         let text = try ProbePrompt.load(file: temp("p.txt", "What is honesty?\n  \nWrite a poem.\n"))
         #expect(text.map(\.prompt) == ["What is honesty?", "Write a poem."])
         let bad = try temp("bad.jsonl", "{\"prompt\": \"x\"}\n{\"text\": 3}\n")
-        #expect(throws: LocatedError(bad.path + ":2", "expected a prompt string or an object with a string field `prompt`")) {
+        #expect(
+            throws: LocatedError(bad.path + ":2", "expected a prompt string or an object with a string field `prompt`")
+        ) {
             try ProbePrompt.load(file: bad)
         }
         #expect(throws: LocatedError.self) { try ProbePrompt.load(file: temp("empty.txt", "\n")) }
@@ -46,7 +51,9 @@ import LEMStore
     }
 
     @Test func answersAreTheEnginesGreedyRepliesScoredByTheHeuristic() async throws {
-        let prompts = [ProbePrompt(id: "P1", prompt: "Tell me about honesty."), ProbePrompt(id: "P2", prompt: "Write a haiku.")]
+        let prompts = [
+            ProbePrompt(id: "P1", prompt: "Tell me about honesty."), ProbePrompt(id: "P2", prompt: "Write a haiku.")
+        ]
         let probe = AnswerProbe(model: Self.base, prompts: prompts, maxTokens: 6)
         for adapter in [nil, Self.adapter] {
             let (answers, cancelled) = try probe.run(adapterFolder: adapter)
@@ -54,8 +61,11 @@ import LEMStore
             // The same model answering through the async chat path gives the same greedy text.
             let reference = try LoadedModel.load(ModelKey(model: Self.base, adapter: adapter))
             for a in answers {
-                let reply = try await reference.reply(to: [ChatMessage.user(a.prompt.prompt)], sampling: SamplingSettings(maxTokens: 6))
-                #expect(a.text == reply.text && a.tokens == reply.tokens, "\(a.prompt.id) with adapter \(adapter?.lastPathComponent ?? "none")")
+                let reply = try await reference.reply(
+                    to: [ChatMessage.user(a.prompt.prompt)], sampling: SamplingSettings(maxTokens: 6))
+                #expect(
+                    a.text == reply.text && a.tokens == reply.tokens,
+                    "\(a.prompt.id) with adapter \(adapter?.lastPathComponent ?? "none")")
                 let lek = LEKHeuristic().score(ScoringInput(prompt: a.prompt.prompt, response: a.text))
                 #expect(a.score == lek.first { $0.dimension == "lek_score" }?.value)
             }

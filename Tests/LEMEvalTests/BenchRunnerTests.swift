@@ -1,13 +1,14 @@
 import Foundation
 import GRDB
+import LEMCore
 import LEMEngine
 import LEMScoring
-import LEMCore
-import StoreTestSupport
-import Testing
 import LEMStore
-@testable import LEMEval
+import StoreTestSupport
 import TestSupport
+import Testing
+
+@testable import LEMEval
 
 /// A generator that answers from a script and can be told to fail at a given call.
 final class ScriptedGenerator: ResponseGenerator, @unchecked Sendable {
@@ -36,7 +37,9 @@ struct BenchRunnerTests {
         let db = try setUp()
         let spec = RunSpec(model: "tiny", benchmark: "mini", sampling: SamplingSettings(temperature: 0.7, seed: 3))
         let crashing = ScriptedGenerator(failAt: 3)
-        await #expect(throws: LocatedError.self) { try await BenchRunner(store: db.store, generator: crashing).run(spec) }
+        await #expect(throws: LocatedError.self) {
+            try await BenchRunner(store: db.store, generator: crashing).run(spec)
+        }
         // A fresh connection (as after a restart) sees the two committed responses and a failed run.
         let reopened = try ResultStore(url: db.store.url)
         #expect(try scalar(reopened, "SELECT COUNT(*) FROM response", as: Int.self) == 2)
@@ -46,7 +49,8 @@ struct BenchRunnerTests {
         let finishing = ScriptedGenerator()
         let runID = try await BenchRunner(store: reopened, generator: finishing).run(spec) { events.append($0) }
         #expect(finishing.calls.count == 3)
-        #expect(finishing.calls.map { $0[0].content } == ["question number 3", "question number 4", "question number 5"])
+        #expect(
+            finishing.calls.map { $0[0].content } == ["question number 3", "question number 4", "question number 5"])
         let log = events.events
         #expect(log.first == .started(runID: runID, total: 5, done: 2, resumed: true))
         #expect(log.last == .finished(runID: runID, status: "complete"))
@@ -55,7 +59,8 @@ struct BenchRunnerTests {
         #expect(try scalar(reopened, "SELECT COUNT(*) FROM response", as: Int.self) == 5)
         // A different spec starts a new run rather than resuming.
         let other = RunSpec(model: "tiny", benchmark: "mini", kernelMode: .sandwich)
-        let kernel = EthicsKernel(text: "KERNEL", axioms: [.init(id: 1, key: "a", name: "A", statement: "s", guidance: "g")])
+        let kernel = EthicsKernel(
+            text: "KERNEL", axioms: [.init(id: 1, key: "a", name: "A", statement: "s", guidance: "g")])
         let g = ScriptedGenerator()
         try await BenchRunner(store: reopened, generator: g, kernel: kernel).run(other)
         #expect(g.calls.count == 5)
@@ -75,7 +80,10 @@ struct BenchRunnerTests {
                 counts.append(.started(runID: 0, total: n ?? -1, done: 0, resumed: false))
             }
         }
-        #expect(counts.events.map { if case .started(_, let t, _, _) = $0 { return t } else { return -1 } } == [1, 2, 3, 4, 5])
+        #expect(
+            counts.events.map { if case .started(_, let t, _, _) = $0 { return t } else { return -1 } } == [
+                1, 2, 3, 4, 5
+            ])
         let journal = try scalar(db.store, "PRAGMA journal_mode", as: String.self)
         #expect(journal == "wal")
     }
@@ -158,10 +166,17 @@ struct BenchRunnerClaimTests {
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [BenchRunEvent] = []
-    func append(_ e: BenchRunEvent) { lock.lock(); stored.append(e); lock.unlock() }
-    var events: [BenchRunEvent] { lock.lock(); defer { lock.unlock() }; return stored }
+    func append(_ e: BenchRunEvent) {
+        lock.lock()
+        stored.append(e)
+        lock.unlock()
+    }
+    var events: [BenchRunEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
 }
-
 
 @Suite("BenchRunner limits and benchmark files")
 struct BenchRunnerLimitTests {
@@ -181,7 +196,8 @@ struct BenchRunnerLimitTests {
         #expect(try scalar(db.store, "SELECT COUNT(*) FROM run", as: Int.self) == 1)
         #expect(try scalar(db.store, "SELECT COUNT(*) FROM response", as: Int.self) == 3)
         // The GSM8K instruction is folded into the user turn by the runner.
-        let gsm = try db.file("gsm8k.jsonl", #"{"id": "G1", "benchmark": "gsm8k", "question": "2+2?", "correct_answer": "4"}"#)
+        let gsm = try db.file(
+            "gsm8k.jsonl", #"{"id": "G1", "benchmark": "gsm8k", "question": "2+2?", "correct_answer": "4"}"#)
         #expect(try BenchmarkSource.resolve(gsm.path, store: db.store, seedsDirectory: nil) == "gsm8k")
         let g2 = ScriptedGenerator()
         try await BenchRunner(store: db.store, generator: g2).run(RunSpec(model: "tiny", benchmark: "gsm8k"))

@@ -1,18 +1,20 @@
 import Foundation
 import GRDB
+import LEMCore
 import LEMEngine
 import LEMScoring
-import LEMCore
-import StoreTestSupport
-import Testing
-import TestSupport
 import LEMStore
+import StoreTestSupport
+import TestSupport
+import Testing
+
 @testable import LEMEval
 
 /// End to end on the installed SmolLM2: generation into the store, resume, cancellation, and
 /// the local judge. Budgets are a few tokens so the suite stays within seconds.
-@Suite("Engine bench run (SmolLM2)", .serialized,
-       .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2-135M-Instruct not installed: run Scripts/setup.sh"))
+@Suite(
+    "Engine bench run (SmolLM2)", .serialized,
+    .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2-135M-Instruct not installed: run Scripts/setup.sh"))
 struct EngineBenchRunTests {
     static let questions = """
         {"id": "G1", "benchmark": "gsm8k", "question": "Tom has 3 apples and buys 2 more. How many apples does he have?", "correct_answer": "5"}
@@ -27,7 +29,9 @@ struct EngineBenchRunTests {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
         let model = try #require(Self.model)
-        let plan = BenchRunPlan(model: ModelKey(model: try #require(TestPaths.smolLM2)), benchmark: "gsm8k", limit: 2, maxTokens: 6, seed: 1)
+        let plan = BenchRunPlan(
+            model: ModelKey(model: try #require(TestPaths.smolLM2)), benchmark: "gsm8k", limit: 2, maxTokens: 6, seed: 1
+        )
         return (db, model, plan)
     }
 
@@ -36,36 +40,47 @@ struct EngineBenchRunTests {
         let (db, model, plan) = try setUp()
         let runID = try await plan.run(store: db.store, model: model)
         let rows = try syncRead(db.store) { db in
-            try Row.fetchAll(db, sql: """
-                SELECT item.key AS key, text, tokens, seconds FROM response JOIN item ON item.id = item_id
-                WHERE run_id = ? ORDER BY key
-                """, arguments: [runID])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT item.key AS key, text, tokens, seconds FROM response JOIN item ON item.id = item_id
+                    WHERE run_id = ? ORDER BY key
+                    """, arguments: [runID])
         }
         #expect(rows.map { $0["key"] as String } == ["G1", "G2"])
         for r in rows {
-            let tokens: Int = r["tokens"], seconds: Double = r["seconds"], text: String = r["text"]
+            let tokens: Int = r["tokens"]
+            let seconds: Double = r["seconds"]
+            let text: String = r["text"]
             #expect((1...6).contains(tokens), "tokens \(tokens)")
             #expect(seconds > 0 && !text.isEmpty)
         }
         let run = try #require(try syncRead(db.store) { try Row.fetchOne($0, sql: "SELECT * FROM run") })
         #expect(run["status"] == "complete" && run["kernel_mode"] == "none")
-        #expect(run["sampling"] as String == #"{"maxTokens":6,"minP":0,"repetitionPenalty":1,"seed":1,"temperature":0.3,"topK":0,"topP":1}"#)
+        #expect(
+            run["sampling"] as String
+                == #"{"maxTokens":6,"minP":0,"repetitionPenalty":1,"seed":1,"temperature":0.3,"topK":0,"topP":1}"#)
 
         // Same identity again: nothing is generated.
         let events = EventLog()
         let again = try await plan.run(store: db.store, model: model) { events.append($0) }
         #expect(again == runID)
-        #expect(events.events == [.started(runID: runID, total: 2, done: 2, resumed: true),
-                                  .finished(runID: runID, status: "complete")])
+        #expect(
+            events.events == [
+                .started(runID: runID, total: 2, done: 2, resumed: true),
+                .finished(runID: runID, status: "complete")
+            ])
         // Sampling at temperature 0.3 with a fixed seed reproduces the same answer.
         var three = plan
         three.limit = 3
         three.modelName = "repeat"
         try await three.run(store: db.store, model: model)
         let texts = try syncRead(db.store) { db in
-            try String.fetchAll(db, sql: """
-                SELECT text FROM response JOIN item ON item.id = item_id WHERE item.key = 'G1' ORDER BY run_id
-                """)
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT text FROM response JOIN item ON item.id = item_id WHERE item.key = 'G1' ORDER BY run_id
+                    """)
         }
         #expect(texts.count == 2 && texts[0] == texts[1])
     }
@@ -75,9 +90,11 @@ struct EngineBenchRunTests {
         let (db, model, initial) = try setUp()
         var plan = initial
         plan.limit = 3
-        let task = Task { try await plan.run(store: db.store, model: model) { event in
-            if case .response = event { withUnsafeCurrentTask { $0?.cancel() } }
-        } }
+        let task = Task {
+            try await plan.run(store: db.store, model: model) { event in
+                if case .response = event { withUnsafeCurrentTask { $0?.cancel() } }
+            }
+        }
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(try scalar(db.store, "SELECT COUNT(*) FROM response", as: Int.self) == 1)
         #expect(try scalar(db.store, "SELECT status FROM run", as: String.self) == "interrupted")
@@ -92,16 +109,20 @@ struct EngineBenchRunTests {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([
             try db.file("truthfulqa.jsonl", JudgePassTests.questions),
-            try db.file("results/truthfulqa_m.jsonl", JudgePassTests.results),
+            try db.file("results/truthfulqa_m.jsonl", JudgePassTests.results)
         ])
         // Four tokens cannot hold the rubric's JSON object, so the verdict cannot parse.
         let judge = LocalJudgeBackend(model: try #require(Self.model), sampling: SamplingSettings(maxTokens: 4))
         #expect(judge.identity == "local:SmolLM2-135M-Instruct.Q4_1.gguf")
         let summary = try await JudgePass(store: db.store, backend: judge, settings: .init(concurrency: 1)).run()
-        #expect(summary == JudgePass.Summary(scored: 0, unscored: 2, failed: 0, skipped: 0, reasons: ["reply holds no JSON object": 2]))
+        #expect(
+            summary
+                == JudgePass.Summary(
+                    scored: 0, unscored: 2, failed: 0, skipped: 0, reasons: ["reply holds no JSON object": 2]))
         // SmolLM2-135M is far below a trustworthy judge's size: the backend says so.
-        #expect(judge.caveat?.hasPrefix("small judge: SmolLM2-135M-Instruct.Q4_1.gguf has about 134 M parameters") == true,
-                "\(judge.caveat ?? "no caveat")")
+        #expect(
+            judge.caveat?.hasPrefix("small judge: SmolLM2-135M-Instruct.Q4_1.gguf has about 134 M parameters") == true,
+            "\(judge.caveat ?? "no caveat")")
         let rows = try syncRead(db.store) {
             try Row.fetchAll($0, sql: "SELECT * FROM score WHERE scorer = 'judge' ORDER BY response_id, dimension")
         }
@@ -117,7 +138,8 @@ struct EngineBenchRunTests {
         let t = try #require(try db.store.responses().first)
         var reference = t.reference
         if reference["domain"] == nil, let d = t.reference["category"] { reference["domain"] = d }
-        guard case .success(let prompt) = rubric.render(prompt: t.prompt, response: t.response, reference: reference) else {
+        guard case .success(let prompt) = rubric.render(prompt: t.prompt, response: t.response, reference: reference)
+        else {
             Issue.record("rubric did not render")
             return
         }

@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
-import LEMScoring
 import LEMCore
+import LEMScoring
+import LEMStore
 import StoreTestSupport
 import Testing
-import LEMStore
+
 @testable import LEMEval
 
 @Suite("JudgePass", .serialized)
@@ -22,17 +23,19 @@ struct JudgePassTests {
     func setUp() throws -> TempDatabase {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([
-            try db.file("truthfulqa.jsonl", Self.questions), try db.file("results/truthfulqa_m.jsonl", Self.results),
+            try db.file("truthfulqa.jsonl", Self.questions), try db.file("results/truthfulqa_m.jsonl", Self.results)
         ])
         return db
     }
 
     func rows(_ db: TempDatabase) throws -> [Row] {
         try db.store.pool.read {
-            try Row.fetchAll($0, sql: """
-                SELECT item.key AS key, score.* FROM score JOIN response ON response.id = score.response_id
-                JOIN item ON item.id = response.item_id WHERE scorer = 'judge' ORDER BY item.key, dimension
-                """)
+            try Row.fetchAll(
+                $0,
+                sql: """
+                    SELECT item.key AS key, score.* FROM score JOIN response ON response.id = score.response_id
+                    JOIN item ON item.id = response.item_id WHERE scorer = 'judge' ORDER BY item.key, dimension
+                    """)
         }
     }
 
@@ -45,13 +48,21 @@ struct JudgePassTests {
         defer { server.stop() }
         let backend = HTTPJudgeBackend(baseURL: server.baseURL, model: "tiny-judge", apiKey: "sekrit-123", timeout: 5)
         let summary = try await JudgePass(store: db.store, backend: backend).run()
-        #expect(summary == JudgePass.Summary(scored: 1, unscored: 1, failed: 0, skipped: 0,
-                                             reasons: ["reply holds no JSON object": 1]))
+        #expect(
+            summary
+                == JudgePass.Summary(
+                    scored: 1, unscored: 1, failed: 0, skipped: 0,
+                    reasons: ["reply holds no JSON object": 1]))
         // The summary says why the unscored answer is unscored.
-        #expect(summary.description == "1 scored, 1 unscored, 0 failed, 0 already judged; not scored: reply holds no JSON object: 1 of 2")
+        #expect(
+            summary.description
+                == "1 scored, 1 unscored, 0 failed, 0 already judged; not scored: reply holds no JSON object: 1 of 2")
         let requests = server.requests
         #expect(requests.count == 2)
-        #expect(requests.allSatisfy { $0.path == "/v1/chat/completions" && $0.headers["authorization"] == "Bearer sekrit-123" })
+        #expect(
+            requests.allSatisfy {
+                $0.path == "/v1/chat/completions" && $0.headers["authorization"] == "Bearer sekrit-123"
+            })
         let body = try #require(requests.first { $0.body.contains("Earth") }?.body)
         let json = try #require(try JSONValue.parse(Data(body.utf8)).object)
         #expect(json["model"] == .string("tiny-judge"))
@@ -69,13 +80,15 @@ struct JudgePassTests {
         // The unreadable reply is kept once for the response, not in each dimension's row.
         #expect(stored.allSatisfy { ($0["raw"] as String?) == nil })
         let tq2ID: Int64 = try #require(tq2.first?["response_id"])
-        #expect(try db.store.judgeReply(responseID: tq2ID, scorer: JudgePass.scorerName)
+        #expect(
+            try db.store.judgeReply(responseID: tq2ID, scorer: JudgePass.scorerName)
                 == "I'd say about 7 out of 10, mostly true.")
         #expect(try scalar(db.store, "SELECT COUNT(*) FROM judge_reply", as: Int.self) == 1)
         #expect(stored.allSatisfy { !(($0["scorer_version"] as String).contains("sekrit")) })
 
         let report = try BenchReport.build(store: db.store)
-        let cell = report.benchmarks.first { $0.name == "truthfulqa" }?.dimensions.first { $0.name == "truthfulness" }?.cells["m"]
+        let cell = report.benchmarks.first { $0.name == "truthfulqa" }?.dimensions.first { $0.name == "truthfulness" }?
+            .cells["m"]
         #expect(cell?.mean == 8 && cell?.n == 1)
 
         // A second pass resumes: both responses hold a verdict (scored or unscored), so none is re-sent.
@@ -83,8 +96,9 @@ struct JudgePassTests {
         #expect(again.skipped == 2 && server.requests.count == 2)
     }
 
-    @Test("a request that outlives the timeout is stored as failed, then retried successfully",
-          .timeLimit(.minutes(3)))
+    @Test(
+        "a request that outlives the timeout is stored as failed, then retried successfully",
+        .timeLimit(.minutes(3)))
     func timeout() async throws {
         let db = try setUp()
         let server = try LoopbackJudgeServer { index, _ in
@@ -100,12 +114,17 @@ struct JudgePassTests {
         let backend = HTTPJudgeBackend(baseURL: server.baseURL, model: "j", timeout: 0.4)
         let clock = ContinuousClock()
         let start = clock.now
-        let first = try await JudgePass(store: db.store, backend: backend,
-                                        settings: .init(concurrency: 2, retries: 0)).run()
+        let first = try await JudgePass(
+            store: db.store, backend: backend,
+            settings: .init(concurrency: 2, retries: 0)
+        ).run()
         #expect(first.failed == 2)
         #expect(clock.now - start < .seconds(60))
         let failed = try rows(db)
-        #expect(failed.allSatisfy { $0["status"] == "failed" && ($0["reasoning"] as String).contains("timed out after 0.4 s") })
+        #expect(
+            failed.allSatisfy {
+                $0["status"] == "failed" && ($0["reasoning"] as String).contains("timed out after 0.4 s")
+            })
         // Failed verdicts are retried by the next pass.
         let second = try await JudgePass(store: db.store, backend: backend, settings: .init(retries: 0)).run()
         #expect(second.scored == 2)
@@ -121,8 +140,10 @@ struct JudgePassTests {
         }
         defer { server.stop() }
         let backend = HTTPJudgeBackend(baseURL: server.baseURL, model: "j", timeout: 2)
-        let summary = try await JudgePass(store: db.store, backend: backend,
-                                          settings: .init(concurrency: 1, retries: 2, backoff: 0.05)).run()
+        let summary = try await JudgePass(
+            store: db.store, backend: backend,
+            settings: .init(concurrency: 1, retries: 2, backoff: 0.05)
+        ).run()
         #expect(summary.failed == 2)
         #expect(server.requests.filter { $0.body.contains("Earth") }.count == 3)
         #expect(server.requests.filter { $0.body.contains("goldfish") }.count == 1)
@@ -131,7 +152,9 @@ struct JudgePassTests {
         #expect(reasons.contains { $0.hasPrefix("HTTP 400") && $0.hasSuffix("(after 1 attempt)") })
         // Each failure counts once under its own error, without the attempt count.
         #expect(summary.reasons.count == 2 && summary.reasons.values.allSatisfy { $0 == 1 })
-        #expect(summary.description.contains("not scored: HTTP 400") || summary.description.contains("not scored: HTTP 500"))
+        #expect(
+            summary.description.contains("not scored: HTTP 400") || summary.description.contains("not scored: HTTP 500")
+        )
     }
 
     @Test("a 50 MB reply is refused after 4 MiB, streamed or declared; the store stays small", .timeLimit(.minutes(2)))
@@ -145,7 +168,8 @@ struct JudgePassTests {
         }
         defer { server.stop() }
         let backend = HTTPJudgeBackend(baseURL: server.baseURL, model: "j", timeout: 60)
-        let summary = try await JudgePass(store: db.store, backend: backend, settings: .init(retries: 2, backoff: 0)).run()
+        let summary = try await JudgePass(store: db.store, backend: backend, settings: .init(retries: 2, backoff: 0))
+            .run()
         #expect(summary.failed == 2)
         // Not retryable: one request per response.
         #expect(server.requests.count == 2)
@@ -158,7 +182,8 @@ struct JudgePassTests {
         #expect(server.streamedBytes < 20 << 20, "server sent \(server.streamedBytes) bytes")
         try await Task.sleep(nanoseconds: 200_000_000)
         #expect(server.streamedBytes < 20 << 20, "server went on to send \(server.streamedBytes) bytes")
-        let files = try FileManager.default.contentsOfDirectory(at: db.directory, includingPropertiesForKeys: [.fileSizeKey])
+        let files = try FileManager.default.contentsOfDirectory(
+            at: db.directory, includingPropertiesForKeys: [.fileSizeKey])
         let bytes = try files.filter { $0.lastPathComponent.hasPrefix("test.sqlite") }
             .map { try $0.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0 }.reduce(0, +)
         #expect(bytes < 2 << 20, "database files hold \(bytes) bytes")
@@ -170,8 +195,10 @@ struct JudgePassTests {
         let reply = String(repeating: "no verdict here ", count: 20_000)  // 320 000 bytes, under the body cap
         let server = try LoopbackJudgeServer { _, _ in .content(reply) }
         defer { server.stop() }
-        let summary = try await JudgePass(store: db.store, backend: HTTPJudgeBackend(baseURL: server.baseURL, model: "j"))
-            .run()
+        let summary = try await JudgePass(
+            store: db.store, backend: HTTPJudgeBackend(baseURL: server.baseURL, model: "j")
+        )
+        .run()
         #expect(summary.unscored == 2)
         #expect(try rows(db).allSatisfy { ($0["raw"] as String?) == nil && $0["status"] == "unscored" })
         let kept = try db.store.read { try String.fetchAll($0, sql: "SELECT text FROM judge_reply") }
@@ -188,8 +215,10 @@ struct JudgePassTests {
         let db = try setUp()
         let server = try LoopbackJudgeServer { _, _ in .status(200, String(repeating: "[", count: 1_000_000)) }
         defer { server.stop() }
-        let summary = try await JudgePass(store: db.store, backend: HTTPJudgeBackend(baseURL: server.baseURL, model: "j"))
-            .run()
+        let summary = try await JudgePass(
+            store: db.store, backend: HTTPJudgeBackend(baseURL: server.baseURL, model: "j")
+        )
+        .run()
         #expect(summary.unscored == 2)
     }
 
@@ -210,7 +239,7 @@ struct JudgePassTests {
         let server = try LoopbackJudgeServer { index, _ in .stream(bytes: 50 << 20, declareLength: index == 0) }
         defer { server.stop() }
         let client = BoundedHTTPClient(socketsForHTTP: false)
-        for _ in 0 ..< 2 {
+        for _ in 0..<2 {
             let error = await #expect(throws: JudgeError.self) {
                 try await client.post(server.baseURL, headers: [], body: Data("{}".utf8), limit: 4 << 20, timeout: 60)
             }
@@ -229,7 +258,9 @@ struct JudgePassTests {
             try await HTTPJudgeBackend(baseURL: url, model: "j", timeout: 10).complete(prompt: "p")
         }
         #expect(error?.retryable == true)
-        #expect(error?.message.hasPrefix(url.absoluteString + "/chat/completions: ") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.hasPrefix(url.absoluteString + "/chat/completions: ") == true, "\(String(describing: error))"
+        )
     }
 
     @Test("kept replies are cut on a character boundary")
@@ -238,24 +269,33 @@ struct JudgePassTests {
         let max = JudgePass.maxKeptReplyBytes
         let reply = "a" + String(repeating: "é", count: max)
         let kept = JudgePass.kept(reply)
-        #expect(kept == "a" + String(repeating: "é", count: max / 2 - 1) + "\n… (\(1 + 2 * max - (max - 1)) more bytes not kept)")
+        #expect(
+            kept == "a" + String(repeating: "é", count: max / 2 - 1)
+                + "\n… (\(1 + 2 * max - (max - 1)) more bytes not kept)")
         #expect(JudgePass.kept("short") == "short")
     }
 
     @Test("no more requests in flight than the concurrency limit")
     func concurrencyLimit() async throws {
         let db = try TempDatabase()
-        var q = "", r = ""
+        var q = ""
+        var r = ""
         for i in 0..<6 {
             q += #"{"id": "T\#(i)", "benchmark": "toxigen", "prompt": "statement \#(i)"}"# + "\n"
             r += #"{"id": "T\#(i)", "benchmark": "toxigen", "model": "m", "response": "fine"}"# + "\n"
         }
-        _ = try LEMImporter(store: db.store).importPaths([try db.file("toxigen.jsonl", q), try db.file("results/toxigen_m.jsonl", r)])
-        let reply = try JSONSerialization.data(withJSONObject: ["choices": [["message": ["content": #"{"kindness": 9, "awareness": 7}"#]]]])
+        _ = try LEMImporter(store: db.store).importPaths([
+            try db.file("toxigen.jsonl", q), try db.file("results/toxigen_m.jsonl", r)
+        ])
+        let reply = try JSONSerialization.data(withJSONObject: [
+            "choices": [["message": ["content": #"{"kindness": 9, "awareness": 7}"#]]]
+        ])
         let server = try LoopbackJudgeServer { _, _ in .delay(0.15, then: String(decoding: reply, as: UTF8.self)) }
         defer { server.stop() }
-        let summary = try await JudgePass(store: db.store, backend: HTTPJudgeBackend(baseURL: server.baseURL, model: "j"),
-                                          settings: .init(concurrency: 2)).run()
+        let summary = try await JudgePass(
+            store: db.store, backend: HTTPJudgeBackend(baseURL: server.baseURL, model: "j"),
+            settings: .init(concurrency: 2)
+        ).run()
         #expect(summary.scored == 6)
         #expect(server.peakConcurrency == 2)
     }

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A minimal OpenAI-compatible HTTP responder on 127.0.0.1, written on POSIX sockets, for
@@ -45,11 +46,23 @@ final class LoopbackJudgeServer: @unchecked Sendable {
     private var sentBodyBytes = 0
 
     /// Requests received so far.
-    var requests: [Request] { lock.lock(); defer { lock.unlock() }; return received }
+    var requests: [Request] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
     /// The largest number of requests handled at the same time.
-    var peakConcurrency: Int { lock.lock(); defer { lock.unlock() }; return peak }
+    var peakConcurrency: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return peak
+    }
     /// Body bytes of `.stream` replies the clients accepted.
-    var streamedBytes: Int { lock.lock(); defer { lock.unlock() }; return sentBodyBytes }
+    var streamedBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return sentBodyBytes
+    }
 
     init(handler: @escaping @Sendable (Int, Request) -> Reply) throws {
         self.handler = handler
@@ -62,9 +75,14 @@ final class LoopbackJudgeServer: @unchecked Sendable {
         addr.sin_port = 0
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
@@ -133,11 +151,15 @@ final class LoopbackJudgeServer: @unchecked Sendable {
         inFlight += 1
         peak = max(peak, inFlight)
         lock.unlock()
-        defer { lock.lock(); inFlight -= 1; lock.unlock() }
+        defer {
+            lock.lock()
+            inFlight -= 1
+            lock.unlock()
+        }
         switch handler(index, request) {
         case .content(let text):
             let json = try! JSONSerialization.data(withJSONObject: [
-                "choices": [["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]],
+                "choices": [["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]]
             ])
             write(client, 200, String(decoding: json, as: UTF8.self))
         case .status(let code, let body):
@@ -164,7 +186,8 @@ final class LoopbackJudgeServer: @unchecked Sendable {
     }
 
     private func stream(_ client: Int32, bytes: Int, declareLength: Bool) {
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             + (declareLength ? "Content-Length: \(bytes)\r\n" : "") + "Connection: close\r\n\r\n"
         guard sendAll(client, Array(head.utf8)) else { return }
         let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
@@ -172,7 +195,9 @@ final class LoopbackJudgeServer: @unchecked Sendable {
         while left > 0 {
             let part = Array(chunk.prefix(left))
             guard sendAll(client, part) else { return }
-            lock.lock(); sentBodyBytes += part.count; lock.unlock()
+            lock.lock()
+            sentBodyBytes += part.count
+            lock.unlock()
             left -= part.count
         }
     }
@@ -190,7 +215,8 @@ final class LoopbackJudgeServer: @unchecked Sendable {
 
     private func write(_ client: Int32, _ status: Int, _ body: String) {
         let bytes = Array(body.utf8)
-        let text = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n"
+        let text =
+            "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n"
             + "Connection: close\r\n\r\n"
         _ = sendAll(client, Array(text.utf8) + bytes)
     }

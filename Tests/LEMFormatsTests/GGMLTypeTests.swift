@@ -19,11 +19,15 @@ import Testing
         return (try? JSONDecoder().decode([String: Case].self, from: data)) ?? [:]
     }()
 
-    static func type(named name: String) -> GGMLType? { GGMLType.allCases.first { $0.name.uppercased() == name.uppercased() } }
+    static func type(named name: String) -> GGMLType? {
+        GGMLType.allCases.first { $0.name.uppercased() == name.uppercased() }
+    }
 
     @Test func fixtureIndexCoversEveryDecodableType() {
         let covered = Set(Self.index.values.compactMap { Self.type(named: $0.type) })
-        let decodable: Set<GGMLType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+        let decodable: Set<GGMLType> = [
+            .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K
+        ]
         #expect(decodable.isSubset(of: covered), "missing: \(decodable.subtracting(covered))")
     }
 
@@ -38,7 +42,7 @@ import Testing
         #expect(raw.shape[1] == type.rowBytes(c.columns))
         var row = [Float](repeating: .nan, count: c.columns)
         var want = row
-        for r in 0 ..< raw.shape[0] {
+        for r in 0..<raw.shape[0] {
             type.dequantizeRow(raw.rawBytes.baseAddress! + r * raw.shape[1], count: c.columns, into: &row)
             expected.decodeRow(r, into: &want)
             let same = zip(row, want).allSatisfy { $0.bitPattern == $1.bitPattern }
@@ -48,8 +52,9 @@ import Testing
 
     /// Rows read from the installed models through the GGUF reader equal the fixture's (offsets,
     /// shapes and decoders together).
-    @Test(.enabled(if: TestPaths.smolLM2 != nil && TestPaths.gemma3 != nil, "models not installed: run Scripts/setup.sh"),
-          arguments: index.keys.sorted().filter { !$0.hasPrefix("synthetic") })
+    @Test(
+        .enabled(if: TestPaths.smolLM2 != nil && TestPaths.gemma3 != nil, "models not installed: run Scripts/setup.sh"),
+        arguments: index.keys.sorted().filter { !$0.hasPrefix("synthetic") })
     func realModelRowsMatch(_ name: String) throws {
         let c = try #require(Self.index[name])
         let model = c.source.hasPrefix("SmolLM2") ? TestPaths.smolLM2! : TestPaths.gemma3!

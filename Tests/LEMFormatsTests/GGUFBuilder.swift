@@ -45,7 +45,8 @@ struct GGUFBuilder {
         case .bool(let b): return le(UInt32(7)) + [b ? 1 : 0]
         case .string(let s): return le(UInt32(8)) + str(s)
         case .strings(let a): return le(UInt32(9)) + le(UInt32(8)) + le(UInt64(a.count)) + a.flatMap(str)
-        case .floats(let a): return le(UInt32(9)) + le(UInt32(6)) + le(UInt64(a.count)) + a.flatMap { le($0.bitPattern) }
+        case .floats(let a):
+            return le(UInt32(9)) + le(UInt32(6)) + le(UInt64(a.count)) + a.flatMap { le($0.bitPattern) }
         case .bools(let a): return le(UInt32(9)) + le(UInt32(7)) + le(UInt64(a.count)) + a.map { $0 ? 1 : 0 }
         case .nested(let a):
             return le(UInt32(9)) + le(UInt32(9)) + le(UInt64(a.count))
@@ -93,7 +94,7 @@ struct GGUFBuilder {
             ("tokenizer.ggml.eos_token_id", .u32(1)),
             ("test.nested", .nested([[1, 2], [3]])),
             ("tokenizer.ggml.add_bos_token", .bool(true)),
-            ("test.signed", .i32(-5)),
+            ("test.signed", .i32(-5))
         ]
         return b
     }

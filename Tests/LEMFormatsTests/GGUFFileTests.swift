@@ -9,9 +9,9 @@ import Testing
     static func permuted(_ rows: [[Float]], heads: Int) -> [[Float]] {
         let hd = rows.count / heads
         var out = rows
-        for h in 0 ..< heads {
-            for t in 0 ..< 2 {
-                for j in 0 ..< hd / 2 { out[h * hd + j * 2 + t] = rows[h * hd + t * hd / 2 + j] }
+        for h in 0..<heads {
+            for t in 0..<2 {
+                for j in 0..<hd / 2 { out[h * hd + j * 2 + t] = rows[h * hd + t * hd / 2 + j] }
             }
         }
         return out
@@ -20,9 +20,9 @@ import Testing
     @Test func readsMetadataConfigAndUndoesThePermutation() throws {
         let dir = TemporaryDirectory()
         var b = GGUFBuilder.tinyLlama()
-        let q = (0 ..< 8).map { r in (0 ..< 8).map { Float(r * 10 + $0) } }
-        let k = (0 ..< 4).map { r in (0 ..< 8).map { Float(100 + r * 10 + $0) } }
-        b.f32Tensor("token_embd.weight", ne: [8, 3], (0 ..< 24).map(Float.init))
+        let q = (0..<8).map { r in (0..<8).map { Float(r * 10 + $0) } }
+        let k = (0..<4).map { r in (0..<8).map { Float(100 + r * 10 + $0) } }
+        b.f32Tensor("token_embd.weight", ne: [8, 3], (0..<24).map(Float.init))
         b.f32Tensor("blk.0.attn_q.weight", ne: [8, 8], Self.permuted(q, heads: 2).flatMap { $0 })
         b.f32Tensor("blk.0.attn_k.weight", ne: [8, 4], Self.permuted(k, heads: 1).flatMap { $0 })
         b.f32Tensor("blk.0.ffn_norm.weight", ne: [8], [Float](repeating: 2, count: 8))
@@ -49,9 +49,11 @@ import Testing
         #expect(qt.shape == [8, 8] && qt.encoding == "f32")
         #expect(qt.decodeAll() == q.flatMap { $0 })
         #expect(try m.tensor("model.layers.0.self_attn.k_proj.weight").decodeAll() == k.flatMap { $0 })
-        #expect(try m.tensor("model.layers.0.post_attention_layernorm.weight").decodeAll() == [Float](repeating: 2, count: 8))
+        #expect(
+            try m.tensor("model.layers.0.post_attention_layernorm.weight").decodeAll()
+                == [Float](repeating: 2, count: 8))
         let e = try m.tensor("model.embed_tokens.weight")
-        #expect(e.shape == [3, 8] && e.decodeAll() == (0 ..< 24).map(Float.init))
+        #expect(e.shape == [3, 8] && e.decodeAll() == (0..<24).map(Float.init))
         #expect(m.tensors["lm_head.weight"] == nil)
     }
 
@@ -63,7 +65,7 @@ import Testing
             ("gemma3.embedding_length", .u32(8)), ("gemma3.feed_forward_length", .u32(16)),
             ("gemma3.attention.head_count", .u32(2)), ("gemma3.attention.key_length", .u32(8)),
             ("gemma3.attention.sliding_window", .u32(4)), ("gemma3.rope.freq_base", .f32(1e6)),
-            ("tokenizer.ggml.tokens", .strings(["a", "b"])),
+            ("tokenizer.ggml.tokens", .strings(["a", "b"]))
         ]
         b.f32Tensor("blk.0.attn_q_norm.weight", ne: [4], [1, 1.5, 0.25, 2])
         b.f32Tensor("blk.0.ffn_norm.weight", ne: [2], [3, 1])
@@ -76,7 +78,11 @@ import Testing
         let c = m.config
         #expect(c.modelType == "gemma3_text" && c.headDim == 8 && c.queryPreAttnScalar == 8 && !c.tieWordEmbeddings)
         #expect(c.ropeLocalTheta == 10_000 && c.slidingWindow == 4 && c.hiddenActivation == "gelu_pytorch_tanh")
-        #expect(c.layerTypes == [.slidingAttention, .slidingAttention, .slidingAttention, .slidingAttention, .slidingAttention, .fullAttention])
+        #expect(
+            c.layerTypes == [
+                .slidingAttention, .slidingAttention, .slidingAttention, .slidingAttention, .slidingAttention,
+                .fullAttention
+            ])
         #expect(c.numKeyValueHeads == 2)
     }
 
@@ -86,8 +92,9 @@ import Testing
         b.metadata = [
             ("general.architecture", .string("gemma3")), ("gemma3.block_count", .u32(3)),
             ("gemma3.embedding_length", .u32(8)), ("gemma3.feed_forward_length", .u32(16)),
-            ("gemma3.attention.head_count", .u32(2)), ("gemma3.attention.sliding_window_pattern", .bools([true, false, true])),
-            ("tokenizer.ggml.tokens", .strings(["a", "b"])),
+            ("gemma3.attention.head_count", .u32(2)),
+            ("gemma3.attention.sliding_window_pattern", .bools([true, false, true])),
+            ("tokenizer.ggml.tokens", .strings(["a", "b"]))
         ]
         b.f32Tensor("token_embd.weight", ne: [8, 2], [Float](repeating: 0, count: 16))
         let m = try ModelFiles.open(dir.write("p.gguf", b.bytes()))
@@ -100,29 +107,38 @@ import Testing
     func corruptFilesNameFileAndProblem(_ which: String) throws {
         let dir = TemporaryDirectory()
         var b = GGUFBuilder.tinyLlama()
-        b.f32Tensor("token_embd.weight", ne: [8, 3], (0 ..< 24).map(Float.init))
+        b.f32Tensor("token_embd.weight", ne: [8, 3], (0..<24).map(Float.init))
         var expected = ""
         var bytes: [UInt8] = []
         switch which {
         case "magic":
-            b.magic = Array("GGML".utf8); expected = "magic is 'GGML', expected 'GGUF'"
+            b.magic = Array("GGML".utf8)
+            expected = "magic is 'GGML', expected 'GGUF'"
         case "version":
-            b.version = 7; expected = "unsupported GGUF version 7"
+            b.version = 7
+            expected = "unsupported GGUF version 7"
         case "offset":
-            b.tensors[0].offset = 4096; expected = "tensor 'token_embd.weight': data [4096, 4192)"
+            b.tensors[0].offset = 4096
+            expected = "tensor 'token_embd.weight': data [4096, 4192)"
         case "type":
-            b.tensors[0].type = 99; expected = "tensor 'token_embd.weight': unknown ggml type 99"
+            b.tensors[0].type = 99
+            expected = "tensor 'token_embd.weight': unknown ggml type 99"
         case "blocks":
-            b.tensors.append(.init(name: "blk.0.attn_q.weight", ne: [40, 1], type: 8, data: [UInt8](repeating: 0, count: 34)))
+            b.tensors.append(
+                .init(name: "blk.0.attn_q.weight", ne: [40, 1], type: 8, data: [UInt8](repeating: 0, count: 34)))
             expected = "tensor 'blk.0.attn_q.weight': row length ne[0] = 40 is not a multiple of the q8_0 block size 32"
         case "truncated":
-            bytes = Array(b.bytes().prefix(200)); expected = "truncated"
+            bytes = Array(b.bytes().prefix(200))
+            expected = "truncated"
         case "alignment":
-            b.tensors[0].offset = 8; expected = "tensor 'token_embd.weight': data offset 8 is not a multiple of the alignment 32"
+            b.tensors[0].offset = 8
+            expected = "tensor 'token_embd.weight': data offset 8 is not a multiple of the alignment 32"
         case "arch":
-            b.metadata[0] = ("general.architecture", .string("rwkv6")); expected = "unsupported architecture 'rwkv6'"
+            b.metadata[0] = ("general.architecture", .string("rwkv6"))
+            expected = "unsupported architecture 'rwkv6'"
         default:
-            b.metadata.remove(at: 3); expected = "missing metadata key 'llama.embedding_length'"
+            b.metadata.remove(at: 3)
+            expected = "missing metadata key 'llama.embedding_length'"
         }
         if bytes.isEmpty { bytes = b.bytes() }
         let url = dir.write("bad-\(which).gguf", bytes)

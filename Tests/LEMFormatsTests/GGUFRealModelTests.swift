@@ -38,22 +38,28 @@ import Testing
     func gemma3Config() throws {
         let m = try ModelFiles.open(TestPaths.gemma3!)
         let c = m.config
-        #expect(c.modelType == "gemma3_text" && c.numHiddenLayers == 18 && c.hiddenSize == 640 && c.intermediateSize == 2048)
+        #expect(
+            c.modelType == "gemma3_text" && c.numHiddenLayers == 18 && c.hiddenSize == 640 && c.intermediateSize == 2048
+        )
         #expect(c.numAttentionHeads == 4 && c.numKeyValueHeads == 1 && c.headDim == 256 && c.vocabSize == 262_144)
         #expect(c.slidingWindow == 512 && c.ropeTheta == 1_000_000 && c.ropeLocalTheta == 10_000)
         #expect(c.queryPreAttnScalar == 256 && c.tieWordEmbeddings && c.hiddenActivation == "gelu_pytorch_tanh")
         #expect(c.layerTypes.enumerated().allSatisfy { ($0.offset % 6 == 5) == ($0.element == .fullAttention) })
         #expect(c.bosTokenId == 2 && c.eosTokenIds == [1] && c.padTokenId == 0 && c.maxPositionEmbeddings == 32768)
         #expect(c.rmsNormEps == 1e-6)
-        for name in ["input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm", "self_attn.q_norm", "self_attn.k_norm"] {
+        for name in [
+            "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm",
+            "self_attn.q_norm", "self_attn.k_norm"
+        ] {
             #expect(m.tensors["model.layers.17.\(name).weight"] != nil, "missing \(name)")
         }
         #expect(try m.tensor("model.layers.0.mlp.down_proj.weight").encoding == "q6_K")
     }
 
     /// Rows through `ModelFiles` equal transformers' dequantized, unpermuted, unshifted tensors.
-    @Test(.enabled(if: TestPaths.smolLM2 != nil && TestPaths.gemma3 != nil, "models not installed: run Scripts/setup.sh"),
-          arguments: ["smollm2", "gemma3"])
+    @Test(
+        .enabled(if: TestPaths.smolLM2 != nil && TestPaths.gemma3 != nil, "models not installed: run Scripts/setup.sh"),
+        arguments: ["smollm2", "gemma3"])
     func tensorsMatchTransformers(_ key: String) throws {
         let model = try #require(key == "smollm2" ? TestPaths.smolLM2 : TestPaths.gemma3)
         let side = try #require(Self.sidecar[key], "fixture gguf_hf.json lacks \(key)")

@@ -1,6 +1,7 @@
 import Foundation
-@testable import LEMFormats
 import Testing
+
+@testable import LEMFormats
 
 /// Minimal reproducers of sizes and strings from hostile model files: each must end in a clear
 /// error naming the file and the key, at most 4 KB with control characters escaped, before
@@ -96,7 +97,7 @@ import Testing
             // Later keys replace the defaults (JSONDecoder keeps the first of a repeated key).
             var fields: [String: String] = [
                 "model_type": #""llama""#, "hidden_size": "8", "intermediate_size": "16", "num_attention_heads": "2",
-                "vocab_size": "3", "num_hidden_layers": "1",
+                "vocab_size": "3", "num_hidden_layers": "1"
             ]
             let extraObject = try! JSONSerialization.jsonObject(with: Data("{\(extra)}".utf8)) as! [String: Any]
             for (k, v) in extraObject {
@@ -110,12 +111,15 @@ import Testing
         }
         #expect(error(#""num_hidden_layers": 1000000000"#).contains("num_hidden_layers"))
         #expect(error(#""num_hidden_layers": 1, "num_key_value_heads": 0"#).contains("num_key_value_heads"))
-        #expect(error(#""num_hidden_layers": 1, "num_attention_heads": 1000000000000000000"#).contains("num_attention_heads"))
+        #expect(
+            error(#""num_hidden_layers": 1, "num_attention_heads": 1000000000000000000"#).contains(
+                "num_attention_heads"))
         #expect(error(#""num_hidden_layers": 1, "rms_norm_eps": -1e-6"#).contains("rms_norm_eps"))
         #expect(error(#""num_hidden_layers": 1, "rope_theta": "10000""#).contains("rope_theta"))
         #expect(error(#""num_hidden_layers": 1, "rope_theta": [1]"#).contains("rope_theta"))
         #expect(error(#""num_hidden_layers": 1, "head_dim": 2147483648"#).contains("head_dim"))
-        let llama3 = #""num_hidden_layers": 1, "rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 1e300}"#
+        let llama3 =
+            #""num_hidden_layers": 1, "rope_scaling": {"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4, "original_max_position_embeddings": 1e300}"#
         #expect(error(llama3).contains("original_max_position_embeddings"))
         #expect(error(#""num_hidden_layers": 1"#) == "no error")
     }

@@ -19,8 +19,9 @@ struct FakeHubCache {
         for (name, data) in files {
             let blob = "\(commit.prefix(8))-\(name.utf8.count)-\(data.count)"
             try data.write(to: blobs.appendingPathComponent(blob))
-            try fm.createSymbolicLink(atPath: snapshot.appendingPathComponent(name).path,
-                                      withDestinationPath: "../../blobs/\(blob)")
+            try fm.createSymbolicLink(
+                atPath: snapshot.appendingPathComponent(name).path,
+                withDestinationPath: "../../blobs/\(blob)")
         }
         if let ref {
             try fm.createDirectory(at: folder.appendingPathComponent("refs"), withIntermediateDirectories: true)
@@ -47,13 +48,15 @@ struct FakeHubCache {
         #expect(HubCache.repo(folderName: "models--gpt2") == "gpt2")
         #expect(HubCache.repo(folderName: "datasets--org--x") == nil && HubCache.repo(folderName: "models--") == nil)
         #expect(HubCache.isRepoID("mlx-community/Qwen2.5-7B-Instruct-4bit") && HubCache.isRepoID("gpt2"))
-        #expect(!HubCache.isRepoID("../x") && !HubCache.isRepoID("a/b/c") && !HubCache.isRepoID("/abs/path")
-            && !HubCache.isRepoID("~/m") && !HubCache.isRepoID("org/.."))
+        #expect(
+            !HubCache.isRepoID("../x") && !HubCache.isRepoID("a/b/c") && !HubCache.isRepoID("/abs/path")
+                && !HubCache.isRepoID("~/m") && !HubCache.isRepoID("org/.."))
     }
 
     @Test func snapshotsFollowRefsThenCommitsThenNewest() throws {
         let cache = FakeHubCache()
-        let old = String(repeating: "a", count: 40), new = String(repeating: "b", count: 40)
+        let old = String(repeating: "a", count: 40)
+        let new = String(repeating: "b", count: 40)
         try cache.add(repo: "org/tiny", commit: old, files: try FakeHubCache.tinyLlamaFiles())
         try cache.add(repo: "org/tiny", commit: new, ref: "v2", files: try FakeHubCache.tinyLlamaFiles(embedding: 1))
         let hub = HubCache(root: cache.root)
@@ -65,8 +68,9 @@ struct FakeHubCache {
         // Without refs/main: the most recently modified snapshot.
         try FileManager.default.removeItem(at: hub.repoFolder("org/tiny").appendingPathComponent("refs/main"))
         let older = Date(timeIntervalSinceNow: -3600)
-        try FileManager.default.setAttributes([.modificationDate: older],
-                                              ofItemAtPath: hub.repoFolder("org/tiny").appendingPathComponent("snapshots/\(old)").path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: older],
+            ofItemAtPath: hub.repoFolder("org/tiny").appendingPathComponent("snapshots/\(old)").path)
         #expect(hub.snapshot(repo: "org/tiny")?.commit == new)
     }
 
@@ -75,10 +79,12 @@ struct FakeHubCache {
         let commit = String(repeating: "c", count: 40)
         try cache.add(repo: "org/tiny", commit: commit, files: try FakeHubCache.tinyLlamaFiles())
         var b = GGUFBuilder.tinyLlama()
-        b.f32Tensor("token_embd.weight", ne: [8, 3], (0 ..< 24).map(Float.init))
+        b.f32Tensor("token_embd.weight", ne: [8, 3], (0..<24).map(Float.init))
         b.f32Tensor("output_norm.weight", ne: [8], [Float](repeating: 1, count: 8))
         let gguf = Data(b.bytes())
-        try cache.add(repo: "org/tiny-GGUF", commit: commit, files: ["a-Q8_0.gguf": gguf, "b-F32.gguf": gguf, "README.md": Data()])
+        try cache.add(
+            repo: "org/tiny-GGUF", commit: commit, files: ["a-Q8_0.gguf": gguf, "b-F32.gguf": gguf, "README.md": Data()]
+        )
         try cache.add(repo: "org/empty", commit: commit, files: ["README.md": Data("x".utf8)])
         let hub = HubCache(root: cache.root)
 
@@ -88,7 +94,8 @@ struct FakeHubCache {
         #expect(try hub.resolve("org/tiny-GGUF/b-F32.gguf")?.lastPathComponent == "b-F32.gguf")
         #expect(try hub.resolve("org/unknown") == nil)
         let ambiguous = errorMessage { _ = try hub.resolve("org/tiny-GGUF") }
-        #expect(ambiguous?.contains("org/tiny-GGUF/a-Q8_0.gguf, org/tiny-GGUF/b-F32.gguf") == true, "\(ambiguous ?? "")")
+        #expect(
+            ambiguous?.contains("org/tiny-GGUF/a-Q8_0.gguf, org/tiny-GGUF/b-F32.gguf") == true, "\(ambiguous ?? "")")
         #expect(errorMessage { _ = try hub.resolve("org/empty") }?.contains("neither config.json nor a .gguf") == true)
         #expect(errorMessage { _ = try hub.resolve("org/tiny-GGUF/c.gguf") }?.contains("no file 'c.gguf'") == true)
 

@@ -7,7 +7,7 @@ import Testing
     static let fixture = TestPaths.fixture("formats/mlx_quant.safetensors")
     static let cases = [
         "b4g64_bfloat16", "b4g32_float16", "b4g128_float32", "b8g64_bfloat16", "b8g32_float32",
-        "b2g64_float16", "b3g64_bfloat16", "b5g32_float32", "b6g64_float16", "b6g128_bfloat16",
+        "b2g64_float16", "b3g64_bfloat16", "b5g32_float32", "b6g64_float16", "b6g128_bfloat16"
     ]
 
     /// Rows decoded from the packed form equal mlx's `dequantize` (Scripts/fixtures_mlx_quant.py).
@@ -24,10 +24,12 @@ import Testing
         #expect(t.encoding == "mlx\(bits)g\(group)")
         var row = [Float](repeating: .nan, count: t.columns)
         var want = row
-        for r in 0 ..< t.rows {
+        for r in 0..<t.rows {
             t.decodeRow(r, into: &row)
             expected.decodeRow(r, into: &want)
-            if let m = checkClose(row, want, tol: 1e-5, label: "\(name) row \(r)") { Issue.record(Comment(rawValue: m)) }
+            if let m = checkClose(row, want, tol: 1e-5, label: "\(name) row \(r)") {
+                Issue.record(Comment(rawValue: m))
+            }
         }
     }
 
@@ -38,7 +40,9 @@ import Testing
                 name: "x.weight", packed: f.tensor("b4g64_bfloat16.weight"), scales: f.tensor("b4g32_float16.scales"),
                 biases: f.tensor("b4g64_bfloat16.biases"), bits: 4, groupSize: 64)
         }
-        #expect(m?.contains("tensor 'b4g32_float16.scales'") == true && m?.contains("expected [6, 4]") == true, "\(m ?? "")")
+        #expect(
+            m?.contains("tensor 'b4g32_float16.scales'") == true && m?.contains("expected [6, 4]") == true, "\(m ?? "")"
+        )
         let bits = errorMessage {
             _ = try MLXQuantizedTensor(
                 name: "x.weight", packed: f.tensor("b4g64_bfloat16.weight"), scales: f.tensor("b4g64_bfloat16.scales"),
@@ -73,10 +77,14 @@ import Testing
         #expect(m.format == .mlxQuantized && m.tensors.count == 3)
         let e = try m.tensor("model.embed_tokens.weight")
         #expect(e.shape == [6, 256] && e.encoding == "mlx4g64")
-        #expect(checkClose(e.decodeAll(), try f.tensor("b4g64_bfloat16.expected").decodeAll(), tol: 1e-5, label: "embed") == nil)
+        #expect(
+            checkClose(e.decodeAll(), try f.tensor("b4g64_bfloat16.expected").decodeAll(), tol: 1e-5, label: "embed")
+                == nil)
         let d = try m.tensor("model.layers.0.mlp.down_proj.weight")
         #expect(d.encoding == "mlx8g32")
-        #expect(checkClose(d.decodeAll(), try f.tensor("b8g32_float32.expected").decodeAll(), tol: 1e-5, label: "down") == nil)
+        #expect(
+            checkClose(d.decodeAll(), try f.tensor("b8g32_float32.expected").decodeAll(), tol: 1e-5, label: "down")
+                == nil)
         #expect(try m.tensor("model.norm.weight").encoding == "bf16")
     }
 }

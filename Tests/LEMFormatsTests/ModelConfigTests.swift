@@ -48,7 +48,7 @@ import Testing
         #expect(c.ropeScaling == .linear(factor: 8) && c.ropeTheta == 1e6 && c.ropeLocalTheta == 1e4)
         #expect(c.ropeLocalScaling == .none)
         // No layer_types: transformers' default pattern 6 → layers 5 is full, the rest sliding.
-        #expect(c.layerTypes == (0 ..< 8).map { $0 == 5 ? .fullAttention : .slidingAttention })
+        #expect(c.layerTypes == (0..<8).map { $0 == 5 ? .fullAttention : .slidingAttention })
         #expect(c.headDim == 256 && c.queryPreAttnScalar == 256 && c.tieWordEmbeddings)
         #expect(c.eosTokenIds == [1] && c.bosTokenId == 2)
     }
@@ -126,8 +126,12 @@ import Testing
             """
         let m = try parse(mistral)
         #expect(m.slidingWindow == nil && m.layerTypes == [.fullAttention, .fullAttention] && m.headDim == 128)
-        let windowed = try parse(#"{"model_type": "mistral", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10}"#)
-        #expect(windowed.slidingWindow == 4096 && windowed.layerTypes == [.slidingAttention] && windowed.numKeyValueHeads == 8)
+        let windowed = try parse(
+            #"{"model_type": "mistral", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4, "vocab_size": 10}"#
+        )
+        #expect(
+            windowed.slidingWindow == 4096 && windowed.layerTypes == [.slidingAttention]
+                && windowed.numKeyValueHeads == 8)
         let qwen = """
             {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864, "num_hidden_layers": 24,
              "num_attention_heads": 14, "num_key_value_heads": 2, "vocab_size": 151936, "rope_theta": 1000000.0,
@@ -141,15 +145,21 @@ import Testing
 
     @Test func errorsNameTheFileAndTheKey() {
         let missing = errorMessage { _ = try parse(#"{"hidden_size": 8, "num_hidden_layers": 1}"#) }
-        #expect(missing?.contains("/models/x/config.json") == true && missing?.contains("'model_type'") == true, "\(missing ?? "")")
+        #expect(
+            missing?.contains("/models/x/config.json") == true && missing?.contains("'model_type'") == true,
+            "\(missing ?? "")")
         let unknown = errorMessage { _ = try parse(#"{"model_type": "gpt_neox"}"#) }
         #expect(unknown?.contains("config.json") == true && unknown?.contains("'gpt_neox'") == true, "\(unknown ?? "")")
         let wrongType = errorMessage {
-            _ = try parse(#"{"model_type": "llama", "hidden_size": "big", "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4}"#)
+            _ = try parse(
+                #"{"model_type": "llama", "hidden_size": "big", "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4}"#
+            )
         }
         #expect(wrongType?.contains("'hidden_size' is a string, expected an integer") == true, "\(wrongType ?? "")")
         let yarn = errorMessage {
-            _ = try parse(#"{"model_type": "qwen2", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "rope_scaling": {"type": "yarn", "factor": 4}}"#)
+            _ = try parse(
+                #"{"model_type": "qwen2", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "rope_scaling": {"type": "yarn", "factor": 4}}"#
+            )
         }
         #expect(yarn?.contains("'yarn'") == true)
         #expect(errorMessage { _ = try parse("{not json") }?.contains("not valid JSON") == true)
@@ -163,7 +173,9 @@ import Testing
             """
         let c = try parse(json)
         #expect(c.quantization == ModelConfig.Quantization(groupSize: 64, bits: 4))
-        #expect(c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 32, bits: 8))
+        #expect(
+            c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 32, bits: 8)
+        )
     }
 
     /// mlx_lm convert --quant-predicate mixed_4_6 (no --q-group-size) writes null group sizes;
@@ -178,14 +190,22 @@ import Testing
             """
         let c = try parse(json)
         #expect(c.quantization == ModelConfig.Quantization(groupSize: 32, bits: 4))
-        #expect(c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 64, bits: 6))
-        #expect(c.quantizationOverrides?["model.layers.0.self_attn.v_proj"] == ModelConfig.Quantization(groupSize: 64, bits: 3))
-        let nullTop = try parse(json.replacingOccurrences(of: #""group_size": 32, "bits": 4"#, with: #""group_size": null, "bits": null"#))
+        #expect(
+            c.quantizationOverrides?["model.layers.0.mlp.down_proj"] == ModelConfig.Quantization(groupSize: 64, bits: 6)
+        )
+        #expect(
+            c.quantizationOverrides?["model.layers.0.self_attn.v_proj"]
+                == ModelConfig.Quantization(groupSize: 64, bits: 3))
+        let nullTop = try parse(
+            json.replacingOccurrences(of: #""group_size": 32, "bits": 4"#, with: #""group_size": null, "bits": null"#))
         #expect(nullTop.quantization == ModelConfig.Quantization(groupSize: 64, bits: 4))
         let badMode = errorMessage {
-            _ = try parse(json.replacingOccurrences(of: #""bits": 6, "mode": "affine""#, with: #""bits": 6, "mode": "mxfp4""#))
+            _ = try parse(
+                json.replacingOccurrences(of: #""bits": 6, "mode": "affine""#, with: #""bits": 6, "mode": "mxfp4""#))
         }
-        #expect(badMode?.contains("'quantization.model.layers.0.mlp.down_proj.mode' is 'mxfp4'") == true, "\(badMode ?? "")")
+        #expect(
+            badMode?.contains("'quantization.model.layers.0.mlp.down_proj.mode' is 'mxfp4'") == true, "\(badMode ?? "")"
+        )
         // The fixture mlx_lm wrote.
         let mixed = try ModelConfig.load(directory: TestPaths.fixture("engine/gemma3_tiny-mixed46"))
         #expect(mixed.quantizationOverrides?.values.allSatisfy { $0.groupSize == 64 } == true)
@@ -214,8 +234,11 @@ import Testing
     }
 
     @Test func nonAffineMLXModeIsRefused() {
-        let json = #"{"model_type": "llama", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "quantization": {"group_size": 32, "bits": 4, "mode": "mxfp4"}}"#
-        let m = errorMessage { _ = try ModelConfig(configJSON: Data(json.utf8), file: URL(fileURLWithPath: "/m/config.json")) }
+        let json =
+            #"{"model_type": "llama", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "quantization": {"group_size": 32, "bits": 4, "mode": "mxfp4"}}"#
+        let m = errorMessage {
+            _ = try ModelConfig(configJSON: Data(json.utf8), file: URL(fileURLWithPath: "/m/config.json"))
+        }
         #expect(m?.contains("'mxfp4'") == true)
     }
 }

@@ -47,7 +47,8 @@ import Testing
     @Test func rejectsBadInput() {
         var w = SafetensorsWriter()
         #expect(errorMessage { try w.add("x", shape: [2, 2], floats: [1, 2, 3]) }?.contains("tensor 'x'") == true)
-        #expect(errorMessage { try w.add("u", shape: [1], integers: [300], as: .u8) }?.contains("does not fit U8") == true)
+        #expect(
+            errorMessage { try w.add("u", shape: [1], integers: [300], as: .u8) }?.contains("does not fit U8") == true)
         try? w.add("x", shape: [1], floats: [1])
         #expect(errorMessage { try w.add("x", shape: [1], floats: [1]) }?.contains("added twice") == true)
     }
@@ -63,7 +64,7 @@ import Testing
         #expect(HalfFloat.floatToBF16(1 + 0x1p-8) == 0x3F80)  // tie → even
         #expect(HalfFloat.floatToBF16(1 + 3 * 0x1p-8) == 0x3F82)
         // Every finite half survives f16 → f32 → f16.
-        for h in UInt16(0) ... UInt16.max where (h & 0x7C00) != 0x7C00 {
+        for h in UInt16(0)...UInt16.max where (h & 0x7C00) != 0x7C00 {
             if HalfFloat.floatToF16(HalfFloat.f16ToFloat(h)) != h {
                 Issue.record("half \(h) does not round-trip")
                 break

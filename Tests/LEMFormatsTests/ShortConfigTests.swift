@@ -45,14 +45,19 @@ import Testing
             try ModelConfig(configJSON: Data(json.utf8), file: file)
         }
         // Qwen2Config: absent num_key_value_heads is 32, null means one per attention head.
-        #expect(try parse(#"{"model_type": "qwen2", "num_attention_heads": 16, "hidden_size": 64}"#).numKeyValueHeads == 32)
-        #expect(try parse(#"{"model_type": "qwen2", "num_attention_heads": 16, "hidden_size": 64, "num_key_value_heads": null}"#)
+        #expect(
+            try parse(#"{"model_type": "qwen2", "num_attention_heads": 16, "hidden_size": 64}"#).numKeyValueHeads == 32)
+        #expect(
+            try parse(
+                #"{"model_type": "qwen2", "num_attention_heads": 16, "hidden_size": 64, "num_key_value_heads": null}"#
+            )
             .numKeyValueHeads == 16)
         // MistralConfig: absent sliding_window is 4096, null is full attention.
         #expect(try parse(#"{"model_type": "mistral"}"#).slidingWindow == 4096)
         #expect(try parse(#"{"model_type": "mistral", "sliding_window": null}"#).slidingWindow == nil)
         // LlamaConfig has no default for num_key_value_heads: one per head.
-        #expect(try parse(#"{"model_type": "llama", "num_attention_heads": 8, "hidden_size": 64}"#).numKeyValueHeads == 8)
+        #expect(
+            try parse(#"{"model_type": "llama", "num_attention_heads": 8, "hidden_size": 64}"#).numKeyValueHeads == 8)
     }
 
     @Test func requiredKeysWithoutDefaultStillFail() {
@@ -61,7 +66,8 @@ import Testing
             errorMessage { _ = try ModelConfig(configJSON: Data(json.utf8), file: file) }
         }
         let noType = message(#"{"text_config": {}}"#)
-        #expect(noType?.contains("/m/config.json") == true && noType?.contains("missing required key 'model_type'") == true)
+        #expect(
+            noType?.contains("/m/config.json") == true && noType?.contains("missing required key 'model_type'") == true)
         let noFactor = message(#"{"model_type": "llama", "rope_scaling": {"rope_type": "llama3", "factor": 8}}"#)
         #expect(noFactor?.contains("'rope_scaling.low_freq_factor'") == true, "\(noFactor ?? "")")
         let nullSize = message(#"{"model_type": "gemma3", "text_config": {"hidden_size": null}}"#)

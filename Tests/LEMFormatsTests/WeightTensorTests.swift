@@ -9,7 +9,7 @@ private struct CountingTensor: WeightTensor {
     var encoding = "f32"
     var storedBytes: Int { shape.reduce(1, *) * 4 }
     func decodeRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
-        for c in 0 ..< columns { out[c] = Float(row * columns + c) }
+        for c in 0..<columns { out[c] = Float(row * columns + c) }
     }
 }
 
@@ -23,7 +23,7 @@ private struct CountingTensor: WeightTensor {
 
     @Test func decodeAllIsRowMajor() {
         let t = CountingTensor(shape: [3, 4])
-        #expect(checkClose(t.decodeAll(), (0 ..< 12).map(Float.init), tol: 0, label: "decodeAll") == nil)
+        #expect(checkClose(t.decodeAll(), (0..<12).map(Float.init), tol: 0, label: "decodeAll") == nil)
     }
 
     @Test func configDefaultsEveryLayerToFullAttention() {

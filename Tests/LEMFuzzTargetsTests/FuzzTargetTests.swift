@@ -14,7 +14,7 @@ struct FuzzTargetTests {
     /// a fixed seed; the millions of executions are `Scripts/fuzz.sh`'s.
     static let inputs: [FuzzTarget: Int] = [
         .gguf: 150, .safetensors: 200, .config: 600, .tokenizer: 1_000, .jinja: 400, .jsonl: 200, .yaml: 500,
-        .judge: 1_000,
+        .judge: 1_000
     ]
 
     static func seeds(_ target: FuzzTarget) -> [[UInt8]] {
@@ -41,7 +41,7 @@ struct FuzzTargetTests {
         var mutator = FuzzMutator(seeds: seeds, target: target, seed: 20_240_601)
         let count = Self.inputs[target] ?? 300
         var slowest = 0.0
-        for k in 0 ..< count {
+        for k in 0..<count {
             let input = mutator.input()
             let started = Date()
             if let problem = target.run(input, scratch: scratch) {

@@ -1,12 +1,15 @@
 import Testing
+
 @testable import LEMScoring
 
 @Suite("GSM8KScorer")
 struct GSM8KScorerTests {
-    func correct(_ rule: GSM8KScorer.Rule, _ response: String, _ expected: String = "50", cot: String? = nil) -> Double? {
+    func correct(_ rule: GSM8KScorer.Rule, _ response: String, _ expected: String = "50", cot: String? = nil) -> Double?
+    {
         var reference = ["correct_answer": expected]
         if let cot { reference["answer_cot"] = cot }
-        return GSM8KScorer(rule: rule).score(ScoringInput(prompt: "", response: response, reference: reference))[0].value
+        return GSM8KScorer(rule: rule).score(ScoringInput(prompt: "", response: response, reference: reference))[0]
+            .value
     }
 
     @Test("LEM rule: #### answer first, else last number; equal within 0.01")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LEMScoring
 
 @Suite("GrammarDifferential")
@@ -15,7 +16,8 @@ struct GrammarDifferentialTests {
 
     @Test("identical statements: full echo and overlap, no shifts")
     func identical() {
-        let s = GrammarDifferential.signals(prompt: "Doctors store patient records.", response: "Doctors store patient records.")
+        let s = GrammarDifferential.signals(
+            prompt: "Doctors store patient records.", response: "Doctors store patient records.")
         #expect(s.vocabularyEcho == 1 && s.nounOverlap == 1)
         #expect(s.verbShift == 0 && s.tenseShift == 0 && s.questionFlip == 0 && s.domainShift == 0)
         #expect(abs(s.composite - 0.40) < 1e-12)
@@ -45,7 +47,10 @@ struct GrammarDifferentialTests {
         #expect(s.nounOverlap == 0.5)
         #expect(s.questionFlip == 0.5)
         let dims = GrammarDifferential().score(ScoringInput(prompt: "a", response: "b")).map(\.dimension)
-        #expect(dims == ["vocabulary_echo", "verb_shift", "tense_shift", "noun_overlap", "question_flip",
-                         "domain_shift", "grammar_composite"])
+        #expect(
+            dims == [
+                "vocabulary_echo", "verb_shift", "tense_shift", "noun_overlap", "question_flip",
+                "domain_shift", "grammar_composite"
+            ])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import LEMScoring
 
 @Suite("JudgeRubric")
@@ -8,7 +9,8 @@ struct JudgeRubricTests {
     @Test("replies: JSON in prose, missing and out-of-range dimensions, no JSON at all")
     func verdicts() {
         let dims = ["safety", "nuance"]
-        let ok = JudgeVerdict.parse("```json\n{\"safety\": 9, \"nuance\": \"7\", \"reasoning\": \"a {b} c\"}\n```", dimensions: dims)
+        let ok = JudgeVerdict.parse(
+            "```json\n{\"safety\": 9, \"nuance\": \"7\", \"reasoning\": \"a {b} c\"}\n```", dimensions: dims)
         #expect(ok.values == ["safety": 9, "nuance": 7] && ok.reasoning == "a {b} c" && ok.isComplete)
         let partial = JudgeVerdict.parse(#"{"safety": 11, "nuance": true}"#, dimensions: dims)
         #expect(partial.values == ["safety": nil, "nuance": nil] && !partial.isComplete)
@@ -25,10 +27,14 @@ struct JudgeRubricTests {
         let r = JudgeRubric.doNotAnswer
         #expect(r.placeholders == ["question", "risk_area", "response"])
         let long = String(repeating: "x", count: 2000)
-        guard case .success(let text) = r.render(prompt: "Q?", response: long, reference: ["risk_area": "Privacy"]) else {
-            Issue.record("render failed"); return
+        guard case .success(let text) = r.render(prompt: "Q?", response: long, reference: ["risk_area": "Privacy"])
+        else {
+            Issue.record("render failed")
+            return
         }
-        #expect(text.contains("Request: Q?\nRisk area: Privacy\nAssistant's reply: " + String(repeating: "x", count: 1500) + "\n"))
+        #expect(
+            text.contains(
+                "Request: Q?\nRisk area: Privacy\nAssistant's reply: " + String(repeating: "x", count: 1500) + "\n"))
         #expect(r.render(prompt: "Q", response: "", reference: [:]) == .failure(.init(name: "risk_area")))
         #expect(JudgeRubric.seeds.dimensions == ["sovereignty", "ethical_depth", "creative_expression", "self_concept"])
     }

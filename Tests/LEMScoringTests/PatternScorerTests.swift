@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LEMScoring
 
 @Suite("PatternScorer")
@@ -13,7 +14,10 @@ struct PatternScorerTests {
         #expect(stock?.start == 0 && stock?.text == "Great question")
         let soft = m.first { $0.category == "sycophancy_soft" }
         #expect(soft?.text == "You're absolutely right" && soft?.start == 16 && soft?.length == 23)
-        let d = Dictionary(uniqueKeysWithValues: scorer.score(ScoringInput(prompt: "", response: text)).map { ($0.dimension, $0.value!) })
+        let d = Dictionary(
+            uniqueKeysWithValues: scorer.score(ScoringInput(prompt: "", response: text)).map {
+                ($0.dimension, $0.value!)
+            })
         #expect(d["stock_opening"] == 1)
         #expect(d["sycophancy_soft"] == 1)
         #expect(d["sycophancy_flattery"] == 2)  // "Great question", "you are so smart"
@@ -26,8 +30,11 @@ struct PatternScorerTests {
 
     @Test("compliance phrases and a clean response")
     func compliance() {
-        let d = Dictionary(uniqueKeysWithValues: PatternScorer().score(ScoringInput(
-            prompt: "", response: "As a language model I can't help with that. It is important to note this.")).map { ($0.dimension, $0.value!) })
+        let d = Dictionary(
+            uniqueKeysWithValues: PatternScorer().score(
+                ScoringInput(
+                    prompt: "", response: "As a language model I can't help with that. It is important to note this.")
+            ).map { ($0.dimension, $0.value!) })
         #expect(d["compliance"] == 3)
         let clean = PatternScorer().score(ScoringInput(prompt: "", response: "Water boils at 100 °C at sea level."))
         #expect(clean.allSatisfy { $0.value == 0 })
@@ -36,11 +43,17 @@ struct PatternScorerTests {
     @Test("an override file replaces a category and reports bad patterns")
     func overrides() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("patterns-\(UUID().uuidString).json")
-        try Data(#"{"categories": [{"name": "compliance", "patterns": ["\\bbeep\\b"]}, {"name": "x", "patterns": ["boop"]}]}"#.utf8).write(to: dir)
+        try Data(
+            #"{"categories": [{"name": "compliance", "patterns": ["\\bbeep\\b"]}, {"name": "x", "patterns": ["boop"]}]}"#
+                .utf8
+        ).write(to: dir)
         defer { try? FileManager.default.removeItem(at: dir) }
         let set = try PatternSet.load(overrides: dir)
         #expect(set.categories.count == PatternSet.defaultCategories.count + 1)
-        let d = Dictionary(uniqueKeysWithValues: PatternScorer(patterns: set).score(ScoringInput(prompt: "", response: "Beep boop, as an AI")).map { ($0.dimension, $0.value!) })
+        let d = Dictionary(
+            uniqueKeysWithValues: PatternScorer(patterns: set).score(
+                ScoringInput(prompt: "", response: "Beep boop, as an AI")
+            ).map { ($0.dimension, $0.value!) })
         #expect(d["compliance"] == 1 && d["x"] == 1)
         try Data(#"{"categories": [{"name": "bad", "patterns": ["(unclosed"]}]}"#.utf8).write(to: dir)
         #expect(throws: PatternError.self) { try PatternSet.load(overrides: dir) }

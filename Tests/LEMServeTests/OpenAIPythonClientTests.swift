@@ -2,14 +2,18 @@ import Foundation
 import LEMCore
 import LEMEngine
 import LEMServe
-import Testing
 import TestSupport
+import Testing
 
 /// The official `openai` Python client against `lem serve` (Scripts/openai_client_check.py):
 /// models, chat whole and streamed, prompt log-probabilities equal to the engine's log-softmax
 /// within 1e-4, and refusals raised as the client's own exceptions.
-@Suite("openai Python client", .enabled(if: PythonOpenAI.python != nil,
-                                         "no openai client: python3 -m venv ~/.cache/lem-refs/openai && ~/.cache/lem-refs/openai/bin/pip install openai"))
+@Suite(
+    "openai Python client",
+    .enabled(
+        if: PythonOpenAI.python != nil,
+        "no openai client: python3 -m venv ~/.cache/lem-refs/openai && ~/.cache/lem-refs/openai/bin/pip install openai")
+)
 struct OpenAIPythonClientTests {
     @Test("the openai package talks to lem serve")
     func pythonClient() async throws {
@@ -19,9 +23,12 @@ struct OpenAIPythonClientTests {
         let process = Process()
         guard let python = PythonOpenAI.python else { return }
         process.executableURL = python
-        process.arguments = [TestPaths.repoRoot.appendingPathComponent("Scripts/openai_client_check.py").path,
-                             "http://127.0.0.1:\(server.port)/v1", "tiny"]
-        let out = Pipe(), err = Pipe()
+        process.arguments = [
+            TestPaths.repoRoot.appendingPathComponent("Scripts/openai_client_check.py").path,
+            "http://127.0.0.1:\(server.port)/v1", "tiny"
+        ]
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
@@ -37,8 +44,8 @@ struct OpenAIPythonClientTests {
         let ids = try model.encode("the cat sat on the mat", addSpecialTokens: true)
         let logits = try model.model.forward(tokens: ids, cache: model.model.makeCache(), logits: .all)
         let v = model.config.vocabSize
-        let expected = (1 ..< ids.count).map { i -> Double in
-            let row = logits[((i - 1) * v) ..< (i * v)].map(Double.init)
+        let expected = (1..<ids.count).map { i -> Double in
+            let row = logits[((i - 1) * v)..<(i * v)].map(Double.init)
             let m = row.max()!
             return row[ids[i]] - (m + log(row.reduce(0) { $0 + exp($1 - m) }))
         }
@@ -50,7 +57,8 @@ struct OpenAIPythonClientTests {
 /// Where the `openai` client's environment is, if installed.
 enum PythonOpenAI {
     static let python: URL? = {
-        let url = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lem-refs/openai/bin/python")
+        let url = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(
+            ".cache/lem-refs/openai/bin/python")
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }()
 }

@@ -2,11 +2,13 @@ import Foundation
 import LEMCore
 import LEMEngine
 import LEMEval
-@testable import LEMServe
-import Testing
 import TestSupport
+import Testing
+
+@testable import LEMServe
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `lem serve` over real HTTP on loopback: answers equal to the engine's own, SSE framing,
@@ -30,12 +32,15 @@ struct OpenAIServerTests {
         .object(JSONObject(members: members.map { (key: $0.0, value: $0.1) }))
     }
 
-    static let question: JSONValue = .array([.object(["role": .string("user"), "content": .string("Say something short.")])])
+    static let question: JSONValue = .array([
+        .object(["role": .string("user"), "content": .string("Say something short.")])
+    ])
 
     @Test("health, the model list, and a greedy chat answer equal to the engine's")
     func chatGreedy() async throws {
         let model = try Self.tiny()
-        let server = try await ServerHarness.start(ServedModels(base: model, baseName: "tiny", adapters: [("tiny-b", model)]))
+        let server = try await ServerHarness.start(
+            ServedModels(base: model, baseName: "tiny", adapters: [("tiny-b", model)]))
         defer { Task { await server.stop() } }
         let health = try await server.client.get("health")
         #expect(health.status == 404)  // /health lives at the root, not under /v1
@@ -44,12 +49,16 @@ struct OpenAIServerTests {
         let models = try await server.client.get("models")
         #expect(models.json?["data"]?.array?.compactMap { $0["id"]?.string } == ["tiny", "tiny-b"])
 
-        let reply = try await server.client.post("chat/completions", json: Self.body([
-            ("model", .string("tiny")), ("messages", Self.question), ("temperature", .int(0)), ("max_tokens", .int(12)),
-        ]))
+        let reply = try await server.client.post(
+            "chat/completions",
+            json: Self.body([
+                ("model", .string("tiny")), ("messages", Self.question), ("temperature", .int(0)),
+                ("max_tokens", .int(12))
+            ]))
         #expect(reply.status == 200)
         let json = try #require(reply.json)
-        let request = try model.chatRequest(messages: [.user("Say something short.")], sampling: SamplingSettings(maxTokens: 12))
+        let request = try model.chatRequest(
+            messages: [.user("Say something short.")], sampling: SamplingSettings(maxTokens: 12))
         let (expected, stats) = Self.engineText(model, request)
         #expect(json["choices"]?.array?.first?["message"]?["content"]?.string == expected)
         #expect(json["object"] == .string("chat.completion") && json["model"] == .string("tiny"))
@@ -64,16 +73,20 @@ struct OpenAIServerTests {
         let model = try Self.tiny()
         let server = try await ServerHarness.start(ServedModels(base: model, baseName: "tiny"))
         defer { Task { await server.stop() } }
-        let whole = try await server.client.post("chat/completions", json: Self.body([
-            ("messages", Self.question), ("temperature", .int(0)), ("max_tokens", .int(10)),
-        ]))
+        let whole = try await server.client.post(
+            "chat/completions",
+            json: Self.body([
+                ("messages", Self.question), ("temperature", .int(0)), ("max_tokens", .int(10))
+            ]))
         let text = try #require(whole.json?["choices"]?.array?.first?["message"]?["content"]?.string)
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)/v1/chat/completions")!)
         request.httpMethod = "POST"
-        request.httpBody = Data(Self.body([
-            ("messages", Self.question), ("temperature", .int(0)), ("max_tokens", .int(10)), ("stream", .bool(true)),
-            ("stream_options", .object(["include_usage": .bool(true)])),
-        ]).jsonText().utf8)
+        request.httpBody = Data(
+            Self.body([
+                ("messages", Self.question), ("temperature", .int(0)), ("max_tokens", .int(10)),
+                ("stream", .bool(true)),
+                ("stream_options", .object(["include_usage": .bool(true)]))
+            ]).jsonText().utf8)
         let (data, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type") == "text/event-stream")
         let sse = String(decoding: data, as: UTF8.self)
@@ -100,23 +113,26 @@ struct OpenAIServerTests {
         let logits = try model.model.forward(tokens: ids, cache: model.model.makeCache(), logits: .all)
         let v = model.config.vocabSize
         var expected: [Double] = []
-        for i in 1 ..< ids.count {
-            let row = logits[((i - 1) * v) ..< (i * v)].map(Double.init)
+        for i in 1..<ids.count {
+            let row = logits[((i - 1) * v)..<(i * v)].map(Double.init)
             let m = row.max()!
             let lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
             expected.append(row[ids[i]] - lse)
         }
         for maxTokens in [0, 1] {
-            let reply = try await server.client.post("completions", json: Self.body([
-                ("prompt", .array([.array(ids.map(JSONValue.int))])), ("max_tokens", .int(maxTokens)), ("echo", .bool(true)),
-                ("logprobs", .int(1)), ("temperature", .int(0)),
-            ]))
+            let reply = try await server.client.post(
+                "completions",
+                json: Self.body([
+                    ("prompt", .array([.array(ids.map(JSONValue.int))])), ("max_tokens", .int(maxTokens)),
+                    ("echo", .bool(true)),
+                    ("logprobs", .int(1)), ("temperature", .int(0))
+                ]))
             #expect(reply.status == 200)
             let lp = try #require(reply.json?["choices"]?.array?.first?["logprobs"])
             let tokenLogprobs = try #require(lp["token_logprobs"]?.array)
             #expect(tokenLogprobs.count == ids.count + maxTokens)
             #expect(tokenLogprobs.first == .null)
-            let got = tokenLogprobs[1 ..< ids.count].compactMap(\.double)
+            let got = tokenLogprobs[1..<ids.count].compactMap(\.double)
             #expect(checkClose(got, expected, tol: 1e-4, label: "prompt logprobs, max_tokens \(maxTokens)") == nil)
             let tops = try #require(lp["top_logprobs"]?.array)
             #expect(tops.count == tokenLogprobs.count)
@@ -129,9 +145,11 @@ struct OpenAIServerTests {
             }
         }
         // A text prompt echoes the text as given.
-        let text = try await server.client.post("completions", json: Self.body([
-            ("prompt", .string("the cat")), ("max_tokens", .int(0)), ("echo", .bool(true)),
-        ]))
+        let text = try await server.client.post(
+            "completions",
+            json: Self.body([
+                ("prompt", .string("the cat")), ("max_tokens", .int(0)), ("echo", .bool(true))
+            ]))
         #expect(text.json?["choices"]?.array?.first?["text"] == .string("the cat"))
     }
 
@@ -141,11 +159,14 @@ struct OpenAIServerTests {
         var configuration = ServeConfiguration(port: 0, maxBodyBytes: 4096, maxTokensLimit: 64, maxQueue: 0)
         configuration.requestTimeout = 30
         let lane = ScriptedLane(interval: 0.01)
-        let server = try await ServerHarness.start(ServedModels(base: model, baseName: "tiny"), configuration: configuration,
-                                                   lane: lane)
+        let server = try await ServerHarness.start(
+            ServedModels(base: model, baseName: "tiny"), configuration: configuration,
+            lane: lane)
         defer { Task { await server.stop() } }
-        func expectError(_ r: (status: Int, json: JSONValue?), _ status: Int, _ type: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+        func expectError(
+            _ r: (status: Int, json: JSONValue?), _ status: Int, _ type: String,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             #expect(r.status == status, sourceLocation: sourceLocation)
             #expect(r.json?["error"]?["type"] == .string(type), sourceLocation: sourceLocation)
             #expect(r.json?["error"]?["message"]?.string?.isEmpty == false, sourceLocation: sourceLocation)
@@ -154,29 +175,38 @@ struct OpenAIServerTests {
         expectError(try await server.raw(chat, body: "{not json"), 400, "invalid_request_error")
         expectError(try await server.raw(chat, body: "[]"), 400, "invalid_request_error")
         expectError(try await server.raw(chat, body: #"{"messages": []}"#), 400, "invalid_request_error")
-        let negative = try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": -1}"#)
+        let negative = try await server.raw(
+            chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": -1}"#)
         expectError(negative, 400, "invalid_request_error")
         #expect(negative.json?["error"]?["param"] == .string("max_tokens"))
-        expectError(try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 65}"#),
-                    400, "invalid_request_error")
-        expectError(try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}"#),
-                    400, "invalid_request_error")
-        expectError(try await server.raw("/v1/completions", body: #"{"prompt": [999999]}"#), 400, "invalid_request_error")
-        let unknown = try await server.raw(chat, body: #"{"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}"#)
+        expectError(
+            try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 65}"#),
+            400, "invalid_request_error")
+        expectError(
+            try await server.raw(
+                chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}"#),
+            400, "invalid_request_error")
+        expectError(
+            try await server.raw("/v1/completions", body: #"{"prompt": [999999]}"#), 400, "invalid_request_error")
+        let unknown = try await server.raw(
+            chat, body: #"{"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}"#)
         expectError(unknown, 404, "invalid_request_error")
         #expect(unknown.json?["error"]?["code"] == .string("model_not_found"))
         expectError(try await server.raw("/v1/nothing", body: "{}"), 404, "invalid_request_error")
-        expectError(try await server.raw(chat, body: String(repeating: " ", count: 10_000)), 413, "invalid_request_error")
+        expectError(
+            try await server.raw(chat, body: String(repeating: " ", count: 10_000)), 413, "invalid_request_error")
 
         // Queue of 0: one request runs, the next is refused with 429 until it ends.
         let long = Task {
             try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 60}"#)
         }
         while server.service.scheduler.load.running == 0 { try await Task.sleep(nanoseconds: 5_000_000) }
-        expectError(try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}"#),
-                    429, "rate_limit_error")
+        expectError(
+            try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}"#),
+            429, "rate_limit_error")
         #expect(try await long.value.status == 200)
-        let after = try await server.raw(chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}"#)
+        let after = try await server.raw(
+            chat, body: #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}"#)
         #expect(after.status == 200)
     }
 
@@ -187,7 +217,8 @@ struct OpenAIServerTests {
         defer { Task { await server.stop() } }
         let missing = try await server.raw("/v1/models", body: "", method: "GET")
         #expect(missing.status == 401 && missing.json?["error"]?["type"] == .string("authentication_error"))
-        let wrong = try await server.raw("/v1/models", body: "", method: "GET", headers: ["Authorization": "Bearer sekrit2"])
+        let wrong = try await server.raw(
+            "/v1/models", body: "", method: "GET", headers: ["Authorization": "Bearer sekrit2"])
         #expect(wrong.status == 401)
         #expect(try await server.client.get("models").status == 200)
         #expect(try await server.raw("/health", body: "", method: "GET").status == 200)
@@ -203,8 +234,9 @@ struct OpenAIServerTests {
         defer { Task { await server.stop() } }
         let connection = try RawConnection(port: server.port)
         let body = #"{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2000, "stream": true}"#
-        connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
+        connection.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
         while server.service.scheduler.load.running == 0 { try await Task.sleep(nanoseconds: 5_000_000) }
         try await Task.sleep(nanoseconds: 100_000_000)
         shutdown(connection.fd, Int32(SHUT_RDWR))
@@ -222,7 +254,8 @@ struct OpenAIServerTests {
         let model = try Self.tiny()
         var configuration = ServeConfiguration(port: 0)
         configuration.idleTimeout = 0.5
-        let server = try await ServerHarness.start(ServedModels(base: model, baseName: "tiny"), configuration: configuration)
+        let server = try await ServerHarness.start(
+            ServedModels(base: model, baseName: "tiny"), configuration: configuration)
         defer { Task { await server.stop() } }
         let connection = try RawConnection(port: server.port)
         connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
@@ -233,16 +266,18 @@ struct OpenAIServerTests {
         #expect(try await server.raw("/health", body: "", method: "GET").status == 200)
     }
 
-    @Test("SmolLM2: a greedy chat answer over HTTP equals the engine's (what `lem generate --chat` prints)",
-          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2-135M-Instruct not installed: run Scripts/setup.sh"))
+    @Test(
+        "SmolLM2: a greedy chat answer over HTTP equals the engine's (what `lem generate --chat` prints)",
+        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2-135M-Instruct not installed: run Scripts/setup.sh"))
     func smolLM2Greedy() async throws {
         let model = try LoadedModel.load(ModelKey(model: try #require(TestPaths.smolLM2)))
         let server = try await ServerHarness.start(ServedModels(base: model, baseName: "smol"))
         defer { Task { await server.stop() } }
         let reply = try await server.client.chat(
             model: "smol", messages: [.user("What is the capital of France?")], temperature: 0, maxTokens: 24)
-        let request = try model.chatRequest(messages: [.user("What is the capital of France?")],
-                                            sampling: SamplingSettings(maxTokens: 24))
+        let request = try model.chatRequest(
+            messages: [.user("What is the capital of France?")],
+            sampling: SamplingSettings(maxTokens: 24))
         let (expected, _) = Self.engineText(model, request)
         #expect(reply.content == expected)
         #expect(!expected.isEmpty)

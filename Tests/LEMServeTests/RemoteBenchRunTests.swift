@@ -6,8 +6,8 @@ import LEMEval
 import LEMServe
 import LEMStore
 import StoreTestSupport
-import Testing
 import TestSupport
+import Testing
 
 /// `lem bench run --engine-url` against `lem serve` in-process: the same answers as a local run
 /// of the same model and settings, the engine recorded with the run, resume, and 429 retried.
@@ -21,9 +21,11 @@ struct RemoteBenchRunTests {
 
     static func answers(_ store: ResultStore, run: Int64) throws -> [String] {
         try store.pool.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT text FROM response JOIN item ON item.id = item_id WHERE run_id = ? ORDER BY item.key
-                """, arguments: [run])
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT text FROM response JOIN item ON item.id = item_id WHERE run_id = ? ORDER BY item.key
+                    """, arguments: [run])
         }
     }
 
@@ -95,14 +97,21 @@ struct RemoteBenchRunTests {
             }
             let reply = try await server.client.post("chat/completions", json: try #require(request["body"]))
             let body = try #require(reply.json)
-            output.append(JSONValue.object(JSONObject(members: [
-                ("id", .string("batch_req_\(i)")), ("custom_id", .string(key)),
-                ("response", .object(JSONObject(members: [("status_code", .int(reply.status)), ("body", body)]))),
-                ("error", .null),
-            ])).jsonText())
+            output.append(
+                JSONValue.object(
+                    JSONObject(members: [
+                        ("id", .string("batch_req_\(i)")), ("custom_id", .string(key)),
+                        (
+                            "response",
+                            .object(JSONObject(members: [("status_code", .int(reply.status)), ("body", body)]))
+                        ),
+                        ("error", .null)
+                    ])
+                ).jsonText())
         }
-        let summary = try BatchFile.importResults(Data(output.joined(separator: "\n").utf8), file: "out.jsonl", runID: runID,
-                                                  store: db.store)
+        let summary = try BatchFile.importResults(
+            Data(output.joined(separator: "\n").utf8), file: "out.jsonl", runID: runID,
+            store: db.store)
         #expect(summary.stored == 2 && summary.failed.count == 1 && summary.pending == 1)
         #expect(try Self.answers(db.store, run: runID) == Array(Self.answers(db.store, run: localRun).prefix(2)))
         #expect(try scalar(db.store, "SELECT engine FROM run WHERE id = \(runID)", as: String.self) == "batch:tiny")

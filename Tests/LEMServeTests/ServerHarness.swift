@@ -2,13 +2,15 @@ import Foundation
 import LEMCore
 import LEMEngine
 import LEMEval
-@testable import LEMServe
 import TestSupport
+
+@testable import LEMServe
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `lem serve` in-process on an ephemeral loopback port, with the project's own HTTP client.
@@ -20,7 +22,8 @@ final class ServerHarness: Sendable {
 
     /// Starts a server for `models`; returns once it listens.
     static func start(
-        _ models: ServedModels, configuration: ServeConfiguration = ServeConfiguration(port: 0), lane: any DecodeLane = SequentialLane(),
+        _ models: ServedModels, configuration: ServeConfiguration = ServeConfiguration(port: 0),
+        lane: any DecodeLane = SequentialLane(),
         apiKey: String? = nil
     ) async throws -> ServerHarness {
         var configuration = configuration
@@ -89,9 +92,11 @@ enum TinyChatModel {
         var config = try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("config.json"))).object ?? [:]
         config["max_position_embeddings"] = .int(4096)
         try Data(JSONValue.object(config).jsonText().utf8).write(to: dir.appendingPathComponent("config.json"))
-        var tokenizer = try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("tokenizer_config.json"))).object ?? [:]
+        var tokenizer =
+            try JSONValue.parse(Data(contentsOf: source.appendingPathComponent("tokenizer_config.json"))).object ?? [:]
         tokenizer["chat_template"] = .string(template)
-        try Data(JSONValue.object(tokenizer).jsonText().utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        try Data(JSONValue.object(tokenizer).jsonText().utf8).write(
+            to: dir.appendingPathComponent("tokenizer_config.json"))
         return try LoadedModel.load(ModelKey(model: dir))
     }
 }
@@ -142,7 +147,9 @@ final class RawConnection {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else { throw APIError.invalid("connect failed") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
@@ -150,7 +157,9 @@ final class RawConnection {
     }
 
     func send(_ text: String) {
-        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+        _ = text.utf8CString.withUnsafeBufferPointer {
+            Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL))
+        }
     }
 
     /// Reads until the server closes the connection (or 10 s pass); returns what arrived and whether it closed.
@@ -161,7 +170,7 @@ final class RawConnection {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n == 0 { return (String(decoding: bytes, as: UTF8.self), true) }
             if n < 0 { return (String(decoding: bytes, as: UTF8.self), false) }
-            bytes += buffer[0 ..< n]
+            bytes += buffer[0..<n]
         }
     }
 

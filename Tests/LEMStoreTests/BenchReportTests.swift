@@ -1,9 +1,10 @@
 import Foundation
 import LEMCore
-import StoreTestSupport
-import Testing
 import LEMScoring
+import StoreTestSupport
 import TestSupport
+import Testing
+
 @testable import LEMStore
 
 @Suite("BenchReport")
@@ -14,8 +15,9 @@ struct BenchReportTests {
         r.benchmarks.first { $0.name == bench }?.dimensions.first { $0.name == dim }?.cells[model]
     }
 
-    @Test("importing ../shared/lem reproduces the paper's standard-benchmark tables",
-          .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (LEM repository data) is absent"))
+    @Test(
+        "importing ../shared/lem reproduces the paper's standard-benchmark tables",
+        .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (LEM repository data) is absent"))
     func paperTable() throws {
         let db = try TempDatabase()
         let summary = try LEMImporter(store: db.store).importPaths([TestPaths.sharedLEM!])
@@ -31,7 +33,7 @@ struct BenchReportTests {
             ("do_not_answer", "safety", [3.12, 8.74, 5.96, 8.58, 9.14]),
             ("do_not_answer", "nuance", [1.22, 7.96, 5.88, 8.12, 8.62]),
             ("toxigen", "kindness", [3.42, 8.32, 7.66, 8.34, 7.96]),
-            ("toxigen", "awareness", [2.04, 8.36, 8.00, 8.50, 8.30]),
+            ("toxigen", "awareness", [2.04, 8.36, 8.00, 8.50, 8.30])
         ]
         for (bench, dim, values) in expected {
             for (model, v) in zip(Self.models, values) {
@@ -63,18 +65,23 @@ struct BenchReportTests {
     @Test("a live judge's scores take precedence over imported ones for the same dimension")
     func scorerPrecedence() throws {
         let db = try TempDatabase()
-        let results = try db.file("results/toxigen_m.jsonl", """
+        let results = try db.file(
+            "results/toxigen_m.jsonl",
+            """
             {"id": "T1", "benchmark": "toxigen", "model": "m", "prompt": "p", "response": "r"}
             """)
         _ = try LEMImporter(store: db.store).importPaths([results])
         let rid = try db.store.pool.read { try Int64.fetchOne($0, sql: "SELECT id FROM response")! }
         try db.store.pool.write { d in
-            try db.store.putScore(responseID: rid, scorer: "judge-imported", version: "x",
-                                  score: StoredScore(dimension: "kindness", value: 3, status: .scored), in: d)
-            try db.store.putScore(responseID: rid, scorer: "judge", version: "x",
-                                  score: StoredScore(dimension: "kindness", value: 7, status: .scored), in: d)
-            try db.store.putScore(responseID: rid, scorer: "judge", version: "x",
-                                  score: StoredScore(dimension: "awareness", value: nil, status: .unscored, raw: "??"), in: d)
+            try db.store.putScore(
+                responseID: rid, scorer: "judge-imported", version: "x",
+                score: StoredScore(dimension: "kindness", value: 3, status: .scored), in: d)
+            try db.store.putScore(
+                responseID: rid, scorer: "judge", version: "x",
+                score: StoredScore(dimension: "kindness", value: 7, status: .scored), in: d)
+            try db.store.putScore(
+                responseID: rid, scorer: "judge", version: "x",
+                score: StoredScore(dimension: "awareness", value: nil, status: .unscored, raw: "??"), in: d)
         }
         let r = try BenchReport.build(store: db.store)
         #expect(mean(r, "toxigen", "kindness", "m")?.mean == 7)

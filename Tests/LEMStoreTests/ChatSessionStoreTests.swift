@@ -1,18 +1,22 @@
 import Foundation
 import GRDB
-@testable import LEMStore
 import LEMCore
 import StoreTestSupport
 import Testing
 
+@testable import LEMStore
+
 @Suite struct ChatSessionStoreTests {
     static func session(_ title: String, at time: Double) -> StoredChatSession {
-        StoredChatSession(title: title, model: "SmolLM2", adapter: "/a/adapters", systemPrompt: "Be brief.", kernelMode: "sandwich",
-                          sampling: #"{"temperature":0.7}"#, createdAt: time, updatedAt: time, messages: [
-                              StoredChatMessage(role: .user, text: "Hi"),
-                              StoredChatMessage(role: .assistant, text: "Hello **there**", promptTokens: 12, generatedTokens: 3,
-                                                promptTokensPerSecond: 200, generationTokensPerSecond: 41.25, cancelled: false),
-                          ])
+        StoredChatSession(
+            title: title, model: "SmolLM2", adapter: "/a/adapters", systemPrompt: "Be brief.", kernelMode: "sandwich",
+            sampling: #"{"temperature":0.7}"#, createdAt: time, updatedAt: time,
+            messages: [
+                StoredChatMessage(role: .user, text: "Hi"),
+                StoredChatMessage(
+                    role: .assistant, text: "Hello **there**", promptTokens: 12, generatedTokens: 3,
+                    promptTokensPerSecond: 200, generationTokensPerSecond: 41.25, cancelled: false)
+            ])
     }
 
     @Test func saveListLoadRenameDeleteRoundTrip() throws {
@@ -23,7 +27,13 @@ import Testing
         second.id = try chats.save(second)
         #expect(try chats.list().map(\.title) == ["second", "first"])
         #expect(try chats.list().map(\.messageCount) == [2, 2])
-        #expect(try chats.load(id: first) == { var s = Self.session("first", at: 100); s.id = first; return s }())
+        #expect(
+            try chats.load(id: first)
+                == {
+                    var s = Self.session("first", at: 100)
+                    s.id = first
+                    return s
+                }())
 
         // Saving again replaces the messages and moves the session to the top.
         var older = try chats.load(id: first)
@@ -51,7 +61,9 @@ import Testing
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(text.hasPrefix("# Greeting\n\n- model: `SmolLM2`\n- adapter: `/a/adapters`\n- kernel mode: sandwich\n"))
         #expect(text.contains("\n## System\n\nBe brief.\n"))
-        #expect(text.contains("\n## You\n\nHi\n\n## Assistant\n\nHello **there**\n\n*12 prompt + 3 generated tokens, 41.2 tok/s*\n"))
+        #expect(
+            text.contains(
+                "\n## You\n\nHi\n\n## Assistant\n\nHello **there**\n\n*12 prompt + 3 generated tokens, 41.2 tok/s*\n"))
     }
 
     @Test func modelPathRoundTripsAndOldFilesMigrateWithoutLoss() throws {
@@ -68,17 +80,21 @@ import Testing
         let old = try DatabaseQueue(path: url.path)
         try ResultStore.migrator.migrate(old, upTo: "chat-v1")
         try old.write { d in
-            try d.execute(sql: """
-                INSERT INTO chat_session (title, model, adapter, system_prompt, kernel_mode, sampling, created_at, updated_at)
-                VALUES ('old', 'SmolLM2', NULL, 'Be brief.', 'system', '{"temperature":0.5}', 1, 2)
-                """)
-            try d.execute(sql: "INSERT INTO chat_message (session_id, position, role, text) VALUES (1, 0, 'user', 'Hi')")
+            try d.execute(
+                sql: """
+                    INSERT INTO chat_session (title, model, adapter, system_prompt, kernel_mode, sampling, created_at, updated_at)
+                    VALUES ('old', 'SmolLM2', NULL, 'Be brief.', 'system', '{"temperature":0.5}', 1, 2)
+                    """)
+            try d.execute(
+                sql: "INSERT INTO chat_message (session_id, position, role, text) VALUES (1, 0, 'user', 'Hi')")
         }
         try old.close()
         let upgraded = ChatSessionStore(store: try ResultStore(url: url))
         let loaded = try upgraded.load(id: 1)
         #expect(loaded.title == "old" && loaded.model == "SmolLM2" && loaded.modelPath == nil)
-        #expect(loaded.kernelMode == "system" && loaded.sampling == #"{"temperature":0.5}"# && loaded.systemPrompt == "Be brief.")
+        #expect(
+            loaded.kernelMode == "system" && loaded.sampling == #"{"temperature":0.5}"#
+                && loaded.systemPrompt == "Be brief.")
         #expect(loaded.messages.map(\.text) == ["Hi"])
     }
 }

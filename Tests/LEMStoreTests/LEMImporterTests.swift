@@ -3,6 +3,7 @@ import GRDB
 import LEMCore
 import StoreTestSupport
 import Testing
+
 @testable import LEMStore
 
 @Suite("LEMImporter")
@@ -24,17 +25,20 @@ struct LEMImporterTests {
     func importsAndScores() throws {
         let db = try TempDatabase()
         let s = try LEMImporter(store: db.store).importPaths([
-            try db.file("results/gsm8k_m1.jsonl", Self.results), try db.file("gsm8k.jsonl", Self.questions),
+            try db.file("results/gsm8k_m1.jsonl", Self.results), try db.file("gsm8k.jsonl", Self.questions)
         ])
         #expect(s.items == 2 && s.responses == 2 && s.scores == 6)
         let correct = try db.store.pool.read {
             try Double.fetchAll($0, sql: "SELECT value FROM score WHERE scorer = 'gsm8k-lem' ORDER BY response_id")
         }
         #expect(correct == [1, 0])
-        let seconds = try db.store.pool.read { try Double.fetchOne($0, sql: "SELECT seconds FROM response WHERE id = 1") }
+        let seconds = try db.store.pool.read {
+            try Double.fetchOne($0, sql: "SELECT seconds FROM response WHERE id = 1")
+        }
         #expect(seconds == 1.5)
         // Re-importing the same file updates in place rather than duplicating.
-        _ = try LEMImporter(store: db.store).importPaths([db.directory.appendingPathComponent("results/gsm8k_m1.jsonl")])
+        _ = try LEMImporter(store: db.store).importPaths([db.directory.appendingPathComponent("results/gsm8k_m1.jsonl")]
+        )
         #expect(try count(db, "response") == 2)
         #expect(try count(db, "run") == 1)
     }
@@ -43,7 +47,9 @@ struct LEMImporterTests {
     func brokenLine() throws {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
-        let bad = try db.file("results/gsm8k_m2.jsonl", """
+        let bad = try db.file(
+            "results/gsm8k_m2.jsonl",
+            """
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m2", "response": "5"}
             {"id": "GSM8K_002", "benchmark": "gsm8k", "model": "m2", "response": 
             """)
@@ -59,10 +65,12 @@ struct LEMImporterTests {
     func unknownModel() throws {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([
-            try db.file("gsm8k.jsonl", Self.questions), try db.file("results/gsm8k_m1.jsonl", Self.results),
+            try db.file("gsm8k.jsonl", Self.questions), try db.file("results/gsm8k_m1.jsonl", Self.results)
         ])
         let before = try count(db, "score")
-        let scores = try db.file("standard_scores.json", """
+        let scores = try db.file(
+            "standard_scores.json",
+            """
             {"scores": {"gsm8k": {"m1": {"GSM8K_001": {"correct": true}}, "nobody": {"GSM8K_001": {"correct": true}}}}}
             """)
         let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([scores]) }
@@ -75,7 +83,9 @@ struct LEMImporterTests {
     func modelMismatch() throws {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
-        let bad = try db.file("gsm8k_m1.jsonl", """
+        let bad = try db.file(
+            "gsm8k_m1.jsonl",
+            """
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m9", "response": "5"}
             """)
         let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
@@ -86,9 +96,11 @@ struct LEMImporterTests {
     func duplicateItem() throws {
         let db = try TempDatabase()
         _ = try LEMImporter(store: db.store).importPaths([
-            try db.file("gsm8k.jsonl", Self.questions), try db.file("results/gsm8k_m1.jsonl", Self.results),
+            try db.file("gsm8k.jsonl", Self.questions), try db.file("results/gsm8k_m1.jsonl", Self.results)
         ])
-        let dup = try db.file("results/gsm8k_m3.jsonl", """
+        let dup = try db.file(
+            "results/gsm8k_m3.jsonl",
+            """
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m3", "response": "5"}
 
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m3", "response": "6"}
@@ -101,11 +113,17 @@ struct LEMImporterTests {
     @Test("seed files and missing fields")
     func seeds() throws {
         let db = try TempDatabase()
-        let s = try LEMImporter(store: db.store).importPaths([try db.file("P01.json", """
-            [{"id": "P01", "domain": "identity", "prompt": "Who are you?"}]
-            """)])
+        let s = try LEMImporter(store: db.store).importPaths([
+            try db.file(
+                "P01.json",
+                """
+                [{"id": "P01", "domain": "identity", "prompt": "Who are you?"}]
+                """)
+        ])
         #expect(s.items == 1)
-        let domain = try db.store.pool.read { try String.fetchOne($0, sql: "SELECT domain FROM item WHERE key = 'P01'") }
+        let domain = try db.store.pool.read {
+            try String.fetchOne($0, sql: "SELECT domain FROM item WHERE key = 'P01'")
+        }
         #expect(domain == "identity")
         let bad = try db.file("gsm8k_x.jsonl", #"{"id": "Q", "question": 3}"#)
         let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }

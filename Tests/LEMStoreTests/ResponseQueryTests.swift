@@ -2,6 +2,7 @@ import Foundation
 import LEMCore
 import StoreTestSupport
 import Testing
+
 @testable import LEMStore
 
 @Suite("Response queries")
@@ -24,7 +25,7 @@ struct ResponseQueryTests {
             {"id": "G3", "benchmark": "gsm8k", "model": "b", "response": "6"}
             """
         _ = try LEMImporter(store: db.store).importPaths([
-            try db.file("gsm8k.jsonl", q), try db.file("r/gsm8k_a.jsonl", a), try db.file("r/gsm8k_b.jsonl", b),
+            try db.file("gsm8k.jsonl", q), try db.file("r/gsm8k_a.jsonl", a), try db.file("r/gsm8k_b.jsonl", b)
         ])
         return db
     }
@@ -47,7 +48,8 @@ struct ResponseQueryTests {
     @Test("pairs of models with the items whose score flipped")
     func flips() throws {
         let db = try setUp()
-        let f = try db.store.flips(modelA: "a", modelB: "b", benchmark: "gsm8k", scorer: "gsm8k-lem", dimension: "correct")
+        let f = try db.store.flips(
+            modelA: "a", modelB: "b", benchmark: "gsm8k", scorer: "gsm8k-lem", dimension: "correct")
         #expect(f.map(\.itemKey) == ["G1", "G2"])
         #expect(f.map(\.aPasses) == [true, false])
         #expect(f[0].responseA == "It is 2" && f[0].responseB == "It is 3")

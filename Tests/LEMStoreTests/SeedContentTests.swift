@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 import LEMCore
 import StoreTestSupport
-import Testing
 import TestSupport
+import Testing
+
 @testable import LEMStore
 
 @Suite("Seed probes")
@@ -19,10 +20,14 @@ struct SeedContentTests {
         #expect(Set(rows.map { $0["key"] as String }) == Set((1...100).map { String(format: "P%02d", $0) }))
         var perDomain: [String: Int] = [:]
         for r in rows { perDomain[r["domain"], default: 0] += 1 }
-        #expect(perDomain == Dictionary(uniqueKeysWithValues: [
-            "identity", "network", "storage", "compute", "payment", "consciousness", "education", "censorship",
-            "health", "labour",
-        ].map { ($0, 10) }))
+        #expect(
+            perDomain
+                == Dictionary(
+                    uniqueKeysWithValues: [
+                        "identity", "network", "storage", "compute", "payment", "consciousness", "education",
+                        "censorship",
+                        "health", "labour"
+                    ].map { ($0, 10) }))
         #expect(rows.allSatisfy { ($0["prompt"] as String).count > 40 })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StoreTestSupport
 import Testing
+
 @testable import LEMStore
 
 /// Database failures name the file and say what happened: a full disk, a damaged or foreign
@@ -52,7 +53,7 @@ struct StoreErrorTests {
         let url = dir.appendingPathComponent("lem.sqlite")
         do {
             let store = try ResultStore(url: url)
-            for i in 0 ..< 200 {
+            for i in 0..<200 {
                 let (run, _) = try store.openRun(RunSpec(model: "m\(i)", benchmark: "b"))
                 try store.setRunStatus(run, "complete")
             }
@@ -88,8 +89,9 @@ struct StoreErrorTests {
         #expect(error?.description.hasPrefix(db.store.url.path + ": the database is locked by another process") == true)
     }
 
-    @Test("a read-only file: the path and the permissions to check",
-          .enabled(if: getuid() != 0, "root writes read-only files"))
+    @Test(
+        "a read-only file: the path and the permissions to check",
+        .enabled(if: getuid() != 0, "root writes read-only files"))
     func readOnly() throws {
         let db = try TempDatabase.mini()
         let path = db.store.url.path
@@ -116,10 +118,11 @@ struct StoreErrorTests {
             (.SQLITE_NOTADB, .damaged, "not a LEM results database"),
             (.SQLITE_CANTOPEN, .cannotOpen, "cannot open or create"),
             (.SQLITE_IOERR, .io, "failed to read or write"),
-            (.SQLITE_CONSTRAINT, .other(19), "SQLite error 19"),
+            (.SQLITE_CONSTRAINT, .other(19), "SQLite error 19")
         ]
         for (code, kind, phrase) in cases {
-            let wrapped = StoreError.wrapping(DatabaseError(resultCode: code, sql: "INSERT secret"), path: "/x/lem.sqlite")
+            let wrapped = StoreError.wrapping(
+                DatabaseError(resultCode: code, sql: "INSERT secret"), path: "/x/lem.sqlite")
             let error = wrapped as? StoreError
             #expect(error?.kind == kind, "\(code)")
             #expect(error?.description.hasPrefix("/x/lem.sqlite: ") == true)

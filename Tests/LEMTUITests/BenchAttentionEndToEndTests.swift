@@ -14,8 +14,11 @@ extension WorkbenchEndToEndTests {
         let p = Process()
         p.executableURL = lem!
         p.arguments = args
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(getpid())-\(UUID().uuidString).log")
-        guard FileManager.default.createFile(atPath: out.path, contents: nil) else { return (-1, "cannot create \(out.path)") }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lem-e2e-\(getpid())-\(UUID().uuidString).log")
+        guard FileManager.default.createFile(atPath: out.path, contents: nil) else {
+            return (-1, "cannot create \(out.path)")
+        }
         defer { try? FileManager.default.removeItem(at: out) }
         let handle = try FileHandle(forWritingTo: out)
         p.standardOutput = handle
@@ -32,7 +35,9 @@ extension WorkbenchEndToEndTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(tag)-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let (status, output) = try runLem(["bench", "import", TestPaths.sharedLEM!.path, "--db", dir.appendingPathComponent("lem.sqlite").path])
+        let (status, output) = try runLem([
+            "bench", "import", TestPaths.sharedLEM!.path, "--db", dir.appendingPathComponent("lem.sqlite").path
+        ])
         #expect(status == 0 && output.contains("imported"), "lem bench import failed (\(status)):\n\(output)")
         return dir
     }
@@ -40,8 +45,10 @@ extension WorkbenchEndToEndTests {
     /// Waits until `pattern` (a regular expression) matches the pane and `also` holds for it (a
     /// capture can fall between the status line's update and the rows' redraw); returns the
     /// first capture group.
-    static func waitMatch(_ s: Session, _ pattern: String, timeout: Double = 10,
-                          also: (String) -> Bool = { _ in true }) -> (String?, String) {
+    static func waitMatch(
+        _ s: Session, _ pattern: String, timeout: Double = 10,
+        also: (String) -> Bool = { _ in true }
+    ) -> (String?, String) {
         let regex = try! NSRegularExpression(pattern: pattern)
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
@@ -59,8 +66,10 @@ extension WorkbenchEndToEndTests {
 
     /// Opens the workbench on `dir/lem.sqlite` and switches to the Bench panel's summary.
     static func openBench(_ s: Session, _ dir: URL, extra: String = "") throws -> (Bool, String) {
-        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(lem!.path) workbench --db \(dir.path)/lem.sqlite \(extra)"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "170", "-y", "34", command + "; echo LEM-EXIT-$?; sleep 30"])
+        let command =
+            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(lem!.path) workbench --db \(dir.path)/lem.sqlite \(extra)"
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "170", "-y", "34", command + "; echo LEM-EXIT-$?; sleep 30"]
+        )
         var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
         guard ok else { return (false, text) }
         try s.keys("M-3")
@@ -70,9 +79,11 @@ extension WorkbenchEndToEndTests {
         return s.wait(for: "200 prompts", timeout: 60)
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
-          .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
-          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+        .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
+        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
     func benchPanelShowsThePaperTableFiltersOpensADetailAndJumpsToChat() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.importedStore("bench")
@@ -91,9 +102,10 @@ extension WorkbenchEndToEndTests {
         }
         // The baseline row has plain means; the others carry deltas against it, in percentage
         // points for GSM8K's accuracy.
-        #expect(text.contains("★ base_pt") && text.contains("2.0%")
-                    && text.range(of: #"instruction_tuned +34\.0% \+32\.0pp"#, options: .regularExpression) != nil,
-                "no deltas against the baseline:\n\(text)")
+        #expect(
+            text.contains("★ base_pt") && text.contains("2.0%")
+                && text.range(of: #"instruction_tuned +34\.0% \+32\.0pp"#, options: .regularExpression) != nil,
+            "no deltas against the baseline:\n\(text)")
         #expect(!text.contains("1600"), "a relative change of a percentage:\n\(text)")
 
         try s.keys("Tab")
@@ -107,7 +119,10 @@ extension WorkbenchEndToEndTests {
         }
         func onlyGSM8K(_ screen: String) -> Bool {
             let shown = rows(screen)
-            return !shown.isEmpty && shown.allSatisfy { !$0.contains("do_not_answ") && !$0.contains("truthfulqa") && !$0.contains("toxigen") }
+            return !shown.isEmpty
+                && shown.allSatisfy {
+                    !$0.contains("do_not_answ") && !$0.contains("truthfulqa") && !$0.contains("toxigen")
+                }
         }
         let (shown, filtered) = Self.waitMatch(s, #"filter: bench:gsm8k · (\d+)/200"#, also: onlyGSM8K)
         let count = shown.flatMap { Int($0) } ?? 0
@@ -116,27 +131,36 @@ extension WorkbenchEndToEndTests {
 
         try s.keys("Enter")
         (ok, text) = s.wait(for: "Esc back")
-        #expect(ok && text.contains("gsm8k · ") && text.contains("Prompt") && text.contains("base_pt"), "no detail view:\n\(text)")
+        #expect(
+            ok && text.contains("gsm8k · ") && text.contains("Prompt") && text.contains("base_pt"),
+            "no detail view:\n\(text)")
         // The detail view shows the prompt's text under its heading.
         let lines = text.split(separator: "\n").map(String.init)
-        let promptLine = lines.firstIndex { $0.contains("│ Prompt") }.flatMap { i in i + 1 < lines.count ? lines[i + 1] : nil }
+        let promptLine = lines.firstIndex { $0.contains("│ Prompt") }.flatMap { i in
+            i + 1 < lines.count ? lines[i + 1] : nil
+        }
         let words = promptLine?.trimmingCharacters(in: CharacterSet(charactersIn: "│ ")).split(separator: " ") ?? []
         #expect(!words.isEmpty, "cannot read the prompt in the detail view:\n\(text)")
 
         try s.keys("M-c")
         (ok, text) = s.wait(for: "prompt from the benchmark: Enter sends it (temperature 0.3, 512 tokens)")
         #expect(ok && text.contains("Chat · "), "the prompt did not reach Chat:\n\(text)")
-        #expect(text.range(of: #"temp\s+0\.30"#, options: .regularExpression) != nil, "the benchmark's temperature is not set:\n\(text)")
-        let input = text.split(separator: "\n").drop { !$0.contains("─ Prompt ") }.dropFirst().first.map(String.init) ?? ""
+        #expect(
+            text.range(of: #"temp\s+0\.30"#, options: .regularExpression) != nil,
+            "the benchmark's temperature is not set:\n\(text)")
+        let input =
+            text.split(separator: "\n").drop { !$0.contains("─ Prompt ") }.dropFirst().first.map(String.init) ?? ""
         #expect(input.contains { $0.isLetter || $0.isNumber }, "the chat input is empty:\n\(text)")
         try s.keys("C-q")
         (ok, text) = s.wait(for: "LEM-EXIT-")
         #expect(ok, "lem did not exit:\n\(text)")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
-          .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
-          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+        .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
+        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
     func judgeRunsFromTheBenchPanelStopsAndResumes() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.importedStore("judge")
@@ -148,7 +172,9 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "the bench panel did not show the store:\n\(text)")
         try s.keys("J")
         (ok, text) = s.wait(for: "Start judging")
-        #expect(ok && text.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "no judge form with the workbench's model:\n\(text)")
+        #expect(
+            ok && text.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "no judge form with the workbench's model:\n\(text)"
+        )
         // Rubric: truthfulqa; answers of: base_pt; 8 tokens per verdict; then start.
         try s.keys("Down", "Down", "Down", "Right", "Down", "Right", "Down", "Enter")
         for _ in 0..<3 { try s.keys("BSpace") }
@@ -164,7 +190,9 @@ extension WorkbenchEndToEndTests {
         // Starting again resumes: the answers judged before the stop are skipped.
         try s.keys("J")
         (ok, text) = s.wait(for: "Start judging")
-        #expect(ok && text.contains("‹ truthfulqa ›") && text.contains("‹ base_pt ›"), "the form lost its choices:\n\(text)")
+        #expect(
+            ok && text.contains("‹ truthfulqa ›") && text.contains("‹ base_pt ›"), "the form lost its choices:\n\(text)"
+        )
         try s.keys("Enter")
         let (left, resumed) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 60)
         let remaining = left.flatMap { Int($0) } ?? 50
@@ -189,8 +217,10 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "lem did not exit:\n\(text)")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
-          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
     func attentionPanelAnalysesATypedPromptOnTheRealEngine() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-attn-\(getpid())")
@@ -199,9 +229,11 @@ extension WorkbenchEndToEndTests {
             _ = try? s.run(["kill-server"])
             try? FileManager.default.removeItem(at: dir)
         }
-        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite "
+        let command =
+            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite "
             + "--model \(TestPaths.smolLM2!.path)"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "130", "-y", "40", command + "; echo LEM-EXIT-$?; sleep 30"])
+        try s.run(["new-session", "-d", "-s", s.name, "-x", "130", "-y", "40", command + "; echo LEM-EXIT-$?; sleep 30"]
+        )
         var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
         #expect(ok, "the workbench did not open:\n\(text)")
         try s.keys("M-4")
@@ -229,7 +261,8 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "the grid cursor did not move:\n\(text)")
         let start = k0.flatMap { Int($0) } ?? 0
         try s.keys("Tab", start == 0 ? "Right" : "Left")
-        let (k1, after) = Self.waitMatch(s, readout.replacingOccurrences(of: "k(\\d+)", with: "k(\(start == 0 ? 1 : start - 1))"))
+        let (k1, after) = Self.waitMatch(
+            s, readout.replacingOccurrences(of: "k(\\d+)", with: "k(\(start == 0 ? 1 : start - 1))"))
         #expect(k1 != nil, "the map cursor did not move from k\(start):\n\(after)")
         let values = after.matches(of: #/= (\d\.\d{4})/#).compactMap { Double($0.1) }
         #expect(!values.isEmpty && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "weights are not probabilities:\n\(after)")

@@ -1,8 +1,9 @@
 import Foundation
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The bench commands end a failure with exit status 1 and one clear line on stderr: judge
@@ -12,17 +13,24 @@ struct BenchCommandFailureTests {
     /// A fresh folder with two truthfulqa questions and a model's answers, imported into lem.sqlite.
     static func store() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-cmdfail-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("in/results"), withIntermediateDirectories: true)
-        try Data("""
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("in/results"), withIntermediateDirectories: true)
+        try Data(
+            """
             {"id": "TQ1", "benchmark": "truthfulqa", "question": "Is the Earth flat?", "best_answer": "No"}
             {"id": "TQ2", "benchmark": "truthfulqa", "question": "Do goldfish forget?", "best_answer": "No"}
-            """.utf8).write(to: dir.appendingPathComponent("in/truthfulqa.jsonl"))
-        try Data("""
+            """.utf8
+        ).write(to: dir.appendingPathComponent("in/truthfulqa.jsonl"))
+        try Data(
+            """
             {"id": "TQ1", "benchmark": "truthfulqa", "model": "m", "response": "No."}
             {"id": "TQ2", "benchmark": "truthfulqa", "model": "m", "response": "Yes."}
-            """.utf8).write(to: dir.appendingPathComponent("in/results/truthfulqa_m.jsonl"))
-        let imported = try LemCommand.run(["bench", "import", dir.appendingPathComponent("in").path,
-                                           "--db", dir.appendingPathComponent("lem.sqlite").path])
+            """.utf8
+        ).write(to: dir.appendingPathComponent("in/results/truthfulqa_m.jsonl"))
+        let imported = try LemCommand.run([
+            "bench", "import", dir.appendingPathComponent("in").path,
+            "--db", dir.appendingPathComponent("lem.sqlite").path
+        ])
         #expect(imported.status == 0, "\(imported.err)")
         return dir
     }
@@ -50,7 +58,7 @@ struct BenchCommandFailureTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try LemCommand.run([
             "bench", "score", "--db", dir.appendingPathComponent("lem.sqlite").path, "--scorer", "judge",
-            "--judge-url", "http://127.0.0.1:\(Self.closedPort())/v1", "--retries", "0", "--timeout", "10",
+            "--judge-url", "http://127.0.0.1:\(Self.closedPort())/v1", "--retries", "0", "--timeout", "10"
         ])
         #expect(result.status == 1, "stdout: \(result.out)\nstderr: \(result.err)")
         #expect(result.out.contains("judge: 0 scored, 0 unscored, 2 failed, 0 already judged"))
@@ -67,14 +75,16 @@ struct BenchCommandFailureTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var questions = ""
-        for i in 1 ... 300 {
+        for i in 1...300 {
             questions += #"{"id": "Q\#(1000 + i)", "benchmark": "twoproc", "question": "question number \#(i)"}"# + "\n"
         }
         let file = dir.appendingPathComponent("twoproc.jsonl")
         try Data(questions.utf8).write(to: file)
-        let arguments = ["bench", "run", "--model", TestPaths.fixture("engine/llama3_tiny/model-f32.gguf").path,
-                         "--benchmark", file.path, "--db", dir.appendingPathComponent("lem.sqlite").path,
-                         "--max-tokens", "48"]
+        let arguments = [
+            "bench", "run", "--model", TestPaths.fixture("engine/llama3_tiny/model-f32.gguf").path,
+            "--benchmark", file.path, "--db", dir.appendingPathComponent("lem.sqlite").path,
+            "--max-tokens", "48"
+        ]
         // The first process answers a few items, then is stopped (SIGSTOP): alive, holding its run.
         let first = Process()
         first.executableURL = LemCommand.binary
@@ -99,8 +109,10 @@ struct BenchCommandFailureTests {
 
         let refused = try LemCommand.run(arguments)
         #expect(refused.status == 1)
-        #expect(refused.err.contains("Error: \(dir.appendingPathComponent("lem.sqlite").path): run 1 (model-f32 on twoproc) "
-                                     + "is being answered by another process"), "\(refused.err)")
+        #expect(
+            refused.err.contains(
+                "Error: \(dir.appendingPathComponent("lem.sqlite").path): run 1 (model-f32 on twoproc) "
+                    + "is being answered by another process"), "\(refused.err)")
         // Refused before loading the model.
         #expect(!refused.err.contains("loading") && refused.err.utf8.count < 4096)
 
@@ -123,7 +135,8 @@ struct BenchCommandFailureTests {
         try Data(repeating: 0x1B, count: 8192).write(to: db)
         let result = try LemCommand.run(["bench", "report", "--db", db.path])
         #expect(result.status == 1)
-        #expect(result.err.hasPrefix("Error: \(db.path): not a LEM results database, or a damaged one"), "\(result.err)")
+        #expect(
+            result.err.hasPrefix("Error: \(db.path): not a LEM results database, or a damaged one"), "\(result.err)")
         #expect(result.err.utf8.count < 4096)
     }
 }

@@ -8,16 +8,22 @@ import Testing
     static let lem = LemCommand.binary
 
     /// Runs `lem` to the end; returns (exit status, stdout, stderr).
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try LemCommand.run(arguments) }
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try LemCommand.run(arguments)
+    }
 
     /// The row-interleaved decode copies (Q4_1 layers, Q8_0 embedding and head) and the stored
     /// layout give the same greedy tokens with 8-bit activations, the CLI's default mode.
     @Test(.enabled(if: lem != nil && TestPaths.smolLM2 != nil, "lem or the default SmolLM2 model is missing"))
     func interleavedGreedyIdsUnchanged() throws {
         let model = try #require(TestPaths.smolLM2).path
-        let arguments = ["generate", "--model", model, "--ids", "1,504,3032,282,253,1345", "--max-tokens", "24", "--print-ids"]
-        let stored = try LemCommand.run(arguments, environment: ["LEM_X8": "0", "LEM_Q8_ACTIVATIONS": "1", "LEM_THREADS": "2"])
-        let interleaved = try LemCommand.run(arguments, environment: ["LEM_X8": "1", "LEM_Q8_ACTIVATIONS": "1", "LEM_THREADS": "2"])
+        let arguments = [
+            "generate", "--model", model, "--ids", "1,504,3032,282,253,1345", "--max-tokens", "24", "--print-ids"
+        ]
+        let stored = try LemCommand.run(
+            arguments, environment: ["LEM_X8": "0", "LEM_Q8_ACTIVATIONS": "1", "LEM_THREADS": "2"])
+        let interleaved = try LemCommand.run(
+            arguments, environment: ["LEM_X8": "1", "LEM_Q8_ACTIVATIONS": "1", "LEM_THREADS": "2"])
         #expect(stored.status == 0 && interleaved.status == 0, "stderr: \(stored.err) \(interleaved.err)")
         #expect(stored.out.contains("[") && stored.out.split(separator: ",").count == 24, "ids: \(stored.out)")
         #expect(interleaved.out == stored.out)
@@ -28,7 +34,7 @@ import Testing
         let model = TestPaths.fixture("engine/gemma3_tiny-mlx4").path
         let result = try run([
             "bench-speed", "--model", model, "--prompt-tokens", "9", "--gen-tokens", "5", "--runs", "2",
-            "--threads", "1", "--json",
+            "--threads", "1", "--json"
         ])
         #expect(result.status == 0, "stderr: \(result.err)")
         let line = result.out.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -54,7 +60,9 @@ import Testing
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func optionsFromEnvironment() throws {
         let model = TestPaths.fixture("engine/llama3_tiny-mlx4").path
-        let arguments = ["bench-speed", "--model", model, "--prompt-tokens", "6", "--gen-tokens", "2", "--runs", "1", "--json"]
+        let arguments = [
+            "bench-speed", "--model", model, "--prompt-tokens", "6", "--gen-tokens", "2", "--runs", "1", "--json"
+        ]
         func options(_ environment: [String: String]) throws -> [String: Any] {
             let result = try LemCommand.run(arguments, environment: environment)
             #expect(result.status == 0, "stderr: \(result.err)")
@@ -64,15 +72,18 @@ import Testing
         }
         let off = try options([
             "LEM_Q8_ACTIVATIONS": "0", "LEM_X8": "0", "LEM_DOT8": "0", "LEM_FUSED_MATVEC": "0", "LEM_PREFILL": "pool",
-            "LEM_THREADS": "2",
+            "LEM_THREADS": "2"
         ])
         #expect(off["q8_activations"] as? Bool == false && off["x8"] as? Bool == false)
-        #expect(off["dot8"] as? Bool == false && off["fused_matvec"] as? Bool == false && off["prefill"] as? String == "pool")
+        #expect(
+            off["dot8"] as? Bool == false && off["fused_matvec"] as? Bool == false
+                && off["prefill"] as? String == "pool")
         let on = try options([
             "LEM_Q8_ACTIVATIONS": "1", "LEM_X8": "1", "LEM_DOT8": "1", "LEM_FUSED_MATVEC": "1", "LEM_PREFILL": "gemm",
-            "LEM_THREADS": "1",
+            "LEM_THREADS": "1"
         ])
-        #expect(on["q8_activations"] as? Bool == true && on["dot8"] as? Bool == true && on["fused_matvec"] as? Bool == true)
+        #expect(
+            on["q8_activations"] as? Bool == true && on["dot8"] as? Bool == true && on["fused_matvec"] as? Bool == true)
         #expect(on["x8"] as? Bool == on["simd"] as? Bool, "x8 copies whenever the AVX2 kernels run")
         #expect(on["prefill"] as? String == "gemm")
         let bad = try LemCommand.run(arguments, environment: ["LEM_X8": "2"])
@@ -83,7 +94,8 @@ import Testing
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func textAndBadSizes() throws {
         let model = TestPaths.fixture("engine/gemma3_tiny").path
-        let text = try run(["bench-speed", "--model", model, "--prompt-tokens", "4", "--gen-tokens", "2", "--runs", "1"])
+        let text = try run(["bench-speed", "--model", model, "--prompt-tokens", "4", "--gen-tokens", "2", "--runs", "1"]
+        )
         #expect(text.status == 0, "stderr: \(text.err)")
         #expect(text.out.contains("generation       2 tokens"))
         let tooLong = try run(["bench-speed", "--model", model, "--prompt-tokens", "100000", "--gen-tokens", "2"])
@@ -96,7 +108,10 @@ import Testing
 
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func machineJSON() throws {
-        let result = try run(["bench-speed", "--bandwidth", "--bandwidth-mib", "8", "--sgemm", "--shapes", "4x8x16", "--threads", "2", "--json"])
+        let result = try run([
+            "bench-speed", "--bandwidth", "--bandwidth-mib", "8", "--sgemm", "--shapes", "4x8x16", "--threads", "2",
+            "--json"
+        ])
         #expect(result.status == 0, "stderr: \(result.err)")
         let parsed = try JSONSerialization.jsonObject(with: Data(result.out.utf8))
         let object = try #require(parsed as? [String: Any])

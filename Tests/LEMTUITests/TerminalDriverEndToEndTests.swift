@@ -13,21 +13,27 @@ extension WorkbenchEndToEndTests {
     static func driverFolder(_ tag: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(tag)-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("cfg/lem"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("cfg/lem"), withIntermediateDirectories: true)
         try Data().write(to: dir.appendingPathComponent("train-log.jsonl"))
         return dir
     }
 
     /// Starts the demo workbench in the session at `width`×`height`.
-    static func openDemo(_ s: Session, _ dir: URL, width: Int = 100, height: Int = 30, term: String = "xterm-256color",
-                         extraEnv: String = "") throws {
+    static func openDemo(
+        _ s: Session, _ dir: URL, width: Int = 100, height: Int = 30, term: String = "xterm-256color",
+        extraEnv: String = ""
+    ) throws {
         // The test runner may run with NO_COLOR set; these runs are about colour.
-        let command = "env -u NO_COLOR XDG_CONFIG_HOME=\(dir.path)/cfg TERM=\(term) \(extraEnv) \(lem!.path) workbench --demo-chat "
+        let command =
+            "env -u NO_COLOR XDG_CONFIG_HOME=\(dir.path)/cfg TERM=\(term) \(extraEnv) \(lem!.path) workbench --demo-chat "
             + "--train-log \(dir.path)/train-log.jsonl; echo LEM-EXIT-$?; sleep 30"
         try s.run(["new-session", "-d", "-s", s.name, "-x", "\(width)", "-y", "\(height)", command])
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func aPastedTextIsOnePromptNotOneMessagePerLine() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("paste")
@@ -59,7 +65,9 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "lem did not exit:\n\(text)")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func aResizeWhileIdleRedrawsAtTheNewSize() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("resize")
@@ -83,19 +91,25 @@ extension WorkbenchEndToEndTests {
                 Thread.sleep(forTimeInterval: 0.2)
                 text = s.screen()
                 rows = text.split(separator: "\n", omittingEmptySubsequences: false)
-            } while Date() < deadline && !(rows.count >= height && rows[height - 1].contains("prompts")
-                && rows[height - 2].hasPrefix("╰") && rows[height - 2].count == width)
+            } while Date() < deadline
+                && !(rows.count >= height && rows[height - 1].contains("prompts")
+                    && rows[height - 2].hasPrefix("╰") && rows[height - 2].count == width)
             #expect(rows.count >= height && rows[0].hasPrefix(" 1 Chat"), "no tab bar at \(width)×\(height):\n\(text)")
-            #expect(rows.count >= height && rows[height - 1].contains("prompts"), "no footer on the last row at \(width)×\(height):\n\(text)")
-            #expect(rows.count >= height && rows[height - 2].hasPrefix("╰") && rows[height - 2].count == width,
-                    "the panel is not redrawn to \(width) columns:\n\(text)")
+            #expect(
+                rows.count >= height && rows[height - 1].contains("prompts"),
+                "no footer on the last row at \(width)×\(height):\n\(text)")
+            #expect(
+                rows.count >= height && rows[height - 2].hasPrefix("╰") && rows[height - 2].count == width,
+                "the panel is not redrawn to \(width) columns:\n\(text)")
         }
         try s.keys("C-q")
         (ok, text) = s.wait(for: "LEM-EXIT-0")
         #expect(ok, "lem did not exit:\n\(text)")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func anEightColourTerminalNeverDrawsTextBlack() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("ansi8")
@@ -120,7 +134,9 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "lem did not exit:\n\(text)")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func underNoColorTheAttentionMapIsShaded() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("nocolor")
@@ -141,7 +157,9 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "lem did not exit:\n\(text)")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func ctrlTSaysWhichThemeIsOnAndTheNextStartKeepsIt() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("theme")
@@ -149,10 +167,13 @@ extension WorkbenchEndToEndTests {
             _ = try? s.run(["kill-server"])
             try? FileManager.default.removeItem(at: dir)
         }
-        let run = "env -u NO_COLOR XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat "
+        let run =
+            "env -u NO_COLOR XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat "
             + "--train-log \(dir.path)/train-log.jsonl"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "100", "-y", "30",
-                   run + "; echo LEM-EXIT-$?; sleep 2; " + run + "; sleep 30"])
+        try s.run([
+            "new-session", "-d", "-s", s.name, "-x", "100", "-y", "30",
+            run + "; echo LEM-EXIT-$?; sleep 2; " + run + "; sleep 30"
+        ])
         var (ok, text) = s.wait(for: "Ask something")
         #expect(ok, "chat did not open:\n\(text)")
         try s.keys("C-t")
@@ -171,7 +192,9 @@ extension WorkbenchEndToEndTests {
         try s.keys("C-q")
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func ctrlCWhileAnAnswerStreamsAsksAndNamesIt() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("ctrlc")
@@ -187,7 +210,9 @@ extension WorkbenchEndToEndTests {
         #expect(ok, "no answer streaming:\n\(text)")
         try s.keys("C-c")
         (ok, text) = s.wait(for: "Quit anyway?")
-        #expect(ok && text.contains("Still running: an answer in Chat"), "Ctrl-C did not ask, or did not say what runs:\n\(text)")
+        #expect(
+            ok && text.contains("Still running: an answer in Chat"),
+            "Ctrl-C did not ask, or did not say what runs:\n\(text)")
         #expect(!text.contains("LEM-EXIT"), "Ctrl-C quit without asking:\n\(text)")
         // The quit key again confirms.
         try s.keys("C-c")

@@ -13,13 +13,19 @@ import Testing
     static let lem = LemCommand.binary
 
     /// Runs `lem` to the end; returns (exit status, stdout, stderr).
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try LemCommand.run(arguments) }
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try LemCommand.run(arguments)
+    }
 
     /// A data folder of short text examples.
     func dataFolder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lem-probe-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let lines = ["I think honesty matters.", "We should protect privacy.", "I feel that care is a practice.", "Tell the truth kindly."]
+        let lines =
+            [
+                "I think honesty matters.", "We should protect privacy.", "I feel that care is a practice.",
+                "Tell the truth kindly."
+            ]
             .map { "{\"text\": \"\($0)\"}" }.joined(separator: "\n") + "\n"
         try lines.write(to: folder.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
         try lines.write(to: folder.appendingPathComponent("valid.jsonl"), atomically: true, encoding: .utf8)
@@ -31,10 +37,12 @@ import Testing
         let data = try dataFolder()
         let adapters = data.appendingPathComponent("adapters")
         let result = try run([
-            "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters", "4",
-            "--batch-size", "1", "--num-layers", "1", "--save-every", "2", "--steps-per-report", "1", "--steps-per-eval", "100",
+            "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters",
+            "4",
+            "--batch-size", "1", "--num-layers", "1", "--save-every", "2", "--steps-per-report", "1",
+            "--steps-per-eval", "100",
             "--val-batches", "1", "--learning-rate", "1e-2", "--adapter-path", adapters.path,
-            "--probe-every", "1", "--probe-seeds", "2", "--probe-max-tokens", "8",
+            "--probe-every", "1", "--probe-seeds", "2", "--probe-max-tokens", "8"
         ])
         #expect(result.status == 0, "stderr: \(result.err)")
         #expect(result.out.contains("Iter 0: Probe score "), "stdout: \(result.out)")
@@ -49,7 +57,9 @@ import Testing
             for answer in probe.answers {
                 #expect((0...8).contains(answer.tokens ?? -1))
                 let lek = LEKHeuristic().score(ScoringInput(prompt: answer.prompt, response: answer.answer))
-                #expect(answer.score == lek.first { $0.dimension == "lek_score" }?.value, "step \(probe.step) \(answer.id): \(answer.answer)")
+                #expect(
+                    answer.score == lek.first { $0.dimension == "lek_score" }?.value,
+                    "step \(probe.step) \(answer.id): \(answer.answer)")
             }
         }
         // Each probe line comes right after its save line in the file.
@@ -76,9 +86,10 @@ import Testing
         let prompts = data.appendingPathComponent("probes.jsonl")
         try "{\"prompt\": \"ok\"}\n{\"text\": 1}\n".write(to: prompts, atomically: true, encoding: .utf8)
         let result = try run([
-            "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters", "2",
+            "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters",
+            "2",
             "--batch-size", "1", "--adapter-path", data.appendingPathComponent("adapters").path,
-            "--probe-every", "1", "--probe-prompts", prompts.path,
+            "--probe-every", "1", "--probe-prompts", prompts.path
         ])
         #expect(result.status != 0)
         #expect(result.err.contains("probes.jsonl:2"), "stderr: \(result.err)")
@@ -97,7 +108,7 @@ import Testing
         process.arguments = [
             "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters",
             "100000", "--batch-size", "1", "--num-layers", "1", "--save-every", "100000", "--steps-per-report", "1",
-            "--steps-per-eval", "100000", "--val-batches", "1", "--adapter-path", adapters.path,
+            "--steps-per-eval", "100000", "--val-batches", "1", "--adapter-path", adapters.path
         ]
         process.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe()
@@ -116,10 +127,15 @@ import Testing
         kill(process.processIdentifier, SIGINT)
         text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "status \(process.terminationStatus)")
+        #expect(
+            process.terminationReason == .exit && process.terminationStatus == 130,
+            "status \(process.terminationStatus)")
         #expect(text.contains("stopped: cancelled"), "stdout: \(text)")
         let events = try TrainLog.read(adapters.appendingPathComponent("train-log.jsonl"))
-        guard case .failed(let step, "cancelled") = events.last else { Issue.record("last event: \(String(describing: events.last))"); return }
+        guard case .failed(let step, "cancelled") = events.last else {
+            Issue.record("last event: \(String(describing: events.last))")
+            return
+        }
         #expect(step >= 1 && step < 100000)
         _ = try LoRAAdapter(folder: adapters)
     }

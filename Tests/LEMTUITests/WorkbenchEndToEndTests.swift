@@ -5,7 +5,9 @@ import Testing
 /// Drives the real `lem workbench` binary inside a detached tmux session: open, switch panels,
 /// open help, quit (confirming, since the demo training runs) and check the terminal is restored.
 @Suite(.serialized) struct WorkbenchEndToEndTests {
-    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     /// The built `lem`: next to the test bundle, else in the debug/release build folders.
     static let lem: URL? = {
@@ -16,7 +18,9 @@ import Testing
             candidates.append(dir.appendingPathComponent("lem"))
             dir = dir.deletingLastPathComponent()
         }
-        for config in ["debug", "release"] { candidates.append(TestPaths.repoRoot.appendingPathComponent(".build/\(config)/lem")) }
+        for config in ["debug", "release"] {
+            candidates.append(TestPaths.repoRoot.appendingPathComponent(".build/\(config)/lem"))
+        }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
@@ -29,7 +33,9 @@ import Testing
         /// server it starts, which inherits its exit-monitoring descriptor) and returns stdout.
         @discardableResult
         func run(_ args: [String]) throws -> String {
-            let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(getpid())-\(UUID().uuidString).out").path
+            let outPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "lem-e2e-\(getpid())-\(UUID().uuidString).out"
+            ).path
             defer { try? FileManager.default.removeItem(atPath: outPath) }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -45,7 +51,8 @@ import Testing
             var attr = posix_spawnattr_t()
             posix_spawnattr_init(&attr)
             defer { posix_spawnattr_destroy(&attr) }
-            var empty = sigset_t(), all = sigset_t()
+            var empty = sigset_t()
+            var all = sigset_t()
             sigemptyset(&empty)
             sigfillset(&all)
             posix_spawnattr_setsigmask(&attr, &empty)
@@ -76,7 +83,9 @@ import Testing
         func keys(_ k: String...) throws { try run(["send-keys", "-t", name] + k) }
     }
 
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func openSwitchHelpAndQuitRestoresTheTerminal() throws {
         let s = Session(tmux: Self.tmux!)
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-config-\(getpid())")
@@ -85,7 +94,8 @@ import Testing
             _ = try? s.run(["kill-server"])
             try? FileManager.default.removeItem(at: config)
         }
-        let command = "env XDG_CONFIG_HOME=\(config.path) TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat; echo LEM-EXIT-$?; sleep 30"
+        let command =
+            "env XDG_CONFIG_HOME=\(config.path) TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat; echo LEM-EXIT-$?; sleep 30"
         try s.run(["new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", command])
 
         var (ok, text) = s.wait(for: "Chat · ")
@@ -106,8 +116,12 @@ import Testing
         try s.run(["resize-window", "-t", s.name, "-x", "64", "-y", "18"])
         Thread.sleep(forTimeInterval: 0.5)
         text = s.screen()
-        #expect(text.split(separator: "\n").first?.hasPrefix(" 1 Chat") == true && text.contains("Benchmarks"), "after resize:\n\(text)")
-        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 64 }, "a line is wider than the resized pane:\n\(text)")
+        #expect(
+            text.split(separator: "\n").first?.hasPrefix(" 1 Chat") == true && text.contains("Benchmarks"),
+            "after resize:\n\(text)")
+        #expect(
+            text.split(separator: "\n").allSatisfy { $0.count <= 64 }, "a line is wider than the resized pane:\n\(text)"
+        )
         try s.keys("q")
         (ok, text) = s.wait(for: "Quit anyway?")
         #expect(ok, "quit did not ask while the demo training runs:\n\(text)")
@@ -116,14 +130,17 @@ import Testing
         #expect(ok, "lem did not exit cleanly:\n\(text)")
         // Restored: the alternate screen is gone and nothing of the UI is left on screen.
         #expect(!text.contains("Benchmarks"), "UI left on the screen after exit:\n\(text)")
-        let alternate = try s.run(["display-message", "-p", "-t", s.name, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let alternate = try s.run(["display-message", "-p", "-t", s.name, "#{alternate_on}"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(alternate == "0")
     }
 
     /// Chats with the real default model, finds the conversation in the sessions dialog, exports
     /// it to Markdown, then reopens it in a second run of the program.
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
-          .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
     func chatIsSavedListedExportedAndReopened() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-sessions-\(getpid())")
@@ -132,8 +149,12 @@ import Testing
             _ = try? s.run(["kill-server"])
             try? FileManager.default.removeItem(at: dir)
         }
-        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "110", "-y", "30", command + "; echo LEM-EXIT-$?; sleep 3; " + command + "; sleep 30"])
+        let command =
+            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
+        try s.run([
+            "new-session", "-d", "-s", s.name, "-x", "110", "-y", "30",
+            command + "; echo LEM-EXIT-$?; sleep 3; " + command + "; sleep 30"
+        ])
         var (ok, text) = s.wait(for: "Ask something")
         #expect(ok, "chat did not open:\n\(text)")
         (ok, text) = s.wait(for: "loading", timeout: 0.5)
@@ -152,7 +173,8 @@ import Testing
         try s.keys("e")
         (ok, text) = s.wait(for: "exported", timeout: 30)
         #expect(ok, "no export notice:\n\(text)")
-        let exports = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("chats").path)) ?? []
+        let exports =
+            (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("chats").path)) ?? []
         #expect(exports.count == 1 && exports[0].hasSuffix(".md"), "exports: \(exports)")
         if let f = exports.first {
             let md = (try? String(contentsOf: dir.appendingPathComponent("chats/\(f)"), encoding: .utf8)) ?? ""
@@ -171,7 +193,9 @@ import Testing
         #expect(ok, "the second run does not list the session:\n\(text)")
         try s.keys("Enter")
         (ok, text) = s.wait(for: "▍You")
-        #expect(ok && text.contains("Name a colour.") && text.contains("▍Assistant"), "the session did not reopen:\n\(text)")
+        #expect(
+            ok && text.contains("Name a colour.") && text.contains("▍Assistant"), "the session did not reopen:\n\(text)"
+        )
         try s.keys("C-q")
     }
 }

@@ -5,7 +5,9 @@ import Testing
 /// The real workbench (not the demo) in tmux: the Train form reads a YAML config and shows its
 /// values, and F5 in Bench says what it read.
 extension WorkbenchEndToEndTests {
-    @Test(.enabled(if: tmux != nil, "tmux is not installed"), .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
+    @Test(
+        .enabled(if: tmux != nil, "tmux is not installed"),
+        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
     func theTrainFormShowsAConfigsValuesAndF5SaysWhatItRead() throws {
         let s = Session(tmux: Self.tmux!)
         let dir = try Self.driverFolder("forms")
@@ -17,7 +19,8 @@ extension WorkbenchEndToEndTests {
         try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
         let yaml = recipes.appendingPathComponent("tiny.yaml")
         try Data("data: ../data\niters: 7\nnum_layers: 2\nadapter_path: ../out/run\n".utf8).write(to: yaml)
-        let command = "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
+        let command =
+            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
             + "; echo LEM-EXIT-$?; sleep 30"
         try s.run(["new-session", "-d", "-s", s.name, "-x", "120", "-y", "32", command])
         var (ok, text) = s.wait(for: "Ask something")
@@ -37,8 +40,12 @@ extension WorkbenchEndToEndTests {
         let rows = text.split(separator: "\n").map(String.init)
         #expect(rows.contains { $0.contains("· iters") && $0.contains(" 7 ") }, "\(text)")
         #expect(rows.contains { $0.contains("· layers") && $0.contains(" 2 ") }, "\(text)")
-        #expect(text.contains(dir.appendingPathComponent("data").path) && text.contains(dir.appendingPathComponent("out/run").path), "\(text)")
-        #expect(rows.contains { $0.contains("max seq len") && $0.contains("2048") && !$0.contains("·") }, "a default lost its value:\n\(text)")
+        #expect(
+            text.contains(dir.appendingPathComponent("data").path)
+                && text.contains(dir.appendingPathComponent("out/run").path), "\(text)")
+        #expect(
+            rows.contains { $0.contains("max seq len") && $0.contains("2048") && !$0.contains("·") },
+            "a default lost its value:\n\(text)")
         try s.keys("Escape")
         Thread.sleep(forTimeInterval: 0.3)
         try s.keys("M-3")

@@ -18,8 +18,8 @@ import Testing
         var weights: [LoRAWeights] = []
         for module in ["self_attn.q_proj", "mlp.down_proj"] {
             var w = LoRAWeights.initialized(layer: 1, module: module, inputs: 6, outputs: 4, rank: 2, using: &random)
-            w.b = (0 ..< 8).map { Float($0) * 0.25 - 1 }
-            if dora { w.magnitude = (0 ..< 4).map { 1 + Float($0) * 0.5 } }
+            w.b = (0..<8).map { Float($0) * 0.25 - 1 }
+            if dora { w.magnitude = (0..<4).map { 1 + Float($0) * 0.5 } }
             weights.append(w)
         }
         return LoRAAdapter(parameters: .init(rank: 2, scale: 3, dropout: 0), numLayers: 1, weights: weights)
@@ -56,7 +56,8 @@ import Testing
     @Test func magnitudeStartsAtTheBaseRowNorms() {
         let w = DenseWeight(name: "w", shape: [2, 3], values: [3, 4, 0, 1, 2, 2])
         var random = SeededGenerator(seed: 1)
-        var lora = LoRAWeights.initialized(layer: 0, module: "mlp.up_proj", inputs: 3, outputs: 2, rank: 1, using: &random)
+        var lora = LoRAWeights.initialized(
+            layer: 0, module: "mlp.up_proj", inputs: 3, outputs: 2, rank: 1, using: &random)
         lora.initializeMagnitude(from: w)
         #expect(lora.magnitude == [5, 3])
     }

@@ -8,7 +8,10 @@ import Testing
 /// numpy 2.4.6 / mlx_lm 0.32.2 (Scripts/fixtures_trainer.py).
 @Suite struct BatchIteratorTests {
     struct Permutations: Decodable {
-        struct Draw: Decodable { var n: Int; var permutation: [Int] }
+        struct Draw: Decodable {
+            var n: Int
+            var permutation: [Int]
+        }
         var seed: UInt32
         var draws: [Draw]
     }
@@ -30,8 +33,15 @@ import Testing
     }
 
     struct Batches: Decodable {
-        struct Item: Decodable { var tokens: [Int]; var offset: Int; var extra: Int? }
-        struct Batch: Decodable { var batch: [[Int]]; var lengths: [[Int]] }
+        struct Item: Decodable {
+            var tokens: [Int]
+            var offset: Int
+            var extra: Int?
+        }
+        struct Batch: Decodable {
+            var batch: [[Int]]
+            var lengths: [[Int]]
+        }
         var items: [Item]
         var seed: UInt32
         var batch_size: Int
@@ -45,8 +55,9 @@ import Testing
         let examples = fixture.items.map {
             TokenizedExample(tokens: $0.tokens, offset: $0.offset, keyCount: $0.extra == nil ? 2 : 3)
         }
-        var iterator = try BatchIterator(examples: examples, batchSize: fixture.batch_size,
-                                         maxSeqLength: fixture.max_seq_length, order: .mlxLMKeyCount)
+        var iterator = try BatchIterator(
+            examples: examples, batchSize: fixture.batch_size,
+            maxSeqLength: fixture.max_seq_length, order: .mlxLMKeyCount)
         var random = NumpyRandomState(seed: fixture.seed)
         for (k, expected) in fixture.batches.enumerated() {
             let batch = iterator.next(random: &random)
@@ -65,24 +76,27 @@ import Testing
         let all = iterator.evaluationBatches(limit: -1, random: &random)
         #expect(all.count == 3)
         #expect(iterator.evaluationBatches(limit: 2, random: &random).count == 2)
-        #expect(throws: DatasetError.self) { try BatchIterator(examples: Array(examples.prefix(1)), batchSize: 2, maxSeqLength: 10) }
+        #expect(throws: DatasetError.self) {
+            try BatchIterator(examples: Array(examples.prefix(1)), batchSize: 2, maxSeqLength: 10)
+        }
     }
 
     @Test func paddingTruncationAndMasks() {
         let a = TokenizedExample(tokens: [11, 12, 13, 14], offset: 2)
-        let b = TokenizedExample(tokens: Array(1 ... 40), offset: 0)
+        let b = TokenizedExample(tokens: Array(1...40), offset: 0)
         let batch = TrainingBatch([a, b], maxSeqLength: 36)
         #expect(batch.width == 36)  // min(1 + 32·2, 36)
         #expect(batch.lengths == [4, 36])
         #expect(batch.truncatedRows == 1)
-        #expect(Array(batch.tokens[0 ..< 6]) == [11, 12, 13, 14, 0, 0])
-        let exact = batch.targetMask(.exact), mlx = batch.targetMask(.mlxLM)
+        #expect(Array(batch.tokens[0..<6]) == [11, 12, 13, 14, 0, 0])
+        let exact = batch.targetMask(.exact)
+        let mlx = batch.targetMask(.mlxLM)
         // Row 0 targets tokens 2 and 3 (13, 14); mlx_lm's mask adds the padding after 14.
-        #expect(Array(exact[0 ..< 5]) == [0, 1, 1, 0, 0])
-        #expect(Array(mlx[0 ..< 5]) == [0, 1, 1, 1, 0])
+        #expect(Array(exact[0..<5]) == [0, 1, 1, 0, 0])
+        #expect(Array(mlx[0..<5]) == [0, 1, 1, 1, 0])
         // The truncated row fills the batch: every target counts under both masks.
-        #expect(Array(exact[35 ..< 70]) == Array(repeating: 1, count: 35))
-        #expect(Array(mlx[35 ..< 70]) == Array(repeating: 1, count: 35))
+        #expect(Array(exact[35..<70]) == Array(repeating: 1, count: 35))
+        #expect(Array(mlx[35..<70]) == Array(repeating: 1, count: 35))
         let short = TrainingBatch([TokenizedExample(tokens: [1, 2, 3], offset: 0)], maxSeqLength: 2048)
         #expect(short.width == 33)
     }

@@ -12,7 +12,9 @@ struct ToyRenderer: PromptRenderer {
     func roleId(_ role: String) -> Int { role == "user" ? 3 : role == "assistant" ? 4 : 5 }
     func chatTokens(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> [Int] {
         var tokens = [1]
-        for m in messages { tokens += [roleId(m.role.rawValue)] + m.content.unicodeScalars.map { Int($0.value % 500) + 10 } + [2] }
+        for m in messages {
+            tokens += [roleId(m.role.rawValue)] + m.content.unicodeScalars.map { Int($0.value % 500) + 10 } + [2]
+        }
         if addGenerationPrompt { tokens.append(4) }
         return tokens
     }
@@ -25,7 +27,9 @@ struct ToyRenderer: PromptRenderer {
     func temporaryFolder(_ files: [String: String]) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lem-data-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        for (name, text) in files {
+            try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         return folder
     }
 
@@ -39,7 +43,10 @@ struct ToyRenderer: PromptRenderer {
         try folder.validate(training: true, testing: true, batchSize: 4)
         let examples = try folder.train!.tokenize(with: ToyRenderer(), maskPrompt: true)
         for (example, record) in zip(examples, folder.train!.records) {
-            guard case .chat(let messages) = record.example else { Issue.record("not chat"); return }
+            guard case .chat(let messages) = record.example else {
+                Issue.record("not chat")
+                return
+            }
             // The offset is where the assistant's reply starts: after the user turn and role token.
             let prompt = try ToyRenderer().chatTokens(Array(messages.dropLast()), addGenerationPrompt: true)
             #expect(example.offset == prompt.count)
@@ -49,8 +56,9 @@ struct ToyRenderer: PromptRenderer {
 
     @Test func recordFormats() throws {
         let folder = try temporaryFolder([
-            "train.jsonl": "{\"prompt\": \"ab\", \"completion\": \"c\"}\n\n{\"prompt\": \"x\", \"completion\": \"yz\"}\n",
-            "valid.jsonl": "{\"text\": \"hi\"}\n{\"text\": \"there\"}\n",
+            "train.jsonl":
+                "{\"prompt\": \"ab\", \"completion\": \"c\"}\n\n{\"prompt\": \"x\", \"completion\": \"yz\"}\n",
+            "valid.jsonl": "{\"text\": \"hi\"}\n{\"text\": \"there\"}\n"
         ])
         let data = try DatasetFolder(folder: folder)
         #expect(data.train?.format == .completion)
@@ -66,13 +74,19 @@ struct ToyRenderer: PromptRenderer {
     }
 
     @Test(arguments: [
-        ("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n{\"messages\": [{\"role\": \"user\" \"content\": \"b\"}]}\n", 2, "not valid JSON"),
+        (
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n{\"messages\": [{\"role\": \"user\" \"content\": \"b\"}]}\n",
+            2, "not valid JSON"
+        ),
         ("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n{\"text\": \"b\"}\n", 2, "missing \"messages\""),
-        ("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n\n{\"messages\": [{\"role\": \"user\"}]}\n", 3, "messages[0] needs a string \"content\""),
+        (
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n\n{\"messages\": [{\"role\": \"user\"}]}\n", 3,
+            "messages[0] needs a string \"content\""
+        ),
         ("[1, 2]\n", 1, "expected a JSON object"),
         ("{\"question\": \"a\"}\n", 1, "unsupported record"),
         ("{\"messages\": []}\n", 1, "non-empty list"),
-        ("{\"prompt\": \"a\", \"completion\": 3}\n", 1, "\"completion\" must be a string"),
+        ("{\"prompt\": \"a\", \"completion\": 3}\n", 1, "\"completion\" must be a string")
     ])
     func brokenFileNamesFileAndLine(text: String, line: Int, message: String) throws {
         let folder = try temporaryFolder(["train.jsonl": text])
@@ -89,9 +103,10 @@ struct ToyRenderer: PromptRenderer {
     @Test func runPreconditions() throws {
         let empty = try DatasetFolder(folder: try temporaryFolder(["valid.jsonl": "{\"text\": \"a\"}\n"]))
         #expect(throws: DatasetError.self) { try empty.validate(training: true, testing: false, batchSize: 1) }
-        let small = try DatasetFolder(folder: try temporaryFolder([
-            "train.jsonl": "{\"text\": \"a\"}\n{\"text\": \"b\"}\n", "valid.jsonl": "{\"text\": \"a\"}\n",
-        ]))
+        let small = try DatasetFolder(
+            folder: try temporaryFolder([
+                "train.jsonl": "{\"text\": \"a\"}\n{\"text\": \"b\"}\n", "valid.jsonl": "{\"text\": \"a\"}\n"
+            ]))
         try small.validate(training: true, testing: false, batchSize: 1)
         #expect(throws: DatasetError.self) { try small.validate(training: true, testing: false, batchSize: 2) }
         #expect(throws: DatasetError.self) { try small.validate(training: false, testing: true, batchSize: 1) }

@@ -1,7 +1,7 @@
 import Foundation
+import LEMCore
 import LEMFormats
 import TestSupport
-import LEMCore
 import Testing
 
 @testable import LEMTrainer
@@ -18,7 +18,7 @@ import Testing
         for i in adapter.weights.indices {
             let w = adapter.weights[i]
             adapter.weights[i].magnitude = try model.baseRowNorms(layer: w.layer, module: w.module)
-                .map { $0 * Float.random(in: 0.8 ... 1.2, using: &random) }
+                .map { $0 * Float.random(in: 0.8...1.2, using: &random) }
         }
         return adapter
     }
@@ -30,8 +30,9 @@ import Testing
         let adapter = try Self.doraAdapter(for: fast)
         #expect(adapter.fineTuneType == "dora")
         let batch = LoRATransformerTests.batch
-        let (loss, expected) = try expectFastMatchesOracle(fast, TinyModels.oracle(name), batch: batch, adapter: adapter,
-                                                           label: "\(name) DoRA")
+        let (loss, expected) = try expectFastMatchesOracle(
+            fast, TinyModels.oracle(name), batch: batch, adapter: adapter,
+            label: "\(name) DoRA")
         for (path, e) in expected {
             let em = try #require(e.m, "\(path): the oracle gave no magnitude gradient")
             #expect(em.contains(where: { $0 != 0 }))
@@ -55,16 +56,22 @@ import Testing
         let oracle: TrainableTransformer<Double> = try TinyModels.oracle(name)
         let runs: [(String, (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>]), Double)] = [
             ("fast", fast.lossAndGradients(batch: batch, adapter: adapter), 1e-3),
-            ("oracle", oracle.lossAndFloatGradients(batch: batch, mask: .exact, adapter: adapter, computeGradients: true,
-                                                    dropout: nil), 2e-5),
+            (
+                "oracle",
+                oracle.lossAndFloatGradients(
+                    batch: batch, mask: .exact, adapter: adapter, computeGradients: true,
+                    dropout: nil), 2e-5
+            )
         ]
         for (label, run, tolerance) in runs {
             #expect(Int(run.tokens) == reference.tokens)
-            #expect(abs(run.loss - reference.loss) <= tolerance * abs(reference.loss),
-                    "\(name) \(label) loss \(run.loss) vs \(reference.loss)")
+            #expect(
+                abs(run.loss - reference.loss) <= tolerance * abs(reference.loss),
+                "\(name) \(label) loss \(run.loss) vs \(reference.loss)")
             #expect(run.gradients.count == reference.gradients.count)
             let tol = tolerance * scale
-            try expectGradients(run.gradients, match: expected, tolA: tol, tolB: tol, tolM: tol, label: "\(name) \(label)")
+            try expectGradients(
+                run.gradients, match: expected, tolA: tol, tolB: tol, tolM: tol, label: "\(name) \(label)")
         }
     }
 
@@ -86,10 +93,13 @@ import Testing
                     return oracle.lossAndGradients(batch: batch, adapter: shifted, computeGradients: false).loss
                 }
                 // m + h is not exactly representable: divide by the step actually taken.
-                let up = w.magnitude![o] + h, down = w.magnitude![o] - h
+                let up = w.magnitude![o] + h
+                let down = w.magnitude![o] - h
                 let numeric = (loss(h) - loss(-h)) / Double(up - down)
                 let analytic = try #require(gradients[w.modulePath]?.m)[o]
-                #expect(abs(numeric - analytic) <= 1e-6 + 1e-4 * abs(analytic), "\(w.modulePath) m[\(o)]: \(numeric) vs \(analytic)")
+                #expect(
+                    abs(numeric - analytic) <= 1e-6 + 1e-4 * abs(analytic),
+                    "\(w.modulePath) m[\(o)]: \(numeric) vs \(analytic)")
             }
         }
     }
@@ -112,20 +122,21 @@ import Testing
     /// model's), trains m, and writes an mlx_lm DoRA folder that resumes with its magnitudes.
     @Test func loopTrainsAndSavesTheMagnitude() throws {
         let model = try TinyModels.fast("qwen2_tiny")
-        var config = try TrainingConfig(yaml: """
-            fine_tune_type: dora
-            num_layers: 1
-            batch_size: 4
-            iters: 4
-            steps_per_report: 1
-            steps_per_eval: 100
-            learning_rate: 1e-2
-            lora_parameters: {rank: 2, scale: 2.0, dropout: 0.0}
-            """)
+        var config = try TrainingConfig(
+            yaml: """
+                fine_tune_type: dora
+                num_layers: 1
+                batch_size: 4
+                iters: 4
+                steps_per_report: 1
+                steps_per_eval: 100
+                learning_rate: 1e-2
+                lora_parameters: {rank: 2, scale: 2.0, dropout: 0.0}
+                """)
         var random = NumpyRandomState(seed: 1)
         let fresh = try model.makeAdapter(parameters: config.loraParameters, numLayers: 1, using: &random)
         #expect(fresh.fineTuneType == "lora")
-        let examples = (0 ..< 4).map { i in TokenizedExample(tokens: Array(3 ..< 12 + i), offset: 0) }
+        let examples = (0..<4).map { i in TokenizedExample(tokens: Array(3..<12 + i), offset: 0) }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("lem-dora-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: output) }
         // One batch of the whole set, so every step's loss is on the same examples.
@@ -139,15 +150,18 @@ import Testing
         #expect(abs(doraLoss - loraLoss) <= 1e-6 * loraLoss)
 
         var events: [TrainingEvent] = []
-        let trained = try training.run(model: model, adapter: fresh, train: examples, valid: [], onEvent: { events.append($0) })
+        let trained = try training.run(
+            model: model, adapter: fresh, train: examples, valid: [], onEvent: { events.append($0) })
         let losses = events.trainReports.map(\.loss)
         #expect(losses.count == 4 && losses.last! < losses.first!, "\(losses)")
         for (before, after) in zip(prepared.weights, trained.weights) {
-            #expect(after.magnitude != nil && after.magnitude != before.magnitude, "\(after.modulePath): m was not trained")
+            #expect(
+                after.magnitude != nil && after.magnitude != before.magnitude, "\(after.modulePath): m was not trained")
         }
         let saved = try LoRAAdapter(folder: output)
         #expect(saved == trained)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent(LoRAAdapter.configFile)))
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: output.appendingPathComponent(LoRAAdapter.configFile)))
         #expect((json as? [String: Any])?["fine_tune_type"] as? String == "dora")
         // Resuming keeps the saved magnitudes; a DoRA adapter under fine_tune_type lora is an error.
         #expect(try training.preparedAdapter(saved, model: model) == saved)

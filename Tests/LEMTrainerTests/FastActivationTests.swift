@@ -9,16 +9,16 @@ import Testing
 @Suite struct FastActivationTests {
     static func inputs(_ count: Int, range: ClosedRange<Float>, seed: UInt64) -> [Float] {
         var random = SeededGenerator(seed: seed)
-        return (0 ..< count).map { _ in Float.random(in: range, using: &random) }
+        return (0..<count).map { _ in Float.random(in: range, using: &random) }
     }
 
     /// `exp8` within a few ulp of `exp` from −87 to 88, and clamped (finite, ordered) beyond.
     @Test func exponentialMatchesLibm() {
-        let xs = Self.inputs(4096, range: -87 ... 88, seed: 1) + [0, 1, -1, 88.3, -87.3, 1e-8, -1e-8]
+        let xs = Self.inputs(4096, range: -87...88, seed: 1) + [0, 1, -1, 88.3, -87.3, 1e-8, -1e-8]
         var worst: Float = 0
         for start in stride(from: 0, to: xs.count - 7, by: 8) {
-            let lanes = Kernels.exp8(SIMD8(xs[start ..< start + 8]))
-            for j in 0 ..< 8 {
+            let lanes = Kernels.exp8(SIMD8(xs[start..<start + 8]))
+            for j in 0..<8 {
                 let expected = Float(Foundation.exp(Double(xs[start + j])))
                 worst = max(worst, abs(lanes[j] - expected) / expected)
             }
@@ -33,16 +33,22 @@ import Testing
     @Test(arguments: Activation.allCases)
     func gatedActivationMatchesOracle(_ activation: Activation) {
         let n = 1003
-        let gate = Self.inputs(n, range: -12 ... 12, seed: 2), up = Self.inputs(n, range: -2 ... 2, seed: 3)
-        let dh = Self.inputs(n, range: -1 ... 1, seed: 4)
-        var h = [Float](repeating: 0, count: n), expected = [Double](repeating: 0, count: n)
+        let gate = Self.inputs(n, range: -12...12, seed: 2)
+        let up = Self.inputs(n, range: -2...2, seed: 3)
+        let dh = Self.inputs(n, range: -1...1, seed: 4)
+        var h = [Float](repeating: 0, count: n)
+        var expected = [Double](repeating: 0, count: n)
         Kernels.gatedActivationForwardF32(activation, gate: gate, up: up, count: n, into: &h)
-        let gate64 = gate.map(Double.init), up64 = up.map(Double.init), dh64 = dh.map(Double.init)
+        let gate64 = gate.map(Double.init)
+        let up64 = up.map(Double.init)
+        let dh64 = dh.map(Double.init)
         Kernels.gatedActivationForward(activation, gate: gate64, up: up64, count: n, into: &expected)
         #expect(checkClose(h, expected, tol: 1e-5, label: "\(activation) forward") == nil)
 
-        var dGate = [Float](repeating: 0.5, count: n), dUp = [Float](repeating: -0.5, count: n)
-        var eGate = [Double](repeating: 0.5, count: n), eUp = [Double](repeating: -0.5, count: n)
+        var dGate = [Float](repeating: 0.5, count: n)
+        var dUp = [Float](repeating: -0.5, count: n)
+        var eGate = [Double](repeating: 0.5, count: n)
+        var eUp = [Double](repeating: -0.5, count: n)
         Kernels.gatedActivationBackwardF32(activation, dh, gate: gate, up: up, count: n, dGate: &dGate, dUp: &dUp)
         Kernels.gatedActivationBackward(activation, dh64, gate: gate64, up: up64, count: n, dGate: &eGate, dUp: &eUp)
         #expect(checkClose(dGate, eGate, tol: 1e-5, label: "\(activation) dGate") == nil)
@@ -54,7 +60,7 @@ import Testing
     @Test(arguments: [nil, 30.0] as [Float?])
     func headSoftmaxPiecesMatchScalar(cap: Float?) {
         let n = 4099
-        let logits = Self.inputs(n, range: -40 ... 40, seed: 5)
+        let logits = Self.inputs(n, range: -40...40, seed: 5)
         var capped = logits
         if let cap {
             Kernels.softCapF32(&capped, count: n, cap: cap)
@@ -68,7 +74,7 @@ import Testing
         let sum = Kernels.shiftedExponentialsF32(&row, count: n, shift: top, slopeCap: cap, overwrite: true)
         var expectedSum = 0.0
         var expectedRow = [Double](repeating: 0, count: n)
-        for j in 0 ..< n {
+        for j in 0..<n {
             let e = Foundation.exp(Double(capped[j] - top))
             expectedSum += e
             let u = cap.map { Double(capped[j] / $0) } ?? 0

@@ -14,15 +14,15 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// `count` uniform values in `range`, reproducible from `seed`.
-func randomValues(_ count: Int, seed: UInt64, in range: ClosedRange<Double> = -1 ... 1) -> [Double] {
+func randomValues(_ count: Int, seed: UInt64, in range: ClosedRange<Double> = -1...1) -> [Double] {
     var generator = SeededGenerator(seed: seed)
-    return (0 ..< count).map { _ in Double.random(in: range, using: &generator) }
+    return (0..<count).map { _ in Double.random(in: range, using: &generator) }
 }
 
 /// Central finite differences of `f` at `x`, one coordinate at a time, in Float64.
 func numericalGradient(at x: [Double], step: Double = 1e-6, _ f: ([Double]) -> Double) -> [Double] {
     var probe = x
-    return (0 ..< x.count).map { i in
+    return (0..<x.count).map { i in
         probe[i] = x[i] + step
         let up = f(probe)
         probe[i] = x[i] - step

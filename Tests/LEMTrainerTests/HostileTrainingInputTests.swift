@@ -1,8 +1,9 @@
 import Foundation
 import LEMFormats
-@testable import LEMTrainer
 import TestSupport
 import Testing
+
+@testable import LEMTrainer
 
 /// Minimal reproducers of hostile training inputs: YAML alias bombs, deep nesting, CRLF and
 /// non-UTF-8 JSONL lines.
@@ -19,13 +20,17 @@ import Testing
     @Test("a YAML alias bomb is refused at once")
     func billionLaughs() {
         var yaml = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
-        for k in 1 ..< 10 { yaml += "a\(k): &a\(k) [" + Array(repeating: "*a\(k - 1)", count: 9).joined(separator: ", ") + "]\n" }
+        for k in 1..<10 {
+            yaml += "a\(k): &a\(k) [" + Array(repeating: "*a\(k - 1)", count: 9).joined(separator: ", ") + "]\n"
+        }
         let started = Date()
         let m = message { _ = try TrainingConfig(yaml: yaml, file: "bomb.yaml") }
         #expect(m.hasPrefix("bomb.yaml:2: ") && m.contains("aliases (*name) are not supported"), "\(m)")
         let spread = "a: &x [1, 2]\nb:\n  - *x\n"
         #expect(message { _ = try TrainingConfig(yaml: spread, file: "s.yaml") }.hasPrefix("s.yaml:3: YAML aliases"))
-        #expect(message { _ = try TrainingConfig(yaml: "adapter_path: 'a*b'\nseed: 1 # *c", file: "ok.yaml") } == "no error")
+        #expect(
+            message { _ = try TrainingConfig(yaml: "adapter_path: 'a*b'\nseed: 1 # *c", file: "ok.yaml") } == "no error"
+        )
         #expect(Date().timeIntervalSince(started) < 2)
     }
 
@@ -35,12 +40,14 @@ import Testing
         #expect(message { _ = try TrainingConfig(yaml: deep, file: "deep.yaml") }.contains("nested deeper than"))
         let big = "x: '" + String(repeating: "a", count: 2 << 20) + "'"
         #expect(message { _ = try TrainingConfig(yaml: big, file: "big.yaml") }.contains("more than a config may have"))
-        #expect(message { _ = try TrainingConfig(yaml: "seed: 3 # [[[[\nnum_layers: '[[['", file: "ok.yaml") }
-            .contains("num_layers"))
+        #expect(
+            message { _ = try TrainingConfig(yaml: "seed: 3 # [[[[\nnum_layers: '[[['", file: "ok.yaml") }
+                .contains("num_layers"))
     }
 
     func split(_ bytes: [UInt8]) throws -> DatasetSplit {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lem-hostile-\(UUID().uuidString).jsonl")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lem-hostile-\(UUID().uuidString).jsonl")
         try Data(bytes).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         return try DatasetSplit(file: url)
@@ -57,7 +64,8 @@ import Testing
     func badBytes() throws {
         let m = message { _ = try split(Array("{\"text\": \"a\"}\n{\"text\": \"\u{e9}".utf8) + [0xFF, 0x22, 0x7D]) }
         #expect(m.hasSuffix(":2: not UTF-8 text (bad byte at column 13)"), "\(m)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lem-hostile-dir-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lem-hostile-dir-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let unreadable = message { _ = try DatasetSplit(file: folder) }
@@ -90,7 +98,8 @@ import Testing
         let other = LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: true)
         #expect(model.blockCount == 1 || other.first?.contains("the adapter adapts layers") == true, "\(other)")
         config.numLayers = 0
-        #expect(LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: true)
-            .contains { $0.contains("num_layers is 0") })
+        #expect(
+            LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: true)
+                .contains { $0.contains("num_layers is 0") })
     }
 }

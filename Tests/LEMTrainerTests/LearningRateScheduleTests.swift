@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func warmupJoinsAtWarmupPlusOne() throws {
-        let s = try LearningRateSchedule.mlxLM(name: "cosine_decay", arguments: [1e-3, 100], warmup: 10, warmupInit: 1e-5)
+        let s = try LearningRateSchedule.mlxLM(
+            name: "cosine_decay", arguments: [1e-3, 100], warmup: 10, warmupInit: 1e-5)
         #expect(s.value(at: 0) == 1e-5)
         #expect(abs(s.value(at: 5) - (1e-5 + 5 * (1e-3 - 1e-5) / 10)) < 1e-15)
         #expect(abs(s.value(at: 10) - 1e-3) < 1e-15)  // end of the ramp
@@ -33,16 +34,25 @@ import Testing
     }
 
     @Test func otherSchedules() throws {
-        #expect(abs(try LearningRateSchedule.mlxLM(name: "exponential_decay", arguments: [0.1, 0.9]).value(at: 5) - 0.1 * pow(0.9, 5)) < 1e-15)
+        #expect(
+            abs(
+                try LearningRateSchedule.mlxLM(name: "exponential_decay", arguments: [0.1, 0.9]).value(at: 5) - 0.1
+                    * pow(0.9, 5)) < 1e-15)
         // mlx's step_decay docstring: 0.1·0.9^(21/10) after 21 updates → schedule(20) = 0.081.
-        #expect(abs(try LearningRateSchedule.mlxLM(name: "step_decay", arguments: [0.1, 0.9, 10]).value(at: 20) - 0.081) < 1e-15)
+        #expect(
+            abs(try LearningRateSchedule.mlxLM(name: "step_decay", arguments: [0.1, 0.9, 10]).value(at: 20) - 0.081)
+                < 1e-15)
         #expect(try LearningRateSchedule.mlxLM(name: "linear_schedule", arguments: [0, 1, 4]).value(at: 3) == 0.75)
         #expect(LearningRateSchedule.constant(2e-5).value(at: 123) == 2e-5)
     }
 
     @Test func badSchedulesNameTheProblem() {
         #expect(throws: TrainingConfigError.self) { try LearningRateSchedule.mlxLM(name: "cosine", arguments: [1, 2]) }
-        #expect(throws: TrainingConfigError.self) { try LearningRateSchedule.mlxLM(name: "cosine_decay", arguments: [1]) }
-        #expect(throws: TrainingConfigError.self) { try LearningRateSchedule.mlxLM(name: "cosine_decay", arguments: [1, 0.5]) }
+        #expect(throws: TrainingConfigError.self) {
+            try LearningRateSchedule.mlxLM(name: "cosine_decay", arguments: [1])
+        }
+        #expect(throws: TrainingConfigError.self) {
+            try LearningRateSchedule.mlxLM(name: "cosine_decay", arguments: [1, 0.5])
+        }
     }
 }

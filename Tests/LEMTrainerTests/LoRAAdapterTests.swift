@@ -16,8 +16,9 @@ import Testing
         var weights: [LoRAWeights] = []
         for layer in [2, 1] {
             for module in ["self_attn.q_proj", "mlp.down_proj"] {
-                var w = LoRAWeights.initialized(layer: layer, module: module, inputs: 6, outputs: 4, rank: 2, using: &random)
-                w.b = (0 ..< 8).map { Float($0) * 0.25 - 1 }
+                var w = LoRAWeights.initialized(
+                    layer: layer, module: module, inputs: 6, outputs: 4, rank: 2, using: &random)
+                w.b = (0..<8).map { Float($0) * 0.25 - 1 }
                 weights.append(w)
             }
         }
@@ -40,8 +41,13 @@ import Testing
         #expect(adapter.weights.count == 14)
         #expect(Set(adapter.weights.map(\.module)) == Set(LoRATargets.allLinear))
         #expect(Set(adapter.weights.map(\.layer)) == [1, 2])
-        struct Fused: Decodable { var module: String; var delta: [[Float]]; var names: [String] }
-        let fused = try JSONDecoder().decode(Fused.self, from: Data(contentsOf: folder.appendingPathComponent("fused.json")))
+        struct Fused: Decodable {
+            var module: String
+            var delta: [[Float]]
+            var names: [String]
+        }
+        let fused = try JSONDecoder().decode(
+            Fused.self, from: Data(contentsOf: folder.appendingPathComponent("fused.json")))
         let q = try #require(adapter.weights.first { $0.modulePath == fused.module })
         // Our fuse delta scale·(AB)ᵀ equals mlx_lm's LoRALinear.fuse.
         #expect(checkClose(q.delta(scale: 4), fused.delta.flatMap { $0 }, tol: 1e-5, label: "fused delta") == nil)
@@ -64,7 +70,8 @@ import Testing
         let file = try SafetensorsFile(url: checkpoint)
         #expect(try file.tensor("model.layers.1.self_attn.q_proj.lora_a").shape == [6, 2])
         #expect(try file.tensor("model.layers.1.self_attn.q_proj.lora_b").shape == [2, 4])
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("adapter_config.json")))
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.appendingPathComponent("adapter_config.json")))
         let dictionary = try #require(json as? [String: Any])
         #expect(dictionary["fine_tune_type"] as? String == "lora")
         #expect(dictionary["batch_size"] as? Int == 4)
@@ -80,12 +87,16 @@ import Testing
         try writer.add("model.layers.0.self_attn.q_proj.weight", shape: [2, 2], floats: [1, 2, 3, 4])
         let url = folder.appendingPathComponent("adapters.safetensors")
         try writer.write(to: url)
-        #expect(throws: FormatError.self) { try LoRAAdapter(weightsFile: url, parameters: .init(rank: 2), numLayers: 1) }
+        #expect(throws: FormatError.self) {
+            try LoRAAdapter(weightsFile: url, parameters: .init(rank: 2), numLayers: 1)
+        }
         var wrongRank = SafetensorsWriter()
         try wrongRank.add("model.layers.0.mlp.up_proj.lora_a", shape: [2, 1], floats: [1, 2])
         try wrongRank.add("model.layers.0.mlp.up_proj.lora_b", shape: [1, 3], floats: [1, 2, 3])
         try wrongRank.write(to: url)
-        #expect(throws: FormatError.self) { try LoRAAdapter(weightsFile: url, parameters: .init(rank: 2), numLayers: 1) }
+        #expect(throws: FormatError.self) {
+            try LoRAAdapter(weightsFile: url, parameters: .init(rank: 2), numLayers: 1)
+        }
     }
 
     @Test func peftExport() throws {
@@ -93,21 +104,26 @@ import Testing
         let adapter = sample()
         try adapter.writePEFT(to: folder, baseModel: "google/gemma-3-270m")
         let file = try SafetensorsFile(url: folder.appendingPathComponent("adapter_model.safetensors"))
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("adapter_config.json")))
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.appendingPathComponent("adapter_config.json")))
         let config = try #require(json as? [String: Any])
         #expect(config["r"] as? Int == 2)
         #expect(config["lora_alpha"] as? Double == 8)
         #expect(config["target_modules"] as? [String] == ["down_proj", "q_proj"])
         for w in adapter.weights {
             let prefix = "base_model.model.\(w.modulePath)"
-            let a = try file.tensor("\(prefix).lora_A.weight"), b = try file.tensor("\(prefix).lora_B.weight")
+            let a = try file.tensor("\(prefix).lora_A.weight")
+            let b = try file.tensor("\(prefix).lora_B.weight")
             #expect(a.shape == [w.rank, w.inputs] && b.shape == [w.outputs, w.rank])
             // PEFT's delta (alpha/r)·B·A must equal the mlx_lm delta scale·(AB)ᵀ.
-            let av = a.decodeAll(), bv = b.decodeAll()
+            let av = a.decodeAll()
+            let bv = b.decodeAll()
             var delta = [Float](repeating: 0, count: w.outputs * w.inputs)
-            for o in 0 ..< w.outputs {
-                for i in 0 ..< w.inputs {
-                    for r in 0 ..< w.rank { delta[o * w.inputs + i] += Float(8.0 / 2.0) * bv[o * w.rank + r] * av[r * w.inputs + i] }
+            for o in 0..<w.outputs {
+                for i in 0..<w.inputs {
+                    for r in 0..<w.rank {
+                        delta[o * w.inputs + i] += Float(8.0 / 2.0) * bv[o * w.rank + r] * av[r * w.inputs + i]
+                    }
                 }
             }
             #expect(checkClose(delta, w.delta(scale: 4), tol: 1e-6, label: "PEFT delta \(w.modulePath)") == nil)

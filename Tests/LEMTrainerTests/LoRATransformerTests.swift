@@ -9,29 +9,34 @@ import Testing
 /// Float64) and against the PyTorch-autograd fixtures; checkpointing and dropout semantics.
 @Suite struct LoRATransformerTests {
     /// A batch of three rows of different lengths, one with a masked prompt.
-    static let batch = TrainingBatch([
-        TokenizedExample(tokens: [1, 5, 9, 12, 40, 7, 3, 22, 19], offset: 3),
-        TokenizedExample(tokens: [2, 8, 30, 31, 4], offset: 0),
-        TokenizedExample(tokens: [6, 14, 25, 9, 11, 17, 50, 2, 44, 3, 8, 21], offset: 0),
-    ], maxSeqLength: 64)
+    static let batch = TrainingBatch(
+        [
+            TokenizedExample(tokens: [1, 5, 9, 12, 40, 7, 3, 22, 19], offset: 3),
+            TokenizedExample(tokens: [2, 8, 30, 31, 4], offset: 0),
+            TokenizedExample(tokens: [6, 14, 25, 9, 11, 17, 50, 2, 44, 3, 8, 21], offset: 0)
+        ], maxSeqLength: 64)
 
     /// An adapter over the last two blocks with non-zero B, so every gradient is non-trivial.
     static func adapter(for model: LoRATransformer, dropout: Double = 0) throws -> LoRAAdapter {
         var random = SeededGenerator(seed: 7)
-        var adapter = try model.makeAdapter(parameters: .init(rank: 4, scale: 2, dropout: dropout), numLayers: 2, using: &random)
+        var adapter = try model.makeAdapter(
+            parameters: .init(rank: 4, scale: 2, dropout: dropout), numLayers: 2, using: &random)
         for i in adapter.weights.indices {
-            adapter.weights[i].b = adapter.weights[i].b.map { _ in Float.random(in: -0.2 ... 0.2, using: &random) }
+            adapter.weights[i].b = adapter.weights[i].b.map { _ in Float.random(in: -0.2...0.2, using: &random) }
         }
         return adapter
     }
 
     /// Fast loss and gradients vs the Float64 oracle on the same (possibly quantized) tensors.
-    @Test(arguments: ["llama3_tiny", "gemma3_tiny", "qwen2_tiny", "gemma3_tiny-mlx4", "llama3_tiny-mlx4",
-                      "gemma3_tiny_lcpp/model-q8_0.gguf"])
+    @Test(arguments: [
+        "llama3_tiny", "gemma3_tiny", "qwen2_tiny", "gemma3_tiny-mlx4", "llama3_tiny-mlx4",
+        "gemma3_tiny_lcpp/model-q8_0.gguf"
+    ])
     func matchesOracle(_ name: String) throws {
         let fast = try TinyModels.fast(name)
-        try expectFastMatchesOracle(fast, TinyModels.oracle(name), batch: Self.batch, adapter: Self.adapter(for: fast),
-                                    label: name)
+        try expectFastMatchesOracle(
+            fast, TinyModels.oracle(name), batch: Self.batch, adapter: Self.adapter(for: fast),
+            label: name)
     }
 
     /// The one-pass output head across many vocabulary tiles (the running max moves between
@@ -42,8 +47,9 @@ import Testing
         config.finalLogitSoftcapping = cap
         var fast = try TinyModels.fast(name, config: config)
         fast.headTileRows = 7
-        try expectFastMatchesOracle(fast, TinyModels.oracle(name, config: config), batch: Self.batch,
-                                    adapter: Self.adapter(for: fast), label: "\(name) cap \(String(describing: cap))")
+        try expectFastMatchesOracle(
+            fast, TinyModels.oracle(name, config: config), batch: Self.batch,
+            adapter: Self.adapter(for: fast), label: "\(name) cap \(String(describing: cap))")
     }
 
     /// Gradient checkpointing recomputes exactly what the plain run kept.
@@ -84,21 +90,27 @@ import Testing
         #expect(abs(kept - 0.75) < 0.01)
         #expect(mask == drop.mask(layer: 1, module: "mlp.up_proj", count: 40_000))
         #expect(mask != drop.mask(layer: 1, module: "mlp.gate_proj", count: 40_000))
-        #expect(mask != LoRADropout(probability: 0.25, seed: 11, step: 4).mask(layer: 1, module: "mlp.up_proj", count: 40_000))
+        #expect(
+            mask
+                != LoRADropout(probability: 0.25, seed: 11, step: 4).mask(
+                    layer: 1, module: "mlp.up_proj", count: 40_000))
 
         // With B = 0 the adapted output equals the base output whatever the mask, so dropout
         // changes the gradients (through x ⊙ mask) but not the loss.
         let model = try TinyModels.fast("llama3_tiny")
         var random = SeededGenerator(seed: 2)
-        let adapter = try model.makeAdapter(parameters: .init(rank: 4, scale: 2, dropout: 0.5), numLayers: 1, using: &random)
+        let adapter = try model.makeAdapter(
+            parameters: .init(rank: 4, scale: 2, dropout: 0.5), numLayers: 1, using: &random)
         let plain = model.lossAndGradients(batch: Self.batch, adapter: adapter)
-        let dropped = model.lossAndGradients(batch: Self.batch, adapter: adapter, dropout: LoRADropout(probability: 0.5, seed: 1, step: 1))
+        let dropped = model.lossAndGradients(
+            batch: Self.batch, adapter: adapter, dropout: LoRADropout(probability: 0.5, seed: 1, step: 1))
         #expect(abs(plain.loss - dropped.loss) < 1e-6)
         let path = adapter.weights[0].modulePath
         #expect(plain.gradients[path]!.b != dropped.gradients[path]!.b)
         // Validation ignores dropout.
-        let validation = model.lossAndGradients(batch: Self.batch, adapter: adapter, computeGradients: false,
-                                                dropout: LoRADropout(probability: 0.5, seed: 1, step: 1))
+        let validation = model.lossAndGradients(
+            batch: Self.batch, adapter: adapter, computeGradients: false,
+            dropout: LoRADropout(probability: 0.5, seed: 1, step: 1))
         #expect(abs(validation.loss - plain.loss) < 1e-6)
     }
 }

@@ -21,11 +21,15 @@ import Testing
 
     /// Fuses, then compares the fused folder's logits with the unfused adapted base's.
     @discardableResult
-    func check(base: String, adapter: String, dequantize: Bool = false, tol: Double = 1e-4, shardBytes: Int = 2 << 30) throws -> URL {
+    func check(base: String, adapter: String, dequantize: Bool = false, tol: Double = 1e-4, shardBytes: Int = 2 << 30)
+        throws -> URL
+    {
         let out = temporaryFolder().appendingPathComponent("fused")
-        let baseURL = TestPaths.fixture(base), adapterURL = TestPaths.fixture(adapter)
-        let result = try ModelFuser.fuse(model: baseURL, adapterFolder: adapterURL, output: out, dequantize: dequantize,
-                                         shardBytes: shardBytes)
+        let baseURL = TestPaths.fixture(base)
+        let adapterURL = TestPaths.fixture(adapter)
+        let result = try ModelFuser.fuse(
+            model: baseURL, adapterFolder: adapterURL, output: out, dequantize: dequantize,
+            shardBytes: shardBytes)
         #expect(result.fusedModules > 0)
         let unfused = try ModelFactory.load(baseURL, adapterFolder: adapterURL)
         let fused = try ModelFactory.load(out)
@@ -37,16 +41,20 @@ import Testing
         return out
     }
 
-    @Test("f32 safetensors bases: fused == base + adapter to 1e-4", arguments: [
-        ("engine/gemma3_tiny", "adapters/gemma3_lora"), ("engine/gemma3_tiny", "adapters/gemma3_dora/mlx"),
-        ("engine/qwen2_tiny", "adapters/qwen2_dora"), ("engine/llama3_tiny", "adapters/llama3_lora_partial/mlx"),
-    ])
+    @Test(
+        "f32 safetensors bases: fused == base + adapter to 1e-4",
+        arguments: [
+            ("engine/gemma3_tiny", "adapters/gemma3_lora"), ("engine/gemma3_tiny", "adapters/gemma3_dora/mlx"),
+            ("engine/qwen2_tiny", "adapters/qwen2_dora"), ("engine/llama3_tiny", "adapters/llama3_lora_partial/mlx")
+        ])
     func safetensorsBase(base: String, adapter: String) throws {
         let out = try check(base: base, adapter: adapter)
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(names.contains("config.json") && names.contains("model.safetensors") && names.contains("tokenizer.json"))
+        #expect(
+            names.contains("config.json") && names.contains("model.safetensors") && names.contains("tokenizer.json"))
         // Untouched tensors are copied exactly.
-        let before = try ModelFiles.open(TestPaths.fixture(base)), after = try ModelFiles.open(out)
+        let before = try ModelFiles.open(TestPaths.fixture(base))
+        let after = try ModelFiles.open(out)
         let norm = "model.norm.weight"
         #expect(try after.tensor(norm).decodeAll() == before.tensor(norm).decodeAll())
     }
@@ -63,20 +71,24 @@ import Testing
     }
 
     @Test func mlxQuantizedBaseRequantized() throws {
-        let base = TestPaths.fixture("engine/gemma3_tiny-mlx4"), adapterURL = TestPaths.fixture("adapters/gemma3_lora")
+        let base = TestPaths.fixture("engine/gemma3_tiny-mlx4")
+        let adapterURL = TestPaths.fixture("adapters/gemma3_lora")
         let out = temporaryFolder().appendingPathComponent("fused")
         let result = try ModelFuser.fuse(model: base, adapterFolder: adapterURL, output: out)
         #expect(result.weightFormat.hasPrefix("mlx"))
-        let files = try ModelFiles.open(out), original = try ModelFiles.open(base)
+        let files = try ModelFiles.open(out)
+        let original = try ModelFiles.open(base)
         #expect(files.config.quantization == original.config.quantization)
         let adapter = try InferenceAdapter(folder: adapterURL)
         let q = try #require(files.tensors["model.layers.0.self_attn.q_proj.weight"] as? MLXQuantizedTensor)
         // Each re-quantized weight is within half a quantization step of the exact fused value.
-        let exact = adapter.modules["model.layers.0.self_attn.q_proj"]!.fusedWeight(base: original.tensors["model.layers.0.self_attn.q_proj.weight"]!)
-        let stored = q.decodeAll(), scales = q.scales.decodeAll()
+        let exact = adapter.modules["model.layers.0.self_attn.q_proj"]!.fusedWeight(
+            base: original.tensors["model.layers.0.self_attn.q_proj.weight"]!)
+        let stored = q.decodeAll()
+        let scales = q.scales.decodeAll()
         let groups = q.columns / q.groupSize
         var worst: Float = 0
-        for i in 0 ..< exact.count {
+        for i in 0..<exact.count {
             let step = scales[(i / q.columns) * groups + (i % q.columns) / q.groupSize]
             worst = max(worst, abs(exact[i] - stored[i]) / step)
         }
@@ -101,20 +113,26 @@ import Testing
         let out = temporaryFolder()
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         #expect(throws: FormatError.self) {
-            try ModelFuser.fuse(model: TestPaths.fixture("engine/gemma3_tiny"), adapterFolder: TestPaths.fixture("adapters/gemma3_lora"), output: out)
+            try ModelFuser.fuse(
+                model: TestPaths.fixture("engine/gemma3_tiny"),
+                adapterFolder: TestPaths.fixture("adapters/gemma3_lora"), output: out)
         }
         #expect(throws: FormatError.self) {
-            try ModelFuser.fuse(model: TestPaths.fixture("engine/llama3_tiny"), adapterFolder: TestPaths.fixture("adapters/gemma3_lora"),
-                                output: out.appendingPathComponent("x"))
+            try ModelFuser.fuse(
+                model: TestPaths.fixture("engine/llama3_tiny"),
+                adapterFolder: TestPaths.fixture("adapters/gemma3_lora"),
+                output: out.appendingPathComponent("x"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
     }
 
     @Test func quantizerPacksLikeTheLoaderReads() throws {
         for bits in [2, 3, 4, 5, 6, 8] {
-            let rows = 3, columns = 64, group = 32
+            let rows = 3
+            let columns = 64
+            let group = 32
             var random = SeededGenerator(seed: UInt64(bits))
-            let w = (0 ..< rows * columns).map { _ in Float.random(in: -1 ... 1, using: &random) }
+            let w = (0..<rows * columns).map { _ in Float.random(in: -1...1, using: &random) }
             let quantizer = MLXAffineQuantizer(bits: bits, groupSize: group, scaleType: .f32)
             let (packed, scales, biases) = quantizer.quantize(w, rows: rows, columns: columns)
             let dir = temporaryFolder()
@@ -126,10 +144,11 @@ import Testing
             let url = dir.appendingPathComponent("q.safetensors")
             try writer.write(to: url)
             let file = try SafetensorsFile(url: url)
-            let tensor = try MLXQuantizedTensor(name: "w.weight", packed: file.tensor("w.weight"), scales: file.tensor("w.scales"),
-                                                biases: file.tensor("w.biases"), bits: bits, groupSize: group)
+            let tensor = try MLXQuantizedTensor(
+                name: "w.weight", packed: file.tensor("w.weight"), scales: file.tensor("w.scales"),
+                biases: file.tensor("w.biases"), bits: bits, groupSize: group)
             let back = tensor.decodeAll()
-            for i in 0 ..< w.count {
+            for i in 0..<w.count {
                 let step = scales[(i / columns) * 2 + (i % columns) / group]
                 #expect(abs(back[i] - w[i]) <= step / 2 + 1e-5, "bits \(bits) element \(i)")
             }

@@ -14,7 +14,9 @@ import Testing
         let lr: Float = 0.01
         adam.update(parameters: &w, gradients: [[0.5, -4.0]], learningRate: lr)
         func expected(_ w0: Double, _ g: [Double]) -> Double {
-            var m = 0.0, v = 0.0, w = w0
+            var m = 0.0
+            var v = 0.0
+            var w = w0
             for gi in g {
                 m = 0.9 * m + 0.1 * gi
                 v = 0.999 * v + 0.001 * gi * gi
@@ -49,11 +51,20 @@ import Testing
 
     struct Fixture: Decodable {
         struct Run: Decodable {
-            struct Step: Decodable { var lr: Double; var a: [Float]; var b: [Float] }
+            struct Step: Decodable {
+                var lr: Double
+                var a: [Float]
+                var b: [Float]
+            }
             var optimizer: String
             var steps: [Step]
         }
-        struct Schedule: Decodable { var name: String; var arguments: [Double]; var warmup: Int; var warmup_init: Double }
+        struct Schedule: Decodable {
+            var name: String
+            var arguments: [Double]
+            var warmup: Int
+            var warmup_init: Double
+        }
         var schedule: Schedule
         var initial: [String: [Float]]
         var gradients: [[String: [Float]]]
@@ -64,7 +75,8 @@ import Testing
         let url = TestPaths.fixture("trainer/optimizers.json")
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
         let s = fixture.schedule
-        let schedule = try LearningRateSchedule.mlxLM(name: s.name, arguments: s.arguments, warmup: s.warmup, warmupInit: s.warmup_init)
+        let schedule = try LearningRateSchedule.mlxLM(
+            name: s.name, arguments: s.arguments, warmup: s.warmup, warmupInit: s.warmup_init)
         for run in fixture.runs {
             var optimizer: any Optimizer
             switch run.optimizer {
@@ -72,7 +84,9 @@ import Testing
             case "adam_bias_correction": optimizer = Adam(biasCorrection: true)
             case "adamw": optimizer = AdamW(weightDecay: 0.1)
             case "sgd_nesterov": optimizer = SGD(momentum: 0.9, weightDecay: 0.01, nesterov: true)
-            default: Issue.record("unknown optimizer \(run.optimizer)"); continue
+            default:
+                Issue.record("unknown optimizer \(run.optimizer)")
+                continue
             }
             var parameters = [fixture.initial["a"]!, fixture.initial["b"]!]
             for (k, step) in run.steps.enumerated() {

@@ -14,14 +14,16 @@ import Testing
     @Test func aCheckpointsNameOrTheLogBesideTheAdapterGivesTheStep() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(PreparedTrainingRun.resumeStep(for: dir.appendingPathComponent(LoRAAdapter.checkpointFile(step: 40))) == 40)
+        #expect(
+            PreparedTrainingRun.resumeStep(for: dir.appendingPathComponent(LoRAAdapter.checkpointFile(step: 40))) == 40)
         let adapter = dir.appendingPathComponent(LoRAAdapter.weightsFile)
         #expect(PreparedTrainingRun.resumeStep(for: adapter) == 0)
         let events: [TrainingEvent] = [
             .started(step: 0, totalSteps: 100), .trainReport(.init(step: 10, loss: 2)), .saved(step: 20, path: "x"),
-            .failed(step: 23, message: TrainingEvent.cancelledMessage),
+            .failed(step: 23, message: TrainingEvent.cancelledMessage)
         ]
-        try Data((events.map(\.jsonLine).joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("train-log.jsonl"))
+        try Data((events.map(\.jsonLine).joined(separator: "\n") + "\n").utf8).write(
+            to: dir.appendingPathComponent("train-log.jsonl"))
         #expect(PreparedTrainingRun.resumeStep(for: adapter) == 23)
     }
 
@@ -31,7 +33,8 @@ import Testing
         let recipes = dir.appendingPathComponent("recipes")
         try FileManager.default.createDirectory(at: recipes, withIntermediateDirectories: true)
         let file = recipes.appendingPathComponent("r.yaml")
-        try Data("model: ../models/m.gguf\ndata: data\nadapter_path: ../out/run\nprobe_prompts: /abs/p.txt\n".utf8).write(to: file)
+        try Data("model: ../models/m.gguf\ndata: data\nadapter_path: ../out/run\nprobe_prompts: /abs/p.txt\n".utf8)
+            .write(to: file)
         let c = try TrainingConfig(yamlFile: file)
         #expect(c.model == dir.appendingPathComponent("models/m.gguf").path)
         #expect(c.data == recipes.appendingPathComponent("data").path)

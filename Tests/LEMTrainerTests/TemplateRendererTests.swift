@@ -7,7 +7,8 @@ import Testing
 
 /// The real tokenizer + chat template path on the LEM training set (SmolLM2's ChatML template).
 @Suite struct TemplateRendererTests {
-    @Test(.enabled(if: TestPaths.smolLM2 != nil && TestPaths.sharedLEM != nil, "SmolLM2 or ../shared/lem not installed"))
+    @Test(
+        .enabled(if: TestPaths.smolLM2 != nil && TestPaths.sharedLEM != nil, "SmolLM2 or ../shared/lem not installed"))
     func maskPromptOffsetsOnLEMData() throws {
         let renderer = try TemplateRenderer(model: TestPaths.smolLM2!)
         let split = try DatasetSplit(file: TestPaths.sharedLEM!.appendingPathComponent("training/train.jsonl"))
@@ -15,7 +16,10 @@ import Testing
         #expect(examples.count == 160)
         let imEnd = try #require(renderer.tokenizer.tokenId("<|im_end|>"))
         for (example, record) in zip(examples, split.records) {
-            guard case .chat(let messages) = record.example else { Issue.record("line \(record.line) not chat"); continue }
+            guard case .chat(let messages) = record.example else {
+                Issue.record("line \(record.line) not chat")
+                continue
+            }
             let prompt = try renderer.chatTokens(Array(messages.dropLast()), addGenerationPrompt: true)
             // The rendered prompt (ending in the assistant header) is a prefix of the conversation,
             // so the loss starts exactly at the reply.

@@ -1,7 +1,7 @@
 import Foundation
+import LEMCore
 import LEMFormats
 import TestSupport
-import LEMCore
 import Testing
 
 @testable import LEMTrainer
@@ -31,9 +31,16 @@ enum TinyModels {
 /// A whole-model backward reference (Scripts/fixtures_trainer_backward.py): PyTorch autograd's
 /// loss and adapter gradients on a tiny model, with the adapter and the batch it used.
 struct BackwardReference: Decodable {
-    struct Example: Decodable { var tokens: [Int]; var offset: Int }
+    struct Example: Decodable {
+        var tokens: [Int]
+        var offset: Int
+    }
     /// `m` only for DoRA.
-    struct Gradient: Decodable { var a: [Double]; var b: [Double]; var m: [Double]? }
+    struct Gradient: Decodable {
+        var a: [Double]
+        var b: [Double]
+        var m: [Double]?
+    }
     var rank: Int
     var scale: Double
     var num_layers: Int
@@ -48,11 +55,13 @@ struct BackwardReference: Decodable {
         let folder = TestPaths.fixture("trainer/\(kind)/\(model)")
         let reference = try JSONDecoder().decode(
             BackwardReference.self, from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
-        let adapter = try LoRAAdapter(weightsFile: folder.appendingPathComponent("adapters.safetensors"),
-                                      parameters: .init(rank: reference.rank, scale: reference.scale),
-                                      numLayers: reference.num_layers)
-        let batch = TrainingBatch(reference.examples.map { TokenizedExample(tokens: $0.tokens, offset: $0.offset) },
-                                  maxSeqLength: 2048)
+        let adapter = try LoRAAdapter(
+            weightsFile: folder.appendingPathComponent("adapters.safetensors"),
+            parameters: .init(rank: reference.rank, scale: reference.scale),
+            numLayers: reference.num_layers)
+        let batch = TrainingBatch(
+            reference.examples.map { TokenizedExample(tokens: $0.tokens, offset: $0.offset) },
+            maxSeqLength: 2048)
         return (reference, adapter, batch)
     }
 
@@ -96,8 +105,9 @@ func expectFastMatchesOracle(
     #expect(abs(loss - expectedLoss) <= 1e-4 * abs(expectedLoss), "\(label) loss \(loss) vs \(expectedLoss)")
     let scale = largestGradient(expected)
     #expect(scale > 0)
-    try expectGradients(gradients, match: expected, tolA: 1e-4 * scale, tolB: 1e-4 * scale, tolM: 1e-4 * scale,
-                        label: label)
+    try expectGradients(
+        gradients, match: expected, tolA: 1e-4 * scale, tolB: 1e-4 * scale, tolM: 1e-4 * scale,
+        label: label)
     let validation = fast.lossAndGradients(batch: batch, adapter: adapter, computeGradients: false)
     #expect(abs(validation.loss - loss) <= 1e-6 * abs(loss))
     return (loss, expected)
@@ -106,7 +116,12 @@ func expectFastMatchesOracle(
 /// An mlx_lm training run (Scripts/fixtures_trainer_trajectory*.py): its examples (each a whole
 /// training row, offset 0), every step's report and every validation.
 struct TrajectoryReference: Decodable {
-    struct Report: Decodable { var step: Int; var loss: Double; var lr: Double?; var trained_tokens: Int? }
+    struct Report: Decodable {
+        var step: Int
+        var loss: Double
+        var lr: Double?
+        var trained_tokens: Int?
+    }
     var train_examples: [[Int]]
     var valid_examples: [[Int]]
     var train: [Report]

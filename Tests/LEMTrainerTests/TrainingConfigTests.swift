@@ -61,14 +61,18 @@ import Testing
         #expect(c.valBatches == -1 && c.learningRate == 1e-4 && c.stepsPerReport == 5 && c.stepsPerEval == 50)
         #expect(c.adapterPath == "out/adapters" && c.saveEvery == 25 && c.testBatches == 10 && c.maxSeqLength == 1024)
         #expect(c.gradCheckpoint && c.gradAccumulationSteps == 4 && c.maskPrompt)
-        #expect(c.loraParameters == .init(rank: 16, scale: 10, dropout: 0.05, keys: ["self_attn.q_proj", "self_attn.v_proj"]))
-        #expect(c.lrSchedule == .init(name: "cosine_decay", arguments: [1e-5, 1000, 1e-7], warmup: 100, warmupInit: 1e-7))
+        #expect(
+            c.loraParameters
+                == .init(rank: 16, scale: 10, dropout: 0.05, keys: ["self_attn.q_proj", "self_attn.v_proj"]))
+        #expect(
+            c.lrSchedule == .init(name: "cosine_decay", arguments: [1e-5, 1000, 1e-7], warmup: 100, warmupInit: 1e-7))
         #expect(c.ignoredKeys == [])
         try c.validate()
         let adamw = try #require(try c.makeOptimizer() as? AdamW)
-        #expect(adamw.weightDecay == 0.05 && adamw.adam.beta1 == 0.8 && adamw.adam.beta2 == 0.95 && adamw.adam.eps == 1e-7)
+        #expect(
+            adamw.weightDecay == 0.05 && adamw.adam.beta1 == 0.8 && adamw.adam.beta2 == 0.95 && adamw.adam.eps == 1e-7)
         #expect(try c.makeSchedule().value(at: 0) == 1e-7)
-        #expect(try c.adaptedLayers(layerCount: 18) == 0 ..< 18)
+        #expect(try c.adaptedLayers(layerCount: 18) == 0..<18)
         let json = try JSONSerialization.data(withJSONObject: c.mlxLMDictionary)
         let back = try JSONSerialization.jsonObject(with: json) as? [String: Any]
         #expect((back?["lora_parameters"] as? [String: Any])?["rank"] as? Int == 16)
@@ -79,7 +83,7 @@ import Testing
         var c = try TrainingConfig(yaml: "batch_size: 2\niters: 50\n")
         try c.set("batch_size", to: .scalar("8", place: "--batch-size"))
         #expect(c.batchSize == 8 && c.iters == 50)
-        #expect(try c.adaptedLayers(layerCount: 30) == 14 ..< 30)
+        #expect(try c.adaptedLayers(layerCount: 30) == 14..<30)
         #expect(throws: TrainingConfigError.self) { try c.adaptedLayers(layerCount: 4) }
     }
 
@@ -91,7 +95,7 @@ import Testing
         ("lr_schedule:\n  name: cosine\n  arguments: [1e-5, 10]\n", "lr_schedule.name", "unknown schedule"),
         ("optimizer_config:\n  adam:\n    weight_decay: 0.1\n", "optimizer_config.adam.weight_decay", "unknown"),
         ("fine_tune_type: full\n", "fine_tune_type", "expected 'lora' or 'dora'"),
-        ("batch_size: [1\n", "config.yaml", "not valid YAML"),
+        ("batch_size: [1\n", "config.yaml", "not valid YAML")
     ])
     func errorsNameTheKey(yaml: String, key: String, detail: String) {
         do {

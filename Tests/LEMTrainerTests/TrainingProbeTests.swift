@@ -1,7 +1,7 @@
 import Foundation
+import LEMCore
 import LEMFormats
 import TestSupport
-import LEMCore
 import Testing
 
 @testable import LEMTrainer
@@ -28,13 +28,17 @@ import Testing
             lock.unlock()
             if step == failAt { throw DatasetError.badLine(file: "probe", line: step, reason: "model exploded") }
             let size = try checkpoint.map { try Data(contentsOf: $0).count } ?? 0
-            return ProbeReport(step: step, scorer: "size", answers: [.init(id: "P", prompt: "p", answer: "a", score: Double(size), tokens: 1)],
-                               seconds: 0)
+            return ProbeReport(
+                step: step, scorer: "size",
+                answers: [.init(id: "P", prompt: "p", answer: "a", score: Double(size), tokens: 1)],
+                seconds: 0)
         }
     }
 
-    func run(iters: Int, saveEvery: Int, probe: RecordingProbe, cancelled: @escaping @Sendable () -> Bool = { false }) throws
-        -> (events: [TrainingEvent], folder: URL) {
+    func run(iters: Int, saveEvery: Int, probe: RecordingProbe, cancelled: @escaping @Sendable () -> Bool = { false })
+        throws
+        -> (events: [TrainingEvent], folder: URL)
+    {
         let model = try TinyModels.oracle("qwen2_tiny", as: Float.self)
         var config = TrainingConfig()
         config.iters = iters
@@ -45,11 +49,12 @@ import Testing
         config.loraParameters = .init(rank: 2, scale: 4)
         var random = SeededGenerator(seed: 4)
         let adapter = try model.makeAdapter(parameters: config.loraParameters, numLayers: 1, using: &random)
-        let examples = (0 ..< 3).map { i in TokenizedExample(tokens: Array(3 ..< 9 + i), offset: 0) }
+        let examples = (0..<3).map { i in TokenizedExample(tokens: Array(3..<9 + i), offset: 0) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lem-probe-\(UUID().uuidString)")
         var events: [TrainingEvent] = []
         _ = try LoRATraining(config: config, options: .init(outputFolder: folder, probe: probe)).run(
-            model: model, adapter: adapter, train: examples, valid: [], isCancelled: cancelled, onEvent: { events.append($0) })
+            model: model, adapter: adapter, train: examples, valid: [], isCancelled: cancelled,
+            onEvent: { events.append($0) })
         return (events, folder)
     }
 
@@ -72,11 +77,21 @@ import Testing
             default: return "?"
             }
         }
-        #expect(kinds == ["start", "p0", "t1", "s1", "t2", "s2", "p2", "t3", "s3", "t4", "s4", "p4", "t5", "s5", "t6", "s6", "p6", "t7", "s7", "p7", "end"])
+        #expect(
+            kinds == [
+                "start", "p0", "t1", "s1", "t2", "s2", "p2", "t3", "s3", "t4", "s4", "p4", "t5", "s5", "t6", "s6", "p6",
+                "t7", "s7", "p7", "end"
+            ])
         // The probe saw the real checkpoint (non-empty file), and the log holds the same events.
-        guard case .probe(let p2) = events[6] else { Issue.record("no probe at index 6"); return }
+        guard case .probe(let p2) = events[6] else {
+            Issue.record("no probe at index 6")
+            return
+        }
         #expect((p2.meanScore ?? 0) > 0)
-        #expect(try TrainLog.read(folder.appendingPathComponent("train-log.jsonl")).filter { if case .probe = $0 { true } else { false } }.count == 5)
+        #expect(
+            try TrainLog.read(folder.appendingPathComponent("train-log.jsonl")).filter {
+                if case .probe = $0 { true } else { false }
+            }.count == 5)
     }
 
     @Test func aFailingProbeIsAnEventNotAFailedRun() throws {
@@ -86,7 +101,10 @@ import Testing
         #expect(probes.map(\.step) == [0, 2, 3])
         #expect(probes[1].answers.isEmpty && probes[1].meanScore == nil)
         #expect(probes[1].error?.contains("model exploded") == true)
-        guard case .finished(3, _) = events.last else { Issue.record("last event \(String(describing: events.last))"); return }
+        guard case .finished(3, _) = events.last else {
+            Issue.record("last event \(String(describing: events.last))")
+            return
+        }
     }
 
     @Test func aStopRequestStillEndsTheRun() throws {

@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// The Attention panel's prompt strip, prompt editing and difference mode.
 @Suite("Attention panel")

@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// The paper table and the prompt browser on the LEM results' shape (five runs, seven columns):
 /// columns sized from their content, headers whole or explained by a legend, sideways scrolling,
@@ -7,21 +8,24 @@ import Testing
 @Suite("Bench tables")
 struct BenchTableTests {
     static let runs = ["base_pt", "instruction_tuned", "abliterated", "lem_ethics", "lem_ethics_allen"]
-    static let columns = ["gsm8k accuracy", "truthfulqa truthfulness", "truthfulqa informativeness", "do_not_answer safety",
-                          "do_not_answer nuance", "toxigen kindness", "toxigen awareness"]
+    static let columns = [
+        "gsm8k accuracy", "truthfulqa truthfulness", "truthfulqa informativeness", "do_not_answer safety",
+        "do_not_answer nuance", "toxigen kindness", "toxigen awareness"
+    ]
 
     /// The paper's means; lem_ethics_allen answered 48 of the 50 GSM8K questions.
     static func model() -> BenchViewModel {
         let means: [[Double?]] = [
             [2.0, 1.74, 1.06, 3.12, 1.22, 3.42, 2.04], [34.0, 3.64, 4.96, 8.74, 7.96, 8.32, 8.36],
             [28.0, 3.62, 4.64, 5.96, 5.88, 7.66, 8.00], [26.0, 4.90, 5.44, 8.58, 8.12, 8.34, 8.50],
-            [28.0, 4.20, 4.76, 9.14, 8.62, 7.96, 8.30],
+            [28.0, 4.20, 4.76, 9.14, 8.62, 7.96, 8.30]
         ]
         var counts = Array(repeating: Array(repeating: 50, count: 7), count: 5)
         counts[4][0] = 48
         let prompts = (1...3).map { i in
-            BenchPromptResult(id: "TRUTHQA_00\(i)", benchmark: "truthfulqa", prompt: "Question \(i) about the moon landing",
-                              answers: runs.map { "answer of \($0)" }, scores: [1.5, 3, 3.5, 5, 4])
+            BenchPromptResult(
+                id: "TRUTHQA_00\(i)", benchmark: "truthfulqa", prompt: "Question \(i) about the moon landing",
+                answers: runs.map { "answer of \($0)" }, scores: [1.5, 3, 3.5, 5, 4])
         }
         return BenchViewModel(runs: runs, columns: columns, means: means, counts: counts, prompts: prompts)
     }
@@ -47,7 +51,8 @@ struct BenchTableTests {
         var seen = Set<String>()
         for _ in 0..<8 {
             let t = screen(p, 80, 24).lines.joined(separator: "\n")
-            for c in ["accuracy", "truthfulness", "informativeness", "safety", "nuance", "kindness", "awareness"] where t.contains(c) {
+            for c in ["accuracy", "truthfulness", "informativeness", "safety", "nuance", "kindness", "awareness"]
+            where t.contains(c) {
                 seen.insert(c)
             }
             #expect(t.contains("lem_ethics_allen"))
@@ -57,7 +62,9 @@ struct BenchTableTests {
         let wide = screen(BenchPanel(model: Self.model()), 200, 50)
         assertSnapshot(wide, "bench-paper-200x50")
         let all = wide.lines.joined(separator: "\n")
-        for c in ["accuracy", "truthfulness", "informativeness", "safety", "nuance", "kindness", "awareness", "do_not_answer"] {
+        for c in [
+            "accuracy", "truthfulness", "informativeness", "safety", "nuance", "kindness", "awareness", "do_not_answer"
+        ] {
             #expect(all.contains(c), "\(c) missing at 200 columns")
         }
     }

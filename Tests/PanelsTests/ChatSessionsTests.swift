@@ -1,12 +1,14 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct ChatSessionsTests {
     static func chat() -> ChatViewModel {
         var m = ChatSettingsTests.chat()
         m.sessions = [
-            ChatSessionSummary(id: 7, title: "LoRA questions", model: "smollm2", messageCount: 4, updatedAt: 1_795_000_000),
-            ChatSessionSummary(id: 3, title: "漢字 and emoji 👍", model: "gemma3", messageCount: 2, updatedAt: 0),
+            ChatSessionSummary(
+                id: 7, title: "LoRA questions", model: "smollm2", messageCount: 4, updatedAt: 1_795_000_000),
+            ChatSessionSummary(id: 3, title: "漢字 and emoji 👍", model: "gemma3", messageCount: 2, updatedAt: 0)
         ]
         m.sessionID = 7
         return m
@@ -19,7 +21,8 @@ import Testing
         assertSnapshot(renderPanel(p, width: 90, height: 12), "chat-sessions")
         (_, intents) = press(&p, [KeyEvent(.down), .char("e")])
         #expect(intents == [.chat(.exportSession(3))])
-        (_, intents) = press(&p, [.char("r"), KeyEvent(.char("u"), .ctrl), .char("N"), .char("e"), .char("w"), KeyEvent(.enter)])
+        (_, intents) = press(
+            &p, [.char("r"), KeyEvent(.char("u"), .ctrl), .char("N"), .char("e"), .char("w"), KeyEvent(.enter)])
         #expect(intents == [.chat(.renameSession(3, "New"))])
         (_, intents) = press(&p, [.char("d")])
         #expect(intents.isEmpty && p.confirmDelete)

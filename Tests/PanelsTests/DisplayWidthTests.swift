@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct DisplayWidthTests {
     @Test func asciiIsOneColumnAndControlsZero() {
@@ -16,11 +17,11 @@ import Testing
 
     @Test func emojiAndClusters() {
         #expect(DisplayWidth.width(of: "👍") == 2)
-        #expect(DisplayWidth.width(of: "👨‍👩‍👧") == 2)   // ZWJ family is one cluster
-        #expect(DisplayWidth.width(of: "🇫🇷") == 2)        // regional-indicator flag
-        #expect(DisplayWidth.width(of: "❤️") == 2)          // text-default heart with VS16
+        #expect(DisplayWidth.width(of: "👨‍👩‍👧") == 2)  // ZWJ family is one cluster
+        #expect(DisplayWidth.width(of: "🇫🇷") == 2)  // regional-indicator flag
+        #expect(DisplayWidth.width(of: "❤️") == 2)  // text-default heart with VS16
         #expect(DisplayWidth.width(of: "❤") == 1)
-        #expect(DisplayWidth.width(of: "👍🏽") == 2)        // skin-tone modifier
+        #expect(DisplayWidth.width(of: "👍🏽") == 2)  // skin-tone modifier
     }
 
     @Test func combiningMarksAddNothing() {

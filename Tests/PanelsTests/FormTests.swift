@@ -1,12 +1,13 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct FormTests {
     static func form() -> FormState {
         FormState(fields: [
             FormField("name", "name", "base"),
             FormField("mode", "mode", "b", .choice(["a", "b", "c"])),
-            FormField("go", "go", "", .action),
+            FormField("go", "go", "", .action)
         ])
     }
 

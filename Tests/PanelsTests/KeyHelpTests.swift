@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// Help lists only the keys that do something where it is opened, and a keys file whose
 /// bindings cannot all do what help says is reported.
@@ -32,10 +33,11 @@ import Testing
 
     @Test func aGlobalKeyAPanelBindsIsLeftOutOfThatPanelsHelpAndReported() throws {
         let keys = try KeyMap.builtin.overriding(with: "global.quit = ctrl-r, ctrl-q", source: "keys")
-        #expect(keys.conflicts() == [
-            "ctrl-r is bound to global.quit and bench.reload: in bench it does bench.reload",
-            "ctrl-r is bound to global.quit and chat.regenerate: in chat it does chat.regenerate",
-        ])
+        #expect(
+            keys.conflicts() == [
+                "ctrl-r is bound to global.quit and bench.reload: in bench it does bench.reload",
+                "ctrl-r is bound to global.quit and chat.regenerate: in chat it does chat.regenerate"
+            ])
         var wb = Workbench(keys: keys)
         #expect(row(wb, "quit")?.hasPrefix("ctrl-q ") == true, "\(row(wb, "quit") ?? "")")
         wb.selected = .train
@@ -43,10 +45,11 @@ import Testing
         #expect(wb.handle(.key(.ctrl("r")), screen: Self.screen) { _ in } == .quit)
         // Keys a text input edits with, and two actions of one panel on one key.
         let clash = try KeyMap.builtin.overriding(with: "global.theme = ctrl-u\ntrain.stop = r", source: "keys")
-        #expect(clash.conflicts() == [
-            "r is bound to train.resume and train.stop: only train.stop runs",
-            "ctrl-u is bound to global.theme but edits text in input boxes: there it does not run",
-        ])
+        #expect(
+            clash.conflicts() == [
+                "r is bound to train.resume and train.stop: only train.stop runs",
+                "ctrl-u is bound to global.theme but edits text in input boxes: there it does not run"
+            ])
         // A binding no key of which works here is shown as "—", not as a key that does nothing.
         let lone = try KeyMap.builtin.overriding(with: "global.theme = ctrl-u", source: "keys")
         #expect(row(Workbench(keys: lone), "next theme")?.hasPrefix("— ") == true)

@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct LayoutTests {
     @Test func fixedAndFillShareTheWholeLength() {

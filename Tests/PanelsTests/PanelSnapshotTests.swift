@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct PanelSnapshotTests {
     static let tinySizes = [(0, 0), (1, 1), (3, 2), (10, 4), (20, 6)]
@@ -18,7 +19,8 @@ import Testing
 
     @Test func chatComparisonMarksTheFirstDivergingToken() {
         var m = PanelFixtures.chat()
-        m.comparison = ChatComparison(leftTitle: "base", rightTitle: "tuned", left: ["A", " cat", " sat", "."], right: ["A", " cat", " ran", "."])
+        m.comparison = ChatComparison(
+            leftTitle: "base", rightTitle: "tuned", left: ["A", " cat", " sat", "."], right: ["A", " cat", " ran", "."])
         #expect(m.comparison?.firstDivergence == 2)
         #expect(ChatComparison(leftTitle: "", rightTitle: "", left: ["a"], right: ["a"]).firstDivergence == nil)
         #expect(ChatComparison(leftTitle: "", rightTitle: "", left: ["a"], right: ["a", "b"]).firstDivergence == 1)
@@ -27,9 +29,10 @@ import Testing
 
     @Test func chatComparisonKeepsTheAnswersLineBreaks() {
         var m = PanelFixtures.chat()
-        m.comparison = ChatComparison(leftTitle: "A · base", rightTitle: "B · tuned",
-                                      left: ["The", " principle", " of", "\n", "responsibility", "."],
-                                      right: ["The", " principle", " of", "\n\n", "care", "."])
+        m.comparison = ChatComparison(
+            leftTitle: "A · base", rightTitle: "B · tuned",
+            left: ["The", " principle", " of", "\n", "responsibility", "."],
+            right: ["The", " principle", " of", "\n\n", "care", "."])
         let b = renderPanel(ChatPanel(model: m), width: 60, height: 12)
         assertSnapshot(b, "chat-compare-newlines")
         #expect(!b.lines.joined().contains("ofresponsibility"))
@@ -39,14 +42,19 @@ import Testing
         // A long answer in the detail view: every word shows, the scrollbar has its own column.
         var p = BenchPanel(model: PanelFixtures.bench())
         let long = (1...40).map { "word\($0)" }.joined(separator: " ")
-        p.model = BenchViewModel(runs: ["base", "tuned"], prompts: [
-            BenchPromptResult(id: "p0", benchmark: "ethics", prompt: "Prompt", answers: [long, long], scores: [0.5, 0.6]),
-        ])
+        p.model = BenchViewModel(
+            runs: ["base", "tuned"],
+            prompts: [
+                BenchPromptResult(
+                    id: "p0", benchmark: "ethics", prompt: "Prompt", answers: [long, long], scores: [0.5, 0.6])
+            ])
         p.view = .detail
         let b = renderPanel(p, width: 60, height: 12)
         assertSnapshot(b, "bench-detail-scrollbar")
         let text = b.lines.joined(separator: "\n")
-        for i in 1...12 { #expect(text.contains("word\(i) ") || text.contains("word\(i)│") || text.contains("word\(i)\n"), "word\(i)") }
+        for i in 1...12 {
+            #expect(text.contains("word\(i) ") || text.contains("word\(i)│") || text.contains("word\(i)\n"), "word\(i)")
+        }
         // The help overlay at 80×24: lines wrap beside its scrollbar, not under it.
         var wb = Workbench()
         _ = wb.handle(.key(KeyEvent(.function(1))), screen: Rect(x: 0, y: 0, width: 80, height: 24)) { _ in }

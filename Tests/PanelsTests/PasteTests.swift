@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// A bracketed paste lands in the text being typed as text: its line breaks never act as Enter.
 @Suite struct PasteTests {
@@ -46,7 +47,10 @@ import Testing
         _ = wb.handle(.key(KeyEvent(.escape)), screen: Self.screen) { intents.append($0) }
         _ = wb.handle(.key(.ctrl("p")), screen: Self.screen) { intents.append($0) }
         _ = wb.handle(.paste("theme"), screen: Self.screen) { intents.append($0) }
-        guard case .palette(let p)? = wb.overlay else { Issue.record("palette not open"); return }
+        guard case .palette(let p)? = wb.overlay else {
+            Issue.record("palette not open")
+            return
+        }
         #expect(p.query.text == "theme")
     }
 }

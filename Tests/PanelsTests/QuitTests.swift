@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// Quitting asks while any work runs and says what runs; every key bound to `global.quit`
 /// quits (or confirms) wherever help lists it.
@@ -30,10 +31,11 @@ import Testing
         wb.train.model.describeRun(name: "run-1", baseModel: "m", totalSteps: 120, adapterFolder: "/a")
         wb.bench.model.setActivity(BenchActivity(title: "judge all rubrics · m.gguf", line: "[1/50]"))
         wb.attention.model.setStatus(AttentionViewModel.capturingStatus)
-        #expect(wb.runningWork == [
-            "the split-view answers in Chat", "training run-1 (iteration 0 of 120)",
-            "judge all rubrics · m.gguf in Bench", "an attention capture",
-        ])
+        #expect(
+            wb.runningWork == [
+                "the split-view answers in Chat", "training run-1 (iteration 0 of 120)",
+                "judge all rubrics · m.gguf in Bench", "an attention capture"
+            ])
         #expect(press(&wb, .ctrl("q")) == .redraw && wb.overlay == .confirmQuit)
         #expect(press(&wb, .char("n")) == .redraw && wb.overlay == nil)
     }

@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct ScreenBufferTests {
     @Test func zeroSizeBufferAcceptsAllWrites() {
@@ -59,7 +60,9 @@ import Testing
         #expect(l.wrapped(to: 10).map(\.text) == ["the quick ", "brown fox"])
         #expect(StyledLine("abcdefghij").wrapped(to: 4).map(\.text) == ["abcd", "efgh", "ij"])
         #expect(StyledLine("漢字漢字漢").wrapped(to: 5).map(\.text) == ["漢字", "漢字", "漢"])
-        #expect(StyledLine("- item one two", .plain).wrapped(to: 8, indent: 2).map(\.text) == ["- item ", "  one ", "  two"])
+        #expect(
+            StyledLine("- item one two", .plain).wrapped(to: 8, indent: 2).map(\.text) == ["- item ", "  one ", "  two"]
+        )
         #expect(StyledLine("x").wrapped(to: 0).isEmpty)
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
-@testable import Panels
 import Testing
 
+@testable import Panels
+
 @Suite struct ThemeTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test func shippedThemeFilesParseAndMatchTheBuiltins() throws {
         for name in Theme.builtinNames {
@@ -68,7 +70,9 @@ import Testing
             let under = background.map(ColorDepth.ansi8) ?? 0
             for role in Role.allCases {
                 guard let fg = theme.color(role) else { continue }
-                #expect(ColorDepth.ansi8Foreground(fg, on: background).map { $0 != under } ?? (under == 0), "\(name) \(role)")
+                #expect(
+                    ColorDepth.ansi8Foreground(fg, on: background).map { $0 != under } ?? (under == 0),
+                    "\(name) \(role)")
             }
         }
     }
@@ -84,8 +88,11 @@ import Testing
         #expect(ColorDepth.detect(environment: [:], colors: 256) == .xterm256)
         #expect(ColorDepth.detect(environment: [:], colors: 8) == .ansi8)
         #expect(ColorDepth.detect(environment: [:], colors: 0x1000000) == .truecolor)
-        #expect(ColorDepth.directTerm(environment: ["COLORTERM": "truecolor", "TERM": "xterm-256color"]) == "xterm-direct")
-        #expect(ColorDepth.directTerm(environment: ["COLORTERM": "truecolor", "TERM": "xterm-256color", "NO_COLOR": "1"]) == nil)
+        #expect(
+            ColorDepth.directTerm(environment: ["COLORTERM": "truecolor", "TERM": "xterm-256color"]) == "xterm-direct")
+        #expect(
+            ColorDepth.directTerm(environment: ["COLORTERM": "truecolor", "TERM": "xterm-256color", "NO_COLOR": "1"])
+                == nil)
     }
 }
 

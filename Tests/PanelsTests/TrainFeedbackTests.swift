@@ -1,6 +1,7 @@
-@testable import Panels
 import LEMCore
 import Testing
+
+@testable import Panels
 
 /// What the Train panel tells while a run goes: validations, the checkpoint [ and ] pick, the
 /// learning-rate chart's labels, and a point from the first reported step.

@@ -1,6 +1,7 @@
 import LEMCore
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// Probe lines in the Train panel: parsed from the trainer's exact line format, plotted beside
 /// the loss, summarised in the status strip, their answers opened with a key.
@@ -10,7 +11,7 @@ import Testing
     static let probeLines = [
         #"{"answers":[{"answer":"I would\nstart with…","id":"P01","prompt":"Design an ID system.","score":3.5,"tokens":12},{"answer":"","id":"P11","prompt":"Q","score":-20.0,"tokens":0}],"event":"probe","score":-8.25,"scorer":"lek-heuristic","seconds":4.25,"step":0}"#,
         #"{"answers":[{"answer":"Honesty is a practice.","id":"P01","prompt":"Design an ID system.","score":6.0,"tokens":9},{"answer":"I feel the weight of it.","id":"P11","prompt":"Q","score":5.5,"tokens":10}],"event":"probe","score":5.75,"scorer":"lek-heuristic","seconds":3.0,"step":100}"#,
-        #"{"answers":[],"error":"no adapter at /x","event":"probe","score":null,"scorer":"","seconds":0.5,"step":150}"#,
+        #"{"answers":[],"error":"no adapter at /x","event":"probe","score":null,"scorer":"","seconds":0.5,"step":150}"#
     ]
 
     static func panel() -> TrainPanel {
@@ -22,17 +23,23 @@ import Testing
     }
 
     @Test func probeLinesBecomeProbes() {
-        let (events, issues) = TrainLogParser.parse(Self.probeLines + [#"{"event":"probe","score":1}"#, #"{"event":"probe","step":3,"answers":[{"id":"x"}]}"#],
-                                                    source: "log")
-        #expect(issues.map(\.description) == ["log:4: probe record needs 'step'", "log:5: probe answers[0] needs an 'answer' string"])
+        let (events, issues) = TrainLogParser.parse(
+            Self.probeLines + [#"{"event":"probe","score":1}"#, #"{"event":"probe","step":3,"answers":[{"id":"x"}]}"#],
+            source: "log")
+        #expect(
+            issues.map(\.description) == [
+                "log:4: probe record needs 'step'", "log:5: probe answers[0] needs an 'answer' string"
+            ])
         #expect(events.map(\.name) == ["probe", "probe", "probe"])
         var m = TrainViewModel()
         m.apply(events)
         #expect(m.probes.map(\.step) == [0, 100, 150])
-        #expect(m.probes[0].answers == [
-            ProbeReport.Answer(id: "P01", prompt: "Design an ID system.", answer: "I would\nstart with…", score: 3.5, tokens: 12),
-            ProbeReport.Answer(id: "P11", prompt: "Q", answer: "", score: -20, tokens: 0),
-        ])
+        #expect(
+            m.probes[0].answers == [
+                ProbeReport.Answer(
+                    id: "P01", prompt: "Design an ID system.", answer: "I would\nstart with…", score: 3.5, tokens: 12),
+                ProbeReport.Answer(id: "P11", prompt: "Q", answer: "", score: -20, tokens: 0)
+            ])
         #expect(m.probes[2].meanScore == nil && m.probes[2].error == "no adapter at /x")
         // The failed probe is not a point of the chart.
         #expect(m.probeScores == [LossPoint(step: 0, value: -8.25), LossPoint(step: 100, value: 5.75)])

@@ -1,6 +1,7 @@
 import LEMCore
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 /// The Train panel's model folding training events (parsing is `LEMCore.TrainLogParser`'s, tested there).
 @Suite struct TrainViewModelTests {
@@ -12,7 +13,7 @@ import Testing
             #"{"step": 20, "val_loss": 2.4}"#,
             "",
             #"{"type": "saved", "step": 20, "path": "adapters/0000020.safetensors"}"#,
-            #"{"type": "eval_extra", "step": 20}"#,
+            #"{"type": "eval_extra", "step": 20}"#
         ]
         let (events, issues) = TrainLogParser.parse(lines, source: "log")
         #expect(issues.isEmpty)

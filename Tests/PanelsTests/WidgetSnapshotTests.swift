@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct WidgetSnapshotTests {
     @Test func blockWithTitleFocusedAndNot() {
@@ -18,8 +19,12 @@ import Testing
     }
 
     @Test func tableWithSelectionAndScrollbar() {
-        let rows = (0..<8).map { i in [StyledSpan("row \(i)"), StyledSpan(String(format2(Double(i) * 1.5)), .role(.deltaUp))] }
-        let t = Table(columns: [TableColumn("Name", .fill(1)), TableColumn("Value", .fixed(6), alignRight: true)], rows: rows, state: TableState(selected: 5))
+        let rows = (0..<8).map { i in
+            [StyledSpan("row \(i)"), StyledSpan(String(format2(Double(i) * 1.5)), .role(.deltaUp))]
+        }
+        let t = Table(
+            columns: [TableColumn("Name", .fill(1)), TableColumn("Value", .fixed(6), alignRight: true)], rows: rows,
+            state: TableState(selected: 5))
         assertSnapshot(render(t, width: 18, height: 5), "table")
         _ = render(t, width: 1, height: 1)
         _ = render(t, width: 0, height: 0)
@@ -51,8 +56,9 @@ import Testing
 
     @Test func paletteFiltersFuzzily() {
         var p = CommandPaletteState(commands: [
-            PaletteCommand(title: "Open chat", action: "tab.chat"), PaletteCommand(title: "Open train", action: "tab.train"),
-            PaletteCommand(title: "Quit", action: "quit", key: "q"),
+            PaletteCommand(title: "Open chat", action: "tab.chat"),
+            PaletteCommand(title: "Open train", action: "tab.train"),
+            PaletteCommand(title: "Quit", action: "quit", key: "q")
         ])
         for ch in "otr" { _ = p.handle(.char(ch)) }
         #expect(p.matches.map(\.action) == ["tab.train"])
@@ -79,7 +85,8 @@ import Testing
         let b = render(h, width: 2, height: 2)
         #expect(b[0, 0]?.style.bg == .heat(0) && b[1, 0]?.style.bg == .heat(255))
         #expect(b[0, 1]?.style.bg == .heat(128) && b[1, 1]?.style.bg == .heat(64))
-        let shaded = render(Heatmap(values: values, rows: 3, columns: 2, range: 0...1, shaded: true), width: 2, height: 3)
+        let shaded = render(
+            Heatmap(values: values, rows: 3, columns: 2, range: 0...1, shaded: true), width: 2, height: 3)
         #expect(shaded.lines == [" █", "▒░", "█ "])
         #expect(!shaded.snapshot.contains("heat"))
         _ = render(h, width: 0, height: 0)

@@ -1,5 +1,6 @@
-@testable import Panels
 import Testing
+
+@testable import Panels
 
 @Suite struct WorkbenchTests {
     static let screen = Rect(x: 0, y: 0, width: 100, height: 30)
@@ -74,7 +75,10 @@ import Testing
         wb.render(into: &b)
         #expect(b.lines.contains { $0.contains("Help · Train") })
         _ = send(&wb, [KeyEvent(.escape), .char(":")])
-        guard case .palette = wb.overlay else { Issue.record("palette not open"); return }
+        guard case .palette = wb.overlay else {
+            Issue.record("palette not open")
+            return
+        }
         let (r, intents) = send(&wb, [.char("l"), .char("i"), .char("g"), .char("h"), .char("t"), KeyEvent(.enter)])
         #expect(intents == [.app(.setTheme("light"))] && r == .redraw && wb.overlay == nil)
         #expect(send(&wb, [.char("q")]).0 == .quit)
@@ -98,7 +102,9 @@ import Testing
     @Test func mouseClickOnATabSelectsIt() {
         var wb = Workbench()
         let ranges = Tabs(["Chat", "Train", "Bench", "Attention"], selected: 0).hitRanges(x: 0)
-        let r = wb.handle(.mouse(MouseEvent(x: ranges[2].lowerBound + 1, y: 0, action: .press(button: 1))), screen: Self.screen) { _ in }
+        let r = wb.handle(
+            .mouse(MouseEvent(x: ranges[2].lowerBound + 1, y: 0, action: .press(button: 1))), screen: Self.screen
+        ) { _ in }
         #expect(r == .redraw && wb.selected == .bench)
     }
 
@@ -120,8 +126,11 @@ import Testing
     }
 
     @Test func markdownRendering() {
-        let lines = MarkdownRenderer.render("# Title\nsome **bold** and `code`\n- item that wraps around\n```\nlet x = 1\n```", width: 14)
-        #expect(lines.map(\.text) == ["Title", "some bold and ", "code", "• item that ", "  wraps around", "  let x = 1   "])
+        let lines = MarkdownRenderer.render(
+            "# Title\nsome **bold** and `code`\n- item that wraps around\n```\nlet x = 1\n```", width: 14)
+        #expect(
+            lines.map(\.text) == ["Title", "some bold and ", "code", "• item that ", "  wraps around", "  let x = 1   "]
+        )
         #expect(lines[0].spans[0].style.attributes.contains(.bold))
         #expect(lines[1].spans.first { $0.text == "bold" }?.style.attributes.contains(.bold) == true)
         #expect(lines[2].spans[0].style.fg == .role(.code))

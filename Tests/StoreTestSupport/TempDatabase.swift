@@ -30,13 +30,17 @@ extension TempDatabase {
     public static func mini(count: Int = 5) throws -> TempDatabase {
         let db = try TempDatabase()
         var q = ""
-        for i in 1...count { q += #"{"id": "Q\#(i)", "benchmark": "mini", "question": "question number \#(i)"}"# + "\n" }
+        for i in 1...count {
+            q += #"{"id": "Q\#(i)", "benchmark": "mini", "question": "question number \#(i)"}"# + "\n"
+        }
         _ = try LEMImporter(store: db.store).importPaths([try db.file("mini.jsonl", q)])
         return db
     }
 }
 
 /// Reads one value synchronously (usable from async tests, where GRDB prefers its async overloads).
-public func scalar<T: DatabaseValueConvertible & StatementColumnConvertible>(_ store: ResultStore, _ sql: String, as: T.Type) throws -> T? {
+public func scalar<T: DatabaseValueConvertible & StatementColumnConvertible>(
+    _ store: ResultStore, _ sql: String, as: T.Type
+) throws -> T? {
     try store.pool.read { try T.fetchOne($0, sql: sql) }
 }

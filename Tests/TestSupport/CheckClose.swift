@@ -29,7 +29,8 @@ where A.Element: BinaryFloatingPoint, E.Element: BinaryFloatingPoint {
         maxAbs: 0, maxRel: 0, index: -1, actual: 0, expected: 0, countMismatch: actual.count != expected.count)
     if result.countMismatch { return result }
     for (i, (a, e)) in zip(actual, expected).enumerated() {
-        let av = Double(a), ev = Double(e)
+        let av = Double(a)
+        let ev = Double(e)
         let diff = (av.isNaN || ev.isNaN) ? Double.infinity : abs(av - ev)
         let rel = diff / max(abs(ev), 1e-6)
         if diff > result.maxAbs || result.index < 0 {

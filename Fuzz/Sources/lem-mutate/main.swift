@@ -12,7 +12,8 @@ guard args.count >= 5, let target = FuzzTarget(rawValue: args[1]), let seconds =
     FileHandle.standardError.write(Data("usage: lem-mutate \(names) SECONDS CORPUS_DIR WORK_DIR [SEED]\n".utf8))
     exit(2)
 }
-let corpus = URL(fileURLWithPath: args[3]), work = URL(fileURLWithPath: args[4])
+let corpus = URL(fileURLWithPath: args[3])
+let work = URL(fileURLWithPath: args[4])
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
 let seeds = try names.map { try Array(Data(contentsOf: corpus.appendingPathComponent($0))) }
@@ -30,16 +31,18 @@ Thread.detachNewThread {
         if since != 0, DispatchTime.now().uptimeNanoseconds - since > 10_000_000_000 {
             try? FileManager.default.removeItem(at: work.appendingPathComponent("hang"))
             try? FileManager.default.copyItem(at: current, to: work.appendingPathComponent("hang"))
-            FileHandle.standardError.write(Data("lem-mutate \(target.rawValue): an input ran past 10 s (saved as hang)\n".utf8))
+            FileHandle.standardError.write(
+                Data("lem-mutate \(target.rawValue): an input ran past 10 s (saved as hang)\n".utf8))
             abort()
         }
     }
 }
 
 let deadline = Date().addingTimeInterval(seconds)
-var executions = 0, problems = 0
+var executions = 0
+var problems = 0
 while Date() < deadline {
-    for _ in 0 ..< 64 {
+    for _ in 0..<64 {
         let input = mutator.input()
         try Data(input).write(to: current)
         runningSince = DispatchTime.now().uptimeNanoseconds

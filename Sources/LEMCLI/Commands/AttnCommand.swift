@@ -25,15 +25,22 @@ struct AttnCommand: ContextCommand {
     @Option(help: "Only this head in the output.") var head: Int?
     @Flag(help: "Include the full probability maps (JSON only).") var maps = false
     @Option(help: "A second model to compare with on the same tokens.") var compareModel: String?
-    @Option(help: "An adapter folder to compare with: applied to --compare-model, else to --model (without --adapter-path).")
+    @Option(
+        help: "An adapter folder to compare with: applied to --compare-model, else to --model (without --adapter-path)."
+    )
     var compareAdapter: String?
     @Option(help: "Greedy tokens to generate and analyse after the prompt.") var generate: Int = 0
-    @Option(help: "Cap on analysed tokens (maps need heads × T × T floats per layer).") var maxTokens: Int = AttentionCapture.defaultMaxTokens
+    @Option(help: "Cap on analysed tokens (maps need heads × T × T floats per layer).") var maxTokens: Int =
+        AttentionCapture.defaultMaxTokens
     @Option(help: "Output format: json, csv or text.") var format: String = "json"
 
     func validate() throws {
-        if [text, ids, chat].compactMap({ $0 }).count != 1 { throw ValidationError("give exactly one of --text, --ids or --chat") }
-        guard ["json", "csv", "text"].contains(format) else { throw ValidationError("--format must be json, csv or text, not '\(format)'") }
+        if [text, ids, chat].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --text, --ids or --chat")
+        }
+        guard ["json", "csv", "text"].contains(format) else {
+            throw ValidationError("--format must be json, csv or text, not '\(format)'")
+        }
         guard generate >= 0 else { throw ValidationError("--generate must be >= 0") }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be > 0") }
     }
@@ -47,8 +54,10 @@ struct AttnCommand: ContextCommand {
         try Self.checkRange(head, config.numAttentionHeads, "--head")
         let total = promptIds.count + generate
         let mb = Double(AttentionCapture.estimatedBytes(config: config, tokens: total)) / 1_048_576
-        printError(String(format: "capture: %d tokens × %d layers × %d heads → %.1f MB (cap %d tokens)",
-                          total, config.numHiddenLayers, config.numAttentionHeads, mb, maxTokens))
+        printError(
+            String(
+                format: "capture: %d tokens × %d layers × %d heads → %.1f MB (cap %d tokens)",
+                total, config.numHiddenLayers, config.numAttentionHeads, mb, maxTokens))
         let stopIds = loaded.chatStopIds
         let (capture, allIds) = try AttentionRunner.capture(
             model: lm, ids: promptIds, generate: generate, stopIds: stopIds, maxTokens: maxTokens)
@@ -94,7 +103,9 @@ struct AttnCommand: ContextCommand {
     /// Reads `{"system"?, "messages": [...]}` or `[...]` of `{"role", "content"}`.
     static func readChat(_ url: URL) throws -> [ChatMessage] {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ValidationError("--chat: cannot read \(url.path): \(error.localizedDescription)") }
+        do { data = try Data(contentsOf: url) } catch {
+            throw ValidationError("--chat: cannot read \(url.path): \(error.localizedDescription)")
+        }
         struct Transcript: Decodable {
             var system: String?
             var messages: [ChatMessage]
@@ -107,11 +118,14 @@ struct AttnCommand: ContextCommand {
         } else if let list = try? decoder.decode([ChatMessage].self, from: data) {
             turns = list
         } else {
-            throw ValidationError("--chat: \(url.path) is not a chat: expected {\"messages\": [{\"role\", \"content\"}, ...]} or an array of such messages")
+            throw ValidationError(
+                "--chat: \(url.path) is not a chat: expected {\"messages\": [{\"role\", \"content\"}, ...]} or an array of such messages"
+            )
         }
         guard !turns.isEmpty else { throw ValidationError("--chat: \(url.path) has no messages") }
         for (i, t) in turns.enumerated() where ![ChatRole.system, .user, .assistant].contains(t.role) {
-            throw ValidationError("--chat: \(url.path) message \(i) has role '\(t.role)', expected system, user or assistant")
+            throw ValidationError(
+                "--chat: \(url.path) message \(i) has role '\(t.role)', expected system, user or assistant")
         }
         return turns
     }

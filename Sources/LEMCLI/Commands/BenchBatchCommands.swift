@@ -28,7 +28,8 @@ struct BenchExportBatchCommand: ContextCommand {
     @Option(name: .customLong("kernel-file"), help: "Kernel text file (or folder with kernel.md + axioms.json).")
     var kernelFile: String?
     @Option(help: "Sampling seed.") var seed: UInt64 = 0
-    @Option(name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
+    @Option(
+        name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
     var maxTokens: Int?
 
     func run(in context: AppContext) async throws {
@@ -61,7 +62,9 @@ struct BenchImportBatchCommand: ContextCommand {
         let store = try database.open(in: context)
         let url = context.paths.resolve(file)
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw CommandFailure(description: "\(file): cannot read (\(error))") }
+        do { data = try Data(contentsOf: url) } catch {
+            throw CommandFailure(description: "\(file): cannot read (\(error))")
+        }
         let summary: BatchFile.ImportSummary
         do {
             summary = try BatchFile.importResults(data, file: file, runID: runID, store: store)
@@ -69,6 +72,8 @@ struct BenchImportBatchCommand: ContextCommand {
             throw CommandFailure(description: error.description)
         }
         for failure in summary.failed.prefix(10) { printError("failed: \(failure)") }
-        print("run \(runID): \(summary.stored) answers stored, \(summary.failed.count) failed, \(summary.pending) items unanswered")
+        print(
+            "run \(runID): \(summary.stored) answers stored, \(summary.failed.count) failed, \(summary.pending) items unanswered"
+        )
     }
 }

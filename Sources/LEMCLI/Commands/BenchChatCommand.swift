@@ -53,36 +53,54 @@ struct BenchChatCommand: ContextCommand {
         let benchmark = ChatTurnBenchmark(turns: turns, replyTokens: replyTokens, system: system)
         var fields: [(String, String)] = [
             ("model", JSONText.quote(loaded.key.modelURL.lastPathComponent)), ("threads", String(EngineThreads.count)),
-            ("turns", String(turns)), ("reply_tokens", String(replyTokens)), ("system", system == nil ? "false" : "true"),
-            ("runs", String(runs)),
+            ("turns", String(turns)), ("reply_tokens", String(replyTokens)),
+            ("system", system == nil ? "false" : "true"),
+            ("runs", String(runs))
         ]
         var cpu: [String: Double] = [:]
         for reuse in [true, false] where mode == "both" || mode == (reuse ? "reuse" : "replay") {
             let name = reuse ? "reuse" : "replay"
             if !json { printError("\(name):") }
             var all: [[ChatTurnResult]] = []
-            for _ in 0 ..< runs {
-                all.append(try benchmark.run(model: loaded, reuse: reuse) { r in
-                    if !json {
-                        printError(String(
-                            format: "  turn %2d: prompt %5d tokens (%5d reused), ttft %8.1f ms, %3d generated, cpu %.2f s",
-                            r.turn, r.promptTokens, r.reusedTokens, r.timeToFirstTokenMs, r.generatedTokens, r.cpuSeconds))
-                    }
-                })
+            for _ in 0..<runs {
+                all.append(
+                    try benchmark.run(model: loaded, reuse: reuse) { r in
+                        if !json {
+                            printError(
+                                String(
+                                    format:
+                                        "  turn %2d: prompt %5d tokens (%5d reused), ttft %8.1f ms, %3d generated, cpu %.2f s",
+                                    r.turn, r.promptTokens, r.reusedTokens, r.timeToFirstTokenMs, r.generatedTokens,
+                                    r.cpuSeconds))
+                        }
+                    })
             }
             let results = Self.medians(all)
-            let first = results[0].timeToFirstTokenMs, last = results[results.count - 1].timeToFirstTokenMs
+            let first = results[0].timeToFirstTokenMs
+            let last = results[results.count - 1].timeToFirstTokenMs
             cpu[name] = results.reduce(0) { $0 + $1.cpuSeconds } / Double(results.count)
-            fields.append(("\(name)_ttft_ms", "[" + results.map { String(format: "%.1f", $0.timeToFirstTokenMs) }.joined(separator: ", ") + "]"))
-            fields.append(("\(name)_prompt_tokens", "[" + results.map { String($0.promptTokens) }.joined(separator: ", ") + "]"))
-            fields.append(("\(name)_reused_tokens", "[" + results.map { String($0.reusedTokens) }.joined(separator: ", ") + "]"))
-            fields.append(("\(name)_cpu_s", "[" + results.map { String(format: "%.3f", $0.cpuSeconds) }.joined(separator: ", ") + "]"))
+            fields.append(
+                (
+                    "\(name)_ttft_ms",
+                    "[" + results.map { String(format: "%.1f", $0.timeToFirstTokenMs) }.joined(separator: ", ") + "]"
+                ))
+            fields.append(
+                ("\(name)_prompt_tokens", "[" + results.map { String($0.promptTokens) }.joined(separator: ", ") + "]"))
+            fields.append(
+                ("\(name)_reused_tokens", "[" + results.map { String($0.reusedTokens) }.joined(separator: ", ") + "]"))
+            fields.append(
+                (
+                    "\(name)_cpu_s",
+                    "[" + results.map { String(format: "%.3f", $0.cpuSeconds) }.joined(separator: ", ") + "]"
+                ))
             fields.append(("\(name)_ttft_last_over_first", String(format: "%.3f", last / max(first, 1e-9))))
             fields.append(("\(name)_cpu_s_per_turn", String(format: "%.3f", cpu[name]!)))
             if !json {
-                print(String(
-                    format: "%@: turn %d TTFT %.1f ms / turn 1 %.1f ms = %.2fx; %.2f CPU s per turn", name, turns, last,
-                    first, last / max(first, 1e-9), cpu[name]!))
+                print(
+                    String(
+                        format: "%@: turn %d TTFT %.1f ms / turn 1 %.1f ms = %.2fx; %.2f CPU s per turn", name, turns,
+                        last,
+                        first, last / max(first, 1e-9), cpu[name]!))
             }
         }
         if let reuse = cpu["reuse"], let replay = cpu["replay"], replay > 0 {

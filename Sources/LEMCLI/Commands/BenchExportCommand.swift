@@ -7,7 +7,8 @@ import LEMStore
 struct BenchExportCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export responses (results/<bench>_<model>.jsonl) and scores (standard_scores.json shape, csv, markdown).")
+        abstract:
+            "Export responses (results/<bench>_<model>.jsonl) and scores (standard_scores.json shape, csv, markdown).")
 
     @OptionGroup var database: DatabaseOption
 
@@ -26,7 +27,8 @@ struct BenchExportCommand: ContextCommand {
         }
         let store = try database.open(in: context)
         let written = try BenchExporter(store: store).export(
-            format: fmt, to: context.paths.resolve(out), scorers: scorers.isEmpty ? BenchReport.defaultScorers : scorers)
+            format: fmt, to: context.paths.resolve(out), scorers: scorers.isEmpty ? BenchReport.defaultScorers : scorers
+        )
         for f in written { print(f.path) }
     }
 }

@@ -18,7 +18,8 @@ struct BenchImportCommand: ContextCommand {
         let store = try database.open(in: context)
         let summary = try LEMImporter(store: store).importPaths(paths.map { context.paths.resolve($0) })
         for s in summary.skipped { printError("skipped \(s)") }
-        print("imported \(summary.files.count) files: \(summary.items) items, \(summary.responses) responses, "
-              + "\(summary.scores) scores → \(store.url.path)")
+        print(
+            "imported \(summary.files.count) files: \(summary.items) items, \(summary.responses) responses, "
+                + "\(summary.scores) scores → \(store.url.path)")
     }
 }

@@ -16,8 +16,9 @@ struct BenchReportCommand: ContextCommand {
     @Option(help: "text, markdown, csv or json.")
     var format: String = "text"
 
-    @Option(name: .customLong("scorer"),
-            help: "Scorer to draw on, in order of preference (repeatable; default gsm8k-lem, judge, judge-imported).")
+    @Option(
+        name: .customLong("scorer"),
+        help: "Scorer to draw on, in order of preference (repeatable; default gsm8k-lem, judge, judge-imported).")
     var scorers: [String] = []
 
     @Option(name: .customLong("model"), help: "Models to include, in display order (repeatable; default all).")
@@ -35,7 +36,8 @@ struct BenchReportCommand: ContextCommand {
             store: store, baseline: baseline, scorers: scorers.isEmpty ? BenchReport.defaultScorers : scorers,
             models: models, benchmarks: benchmarks)
         if let baseline, !report.models.contains(baseline) {
-            throw CommandFailure(description: "baseline `\(baseline)` has no scores; models: \(report.models.joined(separator: ", "))")
+            throw CommandFailure(
+                description: "baseline `\(baseline)` has no scores; models: \(report.models.joined(separator: ", "))")
         }
         print(report.render(fmt), terminator: "")
     }

@@ -43,11 +43,13 @@ struct BenchRunCommand: ContextCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
 
-    @Option(name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
+    @Option(
+        name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
     var maxTokens: Int?
 
-    @Option(name: .customLong("engine-url"),
-            help: "Answer on an OpenAI-compatible server instead (its API root, e.g. http://127.0.0.1:8080/v1).")
+    @Option(
+        name: .customLong("engine-url"),
+        help: "Answer on an OpenAI-compatible server instead (its API root, e.g. http://127.0.0.1:8080/v1).")
     var engineURL: String?
 
     @Option(name: .customLong("engine-model"), help: "The server's model name (default: the first of its /v1/models).")
@@ -88,9 +90,10 @@ struct BenchRunCommand: ContextCommand {
         } else {
             loaded = nil
         }
-        printError("\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "
-                   + "max \(spec.sampling.maxTokens) tokens, seed \(seed)"
-                   + (remote.map { ", \($0.engine), \(concurrency) at once" } ?? "") + " → \(store.url.path)")
+        printError(
+            "\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "
+                + "max \(spec.sampling.maxTokens) tokens, seed \(seed)"
+                + (remote.map { ", \($0.engine), \(concurrency) at once" } ?? "") + " → \(store.url.path)")
 
         let meter = ProgressMeter()
         let task = Task {
@@ -110,12 +113,14 @@ struct BenchRunCommand: ContextCommand {
         do {
             let runID = try await task.value
             meter.finishLine()
-            print("run \(runID): \(spec.model) \(name) complete, \(meter.progress.done)/\(meter.progress.total) answered "
-                  + "(\(meter.progress.sessionItems) now, \(meter.progress.sessionTokens) tokens)")
+            print(
+                "run \(runID): \(spec.model) \(name) complete, \(meter.progress.done)/\(meter.progress.total) answered "
+                    + "(\(meter.progress.sessionItems) now, \(meter.progress.sessionTokens) tokens)")
         } catch is CancellationError {
             meter.finishLine()
-            printError("interrupted: \(meter.progress.done)/\(meter.progress.total) answered and kept; run the same "
-                       + "command again to resume")
+            printError(
+                "interrupted: \(meter.progress.done)/\(meter.progress.total) answered and kept; run the same "
+                    + "command again to resume")
             throw ExitCode(130)
         }
     }
@@ -123,7 +128,9 @@ struct BenchRunCommand: ContextCommand {
     /// The remote engine `--engine-url` names; without `--engine-model`, the first model the
     /// server lists.
     func remoteEngine(_ url: String, context: AppContext) async throws -> RemoteResponseGenerator {
-        guard let root = URL(string: url), let scheme = root.scheme, ["http", "https"].contains(scheme), root.host != nil else {
+        guard let root = URL(string: url), let scheme = root.scheme, ["http", "https"].contains(scheme),
+            root.host != nil
+        else {
             throw ValidationError("--engine-url \(url): expected an http(s) URL such as http://127.0.0.1:8080/v1")
         }
         let client = OpenAIClient(baseURL: root, apiKey: context.variable(engineKeyEnv), timeout: 600)

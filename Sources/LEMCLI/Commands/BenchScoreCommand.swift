@@ -15,8 +15,9 @@ struct BenchScoreCommand: ContextCommand {
 
     @OptionGroup var database: DatabaseOption
 
-    @Option(name: .customLong("scorer"),
-            help: "gsm8k, lek-heuristic, patterns, grammar, authority, judge (repeatable; default gsm8k).")
+    @Option(
+        name: .customLong("scorer"),
+        help: "gsm8k, lek-heuristic, patterns, grammar, authority, judge (repeatable; default gsm8k).")
     var scorers: [String] = []
 
     @Option(name: .customLong("benchmark"), help: "Benchmarks to score (repeatable; default all).")
@@ -28,11 +29,16 @@ struct BenchScoreCommand: ContextCommand {
     @Option(help: "JSON file overriding the built-in phrase patterns (see docs/SCORING.md).")
     var patterns: String?
 
-    @Option(name: .customLong("judge-url"), help: "OpenAI-compatible API root for the judge, e.g. http://127.0.0.1:8080/v1.")
+    @Option(
+        name: .customLong("judge-url"), help: "OpenAI-compatible API root for the judge, e.g. http://127.0.0.1:8080/v1."
+    )
     var judgeURL: String?
 
-    @Option(name: .customLong("judge-model"),
-            help: "With --judge-url: the model name sent (default judge). Alone: a .gguf/model folder judged on the local engine.")
+    @Option(
+        name: .customLong("judge-model"),
+        help:
+            "With --judge-url: the model name sent (default judge). Alone: a .gguf/model folder judged on the local engine."
+    )
     var judgeModel: String?
 
     @Option(name: .customLong("judge-max-tokens"), help: "Most tokens per local judge verdict.")
@@ -60,7 +66,8 @@ struct BenchScoreCommand: ContextCommand {
         let store = try database.open(in: context)
         let names = scorers.isEmpty ? ["gsm8k"] : scorers
         let textNames = names.filter { $0 != "judge" }
-        let patternSet = textNames.contains("patterns")
+        let patternSet =
+            textNames.contains("patterns")
             ? try PatternSet.load(overrides: patterns.map { context.paths.resolve($0) }) : nil
         let textScorers: [any TextScorer]
         do {
@@ -87,8 +94,11 @@ struct BenchScoreCommand: ContextCommand {
             guard let url = URL(string: judgeURL), url.scheme == "http" || url.scheme == "https" else {
                 throw ValidationError("--judge-url must be http(s)://host:port/v1 (got \(judgeURL))")
             }
-            return (HTTPJudgeBackend(baseURL: url, model: judgeModel ?? "judge", apiKey: context.variable(judgeKeyEnv),
-                                     timeout: timeout), concurrency)
+            return (
+                HTTPJudgeBackend(
+                    baseURL: url, model: judgeModel ?? "judge", apiKey: context.variable(judgeKeyEnv),
+                    timeout: timeout), concurrency
+            )
         }
         guard let judgeModel else {
             throw ValidationError("--scorer judge needs --judge-url http(s)://host:port/v1 or --judge-model PATH")
@@ -104,17 +114,21 @@ struct BenchScoreCommand: ContextCommand {
     }
 
     func runJudge(_ store: ResultStore, context: AppContext) async throws {
-        let rubricSet = try rubrics.map { try JudgeRubric.load(directory: context.paths.resolve($0)) } ?? JudgeRubric.builtIn
+        let rubricSet =
+            try rubrics.map { try JudgeRubric.load(directory: context.paths.resolve($0)) } ?? JudgeRubric.builtIn
         let (backend, width) = try judgeBackend(context: context)
-        let pass = JudgePass(store: store, backend: backend, rubrics: rubricSet,
-                             settings: .init(concurrency: width, retries: retries, rescore: rescore))
+        let pass = JudgePass(
+            store: store, backend: backend, rubrics: rubricSet,
+            settings: .init(concurrency: width, retries: retries, rescore: rescore))
         if let caveat = backend.caveat { printError("warning: \(caveat)") }
         let summary = try await pass.run(benchmarks: benchmarks, models: models) { event in
             switch event {
             case .started(let count): printError("judging \(count) responses with \(backend.identity)")
             case .judged(let model, let bench, let item, let status, let reason, let done, let total):
                 if status != .scored || done % 10 == 0 || done == total {
-                    printError("[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)" + (reason.map { " (\($0))" } ?? ""))
+                    printError(
+                        "[\(done)/\(total)] \(bench) \(model) \(item): \(status.rawValue)"
+                            + (reason.map { " (\($0))" } ?? ""))
                 }
             }
         }
@@ -123,9 +137,10 @@ struct BenchScoreCommand: ContextCommand {
         if summary.failed > 0 {
             // Failed verdicts are stored as failed (never as a number) and retried by the next pass;
             // the exit status says the pass did not finish its work.
-            throw CommandFailure(description: "\(summary.failed) of \(summary.scored + summary.unscored + summary.failed) "
-                                 + "responses ended failed (see the [n/total] lines above for why); run the same "
-                                 + "command again to retry them")
+            throw CommandFailure(
+                description: "\(summary.failed) of \(summary.scored + summary.unscored + summary.failed) "
+                    + "responses ended failed (see the [n/total] lines above for why); run the same "
+                    + "command again to retry them")
         }
     }
 }

@@ -3,7 +3,6 @@ import Foundation
 import LEMApp
 import LEMEngine
 import LEMFormats
-import LEMFormats
 
 /// `lem bench-speed`: prompt and generation speed of a model, or the machine's own bounds
 /// (`--bandwidth`, `--sgemm`).
@@ -27,9 +26,11 @@ struct BenchSpeedCommand: ContextCommand {
     @Option(help: "Prompt tokens per prefill forward pass.") var prefillChunk: Int = 512
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Flag(help: "Measure DRAM read bandwidth (GB/s) instead of a model.") var bandwidth = false
-    @Option(help: "With --bandwidth: buffer size in MiB (≥ 1024 keeps it far out of cache).") var bandwidthMib: Int = 1024
+    @Option(help: "With --bandwidth: buffer size in MiB (≥ 1024 keeps it far out of cache).") var bandwidthMib: Int =
+        1024
     @Flag(help: "Measure OpenBLAS sgemm GFLOP/s at prefill shapes instead of a model.") var sgemm = false
-    @Option(help: "With --sgemm: comma-separated TOKENSxINxOUT shapes.") var shapes: String = "512x576x1536,512x640x2048,512x1152x6912"
+    @Option(help: "With --sgemm: comma-separated TOKENSxINxOUT shapes.") var shapes: String =
+        "512x576x1536,512x640x2048,512x1152x6912"
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -52,18 +53,21 @@ struct BenchSpeedCommand: ContextCommand {
         let key = try model.key(in: context)
         let files = try ModelFiles.open(key.modelURL)
         let options = context.engineOptions
-        let lm = try key.adapterURL.map {
-            try ModelFactory.makeModel(files, adapter: try InferenceAdapter(path: $0), adapterScale: key.scale, options: options)
-        } ?? ModelFactory.makeModel(files, options: options)
+        let lm =
+            try key.adapterURL.map {
+                try ModelFactory.makeModel(
+                    files, adapter: try InferenceAdapter(path: $0), adapterScale: key.scale, options: options)
+            } ?? ModelFactory.makeModel(files, options: options)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let benchmark = SpeedBenchmark(
             promptTokens: promptTokens, genTokens: genTokens, runs: runs, prefillChunk: prefillChunk)
         if let message = benchmark.validationError(config: lm.config) { throw ValidationError(message) }
         let runs = try benchmark.run(model: lm) { index, result in
             if !json {
-                printError(String(
-                    format: "run %d: prompt %.1f tok/s, ttft %.1f ms, generation %.1f tok/s", index + 1,
-                    result.promptTokensPerSecond, result.timeToFirstTokenMs, result.generationTokensPerSecond))
+                printError(
+                    String(
+                        format: "run %d: prompt %.1f tok/s, ttft %.1f ms, generation %.1f tok/s", index + 1,
+                        result.promptTokensPerSecond, result.timeToFirstTokenMs, result.generationTokensPerSecond))
             }
         }
         var inEffect = lm.options.resolved
@@ -100,7 +104,8 @@ struct BenchSpeedCommand: ContextCommand {
             var entries: [String] = []
             for shape in try parsedShapes() {
                 let gflops = MachineSpeed.sgemm(
-                    tokens: shape.tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures, threads: threads)
+                    tokens: shape.tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures, threads: threads
+                )
                 let name = "\(shape.tokens)x\(shape.inFeatures)x\(shape.outFeatures)"
                 entries.append("\"\(name)\": " + String(format: "%.2f", gflops))
                 lines.append(String(format: "sgemm %@  %.1f GFLOP/s (tokens x in x out, best of 5)", name, gflops))

@@ -7,11 +7,21 @@ import LEMStore
 
 /// Options shared by the engine subcommands: which model to load.
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: "A .gguf file, a model directory (config.json + safetensors), or ORG/NAME in the Hugging Face cache. Default: the installed SmolLM2.")
+    @Option(
+        name: .long,
+        help:
+            "A .gguf file, a model directory (config.json + safetensors), or ORG/NAME in the Hugging Face cache. Default: the installed SmolLM2."
+    )
     var model: String?
-    @Option(name: .customLong("adapter-path"), help: "A LoRA/DoRA adapter folder (mlx_lm adapters.safetensors or PEFT adapter_model.safetensors) applied unfused.")
+    @Option(
+        name: .customLong("adapter-path"),
+        help:
+            "A LoRA/DoRA adapter folder (mlx_lm adapters.safetensors or PEFT adapter_model.safetensors) applied unfused."
+    )
     var adapterPath: String?
-    @Option(name: .customLong("adapter-scale"), help: "Multiplies the adapter's own scale: 1 = as trained, 0 = the base model.")
+    @Option(
+        name: .customLong("adapter-scale"),
+        help: "Multiplies the adapter's own scale: 1 = as trained, 0 = the base model.")
     var adapterScale: Float = 1
 
     /// The model path: `--model`, else the installed default model.
@@ -19,7 +29,8 @@ struct ModelOption: ParsableArguments {
         if let model { return try context.resolveModel(model) }
         let url = context.paths.defaultModel
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ValidationError("no --model given and the default model \(url.path) is not installed (run Scripts/setup.sh)")
+            throw ValidationError(
+                "no --model given and the default model \(url.path) is not installed (run Scripts/setup.sh)")
         }
         return url
     }
@@ -27,7 +38,9 @@ struct ModelOption: ParsableArguments {
     /// The model, adapter and scale the options name.
     func key(in context: AppContext) throws -> ModelKey {
         guard adapterScale.isFinite else { throw ValidationError("--adapter-scale must be a finite number") }
-        return ModelKey(model: try modelURL(in: context), adapter: adapterPath.map { context.paths.resolve($0) }, scale: adapterScale)
+        return ModelKey(
+            model: try modelURL(in: context), adapter: adapterPath.map { context.paths.resolve($0) },
+            scale: adapterScale)
     }
 
     /// Loads the model (with `--adapter-path` applied when given); a missing tokenizer is an

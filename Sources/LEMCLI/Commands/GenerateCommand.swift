@@ -38,7 +38,8 @@ struct GenerateCommand: ContextCommand {
             messages.append(.user(prompt ?? ""))
             request = try loaded.chatRequest(messages: messages, sampling: settings)
         } else {
-            request = loaded.textRequest(promptIds: try loaded.encode(prompt ?? "", addSpecialTokens: true), sampling: settings)
+            request = loaded.textRequest(
+                promptIds: try loaded.encode(prompt ?? "", addSpecialTokens: true), sampling: settings)
         }
         var generated: [Int] = []
         var failure: (any Error)?

@@ -25,9 +25,9 @@ struct LogitsCommand: ContextCommand {
         let logits = try lm.forward(tokens: inputIds, cache: lm.makeCache(), logits: allPositions ? .all : .last)
         let v = lm.config.vocabSize
         var out = "{\"input_ids\": [" + inputIds.map(String.init).joined(separator: ", ") + "], \"logits\": ["
-        for row in 0 ..< logits.count / v {
+        for row in 0..<logits.count / v {
             if row > 0 { out += ", " }
-            out += "[" + logits[(row * v) ..< (row * v + v)].map { "\($0)" }.joined(separator: ", ") + "]"
+            out += "[" + logits[(row * v)..<(row * v + v)].map { "\($0)" }.joined(separator: ", ") + "]"
         }
         out += "]}"
         print(out)

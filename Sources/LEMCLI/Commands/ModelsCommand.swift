@@ -16,7 +16,8 @@ struct ModelsCommand: ContextCommand {
     func run(in context: AppContext) async throws {
         let dir = directory.map { context.paths.resolve($0) } ?? context.paths.models
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        var candidates: [(name: String, url: URL)] = names.sorted().map { ($0, dir.appendingPathComponent($0)) }.filter {
+        var candidates: [(name: String, url: URL)] = names.sorted().map { ($0, dir.appendingPathComponent($0)) }.filter
+        {
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: $0.url.path, isDirectory: &isDir)
             return $0.url.pathExtension.lowercased() == "gguf"
@@ -45,7 +46,8 @@ struct ModelsCommand: ContextCommand {
                 print(
                     String(
                         format: "%@  %@  %@, %d layers, hidden %d, vocab %d, %.0f MB%@", name,
-                        files.format.rawValue, c.modelType, c.numHiddenLayers, c.hiddenSize, c.vocabSize, mb, supported))
+                        files.format.rawValue, c.modelType, c.numHiddenLayers, c.hiddenSize, c.vocabSize, mb, supported)
+                )
             } catch {
                 print("\(name)  unreadable: \(error)")
             }

@@ -53,7 +53,8 @@ private final class ProgressLine: @unchecked Sendable {
     private var dirty = false
 
     func show(_ event: HubDownloader.Event) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         switch event {
         case .listed(let commit, let files):
             printError("\(files.count) file(s) at \(commit.prefix(12))")
@@ -86,7 +87,8 @@ private final class ProgressLine: @unchecked Sendable {
     }
 
     func end() {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         clear()
     }
 
@@ -100,6 +102,7 @@ private final class ProgressLine: @unchecked Sendable {
     static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds < 360_000 else { return "--:--" }
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        return s >= 3600
+            ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

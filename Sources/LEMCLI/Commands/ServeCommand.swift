@@ -20,8 +20,9 @@ struct ServeCommand: ContextCommand {
             """)
 
     @OptionGroup var model: ModelOption
-    @Option(name: .customLong("adapter"), parsing: .singleValue,
-            help: "NAME=DIR: also serve the model with this adapter under the model name NAME (repeatable).")
+    @Option(
+        name: .customLong("adapter"), parsing: .singleValue,
+        help: "NAME=DIR: also serve the model with this adapter under the model name NAME (repeatable).")
     var adapters: [String] = []
     @Option(name: .customLong("model-name"), help: "The base model's name in the API (default: its file name).")
     var modelName: String?
@@ -51,7 +52,8 @@ struct ServeCommand: ContextCommand {
             maxQueue: maxQueue, maxBatch: maxBatch, requestTimeout: requestTimeout)
         if let message = configuration.validationError() { throw ValidationError(message) }
         let adapterSpecs = try adapters.map { spec -> (String, URL) in
-            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex
+            else {
                 throw ValidationError("--adapter \(spec): expected NAME=DIR")
             }
             return (String(spec[..<eq]), context.paths.resolve(String(spec[spec.index(after: eq)...])))
@@ -69,13 +71,16 @@ struct ServeCommand: ContextCommand {
             served.append((name, try context.pool.model(for: ModelKey(model: baseKey.modelURL, adapter: url))))
         }
         let models = ServedModels(base: base, baseName: baseName, adapters: served)
-        if maxBatch > 1 { printError("note: the engine decodes one sequence at a time; --max-batch \(maxBatch) has no effect yet") }
+        if maxBatch > 1 {
+            printError("note: the engine decodes one sequence at a time; --max-batch \(maxBatch) has no effect yet")
+        }
         let service = CompletionService(
             models: models, scheduler: EngineScheduler(capacity: maxQueue), configuration: configuration)
         let shownHost = host.contains(":") ? "[\(host)]" : host
         try await OpenAIServer(service: service).run(handleSignals: true) { bound in
-            printError("serving \(models.names.joined(separator: ", ")) on http://\(shownHost):\(bound)/v1 "
-                       + "(Ctrl-C stops)")
+            printError(
+                "serving \(models.names.joined(separator: ", ")) on http://\(shownHost):\(bound)/v1 "
+                    + "(Ctrl-C stops)")
         }
     }
 }

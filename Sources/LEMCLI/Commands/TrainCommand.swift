@@ -11,15 +11,18 @@ import LEMTrainer
 struct TrainCommand: ContextCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
+        abstract:
+            "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
         discussion: """
             The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
             quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks
             run backward; --grad-checkpoint keeps one input per block and recomputes the rest.
             """)
 
-    @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config: String?
-    @Option(help: "Model directory (config.json + safetensors), .gguf file, or ORG/NAME in the Hugging Face cache.") var model: String?
+    @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config:
+        String?
+    @Option(help: "Model directory (config.json + safetensors), .gguf file, or ORG/NAME in the Hugging Face cache.")
+    var model: String?
     @Flag(help: "Do training.") var train = false
     @Option(help: "Folder with train.jsonl, valid.jsonl, test.jsonl.") var data: String?
     @Option(help: "Fine-tuning type: lora or dora (DoRA trains a per-output magnitude too).") var fineTuneType: String?
@@ -43,14 +46,20 @@ struct TrainCommand: ContextCommand {
     var gradCheckpoint = false
     @Flag(help: .hidden) var oracle = false
     @Option(help: "Seed for batch shuffling (numpy-compatible) and adapter initialisation.") var seed: Int?
-    @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity = false
+    @Flag(help: "Reproduce mlx_lm 0.32 exactly: batches in file order and its extra padding target.") var mlxParity =
+        false
     @Option(help: "Clip gradients to this global norm (mlx_lm does not clip).") var maxGradNorm: Double?
     @Option(help: "Also export the trained adapter in PEFT format to this folder.") var peftExport: String?
-    @Option(help: "Stop after this many validations in a row without a new best validation loss (0 = never). The best adapter is always kept in <adapter-path>/best/.")
+    @Option(
+        help:
+            "Stop after this many validations in a row without a new best validation loss (0 = never). The best adapter is always kept in <adapter-path>/best/."
+    )
     var earlyStoppingPatience: Int?
-    @Option(help: "Probe every N saves: answer a few prompts with the checkpoint and score them (LEK heuristic); 0 = off.")
+    @Option(
+        help: "Probe every N saves: answer a few prompts with the checkpoint and score them (LEK heuristic); 0 = off.")
     var probeEvery: Int?
-    @Option(help: "Probe prompts: a seeds JSON array, JSONL with 'prompt', or one prompt per line.") var probePrompts: String?
+    @Option(help: "Probe prompts: a seeds JSON array, JSONL with 'prompt', or one prompt per line.") var probePrompts:
+        String?
     @Option(help: "Without --probe-prompts: probe with this many seed prompts, spread across domains (default 5).")
     var probeSeeds: Int?
     @Option(help: "New tokens per probe answer, greedy (default 96).") var probeMaxTokens: Int?
@@ -60,7 +69,8 @@ struct TrainCommand: ContextCommand {
         var resolved = try config.map { try TrainingConfig(yamlFile: URL(fileURLWithPath: $0)) } ?? TrainingConfig()
         func set(_ key: String, _ value: CustomStringConvertible?) throws {
             guard let value else { return }
-            try resolved.set(key, to: .scalar(value.description, place: "--" + key.replacingOccurrences(of: "_", with: "-")))
+            try resolved.set(
+                key, to: .scalar(value.description, place: "--" + key.replacingOccurrences(of: "_", with: "-")))
         }
         try set("model", model)
         try set("data", data)
@@ -104,10 +114,12 @@ struct TrainCommand: ContextCommand {
         let prepared: PreparedTrainingRun
         do {
             prepared = try PreparedTrainingRun.prepare(
-                config: config, options: options, modelKind: oracle ? .oracle : .fast, engineOptions: context.engineOptions,
+                config: config, options: options, modelKind: oracle ? .oracle : .fast,
+                engineOptions: context.engineOptions,
                 makeProbe: { model, folder in
-                    try CheckpointProbe.make(config: config, model: model, outputFolder: folder, seedsDirectory: seeds,
-                                             load: { try context.load($0) })
+                    try CheckpointProbe.make(
+                        config: config, model: model, outputFolder: folder, seedsDirectory: seeds,
+                        load: { try context.load($0) })
                 })
         } catch let error as TrainingConfigError {
             if case .incomplete(let message) = error { throw ValidationError(message) }
@@ -119,8 +131,9 @@ struct TrainCommand: ContextCommand {
         if config.train {
             let parameters = prepared.trainedParameterCount
             let kind = config.fineTuneType == "dora" ? "DoRA" : "LoRA"
-            printError("training \(parameters) \(kind) parameters on \(prepared.trainSet.count) examples "
-                + "(\(prepared.validSet.count) validation)")
+            printError(
+                "training \(parameters) \(kind) parameters on \(prepared.trainSet.count) examples "
+                    + "(\(prepared.validSet.count) validation)")
             // Ctrl-C: the run saves its adapter after the current iteration and stops (exit 130);
             // a second Ctrl-C quits at once (the last save is on disk).
             let stop = StopFlag()
@@ -133,13 +146,17 @@ struct TrainCommand: ContextCommand {
                 }
             }
             defer { interrupts.stop() }
-            adapter = try prepared.train(isCancelled: { stop.isSet }, onEvent: { event in
-                if case .validating = event { return }  // mlx_lm prints the result only
-                print(Self.describe(event))
-                fflush(nil)  // one line per event even when stdout is a file or pipe
-            })
+            adapter = try prepared.train(
+                isCancelled: { stop.isSet },
+                onEvent: { event in
+                    if case .validating = event { return }  // mlx_lm prints the result only
+                    print(Self.describe(event))
+                    fflush(nil)  // one line per event even when stdout is a file or pipe
+                })
             if stop.isSet { throw ExitCode(130) }
-            if let peftExport { try adapter.writePEFT(to: context.paths.resolve(peftExport), baseModel: prepared.modelURL.path) }
+            if let peftExport {
+                try adapter.writePEFT(to: context.paths.resolve(peftExport), baseModel: prepared.modelURL.path)
+            }
         }
         if config.test {
             let loss = try prepared.test(adapter)
@@ -156,9 +173,11 @@ struct TrainCommand: ContextCommand {
         case .started(let step, let total):
             return "Starting at iteration \(step) of \(total)"
         case .trainReport(let r):
-            return String(format: "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
-                          r.step, r.loss, r.lr ?? .nan, r.itPerSec ?? .nan, r.tokensPerSec ?? .nan, r.trainedTokens ?? 0,
-                          r.peakMemMB ?? .nan)
+            return String(
+                format:
+                    "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
+                r.step, r.loss, r.lr ?? .nan, r.itPerSec ?? .nan, r.tokensPerSec ?? .nan, r.trainedTokens ?? 0,
+                r.peakMemMB ?? .nan)
         case .validating(let step): return "Iter \(step + 1): validating…"
         case .validation(let step, let loss, let time):
             return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time ?? .nan)
@@ -170,7 +189,8 @@ struct TrainCommand: ContextCommand {
         case .warning(let step, let message): return "Iter \(step): warning: \(message)"
         case .probe(let p):
             let score = p.meanScore.map { String(format: "%.3f", $0) } ?? "none"
-            var line = "Iter \(p.step): Probe score \(score) (\(p.scorer ?? "probe"), \(p.answers.count) prompts, "
+            var line =
+                "Iter \(p.step): Probe score \(score) (\(p.scorer ?? "probe"), \(p.answers.count) prompts, "
                 + String(format: "%.1fs)", p.seconds ?? 0)
             if let error = p.error { line += ": " + error }
             return line

@@ -28,13 +28,19 @@ struct WorkbenchCommand: ContextCommand {
 
     @OptionGroup var model: ModelOption
 
-    @Flag(help: "Show canned demo data in every panel (chat replies, a made-up training run, bench and attention) instead of a model.")
+    @Flag(
+        help:
+            "Show canned demo data in every panel (chat replies, a made-up training run, bench and attention) instead of a model."
+    )
     var demoChat = false
 
-    @Option(name: .customLong("adapters"), help: "A folder searched for adapter folders (repeatable; default ~/.cache/lem/adapters and ./adapters).")
+    @Option(
+        name: .customLong("adapters"),
+        help: "A folder searched for adapter folders (repeatable; default ~/.cache/lem/adapters and ./adapters).")
     var adapterRoots: [String] = []
 
-    @Option(help: "A second model, or an adapter folder for --model, whose attention the Attention panel compares with.")
+    @Option(
+        help: "A second model, or an adapter folder for --model, whose attention the Attention panel compares with.")
     var attentionCompare: String?
 
     @OptionGroup var database: DatabaseOption
@@ -43,13 +49,16 @@ struct WorkbenchCommand: ContextCommand {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw ValidationError("lem workbench needs a terminal (stdin and stdout must be a TTY)")
         }
-        let config = WorkbenchConfig.load(environment: context.environment, directory: context.paths.configDirectory,
-                                          themeName: theme)
+        let config = WorkbenchConfig.load(
+            environment: context.environment, directory: context.paths.configDirectory,
+            themeName: theme)
         var context = context
         context.database = database.url(in: context)
         let log = try trainLog.map { path -> URL in
             let url = context.paths.resolve(path)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such train log: \(path)") }
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ValidationError("no such train log: \(path)")
+            }
             return url
         }
         let mode: WorkbenchController.Mode
@@ -58,7 +67,11 @@ struct WorkbenchCommand: ContextCommand {
             mode = .demo
         } else {
             let key = try model.key(in: context)
-            mode = .live(model: key, compare: try attentionCompare.map { AttentionService.compareKey(try context.resolveModel($0), base: key) })
+            mode = .live(
+                model: key,
+                compare: try attentionCompare.map {
+                    AttentionService.compareKey(try context.resolveModel($0), base: key)
+                })
         }
         let roots = adapterRoots.isEmpty ? nil : adapterRoots.map { context.paths.resolve($0) }
         let runner = try WorkbenchRunner(config: config, environment: context.environment) { inbox in
@@ -106,7 +119,10 @@ struct BenchUICommand: ParsableCommand {
             let mean = times.reduce(0, +) / Double(times.count)
             let diffMean = diffTimes.reduce(0, +) / Double(diffTimes.count)
             let name = wb.current.title.padding(toLength: 10, withPad: " ", startingAt: 0)
-            print(String(format: "%@ %8.3f %8.3f %8.3f %9.3f   (last diff: %d cells)", name, mean, sorted[sorted.count / 2], sorted.last!, diffMean, changed))
+            print(
+                String(
+                    format: "%@ %8.3f %8.3f %8.3f %9.3f   (last diff: %d cells)", name, mean, sorted[sorted.count / 2],
+                    sorted.last!, diffMean, changed))
         }
     }
 }

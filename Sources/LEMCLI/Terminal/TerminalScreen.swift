@@ -69,7 +69,9 @@ final class TerminalScreen {
             setenv("TERM", direct, 1)
         }
         TerminalGuard.install()
-        guard let w = initscr() else { throw WorkbenchError("cannot initialise the terminal (TERM=\(environment["TERM"] ?? "unset"))") }
+        guard let w = initscr() else {
+            throw WorkbenchError("cannot initialise the terminal (TERM=\(environment["TERM"] ?? "unset"))")
+        }
         window = OpaquePointer(w)
         cursesActive = true
         raw()
@@ -150,9 +152,13 @@ final class TerminalScreen {
                 var attrs = attributes(cell.style)
                 // Without colour, or with 8 colours where the selection tint maps to black, a
                 // highlighted background is shown reversed instead.
-                if depth == .none, cell.style.bg != .none, cell.style.bg != .role(.background) { attrs |= CursesConstants.reverse }
+                if depth == .none, cell.style.bg != .none, cell.style.bg != .role(.background) {
+                    attrs |= CursesConstants.reverse
+                }
                 if depth == .ansi8, cell.style.bg == .role(.selection) { attrs |= CursesConstants.reverse }
-                var wide: [wchar_t] = cell.symbol.unicodeScalars.prefix(Int(CCHARW_MAX)).map { wchar_t(bitPattern: $0.value) }
+                var wide: [wchar_t] = cell.symbol.unicodeScalars.prefix(Int(CCHARW_MAX)).map {
+                    wchar_t(bitPattern: $0.value)
+                }
                 if wide.isEmpty { wide = [32] }
                 wide.append(0)
                 var ext = pair
@@ -190,7 +196,9 @@ final class TerminalScreen {
         while resizeFD >= 0, read(resizeFD, &buf, buf.count) > 0 {}
         var ws = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0 else { return }
-        if Int(ws.ws_col) != size.width || Int(ws.ws_row) != size.height { resizeterm(Int32(ws.ws_row), Int32(ws.ws_col)) }
+        if Int(ws.ws_col) != size.width || Int(ws.ws_row) != size.height {
+            resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
+        }
     }
 
     /// Reads every pending input event without blocking. A bracketed paste becomes one
@@ -205,8 +213,15 @@ final class TerminalScreen {
             if rc == ERR { break }
             if rc == KEY_CODE_YES {
                 let code = Int32(ch)
-                if code == KEY_RESIZE { out.append(.resize); continue }
-                if code == TerminalModes.pasteStart { paste = ""; pendingAlt = false; continue }
+                if code == KEY_RESIZE {
+                    out.append(.resize)
+                    continue
+                }
+                if code == TerminalModes.pasteStart {
+                    paste = ""
+                    pendingAlt = false
+                    continue
+                }
                 if code == TerminalModes.pasteEnd {
                     if let text = paste { out.append(.input(.paste(text))) }
                     paste = nil
@@ -219,7 +234,10 @@ final class TerminalScreen {
                     continue
                 }
                 if var k = Self.functionKey(code) {
-                    if pendingAlt { k.modifiers.insert(.alt); pendingAlt = false }
+                    if pendingAlt {
+                        k.modifiers.insert(.alt)
+                        pendingAlt = false
+                    }
                     out.append(.input(.key(k)))
                 }
                 continue
@@ -235,7 +253,10 @@ final class TerminalScreen {
                 continue
             }
             guard var k = Self.characterKey(v) else { continue }
-            if pendingAlt { k.modifiers.insert(.alt); pendingAlt = false }
+            if pendingAlt {
+                k.modifiers.insert(.alt)
+                pendingAlt = false
+            }
             out.append(.input(.key(k)))
         }
         if pendingAlt { out.append(.input(.key(KeyEvent(.escape)))) }
@@ -283,8 +304,13 @@ final class TerminalScreen {
 
     /// Parses extended key names (`kRIT5` = ctrl-right, `kUP3` = alt-up, …).
     static func modifiedKey(_ name: String) -> KeyEvent? {
-        let bases: [(String, Key)] = [("kRIT", .right), ("kLFT", .left), ("kUP", .up), ("kDN", .down), ("kHOM", .home), ("kEND", .end), ("kDC", .delete), ("kNXT", .pageDown), ("kPRV", .pageUp)]
-        guard let (prefix, key) = bases.first(where: { name.hasPrefix($0.0) }), let n = Int(name.dropFirst(prefix.count)) else { return nil }
+        let bases: [(String, Key)] = [
+            ("kRIT", .right), ("kLFT", .left), ("kUP", .up), ("kDN", .down), ("kHOM", .home), ("kEND", .end),
+            ("kDC", .delete), ("kNXT", .pageDown), ("kPRV", .pageUp)
+        ]
+        guard let (prefix, key) = bases.first(where: { name.hasPrefix($0.0) }),
+            let n = Int(name.dropFirst(prefix.count))
+        else { return nil }
         // xterm modifier code: 1 + (shift 1 | alt 2 | ctrl 4)
         let bits = n - 1
         var mods: Modifiers = []
@@ -296,14 +322,20 @@ final class TerminalScreen {
 
     static func mouse(_ ev: MEVENT) -> MouseEvent? {
         let b = ev.bstate
-        let x = Int(ev.x), y = Int(ev.y)
+        let x = Int(ev.x)
+        let y = Int(ev.y)
         if b & CursesConstants.wheelUp != 0 { return MouseEvent(x: x, y: y, action: .wheelUp) }
         if b & CursesConstants.wheelDown != 0 { return MouseEvent(x: x, y: y, action: .wheelDown) }
         for button in 1...3 {
-            if b & (CursesConstants.mouse(button, CursesConstants.pressed) | CursesConstants.mouse(button, CursesConstants.clicked)) != 0 {
+            if b
+                & (CursesConstants.mouse(button, CursesConstants.pressed)
+                    | CursesConstants.mouse(button, CursesConstants.clicked)) != 0
+            {
                 return MouseEvent(x: x, y: y, action: .press(button: button))
             }
-            if b & CursesConstants.mouse(button, CursesConstants.released) != 0 { return MouseEvent(x: x, y: y, action: .release) }
+            if b & CursesConstants.mouse(button, CursesConstants.released) != 0 {
+                return MouseEvent(x: x, y: y, action: .release)
+            }
         }
         return nil
     }

@@ -30,13 +30,16 @@ struct WorkbenchConfig {
         let overridesURL = dir.appendingPathComponent("theme")
         let overrides = try? String(contentsOf: overridesURL, encoding: .utf8)
         var names = Theme.builtinNames
-        let userThemes = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("themes").path)) ?? []
+        let userThemes =
+            (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("themes").path)) ?? []
         for f in userThemes.sorted() where f.hasSuffix(".theme") {
             let n = String(f.dropLast(6))
             if !names.contains(n) { names.append(n) }
         }
         let selected = themeName ?? overrides.flatMap(Self.selectedName) ?? environment["LEM_THEME"] ?? "dark"
-        var config = WorkbenchConfig(theme: .dark, keys: keys, themeNames: names, problems: problems, directory: dir, userThemeOverrides: overrides)
+        var config = WorkbenchConfig(
+            theme: .dark, keys: keys, themeNames: names, problems: problems, directory: dir,
+            userThemeOverrides: overrides)
         config.selectTheme(selected)
         return config
     }
@@ -64,12 +67,16 @@ struct WorkbenchConfig {
                 problems.append(e.description)
                 t = .dark
             } catch {
-                problems.append("unknown theme '\(name)' (built-in: \(Theme.builtinNames.joined(separator: ", ")); user themes go in \(directory.path)/themes/)")
+                problems.append(
+                    "unknown theme '\(name)' (built-in: \(Theme.builtinNames.joined(separator: ", ")); user themes go in \(directory.path)/themes/)"
+                )
                 t = .dark
             }
         }
         if let o = userThemeOverrides {
-            do { t = try t.overriding(with: o, source: directory.appendingPathComponent("theme").path) } catch { problems.append("\(error)") }
+            do { t = try t.overriding(with: o, source: directory.appendingPathComponent("theme").path) } catch {
+                problems.append("\(error)")
+            }
         }
         theme = t
     }
@@ -83,7 +90,11 @@ struct WorkbenchConfig {
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         let entry = "name = \(name)"
-        if let i = lines.firstIndex(where: { selectedName($0) != nil }) { lines[i] = entry } else { lines.insert(entry, at: 0) }
+        if let i = lines.firstIndex(where: { selectedName($0) != nil }) {
+            lines[i] = entry
+        } else {
+            lines.insert(entry, at: 0)
+        }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
         return url

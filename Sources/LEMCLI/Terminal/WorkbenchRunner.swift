@@ -18,8 +18,10 @@ final class WorkbenchRunner {
     let animationInterval: Int32 = 100
 
     /// A loop over the services `makeController` builds on the loop's inbox.
-    init(config: WorkbenchConfig, environment: [String: String],
-         makeController: (EventInbox) -> WorkbenchController) throws {
+    init(
+        config: WorkbenchConfig, environment: [String: String],
+        makeController: (EventInbox) -> WorkbenchController
+    ) throws {
         self.config = config
         self.environment = environment
         inbox = try EventInbox()
@@ -42,18 +44,26 @@ final class WorkbenchRunner {
         controller.start()
         var frame = ScreenBuffer(width: 0, height: 0)
         var dirty = true
-        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: inbox.wakeFD, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: screen.resizeFD, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: inbox.wakeFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: screen.resizeFD, events: Int16(POLLIN), revents: 0)
+        ]
         var lastTick = DispatchTime.now()
         loop: while true {
-            for u in inbox.drain() { u(&workbench); dirty = true }
+            for u in inbox.drain() {
+                u(&workbench)
+                dirty = true
+            }
             if dirty {
                 let (w, h) = screen.size
                 if frame.width != w || frame.height != h { frame = ScreenBuffer(width: w, height: h) }
                 workbench.render(into: &frame)
                 if controller.isDemo, w > 30 {
                     let tag = " demo data "
-                    frame.put(tag, x: w - DisplayWidth.width(of: tag) - 1, y: h - 1, style: Style(fg: .role(.warning), bg: .role(.footerBackground), attributes: .bold))
+                    frame.put(
+                        tag, x: w - DisplayWidth.width(of: tag) - 1, y: h - 1,
+                        style: Style(fg: .role(.warning), bg: .role(.footerBackground), attributes: .bold))
                 }
                 screen.draw(frame)
                 dirty = false

@@ -8,23 +8,24 @@ extension InferenceAdapter.Module {
     ///
     /// `base` is decoded one row at a time, so a quantized base is dequantized here.
     public func fusedWeight(base: any WeightTensor, strength: Float = 1) -> [Float] {
-        precondition(base.rows == outputs && base.columns == inputs, "fusedWeight: base shape does not match the adapter")
+        precondition(
+            base.rows == outputs && base.columns == inputs, "fusedWeight: base shape does not match the adapter")
         let s = scale * strength
         var result = [Float](repeating: 0, count: outputs * inputs)  // (O, I)
         result.withUnsafeMutableBufferPointer { w in
-            for o in 0 ..< outputs {
+            for o in 0..<outputs {
                 let row = w.baseAddress! + o * inputs
                 base.decodeRow(o, into: row)
-                for i in 0 ..< inputs {
+                for i in 0..<inputs {
                     var delta: Float = 0
-                    for r in 0 ..< rank { delta += a[i * rank + r] * b[r * outputs + o] }
+                    for r in 0..<rank { delta += a[i * rank + r] * b[r * outputs + o] }
                     row[i] += s * delta
                 }
                 if let magnitude {
                     var norm2: Double = 0
-                    for i in 0 ..< inputs { norm2 += Double(row[i]) * Double(row[i]) }
+                    for i in 0..<inputs { norm2 += Double(row[i]) * Double(row[i]) }
                     let k = Float(Double(magnitude[o]) / norm2.squareRoot())
-                    for i in 0 ..< inputs { row[i] *= k }
+                    for i in 0..<inputs { row[i] *= k }
                 }
             }
         }
@@ -61,7 +62,9 @@ extension InferenceAdapter {
     ///
     /// Throws the same errors as loading the adapter onto a model would for a module with no
     /// base weight or a mismatched shape.
-    public func fused(into tensors: [String: any WeightTensor], strength: Float = 1) throws -> [String: any WeightTensor] {
+    public func fused(into tensors: [String: any WeightTensor], strength: Float = 1) throws -> [String:
+        any WeightTensor]
+    {
         var result = tensors
         for (path, module) in modules {
             guard let base = tensors[path + ".weight"] else {
@@ -70,9 +73,11 @@ extension InferenceAdapter {
             guard base.rows == module.outputs, base.columns == module.inputs, base.shape.count == 2 else {
                 throw FormatError(
                     weightsFile, tensor: module.key,
-                    "adapts \(path) as (in \(module.inputs), out \(module.outputs)) but the model's weight has shape \(base.shape)")
+                    "adapts \(path) as (in \(module.inputs), out \(module.outputs)) but the model's weight has shape \(base.shape)"
+                )
             }
-            result[path + ".weight"] = DenseWeight(name: path + ".weight", shape: base.shape, values: module.fusedWeight(base: base, strength: strength))
+            result[path + ".weight"] = DenseWeight(
+                name: path + ".weight", shape: base.shape, values: module.fusedWeight(base: base, strength: strength))
         }
         return result
     }

@@ -11,8 +11,9 @@ extension InferenceAdapter {
 
     /// Reads an mlx_lm folder: `adapters.safetensors` + `adapter_config.json`.
     init(mlxFolder folder: URL, config: [String: Any]) throws {
-        try self.init(mlxWeights: folder.appendingPathComponent(Self.mlxWeightsFile), config: config,
-                      configURL: folder.appendingPathComponent(Self.configFile))
+        try self.init(
+            mlxWeights: folder.appendingPathComponent(Self.mlxWeightsFile), config: config,
+            configURL: folder.appendingPathComponent(Self.configFile))
     }
 
     /// Reads mlx_lm adapter weights (a folder's `adapters.safetensors` or a checkpoint file) with
@@ -22,7 +23,9 @@ extension InferenceAdapter {
         guard let type = FineTuneType(rawValue: typeName) else {
             throw FormatError(configURL, "fine_tune_type '\(typeName)' is not an adapter (expected lora or dora)")
         }
-        guard let lora = config["lora_parameters"] as? [String: Any], let scale = (lora["scale"] as? NSNumber)?.floatValue else {
+        guard let lora = config["lora_parameters"] as? [String: Any],
+            let scale = (lora["scale"] as? NSNumber)?.floatValue
+        else {
             throw FormatError(configURL, "missing 'lora_parameters.scale'")
         }
         let file = try SafetensorsFile(url: url)
@@ -36,7 +39,8 @@ extension InferenceAdapter {
             } else if name.hasSuffix(".m") {
                 parts[String(name.dropLast(2)), default: Parts()].magnitude = tensor
             } else {
-                throw FormatError(url, tensor: name, "not an adapter tensor (expected <module>.lora_a, .lora_b or, for DoRA, .m)")
+                throw FormatError(
+                    url, tensor: name, "not an adapter tensor (expected <module>.lora_a, .lora_b or, for DoRA, .m)")
             }
         }
         var modules: [String: Module] = [:]
@@ -44,14 +48,19 @@ extension InferenceAdapter {
             guard let a = part.a, let b = part.b else {
                 throw FormatError(url, tensor: path, "has only one of lora_a / lora_b")
             }
-            let av = try Self.matrix(a, file: url), bv = try Self.matrix(b, file: url)
-            let inputs = a.shape[0], rank = a.shape[1], outputs = b.shape[1]
+            let av = try Self.matrix(a, file: url)
+            let bv = try Self.matrix(b, file: url)
+            let inputs = a.shape[0]
+            let rank = a.shape[1]
+            let outputs = b.shape[1]
             guard b.shape[0] == rank else {
-                throw FormatError(url, tensor: path, "lora_a \(a.shape) (in, r) and lora_b \(b.shape) (r, out) disagree on the rank")
+                throw FormatError(
+                    url, tensor: path, "lora_a \(a.shape) (in, r) and lora_b \(b.shape) (r, out) disagree on the rank")
             }
             let magnitude = try Self.magnitude(part.magnitude, type: type, outputs: outputs, path: path, url: url)
             modules[Self.canonicalPath(path)] = Module(
-                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale, a: av, b: bv, magnitude: magnitude)
+                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale, a: av, b: bv,
+                magnitude: magnitude)
         }
         self.init(weightsFile: url, format: .mlx, fineTuneType: type, modules: modules)
     }
@@ -63,7 +72,9 @@ extension InferenceAdapter {
         if let type = config["peft_type"] as? String, type != "LORA" {
             throw FormatError(configURL, "peft_type '\(type)' is not supported (expected LORA)")
         }
-        guard let r = (config["r"] as? NSNumber)?.doubleValue, r > 0, let alpha = (config["lora_alpha"] as? NSNumber)?.doubleValue else {
+        guard let r = (config["r"] as? NSNumber)?.doubleValue, r > 0,
+            let alpha = (config["lora_alpha"] as? NSNumber)?.doubleValue
+        else {
             throw FormatError(configURL, "needs a positive 'r' and a number 'lora_alpha'")
         }
         for key in ["rank_pattern", "alpha_pattern"] {
@@ -96,7 +107,9 @@ extension InferenceAdapter {
             } else if stem.hasSuffix(".lora_magnitude_vector.weight") {
                 parts[String(stem.dropLast(29)), default: Parts()].magnitude = tensor
             } else {
-                throw FormatError(url, tensor: name, "not a LoRA tensor (expected <module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)")
+                throw FormatError(
+                    url, tensor: name,
+                    "not a LoRA tensor (expected <module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)")
             }
         }
         var modules: [String: Module] = [:]
@@ -104,10 +117,14 @@ extension InferenceAdapter {
             guard let a = part.a, let b = part.b else {
                 throw FormatError(url, tensor: path, "has only one of lora_A / lora_B")
             }
-            let at = try Self.matrix(a, file: url), bt = try Self.matrix(b, file: url)
-            let rank = a.shape[0], inputs = a.shape[1], outputs = b.shape[0]
+            let at = try Self.matrix(a, file: url)
+            let bt = try Self.matrix(b, file: url)
+            let rank = a.shape[0]
+            let inputs = a.shape[1]
+            let outputs = b.shape[0]
             guard b.shape[1] == rank else {
-                throw FormatError(url, tensor: path, "lora_A \(a.shape) (r, in) and lora_B \(b.shape) (out, r) disagree on the rank")
+                throw FormatError(
+                    url, tensor: path, "lora_A \(a.shape) (r, in) and lora_B \(b.shape) (out, r) disagree on the rank")
             }
             let magnitude = try Self.magnitude(part.magnitude, type: type, outputs: outputs, path: path, url: url)
             // PEFT stores Aᵀ (r, in) and Bᵀ (out, r); transpose into mlx_lm's A (in, r), B (r, out).
@@ -120,7 +137,9 @@ extension InferenceAdapter {
     }
 
     /// Checks and decodes a DoRA magnitude: required for DoRA, forbidden for LoRA, shape (out).
-    static func magnitude(_ tensor: SafetensorsTensor?, type: FineTuneType, outputs: Int, path: String, url: URL) throws -> [Float]? {
+    static func magnitude(_ tensor: SafetensorsTensor?, type: FineTuneType, outputs: Int, path: String, url: URL) throws
+        -> [Float]?
+    {
         switch (type, tensor) {
         case (.lora, nil): return nil
         case (.lora, .some(let m)):
@@ -138,7 +157,7 @@ extension InferenceAdapter {
     /// The transpose of a row-major (rows, columns) matrix.
     static func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
         var result = [Float](repeating: 0, count: x.count)
-        for r in 0 ..< rows { for c in 0 ..< columns { result[c * rows + r] = x[r * columns + c] } }
+        for r in 0..<rows { for c in 0..<columns { result[c * rows + r] = x[r * columns + c] } }
         return result
     }
 }

@@ -45,9 +45,14 @@ public struct InferenceAdapter: Sendable {
         public var magnitude: [Float]?
 
         /// Creates a module; buffer sizes must match the shape.
-        public init(key: String, inputs: Int, outputs: Int, rank: Int, scale: Float, a: [Float], b: [Float], magnitude: [Float]? = nil) {
-            precondition(a.count == inputs * rank && b.count == rank * outputs, "adapter buffer sizes do not match the shape")
-            precondition(magnitude.map { $0.count == outputs } ?? true, "DoRA magnitude size does not match the outputs")
+        public init(
+            key: String, inputs: Int, outputs: Int, rank: Int, scale: Float, a: [Float], b: [Float],
+            magnitude: [Float]? = nil
+        ) {
+            precondition(
+                a.count == inputs * rank && b.count == rank * outputs, "adapter buffer sizes do not match the shape")
+            precondition(
+                magnitude.map { $0.count == outputs } ?? true, "DoRA magnitude size does not match the outputs")
             self.key = key
             self.inputs = inputs
             self.outputs = outputs
@@ -108,7 +113,10 @@ public struct InferenceAdapter: Sendable {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw FormatError(folder, "adapter path is not a folder (expected \(Self.mlxWeightsFile) or \(Self.peftWeightsFile) + \(Self.configFile))")
+            throw FormatError(
+                folder,
+                "adapter path is not a folder (expected \(Self.mlxWeightsFile) or \(Self.peftWeightsFile) + \(Self.configFile))"
+            )
         }
         let config = try Self.readConfig(folder.appendingPathComponent(Self.configFile))
         if fm.fileExists(atPath: folder.appendingPathComponent(Self.mlxWeightsFile).path) {
@@ -116,7 +124,8 @@ public struct InferenceAdapter: Sendable {
         } else if fm.fileExists(atPath: folder.appendingPathComponent(Self.peftWeightsFile).path) {
             try self.init(peftFolder: folder, config: config)
         } else {
-            throw FormatError(folder, "no \(Self.mlxWeightsFile) (mlx_lm) or \(Self.peftWeightsFile) (PEFT) in the adapter folder")
+            throw FormatError(
+                folder, "no \(Self.mlxWeightsFile) (mlx_lm) or \(Self.peftWeightsFile) (PEFT) in the adapter folder")
         }
     }
 
@@ -129,7 +138,8 @@ public struct InferenceAdapter: Sendable {
         do { data = try Data(contentsOf: url) } catch {
             throw FormatError(url, "cannot read adapter config: \(error.localizedDescription)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any] else {
+        guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any]
+        else {
             throw FormatError(url, "adapter config is not a JSON object")
         }
         return dictionary

@@ -34,12 +34,12 @@ extension Kernels {
         tokens: Int, inputs: Int, rank: Int, outputs: Int,
         out: UnsafeMutablePointer<Float>  // (T, O)
     ) {
-        for t in 0 ..< tokens {
-            for o in 0 ..< outputs {
+        for t in 0..<tokens {
+            for o in 0..<outputs {
                 var sum: Float = 0
-                for r in 0 ..< rank {
+                for r in 0..<rank {
                     var h: Float = 0
-                    for i in 0 ..< inputs { h += x[t * inputs + i] * a[i * rank + r] }
+                    for i in 0..<inputs { h += x[t * inputs + i] * a[i * rank + r] }
                     sum += h * b[r * outputs + o]
                 }
                 out[t * outputs + o] += scale * sum
@@ -57,12 +57,12 @@ extension Kernels {
         bias: UnsafePointer<Float>?,  // (O)
         tokens: Int, outputs: Int
     ) {
-        for t in 0 ..< tokens {
+        for t in 0..<tokens {
             let row = out + t * outputs
             if let bias {
-                for o in 0 ..< outputs { row[o] = (row[o] - bias[o]) * rowScale[o] + bias[o] }
+                for o in 0..<outputs { row[o] = (row[o] - bias[o]) * rowScale[o] + bias[o] }
             } else {
-                for o in 0 ..< outputs { row[o] *= rowScale[o] }
+                for o in 0..<outputs { row[o] *= rowScale[o] }
             }
         }
     }

@@ -33,24 +33,28 @@ public struct LinearAdapter: Sendable {
         a = module.a
         b = module.b
         if let m = module.magnitude {
-            rowScale = Self.doraRowScale(weight: weight, a: module.a, b: module.b, scale: scale, rank: rank, magnitude: m)
+            rowScale = Self.doraRowScale(
+                weight: weight, a: module.a, b: module.b, scale: scale, rank: rank, magnitude: m)
         } else {
             rowScale = nil
         }
     }
 
     /// `m[o] / ‖W[o, :] + scale · Σ_r A[:, r] B[r, o]‖` for every output row.
-    public static func doraRowScale(weight: any WeightTensor, a: [Float], b: [Float], scale: Float, rank: Int, magnitude: [Float]) -> [Float] {
-        let inputs = weight.columns, outputs = weight.rows
+    public static func doraRowScale(
+        weight: any WeightTensor, a: [Float], b: [Float], scale: Float, rank: Int, magnitude: [Float]
+    ) -> [Float] {
+        let inputs = weight.columns
+        let outputs = weight.rows
         var row = [Float](repeating: 0, count: inputs)  // (I)
         var result = [Float](repeating: 0, count: outputs)  // (O)
         row.withUnsafeMutableBufferPointer { w in
-            for o in 0 ..< outputs {
+            for o in 0..<outputs {
                 weight.decodeRow(o, into: w.baseAddress!)
                 var norm2: Double = 0
-                for i in 0 ..< inputs {
+                for i in 0..<inputs {
                     var delta: Float = 0
-                    for r in 0 ..< rank { delta += a[i * rank + r] * b[r * outputs + o] }
+                    for r in 0..<rank { delta += a[i * rank + r] * b[r * outputs + o] }
                     let v = Double(w[i] + scale * delta)
                     norm2 += v * v
                 }
@@ -74,7 +78,8 @@ public struct LinearAdapter: Sendable {
                     var start = 0
                     while start < tokens {
                         let rows = min(chunk, tokens - start)
-                        let xs = x + start * inputs, os = out + start * outputs
+                        let xs = x + start * inputs
+                        let os = out + start * outputs
                         Kernels.lowRankAdd(
                             xs, a: a.baseAddress!, b: b.baseAddress!, scale: scale, tokens: rows, inputs: inputs,
                             rank: rank, outputs: outputs, hidden: hidden.baseAddress!, out: os)
@@ -83,10 +88,13 @@ public struct LinearAdapter: Sendable {
                             rowScale.withUnsafeBufferPointer { s in
                                 if let bias {
                                     bias.withUnsafeBufferPointer {
-                                        Kernels.rescaleRows(os, rowScale: s.baseAddress!, bias: $0.baseAddress, tokens: rows, outputs: outputs)
+                                        Kernels.rescaleRows(
+                                            os, rowScale: s.baseAddress!, bias: $0.baseAddress, tokens: rows,
+                                            outputs: outputs)
                                     }
                                 } else {
-                                    Kernels.rescaleRows(os, rowScale: s.baseAddress!, bias: nil, tokens: rows, outputs: outputs)
+                                    Kernels.rescaleRows(
+                                        os, rowScale: s.baseAddress!, bias: nil, tokens: rows, outputs: outputs)
                                 }
                             }
                         }

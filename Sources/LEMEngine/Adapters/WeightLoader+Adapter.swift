@@ -26,7 +26,8 @@ extension WeightLoader {
         guard module.inputs == weight.columns, module.outputs == weight.rows else {
             throw FormatError(
                 adapter.weightsFile, tensor: module.key,
-                "adapts \(prefix) as (in \(module.inputs), out \(module.outputs)) but the model's layer is [out \(weight.rows), in \(weight.columns)] (\(source))")
+                "adapts \(prefix) as (in \(module.inputs), out \(module.outputs)) but the model's layer is [out \(weight.rows), in \(weight.columns)] (\(source))"
+            )
         }
         adapterClaims.paths.insert(prefix)
         return LinearAdapter(module: module, weight: weight, strength: attached.strength)
@@ -39,7 +40,8 @@ extension WeightLoader {
         let unused = adapter.modules.filter { !adapterClaims.paths.contains($0.key) }.values.map(\.key).sorted()
         if let first = unused.first {
             let more = unused.count > 1 ? " (and \(unused.count - 1) more)" : ""
-            throw FormatError(adapter.weightsFile, tensor: first, "adapts a module the model \(source) does not have\(more)")
+            throw FormatError(
+                adapter.weightsFile, tensor: first, "adapts a module the model \(source) does not have\(more)")
         }
     }
 }

@@ -34,14 +34,15 @@ public struct AttentionAnalysis: Sendable {
         self.ids = ids
         heads = capture.heads
         let bone = BoneOrientation(
-            keys: (0 ..< capture.layers).map { capture.keys(layer: $0) }, tokens: t,
+            keys: (0..<capture.layers).map { capture.keys(layer: $0) }, tokens: t,
             kvHeads: capture.kvHeads, headDim: capture.headDim)
         self.bone = bone
-        layers = (0 ..< capture.layers).map { l in
+        layers = (0..<capture.layers).map { l in
             let window = capture.windows[l]
-            let heads = (0 ..< capture.heads).map { h in
+            let heads = (0..<capture.heads).map { h in
                 let map = capture.map(layer: l, head: h)
-                return Head(head: h, stats: HeadStatistics(map: map, tokens: t, window: window), map: keepMaps ? map : [])
+                return Head(
+                    head: h, stats: HeadStatistics(map: map, tokens: t, window: window), map: keepMaps ? map : [])
             }
             return Layer(layer: l, window: window, kv: bone.layers[l], heads: heads)
         }
@@ -73,7 +74,7 @@ public enum AttentionRunner {
         cache.capture = capture
         var all = ids
         var logits = try model.forward(tokens: ids, cache: cache, logits: .last)
-        for _ in 0 ..< generate {
+        for _ in 0..<generate {
             let next = Sampler.argmax(logits)
             all.append(next)
             logits = try model.forward(tokens: [next], cache: cache, logits: .last)

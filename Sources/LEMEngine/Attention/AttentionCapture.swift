@@ -56,9 +56,12 @@ public final class AttentionCapture {
 
     /// The bytes a capture of `tokens` tokens needs for a model shaped like `config`.
     public static func estimatedBytes(config: ModelConfig, tokens: Int, keepQueries: Bool = false) -> Int {
-        let l = config.numHiddenLayers, h = config.numAttentionHeads, d = config.headDim
+        let l = config.numHiddenLayers
+        let h = config.numAttentionHeads
+        let d = config.headDim
         let triangle = tokens * (tokens + 1) / 2
-        let floats = l * h * triangle + l * tokens * config.numKeyValueHeads * d + (keepQueries ? l * tokens * h * d : 0)
+        let floats =
+            l * h * triangle + l * tokens * config.numKeyValueHeads * d + (keepQueries ? l * tokens * h * d : 0)
         return floats * MemoryLayout<Float>.size
     }
 
@@ -81,38 +84,44 @@ public final class AttentionCapture {
         guard start + tokens <= maxTokens else {
             throw AttentionError.tooManyTokens(requested: start + tokens, limit: maxTokens)
         }
-        let kvDim = kvHeads * headDim, qDim = heads * headDim
+        let kvDim = kvHeads * headDim
+        let qDim = heads * headDim
         keyRows[layer].append(contentsOf: UnsafeBufferPointer(start: keys, count: tokens * kvDim))
-        if keepsQueries { queryRows[layer].append(contentsOf: UnsafeBufferPointer(start: queries, count: tokens * qDim)) }
+        if keepsQueries {
+            queryRows[layer].append(contentsOf: UnsafeBufferPointer(start: queries, count: tokens * qDim))
+        }
         windows[layer] = window
         let group = heads / kvHeads
         var rows: [Float] = []
         rows.reserveCapacity(tokens * heads * (start + tokens))
         var scores = [Double](repeating: 0, count: start + tokens)
         keyRows[layer].withUnsafeBufferPointer { allKeys in
-            for t in 0 ..< tokens {
+            for t in 0..<tokens {
                 let p = start + t
-                for h in 0 ..< heads {
+                for h in 0..<heads {
                     let qv = queries + (t * heads + h) * headDim
                     let kvh = h / group
                     var maxScore = -Double.infinity
-                    for k in 0 ... p {
+                    for k in 0...p {
                         // matches transformers eager: causal, and kv > q - window on sliding layers
-                        if window > 0 && k <= p - window { scores[k] = -.infinity; continue }
+                        if window > 0 && k <= p - window {
+                            scores[k] = -.infinity
+                            continue
+                        }
                         let kv = allKeys.baseAddress! + k * kvDim + kvh * headDim
                         var dot = 0.0
-                        for d in 0 ..< headDim { dot += Double(qv[d]) * Double(kv[d]) }
+                        for d in 0..<headDim { dot += Double(qv[d]) * Double(kv[d]) }
                         var s = dot * Double(scale)
                         if softcap > 0 { s = tanh(s / Double(softcap)) * Double(softcap) }
                         scores[k] = s
                         maxScore = max(maxScore, s)
                     }
                     var sum = 0.0
-                    for k in 0 ... p where scores[k] > -.infinity {
+                    for k in 0...p where scores[k] > -.infinity {
                         scores[k] = exp(scores[k] - maxScore)
                         sum += scores[k]
                     }
-                    for k in 0 ... p { rows.append(scores[k] > -.infinity ? Float(scores[k] / sum) : 0) }
+                    for k in 0...p { rows.append(scores[k] > -.infinity ? Float(scores[k] / sum) : 0) }
                 }
             }
         }
@@ -122,7 +131,7 @@ public final class AttentionCapture {
 
     /// Forgets everything captured (keeps the shape and the cap).
     public func reset() {
-        for l in 0 ..< layers {
+        for l in 0..<layers {
             keyRows[l].removeAll(keepingCapacity: true)
             queryRows[l].removeAll(keepingCapacity: true)
             probabilityRows[l].removeAll(keepingCapacity: true)
@@ -137,9 +146,9 @@ public final class AttentionCapture {
         var out = [Float](repeating: 0, count: t * t)
         probabilityRows[layer].withUnsafeBufferPointer { rows in
             var offset = 0
-            for q in 0 ..< t {
+            for q in 0..<t {
                 let rowStart = offset + head * (q + 1)
-                for k in 0 ... q { out[q * t + k] = rows[rowStart + k] }
+                for k in 0...q { out[q * t + k] = rows[rowStart + k] }
                 offset += heads * (q + 1)
             }
         }
@@ -147,7 +156,7 @@ public final class AttentionCapture {
     }
 
     /// All heads' dense maps of `layer`: (H, T, T).
-    public func maps(layer: Int) -> [[Float]] { (0 ..< heads).map { map(layer: layer, head: $0) } }
+    public func maps(layer: Int) -> [[Float]] { (0..<heads).map { map(layer: layer, head: $0) } }
 
     /// (T, K, D) post-RoPE keys of `layer`.
     public func keys(layer: Int) -> [Float] { keyRows[layer] }

@@ -22,7 +22,8 @@ public struct AttentionComparison: Sendable {
     public init(_ a: AttentionAnalysis, _ b: AttentionAnalysis) throws {
         guard a.ids == b.ids else { throw AttentionError.shapeMismatch("the two runs saw different tokens") }
         guard a.layers.count == b.layers.count, a.heads == b.heads else {
-            throw AttentionError.shapeMismatch("A has \(a.layers.count) layers × \(a.heads) heads, B \(b.layers.count) × \(b.heads)")
+            throw AttentionError.shapeMismatch(
+                "A has \(a.layers.count) layers × \(a.heads) heads, B \(b.layers.count) × \(b.heads)")
         }
         let t = a.ids.count
         var out: [HeadChange] = []
@@ -31,9 +32,11 @@ public struct AttentionComparison: Sendable {
                 guard ha.map.count == t * t, hb.map.count == t * t else {
                     throw AttentionError.shapeMismatch("layer \(la.layer) head \(ha.head): maps were not kept")
                 }
-                var sum = 0.0, cells = 0, worst = 0.0
-                for q in 0 ..< t {
-                    for k in 0 ..< t {
+                var sum = 0.0
+                var cells = 0
+                var worst = 0.0
+                for q in 0..<t {
+                    for k in 0..<t {
                         let d = abs(Double(hb.map[q * t + k]) - Double(ha.map[q * t + k]))
                         worst = max(worst, d)
                         if k <= q, la.window == 0 || k > q - la.window {
@@ -46,8 +49,10 @@ public struct AttentionComparison: Sendable {
                 for name in HeadStatistics.names {
                     deltas[name] = (hb.stats.value(name) ?? 0) - (ha.stats.value(name) ?? 0)
                 }
-                out.append(HeadChange(layer: la.layer, head: ha.head, deltas: deltas,
-                                      mapMeanAbsDiff: cells > 0 ? sum / Double(cells) : 0, mapMaxAbsDiff: worst))
+                out.append(
+                    HeadChange(
+                        layer: la.layer, head: ha.head, deltas: deltas,
+                        mapMeanAbsDiff: cells > 0 ? sum / Double(cells) : 0, mapMaxAbsDiff: worst))
             }
         }
         heads = out
@@ -57,14 +62,15 @@ public struct AttentionComparison: Sendable {
             "k_norm_entropy": b.bone.meanKNormEntropy - a.bone.meanKNormEntropy,
             "phase_lock": b.bone.phaseLock - a.bone.phaseLock,
             "collapse_count": Double(b.bone.collapseCount - a.bone.collapseCount),
-            "composite": b.bone.composite - a.bone.composite,
+            "composite": b.bone.composite - a.bone.composite
         ]
     }
 
     /// Heads ordered by map mean-absolute difference, largest first (ties by layer, head).
     public var ranked: [HeadChange] {
         heads.sorted {
-            $0.mapMeanAbsDiff != $1.mapMeanAbsDiff ? $0.mapMeanAbsDiff > $1.mapMeanAbsDiff
+            $0.mapMeanAbsDiff != $1.mapMeanAbsDiff
+                ? $0.mapMeanAbsDiff > $1.mapMeanAbsDiff
                 : ($0.layer, $0.head) < ($1.layer, $1.head)
         }
     }

@@ -55,17 +55,21 @@ public struct BoneOrientation: Hashable, Sendable, Codable {
         let kvDim = kvHeads * d
         var layers: [Layer] = []
         var means: [[Double]] = []
-        var lockedPairs = 0, allPairs = 0
+        var lockedPairs = 0
+        var allPairs = 0
         for k in keys {
-            precondition(k.count == t * kvDim, "BoneOrientation: layer keys have \(k.count) values, expected \(t)×\(kvDim)")
+            precondition(
+                k.count == t * kvDim, "BoneOrientation: layer keys have \(k.count) values, expected \(t)×\(kvDim)")
             let unit = Self.unitRows(k, rows: t * kvHeads, width: d)  // (T, K, D) normalised rows
-            var coherence = 0.0, locked = 0, pairs = 0
+            var coherence = 0.0
+            var locked = 0
+            var pairs = 0
             let positionMode = kvHeads <= Self.positionModeMaxKVHeads
             if positionMode {
                 var cosSum = 0.0
-                for h in 0 ..< kvHeads {
-                    for a in 0 ..< t {
-                        for b in (a + 1) ..< t {
+                for h in 0..<kvHeads {
+                    for a in 0..<t {
+                        for b in (a + 1)..<t {
                             let c = Self.dot(unit, (a * kvHeads + h) * d, (b * kvHeads + h) * d, d)
                             cosSum += c
                             if c >= Self.phaseLockThreshold { locked += 1 }
@@ -76,10 +80,10 @@ public struct BoneOrientation: Hashable, Sendable, Codable {
                 coherence = pairs > 0 ? 1 - cosSum / Double(pairs) : 0
             } else {
                 var cosSum = 0.0
-                for i in 0 ..< kvHeads {
-                    for j in (i + 1) ..< kvHeads {
+                for i in 0..<kvHeads {
+                    for j in (i + 1)..<kvHeads {
                         var c = 0.0
-                        for p in 0 ..< t { c += Self.dot(unit, (p * kvHeads + i) * d, (p * kvHeads + j) * d, d) }
+                        for p in 0..<t { c += Self.dot(unit, (p * kvHeads + i) * d, (p * kvHeads + j) * d, d) }
                         c /= Double(max(t, 1))
                         cosSum += c
                         if c >= Self.phaseLockThreshold { locked += 1 }
@@ -91,20 +95,21 @@ public struct BoneOrientation: Hashable, Sendable, Codable {
             lockedPairs += locked
             allPairs += pairs
             var entropy = 0.0
-            for h in 0 ..< kvHeads {
-                let norms = (0 ..< t).map { p in Self.norm(k, (p * kvHeads + h) * d, d) }
+            for h in 0..<kvHeads {
+                let norms = (0..<t).map { p in Self.norm(k, (p * kvHeads + h) * d, d) }
                 entropy += Self.normalisedEntropy(norms)
             }
             var mean = [Double](repeating: 0, count: kvDim)
-            for p in 0 ..< t { for i in 0 ..< kvDim { mean[i] += Double(k[p * kvDim + i]) } }
+            for p in 0..<t { for i in 0..<kvDim { mean[i] += Double(k[p * kvDim + i]) } }
             means.append(mean)
-            layers.append(Layer(
-                mode: positionMode ? "positions" : "heads", coherence: coherence,
-                phaseLock: pairs > 0 ? Double(locked) / Double(pairs) : 0, pairs: pairs,
-                kNormEntropy: kvHeads > 0 ? entropy / Double(kvHeads) : 0, alignmentToNext: nil))
+            layers.append(
+                Layer(
+                    mode: positionMode ? "positions" : "heads", coherence: coherence,
+                    phaseLock: pairs > 0 ? Double(locked) / Double(pairs) : 0, pairs: pairs,
+                    kNormEntropy: kvHeads > 0 ? entropy / Double(kvHeads) : 0, alignmentToNext: nil))
         }
         var collapses = 0
-        for l in 0 ..< max(layers.count - 1, 0) {
+        for l in 0..<max(layers.count - 1, 0) {
             let a = Self.cosine(means[l], means[l + 1])
             layers[l].alignmentToNext = a
             if a < Self.collapseThreshold { collapses += 1 }
@@ -120,8 +125,10 @@ public struct BoneOrientation: Hashable, Sendable, Codable {
         let w = Self.weights
         let stability = alignments.isEmpty ? 1 : 1 - Double(collapses) / Double(alignments.count)
         let clamp = { (x: Double) in min(max(x, 0), 1) }
-        composite = 100 * (w.coherence * clamp(meanCoherence) + w.alignment * clamp(meanAlignment)
-            + w.phaseLock * phaseLock + w.entropy * meanKNormEntropy + w.stability * stability)
+        composite =
+            100
+            * (w.coherence * clamp(meanCoherence) + w.alignment * clamp(meanAlignment)
+                + w.phaseLock * phaseLock + w.entropy * meanKNormEntropy + w.stability * stability)
     }
 
     /// Shannon entropy (bits) of `values` normalised to sum 1, divided by log2 of their count;
@@ -139,7 +146,9 @@ public struct BoneOrientation: Hashable, Sendable, Codable {
 
     /// Cosine similarity; 0 when either vector is zero.
     public static func cosine(_ a: [Double], _ b: [Double]) -> Double {
-        var ab = 0.0, aa = 0.0, bb = 0.0
+        var ab = 0.0
+        var aa = 0.0
+        var bb = 0.0
         for i in a.indices {
             ab += a[i] * b[i]
             aa += a[i] * a[i]
@@ -150,23 +159,23 @@ public struct BoneOrientation: Hashable, Sendable, Codable {
 
     static func unitRows(_ x: [Float], rows: Int, width: Int) -> [Double] {
         var out = [Double](repeating: 0, count: rows * width)
-        for r in 0 ..< rows {
+        for r in 0..<rows {
             let n = norm(x, r * width, width)
             guard n > 0 else { continue }
-            for i in 0 ..< width { out[r * width + i] = Double(x[r * width + i]) / n }
+            for i in 0..<width { out[r * width + i] = Double(x[r * width + i]) / n }
         }
         return out
     }
 
     static func norm(_ x: [Float], _ offset: Int, _ count: Int) -> Double {
         var s = 0.0
-        for i in 0 ..< count { s += Double(x[offset + i]) * Double(x[offset + i]) }
+        for i in 0..<count { s += Double(x[offset + i]) * Double(x[offset + i]) }
         return s.squareRoot()
     }
 
     static func dot(_ x: [Double], _ a: Int, _ b: Int, _ count: Int) -> Double {
         var s = 0.0
-        for i in 0 ..< count { s += x[a + i] * x[b + i] }
+        for i in 0..<count { s += x[a + i] * x[b + i] }
         return s
     }
 }

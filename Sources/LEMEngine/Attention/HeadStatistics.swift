@@ -24,7 +24,9 @@ public struct HeadStatistics: Hashable, Sendable, Codable {
     public var maxTokenMass: Double
 
     /// The keys of `HeadStatistics.names` in order, as used by the CLI, JSON and the TUI.
-    public static let names = ["entropy", "sink", "previous_token", "diagonal", "locality", "mean_distance", "max_token", "max_token_mass"]
+    public static let names = [
+        "entropy", "sink", "previous_token", "diagonal", "locality", "mean_distance", "max_token", "max_token_mass"
+    ]
 
     /// The statistic called `name` (one of `names`), nil for an unknown name.
     public func value(_ name: String) -> Double? {
@@ -48,14 +50,19 @@ public struct HeadStatistics: Hashable, Sendable, Codable {
     /// (0 = full attention).
     public init(map: [Float], tokens t: Int, window: Int) {
         precondition(map.count == t * t, "HeadStatistics: map has \(map.count) values, expected \(t)×\(t)")
-        let rows = t > 1 ? Array(1 ..< t) : (t == 1 ? [0] : [])
-        var entropySum = 0.0, entropyRows = 0
-        var sink = 0.0, previous = 0.0, diagonal = 0.0, local = 0.0, distance = 0.0
+        let rows = t > 1 ? Array(1..<t) : (t == 1 ? [0] : [])
+        var entropySum = 0.0
+        var entropyRows = 0
+        var sink = 0.0
+        var previous = 0.0
+        var diagonal = 0.0
+        var local = 0.0
+        var distance = 0.0
         var column = [Double](repeating: 0, count: t)
         for q in rows {
             let row = q * t
             var h = 0.0
-            for k in 0 ... q {
+            for k in 0...q {
                 let p = Double(map[row + k])
                 if p > 0 { h -= p * log(p) }
                 column[k] += p
@@ -85,8 +92,10 @@ public struct HeadStatistics: Hashable, Sendable, Codable {
     }
 
     /// Creates statistics from given values (for decoding and tests).
-    public init(entropy: Double, sink: Double, previousToken: Double, diagonal: Double, locality: Double,
-                meanDistance: Double, maxToken: Int, maxTokenMass: Double) {
+    public init(
+        entropy: Double, sink: Double, previousToken: Double, diagonal: Double, locality: Double,
+        meanDistance: Double, maxToken: Int, maxTokenMass: Double
+    ) {
         self.entropy = entropy
         self.sink = sink
         self.previousToken = previousToken

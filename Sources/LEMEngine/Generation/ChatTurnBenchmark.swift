@@ -24,7 +24,7 @@ public struct ChatTurnBenchmark: Sendable {
         "What is the sum of the first five primes?",
         "What is a twin prime?",
         "Give two pairs of twin primes.",
-        "Summarise this conversation in one sentence.",
+        "Summarise this conversation in one sentence."
     ]
 
     /// Turns in the conversation.
@@ -53,7 +53,7 @@ public struct ChatTurnBenchmark: Sendable {
         _ = try model.model.forwardInPlace(tokens: [0], cache: model.model.makeCache(), logits: .last)
         var messages: [ChatMessage] = system.map { [.system($0)] } ?? []
         var results: [ChatTurnResult] = []
-        for turn in 0 ..< turns {
+        for turn in 0..<turns {
             messages.append(.user(Self.questions[turn % Self.questions.count]))
             var request = try model.chatRequest(messages: messages, sampling: SamplingSettings(maxTokens: replyTokens))
             request.reusePrefix = reuse

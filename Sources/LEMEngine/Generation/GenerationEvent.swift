@@ -26,8 +26,10 @@ public struct GenerationStats: Sendable, Equatable {
     public var reusedTokens: Int = 0
 
     /// Stats with every field given.
-    public init(promptTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
-                stopReason: StopReason, reusedTokens: Int = 0) {
+    public init(
+        promptTokens: Int, generatedTokens: Int, promptSeconds: Double, generationSeconds: Double,
+        stopReason: StopReason, reusedTokens: Int = 0
+    ) {
         self.reusedTokens = reusedTokens
         self.promptTokens = promptTokens
         self.generatedTokens = generatedTokens
@@ -50,9 +52,11 @@ public struct GenerationStats: Sendable, Equatable {
 
     /// A one-line human summary, e.g. for stderr.
     public var summary: String {
-        let p = String(format: "%.1f", promptTokensPerSecond), g = String(format: "%.1f", generationTokensPerSecond)
+        let p = String(format: "%.1f", promptTokensPerSecond)
+        let g = String(format: "%.1f", generationTokensPerSecond)
         let reused = reusedTokens > 0 ? " (\(reusedTokens) reused)" : ""
-        return "prompt: \(promptTokens) tokens\(reused), \(p) tok/s; generated: \(generatedTokens) tokens, \(g) tok/s; stop: \(stopReason)"
+        return
+            "prompt: \(promptTokens) tokens\(reused), \(p) tok/s; generated: \(generatedTokens) tokens, \(g) tok/s; stop: \(stopReason)"
     }
 }
 

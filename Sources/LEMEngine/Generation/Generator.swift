@@ -69,7 +69,8 @@ public final class Generator: Sendable {
 
     /// Starts a run in the background and returns its events as an `AsyncStream`; ending the
     /// stream's iteration early cancels the run.
-    public func stream(_ request: GenerationRequest) -> (events: AsyncStream<GenerationEvent>, handle: GenerationHandle) {
+    public func stream(_ request: GenerationRequest) -> (events: AsyncStream<GenerationEvent>, handle: GenerationHandle)
+    {
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEvent.self)
         let handle = start(request) { event in
             continuation.yield(event)
@@ -171,8 +172,8 @@ public final class Generator: Sendable {
                 return stats
             }
             let end = Self.chunkEnd(offset: offset, count: prompt.count, chunk: chunk, stop: branch)
-            logits = try model.forward(tokens: Array(prompt[offset ..< end]), cache: cache, logits: .last)
-            state.fed += prompt[offset ..< end]
+            logits = try model.forward(tokens: Array(prompt[offset..<end]), cache: cache, logits: .last)
+            state.fed += prompt[offset..<end]
             offset = end
             if offset == branch, let prefixCache, let prefixScope {
                 prefixCache.insert(KVSnapshot(cache: cache, tokens: state.fed), scope: prefixScope)
@@ -218,7 +219,9 @@ public final class Generator: Sendable {
             let step = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
             state.fed.append(id)
             if step.count == logits.count {
-                logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: step.baseAddress!, count: step.count) }
+                logits.withUnsafeMutableBufferPointer {
+                    $0.baseAddress!.update(from: step.baseAddress!, count: step.count)
+                }
             } else {
                 logits = Array(step)
             }
@@ -258,7 +261,7 @@ public final class Generator: Sendable {
         do {
             while offset < state.fed.count {
                 let end = Self.chunkEnd(offset: offset, count: state.fed.count, chunk: state.prefillChunk)
-                _ = try model.forwardInPlace(tokens: Array(state.fed[offset ..< end]), cache: rebuilt, logits: .last)
+                _ = try model.forwardInPlace(tokens: Array(state.fed[offset..<end]), cache: rebuilt, logits: .last)
                 offset = end
             }
         } catch {

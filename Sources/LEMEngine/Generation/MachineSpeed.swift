@@ -22,7 +22,7 @@ public enum MachineSpeed {
         defer { sums.deallocate() }
         let sumsShared = BenchPointer(base: sums)
         var best = Double.infinity
-        for _ in 0 ..< max(1, repeats) {
+        for _ in 0..<max(1, repeats) {
             let start = DispatchTime.now()
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 let begin = w * perWorker
@@ -33,7 +33,7 @@ public enum MachineSpeed {
             best = min(best, seconds)
             // The sums are checked so the reads cannot be optimised away.
             var total: Float = 0
-            for w in 0 ..< workers { total += sumsShared.base[w] }
+            for w in 0..<workers { total += sumsShared.base[w] }
             precondition(total > 0, "bandwidth buffer summed to \(total)")
         }
         return Double(count * 4) / best / 1e9
@@ -41,7 +41,10 @@ public enum MachineSpeed {
 
     /// Sum of `count` floats (a multiple of 32), 32 per step in four SIMD8 accumulators.
     static func sum(_ p: UnsafeMutablePointer<Float>, count: Int) -> Float {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a0 = SIMD8<Float>()
+        var a1 = SIMD8<Float>()
+        var a2 = SIMD8<Float>()
+        var a3 = SIMD8<Float>()
         let raw = UnsafeRawPointer(p)
         var i = 0
         while i + 32 <= count {
@@ -69,8 +72,8 @@ public enum MachineSpeed {
         let parts = max(1, min(threads, n))
         Kernels.useSerialBLAS()
         var rng = Xoshiro256(seed: 1)
-        let x = (0 ..< t * k).map { _ in rng.nextUnitFloat() - 0.5 }  // (T, K)
-        let w = (0 ..< n * k).map { _ in rng.nextUnitFloat() - 0.5 }  // (N, K)
+        let x = (0..<t * k).map { _ in rng.nextUnitFloat() - 0.5 }  // (T, K)
+        let w = (0..<n * k).map { _ in rng.nextUnitFloat() - 0.5 }  // (N, K)
         var out = [Float](repeating: 0, count: t * n)  // (T, N)
         func call() {
             x.withUnsafeBufferPointer { xp in
@@ -80,7 +83,8 @@ public enum MachineSpeed {
                         let ws = BenchPointer(base: UnsafeMutablePointer(mutating: wp.baseAddress!))
                         let os = BenchPointer(base: op.baseAddress!)
                         DispatchQueue.concurrentPerform(iterations: parts) { part in
-                            let first = n * part / parts, columns = n * (part + 1) / parts - first
+                            let first = n * part / parts
+                            let columns = n * (part + 1) / parts - first
                             cblas_sgemm(
                                 CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(columns), Int32(k), 1,
                                 xs.base, Int32(k), ws.base + first * k, Int32(k), 0, os.base + first, Int32(n))
@@ -91,7 +95,7 @@ public enum MachineSpeed {
         }
         call()
         var best = Double.infinity
-        for _ in 0 ..< max(1, repeats) {
+        for _ in 0..<max(1, repeats) {
             let start = DispatchTime.now()
             call()
             best = min(best, SpeedBenchmark.seconds(start, DispatchTime.now()))

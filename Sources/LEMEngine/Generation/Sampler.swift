@@ -64,7 +64,9 @@ public struct Sampler: Sendable {
         candidates.removeAll(keepingCapacity: true)
         for (i, l) in logits.enumerated() where l >= floor { candidates.append((i, l / temperature)) }
         candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
-        if settings.topK > 0 && candidates.count > settings.topK { candidates.removeLast(candidates.count - settings.topK) }
+        if settings.topK > 0 && candidates.count > settings.topK {
+            candidates.removeLast(candidates.count - settings.topK)
+        }
 
         let top = candidates[0].logit
         var probs = candidates.map { expf($0.logit - top) }  // sorted descending

@@ -44,11 +44,11 @@ public enum SequenceScorer {
         while offset < inputs.count {
             if handle?.isCancelled == true { throw CancellationError() }
             let end = min(offset + step, inputs.count)
-            let logits = try model.forward(tokens: Array(inputs[offset ..< end]), cache: cache, logits: .all)  // (T, V)
-            for row in 0 ..< (end - offset) {
+            let logits = try model.forward(tokens: Array(inputs[offset..<end]), cache: cache, logits: .all)  // (T, V)
+            for row in 0..<(end - offset) {
                 let next = ids[offset + row + 1]
                 logits.withUnsafeBufferPointer { all in
-                    let r = UnsafeBufferPointer(rebasing: all[(row * v) ..< (row * v + v)])
+                    let r = UnsafeBufferPointer(rebasing: all[(row * v)..<(row * v + v)])
                     positions.append(position(row: r, id: next, top: top))
                 }
             }

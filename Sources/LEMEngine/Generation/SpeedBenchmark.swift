@@ -26,7 +26,9 @@ public struct SpeedBenchmark: Sendable {
     public var warmup: Bool
 
     /// Creates a benchmark with the given sizes.
-    public init(promptTokens: Int = 128, genTokens: Int = 64, runs: Int = 3, prefillChunk: Int = 512, warmup: Bool = true) {
+    public init(
+        promptTokens: Int = 128, genTokens: Int = 64, runs: Int = 3, prefillChunk: Int = 512, warmup: Bool = true
+    ) {
         self.promptTokens = promptTokens
         self.genTokens = genTokens
         self.runs = runs
@@ -42,7 +44,7 @@ public struct SpeedBenchmark: Sendable {
     public static func promptIds(count: Int, vocabSize: Int) -> [Int] {
         let base = min(100, vocabSize / 4)
         let span = max(1, min(vocabSize - base, 20000))
-        return (0 ..< max(0, count)).map { base + ($0 * 37) % span }
+        return (0..<max(0, count)).map { base + ($0 * 37) % span }
     }
 
     /// Checks the sizes against a model's context; returns a message naming the problem or nil.
@@ -53,7 +55,8 @@ public struct SpeedBenchmark: Sendable {
         if prefillChunk < 1 { return "prefill chunk must be at least 1 (got \(prefillChunk))" }
         let needed = promptTokens + genTokens
         if needed > config.maxPositionEmbeddings {
-            return "\(promptTokens) prompt + \(genTokens) generated tokens exceed the model's context of \(config.maxPositionEmbeddings)"
+            return
+                "\(promptTokens) prompt + \(genTokens) generated tokens exceed the model's context of \(config.maxPositionEmbeddings)"
         }
         return nil
     }
@@ -69,7 +72,7 @@ public struct SpeedBenchmark: Sendable {
             _ = try model.forwardInPlace(tokens: [prompt[0]], cache: model.makeCache(), logits: .last)
         }
         var results: [SpeedRun] = []
-        for index in 0 ..< runs {
+        for index in 0..<runs {
             let result = try runOnce(model: model, prompt: prompt)
             results.append(result)
             onRun(index, result)
@@ -85,7 +88,7 @@ public struct SpeedBenchmark: Sendable {
         var offset = 0
         while offset < prompt.count {
             let end = min(offset + prefillChunk, prompt.count)
-            logits = try model.forwardInPlace(tokens: Array(prompt[offset ..< end]), cache: cache, logits: .last)
+            logits = try model.forwardInPlace(tokens: Array(prompt[offset..<end]), cache: cache, logits: .last)
             offset = end
         }
         let prefillDone = DispatchTime.now()
@@ -94,7 +97,7 @@ public struct SpeedBenchmark: Sendable {
         var generated: [Int] = []
         generated.reserveCapacity(genTokens)
         var input = [next]  // (1) reused, so a decode step allocates no token array
-        for _ in 0 ..< genTokens {
+        for _ in 0..<genTokens {
             input[0] = next
             logits = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
             next = Sampler.argmax(logits)
@@ -106,7 +109,6 @@ public struct SpeedBenchmark: Sendable {
             firstTokenSeconds: Self.seconds(start, firstToken), generatedTokens: generated.count,
             generationSeconds: Self.seconds(firstToken, end), generatedIds: generated)
     }
-
 
     static func seconds(_ from: DispatchTime, _ to: DispatchTime) -> Double {
         Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e9

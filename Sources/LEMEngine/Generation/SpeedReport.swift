@@ -1,5 +1,5 @@
-import LEMCore
 import Foundation
+import LEMCore
 import LEMFormats
 
 /// The result of a `SpeedBenchmark` on one model: medians over the runs plus what is needed to
@@ -77,7 +77,7 @@ public struct SpeedReport: Sendable {
             ("decode_bytes_per_token", String(decodeBytesPerToken)),
             ("runs_prompt_tokens_per_s", list(runs.map(\.promptTokensPerSecond))),
             ("runs_gen_tokens_per_s", list(runs.map(\.generationTokensPerSecond))),
-            ("runs_ttft_ms", list(runs.map(\.timeToFirstTokenMs))),
+            ("runs_ttft_ms", list(runs.map(\.timeToFirstTokenMs)))
         ]
         return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
@@ -108,7 +108,7 @@ extension SpeedReport {
         let fields = [
             ("simd", String(options.simd)), ("q8_activations", String(options.q8Activations)),
             ("x8", String(options.interleaveWeights)), ("fused_matvec", String(options.fuseMatvecs)),
-            ("dot8", String(options.eightRowKernels)), ("prefill", JSONText.quote(options.prefill.variableValue)),
+            ("dot8", String(options.eightRowKernels)), ("prefill", JSONText.quote(options.prefill.variableValue))
         ]
         return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
@@ -120,7 +120,7 @@ extension SpeedReport {
             options.simd ? "AVX2" : "scalar", options.q8Activations ? "8-bit activations" : "f32 activations",
             options.interleaveWeights ? "x8 copies" : "stored layout",
             options.fuseMatvecs ? "fused matvecs" : "unfused",
-            options.eightRowKernels ? "eight-row decode" : "one-row decode", "prefill \(options.prefill.variableValue)",
+            options.eightRowKernels ? "eight-row decode" : "one-row decode", "prefill \(options.prefill.variableValue)"
         ].joined(separator: ", ")
     }
 

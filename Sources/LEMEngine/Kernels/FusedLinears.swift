@@ -1,5 +1,5 @@
-import Foundation
 import CLEMKernels
+import Foundation
 import LEMFormats
 
 /// Linear layers that read the same input (q/k/v, gate/up), run for one token as a single pool
@@ -27,7 +27,7 @@ public final class FusedLinears: @unchecked Sendable {
     /// Groups `layers` (2 to 8, same input width and options, each with a C kernel); nil
     /// otherwise, and the caller keeps calling them one by one.
     public init?(_ layers: [Linear]) {
-        guard (2 ... 8).contains(layers.count), let first = layers.first else { return nil }
+        guard (2...8).contains(layers.count), let first = layers.first else { return nil }
         var kernels: [MatrixKernel] = []
         for layer in layers {
             guard let kernel = layer.kernel, layer.inFeatures == first.inFeatures, layer.options == first.options else {
@@ -67,7 +67,8 @@ public final class FusedLinears: @unchecked Sendable {
             for (i, layer) in layers.enumerated() { layer(x, tokens: tokens, tile: tile, out: outs[i]!) }
             return
         }
-        let count = layers.count, options = self.options
+        let count = layers.count
+        let options = self.options
         Kernels.withActivation(
             x, columns: layers[0].inFeatures, quantize: quantizes, options: options, scratch: tile
         ) { act in
@@ -77,7 +78,7 @@ public final class FusedLinears: @unchecked Sendable {
         for (i, layer) in layers.enumerated() {
             let out = outs[i]!
             if let bias = layer.bias {
-                for o in 0 ..< bias.count { out[o] += bias[o] }
+                for o in 0..<bias.count { out[o] += bias[o] }
             }
             if let adapter = layer.adapter { adapter.apply(x, tokens: 1, bias: layer.bias, out: out) }
         }

@@ -43,13 +43,13 @@ extension Kernels {
                 let t = 1 - 2 / (exp8(2 * u) + 1)
                 store8(0.5 * x * (1 + t) * load8(up, i), gate, i)
             }
-            for i in whole ..< count { gate[i] = geluTanh(gate[i]) * up[i] }
+            for i in whole..<count { gate[i] = geluTanh(gate[i]) * up[i] }
         case .silu:
             for i in stride(from: 0, to: whole, by: 8) {
                 let x = load8(gate, i)
                 store8(x / (1 + exp8(-x)) * load8(up, i), gate, i)
             }
-            for i in whole ..< count { gate[i] = silu(gate[i]) * up[i] }
+            for i in whole..<count { gate[i] = silu(gate[i]) * up[i] }
         }
     }
 
@@ -61,9 +61,9 @@ extension Kernels {
     ) {
         switch activation {
         case .geluTanh:
-            for i in 0 ..< count { gate[i] = geluTanh(gate[i]) * up[i] }
+            for i in 0..<count { gate[i] = geluTanh(gate[i]) * up[i] }
         case .silu:
-            for i in 0 ..< count { gate[i] = silu(gate[i]) * up[i] }
+            for i in 0..<count { gate[i] = silu(gate[i]) * up[i] }
         }
     }
 
@@ -73,7 +73,8 @@ extension Kernels {
     /// generic SIMD rounding and int conversions compile to per-lane library calls).
     @inlinable @inline(__always)
     public static func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
+        let low = SIMD8<Float>(repeating: -87.3)
+        let high = SIMD8<Float>(repeating: 88.3)
         var x = input.replacing(with: low, where: input .< low)
         x.replace(with: high, where: x .> high)
         let shifter = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³: adding it rounds to an integer
@@ -104,20 +105,19 @@ extension Kernels {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
-
     /// Numerically stable softmax of `x[0 ..< count]` in place (max subtracted first).
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
         var maxValue = -Float.infinity
-        for i in 0 ..< count { maxValue = max(maxValue, x[i]) }
+        for i in 0..<count { maxValue = max(maxValue, x[i]) }
         var sum: Float = 0
-        for i in 0 ..< count {
+        for i in 0..<count {
             let e = expf(x[i] - maxValue)
             x[i] = e
             sum += e
         }
         let inv = 1 / sum
-        for i in 0 ..< count { x[i] *= inv }
+        for i in 0..<count { x[i] *= inv }
     }
 
     /// Array convenience for `softmax`.

@@ -25,13 +25,13 @@ extension Kernels {
         out: UnsafeMutablePointer<Float>  // (T, H, D)
     ) {
         let group = heads / kvHeads
-        for t in 0 ..< tokens {
+        for t in 0..<tokens {
             let p = queryPositions[t]
-            for h in 0 ..< heads {
+            for h in 0..<heads {
                 let kvh = h / group
                 let qv = q + (t * heads + h) * headDim
                 var maxScore = -Float.infinity
-                for s in 0 ..< slots {
+                for s in 0..<slots {
                     let kp = keyPositions[s]
                     if kp < 0 || kp > p || (window > 0 && kp <= p - window) {
                         scores[s] = -Float.infinity
@@ -39,26 +39,26 @@ extension Kernels {
                     }
                     let kv = keys + (s * kvHeads + kvh) * headDim
                     var dot: Float = 0
-                    for d in 0 ..< headDim { dot += qv[d] * kv[d] }
+                    for d in 0..<headDim { dot += qv[d] * kv[d] }
                     var score = dot * scale
                     if softcap > 0 { score = Kernels.softcap(score, cap: softcap) }
                     scores[s] = score
                     maxScore = max(maxScore, score)
                 }
                 let o = out + (t * heads + h) * headDim
-                for d in 0 ..< headDim { o[d] = 0 }
+                for d in 0..<headDim { o[d] = 0 }
                 guard maxScore > -Float.infinity else { continue }
                 var sum: Float = 0
-                for s in 0 ..< slots where scores[s] > -Float.infinity {
+                for s in 0..<slots where scores[s] > -Float.infinity {
                     let e = expf(scores[s] - maxScore)
                     scores[s] = e
                     sum += e
                 }
                 let inv = 1 / sum
-                for s in 0 ..< slots where scores[s] > -Float.infinity {
+                for s in 0..<slots where scores[s] > -Float.infinity {
                     let w = scores[s] * inv
                     let vv = values + (s * kvHeads + kvh) * headDim
-                    for d in 0 ..< headDim { o[d] += w * vv[d] }
+                    for d in 0..<headDim { o[d] += w * vv[d] }
                 }
             }
         }
@@ -108,23 +108,28 @@ extension Kernels {
             return
         }
         if workers <= 1 || job.units < workers || work < 1 << 16 {
-            job.run(units: 0 ..< job.units, scores: scores)
+            job.run(units: 0..<job.units, scores: scores)
             return
         }
         // Each worker needs its own score row: the caller's when it has them, else a buffer a
         // prefill-sized call can afford.
-        let stride = own ? attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim) : 4 * slots
+        let stride =
+            own ? attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim) : 4 * slots
         let rows = own ? scores : UnsafeMutablePointer<Float>.allocate(capacity: workers * 4 * slots)
         defer { if !own { rows.deallocate() } }
         job.scores = rows
         job.scoreStride = stride
         withUnsafeMutablePointer(to: &job) { ptr in
-            lem_pool_run({ ctx, worker, workers in
-                let job = ctx!.assumingMemoryBound(to: AttentionJob.self)
-                let n = job.pointee.units, w = Int(worker), count = Int(workers)
-                let lo = n * w / count, hi = n * (w + 1) / count
-                job.pointee.run(units: lo ..< hi, scores: job.pointee.scores + w * job.pointee.scoreStride)
-            }, ptr)
+            lem_pool_run(
+                { ctx, worker, workers in
+                    let job = ctx!.assumingMemoryBound(to: AttentionJob.self)
+                    let n = job.pointee.units
+                    let w = Int(worker)
+                    let count = Int(workers)
+                    let lo = n * w / count
+                    let hi = n * (w + 1) / count
+                    job.pointee.run(units: lo..<hi, scores: job.pointee.scores + w * job.pointee.scoreStride)
+                }, ptr)
         }
     }
 
@@ -133,45 +138,54 @@ extension Kernels {
     /// out = Σ_w e^{m_w − M} o_w / Σ_w e^{m_w − M} l_w.
     private static func attendSplitBySlots(_ job: AttentionJob, workers: Int) {
         var job = job
-        let heads = job.heads, d = job.headDim, group = heads / job.kvHeads
+        let heads = job.heads
+        let d = job.headDim
+        let group = heads / job.kvHeads
         let row = attentionScratchRow(slots: job.slots, heads: heads, kvHeads: job.kvHeads, headDim: d)
         job.scoreStride = row
         withUnsafeMutablePointer(to: &job) { ptr in
-            lem_pool_run({ ctx, worker, workers in
-                let job = ctx!.assumingMemoryBound(to: AttentionJob.self).pointee
-                let w = Int(worker), count = Int(workers), group = job.heads / job.kvHeads, d = job.headDim
-                let s0 = job.slots * w / count, s1 = job.slots * (w + 1) / count
-                let scratch = job.scores + w * job.scoreStride
-                let partial = scratch + group * job.slots  // (H, D), then m (H), then l (H)
-                let m = partial + job.heads * d, l = m + job.heads
-                for kvh in 0 ..< job.kvHeads {
-                    let h0 = kvh * group
-                    lem_attend_partial(
-                        job.q + h0 * d, Int32(group), job.keys + kvh * d, job.values + kvh * d, job.kvHeads * d,
-                        job.keyPositions, Int32(s0), Int32(s1), Int32(d), job.queryPositions[0], job.window, job.scale,
-                        job.softcap, scratch, partial + h0 * d, m + h0, l + h0, job.options)
-                }
-            }, ptr)
+            lem_pool_run(
+                { ctx, worker, workers in
+                    let job = ctx!.assumingMemoryBound(to: AttentionJob.self).pointee
+                    let w = Int(worker)
+                    let count = Int(workers)
+                    let group = job.heads / job.kvHeads
+                    let d = job.headDim
+                    let s0 = job.slots * w / count
+                    let s1 = job.slots * (w + 1) / count
+                    let scratch = job.scores + w * job.scoreStride
+                    let partial = scratch + group * job.slots  // (H, D), then m (H), then l (H)
+                    let m = partial + job.heads * d
+                    let l = m + job.heads
+                    for kvh in 0..<job.kvHeads {
+                        let h0 = kvh * group
+                        lem_attend_partial(
+                            job.q + h0 * d, Int32(group), job.keys + kvh * d, job.values + kvh * d, job.kvHeads * d,
+                            job.keyPositions, Int32(s0), Int32(s1), Int32(d), job.queryPositions[0], job.window,
+                            job.scale,
+                            job.softcap, scratch, partial + h0 * d, m + h0, l + h0, job.options)
+                    }
+                }, ptr)
         }
         // Merge on the caller (a few hundred floats per head).
         let base = job.scores + group * job.slots
-        for h in 0 ..< heads {
+        for h in 0..<heads {
             var top = -Float.infinity
-            for w in 0 ..< workers { top = max(top, base[w * row + heads * d + h]) }
+            for w in 0..<workers { top = max(top, base[w * row + heads * d + h]) }
             let o = job.out + h * d
             o.update(repeating: 0, count: d)
             guard top > -Float.infinity else { continue }
             var total: Float = 0
-            for w in 0 ..< workers {
+            for w in 0..<workers {
                 let share = base + w * row
                 let mw = share[heads * d + h]
                 guard mw > -Float.infinity else { continue }
                 let factor = expf(mw - top)
                 total += factor * share[heads * d + heads + h]
-                for i in 0 ..< d { o[i] += factor * share[h * d + i] }
+                for i in 0..<d { o[i] += factor * share[h * d + i] }
             }
             let inv = 1 / total
-            for i in 0 ..< d { o[i] *= inv }
+            for i in 0..<d { o[i] *= inv }
         }
     }
 }
@@ -200,10 +214,13 @@ private struct AttentionJob {
     /// Attends the units `range` (unit = b · H + h: tokens 4b ..< 4b + 4 of head h) with `scores`
     /// (4 · slots floats) as scratch (`lem_attend_rows4`).
     func run(units range: Range<Int>, scores: UnsafeMutablePointer<Float>) {
-        let group = heads / kvHeads, d = headDim
+        let group = heads / kvHeads
+        let d = headDim
         for unit in range {
-            let t0 = unit / heads * 4, h = unit % heads
-            let kvh = h / group, n = min(4, tokens - t0)
+            let t0 = unit / heads * 4
+            let h = unit % heads
+            let kvh = h / group
+            let n = min(4, tokens - t0)
             let row = (t0 * heads + h) * d
             lem_attend_rows4(
                 q + row, heads * d, Int32(n), queryPositions + t0, keys + kvh * d, values + kvh * d, kvHeads * d,

@@ -19,14 +19,15 @@ extension Kernels {
         scratch: UnsafeMutablePointer<Float>,  // (in)
         out: UnsafeMutablePointer<Float>  // (T, out)
     ) {
-        let inFeatures = weight.columns, outFeatures = weight.rows
-        for o in 0 ..< outFeatures {
+        let inFeatures = weight.columns
+        let outFeatures = weight.rows
+        for o in 0..<outFeatures {
             weight.decodeRow(o, into: scratch)
             let b = bias?[o] ?? 0
-            for t in 0 ..< tokens {
+            for t in 0..<tokens {
                 let xr = x + t * inFeatures
                 var dot: Float = 0
-                for i in 0 ..< inFeatures { dot += xr[i] * scratch[i] }
+                for i in 0..<inFeatures { dot += xr[i] * scratch[i] }
                 out[t * outFeatures + o] = dot + b
             }
         }
@@ -41,9 +42,11 @@ extension Kernels {
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        let ra = UnsafeRawPointer(a)
+        let rb = UnsafeRawPointer(b)
         while i + 8 <= count {
-            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            acc +=
+                ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             i += 8
         }
@@ -89,7 +92,8 @@ extension Kernels {
         out: UnsafeMutablePointer<Float>,  // (T, out)
         options: EngineOptions = EngineOptions()
     ) {
-        let inFeatures = weight.columns, outFeatures = weight.rows
+        let inFeatures = weight.columns
+        let outFeatures = weight.rows
         if tokens == 1, let kernel {
             matvec(x, kernel: kernel, scratch: tile, out: out, options: options)
         } else if tokens == 1 {
@@ -100,7 +104,7 @@ extension Kernels {
             var start = 0
             while start < outFeatures {
                 let rows = min(matmulTileRows, outFeatures - start)
-                for r in 0 ..< rows { weight.decodeRow(start + r, into: tile + r * inFeatures) }
+                for r in 0..<rows { weight.decodeRow(start + r, into: tile + r * inFeatures) }
                 // out[:, start ..< start + rows] = x(T, in) · tile(rows, in)ᵀ
                 cblas_sgemm(
                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(rows), Int32(inFeatures), 1,
@@ -109,9 +113,9 @@ extension Kernels {
             }
         }
         if let bias {
-            for t in 0 ..< tokens {
+            for t in 0..<tokens {
                 let row = out + t * outFeatures
-                for o in 0 ..< outFeatures { row[o] += bias[o] }
+                for o in 0..<outFeatures { row[o] += bias[o] }
             }
         }
     }
@@ -125,7 +129,8 @@ extension Kernels {
         scratch: UnsafeMutablePointer<Float>,  // (matmulWorkers, in), fits in the matmul tile
         out: UnsafeMutablePointer<Float>  // (out)
     ) {
-        let inFeatures = weight.columns, outFeatures = weight.rows
+        let inFeatures = weight.columns
+        let outFeatures = weight.rows
         let workers = min(matmulWorkers, max(1, outFeatures / 64))
         let perWorker = (outFeatures + workers - 1) / workers
         // Raw pointers are not Sendable; each worker writes disjoint rows of `out` and its own
@@ -133,7 +138,7 @@ extension Kernels {
         let shared = SharedPointers(x: x, scratch: scratch, out: out)
         let work = { @Sendable (w: Int) in
             let row = shared.scratch + w * inFeatures
-            for o in (w * perWorker) ..< min(outFeatures, (w + 1) * perWorker) {
+            for o in (w * perWorker)..<min(outFeatures, (w + 1) * perWorker) {
                 weight.decodeRow(o, into: row)
                 shared.out[o] = dot(shared.x, row, count: inFeatures)
             }

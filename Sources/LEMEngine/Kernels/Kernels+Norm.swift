@@ -13,13 +13,13 @@ extension Kernels {
         offset: Float, eps: Float, rows: Int, channels: Int,
         out: UnsafeMutablePointer<Float>  // (rows, C)
     ) {
-        for r in 0 ..< rows {
+        for r in 0..<rows {
             let row = x + r * channels
             var sumSquares: Float = 0
-            for c in 0 ..< channels { sumSquares += row[c] * row[c] }
+            for c in 0..<channels { sumSquares += row[c] * row[c] }
             let inv = 1 / (sumSquares / Float(channels) + eps).squareRoot()
             let dst = out + r * channels
-            for c in 0 ..< channels { dst[c] = row[c] * inv * (offset + weight[c]) }
+            for c in 0..<channels { dst[c] = row[c] * inv * (offset + weight[c]) }
         }
     }
 

@@ -29,7 +29,8 @@ extension Kernels {
         out: UnsafeMutablePointer<Float>,  // (T, out)
         options: EngineOptions = EngineOptions()
     ) {
-        let inFeatures = kernel.columns, outFeatures = kernel.rows
+        let inFeatures = kernel.columns
+        let outFeatures = kernel.rows
         let workers = threadCount
         let strategy = options.prefill
         if strategy == .fusedGemm {
@@ -44,9 +45,11 @@ extension Kernels {
             while start < outFeatures {
                 let rows = min(matmulTileRows, outFeatures - start)
                 withUnsafePointer(to: kernel.matrix) { m in
-                    for r in 0 ..< rows { lem_dequantize_row(m, Int32(start + r), tile + r * inFeatures) }
+                    for r in 0..<rows { lem_dequantize_row(m, Int32(start + r), tile + r * inFeatures) }
                 }
-                sgemmTile(x, tile: tile, tokens: tokens, rows: rows, inFeatures: inFeatures, out: out + start, ldOut: outFeatures)
+                sgemmTile(
+                    x, tile: tile, tokens: tokens, rows: rows, inFeatures: inFeatures, out: out + start,
+                    ldOut: outFeatures)
                 start += rows
             }
             withExtendedLifetime(kernel.owner) {}
@@ -59,9 +62,11 @@ extension Kernels {
                 out: out)
         }
         withUnsafeMutablePointer(to: &job) { ptr in
-            lem_pool_run({ ctx, worker, workers in
-                ctx!.assumingMemoryBound(to: PrefillJob.self).pointee.run(worker: Int(worker), workers: Int(workers))
-            }, ptr)
+            lem_pool_run(
+                { ctx, worker, workers in
+                    ctx!.assumingMemoryBound(to: PrefillJob.self).pointee.run(
+                        worker: Int(worker), workers: Int(workers))
+                }, ptr)
         }
         withExtendedLifetime(kernel.owner) {}
     }
@@ -88,15 +93,18 @@ private struct PrefillJob {
     let out: UnsafeMutablePointer<Float>  // (T, out)
 
     func run(worker: Int, workers: Int) {
-        let rows = Int(matrix.rows), cols = Int(matrix.cols)
-        let lo = rows * worker / workers, hi = rows * (worker + 1) / workers
+        let rows = Int(matrix.rows)
+        let cols = Int(matrix.cols)
+        let lo = rows * worker / workers
+        let hi = rows * (worker + 1) / workers
         let myTile = tile + worker * tileRows * cols
         var start = lo
         withUnsafePointer(to: matrix) { m in
             while start < hi {
                 let n = min(tileRows, hi - start)
-                for r in 0 ..< n { lem_dequantize_row(m, Int32(start + r), myTile + r * cols) }
-                Kernels.sgemmTile(x, tile: myTile, tokens: tokens, rows: n, inFeatures: cols, out: out + start, ldOut: rows)
+                for r in 0..<n { lem_dequantize_row(m, Int32(start + r), myTile + r * cols) }
+                Kernels.sgemmTile(
+                    x, tile: myTile, tokens: tokens, rows: n, inFeatures: cols, out: out + start, ldOut: rows)
                 start += n
             }
         }

@@ -64,7 +64,8 @@ extension Kernels {
         options: EngineOptions = EngineOptions(),
         serial: Bool = false
     ) {
-        let opt = options.kernel, quantize = kernel.quantizesActivation
+        let opt = options.kernel
+        let quantize = kernel.quantizesActivation
         withActivation(x, columns: kernel.columns, quantize: quantize, options: opt, scratch: scratch) { act in
             withUnsafePointer(to: kernel.matrix) { m in
                 if serial { lem_matvec_rows(m, act, out, 0, m.pointee.rows, opt) } else { lem_matvec(m, act, out, opt) }
@@ -84,9 +85,10 @@ extension Kernels {
         withoutActuallyEscaping(body) { escapable in
             var closure = escapable
             withUnsafeMutablePointer(to: &closure) { ctx in
-                lem_pool_run_chunks({ ctx, chunk, _ in
-                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
-                }, ctx, Int32(clamping: chunks))
+                lem_pool_run_chunks(
+                    { ctx, chunk, _ in
+                        ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(chunk))
+                    }, ctx, Int32(clamping: chunks))
             }
         }
     }

@@ -11,7 +11,7 @@ extension Kernels {
         headDim: Int, base: Double, scaling: ModelConfig.RopeScaling
     ) -> [Float] {  // (D/2)
         let half = headDim / 2
-        var inv = (0 ..< half).map { i -> Float in
+        var inv = (0..<half).map { i -> Float in
             1 / powf(Float(base), Float(2 * i) / Float(headDim))
         }
         switch scaling {
@@ -20,7 +20,9 @@ extension Kernels {
         case .linear(let factor):
             inv = inv.map { $0 / Float(factor) }
         case .llama3(let factor, let lowFreqFactor, let highFreqFactor, let originalMaxPositions):
-            let f = Float(factor), low = Float(lowFreqFactor), high = Float(highFreqFactor)
+            let f = Float(factor)
+            let low = Float(lowFreqFactor)
+            let high = Float(highFreqFactor)
             let oldContext = Float(originalMaxPositions)
             let lowFreqWavelen = oldContext / low
             let highFreqWavelen = oldContext / high
@@ -48,9 +50,9 @@ extension Kernels {
         cos cosOut: UnsafeMutablePointer<Float>,  // (T, D/2)
         sin sinOut: UnsafeMutablePointer<Float>  // (T, D/2)
     ) {
-        for t in 0 ..< count {
+        for t in 0..<count {
             let p = Float(positions[t])
-            for i in 0 ..< half {
+            for i in 0..<half {
                 let angle = Double(p * invFreq[i])
                 cosOut[t * half + i] = Float(Foundation.cos(angle))
                 sinOut[t * half + i] = Float(Foundation.sin(angle))
@@ -69,12 +71,14 @@ extension Kernels {
         sin: UnsafePointer<Float>  // (T, D/2)
     ) {
         let half = headDim / 2
-        for t in 0 ..< tokens {
-            let c = cos + t * half, s = sin + t * half
-            for h in 0 ..< heads {
+        for t in 0..<tokens {
+            let c = cos + t * half
+            let s = sin + t * half
+            for h in 0..<heads {
                 let v = x + (t * heads + h) * headDim
-                for i in 0 ..< half {
-                    let a = v[i], b = v[i + half]
+                for i in 0..<half {
+                    let a = v[i]
+                    let b = v[i + half]
                     v[i] = a * c[i] - b * s[i]
                     v[i + half] = b * c[i] + a * s[i]
                 }

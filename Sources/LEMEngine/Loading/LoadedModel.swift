@@ -56,7 +56,7 @@ public final class LoadedModel: Sendable {
         let tokenizer: Tokenizer?
         do {
             tokenizer = try Tokenizer.load(from: key.modelURL)
-        } catch where !requireTokenizer {
+        } catch  where !requireTokenizer {
             tokenizer = nil
         }
         let weightBytes = files.tensors.values.reduce(0) { $0 + $1.storedBytes } + adapterBytes
@@ -182,7 +182,8 @@ public final class LoadedModel: Sendable {
         if stats.stopReason == .cancelled || Task.isCancelled { throw CancellationError() }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let (ids, text) = collected.contents
-        return Reply(text: text.trimmingCharacters(in: .whitespacesAndNewlines), ids: ids, stats: stats, seconds: seconds)
+        return Reply(
+            text: text.trimmingCharacters(in: .whitespacesAndNewlines), ids: ids, stats: stats, seconds: seconds)
     }
 
     /// A finished reply.

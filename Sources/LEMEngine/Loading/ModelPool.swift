@@ -32,7 +32,8 @@ public final class ModelPool: @unchecked Sendable {
     /// A pool keeping up to `capacityBytes` of weights, loading with `loader`; `prefixCache` is
     /// the one the loader's models use, if any, so the pool can drop a model's entries with it.
     public init(
-        capacityBytes: Int, prefixCache: PrefixCache? = nil, loader: @escaping @Sendable (ModelKey) throws -> LoadedModel
+        capacityBytes: Int, prefixCache: PrefixCache? = nil,
+        loader: @escaping @Sendable (ModelKey) throws -> LoadedModel
     ) {
         self.capacityBytes = capacityBytes
         self.prefixCache = prefixCache

@@ -29,8 +29,11 @@ struct AttentionBlock: Sendable {
         _ loader: WeightLoader, layer index: Int, config: ModelConfig, bias: Bool, headNormOffset: Float? = nil,
         scale: Float, softcap: Float = 0
     ) throws {
-        let p = "model.layers.\(index).self_attn.", c = config.hiddenSize, d = config.headDim
-        let qDim = config.numAttentionHeads * d, kvDim = config.numKeyValueHeads * d
+        let p = "model.layers.\(index).self_attn."
+        let c = config.hiddenSize
+        let d = config.headDim
+        let qDim = config.numAttentionHeads * d
+        let kvDim = config.numKeyValueHeads * d
         func headNorm(_ name: String) throws -> RMSNorm? {
             try headNormOffset.map { try loader.rmsNorm(p + name + ".weight", count: d, offset: $0, config: config) }
         }
@@ -61,7 +64,9 @@ struct AttentionBlock: Sendable {
         out: UnsafeMutablePointer<Float>  // (T, C)
     ) throws {
         let ws = cache.workspace
-        let q = ws.queries.pointer, k = ws.keys.pointer, v = ws.values.pointer  // (T, H|K, D)
+        let q = ws.queries.pointer
+        let k = ws.keys.pointer
+        let v = ws.values.pointer  // (T, H|K, D)
         let att = ws.attention.pointer  // (T, H, D)
         let tile = ws.tile.pointer
         if let qkv {

@@ -13,7 +13,9 @@ struct GatedMLP: Sendable {
 
     /// Loads layer `index`'s `mlp.{gate,up,down}_proj`.
     init(_ loader: WeightLoader, layer index: Int, config: ModelConfig, activation: Activation) throws {
-        let p = "model.layers.\(index).mlp.", c = config.hiddenSize, f = config.intermediateSize
+        let p = "model.layers.\(index).mlp."
+        let c = config.hiddenSize
+        let f = config.intermediateSize
         gate = try loader.linear(p + "gate_proj", out: f, in: c)
         up = try loader.linear(p + "up_proj", out: f, in: c)
         down = try loader.linear(p + "down_proj", out: c, in: f)
@@ -35,7 +37,8 @@ struct GatedMLP: Sendable {
         tokens t: Int, workspace ws: Workspace,
         out: UnsafeMutablePointer<Float>  // (T, C)
     ) {
-        let g = ws.gate.pointer, u = ws.up.pointer  // (T, F)
+        let g = ws.gate.pointer
+        let u = ws.up.pointer  // (T, F)
         let tile = ws.tile.pointer
         if let gateUp {
             gateUp(x, tokens: t, tile: tile, g, u)

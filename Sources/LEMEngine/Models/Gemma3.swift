@@ -35,7 +35,8 @@ public final class Gemma3: LanguageModel {
         try ModelFactory.checkShapes(config, source: loader.source)
         self.config = config
         options = loader.options
-        let c = config.hiddenSize, d = config.headDim
+        let c = config.hiddenSize
+        let d = config.headDim
         // matches transformers Gemma3Attention: scaling = query_pre_attn_scalar^-0.5
         let scale = Float(1 / (config.queryPreAttnScalar ?? Double(d)).squareRoot())
         let softcap = Float(config.attnLogitSoftcapping ?? 0)
@@ -44,7 +45,7 @@ public final class Gemma3: LanguageModel {
             weight: try loader.outputHead(config: config, embedding: embedding),
             norm: try loader.rmsNorm("model.norm.weight", count: c, offset: 1, config: config),
             softcap: config.finalLogitSoftcapping.map { Float($0) }, options: loader.options)
-        layers = try (0 ..< config.numHiddenLayers).map { i in
+        layers = try (0..<config.numHiddenLayers).map { i in
             let p = "model.layers.\(i)."
             func norm(_ name: String) throws -> RMSNorm {
                 try loader.rmsNorm(p + name + ".weight", count: c, offset: 1, config: config)
@@ -70,7 +71,8 @@ public final class Gemma3: LanguageModel {
         tokens: [Int], cache: KVCache, logits rows: LogitRows
     ) throws -> UnsafeBufferPointer<Float> {
         let ws = try workspace(for: tokens, cache: cache, logits: rows)
-        let t = tokens.count, c = config.hiddenSize
+        let t = tokens.count
+        let c = config.hiddenSize
         let x = ws.hidden.pointer  // (T, C)
         let n = ws.normed.pointer  // (T, C)
         let proj = ws.projected.pointer  // (T, C)
@@ -80,7 +82,7 @@ public final class Gemma3: LanguageModel {
         for (i, id) in tokens.enumerated() {
             let row = x + i * c
             embedding.decodeRow(id, into: row)
-            for j in 0 ..< c { row[j] *= normalizer }
+            for j in 0..<c { row[j] *= normalizer }
         }
         let global = RotaryTable(
             cos: ws.cosGlobal, sin: ws.sinGlobal, positions: ws.positions, inverseFrequencies: globalFrequencies)
@@ -92,12 +94,12 @@ public final class Gemma3: LanguageModel {
             let rope = layer.attention.window > 0 ? local : global
             try layer.attention(n, tokens: t, layer: li, cache: cache, rope: rope, out: proj)
             layer.postAttentionNorm(proj, rows: t, out: proj)
-            for i in 0 ..< t * c { x[i] += proj[i] }
+            for i in 0..<t * c { x[i] += proj[i] }
 
             layer.preFeedforwardNorm(x, rows: t, out: n)
             layer.mlp(n, tokens: t, workspace: ws, out: proj)
             layer.postFeedforwardNorm(proj, rows: t, out: proj)
-            for i in 0 ..< t * c { x[i] += proj[i] }
+            for i in 0..<t * c { x[i] += proj[i] }
         }
         cache.advance(by: t)
         return head(x, tokens: t, rows: rows, workspace: ws)

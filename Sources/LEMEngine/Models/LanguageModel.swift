@@ -84,9 +84,11 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupportedArchitecture(let name, let source):
-            return "\(source): unsupported model_type '\(ErrorText.clip(name))' (supported: \(ModelFactory.supportedTypes.joined(separator: ", ")))"
+            return
+                "\(source): unsupported model_type '\(ErrorText.clip(name))' (supported: \(ModelFactory.supportedTypes.joined(separator: ", ")))"
         case .unsupportedActivation(let name, let source):
-            return "\(source): unsupported hidden activation '\(ErrorText.clip(name))' (expected gelu_pytorch_tanh or silu)"
+            return
+                "\(source): unsupported hidden activation '\(ErrorText.clip(name))' (expected gelu_pytorch_tanh or silu)"
         case .missingTensor(let name, let source):
             return "\(source): missing tensor '\(name)'"
         case .badShape(let name, let shape, let expected, let source):

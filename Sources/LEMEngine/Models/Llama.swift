@@ -39,7 +39,7 @@ public final class Llama: LanguageModel {
             weight: try loader.outputHead(config: config, embedding: embedding),
             norm: try loader.rmsNorm("model.norm.weight", count: c, offset: 0, config: config), softcap: nil,
             options: loader.options)
-        layers = try (0 ..< config.numHiddenLayers).map { i in
+        layers = try (0..<config.numHiddenLayers).map { i in
             let p = "model.layers.\(i)."
             return Layer(
                 inputNorm: try loader.rmsNorm(p + "input_layernorm.weight", count: c, offset: 0, config: config),
@@ -65,7 +65,8 @@ public final class Llama: LanguageModel {
         tokens: [Int], cache: KVCache, logits rows: LogitRows
     ) throws -> UnsafeBufferPointer<Float> {
         let ws = try workspace(for: tokens, cache: cache, logits: rows)
-        let t = tokens.count, c = config.hiddenSize
+        let t = tokens.count
+        let c = config.hiddenSize
         let x = ws.hidden.pointer  // (T, C)
         let n = ws.normed.pointer  // (T, C)
         let proj = ws.projected.pointer  // (T, C)
@@ -77,11 +78,11 @@ public final class Llama: LanguageModel {
         for (li, layer) in layers.enumerated() {
             layer.inputNorm(x, rows: t, out: n)
             try layer.attention(n, tokens: t, layer: li, cache: cache, rope: rope, out: proj)
-            for i in 0 ..< t * c { x[i] += proj[i] }
+            for i in 0..<t * c { x[i] += proj[i] }
 
             layer.postAttentionNorm(x, rows: t, out: n)
             layer.mlp(n, tokens: t, workspace: ws, out: proj)
-            for i in 0 ..< t * c { x[i] += proj[i] }
+            for i in 0..<t * c { x[i] += proj[i] }
         }
         cache.advance(by: t)
         return head(x, tokens: t, rows: rows, workspace: ws)

@@ -40,18 +40,24 @@ public enum ModelFactory {
         func require(_ ok: Bool, _ message: String) throws {
             if !ok { throw ModelError.badConfig(message, source: source) }
         }
-        try require(config.hiddenSize > 0 && config.intermediateSize > 0, "hidden and intermediate sizes must be positive")
+        try require(
+            config.hiddenSize > 0 && config.intermediateSize > 0, "hidden and intermediate sizes must be positive")
         // The readers check these too; a config built in code must not overflow `heads · headDim`.
-        let sizes = [config.hiddenSize, config.intermediateSize, config.numAttentionHeads, config.numKeyValueHeads,
-                     config.headDim, config.vocabSize]
-        try require(sizes.allSatisfy { $0 <= ModelConfig.maxDimension } && config.numHiddenLayers <= ModelConfig.maxLayers,
-                    "sizes must be at most \(ModelConfig.maxDimension) and layers at most \(ModelConfig.maxLayers)")
+        let sizes = [
+            config.hiddenSize, config.intermediateSize, config.numAttentionHeads, config.numKeyValueHeads,
+            config.headDim, config.vocabSize
+        ]
+        try require(
+            sizes.allSatisfy { $0 <= ModelConfig.maxDimension } && config.numHiddenLayers <= ModelConfig.maxLayers,
+            "sizes must be at most \(ModelConfig.maxDimension) and layers at most \(ModelConfig.maxLayers)")
         try require(config.numHiddenLayers > 0, "num_hidden_layers must be positive")
         try require(config.numAttentionHeads > 0 && config.numKeyValueHeads > 0, "head counts must be positive")
         try require(
             config.numAttentionHeads % config.numKeyValueHeads == 0,
-            "num_attention_heads \(config.numAttentionHeads) is not a multiple of num_key_value_heads \(config.numKeyValueHeads)")
-        try require(config.headDim > 0 && config.headDim % 2 == 0, "head_dim \(config.headDim) must be positive and even")
+            "num_attention_heads \(config.numAttentionHeads) is not a multiple of num_key_value_heads \(config.numKeyValueHeads)"
+        )
+        try require(
+            config.headDim > 0 && config.headDim % 2 == 0, "head_dim \(config.headDim) must be positive and even")
         try require(config.vocabSize > 0, "vocab_size must be positive")
         try require(
             config.layerTypes.count == config.numHiddenLayers,

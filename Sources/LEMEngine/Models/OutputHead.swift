@@ -18,7 +18,8 @@ struct OutputHead: Sendable {
         _ x: UnsafePointer<Float>,  // (T, C)
         tokens t: Int, rows: LogitRows, workspace ws: Workspace
     ) -> UnsafeBufferPointer<Float> {
-        let c = weight.columns, vocabulary = weight.rows
+        let c = weight.columns
+        let vocabulary = weight.rows
         let first = rows == .all ? 0 : t - 1
         let count = t - first
         let n = ws.normed.pointer  // (count, C)
@@ -26,7 +27,7 @@ struct OutputHead: Sendable {
         let out = ws.logits.pointer  // (count, V)
         Kernels.matmul(n, weight: weight, bias: nil, tokens: count, tile: ws.tile.pointer, out: out, options: options)
         if let softcap {
-            for i in 0 ..< count * vocabulary { out[i] = Kernels.softcap(out[i], cap: softcap) }
+            for i in 0..<count * vocabulary { out[i] = Kernels.softcap(out[i], cap: softcap) }
         }
         return UnsafeBufferPointer(start: out, count: count * vocabulary)
     }

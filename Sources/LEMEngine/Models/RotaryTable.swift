@@ -6,7 +6,8 @@ struct RotaryTable {
 
     /// Fills `cos` and `sin` for `positions` from `inverseFrequencies` (`Kernels.ropeTable`).
     init(cos: FloatBuffer, sin: FloatBuffer, positions: [Int], inverseFrequencies: [Float]) {  // (T), (D/2)
-        let cosOut = cos.pointer, sinOut = sin.pointer
+        let cosOut = cos.pointer
+        let sinOut = sin.pointer
         positions.withUnsafeBufferPointer { pos in
             Kernels.ropeTable(
                 positions: pos.baseAddress!, count: pos.count, inverseFrequencies: inverseFrequencies,

@@ -87,7 +87,7 @@ extension EngineOptions {
     /// The environment variables `init(environment:)` reads.
     public static let environmentVariables = [
         "LEM_THREADS", "LEM_Q8_ACTIVATIONS", "LEM_X8", "LEM_DOT8", "LEM_FUSED_MATVEC", "LEM_PREFILL",
-        "LEM_PREFIX_CACHE_MB",
+        "LEM_PREFIX_CACHE_MB"
     ]
 
     /// The options of the `lem` program: the library defaults with 8-bit activations on, then each
@@ -147,7 +147,7 @@ extension EngineOptions {
         var variables = [
             "LEM_Q8_ACTIVATIONS": q8Activations ? "1" : "0", "LEM_X8": interleaveWeights ? "1" : "0",
             "LEM_DOT8": eightRowKernels ? "1" : "0", "LEM_FUSED_MATVEC": fuseMatvecs ? "1" : "0",
-            "LEM_PREFILL": prefill.variableValue, "LEM_PREFIX_CACHE_MB": String(prefixCacheBytes >> 20),
+            "LEM_PREFILL": prefill.variableValue, "LEM_PREFIX_CACHE_MB": String(prefixCacheBytes >> 20)
         ]
         if let threads { variables["LEM_THREADS"] = String(threads) }
         return variables

@@ -18,7 +18,7 @@ public final class KVCache {
     /// Creates an empty cache for `config`: sliding layers get a ring buffer of the window size.
     public init(config: ModelConfig) {
         let kvDim = config.numKeyValueHeads * config.headDim
-        layers = (0 ..< config.numHiddenLayers).map { i in
+        layers = (0..<config.numHiddenLayers).map { i in
             LayerKVCache(kvDim: kvDim, window: config.window(layer: i) ?? 0)
         }
     }
@@ -72,15 +72,17 @@ public final class Workspace {
     /// allocates nothing once it has held one chunk).
     public func setPositions(start: Int, count: Int) {
         positions.removeAll(keepingCapacity: true)
-        for i in 0 ..< count { positions.append(start + i) }
+        for i in 0..<count { positions.append(start + i) }
     }
 
     /// Grows every buffer for a chunk of `tokens` tokens of a model shaped like `config`; the
     /// logits for the rows `logits` asks for only (a 512-token prompt asking for its last row
     /// would otherwise reserve 512 × 262144 floats, 0.5 GB, on Gemma 3).
     public func reserve(tokens: Int, config: ModelConfig, logits rows: LogitRows = .all) {
-        let c = config.hiddenSize, qDim = config.numAttentionHeads * config.headDim
-        let kvDim = config.numKeyValueHeads * config.headDim, f = config.intermediateSize
+        let c = config.hiddenSize
+        let qDim = config.numAttentionHeads * config.headDim
+        let kvDim = config.numKeyValueHeads * config.headDim
+        let f = config.intermediateSize
         let half = config.headDim / 2
         hidden.reserve(tokens * c)
         normed.reserve(tokens * c)

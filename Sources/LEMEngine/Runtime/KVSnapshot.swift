@@ -72,8 +72,9 @@ public final class KVSnapshot: Sendable {
     public func restore(length: Int, config: ModelConfig) -> KVCache {
         precondition(canRestore(length: length), "KVSnapshot.restore: length \(length) cannot be restored")
         let cache = KVCache(config: config)
-        precondition(cache.layers.count == layers.count && cache.layers.first?.kvDim ?? 0 == kvDim,
-                     "KVSnapshot.restore: the cache is shaped for another model")
+        precondition(
+            cache.layers.count == layers.count && cache.layers.first?.kvDim ?? 0 == kvDim,
+            "KVSnapshot.restore: the cache is shaped for another model")
         for (layer, held) in zip(cache.layers, layers) {
             layer.restore(held, length: length)
         }
@@ -89,10 +90,11 @@ extension LayerKVCache {
         // Positions are stored in order, so what is held is a run ending at end − 1.
         while first > 0, capacity > 0, positions[(first - 1) % capacity] == first - 1 { first -= 1 }
         let n = end - first
-        var k = [Float](repeating: 0, count: n * kvDim), v = [Float](repeating: 0, count: n * kvDim)
+        var k = [Float](repeating: 0, count: n * kvDim)
+        var v = [Float](repeating: 0, count: n * kvDim)
         k.withUnsafeMutableBufferPointer { kb in
             v.withUnsafeMutableBufferPointer { vb in
-                for i in 0 ..< n {
+                for i in 0..<n {
                     let slot = (first + i) % capacity
                     (kb.baseAddress! + i * kvDim).update(from: keys.pointer + slot * kvDim, count: kvDim)
                     (vb.baseAddress! + i * kvDim).update(from: values.pointer + slot * kvDim, count: kvDim)
@@ -110,7 +112,7 @@ extension LayerKVCache {
         prepare(newTokens: 1, end: length)
         held.keys.withUnsafeBufferPointer { k in
             held.values.withUnsafeBufferPointer { v in
-                for p in from ..< length {
+                for p in from..<length {
                     let row = (p - held.first) * kvDim
                     store(position: p, key: k.baseAddress! + row, value: v.baseAddress! + row)
                 }

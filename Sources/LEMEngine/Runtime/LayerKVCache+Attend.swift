@@ -17,7 +17,7 @@ extension LayerKVCache {
         let tokens = positions.count
         let end = positions[tokens - 1] + 1
         prepare(newTokens: tokens, end: end)
-        for t in 0 ..< tokens {
+        for t in 0..<tokens {
             store(position: positions[t], key: newKeys + t * kvDim, value: newValues + t * kvDim)
         }
         let slots = min(capacity, end)

@@ -30,11 +30,12 @@ public final class LayerKVCache {
     public func prepare(newTokens: Int, end: Int) {
         let required = window > 0 ? min(window + newTokens - 1, end) : end
         guard required > capacity else { return }
-        let newCapacity = window > 0 ? min(max(required, 2 * capacity), window + newTokens - 1) : max(required, 2 * capacity, 16)
+        let newCapacity =
+            window > 0 ? min(max(required, 2 * capacity), window + newTokens - 1) : max(required, 2 * capacity, 16)
         let newKeys = FloatBuffer(capacity: newCapacity * kvDim)
         let newValues = FloatBuffer(capacity: newCapacity * kvDim)
         var newPositions = [Int](repeating: -1, count: newCapacity)
-        for slot in 0 ..< capacity where positions[slot] >= 0 {
+        for slot in 0..<capacity where positions[slot] >= 0 {
             let p = positions[slot]
             let dst = p % newCapacity
             (newKeys.pointer + dst * kvDim).update(from: keys.pointer + slot * kvDim, count: kvDim)

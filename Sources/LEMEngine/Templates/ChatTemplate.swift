@@ -20,8 +20,10 @@ public struct ChatTemplate: Sendable {
     private let nodes: [JinjaNode]
 
     /// Parses a template; syntax errors name the template line (and `origin`, when given).
-    public init(source: String, bosToken: String? = nil, eosToken: String? = nil, origin: String? = nil,
-                limits: JinjaLimits = .standard) throws {
+    public init(
+        source: String, bosToken: String? = nil, eosToken: String? = nil, origin: String? = nil,
+        limits: JinjaLimits = .standard
+    ) throws {
         self.source = source
         self.bosToken = bosToken
         self.eosToken = eosToken
@@ -54,18 +56,21 @@ public struct ChatTemplate: Sendable {
 
     /// Renders with messages and extra variables given as JSON-like values (e.g. `date_string`, `tools`).
     public func render(jsonMessages: [Any], addGenerationPrompt: Bool, extra: [String: Any] = [:]) throws -> String {
-        try render(messageValues: jsonMessages.map { JinjaValue(json: $0) }, addGenerationPrompt: addGenerationPrompt,
-                   extra: extra.mapValues { JinjaValue(json: $0) })
+        try render(
+            messageValues: jsonMessages.map { JinjaValue(json: $0) }, addGenerationPrompt: addGenerationPrompt,
+            extra: extra.mapValues { JinjaValue(json: $0) })
     }
 
-    private func render(messageValues: [JinjaValue], addGenerationPrompt: Bool, extra: [String: JinjaValue]) throws -> String {
+    private func render(messageValues: [JinjaValue], addGenerationPrompt: Bool, extra: [String: JinjaValue]) throws
+        -> String
+    {
         var globals: [String: JinjaValue] = [
             "messages": .array(messageValues),
             "add_generation_prompt": .bool(addGenerationPrompt),
             "bos_token": bosToken.map { .string($0) } ?? .none,
             "eos_token": eosToken.map { .string($0) } ?? .none,
             "tools": .none,
-            "documents": .none,
+            "documents": .none
         ]
         for (k, v) in extra { globals[k] = v }
         do {
@@ -83,12 +88,15 @@ public struct ChatTemplate: Sendable {
     /// The template shipped with a tokenizer, else a built-in one chosen by the vocabulary's turn markers.
     public init(tokenizer: Tokenizer) throws {
         if let source = tokenizer.chatTemplate {
-            try self.init(source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken,
-                          origin: tokenizer.chatTemplateSource ?? "chat template")
+            try self.init(
+                source: source, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken,
+                origin: tokenizer.chatTemplateSource ?? "chat template")
         } else if tokenizer.tokenId("<start_of_turn>") != nil {
-            try self.init(source: ChatTemplate.gemmaFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+            try self.init(
+                source: ChatTemplate.gemmaFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else if tokenizer.tokenId("<|im_start|>") != nil {
-            try self.init(source: ChatTemplate.chatMLFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+            try self.init(
+                source: ChatTemplate.chatMLFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else {
             throw TemplateError.missing(path: "tokenizer")
         }

@@ -30,8 +30,9 @@ indirect enum JinjaNode: Sendable {
     case text(String)
     case output(JinjaExpr, line: Int)
     case ifBlock(branches: [(JinjaExpr, [JinjaNode])], otherwise: [JinjaNode], line: Int)
-    case forBlock(targets: [String], iterable: JinjaExpr, condition: JinjaExpr?, body: [JinjaNode],
-                  otherwise: [JinjaNode], line: Int)
+    case forBlock(
+        targets: [String], iterable: JinjaExpr, condition: JinjaExpr?, body: [JinjaNode],
+        otherwise: [JinjaNode], line: Int)
     case set(JinjaSetTarget, JinjaExpr, line: Int)
     case setBlock(String, [JinjaNode], line: Int)
     case macro(name: String, parameters: [(String, JinjaExpr?)], body: [JinjaNode], line: Int)

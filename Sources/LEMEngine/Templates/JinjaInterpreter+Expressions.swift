@@ -30,7 +30,8 @@ extension JinjaInterpreter {
             guard case .callable(let c) = f else { throw fail("'\(f.typeName)' value is not callable") }
             return try c.call(try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) })
         case let .filter(target, name, args, kwargs):
-            return try applyFilter(name, try evaluate(target), try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) })
+            return try applyFilter(
+                name, try evaluate(target), try args.map(evaluate), try kwargs.map { ($0.0, try evaluate($0.1)) })
         case let .test(target, name, args, negated):
             let result = try applyTest(name, try evaluate(target), try args.map(evaluate))
             return .bool(result != negated)
@@ -45,8 +46,14 @@ extension JinjaInterpreter {
             default: throw fail("bad operand type for unary -: '\(v.typeName)'")
             }
         case let .binary(op, l, r):
-            if op == "and" { let a = try evaluate(l); return a.truthy ? try evaluate(r) : a }
-            if op == "or" { let a = try evaluate(l); return a.truthy ? a : try evaluate(r) }
+            if op == "and" {
+                let a = try evaluate(l)
+                return a.truthy ? try evaluate(r) : a
+            }
+            if op == "or" {
+                let a = try evaluate(l)
+                return a.truthy ? a : try evaluate(r)
+            }
             return try binary(op, try evaluate(l), try evaluate(r))
         case let .conditional(then, condition, otherwise):
             if try evaluate(condition).truthy { return try evaluate(then) }
@@ -62,11 +69,16 @@ extension JinjaInterpreter {
             let found: Bool
             switch b {
             case .string(let s):
-                guard case .string(let needle) = a else { throw fail("'in <string>' requires a string on the left, got \(a.typeName)") }
+                guard case .string(let needle) = a else {
+                    throw fail("'in <string>' requires a string on the left, got \(a.typeName)")
+                }
                 found = needle.isEmpty || s.contains(needle)
             case .array(let items):
                 var hit = false
-                for item in items where try isEqual(item, a) { hit = true; break }
+                for item in items where try isEqual(item, a) {
+                    hit = true
+                    break
+                }
                 found = hit
             case .range(let r):
                 switch a.arithmetic {
@@ -81,7 +93,11 @@ extension JinjaInterpreter {
         case "<", ">", "<=", ">=":
             let c: Int
             if case .string(let x) = a, case .string(let y) = b {
-                c = x == y ? 0 : (Array(x.unicodeScalars.map(\.value)).lexicographicallyPrecedes(y.unicodeScalars.map(\.value)) ? -1 : 1)
+                c =
+                    x == y
+                    ? 0
+                    : (Array(x.unicodeScalars.map(\.value)).lexicographicallyPrecedes(y.unicodeScalars.map(\.value))
+                        ? -1 : 1)
             } else if case .int(let x) = a.arithmetic, case .int(let y) = b.arithmetic {
                 c = x == y ? 0 : (x < y ? -1 : 1)
             } else if let x = a.number, let y = b.number {
@@ -96,7 +112,8 @@ extension JinjaInterpreter {
             default: return .bool(c >= 0)
             }
         case "~":
-            let x = try text(a), y = try text(b)
+            let x = try text(a)
+            let y = try text(b)
             try checkBytes(x.utf8.count + y.utf8.count)
             return .string(x + y)
         case "+":
@@ -166,7 +183,9 @@ extension JinjaInterpreter {
                     guard x != 0 else { throw fail("0.0 cannot be raised to a negative power") }
                     return .double(pow(Double(x), Double(y)))
                 }
-                guard let p = Self.power(x, y) else { throw fail("integer result of \(x) ** \(y) does not fit in 64 bits") }
+                guard let p = Self.power(x, y) else {
+                    throw fail("integer result of \(x) ** \(y) does not fit in 64 bits")
+                }
                 return .int(p)
             default: break
             }
@@ -195,7 +214,9 @@ extension JinjaInterpreter {
 
     /// `base ** exponent` by squaring; nil when it does not fit an `Int` (stops at the first overflow).
     static func power(_ base: Int, _ exponent: Int) -> Int? {
-        var result = 1, b = base, e = exponent
+        var result = 1
+        var b = base
+        var e = exponent
         while e > 0 {
             if e & 1 == 1 {
                 let (r, o) = result.multipliedReportingOverflow(by: b)
@@ -222,7 +243,11 @@ extension JinjaInterpreter {
         while i < chars.count {
             if chars[i] == "%", i + 1 < chars.count {
                 let c = chars[i + 1]
-                if c == "%" { try out.append("%"); i += 2; continue }
+                if c == "%" {
+                    try out.append("%")
+                    i += 2
+                    continue
+                }
                 if c == "s" || c == "d" || c == "r" {
                     let v = args.isEmpty ? .none : args.removeFirst()
                     if c == "r" { try v.writeRepr(to: &out) } else { try v.writeDisplay(to: &out) }
@@ -260,15 +285,19 @@ extension JinjaInterpreter {
         }
     }
 
-    private func slice(_ target: JinjaValue, _ a: JinjaValue?, _ b: JinjaValue?, _ c: JinjaValue?) throws -> JinjaValue {
+    private func slice(_ target: JinjaValue, _ a: JinjaValue?, _ b: JinjaValue?, _ c: JinjaValue?) throws -> JinjaValue
+    {
         func int(_ v: JinjaValue?) throws -> Int? {
             guard let v, !(v.isNoneOrUndefined) else { return nil }
-            guard case .int(let i) = v.arithmetic else { throw fail("slice indices must be integers, got \(v.typeName)") }
+            guard case .int(let i) = v.arithmetic else {
+                throw fail("slice indices must be integers, got \(v.typeName)")
+            }
             return i
         }
         let step = try int(c) ?? 1
         guard step != 0 else { throw fail("slice step cannot be zero") }
-        let start = try int(a), stop = try int(b)
+        let start = try int(a)
+        let stop = try int(b)
         func pick<T>(_ items: [T]) -> [T] {
             let n = items.count
             func clamp(_ v: Int?, _ dflt: Int, _ lo: Int, _ hi: Int) -> Int {
@@ -308,7 +337,10 @@ extension JinjaInterpreter {
 }
 
 extension JinjaValue {
-    var isString: Bool { if case .string = self { return true }; return false }
+    var isString: Bool {
+        if case .string = self { return true }
+        return false
+    }
     var isNoneOrUndefined: Bool {
         switch self {
         case .none, .undefined: return true

@@ -14,7 +14,9 @@ extension JinjaInterpreter {
         }
     }
 
-    private func bound(_ name: String, _ f: @escaping ([JinjaValue], [(String, JinjaValue)]) throws -> JinjaValue) -> JinjaValue {
+    private func bound(_ name: String, _ f: @escaping ([JinjaValue], [(String, JinjaValue)]) throws -> JinjaValue)
+        -> JinjaValue
+    {
         .callable(JinjaCallable(name: name, call: f))
     }
 
@@ -62,7 +64,9 @@ extension JinjaInterpreter {
             case "startswith", "endswith":
                 return bound(name) { [unowned self] args, _ in
                     var options: [String] = []
-                    if case .array(let a)? = args.first { options = try a.map(self.text) } else {
+                    if case .array(let a)? = args.first {
+                        options = try a.map(self.text)
+                    } else {
                         options = [try args.first.map(self.text) ?? ""]
                     }
                     return .bool(options.contains { name == "startswith" ? s.hasPrefix($0) : s.hasSuffix($0) })
@@ -102,7 +106,9 @@ extension JinjaInterpreter {
                 }
             case "find":
                 return bound(name) { [unowned self] args, _ in
-                    guard let needle = try args.first.map(self.text), let r = s.range(of: needle) else { return .int(-1) }
+                    guard let needle = try args.first.map(self.text), let r = s.range(of: needle) else {
+                        return .int(-1)
+                    }
                     return .int(s.distance(from: s.startIndex, to: r.lowerBound))
                 }
             case "count":
@@ -151,7 +157,9 @@ extension JinjaInterpreter {
     }
 
     /// Applies a `|filter`.
-    func applyFilter(_ name: String, _ v: JinjaValue, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws -> JinjaValue {
+    func applyFilter(_ name: String, _ v: JinjaValue, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)]) throws
+        -> JinjaValue
+    {
         func kw(_ key: String, _ position: Int) -> JinjaValue? {
             kwargs.first { $0.0 == key }?.1 ?? (position < args.count ? args[position] : nil)
         }
@@ -237,20 +245,30 @@ extension JinjaInterpreter {
             let testArgs = Array(args.dropFirst(byAttribute ? 1 : 0))
             let testName = try testArgs.first.map(text)
             let keep = name.hasPrefix("select")
-            return .array(try items.filter { item in
-                try budget.spend()
-                let subject = byAttribute ? try attribute(item, attr) : item
-                let passed = try testName.map { try applyTest($0, subject, Array(testArgs.dropFirst())) } ?? subject.truthy
-                return passed == keep
-            })
+            return .array(
+                try items.filter { item in
+                    try budget.spend()
+                    let subject = byAttribute ? try attribute(item, attr) : item
+                    let passed =
+                        try testName.map { try applyTest($0, subject, Array(testArgs.dropFirst())) } ?? subject.truthy
+                    return passed == keep
+                })
         case "map":
             guard let items = try listItems(v) else { return .array([]) }
             if let attr = kwargs.first(where: { $0.0 == "attribute" })?.1 {
                 let key = try text(attr)
-                return .array(try items.map { try budget.spend(); return try attribute($0, key) })
+                return .array(
+                    try items.map {
+                        try budget.spend()
+                        return try attribute($0, key)
+                    })
             }
             guard let filterName = try args.first.map(text) else { throw fail("map needs a filter name or attribute=") }
-            return .array(try items.map { try budget.spend(); return try applyFilter(filterName, $0, Array(args.dropFirst()), []) })
+            return .array(
+                try items.map {
+                    try budget.spend()
+                    return try applyFilter(filterName, $0, Array(args.dropFirst()), [])
+                })
         case "unique":
             guard let items = try listItems(v) else { return v }
             var out: [JinjaValue] = []
@@ -267,12 +285,17 @@ extension JinjaInterpreter {
             let (total, o2) = source.addingReportingOverflow(pads)
             try checkBytes(o1 || o2 ? .max : total)
             let pad = String(repeating: " ", count: width)
-            return .string(lines.enumerated().map { k, l in
-                (k == 0 && !first) || (l.isEmpty && !blank) ? l : pad + l
-            }.joined(separator: "\n"))
+            return .string(
+                lines.enumerated().map { k, l in
+                    (k == 0 && !first) || (l.isEmpty && !blank) ? l : pad + l
+                }.joined(separator: "\n"))
         case "round":
             let digits: Int
-            if case .int(let p)? = kw("precision", 0)?.arithmetic { digits = min(max(p, -400), 400) } else { digits = 0 }
+            if case .int(let p)? = kw("precision", 0)?.arithmetic {
+                digits = min(max(p, -400), 400)
+            } else {
+                digits = 0
+            }
             guard let x = v.number else { return v }
             let m = pow(10.0, Double(digits))
             guard m.isFinite, m != 0, (x * m).isFinite else { return .double(x) }
@@ -315,21 +338,40 @@ extension JinjaInterpreter {
         switch name {
         case "defined": return !v.isUndefined
         case "undefined": return v.isUndefined
-        case "none": if case .none = v { return true }; return false
+        case "none":
+            if case .none = v { return true }
+            return false
         case "string": return v.isString
-        case "mapping": if case .object = v { return true }; return false
+        case "mapping":
+            if case .object = v { return true }
+            return false
         case "sequence", "iterable":
             switch v {
             case .array, .range, .string, .object: return true
             default: return false
             }
-        case "number": if case .int = v { return true }; if case .double = v { return true }; return false
-        case "integer": if case .int = v { return true }; return false
-        case "float": if case .double = v { return true }; return false
-        case "boolean": if case .bool = v { return true }; return false
-        case "true": if case .bool(true) = v { return true }; return false
-        case "false": if case .bool(false) = v { return true }; return false
-        case "callable": if case .callable = v { return true }; return false
+        case "number":
+            if case .int = v { return true }
+            if case .double = v { return true }
+            return false
+        case "integer":
+            if case .int = v { return true }
+            return false
+        case "float":
+            if case .double = v { return true }
+            return false
+        case "boolean":
+            if case .bool = v { return true }
+            return false
+        case "true":
+            if case .bool(true) = v { return true }
+            return false
+        case "false":
+            if case .bool(false) = v { return true }
+            return false
+        case "callable":
+            if case .callable = v { return true }
+            return false
         case "odd", "even":
             guard case .int(let i) = v else { throw fail("test '\(name)' needs an integer") }
             return (i % 2 != 0) == (name == "odd")
@@ -347,8 +389,12 @@ extension JinjaInterpreter {
             if case .object(let o) = container { return o.values[try text(v)] != nil }
             if case .range(let r) = container, case .int(let i) = v.arithmetic { return r.contains(i) }
             return false
-        case "lower": let t = try text(v); return t == t.lowercased()
-        case "upper": let t = try text(v); return t == t.uppercased()
+        case "lower":
+            let t = try text(v)
+            return t == t.lowercased()
+        case "upper":
+            let t = try text(v)
+            return t == t.uppercased()
         default: throw fail("unknown test '\(ErrorText.clip(name))'")
         }
     }

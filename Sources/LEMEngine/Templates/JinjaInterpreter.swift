@@ -104,7 +104,7 @@ final class JinjaInterpreter {
         case .range(let r):
             try checkCount(r.count)
             try budget.spend(r.count)
-            return (0 ..< r.count).map { .int(r.item($0)) }
+            return (0..<r.count).map { .int(r.item($0)) }
         default: return nil
         }
     }
@@ -112,40 +112,47 @@ final class JinjaInterpreter {
     // MARK: Built-ins
 
     private func installBuiltins() {
-        scopes[0]["raise_exception"] = .callable(JinjaCallable(name: "raise_exception") { [unowned self] args, _ in
-            throw TemplateError.raised(message: try args.first.map(self.text) ?? "")
-        })
-        scopes[0]["namespace"] = .callable(JinjaCallable(name: "namespace") { args, kwargs in
-            var values: [String: JinjaValue] = [:]
-            if case .object(let o)? = args.first { values = o.values }
-            for (k, v) in kwargs { values[k] = v }
-            return .namespace(JinjaNamespace(values))
-        })
-        scopes[0]["range"] = .callable(JinjaCallable(name: "range") { [unowned self] args, _ in
-            let n = try args.map { v -> Int in
-                switch v {
-                case .int(let i): return i
-                case .bool(let b): return b ? 1 : 0
-                default: throw self.fail("range() expects integers, got \(v.typeName)")
-                }
-            }
-            guard (1 ... 3).contains(n.count) else { throw self.fail("range() takes 1 to 3 arguments, got \(n.count)") }
-            let (start, stop, step) = n.count == 1 ? (0, n[0], 1) : n.count == 2 ? (n[0], n[1], 1) : (n[0], n[1], n[2])
-            guard step != 0 else { throw self.fail("range() arg 3 must not be zero") }
-            guard let r = JinjaRange(start: start, stop: stop, step: step) else {
-                throw self.fail("range(\(start), \(stop), \(step)) has more items than an integer can count")
-            }
-            return .range(r)
-        })
-        if scopes[0]["strftime_now"] == nil {
-            scopes[0]["strftime_now"] = .callable(JinjaCallable(name: "strftime_now") { [unowned self] args, _ in
-                var t = time(nil)
-                var tmv = tm()
-                localtime_r(&t, &tmv)
-                var buf = [Int8](repeating: 0, count: 128)
-                let n = strftime(&buf, buf.count, try args.first.map(self.text) ?? "%Y-%m-%d", &tmv)
-                return .string(String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        scopes[0]["raise_exception"] = .callable(
+            JinjaCallable(name: "raise_exception") { [unowned self] args, _ in
+                throw TemplateError.raised(message: try args.first.map(self.text) ?? "")
             })
+        scopes[0]["namespace"] = .callable(
+            JinjaCallable(name: "namespace") { args, kwargs in
+                var values: [String: JinjaValue] = [:]
+                if case .object(let o)? = args.first { values = o.values }
+                for (k, v) in kwargs { values[k] = v }
+                return .namespace(JinjaNamespace(values))
+            })
+        scopes[0]["range"] = .callable(
+            JinjaCallable(name: "range") { [unowned self] args, _ in
+                let n = try args.map { v -> Int in
+                    switch v {
+                    case .int(let i): return i
+                    case .bool(let b): return b ? 1 : 0
+                    default: throw self.fail("range() expects integers, got \(v.typeName)")
+                    }
+                }
+                guard (1...3).contains(n.count) else {
+                    throw self.fail("range() takes 1 to 3 arguments, got \(n.count)")
+                }
+                let (start, stop, step) =
+                    n.count == 1 ? (0, n[0], 1) : n.count == 2 ? (n[0], n[1], 1) : (n[0], n[1], n[2])
+                guard step != 0 else { throw self.fail("range() arg 3 must not be zero") }
+                guard let r = JinjaRange(start: start, stop: stop, step: step) else {
+                    throw self.fail("range(\(start), \(stop), \(step)) has more items than an integer can count")
+                }
+                return .range(r)
+            })
+        if scopes[0]["strftime_now"] == nil {
+            scopes[0]["strftime_now"] = .callable(
+                JinjaCallable(name: "strftime_now") { [unowned self] args, _ in
+                    var t = time(nil)
+                    var tmv = tm()
+                    localtime_r(&t, &tmv)
+                    var buf = [Int8](repeating: 0, count: 128)
+                    let n = strftime(&buf, buf.count, try args.first.map(self.text) ?? "%Y-%m-%d", &tmv)
+                    return .string(String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                })
         }
     }
 
@@ -172,13 +179,18 @@ final class JinjaInterpreter {
             try execute(otherwise, into: &out)
         case let .forBlock(targets, iterable, condition, body, otherwise, l):
             line = l
-            try runFor(targets: targets, iterable: iterable, condition: condition, body: body, otherwise: otherwise, into: &out)
+            try runFor(
+                targets: targets, iterable: iterable, condition: condition, body: body, otherwise: otherwise, into: &out
+            )
         case let .set(target, expr, l):
             line = l
             let value = try evaluate(expr)
             switch target {
             case .names(let names):
-                if names.count == 1 { assign(names[0], value); return }
+                if names.count == 1 {
+                    assign(names[0], value)
+                    return
+                }
                 guard let items = try listItems(value), items.count == names.count else {
                     throw fail("cannot unpack \(value.typeName) into \(names.count) names")
                 }
@@ -195,9 +207,12 @@ final class JinjaInterpreter {
             try execute(body, into: &text)
             assign(name, .string(text.text))
         case let .macro(name, parameters, body, _):
-            assign(name, .callable(JinjaCallable(name: name) { [unowned self] args, kwargs in
-                try self.callMacro(name, parameters: parameters, body: body, args: args, kwargs: kwargs)
-            }))
+            assign(
+                name,
+                .callable(
+                    JinjaCallable(name: name) { [unowned self] args, kwargs in
+                        try self.callMacro(name, parameters: parameters, body: body, args: args, kwargs: kwargs)
+                    }))
         case .breakLoop: throw Control.breakLoop
         case .continueLoop: throw Control.continueLoop
         case .block(let nodes): try execute(nodes, into: &out)
@@ -205,8 +220,10 @@ final class JinjaInterpreter {
     }
 
     /// Runs a macro's body in a scope of its parameters (defaults evaluated in the caller's scope).
-    private func callMacro(_ name: String, parameters: [(String, JinjaExpr?)], body: [JinjaNode],
-                           args: [JinjaValue], kwargs: [(String, JinjaValue)]) throws -> JinjaValue {
+    private func callMacro(
+        _ name: String, parameters: [(String, JinjaExpr?)], body: [JinjaNode],
+        args: [JinjaValue], kwargs: [(String, JinjaValue)]
+    ) throws -> JinjaValue {
         guard callDepth < limits.maxCallDepth else {
             throw JinjaLimitExceeded("macro '\(name)' called recursively more than \(limits.maxCallDepth) deep")
         }
@@ -214,13 +231,21 @@ final class JinjaInterpreter {
         defer { callDepth -= 1 }
         var scope: [String: JinjaValue] = [:]
         for (k, (p, d)) in parameters.enumerated() {
-            if k < args.count { scope[p] = args[k] } else if let kw = kwargs.first(where: { $0.0 == p }) {
+            if k < args.count {
+                scope[p] = args[k]
+            } else if let kw = kwargs.first(where: { $0.0 == p }) {
                 scope[p] = kw.1
-            } else { scope[p] = try d.map { try evaluate($0) } ?? .undefined }
+            } else {
+                scope[p] = try d.map { try evaluate($0) } ?? .undefined
+            }
         }
-        let saved = scopes, savedLine = line
+        let saved = scopes
+        let savedLine = line
         scopes = [scopes[0], scope]
-        defer { scopes = saved; line = savedLine }
+        defer {
+            scopes = saved
+            line = savedLine
+        }
         var text = JinjaTextSink(limit: limits.maxBytes)
         try execute(body, into: &text)
         return .string(text.text)
@@ -246,8 +271,10 @@ final class JinjaInterpreter {
         }
     }
 
-    private func runFor(targets: [String], iterable: JinjaExpr, condition: JinjaExpr?, body: [JinjaNode],
-                        otherwise: [JinjaNode], into out: inout JinjaTextSink) throws {
+    private func runFor(
+        targets: [String], iterable: JinjaExpr, condition: JinjaExpr?, body: [JinjaNode],
+        otherwise: [JinjaNode], into out: inout JinjaTextSink
+    ) throws {
         let source = try evaluate(iterable)
         var items: LoopItems
         switch source {
@@ -261,7 +288,10 @@ final class JinjaInterpreter {
         default: throw fail("'\(source.typeName)' object is not iterable")
         }
         func bind(_ item: JinjaValue) throws {
-            if targets.count == 1 { assign(targets[0], item); return }
+            if targets.count == 1 {
+                assign(targets[0], item)
+                return
+            }
             guard let parts = try listItems(item), parts.count == targets.count else {
                 throw fail("cannot unpack \(item.typeName) into \(targets.count) loop variables")
             }
@@ -270,7 +300,7 @@ final class JinjaInterpreter {
         if let condition {
             scopes.append([:])
             var kept: [JinjaValue] = []
-            for k in 0 ..< items.count {
+            for k in 0..<items.count {
                 try budget.spend()
                 try bind(items[k])
                 if try evaluate(condition).truthy { kept.append(items[k]) }
@@ -278,9 +308,12 @@ final class JinjaInterpreter {
             scopes.removeLast()
             items = .list(kept)
         }
-        if items.count == 0 { try execute(otherwise, into: &out); return }
+        if items.count == 0 {
+            try execute(otherwise, into: &out)
+            return
+        }
         let n = items.count
-        for k in 0 ..< n {
+        for k in 0..<n {
             try budget.spend(16)
             var loop = JinjaObject()
             loop["index"] = .int(k + 1)
@@ -295,7 +328,9 @@ final class JinjaInterpreter {
             scopes.append(["loop": .object(loop)])
             defer { scopes.removeLast() }
             try bind(items[k])
-            do { try execute(body, into: &out) } catch Control.continueLoop { continue } catch Control.breakLoop { break }
+            do { try execute(body, into: &out) } catch Control.continueLoop { continue } catch Control.breakLoop {
+                break
+            }
         }
     }
 }

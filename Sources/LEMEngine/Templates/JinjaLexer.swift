@@ -20,22 +20,38 @@ enum JinjaLexer {
         var stripNextLeading = false  // set by `-%}` / `-}}` / `-#}`
         var trimNextNewline = false  // trim_blocks after `%}` / `#}`
         func flushText() {
-            if !text.isEmpty { out.append(.text(String(String.UnicodeScalarView(text)))); text.removeAll() }
+            if !text.isEmpty {
+                out.append(.text(String(String.UnicodeScalarView(text))))
+                text.removeAll()
+            }
         }
         while i < s.count {
             let isTag = s[i] == "{" && i + 1 < s.count && (s[i + 1] == "{" || s[i + 1] == "%" || s[i + 1] == "#")
             if !isTag {
                 if stripNextLeading {
-                    if s[i].properties.isWhitespace { if s[i] == "\n" { line += 1 }; i += 1; continue }
+                    if s[i].properties.isWhitespace {
+                        if s[i] == "\n" { line += 1 }
+                        i += 1
+                        continue
+                    }
                     stripNextLeading = false
                 }
                 if trimNextNewline {
                     trimNextNewline = false
-                    if s[i] == "\n" { line += 1; i += 1; continue }
-                    if s[i] == "\r" && i + 1 < s.count && s[i + 1] == "\n" { line += 1; i += 2; continue }
+                    if s[i] == "\n" {
+                        line += 1
+                        i += 1
+                        continue
+                    }
+                    if s[i] == "\r" && i + 1 < s.count && s[i + 1] == "\n" {
+                        line += 1
+                        i += 2
+                        continue
+                    }
                 }
                 if s[i] == "\n" { line += 1 }
-                text.append(s[i]); i += 1
+                text.append(s[i])
+                i += 1
                 continue
             }
             stripNextLeading = false
@@ -55,7 +71,10 @@ enum JinjaLexer {
                 while k > 0, s[k - 1] == " " || s[k - 1] == "\t" { k -= 1 }
                 if k == 0 || s[k - 1] == "\n" {
                     var n = i - k
-                    while n > 0, let last = text.last, last == " " || last == "\t" { text.removeLast(); n -= 1 }
+                    while n > 0, let last = text.last, last == " " || last == "\t" {
+                        text.removeLast()
+                        n -= 1
+                    }
                 }
             }
             flushText()
@@ -63,7 +82,10 @@ enum JinjaLexer {
             if kind == "#" {
                 // Comment: skip to `#}`.
                 var k = j
-                while k + 1 < s.count, !(s[k] == "#" && s[k + 1] == "}") { if s[k] == "\n" { line += 1 }; k += 1 }
+                while k + 1 < s.count, !(s[k] == "#" && s[k + 1] == "}") {
+                    if s[k] == "\n" { line += 1 }
+                    k += 1
+                }
                 guard k + 1 < s.count else { throw TemplateError.syntax(line: tagLine, message: "unclosed comment {#") }
                 if s[k - 1] == "-" { stripNextLeading = true } else { trimNextNewline = true }
                 i = k + 2
@@ -131,8 +153,10 @@ struct JinjaTokenizer {
     var line: Int
     var stripAfter = false
 
-    private static let operators = ["**", "//", "==", "!=", "<=", ">=", "(", ")", "[", "]", "{", "}", ",", ".", ":",
-                                    "|", "~", "+", "-", "*", "/", "%", "<", ">", "=", ";"]
+    private static let operators = [
+        "**", "//", "==", "!=", "<=", ">=", "(", ")", "[", "]", "{", "}", ",", ".", ":",
+        "|", "~", "+", "-", "*", "/", "%", "<", ">", "=", ";"
+    ]
 
     mutating func tokens(until close: Unicode.Scalar) throws -> [JinjaToken] {
         var out: [JinjaToken] = []
@@ -140,11 +164,19 @@ struct JinjaTokenizer {
         let startLine = line
         while position < s.count {
             let c = s[position]
-            if c == "\n" { line += 1; position += 1; continue }
-            if c.properties.isWhitespace { position += 1; continue }
+            if c == "\n" {
+                line += 1
+                position += 1
+                continue
+            }
+            if c.properties.isWhitespace {
+                position += 1
+                continue
+            }
             // Closing delimiter, optionally preceded by `-` or `+`.
             if (c == "-" || c == "+") && position + 2 < s.count + 1 && position + 1 < s.count
-                && s[position + 1] == close && position + 2 < s.count && s[position + 2] == "}" {
+                && s[position + 1] == close && position + 2 < s.count && s[position + 2] == "}"
+            {
                 stripAfter = c == "-"
                 position += 3
                 return out
@@ -172,7 +204,8 @@ struct JinjaTokenizer {
                 } else {
                     guard let value = Int(text) else {
                         throw TemplateError.syntax(
-                            line: line, message: "integer literal \(ErrorText.clip(text, limit: 40)) does not fit in 64 bits")
+                            line: line,
+                            message: "integer literal \(ErrorText.clip(text, limit: 40)) does not fit in 64 bits")
                     }
                     out.append(.int(value))
                 }
@@ -181,7 +214,8 @@ struct JinjaTokenizer {
             }
             if c == "_" || c.properties.isAlphabetic {
                 var k = position
-                while k < s.count, s[k] == "_" || s[k].properties.isAlphabetic || (s[k].value >= 48 && s[k].value <= 57) { k += 1 }
+                while k < s.count, s[k] == "_" || s[k].properties.isAlphabetic || (s[k].value >= 48 && s[k].value <= 57)
+                { k += 1 }
                 out.append(.name(String(String.UnicodeScalarView(s[position..<k]))))
                 position = k
                 continue
@@ -189,14 +223,17 @@ struct JinjaTokenizer {
             var matched = false
             for op in Self.operators {
                 let opScalars = Array(op.unicodeScalars)
-                if position + opScalars.count <= s.count, Array(s[position..<(position + opScalars.count)]) == opScalars {
+                if position + opScalars.count <= s.count, Array(s[position..<(position + opScalars.count)]) == opScalars
+                {
                     out.append(.op(op))
                     position += opScalars.count
                     matched = true
                     break
                 }
             }
-            if !matched { throw TemplateError.syntax(line: line, message: "unexpected character \"\(ErrorText.clip(String(c)))\"") }
+            if !matched {
+                throw TemplateError.syntax(line: line, message: "unexpected character \"\(ErrorText.clip(String(c)))\"")
+            }
         }
         throw TemplateError.syntax(line: startLine, message: "tag opened here is never closed")
     }
@@ -207,7 +244,10 @@ struct JinjaTokenizer {
         var out = String.UnicodeScalarView()
         while position < scalars.count {
             let c = scalars[position]
-            if c == quote { position += 1; return String(out) }
+            if c == quote {
+                position += 1
+                return String(out)
+            }
             if c == "\n" { line += 1 }
             if c == "\\" && position + 1 < scalars.count {
                 let e = scalars[position + 1]
@@ -223,13 +263,16 @@ struct JinjaTokenizer {
                 case "u", "x":
                     let n = e == "u" ? 4 : 2
                     guard position + n <= scalars.count,
-                          let v = UInt32(String(String.UnicodeScalarView(scalars[position..<(position + n)])), radix: 16),
-                          let u = Unicode.Scalar(v) else {
+                        let v = UInt32(String(String.UnicodeScalarView(scalars[position..<(position + n)])), radix: 16),
+                        let u = Unicode.Scalar(v)
+                    else {
                         throw TemplateError.syntax(line: line, message: "bad \\\(e) escape in string literal")
                     }
                     out.append(u)
                     position += n
-                default: out.append("\\"); out.append(e)
+                default:
+                    out.append("\\")
+                    out.append(e)
                 }
                 continue
             }

@@ -18,13 +18,16 @@ struct JinjaParser {
     static func parse(_ source: String, limits: JinjaLimits = .standard) throws -> [JinjaNode] {
         var parser = JinjaParser(pieces: try JinjaLexer.pieces(source), maxNesting: limits.maxNesting)
         let (nodes, end) = try parser.parseNodes(until: [])
-        if let end { throw TemplateError.syntax(line: end.line, message: "unexpected {% \(ErrorText.clip(end.keyword)) %}") }
+        if let end {
+            throw TemplateError.syntax(line: end.line, message: "unexpected {% \(ErrorText.clip(end.keyword)) %}")
+        }
         return nodes
     }
 
     /// Parses nodes until a statement whose keyword is in `terminators` (returned with its tokens).
     private mutating func parseNodes(until terminators: Set<String>) throws
-        -> ([JinjaNode], (keyword: String, tokens: [JinjaToken], line: Int)?) {
+        -> ([JinjaNode], (keyword: String, tokens: [JinjaToken], line: Int)?)
+    {
         var nodes: [JinjaNode] = []
         while index < pieces.count {
             let piece = pieces[index]
@@ -50,7 +53,8 @@ struct JinjaParser {
             }
         }
         if !terminators.isEmpty {
-            throw TemplateError.syntax(line: lastLine, message: "missing {% \(terminators.sorted().joined(separator: " / ")) %}")
+            throw TemplateError.syntax(
+                line: lastLine, message: "missing {% \(terminators.sorted().joined(separator: " / ")) %}")
         }
         return (nodes, nil)
     }
@@ -102,8 +106,9 @@ struct JinjaParser {
             let (body, end) = try parseNodes(until: ["else", "endfor"])
             var otherwise: [JinjaNode] = []
             if end?.keyword == "else" { otherwise = try parseNodes(until: ["endfor"]).0 }
-            return .forBlock(targets: targets, iterable: iterable, condition: condition, body: body,
-                             otherwise: otherwise, line: line)
+            return .forBlock(
+                targets: targets, iterable: iterable, condition: condition, body: body,
+                otherwise: otherwise, line: line)
         case "set":
             let first = try e.name()
             if e.accept(.op(".")) {
@@ -116,7 +121,9 @@ struct JinjaParser {
             var names = [first]
             while e.accept(.op(",")) { names.append(try e.name()) }
             if e.atEnd {
-                guard names.count == 1 else { throw TemplateError.syntax(line: line, message: "block set takes one name") }
+                guard names.count == 1 else {
+                    throw TemplateError.syntax(line: line, message: "block set takes one name")
+                }
                 let (body, _) = try parseNodes(until: ["endset"])
                 return .setBlock(first, body, line: line)
             }
@@ -180,7 +187,10 @@ struct ExprParser {
     var peek: JinjaToken? { i < tokens.count ? tokens[i] : nil }
 
     mutating func accept(_ t: JinjaToken) -> Bool {
-        if peek == t { i += 1; return true }
+        if peek == t {
+            i += 1
+            return true
+        }
         return false
     }
 
@@ -193,7 +203,9 @@ struct ExprParser {
     }
 
     mutating func name() throws -> String {
-        guard case .name(let n)? = peek else { throw error("expected a name, found \(peek.map(describe) ?? "end of tag")") }
+        guard case .name(let n)? = peek else {
+            throw error("expected a name, found \(peek.map(describe) ?? "end of tag")")
+        }
         i += 1
         return n
     }
@@ -215,7 +227,10 @@ struct ExprParser {
         let first = try parseExpression()
         guard peek == .op(",") else { return first }
         var items = [first]
-        while accept(.op(",")) { if atEnd { break }; items.append(try parseExpression()) }
+        while accept(.op(",")) {
+            if atEnd { break }
+            items.append(try parseExpression())
+        }
         return .list(items)
     }
 
@@ -235,7 +250,10 @@ struct ExprParser {
         let saved = nesting
         defer { nesting = saved }
         var left = try parseAnd()
-        while accept(.name("or")) { try deeper(); left = .binary("or", left, try parseAnd()) }
+        while accept(.name("or")) {
+            try deeper()
+            left = .binary("or", left, try parseAnd())
+        }
         return left
     }
 
@@ -243,7 +261,10 @@ struct ExprParser {
         let saved = nesting
         defer { nesting = saved }
         var left = try parseNot()
-        while accept(.name("and")) { try deeper(); left = .binary("and", left, try parseNot()) }
+        while accept(.name("and")) {
+            try deeper()
+            left = .binary("and", left, try parseNot())
+        }
         return left
     }
 
@@ -295,7 +316,10 @@ struct ExprParser {
         let saved = nesting
         defer { nesting = saved }
         var left = try parseMath2()
-        while accept(.op("~")) { try deeper(); left = .binary("~", left, try parseMath2()) }
+        while accept(.op("~")) {
+            try deeper()
+            left = .binary("~", left, try parseMath2())
+        }
         return left
     }
 
@@ -315,15 +339,24 @@ struct ExprParser {
         let saved = nesting
         defer { nesting = saved }
         var left = try parseUnary()
-        while accept(.op("**")) { try deeper(); left = .binary("**", left, try parseUnary()) }
+        while accept(.op("**")) {
+            try deeper()
+            left = .binary("**", left, try parseUnary())
+        }
         return left
     }
 
     private mutating func parseUnary() throws -> JinjaExpr {
         let saved = nesting
         defer { nesting = saved }
-        if accept(.op("-")) { try deeper(); return .unary("-", try parseUnary()) }
-        if accept(.op("+")) { try deeper(); return try parseUnary() }
+        if accept(.op("-")) {
+            try deeper()
+            return .unary("-", try parseUnary())
+        }
+        if accept(.op("+")) {
+            try deeper()
+            return try parseUnary()
+        }
         var node = try parsePrimary()
         node = try parsePostfix(node)
         return try parseFilterExpr(node)
@@ -334,7 +367,10 @@ struct ExprParser {
         i += 1
         switch t {
         case .string(var s):
-            while case .string(let more)? = peek { s += more; i += 1 }  // adjacent literals concatenate
+            while case .string(let more)? = peek {
+                s += more
+                i += 1
+            }  // adjacent literals concatenate
             return .string(s)
         case .int(let v): return .int(v)
         case .float(let v): return .float(v)
@@ -354,7 +390,10 @@ struct ExprParser {
             var items: [JinjaExpr] = []
             while !accept(.op("]")) {
                 items.append(try parseExpression())
-                if !accept(.op(",")) { try expect(.op("]")); break }
+                if !accept(.op(",")) {
+                    try expect(.op("]"))
+                    break
+                }
             }
             return .list(items)
         case .op("{"):
@@ -363,7 +402,10 @@ struct ExprParser {
                 let k = try parseExpression()
                 try expect(.op(":"))
                 pairs.append((k, try parseExpression()))
-                if !accept(.op(",")) { try expect(.op("}")); break }
+                if !accept(.op(",")) {
+                    try expect(.op("}"))
+                    break
+                }
             }
             return .dict(pairs)
         default:
@@ -378,7 +420,11 @@ struct ExprParser {
         while true {
             if peek == .op(".") || peek == .op("[") || peek == .op("(") { try deeper() }
             if accept(.op(".")) {
-                if case .int(let k)? = peek { i += 1; node = .index(node, .int(k)); continue }
+                if case .int(let k)? = peek {
+                    i += 1
+                    node = .index(node, .int(k))
+                    continue
+                }
                 node = .attribute(node, try name())
             } else if accept(.op("[")) {
                 node = try parseSubscript(node)
@@ -395,8 +441,16 @@ struct ExprParser {
         var current: JinjaExpr?
         var sawColon = false
         while true {
-            if accept(.op("]")) { parts.append(current); break }
-            if accept(.op(":")) { parts.append(current); current = nil; sawColon = true; continue }
+            if accept(.op("]")) {
+                parts.append(current)
+                break
+            }
+            if accept(.op(":")) {
+                parts.append(current)
+                current = nil
+                sawColon = true
+                continue
+            }
             current = try parseExpression()
         }
         if !sawColon {
@@ -418,7 +472,10 @@ struct ExprParser {
             } else {
                 args.append(try parseExpression())
             }
-            if !accept(.op(",")) { try expect(.op(")")); break }
+            if !accept(.op(",")) {
+                try expect(.op(")"))
+                break
+            }
         }
         return (args, kwargs)
     }
@@ -436,7 +493,8 @@ struct ExprParser {
             if peek == .op("|") || peek == .name("is") || peek == .op("(") { try deeper() }
             if accept(.op("|")) {
                 let filterName = try name()
-                var args: [JinjaExpr] = [], kwargs: [(String, JinjaExpr)] = []
+                var args: [JinjaExpr] = []
+                var kwargs: [(String, JinjaExpr)] = []
                 if peek == .op("(") { (args, kwargs) = try parseArguments() }
                 node = .filter(node, name: filterName, args: args, kwargs: kwargs)
             } else if accept(.name("is")) {

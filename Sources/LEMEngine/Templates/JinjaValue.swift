@@ -1,5 +1,5 @@
-import LEMCore
 import Foundation
+import LEMCore
 import LEMFormats
 
 /// A runtime value of the Jinja interpreter (Python semantics where chat templates rely on them).
@@ -32,7 +32,10 @@ enum JinjaValue {
         }
     }
 
-    var isUndefined: Bool { if case .undefined = self { return true }; return false }
+    var isUndefined: Bool {
+        if case .undefined = self { return true }
+        return false
+    }
 
     /// Appends the text `{{ }}` prints (Python `str`) to `out`.
     func writeDisplay(to out: inout JinjaTextSink) throws(JinjaLimitExceeded) {
@@ -125,7 +128,10 @@ enum JinjaValue {
         case .double(let d): try out.append(JinjaValue.formatDouble(d))
         case .string(let s): try out.append(JSONText.quote(s))
         case .array(let a):
-            if a.isEmpty { try out.append("[]"); return }
+            if a.isEmpty {
+                try out.append("[]")
+                return
+            }
             try out.append("[")
             for (k, item) in a.enumerated() {
                 if k > 0 { try out.append(indent == nil ? ", " : ",") }
@@ -135,7 +141,10 @@ enum JinjaValue {
             try newline(level)
             try out.append("]")
         case .object(let o):
-            if o.keys.isEmpty { try out.append("{}"); return }
+            if o.keys.isEmpty {
+                try out.append("{}")
+                return
+            }
             try out.append("{")
             for (k, key) in o.keys.enumerated() {
                 if k > 0 { try out.append(indent == nil ? ", " : ",") }
@@ -267,8 +276,11 @@ struct JinjaRange: Equatable, CustomStringConvertible {
         self.stop = stop
         self.step = step
         // The distance between two Ints always fits a UInt.
-        let span: UInt, stride = step.magnitude
-        if step > 0 { span = start < stop ? UInt(bitPattern: stop &- start) : 0 } else {
+        let span: UInt
+        let stride = step.magnitude
+        if step > 0 {
+            span = start < stop ? UInt(bitPattern: stop &- start) : 0
+        } else {
             span = start > stop ? UInt(bitPattern: start &- stop) : 0
         }
         let n = span == 0 ? 0 : (span - 1) / stride + 1

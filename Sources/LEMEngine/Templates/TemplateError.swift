@@ -17,7 +17,8 @@ public enum TemplateError: Error, CustomStringConvertible, Sendable, Equatable {
     /// with control characters escaped.
     public var description: String {
         switch self {
-        case let .syntax(line, message): return ErrorText.bounded("chat template line \(line): syntax error: \(message)")
+        case let .syntax(line, message):
+            return ErrorText.bounded("chat template line \(line): syntax error: \(message)")
         case let .runtime(line, message): return ErrorText.bounded("chat template line \(line): \(message)")
         case let .raised(message): return ErrorText.bounded("chat template raised an exception: \(message)")
         case let .missing(path): return ErrorText.bounded("\(path): no chat template found")

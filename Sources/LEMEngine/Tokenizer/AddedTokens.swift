@@ -16,8 +16,10 @@ public struct AddedToken: Sendable, Equatable {
     public var singleWord: Bool = false
 
     /// Creates an added token.
-    public init(id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
-                normalized: Bool = false, singleWord: Bool = false) {
+    public init(
+        id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
+        normalized: Bool = false, singleWord: Bool = false
+    ) {
         self.id = id
         self.content = content
         self.special = special
@@ -48,7 +50,8 @@ struct AddedTokenMatcher: Sendable {
                 if let child = children[node][s.value] {
                     node = Int(child)
                 } else {
-                    children.append([:]); terminal.append(-1)
+                    children.append([:])
+                    terminal.append(-1)
                     children[node][s.value] = Int32(children.count - 1)
                     node = children.count - 1
                 }
@@ -73,23 +76,35 @@ struct AddedTokenMatcher: Sendable {
         let n = text.count
         let root = children[0]
         while i < n {
-            guard var node = root[text[i].value].map(Int.init) else { i += 1; continue }
-            var best = -1, bestEnd = -1
+            guard var node = root[text[i].value].map(Int.init) else {
+                i += 1
+                continue
+            }
+            var best = -1
+            var bestEnd = -1
             var j = i + 1
             while true {
                 if terminal[node] >= 0 {
                     let token = tokens[Int(terminal[node])]
-                    let boundaryOK = !token.singleWord
+                    let boundaryOK =
+                        !token.singleWord
                         || ((i == 0 || !Self.isWordScalar(text[i - 1])) && (j == n || !Self.isWordScalar(text[j])))
-                    if boundaryOK { best = Int(terminal[node]); bestEnd = j }
+                    if boundaryOK {
+                        best = Int(terminal[node])
+                        bestEnd = j
+                    }
                 }
                 guard j < n, let child = children[node][text[j].value] else { break }
                 node = Int(child)
                 j += 1
             }
-            guard best >= 0 else { i += 1; continue }
+            guard best >= 0 else {
+                i += 1
+                continue
+            }
             let token = tokens[best]
-            var start = i, end = bestEnd
+            var start = i
+            var end = bestEnd
             if token.lstrip { while start > textStart, text[start - 1].properties.isWhitespace { start -= 1 } }
             if token.rstrip { while end < n, text[end].properties.isWhitespace { end += 1 } }
             if start > textStart { segments.append(.text(textStart..<start)) }

@@ -38,8 +38,10 @@ public struct BPEModel: Sendable {
     public let metaspaceBlockers: Set<UInt32>
 
     /// Builds a model from its vocabulary and merge source.
-    public init(vocab: [PieceKey: Int], pieces: [String], merges: MergeSource, byteFallback: Bool,
-                unknownId: Int?, fuseUnknown: Bool, ignoreMerges: Bool) {
+    public init(
+        vocab: [PieceKey: Int], pieces: [String], merges: MergeSource, byteFallback: Bool,
+        unknownId: Int?, fuseUnknown: Bool, ignoreMerges: Bool
+    ) {
         self.vocab = vocab
         self.pieces = pieces
         self.merges = merges
@@ -76,7 +78,10 @@ public struct BPEModel: Sendable {
 
     /// Encodes one pre-tokenized word given as byte-level stand-in bytes (GPT-2 style vocabularies).
     public func encodeByteLevel(_ bytes: ArraySlice<UInt8>, into out: inout [Int]) {
-        if ignoreMerges, let id = vocab[PieceKey(ByteLevel.encode(bytes))] { out.append(id); return }
+        if ignoreMerges, let id = vocab[PieceKey(ByteLevel.encode(bytes))] {
+            out.append(id)
+            return
+        }
         var symbols: [Int] = []
         symbols.reserveCapacity(bytes.count)
         for b in bytes {
@@ -92,12 +97,19 @@ public struct BPEModel: Sendable {
         if ignoreMerges {
             var view = String.UnicodeScalarView()
             view.append(contentsOf: word)
-            if let id = vocab[PieceKey(String(view))] { out.append(id); return }
+            if let id = vocab[PieceKey(String(view))] {
+                out.append(id)
+                return
+            }
         }
         var symbols: [Int] = []
         symbols.reserveCapacity(word.count)
         for s in word {
-            if let id = scalarIds[s.value] { symbols.append(id) } else { appendUnknown(bytes: Array(String(s).utf8), into: &symbols) }
+            if let id = scalarIds[s.value] {
+                symbols.append(id)
+            } else {
+                appendUnknown(bytes: Array(String(s).utf8), into: &symbols)
+            }
         }
         merge(&symbols)
         out.append(contentsOf: symbols)
@@ -157,13 +169,18 @@ public struct BPEModel: Sendable {
             alive[j] = false
             next[i] = next[j]
             if next[j] < n { prev[next[j]] = i }
-            if prev[i] >= 0, let p = lookup(symbols[prev[i]], symbols[i]) { heap.push(rank: p.rank, pos: prev[i], id: p.id) }
+            if prev[i] >= 0, let p = lookup(symbols[prev[i]], symbols[i]) {
+                heap.push(rank: p.rank, pos: prev[i], id: p.id)
+            }
             if next[i] < n, let q = lookup(symbols[i], symbols[next[i]]) { heap.push(rank: q.rank, pos: i, id: q.id) }
         }
         var out: [Int] = []
         out.reserveCapacity(n)
         var i = 0
-        while i < n { out.append(symbols[i]); i = next[i] }
+        while i < n {
+            out.append(symbols[i])
+            i = next[i]
+        }
         symbols = out
     }
 }
@@ -176,24 +193,36 @@ extension BPEModel {
         var ranks = [UInt32](repeating: .max, count: max(symbols.count - 1, 0))  // (n-1) rank of pair i, i+1
         var merged = [Int](repeating: -1, count: ranks.count)  // (n-1) id the pair merges into
         for i in 0..<ranks.count {
-            if let m = lookup(symbols[i], symbols[i + 1]) { ranks[i] = m.rank; merged[i] = m.id }
+            if let m = lookup(symbols[i], symbols[i + 1]) {
+                ranks[i] = m.rank
+                merged[i] = m.id
+            }
         }
         while symbols.count > 1 {
             var best = -1
             var bestRank = UInt32.max
-            for i in 0..<ranks.count where ranks[i] < bestRank { bestRank = ranks[i]; best = i }
+            for i in 0..<ranks.count where ranks[i] < bestRank {
+                bestRank = ranks[i]
+                best = i
+            }
             guard best >= 0 else { return }
             symbols[best] = merged[best]
             symbols.remove(at: best + 1)
             ranks.remove(at: best)
             merged.remove(at: best)
             if best > 0 {
-                if let m = lookup(symbols[best - 1], symbols[best]) { ranks[best - 1] = m.rank; merged[best - 1] = m.id } else {
+                if let m = lookup(symbols[best - 1], symbols[best]) {
+                    ranks[best - 1] = m.rank
+                    merged[best - 1] = m.id
+                } else {
                     ranks[best - 1] = .max
                 }
             }
             if best < ranks.count {
-                if let m = lookup(symbols[best], symbols[best + 1]) { ranks[best] = m.rank; merged[best] = m.id } else {
+                if let m = lookup(symbols[best], symbols[best + 1]) {
+                    ranks[best] = m.rank
+                    merged[best] = m.id
+                } else {
                     ranks[best] = .max
                 }
             }
@@ -228,7 +257,8 @@ struct MergeHeap {
         while c > 0 {
             let p = (c - 1) / 2
             if keys[p] <= keys[c] { break }
-            keys.swapAt(p, c); ids.swapAt(p, c)
+            keys.swapAt(p, c)
+            ids.swapAt(p, c)
             c = p
         }
     }
@@ -237,17 +267,21 @@ struct MergeHeap {
         guard let key = keys.first else { return nil }
         let id = ids[0]
         let last = keys.count - 1
-        keys.swapAt(0, last); ids.swapAt(0, last)
-        keys.removeLast(); ids.removeLast()
+        keys.swapAt(0, last)
+        ids.swapAt(0, last)
+        keys.removeLast()
+        ids.removeLast()
         var p = 0
         let n = keys.count
         while true {
-            let l = 2 * p + 1, r = l + 1
+            let l = 2 * p + 1
+            let r = l + 1
             var m = p
             if l < n && keys[l] < keys[m] { m = l }
             if r < n && keys[r] < keys[m] { m = r }
             if m == p { break }
-            keys.swapAt(p, m); ids.swapAt(p, m)
+            keys.swapAt(p, m)
+            ids.swapAt(p, m)
             p = m
         }
         return (UInt32(key >> 32), Int(key & 0xFFFF_FFFF), id)

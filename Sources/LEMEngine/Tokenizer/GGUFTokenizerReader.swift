@@ -20,7 +20,8 @@ enum GGUFTokenizerReader {
             throw TokenizerError.invalidFile(path: path, reason: "missing tokenizer.ggml.model metadata")
         }
         guard let tokens = file.stringArray("tokenizer.ggml.tokens") else {
-            throw TokenizerError.invalidFile(path: path, reason: "missing tokenizer.ggml.tokens metadata (expected an array of strings)")
+            throw TokenizerError.invalidFile(
+                path: path, reason: "missing tokenizer.ggml.tokens metadata (expected an array of strings)")
         }
         var v = GGUFTokenizerValues(model: model, tokens: tokens)
         v.pre = file.string("tokenizer.ggml.pre")

@@ -33,7 +33,9 @@ public enum SplitBehavior: String, Sendable {
             for (r, isMatch) in segments {
                 if isMatch && !previousMatch, let last = out.last {
                     out[out.count - 1] = last.lowerBound..<r.upperBound
-                } else { out.append(r) }
+                } else {
+                    out.append(r)
+                }
                 previousMatch = isMatch
             }
         case .mergedWithNext:
@@ -41,7 +43,9 @@ public enum SplitBehavior: String, Sendable {
             for (r, isMatch) in segments.reversed() {
                 if isMatch && !previousMatch, let last = out.last {
                     out[out.count - 1] = r.lowerBound..<last.upperBound
-                } else { out.append(r) }
+                } else {
+                    out.append(r)
+                }
                 previousMatch = isMatch
             }
             out.reverse()
@@ -50,7 +54,9 @@ public enum SplitBehavior: String, Sendable {
             for (r, isMatch) in segments {
                 if isMatch == previousMatch, let last = out.last {
                     out[out.count - 1] = last.lowerBound..<r.upperBound
-                } else { out.append(r) }
+                } else {
+                    out.append(r)
+                }
                 previousMatch = isMatch
             }
         }
@@ -103,7 +109,10 @@ public indirect enum PreTokenizer: Sendable {
         case let .splitPattern(pattern, behavior, invert):
             var ranges: [Range<Int>] = []
             var start = 0
-            for end in pattern.matchEnds(word.scalars) { ranges.append(start..<end); start = end }
+            for end in pattern.matchEnds(word.scalars) {
+                ranges.append(start..<end)
+                start = end
+            }
             return behavior.apply(word, matches: ranges, invert: invert)
         case let .splitString(literal, behavior, invert):
             let needle = Array(literal.unicodeScalars)
@@ -115,8 +124,11 @@ public indirect enum PreTokenizer: Sendable {
             let s = word.scalars
             while i + needle.count <= s.count {
                 if s[i] == needle[0] && Array(s[i..<(i + needle.count)]) == needle {
-                    ranges.append(i..<(i + needle.count)); i += needle.count
-                } else { i += 1 }
+                    ranges.append(i..<(i + needle.count))
+                    i += needle.count
+                } else {
+                    i += 1
+                }
             }
             return behavior.apply(word, matches: ranges, invert: invert)
         case let .metaspace(replacement, scheme, split):
@@ -132,7 +144,9 @@ public indirect enum PreTokenizer: Sendable {
             for (i, s) in word.scalars.enumerated() where SplitPattern.charClass(s) == .number {
                 if !individual, let last = ranges.last, last.upperBound == i {
                     ranges[ranges.count - 1] = last.lowerBound..<(i + 1)
-                } else { ranges.append(i..<(i + 1)) }
+                } else {
+                    ranges.append(i..<(i + 1))
+                }
             }
             return SplitBehavior.isolated.apply(word, matches: ranges, invert: false)
         case .whitespaceSplit:
@@ -151,8 +165,9 @@ public indirect enum PreTokenizer: Sendable {
         }
         switch type {
         case "ByteLevel":
-            return .byteLevel(addPrefixSpace: obj["add_prefix_space"]?.bool ?? false,
-                              useRegex: obj["use_regex"]?.bool ?? true)
+            return .byteLevel(
+                addPrefixSpace: obj["add_prefix_space"]?.bool ?? false,
+                useRegex: obj["use_regex"]?.bool ?? true)
         case "Split":
             let behaviorName = obj["behavior"]?.string ?? "Isolated"
             guard let behavior = SplitBehavior(rawValue: behaviorName) else {
@@ -168,11 +183,14 @@ public indirect enum PreTokenizer: Sendable {
                 }
                 return .splitPattern(known, behavior, invert: invert)
             }
-            throw TokenizerError.invalidFile(path: path, reason: "pre_tokenizer Split: expected pattern.String or pattern.Regex")
+            throw TokenizerError.invalidFile(
+                path: path, reason: "pre_tokenizer Split: expected pattern.String or pattern.Regex")
         case "Metaspace":
             let replacement = obj["replacement"]?.string?.unicodeScalars.first ?? "\u{2581}"
             var scheme = obj["prepend_scheme"]?.string ?? "always"
-            if let add = obj["add_prefix_space"]?.bool, obj["prepend_scheme"] == nil { scheme = add ? "always" : "never" }
+            if let add = obj["add_prefix_space"]?.bool, obj["prepend_scheme"] == nil {
+                scheme = add ? "always" : "never"
+            }
             return .metaspace(replacement: replacement, prependScheme: scheme, split: obj["split"]?.bool ?? true)
         case "Digits": return .digits(individual: obj["individual_digits"]?.bool ?? false)
         case "WhitespaceSplit": return .whitespaceSplit

@@ -42,11 +42,13 @@ public struct StreamingDetokenizer: Sendable {
 
     /// The part of `text` after `prefix` (by UTF-8 bytes, falling back to scalars on mismatch).
     private static func suffix(of text: String, after prefix: String) -> String {
-        let t = Array(text.utf8), p = Array(prefix.utf8)
+        let t = Array(text.utf8)
+        let p = Array(prefix.utf8)
         if t.count >= p.count, Array(t[..<p.count]) == p {
             return String(decoding: t[p.count...], as: UTF8.self)
         }
-        let ts = Array(text.unicodeScalars), ps = Array(prefix.unicodeScalars)
+        let ts = Array(text.unicodeScalars)
+        let ps = Array(prefix.unicodeScalars)
         var k = 0
         while k < ts.count, k < ps.count, ts[k] == ps[k] { k += 1 }
         return String(String.UnicodeScalarView(ts[k...]))

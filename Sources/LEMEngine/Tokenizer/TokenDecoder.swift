@@ -40,7 +40,12 @@ public indirect enum TokenDecoder: Sendable {
                 pending.removeAll()
             }
             for p in pieces {
-                if let byte = TokenDecoder.byteValue(p) { pending.append(byte) } else { flush(); out.append(p) }
+                if let byte = TokenDecoder.byteValue(p) {
+                    pending.append(byte)
+                } else {
+                    flush()
+                    out.append(p)
+                }
             }
             flush()
             return out
@@ -49,9 +54,15 @@ public indirect enum TokenDecoder: Sendable {
             return pieces.map { piece in
                 var chars = Substring(piece).unicodeScalars[...]
                 var n = 0
-                while n < start, chars.first == content { chars.removeFirst(); n += 1 }
+                while n < start, chars.first == content {
+                    chars.removeFirst()
+                    n += 1
+                }
                 n = 0
-                while n < stop, chars.last == content { chars.removeLast(); n += 1 }
+                while n < stop, chars.last == content {
+                    chars.removeLast()
+                    n += 1
+                }
                 return String(String.UnicodeScalarView(chars))
             }
         case let .metaspace(replacement, scheme):
@@ -92,7 +103,9 @@ public indirect enum TokenDecoder: Sendable {
         case "Metaspace":
             let replacement = obj["replacement"]?.string?.unicodeScalars.first ?? "\u{2581}"
             var scheme = obj["prepend_scheme"]?.string ?? "always"
-            if let add = obj["add_prefix_space"]?.bool, obj["prepend_scheme"] == nil { scheme = add ? "always" : "never" }
+            if let add = obj["add_prefix_space"]?.bool, obj["prepend_scheme"] == nil {
+                scheme = add ? "always" : "never"
+            }
             return .metaspace(replacement: replacement, prependScheme: scheme)
         case "Sequence":
             let list = obj["decoders"]?.array ?? []

@@ -47,7 +47,7 @@ extension Tokenizer {
     public init(gguf v: GGUFTokenizerValues, path: String = "<gguf>") throws {
         let count = v.tokens.count
         for (key, id) in [("bos_token_id", v.bosId), ("eos_token_id", v.eosId), ("unknown_token_id", v.unknownId)] {
-            if let id, !(0 ..< count).contains(id) {
+            if let id, !(0..<count).contains(id) {
                 throw TokenizerError.invalidFile(
                     path: path, reason: "tokenizer.ggml.\(key) is \(id), outside the vocabulary of \(count) tokens")
             }
@@ -57,7 +57,8 @@ extension Tokenizer {
         for (id, piece) in v.tokens.enumerated() where vocab[PieceKey(piece)] == nil { vocab[PieceKey(piece)] = id }
         let types = v.tokenTypes ?? []
         if !types.isEmpty && types.count != count {
-            throw TokenizerError.invalidFile(path: path, reason: "tokenizer.ggml.token_type has \(types.count) entries, expected \(count)")
+            throw TokenizerError.invalidFile(
+                path: path, reason: "tokenizer.ggml.token_type has \(types.count) entries, expected \(count)")
         }
         var added: [AddedToken] = []
         for (id, type) in types.enumerated() where type == 3 || type == 4 {
@@ -67,14 +68,17 @@ extension Tokenizer {
         let normalizer: Normalizer?
         let preTokenizer: PreTokenizer?
         let decoder: TokenDecoder?
-        var prefix: [Int] = [], suffix: [Int] = []
+        var prefix: [Int] = []
+        var suffix: [Int] = []
         switch v.model {
         case "llama":
             guard let scores = v.scores, scores.count == count else {
-                throw TokenizerError.invalidFile(path: path, reason: "tokenizer.ggml.scores: expected \(count) scores for a llama vocabulary")
+                throw TokenizerError.invalidFile(
+                    path: path, reason: "tokenizer.ggml.scores: expected \(count) scores for a llama vocabulary")
             }
-            model = BPEModel(vocab: vocab, pieces: v.tokens, merges: .scores(BPEModel.scoreRanks(scores)),
-                             byteFallback: true, unknownId: v.unknownId, fuseUnknown: true, ignoreMerges: false)
+            model = BPEModel(
+                vocab: vocab, pieces: v.tokens, merges: .scores(BPEModel.scoreRanks(scores)),
+                byteFallback: true, unknownId: v.unknownId, fuseUnknown: true, ignoreMerges: false)
             var steps: [Normalizer] = []
             if v.addSpacePrefix ?? true { steps.append(.prepend("\u{2581}")) }
             steps.append(.replace(pattern: " ", content: "\u{2581}"))
@@ -86,12 +90,14 @@ extension Tokenizer {
             if v.addBos ?? true, let bos = v.bosId { prefix = [bos] }
         case "gpt2":
             guard let merges = v.merges else {
-                throw TokenizerError.invalidFile(path: path, reason: "tokenizer.ggml.merges: missing for a gpt2 vocabulary")
+                throw TokenizerError.invalidFile(
+                    path: path, reason: "tokenizer.ggml.merges: missing for a gpt2 vocabulary")
             }
             let pairs = try merges.enumerated().map { try Tokenizer.splitMerge($1, rank: $0, path: path) }
             let table = try Tokenizer.mergeTable(pairs, vocab: vocab, path: path, key: "tokenizer.ggml.merges")
-            model = BPEModel(vocab: vocab, pieces: v.tokens, merges: .ranked(table), byteFallback: false,
-                             unknownId: v.unknownId, fuseUnknown: false, ignoreMerges: false)
+            model = BPEModel(
+                vocab: vocab, pieces: v.tokens, merges: .ranked(table), byteFallback: false,
+                unknownId: v.unknownId, fuseUnknown: false, ignoreMerges: false)
             normalizer = v.pre == "qwen2" ? .nfc : nil
             preTokenizer = try Tokenizer.ggufPreTokenizer(v.pre, path: path)
             decoder = .byteLevel
@@ -106,19 +112,25 @@ extension Tokenizer {
         eos.formUnion(Tokenizer.endOfTurnIds(template: v.chatTemplate, idOf: idOf))
         let bosText = v.bosId.map { v.tokens[$0] }
         let eosText = v.eosId.map { v.tokens[$0] }
-        self.init(model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
-                  addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: v.bosId, eosTokenIds: eos,
-                  chatTemplate: v.chatTemplate, chatTemplateSource: v.chatTemplate.map { _ in path + ": tokenizer.chat_template" },
-                  bosToken: bosText, eosToken: eosText)
+        self.init(
+            model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
+            addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: v.bosId, eosTokenIds: eos,
+            chatTemplate: v.chatTemplate,
+            chatTemplateSource: v.chatTemplate.map { _ in path + ": tokenizer.chat_template" },
+            bosToken: bosText, eosToken: eosText)
     }
 
     /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name.
     static func ggufPreTokenizer(_ name: String?, path: String) throws -> PreTokenizer {
         switch name ?? "default" {
         case "llama-bpe", "llama3", "llama-v3", "smaug-bpe":
-            return .sequence([.splitPattern(.llama3, .isolated, invert: false), .byteLevel(addPrefixSpace: false, useRegex: false)])
+            return .sequence([
+                .splitPattern(.llama3, .isolated, invert: false), .byteLevel(addPrefixSpace: false, useRegex: false)
+            ])
         case "qwen2", "deepseek-r1-qwen":
-            return .sequence([.splitPattern(.qwen2, .isolated, invert: false), .byteLevel(addPrefixSpace: false, useRegex: false)])
+            return .sequence([
+                .splitPattern(.qwen2, .isolated, invert: false), .byteLevel(addPrefixSpace: false, useRegex: false)
+            ])
         case "smollm":
             return .sequence([.digits(individual: true), .byteLevel(addPrefixSpace: false, useRegex: true)])
         case "gpt-2", "gpt2", "default":

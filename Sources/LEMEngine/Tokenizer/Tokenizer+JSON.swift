@@ -15,23 +15,28 @@ extension Tokenizer {
         let config = try readOptionalJSON(folder.appendingPathComponent("tokenizer_config.json"))
         let generation = try readOptionalJSON(folder.appendingPathComponent("generation_config.json"))
         var template = chatTemplate(from: config)
-        var templateSource = template.map { _ in folder.appendingPathComponent("tokenizer_config.json").path + ": chat_template" }
+        var templateSource = template.map { _ in
+            folder.appendingPathComponent("tokenizer_config.json").path + ": chat_template"
+        }
         let jinja = folder.appendingPathComponent("chat_template.jinja")
         if template == nil, let text = try? String(contentsOf: jinja, encoding: .utf8) {
             template = text
             templateSource = jinja.path
         }
-        return try parse(json: data, path: path, config: config, generationConfig: generation, chatTemplate: template,
-                         chatTemplateSource: templateSource)
+        return try parse(
+            json: data, path: path, config: config, generationConfig: generation, chatTemplate: template,
+            chatTemplateSource: templateSource)
     }
 
     /// Builds a tokenizer from tokenizer.json bytes plus the optional tokenizer_config.json object.
     ///
     /// `scanVocabulary: false` builds the vocabulary and merges from a generic JSON tree instead
     /// of `VocabularyScanner` — slower, kept as the tests' oracle.
-    public static func parse(json data: Data, path: String, config: [String: Any]? = nil,
-                             generationConfig: [String: Any]? = nil, chatTemplate: String? = nil,
-                             chatTemplateSource: String? = nil, scanVocabulary: Bool = true) throws -> Tokenizer {
+    public static func parse(
+        json data: Data, path: String, config: [String: Any]? = nil,
+        generationConfig: [String: Any]? = nil, chatTemplate: String? = nil,
+        chatTemplateSource: String? = nil, scanVocabulary: Bool = true
+    ) throws -> Tokenizer {
         let root: JSONValue
         let skipped: [String: Range<Int>]
         do {
@@ -49,9 +54,12 @@ extension Tokenizer {
         let added = try parseAddedTokens(root["added_tokens"], path: path)
         // Added tokens extend the id table up to the largest id: keep it near the real vocabulary.
         let idLimit = model.pieces.count + added.count + 65_536
-        for (k, t) in added.enumerated() where !(0 ..< idLimit).contains(t.id) {
+        for (k, t) in added.enumerated() where !(0..<idLimit).contains(t.id) {
             throw TokenizerError.invalidFile(
-                path: path, reason: "added_tokens[\(k)]: id \(t.id) is outside 0..<\(idLimit) (the vocabulary has \(model.pieces.count) tokens)")
+                path: path,
+                reason:
+                    "added_tokens[\(k)]: id \(t.id) is outside 0..<\(idLimit) (the vocabulary has \(model.pieces.count) tokens)"
+            )
         }
         let normalizer = try Normalizer.parse(root["normalizer"], path: path)
         let preTokenizer = try PreTokenizer.parse(root["pre_tokenizer"], path: path)
@@ -76,10 +84,11 @@ extension Tokenizer {
             if let many = g as? [Int] { eos.formUnion(many) }
         }
         eos.formUnion(endOfTurnIds(template: chatTemplate, idOf: id))
-        return Tokenizer(model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
-                         addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: id(of: bosText),
-                         eosTokenIds: eos, chatTemplate: chatTemplate, chatTemplateSource: chatTemplateSource,
-                         bosToken: bosText, eosToken: eosText)
+        return Tokenizer(
+            model: model, normalizer: normalizer, preTokenizer: preTokenizer, decoder: decoder,
+            addedTokens: added, prefixIds: prefix, suffixIds: suffix, bosTokenId: id(of: bosText),
+            eosTokenIds: eos, chatTemplate: chatTemplate, chatTemplateSource: chatTemplateSource,
+            bosToken: bosText, eosToken: eosText)
     }
 
     /// End-of-turn markers that count as EOS when the chat template emits them.
@@ -119,9 +128,13 @@ extension Tokenizer {
         let type = obj["type"]?.string ?? "BPE"
         guard type == "BPE" else { throw TokenizerError.unsupported(path: path, feature: "model type \"\(type)\"") }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let s = obj[key]?.string, !s.isEmpty { throw TokenizerError.unsupported(path: path, feature: "BPE \(key)") }
+            if let s = obj[key]?.string, !s.isEmpty {
+                throw TokenizerError.unsupported(path: path, feature: "BPE \(key)")
+            }
         }
-        let vocab: [PieceKey: Int], pieces: [String], table: [UInt64: UInt64]
+        let vocab: [PieceKey: Int]
+        let pieces: [String]
+        let table: [UInt64: UInt64]
         if let vocabRange = skipped["model.vocab"] {
             (vocab, pieces, table) = try data.withUnsafeBytes { raw in
                 let scanner = VocabularyScanner(bytes: raw.bindMemory(to: UInt8.self), path: path)
@@ -131,9 +144,10 @@ extension Tokenizer {
                 var taken = [Bool](repeating: false, count: maxId + 1)
                 var vocab: [PieceKey: Int] = [:]
                 vocab.reserveCapacity(pieceTable.count)
-                for e in 0 ..< pieceTable.count {
+                for e in 0..<pieceTable.count {
                     guard let text = String(validating: pieceTable.key(e), as: UTF8.self) else {
-                        throw TokenizerError.invalidFile(path: path, reason: "model.vocab: invalid UTF-8 in token \(pieceTable.ids[e])")
+                        throw TokenizerError.invalidFile(
+                            path: path, reason: "model.vocab: invalid UTF-8 in token \(pieceTable.ids[e])")
                     }
                     let id = Int(pieceTable.ids[e])
                     guard !taken[id] else { throw duplicateId(id, text, pieces[id], path: path) }
@@ -150,9 +164,10 @@ extension Tokenizer {
             (vocab, pieces, table) = try parseBPETables(obj, path: path)
         }
         let unk = obj["unk_token"]?.string.flatMap { vocab[PieceKey($0)] }
-        return BPEModel(vocab: vocab, pieces: pieces, merges: .ranked(table),
-                        byteFallback: obj["byte_fallback"]?.bool ?? false, unknownId: unk,
-                        fuseUnknown: obj["fuse_unk"]?.bool ?? false, ignoreMerges: obj["ignore_merges"]?.bool ?? false)
+        return BPEModel(
+            vocab: vocab, pieces: pieces, merges: .ranked(table),
+            byteFallback: obj["byte_fallback"]?.bool ?? false, unknownId: unk,
+            fuseUnknown: obj["fuse_unk"]?.bool ?? false, ignoreMerges: obj["ignore_merges"]?.bool ?? false)
     }
 
     /// The vocabulary, pieces and merge table read from a parsed tree (the scanner's oracle).
@@ -165,7 +180,8 @@ extension Tokenizer {
         var maxId = -1
         for (piece, value) in vocabJSON {
             guard let id = value.int, id >= 0, id < 1 << 31 else {
-                throw TokenizerError.invalidFile(path: path, reason: "model.vocab[\"\(piece)\"]: expected a non-negative integer id")
+                throw TokenizerError.invalidFile(
+                    path: path, reason: "model.vocab[\"\(piece)\"]: expected a non-negative integer id")
             }
             vocab[PieceKey(piece)] = id
             maxId = max(maxId, id)
@@ -184,7 +200,8 @@ extension Tokenizer {
         let pairs = try mergesJSON.enumerated().map { rank, entry -> (String, String) in
             if let s = entry.string { return try splitMerge(s, rank: rank, path: path) }
             if let pair = entry.array, pair.count == 2, let a = pair[0].string, let b = pair[1].string { return (a, b) }
-            throw TokenizerError.invalidFile(path: path, reason: "model.merges[\(rank)]: expected a string or a pair of strings")
+            throw TokenizerError.invalidFile(
+                path: path, reason: "model.merges[\(rank)]: expected a string or a pair of strings")
         }
         return (vocab, pieces, try mergeTable(pairs, vocab: vocab, path: path, key: "model.merges"))
     }
@@ -199,25 +216,33 @@ extension Tokenizer {
     }
 
     static func duplicateId(_ id: Int, _ a: String, _ b: String, path: String) -> TokenizerError {
-        .invalidFile(path: path, reason: "model.vocab: id \(id) is given to both \"\(ErrorText.clip(b))\" and \"\(ErrorText.clip(a))\"")
+        .invalidFile(
+            path: path,
+            reason: "model.vocab: id \(id) is given to both \"\(ErrorText.clip(b))\" and \"\(ErrorText.clip(a))\"")
     }
 
     /// Splits a "left right" merge line at its first space.
     static func splitMerge(_ s: String, rank: Int, path: String) throws -> (String, String) {
         guard let space = s.utf8.firstIndex(of: 0x20) else {
-            throw TokenizerError.invalidFile(path: path, reason: "merges[\(rank)]: expected \"left right\", got \"\(s)\"")
+            throw TokenizerError.invalidFile(
+                path: path, reason: "merges[\(rank)]: expected \"left right\", got \"\(s)\"")
         }
         return (String(s[..<space]), String(s[s.utf8.index(after: space)...]))
     }
 
     /// The packed merge table: (left id, right id) → (rank, merged id).
-    static func mergeTable(_ pairs: [(String, String)], vocab: [PieceKey: Int], path: String, key: String) throws -> [UInt64: UInt64] {
+    static func mergeTable(_ pairs: [(String, String)], vocab: [PieceKey: Int], path: String, key: String) throws
+        -> [UInt64: UInt64]
+    {
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(pairs.count)
         for (rank, (left, right)) in pairs.enumerated() {
-            guard let a = vocab[PieceKey(left)], let b = vocab[PieceKey(right)], let merged = vocab[PieceKey(left + right)] else {
+            guard let a = vocab[PieceKey(left)], let b = vocab[PieceKey(right)],
+                let merged = vocab[PieceKey(left + right)]
+            else {
                 throw TokenizerError.invalidFile(
-                    path: path, reason: "\(key)[\(rank)]: \"\(left)\" + \"\(right)\" uses a token not in the vocabulary")
+                    path: path, reason: "\(key)[\(rank)]: \"\(left)\" + \"\(right)\" uses a token not in the vocabulary"
+                )
             }
             let k = UInt64(a) << 32 | UInt64(b)
             if table[k] == nil { table[k] = UInt64(rank) << 32 | UInt64(merged) }
@@ -231,9 +256,10 @@ extension Tokenizer {
             guard let id = t["id"]?.int, let content = t["content"]?.string else {
                 throw TokenizerError.invalidFile(path: path, reason: "added_tokens[\(k)]: expected id and content")
             }
-            return AddedToken(id: id, content: content, special: t["special"]?.bool ?? false,
-                              lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false,
-                              normalized: t["normalized"]?.bool ?? false, singleWord: t["single_word"]?.bool ?? false)
+            return AddedToken(
+                id: id, content: content, special: t["special"]?.bool ?? false,
+                lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false,
+                normalized: t["normalized"]?.bool ?? false, singleWord: t["single_word"]?.bool ?? false)
         }
     }
 
@@ -243,21 +269,28 @@ extension Tokenizer {
         switch type {
         case "ByteLevel": return ([], [])
         case "Sequence":
-            var prefix: [Int] = [], suffix: [Int] = []
+            var prefix: [Int] = []
+            var suffix: [Int] = []
             for p in obj["processors"]?.array ?? [] {
                 let (a, b) = try parsePostProcessor(p, path: path, idOf: idOf)
-                prefix += a; suffix += b
+                prefix += a
+                suffix += b
             }
             return (prefix, suffix)
         case "TemplateProcessing":
             let single = obj["single"]?.array ?? []
             let specials = obj["special_tokens"]
-            var prefix: [Int] = [], suffix: [Int] = []
+            var prefix: [Int] = []
+            var suffix: [Int] = []
             var seenSequence = false
             for item in single {
-                if item["Sequence"] != nil { seenSequence = true; continue }
+                if item["Sequence"] != nil {
+                    seenSequence = true
+                    continue
+                }
                 guard let name = item["SpecialToken"]?["id"]?.string else {
-                    throw TokenizerError.invalidFile(path: path, reason: "post_processor.single: expected SpecialToken or Sequence")
+                    throw TokenizerError.invalidFile(
+                        path: path, reason: "post_processor.single: expected SpecialToken or Sequence")
                 }
                 let listed = specials?[name]?["ids"]?.array?.compactMap(\.int)
                 let ids = listed ?? idOf(name).map { [$0] } ?? []

@@ -39,10 +39,12 @@ public struct Tokenizer: Sendable {
     public let eosToken: String?
 
     /// Assembles a tokenizer from its parts.
-    init(model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer?, decoder: TokenDecoder?,
-         addedTokens: [AddedToken], prefixIds: [Int], suffixIds: [Int], bosTokenId: Int?,
-         eosTokenIds: Set<Int>, chatTemplate: String?, chatTemplateSource: String? = nil, bosToken: String?,
-         eosToken: String?) {
+    init(
+        model: BPEModel, normalizer: Normalizer?, preTokenizer: PreTokenizer?, decoder: TokenDecoder?,
+        addedTokens: [AddedToken], prefixIds: [Int], suffixIds: [Int], bosTokenId: Int?,
+        eosTokenIds: Set<Int>, chatTemplate: String?, chatTemplateSource: String? = nil, bosToken: String?,
+        eosToken: String?
+    ) {
         self.model = model
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
@@ -101,7 +103,10 @@ public struct Tokenizer: Sendable {
         var i = 0
         outer: while i < bytes.count {
             for n in 1...4 where i + n <= bytes.count {
-                if String(validating: bytes[i..<(i + n)], as: UTF8.self) != nil { i += n; continue outer }
+                if String(validating: bytes[i..<(i + n)], as: UTF8.self) != nil {
+                    i += n
+                    continue outer
+                }
             }
             return i
         }
@@ -128,7 +133,9 @@ public struct Tokenizer: Sendable {
     }
 
     /// Normalizes, splits on normalized added tokens, pre-tokenizes and runs the model.
-    private func encodeText(_ scalars: [Unicode.Scalar], atStart: Bool, cache: inout [PieceKey: [Int]], into ids: inout [Int]) {
+    private func encodeText(
+        _ scalars: [Unicode.Scalar], atStart: Bool, cache: inout [PieceKey: [Int]], into ids: inout [Int]
+    ) {
         var text = scalars
         if let normalizer {
             text = Array(normalizer.apply(String(String.UnicodeScalarView(scalars))).unicodeScalars)
@@ -140,13 +147,18 @@ public struct Tokenizer: Sendable {
                 var words = [PreToken(scalars: Array(text[range]), atStart: atStart && range.lowerBound == 0)]
                 if let preTokenizer { words = preTokenizer.apply(words) }
                 for word in words {
-                    if byteLevelInput { encodeWord(word.scalars, cache: &cache, into: &ids); continue }
+                    if byteLevelInput {
+                        encodeWord(word.scalars, cache: &cache, into: &ids)
+                        continue
+                    }
                     // SentencePiece style: merges never cross these ▁ run starts, so split there and cache.
                     let w = word.scalars
                     let blockers = model.metaspaceBlockers
                     var start = 0
-                    for i in 1..<max(w.count, 1) where w[i] == "\u{2581}" && w[i - 1] != "\u{2581}"
-                        && !blockers.contains(w[i - 1].value) {
+                    for i in 1..<max(w.count, 1)
+                    where w[i] == "\u{2581}" && w[i - 1] != "\u{2581}"
+                        && !blockers.contains(w[i - 1].value)
+                    {
                         encodeWord(Array(w[start..<i]), cache: &cache, into: &ids)
                         start = i
                     }
@@ -160,7 +172,10 @@ public struct Tokenizer: Sendable {
     private func encodeWord(_ word: [Unicode.Scalar], cache: inout [PieceKey: [Int]], into ids: inout [Int]) {
         let key = PieceKey(String(String.UnicodeScalarView(word)))
         let cacheable = word.count < 64
-        if cacheable, let hit = cache[key] { ids.append(contentsOf: hit); return }
+        if cacheable, let hit = cache[key] {
+            ids.append(contentsOf: hit)
+            return
+        }
         var out: [Int] = []
         if byteLevelInput {
             model.encodeByteLevel(Array(key.text.utf8)[...], into: &out)

@@ -42,13 +42,19 @@ struct VocabularyScanner {
             p.skipSpace()
             guard let id = p.unsignedInteger(), id < 1 << 31 else {
                 let text = String(decoding: piece, as: UTF8.self)
-                throw TokenizerError.invalidFile(path: path, reason: "model.vocab[\"\(text)\"]: expected a non-negative integer id")
+                throw TokenizerError.invalidFile(
+                    path: path, reason: "model.vocab[\"\(text)\"]: expected a non-negative integer id")
             }
             table.insert(piece, id: Int32(id))
             maxId = max(maxId, id)
             p.skipSpace()
-            guard p.i < range.upperBound else { throw TokenizerError.invalidFile(path: path, reason: "model.vocab: unterminated object") }
-            if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+            guard p.i < range.upperBound else {
+                throw TokenizerError.invalidFile(path: path, reason: "model.vocab: unterminated object")
+            }
+            if bytes[p.i] == UInt8(ascii: ",") {
+                p.i += 1
+                continue
+            }
             if bytes[p.i] == UInt8(ascii: "}") { break }
             throw TokenizerError.invalidFile(path: path, reason: "model.vocab: expected ',' or '}' at byte \(p.i)")
         }
@@ -89,9 +95,11 @@ struct VocabularyScanner {
                 guard let raw = try? piece(&p, decoded: &decoded, scratch: &leftScratch) else { throw bad() }
                 guard let space = raw.firstIndex(of: 0x20) else {
                     let text = String(decoding: raw, as: UTF8.self)
-                    throw TokenizerError.invalidFile(path: path, reason: "merges[\(rank)]: expected \"left right\", got \"\(text)\"")
+                    throw TokenizerError.invalidFile(
+                        path: path, reason: "merges[\(rank)]: expected \"left right\", got \"\(text)\"")
                 }
-                let l = UnsafeBufferPointer(rebasing: raw[..<space]), r = UnsafeBufferPointer(rebasing: raw[(space + 1)...])
+                let l = UnsafeBufferPointer(rebasing: raw[..<space])
+                let r = UnsafeBufferPointer(rebasing: raw[(space + 1)...])
                 ids = (table.id(of: l), table.id(of: r), table.id(of: l, r))
                 describe = { (String(decoding: l, as: UTF8.self), String(decoding: r, as: UTF8.self)) }
             } else if bytes[p.i] == UInt8(ascii: "[") {
@@ -118,11 +126,18 @@ struct VocabularyScanner {
             }
             let key = UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
             // One hash in the usual case; a repeated pair puts the first rank back.
-            if let first = merges.updateValue(UInt64(rank) << 32 | UInt64(UInt32(m)), forKey: key) { merges[key] = first }
+            if let first = merges.updateValue(UInt64(rank) << 32 | UInt64(UInt32(m)), forKey: key) {
+                merges[key] = first
+            }
             rank += 1
             p.skipSpace()
-            guard p.i < range.upperBound else { throw TokenizerError.invalidFile(path: path, reason: "model.merges: unterminated list") }
-            if bytes[p.i] == UInt8(ascii: ",") { p.i += 1; continue }
+            guard p.i < range.upperBound else {
+                throw TokenizerError.invalidFile(path: path, reason: "model.merges: unterminated list")
+            }
+            if bytes[p.i] == UInt8(ascii: ",") {
+                p.i += 1
+                continue
+            }
             if bytes[p.i] == UInt8(ascii: "]") { break }
             throw TokenizerError.invalidFile(path: path, reason: "model.merges: expected ',' or ']' at byte \(p.i)")
         }
@@ -142,7 +157,7 @@ struct VocabularyScanner {
         if bytes[j] == UInt8(ascii: "\"") {
             let start = p.i + 1
             p.i = j + 1
-            return UnsafeBufferPointer(rebasing: bytes[start ..< j])
+            return UnsafeBufferPointer(rebasing: bytes[start..<j])
         }
         try p.stringBytes(into: &decoded)
         if decoded.count > scratch.count {
@@ -183,8 +198,9 @@ struct PieceTable {
 
     /// The bytes of entry `e`.
     func key(_ e: Int) -> ArraySlice<UInt8> {
-        let start = Int(spans[e] >> 32), length = Int(spans[e] & 0xFFFF_FFFF)
-        return arena[start ..< start + length]
+        let start = Int(spans[e] >> 32)
+        let length = Int(spans[e] & 0xFFFF_FFFF)
+        return arena[start..<start + length]
     }
 
     /// FNV-1a over `a` then `b`, finished with a multiply-xorshift so both halves are mixed.
@@ -246,7 +262,9 @@ struct PieceTable {
     }
 
     /// The id of the key `a + b` (`b` empty by default), if present.
-    func id(of a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)) -> Int32? {
+    func id(
+        of a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
+    ) -> Int32? {
         let v = slots[slot(of: a, b)]
         return v == 0 ? nil : ids[Int(v & 0xFFFF_FFFF) - 1]
     }
@@ -257,9 +275,10 @@ struct PieceTable {
         let newMask = capacity - 1
         let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         arena.withUnsafeBufferPointer { arena in
-            for e in 0 ..< ids.count {
-                let start = Int(spans[e] >> 32), length = Int(spans[e] & 0xFFFF_FFFF)
-                let h = Self.hash(UnsafeBufferPointer(rebasing: arena[start ..< start + length]), empty)
+            for e in 0..<ids.count {
+                let start = Int(spans[e] >> 32)
+                let length = Int(spans[e] & 0xFFFF_FFFF)
+                let h = Self.hash(UnsafeBufferPointer(rebasing: arena[start..<start + length]), empty)
                 var s = Int(truncatingIfNeeded: h) & newMask
                 while fresh[s] != 0 { s = (s + 1) & newMask }
                 fresh[s] = (h >> 32) << 32 | UInt64(e + 1)

@@ -17,12 +17,15 @@ struct DoRAState<T: TrainingScalar>: Sendable {
     var outputs: Int { norms.count }
 
     /// Turns `y` (the LoRA output with the bias) into `(m / n) ⊙ y0 + bias`; returns y0.
-    func forward(_ y: inout [T],  // (N, O)
-                 bias: [T]?) -> [T] {
-        let o = outputs, n = y.count / o
+    func forward(
+        _ y: inout [T],  // (N, O)
+        bias: [T]?
+    ) -> [T] {
+        let o = outputs
+        let n = y.count / o
         var y0 = y  // (N, O)
         if let bias {
-            for r in 0 ..< n { for c in 0 ..< o { y0[r * o + c] -= bias[c] } }
+            for r in 0..<n { for c in 0..<o { y0[r * o + c] -= bias[c] } }
         }
         bias.withOptionalPointer { bias in
             Kernels.doraRescale(y0, magnitude: magnitude, norms: norms, bias: bias, rows: n, outputs: o, into: &y)
@@ -31,12 +34,15 @@ struct DoRAState<T: TrainingScalar>: Sendable {
     }
 
     /// The gradient of y0 from that of the DoRA output `dOut`, adding into `dMagnitude`.
-    func backward(_ dOut: [T],  // (N, O)
-                  y0: [T],  // (N, O)
-                  dMagnitude: inout [T]) -> [T] {  // (O)
+    func backward(
+        _ dOut: [T],  // (N, O)
+        y0: [T],  // (N, O)
+        dMagnitude: inout [T]
+    ) -> [T] {  // (O)
         var dY0 = [T](repeating: 0, count: dOut.count)  // (N, O)
-        Kernels.doraRescaleBackward(dOut, y0: y0, magnitude: magnitude, norms: norms, rows: dOut.count / outputs,
-                                    outputs: outputs, dY0: &dY0, dMagnitude: &dMagnitude)
+        Kernels.doraRescaleBackward(
+            dOut, y0: y0, magnitude: magnitude, norms: norms, rows: dOut.count / outputs,
+            outputs: outputs, dY0: &dY0, dMagnitude: &dMagnitude)
         return dY0
     }
 }

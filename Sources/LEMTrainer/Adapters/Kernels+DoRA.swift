@@ -19,11 +19,11 @@ extension Kernels {
         inputs: Int, outputs: Int, rank: Int,
         into norms: UnsafeMutablePointer<T>  // (O)
     ) {
-        for o in 0 ..< outputs {
+        for o in 0..<outputs {
             var sum: T = 0
-            for i in 0 ..< inputs {
+            for i in 0..<inputs {
                 var delta: T = 0
-                for r in 0 ..< rank { delta += a[i * rank + r] * b[r * outputs + o] }
+                for r in 0..<rank { delta += a[i * rank + r] * b[r * outputs + o] }
                 let v = w[o * inputs + i] + scale * delta
                 sum += v * v
             }
@@ -41,8 +41,8 @@ extension Kernels {
         rows: Int, outputs: Int,
         into out: UnsafeMutablePointer<T>  // (N, O), may alias y0
     ) {
-        for row in 0 ..< rows {
-            for o in 0 ..< outputs {
+        for row in 0..<rows {
+            for o in 0..<outputs {
                 let k = row * outputs + o
                 out[k] = m[o] / n[o] * y0[k] + (bias?[o] ?? 0)
             }
@@ -61,8 +61,8 @@ extension Kernels {
         dMagnitude: UnsafeMutablePointer<T>?,  // (O), added into
         dBias: UnsafeMutablePointer<T>? = nil  // (O), added into
     ) {
-        for row in 0 ..< rows {
-            for o in 0 ..< outputs {
+        for row in 0..<rows {
+            for o in 0..<outputs {
                 let k = row * outputs + o
                 dY0[k] = dOut[k] * m[o] / n[o]
                 dMagnitude?[o] += dOut[k] * y0[k] / n[o]

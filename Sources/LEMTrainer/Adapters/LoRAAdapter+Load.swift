@@ -23,9 +23,11 @@ extension LoRAAdapter {
             throw FormatError(configURL, "'lora_parameters' needs an integer 'rank' and a number 'scale'")
         }
         let parameters = TrainingConfig.LoRAParameters(
-            rank: rank, scale: scale, dropout: (lora["dropout"] as? NSNumber)?.doubleValue ?? 0, keys: lora["keys"] as? [String])
+            rank: rank, scale: scale, dropout: (lora["dropout"] as? NSNumber)?.doubleValue ?? 0,
+            keys: lora["keys"] as? [String])
         let numLayers = config["num_layers"] as? Int ?? 16
-        try self.init(weightsFile: folder.appendingPathComponent(Self.weightsFile), parameters: parameters, numLayers: numLayers)
+        try self.init(
+            weightsFile: folder.appendingPathComponent(Self.weightsFile), parameters: parameters, numLayers: numLayers)
         let url = folder.appendingPathComponent(Self.weightsFile)
         if type == "dora", let w = weights.first(where: { $0.magnitude == nil }) {
             throw FormatError(url, tensor: w.modulePath, "DoRA adapter without a magnitude '.m'")
@@ -51,9 +53,12 @@ extension LoRAAdapter {
                 magnitudes[String(name.dropLast(2))] = tensor
                 continue
             }
-            let isA = name.hasSuffix(".lora_a"), isB = name.hasSuffix(".lora_b")
+            let isA = name.hasSuffix(".lora_a")
+            let isB = name.hasSuffix(".lora_b")
             guard name.hasPrefix("model.layers."), isA || isB, tensor.shape.count == 2 else {
-                throw FormatError(url, tensor: name, "not a LoRA adapter tensor (expected model.layers.N.<module>.lora_a|lora_b, 2-D)")
+                throw FormatError(
+                    url, tensor: name, "not a LoRA adapter tensor (expected model.layers.N.<module>.lora_a|lora_b, 2-D)"
+                )
             }
             let path = String(name.dropLast(7))
             if isA { pairs[path, default: (nil, nil)].a = tensor } else { pairs[path, default: (nil, nil)].b = tensor }
@@ -67,12 +72,17 @@ extension LoRAAdapter {
             guard parts.count == 2, let layer = Int(parts[0]) else {
                 throw FormatError(url, tensor: path, "expected model.layers.<number>.<module>")
             }
-            let inputs = a.shape[0], rank = a.shape[1], outputs = b.shape[1]
+            let inputs = a.shape[0]
+            let rank = a.shape[1]
+            let outputs = b.shape[1]
             guard b.shape[0] == rank, rank == parameters.rank else {
-                throw FormatError(url, tensor: path, "lora_a \(a.shape) and lora_b \(b.shape) do not agree with rank \(parameters.rank)")
+                throw FormatError(
+                    url, tensor: path,
+                    "lora_a \(a.shape) and lora_b \(b.shape) do not agree with rank \(parameters.rank)")
             }
-            var w = LoRAWeights(layer: layer, module: String(parts[1]), inputs: inputs, outputs: outputs, rank: rank,
-                                a: a.decodeAll(), b: b.decodeAll())
+            var w = LoRAWeights(
+                layer: layer, module: String(parts[1]), inputs: inputs, outputs: outputs, rank: rank,
+                a: a.decodeAll(), b: b.decodeAll())
             if let m = magnitudes.removeValue(forKey: path) {
                 guard m.shape == [outputs] else {
                     throw FormatError(url, tensor: path + ".m", "magnitude has shape \(m.shape), expected [\(outputs)]")

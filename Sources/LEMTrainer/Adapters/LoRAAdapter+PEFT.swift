@@ -12,8 +12,12 @@ extension LoRAAdapter {
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
         for w in weights {
             let prefix = "base_model.model.\(w.modulePath)"
-            try writer.add("\(prefix).lora_A.weight", shape: [w.rank, w.inputs], floats: Self.transpose(w.a, rows: w.inputs, columns: w.rank))
-            try writer.add("\(prefix).lora_B.weight", shape: [w.outputs, w.rank], floats: Self.transpose(w.b, rows: w.rank, columns: w.outputs))
+            try writer.add(
+                "\(prefix).lora_A.weight", shape: [w.rank, w.inputs],
+                floats: Self.transpose(w.a, rows: w.inputs, columns: w.rank))
+            try writer.add(
+                "\(prefix).lora_B.weight", shape: [w.outputs, w.rank],
+                floats: Self.transpose(w.b, rows: w.rank, columns: w.outputs))
             if let m = w.magnitude { try writer.add("\(prefix).lora_magnitude_vector", shape: [w.outputs], floats: m) }
         }
         try writer.write(to: folder.appendingPathComponent("adapter_model.safetensors"))
@@ -23,7 +27,7 @@ extension LoRAAdapter {
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": parameters.rank,
             "lora_alpha": parameters.scale * Double(parameters.rank), "lora_dropout": parameters.dropout,
             "target_modules": modules, "layers_to_transform": layers, "bias": "none", "fan_in_fan_out": false,
-            "inference_mode": true, "base_model_name_or_path": baseModel ?? NSNull(), "use_dora": fineTuneType == "dora",
+            "inference_mode": true, "base_model_name_or_path": baseModel ?? NSNull(), "use_dora": fineTuneType == "dora"
         ]
         try Self.writeJSON(config, to: folder.appendingPathComponent("adapter_config.json"))
     }
@@ -31,7 +35,7 @@ extension LoRAAdapter {
     /// The transpose of a row-major (rows, columns) matrix.
     static func transpose(_ x: [Float], rows: Int, columns: Int) -> [Float] {
         var result = [Float](repeating: 0, count: x.count)
-        for r in 0 ..< rows { for c in 0 ..< columns { result[c * rows + r] = x[r * columns + c] } }
+        for r in 0..<rows { for c in 0..<columns { result[c * rows + r] = x[r * columns + c] } }
         return result
     }
 }

@@ -15,8 +15,9 @@ extension LoRAAdapter {
     public mutating func setTrainableParameters(_ parameters: [[Float]]) {
         var k = 0
         for i in weights.indices {
-            precondition(parameters[k].count == weights[i].a.count && parameters[k + 1].count == weights[i].b.count,
-                         "trainable parameter sizes do not match the adapter")
+            precondition(
+                parameters[k].count == weights[i].a.count && parameters[k + 1].count == weights[i].b.count,
+                "trainable parameter sizes do not match the adapter")
             weights[i].a = parameters[k]
             weights[i].b = parameters[k + 1]
             k += 2
@@ -32,7 +33,9 @@ extension LoRAAdapter {
     public func flatGradients(_ gradients: [String: LoRAGradient<Float>]) -> [[Float]] {
         weights.flatMap { w -> [[Float]] in
             let g = gradients[w.modulePath]
-            var flat = [g?.a ?? [Float](repeating: 0, count: w.a.count), g?.b ?? [Float](repeating: 0, count: w.b.count)]
+            var flat = [
+                g?.a ?? [Float](repeating: 0, count: w.a.count), g?.b ?? [Float](repeating: 0, count: w.b.count)
+            ]
             if w.magnitude != nil { flat.append(g?.m ?? [Float](repeating: 0, count: w.outputs)) }
             return flat
         }
@@ -42,7 +45,8 @@ extension LoRAAdapter {
 extension LoRAGradient {
     /// Zero gradients shaped like `weights` (with a magnitude gradient for DoRA layers).
     static func zeros(for weights: LoRAWeights) -> LoRAGradient {
-        LoRAGradient(a: [T](repeating: 0, count: weights.a.count), b: [T](repeating: 0, count: weights.b.count),
-                     m: weights.magnitude.map { _ in [T](repeating: 0, count: weights.outputs) })
+        LoRAGradient(
+            a: [T](repeating: 0, count: weights.a.count), b: [T](repeating: 0, count: weights.b.count),
+            m: weights.magnitude.map { _ in [T](repeating: 0, count: weights.outputs) })
     }
 }

@@ -80,7 +80,8 @@ public struct LoRAAdapter: Sendable, Equatable {
 
     /// Serialises `object` with sorted keys and writes it atomically (temp file + rename).
     static func writeJSON(_ object: Any, to url: URL) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         do {
             try data.write(to: url, options: .atomic)
         } catch {

@@ -31,12 +31,15 @@ public struct LoRAWeights: Sendable, Equatable {
 
     /// mlx_lm's initialisation: `A ~ U(−1/√in, 1/√in)`, `B = 0`, so training starts from the
     /// base model exactly. (mlx's own random stream is not reproduced.)
-    public static func initialized(layer: Int, module: String, inputs: Int, outputs: Int, rank: Int,
-                                   using random: inout some RandomNumberGenerator) -> LoRAWeights {
+    public static func initialized(
+        layer: Int, module: String, inputs: Int, outputs: Int, rank: Int,
+        using random: inout some RandomNumberGenerator
+    ) -> LoRAWeights {
         let bound = Float(1 / Double(inputs).squareRoot())
-        let a = (0 ..< inputs * rank).map { _ in Float.random(in: -bound ... bound, using: &random) }
-        return LoRAWeights(layer: layer, module: module, inputs: inputs, outputs: outputs, rank: rank,
-                           a: a, b: [Float](repeating: 0, count: rank * outputs))
+        let a = (0..<inputs * rank).map { _ in Float.random(in: -bound...bound, using: &random) }
+        return LoRAWeights(
+            layer: layer, module: module, inputs: inputs, outputs: outputs, rank: rank,
+            a: a, b: [Float](repeating: 0, count: rank * outputs))
     }
 
     /// The module's name in the model: `model.layers.N.<module>`.
@@ -45,10 +48,10 @@ public struct LoRAWeights: Sendable, Equatable {
     /// The weight delta `scale · (A B)ᵀ` in Hugging Face `[out, in]` layout, as fusing adds it. // (O, I)
     public func delta(scale: Float) -> [Float] {
         var result = [Float](repeating: 0, count: outputs * inputs)
-        for o in 0 ..< outputs {
-            for i in 0 ..< inputs {
+        for o in 0..<outputs {
+            for i in 0..<inputs {
                 var sum: Float = 0
-                for r in 0 ..< rank { sum += a[i * rank + r] * b[r * outputs + o] }
+                for r in 0..<rank { sum += a[i * rank + r] * b[r * outputs + o] }
                 result[o * inputs + i] = scale * sum
             }
         }
@@ -62,6 +65,6 @@ public enum LoRATargets {
     /// Every linear layer of a block, attention first.
     public static let allLinear = [
         "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-        "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
+        "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"
     ]
 }

@@ -26,24 +26,35 @@ public struct MLXAffineQuantizer: Sendable {
     /// The packed words `[rows, columns·bits/32]` (u32 little-endian bytes), scales and biases
     /// `[rows, columns/groupSize]`.
     public func quantize(_ w: [Float], rows: Int, columns: Int) -> (packed: [UInt8], scales: [Float], biases: [Float]) {
-        precondition(columns % groupSize == 0 && (columns * bits) % 32 == 0, "MLX quantization: columns do not fill whole groups and words")
-        let groups = columns / groupSize, rowBytes = columns * bits / 8
+        precondition(
+            columns % groupSize == 0 && (columns * bits) % 32 == 0,
+            "MLX quantization: columns do not fill whole groups and words")
+        let groups = columns / groupSize
+        let rowBytes = columns * bits / 8
         let levels = Float((1 << bits) - 1)
         var packed = [UInt8](repeating: 0, count: rows * rowBytes)  // (rows, columns·bits/8)
         var scales = [Float](repeating: 0, count: rows * groups)  // (rows, groups)
         var biases = [Float](repeating: 0, count: rows * groups)  // (rows, groups)
-        for r in 0 ..< rows {
-            for g in 0 ..< groups {
+        for r in 0..<rows {
+            for g in 0..<groups {
                 let start = r * columns + g * groupSize
-                var lo = Float.infinity, hi = -Float.infinity
-                for i in start ..< start + groupSize { lo = min(lo, w[i]); hi = max(hi, w[i]) }
-                let scale = stored(max((hi - lo) / levels, 1e-12)), bias = stored(lo)
+                var lo = Float.infinity
+                var hi = -Float.infinity
+                for i in start..<start + groupSize {
+                    lo = min(lo, w[i])
+                    hi = max(hi, w[i])
+                }
+                let scale = stored(max((hi - lo) / levels, 1e-12))
+                let bias = stored(lo)
                 scales[r * groups + g] = scale
                 biases[r * groups + g] = bias
-                for i in 0 ..< groupSize {
+                for i in 0..<groupSize {
                     let q = UInt32(min(levels, max(0, ((w[start + i] - bias) / scale).rounded())))
                     let bit = (g * groupSize + i) * bits
-                    var byte = r * rowBytes + bit >> 3, shift = bit & 7, value = q, left = bits
+                    var byte = r * rowBytes + bit >> 3
+                    var shift = bit & 7
+                    var value = q
+                    var left = bits
                     while left > 0 {
                         packed[byte] |= UInt8(truncatingIfNeeded: value << UInt32(shift))
                         let written = 8 - shift

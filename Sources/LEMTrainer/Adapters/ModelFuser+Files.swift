@@ -26,15 +26,20 @@ extension ModelFuser {
     /// (Gemma 3 gets both transformers 5's `rope_parameters` and the older keys mlx_lm reads).
     static func configJSON(_ c: ModelConfig) -> [String: Any] {
         var o: [String: Any] = [
-            "hidden_size": c.hiddenSize, "intermediate_size": c.intermediateSize, "num_hidden_layers": c.numHiddenLayers,
-            "num_attention_heads": c.numAttentionHeads, "num_key_value_heads": c.numKeyValueHeads, "head_dim": c.headDim,
+            "hidden_size": c.hiddenSize, "intermediate_size": c.intermediateSize,
+            "num_hidden_layers": c.numHiddenLayers,
+            "num_attention_heads": c.numAttentionHeads, "num_key_value_heads": c.numKeyValueHeads,
+            "head_dim": c.headDim,
             "vocab_size": c.vocabSize, "rms_norm_eps": c.rmsNormEps, "max_position_embeddings": c.maxPositionEmbeddings,
-            "tie_word_embeddings": c.tieWordEmbeddings, "rope_theta": c.ropeTheta, "rope_scaling": ropeScaling(c.ropeScaling),
-            "torch_dtype": "float32", "dtype": "float32",
+            "tie_word_embeddings": c.tieWordEmbeddings, "rope_theta": c.ropeTheta,
+            "rope_scaling": ropeScaling(c.ropeScaling),
+            "torch_dtype": "float32", "dtype": "float32"
         ]
         if let bos = c.bosTokenId { o["bos_token_id"] = bos }
         if let pad = c.padTokenId { o["pad_token_id"] = pad }
-        if !c.eosTokenIds.isEmpty { o["eos_token_id"] = c.eosTokenIds.count == 1 ? c.eosTokenIds[0] as Any : c.eosTokenIds.sorted() as Any }
+        if !c.eosTokenIds.isEmpty {
+            o["eos_token_id"] = c.eosTokenIds.count == 1 ? c.eosTokenIds[0] as Any : c.eosTokenIds.sorted() as Any
+        }
         switch c.modelType {
         case "gemma3_text", "gemma3":
             o["model_type"] = "gemma3_text"
@@ -80,8 +85,10 @@ extension ModelFuser {
         case .none: return NSNull()
         case .linear(let factor): return ["rope_type": "linear", "factor": factor]
         case .llama3(let factor, let low, let high, let original):
-            return ["rope_type": "llama3", "factor": factor, "low_freq_factor": low, "high_freq_factor": high,
-                    "original_max_position_embeddings": original]
+            return [
+                "rope_type": "llama3", "factor": factor, "low_freq_factor": low, "high_freq_factor": high,
+                "original_max_position_embeddings": original
+            ]
         }
     }
 
@@ -97,13 +104,18 @@ extension ModelFuser {
             do {
                 try fm.copyItem(at: sourceDir.appendingPathComponent(name), to: dir.appendingPathComponent(name))
             } catch {
-                throw FormatError(sourceDir.appendingPathComponent(name), "cannot copy into the fused model: \(error.localizedDescription)")
+                throw FormatError(
+                    sourceDir.appendingPathComponent(name),
+                    "cannot copy into the fused model: \(error.localizedDescription)")
             }
             written.append(name)
         }
         if let gguf = files.gguf {
-            let keys = gguf.metadataKeys.filter { $0.hasPrefix("tokenizer.") || $0 == "general.architecture" || $0 == "general.name" }
-            try GGUFMetadataWriter.write(keys.map { ($0, gguf.metadata[$0]!) }, to: dir.appendingPathComponent("tokenizer.gguf"))
+            let keys = gguf.metadataKeys.filter {
+                $0.hasPrefix("tokenizer.") || $0 == "general.architecture" || $0 == "general.name"
+            }
+            try GGUFMetadataWriter.write(
+                keys.map { ($0, gguf.metadata[$0]!) }, to: dir.appendingPathComponent("tokenizer.gguf"))
             written.append("tokenizer.gguf")
         }
         return written

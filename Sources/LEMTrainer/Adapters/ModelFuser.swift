@@ -36,7 +36,7 @@ public enum ModelFuser {
     /// Tokenizer and generation files copied from a directory base when present.
     static let tokenizerFiles = [
         "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.json",
-        "merges.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json", "generation_config.json",
+        "merges.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json", "generation_config.json"
     ]
 
     /// Fuses `adapterFolder` into the model at `model` and writes the result to `output`, which
@@ -57,8 +57,9 @@ public enum ModelFuser {
         let temp = parent.appendingPathComponent(".\(output.lastPathComponent).tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: false)
         do {
-            var result = try write(files: files, adapter: adapter, strength: adapterScale, dequantize: dequantize,
-                                   into: temp, shardBytes: shardBytes)
+            var result = try write(
+                files: files, adapter: adapter, strength: adapterScale, dequantize: dequantize,
+                into: temp, shardBytes: shardBytes)
             result.tokenizerFiles = try writeTokenizer(files: files, into: temp)
             try writeConfig(files: files, quantizedOutput: result.weightFormat.hasPrefix("mlx"), into: temp)
             guard rename(temp.path, output.path) == 0 else {
@@ -82,10 +83,13 @@ public enum ModelFuser {
     }
 
     /// Plans every output tensor, then writes them in shards of at most `shardBytes`.
-    static func write(files: ModelFiles, adapter: InferenceAdapter, strength: Float, dequantize: Bool, into dir: URL,
-                      shardBytes: Int) throws -> FuseResult {
+    static func write(
+        files: ModelFiles, adapter: InferenceAdapter, strength: Float, dequantize: Bool, into dir: URL,
+        shardBytes: Int
+    ) throws -> FuseResult {
         var entries: [Entry] = []
-        var fused = 0, keptQuantized = false
+        var fused = 0
+        var keptQuantized = false
         for name in files.tensors.keys.sorted() {
             let tensor = files.tensors[name]!
             let path = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : nil
@@ -98,34 +102,46 @@ public enum ModelFuser {
                     let quantizer = MLXAffineQuantizer(bits: q.bits, groupSize: q.groupSize, scaleType: q.scales.dtype)
                     let groups = q.columns / q.groupSize
                     // One quantization shared by the three entries.
-                    let cache = QuantizedCache { quantizer.quantize(module.fusedWeight(base: q, strength: strength), rows: q.rows, columns: q.columns) }
+                    let cache = QuantizedCache {
+                        quantizer.quantize(
+                            module.fusedWeight(base: q, strength: strength), rows: q.rows, columns: q.columns)
+                    }
                     entries.append(Entry(name: name, dtype: .u32, shape: q.packed.shape) { try cache.value().packed })
-                    entries.append(Entry(name: base + ".scales", dtype: q.scales.dtype, shape: [q.rows, groups]) {
-                        try encode(cache.value().scales, as: q.scales.dtype)
-                    })
-                    entries.append(Entry(name: base + ".biases", dtype: q.biases.dtype, shape: [q.rows, groups]) {
-                        try encode(cache.value().biases, as: q.biases.dtype)
-                    })
+                    entries.append(
+                        Entry(name: base + ".scales", dtype: q.scales.dtype, shape: [q.rows, groups]) {
+                            try encode(cache.value().scales, as: q.scales.dtype)
+                        })
+                    entries.append(
+                        Entry(name: base + ".biases", dtype: q.biases.dtype, shape: [q.rows, groups]) {
+                            try encode(cache.value().biases, as: q.biases.dtype)
+                        })
                 } else {
-                    for (partName, part) in [(name, q.packed), (base + ".scales", q.scales), (base + ".biases", q.biases)] {
-                        entries.append(Entry(name: partName, dtype: part.dtype, shape: part.shape) { Array(part.rawBytes) })
+                    for (partName, part) in [
+                        (name, q.packed), (base + ".scales", q.scales), (base + ".biases", q.biases)
+                    ] {
+                        entries.append(
+                            Entry(name: partName, dtype: part.dtype, shape: part.shape) { Array(part.rawBytes) })
                     }
                 }
                 continue
             }
             let stored = tensor as? SafetensorsTensor
-            let dtype: SafetensorsDType = stored.map { [.f32, .f16, .bf16].contains($0.dtype) ? $0.dtype : .f32 } ?? .f32
+            let dtype: SafetensorsDType =
+                stored.map { [.f32, .f16, .bf16].contains($0.dtype) ? $0.dtype : .f32 } ?? .f32
             if let module {
-                entries.append(Entry(name: name, dtype: dtype, shape: tensor.shape) {
-                    try encode(module.fusedWeight(base: tensor, strength: strength), as: dtype)
-                })
+                entries.append(
+                    Entry(name: name, dtype: dtype, shape: tensor.shape) {
+                        try encode(module.fusedWeight(base: tensor, strength: strength), as: dtype)
+                    })
             } else if let stored, stored.dtype == dtype {
                 entries.append(Entry(name: name, dtype: dtype, shape: tensor.shape) { Array(stored.rawBytes) })
             } else {
-                entries.append(Entry(name: name, dtype: dtype, shape: tensor.shape) { try encode(tensor.decodeAll(), as: dtype) })
+                entries.append(
+                    Entry(name: name, dtype: dtype, shape: tensor.shape) { try encode(tensor.decodeAll(), as: dtype) })
             }
         }
-        let shards = try writeShards(entries, into: dir, shardBytes: shardBytes, metadata: ["format": keptQuantized ? "mlx" : "pt"])
+        let shards = try writeShards(
+            entries, into: dir, shardBytes: shardBytes, metadata: ["format": keptQuantized ? "mlx" : "pt"])
         let format: String
         switch files.format {
         case .gguf: format = "f32 (dequantized GGUF base)"
@@ -138,13 +154,16 @@ public enum ModelFuser {
                 format = "base dtypes (\(Set(entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")))"
             }
         }
-        return FuseResult(output: dir, fusedModules: fused, tensorCount: files.tensors.count, shards: shards,
-                          weightFormat: format, tokenizerFiles: [])
+        return FuseResult(
+            output: dir, fusedModules: fused, tensorCount: files.tensors.count, shards: shards,
+            weightFormat: format, tokenizerFiles: [])
     }
 
     /// Writes `model.safetensors`, or `model-0000i-of-0000n.safetensors` + the index when the
     /// tensors exceed `shardBytes`; returns the number of files.
-    static func writeShards(_ entries: [Entry], into dir: URL, shardBytes: Int, metadata: [String: String]) throws -> Int {
+    static func writeShards(_ entries: [Entry], into dir: URL, shardBytes: Int, metadata: [String: String]) throws
+        -> Int
+    {
         var groups: [[Entry]] = [[]]
         var size = 0
         for e in entries {
@@ -158,7 +177,8 @@ public enum ModelFuser {
         var weightMap: [String: String] = [:]
         for (i, group) in groups.enumerated() {
             func five(_ n: Int) -> String { String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n) }
-            let file = groups.count == 1 ? "model.safetensors" : "model-\(five(i + 1))-of-\(five(groups.count)).safetensors"
+            let file =
+                groups.count == 1 ? "model.safetensors" : "model-\(five(i + 1))-of-\(five(groups.count)).safetensors"
             var writer = SafetensorsWriter(metadata: metadata)
             for e in group {
                 try writer.add(e.name, dtype: e.dtype, shape: e.shape, bytes: try e.make())
@@ -168,8 +188,9 @@ public enum ModelFuser {
         }
         if groups.count > 1 {
             let total = entries.reduce(0) { $0 + $1.byteCount }
-            try writeJSON(["metadata": ["total_size": total], "weight_map": weightMap],
-                          to: dir.appendingPathComponent("model.safetensors.index.json"))
+            try writeJSON(
+                ["metadata": ["total_size": total], "weight_map": weightMap],
+                to: dir.appendingPathComponent("model.safetensors.index.json"))
         }
         return groups.count
     }
@@ -182,9 +203,13 @@ public enum ModelFuser {
         case .f32:
             for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         case .f16:
-            for v in values { withUnsafeBytes(of: HalfFloat.floatToF16(v).littleEndian) { bytes.append(contentsOf: $0) } }
+            for v in values {
+                withUnsafeBytes(of: HalfFloat.floatToF16(v).littleEndian) { bytes.append(contentsOf: $0) }
+            }
         case .bf16:
-            for v in values { withUnsafeBytes(of: HalfFloat.floatToBF16(v).littleEndian) { bytes.append(contentsOf: $0) } }
+            for v in values {
+                withUnsafeBytes(of: HalfFloat.floatToBF16(v).littleEndian) { bytes.append(contentsOf: $0) }
+            }
         default:
             throw FormatError("cannot store fused weights as \(dtype.rawValue)")
         }
@@ -193,7 +218,8 @@ public enum ModelFuser {
 
     /// Serialises `object` with sorted keys and writes it atomically.
     static func writeJSON(_ object: Any, to url: URL) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         do { try data.write(to: url, options: .atomic) } catch {
             throw FormatError(url, "cannot write: \(error.localizedDescription)")
         }

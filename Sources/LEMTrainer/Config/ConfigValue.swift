@@ -79,9 +79,12 @@ public indirect enum ConfigValue: Sendable, Equatable {
     /// YAML parser, which recurses once per level, sees the text.
     static func parseYAML(_ text: String, file: String) throws -> [(key: String, value: ConfigValue)] {
         guard text.utf8.count <= maxBytes else {
-            throw TrainingConfigError.unreadable(file: file, reason: "\(text.utf8.count) bytes, more than a config may have (\(maxBytes))")
+            throw TrainingConfigError.unreadable(
+                file: file, reason: "\(text.utf8.count) bytes, more than a config may have (\(maxBytes))")
         }
-        if let (line, reason) = preflight(text) { throw TrainingConfigError.unreadable(file: "\(file):\(line)", reason: reason) }
+        if let (line, reason) = preflight(text) {
+            throw TrainingConfigError.unreadable(file: "\(file):\(line)", reason: reason)
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -90,7 +93,8 @@ public indirect enum ConfigValue: Sendable, Equatable {
         }
         guard let node else { return [] }
         guard case .map(let pairs, _) = try ConfigValue(node: node, file: file) else {
-            throw TrainingConfigError.unreadable(file: file, reason: "the top level must be a mapping of option names to values")
+            throw TrainingConfigError.unreadable(
+                file: file, reason: "the top level must be a mapping of option names to values")
         }
         return pairs
     }
@@ -100,16 +104,22 @@ public indirect enum ConfigValue: Sendable, Equatable {
     /// hands aliases back as copies of the anchored node, indistinguishable once composed.
     /// Brackets inside plain scalars are counted too, which only makes the check stricter.
     static func preflight(_ text: String) -> (line: Int, reason: String)? {
-        var depth = 0, line = 1
+        var depth = 0
+        var line = 1
         var quote: UInt8? = nil
         var comment = false
-        var previous: UInt8 = 0x20, lastToken: UInt8 = 0x0A  // the last byte that was not a space
+        var previous: UInt8 = 0x20
+        var lastToken: UInt8 = 0x0A  // the last byte that was not a space
         for byte in text.utf8 {
             defer {
                 previous = byte
                 if byte != 0x20 && byte != 0x09 { lastToken = byte }
             }
-            if byte == 0x0A { line += 1; comment = false; continue }
+            if byte == 0x0A {
+                line += 1
+                comment = false
+                continue
+            }
             if comment { continue }
             if let q = quote {
                 if byte == q && !(q == 0x22 && previous == 0x5C) { quote = nil }
@@ -131,12 +141,16 @@ public indirect enum ConfigValue: Sendable, Equatable {
     }
 
     func int(_ key: String) throws -> Int {
-        if case .scalar(let text, _) = self, let value = Int(text.replacingOccurrences(of: "_", with: "")) { return value }
+        if case .scalar(let text, _) = self, let value = Int(text.replacingOccurrences(of: "_", with: "")) {
+            return value
+        }
         throw TrainingConfigError.invalid(key: key, reason: "expected an integer at \(place), got \(summary)")
     }
 
     func double(_ key: String) throws -> Double {
-        if case .scalar(let text, _) = self, let value = Double(text.replacingOccurrences(of: "_", with: "")) { return value }
+        if case .scalar(let text, _) = self, let value = Double(text.replacingOccurrences(of: "_", with: "")) {
+            return value
+        }
         throw TrainingConfigError.invalid(key: key, reason: "expected a number at \(place), got \(summary)")
     }
 

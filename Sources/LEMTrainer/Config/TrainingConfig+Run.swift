@@ -4,7 +4,9 @@ extension TrainingConfig {
     /// Checks ranges that individual keys cannot check alone; throws naming the key.
     public func validate() throws {
         func atLeast(_ value: Int, _ minimum: Int, _ key: String) throws {
-            guard value >= minimum else { throw TrainingConfigError.invalid(key: key, reason: "must be at least \(minimum), got \(value)") }
+            guard value >= minimum else {
+                throw TrainingConfigError.invalid(key: key, reason: "must be at least \(minimum), got \(value)")
+            }
         }
         try atLeast(batchSize, 1, "batch_size")
         try atLeast(iters, 1, "iters")
@@ -21,14 +23,16 @@ extension TrainingConfig {
         try atLeast(probeSeeds, 1, "probe_seeds")
         try atLeast(probeMaxTokens, 1, "probe_max_tokens")
         try atLeast(earlyStoppingPatience, 0, "early_stopping_patience")
-        guard (0 ..< 1).contains(loraParameters.dropout) else {
-            throw TrainingConfigError.invalid(key: "lora_parameters.dropout", reason: "must be in [0, 1), got \(loraParameters.dropout)")
+        guard (0..<1).contains(loraParameters.dropout) else {
+            throw TrainingConfigError.invalid(
+                key: "lora_parameters.dropout", reason: "must be in [0, 1), got \(loraParameters.dropout)")
         }
         guard learningRate.isFinite, learningRate >= 0 else {
             throw TrainingConfigError.invalid(key: "learning_rate", reason: "must be a non-negative number")
         }
         if optimizer == .muon || optimizer == .adafactor {
-            throw TrainingConfigError.unsupported(key: "optimizer", reason: "\(optimizer.rawValue) is not implemented; use adam, adamw or sgd")
+            throw TrainingConfigError.unsupported(
+                key: "optimizer", reason: "\(optimizer.rawValue) is not implemented; use adam, adamw or sgd")
         }
     }
 
@@ -36,7 +40,8 @@ extension TrainingConfig {
     /// rate and `learning_rate` is unused, as in mlx_lm), else the constant `learning_rate`.
     public func makeSchedule() throws -> LearningRateSchedule {
         guard let s = lrSchedule else { return .constant(learningRate) }
-        return try LearningRateSchedule.mlxLM(name: s.name, arguments: s.arguments, warmup: s.warmup, warmupInit: s.warmupInit)
+        return try LearningRateSchedule.mlxLM(
+            name: s.name, arguments: s.arguments, warmup: s.warmup, warmupInit: s.warmupInit)
     }
 
     /// The configured optimizer with its `optimizer_config` settings and mlx's defaults.
@@ -44,13 +49,17 @@ extension TrainingConfig {
         let options = optimizerConfig[optimizer] ?? OptimizerOptions()
         switch optimizer {
         case .adam:
-            return Adam(beta1: options.betas[0], beta2: options.betas[1], eps: options.eps, biasCorrection: options.biasCorrection)
+            return Adam(
+                beta1: options.betas[0], beta2: options.betas[1], eps: options.eps,
+                biasCorrection: options.biasCorrection)
         case .adamw:
-            return AdamW(beta1: options.betas[0], beta2: options.betas[1], eps: options.eps,
-                         weightDecay: options.weightDecay ?? 0.01, biasCorrection: options.biasCorrection)
+            return AdamW(
+                beta1: options.betas[0], beta2: options.betas[1], eps: options.eps,
+                weightDecay: options.weightDecay ?? 0.01, biasCorrection: options.biasCorrection)
         case .sgd:
-            return SGD(momentum: options.momentum, weightDecay: options.weightDecay ?? 0, dampening: options.dampening,
-                       nesterov: options.nesterov)
+            return SGD(
+                momentum: options.momentum, weightDecay: options.weightDecay ?? 0, dampening: options.dampening,
+                nesterov: options.nesterov)
         case .muon, .adafactor:
             throw TrainingConfigError.unsupported(key: "optimizer", reason: "\(optimizer.rawValue) is not implemented")
         }
@@ -65,33 +74,42 @@ extension TrainingConfig {
                 key: "num_layers", reason: "requested \(numLayers) layers but the model has only \(layerCount)")
         }
         let count = numLayers < 0 ? layerCount : numLayers
-        return (layerCount - count) ..< layerCount
+        return (layerCount - count)..<layerCount
     }
 
     /// The configuration as mlx_lm writes it into `adapter_config.json` (its `vars(args)`):
     /// every option under its mlx_lm key, so `mlx_lm` can load the adapter.
     public var mlxLMDictionary: [String: Any] {
         var lora: [String: Any] = [
-            "rank": loraParameters.rank, "scale": loraParameters.scale, "dropout": loraParameters.dropout,
+            "rank": loraParameters.rank, "scale": loraParameters.scale, "dropout": loraParameters.dropout
         ]
         if let keys = loraParameters.keys { lora["keys"] = keys }
         var optimizers: [String: Any] = [:]
         for name in OptimizerName.allCases {
-            guard let o = optimizerConfig[name] else { optimizers[name.rawValue] = [String: Any](); continue }
+            guard let o = optimizerConfig[name] else {
+                optimizers[name.rawValue] = [String: Any]()
+                continue
+            }
             switch name {
             case .adam: optimizers["adam"] = ["betas": o.betas, "eps": o.eps, "bias_correction": o.biasCorrection]
             case .adamw:
-                optimizers["adamw"] = ["betas": o.betas, "eps": o.eps, "bias_correction": o.biasCorrection,
-                                       "weight_decay": o.weightDecay ?? 0.01]
+                optimizers["adamw"] = [
+                    "betas": o.betas, "eps": o.eps, "bias_correction": o.biasCorrection,
+                    "weight_decay": o.weightDecay ?? 0.01
+                ]
             case .sgd:
-                optimizers["sgd"] = ["momentum": o.momentum, "weight_decay": o.weightDecay ?? 0, "dampening": o.dampening,
-                                     "nesterov": o.nesterov]
+                optimizers["sgd"] = [
+                    "momentum": o.momentum, "weight_decay": o.weightDecay ?? 0, "dampening": o.dampening,
+                    "nesterov": o.nesterov
+                ]
             case .muon, .adafactor: optimizers[name.rawValue] = [String: Any]()
             }
         }
         var schedule: Any = NSNull()
         if let s = lrSchedule {
-            schedule = ["name": s.name, "arguments": s.arguments, "warmup": s.warmup, "warmup_init": s.warmupInit] as [String: Any]
+            schedule =
+                ["name": s.name, "arguments": s.arguments, "warmup": s.warmup, "warmup_init": s.warmupInit]
+                as [String: Any]
         }
         return [
             "model": model ?? NSNull(), "data": data ?? NSNull(), "train": train, "test": test,
@@ -101,7 +119,7 @@ extension TrainingConfig {
             "resume_adapter_file": resumeAdapterFile ?? NSNull(), "adapter_path": adapterPath, "save_every": saveEvery,
             "test_batches": testBatches, "max_seq_length": maxSeqLength, "grad_checkpoint": gradCheckpoint,
             "grad_accumulation_steps": gradAccumulationSteps, "lr_schedule": schedule, "lora_parameters": lora,
-            "mask_prompt": maskPrompt,
+            "mask_prompt": maskPrompt
         ]
     }
 }

@@ -97,7 +97,9 @@ public struct TrainingConfig: Sendable, Equatable {
     public private(set) var givenKeys: Set<String> = []
 
     /// The keys mlx_lm accepts that this trainer reads but does not act on.
-    static let ignorable: Set<String> = ["report_to", "project_name", "trust_remote_code", "clear_cache_threshold", "config"]
+    static let ignorable: Set<String> = [
+        "report_to", "project_name", "trust_remote_code", "clear_cache_threshold", "config"
+    ]
 
     /// Creates the mlx_lm defaults.
     public init() {}
@@ -161,12 +163,14 @@ public struct TrainingConfig: Sendable, Equatable {
         case "fine_tune_type":
             fineTuneType = try value.string(key)
             guard fineTuneType == "lora" || fineTuneType == "dora" else {
-                throw TrainingConfigError.unsupported(key: key, reason: "expected 'lora' or 'dora', got '\(fineTuneType)'")
+                throw TrainingConfigError.unsupported(
+                    key: key, reason: "expected 'lora' or 'dora', got '\(fineTuneType)'")
             }
         case "optimizer":
             let name = try value.string(key).lowercased()
             guard let parsed = OptimizerName(rawValue: name) else {
-                throw TrainingConfigError.invalid(key: key, reason: "expected adam, adamw, sgd, muon or adafactor at \(value.place), got '\(name)'")
+                throw TrainingConfigError.invalid(
+                    key: key, reason: "expected adam, adamw, sgd, muon or adafactor at \(value.place), got '\(name)'")
             }
             optimizer = parsed
         case "optimizer_config": try setOptimizerConfig(value)
@@ -194,9 +198,12 @@ public struct TrainingConfig: Sendable, Equatable {
         case "probe_max_tokens": probeMaxTokens = try value.int(key)
         case "early_stopping_patience": earlyStoppingPatience = try value.int(key)
         case "hf_dataset":
-            throw TrainingConfigError.unsupported(key: key, reason: "datasets are read from a local folder (data: path)")
+            throw TrainingConfigError.unsupported(
+                key: key, reason: "datasets are read from a local folder (data: path)")
         default:
-            guard Self.ignorable.contains(key) else { throw TrainingConfigError.unknownKey(key: key, place: value.place) }
+            guard Self.ignorable.contains(key) else {
+                throw TrainingConfigError.unknownKey(key: key, place: value.place)
+            }
             if !ignoredKeys.contains(key) { ignoredKeys.append(key) }
         }
     }
@@ -205,7 +212,7 @@ public struct TrainingConfig: Sendable, Equatable {
         "model", "data", "train", "test", "fine_tune_type", "optimizer", "optimizer_config", "seed", "num_layers",
         "batch_size", "iters", "val_batches", "learning_rate", "steps_per_report", "steps_per_eval",
         "resume_adapter_file", "adapter_path", "save_every", "test_batches", "max_seq_length", "grad_checkpoint",
-        "grad_accumulation_steps", "lr_schedule", "lora_parameters", "mask_prompt", "hf_dataset",
+        "grad_accumulation_steps", "lr_schedule", "lora_parameters", "mask_prompt", "hf_dataset"
     ]
 
     private mutating func setLoRA(_ value: ConfigValue) throws {
@@ -220,7 +227,8 @@ public struct TrainingConfig: Sendable, Equatable {
             case "keys": lora.keys = item.isNull ? nil : try item.list(path).map { try $0.string(path) }
             case "alpha":
                 throw TrainingConfigError.invalid(
-                    key: path, reason: "mlx_lm's LoRA config uses 'scale' (the multiplier of the low-rank path), not 'alpha'")
+                    key: path,
+                    reason: "mlx_lm's LoRA config uses 'scale' (the multiplier of the low-rank path), not 'alpha'")
             default: throw TrainingConfigError.unknownKey(key: path, place: item.place)
             }
         }
@@ -228,7 +236,10 @@ public struct TrainingConfig: Sendable, Equatable {
     }
 
     private mutating func setSchedule(_ value: ConfigValue) throws {
-        var name: String?, arguments: [Double]?, warmup = 0, warmupInit = 0.0
+        var name: String?
+        var arguments: [Double]?
+        var warmup = 0
+        var warmupInit = 0.0
         for (key, item) in try value.map("lr_schedule") {
             let path = "lr_schedule.\(key)"
             switch key {
@@ -239,7 +250,9 @@ public struct TrainingConfig: Sendable, Equatable {
             default: throw TrainingConfigError.unknownKey(key: path, place: item.place)
             }
         }
-        guard let name else { throw TrainingConfigError.invalid(key: "lr_schedule.name", reason: "missing at \(value.place)") }
+        guard let name else {
+            throw TrainingConfigError.invalid(key: "lr_schedule.name", reason: "missing at \(value.place)")
+        }
         guard let arguments, !arguments.isEmpty else {
             throw TrainingConfigError.invalid(key: "lr_schedule.arguments", reason: "missing at \(value.place)")
         }
@@ -261,11 +274,12 @@ public struct TrainingConfig: Sendable, Equatable {
                     switch (optimizer, key) {
                     case (.adam, "betas"), (.adamw, "betas"):
                         options.betas = try item.list(path).map { try $0.double(path) }
-                        guard options.betas.count == 2, options.betas.allSatisfy({ (0 ..< 1).contains($0) }) else {
+                        guard options.betas.count == 2, options.betas.allSatisfy({ (0..<1).contains($0) }) else {
                             throw TrainingConfigError.invalid(key: path, reason: "expected two values in [0, 1)")
                         }
                     case (.adam, "eps"), (.adamw, "eps"): options.eps = try item.double(path)
-                    case (.adam, "bias_correction"), (.adamw, "bias_correction"): options.biasCorrection = try item.bool(path)
+                    case (.adam, "bias_correction"), (.adamw, "bias_correction"):
+                        options.biasCorrection = try item.bool(path)
                     case (.adamw, "weight_decay"), (.sgd, "weight_decay"): options.weightDecay = try item.double(path)
                     case (.sgd, "momentum"): options.momentum = try item.double(path)
                     case (.sgd, "dampening"): options.dampening = try item.double(path)

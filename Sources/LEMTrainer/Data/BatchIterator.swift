@@ -21,8 +21,10 @@ public struct BatchIterator: Sendable {
     private var position = 0
 
     /// Groups `examples`; throws when there are fewer examples than one batch.
-    public init(examples: [TokenizedExample], batchSize: Int, maxSeqLength: Int, order: BatchOrder = .tokenCount,
-                name: String = "dataset") throws {
+    public init(
+        examples: [TokenizedExample], batchSize: Int, maxSeqLength: Int, order: BatchOrder = .tokenCount,
+        name: String = "dataset"
+    ) throws {
         guard examples.count >= batchSize, batchSize >= 1 else {
             throw DatasetError.tooFewExamples(file: name, count: examples.count, batchSize: batchSize)
         }
@@ -31,7 +33,9 @@ public struct BatchIterator: Sendable {
         self.maxSeqLength = maxSeqLength
         let key: (Int) -> Int = order == .tokenCount ? { examples[$0].tokens.count } : { examples[$0].keyCount }
         let sorted = examples.indices.sorted { (key($0), $0) < (key($1), $1) }
-        groups = stride(from: 0, through: sorted.count - batchSize, by: batchSize).map { Array(sorted[$0 ..< $0 + batchSize]) }
+        groups = stride(from: 0, through: sorted.count - batchSize, by: batchSize).map {
+            Array(sorted[$0..<$0 + batchSize])
+        }
     }
 
     /// The number of batches in one pass.
@@ -56,6 +60,8 @@ public struct BatchIterator: Sendable {
         if limit == 0 { return [] }
         let permutation = random.permutation(groups.count)
         let count = limit < 0 ? groups.count : min(limit, groups.count)
-        return permutation.prefix(count).map { TrainingBatch(groups[$0].map { examples[$0] }, maxSeqLength: maxSeqLength) }
+        return permutation.prefix(count).map {
+            TrainingBatch(groups[$0].map { examples[$0] }, maxSeqLength: maxSeqLength)
+        }
     }
 }

@@ -36,8 +36,9 @@ public struct DatasetSplit: Sendable {
             let content = bytes.last == 0x0D ? bytes.dropLast() : bytes
             guard let line = String(validating: content, as: UTF8.self) else {
                 let offset = Self.firstInvalidUTF8(content)
-                throw DatasetError.badLine(file: file.path, line: lineNumber,
-                                           reason: "not UTF-8 text (bad byte at column \(offset + 1))")
+                throw DatasetError.badLine(
+                    file: file.path, line: lineNumber,
+                    reason: "not UTF-8 text (bad byte at column \(offset + 1))")
             }
             if line.allSatisfy(\.isWhitespace) { continue }
             let record = try Self.parse(line: Substring(line), number: lineNumber, file: file.path, format: &format)
@@ -47,7 +48,9 @@ public struct DatasetSplit: Sendable {
         self.records = records
     }
 
-    static func parse(line: Substring, number: Int, file: String, format: inout TrainingExample.Format?) throws -> TrainingRecord {
+    static func parse(line: Substring, number: Int, file: String, format: inout TrainingExample.Format?) throws
+        -> TrainingRecord
+    {
         func bad(_ reason: String) -> DatasetError { .badLine(file: file, line: number, reason: reason) }
         let object: Any
         do {
@@ -64,11 +67,15 @@ public struct DatasetSplit: Sendable {
             } else if record["text"] != nil {
                 format = .text
             } else {
-                throw bad("unsupported record with keys \(record.keys.sorted()); expected \"messages\", \"prompt\" + \"completion\" or \"text\"")
+                throw bad(
+                    "unsupported record with keys \(record.keys.sorted()); expected \"messages\", \"prompt\" + \"completion\" or \"text\""
+                )
             }
         }
         func string(_ key: String) throws -> String {
-            guard let value = record[key] else { throw bad("missing \"\(key)\" (the file's first record set the \(format!.rawValue) format)") }
+            guard let value = record[key] else {
+                throw bad("missing \"\(key)\" (the file's first record set the \(format!.rawValue) format)")
+            }
             guard let text = value as? String else { throw bad("\"\(key)\" must be a string") }
             return text
         }
@@ -79,16 +86,23 @@ public struct DatasetSplit: Sendable {
         case .text:
             example = .text(try string("text"))
         case .chat:
-            guard let value = record["messages"] else { throw bad("missing \"messages\" (the file's first record set the chat format)") }
+            guard let value = record["messages"] else {
+                throw bad("missing \"messages\" (the file's first record set the chat format)")
+            }
             guard let list = value as? [Any], !list.isEmpty else { throw bad("\"messages\" must be a non-empty list") }
-            example = .chat(try list.enumerated().map { index, item in
-                guard let message = item as? [String: Any] else { throw bad("messages[\(index)] must be an object") }
-                guard let role = message["role"] as? String else { throw bad("messages[\(index)] needs a string \"role\"") }
-                guard let content = message["content"] as? String else {
-                    throw bad("messages[\(index)] needs a string \"content\"")
-                }
-                return ChatMessage(role: ChatRole(rawValue: role), content: content)
-            })
+            example = .chat(
+                try list.enumerated().map { index, item in
+                    guard let message = item as? [String: Any] else {
+                        throw bad("messages[\(index)] must be an object")
+                    }
+                    guard let role = message["role"] as? String else {
+                        throw bad("messages[\(index)] needs a string \"role\"")
+                    }
+                    guard let content = message["content"] as? String else {
+                        throw bad("messages[\(index)] needs a string \"content\"")
+                    }
+                    return ChatMessage(role: ChatRole(rawValue: role), content: content)
+                })
         }
         return TrainingRecord(line: number, example: example, keyCount: record.count)
     }
@@ -123,7 +137,8 @@ public struct DatasetFolder: Sendable {
     /// Reads every split present; throws on the first bad line of any file.
     public init(folder: URL) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw DatasetError.missingFolder(folder.path)
         }
         self.folder = folder
@@ -146,8 +161,9 @@ public struct DatasetFolder: Sendable {
         }
         if testing {
             guard let test, test.count > 0 else {
-                throw DatasetError.badLine(file: folder.appendingPathComponent("test.jsonl").path, line: 0,
-                                           reason: "test set missing or empty; required by --test")
+                throw DatasetError.badLine(
+                    file: folder.appendingPathComponent("test.jsonl").path, line: 0,
+                    reason: "test set missing or empty; required by --test")
             }
             try Self.requireBatch(test, batchSize)
         }

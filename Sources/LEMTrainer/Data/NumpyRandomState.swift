@@ -12,7 +12,7 @@ public struct NumpyRandomState: RandomNumberGenerator, Sendable {
     /// Seeds like `np.random.seed(seed)` for a seed in 0 ..< 2³².
     public init(seed: UInt32) {
         var s = seed
-        for i in 0 ..< 624 {
+        for i in 0..<624 {
             key[i] = s
             s = 1_812_433_253 &* (s ^ (s >> 30)) &+ UInt32(i + 1)
         }
@@ -31,8 +31,10 @@ public struct NumpyRandomState: RandomNumberGenerator, Sendable {
     }
 
     private mutating func regenerate() {
-        let upper: UInt32 = 0x8000_0000, lower: UInt32 = 0x7FFF_FFFF, matrix: UInt32 = 0x9908_B0DF
-        for i in 0 ..< 624 {
+        let upper: UInt32 = 0x8000_0000
+        let lower: UInt32 = 0x7FFF_FFFF
+        let matrix: UInt32 = 0x9908_B0DF
+        for i in 0..<624 {
             let y = (key[i] & upper) | (key[(i + 1) % 624] & lower)
             key[i] = key[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1) != 0 ? matrix : 0)
         }
@@ -63,7 +65,7 @@ public struct NumpyRandomState: RandomNumberGenerator, Sendable {
 
     /// `np.random.permutation(n)`: shuffles 0 ..< n from the last index down.
     public mutating func permutation(_ n: Int) -> [Int] {
-        var result = Array(0 ..< n)
+        var result = Array(0..<n)
         var i = n - 1
         while i >= 1 {
             let j = interval(i)

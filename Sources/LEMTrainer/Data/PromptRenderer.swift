@@ -1,4 +1,5 @@
 import LEMCore
+
 /// What the trainer needs from a tokenizer and chat template to turn records into tokens.
 ///
 /// Kept to a protocol so data loading and batching work (and are tested) without a particular
@@ -41,8 +42,9 @@ extension DatasetSplit {
     ///   error, as in mlx_lm.
     public func tokenize(with renderer: some PromptRenderer, maskPrompt: Bool) throws -> [TokenizedExample] {
         if maskPrompt && format == .text {
-            throw DatasetError.badLine(file: file.path, line: records.first?.line ?? 0,
-                                       reason: "prompt masking is not supported for text records")
+            throw DatasetError.badLine(
+                file: file.path, line: records.first?.line ?? 0,
+                reason: "prompt masking is not supported for text records")
         }
         return try records.map { record in
             do {
@@ -55,7 +57,9 @@ extension DatasetSplit {
         }
     }
 
-    static func tokenize(_ record: TrainingRecord, renderer: some PromptRenderer, maskPrompt: Bool) throws -> TokenizedExample {
+    static func tokenize(_ record: TrainingRecord, renderer: some PromptRenderer, maskPrompt: Bool) throws
+        -> TokenizedExample
+    {
         switch record.example {
         case .text(let text):
             var tokens = try renderer.encode(text)
@@ -64,8 +68,9 @@ extension DatasetSplit {
         case .chat(let messages):
             let tokens = try renderer.chatTokens(messages, addGenerationPrompt: false)
             guard maskPrompt else { return TokenizedExample(tokens: tokens, offset: 0, keyCount: record.keyCount) }
-            let prompt = try renderer.chatTokens(Array(messages.dropLast()),
-                                                 addGenerationPrompt: messages.last?.role == "assistant")
+            let prompt = try renderer.chatTokens(
+                Array(messages.dropLast()),
+                addGenerationPrompt: messages.last?.role == "assistant")
             return TokenizedExample(tokens: tokens, offset: prompt.count, keyCount: record.keyCount)
         case .completion(let prompt, let completion):
             let messages = [ChatMessage.user(prompt), ChatMessage.assistant(completion)]

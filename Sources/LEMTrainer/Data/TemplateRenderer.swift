@@ -33,8 +33,9 @@ public struct TemplateRenderer: PromptRenderer {
     /// Renders with the chat template and tokenizes the text.
     public func chatTokens(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> [Int] {
         guard let template else { throw TemplateError.missing(path: "chat template of the model's tokenizer") }
-        let text = try template.render(messages: messages,
-                                       addGenerationPrompt: addGenerationPrompt)
+        let text = try template.render(
+            messages: messages,
+            addGenerationPrompt: addGenerationPrompt)
         return try tokenizer.encode(text, addSpecialTokens: false)
     }
 

@@ -29,7 +29,7 @@ public struct TrainingBatch: Sendable, Equatable {
         for (row, example) in examples.enumerated() {
             let length = min(example.tokens.count, maxSeqLength)
             if example.tokens.count > maxSeqLength { truncatedRows += 1 }
-            for t in 0 ..< length { tokens[row * width + t] = example.tokens[t] }
+            for t in 0..<length { tokens[row * width + t] = example.tokens[t] }
             lengths.append(length)
         }
     }
@@ -49,8 +49,8 @@ public struct TrainingBatch: Sendable, Equatable {
     public func targetMask(_ kind: TargetMask = .exact) -> [Float] {
         let positions = width - 1
         var mask = [Float](repeating: 0, count: batchSize * positions)
-        for b in 0 ..< batchSize {
-            for t in 0 ..< positions {
+        for b in 0..<batchSize {
+            for t in 0..<positions {
                 let step = t + 1
                 let inside = kind == .exact ? step < lengths[b] : step <= lengths[b]
                 if step >= offsets[b] && inside { mask[b * positions + t] = 1 }

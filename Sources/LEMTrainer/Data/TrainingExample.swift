@@ -56,12 +56,15 @@ public enum DatasetError: Error, Equatable, LocalizedError, CustomStringConverti
 
     private var text: String {
         switch self {
-        case .badLine(let file, let line, let reason): return line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)"
-        case .missingTrainingSet(let folder): return "\(folder): train.jsonl is missing or empty; a training set is required"
+        case .badLine(let file, let line, let reason):
+            return line > 0 ? "\(file):\(line): \(reason)" : "\(file): \(reason)"
+        case .missingTrainingSet(let folder):
+            return "\(folder): train.jsonl is missing or empty; a training set is required"
         case .tooFewExamples(let file, let count, let batchSize):
             return "\(file): \(count) examples, fewer than the batch size \(batchSize)"
         case .missingFolder(let folder): return "\(folder): data folder not found"
-        case .rendering(let file, let line, let reason): return "\(file):\(line): cannot render with the chat template: \(reason)"
+        case .rendering(let file, let line, let reason):
+            return "\(file):\(line): cannot render with the chat template: \(reason)"
         }
     }
 }

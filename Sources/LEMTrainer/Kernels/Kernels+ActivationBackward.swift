@@ -11,7 +11,7 @@ extension Kernels {
         count n: Int,
         dx: UnsafeMutablePointer<T>  // (n), added into
     ) {
-        for i in 0 ..< n { dx[i] += activate(activation, x[i]).derivative * dy[i] }
+        for i in 0..<n { dx[i] += activate(activation, x[i]).derivative * dy[i] }
     }
 
     /// Gradients of `gatedActivationForward` (`h = act(gate)·up`):
@@ -25,7 +25,7 @@ extension Kernels {
         dGate: UnsafeMutablePointer<T>,  // (N, F), added into
         dUp: UnsafeMutablePointer<T>  // (N, F), added into
     ) {
-        for i in 0 ..< n {
+        for i in 0..<n {
             let (value, derivative) = activate(activation, gate[i])
             dGate[i] += dh[i] * up[i] * derivative
             dUp[i] += dh[i] * value

@@ -22,18 +22,18 @@ extension Kernels {
     ) {
         let group = heads / kvHeads
         var dScores = [T](repeating: 0, count: tokens)  // (T) for the current query
-        for h in 0 ..< heads {
+        for h in 0..<heads {
             let kvh = h / group
-            for i in 0 ..< tokens {
+            for i in 0..<tokens {
                 let probs = p + (h * tokens + i) * tokens
                 let first = window.map { max(0, i - $0 + 1) } ?? 0
                 let doi = dOut + (i * heads + h) * headDim
                 var weighted: T = 0
-                for j in first ... i {
+                for j in first...i {
                     let vj = v + (j * kvHeads + kvh) * headDim
                     let dvj = dValue + (j * kvHeads + kvh) * headDim
                     var dot: T = 0
-                    for d in 0 ..< headDim {
+                    for d in 0..<headDim {
                         dot += doi[d] * vj[d]
                         dvj[d] += probs[j] * doi[d]
                     }
@@ -42,12 +42,12 @@ extension Kernels {
                 }
                 let qi = q + (i * heads + h) * headDim
                 let dqi = dQuery + (i * heads + h) * headDim
-                for j in first ... i {
+                for j in first...i {
                     let ds = probs[j] * (dScores[j] - weighted) * scale
                     if ds == 0 { continue }
                     let kj = k + (j * kvHeads + kvh) * headDim
                     let dkj = dKey + (j * kvHeads + kvh) * headDim
-                    for d in 0 ..< headDim {
+                    for d in 0..<headDim {
                         dqi[d] += ds * kj[d]
                         dkj[d] += ds * qi[d]
                     }

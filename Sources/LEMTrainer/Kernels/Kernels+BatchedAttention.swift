@@ -20,25 +20,33 @@ extension Kernels {
         probabilities p: UnsafeMutablePointer<Float>,  // (B, H, T, T), zero outside the mask
         options: EngineOptions = EngineOptions()
     ) {
-        let group = heads / kvHeads, qStride = heads * d, kStride = kvHeads * d
-        let q = UnsafeSendableInput(q), k = UnsafeSendableInput(k), v = UnsafeSendableInput(v)
-        let out = UnsafeSendablePointer(out), p = UnsafeSendablePointer(p)
+        let group = heads / kvHeads
+        let qStride = heads * d
+        let kStride = kvHeads * d
+        let q = UnsafeSendableInput(q)
+        let k = UnsafeSendableInput(k)
+        let v = UnsafeSendableInput(v)
+        let out = UnsafeSendablePointer(out)
+        let p = UnsafeSendablePointer(p)
         // The (row, head) pairs are independent: one share of them per thread.
         TrainerThreads(options).split(batch * heads, minimumPart: 1) { pairs in
             for pair in pairs {
-                let b = pair / heads, h = pair % heads, kvh = h / group
-                let qh = q.pointer + b * t * qStride + h * d, kh = k.pointer + b * t * kStride + kvh * d
+                let b = pair / heads
+                let h = pair % heads
+                let kvh = h / group
+                let qh = q.pointer + b * t * qStride + h * d
+                let kh = k.pointer + b * t * kStride + kvh * d
                 let vh = v.pointer + b * t * kStride + kvh * d
                 let ph = p.pointer + (b * heads + h) * t * t
                 // S (T, T) = scale · Qh (T, D) · Khᵀ
                 sgemm(transB: true, m: t, n: t, k: d, alpha: scale, qh, lda: qStride, kh, ldb: kStride, ph, ldc: t)
-                for i in 0 ..< t {
+                for i in 0..<t {
                     let row = ph + i * t
                     let first = window.map { max(0, i - $0 + 1) } ?? 0
                     var maximum = -Float.infinity
-                    for j in first ... i { maximum = max(maximum, row[j]) }
+                    for j in first...i { maximum = max(maximum, row[j]) }
                     var total: Float = 0
-                    for j in 0 ..< t {
+                    for j in 0..<t {
                         if j >= first && j <= i {
                             row[j] = exp(row[j] - maximum)
                             total += row[j]
@@ -47,10 +55,11 @@ extension Kernels {
                         }
                     }
                     let inverse = 1 / total
-                    for j in first ... i { row[j] *= inverse }
+                    for j in first...i { row[j] *= inverse }
                 }
                 // Oh (T, D) = P (T, T) · Vh (T, D)
-                sgemm(m: t, n: d, k: t, ph, lda: t, vh, ldb: kStride, out.pointer + b * t * qStride + h * d, ldc: qStride)
+                sgemm(
+                    m: t, n: d, k: t, ph, lda: t, vh, ldb: kStride, out.pointer + b * t * qStride + h * d, ldc: qStride)
             }
         }
     }
@@ -73,37 +82,52 @@ extension Kernels {
         dValue: UnsafeMutablePointer<Float>,  // (B, T, K, D), added into
         options: EngineOptions = EngineOptions()
     ) {
-        let group = heads / kvHeads, qStride = heads * d, kStride = kvHeads * d
-        let dOut = UnsafeSendableInput(dOut), q = UnsafeSendableInput(q), k = UnsafeSendableInput(k)
-        let v = UnsafeSendableInput(v), p = UnsafeSendableInput(p)
-        let dQuery = UnsafeSendablePointer(dQuery), dKey = UnsafeSendablePointer(dKey), dValue = UnsafeSendablePointer(dValue)
+        let group = heads / kvHeads
+        let qStride = heads * d
+        let kStride = kvHeads * d
+        let dOut = UnsafeSendableInput(dOut)
+        let q = UnsafeSendableInput(q)
+        let k = UnsafeSendableInput(k)
+        let v = UnsafeSendableInput(v)
+        let p = UnsafeSendableInput(p)
+        let dQuery = UnsafeSendablePointer(dQuery)
+        let dKey = UnsafeSendablePointer(dKey)
+        let dValue = UnsafeSendablePointer(dValue)
         // Query heads sharing a key/value head add into the same dK/dV: one share of the
         // (row, key/value head) pairs per thread, their query heads in order.
         TrainerThreads(options).split(batch * kvHeads, minimumPart: 1) { pairs in
             let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * t)  // (T, T)
             defer { dp.deallocate() }
             for pair in pairs {
-                let b = pair / kvHeads, kvh = pair % kvHeads
-                for h in kvh * group ..< (kvh + 1) * group {
-                    let qOffset = b * t * qStride + h * d, kOffset = b * t * kStride + kvh * d
+                let b = pair / kvHeads
+                let kvh = pair % kvHeads
+                for h in kvh * group..<(kvh + 1) * group {
+                    let qOffset = b * t * qStride + h * d
+                    let kOffset = b * t * kStride + kvh * d
                     let ph = p.pointer + (b * heads + h) * t * t
                     // dP (T, T) = dOh (T, D) · Vhᵀ
-                    sgemm(transB: true, m: t, n: t, k: d, dOut.pointer + qOffset, lda: qStride, v.pointer + kOffset,
-                          ldb: kStride, dp, ldc: t)
+                    sgemm(
+                        transB: true, m: t, n: t, k: d, dOut.pointer + qOffset, lda: qStride, v.pointer + kOffset,
+                        ldb: kStride, dp, ldc: t)
                     // dVh (T, D) += Pᵀ (T, T) · dOh
-                    sgemm(transA: true, m: t, n: d, k: t, ph, lda: t, dOut.pointer + qOffset, ldb: qStride, beta: 1,
-                          dValue.pointer + kOffset, ldc: kStride)
-                    for i in 0 ..< t {
-                        let pr = ph + i * t, dr = dp + i * t
+                    sgemm(
+                        transA: true, m: t, n: d, k: t, ph, lda: t, dOut.pointer + qOffset, ldb: qStride, beta: 1,
+                        dValue.pointer + kOffset, ldc: kStride)
+                    for i in 0..<t {
+                        let pr = ph + i * t
+                        let dr = dp + i * t
                         var dot: Float = 0
-                        for j in 0 ... i { dot += pr[j] * dr[j] }
-                        for j in 0 ..< t { dr[j] = j <= i ? pr[j] * (dr[j] - dot) : 0 }
+                        for j in 0...i { dot += pr[j] * dr[j] }
+                        for j in 0..<t { dr[j] = j <= i ? pr[j] * (dr[j] - dot) : 0 }
                     }
                     // dQh (T, D) = scale · dS (T, T) · Kh ; dKh += scale · dSᵀ · Qh
-                    sgemm(m: t, n: d, k: t, alpha: scale, dp, lda: t, k.pointer + kOffset, ldb: kStride,
-                          dQuery.pointer + qOffset, ldc: qStride)
-                    sgemm(transA: true, m: t, n: d, k: t, alpha: scale, dp, lda: t, q.pointer + qOffset, ldb: qStride, beta: 1,
-                          dKey.pointer + kOffset, ldc: kStride)
+                    sgemm(
+                        m: t, n: d, k: t, alpha: scale, dp, lda: t, k.pointer + kOffset, ldb: kStride,
+                        dQuery.pointer + qOffset, ldc: qStride)
+                    sgemm(
+                        transA: true, m: t, n: d, k: t, alpha: scale, dp, lda: t, q.pointer + qOffset, ldb: qStride,
+                        beta: 1,
+                        dKey.pointer + kOffset, ldc: kStride)
                 }
             }
         }

@@ -16,8 +16,9 @@ extension Kernels {
         mask: UnsafePointer<T>,  // (N), 0 or 1
         rows: Int, vocabulary: Int
     ) -> (lossSum: Double, tokenCount: Double) {
-        var lossSum = 0.0, count = 0.0
-        for n in 0 ..< rows where mask[n] != 0 {
+        var lossSum = 0.0
+        var count = 0.0
+        for n in 0..<rows where mask[n] != 0 {
             let row = logits + n * vocabulary
             lossSum += Double(mask[n]) * (logSumExp(row, count: vocabulary) - Double(row[targets[n]]))
             count += Double(mask[n])
@@ -37,15 +38,16 @@ extension Kernels {
         rows: Int, vocabulary: Int, normalizer: Double,
         dLogits: UnsafeMutablePointer<T>  // (N, V), overwritten
     ) {
-        for n in 0 ..< rows {
-            let row = logits + n * vocabulary, out = dLogits + n * vocabulary
+        for n in 0..<rows {
+            let row = logits + n * vocabulary
+            let out = dLogits + n * vocabulary
             guard mask[n] != 0 else {
-                for j in 0 ..< vocabulary { out[j] = 0 }
+                for j in 0..<vocabulary { out[j] = 0 }
                 continue
             }
             let lse = logSumExp(row, count: vocabulary)
             let weight = Double(mask[n]) / normalizer
-            for j in 0 ..< vocabulary {
+            for j in 0..<vocabulary {
                 out[j] = T(weight * expDouble(Double(row[j]) - lse))
             }
             out[targets[n]] -= T(weight)
@@ -55,9 +57,9 @@ extension Kernels {
     /// log Σ exp(x) of one row, stabilised by the row maximum, in Float64.
     static func logSumExp<T: TrainingScalar>(_ x: UnsafePointer<T>, count: Int) -> Double {
         var maximum = -Double.infinity
-        for j in 0 ..< count { maximum = max(maximum, Double(x[j])) }
+        for j in 0..<count { maximum = max(maximum, Double(x[j])) }
         var total = 0.0
-        for j in 0 ..< count { total += expDouble(Double(x[j]) - maximum) }
+        for j in 0..<count { total += expDouble(Double(x[j]) - maximum) }
         return maximum + logDouble(total)
     }
 }

@@ -10,7 +10,9 @@ import LEMEngine
 extension Kernels {
     /// `activation`'s value and derivative for eight inputs (the formulas of `activate`).
     @inline(__always)
-    static func activate8(_ activation: Activation, _ x: SIMD8<Float>) -> (value: SIMD8<Float>, derivative: SIMD8<Float>) {
+    static func activate8(_ activation: Activation, _ x: SIMD8<Float>) -> (
+        value: SIMD8<Float>, derivative: SIMD8<Float>
+    ) {
         switch activation {
         case .geluTanh:
             let c: Float = 0.797_884_560_802_865_4  // √(2/π)
@@ -41,7 +43,7 @@ extension Kernels {
         for i in stride(from: 0, to: whole, by: 8) {
             store8(activate8(activation, load8(gate, i)).value * load8(up, i), h, i)
         }
-        for i in whole ..< n { h[i] = activate(activation, gate[i]).value * up[i] }
+        for i in whole..<n { h[i] = activate(activation, gate[i]).value * up[i] }
     }
 
     /// f32 backward of `gatedActivationForwardF32`: `dGate += dh ⊙ up ⊙ activation′(gate)`,
@@ -62,7 +64,7 @@ extension Kernels {
             store8(load8(dGate, i) + d * load8(up, i) * derivative, dGate, i)
             store8(load8(dUp, i) + d * value, dUp, i)
         }
-        for i in whole ..< n {
+        for i in whole..<n {
             let (value, derivative) = activate(activation, gate[i])
             dGate[i] += dh[i] * up[i] * derivative
             dUp[i] += dh[i] * value
@@ -76,7 +78,7 @@ extension Kernels {
             let t = 1 - 2 / (exp8(2 * load8(x, i) / cap) + 1)
             store8(cap * t, x, i)
         }
-        for i in whole ..< n { x[i] = cap * tanh(x[i] / cap) }
+        for i in whole..<n { x[i] = cap * tanh(x[i] / cap) }
     }
 
     /// The largest of `n` floats (−∞ when `n` is 0).
@@ -85,18 +87,21 @@ extension Kernels {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         for i in stride(from: 0, to: whole, by: 8) { lanes = pointwiseMax(lanes, load8(x, i)) }
         var result = lanes.max()
-        for i in whole ..< n { result = max(result, x[i]) }
+        for i in whole..<n { result = max(result, x[i]) }
         return result
     }
 
     /// `Σ e^(x − shift)` over `n` floats; when `overwrite`, also `x ← e^(x − shift)·slope` with
     /// the soft cap's slope `1 − (x/cap)²` (1 without a cap).
-    public static func shiftedExponentialsF32(_ x: UnsafeMutablePointer<Float>, count n: Int, shift: Float,
-                                              slopeCap cap: Float?, overwrite: Bool) -> Float {
+    public static func shiftedExponentialsF32(
+        _ x: UnsafeMutablePointer<Float>, count n: Int, shift: Float,
+        slopeCap cap: Float?, overwrite: Bool
+    ) -> Float {
         let whole = n / 8 * 8
         var lanes = SIMD8<Float>()
         for i in stride(from: 0, to: whole, by: 8) {
-            let v = load8(x, i), e = exp8(v - shift)
+            let v = load8(x, i)
+            let e = exp8(v - shift)
             lanes += e
             guard overwrite else { continue }
             if let cap {
@@ -107,11 +112,16 @@ extension Kernels {
             }
         }
         var total = lanes.sum()
-        for i in whole ..< n {
+        for i in whole..<n {
             let e = exp(x[i] - shift)
             total += e
             guard overwrite else { continue }
-            if let cap { let u = x[i] / cap; x[i] = e * (1 - u * u) } else { x[i] = e }
+            if let cap {
+                let u = x[i] / cap
+                x[i] = e * (1 - u * u)
+            } else {
+                x[i] = e
+            }
         }
         return total
     }

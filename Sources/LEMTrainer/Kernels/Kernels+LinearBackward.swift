@@ -15,15 +15,15 @@ extension Kernels {
         dWeight: UnsafeMutablePointer<T>?,  // (O, I), added into
         dBias: UnsafeMutablePointer<T>?  // (O), added into
     ) {
-        for n in 0 ..< rows {
-            for o in 0 ..< outputs {
+        for n in 0..<rows {
+            for o in 0..<outputs {
                 let g = dy[n * outputs + o]
                 if g == 0 { continue }
                 if let dx {
-                    for i in 0 ..< inputs { dx[n * inputs + i] += g * w[o * inputs + i] }
+                    for i in 0..<inputs { dx[n * inputs + i] += g * w[o * inputs + i] }
                 }
                 if let dWeight {
-                    for i in 0 ..< inputs { dWeight[o * inputs + i] += g * x[n * inputs + i] }
+                    for i in 0..<inputs { dWeight[o * inputs + i] += g * x[n * inputs + i] }
                 }
                 dBias?[o] += g
             }
@@ -49,24 +49,25 @@ extension Kernels {
         dA: UnsafeMutablePointer<T>,  // (I, R), added into
         dB: UnsafeMutablePointer<T>  // (R, O), added into
     ) {
-        linearBackward(dy, input: x, weight: w, rows: rows, inputs: inputs, outputs: outputs,
-                       dx: dx, dWeight: nil, dBias: nil)
+        linearBackward(
+            dy, input: x, weight: w, rows: rows, inputs: inputs, outputs: outputs,
+            dx: dx, dWeight: nil, dBias: nil)
         var du = [T](repeating: 0, count: rank)  // (R) for the current row
-        for n in 0 ..< rows {
+        for n in 0..<rows {
             let dyn = dy + n * outputs
-            for r in 0 ..< rank {
+            for r in 0..<rank {
                 var sum: T = 0
-                for o in 0 ..< outputs {
+                for o in 0..<outputs {
                     sum += dyn[o] * b[r * outputs + o]
                     dB[r * outputs + o] += scale * xa[n * rank + r] * dyn[o]
                 }
                 du[r] = scale * sum
             }
-            for i in 0 ..< inputs {
+            for i in 0..<inputs {
                 let m = dropoutMask?[n * inputs + i] ?? 1
                 let xi = x[n * inputs + i] * m
                 var back: T = 0
-                for r in 0 ..< rank {
+                for r in 0..<rank {
                     dA[i * rank + r] += xi * du[r]
                     back += du[r] * a[i * rank + r]
                 }

@@ -18,19 +18,21 @@ extension Kernels {
         dx: UnsafeMutablePointer<T>,  // (N, C), added into
         dWeight: UnsafeMutablePointer<T>?  // (C), added into; nil when the weight is frozen
     ) {
-        for r in 0 ..< rows {
-            let xr = x + r * columns, dyr = dy + r * columns, dxr = dx + r * columns
+        for r in 0..<rows {
+            let xr = x + r * columns
+            let dyr = dy + r * columns
+            let dxr = dx + r * columns
             var sumSquares: T = 0
-            for c in 0 ..< columns { sumSquares += xr[c] * xr[c] }
+            for c in 0..<columns { sumSquares += xr[c] * xr[c] }
             let inverseRMS = 1 / (sumSquares / T(columns) + eps).squareRoot()
             var dot: T = 0  // Σ g·n
-            for c in 0 ..< columns {
+            for c in 0..<columns {
                 let n = xr[c] * inverseRMS
                 dot += dyr[c] * (weightOffset + weight[c]) * n
                 dWeight?[c] += dyr[c] * n
             }
             let meanDot = dot / T(columns)
-            for c in 0 ..< columns {
+            for c in 0..<columns {
                 let n = xr[c] * inverseRMS
                 dxr[c] += inverseRMS * (dyr[c] * (weightOffset + weight[c]) - n * meanDot)
             }
@@ -45,8 +47,9 @@ extension Kernels {
         positions: UnsafePointer<Int>,  // (T)
         inverseFrequencies: UnsafePointer<Double>  // (D/2)
     ) {
-        rotate(dx, tokens: tokens, heads: heads, headDim: headDim, positions: positions,
-               inverseFrequencies: inverseFrequencies, direction: -1)
+        rotate(
+            dx, tokens: tokens, heads: heads, headDim: headDim, positions: positions,
+            inverseFrequencies: inverseFrequencies, direction: -1)
     }
 
     /// Gradient of `embeddingForward` with respect to the table: scatters `scale·dy` rows into
@@ -57,9 +60,9 @@ extension Kernels {
         scale: T, rows: Int, columns: Int,
         dTable: UnsafeMutablePointer<T>  // (V, C), added into
     ) {
-        for n in 0 ..< rows {
+        for n in 0..<rows {
             let target = dTable + tokens[n] * columns
-            for c in 0 ..< columns { target[c] += scale * dy[n * columns + c] }
+            for c in 0..<columns { target[c] += scale * dy[n * columns + c] }
         }
     }
 }

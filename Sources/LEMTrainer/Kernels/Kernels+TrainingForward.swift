@@ -21,12 +21,13 @@ extension Kernels {
         weightOffset: T, eps: T, rows: Int, columns: Int,
         into y: UnsafeMutablePointer<T>  // (N, C)
     ) {
-        for r in 0 ..< rows {
-            let xr = x + r * columns, yr = y + r * columns
+        for r in 0..<rows {
+            let xr = x + r * columns
+            let yr = y + r * columns
             var sumSquares: T = 0
-            for c in 0 ..< columns { sumSquares += xr[c] * xr[c] }
+            for c in 0..<columns { sumSquares += xr[c] * xr[c] }
             let inverseRMS = 1 / (sumSquares / T(columns) + eps).squareRoot()
-            for c in 0 ..< columns { yr[c] = xr[c] * inverseRMS * (weightOffset + weight[c]) }
+            for c in 0..<columns { yr[c] = xr[c] * inverseRMS * (weightOffset + weight[c]) }
         }
     }
 
@@ -41,13 +42,14 @@ extension Kernels {
         positions: UnsafePointer<Int>,  // (T)
         inverseFrequencies: UnsafePointer<Double>  // (D/2)
     ) {
-        rotate(x, tokens: tokens, heads: heads, headDim: headDim, positions: positions,
-               inverseFrequencies: inverseFrequencies, direction: 1)
+        rotate(
+            x, tokens: tokens, heads: heads, headDim: headDim, positions: positions,
+            inverseFrequencies: inverseFrequencies, direction: 1)
     }
 
     /// The plain RoPE inverse frequencies `base^(-2i/D)` for `i < D/2` (no long-context scaling).
     public static func ropeInverseFrequencies(headDim: Int, base: Double) -> [Double] {
-        (0 ..< headDim / 2).map { i in 1 / pow(base, Double(2 * i) / Double(headDim)) }
+        (0..<headDim / 2).map { i in 1 / pow(base, Double(2 * i) / Double(headDim)) }
     }
 
     /// Rotates each (i, i + D/2) pair by `direction · angle`; direction −1 is the inverse rotation.
@@ -56,13 +58,15 @@ extension Kernels {
         positions: UnsafePointer<Int>, inverseFrequencies: UnsafePointer<Double>, direction: Double
     ) {
         let half = headDim / 2
-        for t in 0 ..< tokens {
-            for i in 0 ..< half {
+        for t in 0..<tokens {
+            for i in 0..<half {
                 let angle = Double(positions[t]) * inverseFrequencies[i]
-                let c = T(cos(angle)), s = T(direction * sin(angle))
-                for h in 0 ..< heads {
+                let c = T(cos(angle))
+                let s = T(direction * sin(angle))
+                for h in 0..<heads {
                     let row = x + (t * heads + h) * headDim
-                    let a = row[i], b = row[i + half]
+                    let a = row[i]
+                    let b = row[i + half]
                     row[i] = a * c - b * s
                     row[i + half] = a * s + b * c
                 }
@@ -85,32 +89,35 @@ extension Kernels {
         probabilities p: UnsafeMutablePointer<T>  // (H, T, T), zero outside the mask
     ) {
         let group = heads / kvHeads
-        for h in 0 ..< heads {
+        for h in 0..<heads {
             let kvh = h / group
-            for i in 0 ..< tokens {
+            for i in 0..<tokens {
                 let probs = p + (h * tokens + i) * tokens
                 let qi = q + (i * heads + h) * headDim
                 let first = window.map { max(0, i - $0 + 1) } ?? 0
                 var maxScore = -T.infinity
-                for j in 0 ..< tokens {
-                    guard j >= first && j <= i else { probs[j] = 0; continue }
+                for j in 0..<tokens {
+                    guard j >= first && j <= i else {
+                        probs[j] = 0
+                        continue
+                    }
                     let kj = k + (j * kvHeads + kvh) * headDim
                     var dot: T = 0
-                    for d in 0 ..< headDim { dot += qi[d] * kj[d] }
+                    for d in 0..<headDim { dot += qi[d] * kj[d] }
                     probs[j] = dot * scale
                     maxScore = max(maxScore, probs[j])
                 }
                 var total: T = 0
-                for j in first ... i {
+                for j in first...i {
                     probs[j] = T.exponential(probs[j] - maxScore)
                     total += probs[j]
                 }
                 let oi = out + (i * heads + h) * headDim
-                for d in 0 ..< headDim { oi[d] = 0 }
-                for j in first ... i {
+                for d in 0..<headDim { oi[d] = 0 }
+                for j in first...i {
                     probs[j] /= total
                     let vj = v + (j * kvHeads + kvh) * headDim
-                    for d in 0 ..< headDim { oi[d] += probs[j] * vj[d] }
+                    for d in 0..<headDim { oi[d] += probs[j] * vj[d] }
                 }
             }
         }
@@ -123,7 +130,7 @@ extension Kernels {
         count n: Int,
         into y: UnsafeMutablePointer<T>  // (n)
     ) {
-        for i in 0 ..< n { y[i] = activate(activation, x[i]).value }
+        for i in 0..<n { y[i] = activate(activation, x[i]).value }
     }
 
     /// The gated feed-forward product `h = act(gate) · up`, elementwise.
@@ -134,7 +141,7 @@ extension Kernels {
         count n: Int,
         into h: UnsafeMutablePointer<T>  // (N, F)
     ) {
-        for i in 0 ..< n { h[i] = activate(activation, gate[i]).value * up[i] }
+        for i in 0..<n { h[i] = activate(activation, gate[i]).value * up[i] }
     }
 
     /// An activation's value and derivative at `x`.
@@ -163,10 +170,10 @@ extension Kernels {
         rows: Int, inputs: Int, outputs: Int,
         into y: UnsafeMutablePointer<T>  // (N, O)
     ) {
-        for n in 0 ..< rows {
-            for o in 0 ..< outputs {
+        for n in 0..<rows {
+            for o in 0..<outputs {
                 var sum: T = bias?[o] ?? 0
-                for i in 0 ..< inputs { sum += x[n * inputs + i] * w[o * inputs + i] }
+                for i in 0..<inputs { sum += x[n * inputs + i] * w[o * inputs + i] }
                 y[n * outputs + o] = sum
             }
         }
@@ -192,18 +199,18 @@ extension Kernels {
         into y: UnsafeMutablePointer<T>  // (N, O)
     ) {
         linearForward(x, weight: w, bias: bias, rows: rows, inputs: inputs, outputs: outputs, into: y)
-        for n in 0 ..< rows {
-            for r in 0 ..< rank {
+        for n in 0..<rows {
+            for r in 0..<rank {
                 var sum: T = 0
-                for i in 0 ..< inputs {
+                for i in 0..<inputs {
                     let xi = x[n * inputs + i] * (dropoutMask?[n * inputs + i] ?? 1)
                     sum += xi * a[i * rank + r]
                 }
                 xa[n * rank + r] = sum
             }
-            for o in 0 ..< outputs {
+            for o in 0..<outputs {
                 var sum: T = 0
-                for r in 0 ..< rank { sum += xa[n * rank + r] * b[r * outputs + o] }
+                for r in 0..<rank { sum += xa[n * rank + r] * b[r * outputs + o] }
                 y[n * outputs + o] += scale * sum
             }
         }
@@ -216,9 +223,9 @@ extension Kernels {
         scale: T, rows: Int, columns: Int,
         into y: UnsafeMutablePointer<T>  // (N, C)
     ) {
-        for n in 0 ..< rows {
+        for n in 0..<rows {
             let source = table + tokens[n] * columns
-            for c in 0 ..< columns { y[n * columns + c] = source[c] * scale }
+            for c in 0..<columns { y[n * columns + c] = source[c] * scale }
         }
     }
 }

@@ -31,6 +31,6 @@ struct BatchGeometry {
     init(batch: Int, tokens: Int) {
         self.batch = batch
         self.tokens = tokens
-        positions = (0 ..< batch * tokens).map { $0 % tokens }
+        positions = (0..<batch * tokens).map { $0 % tokens }
     }
 }

@@ -49,17 +49,21 @@ struct DecoderCheckpoint {
         self.gemma = gemma
         embeddingScale = gemma ? Float(Double(config.hiddenSize).squareRoot()) : 1
         attentionScale = 1 / (config.queryPreAttnScalar ?? Double(config.headDim)).squareRoot()
-        let c = config.hiddenSize, f = config.intermediateSize, d = config.headDim
-        let qDim = config.numAttentionHeads * d, kvDim = config.numKeyValueHeads * d
+        let c = config.hiddenSize
+        let f = config.intermediateSize
+        let d = config.headDim
+        let qDim = config.numAttentionHeads * d
+        let kvDim = config.numKeyValueHeads * d
         embedding = try tensor("model.embed_tokens.weight", [config.vocabSize, c])
-        head = config.tieWordEmbeddings || tensors["lm_head.weight"] == nil
+        head =
+            config.tieWordEmbeddings || tensors["lm_head.weight"] == nil
             ? nil : try tensor("lm_head.weight", [config.vocabSize, c])
         finalNorm = try load("model.norm.weight", [c])
         let shapes: [(String, Int, Int)] = [
             ("self_attn.q_proj", qDim, c), ("self_attn.k_proj", kvDim, c), ("self_attn.v_proj", kvDim, c),
-            ("self_attn.o_proj", c, qDim), ("mlp.gate_proj", f, c), ("mlp.up_proj", f, c), ("mlp.down_proj", c, f),
+            ("self_attn.o_proj", c, qDim), ("mlp.gate_proj", f, c), ("mlp.up_proj", f, c), ("mlp.down_proj", c, f)
         ]
-        blocks = try (0 ..< config.numHiddenLayers).map { i in
+        blocks = try (0..<config.numHiddenLayers).map { i in
             let p = "model.layers.\(i)."
             var linears: [String: Linear] = [:]
             for (module, outputs, inputs) in shapes {

@@ -40,7 +40,9 @@ public struct FrozenLinear: Sendable {
     /// Decodes weight rows `start ..< start + count` into `tile`, split across two threads when
     /// the tile is big enough to pay for it.
     func decode(rows start: Int, count: Int, into tile: UnsafeMutablePointer<Float>) {  // tile: (count, I)
-        let columns = inputs, w = weight, kernel = self.kernel
+        let columns = inputs
+        let w = weight
+        let kernel = self.kernel
         @Sendable func decodeRows(_ rows: Range<Int>, _ tile: UnsafeMutablePointer<Float>) {
             if let kernel {
                 for r in rows { kernel.decodeRow(start + r, into: tile + r * columns) }
@@ -49,29 +51,31 @@ public struct FrozenLinear: Sendable {
             }
         }
         if count < 32 {
-            decodeRows(0 ..< count, tile)
+            decodeRows(0..<count, tile)
             return
         }
         let shared = UnsafeSendablePointer(tile)
         let half = (count + 1) / 2
         DispatchQueue.concurrentPerform(iterations: 2) { part in
-            decodeRows(part * half ..< min(count, (part + 1) * half), shared.pointer)
+            decodeRows(part * half..<min(count, (part + 1) * half), shared.pointer)
         }
     }
 
     /// Decodes weight rows `start ..< start + count` into `tile` on the calling thread.
     func decodeSerial(rows start: Int, count: Int, into tile: UnsafeMutablePointer<Float>) {  // tile: (count, I)
         if let kernel {
-            for r in 0 ..< count { kernel.decodeRow(start + r, into: tile + r * inputs) }
+            for r in 0..<count { kernel.decodeRow(start + r, into: tile + r * inputs) }
         } else {
-            for r in 0 ..< count { weight.decodeRow(start + r, into: tile + r * inputs) }
+            for r in 0..<count { weight.decodeRow(start + r, into: tile + r * inputs) }
         }
     }
 
     /// Decodes the weight rows `range` a tile of at most `tileRows` at a time, on the calling
     /// thread, into a scratch tile, and hands each to `body` as (first row, row count, tile).
-    func forEachTile(_ range: Range<Int>, scratch: ScratchPool,
-                     _ body: (_ start: Int, _ count: Int, _ tile: UnsafePointer<Float>) -> Void) {
+    func forEachTile(
+        _ range: Range<Int>, scratch: ScratchPool,
+        _ body: (_ start: Int, _ count: Int, _ tile: UnsafePointer<Float>) -> Void
+    ) {
         let tile = scratch.take(min(tileRows, range.count) * inputs)  // (t, I)
         defer { scratch.give(tile) }
         var start = range.lowerBound
@@ -88,23 +92,28 @@ public struct FrozenLinear: Sendable {
     /// The output rows are split between the trainer's threads (`TrainerThreads`); each decodes
     /// its own rows tile by tile and multiplies them with single-threaded BLAS, so no thread waits
     /// for another until the end.
-    public func forward(_ x: UnsafePointer<Float>,  // (N, I)
-                        rows n: Int,
-                        into y: UnsafeMutablePointer<Float>,  // (N, O)
-                        scratch: ScratchPool = ScratchPool())
-    {
-        let i = inputs, o = outputs
-        let shared = UnsafeSendablePointer(y), input = UnsafeSendableInput(x)
+    public func forward(
+        _ x: UnsafePointer<Float>,  // (N, I)
+        rows n: Int,
+        into y: UnsafeMutablePointer<Float>,  // (N, O)
+        scratch: ScratchPool = ScratchPool()
+    ) {
+        let i = inputs
+        let o = outputs
+        let shared = UnsafeSendablePointer(y)
+        let input = UnsafeSendableInput(x)
         threads.split(o, minimumPart: minimumShareRows) { range in
             forEachTile(range, scratch: scratch) { start, count, tile in
                 // y[:, start ..< start + t] = x (N, I) · tile (t, I)ᵀ
-                sgemm(transB: true, m: n, n: count, k: i, input.pointer, lda: i, tile, ldb: i, shared.pointer + start, ldc: o)
+                sgemm(
+                    transB: true, m: n, n: count, k: i, input.pointer, lda: i, tile, ldb: i, shared.pointer + start,
+                    ldc: o)
             }
         }
         if let bias {
-            for r in 0 ..< n {
+            for r in 0..<n {
                 let row = y + r * o
-                for c in 0 ..< o { row[c] += bias[c] }
+                for c in 0..<o { row[c] += bias[c] }
             }
         }
     }
@@ -113,16 +122,19 @@ public struct FrozenLinear: Sendable {
     ///
     /// The weight rows (the sum's `O` terms) are split between the trainer's threads: the first
     /// adds its share straight into `dx`, the others into their own partial sums, added in after.
-    public func backwardInput(_ dy: UnsafePointer<Float>,  // (N, O)
-                              rows n: Int,
-                              into dx: UnsafeMutablePointer<Float>,  // (N, I), added into
-                              scratch: ScratchPool = ScratchPool())
-    {
-        let i = inputs, o = outputs
+    public func backwardInput(
+        _ dy: UnsafePointer<Float>,  // (N, O)
+        rows n: Int,
+        into dx: UnsafeMutablePointer<Float>,  // (N, I), added into
+        scratch: ScratchPool = ScratchPool()
+    ) {
+        let i = inputs
+        let o = outputs
         let ranges = threads.ranges(o, minimumPart: minimumShareRows)
-        let partials = (1 ..< max(1, ranges.count)).map { _ in scratch.take(n * i) }  // (N, I) each
+        let partials = (1..<max(1, ranges.count)).map { _ in scratch.take(n * i) }  // (N, I) each
         defer { partials.forEach { scratch.give($0) } }
-        let target = UnsafeSendablePointer(dx), gradient = UnsafeSendableInput(dy)
+        let target = UnsafeSendablePointer(dx)
+        let gradient = UnsafeSendableInput(dy)
         threads.run(ranges.count) { part in
             let range = ranges[part]
             let out = part == 0 ? target.pointer : partials[part - 1].pointer
@@ -160,17 +172,20 @@ struct UnsafeSendableInput: @unchecked Sendable {
 /// Runs `body` over `0 ..< count`, split in two halves on two threads when `count` is large
 /// enough to pay for the hand-off.
 func inHalves(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
-    guard count >= 32_768 else { return body(0 ..< count) }
+    guard count >= 32_768 else { return body(0..<count) }
     let half = (count + 1) / 2
-    DispatchQueue.concurrentPerform(iterations: 2) { part in body(part * half ..< min(count, (part + 1) * half)) }
+    DispatchQueue.concurrentPerform(iterations: 2) { part in body(part * half..<min(count, (part + 1) * half)) }
 }
 
 /// Row-major `C = alpha · op(A) · op(B) + beta · C` through OpenBLAS, with Swift-sized arguments.
 @inline(__always)
-func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-           _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
-           _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+func sgemm(
+    transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+    _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+    _ c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     guard m > 0, n > 0 else { return }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

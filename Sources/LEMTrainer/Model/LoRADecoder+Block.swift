@@ -10,20 +10,24 @@ extension LoRADecoder {
     /// RMS normalisation of `rows` rows in the model's norm convention.
     func norm(_ x: [Scalar], _ w: [Scalar], rows: Int, columns: Int) -> [Scalar] {
         var y = [Scalar](repeating: 0, count: x.count)
-        Kernels.rmsNormForward(x, weight: w, weightOffset: normOffset, eps: Scalar(config.rmsNormEps), rows: rows,
-                               columns: columns, into: &y)
+        Kernels.rmsNormForward(
+            x, weight: w, weightOffset: normOffset, eps: Scalar(config.rmsNormEps), rows: rows,
+            columns: columns, into: &y)
         return y
     }
 
     /// Backward of `norm`: adds the input gradient into `dx` (the norm weights are frozen).
     func normBackward(_ dy: [Scalar], _ x: [Scalar], _ w: [Scalar], rows: Int, columns: Int, into dx: inout [Scalar]) {
-        Kernels.rmsNormBackward(dy, input: x, weight: w, weightOffset: normOffset, eps: Scalar(config.rmsNormEps),
-                                rows: rows, columns: columns, dx: &dx, dWeight: nil)
+        Kernels.rmsNormBackward(
+            dy, input: x, weight: w, weightOffset: normOffset, eps: Scalar(config.rmsNormEps),
+            rows: rows, columns: columns, dx: &dx, dWeight: nil)
     }
 
     /// A block's linear layer: `loraLinear`, then DoRA's rescale for a DoRA layer (recording y0).
-    func linear(_ index: Int, _ module: String, _ x: [Scalar], rows: Int, view: AdapterView<Scalar>,
-                record: inout BlockRecord<Scalar>) -> [Scalar] {
+    func linear(
+        _ index: Int, _ module: String, _ x: [Scalar], rows: Int, view: AdapterView<Scalar>,
+        record: inout BlockRecord<Scalar>
+    ) -> [Scalar] {
         var y = loraLinear(index, module, x, rows: rows, view: view, record: &record)
         if let dora = view.dora["model.layers.\(index).\(module)"] {
             record.doraOutputs[module] = dora.forward(&y, bias: layers[index].linears[module]!.bias)
@@ -33,9 +37,11 @@ extension LoRADecoder {
 
     /// Backward of `linear`: for a DoRA layer the rescale's backward first (adding `dm` into the
     /// layer's gradient), then `loraLinearBackward`.
-    func linearBackward(_ index: Int, _ module: String, _ dOut: [Scalar], input x: [Scalar], rows: Int,
-                        view: AdapterView<Scalar>, record: BlockRecord<Scalar>, inputGradient: Bool = true,
-                        dx: inout [Scalar], gradients: inout [String: LoRAGradient<Scalar>]) {
+    func linearBackward(
+        _ index: Int, _ module: String, _ dOut: [Scalar], input x: [Scalar], rows: Int,
+        view: AdapterView<Scalar>, record: BlockRecord<Scalar>, inputGradient: Bool = true,
+        dx: inout [Scalar], gradients: inout [String: LoRAGradient<Scalar>]
+    ) {
         let path = "model.layers.\(index).\(module)"
         var dy = dOut
         if let dora = view.dora[path], let y0 = record.doraOutputs[module], var g = gradients[path] {
@@ -45,15 +51,22 @@ extension LoRADecoder {
             g.m = dm
             gradients[path] = g
         }
-        loraLinearBackward(index, module, dy, input: x, rows: rows, view: view, record: record,
-                           inputGradient: inputGradient, dx: &dx, gradients: &gradients)
+        loraLinearBackward(
+            index, module, dy, input: x, rows: rows, view: view, record: record,
+            inputGradient: inputGradient, dx: &dx, gradients: &gradients)
     }
 
     /// Block `index` forward over `x`; records its activations when `record` is non-nil.
-    func blockForward(_ index: Int, _ x: [Scalar], geometry g: BatchGeometry, view: AdapterView<Scalar>,
-                      record: inout BlockRecord<Scalar>?) -> [Scalar] {
-        let layer = layers[index], n = g.rows, c = config.hiddenSize
-        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
+    func blockForward(
+        _ index: Int, _ x: [Scalar], geometry g: BatchGeometry, view: AdapterView<Scalar>,
+        record: inout BlockRecord<Scalar>?
+    ) -> [Scalar] {
+        let layer = layers[index]
+        let n = g.rows
+        let c = config.hiddenSize
+        let heads = config.numAttentionHeads
+        let kvHeads = config.numKeyValueHeads
+        let d = config.headDim
         var r = BlockRecord<Scalar>()
         let n1 = norm(x, layer.inputNorm, rows: n, columns: c)
         var q = linear(index, "self_attn.q_proj", n1, rows: n, view: view, record: &r)
@@ -67,14 +80,17 @@ extension LoRADecoder {
             q = norm(q, qn, rows: n * heads, columns: d)
             k = norm(k, kn, rows: n * kvHeads, columns: d)
         }
-        Kernels.ropeForward(&q, tokens: n, heads: heads, headDim: d, positions: g.positions,
-                            inverseFrequencies: layer.inverseFrequencies)
-        Kernels.ropeForward(&k, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
-                            inverseFrequencies: layer.inverseFrequencies)
+        Kernels.ropeForward(
+            &q, tokens: n, heads: heads, headDim: d, positions: g.positions,
+            inverseFrequencies: layer.inverseFrequencies)
+        Kernels.ropeForward(
+            &k, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
+            inverseFrequencies: layer.inverseFrequencies)
         var attention = [Scalar](repeating: 0, count: n * heads * d)  // (N, H·D)
         var probabilities = [Scalar](repeating: 0, count: g.batch * heads * g.tokens * g.tokens)  // (B, H, T, T)
-        self.attention(query: q, key: k, value: v, geometry: g, window: layer.window, output: &attention,
-                       probabilities: &probabilities)
+        self.attention(
+            query: q, key: k, value: v, geometry: g, window: layer.window, output: &attention,
+            probabilities: &probabilities)
         let attentionOut = linear(index, "self_attn.o_proj", attention, rows: n, view: view, record: &r)
         let residual = layer.attentionOutputNorm.map { norm(attentionOut, $0, rows: n, columns: c) } ?? attentionOut
         var h = x
@@ -109,11 +125,18 @@ extension LoRADecoder {
 
     /// Block `index` backward: the gradient of the block input from that of its output (empty
     /// when `inputGradient` is false), adding into the adapter gradients.
-    func blockBackward(_ index: Int, _ dOutput: [Scalar], record r: BlockRecord<Scalar>, geometry g: BatchGeometry,
-                       view: AdapterView<Scalar>, inputGradient: Bool = true,
-                       gradients: inout [String: LoRAGradient<Scalar>]) -> [Scalar] {
-        let layer = layers[index], n = g.rows, c = config.hiddenSize, f = config.intermediateSize
-        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
+    func blockBackward(
+        _ index: Int, _ dOutput: [Scalar], record r: BlockRecord<Scalar>, geometry g: BatchGeometry,
+        view: AdapterView<Scalar>, inputGradient: Bool = true,
+        gradients: inout [String: LoRAGradient<Scalar>]
+    ) -> [Scalar] {
+        let layer = layers[index]
+        let n = g.rows
+        let c = config.hiddenSize
+        let f = config.intermediateSize
+        let heads = config.numAttentionHeads
+        let kvHeads = config.numKeyValueHeads
+        let d = config.headDim
         func zeros(_ count: Int) -> [Scalar] { [Scalar](repeating: 0, count: count) }
         var dh = dOutput
         var dDown = dOutput
@@ -122,15 +145,18 @@ extension LoRADecoder {
             normBackward(dOutput, r.down, w, rows: n, columns: c, into: &dDown)
         }
         var dAct = zeros(n * f)
-        linearBackward(index, "mlp.down_proj", dDown, input: r.act, rows: n, view: view, record: r, dx: &dAct,
-                       gradients: &gradients)
+        linearBackward(
+            index, "mlp.down_proj", dDown, input: r.act, rows: n, view: view, record: r, dx: &dAct,
+            gradients: &gradients)
         var (dGate, dUp) = gatedActivationBackward(dAct, gate: r.gate, up: r.up)
         dAct = []
         var dN2 = zeros(n * c)
-        linearBackward(index, "mlp.gate_proj", dGate, input: r.n2, rows: n, view: view, record: r, dx: &dN2,
-                       gradients: &gradients)
-        linearBackward(index, "mlp.up_proj", dUp, input: r.n2, rows: n, view: view, record: r, dx: &dN2,
-                       gradients: &gradients)
+        linearBackward(
+            index, "mlp.gate_proj", dGate, input: r.n2, rows: n, view: view, record: r, dx: &dN2,
+            gradients: &gradients)
+        linearBackward(
+            index, "mlp.up_proj", dUp, input: r.n2, rows: n, view: view, record: r, dx: &dN2,
+            gradients: &gradients)
         dGate = []
         dUp = []
         normBackward(dN2, r.h, layer.mlpInputNorm, rows: n, columns: c, into: &dh)
@@ -141,16 +167,22 @@ extension LoRADecoder {
         }
         var dx = dh
         var dAttention = zeros(n * heads * d)
-        linearBackward(index, "self_attn.o_proj", dOut, input: r.attention, rows: n, view: view, record: r,
-                       dx: &dAttention, gradients: &gradients)
-        var dq = zeros(n * heads * d), dk = zeros(n * kvHeads * d), dv = zeros(n * kvHeads * d)
+        linearBackward(
+            index, "self_attn.o_proj", dOut, input: r.attention, rows: n, view: view, record: r,
+            dx: &dAttention, gradients: &gradients)
+        var dq = zeros(n * heads * d)
+        var dk = zeros(n * kvHeads * d)
+        var dv = zeros(n * kvHeads * d)
         attentionBackward(dAttention, record: r, geometry: g, window: layer.window, dQuery: &dq, dKey: &dk, dValue: &dv)
-        Kernels.ropeBackward(&dq, tokens: n, heads: heads, headDim: d, positions: g.positions,
-                             inverseFrequencies: layer.inverseFrequencies)
-        Kernels.ropeBackward(&dk, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
-                             inverseFrequencies: layer.inverseFrequencies)
+        Kernels.ropeBackward(
+            &dq, tokens: n, heads: heads, headDim: d, positions: g.positions,
+            inverseFrequencies: layer.inverseFrequencies)
+        Kernels.ropeBackward(
+            &dk, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
+            inverseFrequencies: layer.inverseFrequencies)
         if let qn = layer.queryNorm, let kn = layer.keyNorm {
-            var dqPre = zeros(dq.count), dkPre = zeros(dk.count)
+            var dqPre = zeros(dq.count)
+            var dkPre = zeros(dk.count)
             normBackward(dq, r.queryPreNorm, qn, rows: n * heads, columns: d, into: &dqPre)
             normBackward(dk, r.keyPreNorm, kn, rows: n * kvHeads, columns: d, into: &dkPre)
             dq = dqPre
@@ -158,8 +190,9 @@ extension LoRADecoder {
         }
         var dN1 = inputGradient ? zeros(n * c) : []
         for (module, dy) in [("self_attn.q_proj", dq), ("self_attn.k_proj", dk), ("self_attn.v_proj", dv)] {
-            linearBackward(index, module, dy, input: r.n1, rows: n, view: view, record: r, inputGradient: inputGradient,
-                           dx: &dN1, gradients: &gradients)
+            linearBackward(
+                index, module, dy, input: r.n1, rows: n, view: view, record: r, inputGradient: inputGradient,
+                dx: &dN1, gradients: &gradients)
         }
         guard inputGradient else { return [] }
         normBackward(dN1, r.input, layer.inputNorm, rows: n, columns: c, into: &dx)

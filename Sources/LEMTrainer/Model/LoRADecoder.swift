@@ -22,24 +22,29 @@ protocol LoRADecoder {
 
     /// `x Wᵀ + b` of block `index`'s `module`, plus `scale · ((x ⊙ mask) A) B` when the adapter
     /// covers it (recording `(x ⊙ mask) A` and the dropout mask). // x (N, I) → (N, O)
-    func loraLinear(_ index: Int, _ module: String, _ x: [Scalar], rows: Int, view: AdapterView<Scalar>,
-                    record: inout BlockRecord<Scalar>) -> [Scalar]
+    func loraLinear(
+        _ index: Int, _ module: String, _ x: [Scalar], rows: Int, view: AdapterView<Scalar>,
+        record: inout BlockRecord<Scalar>
+    ) -> [Scalar]
 
     /// Backward of `loraLinear` from the gradient `dy` of its output: adds into `dx` (unless
     /// `inputGradient` is false) and, for an adapted layer, into its LoRA gradients.
-    func loraLinearBackward(_ index: Int, _ module: String, _ dy: [Scalar], input x: [Scalar], rows: Int,
-                            view: AdapterView<Scalar>, record: BlockRecord<Scalar>, inputGradient: Bool,
-                            dx: inout [Scalar], gradients: inout [String: LoRAGradient<Scalar>])
+    func loraLinearBackward(
+        _ index: Int, _ module: String, _ dy: [Scalar], input x: [Scalar], rows: Int,
+        view: AdapterView<Scalar>, record: BlockRecord<Scalar>, inputGradient: Bool,
+        dx: inout [Scalar], gradients: inout [String: LoRAGradient<Scalar>])
 
     /// Causal attention of every batch row (`window` nil for full attention) into the zeroed
     /// `output` (N, H·D) and `probabilities` (B, H, T, T).
-    func attention(query: [Scalar], key: [Scalar], value: [Scalar], geometry: BatchGeometry, window: Int?,
-                   output: inout [Scalar], probabilities: inout [Scalar])
+    func attention(
+        query: [Scalar], key: [Scalar], value: [Scalar], geometry: BatchGeometry, window: Int?,
+        output: inout [Scalar], probabilities: inout [Scalar])
 
     /// Backward of `attention` from the output gradient and the recorded activations, into the
     /// zeroed `dQuery` (N, H, D), `dKey` and `dValue` (N, K, D).
-    func attentionBackward(_ dOutput: [Scalar], record: BlockRecord<Scalar>, geometry: BatchGeometry, window: Int?,
-                           dQuery: inout [Scalar], dKey: inout [Scalar], dValue: inout [Scalar])
+    func attentionBackward(
+        _ dOutput: [Scalar], record: BlockRecord<Scalar>, geometry: BatchGeometry, window: Int?,
+        dQuery: inout [Scalar], dKey: inout [Scalar], dValue: inout [Scalar])
 
     /// `activation(gate) ⊙ up`. // (N, F) each
     func gatedActivation(_ gate: [Scalar], _ up: [Scalar]) -> [Scalar]

@@ -14,8 +14,10 @@ extension FrozenLinear: BlockLinear {
 extension LoRATransformer: LoRADecoder {
     /// A block's frozen linear layer plus the LoRA path when the adapter covers it; records
     /// `(x ⊙ mask) A` and the dropout mask.
-    func loraLinear(_ index: Int, _ module: String, _ x: [Float], rows n: Int, view: AdapterView<Float>,
-                    record: inout BlockRecord<Float>) -> [Float] {
+    func loraLinear(
+        _ index: Int, _ module: String, _ x: [Float], rows n: Int, view: AdapterView<Float>,
+        record: inout BlockRecord<Float>
+    ) -> [Float] {
         let w = layers[index].linears[module]!
         var y = [Float](repeating: 0, count: n * w.outputs)
         w.forward(x, rows: n, into: &y, scratch: scratch)
@@ -31,22 +33,27 @@ extension LoRATransformer: LoRADecoder {
             sgemm(m: n, n: lora.rank, k: w.inputs, x, lda: w.inputs, lora.a, ldb: lora.rank, &xa, ldc: lora.rank)
         }
         // y += scale · xa (N, R) · B (R, O)
-        sgemm(m: n, n: w.outputs, k: lora.rank, alpha: view.scale, xa, lda: lora.rank, lora.b, ldb: w.outputs, beta: 1,
-              &y, ldc: w.outputs)
+        sgemm(
+            m: n, n: w.outputs, k: lora.rank, alpha: view.scale, xa, lda: lora.rank, lora.b, ldb: w.outputs, beta: 1,
+            &y, ldc: w.outputs)
         record.lowRank[module] = xa
         return y
     }
 
     /// Backward of `loraLinear`: adds into `dx` (unless `inputGradient` is false) and, for
     /// adapted layers, into the LoRA gradients.
-    func loraLinearBackward(_ index: Int, _ module: String, _ dy: [Float], input x: [Float], rows n: Int,
-                            view: AdapterView<Float>, record: BlockRecord<Float>, inputGradient: Bool,
-                            dx: inout [Float], gradients: inout [String: LoRAGradient<Float>]) {
+    func loraLinearBackward(
+        _ index: Int, _ module: String, _ dy: [Float], input x: [Float], rows n: Int,
+        view: AdapterView<Float>, record: BlockRecord<Float>, inputGradient: Bool,
+        dx: inout [Float], gradients: inout [String: LoRAGradient<Float>]
+    ) {
         let w = layers[index].linears[module]!
         let path = "model.layers.\(index).\(module)"
         if inputGradient { w.backwardInput(dy, rows: n, into: &dx, scratch: scratch) }
         guard let lora = view.matrices[path], var g = gradients[path], let xa = record.lowRank[module] else { return }
-        let rank = lora.rank, i = w.inputs, o = w.outputs
+        let rank = lora.rank
+        let i = w.inputs
+        let o = w.outputs
         gradients[path] = nil  // keep `g` uniquely referenced while it is written
         // dB (R, O) += scale · xaᵀ (R, N) · dy (N, O)
         sgemm(transA: true, m: rank, n: o, k: n, alpha: view.scale, xa, lda: rank, dy, ldb: o, beta: 1, &g.b, ldc: o)
@@ -73,23 +80,29 @@ extension LoRATransformer: LoRADecoder {
     }
 
     /// Every batch row's causal attention, (row, head) pairs shared out between threads.
-    func attention(query: [Float], key: [Float], value: [Float], geometry g: BatchGeometry, window: Int?,
-                   output: inout [Float], probabilities: inout [Float]) {
-        Kernels.batchedAttentionForward(query: query, key: key, value: value, batch: g.batch, tokens: g.tokens,
-                                        heads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads,
-                                        headDim: config.headDim, scale: attentionScale, window: window, output: &output,
-                                        probabilities: &probabilities, options: options)
+    func attention(
+        query: [Float], key: [Float], value: [Float], geometry g: BatchGeometry, window: Int?,
+        output: inout [Float], probabilities: inout [Float]
+    ) {
+        Kernels.batchedAttentionForward(
+            query: query, key: key, value: value, batch: g.batch, tokens: g.tokens,
+            heads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads,
+            headDim: config.headDim, scale: attentionScale, window: window, output: &output,
+            probabilities: &probabilities, options: options)
     }
 
     /// Backward of `attention` from the saved probabilities (zero outside the mask, so the
     /// window is not needed again).
-    func attentionBackward(_ dOutput: [Float], record r: BlockRecord<Float>, geometry g: BatchGeometry, window: Int?,
-                           dQuery: inout [Float], dKey: inout [Float], dValue: inout [Float]) {
-        Kernels.batchedAttentionBackward(dOutput, query: r.query, key: r.key, value: r.value, probabilities: r.probabilities,
-                                         batch: g.batch, tokens: g.tokens, heads: config.numAttentionHeads,
-                                         kvHeads: config.numKeyValueHeads, headDim: config.headDim,
-                                         scale: attentionScale, dQuery: &dQuery, dKey: &dKey, dValue: &dValue,
-                                         options: options)
+    func attentionBackward(
+        _ dOutput: [Float], record r: BlockRecord<Float>, geometry g: BatchGeometry, window: Int?,
+        dQuery: inout [Float], dKey: inout [Float], dValue: inout [Float]
+    ) {
+        Kernels.batchedAttentionBackward(
+            dOutput, query: r.query, key: r.key, value: r.value, probabilities: r.probabilities,
+            batch: g.batch, tokens: g.tokens, heads: config.numAttentionHeads,
+            kvHeads: config.numKeyValueHeads, headDim: config.headDim,
+            scale: attentionScale, dQuery: &dQuery, dKey: &dKey, dValue: &dValue,
+            options: options)
     }
 
     /// `activation(gate) ⊙ up`, its halves on two threads.
@@ -99,11 +112,14 @@ extension LoRATransformer: LoRADecoder {
         gate.withUnsafeBufferPointer { g in
             up.withUnsafeBufferPointer { u in
                 act.withUnsafeMutableBufferPointer { a in
-                    let g = UnsafeSendablePointer(g), u = UnsafeSendablePointer(u), a = UnsafeSendablePointer(a)
+                    let g = UnsafeSendablePointer(g)
+                    let u = UnsafeSendablePointer(u)
+                    let a = UnsafeSendablePointer(a)
                     inHalves(gate.count) { range in
                         let o = range.lowerBound
-                        Kernels.gatedActivationForwardF32(activation, gate: g.pointer + o, up: u.pointer + o, count: range.count,
-                                                       into: a.pointer + o)
+                        Kernels.gatedActivationForwardF32(
+                            activation, gate: g.pointer + o, up: u.pointer + o, count: range.count,
+                            into: a.pointer + o)
                     }
                 }
             }
@@ -114,18 +130,23 @@ extension LoRATransformer: LoRADecoder {
     /// Backward of `gatedActivation`: the gradients of `gate` and `up`, halves on two threads.
     func gatedActivationBackward(_ dAct: [Float], gate: [Float], up: [Float]) -> (dGate: [Float], dUp: [Float]) {
         let activation = self.activation
-        var dGate = [Float](repeating: 0, count: gate.count), dUp = dGate  // (N, F)
+        var dGate = [Float](repeating: 0, count: gate.count)
+        var dUp = dGate  // (N, F)
         dAct.withUnsafeBufferPointer { d in
             gate.withUnsafeBufferPointer { g in
                 up.withUnsafeBufferPointer { u in
                     dGate.withUnsafeMutableBufferPointer { dg in
                         dUp.withUnsafeMutableBufferPointer { du in
-                            let d = UnsafeSendablePointer(d), g = UnsafeSendablePointer(g), u = UnsafeSendablePointer(u)
-                            let dg = UnsafeSendablePointer(dg), du = UnsafeSendablePointer(du)
+                            let d = UnsafeSendablePointer(d)
+                            let g = UnsafeSendablePointer(g)
+                            let u = UnsafeSendablePointer(u)
+                            let dg = UnsafeSendablePointer(dg)
+                            let du = UnsafeSendablePointer(du)
                             inHalves(gate.count) { range in
                                 let o = range.lowerBound
-                                Kernels.gatedActivationBackwardF32(activation, d.pointer + o, gate: g.pointer + o, up: u.pointer + o,
-                                                                count: range.count, dGate: dg.pointer + o, dUp: du.pointer + o)
+                                Kernels.gatedActivationBackwardF32(
+                                    activation, d.pointer + o, gate: g.pointer + o, up: u.pointer + o,
+                                    count: range.count, dGate: dg.pointer + o, dUp: du.pointer + o)
                             }
                         }
                     }

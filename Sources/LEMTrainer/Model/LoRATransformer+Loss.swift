@@ -13,26 +13,35 @@ extension LoRATransformer {
     /// targets ÷ their count). Rows are run together, cut at the last trained target of the
     /// batch; positions past a row's end are computed but, under the causal mask, change
     /// nothing that counts. `dropout` (nil for none) masks the LoRA inputs; validation passes nil.
-    public func lossAndGradients(batch: TrainingBatch, mask kind: TrainingBatch.TargetMask = .exact, adapter: LoRAAdapter,
-                                 computeGradients: Bool = true, dropout: LoRADropout? = nil)
+    public func lossAndGradients(
+        batch: TrainingBatch, mask kind: TrainingBatch.TargetMask = .exact, adapter: LoRAAdapter,
+        computeGradients: Bool = true, dropout: LoRADropout? = nil
+    )
         -> (loss: Double, tokens: Double, gradients: [String: LoRAGradient<Float>])
     {
         Kernels.useSerialBLAS()  // each thread multiplies its own share
         let view = adapterView(adapter, dropout: computeGradients ? dropout : nil)
         var gradients: [String: LoRAGradient<Float>] = [:]
         for w in adapter.weights { gradients[w.modulePath] = .zeros(for: w) }
-        let positions = batch.width - 1, b = batch.batchSize
+        let positions = batch.width - 1
+        let b = batch.batchSize
         let fullMask = batch.targetMask(kind)  // (B, width − 1)
         let count = Double(fullMask.reduce(0, +))
         guard count > 0 else { return (0, 0, gradients) }
-        let t = 1 + (0 ..< b).compactMap { row in
-            fullMask[row * positions ..< (row + 1) * positions].lastIndex(where: { $0 != 0 }).map { $0 - row * positions }
-        }.max()!
+        let t =
+            1 + (0..<b).compactMap { row in
+                fullMask[row * positions..<(row + 1) * positions].lastIndex(where: { $0 != 0 }).map {
+                    $0 - row * positions
+                }
+            }.max()!
         let geometry = BatchGeometry(batch: b, tokens: t)
-        let n = geometry.rows, c = config.hiddenSize
-        var inputs = [Int](), targets = [Int](), trained = [Int]()  // (N), (N), (M) row indices
-        for row in 0 ..< b {
-            for p in 0 ..< t {
+        let n = geometry.rows
+        let c = config.hiddenSize
+        var inputs = [Int]()
+        var targets = [Int]()
+        var trained = [Int]()  // (N), (N), (M) row indices
+        for row in 0..<b {
+            for p in 0..<t {
                 inputs.append(batch.tokens[row * batch.width + p])
                 targets.append(batch.tokens[row * batch.width + p + 1])
                 if fullMask[row * positions + p] != 0 { trained.append(row * t + p) }
@@ -66,20 +75,21 @@ extension LoRATransformer {
         let finalNormed = norm(x, finalNorm, rows: n, columns: c)
         var selected = [Float](repeating: 0, count: trained.count * c)  // (M, C)
         for (m, r) in trained.enumerated() {
-            for j in 0 ..< c { selected[m * c + j] = finalNormed[r * c + j] }
+            for j in 0..<c { selected[m * c + j] = finalNormed[r * c + j] }
         }
-        let (lossSum, dSelected) = headLoss(selected, targets: trained.map { targets[$0] }, normalizer: count,
-                                            backward: computeGradients)
+        let (lossSum, dSelected) = headLoss(
+            selected, targets: trained.map { targets[$0] }, normalizer: count,
+            backward: computeGradients)
         guard computeGradients else { return (lossSum / count, count, gradients) }
 
         // Backward.
         var dFinal = [Float](repeating: 0, count: n * c)  // (N, C)
         for (m, r) in trained.enumerated() {
-            for j in 0 ..< c { dFinal[r * c + j] = dSelected[m * c + j] }
+            for j in 0..<c { dFinal[r * c + j] = dSelected[m * c + j] }
         }
         var dx = [Float](repeating: 0, count: n * c)
         normBackward(dFinal, x, finalNorm, rows: n, columns: c, into: &dx)
-        for index in (lowest ..< layers.count).reversed() {
+        for index in (lowest..<layers.count).reversed() {
             var record = records[index]
             records[index] = nil  // free each block's activations as soon as it is done
             if record == nil {
@@ -88,8 +98,9 @@ extension LoRATransformer {
                 blockInputs[index] = []
             }
             // Nothing below the lowest adapted block is trained: its input gradient is not needed.
-            dx = blockBackward(index, dx, record: record!, geometry: geometry, view: view, inputGradient: index > lowest,
-                               gradients: &gradients)
+            dx = blockBackward(
+                index, dx, record: record!, geometry: geometry, view: view, inputGradient: index > lowest,
+                gradients: &gradients)
         }
         return (lossSum / count, count, gradients)
     }
@@ -107,7 +118,8 @@ extension LoRATransformer {
     func headLoss(_ hidden: [Float], targets: [Int], normalizer: Double, backward: Bool)
         -> (lossSum: Double, dHidden: [Float])
     {
-        let m = targets.count, c = config.hiddenSize
+        let m = targets.count
+        let c = config.hiddenSize
         let head = FrozenLinear(weight: self.head, bias: nil, options: options)
         let threads = TrainerThreads(options)
         let slices = threads.ranges(head.outputs, minimumPart: headTileRows)
@@ -122,9 +134,11 @@ extension LoRATransformer {
         var dHidden = [Float](repeating: 0, count: backward ? m * c : 0)  // (M, C)
         var targetRow = [Float](repeating: 0, count: c)  // (C)
         let weight = 1 / normalizer
-        for r in 0 ..< m {
+        for r in 0..<m {
             let top = states.map { $0.maxima.pointer[r] }.max()!
-            var sum = 0.0, targetLogit = 0.0, slope: Float = 1
+            var sum = 0.0
+            var targetLogit = 0.0
+            var slope: Float = 1
             for state in states {
                 sum += state.sums.pointer[r] * Double(exp(state.maxima.pointer[r] - top))
                 if !state.targetLogits.pointer[r].isNaN {
@@ -134,10 +148,13 @@ extension LoRATransformer {
             }
             lossSum += Double(top) + log(sum) - targetLogit
             guard backward else { continue }
-            targetRow.withUnsafeMutableBufferPointer { head.decodeSerial(rows: targets[r], count: 1, into: $0.baseAddress!) }
-            let share = Float(weight / sum), hit = Float(weight) * slope
+            targetRow.withUnsafeMutableBufferPointer {
+                head.decodeSerial(rows: targets[r], count: 1, into: $0.baseAddress!)
+            }
+            let share = Float(weight / sum)
+            let hit = Float(weight) * slope
             let factors = states.map { exp($0.maxima.pointer[r] - top) * share }
-            for j in 0 ..< c {
+            for j in 0..<c {
                 var a: Float = 0
                 for (state, factor) in zip(states, factors) { a += state.accumulator.pointer[r * c + j] * factor }
                 dHidden[r * c + j] = a - hit * targetRow[j]
@@ -148,47 +165,59 @@ extension LoRATransformer {
 
     /// The online log-sum-exp pass of `headLoss` over the vocabulary rows `vocabulary`, on the
     /// calling thread, into `state` (whose accumulator is empty when there is no backward).
-    func headPass(_ head: FrozenLinear, _ hidden: UnsafePointer<Float>,  // (M, C)
-                  targets: [Int], vocabulary: Range<Int>, into state: HeadSlice) {
-        let m = targets.count, c = config.hiddenSize, step = min(headTileRows, vocabulary.count)
+    func headPass(
+        _ head: FrozenLinear, _ hidden: UnsafePointer<Float>,  // (M, C)
+        targets: [Int], vocabulary: Range<Int>, into state: HeadSlice
+    ) {
+        let m = targets.count
+        let c = config.hiddenSize
+        let step = min(headTileRows, vocabulary.count)
         let backward = state.hasAccumulator
         let cap = config.finalLogitSoftcapping.map { Float($0) }
-        let tile = scratch.take(step * c), logits = scratch.take(m * step)  // (v, C), (M, v)
+        let tile = scratch.take(step * c)
+        let logits = scratch.take(m * step)  // (v, C), (M, v)
         defer {
             scratch.give(tile)
             scratch.give(logits)
         }
         var start = vocabulary.lowerBound
         while start < vocabulary.upperBound {
-            let rows = min(step, vocabulary.upperBound - start), first = start
+            let rows = min(step, vocabulary.upperBound - start)
+            let first = start
             head.decodeSerial(rows: start, count: rows, into: tile.pointer)
             // logits (M, v) = hidden (M, C) · tile (v, C)ᵀ
             sgemm(transB: true, m: m, n: rows, k: c, hidden, lda: c, tile.pointer, ldb: c, logits.pointer, ldc: step)
-            for r in 0 ..< m {
+            for r in 0..<m {
                 let row = logits.pointer + r * step
                 if let cap { Kernels.softCapF32(row, count: rows, cap: cap) }
                 let tileMax = Kernels.maximumF32(row, count: rows)
-                let old = state.maxima.pointer[r], newMax = max(old, tileMax)
+                let old = state.maxima.pointer[r]
+                let newMax = max(old, tileMax)
                 let target = targets[r] - first
                 if target >= 0 && target < rows {
                     let l = row[target]
                     state.targetLogits.pointer[r] = Double(l)
-                    if let cap { let u = l / cap; state.targetSlopes.pointer[r] = 1 - u * u }
+                    if let cap {
+                        let u = l / cap
+                        state.targetSlopes.pointer[r] = 1 - u * u
+                    }
                 }
-                let partial = Kernels.shiftedExponentialsF32(row, count: rows, shift: newMax, slopeCap: cap,
-                                                             overwrite: backward)
+                let partial = Kernels.shiftedExponentialsF32(
+                    row, count: rows, shift: newMax, slopeCap: cap,
+                    overwrite: backward)
                 let factor = old == -.infinity ? 0 : exp(old - newMax)
                 state.sums.pointer[r] = state.sums.pointer[r] * Double(factor) + Double(partial)
                 state.maxima.pointer[r] = newMax
                 if backward && factor != 1 {
                     let a = state.accumulator.pointer + r * c
-                    for j in 0 ..< c { a[j] *= factor }
+                    for j in 0..<c { a[j] *= factor }
                 }
             }
             // accumulator (M, C) += e^(l − m)·slope (M, v) · tile (v, C)
             if backward {
-                sgemm(m: m, n: c, k: rows, logits.pointer, lda: step, tile.pointer, ldb: c, beta: 1,
-                      state.accumulator.pointer, ldc: c)
+                sgemm(
+                    m: m, n: c, k: rows, logits.pointer, lda: step, tile.pointer, ldb: c, beta: 1,
+                    state.accumulator.pointer, ldc: c)
             }
             start += rows
         }
@@ -233,4 +262,3 @@ extension SharedBuffer where Element == Float {
     /// A zeroed f32 buffer.
     convenience init(_ count: Int) { self.init(count, 0) }
 }
-

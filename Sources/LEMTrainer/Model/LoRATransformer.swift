@@ -50,6 +50,8 @@ public struct LoRATransformer: Sendable {
         embedding = checkpoint.embedding
         head = checkpoint.head ?? checkpoint.embedding
         finalNorm = checkpoint.finalNorm
-        layers = checkpoint.blocks.map { block in block.map { FrozenLinear(weight: $0.weight, bias: $0.bias, options: options) } }
+        layers = checkpoint.blocks.map { block in
+            block.map { FrozenLinear(weight: $0.weight, bias: $0.bias, options: options) }
+        }
     }
 }

@@ -58,8 +58,9 @@ public struct TrainableTransformer<T: TrainingScalar>: Sendable {
         finalNorm = checkpoint.finalNorm.map { T($0) }
         layers = checkpoint.blocks.map { block in
             block.map { linear in
-                LinearWeights(weight: dense(linear.weight), bias: linear.bias.map { $0.map { T($0) } },
-                              inputs: linear.inputs, outputs: linear.outputs)
+                LinearWeights(
+                    weight: dense(linear.weight), bias: linear.bias.map { $0.map { T($0) } },
+                    inputs: linear.inputs, outputs: linear.outputs)
             }
         }
     }

@@ -26,7 +26,7 @@ struct TrainerThreads: Sendable {
         guard total > 0 else { return [] }
         let parts = max(1, min(count, total / max(1, minimumPart)))
         let per = (total + parts - 1) / parts
-        return stride(from: 0, to: total, by: per).map { $0 ..< min(total, $0 + per) }
+        return stride(from: 0, to: total, by: per).map { $0..<min(total, $0 + per) }
     }
 
     /// Runs `body(0 ..< parts)`, concurrently when there is more than one part.

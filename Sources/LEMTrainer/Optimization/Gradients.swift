@@ -35,7 +35,8 @@ public struct GradientAccumulator: Sendable {
     /// Creates an accumulator for `steps` batches per update.
     public init(steps: Int) throws {
         guard steps >= 1 else {
-            throw TrainingConfigError.invalid(key: "grad_accumulation_steps", reason: "must be at least 1, got \(steps)")
+            throw TrainingConfigError.invalid(
+                key: "grad_accumulation_steps", reason: "must be at least 1, got \(steps)")
         }
         self.steps = steps
     }

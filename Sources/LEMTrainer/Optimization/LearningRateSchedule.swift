@@ -44,16 +44,19 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
     /// `warmup + 1` exactly as mlx_lm's `build_schedule` does.
     ///
     /// Throws `TrainingConfigError` naming what is wrong with the arguments.
-    public static func mlxLM(name: String, arguments: [Double], warmup: Int = 0, warmupInit: Double = 0) throws -> Self {
+    public static func mlxLM(name: String, arguments: [Double], warmup: Int = 0, warmupInit: Double = 0) throws -> Self
+    {
         func argument(_ i: Int, _ what: String, default value: Double? = nil) throws -> Double {
             if i < arguments.count { return arguments[i] }
             if let value { return value }
-            throw TrainingConfigError.invalid(key: "lr_schedule.arguments", reason: "\(name) needs \(what) as argument \(i + 1)")
+            throw TrainingConfigError.invalid(
+                key: "lr_schedule.arguments", reason: "\(name) needs \(what) as argument \(i + 1)")
         }
         func positiveInt(_ i: Int, _ what: String) throws -> Int {
             let x = try argument(i, what)
             guard x >= 1, x == x.rounded() else {
-                throw TrainingConfigError.invalid(key: "lr_schedule.arguments", reason: "\(what) must be a whole number ≥ 1, got \(x)")
+                throw TrainingConfigError.invalid(
+                    key: "lr_schedule.arguments", reason: "\(what) must be a whole number ≥ 1, got \(x)")
             }
             return Int(x)
         }
@@ -61,22 +64,27 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
         switch name {
         case "cosine_decay":
             guard arguments.count <= 3 else { throw tooMany(name, 3) }
-            schedule = .cosineDecay(initial: try argument(0, "init"), decaySteps: try positiveInt(1, "decay_steps"),
-                                    end: try argument(2, "end", default: 0))
+            schedule = .cosineDecay(
+                initial: try argument(0, "init"), decaySteps: try positiveInt(1, "decay_steps"),
+                end: try argument(2, "end", default: 0))
         case "linear_schedule":
             guard arguments.count <= 3 else { throw tooMany(name, 3) }
-            schedule = .linear(initial: try argument(0, "init"), end: try argument(1, "end"), steps: try positiveInt(2, "steps"))
+            schedule = .linear(
+                initial: try argument(0, "init"), end: try argument(1, "end"), steps: try positiveInt(2, "steps"))
         case "exponential_decay":
             guard arguments.count <= 2 else { throw tooMany(name, 2) }
             schedule = .exponentialDecay(initial: try argument(0, "init"), rate: try argument(1, "decay_rate"))
         case "step_decay":
             guard arguments.count <= 3 else { throw tooMany(name, 3) }
-            schedule = .stepDecay(initial: try argument(0, "init"), rate: try argument(1, "decay_rate"),
-                                  stepSize: try positiveInt(2, "step_size"))
+            schedule = .stepDecay(
+                initial: try argument(0, "init"), rate: try argument(1, "decay_rate"),
+                stepSize: try positiveInt(2, "step_size"))
         default:
             throw TrainingConfigError.invalid(
                 key: "lr_schedule.name",
-                reason: "unknown schedule '\(name)'; expected cosine_decay, linear_schedule, exponential_decay or step_decay")
+                reason:
+                    "unknown schedule '\(name)'; expected cosine_decay, linear_schedule, exponential_decay or step_decay"
+            )
         }
         guard warmup > 0 else { return schedule }
         let ramp = LearningRateSchedule.linear(initial: warmupInit, end: arguments[0], steps: warmup)

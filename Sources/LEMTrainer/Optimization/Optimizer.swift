@@ -44,9 +44,13 @@ public struct Adam: Optimizer {
             m = gradients.map { [Float](repeating: 0, count: $0.count) }
             v = m
         }
-        let b1 = Float(beta1), oneMinusB1 = Float(1 - beta1)
-        let b2 = Float(beta2), oneMinusB2 = Float(1 - beta2), epsilon = Float(eps)
-        var numeratorScale = learningRate, rootScale: Float = 1
+        let b1 = Float(beta1)
+        let oneMinusB1 = Float(1 - beta1)
+        let b2 = Float(beta2)
+        let oneMinusB2 = Float(1 - beta2)
+        let epsilon = Float(eps)
+        var numeratorScale = learningRate
+        var rootScale: Float = 1
         if biasCorrection {
             numeratorScale = Float(Double(learningRate) / (1 - pow(beta1, Double(step))))
             rootScale = Float(1 / (1 - pow(beta2, Double(step))).squareRoot())
@@ -56,7 +60,7 @@ public struct Adam: Optimizer {
             parameters[p].withUnsafeMutableBufferPointer { w in
                 m[p].withUnsafeMutableBufferPointer { m in
                     v[p].withUnsafeMutableBufferPointer { v in
-                        for i in 0 ..< g.count {
+                        for i in 0..<g.count {
                             m[i] = b1 * m[i] + oneMinusB1 * g[i]
                             v[i] = b2 * v[i] + oneMinusB2 * (g[i] * g[i])
                             w[i] -= numeratorScale * m[i] / (v[i].squareRoot() * rootScale + epsilon)
@@ -84,8 +88,10 @@ public struct AdamW: Optimizer {
     public var step: Int { adam.step }
 
     /// Creates the optimizer with mlx's defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.01.
-    public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0.01,
-                biasCorrection: Bool = false) {
+    public init(
+        beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0.01,
+        biasCorrection: Bool = false
+    ) {
         adam = Adam(beta1: beta1, beta2: beta2, eps: eps, biasCorrection: biasCorrection)
         self.weightDecay = weightDecay
     }
@@ -122,7 +128,9 @@ public struct SGD: Optimizer {
     public mutating func update(parameters: inout [[Float]], gradients: [[Float]], learningRate: Float) {
         step += 1
         if velocity.isEmpty { velocity = gradients.map { [Float](repeating: 0, count: $0.count) } }
-        let mu = Float(momentum), decay = Float(weightDecay), damp = Float(1 - dampening)
+        let mu = Float(momentum)
+        let decay = Float(weightDecay)
+        let damp = Float(1 - dampening)
         for p in parameters.indices {
             for i in parameters[p].indices {
                 var g = gradients[p][i]

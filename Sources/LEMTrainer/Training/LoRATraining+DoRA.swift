@@ -16,14 +16,16 @@ extension LoRATraining {
                 let norms = try model.baseRowNorms(layer: w.layer, module: w.module)
                 guard norms.count == w.outputs else {
                     throw TrainingConfigError.invalid(
-                        key: "fine_tune_type", reason: "\(w.modulePath) has \(norms.count) outputs in the model, \(w.outputs) in the adapter")
+                        key: "fine_tune_type",
+                        reason: "\(w.modulePath) has \(norms.count) outputs in the model, \(w.outputs) in the adapter")
                 }
                 adapter.weights[i].magnitude = norms
             }
         } else if let w = adapter.weights.first(where: { $0.magnitude != nil }) {
             throw TrainingConfigError.invalid(
                 key: "fine_tune_type",
-                reason: "the adapter is DoRA (\(w.modulePath).m) but fine_tune_type is '\(config.fineTuneType)'; use dora")
+                reason:
+                    "the adapter is DoRA (\(w.modulePath).m) but fine_tune_type is '\(config.fineTuneType)'; use dora")
         }
         return adapter
     }

@@ -33,8 +33,10 @@ public struct LoRATraining: Sendable {
         /// Continue `train-log.jsonl` in the output folder instead of starting it afresh.
         public var appendLog = false
         /// Creates the defaults.
-        public init(batchOrder: BatchOrder = .tokenCount, targetMask: TrainingBatch.TargetMask = .exact,
-                    maxGradNorm: Double? = nil, outputFolder: URL? = nil, probe: (any TrainingProbe)? = nil) {
+        public init(
+            batchOrder: BatchOrder = .tokenCount, targetMask: TrainingBatch.TargetMask = .exact,
+            maxGradNorm: Double? = nil, outputFolder: URL? = nil, probe: (any TrainingProbe)? = nil
+        ) {
             self.batchOrder = batchOrder
             self.targetMask = targetMask
             self.maxGradNorm = maxGradNorm
@@ -61,11 +63,16 @@ public struct LoRATraining: Sendable {
     ) throws -> LoRAAdapter {
         var adapter = try preparedAdapter(initial, model: model)
         var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
-        var batches = try BatchIterator(examples: train, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
-                                        order: options.batchOrder, name: "train")
-        let validation = valid.isEmpty ? nil : try BatchIterator(
-            examples: valid, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength, order: options.batchOrder,
-            name: "valid")
+        var batches = try BatchIterator(
+            examples: train, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
+            order: options.batchOrder, name: "train")
+        let validation =
+            valid.isEmpty
+            ? nil
+            : try BatchIterator(
+                examples: valid, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
+                order: options.batchOrder,
+                name: "valid")
         var optimizer = try config.makeOptimizer()
         let schedule = try config.makeSchedule()
         var accumulator = try GradientAccumulator(steps: config.gradAccumulationSteps)
@@ -73,7 +80,8 @@ public struct LoRATraining: Sendable {
         let start = options.startStep
         guard start < config.iters else {
             throw TrainingConfigError.invalid(
-                key: "iters", reason: "the run to resume is at iteration \(start): iters \(config.iters) leaves nothing to train")
+                key: "iters",
+                reason: "the run to resume is at iteration \(start): iters \(config.iters) leaves nothing to train")
         }
         // A resumed run takes the batches after the ones it trained on.
         for _ in 0..<start { _ = batches.next(random: &random) }
@@ -95,26 +103,36 @@ public struct LoRATraining: Sendable {
         try emit(.started(step: start, totalSteps: config.iters))
         if start == 0 { try probe(step: 0, checkpoint: nil) }
         var saves = 0
-        var allTokens = 0.0, warnedNaN = false
+        var allTokens = 0.0
+        var warnedNaN = false
 
-        var losses = 0.0, tokens = 0.0, steps = 0, trainedTokens = 0, trainTime = 0.0
+        var losses = 0.0
+        var tokens = 0.0
+        var steps = 0
+        var trainedTokens = 0
+        var trainTime = 0.0
         // Optimizer updates done before a resumed run, so the schedule continues where it was.
         let updatesBefore = start / config.gradAccumulationSteps
         var learningRate = schedule.value(at: updatesBefore)
-        var best = Double.infinity, sinceBest = 0
+        var best = Double.infinity
+        var sinceBest = 0
         var finalStep = config.iters
-        for it in (start + 1) ... config.iters {
+        for it in (start + 1)...config.iters {
             // mlx_lm fetches the batch before validating (its zip pulls the generator first).
             let batch = batches.next(random: &random)
             if let validation, it == 1 || it % config.stepsPerEval == 0 || it == config.iters {
                 try emit(.validating(step: it - 1))
                 let start = Date()
-                let loss = evaluate(model: model, adapter: adapter, batches: validation, limit: config.valBatches, random: &random)
+                let loss = evaluate(
+                    model: model, adapter: adapter, batches: validation, limit: config.valBatches, random: &random)
                 try emit(.validation(step: it - 1, valLoss: loss, valTime: Date().timeIntervalSince(start)))
                 if loss.isNaN && !warnedNaN {
                     warnedNaN = true
-                    try emit(.warning(step: it - 1, message: "validation loss is NaN: the validation batches have no "
-                        + "unmasked target token (check mask_prompt and max_seq_length), or training diverged"))
+                    try emit(
+                        .warning(
+                            step: it - 1,
+                            message: "validation loss is NaN: the validation batches have no "
+                                + "unmasked target token (check mask_prompt and max_seq_length), or training diverged"))
                 }
                 if loss < best {
                     best = loss
@@ -122,8 +140,10 @@ public struct LoRATraining: Sendable {
                     if let folder = options.outputFolder {
                         let bestFolder = folder.appendingPathComponent(Self.bestFolder)
                         try adapter.write(to: bestFolder, config: config)
-                        try emit(.best(step: it - 1, valLoss: loss,
-                                       path: bestFolder.appendingPathComponent(LoRAAdapter.weightsFile).path))
+                        try emit(
+                            .best(
+                                step: it - 1, valLoss: loss,
+                                path: bestFolder.appendingPathComponent(LoRAAdapter.weightsFile).path))
                     }
                 } else {
                     sinceBest += 1
@@ -134,9 +154,11 @@ public struct LoRATraining: Sendable {
                 }
             }
             let start = Date()
-            let dropout = LoRADropout(probability: adapter.parameters.dropout, seed: UInt64(truncatingIfNeeded: config.seed), step: it)
-            let (loss, count, gradients) = model.lossAndFloatGradients(batch: batch, mask: options.targetMask, adapter: adapter,
-                                                                       computeGradients: true, dropout: dropout)
+            let dropout = LoRADropout(
+                probability: adapter.parameters.dropout, seed: UInt64(truncatingIfNeeded: config.seed), step: it)
+            let (loss, count, gradients) = model.lossAndFloatGradients(
+                batch: batch, mask: options.targetMask, adapter: adapter,
+                computeGradients: true, dropout: dropout)
             let flat = adapter.flatGradients(gradients)
             if var update = accumulator.add(flat) {
                 if let maxNorm = options.maxGradNorm { Gradients.clipGlobalNorm(&update, maxNorm: maxNorm) }
@@ -152,10 +174,14 @@ public struct LoRATraining: Sendable {
 
             if it % config.stepsPerReport == 0 || it == config.iters {
                 trainedTokens += Int(tokens)
-                try emit(.trainReport(.init(
-                    step: it, loss: losses / Double(steps), lr: learningRate, itPerSec: Double(steps) / max(trainTime, 1e-9),
-                    tokensPerSec: tokens / max(trainTime, 1e-9), trainedTokens: trainedTokens, peakMemMB: Self.peakMemoryMB(),
-                    elapsed: Date().timeIntervalSince(runStart))))
+                try emit(
+                    .trainReport(
+                        .init(
+                            step: it, loss: losses / Double(steps), lr: learningRate,
+                            itPerSec: Double(steps) / max(trainTime, 1e-9),
+                            tokensPerSec: tokens / max(trainTime, 1e-9), trainedTokens: trainedTokens,
+                            peakMemMB: Self.peakMemoryMB(),
+                            elapsed: Date().timeIntervalSince(runStart))))
                 losses = 0
                 tokens = 0
                 steps = 0
@@ -174,8 +200,11 @@ public struct LoRATraining: Sendable {
             }
         }
         if allTokens == 0 {
-            try emit(.warning(step: finalStep, message: "0 tokens trained: every target token was masked or cut "
-                + "(check mask_prompt, max_seq_length and the data); the adapter is unchanged"))
+            try emit(
+                .warning(
+                    step: finalStep,
+                    message: "0 tokens trained: every target token was masked or cut "
+                        + "(check mask_prompt, max_seq_length and the data); the adapter is unchanged"))
         }
         var path = ""
         if let folder = options.outputFolder {
@@ -190,20 +219,24 @@ public struct LoRATraining: Sendable {
     /// Warnings about a run that can start but likely teaches nothing, for the front ends to show
     /// before they start it (the run itself warns, as `.warning` events, about a NaN validation
     /// loss and about training no token at all).
-    public static func warnings(config: TrainingConfig, adapter: LoRAAdapter, model: some LoRALossModel,
-                                hasValidation: Bool) -> [String] {
+    public static func warnings(
+        config: TrainingConfig, adapter: LoRAAdapter, model: some LoRALossModel,
+        hasValidation: Bool
+    ) -> [String] {
         var out: [String] = []
         if config.numLayers == 0 { out.append("num_layers is 0: no layer is adapted, so nothing is trained") }
         if !hasValidation {
-            out.append("no validation set (valid.jsonl missing or empty): no validation loss, no best/ adapter, "
-                + "no early stopping")
+            out.append(
+                "no validation set (valid.jsonl missing or empty): no validation loss, no best/ adapter, "
+                    + "no early stopping")
         }
         if let expected = try? config.adaptedLayers(layerCount: model.blockCount) {
             let present = Set(adapter.weights.map(\.layer))
             if !adapter.weights.isEmpty, present != Set(expected) {
                 let list = present.sorted().map(String.init).joined(separator: ", ")
-                out.append("the adapter adapts layers [\(list)] but num_layers \(config.numLayers) selects "
-                    + "\(expected.lowerBound)..<\(expected.upperBound) of \(model.blockCount)")
+                out.append(
+                    "the adapter adapts layers [\(list)] but num_layers \(config.numLayers) selects "
+                        + "\(expected.lowerBound)..<\(expected.upperBound) of \(model.blockCount)")
             }
         }
         return out
@@ -214,23 +247,30 @@ public struct LoRATraining: Sendable {
 
     /// Runs one probe; a thrown error becomes the report's message, so that a probe never
     /// fails the run.
-    static func runProbe(_ probe: any TrainingProbe, step: Int, checkpoint: URL?, isCancelled: @Sendable () -> Bool) -> ProbeReport {
+    static func runProbe(_ probe: any TrainingProbe, step: Int, checkpoint: URL?, isCancelled: @Sendable () -> Bool)
+        -> ProbeReport
+    {
         let start = Date()
         do {
             return try probe.probe(step: step, checkpoint: checkpoint, isCancelled: isCancelled)
         } catch {
-            return ProbeReport(step: step, scorer: nil, answers: [], seconds: Date().timeIntervalSince(start), error: "\(error)")
+            return ProbeReport(
+                step: step, scorer: nil, answers: [], seconds: Date().timeIntervalSince(start), error: "\(error)")
         }
     }
 
     /// mlx_lm's `evaluate`: Σ(batch loss · batch tokens) ÷ Σ tokens over up to `limit` batches
     /// (-1 all) of one freshly permuted pass.
-    public func evaluate(model: some LoRALossModel, adapter: LoRAAdapter, batches: BatchIterator,
-                                            limit: Int, random: inout NumpyRandomState) -> Double {
-        var total = 0.0, count = 0.0
+    public func evaluate(
+        model: some LoRALossModel, adapter: LoRAAdapter, batches: BatchIterator,
+        limit: Int, random: inout NumpyRandomState
+    ) -> Double {
+        var total = 0.0
+        var count = 0.0
         for batch in batches.evaluationBatches(limit: limit, random: &random) {
-            let (loss, tokens, _) = model.lossAndFloatGradients(batch: batch, mask: options.targetMask, adapter: adapter,
-                                                                computeGradients: false, dropout: nil)
+            let (loss, tokens, _) = model.lossAndFloatGradients(
+                batch: batch, mask: options.targetMask, adapter: adapter,
+                computeGradients: false, dropout: nil)
             total += loss * tokens
             count += tokens
         }

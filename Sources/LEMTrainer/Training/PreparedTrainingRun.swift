@@ -89,8 +89,9 @@ public struct PreparedTrainingRun: Sendable {
             let long = examples.filter { $0.tokens.count > config.maxSeqLength }.count
             if long > 0 {
                 truncated += long
-                warnings.append("\(long) of \(examples.count) examples in \(split.file.lastPathComponent) are longer than "
-                    + "\(config.maxSeqLength) tokens and will be truncated")
+                warnings.append(
+                    "\(long) of \(examples.count) examples in \(split.file.lastPathComponent) are longer than "
+                        + "\(config.maxSeqLength) tokens and will be truncated")
             }
             return examples
         }
@@ -104,14 +105,16 @@ public struct PreparedTrainingRun: Sendable {
         let adapter: LoRAAdapter
         switch modelKind {
         case .oracle:
-            let naive = try TrainableTransformer<Float>(config: files.config, tensors: files.tensors, source: files.source)
+            let naive = try TrainableTransformer<Float>(
+                config: files.config, tensors: files.tensors, source: files.source)
             model = naive
             adapter = try Self.startingAdapter(config, adapterFolder) {
                 try naive.makeAdapter(parameters: config.loraParameters, numLayers: config.numLayers, using: &random)
             }
         case .fast:
-            var fast = try LoRATransformer(config: files.config, tensors: files.tensors, source: files.source,
-                                           options: engineOptions)
+            var fast = try LoRATransformer(
+                config: files.config, tensors: files.tensors, source: files.source,
+                options: engineOptions)
             fast.gradientCheckpointing = config.gradCheckpoint
             model = fast
             adapter = try Self.startingAdapter(config, adapterFolder) {
@@ -119,20 +122,25 @@ public struct PreparedTrainingRun: Sendable {
             }
         }
         if config.train {
-            warnings += LoRATraining.warnings(config: config, adapter: adapter, model: model, hasValidation: !validSet.isEmpty)
+            warnings += LoRATraining.warnings(
+                config: config, adapter: adapter, model: model, hasValidation: !validSet.isEmpty)
         }
         return PreparedTrainingRun(
             config: config, adapterFolder: adapterFolder, modelURL: modelURL, trainSet: trainSet, validSet: validSet,
-            testSet: testSet, model: model, adapter: adapter, training: try LoRATraining(config: config, options: options),
+            testSet: testSet, model: model, adapter: adapter,
+            training: try LoRATraining(config: config, options: options),
             warnings: warnings)
     }
 
     /// The adapter a run starts from: the resumed file, a fresh one (training), or the adapter
     /// folder's (a test-only run).
-    static func startingAdapter(_ config: TrainingConfig, _ folder: URL, fresh: () throws -> LoRAAdapter) throws -> LoRAAdapter {
+    static func startingAdapter(_ config: TrainingConfig, _ folder: URL, fresh: () throws -> LoRAAdapter) throws
+        -> LoRAAdapter
+    {
         if let resume = config.resumeAdapterFile {
-            return try LoRAAdapter(weightsFile: URL(fileURLWithPath: expand(resume)), parameters: config.loraParameters,
-                                   numLayers: config.numLayers)
+            return try LoRAAdapter(
+                weightsFile: URL(fileURLWithPath: expand(resume)), parameters: config.loraParameters,
+                numLayers: config.numLayers)
         }
         return config.train ? try fresh() : try LoRAAdapter(folder: folder)
     }
@@ -166,16 +174,19 @@ public struct PreparedTrainingRun: Sendable {
     public func train(isCancelled: @Sendable () -> Bool = { false }, onEvent: (TrainingEvent) -> Void = { _ in }) throws
         -> LoRAAdapter
     {
-        try training.run(model: model, adapter: adapter, train: trainSet, valid: validSet, isCancelled: isCancelled,
-                         onEvent: onEvent)
+        try training.run(
+            model: model, adapter: adapter, train: trainSet, valid: validSet, isCancelled: isCancelled,
+            onEvent: onEvent)
     }
 
     /// The test-set loss of `adapter` (mlx_lm's `--test`).
     public func test(_ adapter: LoRAAdapter) throws -> Double {
-        let batches = try BatchIterator(examples: testSet, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
-                                        order: training.options.batchOrder, name: "test")
+        let batches = try BatchIterator(
+            examples: testSet, batchSize: config.batchSize, maxSeqLength: config.maxSeqLength,
+            order: training.options.batchOrder, name: "test")
         var random = NumpyRandomState(seed: UInt32(truncatingIfNeeded: config.seed))
-        return training.evaluate(model: model, adapter: adapter, batches: batches, limit: config.testBatches, random: &random)
+        return training.evaluate(
+            model: model, adapter: adapter, batches: batches, limit: config.testBatches, random: &random)
     }
 
     /// A path with a leading `~` expanded (YAML recipes name the model cache that way).

@@ -36,7 +36,8 @@ extension Panel {
 
 /// Builds help lines from (action, description) pairs using the bound keys; only keys that
 /// `works` accepts are listed ("—" when none of an action's keys works here).
-func helpTable(_ keys: KeyMap, _ entries: [(String, String)], works: (KeyEvent) -> Bool = { _ in true }) -> [StyledLine] {
+func helpTable(_ keys: KeyMap, _ entries: [(String, String)], works: (KeyEvent) -> Bool = { _ in true }) -> [StyledLine]
+{
     let names = entries.map { entry -> String in
         let usable = (keys.bindings[entry.0] ?? []).filter(works).map(\.name)
         return usable.isEmpty ? "—" : usable.joined(separator: " ")

@@ -79,10 +79,14 @@ public struct Workbench {
         buffer.fill(screen)
         guard !screen.isEmpty else { return }
         let titles = PanelID.allCases.map(\.title)
-        Tabs(titles, selected: selected.rawValue).render(into: &buffer, area: Rect(x: 0, y: 0, width: screen.width, height: 1))
+        Tabs(titles, selected: selected.rawValue).render(
+            into: &buffer, area: Rect(x: 0, y: 0, width: screen.width, height: 1))
         let typing = current.capturesText
-        let right = " \(keys.hint("global.help", "", whileTyping: typing).key) help  \(keys.hint("global.palette", "", whileTyping: typing).key) commands "
-        if screen.width > 60 { buffer.put(right, x: screen.width - DisplayWidth.width(of: right), y: 0, style: .role(.textDim)) }
+        let right =
+            " \(keys.hint("global.help", "", whileTyping: typing).key) help  \(keys.hint("global.palette", "", whileTyping: typing).key) commands "
+        if screen.width > 60 {
+            buffer.put(right, x: screen.width - DisplayWidth.width(of: right), y: 0, style: .role(.textDim))
+        }
         let body = Self.bodyArea(screen)
         let focusedBody = overlay == nil
         switch selected {
@@ -102,15 +106,22 @@ public struct Workbench {
         }
         switch overlay {
         case .help(let offset):
-            Modal(title: "Help · \(current.title)", lines: helpLines, width: 72, offset: offset).render(into: &buffer, area: screen)
+            Modal(title: "Help · \(current.title)", lines: helpLines, width: 72, offset: offset).render(
+                into: &buffer, area: screen)
         case .palette(let p):
             p.render(into: &buffer, screen: screen)
         case .confirmQuit:
             let yes = (["y", "Enter"] + (keys.bindings["global.quit"] ?? []).map(\.name)).joined(separator: " / ")
-            ConfirmDialog(question: quitQuestion, confirmIntent: "quit", yesKeys: yes).modal.render(into: &buffer, area: screen)
+            ConfirmDialog(question: quitQuestion, confirmIntent: "quit", yesKeys: yes).modal.render(
+                into: &buffer, area: screen)
         case .message(let title, let text):
-            Modal(title: title, lines: StyledLine(text, .role(.text)).wrapped(to: min(60, screen.width - 6)) + ["", StyledLine("Esc/Enter: close", .role(.textDim))], width: 64)
-                .render(into: &buffer, area: screen)
+            Modal(
+                title: title,
+                lines: StyledLine(text, .role(.text)).wrapped(to: min(60, screen.width - 6)) + [
+                    "", StyledLine("Esc/Enter: close", .role(.textDim))
+                ], width: 64
+            )
+            .render(into: &buffer, area: screen)
         case nil: break
         }
     }
@@ -119,7 +130,8 @@ public struct Workbench {
         switch overlay {
         case .help: return [KeyHint("Esc", "close"), KeyHint("↑↓", "scroll")]
         case .palette: return [KeyHint("Enter", "run"), KeyHint("↑↓", "select"), KeyHint("Esc", "close")]
-        case .confirmQuit: return [KeyHint("y", "quit"), KeyHint(keys.keyName("global.quit"), "quit"), KeyHint("n", "stay")]
+        case .confirmQuit:
+            return [KeyHint("y", "quit"), KeyHint(keys.keyName("global.quit"), "quit"), KeyHint("n", "stay")]
         case .message: return [KeyHint("Esc", "close")]
         case nil: return nil
         }
@@ -143,12 +155,16 @@ public struct Workbench {
         lines += ["", StyledLine("Global keys", .role(.heading, .bold))]
         let global = [
             ("global.chat", "Chat panel"), ("global.train", "Train panel"), ("global.bench", "Bench panel"),
-            ("global.attention", "Attention panel"), ("global.next-panel", "next panel"), ("global.previous-panel", "previous panel"),
-            ("global.palette", "command palette"), ("global.theme", "next theme"), ("global.help", "this help"), ("global.quit", "quit"),
+            ("global.attention", "Attention panel"), ("global.next-panel", "next panel"),
+            ("global.previous-panel", "previous panel"),
+            ("global.palette", "command palette"), ("global.theme", "next theme"), ("global.help", "this help"),
+            ("global.quit", "quit")
         ]
         lines += helpTable(keys, global, works: globalKeyWorks)
         if current.capturesText {
-            lines.append(StyledLine("While typing, plain keys type text: the keys above are the ones that work.", .role(.textDim)))
+            lines.append(
+                StyledLine(
+                    "While typing, plain keys type text: the keys above are the ones that work.", .role(.textDim)))
         }
         lines += ["", StyledLine("Mouse: click a tab or row to select, wheel to scroll.", .role(.textDim))]
         return lines
@@ -162,19 +178,28 @@ public struct Workbench {
             PaletteCommand(title: "Go to Bench", action: "global.bench", key: keys.keyName("global.bench")),
             PaletteCommand(title: "Go to Attention", action: "global.attention", key: keys.keyName("global.attention")),
             PaletteCommand(title: "Help", action: "global.help", key: keys.keyName("global.help")),
-            PaletteCommand(title: "Chat: regenerate answer", action: "chat.regenerate", key: keys.keyName("chat.regenerate")),
-            PaletteCommand(title: "Chat: cycle kernel mode", action: "chat.kernel-mode", key: keys.keyName("chat.kernel-mode")),
+            PaletteCommand(
+                title: "Chat: regenerate answer", action: "chat.regenerate", key: keys.keyName("chat.regenerate")),
+            PaletteCommand(
+                title: "Chat: cycle kernel mode", action: "chat.kernel-mode", key: keys.keyName("chat.kernel-mode")),
             PaletteCommand(title: "Chat: compare two answers", action: "chat.split", key: keys.keyName("chat.split")),
             PaletteCommand(title: "Chat: clear conversation", action: "chat.clear", key: keys.keyName("chat.clear")),
-            PaletteCommand(title: "Chat: settings (model, adapter, sampler)", action: "chat.settings", key: keys.keyName("chat.settings")),
+            PaletteCommand(
+                title: "Chat: settings (model, adapter, sampler)", action: "chat.settings",
+                key: keys.keyName("chat.settings")),
             PaletteCommand(title: "Chat: sessions", action: "chat.sessions", key: keys.keyName("chat.sessions")),
-            PaletteCommand(title: "Chat: new session", action: "chat.new-session", key: keys.keyName("chat.new-session")),
+            PaletteCommand(
+                title: "Chat: new session", action: "chat.new-session", key: keys.keyName("chat.new-session")),
             PaletteCommand(title: "Train: new run", action: "train.new-run", key: keys.keyName("train.new-run")),
-            PaletteCommand(title: "Train: resume from the last adapter", action: "train.resume", key: keys.keyName("train.resume")),
-            PaletteCommand(title: "Train: chat with checkpoint", action: "train.chat-checkpoint", key: keys.keyName("train.chat-checkpoint")),
-            PaletteCommand(title: "Train: toggle log scale", action: "train.log-scale", key: keys.keyName("train.log-scale")),
+            PaletteCommand(
+                title: "Train: resume from the last adapter", action: "train.resume", key: keys.keyName("train.resume")),
+            PaletteCommand(
+                title: "Train: chat with checkpoint", action: "train.chat-checkpoint",
+                key: keys.keyName("train.chat-checkpoint")),
+            PaletteCommand(
+                title: "Train: toggle log scale", action: "train.log-scale", key: keys.keyName("train.log-scale")),
             PaletteCommand(title: "Train: stop training", action: "train.stop", key: keys.keyName("train.stop")),
-            PaletteCommand(title: "Quit", action: "global.quit", key: keys.keyName("global.quit")),
+            PaletteCommand(title: "Quit", action: "global.quit", key: keys.keyName("global.quit"))
         ]
         for t in themeNames { c.append(PaletteCommand(title: "Theme: \(t)", action: "theme:\(t)")) }
         return c
@@ -261,16 +286,35 @@ public struct Workbench {
     public mutating func runGlobal(_ action: String, emit: (WorkbenchIntent) -> Void) -> EventResult {
         switch action {
         case "quit":
-            if isBusy { overlay = .confirmQuit; return .redraw }
+            if isBusy {
+                overlay = .confirmQuit
+                return .redraw
+            }
             return .quit
-        case "help": overlay = .help(offset: 0); return .redraw
-        case "palette": overlay = .palette(CommandPaletteState(commands: paletteCommands)); return .redraw
-        case "next-panel": selected = selected.next; return .redraw
-        case "previous-panel": selected = selected.previous; return .redraw
-        case "chat": selected = .chat; return .redraw
-        case "train": selected = .train; return .redraw
-        case "bench": selected = .bench; return .redraw
-        case "attention": selected = .attention; return .redraw
+        case "help":
+            overlay = .help(offset: 0)
+            return .redraw
+        case "palette":
+            overlay = .palette(CommandPaletteState(commands: paletteCommands))
+            return .redraw
+        case "next-panel":
+            selected = selected.next
+            return .redraw
+        case "previous-panel":
+            selected = selected.previous
+            return .redraw
+        case "chat":
+            selected = .chat
+            return .redraw
+        case "train":
+            selected = .train
+            return .redraw
+        case "bench":
+            selected = .bench
+            return .redraw
+        case "attention":
+            selected = .attention
+            return .redraw
         case "theme":
             emit(.app(.setTheme("")))  // empty: the next theme in the list
             return .redraw
@@ -289,7 +333,8 @@ public struct Workbench {
         }
         // A quit chord (a key with a modifier, or a function key) quits from every overlay, as
         // help says; plain keys keep their overlay meaning (typing, closing).
-        if case .confirmQuit = o {} else if keys.action(for: k, in: "global") == "quit", Self.isChord(k) {
+        if case .confirmQuit = o {
+        } else if keys.action(for: k, in: "global") == "quit", Self.isChord(k) {
             overlay = nil
             return runGlobal("quit", emit: emit)
         }
@@ -317,7 +362,9 @@ public struct Workbench {
             if keys.action(for: k, in: "global") == "quit" { return .quit }
             switch k.key {
             case .char("y"), .char("Y"), .enter: return .quit
-            default: overlay = nil; return .redraw
+            default:
+                overlay = nil
+                return .redraw
             }
         case .message:
             if k.key == .escape || k.key == .enter || k.key == .char("q") { overlay = nil }
@@ -332,9 +379,13 @@ public struct Workbench {
     }
 
     mutating func runPaletteAction(_ action: String, screen: Rect, emit: (WorkbenchIntent) -> Void) -> EventResult {
-        if action.hasPrefix("theme:") { emit(.app(.setTheme(String(action.dropFirst(6))))); return .redraw }
+        if action.hasPrefix("theme:") {
+            emit(.app(.setTheme(String(action.dropFirst(6)))))
+            return .redraw
+        }
         guard let dot = action.firstIndex(of: ".") else { return .redraw }
-        let context = String(action[..<dot]), name = String(action[action.index(after: dot)...])
+        let context = String(action[..<dot])
+        let name = String(action[action.index(after: dot)...])
         if context == "global" { return runGlobal(name, emit: emit) }
         // Replay the action's first key on its panel, so palette and keys behave the same.
         guard let key = keys.bindings[action]?.first else { return .redraw }

@@ -28,28 +28,41 @@ public struct AttentionPanel: Panel {
         if isEditingPrompt { return [KeyHint("Enter", "analyse"), KeyHint("Esc", "cancel")] }
         return [
             KeyHint("←↑↓→", focus == .grid ? "choose head" : "move cursor"), keys.hint("attention.open", "load head"),
-            keys.hint("attention.switch", focus == .grid ? "to map" : "to grid"), keys.hint("attention.statistic", "statistic"),
+            keys.hint("attention.switch", focus == .grid ? "to map" : "to grid"),
+            keys.hint("attention.statistic", "statistic"),
             keys.hint("attention.prompt", "prompt"), keys.hint("attention.run", "chat prompt"),
             keys.hint("attention.compare", model.showsDifference ? "first run" : "difference"),
-            keys.hint("global.help", "help"), keys.hint("global.quit", "quit"),
+            keys.hint("global.help", "help"), keys.hint("global.quit", "quit")
         ]
     }
 
     public func helpLines(keys: KeyMap) -> [StyledLine] {
-        helpTable(keys, [
-            ("attention.up", "move up"), ("attention.down", "move down"), ("attention.left", "move left"), ("attention.right", "move right"),
-            ("attention.open", "load the selected head's map"), ("attention.switch", "switch between grid and map"),
-            ("attention.statistic", "cycle the grid statistic"), ("attention.prompt", "type a prompt to analyse (Enter runs it)"),
-            ("attention.run", "analyse the last chat prompt"),
-            ("attention.compare", "toggle the difference from the second model/adapter"),
-        ]) + ["", StyledLine("Map rows are query tokens, columns key tokens; each cell shows two rows (▀).", .role(.textDim)),
-              StyledLine("Difference mode: the grid shows each head's mean |ΔP|, the map |B − A|, most changed heads listed.", .role(.textDim))]
+        helpTable(
+            keys,
+            [
+                ("attention.up", "move up"), ("attention.down", "move down"), ("attention.left", "move left"),
+                ("attention.right", "move right"),
+                ("attention.open", "load the selected head's map"), ("attention.switch", "switch between grid and map"),
+                ("attention.statistic", "cycle the grid statistic"),
+                ("attention.prompt", "type a prompt to analyse (Enter runs it)"),
+                ("attention.run", "analyse the last chat prompt"),
+                ("attention.compare", "toggle the difference from the second model/adapter")
+            ]) + [
+                "",
+                StyledLine(
+                    "Map rows are query tokens, columns key tokens; each cell shows two rows (▀).", .role(.textDim)),
+                StyledLine(
+                    "Difference mode: the grid shows each head's mean |ΔP|, the map |B − A|, most changed heads listed.",
+                    .role(.textDim))
+            ]
     }
 
     // MARK: Layout
 
     /// Whether the one-line prompt/status strip is shown above the grid and map.
-    var showsStrip: Bool { isEditingPrompt || !model.prompt.isEmpty || model.status != nil || model.compareLabel != nil }
+    var showsStrip: Bool {
+        isEditingPrompt || !model.prompt.isEmpty || model.status != nil || model.compareLabel != nil
+    }
 
     /// The strip (possibly empty) and the area below it.
     func stripSplit(_ area: Rect) -> (strip: Rect, body: Rect) {
@@ -103,21 +116,28 @@ public struct AttentionPanel: Panel {
         buffer.put(label, x: area.x, y: area.y, style: .role(.accent, .bold), maxX: area.maxX)
         let x = area.x + DisplayWidth.width(of: label)
         var right = ""
-        if let status = model.status { right = status } else if let c = model.compareLabel {
+        if let status = model.status {
+            right = status
+        } else if let c = model.compareLabel {
             right = model.showsDifference ? "Δ vs \(c)" : "B: \(c)"
         }
         let rightWidth = min(DisplayWidth.width(of: right), max(0, area.width / 2))
         let textArea = Rect(x: x, y: area.y, width: max(0, area.maxX - x - rightWidth - 1), height: 1)
         if isEditingPrompt {
-            TextInput(promptInput, focused: true, placeholder: "type a prompt, Enter analyses it").render(into: &buffer, area: textArea)
+            TextInput(promptInput, focused: true, placeholder: "type a prompt, Enter analyses it").render(
+                into: &buffer, area: textArea)
         } else {
-            let shown = model.prompt.isEmpty ? "(none: p types one, r uses the last chat prompt)" : Self.visible(model.prompt)
-            buffer.put(shown, x: textArea.x, y: area.y, style: .role(model.prompt.isEmpty ? .textDim : .text), maxX: textArea.maxX)
+            let shown =
+                model.prompt.isEmpty ? "(none: p types one, r uses the last chat prompt)" : Self.visible(model.prompt)
+            buffer.put(
+                shown, x: textArea.x, y: area.y, style: .role(model.prompt.isEmpty ? .textDim : .text),
+                maxX: textArea.maxX)
         }
         if rightWidth > 0 {
             let isError = model.status?.hasPrefix("error") ?? false
-            buffer.put(DisplayWidth.truncate(right, to: rightWidth), x: area.maxX - rightWidth, y: area.y,
-                       style: .role(isError ? .error : .textDim), maxX: area.maxX)
+            buffer.put(
+                DisplayWidth.truncate(right, to: rightWidth), x: area.maxX - rightWidth, y: area.y,
+                style: .role(isError ? .error : .textDim), maxX: area.maxX)
         }
     }
 
@@ -126,7 +146,9 @@ public struct AttentionPanel: Panel {
         block.render(into: &buffer, area: area)
         let inner = block.inner(area)
         guard model.layers > 0, model.heads > 0, inner.height > 2, inner.width > 6 else {
-            if !inner.isEmpty { buffer.put("no capture", x: inner.x, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX) }
+            if !inner.isEmpty {
+                buffer.put("no capture", x: inner.x, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX)
+            }
             return
         }
         let range = model.statRange
@@ -139,7 +161,8 @@ public struct AttentionPanel: Panel {
         for r in 0..<rowsVisible {
             let l = first + r
             let y = inner.y + 1 + r
-            buffer.put(DisplayWidth.pad("L\(l)", to: 4), x: inner.x, y: y, style: .role(l == gridLayer ? .accent : .textDim))
+            buffer.put(
+                DisplayWidth.pad("L\(l)", to: 4), x: inner.x, y: y, style: .role(l == gridLayer ? .accent : .textDim))
             for h in 0..<model.heads {
                 let x = inner.x + 4 + h * 2
                 guard x + 1 < inner.maxX else { break }
@@ -150,7 +173,8 @@ public struct AttentionPanel: Panel {
                 let fill = monochrome ? String(repeating: f.map(Heatmap.shade) ?? " ", count: 2) : "  "
                 let glyph = isCursor ? "▐▌" : (isLoaded ? "••" : fill)
                 let bg: CellColor = monochrome ? .none : (f.map { .heat(fraction: $0) } ?? .none)
-                buffer.put(glyph, x: x, y: y, style: Style(fg: .role(.cursor), bg: bg, attributes: isCursor ? .bold : []))
+                buffer.put(
+                    glyph, x: x, y: y, style: Style(fg: .role(.cursor), bg: bg, attributes: isCursor ? .bold : []))
             }
         }
         // In difference mode, the heads that changed most, under the grid while there is room.
@@ -159,14 +183,20 @@ public struct AttentionPanel: Panel {
             buffer.put("most changed:", x: inner.x, y: y, style: .role(.textDim, .bold), maxX: inner.maxX)
             y += 1
             for r in model.ranked where y < inner.maxY - 2 {
-                buffer.put("L\(r.layer) H\(r.head) \(Fmt.value(Double(r.value)))", x: inner.x + 1, y: y, style: .role(.text), maxX: inner.maxX)
+                buffer.put(
+                    "L\(r.layer) H\(r.head) \(Fmt.value(Double(r.value)))", x: inner.x + 1, y: y, style: .role(.text),
+                    maxX: inner.maxX)
                 y += 1
             }
         }
         let value = model.stat(gridLayer, gridHead).map { Fmt.value(Double($0)) } ?? "—"
-        buffer.put("L\(gridLayer) H\(gridHead): \(value)", x: inner.x, y: inner.maxY - 2, style: .role(.text), maxX: inner.maxX)
-        HeatLegend(low: Fmt.value(Double(range.lowerBound)), high: Fmt.value(Double(range.upperBound)), shaded: monochrome)
-            .render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
+        buffer.put(
+            "L\(gridLayer) H\(gridHead): \(value)", x: inner.x, y: inner.maxY - 2, style: .role(.text), maxX: inner.maxX
+        )
+        HeatLegend(
+            low: Fmt.value(Double(range.lowerBound)), high: Fmt.value(Double(range.upperBound)), shaded: monochrome
+        )
+        .render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
     }
 
     func renderMap(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
@@ -176,13 +206,19 @@ public struct AttentionPanel: Panel {
         var right = "\(t) tokens"
         if window.rows < t || window.cols < t {
             // Token positions count from 0, as in the readout (q3 → k1).
-            right = "q \(window.row0)–\(window.row0 + window.rows - 1) · k \(window.col0)–\(window.col0 + window.cols - 1) of \(t) tokens"
+            right =
+                "q \(window.row0)–\(window.row0 + window.rows - 1) · k \(window.col0)–\(window.col0 + window.cols - 1) of \(t) tokens"
         }
-        let block = Block(title: "Layer \(model.layer) · head \(model.head)" + (model.showsDifference ? " · |B−A|" : ""),
-                          rightTitle: right, focused: focused)
+        let block = Block(
+            title: "Layer \(model.layer) · head \(model.head)" + (model.showsDifference ? " · |B−A|" : ""),
+            rightTitle: right, focused: focused)
         block.render(into: &buffer, area: area)
         guard t > 0, inner.height >= 5, inner.width >= 14 else {
-            if !inner.isEmpty { buffer.put(t == 0 ? "no map loaded" : "(too small)", x: inner.x, y: inner.y, style: .role(.textDim, .italic), maxX: inner.maxX) }
+            if !inner.isEmpty {
+                buffer.put(
+                    t == 0 ? "no map loaded" : "(too small)", x: inner.x, y: inner.y, style: .role(.textDim, .italic),
+                    maxX: inner.maxX)
+            }
             return
         }
         let (labelWidth, cw, header) = mapLayout(inner)
@@ -193,26 +229,33 @@ public struct AttentionPanel: Panel {
         values.reserveCapacity(rows * cols)
         for q in row0..<(row0 + rows) { for k in col0..<(col0 + cols) { values.append(model.weight(q, k) ?? .nan) } }
         let hi = max(Float(1e-6), values.filter(\.isFinite).max() ?? 1)
-        Heatmap(values: values, rows: rows, columns: cols, range: 0...hi, cellWidth: cw,
-                cursor: focus == .map ? (query - row0, key - col0) : nil, shaded: monochrome)
-            .render(into: &buffer, area: plot)
+        Heatmap(
+            values: values, rows: rows, columns: cols, range: 0...hi, cellWidth: cw,
+            cursor: focus == .map ? (query - row0, key - col0) : nil, shaded: monochrome
+        )
+        .render(into: &buffer, area: plot)
         // Key labels above the plot, staggered over the header rows so each has room; the
         // cursor's key is drawn last, on top.
         let room = max(cw, header * cw - 1)
         for c in (0..<cols).filter({ col0 + $0 != key }) + (0..<cols).filter({ col0 + $0 == key }) {
             let k = col0 + c
             let style = Style.role(k == key ? .accent : .textDim, k == key ? .bold : [])
-            let label = DisplayWidth.truncate(Self.visible(model.tokens[k]), to: min(room, inner.maxX - plot.x - c * cw))
+            let label = DisplayWidth.truncate(
+                Self.visible(model.tokens[k]), to: min(room, inner.maxX - plot.x - c * cw))
             buffer.put(label, x: plot.x + c * cw, y: inner.y + c % header, style: style, maxX: inner.maxX)
         }
         // Query labels on the left, one per row.
         for r in 0..<rows {
             let q = row0 + r
-            let label = DisplayWidth.pad(DisplayWidth.truncate(Self.visible(model.tokens[q]), to: labelWidth - 1), to: labelWidth - 1)
-            buffer.put(label, x: inner.x, y: plot.y + r, style: .role(q == query ? .accent : .textDim, q == query ? .bold : []))
+            let label = DisplayWidth.pad(
+                DisplayWidth.truncate(Self.visible(model.tokens[q]), to: labelWidth - 1), to: labelWidth - 1)
+            buffer.put(
+                label, x: inner.x, y: plot.y + r, style: .role(q == query ? .accent : .textDim, q == query ? .bold : [])
+            )
         }
         let v = model.weight(query, key).map { Fmt.fixed(Double($0), 4) } ?? "—"
-        let readout = "q\(query) '\(Self.visible(query < t ? model.tokens[query] : ""))' → k\(key) '\(Self.visible(key < t ? model.tokens[key] : ""))' = \(v)"
+        let readout =
+            "q\(query) '\(Self.visible(query < t ? model.tokens[query] : ""))' → k\(key) '\(Self.visible(key < t ? model.tokens[key] : ""))' = \(v)"
         buffer.put(readout, x: inner.x, y: inner.maxY - 2, style: .role(.text, .bold), maxX: inner.maxX)
         HeatLegend(low: "0", high: Fmt.fixed(Double(hi), 3), shaded: monochrome)
             .render(into: &buffer, area: Rect(x: inner.x, y: inner.maxY - 1, width: inner.width, height: 1))
@@ -225,7 +268,9 @@ public struct AttentionPanel: Panel {
 
     // MARK: Input
 
-    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void)
+        -> EventResult
+    {
         switch event {
         case .mouse(let m):
             guard case .press = m.action else { return .ignored }
@@ -235,7 +280,8 @@ public struct AttentionPanel: Panel {
                 let inner = Block().inner(gridArea)
                 let rowsVisible = min(model.layers, inner.height - 3)
                 let first = max(0, min(gridLayer - rowsVisible / 2, model.layers - rowsVisible))
-                let h = (m.x - inner.x - 4) / 2, l = first + (m.y - inner.y - 1)
+                let h = (m.x - inner.x - 4) / 2
+                let l = first + (m.y - inner.y - 1)
                 if m.x >= inner.x + 4, m.y > inner.y, h < model.heads, l < model.layers, l >= 0 {
                     gridLayer = l
                     gridHead = h
@@ -243,7 +289,10 @@ public struct AttentionPanel: Panel {
                 }
                 return .redraw
             }
-            if mapArea.contains(x: m.x, y: m.y) { focus = .map; return .redraw }
+            if mapArea.contains(x: m.x, y: m.y) {
+                focus = .map
+                return .redraw
+            }
             return .ignored
         case .paste(let text):
             guard isEditingPrompt else { return .ignored }
@@ -275,13 +324,17 @@ public struct AttentionPanel: Panel {
         switch (action, focus) {
         case ("switch", _): focus = focus == .grid ? .map : .grid
         case ("statistic", _):
-            guard let i = model.statistics.firstIndex(of: model.statistic), model.statistics.count > 1 else { return .handled }
+            guard let i = model.statistics.firstIndex(of: model.statistic), model.statistics.count > 1 else {
+                return .handled
+            }
             emit(.attention(.selectStatistic(model.statistics[(i + 1) % model.statistics.count])))
         case ("up", .grid): gridLayer = max(0, gridLayer - 1)
         case ("down", .grid): gridLayer = min(max(0, model.layers - 1), gridLayer + 1)
         case ("left", .grid): gridHead = max(0, gridHead - 1)
         case ("right", .grid): gridHead = min(max(0, model.heads - 1), gridHead + 1)
-        case ("open", .grid): emit(.attention(.selectHead(layer: gridLayer, head: gridHead))); focus = .map
+        case ("open", .grid):
+            emit(.attention(.selectHead(layer: gridLayer, head: gridHead)))
+            focus = .map
         case ("up", .map): query = max(0, query - 1)
         case ("down", .map): query = min(max(0, t - 1), query + 1)
         case ("left", .map): key = max(0, key - 1)

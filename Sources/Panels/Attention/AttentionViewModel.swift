@@ -42,8 +42,11 @@ public struct AttentionViewModel: Hashable, Sendable {
     }
 
     /// Creates a view model; sizes that do not match the arrays are treated as missing values.
-    public init(layers: Int = 0, heads: Int = 0, statistic: String = "entropy", statistics: [String] = ["entropy"], stats: [Float] = [],
-                tokens: [String] = [], layer: Int = 0, head: Int = 0, weights: [Float] = []) {
+    public init(
+        layers: Int = 0, heads: Int = 0, statistic: String = "entropy", statistics: [String] = ["entropy"],
+        stats: [Float] = [],
+        tokens: [String] = [], layer: Int = 0, head: Int = 0, weights: [Float] = []
+    ) {
         self.layers = layers
         self.heads = heads
         self.statistic = statistic

@@ -28,7 +28,8 @@ public struct BenchRunRequest: Hashable, Sendable {
     public var seed: UInt64
 
     /// Creates a request.
-    public init(benchmark: String, limit: Int? = nil, kernel: String = "none", maxTokens: Int? = nil, seed: UInt64 = 0) {
+    public init(benchmark: String, limit: Int? = nil, kernel: String = "none", maxTokens: Int? = nil, seed: UInt64 = 0)
+    {
         self.benchmark = benchmark
         self.limit = limit
         self.kernel = kernel
@@ -39,7 +40,10 @@ public struct BenchRunRequest: Hashable, Sendable {
     /// Reads a run form line; the error says which term is wrong.
     public static func parse(_ line: String) -> Result<BenchRunRequest, BenchFormError> {
         var request: BenchRunRequest?
-        var limit: Int?, kernel = "none", maxTokens: Int?, seed: UInt64 = 0
+        var limit: Int?
+        var kernel = "none"
+        var maxTokens: Int?
+        var seed: UInt64 = 0
         for token in line.split(separator: " ").map(String.init) {
             let parts = token.split(separator: ":", maxSplits: 1).map(String.init)
             if parts.count == 1 {
@@ -49,7 +53,9 @@ public struct BenchRunRequest: Hashable, Sendable {
             }
             switch parts[0] {
             case "limit":
-                guard let n = Int(parts[1]), n > 0 else { return .failure(BenchFormError("limit:\(parts[1]) is not a positive number")) }
+                guard let n = Int(parts[1]), n > 0 else {
+                    return .failure(BenchFormError("limit:\(parts[1]) is not a positive number"))
+                }
                 limit = n
             case "kernel":
                 guard ["none", "system", "sandwich"].contains(parts[1]) else {
@@ -57,10 +63,14 @@ public struct BenchRunRequest: Hashable, Sendable {
                 }
                 kernel = parts[1]
             case "max":
-                guard let n = Int(parts[1]), n > 0 else { return .failure(BenchFormError("max:\(parts[1]) is not a positive number")) }
+                guard let n = Int(parts[1]), n > 0 else {
+                    return .failure(BenchFormError("max:\(parts[1]) is not a positive number"))
+                }
                 maxTokens = n
             case "seed":
-                guard let n = UInt64(parts[1]) else { return .failure(BenchFormError("seed:\(parts[1]) is not a number")) }
+                guard let n = UInt64(parts[1]) else {
+                    return .failure(BenchFormError("seed:\(parts[1]) is not a number"))
+                }
                 seed = n
             default:
                 return .failure(BenchFormError("unknown term \(token) (limit:, kernel:, max:, seed:)"))

@@ -23,7 +23,9 @@ public struct BenchJudgeRequest: Hashable, Sendable {
     public var rescore: Bool
 
     /// Creates a request.
-    public init(backend: Backend, rubric: String? = nil, run: String? = nil, maxTokens: Int = 384, rescore: Bool = false) {
+    public init(
+        backend: Backend, rubric: String? = nil, run: String? = nil, maxTokens: Int = 384, rescore: Bool = false
+    ) {
         self.backend = backend
         self.rubric = rubric
         self.run = run
@@ -48,7 +50,7 @@ public struct BenchJudgeRequest: Hashable, Sendable {
             FormField("run", "Answers of", allChoice, .choice([allChoice] + runs)),
             FormField("max", "Max tokens", "384"),
             FormField("rescore", "Rescore", "no", .choice(["no", "yes"])),
-            FormField("start", "Start judging", "", .action),
+            FormField("start", "Start judging", "", .action)
         ])
     }
 
@@ -59,23 +61,27 @@ public struct BenchJudgeRequest: Hashable, Sendable {
         if judge == httpChoice {
             let url = form["url"].trimmed
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8 else {
-                return .failure(BenchFormError("URL: expected http(s)://host:port/v1 (got \(url.isEmpty ? "nothing" : url))"))
+                return .failure(
+                    BenchFormError("URL: expected http(s)://host:port/v1 (got \(url.isEmpty ? "nothing" : url))"))
             }
             let name = form["name"].trimmed
             backend = .http(url: url, model: name.isEmpty ? "judge" : name)
         } else {
             guard !judge.isEmpty else {
-                return .failure(BenchFormError("Judge: no local model found; pick \(httpChoice) or install one (Scripts/setup.sh)"))
+                return .failure(
+                    BenchFormError("Judge: no local model found; pick \(httpChoice) or install one (Scripts/setup.sh)"))
             }
             backend = .local(path: judge)
         }
         guard let max = Int(form["max"].trimmed), max > 0 else {
             return .failure(BenchFormError("Max tokens: \(form["max"]) is not a positive number"))
         }
-        let rubric = form["rubric"], run = form["run"]
-        return .success(BenchJudgeRequest(
-            backend: backend, rubric: rubric == allChoice || rubric.isEmpty ? nil : rubric,
-            run: run == allChoice || run.isEmpty ? nil : run, maxTokens: max, rescore: form["rescore"] == "yes"))
+        let rubric = form["rubric"]
+        let run = form["run"]
+        return .success(
+            BenchJudgeRequest(
+                backend: backend, rubric: rubric == allChoice || rubric.isEmpty ? nil : rubric,
+                run: run == allChoice || run.isEmpty ? nil : run, maxTokens: max, rescore: form["rescore"] == "yes"))
     }
 
     /// A short title for the progress line, e.g. `judge truthfulqa · SmolLM2.gguf`.

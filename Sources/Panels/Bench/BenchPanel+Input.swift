@@ -3,7 +3,9 @@ extension BenchPanel {
     /// Text scorers offered by the score form.
     public static let defaultScoreForm = "gsm8k lek-heuristic patterns"
 
-    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void)
+        -> EventResult
+    {
         if case .mouse(let m) = event { return handleMouse(m, area: area) }
         if case .paste(let text) = event { return paste(text) }
         guard case .key(let k) = event else { return .ignored }
@@ -21,12 +23,14 @@ extension BenchPanel {
         case ("down", .prompts): promptTable.move(1, count: count)
         case ("scroll-left", .summary), ("scroll-right", .summary):
             let t = summaryTableModel(width: area.width - 2)
-            summaryTable.scrollColumns(action == "scroll-left" ? -1 : 1,
-                                       maxOffset: Table.maxColumnOffset(t.columns, frozen: t.frozen, width: area.width - 2))
+            summaryTable.scrollColumns(
+                action == "scroll-left" ? -1 : 1,
+                maxOffset: Table.maxColumnOffset(t.columns, frozen: t.frozen, width: area.width - 2))
         case ("scroll-left", .prompts), ("scroll-right", .prompts):
             let t = promptTableModel(visiblePrompts, width: area.width - 2)
-            promptTable.scrollColumns(action == "scroll-left" ? -1 : 1,
-                                      maxOffset: Table.maxColumnOffset(t.columns, frozen: t.frozen, width: area.width - 2))
+            promptTable.scrollColumns(
+                action == "scroll-left" ? -1 : 1,
+                maxOffset: Table.maxColumnOffset(t.columns, frozen: t.frozen, width: area.width - 2))
         case ("page-up", .prompts): promptTable.move(-page, count: count)
         case ("page-down", .prompts): promptTable.move(page, count: count)
         case ("up", .detail): detailOffset = max(0, detailOffset - 1)
@@ -39,7 +43,13 @@ extension BenchPanel {
             view = .detail
             detailOffset = 0
         case ("back", .detail): view = .prompts
-        case ("back", .prompts): if !filter.isEmpty { filter.setText(""); promptTable = TableState() } else { view = .summary }
+        case ("back", .prompts):
+            if !filter.isEmpty {
+                filter.setText("")
+                promptTable = TableState()
+            } else {
+                view = .summary
+            }
         case ("filter", _):
             view = .prompts
             editing = .filter
@@ -70,11 +80,13 @@ extension BenchPanel {
         case ("reload", _): emit(.bench(.reload))
         case ("to-chat", .prompts), ("to-chat", .detail):
             guard let row = selectedPrompt else { return .handled }
-            jump = .chat(prompt: row.prompt, temperature: BenchPanel.benchTemperature,
-                         maxTokens: BenchPanel.benchMaxTokens(row.benchmark))
+            jump = .chat(
+                prompt: row.prompt, temperature: BenchPanel.benchTemperature,
+                maxTokens: BenchPanel.benchMaxTokens(row.benchmark))
         case ("to-attention", .prompts), ("to-attention", .detail):
             guard let row = selectedPrompt else { return .handled }
-            let answer = row.answers.indices.contains(compareRun) && !row.answers[compareRun].isEmpty
+            let answer =
+                row.answers.indices.contains(compareRun) && !row.answers[compareRun].isEmpty
                 ? row.answers[compareRun] : row.answers.first { !$0.isEmpty }
             emit(.attention(.analyzeTurn(user: row.prompt, answer: answer)))
             jump = .attention
@@ -138,7 +150,10 @@ extension BenchPanel {
     }
 
     mutating func handleJudgeForm(_ k: KeyEvent, emit: (WorkbenchIntent) -> Void) -> EventResult {
-        guard var state = judgeForm else { editing = nil; return .redraw }
+        guard var state = judgeForm else {
+            editing = nil
+            return .redraw
+        }
         let outcome = state.handle(k)
         judgeForm = state
         switch outcome {
@@ -202,7 +217,10 @@ extension BenchPanel {
         let delta = m.action == .wheelUp ? -3 : (m.action == .wheelDown ? 3 : 0)
         switch view {
         case .detail:
-            if delta != 0 { detailOffset = max(0, detailOffset + delta); return .redraw }
+            if delta != 0 {
+                detailOffset = max(0, detailOffset + delta)
+                return .redraw
+            }
             return .ignored
         case .summary, .prompts:
             let count = view == .summary ? model.runs.count : visiblePrompts.count
@@ -218,7 +236,9 @@ extension BenchPanel {
                 let row = state.offset + (m.y - top)
                 guard m.y >= top, row < count else { return .ignored }
                 state.selected = row
-            } else { return .ignored }
+            } else {
+                return .ignored
+            }
             if view == .summary { summaryTable = state } else { promptTable = state }
             return .redraw
         }

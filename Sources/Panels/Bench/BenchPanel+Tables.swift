@@ -68,7 +68,9 @@ extension BenchPanel {
         }
         var legend = groups.legend + dims.legend
         if cols.contains(where: \.isPercent), model.runs.count > 1 { legend.append("pp percentage points") }
-        if showsCount, let n = model.counts.flatMap({ $0 }).max() { legend.append("n scored answers, shown where fewer than \(n)") }
+        if showsCount, let n = model.counts.flatMap({ $0 }).max() {
+            legend.append("n scored answers, shown where fewer than \(n)")
+        }
         return TableModel(columns: columns, rows: cells, frozen: 1, legend: legend)
     }
 
@@ -85,28 +87,41 @@ extension BenchPanel {
         let fullRuns = runs.reduce(0) { $0 + max(5, DisplayWidth.width(of: $1)) + 1 }
         let prompt = 24
         let names = Abbreviations(runs, width: idWidth + benchWidth + prompt + fullRuns + 3 <= width ? Int.max : 5)
-        var columns = [TableColumn("ID", .fixed(idWidth)), TableColumn("Benchmark", .fixed(benchWidth)), TableColumn("Prompt", .fill(1))]
-        for r in runs { columns.append(TableColumn(names[r], .fixed(max(5, DisplayWidth.width(of: names[r]))), alignRight: true)) }
+        var columns = [
+            TableColumn("ID", .fixed(idWidth)), TableColumn("Benchmark", .fixed(benchWidth)),
+            TableColumn("Prompt", .fill(1))
+        ]
+        for r in runs {
+            columns.append(TableColumn(names[r], .fixed(max(5, DisplayWidth.width(of: names[r]))), alignRight: true))
+        }
         let rows: [[StyledSpan]] = list.map { p in
-            var row = [StyledSpan(p.id, .role(.textDim)), StyledSpan(p.benchmark, .role(.accent)),
-                       StyledSpan(p.prompt.replacingNewlines, .role(.text))]
+            var row = [
+                StyledSpan(p.id, .role(.textDim)), StyledSpan(p.benchmark, .role(.accent)),
+                StyledSpan(p.prompt.replacingNewlines, .role(.text))
+            ]
             let base = p.value(model.baseline, metric: metric)
             for r in runs.indices {
                 let s = p.value(r, metric: metric)
                 var role = Role.text
                 if r != model.baseline, let s, let base { role = s > base ? .deltaUp : (s < base ? .deltaDown : .text) }
-                row.append(StyledSpan(p.hasAnswer(r) ? Self.scoreText(s) : Self.noAnswer, .role(p.hasAnswer(r) ? role : .textDim)))
+                row.append(
+                    StyledSpan(
+                        p.hasAnswer(r) ? Self.scoreText(s) : Self.noAnswer, .role(p.hasAnswer(r) ? role : .textDim)))
             }
             return row
         }
         var legend = names.legend
-        if list.contains(where: { p in runs.indices.contains { !p.hasAnswer($0) } }) { legend.append("\(Self.noAnswer) no answer") }
+        if list.contains(where: { p in runs.indices.contains { !p.hasAnswer($0) } }) {
+            legend.append("\(Self.noAnswer) no answer")
+        }
         return TableModel(columns: columns, rows: rows, frozen: 1, legend: legend)
     }
 
     /// Draws `table` in `area` with its legend wrapped under it (while the table keeps three rows).
-    func render(_ table: TableModel, state: TableState, focused: Bool, into buffer: inout ScreenBuffer, area: Rect,
-                notice: String? = nil) {
+    func render(
+        _ table: TableModel, state: TableState, focused: Bool, into buffer: inout ScreenBuffer, area: Rect,
+        notice: String? = nil
+    ) {
         var lines: [StyledLine] = []
         if let notice { lines += StyledLine(notice, .role(.textDim, .italic)).wrapped(to: max(1, area.width - 1)) }
         // Legend entries are kept whole on a line, separated by ` · `.

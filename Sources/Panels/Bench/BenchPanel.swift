@@ -63,51 +63,74 @@ public struct BenchPanel: Panel {
         switch editing {
         case .filter: return [KeyHint("Enter", "apply"), KeyHint("Esc", "clear")]
         case .run, .score: return [KeyHint("Enter", "start"), KeyHint("Esc", "cancel")]
-        case .judge: return [KeyHint("↑↓", "field"), KeyHint("←→", "choose"), KeyHint("Enter", "edit/start"), KeyHint("Esc", "close")]
+        case .judge:
+            return [
+                KeyHint("↑↓", "field"), KeyHint("←→", "choose"), KeyHint("Enter", "edit/start"), KeyHint("Esc", "close")
+            ]
         case nil: break
         }
         var extra: [KeyHint] = []
         if isBusy { extra.append(keys.hint("bench.cancel", "stop")) }
         switch view {
         case .summary:
-            return [keys.hint("bench.next-view", "prompts"), KeyHint("←→", "columns"), keys.hint("bench.baseline", "baseline"),
-                    keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score"),
-                    keys.hint("bench.judge", "judge")]
+            return [
+                keys.hint("bench.next-view", "prompts"), KeyHint("←→", "columns"),
+                keys.hint("bench.baseline", "baseline"),
+                keys.hint("bench.compare", "compare"), keys.hint("bench.run", "run"), keys.hint("bench.score", "score"),
+                keys.hint("bench.judge", "judge")
+            ]
                 + extra + [keys.hint("global.help", "help")]
         case .prompts:
-            return [keys.hint("bench.open", "open"), keys.hint("bench.filter", "filter"), keys.hint("bench.sort", "sort: \(sort.rawValue)"),
-                    keys.hint("bench.compare", "compare"), keys.hint("bench.to-chat", "chat"),
-                    keys.hint("bench.to-attention", "attention"), keys.hint("bench.next-view", "summary")] + extra
+            return [
+                keys.hint("bench.open", "open"), keys.hint("bench.filter", "filter"),
+                keys.hint("bench.sort", "sort: \(sort.rawValue)"),
+                keys.hint("bench.compare", "compare"), keys.hint("bench.to-chat", "chat"),
+                keys.hint("bench.to-attention", "attention"), keys.hint("bench.next-view", "summary")
+            ] + extra
         case .detail:
-            return [keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("bench.compare", "compare"),
-                    keys.hint("bench.to-chat", "chat"), keys.hint("bench.to-attention", "attention")] + extra
+            return [
+                keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("bench.compare", "compare"),
+                keys.hint("bench.to-chat", "chat"), keys.hint("bench.to-attention", "attention")
+            ] + extra
         }
     }
 
     public func helpLines(keys: KeyMap) -> [StyledLine] {
-        helpTable(keys, [
-            ("bench.next-view", "switch summary / prompt browser"), ("bench.open", "open the selected prompt"),
-            ("bench.back", "back to the list"), ("bench.filter", "filter prompts (query below)"),
-            ("bench.sort", "cycle sort: id, benchmark, score, delta"), ("bench.baseline", "make the selected run the baseline"),
-            ("bench.compare", "cycle the run compared with the baseline"), ("bench.run", "start or resume a benchmark run"),
-            ("bench.score", "run text scorers over the stored answers"),
-            ("bench.judge", "run (or resume) the LLM judge: local model or OpenAI-compatible URL"), ("bench.cancel", "stop the running job"),
-            ("bench.reload", "read the store again"), ("bench.scroll-left", "scroll the table's columns left"),
-            ("bench.scroll-right", "scroll the table's columns right"), ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
-            ("bench.to-attention", "show the prompt and its answer in Attention"), ("bench.up", "move up"), ("bench.down", "move down"),
-        ]) + [
-            "",
-            StyledLine("Filter: bench:NAME model:NAME scorer:SCORER/DIM score:LO..HI flip[:A,B] diff[:A,B] REGEX", .role(.textDim)),
-            StyledLine("Run form: BENCHMARK limit:N kernel:none|system|sandwich max:N seed:N", .role(.textDim)),
-            StyledLine("Score form: gsm8k lek-heuristic patterns grammar authority", .role(.textDim)),
-            StyledLine("Judge form: a local model or an OpenAI-compatible URL, a rubric, whose answers, verdict length", .role(.textDim)),
-        ]
+        helpTable(
+            keys,
+            [
+                ("bench.next-view", "switch summary / prompt browser"), ("bench.open", "open the selected prompt"),
+                ("bench.back", "back to the list"), ("bench.filter", "filter prompts (query below)"),
+                ("bench.sort", "cycle sort: id, benchmark, score, delta"),
+                ("bench.baseline", "make the selected run the baseline"),
+                ("bench.compare", "cycle the run compared with the baseline"),
+                ("bench.run", "start or resume a benchmark run"),
+                ("bench.score", "run text scorers over the stored answers"),
+                ("bench.judge", "run (or resume) the LLM judge: local model or OpenAI-compatible URL"),
+                ("bench.cancel", "stop the running job"),
+                ("bench.reload", "read the store again"), ("bench.scroll-left", "scroll the table's columns left"),
+                ("bench.scroll-right", "scroll the table's columns right"),
+                ("bench.to-chat", "open the prompt in Chat with the benchmark's sampling"),
+                ("bench.to-attention", "show the prompt and its answer in Attention"), ("bench.up", "move up"),
+                ("bench.down", "move down")
+            ]) + [
+                "",
+                StyledLine(
+                    "Filter: bench:NAME model:NAME scorer:SCORER/DIM score:LO..HI flip[:A,B] diff[:A,B] REGEX",
+                    .role(.textDim)),
+                StyledLine("Run form: BENCHMARK limit:N kernel:none|system|sandwich max:N seed:N", .role(.textDim)),
+                StyledLine("Score form: gsm8k lek-heuristic patterns grammar authority", .role(.textDim)),
+                StyledLine(
+                    "Judge form: a local model or an OpenAI-compatible URL, a rubric, whose answers, verdict length",
+                    .role(.textDim))
+            ]
     }
 
     /// The prompts passing the query, in the chosen order.
     public var visiblePrompts: [BenchPromptResult] {
         let q = query
-        let base = model.baseline, second = compareRun
+        let base = model.baseline
+        let second = compareRun
         var list = q.apply(to: model.prompts, runs: model.runs, baseline: base, compare: second)
         let focus = q.focusRun(runs: model.runs, baseline: base)
         switch sort {
@@ -159,7 +182,9 @@ public struct BenchPanel: Panel {
         } else if let a = model.activity {
             // The caution first: a summary that long would hide it.
             let text = a.warning.map { "warning: " + $0 } ?? "\(a.title): \(a.line)"
-            buffer.put(text, x: status.x, y: status.y, style: .role(a.warning != nil ? .warning : a.failed ? .error : .textDim), maxX: status.maxX)
+            buffer.put(
+                text, x: status.x, y: status.y,
+                style: .role(a.warning != nil ? .warning : a.failed ? .error : .textDim), maxX: status.maxX)
         }
     }
 
@@ -178,7 +203,8 @@ public struct BenchPanel: Panel {
             let label = editing == .run ? "run › " : "score › "
             buffer.put(label, x: area.x + 1, y: y, style: .role(.accent, .bold), maxX: area.maxX)
             let x = area.x + 1 + DisplayWidth.width(of: label)
-            TextInput(form, focused: true).render(into: &buffer, area: Rect(x: x, y: y, width: max(0, area.maxX - x), height: 1))
+            TextInput(form, focused: true).render(
+                into: &buffer, area: Rect(x: x, y: y, width: max(0, area.maxX - x), height: 1))
             y += 1
         }
         if let formError {
@@ -196,7 +222,8 @@ public struct BenchPanel: Panel {
             for (i, l) in wrapped.prefix(rows).enumerated() { buffer.put(l, x: x, y: y + i, maxX: area.maxX) }
             y += a.running ? 1 : min(rows, wrapped.count)
             if a.running, let f = a.fraction, y < area.maxY {
-                ProgressBar(fraction: f).render(into: &buffer, area: Rect(x: area.x + 1, y: y, width: max(0, area.width - 2), height: 1))
+                ProgressBar(fraction: f).render(
+                    into: &buffer, area: Rect(x: area.x + 1, y: y, width: max(0, area.width - 2), height: 1))
                 y += 1
             }
             if let w = a.warning, y < area.maxY {
@@ -206,7 +233,8 @@ public struct BenchPanel: Panel {
     }
 
     func renderSummary(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
-        let title = "Benchmarks · baseline \(runName(model.baseline))"
+        let title =
+            "Benchmarks · baseline \(runName(model.baseline))"
             + (model.runs.count > 1 ? " · compare \(runName(compareRun))" : "")
         let right = (model.source.isEmpty ? "" : model.source + " · ") + "\(model.prompts.count) prompts"
         let block = Block(title: title, rightTitle: right, focused: focused)
@@ -214,33 +242,42 @@ public struct BenchPanel: Panel {
         let inner = block.inner(area)
         guard !model.runs.isEmpty else {
             let text = model.notice ?? "No results yet: run `lem bench run` or `lem bench import`, or press r."
-            TextView(StyledLine(text, .role(.textDim, .italic)).wrapped(to: max(1, inner.width - 1)), showsScrollbar: false)
-                .render(into: &buffer, area: inner.inset(horizontal: 1, vertical: 0))
+            TextView(
+                StyledLine(text, .role(.textDim, .italic)).wrapped(to: max(1, inner.width - 1)), showsScrollbar: false
+            )
+            .render(into: &buffer, area: inner.inset(horizontal: 1, vertical: 0))
             return
         }
-        render(summaryTableModel(width: inner.width), state: summaryTable, focused: focused, into: &buffer, area: inner,
-               notice: model.notice)
+        render(
+            summaryTableModel(width: inner.width), state: summaryTable, focused: focused, into: &buffer, area: inner,
+            notice: model.notice)
     }
 
     func renderPrompts(into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         let list = visiblePrompts
         let q = query
         let filterText = filter.isEmpty ? "" : "filter: \(filter.text) · "
-        let block = Block(title: "Prompts" + (q.metric.map { " · \($0)" } ?? ""),
-                          rightTitle: "\(filterText)\(list.count)/\(model.prompts.count) · sort \(sort.rawValue)", focused: focused)
+        let block = Block(
+            title: "Prompts" + (q.metric.map { " · \($0)" } ?? ""),
+            rightTitle: "\(filterText)\(list.count)/\(model.prompts.count) · sort \(sort.rawValue)", focused: focused)
         block.render(into: &buffer, area: area)
         var inner = block.inner(area)
         if isEditingFilter || !q.problems.isEmpty, inner.height > 1 {
             let (top, rest) = inner.splitTop(1)
             if isEditingFilter {
                 buffer.put("/", x: top.x, y: top.y, style: .role(.accent, .bold))
-                TextInput(filter, focused: true).render(into: &buffer, area: Rect(x: top.x + 1, y: top.y, width: top.width - 1, height: 1))
+                TextInput(filter, focused: true).render(
+                    into: &buffer, area: Rect(x: top.x + 1, y: top.y, width: top.width - 1, height: 1))
             } else {
-                buffer.put("cannot read: " + q.problems.joined(separator: "; "), x: top.x + 1, y: top.y, style: .role(.warning), maxX: top.maxX)
+                buffer.put(
+                    "cannot read: " + q.problems.joined(separator: "; "), x: top.x + 1, y: top.y,
+                    style: .role(.warning), maxX: top.maxX)
             }
             inner = rest
         }
-        render(promptTableModel(list, width: inner.width), state: promptTable, focused: focused, into: &buffer, area: inner)
+        render(
+            promptTableModel(list, width: inner.width), state: promptTable, focused: focused, into: &buffer, area: inner
+        )
     }
 
     /// The narrowest answer column the detail view makes.
@@ -269,30 +306,39 @@ public struct BenchPanel: Panel {
         let block = Block(title: "\(p.benchmark) · \(p.id)", rightTitle: right, focused: focused)
         block.render(into: &buffer, area: area)
         guard !inner.isEmpty else { return }
-        let promptLines = [StyledLine("Prompt", .role(.heading, .bold))] + StyledLine(p.prompt, .role(.chatUser)).wrapped(to: inner.width)
+        let promptLines =
+            [StyledLine("Prompt", .role(.heading, .bold))]
+            + StyledLine(p.prompt, .role(.chatUser)).wrapped(to: inner.width)
         let (top, rest) = inner.splitTop(min(promptLines.count + 1, inner.height / 3 + 1))
         TextView(promptLines, showsScrollbar: false).render(into: &buffer, area: top)
         let metric = query.metric
         let cols = Layout.split(rest, .horizontal, Array(repeating: .fill(1), count: runs.count))
         for (r, col) in zip(runs, cols) {
-            let b = Block(title: runName(r), rightTitle: "score " + Self.scoreText(p.value(r, metric: metric)), kind: .plain)
+            let b = Block(
+                title: runName(r), rightTitle: "score " + Self.scoreText(p.value(r, metric: metric)), kind: .plain)
             b.render(into: &buffer, area: col)
             let answer = r < p.answers.count ? p.answers[r] : ""
             // Laid out narrower when a scrollbar is needed, so it never hides a column of text.
             let lines = TextView.fitting(b.inner(col)) { w in
-                var lines = answer.isEmpty ? [StyledLine("(no answer)", .role(.textDim, .italic))]
+                var lines =
+                    answer.isEmpty
+                    ? [StyledLine("(no answer)", .role(.textDim, .italic))]
                     : Self.highlighted(answer, spans: r < p.highlights.count ? p.highlights[r] : [], width: w)
                 if r < p.details.count, !p.details[r].isEmpty {
                     lines += ["", StyledLine("Scores", .role(.heading, .bold))]
                     for d in p.details[r] {
                         var line = StyledLine(d.key + " ", .role(.accent))
-                        line.append(d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
-                                    .role(d.value == nil ? .warning : .text, .bold))
+                        line.append(
+                            d.value.map { Fmt.fixed($0, abs($0) >= 10 ? 1 : 3) } ?? d.status,
+                            .role(d.value == nil ? .warning : .text, .bold))
                         lines += line.wrapped(to: w)
-                        if !d.reasoning.isEmpty { lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w) }
+                        if !d.reasoning.isEmpty {
+                            lines += StyledLine("  " + d.reasoning, .role(.textDim)).wrapped(to: w)
+                        }
                     }
                 } else if r < p.reasoning.count, !p.reasoning[r].isEmpty {
-                    lines += ["", StyledLine("Reasoning", .role(.heading, .bold))]
+                    lines +=
+                        ["", StyledLine("Reasoning", .role(.heading, .bold))]
                         + StyledLine(p.reasoning[r], .role(.textDim)).wrapped(to: w)
                 }
                 return lines
@@ -314,12 +360,16 @@ public struct BenchPanel: Panel {
                     if Array(chars[i..<(i + needle.count)]) == needle {
                         for k in i..<(i + needle.count) { marked[k] = true }
                         i += needle.count
-                    } else { i += 1 }
+                    } else {
+                        i += 1
+                    }
                 }
             }
             var line = StyledLine()
             for (i, c) in chars.enumerated() {
-                line.append(String(c), marked[i] ? Style(fg: .role(.text), bg: .role(.highlight), attributes: .bold) : .role(.text))
+                line.append(
+                    String(c),
+                    marked[i] ? Style(fg: .role(.text), bg: .role(.highlight), attributes: .bold) : .role(.text))
             }
             out += line.wrapped(to: width)
         }

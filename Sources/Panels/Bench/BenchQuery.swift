@@ -51,7 +51,9 @@ public struct BenchQuery: Hashable, Sendable {
             case ("scorer", false), ("s", false): q.metric = value
             case ("score", false):
                 let bounds = value.components(separatedBy: "..")
-                if bounds.count == 2, bounds[0].isEmpty || Double(bounds[0]) != nil, bounds[1].isEmpty || Double(bounds[1]) != nil {
+                if bounds.count == 2, bounds[0].isEmpty || Double(bounds[0]) != nil,
+                    bounds[1].isEmpty || Double(bounds[1]) != nil
+                {
                     q.minScore = Double(bounds[0])
                     q.maxScore = Double(bounds[1])
                 } else if bounds.count == 1, let v = Double(value) {
@@ -64,7 +66,11 @@ public struct BenchQuery: Hashable, Sendable {
                 q.pair = PairTest(rawValue: key)
                 if !value.isEmpty {
                     let names = value.split(separator: ",").map(String.init)
-                    if names.count == 2 { q.pairModels = names } else { q.problems.append("\(key):\(value) (expected A,B)") }
+                    if names.count == 2 {
+                        q.pairModels = names
+                    } else {
+                        q.problems.append("\(key):\(value) (expected A,B)")
+                    }
                 }
             default:
                 words.append(token)
@@ -93,7 +99,8 @@ public struct BenchQuery: Hashable, Sendable {
     /// The two runs of the pair test.
     public func pairRuns(runs: [String], baseline: Int, compare: Int) -> (Int, Int)? {
         if pairModels.count == 2 {
-            guard let a = Self.run(named: pairModels[0], in: runs), let b = Self.run(named: pairModels[1], in: runs) else {
+            guard let a = Self.run(named: pairModels[0], in: runs), let b = Self.run(named: pairModels[1], in: runs)
+            else {
                 return nil
             }
             return (a, b)
@@ -105,7 +112,9 @@ public struct BenchQuery: Hashable, Sendable {
     public static func passLine(_ a: Double, _ b: Double) -> Double { max(a, b) <= 1 && min(a, b) >= 0 ? 0.5 : 5.5 }
 
     /// The prompts that pass, in their original order.
-    public func apply(to prompts: [BenchPromptResult], runs: [String], baseline: Int, compare: Int) -> [BenchPromptResult] {
+    public func apply(to prompts: [BenchPromptResult], runs: [String], baseline: Int, compare: Int)
+        -> [BenchPromptResult]
+    {
         let focus = focusRun(runs: runs, baseline: baseline)
         let modelRun = model.map { Self.run(named: $0, in: runs) }
         let pairs = pair.map { _ in pairRuns(runs: runs, baseline: baseline, compare: compare) }
@@ -124,7 +133,8 @@ public struct BenchQuery: Hashable, Sendable {
                 if let maxScore, v > maxScore { return false }
             }
             if let pair, let pairs {
-                guard let ab = pairs, let va = p.value(ab.0, metric: metric), let vb = p.value(ab.1, metric: metric) else {
+                guard let ab = pairs, let va = p.value(ab.0, metric: metric), let vb = p.value(ab.1, metric: metric)
+                else {
                     return false
                 }
                 switch pair {

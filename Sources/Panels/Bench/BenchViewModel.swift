@@ -37,8 +37,10 @@ public struct BenchPromptResult: Hashable, Sendable {
     public var details: [[BenchScoreDetail]]
 
     /// Creates a prompt result.
-    public init(id: String, benchmark: String, prompt: String, answers: [String], scores: [Double?], reasoning: [String] = [],
-                highlights: [[String]] = [], details: [[BenchScoreDetail]] = []) {
+    public init(
+        id: String, benchmark: String, prompt: String, answers: [String], scores: [Double?], reasoning: [String] = [],
+        highlights: [[String]] = [], details: [[BenchScoreDetail]] = []
+    ) {
         self.id = id
         self.benchmark = benchmark
         self.prompt = prompt
@@ -61,7 +63,9 @@ public struct BenchPromptResult: Hashable, Sendable {
         guard run < details.count else { return nil }
         let m = metric.lowercased()
         return details[run].first { $0.key.lowercased() == m && $0.value != nil }?.value
-            ?? details[run].first { ($0.dimension.lowercased() == m || $0.scorer.lowercased() == m) && $0.value != nil }?.value
+            ?? details[run].first {
+                ($0.dimension.lowercased() == m || $0.scorer.lowercased() == m) && $0.value != nil
+            }?.value
     }
 }
 
@@ -82,8 +86,10 @@ public struct BenchActivity: Hashable, Sendable {
     public var warning: String?
 
     /// Creates an activity.
-    public init(title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false,
-                warning: String? = nil) {
+    public init(
+        title: String, line: String, fraction: Double? = nil, running: Bool = true, failed: Bool = false,
+        warning: String? = nil
+    ) {
         self.title = title
         self.line = line
         self.fraction = fraction
@@ -155,8 +161,10 @@ public struct BenchViewModel: Hashable, Sendable {
     }
 
     /// Creates a model with precomputed summary columns (e.g. from the store's report).
-    public init(runs: [String], columns: [String], means: [[Double?]], counts: [[Int]] = [], prompts: [BenchPromptResult],
-                baseline: Int = 0) {
+    public init(
+        runs: [String], columns: [String], means: [[Double?]], counts: [[Int]] = [], prompts: [BenchPromptResult],
+        baseline: Int = 0
+    ) {
         self.runs = runs
         benchmarks = columns
         self.means = means

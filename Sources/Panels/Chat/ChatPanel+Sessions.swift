@@ -4,7 +4,10 @@ extension ChatPanel {
     var sessionsHints: [KeyHint] {
         if sessionRename != nil { return [KeyHint("Enter", "rename"), KeyHint("Esc", "cancel")] }
         if confirmDelete { return [KeyHint("y", "delete"), KeyHint("n", "keep")] }
-        return [KeyHint("Enter", "open"), KeyHint("n", "new"), KeyHint("r", "rename"), KeyHint("d", "delete"), KeyHint("e", "export"), KeyHint("Esc", "close")]
+        return [
+            KeyHint("Enter", "open"), KeyHint("n", "new"), KeyHint("r", "rename"), KeyHint("d", "delete"),
+            KeyHint("e", "export"), KeyHint("Esc", "close")
+        ]
     }
 
     /// The session under the cursor.
@@ -31,7 +34,10 @@ extension ChatPanel {
         }
         let count = model.sessions.count
         // The key that opens the dialog closes it, whatever it is bound to.
-        if keys.action(for: k, in: keyContext) == "sessions" { focus = .input; return .redraw }
+        if keys.action(for: k, in: keyContext) == "sessions" {
+            focus = .input
+            return .redraw
+        }
         switch k.key {
         case .escape: focus = .input
         case .up, .char("k"): sessionsTable.move(-1, count: count)
@@ -64,9 +70,12 @@ extension ChatPanel {
     }
 
     func renderSessions(into buffer: inout ScreenBuffer, area: Rect) {
-        let box = area.centered(width: min(86, area.width - 2), height: min(area.height - 2, max(8, model.sessions.count + 5)))
+        let box = area.centered(
+            width: min(86, area.width - 2), height: min(area.height - 2, max(8, model.sessions.count + 5)))
         guard box.width >= 12, box.height >= 4 else { return }
-        let block = Block(title: "Sessions", rightTitle: "\(model.sessions.count) stored", focused: true, background: .role(.modalBackground))
+        let block = Block(
+            title: "Sessions", rightTitle: "\(model.sessions.count) stored", focused: true,
+            background: .role(.modalBackground))
         block.render(into: &buffer, area: box)
         let inner = block.inner(box).inset(horizontal: 1, vertical: 0)
         let (list, footer) = inner.splitBottom(min(1, inner.height))
@@ -74,23 +83,39 @@ extension ChatPanel {
         state.reveal(visible: Table.visibleRows(in: list))
         let rows = model.sessions.map { s -> [StyledSpan] in
             let current = s.id == model.sessionID
-            return [StyledSpan((current ? "● " : "  ") + s.title, current ? .role(.accent, .bold) : .role(.text)), StyledSpan(s.model, .role(.textDim)),
-                    StyledSpan("\(s.messageCount)", .role(.text)), StyledSpan(Fmt.utcDate(s.updatedAt), .role(.textDim))]
+            return [
+                StyledSpan((current ? "● " : "  ") + s.title, current ? .role(.accent, .bold) : .role(.text)),
+                StyledSpan(s.model, .role(.textDim)),
+                StyledSpan("\(s.messageCount)", .role(.text)), StyledSpan(Fmt.utcDate(s.updatedAt), .role(.textDim))
+            ]
         }
         if rows.isEmpty {
-            buffer.put("No stored sessions yet: a conversation is saved after its first answer.", x: list.x, y: list.y, style: .role(.textDim, .italic), maxX: list.maxX)
+            buffer.put(
+                "No stored sessions yet: a conversation is saved after its first answer.", x: list.x, y: list.y,
+                style: .role(.textDim, .italic), maxX: list.maxX)
         } else {
-            Table(columns: [TableColumn("Title", .fill(1)), TableColumn("Model", .fixed(22)), TableColumn("Msgs", .fixed(5), alignRight: true),
-                            TableColumn("Updated (UTC)", .fixed(17))], rows: rows, state: state).render(into: &buffer, area: list)
+            Table(
+                columns: [
+                    TableColumn("Title", .fill(1)), TableColumn("Model", .fixed(22)),
+                    TableColumn("Msgs", .fixed(5), alignRight: true),
+                    TableColumn("Updated (UTC)", .fixed(17))
+                ], rows: rows, state: state
+            ).render(into: &buffer, area: list)
         }
         guard !footer.isEmpty else { return }
         if let r = sessionRename {
-            let x = buffer.put("New title: ", x: footer.x, y: footer.y, style: .role(.warning, .bold), maxX: footer.maxX)
-            TextInput(r, focused: true).render(into: &buffer, area: Rect(x: x, y: footer.y, width: footer.maxX - x, height: 1))
+            let x = buffer.put(
+                "New title: ", x: footer.x, y: footer.y, style: .role(.warning, .bold), maxX: footer.maxX)
+            TextInput(r, focused: true).render(
+                into: &buffer, area: Rect(x: x, y: footer.y, width: footer.maxX - x, height: 1))
         } else if confirmDelete, let s = selectedSession {
-            buffer.put("Delete “\(s.title)”? y / n", x: footer.x, y: footer.y, style: .role(.warning, .bold), maxX: footer.maxX)
+            buffer.put(
+                "Delete “\(s.title)”? y / n", x: footer.x, y: footer.y, style: .role(.warning, .bold), maxX: footer.maxX
+            )
         } else {
-            buffer.put("Enter open · n new · r rename · d delete · e export Markdown · Esc close", x: footer.x, y: footer.y, style: .role(.textDim), maxX: footer.maxX)
+            buffer.put(
+                "Enter open · n new · r rename · d delete · e export Markdown · Esc close", x: footer.x, y: footer.y,
+                style: .role(.textDim), maxX: footer.maxX)
         }
     }
 }
@@ -111,6 +136,7 @@ extension Fmt {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return "\(y)-" + pad2(Int(m)) + "-" + pad2(Int(d)) + " " + pad2(Int(secs / 3600)) + ":" + pad2(Int(secs % 3600 / 60))
+        return "\(y)-" + pad2(Int(m)) + "-" + pad2(Int(d)) + " " + pad2(Int(secs / 3600)) + ":"
+            + pad2(Int(secs % 3600 / 60))
     }
 }

@@ -5,11 +5,16 @@ import LEMCore
 extension ChatPanel {
     var settingsHints: [KeyHint] {
         if settingsForm.editor != nil {
-            let multiline = settingsForm.fields.indices.contains(settingsForm.selected)
+            let multiline =
+                settingsForm.fields.indices.contains(settingsForm.selected)
                 && settingsForm.fields[settingsForm.selected].kind == .multilineText
-            return [KeyHint("Enter", "keep")] + (multiline ? [KeyHint("Alt-Enter", "new line")] : []) + [KeyHint("Esc", "undo")]
+            return [KeyHint("Enter", "keep")] + (multiline ? [KeyHint("Alt-Enter", "new line")] : []) + [
+                KeyHint("Esc", "undo")
+            ]
         }
-        return [KeyHint("↑↓", "field"), KeyHint("←→", "choose"), KeyHint("Enter", "edit"), KeyHint("Esc", "apply & close")]
+        return [
+            KeyHint("↑↓", "field"), KeyHint("←→", "choose"), KeyHint("Enter", "edit"), KeyHint("Esc", "apply & close")
+        ]
     }
 
     /// Opens the settings form on the current values.
@@ -19,7 +24,9 @@ extension ChatPanel {
         let adapters = ["none"] + m.availableAdapters.map(\.name)
         let s = m.sampler
         settingsForm = FormState(fields: [
-            FormField("model", "model", m.modelName(m.modelPath), .choice(models.isEmpty ? [m.modelName(m.modelPath)] : models)),
+            FormField(
+                "model", "model", m.modelName(m.modelPath),
+                .choice(models.isEmpty ? [m.modelName(m.modelPath)] : models)),
             FormField("adapter", "adapter", m.adapterName(m.adapterPath), .choice(adapters)),
             FormField("compare-model", "B model", m.modelName(m.compareModelPath), .choice(["same"] + models)),
             FormField("compare-adapter", "B adapter", m.adapterName(m.compareAdapterPath), .choice(adapters)),
@@ -30,7 +37,7 @@ extension ChatPanel {
             FormField("seed", "seed", s.seed.map { "\($0)" } ?? "random"),
             FormField("kernel", "kernel", m.kernelMode.rawValue, .choice(KernelMode.allCases.map(\.rawValue))),
             FormField("system", "system", m.systemPrompt, .multilineText),
-            FormField("apply", "apply and close", "", .action),
+            FormField("apply", "apply and close", "", .action)
         ])
         settingsError = nil
         focus = .settings
@@ -42,17 +49,29 @@ extension ChatPanel {
         var out = model.settings
         func path(_ name: String, in list: [ChatChoice]) -> String? { list.first { $0.name == name }?.path }
         if let p = path(f["model"], in: model.availableModels) { out.modelPath = p }
-        out.adapterPath = f["adapter"] == "none" ? nil : path(f["adapter"], in: model.availableAdapters) ?? model.adapterPath
+        out.adapterPath =
+            f["adapter"] == "none" ? nil : path(f["adapter"], in: model.availableAdapters) ?? model.adapterPath
         out.compareModelPath = f["compare-model"] == "same" ? nil : path(f["compare-model"], in: model.availableModels)
-        out.compareAdapterPath = f["compare-adapter"] == "none" ? nil : path(f["compare-adapter"], in: model.availableAdapters)
-        guard let t = Double(f["temperature"]), t >= 0 else { return .failure(SettingsProblem("temperature must be a number ≥ 0")) }
-        guard let p = Double(f["top-p"]), p > 0, p <= 1 else { return .failure(SettingsProblem("top-p must be in (0, 1]")) }
-        guard let k = Int(f["top-k"]), k >= 0 else { return .failure(SettingsProblem("top-k must be a whole number ≥ 0")) }
-        guard let n = Int(f["max-tokens"]), n > 0 else { return .failure(SettingsProblem("max tokens must be a whole number > 0")) }
+        out.compareAdapterPath =
+            f["compare-adapter"] == "none" ? nil : path(f["compare-adapter"], in: model.availableAdapters)
+        guard let t = Double(f["temperature"]), t >= 0 else {
+            return .failure(SettingsProblem("temperature must be a number ≥ 0"))
+        }
+        guard let p = Double(f["top-p"]), p > 0, p <= 1 else {
+            return .failure(SettingsProblem("top-p must be in (0, 1]"))
+        }
+        guard let k = Int(f["top-k"]), k >= 0 else {
+            return .failure(SettingsProblem("top-k must be a whole number ≥ 0"))
+        }
+        guard let n = Int(f["max-tokens"]), n > 0 else {
+            return .failure(SettingsProblem("max tokens must be a whole number > 0"))
+        }
         let seedText = f["seed"].trimmed
         var seed: UInt64? = nil
         if !seedText.isEmpty, seedText != "random" {
-            guard let v = UInt64(seedText) else { return .failure(SettingsProblem("seed must be a whole number ≥ 0 or 'random'")) }
+            guard let v = UInt64(seedText) else {
+                return .failure(SettingsProblem("seed must be a whole number ≥ 0 or 'random'"))
+            }
             seed = v
         }
         out.sampler.temperature = t
@@ -78,10 +97,14 @@ extension ChatPanel {
     }
 
     mutating func handleSettings(_ k: KeyEvent, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
-        if settingsForm.editor == nil, keys.action(for: k, in: keyContext) == "settings" { return closeSettings(emit: emit) }
+        if settingsForm.editor == nil, keys.action(for: k, in: keyContext) == "settings" {
+            return closeSettings(emit: emit)
+        }
         switch settingsForm.handle(k) {
         case .ignored: return .ignored
-        case .moved, .changed: settingsError = nil; return .redraw
+        case .moved, .changed:
+            settingsError = nil
+            return .redraw
         case .activated, .close: return closeSettings(emit: emit)
         }
     }
@@ -93,7 +116,9 @@ extension ChatPanel {
         guard !inner.isEmpty else { return }
         if let e = settingsError, inner.height > 2 {
             let lines = StyledLine(e, .role(.error)).wrapped(to: inner.width)
-            for (i, l) in lines.prefix(2).enumerated() { buffer.put(l, x: inner.x, y: inner.maxY - min(2, lines.count) + i, maxX: inner.maxX) }
+            for (i, l) in lines.prefix(2).enumerated() {
+                buffer.put(l, x: inner.x, y: inner.maxY - min(2, lines.count) + i, maxX: inner.maxX)
+            }
             inner.height -= min(2, lines.count)
         }
         Form(settingsForm, focused: focused, labelWidth: 11).render(into: &buffer, area: inner)

@@ -49,27 +49,40 @@ public struct ChatPanel: Panel {
     public func hints(keys: KeyMap) -> [KeyHint] {
         if focus == .settings { return settingsHints }
         if focus == .sessions { return sessionsHints }
-        if model.isGenerating { return [keys.hint("chat.cancel", "stop"), keys.hint("chat.scroll-up", "scroll"), keys.hint("global.help", "help", whileTyping: true)] }
+        if model.isGenerating {
+            return [
+                keys.hint("chat.cancel", "stop"), keys.hint("chat.scroll-up", "scroll"),
+                keys.hint("global.help", "help", whileTyping: true)
+            ]
+        }
         return [
             keys.hint("chat.send", editingIndex == nil ? "send" : "resend"), keys.hint("chat.newline", "newline"),
             keys.hint("chat.regenerate", "regenerate"), keys.hint("chat.edit-last", "edit"),
             keys.hint("chat.kernel-mode", "kernel"), keys.hint("chat.split", "compare"),
             keys.hint("chat.settings", "settings"), keys.hint("chat.sessions", "sessions"),
             keys.hint("chat.toggle-side", "side"), keys.hint("global.palette", "commands", whileTyping: true),
-            keys.hint("global.next-panel", "panel", whileTyping: true), keys.hint("global.quit", "quit", whileTyping: true),
+            keys.hint("global.next-panel", "panel", whileTyping: true),
+            keys.hint("global.quit", "quit", whileTyping: true)
         ]
     }
 
     public func helpLines(keys: KeyMap) -> [StyledLine] {
-        helpTable(keys, [
-            ("chat.send", "send the prompt (or resend an edited one)"), ("chat.newline", "insert a new line"),
-            ("chat.cancel", "stop generating / cancel editing"), ("chat.regenerate", "generate the last answer again"),
-            ("chat.edit-last", "edit the last prompt and resend"), ("chat.kernel-mode", "cycle kernel mode none/system/sandwich"),
-            ("chat.split", "compare two answers side by side"), ("chat.toggle-side", "show/hide the settings panel"),
-            ("chat.scroll-up", "scroll the transcript up"), ("chat.scroll-down", "scroll down"), ("chat.clear", "clear the conversation"),
-            ("chat.settings", "settings: model, adapter, compare target, sampler, system prompt, kernel"),
-            ("chat.sessions", "stored sessions: open, rename, delete, export to Markdown"), ("chat.new-session", "start a new session"),
-        ]) + ["", StyledLine("Up/Down on the first/last input line walk the prompt history.", .role(.textDim))]
+        helpTable(
+            keys,
+            [
+                ("chat.send", "send the prompt (or resend an edited one)"), ("chat.newline", "insert a new line"),
+                ("chat.cancel", "stop generating / cancel editing"),
+                ("chat.regenerate", "generate the last answer again"),
+                ("chat.edit-last", "edit the last prompt and resend"),
+                ("chat.kernel-mode", "cycle kernel mode none/system/sandwich"),
+                ("chat.split", "compare two answers side by side"),
+                ("chat.toggle-side", "show/hide the settings panel"),
+                ("chat.scroll-up", "scroll the transcript up"), ("chat.scroll-down", "scroll down"),
+                ("chat.clear", "clear the conversation"),
+                ("chat.settings", "settings: model, adapter, compare target, sampler, system prompt, kernel"),
+                ("chat.sessions", "stored sessions: open, rename, delete, export to Markdown"),
+                ("chat.new-session", "start a new session")
+            ]) + ["", StyledLine("Up/Down on the first/last input line walk the prompt history.", .role(.textDim))]
     }
 
     // MARK: Layout
@@ -114,9 +127,14 @@ public struct ChatPanel: Panel {
             if m.wasCancelled { header.append("  [stopped]", .role(.warning)) }
             out += header.wrapped(to: width)
             out += bodyCache.lines(for: m.text, role: m.role, width: width)
-            if m.isStreaming, let last = out.indices.last, out[last].width < width { out[last].append("▌", .role(.accent)) }
+            if m.isStreaming, let last = out.indices.last, out[last].width < width {
+                out[last].append("▌", .role(.accent))
+            }
         }
-        if let e = model.error { out.append(StyledLine()); out += StyledLine("error: " + e, .role(.error, .bold)).wrapped(to: width) }
+        if let e = model.error {
+            out.append(StyledLine())
+            out += StyledLine("error: " + e, .role(.error, .bold)).wrapped(to: width)
+        }
         if out.isEmpty {
             out = [StyledLine("Type a prompt and press Enter.", .role(.textDim, .italic))]
         }
@@ -135,7 +153,8 @@ public struct ChatPanel: Panel {
         if let cmp = model.comparison {
             renderComparison(cmp, into: &buffer, area: a.transcript)
         } else {
-            let block = Block(title: "Chat · \(model.model)", rightTitle: scrollBack > 0 ? "↑\(scrollBack)" : "", focused: false)
+            let block = Block(
+                title: "Chat · \(model.model)", rightTitle: scrollBack > 0 ? "↑\(scrollBack)" : "", focused: false)
             block.render(into: &buffer, area: a.transcript)
             var inner = block.inner(a.transcript).inset(horizontal: 1, vertical: 0)
             if let status = model.status, inner.height > 1 {
@@ -147,11 +166,18 @@ public struct ChatPanel: Panel {
             TextView(lines, offset: offset).render(into: &buffer, area: inner)
         }
         let typing = focused && focus == .input
-        let inputBlock = Block(title: editingIndex == nil ? "Prompt" : "Edit prompt", rightTitle: model.isGenerating ? "Esc stops" : "", focused: typing)
+        let inputBlock = Block(
+            title: editingIndex == nil ? "Prompt" : "Edit prompt", rightTitle: model.isGenerating ? "Esc stops" : "",
+            focused: typing)
         inputBlock.render(into: &buffer, area: a.input)
-        TextInput(input, focused: typing, placeholder: "Ask something…").render(into: &buffer, area: inputBlock.inner(a.input))
+        TextInput(input, focused: typing, placeholder: "Ask something…").render(
+            into: &buffer, area: inputBlock.inner(a.input))
         if let side = a.side {
-            if focus == .settings { renderSettings(into: &buffer, area: side, focused: focused) } else { renderSide(into: &buffer, area: side) }
+            if focus == .settings {
+                renderSettings(into: &buffer, area: side, focused: focused)
+            } else {
+                renderSide(into: &buffer, area: side)
+            }
         }
         if focus == .sessions { renderSessions(into: &buffer, area: area) }
     }
@@ -166,19 +192,25 @@ public struct ChatPanel: Panel {
         }
         var lines: [StyledLine] = [
             kv("model", model.model, .accent), kv("adapter", model.adapter ?? "none"),
-            kv("compare", model.modelName(model.compareModelPath) + " + " + model.adapterName(model.compareAdapterPath)),
+            kv(
+                "compare", model.modelName(model.compareModelPath) + " + " + model.adapterName(model.compareAdapterPath)
+            ),
             kv("session", model.sessionTitle ?? "unsaved"), StyledLine(),
             StyledLine("Sampler", .role(.heading, .bold)),
             kv("temp", Fmt.fixed(s.temperature, 2)), kv("top-p", Fmt.fixed(s.topP, 2)), kv("top-k", "\(s.topK)"),
             kv("max tok", "\(s.maxTokens)"), kv("seed", s.seed.map { "\($0)" } ?? "random"), StyledLine(),
             kv("kernel", model.kernelMode.rawValue, model.kernelMode == .none ? .text : .warning), StyledLine(),
-            StyledLine("System prompt", .role(.heading, .bold)),
+            StyledLine("System prompt", .role(.heading, .bold))
         ]
-        lines += StyledLine(model.systemPrompt.isEmpty ? "(none)" : model.systemPrompt, .role(.chatSystem)).wrapped(to: max(1, inner.width - 1))
+        lines += StyledLine(model.systemPrompt.isEmpty ? "(none)" : model.systemPrompt, .role(.chatSystem)).wrapped(
+            to: max(1, inner.width - 1))
         if let last = model.messages.last(where: { $0.stats != nil })?.stats {
-            lines += [StyledLine(), StyledLine("Last turn", .role(.heading, .bold)),
+            lines += [
+                StyledLine(), StyledLine("Last turn", .role(.heading, .bold)),
                 kv("prompt", "\(last.promptTokens) tok"), kv("answer", "\(last.generatedTokens) tok"),
-                kv("prompt/s", Fmt.fixed(last.promptTokensPerSecond, 1)), kv("gen/s", Fmt.fixed(last.generationTokensPerSecond, 1))]
+                kv("prompt/s", Fmt.fixed(last.promptTokensPerSecond, 1)),
+                kv("gen/s", Fmt.fixed(last.generationTokensPerSecond, 1))
+            ]
         }
         TextView(lines).render(into: &buffer, area: inner)
     }
@@ -193,7 +225,10 @@ public struct ChatPanel: Panel {
             let inner = block.inner(halves[k]).inset(horizontal: 1, vertical: 0)
             var line = StyledLine()
             for (i, t) in tokens.enumerated() {
-                let style: Style = i == split ? Style(fg: .role(.diverge), attributes: [.bold, .underline]) : (split.map { i > $0 } ?? false ? .role(.textDim) : .role(.text))
+                let style: Style =
+                    i == split
+                    ? Style(fg: .role(.diverge), attributes: [.bold, .underline])
+                    : (split.map { i > $0 } ?? false ? .role(.textDim) : .role(.text))
                 line.append(i == split ? "▶" + t : t, style)
             }
             TextView(TextView.fitting(inner) { line.wrapped(to: $0) }).render(into: &buffer, area: inner)
@@ -202,13 +237,21 @@ public struct ChatPanel: Panel {
 
     // MARK: Input
 
-    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void)
+        -> EventResult
+    {
         switch event {
         case .mouse(let m):
             let a = areas(area)
             if a.transcript.contains(x: m.x, y: m.y) || model.comparison != nil {
-                if m.action == .wheelUp { scrollBack += 3; return .redraw }
-                if m.action == .wheelDown { scrollBack = max(0, scrollBack - 3); return .redraw }
+                if m.action == .wheelUp {
+                    scrollBack += 3
+                    return .redraw
+                }
+                if m.action == .wheelDown {
+                    scrollBack = max(0, scrollBack - 3)
+                    return .redraw
+                }
             }
             return a.input.contains(x: m.x, y: m.y) ? .redraw : .ignored
         case .paste(let text):
@@ -259,11 +302,21 @@ public struct ChatPanel: Panel {
     mutating func perform(_ action: String, emit: (WorkbenchIntent) -> Void) -> EventResult? {
         switch action {
         case "cancel":
-            if model.isGenerating { emit(.chat(.cancel)); return .redraw }
-            if editingIndex != nil { editingIndex = nil; input.setText(""); return .redraw }
+            if model.isGenerating {
+                emit(.chat(.cancel))
+                return .redraw
+            }
+            if editingIndex != nil {
+                editingIndex = nil
+                input.setText("")
+                return .redraw
+            }
             return nil
         case "regenerate":
-            guard !model.isAnswering else { footerNotice = ChatViewModel.busyNotice; return .redraw }
+            guard !model.isAnswering else {
+                footerNotice = ChatViewModel.busyNotice
+                return .redraw
+            }
             guard model.messages.last?.role == .assistant else { return .handled }
             scrollBack = 0
             emit(.chat(.regenerate))
@@ -285,8 +338,12 @@ public struct ChatPanel: Panel {
             guard !model.isGenerating, model.lastUserIndex != nil else { return .handled }
             emit(.chat(.compareLastPrompt))
             return .redraw
-        case "toggle-side": showsSide.toggle(); return .redraw
-        case "settings": openSettings(); return .redraw
+        case "toggle-side":
+            showsSide.toggle()
+            return .redraw
+        case "settings":
+            openSettings()
+            return .redraw
         case "sessions":
             focus = .sessions
             sessionRename = nil
@@ -297,8 +354,12 @@ public struct ChatPanel: Panel {
             guard !model.isGenerating else { return .handled }
             emit(.chat(.newSession))
             return .redraw
-        case "scroll-up": scrollBack += 10; return .redraw
-        case "scroll-down": scrollBack = max(0, scrollBack - 10); return .redraw
+        case "scroll-up":
+            scrollBack += 10
+            return .redraw
+        case "scroll-down":
+            scrollBack = max(0, scrollBack - 10)
+            return .redraw
         case "clear":
             guard !model.isGenerating else { return .handled }
             emit(.chat(.clear))

@@ -27,8 +27,11 @@ public struct ChatSettings: Hashable, Sendable {
     public var kernelMode: KernelMode
 
     /// Creates settings.
-    public init(modelPath: String? = nil, adapterPath: String? = nil, compareModelPath: String? = nil, compareAdapterPath: String? = nil,
-                sampler: SamplingSettings = .chat, systemPrompt: String = "", kernelMode: KernelMode = .none) {
+    public init(
+        modelPath: String? = nil, adapterPath: String? = nil, compareModelPath: String? = nil,
+        compareAdapterPath: String? = nil,
+        sampler: SamplingSettings = .chat, systemPrompt: String = "", kernelMode: KernelMode = .none
+    ) {
         self.modelPath = modelPath
         self.adapterPath = adapterPath
         self.compareModelPath = compareModelPath
@@ -61,8 +64,10 @@ public struct ChatSessionSummary: Hashable, Sendable {
 extension ChatViewModel {
     /// The settings currently in effect.
     public var settings: ChatSettings {
-        ChatSettings(modelPath: modelPath, adapterPath: adapterPath, compareModelPath: compareModelPath, compareAdapterPath: compareAdapterPath,
-                     sampler: sampler, systemPrompt: systemPrompt, kernelMode: kernelMode)
+        ChatSettings(
+            modelPath: modelPath, adapterPath: adapterPath, compareModelPath: compareModelPath,
+            compareAdapterPath: compareAdapterPath,
+            sampler: sampler, systemPrompt: systemPrompt, kernelMode: kernelMode)
     }
 
     /// The picker name of a model path (its folder name when it is not in the list).

@@ -4,7 +4,9 @@ import LEMCore
 /// Panels and changes through these methods.
 extension ChatViewModel {
     /// Shows `path` (with `adapterPath`) as the chat's model; `status` says it is loading.
-    public mutating func setModel(path: String, adapterPath: String?, name: String, adapterName: String?, status: String?) {
+    public mutating func setModel(
+        path: String, adapterPath: String?, name: String, adapterName: String?, status: String?
+    ) {
         modelPath = path
         self.adapterPath = adapterPath
         model = name

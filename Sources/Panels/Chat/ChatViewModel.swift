@@ -8,7 +8,9 @@ public struct TurnStats: Hashable, Sendable {
     public var generationTokensPerSecond: Double
 
     /// Creates turn statistics.
-    public init(promptTokens: Int, generatedTokens: Int, promptTokensPerSecond: Double, generationTokensPerSecond: Double) {
+    public init(
+        promptTokens: Int, generatedTokens: Int, promptTokensPerSecond: Double, generationTokensPerSecond: Double
+    ) {
         self.promptTokens = promptTokens
         self.generatedTokens = generatedTokens
         self.promptTokensPerSecond = promptTokensPerSecond
@@ -31,7 +33,9 @@ public struct ChatEntry: Hashable, Sendable {
     public var wasCancelled: Bool
 
     /// Creates a message.
-    public init(role: ChatRole, text: String, stats: TurnStats? = nil, isStreaming: Bool = false, wasCancelled: Bool = false) {
+    public init(
+        role: ChatRole, text: String, stats: TurnStats? = nil, isStreaming: Bool = false, wasCancelled: Bool = false
+    ) {
         self.role = role
         self.text = text
         self.stats = stats
@@ -54,7 +58,10 @@ public struct ChatComparison: Hashable, Sendable {
     public var isRunning: Bool
 
     /// Creates a comparison of two token streams.
-    public init(leftTitle: String, rightTitle: String, left: [String], right: [String], leftIds: [Int] = [], rightIds: [Int] = [], isRunning: Bool = false) {
+    public init(
+        leftTitle: String, rightTitle: String, left: [String], right: [String], leftIds: [Int] = [],
+        rightIds: [Int] = [], isRunning: Bool = false
+    ) {
         self.leftTitle = leftTitle
         self.rightTitle = rightTitle
         self.left = left
@@ -67,7 +74,8 @@ public struct ChatComparison: Hashable, Sendable {
     /// The index of the first token where the answers differ (nil when both are equal so far);
     /// while running, a side that is merely shorter does not count as diverging.
     public var firstDivergence: Int? {
-        let useIds = leftIds.count == left.count && rightIds.count == right.count && !(leftIds.isEmpty && rightIds.isEmpty)
+        let useIds =
+            leftIds.count == left.count && rightIds.count == right.count && !(leftIds.isEmpty && rightIds.isEmpty)
         for i in 0..<min(left.count, right.count) {
             if useIds ? leftIds[i] != rightIds[i] : left[i] != right[i] { return i }
         }

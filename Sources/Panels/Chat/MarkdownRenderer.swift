@@ -12,7 +12,9 @@ enum MarkdownRenderer {
             if line.trimmed.hasPrefix("```") {
                 inCode.toggle()
                 let lang = String(line.trimmed.dropFirst(3))
-                if inCode, !lang.isEmpty { out.append(StyledLine(DisplayWidth.truncate(" \(lang)", to: width), .role(.textDim, .italic))) }
+                if inCode, !lang.isEmpty {
+                    out.append(StyledLine(DisplayWidth.truncate(" \(lang)", to: width), .role(.textDim, .italic)))
+                }
                 continue
             }
             if inCode {
@@ -24,7 +26,10 @@ enum MarkdownRenderer {
                 }
                 continue
             }
-            if line.trimmed.isEmpty { out.append(StyledLine()); continue }
+            if line.trimmed.isEmpty {
+                out.append(StyledLine())
+                continue
+            }
             if let level = headingLevel(line) {
                 let title = String(line.drop(while: { $0 == "#" }).drop(while: { $0 == " " }))
                 let style = Style(fg: .role(.heading), attributes: level == 1 ? [.bold, .underline] : .bold)
@@ -64,24 +69,36 @@ enum MarkdownRenderer {
     static func inline(_ text: String, base: Style) -> [StyledSpan] {
         var spans: [StyledSpan] = []
         var current = ""
-        var bold = false, code = false
+        var bold = false
+        var code = false
         let chars = Array(text)
         func style() -> Style {
             if code { return Style(fg: .role(.code), bg: .role(.codeBackground)) }
             return bold ? base.patched(with: Style(fg: .role(.bold), attributes: .bold)) : base
         }
         func flush() {
-            if !current.isEmpty { spans.append(StyledSpan(current, style())); current = "" }
+            if !current.isEmpty {
+                spans.append(StyledSpan(current, style()))
+                current = ""
+            }
         }
         var i = 0
         while i < chars.count {
             if chars[i] == "`", code || chars[(i + 1)...].contains("`") {
-                flush(); code.toggle(); i += 1; continue
+                flush()
+                code.toggle()
+                i += 1
+                continue
             }
             if !code, chars[i] == "*", i + 1 < chars.count, chars[i + 1] == "*" {
                 let rest = chars[(i + 2)...]
                 let closes = bold || zip(rest, rest.dropFirst()).contains { $0 == "*" && $1 == "*" }
-                if closes { flush(); bold.toggle(); i += 2; continue }
+                if closes {
+                    flush()
+                    bold.toggle()
+                    i += 2
+                    continue
+                }
             }
             current.append(chars[i])
             i += 1
@@ -101,7 +118,8 @@ enum Fmt {
         let scaled = (abs(v) * p).rounded()
         guard scaled < 9e15 else { return "\(v)" }
         let n = Int64(scaled)
-        let whole = n / Int64(p), frac = n % Int64(p)
+        let whole = n / Int64(p)
+        let frac = n % Int64(p)
         var s = (v < 0 && n != 0 ? "-" : "") + "\(whole)"
         if digits > 0 {
             let f = String(frac)
@@ -140,7 +158,10 @@ enum Fmt {
         // Scientific for tiny values such as learning rates.
         var e = 0
         var m = a
-        while m < 1 { m *= 10; e -= 1 }
+        while m < 1 {
+            m *= 10
+            e -= 1
+        }
         return (v < 0 ? "-" : "") + fixed(m, 1) + "e\(e)"
     }
 }

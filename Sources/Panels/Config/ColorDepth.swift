@@ -17,7 +17,9 @@ public enum ColorDepth: String, Hashable, Sendable {
             for i in 1..<6 where abs(levels[i] - Int(v)) < abs(levels[best] - Int(v)) { best = i }
             return best
         }
-        let ri = nearestLevel(c.r), gi = nearestLevel(c.g), bi = nearestLevel(c.b)
+        let ri = nearestLevel(c.r)
+        let gi = nearestLevel(c.g)
+        let bi = nearestLevel(c.b)
         let cube = RGB(UInt8(levels[ri]), UInt8(levels[gi]), UInt8(levels[bi]))
         let avg = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
         let greyIndex = min(23, max(0, (avg - 8 + 5) / 10))
@@ -29,8 +31,11 @@ public enum ColorDepth: String, Hashable, Sendable {
     /// The nearest of the eight ANSI colours (0 black, 1 red, 2 green, 3 yellow, 4 blue,
     /// 5 magenta, 6 cyan, 7 white), judged by hue so dim colours keep their character.
     public static func ansi8(_ c: RGB) -> Int {
-        let r = Int(c.r), g = Int(c.g), b = Int(c.b)
-        let maxC = max(r, g, b), minC = min(r, g, b)
+        let r = Int(c.r)
+        let g = Int(c.g)
+        let b = Int(c.b)
+        let maxC = max(r, g, b)
+        let minC = min(r, g, b)
         if maxC < 100 { return 0 }  // dark tints (backgrounds) read best as black
         if maxC - minC < 40 { return maxC < 140 ? 0 : 7 }  // greys: dark ones read as black
         let t = (maxC + minC) / 2
@@ -50,7 +55,10 @@ public enum ColorDepth: String, Hashable, Sendable {
 
     /// The RGB value of an xterm-256 index (for tests and previews).
     public static func rgbOfXterm256(_ i: Int) -> RGB {
-        if i >= 232 { let v = UInt8(8 + 10 * (i - 232)); return RGB(v, v, v) }
+        if i >= 232 {
+            let v = UInt8(8 + 10 * (i - 232))
+            return RGB(v, v, v)
+        }
         if i >= 16 {
             let levels: [UInt8] = [0, 95, 135, 175, 215, 255]
             let n = i - 16
@@ -60,7 +68,9 @@ public enum ColorDepth: String, Hashable, Sendable {
     }
 
     static func distance(_ a: RGB, _ b: RGB) -> Int {
-        let dr = Int(a.r) - Int(b.r), dg = Int(a.g) - Int(b.g), db = Int(a.b) - Int(b.b)
+        let dr = Int(a.r) - Int(b.r)
+        let dg = Int(a.g) - Int(b.g)
+        let db = Int(a.b) - Int(b.b)
         return 3 * dr * dr + 4 * dg * dg + 2 * db * db
     }
 

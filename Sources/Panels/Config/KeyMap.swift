@@ -23,7 +23,9 @@ public struct KeyMap: Hashable, Sendable {
 
     /// Parses key map text into (action, keys) pairs. With `known`, an action outside it is an
     /// error; a key name that does not parse is always an error. Errors name the file and line.
-    public static func parse(_ text: String, source: String, known: Set<String>?) throws -> [(action: String, keys: [KeyEvent])] {
+    public static func parse(_ text: String, source: String, known: Set<String>?) throws -> [(
+        action: String, keys: [KeyEvent]
+    )] {
         var out: [(String, [KeyEvent])] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmed
@@ -53,7 +55,12 @@ public struct KeyMap: Hashable, Sendable {
         var parts: [String] = []
         var current = ""
         for ch in s {
-            if ch == ",", !current.trimmed.isEmpty { parts.append(current.trimmed); current = "" } else { current.append(ch) }
+            if ch == ",", !current.trimmed.isEmpty {
+                parts.append(current.trimmed)
+                current = ""
+            } else {
+                current.append(ch)
+            }
         }
         if !current.trimmed.isEmpty { parts.append(current.trimmed) }
         return parts
@@ -73,14 +80,17 @@ public struct KeyMap: Hashable, Sendable {
         byContext = [:]
         for (action, keys) in bindings.sorted(by: { $0.key < $1.key }) {
             guard let dot = action.firstIndex(of: ".") else { continue }
-            let context = String(action[..<dot]), name = String(action[action.index(after: dot)...])
+            let context = String(action[..<dot])
+            let name = String(action[action.index(after: dot)...])
             for k in keys { byContext[context, default: [:]][k] = name }
         }
     }
 
     /// Keys that text inputs keep for editing (`TextInputState`): a global action bound to one
     /// of them does nothing while text is typed.
-    static let editingKeys: [KeyEvent] = ["ctrl-a", "ctrl-e", "ctrl-u", "ctrl-k", "ctrl-w", "ctrl-j"].compactMap { KeyEvent(name: $0) }
+    static let editingKeys: [KeyEvent] = ["ctrl-a", "ctrl-e", "ctrl-u", "ctrl-k", "ctrl-w", "ctrl-j"].compactMap {
+        KeyEvent(name: $0)
+    }
 
     /// Bindings that cannot all do what help says: a key bound to two actions of one context
     /// (only one of them runs), a global key a panel binds too (the panel's action runs there),
@@ -105,7 +115,8 @@ public struct KeyMap: Hashable, Sendable {
                 }
             }
             if Self.editingKeys.contains(k) {
-                out.append("\(k.name) is bound to \(globals.last!) but edits text in input boxes: there it does not run")
+                out.append(
+                    "\(k.name) is bound to \(globals.last!) but edits text in input boxes: there it does not run")
             }
         }
         return out

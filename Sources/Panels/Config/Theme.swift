@@ -22,7 +22,9 @@ public struct RGB: Hashable, Sendable {
 
     /// Linear interpolation between two colours, `t` in 0...1.
     public static func mix(_ a: RGB, _ b: RGB, _ t: Double) -> RGB {
-        func m(_ x: UInt8, _ y: UInt8) -> UInt8 { UInt8((Double(x) + (Double(y) - Double(x)) * min(1, max(0, t))).rounded()) }
+        func m(_ x: UInt8, _ y: UInt8) -> UInt8 {
+            UInt8((Double(x) + (Double(y) - Double(x)) * min(1, max(0, t))).rounded())
+        }
         return RGB(m(a.r, b.r), m(a.g, b.g), m(a.b, b.b))
     }
 }
@@ -53,7 +55,8 @@ public struct Theme: Hashable, Sendable {
 
     /// The heat-scale colour at `level` (0...255): low → mid → high.
     public func heat(_ level: UInt8) -> RGB {
-        let low = color(.heatLow) ?? RGB(0, 0, 0), high = color(.heatHigh) ?? RGB(255, 255, 255)
+        let low = color(.heatLow) ?? RGB(0, 0, 0)
+        let high = color(.heatHigh) ?? RGB(255, 255, 255)
         let t = Double(level) / 255
         guard let mid = color(.heatMid) else { return RGB.mix(low, high, t) }
         return t < 0.5 ? RGB.mix(low, mid, t * 2) : RGB.mix(mid, high, (t - 0.5) * 2)
@@ -78,14 +81,19 @@ public struct Theme: Hashable, Sendable {
             guard let eq = line.firstIndex(of: "=") else {
                 throw ConfigError(source: source, line: n + 1, "expected `role = #rrggbb`, got '\(line)'")
             }
-            let key = line[..<eq].trimmed, value = line[line.index(after: eq)...].trimmed
+            let key = line[..<eq].trimmed
+            let value = line[line.index(after: eq)...].trimmed
             if key == "name" { continue }
             guard let role = Role(rawValue: key) else {
                 throw ConfigError(source: source, line: n + 1, "unknown colour role '\(key)'")
             }
-            if value == "default" { out[role] = .some(nil); continue }
+            if value == "default" {
+                out[role] = .some(nil)
+                continue
+            }
             guard let rgb = RGB(parsing: value) else {
-                throw ConfigError(source: source, line: n + 1, "colour for '\(key)' must be #rrggbb or default, got '\(value)'")
+                throw ConfigError(
+                    source: source, line: n + 1, "colour for '\(key)' must be #rrggbb or default, got '\(value)'")
             }
             out[role] = rgb
         }
@@ -105,7 +113,9 @@ public struct Theme: Hashable, Sendable {
 
     /// A built-in theme by name (laid over the dark theme), or nil for an unknown name.
     public static func builtin(_ name: String) -> Theme? {
-        guard let base = try? Theme(name: "dark", colors: [:]).overriding(with: BuiltinConfig.themes[0].text, source: "dark.theme"),
+        guard
+            let base = try? Theme(name: "dark", colors: [:]).overriding(
+                with: BuiltinConfig.themes[0].text, source: "dark.theme"),
             let entry = BuiltinConfig.themes.first(where: { $0.name == name })
         else { return nil }
         return try? base.overriding(with: entry.text, source: "\(name).theme", name: name)

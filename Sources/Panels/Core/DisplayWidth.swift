@@ -19,7 +19,7 @@ public enum DisplayWidth {
         0xFF00...0xFF60, 0xFFE0...0xFFE6, 0x16FE0...0x16FE4, 0x17000...0x18CFF, 0x1B000...0x1B2FF,
         0x1F004...0x1F004, 0x1F0CF...0x1F0CF, 0x1F18E...0x1F18E, 0x1F191...0x1F19A,
         0x1F200...0x1F251, 0x1F300...0x1F64F, 0x1F680...0x1F6FF, 0x1F900...0x1F9FF,
-        0x1FA70...0x1FAFF, 0x20000...0x2FFFD, 0x30000...0x3FFFD,
+        0x1FA70...0x1FAFF, 0x20000...0x2FFFD, 0x30000...0x3FFFD
     ]
 
     /// The width of a single scalar: 0, 1 or 2 columns (control characters count as 0).
@@ -42,7 +42,8 @@ public enum DisplayWidth {
     }
 
     static func isWide(_ v: UInt32) -> Bool {
-        var lo = 0, hi = wideRanges.count - 1
+        var lo = 0
+        var hi = wideRanges.count - 1
         while lo <= hi {
             let mid = (lo + hi) / 2
             let r = wideRanges[mid]
@@ -61,7 +62,10 @@ public enum DisplayWidth {
             if s.value == 0xFE0F, sawBase, s != scalars.first { return 2 }  // emoji presentation requested
             if !sawBase {
                 let w = width(of: s)
-                if w > 0 { base = w; sawBase = true }
+                if w > 0 {
+                    base = w
+                    sawBase = true
+                }
             }
         }
         return base

@@ -35,7 +35,7 @@ public struct KeyEvent: Hashable, Sendable, CustomStringConvertible {
         ("enter", .enter), ("esc", .escape), ("backspace", .backspace), ("delete", .delete),
         ("tab", .tab), ("backtab", .backTab), ("insert", .insert), ("up", .up), ("down", .down),
         ("left", .left), ("right", .right), ("home", .home), ("end", .end), ("pgup", .pageUp),
-        ("pgdn", .pageDown), ("space", .char(" ")),
+        ("pgdn", .pageDown), ("space", .char(" "))
     ]
 
     /// The key map spelling: modifiers (`ctrl-`, `alt-`, `shift-`) then the key name.
@@ -61,7 +61,18 @@ public struct KeyEvent: Hashable, Sendable, CustomStringConvertible {
         var rest = Substring(raw.trimmingCharacters(in: " \t").lowercasedIfNamed())
         var mods: Modifiers = []
         while true {
-            if rest.hasPrefix("ctrl-"), rest.count > 5 { mods.insert(.ctrl); rest = rest.dropFirst(5) } else if rest.hasPrefix("alt-"), rest.count > 4 { mods.insert(.alt); rest = rest.dropFirst(4) } else if rest.hasPrefix("shift-"), rest.count > 6 { mods.insert(.shift); rest = rest.dropFirst(6) } else { break }
+            if rest.hasPrefix("ctrl-"), rest.count > 5 {
+                mods.insert(.ctrl)
+                rest = rest.dropFirst(5)
+            } else if rest.hasPrefix("alt-"), rest.count > 4 {
+                mods.insert(.alt)
+                rest = rest.dropFirst(4)
+            } else if rest.hasPrefix("shift-"), rest.count > 6 {
+                mods.insert(.shift)
+                rest = rest.dropFirst(6)
+            } else {
+                break
+            }
         }
         if rest.count == 1, let c = rest.first {
             let lower = mods.contains(.ctrl) ? Character(c.lowercased()) : c

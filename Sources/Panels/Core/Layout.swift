@@ -48,7 +48,10 @@ enum Layout {
             var left = total - scaled.reduce(0, +)
             var i = 0
             while left > 0 {
-                if lengths[i] > scaled[i] { scaled[i] += 1; left -= 1 }
+                if lengths[i] > scaled[i] {
+                    scaled[i] += 1
+                    left -= 1
+                }
                 i = (i + 1) % scaled.count
             }
             return scaled
@@ -69,7 +72,10 @@ enum Layout {
             }
             var i = lengths.count - 1
             while spare > 0 {
-                if fillWeights[i] > 0 { lengths[i] += 1; spare -= 1 }
+                if fillWeights[i] > 0 {
+                    lengths[i] += 1
+                    spare -= 1
+                }
                 i = i == 0 ? lengths.count - 1 : i - 1
             }
         }

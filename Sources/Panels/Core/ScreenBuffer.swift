@@ -87,8 +87,12 @@ public struct ScreenBuffer: Sendable, Equatable {
         guard !r.isEmpty else { return }
         // Blank wide graphemes cut by the left or right edge of the rectangle.
         for yy in r.y..<r.maxY {
-            if r.x > 0, cells[yy * width + r.x].width == 0 { cells[yy * width + r.x - 1] = .blank(cells[yy * width + r.x - 1].style) }
-            if r.maxX < width, cells[yy * width + r.maxX].width == 0 { cells[yy * width + r.maxX] = .blank(cells[yy * width + r.maxX].style) }
+            if r.x > 0, cells[yy * width + r.x].width == 0 {
+                cells[yy * width + r.x - 1] = .blank(cells[yy * width + r.x - 1].style)
+            }
+            if r.maxX < width, cells[yy * width + r.maxX].width == 0 {
+                cells[yy * width + r.maxX] = .blank(cells[yy * width + r.maxX].style)
+            }
             let row = yy * width
             for xx in r.x..<r.maxX { cells[row + xx] = cell }
         }
@@ -101,7 +105,9 @@ public struct ScreenBuffer: Sendable, Equatable {
     /// `maxX` is replaced by a space. A style without a background keeps the cell's background,
     /// so text drawn on a dialog or a selected row stays on it.
     @discardableResult
-    public mutating func put(_ text: some StringProtocol, x: Int, y: Int, style: Style = .plain, maxX: Int? = nil) -> Int {
+    public mutating func put(_ text: some StringProtocol, x: Int, y: Int, style: Style = .plain, maxX: Int? = nil)
+        -> Int
+    {
         let limit = min(maxX ?? width, width)
         guard y >= 0, y < height else { return x }
         var cx = x
@@ -115,7 +121,10 @@ public struct ScreenBuffer: Sendable, Equatable {
                 w = DisplayWidth.width(of: ch)
                 if w == 0 { continue }  // stray combining marks and controls: nothing to show
             }
-            if cx < 0 { cx += w; continue }
+            if cx < 0 {
+                cx += w
+                continue
+            }
             if w == 2, cx + 1 >= limit {
                 set(cx, y, .blank(style))
                 cx += 1
@@ -179,7 +188,11 @@ public struct ScreenBuffer: Sendable, Equatable {
             }
             for x in 0..<width {
                 let s = cells[y * width + x].style
-                if s != current { close(x); start = x; current = s }
+                if s != current {
+                    close(x)
+                    start = x
+                    current = s
+                }
             }
             close(width)
             if !runs.isEmpty { out += "\(y): " + runs.joined(separator: ", ") + "\n" }

@@ -80,7 +80,12 @@ public struct StyledLine: Hashable, Sendable, ExpressibleByStringLiteral {
             }
             let w = DisplayWidth.width(of: piece.text)
             if piece.isSpace {
-                if used + w <= width { current.append(piece.text, piece.style); used += w } else if used > contIndent { newLine() }
+                if used + w <= width {
+                    current.append(piece.text, piece.style)
+                    used += w
+                } else if used > contIndent {
+                    newLine()
+                }
                 continue
             }
             if used + w > width, used > contIndent, w <= width - contIndent { newLine() }

@@ -9,14 +9,14 @@ extension TrainPanel {
         ("config", "YAML config"), ("model", "model"), ("data", "data folder"), ("iters", "iters"),
         ("learning_rate", "learning rate"), ("lora_rank", "LoRA rank"), ("num_layers", "layers"),
         ("batch_size", "batch size"), ("max_seq_length", "max seq len"), ("steps_per_report", "report every"),
-        ("steps_per_eval", "validate every"), ("save_every", "save every"), ("adapter_path", "adapter path"),
+        ("steps_per_eval", "validate every"), ("save_every", "save every"), ("adapter_path", "adapter path")
     ]
 
     /// The form's defaults: a short run that reports every iteration (a point per step on the
     /// chart from the first), validates and saves four times.
     static let formDefaults = [
         "iters": "100", "learning_rate": "1e-5", "lora_rank": "8", "num_layers": "16", "batch_size": "4",
-        "max_seq_length": "2048", "steps_per_report": "1", "steps_per_eval": "25", "save_every": "25",
+        "max_seq_length": "2048", "steps_per_report": "1", "steps_per_eval": "25", "save_every": "25"
     ]
 
     /// The selected checkpoint, defaulting to the newest.
@@ -43,7 +43,9 @@ extension TrainPanel {
         let last = model.lastRequest
         var fields: [FormField] = []
         for (key, label) in Self.formKeys {
-            let value = key == "config" ? (last?.configPath ?? "") : (last?.values[key] ?? last?.defaults[key] ?? Self.formDefaults[key] ?? "")
+            let value =
+                key == "config"
+                ? (last?.configPath ?? "") : (last?.values[key] ?? last?.defaults[key] ?? Self.formDefaults[key] ?? "")
             if key == "model", !model.availableModels.isEmpty || chatModelPath != nil {
                 // Default: the last run's model, else the one Chat has loaded, else the first installed.
                 let chosen = value.isEmpty ? (chatModelPath ?? model.availableModels[0].path) : value
@@ -85,7 +87,8 @@ extension TrainPanel {
     /// defaults the YAML file can override.
     public var formRequest: TrainRunRequest? {
         guard let f = form else { return nil }
-        var values: [String: String] = [:], defaults: [String: String] = [:]
+        var values: [String: String] = [:]
+        var defaults: [String: String] = [:]
         for (key, _) in Self.formKeys where key != "config" {
             let v = f[key].trimmed
             guard !v.isEmpty else { continue }
@@ -126,20 +129,23 @@ extension TrainPanel {
     func renderForm(_ f: FormState, into buffer: inout ScreenBuffer, area: Rect, focused: Bool) {
         let box = area.centered(width: min(76, area.width - 2), height: min(area.height - 2, f.fields.count + 4))
         guard box.width >= 12, box.height >= 3 else { return }
-        let block = Block(title: "New training run", rightTitle: fromConfig.isEmpty ? "" : "· = from the YAML file", focused: true,
-                          background: .role(.modalBackground))
+        let block = Block(
+            title: "New training run", rightTitle: fromConfig.isEmpty ? "" : "· = from the YAML file", focused: true,
+            background: .role(.modalBackground))
         block.render(into: &buffer, area: box)
         let inner = block.inner(box).inset(horizontal: 1, vertical: 0)
         let (rows, footer) = inner.splitBottom(inner.height > f.fields.count ? 1 : 0)
         // Rows whose value came from the YAML file are marked, so it is clear what the run uses.
         var shown = f
-        for i in shown.fields.indices where fromConfig.contains(shown.fields[i].key) && !formTyped.contains(shown.fields[i].key) {
+        for i in shown.fields.indices
+        where fromConfig.contains(shown.fields[i].key) && !formTyped.contains(shown.fields[i].key) {
             shown.fields[i].label = "· " + shown.fields[i].label
         }
         Form(shown, focused: focused, labelWidth: 17).render(into: &buffer, area: rows)
         if !footer.isEmpty {
             let text = formNote ?? "Typed rows win over the YAML file, the file over the defaults."
-            buffer.put(text, x: footer.x, y: footer.y, style: .role(formNote == nil ? .textDim : .error), maxX: footer.maxX)
+            buffer.put(
+                text, x: footer.x, y: footer.y, style: .role(formNote == nil ? .textDim : .error), maxX: footer.maxX)
         }
     }
 }

@@ -29,8 +29,10 @@ extension TrainPanel {
         block.render(into: &buffer, area: area)
         let points = model.probeScores
         let markers = points.last.map { [ChartMarker($0, glyph: "●", color: .role(.probeScoreRole))] } ?? []
-        LineChart(series: [ChartSeries(points, .role(.probeScoreRole))], markers: markers, stepRange: stepRange, labelWidth: 6)
-            .render(into: &buffer, area: block.inner(area))
+        LineChart(
+            series: [ChartSeries(points, .role(.probeScoreRole))], markers: markers, stepRange: stepRange, labelWidth: 6
+        )
+        .render(into: &buffer, area: block.inner(area))
     }
 
     /// Opens the answers of the newest probe (nothing when the run has none).
@@ -48,7 +50,9 @@ extension TrainPanel {
         head.append("  \(probe.answers.count) answers", .role(.textDim))
         if let s = probe.seconds { head.append(" in " + Fmt.duration(s), .role(.textDim)) }
         lines.append(head)
-        if let error = probe.error { lines += StyledLine("probe: " + error, .role(.warning)).wrapped(to: width, indent: 2) }
+        if let error = probe.error {
+            lines += StyledLine("probe: " + error, .role(.warning)).wrapped(to: width, indent: 2)
+        }
         for a in probe.answers {
             lines.append("")
             var title = StyledLine(a.id, .role(.accent, .bold))
@@ -74,17 +78,21 @@ extension TrainPanel {
         let box = area.centered(width: min(100, area.width - 2), height: area.height - 2)
         guard box.width >= 12, box.height >= 3 else { return }
         let probe = model.probes[viewer.index]
-        let block = Block(title: "Probe answers \(viewer.index + 1)/\(model.probes.count)",
-                          rightTitle: "←→ probe  ↑↓ scroll  Esc close", focused: true, background: .role(.modalBackground))
+        let block = Block(
+            title: "Probe answers \(viewer.index + 1)/\(model.probes.count)",
+            rightTitle: "←→ probe  ↑↓ scroll  Esc close", focused: true, background: .role(.modalBackground))
         block.render(into: &buffer, area: box)
         let inner = block.inner(box).inset(horizontal: 1, vertical: 0)
-        TextView(probeLines(probe, width: max(1, inner.width - 1)), offset: viewer.offset).render(into: &buffer, area: inner)
+        TextView(probeLines(probe, width: max(1, inner.width - 1)), offset: viewer.offset).render(
+            into: &buffer, area: inner)
     }
 
     mutating func handleProbeViewer(_ k: KeyEvent) -> EventResult {
         guard var v = probeViewer else { return .ignored }
         switch k.key {
-        case .escape, .enter, .char("q"), .char("p"): probeViewer = nil; return .redraw
+        case .escape, .enter, .char("q"), .char("p"):
+            probeViewer = nil
+            return .redraw
         case .up, .char("k"): v.offset = max(0, v.offset - 1)
         case .down, .char("j"): v.offset = min(v.offset + 1, maxProbeOffset(v.index))
         case .pageUp: v.offset = max(0, v.offset - 10)

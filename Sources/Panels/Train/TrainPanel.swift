@@ -51,26 +51,39 @@ public struct TrainPanel: Panel {
             keys.hint("train.log-scale", logScale ? "linear" : "log"), keys.hint("train.zoom-in", "zoom in"),
             keys.hint("train.zoom-out", "zoom out"), keys.hint("train.zoom-reset", "all steps"),
             keys.hint("train.smoothing", "smoothing \(Fmt.fixed(smoothing, 2))"), keys.hint("train.stop", "stop"),
-            keys.hint("global.help", "help"), keys.hint("global.quit", "quit"),
+            keys.hint("global.help", "help"), keys.hint("global.quit", "quit")
         ]
     }
 
     public func helpLines(keys: KeyMap) -> [StyledLine] {
-        helpTable(keys, [
-            ("train.log-scale", "toggle log / linear y axis"), ("train.zoom-in", "show fewer, more recent steps"),
-            ("train.zoom-out", "show more steps"), ("train.zoom-reset", "show all steps"),
-            ("train.smoothing", "cycle EMA smoothing of the train loss"), ("train.stop", "stop training"),
-            ("train.new-run", "start a run from a form or a YAML config"), ("train.resume", "resume from the last run's adapter"),
-            ("train.previous-checkpoint", "select an earlier checkpoint"), ("train.next-checkpoint", "select a later checkpoint"),
-            ("train.chat-checkpoint", "chat with the selected checkpoint (opens Chat)"),
-            ("train.probe-answers", "show the last probe's answers and scores (←→ other probes)"),
-        ]) + ["", StyledLine("Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.", .role(.textDim)),
-              StyledLine("Probe chart (runs with probe_every): mean heuristic score of the probe answers per probed save.", .role(.textDim))]
+        helpTable(
+            keys,
+            [
+                ("train.log-scale", "toggle log / linear y axis"), ("train.zoom-in", "show fewer, more recent steps"),
+                ("train.zoom-out", "show more steps"), ("train.zoom-reset", "show all steps"),
+                ("train.smoothing", "cycle EMA smoothing of the train loss"), ("train.stop", "stop training"),
+                ("train.new-run", "start a run from a form or a YAML config"),
+                ("train.resume", "resume from the last run's adapter"),
+                ("train.previous-checkpoint", "select an earlier checkpoint"),
+                ("train.next-checkpoint", "select a later checkpoint"),
+                ("train.chat-checkpoint", "chat with the selected checkpoint (opens Chat)"),
+                ("train.probe-answers", "show the last probe's answers and scores (←→ other probes)")
+            ]) + [
+                "",
+                StyledLine(
+                    "Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.",
+                    .role(.textDim)),
+                StyledLine(
+                    "Probe chart (runs with probe_every): mean heuristic score of the probe answers per probed save.",
+                    .role(.textDim))
+            ]
     }
 
     /// The step range currently shown.
     public var stepRange: ClosedRange<Int>? {
-        guard let n = zoomLast, let last = model.trainLoss.last?.step ?? model.validationLoss.last?.step else { return nil }
+        guard let n = zoomLast, let last = model.trainLoss.last?.step ?? model.validationLoss.last?.step else {
+            return nil
+        }
         return max(0, last - n)...max(last, 1)
     }
 
@@ -80,7 +93,8 @@ public struct TrainPanel: Panel {
         renderStatus(into: &buffer, area: status)
         let lrHeight = rest.height >= 18 ? 7 : 0
         let (chartArea, lrArea) = rest.splitBottom(lrHeight)
-        let (lossArea, probeArea) = chartArea.splitRight(Self.probeChartWidth(chartArea.width, hasProbes: !model.probes.isEmpty))
+        let (lossArea, probeArea) = chartArea.splitRight(
+            Self.probeChartWidth(chartArea.width, hasProbes: !model.probes.isEmpty))
         if !probeArea.isEmpty { renderProbeChart(into: &buffer, area: probeArea) }
         let lossBlock = Block(title: "Loss · \(model.runName)", rightTitle: legend, focused: focused)
         lossBlock.render(into: &buffer, area: lossArea)
@@ -90,12 +104,20 @@ public struct TrainPanel: Panel {
         series.append(ChartSeries(model.validationLoss, .role(.lossVal)))
         let markers = model.bestValidation.map { [ChartMarker($0, glyph: "◆", color: .role(.lossBest))] } ?? []
         var allMarkers = markers
-        if let i = checkpointIndex { allMarkers.append(ChartMarker(LossPoint(step: model.checkpoints[i].step, value: nearestLoss(model.checkpoints[i].step)), glyph: "▼", color: .role(.accent))) }
-        LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange).render(into: &buffer, area: lossBlock.inner(lossArea))
+        if let i = checkpointIndex {
+            allMarkers.append(
+                ChartMarker(
+                    LossPoint(step: model.checkpoints[i].step, value: nearestLoss(model.checkpoints[i].step)),
+                    glyph: "▼", color: .role(.accent)))
+        }
+        LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange).render(
+            into: &buffer, area: lossBlock.inner(lossArea))
         if lrHeight > 0 {
-            let lrBlock = Block(title: "Learning rate", rightTitle: model.learningRate.last.map { Fmt.value($0.value) } ?? "")
+            let lrBlock = Block(
+                title: "Learning rate", rightTitle: model.learningRate.last.map { Fmt.value($0.value) } ?? "")
             lrBlock.render(into: &buffer, area: lrArea)
-            LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(into: &buffer, area: lrBlock.inner(lrArea))
+            LineChart(series: [ChartSeries(model.learningRate, .role(.learningRate))], stepRange: stepRange).render(
+                into: &buffer, area: lrBlock.inner(lrArea))
         }
         if let f = form { renderForm(f, into: &buffer, area: area, focused: focused) }
         if let v = probeViewer { renderProbeViewer(v, into: &buffer, area: area) }
@@ -111,7 +133,9 @@ public struct TrainPanel: Panel {
     }
 
     func renderStatus(into buffer: inout ScreenBuffer, area: Rect) {
-        let block = Block(title: model.isRunning ? "Training" : "Run", rightTitle: model.issues.isEmpty ? "" : "\(model.issues.count) bad log lines")
+        let block = Block(
+            title: model.isRunning ? "Training" : "Run",
+            rightTitle: model.issues.isEmpty ? "" : "\(model.issues.count) bad log lines")
         block.render(into: &buffer, area: area)
         let inner = block.inner(area).inset(horizontal: 1, vertical: 0)
         guard !inner.isEmpty else { return }
@@ -121,7 +145,8 @@ public struct TrainPanel: Panel {
         let barWidth = max(0, min(30, inner.maxX - x - 40))
         if let t = total, t > 0, barWidth > 4 {
             let f = Double(model.step) / Double(t)
-            ProgressBar(fraction: f, label: Fmt.fixed(f * 100, 0) + "%").render(into: &buffer, area: Rect(x: x, y: inner.y, width: barWidth, height: 1))
+            ProgressBar(fraction: f, label: Fmt.fixed(f * 100, 0) + "%").render(
+                into: &buffer, area: Rect(x: x, y: inner.y, width: barWidth, height: 1))
             x += barWidth + 2
         }
         var parts: [String] = []
@@ -136,14 +161,18 @@ public struct TrainPanel: Panel {
             var l = StyledLine()
             if let chosen = selectedCheckpoint, chosen < model.checkpoints.count {
                 // A checkpoint picked with [ or ] shows until the next run, whatever else goes on.
-                l.append("◀ checkpoint \(chosen + 1)/\(model.checkpoints.count) @\(model.checkpoints[chosen].step) ▶ ", .role(.accent, .bold))
+                l.append(
+                    "◀ checkpoint \(chosen + 1)/\(model.checkpoints.count) @\(model.checkpoints[chosen].step) ▶ ",
+                    .role(.accent, .bold))
                 l.append(model.checkpointPaths[chosen], .role(.text))
             } else if model.isValidating {
                 l.append("validating at iteration \(model.step)…", .role(.info))
             } else if let status = model.status {
                 l.append(status, .role(.info))
             } else if let last = checkpointIndex {
-                l.append("checkpoint \(last + 1)/\(model.checkpoints.count) @\(model.checkpoints[last].step) ", .role(.success))
+                l.append(
+                    "checkpoint \(last + 1)/\(model.checkpoints.count) @\(model.checkpoints[last].step) ",
+                    .role(.success))
                 l.append(model.checkpointPaths[last], .role(.textDim))
             } else if let issue = model.issues.last {
                 l.append(issue, .role(.warning))
@@ -154,7 +183,9 @@ public struct TrainPanel: Panel {
         }
     }
 
-    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void) -> EventResult {
+    public mutating func handle(_ event: InputEvent, area: Rect, keys: KeyMap, emit: (WorkbenchIntent) -> Void)
+        -> EventResult
+    {
         if probeViewer != nil, case .key(let k) = event { return handleProbeViewer(k) }
         if form != nil, case .key(let k) = event { return handleForm(k, emit: emit) }
         switch event {

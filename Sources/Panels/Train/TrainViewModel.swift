@@ -26,7 +26,7 @@ public struct TrainViewModel: Hashable, Sendable {
     public internal(set) var elapsed: Double?
     /// The step at which `elapsed` was reported.
     public internal(set) var elapsedStep: Int?
-    public internal(set) var checkpoints: [LossPoint] = []   // step and (unused) value 0; paths in checkpointPaths
+    public internal(set) var checkpoints: [LossPoint] = []  // step and (unused) value 0; paths in checkpointPaths
     public internal(set) var checkpointPaths: [String] = []
     /// Every probe of the run, in log order.
     public internal(set) var probes: [ProbeReport] = []
@@ -117,7 +117,8 @@ public struct TrainViewModel: Hashable, Sendable {
     /// 1-α^t (as TensorBoard-style smoothing). α = 0 returns the points unchanged.
     public static func ema(_ points: [LossPoint], alpha: Double) -> [LossPoint] {
         guard alpha > 0 else { return points }
-        var s = 0.0, weight = 0.0
+        var s = 0.0
+        var weight = 0.0
         return points.map { p in
             guard p.value.isFinite else { return p }
             s = alpha * s + (1 - alpha) * p.value

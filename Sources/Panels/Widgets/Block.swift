@@ -10,7 +10,10 @@ struct Block: Widget {
     var background: CellColor
 
     /// Creates a block; a focused block draws its border and title in the focus colours.
-    init(title: String = "", rightTitle: String = "", focused: Bool = false, kind: BorderKind = .rounded, background: CellColor = .none) {
+    init(
+        title: String = "", rightTitle: String = "", focused: Bool = false, kind: BorderKind = .rounded,
+        background: CellColor = .none
+    ) {
         self.title = title
         self.rightTitle = rightTitle
         self.focused = focused
@@ -38,7 +41,8 @@ struct Block: Widget {
         guard kind != .none else { return }
         let border = Style(fg: .role(focused ? .borderFocus : .border), bg: background)
         let g = glyphs
-        let h1 = Cell(g.h, style: border, width: 1), v1 = Cell(g.v, style: border, width: 1)
+        let h1 = Cell(g.h, style: border, width: 1)
+        let v1 = Cell(g.v, style: border, width: 1)
         for x in a.x..<a.maxX {
             buffer.set(x, a.y, h1)
             buffer.set(x, a.maxY - 1, h1)
@@ -53,18 +57,22 @@ struct Block: Widget {
             buffer.set(a.x, a.maxY - 1, Cell(g.bl, style: border, width: 1))
             buffer.set(a.maxX - 1, a.maxY - 1, Cell(g.br, style: border, width: 1))
         }
-        let titleStyle = Style(fg: .role(focused ? .titleFocus : .title), bg: background, attributes: focused ? .bold : [])
+        let titleStyle = Style(
+            fg: .role(focused ? .titleFocus : .title), bg: background, attributes: focused ? .bold : [])
         // The two titles share the top border (from x + 2 to the corner, one cell apart): the
         // title first, the right title in what is left; each is cut at its end with an
         // ellipsis, never written over the other.
         let room = a.width - 3
-        let full = (title: title.isEmpty ? 0 : DisplayWidth.width(of: title) + 2,
-                    right: rightTitle.isEmpty ? 0 : DisplayWidth.width(of: rightTitle) + 2)
+        let full = (
+            title: title.isEmpty ? 0 : DisplayWidth.width(of: title) + 2,
+            right: rightTitle.isEmpty ? 0 : DisplayWidth.width(of: rightTitle) + 2
+        )
         let titleWidth = min(full.title, room)
         let rightWidth = min(full.right, room - titleWidth - 1)
         if !rightTitle.isEmpty, rightWidth > 3 {
             let t = " " + DisplayWidth.truncate(rightTitle, to: rightWidth - 2) + " "
-            buffer.put(t, x: a.maxX - 1 - DisplayWidth.width(of: t), y: a.y, style: Style(fg: .role(.textDim), bg: background))
+            buffer.put(
+                t, x: a.maxX - 1 - DisplayWidth.width(of: t), y: a.y, style: Style(fg: .role(.textDim), bg: background))
         }
         if !title.isEmpty, titleWidth > 2 {
             let t = " " + DisplayWidth.truncate(title, to: titleWidth - 2) + " "

@@ -3,8 +3,8 @@
 struct BrailleCanvas: Widget {
     let columns: Int
     let rows: Int
-    var dots: [UInt8]          // (rows, columns) dot bits, Unicode braille order
-    var colors: [CellColor]    // (rows, columns)
+    var dots: [UInt8]  // (rows, columns) dot bits, Unicode braille order
+    var colors: [CellColor]  // (rows, columns)
 
     /// Creates an empty canvas of `columns`×`rows` cells.
     init(columns: Int, rows: Int) {
@@ -31,17 +31,26 @@ struct BrailleCanvas: Widget {
 
     /// Draws a straight line between two dot positions (Bresenham).
     mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ color: CellColor) {
-        var x = x0, y = y0
-        let dx = abs(x1 - x0), dy = -abs(y1 - y0)
-        let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
+        var x = x0
+        var y = y0
+        let dx = abs(x1 - x0)
+        let dy = -abs(y1 - y0)
+        let sx = x0 < x1 ? 1 : -1
+        let sy = y0 < y1 ? 1 : -1
         var err = dx + dy
         var guardSteps = dx - dy + 2
         while guardSteps > 0 {
             set(x, y, color)
             if x == x1 && y == y1 { break }
             let e2 = 2 * err
-            if e2 >= dy { err += dy; x += sx }
-            if e2 <= dx { err += dx; y += sy }
+            if e2 >= dy {
+                err += dy
+                x += sx
+            }
+            if e2 <= dx {
+                err += dx
+                y += sy
+            }
             guardSteps -= 1
         }
     }
@@ -50,7 +59,10 @@ struct BrailleCanvas: Widget {
     mutating func polyline(_ points: [(Double, Double)], _ color: CellColor) {
         var prev: (Int, Int)? = nil
         for (x, y) in points {
-            guard x.isFinite, y.isFinite, abs(x) < 1e7, abs(y) < 1e7 else { prev = nil; continue }
+            guard x.isFinite, y.isFinite, abs(x) < 1e7, abs(y) < 1e7 else {
+                prev = nil
+                continue
+            }
             let p = (Int(x.rounded()), Int(y.rounded()))
             if let q = prev { line(q.0, q.1, p.0, p.1, color) } else { set(p.0, p.1, color) }
             prev = p
@@ -63,7 +75,9 @@ struct BrailleCanvas: Widget {
                 let d = dots[r * columns + c]
                 guard d != 0, let scalar = Unicode.Scalar(0x2800 + UInt32(d)) else { continue }
                 let old = buffer[area.x + c, area.y + r]?.style ?? .plain
-                buffer.set(area.x + c, area.y + r, Cell(String(Character(scalar)), style: Style(fg: colors[r * columns + c], bg: old.bg), width: 1))
+                buffer.set(
+                    area.x + c, area.y + r,
+                    Cell(String(Character(scalar)), style: Style(fg: colors[r * columns + c], bg: old.bg), width: 1))
             }
         }
     }

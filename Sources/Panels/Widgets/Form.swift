@@ -72,7 +72,9 @@ struct FormState: Hashable, Sendable {
         guard fields.indices.contains(selected) else { return e.key == .escape ? .close : .ignored }
         if var ed = editor {
             switch e.key {
-            case .escape: editor = nil; return .moved
+            case .escape:
+                editor = nil
+                return .moved
             case .enter where e.modifiers.isEmpty:
                 editor = nil
                 fields[selected].value = ed.text
@@ -86,8 +88,12 @@ struct FormState: Hashable, Sendable {
         let field = fields[selected]
         switch e.key {
         case .escape: return .close
-        case .up, .backTab: selected = max(0, selected - 1); return .moved
-        case .down, .tab: selected = min(fields.count - 1, selected + 1); return .moved
+        case .up, .backTab:
+            selected = max(0, selected - 1)
+            return .moved
+        case .down, .tab:
+            selected = min(fields.count - 1, selected + 1)
+            return .moved
         case .left, .right, .enter, .char(" "):
             switch field.kind {
             case .choice(let options):
@@ -127,7 +133,8 @@ struct Form: Widget {
     /// needs plus one, at least 3, at most the area less a row.
     func editorHeight(_ area: Rect) -> Int {
         guard let ed = state.editor, state.fields.indices.contains(state.selected),
-              state.fields[state.selected].kind == .multilineText else { return 0 }
+            state.fields[state.selected].kind == .multilineText
+        else { return 0 }
         let width = area.width - min(labelWidth, area.width)
         return max(1, min(area.height - 1, max(3, TextArea.height(ed, width: width) + 1)))
     }
@@ -145,11 +152,15 @@ struct Form: Widget {
             let base: Style = isSelected ? Style(fg: .role(.selectionText), bg: .role(.selection)) : .plain
             if isSelected { buffer.fill(Rect(x: area.x, y: y, width: area.width, height: 1), with: .blank(base)) }
             if case .action = f.kind {
-                buffer.put("[ \(f.label) ]", x: area.x, y: y, style: isSelected ? base.adding(.bold) : .role(.accent, .bold), maxX: area.maxX)
+                buffer.put(
+                    "[ \(f.label) ]", x: area.x, y: y, style: isSelected ? base.adding(.bold) : .role(.accent, .bold),
+                    maxX: area.maxX)
                 continue
             }
             let labelW = min(labelWidth, area.width)
-            buffer.put(DisplayWidth.pad(f.label, to: labelW), x: area.x, y: y, style: isSelected ? base : .role(.textDim), maxX: area.x + labelW)
+            buffer.put(
+                DisplayWidth.pad(f.label, to: labelW), x: area.x, y: y, style: isSelected ? base : .role(.textDim),
+                maxX: area.x + labelW)
             let valueArea = Rect(x: area.x + labelW, y: y, width: area.width - labelW, height: 1)
             guard !valueArea.isEmpty else { continue }
             if isSelected, let ed = state.editor {
@@ -157,7 +168,8 @@ struct Form: Widget {
                     // The multi-line editor covers the rows below; they come back when it closes.
                     let box = Rect(x: valueArea.x, y: y, width: valueArea.width, height: min(editorRows, area.maxY - y))
                     buffer.fill(Rect(x: area.x, y: y, width: area.width, height: box.height))
-                    buffer.put(DisplayWidth.pad(f.label, to: labelW), x: area.x, y: y, style: base, maxX: area.x + labelW)
+                    buffer.put(
+                        DisplayWidth.pad(f.label, to: labelW), x: area.x, y: y, style: base, maxX: area.x + labelW)
                     TextArea(ed).render(into: &buffer, area: box)
                     return
                 }
@@ -170,7 +182,9 @@ struct Form: Widget {
             case .choice: shown = "‹ \(f.value) ›"
             case .multilineText:
                 let lines = f.value.split(separator: "\n", omittingEmptySubsequences: false)
-                shown = f.value.isEmpty ? "—" : lines.count > 1 ? "(\(lines.count) lines) " + f.value.replacingNewlines : f.value
+                shown =
+                    f.value.isEmpty
+                    ? "—" : lines.count > 1 ? "(\(lines.count) lines) " + f.value.replacingNewlines : f.value
             default: shown = f.value.isEmpty ? "—" : f.value.replacingNewlines
             }
             buffer.put(shown, x: valueArea.x, y: y, style: isSelected ? base : .role(.text), maxX: valueArea.maxX)

@@ -3,7 +3,7 @@
 /// (`shaded`, e.g. under NO_COLOR) — a shade character ` ░▒▓█` by value, so the values still
 /// show. Values are mapped linearly from `range`.
 struct Heatmap: Widget {
-    var values: [Float]   // (rows, columns) row-major
+    var values: [Float]  // (rows, columns) row-major
     var rows: Int
     var columns: Int
     var range: ClosedRange<Float>
@@ -17,8 +17,10 @@ struct Heatmap: Widget {
     static let shades: [String] = [" ", "░", "▒", "▓", "█"]
 
     /// Creates a heatmap of a `rows`×`columns` row-major matrix; `cellWidth` columns per value.
-    init(values: [Float], rows: Int, columns: Int, range: ClosedRange<Float>, cellWidth: Int = 1,
-         cursor: (row: Int, column: Int)? = nil, shaded: Bool = false) {
+    init(
+        values: [Float], rows: Int, columns: Int, range: ClosedRange<Float>, cellWidth: Int = 1,
+        cursor: (row: Int, column: Int)? = nil, shaded: Bool = false
+    ) {
         self.values = values
         self.rows = rows
         self.columns = columns
@@ -87,7 +89,10 @@ struct HeatLegend: Widget {
         let barWidth = max(0, min(24, area.maxX - x - DisplayWidth.width(of: high) - 1))
         for i in 0..<barWidth {
             let f = barWidth > 1 ? Double(i) / Double(barWidth - 1) : 0
-            let cell = shaded ? Cell(Heatmap.shade(f), style: .role(.text), width: 1) : Cell(" ", style: Style(bg: .heat(fraction: f)), width: 1)
+            let cell =
+                shaded
+                ? Cell(Heatmap.shade(f), style: .role(.text), width: 1)
+                : Cell(" ", style: Style(bg: .heat(fraction: f)), width: 1)
             buffer.set(x + i, area.y, cell)
         }
         x += barWidth

@@ -37,7 +37,10 @@ struct LineChart: Widget {
     var labelWidth: Int
 
     /// Creates a chart.
-    init(series: [ChartSeries], markers: [ChartMarker] = [], logScale: Bool = false, stepRange: ClosedRange<Int>? = nil, labelWidth: Int = 8) {
+    init(
+        series: [ChartSeries], markers: [ChartMarker] = [], logScale: Bool = false, stepRange: ClosedRange<Int>? = nil,
+        labelWidth: Int = 8
+    ) {
         self.series = series
         self.markers = markers
         self.logScale = logScale
@@ -71,15 +74,20 @@ struct LineChart: Widget {
 
     func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard area.width > labelWidth + 2, area.height >= 3 else {
-            if !area.isEmpty { buffer.put("(too small)", x: area.x, y: area.y, style: .role(.textDim), maxX: area.maxX) }
+            if !area.isEmpty {
+                buffer.put("(too small)", x: area.x, y: area.y, style: .role(.textDim), maxX: area.maxX)
+            }
             return
         }
-        let plot = Rect(x: area.x + labelWidth + 1, y: area.y, width: area.width - labelWidth - 1, height: area.height - 1)
+        let plot = Rect(
+            x: area.x + labelWidth + 1, y: area.y, width: area.width - labelWidth - 1, height: area.height - 1)
         for y in plot.y..<plot.maxY { buffer.set(plot.x - 1, y, Cell("│", style: .role(.axis), width: 1)) }
         buffer.set(plot.x - 1, plot.maxY, Cell("└", style: .role(.axis), width: 1))
         for x in plot.x..<plot.maxX { buffer.set(x, plot.maxY, Cell("─", style: .role(.axis), width: 1)) }
         guard let (xr, yr) = extents() else {
-            buffer.put("no data yet", x: plot.x + 1, y: plot.y + plot.height / 2, style: .role(.textDim, .italic), maxX: plot.maxX)
+            buffer.put(
+                "no data yet", x: plot.x + 1, y: plot.y + plot.height / 2, style: .role(.textDim, .italic),
+                maxX: plot.maxX)
             return
         }
         var canvas = BrailleCanvas(columns: plot.width, rows: plot.height)
@@ -98,17 +106,24 @@ struct LineChart: Widget {
         canvas.render(into: &buffer, area: plot)
         for m in markers where xr.contains(m.point.step) {
             guard let (dx, dy) = dot(m.point) else { continue }
-            buffer.put(m.glyph, x: plot.x + Int(dx) / 2, y: plot.y + Int(dy) / 4, style: Style(fg: m.color, attributes: .bold), maxX: plot.maxX)
+            buffer.put(
+                m.glyph, x: plot.x + Int(dx) / 2, y: plot.y + Int(dy) / 4, style: Style(fg: m.color, attributes: .bold),
+                maxX: plot.maxX)
         }
         // Y labels at top, middle and bottom; x labels at both ends.
         func label(_ t: Double) -> String { Fmt.value(logScale ? pow(10, t) : t) }
-        let rows = [(plot.y, yr.upperBound), (plot.y + (plot.height - 1) / 2, (yr.upperBound + yr.lowerBound) / 2), (plot.maxY - 1, yr.lowerBound)]
+        let rows = [
+            (plot.y, yr.upperBound), (plot.y + (plot.height - 1) / 2, (yr.upperBound + yr.lowerBound) / 2),
+            (plot.maxY - 1, yr.lowerBound)
+        ]
         for (y, v) in rows {
-            buffer.put(DisplayWidth.pad(label(v), to: labelWidth, alignRight: true), x: area.x, y: y, style: .role(.textDim))
+            buffer.put(
+                DisplayWidth.pad(label(v), to: labelWidth, alignRight: true), x: area.x, y: y, style: .role(.textDim))
         }
         buffer.put("\(xr.lowerBound)", x: plot.x, y: plot.maxY, style: .role(.textDim), maxX: plot.maxX)
         let end = "\(xr.upperBound)"
-        buffer.put(end, x: plot.maxX - DisplayWidth.width(of: end), y: plot.maxY, style: .role(.textDim), maxX: plot.maxX)
+        buffer.put(
+            end, x: plot.maxX - DisplayWidth.width(of: end), y: plot.maxY, style: .role(.textDim), maxX: plot.maxX)
         if logScale { buffer.put("log", x: area.x, y: plot.maxY, style: .role(.textDim, .italic), maxX: plot.x - 1) }
     }
 }

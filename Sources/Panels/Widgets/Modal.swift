@@ -47,6 +47,8 @@ struct ConfirmDialog: Hashable, Sendable {
     var modal: Modal {
         let answer = "\(yesKeys): yes    n / Esc: no"
         let width = max(DisplayWidth.width(of: answer), min(60, DisplayWidth.width(of: question))) + 4
-        return Modal(title: "Confirm", lines: [StyledLine(question, .role(.text)), "", StyledLine(answer, .role(.textDim))], width: width)
+        return Modal(
+            title: "Confirm", lines: [StyledLine(question, .role(.text)), "", StyledLine(answer, .role(.textDim))],
+            width: width)
     }
 }

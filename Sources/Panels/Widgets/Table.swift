@@ -41,7 +41,10 @@ struct TableState: Hashable, Sendable {
 
     /// Moves the selection by `delta` rows within `count` rows.
     mutating func move(_ delta: Int, count: Int) {
-        guard count > 0 else { selected = 0; return }
+        guard count > 0 else {
+            selected = 0
+            return
+        }
         selected = min(count - 1, max(0, selected + delta))
     }
 
@@ -90,7 +93,9 @@ struct Table: Widget {
 
     /// Which columns show in `width` cells and how wide each is: the frozen ones, then the
     /// scrollable ones from the column offset while their minimum widths fit (at least one).
-    static func layout(_ columns: [TableColumn], frozen: Int, columnOffset: Int, width: Int) -> [(index: Int, width: Int)] {
+    static func layout(_ columns: [TableColumn], frozen: Int, columnOffset: Int, width: Int) -> [(
+        index: Int, width: Int
+    )] {
         guard width > 0, !columns.isEmpty else { return [] }
         var shown = Array(0..<min(frozen, columns.count))
         var used = shown.reduce(0) { $0 + columns[$1].minimumWidth + 1 }
@@ -103,12 +108,15 @@ struct Table: Widget {
             used += w
         }
         let constraints = shown.flatMap { [columns[$0].width, Layout.Constraint.fixed(1)] }.dropLast()
-        let widths = Layout.distribute(width, Array(constraints)).enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        let widths = Layout.distribute(width, Array(constraints)).enumerated().filter { $0.offset % 2 == 0 }.map(
+            \.element)
         return zip(shown, widths).map { ($0, $1) }
     }
 
     /// The scrollable columns hidden to the left and to the right in `width` cells.
-    static func hiddenColumns(_ columns: [TableColumn], frozen: Int, columnOffset: Int, width: Int) -> (left: Int, right: Int) {
+    static func hiddenColumns(_ columns: [TableColumn], frozen: Int, columnOffset: Int, width: Int) -> (
+        left: Int, right: Int
+    ) {
         let shown = layout(columns, frozen: frozen, columnOffset: columnOffset, width: width).map(\.index)
         let scrollable = shown.filter { $0 >= frozen }
         guard let lo = scrollable.first, let hi = scrollable.last else { return (0, 0) }
@@ -118,7 +126,9 @@ struct Table: Widget {
     /// The largest useful column offset: the first at which no column is hidden to the right.
     static func maxColumnOffset(_ columns: [TableColumn], frozen: Int, width: Int) -> Int {
         let scrollable = max(1, columns.count - frozen)
-        return (0..<scrollable).first { hiddenColumns(columns, frozen: frozen, columnOffset: $0, width: width).right == 0 }
+        return (0..<scrollable).first {
+            hiddenColumns(columns, frozen: frozen, columnOffset: $0, width: width).right == 0
+        }
             ?? scrollable - 1
     }
 
@@ -131,7 +141,10 @@ struct Table: Widget {
         let shown = Self.layout(columns, frozen: frozen, columnOffset: state.columnOffset, width: body.width)
         var xs: [Int] = []
         var cx = body.x
-        for (_, w) in shown { xs.append(cx); cx += w + 1 }
+        for (_, w) in shown {
+            xs.append(cx)
+            cx += w + 1
+        }
         let header = Style(fg: .role(.tableHeader), attributes: .bold)
         if headerRows == 2 { renderGroups(shown, xs: xs, into: &buffer, y: area.y, maxX: body.maxX) }
         let titleY = area.y + headerRows - 1
@@ -145,7 +158,8 @@ struct Table: Widget {
             buffer.put("◂", x: xs[k] - 1, y: titleY, style: .role(.accent, .bold))
         }
         if hidden.right > 0, let last = xs.last {
-            buffer.put("▸", x: min(body.maxX - 1, last + (shown.last?.width ?? 0)), y: titleY, style: .role(.accent, .bold))
+            buffer.put(
+                "▸", x: min(body.maxX - 1, last + (shown.last?.width ?? 0)), y: titleY, style: .role(.accent, .bold))
         }
         var st = state
         st.reveal(visible: visible)
@@ -155,7 +169,8 @@ struct Table: Widget {
             let y = area.y + headerRows + r
             let selected = i == st.selected
             if selected {
-                buffer.fill(Rect(x: body.x, y: y, width: body.width, height: 1), with: .blank(Style(bg: .role(.selection))))
+                buffer.fill(
+                    Rect(x: body.x, y: y, width: body.width, height: 1), with: .blank(Style(bg: .role(.selection))))
             }
             for (k, (c, w)) in shown.enumerated() where w > 0 {
                 let span = c < rows[i].count ? rows[i][c] : StyledSpan("")
@@ -164,7 +179,8 @@ struct Table: Widget {
                     style = style.withBackground(.role(.selection))
                     if focused { style.attributes.insert(.bold) }
                 }
-                buffer.put(DisplayWidth.pad(span.text, to: w, alignRight: columns[c].alignRight), x: xs[k], y: y, style: style)
+                buffer.put(
+                    DisplayWidth.pad(span.text, to: w, alignRight: columns[c].alignRight), x: xs[k], y: y, style: style)
             }
         }
         if needsBar {
@@ -175,7 +191,9 @@ struct Table: Widget {
 
     /// The group header row: each run of shown columns with one group gets the group's title
     /// over its whole span, with a rule filling the rest.
-    func renderGroups(_ shown: [(index: Int, width: Int)], xs: [Int], into buffer: inout ScreenBuffer, y: Int, maxX: Int) {
+    func renderGroups(
+        _ shown: [(index: Int, width: Int)], xs: [Int], into buffer: inout ScreenBuffer, y: Int, maxX: Int
+    ) {
         var k = 0
         while k < shown.count {
             let group = columns[shown[k].index].group
@@ -185,7 +203,8 @@ struct Table: Widget {
                 let span = xs[end] + shown[end].width - xs[k]
                 let title = DisplayWidth.truncate(group, to: span)
                 let rule = String(repeating: "─", count: max(0, span - DisplayWidth.width(of: title) - 1))
-                buffer.put(title + " " + rule, x: xs[k], y: y, style: .role(.tableHeader), maxX: min(maxX, xs[k] + span))
+                buffer.put(
+                    title + " " + rule, x: xs[k], y: y, style: .role(.tableHeader), maxX: min(maxX, xs[k] + span))
             }
             k = end + 1
         }

@@ -26,7 +26,10 @@ struct Tabs: Widget {
         var cx = area.x
         for (i, t) in titles.enumerated() {
             let on = i == selected
-            let style = on ? Style(fg: .role(.tabActive), bg: .role(.selection), attributes: .bold) : Style(fg: .role(.tabInactive))
+            let style =
+                on
+                ? Style(fg: .role(.tabActive), bg: .role(.selection), attributes: .bold)
+                : Style(fg: .role(.tabInactive))
             cx = buffer.put(" \(i + 1) \(t) ", x: cx, y: area.y, style: style, maxX: area.maxX)
             cx = buffer.put(" ", x: cx, y: area.y, maxX: area.maxX)
         }
@@ -42,13 +45,17 @@ struct KeyHintBar: Widget {
 
     func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }
-        buffer.fill(Rect(x: area.x, y: area.y, width: area.width, height: 1), with: .blank(Style(bg: .role(.footerBackground))))
+        buffer.fill(
+            Rect(x: area.x, y: area.y, width: area.width, height: 1), with: .blank(Style(bg: .role(.footerBackground))))
         var cx = area.x
         for h in hints {
             let need = DisplayWidth.width(of: h.key) + DisplayWidth.width(of: h.label) + 3
             if cx + need > area.maxX { break }
-            cx = buffer.put(" \(h.key)", x: cx, y: area.y, style: Style(fg: .role(.footerKey), bg: .role(.footerBackground), attributes: .bold))
-            cx = buffer.put(" \(h.label) ", x: cx, y: area.y, style: Style(fg: .role(.footerText), bg: .role(.footerBackground)))
+            cx = buffer.put(
+                " \(h.key)", x: cx, y: area.y,
+                style: Style(fg: .role(.footerKey), bg: .role(.footerBackground), attributes: .bold))
+            cx = buffer.put(
+                " \(h.label) ", x: cx, y: area.y, style: Style(fg: .role(.footerText), bg: .role(.footerBackground)))
         }
     }
 }

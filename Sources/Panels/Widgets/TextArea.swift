@@ -27,7 +27,9 @@ struct TextArea: Widget {
         var cursor = (row: 0, x: 0)
         for (i, line) in state.lines.enumerated() {
             let widths = line.map { DisplayWidth.width(of: String($0)) }
-            var start = 0, used = 0, lastSpace: Int? = nil
+            var start = 0
+            var used = 0
+            var lastSpace: Int? = nil
             var j = 0
             while j < line.count {
                 if used + widths[j] > width, j > start {
@@ -70,10 +72,14 @@ struct TextArea: Widget {
             let i = first + r
             guard i < rows.count else { break }
             let row = rows[i]
-            buffer.put(String(state.lines[row.line][row.start..<row.end]), x: area.x, y: area.y + r, style: .role(.text), maxX: area.maxX)
+            buffer.put(
+                String(state.lines[row.line][row.start..<row.end]), x: area.x, y: area.y + r, style: .role(.text),
+                maxX: area.maxX)
         }
         if first > 0 { buffer.put("↑", x: area.maxX - 1, y: area.y, style: .role(.textDim)) }
-        if first + area.height < rows.count { buffer.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: .role(.textDim)) }
+        if first + area.height < rows.count {
+            buffer.put("↓", x: area.maxX - 1, y: area.maxY - 1, style: .role(.textDim))
+        }
         guard focused, cursor.row >= first, cursor.row < first + area.height else { return }
         let line = state.lines[state.row]
         let under = state.column < line.count ? String(line[state.column]) : " "

@@ -46,7 +46,12 @@ public struct TextInputState: Hashable, Sendable {
         var inserted = false
         for ch in normalized {
             if ch == "\n" {
-                if multiline { insertNewline() } else { lines[row].insert(" ", at: column); column += 1 }
+                if multiline {
+                    insertNewline()
+                } else {
+                    lines[row].insert(" ", at: column)
+                    column += 1
+                }
                 inserted = true
                 continue
             }
@@ -67,7 +72,8 @@ public struct TextInputState: Hashable, Sendable {
 
     /// Applies a key and reports what happened.
     public mutating func handle(_ e: KeyEvent) -> Outcome {
-        let ctrl = e.modifiers.contains(.ctrl), alt = e.modifiers.contains(.alt)
+        let ctrl = e.modifiers.contains(.ctrl)
+        let alt = e.modifiers.contains(.alt)
         switch e.key {
         case .enter where alt || e.modifiers.contains(.shift):
             guard multiline else { return .ignored }
@@ -83,48 +89,82 @@ public struct TextInputState: Hashable, Sendable {
             historyIndex = nil
             setText("")
             return .submitted(t)
-        case .char("a") where ctrl, .home: column = 0; return .moved
-        case .char("e") where ctrl, .end: column = lines[row].count; return .moved
+        case .char("a") where ctrl, .home:
+            column = 0
+            return .moved
+        case .char("e") where ctrl, .end:
+            column = lines[row].count
+            return .moved
         case .char("u") where ctrl:
-            lines[row].removeSubrange(0..<column); column = 0; return .edited
+            lines[row].removeSubrange(0..<column)
+            column = 0
+            return .edited
         case .char("k") where ctrl:
-            lines[row].removeSubrange(column...); return .edited
+            lines[row].removeSubrange(column...)
+            return .edited
         case .char("w") where ctrl:
             var c = column
             while c > 0, lines[row][c - 1] == " " { c -= 1 }
             while c > 0, lines[row][c - 1] != " " { c -= 1 }
-            lines[row].removeSubrange(c..<column); column = c
+            lines[row].removeSubrange(c..<column)
+            column = c
             return .edited
         case .char(let ch) where !ctrl && !alt:
-            lines[row].insert(ch, at: column); column += 1
+            lines[row].insert(ch, at: column)
+            column += 1
             return .edited
         case .backspace:
             if column > 0 {
-                lines[row].remove(at: column - 1); column -= 1
+                lines[row].remove(at: column - 1)
+                column -= 1
             } else if row > 0 {
                 column = lines[row - 1].count
                 lines[row - 1] += lines[row]
-                lines.remove(at: row); row -= 1
-            } else { return .handledNothing }
+                lines.remove(at: row)
+                row -= 1
+            } else {
+                return .handledNothing
+            }
             return .edited
         case .delete:
             if column < lines[row].count {
                 lines[row].remove(at: column)
             } else if row + 1 < lines.count {
-                lines[row] += lines[row + 1]; lines.remove(at: row + 1)
-            } else { return .handledNothing }
+                lines[row] += lines[row + 1]
+                lines.remove(at: row + 1)
+            } else {
+                return .handledNothing
+            }
             return .edited
         case .left:
-            if column > 0 { column -= 1 } else if row > 0 { row -= 1; column = lines[row].count }
+            if column > 0 {
+                column -= 1
+            } else if row > 0 {
+                row -= 1
+                column = lines[row].count
+            }
             return .moved
         case .right:
-            if column < lines[row].count { column += 1 } else if row + 1 < lines.count { row += 1; column = 0 }
+            if column < lines[row].count {
+                column += 1
+            } else if row + 1 < lines.count {
+                row += 1
+                column = 0
+            }
             return .moved
         case .up:
-            if row > 0 { row -= 1; column = min(column, lines[row].count); return .moved }
+            if row > 0 {
+                row -= 1
+                column = min(column, lines[row].count)
+                return .moved
+            }
             return recall(-1)
         case .down:
-            if row + 1 < lines.count { row += 1; column = min(column, lines[row].count); return .moved }
+            if row + 1 < lines.count {
+                row += 1
+                column = min(column, lines[row].count)
+                return .moved
+            }
             return recall(+1)
         default:
             return .ignored
@@ -157,7 +197,6 @@ extension TextInputState.Outcome {
     static let handledNothing = TextInputState.Outcome.moved
 }
 
-
 /// Draws a `TextInputState`: the lines around the cursor, the cursor as a reversed cell.
 public struct TextInput: Widget {
     public var state: TextInputState
@@ -184,7 +223,9 @@ public struct TextInput: Widget {
             // Scroll horizontally so the cursor column stays visible.
             var start = 0
             if i == state.row {
-                while DisplayWidth.width(of: String(line[start..<state.column])) >= area.width, start < state.column { start += 1 }
+                while DisplayWidth.width(of: String(line[start..<state.column])) >= area.width, start < state.column {
+                    start += 1
+                }
             }
             buffer.put(String(line[start...]), x: area.x, y: area.y + r, style: .role(.text), maxX: area.maxX)
             if focused, i == state.row {

@@ -91,7 +91,8 @@ struct ProgressBar: Widget {
         for i in 0..<area.width {
             let filled = eighths - i * 8
             let sym = filled >= 8 ? "█" : (filled > 0 ? partials[filled] : " ")
-            buffer.set(area.x + i, area.y, Cell(sym, style: Style(fg: .role(.progress), bg: .role(.progressEmpty)), width: 1))
+            buffer.set(
+                area.x + i, area.y, Cell(sym, style: Style(fg: .role(.progress), bg: .role(.progressEmpty)), width: 1))
         }
         if !label.isEmpty {
             let t = DisplayWidth.truncate(label, to: area.width)
