@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
 
+# The code stays formatted with the repository's .swift-format (STYLE.md): any finding fails.
+if ! swift format lint --strict -r -p Sources Tests Fuzz/Sources Package.swift; then
+  echo "test.sh: run 'swift format -i -r -p Sources Tests Fuzz/Sources Package.swift' and commit" >&2
+  exit 1
+fi
+
 log=$(mktemp)
 swift build -c release 2>&1 | tee "$log" | grep -E 'error:|warning:|Compiling|Build complete' | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
 if grep -E "^$(pwd)/(Sources|Tests)/.*(warning|error):" "$log" >/dev/null; then

@@ -44,7 +44,8 @@ struct TokenizerTests {
         let emoji = Array("😀".utf8).map(Self.byteId)
         #expect(try t.encode("ab ab 😀", addSpecialTokens: false) == [261, 261, 257] + emoji)
         #expect(try t.encode("ab") == [262, 261])
-        #expect(t.decode([262, 261, 261, 257] + emoji) == "<s> ab ab 😀")  // Strip removes only the first space of the fused text, as HF does
+        // Strip removes only the first space of the fused text, as HF does.
+        #expect(t.decode([262, 261, 261, 257] + emoji) == "<s> ab ab 😀")
         #expect(t.decode([262, 261, 261], skipSpecialTokens: true) == "ab ab")
         #expect(t.decode([Self.byteId(0xF0), Self.byteId(0x9F)]) == "\u{FFFD}\u{FFFD}")
         #expect(t.tokenString(261) == "▁ab")
