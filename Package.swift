@@ -148,7 +148,8 @@ let package = Package(
             swiftSettings: strict),
         // The `lem` binary end to end: subcommands as processes, the workbench in tmux.
         .testTarget(
-            name: "LEMTUITests", dependencies: ["LEMCore", "TestSupport", "LEMScoring", "LEMTrainer", "Panels"],
+            name: "LEMTUITests",
+            dependencies: ["LEMCore", "LEMEngine", "TestSupport", "LEMScoring", "LEMTrainer", "Panels"],
             swiftSettings: strict)
     ]
 )

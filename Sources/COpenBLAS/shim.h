@@ -15,5 +15,7 @@ void cblas_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int 
 float cblas_sdot(int n, const float *x, int incx, const float *y, int incy);
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+/// The name of the kernel set ("core") OpenBLAS chose at load, e.g. "Haswell", "Zen", "Prescott".
+char *openblas_get_corename(void);
 
 #endif

@@ -8,6 +8,9 @@ import LEMCore
 import LEMEngine
 
 let environment = ProcessInfo.processInfo.environment
+// OpenBLAS picked its core when it loaded; when that is below what this CPU runs (an OpenBLAS older
+// than the CPU), start again with the right one forced — it is read only at load.
+if let relaunch = BLASCore.relaunchEnvironment(environment) { ProcessRelaunch.exec(environment: relaunch) }
 let options: EngineOptions
 do {
     // The program's default is llama.cpp's 8-bit activations unless LEM_Q8_ACTIVATIONS=0; a value

@@ -1,4 +1,5 @@
 import Foundation
+import LEMEngine
 import TestSupport
 import Testing
 
@@ -27,6 +28,67 @@ import Testing
         #expect(stored.status == 0 && interleaved.status == 0, "stderr: \(stored.err) \(interleaved.err)")
         #expect(stored.out.contains("[") && stored.out.split(separator: ",").count == 24, "ids: \(stored.out)")
         #expect(interleaved.out == stored.out)
+    }
+
+    /// `--sgemm` names the OpenBLAS core and who chose it; a core the user forces is the one that
+    /// runs, and lem does not override it.
+    @Test(
+        .enabled(
+            if: lem != nil && CPUFeatures.current.isSuperset(of: [.avx2, .fma]), "lem is not built, or no AVX2 here"))
+    func sgemmNamesTheOpenBLASCore() throws {
+        let arguments = ["bench-speed", "--sgemm", "--shapes", "4x64x64", "--threads", "1", "--json"]
+        let picked = try LemCommand.run(arguments)
+        #expect(picked.status == 0, "stderr: \(picked.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(picked.out.utf8)) as? [String: Any])
+        let core = try #require(object["openblas_core"] as? String)
+        #expect(BLASCore.level(of: core).map { $0 >= 2 } ?? true, "an AVX2 CPU runs core \(core)")
+        #expect(object["cpu_features"] as? String == CPUFeatures.current.description)
+        let forced = try LemCommand.run(arguments, environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        let forcedObject = try #require(
+            try JSONSerialization.jsonObject(with: Data(forced.out.utf8)) as? [String: Any])
+        #expect(forcedObject["openblas_core"] as? String == "Haswell")
+        let reason = try #require(forcedObject["openblas_core_reason"] as? String)
+        #expect(reason.hasPrefix("Haswell (OPENBLAS_CORETYPE=Haswell"), "\(reason)")
+    }
+
+    /// When OpenBLAS falls back below this CPU's level, `lem` starts again with the right core
+    /// forced. The fallback is staged with a preloaded `openblas_get_corename` that answers
+    /// "Prescott" until `OPENBLAS_CORETYPE` is set (as a 0.3.21 OpenBLAS does on Emerald Rapids).
+    @Test(
+        .enabled(
+            if: lem != nil && CPUFeatures.current.isSuperset(of: [.avx2, .fma])
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/cc")
+                && ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+            "lem is not built, no AVX2 here, no C compiler for the preloaded stand-in, or OPENBLAS_CORETYPE set"))
+    func aFallenBackCoreIsReplacedByRelaunching() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lem-fakecore-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("fakecore.c")
+        try """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <stdlib.h>
+        char *openblas_get_corename(void) {
+            if (!getenv("OPENBLAS_CORETYPE")) return "Prescott";
+            char *(*real)(void) = (char *(*)(void))dlsym(RTLD_NEXT, "openblas_get_corename");
+            return real();
+        }
+        """.write(to: source, atomically: true, encoding: .utf8)
+        let library = directory.appendingPathComponent("fakecore.so")
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+        cc.arguments = ["-shared", "-fPIC", source.path, "-o", library.path, "-ldl"]
+        try cc.run()
+        cc.waitUntilExit()
+        try #require(cc.terminationStatus == 0)
+        let arguments = ["bench-speed", "--sgemm", "--shapes", "4x64x64", "--threads", "1", "--json"]
+        let result = try LemCommand.run(arguments, environment: ["LD_PRELOAD": library.path])
+        #expect(result.status == 0, "stderr: \(result.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any])
+        let best = try #require(BLASCore.best(for: .current))
+        #expect(object["openblas_core"] as? String == best)
+        #expect(object["openblas_core_reason"] as? String == "\(best) (chosen by lem; OpenBLAS picked Prescott)")
     }
 
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))

@@ -95,7 +95,21 @@ import Testing
         ("lr_schedule:\n  name: cosine\n  arguments: [1e-5, 10]\n", "lr_schedule.name", "unknown schedule"),
         ("optimizer_config:\n  adam:\n    weight_decay: 0.1\n", "optimizer_config.adam.weight_decay", "unknown"),
         ("fine_tune_type: full\n", "fine_tune_type", "expected 'lora' or 'dora'"),
-        ("batch_size: [1\n", "config.yaml", "not valid YAML")
+        ("batch_size: [1\n", "config.yaml", "not valid YAML"),
+        // Found by the yaml fuzz target: a step count past Int's range trapped in Int(_:).
+        (
+            "lr_schedule:\n  name: cosine_decay\n  arguments: [1e-5, 1009223372036854775808]\n",
+            "lr_schedule.arguments",
+            "decay_steps must be a whole number from 1 to 2^52"
+        ),
+        (
+            "lr_schedule:\n  name: step_decay\n  arguments: [1e-5, 0.5, 1e300]\n", "lr_schedule.arguments",
+            "step_size must be a whole number"
+        ),
+        (
+            "lr_schedule:\n  name: cosine_decay\n  arguments: [1e-5, 10]\n  warmup: 9223372036854775807\n",
+            "lr_schedule.warmup", "from 0 to 2^52"
+        )
     ])
     func errorsNameTheKey(yaml: String, key: String, detail: String) {
         do {

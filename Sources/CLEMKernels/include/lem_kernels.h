@@ -82,6 +82,22 @@ typedef struct {
     int32_t dot8;  // 1: the AVX2 decode dots eight rows per call where such a kernel exists; 0: one row
 } lem_options;
 
+/// The instruction-set extensions and vendor cpuid reports, as `LEM_CPU_*` bits (0 off x86).
+#define LEM_CPU_AVX 0x00000001u
+#define LEM_CPU_AVX2 0x00000002u
+#define LEM_CPU_FMA 0x00000004u
+#define LEM_CPU_F16C 0x00000008u
+#define LEM_CPU_AVX512F 0x00000010u
+#define LEM_CPU_AVX512BW 0x00000020u
+#define LEM_CPU_AVX512VL 0x00000040u
+#define LEM_CPU_AVX512DQ 0x00000080u
+#define LEM_CPU_AVX512VNNI 0x00000100u
+#define LEM_CPU_AVX512BF16 0x00000200u
+#define LEM_CPU_AVXVNNI 0x00000400u
+#define LEM_CPU_VENDOR_AMD 0x40000000u
+#define LEM_CPU_VENDOR_INTEL 0x80000000u
+uint32_t lem_cpu_feature_bits(void);
+
 /// Whether this CPU has AVX2 + FMA + F16C (cpuid, read once): `simd` takes effect only then.
 int lem_cpu_simd(void);
 

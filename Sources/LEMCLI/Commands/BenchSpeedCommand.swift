@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LEMApp
+import LEMCore
 import LEMEngine
 import LEMFormats
 
@@ -46,7 +47,7 @@ struct BenchSpeedCommand: ContextCommand {
         if let threads { EngineThreads.set(threads) }
         let threadCount = EngineThreads.count
         if bandwidth || sgemm {
-            try runMachine(threads: threadCount)
+            try runMachine(threads: threadCount, environment: context.environment)
             return
         }
         let start = DispatchTime.now()
@@ -91,9 +92,12 @@ struct BenchSpeedCommand: ContextCommand {
         }
     }
 
-    private func runMachine(threads: Int) throws {
+    private func runMachine(threads: Int, environment: [String: String]) throws {
         var fields: [(String, String)] = [("threads", String(threads))]
         var lines: [String] = ["threads          \(threads)"]
+        let core = BLASCore.summary(environment: environment)
+        fields.append(("cpu_features", JSONText.quote(CPUFeatures.current.description)))
+        lines.append("cpu features     \(CPUFeatures.current)")
         if bandwidth {
             let gbs = MachineSpeed.readBandwidth(threads: threads, bytes: bandwidthMib << 20)
             fields.append(("bandwidth_gb_per_s", String(format: "%.2f", gbs)))
@@ -101,6 +105,9 @@ struct BenchSpeedCommand: ContextCommand {
             lines.append(String(format: "DRAM read        %.2f GB/s (%d MiB buffer, best of 5)", gbs, bandwidthMib))
         }
         if sgemm {
+            fields.append(("openblas_core", JSONText.quote(BLASCore.current)))
+            fields.append(("openblas_core_reason", JSONText.quote(core)))
+            lines.append("OpenBLAS core    \(core)")
             var entries: [String] = []
             for shape in try parsedShapes() {
                 let gflops = MachineSpeed.sgemm(

@@ -54,11 +54,12 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
         }
         func positiveInt(_ i: Int, _ what: String) throws -> Int {
             let x = try argument(i, what)
-            guard x >= 1, x == x.rounded() else {
+            // Int(exactly:) is nil past Int's range (a fuzzed 1e21 trapped in Int(_:)).
+            guard x >= 1, x == x.rounded(), x <= Double(1 << 52), let whole = Int(exactly: x) else {
                 throw TrainingConfigError.invalid(
-                    key: "lr_schedule.arguments", reason: "\(what) must be a whole number ≥ 1, got \(x)")
+                    key: "lr_schedule.arguments", reason: "\(what) must be a whole number from 1 to 2^52, got \(x)")
             }
-            return Int(x)
+            return whole
         }
         let schedule: Self
         switch name {
@@ -85,6 +86,10 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
                 reason:
                     "unknown schedule '\(name)'; expected cosine_decay, linear_schedule, exponential_decay or step_decay"
             )
+        }
+        guard warmup >= 0, warmup <= 1 << 52 else {
+            throw TrainingConfigError.invalid(
+                key: "lr_schedule.warmup", reason: "must be a whole number from 0 to 2^52, got \(warmup)")
         }
         guard warmup > 0 else { return schedule }
         let ramp = LearningRateSchedule.linear(initial: warmupInit, end: arguments[0], steps: warmup)
