@@ -77,6 +77,9 @@ public struct LEMPaths: Sendable, Equatable {
     /// The default folder of trained adapters: `home/adapters`.
     public var adapters: URL { home.appendingPathComponent("adapters") }
 
+    /// Where `lem cache-prompt` puts a cache file given by bare name, and `lem cache ls` looks.
+    public var promptCaches: URL { home.appendingPathComponent("prompt-caches") }
+
     /// Folders searched for adapter folders: `home/adapters` and `./adapters`.
     public var adapterRoots: [URL] { [adapters, currentDirectory.appendingPathComponent("adapters")] }
 

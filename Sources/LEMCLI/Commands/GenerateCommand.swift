@@ -17,18 +17,25 @@ struct GenerateCommand: ContextCommand {
     @Option(help: "System message for --chat.") var system: String?
     @OptionGroup var sampling: SamplingOptions
     @Flag(help: "Print the generated token ids as a JSON array instead of text.") var printIds = false
+    @Option(
+        name: .customLong("prompt-cache-file"),
+        help: "Continue a saved prompt (lem cache-prompt or mlx_lm.cache_prompt): --prompt/--ids are what follows it.")
+    var promptCacheFile: String?
 
     func validate() throws {
         if (prompt == nil) == (ids == nil) { throw ValidationError("give exactly one of --prompt or --ids") }
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt") }
         if system != nil && !chat { throw ValidationError("--system needs --chat") }
+        if chat && promptCacheFile != nil {
+            throw ValidationError("--chat renders a whole conversation; with --prompt-cache-file give the continuation")
+        }
     }
 
     func run(in context: AppContext) async throws {
         // Text is needed for --prompt; with --ids it is only used to print the output as text.
         let loaded = try model.load(in: context, requireTokenizer: prompt != nil)
         let settings = try sampling.settings()
-        let request: GenerationRequest
+        var request: GenerationRequest
         if let ids {
             request = loaded.textRequest(promptIds: try parseIds(ids), sampling: settings)
         } else if chat {
@@ -40,6 +47,14 @@ struct GenerateCommand: ContextCommand {
         } else {
             request = loaded.textRequest(
                 promptIds: try loaded.encode(prompt ?? "", addSpecialTokens: true), sampling: settings)
+        }
+        if let promptCacheFile {
+            let contents = try loaded.loadPromptCache(promptCacheURL(promptCacheFile, in: context))
+            request.startingState = contents.snapshot
+            if prompt != nil {
+                // The continuation of a computed prompt: no second BOS.
+                request.promptIds = try loaded.encode(prompt ?? "", addSpecialTokens: false)
+            }
         }
         var generated: [Int] = []
         var failure: (any Error)?

@@ -25,6 +25,10 @@ public struct GenerationRequest: Sendable {
     /// recomputing the answer; not for independent prompts (benchmark items, judge verdicts),
     /// since keeping them means recomputing them once as a prefill after the run (`Generator`).
     public var keepAnswer: Bool
+    /// A computed state the prompt continues (a prompt-cache file): the run starts from it and
+    /// `promptIds` are the tokens after it. Its tokens may be unknown (-1, mlx-lm's files); then
+    /// nothing of the run goes to the prefix cache.
+    public var startingState: KVSnapshot?
 
     /// Creates a request.
     public init(

@@ -135,11 +135,20 @@ public final class Generator: Sendable {
     ) throws -> GenerationStats {
         guard !request.promptIds.isEmpty else { throw GenerationError.emptyPrompt }
         if let message = request.sampling.validationError() { throw GenerationError.badParameter(message) }
-        let prompt = request.promptIds
+        var prompt = request.promptIds
         var cache = model.makeCache()
         var offset = 0
         var branch: Int?  // a prefix other prompts share: snapshot it when the prefill reaches it
-        if request.reusePrefix, let prefixCache, let prefixScope {
+        var reuse = request.reusePrefix
+        if let start = request.startingState {
+            guard start.layers.count == cache.layers.count, start.kvDim == cache.layers.first?.kvDim ?? 0,
+                start.canRestore(length: start.count)
+            else { throw GenerationError.badParameter("the starting state is shaped for another model") }
+            cache = start.restore(length: start.count, config: model.config)
+            prompt = start.tokens + prompt
+            offset = start.count
+            reuse = reuse && !start.tokens.contains(-1)
+        } else if request.reusePrefix, let prefixCache, let prefixScope {
             // The last two prompt tokens are always computed: the last one's logits start the
             // sampling, and two make a prefill, never a decode step (`chunkEnd`).
             let match = prefixCache.lookup(prompt, scope: prefixScope, limit: max(0, prompt.count - 2))
@@ -149,7 +158,7 @@ public final class Generator: Sendable {
             }
             if match.shared >= offset + 2 { branch = match.shared }
         }
-        state.cache = request.reusePrefix ? cache : nil
+        state.cache = reuse ? cache : nil
         state.prefillChunk = max(2, request.prefillChunk)
         state.keepAnswer = request.keepAnswer
         state.restored = offset
@@ -157,7 +166,7 @@ public final class Generator: Sendable {
         var sampler = Sampler(settings: request.sampling)
         var decoder = makeDecoder?()
         var matcher = StopStringMatcher(stopStrings: request.stopStrings)
-        var history = prompt
+        var history = prompt.filter { $0 >= 0 }  // a starting state's unknown tokens are left out
         var stats = GenerationStats(
             promptTokens: prompt.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
             stopReason: .maxTokens, reusedTokens: offset)

@@ -30,6 +30,10 @@ public final class LoadedModel: Sendable {
     public let loadSeconds: Double
     /// Runs generations, one at a time, on its own queue.
     public let generator: Generator
+    /// sha256 of the weights' tensor index (names, encodings, shapes), then `+` and the sha256 of
+    /// the adapter's weights when there is one: which computation a prompt-cache file belongs to
+    /// (`promptCacheIdentity`).
+    public let fingerprint: String
 
     /// Loads `key`'s checkpoint, tokenizer and template and applies its adapter; the model runs
     /// with `options` and keeps computed prefixes in `prefixCache` (a pool's), or in its own cache
@@ -45,10 +49,23 @@ public final class LoadedModel: Sendable {
         let files = try ModelFiles.open(key.modelURL)
         let model: any LanguageModel
         var adapterBytes = 0
+        var digest = SHA256()
+        var adapterDigest = SHA256()
+        for name in files.tensors.keys.sorted() {
+            let t = files.tensors[name]!
+            digest.update(Array("\(name) \(t.encoding) \(t.shape)\n".utf8))
+        }
         if let adapterURL = key.adapterURL {
             guard key.scale.isFinite else { throw FormatError(adapterURL, "adapter scale must be a finite number") }
             let adapter = try InferenceAdapter(path: adapterURL)
             adapterBytes = adapter.modules.values.reduce(0) { $0 + 4 * ($1.a.count + $1.b.count) }
+            for name in adapter.modules.keys.sorted() {
+                let m = adapter.modules[name]!
+                adapterDigest.update(Array("\(name) \(m.rank) \(m.scale)\n".utf8))
+                for part in [m.a, m.b, m.magnitude ?? []] {
+                    part.withUnsafeBytes { adapterDigest.update($0) }
+                }
+            }
             model = try ModelFactory.makeModel(files, adapter: adapter, adapterScale: key.scale, options: options)
         } else {
             model = try ModelFactory.makeModel(files, options: options)
@@ -63,15 +80,17 @@ public final class LoadedModel: Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return LoadedModel(
             key: key, model: model, tokenizer: tokenizer, weightBytes: weightBytes, loadSeconds: seconds,
-            prefixCache: prefixCache)
+            prefixCache: prefixCache,
+            fingerprint: digest.hexDigest() + (key.adapter == nil ? "" : "+" + adapterDigest.hexDigest()))
     }
 
     /// Wraps an already built model (tests, tools) with its tokenizer; computed prefixes go to
     /// `prefixCache`, or to a cache of its own of `model.options.prefixCacheBytes` when nil.
     public init(
         key: ModelKey, model: any LanguageModel, tokenizer: Tokenizer?, weightBytes: Int = 0, loadSeconds: Double = 0,
-        prefixCache: PrefixCache? = nil
+        prefixCache: PrefixCache? = nil, fingerprint: String = ""
     ) {
+        self.fingerprint = fingerprint
         self.key = key
         self.model = model
         self.tokenizer = tokenizer

@@ -48,6 +48,13 @@ public final class KVSnapshot: Sendable {
         layers = cache.layers.map { $0.snapshot(end: tokens.count) }
     }
 
+    /// A snapshot of `layers` read back from a file (`PromptCacheFile`).
+    init(tokens: [Int], layers: [Layer], kvDim: Int) {
+        self.tokens = tokens
+        self.layers = layers
+        self.kvDim = kvDim
+    }
+
     /// Whether a cache restored at `length` (≤ `count`) continues exactly as the original did:
     /// every sliding layer either holds position 0 or still holds the `window − 1` positions before
     /// `length` (length 0, the empty cache, always).
