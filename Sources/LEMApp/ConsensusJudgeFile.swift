@@ -11,7 +11,8 @@ import LEMTrainer
 /// prompt: "…{question}…{answer_a}…{answer_b}…"   # optional: every judge's default template
 /// max_tokens: 16                                  # optional defaults: max_tokens, temperature
 /// judges:
-///   - name: smol                                  # a local model (file, folder or ORG/NAME)
+///   - name: smol                                  # a local model: path, ORG/NAME, or a file
+///                                                 # name in the models folder
 ///     model: SmolLM2-135M-Instruct.Q4_1.gguf
 ///   - name: smol-strict                           # the same model with another rubric
 ///     model: SmolLM2-135M-Instruct.Q4_1.gguf
@@ -147,7 +148,8 @@ public struct ConsensusJudgeSpec: Sendable, Equatable {
 }
 
 extension AppContext {
-    /// The judges of a judges file, ready to ask: local models loaded once through the pool
+    /// The judges of a judges file, ready to ask: local models (a path, `ORG/NAME`, or a bare
+    /// file name in the models folder) loaded once through the pool
     /// (judges naming the same model and adapter share it), endpoints with their keys from the
     /// environment.
     public func consensusJudges(_ specs: [ConsensusJudgeSpec]) throws -> [ConsensusJudge] {
@@ -159,7 +161,11 @@ extension AppContext {
                     baseURL: url, model: model, apiKey: variable(keyVariable), temperature: spec.temperature,
                     maxTokens: spec.maxTokens)
             case .local(let model, let adapter):
-                let url = try resolveModel(model)
+                // A bare file name is looked up in the models folder first (where setup.sh installs).
+                let installed = paths.models.appendingPathComponent(model)
+                let url =
+                    !model.contains("/") && FileManager.default.fileExists(atPath: installed.path)
+                    ? installed : try resolveModel(model)
                 guard FileManager.default.fileExists(atPath: url.path) else {
                     throw AppError("judge \(spec.name): no model file or folder \(model)")
                 }
