@@ -6,9 +6,9 @@ statistics `lem bench consensus --format json` must print, computed here with nu
 statsmodels' fleiss_kappa when it is installed) by other algorithms than the Swift code:
 
 - a judge's two orders of a pair on an item combine into one verdict (disagreement -> tie);
-- Bradley-Terry log-strengths by scipy's trust-region Newton (trust-exact) from a start of Hunter's
-  MM steps (Swift uses its own damped Newton), the full fit cross-checked with BFGS; a tie is half a win each side;
-  when no finite maximum exists (the "beats" graph is not strongly connected) every model gets
+- Bradley-Terry log-strengths by scipy's trust-region Newton (trust-exact) from a start of
+  Hunter's MM steps (Swift uses its own damped Newton), the full fit cross-checked with BFGS; a
+  tie is half a win each side; when no finite maximum exists (the "beats" graph is not strongly connected) every model gets
   0.01 of a win over every other model; theta is normalised to mean 0;
 - a 95 % percentile bootstrap over items: 1,000 resamples drawn with SplitMix64 seeded with 0,
   index = next() % n over the items in code-point order, percentiles interpolated linearly
@@ -20,8 +20,9 @@ Usage:
   python3 Scripts/consensus_reference.py VOTES.jsonl EXPECTED.json
   python3 Scripts/consensus_reference.py --write-votes VOTES.jsonl [--dominant]
 
-Pinned environment used for the committed fixtures: python 3, numpy 2.x, scipy 1.x,
-statsmodels 0.14 (venv: python3 -m venv V && V/bin/pip install numpy scipy statsmodels).
+Environment that wrote the committed fixtures: numpy 2.4.6, scipy 1.17.1, statsmodels 0.15.0
+(python3 -m venv V && V/bin/pip install numpy==2.4.6 scipy==1.17.1 statsmodels==0.15.0). The votes
+files were written with --write-votes (seed 19) and --write-votes --dominant (seed 7).
 """
 
 import argparse
