@@ -98,6 +98,7 @@ public final class BenchService: @unchecked Sendable {
                 var vm = Self.viewModel(try BenchBrowser.build(store: store, baseline: lock.withLock { baseline }))
                 vm.setSource(path)
                 vm.setChoices(judgeModels: judgeCandidates())
+                vm.setConsensus(try Self.consensusBoards(store))
                 let fresh = vm
                 let said =
                     "read \(path) again: \(Self.count(fresh.runs.count, "run")), \(Self.count(fresh.prompts.count, "prompt"))"

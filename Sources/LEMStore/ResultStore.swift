@@ -148,6 +148,7 @@ public final class ResultStore: Sendable {
                     UPDATE score SET raw = NULL WHERE scorer = 'judge' AND raw IS NOT NULL;
                     """)
         }
+        registerConsensusMigrations(&m)
         return m
     }
 

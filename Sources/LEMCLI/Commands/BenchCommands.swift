@@ -7,6 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Import, run, score, report and export benchmark results.",
         subcommands: [
             BenchImportCommand.self, BenchRunCommand.self, BenchScoreCommand.self, BenchReportCommand.self,
-            BenchExportCommand.self, BenchExportBatchCommand.self, BenchImportBatchCommand.self
+            BenchExportCommand.self, BenchExportBatchCommand.self, BenchImportBatchCommand.self,
+            BenchConsensusCommand.self
         ])
 }

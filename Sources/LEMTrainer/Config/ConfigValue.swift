@@ -77,7 +77,7 @@ public indirect enum ConfigValue: Sendable, Equatable {
     /// Parses a YAML document whose top level is a mapping. Aliases are refused (a "billion
     /// laughs" document expands exponentially); size and flow nesting are bounded before the
     /// YAML parser, which recurses once per level, sees the text.
-    static func parseYAML(_ text: String, file: String) throws -> [(key: String, value: ConfigValue)] {
+    public static func parseYAML(_ text: String, file: String) throws -> [(key: String, value: ConfigValue)] {
         guard text.utf8.count <= maxBytes else {
             throw TrainingConfigError.unreadable(
                 file: file, reason: "\(text.utf8.count) bytes, more than a config may have (\(maxBytes))")

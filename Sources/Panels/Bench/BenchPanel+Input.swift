@@ -15,8 +15,20 @@ extension BenchPanel {
         let count = view == .summary ? model.runs.count : visiblePrompts.count
         let page = max(1, area.height - 3)
         switch (action, view) {
-        case ("next-view", .summary), ("previous-view", .summary): view = .prompts
-        case ("next-view", .prompts), ("previous-view", .prompts): view = .summary
+        case ("next-view", .summary): view = .prompts
+        case ("previous-view", .summary): view = model.consensus.isEmpty ? .prompts : .consensus
+        case ("next-view", .prompts): view = model.consensus.isEmpty ? .summary : .consensus
+        case ("previous-view", .prompts): view = .summary
+        case ("next-view", .consensus), ("back", .consensus): view = .summary
+        case ("previous-view", .consensus): view = .prompts
+        case ("up", .consensus): consensusOffset = max(0, consensusOffset - 1)
+        case ("down", .consensus): consensusOffset += 1
+        case ("page-up", .consensus): consensusOffset = max(0, consensusOffset - page)
+        case ("page-down", .consensus): consensusOffset += page
+        case ("compare", .consensus):
+            guard !model.consensus.isEmpty else { return .handled }
+            consensusIndex = (consensusIndex + 1) % model.consensus.count
+            consensusOffset = 0
         case ("up", .summary): summaryTable.move(-1, count: count)
         case ("down", .summary): summaryTable.move(1, count: count)
         case ("up", .prompts): promptTable.move(-1, count: count)
@@ -222,6 +234,10 @@ extension BenchPanel {
                 return .redraw
             }
             return .ignored
+        case .consensus:
+            guard delta != 0 else { return .ignored }
+            consensusOffset = max(0, consensusOffset + delta)
+            return .redraw
         case .summary, .prompts:
             let count = view == .summary ? model.runs.count : visiblePrompts.count
             var state = view == .summary ? summaryTable : promptTable

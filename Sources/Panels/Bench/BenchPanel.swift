@@ -4,7 +4,7 @@
 public struct BenchPanel: Panel {
     public var model: BenchViewModel
     /// Which view is showing.
-    public enum View: Hashable, Sendable { case summary, prompts, detail }
+    public enum View: Hashable, Sendable { case summary, prompts, detail, consensus }
     public var view = View.summary
     var summaryTable = TableState()
     var promptTable = TableState()
@@ -23,6 +23,9 @@ public struct BenchPanel: Panel {
     public enum Sort: String, CaseIterable, Hashable, Sendable { case id, benchmark, score, delta }
     public var sort = Sort.id
     public var detailOffset = 0
+    /// The Consensus view's first line and which benchmark's board it shows.
+    public var consensusOffset = 0
+    public var consensusIndex = 0
     /// The run compared with the baseline (delta sort, `flip`/`diff`, first detail columns).
     public var compare = 1
     /// Where the last key asked to go: set by `handle`, taken by the `Workbench`.
@@ -87,6 +90,11 @@ public struct BenchPanel: Panel {
                 keys.hint("bench.compare", "compare"), keys.hint("bench.to-chat", "chat"),
                 keys.hint("bench.to-attention", "attention"), keys.hint("bench.next-view", "summary")
             ] + extra
+        case .consensus:
+            return [
+                keys.hint("bench.next-view", "summary"), keys.hint("bench.up", "scroll"),
+                keys.hint("bench.compare", "next benchmark"), keys.hint("bench.back", "back")
+            ] + extra
         case .detail:
             return [
                 keys.hint("bench.back", "back"), keys.hint("bench.up", "scroll"), keys.hint("bench.compare", "compare"),
@@ -99,11 +107,12 @@ public struct BenchPanel: Panel {
         helpTable(
             keys,
             [
-                ("bench.next-view", "switch summary / prompt browser"), ("bench.open", "open the selected prompt"),
+                ("bench.next-view", "switch summary / prompt browser / consensus (when votes are stored)"),
+                ("bench.open", "open the selected prompt"),
                 ("bench.back", "back to the list"), ("bench.filter", "filter prompts (query below)"),
                 ("bench.sort", "cycle sort: id, benchmark, score, delta"),
                 ("bench.baseline", "make the selected run the baseline"),
-                ("bench.compare", "cycle the run compared with the baseline"),
+                ("bench.compare", "cycle the run compared with the baseline (consensus: the benchmark shown)"),
                 ("bench.run", "start or resume a benchmark run"),
                 ("bench.score", "run text scorers over the stored answers"),
                 ("bench.judge", "run (or resume) the LLM judge: local model or OpenAI-compatible URL"),
@@ -167,6 +176,7 @@ public struct BenchPanel: Panel {
         case .summary: renderSummary(into: &buffer, area: body, focused: focused)
         case .prompts: renderPrompts(into: &buffer, area: body, focused: focused)
         case .detail: renderDetail(into: &buffer, area: body, focused: focused)
+        case .consensus: renderConsensus(into: &buffer, area: body, focused: focused)
         }
     }
 

@@ -140,6 +140,8 @@ public struct BenchViewModel: Hashable, Sendable {
     public internal(set) var judgeModels: [String] = []
     /// Judge rubric names offered by the judge form.
     public internal(set) var rubrics: [String] = []
+    /// Consensus boards, one per benchmark with stored votes (the most recently voted first).
+    public internal(set) var consensus: [ConsensusBoard] = []
 
     /// Creates an empty model.
     public init() {}
@@ -219,6 +221,9 @@ extension BenchViewModel {
 
     /// Names the store shown.
     public mutating func setSource(_ text: String) { source = text }
+
+    /// Sets the Consensus view's boards.
+    public mutating func setConsensus(_ boards: [ConsensusBoard]) { consensus = boards }
 
     /// Sets what the run, judge and rubric forms offer.
     public mutating func setChoices(runnable: [String]? = nil, judgeModels: [String]? = nil, rubrics: [String]? = nil) {
