@@ -18,10 +18,11 @@ public enum SandwichData {
 
     /// An mlx_lm chat line (`{"messages": [{"role", "content"}, …]}`, keys in that order).
     public static func chatLine(_ messages: [ChatMessage]) -> String {
+        // JSONObject literals keep their order (a Dictionary would not).
         let turns = messages.map { m -> JSONValue in
-            .object(["role": .string(m.role.rawValue), "content": .string(m.content)])
+            .object(["role": .string(m.role.rawValue), "content": .string(m.content)] as JSONObject)
         }
-        return JSONValue.object(["messages": .array(turns)]).jsonText(sortedKeys: false)
+        return JSONValue.object(["messages": .array(turns)] as JSONObject).jsonText(sortedKeys: false)
     }
 
     /// The lines for `prompts`, one per prompt, each ending in a newline.
