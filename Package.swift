@@ -142,7 +142,8 @@ let package = Package(
         .testTarget(
             name: "LEMServeTests",
             dependencies: [
-                "LEMCore", "LEMEngine", "LEMEval", "LEMServe", "LEMStore", "TestSupport", "StoreTestSupport",
+                "LEMCore", "LEMEngine", "LEMEval", "LEMScoring", "LEMServe", "LEMStore", "TestSupport",
+                "StoreTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift")
             ],
             swiftSettings: strict),

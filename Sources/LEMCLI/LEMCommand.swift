@@ -16,7 +16,7 @@ struct LEM: AsyncParsableCommand {
             WorkbenchCommand.self, GenerateCommand.self, LogitsCommand.self, ChatCommand.self, ModelsCommand.self,
             TokenizeCommand.self, TemplateCommand.self, BenchCommand.self, TrainCommand.self, FuseCommand.self,
             BenchSpeedCommand.self, BenchChatCommand.self, BenchUICommand.self, AttnCommand.self, ServeCommand.self,
-            PullCommand.self, CachePromptCommand.self, CacheCommand.self
+            PullCommand.self, CachePromptCommand.self, CacheCommand.self, DataCommand.self, DistillCommand.self
         ],
         defaultSubcommand: WorkbenchCommand.self
     )

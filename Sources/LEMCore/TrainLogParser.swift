@@ -18,7 +18,8 @@ public struct TrainLogIssue: Error, Hashable, Sendable, CustomStringConvertible 
 /// by other tools.
 ///
 /// Each line is one JSON object. The kind is `event` or `type` (`started`/`start`, `train`,
-/// `validating`, `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `warning`, `probe`;
+/// `validating`, `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `warning`, `probe`,
+/// `phase` (a curriculum phase begins: `index`, `name`);
 /// without one, `val` when `val_loss` is present, else `train` when a loss is; other kinds are
 /// skipped). Fields, aliases in brackets: `step` [`iter`, `iteration`], `loss` [`train_loss`;
 /// `val_loss` for validations], `lr` [`learning_rate`], `it_per_sec`, `tokens_per_sec`
@@ -129,6 +130,11 @@ public enum TrainLogParser {
         case "finished", "end", "done": return .event(.finished(step: step ?? 0, path: path), warning: nil)
         case "failed", "error": return .event(.failed(step: step ?? 0, message: message ?? "failed"), warning: nil)
         case "warning": return .event(.warning(step: step ?? 0, message: message ?? ""), warning: nil)
+        case "phase":
+            guard let step, let index = integer("index"), index >= 0, let name = o["name"]?.string else {
+                return issue("phase record needs 'step', 'index' (0 or more) and 'name'")
+            }
+            return .event(.phase(step: step, index: index, name: name), warning: nil)
         case "probe":
             guard let step else { return issue("probe record needs 'step'") }
             var answers: [ProbeReport.Answer] = []

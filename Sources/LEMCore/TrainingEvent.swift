@@ -23,6 +23,9 @@ public enum TrainingEvent: Sendable, Hashable {
     /// Something that lets the run go on but likely makes it useless (no token trained, a NaN
     /// validation loss).
     case warning(step: Int, message: String)
+    /// A curriculum phase begins at `step` (the iterations of the earlier phases): phase `index`
+    /// (0-based) of a curriculum, named `name`. Only a curriculum's combined log has these.
+    case phase(step: Int, index: Int, name: String)
 
     /// The message of a run stopped on request.
     public static let cancelledMessage = "cancelled"
@@ -64,7 +67,7 @@ public enum TrainingEvent: Sendable, Hashable {
     public var step: Int {
         switch self {
         case .started(let s, _), .validating(let s), .validation(let s, _, _), .saved(let s, _), .best(let s, _, _),
-            .finished(let s, _), .failed(let s, _), .warning(let s, _):
+            .finished(let s, _), .failed(let s, _), .warning(let s, _), .phase(let s, _, _):
             s
         case .trainReport(let r): r.step
         case .probe(let p): p.step
@@ -72,8 +75,9 @@ public enum TrainingEvent: Sendable, Hashable {
     }
 
     /// The event's JSON object: `{"event": "started" | "train" | "validating" | "validation" | "saved" |
-    /// "best" | "finished" | "failed" | "warning" | "probe", "step": …, …}` with snake_case fields; absent optional
-    /// fields are left out, a non-finite number is `null`.
+    /// "best" | "finished" | "failed" | "warning" | "probe" | "phase", "step": …, …}` with snake_case fields; absent
+    /// optional fields are left out, a non-finite number is `null`. A phase line is
+    /// `{"event": "phase", "step", "index", "name"}`.
     ///
     /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
     /// "scorer", "seconds", "answers": [{"id", "prompt", "answer", "score", "tokens"}],
@@ -103,6 +107,9 @@ public enum TrainingEvent: Sendable, Hashable {
             o["path"] = .string(path)
         case .failed(_, let message): o["error"] = .string(message)
         case .warning(_, let message): o["message"] = .string(message)
+        case .phase(_, let index, let name):
+            o["index"] = .int(index)
+            o["name"] = .string(name)
         case .probe(let p):
             o["score"] = p.meanScore.map { .double($0) } ?? .null
             o["scorer"] = p.scorer.map { .string($0) } ?? .null
@@ -138,6 +145,7 @@ public enum TrainingEvent: Sendable, Hashable {
         case .failed: "failed"
         case .warning: "warning"
         case .probe: "probe"
+        case .phase: "phase"
         }
     }
 
@@ -147,6 +155,30 @@ public enum TrainingEvent: Sendable, Hashable {
         case .event(let event, _): self = event
         case .skipped: throw TrainLogIssue(source: source, line: line, reason: "not a training event")
         case .issue(let issue): throw issue
+        }
+    }
+}
+
+extension TrainingEvent {
+    /// The event moved `offset` iterations later, as a curriculum's combined log shows a phase's
+    /// events after the earlier phases'; a start also gets the curriculum's `totalSteps`.
+    public func shifted(by offset: Int, totalSteps: Int) -> TrainingEvent {
+        switch self {
+        case .started(let s, _): return .started(step: s + offset, totalSteps: totalSteps)
+        case .trainReport(var r):
+            r.step += offset
+            return .trainReport(r)
+        case .validating(let s): return .validating(step: s + offset)
+        case .validation(let s, let loss, let time): return .validation(step: s + offset, valLoss: loss, valTime: time)
+        case .saved(let s, let path): return .saved(step: s + offset, path: path)
+        case .best(let s, let loss, let path): return .best(step: s + offset, valLoss: loss, path: path)
+        case .finished(let s, let path): return .finished(step: s + offset, path: path)
+        case .failed(let s, let message): return .failed(step: s + offset, message: message)
+        case .warning(let s, let message): return .warning(step: s + offset, message: message)
+        case .phase(let s, let index, let name): return .phase(step: s + offset, index: index, name: name)
+        case .probe(var p):
+            p.step += offset
+            return .probe(p)
         }
     }
 }

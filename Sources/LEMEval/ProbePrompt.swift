@@ -10,17 +10,23 @@ public struct ProbePrompt: Sendable, Equatable {
     public var id: String
     public var domain: String?
     public var prompt: String
+    /// An answer the file gives with the prompt (`response`, `answer` or `completion`, or a chat
+    /// line's assistant turn); probes ignore it, training data built from prompts keeps it.
+    public var answer: String?
 
     /// Creates a prompt.
-    public init(id: String, domain: String? = nil, prompt: String) {
+    public init(id: String, domain: String? = nil, prompt: String, answer: String? = nil) {
         self.id = id
         self.domain = domain
         self.prompt = prompt
+        self.answer = answer
     }
 
     /// Reads a prompts file: a JSON array (of seeds-style objects `{id, domain, prompt}` or of
-    /// strings), JSONL with a `prompt` field (and optional `id`, `domain`), or plain text with
-    /// one prompt per line. Blank lines are skipped; a bad entry is an error naming its place.
+    /// strings), JSONL with a `prompt` field (and optional `id`, `domain`, an answer as
+    /// `response`/`answer`/`completion`) or mlx_lm chat lines (`messages`: the first user turn is the
+    /// prompt, the assistant turn after it the answer), or plain text with one prompt per line.
+    /// Blank lines are skipped; a bad entry is an error naming its place.
     public static func load(file url: URL) throws -> [ProbePrompt] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
@@ -53,13 +59,26 @@ public struct ProbePrompt: Sendable, Equatable {
         return prompts
     }
 
-    /// One entry: a string, or an object with a string `prompt` (and optional `id`, `domain`).
+    /// One entry: a string, an object with a string `prompt` (and optional `id`, `domain`, answer),
+    /// or a chat object with `messages`.
     static func prompt(_ item: Any, fallbackId: String, place: String) throws -> ProbePrompt {
         if let text = item as? String, !text.isEmpty { return ProbePrompt(id: fallbackId, prompt: text) }
-        guard let object = item as? [String: Any], let text = object["prompt"] as? String, !text.isEmpty else {
-            throw LocatedError(place, "expected a prompt string or an object with a string field `prompt`")
+        let object = item as? [String: Any]
+        let id = object?["id"] as? String ?? fallbackId
+        if let messages = object?["messages"] as? [[String: Any]] {
+            let turns = messages.map { ($0["role"] as? String ?? "", $0["content"] as? String ?? "") }
+            guard let user = turns.firstIndex(where: { $0.0 == "user" && !$0.1.isEmpty }) else {
+                throw LocatedError(place, "expected a user turn with text in `messages`")
+            }
+            let answer = turns[(user + 1)...].first { $0.0 == "assistant" }?.1
+            return ProbePrompt(id: id, prompt: turns[user].1, answer: answer)
         }
-        return ProbePrompt(id: object["id"] as? String ?? fallbackId, domain: object["domain"] as? String, prompt: text)
+        guard let object, let text = object["prompt"] as? String, !text.isEmpty else {
+            throw LocatedError(
+                place, "expected a prompt string, an object with a string field `prompt`, or a chat line (`messages`)")
+        }
+        let answer = ["response", "answer", "completion"].lazy.compactMap { object[$0] as? String }.first
+        return ProbePrompt(id: id, domain: object["domain"] as? String, prompt: text, answer: answer)
     }
 
     /// `count` seed prompts from the seeds folder's JSON files (read in name order), spread

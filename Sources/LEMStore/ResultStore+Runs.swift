@@ -68,7 +68,32 @@ public struct PendingItem: Sendable, Equatable {
     public var prompt: String
 }
 
+/// One stored answer of a run, with its item.
+public struct RunAnswer: Sendable, Equatable {
+    /// The response's row id.
+    public var responseID: Int64
+    /// The item's key.
+    public var itemKey: String
+    /// The item's prompt as stored (without instruction or kernel).
+    public var prompt: String
+    /// The answer.
+    public var text: String
+}
+
 extension ResultStore {
+    /// The answers of run `runID`, in item key order.
+    public func runAnswers(_ runID: Int64) throws -> [RunAnswer] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT response.id AS id, item.key AS key, item.prompt AS prompt, response.text AS text
+                    FROM response JOIN item ON item.id = response.item_id WHERE response.run_id = ? ORDER BY item.key
+                    """, arguments: [runID]
+            ).map { RunAnswer(responseID: $0["id"], itemKey: $0["key"], prompt: $0["prompt"], text: $0["text"]) }
+        }
+    }
+
     /// The latest run made with `spec`, if any (what `openRun` would resume).
     public func existingRun(_ spec: RunSpec) throws -> Int64? {
         try read { db in try existingRun(spec, in: db) }

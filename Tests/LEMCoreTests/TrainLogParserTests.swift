@@ -20,8 +20,40 @@ struct TrainLogParserTests {
                 ], seconds: 3.25)),
         .probe(ProbeReport(step: 60, scorer: "lek-heuristic", answers: [], seconds: 0.1, error: "no model")),
         .failed(step: 60, message: TrainingEvent.cancelledMessage),
-        .finished(step: 100, path: "/tmp/run/adapters.safetensors")
+        .finished(step: 100, path: "/tmp/run/adapters.safetensors"),
+        .phase(step: 100, index: 1, name: "p1-composure")
     ]
+
+    @Test("a phase's events move after the earlier phases' iterations; a start takes the curriculum's total")
+    func shifted() {
+        #expect(
+            TrainingEvent.started(step: 0, totalSteps: 4).shifted(by: 10, totalSteps: 14)
+                == .started(step: 10, totalSteps: 14))
+        #expect(
+            TrainingEvent.trainReport(.init(step: 3, loss: 1.5, lr: 1e-4)).shifted(by: 10, totalSteps: 14)
+                == .trainReport(.init(step: 13, loss: 1.5, lr: 1e-4)))
+        #expect(
+            TrainingEvent.validation(step: 0, valLoss: 2, valTime: 1).shifted(by: 10, totalSteps: 14)
+                == .validation(step: 10, valLoss: 2, valTime: 1))
+        let probe = TrainingEvent.probe(ProbeReport(step: 4, scorer: "s", answers: [], seconds: 1))
+        #expect(probe.shifted(by: 10, totalSteps: 14).step == 14)
+        #expect(
+            TrainingEvent.phase(step: 0, index: 0, name: "a").shifted(by: 3, totalSteps: 9)
+                == .phase(step: 3, index: 0, name: "a"))
+    }
+
+    @Test("a phase line needs its index and name")
+    func phaseLineNeedsIndexAndName() {
+        let line = TrainLogParser.event(#"{"event": "phase", "step": 4, "name": "p1"}"#, source: "log", line: 3)
+        #expect(
+            line
+                == .issue(
+                    TrainLogIssue(
+                        source: "log", line: 3, reason: "phase record needs 'step', 'index' (0 or more) and 'name'")))
+        #expect(
+            TrainingEvent.phase(step: 4, index: 1, name: "p1").jsonLine
+                == #"{"event":"phase","index":1,"name":"p1","step":4}"#)
+    }
 
     @Test("every event lem writes reads back as itself")
     func roundTrip() throws {

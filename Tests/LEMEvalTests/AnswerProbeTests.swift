@@ -32,7 +32,9 @@ import Testing
         #expect(text.map(\.prompt) == ["What is honesty?", "Write a poem."])
         let bad = try temp("bad.jsonl", "{\"prompt\": \"x\"}\n{\"text\": 3}\n")
         #expect(
-            throws: LocatedError(bad.path + ":2", "expected a prompt string or an object with a string field `prompt`")
+            throws: LocatedError(
+                bad.path + ":2",
+                "expected a prompt string, an object with a string field `prompt`, or a chat line (`messages`)")
         ) {
             try ProbePrompt.load(file: bad)
         }

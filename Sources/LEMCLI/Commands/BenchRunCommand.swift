@@ -95,6 +95,17 @@ struct BenchRunCommand: ContextCommand {
                 + "max \(spec.sampling.maxTokens) tokens, seed \(seed)"
                 + (remote.map { ", \($0.engine), \(concurrency) at once" } ?? "") + " → \(store.url.path)")
 
+        let (runID, meter) = try await Self.execute(plan, store: store, model: loaded)
+        print(
+            "run \(runID): \(spec.model) \(name) complete, \(meter.progress.done)/\(meter.progress.total) answered "
+                + "(\(meter.progress.sessionItems) now, \(meter.progress.sessionTokens) tokens)")
+    }
+
+    /// Runs or resumes `plan` on `model` (nil: its remote engine) with the progress line on stderr;
+    /// Ctrl-C stops it with its answers kept (exit 130), a second Ctrl-C quits at once.
+    static func execute(_ plan: BenchRunPlan, store: ResultStore, model loaded: LoadedModel?) async throws
+        -> (runID: Int64, meter: ProgressMeter)
+    {
         let meter = ProgressMeter()
         let task = Task {
             if let loaded { return try await plan.run(store: store, model: loaded) { meter.report($0) } }
@@ -113,9 +124,7 @@ struct BenchRunCommand: ContextCommand {
         do {
             let runID = try await task.value
             meter.finishLine()
-            print(
-                "run \(runID): \(spec.model) \(name) complete, \(meter.progress.done)/\(meter.progress.total) answered "
-                    + "(\(meter.progress.sessionItems) now, \(meter.progress.sessionTokens) tokens)")
+            return (runID, meter)
         } catch is CancellationError {
             meter.finishLine()
             printError(
@@ -128,22 +137,31 @@ struct BenchRunCommand: ContextCommand {
     /// The remote engine `--engine-url` names; without `--engine-model`, the first model the
     /// server lists.
     func remoteEngine(_ url: String, context: AppContext) async throws -> RemoteResponseGenerator {
+        try await Self.remoteEngine(
+            url, model: engineModel, keyEnv: engineKeyEnv, flag: "--engine-url", context: context)
+    }
+
+    /// The engine at API root `url` (named `flag` in messages), asking for `model`, else the first
+    /// model the server lists; the API key is read from the environment variable `keyEnv`.
+    static func remoteEngine(_ url: String, model: String?, keyEnv: String, flag: String, context: AppContext)
+        async throws -> RemoteResponseGenerator
+    {
         guard let root = URL(string: url), let scheme = root.scheme, ["http", "https"].contains(scheme),
             root.host != nil
         else {
-            throw ValidationError("--engine-url \(url): expected an http(s) URL such as http://127.0.0.1:8080/v1")
+            throw ValidationError("\(flag) \(url): expected an http(s) URL such as http://127.0.0.1:8080/v1")
         }
-        let client = OpenAIClient(baseURL: root, apiKey: context.variable(engineKeyEnv), timeout: 600)
-        if let engineModel { return RemoteResponseGenerator(client: client, model: engineModel) }
+        let client = OpenAIClient(baseURL: root, apiKey: context.variable(keyEnv), timeout: 600)
+        if let model { return RemoteResponseGenerator(client: client, model: model) }
         let reply: OpenAIClient.Reply
         do {
             reply = try await client.get("models")
             try client.check(reply, path: "models")
         } catch let error as OpenAIClientError {
-            throw CommandFailure(description: "--engine-url: \(error.message)")
+            throw CommandFailure(description: "\(flag): \(error.message)")
         }
         guard let first = reply.json?["data"]?.array?.first?["id"]?.string else {
-            throw CommandFailure(description: "--engine-url \(url): /models lists no model; give --engine-model")
+            throw CommandFailure(description: "\(flag) \(url): /models lists no model; give the model name")
         }
         return RemoteResponseGenerator(client: client, model: first)
     }

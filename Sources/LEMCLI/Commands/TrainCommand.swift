@@ -21,6 +21,12 @@ struct TrainCommand: ContextCommand {
 
     @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config:
         String?
+    @Option(
+        help: ArgumentHelp(
+            "A curriculum YAML: shared train keys, then 'phases:' [{name, data, iters, …}], each phase "
+                + "starting from the previous one's adapter (docs/CURRICULUM.md)."))
+    var curriculum: String?
+    @OptionGroup var database: DatabaseOption
     @Option(help: "Model directory (config.json + safetensors), .gguf file, or ORG/NAME in the Hugging Face cache.")
     var model: String?
     @Flag(help: "Do training.") var train = false
@@ -67,54 +73,63 @@ struct TrainCommand: ContextCommand {
     /// The configuration: defaults, then the YAML file, then the flags given.
     func resolvedConfig() throws -> TrainingConfig {
         var resolved = try config.map { try TrainingConfig(yamlFile: URL(fileURLWithPath: $0)) } ?? TrainingConfig()
-        func set(_ key: String, _ value: CustomStringConvertible?) throws {
-            guard let value else { return }
-            try resolved.set(
-                key, to: .scalar(value.description, place: "--" + key.replacingOccurrences(of: "_", with: "-")))
-        }
-        try set("model", model)
-        try set("data", data)
-        try set("fine_tune_type", fineTuneType)
-        try set("optimizer", optimizer)
-        try set("num_layers", numLayers)
-        try set("batch_size", batchSize)
-        try set("iters", iters)
-        try set("val_batches", valBatches)
-        try set("learning_rate", learningRate)
-        try set("steps_per_report", stepsPerReport)
-        try set("steps_per_eval", stepsPerEval)
-        try set("grad_accumulation_steps", gradAccumulationSteps)
-        try set("resume_adapter_file", resumeAdapterFile)
-        try set("adapter_path", adapterPath)
-        try set("save_every", saveEvery)
-        try set("test_batches", testBatches)
-        try set("max_seq_length", maxSeqLength)
-        try set("seed", seed)
-        try set("probe_every", probeEvery)
-        try set("probe_prompts", probePrompts)
-        try set("probe_seeds", probeSeeds)
-        try set("probe_max_tokens", probeMaxTokens)
-        try set("early_stopping_patience", earlyStoppingPatience)
-        if train { try set("train", true) }
-        if test { try set("test", true) }
-        if maskPrompt { try set("mask_prompt", true) }
-        if gradCheckpoint { try set("grad_checkpoint", true) }
+        for (key, value) in flagValues() { try resolved.set(key, to: value) }
         try resolved.validate()
         return resolved
     }
 
-    func run(in context: AppContext) async throws {
-        var resolved = try resolvedConfig()
-        resolved.model = resolved.model.map(context.cachedModelPath)  // model: ORG/NAME, as mlx_lm takes it
-        let config = resolved
-        let options = LoRATraining.Options(
+    /// The config keys the flags given set, in the order `lem train` applies them.
+    func flagValues() -> [(key: String, value: ConfigValue)] {
+        var values: [(key: String, value: ConfigValue)] = []
+        func set(_ key: String, _ value: CustomStringConvertible?) {
+            guard let value else { return }
+            values.append(
+                (key, .scalar(value.description, place: "--" + key.replacingOccurrences(of: "_", with: "-"))))
+        }
+        set("model", model)
+        set("data", data)
+        set("fine_tune_type", fineTuneType)
+        set("optimizer", optimizer)
+        set("num_layers", numLayers)
+        set("batch_size", batchSize)
+        set("iters", iters)
+        set("val_batches", valBatches)
+        set("learning_rate", learningRate)
+        set("steps_per_report", stepsPerReport)
+        set("steps_per_eval", stepsPerEval)
+        set("grad_accumulation_steps", gradAccumulationSteps)
+        set("resume_adapter_file", resumeAdapterFile)
+        set("adapter_path", adapterPath)
+        set("save_every", saveEvery)
+        set("test_batches", testBatches)
+        set("max_seq_length", maxSeqLength)
+        set("seed", seed)
+        set("probe_every", probeEvery)
+        set("probe_prompts", probePrompts)
+        set("probe_seeds", probeSeeds)
+        set("probe_max_tokens", probeMaxTokens)
+        set("early_stopping_patience", earlyStoppingPatience)
+        if train { set("train", true) }
+        if test { set("test", true) }
+        if maskPrompt { set("mask_prompt", true) }
+        if gradCheckpoint { set("grad_checkpoint", true) }
+        return values
+    }
+
+    /// Batching and clipping choices from the flags.
+    var trainingOptions: LoRATraining.Options {
+        LoRATraining.Options(
             batchOrder: mlxParity ? .mlxLMKeyCount : .tokenCount, targetMask: mlxParity ? .mlxLM : .exact,
             maxGradNorm: maxGradNorm)
+    }
+
+    /// Prepares a run of `config` with the flags' options and its probe.
+    func prepare(_ config: TrainingConfig, in context: AppContext) throws -> PreparedTrainingRun {
         let seeds = context.paths.seedsDirectory
         let prepared: PreparedTrainingRun
         do {
             prepared = try PreparedTrainingRun.prepare(
-                config: config, options: options, modelKind: oracle ? .oracle : .fast,
+                config: config, options: trainingOptions, modelKind: oracle ? .oracle : .fast,
                 engineOptions: context.engineOptions,
                 makeProbe: { model, folder in
                     try CheckpointProbe.make(
@@ -127,33 +142,51 @@ struct TrainCommand: ContextCommand {
         }
         for key in config.ignoredKeys { printError("note: config key '\(key)' has no effect here") }
         for warning in prepared.warnings { printError("warning: " + warning) }
-        var adapter = prepared.adapter
         if config.train {
-            let parameters = prepared.trainedParameterCount
             let kind = config.fineTuneType == "dora" ? "DoRA" : "LoRA"
             printError(
-                "training \(parameters) \(kind) parameters on \(prepared.trainSet.count) examples "
-                    + "(\(prepared.validSet.count) validation)")
-            // Ctrl-C: the run saves its adapter after the current iteration and stops (exit 130);
-            // a second Ctrl-C quits at once (the last save is on disk).
-            let stop = StopFlag()
-            let interrupts = InterruptWatch { count in
-                if count == 1 {
-                    printError("stopping after this iteration… (Ctrl-C again to quit at once)")
-                    stop.set()
-                } else {
-                    Foundation.exit(130)
-                }
+                "training \(prepared.trainedParameterCount) \(kind) parameters on \(prepared.trainSet.count) "
+                    + "examples (\(prepared.validSet.count) validation)")
+        }
+        return prepared
+    }
+
+    /// Prints a run's event as mlx_lm does (validation results only, one flushed line each).
+    static func printEvent(_ event: TrainingEvent) {
+        if case .validating = event { return }
+        print(describe(event))
+        fflush(nil)  // one line per event even when stdout is a file or pipe
+    }
+
+    /// Runs `body` with Ctrl-C handled: the first sets the returned flag (the run saves its adapter
+    /// after the current iteration and stops), a second quits at once (the last save is on disk).
+    static func withInterrupts<T>(_ body: (StopFlag) throws -> T) rethrows -> T {
+        let stop = StopFlag()
+        let interrupts = InterruptWatch { count in
+            if count == 1 {
+                printError("stopping after this iteration… (Ctrl-C again to quit at once)")
+                stop.set()
+            } else {
+                Foundation.exit(130)
             }
-            defer { interrupts.stop() }
-            adapter = try prepared.train(
-                isCancelled: { stop.isSet },
-                onEvent: { event in
-                    if case .validating = event { return }  // mlx_lm prints the result only
-                    print(Self.describe(event))
-                    fflush(nil)  // one line per event even when stdout is a file or pipe
-                })
-            if stop.isSet { throw ExitCode(130) }
+        }
+        defer { interrupts.stop() }
+        return try body(stop)
+    }
+
+    func run(in context: AppContext) async throws {
+        if let curriculum { return try await runCurriculum(curriculum, in: context) }
+        var resolved = try resolvedConfig()
+        resolved.model = resolved.model.map(context.cachedModelPath)  // model: ORG/NAME, as mlx_lm takes it
+        let config = resolved
+        let prepared = try prepare(config, in: context)
+        var adapter = prepared.adapter
+        if config.train {
+            let stopped = try Self.withInterrupts { stop in
+                adapter = try prepared.train(isCancelled: { stop.isSet }, onEvent: Self.printEvent)
+                return stop.isSet
+            }
+            if stopped { throw ExitCode(130) }
             if let peftExport {
                 try adapter.writePEFT(to: context.paths.resolve(peftExport), baseModel: prepared.modelURL.path)
             }
@@ -187,6 +220,7 @@ struct TrainCommand: ContextCommand {
         case .finished(_, let path): return "Saved final weights to \(path)"
         case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
         case .warning(let step, let message): return "Iter \(step): warning: \(message)"
+        case .phase(let step, let index, let name): return "Iter \(step): phase \(index + 1) '\(name)'"
         case .probe(let p):
             let score = p.meanScore.map { String(format: "%.3f", $0) } ?? "none"
             var line =

@@ -115,7 +115,12 @@ public struct TrainingConfig: Sendable, Equatable {
             throw TrainingConfigError.unreadable(file: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
         try self.init(yaml: text, file: url.path)
-        let folder = url.deletingLastPathComponent()
+        resolvePaths(against: url.deletingLastPathComponent())
+    }
+
+    /// Makes the relative paths given (`model`, `data`, `adapter_path` when set, `resume_adapter_file`,
+    /// `probe_prompts`) relative to `folder`, a config file's folder; absolute and `~` paths stay.
+    mutating func resolvePaths(against folder: URL) {
         func resolve(_ path: String?) -> String? {
             guard let path, !path.hasPrefix("/"), !path.hasPrefix("~") else { return path }
             return folder.appendingPathComponent(path).standardizedFileURL.path

@@ -71,10 +71,13 @@ public struct PreparedTrainingRun: Sendable {
         var options = options
         options.outputFolder = adapterFolder
         if config.train, let resume = config.resumeAdapterFile {
-            // Resuming continues the iteration count, and the log when the adapter is this run's.
+            // An adapter of this run's own folder (its last weights or a checkpoint) resumes the run:
+            // the iteration count, schedule and log go on. Another run's adapter is only where the
+            // weights start, as in mlx_lm: iteration 1, a fresh schedule and optimizer, a new log.
             let file = URL(fileURLWithPath: Self.expand(resume)).standardizedFileURL
-            options.startStep = Self.resumeStep(for: file)
-            options.appendLog = file.deletingLastPathComponent().path == adapterFolder.path
+            let ownRun = file.deletingLastPathComponent().path == adapterFolder.path
+            options.startStep = ownRun ? Self.resumeStep(for: file) : 0
+            options.appendLog = ownRun
         }
         options.probe = config.train ? try makeProbe(modelURL, adapterFolder) : nil
 

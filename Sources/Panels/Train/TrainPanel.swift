@@ -74,6 +74,8 @@ public struct TrainPanel: Panel {
                     "Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.",
                     .role(.textDim)),
                 StyledLine(
+                    "Curriculum runs: ┊ marks where each phase begins, with its number and name.", .role(.textDim)),
+                StyledLine(
                     "Probe chart (runs with probe_every): mean heuristic score of the probe answers per probed save.",
                     .role(.textDim))
             ]
@@ -110,8 +112,9 @@ public struct TrainPanel: Panel {
                     LossPoint(step: model.checkpoints[i].step, value: nearestLoss(model.checkpoints[i].step)),
                     glyph: "▼", color: .role(.accent)))
         }
-        LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange).render(
-            into: &buffer, area: lossBlock.inner(lossArea))
+        var chart = LineChart(series: series, markers: allMarkers, logScale: logScale, stepRange: stepRange)
+        chart.boundaries = model.phases.map { ChartBoundary(step: $0.step, label: "\($0.index + 1) \($0.name)") }
+        chart.render(into: &buffer, area: lossBlock.inner(lossArea))
         if lrHeight > 0 {
             let lrBlock = Block(
                 title: "Learning rate", rightTitle: model.learningRate.last.map { Fmt.value($0.value) } ?? "")
@@ -150,6 +153,7 @@ public struct TrainPanel: Panel {
             x += barWidth + 2
         }
         var parts: [String] = []
+        if let phase = model.phases.last { parts.append("phase \(phase.index + 1) \(phase.name)") }
         if let p = model.probes.last { parts.append("probe " + p.summary) }
         // An estimate only while the run goes: a stopped run's last one would mislead.
         if model.isRunning, let eta = model.eta { parts.append("ETA " + Fmt.duration(eta)) }

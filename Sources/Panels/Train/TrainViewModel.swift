@@ -12,6 +12,22 @@ public struct LossPoint: Hashable, Sendable {
     }
 }
 
+/// Where a curriculum phase begins on the loss chart.
+public struct TrainPhaseMark: Hashable, Sendable {
+    /// The iterations of the earlier phases.
+    public var step: Int
+    /// The phase's place in the curriculum (0-based).
+    public var index: Int
+    public var name: String
+
+    /// Creates a mark.
+    public init(step: Int, index: Int, name: String) {
+        self.step = step
+        self.index = index
+        self.name = name
+    }
+}
+
 /// Everything the train panel shows: loss and learning-rate series and run status.
 public struct TrainViewModel: Hashable, Sendable {
     public internal(set) var runName = "no run"
@@ -30,6 +46,8 @@ public struct TrainViewModel: Hashable, Sendable {
     public internal(set) var checkpointPaths: [String] = []
     /// Every probe of the run, in log order.
     public internal(set) var probes: [ProbeReport] = []
+    /// The phases of a curriculum run, in order (empty for a single run).
+    public internal(set) var phases: [TrainPhaseMark] = []
     public internal(set) var isRunning = false
     /// Whether a validation is running (it can take a while on a big validation set).
     public internal(set) var isValidating = false
@@ -85,6 +103,10 @@ public struct TrainViewModel: Hashable, Sendable {
                 break
             case .probe(let p):
                 probes.append(p)
+            case .phase(let s, let index, let name):
+                // A resumed curriculum starts a phase again: the newer mark replaces the older.
+                phases.removeAll { $0.index >= index }
+                phases.append(TrainPhaseMark(step: s, index: index, name: name))
             case .finished, .failed:
                 isRunning = false
                 isValidating = false

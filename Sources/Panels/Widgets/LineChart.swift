@@ -26,11 +26,19 @@ struct ChartMarker: Hashable, Sendable {
     }
 }
 
+/// A vertical line at a step with a label at its top (a curriculum phase's start).
+struct ChartBoundary: Hashable, Sendable {
+    var step: Int
+    var label: String
+}
+
 /// A braille line chart with a y axis (linear or log10) labelled on the left and the step range
 /// labelled below. Series are drawn in order; later ones win shared cells.
 struct LineChart: Widget {
     var series: [ChartSeries]
     var markers: [ChartMarker]
+    /// Vertical lines drawn behind the data, each labelled at the top.
+    var boundaries: [ChartBoundary] = []
     var logScale: Bool
     /// Steps shown; nil: all data.
     var stepRange: ClosedRange<Int>?
@@ -104,6 +112,18 @@ struct LineChart: Widget {
             canvas.polyline(pts, s.color)
         }
         canvas.render(into: &buffer, area: plot)
+        // The phase already going at the left edge is named there, without a line.
+        if let current = boundaries.last(where: { $0.step < xr.lowerBound }) {
+            buffer.put(current.label, x: plot.x, y: plot.y, style: .role(.textDim, .italic), maxX: plot.maxX)
+        }
+        for b in boundaries where xr.contains(b.step) {
+            let x = plot.x + Int(Double(b.step - xr.lowerBound) / xSpan * Double(canvas.dotWidth - 1)) / 2
+            // Behind the data: only empty cells get the line; the label starts right of it.
+            for y in plot.y..<plot.maxY where buffer[x, y]?.symbol == " " {
+                buffer.set(x, y, Cell("┊", style: .role(.textDim), width: 1))
+            }
+            buffer.put(b.label, x: x + 1, y: plot.y, style: .role(.textDim, .italic), maxX: plot.maxX)
+        }
         for m in markers where xr.contains(m.point.step) {
             guard let (dx, dy) = dot(m.point) else { continue }
             buffer.put(
