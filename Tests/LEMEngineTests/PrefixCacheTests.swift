@@ -115,7 +115,7 @@ struct PrefixCacheTests {
     @Test("chat-like turns reuse the conversation so far; greedy ids equal runs without the cache")
     func generatorTurns() throws {
         for name in ["llama3_tiny", "gemma3_tiny", "qwen2_tiny"] {
-            let (model, prefixes, _, cached, cold) = try Self.generators(name)
+            let (model, _, _, cached, cold) = try Self.generators(name)
             let v = model.config.vocabSize
             var prompt = Self.tokens(12, vocab: v, seed: 3)
             var previous: [Int] = []  // what the last run left in the cache
@@ -170,7 +170,7 @@ struct PrefixCacheTests {
 
     @Test("independent prompts sharing a start (a kernel, a rubric) reuse it and keep no per-prompt state")
     func independentPrompts() throws {
-        let (model, prefixes, scope, cached, cold) = try Self.generators("llama3_tiny")
+        let (model, prefixes, _, cached, cold) = try Self.generators("llama3_tiny")
         let v = model.config.vocabSize
         let kernel = Self.tokens(14, vocab: v, seed: 20)
         var reused: [Int] = []

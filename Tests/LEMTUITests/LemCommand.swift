@@ -42,8 +42,13 @@ enum LemCommand {
         process.executableURL = lem
         process.arguments = arguments
         process.currentDirectoryURL = TestPaths.repoRoot
-        process.standardOutput = readingErrors ? FileHandle.nullDevice : pipe
-        process.standardError = readingErrors ? pipe : FileHandle.nullDevice
+        if readingErrors {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = pipe
+        } else {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }

@@ -44,7 +44,9 @@ public indirect enum Normalizer: Sendable {
 
     /// Parses a tokenizer.json `normalizer` object.
     static func parse(_ json: JSONValue?, path: String) throws -> Normalizer? {
-        guard let (obj, type) = try TokenizerError.typedComponent(json, "normalizer", path: path) else { return nil }
+        guard case let (obj, type)? = try TokenizerError.typedComponent(json, "normalizer", path: path) else {
+            return nil
+        }
         switch type {
         case "NFC": return .nfc
         case "NFD": return .nfd

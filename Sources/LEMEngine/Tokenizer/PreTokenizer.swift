@@ -159,7 +159,9 @@ public indirect enum PreTokenizer: Sendable {
 
     /// Parses a tokenizer.json `pre_tokenizer` object.
     static func parse(_ json: JSONValue?, path: String) throws -> PreTokenizer? {
-        guard let (obj, type) = try TokenizerError.typedComponent(json, "pre_tokenizer", path: path) else { return nil }
+        guard case let (obj, type)? = try TokenizerError.typedComponent(json, "pre_tokenizer", path: path) else {
+            return nil
+        }
         switch type {
         case "ByteLevel":
             return .byteLevel(

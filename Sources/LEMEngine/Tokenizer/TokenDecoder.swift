@@ -84,7 +84,7 @@ public indirect enum TokenDecoder: Sendable {
 
     /// Parses a tokenizer.json `decoder` object.
     static func parse(_ json: JSONValue?, path: String) throws -> TokenDecoder? {
-        guard let (obj, type) = try TokenizerError.typedComponent(json, "decoder", path: path) else { return nil }
+        guard case let (obj, type)? = try TokenizerError.typedComponent(json, "decoder", path: path) else { return nil }
         switch type {
         case "ByteLevel": return .byteLevel
         case "ByteFallback": return .byteFallback
