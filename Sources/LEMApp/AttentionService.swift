@@ -232,9 +232,7 @@ public final class AttentionService: @unchecked Sendable {
                 layers: capture.layers, heads: capture.heads, statistic: name, statistics: names, stats: stats,
                 tokens: s.tokens, layer: s.layer, head: s.head, weights: zip(mapA, mapB).map { abs($1 - $0) })
             view.showDifference(
-                ranked: comparison.ranked.prefix(8).map {
-                    AttentionViewModel.RankedHead(layer: $0.layer, head: $0.head, value: Float($0.mapMeanAbsDiff))
-                })
+                ranked: comparison.ranked.prefix(8).map { ($0.layer, $0.head, Float($0.mapMeanAbsDiff)) })
         } else {
             let stats = analysis.grid(s.statistic).map(Float.init)
             view = AttentionViewModel(

@@ -74,8 +74,10 @@ public final class HubDownloader: Sendable {
             try fetch(repo: repo, commit: commit, path: path, report: report)
         }
         if revision != commit { try cache.writeRef(repo: repo, revision: revision, commit: commit) }
-        let url = cache.repoFolder(repo).appendingPathComponent("snapshots").appendingPathComponent(commit)
-        return HubCache.Snapshot(repo: repo, commit: commit, url: url)
+        guard let snapshot = cache.snapshot(repo: repo, revision: commit) else {
+            throw AppError("\(repo)@\(commit): no snapshot folder in \(cache.root.path) after the download")
+        }
+        return snapshot
     }
 
     // MARK: Hub requests

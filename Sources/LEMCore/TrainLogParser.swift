@@ -4,13 +4,6 @@ public struct TrainLogIssue: Error, Hashable, Sendable, CustomStringConvertible 
     public var line: Int
     public var reason: String
 
-    /// Creates an issue.
-    public init(source: String, line: Int, reason: String) {
-        self.source = source
-        self.line = line
-        self.reason = reason
-    }
-
     public var description: String { "\(source):\(line): \(reason)" }
 }
 

@@ -27,23 +27,9 @@ public enum BatchFile {
             let messages = BenchPrompt.messages(
                 prompt: item.prompt, benchmark: spec.benchmark, mode: spec.kernelMode,
                 kernel: spec.kernelMode == .none ? nil : plan.kernel)
-            let body = JSONValue.object(
-                JSONObject(
-                    members: [
-                        ("model", .string(model)),
-                        (
-                            "messages",
-                            .array(
-                                messages.map {
-                                    .object(
-                                        JSONObject(members: [
-                                            ("role", .string($0.role.rawValue)), ("content", .string($0.content))
-                                        ]))
-                                })
-                        ),
-                        ("temperature", .double(spec.sampling.temperature)),
-                        ("max_tokens", .int(spec.sampling.maxTokens))
-                    ] + RemoteResponseGenerator.extraFields(spec.sampling).map { (key: $0.0, value: $0.1) }))
+            let body = OpenAIClient.chatBody(
+                model: model, messages: messages, temperature: spec.sampling.temperature,
+                maxTokens: spec.sampling.maxTokens, extra: RemoteResponseGenerator.extraFields(spec.sampling))
             return JSONValue.object(
                 JSONObject(members: [
                     ("custom_id", .string(item.key)), ("method", .string("POST")),

@@ -60,6 +60,23 @@ public struct OpenAIClient: Sendable {
         public var completionTokens: Int?
     }
 
+    /// The JSON body of a chat completion request: model, messages, temperature, `max_tokens`,
+    /// then the `extra` members as given.
+    public static func chatBody(
+        model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int,
+        extra: [(String, JSONValue)] = []
+    ) -> JSONValue {
+        let list = messages.map {
+            JSONValue.object(
+                JSONObject(members: [("role", .string($0.role.rawValue)), ("content", .string($0.content))]))
+        }
+        let members: [(key: String, value: JSONValue)] = [
+            ("model", .string(model)), ("messages", .array(list)), ("temperature", .double(temperature)),
+            ("max_tokens", .int(maxTokens))
+        ]
+        return .object(JSONObject(members: members + extra.map { (key: $0.0, value: $0.1) }))
+    }
+
     /// POSTs a chat completion; non-2xx statuses throw `OpenAIClientError` (429 and 5xx retryable).
     ///
     /// `extra` members (e.g. `top_k`, `seed`) are added to the body as given.
@@ -67,22 +84,8 @@ public struct OpenAIClient: Sendable {
         model: String, messages: [ChatMessage], temperature: Double, maxTokens: Int,
         extra: [(String, JSONValue)] = []
     ) async throws -> ChatReply {
-        let body = JSONValue.object(
-            JSONObject(
-                members: [
-                    ("model", .string(model)),
-                    (
-                        "messages",
-                        .array(
-                            messages.map {
-                                .object(
-                                    JSONObject(members: [
-                                        ("role", .string($0.role.rawValue)), ("content", .string($0.content))
-                                    ]))
-                            })
-                    ),
-                    ("temperature", .double(temperature)), ("max_tokens", .int(maxTokens))
-                ] + extra.map { (key: $0.0, value: $0.1) }))
+        let body = Self.chatBody(
+            model: model, messages: messages, temperature: temperature, maxTokens: maxTokens, extra: extra)
         let reply = try await post("chat/completions", json: body)
         try check(reply, path: "chat/completions")
         guard let json = reply.json, let choice = json["choices"]?.array?.first,

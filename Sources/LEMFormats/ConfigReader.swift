@@ -28,57 +28,38 @@ struct ConfigReader {
         FormatError(file, "key '\(prefix)\(key)' is \(v.kind), expected \(expected)")
     }
 
-    func requiredString(_ key: String) throws -> String {
-        guard let s = try string(key) else { throw missing(key) }
-        return s
+    /// The value of `key` read by `read`, else `missing`; for required keys.
+    private func required<T>(_ key: String, _ read: (String) throws -> T?) throws -> T {
+        guard let t = try read(key) else { throw missing(key) }
+        return t
     }
 
-    func requiredInt(_ key: String) throws -> Int {
-        guard let i = try int(key) else { throw missing(key) }
-        return i
-    }
+    func requiredString(_ key: String) throws -> String { try required(key, string) }
 
-    func requiredDouble(_ key: String) throws -> Double {
-        guard let d = try double(key) else { throw missing(key) }
-        return d
+    func requiredInt(_ key: String) throws -> Int { try required(key, int) }
+
+    func requiredDouble(_ key: String) throws -> Double { try required(key, double) }
+
+    /// The value of `key` read by `read`; nil when absent or null, an error saying it must be
+    /// `expected` when `read` gives nil.
+    private func typed<T>(_ key: String, _ expected: String, _ read: (JSONValue) -> T?) throws -> T? {
+        guard let v = value(key), !v.isNull else { return nil }
+        guard let t = read(v) else { throw wrongType(key, v, expected) }
+        return t
     }
 
     /// nil when absent or null.
-    func string(_ key: String) throws -> String? {
-        guard let v = value(key), !v.isNull else { return nil }
-        guard let s = v.string else { throw wrongType(key, v, "a string") }
-        return s
-    }
+    func string(_ key: String) throws -> String? { try typed(key, "a string") { $0.string } }
 
-    func int(_ key: String) throws -> Int? {
-        guard let v = value(key), !v.isNull else { return nil }
-        guard let i = v.int else { throw wrongType(key, v, "an integer") }
-        return i
-    }
+    func int(_ key: String) throws -> Int? { try typed(key, "an integer") { $0.int } }
 
-    func double(_ key: String) throws -> Double? {
-        guard let v = value(key), !v.isNull else { return nil }
-        guard let d = v.double else { throw wrongType(key, v, "a number") }
-        return d
-    }
+    func double(_ key: String) throws -> Double? { try typed(key, "a number") { $0.double } }
 
-    func bool(_ key: String) throws -> Bool? {
-        guard let v = value(key), !v.isNull else { return nil }
-        guard let b = v.bool else { throw wrongType(key, v, "true or false") }
-        return b
-    }
+    func bool(_ key: String) throws -> Bool? { try typed(key, "true or false") { $0.bool } }
 
-    func object(_ key: String) throws -> JSONObject? {
-        guard let v = value(key), !v.isNull else { return nil }
-        guard let o = v.object else { throw wrongType(key, v, "an object") }
-        return o
-    }
+    func object(_ key: String) throws -> JSONObject? { try typed(key, "an object") { $0.object } }
 
-    func array(_ key: String) throws -> [JSONValue]? {
-        guard let v = value(key), !v.isNull else { return nil }
-        guard let a = v.array else { throw wrongType(key, v, "an array") }
-        return a
-    }
+    func array(_ key: String) throws -> [JSONValue]? { try typed(key, "an array") { $0.array } }
 
     /// A token id given as an integer or a list of integers (`eos_token_id`).
     func tokenIds(_ key: String) throws -> [Int]? {

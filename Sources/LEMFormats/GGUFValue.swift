@@ -60,41 +60,27 @@ public enum GGUFValue: Sendable, Equatable {
     /// The elements of an array value.
     public var array: [GGUFValue]? { if case .array(_, let a) = self { a } else { nil } }
 
-    /// An array whose elements are all strings (`tokenizer.ggml.tokens`, `.merges`).
-    public var stringArray: [String]? {
+    /// The array's elements read by `read`; nil when this is not an array or `read` gives nil
+    /// for any element.
+    func elements<T>(_ read: (GGUFValue) -> T?) -> [T]? {
         guard let a = array else { return nil }
-        var out: [String] = []
+        var out: [T] = []
         out.reserveCapacity(a.count)
         for v in a {
-            guard case .string(let s) = v else { return nil }
-            out.append(s)
+            guard let t = read(v) else { return nil }
+            out.append(t)
         }
         return out
     }
+
+    /// An array whose elements are all strings (`tokenizer.ggml.tokens`, `.merges`).
+    public var stringArray: [String]? { elements { $0.string } }
 
     /// An array whose elements are all numbers, as f32 (`tokenizer.ggml.scores`).
-    public var floatArray: [Float]? {
-        guard let a = array else { return nil }
-        var out: [Float] = []
-        out.reserveCapacity(a.count)
-        for v in a {
-            guard let f = v.float else { return nil }
-            out.append(f)
-        }
-        return out
-    }
+    public var floatArray: [Float]? { elements { $0.float } }
 
     /// An array whose elements are all integers (`tokenizer.ggml.token_type`).
-    public var intArray: [Int]? {
-        guard let a = array else { return nil }
-        var out: [Int] = []
-        out.reserveCapacity(a.count)
-        for v in a {
-            guard let i = v.int else { return nil }
-            out.append(i)
-        }
-        return out
-    }
+    public var intArray: [Int]? { elements { $0.int } }
 
     /// A short rendering for listings: scalars in full, arrays by length (and first items).
     public var summary: String {

@@ -25,12 +25,6 @@ public struct HubCache: Sendable, Equatable {
         public var commit: String
         /// `snapshots/<commit>`.
         public var url: URL
-
-        public init(repo: String, commit: String, url: URL) {
-            self.repo = repo
-            self.commit = commit
-            self.url = url
-        }
     }
 
     /// `models--ORG--NAME` for `ORG/NAME`.

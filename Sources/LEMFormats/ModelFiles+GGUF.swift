@@ -35,7 +35,7 @@ extension ModelFiles {
             }
             tensors[hf] = GGUFTensor(name: hf, info: info, file: gguf.file, rowMapHeads: heads, shift: shift)
         }
-        return ModelFiles(url: url, format: .gguf, config: config, tensors: tensors, gguf: gguf)
+        return ModelFiles(url: url, format: .gguf, config: config, tensors: tensors, metadata: [:], gguf: gguf)
     }
 
     /// The GGUF metadata (for building the tokenizer), empty for safetensors models.

@@ -28,19 +28,6 @@ public struct ModelFiles: Sendable {
     /// The parsed GGUF file (metadata, tensor directory), nil for safetensors models.
     public let gguf: GGUFFile?
 
-    /// Assembles a model from already loaded parts (used by the loaders and by tests).
-    public init(
-        url: URL, format: Format, config: ModelConfig, tensors: [String: any WeightTensor],
-        metadata: [String: String] = [:], gguf: GGUFFile? = nil
-    ) {
-        self.url = url
-        self.gguf = gguf
-        self.format = format
-        self.config = config
-        self.tensors = tensors
-        self.metadata = metadata
-    }
-
     /// A one-line description: path, format and tensor count.
     public var source: String { "\(url.path) (\(format.rawValue), \(tensors.count) tensors)" }
 
@@ -150,6 +137,6 @@ public struct ModelFiles: Sendable {
         }
         return ModelFiles(
             url: dir, format: isQuantized ? .mlxQuantized : .safetensors, config: config, tensors: renamed,
-            metadata: metadata)
+            metadata: metadata, gguf: nil)
     }
 }

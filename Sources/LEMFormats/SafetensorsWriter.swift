@@ -79,39 +79,17 @@ public struct SafetensorsWriter: Sendable {
                 "safetensors writer: tensor '\(name)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(integers.count)"
             )
         }
+        let types: [SafetensorsDType: any FixedWidthInteger.Type] = [
+            .i64: Int64.self, .i32: Int32.self, .i16: Int16.self, .i8: Int8.self, .u64: UInt64.self, .u32: UInt32.self,
+            .u16: UInt16.self, .u8: UInt8.self, .bool: UInt8.self
+        ]
+        guard let type = types[dtype] else {
+            throw FormatError("safetensors writer: tensor '\(name)': \(dtype.rawValue) is not an integer dtype")
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(integers.count * dtype.size)
         for (i, v) in integers.enumerated() {
-            let fits: Bool
-            switch dtype {
-            case .i64:
-                fits = true
-                appendLE(&bytes, Int64(v))
-            case .i32:
-                fits = Int32(exactly: v) != nil
-                if fits { appendLE(&bytes, Int32(v)) }
-            case .i16:
-                fits = Int16(exactly: v) != nil
-                if fits { appendLE(&bytes, Int16(v)) }
-            case .i8:
-                fits = Int8(exactly: v) != nil
-                if fits { appendLE(&bytes, Int8(v)) }
-            case .u64:
-                fits = v >= 0
-                if fits { appendLE(&bytes, UInt64(v)) }
-            case .u32:
-                fits = UInt32(exactly: v) != nil
-                if fits { appendLE(&bytes, UInt32(v)) }
-            case .u16:
-                fits = UInt16(exactly: v) != nil
-                if fits { appendLE(&bytes, UInt16(v)) }
-            case .u8, .bool:
-                fits = UInt8(exactly: v) != nil
-                if fits { bytes.append(UInt8(v)) }
-            default:
-                throw FormatError("safetensors writer: tensor '\(name)': \(dtype.rawValue) is not an integer dtype")
-            }
-            guard fits else {
+            guard appendLE(&bytes, v, as: type) else {
                 throw FormatError(
                     "safetensors writer: tensor '\(name)': value \(v) at [\(i)] does not fit \(dtype.rawValue)")
             }
@@ -176,4 +154,11 @@ public struct SafetensorsWriter: Sendable {
 @inline(__always)
 func appendLE<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
     withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+}
+
+/// Appends `value` as a little-endian `T`; false, appending nothing, when it does not fit.
+func appendLE<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: Int, as type: T.Type) -> Bool {
+    guard let x = T(exactly: value) else { return false }
+    appendLE(&bytes, x)
+    return true
 }

@@ -189,35 +189,23 @@ private struct Fields {
         return v
     }
 
-    func string(_ name: String) throws -> String? {
+    /// The member `name` read by `read`; nil when absent or null, a 400 saying it must be `kind`
+    /// when `read` gives nil.
+    func typed<T>(_ name: String, _ kind: String, _ read: (JSONValue) -> T?) throws -> T? {
         guard let v = value(name) else { return nil }
-        guard let s = v.string else { throw APIError.invalid("\(name) must be a string, got \(v.kind)", param: name) }
-        return s
+        guard let t = read(v) else { throw APIError.invalid("\(name) must be \(kind), got \(v.kind)", param: name) }
+        return t
     }
 
-    func bool(_ name: String) throws -> Bool? {
-        guard let v = value(name) else { return nil }
-        guard let b = v.bool else { throw APIError.invalid("\(name) must be a boolean, got \(v.kind)", param: name) }
-        return b
-    }
+    func string(_ name: String) throws -> String? { try typed(name, "a string") { $0.string } }
 
-    func int(_ name: String) throws -> Int? {
-        guard let v = value(name) else { return nil }
-        guard let i = v.int else { throw APIError.invalid("\(name) must be an integer, got \(v.kind)", param: name) }
-        return i
-    }
+    func bool(_ name: String) throws -> Bool? { try typed(name, "a boolean") { $0.bool } }
+
+    func int(_ name: String) throws -> Int? { try typed(name, "an integer") { $0.int } }
 
     func double(_ name: String) throws -> Double? {
-        guard let v = value(name) else { return nil }
-        guard let d = v.double, d.isFinite else {
-            throw APIError.invalid("\(name) must be a number, got \(v.kind)", param: name)
-        }
-        return d
+        try typed(name, "a number") { v in v.double.flatMap { $0.isFinite ? $0 : nil } }
     }
 
-    func object(_ name: String) throws -> JSONObject? {
-        guard let v = value(name) else { return nil }
-        guard let o = v.object else { throw APIError.invalid("\(name) must be an object, got \(v.kind)", param: name) }
-        return o
-    }
+    func object(_ name: String) throws -> JSONObject? { try typed(name, "an object") { $0.object } }
 }

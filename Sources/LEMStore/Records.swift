@@ -12,19 +12,7 @@ public struct BenchItem: Sendable, Equatable {
     /// The probe's domain (seeds) or category, if any.
     public var domain: String?
     /// The original record's fields as strings (answers, risk area, …), for scorers and judges.
-    public var reference: [String: String]
-
-    /// Creates an item.
-    public init(
-        benchmark: String, key: String, prompt: String, domain: String? = nil,
-        reference: [String: String] = [:]
-    ) {
-        self.benchmark = benchmark
-        self.key = key
-        self.prompt = prompt
-        self.domain = domain
-        self.reference = reference
-    }
+    public var reference: [String: String] = [:]
 
     /// The reference fields as a JSON object string (sorted keys, stable across imports).
     var referenceJSON: String {

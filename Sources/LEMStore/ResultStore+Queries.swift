@@ -19,21 +19,6 @@ public struct ResponseFilter: Sendable, Equatable {
     public var text: String?
     /// At most this many rows.
     public var limit: Int = 1000
-
-    /// Creates a filter; every field is optional.
-    public init(
-        models: [String] = [], benchmarks: [String] = [], scorer: String? = nil, dimension: String? = nil,
-        minScore: Double? = nil, maxScore: Double? = nil, text: String? = nil, limit: Int = 1000
-    ) {
-        self.models = models
-        self.benchmarks = benchmarks
-        self.scorer = scorer
-        self.dimension = dimension
-        self.minScore = minScore
-        self.maxScore = maxScore
-        self.text = text
-        self.limit = limit
-    }
 }
 
 /// One score attached to a browsed response.

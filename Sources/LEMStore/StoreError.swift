@@ -33,13 +33,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     /// SQLite's own message, for the curious.
     public var detail: String
 
-    /// Creates an error.
-    public init(path: String, kind: Kind, detail: String) {
-        self.path = path
-        self.kind = kind
-        self.detail = detail
-    }
-
     /// The store error for `error` at `path`: a `DatabaseError` is classified, anything else
     /// (a located input error, a cancellation) is returned unchanged.
     public static func wrapping(_ error: any Error, path: String) -> any Error {

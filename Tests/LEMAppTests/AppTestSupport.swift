@@ -123,3 +123,28 @@ final class TinyWorld: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: root) }
 }
+
+/// A service under test over a fresh `TinyWorld`, posting to a `FakeInbox`.
+struct ServiceHarness<Service> {
+    let world: TinyWorld
+    let inbox = FakeInbox()
+    let service: Service
+
+    /// Makes the world, then the service with `make(world, inbox)`.
+    init(_ make: (TinyWorld, FakeInbox) -> Service) throws {
+        world = try TinyWorld()
+        service = make(world, inbox)
+    }
+}
+
+/// A suite testing one service: `world`, `inbox` and `service` are its harness's.
+protocol ServiceSuite {
+    associatedtype Service
+    var harness: ServiceHarness<Service> { get }
+}
+
+extension ServiceSuite {
+    var world: TinyWorld { harness.world }
+    var inbox: FakeInbox { harness.inbox }
+    var service: Service { harness.service }
+}

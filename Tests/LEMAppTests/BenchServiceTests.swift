@@ -7,15 +7,10 @@ import Testing
 @testable import LEMApp
 
 @Suite("BenchService", .serialized)
-struct BenchServiceTests {
-    let world: TinyWorld
-    let inbox = FakeInbox()
-    let service: BenchService
+struct BenchServiceTests: ServiceSuite {
+    let harness: ServiceHarness<BenchService>
 
-    init() throws {
-        world = try TinyWorld()
-        service = BenchService(context: world.context, inbox: inbox, model: world.key)
-    }
+    init() throws { harness = try ServiceHarness { BenchService(context: $0.context, inbox: $1, model: $0.key) } }
 
     func activity(_ wb: Workbench) -> BenchActivity? { wb.bench.model.activity }
 

@@ -1,24 +1,23 @@
 import Foundation
 import LEMCore
 import LEMEngine
-import LEMScoring
 import Panels
 import Testing
 
 @testable import LEMApp
+@testable import LEMScoring
 
 @Suite("ChatService", .serialized)
-struct ChatServiceTests {
-    let world: TinyWorld
-    let inbox = FakeInbox()
-    let service: ChatService
+struct ChatServiceTests: ServiceSuite {
+    let harness: ServiceHarness<ChatService>
 
     init() throws {
-        world = try TinyWorld()
-        service = ChatService(
-            context: world.context, inbox: inbox, model: world.key,
-            catalog: ModelCatalog(modelsDirectory: world.paths.models, adapterRoots: world.paths.adapterRoots),
-            sessions: ChatSessions(databaseURL: world.context.database, inbox: inbox))
+        harness = try ServiceHarness { world, inbox in
+            ChatService(
+                context: world.context, inbox: inbox, model: world.key,
+                catalog: ModelCatalog(modelsDirectory: world.paths.models, adapterRoots: world.paths.adapterRoots),
+                sessions: ChatSessions(databaseURL: world.context.database, inbox: inbox))
+        }
     }
 
     /// Starts the service and waits for the model to load.
@@ -26,6 +25,22 @@ struct ChatServiceTests {
         service.start()
         try inbox.settle("model loaded") { $0.chat.model.status == nil && $0.chat.model.modelPath == world.key.model }
         try inbox.settle("pickers listed") { !$0.chat.model.availableModels.isEmpty }
+    }
+
+    /// Waits until the chat holds `messages` messages, the last one finished with statistics.
+    func answered(_ label: String, messages: Int) throws {
+        try inbox.settle(label) { wb in
+            let chat = wb.chat.model
+            return chat.messages.count == messages && !chat.isGenerating && chat.messages[messages - 1].stats != nil
+        }
+    }
+
+    /// Starts the service, sends "hello" under greedy settings and waits for the answer.
+    func helloAnswered(_ label: String, maxTokens: Int) throws {
+        try started()
+        service.handle(.applySettings(greedy(maxTokens)))
+        service.handle(.send("hello"))
+        try answered(label, messages: 2)
     }
 
     func greedy(_ maxTokens: Int) -> ChatSettings {
@@ -36,12 +51,7 @@ struct ChatServiceTests {
 
     @Test("a chat turn streams the greedy answer the engine gives, with its statistics, and is saved as a session")
     func chatTurn() throws {
-        try started()
-        service.handle(.applySettings(greedy(6)))
-        service.handle(.send("hello"))
-        try inbox.settle("answer finished") { wb in
-            wb.chat.model.messages.count == 2 && !wb.chat.model.isGenerating && wb.chat.model.messages[1].stats != nil
-        }
+        try helloAnswered("answer finished", maxTokens: 6)
         let chat = inbox.workbench.chat.model
         #expect(chat.messages[0] == ChatEntry(role: .user, text: "hello"))
         let stats = try #require(chat.messages[1].stats)
@@ -60,18 +70,11 @@ struct ChatServiceTests {
 
     @Test("turn 2 restores the conversation so far from the pool's prefix cache and answers as a cold run")
     func secondTurnReusesPrefix() throws {
-        try started()
-        service.handle(.applySettings(greedy(5)))
-        service.handle(.send("hello"))
-        try inbox.settle("first answer") { wb in
-            wb.chat.model.messages.count == 2 && !wb.chat.model.isGenerating && wb.chat.model.messages[1].stats != nil
-        }
+        try helloAnswered("first answer", maxTokens: 5)
         let prefixes = try #require(world.context.pool.prefixCache)
         let before = prefixes.statistics.reusedTokens
         service.handle(.send("and again"))
-        try inbox.settle("second answer") { wb in
-            wb.chat.model.messages.count == 4 && !wb.chat.model.isGenerating && wb.chat.model.messages[3].stats != nil
-        }
+        try answered("second answer", messages: 4)
         let chat = inbox.workbench.chat.model
         let loaded = try world.context.pool.model(for: world.key)
         // At least the first turn's prompt (bar the token the reply's text may merge with) came

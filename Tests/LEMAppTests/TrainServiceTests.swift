@@ -7,15 +7,10 @@ import Testing
 @testable import LEMApp
 
 @Suite("TrainService", .serialized)
-struct TrainServiceTests {
-    let world: TinyWorld
-    let inbox = FakeInbox()
-    let service: TrainService
+struct TrainServiceTests: ServiceSuite {
+    let harness: ServiceHarness<TrainService>
 
-    init() throws {
-        world = try TinyWorld()
-        service = TrainService(context: world.context, inbox: inbox)
-    }
+    init() throws { harness = try ServiceHarness { TrainService(context: $0.context, inbox: $1) } }
 
     func request(iters: Int, folder: String = "adapters/run") -> TrainRunRequest {
         TrainRunRequest(values: [

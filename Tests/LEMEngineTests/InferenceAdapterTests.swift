@@ -91,66 +91,70 @@ struct InferenceAdapterTests {
         #expect(compare(x, ref.logits.flatMap { $0 }).maxAbs > 0.05)
     }
 
+    /// Loading the engine fixture `model` with the adapter in `folder` fails with a format error
+    /// whose message names each of `parts`.
+    func expectLoadError(
+        _ model: String, adapter folder: URL, naming parts: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        do {
+            _ = try ModelFactory.load(TestPaths.fixture("engine/\(model)"), adapterFolder: folder)
+            Issue.record(
+                "expected an error loading \(folder.lastPathComponent) on \(model)", sourceLocation: sourceLocation)
+        } catch let error as FormatError {
+            for part in parts {
+                #expect(error.message.contains(part), "\(error.message)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     @Test func adapterForAnotherModelIsAnErrorNamingFileAndKey() throws {
         // A Gemma adapter on the Llama fixture: same hidden size, different MLP width.
         let folder = TestPaths.fixture("adapters/gemma3_lora")
-        do {
-            _ = try ModelFactory.load(TestPaths.fixture("engine/llama3_tiny"), adapterFolder: folder)
-            Issue.record("expected a shape error")
-        } catch let error as FormatError {
-            #expect(error.message.contains("adapter_model.safetensors"))
-            #expect(error.message.contains("model.layers.0.self_attn.q_proj"))
-        }
+        try expectLoadError(
+            "llama3_tiny", adapter: folder, naming: ["adapter_model.safetensors", "model.layers.0.self_attn.q_proj"])
         // A module the model does not have (Qwen2 tiny has 2 layers), with shapes that would fit.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-adapter-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try Data(#"{"fine_tune_type": "lora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
-            .write(to: dir.appendingPathComponent("adapter_config.json"))
-        var writer = SafetensorsWriter()
-        for layer in [1, 5] {
-            try writer.add(
-                "model.layers.\(layer).self_attn.q_proj.lora_a", shape: [64, 1],
-                floats: [Float](repeating: 0.1, count: 64))
-            try writer.add(
-                "model.layers.\(layer).self_attn.q_proj.lora_b", shape: [1, 64],
-                floats: [Float](repeating: 0.1, count: 64))
-        }
-        try writer.write(to: dir.appendingPathComponent("adapters.safetensors"))
-        do {
-            _ = try ModelFactory.load(TestPaths.fixture("engine/qwen2_tiny"), adapterFolder: dir)
-            Issue.record("expected an unknown-module error")
-        } catch let error as FormatError {
-            #expect(error.message.contains("adapters.safetensors"))
-            #expect(error.message.contains("model.layers.5.self_attn.q_proj"))
+        try TemporaryFolder.with("lem-adapter") { dir in
+            try Data(#"{"fine_tune_type": "lora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
+                .write(to: dir.appendingPathComponent("adapter_config.json"))
+            var writer = SafetensorsWriter()
+            for layer in [1, 5] {
+                try writer.add(
+                    "model.layers.\(layer).self_attn.q_proj.lora_a", shape: [64, 1],
+                    floats: [Float](repeating: 0.1, count: 64))
+                try writer.add(
+                    "model.layers.\(layer).self_attn.q_proj.lora_b", shape: [1, 64],
+                    floats: [Float](repeating: 0.1, count: 64))
+            }
+            try writer.write(to: dir.appendingPathComponent("adapters.safetensors"))
+            try expectLoadError(
+                "qwen2_tiny", adapter: dir, naming: ["adapters.safetensors", "model.layers.5.self_attn.q_proj"])
         }
     }
 
     @Test func badFoldersAreErrors() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-adapter-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir.appendingPathComponent("missing")) }
-        try Data(#"{"fine_tune_type": "lora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
-            .write(to: dir.appendingPathComponent("adapter_config.json"))
-        #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }  // no weights file
-        var writer = SafetensorsWriter()
-        try writer.add("model.layers.0.self_attn.q_proj.lora_a", shape: [2, 1], floats: [1, 2])
-        try writer.write(to: dir.appendingPathComponent("adapters.safetensors"))
-        #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }  // half a pair
-        var foreign = SafetensorsWriter()
-        try foreign.add("model.layers.0.self_attn.q_proj.weight", shape: [1], floats: [1])
-        try foreign.write(to: dir.appendingPathComponent("adapters.safetensors"))
-        #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }
-        var dora = SafetensorsWriter()
-        try dora.add("model.layers.0.self_attn.q_proj.lora_a", shape: [2, 1], floats: [1, 2])
-        try dora.add("model.layers.0.self_attn.q_proj.lora_b", shape: [1, 3], floats: [1, 2, 3])
-        try dora.write(to: dir.appendingPathComponent("adapters.safetensors"))
-        let ok = try InferenceAdapter(folder: dir)
-        #expect(ok.modules["model.layers.0.self_attn.q_proj"]?.scale == 2)
-        try Data(#"{"fine_tune_type": "dora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
-            .write(to: dir.appendingPathComponent("adapter_config.json"))
-        #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }  // DoRA without m
+        try TemporaryFolder.with("lem-adapter") { dir in
+            #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir.appendingPathComponent("missing")) }
+            try Data(#"{"fine_tune_type": "lora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
+                .write(to: dir.appendingPathComponent("adapter_config.json"))
+            #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }  // no weights file
+            var writer = SafetensorsWriter()
+            try writer.add("model.layers.0.self_attn.q_proj.lora_a", shape: [2, 1], floats: [1, 2])
+            try writer.write(to: dir.appendingPathComponent("adapters.safetensors"))
+            #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }  // half a pair
+            var foreign = SafetensorsWriter()
+            try foreign.add("model.layers.0.self_attn.q_proj.weight", shape: [1], floats: [1])
+            try foreign.write(to: dir.appendingPathComponent("adapters.safetensors"))
+            #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }
+            var dora = SafetensorsWriter()
+            try dora.add("model.layers.0.self_attn.q_proj.lora_a", shape: [2, 1], floats: [1, 2])
+            try dora.add("model.layers.0.self_attn.q_proj.lora_b", shape: [1, 3], floats: [1, 2, 3])
+            try dora.write(to: dir.appendingPathComponent("adapters.safetensors"))
+            let ok = try InferenceAdapter(folder: dir)
+            #expect(ok.modules["model.layers.0.self_attn.q_proj"]?.scale == 2)
+            try Data(#"{"fine_tune_type": "dora", "lora_parameters": {"rank": 1, "scale": 2}}"#.utf8)
+                .write(to: dir.appendingPathComponent("adapter_config.json"))
+            #expect(throws: FormatError.self) { try InferenceAdapter(folder: dir) }  // DoRA without m
+        }
     }
 
     @Test func lowRankKernelMatchesNaive() {

@@ -100,10 +100,7 @@ struct PrefillMatmulTests {
     }
 
     /// Every GGML format the C kernels read, with row counts that leave 3-row and 4-token edges.
-    @Test(arguments: [
-        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
-        (.q4_K, [0, 2]), (.q5_K, [0, 2]), (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, [])
-    ])
+    @Test(arguments: QuantizedMatvecTests.formats)
     func randomBlocks(type: GGMLType, scaleOffsets: [Int]) throws {
         let rows = 67
         let cols = 512

@@ -92,6 +92,20 @@ struct PrefixCacheTests {
     }
 
     /// Runs `request` and returns the ids and stats.
+    /// The fixture model `name` with a fresh 64 MiB prefix cache, a generator using it and one
+    /// without it.
+    static func generators(_ name: String) throws -> (
+        model: any LanguageModel, prefixes: PrefixCache, scope: PrefixCache.Scope, cached: Generator, cold: Generator
+    ) {
+        let model = try ModelFactory.load(TestPaths.fixture("engine/\(name)"))
+        let prefixes = PrefixCache(capacityBytes: 64 << 20)
+        let scope = PrefixCache.scope(for: ModelKey(model: name))
+        return (
+            model, prefixes, scope, Generator(model: model, prefixCache: prefixes, scope: scope),
+            Generator(model: model)
+        )
+    }
+
     static func run(_ generator: Generator, _ request: GenerationRequest) -> (ids: [Int], stats: GenerationStats?) {
         var ids: [Int] = []
         let stats = generator.run(request) { if case .token(let id, _) = $0 { ids.append(id) } }
@@ -101,11 +115,7 @@ struct PrefixCacheTests {
     @Test("chat-like turns reuse the conversation so far; greedy ids equal runs without the cache")
     func generatorTurns() throws {
         for name in ["llama3_tiny", "gemma3_tiny", "qwen2_tiny"] {
-            let model = try ModelFactory.load(TestPaths.fixture("engine/\(name)"))
-            let prefixes = PrefixCache(capacityBytes: 64 << 20)
-            let cached = Generator(
-                model: model, prefixCache: prefixes, scope: PrefixCache.scope(for: ModelKey(model: name)))
-            let cold = Generator(model: model)
+            let (model, _, _, cached, cold) = try Self.generators(name)
             let v = model.config.vocabSize
             var prompt = Self.tokens(12, vocab: v, seed: 3)
             var previous: [Int] = []  // what the last run left in the cache
@@ -138,11 +148,7 @@ struct PrefixCacheTests {
 
     @Test("a prefix a sliding ring dropped is recomputed, snapshotted where prompts diverge, then reused")
     func slidingFallbackAndBranch() throws {
-        let model = try ModelFactory.load(TestPaths.fixture("engine/gemma3_tiny"))  // window 8
-        let prefixes = PrefixCache(capacityBytes: 64 << 20)
-        let scope = PrefixCache.scope(for: ModelKey(model: "gemma3_tiny"))
-        let cached = Generator(model: model, prefixCache: prefixes, scope: scope)
-        let cold = Generator(model: model)
+        let (model, prefixes, scope, cached, cold) = try Self.generators("gemma3_tiny")  // window 8
         let v = model.config.vocabSize
         let shared = Self.tokens(10, vocab: v, seed: 4)
         var reusedCounts: [Int] = []
@@ -164,11 +170,7 @@ struct PrefixCacheTests {
 
     @Test("independent prompts sharing a start (a kernel, a rubric) reuse it and keep no per-prompt state")
     func independentPrompts() throws {
-        let model = try ModelFactory.load(TestPaths.fixture("engine/llama3_tiny"))
-        let prefixes = PrefixCache(capacityBytes: 64 << 20)
-        let scope = PrefixCache.scope(for: ModelKey(model: "llama3_tiny"))
-        let cached = Generator(model: model, prefixCache: prefixes, scope: scope)
-        let cold = Generator(model: model)
+        let (model, prefixes, _, cached, cold) = try Self.generators("llama3_tiny")
         let v = model.config.vocabSize
         let kernel = Self.tokens(14, vocab: v, seed: 20)
         var reused: [Int] = []

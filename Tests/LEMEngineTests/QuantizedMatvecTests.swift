@@ -126,16 +126,19 @@ struct QuantizedMatvecTests {
         }
     }
 
+    /// Every GGML format the C kernels read, with the byte offsets of its f16 scales in a block.
+    static let formats: [(GGMLType, [Int])] = [
+        (.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]), (.q4_K, [0, 2]), (.q5_K, [0, 2]),
+        (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, [])
+    ]
+
     static func activation(_ n: Int, seed: UInt64) -> [Float] {
         var rng = TestRNG(state: seed)
         // Mixed magnitudes per block, as real activations have (outlier channels included).
         return (0..<n).map { i in rng.float(-1, 1) * (i % 97 == 0 ? 20 : 1) }
     }
 
-    @Test(arguments: [
-        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]),
-        (.q4_K, [0, 2]), (.q5_K, [0, 2]), (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, [])
-    ])
+    @Test(arguments: QuantizedMatvecTests.formats)
     func randomBlocks(type: GGMLType, scaleOffsets: [Int]) throws {
         let cols = 512
         let rows = 67

@@ -1,12 +1,12 @@
 import Foundation
 import LEMCore
 import LEMEngine
-import LEMScoring
 import LEMStore
 import StoreTestSupport
 import Testing
 
 @testable import LEMEval
+@testable import LEMScoring
 
 @Suite("BenchPrompt")
 struct BenchPromptTests {

@@ -2,13 +2,13 @@ import Foundation
 import GRDB
 import LEMCore
 import LEMEngine
-import LEMScoring
 import LEMStore
 import StoreTestSupport
 import TestSupport
 import Testing
 
 @testable import LEMEval
+@testable import LEMScoring
 
 /// A generator that answers from a script and can be told to fail at a given call.
 final class ScriptedGenerator: ResponseGenerator, @unchecked Sendable {

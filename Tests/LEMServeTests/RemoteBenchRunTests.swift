@@ -19,6 +19,19 @@ struct RemoteBenchRunTests {
         {"id": "G3", "benchmark": "gsm8k", "question": "Sara had 10 stickers and gave away 4. How many are left?", "correct_answer": "6"}
         """
 
+    /// A temporary store holding the three questions.
+    static func questionStore() throws -> TempDatabase {
+        let db = try TempDatabase()
+        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", questions)])
+        return db
+    }
+
+    /// The plan of a local run of `model` over the questions (8 tokens, seed 3), and the run it made.
+    static func localRun(_ model: LoadedModel, _ db: TempDatabase) async throws -> (BenchRunPlan, Int64) {
+        let local = BenchRunPlan(model: model.key, modelName: "local-tiny", benchmark: "gsm8k", maxTokens: 8, seed: 3)
+        return (local, try await local.run(store: db.store, model: model))
+    }
+
     static func answers(_ store: ResultStore, run: Int64) throws -> [String] {
         try store.pool.read { db in
             try String.fetchAll(
@@ -36,11 +49,9 @@ struct RemoteBenchRunTests {
         let server = try await ServerHarness.start(
             ServedModels(base: model, baseName: "tiny"), configuration: ServeConfiguration(port: 0, maxQueue: 0))
         defer { Task { await server.stop() } }
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
+        let db = try Self.questionStore()
 
-        let local = BenchRunPlan(model: model.key, modelName: "local-tiny", benchmark: "gsm8k", maxTokens: 8, seed: 3)
-        let localRun = try await local.run(store: db.store, model: model)
+        let (local, localRun) = try await Self.localRun(model, db)
 
         var remote = local
         remote.modelName = "remote-tiny"
@@ -62,8 +73,7 @@ struct RemoteBenchRunTests {
 
     @Test("a server that keeps failing fails the run after the retries, keeping what was answered")
     func failingServer() async throws {
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
+        let db = try Self.questionStore()
         var plan = BenchRunPlan(model: ModelKey(model: "nowhere"), modelName: "gone", benchmark: "gsm8k", maxTokens: 4)
         // Nothing listens on port 9 of loopback (discard): connection refused, retryable.
         let client = OpenAIClient(baseURL: URL(string: "http://127.0.0.1:9/v1")!, timeout: 2)
@@ -77,10 +87,8 @@ struct RemoteBenchRunTests {
         let model = try #require(TinyChatModel.loaded)
         let server = try await ServerHarness.start(ServedModels(base: model, baseName: "tiny"))
         defer { Task { await server.stop() } }
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
-        let local = BenchRunPlan(model: model.key, modelName: "local-tiny", benchmark: "gsm8k", maxTokens: 8, seed: 3)
-        let localRun = try await local.run(store: db.store, model: model)
+        let db = try Self.questionStore()
+        let (local, localRun) = try await Self.localRun(model, db)
 
         var plan = local
         plan.modelName = "batch-tiny"

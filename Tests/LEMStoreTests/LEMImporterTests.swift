@@ -21,6 +21,13 @@ struct LEMImporterTests {
         try db.store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)")! }
     }
 
+    /// A temporary store with the GSM8K questions imported.
+    static func questionDatabase() throws -> TempDatabase {
+        let db = try TempDatabase()
+        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", questions)])
+        return db
+    }
+
     @Test("questions, results and GSM8K scoring on import")
     func importsAndScores() throws {
         let db = try TempDatabase()
@@ -45,8 +52,7 @@ struct LEMImporterTests {
 
     @Test("a broken line names file and line, and rolls back only that file")
     func brokenLine() throws {
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
+        let db = try Self.questionDatabase()
         let bad = try db.file(
             "results/gsm8k_m2.jsonl",
             """
@@ -81,8 +87,7 @@ struct LEMImporterTests {
 
     @Test("a results line whose model disagrees with the file name is rejected")
     func modelMismatch() throws {
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([try db.file("gsm8k.jsonl", Self.questions)])
+        let db = try Self.questionDatabase()
         let bad = try db.file(
             "gsm8k_m1.jsonl",
             """

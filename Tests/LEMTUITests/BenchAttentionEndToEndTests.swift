@@ -32,9 +32,7 @@ extension WorkbenchEndToEndTests {
 
     /// A temporary folder with the shared LEM results imported into `lem.sqlite`.
     static func importedStore(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(tag)-\(getpid())")
-        try? FileManager.default.removeItem(at: dir)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchFolder(tag)
         let (status, output) = try runLem([
             "bench", "import", TestPaths.sharedLEM!.path, "--db", dir.appendingPathComponent("lem.sqlite").path
         ])
@@ -66,10 +64,7 @@ extension WorkbenchEndToEndTests {
 
     /// Opens the workbench on `dir/lem.sqlite` and switches to the Bench panel's summary.
     static func openBench(_ s: Session, _ dir: URL, extra: String = "") throws -> (Bool, String) {
-        let command =
-            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(lem!.path) workbench --db \(dir.path)/lem.sqlite \(extra)"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "170", "-y", "34", command + "; echo LEM-EXIT-$?; sleep 30"]
-        )
+        try s.start(workbenchCommand(dir, extra), width: 170, height: 34)
         var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
         guard ok else { return (false, text) }
         try s.keys("M-3")
@@ -79,195 +74,169 @@ extension WorkbenchEndToEndTests {
         return s.wait(for: "200 prompts", timeout: 60)
     }
 
-    @Test(
-        .enabled(if: tmux != nil, "tmux is not installed"),
-        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
-        .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
-        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    @Test(.tmuxAndLem, .lemResultsAndSmolLM2)
     func benchPanelShowsThePaperTableFiltersOpensADetailAndJumpsToChat() throws {
-        let s = Session(tmux: Self.tmux!)
-        let dir = try Self.importedStore("bench")
-        defer {
-            _ = try? s.run(["kill-server"])
-            try? FileManager.default.removeItem(at: dir)
-        }
-        var (ok, text) = try Self.openBench(s, dir)
-        #expect(ok, "the bench panel did not show the store:\n\(text)")
-        for run in ["base_pt", "instruction_tuned", "abliterated", "lem_ethics", "lem_ethics_allen"] {
-            #expect(text.contains(run), "run \(run) missing from the summary:\n\(text)")
-        }
-        // Benchmarks head their dimensions' columns, whole at this width.
-        for column in ["gsm8k", "accuracy", "truthfulqa", "truthfulness", "informativeness", "toxigen", "awareness"] {
-            #expect(text.contains(column), "column \(column) missing:\n\(text)")
-        }
-        // The baseline row has plain means; the others carry deltas against it, in percentage
-        // points for GSM8K's accuracy.
-        #expect(
-            text.contains("★ base_pt") && text.contains("2.0%")
-                && text.range(of: #"instruction_tuned +34\.0% \+32\.0pp"#, options: .regularExpression) != nil,
-            "no deltas against the baseline:\n\(text)")
-        #expect(!text.contains("1600"), "a relative change of a percentage:\n\(text)")
+        try Self.withSession(Self.importedStore("bench")) { s, dir in
+            var (ok, text) = try Self.openBench(s, dir)
+            #expect(ok, "the bench panel did not show the store:\n\(text)")
+            for run in ["base_pt", "instruction_tuned", "abliterated", "lem_ethics", "lem_ethics_allen"] {
+                #expect(text.contains(run), "run \(run) missing from the summary:\n\(text)")
+            }
+            // Benchmarks head their dimensions' columns, whole at this width.
+            for column in ["gsm8k", "accuracy", "truthfulqa", "truthfulness", "informativeness", "toxigen", "awareness"]
+            {
+                #expect(text.contains(column), "column \(column) missing:\n\(text)")
+            }
+            // The baseline row has plain means; the others carry deltas against it, in percentage
+            // points for GSM8K's accuracy.
+            #expect(
+                text.contains("★ base_pt") && text.contains("2.0%")
+                    && text.range(of: #"instruction_tuned +34\.0% \+32\.0pp"#, options: .regularExpression) != nil,
+                "no deltas against the baseline:\n\(text)")
+            #expect(!text.contains("1600"), "a relative change of a percentage:\n\(text)")
 
-        try s.keys("Tab")
-        (ok, text) = s.wait(for: "200/200 · sort id")
-        #expect(ok, "the prompt browser did not open:\n\(text)")
-        try s.keys("/")
-        try s.keys("bench:gsm8k")
-        try s.keys("Enter")
-        func rows(_ screen: String) -> [Substring] {
-            screen.split(separator: "\n").dropFirst(3).filter { $0.hasPrefix("│") && !$0.contains("filter:") }
-        }
-        func onlyGSM8K(_ screen: String) -> Bool {
-            let shown = rows(screen)
-            return !shown.isEmpty
-                && shown.allSatisfy {
-                    !$0.contains("do_not_answ") && !$0.contains("truthfulqa") && !$0.contains("toxigen")
-                }
-        }
-        let (shown, filtered) = Self.waitMatch(s, #"filter: bench:gsm8k · (\d+)/200"#, also: onlyGSM8K)
-        let count = shown.flatMap { Int($0) } ?? 0
-        #expect(count > 0 && count < 200, "the filter did not narrow the list:\n\(filtered)")
-        #expect(onlyGSM8K(filtered), "rows of other benchmarks after the filter:\n\(filtered)")
+            try s.keys("Tab")
+            s.expect("200/200 · sort id", "the prompt browser did not open")
+            try s.keys("/")
+            try s.keys("bench:gsm8k")
+            try s.keys("Enter")
+            func rows(_ screen: String) -> [Substring] {
+                screen.split(separator: "\n").dropFirst(3).filter { $0.hasPrefix("│") && !$0.contains("filter:") }
+            }
+            func onlyGSM8K(_ screen: String) -> Bool {
+                let shown = rows(screen)
+                return !shown.isEmpty
+                    && shown.allSatisfy {
+                        !$0.contains("do_not_answ") && !$0.contains("truthfulqa") && !$0.contains("toxigen")
+                    }
+            }
+            let (shown, filtered) = Self.waitMatch(s, #"filter: bench:gsm8k · (\d+)/200"#, also: onlyGSM8K)
+            let count = shown.flatMap { Int($0) } ?? 0
+            #expect(count > 0 && count < 200, "the filter did not narrow the list:\n\(filtered)")
+            #expect(onlyGSM8K(filtered), "rows of other benchmarks after the filter:\n\(filtered)")
 
-        try s.keys("Enter")
-        (ok, text) = s.wait(for: "Esc back")
-        #expect(
-            ok && text.contains("gsm8k · ") && text.contains("Prompt") && text.contains("base_pt"),
-            "no detail view:\n\(text)")
-        // The detail view shows the prompt's text under its heading.
-        let lines = text.split(separator: "\n").map(String.init)
-        let promptLine = lines.firstIndex { $0.contains("│ Prompt") }.flatMap { i in
-            i + 1 < lines.count ? lines[i + 1] : nil
-        }
-        let words = promptLine?.trimmingCharacters(in: CharacterSet(charactersIn: "│ ")).split(separator: " ") ?? []
-        #expect(!words.isEmpty, "cannot read the prompt in the detail view:\n\(text)")
+            try s.keys("Enter")
+            (ok, text) = s.wait(for: "Esc back")
+            #expect(
+                ok && text.contains("gsm8k · ") && text.contains("Prompt") && text.contains("base_pt"),
+                "no detail view:\n\(text)")
+            // The detail view shows the prompt's text under its heading.
+            let lines = text.split(separator: "\n").map(String.init)
+            let promptLine = lines.firstIndex { $0.contains("│ Prompt") }.flatMap { i in
+                i + 1 < lines.count ? lines[i + 1] : nil
+            }
+            let words = promptLine?.trimmingCharacters(in: CharacterSet(charactersIn: "│ ")).split(separator: " ") ?? []
+            #expect(!words.isEmpty, "cannot read the prompt in the detail view:\n\(text)")
 
-        try s.keys("M-c")
-        (ok, text) = s.wait(for: "prompt from the benchmark: Enter sends it (temperature 0.3, 512 tokens)")
-        #expect(ok && text.contains("Chat · "), "the prompt did not reach Chat:\n\(text)")
-        #expect(
-            text.range(of: #"temp\s+0\.30"#, options: .regularExpression) != nil,
-            "the benchmark's temperature is not set:\n\(text)")
-        let input =
-            text.split(separator: "\n").drop { !$0.contains("─ Prompt ") }.dropFirst().first.map(String.init) ?? ""
-        #expect(input.contains { $0.isLetter || $0.isNumber }, "the chat input is empty:\n\(text)")
-        try s.keys("C-q")
-        (ok, text) = s.wait(for: "LEM-EXIT-")
-        #expect(ok, "lem did not exit:\n\(text)")
+            try s.keys("M-c")
+            (ok, text) = s.wait(for: "prompt from the benchmark: Enter sends it (temperature 0.3, 512 tokens)")
+            #expect(ok && text.contains("Chat · "), "the prompt did not reach Chat:\n\(text)")
+            #expect(
+                text.range(of: #"temp\s+0\.30"#, options: .regularExpression) != nil,
+                "the benchmark's temperature is not set:\n\(text)")
+            let input =
+                text.split(separator: "\n").drop { !$0.contains("─ Prompt ") }.dropFirst().first.map(String.init) ?? ""
+            #expect(input.contains { $0.isLetter || $0.isNumber }, "the chat input is empty:\n\(text)")
+            try s.quit(status: "")
+        }
     }
 
-    @Test(
-        .enabled(if: tmux != nil, "tmux is not installed"),
-        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
-        .enabled(if: TestPaths.sharedLEM != nil, "../shared/lem (the LEM results) is absent"),
-        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
+    @Test(.tmuxAndLem, .lemResultsAndSmolLM2)
     func judgeRunsFromTheBenchPanelStopsAndResumes() throws {
-        let s = Session(tmux: Self.tmux!)
-        let dir = try Self.importedStore("judge")
-        defer {
-            _ = try? s.run(["kill-server"])
-            try? FileManager.default.removeItem(at: dir)
-        }
-        var (ok, text) = try Self.openBench(s, dir, extra: "--model \(TestPaths.smolLM2!.path)")
-        #expect(ok, "the bench panel did not show the store:\n\(text)")
-        try s.keys("J")
-        (ok, text) = s.wait(for: "Start judging")
-        #expect(
-            ok && text.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "no judge form with the workbench's model:\n\(text)"
-        )
-        // Rubric: truthfulqa; answers of: base_pt; 8 tokens per verdict; then start.
-        try s.keys("Down", "Down", "Down", "Right", "Down", "Right", "Down", "Enter")
-        for _ in 0..<3 { try s.keys("BSpace") }
-        try s.keys("8", "Enter", "Down", "Down", "Enter")
-        let (total, started) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 120)
-        #expect(total == "50", "the pass did not start on 50 truthfulqa answers of base_pt:\n\(started)")
-        (ok, text) = s.wait(for: "[1/50] truthfulqa base_pt", timeout: 240)
-        #expect(ok, "no judge progress:\n\(text)")
-        try s.keys("x")
-        (ok, text) = s.wait(for: "stopped", timeout: 240)
-        #expect(ok, "the pass did not stop:\n\(text)")
+        try Self.withSession(Self.importedStore("judge")) { s, dir in
+            var (ok, text) = try Self.openBench(s, dir, extra: "--model \(TestPaths.smolLM2!.path)")
+            #expect(ok, "the bench panel did not show the store:\n\(text)")
+            try s.keys("J")
+            (ok, text) = s.wait(for: "Start judging")
+            #expect(
+                ok && text.contains("SmolLM2-135M-Instruct.Q4_1.gguf"),
+                "no judge form with the workbench's model:\n\(text)"
+            )
+            // Rubric: truthfulqa; answers of: base_pt; 8 tokens per verdict; then start.
+            try s.keys("Down", "Down", "Down", "Right", "Down", "Right", "Down", "Enter")
+            for _ in 0..<3 { try s.keys("BSpace") }
+            try s.keys("8", "Enter", "Down", "Down", "Enter")
+            let (total, started) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 120)
+            #expect(total == "50", "the pass did not start on 50 truthfulqa answers of base_pt:\n\(started)")
+            s.expect("[1/50] truthfulqa base_pt", timeout: 240, "no judge progress")
+            try s.keys("x")
+            s.expect("stopped", timeout: 240, "the pass did not stop")
 
-        // Starting again resumes: the answers judged before the stop are skipped.
-        try s.keys("J")
-        (ok, text) = s.wait(for: "Start judging")
-        #expect(
-            ok && text.contains("‹ truthfulqa ›") && text.contains("‹ base_pt ›"), "the form lost its choices:\n\(text)"
-        )
-        try s.keys("Enter")
-        let (left, resumed) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 60)
-        let remaining = left.flatMap { Int($0) } ?? 50
-        #expect(remaining <= 49 && remaining > 0, "the second pass did not skip the judged answers:\n\(resumed)")
-        try s.keys("x")
-        (ok, text) = s.wait(for: "stopped", timeout: 240)
-        #expect(ok, "the second pass did not stop:\n\(text)")
+            // Starting again resumes: the answers judged before the stop are skipped.
+            try s.keys("J")
+            (ok, text) = s.wait(for: "Start judging")
+            #expect(
+                ok && text.contains("‹ truthfulqa ›") && text.contains("‹ base_pt ›"),
+                "the form lost its choices:\n\(text)"
+            )
+            try s.keys("Enter")
+            let (left, resumed) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 60)
+            let remaining = left.flatMap { Int($0) } ?? 50
+            #expect(remaining <= 49 && remaining > 0, "the second pass did not skip the judged answers:\n\(resumed)")
+            try s.keys("x")
+            s.expect("stopped", timeout: 240, "the second pass did not stop")
 
-        // The verdicts are in the browser: the first truthfulqa prompt was judged first.
-        try s.keys("Tab", "/")
-        try s.keys("bench:truthfulqa")
-        try s.keys("Enter", "Enter")
-        (ok, text) = s.wait(for: "Esc back", timeout: 30)
-        // The scores sit under the answers: page down until the judge's rows show.
-        for _ in 0..<10 where !text.contains("judge/truthfulness") {
-            try s.keys("NPage")
-            (ok, text) = s.wait(for: "judge/truthfulness", timeout: 1)
+            // The verdicts are in the browser: the first truthfulqa prompt was judged first.
+            try s.keys("Tab", "/")
+            try s.keys("bench:truthfulqa")
+            try s.keys("Enter", "Enter")
+            (ok, text) = s.wait(for: "Esc back", timeout: 30)
+            // The scores sit under the answers: page down until the judge's rows show.
+            for _ in 0..<10 where !text.contains("judge/truthfulness") {
+                try s.keys("NPage")
+                (ok, text) = s.wait(for: "judge/truthfulness", timeout: 1)
+            }
+            #expect(ok, "the judge's scores are not in the detail view:\n\(text)")
+            try s.quit(status: "")
         }
-        #expect(ok, "the judge's scores are not in the detail view:\n\(text)")
-        try s.keys("C-q")
-        (ok, text) = s.wait(for: "LEM-EXIT-")
-        #expect(ok, "lem did not exit:\n\(text)")
     }
 
     @Test(
-        .enabled(if: tmux != nil, "tmux is not installed"),
-        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+        .tmuxAndLem,
         .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
     func attentionPanelAnalysesATypedPromptOnTheRealEngine() throws {
-        let s = Session(tmux: Self.tmux!)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-attn-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer {
-            _ = try? s.run(["kill-server"])
-            try? FileManager.default.removeItem(at: dir)
-        }
-        let command =
-            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite "
-            + "--model \(TestPaths.smolLM2!.path)"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "130", "-y", "40", command + "; echo LEM-EXIT-$?; sleep 30"]
-        )
-        var (ok, text) = s.wait(for: "Type a prompt", timeout: 30)
-        #expect(ok, "the workbench did not open:\n\(text)")
-        try s.keys("M-4")
-        (ok, text) = s.wait(for: "Heads · ")
-        #expect(ok, "the attention panel did not open:\n\(text)")
-        try s.keys("p")
-        try s.keys("The cat sat on the mat")
-        try s.keys("Enter")
-        // SmolLM2 has 30 layers × 9 heads; the prompt is a handful of tokens.
-        let (tokens, analysed) = Self.waitMatch(s, #"([1-9]\d*) tokens"#, timeout: 120)
-        let t = tokens.flatMap { Int($0) } ?? 0
-        #expect(t >= 6 && t <= 12, "no token map for the prompt:\n\(analysed)")
-        // The token count can show before the grid's last row is drawn: wait for it.
-        let (reachesLast, lastText) = s.wait(for: "L29", timeout: 60)
-        #expect(reachesLast, "the grid does not reach the last layer:\n\(lastText)")
-        let (gridValue, grid) = Self.waitMatch(s, #"L0 H0: (\S+)"#)
-        #expect(gridValue != nil && gridValue != "—", "no statistic under the grid cursor:\n\(grid)")
-        let readout = #"q\d+ '[^']*' → k(\d+) '[^']*' = (\d\.\d{4})"#
-        let (k0, map) = Self.waitMatch(s, readout)
-        #expect(k0 != nil && map.contains("cat"), "no readable heatmap:\n\(map)")
+        try Self.withSession(Self.scratchFolder("attn")) { s, dir in
+            try s.start(Self.workbenchCommand(dir, "--model \(TestPaths.smolLM2!.path)"), width: 130, height: 40)
+            s.expect("Type a prompt", timeout: 30, "the workbench did not open")
+            try s.keys("M-4")
+            s.expect("Heads · ", "the attention panel did not open")
+            try s.keys("p")
+            try s.keys("The cat sat on the mat")
+            try s.keys("Enter")
+            // SmolLM2 has 30 layers × 9 heads; the prompt is a handful of tokens.
+            let (tokens, analysed) = Self.waitMatch(s, #"([1-9]\d*) tokens"#, timeout: 120)
+            let t = tokens.flatMap { Int($0) } ?? 0
+            #expect(t >= 6 && t <= 12, "no token map for the prompt:\n\(analysed)")
+            // The token count can show before the grid's last row is drawn: wait for it.
+            let (reachesLast, lastText) = s.wait(for: "L29", timeout: 60)
+            #expect(reachesLast, "the grid does not reach the last layer:\n\(lastText)")
+            let (gridValue, grid) = Self.waitMatch(s, #"L0 H0: (\S+)"#)
+            #expect(gridValue != nil && gridValue != "—", "no statistic under the grid cursor:\n\(grid)")
+            let readout = #"q\d+ '[^']*' → k(\d+) '[^']*' = (\d\.\d{4})"#
+            let (k0, map) = Self.waitMatch(s, readout)
+            #expect(k0 != nil && map.contains("cat"), "no readable heatmap:\n\(map)")
 
-        // Move the grid cursor down a layer, then the map cursor one key across.
-        try s.keys("Down")
-        (ok, text) = s.wait(for: "L1 H0: ")
-        #expect(ok, "the grid cursor did not move:\n\(text)")
-        let start = k0.flatMap { Int($0) } ?? 0
-        try s.keys("Tab", start == 0 ? "Right" : "Left")
-        let (k1, after) = Self.waitMatch(
-            s, readout.replacingOccurrences(of: "k(\\d+)", with: "k(\(start == 0 ? 1 : start - 1))"))
-        #expect(k1 != nil, "the map cursor did not move from k\(start):\n\(after)")
-        let values = after.matches(of: #/= (\d\.\d{4})/#).compactMap { Double($0.1) }
-        #expect(!values.isEmpty && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "weights are not probabilities:\n\(after)")
-        try s.keys("C-q")
-        (ok, text) = s.wait(for: "LEM-EXIT-")
-        #expect(ok, "lem did not exit:\n\(text)")
+            // Move the grid cursor down a layer, then the map cursor one key across.
+            try s.keys("Down")
+            s.expect("L1 H0: ", "the grid cursor did not move")
+            let start = k0.flatMap { Int($0) } ?? 0
+            try s.keys("Tab", start == 0 ? "Right" : "Left")
+            let (k1, after) = Self.waitMatch(
+                s, readout.replacingOccurrences(of: "k(\\d+)", with: "k(\(start == 0 ? 1 : start - 1))"))
+            #expect(k1 != nil, "the map cursor did not move from k\(start):\n\(after)")
+            let values = after.matches(of: #/= (\d\.\d{4})/#).compactMap { Double($0.1) }
+            #expect(
+                !values.isEmpty && values.allSatisfy { $0 >= 0 && $0 <= 1 }, "weights are not probabilities:\n\(after)")
+            try s.quit(status: "")
+        }
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Enabled where the shared LEM results (`../shared/lem`) and SmolLM2 are installed.
+    static var lemResultsAndSmolLM2: Self {
+        .enabled(
+            if: TestPaths.sharedLEM != nil && TestPaths.smolLM2 != nil,
+            "needs ../shared/lem (the LEM results) and SmolLM2 (run Scripts/setup.sh)")
     }
 }

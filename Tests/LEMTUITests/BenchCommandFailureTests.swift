@@ -71,72 +71,61 @@ struct BenchCommandFailureTests {
 
     @Test("two lem bench run processes on one run: the second refuses while the first lives, resumes once it is killed")
     func twoRunProcesses() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-cmdfail-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var questions = ""
-        for i in 1...300 {
-            questions += #"{"id": "Q\#(1000 + i)", "benchmark": "twoproc", "question": "question number \#(i)"}"# + "\n"
-        }
-        let file = dir.appendingPathComponent("twoproc.jsonl")
-        try Data(questions.utf8).write(to: file)
-        let arguments = [
-            "bench", "run", "--model", TestPaths.fixture("engine/llama3_tiny/model-f32.gguf").path,
-            "--benchmark", file.path, "--db", dir.appendingPathComponent("lem.sqlite").path,
-            "--max-tokens", "48"
-        ]
-        // The first process answers a few items, then is stopped (SIGSTOP): alive, holding its run.
-        let first = Process()
-        first.executableURL = LemCommand.binary
-        first.arguments = arguments
-        let errors = Pipe()
-        first.standardError = errors
-        first.standardOutput = FileHandle.nullDevice
-        try first.run()
-        var seen = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !seen.contains("[2/300]"), Date() < deadline {
-            let data = errors.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
-        }
-        kill(first.processIdentifier, SIGSTOP)
-        defer {
+        try TemporaryFolder.with("lem-cmdfail") { dir in
+            var questions = ""
+            for i in 1...300 {
+                questions +=
+                    #"{"id": "Q\#(1000 + i)", "benchmark": "twoproc", "question": "question number \#(i)"}"# + "\n"
+            }
+            let file = dir.appendingPathComponent("twoproc.jsonl")
+            try Data(questions.utf8).write(to: file)
+            let arguments = [
+                "bench", "run", "--model", TestPaths.fixture("engine/llama3_tiny/model-f32.gguf").path,
+                "--benchmark", file.path, "--db", dir.appendingPathComponent("lem.sqlite").path,
+                "--max-tokens", "48"
+            ]
+            // The first process answers a few items, then is stopped (SIGSTOP): alive, holding its run.
+            let errors = Pipe()
+            let first = try LemCommand.start(arguments, reading: errors, readingErrors: true)
+            let seen = LemCommand.read(errors, until: "[2/300]", timeout: 60)
+            kill(first.processIdentifier, SIGSTOP)
+            defer {
+                kill(first.processIdentifier, SIGKILL)
+                first.waitUntilExit()
+            }
+            #expect(seen.contains("[2/300]"), "first run: \(seen)")
+
+            let refused = try LemCommand.run(arguments)
+            #expect(refused.status == 1)
+            #expect(
+                refused.err.contains(
+                    "Error: \(dir.appendingPathComponent("lem.sqlite").path): run 1 (model-f32 on twoproc) "
+                        + "is being answered by another process"), "\(refused.err)")
+            // Refused before loading the model.
+            #expect(!refused.err.contains("loading") && refused.err.utf8.count < 4096)
+
+            // Killed, the first leaves no claim: the second resumes where it stopped and finishes.
             kill(first.processIdentifier, SIGKILL)
             first.waitUntilExit()
+            let resumed = try LemCommand.run(arguments)
+            #expect(resumed.status == 0, "\(resumed.err)")
+            let start = Int(try #require(resumed.err.firstMatch(of: /resuming run 1 at (\d+)/)?.1)) ?? -1
+            let now = Int(try #require(resumed.out.firstMatch(of: /300\/300 answered \((\d+) now/)?.1)) ?? -1
+            #expect(start >= 2 && start + now == 300, "\(resumed.err.prefix(300)) \(resumed.out)")
         }
-        #expect(seen.contains("[2/300]"), "first run: \(seen)")
-
-        let refused = try LemCommand.run(arguments)
-        #expect(refused.status == 1)
-        #expect(
-            refused.err.contains(
-                "Error: \(dir.appendingPathComponent("lem.sqlite").path): run 1 (model-f32 on twoproc) "
-                    + "is being answered by another process"), "\(refused.err)")
-        // Refused before loading the model.
-        #expect(!refused.err.contains("loading") && refused.err.utf8.count < 4096)
-
-        // Killed, the first leaves no claim: the second resumes where it stopped and finishes.
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        let resumed = try LemCommand.run(arguments)
-        #expect(resumed.status == 0, "\(resumed.err)")
-        let start = Int(try #require(resumed.err.firstMatch(of: /resuming run 1 at (\d+)/)?.1)) ?? -1
-        let now = Int(try #require(resumed.out.firstMatch(of: /300\/300 answered \((\d+) now/)?.1)) ?? -1
-        #expect(start >= 2 && start + now == 300, "\(resumed.err.prefix(300)) \(resumed.out)")
     }
 
     @Test("a damaged database: exit status 1, the path and what to do")
     func damagedDatabase() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-cmdfail-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = dir.appendingPathComponent("lem.sqlite")
-        try Data(repeating: 0x1B, count: 8192).write(to: db)
-        let result = try LemCommand.run(["bench", "report", "--db", db.path])
-        #expect(result.status == 1)
-        #expect(
-            result.err.hasPrefix("Error: \(db.path): not a LEM results database, or a damaged one"), "\(result.err)")
-        #expect(result.err.utf8.count < 4096)
+        try TemporaryFolder.with("lem-cmdfail") { dir in
+            let db = dir.appendingPathComponent("lem.sqlite")
+            try Data(repeating: 0x1B, count: 8192).write(to: db)
+            let result = try LemCommand.run(["bench", "report", "--db", db.path])
+            #expect(result.status == 1)
+            #expect(
+                result.err.hasPrefix("Error: \(db.path): not a LEM results database, or a damaged one"), "\(result.err)"
+            )
+            #expect(result.err.utf8.count < 4096)
+        }
     }
 }

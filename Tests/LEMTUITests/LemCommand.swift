@@ -33,4 +33,36 @@ enum LemCommand {
             String(decoding: errData, as: UTF8.self)
         )
     }
+
+    /// Starts `lem arguments` from the repository root without waiting: `pipe` takes its stdout
+    /// (its stderr with `readingErrors`), the other stream is discarded.
+    static func start(_ arguments: [String], reading pipe: Pipe, readingErrors: Bool = false) throws -> Process {
+        let process = Process()
+        guard let lem = binary else { throw CocoaError(.fileNoSuchFile) }
+        process.executableURL = lem
+        process.arguments = arguments
+        process.currentDirectoryURL = TestPaths.repoRoot
+        if readingErrors {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = pipe
+        } else {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+
+    /// Reads `pipe` until the text contains `marker`, the stream ends or `timeout` seconds pass;
+    /// returns the text read.
+    static func read(_ pipe: Pipe, until marker: String, timeout: Double) -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(timeout)
+        while !text.contains(marker), Date() < deadline {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        return text
+    }
 }

@@ -103,26 +103,16 @@ import Testing
         let data = try dataFolder()
         defer { try? FileManager.default.removeItem(at: data) }
         let adapters = data.appendingPathComponent("adapters")
-        let process = Process()
-        process.executableURL = Self.lem
-        process.arguments = [
-            "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train", "--iters",
-            "100000", "--batch-size", "1", "--num-layers", "1", "--save-every", "100000", "--steps-per-report", "1",
-            "--steps-per-eval", "100000", "--val-batches", "1", "--adapter-path", adapters.path
-        ]
-        process.currentDirectoryURL = TestPaths.repoRoot
         let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try LemCommand.start(
+            [
+                "train", "--model", TestPaths.fixture("engine/gemma3_tiny").path, "--data", data.path, "--train",
+                "--iters",
+                "100000", "--batch-size", "1", "--num-layers", "1", "--save-every", "100000", "--steps-per-report", "1",
+                "--steps-per-eval", "100000", "--val-batches", "1", "--adapter-path", adapters.path
+            ], reading: out)
         // Wait for the first report, then interrupt.
-        var text = ""
-        let deadline = Date().addingTimeInterval(120)
-        while !text.contains("Train loss"), Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+        var text = LemCommand.read(out, until: "Train loss", timeout: 120)
         #expect(text.contains("Train loss"), "no report before the deadline: \(text)")
         kill(process.processIdentifier, SIGINT)
         text += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -81,121 +81,150 @@ import Testing
         }
 
         func keys(_ k: String...) throws { try run(["send-keys", "-t", name] + k) }
+
+        /// Waits for `text` and records a failure saying `what` is missing when it does not show;
+        /// returns whether it showed and the last capture.
+        @discardableResult
+        func expect(
+            _ text: String, timeout: Double = 10, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+        ) -> (Bool, String) {
+            let (ok, screen) = wait(for: text, timeout: timeout)
+            #expect(ok, "\(what):\n\(screen)", sourceLocation: sourceLocation)
+            return (ok, screen)
+        }
+
+        /// Starts `command` in a new detached session of `width`×`height`, then `; echo LEM-EXIT-$?`
+        /// and a pause so the exit line stays on screen.
+        func start(_ command: String, width: Int, height: Int) throws {
+            try run([
+                "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
+                command + "; echo LEM-EXIT-$?; sleep 30"
+            ])
+        }
+
+        /// Starts `command`, then again `pause` seconds after its exit line.
+        func startTwice(_ command: String, pause: Int, width: Int, height: Int) throws {
+            try start(command + "; echo LEM-EXIT-$?; sleep \(pause); " + command, width: width, height: height)
+        }
+
+        /// Sends `key` (Ctrl-Q) and expects lem to exit with `status` ("" for any).
+        func quit(key: String = "C-q", status: String = "0", sourceLocation: SourceLocation = #_sourceLocation) throws {
+            try keys(key)
+            expect("LEM-EXIT-\(status)", "lem did not exit", sourceLocation: sourceLocation)
+        }
     }
 
-    @Test(
-        .enabled(if: tmux != nil, "tmux is not installed"),
-        .enabled(if: lem != nil, "the lem binary is not built: run swift build"))
-    func openSwitchHelpAndQuitRestoresTheTerminal() throws {
-        let s = Session(tmux: Self.tmux!)
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-config-\(getpid())")
-        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+    /// Runs `body` with a session and `dir`, then stops the tmux server and removes `dir`.
+    static func withSession(_ dir: URL, _ body: (Session, URL) throws -> Void) throws {
+        let s = Session(tmux: tmux!)
         defer {
             _ = try? s.run(["kill-server"])
-            try? FileManager.default.removeItem(at: config)
+            try? FileManager.default.removeItem(at: dir)
         }
-        let command =
-            "env XDG_CONFIG_HOME=\(config.path) TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat; echo LEM-EXIT-$?; sleep 30"
-        try s.run(["new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", command])
+        try body(s, dir)
+    }
 
-        var (ok, text) = s.wait(for: "Chat · ")
-        #expect(ok, "chat panel did not open:\n\(text)")
-        try s.keys("M-2")
-        (ok, text) = s.wait(for: "Loss · ")
-        #expect(ok, "train panel not shown:\n\(text)")
-        try s.keys("?")
-        (ok, text) = s.wait(for: "Help · Train")
-        #expect(ok, "help did not open:\n\(text)")
-        try s.keys("Escape")
-        // A key right after Esc would read as Alt+key, as in any terminal; let the Esc land first.
-        Thread.sleep(forTimeInterval: 0.3)
-        try s.keys("3")
-        (ok, text) = s.wait(for: "Benchmarks · baseline")
-        #expect(ok, "bench panel not shown:\n\(text)")
-        // Resize while running: the next frame fits the new size.
-        try s.run(["resize-window", "-t", s.name, "-x", "64", "-y", "18"])
-        Thread.sleep(forTimeInterval: 0.5)
-        text = s.screen()
-        #expect(
-            text.split(separator: "\n").first?.hasPrefix(" 1 Chat") == true && text.contains("Benchmarks"),
-            "after resize:\n\(text)")
-        #expect(
-            text.split(separator: "\n").allSatisfy { $0.count <= 64 }, "a line is wider than the resized pane:\n\(text)"
-        )
-        try s.keys("q")
-        (ok, text) = s.wait(for: "Quit anyway?")
-        #expect(ok, "quit did not ask while the demo training runs:\n\(text)")
-        try s.keys("y")
-        (ok, text) = s.wait(for: "LEM-EXIT-0")
-        #expect(ok, "lem did not exit cleanly:\n\(text)")
-        // Restored: the alternate screen is gone and nothing of the UI is left on screen.
-        #expect(!text.contains("Benchmarks"), "UI left on the screen after exit:\n\(text)")
-        let alternate = try s.run(["display-message", "-p", "-t", s.name, "#{alternate_on}"]).trimmingCharacters(
-            in: .whitespacesAndNewlines)
-        #expect(alternate == "0")
+    /// A fresh temporary folder `lem-e2e-<tag>-<pid>`.
+    static func scratchFolder(_ tag: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-\(tag)-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The command running the real workbench on `dir/lem.sqlite`, its config under `dir/cfg`.
+    static func workbenchCommand(_ dir: URL, _ extra: String = "") -> String {
+        "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(lem!.path) workbench --db \(dir.path)/lem.sqlite \(extra)"
+    }
+
+    @Test(.tmuxAndLem)
+    func openSwitchHelpAndQuitRestoresTheTerminal() throws {
+        try Self.withSession(Self.scratchFolder("config")) { s, config in
+            try s.start(
+                "env XDG_CONFIG_HOME=\(config.path) TERM=xterm-256color \(Self.lem!.path) workbench --demo-chat",
+                width: 100, height: 30)
+            s.expect("Chat · ", "chat panel did not open")
+            try s.keys("M-2")
+            s.expect("Loss · ", "train panel not shown")
+            try s.keys("?")
+            s.expect("Help · Train", "help did not open")
+            try s.keys("Escape")
+            // A key right after Esc would read as Alt+key, as in any terminal; let the Esc land first.
+            Thread.sleep(forTimeInterval: 0.3)
+            try s.keys("3")
+            s.expect("Benchmarks · baseline", "bench panel not shown")
+            // Resize while running: the next frame fits the new size.
+            try s.run(["resize-window", "-t", s.name, "-x", "64", "-y", "18"])
+            Thread.sleep(forTimeInterval: 0.5)
+            var text = s.screen()
+            #expect(
+                text.split(separator: "\n").first?.hasPrefix(" 1 Chat") == true && text.contains("Benchmarks"),
+                "after resize:\n\(text)")
+            #expect(
+                text.split(separator: "\n").allSatisfy { $0.count <= 64 },
+                "a line is wider than the resized pane:\n\(text)")
+            try s.keys("q")
+            s.expect("Quit anyway?", "quit did not ask while the demo training runs")
+            try s.keys("y")
+            (_, text) = s.expect("LEM-EXIT-0", "lem did not exit cleanly")
+            // Restored: the alternate screen is gone and nothing of the UI is left on screen.
+            #expect(!text.contains("Benchmarks"), "UI left on the screen after exit:\n\(text)")
+            let alternate = try s.run(["display-message", "-p", "-t", s.name, "#{alternate_on}"])
+            #expect(alternate.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        }
     }
 
     /// Chats with the real default model, finds the conversation in the sessions dialog, exports
     /// it to Markdown, then reopens it in a second run of the program.
     @Test(
-        .enabled(if: tmux != nil, "tmux is not installed"),
-        .enabled(if: lem != nil, "the lem binary is not built: run swift build"),
+        .tmuxAndLem,
         .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"))
     func chatIsSavedListedExportedAndReopened() throws {
-        let s = Session(tmux: Self.tmux!)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lem-e2e-sessions-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer {
-            _ = try? s.run(["kill-server"])
-            try? FileManager.default.removeItem(at: dir)
-        }
-        let command =
-            "env XDG_CONFIG_HOME=\(dir.path)/cfg TERM=xterm-256color \(Self.lem!.path) workbench --db \(dir.path)/lem.sqlite"
-        try s.run([
-            "new-session", "-d", "-s", s.name, "-x", "110", "-y", "30",
-            command + "; echo LEM-EXIT-$?; sleep 3; " + command + "; sleep 30"
-        ])
-        var (ok, text) = s.wait(for: "Ask something")
-        #expect(ok, "chat did not open:\n\(text)")
-        (ok, text) = s.wait(for: "loading", timeout: 0.5)
-        let deadline = Date().addingTimeInterval(30)
-        while s.screen().contains("loading"), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        try s.keys("Name a colour.", "Enter")
-        (ok, text) = s.wait(for: "tok/s gen", timeout: 3)
-        if !ok {
+        try Self.withSession(Self.scratchFolder("sessions")) { s, dir in
+            let command = Self.workbenchCommand(dir)
+            try s.startTwice(command, pause: 3, width: 110, height: 30)
+            s.expect("Ask something", "chat did not open")
+            _ = s.wait(for: "loading", timeout: 0.5)
+            let deadline = Date().addingTimeInterval(30)
+            while s.screen().contains("loading"), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+            try s.keys("Name a colour.", "Enter")
+            if !s.wait(for: "tok/s gen", timeout: 3).0 { try s.keys("Escape") }
+            s.expect("tok/s gen", timeout: 30, "no finished answer")
+            try s.keys("F3")
+            var (ok, text) = s.wait(for: "1 stored")
+            #expect(ok && text.contains("Name a colour."), "the session is not listed:\n\(text)")
+            try s.keys("e")
+            s.expect("exported", timeout: 30, "no export notice")
+            let exports =
+                (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("chats").path)) ?? []
+            #expect(exports.count == 1 && exports[0].hasSuffix(".md"), "exports: \(exports)")
+            if let f = exports.first {
+                let md = (try? String(contentsOf: dir.appendingPathComponent("chats/\(f)"), encoding: .utf8)) ?? ""
+                #expect(md.hasPrefix("# Name a colour.\n") && md.contains("## Assistant"), "\(md)")
+            }
             try s.keys("Escape")
-            (ok, text) = s.wait(for: "tok/s gen", timeout: 30)
+            Thread.sleep(forTimeInterval: 0.3)
+            // The second run starts 3 s after the exit line, so the line is on screen until then.
+            try s.quit()
+            // Second run: the stored session opens again.
+            _ = s.wait(for: "Ask something")
+            try s.keys("F3")
+            s.expect("1 stored", "the second run does not list the session")
+            try s.keys("Enter")
+            (ok, text) = s.wait(for: "▍You")
+            #expect(
+                ok && text.contains("Name a colour.") && text.contains("▍Assistant"),
+                "the session did not reopen:\n\(text)")
+            try s.keys("C-q")
         }
-        #expect(ok, "no finished answer:\n\(text)")
-        try s.keys("F3")
-        (ok, text) = s.wait(for: "1 stored")
-        #expect(ok && text.contains("Name a colour."), "the session is not listed:\n\(text)")
-        try s.keys("e")
-        (ok, text) = s.wait(for: "exported", timeout: 30)
-        #expect(ok, "no export notice:\n\(text)")
-        let exports =
-            (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("chats").path)) ?? []
-        #expect(exports.count == 1 && exports[0].hasSuffix(".md"), "exports: \(exports)")
-        if let f = exports.first {
-            let md = (try? String(contentsOf: dir.appendingPathComponent("chats/\(f)"), encoding: .utf8)) ?? ""
-            #expect(md.hasPrefix("# Name a colour.\n") && md.contains("## Assistant"), "\(md)")
-        }
-        try s.keys("Escape")
-        Thread.sleep(forTimeInterval: 0.3)
-        try s.keys("C-q")
-        // The second run starts 3 s after the exit line, so the line is on screen until then.
-        (ok, text) = s.wait(for: "LEM-EXIT-0")
-        #expect(ok, "lem did not exit:\n\(text)")
-        // Second run: the stored session opens again.
-        (ok, text) = s.wait(for: "Ask something")
-        try s.keys("F3")
-        (ok, text) = s.wait(for: "1 stored")
-        #expect(ok, "the second run does not list the session:\n\(text)")
-        try s.keys("Enter")
-        (ok, text) = s.wait(for: "▍You")
-        #expect(
-            ok && text.contains("Name a colour.") && text.contains("▍Assistant"), "the session did not reopen:\n\(text)"
-        )
-        try s.keys("C-q")
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Enabled where tmux is installed and the `lem` binary is built.
+    static var tmuxAndLem: Self {
+        .enabled(
+            if: WorkbenchEndToEndTests.tmux != nil && WorkbenchEndToEndTests.lem != nil,
+            "needs tmux and the lem binary (run swift build)")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import LEMCore
 import Testing
 
+@testable import LEMCore
 @testable import LEMTrainer
 
 /// The trainer's train-log.jsonl: the event lines it writes and the file it appends to and reads

@@ -278,20 +278,13 @@ final class TerminalScreen {
     }
 
     static func functionKey(_ code: Int32) -> KeyEvent? {
+        let plain: [Int32: Key] = [
+            KEY_UP: .up, KEY_DOWN: .down, KEY_LEFT: .left, KEY_RIGHT: .right, KEY_HOME: .home, KEY_END: .end,
+            KEY_PPAGE: .pageUp, KEY_NPAGE: .pageDown, KEY_DC: .delete, KEY_IC: .insert, KEY_BTAB: .backTab,
+            KEY_BACKSPACE: .backspace, KEY_ENTER: .enter
+        ]
+        if let key = plain[code] { return KeyEvent(key) }
         switch code {
-        case KEY_UP: return KeyEvent(.up)
-        case KEY_DOWN: return KeyEvent(.down)
-        case KEY_LEFT: return KeyEvent(.left)
-        case KEY_RIGHT: return KeyEvent(.right)
-        case KEY_HOME: return KeyEvent(.home)
-        case KEY_END: return KeyEvent(.end)
-        case KEY_PPAGE: return KeyEvent(.pageUp)
-        case KEY_NPAGE: return KeyEvent(.pageDown)
-        case KEY_DC: return KeyEvent(.delete)
-        case KEY_IC: return KeyEvent(.insert)
-        case KEY_BTAB: return KeyEvent(.backTab)
-        case KEY_BACKSPACE: return KeyEvent(.backspace)
-        case KEY_ENTER: return KeyEvent(.enter)
         case KEY_SLEFT: return KeyEvent(.left, .shift)
         case KEY_SRIGHT: return KeyEvent(.right, .shift)
         case KEY_F0 + 1...KEY_F0 + 24: return KeyEvent(.function(Int(code - KEY_F0)))

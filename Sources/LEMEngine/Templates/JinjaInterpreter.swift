@@ -41,6 +41,19 @@ final class JinjaInterpreter {
 
     func fail(_ message: String) -> TemplateError { .runtime(line: line, message: message) }
 
+    /// Binds `value` to `names`: one name takes it whole; several take the items of a list of as
+    /// many items, else an error that it cannot be unpacked into as many `what`.
+    func unpack(_ value: JinjaValue, into names: [String], what: String) throws {
+        if names.count == 1 {
+            assign(names[0], value)
+            return
+        }
+        guard let items = try listItems(value), items.count == names.count else {
+            throw fail("cannot unpack \(value.typeName) into \(names.count) \(what)")
+        }
+        for (n, v) in zip(names, items) { assign(n, v) }
+    }
+
     // MARK: Limits
 
     /// Enters one level of the interpreter's recursion (undone by `leave()`), counting a step.
@@ -186,15 +199,7 @@ final class JinjaInterpreter {
             line = l
             let value = try evaluate(expr)
             switch target {
-            case .names(let names):
-                if names.count == 1 {
-                    assign(names[0], value)
-                    return
-                }
-                guard let items = try listItems(value), items.count == names.count else {
-                    throw fail("cannot unpack \(value.typeName) into \(names.count) names")
-                }
-                for (n, v) in zip(names, items) { assign(n, v) }
+            case .names(let names): try unpack(value, into: names, what: "names")
             case let .attribute(name, attr):
                 guard case .namespace(let ns) = lookup(name) else {
                     throw fail("cannot set attribute '\(attr)' on '\(name)': not a namespace()")
@@ -287,16 +292,7 @@ final class JinjaInterpreter {
         case .undefined, .none: items = .list([])
         default: throw fail("'\(source.typeName)' object is not iterable")
         }
-        func bind(_ item: JinjaValue) throws {
-            if targets.count == 1 {
-                assign(targets[0], item)
-                return
-            }
-            guard let parts = try listItems(item), parts.count == targets.count else {
-                throw fail("cannot unpack \(item.typeName) into \(targets.count) loop variables")
-            }
-            for (n, v) in zip(targets, parts) { assign(n, v) }
-        }
+        func bind(_ item: JinjaValue) throws { try unpack(item, into: targets, what: "loop variables") }
         if let condition {
             scopes.append([:])
             var kept: [JinjaValue] = []

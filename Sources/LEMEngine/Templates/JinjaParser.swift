@@ -246,26 +246,31 @@ struct ExprParser {
         return .conditional(then: value, condition: condition, otherwise: otherwise)
     }
 
-    private mutating func parseOr() throws -> JinjaExpr {
+    /// One left-associative level: operands read by `operand`, joined by any of `operators`
+    /// (`.op` symbols or `.name` words, kept as the node's operator text).
+    private mutating func parseLeftAssociative(
+        _ operators: [JinjaToken], _ operand: (inout ExprParser) throws -> JinjaExpr
+    ) throws -> JinjaExpr {
         let saved = nesting
         defer { nesting = saved }
-        var left = try parseAnd()
-        while accept(.name("or")) {
+        var left = try operand(&self)
+        while let token = peek, operators.contains(token) {
+            i += 1
             try deeper()
-            left = .binary("or", left, try parseAnd())
+            switch token {
+            case .op(let o), .name(let o): left = .binary(o, left, try operand(&self))
+            case .string, .int, .float: return left
+            }
         }
         return left
     }
 
+    private mutating func parseOr() throws -> JinjaExpr {
+        try parseLeftAssociative([.name("or")]) { try $0.parseAnd() }
+    }
+
     private mutating func parseAnd() throws -> JinjaExpr {
-        let saved = nesting
-        defer { nesting = saved }
-        var left = try parseNot()
-        while accept(.name("and")) {
-            try deeper()
-            left = .binary("and", left, try parseNot())
-        }
-        return left
+        try parseLeftAssociative([.name("and")]) { try $0.parseNot() }
     }
 
     private mutating func parseNot() throws -> JinjaExpr {
@@ -301,49 +306,19 @@ struct ExprParser {
     }
 
     private mutating func parseMath1() throws -> JinjaExpr {
-        let saved = nesting
-        defer { nesting = saved }
-        var left = try parseConcat()
-        while case .op(let o)? = peek, o == "+" || o == "-" {
-            i += 1
-            try deeper()
-            left = .binary(o, left, try parseConcat())
-        }
-        return left
+        try parseLeftAssociative([.op("+"), .op("-")]) { try $0.parseConcat() }
     }
 
     private mutating func parseConcat() throws -> JinjaExpr {
-        let saved = nesting
-        defer { nesting = saved }
-        var left = try parseMath2()
-        while accept(.op("~")) {
-            try deeper()
-            left = .binary("~", left, try parseMath2())
-        }
-        return left
+        try parseLeftAssociative([.op("~")]) { try $0.parseMath2() }
     }
 
     private mutating func parseMath2() throws -> JinjaExpr {
-        let saved = nesting
-        defer { nesting = saved }
-        var left = try parsePow()
-        while case .op(let o)? = peek, ["*", "/", "//", "%"].contains(o) {
-            i += 1
-            try deeper()
-            left = .binary(o, left, try parsePow())
-        }
-        return left
+        try parseLeftAssociative([.op("*"), .op("/"), .op("//"), .op("%")]) { try $0.parsePow() }
     }
 
     private mutating func parsePow() throws -> JinjaExpr {
-        let saved = nesting
-        defer { nesting = saved }
-        var left = try parseUnary()
-        while accept(.op("**")) {
-            try deeper()
-            left = .binary("**", left, try parseUnary())
-        }
-        return left
+        try parseLeftAssociative([.op("**")]) { try $0.parseUnary() }
     }
 
     private mutating func parseUnary() throws -> JinjaExpr {

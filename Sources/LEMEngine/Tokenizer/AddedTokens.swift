@@ -14,20 +14,6 @@ public struct AddedToken: Sendable, Equatable {
     public var normalized: Bool = false
     /// Only matched when not inside a word.
     public var singleWord: Bool = false
-
-    /// Creates an added token.
-    public init(
-        id: Int, content: String, special: Bool, lstrip: Bool = false, rstrip: Bool = false,
-        normalized: Bool = false, singleWord: Bool = false
-    ) {
-        self.id = id
-        self.content = content
-        self.special = special
-        self.lstrip = lstrip
-        self.rstrip = rstrip
-        self.normalized = normalized
-        self.singleWord = singleWord
-    }
 }
 
 /// Finds added tokens in text: leftmost match first, longest among those starting there.

@@ -44,9 +44,8 @@ public indirect enum Normalizer: Sendable {
 
     /// Parses a tokenizer.json `normalizer` object.
     static func parse(_ json: JSONValue?, path: String) throws -> Normalizer? {
-        guard let obj = json, !obj.isNull else { return nil }
-        guard let type = obj["type"]?.string else {
-            throw TokenizerError.invalidFile(path: path, reason: "normalizer: expected an object with a \"type\"")
+        guard case let (obj, type)? = try TokenizerError.typedComponent(json, "normalizer", path: path) else {
+            return nil
         }
         switch type {
         case "NFC": return .nfc

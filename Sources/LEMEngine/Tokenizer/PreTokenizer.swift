@@ -159,9 +159,8 @@ public indirect enum PreTokenizer: Sendable {
 
     /// Parses a tokenizer.json `pre_tokenizer` object.
     static func parse(_ json: JSONValue?, path: String) throws -> PreTokenizer? {
-        guard let obj = json, !obj.isNull else { return nil }
-        guard let type = obj["type"]?.string else {
-            throw TokenizerError.invalidFile(path: path, reason: "pre_tokenizer: expected an object with a \"type\"")
+        guard case let (obj, type)? = try TokenizerError.typedComponent(json, "pre_tokenizer", path: path) else {
+            return nil
         }
         switch type {
         case "ByteLevel":

@@ -84,10 +84,7 @@ public indirect enum TokenDecoder: Sendable {
 
     /// Parses a tokenizer.json `decoder` object.
     static func parse(_ json: JSONValue?, path: String) throws -> TokenDecoder? {
-        guard let obj = json, !obj.isNull else { return nil }
-        guard let type = obj["type"]?.string else {
-            throw TokenizerError.invalidFile(path: path, reason: "decoder: expected an object with a \"type\"")
-        }
+        guard case let (obj, type)? = try TokenizerError.typedComponent(json, "decoder", path: path) else { return nil }
         switch type {
         case "ByteLevel": return .byteLevel
         case "ByteFallback": return .byteFallback

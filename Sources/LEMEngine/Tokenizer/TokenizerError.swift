@@ -1,4 +1,5 @@
 import Foundation
+import LEMCore
 import LEMFormats
 
 /// Errors raised while loading a tokenizer or encoding text with it.
@@ -26,5 +27,17 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable, Equatable 
             return "\(path): no tokenizer found (expected tokenizer.json in a model folder, or a .gguf file)"
         case let .invalidUTF8(offset): return "input text is not valid UTF-8 (first bad byte at offset \(offset))"
         }
+    }
+}
+
+extension TokenizerError {
+    /// A tokenizer.json component (`normalizer`, `pre_tokenizer`, `decoder`) and its `type`; nil
+    /// when absent or null, an error naming `path` and `name` when it has no string `type`.
+    static func typedComponent(_ json: JSONValue?, _ name: String, path: String) throws -> (JSONValue, String)? {
+        guard let obj = json, !obj.isNull else { return nil }
+        guard let type = obj["type"]?.string else {
+            throw TokenizerError.invalidFile(path: path, reason: "\(name): expected an object with a \"type\"")
+        }
+        return (obj, type)
     }
 }

@@ -15,6 +15,23 @@ struct VocabularyScanner {
     /// The file, for error messages.
     let path: String
 
+    /// After an item of the object or list `name` (a `kind`) at `range`: true past a `,` (another
+    /// item follows), false at `close`; anything else is an error.
+    private func nextItem(
+        _ p: inout JSONParser, _ range: Range<Int>, close: Unicode.Scalar, in name: String, _ kind: String
+    ) throws -> Bool {
+        p.skipSpace()
+        guard p.i < range.upperBound else {
+            throw TokenizerError.invalidFile(path: path, reason: "\(name): unterminated \(kind)")
+        }
+        if bytes[p.i] == UInt8(ascii: ",") {
+            p.i += 1
+            return true
+        }
+        if bytes[p.i] == UInt8(ascii: close) { return false }
+        throw TokenizerError.invalidFile(path: path, reason: "\(name): expected ',' or '\(close)' at byte \(p.i)")
+    }
+
     /// The vocabulary object at `range`: a byte-keyed table of piece → id (a repeated piece
     /// keeps its last id, as a dictionary would) and the largest id.
     func vocabulary(_ range: Range<Int>) throws -> (table: PieceTable, maxId: Int) {
@@ -47,16 +64,7 @@ struct VocabularyScanner {
             }
             table.insert(piece, id: Int32(id))
             maxId = max(maxId, id)
-            p.skipSpace()
-            guard p.i < range.upperBound else {
-                throw TokenizerError.invalidFile(path: path, reason: "model.vocab: unterminated object")
-            }
-            if bytes[p.i] == UInt8(ascii: ",") {
-                p.i += 1
-                continue
-            }
-            if bytes[p.i] == UInt8(ascii: "}") { break }
-            throw TokenizerError.invalidFile(path: path, reason: "model.vocab: expected ',' or '}' at byte \(p.i)")
+            guard try nextItem(&p, range, close: "}", in: "model.vocab", "object") else { break }
         }
         return (table, maxId)
     }
@@ -130,16 +138,7 @@ struct VocabularyScanner {
                 merges[key] = first
             }
             rank += 1
-            p.skipSpace()
-            guard p.i < range.upperBound else {
-                throw TokenizerError.invalidFile(path: path, reason: "model.merges: unterminated list")
-            }
-            if bytes[p.i] == UInt8(ascii: ",") {
-                p.i += 1
-                continue
-            }
-            if bytes[p.i] == UInt8(ascii: "]") { break }
-            throw TokenizerError.invalidFile(path: path, reason: "model.merges: expected ',' or ']' at byte \(p.i)")
+            guard try nextItem(&p, range, close: "]", in: "model.merges", "list") else { break }
         }
         return merges
     }

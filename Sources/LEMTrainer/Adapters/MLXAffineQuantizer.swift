@@ -10,18 +10,13 @@ import LEMFormats
 /// stored. (mlx's own quantizer picks the group edge slightly differently; the format is the
 /// same and our loader and mlx_lm read either.)
 public struct MLXAffineQuantizer: Sendable {
+    /// Bits per stored integer; they must divide into bytes evenly per group (any of 2…8 with
+    /// `groupSize` a multiple of 8).
     public let bits: Int
+    /// Weights per group sharing one scale and bias.
     public let groupSize: Int
     /// The dtype scales and biases are stored in (f32, f16 or bf16).
     public let scaleType: SafetensorsDType
-
-    /// Creates a quantizer; `bits` must divide into bytes evenly per group (any of 2…8 with
-    /// `groupSize` a multiple of 8).
-    public init(bits: Int, groupSize: Int, scaleType: SafetensorsDType) {
-        self.bits = bits
-        self.groupSize = groupSize
-        self.scaleType = scaleType
-    }
 
     /// The packed words `[rows, columns·bits/32]` (u32 little-endian bytes), scales and biases
     /// `[rows, columns/groupSize]`.

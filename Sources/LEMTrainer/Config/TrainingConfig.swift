@@ -22,13 +22,6 @@ public struct TrainingConfig: Sendable, Equatable {
         /// Module paths inside a block to adapt (`self_attn.q_proj`, ...); nil means every
         /// linear layer of the block, mlx_lm's default.
         public var keys: [String]?
-        /// Creates mlx_lm's default: rank 8, scale 20, no dropout, every linear layer.
-        public init(rank: Int = 8, scale: Double = 20, dropout: Double = 0, keys: [String]? = nil) {
-            self.rank = rank
-            self.scale = scale
-            self.dropout = dropout
-            self.keys = keys
-        }
     }
 
     /// mlx_lm's `lr_schedule` block.

@@ -13,13 +13,6 @@ public struct LoRADropout: Sendable {
     /// The training step the masks belong to.
     public var step: Int
 
-    /// Creates the dropout of one training step.
-    public init(probability: Double, seed: UInt64, step: Int) {
-        self.probability = probability
-        self.seed = seed
-        self.step = step
-    }
-
     /// The mask of one adapted module: 0 or 1/(1−p) per element. // (count)
     public func mask(layer: Int, module: String, count: Int) -> [Float] {
         var state =

@@ -33,12 +33,6 @@ public struct AttentionViewModel: Hashable, Sendable {
         public var head: Int
         /// The change measure (map mean absolute difference).
         public var value: Float
-        /// Creates a ranking entry.
-        public init(layer: Int, head: Int, value: Float) {
-            self.layer = layer
-            self.head = head
-            self.value = value
-        }
     }
 
     /// Creates a view model; sizes that do not match the arrays are treated as missing values.
@@ -107,8 +101,8 @@ extension AttentionViewModel {
     public mutating func setCompareLabel(_ text: String?) { compareLabel = text }
 
     /// Marks the view as showing the difference from the second run, with its ranking.
-    public mutating func showDifference(ranked: [RankedHead]) {
+    public mutating func showDifference(ranked: [(layer: Int, head: Int, value: Float)]) {
         showsDifference = true
-        self.ranked = ranked
+        self.ranked = ranked.map { RankedHead(layer: $0.layer, head: $0.head, value: $0.value) }
     }
 }

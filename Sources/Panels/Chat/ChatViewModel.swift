@@ -52,24 +52,10 @@ public struct ChatComparison: Hashable, Sendable {
     public var right: [String]
     /// The token ids of each side, when known; divergence is judged on ids then (two ids can
     /// decode to the same text).
-    public var leftIds: [Int]
-    public var rightIds: [Int]
+    public var leftIds: [Int] = []
+    public var rightIds: [Int] = []
     /// Whether the answers are still being generated.
-    public var isRunning: Bool
-
-    /// Creates a comparison of two token streams.
-    public init(
-        leftTitle: String, rightTitle: String, left: [String], right: [String], leftIds: [Int] = [],
-        rightIds: [Int] = [], isRunning: Bool = false
-    ) {
-        self.leftTitle = leftTitle
-        self.rightTitle = rightTitle
-        self.left = left
-        self.right = right
-        self.leftIds = leftIds
-        self.rightIds = rightIds
-        self.isRunning = isRunning
-    }
+    public var isRunning = false
 
     /// The index of the first token where the answers differ (nil when both are equal so far);
     /// while running, a side that is merely shorter does not count as diverging.

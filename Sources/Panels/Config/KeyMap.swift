@@ -27,21 +27,16 @@ public struct KeyMap: Hashable, Sendable {
         action: String, keys: [KeyEvent]
     )] {
         var out: [(String, [KeyEvent])] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmed
-            if line.isEmpty || line.hasPrefix("# ") || line == "#" { continue }
-            guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError(source: source, line: n + 1, "expected `context.action = key, key`, got '\(line)'")
-            }
-            let action = line[..<eq].trimmed
+        try ConfigLine.forEach(in: text, source: source, expected: "context.action = key, key") { line in
+            let (n, action) = (line.number, line.key)
             guard action.contains("."), known?.contains(action) ?? true else {
-                throw ConfigError(source: source, line: n + 1, "unknown action '\(action)'")
+                throw ConfigError(source: source, line: n, "unknown action '\(action)'")
             }
-            let names = splitKeyList(String(line[line.index(after: eq)...]))
+            let names = splitKeyList(line.value)
             var keys: [KeyEvent] = []
             for name in names {
                 guard let k = KeyEvent(name: name) else {
-                    throw ConfigError(source: source, line: n + 1, "unknown key name '\(name)' for '\(action)'")
+                    throw ConfigError(source: source, line: n, "unknown key name '\(name)' for '\(action)'")
                 }
                 keys.append(k)
             }

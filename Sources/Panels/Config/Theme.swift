@@ -37,6 +37,28 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public init(source: String, line: Int, _ message: String) { description = "\(source):\(line): \(message)" }
 }
 
+/// One `key = value` line of a theme or key map file, with its 1-based line number.
+struct ConfigLine {
+    var number: Int
+    var key: String
+    var value: String
+
+    /// Calls `body` with each assignment of `text` in order, skipping blank lines and `# `
+    /// comments; a line without `=` is an error naming `source`, the line and `expected`.
+    static func forEach(
+        in text: String, source: String, expected: String, _ body: (ConfigLine) throws -> Void
+    ) throws {
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmed
+            if line.isEmpty || line.hasPrefix("# ") || line == "#" { continue }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError(source: source, line: n + 1, "expected `\(expected)`, got '\(line)'")
+            }
+            try body(ConfigLine(number: n + 1, key: line[..<eq].trimmed, value: line[line.index(after: eq)...].trimmed))
+        }
+    }
+}
+
 /// Colours by role. A theme file names roles (`border.focus = #5fafff`); whatever it does not
 /// name comes from the theme it is laid over (the built-in dark theme at the bottom).
 public struct Theme: Hashable, Sendable {
@@ -75,25 +97,19 @@ public struct Theme: Hashable, Sendable {
     /// Parses theme text into role assignments; errors name `source`, the line and the bad role or value.
     public static func parse(_ text: String, source: String) throws -> [Role: RGB?] {
         var out: [Role: RGB?] = [:]
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmed
-            if line.isEmpty || line.hasPrefix("# ") || line == "#" { continue }
-            guard let eq = line.firstIndex(of: "=") else {
-                throw ConfigError(source: source, line: n + 1, "expected `role = #rrggbb`, got '\(line)'")
-            }
-            let key = line[..<eq].trimmed
-            let value = line[line.index(after: eq)...].trimmed
-            if key == "name" { continue }
+        try ConfigLine.forEach(in: text, source: source, expected: "role = #rrggbb") { line in
+            let (n, key, value) = (line.number, line.key, line.value)
+            if key == "name" { return }
             guard let role = Role(rawValue: key) else {
-                throw ConfigError(source: source, line: n + 1, "unknown colour role '\(key)'")
+                throw ConfigError(source: source, line: n, "unknown colour role '\(key)'")
             }
             if value == "default" {
                 out[role] = .some(nil)
-                continue
+                return
             }
             guard let rgb = RGB(parsing: value) else {
                 throw ConfigError(
-                    source: source, line: n + 1, "colour for '\(key)' must be #rrggbb or default, got '\(value)'")
+                    source: source, line: n, "colour for '\(key)' must be #rrggbb or default, got '\(value)'")
             }
             out[role] = rgb
         }

@@ -4,12 +4,6 @@ import LEMCore
 public struct LossPoint: Hashable, Sendable {
     public var step: Int
     public var value: Double
-
-    /// Creates a point.
-    public init(step: Int, value: Double) {
-        self.step = step
-        self.value = value
-    }
 }
 
 /// Where a curriculum phase begins on the loss chart.

@@ -3,23 +3,11 @@ struct Block: Widget {
     /// The line set used for the border.
     enum BorderKind: Sendable { case rounded, plain, thick, double, none }
 
-    var title: String
-    var rightTitle: String
-    var focused: Bool
-    var kind: BorderKind
-    var background: CellColor
-
-    /// Creates a block; a focused block draws its border and title in the focus colours.
-    init(
-        title: String = "", rightTitle: String = "", focused: Bool = false, kind: BorderKind = .rounded,
-        background: CellColor = .none
-    ) {
-        self.title = title
-        self.rightTitle = rightTitle
-        self.focused = focused
-        self.kind = kind
-        self.background = background
-    }
+    var title: String = ""
+    var rightTitle: String = ""
+    var focused: Bool = false
+    var kind: BorderKind = .rounded
+    var background: CellColor = .none
 
     /// The area inside the border.
     func inner(_ area: Rect) -> Rect { kind == .none ? area : area.inset(1) }

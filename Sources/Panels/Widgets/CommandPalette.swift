@@ -2,14 +2,7 @@
 struct PaletteCommand: Hashable, Sendable {
     var title: String
     var action: String
-    var key: String
-
-    /// Creates a command entry.
-    init(title: String, action: String, key: String = "") {
-        self.title = title
-        self.action = action
-        self.key = key
-    }
+    var key: String = ""
 }
 
 /// The command palette: a query box over a fuzzy-filtered list of commands.

@@ -74,14 +74,7 @@ struct Heatmap: Widget {
 struct HeatLegend: Widget {
     var low: String
     var high: String
-    var shaded: Bool
-
-    /// Creates a legend labelled with the scale's ends.
-    init(low: String, high: String, shaded: Bool = false) {
-        self.low = low
-        self.high = high
-        self.shaded = shaded
-    }
+    var shaded: Bool = false
 
     func render(into buffer: inout ScreenBuffer, area: Rect) {
         guard !area.isEmpty else { return }

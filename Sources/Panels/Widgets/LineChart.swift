@@ -36,25 +36,13 @@ struct ChartBoundary: Hashable, Sendable {
 /// labelled below. Series are drawn in order; later ones win shared cells.
 struct LineChart: Widget {
     var series: [ChartSeries]
-    var markers: [ChartMarker]
+    var markers: [ChartMarker] = []
     /// Vertical lines drawn behind the data, each labelled at the top.
     var boundaries: [ChartBoundary] = []
-    var logScale: Bool
+    var logScale: Bool = false
     /// Steps shown; nil: all data.
     var stepRange: ClosedRange<Int>?
-    var labelWidth: Int
-
-    /// Creates a chart.
-    init(
-        series: [ChartSeries], markers: [ChartMarker] = [], logScale: Bool = false, stepRange: ClosedRange<Int>? = nil,
-        labelWidth: Int = 8
-    ) {
-        self.series = series
-        self.markers = markers
-        self.logScale = logScale
-        self.stepRange = stepRange
-        self.labelWidth = labelWidth
-    }
+    var labelWidth: Int = 8
 
     func transform(_ v: Double) -> Double? {
         guard v.isFinite else { return nil }

@@ -2,16 +2,8 @@
 struct Modal: Widget {
     var title: String
     var lines: [StyledLine]
-    var width: Int
-    var offset: Int
-
-    /// Creates a dialog at most `width` columns wide showing `lines` from `offset`.
-    init(title: String, lines: [StyledLine], width: Int = 60, offset: Int = 0) {
-        self.title = title
-        self.lines = lines
-        self.width = width
-        self.offset = offset
-    }
+    var width: Int = 60
+    var offset: Int = 0
 
     /// The box this dialog occupies within `screen`.
     func frame(in screen: Rect) -> Rect {
@@ -34,14 +26,7 @@ struct ConfirmDialog: Hashable, Sendable {
     var question: String
     var confirmIntent: String
     /// The keys that confirm, as shown ("y / Enter").
-    var yesKeys: String
-
-    /// Creates a question whose confirmation triggers the named action.
-    init(question: String, confirmIntent: String, yesKeys: String = "y / Enter") {
-        self.question = question
-        self.confirmIntent = confirmIntent
-        self.yesKeys = yesKeys
-    }
+    var yesKeys: String = "y / Enter"
 
     /// The dialog widget (long questions wrap at 60 columns).
     var modal: Modal {

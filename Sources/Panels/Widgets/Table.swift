@@ -27,17 +27,10 @@ struct TableColumn: Hashable, Sendable {
 
 /// Selection and scroll position of a table, kept by the panel between frames.
 struct TableState: Hashable, Sendable {
-    var selected: Int
-    var offset: Int
+    var selected: Int = 0
+    var offset: Int = 0
     /// The first scrollable column shown (counted after the frozen columns).
-    var columnOffset: Int
-
-    /// Creates a state with the first row selected.
-    init(selected: Int = 0, offset: Int = 0, columnOffset: Int = 0) {
-        self.selected = selected
-        self.offset = offset
-        self.columnOffset = columnOffset
-    }
+    var columnOffset: Int = 0
 
     /// Moves the selection by `delta` rows within `count` rows.
     mutating func move(_ delta: Int, count: Int) {

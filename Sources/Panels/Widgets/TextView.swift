@@ -47,13 +47,6 @@ struct Scrollbar: Widget {
     var visible: Int
     var offset: Int
 
-    /// Creates a scrollbar for `visible` of `total` rows starting at `offset`.
-    init(total: Int, visible: Int, offset: Int) {
-        self.total = total
-        self.visible = visible
-        self.offset = offset
-    }
-
     /// The thumb's first row and length within a track of `height` rows.
     func thumb(height: Int) -> (start: Int, length: Int) {
         guard total > visible, height > 0 else { return (0, height) }
