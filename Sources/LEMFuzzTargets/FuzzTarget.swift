@@ -30,6 +30,17 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A judge model's reply.
     case judge
 
+    /// The template limits the fuzzer renders under: the standard ones scaled down a hundredfold,
+    /// so that inputs reach every limit's error path in milliseconds rather than the standard
+    /// budget's half second (the limits are the code under test; their sizes are not).
+    static let fuzzLimits: JinjaLimits = {
+        var limits = JinjaLimits.standard
+        limits.maxSteps /= 100
+        limits.maxBytes /= 100
+        limits.maxItems /= 100
+        return limits
+    }()
+
     /// Feeds `bytes` to the parser; `scratch` is a file path the target may write the bytes to.
     public func run(_ bytes: [UInt8], scratch: URL) -> String? {
         do {
@@ -88,7 +99,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .jinja:
             let template = try ChatTemplate(
                 source: String(decoding: bytes, as: UTF8.self), bosToken: "<s>",
-                eosToken: "</s>", origin: "fuzz.jinja")
+                eosToken: "</s>", origin: "fuzz.jinja", limits: Self.fuzzLimits)
             _ = try template.render(messages: [
                 ChatMessage(role: "system", content: "Be brief."),
                 ChatMessage(role: "user", content: "Hi")

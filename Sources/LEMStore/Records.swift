@@ -14,6 +14,17 @@ public struct BenchItem: Sendable, Equatable {
     /// The original record's fields as strings (answers, risk area, …), for scorers and judges.
     public var reference: [String: String] = [:]
 
+    /// An item of `benchmark` (other modules build items for generated benchmarks, e.g. distillation).
+    public init(
+        benchmark: String, key: String, prompt: String, domain: String? = nil, reference: [String: String] = [:]
+    ) {
+        self.benchmark = benchmark
+        self.key = key
+        self.prompt = prompt
+        self.domain = domain
+        self.reference = reference
+    }
+
     /// The reference fields as a JSON object string (sorted keys, stable across imports).
     var referenceJSON: String {
         let data = (try? JSONSerialization.data(withJSONObject: reference, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -1,5 +1,6 @@
-import LEMCore
 import Testing
+
+@testable import LEMCore
 
 @Suite("TrainLogParser")
 struct TrainLogParserTests {

@@ -10,19 +10,32 @@ public struct CPUFeatures: OptionSet, Sendable, Hashable, CustomStringConvertibl
     /// Features from their `LEM_CPU_*` bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    public static let avx = CPUFeatures(rawValue: LEM_CPU_AVX)
-    public static let avx2 = CPUFeatures(rawValue: LEM_CPU_AVX2)
-    public static let fma = CPUFeatures(rawValue: LEM_CPU_FMA)
-    public static let f16c = CPUFeatures(rawValue: LEM_CPU_F16C)
-    public static let avx512f = CPUFeatures(rawValue: LEM_CPU_AVX512F)
-    public static let avx512bw = CPUFeatures(rawValue: LEM_CPU_AVX512BW)
-    public static let avx512vl = CPUFeatures(rawValue: LEM_CPU_AVX512VL)
-    public static let avx512dq = CPUFeatures(rawValue: LEM_CPU_AVX512DQ)
-    public static let avx512vnni = CPUFeatures(rawValue: LEM_CPU_AVX512VNNI)
-    public static let avx512bf16 = CPUFeatures(rawValue: LEM_CPU_AVX512BF16)
-    public static let avxVNNI = CPUFeatures(rawValue: LEM_CPU_AVXVNNI)
-    public static let amd = CPUFeatures(rawValue: LEM_CPU_VENDOR_AMD)
-    public static let intel = CPUFeatures(rawValue: LEM_CPU_VENDOR_INTEL)
+    /// AVX.
+    public static let avx = Self(rawValue: LEM_CPU_AVX)
+    /// AVX2.
+    public static let avx2 = Self(rawValue: LEM_CPU_AVX2)
+    /// Fused multiply-add (FMA3).
+    public static let fma = Self(rawValue: LEM_CPU_FMA)
+    /// Half-precision conversions.
+    public static let f16c = Self(rawValue: LEM_CPU_F16C)
+    /// AVX-512 Foundation.
+    public static let avx512f = Self(rawValue: LEM_CPU_AVX512F)
+    /// AVX-512 byte and word instructions.
+    public static let avx512bw = Self(rawValue: LEM_CPU_AVX512BW)
+    /// AVX-512 on 128/256-bit registers.
+    public static let avx512vl = Self(rawValue: LEM_CPU_AVX512VL)
+    /// AVX-512 doubleword and quadword instructions.
+    public static let avx512dq = Self(rawValue: LEM_CPU_AVX512DQ)
+    /// AVX-512 int8 dot products (`vpdpbusd`).
+    public static let avx512vnni = Self(rawValue: LEM_CPU_AVX512VNNI)
+    /// AVX-512 bfloat16 dot products.
+    public static let avx512bf16 = Self(rawValue: LEM_CPU_AVX512BF16)
+    /// VEX-encoded int8 dot products.
+    public static let avxVNNI = Self(rawValue: LEM_CPU_AVXVNNI)
+    /// An AMD CPU.
+    public static let amd = Self(rawValue: LEM_CPU_VENDOR_AMD)
+    /// An Intel CPU.
+    public static let intel = Self(rawValue: LEM_CPU_VENDOR_INTEL)
 
     /// The AVX-512 subsets OpenBLAS's SkylakeX kernels and ours assume together.
     public static let avx512Core: CPUFeatures = [.avx512f, .avx512bw, .avx512vl, .avx512dq]
