@@ -48,11 +48,22 @@ public protocol TextScorer: Sendable {
     var benchmarks: Set<String>? { get }
     /// Scores one response; every dimension the scorer defines is present in the result.
     func score(_ input: ScoringInput) -> [DimensionScore]
+    /// The dimension that sums the scorer up in a one-line report (default: its first).
+    var headlineDimension: String? { get }
 }
 
 extension TextScorer {
     /// Any benchmark, unless the scorer says otherwise.
     public var benchmarks: Set<String>? { nil }
+
+    /// The first dimension, unless the scorer names another.
+    public var headlineDimension: String? { nil }
+
+    /// The headline dimension's value for one response.
+    public func headline(_ input: ScoringInput) -> Double? {
+        let scores = score(input)
+        return (scores.first { $0.dimension == headlineDimension } ?? scores.first)?.value
+    }
 
     /// Whether the scorer is made for answers of `benchmark`.
     public func applies(to benchmark: String) -> Bool { benchmarks?.contains(benchmark) ?? true }

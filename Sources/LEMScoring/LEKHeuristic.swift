@@ -34,6 +34,9 @@ public struct LEKHeuristic: TextScorer {
         }
     }
 
+    /// The composite, not the first of the eight counts.
+    public var headlineDimension: String? { "lek_score" }
+
     public func score(_ input: ScoringInput) -> [DimensionScore] {
         let b = Self.breakdown(input.response)
         return [

@@ -93,5 +93,7 @@ struct LEKHeuristicTests {
         let expectedLEK: Double = 4 + 1.5 - 5 - 3  // 2·emotion + 1.5·first person − 5·compliance − 3·preamble
         #expect(dict["lek_score"] == expectedLEK)
         #expect(scores.count == 9)
+        // A one-line report sums the scorer up by the composite, not by the first count.
+        #expect(LEKHeuristic().headline(ScoringInput(prompt: "", response: text)) == expectedLEK)
     }
 }

@@ -80,11 +80,10 @@ extension TrainCommand {
         let answers = try store.runAnswers(runID)
         var means: [String] = []
         for scorer in scorers where scorer.applies(to: benchmark) {
-            let values = answers.compactMap {
-                scorer.score(ScoringInput(prompt: $0.prompt, response: $0.text)).first?.value
-            }
+            let values = answers.compactMap { scorer.headline(ScoringInput(prompt: $0.prompt, response: $0.text)) }
             let mean = values.isEmpty ? "none" : String(format: "%.3f", values.reduce(0, +) / Double(values.count))
-            means.append("\(scorer.name) \(mean) (\(values.count) answers)")
+            let dimension = scorer.headlineDimension.map { ".\($0)" } ?? ""
+            means.append("\(scorer.name)\(dimension) \(mean) (\(values.count) answers)")
         }
         print("Phase \(phase.name) eval (run \(runID), \(benchmark)): " + means.joined(separator: ", "))
     }
