@@ -124,8 +124,7 @@ public enum PromptCacheFile {
                 return Int(value)
             }
             let offset = try integer(2)
-            var first = 0
-            var order: (buffer: Int, index: Int, keep: Int)?
+            var order: (index: Int, keep: Int)?
             switch kind {
             case "KVCache":
                 guard window == 0 else {
@@ -148,7 +147,7 @@ public enum PromptCacheFile {
                 guard keep == 0 || offset <= maxSize else {
                     throw FormatError(url, "prompt cache: layer \(i) keeps \(keep) first positions past its window")
                 }
-                order = (0, index, keep)
+                order = (index, keep)
             default:
                 throw FormatError(
                     url, "prompt cache: layer \(i) has cache class '\(kind)'; expected KVCache or RotatingKVCache")
@@ -163,9 +162,8 @@ public enum PromptCacheFile {
                     "prompt cache: layer \(i) keys/values have shape \(keys.shape)/\(values.shape); expected "
                         + "[1, \(heads), N, \(dim)] floats")
             }
-            var rows = temporalRows(buffer: keys.shape[2], offset: offset, order: order)
-            if kind == "KVCache" { rows = Array(0..<min(offset, keys.shape[2])) }
-            first = offset - rows.count
+            let rows = temporalRows(buffer: keys.shape[2], offset: offset, order: order)
+            let first = offset - rows.count
             guard first >= 0 else {
                 throw FormatError(url, "prompt cache: layer \(i) holds \(rows.count) positions of \(offset)")
             }
@@ -236,7 +234,7 @@ public enum PromptCacheFile {
 
     /// The buffer rows of a rotating cache in position order (mlx-lm's `_temporal_order`, after
     /// which it holds the last positions before `offset`); all rows up to `offset` otherwise.
-    static func temporalRows(buffer: Int, offset: Int, order: (buffer: Int, index: Int, keep: Int)?) -> [Int] {
+    static func temporalRows(buffer: Int, offset: Int, order: (index: Int, keep: Int)?) -> [Int] {
         guard let order else { return Array(0..<min(offset, buffer)) }
         let index = min(order.index, buffer)
         if index == buffer { return Array(0..<min(buffer, offset)) }
