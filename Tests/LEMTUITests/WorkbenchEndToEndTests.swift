@@ -26,23 +26,33 @@ import Testing
 
     struct Session {
         let tmux: String
-        let socket = "lem-e2e-\(getpid())"
+        /// A socket of its own per session: a test starting right after another's `kill-server`
+        /// would otherwise reach the old server while it exits and lose its session.
+        let socket = "lem-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
         let name = "e2e"
 
         /// Runs tmux with posix_spawn and waitpid (Foundation's Process would wait for the tmux
         /// server it starts, which inherits its exit-monitoring descriptor) and returns stdout.
         @discardableResult
-        func run(_ args: [String]) throws -> String {
-            let outPath = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "lem-e2e-\(getpid())-\(UUID().uuidString).out"
+        func run(_ args: [String]) throws -> String { try runStatus(args).out }
+
+        /// Runs tmux with `args`; returns its exit status, stdout and stderr.
+        func runStatus(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+            let stem = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "lem-e2e-\(getpid())-\(UUID().uuidString)"
             ).path
-            defer { try? FileManager.default.removeItem(atPath: outPath) }
+            let outPath = stem + ".out"
+            let errPath = stem + ".err"
+            defer {
+                try? FileManager.default.removeItem(atPath: outPath)
+                try? FileManager.default.removeItem(atPath: errPath)
+            }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
             defer { posix_spawn_file_actions_destroy(&actions) }
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             let argv = [tmux, "-L", socket] + args
             var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             defer { for a in cargs { free(a) } }
@@ -63,7 +73,10 @@ import Testing
             guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
             var status: Int32 = 0
             waitpid(pid, &status, 0)
-            return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            return (
+                (status >> 8) & 0xff, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            )
         }
 
         func screen() -> String { (try? run(["capture-pane", "-p", "-t", name])) ?? "" }
@@ -95,11 +108,20 @@ import Testing
 
         /// Starts `command` in a new detached session of `width`×`height`, then `; echo LEM-EXIT-$?`
         /// and a pause so the exit line stays on screen.
+        /// Throws with tmux's message when the session does not start.
         func start(_ command: String, width: Int, height: Int) throws {
-            try run([
+            let (status, _, err) = try runStatus([
                 "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
                 command + "; echo LEM-EXIT-$?; sleep 30"
             ])
+            guard status == 0, try runStatus(["has-session", "-t", name]).status == 0 else {
+                throw SessionError(message: "tmux new-session exited \(status): \(err)")
+            }
+        }
+
+        struct SessionError: Error, CustomStringConvertible {
+            let message: String
+            var description: String { message }
         }
 
         /// Starts `command`, then again `pause` seconds after its exit line.
