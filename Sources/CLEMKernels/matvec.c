@@ -19,17 +19,19 @@ int lem_cpu_simd(void) {
 
 static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
 
+/// A dequantized row dotted with the f32 input, the exact path's arithmetic.
+static inline float exact_dot(const float *row, const float *x, int32_t cols, int simd) {
+    if (simd) return lem_dot_f32_avx2(row, x, cols);
+    float s = 0;
+    for (int32_t i = 0; i < cols; i++) s += row[i] * x[i];
+    return s;
+}
+
 /// Exact f32 rows [r0, r1): each row dequantized into `row`, then dotted with the f32 input.
 static void exact_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, float *row, int simd) {
     for (int32_t r = r0; r < r1; r++) {
         lem_dequantize_row(m, r, row);
-        if (simd) {
-            out[r - r0] = lem_dot_f32_avx2(row, a->x, m->cols);
-        } else {
-            float s = 0;
-            for (int32_t i = 0; i < m->cols; i++) s += row[i] * a->x[i];
-            out[r - r0] = s;
-        }
+        out[r - r0] = exact_dot(row, a->x, m->cols, simd);
     }
 }
 
@@ -77,6 +79,8 @@ static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t
 typedef struct {
     int8_t *qb, *qb_mlx;
     size_t cap;
+    int8_t *qm;  // (n · cols) MLX-order activations of a batch (`lem_matvec_batch`)
+    size_t qm_cap;
 } broadcast_buffers;
 
 static pthread_key_t broadcast_key;
@@ -86,12 +90,15 @@ static void broadcast_free(void *p) {
     broadcast_buffers *b = (broadcast_buffers *)p;
     free(b->qb);
     free(b->qb_mlx);
+    free(b->qm);
     free(b);
 }
 
 static void broadcast_key_make(void) { (void)pthread_key_create(&broadcast_key, broadcast_free); }
 
-static broadcast_buffers *broadcast_for(int32_t cols) {
+/// The calling thread's buffers with room for `n` activations of `cols` (broadcasts 8 · cols
+/// bytes each; with `mlx_order`, the MLX-order copies too), or NULL without memory.
+static broadcast_buffers *broadcast_for(int32_t cols, int32_t n, int mlx_order) {
     (void)pthread_once(&broadcast_once, broadcast_key_make);
     broadcast_buffers *b = (broadcast_buffers *)pthread_getspecific(broadcast_key);
     if (!b) {
@@ -101,7 +108,14 @@ static broadcast_buffers *broadcast_for(int32_t cols) {
             return NULL;
         }
     }
-    size_t need = 8 * (size_t)cols;
+    size_t need = 8 * (size_t)cols * (size_t)n;
+    if (mlx_order && b->qm_cap < (size_t)cols * (size_t)n) {
+        int8_t *qm = (int8_t *)malloc((size_t)cols * (size_t)n);
+        if (!qm) return NULL;
+        free(b->qm);
+        b->qm = qm;
+        b->qm_cap = (size_t)cols * (size_t)n;
+    }
     if (b->cap < need) {
         int8_t *q = (int8_t *)malloc(need), *qm = (int8_t *)malloc(need);
         if (!q || !qm) {
@@ -118,12 +132,15 @@ static broadcast_buffers *broadcast_for(int32_t cols) {
     return b;
 }
 
-/// Fills `local` (a copy of `a`) with what the AVX2 kernels want for these matrices and is not
-/// there yet: the MLX-order activation in `qm`, the broadcast activations; 0 when nothing was
-/// needed (then `local` is not used). Without memory for the broadcasts the matrices' stored
-/// layout is read instead.
-static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd, lem_act *local, int8_t *qm) {
-    if (!simd || !a->q8 || a->cols > LEM_EXACT_MAX_COLS) return 0;
+/// What `prepare_act` and `prepare_acts` need: which of the MLX-order and broadcast copies the
+/// matrices read and `a` lacks (each 0 or 1), all 0 when nothing is to be done.
+typedef struct {
+    int mlx, x8, x8_mlx;
+} act_needs;
+
+static act_needs needs_for(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd) {
+    act_needs n = {0, 0, 0};
+    if (!simd || !a->q8 || a->cols > LEM_EXACT_MAX_COLS) return n;
     int mlx = 0, x8 = 0, x8_mlx = 0;
     for (int32_t i = 0; i < count; i++) {
         int is_mlx = ms[i]->format == LEM_FMT_MLX4;
@@ -133,24 +150,39 @@ static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act
             else x8 = 1;
         }
     }
-    mlx = mlx && !a->q_mlx;
-    x8 = x8 && !a->qb;
-    x8_mlx = x8_mlx && !a->qb_mlx;
-    if (!mlx && !x8 && !x8_mlx) return 0;
+    n.mlx = mlx && !a->q_mlx;
+    n.x8 = x8 && !a->qb;
+    n.x8_mlx = x8_mlx && !a->qb_mlx;
+    return n;
+}
+
+/// Fills `local` (a copy of `a`) with the copies `need` asks for: the MLX-order activation in
+/// `qm`, the broadcasts in `qb` / `qb_mlx` (NULL without memory: the stored layout is read).
+static void fill_act(const lem_act *a, act_needs need, lem_act *local, int8_t *qm, int8_t *qb, int8_t *qb_mlx) {
     *local = *a;
-    if (mlx) {
+    if (need.mlx) {
         lem_act_mlx_order(a->q, qm, a->cols);
         local->q_mlx = qm;
     }
-    broadcast_buffers *b = x8 || x8_mlx ? broadcast_for(a->cols) : NULL;
-    if (b && x8) {
-        lem_act_broadcast(a->q, b->qb, a->cols);
-        local->qb = b->qb;
+    if (qb && need.x8) {
+        lem_act_broadcast(a->q, qb, a->cols);
+        local->qb = qb;
     }
-    if (b && x8_mlx) {
-        lem_act_broadcast(local->q_mlx, b->qb_mlx, a->cols);
-        local->qb_mlx = b->qb_mlx;
+    if (qb_mlx && need.x8_mlx) {
+        lem_act_broadcast(local->q_mlx, qb_mlx, a->cols);
+        local->qb_mlx = qb_mlx;
     }
+}
+
+/// Fills `local` (a copy of `a`) with what the AVX2 kernels want for these matrices and is not
+/// there yet: the MLX-order activation in `qm`, the broadcast activations; 0 when nothing was
+/// needed (then `local` is not used). Without memory for the broadcasts the matrices' stored
+/// layout is read instead.
+static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd, lem_act *local, int8_t *qm) {
+    act_needs need = needs_for(ms, count, a, simd);
+    if (!need.mlx && !need.x8 && !need.x8_mlx) return 0;
+    broadcast_buffers *b = need.x8 || need.x8_mlx ? broadcast_for(a->cols, 1, 0) : NULL;
+    fill_act(a, need, local, qm, b ? b->qb : NULL, b ? b->qb_mlx : NULL);
     return 1;
 }
 
@@ -268,6 +300,114 @@ void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options o
     const lem_matrix *ms[1] = {m};
     float *outs[1] = {out};
     lem_matvec_multi(ms, 1, a, outs, opt);
+}
+
+// MARK: batched matvec (several sequences' decode steps)
+
+typedef struct {
+    const lem_matrix *const *ms;
+    float *const *outs;      // outs[i]: (n, ms[i]->rows)
+    int32_t count;
+    const lem_act *acts;     // (n)
+    int32_t n;
+    int32_t chunk;
+    int32_t chunk_start[9];
+    int simd, dot8;
+} batch_job;
+
+/// Rows of chunk `c` for every activation: the chunk's weight bytes are read from memory once and
+/// stay in cache while each activation is dotted with them by the same per-row calls as
+/// `matvec_chunk`, so every output equals the single-activation matvec's bit for bit.
+static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
+    (void)chunks;
+    const batch_job *job = (const batch_job *)ctx;
+    int32_t mi = 0;
+    while (c >= job->chunk_start[mi + 1]) mi++;
+    const lem_matrix *m = job->ms[mi];
+    int32_t r0 = (c - job->chunk_start[mi]) * job->chunk;
+    int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
+    size_t stride = (size_t)m->rows;
+    float *out = job->outs[mi];
+    if (!job->acts[0].q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
+        float row[LEM_EXACT_MAX_COLS];
+        for (int32_t r = r0; r < r1; r++) {
+            lem_dequantize_row(m, r, row);
+            for (int32_t b = 0; b < job->n; b++) out[b * stride + r] = exact_dot(row, job->acts[b].x, m->cols, job->simd);
+        }
+    } else if (job->simd) {
+        for (int32_t b = 0; b < job->n; b++) simd_rows(m, &job->acts[b], out + b * stride + r0, r0, r1, job->dot8);
+    } else {
+        for (int32_t b = 0; b < job->n; b++) {
+            for (int32_t r = r0; r < r1; r++) out[b * stride + r] = lem_dot_row_scalar(m, lem_stored_row(m, r), &job->acts[b]);
+        }
+    }
+}
+
+void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act *acts, int32_t n, float *const *outs,
+                      lem_options opt) {
+    if (count <= 0 || n <= 0) return;
+    if (count > 8) {
+        lem_matvec_batch(ms, 8, acts, n, outs, opt);
+        lem_matvec_batch(ms + 8, count - 8, acts, n, outs + 8, opt);
+        return;
+    }
+    if (n > LEM_BATCH_MAX) {
+        float *rest[8];
+        for (int32_t i = 0; i < count; i++) rest[i] = outs[i] + (size_t)LEM_BATCH_MAX * ms[i]->rows;
+        lem_matvec_batch(ms, count, acts, LEM_BATCH_MAX, outs, opt);
+        lem_matvec_batch(ms, count, acts + LEM_BATCH_MAX, n - LEM_BATCH_MAX, rest, opt);
+        return;
+    }
+    batch_job job;
+    job.ms = ms;
+    job.outs = outs;
+    job.count = count;
+    job.n = n;
+    job.simd = lem_use_simd(opt);
+    job.dot8 = opt.dot8 != 0;
+    job.acts = acts;
+    lem_act local[LEM_BATCH_MAX];
+    act_needs need = needs_for(ms, count, &acts[0], job.simd);
+    if (need.mlx || need.x8 || need.x8_mlx) {
+        int32_t cols = acts[0].cols;
+        broadcast_buffers *b = broadcast_for(cols, n, need.mlx);
+        if (b || !need.mlx) {
+            for (int32_t i = 0; i < n; i++) {
+                int8_t *qb = b ? b->qb + (size_t)i * 8 * cols : NULL;
+                int8_t *qbm = b ? b->qb_mlx + (size_t)i * 8 * cols : NULL;
+                int8_t *qm = b && b->qm ? b->qm + (size_t)i * cols : NULL;
+                fill_act(&acts[i], need, &local[i], qm, qb, qbm);
+            }
+            job.acts = local;
+        } else {
+            // No memory for the MLX-order copies: one activation at a time, on the stack.
+            for (int32_t i = 0; i < n; i++) {
+                float *one[8];
+                for (int32_t k = 0; k < count; k++) one[k] = outs[k] + (size_t)i * ms[k]->rows;
+                lem_matvec_multi(ms, count, &acts[i], one, opt);
+            }
+            return;
+        }
+    }
+    int32_t workers = lem_pool_threads();
+    size_t work = 0;
+    int32_t rows = 0;
+    for (int32_t i = 0; i < count; i++) {
+        rows += ms[i]->rows;
+        work += (size_t)ms[i]->rows * ms[i]->row_bytes;
+    }
+    int32_t chunk = (rows / (workers * 16) + 7) / 8 * 8;
+    job.chunk = chunk < 8 ? 8 : chunk;
+    job.chunk_start[0] = 0;
+    for (int32_t i = 0; i < count; i++) {
+        job.chunk_start[i + 1] = job.chunk_start[i] + (ms[i]->rows + job.chunk - 1) / job.chunk;
+    }
+    int32_t chunks = job.chunk_start[count];
+    if (workers <= 1 || work * (size_t)n < 65536) {
+        for (int32_t c = 0; c < chunks; c++) batch_chunk(&job, c, chunks);
+    } else {
+        lem_pool_run_chunks(batch_chunk, &job, chunks);
+    }
 }
 
 // MARK: dequantization

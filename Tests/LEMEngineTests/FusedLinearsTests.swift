@@ -120,6 +120,42 @@ struct FusedLinearsTests {
         #expect(c == ec)
     }
 
+    /// A decode batch (rows that are independent one-token steps) through the fused layers and
+    /// through each `Linear` equals every row run alone, bit for bit, in each kernel mode.
+    @Test(arguments: [(false, true), (true, true), (true, false)])
+    func decodeBatchEqualsEachRowAlone(q8: Bool, simd: Bool) throws {
+        let cols = 512
+        let rows = 5
+        let layers = Self.layers(cols: cols, options: EngineOptions(simd: simd, q8Activations: q8))
+        let fused = try #require(FusedLinears(layers))
+        var rng = Xoshiro256(seed: 33)
+        let x = randomFloats(rows * cols, rng: &rng)
+        let alone = (0..<rows).map { fusedOutputs(fused, x: Array(x[($0 * cols)..<(($0 + 1) * cols)])) }
+        var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
+        let outs = layers.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0.outFeatures) }
+        defer { outs.forEach { $0.deallocate() } }
+        let pointers: [UnsafeMutablePointer<Float>?] = outs
+        x.withUnsafeBufferPointer { xp in
+            tile.withUnsafeMutableBufferPointer { tp in
+                pointers.withUnsafeBufferPointer {
+                    fused(xp.baseAddress!, tokens: rows, tile: tp.baseAddress!, outs: $0.baseAddress!, decode: true)
+                }
+            }
+        }
+        for (i, layer) in layers.enumerated() {
+            let width = layer.outFeatures
+            var single = [Float](repeating: 0, count: rows * width)
+            x.withUnsafeBufferPointer { xp in
+                layer(xp.baseAddress!, tokens: rows, tile: &tile, out: &single, decode: true)
+            }
+            for r in 0..<rows {
+                let batched = Array(UnsafeBufferPointer(start: outs[i] + r * width, count: width))
+                #expect(batched == alone[r][i], "fused layer \(i) row \(r) (q8 \(q8), simd \(simd))")
+                #expect(Array(single[(r * width)..<((r + 1) * width)]) == alone[r][i], "Linear \(i) row \(r)")
+            }
+        }
+    }
+
     /// Layers of different input widths or options, or a layer without a C kernel, are not fused.
     @Test func refusesMismatchedLayers() {
         let a = Linear(weight: BlockTensor("a", type: .q8_0, rows: 8, cols: 64, scaleOffsets: [0], seed: 1), bias: nil)

@@ -149,6 +149,17 @@ void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options o
 void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs,
                       lem_options opt);
 
+/// The most activations one `lem_matvec_batch` pass takes (more are done in passes of this many).
+#define LEM_BATCH_MAX 64
+
+/// Several sequences' decode steps at once: `outs[i][b · rows_i + r] = row_r(ms[i]) · acts[b]`
+/// for the `n` activations (each prepared as for `lem_matvec`, all the same width and mode) and
+/// the `count` matrices. The pool hands out chunks of rows; each chunk's weights are read once
+/// and dotted with every activation by the single-activation kernels, so each output equals
+/// `lem_matvec_multi`'s for that activation bit for bit.
+void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act *acts, int32_t n, float *const *outs,
+                      lem_options opt);
+
 /// A row-parallel dequantization of rows [r0, r1) into `out` (rows × cols), for prefill tiles.
 void lem_dequantize_rows(const lem_matrix *m, int32_t r0, int32_t r1, float *out);
 

@@ -90,18 +90,39 @@ public final class Generator: Sendable {
         _ request: GenerationRequest, handle: GenerationHandle = GenerationHandle(),
         onEvent: (GenerationEvent) -> Void
     ) -> GenerationStats? {
-        do {
-            var state = RunState()
-            let stats = try generate(request, handle: handle, state: &state, onEvent: onEvent)
-            onEvent(.finished(stats))
-            // After the event, so the copy does not delay the answer; the next run on this queue
-            // sees the entry.
-            keep(state)
-            return stats
-        } catch {
-            onEvent(.failed(error))
-            return nil
+        runBatch([request], handle: handle) { onEvent($1) }[0]
+    }
+
+    /// Runs several generations together on the calling thread: each prompt is prefilled on its
+    /// own (a start they all share is computed once and restored into each), then every unfinished
+    /// sequence advances by one token per forward pass (`LanguageModel.decodeInPlace`), each with
+    /// its own sampler, stop ids, stop strings and token limit. Events carry the request's index;
+    /// each request gets the events `run` would give it, in order, and the same tokens (a batched
+    /// decode step computes each row as that sequence's own step does). Returns each request's
+    /// stats, nil where it failed. `handle` cancels them all.
+    @discardableResult
+    public func runBatch(
+        _ requests: [GenerationRequest], handle: GenerationHandle = GenerationHandle(),
+        onEvent: (Int, GenerationEvent) -> Void
+    ) -> [GenerationStats?] {
+        var results = [GenerationStats?](repeating: nil, count: requests.count)
+        let shared = requests.count > 1 ? sharedStart(requests, handle: handle) : nil
+        var sequences: [DecodingSequence] = []
+        var indices: [Int] = []
+        for (i, request) in requests.enumerated() {
+            do {
+                let sequence = try prefill(request, shared: shared, handle: handle) { onEvent(i, $0) }
+                sequences.append(sequence)
+                indices.append(i)
+            } catch {
+                onEvent(i, .failed(error))
+            }
         }
+        decode(&sequences, handle: handle) { onEvent(indices[$0], $1) }
+        for (k, sequence) in sequences.enumerated() where !sequence.failed {
+            results[indices[k]] = sequence.stats
+        }
+        return results
     }
 
     /// What a run computed, for the prefix cache.
@@ -118,6 +139,23 @@ public final class Generator: Sendable {
         var restored = 0
     }
 
+    /// One sequence being generated: its cache, the logits of its last position, what turns
+    /// sampled ids into text and a stop, and what goes to the prefix cache at its end.
+    private struct DecodingSequence {
+        let request: GenerationRequest
+        let cache: KVCache
+        var logits: [Float]
+        var sampler: Sampler
+        var decoder: (any StreamingTextDecoder)?
+        var matcher: StopStringMatcher
+        var history: [Int]
+        var stats: GenerationStats
+        var state: RunState
+        /// Whether it has ended (finished or failed); its last event has been sent.
+        var done = false
+        var failed = false
+    }
+
     /// Where a prefill chunk starting at `offset` ends: at most `chunk` tokens, at `stop` when the
     /// chunk would cross it, and never leaving a lone last token — a one-token forward is a decode
     /// step, which with 8-bit activations computes differently from a prefill, so a prompt's
@@ -129,10 +167,36 @@ public final class Generator: Sendable {
         return end
     }
 
-    private func generate(
-        _ request: GenerationRequest, handle: GenerationHandle, state: inout RunState,
+    /// The longest start all `requests` share, computed once (from the prefix cache where it
+    /// helps) for their prefills to restore; nil when they share fewer than 16 tokens, one starts
+    /// from a given state, or the start cannot be restored.
+    private func sharedStart(_ requests: [GenerationRequest], handle: GenerationHandle) -> KVSnapshot? {
+        guard requests.allSatisfy({ $0.startingState == nil && $0.reusePrefix }), var common = requests.first?.promptIds
+        else { return nil }
+        for request in requests.dropFirst() {
+            common = Array(common[..<PrefixCache.commonPrefix(common, request.promptIds, limit: common.count)])
+        }
+        // Each prompt's last two tokens are computed by its own prefill.
+        let length = min(common.count, requests.map { $0.promptIds.count - 2 }.min() ?? 0)
+        guard length >= 16 else { return nil }
+        var request = requests[0]
+        request.promptIds = Array(common[..<length])
+        guard let sequence = try? prefill(request, shared: nil, handle: handle, onEvent: { _ in }),
+            !handle.isCancelled, sequence.cache.count == length
+        else { return nil }
+        let snapshot = KVSnapshot(cache: sequence.cache, tokens: request.promptIds)
+        guard snapshot.canRestore(length: length) else { return nil }
+        if let prefixCache, let prefixScope { prefixCache.insert(snapshot, scope: prefixScope) }
+        return snapshot
+    }
+
+    /// Validates `request` and computes its prompt: from `shared` or the longest prefix the prefix
+    /// cache restores (or the request's starting state), then the rest in chunks (cancellation
+    /// checked between them). Reports `.promptProcessed` unless cancelled first.
+    private func prefill(
+        _ request: GenerationRequest, shared: KVSnapshot?, handle: GenerationHandle,
         onEvent: (GenerationEvent) -> Void
-    ) throws -> GenerationStats {
+    ) throws -> DecodingSequence {
         guard !request.promptIds.isEmpty else { throw GenerationError.emptyPrompt }
         if let message = request.sampling.validationError() { throw GenerationError.badParameter(message) }
         var prompt = request.promptIds
@@ -148,6 +212,11 @@ public final class Generator: Sendable {
             prompt = start.tokens + prompt
             offset = start.count
             reuse = reuse && !start.tokens.contains(-1)
+        } else if let shared, request.reusePrefix, shared.count <= prompt.count - 2,
+            Array(prompt[..<shared.count]) == shared.tokens
+        {
+            cache = shared.restore(length: shared.count, config: model.config)
+            offset = shared.count
         } else if request.reusePrefix, let prefixCache, let prefixScope {
             // The last two prompt tokens are always computed: the last one's logits start the
             // sampling, and two make a prefill, never a decode step (`chunkEnd`).
@@ -158,85 +227,148 @@ public final class Generator: Sendable {
             }
             if match.shared >= offset + 2 { branch = match.shared }
         }
+        var state = RunState()
         state.cache = reuse ? cache : nil
         state.prefillChunk = max(2, request.prefillChunk)
         state.keepAnswer = request.keepAnswer
         state.restored = offset
         state.fed = Array(prompt[..<offset])
-        var sampler = Sampler(settings: request.sampling)
-        var decoder = makeDecoder?()
-        var matcher = StopStringMatcher(stopStrings: request.stopStrings)
-        var history = prompt.filter { $0 >= 0 }  // a starting state's unknown tokens are left out
-        var stats = GenerationStats(
-            promptTokens: prompt.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
-            stopReason: .maxTokens, reusedTokens: offset)
+        var sequence = DecodingSequence(
+            request: request, cache: cache, logits: [], sampler: Sampler(settings: request.sampling),
+            decoder: makeDecoder?(), matcher: StopStringMatcher(stopStrings: request.stopStrings),
+            history: prompt.filter { $0 >= 0 },  // a starting state's unknown tokens are left out
+            stats: GenerationStats(
+                promptTokens: prompt.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
+                stopReason: .maxTokens, reusedTokens: offset),
+            state: state)
 
         // Prefill in chunks so cancellation stays prompt on long prompts.
         let promptStart = DispatchTime.now()
-        var logits: [Float] = []
         let chunk = max(1, request.prefillChunk)
         while offset < prompt.count {
-            if handle.isCancelled {
-                stats.stopReason = .cancelled
-                return stats
-            }
+            // Cancelled: the decode loop ends it without sampling (`sampleNext`).
+            if handle.isCancelled { return sequence }
             let end = Self.chunkEnd(offset: offset, count: prompt.count, chunk: chunk, stop: branch)
-            logits = try model.forward(tokens: Array(prompt[offset..<end]), cache: cache, logits: .last)
-            state.fed += prompt[offset..<end]
+            sequence.logits = try model.forward(tokens: Array(prompt[offset..<end]), cache: cache, logits: .last)
+            sequence.state.fed += prompt[offset..<end]
             offset = end
             if offset == branch, let prefixCache, let prefixScope {
-                prefixCache.insert(KVSnapshot(cache: cache, tokens: state.fed), scope: prefixScope)
+                prefixCache.insert(KVSnapshot(cache: cache, tokens: sequence.state.fed), scope: prefixScope)
             }
         }
-        stats.promptSeconds = seconds(since: promptStart)
-        onEvent(.promptProcessed(tokens: prompt.count, seconds: stats.promptSeconds))
+        sequence.stats.promptSeconds = seconds(since: promptStart)
+        onEvent(.promptProcessed(tokens: prompt.count, seconds: sequence.stats.promptSeconds))
+        return sequence
+    }
 
-        var input = [0]  // (1) reused: a decode step allocates no token array
-        let generationStart = DispatchTime.now()
-        while stats.generatedTokens < request.maxTokens {
-            if handle.isCancelled {
-                stats.stopReason = .cancelled
-                break
-            }
-            let id = sampler.sample(logits: logits, history: history)
-            history.append(id)
-            stats.generatedTokens += 1
-            let isEOS = request.stopTokenIds.contains(id)
-            let isLast = isEOS || stats.generatedTokens == request.maxTokens
-            // The EOS token's own text is not part of the output.
-            var piece = isEOS ? "" : (decoder?.push(id) ?? "")
-            if isLast { piece += decoder?.finish() ?? "" }
-            var (text, stop) = matcher.push(piece)
-            if isLast && stop == nil { text += matcher.finish() }
-            onEvent(.token(id: id, text: text))
-            if isEOS {
-                stats.stopReason = .endOfSequence(id: id)
-                break
-            }
-            if let stop {
-                stats.stopReason = .stopString(stop)
-                break
-            }
-            if isLast || handle.isCancelled {
-                if !isLast { stats.stopReason = .cancelled }
-                break
-            }
-            if state.cache != nil, state.promptEnd == nil {
-                state.promptEnd = KVSnapshot(cache: cache, tokens: state.fed)
-            }
-            input[0] = id
-            let step = try model.forwardInPlace(tokens: input, cache: cache, logits: .last)
-            state.fed.append(id)
-            if step.count == logits.count {
-                logits.withUnsafeMutableBufferPointer {
-                    $0.baseAddress!.update(from: step.baseAddress!, count: step.count)
-                }
+    /// Samples the next token of `sequence` from its logits and reports it; returns the id to
+    /// feed back, or nil when the sequence ended here (EOS, a stop string, its token limit or
+    /// cancellation: `stats.stopReason` says which).
+    private func sampleNext(
+        _ sequence: inout DecodingSequence, handle: GenerationHandle, onEvent: (GenerationEvent) -> Void
+    )
+        -> Int?
+    {
+        let request = sequence.request
+        if handle.isCancelled || sequence.stats.generatedTokens >= request.maxTokens {
+            if handle.isCancelled { sequence.stats.stopReason = .cancelled }
+            return nil
+        }
+        let id = sequence.sampler.sample(logits: sequence.logits, history: sequence.history)
+        sequence.history.append(id)
+        sequence.stats.generatedTokens += 1
+        let isEOS = request.stopTokenIds.contains(id)
+        let isLast = isEOS || sequence.stats.generatedTokens == request.maxTokens
+        // The EOS token's own text is not part of the output.
+        var piece = isEOS ? "" : (sequence.decoder?.push(id) ?? "")
+        if isLast { piece += sequence.decoder?.finish() ?? "" }
+        var (text, stop) = sequence.matcher.push(piece)
+        if isLast && stop == nil { text += sequence.matcher.finish() }
+        onEvent(.token(id: id, text: text))
+        if isEOS {
+            sequence.stats.stopReason = .endOfSequence(id: id)
+            return nil
+        }
+        if let stop {
+            sequence.stats.stopReason = .stopString(stop)
+            return nil
+        }
+        if isLast || handle.isCancelled {
+            if !isLast { sequence.stats.stopReason = .cancelled }
+            return nil
+        }
+        if sequence.state.cache != nil, sequence.state.promptEnd == nil {
+            sequence.state.promptEnd = KVSnapshot(cache: sequence.cache, tokens: sequence.state.fed)
+        }
+        return id
+    }
+
+    /// Advances every sequence that has not ended by one token per forward pass until all have
+    /// ended; reports each one's tokens and its `.finished` (or `.failed`), then keeps what it
+    /// computed in the prefix cache. One sequence decodes in its own cache's workspace (the
+    /// single-token kernels); several share one workspace and one pass per step.
+    private func decode(
+        _ sequences: inout [DecodingSequence], handle: GenerationHandle, onEvent: (Int, GenerationEvent) -> Void
+    ) {
+        let start = DispatchTime.now()
+        let workspace = sequences.count == 1 ? sequences[0].cache.workspace : Workspace()
+        var active = sequences.indices.filter { !sequences[$0].done }
+        var ids: [Int] = []
+        var caches: [KVCache] = []
+        var fed: [Int] = []  // the sequence of each row
+        func end(_ k: Int, failure: (any Error)? = nil) {
+            sequences[k].done = true
+            sequences[k].stats.generationSeconds = seconds(since: start)
+            if let failure {
+                sequences[k].failed = true
+                onEvent(k, .failed(failure))
             } else {
-                logits = Array(step)
+                onEvent(k, .finished(sequences[k].stats))
+                keep(sequences[k].state)
             }
         }
-        stats.generationSeconds = seconds(since: generationStart)
-        return stats
+        while !active.isEmpty {
+            ids.removeAll(keepingCapacity: true)
+            caches.removeAll(keepingCapacity: true)
+            fed.removeAll(keepingCapacity: true)
+            for k in active {
+                guard let id = sampleNext(&sequences[k], handle: handle, onEvent: { onEvent(k, $0) }) else {
+                    end(k)
+                    continue
+                }
+                let cache = sequences[k].cache
+                if cache.count + 1 > model.config.maxPositionEmbeddings {
+                    end(
+                        k,
+                        failure: ModelError.contextFull(
+                            needed: cache.count + 1, limit: model.config.maxPositionEmbeddings))
+                    continue
+                }
+                ids.append(id)
+                caches.append(cache)
+                fed.append(k)
+            }
+            active = fed
+            guard !ids.isEmpty else { break }
+            do {
+                let step = try model.decodeInPlace(tokens: ids, caches: caches, workspace: workspace)
+                let vocabulary = step.count / ids.count
+                for (row, k) in fed.enumerated() {
+                    sequences[k].state.fed.append(ids[row])
+                    let source = step.baseAddress! + row * vocabulary
+                    if sequences[k].logits.count == vocabulary {
+                        sequences[k].logits.withUnsafeMutableBufferPointer {
+                            $0.baseAddress!.update(from: source, count: vocabulary)
+                        }
+                    } else {
+                        sequences[k].logits = Array(UnsafeBufferPointer(start: source, count: vocabulary))
+                    }
+                }
+            } catch {
+                for k in active { end(k, failure: error) }
+                break
+            }
+        }
     }
 
     /// Leaves what a run computed in the prefix cache.

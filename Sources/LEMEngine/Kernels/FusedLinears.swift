@@ -56,56 +56,71 @@ public final class FusedLinears: @unchecked Sendable {
     /// `out_i = layer_i(x)` for `tokens` rows; `outs` gives one output per layer, in order.
     ///
     /// `tile` is the matmul scratch (`(matmulTileRows, in)`), which also holds the quantized
-    /// activation of a single token. The layers' options choose the kernels.
+    /// activations. The layers' options choose the kernels. `decode`: the rows are independent
+    /// single-token steps, all layers and rows in one pool run (`lem_matvec_batch`), each row as
+    /// one token alone computes it; otherwise several rows (a prefill) go through the layers one by one.
     public func callAsFunction(
         _ x: UnsafePointer<Float>,  // (T, in)
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
-        outs: UnsafePointer<UnsafeMutablePointer<Float>?>  // (count) each (T, out_i)
+        outs: UnsafePointer<UnsafeMutablePointer<Float>?>,  // (count) each (T, out_i)
+        decode: Bool = false
     ) {
-        guard tokens == 1 else {
+        guard tokens == 1 || decode else {
             for (i, layer) in layers.enumerated() { layer(x, tokens: tokens, tile: tile, out: outs[i]!) }
             return
         }
         let count = layers.count
         let options = self.options
-        Kernels.withActivation(
-            x, columns: layers[0].inFeatures, quantize: quantizes, options: options, scratch: tile
-        ) { act in
-            lem_matvec_multi(pointers, Int32(count), act, outs, options)
+        if tokens == 1 {
+            Kernels.withActivation(
+                x, columns: layers[0].inFeatures, quantize: quantizes, options: options, scratch: tile
+            ) { act in
+                lem_matvec_multi(pointers, Int32(count), act, outs, options)
+            }
+        } else {
+            Kernels.withActivations(
+                x, count: tokens, columns: layers[0].inFeatures, quantize: quantizes, options: options, scratch: tile
+            ) { acts in
+                lem_matvec_batch(pointers, Int32(count), acts, Int32(tokens), outs, options)
+            }
         }
         withExtendedLifetime(owners) {}
         for (i, layer) in layers.enumerated() {
             let out = outs[i]!
             if let bias = layer.bias {
-                for o in 0..<bias.count { out[o] += bias[o] }
+                let width = bias.count
+                for t in 0..<tokens {
+                    for o in 0..<width { out[t * width + o] += bias[o] }
+                }
             }
-            if let adapter = layer.adapter { adapter.apply(x, tokens: 1, bias: layer.bias, out: out) }
+            if let adapter = layer.adapter { adapter.apply(x, tokens: tokens, bias: layer.bias, out: out) }
         }
     }
 
     /// The two-layer form (gate/up): `a = layers[0](x)`, `b = layers[1](x)`.
     public func callAsFunction(
         _ x: UnsafePointer<Float>, tokens: Int, tile: UnsafeMutablePointer<Float>,
-        _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>
+        _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, decode: Bool = false
     ) {
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 2) { outs in
             outs[0] = a
             outs[1] = b
-            self(x, tokens: tokens, tile: tile, outs: UnsafePointer(outs.baseAddress!))
+            self(x, tokens: tokens, tile: tile, outs: UnsafePointer(outs.baseAddress!), decode: decode)
         }
     }
 
     /// The three-layer form (q/k/v).
     public func callAsFunction(
         _ x: UnsafePointer<Float>, tokens: Int, tile: UnsafeMutablePointer<Float>,
-        _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>
+        _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        decode: Bool = false
     ) {
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 3) { outs in
             outs[0] = a
             outs[1] = b
             outs[2] = c
-            self(x, tokens: tokens, tile: tile, outs: UnsafePointer(outs.baseAddress!))
+            self(x, tokens: tokens, tile: tile, outs: UnsafePointer(outs.baseAddress!), decode: decode)
         }
     }
 }

@@ -62,7 +62,7 @@ extension Kernels {
     /// on dequantized tiles; `matmulNaive` is its oracle.
     ///
     /// Resolves the weight's kernel on every call (a cast and a few loads); layers that call
-    /// repeatedly keep a `MatrixKernel` and use `matmul(_:weight:kernel:...)`.
+    /// repeatedly keep a `MatrixKernel` and use `matmul(_:weight:kernel:...)`. `decode`: as there.
     public static func matmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         weight: any WeightTensor,  // [out, in]
@@ -70,11 +70,12 @@ extension Kernels {
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
         out: UnsafeMutablePointer<Float>,  // (T, out)
-        options: EngineOptions = EngineOptions()
+        options: EngineOptions = EngineOptions(),
+        decode: Bool = false
     ) {
         matmul(
             x, weight: weight, kernel: MatrixKernel(weight), bias: bias, tokens: tokens, tile: tile, out: out,
-            options: options)
+            options: options, decode: decode)
     }
 
     /// `out = x Wᵀ (+ bias)` with the weight's resolved `kernel` (nil: decode rows generically).
@@ -82,6 +83,8 @@ extension Kernels {
     /// One token: the C matvec on the stored blocks. Several: `prefillMatmul` with the strategy of
     /// `options`, or (without a kernel) blocks of `matmulTileRows` weight rows dequantized into an
     /// f32 tile and multiplied with `cblas_sgemm`, so only one tile is ever expanded at a time.
+    /// `decode`: the rows are independent single-token steps (several sequences' decode steps),
+    /// each computed as the one-token path computes it (`matvecBatch`), not as a prefill.
     public static func matmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         weight: any WeightTensor,  // [out, in]
@@ -90,7 +93,8 @@ extension Kernels {
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
         out: UnsafeMutablePointer<Float>,  // (T, out)
-        options: EngineOptions = EngineOptions()
+        options: EngineOptions = EngineOptions(),
+        decode: Bool = false
     ) {
         let inFeatures = weight.columns
         let outFeatures = weight.rows
@@ -98,6 +102,12 @@ extension Kernels {
             matvec(x, kernel: kernel, scratch: tile, out: out, options: options)
         } else if tokens == 1 {
             matvec(x, weight: weight, scratch: tile, out: out)
+        } else if decode, let kernel {
+            matvecBatch(x, count: tokens, kernel: kernel, scratch: tile, out: out, options: options)
+        } else if decode {
+            for t in 0..<tokens {
+                matvec(x + t * inFeatures, weight: weight, scratch: tile, out: out + t * outFeatures)
+            }
         } else if let kernel {
             prefillMatmul(x, kernel: kernel, tokens: tokens, tile: tile, out: out, options: options)
         } else {

@@ -52,6 +52,58 @@ extension Kernels {
         return withUnsafePointer(to: &act) { body($0) }
     }
 
+    /// Prepares `count` activation rows of `x` (each as `withActivation` does, in its own slice of
+    /// `scratch`) and hands their C descriptors to `body`.
+    static func withActivations<R>(
+        _ x: UnsafePointer<Float>,  // (count, in)
+        count: Int, columns: Int, quantize: Bool, options: lem_options,
+        scratch: UnsafeMutablePointer<Float>,  // (count, activationScratchFloats(in))
+        _ body: (UnsafePointer<lem_act>) -> R
+    ) -> R {
+        let blocks = columns / 32
+        let stride = activationScratchFloats(columns: columns)
+        return withUnsafeTemporaryAllocation(of: lem_act.self, capacity: count) { acts in
+            for i in 0..<count {
+                let slice = scratch + i * stride
+                var act = lem_act()
+                act.cols = Int32(columns)
+                act.x = x + i * columns
+                act.d = slice
+                act.s = slice + blocks
+                act.q = UnsafeMutableRawPointer(slice + 2 * blocks).assumingMemoryBound(to: Int8.self)
+                if quantize { lem_prepare_act(&act, options) }
+                acts[i] = act
+            }
+            return body(UnsafePointer(acts.baseAddress!))
+        }
+    }
+
+    /// `out(b) = W x(b)` for `count` rows that are independent single-token steps (one decode
+    /// step of each of `count` sequences): each row computed exactly as `matvec` computes it for
+    /// that row alone, with each chunk of weight rows read from memory once for all of them
+    /// (`lem_matvec_batch`).
+    public static func matvecBatch(
+        _ x: UnsafePointer<Float>,  // (count, in)
+        count: Int,
+        kernel: MatrixKernel,
+        scratch: UnsafeMutablePointer<Float>,  // (count, activationScratchFloats(in))
+        out: UnsafeMutablePointer<Float>,  // (count, out)
+        options: EngineOptions = EngineOptions()
+    ) {
+        let opt = options.kernel
+        withActivations(
+            x, count: count, columns: kernel.columns, quantize: kernel.quantizesActivation, options: opt,
+            scratch: scratch
+        ) { acts in
+            withUnsafePointer(to: kernel.matrix) { m in
+                var matrix: UnsafePointer<lem_matrix>? = m
+                var output: UnsafeMutablePointer<Float>? = out
+                lem_matvec_batch(&matrix, 1, acts, Int32(count), &output, opt)
+            }
+        }
+        withExtendedLifetime(kernel.owner) {}
+    }
+
     /// `out = W x` for one token with the C kernels: for quantized formats with
     /// `options.q8Activations`, `x` is quantized once to 8-bit blocks; then the rows are split
     /// across the worker pool, every worker taking the paths `options` chooses. `serial`: the

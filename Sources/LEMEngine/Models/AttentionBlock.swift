@@ -53,28 +53,31 @@ struct AttentionBlock: Sendable {
         window = config.window(layer: index) ?? 0
     }
 
-    /// Attends `tokens` rows of `x` (the normed residual) to layer `index`'s cache (appending
-    /// their keys and values), writing the output projection to `out`.
+    /// Attends the rows of `x` (the normed residual) of `pass` to layer `index`'s caches
+    /// (appending their keys and values), writing the output projection to `out`: a chunk to its
+    /// one cache, a decode step's row `b` to `pass.caches[b]`.
     ///
-    /// Works in `cache.workspace` (queries, keys, values, attention, tile, scores); feeds the
-    /// attention capture, when on, right after RoPE.
+    /// Works in `pass.workspace` (queries, keys, values, attention, tile, scores); feeds each
+    /// cache's attention capture, when on, right after RoPE.
     func callAsFunction(
         _ x: UnsafePointer<Float>,  // (T, C)
-        tokens t: Int, layer index: Int, cache: KVCache, rope: RotaryTable,
+        pass: ForwardPass, layer index: Int, rope: RotaryTable,
         out: UnsafeMutablePointer<Float>  // (T, C)
     ) throws {
-        let ws = cache.workspace
+        let ws = pass.workspace
+        let t = pass.tokens.count
+        let decode = pass.decode
         let q = ws.queries.pointer
         let k = ws.keys.pointer
         let v = ws.values.pointer  // (T, H|K, D)
         let att = ws.attention.pointer  // (T, H, D)
         let tile = ws.tile.pointer
         if let qkv {
-            qkv(x, tokens: t, tile: tile, q, k, v)
+            qkv(x, tokens: t, tile: tile, q, k, v, decode: decode)
         } else {
-            self.q(x, tokens: t, tile: tile, out: q)
-            self.k(x, tokens: t, tile: tile, out: k)
-            self.v(x, tokens: t, tile: tile, out: v)
+            self.q(x, tokens: t, tile: tile, out: q, decode: decode)
+            self.k(x, tokens: t, tile: tile, out: k, decode: decode)
+            self.v(x, tokens: t, tile: tile, out: v, decode: decode)
         }
         if let queryNorm, let keyNorm {
             queryNorm(q, rows: t * heads, out: q)
@@ -82,13 +85,26 @@ struct AttentionBlock: Sendable {
         }
         Kernels.applyRope(q, tokens: t, heads: heads, headDim: headDim, cos: rope.cos, sin: rope.sin)
         Kernels.applyRope(k, tokens: t, heads: kvHeads, headDim: headDim, cos: rope.cos, sin: rope.sin)
-        try cache.capture?.record(
-            layer: index, queries: q, keys: k, tokens: t, start: cache.count, scale: scale, softcap: softcap,
-            window: window)
-        cache.layers[index].appendAndAttend(
-            queries: q, keys: k, values: v, positions: ws.positions, heads: heads, kvHeads: kvHeads,
-            headDim: headDim, scale: scale, softcap: softcap, scores: ws.scores, out: att, options: options)
-        o(att, tokens: t, tile: tile, out: out)
+        let qDim = heads * headDim
+        let kvDim = kvHeads * headDim
+        // A chunk is one sequence of T rows; a decode step is T sequences of one row each.
+        let sequences = decode ? t : 1
+        let rows = decode ? 1 : t
+        try ws.positions.withUnsafeBufferPointer { positions in
+            for s in 0..<sequences {
+                let cache = pass.caches[s]
+                let first = s * rows
+                try cache.capture?.record(
+                    layer: index, queries: q + first * qDim, keys: k + first * kvDim, tokens: rows,
+                    start: cache.count, scale: scale, softcap: softcap, window: window)
+                cache.layers[index].appendAndAttend(
+                    queries: q + first * qDim, keys: k + first * kvDim, values: v + first * kvDim,
+                    positions: UnsafeBufferPointer(rebasing: positions[first..<first + rows]), heads: heads,
+                    kvHeads: kvHeads, headDim: headDim, scale: scale, softcap: softcap, scores: ws.scores,
+                    out: att + first * qDim, options: options)
+            }
+        }
+        o(att, tokens: t, tile: tile, out: out, decode: decode)
     }
 }
 

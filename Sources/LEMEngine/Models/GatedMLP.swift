@@ -31,22 +31,24 @@ struct GatedMLP: Sendable {
         return activation
     }
 
-    /// Applies the block to `tokens` rows of `x`, working in `workspace` (gate, up, tile).
+    /// Applies the block to `tokens` rows of `x`, working in `workspace` (gate, up, tile);
+    /// `decode`: the rows are independent single-token steps (`Linear`).
     func callAsFunction(
         _ x: UnsafePointer<Float>,  // (T, C)
         tokens t: Int, workspace ws: Workspace,
-        out: UnsafeMutablePointer<Float>  // (T, C)
+        out: UnsafeMutablePointer<Float>,  // (T, C)
+        decode: Bool = false
     ) {
         let g = ws.gate.pointer
         let u = ws.up.pointer  // (T, F)
         let tile = ws.tile.pointer
         if let gateUp {
-            gateUp(x, tokens: t, tile: tile, g, u)
+            gateUp(x, tokens: t, tile: tile, g, u, decode: decode)
         } else {
-            gate(x, tokens: t, tile: tile, out: g)
-            up(x, tokens: t, tile: tile, out: u)
+            gate(x, tokens: t, tile: tile, out: g, decode: decode)
+            up(x, tokens: t, tile: tile, out: u, decode: decode)
         }
         Kernels.gatedActivation(gate: g, up: u, count: t * gate.outFeatures, activation: activation)
-        down(g, tokens: t, tile: tile, out: out)
+        down(g, tokens: t, tile: tile, out: out, decode: decode)
     }
 }

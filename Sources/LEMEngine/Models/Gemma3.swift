@@ -66,11 +66,10 @@ public final class Gemma3: LanguageModel {
             headDim: d, base: config.ropeLocalTheta ?? config.ropeTheta, scaling: config.ropeLocalScaling)
     }
 
-    /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
-    public func forwardInPlace(
-        tokens: [Int], cache: KVCache, logits rows: LogitRows
-    ) throws -> UnsafeBufferPointer<Float> {
-        let ws = try workspace(for: tokens, cache: cache, logits: rows)
+    /// Runs a pass leaving the logits in its workspace; see `LanguageModel.forwardInPlace`.
+    public func forwardInPlace(_ pass: ForwardPass) throws -> UnsafeBufferPointer<Float> {
+        let ws = try workspace(for: pass)
+        let tokens = pass.tokens
         let t = tokens.count
         let c = config.hiddenSize
         let x = ws.hidden.pointer  // (T, C)
@@ -92,16 +91,16 @@ public final class Gemma3: LanguageModel {
         for (li, layer) in layers.enumerated() {
             layer.inputNorm(x, rows: t, out: n)
             let rope = layer.attention.window > 0 ? local : global
-            try layer.attention(n, tokens: t, layer: li, cache: cache, rope: rope, out: proj)
+            try layer.attention(n, pass: pass, layer: li, rope: rope, out: proj)
             layer.postAttentionNorm(proj, rows: t, out: proj)
             for i in 0..<t * c { x[i] += proj[i] }
 
             layer.preFeedforwardNorm(x, rows: t, out: n)
-            layer.mlp(n, tokens: t, workspace: ws, out: proj)
+            layer.mlp(n, tokens: t, workspace: ws, out: proj, decode: pass.decode)
             layer.postFeedforwardNorm(proj, rows: t, out: proj)
             for i in 0..<t * c { x[i] += proj[i] }
         }
-        cache.advance(by: t)
-        return head(x, tokens: t, rows: rows, workspace: ws)
+        pass.advance()
+        return head(x, tokens: t, rows: pass.logits, workspace: ws, decode: pass.decode)
     }
 }

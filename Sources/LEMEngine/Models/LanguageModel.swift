@@ -8,6 +8,49 @@ public enum LogitRows: Sendable, Equatable {
     case last
 }
 
+/// What one forward pass runs: a chunk of new tokens of one sequence, or one decode step of each of
+/// several sequences (a batch).
+public struct ForwardPass {
+    /// The new tokens in row order: the chunk's, or one per sequence.
+    public let tokens: [Int]
+    /// The chunk's cache, or one distinct cache per row of a decode step.
+    public let caches: [KVCache]
+    /// Whether the rows are independent decode steps (row `b` at position `caches[b].count`);
+    /// false: a chunk at positions `caches[0].count ..< caches[0].count + T`.
+    public let decode: Bool
+    /// Where the pass works and leaves its logits.
+    public let workspace: Workspace
+    /// Which rows of logits it computes (a decode step: every row, one per sequence).
+    public let logits: LogitRows
+
+    /// A chunk of `tokens` of the sequence in `cache`, working in the cache's own workspace.
+    public init(chunk tokens: [Int], cache: KVCache, logits: LogitRows) {
+        self.tokens = tokens
+        caches = [cache]
+        decode = false
+        workspace = cache.workspace
+        self.logits = logits
+    }
+
+    /// One decode step of each sequence: `tokens[b]` appended to `caches[b]`, working in `workspace`.
+    public init(decode tokens: [Int], caches: [KVCache], workspace: Workspace) {
+        self.tokens = tokens
+        self.caches = caches
+        decode = true
+        self.workspace = workspace
+        logits = .all
+    }
+
+    /// Records the processed positions in the caches.
+    func advance() {
+        if decode {
+            for cache in caches { cache.advance(by: 1) }
+        } else {
+            caches[0].advance(by: tokens.count)
+        }
+    }
+}
+
 /// A causal language model that turns a chunk of new tokens into next-token logits.
 ///
 /// Implementations hold only immutable weights (they are `Sendable` and may be shared between
@@ -19,6 +62,17 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// The options it was built with and runs every forward pass with (kernel paths, layout).
     var options: EngineOptions { get }
 
+    /// Runs `pass`: appends its rows' keys and values to their caches and leaves the logits
+    /// row-major in `pass.workspace.logits` — `(T, V)` for `.all`, `(1, V)` for `.last`, `(B, V)`
+    /// for a decode step of B sequences; the returned buffer views them until the next pass in
+    /// that workspace. A decode step's row equals what that sequence's own one-token pass computes.
+    ///
+    /// Throws `ModelError` for an out-of-range token id, an empty chunk, a full context or a
+    /// cache given twice.
+    func forwardInPlace(_ pass: ForwardPass) throws -> UnsafeBufferPointer<Float>
+}
+
+extension LanguageModel {
     /// Runs `tokens` (a prefill or one decode step) at positions `cache.count ..< cache.count + T`,
     /// appends their keys and values to `cache`, and leaves the logits row-major — `(T, V)` for
     /// `.all`, `(1, V)` for `.last` — in `cache.workspace.logits`; the returned buffer views them
@@ -26,10 +80,20 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// allocation).
     ///
     /// Throws `ModelError` for an out-of-range token id, an empty chunk or a full context.
-    func forwardInPlace(tokens: [Int], cache: KVCache, logits: LogitRows) throws -> UnsafeBufferPointer<Float>
-}
+    public func forwardInPlace(tokens: [Int], cache: KVCache, logits: LogitRows) throws -> UnsafeBufferPointer<Float> {
+        try forwardInPlace(ForwardPass(chunk: tokens, cache: cache, logits: logits))
+    }
 
-extension LanguageModel {
+    /// One decode step of several sequences at once: `tokens[b]` is appended to `caches[b]` (all
+    /// distinct) and row `b` of the returned `(B, V)` logits (in `workspace`) is that sequence's
+    /// next-token logits, as its own one-token `forwardInPlace` computes them. Each weight block
+    /// is read from memory once for all B.
+    public func decodeInPlace(tokens: [Int], caches: [KVCache], workspace: Workspace) throws
+        -> UnsafeBufferPointer<Float>
+    {
+        try forwardInPlace(ForwardPass(decode: tokens, caches: caches, workspace: workspace))
+    }
+
     /// `forwardInPlace` with the logits copied out.
     public func forward(tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> [Float] {
         Array(try forwardInPlace(tokens: tokens, cache: cache, logits: rows))
@@ -43,28 +107,45 @@ extension LanguageModel {
         try forward(tokens: tokens, cache: cache, logits: .all)
     }
 
-    /// Checks a chunk (`validate`) and readies the cache's workspace for it: buffers grown for
-    /// `T` tokens and the rows `logits` asks for, positions set to `cache.count ..< cache.count + T`.
-    func workspace(for tokens: [Int], cache: KVCache, logits rows: LogitRows) throws -> Workspace {
-        try validate(tokens: tokens, cache: cache)
-        let ws = cache.workspace
-        ws.reserve(tokens: tokens.count, config: config, logits: rows)
-        ws.setPositions(start: cache.count, count: tokens.count)
+    /// Checks a pass (`validate`) and readies its workspace: buffers grown for its rows and the
+    /// logits it asks for, each row's absolute position set.
+    func workspace(for pass: ForwardPass) throws -> Workspace {
+        try validate(pass)
+        let ws = pass.workspace
+        ws.reserve(tokens: pass.tokens.count, config: config, logits: pass.logits)
+        if pass.decode {
+            ws.positions.removeAll(keepingCapacity: true)
+            for cache in pass.caches { ws.positions.append(cache.count) }
+        } else {
+            ws.setPositions(start: pass.caches[0].count, count: pass.tokens.count)
+        }
         return ws
     }
 
-    /// Checks a chunk before a forward pass: non-empty, ids in the vocabulary, within the context.
-    func validate(tokens: [Int], cache: KVCache) throws {
+    /// Checks a pass before it runs: non-empty, ids in the vocabulary, within the context, caches
+    /// shaped for this model, and for a decode step one distinct cache per token.
+    func validate(_ pass: ForwardPass) throws {
+        let tokens = pass.tokens
         guard !tokens.isEmpty else { throw ModelError.emptyInput }
         for (i, id) in tokens.enumerated() where id < 0 || id >= config.vocabSize {
             throw ModelError.tokenOutOfRange(id: id, index: i, vocabSize: config.vocabSize)
         }
-        let end = cache.count + tokens.count
-        if end > config.maxPositionEmbeddings {
-            throw ModelError.contextFull(needed: end, limit: config.maxPositionEmbeddings)
+        if pass.decode {
+            guard pass.caches.count == tokens.count else {
+                throw ModelError.batchMismatch(tokens: tokens.count, caches: pass.caches.count)
+            }
+            for (i, cache) in pass.caches.enumerated() {
+                for j in 0..<i where pass.caches[j] === cache { throw ModelError.sharedCache(row: i, first: j) }
+            }
         }
-        guard cache.layers.count == config.numHiddenLayers else {
-            throw ModelError.cacheMismatch(layers: cache.layers.count, expected: config.numHiddenLayers)
+        for cache in pass.caches {
+            let end = cache.count + (pass.decode ? 1 : tokens.count)
+            if end > config.maxPositionEmbeddings {
+                throw ModelError.contextFull(needed: end, limit: config.maxPositionEmbeddings)
+            }
+            guard cache.layers.count == config.numHiddenLayers else {
+                throw ModelError.cacheMismatch(layers: cache.layers.count, expected: config.numHiddenLayers)
+            }
         }
     }
 }
@@ -80,6 +161,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(id: Int, index: Int, vocabSize: Int)
     case contextFull(needed: Int, limit: Int)
     case cacheMismatch(layers: Int, expected: Int)
+    case batchMismatch(tokens: Int, caches: Int)
+    case sharedCache(row: Int, first: Int)
 
     public var description: String {
         switch self {
@@ -103,6 +186,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "forward: \(needed) positions exceed the model's context of \(limit)"
         case .cacheMismatch(let layers, let expected):
             return "forward: the cache has \(layers) layers, the model \(expected)"
+        case .batchMismatch(let tokens, let caches):
+            return "forward: a decode step of \(tokens) tokens was given \(caches) caches (one per token expected)"
+        case .sharedCache(let row, let first):
+            return "forward: row \(row) of a decode step uses the same cache as row \(first) (one cache per sequence)"
         }
     }
 }

@@ -60,11 +60,10 @@ public final class Llama: LanguageModel {
         inverseFrequencies = inverse
     }
 
-    /// Runs a chunk of tokens leaving the logits in the workspace; see `LanguageModel.forwardInPlace`.
-    public func forwardInPlace(
-        tokens: [Int], cache: KVCache, logits rows: LogitRows
-    ) throws -> UnsafeBufferPointer<Float> {
-        let ws = try workspace(for: tokens, cache: cache, logits: rows)
+    /// Runs a pass leaving the logits in its workspace; see `LanguageModel.forwardInPlace`.
+    public func forwardInPlace(_ pass: ForwardPass) throws -> UnsafeBufferPointer<Float> {
+        let ws = try workspace(for: pass)
+        let tokens = pass.tokens
         let t = tokens.count
         let c = config.hiddenSize
         let x = ws.hidden.pointer  // (T, C)
@@ -77,14 +76,14 @@ public final class Llama: LanguageModel {
 
         for (li, layer) in layers.enumerated() {
             layer.inputNorm(x, rows: t, out: n)
-            try layer.attention(n, tokens: t, layer: li, cache: cache, rope: rope, out: proj)
+            try layer.attention(n, pass: pass, layer: li, rope: rope, out: proj)
             for i in 0..<t * c { x[i] += proj[i] }
 
             layer.postAttentionNorm(x, rows: t, out: n)
-            layer.mlp(n, tokens: t, workspace: ws, out: proj)
+            layer.mlp(n, tokens: t, workspace: ws, out: proj, decode: pass.decode)
             for i in 0..<t * c { x[i] += proj[i] }
         }
-        cache.advance(by: t)
-        return head(x, tokens: t, rows: rows, workspace: ws)
+        pass.advance()
+        return head(x, tokens: t, rows: pass.logits, workspace: ws, decode: pass.decode)
     }
 }

@@ -27,22 +27,25 @@ public struct Linear: Sendable {
     /// Input features.
     public var inFeatures: Int { weight.columns }
 
-    /// Applies the layer to `tokens` rows of `x` using `tile` as decode scratch.
+    /// Applies the layer to `tokens` rows of `x` using `tile` as decode scratch; `decode`: the
+    /// rows are independent single-token steps (`Kernels.matmul`).
     public func callAsFunction(
         _ x: UnsafePointer<Float>,  // (T, in)
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
-        out: UnsafeMutablePointer<Float>  // (T, out)
+        out: UnsafeMutablePointer<Float>,  // (T, out)
+        decode: Bool = false
     ) {
         if let bias {
             bias.withUnsafeBufferPointer {
                 Kernels.matmul(
                     x, weight: weight, kernel: kernel, bias: $0.baseAddress, tokens: tokens, tile: tile, out: out,
-                    options: options)
+                    options: options, decode: decode)
             }
         } else {
             Kernels.matmul(
-                x, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: tile, out: out, options: options)
+                x, weight: weight, kernel: kernel, bias: nil, tokens: tokens, tile: tile, out: out, options: options,
+                decode: decode)
         }
         if let adapter { adapter.apply(x, tokens: tokens, bias: bias, out: out) }
     }

@@ -13,10 +13,10 @@ struct OutputHead: Sendable {
     let options: EngineOptions
 
     /// Turns the final residual rows `rows` asks for into logits in `workspace.logits`: `(T, V)`
-    /// for `.all`, `(1, V)` for `.last`.
+    /// for `.all`, `(1, V)` for `.last`; `decode`: the rows are independent single-token steps.
     func callAsFunction(
         _ x: UnsafePointer<Float>,  // (T, C)
-        tokens t: Int, rows: LogitRows, workspace ws: Workspace
+        tokens t: Int, rows: LogitRows, workspace ws: Workspace, decode: Bool = false
     ) -> UnsafeBufferPointer<Float> {
         let c = weight.columns
         let vocabulary = weight.rows
@@ -25,7 +25,9 @@ struct OutputHead: Sendable {
         let n = ws.normed.pointer  // (count, C)
         norm(x + first * c, rows: count, out: n)
         let out = ws.logits.pointer  // (count, V)
-        Kernels.matmul(n, weight: weight, bias: nil, tokens: count, tile: ws.tile.pointer, out: out, options: options)
+        Kernels.matmul(
+            n, weight: weight, bias: nil, tokens: count, tile: ws.tile.pointer, out: out, options: options,
+            decode: decode)
         if let softcap {
             for i in 0..<count * vocabulary { out[i] = Kernels.softcap(out[i], cap: softcap) }
         }

@@ -8,7 +8,7 @@ extension LayerKVCache {
         queries: UnsafePointer<Float>,  // (T, H, D)
         keys newKeys: UnsafePointer<Float>,  // (T, K, D)
         values newValues: UnsafePointer<Float>,  // (T, K, D)
-        positions: [Int],  // (T)
+        positions: UnsafeBufferPointer<Int>,  // (T)
         heads: Int, kvHeads: Int, headDim: Int, scale: Float, softcap: Float,
         scores: FloatBuffer,  // (threads, Kernels.attentionScratchRow)
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
@@ -24,10 +24,10 @@ extension LayerKVCache {
         let scoreRows = max(1, Kernels.threadCount)
         let scorePointer = scores.reserve(
             scoreRows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim))
-        positions.withUnsafeBufferPointer { queryPositions in
+        do {
             self.positions.withUnsafeBufferPointer { keyPositions in
                 Kernels.attention(
-                    queries: queries, queryPositions: queryPositions.baseAddress!,
+                    queries: queries, queryPositions: positions.baseAddress!,
                     keys: self.keys.pointer, values: self.values.pointer, keyPositions: keyPositions.baseAddress!,
                     tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim,
                     scale: scale, window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows,
