@@ -45,7 +45,10 @@ extension BenchService {
                 post(BenchActivity(title: title, line: "loading judge \(url.lastPathComponent)…"))
             }
             let loaded = try context.pool.model(for: key)
-            return (LocalJudgeBackend(model: loaded, sampling: SamplingSettings(maxTokens: request.maxTokens)), 1)
+            return (
+                LocalJudgeBackend(model: loaded, sampling: SamplingSettings(maxTokens: request.maxTokens)),
+                loaded.generator.maxBatch
+            )
         }
     }
 

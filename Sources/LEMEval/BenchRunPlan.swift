@@ -25,8 +25,11 @@ public struct BenchRunPlan: Sendable {
     public var seed: UInt64
     /// A remote OpenAI-compatible engine answering instead of the local one; nil: local.
     public var remote: RemoteResponseGenerator?
-    /// Items asked at once (remote engines; the local engine answers one at a time).
+    /// Items asked at once on a remote engine.
     public var concurrency: Int = 1
+    /// Items the local engine decodes together; nil: `Generator.defaultBatch`. Answers do not
+    /// depend on it (a batched step computes each row as a single one does).
+    public var batch: Int?
 
     /// Creates a plan.
     public init(
@@ -80,6 +83,7 @@ public struct BenchRunPlan: Sendable {
         if !model.scale.isFinite { throw LocatedError("--adapter-scale", "must be a finite number") }
         if let limit, limit < 1 { throw LocatedError("--limit", "must be at least 1") }
         if concurrency < 1 { throw LocatedError("--concurrency", "must be at least 1") }
+        if let batch, batch < 1 { throw LocatedError("--batch", "must be at least 1") }
     }
 
     /// Throws when the plan's run is being answered by another process (checked again when the
@@ -94,8 +98,11 @@ public struct BenchRunPlan: Sendable {
         store: ResultStore, model loaded: LoadedModel,
         progress: @escaping @Sendable (BenchRunEvent) -> Void = { _ in }
     ) async throws -> Int64 {
-        try await run(
-            store: store, generator: EngineResponseGenerator(model: loaded), concurrency: 1, progress: progress)
+        let batch = self.batch ?? Generator.defaultBatch
+        if loaded.generator.maxBatch < batch { loaded.generator.maxBatch = batch }
+        // As many items in flight as the engine is to decode together.
+        return try await run(
+            store: store, generator: EngineResponseGenerator(model: loaded), concurrency: batch, progress: progress)
     }
 
     /// Runs or resumes the plan on its remote engine (`remote` must be set).

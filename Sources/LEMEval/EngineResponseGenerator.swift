@@ -23,7 +23,8 @@ public struct EngineResponseGenerator: ResponseGenerator {
 /// default, the reply returned as text for `JudgeVerdict` to parse (a reply that is not JSON is
 /// stored unscored with its raw text by `JudgePass`).
 ///
-/// The engine serves one request at a time, so run a `JudgePass` over it with concurrency 1.
+/// The engine decodes up to `model.generator.maxBatch` requests together: run a `JudgePass` over
+/// it with that concurrency.
 public struct LocalJudgeBackend: JudgeBackend {
     /// The loaded judge model.
     public let model: LoadedModel

@@ -156,6 +156,34 @@ struct BatchDecodeTests {
         #expect(Self.batch(Generator(model: model), short).allSatisfy { $0.stats?.reusedTokens == 0 })
     }
 
+    @Test("runs started together on a generator decode together and each gets its own tokens")
+    func startedRunsJoinTheBatch() async throws {
+        let model = try ModelFactory.load(TestPaths.fixture("engine/qwen2_tiny"))
+        let v = model.config.vocabSize
+        let requests = (0..<5).map { i in
+            GenerationRequest(
+                promptIds: Self.prompt(3 + 2 * i, vocab: v, seed: i), sampling: SamplingSettings(maxTokens: 4 + 3 * i))
+        }
+        let alone = requests.map { Self.single(Generator(model: model), $0).ids }
+        let generator = Generator(model: model, maxBatch: 3)
+        #expect(generator.maxBatch == 3)
+        let together = await withTaskGroup(of: (Int, [Int]).self) { group in
+            for (i, request) in requests.enumerated() {
+                group.addTask {
+                    var ids: [Int] = []
+                    for await event in generator.stream(request).events {
+                        if case .token(let id, _) = event { ids.append(id) }
+                    }
+                    return (i, ids)
+                }
+            }
+            var out = [[Int]](repeating: [], count: requests.count)
+            for await (i, ids) in group { out[i] = ids }
+            return out
+        }
+        #expect(together == alone)
+    }
+
     @Test("a request that cannot start fails alone; cancelling ends every request once")
     func failuresAndCancellation() throws {
         let model = try RandomModels.model("llama", sliding: false)

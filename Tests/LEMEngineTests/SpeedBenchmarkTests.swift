@@ -48,6 +48,48 @@ struct SpeedBenchmarkTests {
         }
     }
 
+    @Test("a batch run decodes B sequences together: summed counts, the first sequence's ids as batch 1's")
+    func batchRun() throws {
+        let model = try RandomModels.model("gemma3_text", sliding: true)
+        let single = try SpeedBenchmark(promptTokens: 12, genTokens: 6, runs: 1, prefillChunk: 8).run(model: model)
+        let runs = try SpeedBenchmark(promptTokens: 12, genTokens: 6, runs: 2, prefillChunk: 8, batch: 3)
+            .run(model: model)
+        for run in runs {
+            #expect(run.batch == 3)
+            #expect(run.promptTokens == 36 && run.generatedTokens == 18)
+            #expect(run.generatedIds == single[0].generatedIds)
+        }
+        let report = SpeedReport(
+            model: "m", encodings: [], threads: 1, options: EngineOptions(), loadSeconds: 0, runs: runs, peakRSSMB: 1,
+            modelBytes: 1, decodeBytesPerToken: 1)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect(object["batch"] as? Int == 3 && object["ttft_cached_ms"] == nil)
+    }
+
+    @Test("a cached prefix is timed from its prompt-cache file and reported as ttft_cached_ms")
+    func cachedPrefix() throws {
+        let model = try RandomModels.model("llama", sliding: false)
+        let bench = SpeedBenchmark(promptTokens: 4, genTokens: 3, runs: 2, prefixTokens: 20)
+        let runs = try bench.run(model: model)
+        let plain = try SpeedBenchmark(promptTokens: 24, genTokens: 3, runs: 1).run(model: model)
+        for run in runs {
+            #expect(run.promptTokens == 24)
+            #expect((run.cachedFirstTokenSeconds ?? 0) > 0)
+            #expect(run.generatedIds == plain[0].generatedIds)
+        }
+        let report = SpeedReport(
+            model: "m", encodings: [], threads: 1, options: EngineOptions(), loadSeconds: 0, runs: runs, peakRSSMB: 1,
+            modelBytes: 1, decodeBytesPerToken: 1)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect((object["ttft_cached_ms"] as? Double ?? 0) > 0)
+        #expect((object["runs_ttft_cached_ms"] as? [Double])?.count == 2)
+        #expect(report.text().contains("from a cached prefix"))
+        #expect(SpeedBenchmark(promptTokens: 1, prefixTokens: 8).validationError(config: model.config) != nil)
+        #expect(SpeedBenchmark(batch: 0).validationError(config: model.config)?.contains("batch") == true)
+    }
+
     @Test("zero generated tokens is a prefill-only run")
     func prefillOnly() throws {
         let model = try RandomModels.model("llama", sliding: false)

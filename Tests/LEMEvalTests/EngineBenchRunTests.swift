@@ -90,6 +90,9 @@ struct EngineBenchRunTests {
         let (db, model, initial) = try setUp()
         var plan = initial
         plan.limit = 3
+        // One item at a time, so exactly one answer is in when the cancel lands (batched items
+        // finishing in the same step would all be kept).
+        plan.batch = 1
         let task = Task {
             try await plan.run(store: db.store, model: model) { event in
                 if case .response = event { withUnsafeCurrentTask { $0?.cancel() } }
@@ -102,6 +105,28 @@ struct EngineBenchRunTests {
         try await plan.run(store: db.store, model: model) { events.append($0) }
         #expect(events.events.first.map { if case .started(_, 3, 1, true) = $0 { true } else { false } } == true)
         #expect(try scalar(db.store, "SELECT COUNT(*) FROM response", as: Int.self) == 3)
+    }
+
+    @Test("items decoded together store the answers items decoded one at a time store")
+    func batchedAnswersEqualSingle() async throws {
+        let (db, model, initial) = try setUp()
+        var answers: [[String]] = []
+        for batch in [1, 3] {
+            var plan = initial
+            plan.limit = 3
+            plan.batch = batch
+            plan.modelName = "batch\(batch)"
+            let runID = try await plan.run(store: db.store, model: model)
+            answers.append(
+                try syncRead(db.store) { db in
+                    try String.fetchAll(
+                        db,
+                        sql: """
+                            SELECT text FROM response JOIN item ON item.id = item_id WHERE run_id = ? ORDER BY item.key
+                            """, arguments: [runID])
+                })
+        }
+        #expect(answers[0].count == 3 && answers[0] == answers[1])
     }
 
     @Test("the local judge stores a reply that is not JSON as unscored with the raw text")

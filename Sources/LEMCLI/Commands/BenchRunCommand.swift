@@ -58,8 +58,11 @@ struct BenchRunCommand: ContextCommand {
     @Option(name: .customLong("engine-key-env"), help: "Environment variable holding the server's API key.")
     var engineKeyEnv: String = "LEM_ENGINE_API_KEY"
 
-    @Option(help: "Items asked at once on --engine-url (the local engine answers one at a time).")
+    @Option(help: "Items asked at once on --engine-url.")
     var concurrency: Int = 1
+
+    @Option(help: "Items the local engine decodes together (default: 8, or 4 per core up to 32).")
+    var batch: Int?
 
     func run(in context: AppContext) async throws {
         guard let mode = KernelMode(rawValue: kernel) else {
@@ -67,6 +70,9 @@ struct BenchRunCommand: ContextCommand {
         }
         if engineURL == nil && (engineModel != nil || concurrency != 1) {
             throw ValidationError("--engine-model and --concurrency need --engine-url")
+        }
+        if engineURL != nil && batch != nil {
+            throw ValidationError("--batch is for the local engine, not --engine-url")
         }
         let store = try database.open(in: context)
         let name = try BenchRunCommand.benchmarkName(benchmark, store: store, seeds: context.paths.seedsDirectory)
@@ -80,6 +86,7 @@ struct BenchRunCommand: ContextCommand {
             benchmark: name, limit: limit, kernelMode: mode, kernel: kernelText, maxTokens: maxTokens, seed: seed)
         plan.remote = remote
         plan.concurrency = concurrency
+        plan.batch = batch
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
         try plan.checkUnclaimed(store: store)  // before loading: a claimed run is refused at once
@@ -93,7 +100,8 @@ struct BenchRunCommand: ContextCommand {
         printError(
             "\(spec.model) on \(name): kernel \(mode.rawValue), temperature \(spec.sampling.temperature), "
                 + "max \(spec.sampling.maxTokens) tokens, seed \(seed)"
-                + (remote.map { ", \($0.engine), \(concurrency) at once" } ?? "") + " → \(store.url.path)")
+                + (remote.map { ", \($0.engine), \(concurrency) at once" }
+                    ?? ", \(batch ?? Generator.defaultBatch) decoded together") + " → \(store.url.path)")
 
         let (runID, meter) = try await Self.execute(plan, store: store, model: loaded)
         print(

@@ -108,9 +108,12 @@ struct BenchScoreCommand: ContextCommand {
             throw ValidationError("--judge-model \(judgeModel): no such model file or folder")
         }
         printError("loading judge \(url.path)…")
-        // The engine answers one request at a time: a wider pass would only queue.
+        // The engine decodes up to its batch of verdicts together.
         let loaded = try context.load(ModelKey(model: url))
-        return (LocalJudgeBackend(model: loaded, sampling: SamplingSettings(maxTokens: judgeMaxTokens)), 1)
+        return (
+            LocalJudgeBackend(model: loaded, sampling: SamplingSettings(maxTokens: judgeMaxTokens)),
+            loaded.generator.maxBatch
+        )
     }
 
     func runJudge(_ store: ResultStore, context: AppContext) async throws {

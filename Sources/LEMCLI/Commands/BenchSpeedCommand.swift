@@ -25,6 +25,11 @@ struct BenchSpeedCommand: ContextCommand {
     @Option(help: "Engine and OpenBLAS threads (default: LEM_THREADS, else the processor count).") var threads: Int?
     @Option(help: "Timed runs; the median is reported.") var runs: Int = 3
     @Option(help: "Prompt tokens per prefill forward pass.") var prefillChunk: Int = 512
+    @Option(help: "Sequences decoded together, one forward pass per step for all (rates summed).") var batch: Int = 1
+    @Option(
+        help:
+            "Tokens before the prompt; also times the first token with them loaded from a prompt-cache file (ttft_cached_ms)."
+    ) var prefixTokens: Int = 0
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Flag(help: "Measure DRAM read bandwidth (GB/s) instead of a model.") var bandwidth = false
     @Option(help: "With --bandwidth: buffer size in MiB (≥ 1024 keeps it far out of cache).") var bandwidthMib: Int =
@@ -39,6 +44,8 @@ struct BenchSpeedCommand: ContextCommand {
         if genTokens < 0 { throw ValidationError("--gen-tokens must be >= 0") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if prefillChunk < 1 { throw ValidationError("--prefill-chunk must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if prefixTokens < 0 { throw ValidationError("--prefix-tokens must be >= 0") }
         if bandwidthMib < 1 { throw ValidationError("--bandwidth-mib must be at least 1") }
         _ = try parsedShapes()
     }
@@ -61,14 +68,17 @@ struct BenchSpeedCommand: ContextCommand {
             } ?? ModelFactory.makeModel(files, options: options)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let benchmark = SpeedBenchmark(
-            promptTokens: promptTokens, genTokens: genTokens, runs: runs, prefillChunk: prefillChunk)
+            promptTokens: promptTokens, genTokens: genTokens, runs: runs, prefillChunk: prefillChunk, batch: batch,
+            prefixTokens: prefixTokens)
         if let message = benchmark.validationError(config: lm.config) { throw ValidationError(message) }
         let runs = try benchmark.run(model: lm) { index, result in
             if !json {
+                let cached = result.cachedTimeToFirstTokenMs.map { String(format: " (cached prefix %.1f ms)", $0) }
                 printError(
                     String(
-                        format: "run %d: prompt %.1f tok/s, ttft %.1f ms, generation %.1f tok/s", index + 1,
-                        result.promptTokensPerSecond, result.timeToFirstTokenMs, result.generationTokensPerSecond))
+                        format: "run %d: prompt %.1f tok/s, ttft %.1f ms", index + 1, result.promptTokensPerSecond,
+                        result.timeToFirstTokenMs) + (cached ?? "")
+                        + String(format: ", generation %.1f tok/s", result.generationTokensPerSecond))
             }
         }
         var inEffect = lm.options.resolved

@@ -31,7 +31,12 @@ public final class GenerationHandle: @unchecked Sendable {
 /// rest in chunks, then samples one token per forward pass until an EOS id, a stop string,
 /// `maxTokens` or cancellation (checked between forward passes), and leaves a snapshot of what it
 /// computed in the cache for the next run. Events arrive on the generator's queue in order.
-public final class Generator: Sendable {
+///
+/// Runs started while others decode join them, up to `maxBatch` at once (continuous batching):
+/// between decode steps the queue's next requests are prefilled, then every running sequence
+/// advances in one forward pass (`LanguageModel.decodeInPlace`). A batched step computes each
+/// row as that sequence's own step does, so a run's tokens do not depend on what runs beside it.
+public final class Generator: @unchecked Sendable {
     /// The model generating.
     public let model: any LanguageModel
     /// Makes a fresh text decoder per run; nil reports empty text for every token.
@@ -41,18 +46,54 @@ public final class Generator: Sendable {
     /// This model's entries in `prefixCache`.
     public let prefixScope: PrefixCache.Scope?
     private let queue: DispatchQueue
+    /// Guards `pending`, `serving` and `batchLimit`.
+    private let lock = NSLock()
+    /// Started runs not yet admitted to the serving loop.
+    private var pending: [Pending] = []
+    /// Whether the serving loop is scheduled or running on `queue`.
+    private var serving = false
+    private var batchLimit = 1
 
-    /// Creates a generator for `model`, decoding text with decoders from `makeDecoder` and
-    /// reusing prefixes through `prefixCache` under `scope` (both or neither).
+    /// A started run waiting for a slot.
+    private struct Pending {
+        let request: GenerationRequest
+        let handle: GenerationHandle
+        let onEvent: (GenerationEvent) -> Void
+    }
+
+    /// Creates a generator for `model`, decoding text with decoders from `makeDecoder`, reusing
+    /// prefixes through `prefixCache` under `scope` (both or neither) and decoding up to `maxBatch`
+    /// started runs together.
     public init(
         model: any LanguageModel, makeDecoder: (@Sendable () -> any StreamingTextDecoder)? = nil,
-        prefixCache: PrefixCache? = nil, scope: PrefixCache.Scope? = nil
+        prefixCache: PrefixCache? = nil, scope: PrefixCache.Scope? = nil, maxBatch: Int = 1
     ) {
+        batchLimit = max(1, maxBatch)
         self.model = model
         self.makeDecoder = makeDecoder
         self.prefixCache = scope == nil ? nil : prefixCache
         prefixScope = prefixCache == nil ? nil : scope
         queue = DispatchQueue(label: "lem.generator", qos: .userInitiated)
+    }
+
+    /// The batch a loaded model's generator decodes at most: 8 sequences, where two cores decode
+    /// 2.4× the tokens per second of one (docs/PERFORMANCE.md), or 4 per core on larger machines,
+    /// at most 32.
+    public static var defaultBatch: Int { min(32, max(8, 4 * ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// The most started runs that decode together (default 1: one after another). Takes effect
+    /// at the next admission; runs already decoding finish where they are.
+    public var maxBatch: Int {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return batchLimit
+        }
+        set {
+            lock.lock()
+            batchLimit = max(1, newValue)
+            lock.unlock()
+        }
     }
 
     /// Starts a run in the background and returns its cancellation handle.
@@ -61,9 +102,12 @@ public final class Generator: Sendable {
         _ request: GenerationRequest, handle: GenerationHandle = GenerationHandle(),
         onEvent: @escaping @Sendable (GenerationEvent) -> Void
     ) -> GenerationHandle {
-        queue.async { [self] in
-            _ = run(request, handle: handle, onEvent: onEvent)
-        }
+        lock.lock()
+        pending.append(Pending(request: request, handle: handle, onEvent: onEvent))
+        let launch = !serving
+        serving = true
+        lock.unlock()
+        if launch { queue.async { [self] in serve() } }
         return handle
     }
 
@@ -81,6 +125,30 @@ public final class Generator: Sendable {
         }
         continuation.onTermination = { _ in handle.cancel() }
         return (events, handle)
+    }
+
+    /// The serving loop on `queue`: admits pending runs into free slots (prefilling them), then
+    /// advances the running ones by one decode step, until nothing is pending or running.
+    private func serve() {
+        var jobs: [Job] = []
+        let workspace = Workspace()
+        while true {
+            lock.lock()
+            let admitted = Array(pending.prefix(max(0, batchLimit - jobs.count)))
+            pending.removeFirst(admitted.count)
+            if admitted.isEmpty && jobs.isEmpty {
+                serving = false
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+            let requests = admitted.map(\.request)
+            let shared = admitted.count > 1 ? sharedStart(requests, handle: GenerationHandle()) : nil
+            for entry in admitted {
+                admit(entry.request, shared: shared, handle: entry.handle, into: &jobs, onEvent: entry.onEvent)
+            }
+            advance(&jobs, workspace: workspace)
+        }
     }
 
     /// Runs a generation on the calling thread, reporting events through `onEvent`; returns the
@@ -106,23 +174,41 @@ public final class Generator: Sendable {
         onEvent: (Int, GenerationEvent) -> Void
     ) -> [GenerationStats?] {
         var results = [GenerationStats?](repeating: nil, count: requests.count)
-        let shared = requests.count > 1 ? sharedStart(requests, handle: handle) : nil
-        var sequences: [DecodingSequence] = []
-        var indices: [Int] = []
-        for (i, request) in requests.enumerated() {
-            do {
-                let sequence = try prefill(request, shared: shared, handle: handle) { onEvent(i, $0) }
-                sequences.append(sequence)
-                indices.append(i)
-            } catch {
-                onEvent(i, .failed(error))
+        withoutActuallyEscaping(onEvent) { onEvent in
+            let shared = requests.count > 1 ? sharedStart(requests, handle: handle) : nil
+            var jobs: [Job] = []
+            for (i, request) in requests.enumerated() {
+                admit(request, shared: shared, handle: handle, into: &jobs) { event in
+                    if case .finished(let stats) = event { results[i] = stats }
+                    onEvent(i, event)
+                }
             }
-        }
-        decode(&sequences, handle: handle) { onEvent(indices[$0], $1) }
-        for (k, sequence) in sequences.enumerated() where !sequence.failed {
-            results[indices[k]] = sequence.stats
+            let workspace = Workspace()
+            while !jobs.isEmpty { advance(&jobs, workspace: workspace) }
         }
         return results
+    }
+
+    /// A running sequence with its handle and where its events go.
+    private struct Job {
+        var sequence: DecodingSequence
+        let handle: GenerationHandle
+        let onEvent: (GenerationEvent) -> Void
+        /// When its decoding started (after its prefill).
+        let started: DispatchTime
+    }
+
+    /// Prefills `request` and adds it to `jobs`; a request that cannot start reports `.failed`.
+    private func admit(
+        _ request: GenerationRequest, shared: KVSnapshot?, handle: GenerationHandle, into jobs: inout [Job],
+        onEvent: @escaping (GenerationEvent) -> Void
+    ) {
+        do {
+            let sequence = try prefill(request, shared: shared, handle: handle, onEvent: onEvent)
+            jobs.append(Job(sequence: sequence, handle: handle, onEvent: onEvent, started: DispatchTime.now()))
+        } catch {
+            onEvent(.failed(error))
+        }
     }
 
     /// What a run computed, for the prefix cache.
@@ -151,9 +237,6 @@ public final class Generator: Sendable {
         var history: [Int]
         var stats: GenerationStats
         var state: RunState
-        /// Whether it has ended (finished or failed); its last event has been sent.
-        var done = false
-        var failed = false
     }
 
     /// Where a prefill chunk starting at `offset` ends: at most `chunk` tokens, at `stop` when the
@@ -303,71 +386,59 @@ public final class Generator: Sendable {
         return id
     }
 
-    /// Advances every sequence that has not ended by one token per forward pass until all have
-    /// ended; reports each one's tokens and its `.finished` (or `.failed`), then keeps what it
-    /// computed in the prefix cache. One sequence decodes in its own cache's workspace (the
-    /// single-token kernels); several share one workspace and one pass per step.
-    private func decode(
-        _ sequences: inout [DecodingSequence], handle: GenerationHandle, onEvent: (Int, GenerationEvent) -> Void
-    ) {
-        let start = DispatchTime.now()
-        let workspace = sequences.count == 1 ? sequences[0].cache.workspace : Workspace()
-        var active = sequences.indices.filter { !sequences[$0].done }
+    /// One step of the running `jobs`: each samples its next token (ending there: reports
+    /// `.finished`, keeps what it computed in the prefix cache and leaves `jobs`), then the rest
+    /// advance by that token in one forward pass. One sequence decodes in its own cache's
+    /// workspace (the single-token kernels); several share `workspace`.
+    private func advance(_ jobs: inout [Job], workspace: Workspace) {
         var ids: [Int] = []
         var caches: [KVCache] = []
-        var fed: [Int] = []  // the sequence of each row
-        func end(_ k: Int, failure: (any Error)? = nil) {
-            sequences[k].done = true
-            sequences[k].stats.generationSeconds = seconds(since: start)
+        var running: [Job] = []
+        let limit = model.config.maxPositionEmbeddings
+        func end(_ job: Job, failure: (any Error)? = nil) {
+            var stats = job.sequence.stats
+            stats.generationSeconds = seconds(since: job.started)
             if let failure {
-                sequences[k].failed = true
-                onEvent(k, .failed(failure))
+                job.onEvent(.failed(failure))
             } else {
-                onEvent(k, .finished(sequences[k].stats))
-                keep(sequences[k].state)
+                job.onEvent(.finished(stats))
+                keep(job.sequence.state)
             }
         }
-        while !active.isEmpty {
-            ids.removeAll(keepingCapacity: true)
-            caches.removeAll(keepingCapacity: true)
-            fed.removeAll(keepingCapacity: true)
-            for k in active {
-                guard let id = sampleNext(&sequences[k], handle: handle, onEvent: { onEvent(k, $0) }) else {
-                    end(k)
-                    continue
-                }
-                let cache = sequences[k].cache
-                if cache.count + 1 > model.config.maxPositionEmbeddings {
-                    end(
-                        k,
-                        failure: ModelError.contextFull(
-                            needed: cache.count + 1, limit: model.config.maxPositionEmbeddings))
-                    continue
-                }
-                ids.append(id)
-                caches.append(cache)
-                fed.append(k)
+        for var job in jobs {
+            guard let id = sampleNext(&job.sequence, handle: job.handle, onEvent: job.onEvent) else {
+                end(job)
+                continue
             }
-            active = fed
-            guard !ids.isEmpty else { break }
-            do {
-                let step = try model.decodeInPlace(tokens: ids, caches: caches, workspace: workspace)
-                let vocabulary = step.count / ids.count
-                for (row, k) in fed.enumerated() {
-                    sequences[k].state.fed.append(ids[row])
-                    let source = step.baseAddress! + row * vocabulary
-                    if sequences[k].logits.count == vocabulary {
-                        sequences[k].logits.withUnsafeMutableBufferPointer {
-                            $0.baseAddress!.update(from: source, count: vocabulary)
-                        }
-                    } else {
-                        sequences[k].logits = Array(UnsafeBufferPointer(start: source, count: vocabulary))
+            let cache = job.sequence.cache
+            if cache.count + 1 > limit {
+                end(job, failure: ModelError.contextFull(needed: cache.count + 1, limit: limit))
+                continue
+            }
+            ids.append(id)
+            caches.append(cache)
+            running.append(job)
+        }
+        jobs = running
+        guard !ids.isEmpty else { return }
+        do {
+            let step = try model.decodeInPlace(
+                tokens: ids, caches: caches, workspace: ids.count == 1 ? caches[0].workspace : workspace)
+            let vocabulary = step.count / ids.count
+            for row in jobs.indices {
+                jobs[row].sequence.state.fed.append(ids[row])
+                let source = step.baseAddress! + row * vocabulary
+                if jobs[row].sequence.logits.count == vocabulary {
+                    jobs[row].sequence.logits.withUnsafeMutableBufferPointer {
+                        $0.baseAddress!.update(from: source, count: vocabulary)
                     }
+                } else {
+                    jobs[row].sequence.logits = Array(UnsafeBufferPointer(start: source, count: vocabulary))
                 }
-            } catch {
-                for k in active { end(k, failure: error) }
-                break
             }
+        } catch {
+            for job in jobs { end(job, failure: error) }
+            jobs = []
         }
     }
 

@@ -46,6 +46,13 @@ public struct SpeedReport: Sendable {
     public var generationTokensPerSecond: Double { Self.median(runs.map(\.generationTokensPerSecond)) }
     /// Median time to first token, ms.
     public var timeToFirstTokenMs: Double { Self.median(runs.map(\.timeToFirstTokenMs)) }
+    /// Median time to first token from a cached prefix, ms; nil when not measured.
+    public var cachedTimeToFirstTokenMs: Double? {
+        let values = runs.compactMap(\.cachedTimeToFirstTokenMs)
+        return values.isEmpty ? nil : Self.median(values)
+    }
+    /// Sequences decoded together.
+    public var batch: Int { runs.first?.batch ?? 1 }
 
     /// The middle value (mean of the two middle ones for an even count); 0 for none.
     public static func median(_ values: [Double]) -> Double {
@@ -56,15 +63,17 @@ public struct SpeedReport: Sendable {
     }
 
     /// The report as one JSON object whose first four keys are exactly `prompt_tokens_per_s`,
-    /// `gen_tokens_per_s`, `ttft_ms`, `peak_rss_mb`, followed by details.
+    /// `gen_tokens_per_s`, `ttft_ms`, `peak_rss_mb`, followed by details (`batch`; with a cached
+    /// prefix, `ttft_cached_ms` last).
     public func json() -> String {
         func number(_ x: Double) -> String { x.isFinite ? String(format: "%.3f", x) : "null" }
         func list(_ xs: [Double]) -> String { "[" + xs.map(number).joined(separator: ", ") + "]" }
-        let fields: [(String, String)] = [
+        var fields: [(String, String)] = [
             ("prompt_tokens_per_s", number(promptTokensPerSecond)),
             ("gen_tokens_per_s", number(generationTokensPerSecond)),
             ("ttft_ms", number(timeToFirstTokenMs)),
             ("peak_rss_mb", number(peakRSSMB)),
+            ("batch", String(batch)),
             ("model", JSONText.quote(model)),
             ("encodings", "[" + encodings.map(JSONText.quote).joined(separator: ", ") + "]"),
             ("threads", String(threads)),
@@ -79,6 +88,10 @@ public struct SpeedReport: Sendable {
             ("runs_gen_tokens_per_s", list(runs.map(\.generationTokensPerSecond))),
             ("runs_ttft_ms", list(runs.map(\.timeToFirstTokenMs)))
         ]
+        if let cached = cachedTimeToFirstTokenMs {
+            fields.append(("ttft_cached_ms", number(cached)))
+            fields.append(("runs_ttft_cached_ms", list(runs.compactMap(\.cachedTimeToFirstTokenMs))))
+        }
         return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
 
@@ -93,7 +106,8 @@ public struct SpeedReport: Sendable {
             kernels          \(kernelSummary)
             load             \(f(loadSeconds, 2)) s
             prompt           \(runs.first?.promptTokens ?? 0) tokens: \(f(promptTokensPerSecond)) tok/s (runs: \(runs.map { f($0.promptTokensPerSecond) }.joined(separator: ", ")))
-            time to first    \(f(timeToFirstTokenMs)) ms
+            time to first    \(f(timeToFirstTokenMs)) ms\(cachedTimeToFirstTokenMs.map { ", \(f($0)) ms from a cached prefix" } ?? "")
+            batch            \(batch) sequence\(batch == 1 ? "" : "s") (counts and rates summed)
             generation       \(runs.first?.generatedTokens ?? 0) tokens: \(f(generationTokensPerSecond)) tok/s (runs: \(runs.map { f($0.generationTokensPerSecond) }.joined(separator: ", ")))
             peak RSS         \(f(peakRSSMB)) MiB
             weights          \(f(Double(modelBytes) / 1e6)) MB stored, \(f(mb)) MB read per decoded token

@@ -4,7 +4,8 @@ import LEMCore
 import LEMFormats
 
 /// A model ready to answer: its weights (with an adapter applied unfused, if any), tokenizer,
-/// chat template, stop ids and strings, and one generator serving one request at a time.
+/// chat template, stop ids and strings, and one generator decoding the requests it is given
+/// together (up to `Generator.defaultBatch` at once).
 ///
 /// The one way the application loads a model (`LoadedModel.load`); chat, benchmark runs, judges,
 /// training probes and attention captures share instances through `ModelPool`.
@@ -112,7 +113,7 @@ public final class LoadedModel: Sendable {
             makeDecoder: { [tokenizer] () -> any StreamingTextDecoder in
                 guard let tokenizer else { return NoText() }
                 return StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: true)
-            }, prefixCache: prefixes, scope: PrefixCache.scope(for: key))
+            }, prefixCache: prefixes, scope: PrefixCache.scope(for: key), maxBatch: Generator.defaultBatch)
     }
 
     /// Where this model's computed prefixes are kept, nil when none are.
