@@ -41,9 +41,8 @@ public enum JobEvent: Sendable {
 
 /// Runs jobs on the engine. The scheduler hands a lane up to `width` jobs of one model at a time.
 ///
-/// The plug-in point for batched decode: `SequentialLane` (width 1) runs the engine's one-at-a-time
-/// `Generator`; a lane over the engine's batched decode would report a larger width and decode
-/// its jobs' steps together, with no change to the scheduler or the HTTP side.
+/// `SequentialLane` (width 1) runs one job to its end after another; `BatchedLane` starts its
+/// jobs together so the model's `Generator` decodes their steps in one forward pass each.
 public protocol DecodeLane: Sendable {
     /// The most jobs `run` takes at once.
     var width: Int { get }
@@ -51,7 +50,7 @@ public protocol DecodeLane: Sendable {
     func run(_ jobs: [EngineJob])
 }
 
-/// The engine as it is today: one generation at a time, each job to its end.
+/// One job at a time, each to its end.
 public struct SequentialLane: DecodeLane {
     public var width: Int { 1 }
 
@@ -59,37 +58,106 @@ public struct SequentialLane: DecodeLane {
     public init() {}
 
     public func run(_ jobs: [EngineJob]) {
-        for job in jobs { Self.run(job) }
-    }
-
-    /// Generates (unless `maxTokens` is 0), scores when asked, then reports the end.
-    static func run(_ job: EngineJob) {
-        let request = job.request
-        var generated: [Int] = []
-        var stats = GenerationStats(
-            promptTokens: request.promptIds.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
-            stopReason: .maxTokens)
-        if job.handle.isCancelled {
-            stats.stopReason = .cancelled
-            job.emit(.finished(stats))
-            return
+        for job in jobs {
+            guard let outcome = JobOutcome.begin(job) else { continue }
+            if job.request.maxTokens > 0 {
+                job.model.generator.run(job.request, handle: job.handle) { outcome.record($0, job: job) }
+            }
+            outcome.finish(job)
         }
-        if request.maxTokens > 0 {
-            var failure: String?
-            var finished: GenerationStats?
-            job.model.generator.run(request, handle: job.handle) { event in
+    }
+}
+
+/// Up to `width` jobs decoded together: their generations start at once on the model's
+/// `Generator` (whose batch is raised to `width`), each job's tokens stream as they come, and
+/// each finishes (log-probabilities scored when asked) once all have generated. A batched step
+/// computes each sequence as it alone would, so answers equal `SequentialLane`'s.
+public struct BatchedLane: DecodeLane {
+    public let width: Int
+
+    /// A lane decoding up to `width` jobs together.
+    public init(width: Int) { self.width = max(1, width) }
+
+    public func run(_ jobs: [EngineJob]) {
+        let group = DispatchGroup()
+        var started: [(EngineJob, JobOutcome)] = []
+        for job in jobs {
+            guard let outcome = JobOutcome.begin(job) else { continue }
+            started.append((job, outcome))
+            guard job.request.maxTokens > 0 else { continue }
+            let generator = job.model.generator
+            if generator.maxBatch < width { generator.maxBatch = width }
+            group.enter()
+            generator.start(job.request, handle: job.handle) { event in
+                outcome.record(event, job: job)
                 switch event {
-                case .token(let id, let text):
-                    generated.append(id)
-                    job.emit(.token(id: id, text: text))
-                case .finished(let s): finished = s
-                case .failed(let error): failure = "\(error)"
-                case .promptProcessed: break
+                case .finished, .failed: group.leave()
+                default: break
                 }
             }
-            if let failure { return job.emit(.failed(failure)) }
-            if let finished { stats = finished }
-        } else if let message = request.sampling.validationError() {
+        }
+        group.wait()
+        for (job, outcome) in started { outcome.finish(job) }
+    }
+}
+
+/// What one job's generation produced, gathered from its events (on the engine's queue) and
+/// read when the job finishes.
+final class JobOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var generated: [Int] = []
+    private var failure: String?
+    private var stats: GenerationStats
+
+    private init(_ request: GenerationRequest) {
+        stats = GenerationStats(
+            promptTokens: request.promptIds.count, generatedTokens: 0, promptSeconds: 0, generationSeconds: 0,
+            stopReason: .maxTokens)
+    }
+
+    /// The outcome of a job about to run, or nil when the job was cancelled before it started
+    /// (its end is reported here).
+    static func begin(_ job: EngineJob) -> JobOutcome? {
+        let outcome = JobOutcome(job.request)
+        if job.handle.isCancelled {
+            outcome.stats.stopReason = .cancelled
+            job.emit(.finished(outcome.stats))
+            return nil
+        }
+        return outcome
+    }
+
+    /// Records a generation event, forwarding tokens to the job as they come.
+    func record(_ event: GenerationEvent, job: EngineJob) {
+        switch event {
+        case .token(let id, let text):
+            lock.lock()
+            generated.append(id)
+            lock.unlock()
+            job.emit(.token(id: id, text: text))
+        case .finished(let s):
+            lock.lock()
+            stats = s
+            lock.unlock()
+        case .failed(let error):
+            lock.lock()
+            failure = "\(error)"
+            lock.unlock()
+        case .promptProcessed: break
+        }
+    }
+
+    /// Reports the job's end: its failure, or (scoring prompt + completion when log-probabilities
+    /// are asked) its stats.
+    func finish(_ job: EngineJob) {
+        lock.lock()
+        var stats = self.stats
+        let generated = self.generated
+        let failure = self.failure
+        lock.unlock()
+        let request = job.request
+        if let failure { return job.emit(.failed(failure)) }
+        if request.maxTokens == 0, let message = request.sampling.validationError() {
             return job.emit(.failed(message))
         }
         if let top = job.logprobsTop, stats.stopReason != .cancelled {

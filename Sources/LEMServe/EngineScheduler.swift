@@ -2,14 +2,15 @@ import Dispatch
 import Foundation
 import LEMEngine
 
-/// Admits jobs into a bounded first-come-first-served queue and feeds them to the engine's lane,
-/// one batch at a time, on a queue of its own.
+/// Admits jobs into a bounded first-come-first-served queue and feeds them to the engine's lane.
 ///
-/// One lane runs at a time for the whole process: the engine's worker pool and the two cores are
-/// shared by every model, so two generations side by side would only slow each other. A job
-/// cancelled while waiting leaves the queue at once (its place goes to the next request); one
-/// cancelled while running stops before its next token. With a lane wider than 1 (batched
-/// decode), the jobs of a batch are the oldest waiting ones on the oldest job's model.
+/// Up to `lane.width` jobs run at once, all on one model: the engine's worker pool and the cores
+/// are shared by every model, so two models generating side by side would only slow each other,
+/// while jobs on one model decode together (`BatchedLane`). A waiting job starts as soon as a
+/// running one ends, when it is the oldest waiting and on the running jobs' model (or nothing
+/// runs), so a job on another model waits for the running ones to drain rather than starve. A
+/// job cancelled while waiting leaves the queue at once (its place goes to the next request);
+/// one cancelled while running stops before its next token.
 public final class EngineScheduler: @unchecked Sendable {
     /// The most jobs waiting (running ones not counted) before `submit` refuses.
     public let capacity: Int
@@ -20,7 +21,7 @@ public final class EngineScheduler: @unchecked Sendable {
     private var waiting: [EngineJob] = []
     private var running: [EngineJob] = []
     private var served = 0
-    private let queue = DispatchQueue(label: "lem.serve.engine", qos: .userInitiated)
+    private let queue = DispatchQueue(label: "lem.serve.engine", qos: .userInitiated, attributes: .concurrent)
 
     /// A scheduler admitting up to `capacity` waiting jobs into `lane`.
     public init(capacity: Int, lane: any DecodeLane = SequentialLane()) {
@@ -68,33 +69,27 @@ public final class EngineScheduler: @unchecked Sendable {
         return (waiting.count, running.count, served)
     }
 
-    /// Starts the next batch if the lane is idle.
+    /// Starts the oldest waiting jobs while the lane has room for them.
     private func pump() {
         lock.lock()
-        guard running.isEmpty, let first = waiting.first else {
-            lock.unlock()
-            return
+        var started: [EngineJob] = []
+        while running.count < max(1, lane.width), let next = waiting.first,
+            running.first.map({ $0.model === next.model }) ?? true
+        {
+            waiting.removeFirst()
+            running.append(next)
+            started.append(next)
         }
-        var batch: [EngineJob] = []
-        var rest: [EngineJob] = []
-        for job in waiting {
-            if batch.count < max(1, lane.width), job.model === first.model {
-                batch.append(job)
-            } else {
-                rest.append(job)
-            }
-        }
-        waiting = rest
-        running = batch
         lock.unlock()
-        let jobs = batch
-        queue.async { [self] in
-            lane.run(jobs)
-            lock.lock()
-            running = []
-            served += jobs.count
-            lock.unlock()
-            pump()
+        for job in started {
+            queue.async { [self] in
+                lane.run([job])
+                lock.lock()
+                running.removeAll { $0 === job }
+                served += 1
+                lock.unlock()
+                pump()
+            }
         }
     }
 }

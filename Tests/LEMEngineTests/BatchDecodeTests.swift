@@ -12,7 +12,12 @@ struct BatchDecodeTests {
     /// Tiny models of each architecture (random, with a sliding window of 4, and the reference
     /// fixtures), plus the two real default models with the `lem` program's options (8-bit
     /// activations, interleaved weights) where they are installed.
-    static func models() throws -> [(String, any LanguageModel)] {
+    static func models() throws -> [(String, any LanguageModel)] { try loaded.get() }
+
+    /// The models, loaded once for the suite.
+    static let loaded = Result { try load() }
+
+    static func load() throws -> [(String, any LanguageModel)] {
         var out: [(String, any LanguageModel)] = [
             ("random llama", try RandomModels.model("llama", sliding: false)),
             ("random gemma3 sliding", try RandomModels.model("gemma3_text", sliding: true))

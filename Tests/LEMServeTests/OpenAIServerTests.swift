@@ -153,6 +153,38 @@ struct OpenAIServerTests {
         #expect(text.json?["choices"]?.array?.first?["text"] == .string("the cat"))
     }
 
+    @Test("requests decoded together (--max-batch 4) get the answers they get alone")
+    func batchedAnswersEqualTheEngines() async throws {
+        let model = try Self.tiny()
+        let server = try await ServerHarness.start(
+            ServedModels(base: model, baseName: "tiny"), lane: BatchedLane(width: 4))
+        defer { Task { await server.stop() } }
+        let questions = (0..<6).map { "Question \($0): say \(String(repeating: "so ", count: $0 + 1))" }
+        let replies = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for (i, question) in questions.enumerated() {
+                group.addTask {
+                    let reply = try await server.client.post(
+                        "chat/completions",
+                        json: Self.body([
+                            ("model", .string("tiny")),
+                            ("messages", .array([.object(["role": .string("user"), "content": .string(question)])])),
+                            ("temperature", .int(0)), ("max_tokens", .int(6 + i))
+                        ]))
+                    return (i, reply.json?["choices"]?.array?.first?["message"]?["content"]?.string)
+                }
+            }
+            var out = [String?](repeating: nil, count: questions.count)
+            for try await (i, text) in group { out[i] = text }
+            return out
+        }
+        for (i, question) in questions.enumerated() {
+            let request = try model.chatRequest(
+                messages: [.user(question)], sampling: SamplingSettings(maxTokens: 6 + i))
+            #expect(replies[i] == Self.engineText(model, request).0, "request \(i)")
+        }
+        #expect(server.service.scheduler.load.served == questions.count)
+    }
+
     @Test("refusals in OpenAI's shape: 400, 401, 404, 413, 429; the server stays up")
     func errors() async throws {
         let model = try Self.tiny()

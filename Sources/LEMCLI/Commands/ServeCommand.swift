@@ -30,8 +30,10 @@ struct ServeCommand: ContextCommand {
     @Option(help: "Port to listen on (0: any free port).") var port: Int = 8080
     @Option(name: .customLong("api-key-env"), help: "Environment variable holding the API key clients must send.")
     var apiKeyEnv: String?
-    @Option(name: .customLong("max-batch"), help: "Sequences decoded together (1 until batched decode lands).")
-    var maxBatch: Int = 1
+    @Option(
+        name: .customLong("max-batch"),
+        help: "Requests on one model decoded together (default: 8, or 4 per core up to 32; 1: one at a time).")
+    var maxBatch: Int = Generator.defaultBatch
     @Option(name: .customLong("max-queue"), help: "Requests waiting for the engine before 429.") var maxQueue: Int = 64
     @Option(name: .customLong("max-tokens-limit"), help: "The largest max_tokens a request may ask for.")
     var maxTokensLimit: Int = 2048
@@ -71,11 +73,9 @@ struct ServeCommand: ContextCommand {
             served.append((name, try context.pool.model(for: ModelKey(model: baseKey.modelURL, adapter: url))))
         }
         let models = ServedModels(base: base, baseName: baseName, adapters: served)
-        if maxBatch > 1 {
-            printError("note: the engine decodes one sequence at a time; --max-batch \(maxBatch) has no effect yet")
-        }
+        let lane: any DecodeLane = maxBatch > 1 ? BatchedLane(width: maxBatch) : SequentialLane()
         let service = CompletionService(
-            models: models, scheduler: EngineScheduler(capacity: maxQueue), configuration: configuration)
+            models: models, scheduler: EngineScheduler(capacity: maxQueue, lane: lane), configuration: configuration)
         let shownHost = host.contains(":") ? "[\(host)]" : host
         try await OpenAIServer(service: service).run(handleSignals: true) { bound in
             printError(
