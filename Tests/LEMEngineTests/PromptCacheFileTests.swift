@@ -134,6 +134,50 @@ import Testing
         }
     }
 
+    /// A seeded file serves every later prompt that starts with its tokens (exactly as a fresh
+    /// prefill would answer), through a model's own prefix cache or a pool's seeding on load;
+    /// a pool passes over a file made for another model; mlx-lm's file (no ids) is refused.
+    @Test func seededFileServesPromptsStartingWithIt() throws {
+        let withCache = EngineOptions(q8Activations: false)
+        func loadCached(_ name: String) throws -> LoadedModel {
+            try LoadedModel.load(ModelKey(model: TestPaths.fixture(name)), options: withCache, requireTokenizer: false)
+        }
+        let prefix = Array(1...18)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lem-seed-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try load().savePromptCache(ids: prefix, to: url)
+        let fresh = try greedy(load(), request(prefix + [40, 41, 42], steps: 5))
+
+        let model = try loadCached("engine/gemma3_tiny-mlx4")
+        #expect(try model.seedPrefixCache(from: url) == 18)
+        var stats: GenerationStats?
+        var ids: [Int] = []
+        model.generator.run(
+            GenerationRequest(promptIds: prefix + [40, 41, 42], sampling: SamplingSettings(maxTokens: 5))
+        ) {
+            if case .token(let id, _) = $0 { ids.append(id) }
+            if case .finished(let s) = $0 { stats = s }
+        }
+        #expect(ids == fresh)
+        #expect(stats?.reusedTokens == 18)
+
+        // A pool seeds the models the file was made for and passes over the others.
+        let pool = ModelPool(options: withCache)
+        pool.promptCacheFiles = [url]
+        let seeded = try pool.model(for: ModelKey(model: TestPaths.fixture("engine/gemma3_tiny-mlx4")))
+        #expect(seeded.prefixCache?.statistics.entries == 1)
+        let other = try pool.model(for: ModelKey(model: TestPaths.fixture("engine/gemma3_tiny-mlx8")))
+        #expect(other === pool.cached(ModelKey(model: TestPaths.fixture("engine/gemma3_tiny-mlx8"))))
+        #expect(pool.prefixCache?.statistics.entries == 1, "the mlx8 model got the mlx4 file's state")
+
+        #expect {
+            try model.seedPrefixCache(from: Self.directory.appendingPathComponent("mlx_cache.safetensors"))
+        } throws: { "\($0)".contains("records no token ids") }
+        let off = try load()  // prefix cache off
+        #expect { try off.seedPrefixCache(from: url) } throws: { "\($0)".contains("prefix cache is off") }
+    }
+
     /// A cache class mlx-lm has but this model's layer cannot use is named in the error.
     @Test func aWrongCacheClassIsNamed() throws {
         let model = try load()

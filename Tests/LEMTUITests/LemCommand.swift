@@ -9,13 +9,19 @@ enum LemCommand {
 
     /// Runs `lem arguments` to the end, with `environment` added to this process's; returns
     /// (exit status, stdout, stderr).
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> (
         status: Int32, out: String, err: String
     ) {
         let process = Process()
         guard let lem = binary else { throw CocoaError(.fileNoSuchFile) }
         process.executableURL = lem
         process.arguments = arguments
+        if let input {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("lem-stdin-\(UUID().uuidString)")
+            try Data(input.utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            process.standardInput = try FileHandle(forReadingFrom: file)
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

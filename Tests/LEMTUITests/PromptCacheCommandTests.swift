@@ -40,6 +40,35 @@ import Testing
         #expect(inspected.out.contains("lem.weights_sha256") && !inspected.out.contains("differs"), "\(inspected.out)")
     }
 
+    /// `lem chat --prompt-cache-file`: a saved system prompt serves the turns that start with it.
+    @Test(.enabled(if: lem != nil && TestPaths.smolLM2 != nil, "lem or the default SmolLM2 model is missing"))
+    func chatTurnsContinueASavedSystemPrompt() throws {
+        let model = try #require(TestPaths.smolLM2).path
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("lem-pc-chat-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let environment = ["LEM_HOME": home.path, "LEM_THREADS": "2"]
+        let system = "You are a careful assistant who answers in one short sentence."
+        let saved = try LemCommand.run(
+            [
+                "cache-prompt", "--model", model, "--chat", "--system", system, "--prompt", "Hi",
+                "--prompt-cache-file", "system.safetensors"
+            ], environment: environment)
+        #expect(saved.status == 0, "stderr: \(saved.err)")
+        let chat = try LemCommand.run(
+            [
+                "chat", "--model", model, "--system", system, "--prompt-cache-file", "system.safetensors",
+                "--max-tokens", "4"
+            ], environment: environment, input: "Name a colour.\n/quit\n")
+        #expect(chat.status == 0, "stderr: \(chat.err)")
+        #expect(chat.err.contains("prompt tokens from system.safetensors"), "\(chat.err)")
+        // The system turn and the user header come from the file: ≥ 15 tokens reused.
+        let reused = chat.err.split(separator: "(").compactMap { part -> Int? in
+            guard part.contains(" reused)") else { return nil }
+            return Int(part.prefix { $0.isNumber })
+        }
+        #expect((reused.first ?? 0) >= 15, "\(chat.err)")
+    }
+
     /// A cache made for one model is refused by another, naming the file and what differs.
     @Test(.enabled(if: lem != nil, "lem is not built: run swift build"))
     func anotherModelRefusesTheFile() throws {

@@ -64,6 +64,11 @@ struct BenchRunCommand: ContextCommand {
     @Option(help: "Items the local engine decodes together (default: 8, or 4 per core up to 32).")
     var batch: Int?
 
+    @Option(
+        name: .customLong("prompt-cache-file"),
+        help: "A saved prompt (lem cache-prompt, e.g. the kernel) that items starting with its tokens continue from.")
+    var promptCacheFiles: [String] = []
+
     func run(in context: AppContext) async throws {
         guard let mode = KernelMode(rawValue: kernel) else {
             throw ValidationError("--kernel must be none, system or sandwich (got \(kernel))")
@@ -93,7 +98,13 @@ struct BenchRunCommand: ContextCommand {
         let loaded: LoadedModel?
         if remote == nil {
             printError("loading \(key.title)…")
-            loaded = try context.load(key)
+            let model = try context.load(key)
+            for file in promptCacheFiles {
+                let url = promptCacheURL(file, in: context)
+                let tokens = try model.seedPrefixCache(from: url)
+                printError("\(tokens) prompt tokens from \(url.lastPathComponent) for items that start with them")
+            }
+            loaded = model
         } else {
             loaded = nil
         }

@@ -13,10 +13,19 @@ struct ChatCommand: ContextCommand {
     @OptionGroup var model: ModelOption
     @Option(help: "Initial system message.") var system: String?
     @OptionGroup var sampling: SamplingOptions
+    @Option(
+        name: .customLong("prompt-cache-file"),
+        help: "A saved prompt (lem cache-prompt) that turns starting with its tokens continue from (repeatable).")
+    var promptCacheFiles: [String] = []
 
     func run(in context: AppContext) async throws {
         let loaded = try model.load(in: context)
         guard loaded.template != nil else { throw LoadedModelError.noTemplate(loaded.key.model) }
+        for file in promptCacheFiles {
+            let url = promptCacheURL(file, in: context)
+            let tokens = try loaded.seedPrefixCache(from: url)
+            printError("(\(tokens) prompt tokens from \(url.lastPathComponent): turns that start with them reuse them)")
+        }
         let settings = try sampling.settings()
         var systemMessage = system
         var turns: [ChatMessage] = []

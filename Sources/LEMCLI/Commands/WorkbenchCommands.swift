@@ -45,10 +45,22 @@ struct WorkbenchCommand: ContextCommand {
 
     @OptionGroup var database: DatabaseOption
 
+    @Option(
+        name: .customLong("prompt-cache-file"),
+        help: ArgumentHelp(
+            "A saved prompt (lem cache-prompt) the models it was made for start with: chat turns and bench items "
+                + "that begin with its tokens continue from it (repeatable)."))
+    var promptCacheFiles: [String] = []
+
     func run(in context: AppContext) async throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw ValidationError("lem workbench needs a terminal (stdin and stdout must be a TTY)")
         }
+        let seeds = promptCacheFiles.map { promptCacheURL($0, in: context) }
+        for url in seeds where !FileManager.default.fileExists(atPath: url.path) {
+            throw ValidationError("--prompt-cache-file: no such file \(url.path)")
+        }
+        context.pool.promptCacheFiles = seeds
         let config = WorkbenchConfig.load(
             environment: context.environment, directory: context.paths.configDirectory,
             themeName: theme)

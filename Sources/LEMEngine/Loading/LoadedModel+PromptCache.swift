@@ -1,5 +1,6 @@
 import Foundation
 import LEMCore
+import LEMFormats
 
 extension LoadedModel {
     /// The `lem.*` keys a prompt-cache file records to be refused by another model: weights
@@ -54,5 +55,32 @@ extension LoadedModel {
         let contents = try PromptCacheFile.read(url, config: config)
         try PromptCacheFile.check(contents, against: promptCacheIdentity, url: url)
         return contents
+    }
+
+    /// Puts a prompt-cache file's state into this model's prefix cache, so every later prompt
+    /// that starts with its tokens (a chat turn, a benchmark item) continues from it instead of
+    /// computing them; returns the tokens it holds. Refuses a file made for another model, one
+    /// that does not record its token ids (mlx-lm's: continue those with `startingState`), and a
+    /// model without a prefix cache.
+    @discardableResult
+    public func seedPrefixCache(from url: URL) throws -> Int {
+        let contents = try loadPromptCache(url)
+        guard contents.tokensKnown else {
+            throw FormatError(
+                url,
+                "the prompt cache records no token ids (mlx-lm writes none), so no prompt can be matched "
+                    + "against it; continue it with lem generate --prompt-cache-file")
+        }
+        guard let cache = generator.prefixCache, let scope = generator.prefixScope else {
+            throw FormatError(url, "the prefix cache is off (LEM_PREFIX_CACHE_MB=0): nothing can keep this state")
+        }
+        guard contents.snapshot.bytes <= cache.capacityBytes else {
+            throw FormatError(
+                url,
+                "the prompt cache holds \(contents.snapshot.bytes >> 20) MiB, more than the prefix cache's "
+                    + "\(cache.capacityBytes >> 20) MiB (LEM_PREFIX_CACHE_MB)")
+        }
+        cache.insert(contents.snapshot, scope: scope)
+        return contents.snapshot.count
     }
 }

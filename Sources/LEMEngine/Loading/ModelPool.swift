@@ -16,6 +16,7 @@ public final class ModelPool: @unchecked Sendable {
     private var loading: Set<ModelKey> = []
     private var order: [ModelKey] = []  // least recently used first
     private let loader: @Sendable (ModelKey) throws -> LoadedModel
+    private var seeds: [URL] = []
     /// The computed prefixes of the pool's models (`options.prefixCacheBytes` of them), nil when
     /// the loader keeps its own; a model's entries go when the pool drops it.
     public let prefixCache: PrefixCache?
@@ -40,6 +41,32 @@ public final class ModelPool: @unchecked Sendable {
         self.loader = loader
     }
 
+    /// Prompt-cache files whose state every model loaded from now on starts with in its prefix
+    /// cache (`LoadedModel.seedPrefixCache`), each into the models it was made for: a file made
+    /// for another model is passed over; one that cannot be read fails the load with its reason.
+    public var promptCacheFiles: [URL] {
+        get {
+            condition.lock()
+            defer { condition.unlock() }
+            return seeds
+        }
+        set {
+            condition.lock()
+            seeds = newValue
+            condition.unlock()
+        }
+    }
+
+    /// `model` with the prompt-cache files made for it seeded into its prefix cache.
+    private func seeded(_ model: LoadedModel, files: [URL]) throws -> LoadedModel {
+        for url in files {
+            let metadata = try PromptCacheFile.userMetadata(url)
+            guard PromptCacheFile.differences(metadata, identity: model.promptCacheIdentity).isEmpty else { continue }
+            try model.seedPrefixCache(from: url)
+        }
+        return model
+    }
+
     /// The model for `key`, loaded now if the pool does not hold it.
     public func model(for key: ModelKey) throws -> LoadedModel {
         condition.lock()
@@ -53,8 +80,9 @@ public final class ModelPool: @unchecked Sendable {
             condition.wait()
         }
         loading.insert(key)
+        let files = seeds
         condition.unlock()
-        let result = Result { try loader(key) }
+        let result = Result { try seeded(loader(key), files: files) }
         condition.lock()
         loading.remove(key)
         if case .success(let model) = result {

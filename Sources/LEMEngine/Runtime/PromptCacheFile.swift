@@ -196,8 +196,7 @@ public enum PromptCacheFile {
     /// Refuses `contents` for a model whose identity differs, naming what differs; a file
     /// without our identity (mlx-lm's) passes on its shapes alone, which `read` checked.
     public static func check(_ contents: Contents, against identity: [String: String], url: URL) throws {
-        guard contents.metadata["lem.format"] != nil else { return }
-        let differing = identityKeys.filter { contents.metadata[$0.key] != identity[$0.key] }
+        let differing = differences(contents.metadata, identity: identity)
         guard differing.isEmpty else {
             let what = differing.map { entry in
                 "\(entry.what) (file: \(contents.metadata[entry.key] ?? "none"), model: \(identity[entry.key] ?? "none"))"
@@ -205,6 +204,24 @@ public enum PromptCacheFile {
             throw FormatError(
                 url, "prompt cache was made for another model: differs in " + what.joined(separator: "; "))
         }
+    }
+
+    /// The identity keys where a file's user `metadata` and `identity` differ (none for a file
+    /// without our identity, which `check` accepts on its shapes).
+    public static func differences(_ metadata: [String: String], identity: [String: String]) -> [(
+        key: String, what: String
+    )] {
+        guard metadata["lem.format"] != nil else { return [] }
+        return identityKeys.filter { metadata[$0.key] != identity[$0.key] }
+    }
+
+    /// A file's user metadata (mlx-lm stores it as the second element of its metadata tuple,
+    /// `0.<key>` in the flattened header), read from the header alone.
+    public static func userMetadata(_ url: URL) throws -> [String: String] {
+        let header = try SafetensorsFile(url: url)
+        var user: [String: String] = [:]
+        for (key, value) in header.metadata where key.hasPrefix("0.") { user[String(key.dropFirst(2))] = value }
+        return user
     }
 
     /// (N, K, D) rows → (K, N, D).
