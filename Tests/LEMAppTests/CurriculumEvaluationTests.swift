@@ -159,4 +159,43 @@ struct CurriculumEvaluationTests {
             try TrainLog.read(log)
         }
     }
+
+    @Test("GSM8K means read each item's reference answer")
+    func gsm8kUsesTheReference() async throws {
+        let items = [("G1", "4"), ("G2", "7")].map {
+            #"{"id": "\#($0.0)", "benchmark": "gsm8k", "question": "Sum?", "correct_answer": "\#($0.1)"}"#
+        }
+        try Data((items.joined(separator: "\n") + "\n").utf8).write(to: world.root.appendingPathComponent("g.jsonl"))
+        let yaml = """
+            model: \(world.model.path)
+            data: data
+            adapter_path: runs/g
+            eval: {benchmark: g.jsonl, scorers: [gsm8k]}
+            phases:
+              - name: a
+                iters: 1
+
+            """
+        let file = world.root.appendingPathComponent("g.yaml")
+        try Data(yaml.utf8).write(to: file)
+        let evaluation = CurriculumEvaluation(curriculum: try Curriculum(yamlFile: file))
+        let base = try #require(evaluation.targets.first)
+        #expect(base.phase == nil)
+        let store = try ResultStore(url: world.root.appendingPathComponent("g.sqlite"))
+        // Known answers instead of the tiny model's: G1 right, G2 wrong.
+        let report = try await evaluation.evaluate(
+            base, store: store, paths: world.paths, load: { try world.context.load($0) },
+            answer: { plan, _ in
+                let (runID, _) = try store.openRun(plan.spec)
+                for item in try store.pendingItems(runID: runID, benchmark: plan.benchmark) {
+                    try store.recordResponse(
+                        runID: runID, itemID: item.id,
+                        GeneratedResponse(text: item.key == "G1" ? "It is 4." : "It is 5."))
+                }
+                return runID
+            })
+        #expect(report.benchmark == "gsm8k" && report.answers == 2)
+        let lem = try #require(report.scores.first { $0.scorer == "gsm8k-lem" })
+        #expect(lem.dimension == "correct" && lem.count == 2 && lem.mean == 0.5, "\(report.scores)")
+    }
 }
