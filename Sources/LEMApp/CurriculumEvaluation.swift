@@ -23,6 +23,7 @@ public struct CurriculumEvaluation: Sendable {
         public var phase: Int?
         /// The phase's name, `base` for the starting model.
         public var name: String
+        /// The `eval:` block (the phase's own, else the top-level one).
         public var evaluation: Curriculum.PhaseEvaluation
         /// The base model with the phase's adapter folder (or the curriculum's starting adapter).
         public var model: ModelKey
@@ -30,6 +31,7 @@ public struct CurriculumEvaluation: Sendable {
         public var step: Int
     }
 
+    /// The curriculum evaluated (its adapter folder holds the combined log).
     public let curriculum: Curriculum
 
     /// The evaluations of `curriculum` (its phases' models mapped already, as `lem train` maps

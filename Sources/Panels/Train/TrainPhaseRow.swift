@@ -5,6 +5,7 @@ import LEMCore
 public struct TrainPhaseRow: Hashable, Sendable {
     /// The phase's place (0-based); nil for the starting model.
     public var phase: Int?
+    /// The phase's name (`base` for the starting model).
     public var name: String
     /// The phase's iterations (nil for the starting model, or while the total is unknown).
     public var iterations: Int?
