@@ -12,7 +12,7 @@ public struct TrainLogIssue: Error, Hashable, Sendable, CustomStringConvertible 
 ///
 /// Each line is one JSON object. The kind is `event` or `type` (`started`/`start`, `train`,
 /// `validating`, `validation`/`val`, `saved`, `best`, `finished`/`end`/`done`, `failed`/`error`, `warning`, `probe`,
-/// `phase` (a curriculum phase begins: `index`, `name`);
+/// `phase` (a curriculum phase begins: `index`, `name`), `phase_eval` (a phase's evaluation scores);
 /// without one, `val` when `val_loss` is present, else `train` when a loss is; other kinds are
 /// skipped). Fields, aliases in brackets: `step` [`iter`, `iteration`], `loss` [`train_loss`;
 /// `val_loss` for validations], `lr` [`learning_rate`], `it_per_sec`, `tokens_per_sec`
@@ -20,7 +20,9 @@ public struct TrainLogIssue: Error, Hashable, Sendable, CustomStringConvertible 
 /// [`peak_memory_gb`, `peak_mem`, `peak_memory` in GB], `total_steps` [`iters`, `total`],
 /// `elapsed` [`time`], `val_time`, `path`, `error` [`message`]; numbers may be JSON numbers or
 /// numeric strings, `null` is a non-finite number. A probe line carries `scorer`, `seconds`,
-/// `error` and `answers` (`[{id, prompt, answer, score, tokens}]`).
+/// `error` and `answers` (`[{id, prompt, answer, score, tokens}]`). A phase evaluation line carries
+/// `index` (absent for the starting model), `name`, `run`, `benchmark`, `answers` (a count) and
+/// `scores` (`[{scorer, dimension, mean, count}]`).
 public enum TrainLogParser {
     /// What one line holds.
     public enum Line: Sendable, Equatable {
@@ -145,9 +147,42 @@ public enum TrainLogParser {
                 step: step, scorer: o["scorer"]?.string, answers: answers,
                 seconds: number("seconds").flatMap { $0.isFinite ? $0 : nil }, error: message)
             return .event(.probe(report), warning: nil)
+        case "phase_eval":
+            guard let step else { return issue("phase_eval record needs 'step'") }
+            return phaseEval(o, step: step, source: source, line: line)
         default:
             return .skipped
         }
+    }
+
+    /// Reads a `phase_eval` line's fields (its `step` read already).
+    private static func phaseEval(_ o: JSONObject, step: Int, source: String, line: Int) -> Line {
+        func issue(_ reason: String) -> Line {
+            .issue(TrainLogIssue(source: source, line: line, reason: "phase_eval record: " + reason))
+        }
+        func count(_ value: JSONValue?) -> Int? { value?.int.flatMap { $0 >= 0 ? $0 : nil } }
+        guard let name = o["name"]?.string else { return issue("needs a 'name' string") }
+        var index: Int?
+        if let given = o["index"], given != .null {
+            guard let i = count(given) else { return issue("'index' must be a whole number, 0 or more") }
+            index = i
+        }
+        guard let list = o["scores"]?.array else { return issue("needs a 'scores' list") }
+        var scores: [PhaseEvalReport.Score] = []
+        for (j, item) in list.enumerated() {
+            guard let s = item.object, let scorer = s["scorer"]?.string, let n = count(s["count"]) else {
+                return issue("scores[\(j)] needs a 'scorer' string and a 'count' (0 or more)")
+            }
+            let mean = s["mean"]?.double
+            guard mean != nil || s["mean"] == nil || s["mean"] == .null else {
+                return issue("scores[\(j)].mean must be a number or null")
+            }
+            scores.append(.init(scorer: scorer, dimension: s["dimension"]?.string, mean: mean, count: n))
+        }
+        let report = PhaseEvalReport(
+            step: step, phase: index, name: name, run: o["run"]?.string ?? "", benchmark: o["benchmark"]?.string ?? "",
+            answers: count(o["answers"]) ?? 0, scores: scores)
+        return .event(.phaseEval(report), warning: nil)
     }
 
     private static func finiteWarning(_ loss: Double, source: String, line: Int) -> TrainLogIssue? {

@@ -26,6 +26,9 @@ public enum TrainingEvent: Sendable, Hashable {
     /// A curriculum phase begins at `step` (the iterations of the earlier phases): phase `index`
     /// (0-based) of a curriculum, named `name`. Only a curriculum's combined log has these.
     case phase(step: Int, index: Int, name: String)
+    /// A curriculum evaluation finished: a phase's adapter (or the starting model) answered its
+    /// `eval:` benchmark and the answers were scored. Only a curriculum's combined log has these.
+    case phaseEval(PhaseEvalReport)
 
     /// The message of a run stopped on request.
     public static let cancelledMessage = "cancelled"
@@ -71,13 +74,18 @@ public enum TrainingEvent: Sendable, Hashable {
             s
         case .trainReport(let r): r.step
         case .probe(let p): p.step
+        case .phaseEval(let e): e.step
         }
     }
 
     /// The event's JSON object: `{"event": "started" | "train" | "validating" | "validation" | "saved" |
-    /// "best" | "finished" | "failed" | "warning" | "probe" | "phase", "step": …, …}` with snake_case fields; absent
-    /// optional fields are left out, a non-finite number is `null`. A phase line is
+    /// "best" | "finished" | "failed" | "warning" | "probe" | "phase" | "phase_eval", "step": …, …}` with snake_case
+    /// fields; absent optional fields are left out, a non-finite number is `null`. A phase line is
     /// `{"event": "phase", "step", "index", "name"}`.
+    ///
+    /// A phase evaluation line is `{"event": "phase_eval", "step", "index" (left out for the
+    /// starting model), "name", "run", "benchmark", "answers", "scores": [{"scorer", "dimension",
+    /// "mean" (null when no answer has a value), "count"}]}`.
     ///
     /// A probe line is `{"event": "probe", "step", "score" (the mean; null when no answer),
     /// "scorer", "seconds", "answers": [{"id", "prompt", "answer", "score", "tokens"}],
@@ -124,6 +132,19 @@ public enum TrainingEvent: Sendable, Hashable {
                     return .object(answer)
                 })
             if let error = p.error { o["error"] = .string(error) }
+        case .phaseEval(let e):
+            if let index = e.phase { o["index"] = .int(index) }
+            o["name"] = .string(e.name)
+            o["run"] = .string(e.run)
+            o["benchmark"] = .string(e.benchmark)
+            o["answers"] = .int(e.answers)
+            o["scores"] = .array(
+                e.scores.map { s in
+                    var score: JSONObject = ["scorer": .string(s.scorer), "count": .int(s.count)]
+                    if let d = s.dimension { score["dimension"] = .string(d) }
+                    score["mean"] = s.mean.map { $0.isFinite ? .double($0) : .null } ?? .null
+                    return .object(score)
+                })
         }
         return .object(o)
     }
@@ -146,6 +167,7 @@ public enum TrainingEvent: Sendable, Hashable {
         case .warning: "warning"
         case .probe: "probe"
         case .phase: "phase"
+        case .phaseEval: "phase_eval"
         }
     }
 
@@ -179,6 +201,9 @@ extension TrainingEvent {
         case .probe(var p):
             p.step += offset
             return .probe(p)
+        case .phaseEval(var e):
+            e.step += offset
+            return .phaseEval(e)
         }
     }
 }

@@ -22,7 +22,19 @@ struct TrainLogParserTests {
         .probe(ProbeReport(step: 60, scorer: "lek-heuristic", answers: [], seconds: 0.1, error: "no model")),
         .failed(step: 60, message: TrainingEvent.cancelledMessage),
         .finished(step: 100, path: "/tmp/run/adapters.safetensors"),
-        .phase(step: 100, index: 1, name: "p1-composure")
+        .phase(step: 100, index: 1, name: "p1-composure"),
+        .phaseEval(
+            PhaseEvalReport(
+                step: 0, phase: nil, name: "base", run: "gemma-3-270m", benchmark: "seeds", answers: 8,
+                scores: [.init(scorer: "lek-heuristic", dimension: "lek_score", mean: 4.125, count: 8)])),
+        .phaseEval(
+            PhaseEvalReport(
+                step: 160, phase: 1, name: "p1-composure", run: "p1-composure@0123456789ab", benchmark: "gsm8k",
+                answers: 3,
+                scores: [
+                    .init(scorer: "gsm8k-lem", dimension: "correct", mean: 2.0 / 3, count: 3),
+                    .init(scorer: "authority", dimension: nil, mean: nil, count: 0)
+                ]))
     ]
 
     @Test("a phase's events move after the earlier phases' iterations; a start takes the curriculum's total")
@@ -54,6 +66,48 @@ struct TrainLogParserTests {
         #expect(
             TrainingEvent.phase(step: 4, index: 1, name: "p1").jsonLine
                 == #"{"event":"phase","index":1,"name":"p1","step":4}"#)
+    }
+
+    @Test("a phase evaluation line: its fields, the starting model without an index, a bad line named by file and line")
+    func phaseEvalLines() throws {
+        let base = PhaseEvalReport(
+            step: 0, phase: nil, name: "base", run: "m", benchmark: "seeds", answers: 2,
+            scores: [.init(scorer: "lek-heuristic", dimension: "lek_score", mean: nil, count: 0)])
+        #expect(
+            TrainingEvent.phaseEval(base).jsonLine
+                == #"{"answers":2,"benchmark":"seeds","event":"phase_eval","name":"base","run":"m","scores":"#
+                + #"[{"count":0,"dimension":"lek_score","mean":null,"scorer":"lek-heuristic"}],"step":0}"#)
+        var phase = base
+        phase.phase = 2
+        phase.step = 40
+        #expect(TrainingEvent.phaseEval(phase).jsonLine.contains(#""index":2,"#))
+        #expect(TrainingEvent.phaseEval(phase).shifted(by: 5, totalSteps: 50).step == 45)
+        let bad: [(String, String)] = [
+            (#"{"event": "phase_eval", "name": "p0", "scores": []}"#, "phase_eval record needs 'step'"),
+            (#"{"event": "phase_eval", "step": 3, "scores": []}"#, "phase_eval record: needs a 'name' string"),
+            (#"{"event": "phase_eval", "step": 3, "name": "p0"}"#, "phase_eval record: needs a 'scores' list"),
+            (
+                #"{"event": "phase_eval", "step": 3, "name": "p0", "index": -1, "scores": []}"#,
+                "phase_eval record: 'index' must be a whole number, 0 or more"
+            ),
+            (
+                #"{"event": "phase_eval", "step": 3, "name": "p0", "scores": [{"scorer": "lek-heuristic"}]}"#,
+                "phase_eval record: scores[0] needs a 'scorer' string and a 'count' (0 or more)"
+            ),
+            (
+                #"{"event": "phase_eval", "step": 3, "name": "p0", "#
+                    + #""scores": [{"scorer": "s", "count": 1, "mean": "x"}]}"#,
+                "phase_eval record: scores[0].mean must be a number or null"
+            )
+        ]
+        let (events, issues) = TrainLogParser.parse(bad.map(\.0), source: "out/train-log.jsonl", firstLine: 7)
+        #expect(events.isEmpty)
+        #expect(
+            issues.map(\.description)
+                == bad.enumerated().map { "out/train-log.jsonl:\($0.offset + 7): \($0.element.1)" })
+        #expect(throws: TrainLogIssue(source: "x.jsonl", line: 4, reason: bad[2].1)) {
+            try TrainingEvent(jsonLine: bad[2].0, source: "x.jsonl", line: 4)
+        }
     }
 
     @Test("every event lem writes reads back as itself")

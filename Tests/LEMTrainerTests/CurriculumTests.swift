@@ -214,6 +214,19 @@ struct CurriculumTests {
             c.phases[1].config.resumeAdapterFile
                 == c.phases[0].folder.appendingPathComponent("adapters.safetensors").path)
         #expect(c.phases[0].config.resumeAdapterFile == nil)
+        #expect(c.baseEvaluation == nil)
+
+        // A top-level eval block evaluates the starting model and is the block of every phase without one.
+        let top =
+            shared + "eval: {benchmark: seeds, limit: 4}\nphases:\n  - name: a\n    data: data0\n    iters: 2\n"
+            + "  - name: b\n    data: data1\n    iters: 2\n    eval: {benchmark: gsm8k, scorers: [gsm8k]}\n"
+        let withBase = try Curriculum(yaml: top, file: "cur.yaml", folder: root)
+        #expect(withBase.baseEvaluation?.benchmark == "seeds" && withBase.baseEvaluation?.limit == 4)
+        #expect(withBase.phases[0].evaluation == withBase.baseEvaluation)
+        let own = withBase.phases[1].evaluation
+        #expect(own?.benchmark == "gsm8k" && own?.scorers == ["gsm8k"] && own?.limit == nil)
+        let bad = problem("  - name: a\n    data: data0\n    iters: 2\n", top: "eval: {benchmark: seeds, limit: 0}\n")
+        #expect(bad.hasPrefix("cur.yaml: config key 'eval.limit': must be at least 1, got 0"), "\(bad)")
     }
 
     @Test("the shipped curriculum recipe reads: three phases, 120 iterations, an eval after each")

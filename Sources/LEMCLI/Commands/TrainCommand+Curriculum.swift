@@ -21,10 +21,10 @@ extension TrainCommand {
         let overrides = flagValues().filter { $0.key != "train" }
         let curriculum = try Curriculum(yamlFile: URL(fileURLWithPath: path), overrides: overrides)
             .mappingModel(context.cachedModelPath)
-        for phase in curriculum.phases {
-            guard let scorers = phase.evaluation?.scorers else { continue }
-            do { _ = try ScoringPass.scorers(named: scorers) } catch {
-                throw ValidationError("\(path): phase \(phase.index + 1) '\(phase.name)': eval.scorers: \(error)")
+        for target in CurriculumEvaluation(curriculum: curriculum).targets {
+            do { _ = try ScoringPass.scorers(named: target.evaluation.scorers) } catch {
+                let what = target.phase.map { "phase \($0 + 1) '\(target.name)'" } ?? "top level"
+                throw ValidationError("\(path): \(what): eval.scorers: \(error)")
             }
         }
         let run = CurriculumRun(curriculum: curriculum, options: trainingOptions)
@@ -53,38 +53,34 @@ extension TrainCommand {
         case .finished(let adapter):
             print("Curriculum finished: final adapter in \(adapter.path)")
         }
-        for phase in curriculum.phases where phase.evaluation != nil { try await evaluate(phase, in: context) }
+        let evaluation = CurriculumEvaluation(curriculum: curriculum)
+        let targets = evaluation.targets
+        guard !targets.isEmpty else { return }
+        let store = try database.open(in: context)
+        for target in targets { try await evaluate(target, of: evaluation, store: store, in: context) }
     }
 
-    /// Answers the phase's `eval:` benchmark with its adapter as a run named `<phase>@<adapter
-    /// SHA-256 prefix>` (so a retrained phase is not confused with its earlier adapter; an
-    /// evaluated one is resumed, not asked again), scores it and prints each scorer's mean.
-    func evaluate(_ phase: Curriculum.Phase, in context: AppContext) async throws {
-        guard let e = phase.evaluation, let model = phase.config.model else { return }
-        let store = try database.open(in: context)
-        let benchmark = try BenchRunCommand.benchmarkName(
-            e.benchmark, store: store, seeds: context.paths.seedsDirectory)
-        let mode = KernelMode(rawValue: e.kernel) ?? .none
-        let kernel = mode == .none ? nil : try BenchRunCommand.kernel(file: nil, paths: context.paths)
-        let adapter = try Data(contentsOf: phase.folder.appendingPathComponent(LoRAAdapter.weightsFile))
-        let key = ModelKey(model: URL(fileURLWithPath: (model as NSString).expandingTildeInPath), adapter: phase.folder)
-        let plan = BenchRunPlan(
-            model: key, modelName: "\(phase.name)@\(SHA256.hex(adapter).prefix(12))", benchmark: benchmark,
-            limit: e.limit, kernelMode: mode, kernel: kernel, maxTokens: e.maxTokens, seed: UInt64(max(0, e.seed)))
-        do { try plan.validate() } catch { throw ValidationError("\(error)") }
-        try plan.checkUnclaimed(store: store)
-        printError("phase \(phase.index + 1) '\(phase.name)': evaluating on \(benchmark) as \(plan.spec.model)…")
-        let (runID, _) = try await BenchRunCommand.execute(plan, store: store, model: try context.load(key))
-        let scorers = try ScoringPass.scorers(named: e.scorers)
-        _ = try ScoringPass.run(scorers, store: store, benchmarks: [benchmark], models: [plan.spec.model])
-        let answers = try store.runAnswers(runID)
-        var means: [String] = []
-        for scorer in scorers where scorer.applies(to: benchmark) {
-            let values = answers.compactMap { scorer.headline(ScoringInput(prompt: $0.prompt, response: $0.text)) }
-            let mean = values.isEmpty ? "none" : String(format: "%.3f", values.reduce(0, +) / Double(values.count))
-            let dimension = scorer.headlineDimension.map { ".\($0)" } ?? ""
-            means.append("\(scorer.name)\(dimension) \(mean) (\(values.count) answers)")
+    /// Answers one `eval:` block (see `CurriculumEvaluation`) with progress on stderr and Ctrl-C
+    /// keeping the answers so far, and prints each scorer's mean; the scores also go to the
+    /// combined train-log.jsonl for the Train panel.
+    func evaluate(
+        _ target: CurriculumEvaluation.Target, of evaluation: CurriculumEvaluation, store: ResultStore,
+        in context: AppContext
+    ) async throws {
+        let what = target.phase.map { "phase \($0 + 1) '\(target.name)'" } ?? "the starting model"
+        let report: PhaseEvalReport
+        do {
+            report = try await evaluation.evaluate(
+                target, store: store, paths: context.paths, load: { try context.load($0) },
+                announce: { printError("\(what): evaluating on \($0.benchmark) as \($0.spec.model)…") },
+                answer: { plan, model in try await BenchRunCommand.execute(plan, store: store, model: model).runID })
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw CommandFailure(description: "\(what): eval: \(error)")
         }
-        print("Phase \(phase.name) eval (run \(runID), \(benchmark)): " + means.joined(separator: ", "))
+        print(
+            "\(target.phase == nil ? "Base" : "Phase \(target.name)") eval (run \(report.run), \(report.benchmark)): "
+                + report.scoresLine)
     }
 }

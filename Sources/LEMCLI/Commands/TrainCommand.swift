@@ -221,6 +221,9 @@ struct TrainCommand: ContextCommand {
         case .failed(let step, let message): return "Iter \(step): stopped: \(message)"
         case .warning(let step, let message): return "Iter \(step): warning: \(message)"
         case .phase(let step, let index, let name): return "Iter \(step): phase \(index + 1) '\(name)'"
+        case .phaseEval(let e):
+            return "Iter \(e.step): \(e.phase.map { "phase \($0 + 1) '\(e.name)'" } ?? "the starting model") scored "
+                + "on \(e.benchmark) (run \(e.run), \(e.answers) answers): \(e.scoresLine)"
         case .probe(let p):
             let score = p.meanScore.map { String(format: "%.3f", $0) } ?? "none"
             var line =

@@ -8,7 +8,9 @@ import LEMFormats
 /// `resume_adapter_file` pointing at it would (a fresh optimizer and schedule, iteration 1), in
 /// `<adapter_path>/<name>/`. The first phase starts from the shared `resume_adapter_file` when
 /// one is given, else from a fresh adapter. Relative paths are relative to the file's folder. A
-/// phase may carry an `eval:` block (`PhaseEvaluation`) for `lem train` to run on its adapter.
+/// phase may carry an `eval:` block (`PhaseEvaluation`) for `lem train` to run on its adapter; a
+/// top-level `eval:` is run on the model the curriculum starts from and is the block of every
+/// phase without its own.
 public struct Curriculum: Sendable, Equatable {
     /// One phase: its name, place and complete configuration.
     public struct Phase: Sendable, Equatable {
@@ -89,6 +91,9 @@ public struct Curriculum: Sendable, Equatable {
     /// `adapter_path`: the phases' folders are inside it and the final adapter is written to it.
     public let adapterFolder: URL
     public private(set) var phases: [Phase]
+    /// The top-level `eval:`: what to answer and score with the model the curriculum starts from
+    /// (before phase 1); phases without their own `eval:` use it too.
+    public let baseEvaluation: PhaseEvaluation?
 
     /// The keys a phase may not set: the curriculum decides them.
     static let reservedPhaseKeys: [String: String] = [
@@ -120,9 +125,15 @@ public struct Curriculum: Sendable, Equatable {
         self.file = file
         var shared = TrainingConfig()
         var list: ConfigValue?
+        var baseEvaluation: PhaseEvaluation?
         for (key, value) in try ConfigValue.parseYAML(text, file: file) {
             if key == "phases" {
                 list = value
+            } else if key == "eval" {
+                do { baseEvaluation = try PhaseEvaluation(value, folder: folder) } catch {
+                    throw TrainingConfigError.unreadable(
+                        file: file, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+                }
             } else if key == "test" || key == "train" {
                 throw TrainingConfigError.invalid(key: key, reason: "\(file): \(Self.reservedPhaseKeys[key]!)")
             } else {
@@ -133,6 +144,7 @@ public struct Curriculum: Sendable, Equatable {
         for (key, value) in overrides { try shared.set(key, to: value) }
         shared.train = true
         self.shared = shared
+        self.baseEvaluation = baseEvaluation
         guard let list else {
             throw TrainingConfigError.incomplete(
                 "\(file): no 'phases:' list; a curriculum is a list of {name, data, iters, …} under phases:")
@@ -147,7 +159,7 @@ public struct Curriculum: Sendable, Equatable {
             do {
                 var config = shared
                 var given: [(key: String, value: ConfigValue)] = []
-                var evaluation: PhaseEvaluation?
+                var evaluation = baseEvaluation
                 for (key, value) in try item.map("phases[\(index)]") {
                     if key == "name" {
                         name = try value.string("name")

@@ -74,7 +74,11 @@ public struct TrainPanel: Panel {
                     "Chart: dim = raw train loss, bright = smoothed, orange = validation, ◆ = best validation.",
                     .role(.textDim)),
                 StyledLine(
-                    "Curriculum runs: ┊ marks where each phase begins, with its number and name.", .role(.textDim)),
+                    "Curriculum runs: ┊ marks where each phase begins, with its number and name; the Phases table",
+                    .role(.textDim)),
+                StyledLine(
+                    "lists each phase's iterations, last train and val loss and eval scores (base: before phase 1).",
+                    .role(.textDim)),
                 StyledLine(
                     "Probe chart (runs with probe_every): mean heuristic score of the probe answers per probed save.",
                     .role(.textDim))
@@ -93,8 +97,13 @@ public struct TrainPanel: Panel {
         guard !area.isEmpty else { return }
         let (status, rest) = area.splitTop(min(4, area.height))
         renderStatus(into: &buffer, area: status)
-        let lrHeight = rest.height >= 18 ? 7 : 0
-        let (chartArea, lrArea) = rest.splitBottom(lrHeight)
+        let phaseRows = model.phaseRows
+        // A curriculum's phase table goes under the loss chart; the learning rate gives way first.
+        let lrHeight = rest.height - (phaseRows.isEmpty ? 0 : phaseRows.count + 3) >= 18 ? 7 : 0
+        let (charts, lrArea) = rest.splitBottom(lrHeight)
+        let (chartArea, tableArea) = charts.splitBottom(
+            Self.phaseTableHeight(rows: phaseRows.count, available: charts.height))
+        if !tableArea.isEmpty { renderPhaseTable(phaseRows, into: &buffer, area: tableArea) }
         let (lossArea, probeArea) = chartArea.splitRight(
             Self.probeChartWidth(chartArea.width, hasProbes: !model.probes.isEmpty))
         if !probeArea.isEmpty { renderProbeChart(into: &buffer, area: probeArea) }

@@ -42,6 +42,9 @@ public struct TrainViewModel: Hashable, Sendable {
     public internal(set) var probes: [ProbeReport] = []
     /// The phases of a curriculum run, in order (empty for a single run).
     public internal(set) var phases: [TrainPhaseMark] = []
+    /// The curriculum's evaluations (the starting model's and each phase's), in log order; a
+    /// newer one of the same phase replaces the older.
+    public internal(set) var phaseEvals: [PhaseEvalReport] = []
     public internal(set) var isRunning = false
     /// Whether a validation is running (it can take a while on a big validation set).
     public internal(set) var isValidating = false
@@ -101,6 +104,10 @@ public struct TrainViewModel: Hashable, Sendable {
                 // A resumed curriculum starts a phase again: the newer mark replaces the older.
                 phases.removeAll { $0.index >= index }
                 phases.append(TrainPhaseMark(step: s, index: index, name: name))
+                phaseEvals.removeAll { ($0.phase ?? -1) >= index }
+            case .phaseEval(let e):
+                phaseEvals.removeAll { $0.phase == e.phase }
+                phaseEvals.append(e)
             case .finished, .failed:
                 isRunning = false
                 isValidating = false
