@@ -24,6 +24,18 @@ extension GGMLType {
         return (sc, m)
     }
 
+    /// Q5_0 / Q5_1: each of the 32 5-bit quants `(j, q)` of a block whose 32-bit `qh` (bit j is
+    /// the 5th bit of element j) is at byte `qh` and whose 16 bytes of low nibbles start at `qs`.
+    @inline(__always)
+    private static func q5Quants(_ p: UnsafeRawPointer, qh: Int, qs: Int, _ body: (Int, Int) -> Void) {
+        let high = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
+        for j in 0..<16 {
+            let b = u8(p, qs + j)
+            body(j, Int(b & 0x0F) | Int((high >> UInt32(j)) & 1) << 4)
+            body(j + 16, Int(b >> 4) | Int((high >> UInt32(j + 16)) & 1) << 4)
+        }
+    }
+
     /// Decodes one block at `src` into `out[0 ..< blockSize]`.
     ///
     /// The caller guarantees `src` holds `typeSize` readable bytes and that `isDecodable`.
@@ -62,27 +74,13 @@ extension GGMLType {
                 out[j] = d * Float(b & 0x0F) + m
                 out[j + 16] = d * Float(b >> 4) + m
             }
-        case .q5_0:  // y = d * (q - 16); bit j of qh is the 5th bit of element j
+        case .q5_0:  // y = d * (q - 16)
             let d = Self.f16(p, 0)
-            let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
-            for j in 0..<16 {
-                let b = Self.u8(p, 6 + j)
-                let h0 = Int((qh >> UInt32(j)) & 1) << 4
-                let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
-                out[j] = d * Float((Int(b & 0x0F) | h0) - 16)
-                out[j + 16] = d * Float((Int(b >> 4) | h1) - 16)
-            }
+            Self.q5Quants(p, qh: 2, qs: 6) { j, q in out[j] = d * Float(q - 16) }
         case .q5_1:  // y = d * q + m
             let d = Self.f16(p, 0)
             let m = Self.f16(p, 2)
-            let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            for j in 0..<16 {
-                let b = Self.u8(p, 8 + j)
-                let h0 = Int((qh >> UInt32(j)) & 1) << 4
-                let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
-                out[j] = d * Float(Int(b & 0x0F) | h0) + m
-                out[j + 16] = d * Float(Int(b >> 4) | h1) + m
-            }
+            Self.q5Quants(p, qh: 4, qs: 8) { j, q in out[j] = d * Float(q) + m }
         case .q8_0:  // y = q * d
             let d = Self.f16(p, 0)
             for j in 0..<32 { out[j] = Float(p.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
