@@ -36,6 +36,14 @@ extension GGMLType {
         }
     }
 
+    /// Q2_K / Q3_K: the 2 low bits of element `e` (0..<256) from the 64 bytes at `qs`; each half
+    /// of 128 elements is 32 bytes holding four rows of 32, 2 bits apart.
+    @inline(__always)
+    private static func twoBits(_ p: UnsafeRawPointer, qs: Int, _ e: Int) -> UInt8 {
+        let r = e % 128
+        return (u8(p, qs + (e / 128) * 32 + r % 32) >> UInt8((r / 32) * 2)) & 3
+    }
+
     /// Decodes one block at `src` into `out[0 ..< blockSize]`.
     ///
     /// The caller guarantees `src` holds `typeSize` readable bytes and that `isDecodable`.
@@ -90,11 +98,7 @@ extension GGMLType {
             let d = Self.f16(p, 80)
             let dmin = Self.f16(p, 82)
             for e in 0..<256 {
-                let half = e / 128
-                let r = e % 128
-                let shift = (r / 32) * 2
-                let l = r % 32
-                let q = (Self.u8(p, 16 + half * 32 + l) >> UInt8(shift)) & 3
+                let q = Self.twoBits(p, qs: 16, e)
                 let sc = Self.u8(p, e / 16)
                 let dl = d * Float(sc & 0x0F)
                 let ml = dmin * Float(sc >> 4)
@@ -104,12 +108,8 @@ extension GGMLType {
             // hmask[32], qs[64], scales[12] (16 six-bit values, offset 32), d.
             let d = Self.f16(p, 108)
             for e in 0..<256 {
-                let half = e / 128
-                let r = e % 128
-                let shift = (r / 32) * 2
-                let l = r % 32
-                let low = Int((Self.u8(p, 32 + half * 32 + l) >> UInt8(shift)) & 3)
-                let high = (Self.u8(p, l) >> UInt8(e / 32)) & 1
+                let low = Int(Self.twoBits(p, qs: 32, e))
+                let high = (Self.u8(p, e % 32) >> UInt8(e / 32)) & 1
                 let s = e / 16
                 let lowNibble = s < 8 ? Self.u8(p, 96 + s) & 0x0F : Self.u8(p, 96 + s - 8) >> 4
                 let highBits = (Self.u8(p, 96 + 8 + s % 4) >> UInt8(2 * (s / 4))) & 3
