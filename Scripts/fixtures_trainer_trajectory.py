@@ -11,17 +11,16 @@ the tokenized examples are recorded as mlx_lm's datasets produced them.
 """
 import json
 import os
-import shutil
 import tempfile
 import types
 
 import mlx.core as mx
 import numpy as np
 from mlx_lm.lora import CONFIG_DEFAULTS, train_model
-from mlx_lm.tuner.datasets import CacheDataset, load_dataset
+from mlx_lm.tuner.datasets import load_dataset
 from mlx_lm.utils import load
 from safetensors.numpy import save_file
-from mlx_fixture_util import Recorder
+from mlx_fixture_util import Recorder, write_reference
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures")
 OUT = os.path.join(ROOT, "trainer", "trajectory")
@@ -78,12 +77,6 @@ reference = {
     "config": {"seed": 3, "num_layers": 2, "batch_size": 2, "iters": 6, "val_batches": -1, "steps_per_report": 1,
                "steps_per_eval": 3, "optimizer": "adamw", "rank": 2, "scale": 4.0,
                "lr_schedule": {"name": "cosine_decay", "arguments": [2e-4, 6, 1e-5], "warmup": 2, "warmup_init": 1e-5}},
-    "train_examples": [CacheDataset(train_set)[i][0] for i in range(len(train_set))],
-    "valid_examples": [CacheDataset(valid_set)[i][0] for i in range(len(valid_set))],
-    "train": recorder.train, "validation": recorder.val,
 }
-with open(os.path.join(OUT, "reference.json"), "w") as f:
-    json.dump(reference, f, indent=1)
-shutil.rmtree(data)
-shutil.rmtree(adapter_dir)
+write_reference(OUT, reference, train_set, valid_set, recorder, data, adapter_dir)
 print(json.dumps(recorder.train), json.dumps(recorder.val))

@@ -18,7 +18,6 @@ random stream is not reproduced. The tokenized examples are recorded as mlx_lm's
 """
 import json
 import os
-import shutil
 import sys
 import tempfile
 import types
@@ -26,10 +25,10 @@ import types
 import mlx.core as mx
 import numpy as np
 from mlx_lm.lora import CONFIG_DEFAULTS, train_model
-from mlx_lm.tuner.datasets import CacheDataset, load_dataset
+from mlx_lm.tuner.datasets import load_dataset
 from mlx_lm.utils import load
 from safetensors.numpy import load_file, save_file
-from mlx_fixture_util import Recorder
+from mlx_fixture_util import Recorder, write_reference
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures")
 MODULES = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -96,14 +95,8 @@ def run(variant):
     reference = {
         "generator": f"Scripts/fixtures_trainer_trajectory_full.py {variant}", "model": name,
         "fine_tune_type": fine_tune_type, "config": CONFIG,
-        "train_examples": [CacheDataset(train_set)[i][0] for i in range(len(train_set))],
-        "valid_examples": [CacheDataset(valid_set)[i][0] for i in range(len(valid_set))],
-        "train": recorder.train, "validation": recorder.val,
     }
-    with open(os.path.join(out, "reference.json"), "w") as f:
-        json.dump(reference, f, indent=1)
-    shutil.rmtree(data)
-    shutil.rmtree(adapter_dir)
+    write_reference(out, reference, train_set, valid_set, recorder, data, adapter_dir)
     print(variant, [round(r["loss"], 5) for r in recorder.train], recorder.val)
 
 

@@ -149,11 +149,7 @@ public final class ChatSessions: @unchecked Sendable {
     private func postList() {
         guard let chats = store() else { return }
         do {
-            let list = try chats.list().map {
-                ChatSessionSummary(
-                    id: $0.id, title: $0.title, model: $0.model, messageCount: $0.messageCount,
-                    updatedAt: $0.updatedAt)
-            }
+            let list = try chats.list()
             inbox.post { wb in wb.chat.model.setSessions(list) }
         } catch {
             let message = "cannot list chat sessions: \(error)"

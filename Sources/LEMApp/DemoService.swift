@@ -186,7 +186,7 @@ public final class DemoService: @unchecked Sendable {
             wb.train.model.apply([.started(step: 0, totalSteps: total)])
         }
         var step = 0
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let t = DispatchSource.makeTimerSource(queue: queue)
         t.schedule(deadline: .now(), repeating: 0.05)
         t.setEventHandler { [weak self] in
@@ -196,10 +196,10 @@ public final class DemoService: @unchecked Sendable {
             events.append(
                 .trainReport(
                     .init(
-                        step: step, loss: base + (rng.next() - 0.5) * 0.35,
+                        step: step, loss: base + (rng.unit() - 0.5) * 0.35,
                         lr: 2e-4 * min(1, Double(step) / 50)
                             * (0.5 + 0.5 * cos(Double.pi * Double(step) / Double(total))),
-                        tokensPerSec: 1800 + rng.next() * 200, trainedTokens: step * 512,
+                        tokensPerSec: 1800 + rng.unit() * 200, trainedTokens: step * 512,
                         peakMemMB: (1.2 + Double(step) / Double(total) * 0.3) * 1024, elapsed: Double(step) * 0.05)))
             if step % 50 == 0 {
                 let progress = Double(step) / Double(total)
@@ -228,13 +228,13 @@ public final class DemoService: @unchecked Sendable {
                 stats: TurnStats(
                     promptTokens: 30, generatedTokens: 90, promptTokensPerSecond: 800, generationTokensPerSecond: 40))
         }
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         var events: [TrainingEvent] = [.started(step: 0, totalSteps: 3000)]
         for step in 1...2000 {
             events.append(
                 .trainReport(
                     .init(
-                        step: step, loss: 2.6 * exp(-Double(step) / 400) + 1 + (rng.next() - 0.5) * 0.3,
+                        step: step, loss: 2.6 * exp(-Double(step) / 400) + 1 + (rng.unit() - 0.5) * 0.3,
                         lr: 2e-4 * cos(Double(step) / 2000), elapsed: Double(step) * 0.4)))
             if step % 100 == 0 {
                 events.append(.validation(step: step, valLoss: 2.6 * exp(-Double(step) / 400) + 1.2, valTime: 0.1))
@@ -250,14 +250,14 @@ public final class DemoService: @unchecked Sendable {
     // MARK: Bench
 
     static func benchModel() -> BenchViewModel {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let runs = ["base", "lora-r8", "lora-r16"]
         let benches = ["ethics", "reasoning", "safety"]
         var prompts: [BenchPromptResult] = []
         for i in 0..<18 {
             let b = benches[i % 3]
             let scores: [Double?] = runs.indices.map { r in
-                min(1, max(0, 0.5 + 0.08 * Double(r) + (rng.next() - 0.5) * 0.5))
+                min(1, max(0, 0.5 + 0.08 * Double(r) + (rng.unit() - 0.5) * 0.5))
             }
             let answers = runs.map {
                 "The \($0) model answers prompt \(i) with a considered reply that mentions honesty and care."
@@ -292,26 +292,12 @@ public final class DemoService: @unchecked Sendable {
             let sum = row.reduce(0, +)
             for k in 0..<t { weights[q * t + k] = row[k] / sum }
         }
-        var rng = SplitMix(seed: UInt64(statistic.count))
+        var rng = SplitMix64(seed: UInt64(statistic.count))
         let stats = (0..<(layers * heads)).map { i in
-            Float(statistic == "entropy" ? 0.5 + 2 * rng.next() : rng.next()) * Float(1 + i % 3) / 3
+            Float(statistic == "entropy" ? 0.5 + 2 * rng.unit() : rng.unit()) * Float(1 + i % 3) / 3
         }
         return AttentionViewModel(
             layers: layers, heads: heads, statistic: statistic, statistics: statisticNames, stats: stats,
             tokens: tokens, layer: layer, head: head, weights: weights)
-    }
-}
-
-/// A tiny deterministic random generator for demo data (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    /// A uniform value in [0, 1).
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
     }
 }

@@ -99,17 +99,7 @@ public struct JSONParser {
                         members.append((key, try value()))
                     }
                 }
-                skipSpace()
-                guard i < bytes.count else { throw error("unterminated object") }
-                if bytes[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if bytes[i] == UInt8(ascii: "}") {
-                    i += 1
-                    return .object(JSONObject(members: members))
-                }
-                throw error("expected ',' or '}'")
+                if try closes(UInt8(ascii: "}"), "object") { return .object(JSONObject(members: members)) }
             }
         case UInt8(ascii: "["):
             depth += 1
@@ -125,17 +115,7 @@ public struct JSONParser {
             while true {
                 skipSpace()
                 items.append(try value())
-                skipSpace()
-                guard i < bytes.count else { throw error("unterminated array") }
-                if bytes[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if bytes[i] == UInt8(ascii: "]") {
-                    i += 1
-                    return .array(items)
-                }
-                throw error("expected ',' or ']'")
+                if try closes(UInt8(ascii: "]"), "array") { return .array(items) }
             }
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"):
@@ -188,6 +168,22 @@ public struct JSONParser {
         } while nesting > 0
     }
 
+    /// After an object member or array element: steps past a `,` (false) or the closing `close`
+    /// (true); anything else is an error naming the `container`.
+    mutating func closes(_ close: UInt8, _ container: String) throws -> Bool {
+        skipSpace()
+        guard i < bytes.count else { throw error("unterminated \(container)") }
+        if bytes[i] == UInt8(ascii: ",") {
+            i += 1
+            return false
+        }
+        if bytes[i] == close {
+            i += 1
+            return true
+        }
+        throw error("expected ',' or '\(Character(Unicode.Scalar(close)))'")
+    }
+
     /// Reads the string at `i` (a quote) into `out` as raw UTF-8 bytes with escapes resolved,
     /// without validating the UTF-8 or making a `String`.
     public mutating func stringBytes(into out: inout [UInt8]) throws {
@@ -195,6 +191,12 @@ public struct JSONParser {
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string") }
         i += 1
         out.removeAll(keepingCapacity: true)
+        try finishString(into: &out, start: start)
+    }
+
+    /// Appends the rest of the string at `i` to `out`, escapes resolved, and steps past the closing
+    /// quote; `start` is the offset an unterminated string is reported at.
+    mutating func finishString(into out: inout [UInt8], start: Int) throws {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
@@ -325,24 +327,10 @@ public struct JSONParser {
             return text
         }
         var out = Array(bytes[start..<i])
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                i += 1
-                guard let text = String(validating: out, as: UTF8.self) else {
-                    throw JSONParseError(offset: start, message: "invalid UTF-8 in string")
-                }
-                return text
-            }
-            if b != UInt8(ascii: "\\") {
-                out.append(b)
-                i += 1
-                continue
-            }
-            i += 1
-            guard i < bytes.count else { break }
-            try appendEscape(to: &out)
+        try finishString(into: &out, start: start)
+        guard let text = String(validating: out, as: UTF8.self) else {
+            throw JSONParseError(offset: start, message: "invalid UTF-8 in string")
         }
-        throw JSONParseError(offset: start, message: "unterminated string")
+        return text
     }
 }

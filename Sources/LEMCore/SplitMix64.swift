@@ -19,6 +19,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
+    /// A uniform value in [0, 1): the top 53 bits of `next()` over 2⁵³.
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
     /// An index below `n` as `next() % n` (modulo bias below n / 2⁶⁴, kept for reproducibility).
     public mutating func index(below n: Int) -> Int {
         precondition(n > 0, "index(below:) needs a positive bound")

@@ -24,6 +24,26 @@ extension GGMLType {
         return (sc, m)
     }
 
+    /// Q5_0 / Q5_1: each of the 32 5-bit quants `(j, q)` of a block whose 32-bit `qh` (bit j is
+    /// the 5th bit of element j) is at byte `qh` and whose 16 bytes of low nibbles start at `qs`.
+    @inline(__always)
+    private static func q5Quants(_ p: UnsafeRawPointer, qh: Int, qs: Int, _ body: (Int, Int) -> Void) {
+        let high = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: qh, as: UInt32.self))
+        for j in 0..<16 {
+            let b = u8(p, qs + j)
+            body(j, Int(b & 0x0F) | Int((high >> UInt32(j)) & 1) << 4)
+            body(j + 16, Int(b >> 4) | Int((high >> UInt32(j + 16)) & 1) << 4)
+        }
+    }
+
+    /// Q2_K / Q3_K: the 2 low bits of element `e` (0..<256) from the 64 bytes at `qs`; each half
+    /// of 128 elements is 32 bytes holding four rows of 32, 2 bits apart.
+    @inline(__always)
+    private static func twoBits(_ p: UnsafeRawPointer, qs: Int, _ e: Int) -> UInt8 {
+        let r = e % 128
+        return (u8(p, qs + (e / 128) * 32 + r % 32) >> UInt8((r / 32) * 2)) & 3
+    }
+
     /// Decodes one block at `src` into `out[0 ..< blockSize]`.
     ///
     /// The caller guarantees `src` holds `typeSize` readable bytes and that `isDecodable`.
@@ -62,27 +82,13 @@ extension GGMLType {
                 out[j] = d * Float(b & 0x0F) + m
                 out[j + 16] = d * Float(b >> 4) + m
             }
-        case .q5_0:  // y = d * (q - 16); bit j of qh is the 5th bit of element j
+        case .q5_0:  // y = d * (q - 16)
             let d = Self.f16(p, 0)
-            let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
-            for j in 0..<16 {
-                let b = Self.u8(p, 6 + j)
-                let h0 = Int((qh >> UInt32(j)) & 1) << 4
-                let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
-                out[j] = d * Float((Int(b & 0x0F) | h0) - 16)
-                out[j + 16] = d * Float((Int(b >> 4) | h1) - 16)
-            }
+            Self.q5Quants(p, qh: 2, qs: 6) { j, q in out[j] = d * Float(q - 16) }
         case .q5_1:  // y = d * q + m
             let d = Self.f16(p, 0)
             let m = Self.f16(p, 2)
-            let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            for j in 0..<16 {
-                let b = Self.u8(p, 8 + j)
-                let h0 = Int((qh >> UInt32(j)) & 1) << 4
-                let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
-                out[j] = d * Float(Int(b & 0x0F) | h0) + m
-                out[j + 16] = d * Float(Int(b >> 4) | h1) + m
-            }
+            Self.q5Quants(p, qh: 4, qs: 8) { j, q in out[j] = d * Float(q) + m }
         case .q8_0:  // y = q * d
             let d = Self.f16(p, 0)
             for j in 0..<32 { out[j] = Float(p.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
@@ -92,11 +98,7 @@ extension GGMLType {
             let d = Self.f16(p, 80)
             let dmin = Self.f16(p, 82)
             for e in 0..<256 {
-                let half = e / 128
-                let r = e % 128
-                let shift = (r / 32) * 2
-                let l = r % 32
-                let q = (Self.u8(p, 16 + half * 32 + l) >> UInt8(shift)) & 3
+                let q = Self.twoBits(p, qs: 16, e)
                 let sc = Self.u8(p, e / 16)
                 let dl = d * Float(sc & 0x0F)
                 let ml = dmin * Float(sc >> 4)
@@ -106,12 +108,8 @@ extension GGMLType {
             // hmask[32], qs[64], scales[12] (16 six-bit values, offset 32), d.
             let d = Self.f16(p, 108)
             for e in 0..<256 {
-                let half = e / 128
-                let r = e % 128
-                let shift = (r / 32) * 2
-                let l = r % 32
-                let low = Int((Self.u8(p, 32 + half * 32 + l) >> UInt8(shift)) & 3)
-                let high = (Self.u8(p, l) >> UInt8(e / 32)) & 1
+                let low = Int(Self.twoBits(p, qs: 32, e))
+                let high = (Self.u8(p, e % 32) >> UInt8(e / 32)) & 1
                 let s = e / 16
                 let lowNibble = s < 8 ? Self.u8(p, 96 + s) & 0x0F : Self.u8(p, 96 + s - 8) >> 4
                 let highBits = (Self.u8(p, 96 + 8 + s % 4) >> UInt8(2 * (s / 4))) & 3

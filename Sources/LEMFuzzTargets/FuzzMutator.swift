@@ -1,3 +1,5 @@
+import LEMCore
+
 /// A seeded, coverage-free byte mutator: the test suite's short fuzz run and `lem-mutate`, for
 /// machines whose toolchain has no libFuzzer.
 ///
@@ -5,27 +7,19 @@
 /// deletions, repeated chunks for deep nesting, splices with another seed) to a seed picked at
 /// random; the same seed value always gives the same inputs.
 public struct FuzzMutator: Sendable {
-    private var state: UInt64
+    private var random: SplitMix64
     private let seeds: [[UInt8]]
     private let dictionary: [[UInt8]]
 
     /// A mutator over `seeds` (at least one) with `target`'s dictionary.
     public init(seeds: [[UInt8]], target: FuzzTarget, seed: UInt64) {
         self.seeds = seeds.isEmpty ? [[]] : seeds
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        // One step ahead of `SplitMix64(seed:)`: the sequence this mutator has always drawn.
+        random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
         dictionary = Self.tokens(for: target).map { Array($0.utf8) }
     }
 
-    /// SplitMix64.
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+    private mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(random.next() % UInt64(n)) }
 
     /// The next input.
     public mutating func input() -> [UInt8] {
@@ -72,7 +66,7 @@ public struct FuzzMutator: Sendable {
             let digits = Array(String(Self.integers[below(Self.integers.count)]).utf8)
             bytes.insert(contentsOf: (below(2) == 0 ? [0x2D] : []) + digits, at: position)
         default:
-            bytes.insert(UInt8(truncatingIfNeeded: next()), at: position)
+            bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: position)
         }
     }
 

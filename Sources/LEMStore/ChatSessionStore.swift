@@ -67,15 +67,6 @@ public struct StoredChatSession: Sendable, Equatable {
     }
 }
 
-/// A line of the sessions list.
-public struct ChatSessionListing: Sendable, Equatable {
-    public var id: Int64
-    public var title: String
-    public var model: String
-    public var messageCount: Int
-    public var updatedAt: Double
-}
-
 /// Chat sessions in the results database: saved after every answer, listed newest first,
 /// renamed, deleted (messages go with them) and exported to Markdown.
 public struct ChatSessionStore: Sendable {
@@ -167,7 +158,7 @@ public struct ChatSessionStore: Sendable {
     }
 
     /// Every session, most recently changed first.
-    public func list() throws -> [ChatSessionListing] {
+    public func list() throws -> [ChatSessionSummary] {
         try store.read { db in
             try Row.fetchAll(
                 db,
@@ -176,7 +167,7 @@ public struct ChatSessionStore: Sendable {
                     FROM chat_session s ORDER BY s.updated_at DESC, s.id DESC
                     """
             ).map { r in
-                ChatSessionListing(
+                ChatSessionSummary(
                     id: r["id"], title: r["title"], model: r["model"], messageCount: r["n"], updatedAt: r["updated_at"])
             }
         }

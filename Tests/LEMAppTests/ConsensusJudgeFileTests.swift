@@ -1,6 +1,7 @@
 import Foundation
 import LEMCore
 import LEMScoring
+import TestSupport
 import Testing
 
 @testable import LEMApp
@@ -49,12 +50,7 @@ struct ConsensusJudgeFileTests {
 
     @Test("mistakes name the file, the line and what was expected")
     func errors() {
-        func message(_ text: String) -> String {
-            do {
-                _ = try ConsensusJudgeSpec.parse(text, file: "j.yaml")
-                return "no error"
-            } catch { return "\(error)" }
-        }
+        func message(_ text: String) -> String { errorMessage { try ConsensusJudgeSpec.parse(text, file: "j.yaml") } }
         #expect(message("max_tokens: 3") == "j.yaml: no `judges:` list (each judge: name, and model or url)")
         #expect(message("judges: []").hasSuffix("`judges` must be a non-empty list"))
         #expect(message("judges:\n  - name: a\n    modle: x\n").hasPrefix("j.yaml:3: unknown key `modle`"))

@@ -118,20 +118,29 @@ struct ChatTemplateLimitsTests {
         #expect(try render("{{ 'ab' * -1 }}|{{ [1] * -2 }}|{{ 3 * 'x' }}") == "|[]|xxx")
     }
 
-    @Test("range is lazy: huge ranges index and count without a list")
-    func lazyRange() throws {
-        #expect(
-            try render("{{ range(1000000000) | length }}|{{ range(1000000000)[-1] }}|{{ 999 in range(1000000000) }}")
-                == "1000000000|999999999|True")
-        #expect(
-            try render("{% for i in range(1000000000) %}{{ i }}{% if i == 3 %}{% break %}{% endif %}{% endfor %}")
-                == "0123")
-        #expect(
-            try render("{{ range(3) }}|{{ range(0, 10, 3) | list }}|{{ range(5)[1:3] }}|{{ range(3) | join(',') }}")
-                == "range(0, 3)|[0, 3, 6, 9]|[1, 2]|0,1,2")
-        #expect(
-            try render("{{ range(-9223372036854775807 - 1, 9223372036854775807, 4611686018427387904) | list }}")
-                == "[-9223372036854775808, -4611686018427387904, 0, 4611686018427387904]")
+    @Test(
+        "range is lazy: huge ranges index and count without a list",
+        arguments: [
+            (
+                "{{ range(1000000000) | length }}|{{ range(1000000000)[-1] }}|{{ 999 in range(1000000000) }}",
+                "1000000000|999999999|True"
+            ),
+            ("{% for i in range(1000000000) %}{{ i }}{% if i == 3 %}{% break %}{% endif %}{% endfor %}", "0123"),
+            (
+                "{{ range(3) }}|{{ range(0, 10, 3) | list }}|{{ range(5)[1:3] }}|{{ range(3) | join(',') }}",
+                "range(0, 3)|[0, 3, 6, 9]|[1, 2]|0,1,2"
+            ),
+            (
+                "{{ range(-9223372036854775807 - 1, 9223372036854775807, 4611686018427387904) | list }}",
+                "[-9223372036854775808, -4611686018427387904, 0, 4611686018427387904]"
+            )
+        ])
+    func lazyRange(template: String, expected: String) throws {
+        #expect(try render(template) == expected)
+    }
+
+    @Test("range refuses a list past the limits")
+    func rangeLimits() {
         expectFailure("{{ range(-9223372036854775807 - 1, 9223372036854775807) }}", "more items")
         expectFailure("{{ range(1000000000) | list }}", "more than")
     }

@@ -66,49 +66,42 @@ struct ChatTemplateTests {
         try ChatTemplate(source: source).render(jsonMessages: [], addGenerationPrompt: false, extra: vars)
     }
 
-    @Test("Jinja subset: loops, namespace, slicing, filters, tests, macros")
-    func jinjaSubset() throws {
-        #expect(
-            try render(
-                "{% for x in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{% if loop.first %}F{% endif %}{% if loop.last %}L{{ loop.length }}{% endif %}{% endfor %}"
-            )
-                == "10F21" + "32L3")
-        #expect(
-            try render(
-                "{% set ns = namespace(n=0) %}{% for x in 'abc' %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}")
-                == "3")
-        #expect(try render("{{ [1,2,3,4][::-1] }}|{{ 'hello'[1:3] }}|{{ [1,2,3][-1] }}") == "[4, 3, 2, 1]|el|3")
-        #expect(
-            try render(
-                "{{ '  a b  ' | trim | upper }}|{{ [1,2] | length }}|{{ x | default('d') }}|{{ ['a','b'] | join('-') }}"
-            ) == "A B|2|d|a-b")
-        #expect(try render("{{ {'a': [1, 'x', none, true]} | tojson }}") == "{\"a\": [1, \"x\", null, true]}")
-        #expect(
-            try render(
-                "{{ x is defined }}{{ none is none }}{{ 'a' is string }}{{ {} is mapping }}{{ 3 is not string }}")
-                == "FalseTrueTrueTrueTrue")
-        #expect(try render("{{ 'b' in 'abc' }}{{ 2 not in [1,3] }}{{ 'k' in {'k': 1} }}") == "TrueTrueTrue")
-        #expect(
-            try render(
-                "{{ ' x '.strip() }}{{ 'ab'.startswith('a') }}{{ 'a,b'.split(',')[1] }}{{ {'k': 'v'}.get('k') }}")
-                == "xTruebv")
-        #expect(try render("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}") == "a=1;b=2;")
-        #expect(
-            try render("{% macro m(a, b='z') %}[{{ a }}{{ b }}]{% endmacro %}{{ m(1) }}{{ m(2, b='y') }}") == "[1z][2y]"
-        )
-        #expect(
-            try render("{{ 'a' ~ 1 ~ none }}|{{ 1 + 2 * 3 }}|{{ 7 // 2 }}|{{ 7 % 3 }}|{{ 'x' if false else 'y' }}")
-                == "a1None|7|3|1|y")
-        #expect(try render("a  {%- if true -%}  b  {%- endif -%}  c") == "abc")
-        #expect(try render("{% if true %}\n  x\n{% endif %}\n") == "  x\n")
-        #expect(try render("  {% if true %}y{% endif %}") == "y")
-        #expect(
-            try render(
-                "{% for x in [1,2,3,4] %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}{{ x }}{% endfor %}"
-            ) == "13")
-        #expect(
-            try render("{{ 'hello world' | title }}{{ 'abc' | capitalize }}{{ '3' | int + 1 }}{{ 5 | string }}")
-                == "Hello WorldAbc45")
+    /// (template, output): loops, namespace, slicing, filters, tests, methods, macros, operators,
+    /// whitespace control, break/continue.
+    static let subsetCases: [(String, String)] = [
+        (
+            "{% for x in [1,2,3] %}{{ loop.index }}{{ loop.index0 }}{% if loop.first %}F{% endif %}{% if loop.last %}L{{ loop.length }}{% endif %}{% endfor %}",
+            "10F21" + "32L3"
+        ),
+        ("{% set ns = namespace(n=0) %}{% for x in 'abc' %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}", "3"),
+        ("{{ [1,2,3,4][::-1] }}|{{ 'hello'[1:3] }}|{{ [1,2,3][-1] }}", "[4, 3, 2, 1]|el|3"),
+        (
+            "{{ '  a b  ' | trim | upper }}|{{ [1,2] | length }}|{{ x | default('d') }}|{{ ['a','b'] | join('-') }}",
+            "A B|2|d|a-b"
+        ),
+        ("{{ {'a': [1, 'x', none, true]} | tojson }}", "{\"a\": [1, \"x\", null, true]}"),
+        (
+            "{{ x is defined }}{{ none is none }}{{ 'a' is string }}{{ {} is mapping }}{{ 3 is not string }}",
+            "FalseTrueTrueTrueTrue"
+        ),
+        ("{{ 'b' in 'abc' }}{{ 2 not in [1,3] }}{{ 'k' in {'k': 1} }}", "TrueTrueTrue"),
+        ("{{ ' x '.strip() }}{{ 'ab'.startswith('a') }}{{ 'a,b'.split(',')[1] }}{{ {'k': 'v'}.get('k') }}", "xTruebv"),
+        ("{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}", "a=1;b=2;"),
+        ("{% macro m(a, b='z') %}[{{ a }}{{ b }}]{% endmacro %}{{ m(1) }}{{ m(2, b='y') }}", "[1z][2y]"),
+        ("{{ 'a' ~ 1 ~ none }}|{{ 1 + 2 * 3 }}|{{ 7 // 2 }}|{{ 7 % 3 }}|{{ 'x' if false else 'y' }}", "a1None|7|3|1|y"),
+        ("a  {%- if true -%}  b  {%- endif -%}  c", "abc"),
+        ("{% if true %}\n  x\n{% endif %}\n", "  x\n"),
+        ("  {% if true %}y{% endif %}", "y"),
+        (
+            "{% for x in [1,2,3,4] %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}{{ x }}{% endfor %}",
+            "13"
+        ),
+        ("{{ 'hello world' | title }}{{ 'abc' | capitalize }}{{ '3' | int + 1 }}{{ 5 | string }}", "Hello WorldAbc45")
+    ]
+
+    @Test("Jinja subset: loops, namespace, slicing, filters, tests, macros", arguments: subsetCases)
+    func jinjaSubset(template: String, expected: String) throws {
+        #expect(try render(template) == expected)
     }
 
     @Test("errors name the template line")

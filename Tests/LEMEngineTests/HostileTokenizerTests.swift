@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import LEMEngine
@@ -6,12 +7,7 @@ import Testing
 /// Minimal reproducers of hostile tokenizer files: ids that would size tables past the file.
 @Suite struct HostileTokenizerTests {
     func error(_ json: String, scan: Bool = true) -> String {
-        do {
-            _ = try Tokenizer.parse(json: Data(json.utf8), path: "/m/tokenizer.json", scanVocabulary: scan)
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
+        errorMessage { try Tokenizer.parse(json: Data(json.utf8), path: "/m/tokenizer.json", scanVocabulary: scan) }
     }
 
     func tokenizer(vocab: String, added: String = "[]") -> String {

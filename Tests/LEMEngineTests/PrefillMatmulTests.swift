@@ -134,13 +134,10 @@ struct PrefillMatmulTests {
     /// MLX affine 4/8-bit through a real safetensors file.
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (8, 32, .bf16)])
     func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
-        let rows = 40
-        let cols = 256
-        let (tensor, url) = try QuantizedMatvecTests.mlxTensor(
-            rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType)
-        defer { try? FileManager.default.removeItem(at: url) }
-        let kernel = try #require(MatrixKernel(tensor))
-        checkPrefill(kernel, label: tensor.encoding, tokens: 6, seed: 3, decode: tensor.decodeRow)
+        try QuantizedMatvecTests.withMLXKernel(bits: bits, groupSize: groupSize, scaleType: scaleType) {
+            tensor, kernel in
+            checkPrefill(kernel, label: tensor.encoding, tokens: 6, seed: 3, decode: tensor.decodeRow)
+        }
     }
 
     /// Real-model matrices (llama-permuted q/k rows, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K), and the fast

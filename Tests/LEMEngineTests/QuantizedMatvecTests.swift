@@ -107,6 +107,17 @@ struct QuantizedMatvecTests {
             scales: scales, biases: biases)
     }
 
+    /// Runs `body` on a random 40 × 256 MLX affine matrix read from a temporary safetensors file,
+    /// and on its kernel; the file is removed afterwards.
+    static func withMLXKernel(
+        bits: Int, groupSize: Int, scaleType: SafetensorsDType,
+        _ body: (MLXQuantizedTensor, MatrixKernel) throws -> Void
+    ) throws {
+        let (tensor, url) = try mlxTensor(rows: 40, cols: 256, bits: bits, groupSize: groupSize, scaleType: scaleType)
+        defer { try? FileManager.default.removeItem(at: url) }
+        try body(tensor, try #require(MatrixKernel(tensor)))
+    }
+
     /// A GGML matrix held in test memory.
     struct ByteBoxRows {
         fileprivate let box: TestBytes
@@ -183,13 +194,10 @@ struct QuantizedMatvecTests {
     /// `MLXQuantizedTensor` conformance.
     @Test(arguments: [(4, 64, SafetensorsDType.f16), (4, 32, .bf16), (8, 64, .f32), (8, 128, .f16), (4, 128, .f32)])
     func mlxAffine(bits: Int, groupSize: Int, scaleType: SafetensorsDType) throws {
-        let rows = 40
-        let cols = 256
-        let (tensor, url) = try Self.mlxTensor(
-            rows: rows, cols: cols, bits: bits, groupSize: groupSize, scaleType: scaleType)
-        defer { try? FileManager.default.removeItem(at: url) }
-        let kernel = try #require(MatrixKernel(tensor))
-        checkKernel(kernel, label: tensor.encoding, x: Self.activation(cols, seed: 5), decode: tensor.decodeRow)
+        try Self.withMLXKernel(bits: bits, groupSize: groupSize, scaleType: scaleType) { tensor, kernel in
+            checkKernel(
+                kernel, label: tensor.encoding, x: Self.activation(kernel.columns, seed: 5), decode: tensor.decodeRow)
+        }
     }
 
     /// Rows of the real models: every format they use, llama's permuted q/k rows, the output head.

@@ -6,12 +6,12 @@ import TestSupport
 import Testing
 
 /// llama.cpp's (and transformers') outputs on a default GGUF (Scripts/fixtures_golden_llamacpp.py).
-struct LlamaCppGolden: Decodable {
-    struct Transformers: Decodable {
+struct LlamaCppGolden: Decodable, Sendable {
+    struct Transformers: Decodable, Sendable {
         let top50_ids: [Int]
         let top50_logits: [Float]
     }
-    struct Prompt: Decodable {
+    struct Prompt: Decodable, Sendable {
         let text: String
         let prompt_ids: [Int]
         let generated_ids: [Int]
@@ -37,8 +37,14 @@ func maxDiff(_ logits: [Float], ids: [Int], values: [Float]) -> Double {
 
 @Suite("Real models vs llama.cpp goldens", .serialized)
 struct RealModelTests {
-    static let smolGolden = LlamaCppGolden.load("smollm2")
-    static let gemmaGolden = LlamaCppGolden.load("gemma3_270m")
+    /// The default models (SmolLM2-135M Q4_1, Gemma 3 270M Q4_K_M) with their goldens; nil where
+    /// the model is not installed or the golden file is missing.
+    static let goldens: [(name: String, model: URL?, golden: LlamaCppGolden?)] = [
+        ("smollm2", TestPaths.smolLM2, LlamaCppGolden.load("smollm2")),
+        ("gemma3", TestPaths.gemma3, LlamaCppGolden.load("gemma3_270m"))
+    ]
+    /// The names of the models whose GGUF and golden are both here.
+    static let installedNames = goldens.filter { $0.model != nil && $0.golden != nil }.map(\.name)
 
     /// The prompt's last-position logits are compared with transformers (the same GGUF dequantized
     /// to f32: the exact reference for an f32-activation engine) and with llama.cpp, on each one's
@@ -95,20 +101,15 @@ struct RealModelTests {
     }
 
     @Test(
-        "SmolLM2-135M Q4_1: greedy ids equal llama.cpp's, prompt logits close",
-        .enabled(if: TestPaths.smolLM2 != nil, "SmolLM2 not installed: run Scripts/setup.sh"),
-        .enabled(if: smolGolden != nil, "Tests/Fixtures/golden/smollm2.json missing"))
-    func smolLM2() throws {
+        "SmolLM2-135M Q4_1 and Gemma 3 270M Q4_K_M: greedy ids equal llama.cpp's, prompt logits close",
+        .enabled(
+            if: !installedNames.isEmpty,
+            "no default model with its golden: run Scripts/setup.sh (goldens: Tests/Fixtures/golden/)"),
+        arguments: installedNames)
+    func matchesGolden(name: String) throws {
+        let entry = try #require(Self.goldens.first { $0.name == name })
         try check(
-            model: TestPaths.smolLM2!, golden: Self.smolGolden!, name: "smollm2", llamaTol: 1.5, transformersTol: 1e-3)
-    }
-
-    @Test(
-        "Gemma 3 270M Q4_K_M: greedy ids equal llama.cpp's, prompt logits close",
-        .enabled(if: TestPaths.gemma3 != nil, "Gemma 3 270M not installed: run Scripts/setup.sh"),
-        .enabled(if: gemmaGolden != nil, "Tests/Fixtures/golden/gemma3_270m.json missing"))
-    func gemma3() throws {
-        try check(
-            model: TestPaths.gemma3!, golden: Self.gemmaGolden!, name: "gemma3", llamaTol: 1.5, transformersTol: 1e-3)
+            model: try #require(entry.model), golden: try #require(entry.golden), name: name, llamaTol: 1.5,
+            transformersTol: 1e-3)
     }
 }

@@ -7,47 +7,47 @@ import Testing
 /// Token ids and round trips against HF tokenizers on real vocabularies.
 @Suite("Tokenizer reference ids")
 struct TokenizerReferenceTests {
-    @Test(
-        "tokenizer.json encodes like HF tokenizers",
-        TokenizerFixtures.whenInstalled,
-        arguments: TokenizerFixtures.installedNames)
-    func jsonIds(name: String) throws {
-        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
-        #expect(TokenizerFixtures.strings.count >= 2000)
-        let (count, examples) = try TokenizerFixtures.mismatches(tokenizer, ref)
-        #expect(
-            count == 0,
-            "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))"
-        )
+    /// What one case of `reference` checks.
+    enum Check: String, CaseIterable, Sendable {
+        /// tokenizer.json encodes like HF tokenizers.
+        case ids
+        /// The post-processor adds the reference BOS/EOS.
+        case specialIds
+        /// decode(encode(s)) == s where HF round-trips.
+        case roundTrip
     }
 
     @Test(
-        "post-processor adds the reference BOS/EOS",
+        "tokenizer.json against HF tokenizers: ids, the post-processor's BOS/EOS, round trips",
         TokenizerFixtures.whenInstalled,
-        arguments: TokenizerFixtures.installedNames)
-    func specialIds(name: String) throws {
+        arguments: TokenizerFixtures.installedNames, Check.allCases)
+    func reference(name: String, check: Check) throws {
         let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
-        for (k, expected) in ref.special_ids.enumerated() {
-            #expect(try tokenizer.encode(TokenizerFixtures.strings[k]) == expected, "\(name) #\(k)")
-        }
-    }
-
-    @Test(
-        "decode(encode(s)) == s where HF round-trips",
-        TokenizerFixtures.whenInstalled,
-        arguments: TokenizerFixtures.installedNames)
-    func roundTrip(name: String) throws {
-        let (tokenizer, ref) = try TokenizerFixtures.loadedWithReference(name)
-        var failures: [String] = []
-        for (k, text) in TokenizerFixtures.strings.enumerated() where ref.roundtrip[k] {
-            let decoded = tokenizer.decode(try tokenizer.encode(text, addSpecialTokens: false))
-            if decoded != text {
-                failures.append("#\(k) \(text.debugDescription.prefix(80)) → \(decoded.debugDescription.prefix(80))")
+        switch check {
+        case .ids:
+            #expect(TokenizerFixtures.strings.count >= 2000)
+            let (count, examples) = try TokenizerFixtures.mismatches(tokenizer, ref)
+            #expect(
+                count == 0,
+                "\(name): \(count) of \(TokenizerFixtures.strings.count) strings differ:\n\(examples.joined(separator: "\n"))"
+            )
+        case .specialIds:
+            for (k, expected) in ref.special_ids.enumerated() {
+                #expect(try tokenizer.encode(TokenizerFixtures.strings[k]) == expected, "\(name) #\(k)")
             }
+        case .roundTrip:
+            var failures: [String] = []
+            for (k, text) in TokenizerFixtures.strings.enumerated() where ref.roundtrip[k] {
+                let decoded = tokenizer.decode(try tokenizer.encode(text, addSpecialTokens: false))
+                if decoded != text {
+                    failures.append(
+                        "#\(k) \(text.debugDescription.prefix(80)) → \(decoded.debugDescription.prefix(80))")
+                }
+            }
+            #expect(
+                failures.isEmpty,
+                "\(name): \(failures.count) round-trip failures:\n\(failures.prefix(8).joined(separator: "\n"))")
         }
-        #expect(
-            failures.isEmpty,
-            "\(name): \(failures.count) round-trip failures:\n\(failures.prefix(8).joined(separator: "\n"))")
     }
 
     @Test(

@@ -57,16 +57,27 @@ import Testing
         #expect(m.tensors["lm_head.weight"] == nil)
     }
 
+    /// A Gemma 3 file's builder: `blocks` blocks, 8 channels, a 16-wide MLP, 2 heads, then the
+    /// `extra` metadata and a two-token vocabulary.
+    static func gemma3(blocks: UInt32, _ extra: [(String, GGUFBuilder.Value)]) -> GGUFBuilder {
+        var b = GGUFBuilder()
+        b.metadata =
+            [
+                ("general.architecture", .string("gemma3")), ("gemma3.block_count", .u32(blocks)),
+                ("gemma3.embedding_length", .u32(8)), ("gemma3.feed_forward_length", .u32(16)),
+                ("gemma3.attention.head_count", .u32(2))
+            ] + extra + [("tokenizer.ggml.tokens", .strings(["a", "b"]))]
+        return b
+    }
+
     @Test func gemmaNormsAreShiftedBack() throws {
         let dir = TemporaryDirectory()
-        var b = GGUFBuilder()
-        b.metadata = [
-            ("general.architecture", .string("gemma3")), ("gemma3.block_count", .u32(6)),
-            ("gemma3.embedding_length", .u32(8)), ("gemma3.feed_forward_length", .u32(16)),
-            ("gemma3.attention.head_count", .u32(2)), ("gemma3.attention.key_length", .u32(8)),
-            ("gemma3.attention.sliding_window", .u32(4)), ("gemma3.rope.freq_base", .f32(1e6)),
-            ("tokenizer.ggml.tokens", .strings(["a", "b"]))
-        ]
+        var b = Self.gemma3(
+            blocks: 6,
+            [
+                ("gemma3.attention.key_length", .u32(8)), ("gemma3.attention.sliding_window", .u32(4)),
+                ("gemma3.rope.freq_base", .f32(1e6))
+            ])
         b.f32Tensor("blk.0.attn_q_norm.weight", ne: [4], [1, 1.5, 0.25, 2])
         b.f32Tensor("blk.0.ffn_norm.weight", ne: [2], [3, 1])
         b.f32Tensor("blk.0.attn_q.weight", ne: [2, 2], [1, 2, 3, 4])
@@ -88,14 +99,7 @@ import Testing
 
     @Test func gemmaPerLayerPatternFlags() throws {
         let dir = TemporaryDirectory()
-        var b = GGUFBuilder()
-        b.metadata = [
-            ("general.architecture", .string("gemma3")), ("gemma3.block_count", .u32(3)),
-            ("gemma3.embedding_length", .u32(8)), ("gemma3.feed_forward_length", .u32(16)),
-            ("gemma3.attention.head_count", .u32(2)),
-            ("gemma3.attention.sliding_window_pattern", .bools([true, false, true])),
-            ("tokenizer.ggml.tokens", .strings(["a", "b"]))
-        ]
+        var b = Self.gemma3(blocks: 3, [("gemma3.attention.sliding_window_pattern", .bools([true, false, true]))])
         b.f32Tensor("token_embd.weight", ne: [8, 2], [Float](repeating: 0, count: 16))
         let m = try ModelFiles.open(dir.write("p.gguf", b.bytes()))
         #expect(m.config.layerTypes == [.slidingAttention, .fullAttention, .slidingAttention])

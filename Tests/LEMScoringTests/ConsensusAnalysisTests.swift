@@ -120,12 +120,7 @@ struct ConsensusAnalysisTests {
 
     @Test("bad votes lines name the file, the line and what was expected")
     func badLines() {
-        func message(_ text: String) -> String {
-            do {
-                _ = try ConsensusVote.parse(text, file: "v.jsonl")
-                return "no error"
-            } catch { return "\(error)" }
-        }
+        func message(_ text: String) -> String { errorMessage { try ConsensusVote.parse(text, file: "v.jsonl") } }
         let ok = #"{"item":"q","judge":"j","first":"a","second":"b","winner":"a"}"#
         #expect(message(ok + "\n{").hasPrefix("v.jsonl:2: not JSON"))
         let object = #"{"item", "judge", "first", "second", "winner"}"#

@@ -28,6 +28,22 @@ struct LEMImporterTests {
         return db
     }
 
+    /// A temporary store with the GSM8K questions and model m1's results imported.
+    static func resultsDatabase() throws -> TempDatabase {
+        let db = try TempDatabase()
+        _ = try LEMImporter(store: db.store).importPaths([
+            try db.file("gsm8k.jsonl", questions), try db.file("results/gsm8k_m1.jsonl", results)
+        ])
+        return db
+    }
+
+    /// Writes `text` to `name` in the store's folder and imports it, expecting a located error.
+    func failedImport(_ db: TempDatabase, _ name: String, _ text: String) throws -> (file: URL, error: LocatedError?) {
+        let file = try db.file(name, text)
+        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([file]) }
+        return (file, error)
+    }
+
     @Test("questions, results and GSM8K scoring on import")
     func importsAndScores() throws {
         let db = try TempDatabase()
@@ -53,13 +69,12 @@ struct LEMImporterTests {
     @Test("a broken line names file and line, and rolls back only that file")
     func brokenLine() throws {
         let db = try Self.questionDatabase()
-        let bad = try db.file(
-            "results/gsm8k_m2.jsonl",
+        let (bad, error) = try failedImport(
+            db, "results/gsm8k_m2.jsonl",
             """
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m2", "response": "5"}
             {"id": "GSM8K_002", "benchmark": "gsm8k", "model": "m2", "response": 
             """)
-        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
         #expect(error?.location == "\(bad.path):2")
         #expect(error?.message.contains("not valid JSON") == true)
         #expect(try count(db, "item") == 2)
@@ -69,17 +84,13 @@ struct LEMImporterTests {
 
     @Test("an unknown model key in a score file is reported with its key path")
     func unknownModel() throws {
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([
-            try db.file("gsm8k.jsonl", Self.questions), try db.file("results/gsm8k_m1.jsonl", Self.results)
-        ])
+        let db = try Self.resultsDatabase()
         let before = try count(db, "score")
-        let scores = try db.file(
-            "standard_scores.json",
+        let (scores, error) = try failedImport(
+            db, "standard_scores.json",
             """
             {"scores": {"gsm8k": {"m1": {"GSM8K_001": {"correct": true}}, "nobody": {"GSM8K_001": {"correct": true}}}}}
             """)
-        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([scores]) }
         #expect(error?.location == "\(scores.path): scores.gsm8k.nobody")
         #expect(error?.message.contains("unknown model key `nobody`") == true)
         #expect(try count(db, "score") == before)
@@ -88,29 +99,21 @@ struct LEMImporterTests {
     @Test("a results line whose model disagrees with the file name is rejected")
     func modelMismatch() throws {
         let db = try Self.questionDatabase()
-        let bad = try db.file(
-            "gsm8k_m1.jsonl",
-            """
-            {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m9", "response": "5"}
-            """)
-        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([bad]) }
+        let (bad, error) = try failedImport(
+            db, "gsm8k_m1.jsonl", #"{"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m9", "response": "5"}"#)
         #expect(error?.description == "\(bad.path):1: unknown model key `m9`: the file name says `m1`")
     }
 
     @Test("a duplicate item names both lines; earlier imports survive")
     func duplicateItem() throws {
-        let db = try TempDatabase()
-        _ = try LEMImporter(store: db.store).importPaths([
-            try db.file("gsm8k.jsonl", Self.questions), try db.file("results/gsm8k_m1.jsonl", Self.results)
-        ])
-        let dup = try db.file(
-            "results/gsm8k_m3.jsonl",
+        let db = try Self.resultsDatabase()
+        let (dup, error) = try failedImport(
+            db, "results/gsm8k_m3.jsonl",
             """
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m3", "response": "5"}
 
             {"id": "GSM8K_001", "benchmark": "gsm8k", "model": "m3", "response": "6"}
             """)
-        let error = #expect(throws: LocatedError.self) { try LEMImporter(store: db.store).importPaths([dup]) }
         #expect(error?.description == "\(dup.path):3: duplicate item id `GSM8K_001` (first at line 1)")
         #expect(try count(db, "response") == 2)
     }

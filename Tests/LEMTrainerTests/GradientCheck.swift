@@ -1,17 +1,9 @@
 import Foundation
+import LEMCore
 
-/// A small deterministic generator (SplitMix64) so test inputs are identical on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The tests' deterministic generator: LEMCore's SplitMix64, so test inputs are identical on
+/// every run.
+typealias SeededGenerator = SplitMix64
 
 /// `count` uniform values in `range`, reproducible from `seed`.
 func randomValues(_ count: Int, seed: UInt64, in range: ClosedRange<Double> = -1...1) -> [Double] {

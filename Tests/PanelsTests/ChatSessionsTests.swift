@@ -1,3 +1,4 @@
+import LEMCore
 import Testing
 
 @testable import Panels

@@ -1,3 +1,4 @@
+import LEMCore
 import Testing
 
 @testable import Panels
@@ -6,11 +7,11 @@ import Testing
 struct ConsensusViewTests {
     /// Two benchmarks' boards: three models, four judges, one comparison split, one unanimous.
     static func model() -> BenchViewModel {
-        func c(_ item: String, _ a: String, _ b: String, _ verdicts: String) -> ConsensusBoard.Comparison {
-            ConsensusBoard.Comparison(
+        func c(_ item: String, _ a: String, _ b: String, _ verdicts: String) -> ConsensusSubject {
+            ConsensusSubject(
                 item: item, modelA: a, modelB: b,
-                votes: verdicts.enumerated().map { i, ch in
-                    ConsensusBoard.Comparison.Vote(judge: "j\(i + 1)", verdict: ch == "A" ? .a : ch == "B" ? .b : .tie)
+                verdicts: verdicts.enumerated().map { i, ch in
+                    ConsensusSubject.Verdict(judge: "j\(i + 1)", outcome: ch == "A" ? .a : ch == "B" ? .b : .tie)
                 })
         }
         let seeds = ConsensusBoard(

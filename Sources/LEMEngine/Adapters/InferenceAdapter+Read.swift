@@ -29,39 +29,10 @@ extension InferenceAdapter {
             throw FormatError(configURL, "missing 'lora_parameters.scale'")
         }
         let file = try SafetensorsFile(url: url)
-        var parts: [String: Parts] = [:]
-        for name in file.names {
-            let tensor = try file.tensor(name)
-            if name.hasSuffix(".lora_a") {
-                parts[String(name.dropLast(7)), default: Parts()].a = tensor
-            } else if name.hasSuffix(".lora_b") {
-                parts[String(name.dropLast(7)), default: Parts()].b = tensor
-            } else if name.hasSuffix(".m") {
-                parts[String(name.dropLast(2)), default: Parts()].magnitude = tensor
-            } else {
-                throw FormatError(
-                    url, tensor: name, "not an adapter tensor (expected <module>.lora_a, .lora_b or, for DoRA, .m)")
-            }
-        }
-        var modules: [String: Module] = [:]
-        for (path, part) in parts {
-            guard let a = part.a, let b = part.b else {
-                throw FormatError(url, tensor: path, "has only one of lora_a / lora_b")
-            }
-            let av = try Self.matrix(a, file: url)
-            let bv = try Self.matrix(b, file: url)
-            let inputs = a.shape[0]
-            let rank = a.shape[1]
-            let outputs = b.shape[1]
-            guard b.shape[0] == rank else {
-                throw FormatError(
-                    url, tensor: path, "lora_a \(a.shape) (in, r) and lora_b \(b.shape) (r, out) disagree on the rank")
-            }
-            let magnitude = try Self.magnitude(part.magnitude, type: type, outputs: outputs, path: path, url: url)
-            modules[Self.canonicalPath(path)] = Module(
-                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale, a: av, b: bv,
-                magnitude: magnitude)
-        }
+        let parts = try Self.parts(
+            of: file, url: url, suffixes: [(".lora_a", \.a), (".lora_b", \.b), (".m", \.magnitude)],
+            expected: "not an adapter tensor (expected <module>.lora_a, .lora_b or, for DoRA, .m)")
+        let modules = try Self.modules(parts, layout: .mlx, scale: scale, type: type, url: url)
         self.init(weightsFile: url, format: .mlx, fineTuneType: type, modules: modules)
     }
 
@@ -93,47 +64,71 @@ extension InferenceAdapter {
         // matches PEFT LoraLayer.update_layer: scaling = alpha / r, or alpha / sqrt(r) with rsLoRA
         let scale = Float(rslora ? alpha / r.squareRoot() : alpha / r)
         let file = try SafetensorsFile(url: url)
+        let parts = try Self.parts(
+            of: file, url: url, prefix: "base_model.model.",
+            suffixes: [
+                (".lora_A.weight", \.a), (".lora_B.weight", \.b), (".lora_magnitude_vector", \.magnitude),
+                (".lora_magnitude_vector.weight", \.magnitude)
+            ],
+            expected: "not a LoRA tensor (expected <module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)")
+        let modules = try Self.modules(parts, layout: .peft, scale: scale, type: type, url: url)
+        self.init(weightsFile: url, format: .peft, fineTuneType: type, modules: modules)
+    }
+
+    /// Gathers a weights file's tensors by module: each name, less `prefix` where it has it, is
+    /// `<module><suffix>` for one of `suffixes`, which says the tensor's part; any other name is
+    /// the error `expected`.
+    static func parts(
+        of file: SafetensorsFile, url: URL, prefix: String = "",
+        suffixes: [(String, WritableKeyPath<Parts, SafetensorsTensor?>)], expected: String
+    ) throws -> [String: Parts] {
         var parts: [String: Parts] = [:]
         for name in file.names {
             let tensor = try file.tensor(name)
-            var stem = name
-            if stem.hasPrefix("base_model.model.") { stem = String(stem.dropFirst("base_model.model.".count)) }
-            if stem.hasSuffix(".lora_A.weight") {
-                parts[String(stem.dropLast(14)), default: Parts()].a = tensor
-            } else if stem.hasSuffix(".lora_B.weight") {
-                parts[String(stem.dropLast(14)), default: Parts()].b = tensor
-            } else if stem.hasSuffix(".lora_magnitude_vector") {
-                parts[String(stem.dropLast(22)), default: Parts()].magnitude = tensor
-            } else if stem.hasSuffix(".lora_magnitude_vector.weight") {
-                parts[String(stem.dropLast(29)), default: Parts()].magnitude = tensor
-            } else {
-                throw FormatError(
-                    url, tensor: name,
-                    "not a LoRA tensor (expected <module>.lora_A.weight, .lora_B.weight or .lora_magnitude_vector)")
+            let stem = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+            guard let (suffix, part) = suffixes.first(where: { stem.hasSuffix($0.0) }) else {
+                throw FormatError(url, tensor: name, expected)
             }
+            parts[String(stem.dropLast(suffix.count)), default: Parts()][keyPath: part] = tensor
         }
+        return parts
+    }
+
+    /// Checks each module's pair of tensors and builds the modules, keyed by canonical path.
+    ///
+    /// mlx_lm stores A (in, r) and B (r, out) as `lora_a` / `lora_b`; PEFT stores Aᵀ (r, in) and
+    /// Bᵀ (out, r) as `lora_A` / `lora_B`, transposed here into mlx_lm's layout.
+    static func modules(_ parts: [String: Parts], layout: Format, scale: Float, type: FineTuneType, url: URL) throws
+        -> [String: Module]
+    {
+        let peft = layout == .peft
+        let (aName, bName) = peft ? ("lora_A", "lora_B") : ("lora_a", "lora_b")
         var modules: [String: Module] = [:]
         for (path, part) in parts {
             guard let a = part.a, let b = part.b else {
-                throw FormatError(url, tensor: path, "has only one of lora_A / lora_B")
+                throw FormatError(url, tensor: path, "has only one of \(aName) / \(bName)")
             }
-            let at = try Self.matrix(a, file: url)
-            let bt = try Self.matrix(b, file: url)
-            let rank = a.shape[0]
-            let inputs = a.shape[1]
-            let outputs = b.shape[0]
-            guard b.shape[1] == rank else {
+            var av = try Self.matrix(a, file: url)
+            var bv = try Self.matrix(b, file: url)
+            let rank = a.shape[peft ? 0 : 1]
+            let inputs = a.shape[peft ? 1 : 0]
+            let outputs = b.shape[peft ? 0 : 1]
+            guard b.shape[peft ? 1 : 0] == rank else {
+                let (aAxes, bAxes) = peft ? ("(r, in)", "(out, r)") : ("(in, r)", "(r, out)")
                 throw FormatError(
-                    url, tensor: path, "lora_A \(a.shape) (r, in) and lora_B \(b.shape) (out, r) disagree on the rank")
+                    url, tensor: path,
+                    "\(aName) \(a.shape) \(aAxes) and \(bName) \(b.shape) \(bAxes) disagree on the rank")
             }
             let magnitude = try Self.magnitude(part.magnitude, type: type, outputs: outputs, path: path, url: url)
-            // PEFT stores Aᵀ (r, in) and Bᵀ (out, r); transpose into mlx_lm's A (in, r), B (r, out).
+            if peft {
+                av = Self.transpose(av, rows: rank, columns: inputs)
+                bv = Self.transpose(bv, rows: outputs, columns: rank)
+            }
             modules[Self.canonicalPath(path)] = Module(
-                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale,
-                a: Self.transpose(at, rows: rank, columns: inputs), b: Self.transpose(bt, rows: outputs, columns: rank),
+                key: path, inputs: inputs, outputs: outputs, rank: rank, scale: scale, a: av, b: bv,
                 magnitude: magnitude)
         }
-        self.init(weightsFile: url, format: .peft, fineTuneType: type, modules: modules)
+        return modules
     }
 
     /// Checks and decodes a DoRA magnitude: required for DoRA, forbidden for LoRA, shape (out).

@@ -44,10 +44,18 @@ public struct LinearAdapter: Sendable {
     public static func doraRowScale(
         weight: any WeightTensor, a: [Float], b: [Float], scale: Float, rank: Int, magnitude: [Float]
     ) -> [Float] {
+        zip(magnitude, rowNorms(weight: weight, a: a, b: b, scale: scale, rank: rank)).map { Float(Double($0) / $1) }
+    }
+
+    /// `‖W[o, :] + scale · Σ_r A[:, r] B[r, o]‖` for every output row, summed in Float64; with rank
+    /// 0 (no A, B) the base weight's own row norms. `weight` is decoded one row at a time.
+    public static func rowNorms(
+        weight: any WeightTensor, a: [Float] = [], b: [Float] = [], scale: Float = 0, rank: Int = 0
+    ) -> [Double] {
         let inputs = weight.columns
         let outputs = weight.rows
         var row = [Float](repeating: 0, count: inputs)  // (I)
-        var result = [Float](repeating: 0, count: outputs)  // (O)
+        var result = [Double](repeating: 0, count: outputs)  // (O)
         row.withUnsafeMutableBufferPointer { w in
             for o in 0..<outputs {
                 weight.decodeRow(o, into: w.baseAddress!)
@@ -58,7 +66,7 @@ public struct LinearAdapter: Sendable {
                     let v = Double(w[i] + scale * delta)
                     norm2 += v * v
                 }
-                result[o] = Float(Double(magnitude[o]) / norm2.squareRoot())
+                result[o] = norm2.squareRoot()
             }
         }
         return result

@@ -333,45 +333,34 @@ extension JinjaInterpreter {
         }
     }
 
+    /// The tests of a value's type (`none`, `mapping`, `number`, `integer`, `float`, `boolean`,
+    /// `true`, `false`, `callable`); nil for any other test.
+    static func typeTest(_ name: String, _ v: JinjaValue) -> Bool? {
+        switch (name, v) {
+        case ("none", .none), ("mapping", .object), ("number", .int), ("number", .double), ("integer", .int),
+            ("float", .double), ("boolean", .bool), ("true", .bool(true)), ("false", .bool(false)),
+            ("callable", .callable):
+            return true
+        case ("none", _), ("mapping", _), ("number", _), ("integer", _), ("float", _), ("boolean", _), ("true", _),
+            ("false", _), ("callable", _):
+            return false
+        default:
+            return nil
+        }
+    }
+
     /// Applies an `is test`.
     func applyTest(_ name: String, _ v: JinjaValue, _ args: [JinjaValue]) throws -> Bool {
+        if let isType = Self.typeTest(name, v) { return isType }
         switch name {
         case "defined": return !v.isUndefined
         case "undefined": return v.isUndefined
-        case "none":
-            if case .none = v { return true }
-            return false
         case "string": return v.isString
-        case "mapping":
-            if case .object = v { return true }
-            return false
         case "sequence", "iterable":
             switch v {
             case .array, .range, .string, .object: return true
             default: return false
             }
-        case "number":
-            if case .int = v { return true }
-            if case .double = v { return true }
-            return false
-        case "integer":
-            if case .int = v { return true }
-            return false
-        case "float":
-            if case .double = v { return true }
-            return false
-        case "boolean":
-            if case .bool = v { return true }
-            return false
-        case "true":
-            if case .bool(true) = v { return true }
-            return false
-        case "false":
-            if case .bool(false) = v { return true }
-            return false
-        case "callable":
-            if case .callable = v { return true }
-            return false
         case "odd", "even":
             guard case .int(let i) = v else { throw fail("test '\(name)' needs an integer") }
             return (i % 2 != 0) == (name == "odd")

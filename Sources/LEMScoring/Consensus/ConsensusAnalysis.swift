@@ -9,23 +9,8 @@ import LEMCore
 /// combined (`ConsensusSubject.combine`). A combined tie counts as half a win for each side in
 /// the strength fit.
 public struct ConsensusAnalysis: Sendable, Equatable {
-    /// One model's line of the result.
-    public struct ModelResult: Sendable, Equatable {
-        /// The model's name.
-        public var name: String
-        /// Bradley–Terry log-strength (mean 0 over the models).
-        public var theta: Double
-        /// The 2.5th and 97.5th percentiles of θ over the bootstrap resamples.
-        public var low: Double
-        public var high: Double
-        /// Combined verdicts won, lost and tied.
-        public var wins: Int
-        public var losses: Int
-        public var ties: Int
-    }
-
     /// The models, strongest first (ties of θ by name).
-    public var models: [ModelResult]
+    public var models: [ConsensusRank]
     /// Distinct items with at least one verdict.
     public var items: Int
     /// (item, pair) subjects.
@@ -96,7 +81,7 @@ public struct ConsensusAnalysis: Sendable, Equatable {
         }
         var results = order.indices.map { m in
             let sorted = samples[m].sorted()
-            return ModelResult(
+            return ConsensusRank(
                 name: order[m], theta: fit.theta[m], low: Self.percentile(sorted, 0.025) ?? fit.theta[m],
                 high: Self.percentile(sorted, 0.975) ?? fit.theta[m], wins: record[m][0], losses: record[m][1],
                 ties: record[m][2])

@@ -1,4 +1,5 @@
 import Foundation
+import LEMEngine
 import LEMFormats
 
 extension LoRAWeights {
@@ -8,16 +9,6 @@ extension LoRAWeights {
     public mutating func initializeMagnitude(from weight: any WeightTensor) {
         precondition(
             weight.rows == outputs && weight.columns == inputs, "DoRA magnitude: base weight shape does not match")
-        var row = [Float](repeating: 0, count: inputs)  // (I)
-        var m = [Float](repeating: 0, count: outputs)  // (O)
-        row.withUnsafeMutableBufferPointer { r in
-            for o in 0..<outputs {
-                weight.decodeRow(o, into: r.baseAddress!)
-                var sum: Double = 0
-                for i in 0..<inputs { sum += Double(r[i]) * Double(r[i]) }
-                m[o] = Float(sum.squareRoot())
-            }
-        }
-        magnitude = m
+        magnitude = LinearAdapter.rowNorms(weight: weight).map { Float($0) }
     }
 }

@@ -1,3 +1,5 @@
+import LEMCore
+
 /// The Consensus view: the ranking with an interval bar per model, unanimity and κ, then the
 /// comparisons with each judge's verdict, non-unanimous first. `c` shows the next benchmark.
 extension BenchPanel {
@@ -65,7 +67,7 @@ extension BenchPanel {
             StyledLine(
                 "\(board.comparisons.count) comparisons of \(board.items) items · \(split) not unanimous (first) · "
                     + "A = first model, B = second, = tie", .role(.heading, .bold)))
-        let judges = board.comparisons.first?.votes.map(\.judge) ?? []
+        let judges = board.comparisons.first?.verdicts.map(\.judge) ?? []
         if !judges.isEmpty {
             lines.append(StyledLine("judges: " + judges.joined(separator: " "), .role(.textDim)))
         }
@@ -73,22 +75,22 @@ extension BenchPanel {
             var line = StyledLine(c.isUnanimous ? "  " : "! ", .role(c.isUnanimous ? .textDim : .warning, .bold))
             line.append(c.item + "  ", .role(.text, .bold))
             line.append("\(c.modelA) vs \(c.modelB)  ", .role(.textDim))
-            for v in c.votes {
-                switch v.verdict {
+            for v in c.verdicts {
+                switch v.outcome {
                 case .a: line.append("A", .role(.deltaUp, .bold))
                 case .b: line.append("B", .role(.deltaDown, .bold))
                 case .tie: line.append("=", .role(.textDim))
                 }
             }
-            let n = c.counts
-            line.append("  \(n.a)–\(n.b)–\(n.tie)", .role(.textDim))
+            let n = c.tally
+            line.append("  \(n[.a, default: 0])–\(n[.b, default: 0])–\(n[.tie, default: 0])", .role(.textDim))
             lines += line.wrapped(to: width, indent: 4)
         }
         return lines
     }
 
     /// `├──●──┤` from `low` to `high` with `●` at θ, on the scale lo…hi over `width` cells.
-    func intervalBar(_ r: ConsensusBoard.Rank, lo: Double, hi: Double, width: Int) -> String {
+    func intervalBar(_ r: ConsensusRank, lo: Double, hi: Double, width: Int) -> String {
         let span = hi - lo
         func cell(_ v: Double) -> Int {
             guard span > 0, v.isFinite else { return width / 2 }

@@ -1,3 +1,5 @@
+import LEMCore
+
 /// The sessions dialog: the stored conversations, newest first; open, rename, delete (asking
 /// first), export to Markdown, or start a new one.
 extension ChatPanel {

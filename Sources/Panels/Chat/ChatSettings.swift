@@ -42,25 +42,6 @@ public struct ChatSettings: Hashable, Sendable {
     }
 }
 
-/// One stored chat session as listed in the sessions dialog.
-public struct ChatSessionSummary: Hashable, Sendable {
-    public var id: Int64
-    public var title: String
-    public var model: String
-    public var messageCount: Int
-    /// Seconds since 1970 of the last change.
-    public var updatedAt: Double
-
-    /// Creates a summary.
-    public init(id: Int64, title: String, model: String, messageCount: Int, updatedAt: Double) {
-        self.id = id
-        self.title = title
-        self.model = model
-        self.messageCount = messageCount
-        self.updatedAt = updatedAt
-    }
-}
-
 extension ChatViewModel {
     /// The settings currently in effect.
     public var settings: ChatSettings {
