@@ -221,88 +221,7 @@ void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t 
     }
 }
 
-// MARK: row-parallel matvec
-
-typedef struct {
-    const lem_matrix *const *ms;
-    float *const *outs;
-    int32_t count;
-    const lem_act *a;
-    int32_t chunk;           // rows per chunk
-    int32_t chunk_start[9];  // prefix sums of chunks per matrix (count <= 8)
-    int simd;                // the caller's kernel choice (`lem_options`), used by every worker
-    int dot8;                // the caller's row-group choice, likewise
-} matvec_job;
-
-/// Rows of chunk `c` (chunks numbered across the job's matrices in order).
-static void matvec_chunk(void *ctx, int32_t c, int32_t chunks) {
-    (void)chunks;
-    const matvec_job *job = (const matvec_job *)ctx;
-    int32_t mi = 0;
-    while (c >= job->chunk_start[mi + 1]) mi++;
-    const lem_matrix *m = job->ms[mi];
-    int32_t r0 = (c - job->chunk_start[mi]) * job->chunk;
-    int32_t r1 = r0 + job->chunk < m->rows ? r0 + job->chunk : m->rows;
-    float *out = job->outs[mi];
-    if (!job->a->q8 && !is_float(m->format) && m->cols <= LEM_EXACT_MAX_COLS) {
-        float row[LEM_EXACT_MAX_COLS];
-        exact_rows(m, job->a, out + r0, r0, r1, row, job->simd);
-    } else if (job->simd) {
-        simd_rows(m, job->a, out + r0, r0, r1, job->dot8);
-    } else {
-        for (int32_t r = r0; r < r1; r++) out[r] = lem_dot_row_scalar(m, lem_stored_row(m, r), job->a);
-    }
-}
-
-void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs,
-                      lem_options opt) {
-    if (count <= 0) return;
-    if (count > 8) {
-        lem_matvec_multi(ms, 8, a, outs, opt);
-        lem_matvec_multi(ms + 8, count - 8, a, outs + 8, opt);
-        return;
-    }
-    int32_t workers = lem_pool_threads();
-    size_t work = 0;
-    int32_t rows = 0;
-    for (int32_t i = 0; i < count; i++) {
-        rows += ms[i]->rows;
-        work += (size_t)ms[i]->rows * ms[i]->row_bytes;
-    }
-    matvec_job job;
-    job.ms = ms;
-    job.outs = outs;
-    job.count = count;
-    job.a = a;
-    job.simd = lem_use_simd(opt);
-    job.dot8 = opt.dot8 != 0;
-    lem_act local;
-    int8_t qm[LEM_EXACT_MAX_COLS];  // (cols) the MLX-order activation, when needed
-    if (prepare_act(ms, count, a, job.simd, &local, qm)) job.a = &local;
-    // About 16 chunks per worker keeps the tail short when a worker is late; a multiple of 8
-    // rows so the eight-row kernels never pad a chunk's last group.
-    int32_t chunk = (rows / (workers * 16) + 7) / 8 * 8;
-    job.chunk = chunk < 8 ? 8 : chunk;
-    job.chunk_start[0] = 0;
-    for (int32_t i = 0; i < count; i++) {
-        job.chunk_start[i + 1] = job.chunk_start[i] + (ms[i]->rows + job.chunk - 1) / job.chunk;
-    }
-    int32_t chunks = job.chunk_start[count];
-    // Below ~64 KB of weights a second thread costs more to wake than it saves.
-    if (workers <= 1 || work < 65536) {
-        for (int32_t c = 0; c < chunks; c++) matvec_chunk(&job, c, chunks);
-    } else {
-        lem_pool_run_chunks(matvec_chunk, &job, chunks);
-    }
-}
-
-void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options opt) {
-    const lem_matrix *ms[1] = {m};
-    float *outs[1] = {out};
-    lem_matvec_multi(ms, 1, a, outs, opt);
-}
-
-// MARK: batched matvec (several sequences' decode steps)
+// MARK: row-parallel matvec, for one activation or several sequences' decode steps
 
 typedef struct {
     const lem_matrix *const *ms;
@@ -316,8 +235,8 @@ typedef struct {
 } batch_job;
 
 /// Rows of chunk `c` for every activation: the chunk's weight bytes are read from memory once and
-/// stay in cache while each activation is dotted with them by the same per-row calls as
-/// `matvec_chunk`, so every output equals the single-activation matvec's bit for bit.
+/// stay in cache while each activation is dotted with them by the same per-row calls, so every
+/// output is what that activation alone computes, bit for bit.
 static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
     (void)chunks;
     const batch_job *job = (const batch_job *)ctx;
@@ -340,6 +259,31 @@ static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
         for (int32_t b = 0; b < job->n; b++) {
             for (int32_t r = r0; r < r1; r++) out[b * stride + r] = lem_dot_row_scalar(m, lem_stored_row(m, r), &job->acts[b]);
         }
+    }
+}
+
+/// Splits `job`'s rows into chunks (about 16 per worker, multiples of 8 rows so the eight-row
+/// kernels never pad a chunk's last group) and runs them over the pool; below ~64 KB of weight
+/// reads a second thread costs more to wake than it saves, so they run here.
+static void run_batch(batch_job *job) {
+    int32_t workers = lem_pool_threads();
+    size_t work = 0;
+    int32_t rows = 0;
+    for (int32_t i = 0; i < job->count; i++) {
+        rows += job->ms[i]->rows;
+        work += (size_t)job->ms[i]->rows * job->ms[i]->row_bytes;
+    }
+    int32_t chunk = (rows / (workers * 16) + 7) / 8 * 8;
+    job->chunk = chunk < 8 ? 8 : chunk;
+    job->chunk_start[0] = 0;
+    for (int32_t i = 0; i < job->count; i++) {
+        job->chunk_start[i + 1] = job->chunk_start[i] + (job->ms[i]->rows + job->chunk - 1) / job->chunk;
+    }
+    int32_t chunks = job->chunk_start[job->count];
+    if (workers <= 1 || work * (size_t)job->n < 65536) {
+        for (int32_t c = 0; c < chunks; c++) batch_chunk(job, c, chunks);
+    } else {
+        lem_pool_run_chunks(batch_chunk, job, chunks);
     }
 }
 
@@ -380,34 +324,33 @@ void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act 
             }
             job.acts = local;
         } else {
-            // No memory for the MLX-order copies: one activation at a time, on the stack.
+            // No memory for the batch's MLX-order copies: one activation at a time, its copy on
+            // the stack, the stored layout read.
+            int8_t qm[LEM_EXACT_MAX_COLS];
             for (int32_t i = 0; i < n; i++) {
                 float *one[8];
                 for (int32_t k = 0; k < count; k++) one[k] = outs[k] + (size_t)i * ms[k]->rows;
-                lem_matvec_multi(ms, count, &acts[i], one, opt);
+                fill_act(&acts[i], need, &local[0], qm, NULL, NULL);
+                job.acts = local;
+                job.n = 1;
+                job.outs = one;
+                run_batch(&job);
             }
             return;
         }
     }
-    int32_t workers = lem_pool_threads();
-    size_t work = 0;
-    int32_t rows = 0;
-    for (int32_t i = 0; i < count; i++) {
-        rows += ms[i]->rows;
-        work += (size_t)ms[i]->rows * ms[i]->row_bytes;
-    }
-    int32_t chunk = (rows / (workers * 16) + 7) / 8 * 8;
-    job.chunk = chunk < 8 ? 8 : chunk;
-    job.chunk_start[0] = 0;
-    for (int32_t i = 0; i < count; i++) {
-        job.chunk_start[i + 1] = job.chunk_start[i] + (ms[i]->rows + job.chunk - 1) / job.chunk;
-    }
-    int32_t chunks = job.chunk_start[count];
-    if (workers <= 1 || work * (size_t)n < 65536) {
-        for (int32_t c = 0; c < chunks; c++) batch_chunk(&job, c, chunks);
-    } else {
-        lem_pool_run_chunks(batch_chunk, &job, chunks);
-    }
+    run_batch(&job);
+}
+
+void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs,
+                      lem_options opt) {
+    lem_matvec_batch(ms, count, a, 1, outs, opt);
+}
+
+void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options opt) {
+    const lem_matrix *ms[1] = {m};
+    float *outs[1] = {out};
+    lem_matvec_multi(ms, 1, a, outs, opt);
 }
 
 // MARK: dequantization

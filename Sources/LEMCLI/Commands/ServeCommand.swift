@@ -34,6 +34,12 @@ struct ServeCommand: ContextCommand {
         name: .customLong("max-batch"),
         help: "Requests on one model decoded together (default: 8, or 4 per core up to 32; 1: one at a time).")
     var maxBatch: Int = Generator.defaultBatch
+    @Option(
+        name: .customLong("prompt-cache-bytes"),
+        help:
+            "Bytes of computed prompt prefixes kept for reuse across requests (default: LEM_PREFIX_CACHE_MB, 512 MiB; 0: none)."
+    )
+    var promptCacheBytes: Int?
     @Option(name: .customLong("max-queue"), help: "Requests waiting for the engine before 429.") var maxQueue: Int = 64
     @Option(name: .customLong("max-tokens-limit"), help: "The largest max_tokens a request may ask for.")
     var maxTokensLimit: Int = 2048
@@ -59,6 +65,14 @@ struct ServeCommand: ContextCommand {
                 throw ValidationError("--adapter \(spec): expected NAME=DIR")
             }
             return (String(spec[..<eq]), context.paths.resolve(String(spec[spec.index(after: eq)...])))
+        }
+        var context = context
+        if let promptCacheBytes {
+            guard promptCacheBytes >= 0 else { throw ValidationError("--prompt-cache-bytes must be >= 0") }
+            var options = context.engineOptions
+            options.prefixCacheBytes = promptCacheBytes
+            context.engineOptions = options
+            context.pool = ModelPool(options: options)
         }
         let baseKey = try model.key(in: context)
         printError("loading \(baseKey.title)…")
