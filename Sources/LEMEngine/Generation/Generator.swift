@@ -128,18 +128,27 @@ public final class Generator: @unchecked Sendable {
     }
 
     /// The serving loop on `queue`: admits pending runs into free slots (prefilling them), then
-    /// advances the running ones by one decode step, until nothing is pending or running.
+    /// advances the running ones by one decode step, until nothing is pending or running. What
+    /// ended runs leave for the prefix cache is kept when nothing else is to be done, so keeping
+    /// one run's state never holds up the others' tokens.
     private func serve() {
         var jobs: [Job] = []
+        var finished: [RunState] = []
         let workspace = Workspace()
         while true {
             lock.lock()
             let admitted = Array(pending.prefix(max(0, batchLimit - jobs.count)))
             pending.removeFirst(admitted.count)
             if admitted.isEmpty && jobs.isEmpty {
-                serving = false
+                if finished.isEmpty {
+                    serving = false
+                    lock.unlock()
+                    return
+                }
                 lock.unlock()
-                return
+                // Idle: keep the newest states first; a request arriving meanwhile waits for one.
+                keep(finished.removeLast())
+                continue
             }
             lock.unlock()
             let requests = admitted.map(\.request)
@@ -147,7 +156,10 @@ public final class Generator: @unchecked Sendable {
             for entry in admitted {
                 admit(entry.request, shared: shared, handle: entry.handle, into: &jobs, onEvent: entry.onEvent)
             }
-            advance(&jobs, workspace: workspace)
+            advance(&jobs, workspace: workspace, finished: &finished)
+            // Bounded: states past the newest few would only be evicted again.
+            let bound = 2 * maxBatch
+            if finished.count > bound { finished.removeFirst(finished.count - bound) }
         }
     }
 
@@ -184,7 +196,9 @@ public final class Generator: @unchecked Sendable {
                 }
             }
             let workspace = Workspace()
-            while !jobs.isEmpty { advance(&jobs, workspace: workspace) }
+            var finished: [RunState] = []
+            while !jobs.isEmpty { advance(&jobs, workspace: workspace, finished: &finished) }
+            for state in finished { keep(state) }
         }
         return results
     }
@@ -387,10 +401,10 @@ public final class Generator: @unchecked Sendable {
     }
 
     /// One step of the running `jobs`: each samples its next token (ending there: reports
-    /// `.finished`, keeps what it computed in the prefix cache and leaves `jobs`), then the rest
+    /// `.finished`, adds what it computed to `finished` for the prefix cache and leaves `jobs`), then the rest
     /// advance by that token in one forward pass. One sequence decodes in its own cache's
     /// workspace (the single-token kernels); several share `workspace`.
-    private func advance(_ jobs: inout [Job], workspace: Workspace) {
+    private func advance(_ jobs: inout [Job], workspace: Workspace, finished: inout [RunState]) {
         var ids: [Int] = []
         var caches: [KVCache] = []
         var running: [Job] = []
@@ -402,7 +416,7 @@ public final class Generator: @unchecked Sendable {
                 job.onEvent(.failed(failure))
             } else {
                 job.onEvent(.finished(stats))
-                keep(job.sequence.state)
+                finished.append(job.sequence.state)
             }
         }
         for var job in jobs {
