@@ -59,9 +59,22 @@ public final class RunLock: @unchecked Sendable {
     }
 
     /// Gives the run up; later calls do nothing.
+    ///
+    /// The lock is cleared before the descriptor is closed: a child process spawned by another
+    /// thread between `fork` and `exec` shares the open file description, and closing our
+    /// descriptor alone would leave the run claimed until that child execs.
     public func release() {
         lock.withLock {
-            if fd >= 0 { close(fd) }
+            if fd >= 0 {
+                var region = flock()
+                region.l_type = Int16(F_UNLCK)
+                region.l_whence = Int16(SEEK_SET)
+                region.l_start = off_t(runID)
+                region.l_len = 1
+                region.l_pid = 0
+                _ = fcntl(fd, Self.setLock, &region)
+                close(fd)
+            }
             fd = -1
         }
     }
