@@ -210,8 +210,10 @@ import Testing
             let deadline = Date().addingTimeInterval(30)
             while s.screen().contains("loading"), Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
             try s.keys("Name a colour.", "Enter")
-            if !s.wait(for: "tok/s gen", timeout: 3).0 { try s.keys("Escape") }
-            s.expect("tok/s gen", timeout: 30, "no finished answer")
+            // A sampled answer may run long (the answer's own header, with its speeds, then
+            // scrolls off): the side panel's "Last turn" block appears when any answer ends.
+            if !s.wait(for: "gen/s ", timeout: 3).0 { try s.keys("Escape") }
+            s.expect("gen/s ", timeout: 30, "no finished answer")
             try s.keys("F3")
             var (ok, text) = s.wait(for: "1 stored")
             #expect(ok && text.contains("Name a colour."), "the session is not listed:\n\(text)")
@@ -233,6 +235,9 @@ import Testing
             try s.keys("F3")
             s.expect("1 stored", "the second run does not list the session")
             try s.keys("Enter")
+            // The reopened session shows its end; page up to its first message.
+            _ = s.wait(for: "gen/s ")
+            for _ in 0..<40 { try s.keys("PPage") }
             (ok, text) = s.wait(for: "▍You")
             #expect(
                 ok && text.contains("Name a colour.") && text.contains("▍Assistant"),
