@@ -48,6 +48,15 @@ struct SpeedBenchmarkTests {
         }
     }
 
+    /// A report over `runs` and its JSON parsed.
+    static func report(_ runs: [SpeedRun]) throws -> (SpeedReport, [String: Any]) {
+        let report = SpeedReport(
+            model: "m", encodings: [], threads: 1, options: EngineOptions(), loadSeconds: 0, runs: runs, peakRSSMB: 1,
+            modelBytes: 1, decodeBytesPerToken: 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        return (report, object)
+    }
+
     @Test("a batch run decodes B sequences together: summed counts, the first sequence's ids as batch 1's")
     func batchRun() throws {
         let model = try RandomModels.model("gemma3_text", sliding: true)
@@ -59,11 +68,7 @@ struct SpeedBenchmarkTests {
             #expect(run.promptTokens == 36 && run.generatedTokens == 18)
             #expect(run.generatedIds == single[0].generatedIds)
         }
-        let report = SpeedReport(
-            model: "m", encodings: [], threads: 1, options: EngineOptions(), loadSeconds: 0, runs: runs, peakRSSMB: 1,
-            modelBytes: 1, decodeBytesPerToken: 1)
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        let (_, object) = try Self.report(runs)
         #expect(object["batch"] as? Int == 3 && object["ttft_cached_ms"] == nil)
     }
 
@@ -78,11 +83,7 @@ struct SpeedBenchmarkTests {
             #expect((run.cachedFirstTokenSeconds ?? 0) > 0)
             #expect(run.generatedIds == plain[0].generatedIds)
         }
-        let report = SpeedReport(
-            model: "m", encodings: [], threads: 1, options: EngineOptions(), loadSeconds: 0, runs: runs, peakRSSMB: 1,
-            modelBytes: 1, decodeBytesPerToken: 1)
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        let (report, object) = try Self.report(runs)
         #expect((object["ttft_cached_ms"] as? Double ?? 0) > 0)
         #expect((object["runs_ttft_cached_ms"] as? [Double])?.count == 2)
         #expect(report.text().contains("from a cached prefix"))

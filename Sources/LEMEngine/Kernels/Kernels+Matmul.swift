@@ -62,7 +62,7 @@ extension Kernels {
     /// on dequantized tiles; `matmulNaive` is its oracle.
     ///
     /// Resolves the weight's kernel on every call (a cast and a few loads); layers that call
-    /// repeatedly keep a `MatrixKernel` and use `matmul(_:weight:kernel:...)`. `decode`: as there.
+    /// repeatedly keep a `MatrixKernel` and use `matmul(_:weight:kernel:...)`.
     public static func matmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         weight: any WeightTensor,  // [out, in]
@@ -70,12 +70,11 @@ extension Kernels {
         tokens: Int,
         tile: UnsafeMutablePointer<Float>,  // (matmulTileRows, in)
         out: UnsafeMutablePointer<Float>,  // (T, out)
-        options: EngineOptions = EngineOptions(),
-        decode: Bool = false
+        options: EngineOptions = EngineOptions()
     ) {
         matmul(
             x, weight: weight, kernel: MatrixKernel(weight), bias: bias, tokens: tokens, tile: tile, out: out,
-            options: options, decode: decode)
+            options: options)
     }
 
     /// `out = x Wᵀ (+ bias)` with the weight's resolved `kernel` (nil: decode rows generically).

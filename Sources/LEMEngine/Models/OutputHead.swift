@@ -26,8 +26,8 @@ struct OutputHead: Sendable {
         norm(x + first * c, rows: count, out: n)
         let out = ws.logits.pointer  // (count, V)
         Kernels.matmul(
-            n, weight: weight, bias: nil, tokens: count, tile: ws.tile.pointer, out: out, options: options,
-            decode: decode)
+            n, weight: weight, kernel: MatrixKernel(weight), bias: nil, tokens: count, tile: ws.tile.pointer, out: out,
+            options: options, decode: decode)
         if let softcap {
             for i in 0..<count * vocabulary { out[i] = Kernels.softcap(out[i], cap: softcap) }
         }
