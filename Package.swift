@@ -133,8 +133,8 @@ let package = Package(
         .testTarget(
             name: "LEMAppTests",
             dependencies: [
-                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMScoring", "LEMStore", "LEMTrainer", "Panels",
-                "TestSupport", "StoreTestSupport"
+                "LEMApp", "LEMCore", "LEMEngine", "LEMEval", "LEMScoring", "LEMServe", "LEMStore", "LEMTrainer",
+                "Panels", "TestSupport", "StoreTestSupport"
             ],
             swiftSettings: strict),
         .testTarget(

@@ -23,10 +23,16 @@ public final class ChatService: @unchecked Sendable {
     let compareQueue = DispatchQueue(label: "lem.chat.compare", qos: .userInitiated)
     let lock = NSLock()
     // Guarded by `lock`.
-    private var active: ModelKey
+    var active: ModelKey
+    /// The remote model the chat uses instead of `active`, if one is chosen.
+    var remote: RemoteEndpoint?
+    /// The saved remote models (`<config>/endpoints`).
+    var endpoints: RemoteEndpoints
     var current: GenerationHandle?
+    /// A remote answer in progress (cancelled like `current`).
+    var remoteTask: Task<Void, Never>?
     var comparing = false
-    private var turn = 0  // bumped by every new turn and cancel, so a stale request never starts
+    var turn = 0  // bumped by every new turn and cancel, so a stale request never starts
     // Touched only on `work`.
     private var kernel: EthicsKernel?
 
@@ -40,7 +46,8 @@ public final class ChatService: @unchecked Sendable {
         self.catalog = catalog
         self.sessions = sessions
         active = model
-        sessions?.onRestore = { [weak self] key in self?.switchTo(key) }
+        endpoints = RemoteEndpoints(file: context.paths.configDirectory.appendingPathComponent("endpoints"), list: [])
+        sessions?.onRestore = { [weak self] model, adapter in self?.select(modelPath: model, adapter: adapter) }
     }
 
     /// Shows the model and starts loading it; lists the installed models and adapters for the
@@ -49,11 +56,12 @@ public final class ChatService: @unchecked Sendable {
         let key = activeKey
         switchTo(key)
         // Listing opens every model's header: off the UI thread, beside the load.
-        DispatchQueue.global(qos: .utility).async { [catalog, inbox] in
+        DispatchQueue.global(qos: .utility).async { [self, catalog, inbox] in
             let models = catalog.models(including: key.modelURL)
             let adapters = catalog.adapters()
+            let remotes = loadEndpoints()
             inbox.post { wb in
-                wb.chat.model.setChoices(models: models, adapters: adapters)
+                wb.chat.model.setChoices(models: models + remotes, adapters: adapters)
                 wb.train.model.setAvailableModels(models)
             }
         }
@@ -115,9 +123,10 @@ public final class ChatService: @unchecked Sendable {
             }
         case .applySettings(let s):
             inbox.post { wb in wb.chat.model.apply(s) }
-            if let model = s.modelPath {
-                let key = ModelKey(model: model, adapter: s.adapterPath)
-                if key != activeKey { switchTo(key) }
+            if let typed = s.addRemote?.trimmingCharacters(in: .whitespaces), !typed.isEmpty {
+                addRemote(typed)
+            } else if let model = s.modelPath {
+                select(modelPath: model, adapter: s.adapterPath)
             }
         case .useAdapter(let path, let model):
             let key = ModelKey(model: model ?? activeKey.model, adapter: path)
@@ -133,13 +142,26 @@ public final class ChatService: @unchecked Sendable {
         }
     }
 
-    /// The model the chat uses now.
+    /// The local model the chat uses (or returns to, while a remote model is chosen).
     public var activeKey: ModelKey { lock.withLock { active } }
+
+    /// The next turn's number; a generation started for an older one is stale.
+    func nextTurn() -> Int {
+        lock.withLock {
+            current?.cancel()
+            remoteTask?.cancel()
+            turn += 1
+            return turn
+        }
+    }
 
     /// Makes `key` the chat's model, loading it in the background with a status line.
     func switchTo(_ key: ModelKey) {
         cancelCurrent()
-        lock.withLock { active = key }
+        lock.withLock {
+            active = key
+            remote = nil
+        }
         let ready = context.pool.cached(key) != nil
         let title = key.title
         inbox.post { wb in
@@ -172,6 +194,8 @@ public final class ChatService: @unchecked Sendable {
         lock.withLock {
             current?.cancel()
             current = nil
+            remoteTask?.cancel()
+            remoteTask = nil
             comparing = false
             turn += 1
         }
@@ -215,12 +239,9 @@ public final class ChatService: @unchecked Sendable {
 
     /// Answers the last user message of `chat` (a snapshot taken on the UI thread).
     private func generate(_ chat: ChatViewModel) {
+        if let endpoint = lock.withLock({ remote }) { return generateRemote(chat, on: endpoint) }
         let key = activeKey
-        let myTurn = lock.withLock {
-            current?.cancel()
-            turn += 1
-            return turn
-        }
+        let myTurn = nextTurn()
         work.async { [self] in
             let request: GenerationRequest
             let model: LoadedModel

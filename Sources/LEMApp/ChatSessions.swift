@@ -20,7 +20,7 @@ public final class ChatSessions: @unchecked Sendable {
     private var openError: String?
     private let restoreLock = NSLock()
     // Guarded by `restoreLock`: loads a reopened session's model and adapter (set by the chat service).
-    private var restore: (@Sendable (ModelKey) -> Void)?
+    private var restore: (@Sendable (String, String?) -> Void)?
 
     /// Sessions in the database at `databaseURL`; Markdown exports go to `exportDirectory`
     /// (default: `chats/` beside the database).
@@ -31,8 +31,8 @@ public final class ChatSessions: @unchecked Sendable {
             exportDirectory ?? databaseURL.deletingLastPathComponent().appendingPathComponent("chats")
     }
 
-    /// What loads a reopened session's model and adapter.
-    var onRestore: (@Sendable (ModelKey) -> Void)? {
+    /// What loads a reopened session's model path (a file, or `remote:<name>`) and adapter.
+    var onRestore: (@Sendable (String, String?) -> Void)? {
         get { restoreLock.withLock { restore } }
         set { restoreLock.withLock { restore = newValue } }
     }
@@ -101,13 +101,16 @@ public final class ChatSessions: @unchecked Sendable {
                 currentID = id
                 let restore = onRestore
                 inbox.post { wb in
-                    let plan = ChatSessionRestore.plan(for: s, currentModel: wb.chat.model.model)
+                    // A remote model is not a file; whether it is still configured is the chat's to say.
+                    let plan = ChatSessionRestore.plan(for: s, currentModel: wb.chat.model.model) {
+                        RemoteEndpoint.name(inModelPath: $0) != nil || FileManager.default.fileExists(atPath: $0)
+                    }
                     Self.apply(s, to: &wb.chat.model)
                     if let notice = plan.notice { wb.showNotice(notice) }
                     if let model = plan.modelPath,
                         model != wb.chat.model.modelPath || plan.adapterPath != wb.chat.model.adapterPath
                     {
-                        restore?(ModelKey(model: model, adapter: plan.adapterPath))
+                        restore?(model, plan.adapterPath)
                     }
                 }
             }

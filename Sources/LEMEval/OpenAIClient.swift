@@ -15,7 +15,8 @@ public struct OpenAIClient: Sendable {
     public let baseURL: URL
     /// Seconds before a call is abandoned as timed out.
     public let timeout: Double
-    private let apiKey: String?
+    /// The bearer token sent, if any (only ever in the `Authorization` header).
+    let apiKey: String?
 
     /// A client sending `apiKey` (if any) as a bearer token.
     public init(baseURL: URL, apiKey: String? = nil, timeout: Double = 60) {
@@ -58,6 +59,8 @@ public struct OpenAIClient: Sendable {
         public var content: String
         public var finishReason: String?
         public var completionTokens: Int?
+        /// The prompt's token count, when the server reports usage.
+        public var promptTokens: Int?
     }
 
     /// The JSON body of a chat completion request: model, messages, temperature, `max_tokens`,
@@ -97,7 +100,8 @@ public struct OpenAIClient: Sendable {
         }
         return ChatReply(
             content: content, finishReason: choice["finish_reason"]?.string,
-            completionTokens: json["usage"]?["completion_tokens"]?.int)
+            completionTokens: json["usage"]?["completion_tokens"]?.int,
+            promptTokens: json["usage"]?["prompt_tokens"]?.int)
     }
 
     /// Throws for a status outside 2xx, with the start of the body.

@@ -49,7 +49,7 @@ public struct RemoteResponseGenerator: ResponseGenerator {
 
     /// The sampling fields beyond temperature and max_tokens, sent only when they differ from
     /// "off" (hosted APIs refuse fields they do not know; vLLM, llama.cpp and `lem serve` read them).
-    static func extraFields(_ s: SamplingSettings) -> [(String, JSONValue)] {
+    public static func extraFields(_ s: SamplingSettings) -> [(String, JSONValue)] {
         var fields: [(String, JSONValue)] = []
         if s.topP != 1 { fields.append(("top_p", .double(s.topP))) }
         if s.topK > 0 { fields.append(("top_k", .int(s.topK))) }

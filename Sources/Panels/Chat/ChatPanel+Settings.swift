@@ -37,6 +37,7 @@ extension ChatPanel {
             FormField("seed", "seed", s.seed.map { "\($0)" } ?? "random"),
             FormField("kernel", "kernel", m.kernelMode.rawValue, .choice(KernelMode.allCases.map(\.rawValue))),
             FormField("system", "system", m.systemPrompt, .multilineText),
+            FormField("remote", "add remote", ""),
             FormField("apply", "apply and close", "", .action)
         ])
         settingsError = nil
@@ -81,6 +82,8 @@ extension ChatPanel {
         out.sampler.seed = seed
         out.kernelMode = KernelMode(rawValue: f["kernel"]) ?? model.kernelMode
         out.systemPrompt = f["system"]
+        let remote = f["remote"].trimmed
+        out.addRemote = remote.isEmpty ? nil : remote
         return .success(out)
     }
 

@@ -217,8 +217,8 @@ public struct ChatPanel: Panel {
 
     func renderComparison(_ cmp: ChatComparison, into buffer: inout ScreenBuffer, area: Rect) {
         let halves = Layout.split(area, .horizontal, [.fill(1), .fill(1)])
-        let split = cmp.firstDivergence
         for (k, (title, tokens)) in [(cmp.leftTitle, cmp.left), (cmp.rightTitle, cmp.right)].enumerated() {
+            let split = cmp.divergence(right: k == 1)
             let right = split.map { "differs @\($0)" } ?? (cmp.isRunning ? "…" : "same")
             let block = Block(title: title, rightTitle: right)
             block.render(into: &buffer, area: halves[k])

@@ -25,12 +25,15 @@ public struct ChatSettings: Hashable, Sendable {
     public var sampler: SamplingSettings
     public var systemPrompt: String
     public var kernelMode: KernelMode
+    /// A remote model typed in the form (`URL [model] [key-env VAR]`) to save and chat with.
+    public var addRemote: String?
 
     /// Creates settings.
     public init(
         modelPath: String? = nil, adapterPath: String? = nil, compareModelPath: String? = nil,
         compareAdapterPath: String? = nil,
-        sampler: SamplingSettings = .chat, systemPrompt: String = "", kernelMode: KernelMode = .none
+        sampler: SamplingSettings = .chat, systemPrompt: String = "", kernelMode: KernelMode = .none,
+        addRemote: String? = nil
     ) {
         self.modelPath = modelPath
         self.adapterPath = adapterPath
@@ -39,6 +42,7 @@ public struct ChatSettings: Hashable, Sendable {
         self.sampler = sampler
         self.systemPrompt = systemPrompt
         self.kernelMode = kernelMode
+        self.addRemote = addRemote
     }
 }
 

@@ -62,15 +62,16 @@ extension ChatViewModel {
         comparison = ChatComparison(leftTitle: leftTitle, rightTitle: rightTitle, left: [], right: [], isRunning: true)
     }
 
-    /// Appends a token to side A (`right` false) or B of the split view.
-    public mutating func appendComparison(right: Bool, id: Int, piece: String) {
+    /// Appends a token to side A (`right` false) or B of the split view; `id` is nil for a
+    /// remote model's piece (divergence is then judged on the text).
+    public mutating func appendComparison(right: Bool, id: Int?, piece: String) {
         guard comparison != nil else { return }
         if right {
             comparison?.right.append(piece)
-            comparison?.rightIds.append(id)
+            if let id { comparison?.rightIds.append(id) }
         } else {
             comparison?.left.append(piece)
-            comparison?.leftIds.append(id)
+            if let id { comparison?.leftIds.append(id) }
         }
     }
 

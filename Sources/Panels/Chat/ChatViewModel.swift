@@ -57,15 +57,37 @@ public struct ChatComparison: Hashable, Sendable {
     /// Whether the answers are still being generated.
     public var isRunning = false
 
-    /// The index of the first token where the answers differ (nil when both are equal so far);
-    /// while running, a side that is merely shorter does not count as diverging.
-    public var firstDivergence: Int? {
-        let useIds =
-            leftIds.count == left.count && rightIds.count == right.count && !(leftIds.isEmpty && rightIds.isEmpty)
-        for i in 0..<min(left.count, right.count) {
-            if useIds ? leftIds[i] != rightIds[i] : left[i] != right[i] { return i }
+    /// Whether both sides' token ids are known (two local models).
+    var hasIds: Bool {
+        leftIds.count == left.count && rightIds.count == right.count && !(leftIds.isEmpty && rightIds.isEmpty)
+    }
+
+    /// The index of side A's first token where the answers differ (nil when both are equal so
+    /// far); while running, a side that is merely shorter does not count as diverging.
+    public var firstDivergence: Int? { divergence(right: false) }
+
+    /// The index of the first differing token on one side. With ids on both sides it is the
+    /// first index whose ids differ (the same on both sides). Otherwise (a remote side, whose
+    /// pieces need not be the other side's tokens) it is the piece holding the first differing
+    /// character of the text.
+    public func divergence(right side: Bool) -> Int? {
+        if hasIds {
+            for i in 0..<min(leftIds.count, rightIds.count) where leftIds[i] != rightIds[i] { return i }
+            return left.count == right.count || isRunning ? nil : min(left.count, right.count)
         }
-        return left.count == right.count || isRunning ? nil : min(left.count, right.count)
+        let a = Array(left.joined().unicodeScalars)
+        let b = Array(right.joined().unicodeScalars)
+        var p = 0
+        while p < a.count, p < b.count, a[p] == b[p] { p += 1 }
+        if p == a.count, p == b.count { return nil }
+        if isRunning, p == a.count || p == b.count { return nil }
+        var end = 0
+        let pieces = side ? right : left
+        for (i, piece) in pieces.enumerated() {
+            end += piece.unicodeScalars.count
+            if end > p { return i }
+        }
+        return pieces.count
     }
 }
 
