@@ -94,21 +94,13 @@ extension ChatService {
                 return
             }
             let apiKey = endpoint.keyEnv.flatMap { context.variable($0) }
-            let task = Task { [inbox, sessions] in
+            let task = Task { [self] in
                 let outcome = await Self.streamRemote(
                     endpoint, apiKey: apiKey, messages: messages, sampling: chat.sampler
-                ) { piece in inbox.post { wb in wb.chat.model.appendToken(piece) } }
+                ) { [inbox] piece in inbox.post { wb in wb.chat.model.appendToken(piece) } }
                 switch outcome {
-                case .success(let stats):
-                    inbox.post { wb in
-                        wb.chat.model.finishTurn(stats: stats)
-                        sessions?.persist(wb.chat.model)
-                    }
-                case .failure(let error) where error is CancellationError:
-                    inbox.post { wb in
-                        wb.chat.model.finishTurn(stats: nil, cancelled: true)
-                        sessions?.persist(wb.chat.model)
-                    }
+                case .success(let stats): finish(stats, cancelled: false)
+                case .failure(let error) where error is CancellationError: finish(nil, cancelled: true)
                 case .failure(let error):
                     let message = "\(endpoint.name): \(error)"
                     inbox.post { wb in wb.chat.model.failTurn(message) }

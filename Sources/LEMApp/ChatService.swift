@@ -237,6 +237,14 @@ public final class ChatService: @unchecked Sendable {
         return try model.chatRequest(messages: messages, sampling: chat.sampler)
     }
 
+    /// Ends the answer in progress with `stats` and saves the session.
+    func finish(_ stats: TurnStats?, cancelled: Bool) {
+        inbox.post { [sessions] wb in
+            wb.chat.model.finishTurn(stats: stats, cancelled: cancelled)
+            sessions?.persist(wb.chat.model)
+        }
+    }
+
     /// Answers the last user message of `chat` (a snapshot taken on the UI thread).
     private func generate(_ chat: ChatViewModel) {
         if let endpoint = lock.withLock({ remote }) { return generateRemote(chat, on: endpoint) }
@@ -266,7 +274,7 @@ public final class ChatService: @unchecked Sendable {
                 inbox.post { wb in wb.chat.model.finishTurn(stats: nil, cancelled: true) }
                 return
             }
-            model.generator.start(request, handle: handle) { [inbox, sessions] event in
+            model.generator.start(request, handle: handle) { [self] event in
                 switch event {
                 case .promptProcessed:
                     break
@@ -277,11 +285,7 @@ public final class ChatService: @unchecked Sendable {
                         promptTokens: stats.promptTokens, generatedTokens: stats.generatedTokens,
                         promptTokensPerSecond: stats.promptTokensPerSecond,
                         generationTokensPerSecond: stats.generationTokensPerSecond)
-                    let cancelled = stats.stopReason == .cancelled
-                    inbox.post { wb in
-                        wb.chat.model.finishTurn(stats: turn, cancelled: cancelled)
-                        sessions?.persist(wb.chat.model)
-                    }
+                    self.finish(turn, cancelled: stats.stopReason == .cancelled)
                 case .failed(let error):
                     let message = "generation failed: \(error)"
                     inbox.post { wb in wb.chat.model.failTurn(message) }

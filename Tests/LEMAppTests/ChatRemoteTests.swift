@@ -73,14 +73,7 @@ struct RemoteEndpointsTests {
 struct ChatRemoteTests: ServiceSuite {
     let harness: ServiceHarness<ChatService>
 
-    init() throws {
-        harness = try ServiceHarness { world, inbox in
-            ChatService(
-                context: world.context, inbox: inbox, model: world.key,
-                catalog: ModelCatalog(modelsDirectory: world.paths.models, adapterRoots: world.paths.adapterRoots),
-                sessions: ChatSessions(databaseURL: world.context.database, inbox: inbox))
-        }
-    }
+    init() throws { harness = try ChatServiceTests.makeHarness() }
 
     /// `lem serve` in this process on the world's model, on a free loopback port.
     func serve() async throws -> (port: Int, stop: @Sendable () async -> Void) {

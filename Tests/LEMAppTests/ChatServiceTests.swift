@@ -11,8 +11,11 @@ import Testing
 struct ChatServiceTests: ServiceSuite {
     let harness: ServiceHarness<ChatService>
 
-    init() throws {
-        harness = try ServiceHarness { world, inbox in
+    init() throws { harness = try Self.makeHarness() }
+
+    /// A chat service on a fresh tiny world, saving sessions in its database.
+    static func makeHarness() throws -> ServiceHarness<ChatService> {
+        try ServiceHarness { world, inbox in
             ChatService(
                 context: world.context, inbox: inbox, model: world.key,
                 catalog: ModelCatalog(modelsDirectory: world.paths.models, adapterRoots: world.paths.adapterRoots),
