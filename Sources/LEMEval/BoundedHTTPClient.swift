@@ -38,12 +38,23 @@ final class BoundedHTTPClient: Sendable {
     func post(_ url: URL, headers: [(String, String)], body: Data, limit: Int, timeout: Double) async throws -> (
         Data, Int
     ) {
+        try await exchange("POST", url, headers: headers, body: body, limit: limit, timeout: timeout)
+    }
+
+    /// GETs `url` with `headers`, bounded as `post` is.
+    func get(_ url: URL, headers: [(String, String)], limit: Int, timeout: Double) async throws -> (Data, Int) {
+        try await exchange("GET", url, headers: headers, body: nil, limit: limit, timeout: timeout)
+    }
+
+    private func exchange(
+        _ method: String, _ url: URL, headers: [(String, String)], body: Data?, limit: Int, timeout: Double
+    ) async throws -> (Data, Int) {
         if socketsForHTTP, url.scheme?.lowercased() == "http" {
-            return try await SocketHTTPExchange.post(
-                url: url, headers: headers, body: body, limit: limit, timeout: timeout)
+            return try await SocketHTTPExchange.call(
+                method, url: url, headers: headers, body: body, limit: limit, timeout: timeout)
         }
         var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = "POST"
+        request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
         return try await send(request, limit: limit, deadline: timeout)
@@ -51,16 +62,24 @@ final class BoundedHTTPClient: Sendable {
 
     private func send(_ request: URLRequest, limit: Int, deadline: Double) async throws -> (Data, Int) {
         let url = request.url?.absoluteString ?? "?"
-        return try await withCheckedThrowingContinuation { continuation in
-            let task = session.dataTask(with: request)
-            exchanges.begin(
-                Exchange(
-                    id: task.taskIdentifier, url: url, limit: limit, deadline: deadline,
-                    continuation: continuation))
-            task.resume()
-            Self.deadlines.asyncAfter(deadline: .now() + deadline) { [exchanges] in
-                if exchanges.finish(task.taskIdentifier, .failure(Exchange.timedOut(url, deadline))) { task.cancel() }
+        let task = session.dataTask(with: request)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                exchanges.begin(
+                    Exchange(
+                        id: task.taskIdentifier, url: url, limit: limit, deadline: deadline,
+                        continuation: continuation))
+                // Cancelled before the exchange was registered: end it at once.
+                if Task.isCancelled, exchanges.finish(task.taskIdentifier, .failure(CancellationError())) { return }
+                task.resume()
+                Self.deadlines.asyncAfter(deadline: .now() + deadline) { [exchanges] in
+                    if exchanges.finish(task.taskIdentifier, .failure(Exchange.timedOut(url, deadline))) {
+                        task.cancel()
+                    }
+                }
             }
+        } onCancel: { [exchanges] in
+            if exchanges.finish(task.taskIdentifier, .failure(CancellationError())) { task.cancel() }
         }
     }
 }

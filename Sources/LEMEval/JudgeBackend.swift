@@ -17,18 +17,6 @@ extension JudgeBackend {
     public var caveat: String? { nil }
 }
 
-/// Why a judge call failed; `retryable` failures are retried with backoff.
-public struct JudgeError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// What happened.
-    public var message: String
-    /// Whether trying again may succeed (timeouts, connection errors, HTTP 429 and 5xx).
-    public var retryable: Bool
-
-    /// Creates an error.
-    public init(_ message: String, retryable: Bool) {
-        self.message = message
-        self.retryable = retryable
-    }
-
-    public var description: String { message }
-}
+/// Why a call to a judge failed: the HTTP client's error (`retryable` for timeouts, connection
+/// errors, HTTP 429 and 5xx), which local judges throw too.
+public typealias JudgeError = OpenAIClientError

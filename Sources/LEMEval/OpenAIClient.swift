@@ -1,5 +1,6 @@
 import Foundation
 import LEMCore
+import LEMFormats
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -9,20 +10,35 @@ import LEMCore
 /// `lem serve`, hosted APIs): the one way out for judges and remote benchmark engines.
 ///
 /// `baseURL` is the API root (`http://host:8080/v1`). The API key is only ever placed in the
-/// `Authorization` header — never in errors, logs or the store. Every call has a hard deadline.
+/// `Authorization` header — never in errors, logs or the store. Every call has a hard deadline
+/// and a bounded reply (`BoundedHTTPClient`: a server we do not control cannot fill memory);
+/// streamed chats (`streamChat`) bound the whole stream instead.
 public struct OpenAIClient: Sendable {
     /// The API root.
     public let baseURL: URL
     /// Seconds before a call is abandoned as timed out.
     public let timeout: Double
+    /// The most bytes of a reply body read; a longer reply fails the call (not retryable).
+    public let maxReplyBytes: Int
     /// The bearer token sent, if any (only ever in the `Authorization` header).
     let apiKey: String?
+    private let transport: BoundedHTTPClient
+
+    /// The default `maxReplyBytes`: an answer of thousands of tokens with log-probabilities is
+    /// well under it.
+    public static let defaultMaxReplyBytes = 16 << 20
 
     /// A client sending `apiKey` (if any) as a bearer token.
-    public init(baseURL: URL, apiKey: String? = nil, timeout: Double = 60) {
+    public init(baseURL: URL, apiKey: String? = nil, timeout: Double = 60, maxReplyBytes: Int = defaultMaxReplyBytes) {
+        self.init(baseURL: baseURL, apiKey: apiKey, timeout: timeout, maxReplyBytes: maxReplyBytes, transport: .init())
+    }
+
+    init(baseURL: URL, apiKey: String?, timeout: Double, maxReplyBytes: Int, transport: BoundedHTTPClient) {
         self.baseURL = baseURL
         self.timeout = timeout
+        self.maxReplyBytes = max(1, maxReplyBytes)
         self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        self.transport = transport
     }
 
     /// `baseURL` + `path`, unless `baseURL` already ends with it.
@@ -38,21 +54,26 @@ public struct OpenAIClient: Sendable {
         public var json: JSONValue? { try? JSONValue.parse(body) }
     }
 
-    /// POSTs `json` to `path`; any status is returned, transport failures throw (retryable).
+    /// POSTs `json` to `path`; any status is returned; transport failures (retryable) and
+    /// replies past `maxReplyBytes` (not retryable) throw.
     public func post(_ path: String, json: JSONValue) async throws -> Reply {
-        var request = URLRequest(url: endpoint(path), timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(json.jsonText(sortedKeys: false).utf8)
-        return try await send(request)
+        let headers = self.headers + [("Content-Type", "application/json"), ("Accept", "application/json")]
+        let (body, status) = try await transport.post(
+            endpoint(path), headers: headers, body: Data(json.jsonText(sortedKeys: false).utf8),
+            limit: maxReplyBytes, timeout: timeout)
+        return Reply(status: status, body: body)
     }
 
-    /// GETs `path`.
+    /// GETs `path`, as `post`.
     public func get(_ path: String) async throws -> Reply {
-        var request = URLRequest(url: endpoint(path), timeoutInterval: timeout)
-        request.httpMethod = "GET"
-        return try await send(request)
+        let (body, status) = try await transport.get(
+            endpoint(path), headers: headers + [("Accept", "application/json")], limit: maxReplyBytes,
+            timeout: timeout)
+        return Reply(status: status, body: body)
     }
+
+    /// The authorization header, when there is a key.
+    private var headers: [(String, String)] { apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [] }
 
     /// A chat completion's useful parts.
     public struct ChatReply: Sendable, Equatable {
@@ -107,54 +128,10 @@ public struct OpenAIClient: Sendable {
     /// Throws for a status outside 2xx, with the start of the body.
     public func check(_ reply: Reply, path: String) throws {
         guard !(200..<300).contains(reply.status) else { return }
-        let snippet = String(decoding: reply.body.prefix(200), as: UTF8.self)
+        let snippet = ErrorText.clip(String(decoding: reply.body.prefix(400), as: UTF8.self), limit: 200)
         throw OpenAIClientError(
             "HTTP \(reply.status) from \(endpoint(path).absoluteString): \(snippet)",
             status: reply.status, retryable: reply.status == 429 || reply.status >= 500)
-    }
-
-    /// The deadline timers' queue. A queue of its own (unlike `DispatchQueue.global()`) gets a
-    /// thread even while long `concurrentPerform` work — the trainer's, in the same process —
-    /// holds every thread of the global pool, so a timeout fires on time.
-    private static let deadlines = DispatchQueue(label: "lem.http.deadlines")
-
-    /// Sends a request with a hard deadline: the task is cancelled when `timeout` passes, and
-    /// when the calling task is cancelled.
-    private func send(_ request: URLRequest) async throws -> Reply {
-        var request = request
-        if let apiKey { request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization") }
-        let box = TaskBox()
-        let deadline = timeout
-        let url = request.url?.absoluteString ?? ""
-        let sending = request
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let task = URLSession.shared.dataTask(with: sending) { data, response, error in
-                    guard box.finish() else { return }
-                    if let error {
-                        let ns = error as NSError
-                        if box.cancelled {
-                            continuation.resume(throwing: CancellationError())
-                        } else if ns.code == NSURLErrorTimedOut || box.timedOut {
-                            continuation.resume(
-                                throwing: OpenAIClientError("timed out after \(deadline) s: \(url)", retryable: true))
-                        } else {
-                            continuation.resume(
-                                throwing: OpenAIClientError("\(url): \(ns.localizedDescription)", retryable: true))
-                        }
-                        return
-                    }
-                    continuation.resume(
-                        returning: Reply(
-                            status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data ?? Data()))
-                }
-                box.task = task
-                task.resume()
-                Self.deadlines.asyncAfter(deadline: .now() + deadline) { box.expire(timedOut: true) }
-            }
-        } onCancel: {
-            box.expire(timedOut: false)
-        }
     }
 }
 
@@ -176,49 +153,4 @@ public struct OpenAIClientError: Error, CustomStringConvertible, Sendable, Equat
     }
 
     public var description: String { message }
-}
-
-/// Shares one data task between its completion handler, the deadline timer and cancellation.
-private final class TaskBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    private var expiredByTimer = false
-    private var expiredByCaller = false
-    /// The deadline passed before the call finished.
-    var timedOut: Bool { lock.withLock { expiredByTimer } }
-    /// The caller's task was cancelled before the call finished.
-    var cancelled: Bool { lock.withLock { expiredByCaller } }
-    var task: URLSessionDataTask? {
-        get { lock.withLock { storedTask } }
-        set {
-            lock.lock()
-            storedTask = newValue
-            let expired = expiredByTimer || expiredByCaller
-            lock.unlock()
-            if expired { newValue?.cancel() }
-        }
-    }
-    private var storedTask: URLSessionDataTask?
-
-    /// Marks the call finished; false when it already was.
-    func finish() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
-    }
-
-    /// Cancels the task if it has not finished; its completion then reports a timeout (or the
-    /// caller's cancellation).
-    func expire(timedOut: Bool) {
-        lock.lock()
-        let pending = !done
-        if pending {
-            if timedOut { expiredByTimer = true } else { expiredByCaller = true }
-        }
-        let t = storedTask
-        lock.unlock()
-        if pending { t?.cancel() }
-    }
 }

@@ -31,15 +31,15 @@ final class SocketHTTPExchange: @unchecked Sendable {
         deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, timeout) * 1e9)
     }
 
-    /// POSTs `body` to `url` (http) with `headers`; returns the reply body and status. Runs on a
-    /// thread of its own (blocking reads never hold the cooperative pool); task cancellation
-    /// shuts the socket down.
-    static func post(
-        url: URL, headers: [(String, String)], body: Data, limit: Int,
+    /// Sends `method` (`POST` with `body`, or `GET`) to `url` (http) with `headers`; returns the
+    /// reply body and status. Runs on a thread of its own (blocking reads never hold the
+    /// cooperative pool); task cancellation shuts the socket down.
+    static func call(
+        _ method: String, url: URL, headers: [(String, String)], body: Data?, limit: Int,
         timeout: Double
     ) async throws -> (Data, Int) {
         let exchange = SocketHTTPExchange(url: url, limit: limit, timeout: timeout)
-        let request = try exchange.requestBytes(headers: headers, body: body)
+        let request = try exchange.requestBytes(method, headers: headers, body: body)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 Thread { continuation.resume(with: Result { try exchange.perform(request) }) }.start()
@@ -76,14 +76,14 @@ final class SocketHTTPExchange: @unchecked Sendable {
 
     // MARK: Request
 
-    private func requestBytes(headers: [(String, String)], body: Data) throws -> [UInt8] {
+    private func requestBytes(_ method: String, headers: [(String, String)], body: Data?) throws -> [UInt8] {
         guard let host = url.host, !host.isEmpty else { throw JudgeError("\(address): no host", retryable: false) }
         let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
         var target = components?.percentEncodedPath ?? "/"
         if target.isEmpty { target = "/" }
         if let query = components?.percentEncodedQuery { target += "?" + query }
         let hostField = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-        var head = "POST \(target) HTTP/1.1\r\nHost: \(hostField)\(url.port.map { ":\($0)" } ?? "")\r\n"
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(hostField)\(url.port.map { ":\($0)" } ?? "")\r\n"
         for (name, value) in headers {
             // A line break in a value would start a header of its own.
             guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
@@ -91,8 +91,9 @@ final class SocketHTTPExchange: @unchecked Sendable {
             }
             head += "\(name): \(value)\r\n"
         }
-        head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        return Array(head.utf8) + Array(body)
+        if let body { head += "Content-Length: \(body.count)\r\n" }
+        head += "Connection: close\r\n\r\n"
+        return Array(head.utf8) + Array(body ?? Data())
     }
 
     // MARK: Exchange

@@ -4,7 +4,7 @@ import Testing
 
 @testable import LEMEval
 
-@Suite("Server-sent events and streamed chat")
+@Suite("OpenAIClient: server-sent events, streamed chats, bounded replies")
 struct ServerSentEventsTests {
     static let stream =
         ": keep-alive\r\ndata: {\"a\":1}\r\n\r\nevent: message\nid: 7\ndata: first\ndata:second\n\ndata: lone-cr\r\rdata: [DONE]\n\n"
@@ -53,5 +53,26 @@ struct ServerSentEventsTests {
         let body = try #require(server.requests.first?.body)
         let json = try JSONValue.parse(Data(body.utf8))
         #expect(json["stream"]?.bool == true && json["stream_options"]?["include_usage"]?.bool == true)
+    }
+
+    @Test(
+        "a remote engine's reply past the client's limit fails, not retryable, without reading on; a GET is bounded too"
+    )
+    func boundedReplies() async throws {
+        let server = try LoopbackJudgeServer(handler: { index, _ in
+            index == 0 ? .stream(bytes: 64 << 20, declareLength: false) : .stream(bytes: 64 << 20, declareLength: true)
+        })
+        defer { server.stop() }
+        let client = OpenAIClient(
+            baseURL: URL(string: "http://127.0.0.1:\(server.port)/v1")!, timeout: 10, maxReplyBytes: 1000)
+        let chat = await #expect(throws: OpenAIClientError.self) {
+            try await client.chat(model: "m", messages: [.user("hi")], temperature: 0, maxTokens: 4)
+        }
+        #expect(chat?.retryable == false && chat?.message.contains("over the 1000 bytes limit") == true)
+        let models = await #expect(throws: OpenAIClientError.self) { try await client.get("models") }
+        #expect(models?.message.contains("declares") == true, "\(String(describing: models))")
+        #expect(server.requests.map(\.path) == ["/v1/chat/completions", "/v1/models"])
+        // The client stopped reading: the server got rid of what the sockets' buffers held, not 64 MiB.
+        #expect(server.streamedBytes < 16 << 20, "the server sent \(server.streamedBytes) bytes")
     }
 }
