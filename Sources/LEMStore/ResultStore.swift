@@ -30,8 +30,12 @@ public final class ResultStore: Sendable {
         config.busyMode = .timeout(busyTimeout)
         self.url = url
         do {
-            self.pool = try DatabasePool(path: url.path, configuration: config)
-            try Self.migrator.migrate(pool)
+            let pool = try DatabasePool(path: url.path, configuration: config)
+            self.pool = pool
+            // One store migrates at a time; the others then find nothing left to do.
+            if try !pool.read({ try Self.migrator.hasCompletedMigrations($0) }) {
+                try RunLock.withSchemaLock(database: url) { try Self.migrator.migrate(pool) }
+            }
         } catch {
             throw StoreError.wrapping(error, path: url.path)
         }

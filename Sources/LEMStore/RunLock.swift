@@ -21,11 +21,13 @@ public final class RunLock: @unchecked Sendable {
     private var fd: Int32
 
     #if os(Linux)
-        /// `F_OFD_SETLK` (Linux ≥ 3.15, the same number on every architecture); Glibc's module does
-        /// not export it without `_GNU_SOURCE`.
+        /// `F_OFD_SETLK` / `F_OFD_SETLKW` (Linux ≥ 3.15, the same numbers on every architecture);
+        /// Glibc's module does not export them without `_GNU_SOURCE`.
         private static let setLock: Int32 = 37
+        private static let setLockWait: Int32 = 38
     #else
         private static let setLock: Int32 = F_SETLK
+        private static let setLockWait: Int32 = F_SETLKW
     #endif
 
     private init(runID: Int64, fd: Int32) {
@@ -80,6 +82,38 @@ public final class RunLock: @unchecked Sendable {
     }
 
     deinit { release() }
+}
+
+extension RunLock {
+    /// Runs `body` holding the database's schema lock — byte 0 of the same lock file (run ids
+    /// start at 1) — waiting while another store, in this process or another, holds it. Two
+    /// stores opening a new file at once would otherwise both apply its migrations (the second
+    /// failing on a column the first just added).
+    static func withSchemaLock<T>(database: URL, _ body: () throws -> T) throws -> T {
+        let path = file(for: database).path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw StoreError(path: path, kind: .cannotOpen, detail: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var region = flock()
+        region.l_type = Int16(F_WRLCK)
+        region.l_whence = Int16(SEEK_SET)
+        region.l_start = 0
+        region.l_len = 1
+        region.l_pid = 0
+        while fcntl(fd, setLockWait, &region) != 0 {
+            guard errno == EINTR else {
+                throw StoreError(
+                    path: path, kind: .io, detail: "cannot lock the schema: \(String(cString: strerror(errno)))")
+            }
+        }
+        defer {
+            region.l_type = Int16(F_UNLCK)
+            _ = fcntl(fd, setLock, &region)
+        }
+        return try body()
+    }
 }
 
 extension ResultStore {

@@ -9,6 +9,25 @@ import Testing
 /// Databases written by earlier versions open and keep their data.
 @Suite("Result store migrations")
 struct ResultStoreMigrationTests {
+    @Test(
+        "stores opening one new file at the same moment migrate it once, none failing (chat sessions and the Bench panel do)"
+    )
+    func concurrentFirstOpen() throws {
+        for round in 0..<6 {
+            try TemporaryFolder.with("lemstore-race") { dir in
+                let url = dir.appendingPathComponent("new.sqlite")
+                let failures = NSLock()
+                nonisolated(unsafe) var errors: [String] = []
+                DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                    do { _ = try ResultStore(url: url) } catch { failures.withLock { errors.append("\(error)") } }
+                }
+                #expect(errors.isEmpty, "round \(round): \(errors)")
+                let store = try ResultStore(url: url)
+                #expect(try store.read { try ResultStore.migrator.hasCompletedMigrations($0) })
+            }
+        }
+    }
+
     @Test("a v2 database with a judge reply copied into every dimension keeps it once after v3")
     func judgeReplyOnce() throws {
         try TemporaryFolder.with("lemstore-mig") { dir in
