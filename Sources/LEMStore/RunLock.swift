@@ -47,17 +47,23 @@ public final class RunLock: @unchecked Sendable {
         guard fd >= 0 else {
             throw StoreError(path: path, kind: .cannotOpen, detail: String(cString: strerror(errno)))
         }
-        var region = flock()
-        region.l_type = Int16(F_WRLCK)
-        region.l_whence = Int16(SEEK_SET)
-        region.l_start = off_t(runID)
-        region.l_len = 1
-        region.l_pid = 0
+        var region = byte(Int64(runID), F_WRLCK)
         if fcntl(fd, setLock, &region) == 0 { return RunLock(runID: runID, fd: fd) }
         let code = errno
         close(fd)
         if code == EAGAIN || code == EACCES { return nil }
         throw StoreError(path: path, kind: .io, detail: "cannot lock run \(runID): \(String(cString: strerror(code)))")
+    }
+
+    /// A one-byte lock request of `type` (`F_WRLCK` or `F_UNLCK`) at `offset`.
+    static func byte(_ offset: Int64, _ type: Int32) -> flock {
+        var region = flock()
+        region.l_type = Int16(type)
+        region.l_whence = Int16(SEEK_SET)
+        region.l_start = off_t(offset)
+        region.l_len = 1
+        region.l_pid = 0
+        return region
     }
 
     /// Gives the run up; later calls do nothing.
@@ -68,12 +74,7 @@ public final class RunLock: @unchecked Sendable {
     public func release() {
         lock.withLock {
             if fd >= 0 {
-                var region = flock()
-                region.l_type = Int16(F_UNLCK)
-                region.l_whence = Int16(SEEK_SET)
-                region.l_start = off_t(runID)
-                region.l_len = 1
-                region.l_pid = 0
+                var region = Self.byte(Int64(runID), F_UNLCK)
                 _ = fcntl(fd, Self.setLock, &region)
                 close(fd)
             }
@@ -96,12 +97,7 @@ extension RunLock {
             throw StoreError(path: path, kind: .cannotOpen, detail: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        var region = flock()
-        region.l_type = Int16(F_WRLCK)
-        region.l_whence = Int16(SEEK_SET)
-        region.l_start = 0
-        region.l_len = 1
-        region.l_pid = 0
+        var region = byte(0, F_WRLCK)
         while fcntl(fd, setLockWait, &region) != 0 {
             guard errno == EINTR else {
                 throw StoreError(
