@@ -50,19 +50,15 @@ import Testing
         #expect(events.count == 10)
         #expect(events.first == .started(step: 0, totalSteps: 6))
         #expect(events[1] == .validation(step: 0, valLoss: 7.211, valTime: 1.420))
-        #expect(
-            events[2]
-                == .trainReport(
-                    .init(
-                        step: 2, loss: 7.161, lr: 1e-4, itPerSec: 0.906, tokensPerSec: 41.242, trainedTokens: 91,
-                        peakMemMB: 0.004 * 1000)))
+        func train(_ step: Int, _ loss: Double, _ itPerSec: Double, _ tps: Double, _ tokens: Int) -> TrainingEvent {
+            .trainReport(
+                .init(
+                    step: step, loss: loss, lr: 1e-4, itPerSec: itPerSec, tokensPerSec: tps, trainedTokens: tokens,
+                    peakMemMB: 0.004 * 1000))  // "Peak mem 0.004 GB"
+        }
+        #expect(events[2] == train(2, 7.161, 0.906, 41.242, 91))
         #expect(events[5] == .saved(step: 4, path: "\(folder)/0000004_adapters.safetensors"))
-        #expect(
-            events[8]
-                == .trainReport(
-                    .init(
-                        step: 6, loss: 7.044, lr: 1e-4, itPerSec: 21.135, tokensPerSec: 961.654, trainedTokens: 280,
-                        peakMemMB: 0.004 * 1000)))
+        #expect(events[8] == train(6, 7.044, 21.135, 961.654, 280))
         #expect(events[9] == .finished(step: 6, path: "\(folder)/adapters.safetensors"))
         #expect(progress.finished && progress.lastStep == 6)
     }

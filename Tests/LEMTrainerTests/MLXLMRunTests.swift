@@ -91,6 +91,23 @@ import Testing
         }
     }
 
+    @Test func aStopRequestEndsTheChild() throws {
+        try TemporaryFolder.with("mlx-run-stop") { dir in
+            let adapters = dir.appendingPathComponent("adapters")
+            let fake = try FakeMLXLM.script(in: dir, lines: 16, hold: 60)
+            let run = try MLXLMRun(config: try Self.config(adapters: adapters), executable: fake)
+            let stop = Collected()  // stopped once a training report arrived
+            let start = Date()
+            let finished = try run.run(
+                environment: ["PATH": "/usr/bin:/bin"], isCancelled: { !stop.lines.isEmpty },
+                onEvent: { if $0.name == "train" { stop.append("stop") } })
+            #expect(!finished)
+            #expect(Date().timeIntervalSince(start) < 30)
+            let logged = try TrainLog.read(adapters.appendingPathComponent("train-log.jsonl"))
+            #expect(logged.last == .failed(step: 2, message: TrainingEvent.cancelledMessage))
+        }
+    }
+
     @Test func findsTheExecutableByFlagVariableOrPath() throws {
         try TemporaryFolder.with("mlx-run-find") { dir in
             let fake = try FakeMLXLM.script(in: dir)

@@ -40,6 +40,13 @@ import Testing
         return try TrainingConfig(yaml: yaml)
     }
 
+    /// The export of the default config in `format` to `<dir>/run`, and its training lines.
+    static func exportedTrainLines(_ format: TrainingExport.Format, in dir: URL) throws -> [String] {
+        let folder = dir.appendingPathComponent("run")
+        try TrainingExport.prepare(config: try config(), format: format).write(to: folder)
+        return try lines(folder.appendingPathComponent("data/train.jsonl"))
+    }
+
     /// The non-blank lines of a file.
     static func lines(_ url: URL) throws -> [String] {
         try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -82,8 +89,7 @@ import Testing
     @Test func mlxLMDataIsTheRecordsWithoutBlankLines() throws {
         try TemporaryFolder.with("export-mlx-data") { dir in
             let folder = dir.appendingPathComponent("run")
-            try TrainingExport.prepare(config: try Self.config(), format: .mlxLM).write(to: folder)
-            let train = try Self.lines(folder.appendingPathComponent("data/train.jsonl"))
+            let train = try Self.exportedTrainLines(.mlxLM, in: dir)
             #expect(train.count == 4)
             #expect(
                 train[1]
@@ -142,9 +148,7 @@ import Testing
 
     @Test func trlDataSplitsTheLastTurnOffUnderMaskPrompt() throws {
         try TemporaryFolder.with("export-trl-data") { dir in
-            let folder = dir.appendingPathComponent("run")
-            try TrainingExport.prepare(config: try Self.config(), format: .trl).write(to: folder)
-            let train = try Self.lines(folder.appendingPathComponent("data/train.jsonl"))
+            let train = try Self.exportedTrainLines(.trl, in: dir)
             #expect(train.count == 4)
             #expect(
                 train[0]

@@ -7,8 +7,9 @@ public enum FakeMLXLM {
     /// `<adapter_path>/seen-config.yaml`, prints the first `lines` lines of real mlx_lm 0.32.2
     /// output (`Tests/Fixtures/trainer/mlx_lm_output`) and a line on stderr, then either writes a
     /// real adapter to `<adapter_path>/adapters.safetensors` or, with a non-zero `status`, prints
-    /// `ValueError: boom` on stderr and exits with it.
-    public static func script(in dir: URL, lines: Int = 1000, status: Int = 0) throws -> URL {
+    /// `ValueError: boom` on stderr and exits with it. With `hold` > 0 it then waits that many
+    /// seconds instead (`exec sleep`, so a signal to it closes its output at once).
+    public static func script(in dir: URL, lines: Int = 1000, status: Int = 0, hold: Int = 0) throws -> URL {
         let output = TestPaths.fixture("trainer/mlx_lm_output/mlx_lm-0.32.2.txt").path
         let adapter = TestPaths.fixture("trainer/mlx_adapter/adapters.safetensors").path
         let script = """
@@ -19,6 +20,7 @@ public enum FakeMLXLM {
             cp "$3" "$adapters/seen-config.yaml"
             head -n \(lines) '\(output)'
             echo "fake warning on stderr" >&2
+            if [ \(hold) -gt 0 ]; then exec sleep \(hold); fi
             if [ \(status) -ne 0 ]; then echo "ValueError: boom" >&2; exit \(status); fi
             cp '\(adapter)' "$adapters/adapters.safetensors"
 

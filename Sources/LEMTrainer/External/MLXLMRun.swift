@@ -53,7 +53,8 @@ public struct MLXLMRun: Sendable {
     }
 
     /// Runs mlx_lm to the end. Events go to `onEvent` and `<adapter_path>/train-log.jsonl`; the
-    /// run returns false when `isCancelled` stopped it (the child is interrupted, as Ctrl-C does).
+    /// run returns false when `isCancelled` stopped it (polled every 0.2 s; the child is ended
+    /// with SIGTERM, its last checkpoint kept).
     public func run(
         environment: [String: String], isCancelled: @escaping @Sendable () -> Bool = { false },
         onEvent: (TrainingEvent) -> Void = { _ in }, onOutput: @escaping @Sendable (String) -> Void = { _ in }
@@ -104,9 +105,21 @@ public struct MLXLMRun: Sendable {
             stderrDone.signal()
         }
 
+        // A stop request ends the child with SIGTERM: lem ignores SIGINT while it trains (the
+        // child may inherit that), and mlx_lm keeps its checkpoints either way.
+        let pid = process.processIdentifier
+        let exited = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while exited.wait(timeout: .now() + 0.2) == .timedOut {
+                if isCancelled() {
+                    kill(pid, SIGTERM)
+                    return
+                }
+            }
+        }
+
         var progress = MLXLMProgress(adapterFolder: adapterFolder.path)
         var pending = ""
-        var interrupted = false
         func handle(_ line: String) throws {
             if let events = progress.events(for: line) {
                 for event in events { try emit(event) }
@@ -115,17 +128,21 @@ public struct MLXLMRun: Sendable {
             }
         }
         let output = stdout.fileHandleForReading
-        while true {
-            let chunk = output.availableData
-            if chunk.isEmpty { break }
-            for line in Self.lines(String(decoding: chunk, as: UTF8.self), pending: &pending) { try handle(line) }
-            if !interrupted && isCancelled() {
-                interrupted = true
-                process.interrupt()
+        do {
+            while true {
+                let chunk = output.availableData
+                if chunk.isEmpty { break }
+                for line in Self.lines(String(decoding: chunk, as: UTF8.self), pending: &pending) { try handle(line) }
             }
+            if !pending.isEmpty { try handle(pending) }
+        } catch {
+            kill(pid, SIGTERM)  // the log cannot be written: no child left behind
+            process.waitUntilExit()
+            exited.signal()
+            throw error
         }
-        if !pending.isEmpty { try handle(pending) }
         process.waitUntilExit()
+        exited.signal()
         stderrDone.wait()
 
         let status = process.terminationStatus
