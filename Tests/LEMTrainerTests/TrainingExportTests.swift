@@ -139,7 +139,7 @@ import Testing
                 values["lora_target_modules"]
                     == .list(
                         [.scalar(#".*\.layers\.(1|2)\.(self_attn\.q_proj|self_attn\.v_proj)"#, place: "")], place: ""))
-            #expect(text.contains("lora_alpha = rank × scale"))
+            #expect(text.contains("so alpha = rank × scale = 4 × 10.0\nlora_alpha: 40\n"))
             let readme = try String(contentsOf: folder.appendingPathComponent("README.md"), encoding: .utf8)
             #expect(readme.contains("trl sft --config \(folder.path)/config.yaml"))
             #expect(readme.contains("val_batches has no TRL equivalent"))

@@ -25,21 +25,26 @@ extension TrainingExport {
         switch example {
         case .chat(let messages): return .object(["messages": turns(messages)])
         case .completion(let prompt, let completion):
-            return .object(["prompt": .string(prompt), "completion": .string(completion)])
+            return ordered(["prompt": .string(prompt), "completion": .string(completion)])
         case .text(let text): return .object(["text": .string(text)])
         }
+    }
+
+    /// An object with `members` in the order written (a record reads as the format shows it).
+    private static func ordered(_ members: KeyValuePairs<String, JSONValue>) -> JSONValue {
+        .object(JSONObject(members: members.map { (key: $0.key, value: $0.value) }))
     }
 
     /// One record in TRL's SFT dataset format.
     static func trlRecord(_ example: TrainingExample, promptCompletion: Bool) -> JSONValue {
         switch example {
         case .chat(let messages) where promptCompletion && messages.count > 1:
-            return .object([
+            return ordered([
                 "prompt": turns(Array(messages.dropLast())), "completion": turns([messages[messages.count - 1]])
             ])
         case .chat(let messages): return .object(["messages": turns(messages)])
         case .completion(let prompt, let completion):
-            return .object([
+            return ordered([
                 "prompt": turns([ChatMessage(role: .user, content: prompt)]),
                 "completion": turns([ChatMessage(role: .assistant, content: completion)])
             ])
@@ -48,7 +53,7 @@ extension TrainingExport {
     }
 
     private static func turns(_ messages: [ChatMessage]) -> JSONValue {
-        .array(messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) })
+        .array(messages.map { ordered(["role": .string($0.role.rawValue), "content": .string($0.content)]) })
     }
 
     /// The README: how to run, how the adapter comes back to lem, and what differs.

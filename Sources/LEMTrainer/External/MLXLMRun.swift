@@ -87,11 +87,11 @@ public struct MLXLMRun: Sendable {
 
         let tail = StderrTail(limit: Self.errorLines)
         let stderrDone = DispatchSemaphore(value: 0)
-        let errors = stderr.fileHandleForReading
+        let errors = stderr.fileHandleForReading.fileDescriptor
         DispatchQueue.global().async {
             var pending = ""
             while true {
-                let chunk = errors.availableData
+                let chunk = Self.readChunk(errors)
                 if chunk.isEmpty { break }
                 for line in Self.lines(String(decoding: chunk, as: UTF8.self), pending: &pending) {
                     tail.append(line)
@@ -127,10 +127,10 @@ public struct MLXLMRun: Sendable {
                 onOutput(MLXLMProgress.strippingEscapes(line))
             }
         }
-        let output = stdout.fileHandleForReading
+        let output = stdout.fileHandleForReading.fileDescriptor
         do {
             while true {
-                let chunk = output.availableData
+                let chunk = Self.readChunk(output)
                 if chunk.isEmpty { break }
                 for line in Self.lines(String(decoding: chunk, as: UTF8.self), pending: &pending) { try handle(line) }
             }
@@ -139,6 +139,7 @@ public struct MLXLMRun: Sendable {
             kill(pid, SIGTERM)  // the log cannot be written: no child left behind
             process.waitUntilExit()
             exited.signal()
+            stderrDone.wait()  // its reader holds the pipe's descriptor
             throw error
         }
         process.waitUntilExit()
@@ -162,6 +163,17 @@ public struct MLXLMRun: Sendable {
                     path: adapterFolder.appendingPathComponent(LoRAAdapter.weightsFile).path))
         }
         return true
+    }
+
+    /// The next bytes of the pipe `fd` (empty at its end), a read a signal interrupted retried:
+    /// `FileHandle.availableData` traps on EINTR, which the child's exit (SIGCHLD) can cause.
+    static func readChunk(_ fd: Int32) -> Data {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count >= 0 { return Data(buffer[0..<count]) }
+            if errno != EINTR { return Data() }
+        }
     }
 
     /// The complete lines of `chunk` after `pending`; a trailing partial line stays in `pending`.
