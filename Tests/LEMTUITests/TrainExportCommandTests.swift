@@ -53,6 +53,7 @@ import Testing
             ])
             #expect(result.status == 0, "stderr: \(result.err)")
             #expect(result.out.contains("Iter 1: Val loss 7.211, Val took 1.700s"), "stdout: \(result.out)")
+            #expect(result.out.contains("Iter 2: Train loss 7.159, Tokens/sec 18.0, Trained Tokens 100\n"))
             #expect(
                 result.out.contains("Iter 4: Saved adapter weights to \(adapters.path)/0000004_adapters.safetensors"))
             #expect(result.err.contains("fake warning on stderr") && result.err.contains("Trainable parameters"))

@@ -227,11 +227,14 @@ struct TrainCommand: ContextCommand {
         case .started(let step, let total):
             return "Starting at iteration \(step) of \(total)"
         case .trainReport(let r):
-            return String(
-                format:
-                    "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
-                r.step, r.loss, r.lr ?? .nan, r.itPerSec ?? .nan, r.tokensPerSec ?? .nan, r.trainedTokens ?? 0,
-                r.peakMemMB ?? .nan)
+            // Fields another trainer did not report (mlx_lm ≥ 0.31 prints no rate, it/s or memory) are left out.
+            var parts = [String(format: "Iter %d: Train loss %.3f", r.step, r.loss)]
+            if let lr = r.lr { parts.append(String(format: "Learning Rate %.3e", lr)) }
+            if let v = r.itPerSec { parts.append(String(format: "It/sec %.3f", v)) }
+            if let v = r.tokensPerSec { parts.append(String(format: "Tokens/sec %.1f", v)) }
+            if let v = r.trainedTokens { parts.append("Trained Tokens \(v)") }
+            if let v = r.peakMemMB { parts.append(String(format: "Peak mem %.1f MB", v)) }
+            return parts.joined(separator: ", ")
         case .validating(let step): return "Iter \(step + 1): validating…"
         case .validation(let step, let loss, let time):
             return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time ?? .nan)
