@@ -14,13 +14,13 @@ struct TrainCommand: ContextCommand {
         abstract:
             "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
         discussion: """
-            The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
-            quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks
+            The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32): \
+            quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks \
             run backward; --grad-checkpoint keeps one input per block and recomputes the rest.
 
-            Beyond this machine: --export mlx_lm DIR or --export trl DIR writes the same run (config,
-            data, README, launch.sh) for mlx_lm (Macs, mlx.launch) or TRL + PEFT (GPUs, Accelerate)
-            instead of training. --backend mlx_lm trains here with an installed mlx_lm (--mlx-lm PATH,
+            Beyond this machine: --export mlx_lm DIR or --export trl DIR writes the same run (config, \
+            data, README, launch.sh) for mlx_lm (Macs, mlx.launch) or TRL + PEFT (GPUs, Accelerate) \
+            instead of training. --backend mlx_lm trains here with an installed mlx_lm (--mlx-lm PATH, \
             else $LEM_MLX_LM, else mlx_lm on PATH), its progress written to train-log.jsonl as lem's own.
             """)
 

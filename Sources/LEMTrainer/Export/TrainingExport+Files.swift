@@ -93,6 +93,7 @@ extension TrainingExport {
                 trl sft --config \(folder.path)/config.yaml
                 # N GPUs:
                 accelerate launch --num_processes N -m trl.scripts.sft --config \(folder.path)/config.yaml
+                # no GPU (a check, slowly): add --bf16 false --use_cpu true
                 ```
 
                 The PEFT adapter (`adapter_model.safetensors`, `adapter_config.json`) goes to
