@@ -84,7 +84,8 @@ import Testing
             let message = errorMessage { try run.run(environment: ["PATH": "/usr/bin:/bin"]) }
             #expect(
                 message
-                    == "\(fake.path) lora -c config.yaml exited with status 3:\nfake warning on stderr\nValueError: boom"
+                    == "\(fake.path) lora -c config.yaml exited with status 3:\n"
+                    + "fake warning on stderr\nValueError: boom"
             )
             let logged = try TrainLog.read(adapters.appendingPathComponent("train-log.jsonl"))
             #expect(logged.last == .failed(step: 2, message: "\(fake.path) lora -c config.yaml exited with status 3"))
@@ -126,7 +127,10 @@ import Testing
     @Test(
         .enabled(
             if: FileManager.default.isExecutableFile(atPath: realMLXLM.path),
-            "no mlx_lm: python3 -m venv ~/.cache/lem-refs/mlx && ~/.cache/lem-refs/mlx/bin/pip install 'mlx[cpu]' mlx-lm"
+            """
+            no mlx_lm: python3 -m venv ~/.cache/lem-refs/mlx && \
+            ~/.cache/lem-refs/mlx/bin/pip install 'mlx[cpu]' mlx-lm
+            """
         ))
     func realMLXLMTrainsAnAdapterLemLoads() throws {
         try TemporaryFolder.with("mlx-run-real") { dir in

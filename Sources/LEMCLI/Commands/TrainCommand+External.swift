@@ -38,7 +38,8 @@ extension TrainCommand {
         try exported.write(to: folder)
         let command = format == .mlxLM ? "mlx_lm lora -c" : "trl sft --config"
         print(
-            "wrote \(folder.path) (config.yaml, data/, launch.sh, README.md); run: \(command) \(folder.path)/config.yaml"
+            "wrote \(folder.path) (config.yaml, data/, launch.sh, README.md); "
+                + "run: \(command) \(folder.path)/config.yaml"
         )
     }
 
