@@ -1,5 +1,6 @@
 import Foundation
 import LEMCore
+import LEMFormats
 import TestSupport
 import Testing
 
@@ -192,6 +193,7 @@ import Testing
             #expect(export.model.kind == .gguf)
             #expect(export.problems.count == 1)
             #expect(export.problems.first?.contains("cannot train on a GGUF file (\(gguf.path))") == true)
+            #expect(export.problems.first?.hasSuffix("the same model, e.g. ORG/NAME") == true)
             let folder = try TemporaryFolder.with("export-gguf") { dir -> String in
                 try export.write(to: dir.appendingPathComponent("run"))
                 return try String(contentsOf: dir.appendingPathComponent("run/README.md"), encoding: .utf8)
@@ -201,6 +203,30 @@ import Testing
         #expect(
             errorMessage { try MLXLMRun(config: config, executable: URL(fileURLWithPath: "/bin/true")) }
                 .hasPrefix("mlx_lm cannot train on a GGUF file"))
+    }
+
+    /// The repository a metadata-only GGUF file with `pairs` names.
+    static func ggufSource(_ pairs: [(String, GGUFValue)]) throws -> String? {
+        try TemporaryFolder.with("export-gguf-source") { dir in
+            let url = dir.appendingPathComponent("metadata.gguf")
+            try GGUFMetadataWriter.write(pairs, to: url)
+            return ExportedModel.repository(named: try GGUFFile(url: url))
+        }
+    }
+
+    @Test func ggufMetadataNamesItsRepositoryOnlyWhenItSaysSo() throws {
+        #expect(
+            try Self.ggufSource([("general.source.huggingface.repository", .string("Org/Model-1B"))]) == "Org/Model-1B")
+        #expect(
+            try Self.ggufSource([("general.base_model.0.repo_url", .string("https://huggingface.co/Org/Base-1B/"))])
+                == "Org/Base-1B")
+        // SmolLM2-135M-Instruct's own metadata: names of a training run, not a repository.
+        #expect(
+            try Self.ggufSource([
+                ("general.organization", .string("HuggingFaceTB")), ("general.basename", .string("smollm2")),
+                ("general.finetune", .string("8k-lc100k-mix1-ep2"))
+            ]) == nil)
+        #expect(try Self.ggufSource([("general.source.url", .string("https://example.com/model"))]) == nil)
     }
 
     @Test func hubSnapshotIsWrittenAsItsRepository() throws {
