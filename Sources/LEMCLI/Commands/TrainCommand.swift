@@ -14,9 +14,14 @@ struct TrainCommand: ContextCommand {
         abstract:
             "LoRA fine-tuning with mlx_lm's options (mlx_lm.lora); events go to stdout and <adapter-path>/train-log.jsonl.",
         discussion: """
-            The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32):
-            quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks
+            The base model stays in its stored encoding (GGUF Q4_K/Q6_K/Q8_0, MLX 4/8-bit, bf16, f32): \
+            quantized bases train as QLoRA, decoded tile by tile into BLAS. Only the adapted blocks \
             run backward; --grad-checkpoint keeps one input per block and recomputes the rest.
+
+            Beyond this machine: --export mlx_lm DIR or --export trl DIR writes the same run (config, \
+            data, README, launch.sh) for mlx_lm (Macs, mlx.launch) or TRL + PEFT (GPUs, Accelerate) \
+            instead of training. --backend mlx_lm trains here with an installed mlx_lm (--mlx-lm PATH, \
+            else $LEM_MLX_LM, else mlx_lm on PATH), its progress written to train-log.jsonl as lem's own.
             """)
 
     @Option(name: [.customShort("c"), .long], help: "A YAML config file with mlx_lm's training options.") var config:
@@ -69,6 +74,15 @@ struct TrainCommand: ContextCommand {
     @Option(help: "Without --probe-prompts: probe with this many seed prompts, spread across domains (default 5).")
     var probeSeeds: Int?
     @Option(help: "New tokens per probe answer, greedy (default 96).") var probeMaxTokens: Int?
+    @Option(
+        parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Instead of training, write the run for another trainer into a new folder: mlx_lm DIR or trl DIR.",
+            valueName: "format dir"))
+    var export: [String] = []
+    @Option(help: "Who trains: lem, or mlx_lm (runs mlx_lm lora as a child process).") var backend: TrainBackend =
+        .lem
+    @Option(name: .customLong("mlx-lm"), help: "The mlx_lm executable for --backend mlx_lm.") var mlxLM: String?
 
     /// The configuration: defaults, then the YAML file, then the flags given.
     func resolvedConfig() throws -> TrainingConfig {
@@ -175,7 +189,14 @@ struct TrainCommand: ContextCommand {
     }
 
     func run(in context: AppContext) async throws {
-        if let curriculum { return try await runCurriculum(curriculum, in: context) }
+        if let curriculum {
+            guard export.isEmpty, backend == .lem else {
+                throw ValidationError("--curriculum runs here only; --export and --backend mlx_lm take a single run")
+            }
+            return try await runCurriculum(curriculum, in: context)
+        }
+        if !export.isEmpty { return try runExport(in: context) }
+        if backend == .mlxLM { return try runMLXLM(in: context) }
         var resolved = try resolvedConfig()
         resolved.model = resolved.model.map(context.cachedModelPath)  // model: ORG/NAME, as mlx_lm takes it
         let config = resolved
@@ -206,11 +227,14 @@ struct TrainCommand: ContextCommand {
         case .started(let step, let total):
             return "Starting at iteration \(step) of \(total)"
         case .trainReport(let r):
-            return String(
-                format:
-                    "Iter %d: Train loss %.3f, Learning Rate %.3e, It/sec %.3f, Tokens/sec %.1f, Trained Tokens %d, Peak mem %.1f MB",
-                r.step, r.loss, r.lr ?? .nan, r.itPerSec ?? .nan, r.tokensPerSec ?? .nan, r.trainedTokens ?? 0,
-                r.peakMemMB ?? .nan)
+            // Fields another trainer did not report (mlx_lm ≥ 0.31 prints no rate, it/s or memory) are left out.
+            var parts = [String(format: "Iter %d: Train loss %.3f", r.step, r.loss)]
+            if let lr = r.lr { parts.append(String(format: "Learning Rate %.3e", lr)) }
+            if let v = r.itPerSec { parts.append(String(format: "It/sec %.3f", v)) }
+            if let v = r.tokensPerSec { parts.append(String(format: "Tokens/sec %.1f", v)) }
+            if let v = r.trainedTokens { parts.append("Trained Tokens \(v)") }
+            if let v = r.peakMemMB { parts.append(String(format: "Peak mem %.1f MB", v)) }
+            return parts.joined(separator: ", ")
         case .validating(let step): return "Iter \(step + 1): validating…"
         case .validation(let step, let loss, let time):
             return String(format: "Iter %d: Val loss %.3f, Val took %.3fs", step + 1, loss, time ?? .nan)

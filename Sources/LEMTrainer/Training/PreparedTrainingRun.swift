@@ -53,19 +53,8 @@ public struct PreparedTrainingRun: Sendable {
         makeProbe: (_ model: URL, _ outputFolder: URL) throws -> (any TrainingProbe)? = { _, _ in nil },
         stage: (Stage) -> Void = { _ in }
     ) throws -> PreparedTrainingRun {
-        try config.validate()
-        guard config.train || config.test else {
-            throw TrainingConfigError.incomplete("give --train and/or --test (or train: true in the config)")
-        }
-        guard let modelPath = config.model else {
-            throw TrainingConfigError.incomplete("no model: give --model or model: in the config")
-        }
-        guard let dataPath = config.data else {
-            throw TrainingConfigError.incomplete("no data: give --data or data: in the config")
-        }
         stage(.checkingData)
-        let folder = try DatasetFolder(folder: URL(fileURLWithPath: Self.expand(dataPath)))
-        try folder.validate(training: config.train, testing: config.test, batchSize: config.batchSize)
+        let (modelPath, folder) = try checkInputs(config)
         let modelURL = URL(fileURLWithPath: Self.expand(modelPath))
         let adapterFolder = URL(fileURLWithPath: Self.expand(config.adapterPath)).standardizedFileURL
         var options = options
@@ -133,6 +122,26 @@ public struct PreparedTrainingRun: Sendable {
             testSet: testSet, model: model, adapter: adapter,
             training: try LoRATraining(config: config, options: options),
             warnings: warnings)
+    }
+
+    /// The checks a run starts with, before any model is opened: the config is valid and names a
+    /// model, a data folder and something to do; every split the run uses reads cleanly and holds
+    /// at least one batch. Returns the model as given and the data folder (`lem train --export`
+    /// writes exactly what a run here would read).
+    public static func checkInputs(_ config: TrainingConfig) throws -> (model: String, data: DatasetFolder) {
+        try config.validate()
+        guard config.train || config.test else {
+            throw TrainingConfigError.incomplete("give --train and/or --test (or train: true in the config)")
+        }
+        guard let modelPath = config.model else {
+            throw TrainingConfigError.incomplete("no model: give --model or model: in the config")
+        }
+        guard let dataPath = config.data else {
+            throw TrainingConfigError.incomplete("no data: give --data or data: in the config")
+        }
+        let folder = try DatasetFolder(folder: URL(fileURLWithPath: Self.expand(dataPath)))
+        try folder.validate(training: config.train, testing: config.test, batchSize: config.batchSize)
+        return (modelPath, folder)
     }
 
     /// The adapter a run starts from: the resumed file, a fresh one (training), or the adapter
