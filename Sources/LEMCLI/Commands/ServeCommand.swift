@@ -15,8 +15,8 @@ struct ServeCommand: ContextCommand {
             events), POST /v1/completions (echo + logprobs for prompt log-probabilities). Listens on \
             loopback unless --host says otherwise; a --host beyond this machine needs an API key, read \
             from the environment variable --api-key-env names. Requests are queued first come, first \
-            served; the engine decodes one sequence at a time, so --max-batch above 1 is accepted but \
-            has no effect until the engine's batched decode is plugged in.
+            served; up to --max-batch of them on one model are decoded together, a new one joining \
+            between steps (continuous batching).
             """)
 
     @OptionGroup var model: ModelOption
