@@ -113,7 +113,7 @@ def main():
         "latency_p50": pct(latencies, 50), "latency_p99": pct(latencies, 99),
         "ttft_p50": pct(firsts, 50), "ttft_p99": pct(firsts, 99),
         "mean_latency": round(statistics.mean(latencies), 3) if latencies else None,
-        "completion_tokens_per_s": round(tokens[0] / wall, 1),
+        "completion_tokens": tokens[0], "completion_tokens_per_s": round(tokens[0] / wall, 1),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }))
 
