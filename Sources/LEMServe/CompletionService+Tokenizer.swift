@@ -67,15 +67,7 @@ extension CompletionService {
 
     /// The body's object and the model its optional `model` names.
     private func tokenizerRequest(_ data: Data) throws -> (JSONObject, LoadedModel) {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(data)
-        } catch {
-            throw APIError.invalid("the body is not valid JSON: \(error)")
-        }
-        guard let object = value.object else {
-            throw APIError.invalid("the body must be a JSON object, got \(value.kind)")
-        }
+        let object = try OpenAIRequest.object(data)
         if let name = object["model"], !name.isNull, name.string == nil {
             throw APIError.invalid("model must be a string", param: "model")
         }
