@@ -14,7 +14,8 @@ Usage:
 3. With `--local-model`, the stored server answers are compared with lem's local answers of the
    same items: equal answers counted, and for the others the first differing token (both texts
    tokenized by llama-server's `/tokenize`, the same vocabulary) — greedy decodes of two engines
-   part after a near-tie, so this is a report, not a check.
+   part after a near-tie, so this is a report, not a check. With `--lem-url` (a `lem serve` of the
+   same model), lem's gap between its two likeliest tokens at that place is reported too.
 
 Prints one line per item and a JSON summary last. Standard library only; loopback only. The
 store gains one extra run (`<run-model>:recheck`, engine `batch:…`, no answers).
@@ -52,6 +53,18 @@ def stored_answers(db, model, benchmark):
     return dict(rows)
 
 
+def lem_margin(lem_url, llama_root, messages, common):
+    """lem's log-probability gap between its two likeliest next tokens after the prompt and the
+    answers' common tokens (the prompt rendered by llama-server's /apply-template — the same text
+    lem renders — and the tokens decoded by its /detokenize, then sent to lem as text)."""
+    prompt = post(llama_root.removesuffix("/v1") + "/apply-template", {"messages": messages})["prompt"]
+    prefix = post(llama_root.removesuffix("/v1") + "/detokenize", {"tokens": common})["content"] if common else ""
+    reply = post(lem_url.rstrip("/") + "/completions",
+                 {"prompt": prompt + prefix, "max_tokens": 1, "temperature": 0, "logprobs": 2})
+    top = sorted(reply["choices"][0]["logprobs"]["top_logprobs"][-1].values(), reverse=True)
+    return top[0] - top[1] if len(top) > 1 else float("inf")
+
+
 def first_difference(a, b):
     """Index of the first differing element of two sequences (their common length if one is a prefix)."""
     for i, (x, y) in enumerate(zip(a, b)):
@@ -70,6 +83,8 @@ def main():
     parser.add_argument("--max-tokens", type=int, required=True)
     parser.add_argument("--run-model", required=True, help="the model name the --engine-url run was stored under")
     parser.add_argument("--local-model", help="the model name of lem's local run of the same items")
+    parser.add_argument(
+        "--lem-url", help="a `lem serve` of the same model (API root): lem's top-2 margin where the answers part")
     args = parser.parse_args()
     root = args.url.rstrip("/")
     if urllib.parse.urlparse(root).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -91,6 +106,8 @@ def main():
     summary = {"benchmark": args.benchmark, "items": len(requests), "server_equal_stored": 0, "mismatches": []}
     if args.local_model:
         summary.update({"local_equal_server": 0, "first_divergence_token": {}})
+    if args.lem_url:
+        summary["lem_margin_at_divergence"] = {}
     for line in requests:
         key = line["custom_id"]
         reply = post(root + "/chat/completions", line["body"])
@@ -110,6 +127,10 @@ def main():
                 at = first_difference(a, b)
                 summary["first_divergence_token"][key] = at
                 note = f"local differs from token {at} (server {len(a)}, local {len(b)} tokens)"
+                if args.lem_url and at < min(len(a), len(b)):
+                    margin = lem_margin(args.lem_url, root, line["body"]["messages"], a[:at])
+                    summary["lem_margin_at_divergence"][key] = margin
+                    note += f"; lem's top-2 log-probability gap there {margin:.4f}"
         print(f"{key}: server {'equals' if same else 'DIFFERS from'} stored; {note}", file=sys.stderr)
     print(json.dumps(summary))
     return 0 if not summary["mismatches"] else 1
