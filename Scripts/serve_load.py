@@ -5,11 +5,13 @@ Usage: serve_load.py BASE_URL [--clients N] [--seconds S] [--max-tokens T] [--st
 
 N clients each send chat completions back to back for S seconds (a request started before the
 end finishes); prints one JSON line: requests, errors, p50/p99 latency (s), time to first token
-for streams, and aggregate completion tokens per second. Standard library only. Refuses any
+for streams, aggregate completion tokens per second, and the 1-minute load average before and
+after (other work on the machine skews every figure). Standard library only. Refuses any
 host that is not loopback.
 """
 import argparse
 import json
+import os
 import statistics
 import threading
 import time
@@ -89,6 +91,7 @@ def main():
                     errors.append(repr(error)[:200])
             n += 1
 
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
     for t in threads:
@@ -110,7 +113,8 @@ def main():
         "latency_p50": pct(latencies, 50), "latency_p99": pct(latencies, 99),
         "ttft_p50": pct(firsts, 50), "ttft_p99": pct(firsts, 99),
         "mean_latency": round(statistics.mean(latencies), 3) if latencies else None,
-        "completion_tokens_per_s": round(tokens[0] / wall, 1),
+        "completion_tokens": tokens[0], "completion_tokens_per_s": round(tokens[0] / wall, 1),
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }))
 
 

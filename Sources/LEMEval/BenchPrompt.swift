@@ -50,9 +50,14 @@ public enum BenchPrompt {
         return kernel.messages(for: text, mode: mode)
     }
 
-    /// The run settings of the LEM scripts for a benchmark (`maxTokens` overridable).
-    public static func sampling(for benchmark: String, maxTokens: Int? = nil, seed: UInt64 = 0) -> SamplingSettings {
-        SamplingSettings(temperature: temperature, maxTokens: maxTokens ?? defaultMaxTokens(for: benchmark), seed: seed)
+    /// The run settings of the LEM scripts for a benchmark (`maxTokens` and the temperature
+    /// overridable: 0 is greedy, for comparing answers with another engine token for token).
+    public static func sampling(
+        for benchmark: String, maxTokens: Int? = nil, seed: UInt64 = 0, temperature: Double? = nil
+    ) -> SamplingSettings {
+        SamplingSettings(
+            temperature: temperature ?? Self.temperature, maxTokens: maxTokens ?? defaultMaxTokens(for: benchmark),
+            seed: seed)
     }
 }
 

@@ -23,6 +23,8 @@ public struct BenchRunPlan: Sendable {
     public var maxTokens: Int?
     /// Sampling seed.
     public var seed: UInt64
+    /// Sampling temperature; nil: the LEM scripts' 0.3 (`BenchPrompt.temperature`), 0: greedy.
+    public var temperature: Double?
     /// A remote OpenAI-compatible engine answering instead of the local one; nil: local.
     public var remote: RemoteResponseGenerator?
     /// Items asked at once on a remote engine.
@@ -59,7 +61,7 @@ public struct BenchRunPlan: Sendable {
             model: modelName ?? Self.defaultModelName(model: model, kernelMode: kernelMode),
             benchmark: benchmark,
             adapter: model.adapter.map { $0 + (model.scale == 1 ? "" : " ×\(model.scale)") },
-            sampling: BenchPrompt.sampling(for: benchmark, maxTokens: maxTokens, seed: seed),
+            sampling: BenchPrompt.sampling(for: benchmark, maxTokens: maxTokens, seed: seed, temperature: temperature),
             kernelMode: kernelMode, kernel: kernelMode == .none ? nil : kernel?.fingerprint, engine: remote?.engine)
     }
 
@@ -80,6 +82,9 @@ public struct BenchRunPlan: Sendable {
                 "--kernel \(kernelMode.rawValue)", "needs the kernel files (kernel/kernel.md and axioms.json)")
         }
         if let maxTokens, maxTokens < 1 { throw LocatedError("--max-tokens", "must be at least 1") }
+        if let temperature, !(0...2).contains(temperature) {
+            throw LocatedError("--temperature", "must be in [0, 2], got \(temperature)")
+        }
         if !model.scale.isFinite { throw LocatedError("--adapter-scale", "must be a finite number") }
         if let limit, limit < 1 { throw LocatedError("--limit", "must be at least 1") }
         if concurrency < 1 { throw LocatedError("--concurrency", "must be at least 1") }

@@ -34,15 +34,7 @@ struct OpenAIRequest: Sendable {
 
     /// Parses `body` for `endpoint`; throws `APIError.invalid` naming the field at fault.
     init(body: Data, chat: Bool, limits: ServeConfiguration) throws {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(body)
-        } catch {
-            throw APIError.invalid("the body is not valid JSON: \(error)")
-        }
-        guard let object = value.object else {
-            throw APIError.invalid("the body must be a JSON object, got \(value.kind)")
-        }
+        let object = try Self.object(body)
         let fields = Fields(object: object)
         model = try fields.string("model")
         if chat {
@@ -117,6 +109,20 @@ struct OpenAIRequest: Sendable {
             throw APIError.invalid("at most 16 stop strings, got \(stop.count)", param: "stop")
         }
         stop = stop.filter { !$0.isEmpty }
+    }
+
+    /// A request body as a JSON object; a 400 saying why when it is not one.
+    static func object(_ body: Data) throws -> JSONObject {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(body)
+        } catch {
+            throw APIError.invalid("the body is not valid JSON: \(error)")
+        }
+        guard let object = value.object else {
+            throw APIError.invalid("the body must be a JSON object, got \(value.kind)")
+        }
+        return object
     }
 
     private static func messages(_ value: JSONValue?) throws -> [ChatMessage] {

@@ -6,7 +6,8 @@ import NIOCore
 
 /// `lem serve`: the engine behind the OpenAI-compatible HTTP API, on Hummingbird (SwiftNIO).
 ///
-/// Routes: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`.
+/// Routes: `GET /health`, `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`,
+/// and vLLM's `POST /tokenize`, `POST /detokenize`, `GET /tokenizer_info`.
 /// Every error, unknown routes and oversized bodies included, is answered in OpenAI's JSON shape;
 /// nothing a client sends reaches a `fatalError`. A client that disconnects cancels its request:
 /// a non-streaming one through Hummingbird's inbound-close watch, a streaming one at its next
@@ -39,6 +40,12 @@ public struct OpenAIServer: Sendable {
         router.get("/v1/models") { _, _ in Self.json(service.modelList()) }
         router.post("/v1/chat/completions") { request, _ in try await completion(request, chat: true) }
         router.post("/v1/completions") { request, _ in try await completion(request, chat: false) }
+        // vLLM's tokenizer endpoints (lm-evaluation-harness finds and uses them).
+        router.post("/tokenize") { request, _ in Self.json(try service.tokenize(body: try await collect(request))) }
+        router.post("/detokenize") { request, _ in
+            Self.json(try service.detokenize(body: try await collect(request)))
+        }
+        router.get("/tokenizer_info") { _, _ in Self.json(try service.tokenizerInfo()) }
 
         var logger = Logger(label: "lem.serve")
         // Request errors go to the client; embedded (tests), cancelling the task is the normal
@@ -56,13 +63,29 @@ public struct OpenAIServer: Sendable {
         }
     }
 
-    /// A completion request: the body read under the size limit, checked, then answered whole
-    /// or as server-sent events.
-    private func completion(_ request: Request, chat: Bool) async throws -> Response {
+    /// A body read whole under the size limit.
+    private func collect(_ request: Request) async throws -> Data {
+        try refuseDeclaredTooLarge(request)
+        do {
+            return Data(try await request.body.collect(upTo: configuration.maxBodyBytes).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge(limit: configuration.maxBodyBytes)
+        }
+    }
+
+    /// 413 at once when the Content-Length says the body is over the limit.
+    private func refuseDeclaredTooLarge(_ request: Request) throws {
         let limit = configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError.tooLarge(limit: limit)
         }
+    }
+
+    /// A completion request: the body read under the size limit, checked, then answered whole
+    /// or as server-sent events.
+    private func completion(_ request: Request, chat: Bool) async throws -> Response {
+        try refuseDeclaredTooLarge(request)
+        let limit = configuration.maxBodyBytes
         return try await request.body.consumeWithCancellationOnInboundClose { body in
             let buffer: ByteBuffer
             do {
@@ -100,7 +123,7 @@ public struct OpenAIServer: Sendable {
     }
 }
 
-/// Checks the bearer key on `/v1/…` and turns every error into OpenAI's JSON shape.
+/// Checks the bearer key on every route but `/health` and turns every error into OpenAI's JSON shape.
 struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let apiKey: String?
     let maxBodyBytes: Int
@@ -109,7 +132,7 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         do {
-            if let apiKey, request.uri.path.hasPrefix("/v1"),
+            if let apiKey, request.uri.path != "/health",
                 !Self.authorized(request.headers[.authorization], key: apiKey)
             {
                 throw APIError.unauthorized

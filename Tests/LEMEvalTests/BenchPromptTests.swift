@@ -55,6 +55,21 @@ struct BenchPromptTests {
         let s = BenchPrompt.sampling(for: "seeds", seed: 7)
         #expect(s == SamplingSettings(temperature: 0.3, maxTokens: 512, seed: 7))
         #expect(BenchPrompt.sampling(for: "gsm8k", maxTokens: 16).maxTokens == 16)
+        #expect(BenchPrompt.sampling(for: "gsm8k", temperature: 0).temperature == 0)
+    }
+
+    @Test("a temperature override is part of the run's identity and checked")
+    func temperatureOverride() throws {
+        var plan = BenchRunPlan(model: ModelKey(model: URL(fileURLWithPath: "/m/a.gguf")), benchmark: "gsm8k")
+        let lem = plan.spec
+        plan.temperature = 0
+        try plan.validate()
+        #expect(plan.spec.sampling == SamplingSettings(temperature: 0, maxTokens: 512))
+        #expect(plan.spec != lem)
+        for bad in [-0.1, 2.5, Double.nan] {
+            plan.temperature = bad
+            #expect(throws: LocatedError.self) { try plan.validate() }
+        }
     }
 
     @Test("run identity: default model names, adapter, kernel fingerprint")

@@ -28,6 +28,7 @@ struct BenchExportBatchCommand: ContextCommand {
     @Option(name: .customLong("kernel-file"), help: "Kernel text file (or folder with kernel.md + axioms.json).")
     var kernelFile: String?
     @Option(help: "Sampling seed.") var seed: UInt64 = 0
+    @Option(help: "Sampling temperature (default 0.3, the LEM setting; 0: greedy).") var temperature: Double?
     @Option(
         name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
     var maxTokens: Int?
@@ -39,9 +40,10 @@ struct BenchExportBatchCommand: ContextCommand {
         let store = try database.open(in: context)
         let name = try BenchRunCommand.benchmarkName(benchmark, store: store, seeds: context.paths.seedsDirectory)
         let kernelText = mode == .none ? nil : try BenchRunCommand.kernel(file: kernelFile, paths: context.paths)
-        let plan = BenchRunPlan(
+        var plan = BenchRunPlan(
             model: ModelKey(model: modelName), modelName: modelName, benchmark: name, limit: limit, kernelMode: mode,
             kernel: kernelText, maxTokens: maxTokens, seed: seed)
+        plan.temperature = temperature
         let (runID, lines) = try BatchFile.export(plan: plan, model: engineModel ?? modelName, store: store)
         for line in lines { print(line) }
         printError("run \(runID): \(lines.count) requests for \(modelName) on \(name)")

@@ -13,12 +13,12 @@ struct BenchRunCommand: ContextCommand {
         commandName: "run",
         abstract: "Generate a model's answers to a benchmark with the LEM settings, resumably, into the store.",
         discussion: """
-            Settings as the LEM scripts: temperature 0.3, 512 new tokens for gsm8k and seeds, 256 for \
-            the others, the task instruction folded into the user turn. Each answer is committed as it \
-            is made; running the same command again resumes, skipping answered items. Ctrl-C stops \
-            after the current token (a second Ctrl-C exits at once). Benchmarks other than seeds must \
-            be imported first (lem bench import ../shared/lem/benchmarks); FILE may be any question \
-            JSONL or seeds JSON file.
+            Settings as the LEM scripts: temperature 0.3 (--temperature 0: greedy), 512 new tokens for \
+            gsm8k and seeds, 256 for the others, the task instruction folded into the user turn. Each \
+            answer is committed as it is made; running the same command again resumes, skipping answered \
+            items. Ctrl-C stops after the current token (a second Ctrl-C exits at once). Benchmarks other \
+            than seeds must be imported first (lem bench import ../shared/lem/benchmarks); FILE may be any \
+            question JSONL or seeds JSON file.
             """)
 
     @OptionGroup var database: DatabaseOption
@@ -42,6 +42,9 @@ struct BenchRunCommand: ContextCommand {
 
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 0
+
+    @Option(help: "Sampling temperature (default 0.3, the LEM setting; 0: greedy).")
+    var temperature: Double?
 
     @Option(
         name: .customLong("max-tokens"), help: "New tokens per answer (default 512 for gsm8k/seeds, 256 otherwise).")
@@ -89,6 +92,7 @@ struct BenchRunCommand: ContextCommand {
         var plan = BenchRunPlan(
             model: key, modelName: modelName ?? remote.map { $0.model + (mode == .none ? "" : "+" + mode.rawValue) },
             benchmark: name, limit: limit, kernelMode: mode, kernel: kernelText, maxTokens: maxTokens, seed: seed)
+        plan.temperature = temperature
         plan.remote = remote
         plan.concurrency = concurrency
         plan.batch = batch

@@ -12,11 +12,12 @@ struct ServeCommand: ContextCommand {
         abstract: "Serve a model and its adapters over the OpenAI-compatible HTTP API.",
         discussion: """
             Endpoints: GET /health, GET /v1/models, POST /v1/chat/completions (stream as server-sent \
-            events), POST /v1/completions (echo + logprobs for prompt log-probabilities). Listens on \
-            loopback unless --host says otherwise; a --host beyond this machine needs an API key, read \
-            from the environment variable --api-key-env names. Requests are queued first come, first \
-            served; the engine decodes one sequence at a time, so --max-batch above 1 is accepted but \
-            has no effect until the engine's batched decode is plugged in.
+            events), POST /v1/completions (echo + logprobs for prompt log-probabilities), and vLLM's \
+            POST /tokenize, POST /detokenize, GET /tokenizer_info. Listens on loopback unless --host \
+            says otherwise; a --host beyond this machine needs an API key, read from the environment \
+            variable --api-key-env names. Requests are queued first come, first served; up to \
+            --max-batch of them on one model are decoded together, a new one joining between steps \
+            (continuous batching).
             """)
 
     @OptionGroup var model: ModelOption
