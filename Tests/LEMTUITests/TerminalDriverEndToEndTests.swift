@@ -111,10 +111,11 @@ extension WorkbenchEndToEndTests {
     func underNoColorTheAttentionMapIsShaded() throws {
         try Self.withDemoSession("nocolor", extraEnv: "NO_COLOR=1") { s, _ in
             try s.keys("M-4")
-            let (ok, text) = s.wait(for: "Layer 0 · head 0")
-            // Shade characters carry the weights in the map, the head grid and both legends.
-            let shades = text.filter { "░▒▓█".contains($0) }.count
-            #expect(ok && shades >= 20, "no shaded heat map under NO_COLOR:\n\(text)")
+            // Shade characters carry the weights in the map, the head grid and both legends; the
+            // panel may be caught half drawn, so wait for the whole of it.
+            func shades(_ text: String) -> Int { text.filter { "░▒▓█".contains($0) }.count }
+            let (ok, text) = s.wait { $0.contains("Layer 0 · head 0") && shades($0) >= 20 }
+            #expect(ok, "no shaded heat map under NO_COLOR (\(shades(text)) shade cells):\n\(text)")
             try s.quit()
         }
     }

@@ -83,11 +83,23 @@ import Testing
 
         /// Waits until the pane shows `text`; returns the last capture.
         func wait(for text: String, timeout: Double = 10) -> (Bool, String) {
+            wait(timeout: timeout) { $0.contains(text) }
+        }
+
+        /// Waits until a capture satisfies `done`; returns the last capture. A capture can catch
+        /// a frame half drawn, so a satisfying one is taken again a moment later (the frame then
+        /// complete) and that one is returned if it still satisfies `done` (else the first, for
+        /// text that shows only briefly).
+        func wait(timeout: Double = 10, until done: (String) -> Bool) -> (Bool, String) {
             let deadline = Date().addingTimeInterval(timeout)
             var last = ""
             while Date() < deadline {
                 last = screen()
-                if last.contains(text) { return (true, last) }
+                if done(last) {
+                    Thread.sleep(forTimeInterval: 0.15)
+                    let settled = screen()
+                    return (true, done(settled) ? settled : last)
+                }
                 Thread.sleep(forTimeInterval: 0.1)
             }
             return (false, last)

@@ -83,7 +83,10 @@ struct BenchRunCommand: ContextCommand {
             throw ValidationError("--batch is for the local engine, not --engine-url")
         }
         let store = try database.open(in: context)
-        let name = try BenchRunCommand.benchmarkName(benchmark, store: store, seeds: context.paths.seedsDirectory)
+        // The run's name first, without writing: a run another process answers is refused before
+        // this one waits on the database (that process may hold its write lock, even stopped).
+        let name = try BenchRunCommand.benchmarkName(
+            benchmark, store: store, seeds: context.paths.seedsDirectory, importing: false)
         var kernelText: EthicsKernel?
         if mode != .none { kernelText = try Self.kernel(file: kernelFile, paths: context.paths) }
         var remote: RemoteResponseGenerator?
@@ -99,6 +102,7 @@ struct BenchRunCommand: ContextCommand {
         do { try plan.validate() } catch { throw ValidationError("\(error)") }
         let spec = plan.spec
         try plan.checkUnclaimed(store: store)  // before loading: a claimed run is refused at once
+        _ = try BenchRunCommand.benchmarkName(benchmark, store: store, seeds: context.paths.seedsDirectory)
         let loaded: LoadedModel?
         if remote == nil {
             printError("loading \(key.title)…")
@@ -190,9 +194,11 @@ struct BenchRunCommand: ContextCommand {
     }
 
     /// `--benchmark`: a name or file, as `BenchmarkSource.resolve`, with the seeds folder found.
-    static func benchmarkName(_ argument: String, store: ResultStore, seeds: URL?) throws -> String {
+    static func benchmarkName(_ argument: String, store: ResultStore, seeds: URL?, importing: Bool = true) throws
+        -> String
+    {
         do {
-            return try BenchmarkSource.resolve(argument, store: store, seedsDirectory: seeds)
+            return try BenchmarkSource.resolve(argument, store: store, seedsDirectory: seeds, importing: importing)
         } catch let error as LocatedError {
             throw CommandFailure(description: error.description)
         }
