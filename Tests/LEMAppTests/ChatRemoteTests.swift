@@ -75,6 +75,17 @@ struct ChatRemoteTests: ServiceSuite {
 
     init() throws { harness = try ChatServiceTests.makeHarness() }
 
+    /// `lem serve` in this process for the length of `body`; stopped (and waited for: a connection
+    /// arriving while SwiftNIO shuts a server down can trap in its writer's deinit) afterwards.
+    func withServer(_ body: (_ port: Int, _ stop: @Sendable () async -> Void) async throws -> Void) async throws {
+        let server = try await serve()
+        do { try await body(server.port, server.stop) } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
     /// `lem serve` in this process on the world's model, on a free loopback port.
     func serve() async throws -> (port: Int, stop: @Sendable () async -> Void) {
         let model = try world.context.pool.model(for: world.key)
@@ -88,7 +99,13 @@ struct ChatRemoteTests: ServiceSuite {
         }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        return (port, { task.cancel() })
+        return (
+            port,
+            {
+                task.cancel()
+                _ = try? await task.value
+            }
+        )
     }
 
     /// The engine's own greedy answer to `prompt` on the world's model.
@@ -116,76 +133,81 @@ struct ChatRemoteTests: ServiceSuite {
         "a saved endpoint is offered in the picker; its streamed answer equals the engine's, with statistics, and the session records it"
     )
     func chatsRemotely() async throws {
-        let server = try await serve()
-        defer { Task { await server.stop() } }
-        try writeEndpoints("tiny = http://127.0.0.1:\(server.port)/v1 tiny\n")
-        service.start()
-        try await inbox.settle("pickers listed") { wb in
-            wb.chat.model.availableModels.contains { $0.name == "tiny (remote)" && $0.path == "remote:tiny" }
+        try await withServer { port, _ in
+            try writeEndpoints("tiny = http://127.0.0.1:\(port)/v1 tiny\n")
+            service.start()
+            try await inbox.settle("pickers listed") { wb in
+                wb.chat.model.availableModels.contains { $0.name == "tiny (remote)" && $0.path == "remote:tiny" }
+            }
+            service.handle(.applySettings(greedy(6, model: "remote:tiny")))
+            try await inbox.settle("remote chosen") { $0.chat.model.modelPath == "remote:tiny" }
+            #expect(inbox.workbench.chat.model.model == "tiny (remote)")
+            service.handle(.send("hello"))
+            try await inbox.settle("answered") { wb in
+                wb.chat.model.messages.count == 2 && !wb.chat.model.isGenerating
+            }
+            let chat = inbox.workbench.chat.model
+            #expect(chat.error == nil, "\(chat.error ?? "")")
+            let expected = try engineAnswer("hello", maxTokens: 6)
+            #expect(chat.messages[1].text == expected.text)
+            let stats = try #require(chat.messages[1].stats)
+            #expect(stats.promptTokens == expected.promptTokens)
+            #expect(stats.generatedTokens >= 1 && stats.generatedTokens <= 6)
+            try await inbox.settle("session saved") { $0.chat.model.sessionID != nil }
+            let id = try #require(inbox.workbench.chat.model.sessionID)
+            let stored = try ChatSessionStore(store: try ResultStore(url: world.context.database)).load(id: id)
+            #expect(stored.modelPath == "remote:tiny")
         }
-        service.handle(.applySettings(greedy(6, model: "remote:tiny")))
-        try await inbox.settle("remote chosen") { $0.chat.model.modelPath == "remote:tiny" }
-        #expect(inbox.workbench.chat.model.model == "tiny (remote)")
-        service.handle(.send("hello"))
-        try await inbox.settle("answered") { wb in
-            wb.chat.model.messages.count == 2 && !wb.chat.model.isGenerating
-        }
-        let chat = inbox.workbench.chat.model
-        #expect(chat.error == nil, "\(chat.error ?? "")")
-        let expected = try engineAnswer("hello", maxTokens: 6)
-        #expect(chat.messages[1].text == expected.text)
-        let stats = try #require(chat.messages[1].stats)
-        #expect(stats.promptTokens == expected.promptTokens)
-        #expect(stats.generatedTokens >= 1 && stats.generatedTokens <= 6)
-        try await inbox.settle("session saved") { $0.chat.model.sessionID != nil }
-        let id = try #require(inbox.workbench.chat.model.sessionID)
-        let stored = try ChatSessionStore(store: try ResultStore(url: world.context.database)).load(id: id)
-        #expect(stored.modelPath == "remote:tiny")
     }
 
     @Test("the split view answers A locally and B remotely; equal greedy answers show no divergence")
     func comparesLocalWithRemote() async throws {
-        let server = try await serve()
-        defer { Task { await server.stop() } }
-        try writeEndpoints("tiny = http://127.0.0.1:\(server.port)/v1 tiny\n")
-        service.start()
-        try await inbox.settle("model loaded") { $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty }
-        var settings = greedy(5)
-        settings.compareModelPath = "remote:tiny"
-        service.handle(.applySettings(settings))
-        service.handle(.send("compare me"))
-        try await inbox.settle("answered") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 2 }
-        service.handle(.compareLastPrompt)
-        try await inbox.settle("compared") { $0.chat.model.comparison?.isRunning == false }
-        let c = try #require(inbox.workbench.chat.model.comparison)
-        #expect(c.rightTitle == "B · tiny (remote)")
-        #expect(!c.left.isEmpty && c.left.joined() == c.right.joined())
-        #expect(c.rightIds.isEmpty && c.firstDivergence == nil)
+        try await withServer { port, _ in
+            try writeEndpoints("tiny = http://127.0.0.1:\(port)/v1 tiny\n")
+            service.start()
+            try await inbox.settle("model loaded") {
+                $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty
+            }
+            var settings = greedy(5)
+            settings.compareModelPath = "remote:tiny"
+            service.handle(.applySettings(settings))
+            service.handle(.send("compare me"))
+            try await inbox.settle("answered") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 2 }
+            service.handle(.compareLastPrompt)
+            try await inbox.settle("compared") { $0.chat.model.comparison?.isRunning == false }
+            let c = try #require(inbox.workbench.chat.model.comparison)
+            #expect(c.rightTitle == "B · tiny (remote)")
+            #expect(!c.left.isEmpty && c.left.joined() == c.right.joined())
+            #expect(c.rightIds.isEmpty && c.firstDivergence == nil)
+        }
     }
 
     @Test(
         "a remote model typed in settings is saved to the endpoints file and chosen; a dead server fails the turn naming the URL"
     )
     func addedInSettings() async throws {
-        let server = try await serve()
-        service.start()
-        try await inbox.settle("model loaded") { $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty }
-        var settings = greedy(4)
-        settings.addRemote = "http://127.0.0.1:\(server.port)/v1"
-        service.handle(.applySettings(settings))
-        let name = "127.0.0.1:\(server.port)"
-        try await inbox.settle("remote saved and chosen") { $0.chat.model.modelPath == "remote:\(name)" }
-        let file = world.paths.configDirectory.appendingPathComponent("endpoints")
-        #expect(
-            try String(contentsOf: file, encoding: .utf8).contains("\(name) = http://127.0.0.1:\(server.port)/v1\n"))
-        #expect(inbox.workbench.chat.model.availableModels.contains { $0.path == "remote:\(name)" })
-        // No model named: the first one /v1/models lists is used.
-        service.handle(.send("hello"))
-        try await inbox.settle("answered") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 2 }
-        #expect(inbox.workbench.chat.model.messages[1].text == (try engineAnswer("hello", maxTokens: 4)).text)
-        await server.stop()
-        service.handle(.send("again"))
-        try await inbox.settle("failed") { !$0.chat.model.isGenerating && $0.chat.model.error != nil }
-        #expect(inbox.workbench.chat.model.error?.contains("127.0.0.1:\(server.port)") == true)
+        try await withServer { port, stop in
+            service.start()
+            try await inbox.settle("model loaded") {
+                $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty
+            }
+            var settings = greedy(4)
+            settings.addRemote = "http://127.0.0.1:\(port)/v1"
+            service.handle(.applySettings(settings))
+            let name = "127.0.0.1:\(port)"
+            try await inbox.settle("remote saved and chosen") { $0.chat.model.modelPath == "remote:\(name)" }
+            let file = world.paths.configDirectory.appendingPathComponent("endpoints")
+            #expect(
+                try String(contentsOf: file, encoding: .utf8).contains("\(name) = http://127.0.0.1:\(port)/v1\n"))
+            #expect(inbox.workbench.chat.model.availableModels.contains { $0.path == "remote:\(name)" })
+            // No model named: the first one /v1/models lists is used.
+            service.handle(.send("hello"))
+            try await inbox.settle("answered") { !$0.chat.model.isGenerating && $0.chat.model.messages.count == 2 }
+            #expect(inbox.workbench.chat.model.messages[1].text == (try engineAnswer("hello", maxTokens: 4)).text)
+            await stop()
+            service.handle(.send("again"))
+            try await inbox.settle("failed") { !$0.chat.model.isGenerating && $0.chat.model.error != nil }
+            #expect(inbox.workbench.chat.model.error?.contains("127.0.0.1:\(port)") == true)
+        }
     }
 }
