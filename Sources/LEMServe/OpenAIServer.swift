@@ -131,6 +131,22 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        var response = try await respond(request, context: context, next: next)
+        // The completion routes watch the connection's inbound side for a disconnect, which ends
+        // the connection after the response: say so, or a keep-alive client (httpx, the openai
+        // package) sends its next request into a closing connection and sees no answer.
+        if request.method == .post, Self.watchedPaths.contains(request.uri.path) {
+            response.headers[.connection] = "close"
+        }
+        return response
+    }
+
+    /// The routes that watch for a client leaving (`consumeWithCancellationOnInboundClose`).
+    static var watchedPaths: Set<String> { ["/v1/chat/completions", "/v1/completions"] }
+
+    private func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
         do {
             if let apiKey, request.uri.path != "/health",
                 !Self.authorized(request.headers[.authorization], key: apiKey)

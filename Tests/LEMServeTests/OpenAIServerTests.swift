@@ -68,6 +68,29 @@ struct OpenAIServerTests {
         #expect(finish == (stats?.stopReason == .maxTokens ? "length" : "stop"))
     }
 
+    @Test(
+        "a completion answer, error or not, says Connection: close (its disconnect watch ends the connection); a GET keeps it"
+    )
+    func connectionClose() async throws {
+        let model = try #require(TinyChatModel.loaded)
+        let server = try await ServerHarness.start(ServedModels(base: model, baseName: "tiny"))
+        func connection(_ path: String, _ body: String?) async throws -> String {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)\(path)")!, timeoutInterval: 30)
+            if let body {
+                request.httpMethod = "POST"
+                request.httpBody = Data(body.utf8)
+            }
+            let (_, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Connection") ?? "").lowercased()
+        }
+        let ok = #"{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":1}"#
+        #expect(try await connection("/v1/chat/completions", ok) == "close")
+        #expect(try await connection("/v1/chat/completions", #"{"model":"nope","messages":[]}"#) == "close")
+        #expect(try await connection("/v1/completions", #"{"model":"tiny","prompt":"hi","max_tokens":-1}"#) == "close")
+        #expect(try await connection("/v1/models", nil) != "close")
+        await server.stop()
+    }
+
     @Test("stream: role first, content deltas adding up to the whole answer, a finish chunk, usage, [DONE]")
     func chatStream() async throws {
         let model = try Self.tiny()
