@@ -7,7 +7,7 @@
 //   MODE=s LEM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg /tmp/matvec_bench 3 6912 1152 10
 //   callgrind_annotate --inclusive=yes /tmp/cg | grep simd_rows     # 12 matvecs: 2 checks + 10 timed
 // Arguments: format (lem_format number: 3 Q4_0, 4 Q4_1, 5 Q5_0, 7 Q8_0, 8 Q4_K, 9 Q6_K, 10 MLX4 g64), rows, cols,
-// iterations. X8=1 uses the row-interleaved copy (checked bit for bit against the stored layout). CPUTIME=1 times the calling thread's CPU time instead of the wall clock (serial mode on
+// iterations. BATCH=n times n activations at once (batched decode) against the f32 prefill GEMM. LEM_VNNI=0 keeps the AVX2 dots where the CPU has AVX-512 VNNI. X8=1 uses the row-interleaved copy (checked bit for bit against the stored layout). CPUTIME=1 times the calling thread's CPU time instead of the wall clock (serial mode on
 // a busy machine). BF=1 gives MLX bf16 scales (f16 otherwise). Prints whether the pooled matvec equals
 // the serial one bit for bit and the worst relative AVX2-vs-scalar difference.
 #include "lem_kernels.h"
@@ -105,8 +105,9 @@ int main(int argc, char **argv) {
     a.s = malloc(4 * (size_t)cols / 32);
     // The kernel choices the engine passes per call (its EngineOptions): AVX2 where the CPU has it,
     // 8-bit activations, eight-row kernels unless LEM_DOT8=0; LEM_THREADS sizes the pool.
-    const char *dot8 = getenv("LEM_DOT8"), *threads = getenv("LEM_THREADS");
-    lem_options opt = {.simd = 1, .q8 = 1, .dot8 = !(dot8 && dot8[0] == '0')}, portable = opt;
+    const char *dot8 = getenv("LEM_DOT8"), *threads = getenv("LEM_THREADS"), *vnni = getenv("LEM_VNNI");
+    lem_options opt = {.simd = 1, .q8 = 1, .dot8 = !(dot8 && dot8[0] == '0'), .vnni = !(vnni && vnni[0] == '0')};
+    lem_options portable = opt;
     portable.simd = 0;
     if (threads) lem_pool_set_threads(atoi(threads));
     lem_prepare_act(&a, opt);
@@ -143,6 +144,54 @@ int main(int argc, char **argv) {
         if (e > worst) worst = e;
     }
     printf("format %d: %d rows pooled != serial, worst relative AVX2 vs scalar %.2e\n", fmt, differ, worst);
+    // BATCH=n: n activations through lem_matvec_batch (each checked bit for bit against its own
+    // lem_matvec), timed against the f32 prefill GEMM (lem_prefill_matmul) on the same n tokens.
+    if (getenv("BATCH")) {
+        int n = atoi(getenv("BATCH"));
+        if (n < 1) n = 1;
+        float *xs = malloc(4 * (size_t)n * cols), *outs = malloc(4 * (size_t)n * rows), *one = malloc(4 * (size_t)rows);
+        lem_act *acts = calloc((size_t)n, sizeof *acts);
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < cols; i++) xs[(size_t)t * cols + i] = (float)((int)(next() % 2001) - 1000) / 1000.f;
+            acts[t] = a;
+            acts[t].x = xs + (size_t)t * cols;
+            acts[t].q = malloc((size_t)cols);
+            acts[t].d = malloc(4 * (size_t)cols / 32);
+            acts[t].s = malloc(4 * (size_t)cols / 32);
+            acts[t].q_mlx = NULL;
+            acts[t].qb = acts[t].qb_mlx = NULL;
+            lem_prepare_act(&acts[t], opt);
+        }
+        const lem_matrix *ms[1] = {&m};
+        int bad = 0;
+        for (int t0 = 0; t0 < n; t0 += 64) {
+            int k = n - t0 < 64 ? n - t0 : 64;
+            float *o[1] = {outs + (size_t)t0 * rows};
+            lem_matvec_batch(ms, 1, acts + t0, k, o, opt);
+        }
+        for (int t = 0; t < n; t++) {
+            lem_matvec(&m, &acts[t], one, opt);
+            bad += memcmp(one, outs + (size_t)t * rows, 4 * (size_t)rows) != 0;
+        }
+        printf("batch of %d: %d activations differ from their own matvec\n", n, bad);
+        double b0 = now();
+        for (int i = 0; i < iters; i++) {
+            for (int t0 = 0; t0 < n; t0 += 64) {
+                int k = n - t0 < 64 ? n - t0 : 64;
+                float *o[1] = {outs + (size_t)t0 * rows};
+                lem_matvec_batch(ms, 1, acts + t0, k, o, opt);
+            }
+        }
+        double tb = now() - b0;
+        float *tile = malloc(4 * (size_t)256 * cols);
+        double p0 = now();
+        for (int i = 0; i < iters; i++) lem_prefill_matmul(&m, xs, n, tile, 256, outs, opt);
+        double tp = now() - p0;
+        double gmac = (double)n * rows * cols * iters / 1e9;
+        printf("batch %.1f us (%.1f GMAC/s), f32 prefill gemm %.1f us (%.1f GMAC/s)\n", tb / iters * 1e6, gmac / tb,
+               tp / iters * 1e6, gmac / tp);
+        return bad != 0;
+    }
     const char *mode = getenv("MODE");
     double t0 = now();
     for (int i = 0; i < iters; i++) {

@@ -41,16 +41,10 @@ int lem_x8_supported(const lem_matrix *m) {
     }
 }
 
-/// Bytes of one row in the interleaved copy (the stored bytes of the row, scales included).
-static size_t x8_row_bytes(const lem_matrix *m) {
-    if (m->format != LEM_FMT_MLX4) return m->row_bytes;
-    size_t groups = (size_t)(m->cols / m->group_size);
-    return (size_t)m->cols / 2 + 2 * groups * (size_t)lem_scale_size(m->scale_type);
-}
 
 size_t lem_x8_bytes(const lem_matrix *m) {
     if (!lem_x8_supported(m) || m->rows < 8) return 0;
-    return (size_t)(m->rows / 8) * 8 * x8_row_bytes(m);
+    return (size_t)(m->rows / 8) * 8 * lem_x8_row_bytes(m);
 }
 
 /// A GGUF block: its bytes, then its header fields (scale, minimum, high bits) in order, each
@@ -118,7 +112,7 @@ typedef struct {
 
 static void pack_task(void *ctx, int32_t worker, int32_t workers) {
     const pack_job *job = (const pack_job *)ctx;
-    size_t group_bytes = 8 * x8_row_bytes(job->m);
+    size_t group_bytes = 8 * lem_x8_row_bytes(job->m);
     for (int32_t g = job->g0 + worker; g < job->g1; g += workers) pack_group(job->m, g, job->dst + group_bytes * (size_t)g);
 }
 
@@ -157,9 +151,9 @@ void lem_x8_pack(const lem_matrix *m, uint8_t *dst, int release) {
 }
 
 int lem_x8_row_view(const lem_matrix *m, int32_t r, uint8_t *tmp, size_t tmp_bytes, lem_matrix *view) {
-    if (!m->x8 || r < 0 || r >= m->x8_rows || x8_row_bytes(m) > tmp_bytes) return 0;
+    if (!m->x8 || r < 0 || r >= m->x8_rows || lem_x8_row_bytes(m) > tmp_bytes) return 0;
     int32_t g = r / 8, i = r % 8;
-    const uint8_t *src = m->x8 + (size_t)g * 8 * x8_row_bytes(m);
+    const uint8_t *src = m->x8 + (size_t)g * 8 * lem_x8_row_bytes(m);
     *view = *m;
     view->rows = 1;
     view->perm_heads = 0;
@@ -227,152 +221,11 @@ void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols) {
     }
 }
 
-/// One block of eight rows' nibbles (4 × 32 bytes at `w`) against the block's eight broadcast
-/// activation vectors `qb`: the eight rows' exact integer sums, lane i = row i, as floats.
-/// Each 16-bit lane adds eight u4 × i8 pairs: at most 8 · 15 · 127 = 15240 in magnitude (s0, s1
-/// separately; their sum ≤ 30480), so nothing saturates.
-static inline __m256 nibble_sums(const uint8_t *w, const int8_t *qb) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-    for (int v = 0; v < 4; v++) {
-        __m256i raw = _mm256_loadu_si256((const __m256i *)(w + 32 * v));
-        __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(qb + 32 * v))));
-        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(qb + 32 * (4 + v)))));
-    }
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_add_epi16(s0, s1), _mm256_set1_epi16(1)));
-}
-
-/// The copy is one stream per thread, yet the hardware prefetcher alone left two threads at
-/// 12–13 GB/s on a DRAM-resident Q4_0 matrix; fetching 2 KiB ahead (three lines, a block and its
-/// scales) gave 17 GB/s (measured: 512 B, 1 KiB and 4 KiB ahead were slower).
-static inline void prefetch_ahead(const uint8_t *g) {
-    const char *p = (const char *)g + 2048;
-    _mm_prefetch(p, _MM_HINT_T0);
-    _mm_prefetch(p + 64, _MM_HINT_T0);
-    _mm_prefetch(p + 128, _MM_HINT_T0);
-}
-
-/// Eight 16-bit or 32-bit scales at `p` as floats.
-static inline __m256 scales8(const uint8_t *p, int32_t type) {
-    switch (type) {
-    case LEM_SCALE_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
-    case LEM_SCALE_BF16:
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
-    default: return _mm256_loadu_ps((const float *)p);
-    }
-}
-
-static inline __m256 x8_q4(const uint8_t *g, const lem_act *a, int has_min) {
-    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
-    int header = has_min ? 32 : 16;
-    for (int32_t b = 0; b < a->cols / 32; b++, g += header + 128) {
-        prefetch_ahead(g);
-        __m256 ints = nibble_sums(g + header, a->qb + 256 * b);
-        __m256 dw = scales8(g, LEM_SCALE_F16);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[b])), ints, acc);
-        off = _mm256_fmadd_ps(has_min ? scales8(g + 16, LEM_SCALE_F16) : dw, _mm256_set1_ps(a->s[b]), off);
-    }
-    return has_min ? _mm256_add_ps(acc, off) : _mm256_fnmadd_ps(_mm256_set1_ps(8), off, acc);
-}
-
-/// For vector v's low (h = 0) and high (h = 1) nibbles: per 32-bit lane, the index of the lane's
-/// byte holding bits 4v .. 4v+3 (+16) of the Q5_0 high bits, repeated four times.
-#define Q5_P4(x) x, x, x, x
-#define Q5_PICK(b) {Q5_P4(b), Q5_P4(b + 4), Q5_P4(b + 8), Q5_P4(b + 12), Q5_P4(b), Q5_P4(b + 4), Q5_P4(b + 8), Q5_P4(b + 12)}
-static const int8_t q5_pick[4][2][32] = {
-    {Q5_PICK(0), Q5_PICK(2)}, {Q5_PICK(0), Q5_PICK(2)}, {Q5_PICK(1), Q5_PICK(3)}, {Q5_PICK(1), Q5_PICK(3)}};
-
-/// The Q5_0 high bits of vector v for eight rows: `qh` holds row i's 32 bits in lane i; byte j
-/// of lane i becomes 0x10 when bit 4v + j (low nibbles, `h` = 0) or 16 + 4v + j (high nibbles)
-/// is set.
-static inline __m256i q5_high(__m256i qh, int v, int h, __m256i mask) {
-    __m256i bits = _mm256_and_si256(_mm256_shuffle_epi8(qh, _mm256_loadu_si256((const __m256i *)q5_pick[v][h])), mask);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(bits, mask), _mm256_set1_epi8(0x10));
-}
-
-/// Q5_0: `[8 × f16 d][8 × u32 high bits][4 × 32 B nibbles]` per block; values q − 16. A 16-bit
-/// lane adds four u5 × i8 pairs per chain: at most 4 · 2 · 31 · 127 = 31496, so low and high
-/// nibbles keep separate chains and meet in 32 bits.
-static inline __m256 x8_q5_0(const uint8_t *g, const lem_act *a) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-    const __m256i even = _mm256_set1_epi32(0x08040201), odd = _mm256_set1_epi32((int)0x80402010u);
-    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
-    for (int32_t b = 0; b < a->cols / 32; b++, g += 176) {
-        prefetch_ahead(g);
-        const int8_t *qb = a->qb + 256 * b;
-        __m256i qh = _mm256_loadu_si256((const __m256i *)(g + 16));
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-        for (int v = 0; v < 4; v++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *)(g + 48 + 32 * v));
-            __m256i mask = v % 2 ? odd : even;
-            __m256i lo = _mm256_or_si256(_mm256_and_si256(raw, m4), q5_high(qh, v, 0, mask));
-            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), q5_high(qh, v, 1, mask));
-            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(qb + 32 * v))));
-            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(qb + 32 * (4 + v)))));
-        }
-        __m256i s = _mm256_add_epi32(_mm256_madd_epi16(s0, ones), _mm256_madd_epi16(s1, ones));
-        __m256 dw = scales8(g, LEM_SCALE_F16);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[b])), _mm256_cvtepi32_ps(s), acc);
-        off = _mm256_fmadd_ps(dw, _mm256_set1_ps(a->s[b]), off);
-    }
-    return _mm256_fnmadd_ps(_mm256_set1_ps(16), off, acc);
-}
-
-/// Q8_0: vector v's lane i holds row i's weights 4v .. 4v+3, against the activation's chunk v.
-/// A pair of i8 products is at most 2 · 128 · 127 < 32767 (the sign moved onto the activation).
-static inline __m256 x8_q8_0(const uint8_t *g, const lem_act *a) {
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int32_t b = 0; b < a->cols / 32; b++, g += 272) {
-        prefetch_ahead(g);  // a block is 272 bytes: five lines
-        prefetch_ahead(g + 128);
-        const int8_t *qb = a->qb + 256 * b;
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-        for (int v = 0; v < 8; v += 2) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * v));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(g + 48 + 32 * v));
-            __m256i q0 = _mm256_loadu_si256((const __m256i *)(qb + 32 * v));
-            __m256i q1 = _mm256_loadu_si256((const __m256i *)(qb + 32 * v + 32));
-            s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(q0, w0)), ones));
-            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w1, w1), _mm256_sign_epi8(q1, w1)), ones));
-        }
-        __m256i s = _mm256_add_epi32(s0, s1);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(scales8(g, LEM_SCALE_F16), _mm256_set1_ps(a->d[b])), _mm256_cvtepi32_ps(s), acc);
-    }
-    return acc;
-}
-
-static inline __m256 x8_mlx4(const lem_matrix *m, const uint8_t *g, const lem_act *a) {
-    int32_t groups = m->cols / m->group_size, per = m->group_size / 32;
-    int ss = lem_scale_size(m->scale_type);
-    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
-    for (int32_t q = 0; q < groups; q++) {
-        __m256 sc = scales8(g, m->scale_type), bias = scales8(g + 8 * ss, m->scale_type);
-        g += 16 * ss;
-        for (int32_t k = 0; k < per; k++, g += 128) {
-            prefetch_ahead(g);
-            int32_t b = q * per + k;
-            __m256 ints = nibble_sums(g, a->qb_mlx + 256 * b);
-            acc = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_set1_ps(a->d[b])), ints, acc);
-            off = _mm256_fmadd_ps(bias, _mm256_set1_ps(a->s[b]), off);
-        }
-    }
-    return _mm256_add_ps(acc, off);
-}
-
-void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]) {
-    const uint8_t *g = m->x8 + (size_t)group * 8 * x8_row_bytes(m);
-    __m256 v;
-    switch (m->format) {
-    case LEM_FMT_Q4_0: v = x8_q4(g, a, 0); break;
-    case LEM_FMT_Q4_1: v = x8_q4(g, a, 1); break;
-    case LEM_FMT_Q5_0: v = x8_q5_0(g, a); break;
-    case LEM_FMT_Q8_0: v = x8_q8_0(g, a); break;
-    default: v = x8_mlx4(m, g, a); break;
-    }
-    _mm256_storeu_ps(out, v);
-}
+#define LEM_VNNI 0
+#define LEM_K(name) name##_avx2
+#include "dot_x8_body.h"
+#undef LEM_K
+#undef LEM_VNNI
 
 #pragma clang attribute pop
 
@@ -386,6 +239,11 @@ void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols) {
 
 void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]) {
     for (int i = 0; i < 8; i++) out[i] = lem_dot_row_scalar(m, lem_stored_row(m, 8 * group + i), a);
+}
+
+void lem_dot_x8_multi_avx2(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out,
+                           size_t stride) {
+    for (int32_t t = 0; t < n; t++) lem_dot_x8_avx2(m, group, &acts[t], out + (size_t)t * stride);
 }
 
 #endif

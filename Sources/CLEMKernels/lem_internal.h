@@ -74,6 +74,13 @@ static inline void lem_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_
     }
 }
 
+/// Bytes of one row in the interleaved copy (the stored bytes of the row, scales included).
+static inline size_t lem_x8_row_bytes(const lem_matrix *m) {
+    if (m->format != LEM_FMT_MLX4) return m->row_bytes;
+    size_t groups = (size_t)(m->cols / m->group_size);
+    return (size_t)m->cols / 2 + 2 * groups * (size_t)lem_scale_size(m->scale_type);
+}
+
 /// Dot of one stored row with the activation (scalar body).
 float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a);
 /// Dot of one stored row with the activation (AVX2 body); NULL-safe only when AVX2 is present.
@@ -94,11 +101,33 @@ enum { LEM_X8_VIEW_BYTES = 20480 };
 /// Dots of interleaved group `group` (logical rows 8·group ..< +8) with `a` (needs `a->qb`, or
 /// `a->qb_mlx` for MLX 4-bit); AVX2 only, the portable build dots the stored rows instead.
 void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
+/// The same dots with AVX-512 VNNI (dot_vnni.c): equal results, for CPUs where `lem_cpu_vnni()`.
+float lem_dot_row_vnni(const lem_matrix *m, int32_t stored, const lem_act *a);
+void lem_dot_x8_vnni(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
+/// `lem_dot_x8` for `n` activations at once: `out[t · stride + i]` = row 8·group + i · acts[t],
+/// each equal to `lem_dot_x8` of that activation bit for bit; each block's weights are unpacked
+/// once for up to four activations. Needs `q_mlx` for MLX 4-bit, no broadcast copies.
+void lem_dot_x8_multi_avx2(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out,
+                           size_t stride);
+void lem_dot_x8_multi_vnni(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out,
+                           size_t stride);
+int lem_cpu_has_vnni(void);
+/// One stored row against `n` activations: `out[t · stride]` = `lem_dot_row` of activation t, bit
+/// for bit; Q4_K / Q5_K / Q6_K rows are unpacked once for up to four activations.
+void lem_dot_row_multi_avx2(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out,
+                            size_t stride);
+void lem_dot_row_multi_vnni(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out,
+                            size_t stride);
+int lem_dot_row_multi_supported_avx2(int32_t format);
+int lem_dot_row_multi_supported_vnni(int32_t format);
 void lem_quantize_act_scalar(lem_act *a);
 void lem_quantize_act_avx2(lem_act *a);
 int lem_cpu_has_avx2(void);
 /// Whether a call with `opt` runs the AVX2 bodies: it may, and the CPU has them.
 static inline int lem_use_simd(lem_options opt) { return opt.simd && lem_cpu_simd(); }
+/// Whether a call with `opt` runs the VNNI variants of the decode dots (`opt.vnni`, SIMD allowed,
+/// and the CPU has AVX-512 VNNI + VL + BW).
+static inline int lem_use_vnni(lem_options opt) { return opt.vnni && lem_use_simd(opt) && lem_cpu_vnni(); }
 /// a · b over n floats.
 float lem_dot_f32_avx2(const float *a, const float *b, int32_t n);
 

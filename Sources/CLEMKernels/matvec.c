@@ -17,6 +17,18 @@ int lem_cpu_simd(void) {
     return s;
 }
 
+// The same for AVX-512 F + BW + VL + VNNI (the VNNI decode dots).
+static int vnni_state = -1;
+
+int lem_cpu_vnni(void) {
+    int s = __atomic_load_n(&vnni_state, __ATOMIC_RELAXED);
+    if (s < 0) {
+        s = lem_cpu_has_vnni();
+        __atomic_store_n(&vnni_state, s, __ATOMIC_RELAXED);
+    }
+    return s;
+}
+
 static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
 
 /// A dequantized row dotted with the f32 input, the exact path's arithmetic.
@@ -42,7 +54,7 @@ enum { LEM_EXACT_MAX_COLS = 16384 };
 /// repeats its final row), else one by one. With the next group's rows prefetched the eight-row
 /// kernels beat the one-row ones (docs/PERFORMANCE.md, "Decode, session 4"); without the prefetch
 /// they lost on DRAM-resident matrices.
-static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
+static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8, int vnni) {
     if (a->q8 && dot8 && lem_dot4_supported(m->format)) {
         for (int32_t r = r0; r < r1; r += 8) {
             int32_t n = r1 - r < 8 ? r1 - r : 8;
@@ -53,7 +65,11 @@ static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32
             for (int32_t i = 0; i < n; i++) out[r - r0 + i] = o[i];
         }
     } else {
-        for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
+        if (vnni) {
+            for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_vnni(m, lem_stored_row(m, r), a);
+        } else {
+            for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
+        }
     }
 }
 
@@ -62,14 +78,28 @@ static int x8_ready(const lem_matrix *m, const lem_act *a) {
     return m->x8 && a->q8 && (m->format == LEM_FMT_MLX4 ? a->qb_mlx != NULL : a->qb != NULL);
 }
 
-static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8) {
+/// Whether the several-activation interleaved kernel can run `m` against `acts`: a copy, 8-bit
+/// activations and, for MLX 4-bit, their MLX-order copies.
+static int multi_ready(const lem_matrix *m, const lem_act *acts, int32_t n) {
+    if (!m->x8 || n < 2) return 0;
+    for (int32_t i = 0; i < n; i++) {
+        if (!acts[i].q8 || (m->format == LEM_FMT_MLX4 && !acts[i].q_mlx)) return 0;
+    }
+    return 1;
+}
+
+static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8, int vnni) {
     int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
     if (dot8 && g0 < g1 && x8_ready(m, a)) {
-        stored_rows(m, a, out, r0, 8 * g0, dot8);
-        for (int32_t g = g0; g < g1; g++) lem_dot_x8_avx2(m, g, a, out + 8 * g - r0);
-        stored_rows(m, a, out + 8 * g1 - r0, 8 * g1, r1, dot8);
+        stored_rows(m, a, out, r0, 8 * g0, dot8, vnni);
+        if (vnni) {
+            for (int32_t g = g0; g < g1; g++) lem_dot_x8_vnni(m, g, a, out + 8 * g - r0);
+        } else {
+            for (int32_t g = g0; g < g1; g++) lem_dot_x8_avx2(m, g, a, out + 8 * g - r0);
+        }
+        stored_rows(m, a, out + 8 * g1 - r0, 8 * g1, r1, dot8, vnni);
     } else {
-        stored_rows(m, a, out, r0, r1, dot8);
+        stored_rows(m, a, out, r0, r1, dot8, vnni);
     }
 }
 
@@ -215,7 +245,7 @@ void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t 
         int8_t qm[LEM_EXACT_MAX_COLS];
         lem_act local;
         int prepared = prepare_act(&m, 1, a, 1, &local, qm);
-        simd_rows(m, prepared ? &local : a, out, r0, r1, opt.dot8);
+        simd_rows(m, prepared ? &local : a, out, r0, r1, opt.dot8, lem_use_vnni(opt));
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
     }
@@ -231,7 +261,7 @@ typedef struct {
     int32_t n;
     int32_t chunk;
     int32_t chunk_start[9];
-    int simd, dot8;
+    int simd, dot8, vnni;
 } batch_job;
 
 /// Rows of chunk `c` for every activation: the chunk's weight bytes are read from memory once and
@@ -253,8 +283,30 @@ static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
             lem_dequantize_row(m, r, row);
             for (int32_t b = 0; b < job->n; b++) out[b * stride + r] = exact_dot(row, job->acts[b].x, m->cols, job->simd);
         }
+    } else if (job->simd && job->dot8 && multi_ready(m, job->acts, job->n)) {
+        // Interleaved groups: each group's weights are unpacked once for every activation; the
+        // rows outside whole groups as `simd_rows` reads them.
+        int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
+        if (g1 < g0) g1 = g0;
+        int32_t head = 8 * g0 < r1 ? 8 * g0 : r1, tail = 8 * g1 > head ? 8 * g1 : head;
+        for (int32_t g = g0; g < g1; g++) {
+            if (job->vnni) lem_dot_x8_multi_vnni(m, g, job->acts, job->n, out + 8 * g, stride);
+            else lem_dot_x8_multi_avx2(m, g, job->acts, job->n, out + 8 * g, stride);
+        }
+        for (int32_t b = 0; b < job->n; b++) {
+            float *o = out + b * stride;
+            if (r0 < head) stored_rows(m, &job->acts[b], o + r0, r0, head, job->dot8, job->vnni);
+            if (tail < r1) stored_rows(m, &job->acts[b], o + tail, tail, r1, job->dot8, job->vnni);
+        }
+    } else if (job->simd && job->n > 1 && job->acts[0].q8 && lem_dot_row_multi_supported_avx2(m->format)) {
+        // One row at a time against every activation (the row unpacked once per four).
+        for (int32_t r = r0; r < r1; r++) {
+            int32_t stored = lem_stored_row(m, r);
+            if (job->vnni) lem_dot_row_multi_vnni(m, stored, job->acts, job->n, out + r, stride);
+            else lem_dot_row_multi_avx2(m, stored, job->acts, job->n, out + r, stride);
+        }
     } else if (job->simd) {
-        for (int32_t b = 0; b < job->n; b++) simd_rows(m, &job->acts[b], out + b * stride + r0, r0, r1, job->dot8);
+        for (int32_t b = 0; b < job->n; b++) simd_rows(m, &job->acts[b], out + b * stride + r0, r0, r1, job->dot8, job->vnni);
     } else {
         for (int32_t b = 0; b < job->n; b++) {
             for (int32_t r = r0; r < r1; r++) out[b * stride + r] = lem_dot_row_scalar(m, lem_stored_row(m, r), &job->acts[b]);
@@ -308,6 +360,7 @@ void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.count = count;
     job.n = n;
     job.simd = lem_use_simd(opt);
+    job.vnni = lem_use_vnni(opt);
     job.dot8 = opt.dot8 != 0;
     job.acts = acts;
     lem_act local[LEM_BATCH_MAX];

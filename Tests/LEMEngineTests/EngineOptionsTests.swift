@@ -12,7 +12,7 @@ import Testing
         #expect(options.interleaveWeights)
         #expect(options.fuseMatvecs)
         #expect(options.eightRowKernels)
-        #expect(options.prefill == .fusedGemm)
+        #expect(options.prefill == .integerDots)
         #expect(options.prefixCacheBytes == 512 << 20)
     }
 
@@ -40,6 +40,7 @@ import Testing
         #expect(try read("LEM_DOT8", "1").eightRowKernels == true)
         #expect(try read("LEM_FUSED_MATVEC", "0").fuseMatvecs == false)
         #expect(try read("LEM_FUSED_MATVEC", "1").fuseMatvecs == true)
+        #expect(try read("LEM_PREFILL", "dots").prefill == .integerDots)
         #expect(try read("LEM_PREFILL", "gemm").prefill == .fusedGemm)
         #expect(try read("LEM_PREFILL", "pool").prefill == .poolTiles)
         #expect(try read("LEM_PREFILL", "blas").prefill == .blasThreads)
@@ -68,8 +69,8 @@ import Testing
             ("LEM_THREADS", "0", "positive integer"), ("LEM_THREADS", "two", "positive integer"),
             ("LEM_THREADS", "-3", "positive integer"), ("LEM_THREADS", "4x", "positive integer"),
             ("LEM_Q8_ACTIVATIONS", "yes", "0 or 1"), ("LEM_X8", "2", "0 or 1"), ("LEM_DOT8", "true", "0 or 1"),
-            ("LEM_FUSED_MATVEC", "off", "0 or 1"), ("LEM_PREFILL", "gem", "gemm, pool or blas"),
-            ("LEM_PREFILL", "GEMM", "gemm, pool or blas"), ("LEM_PREFIX_CACHE_MB", "-1", "MiB"),
+            ("LEM_FUSED_MATVEC", "off", "0 or 1"), ("LEM_PREFILL", "gem", "dots, gemm, pool or blas"),
+            ("LEM_PREFILL", "GEMM", "dots, gemm, pool or blas"), ("LEM_PREFIX_CACHE_MB", "-1", "MiB"),
             ("LEM_PREFIX_CACHE_MB", "1.5", "MiB")
         ]
         for (name, value, expected) in cases {

@@ -130,6 +130,42 @@ struct InterleavedWeightTests {
         }
     }
 
+    /// Under 8-bit activations a prefill of the formats with a several-activation kernel gives
+    /// every token what its own decode step gives it, bit for bit, from the stored layout and from
+    /// the copy, with and without the VNNI variants; 9 tokens (two groups of four and one left).
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q8_0])
+    func integerDotPrefillEqualsDecode(type: GGMLType) throws {
+        let (rows, cols, tokens) = (67, 544, 9)
+        let w = StoredBlocks(type, rows: rows, cols: cols, seed: 77)
+        let plain = try #require(MatrixKernel(w))
+        let x8 = try #require(plain.interleaved(releaseOriginal: false))
+        var rng = Xoshiro256(seed: 12)
+        let xs = randomFloats(tokens * cols, rng: &rng)
+        for (kernel, layout) in [(plain, "stored"), (x8, "x8")] {
+            for vnni in [true, false] {
+                let options = EngineOptions(vnni: vnni, q8Activations: true)
+                #expect(options.prefill == .integerDots)
+                var prefill = [Float](repeating: 0, count: tokens * rows)
+                var tile = [Float](repeating: 0, count: Kernels.matmulTileRows * cols)
+                xs.withUnsafeBufferPointer { xp in
+                    Kernels.matmul(
+                        xp.baseAddress!, weight: w, kernel: kernel, bias: nil, tokens: tokens, tile: &tile,
+                        out: &prefill, options: options)
+                }
+                var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
+                var step = [Float](repeating: 0, count: rows)
+                for t in 0..<tokens {
+                    xs.withUnsafeBufferPointer { xp in
+                        Kernels.matvec(
+                            xp.baseAddress! + t * cols, kernel: kernel, scratch: &scratch, out: &step, options: options)
+                    }
+                    let got = Array(prefill[(t * rows)..<((t + 1) * rows)])
+                    #expect(got == step, "\(type.name) \(layout) vnni \(vnni): token \(t)")
+                }
+            }
+        }
+    }
+
     /// MLX 4-bit with f16, bf16 and f32 scales and groups of 32, 64 and 128.
     @Test(arguments: [(64, SafetensorsDType.f16), (32, .bf16), (128, .f32), (64, .bf16)])
     func mlxEqualsStoredLayout(groupSize: Int, scales: SafetensorsDType) throws {

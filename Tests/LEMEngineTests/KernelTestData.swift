@@ -44,7 +44,9 @@ func temporaryMLXTensor(
 /// One token's `W x` through every matvec path of `kernel`: pooled and serial with 8-bit
 /// activations, exact (f32 activations), and serial with SIMD off (the scalar C bodies).
 struct MatvecPaths: Equatable {
-    var pooled: [Float], serial: [Float], exact: [Float], scalar: [Float]  // (rows) each
+    /// `pooled` and `serial` take the best kernels the CPU has (AVX-512 VNNI here where present);
+    /// `avx2` is the pooled matvec with the VNNI variants turned off.
+    var pooled: [Float], serial: [Float], exact: [Float], scalar: [Float], avx2: [Float]  // (rows) each
 
     init(_ kernel: MatrixKernel, x: [Float], eightRowKernels: Bool = true) {  // x: (columns)
         var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: kernel.columns))
@@ -52,7 +54,9 @@ struct MatvecPaths: Equatable {
         var serial = pooled
         var exact = pooled
         var scalar = pooled
+        var avx2 = pooled
         let q8 = EngineOptions(q8Activations: true, eightRowKernels: eightRowKernels)
+        let noVNNI = EngineOptions(vnni: false, q8Activations: true, eightRowKernels: eightRowKernels)
         let portable = EngineOptions(simd: false, q8Activations: true, eightRowKernels: eightRowKernels)
         x.withUnsafeBufferPointer { xp in
             // Exact mode first (f32 activations): only summation order differs from decode-then-dot.
@@ -62,8 +66,9 @@ struct MatvecPaths: Equatable {
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &serial, options: q8, serial: true)
             Kernels.matvec(
                 xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &scalar, options: portable, serial: true)
+            Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &avx2, options: noVNNI)
         }
-        (self.pooled, self.serial, self.exact, self.scalar) = (pooled, serial, exact, scalar)
+        (self.pooled, self.serial, self.exact, self.scalar, self.avx2) = (pooled, serial, exact, scalar, avx2)
     }
 }
 

@@ -36,7 +36,8 @@ private func checkPrefill(
         }
     }
     let runs: [(String, Kernels.PrefillStrategy, Bool)] = [
-        ("gemm", .fusedGemm, true), ("gemm scalar", .fusedGemm, false), ("pool", .poolTiles, true),
+        ("dots", .integerDots, true), ("gemm", .fusedGemm, true), ("gemm scalar", .fusedGemm, false),
+        ("pool", .poolTiles, true),
         ("blas", .blasThreads, true)
     ]
     for (name, strategy, simd) in runs {

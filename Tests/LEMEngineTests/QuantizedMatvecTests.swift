@@ -70,6 +70,11 @@ private func checkKernelOnce(
             Issue.record("\(label) row \(r): pooled \(fast[r]) differs from serial \(serial[r])")
             return
         }
+        // The VNNI variants sum the same exact integers as the AVX2 ones.
+        if paths.avx2[r] != fast[r] {
+            Issue.record("\(label) row \(r): AVX2 \(paths.avx2[r]) differs from VNNI \(fast[r])")
+            return
+        }
     }
     #expect(worst <= 1, "\(label): worst error / bound \(worst)")
 }

@@ -117,7 +117,8 @@ struct SpeedBenchmarkTests {
             generationSeconds: 2, generatedIds: [])
         let report = SpeedReport(
             model: "m \"q\".gguf", encodings: ["q4_K", "f32"], threads: 2,
-            options: EngineOptions(q8Activations: true, eightRowKernels: false, prefill: .poolTiles), loadSeconds: 0.1,
+            options: EngineOptions(vnni: false, q8Activations: true, eightRowKernels: false, prefill: .poolTiles),
+            loadSeconds: 0.1,
             runs: [run, run, run], peakRSSMB: 300, modelBytes: 1000, decodeBytesPerToken: 900)
         let json = report.json()
         #expect(
@@ -133,6 +134,7 @@ struct SpeedBenchmarkTests {
         let options = try #require(object["options"] as? [String: Any])
         #expect(options["q8_activations"] as? Bool == true && options["dot8"] as? Bool == false)
         #expect(options["simd"] as? Bool == true && options["x8"] as? Bool == true)
+        #expect(options["vnni"] as? Bool == false && options["kernels"] as? String == "avx2")
         #expect(options["fused_matvec"] as? Bool == true && options["prefill"] as? String == "pool")
         #expect(report.text().contains("32.0 tok/s"))
         let kernels = "kernels          AVX2, 8-bit activations, x8 copies, fused matvecs, one-row decode, prefill pool"

@@ -134,8 +134,11 @@ import Testing
         }
         let off = try options([
             "LEM_Q8_ACTIVATIONS": "0", "LEM_X8": "0", "LEM_DOT8": "0", "LEM_FUSED_MATVEC": "0", "LEM_PREFILL": "pool",
-            "LEM_THREADS": "2"
+            "LEM_THREADS": "2", "LEM_VNNI": "0"
         ])
+        #expect(
+            off["vnni"] as? Bool == false
+                && off["kernels"] as? String == (off["simd"] as? Bool == true ? "avx2" : "scalar"))
         #expect(off["q8_activations"] as? Bool == false && off["x8"] as? Bool == false)
         #expect(
             off["dot8"] as? Bool == false && off["fused_matvec"] as? Bool == false
@@ -147,6 +150,10 @@ import Testing
         #expect(
             on["q8_activations"] as? Bool == true && on["dot8"] as? Bool == true && on["fused_matvec"] as? Bool == true)
         #expect(on["x8"] as? Bool == on["simd"] as? Bool, "x8 copies whenever the AVX2 kernels run")
+        #expect(on["vnni"] as? Bool == Kernels.cpuHasVNNI, "VNNI wherever the CPU has it")
+        #expect(
+            on["kernels"] as? String
+                == (Kernels.cpuHasVNNI ? "avx512-vnni" : on["simd"] as? Bool == true ? "avx2" : "scalar"))
         #expect(on["prefill"] as? String == "gemm")
         let bad = try LemCommand.run(arguments, environment: ["LEM_X8": "2"])
         #expect(bad.status != 0)

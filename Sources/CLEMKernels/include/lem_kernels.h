@@ -7,8 +7,8 @@
 // matvec to 8-bit blocks of 32 (`lem_act`): each block keeps a float scale `d` and `s = d·Σq`, so a
 // weight block's integer dot is scaled once and its offset/minimum term uses `s`.
 // Every kernel has an AVX2/FMA/F16C body and a portable scalar body computing the same block
-// arithmetic; each call says which it may use (`lem_options`), the AVX2 one running only where
-// cpuid reports it.
+// arithmetic, and the decode dots an AVX-512 VNNI variant of the AVX2 body; each call says which
+// it may use (`lem_options`), a variant running only where cpuid reports its extensions.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +80,8 @@ typedef struct {
                    // logits move by the activation rounding); 0: exactly in f32 (each row dequantized into a
                    // stack buffer, then an f32 dot)
     int32_t dot8;  // 1: the AVX2 decode dots eight rows per call where such a kernel exists; 0: one row
+    int32_t vnni;  // 1: with `simd`, the decode dots' AVX-512 VNNI variants where the CPU has them (same
+                   // results as AVX2, bit for bit); 0: AVX2 only
 } lem_options;
 
 /// The instruction-set extensions and vendor cpuid reports, as `LEM_CPU_*` bits (0 off x86).
@@ -100,6 +102,9 @@ uint32_t lem_cpu_feature_bits(void);
 
 /// Whether this CPU has AVX2 + FMA + F16C (cpuid, read once): `simd` takes effect only then.
 int lem_cpu_simd(void);
+/// Whether this CPU also has AVX-512 F, BW, VL and VNNI (cpuid, read once): `vnni` takes effect
+/// only then.
+int lem_cpu_vnni(void);
 
 /// Whether `format` can be read with `cols` columns (block multiples).
 int lem_format_supported(int32_t format, int32_t cols);

@@ -116,22 +116,27 @@ public struct SpeedReport: Sendable {
 }
 
 extension SpeedReport {
-    /// The options as one JSON object: `simd`, `q8_activations`, `x8`, `fused_matvec`, `dot8`
-    /// (booleans) and `prefill` (gemm, pool or blas).
+    /// The options as one JSON object: `simd`, `vnni`, `q8_activations`, `x8`, `fused_matvec`,
+    /// `dot8` (booleans), `kernels` (the instruction set the 8-bit dots run on: avx512-vnni, avx2 or
+    /// scalar) and `prefill` (dots, gemm, pool or blas).
     var optionsJSON: String {
         let fields = [
-            ("simd", String(options.simd)), ("q8_activations", String(options.q8Activations)),
+            ("simd", String(options.simd)), ("vnni", String(options.vnni)),
+            ("kernels", JSONText.quote(instructionSet)), ("q8_activations", String(options.q8Activations)),
             ("x8", String(options.interleaveWeights)), ("fused_matvec", String(options.fuseMatvecs)),
             ("dot8", String(options.eightRowKernels)), ("prefill", JSONText.quote(options.prefill.variableValue))
         ]
         return "{" + fields.map { "\(JSONText.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
     }
 
-    /// The options in a few words, e.g. `AVX2, 8-bit activations, x8 copies, fused matvecs,
+    /// The instruction set the 8-bit dots run on under these (resolved) options.
+    var instructionSet: String { options.vnni ? "avx512-vnni" : options.simd ? "avx2" : "scalar" }
+
+    /// The options in a few words, e.g. `AVX512-VNNI, 8-bit activations, x8 copies, fused matvecs,
     /// eight-row decode, prefill gemm`.
     var kernelSummary: String {
         [
-            options.simd ? "AVX2" : "scalar", options.q8Activations ? "8-bit activations" : "f32 activations",
+            instructionSet.uppercased(), options.q8Activations ? "8-bit activations" : "f32 activations",
             options.interleaveWeights ? "x8 copies" : "stored layout",
             options.fuseMatvecs ? "fused matvecs" : "unfused",
             options.eightRowKernels ? "eight-row decode" : "one-row decode", "prefill \(options.prefill.variableValue)"

@@ -5,7 +5,7 @@ import LEMFormats
 
 extension Kernels {
     /// How a chunk of several tokens is multiplied (measured in docs/PERFORMANCE.md; chosen by
-    /// `EngineOptions.prefill`, `LEM_PREFILL=gemm|pool|blas` in the program).
+    /// `EngineOptions.prefill`, `LEM_PREFILL=dots|gemm|pool|blas` in the program).
     public enum PrefillStrategy: String, Sendable {
         /// The caller dequantizes `matmulTileRows`-row tiles and runs `sgemm` on each, on its
         /// own thread (OpenBLAS is single-threaded in this process, see `Kernels.setThreadCount`):
@@ -17,10 +17,17 @@ extension Kernels {
         /// No OpenBLAS: the pool hands out L2-sized chunks of rows; each worker dequantizes its
         /// chunk once and runs the C register-blocked kernel (`lem_gemm_nt`) over all tokens.
         case fusedGemm
+        /// Under 8-bit activations, the formats with a several-activation integer kernel (Q4_0,
+        /// Q4_1, Q5_0, Q8_0, MLX 4-bit; `dotsInt8`) go through the batched decode dots, each token
+        /// getting exactly what its own decode step would; every other matrix takes `fusedGemm`.
+        case integerDots
     }
 
     /// `out = x Wᵀ` for `T > 1` tokens over the stored blocks of `kernel` (no bias), by
-    /// `options.prefill` (the fused GEMM with `options.simd` choosing its body).
+    /// `options.prefill`: with `.integerDots` under 8-bit activations, the formats `dotsInt8` names
+    /// go through the batched decode kernels — integer dots (VNNI where the CPU has it) that give
+    /// each token what a decode step gives it, bit for bit, at 1.7–3× the f32 GEMM's speed on the
+    /// interleaved copies; otherwise the fused GEMM (with `options.simd` choosing its body).
     static func prefillMatmul(
         _ x: UnsafePointer<Float>,  // (T, in)
         kernel: MatrixKernel,
@@ -31,9 +38,22 @@ extension Kernels {
     ) {
         let inFeatures = kernel.columns
         let outFeatures = kernel.rows
+        if options.prefill == .integerDots, dotsInt8(kernel, options: options) {
+            // The tile holds the quantized activations of as many tokens as fit.
+            let perPass = max(1, matmulTileRows * inFeatures / activationScratchFloats(columns: inFeatures))
+            var start = 0
+            while start < tokens {
+                let count = min(perPass, tokens - start)
+                matvecBatch(
+                    x + start * inFeatures, count: count, kernel: kernel, scratch: tile, out: out + start * outFeatures,
+                    options: options)
+                start += count
+            }
+            return
+        }
         let workers = threadCount
         let strategy = options.prefill
-        if strategy == .fusedGemm {
+        if strategy == .fusedGemm || strategy == .integerDots {
             withUnsafePointer(to: kernel.matrix) { m in
                 lem_prefill_matmul(m, x, Int32(tokens), tile, Int32(matmulTileRows), out, options.kernel)
             }
@@ -69,6 +89,16 @@ extension Kernels {
                 }, ptr)
         }
         withExtendedLifetime(kernel.owner) {}
+    }
+
+    /// Whether a prefill over `kernel` runs as batched 8-bit decode dots: 8-bit activations, the
+    /// SIMD kernels, and a format with an interleaved layout (Q4_0, Q4_1, Q5_0, Q8_0, MLX 4-bit),
+    /// whose several-activation kernel is the fast one; whether this matrix has the copy or not
+    /// (`LEM_X8=0`), so that the layout never changes a result. K-quants and the other formats
+    /// keep the f32 GEMM, faster than their one-row integer dots.
+    static func dotsInt8(_ kernel: MatrixKernel, options: EngineOptions) -> Bool {
+        guard kernel.quantizesActivation, options.q8Activations, options.simd, cpuHasSIMD else { return false }
+        return withUnsafePointer(to: kernel.matrix) { lem_x8_supported($0) != 0 }
     }
 
     /// `out[:, 0 ..< rows] = x(T, in) · tile(rows, in)ᵀ` with row stride `ldOut`.

@@ -32,6 +32,9 @@ extension Kernels {
     /// Whether this CPU has the AVX2 + FMA + F16C instructions the fast kernels need.
     public static var cpuHasSIMD: Bool { lem_cpu_simd() != 0 }
 
+    /// Whether this CPU also has AVX-512 F, BW, VL and VNNI, which the VNNI kernel variants need.
+    public static var cpuHasVNNI: Bool { lem_cpu_vnni() != 0 }
+
     /// Prepares the activation `x` in `scratch` (quantized to 8-bit blocks when the matrices
     /// `quantize` and the options ask for 8-bit activations) and hands the C descriptor to `body`.
     @inline(__always)
@@ -158,6 +161,7 @@ extension Kernels {
 extension EngineOptions {
     /// The per-call choices in the C kernels' form (`lem_options`).
     var kernel: lem_options {
-        lem_options(simd: simd ? 1 : 0, q8: q8Activations ? 1 : 0, dot8: eightRowKernels ? 1 : 0)
+        lem_options(
+            simd: simd ? 1 : 0, q8: q8Activations ? 1 : 0, dot8: eightRowKernels ? 1 : 0, vnni: vnni ? 1 : 0)
     }
 }

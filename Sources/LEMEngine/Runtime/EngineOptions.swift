@@ -18,6 +18,11 @@ public struct EngineOptions: Sendable, Hashable {
     /// CPU has them (`Kernels.cpuHasSIMD`). false: the portable scalar kernels, same block
     /// arithmetic (what tests compare the two paths with).
     public var simd: Bool
+    /// Whether, with `simd`, the 8-bit decode dots and the 8-bit prefill may use their AVX-512 VNNI
+    /// variants (default true): they run only where the CPU has AVX-512 F, BW, VL and VNNI
+    /// (`Kernels.cpuHasVNNI`) and give the AVX2 variants' results bit for bit, so false only
+    /// makes A/B runs. `LEM_VNNI`.
+    public var vnni: Bool
     /// Whether quantized weights are dotted against the activation rounded to 8-bit blocks of 32
     /// (llama.cpp's way, fastest; logits move by the rounding) rather than exactly in f32 (each row
     /// dequantized, then an f32 dot). Default false here; the `lem` program's default is true.
@@ -33,7 +38,7 @@ public struct EngineOptions: Sendable, Hashable {
     /// Whether the AVX2 decode kernels dot eight rows per call where an eight-row body exists,
     /// prefetching the next group (default true), rather than one row per call. `LEM_DOT8`.
     public var eightRowKernels: Bool
-    /// How a chunk of several tokens is multiplied (default `.fusedGemm`). `LEM_PREFILL`.
+    /// How a chunk of several tokens is multiplied (default `.integerDots`). `LEM_PREFILL`.
     public var prefill: Kernels.PrefillStrategy
     /// The most bytes of computed prefixes kept for reuse (`PrefixCache`): one cache per model
     /// pool, or per model loaded outside a pool; 0 keeps none. Default 512 MiB.
@@ -45,13 +50,15 @@ public struct EngineOptions: Sendable, Hashable {
 
     /// Options with the given fields; every default is the library default described at the field.
     public init(
-        threads: Int? = nil, simd: Bool = true, q8Activations: Bool = false, interleaveWeights: Bool = true,
-        fuseMatvecs: Bool = true, eightRowKernels: Bool = true, prefill: Kernels.PrefillStrategy = .fusedGemm,
+        threads: Int? = nil, simd: Bool = true, vnni: Bool = true, q8Activations: Bool = false,
+        interleaveWeights: Bool = true,
+        fuseMatvecs: Bool = true, eightRowKernels: Bool = true, prefill: Kernels.PrefillStrategy = .integerDots,
         prefixCacheBytes: Int = EngineOptions.defaultPrefixCacheBytes
     ) {
         self.prefixCacheBytes = max(0, prefixCacheBytes)
         self.threads = threads
         self.simd = simd
+        self.vnni = vnni
         self.q8Activations = q8Activations
         self.interleaveWeights = interleaveWeights
         self.fuseMatvecs = fuseMatvecs
@@ -60,11 +67,13 @@ public struct EngineOptions: Sendable, Hashable {
     }
 
     /// These options as they take effect on this machine: SIMD off where the CPU lacks AVX2 + FMA
-    /// + F16C, no interleaved copies without SIMD (the scalar kernels read the stored layout), and
-    /// the pool's thread count when `threads` is nil.
+    /// + F16C, VNNI off without SIMD or where the CPU lacks it, no interleaved copies without SIMD
+    /// (the scalar kernels read the stored layout), and the pool's thread count when `threads` is
+    /// nil.
     public var resolved: EngineOptions {
         var options = self
         options.simd = simd && Kernels.cpuHasSIMD
+        options.vnni = vnni && options.simd && Kernels.cpuHasVNNI
         options.interleaveWeights = interleaveWeights && options.simd
         options.threads = threads ?? EngineThreads.count
         return options
@@ -86,15 +95,15 @@ extension EngineOptions {
 
     /// The environment variables `init(environment:)` reads.
     public static let environmentVariables = [
-        "LEM_THREADS", "LEM_Q8_ACTIVATIONS", "LEM_X8", "LEM_DOT8", "LEM_FUSED_MATVEC", "LEM_PREFILL",
+        "LEM_THREADS", "LEM_VNNI", "LEM_Q8_ACTIVATIONS", "LEM_X8", "LEM_DOT8", "LEM_FUSED_MATVEC", "LEM_PREFILL",
         "LEM_PREFIX_CACHE_MB"
     ]
 
     /// The options of the `lem` program: the library defaults with 8-bit activations on, then each
     /// variable of `environment` that is set and not empty.
     ///
-    /// `LEM_THREADS` a positive integer; `LEM_Q8_ACTIVATIONS`, `LEM_X8`, `LEM_DOT8`,
-    /// `LEM_FUSED_MATVEC` 0 or 1; `LEM_PREFILL` gemm, pool or blas; `LEM_PREFIX_CACHE_MB` a
+    /// `LEM_THREADS` a positive integer; `LEM_VNNI`, `LEM_Q8_ACTIVATIONS`, `LEM_X8`, `LEM_DOT8`,
+    /// `LEM_FUSED_MATVEC` 0 or 1; `LEM_PREFILL` dots, gemm, pool or blas; `LEM_PREFIX_CACHE_MB` a
     /// whole number of MiB, 0 for none (surrounding spaces ignored).
     /// Any other value throws, naming the variable and what it may be. Only the dictionary given
     /// is read, never the process's environment.
@@ -120,6 +129,7 @@ extension EngineOptions {
             }
             threads = count
         }
+        if let on = try flag("LEM_VNNI") { vnni = on }
         if let on = try flag("LEM_Q8_ACTIVATIONS") { q8Activations = on }
         if let on = try flag("LEM_X8") { interleaveWeights = on }
         if let on = try flag("LEM_DOT8") { eightRowKernels = on }
@@ -127,7 +137,7 @@ extension EngineOptions {
         if let text = value("LEM_PREFILL") {
             guard let strategy = Kernels.PrefillStrategy(variableValue: text) else {
                 throw EnvironmentError(
-                    variable: "LEM_PREFILL", value: environment["LEM_PREFILL"]!, expected: "gemm, pool or blas")
+                    variable: "LEM_PREFILL", value: environment["LEM_PREFILL"]!, expected: "dots, gemm, pool or blas")
             }
             prefill = strategy
         }
@@ -145,7 +155,8 @@ extension EngineOptions {
     /// on wherever the CPU has it).
     public var environment: [String: String] {
         var variables = [
-            "LEM_Q8_ACTIVATIONS": q8Activations ? "1" : "0", "LEM_X8": interleaveWeights ? "1" : "0",
+            "LEM_VNNI": vnni ? "1" : "0", "LEM_Q8_ACTIVATIONS": q8Activations ? "1" : "0",
+            "LEM_X8": interleaveWeights ? "1" : "0",
             "LEM_DOT8": eightRowKernels ? "1" : "0", "LEM_FUSED_MATVEC": fuseMatvecs ? "1" : "0",
             "LEM_PREFILL": prefill.variableValue, "LEM_PREFIX_CACHE_MB": String(prefixCacheBytes >> 20)
         ]
@@ -155,9 +166,10 @@ extension EngineOptions {
 }
 
 extension Kernels.PrefillStrategy {
-    /// The strategy's `LEM_PREFILL` value: gemm, pool or blas.
+    /// The strategy's `LEM_PREFILL` value: dots, gemm, pool or blas.
     public var variableValue: String {
         switch self {
+        case .integerDots: "dots"
         case .fusedGemm: "gemm"
         case .poolTiles: "pool"
         case .blasThreads: "blas"
@@ -166,7 +178,7 @@ extension Kernels.PrefillStrategy {
 
     /// The strategy a `LEM_PREFILL` value names, nil for any other text.
     public init?(variableValue: String) {
-        let strategies: [Self] = [.fusedGemm, .poolTiles, .blasThreads]
+        let strategies: [Self] = [.integerDots, .fusedGemm, .poolTiles, .blasThreads]
         guard let strategy = strategies.first(where: { $0.variableValue == variableValue }) else { return nil }
         self = strategy
     }
