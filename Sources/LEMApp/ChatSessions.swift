@@ -65,10 +65,7 @@ public final class ChatSessions: @unchecked Sendable {
             systemPrompt: chat.systemPrompt, kernelMode: chat.kernelMode.rawValue,
             sampling: Self.samplingJSON(chat.sampler),
             messages: messages.map { m in
-                StoredChatMessage(
-                    role: m.role, text: m.text, promptTokens: m.stats?.promptTokens,
-                    generatedTokens: m.stats?.generatedTokens, promptTokensPerSecond: m.stats?.promptTokensPerSecond,
-                    generationTokensPerSecond: m.stats?.generationTokensPerSecond, cancelled: m.wasCancelled)
+                StoredChatMessage(role: m.role, text: m.text, stats: m.stats, cancelled: m.wasCancelled)
             })
         queue.async { [self] in
             guard let chats = store() else { return }
@@ -163,13 +160,7 @@ public final class ChatSessions: @unchecked Sendable {
     /// Loads a stored session into the chat view model (the loaded model stays as it is).
     static func apply(_ s: StoredChatSession, to chat: inout ChatViewModel) {
         let messages = s.messages.map { m in
-            let stats = m.promptTokens.map { p in
-                TurnStats(
-                    promptTokens: p, generatedTokens: m.generatedTokens ?? 0,
-                    promptTokensPerSecond: m.promptTokensPerSecond ?? 0,
-                    generationTokensPerSecond: m.generationTokensPerSecond ?? 0)
-            }
-            return ChatEntry(role: m.role, text: m.text, stats: stats, wasCancelled: m.cancelled)
+            ChatEntry(role: m.role, text: m.text, stats: m.stats, wasCancelled: m.cancelled)
         }
         chat.restore(
             messages: messages, systemPrompt: s.systemPrompt, kernelMode: KernelMode(rawValue: s.kernelMode) ?? .none,

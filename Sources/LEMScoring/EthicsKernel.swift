@@ -16,15 +16,6 @@ public struct EthicsKernel: Sendable, Equatable {
         public var statement: String
         /// How it is applied.
         public var guidance: String
-
-        /// An axiom (tests and tools build kernels in code; the shipped one is read from `kernel/`).
-        public init(id: Int, key: String, name: String, statement: String, guidance: String) {
-            self.id = id
-            self.key = key
-            self.name = name
-            self.statement = statement
-            self.guidance = guidance
-        }
     }
 
     /// The kernel text (`kernel/kernel.md`).

@@ -19,20 +19,7 @@ public struct JudgeRubric: Sendable, Codable, Equatable {
     /// The prompt template.
     public var template: String
     /// Responses are cut to this many characters before they are shown to the judge.
-    public var responseLimit: Int
-
-    /// Creates a rubric.
-    public init(
-        name: String, version: String, benchmarks: [String], dimensions: [String], template: String,
-        responseLimit: Int = 1500
-    ) {
-        self.name = name
-        self.version = version
-        self.benchmarks = benchmarks
-        self.dimensions = dimensions
-        self.template = template
-        self.responseLimit = responseLimit
-    }
+    public var responseLimit = 1500
 
     /// The placeholder names the template uses, in order of first use.
     public var placeholders: [String] {

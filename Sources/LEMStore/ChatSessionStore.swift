@@ -6,23 +6,15 @@ import LEMCore
 public struct StoredChatMessage: Sendable, Equatable {
     public var role: ChatRole
     public var text: String
-    public var promptTokens: Int?
-    public var generatedTokens: Int?
-    public var promptTokensPerSecond: Double?
-    public var generationTokensPerSecond: Double?
+    /// How the answer's generation went; nil for prompts and answers saved without statistics.
+    public var stats: TurnStats?
     public var cancelled: Bool
 
     /// Creates a message.
-    public init(
-        role: ChatRole, text: String, promptTokens: Int? = nil, generatedTokens: Int? = nil,
-        promptTokensPerSecond: Double? = nil, generationTokensPerSecond: Double? = nil, cancelled: Bool = false
-    ) {
+    public init(role: ChatRole, text: String, stats: TurnStats? = nil, cancelled: Bool = false) {
         self.role = role
         self.text = text
-        self.promptTokens = promptTokens
-        self.generatedTokens = generatedTokens
-        self.promptTokensPerSecond = promptTokensPerSecond
-        self.generationTokensPerSecond = generationTokensPerSecond
+        self.stats = stats
         self.cancelled = cancelled
     }
 }
@@ -149,8 +141,8 @@ public struct ChatSessionStore: Sendable {
                             generation_tps, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        id, i, m.role.rawValue, m.text, m.promptTokens, m.generatedTokens, m.promptTokensPerSecond,
-                        m.generationTokensPerSecond, m.cancelled
+                        id, i, m.role.rawValue, m.text, m.stats?.promptTokens, m.stats?.generatedTokens,
+                        m.stats?.promptTokensPerSecond, m.stats?.generationTokensPerSecond, m.cancelled
                     ])
             }
             return id!
@@ -182,11 +174,15 @@ public struct ChatSessionStore: Sendable {
             let messages = try Row.fetchAll(
                 db, sql: "SELECT * FROM chat_message WHERE session_id = ? ORDER BY position", arguments: [id]
             ).map { m in
-                StoredChatMessage(
-                    role: ChatRole(rawValue: m["role"]), text: m["text"], promptTokens: m["prompt_tokens"],
-                    generatedTokens: m["generated_tokens"],
-                    promptTokensPerSecond: m["prompt_tps"], generationTokensPerSecond: m["generation_tps"],
-                    cancelled: m["cancelled"])
+                // A row has statistics when it has a prompt token count; a missing other column reads as 0.
+                let stats = (m["prompt_tokens"] as Int?).map { p in
+                    TurnStats(
+                        promptTokens: p, generatedTokens: m["generated_tokens"] ?? 0,
+                        promptTokensPerSecond: m["prompt_tps"] ?? 0, generationTokensPerSecond: m["generation_tps"] ?? 0
+                    )
+                }
+                return StoredChatMessage(
+                    role: ChatRole(rawValue: m["role"]), text: m["text"], stats: stats, cancelled: m["cancelled"])
             }
             return StoredChatSession(
                 id: id, title: r["title"], model: r["model"], adapter: r["adapter"], modelPath: r["model_path"],
@@ -226,10 +222,9 @@ public struct ChatSessionStore: Sendable {
         if !s.systemPrompt.isEmpty { out += "\n## System\n\n\(s.systemPrompt)\n" }
         for m in s.messages {
             out += "\n## \(m.role == .user ? "You" : m.role == .assistant ? "Assistant" : "System")\n\n\(m.text)\n"
-            if let p = m.promptTokens, let g = m.generatedTokens {
-                out += "\n*\(p) prompt + \(g) generated tokens"
-                if let gs = m.generationTokensPerSecond { out += String(format: ", %.1f tok/s", gs) }
-                out += "*\n"
+            if let stats = m.stats {
+                out += "\n*\(stats.promptTokens) prompt + \(stats.generatedTokens) generated tokens"
+                out += String(format: ", %.1f tok/s*\n", stats.generationTokensPerSecond)
             }
             if m.cancelled { out += "\n*(stopped)*\n" }
         }

@@ -1,10 +1,10 @@
 import Foundation
 import LEMCore
 import LEMStore
-import Panels
 import Testing
 
 @testable import LEMApp
+@testable import Panels
 
 @Suite("BenchService", .serialized)
 struct BenchServiceTests: ServiceSuite {

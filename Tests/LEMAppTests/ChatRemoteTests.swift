@@ -123,6 +123,14 @@ struct ChatRemoteTests: ServiceSuite {
             sampler: SamplingSettings(temperature: 0, maxTokens: maxTokens, seed: 1))
     }
 
+    /// Starts the service and waits until the world's model is loaded and the pickers are listed.
+    func startLoaded() async throws {
+        service.start()
+        try await inbox.settle("model loaded") {
+            $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty
+        }
+    }
+
     func writeEndpoints(_ text: String) throws {
         let dir = world.paths.configDirectory
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -164,10 +172,7 @@ struct ChatRemoteTests: ServiceSuite {
     func comparesLocalWithRemote() async throws {
         try await withServer { port, _ in
             try writeEndpoints("tiny = http://127.0.0.1:\(port)/v1 tiny\n")
-            service.start()
-            try await inbox.settle("model loaded") {
-                $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty
-            }
+            try await startLoaded()
             var settings = greedy(5)
             settings.compareModelPath = "remote:tiny"
             service.handle(.applySettings(settings))
@@ -187,10 +192,7 @@ struct ChatRemoteTests: ServiceSuite {
     )
     func addedInSettings() async throws {
         try await withServer { port, stop in
-            service.start()
-            try await inbox.settle("model loaded") {
-                $0.chat.model.status == nil && !$0.chat.model.availableModels.isEmpty
-            }
+            try await startLoaded()
             var settings = greedy(4)
             settings.addRemote = "http://127.0.0.1:\(port)/v1"
             service.handle(.applySettings(settings))

@@ -1,7 +1,8 @@
 import Foundation
-import LEMEngine
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 /// Hand-built maps and key sets with answers known on paper.
 @Suite("Attention statistics")

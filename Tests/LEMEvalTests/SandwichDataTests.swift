@@ -1,9 +1,9 @@
 import Foundation
 import LEMCore
-import LEMScoring
 import Testing
 
 @testable import LEMEval
+@testable import LEMScoring
 
 /// `lem data sandwich`: each prompt in the sandwich kernel mode's user turn, its answer (if the
 /// file gives one) as the assistant turn, as mlx_lm chat lines.

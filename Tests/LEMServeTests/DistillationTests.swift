@@ -3,12 +3,13 @@ import GRDB
 import LEMCore
 import LEMEngine
 import LEMEval
-import LEMScoring
 import LEMServe
 import LEMStore
 import StoreTestSupport
 import TestSupport
 import Testing
+
+@testable import LEMScoring
 
 /// `lem distill`: the teacher answers with the kernel, the data holds the bare prompt; the same
 /// files for a seed, local or through `lem serve`; a rerun asks nothing again; a score threshold.

@@ -14,8 +14,11 @@ import Testing
             messages: [
                 StoredChatMessage(role: .user, text: "Hi"),
                 StoredChatMessage(
-                    role: .assistant, text: "Hello **there**", promptTokens: 12, generatedTokens: 3,
-                    promptTokensPerSecond: 200, generationTokensPerSecond: 41.25, cancelled: false)
+                    role: .assistant, text: "Hello **there**",
+                    stats: TurnStats(
+                        promptTokens: 12, generatedTokens: 3, promptTokensPerSecond: 200,
+                        generationTokensPerSecond: 41.25),
+                    cancelled: false)
             ])
     }
 

@@ -45,7 +45,9 @@ public struct HeadStatistics: Hashable, Sendable, Codable {
 
     /// The number of keys query `q` may attend: causal, and within `window` when `window > 0`.
     public static func attendable(query q: Int, window: Int) -> Int { window > 0 ? min(q + 1, window) : q + 1 }
+}
 
+extension HeadStatistics {
     /// Computes the statistics of a (T, T) row-major map whose layer has sliding `window`
     /// (0 = full attention).
     public init(map: [Float], tokens t: Int, window: Int) {
@@ -89,20 +91,5 @@ public struct HeadStatistics: Hashable, Sendable, Codable {
         for k in column.indices where column[k] > column[best] { best = k }
         maxToken = best
         maxTokenMass = t > 0 ? column[best] / count : 0
-    }
-
-    /// Creates statistics from given values (for decoding and tests).
-    public init(
-        entropy: Double, sink: Double, previousToken: Double, diagonal: Double, locality: Double,
-        meanDistance: Double, maxToken: Int, maxTokenMass: Double
-    ) {
-        self.entropy = entropy
-        self.sink = sink
-        self.previousToken = previousToken
-        self.diagonal = diagonal
-        self.locality = locality
-        self.meanDistance = meanDistance
-        self.maxToken = maxToken
-        self.maxTokenMass = maxTokenMass
     }
 }

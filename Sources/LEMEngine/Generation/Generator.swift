@@ -10,18 +10,10 @@ public final class GenerationHandle: @unchecked Sendable {
     public init() {}
 
     /// Asks the run to stop; it finishes with `.cancelled` before its next token.
-    public func cancel() {
-        lock.lock()
-        cancelled = true
-        lock.unlock()
-    }
+    public func cancel() { lock.withLock { cancelled = true } }
 
     /// Whether `cancel()` has been called.
-    public var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
+    public var isCancelled: Bool { lock.withLock { cancelled } }
 }
 
 /// Runs generations on a background queue and streams their events.
@@ -84,16 +76,8 @@ public final class Generator: @unchecked Sendable {
     /// The most started runs that decode together (default 1: one after another). Takes effect
     /// at the next admission; runs already decoding finish where they are.
     public var maxBatch: Int {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return batchLimit
-        }
-        set {
-            lock.lock()
-            batchLimit = max(1, newValue)
-            lock.unlock()
-        }
+        get { lock.withLock { batchLimit } }
+        set { lock.withLock { batchLimit = max(1, newValue) } }
     }
 
     /// Starts a run in the background and returns its cancellation handle.

@@ -45,16 +45,8 @@ public final class ModelPool: @unchecked Sendable {
     /// cache (`LoadedModel.seedPrefixCache`), each into the models it was made for: a file made
     /// for another model is passed over; one that cannot be read fails the load with its reason.
     public var promptCacheFiles: [URL] {
-        get {
-            condition.lock()
-            defer { condition.unlock() }
-            return seeds
-        }
-        set {
-            condition.lock()
-            seeds = newValue
-            condition.unlock()
-        }
+        get { condition.withLock { seeds } }
+        set { condition.withLock { seeds = newValue } }
     }
 
     /// `model` with the prompt-cache files made for it seeded into its prefix cache.
@@ -96,18 +88,10 @@ public final class ModelPool: @unchecked Sendable {
     }
 
     /// The model for `key` if it is loaded, without loading it.
-    public func cached(_ key: ModelKey) -> LoadedModel? {
-        condition.lock()
-        defer { condition.unlock() }
-        return ready[key]
-    }
+    public func cached(_ key: ModelKey) -> LoadedModel? { condition.withLock { ready[key] } }
 
     /// The keys held, least recently used first.
-    public var keys: [ModelKey] {
-        condition.lock()
-        defer { condition.unlock() }
-        return order
-    }
+    public var keys: [ModelKey] { condition.withLock { order } }
 
     /// Drops `key` from the pool.
     public func remove(_ key: ModelKey) {

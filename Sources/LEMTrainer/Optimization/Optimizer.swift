@@ -20,22 +20,15 @@ public protocol Optimizer: Sendable {
 /// ≈ 3.16·lr·sign(g). With `biasCorrection`, `w −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)`.
 /// Arithmetic is in Float with the constants rounded to Float, as mlx does on float32 arrays.
 public struct Adam: Optimizer {
-    public var beta1: Double
-    public var beta2: Double
-    public var eps: Double
-    public var biasCorrection: Bool
+    // mlx's defaults: betas (0.9, 0.999), eps 1e-8, no bias correction.
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var eps = 1e-8
+    public var biasCorrection = false
     public private(set) var step = 0
     /// First and second moments, one buffer per parameter.
     public private(set) var m: [[Float]] = []
     public private(set) var v: [[Float]] = []
-
-    /// Creates the optimizer with mlx's defaults: betas (0.9, 0.999), eps 1e-8, no bias correction.
-    public init(beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, biasCorrection: Bool = false) {
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.eps = eps
-        self.biasCorrection = biasCorrection
-    }
 
     /// Applies one Adam update.
     public mutating func update(parameters: inout [[Float]], gradients: [[Float]], learningRate: Float) {
@@ -109,20 +102,13 @@ public struct AdamW: Optimizer {
 /// mlx's `SGD`: optional L2 weight decay folded into the gradient, momentum with dampening,
 /// and Nesterov momentum.
 public struct SGD: Optimizer {
-    public var momentum: Double
-    public var weightDecay: Double
-    public var dampening: Double
-    public var nesterov: Bool
+    // mlx's defaults: plain SGD.
+    public var momentum = 0.0
+    public var weightDecay = 0.0
+    public var dampening = 0.0
+    public var nesterov = false
     public private(set) var step = 0
     public private(set) var velocity: [[Float]] = []
-
-    /// Creates the optimizer with mlx's defaults (plain SGD).
-    public init(momentum: Double = 0, weightDecay: Double = 0, dampening: Double = 0, nesterov: Bool = false) {
-        self.momentum = momentum
-        self.weightDecay = weightDecay
-        self.dampening = dampening
-        self.nesterov = nesterov
-    }
 
     /// Applies one SGD update.
     public mutating func update(parameters: inout [[Float]], gradients: [[Float]], learningRate: Float) {

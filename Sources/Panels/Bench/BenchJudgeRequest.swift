@@ -18,20 +18,9 @@ public struct BenchJudgeRequest: Hashable, Sendable {
     /// The run (model name) whose answers are judged; nil judges every run.
     public var run: String?
     /// Most tokens per local verdict.
-    public var maxTokens: Int
+    public var maxTokens = 384
     /// Judge again answers that already have a verdict.
-    public var rescore: Bool
-
-    /// Creates a request.
-    public init(
-        backend: Backend, rubric: String? = nil, run: String? = nil, maxTokens: Int = 384, rescore: Bool = false
-    ) {
-        self.backend = backend
-        self.rubric = rubric
-        self.run = run
-        self.maxTokens = maxTokens
-        self.rescore = rescore
-    }
+    public var rescore = false
 
     /// The judge choice that means "an HTTP endpoint" in the form.
     public static let httpChoice = "OpenAI-compatible URL"

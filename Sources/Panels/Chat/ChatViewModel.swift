@@ -1,22 +1,6 @@
 import LEMCore
 
-/// Token counts and speeds of one generated turn.
-public struct TurnStats: Hashable, Sendable {
-    public var promptTokens: Int
-    public var generatedTokens: Int
-    public var promptTokensPerSecond: Double
-    public var generationTokensPerSecond: Double
-
-    /// Creates turn statistics.
-    public init(
-        promptTokens: Int, generatedTokens: Int, promptTokensPerSecond: Double, generationTokensPerSecond: Double
-    ) {
-        self.promptTokens = promptTokens
-        self.generatedTokens = generatedTokens
-        self.promptTokensPerSecond = promptTokensPerSecond
-        self.generationTokensPerSecond = generationTokensPerSecond
-    }
-
+extension TurnStats {
     /// `12+34 tok · 250 tok/s prompt · 41.2 tok/s gen`.
     public var summary: String {
         "\(promptTokens)+\(generatedTokens) tok · \(Fmt.fixed(promptTokensPerSecond, 0)) tok/s prompt · \(Fmt.fixed(generationTokensPerSecond, 1)) tok/s gen"

@@ -13,13 +13,6 @@ public struct TrainPhaseMark: Hashable, Sendable {
     /// The phase's place in the curriculum (0-based).
     public var index: Int
     public var name: String
-
-    /// Creates a mark.
-    public init(step: Int, index: Int, name: String) {
-        self.step = step
-        self.index = index
-        self.name = name
-    }
 }
 
 /// Everything the train panel shows: loss and learning-rate series and run status.
