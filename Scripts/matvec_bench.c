@@ -159,7 +159,6 @@ int main(int argc, char **argv) {
             acts[t].d = malloc(4 * (size_t)cols / 32);
             acts[t].s = malloc(4 * (size_t)cols / 32);
             acts[t].q_mlx = NULL;
-            acts[t].qb = acts[t].qb_mlx = NULL;
             lem_prepare_act(&acts[t], opt);
         }
         const lem_matrix *ms[1] = {&m};

@@ -5,9 +5,9 @@
 // gather the eight f16 scales one 16-bit load at a time. Here, at load, each group of eight
 // logical rows is rewritten block by block so that one 32-byte vector holds four consecutive
 // weight bytes of each of the eight rows: lane i of every integer product then belongs to row i,
-// no horizontal reduction is needed, and the eight scales are one 16-byte load. The activation is
-// prepared once per matvec as eight broadcast vectors per block (`lem_act.qb`): vector k holds
-// the block's bytes 4k .. 4k+3 in every lane.
+// no horizontal reduction is needed, and the eight scales are one 16-byte load. The activation's
+// bytes 4k .. 4k+3 of a block are broadcast to every lane straight from `lem_act.q` (a load for
+// AVX2, the memory operand of `vpdpbusd` for VNNI); the kernels are in dot_x8_body.h.
 //
 // Layouts, per group of eight rows, block by block (32 columns; the bytes are the stored ones,
 // moved, never re-quantized, so sizes equal the stored sizes):
@@ -213,14 +213,6 @@ void lem_release_pages(const void *p, size_t n, int file_mapping) {
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
-void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols) {
-    for (int32_t c = 0; c < cols / 4; c++) {
-        int32_t v;
-        memcpy(&v, q + 4 * c, 4);
-        _mm256_storeu_si256((__m256i *)(qb + 32 * c), _mm256_set1_epi32(v));
-    }
-}
-
 #define LEM_VNNI 0
 #define LEM_K(name) name##_avx2
 #include "dot_x8_body.h"
@@ -230,12 +222,6 @@ void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols) {
 #pragma clang attribute pop
 
 #else
-
-void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols) {
-    for (int32_t c = 0; c < cols / 4; c++) {
-        for (int i = 0; i < 8; i++) memcpy(qb + 32 * c + 4 * i, q + 4 * c, 4);
-    }
-}
 
 void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]) {
     for (int i = 0; i < 8; i++) out[i] = lem_dot_row_scalar(m, lem_stored_row(m, 8 * group + i), a);

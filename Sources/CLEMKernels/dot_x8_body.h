@@ -3,33 +3,6 @@
 // the layout. `LEM_VNNI` sums each lane's four u8 × i8 products with `vpdpbusd` instead of
 // `maddubs` + `madd`: the same exact i32 sums, so both variants give the same floats.
 
-/// One block of eight rows' nibbles (4 × 32 bytes at `w`) against the block's eight broadcast
-/// activation vectors `qb`: the eight rows' exact integer sums, lane i = row i, as floats.
-/// Each 16-bit lane adds eight u4 × i8 pairs: at most 8 · 15 · 127 = 15240 in magnitude (s0, s1
-/// separately; their sum ≤ 30480), so nothing saturates.
-static inline __m256 nibble_sums(const uint8_t *w, const int8_t *qb) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-    for (int v = 0; v < 4; v++) {
-        __m256i raw = _mm256_loadu_si256((const __m256i *)(w + 32 * v));
-        __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-        __m256i q0 = _mm256_loadu_si256((const __m256i *)(qb + 32 * v));
-        __m256i q1 = _mm256_loadu_si256((const __m256i *)(qb + 32 * (4 + v)));
-#if LEM_VNNI
-        s0 = _mm256_dpbusd_epi32(s0, lo, q0);
-        s1 = _mm256_dpbusd_epi32(s1, hi, q1);
-#else
-        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(lo, q0));
-        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(hi, q1));
-#endif
-    }
-#if LEM_VNNI
-    return _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
-#else
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_add_epi16(s0, s1), _mm256_set1_epi16(1)));
-#endif
-}
-
 /// The copy is one stream per thread, yet the hardware prefetcher alone left two threads at
 /// 12–13 GB/s on a DRAM-resident Q4_0 matrix; fetching 2 KiB ahead (three lines, a block and its
 /// scales) gave 17 GB/s (measured: 512 B, 1 KiB and 4 KiB ahead were slower).
@@ -50,19 +23,6 @@ static inline __m256 scales8(const uint8_t *p, int32_t type) {
     }
 }
 
-static inline __m256 x8_q4(const uint8_t *g, const lem_act *a, int has_min) {
-    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
-    int header = has_min ? 32 : 16;
-    for (int32_t b = 0; b < a->cols / 32; b++, g += header + 128) {
-        prefetch_ahead(g);
-        __m256 ints = nibble_sums(g + header, a->qb + 256 * b);
-        __m256 dw = scales8(g, LEM_SCALE_F16);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[b])), ints, acc);
-        off = _mm256_fmadd_ps(has_min ? scales8(g + 16, LEM_SCALE_F16) : dw, _mm256_set1_ps(a->s[b]), off);
-    }
-    return has_min ? _mm256_add_ps(acc, off) : _mm256_fnmadd_ps(_mm256_set1_ps(8), off, acc);
-}
-
 /// For vector v's low (h = 0) and high (h = 1) nibbles: per 32-bit lane, the index of the lane's
 /// byte holding bits 4v .. 4v+3 (+16) of the Q5_0 high bits, repeated four times.
 #define Q5_P4(x) x, x, x, x
@@ -78,108 +38,6 @@ static inline __m256i q5_high(__m256i qh, int v, int h, __m256i mask) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(bits, mask), _mm256_set1_epi8(0x10));
 }
 
-/// Q5_0: `[8 × f16 d][8 × u32 high bits][4 × 32 B nibbles]` per block; values q − 16. A 16-bit
-/// lane adds four u5 × i8 pairs per chain: at most 4 · 2 · 31 · 127 = 31496, so low and high
-/// nibbles keep separate chains and meet in 32 bits.
-static inline __m256 x8_q5_0(const uint8_t *g, const lem_act *a) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-#if !LEM_VNNI
-    const __m256i ones = _mm256_set1_epi16(1);
-#endif
-    const __m256i even = _mm256_set1_epi32(0x08040201), odd = _mm256_set1_epi32((int)0x80402010u);
-    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
-    for (int32_t b = 0; b < a->cols / 32; b++, g += 176) {
-        prefetch_ahead(g);
-        const int8_t *qb = a->qb + 256 * b;
-        __m256i qh = _mm256_loadu_si256((const __m256i *)(g + 16));
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-        for (int v = 0; v < 4; v++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *)(g + 48 + 32 * v));
-            __m256i mask = v % 2 ? odd : even;
-            __m256i lo = _mm256_or_si256(_mm256_and_si256(raw, m4), q5_high(qh, v, 0, mask));
-            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4), q5_high(qh, v, 1, mask));
-            __m256i q0 = _mm256_loadu_si256((const __m256i *)(qb + 32 * v));
-            __m256i q1 = _mm256_loadu_si256((const __m256i *)(qb + 32 * (4 + v)));
-#if LEM_VNNI
-            s0 = _mm256_dpbusd_epi32(s0, lo, q0);
-            s1 = _mm256_dpbusd_epi32(s1, hi, q1);
-        }
-        __m256i s = _mm256_add_epi32(s0, s1);
-#else
-            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(lo, q0));
-            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(hi, q1));
-        }
-        __m256i s = _mm256_add_epi32(_mm256_madd_epi16(s0, ones), _mm256_madd_epi16(s1, ones));
-#endif
-        __m256 dw = scales8(g, LEM_SCALE_F16);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[b])), _mm256_cvtepi32_ps(s), acc);
-        off = _mm256_fmadd_ps(dw, _mm256_set1_ps(a->s[b]), off);
-    }
-    return _mm256_fnmadd_ps(_mm256_set1_ps(16), off, acc);
-}
-
-/// Q8_0: vector v's lane i holds row i's weights 4v .. 4v+3, against the activation's chunk v.
-/// A pair of i8 products is at most 2 · 128 · 127 < 32767 (the sign moved onto the activation).
-static inline __m256 x8_q8_0(const uint8_t *g, const lem_act *a) {
-    __m256 acc = _mm256_setzero_ps();
-#if !LEM_VNNI
-    const __m256i ones = _mm256_set1_epi16(1);
-#endif
-    for (int32_t b = 0; b < a->cols / 32; b++, g += 272) {
-        prefetch_ahead(g);  // a block is 272 bytes: five lines
-        prefetch_ahead(g + 128);
-        const int8_t *qb = a->qb + 256 * b;
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-        for (int v = 0; v < 8; v += 2) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * v));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(g + 48 + 32 * v));
-            __m256i q0 = _mm256_loadu_si256((const __m256i *)(qb + 32 * v));
-            __m256i q1 = _mm256_loadu_si256((const __m256i *)(qb + 32 * v + 32));
-#if LEM_VNNI
-            s0 = _mm256_dpbusd_epi32(s0, _mm256_sign_epi8(w0, w0), _mm256_sign_epi8(q0, w0));
-            s1 = _mm256_dpbusd_epi32(s1, _mm256_sign_epi8(w1, w1), _mm256_sign_epi8(q1, w1));
-#else
-            s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(q0, w0)), ones));
-            s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w1, w1), _mm256_sign_epi8(q1, w1)), ones));
-#endif
-        }
-        __m256i s = _mm256_add_epi32(s0, s1);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(scales8(g, LEM_SCALE_F16), _mm256_set1_ps(a->d[b])), _mm256_cvtepi32_ps(s), acc);
-    }
-    return acc;
-}
-
-static inline __m256 x8_mlx4(const lem_matrix *m, const uint8_t *g, const lem_act *a) {
-    int32_t groups = m->cols / m->group_size, per = m->group_size / 32;
-    int ss = lem_scale_size(m->scale_type);
-    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
-    for (int32_t q = 0; q < groups; q++) {
-        __m256 sc = scales8(g, m->scale_type), bias = scales8(g + 8 * ss, m->scale_type);
-        g += 16 * ss;
-        for (int32_t k = 0; k < per; k++, g += 128) {
-            prefetch_ahead(g);
-            int32_t b = q * per + k;
-            __m256 ints = nibble_sums(g, a->qb_mlx + 256 * b);
-            acc = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_set1_ps(a->d[b])), ints, acc);
-            off = _mm256_fmadd_ps(bias, _mm256_set1_ps(a->s[b]), off);
-        }
-    }
-    return _mm256_add_ps(acc, off);
-}
-
-void LEM_K(lem_dot_x8)(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]) {
-    const uint8_t *g = m->x8 + (size_t)group * 8 * lem_x8_row_bytes(m);
-    __m256 v;
-    switch (m->format) {
-    case LEM_FMT_Q4_0: v = x8_q4(g, a, 0); break;
-    case LEM_FMT_Q4_1: v = x8_q4(g, a, 1); break;
-    case LEM_FMT_Q5_0: v = x8_q5_0(g, a); break;
-    case LEM_FMT_Q8_0: v = x8_q8_0(g, a); break;
-    default: v = x8_mlx4(m, g, a); break;
-    }
-    _mm256_storeu_ps(out, v);
-}
-
 // MARK: several activations at once (batched decode, prefill)
 
 /// The four activation bytes at `p` in all eight 32-bit lanes.
@@ -189,9 +47,11 @@ static inline __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-/// Σ u[j] × chunk j of one 32-byte activation block `q` (chunk j: bytes 4j .. 4j+3 in every lane)
-/// over the eight unpacked weight vectors, as exact i32 lane sums: what `nibble_sums` (`five` 0)
-/// and the Q5_0 loop (`five` 1: u5 values, two 16-bit chains) compute from the broadcast copy.
+/// Σ u[j] × chunk j of one 32-byte activation block `q` (chunk j: bytes 4j .. 4j+3, broadcast to
+/// every lane) over the eight unpacked weight vectors, as exact i32 lane sums. Without VNNI a
+/// 16-bit lane adds pairs of u4 × i8 products, at most 8 · 15 · 127 = 15240 per half, so nibbles
+/// (`five` 0) sum both halves in 16 bits; u5 values (`five` 1) reach 4 · 2 · 31 · 127 = 31496 per
+/// half, so the halves meet in 32 bits.
 static inline __m256i unsigned_sums(const __m256i u[8], const int8_t *q, int five) {
 #if LEM_VNNI
     (void)five;
@@ -213,7 +73,8 @@ static inline __m256i unsigned_sums(const __m256i u[8], const int8_t *q, int fiv
 #endif
 }
 
-/// Σ w[v] × chunk v of `q` for Q8_0's signed weights (the sign moved onto the activation).
+/// Σ w[v] × chunk v of `q` for Q8_0's signed weights: the sign moved onto the activation, so a
+/// pair of products is at most 2 · 128 · 127 < 32767.
 static inline __m256i signed_sums(const __m256i w[8], const __m256i aw[8], const int8_t *q) {
     __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
 #if LEM_VNNI
@@ -234,6 +95,29 @@ static inline __m256i signed_sums(const __m256i w[8], const __m256i aw[8], const
     return _mm256_add_epi32(s0, s1);
 }
 
+/// `unsigned_sums` of one block's eight rows of nibbles (4 × 32 bytes at `w`) against one
+/// activation, each vector unpacked as it is used (one activation keeps few registers live).
+static inline __m256i nibble_sums(const uint8_t *w, const int8_t *q) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    for (int v = 0; v < 4; v++) {
+        __m256i raw = _mm256_loadu_si256((const __m256i *)(w + 32 * v));
+        __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+#if LEM_VNNI
+        s0 = _mm256_dpbusd_epi32(s0, lo, bcast4(q + 4 * v));
+        s1 = _mm256_dpbusd_epi32(s1, hi, bcast4(q + 16 + 4 * v));
+#else
+        s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(lo, bcast4(q + 4 * v)));
+        s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(hi, bcast4(q + 16 + 4 * v)));
+#endif
+    }
+#if LEM_VNNI
+    return _mm256_add_epi32(s0, s1);
+#else
+    return _mm256_madd_epi16(_mm256_add_epi16(s0, s1), _mm256_set1_epi16(1));
+#endif
+}
+
 /// One block's eight rows of nibbles (4 × 32 bytes at `w`) as u[0..3] low and u[4..7] high.
 static inline void unpack_nibbles(const uint8_t *w, __m256i u[8]) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -244,7 +128,8 @@ static inline void unpack_nibbles(const uint8_t *w, __m256i u[8]) {
     }
 }
 
-/// One Q5_0 block of eight rows (`g`: scales, high bits, nibbles) as 5-bit values, like `x8_q5_0`.
+/// One Q5_0 block of eight rows (`g`: `[8 × f16 d][8 × u32 high bits][4 × 32 B nibbles]`) as u5
+/// values (the stored q; the kernel subtracts 16 through the activation sums).
 static inline void unpack_q5(const uint8_t *g, __m256i u[8]) {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i even = _mm256_set1_epi32(0x08040201), odd = _mm256_set1_epi32((int)0x80402010u);
@@ -258,9 +143,10 @@ static inline void unpack_q5(const uint8_t *g, __m256i u[8]) {
 }
 
 /// `n` (1 ... 4, a constant after inlining) activations against interleaved group `g`: each
-/// block's weights are unpacked once and dotted with every activation; per activation the float
-/// operations are the single-activation kernel's, in its order, so `out[t · stride + i]` equals
-/// `lem_dot_x8` of activation t, bit for bit.
+/// block's weights are unpacked once and dotted with every activation, whose float operations
+/// and their order do not depend on `n`, so `out[t · stride + i]` equals `lem_dot_x8` of
+/// activation t (the `n` = 1 case) bit for bit. Each lane runs the eight-row kernel's float
+/// operations (dot4_avx2.c) in its order, so the copy gives the stored layout's results.
 static inline __attribute__((always_inline)) void x8_multi(const lem_matrix *m, const uint8_t *g, const lem_act *acts,
                                                            const int n, float *out, size_t stride) {
     __m256 acc[4], off[4];
@@ -272,10 +158,11 @@ static inline __attribute__((always_inline)) void x8_multi(const lem_matrix *m, 
         int has_min = m->format == LEM_FMT_Q4_1, header = has_min ? 32 : 16;
         for (int32_t b = 0; b < blocks; b++, g += header + 128) {
             prefetch_ahead(g);
-            unpack_nibbles(g + header, u);
+            if (n > 1) unpack_nibbles(g + header, u);
             __m256 dw = scales8(g, LEM_SCALE_F16), mn = has_min ? scales8(g + 16, LEM_SCALE_F16) : dw;
             for (int t = 0; t < n; t++) {
-                __m256 ints = _mm256_cvtepi32_ps(unsigned_sums(u, acts[t].q + 32 * b, 0));
+                const int8_t *q = acts[t].q + 32 * b;
+                __m256 ints = _mm256_cvtepi32_ps(n > 1 ? unsigned_sums(u, q, 0) : nibble_sums(g + header, q));
                 acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(acts[t].d[b])), ints, acc[t]);
                 off[t] = _mm256_fmadd_ps(mn, _mm256_set1_ps(acts[t].s[b]), off[t]);
             }
@@ -324,9 +211,10 @@ static inline __attribute__((always_inline)) void x8_multi(const lem_matrix *m, 
             for (int32_t k = 0; k < per; k++, g += 128) {
                 prefetch_ahead(g);
                 int32_t b = q * per + k;
-                unpack_nibbles(g, u);
+                if (n > 1) unpack_nibbles(g, u);
                 for (int t = 0; t < n; t++) {
-                    __m256 ints = _mm256_cvtepi32_ps(unsigned_sums(u, acts[t].q_mlx + 32 * b, 0));
+                    const int8_t *q = acts[t].q_mlx + 32 * b;
+                    __m256 ints = _mm256_cvtepi32_ps(n > 1 ? unsigned_sums(u, q, 0) : nibble_sums(g, q));
                     acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_set1_ps(acts[t].d[b])), ints, acc[t]);
                     off[t] = _mm256_fmadd_ps(bias, _mm256_set1_ps(acts[t].s[b]), off[t]);
                 }
@@ -348,4 +236,8 @@ void LEM_K(lem_dot_x8_multi)(const lem_matrix *m, int32_t group, const lem_act *
     case 1: x8_multi(m, g, acts, 1, out, stride); break;
     default: break;
     }
+}
+
+void LEM_K(lem_dot_x8)(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]) {
+    x8_multi(m, m->x8 + (size_t)group * 8 * lem_x8_row_bytes(m), a, 1, out, 8);
 }

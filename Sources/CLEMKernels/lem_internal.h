@@ -93,20 +93,18 @@ void lem_dot_rows4_avx2(const lem_matrix *m, const int32_t stored[4], const lem_
 void lem_dot_rows8_avx2(const lem_matrix *m, const int32_t stored[8], const lem_act *a, float out[8]);
 /// `out` = `q` with each 32-block's even elements first, then its odd ones (`lem_act.q_mlx`).
 void lem_act_mlx_order(const int8_t *q, int8_t *out, int32_t cols);
-/// `qb`: every 4 bytes of `q` repeated in eight 32-bit lanes (8 · cols bytes; dot_x8.c).
-void lem_act_broadcast(const int8_t *q, int8_t *qb, int32_t cols);
 /// Bytes of a stack buffer that `lem_x8_row_view` rebuilds any stored row of at most
 /// 16384 columns (matvec.c's LEM_EXACT_MAX_COLS) into (Q8_0: 17408 bytes).
 enum { LEM_X8_VIEW_BYTES = 20480 };
-/// Dots of interleaved group `group` (logical rows 8·group ..< +8) with `a` (needs `a->qb`, or
-/// `a->qb_mlx` for MLX 4-bit); AVX2 only, the portable build dots the stored rows instead.
+/// Dots of interleaved group `group` (logical rows 8·group ..< +8) with the 8-bit `a` (its
+/// `q_mlx` for MLX 4-bit); AVX2 only, the portable build dots the stored rows instead.
 void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
 /// The same dots with AVX-512 VNNI (dot_vnni.c): equal results, for CPUs where `lem_cpu_vnni()`.
 float lem_dot_row_vnni(const lem_matrix *m, int32_t stored, const lem_act *a);
 void lem_dot_x8_vnni(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
 /// `lem_dot_x8` for `n` activations at once: `out[t · stride + i]` = row 8·group + i · acts[t],
 /// each equal to `lem_dot_x8` of that activation bit for bit; each block's weights are unpacked
-/// once for up to four activations. Needs `q_mlx` for MLX 4-bit, no broadcast copies.
+/// once for up to four activations. Needs `q_mlx` for MLX 4-bit.
 void lem_dot_x8_multi_avx2(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out,
                            size_t stride);
 void lem_dot_x8_multi_vnni(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out,

@@ -4,30 +4,25 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-// What the CPU has: -1 not asked yet, 0 scalar only, 1 AVX2 + FMA + F16C. A cache of a fact
-// about the machine, not a mode: what a call does is its `lem_options`.
-static int simd_state = -1;
+// What the CPU has, each -1 until asked: a cache of a fact about the machine, not a mode (what a
+// call does is its `lem_options`).
+static int simd_state = -1, vnni_state = -1;
 
-int lem_cpu_simd(void) {
-    int s = __atomic_load_n(&simd_state, __ATOMIC_RELAXED);
+/// `*state`, filled from `probe()` on first use.
+static int cpu_fact(int *state, int (*probe)(void)) {
+    int s = __atomic_load_n(state, __ATOMIC_RELAXED);
     if (s < 0) {
-        s = lem_cpu_has_avx2();
-        __atomic_store_n(&simd_state, s, __ATOMIC_RELAXED);
+        s = probe();
+        __atomic_store_n(state, s, __ATOMIC_RELAXED);
     }
     return s;
 }
 
-// The same for AVX-512 F + BW + VL + VNNI (the VNNI decode dots).
-static int vnni_state = -1;
+/// AVX2 + FMA + F16C.
+int lem_cpu_simd(void) { return cpu_fact(&simd_state, lem_cpu_has_avx2); }
 
-int lem_cpu_vnni(void) {
-    int s = __atomic_load_n(&vnni_state, __ATOMIC_RELAXED);
-    if (s < 0) {
-        s = lem_cpu_has_vnni();
-        __atomic_store_n(&vnni_state, s, __ATOMIC_RELAXED);
-    }
-    return s;
-}
+/// AVX-512 F + BW + VL + VNNI too (the VNNI decode dots).
+int lem_cpu_vnni(void) { return cpu_fact(&vnni_state, lem_cpu_has_vnni); }
 
 static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
 
@@ -73,15 +68,10 @@ static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32
     }
 }
 
-/// Whether the interleaved kernel can run `m` against `a` (its broadcast activation is there).
-static int x8_ready(const lem_matrix *m, const lem_act *a) {
-    return m->x8 && a->q8 && (m->format == LEM_FMT_MLX4 ? a->qb_mlx != NULL : a->qb != NULL);
-}
-
-/// Whether the several-activation interleaved kernel can run `m` against `acts`: a copy, 8-bit
-/// activations and, for MLX 4-bit, their MLX-order copies.
-static int multi_ready(const lem_matrix *m, const lem_act *acts, int32_t n) {
-    if (!m->x8 || n < 2) return 0;
+/// Whether the interleaved kernels can run `m` against `acts`: a copy, 8-bit activations and,
+/// for MLX 4-bit, their MLX-order copies (`prepare_act` makes them).
+static int x8_ready(const lem_matrix *m, const lem_act *acts, int32_t n) {
+    if (!m->x8) return 0;
     for (int32_t i = 0; i < n; i++) {
         if (!acts[i].q8 || (m->format == LEM_FMT_MLX4 && !acts[i].q_mlx)) return 0;
     }
@@ -90,7 +80,7 @@ static int multi_ready(const lem_matrix *m, const lem_act *acts, int32_t n) {
 
 static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8, int vnni) {
     int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
-    if (dot8 && g0 < g1 && x8_ready(m, a)) {
+    if (dot8 && g0 < g1 && x8_ready(m, a, 1)) {
         stored_rows(m, a, out, r0, 8 * g0, dot8, vnni);
         if (vnni) {
             for (int32_t g = g0; g < g1; g++) lem_dot_x8_vnni(m, g, a, out + 8 * g - r0);
@@ -103,116 +93,67 @@ static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t
     }
 }
 
-// The calling thread's broadcast activations (`lem_act.qb`, `qb_mlx`), grown on demand and
-// freed when the thread ends, so a matvec allocates nothing once a thread has seen its widest
-// activation.
+// The calling thread's MLX-order activations of a batch (`lem_matvec_batch`), grown on demand and
+// freed when the thread ends, so a batch allocates nothing once a thread has seen its widest one.
 typedef struct {
-    int8_t *qb, *qb_mlx;
+    int8_t *qm;  // (n · cols)
     size_t cap;
-    int8_t *qm;  // (n · cols) MLX-order activations of a batch (`lem_matvec_batch`)
-    size_t qm_cap;
-} broadcast_buffers;
+} order_buffer;
 
-static pthread_key_t broadcast_key;
-static pthread_once_t broadcast_once = PTHREAD_ONCE_INIT;
+static pthread_key_t order_key;
+static pthread_once_t order_once = PTHREAD_ONCE_INIT;
 
-static void broadcast_free(void *p) {
-    broadcast_buffers *b = (broadcast_buffers *)p;
-    free(b->qb);
-    free(b->qb_mlx);
+static void order_free(void *p) {
+    order_buffer *b = (order_buffer *)p;
     free(b->qm);
     free(b);
 }
 
-static void broadcast_key_make(void) { (void)pthread_key_create(&broadcast_key, broadcast_free); }
+static void order_key_make(void) { (void)pthread_key_create(&order_key, order_free); }
 
-/// The calling thread's buffers with room for `n` activations of `cols` (broadcasts 8 · cols
-/// bytes each; with `mlx_order`, the MLX-order copies too), or NULL without memory.
-static broadcast_buffers *broadcast_for(int32_t cols, int32_t n, int mlx_order) {
-    (void)pthread_once(&broadcast_once, broadcast_key_make);
-    broadcast_buffers *b = (broadcast_buffers *)pthread_getspecific(broadcast_key);
+/// The calling thread's room for `n` MLX-order activations of `cols`, or NULL without memory.
+static int8_t *order_for(int32_t cols, int32_t n) {
+    (void)pthread_once(&order_once, order_key_make);
+    order_buffer *b = (order_buffer *)pthread_getspecific(order_key);
     if (!b) {
-        b = (broadcast_buffers *)calloc(1, sizeof *b);
-        if (!b || pthread_setspecific(broadcast_key, b) != 0) {
+        b = (order_buffer *)calloc(1, sizeof *b);
+        if (!b || pthread_setspecific(order_key, b) != 0) {
             free(b);
             return NULL;
         }
     }
-    size_t need = 8 * (size_t)cols * (size_t)n;
-    if (mlx_order && b->qm_cap < (size_t)cols * (size_t)n) {
-        int8_t *qm = (int8_t *)malloc((size_t)cols * (size_t)n);
+    size_t need = (size_t)cols * (size_t)n;
+    if (b->cap < need) {
+        int8_t *qm = (int8_t *)malloc(need);
         if (!qm) return NULL;
         free(b->qm);
         b->qm = qm;
-        b->qm_cap = (size_t)cols * (size_t)n;
-    }
-    if (b->cap < need) {
-        int8_t *q = (int8_t *)malloc(need), *qm = (int8_t *)malloc(need);
-        if (!q || !qm) {
-            free(q);
-            free(qm);
-            return NULL;
-        }
-        free(b->qb);
-        free(b->qb_mlx);
-        b->qb = q;
-        b->qb_mlx = qm;
         b->cap = need;
     }
-    return b;
+    return b->qm;
 }
 
-/// What `prepare_act` and `prepare_acts` need: which of the MLX-order and broadcast copies the
-/// matrices read and `a` lacks (each 0 or 1), all 0 when nothing is to be done.
-typedef struct {
-    int mlx, x8, x8_mlx;
-} act_needs;
-
-static act_needs needs_for(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd) {
-    act_needs n = {0, 0, 0};
-    if (!simd || !a->q8 || a->cols > LEM_EXACT_MAX_COLS) return n;
-    int mlx = 0, x8 = 0, x8_mlx = 0;
+/// Whether the matrices read an MLX-order copy of the 8-bit activation `a` that it lacks.
+static int needs_mlx_order(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd) {
+    if (!simd || !a->q8 || a->q_mlx || a->cols > LEM_EXACT_MAX_COLS) return 0;
     for (int32_t i = 0; i < count; i++) {
-        int is_mlx = ms[i]->format == LEM_FMT_MLX4;
-        mlx |= is_mlx;
-        if (ms[i]->x8) {
-            if (is_mlx) x8_mlx = 1;
-            else x8 = 1;
-        }
+        if (ms[i]->format == LEM_FMT_MLX4) return 1;
     }
-    n.mlx = mlx && !a->q_mlx;
-    n.x8 = x8 && !a->qb;
-    n.x8_mlx = x8_mlx && !a->qb_mlx;
-    return n;
+    return 0;
 }
 
-/// Fills `local` (a copy of `a`) with the copies `need` asks for: the MLX-order activation in
-/// `qm`, the broadcasts in `qb` / `qb_mlx` (NULL without memory: the stored layout is read).
-static void fill_act(const lem_act *a, act_needs need, lem_act *local, int8_t *qm, int8_t *qb, int8_t *qb_mlx) {
+/// `local` = `a` with its MLX-order copy written to `qm`.
+static void fill_act(const lem_act *a, lem_act *local, int8_t *qm) {
     *local = *a;
-    if (need.mlx) {
-        lem_act_mlx_order(a->q, qm, a->cols);
-        local->q_mlx = qm;
-    }
-    if (qb && need.x8) {
-        lem_act_broadcast(a->q, qb, a->cols);
-        local->qb = qb;
-    }
-    if (qb_mlx && need.x8_mlx) {
-        lem_act_broadcast(local->q_mlx, qb_mlx, a->cols);
-        local->qb_mlx = qb_mlx;
-    }
+    lem_act_mlx_order(a->q, qm, a->cols);
+    local->q_mlx = qm;
 }
 
-/// Fills `local` (a copy of `a`) with what the AVX2 kernels want for these matrices and is not
-/// there yet: the MLX-order activation in `qm`, the broadcast activations; 0 when nothing was
-/// needed (then `local` is not used). Without memory for the broadcasts the matrices' stored
-/// layout is read instead.
+/// Fills `local` (a copy of `a`) with the MLX-order activation in `qm` when these matrices read
+/// one and `a` lacks it; 0 when nothing was needed (then `local` is not used).
 static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act *a, int simd, lem_act *local, int8_t *qm) {
-    act_needs need = needs_for(ms, count, a, simd);
-    if (!need.mlx && !need.x8 && !need.x8_mlx) return 0;
-    broadcast_buffers *b = need.x8 || need.x8_mlx ? broadcast_for(a->cols, 1, 0) : NULL;
-    fill_act(a, need, local, qm, b ? b->qb : NULL, b ? b->qb_mlx : NULL);
+    if (!needs_mlx_order(ms, count, a, simd)) return 0;
+    fill_act(a, local, qm);
     return 1;
 }
 
@@ -283,7 +224,7 @@ static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
             lem_dequantize_row(m, r, row);
             for (int32_t b = 0; b < job->n; b++) out[b * stride + r] = exact_dot(row, job->acts[b].x, m->cols, job->simd);
         }
-    } else if (job->simd && job->dot8 && multi_ready(m, job->acts, job->n)) {
+    } else if (job->simd && job->dot8 && job->n > 1 && x8_ready(m, job->acts, job->n)) {
         // Interleaved groups: each group's weights are unpacked once for every activation; the
         // rows outside whole groups as `simd_rows` reads them.
         int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
@@ -364,26 +305,20 @@ void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.dot8 = opt.dot8 != 0;
     job.acts = acts;
     lem_act local[LEM_BATCH_MAX];
-    act_needs need = needs_for(ms, count, &acts[0], job.simd);
-    if (need.mlx || need.x8 || need.x8_mlx) {
+    if (needs_mlx_order(ms, count, &acts[0], job.simd)) {
         int32_t cols = acts[0].cols;
-        broadcast_buffers *b = broadcast_for(cols, n, need.mlx);
-        if (b || !need.mlx) {
-            for (int32_t i = 0; i < n; i++) {
-                int8_t *qb = b ? b->qb + (size_t)i * 8 * cols : NULL;
-                int8_t *qbm = b ? b->qb_mlx + (size_t)i * 8 * cols : NULL;
-                int8_t *qm = b && b->qm ? b->qm + (size_t)i * cols : NULL;
-                fill_act(&acts[i], need, &local[i], qm, qb, qbm);
-            }
+        int8_t *qm = order_for(cols, n);
+        if (qm) {
+            for (int32_t i = 0; i < n; i++) fill_act(&acts[i], &local[i], qm + (size_t)i * cols);
             job.acts = local;
         } else {
             // No memory for the batch's MLX-order copies: one activation at a time, its copy on
-            // the stack, the stored layout read.
-            int8_t qm[LEM_EXACT_MAX_COLS];
+            // the stack.
+            int8_t one_qm[LEM_EXACT_MAX_COLS];
             for (int32_t i = 0; i < n; i++) {
                 float *one[8];
                 for (int32_t k = 0; k < count; k++) one[k] = outs[k] + (size_t)i * ms[k]->rows;
-                fill_act(&acts[i], need, &local[0], qm, NULL, NULL);
+                fill_act(&acts[i], &local[0], one_qm);
                 job.acts = local;
                 job.n = 1;
                 job.outs = one;

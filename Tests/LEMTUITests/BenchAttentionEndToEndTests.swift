@@ -152,13 +152,17 @@ extension WorkbenchEndToEndTests {
                 ok && text.contains("SmolLM2-135M-Instruct.Q4_1.gguf"),
                 "no judge form with the workbench's model:\n\(text)"
             )
-            // Rubric: truthfulqa; answers of: base_pt; 8 tokens per verdict; then start.
+            // Rubric: truthfulqa; answers of: base_pt; 200 tokens per verdict (a pass of 50 then
+            // takes long enough to be stopped: verdicts are decoded eight at a time, and with
+            // fewer tokens the whole pass ended before the first progress line was read); start.
             try s.keys("Down", "Down", "Down", "Right", "Down", "Right", "Down", "Enter")
             for _ in 0..<3 { try s.keys("BSpace") }
-            try s.keys("8", "Enter", "Down", "Down", "Enter")
+            try s.keys("200", "Enter", "Down", "Down", "Enter")
             let (total, started) = Self.waitMatch(s, #"judging (\d+) answers with local:"#, timeout: 120)
             #expect(total == "50", "the pass did not start on 50 truthfulqa answers of base_pt:\n\(started)")
-            s.expect("[1/50] truthfulqa base_pt", timeout: 240, "no judge progress")
+            // Some answer was judged (which one first depends on the verdicts' lengths).
+            let (judged, progress) = Self.waitMatch(s, #"\[\d+/50\] truthfulqa base_pt (TRUTHQA_\d+)"#, timeout: 240)
+            #expect(judged != nil, "no judge progress:\n\(progress)")
             try s.keys("x")
             s.expect("stopped", timeout: 240, "the pass did not stop")
 
@@ -176,9 +180,9 @@ extension WorkbenchEndToEndTests {
             try s.keys("x")
             s.expect("stopped", timeout: 240, "the second pass did not stop")
 
-            // The verdicts are in the browser: the first truthfulqa prompt was judged first.
+            // The verdicts are in the browser: the answer judged first shows the judge's rows.
             try s.keys("Tab", "/")
-            try s.keys("bench:truthfulqa")
+            try s.keys("bench:truthfulqa \(judged ?? "TRUTHQA_001")")
             try s.keys("Enter", "Enter")
             (ok, text) = s.wait(for: "Esc back", timeout: 30)
             // The scores sit under the answers: page down until the judge's rows show.

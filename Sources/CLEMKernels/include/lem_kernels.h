@@ -66,9 +66,6 @@ typedef struct {
     // (cols) or NULL: q with each block's even elements first, then its odd ones (MLX 4-bit
     // nibble order). The matvecs fill a stack copy themselves when an MLX 4-bit matrix needs it.
     const int8_t *q_mlx;
-    // (8 · cols) or NULL: for every 4 bytes of q (of q_mlx), those bytes repeated in all eight
-    // 32-bit lanes, the operand of the interleaved kernels. The matvecs fill them when needed.
-    const int8_t *qb, *qb_mlx;
 } lem_act;
 
 /// What one kernel call may do, chosen by its caller (LEMEngine's `EngineOptions`) and passed to
