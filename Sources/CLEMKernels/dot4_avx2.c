@@ -44,14 +44,6 @@ static inline __m256i load_q(const lem_act *a, int32_t b) {
     return _mm256_loadu_si256((const __m256i *)(a->q + 32 * b));
 }
 
-/// Eight rows' 8-lane partial sums reduced to one exact i32 each (row order), as floats.
-static inline __m256 sum8(const __m256i p[8]) {
-    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-    return _mm256_cvtepi32_ps(s);
-}
-
 /// The f16 at `p[i] + off` for eight rows.
 static inline __m256 f16x8(const uint8_t *const p[8], size_t off) {
     __m128i v = _mm_setr_epi16(
@@ -89,7 +81,7 @@ static inline __m256 dot8_legacy(const uint8_t *const r[8], const lem_act *a, in
             if (qh) w = _mm256_or_si256(w, lem_bits_to_0x10(p[i] + qh));
             d[i] = mad_u8(w, q);
         }
-        __m256 ints = sum8(d);
+        __m256 ints = lem_sum8_i32(d);
         __m256 dw = f16x8(p, 0);
         acc = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a->d[b])), ints, acc);
         off = _mm256_fmadd_ps(has_min ? f16x8(p, 2) : dw, _mm256_set1_ps(a->s[b]), off);
@@ -106,7 +98,7 @@ static inline __m256 dot8_q8_0(const uint8_t *const r[8], const lem_act *a, pref
         __m256i q = load_q(a, b);
         __m256i d[8];
         for (int i = 0; i < 8; i++) d[i] = mad_i8(_mm256_loadu_si256((const __m256i *)(p[i] + 2)), q);
-        acc = _mm256_fmadd_ps(_mm256_mul_ps(f16x8(p, 0), _mm256_set1_ps(a->d[b])), sum8(d), acc);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(f16x8(p, 0), _mm256_set1_ps(a->d[b])), lem_sum8_i32(d), acc);
     }
     return acc;
 }
@@ -151,7 +143,7 @@ static inline __m256 dot8_mlx4(const lem_matrix *m, const uint8_t *const r[8], c
             } else {
                 for (int i = 0; i < 8; i++) d[i] = mad_u8(nib_mlx(r[i] + 16 * b), q);
             }
-            acc = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_set1_ps(a->d[b])), sum8(d), acc);
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_set1_ps(a->d[b])), lem_sum8_i32(d), acc);
             off = _mm256_fmadd_ps(bias, _mm256_set1_ps(a->s[b]), off);
         }
     }

@@ -121,44 +121,46 @@ static float dot_q8_0(const uint8_t *row, const lem_act *a) {
 }
 
 /// Q4_K / Q5_K (`five`) rows against `n` activations (1 ... 4, a constant after inlining): each
-/// 32-byte chunk is unpacked once for all of them; per activation the float operations and their
-/// order are the one-activation kernel's, so `out[t · stride]` does not depend on `n` (bit for bit).
+/// super-block is unpacked once for all of them. Per activation, the eight blocks' exact integer
+/// sums are gathered into one vector and scaled by the blocks' `d · scale · d_x` at once, and the
+/// minimums' term is a vector too; the float operations and their order do not depend on `n`, so
+/// `out[t · stride]` equals the one-activation kernel's result bit for bit.
 static inline __attribute__((always_inline)) void q45_k_rows(const uint8_t *row, const lem_act *acts, const int n,
                                                              int five, float *out, size_t stride) {
-    __m256 acc[4], acc1[4];
-    float off[4];
-    for (int t = 0; t < n; t++) {
-        acc[t] = acc1[t] = _mm256_setzero_ps();
-        off[t] = 0;
-    }
+    __m256 acc[4], off[4];
+    for (int t = 0; t < n; t++) acc[t] = off[t] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     int bytes = five ? 176 : 144, qs = five ? 48 : 16;
     for (int32_t sbk = 0; sbk < acts[0].cols / 256; sbk++) {
         const uint8_t *p = row + bytes * sbk;
-        float d = f16x(p), dmin = f16x(p + 2);
         uint8_t sc[8], mn[8];
         for (int j = 0; j < 8; j++) lem_scale_min_k4(j, p + 4, &sc[j], &mn[j]);
+        __m256 scale = _mm256_mul_ps(_mm256_set1_ps(f16x(p)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc))));
+        __m256 mins = _mm256_mul_ps(_mm256_set1_ps(f16x(p + 2)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)mn))));
         __m256i hv = five ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
+        __m256i w[8];
         for (int k = 0; k < 4; k++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(p + qs + 32 * k));
-            __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            w[2 * k] = _mm256_and_si256(v, m4);
+            w[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
             if (five) {
                 __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(hv, 2 * k), one);
                 __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(hv, 2 * k + 1), one);
-                lo = _mm256_or_si256(lo, _mm256_slli_epi16(h0, 4));
-                hi = _mm256_or_si256(hi, _mm256_slli_epi16(h1, 4));
-            }
-            int32_t b0 = sbk * 8 + 2 * k;
-            for (int t = 0; t < n; t++) {
-                const lem_act *a = &acts[t];
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * k] * a->d[b0]), dot_u8_i8(lo, load_q(a, b0)), acc[t]);
-                acc1[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * sc[2 * k + 1] * a->d[b0 + 1]), dot_u8_i8(hi, load_q(a, b0 + 1)),
-                                          acc1[t]);
-                off[t] += dmin * ((float)mn[2 * k] * a->s[b0] + (float)mn[2 * k + 1] * a->s[b0 + 1]);
+                w[2 * k] = _mm256_or_si256(w[2 * k], _mm256_slli_epi16(h0, 4));
+                w[2 * k + 1] = _mm256_or_si256(w[2 * k + 1], _mm256_slli_epi16(h1, 4));
             }
         }
+        int32_t b0 = sbk * 8;
+        for (int t = 0; t < n; t++) {
+            const lem_act *a = &acts[t];
+            __m256i part[8];
+            for (int j = 0; j < 8; j++) part[j] = sum_u8_i8(w[j], load_q(a, b0 + j));
+            __m256 sums = lem_sum8_i32(part);
+            acc[t] = _mm256_fmadd_ps(sums, _mm256_mul_ps(scale, _mm256_loadu_ps(a->d + b0)), acc[t]);
+            off[t] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(a->s + b0), off[t]);
+        }
     }
-    for (int t = 0; t < n; t++) out[(size_t)t * stride] = lem_hsum8(_mm256_add_ps(acc[t], acc1[t])) - off[t];
+    for (int t = 0; t < n; t++) out[(size_t)t * stride] = lem_hsum8(_mm256_sub_ps(acc[t], off[t]));
 }
 
 static float dot_q45_k(const uint8_t *row, const lem_act *a, int five) {
@@ -167,57 +169,56 @@ static float dot_q45_k(const uint8_t *row, const lem_act *a, int five) {
     return r;
 }
 
-/// One Q6_K chunk's weights `w` (values − 32) against block `b` of `a`, each half of 16 scaled by
-/// its own 8-bit scale: eight exact i32 lane sums as floats.
-static inline __m256 q6_part(__m256i w, const lem_act *a, int32_t b, const int8_t *scales, int blk) {
+/// One Q6_K block's weights `w` (values − 32) against block `b` of `a`, each half of 16 times its
+/// own 8-bit scale: eight exact i32 lane sums (|Σ| per block ≤ 32 · 32 · 127 · 128 < 2^24, so the
+/// block's sum is exact in i32 and in f32).
+static inline __m256i q6_part(__m256i w, const lem_act *a, int32_t b, const int8_t *scales, int blk) {
     __m256i qa = load_q(a, b);
 #if LEM_VNNI
-    // Each lane's four products times its half's scale: |Σ| ≤ 4 · 32 · 127 · 128 < 2^24, exact
-    // in i32 and in the float product, so equal to the `madd` with scales below.
     __m256i sv = combine(_mm_set1_epi32(scales[2 * blk]), _mm_set1_epi32(scales[2 * blk + 1]));
     __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(qa, w));
-    return _mm256_cvtepi32_ps(_mm256_mullo_epi32(p32, sv));
+    return _mm256_mullo_epi32(p32, sv);
 #else
     __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(qa, w));
     __m256i sv = combine(_mm_set1_epi16(scales[2 * blk]), _mm_set1_epi16(scales[2 * blk + 1]));
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, sv));
+    return _mm256_madd_epi16(p16, sv);
 #endif
 }
 
-/// Q6_K rows against `n` activations (as `q45_k_rows`).
+/// Q6_K rows against `n` activations (as `q45_k_rows`: a super-block's eight scaled block sums
+/// gathered into one vector, times `d · d_x` of each block).
 static inline __attribute__((always_inline)) void q6_k_rows(const uint8_t *row, const lem_act *acts, const int n,
                                                             float *out, size_t stride) {
-    __m256 acc[4][2];
-    for (int t = 0; t < n; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    __m256 acc[4];
+    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3), c32 = _mm256_set1_epi8(32);
     for (int32_t sbk = 0; sbk < acts[0].cols / 256; sbk++) {
         const uint8_t *p = row + 210 * sbk;
-        float d = f16x(p + 208);
+        __m256 d = _mm256_set1_ps(f16x(p + 208));
         const int8_t *scales = (const int8_t *)(p + 192);
+        __m256i w[8];
         for (int h = 0; h < 2; h++) {
             __m256i ql0 = _mm256_loadu_si256((const __m256i *)(p + 64 * h));
             __m256i ql1 = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32));
             __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
-            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
-            for (int j = 0; j < 4; j++) {
-                int blk = 4 * h + j;
-                int32_t b = sbk * 8 + blk;
-                __m256i w = _mm256_sub_epi8(q[j], c32);
-                for (int t = 0; t < n; t++) {
-                    __m256 part = q6_part(w, &acts[t], b, scales, blk);
-                    acc[t][j & 1] = _mm256_fmadd_ps(_mm256_set1_ps(d * acts[t].d[b]), part, acc[t][j & 1]);
-                }
-            }
+            w[4 * h] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+            w[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+            w[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+            w[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+        }
+        for (int j = 0; j < 8; j++) w[j] = _mm256_sub_epi8(w[j], c32);
+        int32_t b0 = sbk * 8;
+        for (int t = 0; t < n; t++) {
+            __m256i part[8];
+            for (int j = 0; j < 8; j++) part[j] = q6_part(w[j], &acts[t], b0 + j, scales, j);
+            __m256 sums = lem_sum8_i32(part);
+            acc[t] = _mm256_fmadd_ps(sums, _mm256_mul_ps(d, _mm256_loadu_ps(acts[t].d + b0)), acc[t]);
         }
     }
-    for (int t = 0; t < n; t++) out[(size_t)t * stride] = lem_hsum8(_mm256_add_ps(acc[t][0], acc[t][1]));
+    for (int t = 0; t < n; t++) out[(size_t)t * stride] = lem_hsum8(acc[t]);
 }
 
 static float dot_q6_k(const uint8_t *row, const lem_act *a) {

@@ -26,6 +26,15 @@ static inline __m256i lem_bits_to_0x10(const uint8_t *p) {
     return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
 
+/// Eight vectors of eight i32 partial sums reduced to one exact sum each (vector order), as
+/// floats: lane i = Σ p[i].
+static inline __m256 lem_sum8_i32(const __m256i p[8]) {
+    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+    return _mm256_cvtepi32_ps(s);
+}
+
 /// The sum of eight floats: halves, then pairs, then the last two.
 static inline float lem_hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

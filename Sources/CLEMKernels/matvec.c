@@ -157,6 +157,10 @@ static int prepare_act(const lem_matrix *const *ms, int32_t count, const lem_act
     return 1;
 }
 
+int lem_prefill_dots_supported(const lem_matrix *m) {
+    return lem_x8_supported(m);
+}
+
 int lem_format_supported(int32_t format, int32_t cols) {
     switch (format) {
     case LEM_FMT_F32: case LEM_FMT_F16: case LEM_FMT_BF16: return cols > 0;

@@ -1,8 +1,9 @@
 import Foundation
-import LEMEngine
 import LEMFormats
 import TestSupport
 import Testing
+
+@testable import LEMEngine
 
 /// The largest error Q8 activation quantization may add to `Σ w·x`: each element moves by at most
 /// half its block's step `max|x| / 127`, so `|Σ w·x − Σ w·x̂| ≤ Σ |w| · max|x|_block / 254`; plus a
@@ -255,6 +256,36 @@ struct QuantizedMatvecTests {
         }
         if TestPaths.gemma3 != nil {
             #expect(seen.isSuperset(of: ["q5_0", "q8_0", "q4_K", "q6_K"]), "formats seen: \(seen)")
+        }
+    }
+
+    /// Several K-quant activations at once (a row unpacked once for four) give each activation
+    /// what its own matvec gives it, bit for bit, with and without VNNI; 9 activations.
+    @Test(arguments: [(GGMLType.q4_K, [0, 2]), (.q5_K, [0, 2]), (.q6_K, [208])])
+    func kQuantBatchEqualsSingle(type: GGMLType, scaleOffsets: [Int]) throws {
+        let (rows, cols, tokens) = (37, 512, 9)
+        let m = Self.randomGGML(type, rows: rows, cols: cols, scaleOffsets: scaleOffsets, seed: 21)
+        let kernel = try #require(m.kernel)
+        let xs = (0..<tokens).flatMap { Self.activation(cols, seed: UInt64(30 + $0)) }
+        for vnni in [true, false] {
+            let options = EngineOptions(vnni: vnni, q8Activations: true)
+            var batch = [Float](repeating: 0, count: tokens * rows)
+            var batchScratch = [Float](repeating: 0, count: tokens * Kernels.activationScratchFloats(columns: cols))
+            xs.withUnsafeBufferPointer { xp in
+                Kernels.matvecBatch(
+                    xp.baseAddress!, count: tokens, kernel: kernel, scratch: &batchScratch, out: &batch,
+                    options: options)
+            }
+            var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
+            var step = [Float](repeating: 0, count: rows)
+            for t in 0..<tokens {
+                xs.withUnsafeBufferPointer { xp in
+                    Kernels.matvec(
+                        xp.baseAddress! + t * cols, kernel: kernel, scratch: &scratch, out: &step, options: options)
+                }
+                let got = Array(batch[(t * rows)..<((t + 1) * rows)])
+                #expect(got == step, "\(type.name) vnni \(vnni): token \(t)")
+            }
         }
     }
 

@@ -151,6 +151,13 @@ void lem_matvec(const lem_matrix *m, const lem_act *a, float *out, lem_options o
 void lem_matvec_multi(const lem_matrix *const *ms, int32_t count, const lem_act *a, float *const *outs,
                       lem_options opt);
 
+/// Whether a prefill over `m` is faster through `lem_matvec_batch` (the several-activation
+/// integer dots) than through the f32 GEMM, under 8-bit activations and the SIMD kernels: Q4_0,
+/// Q4_1, Q5_0, Q8_0 and MLX 4-bit, interleaved or not (so the layout never changes a result).
+/// The K-quants' batched dots measured 1.3x the GEMM with VNNI but no faster with AVX2; they stay
+/// on the GEMM so that the instruction set never changes a result either.
+int lem_prefill_dots_supported(const lem_matrix *m);
+
 /// The most activations one `lem_matvec_batch` pass takes (more are done in passes of this many).
 #define LEM_BATCH_MAX 64
 

@@ -17,9 +17,10 @@ extension Kernels {
         /// No OpenBLAS: the pool hands out L2-sized chunks of rows; each worker dequantizes its
         /// chunk once and runs the C register-blocked kernel (`lem_gemm_nt`) over all tokens.
         case fusedGemm
-        /// Under 8-bit activations, the formats with a several-activation integer kernel (Q4_0,
-        /// Q4_1, Q5_0, Q8_0, MLX 4-bit; `dotsInt8`) go through the batched decode dots, each token
-        /// getting exactly what its own decode step would; every other matrix takes `fusedGemm`.
+        /// Under 8-bit activations, the formats with a fast several-activation integer kernel
+        /// (Q4_0, Q4_1, Q5_0, Q8_0, MLX 4-bit; `dotsInt8`) go through the batched decode dots,
+        /// each token getting exactly what its own decode step would; every other matrix takes
+        /// `fusedGemm`.
         case integerDots
     }
 
@@ -92,13 +93,13 @@ extension Kernels {
     }
 
     /// Whether a prefill over `kernel` runs as batched 8-bit decode dots: 8-bit activations, the
-    /// SIMD kernels, and a format with an interleaved layout (Q4_0, Q4_1, Q5_0, Q8_0, MLX 4-bit),
-    /// whose several-activation kernel is the fast one; whether this matrix has the copy or not
-    /// (`LEM_X8=0`), so that the layout never changes a result. K-quants and the other formats
-    /// keep the f32 GEMM, faster than their one-row integer dots.
+    /// SIMD kernels, and a format whose several-activation kernel beats the f32 GEMM
+    /// (`lem_prefill_dots_supported`: the interleaved formats, whether this matrix has the copy or
+    /// not, so the layout never changes a result). K-quants and the float formats keep the f32
+    /// GEMM.
     static func dotsInt8(_ kernel: MatrixKernel, options: EngineOptions) -> Bool {
         guard kernel.quantizesActivation, options.q8Activations, options.simd, cpuHasSIMD else { return false }
-        return withUnsafePointer(to: kernel.matrix) { lem_x8_supported($0) != 0 }
+        return withUnsafePointer(to: kernel.matrix) { lem_prefill_dots_supported($0) != 0 }
     }
 
     /// `out[:, 0 ..< rows] = x(T, in) · tile(rows, in)ᵀ` with row stride `ldOut`.
