@@ -80,10 +80,6 @@ void lem_dot_row_multi_avx2(const lem_matrix *m, int32_t stored, const lem_act *
                             size_t stride) {
     for (int32_t t = 0; t < n; t++) out[(size_t)t * stride] = lem_dot_row_scalar(m, stored, &acts[t]);
 }
-int lem_dot_row_multi_supported_avx2(int32_t format) {
-    (void)format;
-    return 0;
-}
 float lem_dot_f32_avx2(const float *a, const float *b, int32_t n) {
     float s = 0;
     for (int32_t i = 0; i < n; i++) s += a[i] * b[i];

@@ -335,12 +335,6 @@ float LEM_K(lem_dot_row)(const lem_matrix *m, int32_t stored, const lem_act *a) 
     }
 }
 
-/// Whether `lem_dot_row_multi` unpacks a row once for several activations in `format` (else it
-/// calls the one-activation kernel for each).
-int LEM_K(lem_dot_row_multi_supported)(int32_t format) {
-    return format == LEM_FMT_Q4_K || format == LEM_FMT_Q5_K || format == LEM_FMT_Q6_K;
-}
-
 void LEM_K(lem_dot_row_multi)(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out,
                               size_t stride) {
     const uint8_t *row = m->base + (size_t)stored * m->row_bytes;

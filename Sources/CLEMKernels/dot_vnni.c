@@ -31,19 +31,7 @@ int lem_cpu_has_vnni(void) {
 
 #else
 
-float lem_dot_row_vnni(const lem_matrix *m, int32_t stored, const lem_act *a) { return lem_dot_row_scalar(m, stored, a); }
-void lem_dot_x8_vnni(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]) {
-    for (int i = 0; i < 8; i++) out[i] = lem_dot_row_scalar(m, lem_stored_row(m, 8 * group + i), a);
-}
-void lem_dot_x8_multi_vnni(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out,
-                           size_t stride) {
-    lem_dot_x8_multi_avx2(m, group, acts, n, out, stride);
-}
-void lem_dot_row_multi_vnni(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out,
-                            size_t stride) {
-    lem_dot_row_multi_avx2(m, stored, acts, n, out, stride);
-}
-int lem_dot_row_multi_supported_vnni(int32_t format) { return lem_dot_row_multi_supported_avx2(format); }
+// No VNNI off x86: matvec.c's VNNI table is the AVX2 one there, and this never says yes.
 int lem_cpu_has_vnni(void) { return 0; }
 
 #endif

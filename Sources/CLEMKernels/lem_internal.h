@@ -99,7 +99,8 @@ enum { LEM_X8_VIEW_BYTES = 20480 };
 /// Dots of interleaved group `group` (logical rows 8·group ..< +8) with the 8-bit `a` (its
 /// `q_mlx` for MLX 4-bit); AVX2 only, the portable build dots the stored rows instead.
 void lem_dot_x8_avx2(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
-/// The same dots with AVX-512 VNNI (dot_vnni.c): equal results, for CPUs where `lem_cpu_vnni()`.
+/// The same dots with AVX-512 VNNI (dot_vnni.c, x86 only): equal results, for CPUs where
+/// `lem_cpu_vnni()`.
 float lem_dot_row_vnni(const lem_matrix *m, int32_t stored, const lem_act *a);
 void lem_dot_x8_vnni(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
 /// `lem_dot_x8` for `n` activations at once: `out[t · stride + i]` = row 8·group + i · acts[t],
@@ -111,13 +112,12 @@ void lem_dot_x8_multi_vnni(const lem_matrix *m, int32_t group, const lem_act *ac
                            size_t stride);
 int lem_cpu_has_vnni(void);
 /// One stored row against `n` activations: `out[t · stride]` = `lem_dot_row` of activation t, bit
-/// for bit; Q4_K / Q5_K / Q6_K rows are unpacked once for up to four activations.
+/// for bit; Q4_K / Q5_K / Q6_K rows are unpacked once for up to four activations (other formats
+/// call the one-activation dot for each).
 void lem_dot_row_multi_avx2(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out,
                             size_t stride);
 void lem_dot_row_multi_vnni(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out,
                             size_t stride);
-int lem_dot_row_multi_supported_avx2(int32_t format);
-int lem_dot_row_multi_supported_vnni(int32_t format);
 void lem_quantize_act_scalar(lem_act *a);
 void lem_quantize_act_avx2(lem_act *a);
 int lem_cpu_has_avx2(void);

@@ -26,6 +26,29 @@ int lem_cpu_vnni(void) { return cpu_fact(&vnni_state, lem_cpu_has_vnni); }
 
 static int is_float(int32_t f) { return f == LEM_FMT_F32 || f == LEM_FMT_F16 || f == LEM_FMT_BF16; }
 
+/// One instruction set's decode dots.
+typedef struct {
+    float (*row)(const lem_matrix *m, int32_t stored, const lem_act *a);
+    void (*x8)(const lem_matrix *m, int32_t group, const lem_act *a, float out[8]);
+    void (*x8_multi)(const lem_matrix *m, int32_t group, const lem_act *acts, int32_t n, float *out, size_t stride);
+    void (*row_multi)(const lem_matrix *m, int32_t stored, const lem_act *acts, int32_t n, float *out, size_t stride);
+} dot_kernels;
+
+static const dot_kernels avx2_dots = {lem_dot_row_avx2, lem_dot_x8_avx2, lem_dot_x8_multi_avx2, lem_dot_row_multi_avx2};
+#if defined(__x86_64__) || defined(_M_X64)
+static const dot_kernels vnni_dots = {lem_dot_row_vnni, lem_dot_x8_vnni, lem_dot_x8_multi_vnni, lem_dot_row_multi_vnni};
+#else
+static const dot_kernels vnni_dots = {lem_dot_row_avx2, lem_dot_x8_avx2, lem_dot_x8_multi_avx2, lem_dot_row_multi_avx2};
+#endif
+
+/// The SIMD dots a call with `opt` runs.
+static const dot_kernels *dots_for(lem_options opt) { return lem_use_vnni(opt) ? &vnni_dots : &avx2_dots; }
+
+/// Whether several activations share a row's unpacking in `lem_dot_row_multi` (the K-quants).
+static int unpacks_row_once(int32_t format) {
+    return format == LEM_FMT_Q4_K || format == LEM_FMT_Q5_K || format == LEM_FMT_Q6_K;
+}
+
 /// A dequantized row dotted with the f32 input, the exact path's arithmetic.
 static inline float exact_dot(const float *row, const float *x, int32_t cols, int simd) {
     if (simd) return lem_dot_f32_avx2(row, x, cols);
@@ -49,7 +72,8 @@ enum { LEM_EXACT_MAX_COLS = 16384 };
 /// repeats its final row), else one by one. With the next group's rows prefetched the eight-row
 /// kernels beat the one-row ones (docs/PERFORMANCE.md, "Decode, session 4"); without the prefetch
 /// they lost on DRAM-resident matrices.
-static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8, int vnni) {
+static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8,
+                        const dot_kernels *k) {
     if (a->q8 && dot8 && lem_dot4_supported(m->format)) {
         for (int32_t r = r0; r < r1; r += 8) {
             int32_t n = r1 - r < 8 ? r1 - r : 8;
@@ -60,11 +84,7 @@ static void stored_rows(const lem_matrix *m, const lem_act *a, float *out, int32
             for (int32_t i = 0; i < n; i++) out[r - r0 + i] = o[i];
         }
     } else {
-        if (vnni) {
-            for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_vnni(m, lem_stored_row(m, r), a);
-        } else {
-            for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_avx2(m, lem_stored_row(m, r), a);
-        }
+        for (int32_t r = r0; r < r1; r++) out[r - r0] = k->row(m, lem_stored_row(m, r), a);
     }
 }
 
@@ -78,18 +98,15 @@ static int x8_ready(const lem_matrix *m, const lem_act *acts, int32_t n) {
     return 1;
 }
 
-static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8, int vnni) {
+static void simd_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t r0, int32_t r1, int dot8,
+                      const dot_kernels *k) {
     int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
     if (dot8 && g0 < g1 && x8_ready(m, a, 1)) {
-        stored_rows(m, a, out, r0, 8 * g0, dot8, vnni);
-        if (vnni) {
-            for (int32_t g = g0; g < g1; g++) lem_dot_x8_vnni(m, g, a, out + 8 * g - r0);
-        } else {
-            for (int32_t g = g0; g < g1; g++) lem_dot_x8_avx2(m, g, a, out + 8 * g - r0);
-        }
-        stored_rows(m, a, out + 8 * g1 - r0, 8 * g1, r1, dot8, vnni);
+        stored_rows(m, a, out, r0, 8 * g0, dot8, k);
+        for (int32_t g = g0; g < g1; g++) k->x8(m, g, a, out + 8 * g - r0);
+        stored_rows(m, a, out + 8 * g1 - r0, 8 * g1, r1, dot8, k);
     } else {
-        stored_rows(m, a, out, r0, r1, dot8, vnni);
+        stored_rows(m, a, out, r0, r1, dot8, k);
     }
 }
 
@@ -190,7 +207,7 @@ void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t 
         int8_t qm[LEM_EXACT_MAX_COLS];
         lem_act local;
         int prepared = prepare_act(&m, 1, a, 1, &local, qm);
-        simd_rows(m, prepared ? &local : a, out, r0, r1, opt.dot8, lem_use_vnni(opt));
+        simd_rows(m, prepared ? &local : a, out, r0, r1, opt.dot8, dots_for(opt));
     } else {
         for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
     }
@@ -206,7 +223,8 @@ typedef struct {
     int32_t n;
     int32_t chunk;
     int32_t chunk_start[9];
-    int simd, dot8, vnni;
+    int simd, dot8;
+    const dot_kernels *dots;  // the SIMD dots (with `simd`)
 } batch_job;
 
 /// Rows of chunk `c` for every activation: the chunk's weight bytes are read from memory once and
@@ -234,24 +252,17 @@ static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
         int32_t g0 = (r0 + 7) / 8, g1 = (r1 < m->x8_rows ? r1 : m->x8_rows) / 8;
         if (g1 < g0) g1 = g0;
         int32_t head = 8 * g0 < r1 ? 8 * g0 : r1, tail = 8 * g1 > head ? 8 * g1 : head;
-        for (int32_t g = g0; g < g1; g++) {
-            if (job->vnni) lem_dot_x8_multi_vnni(m, g, job->acts, job->n, out + 8 * g, stride);
-            else lem_dot_x8_multi_avx2(m, g, job->acts, job->n, out + 8 * g, stride);
-        }
+        for (int32_t g = g0; g < g1; g++) job->dots->x8_multi(m, g, job->acts, job->n, out + 8 * g, stride);
         for (int32_t b = 0; b < job->n; b++) {
             float *o = out + b * stride;
-            if (r0 < head) stored_rows(m, &job->acts[b], o + r0, r0, head, job->dot8, job->vnni);
-            if (tail < r1) stored_rows(m, &job->acts[b], o + tail, tail, r1, job->dot8, job->vnni);
+            if (r0 < head) stored_rows(m, &job->acts[b], o + r0, r0, head, job->dot8, job->dots);
+            if (tail < r1) stored_rows(m, &job->acts[b], o + tail, tail, r1, job->dot8, job->dots);
         }
-    } else if (job->simd && job->n > 1 && job->acts[0].q8 && lem_dot_row_multi_supported_avx2(m->format)) {
+    } else if (job->simd && job->n > 1 && job->acts[0].q8 && unpacks_row_once(m->format)) {
         // One row at a time against every activation (the row unpacked once per four).
-        for (int32_t r = r0; r < r1; r++) {
-            int32_t stored = lem_stored_row(m, r);
-            if (job->vnni) lem_dot_row_multi_vnni(m, stored, job->acts, job->n, out + r, stride);
-            else lem_dot_row_multi_avx2(m, stored, job->acts, job->n, out + r, stride);
-        }
+        for (int32_t r = r0; r < r1; r++) job->dots->row_multi(m, lem_stored_row(m, r), job->acts, job->n, out + r, stride);
     } else if (job->simd) {
-        for (int32_t b = 0; b < job->n; b++) simd_rows(m, &job->acts[b], out + b * stride + r0, r0, r1, job->dot8, job->vnni);
+        for (int32_t b = 0; b < job->n; b++) simd_rows(m, &job->acts[b], out + b * stride + r0, r0, r1, job->dot8, job->dots);
     } else {
         for (int32_t b = 0; b < job->n; b++) {
             for (int32_t r = r0; r < r1; r++) out[b * stride + r] = lem_dot_row_scalar(m, lem_stored_row(m, r), &job->acts[b]);
@@ -305,7 +316,7 @@ void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.count = count;
     job.n = n;
     job.simd = lem_use_simd(opt);
-    job.vnni = lem_use_vnni(opt);
+    job.dots = dots_for(opt);
     job.dot8 = opt.dot8 != 0;
     job.acts = acts;
     lem_act local[LEM_BATCH_MAX];

@@ -152,16 +152,9 @@ struct InterleavedWeightTests {
                         xp.baseAddress!, weight: w, kernel: kernel, bias: nil, tokens: tokens, tile: &tile,
                         out: &prefill, options: options)
                 }
-                var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
-                var step = [Float](repeating: 0, count: rows)
-                for t in 0..<tokens {
-                    xs.withUnsafeBufferPointer { xp in
-                        Kernels.matvec(
-                            xp.baseAddress! + t * cols, kernel: kernel, scratch: &scratch, out: &step, options: options)
-                    }
-                    let got = Array(prefill[(t * rows)..<((t + 1) * rows)])
-                    #expect(got == step, "\(type.name) \(layout) vnni \(vnni): token \(t)")
-                }
+                expectEqualsOwnMatvecs(
+                    prefill, xs: xs, tokens: tokens, kernel: kernel, options: options,
+                    "\(type.name) \(layout) vnni \(vnni)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LEMFormats
+import Testing
 
 @testable import LEMEngine
 
@@ -69,6 +70,25 @@ struct MatvecPaths: Equatable {
             Kernels.matvec(xp.baseAddress!, kernel: kernel, scratch: &scratch, out: &avx2, options: noVNNI)
         }
         (self.pooled, self.serial, self.exact, self.scalar, self.avx2) = (pooled, serial, exact, scalar, avx2)
+    }
+}
+
+/// Expects each of the `tokens` rows of `rows` (tokens, kernel.rows), computed from `xs` (tokens,
+/// kernel.columns) several at a time, to equal that token's own `Kernels.matvec` with `options`,
+/// bit for bit.
+func expectEqualsOwnMatvecs(
+    _ rows: [Float], xs: [Float], tokens: Int, kernel: MatrixKernel, options: EngineOptions, _ label: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let (out, cols) = (kernel.rows, kernel.columns)
+    var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
+    var step = [Float](repeating: 0, count: out)
+    for t in 0..<tokens {
+        xs.withUnsafeBufferPointer { xp in
+            Kernels.matvec(xp.baseAddress! + t * cols, kernel: kernel, scratch: &scratch, out: &step, options: options)
+        }
+        let got = Array(rows[(t * out)..<((t + 1) * out)])
+        #expect(got == step, "\(label): token \(t)", sourceLocation: sourceLocation)
     }
 }
 

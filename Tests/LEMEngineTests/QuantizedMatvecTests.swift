@@ -276,16 +276,8 @@ struct QuantizedMatvecTests {
                     xp.baseAddress!, count: tokens, kernel: kernel, scratch: &batchScratch, out: &batch,
                     options: options)
             }
-            var scratch = [Float](repeating: 0, count: Kernels.activationScratchFloats(columns: cols))
-            var step = [Float](repeating: 0, count: rows)
-            for t in 0..<tokens {
-                xs.withUnsafeBufferPointer { xp in
-                    Kernels.matvec(
-                        xp.baseAddress! + t * cols, kernel: kernel, scratch: &scratch, out: &step, options: options)
-                }
-                let got = Array(batch[(t * rows)..<((t + 1) * rows)])
-                #expect(got == step, "\(type.name) vnni \(vnni): token \(t)")
-            }
+            expectEqualsOwnMatvecs(
+                batch, xs: xs, tokens: tokens, kernel: kernel, options: options, "\(type.name) vnni \(vnni)")
         }
     }
 
