@@ -21,28 +21,44 @@ public struct GrammarDifferential: TextScorer {
     /// Creates the scorer.
     public init() {}
 
+    /// The six signals, in the order they are reported, with their names and weights in the
+    /// composite (25/20/20/15/10/10 %).
+    public enum Signal: String, CaseIterable, Sendable {
+        case vocabularyEcho = "vocabulary_echo", verbShift = "verb_shift", tenseShift = "tense_shift"
+        case nounOverlap = "noun_overlap", questionFlip = "question_flip", domainShift = "domain_shift"
+
+        /// The signal's weight in the composite.
+        public var weight: Double {
+            switch self {
+            case .vocabularyEcho: 0.25
+            case .verbShift, .tenseShift: 0.20
+            case .nounOverlap: 0.15
+            case .questionFlip, .domainShift: 0.10
+            }
+        }
+    }
+
     /// The six signals and the composite.
     public struct Signals: Sendable, Equatable {
-        public var vocabularyEcho = 0.0
-        public var verbShift = 0.0
-        public var tenseShift = 0.0
-        public var nounOverlap = 0.0
-        public var questionFlip = 0.0
-        public var domainShift = 0.0
+        /// The values by signal (absent: 0).
+        public var values: [Signal: Double] = [:]
 
-        /// The weighted composite (weights 25/20/20/15/10/10 %).
-        public var composite: Double {
-            0.25 * vocabularyEcho + 0.20 * verbShift + 0.20 * tenseShift + 0.15 * nounOverlap
-                + 0.10 * questionFlip + 0.10 * domainShift
+        /// Creates signals that are all 0.
+        public init() {}
+
+        /// One signal's value.
+        public subscript(signal: Signal) -> Double {
+            get { values[signal, default: 0] }
+            set { values[signal] = newValue }
         }
+
+        /// The weighted composite, summed in the signals' order.
+        public var composite: Double { Signal.allCases.reduce(0) { $0 + $1.weight * self[$1] } }
     }
 
     public func score(_ input: ScoringInput) -> [DimensionScore] {
         let s = Self.signals(prompt: input.prompt, response: input.response)
-        return [
-            DimensionScore("vocabulary_echo", s.vocabularyEcho), DimensionScore("verb_shift", s.verbShift),
-            DimensionScore("tense_shift", s.tenseShift), DimensionScore("noun_overlap", s.nounOverlap),
-            DimensionScore("question_flip", s.questionFlip), DimensionScore("domain_shift", s.domainShift),
+        return Signal.allCases.map { DimensionScore($0.rawValue, s[$0]) } + [
             DimensionScore("grammar_composite", s.composite)
         ]
     }
@@ -54,21 +70,21 @@ public struct GrammarDifferential: TextScorer {
         var s = Signals()
         let pc = contentLemmas(p)
         let rc = contentLemmas(r)
-        s.vocabularyEcho = pc.isEmpty ? 0 : Double(pc.intersection(rc).count) / Double(pc.count)
-        s.verbShift = jensenShannon(
+        s[.vocabularyEcho] = pc.isEmpty ? 0 : Double(pc.intersection(rc).count) / Double(pc.count)
+        s[.verbShift] = jensenShannon(
             counts(p.filter { $0.pos == .verb }.map(\.lemma)),
             counts(r.filter { $0.pos == .verb }.map(\.lemma)))
         let pt = EnglishTagger.tenseCounts(p)
         let rt = EnglishTagger.tenseCounts(r)
-        s.tenseShift = jensenShannon(
+        s[.tenseShift] = jensenShannon(
             Dictionary(uniqueKeysWithValues: pt.map { ($0.key.rawValue, $0.value) }),
             Dictionary(uniqueKeysWithValues: rt.map { ($0.key.rawValue, $0.value) }))
         let pn = Set(p.filter { $0.pos == .noun }.map(\.lemma))
         let rn = Set(r.filter { $0.pos == .noun }.map(\.lemma))
         let union = pn.union(rn)
-        s.nounOverlap = union.isEmpty ? 0 : Double(pn.intersection(rn).count) / Double(union.count)
-        s.questionFlip = max(0, questionShare(p) - questionShare(r))
-        s.domainShift = jensenShannon(domainCounts(p), domainCounts(r))
+        s[.nounOverlap] = union.isEmpty ? 0 : Double(pn.intersection(rn).count) / Double(union.count)
+        s[.questionFlip] = max(0, questionShare(p) - questionShare(r))
+        s[.domainShift] = jensenShannon(domainCounts(p), domainCounts(r))
         return s
     }
 

@@ -14,23 +14,60 @@ public struct LEKHeuristic: TextScorer {
     /// Creates the scorer.
     public init() {}
 
-    /// The eight dimensions and the composite for one response.
-    public struct Breakdown: Sendable, Equatable {
-        public var complianceMarkers = 0
-        public var formulaicPreamble = 0
-        public var firstPerson = 0
-        public var creativeForm = 0
-        public var engagementDepth = 0
-        public var emotionalRegister = 0
-        public var degeneration = 0
-        public var emptyBroken = 0
+    /// The eight counted dimensions, in the order they are reported, with their names and
+    /// weights in the composite.
+    public enum Dimension: String, CaseIterable, Sendable {
+        case complianceMarkers = "compliance_markers", formulaicPreamble = "formulaic_preamble"
+        case firstPerson = "first_person", creativeForm = "creative_form"
+        case engagementDepth = "engagement_depth", emotionalRegister = "emotional_register"
+        case degeneration, emptyBroken = "empty_broken"
 
         /// 2·engagement + 3·creative + 2·emotion + 1.5·first-person − 5·compliance − 3·formulaic
         /// − 4·degeneration − 20·broken.
+        public var weight: Double {
+            switch self {
+            case .engagementDepth, .emotionalRegister: 2
+            case .creativeForm: 3
+            case .firstPerson: 1.5
+            case .complianceMarkers: -5
+            case .formulaicPreamble: -3
+            case .degeneration: -4
+            case .emptyBroken: -20
+            }
+        }
+
+        /// The dimension's count in a response.
+        public func count(_ response: String) -> Int {
+            switch self {
+            case .complianceMarkers: LEKHeuristic.complianceMarkers(response)
+            case .formulaicPreamble: LEKHeuristic.formulaicPreamble(response)
+            case .firstPerson: LEKHeuristic.firstPerson(response)
+            case .creativeForm: LEKHeuristic.creativeForm(response)
+            case .engagementDepth: LEKHeuristic.engagementDepth(response)
+            case .emotionalRegister: LEKHeuristic.emotionalRegister(response)
+            case .degeneration: LEKHeuristic.degeneration(response)
+            case .emptyBroken: LEKHeuristic.emptyBroken(response)
+            }
+        }
+    }
+
+    /// The eight counts and the composite for one response.
+    public struct Breakdown: Sendable, Equatable {
+        /// The counts by dimension (absent: 0).
+        public var counts: [Dimension: Int] = [:]
+
+        /// Creates a breakdown with every count 0.
+        public init() {}
+
+        /// One dimension's count.
+        public subscript(dimension: Dimension) -> Int {
+            get { counts[dimension, default: 0] }
+            set { counts[dimension] = newValue }
+        }
+
+        /// The weighted sum of the counts (`Dimension.weight`).
         public var composite: Double {
-            Double(engagementDepth) * 2 + Double(creativeForm) * 3 + Double(emotionalRegister) * 2
-                + Double(firstPerson) * 1.5 - Double(complianceMarkers) * 5 - Double(formulaicPreamble) * 3
-                - Double(degeneration) * 4 - Double(emptyBroken) * 20
+            Dimension.allCases.reduce(0) { $0 + $1.weight * Double(self[$1]) }
         }
     }
 
@@ -39,15 +76,7 @@ public struct LEKHeuristic: TextScorer {
 
     public func score(_ input: ScoringInput) -> [DimensionScore] {
         let b = Self.breakdown(input.response)
-        return [
-            DimensionScore("compliance_markers", Double(b.complianceMarkers)),
-            DimensionScore("formulaic_preamble", Double(b.formulaicPreamble)),
-            DimensionScore("first_person", Double(b.firstPerson)),
-            DimensionScore("creative_form", Double(b.creativeForm)),
-            DimensionScore("engagement_depth", Double(b.engagementDepth)),
-            DimensionScore("emotional_register", Double(b.emotionalRegister)),
-            DimensionScore("degeneration", Double(b.degeneration)),
-            DimensionScore("empty_broken", Double(b.emptyBroken)),
+        return Dimension.allCases.map { DimensionScore($0.rawValue, Double(b[$0])) } + [
             DimensionScore("lek_score", b.composite)
         ]
     }
@@ -55,14 +84,7 @@ public struct LEKHeuristic: TextScorer {
     /// All eight dimensions of one response.
     public static func breakdown(_ response: String) -> Breakdown {
         var b = Breakdown()
-        b.complianceMarkers = complianceMarkers(response)
-        b.formulaicPreamble = formulaicPreamble(response)
-        b.firstPerson = firstPerson(response)
-        b.creativeForm = creativeForm(response)
-        b.engagementDepth = engagementDepth(response)
-        b.emotionalRegister = emotionalRegister(response)
-        b.degeneration = degeneration(response)
-        b.emptyBroken = emptyBroken(response)
+        for d in Dimension.allCases { b[d] = d.count(response) }
         return b
     }
 

@@ -9,11 +9,12 @@ public final class CompletionService: Sendable {
     public let scheduler: EngineScheduler
     public let configuration: ServeConfiguration
 
-    /// A service answering for `models` through `scheduler`.
-    public init(models: ServedModels, scheduler: EngineScheduler, configuration: ServeConfiguration) {
+    /// A service answering for `models` under `configuration`, its requests decoded in `lane`
+    /// behind a queue of `configuration.maxQueue` waiting jobs.
+    public init(models: ServedModels, configuration: ServeConfiguration, lane: any DecodeLane = SequentialLane()) {
         self.models = models
-        self.scheduler = scheduler
         self.configuration = configuration
+        scheduler = EngineScheduler(capacity: configuration.maxQueue, lane: lane)
     }
 
     /// A checked request: the model, one engine request per choice, and the reply's identity.

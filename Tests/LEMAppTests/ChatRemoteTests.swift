@@ -90,8 +90,7 @@ struct ChatRemoteTests: ServiceSuite {
     func serve() async throws -> (port: Int, stop: @Sendable () async -> Void) {
         let model = try world.context.pool.model(for: world.key)
         let service = CompletionService(
-            models: ServedModels(base: model, baseName: "tiny"),
-            scheduler: EngineScheduler(capacity: 8, lane: SequentialLane()), configuration: ServeConfiguration(port: 0))
+            models: ServedModels(base: model, baseName: "tiny"), configuration: ServeConfiguration(port: 0))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task {
             defer { continuation.finish() }

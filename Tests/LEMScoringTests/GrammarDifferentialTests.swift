@@ -18,8 +18,8 @@ struct GrammarDifferentialTests {
     func identical() {
         let s = GrammarDifferential.signals(
             prompt: "Doctors store patient records.", response: "Doctors store patient records.")
-        #expect(s.vocabularyEcho == 1 && s.nounOverlap == 1)
-        #expect(s.verbShift == 0 && s.tenseShift == 0 && s.questionFlip == 0 && s.domainShift == 0)
+        #expect(s[.vocabularyEcho] == 1 && s[.nounOverlap] == 1)
+        #expect(s[.verbShift] == 0 && s[.tenseShift] == 0 && s[.questionFlip] == 0 && s[.domainShift] == 0)
         #expect(abs(s.composite - 0.40) < 1e-12)
     }
 
@@ -28,12 +28,12 @@ struct GrammarDifferentialTests {
         let s = GrammarDifferential.signals(
             prompt: "Why do banks hold money?", response: "Schools taught students.")
         // Prompt content lemmas {bank, hold, money}; none echoed. Nouns {bank, money} vs {school, student}.
-        #expect(s.vocabularyEcho == 0 && s.nounOverlap == 0)
+        #expect(s[.vocabularyEcho] == 0 && s[.nounOverlap] == 0)
         // Verbs: hold vs teach → disjoint. Tense: present (do) vs past (taught) → disjoint.
-        #expect(s.verbShift == 1 && s.tenseShift == 1)
-        #expect(s.questionFlip == 1)
+        #expect(s[.verbShift] == 1 && s[.tenseShift] == 1)
+        #expect(s[.questionFlip] == 1)
         // Domains: payment {bank, money} vs education {school, student, teach} → disjoint.
-        #expect(s.domainShift == 1)
+        #expect(s[.domainShift] == 1)
         #expect(abs(s.composite - 0.60) < 1e-12)
     }
 
@@ -42,10 +42,10 @@ struct GrammarDifferentialTests {
         let s = GrammarDifferential.signals(
             prompt: "The network is slow. Can we fix the router?", response: "We can fix the router.")
         // Prompt content lemmas {network, slow, fix, router}; response {fix, router} → 2/4.
-        #expect(s.vocabularyEcho == 0.5)
+        #expect(s[.vocabularyEcho] == 0.5)
         // Nouns {network, router} vs {router} → 1/2.
-        #expect(s.nounOverlap == 0.5)
-        #expect(s.questionFlip == 0.5)
+        #expect(s[.nounOverlap] == 0.5)
+        #expect(s[.questionFlip] == 0.5)
         let dims = GrammarDifferential().score(ScoringInput(prompt: "a", response: "b")).map(\.dimension)
         #expect(
             dims == [

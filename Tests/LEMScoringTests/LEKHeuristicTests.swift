@@ -74,14 +74,14 @@ struct LEKHeuristicTests {
     @Test("composite weights every dimension")
     func composite() {
         var b = LEKHeuristic.Breakdown()
-        b.engagementDepth = 1
-        b.creativeForm = 1
-        b.emotionalRegister = 1
-        b.firstPerson = 2
-        b.complianceMarkers = 1
-        b.formulaicPreamble = 1
-        b.degeneration = 1
-        b.emptyBroken = 1
+        b[.engagementDepth] = 1
+        b[.creativeForm] = 1
+        b[.emotionalRegister] = 1
+        b[.firstPerson] = 2
+        b[.complianceMarkers] = 1
+        b[.formulaicPreamble] = 1
+        b[.degeneration] = 1
+        b[.emptyBroken] = 1
         let expected: Double = -22  // 2 + 3 + 2 + 3 − 5 − 3 − 4 − 20
         #expect(b.composite == expected)
         let text = "Okay, let's begin. As an AI I think I feel hope."

@@ -29,9 +29,7 @@ final class ServerHarness: Sendable {
         var configuration = configuration
         configuration.port = 0
         configuration.apiKey = apiKey ?? configuration.apiKey
-        let service = CompletionService(
-            models: models, scheduler: EngineScheduler(capacity: configuration.maxQueue, lane: lane),
-            configuration: configuration)
+        let service = CompletionService(models: models, configuration: configuration, lane: lane)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let task = Task {
             defer { continuation.finish() }

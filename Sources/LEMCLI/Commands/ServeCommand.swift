@@ -89,8 +89,7 @@ struct ServeCommand: ContextCommand {
         }
         let models = ServedModels(base: base, baseName: baseName, adapters: served)
         let lane: any DecodeLane = maxBatch > 1 ? BatchedLane(width: maxBatch) : SequentialLane()
-        let service = CompletionService(
-            models: models, scheduler: EngineScheduler(capacity: maxQueue, lane: lane), configuration: configuration)
+        let service = CompletionService(models: models, configuration: configuration, lane: lane)
         let shownHost = host.contains(":") ? "[\(host)]" : host
         try await OpenAIServer(service: service).run(handleSignals: true) { bound in
             printError(

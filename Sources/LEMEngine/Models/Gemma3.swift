@@ -68,21 +68,11 @@ public final class Gemma3: LanguageModel {
 
     /// Runs a pass leaving the logits in its workspace; see `LanguageModel.forwardInPlace`.
     public func forwardInPlace(_ pass: ForwardPass) throws -> UnsafeBufferPointer<Float> {
-        let ws = try workspace(for: pass)
-        let tokens = pass.tokens
-        let t = tokens.count
         let c = config.hiddenSize
-        let x = ws.hidden.pointer  // (T, C)
-        let n = ws.normed.pointer  // (T, C)
-        let proj = ws.projected.pointer  // (T, C)
-
         // matches transformers Gemma3TextScaledWordEmbedding: embed * sqrt(hidden) in the model dtype
-        let normalizer = Float(Double(c).squareRoot())
-        for (i, id) in tokens.enumerated() {
-            let row = x + i * c
-            embedding.decodeRow(id, into: row)
-            for j in 0..<c { row[j] *= normalizer }
-        }
+        let ws = try embed(pass, from: embedding, scale: Float(Double(c).squareRoot()))
+        let (x, n, proj) = ws.streams
+        let t = pass.tokens.count
         let global = RotaryTable(
             cos: ws.cosGlobal, sin: ws.sinGlobal, positions: ws.positions, inverseFrequencies: globalFrequencies)
         let local = RotaryTable(

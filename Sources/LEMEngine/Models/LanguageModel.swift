@@ -107,6 +107,20 @@ extension LanguageModel {
         try forward(tokens: tokens, cache: cache, logits: .all)
     }
 
+    /// Readies the pass's workspace (`workspace(for:)`) and writes the embedding rows of its
+    /// tokens, times `scale` when it is not 1, into the residual stream (`hidden`).
+    func embed(_ pass: ForwardPass, from embedding: any WeightTensor, scale: Float = 1) throws -> Workspace {
+        let ws = try workspace(for: pass)
+        let c = config.hiddenSize
+        let x = ws.hidden.pointer
+        for (i, id) in pass.tokens.enumerated() {
+            let row = x + i * c
+            embedding.decodeRow(id, into: row)
+            if scale != 1 { for j in 0..<c { row[j] *= scale } }
+        }
+        return ws
+    }
+
     /// Checks a pass (`validate`) and readies its workspace: buffers grown for its rows and the
     /// logits it asks for, each row's absolute position set.
     func workspace(for pass: ForwardPass) throws -> Workspace {

@@ -62,15 +62,10 @@ public final class Llama: LanguageModel {
 
     /// Runs a pass leaving the logits in its workspace; see `LanguageModel.forwardInPlace`.
     public func forwardInPlace(_ pass: ForwardPass) throws -> UnsafeBufferPointer<Float> {
-        let ws = try workspace(for: pass)
-        let tokens = pass.tokens
-        let t = tokens.count
+        let ws = try embed(pass, from: embedding)
+        let (x, n, proj) = ws.streams
+        let t = pass.tokens.count
         let c = config.hiddenSize
-        let x = ws.hidden.pointer  // (T, C)
-        let n = ws.normed.pointer  // (T, C)
-        let proj = ws.projected.pointer  // (T, C)
-
-        for (i, id) in tokens.enumerated() { embedding.decodeRow(id, into: x + i * c) }
         let rope = RotaryTable(
             cos: ws.cosGlobal, sin: ws.sinGlobal, positions: ws.positions, inverseFrequencies: inverseFrequencies)
 

@@ -68,6 +68,16 @@ public final class Workspace {
     /// Creates empty buffers.
     public init() {}
 
+    /// The residual stream, a sub-block's normed input and its output, each (T, C).
+    var streams:
+        (
+            hidden: UnsafeMutablePointer<Float>, normed: UnsafeMutablePointer<Float>,
+            projected: UnsafeMutablePointer<Float>
+        )
+    {
+        (hidden.pointer, normed.pointer, projected.pointer)
+    }
+
     /// Sets `positions` to `start ..< start + count`, reusing the array's storage (a decode step
     /// allocates nothing once it has held one chunk).
     public func setPositions(start: Int, count: Int) {

@@ -20,26 +20,21 @@ extension Kernels {
         probabilities p: UnsafeMutablePointer<Float>,  // (B, H, T, T), zero outside the mask
         options: EngineOptions = EngineOptions()
     ) {
-        let group = heads / kvHeads
-        let qStride = heads * d
-        let kStride = kvHeads * d
-        let q = UnsafeSendableInput(q)
-        let k = UnsafeSendableInput(k)
-        let v = UnsafeSendableInput(v)
-        let out = UnsafeSendablePointer(out)
-        let p = UnsafeSendablePointer(p)
+        let l = HeadLayout(tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+        let s = SendableStorage(inputs: [q, k, v], outputs: [out, p])
         // The (row, head) pairs are independent: one share of them per thread.
         TrainerThreads(options).split(batch * heads, minimumPart: 1) { pairs in
             for pair in pairs {
                 let b = pair / heads
                 let h = pair % heads
-                let kvh = h / group
-                let qh = q.pointer + b * t * qStride + h * d
-                let kh = k.pointer + b * t * kStride + kvh * d
-                let vh = v.pointer + b * t * kStride + kvh * d
-                let ph = p.pointer + (b * heads + h) * t * t
+                let qh = s.inputs[0] + l.queryOffset(row: b, head: h)
+                let kh = s.inputs[1] + l.kvOffset(row: b, head: h)
+                let vh = s.inputs[2] + l.kvOffset(row: b, head: h)
+                let ph = s.outputs[1] + (b * heads + h) * t * t
                 // S (T, T) = scale · Qh (T, D) · Khᵀ
-                sgemm(transB: true, m: t, n: t, k: d, alpha: scale, qh, lda: qStride, kh, ldb: kStride, ph, ldc: t)
+                sgemm(
+                    transB: true, m: t, n: t, k: d, alpha: scale, qh, lda: l.queryStride, kh, ldb: l.kvStride, ph,
+                    ldc: t)
                 for i in 0..<t {
                     let row = ph + i * t
                     let first = window.map { max(0, i - $0 + 1) } ?? 0
@@ -59,7 +54,8 @@ extension Kernels {
                 }
                 // Oh (T, D) = P (T, T) · Vh (T, D)
                 sgemm(
-                    m: t, n: d, k: t, ph, lda: t, vh, ldb: kStride, out.pointer + b * t * qStride + h * d, ldc: qStride)
+                    m: t, n: d, k: t, ph, lda: t, vh, ldb: l.kvStride, s.outputs[0] + l.queryOffset(row: b, head: h),
+                    ldc: l.queryStride)
             }
         }
     }
@@ -82,37 +78,31 @@ extension Kernels {
         dValue: UnsafeMutablePointer<Float>,  // (B, T, K, D), added into
         options: EngineOptions = EngineOptions()
     ) {
-        let group = heads / kvHeads
-        let qStride = heads * d
-        let kStride = kvHeads * d
-        let dOut = UnsafeSendableInput(dOut)
-        let q = UnsafeSendableInput(q)
-        let k = UnsafeSendableInput(k)
-        let v = UnsafeSendableInput(v)
-        let p = UnsafeSendableInput(p)
-        let dQuery = UnsafeSendablePointer(dQuery)
-        let dKey = UnsafeSendablePointer(dKey)
-        let dValue = UnsafeSendablePointer(dValue)
+        let l = HeadLayout(tokens: t, heads: heads, kvHeads: kvHeads, headDim: d)
+        let (qStride, kStride) = (l.queryStride, l.kvStride)
+        let s = SendableStorage(inputs: [dOut, q, k, v, p], outputs: [dQuery, dKey, dValue])
         // Query heads sharing a key/value head add into the same dK/dV: one share of the
         // (row, key/value head) pairs per thread, their query heads in order.
         TrainerThreads(options).split(batch * kvHeads, minimumPart: 1) { pairs in
             let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * t)  // (T, T)
             defer { dp.deallocate() }
+            let (dOut, q, k, v, p) = (s.inputs[0], s.inputs[1], s.inputs[2], s.inputs[3], s.inputs[4])
+            let (dQuery, dKey, dValue) = (s.outputs[0], s.outputs[1], s.outputs[2])
             for pair in pairs {
                 let b = pair / kvHeads
                 let kvh = pair % kvHeads
-                for h in kvh * group..<(kvh + 1) * group {
-                    let qOffset = b * t * qStride + h * d
-                    let kOffset = b * t * kStride + kvh * d
-                    let ph = p.pointer + (b * heads + h) * t * t
+                for h in kvh * l.group..<(kvh + 1) * l.group {
+                    let qOffset = l.queryOffset(row: b, head: h)
+                    let kOffset = l.kvOffset(row: b, head: h)
+                    let ph = p + (b * heads + h) * t * t
                     // dP (T, T) = dOh (T, D) · Vhᵀ
                     sgemm(
-                        transB: true, m: t, n: t, k: d, dOut.pointer + qOffset, lda: qStride, v.pointer + kOffset,
+                        transB: true, m: t, n: t, k: d, dOut + qOffset, lda: qStride, v + kOffset,
                         ldb: kStride, dp, ldc: t)
                     // dVh (T, D) += Pᵀ (T, T) · dOh
                     sgemm(
-                        transA: true, m: t, n: d, k: t, ph, lda: t, dOut.pointer + qOffset, ldb: qStride, beta: 1,
-                        dValue.pointer + kOffset, ldc: kStride)
+                        transA: true, m: t, n: d, k: t, ph, lda: t, dOut + qOffset, ldb: qStride, beta: 1,
+                        dValue + kOffset, ldc: kStride)
                     for i in 0..<t {
                         let pr = ph + i * t
                         let dr = dp + i * t
@@ -122,14 +112,26 @@ extension Kernels {
                     }
                     // dQh (T, D) = scale · dS (T, T) · Kh ; dKh += scale · dSᵀ · Qh
                     sgemm(
-                        m: t, n: d, k: t, alpha: scale, dp, lda: t, k.pointer + kOffset, ldb: kStride,
-                        dQuery.pointer + qOffset, ldc: qStride)
+                        m: t, n: d, k: t, alpha: scale, dp, lda: t, k + kOffset, ldb: kStride,
+                        dQuery + qOffset, ldc: qStride)
                     sgemm(
-                        transA: true, m: t, n: d, k: t, alpha: scale, dp, lda: t, q.pointer + qOffset, ldb: qStride,
+                        transA: true, m: t, n: d, k: t, alpha: scale, dp, lda: t, q + qOffset, ldb: qStride,
                         beta: 1,
-                        dKey.pointer + kOffset, ldc: kStride)
+                        dKey + kOffset, ldc: kStride)
                 }
             }
         }
     }
+}
+
+/// Where a (row, head) pair's rows start in (B, T, H, D) queries and (B, T, K, D) keys/values.
+private struct HeadLayout {
+    let tokens: Int, heads: Int, kvHeads: Int, headDim: Int
+    /// Query heads per key/value head.
+    var group: Int { heads / kvHeads }
+    var queryStride: Int { heads * headDim }
+    var kvStride: Int { kvHeads * headDim }
+    func queryOffset(row b: Int, head h: Int) -> Int { b * tokens * queryStride + h * headDim }
+    /// The offset of the key/value head that query head `h` reads.
+    func kvOffset(row b: Int, head h: Int) -> Int { b * tokens * kvStride + h / group * headDim }
 }

@@ -177,6 +177,36 @@ func inHalves(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
     DispatchQueue.concurrentPerform(iterations: 2) { part in body(part * half..<min(count, (part + 1) * half)) }
 }
 
+/// Read-only inputs and written outputs handed together to worker threads.
+struct SendableStorage: @unchecked Sendable {
+    let inputs: [UnsafePointer<Float>]
+    let outputs: [UnsafeMutablePointer<Float>]
+}
+
+/// Runs `body` over `0 ..< count` in halves (`inHalves`), given the storage of `inputs` (each of
+/// at least `count` floats) and of `outputs` new arrays of `count` zeros, which it returns.
+func elementwiseInHalves(
+    _ count: Int, inputs: [[Float]], outputs: Int, _ body: @Sendable (SendableStorage, Range<Int>) -> Void
+) -> [[Float]] {
+    guard count > 0 else { return [[Float]](repeating: [], count: outputs) }
+    let out = (0..<outputs).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
+    defer { for p in out { p.deallocate() } }
+    for p in out { p.initialize(repeating: 0, count: count) }
+    withStorage(of: inputs[...], after: []) { ins in
+        let storage = SendableStorage(inputs: ins, outputs: out)
+        inHalves(count) { body(storage, $0) }
+    }
+    return out.map { Array(UnsafeBufferPointer(start: $0, count: count)) }
+}
+
+/// Calls `body` with the base addresses of `after` followed by those of `arrays` (non-empty).
+private func withStorage(
+    of arrays: ArraySlice<[Float]>, after: [UnsafePointer<Float>], _ body: ([UnsafePointer<Float>]) -> Void
+) {
+    guard let first = arrays.first else { return body(after) }
+    first.withUnsafeBufferPointer { withStorage(of: arrays.dropFirst(), after: after + [$0.baseAddress!], body) }
+}
+
 /// Row-major `C = alpha · op(A) · op(B) + beta · C` through OpenBLAS, with Swift-sized arguments.
 @inline(__always)
 func sgemm(

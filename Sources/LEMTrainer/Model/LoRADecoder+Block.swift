@@ -7,6 +7,32 @@ import LEMEngine
 // D head dim, F feed-forward size.
 
 extension LoRADecoder {
+    /// Hidden size, query heads, key/value heads and head dimension.
+    var sizes: (hidden: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        (config.hiddenSize, config.numAttentionHeads, config.numKeyValueHeads, config.headDim)
+    }
+
+    /// RoPE on a block's queries and keys in place; `backward`: its gradient, from theirs.
+    func rotate(
+        _ q: inout [Scalar], _ k: inout [Scalar], layer: DecoderBlock<Scalar, Linear>, geometry g: BatchGeometry,
+        backward: Bool
+    ) {
+        let (_, heads, kvHeads, d) = sizes
+        func apply(_ x: inout [Scalar], heads: Int) {
+            if backward {
+                Kernels.ropeBackward(
+                    &x, tokens: g.rows, heads: heads, headDim: d, positions: g.positions,
+                    inverseFrequencies: layer.inverseFrequencies)
+            } else {
+                Kernels.ropeForward(
+                    &x, tokens: g.rows, heads: heads, headDim: d, positions: g.positions,
+                    inverseFrequencies: layer.inverseFrequencies)
+            }
+        }
+        apply(&q, heads: heads)
+        apply(&k, heads: kvHeads)
+    }
+
     /// RMS normalisation of `rows` rows in the model's norm convention.
     func norm(_ x: [Scalar], _ w: [Scalar], rows: Int, columns: Int) -> [Scalar] {
         var y = [Scalar](repeating: 0, count: x.count)
@@ -63,10 +89,7 @@ extension LoRADecoder {
     ) -> [Scalar] {
         let layer = layers[index]
         let n = g.rows
-        let c = config.hiddenSize
-        let heads = config.numAttentionHeads
-        let kvHeads = config.numKeyValueHeads
-        let d = config.headDim
+        let (c, heads, kvHeads, d) = sizes
         var r = BlockRecord<Scalar>()
         let n1 = norm(x, layer.inputNorm, rows: n, columns: c)
         var q = linear(index, "self_attn.q_proj", n1, rows: n, view: view, record: &r)
@@ -80,12 +103,7 @@ extension LoRADecoder {
             q = norm(q, qn, rows: n * heads, columns: d)
             k = norm(k, kn, rows: n * kvHeads, columns: d)
         }
-        Kernels.ropeForward(
-            &q, tokens: n, heads: heads, headDim: d, positions: g.positions,
-            inverseFrequencies: layer.inverseFrequencies)
-        Kernels.ropeForward(
-            &k, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
-            inverseFrequencies: layer.inverseFrequencies)
+        rotate(&q, &k, layer: layer, geometry: g, backward: false)
         var attention = [Scalar](repeating: 0, count: n * heads * d)  // (N, H·D)
         var probabilities = [Scalar](repeating: 0, count: g.batch * heads * g.tokens * g.tokens)  // (B, H, T, T)
         self.attention(
@@ -132,11 +150,8 @@ extension LoRADecoder {
     ) -> [Scalar] {
         let layer = layers[index]
         let n = g.rows
-        let c = config.hiddenSize
+        let (c, heads, kvHeads, d) = sizes
         let f = config.intermediateSize
-        let heads = config.numAttentionHeads
-        let kvHeads = config.numKeyValueHeads
-        let d = config.headDim
         func zeros(_ count: Int) -> [Scalar] { [Scalar](repeating: 0, count: count) }
         var dh = dOutput
         var dDown = dOutput
@@ -174,12 +189,7 @@ extension LoRADecoder {
         var dk = zeros(n * kvHeads * d)
         var dv = zeros(n * kvHeads * d)
         attentionBackward(dAttention, record: r, geometry: g, window: layer.window, dQuery: &dq, dKey: &dk, dValue: &dv)
-        Kernels.ropeBackward(
-            &dq, tokens: n, heads: heads, headDim: d, positions: g.positions,
-            inverseFrequencies: layer.inverseFrequencies)
-        Kernels.ropeBackward(
-            &dk, tokens: n, heads: kvHeads, headDim: d, positions: g.positions,
-            inverseFrequencies: layer.inverseFrequencies)
+        rotate(&dq, &dk, layer: layer, geometry: g, backward: true)
         if let qn = layer.queryNorm, let kn = layer.keyNorm {
             var dqPre = zeros(dq.count)
             var dkPre = zeros(dk.count)

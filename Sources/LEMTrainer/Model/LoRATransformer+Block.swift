@@ -108,51 +108,22 @@ extension LoRATransformer: LoRADecoder {
     /// `activation(gate) ⊙ up`, its halves on two threads.
     func gatedActivation(_ gate: [Float], _ up: [Float]) -> [Float] {  // (N, F) each
         let activation = self.activation
-        var act = [Float](repeating: 0, count: gate.count)  // (N, F)
-        gate.withUnsafeBufferPointer { g in
-            up.withUnsafeBufferPointer { u in
-                act.withUnsafeMutableBufferPointer { a in
-                    let g = UnsafeSendablePointer(g)
-                    let u = UnsafeSendablePointer(u)
-                    let a = UnsafeSendablePointer(a)
-                    inHalves(gate.count) { range in
-                        let o = range.lowerBound
-                        Kernels.gatedActivationForwardF32(
-                            activation, gate: g.pointer + o, up: u.pointer + o, count: range.count,
-                            into: a.pointer + o)
-                    }
-                }
-            }
-        }
-        return act
+        return elementwiseInHalves(gate.count, inputs: [gate, up], outputs: 1) { s, range in
+            let o = range.lowerBound
+            Kernels.gatedActivationForwardF32(
+                activation, gate: s.inputs[0] + o, up: s.inputs[1] + o, count: range.count, into: s.outputs[0] + o)
+        }[0]
     }
 
     /// Backward of `gatedActivation`: the gradients of `gate` and `up`, halves on two threads.
     func gatedActivationBackward(_ dAct: [Float], gate: [Float], up: [Float]) -> (dGate: [Float], dUp: [Float]) {
         let activation = self.activation
-        var dGate = [Float](repeating: 0, count: gate.count)
-        var dUp = dGate  // (N, F)
-        dAct.withUnsafeBufferPointer { d in
-            gate.withUnsafeBufferPointer { g in
-                up.withUnsafeBufferPointer { u in
-                    dGate.withUnsafeMutableBufferPointer { dg in
-                        dUp.withUnsafeMutableBufferPointer { du in
-                            let d = UnsafeSendablePointer(d)
-                            let g = UnsafeSendablePointer(g)
-                            let u = UnsafeSendablePointer(u)
-                            let dg = UnsafeSendablePointer(dg)
-                            let du = UnsafeSendablePointer(du)
-                            inHalves(gate.count) { range in
-                                let o = range.lowerBound
-                                Kernels.gatedActivationBackwardF32(
-                                    activation, d.pointer + o, gate: g.pointer + o, up: u.pointer + o,
-                                    count: range.count, dGate: dg.pointer + o, dUp: du.pointer + o)
-                            }
-                        }
-                    }
-                }
-            }
+        let grads = elementwiseInHalves(gate.count, inputs: [dAct, gate, up], outputs: 2) { s, range in
+            let o = range.lowerBound
+            Kernels.gatedActivationBackwardF32(
+                activation, s.inputs[0] + o, gate: s.inputs[1] + o, up: s.inputs[2] + o, count: range.count,
+                dGate: s.outputs[0] + o, dUp: s.outputs[1] + o)
         }
-        return (dGate, dUp)
+        return (grads[0], grads[1])
     }
 }
