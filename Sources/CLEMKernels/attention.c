@@ -6,6 +6,11 @@
 // was a third of SmolLM2's decode time at a 600-token context. Same arithmetic as
 // `Kernels.attentionNaive`: masked slots score −∞ and are skipped, max-subtracted `expf`, the
 // normalised weights accumulate the value rows in slot order.
+//
+// The cache's slots come as runs (`lem_kv_run`): one for a cache's own ring, two when a prefix
+// is shared in place with other caches (its rows, then the cache's own). Slot s of a call is the
+// s-th slot of the runs taken in order; every body loops over the runs, so the arithmetic and
+// its order are the same however the slots are split.
 
 #include "lem_internal.h"
 #include <math.h>
@@ -21,6 +26,13 @@ static inline int visible(intptr_t kp, intptr_t p, intptr_t window) {
     return kp >= 0 && kp <= p && !(window > 0 && kp <= p - window);
 }
 
+/// Slots in all the runs.
+static inline int32_t lem_kv_slots(const lem_kv_run *runs, int32_t nruns) {
+    int32_t n = 0;
+    for (int32_t i = 0; i < nruns; i++) n += runs[i].slots;
+    return n;
+}
+
 static inline float dot_scalar(const float *a, const float *b, int32_t n) {
     float s = 0;
     for (int32_t i = 0; i < n; i++) s += a[i] * b[i];
@@ -31,24 +43,43 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
     for (int32_t i = 0; i < n; i++) y[i] += w * x[i];
 }
 
+/// Loops its body (the arguments) over the slots of the runs: `s` counts across them, `k`/`v` are the slot's rows.
+#define FOR_SLOTS(...)                                                              \
+    {                                                                               \
+        int32_t s = 0;                                                              \
+        for (int32_t run_i = 0; run_i < nruns; run_i++) {                           \
+            const lem_kv_run *run = runs + run_i;                                   \
+            for (int32_t j = 0; j < run->slots; j++, s++) {                         \
+                const intptr_t kp = run->pos[j];                                    \
+                const float *k = run->keys + off + (size_t)j * stride;              \
+                const float *v = run->values + off + (size_t)j * stride;            \
+                (void)k;                                                            \
+                (void)v;                                                            \
+                (void)kp;                                                           \
+                __VA_ARGS__                                                         \
+            }                                                                       \
+        }                                                                           \
+    }
+
 /// The row's scores (−∞ where masked); returns their maximum.
 #define SCORE_PASS(DOT)                                                             \
     float max_score = -INFINITY;                                                    \
-    for (int32_t s = 0; s < slots; s++) {                                           \
-        if (!visible(key_pos[s], pos, window)) {                                    \
+    FOR_SLOTS({                                                                     \
+        if (!visible(kp, pos, window)) {                                            \
             scores[s] = -INFINITY;                                                  \
             continue;                                                               \
         }                                                                           \
-        float score = DOT(q, keys + (size_t)s * stride, d) * scale;                 \
+        float score = DOT(q, k, d) * scale;                                         \
         if (softcap > 0) score = tanhf(score / softcap) * softcap;                  \
         scores[s] = score;                                                          \
         if (score > max_score) max_score = score;                                   \
-    }
+    })
 
 /// Exponentials, their sum, and the weighted value rows into `out`.
 #define VALUE_PASS(AXPY)                                                            \
     for (int32_t i = 0; i < d; i++) out[i] = 0;                                     \
     if (max_score == -INFINITY) return;                                             \
+    int32_t slots = lem_kv_slots(runs, nruns);                                      \
     float sum = 0;                                                                  \
     for (int32_t s = 0; s < slots; s++) {                                           \
         if (scores[s] == -INFINITY) continue;                                       \
@@ -57,14 +88,14 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
         sum += e;                                                                   \
     }                                                                               \
     float inv = 1 / sum;                                                            \
-    for (int32_t s = 0; s < slots; s++) {                                           \
+    FOR_SLOTS({                                                                     \
         if (scores[s] == -INFINITY) continue;                                       \
-        AXPY(scores[s] * inv, values + (size_t)s * stride, out, d);                 \
-    }
+        AXPY(scores[s] * inv, v, out, d);                                           \
+    })
 
-#define ATTEND_PARAMS                                                                                              \
-    const float *q, const float *keys, const float *values, size_t stride, const intptr_t *key_pos, int32_t slots, \
-        int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, float *out
+#define ATTEND_PARAMS                                                                                         \
+    const float *q, const lem_kv_run *runs, int32_t nruns, size_t off, size_t stride, int32_t d, intptr_t pos, \
+        intptr_t window, float scale, float softcap, float *scores, float *out
 
 /// Slots [s0, s1) for the `group` query heads at `q` (group × d) that share one KV head: per head
 /// g, m[g] = the largest visible score (−∞: none), l[g] = Σ e^{score − m[g]} and out[g] = that
@@ -73,9 +104,9 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
 #define PARTIAL_BODY(DOT, AXPY)                                                                  \
     int32_t n = s1 - s0;                                                                          \
     for (int32_t g = 0; g < group; g++) m[g] = -INFINITY;                                         \
-    for (int32_t s = s0; s < s1; s++) {                                                           \
-        int seen = visible(key_pos[s], pos, window);                                              \
-        const float *k = keys + (size_t)s * stride;                                               \
+    FOR_SLOTS({                                                                                   \
+        if (s < s0 || s >= s1) continue;                                                          \
+        int seen = visible(kp, pos, window);                                                      \
         for (int32_t g = 0; g < group; g++) {                                                     \
             float score = -INFINITY;                                                              \
             if (seen) {                                                                           \
@@ -85,7 +116,7 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
             }                                                                                     \
             scores[(size_t)g * n + (s - s0)] = score;                                             \
         }                                                                                         \
-    }                                                                                             \
+    })                                                                                            \
     for (int32_t i = 0; i < group * d; i++) out[i] = 0;                                           \
     for (int32_t g = 0; g < group; g++) {                                                         \
         l[g] = 0;                                                                                 \
@@ -97,24 +128,24 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
             l[g] += row[j];                                                                       \
         }                                                                                         \
     }                                                                                             \
-    for (int32_t s = s0; s < s1; s++) {                                                           \
-        const float *v = values + (size_t)s * stride;                                             \
+    FOR_SLOTS({                                                                                   \
+        if (s < s0 || s >= s1) continue;                                                          \
         for (int32_t g = 0; g < group; g++) {                                                     \
             float w = scores[(size_t)g * n + (s - s0)];                                           \
             if (m[g] == -INFINITY || w == -INFINITY) continue;                                    \
             AXPY(w, v, out + (size_t)g * d, d);                                                   \
         }                                                                                         \
-    }
+    })
 
-#define PARTIAL_PARAMS                                                                                                  \
-    const float *q, int32_t group, const float *keys, const float *values, size_t stride, const intptr_t *key_pos,      \
-        int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, \
-        float *out, float *m, float *l
+#define PARTIAL_PARAMS                                                                                             \
+    const float *q, int32_t group, const lem_kv_run *runs, int32_t nruns, size_t off, size_t stride, int32_t s0,   \
+        int32_t s1, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float *scores, float *out, \
+        float *m, float *l
 
-#define ROWS4_PARAMS                                                                                            \
-    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys, const float *values,     \
-        size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d, intptr_t window, float scale,         \
-        float softcap, float *scores, float *out, size_t ostride
+#define ROWS4_PARAMS                                                                                             \
+    const float *q, size_t qstride, int32_t n, const intptr_t *pos, const lem_kv_run *runs, int32_t nruns,      \
+        size_t off, size_t stride, int32_t d, intptr_t window, float scale, float softcap, float *scores,        \
+        float *out, size_t ostride
 
 static void partial_scalar(PARTIAL_PARAMS) { PARTIAL_BODY(dot_scalar, axpy_scalar) }
 
@@ -150,6 +181,7 @@ static void attend_avx2(ATTEND_PARAMS) {
 /// all of them. Per row the arithmetic (and its order) is `attend_avx2`'s: the dot products
 /// accumulate as `lem_dot_f32_inline` does, the value rows are added in slot order.
 static void rows4_avx2(ROWS4_PARAMS) {
+    int32_t slots = lem_kv_slots(runs, nruns);
     const float *qr[4];
     float mx[4], *sr[4];
     for (int r = 0; r < 4; r++) {
@@ -157,17 +189,16 @@ static void rows4_avx2(ROWS4_PARAMS) {
         sr[r] = scores + (size_t)r * (size_t)slots;
         mx[r] = -INFINITY;
     }
-    for (int32_t s = 0; s < slots; s++) {
+    FOR_SLOTS({
         int vis[4], any = 0;
         for (int r = 0; r < 4; r++) {
-            vis[r] = r < n && visible(key_pos[s], pos[r < n ? r : 0], window);
+            vis[r] = r < n && visible(kp, pos[r < n ? r : 0], window);
             any |= vis[r];
         }
         if (!any) {
             for (int r = 0; r < n; r++) sr[r][s] = -INFINITY;
             continue;
         }
-        const float *k = keys + (size_t)s * stride;
         __m256 c0[4], c1[4];
         for (int r = 0; r < 4; r++) c0[r] = c1[r] = _mm256_setzero_ps();
         int32_t i = 0;
@@ -188,13 +219,13 @@ static void rows4_avx2(ROWS4_PARAMS) {
                 continue;
             }
             float dot = lem_hsum8(_mm256_add_ps(c0[r], c1[r]));
-            for (int32_t j = i; j < d; j++) dot += qr[r][j] * k[j];
+            for (int32_t t = i; t < d; t++) dot += qr[r][t] * k[t];
             float score = dot * scale;
             if (softcap > 0) score = tanhf(score / softcap) * softcap;
             sr[r][s] = score;
             if (score > mx[r]) mx[r] = score;
         }
-    }
+    })
     float inv[4] = {0, 0, 0, 0};
     for (int r = 0; r < n; r++) {
         float *o = out + (size_t)r * ostride;
@@ -209,13 +240,12 @@ static void rows4_avx2(ROWS4_PARAMS) {
         }
         inv[r] = 1 / sum;
     }
-    for (int32_t s = 0; s < slots; s++) {
-        const float *v = values + (size_t)s * stride;
+    FOR_SLOTS({
         for (int r = 0; r < n; r++) {
             if (mx[r] == -INFINITY || sr[r][s] == -INFINITY) continue;
             axpy_avx2(sr[r][s] * inv[r], v, out + (size_t)r * ostride, d);
         }
-    }
+    })
 }
 
 #pragma clang attribute pop
@@ -224,33 +254,33 @@ static void rows4_avx2(ROWS4_PARAMS) {
 void lem_attend_row(ATTEND_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
     if (lem_use_simd(opt)) {
-        attend_avx2(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+        attend_avx2(q, runs, nruns, off, stride, d, pos, window, scale, softcap, scores, out);
         return;
     }
 #endif
     (void)opt;
-    attend_scalar(q, keys, values, stride, key_pos, slots, d, pos, window, scale, softcap, scores, out);
+    attend_scalar(q, runs, nruns, off, stride, d, pos, window, scale, softcap, scores, out);
 }
 
 void lem_attend_partial(PARTIAL_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
     if (lem_use_simd(opt)) {
-        partial_avx2(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
+        partial_avx2(q, group, runs, nruns, off, stride, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
         return;
     }
 #endif
     (void)opt;
-    partial_scalar(q, group, keys, values, stride, key_pos, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
+    partial_scalar(q, group, runs, nruns, off, stride, s0, s1, d, pos, window, scale, softcap, scores, out, m, l);
 }
 
 void lem_attend_rows4(ROWS4_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
     if (n > 1 && lem_use_simd(opt)) {
-        rows4_avx2(q, qstride, n, pos, keys, values, stride, key_pos, slots, d, window, scale, softcap, scores, out, ostride);
+        rows4_avx2(q, qstride, n, pos, runs, nruns, off, stride, d, window, scale, softcap, scores, out, ostride);
         return;
     }
 #endif
     for (int32_t r = 0; r < n; r++)
-        lem_attend_row(q + (size_t)r * qstride, keys, values, stride, key_pos, slots, d, pos[r], window, scale, softcap,
-                       scores, out + (size_t)r * ostride, opt);
+        lem_attend_row(q + (size_t)r * qstride, runs, nruns, off, stride, d, pos[r], window, scale, softcap, scores,
+                       out + (size_t)r * ostride, opt);
 }

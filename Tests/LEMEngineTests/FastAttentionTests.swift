@@ -76,4 +76,66 @@ struct FastAttentionTests {
         }
         #expect(chunk == single)
     }
+
+    /// Slots split into runs (a shared prefix, then a cache's own slots in ring order) give bit for
+    /// bit what one run of the same slots gives, and the naive loop's result: one token (split
+    /// over the pool by slots on a long cache) and a chunk, with GQA, a window and soft-capping, the
+    /// portable body too.
+    @Test(arguments: [
+        (1, 300, 20, 4, 1, 256, 0, Float(0)), (1, 30, 7, 9, 3, 64, 0, 0), (24, 500, 40, 4, 1, 64, 0, 0),
+        (5, 12, 9, 4, 2, 32, 6, 30), (1, 0, 50, 2, 1, 16, 0, 0), (3, 64, 1, 4, 4, 16, 0, 0)
+    ])
+    func runsMatchOneRun(
+        tokens: Int, sharedSlots: Int, ownSlots: Int, heads: Int, kvHeads: Int, d: Int, window: Int, softcap: Float
+    ) {
+        var rng = Xoshiro256(seed: UInt64(tokens * 13 + sharedSlots + ownSlots))
+        let slots = sharedSlots + ownSlots
+        let q = randomFloats(tokens * heads * d, rng: &rng)
+        let k = randomFloats(slots * kvHeads * d, rng: &rng)
+        let v = randomFloats(slots * kvHeads * d, rng: &rng)
+        // The shared run holds 0 ..< sharedSlots; the own run the rest, rotated like a ring.
+        let ownPositions = (0..<ownSlots).map { sharedSlots + ($0 * 5 + 2) % max(1, ownSlots) }
+        let keyPositions = Array(0..<sharedSlots) + ownPositions
+        let queryPositions = Array((slots - tokens)..<slots)
+        var naive = [Float](repeating: 0, count: q.count)
+        var naiveScores = [Float](repeating: 0, count: max(1, slots))
+        Kernels.attentionNaive(
+            queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
+            tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
+            softcap: softcap, scores: &naiveScores, out: &naive)
+        let rows = Kernels.threadCount
+        var scores = [Float](
+            repeating: 0,
+            count: rows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: d))
+        let row = kvHeads * d
+        for options in [EngineOptions(), EngineOptions(simd: false)] {
+            var whole = [Float](repeating: 0, count: q.count)
+            var split = whole
+            Kernels.attention(
+                queries: q, queryPositions: queryPositions, keys: k, values: v, keyPositions: keyPositions,
+                tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2,
+                window: window, softcap: softcap, scores: &scores, scoreRows: rows, out: &whole, options: options)
+            k.withUnsafeBufferPointer { kb in
+                v.withUnsafeBufferPointer { vb in
+                    keyPositions.withUnsafeBufferPointer { pb in
+                        let segments = [
+                            Kernels.KeySegment(
+                                keys: kb.baseAddress!, values: vb.baseAddress!, positions: pb.baseAddress!,
+                                slots: sharedSlots),
+                            Kernels.KeySegment(
+                                keys: kb.baseAddress! + sharedSlots * row, values: vb.baseAddress! + sharedSlots * row,
+                                positions: pb.baseAddress! + sharedSlots, slots: ownSlots)
+                        ]
+                        Kernels.attention(
+                            queries: q, queryPositions: queryPositions, segments: segments, tokens: tokens,
+                            heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window, softcap: softcap,
+                            scores: &scores, scoreRows: rows, out: &split, options: options)
+                    }
+                }
+            }
+            let label = "runs T=\(tokens) S=\(sharedSlots)+\(ownSlots) simd=\(options.simd)"
+            #expect(split == whole, "\(label): not bit for bit one run's result")
+            #expect(checkClose(split, naive, tol: 2e-5, label: label) == nil)
+        }
+    }
 }

@@ -87,8 +87,44 @@ struct PrefixCacheTests {
         #expect(!chunked.canRestore(length: 21))
         // What is restored is only what a query can see: W − 1 rows for a sliding layer.
         let cache = chunked.restore(length: 12, config: model.config)
-        #expect(cache.layers[0].positions.filter { $0 >= 0 }.sorted() == [9, 10, 11])
-        #expect(cache.layers[1].positions.filter { $0 >= 0 }.sorted() == Array(0..<12))
+        #expect(cache.layers[0].heldPositions == [9, 10, 11] && cache.layers[0].shared == nil)
+        #expect(cache.layers[1].heldPositions == Array(0..<12) && cache.layers[1].sharedCount == 12)
+    }
+
+    @Test("caches restored from one snapshot share its full-attention rows; each continues alone, as a fresh prefill")
+    func restoredCachesShareTheSnapshot() throws {
+        for (name, model) in try Self.models() {
+            let v = model.config.vocabSize
+            let prefix = Self.tokens(20, vocab: v, seed: 3)
+            let snapshot = KVSnapshot(cache: try Self.computed(model, prefix, prefill: 20), tokens: prefix)
+            let a = snapshot.restore(length: 20, config: model.config)
+            let b = snapshot.restore(length: 20, config: model.config)
+            for (i, (la, lb)) in zip(a.layers, b.layers).enumerated() where la.window == 0 {
+                // The same storage, not a copy: the snapshot's own array.
+                let pa = la.shared?.keys.withUnsafeBufferPointer { $0.baseAddress }
+                let pb = lb.shared?.keys.withUnsafeBufferPointer { $0.baseAddress }
+                let ps = snapshot.layers[i].keys.withUnsafeBufferPointer { $0.baseAddress }
+                #expect(pa != nil && pa == pb && pa == ps, "\(name) layer \(i) copies its rows")
+                #expect(la.capacity == 0, "\(name) layer \(i): no own slots before a continuation")
+            }
+            // Two different continuations, prefilled then decoded, interleaved on the two caches.
+            for (seed, cache) in [(4, a), (5, b)] {
+                let rest = Self.tokens(9, vocab: v, seed: seed)
+                let all = prefix + rest
+                let fresh = try model.forward(tokens: all, cache: model.makeCache(), logits: .all)
+                var got = try model.forward(tokens: Array(rest[..<5]), cache: cache, logits: .all)
+                for id in rest[5...] { got += try model.forward(tokens: [id], cache: cache, logits: .last) }
+                if let problem = checkClose(got, fresh[(20 * v)...], tol: 1e-5, label: "\(name) fork \(seed)") {
+                    Issue.record(Comment(rawValue: problem))
+                }
+                // A snapshot of the continued cache holds the shared rows and its own.
+                let again = KVSnapshot(cache: cache, tokens: all)
+                let logits = try model.forward(
+                    tokens: [1], cache: again.restore(length: all.count, config: model.config), logits: .last)
+                let direct = try model.forward(tokens: all + [1], cache: model.makeCache(), logits: .last)
+                #expect(checkClose(logits, direct, tol: 1e-5, label: "\(name) snapshot of a fork") == nil)
+            }
+        }
     }
 
     /// Runs `request` and returns the ids and stats.

@@ -30,6 +30,10 @@ struct BenchSpeedCommand: ContextCommand {
         help:
             "Tokens before the prompt; also times the first token with them loaded from a prompt-cache file (ttft_cached_ms)."
     ) var prefixTokens: Int = 0
+    @Flag(
+        help:
+            "With --batch and --prefix-tokens: copy the shared prefix into each sequence's cache instead of sharing it (A/B)."
+    ) var copyPrefix = false
     @Flag(help: "Print one JSON object instead of text.") var json = false
     @Flag(help: "Measure DRAM read bandwidth (GB/s) instead of a model.") var bandwidth = false
     @Option(help: "With --bandwidth: buffer size in MiB (≥ 1024 keeps it far out of cache).") var bandwidthMib: Int =
@@ -67,9 +71,10 @@ struct BenchSpeedCommand: ContextCommand {
                     files, adapter: try InferenceAdapter(path: $0), adapterScale: key.scale, options: options)
             } ?? ModelFactory.makeModel(files, options: options)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let benchmark = SpeedBenchmark(
+        var benchmark = SpeedBenchmark(
             promptTokens: promptTokens, genTokens: genTokens, runs: runs, prefillChunk: prefillChunk, batch: batch,
             prefixTokens: prefixTokens)
+        benchmark.copyPrefix = copyPrefix
         if let message = benchmark.validationError(config: lm.config) { throw ValidationError(message) }
         let runs = try benchmark.run(model: lm) { index, result in
             if !json {

@@ -19,7 +19,10 @@ import LEMFormats
 /// B per forward pass (`LanguageModel.decodeInPlace`); token counts and rates are summed over the
 /// batch. With `prefixTokens` P > 0, the prompt is P + `promptTokens` ids and each run also times
 /// the first token from the first P loaded out of a prompt-cache file written before the runs
-/// (read, restored, the rest prefilled): `cachedFirstTokenSeconds`.
+/// (read, restored, the rest prefilled): `cachedFirstTokenSeconds`. With both, the B sequences
+/// start with the same P tokens (a kernel, a rubric): the prefix is computed once and each
+/// sequence is forked from its snapshot — sharing its rows in place, or copying them with
+/// `copyPrefix` (the A/B) — then prefills its own `promptTokens`.
 public struct SpeedBenchmark: Sendable {
     /// Prompt length in tokens.
     public var promptTokens: Int
@@ -35,6 +38,9 @@ public struct SpeedBenchmark: Sendable {
     public var batch: Int
     /// Tokens before the prompt that a prompt-cache file holds for the cached measurement (0: none).
     public var prefixTokens: Int
+    /// With a batch and a prefix: copy the prefix's rows into each sequence's cache instead of
+    /// sharing them.
+    public var copyPrefix = false
 
     /// Creates a benchmark with the given sizes.
     public init(
@@ -88,7 +94,11 @@ public struct SpeedBenchmark: Sendable {
         if let message = validationError(config: model.config) { throw GenerationError.badParameter(message) }
         let length = prefixTokens + promptTokens
         let all = Self.promptIds(count: length + batch - 1, vocabSize: model.config.vocabSize)
-        let prompts = (0..<batch).map { Array(all[$0..<($0 + length)]) }
+        // A batch after a prefix: one shared prefix, then each sequence's own prompt.
+        let prompts = (0..<batch).map { b in
+            prefixTokens > 0 && batch > 1
+                ? Array(all[..<prefixTokens]) + all[(prefixTokens + b)..<(b + length)] : Array(all[b..<(b + length)])
+        }
         if warmup {
             _ = try model.forwardInPlace(tokens: [prompts[0][0]], cache: model.makeCache(), logits: .last)
         }
@@ -146,11 +156,21 @@ public struct SpeedBenchmark: Sendable {
     /// One run of `prompts.count` sequences: each prefilled in turn, then every decode step of all
     /// of them in one forward pass; the greedy ids of the first sequence are reported.
     private func runBatch(_ model: any LanguageModel, _ prompts: [[Int]]) throws -> SpeedRun {
-        let caches = prompts.map { _ in model.makeCache() }
         let start = DispatchTime.now()
+        var caches: [KVCache] = []
         var next: [Int] = []
-        for (cache, prompt) in zip(caches, prompts) {
-            next.append(Sampler.argmax(try prefill(model, prompt, cache: cache)))
+        var fork: KVSnapshot?
+        if prefixTokens > 0 {
+            let cache = model.makeCache()
+            let prefix = Array(prompts[0][..<prefixTokens])
+            try prefill(model, prefix, cache: cache)
+            fork = KVSnapshot(cache: cache, tokens: prefix)
+        }
+        for prompt in prompts {
+            let cache =
+                fork?.restore(length: prefixTokens, config: model.config, sharing: !copyPrefix) ?? model.makeCache()
+            next.append(Sampler.argmax(try prefill(model, Array(prompt[cache.count...]), cache: cache)))
+            caches.append(cache)
         }
         let firstToken = DispatchTime.now()
         let workspace = Workspace()

@@ -66,6 +66,24 @@ extension Kernels {
 }
 
 extension Kernels {
+    /// One run of cache slots for `attention(segments:)`: key and value rows (slots, K, D) and
+    /// each slot's absolute position.
+    public struct KeySegment {
+        public let keys: UnsafePointer<Float>
+        public let values: UnsafePointer<Float>
+        public let positions: UnsafePointer<Int>
+        public let slots: Int
+
+        /// A run of `slots` slots.
+        public init(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, positions: UnsafePointer<Int>, slots: Int)
+        {
+            self.keys = keys
+            self.values = values
+            self.positions = positions
+            self.slots = slots
+        }
+    }
+
     /// Floats of one worker's row of the attention scratch (`attention`'s `scores`): a score row
     /// per query head of a KV group, then the partial outputs and softmax statistics of the
     /// decode split.
@@ -95,10 +113,47 @@ extension Kernels {
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
         options: EngineOptions = EngineOptions()
     ) {
-        var job = AttentionJob(
-            q: q, queryPositions: queryPositions, keys: keys, values: values, keyPositions: keyPositions,
-            slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window,
-            softcap: softcap, scores: scores, out: out, tokens: tokens, options: options.kernel)
+        let run = KeySegment(keys: keys, values: values, positions: keyPositions, slots: slots)
+        attention(
+            queries: q, queryPositions: queryPositions, segments: [run], tokens: tokens, heads: heads,
+            kvHeads: kvHeads, headDim: headDim, scale: scale, window: window, softcap: softcap, scores: scores,
+            scoreRows: scoreRows, out: out, options: options)
+    }
+
+    /// `attention` over slots held in several runs (`segments`, taken in order): a prefix shared in
+    /// place by several caches, then a cache's own slots. The runs are one slot sequence to every
+    /// kernel (`lem_kv_run`), so the result is bit for bit what one run of the same slots gives.
+    public static func attention(
+        queries q: UnsafePointer<Float>,  // (T, H, D)
+        queryPositions: UnsafePointer<Int>,  // (T)
+        segments: [KeySegment],
+        tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
+        scale: Float, window: Int, softcap: Float,
+        scores: UnsafeMutablePointer<Float>,  // (scoreRows, attentionScratchRow)
+        scoreRows: Int = 1,
+        out: UnsafeMutablePointer<Float>,  // (T, H, D)
+        options: EngineOptions = EngineOptions()
+    ) {
+        let runs = segments.map {
+            lem_kv_run(keys: $0.keys, values: $0.values, pos: $0.positions, slots: Int32($0.slots))
+        }
+        runs.withUnsafeBufferPointer { runs in
+            attend(
+                AttentionJob(
+                    q: q, queryPositions: queryPositions, runs: runs.baseAddress!, runCount: Int32(runs.count),
+                    slots: segments.reduce(0) { $0 + $1.slots }, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                    scale: scale, window: window, softcap: softcap, scores: scores, out: out, tokens: tokens,
+                    options: options.kernel),
+                scoreRows: scoreRows)
+        }
+    }
+
+    /// Runs `job` on the caller or the pool (see `attention`).
+    private static func attend(_ job: AttentionJob, scoreRows: Int) {
+        var job = job
+        let (tokens, heads, kvHeads, headDim, slots, scores) = (
+            job.tokens, job.heads, job.kvHeads, job.headDim, job.slots, job.scores
+        )
         let work = tokens * heads * slots * headDim
         let workers = threadCount
         let own = scoreRows >= workers
@@ -160,9 +215,8 @@ extension Kernels {
                     for kvh in 0..<job.kvHeads {
                         let h0 = kvh * group
                         lem_attend_partial(
-                            job.q + h0 * d, Int32(group), job.keys + kvh * d, job.values + kvh * d, job.kvHeads * d,
-                            job.keyPositions, Int32(s0), Int32(s1), Int32(d), job.queryPositions[0], job.window,
-                            job.scale,
+                            job.q + h0 * d, Int32(group), job.runs, job.runCount, kvh * d, job.kvHeads * d,
+                            Int32(s0), Int32(s1), Int32(d), job.queryPositions[0], job.window, job.scale,
                             job.softcap, scratch, partial + h0 * d, m + h0, l + h0, job.options)
                     }
                 }, ptr)
@@ -195,10 +249,12 @@ extension Kernels {
 private struct AttentionJob {
     let q: UnsafePointer<Float>
     let queryPositions: UnsafePointer<Int>
-    let keys: UnsafePointer<Float>
-    let values: UnsafePointer<Float>
-    let keyPositions: UnsafePointer<Int>
-    let slots: Int, heads: Int, kvHeads: Int, headDim: Int
+    /// The cache's slots, in runs (`lem_kv_run`).
+    let runs: UnsafePointer<lem_kv_run>
+    let runCount: Int32
+    /// Slots in all the runs.
+    let slots: Int
+    let heads: Int, kvHeads: Int, headDim: Int
     let scale: Float, window: Int, softcap: Float
     var scores: UnsafeMutablePointer<Float>
     /// Floats between two workers' score rows.
@@ -223,8 +279,8 @@ private struct AttentionJob {
             let n = min(4, tokens - t0)
             let row = (t0 * heads + h) * d
             lem_attend_rows4(
-                q + row, heads * d, Int32(n), queryPositions + t0, keys + kvh * d, values + kvh * d, kvHeads * d,
-                keyPositions, Int32(slots), Int32(d), window, scale, softcap, scores, out + row, heads * d, options)
+                q + row, heads * d, Int32(n), queryPositions + t0, runs, runCount, kvh * d, kvHeads * d, Int32(d),
+                window, scale, softcap, scores, out + row, heads * d, options)
         }
     }
 }

@@ -4,8 +4,10 @@ import LEMFormats
 /// of recomputing those tokens (`PrefixCache`).
 ///
 /// Each layer keeps the positions its cache still held, in position order: every position for a
-/// full-attention layer, the ring's contents for a sliding one. Restoring copies the rows into a
-/// fresh cache (copy on use), so the snapshot stays intact for the next user.
+/// full-attention layer, the ring's contents for a sliding one. Restoring never changes the
+/// snapshot: a full-attention layer of the restored cache reads the snapshot's rows in place
+/// (every cache restored from it shares them; `LayerKVCache.shared`), a sliding layer copies the
+/// at most `window − 1` rows a later query can see.
 ///
 /// A sliding layer of window `W` restored at length `L` needs positions `L − W + 1 ..< L` (what the
 /// next query can see); a snapshot whose ring has dropped some of them cannot serve `L` — the
@@ -73,17 +75,19 @@ public final class KVSnapshot: Sendable {
         return true
     }
 
-    /// A fresh cache for `config` holding this snapshot's first `length` positions.
+    /// A fresh cache for `config` holding this snapshot's first `length` positions: full-attention
+    /// layers share the snapshot's rows (copy them when `sharing` is false: the A/B of
+    /// `lem bench-speed --copy-prefix`), sliding layers copy theirs.
     ///
     /// Precondition: `canRestore(length:)` and a config of the same shape.
-    public func restore(length: Int, config: ModelConfig) -> KVCache {
+    public func restore(length: Int, config: ModelConfig, sharing: Bool = true) -> KVCache {
         precondition(canRestore(length: length), "KVSnapshot.restore: length \(length) cannot be restored")
         let cache = KVCache(config: config)
         precondition(
             cache.layers.count == layers.count && cache.layers.first?.kvDim ?? 0 == kvDim,
             "KVSnapshot.restore: the cache is shaped for another model")
         for (layer, held) in zip(cache.layers, layers) {
-            layer.restore(held, length: length)
+            layer.restore(held, length: length, sharing: sharing)
         }
         cache.advance(by: length)
         return cache
@@ -93,18 +97,22 @@ public final class KVSnapshot: Sendable {
 extension LayerKVCache {
     /// The positions this layer holds before `end`, in position order.
     func snapshot(end: Int) -> KVSnapshot.Layer {
+        let offset = sharedCount
         var first = end
-        // Positions are stored in order, so what is held is a run ending at end − 1.
-        while first > 0, capacity > 0, positions[(first - 1) % capacity] == first - 1 { first -= 1 }
+        // Own positions are stored in order, so what is held is a run ending at end − 1; shared
+        // rows hold everything before it.
+        while first > offset, capacity > 0, positions[(first - 1 - offset) % capacity] == first - 1 { first -= 1 }
+        if first == offset { first = 0 }
         let n = end - first
         var k = [Float](repeating: 0, count: n * kvDim)
         var v = [Float](repeating: 0, count: n * kvDim)
         k.withUnsafeMutableBufferPointer { kb in
             v.withUnsafeMutableBufferPointer { vb in
                 for i in 0..<n {
-                    let slot = (first + i) % capacity
-                    (kb.baseAddress! + i * kvDim).update(from: keys.pointer + slot * kvDim, count: kvDim)
-                    (vb.baseAddress! + i * kvDim).update(from: values.pointer + slot * kvDim, count: kvDim)
+                    withRows(of: first + i) { key, value in
+                        (kb.baseAddress! + i * kvDim).update(from: key, count: kvDim)
+                        (vb.baseAddress! + i * kvDim).update(from: value, count: kvDim)
+                    }
                 }
             }
         }
@@ -112,8 +120,13 @@ extension LayerKVCache {
     }
 
     /// Fills this (empty) layer with `held`'s positions before `length` that a query at
-    /// `length` or later can see.
-    func restore(_ held: KVSnapshot.Layer, length: Int) {
+    /// `length` or later can see: shared in place for a full-attention layer holding position 0
+    /// (with `sharing`), copied otherwise.
+    func restore(_ held: KVSnapshot.Layer, length: Int, sharing: Bool) {
+        if sharing, window == 0, held.first == 0 {
+            share(keys: held.keys, values: held.values, count: length)
+            return
+        }
         let from = window > 0 ? max(held.first, length - window + 1, 0) : held.first
         guard length > from else { return }
         prepare(newTokens: 1, end: length)

@@ -20,18 +20,34 @@ extension LayerKVCache {
         for t in 0..<tokens {
             store(position: positions[t], key: newKeys + t * kvDim, value: newValues + t * kvDim)
         }
-        let slots = min(capacity, end)
+        let own = min(capacity, end - sharedCount)
+        let slots = sharedCount + own
         let scoreRows = max(1, Kernels.threadCount)
         let scorePointer = scores.reserve(
             scoreRows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim))
-        do {
-            self.positions.withUnsafeBufferPointer { keyPositions in
-                Kernels.attention(
-                    queries: queries, queryPositions: positions.baseAddress!,
-                    keys: self.keys.pointer, values: self.values.pointer, keyPositions: keyPositions.baseAddress!,
-                    tokens: tokens, slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                    scale: scale, window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows,
-                    out: out, options: options)
+        // A shared prefix's rows, then this layer's own slots: one slot sequence to the kernel.
+        let emptyRows: [Float] = []
+        let emptyPositions: [Int] = []
+        let prefix = shared
+        (prefix?.keys ?? emptyRows).withUnsafeBufferPointer { sk in
+            (prefix?.values ?? emptyRows).withUnsafeBufferPointer { sv in
+                (prefix?.positions ?? emptyPositions).withUnsafeBufferPointer { sp in
+                    self.positions.withUnsafeBufferPointer { ownPositions in
+                        var segments: [Kernels.KeySegment] = []
+                        if let prefix, let k = sk.baseAddress, let v = sv.baseAddress, let p = sp.baseAddress {
+                            segments.append(Kernels.KeySegment(keys: k, values: v, positions: p, slots: prefix.count))
+                        }
+                        segments.append(
+                            Kernels.KeySegment(
+                                keys: self.keys.pointer, values: self.values.pointer,
+                                positions: ownPositions.baseAddress!, slots: own))
+                        Kernels.attention(
+                            queries: queries, queryPositions: positions.baseAddress!, segments: segments,
+                            tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale,
+                            window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows, out: out,
+                            options: options)
+                    }
+                }
             }
         }
     }
