@@ -112,6 +112,43 @@ import Testing
         }
     }
 
+    /// f16 and bf16 files hold each key and value rounded once (read back as exactly that
+    /// rounding), take about half the bytes of f32, and continue close to a fresh prefill; other
+    /// types are refused before anything is written.
+    @Test(arguments: [SafetensorsDType.f16, .bf16])
+    func halfFilesRoundOnce(dtype: SafetensorsDType) throws {
+        let model = try load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lem-pc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ids = Array(3..<40)
+        let full = folder.appendingPathComponent("f32.safetensors")
+        let half = folder.appendingPathComponent("half.safetensors")
+        let written = try model.savePromptCache(ids: ids, to: full)
+        try model.savePromptCache(ids: ids, to: half, dtype: dtype)
+        let round: (Float) -> Float =
+            dtype == .f16
+            ? { HalfFloat.f16ToFloat(HalfFloat.floatToF16($0)) } : { HalfFloat.bf16ToFloat(HalfFloat.floatToBF16($0)) }
+        let read = try model.loadPromptCache(half).snapshot
+        #expect(read.tokens == ids)
+        for (a, b) in zip(written.layers, read.layers) {
+            #expect(a.keys.map(round) == b.keys && a.values.map(round) == b.values)
+        }
+        let size = { (url: URL) in (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0 }
+        let ratio = Double(try size(half)) / Double(try size(full))
+        #expect(ratio > 0.45 && ratio < 0.6, "\(dtype.rawValue) file is \(ratio) of f32")
+        let continuation = [7, 11, 13]
+        let fresh = try model.model.forward(tokens: ids + continuation, cache: model.model.makeCache(), logits: .last)
+        let fromHalf = try logits(model, from: read, continuation: continuation)
+        #expect(checkClose(fromHalf, fresh, tol: 0.05, label: "\(dtype.rawValue) cache vs fresh") == nil)
+        #expect(Sampler.argmax(fromHalf) == Sampler.argmax(fresh))
+        let refused = folder.appendingPathComponent("i8.safetensors")
+        #expect(throws: FormatError.self) {
+            try PromptCacheFile.write(written, config: model.config, identity: [:], dtype: .i8, to: refused)
+        }
+        #expect(!FileManager.default.fileExists(atPath: refused.path))
+    }
+
     /// Another model's weights, or another shape, is refused with what differs.
     @Test func anotherModelIsRefused() throws {
         let model = try load()

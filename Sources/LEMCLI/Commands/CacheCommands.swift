@@ -29,11 +29,23 @@ struct CachePromptCommand: ContextCommand {
     var chat = false
     @Option(help: "System message for --chat (e.g. the ethics kernel).") var system: String?
     @Option(name: .customLong("prompt-cache-file"), help: "The cache file to write.") var file: String
+    @Option(
+        help:
+            "Element type of the stored keys and values: f32 (exact), f16 or bf16 (half the file, rounded; mlx-lm writes a model's own dtype)."
+    ) var dtype: String = "f32"
 
     func validate() throws {
         if (prompt == nil) == (ids == nil) { throw ValidationError("give exactly one of --prompt or --ids") }
         if chat && prompt == nil { throw ValidationError("--chat needs --prompt") }
         if system != nil && !chat { throw ValidationError("--system needs --chat") }
+        _ = try storedType()
+    }
+
+    /// The `--dtype` as a safetensors type.
+    func storedType() throws -> SafetensorsDType {
+        guard let type = SafetensorsDType(rawValue: dtype.uppercased()), PromptCacheFile.storableTypes.contains(type)
+        else { throw ValidationError("--dtype: expected f32, f16 or bf16, got '\(dtype)'") }
+        return type
     }
 
     func run(in context: AppContext) async throws {
@@ -55,7 +67,7 @@ struct CachePromptCommand: ContextCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         var extra = ["model": loaded.key.model]
         if let template = loaded.tokenizer?.chatTemplateSource { extra["chat_template"] = template }
-        let snapshot = try loaded.savePromptCache(ids: tokens, to: url, extra: extra)
+        let snapshot = try loaded.savePromptCache(ids: tokens, to: url, extra: extra, dtype: try storedType())
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let bytes = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int) ?? 0
         printError(

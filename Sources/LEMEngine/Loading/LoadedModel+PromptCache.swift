@@ -34,9 +34,12 @@ extension LoadedModel {
     }
 
     /// Computes `ids` (no sampling) and writes their state to `url` as an mlx-lm prompt cache
-    /// with this model's identity; returns the snapshot written.
+    /// with this model's identity, keys and values as `dtype` (`PromptCacheFile.storableTypes`);
+    /// returns the snapshot written.
     @discardableResult
-    public func savePromptCache(ids: [Int], to url: URL, extra: [String: String] = [:]) throws -> KVSnapshot {
+    public func savePromptCache(
+        ids: [Int], to url: URL, extra: [String: String] = [:], dtype: SafetensorsDType = .f32
+    ) throws -> KVSnapshot {
         guard !ids.isEmpty else { throw GenerationError.emptyPrompt }
         let cache = model.makeCache()
         var offset = 0
@@ -46,7 +49,8 @@ extension LoadedModel {
             offset = end
         }
         let snapshot = KVSnapshot(cache: cache, tokens: ids)
-        try PromptCacheFile.write(snapshot, config: config, identity: promptCacheIdentity, extra: extra, to: url)
+        try PromptCacheFile.write(
+            snapshot, config: config, identity: promptCacheIdentity, extra: extra, dtype: dtype, to: url)
         return snapshot
     }
 

@@ -37,12 +37,23 @@ public enum PromptCacheFile {
         ("lem.rope", "RoPE settings")
     ]
 
-    /// Writes `snapshot` (of a model shaped by `config`) to `url` atomically, with `identity`
-    /// (`LoadedModel.promptCacheIdentity`) and `extra` user metadata.
+    /// The element types a cache can be written in: f32 keeps the state exactly; f16 and bf16
+    /// (mlx-lm writes a model's cache in its own dtype, usually one of these) halve the file and
+    /// round every key and value, so a continuation is close to, not equal to, a fresh prefill.
+    public static let storableTypes: [SafetensorsDType] = [.f32, .f16, .bf16]
+
+    /// Writes `snapshot` (of a model shaped by `config`) to `url` atomically, keys and values as
+    /// `dtype` (one of `storableTypes`), with `identity` (`LoadedModel.promptCacheIdentity`) and
+    /// `extra` user metadata.
     public static func write(
         _ snapshot: KVSnapshot, config: ModelConfig, identity: [String: String], extra: [String: String] = [:],
-        to url: URL
+        dtype: SafetensorsDType = .f32, to url: URL
     ) throws {
+        guard storableTypes.contains(dtype) else {
+            throw FormatError(
+                url,
+                "prompt cache: cannot store keys and values as \(dtype.rawValue) (expected F32, F16 or BF16)")
+        }
         guard snapshot.layers.count == config.numHiddenLayers else {
             throw FormatError(
                 url, "prompt cache: \(snapshot.layers.count) layers for a model of \(config.numHiddenLayers)")
@@ -63,8 +74,8 @@ public enum PromptCacheFile {
                         + "(mlx-lm could not continue it)")
             }
             let shape = [1, heads, held, dim]
-            try writer.add("\(i).0", shape: shape, floats: headMajor(layer.keys, heads: heads, dim: dim))
-            try writer.add("\(i).1", shape: shape, floats: headMajor(layer.values, heads: heads, dim: dim))
+            try writer.add("\(i).0", shape: shape, floats: headMajor(layer.keys, heads: heads, dim: dim), as: dtype)
+            try writer.add("\(i).1", shape: shape, floats: headMajor(layer.values, heads: heads, dim: dim), as: dtype)
             var ints = [snapshot.count]
             if layer.window > 0 { ints += [0, layer.window, held] }  // offset, keep, max_size, _idx
             for (j, value) in ints.enumerated() {
