@@ -96,6 +96,10 @@ let package = Package(
 
         // Shared test helpers (checkClose, fixture and model locations).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        // The NEON kernel bodies compiled on x86 through SIMDe (Debian's libsimde-dev), for tests.
+        .target(
+            name: "CLEMNeonEmulation", dependencies: ["CLEMKernels"], path: "Tests/CLEMNeonEmulation",
+            cSettings: [.headerSearchPath("../../Sources/CLEMKernels")]),
 
         // Store helpers for the store, evaluation and application tests: a temporary database.
         .target(
@@ -105,7 +109,8 @@ let package = Package(
         .testTarget(name: "LEMCoreTests", dependencies: ["LEMCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LEMFormatsTests", dependencies: ["LEMFormats", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "LEMEngineTests", dependencies: ["LEMCore", "LEMEngine", "LEMFormats", "TestSupport"],
+            name: "LEMEngineTests",
+            dependencies: ["LEMCore", "LEMEngine", "LEMFormats", "TestSupport", "CLEMKernels", "CLEMNeonEmulation"],
             swiftSettings: strict),
         .testTarget(
             name: "LEMScoringTests", dependencies: ["LEMCore", "LEMScoring", "TestSupport"], swiftSettings: strict),

@@ -13,6 +13,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- system packages ---------------------------------------------------------------------------
 packages=(libncursesw5-dev libopenblas-dev pkg-config tmux unzip python3 python3-pip ca-certificates)
+# The test suite also checks the arm64 NEON kernels on this machine through SIMDe (headers only).
+if [ "${LEM_SETUP_TESTS:-0}" = 1 ]; then packages+=(libsimde-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,7 +4,7 @@
 # every test optimised (numeric tests on real models are 10-100x slower unoptimised).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash Scripts/setup.sh
+LEM_SETUP_TESTS=1 bash Scripts/setup.sh
 
 # The code stays formatted with the repository's .swift-format (STYLE.md): any finding fails.
 if ! swift format lint --strict -r -p Sources Tests Fuzz/Sources Package.swift; then

@@ -83,6 +83,15 @@ static inline size_t lem_x8_row_bytes(const lem_matrix *m) {
 
 /// Dot of one stored row with the activation (scalar body).
 float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a);
+#if defined(__aarch64__) || defined(_M_ARM64)
+/// Dot of one stored row with the activation (NEON bodies, `dot_neon.c`).
+float lem_dot_row_neon(const lem_matrix *m, int32_t stored, const lem_act *a);
+/// The portable path's row dot: the NEON bodies on arm64 when the caller allows SIMD, else the
+/// scalar oracle.
+#define LEM_PORTABLE_ROW(allow_simd) ((allow_simd) ? lem_dot_row_neon : lem_dot_row_scalar)
+#else
+#define LEM_PORTABLE_ROW(allow_simd) ((void)(allow_simd), lem_dot_row_scalar)
+#endif
 /// Dot of one stored row with the activation (AVX2 body); NULL-safe only when AVX2 is present.
 float lem_dot_row_avx2(const lem_matrix *m, int32_t stored, const lem_act *a);
 /// Whether `lem_dot_rows4_avx2` reads `format` (with the 8-bit activation) on this build.

@@ -209,7 +209,8 @@ void lem_matvec_rows(const lem_matrix *m, const lem_act *a, float *out, int32_t 
         int prepared = prepare_act(&m, 1, a, 1, &local, qm);
         simd_rows(m, prepared ? &local : a, out, r0, r1, opt.dot8, dots_for(opt));
     } else {
-        for (int32_t r = r0; r < r1; r++) out[r - r0] = lem_dot_row_scalar(m, lem_stored_row(m, r), a);
+        float (*row)(const lem_matrix *, int32_t, const lem_act *) = LEM_PORTABLE_ROW(opt.simd);
+        for (int32_t r = r0; r < r1; r++) out[r - r0] = row(m, lem_stored_row(m, r), a);
     }
 }
 
@@ -224,6 +225,7 @@ typedef struct {
     int32_t chunk;
     int32_t chunk_start[9];
     int simd, dot8;
+    int allow_simd;           // the caller's `opt.simd` (the portable path's NEON dots on arm64)
     const dot_kernels *dots;  // the SIMD dots (with `simd`)
 } batch_job;
 
@@ -264,8 +266,9 @@ static void batch_chunk(void *ctx, int32_t c, int32_t chunks) {
     } else if (job->simd) {
         for (int32_t b = 0; b < job->n; b++) simd_rows(m, &job->acts[b], out + b * stride + r0, r0, r1, job->dot8, job->dots);
     } else {
+        float (*row)(const lem_matrix *, int32_t, const lem_act *) = LEM_PORTABLE_ROW(job->allow_simd);
         for (int32_t b = 0; b < job->n; b++) {
-            for (int32_t r = r0; r < r1; r++) out[b * stride + r] = lem_dot_row_scalar(m, lem_stored_row(m, r), &job->acts[b]);
+            for (int32_t r = r0; r < r1; r++) out[b * stride + r] = row(m, lem_stored_row(m, r), &job->acts[b]);
         }
     }
 }
@@ -316,6 +319,7 @@ void lem_matvec_batch(const lem_matrix *const *ms, int32_t count, const lem_act 
     job.count = count;
     job.n = n;
     job.simd = lem_use_simd(opt);
+    job.allow_simd = opt.simd != 0;
     job.dots = dots_for(opt);
     job.dot8 = opt.dot8 != 0;
     job.acts = acts;
