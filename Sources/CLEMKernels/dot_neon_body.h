@@ -4,8 +4,9 @@
 //
 // Each block's integer dot is computed in NEON registers (`sdot`, `vdotq_s32`, with
 // LEM_SDOT = 1; else widening multiplies and pairwise adds, base ARMv8) and is exact; the
-// block's float arithmetic is `dot_scalar.c`'s expression for expression, so a row's result
-// equals the scalar oracle's bit for bit wherever both compile to the same float operations.
+// block's float arithmetic is the scalar oracle's (the shared `lem_*_block` helpers, and for the
+// K-quants the same expressions), so a row equals the oracle's bit for bit wherever both compile
+// to the same float operations.
 //
 // The includer defines LEM_N(name) (the functions' suffix) and LEM_SDOT, and includes
 // `lem_internal.h` and the NEON intrinsics first.
@@ -55,48 +56,21 @@ static inline int8x16_t LEM_N(fifth_bits)(uint32_t qh, int first) {
     return vreinterpretq_s8_u8(vandq_u8(set, vdupq_n_u8(0x10)));
 }
 
-static float LEM_N(dot_q4_0)(const uint8_t *row, const lem_act *a) {
+/// Q4_0/Q4_1 (`has_min`: the _1 types), and Q5_0/Q5_1 with `five`.
+static float LEM_N(dot_q4_q5)(const uint8_t *row, const lem_act *a, int has_min, int five) {
     float sum = 0;
-    for (int32_t b = 0; b < a->cols / 32; b++) {
-        const uint8_t *p = row + 18 * b;
-        float dw = lem_f16(lem_u16(p));
-        int8x16_t w0, w1;
-        LEM_N(nibbles)(p + 2, &w0, &w1);
-        sum += dw * a->d[b] * (float)LEM_N(idot32)(w0, w1, a->q + 32 * b) - 8 * dw * a->s[b];
-    }
-    return sum;
-}
-
-static float LEM_N(dot_q4_1)(const uint8_t *row, const lem_act *a) {
-    float sum = 0;
-    for (int32_t b = 0; b < a->cols / 32; b++) {
-        const uint8_t *p = row + 20 * b;
-        float dw = lem_f16(lem_u16(p)), mw = lem_f16(lem_u16(p + 2));
-        int8x16_t w0, w1;
-        LEM_N(nibbles)(p + 4, &w0, &w1);
-        sum += dw * a->d[b] * (float)LEM_N(idot32)(w0, w1, a->q + 32 * b) + mw * a->s[b];
-    }
-    return sum;
-}
-
-static float LEM_N(dot_q5)(const uint8_t *row, const lem_act *a, int has_min) {
-    float sum = 0;
-    int bytes = has_min ? 24 : 22, qs = has_min ? 8 : 6;
+    int qs = 2 + 2 * has_min + 4 * five, bytes = qs + 16;
     for (int32_t b = 0; b < a->cols / 32; b++) {
         const uint8_t *p = row + bytes * b;
-        float dw = lem_f16(lem_u16(p));
-        uint32_t qh;
-        memcpy(&qh, p + qs - 4, 4);
         int8x16_t w0, w1;
         LEM_N(nibbles)(p + qs, &w0, &w1);
-        w0 = vorrq_s8(w0, LEM_N(fifth_bits)(qh, 0));
-        w1 = vorrq_s8(w1, LEM_N(fifth_bits)(qh, 16));
-        float isum = (float)LEM_N(idot32)(w0, w1, a->q + 32 * b);
-        if (has_min) {
-            sum += dw * a->d[b] * isum + lem_f16(lem_u16(p + 2)) * a->s[b];
-        } else {
-            sum += dw * a->d[b] * isum - 16 * dw * a->s[b];
+        if (five) {
+            uint32_t qh = lem_q5_high(p, qs);
+            w0 = vorrq_s8(w0, LEM_N(fifth_bits)(qh, 0));
+            w1 = vorrq_s8(w1, LEM_N(fifth_bits)(qh, 16));
         }
+        int32_t isum = LEM_N(idot32)(w0, w1, a->q + 32 * b);
+        sum += five ? lem_q5_block(p, has_min, a, b, isum) : lem_q4_block(p, has_min, a, b, isum);
     }
     return sum;
 }
@@ -106,7 +80,7 @@ static float LEM_N(dot_q8_0)(const uint8_t *row, const lem_act *a) {
     for (int32_t b = 0; b < a->cols / 32; b++) {
         const uint8_t *p = row + 34 * b;
         int8x16_t w0 = vld1q_s8((const int8_t *)(p + 2)), w1 = vld1q_s8((const int8_t *)(p + 18));
-        sum += lem_f16(lem_u16(p)) * a->d[b] * (float)LEM_N(idot32)(w0, w1, a->q + 32 * b);
+        sum += lem_q8_0_block(p, a, b, LEM_N(idot32)(w0, w1, a->q + 32 * b));
     }
     return sum;
 }
@@ -118,10 +92,7 @@ static float LEM_N(dot_q4_k)(const uint8_t *row, const lem_act *a, int five) {
     const uint8x16_t low = vdupq_n_u8(0x0F), one = vdupq_n_u8(1);
     for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
         const uint8_t *p = row + bytes * sbk;
-        float d = lem_f16(lem_u16(p)), dmin = lem_f16(lem_u16(p + 2));
         for (int j = 0; j < 8; j++) {
-            uint8_t sc, mn;
-            lem_scale_min_k4(j, p + 4, &sc, &mn);
             const uint8_t *src = p + qs + (j / 2) * 32;
             const int8x16_t shift = vdupq_n_s8((int8_t)(-(j % 2) * 4));  // a right shift
             uint8x16_t u0 = vandq_u8(vshlq_u8(vld1q_u8(src), shift), low);
@@ -133,7 +104,7 @@ static float LEM_N(dot_q4_k)(const uint8_t *row, const lem_act *a, int five) {
             }
             int32_t b = sbk * 8 + j;
             int32_t isum = LEM_N(idot32)(vreinterpretq_s8_u8(u0), vreinterpretq_s8_u8(u1), a->q + 32 * b);
-            sum += d * (float)sc * a->d[b] * (float)isum - dmin * (float)mn * a->s[b];
+            sum += lem_q4k_block(p, j, a, b, isum);
         }
     }
     return sum;
@@ -176,10 +147,10 @@ static float LEM_N(dot_row)(const lem_matrix *m, int32_t stored, const lem_act *
     const uint8_t *row = m->base + (size_t)stored * m->row_bytes;
     if (!a->q8) return fallback(m, stored, a);
     switch (m->format) {
-    case LEM_FMT_Q4_0: return LEM_N(dot_q4_0)(row, a);
-    case LEM_FMT_Q4_1: return LEM_N(dot_q4_1)(row, a);
-    case LEM_FMT_Q5_0: return LEM_N(dot_q5)(row, a, 0);
-    case LEM_FMT_Q5_1: return LEM_N(dot_q5)(row, a, 1);
+    case LEM_FMT_Q4_0: return LEM_N(dot_q4_q5)(row, a, 0, 0);
+    case LEM_FMT_Q4_1: return LEM_N(dot_q4_q5)(row, a, 1, 0);
+    case LEM_FMT_Q5_0: return LEM_N(dot_q4_q5)(row, a, 0, 1);
+    case LEM_FMT_Q5_1: return LEM_N(dot_q4_q5)(row, a, 1, 1);
     case LEM_FMT_Q8_0: return LEM_N(dot_q8_0)(row, a);
     case LEM_FMT_Q4_K: return LEM_N(dot_q4_k)(row, a, 0);
     case LEM_FMT_Q5_K: return LEM_N(dot_q4_k)(row, a, 1);

@@ -31,55 +31,21 @@ static inline int32_t idot32(const int32_t *w, const int8_t *q) {
     return s;
 }
 
-static float dot_q4_0(const uint8_t *row, const lem_act *a) {
+/// Q4_0/Q4_1 (`has_min`: the _1 types), and Q5_0/Q5_1 with `five` (each element's fifth bit from
+/// the 32-bit word before the nibbles).
+static float dot_q4_q5(const uint8_t *row, const lem_act *a, int has_min, int five) {
     float sum = 0;
     int32_t w[32];
-    for (int32_t b = 0; b < a->cols / 32; b++) {
-        const uint8_t *p = row + 18 * b;
-        float dw = lem_f16(lem_u16(p));
-        for (int j = 0; j < 16; j++) {
-            w[j] = p[2 + j] & 0x0F;
-            w[j + 16] = p[2 + j] >> 4;
-        }
-        sum += dw * a->d[b] * (float)idot32(w, a->q + 32 * b) - 8 * dw * a->s[b];
-    }
-    return sum;
-}
-
-static float dot_q4_1(const uint8_t *row, const lem_act *a) {
-    float sum = 0;
-    int32_t w[32];
-    for (int32_t b = 0; b < a->cols / 32; b++) {
-        const uint8_t *p = row + 20 * b;
-        float dw = lem_f16(lem_u16(p)), mw = lem_f16(lem_u16(p + 2));
-        for (int j = 0; j < 16; j++) {
-            w[j] = p[4 + j] & 0x0F;
-            w[j + 16] = p[4 + j] >> 4;
-        }
-        sum += dw * a->d[b] * (float)idot32(w, a->q + 32 * b) + mw * a->s[b];
-    }
-    return sum;
-}
-
-static float dot_q5(const uint8_t *row, const lem_act *a, int has_min) {
-    float sum = 0;
-    int32_t w[32];
-    int bytes = has_min ? 24 : 22, qs = has_min ? 8 : 6;
+    int qs = 2 + 2 * has_min + 4 * five, bytes = qs + 16;
     for (int32_t b = 0; b < a->cols / 32; b++) {
         const uint8_t *p = row + bytes * b;
-        float dw = lem_f16(lem_u16(p));
-        uint32_t qh;
-        memcpy(&qh, p + qs - 4, 4);
+        uint32_t qh = five ? lem_q5_high(p, qs) : 0;
         for (int j = 0; j < 16; j++) {
             w[j] = (p[qs + j] & 0x0F) | (((qh >> j) & 1) << 4);
             w[j + 16] = (p[qs + j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
         }
-        float isum = (float)idot32(w, a->q + 32 * b);
-        if (has_min) {
-            sum += dw * a->d[b] * isum + lem_f16(lem_u16(p + 2)) * a->s[b];
-        } else {
-            sum += dw * a->d[b] * isum - 16 * dw * a->s[b];
-        }
+        int32_t isum = idot32(w, a->q + 32 * b);
+        sum += five ? lem_q5_block(p, has_min, a, b, isum) : lem_q4_block(p, has_min, a, b, isum);
     }
     return sum;
 }
@@ -90,7 +56,7 @@ static float dot_q8_0(const uint8_t *row, const lem_act *a) {
     for (int32_t b = 0; b < a->cols / 32; b++) {
         const uint8_t *p = row + 34 * b;
         for (int j = 0; j < 32; j++) w[j] = (int8_t)p[2 + j];
-        sum += lem_f16(lem_u16(p)) * a->d[b] * (float)idot32(w, a->q + 32 * b);
+        sum += lem_q8_0_block(p, a, b, idot32(w, a->q + 32 * b));
     }
     return sum;
 }
@@ -101,17 +67,14 @@ static float dot_q4_k(const uint8_t *row, const lem_act *a, int five) {
     int bytes = five ? 176 : 144, qs = five ? 48 : 16;
     for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
         const uint8_t *p = row + bytes * sbk;
-        float d = lem_f16(lem_u16(p)), dmin = lem_f16(lem_u16(p + 2));
         for (int j = 0; j < 8; j++) {
-            uint8_t sc, mn;
-            lem_scale_min_k4(j, p + 4, &sc, &mn);
             int shift = (j % 2) * 4;
             for (int l = 0; l < 32; l++) {
                 w[l] = (p[qs + (j / 2) * 32 + l] >> shift) & 0x0F;
                 if (five) w[l] |= ((p[16 + l] >> j) & 1) << 4;
             }
             int32_t b = sbk * 8 + j;
-            sum += d * (float)sc * a->d[b] * (float)idot32(w, a->q + 32 * b) - dmin * (float)mn * a->s[b];
+            sum += lem_q4k_block(p, j, a, b, idot32(w, a->q + 32 * b));
         }
     }
     return sum;
@@ -181,10 +144,10 @@ static float dot_float(const lem_matrix *m, const uint8_t *row, const lem_act *a
 float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a) {
     const uint8_t *row = m->base + (size_t)stored * m->row_bytes;
     switch (m->format) {
-    case LEM_FMT_Q4_0: return dot_q4_0(row, a);
-    case LEM_FMT_Q4_1: return dot_q4_1(row, a);
-    case LEM_FMT_Q5_0: return dot_q5(row, a, 0);
-    case LEM_FMT_Q5_1: return dot_q5(row, a, 1);
+    case LEM_FMT_Q4_0: return dot_q4_q5(row, a, 0, 0);
+    case LEM_FMT_Q4_1: return dot_q4_q5(row, a, 1, 0);
+    case LEM_FMT_Q5_0: return dot_q4_q5(row, a, 0, 1);
+    case LEM_FMT_Q5_1: return dot_q4_q5(row, a, 1, 1);
     case LEM_FMT_Q8_0: return dot_q8_0(row, a);
     case LEM_FMT_Q4_K: return dot_q4_k(row, a, 0);
     case LEM_FMT_Q5_K: return dot_q4_k(row, a, 1);

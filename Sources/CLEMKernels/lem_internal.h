@@ -81,6 +81,35 @@ static inline size_t lem_x8_row_bytes(const lem_matrix *m) {
     return (size_t)m->cols / 2 + 2 * groups * (size_t)lem_scale_size(m->scale_type);
 }
 
+/// The float arithmetic of one 32-block `p` against block `b` of the 8-bit activation `a`, from
+/// the block's exact integer dot `isum` (Σ w·q with the stored unsigned or signed weights): the
+/// scalar and NEON bodies both end each block with these, so they agree expression for expression.
+static inline float lem_q4_block(const uint8_t *p, int has_min, const lem_act *a, int32_t b, int32_t isum) {
+    float dw = lem_f16(lem_u16(p));
+    return has_min ? dw * a->d[b] * (float)isum + lem_f16(lem_u16(p + 2)) * a->s[b]
+                   : dw * a->d[b] * (float)isum - 8 * dw * a->s[b];
+}
+static inline float lem_q5_block(const uint8_t *p, int has_min, const lem_act *a, int32_t b, int32_t isum) {
+    float dw = lem_f16(lem_u16(p)), fi = (float)isum;
+    return has_min ? dw * a->d[b] * fi + lem_f16(lem_u16(p + 2)) * a->s[b] : dw * a->d[b] * fi - 16 * dw * a->s[b];
+}
+static inline float lem_q8_0_block(const uint8_t *p, const lem_act *a, int32_t b, int32_t isum) {
+    return lem_f16(lem_u16(p)) * a->d[b] * (float)isum;
+}
+/// Q4_K/Q5_K sub-block `j` of super-block `p` (its 6-bit scale and min read here).
+static inline float lem_q4k_block(const uint8_t *p, int j, const lem_act *a, int32_t b, int32_t isum) {
+    float d = lem_f16(lem_u16(p)), dmin = lem_f16(lem_u16(p + 2));
+    uint8_t sc, mn;
+    lem_scale_min_k4(j, p + 4, &sc, &mn);
+    return d * (float)sc * a->d[b] * (float)isum - dmin * (float)mn * a->s[b];
+}
+/// Q5_0/Q5_1's 32 fifth bits (`qs`: where the nibbles start, after them).
+static inline uint32_t lem_q5_high(const uint8_t *p, int qs) {
+    uint32_t qh;
+    memcpy(&qh, p + qs - 4, 4);
+    return qh;
+}
+
 /// Dot of one stored row with the activation (scalar body).
 float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a);
 #if defined(__aarch64__) || defined(_M_ARM64)
