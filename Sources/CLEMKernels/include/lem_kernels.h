@@ -32,6 +32,7 @@ typedef enum {
     LEM_FMT_MLX4 = 10,
     LEM_FMT_MLX8 = 11,
     LEM_FMT_Q5_K = 12,
+    LEM_FMT_MXFP4 = 13,  // ggml block_mxfp4: E8M0 exponent, 16 bytes of E2M1 nibbles (j low, j + 16 high)
 } lem_format;
 
 /// Float types of MLX scales and biases.
