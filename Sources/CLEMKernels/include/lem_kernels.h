@@ -199,9 +199,10 @@ void lem_release_pages(const void *p, size_t n, int file_mapping);
 /// `keys + s · stride` and `values + s · stride`, at position `key_pos[s]` (< 0: empty). Slots
 /// after `pos`, or at or before `pos − window` when `window` > 0, are masked. Scores are scaled by
 /// `scale`, soft-capped when `softcap` > 0, max-subtracted and exponentiated in `scores` (slots);
-/// `out` (d) receives the weighted sum of value rows.
+/// `out` (d) receives the weighted sum of value rows. `sink` (−INFINITY: none) is one more logit
+/// in the softmax's maximum and denominator with no value row (GPT-OSS's attention sinks).
 void lem_attend_row(const float *q, const float *keys, const float *values, size_t stride, const intptr_t *key_pos,
-                    int32_t slots, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap,
+                    int32_t slots, int32_t d, intptr_t pos, intptr_t window, float scale, float softcap, float sink,
                     float *scores, float *out, lem_options opt);
 
 /// `lem_attend_row` for `n` ≤ 4 query rows of one head (row r at `q + r · qstride`, position
@@ -209,14 +210,15 @@ void lem_attend_row(const float *q, const float *keys, const float *values, size
 /// of them; `scores` holds 4 · slots floats. Each row's result equals `lem_attend_row`'s.
 void lem_attend_rows4(const float *q, size_t qstride, int32_t n, const intptr_t *pos, const float *keys,
                       const float *values, size_t stride, const intptr_t *key_pos, int32_t slots, int32_t d,
-                      intptr_t window, float scale, float softcap, float *scores, float *out, size_t ostride,
-                      lem_options opt);
+                      intptr_t window, float scale, float softcap, float sink, float *scores, float *out,
+                      size_t ostride, lem_options opt);
 
 /// One token's attention for the `group` query heads at `q` (group × d) sharing one KV head, over
 /// slots [s0, s1) only (a share of the cache for one thread): per head g, `m[g]` = the largest
 /// visible score (−∞: none visible), `l[g]` = Σ e^{score − m[g]} and `out` (group × d) that
 /// weighted sum of value rows, not yet divided by l; `scores` (group × (s1 − s0)) is scratch.
-/// Shares are merged by rescaling with e^{m_share − m}. Each key and value row is read once.
+/// Shares are merged by rescaling with e^{m_share − m} (a sink joins there, once). Each key and
+/// value row is read once.
 void lem_attend_partial(const float *q, int32_t group, const float *keys, const float *values, size_t stride,
                         const intptr_t *key_pos, int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window,
                         float scale, float softcap, float *scores, float *out, float *m, float *l, lem_options opt);
