@@ -135,6 +135,9 @@ extension ModelConfig {
             case .ropeLocalTheta: return "the local RoPE base"
             case .finalSoftcap: return "metadata '\(arch).final_logit_softcapping'"
             case .attnSoftcap: return "metadata '\(arch).attn_logit_softcapping'"
+            case .experts: return "metadata '\(arch).expert_count'"
+            case .expertsPerToken: return "metadata '\(arch).expert_used_count'"
+            case .swiglu: return "the SwiGLU limit"
             }
         }
     }
