@@ -19,7 +19,8 @@ E8M0 exponents), quantized here as llama.cpp's quantize_row_mxfp4_ref does (shar
 floor(log2(amax)) − 2, nearest E2M1 value, first on ties); its reference is transformers on the
 dequantized weights.
 
-reference.json has the layout of Scripts/fixtures_tiny_models.py's, plus `checks.min_router_gap`:
+`gpt_oss_tiny/attentions.json`: transformers' eager attention probabilities of the prompt, per layer
+(H·T, T) rows (the sink's share dropped). reference.json has the layout of Scripts/fixtures_tiny_models.py's, plus `checks.min_router_gap`:
 the smallest gap between the k-th and (k+1)-th router logits over every layer and token of the
 prompt + continuation (seeds are searched until it is >= 1e-3, so routing cannot flip).
 """
@@ -250,6 +251,13 @@ def save(name):
     }
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
+    if name == "gpt_oss_tiny":
+        # transformers' eager attention probabilities (the sink's share dropped, so rows sum to < 1).
+        with torch.no_grad():
+            att = model(torch.tensor([input_ids]), output_attentions=True).attentions
+        with open(os.path.join(out_dir, "attentions.json"), "w") as f:
+            json.dump({"input_ids": input_ids, "attentions": [f32_list(a[0].float().numpy().reshape(-1, len(input_ids)))
+                                                             for a in att]}, f, separators=(",", ":"))
     sizes = {fn: os.path.getsize(os.path.join(out_dir, fn)) for fn in os.listdir(out_dir)}
     print(name, "written:", sizes, "clamped", ref["checks"]["gate_clamped_fraction"], flush=True)
 

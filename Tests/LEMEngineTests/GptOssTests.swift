@@ -149,6 +149,36 @@ struct GptOssTests {
     }
 
     @Test(
+        "attention capture includes the sinks: probabilities equal transformers' eager weights to 1e-4",
+        .enabled(if: present, "GPT-OSS fixtures absent: run Scripts/fixtures_gpt_oss.py"))
+    func attentionCapture() throws {
+        struct Reference: Decodable {
+            let inputIds: [Int]
+            let attentions: [[[Float]]]  // [L][H·T][T]
+            enum CodingKeys: String, CodingKey {
+                case inputIds = "input_ids"
+                case attentions
+            }
+        }
+        let data = try Data(contentsOf: TestPaths.fixture("engine/gpt_oss_tiny/attentions.json"))
+        let ref = try JSONDecoder().decode(Reference.self, from: data)
+        let model = try ModelFactory.load(TestPaths.fixture("engine/gpt_oss_tiny"))
+        let (capture, _) = try AttentionRunner.capture(model: model, ids: ref.inputIds)
+        let t = ref.inputIds.count
+        for l in 0..<capture.layers {
+            for h in 0..<capture.heads {
+                let expected = Array(ref.attentions[l][h * t..<(h + 1) * t].joined())
+                // Layer 0 sees the embeddings only (1e-6); the last inherits the residual stream's
+                // float differences (1.2e-5 measured), as the logits do (4.2e-5).
+                #expect(
+                    checkClose(
+                        capture.map(layer: l, head: h), expected, tol: l == 0 ? 1e-6 : 1e-4, label: "L\(l) H\(h)")
+                        == nil)
+            }
+        }
+    }
+
+    @Test(
         "a missing sink or expert tensor is an error naming it",
         .enabled(if: present, "GPT-OSS fixtures absent: run Scripts/fixtures_gpt_oss.py"))
     func missingTensors() throws {

@@ -102,7 +102,7 @@ struct AttentionBlock: Sendable {
                     let first = s * rows
                     try cache.capture?.record(
                         layer: index, queries: q + first * qDim, keys: k + first * kvDim, tokens: rows,
-                        start: cache.count, scale: scale, softcap: softcap, window: window)
+                        start: cache.count, scale: scale, softcap: softcap, window: window, sinks: sinks)
                     cache.layers[index].appendAndAttend(
                         queries: q + first * qDim, keys: k + first * kvDim, values: v + first * kvDim,
                         positions: UnsafeBufferPointer(rebasing: positions[first..<first + rows]), heads: heads,
