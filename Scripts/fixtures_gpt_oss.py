@@ -5,6 +5,11 @@ Pinned environment (venv ~/.cache/lem-refs/torch, CPU only), as Scripts/fixtures
     python 3.11, torch 2.13.0+cpu, transformers 5.23.0, safetensors 0.8.0, numpy 2.4.6
 Run:
     ~/.cache/lem-refs/torch/bin/python Scripts/fixtures_gpt_oss.py [name ...]
+    LLAMA_CPP_SRC=<sdist>/vendor/llama.cpp ~/.cache/lem-refs/torch/bin/python Scripts/fixtures_gpt_oss.py gguf
+The `gguf` phase converts gpt_oss_tiny_mxfp4 with llama.cpp's own converter (convert_hf_to_gguf's
+GptOssModel, gguf-py of llama-cpp-python 0.3.36's sdist; the byte vocabulary of
+Scripts/fixtures_tiny_gguf.py) to model-f32.gguf: F32 tensors, MXFP4 experts repacked by the
+converter (ggml type 39), `gpt-oss.*` metadata. Its reference is reference.json (same weights).
 
 Each model is a `GptOssForCausalLM` with every parameter rounded to bfloat16 and saved in bfloat16
 (small files), run in float32 by transformers (eager attention, eager experts). It has what the
@@ -262,7 +267,16 @@ def save(name):
     print(name, "written:", sizes, "clamped", ref["checks"]["gate_clamped_fraction"], flush=True)
 
 
+def gguf_phase():
+    import fixtures_tiny_gguf
+    fixtures_tiny_gguf.TYPES = ["f32"]
+    fixtures_tiny_gguf.phase_write(["gpt_oss_tiny_mxfp4"])
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    for n in sys.argv[1:] or list(MODELS):
-        save(n)
+    if sys.argv[1:] == ["gguf"]:
+        gguf_phase()
+    else:
+        for n in sys.argv[1:] or list(MODELS):
+            save(n)

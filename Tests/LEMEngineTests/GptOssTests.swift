@@ -179,6 +179,26 @@ struct GptOssTests {
     }
 
     @Test(
+        "llama.cpp's GGUF conversion (gpt-oss metadata, MXFP4 experts as ggml type 39) matches transformers to 1e-4",
+        .enabled(if: present, "GPT-OSS fixtures absent: run Scripts/fixtures_gpt_oss.py"))
+    func gguf() throws {
+        let (dir, ref) = try TinyModelReference.load("gpt_oss_tiny_mxfp4")
+        let files = try ModelFiles.open(dir.appendingPathComponent("model-f32.gguf"))
+        #expect(files.config.experts == ModelConfig.Experts(count: 8, perToken: 2, swigluAlpha: 1.702, swigluLimit: 7))
+        #expect(files.config.layerTypes == [.slidingAttention, .fullAttention] && files.config.slidingWindow == 8)
+        #expect(try files.config.ropeScaling == ModelConfig.load(directory: dir).ropeScaling)
+        #expect(try files.tensor("model.layers.0.mlp.experts.up_proj.weight").encoding == "mxfp4")
+        let model = try ModelFactory.makeModel(files, options: EngineOptions(q8Activations: false))
+        let (prompt, steps) = try ref.check(model, tol: 1e-4, label: "gguf")
+        print("gpt_oss_tiny_mxfp4 GGUF: prompt logits max diff \(prompt), KV-cached steps \(steps)")
+        // The same weights as the safetensors folder: the same logits.
+        let folder = try ModelFactory.load(dir, options: EngineOptions(q8Activations: false))
+        let a = try model.forward(tokens: ref.inputIds, cache: model.makeCache(), logits: .all)
+        let b = try folder.forward(tokens: ref.inputIds, cache: folder.makeCache(), logits: .all)
+        #expect(compare(a, b).maxAbs <= 1e-5)
+    }
+
+    @Test(
         "a missing sink or expert tensor is an error naming it",
         .enabled(if: present, "GPT-OSS fixtures absent: run Scripts/fixtures_gpt_oss.py"))
     func missingTensors() throws {
