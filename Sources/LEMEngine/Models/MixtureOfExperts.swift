@@ -13,6 +13,8 @@ import LEMFormats
 struct MixtureOfExperts: Sendable {
     struct Expert: Sendable {
         let gate, up, down: Linear  // [F, C], [F, C], [C, F]
+        /// gate/up as one pool run for a single token (nil: called one by one).
+        let gateUp: FusedLinears?
     }
     /// `mlp.router` [E, C] with bias (E).
     let router: Linear
@@ -45,7 +47,11 @@ struct MixtureOfExperts: Sendable {
         let gates = try matrices("gate_proj", out: f, in: c)
         let ups = try matrices("up_proj", out: f, in: c)
         let downs = try matrices("down_proj", out: c, in: f)
-        experts = (0..<e).map { Expert(gate: gates[$0], up: ups[$0], down: downs[$0]) }
+        experts = (0..<e).map {
+            Expert(
+                gate: gates[$0], up: ups[$0], down: downs[$0],
+                gateUp: FusedLinears.forDecode([gates[$0], ups[$0]], options: loader.options))
+        }
         perToken = moe.perToken
         alpha = Float(moe.swigluAlpha)
         limit = Float(moe.swigluLimit)
@@ -77,8 +83,12 @@ struct MixtureOfExperts: Sendable {
             let n = ws.expertRows.count
             guard n > 0 else { continue }
             for (i, r) in ws.expertRows.enumerated() { (gathered + i * c).update(from: x + r / k * c, count: c) }
-            expert.gate(gathered, tokens: n, tile: tile, out: g, decode: decode)
-            expert.up(gathered, tokens: n, tile: tile, out: u, decode: decode)
+            if let gateUp = expert.gateUp {
+                gateUp(gathered, tokens: n, tile: tile, g, u, decode: decode)
+            } else {
+                expert.gate(gathered, tokens: n, tile: tile, out: g, decode: decode)
+                expert.up(gathered, tokens: n, tile: tile, out: u, decode: decode)
+            }
             Kernels.clampedSwiGLU(gate: g, up: u, count: n * expert.gate.outFeatures, alpha: alpha, limit: limit)
             expert.down(g, tokens: n, tile: tile, out: result, decode: decode)
             for (i, r) in ws.expertRows.enumerated() {
