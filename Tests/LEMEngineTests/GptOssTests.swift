@@ -199,6 +199,21 @@ struct GptOssTests {
     }
 
     @Test(
+        "bytes read per decoded token count a token's k of E experts",
+        .enabled(if: present, "GPT-OSS fixtures absent: run Scripts/fixtures_gpt_oss.py"))
+    func decodeBytes() throws {
+        let files = try ModelFiles.open(TestPaths.fixture("engine/gpt_oss_tiny_mxfp4"))
+        var experts = 0
+        var others = 0
+        for (name, t) in files.tensors where name != "model.embed_tokens.weight" {
+            if name.contains(".mlp.experts.") { experts += t.storedBytes } else { others += t.storedBytes }
+        }
+        let row = files.tensors["model.embed_tokens.weight"]!.storedBytes / files.config.vocabSize
+        let read = SpeedReport.decodeBytesPerToken(tensors: files.tensors, config: files.config)
+        #expect(read == others + row + experts * 2 / 8)
+    }
+
+    @Test(
         "a missing sink or expert tensor is an error naming it",
         .enabled(if: present, "GPT-OSS fixtures absent: run Scripts/fixtures_gpt_oss.py"))
     func missingTensors() throws {
