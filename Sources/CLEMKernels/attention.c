@@ -5,7 +5,8 @@
 // for baseline x86-64; only these C files carry AVX2 `target` attributes, chosen by cpuid), and
 // was a third of SmolLM2's decode time at a 600-token context. Same arithmetic as
 // `Kernels.attentionNaive`: masked slots score −∞ and are skipped, max-subtracted `expf`, the
-// normalised weights accumulate the value rows in slot order.
+// normalised weights accumulate the value rows in slot order. A head's sink logit (GPT-OSS; −∞
+// for none, which changes no bit) joins the maximum and the denominator only.
 //
 // The cache's slots come as runs (`lem_kv_run`): one for a cache's own ring, two when a prefix
 // is shared in place with other caches (its rows, then the cache's own). Slot s of a call is the
@@ -80,13 +81,15 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
     for (int32_t i = 0; i < d; i++) out[i] = 0;                                     \
     if (max_score == -INFINITY) return;                                             \
     int32_t slots = lem_kv_slots(runs, nruns);                                      \
+    float top = sink > max_score ? sink : max_score;                                \
     float sum = 0;                                                                  \
     for (int32_t s = 0; s < slots; s++) {                                           \
         if (scores[s] == -INFINITY) continue;                                       \
-        float e = expf(scores[s] - max_score);                                      \
+        float e = expf(scores[s] - top);                                            \
         scores[s] = e;                                                              \
         sum += e;                                                                   \
     }                                                                               \
+    sum += expf(sink - top);                                                        \
     float inv = 1 / sum;                                                            \
     FOR_SLOTS({                                                                     \
         if (scores[s] == -INFINITY) continue;                                       \
@@ -95,7 +98,7 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
 
 #define ATTEND_PARAMS                                                                                         \
     const float *q, const lem_kv_run *runs, int32_t nruns, size_t off, size_t stride, int32_t d, intptr_t pos, \
-        intptr_t window, float scale, float softcap, float *scores, float *out
+        intptr_t window, float scale, float softcap, float sink, float *scores, float *out
 
 /// Slots [s0, s1) for the `group` query heads at `q` (group × d) that share one KV head: per head
 /// g, m[g] = the largest visible score (−∞: none), l[g] = Σ e^{score − m[g]} and out[g] = that
@@ -144,8 +147,8 @@ static inline void axpy_scalar(float w, const float *x, float *y, int32_t n) {
 
 #define ROWS4_PARAMS                                                                                             \
     const float *q, size_t qstride, int32_t n, const intptr_t *pos, const lem_kv_run *runs, int32_t nruns,      \
-        size_t off, size_t stride, int32_t d, intptr_t window, float scale, float softcap, float *scores,        \
-        float *out, size_t ostride
+        size_t off, size_t stride, int32_t d, intptr_t window, float scale, float softcap, float sink,           \
+        float *scores, float *out, size_t ostride
 
 static void partial_scalar(PARTIAL_PARAMS) { PARTIAL_BODY(dot_scalar, axpy_scalar) }
 
@@ -231,13 +234,15 @@ static void rows4_avx2(ROWS4_PARAMS) {
         float *o = out + (size_t)r * ostride;
         for (int32_t j = 0; j < d; j++) o[j] = 0;
         if (mx[r] == -INFINITY) continue;
+        float top = sink > mx[r] ? sink : mx[r];
         float sum = 0;
         for (int32_t s = 0; s < slots; s++) {
             if (sr[r][s] == -INFINITY) continue;
-            float e = expf(sr[r][s] - mx[r]);
+            float e = expf(sr[r][s] - top);
             sr[r][s] = e;
             sum += e;
         }
+        sum += expf(sink - top);
         inv[r] = 1 / sum;
     }
     FOR_SLOTS({
@@ -254,12 +259,12 @@ static void rows4_avx2(ROWS4_PARAMS) {
 void lem_attend_row(ATTEND_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
     if (lem_use_simd(opt)) {
-        attend_avx2(q, runs, nruns, off, stride, d, pos, window, scale, softcap, scores, out);
+        attend_avx2(q, runs, nruns, off, stride, d, pos, window, scale, softcap, sink, scores, out);
         return;
     }
 #endif
     (void)opt;
-    attend_scalar(q, runs, nruns, off, stride, d, pos, window, scale, softcap, scores, out);
+    attend_scalar(q, runs, nruns, off, stride, d, pos, window, scale, softcap, sink, scores, out);
 }
 
 void lem_attend_partial(PARTIAL_PARAMS, lem_options opt) {
@@ -276,11 +281,11 @@ void lem_attend_partial(PARTIAL_PARAMS, lem_options opt) {
 void lem_attend_rows4(ROWS4_PARAMS, lem_options opt) {
 #if HAS_AVX2_BODIES
     if (n > 1 && lem_use_simd(opt)) {
-        rows4_avx2(q, qstride, n, pos, runs, nruns, off, stride, d, window, scale, softcap, scores, out, ostride);
+        rows4_avx2(q, qstride, n, pos, runs, nruns, off, stride, d, window, scale, softcap, sink, scores, out, ostride);
         return;
     }
 #endif
     for (int32_t r = 0; r < n; r++)
-        lem_attend_row(q + (size_t)r * qstride, runs, nruns, off, stride, d, pos[r], window, scale, softcap, scores,
-                       out + (size_t)r * ostride, opt);
+        lem_attend_row(q + (size_t)r * qstride, runs, nruns, off, stride, d, pos[r], window, scale, softcap, sink,
+                       scores, out + (size_t)r * ostride, opt);
 }

@@ -120,6 +120,28 @@ static float dot_q8_0(const uint8_t *row, const lem_act *a) {
     return lem_hsum8(_mm256_add_ps(acc0, acc1));
 }
 
+/// MXFP4: each block's codes looked up as doubled E2M1 integers (|w| ≤ 12, `shuffle_epi8` on a
+/// 16-entry table) and dotted by the sign trick; scaled by 2^(e − 128) · d_x.
+static float dot_mxfp4(const uint8_t *row, const lem_act *a) {
+    const __m256i table = combine(_mm_loadu_si128((const __m128i *)lem_mxfp4_values),
+                                  _mm_loadu_si128((const __m128i *)lem_mxfp4_values));
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int32_t blocks = a->cols / 32, b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *p = row + 17 * b;
+        __m256i w0 = _mm256_shuffle_epi8(table, lem_nibbles_gguf(p + 1));
+        __m256i w1 = _mm256_shuffle_epi8(table, lem_nibbles_gguf(p + 18));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(lem_e8m0_half(p[0]) * a->d[b]), dot_i8_i8(w0, load_q(a, b)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(lem_e8m0_half(p[17]) * a->d[b + 1]), dot_i8_i8(w1, load_q(a, b + 1)), acc1);
+    }
+    if (b < blocks) {
+        const uint8_t *p = row + 17 * b;
+        __m256i w = _mm256_shuffle_epi8(table, lem_nibbles_gguf(p + 1));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(lem_e8m0_half(p[0]) * a->d[b]), dot_i8_i8(w, load_q(a, b)), acc0);
+    }
+    return lem_hsum8(_mm256_add_ps(acc0, acc1));
+}
+
 /// Q4_K / Q5_K (`five`) rows against `n` activations (1 ... 4, a constant after inlining): each
 /// super-block is unpacked once for all of them. Per activation, the eight blocks' exact integer
 /// sums are gathered into one vector and scaled by the blocks' `d · scale · d_x` at once, and the
@@ -329,6 +351,7 @@ float LEM_K(lem_dot_row)(const lem_matrix *m, int32_t stored, const lem_act *a) 
     case LEM_FMT_Q4_K: return dot_q45_k(row, a, 0);
     case LEM_FMT_Q5_K: return dot_q45_k(row, a, 1);
     case LEM_FMT_Q6_K: return dot_q6_k(row, a);
+    case LEM_FMT_MXFP4: return dot_mxfp4(row, a);
     case LEM_FMT_MLX4: return dot_mlx(m, row, stored, a, 4);
     case LEM_FMT_MLX8: return dot_mlx(m, row, stored, a, 8);
     default: return dot_float(m, row, a);

@@ -61,6 +61,21 @@ static float dot_q8_0(const uint8_t *row, const lem_act *a) {
     return sum;
 }
 
+/// MXFP4: Σ over blocks of 2^(e − 128) · d_x · Σ kvalues[code] · q (integers, exact).
+static float dot_mxfp4(const uint8_t *row, const lem_act *a) {
+    float sum = 0;
+    int32_t w[32];
+    for (int32_t b = 0; b < a->cols / 32; b++) {
+        const uint8_t *p = row + 17 * b;
+        for (int j = 0; j < 16; j++) {
+            w[j] = lem_mxfp4_values[p[1 + j] & 0x0F];
+            w[j + 16] = lem_mxfp4_values[p[1 + j] >> 4];
+        }
+        sum += lem_e8m0_half(p[0]) * a->d[b] * (float)idot32(w, a->q + 32 * b);
+    }
+    return sum;
+}
+
 static float dot_q4_k(const uint8_t *row, const lem_act *a, int five) {
     float sum = 0;
     int32_t w[32];
@@ -152,6 +167,7 @@ float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a) 
     case LEM_FMT_Q4_K: return dot_q4_k(row, a, 0);
     case LEM_FMT_Q5_K: return dot_q4_k(row, a, 1);
     case LEM_FMT_Q6_K: return dot_q6_k(row, a);
+    case LEM_FMT_MXFP4: return dot_mxfp4(row, a);
     case LEM_FMT_MLX4: return dot_mlx(m, row, stored, a, 4);
     case LEM_FMT_MLX8: return dot_mlx(m, row, stored, a, 8);
     default: return dot_float(m, row, a);

@@ -34,6 +34,17 @@ static inline float lem_bf16(uint16_t b) {
     return f;
 }
 
+/// ggml's `ggml_e8m0_to_fp32_half`: 2^(e − 128), the MXFP4 block scale for doubled E2M1 values.
+static inline float lem_e8m0_half(uint8_t e) {
+    uint32_t bits = e < 2 ? 0x00200000u << e : (uint32_t)(e - 1) << 23;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// ggml's `kvalues_mxfp4`: E2M1 values doubled.
+static const int8_t lem_mxfp4_values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
 static inline uint16_t lem_u16(const uint8_t *p) {
     uint16_t v;
     memcpy(&v, p, 2);

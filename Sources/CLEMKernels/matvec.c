@@ -183,7 +183,7 @@ int lem_format_supported(int32_t format, int32_t cols) {
     case LEM_FMT_F32: case LEM_FMT_F16: case LEM_FMT_BF16: return cols > 0;
     case LEM_FMT_Q4_K: case LEM_FMT_Q5_K: case LEM_FMT_Q6_K: return cols > 0 && cols % 256 == 0;
     case LEM_FMT_Q4_0: case LEM_FMT_Q4_1: case LEM_FMT_Q5_0: case LEM_FMT_Q5_1: case LEM_FMT_Q8_0:
-    case LEM_FMT_MLX4: case LEM_FMT_MLX8: return cols > 0 && cols % 32 == 0;
+    case LEM_FMT_MLX4: case LEM_FMT_MLX8: case LEM_FMT_MXFP4: return cols > 0 && cols % 32 == 0;
     default: return 0;
     }
 }
@@ -407,6 +407,16 @@ void lem_dequantize_row(const lem_matrix *m, int32_t r, float *out) {
                     out[32 * b + j] = d * (float)(lo - 16);
                     out[32 * b + j + 16] = d * (float)(hi - 16);
                 }
+            }
+        }
+        return;
+    case LEM_FMT_MXFP4:
+        for (int32_t b = 0; b < n / 32; b++) {
+            const uint8_t *p = row + 17 * b;
+            float d = lem_e8m0_half(p[0]);
+            for (int j = 0; j < 16; j++) {
+                out[32 * b + j] = (float)lem_mxfp4_values[p[1 + j] & 0x0F] * d;
+                out[32 * b + j + 16] = (float)lem_mxfp4_values[p[1 + j] >> 4] * d;
             }
         }
         return;

@@ -18,6 +18,7 @@ enum ConfigDefaults {
         case "llama": llama
         case "mistral": mistral
         case "qwen2": qwen2
+        case "gpt_oss": gptOss
         default: [:]
         }
     }
@@ -29,6 +30,7 @@ enum ConfigDefaults {
         case "llama": "LlamaConfig"
         case "mistral": "MistralConfig"
         case "qwen2": "Qwen2Config"
+        case "gpt_oss": "GptOssConfig"
         default: nil
         }
     }
@@ -108,5 +110,31 @@ enum ConfigDefaults {
         "use_sliding_window": .bool(false),
         "sliding_window": .int(4096),
         "max_window_layers": .int(28)
+    ]
+
+    /// `GptOssConfig` (gpt-oss-20b's sizes); absent RoPE settings are its YaRN defaults.
+    static let gptOss: JSONObject = [
+        "vocab_size": .int(201_088),
+        "hidden_size": .int(2880),
+        "intermediate_size": .int(2880),
+        "num_hidden_layers": .int(36),
+        "num_attention_heads": .int(64),
+        "num_key_value_heads": .int(8),
+        "head_dim": .int(64),
+        "num_local_experts": .int(128),
+        "num_experts_per_tok": .int(4),
+        "sliding_window": .int(128),
+        "hidden_act": .string("silu"),
+        "max_position_embeddings": .int(131_072),
+        "rms_norm_eps": .double(1e-5),
+        "tie_word_embeddings": .bool(false),
+        "rope_theta": .double(150_000),
+        "attention_bias": .bool(true),
+        "swiglu_alpha": .double(1.702),
+        "swiglu_limit": .double(7.0),
+        "rope_scaling": .object([
+            "rope_type": .string("yarn"), "factor": .double(32), "beta_fast": .double(32), "beta_slow": .double(1),
+            "truncate": .bool(false), "original_max_position_embeddings": .int(4096)
+        ])
     ]
 }

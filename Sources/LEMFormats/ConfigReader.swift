@@ -104,9 +104,40 @@ struct ConfigReader {
                         need("original_max_position_embeddings"),
                         key: "\(prefix)\(key).original_max_position_embeddings"))
             )
+        case "yarn":
+            // transformers `_compute_yarn_parameters`: beta_fast/beta_slow `or` 32/1, truncate
+            // defaults to true, attention_factor from mscale/mscale_all_dim or 0.1·ln(factor) + 1.
+            guard let factor = try sub.double("factor") else {
+                throw FormatError(file, "missing required key '\(prefix)\(key).factor' for yarn RoPE scaling")
+            }
+            guard let original = try sub.double("original_max_position_embeddings") else {
+                throw FormatError(
+                    file,
+                    "missing required key '\(prefix)\(key).original_max_position_embeddings' for yarn RoPE scaling")
+            }
+            func mscale(_ scale: Double, _ m: Double = 1) -> Double { scale <= 1 ? 1 : 0.1 * m * log(scale) + 1 }
+            var attention = try sub.double("attention_factor")
+            if attention == nil {
+                if let m = try sub.double("mscale"), let all = try sub.double("mscale_all_dim"), m != 0, all != 0 {
+                    attention = mscale(factor, m) / mscale(factor, all)
+                } else {
+                    attention = mscale(factor)
+                }
+            }
+            let fast = try sub.double("beta_fast") ?? 0
+            let slow = try sub.double("beta_slow") ?? 0
+            return (
+                theta,
+                .yarn(
+                    factor: factor, betaFast: fast == 0 ? 32 : fast, betaSlow: slow == 0 ? 1 : slow,
+                    originalMaxPositions: try wholeNumber(
+                        original, key: "\(prefix)\(key).original_max_position_embeddings"),
+                    truncate: try sub.bool("truncate") ?? true, attentionFactor: attention ?? 1)
+            )
         default:
             throw FormatError(
-                file, "'\(prefix)\(key)': RoPE type '\(type)' is not supported (supported: default, linear, llama3)")
+                file,
+                "'\(prefix)\(key)': RoPE type '\(type)' is not supported (supported: default, linear, llama3, yarn)")
         }
     }
 

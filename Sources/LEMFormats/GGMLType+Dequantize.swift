@@ -44,6 +44,15 @@ extension GGMLType {
         return (u8(p, qs + (e / 128) * 32 + r % 32) >> UInt8((r / 32) * 2)) & 3
     }
 
+    /// ggml's `kvalues_mxfp4`: the 16 E2M1 values doubled (so they are integers).
+    static let mxfp4Values: [Int8] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12]
+
+    /// ggml's `ggml_e8m0_to_fp32_half`: 2^(e − 128), exact (subnormal for e < 2).
+    @inline(__always)
+    static func e8m0Half(_ e: UInt8) -> Float {
+        e < 2 ? Float(bitPattern: UInt32(0x0020_0000) << UInt32(e)) : Float(bitPattern: (UInt32(e) - 1) << 23)
+    }
+
     /// Decodes one block at `src` into `out[0 ..< blockSize]`.
     ///
     /// The caller guarantees `src` holds `typeSize` readable bytes and that `isDecodable`.
@@ -147,6 +156,13 @@ extension GGMLType {
                 let q = Int(low | (high << 4)) - 32
                 let scale = Float(p.load(fromByteOffset: 192 + e / 16, as: Int8.self))
                 out[e] = d * scale * Float(q)
+            }
+        case .mxfp4:  // y = kvalues[q] · 2^(e − 128): E2M1 doubled, scale halved; j low nibble, j+16 high
+            let d = Self.e8m0Half(Self.u8(p, 0))
+            for j in 0..<16 {
+                let b = Self.u8(p, 1 + j)
+                out[j] = Float(Self.mxfp4Values[Int(b & 0x0F)]) * d
+                out[j + 16] = Float(Self.mxfp4Values[Int(b >> 4)]) * d
             }
         case .q8_1, .q8_K:
             // Not storage types for weights; loaders reject them before decoding.

@@ -23,6 +23,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     case i64 = 27
     case f64 = 28
     case bf16 = 30
+    case mxfp4 = 39
 
     /// Elements of a super-block in the K-quants.
     public static let qkK = 256
@@ -31,7 +32,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16, .f64, .i8, .i16, .i32, .i64: 1
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1: 32
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .mxfp4: 32
         case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: Self.qkK
         }
     }
@@ -55,6 +56,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .q5_K: 2 + 2 + 12 + 32 + 128  // d, dmin, scales[12], qh[32], qs[128]
         case .q6_K: 128 + 64 + 16 + 2  // ql[128], qh[64], scales[16], d
         case .q8_K: 4 + 256 + 32  // d (f32), qs[256], bsums[16] (i16)
+        case .mxfp4: 1 + 16  // e (E8M0), qs[16]
         }
     }
 
@@ -81,6 +83,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
         case .q5_K: "q5_K"
         case .q6_K: "q6_K"
         case .q8_K: "q8_K"
+        case .mxfp4: "mxfp4"
         }
     }
 

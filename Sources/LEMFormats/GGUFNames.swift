@@ -18,6 +18,7 @@ public enum GGUFNames {
         let suffix = parts[3]
         guard suffix == "weight" || suffix == "bias" else { return nil }
         let gemma = architecture.hasPrefix("gemma")
+        if parts[2] == "attn_sinks" && suffix == "weight" { return "model.layers.\(layer).self_attn.sinks" }
         let module: String
         switch parts[2] {
         case "attn_q": module = "self_attn.q_proj"
@@ -33,6 +34,11 @@ public enum GGUFNames {
         case "ffn_gate": module = "mlp.gate_proj"
         case "ffn_up": module = "mlp.up_proj"
         case "ffn_down": module = "mlp.down_proj"
+        // GPT-OSS: the router and the experts as `GptOssExperts` presents them ([E, out, in]).
+        case "ffn_gate_inp": module = "mlp.router"
+        case "ffn_gate_exps": module = "mlp.experts.gate_proj"
+        case "ffn_up_exps": module = "mlp.experts.up_proj"
+        case "ffn_down_exps": module = "mlp.experts.down_proj"
         default: return nil
         }
         return "model.layers.\(layer).\(module).\(suffix)"

@@ -4,14 +4,14 @@ import LEMCore
 /// Reading `config.json` (Hugging Face / MLX) into `ModelConfig`.
 ///
 /// Supported `model_type`s: `gemma3_text`, `gemma3` (the text part under `text_config`), `llama`,
-/// `mistral`, `qwen2`. Both transformers-5 keys (`rope_parameters`, `layer_types`) and the older
+/// `mistral`, `qwen2`, `gpt_oss`. Both transformers-5 keys (`rope_parameters`, `layer_types`) and the older
 /// ones (`rope_theta`, `rope_local_base_freq`, `rope_scaling`, `sliding_window_pattern`) are read.
 /// Keys a config leaves out take the defaults of transformers' config class for the type
-/// (`ConfigDefaults`: Gemma3TextConfig, LlamaConfig, MistralConfig, Qwen2Config), as
+/// (`ConfigDefaults`: Gemma3TextConfig, LlamaConfig, MistralConfig, Qwen2Config, GptOssConfig), as
 /// transformers and mlx_lm do for the short configs transformers 4.x saved.
 extension ModelConfig {
     /// The `model_type`s this module can map.
-    public static let supportedModelTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2"]
+    public static let supportedModelTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2", "gpt_oss"]
 
     /// Reads `<directory>/config.json` and, when present, `generation_config.json` (for eos ids).
     public static func load(directory: URL) throws -> ModelConfig {
@@ -53,7 +53,7 @@ extension ModelConfig {
             prefix = "text_config."
             modelType = "gemma3_text"
         }
-        guard ["gemma3_text", "llama", "mistral", "qwen2"].contains(modelType) else {
+        guard ["gemma3_text", "llama", "mistral", "qwen2", "gpt_oss"].contains(modelType) else {
             throw FormatError(
                 file,
                 "unsupported model_type '\(topType)' (supported: \(Self.supportedModelTypes.joined(separator: ", ")))")
@@ -126,6 +126,10 @@ extension ModelConfig {
             window = use ? try reader.requiredInt("sliding_window") : nil
             let maxWindowLayers = try reader.requiredInt("max_window_layers")
             kinds = (0..<layers).map { window != nil && $0 >= maxWindowLayers ? .slidingAttention : .fullAttention }
+        case "gpt_oss":
+            // GptOssConfig: sliding, full, sliding, ... unless layer_types says otherwise.
+            window = try reader.int("sliding_window")
+            kinds = (0..<layers).map { $0 % 2 == 0 ? .slidingAttention : .fullAttention }
         default:
             kinds = Array(repeating: .fullAttention, count: layers)
         }
@@ -173,6 +177,16 @@ extension ModelConfig {
             padTokenId: try reader.int("pad_token_id"),
             quantization: try reader.quantization())
         self.quantizationOverrides = try reader.quantizationOverrides()
+        if modelType == "gpt_oss" {
+            // `num_experts` is GptOssConfig's alias of `num_local_experts`.
+            let count =
+                try (reader.keys["num_local_experts"] == nil ? reader.int("num_experts") : nil)
+                ?? reader.requiredInt("num_local_experts")
+            experts = Experts(
+                count: count, perToken: try reader.requiredInt("num_experts_per_tok"),
+                swigluAlpha: try reader.requiredDouble("swiglu_alpha"),
+                swigluLimit: try reader.requiredDouble("swiglu_limit"))
+        }
         try validate(file: file) { field in
             let name: String
             switch field {
@@ -191,6 +205,9 @@ extension ModelConfig {
             case .queryPreAttnScalar: name = "query_pre_attn_scalar"
             case .finalSoftcap: name = "final_logit_softcapping"
             case .attnSoftcap: name = "attn_logit_softcapping"
+            case .experts: name = "num_local_experts"
+            case .expertsPerToken: name = "num_experts_per_tok"
+            case .swiglu: name = "swiglu_limit"
             }
             return "key '\(reader.prefix)\(name)'"
         }

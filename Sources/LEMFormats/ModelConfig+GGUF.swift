@@ -2,13 +2,18 @@ import Foundation
 
 /// Reading GGUF metadata into `ModelConfig`, with llama.cpp's conventions where GGUF is silent.
 ///
-/// Architectures: `llama` (also SmolLM2 and Mistral conversions), `qwen2`, `gemma3`. For Gemma 3
+/// Architectures: `llama` (also SmolLM2 and Mistral conversions), `qwen2`, `gemma3`, `gpt-oss`.
+/// GPT-OSS follows llama.cpp's `llama_model_openai_moe` (sliding pattern 2: even layers slide)
+/// and transformers' YaRN (`truncate` false, as GptOssConfig; llama.cpp's ggml YaRN truncates the
+/// correction range) with the SwiGLU constants GGUF does not store (alpha 1.702, limit 7). For Gemma 3
 /// llama.cpp hard-codes what the metadata omits, and this follows it: local (sliding) RoPE base
 /// 10 000, the pattern of 5 sliding layers then 1 full, and attention scale `headDim^-0.5`
 /// (`queryPreAttnScalar = headDim`).
 extension ModelConfig {
     /// GGUF `general.architecture` values this module maps, and the `model_type` each becomes.
-    public static let ggufArchitectures = ["llama": "llama", "qwen2": "qwen2", "gemma3": "gemma3_text"]
+    public static let ggufArchitectures = [
+        "llama": "llama", "qwen2": "qwen2", "gemma3": "gemma3_text", "gpt-oss": "gpt_oss"
+    ]
 
     /// Builds the configuration from `gguf`'s metadata and tensor directory.
     public init(gguf: GGUFFile) throws {
@@ -42,9 +47,10 @@ extension ModelConfig {
             return d
         }
         let isGemma = modelType == "gemma3_text"
+        let isGptOss = modelType == "gpt_oss"
         let hidden = try required("embedding_length")
         let layers = try required("block_count")
-        let intermediate = try required("feed_forward_length")
+        let intermediate = try int("expert_feed_forward_length") ?? required("feed_forward_length")
         let heads = try required("attention.head_count")
         guard heads > 0, layers > 0, hidden > 0 else {
             throw FormatError(url, "embedding_length, block_count and attention.head_count must be positive")
@@ -59,7 +65,20 @@ extension ModelConfig {
         let theta = try double("rope.freq_base") ?? 10_000
 
         var scaling = RopeScaling.none
-        if let type = value("rope.scaling.type")?.string, type != "none" {
+        if let type = value("rope.scaling.type")?.string, type == "yarn", isGptOss {
+            guard let factor = try double("rope.scaling.factor"),
+                let original = try int("rope.scaling.original_context_length")
+            else {
+                throw FormatError(
+                    url,
+                    "yarn RoPE needs metadata '\(arch).rope.scaling.factor' and '\(arch).rope.scaling.original_context_length'"
+                )
+            }
+            scaling = .yarn(
+                factor: factor, betaFast: try double("rope.scaling.yarn_beta_fast") ?? 32,
+                betaSlow: try double("rope.scaling.yarn_beta_slow") ?? 1, originalMaxPositions: original,
+                truncate: false, attentionFactor: factor <= 1 ? 1 : 0.1 * Foundation.log(factor) + 1)
+        } else if let type = value("rope.scaling.type")?.string, type != "none" {
             guard type == "linear" else {
                 throw FormatError(
                     url, "metadata '\(arch).rope.scaling.type' is '\(type)': only linear RoPE scaling is supported")
@@ -72,8 +91,8 @@ extension ModelConfig {
 
         var window: Int? = nil
         var kinds = [LayerKind](repeating: .fullAttention, count: layers)
-        if isGemma {
-            window = try int("attention.sliding_window") ?? 4096
+        if isGemma || isGptOss {
+            window = try int("attention.sliding_window") ?? (isGemma ? 4096 : 128)
             if let flags = value("attention.sliding_window_pattern")?.array {
                 // Newer converters may store one flag per layer (true = sliding).
                 guard flags.count == layers, flags.allSatisfy({ $0.bool != nil }) else {
@@ -83,8 +102,8 @@ extension ModelConfig {
                 }
                 kinds = flags.map { $0.bool == true ? .slidingAttention : .fullAttention }
             } else {
-                // llama.cpp's default for Gemma 3: 5 sliding layers, then 1 full.
-                let pattern = try int("attention.sliding_window_pattern") ?? 6
+                // llama.cpp's defaults: Gemma 3 5 sliding layers then 1 full, GPT-OSS alternating.
+                let pattern = try int("attention.sliding_window_pattern") ?? (isGemma ? 6 : 2)
                 kinds = (0..<layers).map { pattern > 0 && ($0 + 1) % pattern != 0 ? .slidingAttention : .fullAttention }
             }
         }
@@ -119,6 +138,12 @@ extension ModelConfig {
             attentionBias: modelType == "qwen2" || tensorNames.contains("blk.0.attn_q.bias"),
             bosTokenId: gguf.int("tokenizer.ggml.bos_token_id"), eosTokenIds: eos,
             padTokenId: gguf.int("tokenizer.ggml.padding_token_id"), quantization: nil)
+        if isGptOss {
+            guard let count = try int("expert_count"), let used = try int("expert_used_count") else {
+                throw FormatError(url, "missing metadata key '\(arch).expert_count' or '\(arch).expert_used_count'")
+            }
+            experts = Experts(count: count, perToken: used, swigluAlpha: 1.702, swigluLimit: 7)
+        }
         try validate(file: url) { field in
             switch field {
             case .hidden: return "metadata '\(arch).embedding_length'"
@@ -135,6 +160,9 @@ extension ModelConfig {
             case .ropeLocalTheta: return "the local RoPE base"
             case .finalSoftcap: return "metadata '\(arch).final_logit_softcapping'"
             case .attnSoftcap: return "metadata '\(arch).attn_logit_softcapping'"
+            case .experts: return "metadata '\(arch).expert_count'"
+            case .expertsPerToken: return "metadata '\(arch).expert_used_count'"
+            case .swiglu: return "the SwiGLU limit"
             }
         }
     }

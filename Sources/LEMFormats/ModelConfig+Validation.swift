@@ -12,11 +12,14 @@ extension ModelConfig {
     public static let maxDimension = 1 << 24
     /// The most layers accepted before the tensors are counted (real models have under 200).
     public static let maxLayers = 1 << 16
+    /// The most experts per mixture-of-experts layer accepted (GPT-OSS 120B has 128).
+    public static let maxExperts = 1 << 12
 
     /// The settings a check names, spelled per format by `key`.
     enum Field {
         case hidden, intermediate, layers, heads, kvHeads, headDim, vocab, maxPositions, slidingWindow
         case rmsNormEps, ropeTheta, ropeLocalTheta, queryPreAttnScalar, finalSoftcap, attnSoftcap
+        case experts, expertsPerToken, swiglu
     }
 
     /// Throws unless every size is positive and bounded and every float setting is finite and in
@@ -45,6 +48,18 @@ extension ModelConfig {
         for case let (field, value?) in positives where !(value.isFinite && value > 0) {
             throw bad(field, value, "a finite number > 0")
         }
+        if let experts {
+            // Real models have at most a few hundred experts; each one is a row range of the weights.
+            guard (1...Self.maxExperts).contains(experts.count) else {
+                throw bad(.experts, experts.count, "an integer from 1 to \(Self.maxExperts)")
+            }
+            guard (1...experts.count).contains(experts.perToken) else {
+                throw bad(.expertsPerToken, experts.perToken, "an integer from 1 to \(experts.count)")
+            }
+            guard experts.swigluLimit.isFinite, experts.swigluLimit > 0, experts.swigluAlpha.isFinite else {
+                throw bad(.swiglu, experts.swigluLimit, "a finite number > 0 (with a finite swiglu_alpha)")
+            }
+        }
         for (name, scaling) in [("rope scaling", ropeScaling), ("local rope scaling", ropeLocalScaling)] {
             switch scaling {
             case .none: break
@@ -57,6 +72,13 @@ extension ModelConfig {
                     throw FormatError(
                         file,
                         "\(name) (llama3) needs finite positive factors with high_freq_factor != low_freq_factor "
+                            + "and a positive original_max_position_embeddings")
+                }
+            case let .yarn(factor, fast, slow, original, _, attention):
+                guard [factor, fast, slow, attention].allSatisfy({ $0.isFinite && $0 > 0 }), original > 0 else {
+                    throw FormatError(
+                        file,
+                        "\(name) (yarn) needs finite positive factor, beta_fast, beta_slow and attention factor "
                             + "and a positive original_max_position_embeddings")
                 }
             }

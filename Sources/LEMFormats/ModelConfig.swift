@@ -16,6 +16,36 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         case linear(factor: Double)
         /// Llama 3.x wavelength-dependent scaling.
         case llama3(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Int)
+        /// YaRN (GPT-OSS): frequencies blended between interpolated and extrapolated by a ramp
+        /// over `betaFast ... betaSlow` rotations in `originalMaxPositions`, and cos/sin multiplied
+        /// by `attentionFactor` (transformers `_compute_yarn_parameters`).
+        case yarn(
+            factor: Double, betaFast: Double, betaSlow: Double, originalMaxPositions: Int, truncate: Bool,
+            attentionFactor: Double)
+
+        /// What cos and sin are multiplied by: YaRN's attention factor, else 1.
+        public var attentionFactor: Double {
+            if case .yarn(_, _, _, _, _, let factor) = self { return factor }
+            return 1
+        }
+    }
+
+    /// A mixture-of-experts feed-forward's settings (GPT-OSS `GptOssConfig`).
+    public struct Experts: Sendable, Equatable, Codable {
+        /// `num_local_experts` (E).
+        public var count: Int
+        /// `num_experts_per_tok` (k).
+        public var perToken: Int
+        /// `swiglu_alpha`: the sigmoid gain of the clamped SwiGLU.
+        public var swigluAlpha: Double
+        /// `swiglu_limit`: the clamp of gate (above) and up (both sides).
+        public var swigluLimit: Double
+        public init(count: Int, perToken: Int, swigluAlpha: Double, swigluLimit: Double) {
+            self.count = count
+            self.perToken = perToken
+            self.swigluAlpha = swigluAlpha
+            self.swigluLimit = swigluLimit
+        }
     }
 
     /// Affine group quantization as MLX stores it (`quantization: {group_size, bits}`).
@@ -31,7 +61,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         }
     }
 
-    /// `model_type`: `gemma3_text`, `llama`, `mistral`, `qwen2`.
+    /// `model_type`: `gemma3_text`, `llama`, `mistral`, `qwen2`, `gpt_oss`.
     public var modelType: String
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -71,6 +101,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// MLX per-module quantization overrides (`quantization: {"model.layers.0.mlp.down_proj":
     /// {group_size, bits}}`), keyed by module path; nil when the config has none.
     public var quantizationOverrides: [String: Quantization]? = nil
+    /// The feed-forward's experts (GPT-OSS), nil for a dense gated MLP.
+    public var experts: Experts? = nil
 
     public init(
         modelType: String, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
@@ -128,7 +160,7 @@ extension ModelConfig {
     public var parameterEstimate: Int {
         let q = numAttentionHeads * headDim
         let kv = numKeyValueHeads * headDim
-        let perLayer = hiddenSize * (2 * q + 2 * kv) + 3 * hiddenSize * intermediateSize
+        let perLayer = hiddenSize * (2 * q + 2 * kv) + 3 * hiddenSize * intermediateSize * (experts?.count ?? 1)
         return vocabSize * hiddenSize * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * perLayer
     }
 }

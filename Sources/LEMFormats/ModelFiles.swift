@@ -126,7 +126,12 @@ public struct ModelFiles: Sendable {
         }
         let isQuantized = config.quantization != nil || raw.keys.contains { $0.hasSuffix(".scales") }
         var tensors: [String: any WeightTensor] = [:]
-        if isQuantized {
+        if config.modelType == "gpt_oss" {
+            guard !isQuantized else {
+                throw FormatError(dir, "MLX-quantized GPT-OSS is not supported (bf16/f32 or MXFP4 experts are)")
+            }
+            tensors = try GptOssExperts.split(raw, file: dir)
+        } else if isQuantized {
             tensors = try MLXQuantized.wrap(raw, config: config)
         } else {
             for (name, t) in raw { tensors[name] = t }

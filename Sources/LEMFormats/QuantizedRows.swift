@@ -58,7 +58,8 @@ public protocol QuantizedRows {
 
 extension GGUFTensor: QuantizedRows {
     public var rawRows: RawRows? {
-        guard shape.count == 2, shift == 0, rows > 0, columns > 0, columns % type.blockSize == 0 else { return nil }
+        // 3-D too: a mixture of experts' [E, out, in], whose row ranges are the experts' matrices.
+        guard shape.count >= 2, shift == 0, rows > 0, columns > 0, columns % type.blockSize == 0 else { return nil }
         return RawRows(
             format: .ggml(type), rows: rows, columns: columns, base: file.pointer(at: offset), rowBytes: rowBytes,
             permutedHeads: rowMapHeads, owner: file)

@@ -88,6 +88,8 @@ struct PrefillMatmulTests {
                     bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
                     bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
                 }
+                // MXFP4's E8M0 exponent: 2^(e − 128) from 2^−10 to 2^−3.
+                if type == .mxfp4 { bytes[b * type.typeSize] = 118 + rng.byte() % 8 }
             }
         }
         let box = TestBytes(bytes)

@@ -93,6 +93,8 @@ struct QuantizedMatvecTests {
                 bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
                 bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
             }
+            // MXFP4's E8M0 exponent: 2^(e − 128) from 2^−10 to 2^−3 (weights up to ±1.5).
+            if type == .mxfp4 { bytes[b * type.typeSize] = 118 + rng.byte() % 8 }
         }
         return ByteBoxRows(box: TestBytes(bytes), type: type, rows: rows, cols: cols)
     }
@@ -146,7 +148,7 @@ struct QuantizedMatvecTests {
     /// Every GGML format the C kernels read, with the byte offsets of its f16 scales in a block.
     static let formats: [(GGMLType, [Int])] = [
         (.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]), (.q4_K, [0, 2]), (.q5_K, [0, 2]),
-        (.q6_K, [208]), (.f32, []), (.f16, []), (.bf16, [])
+        (.q6_K, [208]), (.mxfp4, []), (.f32, []), (.f16, []), (.bf16, [])
     ]
 
     static func activation(_ n: Int, seed: UInt64) -> [Float] {
@@ -185,7 +187,7 @@ struct QuantizedMatvecTests {
     /// An odd number of 32-blocks per row (17 and 1): the AVX2 kernels run even and odd blocks on
     /// two accumulator chains, so the lone last block takes their tail path.
     @Test(arguments: [
-        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0])
+        (GGMLType.q4_0, [0]), (.q4_1, [0, 2]), (.q5_0, [0]), (.q5_1, [0, 2]), (.q8_0, [0]), (.mxfp4, [])
     ])
     func oddBlockCount(type: GGMLType, scaleOffsets: [Int]) throws {
         for cols in [544, 32] {

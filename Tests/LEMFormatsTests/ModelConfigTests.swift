@@ -161,7 +161,13 @@ import Testing
                 #"{"model_type": "qwen2", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "rope_scaling": {"type": "yarn", "factor": 4}}"#
             )
         }
-        #expect(yarn?.contains("'yarn'") == true)
+        #expect(yarn?.contains("original_max_position_embeddings' for yarn") == true, "\(yarn ?? "")")
+        let dynamic = errorMessage {
+            _ = try parse(
+                #"{"model_type": "qwen2", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "vocab_size": 4, "rope_scaling": {"type": "dynamic", "factor": 4}}"#
+            )
+        }
+        #expect(dynamic?.contains("'dynamic' is not supported") == true, "\(dynamic ?? "")")
         #expect(errorMessage { _ = try parse("{not json") }?.contains("not valid JSON") == true)
     }
 

@@ -32,6 +32,7 @@ typedef enum {
     LEM_FMT_MLX4 = 10,
     LEM_FMT_MLX8 = 11,
     LEM_FMT_Q5_K = 12,
+    LEM_FMT_MXFP4 = 13,  // ggml block_mxfp4: E8M0 exponent, 16 bytes of E2M1 nibbles (j low, j + 16 high)
 } lem_format;
 
 /// Float types of MLX scales and biases.
@@ -208,8 +209,10 @@ typedef struct {
 /// before `pos − window` when `window` > 0, are masked. Scores are scaled by `scale`, soft-capped
 /// when `softcap` > 0, max-subtracted and exponentiated in `scores` (one float per slot); `out`
 /// (d) receives the weighted sum of value rows. The split into runs does not change the result.
+/// `sink` (−INFINITY: none) is one more logit in the softmax's maximum and denominator with no
+/// value row (GPT-OSS's attention sinks).
 void lem_attend_row(const float *q, const lem_kv_run *runs, int32_t nruns, size_t off, size_t stride, int32_t d,
-                    intptr_t pos, intptr_t window, float scale, float softcap, float *scores, float *out,
+                    intptr_t pos, intptr_t window, float scale, float softcap, float sink, float *scores, float *out,
                     lem_options opt);
 
 /// `lem_attend_row` for `n` ≤ 4 query rows of one head (row r at `q + r · qstride`, position
@@ -217,13 +220,14 @@ void lem_attend_row(const float *q, const lem_kv_run *runs, int32_t nruns, size_
 /// of them; `scores` holds 4 · slots floats. Each row's result equals `lem_attend_row`'s.
 void lem_attend_rows4(const float *q, size_t qstride, int32_t n, const intptr_t *pos, const lem_kv_run *runs,
                       int32_t nruns, size_t off, size_t stride, int32_t d, intptr_t window, float scale,
-                      float softcap, float *scores, float *out, size_t ostride, lem_options opt);
+                      float softcap, float sink, float *scores, float *out, size_t ostride, lem_options opt);
 
 /// One token's attention for the `group` query heads at `q` (group × d) sharing one KV head, over
 /// slots [s0, s1) of the runs only (a share of the cache for one thread): per head g, `m[g]` = the
 /// largest visible score (−∞: none visible), `l[g]` = Σ e^{score − m[g]} and `out` (group × d)
 /// that weighted sum of value rows, not yet divided by l; `scores` (group × (s1 − s0)) is scratch.
-/// Shares are merged by rescaling with e^{m_share − m}. Each key and value row is read once.
+/// Shares are merged by rescaling with e^{m_share − m} (a sink joins there, once). Each key and
+/// value row is read once.
 void lem_attend_partial(const float *q, int32_t group, const lem_kv_run *runs, int32_t nruns, size_t off,
                         size_t stride, int32_t s0, int32_t s1, int32_t d, intptr_t pos, intptr_t window, float scale,
                         float softcap, float *scores, float *out, float *m, float *l, lem_options opt);

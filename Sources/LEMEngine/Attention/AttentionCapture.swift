@@ -68,14 +68,16 @@ public final class AttentionCapture {
     /// Records one layer's post-RoPE queries and keys for a chunk at positions
     /// `start ..< start + tokens`, and computes that chunk's attention probabilities.
     ///
-    /// `scale`, `softcap` (0 = none) and `window` (0 = full) are the layer's own attention
-    /// settings. Throws when the capture would exceed `maxTokens` or the chunk does not continue
+    /// `scale`, `softcap` (0 = none), `window` (0 = full) and `sinks` (per head, GPT-OSS; nil =
+    /// none: a sink takes its share of the softmax, so a row then sums to less than 1) are the
+    /// layer's own attention settings. Throws when the capture would exceed `maxTokens` or the chunk does not continue
     /// the captured sequence (a cache reset without a new capture).
     public func record(
         layer: Int,
         queries: UnsafePointer<Float>,  // (T, H, D)
         keys: UnsafePointer<Float>,  // (T, K, D)
-        tokens: Int, start: Int, scale: Float, softcap: Float, window: Int
+        tokens: Int, start: Int, scale: Float, softcap: Float, window: Int,
+        sinks: UnsafePointer<Float>? = nil  // (H)
     ) throws {
         guard layer >= 0, layer < layers else { throw AttentionError.badLayer(layer, layers: layers) }
         guard start == layerCounts[layer] else {
@@ -116,7 +118,9 @@ public final class AttentionCapture {
                         scores[k] = s
                         maxScore = max(maxScore, s)
                     }
-                    var sum = 0.0
+                    let sink = sinks.map { Double($0[h]) } ?? -.infinity
+                    maxScore = max(maxScore, sink)
+                    var sum = exp(sink - maxScore)
                     for k in 0...p where scores[k] > -.infinity {
                         scores[k] = exp(scores[k] - maxScore)
                         sum += scores[k]

@@ -145,7 +145,8 @@ extension SpeedReport {
 
     /// Stored bytes one decode step reads: every matrix and vector in full, except the token
     /// embedding, of which only one row is read — unless it doubles as the output head (tied),
-    /// which reads it whole. Dividing a DRAM read bandwidth by this gives the decode bound.
+    /// which reads it whole — and a mixture of experts' tensors (`mlp.experts.`), of which a token
+    /// reads its k of E experts. Dividing a DRAM read bandwidth by this gives the decode bound.
     public static func decodeBytesPerToken(tensors: [String: any WeightTensor], config: ModelConfig) -> Int {
         let embeddingName = "model.embed_tokens.weight"
         let tied = tensors["lm_head.weight"] == nil
@@ -153,6 +154,8 @@ extension SpeedReport {
         for (name, tensor) in tensors {
             if name == embeddingName && !tied {
                 total += tensor.storedBytes / max(1, tensor.rows)
+            } else if let experts = config.experts, name.contains(".mlp.experts.") {
+                total += tensor.storedBytes / max(1, experts.count) * experts.perToken
             } else {
                 total += tensor.storedBytes
             }

@@ -53,6 +53,23 @@ extension Kernels {
         }
     }
 
+    /// GPT-OSS's clamped SwiGLU in place, as transformers' `GptOssExperts._apply_gate`:
+    /// `g = min(gate, limit)`, `u = clamp(up, −limit, limit)`, `gate = (u + 1) · g · sigmoid(alpha · g)`.
+    ///
+    /// A plain libm loop: it is its own oracle (the experts' matrices dominate the cost).
+    public static func clampedSwiGLU(
+        gate: UnsafeMutablePointer<Float>,  // (T, F)
+        up: UnsafePointer<Float>,  // (T, F)
+        count: Int, alpha: Float, limit: Float
+    ) {
+        for i in 0..<count {
+            let g = min(gate[i], limit)
+            let u = min(max(up[i], -limit), limit)
+            let glu = g * (1 / (1 + expf(-(g * alpha))))
+            gate[i] = (u + 1) * glu
+        }
+    }
+
     /// `gatedActivation` through libm one element at a time (the oracle).
     public static func gatedActivationNaive(
         gate: UnsafeMutablePointer<Float>,  // (T, F)

@@ -10,7 +10,9 @@ extension Kernels {
     /// `s` when `keyPositions[s] <= p` and, for a window `W > 0`, `keyPositions[s] > p - W`
     /// (transformers' `sliding_window_overlay`: `kv_idx > q_idx - sliding_window`). Query head `h`
     /// reads key/value head `h / (H / K)`. Scores are `q·k * scale`, then
-    /// `tanh(score / softcap) * softcap` when `softcap > 0`, then softmax.
+    /// `tanh(score / softcap) * softcap` when `softcap > 0`, then softmax; with `sinks`, head `h`'s
+    /// `sinks[h]` is one more logit in the softmax that has no value row (transformers
+    /// `GptOssAttention`: softmax over `[scores, sink]`, the sink's column dropped).
     ///
     /// The plain loop: the oracle of `attention`.
     public static func attentionNaive(
@@ -21,6 +23,7 @@ extension Kernels {
         keyPositions: UnsafePointer<Int>,  // (S)
         tokens: Int, slots: Int, heads: Int, kvHeads: Int, headDim: Int,
         scale: Float, window: Int, softcap: Float,
+        sinks: UnsafePointer<Float>? = nil,  // (H)
         scores: UnsafeMutablePointer<Float>,  // (S)
         out: UnsafeMutablePointer<Float>  // (T, H, D)
     ) {
@@ -48,12 +51,15 @@ extension Kernels {
                 let o = out + (t * heads + h) * headDim
                 for d in 0..<headDim { o[d] = 0 }
                 guard maxScore > -Float.infinity else { continue }
+                let sink = sinks?[h] ?? -Float.infinity
+                let top = max(maxScore, sink)
                 var sum: Float = 0
                 for s in 0..<slots where scores[s] > -Float.infinity {
-                    let e = expf(scores[s] - maxScore)
+                    let e = expf(scores[s] - top)
                     scores[s] = e
                     sum += e
                 }
+                sum += expf(sink - top)
                 let inv = 1 / sum
                 for s in 0..<slots where scores[s] > -Float.infinity {
                     let w = scores[s] * inv
@@ -108,6 +114,7 @@ extension Kernels {
         keyPositions: UnsafePointer<Int>,  // (S)
         tokens: Int, slots: Int, heads: Int, kvHeads: Int, headDim: Int,
         scale: Float, window: Int, softcap: Float,
+        sinks: UnsafePointer<Float>? = nil,  // (H)
         scores: UnsafeMutablePointer<Float>,  // (scoreRows, attentionScratchRow)
         scoreRows: Int = 1,
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
@@ -116,8 +123,8 @@ extension Kernels {
         let run = KeySegment(keys: keys, values: values, positions: keyPositions, slots: slots)
         attention(
             queries: q, queryPositions: queryPositions, segments: [run], tokens: tokens, heads: heads,
-            kvHeads: kvHeads, headDim: headDim, scale: scale, window: window, softcap: softcap, scores: scores,
-            scoreRows: scoreRows, out: out, options: options)
+            kvHeads: kvHeads, headDim: headDim, scale: scale, window: window, softcap: softcap, sinks: sinks,
+            scores: scores, scoreRows: scoreRows, out: out, options: options)
     }
 
     /// `attention` over slots held in several runs (`segments`, taken in order): a prefix shared in
@@ -129,6 +136,7 @@ extension Kernels {
         segments: [KeySegment],
         tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
         scale: Float, window: Int, softcap: Float,
+        sinks: UnsafePointer<Float>? = nil,  // (H)
         scores: UnsafeMutablePointer<Float>,  // (scoreRows, attentionScratchRow)
         scoreRows: Int = 1,
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
@@ -142,8 +150,8 @@ extension Kernels {
                 AttentionJob(
                     q: q, queryPositions: queryPositions, runs: runs.baseAddress!, runCount: Int32(runs.count),
                     slots: segments.reduce(0) { $0 + $1.slots }, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                    scale: scale, window: window, softcap: softcap, scores: scores, out: out, tokens: tokens,
-                    options: options.kernel),
+                    scale: scale, window: window, softcap: softcap, sinks: sinks, scores: scores, out: out,
+                    tokens: tokens, options: options.kernel),
                 scoreRows: scoreRows)
         }
     }
@@ -229,7 +237,9 @@ extension Kernels {
             let o = job.out + h * d
             o.update(repeating: 0, count: d)
             guard top > -Float.infinity else { continue }
-            var total: Float = 0
+            let sink = job.sinks?[h] ?? -Float.infinity
+            top = max(top, sink)
+            var total = expf(sink - top)
             for w in 0..<workers {
                 let share = base + w * row
                 let mw = share[heads * d + h]
@@ -256,6 +266,8 @@ private struct AttentionJob {
     let slots: Int
     let heads: Int, kvHeads: Int, headDim: Int
     let scale: Float, window: Int, softcap: Float
+    /// (H) one sink logit per query head, nil for none.
+    let sinks: UnsafePointer<Float>?
     var scores: UnsafeMutablePointer<Float>
     /// Floats between two workers' score rows.
     var scoreStride = 0
@@ -280,7 +292,7 @@ private struct AttentionJob {
             let row = (t0 * heads + h) * d
             lem_attend_rows4(
                 q + row, heads * d, Int32(n), queryPositions + t0, runs, runCount, kvh * d, kvHeads * d, Int32(d),
-                window, scale, softcap, scores, out + row, heads * d, options)
+                window, scale, softcap, sinks?[h] ?? -.infinity, scores, out + row, heads * d, options)
         }
     }
 }

@@ -5,7 +5,8 @@ extension Kernels {
     /// The rotary inverse frequencies `1 / base^(2i / D)` for `i < D/2`, rescaled per `scaling`.
     ///
     /// Computed in f32 like transformers' `_compute_default_rope_parameters`; `.linear` divides
-    /// every frequency by the factor, `.llama3` follows `_compute_llama3_parameters` (long
+    /// every frequency by the factor, `.yarn` follows `_compute_yarn_parameters`, `.llama3` follows
+    /// `_compute_llama3_parameters` (long
     /// wavelengths divided by the factor, short ones kept, a smooth blend in between).
     public static func ropeInverseFrequencies(
         headDim: Int, base: Double, scaling: ModelConfig.RopeScaling
@@ -33,6 +34,30 @@ extension Kernels {
                 guard isMedium else { return scaled }
                 let smooth = (oldContext / wavelen - low) / (high - low)
                 return (1 - smooth) * scaled / f + smooth * scaled
+            }
+        case let .yarn(factor, betaFast, betaSlow, originalMaxPositions, truncate, _):
+            // matches transformers _compute_yarn_parameters: the correction range in f64, the
+            // frequencies and the ramp in f32 (its attention factor scales cos/sin: RotaryTable).
+            let dim = Double(headDim)
+            func correction(_ rotations: Double) -> Double {
+                dim * Foundation.log(Double(originalMaxPositions) / (rotations * 2 * Double.pi))
+                    / (2 * Foundation.log(base))
+            }
+            var low = correction(betaFast)
+            var high = correction(betaSlow)
+            if truncate {
+                low = low.rounded(.down)
+                high = high.rounded(.up)
+            }
+            low = max(low, 0)
+            high = min(high, dim - 1)
+            if low == high { high += 0.001 }
+            let f = Float(factor)
+            inv = (0..<half).map { i -> Float in
+                let pos = powf(Float(base), Float(2 * i) / Float(headDim))
+                let ramp = min(max((Float(i) - Float(low)) / Float(high - low), 0), 1)
+                let extrapolation = 1 - ramp
+                return 1 / (f * pos) * (1 - extrapolation) + 1 / pos * extrapolation
             }
         }
         return inv

@@ -5,7 +5,7 @@ import LEMFormats
 /// permutation, so a matvec never goes through `any WeightTensor` per row.
 ///
 /// Built from any tensor whose `rawRows` a kernel can read (GGUF Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/Q4_K/
-/// Q5_K/Q6_K, MLX affine 4/8-bit, f32/f16/bf16); nil for everything else, which then takes the
+/// Q5_K/Q6_K/MXFP4, MLX affine 4/8-bit, f32/f16/bf16); nil for everything else, which then takes the
 /// decode-row path.
 public struct MatrixKernel: @unchecked Sendable {
     /// The C descriptor (pointers into the mapping `owner` keeps alive).
@@ -54,6 +54,7 @@ public struct MatrixKernel: @unchecked Sendable {
             case .q4_K: m.format = Int32(LEM_FMT_Q4_K.rawValue)
             case .q5_K: m.format = Int32(LEM_FMT_Q5_K.rawValue)
             case .q6_K: m.format = Int32(LEM_FMT_Q6_K.rawValue)
+            case .mxfp4: m.format = Int32(LEM_FMT_MXFP4.rawValue)
             default: return nil
             }
         case .mlx(let bits, let groupSize, let scaleType):

@@ -99,11 +99,12 @@ public final class LoadedModel: Sendable {
         eosIds = (tokenizer?.eosTokenIds ?? []).union(model.config.eosTokenIds)
         var stops = eosIds
         if let tokenizer {
-            for marker in ChatTemplate.endOfTurnMarkers {
+            for marker in ChatTemplate.stopMarkers(for: tokenizer) {
                 if let id = tokenizer.tokenId(marker) { stops.insert(id) }
             }
         }
         chatStopIds = stops
+        chatStopStrings = template == nil ? [] : tokenizer.map { ChatTemplate.stopMarkers(for: $0) } ?? []
         self.weightBytes = weightBytes
         self.loadSeconds = loadSeconds
         let bytes = model.options.prefixCacheBytes
@@ -128,8 +129,9 @@ public final class LoadedModel: Sendable {
         return tokenizer
     }
 
-    /// Strings that end an assistant turn, should the model spell one out.
-    public var chatStopStrings: [String] { template == nil ? [] : ChatTemplate.endOfTurnMarkers }
+    /// Strings that end an assistant turn, should the model spell one out (the format's markers:
+    /// `ChatTemplate.stopMarkers`).
+    public let chatStopStrings: [String]
 
     /// Tokenizes plain text.
     public func encode(_ text: String, addSpecialTokens: Bool = true) throws -> [Int] {

@@ -3,8 +3,9 @@ import LEMFormats
 /// The self-attention sub-block of one decoder layer, as every supported architecture computes
 /// it: `o(attend(rope(norm?(q(x))), rope(norm?(k(x))), v(x)))` over the layer's KV cache.
 ///
-/// What an architecture chooses is given at load: q/k/v biases (Qwen2), per-head q/k RMSNorms
-/// (Gemma 3), the score scale and soft-cap, the sliding window; the rotary table is chosen per
+/// What an architecture chooses is given at load: q/k/v biases (Qwen2; GPT-OSS also biases o),
+/// per-head q/k RMSNorms (Gemma 3), per-head sink logits (GPT-OSS), the score scale and soft-cap,
+/// the sliding window; the rotary table is chosen per
 /// call (Gemma 3's sliding layers use the local base). For a single token q/k/v run as one pool
 /// run (`FusedLinears`). Legend: T tokens, C hidden, H query heads, K key/value heads, D head dim.
 struct AttentionBlock: Sendable {
@@ -20,14 +21,17 @@ struct AttentionBlock: Sendable {
     let softcap: Float
     /// Sliding window size, 0 for full attention.
     let window: Int
+    /// `self_attn.sinks`: one extra softmax logit per query head with no value (GPT-OSS), nil for none. // (H)
+    let sinks: [Float]?
     /// The kernels' options (the model's).
     let options: EngineOptions
 
-    /// Loads layer `index`'s `self_attn.{q,k,v,o}_proj` (q/k/v with biases when `bias`) and,
-    /// when `headNormOffset` is given, `self_attn.{q,k}_norm` in that convention.
+    /// Loads layer `index`'s `self_attn.{q,k,v,o}_proj` (q/k/v with biases when `bias`, o when
+    /// `outputBias`), when `headNormOffset` is given `self_attn.{q,k}_norm` in that convention, and
+    /// when `sinks` `self_attn.sinks`.
     init(
-        _ loader: WeightLoader, layer index: Int, config: ModelConfig, bias: Bool, headNormOffset: Float? = nil,
-        scale: Float, softcap: Float = 0
+        _ loader: WeightLoader, layer index: Int, config: ModelConfig, bias: Bool, outputBias: Bool = false,
+        headNormOffset: Float? = nil, sinks: Bool = false, scale: Float, softcap: Float = 0
     ) throws {
         let p = "model.layers.\(index).self_attn."
         let c = config.hiddenSize
@@ -42,7 +46,8 @@ struct AttentionBlock: Sendable {
         q = try loader.linear(p + "q_proj", out: qDim, in: c, bias: bias)
         k = try loader.linear(p + "k_proj", out: kvDim, in: c, bias: bias)
         v = try loader.linear(p + "v_proj", out: kvDim, in: c, bias: bias)
-        o = try loader.linear(p + "o_proj", out: c, in: qDim)
+        o = try loader.linear(p + "o_proj", out: c, in: qDim, bias: outputBias)
+        self.sinks = sinks ? try loader.vector(p + "sinks", count: config.numAttentionHeads) : nil
         qkv = FusedLinears.forDecode([q, k, v], options: loader.options)
         options = loader.options
         heads = config.numAttentionHeads
@@ -91,20 +96,30 @@ struct AttentionBlock: Sendable {
         let sequences = decode ? t : 1
         let rows = decode ? 1 : t
         try ws.positions.withUnsafeBufferPointer { positions in
-            for s in 0..<sequences {
-                let cache = pass.caches[s]
-                let first = s * rows
-                try cache.capture?.record(
-                    layer: index, queries: q + first * qDim, keys: k + first * kvDim, tokens: rows,
-                    start: cache.count, scale: scale, softcap: softcap, window: window)
-                cache.layers[index].appendAndAttend(
-                    queries: q + first * qDim, keys: k + first * kvDim, values: v + first * kvDim,
-                    positions: UnsafeBufferPointer(rebasing: positions[first..<first + rows]), heads: heads,
-                    kvHeads: kvHeads, headDim: headDim, scale: scale, softcap: softcap, scores: ws.scores,
-                    out: att + first * qDim, options: options)
+            try withSinks { sinks in
+                for s in 0..<sequences {
+                    let cache = pass.caches[s]
+                    let first = s * rows
+                    try cache.capture?.record(
+                        layer: index, queries: q + first * qDim, keys: k + first * kvDim, tokens: rows,
+                        start: cache.count, scale: scale, softcap: softcap, window: window, sinks: sinks)
+                    cache.layers[index].appendAndAttend(
+                        queries: q + first * qDim, keys: k + first * kvDim, values: v + first * kvDim,
+                        positions: UnsafeBufferPointer(rebasing: positions[first..<first + rows]), heads: heads,
+                        kvHeads: kvHeads, headDim: headDim, scale: scale, softcap: softcap, sinks: sinks,
+                        scores: ws.scores, out: att + first * qDim, options: options)
+                }
             }
         }
         o(att, tokens: t, tile: tile, out: out, decode: decode)
+    }
+}
+
+extension AttentionBlock {
+    /// Runs `body` with a pointer to the sink logits (nil without sinks).
+    func withSinks<R>(_ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        guard let sinks else { return try body(nil) }
+        return try sinks.withUnsafeBufferPointer { try body($0.baseAddress) }
     }
 }
 

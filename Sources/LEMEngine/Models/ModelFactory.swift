@@ -4,7 +4,7 @@ import LEMFormats
 /// Builds the right `LanguageModel` for a checkpoint from its `model_type`.
 public enum ModelFactory {
     /// The `model_type` values this engine can run.
-    public static let supportedTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2"]
+    public static let supportedTypes = ["gemma3_text", "gemma3", "llama", "mistral", "qwen2", "gpt_oss"]
 
     /// Builds a model from a config and HF-named tensors, to run with `options`; unknown
     /// `model_type` → an error naming it.
@@ -31,6 +31,7 @@ public enum ModelFactory {
         case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
         case "llama", "mistral": return try Llama(config: config, loader: loader)
         case "qwen2": return try Qwen2.load(config: config, loader: loader)
+        case "gpt_oss": return try GptOss(config: config, loader: loader)
         default: throw ModelError.unsupportedArchitecture(config.modelType, source: loader.source)
         }
     }

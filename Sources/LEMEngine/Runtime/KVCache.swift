@@ -62,6 +62,10 @@ public final class Workspace {
     public let tile = FloatBuffer()
     /// (T or 1, V)
     public let logits = FloatBuffer()
+    /// Mixture of experts: (T, E) router logits, (T, C) one expert's gathered rows and its output.
+    public let routerLogits = FloatBuffer(), expertInput = FloatBuffer(), expertOutput = FloatBuffer()
+    /// Mixture of experts: (T·k) each token's chosen experts and weights, the rows one expert got.
+    public var routeExpert: [Int] = [], routeWeight: [Float] = [], expertRows: [Int] = []
     /// (T) absolute positions of the chunk.
     public var positions: [Int] = []
 
@@ -106,5 +110,10 @@ public final class Workspace {
         for b in [cosGlobal, sinGlobal, cosLocal, sinLocal] { b.reserve(tokens * half) }
         tile.reserve(Kernels.matmulTileRows * max(c, qDim, f))
         logits.reserve((rows == .all ? tokens : 1) * config.vocabSize)
+        if let experts = config.experts {
+            routerLogits.reserve(tokens * experts.count)
+            expertInput.reserve(tokens * c)
+            expertOutput.reserve(tokens * c)
+        }
     }
 }

@@ -2,14 +2,15 @@ extension LayerKVCache {
     /// Stores a chunk's keys and values, then attends the chunk's queries over everything this
     /// layer may see (the chunk itself included).
     ///
-    /// `positions` are the chunk's absolute positions, ending at `end - 1`; `options` are the
-    /// model's (`Kernels.attention`).
+    /// `positions` are the chunk's absolute positions, ending at `end - 1`; `sinks` the layer's
+    /// per-head sink logits, if any; `options` are the model's (`Kernels.attention`).
     func appendAndAttend(
         queries: UnsafePointer<Float>,  // (T, H, D)
         keys newKeys: UnsafePointer<Float>,  // (T, K, D)
         values newValues: UnsafePointer<Float>,  // (T, K, D)
         positions: UnsafeBufferPointer<Int>,  // (T)
         heads: Int, kvHeads: Int, headDim: Int, scale: Float, softcap: Float,
+        sinks: UnsafePointer<Float>? = nil,  // (H)
         scores: FloatBuffer,  // (threads, Kernels.attentionScratchRow)
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
         options: EngineOptions
@@ -44,8 +45,8 @@ extension LayerKVCache {
                         Kernels.attention(
                             queries: queries, queryPositions: positions.baseAddress!, segments: segments,
                             tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale,
-                            window: window, softcap: softcap, scores: scorePointer, scoreRows: scoreRows, out: out,
-                            options: options)
+                            window: window, softcap: softcap, sinks: sinks, scores: scorePointer,
+                            scoreRows: scoreRows, out: out, options: options)
                     }
                 }
             }

@@ -97,9 +97,24 @@ public struct ChatTemplate: Sendable {
         } else if tokenizer.tokenId("<|im_start|>") != nil {
             try self.init(
                 source: ChatTemplate.chatMLFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
+        } else if Self.isHarmony(tokenizer) {
+            try self.init(
+                source: ChatTemplate.harmonyFallback, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
         } else {
             throw TemplateError.missing(path: "tokenizer")
         }
+    }
+
+    /// Whether the vocabulary speaks OpenAI's harmony format (GPT-OSS): `<|start|>`, `<|channel|>`,
+    /// `<|message|>` and `<|return|>` are tokens.
+    public static func isHarmony(_ tokenizer: Tokenizer) -> Bool {
+        ["<|start|>", "<|channel|>", "<|message|>", "<|return|>"].allSatisfy { tokenizer.tokenId($0) != nil }
+    }
+
+    /// The strings that end a chat reply for `tokenizer`'s format: harmony's `<|return|>`/`<|call|>`
+    /// (its `<|end|>` only closes the analysis message before the final one), else `endOfTurnMarkers`.
+    public static func stopMarkers(for tokenizer: Tokenizer) -> [String] {
+        isHarmony(tokenizer) ? HarmonyReply.stopMarkers : endOfTurnMarkers
     }
 
     /// Loads the chat template of a model folder, tokenizer folder or GGUF file.
@@ -136,6 +151,41 @@ public struct ChatTemplate: Sendable {
         {%- endfor -%}
         {%- if add_generation_prompt -%}
             {{ '<|im_start|>assistant\\n' }}
+        {%- endif -%}
+        """
+
+    /// OpenAI's harmony format for GPT-OSS vocabularies that ship no template: the plain
+    /// conversations of gpt-oss's own template (no tools, no builtin tools), rendered the same —
+    /// the system header (identity, knowledge cutoff, date, `reasoning_effort` or medium, valid
+    /// channels), a first system/developer message as developer `# Instructions`, user turns,
+    /// earlier assistant turns as final-channel messages (their reasoning dropped), and a last
+    /// assistant turn without a generation prompt with its `thinking` and `<|return|>`.
+    public static let harmonyFallback = """
+        {{- '<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n' -}}
+        {{- 'Knowledge cutoff: 2024-06\nCurrent date: ' + strftime_now('%Y-%m-%d') + '\n\n' -}}
+        {{- 'Reasoning: ' + (reasoning_effort if reasoning_effort is defined else 'medium') + '\n\n' -}}
+        {{- '# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>' -}}
+        {%- set loop_messages = messages -%}
+        {%- if messages and messages[0]['role'] in ['system', 'developer'] -%}
+            {%- if messages[0]['content'] -%}
+                {{- '<|start|>developer<|message|># Instructions\n\n' + messages[0]['content'] + '\n\n<|end|>' -}}
+            {%- endif -%}
+            {%- set loop_messages = messages[1:] -%}
+        {%- endif -%}
+        {%- for message in loop_messages -%}
+            {%- if message['role'] == 'assistant' and loop.last and not add_generation_prompt -%}
+                {%- if 'thinking' in message -%}
+                    {{- '<|start|>assistant<|channel|>analysis<|message|>' + message['thinking'] + '<|end|>' -}}
+                {%- endif -%}
+                {{- '<|start|>assistant<|channel|>final<|message|>' + message['content'] + '<|return|>' -}}
+            {%- elif message['role'] == 'assistant' -%}
+                {{- '<|start|>assistant<|channel|>final<|message|>' + message['content'] + '<|end|>' -}}
+            {%- elif message['role'] == 'user' -%}
+                {{- '<|start|>user<|message|>' + message['content'] + '<|end|>' -}}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if add_generation_prompt -%}
+            {{- '<|start|>assistant' -}}
         {%- endif -%}
         """
 }

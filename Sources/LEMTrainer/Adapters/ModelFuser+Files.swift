@@ -89,6 +89,11 @@ extension ModelFuser {
                 "rope_type": "llama3", "factor": factor, "low_freq_factor": low, "high_freq_factor": high,
                 "original_max_position_embeddings": original
             ]
+        case let .yarn(factor, fast, slow, original, truncate, attention):
+            return [
+                "rope_type": "yarn", "factor": factor, "beta_fast": fast, "beta_slow": slow,
+                "original_max_position_embeddings": original, "truncate": truncate, "attention_factor": attention
+            ]
         }
     }
 

@@ -44,6 +44,9 @@ struct DecoderCheckpoint {
         guard let activation = Activation(configName: config.hiddenActivation) else {
             throw FormatError("\(source): unsupported activation '\(config.hiddenActivation)'")
         }
+        guard config.experts == nil else {
+            throw FormatError("\(source): training a mixture-of-experts model (\(config.modelType)) is not supported")
+        }
         let gemma = config.modelType.hasPrefix("gemma3")
         self.activation = activation
         self.gemma = gemma
