@@ -119,7 +119,6 @@ static float LEM_N(dot_q6_k)(const uint8_t *row, const lem_act *a) {
     const int8x16_t bias = vdupq_n_s8(32);
     for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
         const uint8_t *p = row + 210 * sbk;
-        float d = lem_f16(lem_u16(p + 208));
         const int8_t *scales = (const int8_t *)(p + 192);
         for (int j = 0; j < 8; j++) {
             int32_t b = sbk * 8 + j;
@@ -134,7 +133,7 @@ static float LEM_N(dot_q6_k)(const uint8_t *row, const lem_act *a) {
             }
             const int8_t *q = a->q + 32 * b;
             int32_t isum = scales[2 * j] * LEM_N(idot16)(w[0], q) + scales[2 * j + 1] * LEM_N(idot16)(w[1], q + 16);
-            sum += d * a->d[b] * (float)isum;
+            sum += lem_q6k_block(p, a, b, isum);
         }
     }
     return sum;

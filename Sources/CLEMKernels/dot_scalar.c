@@ -50,28 +50,22 @@ static float dot_q4_q5(const uint8_t *row, const lem_act *a, int has_min, int fi
     return sum;
 }
 
-static float dot_q8_0(const uint8_t *row, const lem_act *a) {
+/// The formats with one scale per block of signed weights: Q8_0 (32 int8 after an f16 scale) and,
+/// with `mxfp4`, MXFP4 (16 bytes of E2M1 codes after an E8M0 exponent; ggml's doubled integer
+/// values with the scale halved): the scale times the block's exact integer dot.
+static float dot_q8_0_mxfp4(const uint8_t *row, const lem_act *a, int mxfp4) {
     float sum = 0;
     int32_t w[32];
+    int bytes = mxfp4 ? 17 : 34;
     for (int32_t b = 0; b < a->cols / 32; b++) {
-        const uint8_t *p = row + 34 * b;
-        for (int j = 0; j < 32; j++) w[j] = (int8_t)p[2 + j];
-        sum += lem_q8_0_block(p, a, b, idot32(w, a->q + 32 * b));
-    }
-    return sum;
-}
-
-/// MXFP4: Σ over blocks of 2^(e − 128) · d_x · Σ kvalues[code] · q (integers, exact).
-static float dot_mxfp4(const uint8_t *row, const lem_act *a) {
-    float sum = 0;
-    int32_t w[32];
-    for (int32_t b = 0; b < a->cols / 32; b++) {
-        const uint8_t *p = row + 17 * b;
-        for (int j = 0; j < 16; j++) {
+        const uint8_t *p = row + bytes * b;
+        for (int j = 0; j < 16 && mxfp4; j++) {
             w[j] = lem_mxfp4_values[p[1 + j] & 0x0F];
             w[j + 16] = lem_mxfp4_values[p[1 + j] >> 4];
         }
-        sum += lem_e8m0_half(p[0]) * a->d[b] * (float)idot32(w, a->q + 32 * b);
+        for (int j = 0; j < 32 && !mxfp4; j++) w[j] = (int8_t)p[2 + j];
+        int32_t isum = idot32(w, a->q + 32 * b);
+        sum += mxfp4 ? lem_e8m0_half(p[0]) * a->d[b] * (float)isum : lem_q8_0_block(p, a, b, isum);
     }
     return sum;
 }
@@ -99,7 +93,6 @@ static float dot_q6_k(const uint8_t *row, const lem_act *a) {
     float sum = 0;
     for (int32_t sbk = 0; sbk < a->cols / 256; sbk++) {
         const uint8_t *p = row + 210 * sbk;
-        float d = lem_f16(lem_u16(p + 208));
         const int8_t *scales = (const int8_t *)(p + 192);
         for (int j = 0; j < 8; j++) {
             int32_t b = sbk * 8 + j;
@@ -111,7 +104,7 @@ static float dot_q6_k(const uint8_t *row, const lem_act *a) {
                 int high = (p[128 + half * 32 + r % 32] >> ((r / 32) * 2)) & 3;
                 isum += scales[e / 16] * ((low | (high << 4)) - 32) * q[l];
             }
-            sum += d * a->d[b] * (float)isum;
+            sum += lem_q6k_block(p, a, b, isum);
         }
     }
     return sum;
@@ -163,11 +156,11 @@ float lem_dot_row_scalar(const lem_matrix *m, int32_t stored, const lem_act *a) 
     case LEM_FMT_Q4_1: return dot_q4_q5(row, a, 1, 0);
     case LEM_FMT_Q5_0: return dot_q4_q5(row, a, 0, 1);
     case LEM_FMT_Q5_1: return dot_q4_q5(row, a, 1, 1);
-    case LEM_FMT_Q8_0: return dot_q8_0(row, a);
+    case LEM_FMT_Q8_0: return dot_q8_0_mxfp4(row, a, 0);
     case LEM_FMT_Q4_K: return dot_q4_k(row, a, 0);
     case LEM_FMT_Q5_K: return dot_q4_k(row, a, 1);
     case LEM_FMT_Q6_K: return dot_q6_k(row, a);
-    case LEM_FMT_MXFP4: return dot_mxfp4(row, a);
+    case LEM_FMT_MXFP4: return dot_q8_0_mxfp4(row, a, 1);
     case LEM_FMT_MLX4: return dot_mlx(m, row, stored, a, 4);
     case LEM_FMT_MLX8: return dot_mlx(m, row, stored, a, 8);
     default: return dot_float(m, row, a);

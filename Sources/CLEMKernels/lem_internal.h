@@ -114,6 +114,10 @@ static inline float lem_q4k_block(const uint8_t *p, int j, const lem_act *a, int
     lem_scale_min_k4(j, p + 4, &sc, &mn);
     return d * (float)sc * a->d[b] * (float)isum - dmin * (float)mn * a->s[b];
 }
+/// Q6_K sub-block of super-block `p` (its scales already in `isum`).
+static inline float lem_q6k_block(const uint8_t *p, const lem_act *a, int32_t b, int32_t isum) {
+    return lem_f16(lem_u16(p + 208)) * a->d[b] * (float)isum;
+}
 /// Q5_0/Q5_1's 32 fifth bits (`qs`: where the nibbles start, after them).
 static inline uint32_t lem_q5_high(const uint8_t *p, int qs) {
     uint32_t qh;

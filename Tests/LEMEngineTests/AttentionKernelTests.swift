@@ -70,10 +70,7 @@ struct AttentionKernelTests {
     @Test("slot order does not matter and empty slots are ignored")
     func slotOrder() {
         var rng = Xoshiro256(seed: 20)
-        let slots = 5
-        let heads = 2
-        let kvHeads = 1
-        let d = 4
+        let (slots, heads, kvHeads, d) = (5, 2, 1, 4)
         let q = randomFloats(heads * d, rng: &rng)
         let k = randomFloats(slots * d, rng: &rng)
         let v = randomFloats(slots * d, rng: &rng)

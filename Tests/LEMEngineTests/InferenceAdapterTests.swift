@@ -159,10 +159,7 @@ struct InferenceAdapterTests {
 
     @Test func lowRankKernelMatchesNaive() {
         var rng = Xoshiro256(seed: 5)
-        let t = 7
-        let i = 13
-        let r = 3
-        let o = 11
+        let (t, i, r, o) = (7, 13, 3, 11)  // tokens, in, rank, out
         let x = randomFloats(t * i, rng: &rng)
         let a = randomFloats(i * r, rng: &rng)
         let b = randomFloats(r * o, rng: &rng)

@@ -123,3 +123,22 @@ func separateOutputs(_ layers: [Linear], x: [Float]) -> [[Float]] {  // x: (in)
         return out
     }
 }
+
+/// `rows` × `cols` of GGML `type` with random bytes from `byte` (default: `rng.byte()`), then sane
+/// f16 scales at `scaleOffsets` within each block and, for MXFP4, E8M0 exponents from 2^−10 to
+/// 2^−3 (weights up to ±1.5).
+func randomGGMLBytes(
+    _ type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], rng: inout TestRNG,
+    byte: (inout TestRNG) -> UInt8 = { $0.byte() }
+) -> [UInt8] {
+    var bytes = (0..<rows * type.rowBytes(cols)).map { _ in byte(&rng) }
+    for b in 0..<rows * cols / type.blockSize {
+        for off in scaleOffsets {
+            let h = HalfFloat.floatToF16(rng.float(0.0005, 0.02))
+            bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
+            bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
+        }
+        if type == .mxfp4 { bytes[b * type.typeSize] = 118 + rng.byte() % 8 }
+    }
+    return bytes
+}

@@ -27,15 +27,8 @@ struct NeonKernelTests {
         for extreme in [false, true] {
             var rng = TestRNG(state: UInt64(17 + index))
             // Random bytes, or every weight byte 0xFF / 0x80 (largest nibbles, Q8_0's −128).
-            var bytes = (0..<rows * type.rowBytes(cols)).map { _ in
-                extreme ? (rng.next() % 2 == 0 ? 0xFF : 0x80) : rng.byte()
-            }
-            for b in 0..<rows * cols / type.blockSize {
-                for off in scaleOffsets {
-                    let h = HalfFloat.floatToF16(rng.float(0.0005, 0.02))
-                    bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
-                    bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
-                }
+            let bytes = randomGGMLBytes(type, rows: rows, cols: cols, scaleOffsets: scaleOffsets, rng: &rng) {
+                extreme ? ($0.next() % 2 == 0 ? 0xFF : 0x80) : $0.byte()
             }
             // Activations that quantize to ±127 in some blocks (the largest products).
             let x: [Float] = (0..<cols).map { i in

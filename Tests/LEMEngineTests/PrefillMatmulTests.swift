@@ -81,16 +81,7 @@ struct PrefillMatmulTests {
                 bytes += [UInt8(h & 0xFF), UInt8(h >> 8)]
             }
         default:
-            bytes = (0..<rows * type.rowBytes(cols)).map { _ in rng.byte() }
-            for b in 0..<rows * cols / type.blockSize {
-                for off in scaleOffsets {
-                    let h = HalfFloat.floatToF16(rng.float(0.0005, 0.02))
-                    bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
-                    bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
-                }
-                // MXFP4's E8M0 exponent: 2^(e − 128) from 2^−10 to 2^−3.
-                if type == .mxfp4 { bytes[b * type.typeSize] = 118 + rng.byte() % 8 }
-            }
+            bytes = randomGGMLBytes(type, rows: rows, cols: cols, scaleOffsets: scaleOffsets, rng: &rng)
         }
         let box = TestBytes(bytes)
         let kernel = box.bytes.withUnsafeBytes { p in

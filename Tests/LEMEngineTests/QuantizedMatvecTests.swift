@@ -85,17 +85,7 @@ struct QuantizedMatvecTests {
     /// Random blocks of `type` with sane f16 scales at `scaleOffsets` within each block.
     static func randomGGML(_ type: GGMLType, rows: Int, cols: Int, scaleOffsets: [Int], seed: UInt64) -> ByteBoxRows {
         var rng = TestRNG(state: seed)
-        let rowBytes = type.rowBytes(cols)
-        var bytes = (0..<rows * rowBytes).map { _ in rng.byte() }
-        for b in 0..<rows * cols / type.blockSize {
-            for off in scaleOffsets {
-                let h = HalfFloat.floatToF16(rng.float(0.0005, 0.02))
-                bytes[b * type.typeSize + off] = UInt8(h & 0xFF)
-                bytes[b * type.typeSize + off + 1] = UInt8(h >> 8)
-            }
-            // MXFP4's E8M0 exponent: 2^(e − 128) from 2^−10 to 2^−3 (weights up to ±1.5).
-            if type == .mxfp4 { bytes[b * type.typeSize] = 118 + rng.byte() % 8 }
-        }
+        let bytes = randomGGMLBytes(type, rows: rows, cols: cols, scaleOffsets: scaleOffsets, rng: &rng)
         return ByteBoxRows(box: TestBytes(bytes), type: type, rows: rows, cols: cols)
     }
 

@@ -112,8 +112,7 @@ final class GatedGenerator: ResponseGenerator, @unchecked Sendable {
 struct BenchRunnerClaimTests {
     @Test("a second runner of a run refuses while the first answers; the run is answered once")
     func secondRunnerRefuses() async throws {
-        let db = try TempDatabase.mini()
-        let spec = RunSpec(model: "tiny", benchmark: "mini")
+        let (db, spec) = try miniRun()
         let gated = GatedGenerator()
         let first = Task { try await BenchRunner(store: db.store, generator: gated).run(spec) }
         defer { gated.open() }
@@ -184,8 +183,7 @@ final class EventLog: @unchecked Sendable {
 struct BenchRunnerLimitTests {
     @Test("--limit answers the first N items; a larger limit resumes the same run; a completed run is not redone")
     func limit() async throws {
-        let db = try TempDatabase.mini()
-        let spec = RunSpec(model: "tiny", benchmark: "mini")
+        let (db, spec) = try miniRun()
         let g = ScriptedGenerator()
         let first = try await BenchRunner(store: db.store, generator: g).run(spec, limit: 2)
         #expect(g.calls.map { $0[0].content } == ["question number 1", "question number 2"])
@@ -222,4 +220,9 @@ struct BenchRunnerLimitTests {
         }
         #expect(noFile?.description.contains("no such benchmark file") == true)
     }
+}
+
+/// The mini benchmark's database and the spec of a run of model "tiny" on it.
+func miniRun() throws -> (TempDatabase, RunSpec) {
+    (try TempDatabase.mini(), RunSpec(model: "tiny", benchmark: "mini"))
 }

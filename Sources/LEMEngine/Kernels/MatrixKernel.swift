@@ -8,6 +8,13 @@ import LEMFormats
 /// Q5_K/Q6_K/MXFP4, MLX affine 4/8-bit, f32/f16/bf16); nil for everything else, which then takes the
 /// decode-row path.
 public struct MatrixKernel: @unchecked Sendable {
+    /// The C kernels' format of each GGML type they read.
+    static let formats: [GGMLType: lem_format] = [
+        .f32: LEM_FMT_F32, .f16: LEM_FMT_F16, .bf16: LEM_FMT_BF16, .q4_0: LEM_FMT_Q4_0, .q4_1: LEM_FMT_Q4_1,
+        .q5_0: LEM_FMT_Q5_0, .q5_1: LEM_FMT_Q5_1, .q8_0: LEM_FMT_Q8_0, .q4_K: LEM_FMT_Q4_K, .q5_K: LEM_FMT_Q5_K,
+        .q6_K: LEM_FMT_Q6_K, .mxfp4: LEM_FMT_MXFP4
+    ]
+
     /// The C descriptor (pointers into the mapping `owner` keeps alive).
     let matrix: lem_matrix
     /// Keeps the mapped bytes alive.
@@ -42,21 +49,8 @@ public struct MatrixKernel: @unchecked Sendable {
         var m = lem_matrix()
         switch raw.format {
         case .ggml(let type):
-            switch type {
-            case .f32: m.format = Int32(LEM_FMT_F32.rawValue)
-            case .f16: m.format = Int32(LEM_FMT_F16.rawValue)
-            case .bf16: m.format = Int32(LEM_FMT_BF16.rawValue)
-            case .q4_0: m.format = Int32(LEM_FMT_Q4_0.rawValue)
-            case .q4_1: m.format = Int32(LEM_FMT_Q4_1.rawValue)
-            case .q5_0: m.format = Int32(LEM_FMT_Q5_0.rawValue)
-            case .q5_1: m.format = Int32(LEM_FMT_Q5_1.rawValue)
-            case .q8_0: m.format = Int32(LEM_FMT_Q8_0.rawValue)
-            case .q4_K: m.format = Int32(LEM_FMT_Q4_K.rawValue)
-            case .q5_K: m.format = Int32(LEM_FMT_Q5_K.rawValue)
-            case .q6_K: m.format = Int32(LEM_FMT_Q6_K.rawValue)
-            case .mxfp4: m.format = Int32(LEM_FMT_MXFP4.rawValue)
-            default: return nil
-            }
+            guard let format = Self.formats[type] else { return nil }
+            m.format = Int32(format.rawValue)
         case .mlx(let bits, let groupSize, let scaleType):
             guard bits == 4 || bits == 8, groupSize % 32 == 0 else { return nil }
             m.format = Int32(bits == 4 ? LEM_FMT_MLX4.rawValue : LEM_FMT_MLX8.rawValue)

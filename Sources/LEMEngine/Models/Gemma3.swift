@@ -40,11 +40,8 @@ public final class Gemma3: LanguageModel {
         // matches transformers Gemma3Attention: scaling = query_pre_attn_scalar^-0.5
         let scale = Float(1 / (config.queryPreAttnScalar ?? Double(d)).squareRoot())
         let softcap = Float(config.attnLogitSoftcapping ?? 0)
-        embedding = try loader.tensor("model.embed_tokens.weight", shape: [config.vocabSize, c])
-        head = OutputHead(
-            weight: try loader.outputHead(config: config, embedding: embedding),
-            norm: try loader.rmsNorm("model.norm.weight", count: c, offset: 1, config: config),
-            softcap: config.finalLogitSoftcapping.map { Float($0) }, options: loader.options)
+        (embedding, head) = try loader.embeddingAndHead(
+            config: config, normOffset: 1, softcap: config.finalLogitSoftcapping.map { Float($0) })
         layers = try (0..<config.numHiddenLayers).map { i in
             let p = "model.layers.\(i)."
             func norm(_ name: String) throws -> RMSNorm {

@@ -29,9 +29,9 @@ public enum ModelFactory {
         }
         switch config.modelType {
         case "gemma3_text", "gemma3": return try Gemma3(config: config, loader: loader)
-        case "llama", "mistral": return try Llama(config: config, loader: loader)
+        case "llama", "mistral": return try Llama.load(config: config, loader: loader)
         case "qwen2": return try Qwen2.load(config: config, loader: loader)
-        case "gpt_oss": return try GptOss(config: config, loader: loader)
+        case "gpt_oss": return try GptOss.load(config: config, loader: loader)
         default: throw ModelError.unsupportedArchitecture(config.modelType, source: loader.source)
         }
     }

@@ -111,6 +111,21 @@ public struct WeightLoader {
         return layer
     }
 
+    /// The token embedding `model.embed_tokens.weight` ([V, C]) and the output head over it: the
+    /// final RMSNorm `model.norm.weight` in `normOffset` convention, then `lm_head.weight` or the
+    /// embedding when tied, soft-capped when `softcap` is set.
+    func embeddingAndHead(
+        config: ModelConfig, normOffset: Float, softcap: Float? = nil
+    ) throws -> (embedding: any WeightTensor, head: OutputHead) {
+        let c = config.hiddenSize
+        let embedding = try tensor("model.embed_tokens.weight", shape: [config.vocabSize, c])
+        let head = OutputHead(
+            weight: try outputHead(config: config, embedding: embedding),
+            norm: try rmsNorm("model.norm.weight", count: c, offset: normOffset, config: config), softcap: softcap,
+            options: options)
+        return (embedding, head)
+    }
+
     /// The output projection: `lm_head.weight`, or the token embedding when tied (or absent).
     public func outputHead(config: ModelConfig, embedding: any WeightTensor) throws -> any WeightTensor {
         if tensors["lm_head.weight"] != nil {

@@ -5,7 +5,7 @@ import LEMFormats
 /// tied output head, and sliding-window layers only where `layer_types` asks for them.
 public enum Qwen2 {
     /// Builds a Qwen2 model from HF-named tensors.
-    public static func load(config: ModelConfig, loader: WeightLoader) throws -> Llama {
-        try Llama(config: config, loader: loader, attentionBias: true)
+    public static func load(config: ModelConfig, loader: WeightLoader) throws -> any LanguageModel {
+        try Llama.load(config: config, loader: loader, attentionBias: true)
     }
 }
