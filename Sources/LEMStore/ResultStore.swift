@@ -30,11 +30,14 @@ public final class ResultStore: Sendable {
         config.busyMode = .timeout(busyTimeout)
         self.url = url
         do {
-            let pool = try DatabasePool(path: url.path, configuration: config)
-            self.pool = pool
-            // One store migrates at a time; the others then find nothing left to do.
-            if try !pool.read({ try Self.migrator.hasCompletedMigrations($0) }) {
-                try RunLock.withSchemaLock(database: url) { try Self.migrator.migrate(pool) }
+            // One store opens and migrates at a time (threads and processes alike): SQLite answers
+            // a second connection switching a new file to WAL with "database is locked" at once,
+            // without waiting, and two stores would both apply the migrations. The others then
+            // find a WAL file with nothing left to do.
+            pool = try RunLock.withSchemaLock(database: url) {
+                let pool = try DatabasePool(path: url.path, configuration: config)
+                if try !pool.read({ try Self.migrator.hasCompletedMigrations($0) }) { try Self.migrator.migrate(pool) }
+                return pool
             }
         } catch {
             throw StoreError.wrapping(error, path: url.path)

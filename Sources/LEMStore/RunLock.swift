@@ -88,7 +88,8 @@ public final class RunLock: @unchecked Sendable {
 extension RunLock {
     /// Runs `body` holding the database's schema lock — byte 0 of the same lock file (run ids
     /// start at 1) — waiting while another store, in this process or another, holds it. Two
-    /// stores opening a new file at once would otherwise both apply its migrations (the second
+    /// stores opening a new file at once would otherwise both switch it to WAL (the second
+    /// failing at once with "database is locked") and both apply its migrations (the second
     /// failing on a column the first just added).
     static func withSchemaLock<T>(database: URL, _ body: () throws -> T) throws -> T {
         let path = file(for: database).path

@@ -18,9 +18,21 @@ struct ResultStoreMigrationTests {
                 let url = dir.appendingPathComponent("new.sqlite")
                 let failures = NSLock()
                 nonisolated(unsafe) var errors: [String] = []
-                DispatchQueue.concurrentPerform(iterations: 8) { _ in
-                    do { _ = try ResultStore(url: url) } catch { failures.withLock { errors.append("\(error)") } }
+                // Eight threads of their own (not the shared dispatch pool, which a parallel test
+                // run can starve while one of them holds the write lock), each waiting up to a
+                // minute for the lock: what is tested is that the file is migrated once and no
+                // opener fails, not how fast a loaded machine schedules them.
+                let done = DispatchGroup()
+                for _ in 0..<8 {
+                    done.enter()
+                    Thread {
+                        do { _ = try ResultStore(url: url, busyTimeout: 60) } catch {
+                            failures.withLock { errors.append("\(error)") }
+                        }
+                        done.leave()
+                    }.start()
                 }
+                done.wait()
                 #expect(errors.isEmpty, "round \(round): \(errors)")
                 let store = try ResultStore(url: url)
                 #expect(try store.read { try ResultStore.migrator.hasCompletedMigrations($0) })
