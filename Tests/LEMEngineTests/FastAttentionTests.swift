@@ -126,10 +126,12 @@ struct FastAttentionTests {
                                 keys: kb.baseAddress! + sharedSlots * row, values: vb.baseAddress! + sharedSlots * row,
                                 positions: pb.baseAddress! + sharedSlots, slots: ownSlots)
                         ]
-                        Kernels.attention(
-                            queries: q, queryPositions: queryPositions, segments: segments, tokens: tokens,
-                            heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window, softcap: softcap,
-                            scores: &scores, scoreRows: rows, out: &split, options: options)
+                        segments.withUnsafeBufferPointer { segments in
+                            Kernels.attention(
+                                queries: q, queryPositions: queryPositions, segments: segments, tokens: tokens,
+                                heads: heads, kvHeads: kvHeads, headDim: d, scale: 0.2, window: window,
+                                softcap: softcap, scores: &scores, scoreRows: rows, out: &split, options: options)
+                        }
                     }
                 }
             }

@@ -72,23 +72,9 @@ extension Kernels {
 }
 
 extension Kernels {
-    /// One run of cache slots for `attention(segments:)`: key and value rows (slots, K, D) and
-    /// each slot's absolute position.
-    public struct KeySegment {
-        public let keys: UnsafePointer<Float>
-        public let values: UnsafePointer<Float>
-        public let positions: UnsafePointer<Int>
-        public let slots: Int
-
-        /// A run of `slots` slots.
-        public init(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, positions: UnsafePointer<Int>, slots: Int)
-        {
-            self.keys = keys
-            self.values = values
-            self.positions = positions
-            self.slots = slots
-        }
-    }
+    /// One run of cache slots for `attention(segments:)` (the kernels' `lem_kv_run`): key and value
+    /// rows (slots, K, D) and each slot's absolute position.
+    public typealias KeySegment = lem_kv_run
 
     /// Floats of one worker's row of the attention scratch (`attention`'s `scores`): a score row
     /// per query head of a KV group, then the partial outputs and softmax statistics of the
@@ -120,11 +106,13 @@ extension Kernels {
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
         options: EngineOptions = EngineOptions()
     ) {
-        let run = KeySegment(keys: keys, values: values, positions: keyPositions, slots: slots)
-        attention(
-            queries: q, queryPositions: queryPositions, segments: [run], tokens: tokens, heads: heads,
-            kvHeads: kvHeads, headDim: headDim, scale: scale, window: window, softcap: softcap, sinks: sinks,
-            scores: scores, scoreRows: scoreRows, out: out, options: options)
+        var run = KeySegment(keys: keys, values: values, positions: keyPositions, slots: slots)
+        withUnsafePointer(to: &run) { run in
+            attention(
+                queries: q, queryPositions: queryPositions, segments: UnsafeBufferPointer(start: run, count: 1),
+                tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window,
+                softcap: softcap, sinks: sinks, scores: scores, scoreRows: scoreRows, out: out, options: options)
+        }
     }
 
     /// `attention` over slots held in several runs (`segments`, taken in order): a prefix shared in
@@ -133,7 +121,7 @@ extension Kernels {
     public static func attention(
         queries q: UnsafePointer<Float>,  // (T, H, D)
         queryPositions: UnsafePointer<Int>,  // (T)
-        segments: [KeySegment],
+        segments: UnsafeBufferPointer<KeySegment>,
         tokens: Int, heads: Int, kvHeads: Int, headDim: Int,
         scale: Float, window: Int, softcap: Float,
         sinks: UnsafePointer<Float>? = nil,  // (H)
@@ -142,18 +130,13 @@ extension Kernels {
         out: UnsafeMutablePointer<Float>,  // (T, H, D)
         options: EngineOptions = EngineOptions()
     ) {
-        let runs = segments.map {
-            lem_kv_run(keys: $0.keys, values: $0.values, pos: $0.positions, slots: Int32($0.slots))
-        }
-        runs.withUnsafeBufferPointer { runs in
-            attend(
-                AttentionJob(
-                    q: q, queryPositions: queryPositions, runs: runs.baseAddress!, runCount: Int32(runs.count),
-                    slots: segments.reduce(0) { $0 + $1.slots }, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                    scale: scale, window: window, softcap: softcap, sinks: sinks, scores: scores, out: out,
-                    tokens: tokens, options: options.kernel),
-                scoreRows: scoreRows)
-        }
+        attend(
+            AttentionJob(
+                q: q, queryPositions: queryPositions, runs: segments.baseAddress!, runCount: Int32(segments.count),
+                slots: segments.reduce(0) { $0 + Int($1.slots) }, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                scale: scale, window: window, softcap: softcap, sinks: sinks, scores: scores, out: out,
+                tokens: tokens, options: options.kernel),
+            scoreRows: scoreRows)
     }
 
     /// Runs `job` on the caller or the pool (see `attention`).
@@ -294,5 +277,12 @@ private struct AttentionJob {
                 q + row, heads * d, Int32(n), queryPositions + t0, runs, runCount, kvh * d, kvHeads * d, Int32(d),
                 window, scale, softcap, sinks?[h] ?? -.infinity, scores, out + row, heads * d, options)
         }
+    }
+}
+
+extension lem_kv_run {
+    /// A run of `slots` slots.
+    public init(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, positions: UnsafePointer<Int>, slots: Int) {
+        self.init(keys: keys, values: values, pos: positions, slots: Int32(slots))
     }
 }

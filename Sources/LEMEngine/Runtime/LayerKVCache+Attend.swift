@@ -26,28 +26,24 @@ extension LayerKVCache {
         let scoreRows = max(1, Kernels.threadCount)
         let scorePointer = scores.reserve(
             scoreRows * Kernels.attentionScratchRow(slots: slots, heads: heads, kvHeads: kvHeads, headDim: headDim))
-        // A shared prefix's rows, then this layer's own slots: one slot sequence to the kernel.
-        let emptyRows: [Float] = []
-        let emptyPositions: [Int] = []
-        let prefix = shared
-        (prefix?.keys ?? emptyRows).withUnsafeBufferPointer { sk in
-            (prefix?.values ?? emptyRows).withUnsafeBufferPointer { sv in
-                (prefix?.positions ?? emptyPositions).withUnsafeBufferPointer { sp in
-                    self.positions.withUnsafeBufferPointer { ownPositions in
-                        var segments: [Kernels.KeySegment] = []
-                        if let prefix, let k = sk.baseAddress, let v = sv.baseAddress, let p = sp.baseAddress {
-                            segments.append(Kernels.KeySegment(keys: k, values: v, positions: p, slots: prefix.count))
-                        }
-                        segments.append(
-                            Kernels.KeySegment(
-                                keys: self.keys.pointer, values: self.values.pointer,
-                                positions: ownPositions.baseAddress!, slots: own))
-                        Kernels.attention(
-                            queries: queries, queryPositions: positions.baseAddress!, segments: segments,
-                            tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale,
-                            window: window, softcap: softcap, sinks: sinks, scores: scorePointer,
-                            scoreRows: scoreRows, out: out, options: options)
-                    }
+        self.positions.withUnsafeBufferPointer { ownPositions in
+            let ownRun = Kernels.KeySegment(
+                keys: self.keys.pointer, values: self.values.pointer, positions: ownPositions.baseAddress!, slots: own)
+            func attend(_ runs: UnsafeBufferPointer<Kernels.KeySegment>) {
+                Kernels.attention(
+                    queries: queries, queryPositions: positions.baseAddress!, segments: runs, tokens: tokens,
+                    heads: heads, kvHeads: kvHeads, headDim: headDim, scale: scale, window: window, softcap: softcap,
+                    sinks: sinks, scores: scorePointer, scoreRows: scoreRows, out: out, options: options)
+            }
+            guard let shared else {
+                return withUnsafePointer(to: ownRun) { attend(UnsafeBufferPointer(start: $0, count: 1)) }
+            }
+            // A shared prefix's rows, then this layer's own slots: one slot sequence to the kernel.
+            withSharedSegment(shared) { prefix in
+                withUnsafeTemporaryAllocation(of: Kernels.KeySegment.self, capacity: 2) { runs in
+                    runs.baseAddress!.initialize(to: prefix)
+                    (runs.baseAddress! + 1).initialize(to: ownRun)
+                    attend(UnsafeBufferPointer(runs))
                 }
             }
         }

@@ -97,6 +97,20 @@ public final class LayerKVCache {
         shared = count > 0 ? SharedRows(keys: keys, values: values, positions: Array(0..<count)) : nil
     }
 
+    /// Runs `body` with the shared rows as one run of slots for the kernels.
+    func withSharedSegment<R>(_ shared: SharedRows, _ body: (Kernels.KeySegment) -> R) -> R {
+        shared.keys.withUnsafeBufferPointer { k in
+            shared.values.withUnsafeBufferPointer { v in
+                shared.positions.withUnsafeBufferPointer { p in
+                    body(
+                        Kernels.KeySegment(
+                            keys: k.baseAddress!, values: v.baseAddress!, positions: p.baseAddress!, slots: shared.count
+                        ))
+                }
+            }
+        }
+    }
+
     /// Every position this layer holds, shared rows included, in increasing order.
     public var heldPositions: [Int] { Array(0..<sharedCount) + positions.filter { $0 >= 0 }.sorted() }
 
